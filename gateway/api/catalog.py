@@ -1,0 +1,113 @@
+"""CatalogService: proto in, domain call, proto out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc
+
+from gateway.api.convert import product_in, product_out, read_options
+from gateway.domain.catalog import CatalogDomain
+from gateway.domain.catalog_rules import DEFAULT_PAGE_SIZE
+from gateway.storage.postgres.catalog_store import ProductRecord, SearchQuery
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+_SORTS = {
+    catalog_pb2.PRODUCT_SORT_UNSPECIFIED: "relevance",
+    catalog_pb2.PRODUCT_SORT_RELEVANCE: "relevance",
+    catalog_pb2.PRODUCT_SORT_PRICE_ASC: "price_asc",
+    catalog_pb2.PRODUCT_SORT_PRICE_DESC: "price_desc",
+    catalog_pb2.PRODUCT_SORT_NEWEST: "newest",
+}
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, domain: CatalogDomain) -> None:
+        self._domain = domain
+
+    async def UpsertProduct(
+        self, request: catalog_pb2.UpsertProductRequest, context: Context
+    ) -> catalog_pb2.UpsertProductResponse:
+        product, has_price = product_in(request.product)
+        result = await self._domain.upsert(
+            product,
+            has_price=has_price,
+            expected_version=request.expected_version
+            if request.HasField("expected_version") else None,
+            request_id=request.request_id,
+        )
+        assert result.product is not None
+        return catalog_pb2.UpsertProductResponse(
+            product=product_out(result.product), created=result.created,
+            consistency_token=result.consistency_token,
+        )
+
+    async def GetProduct(
+        self, request: catalog_pb2.GetProductRequest, context: Context
+    ) -> catalog_pb2.GetProductResponse:
+        level, staleness = read_options(request.read_options, request.HasField("read_options"))
+        product = await self._domain.get(request.sku, level, staleness)
+        return catalog_pb2.GetProductResponse(product=product_out(product))
+
+    async def BatchGetProducts(
+        self, request: catalog_pb2.BatchGetProductsRequest, context: Context
+    ) -> catalog_pb2.BatchGetProductsResponse:
+        level, staleness = read_options(request.read_options, request.HasField("read_options"))
+        found, missing = await self._domain.batch_get(list(request.skus), level, staleness)
+        return catalog_pb2.BatchGetProductsResponse(
+            products=[product_out(p) for p in found], missing_skus=missing
+        )
+
+    async def DeleteProduct(
+        self, request: catalog_pb2.DeleteProductRequest, context: Context
+    ) -> catalog_pb2.DeleteProductResponse:
+        token = await self._domain.delete(
+            request.sku,
+            expected_version=request.expected_version
+            if request.HasField("expected_version") else None,
+            request_id=request.request_id,
+        )
+        return catalog_pb2.DeleteProductResponse(consistency_token=token)
+
+    async def SearchProducts(
+        self, request: catalog_pb2.SearchProductsRequest, context: Context
+    ) -> catalog_pb2.SearchProductsResponse:
+        level, staleness = read_options(request.read_options, request.HasField("read_options"))
+        query = SearchQuery(
+            text=request.query.strip(),
+            category=request.category,
+            brand=request.brand,
+            min_price=request.min_price_minor if request.HasField("min_price_minor") else None,
+            max_price=request.max_price_minor if request.HasField("max_price_minor") else None,
+            sort=_SORTS.get(request.sort, "relevance"),
+            limit=request.page_size if request.page_size != 0 else DEFAULT_PAGE_SIZE,
+            include_inactive=request.include_inactive,
+        )
+        page = await self._domain.search(query, request.page_token, level, staleness)
+        return catalog_pb2.SearchProductsResponse(
+            products=[product_out(p) for p in page.products],
+            next_page_token=page.next_page_token,
+        )
+
+    async def ImportProducts(
+        self, request_iterator: AsyncIterator[catalog_pb2.ImportProductsRequest], context: Context
+    ) -> catalog_pb2.ImportProductsResponse:
+        async def rows() -> AsyncIterator[tuple[ProductRecord, bool]]:
+            async for message in request_iterator:
+                yield product_in(message.product)
+
+        report = await self._domain.import_products(rows())
+        return catalog_pb2.ImportProductsResponse(
+            received_count=report.received,
+            imported_count=report.imported,
+            failed_count=report.failed,
+            errors=[
+                catalog_pb2.ImportRowError(
+                    index=index, sku=sku, field=v.field, description=v.description
+                )
+                for index, sku, v in report.errors
+            ],
+        )

@@ -1,0 +1,126 @@
+"""Proto <-> domain conversions shared by the servicers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from datagw.v1 import admin_pb2, catalog_pb2, common_pb2, session_pb2
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gateway.policy.model import Consistency, DomainPolicy
+from gateway.storage.postgres.catalog_store import ProductRecord
+from gateway.storage.redis.sessions_store import SessionRecord
+
+_LEVELS = {
+    common_pb2.CONSISTENCY_LEVEL_STRONG: Consistency.STRONG,
+    common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES: Consistency.READ_YOUR_WRITES,
+    common_pb2.CONSISTENCY_LEVEL_BOUNDED_STALENESS: Consistency.BOUNDED_STALENESS,
+    common_pb2.CONSISTENCY_LEVEL_EVENTUAL: Consistency.EVENTUAL,
+}
+_LEVELS_OUT = {v: k for k, v in _LEVELS.items()}
+
+
+def timestamp(moment: datetime | None) -> Timestamp:
+    ts = Timestamp()
+    if moment is not None:
+        ts.FromDatetime(moment.astimezone(UTC))
+    return ts
+
+
+def timestamp_ms(ms: int) -> Timestamp:
+    ts = Timestamp()
+    ts.FromMilliseconds(ms)
+    return ts
+
+
+def duration(seconds: float) -> Duration:
+    d = Duration()
+    d.FromMilliseconds(int(seconds * 1000))
+    return d
+
+
+def read_options(
+    msg: common_pb2.ReadOptions, present: bool
+) -> tuple[Consistency | None, float | None]:
+    """(requested level, requested staleness bound); None where the caller chose none.
+
+    An enum value this server does not know maps to None and then to the
+    default, which never weakens the domain's guarantee.
+    """
+    if not present:
+        return None, None
+    level = _LEVELS.get(msg.consistency)
+    staleness = msg.max_staleness.ToTimedelta().total_seconds() if msg.HasField(
+        "max_staleness") else None
+    return level, staleness
+
+
+def product_in(msg: catalog_pb2.Product) -> tuple[ProductRecord, bool]:
+    """The record to store and whether a price was given at all."""
+    return (
+        ProductRecord(
+            sku=msg.sku,
+            title=msg.title,
+            description=msg.description,
+            category=msg.category,
+            brand=msg.brand,
+            price_minor=msg.price.amount_minor,
+            currency=msg.price.currency_code,
+            attributes=dict(msg.attributes),
+            active=msg.active,
+        ),
+        msg.HasField("price"),
+    )
+
+
+def product_out(p: ProductRecord) -> catalog_pb2.Product:
+    return catalog_pb2.Product(
+        sku=p.sku,
+        title=p.title,
+        description=p.description,
+        category=p.category,
+        brand=p.brand,
+        price=common_pb2.Money(amount_minor=p.price_minor, currency_code=p.currency),
+        attributes=p.attributes,
+        active=p.active,
+        version=p.version,
+        create_time=timestamp(p.created_at),
+        update_time=timestamp(p.updated_at),
+    )
+
+
+def session_out(s: SessionRecord) -> session_pb2.Session:
+    return session_pb2.Session(
+        session_id=s.session_id,
+        user_id=s.user_id,
+        data=s.data,
+        create_time=timestamp_ms(s.create_ms),
+        expire_time=timestamp_ms(s.expire_ms),
+        last_access_time=timestamp_ms(s.last_access_ms),
+    )
+
+
+def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
+    out = admin_pb2.DomainPolicy(
+        domain=p.domain,
+        source_file=p.source_file,
+        store=p.store.value,
+        keyspace=p.keyspace or "",
+        default_consistency=_LEVELS_OUT[p.default_consistency],
+        allowed_consistency=[_LEVELS_OUT[c] for c in p.allowed_consistency],
+        max_staleness=duration(p.max_staleness_s),
+        cache=admin_pb2.CachePolicy(
+            enabled=p.cache.enabled,
+            ttl=duration(p.cache.ttl_s),
+            jitter_percent=p.cache.jitter_percent,
+            negative_ttl=duration(p.cache.negative_ttl_s),
+            search_ttl=duration(p.cache.search_ttl_s),
+        ),
+    )
+    if p.session is not None:
+        out.session.CopyFrom(admin_pb2.SessionPolicy(
+            ttl=duration(p.session.ttl_s), sliding=p.session.sliding,
+            max_per_user=p.session.max_per_user,
+        ))
+    return out

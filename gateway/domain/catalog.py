@@ -1,0 +1,393 @@
+"""Catalog operations: products with cache-aside reads and delete-after-commit writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from opentelemetry import trace
+
+from gateway.domain import catalog_rules as rules
+from gateway.domain.paging import decode_token, encode_token, fingerprint
+from gateway.errors import Aborted, FieldViolation, NotFound, Violations
+from gateway.policy.decisions import ReadPlan, plan_read
+from gateway.policy.model import Consistency
+from gateway.policy.registry import PolicyRegistry
+from gateway.storage.postgres import catalog_store as store
+from gateway.storage.postgres import idempotency
+from gateway.storage.postgres.catalog_store import ProductRecord, SearchQuery
+from gateway.storage.postgres.pool import Keyspace
+from gateway.storage.redis.cache import TTL, Cache, Entry, Lookup
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "catalog"
+# Bump when the cached encoding of a product or a search page changes, so a
+# rolling upgrade never reads entries written by another version.
+CACHE_SCHEMA_VERSION = 1
+IMPORT_BATCH = 5000
+MAX_IMPORT_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    product: ProductRecord | None
+    created: bool
+    consistency_token: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    products: list[ProductRecord]
+    next_page_token: str
+
+
+@dataclass
+class ImportReport:
+    received: int = 0
+    imported: int = 0
+    failed: int = 0
+    errors: list[tuple[int, str, FieldViolation]] = field(default_factory=list)
+
+    def reject(self, index: int, sku: str, violation: FieldViolation) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_IMPORT_ERRORS:
+            self.errors.append((index, sku, violation))
+
+
+def _encode(product: ProductRecord) -> bytes:
+    return json.dumps(product.to_json(), separators=(",", ":")).encode()
+
+
+def _decode(raw: bytes) -> ProductRecord:
+    return ProductRecord.from_json(json.loads(raw))
+
+
+def _request_hash(method: str, body: dict[str, Any]) -> bytes:
+    blob = json.dumps({"m": method, **body}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).digest()
+
+
+class CatalogDomain:
+    def __init__(self, policies: PolicyRegistry, keyspace: Keyspace, cache: Cache) -> None:
+        self._policies = policies
+        self._keyspace = keyspace
+        self._cache = cache
+
+    # -- reads ---------------------------------------------------------------
+
+    def _plan(self, level: Consistency | None, max_staleness_s: float | None) -> ReadPlan:
+        plan = plan_read(self._policies.get(DOMAIN), level, max_staleness_s)
+        span = trace.get_current_span()
+        span.set_attribute("datagw.domain", DOMAIN)
+        span.set_attribute("datagw.keyspace", self._keyspace.name)
+        span.set_attribute("datagw.consistency", plan.level.value)
+        return plan
+
+    def _ttl(self, ttl_s: float | None = None) -> TTL:
+        cache = self._policies.get(DOMAIN).cache
+        return TTL(ttl_s if ttl_s is not None else cache.ttl_s, cache.jitter_percent,
+                   cache.negative_ttl_s)
+
+    async def _load_product(self, sku: str) -> bytes | None:
+        async with self._keyspace.single.connection("SELECT products") as conn:
+            product = await store.get_product(conn, sku)
+        return _encode(product) if product else None
+
+    async def _cached(
+        self, kind: str, ident: str, plan: ReadPlan, loader: Callable[[], Awaitable[bytes | None]],
+        ttl: TTL,
+    ) -> bytes | None:
+        """Cache-aside read of one entry; only the single-flight leader fills."""
+        entry = await self._cache.lookup(kind, ident, plan.max_cache_age_s)
+        if entry.state is Lookup.HIT:
+            return entry.value
+        if entry.state is Lookup.NEGATIVE_HIT:
+            return None
+
+        async def load_and_fill() -> bytes | None:
+            value = await loader()
+            if entry.state is Lookup.MISS:
+                await self._cache.fill(kind, ident, value, entry.generation, ttl)
+            return value
+
+        return await self._cache.load_once(f"{kind}:{ident}", load_and_fill)
+
+    async def get(
+        self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
+    ) -> ProductRecord:
+        v = Violations()
+        rules.check_sku(v, "sku", sku)
+        v.raise_if_any()
+        plan = self._plan(level, max_staleness_s)
+        if plan.use_cache:
+            raw = await self._cached("product", sku, plan, lambda: self._load_product(sku),
+                                     self._ttl())
+        else:
+            raw = await self._load_product(sku)
+        if raw is None:
+            raise NotFound("product", sku)
+        return _decode(raw)
+
+    async def batch_get(
+        self, skus: list[str], level: Consistency | None = None,
+        max_staleness_s: float | None = None,
+    ) -> tuple[list[ProductRecord], list[str]]:
+        v = Violations()
+        if not skus:
+            v.add("skus", "at least one SKU is required")
+        elif len(skus) > rules.MAX_BATCH_GET:
+            v.add("skus", f"at most {rules.MAX_BATCH_GET} SKUs per call (got {len(skus)})")
+        for i, sku in enumerate(skus):
+            rules.check_sku(v, f"skus[{i}]", sku)
+        v.raise_if_any()
+        plan = self._plan(level, max_staleness_s)
+        wanted = list(dict.fromkeys(skus))
+        found: dict[str, ProductRecord] = {}
+        to_load = wanted
+        entries: dict[str, Entry] = {}
+        if plan.use_cache:
+            entries = {s: await self._cache.lookup("product", s, plan.max_cache_age_s)
+                       for s in wanted}
+            to_load = []
+            for s, e in entries.items():
+                if e.state is Lookup.HIT and e.value is not None:
+                    found[s] = _decode(e.value)
+                elif e.state is not Lookup.NEGATIVE_HIT:
+                    to_load.append(s)
+        if to_load:
+            async with self._keyspace.single.connection("SELECT products") as conn:
+                loaded = {p.sku: p for p in await store.get_products(conn, to_load)}
+            found.update(loaded)
+            ttl = self._ttl()
+            for s in to_load:
+                miss = entries.get(s)
+                if miss is not None and miss.state is Lookup.MISS:
+                    product = loaded.get(s)
+                    await self._cache.fill("product", s, _encode(product) if product else None,
+                                           miss.generation, ttl)
+        return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
+
+    async def search(
+        self, q: SearchQuery, page_token: str, level: Consistency | None = None,
+        max_staleness_s: float | None = None,
+    ) -> SearchPage:
+        v = Violations()
+        if len(q.text) > rules.MAX_QUERY:
+            v.add("query", f"must be at most {rules.MAX_QUERY} characters")
+        if len(q.category) > rules.MAX_NAME:
+            v.add("category", f"must be at most {rules.MAX_NAME} characters")
+        if len(q.brand) > rules.MAX_NAME:
+            v.add("brand", f"must be at most {rules.MAX_NAME} characters")
+        if q.min_price is not None and q.min_price < 0:
+            v.add("min_price_minor", "must be at least 0")
+        if q.max_price is not None and q.max_price < 0:
+            v.add("max_price_minor", "must be at least 0")
+        if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
+            v.add("max_price_minor", "must be at least min_price_minor")
+        if not 1 <= q.limit <= rules.MAX_PAGE_SIZE:
+            v.add("page_size", f"must be between 1 and {rules.MAX_PAGE_SIZE}")
+        v.raise_if_any()
+        plan = self._plan(level, max_staleness_s)
+        shape = {"t": q.text, "c": q.category, "b": q.brand, "lo": q.min_price,
+                 "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive}
+        fp = fingerprint(shape)
+        if page_token:
+            key = decode_token(page_token, fp)
+            q = replace(q, after=self._cursor_key(q, key))
+
+        async def run() -> bytes:
+            async with self._keyspace.single.connection("SEARCH products") as conn:
+                hits = await store.search_products(conn, q)
+            more = len(hits) > q.limit
+            hits = hits[: q.limit]
+            token = ""
+            if more:
+                last = hits[-1].key
+                value = last[0].isoformat() if isinstance(last[0], datetime) else last[0]
+                token = encode_token(fp, [value, last[1]])
+            page = {"p": [h.product.to_json() for h in hits], "t": token}
+            return json.dumps(page, separators=(",", ":")).encode()
+
+        search_ttl = self._policies.get(DOMAIN).cache.search_ttl_s
+        if plan.use_cache and search_ttl > 0:
+            ident = hashlib.sha256(f"{fp}|{page_token}".encode()).hexdigest()[:32]
+            raw = await self._cached("search", ident, plan, run, self._ttl(search_ttl))
+        else:
+            raw = await run()
+        assert raw is not None
+        page = json.loads(raw)
+        return SearchPage([ProductRecord.from_json(p) for p in page["p"]], page["t"])
+
+    @staticmethod
+    def _cursor_key(q: SearchQuery, key: list[Any]) -> tuple[Any, str]:
+        bad = Violations()
+        sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+        try:
+            value, sku = key
+            if not isinstance(sku, str):
+                raise TypeError
+            if sort == "newest":
+                value = datetime.fromisoformat(value)
+            elif sort == "relevance":
+                value = float(value)
+            elif not isinstance(value, int):
+                raise TypeError
+        except (TypeError, ValueError):
+            bad.add("page_token", "is damaged; start again without a page token")
+            bad.raise_if_any()
+        return value, sku
+
+    # -- writes --------------------------------------------------------------
+
+    async def _after_commit(self, skus: list[str]) -> None:
+        # Delete-after-commit: readers that loaded the old row cannot refill
+        # it (see storage.redis.cache), and every search page is invalidated.
+        await self._cache.invalidate("product", skus)
+        await self._cache.invalidate_kind("search")
+
+    def _token(self, lsn: str) -> str:
+        return f"v1.{self._keyspace.name}.0.{lsn}"
+
+    async def upsert(
+        self, product: ProductRecord, *, has_price: bool, expected_version: int | None,
+        request_id: str,
+    ) -> WriteResult:
+        v = Violations()
+        rules.check_product(v, product, "product", has_price=has_price)
+        rules.check_expected_version(v, expected_version)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
+        body = {"p": product.to_json(), "ev": expected_version}
+        result = await self._write(
+            "UpsertProduct", request_id, body,
+            lambda conn: self._upsert_tx(conn, product, expected_version),
+        )
+        if result.product is not None:
+            await self._after_commit([product.sku])
+        return result
+
+    async def _upsert_tx(
+        self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None
+    ) -> WriteResult:
+        if expected is not None:
+            current = await store.current_version(conn, product.sku)
+            self._check_version(product.sku, expected, current)
+        stored, created = await store.upsert_product(conn, product)
+        return WriteResult(stored, created, "")
+
+    @staticmethod
+    def _check_version(sku: str, expected: int, current: int) -> None:
+        if expected != current:
+            raise Aborted(
+                f"product {sku!r} is at version {current}, not {expected}",
+                reason="VERSION_MISMATCH",
+                metadata={"sku": sku, "expected_version": str(expected),
+                          "current_version": str(current)},
+            )
+
+    async def delete(self, sku: str, *, expected_version: int | None, request_id: str) -> str:
+        v = Violations()
+        rules.check_sku(v, "sku", sku)
+        rules.check_expected_version(v, expected_version)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
+
+        async def tx(conn: asyncpg.Connection) -> WriteResult:
+            current = await store.current_version(conn, sku)
+            if current == 0:
+                raise NotFound("product", sku)
+            if expected_version is not None:
+                self._check_version(sku, expected_version, current)
+            await store.delete_product(conn, sku)
+            return WriteResult(None, False, "")
+
+        result = await self._write("DeleteProduct", request_id, {"sku": sku,
+                                   "ev": expected_version}, tx)
+        await self._after_commit([sku])
+        return result.consistency_token
+
+    async def _write(
+        self, method: str, request_id: str, body: dict[str, Any],
+        tx: Callable[[asyncpg.Connection], Awaitable[WriteResult]],
+    ) -> WriteResult:
+        """Run `tx` in one transaction on the primary, idempotent by request_id."""
+        request_hash = _request_hash(method, body)
+        async with self._keyspace.single.connection(method) as conn:
+            async with conn.transaction():
+                if request_id:
+                    earlier = await idempotency.lookup(conn, request_id, method, request_hash)
+                    if earlier is not None:
+                        p = earlier.get("product")
+                        return WriteResult(
+                            ProductRecord.from_json(p) if p else None,
+                            bool(earlier["created"]), earlier["token"],
+                        )
+                result = await tx(conn)
+                token = self._token(await store.wal_position(conn))
+                result = replace(result, consistency_token=token)
+                if request_id:
+                    await idempotency.record(conn, request_id, method, request_hash, {
+                        "product": result.product.to_json() if result.product else None,
+                        "created": result.created, "token": token,
+                    })
+            return result
+
+    async def import_products(
+        self, rows: AsyncIterator[tuple[ProductRecord, bool]]
+    ) -> ImportReport:
+        """Validate each row, load valid ones with COPY in batches, report the rest."""
+        report = ImportReport()
+        batch: dict[str, tuple[int, ProductRecord]] = {}
+        async for product, has_price in rows:
+            index = report.received
+            report.received += 1
+            v = Violations()
+            rules.check_product(v, product, "product", has_price=has_price)
+            if v.items:
+                report.reject(index, product.sku, v.items[0])
+                continue
+            # A repeated SKU in one batch: the later row wins, as a replay would.
+            batch[product.sku] = (index, product)
+            if len(batch) >= IMPORT_BATCH:
+                await self._import_batch(batch, report)
+                batch = {}
+        if batch:
+            await self._import_batch(batch, report)
+        return report
+
+    async def _import_batch(
+        self, batch: dict[str, tuple[int, ProductRecord]], report: ImportReport
+    ) -> None:
+        products = [p for _, p in batch.values()]
+        try:
+            async with self._keyspace.single.connection("COPY products") as conn:
+                async with conn.transaction():
+                    report.imported += await store.import_products(conn, products)
+        except asyncpg.PostgresError as exc:
+            # One bad row fails the whole COPY; redo the batch row by row so
+            # the good rows still land and the bad one is named.
+            log.info("import batch failed (%s); retrying row by row", type(exc).__name__)
+            await self._import_rows(batch, report)
+        await self._after_commit(list(batch))
+
+    async def _import_rows(
+        self, batch: dict[str, tuple[int, ProductRecord]], report: ImportReport
+    ) -> None:
+        async with self._keyspace.single.connection("UPSERT products") as conn:
+            for index, product in batch.values():
+                try:
+                    async with conn.transaction():
+                        await store.upsert_product(conn, product)
+                    report.imported += 1
+                except asyncpg.PostgresError as exc:
+                    report.reject(index, product.sku, FieldViolation(
+                        "product", f"rejected by the database ({type(exc).__name__})"))

@@ -1,0 +1,71 @@
+"""What a valid product and a valid catalog request look like."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.errors import Violations
+from gateway.storage.postgres.catalog_store import ProductRecord
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+MAX_TITLE = 200
+MAX_DESCRIPTION = 10_000
+MAX_NAME = 100
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_KEY = 64
+MAX_ATTRIBUTE_VALUE = 1000
+MAX_PRICE_MINOR = 10**15
+MAX_BATCH_GET = 100
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+MAX_QUERY = 500
+MAX_REQUEST_ID = 128
+
+
+def check_sku(v: Violations, field: str, sku: str) -> None:
+    if not sku:
+        v.add(field, "required")
+    elif not SKU_PATTERN.match(sku):
+        v.add(field, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+
+
+def check_request_id(v: Violations, request_id: str) -> None:
+    if len(request_id) > MAX_REQUEST_ID:
+        v.add("request_id", f"must be at most {MAX_REQUEST_ID} characters")
+
+
+def check_expected_version(v: Violations, expected: int | None) -> None:
+    if expected is not None and expected < 0:
+        v.add("expected_version", "must be 0 (must not exist) or a positive version")
+
+
+def _text(v: Violations, field: str, value: str, limit: int, *, required: bool = False) -> None:
+    if required and not value.strip():
+        v.add(field, "required")
+    elif len(value) > limit:
+        v.add(field, f"must be at most {limit} characters (got {len(value)})")
+    elif "\x00" in value:
+        v.add(field, "must not contain NUL characters")
+
+
+def check_product(v: Violations, p: ProductRecord, prefix: str, *, has_price: bool) -> None:
+    check_sku(v, f"{prefix}.sku", p.sku)
+    _text(v, f"{prefix}.title", p.title, MAX_TITLE, required=True)
+    _text(v, f"{prefix}.description", p.description, MAX_DESCRIPTION)
+    _text(v, f"{prefix}.category", p.category, MAX_NAME)
+    _text(v, f"{prefix}.brand", p.brand, MAX_NAME)
+    if not has_price:
+        v.add(f"{prefix}.price", "required")
+    else:
+        if not 0 <= p.price_minor <= MAX_PRICE_MINOR:
+            v.add(f"{prefix}.price.amount_minor", f"must be between 0 and {MAX_PRICE_MINOR}")
+        if not CURRENCY_PATTERN.match(p.currency):
+            v.add(f"{prefix}.price.currency_code", "must be an ISO 4217 code such as USD")
+    if len(p.attributes) > MAX_ATTRIBUTES:
+        v.add(f"{prefix}.attributes", f"at most {MAX_ATTRIBUTES} entries")
+    for key, value in p.attributes.items():
+        if not key or len(key) > MAX_ATTRIBUTE_KEY:
+            v.add(f"{prefix}.attributes", f"keys must be 1-{MAX_ATTRIBUTE_KEY} characters")
+            break
+        _text(v, f"{prefix}.attributes[{key}]", value, MAX_ATTRIBUTE_VALUE)

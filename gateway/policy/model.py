@@ -1,0 +1,59 @@
+"""The policy model: what a data domain needs, independent of where backends are."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Consistency(enum.Enum):
+    STRONG = "strong"
+    READ_YOUR_WRITES = "read_your_writes"
+    BOUNDED_STALENESS = "bounded_staleness"
+    EVENTUAL = "eventual"
+
+
+class Store(enum.Enum):
+    POSTGRES = "postgres"
+    REDIS = "redis"
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    enabled: bool
+    ttl_s: float = 0.0
+    jitter_percent: int = 0
+    negative_ttl_s: float = 0.0
+    search_ttl_s: float = 0.0
+
+
+CACHE_OFF = CachePolicy(enabled=False)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    ttl_s: float
+    sliding: bool
+    max_per_user: int
+
+
+@dataclass(frozen=True)
+class DomainPolicy:
+    domain: str
+    source_file: str
+    store: Store
+    keyspace: str | None
+    default_consistency: Consistency
+    allowed_consistency: tuple[Consistency, ...]
+    max_staleness_s: float
+    cache: CachePolicy
+    session: SessionPolicy | None
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    directory: str
+    domains: dict[str, DomainPolicy]
+
+    def get(self, domain: str) -> DomainPolicy:
+        return self.domains[domain]

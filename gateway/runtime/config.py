@@ -1,0 +1,246 @@
+"""The topology config: where the backends are and how the server listens.
+
+A YAML file (optional) plus environment overrides: DATAGW_<SECTION>__<KEY>
+sets a nested key, e.g. DATAGW_SERVER__LISTEN=0.0.0.0:50051 or
+DATAGW_REDIS__URL=redis://cache:6379/0. Without backends configured the
+gateway runs in embedded mode and starts its own. Every problem is reported
+with the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.policy.durations import DURATION_HINT, parse_duration
+from gateway.storage.postgres.pool import PoolSettings
+
+ENV_PREFIX = "DATAGW_"
+EXPORTERS = ("none", "console", "otlp")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+_SCHEMA: dict[str, tuple[str, ...]] = {
+    "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
+         "embedded"),
+    "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
+               "max_concurrent_rpcs", "shutdown_grace", "tls"),
+    "server.tls": ("cert_file", "key_file", "client_ca_file"),
+    "metrics": ("listen",),
+    "telemetry": ("exporter", "otlp_endpoint", "service_name"),
+    "logging": ("level", "format"),
+    "postgres": ("keyspaces",),
+    "redis": ("url", "timeout"),
+    "embedded": ("data_dir", "ephemeral"),
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    cert_file: str
+    key_file: str
+    client_ca_file: str | None = None  # set: clients must present a cert (mTLS)
+
+
+@dataclass(frozen=True)
+class KeyspaceConfig:
+    name: str
+    shard_dsns: tuple[str, ...]
+    pool: PoolSettings = field(default_factory=PoolSettings)
+
+
+@dataclass
+class Config:
+    listen: str = "127.0.0.1:50051"
+    unix_socket: str | None = None
+    max_message_bytes: int = 4 * 1024 * 1024
+    default_deadline_s: float = 30.0
+    max_concurrent_rpcs: int = 1000
+    shutdown_grace_s: float = 10.0
+    tls: TLSConfig | None = None
+    metrics_listen: str | None = "127.0.0.1:9464"
+    exporter: str = "none"
+    otlp_endpoint: str | None = None
+    service_name: str = "datagw"
+    log_level: str = "info"
+    log_format: str = "json"
+    policies_dir: Path = Path("policies")
+    keyspaces: dict[str, KeyspaceConfig] = field(default_factory=dict)
+    redis_url: str | None = None
+    redis_timeout_s: float = 0.25
+    data_dir: Path = Path(".data")
+    ephemeral: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """No backends configured: start real ones ourselves."""
+        return not self.keyspaces and self.redis_url is None
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, value in env.items():
+        # DATAGW_CONFIG names the file itself and is not a key of it.
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        path = name[len(ENV_PREFIX):].lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = yaml.safe_load(value) if value else value
+    return tree
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.source}: {key}: {message}")
+
+    def section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+        value = raw.get(name.rpartition(".")[2], {}) if name else raw
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(name, f"expected a mapping, got {value!r}")
+            return {}
+        for key in value:
+            if key not in _SCHEMA[name]:
+                where = f"{name}.{key}" if name else key
+                self.fail(where, f"unknown key; allowed: {', '.join(_SCHEMA[name])}")
+        return value
+
+    def duration(self, key: str, value: Any) -> float:
+        try:
+            return parse_duration(str(value))
+        except ValueError:
+            self.fail(key, f"{value!r} is not {DURATION_HINT}")
+            return 0.0
+
+    def integer(self, key: str, value: Any, low: int, high: int) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.fail(key, f"{value!r} is not a whole number from {low} to {high}")
+            return low
+        return value
+
+    def choice(self, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+        if value not in allowed:
+            self.fail(key, f"{value!r} is not one of: {', '.join(allowed)}")
+            return allowed[0]
+        return str(value)
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+    raw: dict[str, Any] = {}
+    source = str(path) if path else "(defaults)"
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level")
+        raw = loaded
+    raw = _merge(raw, _env_overrides(os.environ if env is None else env))
+    r = _Reader(source)
+    cfg = Config()
+    top = r.section(raw, "")
+    server = r.section(top, "server")
+    if "listen" in server:
+        cfg.listen = str(server["listen"])
+    cfg.unix_socket = server.get("unix_socket") or None
+    if "max_message_bytes" in server:
+        cfg.max_message_bytes = r.integer(
+            "server.max_message_bytes", server["max_message_bytes"], 1024, 256 * 1024 * 1024)
+    if "default_deadline" in server:
+        cfg.default_deadline_s = r.duration("server.default_deadline", server["default_deadline"])
+    if "max_concurrent_rpcs" in server:
+        cfg.max_concurrent_rpcs = r.integer(
+            "server.max_concurrent_rpcs", server["max_concurrent_rpcs"], 1, 1_000_000)
+    if "shutdown_grace" in server:
+        cfg.shutdown_grace_s = r.duration("server.shutdown_grace", server["shutdown_grace"])
+    tls = r.section(server, "server.tls")
+    if tls:
+        if not tls.get("cert_file") or not tls.get("key_file"):
+            r.fail("server.tls", "cert_file and key_file are both required for TLS")
+        else:
+            cfg.tls = TLSConfig(str(tls["cert_file"]), str(tls["key_file"]),
+                                tls.get("client_ca_file") or None)
+    metrics = r.section(top, "metrics")
+    if "listen" in metrics:
+        cfg.metrics_listen = metrics["listen"] or None
+    tel = r.section(top, "telemetry")
+    cfg.exporter = r.choice("telemetry.exporter", tel.get("exporter", "none"), EXPORTERS)
+    cfg.otlp_endpoint = tel.get("otlp_endpoint") or None
+    cfg.service_name = str(tel.get("service_name", "datagw"))
+    logging_ = r.section(top, "logging")
+    cfg.log_level = r.choice("logging.level", logging_.get("level", "info"), LOG_LEVELS)
+    cfg.log_format = r.choice("logging.format", logging_.get("format", "json"), LOG_FORMATS)
+    if "policies_dir" in top:
+        cfg.policies_dir = Path(str(top["policies_dir"]))
+    pg = r.section(top, "postgres")
+    keyspaces = pg.get("keyspaces") or {}
+    if not isinstance(keyspaces, dict):
+        r.fail("postgres.keyspaces", "expected a mapping of keyspace name to settings")
+        keyspaces = {}
+    for name, ks in keyspaces.items():
+        cfg.keyspaces[name] = _keyspace(r, str(name), ks)
+    redis = r.section(top, "redis")
+    cfg.redis_url = redis.get("url") or None
+    if "timeout" in redis:
+        cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"])
+    emb = r.section(top, "embedded")
+    if "data_dir" in emb:
+        cfg.data_dir = Path(str(emb["data_dir"]))
+    cfg.ephemeral = bool(emb.get("ephemeral", False))
+    if bool(cfg.keyspaces) != bool(cfg.redis_url):
+        r.fail("postgres/redis", "configure both postgres.keyspaces and redis.url, or neither "
+               "(neither starts embedded backends)")
+    if r.problems:
+        raise ConfigError("\n".join(r.problems))
+    return cfg
+
+
+def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
+    key = f"postgres.keyspaces.{name}"
+    if not isinstance(raw, dict):
+        r.fail(key, "expected a mapping with shards and pool")
+        return KeyspaceConfig(name, ())
+    shards = raw.get("shards")
+    dsns: list[str] = []
+    if not isinstance(shards, list) or not shards:
+        r.fail(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
+    else:
+        for i, shard in enumerate(shards):
+            dsn = shard.get("primary") if isinstance(shard, dict) else None
+            if not isinstance(dsn, str) or not dsn.startswith(("postgres://", "postgresql://")):
+                r.fail(f"{key}.shards[{i}].primary", f"{dsn!r} is not a postgresql:// DSN")
+            else:
+                dsns.append(dsn)
+    pool = raw.get("pool") or {}
+    settings = PoolSettings(
+        min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),
+        max_size=r.integer(f"{key}.pool.max_size", pool.get("max_size", 20), 1, 1000),
+    )
+    return KeyspaceConfig(name, tuple(dsns), settings)

@@ -1,0 +1,215 @@
+"""Assembles the gateway: backends, policies, domains, servicers and the gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+from datagw.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+)
+from grpc_health.v1 import _async as health_aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from gateway.api.admin import AdminServicer
+from gateway.api.catalog import CatalogServicer
+from gateway.api.interceptors import GatewayInterceptor
+from gateway.api.sessions import SessionServicer
+from gateway.domain import catalog as catalog_domain
+from gateway.domain.admin import AdminDomain
+from gateway.domain.sessions import SessionsDomain
+from gateway.policy.model import Store
+from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
+from gateway.runtime.embedded import EmbeddedBackends
+from gateway.storage.clickhouse.embedded import EmbeddedClickHouse
+from gateway.storage.postgres.migrations import migrate
+from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.redis.cache import Cache
+from gateway.storage.redis.client import RedisBackend
+from gateway.storage.topology import Backends
+
+log = logging.getLogger(__name__)
+
+CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+SESSIONS = session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
+ADMIN = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
+HEALTH_INTERVAL_S = 2.0
+
+
+@dataclass
+class Gateway:
+    config: Config
+    policies: PolicyRegistry | None = None
+    backends: Backends | None = None
+    embedded: EmbeddedBackends | None = None
+    server: grpc.aio.Server | None = None
+    health: health_aio.HealthServicer | None = None
+    port: int = 0
+    interceptor: GatewayInterceptor | None = None
+    _health_task: asyncio.Task[None] | None = None
+    _startup_lines: list[str] = field(default_factory=list)
+
+    async def start(self) -> None:
+        cfg = self.config
+        self.policies = PolicyRegistry(cfg.policies_dir)
+        keyspace_configs = dict(cfg.keyspaces)
+        redis_url = cfg.redis_url
+        clickhouse: EmbeddedClickHouse | None = None
+        if cfg.embedded:
+            self.embedded = EmbeddedBackends(cfg.data_dir, ephemeral=cfg.ephemeral)
+            await asyncio.to_thread(self.embedded.start)
+            self._startup_lines.extend(self.embedded.describe())
+            keyspace_configs = await self._embedded_keyspaces(self.embedded.postgres.dsn)
+            redis_url = self.embedded.valkey.url
+            clickhouse = EmbeddedClickHouse(self.embedded.clickhouse_path)
+            await asyncio.to_thread(clickhouse.open)
+        assert redis_url is not None
+        self._check_keyspaces(keyspace_configs)
+        keyspaces = {
+            name: Keyspace(name, [Shard(name, i, dsn, ks.pool)
+                                  for i, dsn in enumerate(ks.shard_dsns)])
+            for name, ks in keyspace_configs.items()
+        }
+        redis = RedisBackend(redis_url, timeout_s=cfg.redis_timeout_s)
+        self.backends = Backends(keyspaces, redis, clickhouse, embedded=cfg.embedded)
+        for ks in keyspaces.values():
+            await ks.open()
+            for shard in ks.shards:
+                async with shard.connection("migrate") as conn:
+                    await migrate(conn, ks.name)
+        await self.backends.check()
+        self._build_server(keyspaces, redis)
+        await self._update_health()
+        assert self.server is not None
+        await self.server.start()
+        self._health_task = asyncio.create_task(self._health_loop())
+
+    async def _embedded_keyspaces(self, admin_dsn: str) -> dict[str, KeyspaceConfig]:
+        """One database per keyspace on the embedded server, created on first start."""
+        assert self.policies is not None
+        names = sorted({p.keyspace for p in self.policies.current.domains.values()
+                        if p.store is Store.POSTGRES and p.keyspace})
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+            for name in names:
+                if name not in existing:
+                    await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        base = admin_dsn.rsplit("/", 1)[0]
+        return {n: KeyspaceConfig(n, (f"{base}/{n}",)) for n in names}
+
+    def _check_keyspaces(self, keyspaces: dict[str, KeyspaceConfig]) -> None:
+        assert self.policies is not None
+        for p in self.policies.current.domains.values():
+            if p.store is Store.POSTGRES and p.keyspace not in keyspaces:
+                raise ConfigError(
+                    f"{p.source_file}: keyspace: {p.keyspace!r} is not in the topology config "
+                    f"(configured: {', '.join(sorted(keyspaces)) or 'none'})"
+                )
+
+    def _build_server(self, keyspaces: dict[str, Keyspace], redis: RedisBackend) -> None:
+        cfg = self.config
+        assert self.policies is not None and self.backends is not None
+        catalog_policy = self.policies.get(catalog_domain.DOMAIN)
+        assert catalog_policy.keyspace is not None
+        catalog_cache = Cache(redis, catalog_domain.DOMAIN, catalog_domain.CACHE_SCHEMA_VERSION,
+                              shared_kinds=frozenset({"search"}))
+        catalog = catalog_domain.CatalogDomain(
+            self.policies, keyspaces[catalog_policy.keyspace], catalog_cache)
+        sessions = SessionsDomain(self.policies, redis)
+        admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache})
+        self.interceptor = GatewayInterceptor(
+            max_concurrent=cfg.max_concurrent_rpcs, default_deadline_s=cfg.default_deadline_s)
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_receive_message_length", cfg.max_message_bytes),
+            ("grpc.max_send_message_length", cfg.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+        server = grpc.aio.server(interceptors=[self.interceptor], options=options)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog), server)
+        session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions), server)
+        admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(admin), server)
+        self.health = health_aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            (CATALOG, SESSIONS, ADMIN, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        if cfg.tls is not None:
+            creds = grpc.ssl_server_credentials(
+                [(Path(cfg.tls.key_file).read_bytes(), Path(cfg.tls.cert_file).read_bytes())],
+                root_certificates=Path(cfg.tls.client_ca_file).read_bytes()
+                if cfg.tls.client_ca_file else None,
+                require_client_auth=cfg.tls.client_ca_file is not None,
+            )
+            self.port = server.add_secure_port(cfg.listen, creds)
+        else:
+            self.port = server.add_insecure_port(cfg.listen)
+        if self.port == 0:
+            raise ConfigError(f"server.listen: cannot listen on {cfg.listen!r}")
+        if cfg.unix_socket:
+            # The socket is for same-pod callers; the pod boundary is the trust boundary.
+            server.add_insecure_port(f"unix:{cfg.unix_socket}")
+        self.server = server
+
+    async def _update_health(self) -> None:
+        assert self.backends is not None and self.health is not None
+        serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
+                                health_pb2.HealthCheckResponse.NOT_SERVING)
+        catalog_ok = all(s.healthy for ks in self.backends.keyspaces.values() for s in ks.shards)
+        # The cache being down never makes the catalog NOT_SERVING: reads
+        # bypass it. Sessions live only in Redis, so they depend on it.
+        statuses = {
+            "": serving,
+            CATALOG: serving if catalog_ok else not_serving,
+            SESSIONS: serving if self.backends.redis.healthy else not_serving,
+            ADMIN: serving,
+        }
+        for service, status in statuses.items():
+            await self.health.set(service, status)
+
+    async def _health_loop(self) -> None:
+        assert self.backends is not None
+        while True:
+            await asyncio.sleep(HEALTH_INTERVAL_S)
+            try:
+                await self.backends.check()
+                await self._update_health()
+            except Exception:
+                log.exception("health check failed")
+
+    def describe(self) -> list[str]:
+        cfg = self.config
+        where = [f"grpc {'tls' if cfg.tls else 'plaintext'} on {cfg.listen.rsplit(':', 1)[0]}:"
+                 f"{self.port}"]
+        if cfg.unix_socket:
+            where.append(f"grpc on unix:{cfg.unix_socket}")
+        return where + self._startup_lines
+
+    async def stop(self) -> None:
+        """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health_task
+        if self.health is not None:
+            await self.health.enter_graceful_shutdown()
+        if self.server is not None:
+            await self.server.stop(self.config.shutdown_grace_s)
+        if self.backends is not None:
+            await self.backends.close()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)

@@ -1,0 +1,229 @@
+"""SQL for the catalog keyspace: products, search and bulk import.
+
+Functions take a connection so the caller decides the transaction; they never
+touch the cache (the domain layer orders database and cache work).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+_COLUMNS = (
+    "sku, title, description, category, brand, price_minor, currency, attributes, active, "
+    "version, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    sku: str
+    title: str
+    description: str
+    category: str
+    brand: str
+    price_minor: int
+    currency: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    active: bool = True
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: getattr(self, k) for k in _FIELDS}
+        out["created_at"] = self.created_at.isoformat() if self.created_at else None
+        out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProductRecord:
+        values = {k: data[k] for k in _FIELDS}
+        return cls(
+            **values,
+            created_at=datetime.fromisoformat(data["created_at"]) if data["created_at"] else None,
+            updated_at=datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None,
+        )
+
+
+_FIELDS = (
+    "sku", "title", "description", "category", "brand", "price_minor", "currency",
+    "attributes", "active", "version",
+)
+
+
+def _record(row: asyncpg.Record) -> ProductRecord:
+    attrs = row["attributes"]
+    return ProductRecord(
+        sku=row["sku"],
+        title=row["title"],
+        description=row["description"],
+        category=row["category"],
+        brand=row["brand"],
+        price_minor=row["price_minor"],
+        currency=row["currency"],
+        attributes=json.loads(attrs) if isinstance(attrs, str) else dict(attrs),
+        active=row["active"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get_product(conn: asyncpg.Connection, sku: str) -> ProductRecord | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM products WHERE sku = $1", sku)
+    return _record(row) if row else None
+
+
+async def get_products(conn: asyncpg.Connection, skus: Sequence[str]) -> list[ProductRecord]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM products WHERE sku = ANY($1::text[])", list(skus)
+    )
+    return [_record(r) for r in rows]
+
+
+async def current_version(conn: asyncpg.Connection, sku: str) -> int:
+    """The stored version, locking the row for the rest of the transaction; 0 if absent."""
+    version = await conn.fetchval("SELECT version FROM products WHERE sku = $1 FOR UPDATE", sku)
+    return int(version) if version is not None else 0
+
+
+async def upsert_product(conn: asyncpg.Connection, p: ProductRecord) -> tuple[ProductRecord, bool]:
+    """Insert or replace; returns the stored row and whether it was created."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO products (sku, title, description, category, brand, price_minor,
+                                  currency, attributes, active)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+            ON CONFLICT (sku) DO UPDATE SET
+                title = EXCLUDED.title, description = EXCLUDED.description,
+                category = EXCLUDED.category, brand = EXCLUDED.brand,
+                price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
+                attributes = EXCLUDED.attributes, active = EXCLUDED.active,
+                version = products.version + 1, updated_at = clock_timestamp()
+            RETURNING {_COLUMNS}, (xmax = 0) AS created""",
+        p.sku, p.title, p.description, p.category, p.brand, p.price_minor, p.currency,
+        json.dumps(p.attributes), p.active,
+    )
+    assert row is not None
+    return _record(row), bool(row["created"])
+
+
+async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
+    status = await conn.execute("DELETE FROM products WHERE sku = $1", sku)
+    return bool(status == "DELETE 1")
+
+
+async def wal_position(conn: asyncpg.Connection) -> str:
+    """The primary's WAL insert position, the raw material of consistency tokens."""
+    return str(await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
+
+
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    category: str = ""
+    brand: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    include_inactive: bool = False
+    # The sort key of the last row of the previous page: (value, sku).
+    after: tuple[Any, str] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product: ProductRecord
+    # The sort key of this row, for the next page's cursor.
+    key: tuple[Any, str]
+
+
+async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
+    """One page; asks for limit+1 rows so the caller knows whether more exist."""
+    params: list[Any] = []
+
+    def arg(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    where: list[str] = []
+    rank = "0::real"
+    if q.text:
+        tsq = f"websearch_to_tsquery('english'::regconfig, {arg(q.text)})"
+        where.append(f"search @@ {tsq}")
+        rank = f"ts_rank(search, {tsq})"
+    if not q.include_inactive:
+        where.append("active")
+    if q.category:
+        where.append(f"category = {arg(q.category)}")
+    if q.brand:
+        where.append(f"brand = {arg(q.brand)}")
+    if q.min_price is not None:
+        where.append(f"price_minor >= {arg(q.min_price)}")
+    if q.max_price is not None:
+        where.append(f"price_minor <= {arg(q.max_price)}")
+    sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+    key_expr, direction, cast = {
+        "relevance": (rank, "DESC", "::real"),
+        "price_asc": ("price_minor", "ASC", "::bigint"),
+        "price_desc": ("price_minor", "DESC", "::bigint"),
+        "newest": ("created_at", "DESC", "::timestamptz"),
+    }[sort]
+    if q.after is not None:
+        op = ">" if direction == "ASC" else "<"
+        where.append(f"({key_expr}, sku) {op} ({arg(q.after[0])}{cast}, {arg(q.after[1])})")
+    sql = (
+        f"SELECT {_COLUMNS}, {key_expr} AS sort_key FROM products"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
+    )
+    rows = await conn.fetch(sql, *params)
+    return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+
+
+_IMPORT_COLUMNS = (
+    "sku", "title", "description", "category", "brand", "price_minor", "currency",
+    "attributes", "active",
+)
+
+
+async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord]) -> int:
+    """COPY a batch into a staging table, then upsert it in one statement.
+
+    COPY is the fastest way in; the staging table lets one INSERT ... ON
+    CONFLICT bump versions of existing products. Callers pass unique SKUs
+    (ON CONFLICT cannot touch the same row twice in one statement).
+    """
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS import_staging "
+        "(LIKE products INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    await conn.copy_records_to_table(
+        "import_staging",
+        columns=list(_IMPORT_COLUMNS),
+        records=[
+            (r.sku, r.title, r.description, r.category, r.brand, r.price_minor, r.currency,
+             json.dumps(r.attributes), r.active)
+            for r in rows
+        ],
+    )
+    cols = ", ".join(_IMPORT_COLUMNS)
+    status = await conn.execute(
+        f"""INSERT INTO products ({cols}) SELECT {cols} FROM import_staging
+            ON CONFLICT (sku) DO UPDATE SET
+                title = EXCLUDED.title, description = EXCLUDED.description,
+                category = EXCLUDED.category, brand = EXCLUDED.brand,
+                price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
+                attributes = EXCLUDED.attributes, active = EXCLUDED.active,
+                version = products.version + 1, updated_at = clock_timestamp()"""
+    )
+    return int(status.split()[-1])

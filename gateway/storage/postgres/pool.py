@@ -1,0 +1,176 @@
+"""Connection pools for PostgreSQL keyspaces, with a span around every call.
+
+A keyspace is a list of shards; the catalog keyspace has exactly one. Each
+shard has a primary pool (replicas arrive with the sharded commerce work).
+Connection failures become UNAVAILABLE naming the keyspace and shard, so a
+caller and an operator both see which backend is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import cast
+from urllib.parse import urlsplit
+
+import asyncpg
+from opentelemetry.trace import SpanKind
+
+from gateway.errors import Unavailable
+from gateway.telemetry import POOL_SIZE, tracer
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "the server is not there", as opposed to a bad statement.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+)
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    min_size: int = 2
+    max_size: int = 20
+    # Seconds a connection attempt may take before the shard counts as down.
+    connect_timeout_s: float = 3.0
+
+
+def redact(dsn: str) -> str:
+    """host:port of a DSN, without credentials, for topology and logs."""
+    parts = urlsplit(dsn)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+
+
+@dataclass
+class Shard:
+    keyspace: str
+    index: int
+    dsn: str
+    settings: PoolSettings
+    pool: asyncpg.Pool | None = None
+    healthy: bool = False
+    last_error: str = ""
+    _labels: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        self._labels = f"postgres/{self.keyspace}/{self.index}/primary"
+
+    @property
+    def name(self) -> str:
+        return self._labels
+
+    async def open(self) -> None:
+        try:
+            self.pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self.settings.min_size,
+                max_size=self.settings.max_size,
+                timeout=self.settings.connect_timeout_s,
+                command_timeout=None,
+            )
+            self.healthy = True
+        except CONNECTION_ERRORS as exc:
+            # Start anyway: the shard may come up later and the health loop
+            # will notice; requests routed here get UNAVAILABLE meanwhile.
+            self.healthy = False
+            self.last_error = type(exc).__name__
+            log.warning("postgres shard %s unreachable at start: %s", self.name, exc)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    def unavailable(self, exc: BaseException | None = None) -> Unavailable:
+        return Unavailable(
+            f"keyspace {self.keyspace!r} shard {self.index} is unavailable",
+            reason="BACKEND_UNAVAILABLE",
+            metadata={
+                "backend": "postgres",
+                "keyspace": self.keyspace,
+                "shard": str(self.index),
+                "cause": type(exc).__name__ if exc else "not connected",
+            },
+        )
+
+    @asynccontextmanager
+    async def connection(self, operation: str) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled primary connection inside a client span named after `operation`."""
+        if self.pool is None:
+            await self.open()
+        if self.pool is None:
+            raise self.unavailable()
+        with tracer.start_as_current_span(
+            f"postgres {operation}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system": "postgresql",
+                "db.operation.name": operation,
+                "server.address": redact(self.dsn),
+                "datagw.keyspace": self.keyspace,
+                "datagw.shard": self.index,
+                "datagw.target": "primary",
+            },
+        ):
+            try:
+                async with self.pool.acquire() as conn:
+                    # The pool hands out a proxy that behaves as a Connection.
+                    yield cast(asyncpg.Connection, conn)
+            except CONNECTION_ERRORS as exc:
+                self.healthy = False
+                self.last_error = type(exc).__name__
+                raise self.unavailable(exc) from exc
+
+    async def check(self) -> bool:
+        try:
+            async with self.connection("health") as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+            self.healthy, self.last_error = True, ""
+        except Unavailable as exc:
+            self.healthy = False
+            self.last_error = exc.metadata.get("cause", "unavailable")
+        except TimeoutError:
+            self.healthy, self.last_error = False, "timeout"
+        self.export_pool_metrics()
+        return self.healthy
+
+    def pool_stats(self) -> tuple[int, int, int]:
+        """(max, open, in use) connections."""
+        if self.pool is None:
+            return self.settings.max_size, 0, 0
+        size = self.pool.get_size()
+        return self.pool.get_max_size(), size, size - self.pool.get_idle_size()
+
+    def export_pool_metrics(self) -> None:
+        max_size, size, in_use = self.pool_stats()
+        POOL_SIZE.labels(self.name, "max").set(max_size)
+        POOL_SIZE.labels(self.name, "open").set(size)
+        POOL_SIZE.labels(self.name, "in_use").set(in_use)
+
+
+@dataclass
+class Keyspace:
+    name: str
+    shards: list[Shard]
+
+    @property
+    def single(self) -> Shard:
+        """The shard of an unsharded keyspace."""
+        return self.shards[0]
+
+    async def open(self) -> None:
+        for shard in self.shards:
+            await shard.open()
+
+    async def close(self) -> None:
+        for shard in self.shards:
+            await shard.close()

@@ -1,0 +1,240 @@
+"""Cache-aside in Redis, safe against the stale-set race.
+
+Every cached key K has a generation key G in the same hash slot. A reader
+fetches K and G together; on a miss it loads from the database and fills K
+only if G still holds the generation it saw (a Lua check-and-set). A writer,
+after its commit, bumps G and deletes K. A slow reader that loaded the old row
+before the write therefore cannot put it back: its fill sees a new G and is
+refused. Entries carry the time they were loaded so bounded-staleness reads
+can refuse old ones, and a "not found" marker makes short negative entries.
+
+Redis being down never fails a read: lookups report BYPASS and fills are
+skipped. Invalidations that could not be sent are kept and replayed when Redis
+answers again, and every entry has a TTL, so staleness stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import random
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from opentelemetry import trace
+
+from gateway.storage.redis.client import RedisBackend, RedisDown
+from gateway.telemetry import CACHE_BYPASS, CACHE_FILL_REJECTED, CACHE_LOOKUPS, DB_LOADS
+
+log = logging.getLogger(__name__)
+
+# Generation keys outlive any entry by far; see the module docstring.
+_GEN_TTL_MS = 86_400_000
+_HEADER = struct.Struct(">dBq")  # loaded-at (unix seconds), flags, generation
+_NEGATIVE = 1
+
+_FILL = """
+local g = redis.call('GET', KEYS[2])
+if (g or '0') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+_INVALIDATE = """
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i + 1])
+  redis.call('PEXPIRE', KEYS[i + 1], ARGV[1])
+  redis.call('DEL', KEYS[i])
+end
+return #KEYS / 2
+"""
+
+
+class Lookup(enum.Enum):
+    HIT = "hit"
+    NEGATIVE_HIT = "negative_hit"
+    MISS = "miss"
+    BYPASS = "bypass"
+
+
+@dataclass(frozen=True)
+class Entry:
+    state: Lookup
+    value: bytes | None = None
+    # The generation seen; a fill must present it.
+    generation: bytes = b"0"
+
+
+@dataclass(frozen=True)
+class TTL:
+    ttl_s: float
+    jitter_percent: int
+    negative_ttl_s: float
+
+    def positive_ms(self) -> int:
+        spread = self.ttl_s * self.jitter_percent / 100.0
+        # Jitter spreads expiries so a burst of fills does not expire at once.
+        return max(1, int((self.ttl_s + random.uniform(0, spread)) * 1000))
+
+    def negative_ms(self) -> int:
+        return max(1, int(self.negative_ttl_s * 1000))
+
+
+class Cache:
+    """The cache of one domain; keys are dgw:<domain>:v<schema>:<kind>:{<id>}.
+
+    Kinds named in `shared_kinds` (search result pages) have one generation
+    for the whole kind instead of one per key, so a single INCR invalidates
+    every page at once; their keys share a hash slot ({<kind>}).
+    """
+
+    def __init__(
+        self, redis: RedisBackend, domain: str, schema_version: int,
+        shared_kinds: frozenset[str] = frozenset(),
+    ) -> None:
+        self._redis = redis
+        self.domain = domain
+        self.prefix = f"dgw:{domain}:v{schema_version}:"
+        self._shared = shared_kinds
+        self._flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self._pending_invalidations: set[tuple[str, str]] = set()
+        redis.on_recovery.append(self._replay_invalidations)
+
+    def _keys(self, kind: str, ident: str) -> tuple[str, str]:
+        if kind in self._shared:
+            base = f"{self.prefix}{kind}:{{{kind}}}"
+            return f"{base}:{ident}", f"{base}:gen"
+        key = f"{self.prefix}{kind}:{{{ident}}}"
+        return key, key + ":gen"
+
+    def _observe(self, kind: str, result: Lookup) -> None:
+        CACHE_LOOKUPS.labels(self.domain, kind, result.value).inc()
+        span = trace.get_current_span()
+        span.set_attribute("datagw.cache", result.value)
+
+    async def lookup(self, kind: str, ident: str, max_age_s: float | None = None) -> Entry:
+        key, gen = self._keys(kind, ident)
+        try:
+            fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen))
+            value, generation = cast(list[bytes | None], fetched)
+        except RedisDown:
+            CACHE_BYPASS.labels(self.domain, "lookup").inc()
+            self._observe(kind, Lookup.BYPASS)
+            return Entry(Lookup.BYPASS)
+        generation = generation or b"0"
+        if value is None:
+            self._observe(kind, Lookup.MISS)
+            return Entry(Lookup.MISS, generation=generation)
+        loaded_at, flags, filled_gen = _HEADER.unpack_from(value)
+        # An entry filled under an older generation was invalidated since
+        # (for shared kinds that is the only sign of it).
+        stale = filled_gen != int(generation)
+        if stale or (max_age_s is not None and time.time() - loaded_at > max_age_s):
+            self._observe(kind, Lookup.MISS)
+            return Entry(Lookup.MISS, generation=generation)
+        state = Lookup.NEGATIVE_HIT if flags & _NEGATIVE else Lookup.HIT
+        self._observe(kind, state)
+        return Entry(state, value[_HEADER.size:], generation)
+
+    async def fill(
+        self, kind: str, ident: str, value: bytes | None, generation: bytes, ttl: TTL
+    ) -> bool:
+        """Store `value` (None: a negative entry) unless a write happened since lookup."""
+        if value is None and ttl.negative_ttl_s <= 0:
+            return False
+        key, gen = self._keys(kind, ident)
+        flags = _NEGATIVE if value is None else 0
+        payload = _HEADER.pack(time.time(), flags, int(generation)) + (value or b"")
+        px = ttl.negative_ms() if value is None else ttl.positive_ms()
+        try:
+            stored = await self._redis.call(
+                "EVAL fill", lambda r: r.eval(_FILL, 2, key, gen, generation, payload, px)
+            )
+        except RedisDown:
+            CACHE_BYPASS.labels(self.domain, "fill").inc()
+            return False
+        if not stored:
+            CACHE_FILL_REJECTED.labels(self.domain).inc()
+        return bool(stored)
+
+    async def invalidate(self, kind: str, idents: list[str]) -> None:
+        """After a commit: bump each key's generation and delete it."""
+        if not idents:
+            return
+        keys: list[str] = []
+        for ident in idents:
+            keys.extend(self._keys(kind, ident))
+        try:
+            await self._invalidate_keys(keys)
+        except RedisDown:
+            CACHE_BYPASS.labels(self.domain, "invalidate").inc()
+            self._pending_invalidations.update((kind, i) for i in idents)
+            log.warning(
+                "cache %s: redis down, %d invalidation(s) queued for replay",
+                self.domain, len(self._pending_invalidations),
+            )
+
+    async def invalidate_kind(self, kind: str) -> None:
+        """Invalidate every entry of a shared kind by bumping its one generation."""
+        await self.invalidate(kind, ["*"])
+
+    async def _invalidate_keys(self, keys: list[str]) -> None:
+        # One EVAL per key pair (a key and its generation share a hash slot,
+        # different ids may not, and a cluster refuses cross-slot scripts),
+        # pipelined so a bulk import invalidates thousands of keys per trip.
+        async def run(r: Any) -> None:
+            async with r.pipeline(transaction=False) as pipe:
+                for i in range(0, len(keys), 2):
+                    pipe.eval(_INVALIDATE, 2, keys[i], keys[i + 1], _GEN_TTL_MS)
+                await pipe.execute()
+
+        await self._redis.call("EVAL invalidate", run)
+
+    async def _replay_invalidations(self) -> None:
+        pending, self._pending_invalidations = self._pending_invalidations, set()
+        for kind, ident in pending:
+            await self.invalidate(kind, [ident])
+
+    async def load_once(
+        self, flight_key: str, loader: Callable[[], Awaitable[bytes | None]]
+    ) -> bytes | None:
+        """Single-flight: concurrent misses of one key in this process share one load."""
+        running = self._flights.get(flight_key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._flights[flight_key] = future
+        try:
+            DB_LOADS.labels(self.domain).inc()
+            value = await loader()
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            # Waiters re-raise it; mark it retrieved so asyncio does not warn.
+            future.exception()
+            raise
+        finally:
+            del self._flights[flight_key]
+
+    async def flush(self) -> int:
+        """Delete every entry of this domain (generation keys stay, so no race opens)."""
+        pattern = self.prefix + "*"
+
+        async def scan_delete(r: object) -> int:
+            client = self._redis.client
+            deleted = 0
+            async for key in client.scan_iter(match=pattern, count=1000):
+                if not key.endswith(b":gen"):
+                    deleted += int(await client.delete(key))
+            return deleted
+
+        try:
+            return await self._redis.call("SCAN+DEL", scan_delete)
+        except RedisDown as exc:
+            raise self._redis.unavailable(exc) from exc

@@ -1,0 +1,53 @@
+"""Tracer and metrics shared by every layer.
+
+Instruments are created once here so that storage, domain and API code record
+into the same series; the runtime decides where spans and metrics are exported.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+tracer = trace.get_tracer("datagw")
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+RPC_REQUESTS = Counter(
+    "datagw_rpc_requests_total", "RPCs handled, by method and status code",
+    ["method", "code"], registry=REGISTRY,
+)
+RPC_LATENCY = Histogram(
+    "datagw_rpc_duration_seconds", "RPC latency, by method",
+    ["method"], registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RPC_IN_FLIGHT = Gauge("datagw_rpc_in_flight", "RPCs being handled now", registry=REGISTRY)
+RPC_REJECTED = Counter(
+    "datagw_rpc_rejected_total", "RPCs refused by the concurrency cap", registry=REGISTRY
+)
+CACHE_LOOKUPS = Counter(
+    "datagw_cache_lookups_total", "Cache lookups by domain and result (hit, miss, negative_hit)",
+    ["domain", "kind", "result"], registry=REGISTRY,
+)
+CACHE_BYPASS = Counter(
+    "datagw_cache_bypass_total", "Cache operations skipped because Redis was unreachable",
+    ["domain", "operation"], registry=REGISTRY,
+)
+CACHE_FILL_REJECTED = Counter(
+    "datagw_cache_fill_rejected_total",
+    "Cache fills refused because a write invalidated the key while the value was loaded",
+    ["domain"], registry=REGISTRY,
+)
+DB_LOADS = Counter(
+    "datagw_cache_loads_total", "Database loads made on a cache miss (after single-flight)",
+    ["domain"], registry=REGISTRY,
+)
+POOL_SIZE = Gauge(
+    "datagw_pool_connections", "Pool connections by backend and state (open, in_use, max)",
+    ["backend", "state"], registry=REGISTRY,
+)
+BACKEND_UP = Gauge(
+    "datagw_backend_up", "1 when the backend answered its last health check",
+    ["backend"], registry=REGISTRY,
+)
