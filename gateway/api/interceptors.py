@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from opentelemetry import propagate, trace
@@ -32,7 +32,14 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _PASS_THROUGH = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
-class GatewayInterceptor(grpc.aio.ServerInterceptor[Any, Any]):
+if TYPE_CHECKING:
+    # The stubs make it generic; the runtime class is not subscriptable.
+    _Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+else:
+    _Interceptor = grpc.aio.ServerInterceptor
+
+
+class GatewayInterceptor(_Interceptor):
     def __init__(self, *, max_concurrent: int, default_deadline_s: float) -> None:
         self._max_concurrent = max_concurrent
         self._default_deadline_s = default_deadline_s

@@ -1,0 +1,95 @@
+"""Shared fixtures: one real embedded stack and one in-process gateway per session.
+
+The gateway runs in embedded mode on a throw-away data dir, so tests exercise
+exactly what `datagw serve --ephemeral` runs; fault tests reach the backend
+processes through gateway.embedded to kill and restart them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from datagw.v1 import admin_pb2_grpc, catalog_pb2_grpc, session_pb2_grpc
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.runtime.config import Config
+from gateway.runtime.server import Gateway
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI") == "true"
+
+# One provider for the whole run, installed before any span is started, so the
+# span-tree tests can read what the gateway records.
+SPANS = InMemorySpanExporter()
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(SPANS))
+trace.set_tracer_provider(_provider)
+
+
+def need_tool(name: str, path: str | None) -> str:
+    """The tool's path; skip on a laptop without it, fail under CI."""
+    if path and (os.path.exists(path) or shutil.which(path)):
+        return path
+    message = f"{name} is not installed (run make test, which installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def test_config(tmp: Path, **overrides: object) -> Config:
+    cfg = Config(
+        listen="127.0.0.1:0",
+        metrics_listen=None,
+        policies_dir=ROOT / "policies",
+        data_dir=tmp,
+        ephemeral=True,
+    )
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    gw = Gateway(test_config(tmp_path_factory.mktemp("gateway")))
+    try:
+        await gw.start()
+        yield gw
+    finally:
+        await gw.stop()
+
+
+@pytest.fixture(scope="session")
+async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as ch:
+        yield ch
+
+
+@pytest.fixture(scope="session")
+def catalog(channel: grpc.aio.Channel) -> catalog_pb2_grpc.CatalogServiceStub:
+    return catalog_pb2_grpc.CatalogServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def sessions(channel: grpc.aio.Channel) -> session_pb2_grpc.SessionServiceStub:
+    return session_pb2_grpc.SessionServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def admin(channel: grpc.aio.Channel) -> admin_pb2_grpc.AdminServiceStub:
+    return admin_pb2_grpc.AdminServiceStub(channel)
+
+
+@pytest.fixture
+def uid() -> str:
+    """A fresh prefix so tests sharing the stack never see each other's rows."""
+    return uuid.uuid4().hex[:10]
