@@ -45,7 +45,7 @@ def need_tool(name: str, path: str | None) -> str:
     pytest.skip(message)
 
 
-def test_config(tmp: Path, **overrides: object) -> Config:
+def make_config(tmp: Path, **overrides: object) -> Config:
     cfg = Config(
         listen="127.0.0.1:0",
         metrics_listen=None,
@@ -60,7 +60,7 @@ def test_config(tmp: Path, **overrides: object) -> Config:
 
 @pytest.fixture(scope="session")
 async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    gw = Gateway(test_config(tmp_path_factory.mktemp("gateway")))
+    gw = Gateway(make_config(tmp_path_factory.mktemp("gateway")))
     try:
         await gw.start()
         yield gw
