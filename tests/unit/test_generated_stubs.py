@@ -1,0 +1,29 @@
+"""The committed stubs must be exactly what `make generate` produces from proto/."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def _files(root: Path) -> set[str]:
+    return {
+        str(p.relative_to(root)) for p in (root / "datagw").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_committed_python_stubs_are_current(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHON=sys.executable)
+    subprocess.run([str(ROOT / "scripts" / "generate_python.sh"), str(tmp_path)],
+                   check=True, env=env, capture_output=True, timeout=120)
+    committed = ROOT / "clients" / "python"
+    assert _files(tmp_path) == _files(committed), "run `make generate` and commit the result"
+    stale = [f for f in sorted(_files(tmp_path))
+             if not filecmp.cmp(tmp_path / f, committed / f, shallow=False)]
+    assert not stale, f"stale generated stubs {stale}: run `make generate` and commit"
