@@ -55,9 +55,11 @@ def discover(keyspace: str, root: Path = MIGRATIONS_ROOT) -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, keyspace: str) -> list[Migration]:
+async def migrate(
+    conn: asyncpg.Connection, keyspace: str, root: Path = MIGRATIONS_ROOT
+) -> list[Migration]:
     """Apply what is missing on one shard; returns the migrations applied now."""
-    wanted = discover(keyspace)
+    wanted = discover(keyspace, root)
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
     try:
         await conn.execute(
