@@ -35,7 +35,7 @@ async def test_migrations_apply_once_even_when_gateways_race(gateway: Gateway, u
         assert sorted(bool(a) for a in applied) == [False, False, True]
         assert await migrate(conns[0], "catalog") == []
         rows = await conns[0].fetch("SELECT version, name FROM datagw_schema_migrations")
-        assert [(r["version"], r["name"]) for r in rows][0] == (1, "products")
+        assert (rows[0]["version"], rows[0]["name"]) == (1, "products")
         assert len(rows) == len(list((MIGRATIONS_ROOT / "catalog").glob("*.sql")))
         assert await conns[0].fetchval("SELECT count(*) FROM products") == 0
     finally:
