@@ -33,11 +33,14 @@ class GatewayProcess:
 
 
 @contextmanager
-def gateway_process(data_dir: Path, *extra: str) -> Iterator[GatewayProcess]:
+def gateway_process(
+    data_dir: Path, *extra: str, ephemeral: bool = True
+) -> Iterator[GatewayProcess]:
     port = free_port()
     env = dict(os.environ, DATAGW_LOGGING__LEVEL="warning")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.runtime.cli", "serve", "--ephemeral",
+        [sys.executable, "-m", "gateway.runtime.cli", "serve",
+         *(["--ephemeral"] if ephemeral else []),
          "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}", "--metrics-listen", "",
          *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
@@ -51,7 +54,7 @@ def gateway_process(data_dir: Path, *extra: str) -> Iterator[GatewayProcess]:
             if not line:
                 raise RuntimeError("datagw exited during start-up:\n" + "".join(banner))
             banner.append(line)
-            if line.startswith("  ephemeral:"):  # the last line of the start-up banner
+            if line.startswith("  chdb"):  # the last backend line of the start-up banner
                 break
         else:
             raise RuntimeError("datagw did not start in time:\n" + "".join(banner))
