@@ -91,7 +91,7 @@ class SessionsDomain:
         now = _now_ms()
         lifetime_ms = int((ttl_s if ttl_s is not None else policy.ttl_s) * 1000)
         record = SessionRecord(new_session_id(user_id), user_id, dict(data), now,
-                               now + lifetime_ms, now)
+                               now + lifetime_ms, now, lifetime_ms)
         await self._run(lambda: self._store.create(record, policy.max_per_user))
         return record
 
@@ -104,11 +104,14 @@ class SessionsDomain:
 
         return await self._run(op)
 
+    def _restart_ms(self, s: SessionRecord) -> int:
+        # The session's own lifetime, which a reload may since have capped lower.
+        return min(s.ttl_ms, int(self._policy().ttl_s * 1000))
+
     async def _update(
         self, s: SessionRecord, set_data: dict[str, str], remove: list[str]
     ) -> SessionRecord:
-        policy = self._policy()
-        ttl_ms = int(policy.ttl_s * 1000) if policy.sliding else 0
+        ttl_ms = self._restart_ms(s) if self._policy().sliding else 0
         updated = await self._store.update(
             s.session_id, s.user_id, set_data, remove, _now_ms(), ttl_ms
         )
@@ -140,9 +143,9 @@ class SessionsDomain:
     async def touch(self, session_id: str) -> SessionRecord:
         async def op() -> SessionRecord:
             current = await self._existing(session_id)
-            # Touch always restarts the policy ttl, sliding or not: that is its job.
+            # Touch always restarts the ttl, sliding or not: that is its job.
             updated = await self._store.update(
-                session_id, current.user_id, {}, [], _now_ms(), int(self._policy().ttl_s * 1000)
+                session_id, current.user_id, {}, [], _now_ms(), self._restart_ms(current)
             )
             if updated is None:
                 raise NotFound("session", session_id)

@@ -69,7 +69,8 @@ class _FileChecker:
 
     def mapping(self, value: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.problem(key, f"expected a mapping with keys {', '.join(allowed)}, got {value!r}")
+            self.problem(key or "(document)",
+                         f"expected a mapping with keys {', '.join(allowed)}, got {value!r}")
             return {}
         for k in value:
             if k not in allowed:
@@ -104,10 +105,17 @@ class _FileChecker:
 
 def _consistency(c: _FileChecker, raw: Any) -> tuple[Consistency, tuple[Consistency, ...], float]:
     body = c.mapping(raw, "consistency", _CONSISTENCY_KEYS)
-    default = c.choice(body.get("default"), "consistency.default", _LEVELS)
-    allowed_raw = body.get("allowed", [default] if default else [])
+    default: str | None = None
+    if "default" in body:
+        default = c.choice(body["default"], "consistency.default", _LEVELS)
+    elif isinstance(raw, dict):  # a section that is not a mapping is reported already
+        c.problem("consistency.default", f"required; use one of: {', '.join(_LEVELS)}")
     allowed: list[Consistency] = []
-    if not isinstance(allowed_raw, list) or not allowed_raw:
+    allowed_raw = body.get("allowed")
+    if "allowed" not in body:
+        # The default alone; a bad default has been reported once already.
+        allowed = [Consistency(default)] if default else []
+    elif not isinstance(allowed_raw, list) or not allowed_raw:
         c.problem("consistency.allowed", f"expected a non-empty list of: {', '.join(_LEVELS)}")
     else:
         for i, level in enumerate(allowed_raw):
@@ -164,6 +172,12 @@ def _session(c: _FileChecker, raw: Any) -> SessionPolicy:
 
 def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProblem]]:
     """One policy document; the policy when valid, and every problem found."""
+    policy, problems, _ = _parse(file, text)
+    return policy, problems
+
+
+def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProblem], str | None]:
+    """As parse_policy, plus the known domain the file names even when it is invalid."""
     c = _FileChecker(file)
     try:
         raw = yaml.safe_load(text)
@@ -171,10 +185,10 @@ def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[Policy
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(document)"
         c.problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")
-        return None, c.problems
+        return None, c.problems, None
     body = c.mapping(raw, "", _TOP_KEYS)
-    if not body:
-        return None, c.problems
+    if not isinstance(raw, dict):
+        return None, c.problems, None
     for required in ("domain", "store", "consistency"):
         if required not in body:
             c.problem(required, "required key is missing")
@@ -185,13 +199,20 @@ def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[Policy
         c.problem("keyspace", f"{keyspace!r}: a postgres domain needs a keyspace name")
     if store == Store.REDIS.value and keyspace is not None:
         c.problem("keyspace", "only postgres domains have a keyspace")
-    default, allowed, staleness = _consistency(c, body.get("consistency", {}))
+    default, allowed, staleness = (
+        _consistency(c, body["consistency"]) if "consistency" in body
+        else (Consistency.STRONG, (), 0.0)  # reported as missing above
+    )
     cache = _cache(c, body.get("cache"))
+    if store == Store.REDIS.value and cache.enabled:
+        c.problem("cache", "a redis domain already lives in redis; remove it or write cache: off")
     session = _session(c, body["session"]) if "session" in body else None
     if domain == "sessions" and session is None:
         c.problem("session", "required for the sessions domain (ttl, sliding, max_per_user)")
+    if domain not in (None, "sessions") and session is not None:
+        c.problem("session", f"only the sessions domain has a session section, not {domain!r}")
     if c.problems or domain is None or store is None:
-        return None, c.problems
+        return None, c.problems, domain
     return (
         DomainPolicy(
             domain=domain,
@@ -205,6 +226,7 @@ def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[Policy
             session=session,
         ),
         [],
+        domain,
     )
 
 
@@ -214,10 +236,20 @@ def load_policies(directory: Path, required: tuple[str, ...] = ()) -> PolicySet:
     domains: dict[str, DomainPolicy] = {}
     if not directory.is_dir():
         raise PolicyError([PolicyProblem(str(directory), "(directory)", "not a directory")])
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    # Dot files are editor swap files and locks, not policies.
+    files = sorted(p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+    declared: set[str] = set()
     for path in files:
-        policy, found = parse_policy(path.name, path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(PolicyProblem(path.name, "(file)", f"cannot be read: {exc}"))
+            continue
+        policy, found, named = _parse(path.name, text)
         problems.extend(found)
+        if named is not None:
+            declared.add(named)
         if policy is None:
             continue
         if policy.domain in domains:
@@ -230,7 +262,8 @@ def load_policies(directory: Path, required: tuple[str, ...] = ()) -> PolicySet:
             continue
         domains[policy.domain] = policy
     for name in required:
-        if name not in domains and not any(p.key == "domain" for p in problems):
+        # A file that names the domain but is invalid has been reported already.
+        if name not in declared and not any(p.key == "domain" for p in problems):
             problems.append(
                 PolicyProblem(str(directory), "(directory)", f"no policy file for domain {name!r}")
             )

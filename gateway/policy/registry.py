@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.policy.loader import load_policies
+from gateway.policy.loader import PolicyError, PolicyProblem, load_policies
 from gateway.policy.model import DomainPolicy, PolicySet
 
 # The domains the running services read their settings from.
@@ -27,6 +27,19 @@ class PolicyRegistry:
     def reload(self) -> PolicySet:
         """Validate the directory first; PolicyError keeps the old set in force."""
         fresh = load_policies(self._directory, REQUIRED_DOMAINS)
+        # Connections and stores are wired at start: accepting a move would
+        # show a policy that the running gateway does not follow.
+        problems = [
+            PolicyProblem(new.source_file, key,
+                          f"{was!r} -> {now!r} takes a restart; {was!r} stays in force")
+            for name, new in fresh.domains.items()
+            if (old := self._current.domains.get(name)) is not None
+            for key, was, now in (("store", old.store.value, new.store.value),
+                                  ("keyspace", old.keyspace, new.keyspace))
+            if was != now
+        ]
+        if problems:
+            raise PolicyError(problems)
         self._current = fresh
         self.generation += 1
         return fresh

@@ -37,6 +37,8 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "postgres": ("keyspaces",),
     "redis": ("url", "timeout"),
     "embedded": ("data_dir", "ephemeral"),
+    "postgres.keyspaces.*": ("shards", "pool"),
+    "postgres.keyspaces.*.pool": ("min_size", "max_size"),
 }
 
 
@@ -86,8 +88,21 @@ class Config:
         return not self.keyspaces and self.redis_url is None
 
 
-def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+def _env_value(value: str) -> Any:
+    """The value read as YAML (numbers, booleans, flow lists); what YAML refuses stays text."""
+    if not value:
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        # e.g. "[::]:50051", a valid listen address but not valid YAML.
+        return value
+
+
+def _env_overrides(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The override tree, and for each dotted key the variable that set it."""
     tree: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for name, value in env.items():
         # DATAGW_CONFIG names the file itself and is not a key of it.
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
@@ -95,9 +110,14 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         path = name[len(ENV_PREFIX):].lower().split("__")
         node = tree
         for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = yaml.safe_load(value) if value else value
-    return tree
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                # DATAGW_SERVER=x and DATAGW_SERVER__LISTEN=y: the section wins.
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = _env_value(value)
+        names[".".join(path)] = name
+    return tree, names
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -111,32 +131,60 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Reader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, env_names: Mapping[str, str]) -> None:
         self.source = source
+        self.env_names = env_names
         self.problems: list[str] = []
 
     def fail(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {key}: {message}")
+        # A key set from the environment is named as the variable to fix.
+        source = self.env_names.get(key, self.source)
+        self.problems.append(f"{source}: {key}: {message}")
 
-    def section(self, raw: dict[str, Any], name: str) -> dict[str, Any]:
+    def section(
+        self, raw: dict[str, Any], name: str, schema: str | None = None
+    ) -> dict[str, Any]:
         value = raw.get(name.rpartition(".")[2], {}) if name else raw
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.fail(name, f"expected a mapping, got {value!r}")
             return {}
-        for key in value:
-            if key not in _SCHEMA[name]:
-                where = f"{name}.{key}" if name else key
-                self.fail(where, f"unknown key; allowed: {', '.join(_SCHEMA[name])}")
+        self.known_keys(value, name, schema if schema is not None else name)
         return value
 
-    def duration(self, key: str, value: Any) -> float:
+    def known_keys(self, value: dict[str, Any], name: str, schema: str) -> None:
+        allowed = _SCHEMA[schema]
+        for key in value:
+            if key not in allowed:
+                where = f"{name}.{key}" if name else str(key)
+                self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
+
+    def duration(self, key: str, value: Any, *, positive: bool = False) -> float:
         try:
-            return parse_duration(str(value))
+            seconds = parse_duration(str(value))
         except ValueError:
-            self.fail(key, f"{value!r} is not {DURATION_HINT}")
+            seconds = -1.0
+        if seconds < 0 or (positive and seconds == 0):
+            more = " greater than zero" if positive else ""
+            self.fail(key, f"{value!r} is not {DURATION_HINT}{more}")
             return 0.0
+        return seconds
+
+    def text(self, key: str, value: Any, *, optional: bool = False) -> str | None:
+        """A string setting; empty or null only where the setting can be off."""
+        if optional and value in (None, ""):
+            return None
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+            return str(value)
+        self.fail(key, f"{value!r} is not a non-empty string")
+        return None
+
+    def boolean(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"{value!r} is not true or false")
+            return False
+        return value
 
     def integer(self, key: str, value: Any, low: int, high: int) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -162,19 +210,21 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
         raw = loaded
-    raw = _merge(raw, _env_overrides(os.environ if env is None else env))
-    r = _Reader(source)
+    overrides, env_names = _env_overrides(os.environ if env is None else env)
+    raw = _merge(raw, overrides)
+    r = _Reader(source, env_names)
     cfg = Config()
     top = r.section(raw, "")
     server = r.section(top, "server")
     if "listen" in server:
-        cfg.listen = str(server["listen"])
-    cfg.unix_socket = server.get("unix_socket") or None
+        cfg.listen = r.text("server.listen", server["listen"]) or cfg.listen
+    cfg.unix_socket = r.text("server.unix_socket", server.get("unix_socket"), optional=True)
     if "max_message_bytes" in server:
         cfg.max_message_bytes = r.integer(
             "server.max_message_bytes", server["max_message_bytes"], 1024, 256 * 1024 * 1024)
     if "default_deadline" in server:
-        cfg.default_deadline_s = r.duration("server.default_deadline", server["default_deadline"])
+        cfg.default_deadline_s = r.duration(
+            "server.default_deadline", server["default_deadline"], positive=True)
     if "max_concurrent_rpcs" in server:
         cfg.max_concurrent_rpcs = r.integer(
             "server.max_concurrent_rpcs", server["max_concurrent_rpcs"], 1, 1_000_000)
@@ -189,7 +239,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
                                 tls.get("client_ca_file") or None)
     metrics = r.section(top, "metrics")
     if "listen" in metrics:
-        cfg.metrics_listen = metrics["listen"] or None
+        cfg.metrics_listen = r.text("metrics.listen", metrics["listen"], optional=True)
     tel = r.section(top, "telemetry")
     cfg.exporter = r.choice("telemetry.exporter", tel.get("exporter", "none"), EXPORTERS)
     cfg.otlp_endpoint = tel.get("otlp_endpoint") or None
@@ -198,7 +248,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     cfg.log_level = r.choice("logging.level", logging_.get("level", "info"), LOG_LEVELS)
     cfg.log_format = r.choice("logging.format", logging_.get("format", "json"), LOG_FORMATS)
     if "policies_dir" in top:
-        cfg.policies_dir = Path(str(top["policies_dir"]))
+        cfg.policies_dir = Path(r.text("policies_dir", top["policies_dir"]) or cfg.policies_dir)
     pg = r.section(top, "postgres")
     keyspaces = pg.get("keyspaces") or {}
     if not isinstance(keyspaces, dict):
@@ -207,13 +257,13 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     for name, ks in keyspaces.items():
         cfg.keyspaces[name] = _keyspace(r, str(name), ks)
     redis = r.section(top, "redis")
-    cfg.redis_url = redis.get("url") or None
+    cfg.redis_url = r.text("redis.url", redis.get("url"), optional=True)
     if "timeout" in redis:
-        cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"])
+        cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"], positive=True)
     emb = r.section(top, "embedded")
     if "data_dir" in emb:
-        cfg.data_dir = Path(str(emb["data_dir"]))
-    cfg.ephemeral = bool(emb.get("ephemeral", False))
+        cfg.data_dir = Path(r.text("embedded.data_dir", emb["data_dir"]) or cfg.data_dir)
+    cfg.ephemeral = r.boolean("embedded.ephemeral", emb.get("ephemeral", False))
     if bool(cfg.keyspaces) != bool(cfg.redis_url):
         r.fail("postgres/redis", "configure both postgres.keyspaces and redis.url, or neither "
                "(neither starts embedded backends)")
@@ -227,6 +277,7 @@ def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
     if not isinstance(raw, dict):
         r.fail(key, "expected a mapping with shards and pool")
         return KeyspaceConfig(name, ())
+    r.known_keys(raw, key, "postgres.keyspaces.*")
     shards = raw.get("shards")
     dsns: list[str] = []
     if not isinstance(shards, list) or not shards:
@@ -238,9 +289,12 @@ def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
                 r.fail(f"{key}.shards[{i}].primary", f"{dsn!r} is not a postgresql:// DSN")
             else:
                 dsns.append(dsn)
-    pool = raw.get("pool") or {}
+    pool = r.section(raw, f"{key}.pool", "postgres.keyspaces.*.pool")
     settings = PoolSettings(
         min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),
         max_size=r.integer(f"{key}.pool.max_size", pool.get("max_size", 20), 1, 1000),
     )
+    if settings.min_size > settings.max_size:
+        r.fail(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
+               f"{settings.max_size}")
     return KeyspaceConfig(name, tuple(dsns), settings)

@@ -23,21 +23,25 @@ from gateway.storage.redis.client import RedisBackend
 _PREFIX = "dgw:sessions:v1:"
 
 # Create: store the session, index it, and drop the oldest beyond the cap.
+# The index is ordered by expiry, so a new session with a short ttl sorts
+# first; it is skipped, or the caller would get the id of a dropped session.
 _CREATE = """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
-local n = redis.call('ZCARD', KEYS[2])
-local dropped = {}
-if n > tonumber(ARGV[6]) then
-  dropped = redis.call('ZRANGE', KEYS[2], 0, n - tonumber(ARGV[6]) - 1)
-  for _, sid in ipairs(dropped) do
-    redis.call('DEL', ARGV[7] .. sid)
-    redis.call('ZREM', KEYS[2], sid)
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+local dropped = 0
+if excess > 0 then
+  for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess)) do
+    if dropped < excess and sid ~= ARGV[4] then
+      redis.call('DEL', ARGV[7] .. sid)
+      redis.call('ZREM', KEYS[2], sid)
+      dropped = dropped + 1
+    end
   end
 end
 redis.call('PEXPIREAT', KEYS[2], redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')[2])
-return #dropped
+return dropped
 """
 
 # Update: merge data, remove keys, optionally move the expiry; nil if gone.
@@ -86,11 +90,15 @@ class SessionRecord:
     create_ms: int = 0
     expire_ms: int = 0
     last_access_ms: int = 0
+    # The lifetime asked for at creation; sliding and touch restart this one,
+    # so a short-lived session is not stretched to the policy's ttl by a read.
+    ttl_ms: int = 0
 
     def encode(self) -> str:
         return json.dumps(
             {"user_id": self.user_id, "data": self.data, "create_ms": self.create_ms,
-             "expire_ms": self.expire_ms, "last_access_ms": self.last_access_ms},
+             "expire_ms": self.expire_ms, "last_access_ms": self.last_access_ms,
+             "ttl_ms": self.ttl_ms},
             separators=(",", ":"),
         )
 
@@ -98,8 +106,11 @@ class SessionRecord:
     def decode(cls, session_id: str, raw: bytes | str) -> SessionRecord:
         d: dict[str, Any] = json.loads(raw)
         data = d.get("data") or {}
-        return cls(session_id, d["user_id"], dict(data), int(d["create_ms"]),
-                   int(d["expire_ms"]), int(d["last_access_ms"]))
+        create_ms, expire_ms = int(d["create_ms"]), int(d["expire_ms"])
+        # Sessions stored before ttl_ms existed: their first lifetime is the best guess.
+        ttl_ms = int(d.get("ttl_ms") or expire_ms - create_ms)
+        return cls(session_id, d["user_id"], dict(data), create_ms, expire_ms,
+                   int(d["last_access_ms"]), ttl_ms)
 
 
 def user_tag(user_id: str) -> str:

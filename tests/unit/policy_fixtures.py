@@ -1,0 +1,63 @@
+"""Policy directories to break on purpose, and gateways that run on them.
+
+Shared by the policy unit tests and by the session/admin integration tests that
+need a second gateway on an edited copy of policies/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import grpc
+
+from gateway.runtime.config import KeyspaceConfig
+from gateway.runtime.embedded import EmbeddedValkey
+from gateway.runtime.server import Gateway
+from tests.conftest import ROOT, make_config
+
+POLICIES = ROOT / "policies"
+
+
+def copy_policies(tmp: Path, name: str = "policies") -> Path:
+    """A private copy of the default policy directory, safe to edit."""
+    target = tmp / name
+    shutil.copytree(POLICIES, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace `old` (which must be there, so a drifting default fails loudly) by `new`."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@asynccontextmanager
+async def running_gateway(
+    tmp: Path, policies_dir: Path, shared: Gateway
+) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel, EmbeddedValkey]]:
+    """A second in-process gateway on `policies_dir`, with a Valkey of its own.
+
+    It cannot run in embedded mode: chdb allows one embedded ClickHouse path
+    per process and the session gateway holds it. So it borrows the shared
+    PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
+    flushing or capping there never touches what other tests cached.
+    """
+    assert shared.backends is not None
+    keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards))
+                 for name, ks in shared.backends.keyspaces.items()}
+    valkey = EmbeddedValkey(tmp / "valkey")
+    await asyncio.to_thread(valkey.start)
+    gw = Gateway(make_config(tmp, policies_dir=policies_dir, keyspaces=keyspaces,
+                             redis_url=valkey.url))
+    try:
+        await gw.start()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
+            yield gw, channel, valkey
+    finally:
+        await gw.stop()
+        await asyncio.to_thread(valkey.stop)

@@ -1,0 +1,207 @@
+"""The topology config: YAML file, DATAGW_* overrides, and precise errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.runtime.config import ConfigError, load_config
+
+BACKENDS = """
+postgres:
+  keyspaces:
+    catalog:
+      pool: {min_size: 1, max_size: 5}
+      shards:
+        - primary: postgresql://gw@db0:5432/catalog
+        - primary: postgres://gw@db1:5432/catalog
+redis:
+  url: redis://cache:6379/0
+  timeout: 100ms
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "datagw.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path | None, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env or {})
+    return str(err.value).splitlines()
+
+
+def test_defaults_are_embedded_mode() -> None:
+    cfg = load_config(None, {})
+    assert cfg.embedded
+    assert (cfg.listen, cfg.exporter, cfg.log_level, cfg.ephemeral) == (
+        "127.0.0.1:50051", "none", "info", False)
+    assert cfg.keyspaces == {} and cfg.redis_url is None
+
+
+def test_a_full_file_loads(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, BACKENDS + """
+server:
+  listen: 0.0.0.0:6000
+  default_deadline: 2s
+  max_concurrent_rpcs: 50
+  shutdown_grace: 0s
+telemetry: {exporter: otlp, otlp_endpoint: "http://collector:4317"}
+logging: {level: debug, format: text}
+metrics: {listen: ""}
+policies_dir: /etc/datagw/policies
+"""), {})
+    assert not cfg.embedded
+    assert cfg.listen == "0.0.0.0:6000"
+    assert (cfg.default_deadline_s, cfg.max_concurrent_rpcs, cfg.shutdown_grace_s) == (2, 50, 0)
+    assert (cfg.exporter, cfg.otlp_endpoint) == ("otlp", "http://collector:4317")
+    assert (cfg.log_level, cfg.log_format) == ("debug", "text")
+    assert cfg.metrics_listen is None
+    assert cfg.policies_dir == Path("/etc/datagw/policies")
+    catalog = cfg.keyspaces["catalog"]
+    assert catalog.shard_dsns == ("postgresql://gw@db0:5432/catalog",
+                                  "postgres://gw@db1:5432/catalog")
+    assert (catalog.pool.min_size, catalog.pool.max_size) == (1, 5)
+    assert (cfg.redis_url, cfg.redis_timeout_s) == ("redis://cache:6379/0", 0.1)
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, BACKENDS + "server: {listen: 127.0.0.1:1}\nlogging: {level: info}\n")
+    cfg = load_config(path, {
+        "DATAGW_SERVER__LISTEN": "0.0.0.0:50051",
+        "DATAGW_REDIS__URL": "redis://other:6380/1",
+        "DATAGW_SERVER__MAX_CONCURRENT_RPCS": "7",
+        "DATAGW_LOGGING__LEVEL": "warning",
+        "DATAGW_EMBEDDED__EPHEMERAL": "true",
+        "DATAGW_CONFIG": str(path),  # names the file; not a key of it
+        "OTHER_SERVER__LISTEN": "ignored",
+    })
+    assert cfg.listen == "0.0.0.0:50051"
+    assert cfg.redis_url == "redis://other:6380/1"
+    assert cfg.max_concurrent_rpcs == 7  # read as a YAML scalar, so a number
+    assert cfg.log_level == "warning"
+    assert cfg.ephemeral is True
+    # Keys the environment does not mention keep the file's values.
+    assert cfg.redis_timeout_s == 0.1
+    assert cfg.keyspaces["catalog"].pool.max_size == 5
+
+
+def test_environment_alone_configures_backends() -> None:
+    # Containers often have no config file: a YAML flow mapping sets a whole section.
+    cfg = load_config(None, {"DATAGW_REDIS__URL": "redis://cache:6379/0",
+                             "DATAGW_POSTGRES__KEYSPACES": "{catalog: {shards: "
+                             "[{primary: 'postgresql://db/catalog'}]}}"})
+    assert not cfg.embedded
+    assert cfg.keyspaces["catalog"].shard_dsns == ("postgresql://db/catalog",)
+
+
+@pytest.mark.parametrize("listen", ["[::]:50051", "0.0.0.0:50051", "unix:/tmp/x.sock"])
+def test_listen_addresses_that_are_not_yaml(listen: str) -> None:
+    assert load_config(None, {"DATAGW_SERVER__LISTEN": listen}).listen == listen
+
+
+def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
+    path = write(tmp_path, "server: {lisen: x}\ncolour: blue\n")
+    found = problems(path)
+    assert sorted(found) == [
+        f"{path}: colour: unknown key; allowed: server, metrics, telemetry, logging, "
+        "policies_dir, postgres, redis, embedded",
+        f"{path}: server.lisen: unknown key; allowed: listen, unix_socket, max_message_bytes, "
+        "default_deadline, max_concurrent_rpcs, shutdown_grace, tls",
+    ]
+
+
+def test_an_unknown_key_from_the_environment_names_the_variable() -> None:
+    (problem,) = problems(None, {"DATAGW_SERVER__LISTN": "0.0.0.0:1"})
+    assert problem.startswith("DATAGW_SERVER__LISTN: server.listn: unknown key; allowed: listen")
+
+
+def test_unknown_keys_inside_a_keyspace(tmp_path: Path) -> None:
+    path = write(tmp_path, BACKENDS.replace("pool: {min_size: 1, max_size: 5}",
+                                            "pool: {min_size: 1, max: 5}\n      replicas: 2"))
+    found = problems(path)
+    assert any(": postgres.keyspaces.catalog.replicas: unknown key; allowed: shards, pool" in p
+               for p in found), found
+    assert any(": postgres.keyspaces.catalog.pool.max: unknown key; allowed: min_size, max_size"
+               in p for p in found), found
+
+
+@pytest.mark.parametrize(("text", "key", "says"), [
+    ("server: {default_deadline: 5 minutes}", "server.default_deadline",
+     "'5 minutes' is not a duration such as 250ms, 5s, 5m, 1h or 7d"),
+    ("server: {default_deadline: 0s}", "server.default_deadline", "greater than zero"),
+    ("server: {shutdown_grace: soon}", "server.shutdown_grace", "a duration"),
+    ("server: {max_concurrent_rpcs: 0}", "server.max_concurrent_rpcs", "from 1 to 1000000"),
+    ("server: {max_message_bytes: many}", "server.max_message_bytes", "whole number"),
+    ("server: {listen: null}", "server.listen", "non-empty string"),
+    ("server: {tls: {cert_file: a.crt}}", "server.tls", "cert_file and key_file"),
+    ("telemetry: {exporter: jaeger}", "telemetry.exporter",
+     "'jaeger' is not one of: none, console, otlp"),
+    ("logging: {level: loud}", "logging.level", "debug, info, warning, error"),
+    ("logging: {format: xml}", "logging.format", "json, text"),
+    ("embedded: {ephemeral: 'no'}", "embedded.ephemeral", "true or false"),
+    ("server: 5", "server", "expected a mapping"),
+])
+def test_bad_values_are_named(tmp_path: Path, text: str, key: str, says: str) -> None:
+    path = write(tmp_path, text + "\n")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}: {key}: "), problem
+    assert says in problem
+
+
+@pytest.mark.parametrize(("old", "new", "key", "says"), [
+    ("timeout: 100ms", "timeout: 0ms", "redis.timeout", "greater than zero"),
+    ("postgresql://gw@db0", "mysql://gw@db0", "postgres.keyspaces.catalog.shards[0].primary",
+     "not a postgresql:// DSN"),
+    ("min_size: 1", "min_size: 9", "postgres.keyspaces.catalog.pool", "min_size 9 is above"),
+])
+def test_bad_backend_values_are_named(
+    tmp_path: Path, old: str, new: str, key: str, says: str
+) -> None:
+    path = write(tmp_path, BACKENDS.replace(old, new))
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}: {key}: "), problem
+    assert says in problem
+
+
+def test_a_bad_value_from_the_environment_names_the_variable() -> None:
+    (problem,) = problems(None, {"DATAGW_TELEMETRY__EXPORTER": "zipkin"})
+    assert problem == ("DATAGW_TELEMETRY__EXPORTER: telemetry.exporter: "
+                       "'zipkin' is not one of: none, console, otlp")
+
+
+@pytest.mark.parametrize("only", [
+    "redis: {url: 'redis://cache:6379/0'}\n",
+    "postgres: {keyspaces: {catalog: {shards: [{primary: 'postgresql://db/catalog'}]}}}\n",
+])
+def test_postgres_and_redis_come_together(tmp_path: Path, only: str) -> None:
+    (problem,) = problems(write(tmp_path, only))
+    assert ": postgres/redis: configure both postgres.keyspaces and redis.url, or neither" \
+        in problem
+
+
+def test_only_redis_from_the_environment_is_refused() -> None:
+    (problem,) = problems(None, {"DATAGW_REDIS__URL": "redis://cache:6379/0"})
+    assert "configure both postgres.keyspaces and redis.url" in problem
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, "server: {default_deadline: x, max_concurrent_rpcs: -1}\n"
+                                     "telemetry: {exporter: jaeger}\nbogus: 1\n"))
+    assert len(found) == 4
+    assert {p.split(": ")[1] for p in found} == {
+        "server.default_deadline", "server.max_concurrent_rpcs", "telemetry.exporter", "bogus"}
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "server: [unclosed\n"])
+def test_a_file_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    assert problems(path)[0].startswith(f"{path}: ")
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    (problem,) = problems(tmp_path / "nope.yaml")
+    assert "cannot read config" in problem

@@ -1,0 +1,308 @@
+"""Policy validation (every mistake named by file and key) and read planning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import InvalidArgument
+from gateway.policy.decisions import plan_read
+from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, parse_policy
+from gateway.policy.model import CACHE_OFF, Consistency, DomainPolicy, Store
+from gateway.policy.registry import REQUIRED_DOMAINS, PolicyRegistry
+from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
+
+LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
+CATALOG = (POLICIES / "catalog.yaml").read_text("utf-8")
+SESSIONS = (POLICIES / "sessions.yaml").read_text("utf-8")
+
+
+def problems_of(text: str, file: str = "x.yaml") -> list[PolicyProblem]:
+    policy, problems = parse_policy(file, text)
+    assert policy is None and problems, "expected the policy to be refused"
+    assert all(p.file == file for p in problems)
+    return problems
+
+
+def only_problem(text: str) -> PolicyProblem:
+    (problem,) = problems_of(text)
+    return problem
+
+
+def load_error(directory: Path) -> list[PolicyProblem]:
+    with pytest.raises(PolicyError) as err:
+        load_policies(directory, REQUIRED_DOMAINS)
+    # The exception text is what the CLI and the logs show: one line per problem.
+    assert str(err.value).splitlines() == [str(p) for p in err.value.problems]
+    return err.value.problems
+
+
+def test_the_default_directory_loads() -> None:
+    policies = load_policies(POLICIES, REQUIRED_DOMAINS)
+    assert set(policies.domains) == {"catalog", "sessions"}
+    catalog, sessions = policies.get("catalog"), policies.get("sessions")
+    assert catalog.source_file == "catalog.yaml"
+    assert catalog.store is Store.POSTGRES and catalog.keyspace == "catalog"
+    assert catalog.default_consistency is Consistency.EVENTUAL
+    assert catalog.allowed_consistency == (
+        Consistency.STRONG, Consistency.BOUNDED_STALENESS, Consistency.EVENTUAL)
+    assert catalog.max_staleness_s == 5
+    assert (catalog.cache.enabled, catalog.cache.ttl_s, catalog.cache.jitter_percent,
+            catalog.cache.negative_ttl_s, catalog.cache.search_ttl_s) == (True, 300, 10, 30, 30)
+    assert sessions.store is Store.REDIS and sessions.keyspace is None
+    assert sessions.cache == CACHE_OFF
+    assert sessions.session is not None
+    assert (sessions.session.ttl_s, sessions.session.sliding,
+            sessions.session.max_per_user) == (1800, True, 50)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "says"), [
+    ("domain: catalog", "domain: catalog\ncolour: blue", "colour",
+     "allowed keys: domain, store, keyspace, consistency, cache, session"),
+    ("domain: catalog", "domain: widgets", "domain",
+     "catalog, sessions, users, orders, payments, inventory, events, analytics"),
+    ("store: postgres", "store: mongo", "store", "postgres, redis"),
+    ("keyspace: catalog\n", "", "keyspace", "needs a keyspace"),
+    ("default: eventual", "default: read_your_writes", "consistency.default",
+     "strong, bounded_staleness, eventual"),
+    ("[strong, bounded_staleness, eventual]", "[strong, sometimes, eventual]",
+     "consistency.allowed[1]", LEVELS),
+    ("  max_staleness: 5s\n", "", "consistency.max_staleness",
+     "required when bounded_staleness is allowed"),
+    ("ttl: 5m", "ttl: 5 minutes", "cache.ttl", "250ms, 5s, 5m, 1h or 7d"),
+    ("ttl: 5m", "ttl: 300", "cache.ttl", "250ms, 5s, 5m, 1h or 7d"),
+    ("negative_ttl: 30s", "negative_ttl: soon", "cache.negative_ttl", "a duration"),
+    ("jitter: 10%", "jitter: 150%", "cache.jitter", "0% to 100%"),
+    ("jitter: 10%", "jitter: 1.5%", "cache.jitter", "0% to 100%"),
+    ("  ttl: 5m\n", "", "cache.ttl", "cache: off"),
+    ("  jitter: 10%", "  jitter: 10%\n  size: 1GB", "cache.size", "ttl, jitter, negative_ttl"),
+    ("  default: eventual", "  default: eventual\n  mode: fast", "consistency.mode",
+     "default, allowed, max_staleness"),
+    ("max_staleness: 5s", "max_staleness: 0s", "consistency.max_staleness", "greater than zero"),
+    ("  default: eventual\n", "", "consistency.default", LEVELS),
+    ("domain: catalog", "domain: catalog\nsession: {ttl: 5m}", "session",
+     "only the sessions domain"),
+])
+def test_each_catalog_mistake_is_named(old: str, new: str, key: str, says: str) -> None:
+    assert old in CATALOG
+    problem = only_problem(CATALOG.replace(old, new))
+    assert problem.key == key
+    assert says in problem.message
+
+
+@pytest.mark.parametrize(("old", "new", "key", "says"), [
+    ("session:\n  ttl: 30m\n  sliding: true\n  max_per_user: 50\n", "", "session",
+     "required for the sessions domain"),
+    ("sliding: true", "sliding: yes please", "session.sliding", "true or false"),
+    ("max_per_user: 50", "max_per_user: 0", "session.max_per_user", "1 to 10000"),
+    ("max_per_user: 50", "max_per_user: many", "session.max_per_user", "1 to 10000"),
+    ("ttl: 30m", "ttl: forever", "session.ttl", "a duration"),
+    ("  max_per_user: 50", "  max_per_user: 50\n  idle: 5m", "session.idle",
+     "ttl, sliding, max_per_user"),
+    ("store: redis", "store: redis\nkeyspace: sessions", "keyspace", "only postgres"),
+    ("store: redis", "store: redis\ncache: {ttl: 5m}", "cache", "cache: off"),
+    ("[strong]", "[strong, bounded_staleness]", "consistency.max_staleness", "required"),
+])
+def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str) -> None:
+    assert old in SESSIONS
+    problem = only_problem(SESSIONS.replace(old, new))
+    assert problem.key == key
+    assert says in problem.message
+
+
+@pytest.mark.parametrize("spelling", ["off", "'off'", "false"])
+def test_cache_off_is_accepted(spelling: str) -> None:
+    text = CATALOG.split("cache:")[0] + f"cache: {spelling}\n"
+    policy, problems = parse_policy("x.yaml", text)
+    assert problems == []
+    assert policy is not None and policy.cache == CACHE_OFF
+
+
+def test_allowed_defaults_to_the_default_level() -> None:
+    policy, _ = parse_policy("x.yaml", SESSIONS.replace("  allowed: [strong]\n", ""))
+    assert policy is not None and policy.allowed_consistency == (Consistency.STRONG,)
+
+
+def test_several_mistakes_in_one_file_are_all_reported() -> None:
+    text = (CATALOG.replace("store: postgres", "store: mongo")
+            .replace("[strong, bounded_staleness, eventual]", "[strong, sometimes]")
+            .replace("jitter: 10%", "jitter: 150%")
+            .replace("ttl: 5m", "ttl: 5 minutes"))
+    keys = {p.key for p in problems_of(text)}
+    assert keys == {"store", "consistency.allowed[1]", "consistency.default", "cache.jitter",
+                    "cache.ttl"}
+
+
+def test_a_bad_default_is_reported_once() -> None:
+    problem = only_problem(SESSIONS.replace("default: strong", "default: sometimes")
+                           .replace("  allowed: [strong]\n", ""))
+    assert (problem.key, problem.message) == (
+        "consistency.default", f"'sometimes' is not allowed; use one of: {LEVELS}")
+
+
+@pytest.mark.parametrize("text", ["cache: off\n", "{}\n"])
+def test_missing_required_keys(text: str) -> None:
+    keys = {p.key for p in problems_of(text)}
+    assert keys == {"domain", "store", "consistency"}
+
+
+@pytest.mark.parametrize("text", ["", "- a list\n", "just text\n"])
+def test_a_document_that_is_not_a_mapping(text: str) -> None:
+    problem = only_problem(text)
+    assert problem.key == "(document)"
+    assert "expected a mapping" in problem.message
+
+
+def test_invalid_yaml_names_the_line() -> None:
+    text = CATALOG.replace("allowed: [strong, bounded_staleness, eventual]",
+                           "allowed: [strong, bounded_staleness")
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if "bounded_staleness" in s)
+    problem = only_problem(text)
+    assert problem.key in {f"line {line}", f"line {line + 1}"}
+    assert "not valid YAML" in problem.message
+
+
+def test_duplicate_domain_across_two_files(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    (policies / "catalog-copy.yml").write_text(CATALOG)
+    (problem,) = load_error(policies)
+    assert problem.file in {"catalog.yaml", "catalog-copy.yml"}
+    assert problem.key == "domain"
+    assert "already defined in" in problem.message
+
+
+def test_missing_required_domain(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    (policies / "sessions.yaml").unlink()
+    (problem,) = load_error(policies)
+    assert (problem.file, problem.key) == (str(policies), "(directory)")
+    assert "'sessions'" in problem.message
+
+
+def test_an_invalid_file_is_not_also_reported_missing(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    edit(policies / "sessions.yaml", "default: strong", "default: sometimes")
+    (problem,) = load_error(policies)
+    assert (problem.file, problem.key) == ("sessions.yaml", "consistency.default")
+
+
+def test_problems_of_every_file_are_reported_together(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    edit(policies / "catalog.yaml", "jitter: 10%", "jitter: 150%")
+    edit(policies / "sessions.yaml", "ttl: 30m", "ttl: 30 minutes")
+    (policies / "notes.txt").write_text("not a policy: ignored\n")
+    (policies / ".sessions.yaml.swp").write_text("\x00 editor junk")
+    found = {(p.file, p.key) for p in load_error(policies)}
+    assert found == {("catalog.yaml", "cache.jitter"), ("sessions.yaml", "session.ttl")}
+
+
+def test_an_unreadable_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    (policies / "broken.yaml").write_bytes(b"domain: \xff\xfe\n")
+    (policies / "dir.yaml").mkdir()
+    found = {(p.file, p.key) for p in load_error(policies)}
+    assert found == {("broken.yaml", "(file)"), ("dir.yaml", "(file)")}
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    (problem,) = load_error(tmp_path / "missing")
+    assert problem.message == "not a directory"
+
+
+def test_registry_keeps_the_old_policies_on_a_bad_reload(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    registry = PolicyRegistry(policies)
+    edit(policies / "sessions.yaml", "ttl: 30m", "ttl: 10m")
+    registry.reload()
+    assert registry.generation == 2
+    session = registry.get("sessions").session
+    assert session is not None and session.ttl_s == 600
+    edit(policies / "sessions.yaml", "ttl: 10m", "ttl: never")
+    with pytest.raises(PolicyError):
+        registry.reload()
+    assert registry.generation == 2
+    session = registry.get("sessions").session
+    assert session is not None and session.ttl_s == 600
+
+
+def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    registry = PolicyRegistry(policies)
+    edit(policies / "catalog.yaml", "keyspace: catalog", "keyspace: commerce")
+    with pytest.raises(PolicyError) as err:
+        registry.reload()
+    (problem,) = err.value.problems
+    assert (problem.file, problem.key) == ("catalog.yaml", "keyspace")
+    assert "'catalog' -> 'commerce' takes a restart" in problem.message
+    assert registry.generation == 1 and registry.get("catalog").keyspace == "catalog"
+
+
+# -- plan_read --------------------------------------------------------------
+
+def catalog_policy(**changes: object) -> DomainPolicy:
+    policy, problems = parse_policy("catalog.yaml", CATALOG)
+    assert policy is not None, problems
+    return DomainPolicy(**{**policy.__dict__, **changes})
+
+
+def violation(err: pytest.ExceptionInfo[InvalidArgument]) -> tuple[str, str]:
+    (v,) = err.value.field_violations
+    return v.field, v.description
+
+
+def test_the_default_level_is_used_when_none_is_requested() -> None:
+    plan = plan_read(catalog_policy(), None)
+    assert plan.level is Consistency.EVENTUAL and plan.use_cache
+    plan = plan_read(catalog_policy(default_consistency=Consistency.STRONG), None)
+    assert plan.level is Consistency.STRONG and not plan.use_cache
+
+
+def test_a_disallowed_level_names_the_allowed_ones() -> None:
+    with pytest.raises(InvalidArgument) as err:
+        plan_read(catalog_policy(), Consistency.READ_YOUR_WRITES)
+    field, description = violation(err)
+    assert field == "read_options.consistency"
+    assert "'read_your_writes'" in description
+    assert "allowed: strong, bounded_staleness, eventual" in description
+
+
+def test_strong_never_uses_the_cache() -> None:
+    plan = plan_read(catalog_policy(), Consistency.STRONG)
+    assert (plan.level, plan.use_cache, plan.target) == (Consistency.STRONG, False, "primary")
+
+
+def test_read_your_writes_never_uses_the_cache() -> None:
+    policy = catalog_policy(allowed_consistency=tuple(Consistency))
+    assert not plan_read(policy, Consistency.READ_YOUR_WRITES).use_cache
+
+
+def test_eventual_uses_the_cache_only_when_it_is_on() -> None:
+    assert plan_read(catalog_policy(), Consistency.EVENTUAL).use_cache
+    plan = plan_read(catalog_policy(cache=CACHE_OFF), Consistency.EVENTUAL)
+    assert not plan.use_cache
+
+
+def test_bounded_staleness_defaults_to_the_policy_bound() -> None:
+    plan = plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS)
+    assert plan.use_cache and plan.max_cache_age_s == 5
+    tighter = plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS, 2)
+    assert tighter.max_cache_age_s == 2
+    assert plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS, 5).max_cache_age_s == 5
+
+
+@pytest.mark.parametrize(("level", "bound", "says"), [
+    (Consistency.BOUNDED_STALENESS, 6, "at most the policy's 5s"),
+    (Consistency.BOUNDED_STALENESS, 0, "greater than 0s"),
+    (Consistency.BOUNDED_STALENESS, -1, "greater than 0s"),
+    (Consistency.EVENTUAL, 1, "only meaningful with CONSISTENCY_LEVEL_BOUNDED_STALENESS"),
+    (None, 1, "only meaningful with CONSISTENCY_LEVEL_BOUNDED_STALENESS"),
+])
+def test_bounded_staleness_bound_validation(
+    level: Consistency | None, bound: float, says: str
+) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        plan_read(catalog_policy(), level, bound)
+    field, description = violation(err)
+    assert field == "read_options.max_staleness"
+    assert says in description
