@@ -1,11 +1,12 @@
 """The cross-cutting work of every RPC, in one server interceptor.
 
 Per call: a server span whose parent is the caller's W3C traceparent; a cap on
-concurrent RPCs (RESOURCE_EXHAUSTED beyond it); a deadline (the caller's, or
-the configured default when it set none) enforced by cancelling the handler,
-which cancels its backend calls; RED metrics; and the mapping of errors to a
-status with google.rpc details. Unexpected errors become INTERNAL with an id
-that is also logged with the stack trace, never sent to the caller.
+concurrent RPCs (RESOURCE_EXHAUSTED beyond it) and UNAVAILABLE once the server
+drains; a deadline (the caller's, or the configured default when it set none)
+enforced by cancelling the handler, which cancels its backend calls; RED
+metrics; and the mapping of errors to a status with google.rpc details.
+Unexpected errors become INTERNAL with an id that is also logged with the
+stack trace, never sent to the caller.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway.api.status import to_status
-from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted
+from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
 from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, tracer
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,21 @@ class GatewayInterceptor(_Interceptor):
         self._max_concurrent = max_concurrent
         self._default_deadline_s = default_deadline_s
         self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._draining = False
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    def drain(self) -> None:
+        """Refuse new calls from now on (UNAVAILABLE); calls in flight go on."""
+        self._draining = True
+
+    async def wait_idle(self) -> None:
+        """Return once no call is in flight."""
+        await self._idle.wait()
 
     async def intercept_service(
         self,
@@ -98,57 +110,81 @@ class GatewayInterceptor(_Interceptor):
             kind=SpanKind.SERVER,
             attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
         ) as span:
-            if self._in_flight >= self._max_concurrent:
+            if self._draining:
+                # UNAVAILABLE rather than the transport's refusal once the
+                # server stops: the code clients retry on another instance.
+                error = Unavailable("the gateway is shutting down; retry", reason="SHUTTING_DOWN")
+                self._record(method, error.code, started, span)
+            elif self._in_flight >= self._max_concurrent:
                 RPC_REJECTED.inc()
                 error = ResourceExhausted(
                     f"more than {self._max_concurrent} concurrent calls; retry with backoff",
                     reason="CONCURRENCY_LIMIT",
                     metadata={"limit": str(self._max_concurrent)},
                 )
+                self._record(method, error.code, started, span)
             else:
                 self._in_flight += 1
+                self._idle.clear()
                 RPC_IN_FLIGHT.inc()
                 try:
                     remaining = context.time_remaining()
                     budget = remaining if remaining is not None else self._default_deadline_s
-                    async with asyncio.timeout(max(budget, 0.0)):
+                    async with asyncio.timeout(max(budget, 0.0)) as timeout:
                         result = await call()
                     return result
-                except TimeoutError:
-                    error = DeadlineExceeded(
-                        "deadline exceeded; the backend work was cancelled",
-                        reason="DEADLINE_EXCEEDED",
-                        metadata={"deadline_s": f"{budget:.3f}"},
-                    )
+                except TimeoutError as exc:
+                    # Only our own timeout is a deadline; a TimeoutError raised
+                    # by the handler is an unexpected error like any other.
+                    error = self._deadline(budget) if timeout.expired() else self._internal(
+                        method, exc, span)
                 except DatagwError as exc:
                     error = exc
                 except asyncio.CancelledError:
-                    code = grpc.StatusCode.CANCELLED
+                    # gRPC cancels the handler when the caller goes away, and
+                    # also when the caller's deadline passes (racing our timeout).
+                    left = context.time_remaining()
+                    code = (grpc.StatusCode.DEADLINE_EXCEEDED if left is not None and left <= 0
+                            else grpc.StatusCode.CANCELLED)
                     raise
                 except Exception as exc:
-                    error_id = uuid.uuid4().hex[:16]
-                    log.exception("internal error %s in %s", error_id, method)
-                    span.record_exception(exc)
-                    error = DatagwError(
-                        f"internal error (id {error_id}); the gateway log has the details",
-                        reason="INTERNAL", metadata={"error_id": error_id},
-                    )
+                    error = self._internal(method, exc, span)
                 finally:
                     self._in_flight -= 1
+                    if self._in_flight == 0:
+                        self._idle.set()
                     RPC_IN_FLIGHT.dec()
-                    if error is not None:
-                        code = error.code
-                    RPC_REQUESTS.labels(method, code.name).inc()
-                    RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
-                    span.set_attribute("rpc.grpc.status_code", code.value[0])
+                    self._record(method, error.code if error is not None else code, started, span)
             assert error is not None
             if error.code is not grpc.StatusCode.INTERNAL:
                 span.set_attribute("datagw.error.reason", error.reason)
             span.set_status(Status(StatusCode.ERROR, error.reason))
-            if error.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-                RPC_REQUESTS.labels(method, error.code.name).inc()
         status = to_status(error)
         await context.abort(status.code, status.details, status.trailing_metadata)
+
+    @staticmethod
+    def _record(method: str, code: grpc.StatusCode, started: float, span: trace.Span) -> None:
+        RPC_REQUESTS.labels(method, code.name).inc()
+        RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+
+    @staticmethod
+    def _deadline(budget: float) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            "deadline exceeded; the backend work was cancelled",
+            reason="DEADLINE_EXCEEDED",
+            metadata={"deadline_s": f"{budget:.3f}"},
+        )
+
+    @staticmethod
+    def _internal(method: str, exc: Exception, span: trace.Span) -> DatagwError:
+        error_id = uuid.uuid4().hex[:16]
+        log.exception("internal error %s in %s", error_id, method)
+        span.record_exception(exc)
+        return DatagwError(
+            f"internal error (id {error_id}); the gateway log has the details",
+            reason="INTERNAL", metadata={"error_id": error_id},
+        )
 
 
 def current_trace_id() -> str:

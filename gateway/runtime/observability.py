@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -64,16 +65,21 @@ class _JSONFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def setup_logging(cfg: Config) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(stream: TextIO, log_format: str) -> logging.Handler:
+    """A handler writing `log_format` (json or text) with the trace id of each record."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(_TraceContext())
-    if cfg.log_format == "json":
+    if log_format == "json":
         handler.setFormatter(_JSONFormatter())
     else:
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"))
+    return handler
+
+
+def setup_logging(cfg: Config) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(sys.stderr, cfg.log_format)]
     root.setLevel(cfg.log_level.upper())
 
 

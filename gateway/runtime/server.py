@@ -205,10 +205,20 @@ class Gateway:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
+        loop = asyncio.get_running_loop()
+        grace_ends = loop.time() + self.config.shutdown_grace_s
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
+        if self.interceptor is not None:
+            # While calls drain, probes still answer (NOT_SERVING) and new
+            # calls get a clear UNAVAILABLE; stopping the server right away
+            # would close the listener and hide both.
+            self.interceptor.drain()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(grace_ends):
+                    await self.interceptor.wait_idle()
         if self.server is not None:
-            await self.server.stop(self.config.shutdown_grace_s)
+            await self.server.stop(max(grace_ends - loop.time(), 0.0))
         if self.backends is not None:
             await self.backends.close()
         if self.embedded is not None:
