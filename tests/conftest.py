@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -59,13 +60,18 @@ def make_config(tmp: Path, **overrides: object) -> Config:
 
 
 @pytest.fixture(scope="session")
-async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
-    gw = Gateway(make_config(tmp_path_factory.mktemp("gateway")))
+async def gateway() -> AsyncIterator[Gateway]:
+    # Not under pytest's tmp dir: PostgreSQL runs as its own user when we are
+    # root and needs to traverse the path, and a concurrent pytest run resets
+    # pytest's base dir to 0700.
+    data_dir = Path(tempfile.mkdtemp(prefix="datagw-test-"))
+    gw = Gateway(make_config(data_dir))
     try:
         await gw.start()
         yield gw
     finally:
         await gw.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

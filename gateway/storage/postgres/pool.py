@@ -126,6 +126,10 @@ class Shard:
                     # The pool hands out a proxy that behaves as a Connection.
                     yield cast(asyncpg.Connection, conn)
             except CONNECTION_ERRORS as exc:
+                # A bad query argument is an InterfaceError too, but a bug of
+                # ours, not a shard that is down: let it become INTERNAL.
+                if isinstance(exc, asyncpg.exceptions.DataError):
+                    raise
                 self.healthy = False
                 self.last_error = type(exc).__name__
                 raise self.unavailable(exc) from exc
