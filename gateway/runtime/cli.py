@@ -63,8 +63,8 @@ async def _serve(cfg: Config) -> int:
 async def _migrate(cfg: Config) -> int:
     gateway = Gateway(cfg)
     try:
-        # start() applies migrations on every shard; stopping right away is the point.
-        await gateway.start()
+        # Opening the backends applies migrations on every shard; nothing listens.
+        await gateway.open_backends()
         print("datagw: migrations are up to date on every keyspace")
     finally:
         await gateway.stop()

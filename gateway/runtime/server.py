@@ -63,6 +63,17 @@ class Gateway:
     _startup_lines: list[str] = field(default_factory=list)
 
     async def start(self) -> None:
+        """Open the backends (migrated), then serve gRPC."""
+        await self.open_backends()
+        assert self.backends is not None
+        self._build_server(self.backends.keyspaces, self.backends.redis)
+        await self._update_health()
+        assert self.server is not None
+        await self.server.start()
+        self._health_task = asyncio.create_task(self._health_loop())
+
+    async def open_backends(self) -> None:
+        """Policies, backends (started when embedded) and migrations; no listening."""
         cfg = self.config
         self.policies = PolicyRegistry(cfg.policies_dir)
         keyspace_configs = dict(cfg.keyspaces)
@@ -91,11 +102,6 @@ class Gateway:
                 async with shard.connection("migrate") as conn:
                     await migrate(conn, ks.name)
         await self.backends.check()
-        self._build_server(keyspaces, redis)
-        await self._update_health()
-        assert self.server is not None
-        await self.server.start()
-        self._health_task = asyncio.create_task(self._health_loop())
 
     async def _embedded_keyspaces(self, admin_dsn: str) -> dict[str, KeyspaceConfig]:
         """One database per keyspace on the embedded server, created on first start."""

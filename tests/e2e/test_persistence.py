@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +40,15 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
 
 
 def test_migrate_command_applies_and_exits(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.runtime.cli", "migrate", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )
+    # migrate must not listen: it runs beside a gateway that holds the port.
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        env = dict(os.environ, DATAGW_SERVER__LISTEN="127.0.0.1:%d" % busy.getsockname()[1])
+        result = subprocess.run(
+            [sys.executable, "-m", "gateway.runtime.cli", "migrate", "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=120, env=env,
+        )
     assert result.returncode == 0, result.stderr
     assert "migrations are up to date" in result.stdout
     assert (tmp_path / "postgres" / "PG_VERSION").exists()
