@@ -44,7 +44,7 @@ def test_migrate_command_applies_and_exits(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        env = dict(os.environ, DATAGW_SERVER__LISTEN="127.0.0.1:%d" % busy.getsockname()[1])
+        env = dict(os.environ, DATAGW_SERVER__LISTEN=f"127.0.0.1:{busy.getsockname()[1]}")
         result = subprocess.run(
             [sys.executable, "-m", "gateway.runtime.cli", "migrate", "--data-dir", str(tmp_path)],
             capture_output=True, text=True, timeout=120, env=env,
