@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -15,7 +16,14 @@ from opentelemetry import trace
 
 from gateway.domain import catalog_rules as rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
-from gateway.errors import Aborted, FieldViolation, NotFound, Violations
+from gateway.errors import (
+    Aborted,
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Violations,
+)
 from gateway.policy.decisions import ReadPlan, plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
@@ -79,6 +87,8 @@ class CatalogDomain:
         self._policies = policies
         self._keyspace = keyspace
         self._cache = cache
+        # Invalidations that outlive a cancelled caller; kept so they finish.
+        self._invalidating: set[asyncio.Task[None]] = set()
 
     # -- reads ---------------------------------------------------------------
 
@@ -117,7 +127,10 @@ class CatalogDomain:
                 await self._cache.fill(kind, ident, value, entry.generation, ttl)
             return value
 
-        return await self._cache.load_once(f"{kind}:{ident}", load_and_fill)
+        # The generation is part of the flight: a reader that arrives after a
+        # write must not share a load that may have read the row before it.
+        flight = f"{kind}:{ident}:{entry.generation.decode()}"
+        return await self._cache.load_once(flight, load_and_fill)
 
     async def get(
         self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
@@ -252,6 +265,20 @@ class CatalogDomain:
         await self._cache.invalidate("product", skus)
         await self._cache.invalidate_kind("search")
 
+    async def _after_commit_surely(self, skus: list[str]) -> None:
+        """_after_commit, run to its end even if the caller is cancelled meanwhile."""
+        task = asyncio.ensure_future(self._after_commit(skus))
+        self._invalidating.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._invalidating.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("cache invalidation of %d sku(s) failed", len(skus),
+                            exc_info=t.exception())
+
+        task.add_done_callback(done)
+        await asyncio.shield(task)
+
     def _token(self, lsn: str) -> str:
         return f"v1.{self._keyspace.name}.0.{lsn}"
 
@@ -266,17 +293,21 @@ class CatalogDomain:
         v.raise_if_any()
         trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
         body = {"p": product.to_json(), "ev": expected_version}
-        result = await self._write(
+        return await self._write_then_invalidate([product.sku], self._write(
             "UpsertProduct", request_id, body,
             lambda conn: self._upsert_tx(conn, product, expected_version),
-        )
-        if result.product is not None:
-            await self._after_commit([product.sku])
-        return result
+        ))
 
     async def _upsert_tx(
         self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None
     ) -> WriteResult:
+        if expected == 0:
+            # FOR UPDATE cannot lock a row that does not exist yet, so "must not
+            # exist" is a plain INSERT: an upsert would overwrite a concurrent
+            # creator's row once it committed.
+            inserted = await store.insert_product(conn, product)
+            if inserted is not None:
+                return WriteResult(inserted, True, "")
         if expected is not None:
             current = await store.current_version(conn, product.sku)
             self._check_version(product.sku, expected, current)
@@ -310,10 +341,28 @@ class CatalogDomain:
             await store.delete_product(conn, sku)
             return WriteResult(None, False, "")
 
-        result = await self._write("DeleteProduct", request_id, {"sku": sku,
-                                   "ev": expected_version}, tx)
-        await self._after_commit([sku])
+        result = await self._write_then_invalidate([sku], self._write(
+            "DeleteProduct", request_id, {"sku": sku, "ev": expected_version}, tx))
         return result.consistency_token
+
+    async def _write_then_invalidate(
+        self, skus: list[str], write: Awaitable[WriteResult]
+    ) -> WriteResult:
+        """Run a write, then delete its cache entries even if the caller gives up.
+
+        A cancellation (the caller's deadline) or a lost connection can strike
+        after the COMMIT landed; skipping the delete then would serve the old
+        row until the TTL. The errors below are raised before any commit.
+        """
+        try:
+            result = await write
+        except (InvalidArgument, NotFound, AlreadyExists, Aborted):
+            raise
+        except BaseException:
+            await self._after_commit_surely(skus)
+            raise
+        await self._after_commit_surely(skus)
+        return result
 
     async def _write(
         self, method: str, request_id: str, body: dict[str, Any],
@@ -377,7 +426,9 @@ class CatalogDomain:
             # the good rows still land and the bad one is named.
             log.info("import batch failed (%s); retrying row by row", type(exc).__name__)
             await self._import_rows(batch, report)
-        await self._after_commit(list(batch))
+        finally:
+            # Rows may have landed even if the import was cancelled midway.
+            await self._after_commit_surely(list(batch))
 
     async def _import_rows(
         self, batch: dict[str, tuple[int, ProductRecord]], report: ImportReport

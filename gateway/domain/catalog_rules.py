@@ -68,4 +68,8 @@ def check_product(v: Violations, p: ProductRecord, prefix: str, *, has_price: bo
         if not key or len(key) > MAX_ATTRIBUTE_KEY:
             v.add(f"{prefix}.attributes", f"keys must be 1-{MAX_ATTRIBUTE_KEY} characters")
             break
+        if "\x00" in key:
+            # jsonb has no NUL; the database would refuse the whole write.
+            v.add(f"{prefix}.attributes", "keys must not contain NUL characters")
+            break
         _text(v, f"{prefix}.attributes[{key}]", value, MAX_ATTRIBUTE_VALUE)

@@ -93,24 +93,39 @@ async def current_version(conn: asyncpg.Connection, sku: str) -> int:
     return int(version) if version is not None else 0
 
 
+# One clock reading for both columns, so a new product's update_time equals
+# its create_time (two clock_timestamp() defaults can differ by a microsecond).
+_INSERT_ONE = """INSERT INTO products (sku, title, description, category, brand, price_minor,
+                                       currency, attributes, active, created_at, updated_at)
+    SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, $7::text, $8::jsonb,
+           $9::boolean, now_, now_
+    FROM clock_timestamp() AS now_"""
+_REPLACE = """ON CONFLICT (sku) DO UPDATE SET
+    title = EXCLUDED.title, description = EXCLUDED.description,
+    category = EXCLUDED.category, brand = EXCLUDED.brand,
+    price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
+    attributes = EXCLUDED.attributes, active = EXCLUDED.active,
+    version = products.version + 1, updated_at = clock_timestamp()"""
+
+
+def _args(p: ProductRecord) -> tuple[Any, ...]:
+    return (p.sku, p.title, p.description, p.category, p.brand, p.price_minor, p.currency,
+            json.dumps(p.attributes), p.active)
+
+
 async def upsert_product(conn: asyncpg.Connection, p: ProductRecord) -> tuple[ProductRecord, bool]:
     """Insert or replace; returns the stored row and whether it was created."""
     row = await conn.fetchrow(
-        f"""INSERT INTO products (sku, title, description, category, brand, price_minor,
-                                  currency, attributes, active)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
-            ON CONFLICT (sku) DO UPDATE SET
-                title = EXCLUDED.title, description = EXCLUDED.description,
-                category = EXCLUDED.category, brand = EXCLUDED.brand,
-                price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
-                attributes = EXCLUDED.attributes, active = EXCLUDED.active,
-                version = products.version + 1, updated_at = clock_timestamp()
-            RETURNING {_COLUMNS}, (xmax = 0) AS created""",
-        p.sku, p.title, p.description, p.category, p.brand, p.price_minor, p.currency,
-        json.dumps(p.attributes), p.active,
-    )
+        f"{_INSERT_ONE} {_REPLACE} RETURNING {_COLUMNS}, (xmax = 0) AS created", *_args(p))
     assert row is not None
     return _record(row), bool(row["created"])
+
+
+async def insert_product(conn: asyncpg.Connection, p: ProductRecord) -> ProductRecord | None:
+    """Create the product; None if it exists (never touches an existing row)."""
+    row = await conn.fetchrow(
+        f"{_INSERT_ONE} ON CONFLICT (sku) DO NOTHING RETURNING {_COLUMNS}", *_args(p))
+    return _record(row) if row else None
 
 
 async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
@@ -210,20 +225,13 @@ async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord
     await conn.copy_records_to_table(
         "import_staging",
         columns=list(_IMPORT_COLUMNS),
-        records=[
-            (r.sku, r.title, r.description, r.category, r.brand, r.price_minor, r.currency,
-             json.dumps(r.attributes), r.active)
-            for r in rows
-        ],
+        records=[_args(r) for r in rows],
     )
     cols = ", ".join(_IMPORT_COLUMNS)
     status = await conn.execute(
-        f"""INSERT INTO products ({cols}) SELECT {cols} FROM import_staging
-            ON CONFLICT (sku) DO UPDATE SET
-                title = EXCLUDED.title, description = EXCLUDED.description,
-                category = EXCLUDED.category, brand = EXCLUDED.brand,
-                price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
-                attributes = EXCLUDED.attributes, active = EXCLUDED.active,
-                version = products.version + 1, updated_at = clock_timestamp()"""
+        f"""INSERT INTO products ({cols}, created_at, updated_at)
+            SELECT {cols}, now_, now_
+            FROM (SELECT *, clock_timestamp() AS now_ FROM import_staging) AS staged
+            {_REPLACE}"""
     )
     return int(status.split()[-1])

@@ -101,8 +101,9 @@ class Cache:
         self.domain = domain
         self.prefix = f"dgw:{domain}:v{schema_version}:"
         self._shared = shared_kinds
-        self._flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self._flights: dict[str, asyncio.Task[bytes | None]] = {}
         self._pending_invalidations: set[tuple[str, str]] = set()
+        self._replaying = asyncio.Lock()
         redis.on_recovery.append(self._replay_invalidations)
 
     def _keys(self, kind: str, ident: str) -> tuple[str, str]:
@@ -119,6 +120,12 @@ class Cache:
 
     async def lookup(self, kind: str, ident: str, max_age_s: float | None = None) -> Entry:
         key, gen = self._keys(kind, ident)
+        # Entries cached before Redis went away may predate writes whose
+        # invalidations are still queued: none is served until those landed.
+        if not await self._invalidations_settled():
+            CACHE_BYPASS.labels(self.domain, "lookup").inc()
+            self._observe(kind, Lookup.BYPASS)
+            return Entry(Lookup.BYPASS)
         try:
             fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen))
             value, generation = cast(list[bytes | None], fetched)
@@ -196,31 +203,50 @@ class Cache:
         await self._redis.call("EVAL invalidate", run)
 
     async def _replay_invalidations(self) -> None:
-        pending, self._pending_invalidations = self._pending_invalidations, set()
-        for kind, ident in pending:
-            await self.invalidate(kind, [ident])
+        if self._replaying.locked():
+            # Re-entered through the recovery hook of the replay's own call.
+            return
+        async with self._replaying:
+            pending, self._pending_invalidations = self._pending_invalidations, set()
+            if not pending:
+                return
+            keys = [key for kind, ident in pending for key in self._keys(kind, ident)]
+            try:
+                await self._invalidate_keys(keys)
+            except RedisDown:
+                self._pending_invalidations |= pending
+
+    async def _invalidations_settled(self) -> bool:
+        """True when no queued invalidation is outstanding (replaying them if needed)."""
+        if self._replaying.locked():
+            async with self._replaying:
+                pass
+        if self._pending_invalidations:
+            await self._replay_invalidations()
+        return not self._pending_invalidations
 
     async def load_once(
         self, flight_key: str, loader: Callable[[], Awaitable[bytes | None]]
     ) -> bytes | None:
-        """Single-flight: concurrent misses of one key in this process share one load."""
+        """Single-flight: concurrent misses of one key in this process share one load.
+
+        The load runs in its own task, so the caller that started it giving up
+        (its deadline, a cancelled RPC) does not cancel the others waiting on it.
+        """
         running = self._flights.get(flight_key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        self._flights[flight_key] = future
-        try:
+        if running is None:
             DB_LOADS.labels(self.domain).inc()
-            value = await loader()
-            future.set_result(value)
-            return value
-        except BaseException as exc:
-            future.set_exception(exc)
-            # Waiters re-raise it; mark it retrieved so asyncio does not warn.
-            future.exception()
-            raise
-        finally:
-            del self._flights[flight_key]
+            running = asyncio.ensure_future(loader())
+            self._flights[flight_key] = running
+
+            def landed(task: asyncio.Task[bytes | None]) -> None:
+                del self._flights[flight_key]
+                if not task.cancelled():
+                    # Waiters re-raise it; if all of them left, asyncio must not warn.
+                    task.exception()
+
+            running.add_done_callback(landed)
+        return await asyncio.shield(running)
 
     async def flush(self) -> int:
         """Delete every entry of this domain (generation keys stay, so no race opens)."""

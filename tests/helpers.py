@@ -1,0 +1,116 @@
+"""Helpers shared by the test modules: building requests, decoding errors, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import grpc
+import pytest
+from datagw.v1 import catalog_pb2, common_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from gateway.telemetry import REGISTRY
+
+STRONG = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_STRONG)
+EVENTUAL = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_EVENTUAL)
+
+
+def product(sku: str, **fields: Any) -> catalog_pb2.Product:
+    """A valid, active product; keyword arguments override any field."""
+    values: dict[str, Any] = {
+        "sku": sku,
+        "title": f"Product {sku}",
+        "price": common_pb2.Money(amount_minor=1000, currency_code="EUR"),
+        "active": True,
+    }
+    values.update(fields)
+    return catalog_pb2.Product(**values)
+
+
+def money(amount_minor: int, currency_code: str = "EUR") -> common_pb2.Money:
+    return common_pb2.Money(amount_minor=amount_minor, currency_code=currency_code)
+
+
+async def upsert(catalog: Any, p: catalog_pb2.Product, **request: Any
+                 ) -> catalog_pb2.UpsertProductResponse:
+    response: catalog_pb2.UpsertProductResponse = await catalog.UpsertProduct(
+        catalog_pb2.UpsertProductRequest(product=p, **request))
+    return response
+
+
+async def get(catalog: Any, sku: str, read_options: common_pb2.ReadOptions = EVENTUAL
+              ) -> catalog_pb2.Product:
+    response = await catalog.GetProduct(
+        catalog_pb2.GetProductRequest(sku=sku, read_options=read_options))
+    found: catalog_pb2.Product = response.product
+    return found
+
+
+@dataclass
+class RpcFailure:
+    """A failed call's code and decoded google.rpc details."""
+
+    code: grpc.StatusCode
+    message: str
+    error_info: error_details_pb2.ErrorInfo | None
+    bad_request: error_details_pb2.BadRequest | None
+    resource_info: error_details_pb2.ResourceInfo | None
+
+    @property
+    def fields(self) -> list[str]:
+        return [v.field for v in self.bad_request.field_violations] if self.bad_request else []
+
+
+def decode(err: grpc.aio.AioRpcError) -> RpcFailure:
+    status = rpc_status.from_call(err)
+    found: dict[str, Any] = {}
+    for any_detail in status.details if status is not None else ():
+        for name, kind in (("error_info", error_details_pb2.ErrorInfo),
+                           ("bad_request", error_details_pb2.BadRequest),
+                           ("resource_info", error_details_pb2.ResourceInfo)):
+            if any_detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                any_detail.Unpack(message)
+                found[name] = message
+    return RpcFailure(err.code(), err.details() or "", found.get("error_info"),
+                      found.get("bad_request"), found.get("resource_info"))
+
+
+async def fails(call: Awaitable[Any], code: grpc.StatusCode) -> RpcFailure:
+    """Await `call`, which must fail with `code`; its decoded details."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    failure = decode(caught.value)
+    assert failure.code == code, f"{failure.code}: {failure.message}"
+    assert failure.error_info is not None and failure.error_info.domain == "datagw"
+    return failure
+
+
+async def invalid(call: Awaitable[Any], *fields: str) -> RpcFailure:
+    """INVALID_ARGUMENT whose BadRequest names exactly `fields` (in any order)."""
+    failure = await fails(call, grpc.StatusCode.INVALID_ARGUMENT)
+    assert sorted(failure.fields) == sorted(fields), failure.message
+    return failure
+
+
+def metric(name: str, **labels: str) -> float:
+    """The current value of a gateway metric sample (0 before its first increment)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def keyspace_dsn(gateway: Any, keyspace: str) -> str:
+    """The DSN of one keyspace's database on the embedded PostgreSQL server."""
+    return str(gateway.embedded.postgres.dsn).rsplit("/", 1)[0] + f"/{keyspace}"
+
+
+async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
+    """Run one statement straight on a keyspace's database, behind the gateway's back."""
+    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace))
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()

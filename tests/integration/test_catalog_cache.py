@@ -1,0 +1,483 @@
+"""The catalog's cache-aside reads (DESIGN.md section 6) on the real PostgreSQL and Valkey.
+
+Rows are changed straight in PostgreSQL, behind the gateway's back, to tell a
+cached answer from a fresh one; the races are driven both through the API and
+step by step on the Cache and the CatalogDomain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+import redis.asyncio as aioredis
+from datagw.v1 import catalog_pb2, common_pb2
+
+from gateway.domain.catalog import CatalogDomain
+from gateway.storage.postgres.catalog_store import ProductRecord
+from gateway.storage.redis.cache import TTL, Cache, Lookup
+from gateway.storage.redis.client import RedisBackend
+from tests.helpers import EVENTUAL, STRONG, fails, get, invalid, metric, product, sql, upsert
+
+pytestmark = pytest.mark.integration
+
+TEN_MINUTES = TTL(600, 0, 600)
+
+
+def lookups(result: str, kind: str = "product") -> float:
+    return metric("datagw_cache_lookups_total", domain="catalog", kind=kind, result=result)
+
+
+def db_loads() -> float:
+    return metric("datagw_cache_loads_total", domain="catalog")
+
+
+async def set_title_behind_the_gateway(gateway: Any, sku: str, title: str) -> None:
+    await sql(gateway, "catalog", "UPDATE products SET title = $2 WHERE sku = $1", sku, title)
+
+
+async def persist_aof(url: str, uid: str) -> None:
+    """Wait until everything Valkey holds so far is fsynced, so a SIGKILL keeps it."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        # WAITAOF waits for this client's own writes; the AOF is one file, so
+        # once this write is on disk every earlier one is too.
+        await client.set(f"test:aof:{uid}", b"1", px=60_000)
+        local, _ = await client.execute_command("WAITAOF", 1, 0, 5000)
+        assert local == 1
+    finally:
+        await client.aclose()
+
+
+async def restart_valkey(gateway: Any) -> None:
+    """Start Valkey (if it is not running) and wait until the gateway's client uses it again.
+
+    The first command on each connection pooled before the restart fails and
+    opens the client's breaker for a moment; later tests must not see that.
+    """
+    await asyncio.to_thread(gateway.embedded.valkey.start)
+    for _ in range(100):
+        if await gateway.backends.redis.check():
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the gateway did not reconnect to Valkey within 5 s")
+
+
+@pytest.fixture
+async def private_cache(gateway: Any, uid: str) -> AsyncIterator[Cache]:
+    """A Cache of its own (own key prefix, own client) on the embedded Valkey."""
+    backend = RedisBackend(gateway.embedded.valkey.url, retry_after_s=0.05)
+    try:
+        yield Cache(backend, f"t{uid}", 1, shared_kinds=frozenset({"search"}))
+    finally:
+        await backend.close()
+
+
+# -- served from the cache, invalidated by writes ------------------------------
+
+
+async def test_eventual_read_is_served_from_the_cache(catalog: Any, gateway: Any, uid: str
+                                                      ) -> None:
+    sku = f"C-{uid}"
+    await upsert(catalog, product(sku, title="cached"))
+    assert (await get(catalog, sku)).title == "cached"  # miss: loads and fills
+
+    hits = lookups("hit")
+    await set_title_behind_the_gateway(gateway, sku, "changed in postgres")
+    assert (await get(catalog, sku)).title == "cached"
+    assert lookups("hit") - hits == 1
+    batch = await catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+        skus=[sku], read_options=EVENTUAL))
+    assert [p.title for p in batch.products] == ["cached"]
+
+    assert (await get(catalog, sku, STRONG)).title == "changed in postgres"
+    strong_batch = await catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+        skus=[sku], read_options=STRONG))
+    assert [p.title for p in strong_batch.products] == ["changed in postgres"]
+
+
+async def test_every_write_deletes_the_entry(catalog: Any, uid: str) -> None:
+    sku = f"W-{uid}"
+    await upsert(catalog, product(sku, title="one"))
+    assert (await get(catalog, sku)).title == "one"
+
+    await upsert(catalog, product(sku, title="two"))
+    assert ((await get(catalog, sku)).title, (await get(catalog, sku)).version) == ("two", 2)
+
+    async def rows() -> AsyncIterator[catalog_pb2.ImportProductsRequest]:
+        yield catalog_pb2.ImportProductsRequest(product=product(sku, title="three"))
+
+    await catalog.ImportProducts(rows())
+    assert (await get(catalog, sku)).title == "three"
+
+    await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=sku))
+    await fails(catalog.GetProduct(catalog_pb2.GetProductRequest(sku=sku, read_options=EVENTUAL)),
+                grpc.StatusCode.NOT_FOUND)
+    batch = await catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+        skus=[sku], read_options=EVENTUAL))
+    assert list(batch.missing_skus) == [sku]
+
+
+async def test_concurrent_writers_and_readers_never_leave_an_old_value(
+    catalog: Any, uid: str
+) -> None:
+    sku = f"RACE-{uid}"
+    await upsert(catalog, product(sku, title="v1"))
+    batch = catalog_pb2.BatchGetProductsRequest(skus=[sku], read_options=EVENTUAL)
+    for round_ in range(2, 22):
+        results = await asyncio.gather(
+            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
+            upsert(catalog, product(sku, title=f"v{round_}")),
+            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
+        )
+        written = results[3].product
+        assert written.version == round_
+        for _ in range(3):
+            got = await get(catalog, sku)
+            assert (got.title, got.version) == (written.title, written.version)
+
+
+# -- the stale-set race, step by step -----------------------------------------
+
+
+async def test_fill_after_an_invalidation_is_refused(private_cache: Cache) -> None:
+    cache = private_cache
+    rejected = metric("datagw_cache_fill_rejected_total", domain=cache.domain)
+
+    seen = await cache.lookup("product", "sku1")
+    assert seen.state is Lookup.MISS
+    await cache.invalidate("product", ["sku1"])  # a write committed meanwhile
+    assert not await cache.fill("product", "sku1", b"old row", seen.generation, TEN_MINUTES)
+    assert (await cache.lookup("product", "sku1")).state is Lookup.MISS
+    assert metric("datagw_cache_fill_rejected_total", domain=cache.domain) - rejected == 1
+
+    fresh = await cache.lookup("product", "sku1")
+    assert fresh.generation != seen.generation
+    assert await cache.fill("product", "sku1", b"new row", fresh.generation, TEN_MINUTES)
+    hit = await cache.lookup("product", "sku1")
+    assert (hit.state, hit.value) == (Lookup.HIT, b"new row")
+
+    # Another key's invalidation leaves this one alone.
+    await cache.invalidate("product", ["sku2"])
+    assert (await cache.lookup("product", "sku1")).value == b"new row"
+
+
+async def test_negative_entries_and_shared_kind_generations(private_cache: Cache) -> None:
+    cache = private_cache
+    seen = await cache.lookup("product", "gone")
+    assert await cache.fill("product", "gone", None, seen.generation, TEN_MINUTES)
+    assert (await cache.lookup("product", "gone")).state is Lookup.NEGATIVE_HIT
+
+    page1, page2 = await cache.lookup("search", "p1"), await cache.lookup("search", "p2")
+    assert await cache.fill("search", "p1", b"page one", page1.generation, TEN_MINUTES)
+    await cache.invalidate_kind("search")
+    # Every page of the kind is invalid now, including one filled before the
+    # bump and one whose load started before it.
+    assert (await cache.lookup("search", "p1")).state is Lookup.MISS
+    assert not await cache.fill("search", "p2", b"old page", page2.generation, TEN_MINUTES)
+    assert (await cache.lookup("search", "p2")).state is Lookup.MISS
+
+
+class _PausedFirstLoad(CatalogDomain):
+    """Holds its first database load, after the read, until released."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.loaded, self.release = asyncio.Event(), asyncio.Event()
+
+    async def _load_product(self, sku: str) -> bytes | None:
+        value = await super()._load_product(sku)
+        if not self.loaded.is_set():
+            self.loaded.set()
+            await self.release.wait()
+        return value
+
+
+def _record(sku: str, title: str) -> ProductRecord:
+    return ProductRecord(sku=sku, title=title, description="", category="", brand="",
+                         price_minor=100, currency="EUR")
+
+
+def _domain(gateway: Any, cache: Cache, cls: type[CatalogDomain] = CatalogDomain) -> Any:
+    assert gateway.policies is not None and gateway.backends is not None
+    return cls(gateway.policies, gateway.backends.keyspaces["catalog"], cache)
+
+
+async def _write(domain: CatalogDomain, sku: str, title: str) -> ProductRecord:
+    result = await domain.upsert(_record(sku, title), has_price=True, expected_version=None,
+                                 request_id="")
+    assert result.product is not None
+    return result.product
+
+
+async def test_read_after_a_write_does_not_join_a_load_from_before_it(
+    gateway: Any, private_cache: Cache, uid: str
+) -> None:
+    domain: _PausedFirstLoad = _domain(gateway, private_cache, _PausedFirstLoad)
+    sku = f"J-{uid}"
+    await _write(domain, sku, "old")
+    early = asyncio.create_task(domain.get(sku))
+    await domain.loaded.wait()  # `early` has read the old row and not filled it yet
+
+    await _write(domain, sku, "new")
+    late = asyncio.create_task(domain.get(sku))
+    # A late reader waiting on the early load would only finish after the release.
+    await asyncio.wait({late}, timeout=5)
+    domain.release.set()
+    assert (await late).title == "new"
+    assert (await early).title == "old"  # it began before the write: fair
+    assert (await domain.get(sku)).title == "new"  # and its fill was refused
+
+
+async def test_a_cancelled_load_leader_does_not_fail_the_others(private_cache: Cache) -> None:
+    release = asyncio.Event()
+
+    async def slow_load() -> bytes:
+        await release.wait()
+        return b"row"
+
+    leader = asyncio.create_task(private_cache.load_once("k", slow_load))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(private_cache.load_once("k", slow_load))
+    await asyncio.sleep(0)
+    leader.cancel()  # e.g. its caller's deadline
+    release.set()
+    assert await follower == b"row"
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+
+
+class _PausingInvalidation(Cache):
+    """Holds product invalidations until released, to cancel a write right there."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entered, self.release, self.finished = (asyncio.Event(), asyncio.Event(),
+                                                     asyncio.Event())
+        self.pausing = False
+
+    async def invalidate(self, kind: str, idents: list[str]) -> None:
+        if self.pausing and kind == "product":
+            self.entered.set()
+            await self.release.wait()
+        await super().invalidate(kind, idents)
+        if self.pausing and kind == "product":
+            self.finished.set()
+
+
+async def test_a_write_cancelled_after_its_commit_still_invalidates(
+    gateway: Any, uid: str
+) -> None:
+    backend = RedisBackend(gateway.embedded.valkey.url)
+    try:
+        cache = _PausingInvalidation(backend, f"t{uid}", 1, shared_kinds=frozenset({"search"}))
+        domain = _domain(gateway, cache)
+        sku = f"X-{uid}"
+        await _write(domain, sku, "old")
+        assert (await domain.get(sku)).title == "old"  # cached now
+
+        cache.pausing = True
+        writer = asyncio.create_task(_write(domain, sku, "new"))
+        await cache.entered.wait()  # committed; the delete has not run
+        writer.cancel()  # the caller's deadline strikes
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+        cache.release.set()
+        await asyncio.wait({asyncio.create_task(cache.finished.wait())}, timeout=5)
+        assert (await domain.get(sku)).title == "new"
+    finally:
+        await backend.close()
+
+
+# -- single flight, negative entries, search pages --------------------------------
+
+
+async def test_concurrent_misses_of_one_key_load_once(catalog: Any, uid: str) -> None:
+    sku = f"SF-{uid}"
+    await upsert(catalog, product(sku, title="flight"))  # the write leaves the key cold
+    loads = db_loads()
+    results = await asyncio.gather(*(get(catalog, sku) for _ in range(20)))
+    assert {(p.title, p.version) for p in results} == {("flight", 1)}
+    assert db_loads() - loads == 1
+
+
+async def test_create_removes_the_negative_entry(catalog: Any, uid: str) -> None:
+    sku = f"NEG-{uid}"
+    request = catalog_pb2.GetProductRequest(sku=sku, read_options=EVENTUAL)
+    await fails(catalog.GetProduct(request), grpc.StatusCode.NOT_FOUND)
+    negative = lookups("negative_hit")
+    await fails(catalog.GetProduct(request), grpc.StatusCode.NOT_FOUND)
+    assert lookups("negative_hit") - negative == 1
+
+    await upsert(catalog, product(sku, title="exists now"))
+    assert (await get(catalog, sku)).title == "exists now"
+
+    # The same through BatchGetProducts and ImportProducts.
+    other = f"NEG2-{uid}"
+    batch = catalog_pb2.BatchGetProductsRequest(skus=[other], read_options=EVENTUAL)
+    assert list((await catalog.BatchGetProducts(batch)).missing_skus) == [other]
+    negative = lookups("negative_hit")
+    assert list((await catalog.BatchGetProducts(batch)).missing_skus) == [other]
+    assert lookups("negative_hit") - negative == 1
+
+    async def rows() -> AsyncIterator[catalog_pb2.ImportProductsRequest]:
+        yield catalog_pb2.ImportProductsRequest(product=product(other))
+
+    await catalog.ImportProducts(rows())
+    assert [p.sku for p in (await catalog.BatchGetProducts(batch)).products] == [other]
+
+
+async def test_search_pages_are_cached_and_dropped_by_any_write(
+    catalog: Any, gateway: Any, uid: str
+) -> None:
+    word = f"zq{uid}"
+    request = catalog_pb2.SearchProductsRequest(query=word, read_options=EVENTUAL)
+
+    async def found(req: catalog_pb2.SearchProductsRequest = request) -> list[str]:
+        return [p.sku for p in (await catalog.SearchProducts(req)).products]
+
+    await upsert(catalog, product(f"s1-{uid}", title=f"Jar {word}"))
+    assert await found() == [f"s1-{uid}"]
+    hits = lookups("hit", kind="search")
+    await sql(gateway, "catalog", "UPDATE products SET active = false WHERE sku = $1",
+              f"s1-{uid}")
+    assert await found() == [f"s1-{uid}"]  # the cached page
+    assert lookups("hit", kind="search") - hits == 1
+    strong = catalog_pb2.SearchProductsRequest(query=word, read_options=STRONG)
+    assert await found(strong) == []
+
+    # A write of any product drops every cached page.
+    await upsert(catalog, product(f"s2-{uid}", title=f"Jar {word}"))
+    assert await found() == [f"s2-{uid}"]
+    await sql(gateway, "catalog", "UPDATE products SET active = true WHERE sku = $1",
+              f"s1-{uid}")
+    assert await found() == [f"s2-{uid}"]  # cached again
+    await upsert(catalog, product(f"unrelated-{uid}"))
+    assert sorted(await found()) == [f"s1-{uid}", f"s2-{uid}"]
+
+
+# -- consistency levels ------------------------------------------------------------
+
+
+def _bounded(seconds: float) -> common_pb2.ReadOptions:
+    options = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_BOUNDED_STALENESS)
+    options.max_staleness.FromMilliseconds(int(seconds * 1000))
+    return options
+
+
+async def test_bounded_staleness_refuses_entries_older_than_the_bound(
+    catalog: Any, gateway: Any, uid: str
+) -> None:
+    sku = f"BS-{uid}"
+    await upsert(catalog, product(sku, title="first"))
+    assert (await get(catalog, sku)).title == "first"
+    await set_title_behind_the_gateway(gateway, sku, "second")
+    assert (await get(catalog, sku, _bounded(5))).title == "first"  # young enough
+    await asyncio.sleep(0.6)
+    assert (await get(catalog, sku, _bounded(0.5))).title == "second"
+
+
+async def test_staleness_beyond_the_policy_is_invalid(catalog: Any, uid: str) -> None:
+    sku = f"BX-{uid}"
+    await upsert(catalog, product(sku))
+    failure = await invalid(catalog.GetProduct(catalog_pb2.GetProductRequest(
+        sku=sku, read_options=_bounded(6))), "read_options.max_staleness")
+    assert failure.bad_request is not None
+    assert "5s" in failure.bad_request.field_violations[0].description
+    await invalid(catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+        query="x", read_options=_bounded(5.001))), "read_options.max_staleness")
+    assert (await get(catalog, sku, _bounded(5))).sku == sku
+
+
+async def test_level_outside_the_policy_names_the_allowed_ones(catalog: Any, uid: str) -> None:
+    sku = f"RYW-{uid}"
+    await upsert(catalog, product(sku))
+    ryw = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES)
+    calls = [
+        catalog.GetProduct(catalog_pb2.GetProductRequest(sku=sku, read_options=ryw)),
+        catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+            skus=[sku], read_options=ryw)),
+        catalog.SearchProducts(catalog_pb2.SearchProductsRequest(read_options=ryw)),
+    ]
+    for call in calls:
+        failure = await invalid(call, "read_options.consistency")
+        assert failure.bad_request is not None
+        description = failure.bad_request.field_violations[0].description
+        assert "read_your_writes" in description
+        assert "allowed: strong, bounded_staleness, eventual" in description
+
+
+# -- Redis down --------------------------------------------------------------------
+
+
+async def test_redis_down_bypasses_the_cache_and_replays_invalidations(
+    catalog: Any, gateway: Any, uid: str
+) -> None:
+    valkey = gateway.embedded.valkey
+    sku, word = f"DOWN-{uid}", f"zq{uid}"
+    await upsert(catalog, product(sku, title=f"before {word}"))
+    assert (await get(catalog, sku)).version == 1  # cached; it must not come back later
+    await persist_aof(valkey.url, uid)
+    bypassed = metric("datagw_cache_bypass_total", domain="catalog", operation="lookup")
+
+    await asyncio.to_thread(valkey.kill)
+    try:
+        assert (await get(catalog, sku)).version == 1
+        batch = await catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+            skus=[sku, f"none-{uid}"], read_options=EVENTUAL))
+        assert ([p.sku for p in batch.products], list(batch.missing_skus)) == (
+            [sku], [f"none-{uid}"])
+        search = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+            query=word, read_options=EVENTUAL))
+        assert [p.sku for p in search.products] == [sku]
+        assert metric("datagw_cache_bypass_total", domain="catalog",
+                      operation="lookup") - bypassed >= 3
+
+        written = await upsert(catalog, product(sku, title=f"during {word}"))
+        assert written.product.version == 2
+        assert (await get(catalog, sku)).title == f"during {word}"
+
+        await asyncio.to_thread(valkey.start)
+        # Whether or not the gateway noticed yet, the entry cached before the
+        # outage is never served again; once it has, the cache serves the new row.
+        hits = lookups("hit")
+        for _ in range(50):
+            got = await get(catalog, sku)
+            assert (got.title, got.version) == (f"during {word}", 2)
+            if lookups("hit") > hits:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the cache was not used again within 5 s of Redis coming back")
+    finally:
+        await restart_valkey(gateway)
+
+
+async def test_no_entry_is_served_before_queued_invalidations_land(
+    gateway: Any, private_cache: Cache, uid: str
+) -> None:
+    cache, valkey = private_cache, gateway.embedded.valkey
+    seen = await cache.lookup("product", "p")
+    assert await cache.fill("product", "p", b"before the outage", seen.generation, TEN_MINUTES)
+    await persist_aof(valkey.url, uid)
+
+    await asyncio.to_thread(valkey.kill)
+    try:
+        await cache.invalidate("product", ["p"])  # a write commits while Redis is down
+        assert (await cache.lookup("product", "p")).state is Lookup.BYPASS
+        await asyncio.to_thread(valkey.start)
+        # No health loop drives this cache's client: the lookups themselves
+        # find Redis back, and must replay the delete before reading.
+        for _ in range(50):
+            entry = await cache.lookup("product", "p")
+            assert entry.state is not Lookup.HIT, entry.value
+            if entry.state is Lookup.MISS:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the cache did not recover within 5 s")
+    finally:
+        await restart_valkey(gateway)
