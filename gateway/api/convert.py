@@ -68,7 +68,7 @@ def product_in(msg: catalog_pb2.Product) -> tuple[ProductRecord, bool]:
             price_minor=msg.price.amount_minor,
             currency=msg.price.currency_code,
             attributes=dict(msg.attributes),
-            active=msg.active,
+            active=msg.active if msg.HasField("active") else True,
         ),
         msg.HasField("price"),
     )

@@ -372,23 +372,24 @@ class CatalogDomain:
         request_hash = _request_hash(method, body)
         async with self._keyspace.single.connection(method) as conn:
             async with conn.transaction():
-                if request_id:
-                    earlier = await idempotency.lookup(conn, request_id, method, request_hash)
-                    if earlier is not None:
-                        p = earlier.get("product")
-                        return WriteResult(
-                            ProductRecord.from_json(p) if p else None,
-                            bool(earlier["created"]), earlier["token"],
-                        )
-                result = await tx(conn)
-                token = self._token(await store.wal_position(conn))
-                result = replace(result, consistency_token=token)
-                if request_id:
-                    await idempotency.record(conn, request_id, method, request_hash, {
-                        "product": result.product.to_json() if result.product else None,
-                        "created": result.created, "token": token,
-                    })
-            return result
+                earlier = (await idempotency.lookup(conn, request_id, method, request_hash)
+                           if request_id else None)
+                if earlier is not None:
+                    p = earlier.get("product")
+                    result = WriteResult(ProductRecord.from_json(p) if p else None,
+                                         bool(earlier["created"]), "")
+                else:
+                    result = await tx(conn)
+                    if request_id:
+                        await idempotency.record(conn, request_id, method, request_hash, {
+                            "product": result.product.to_json() if result.product else None,
+                            "created": result.created,
+                        })
+            # Read the WAL position after COMMIT: a replica that has replayed
+            # this far has the commit record too. A replayed request gets a
+            # fresh one, which is past its original commit.
+            token = self._token(await store.wal_position(conn))
+        return replace(result, consistency_token=token)
 
     async def import_products(
         self, rows: AsyncIterator[tuple[ProductRecord, bool]]
@@ -404,7 +405,10 @@ class CatalogDomain:
             if v.items:
                 report.reject(index, product.sku, v.items[0])
                 continue
-            # A repeated SKU in one batch: the later row wins, as a replay would.
+            # A repeated SKU in one batch: the later row wins, as it would had
+            # the rows been applied one by one, so the earlier counts as imported.
+            if product.sku in batch:
+                report.imported += 1
             batch[product.sku] = (index, product)
             if len(batch) >= IMPORT_BATCH:
                 await self._import_batch(batch, report)

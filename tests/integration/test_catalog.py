@@ -437,3 +437,24 @@ async def test_a_new_product_was_last_updated_when_it_was_created(
 async def test_empty_import_reports_zero(catalog: Any) -> None:
     report = await catalog.ImportProducts(_stream([]))
     assert (report.received_count, report.imported_count, report.failed_count) == (0, 0, 0)
+
+
+async def test_a_repeated_sku_in_one_import_keeps_the_last_row(catalog: Any, uid: str) -> None:
+    sku = f"dup-{uid}"
+    report = await catalog.ImportProducts(_stream([product(sku, title="first"),
+                                                   product(sku, title="second")]))
+    # Every row is accounted for: received = imported + failed.
+    assert (report.received_count, report.imported_count, report.failed_count) == (2, 2, 0)
+    assert (await get(catalog, sku, STRONG)).title == "second"
+
+
+async def test_a_product_written_without_active_is_active(catalog: Any, uid: str) -> None:
+    word = f"zqact{uid}"
+    unset = catalog_pb2.Product(sku=f"a-{uid}", title=f"{word} lamp", price=money(100))
+    stored = (await upsert(catalog, unset)).product
+    assert stored.HasField("active") and stored.active
+    inactive = product(f"b-{uid}", title=f"{word} desk", active=False)
+    assert not (await upsert(catalog, inactive)).product.active
+    found = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+        query=word, read_options=STRONG))
+    assert [p.sku for p in found.products] == [f"a-{uid}"]

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import redis.asyncio as aioredis
 import redis.exceptions
 from opentelemetry.trace import SpanKind
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from gateway.errors import Unavailable
 from gateway.telemetry import tracer
@@ -49,6 +51,11 @@ class RedisBackend:
             socket_connect_timeout=timeout_s,
             max_connections=max_connections,
             retry_on_timeout=False,
+            # After a Redis restart the first command on a pooled connection
+            # fails with "connection closed"; one immediate retry on a fresh
+            # connection tells a restart from an outage.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[redis.exceptions.ConnectionError],
             health_check_interval=0,
         )
         # Called once after Redis answers again, e.g. to replay invalidations.

@@ -101,7 +101,9 @@ class Product(_message.Message):
     brand: _builtins.str
     """Up to 100 characters."""
     active: _builtins.bool
-    """Inactive products are hidden from search unless asked for."""
+    """Inactive products are hidden from search unless asked for. Unset on a
+    write means true, so a client that never heard of the flag lists products.
+    """
     version: _builtins.int
     """Output only: increases by one with every write, starting at 1."""
     @_builtins.property
@@ -130,16 +132,18 @@ class Product(_message.Message):
         brand: _builtins.str = ...,
         price: _common_pb2.Money | None = ...,
         attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
-        active: _builtins.bool = ...,
+        active: _builtins.bool | None = ...,
         version: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "price", b"price", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "create_time", b"create_time", "price", b"price", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "attributes", b"attributes", "brand", b"brand", "category", b"category", "create_time", b"create_time", "description", b"description", "price", b"price", "sku", b"sku", "title", b"title", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "attributes", b"attributes", "brand", b"brand", "category", b"category", "create_time", b"create_time", "description", b"description", "price", b"price", "sku", b"sku", "title", b"title", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
+    _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__active) -> _WhichOneofReturnType__active | None: ...
 
 Global___Product: _TypeAlias = Product  # noqa: Y015
 
