@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,3 +115,19 @@ async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
         return await conn.fetchval(query, *args)
     finally:
         await conn.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, within_s: float = 10.0
+) -> None:
+    """Poll `check` until it holds, for state a background loop updates.
+
+    The limit only bounds how long a failing test takes; it is not a timing
+    assertion.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within_s
+    while not await check():
+        if loop.time() > give_up:
+            pytest.fail(f"still not true after {within_s:g}s: {what}")
+        await asyncio.sleep(0.05)

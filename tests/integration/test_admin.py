@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from gateway.runtime.server import CATALOG, HEALTH_INTERVAL_S, SESSIONS, Gateway
-from tests.helpers import decode, fails, invalid, metric
+from tests.helpers import decode, eventually, fails, invalid, metric
 from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -35,17 +34,6 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 # A few health intervals: long enough for the loop to notice, short enough to fail fast.
 HEALTH_WAIT_S = 4 * HEALTH_INTERVAL_S
 CATALOG_CACHE = "dgw:catalog:"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float) -> bool:
-    """Poll `check` until it holds; state that a background loop updates needs this."""
-    deadline = time.monotonic() + within_s
-    while True:
-        if await check():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.1)
 
 
 def misses() -> float:
@@ -72,7 +60,7 @@ async def test_topology_lists_every_backend_healthy(
         return all(b.healthy for b in (await topology(admin)).values())
 
     # An earlier fault test may have restarted valkey; the health loop catches up.
-    assert await eventually(all_healthy, HEALTH_WAIT_S)
+    await eventually(all_healthy, "every backend healthy", HEALTH_WAIT_S)
     resp = await admin.GetTopology(admin_pb2.GetTopologyRequest())
     assert resp.embedded
     backends = {b.name: b for b in resp.backends}
@@ -233,7 +221,7 @@ async def test_health_reports_each_service(channel: grpc.aio.Channel) -> None:
     async def all_serving() -> bool:
         return all([await health_of(stub, s) == SERVING for s in ("", CATALOG, SESSIONS)])
 
-    assert await eventually(all_serving, HEALTH_WAIT_S)
+    await eventually(all_serving, "every service SERVING", HEALTH_WAIT_S)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await health_of(stub, "datagw.v1.NoSuchService")
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -256,7 +244,8 @@ async def test_redis_down_fails_only_sessions_health(
 
     try:
         valkey.kill()
-        assert await eventually(lambda: sessions_is(NOT_SERVING), HEALTH_WAIT_S)
+        await eventually(lambda: sessions_is(NOT_SERVING), "sessions NOT_SERVING",
+                         HEALTH_WAIT_S)
         assert await health_of(stub, CATALOG) == SERVING
         assert await health_of(stub, "") == SERVING
         # The catalog reads around the dead cache rather than failing.
@@ -271,5 +260,5 @@ async def test_redis_down_fails_only_sessions_health(
         assert failure.error_info.reason == "BACKEND_UNAVAILABLE"
     finally:
         await asyncio.to_thread(valkey.start)
-    assert await eventually(lambda: sessions_is(SERVING), HEALTH_WAIT_S)
+    await eventually(lambda: sessions_is(SERVING), "sessions SERVING again", HEALTH_WAIT_S)
     assert await health_of(stub, CATALOG) == SERVING

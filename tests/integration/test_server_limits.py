@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from tests.conftest import make_config
 from tests.helpers import (
     STRONG,
     decode,
+    eventually,
     fails,
     get,
     keyspace_dsn,
@@ -123,16 +124,6 @@ async def strict() -> AsyncIterator[Stack]:
     """Default deadline 0.5 s, on servers the tests may break."""
     async with own_backends() as embedded, stack(embedded, default_deadline_s=0.5) as s:
         yield s
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Poll `check` until it holds; the limit only bounds a failing test."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + POLL_LIMIT_S
-    while not await check():
-        if loop.time() > give_up:
-            pytest.fail(f"still not true after {POLL_LIMIT_S:g}s: {what}")
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager
