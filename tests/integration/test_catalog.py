@@ -12,6 +12,7 @@ import grpc
 import pytest
 from datagw.v1 import catalog_pb2
 
+from gateway.storage.postgres.catalog_store import RELEVANCE_WINDOW
 from tests.helpers import EVENTUAL, STRONG, fails, get, money, product, upsert
 
 pytestmark = pytest.mark.integration
@@ -458,3 +459,33 @@ async def test_a_product_written_without_active_is_active(catalog: Any, uid: str
     found = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
         query=word, read_options=STRONG))
     assert [p.sku for p in found.products] == [f"a-{uid}"]
+
+
+async def _walk(catalog: Any, **request: Any) -> list[str]:
+    skus: list[str] = []
+    token = ""
+    while True:
+        page = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+            page_size=100, page_token=token, read_options=STRONG, **request))
+        skus.extend(p.sku for p in page.products)
+        token = page.next_page_token
+        if not token:
+            return skus
+
+
+async def test_relevance_ranks_a_window_of_the_newest_matches(catalog: Any, uid: str) -> None:
+    word = f"zqwin{uid}"
+    extra = 7
+    rows = [product(f"w{i:05d}-{uid}", title=f"{word} title" if i % 3 == 0 else "plain",
+                    description=f"about {word}")
+            for i in range(RELEVANCE_WINDOW + extra)]
+    assert (await catalog.ImportProducts(_stream(rows))).imported_count == len(rows)
+    newest = await _walk(catalog, query=word, sort=catalog_pb2.PRODUCT_SORT_NEWEST)
+    assert sorted(newest) == sorted(r.sku for r in rows)  # other sorts page through all
+    ranked = await _walk(catalog, query=word)
+    assert len(ranked) == len(set(ranked)) == RELEVANCE_WINDOW
+    assert set(ranked) == set(newest[:RELEVANCE_WINDOW])
+    # Within the window, title matches (weight A) outrank description-only ones.
+    titled = {r.sku for r in rows if r.title.startswith(word)}
+    first = [s in titled for s in ranked]
+    assert first == sorted(first, reverse=True)

@@ -162,6 +162,13 @@ class SearchHit:
     key: tuple[Any, str]
 
 
+# Relevance ranks at most this many matches: the newest ones. Ranking every
+# match of a common word means reading a large part of the table on every
+# page; ranking a bounded window keeps search fast at any catalog size (as
+# search engines cap their result windows). Other sorts page through all.
+RELEVANCE_WINDOW = 1000
+
+
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
     """One page; asks for limit+1 rows so the caller knows whether more exist."""
     params: list[Any] = []
@@ -187,6 +194,15 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
     if q.max_price is not None:
         where.append(f"price_minor <= {arg(q.max_price)}")
     sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+    source = "products"
+    if sort == "relevance":
+        # The window: the newest matches, found through the (created_at, sku)
+        # index for common words or the GIN index for rare ones.
+        source = (
+            f"(SELECT {_COLUMNS}, search FROM products WHERE {' AND '.join(where)}"
+            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}) AS candidates"
+        )
+        where = []
     key_expr, direction, cast = {
         "relevance": (rank, "DESC", "::real"),
         "price_asc": ("price_minor", "ASC", "::bigint"),
@@ -197,7 +213,7 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         op = ">" if direction == "ASC" else "<"
         where.append(f"({key_expr}, sku) {op} ({arg(q.after[0])}{cast}, {arg(q.after[1])})")
     sql = (
-        f"SELECT {_COLUMNS}, {key_expr} AS sort_key FROM products"
+        f"SELECT {_COLUMNS}, {key_expr} AS sort_key FROM {source}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
