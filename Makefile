@@ -39,5 +39,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
+
 clean:
 	rm -rf $(VENV) node_modules
