@@ -217,7 +217,13 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
-    rows = await conn.fetch(sql, *params)
+    async with conn.transaction(readonly=True):
+        # asyncpg reuses prepared statements, and after five runs PostgreSQL
+        # may switch one to a generic plan that assumes every word matches
+        # the same number of rows: 10x slower for common or rare words
+        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        rows = await conn.fetch(sql, *params)
     return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
 
 

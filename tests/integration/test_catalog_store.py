@@ -1,0 +1,28 @@
+"""Storage-level properties of the catalog SQL that the API cannot show."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres.catalog_store import SearchQuery, search_products
+from tests.helpers import keyspace_dsn
+
+pytestmark = pytest.mark.integration
+
+
+async def test_searches_are_planned_for_their_own_words(gateway: Gateway) -> None:
+    # A generic plan guesses one selectivity for every word; searches must
+    # keep getting custom plans however often a statement is reused.
+    conn = await asyncpg.connect(keyspace_dsn(gateway, "catalog"))
+    try:
+        for word in ["mug", "lamp", "zzzrare", "desk", "chair", "cup", "mug", "lamp", "pen"]:
+            await search_products(conn, SearchQuery(text=word, category="kitchen"))
+        plans = await conn.fetch(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT sku%websearch_to_tsquery%'")
+        assert len(plans) == 1
+        assert plans[0]["generic_plans"] == 0 and plans[0]["custom_plans"] == 9
+    finally:
+        await conn.close()
