@@ -12,6 +12,7 @@ stack trace, never sent to the caller.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -28,6 +29,22 @@ from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQU
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
+
+# W3C trace context and baggage, the keys of the default OpenTelemetry propagator.
+_TRACE_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+
+
+@functools.cache
+def _span_shape(method: str) -> tuple[str, dict[str, str]]:
+    service, _, name = method.lstrip("/").rpartition("/")
+    return method.lstrip("/"), {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+
+
+@functools.cache
+def _series(method: str, code: grpc.StatusCode) -> tuple[Any, Any]:
+    """The metric children of one method and code, looked up once, not per call."""
+    return RPC_REQUESTS.labels(method, code.name), RPC_LATENCY.labels(method)
+
 
 # Infrastructure services: probes must stay cheap and never count against the cap.
 _PASS_THROUGH = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -48,6 +65,7 @@ class GatewayInterceptor(_Interceptor):
         self._idle = asyncio.Event()
         self._idle.set()
         self._draining = False
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -68,10 +86,22 @@ class GatewayInterceptor(_Interceptor):
         ],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(details)
         method: str = details.method
+        # Handlers are fixed once the server starts: wrap each method once,
+        # not on every call (this runs on the hot path of every RPC).
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(details)
         if handler is None or method.startswith(_PASS_THROUGH):
             return handler
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(
+        self, method: str, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         # grpc-stubs types handlers as sync; under grpc.aio they are coroutines.
         if handler.unary_unary is not None:
             inner_uu: Any = handler.unary_unary
@@ -98,17 +128,16 @@ class GatewayInterceptor(_Interceptor):
     async def _run(
         self, method: str, context: Context, call: Callable[[], Awaitable[Any]]
     ) -> Any:
-        metadata = {key: value for key, value in (context.invocation_metadata() or ())}
-        parent = propagate.extract(metadata)
-        service, _, name = method.lstrip("/").rpartition("/")
+        metadata = context.invocation_metadata() or ()
+        # Only a caller that sent trace context needs the propagator's parsing.
+        parent = (propagate.extract(dict(metadata))
+                  if any(key in _TRACE_HEADERS for key, _ in metadata) else None)
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         error: DatagwError | None = None
+        span_name, attributes = _span_shape(method)
         with tracer.start_as_current_span(
-            method.lstrip("/"),
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+            span_name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
         ) as span:
             if self._draining:
                 # UNAVAILABLE rather than the transport's refusal once the
@@ -164,8 +193,9 @@ class GatewayInterceptor(_Interceptor):
 
     @staticmethod
     def _record(method: str, code: grpc.StatusCode, started: float, span: trace.Span) -> None:
-        RPC_REQUESTS.labels(method, code.name).inc()
-        RPC_LATENCY.labels(method).observe(time.perf_counter() - started)
+        requests, latency = _series(method, code)
+        requests.inc()
+        latency.observe(time.perf_counter() - started)
         span.set_attribute("rpc.grpc.status_code", code.value[0])
 
     @staticmethod
