@@ -27,7 +27,9 @@ RPC_REJECTED = Counter(
     "datagw_rpc_rejected_total", "RPCs refused by the concurrency cap", registry=REGISTRY
 )
 CACHE_LOOKUPS = Counter(
-    "datagw_cache_lookups_total", "Cache lookups by domain and result (hit, miss, negative_hit)",
+    "datagw_cache_lookups_total",
+    "Cache lookups by domain and result (hit, miss, negative_hit, bypass; near_hit and "
+    "near_negative_hit when served from process memory without a Redis call)",
     ["domain", "kind", "result"], registry=REGISTRY,
 )
 CACHE_BYPASS = Counter(

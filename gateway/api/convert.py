@@ -116,6 +116,7 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
             jitter_percent=p.cache.jitter_percent,
             negative_ttl=duration(p.cache.negative_ttl_s),
             search_ttl=duration(p.cache.search_ttl_s),
+            near_ttl=duration(p.cache.near_ttl_s),
         ),
     )
     if p.session is not None:

@@ -35,7 +35,7 @@ KNOWN_DOMAINS = (
 )
 _TOP_KEYS = ("domain", "store", "keyspace", "consistency", "cache", "session")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
-_CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl")
+_CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl")
 _SESSION_KEYS = ("ttl", "sliding", "max_per_user")
 _LEVELS = tuple(c.value for c in Consistency)
 _STORES = tuple(s.value for s in Store)
@@ -148,9 +148,14 @@ def _cache(c: _FileChecker, raw: Any) -> CachePolicy:
     negative = c.duration(body.get("negative_ttl", "0s"), "cache.negative_ttl", positive=False)
     search = c.duration(body.get("search_ttl", "0s"), "cache.search_ttl", positive=False)
     jitter = c.percent(body.get("jitter", "0%"), "cache.jitter")
+    near = c.duration(body.get("near_ttl", "0s"), "cache.near_ttl", positive=False)
+    # A bad or missing ttl is reported already (and parsed as 0 or 1s).
+    if "ttl" in body and ttl > 0 and near > ttl:
+        c.problem("cache.near_ttl",
+                  f"{body['near_ttl']!r} is longer than cache.ttl ({body['ttl']!r})")
     return CachePolicy(
         enabled=True, ttl_s=ttl, jitter_percent=jitter, negative_ttl_s=negative,
-        search_ttl_s=search,
+        search_ttl_s=search, near_ttl_s=near,
     )
 
 

@@ -25,6 +25,8 @@ class CachePolicy:
     jitter_percent: int = 0
     negative_ttl_s: float = 0.0
     search_ttl_s: float = 0.0
+    # How long this process may serve an entry from its own memory (0: never).
+    near_ttl_s: float = 0.0
 
 
 CACHE_OFF = CachePolicy(enabled=False)

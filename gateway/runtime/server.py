@@ -60,6 +60,7 @@ class Gateway:
     port: int = 0
     interceptor: GatewayInterceptor | None = None
     _health_task: asyncio.Task[None] | None = None
+    caches: list[Cache] = field(default_factory=list)
     _startup_lines: list[str] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -67,6 +68,8 @@ class Gateway:
         await self.open_backends()
         assert self.backends is not None
         self._build_server(self.backends.keyspaces, self.backends.redis)
+        for cache in self.caches:
+            cache.start()
         await self._update_health()
         assert self.server is not None
         await self.server.start()
@@ -133,8 +136,12 @@ class Gateway:
         assert self.policies is not None and self.backends is not None
         catalog_policy = self.policies.get(catalog_domain.DOMAIN)
         assert catalog_policy.keyspace is not None
-        catalog_cache = Cache(redis, catalog_domain.DOMAIN, catalog_domain.CACHE_SCHEMA_VERSION,
-                              shared_kinds=frozenset({"search"}))
+        policies = self.policies
+        catalog_cache = Cache(
+            redis, catalog_domain.DOMAIN, catalog_domain.CACHE_SCHEMA_VERSION,
+            shared_kinds=frozenset({"search"}),
+            near_ttl=lambda: policies.get(catalog_domain.DOMAIN).cache.near_ttl_s)
+        self.caches = [catalog_cache]
         catalog = catalog_domain.CatalogDomain(
             self.policies, keyspaces[catalog_policy.keyspace], catalog_cache)
         sessions = SessionsDomain(self.policies, redis)
@@ -225,6 +232,8 @@ class Gateway:
                     await self.interceptor.wait_idle()
         if self.server is not None:
             await self.server.stop(max(grace_ends - loop.time(), 0.0))
+        for cache in self.caches:
+            await cache.close()
         if self.backends is not None:
             await self.backends.close()
         if self.embedded is not None:

@@ -50,6 +50,7 @@ def test_the_default_directory_loads() -> None:
     assert catalog.max_staleness_s == 5
     assert (catalog.cache.enabled, catalog.cache.ttl_s, catalog.cache.jitter_percent,
             catalog.cache.negative_ttl_s, catalog.cache.search_ttl_s) == (True, 300, 10, 30, 30)
+    assert catalog.cache.near_ttl_s == 2
     assert sessions.store is Store.REDIS and sessions.keyspace is None
     assert sessions.cache == CACHE_OFF
     assert sessions.session is not None
@@ -74,6 +75,8 @@ def test_the_default_directory_loads() -> None:
     ("ttl: 5m", "ttl: 300", "cache.ttl", "250ms, 5s, 5m, 1h or 7d"),
     ("negative_ttl: 30s", "negative_ttl: soon", "cache.negative_ttl", "a duration"),
     ("jitter: 10%", "jitter: 150%", "cache.jitter", "0% to 100%"),
+    ("near_ttl: 2s", "near_ttl: soon", "cache.near_ttl", "a duration"),
+    ("near_ttl: 2s", "near_ttl: 10m", "cache.near_ttl", "'10m' is longer than cache.ttl ('5m')"),
     ("jitter: 10%", "jitter: 1.5%", "cache.jitter", "0% to 100%"),
     ("  ttl: 5m\n", "", "cache.ttl", "cache: off"),
     ("  jitter: 10%", "  jitter: 10%\n  size: 1GB", "cache.size", "ttl, jitter, negative_ttl"),
@@ -109,6 +112,20 @@ def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str)
     problem = only_problem(SESSIONS.replace(old, new))
     assert problem.key == key
     assert says in problem.message
+
+
+@pytest.mark.parametrize(("near", "seconds"), [("", 0.0), ("  near_ttl: 0s\n", 0.0),
+                                                ("  near_ttl: 250ms\n", 0.25),
+                                                ("  near_ttl: 5m\n", 300.0)])
+def test_near_ttl_is_off_by_default_and_at_most_the_ttl(near: str, seconds: float) -> None:
+    policy, problems = parse_policy("x.yaml", CATALOG.replace("  near_ttl: 2s\n", near))
+    assert problems == []
+    assert policy is not None and policy.cache.near_ttl_s == seconds
+
+
+def test_near_ttl_beyond_a_bad_ttl_is_not_reported_twice() -> None:
+    problem = only_problem(CATALOG.replace("ttl: 5m", "ttl: 1 second"))
+    assert problem.key == "cache.ttl"
 
 
 @pytest.mark.parametrize("spelling", ["off", "'off'", "false"])

@@ -11,6 +11,12 @@ can refuse old ones, and a "not found" marker makes short negative entries.
 Redis being down never fails a read: lookups report BYPASS and fills are
 skipped. Invalidations that could not be sent are kept and replayed when Redis
 answers again, and every entry has a TTL, so staleness stays bounded.
+
+With a near TTL, entries of the per-key kinds (not shared ones) are also held
+in process memory (storage.redis.near_cache), checked before Redis and kept
+coherent by Redis client tracking; a write in this process drops its keys
+there itself, before and after its Redis calls, so a read that follows the
+write never waits for Redis to report it.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from opentelemetry import trace
+from prometheus_client import Counter
 
 from gateway.storage.redis.client import RedisBackend, RedisDown
+from gateway.storage.redis.near_cache import NearCache, Tracker
 from gateway.telemetry import CACHE_BYPASS, CACHE_FILL_REJECTED, CACHE_LOOKUPS, DB_LOADS
 
 log = logging.getLogger(__name__)
@@ -85,17 +93,26 @@ class TTL:
         return max(1, int(self.negative_ttl_s * 1000))
 
 
+_NEAR_RESULT = {Lookup.HIT: "near_hit", Lookup.NEGATIVE_HIT: "near_negative_hit"}
+_GEN_SUFFIX = ":gen"
+
+
 class Cache:
     """The cache of one domain; keys are dgw:<domain>:v<schema>:<kind>:{<id>}.
 
     Kinds named in `shared_kinds` (search result pages) have one generation
     for the whole kind instead of one per key, so a single INCR invalidates
     every page at once; their keys share a hash slot ({<kind>}).
+
+    `near_ttl` (read at every lookup, so a policy reload applies) turns on the
+    near cache while it returns more than zero; start() and close() run its
+    tracker.
     """
 
     def __init__(
         self, redis: RedisBackend, domain: str, schema_version: int,
         shared_kinds: frozenset[str] = frozenset(),
+        near_ttl: Callable[[], float] | None = None, near_capacity: int = 10_000,
     ) -> None:
         self._redis = redis
         self.domain = domain
@@ -105,6 +122,35 @@ class Cache:
         self._pending_invalidations: set[tuple[str, str]] = set()
         self._replaying = asyncio.Lock()
         redis.on_recovery.append(self._replay_invalidations)
+        self._lookup_counters: dict[tuple[str, str], Counter] = {}
+        self._near_ttl = near_ttl
+        # A near entry is the Redis entry's loaded-at time and the lookup result.
+        self.near: NearCache[tuple[float, Entry]] | None = None
+        self.tracker: Tracker | None = None
+        if near_ttl is not None:
+            self.near = NearCache(near_capacity)
+            self.tracker = Tracker(redis.client, self.prefix, self.near, self._near_key)
+
+    def start(self) -> None:
+        """Start the near cache's tracker if the near cache is on (else the first lookup will)."""
+        if self.tracker is not None and self._near_ttl is not None and self._near_ttl() > 0:
+            self.tracker.start()
+
+    async def close(self) -> None:
+        if self.tracker is not None:
+            await self.tracker.stop()
+
+    def _near_key(self, key: bytes) -> str | None:
+        """The near-cache key a key named by Redis affects; None if none can."""
+        name = key.decode(errors="replace")
+        if name.endswith(_GEN_SUFFIX):
+            name = name[: -len(_GEN_SUFFIX)]
+        kind = name[len(self.prefix):].split(":", 1)[0]
+        return None if kind in self._shared else name
+
+    def _drop_near(self, kind: str, idents: list[str]) -> None:
+        if self.near is not None and kind not in self._shared:
+            self.near.invalidate(self._keys(kind, i)[0] for i in idents)
 
     def _keys(self, kind: str, ident: str) -> tuple[str, str]:
         if kind in self._shared:
@@ -113,40 +159,69 @@ class Cache:
         key = f"{self.prefix}{kind}:{{{ident}}}"
         return key, key + ":gen"
 
-    def _observe(self, kind: str, result: Lookup) -> None:
-        CACHE_LOOKUPS.labels(self.domain, kind, result.value).inc()
+    def _observe(self, kind: str, result: str) -> None:
+        counter = self._lookup_counters.get((kind, result))
+        if counter is None:
+            # labels() takes a lock and builds a key per call; a near hit is
+            # cheap enough for that to show.
+            counter = CACHE_LOOKUPS.labels(self.domain, kind, result)
+            self._lookup_counters[(kind, result)] = counter
+        counter.inc()
         span = trace.get_current_span()
-        span.set_attribute("datagw.cache", result.value)
+        span.set_attribute("datagw.cache", result)
+
+    def _bypass(self, kind: str) -> Entry:
+        CACHE_BYPASS.labels(self.domain, "lookup").inc()
+        self._observe(kind, Lookup.BYPASS.value)
+        return Entry(Lookup.BYPASS)
 
     async def lookup(self, kind: str, ident: str, max_age_s: float | None = None) -> Entry:
         key, gen = self._keys(kind, ident)
         # Entries cached before Redis went away may predate writes whose
         # invalidations are still queued: none is served until those landed.
-        if not await self._invalidations_settled():
-            CACHE_BYPASS.labels(self.domain, "lookup").inc()
-            self._observe(kind, Lookup.BYPASS)
-            return Entry(Lookup.BYPASS)
+        unsettled = self._pending_invalidations or self._replaying.locked()
+        if unsettled and not await self._invalidations_settled():
+            return self._bypass(kind)
+        near, token, near_ttl = None, 0, 0.0
+        if self.near is not None and kind not in self._shared:
+            near_ttl = self._near_ttl() if self._near_ttl is not None else 0.0
+            if near_ttl > 0:
+                near = self.near
+                held = near.get(key)
+                if held is not None:
+                    loaded_at, entry = held
+                    if max_age_s is None or time.time() - loaded_at <= max_age_s:
+                        self._observe(kind, _NEAR_RESULT[entry.state])
+                        return entry
+                elif not near.active and self.tracker is not None:
+                    self.tracker.start()  # turned on by a policy reload
+                # Taken before the MGET: its reply may be older than an
+                # invalidation the tracker applies meanwhile.
+                token = near.seq
         try:
             fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen))
             value, generation = cast(list[bytes | None], fetched)
         except RedisDown:
-            CACHE_BYPASS.labels(self.domain, "lookup").inc()
-            self._observe(kind, Lookup.BYPASS)
-            return Entry(Lookup.BYPASS)
+            return self._bypass(kind)
         generation = generation or b"0"
         if value is None:
-            self._observe(kind, Lookup.MISS)
+            self._observe(kind, Lookup.MISS.value)
             return Entry(Lookup.MISS, generation=generation)
         loaded_at, flags, filled_gen = _HEADER.unpack_from(value)
         # An entry filled under an older generation was invalidated since
         # (for shared kinds that is the only sign of it).
-        stale = filled_gen != int(generation)
-        if stale or (max_age_s is not None and time.time() - loaded_at > max_age_s):
-            self._observe(kind, Lookup.MISS)
+        if filled_gen != int(generation):
+            self._observe(kind, Lookup.MISS.value)
             return Entry(Lookup.MISS, generation=generation)
         state = Lookup.NEGATIVE_HIT if flags & _NEGATIVE else Lookup.HIT
-        self._observe(kind, state)
-        return Entry(state, value[_HEADER.size:], generation)
+        entry = Entry(state, value[_HEADER.size:], generation)
+        if near is not None:
+            near.put(key, token, (loaded_at, entry), near_ttl)
+        if max_age_s is not None and time.time() - loaded_at > max_age_s:
+            self._observe(kind, Lookup.MISS.value)
+            return Entry(Lookup.MISS, generation=generation)
+        self._observe(kind, state.value)
+        return entry
 
     async def fill(
         self, kind: str, ident: str, value: bytes | None, generation: bytes, ttl: TTL
@@ -176,6 +251,10 @@ class Cache:
         keys: list[str] = []
         for ident in idents:
             keys.extend(self._keys(kind, ident))
+        # Dropped here before and after: a local read that starts while the
+        # Redis call runs may fetch the old entry, and the tracker reports the
+        # write only some time after this returns.
+        self._drop_near(kind, idents)
         try:
             await self._invalidate_keys(keys)
         except RedisDown:
@@ -185,6 +264,8 @@ class Cache:
                 "cache %s: redis down, %d invalidation(s) queued for replay",
                 self.domain, len(self._pending_invalidations),
             )
+        finally:
+            self._drop_near(kind, idents)
 
     async def invalidate_kind(self, kind: str) -> None:
         """Invalidate every entry of a shared kind by bumping its one generation."""
@@ -211,10 +292,17 @@ class Cache:
             if not pending:
                 return
             keys = [key for kind, ident in pending for key in self._keys(kind, ident)]
+            self._drop_pending_near(pending)
             try:
                 await self._invalidate_keys(keys)
             except RedisDown:
                 self._pending_invalidations |= pending
+            finally:
+                self._drop_pending_near(pending)
+
+    def _drop_pending_near(self, pending: set[tuple[str, str]]) -> None:
+        for kind, ident in pending:
+            self._drop_near(kind, [ident])
 
     async def _invalidations_settled(self) -> bool:
         """True when no queued invalidation is outstanding (replaying them if needed)."""
@@ -260,7 +348,12 @@ class Cache:
                     deleted += int(await client.delete(key))
             return deleted
 
+        if self.near is not None:
+            self.near.clear()
         try:
             return await self._redis.call("SCAN+DEL", scan_delete)
         except RedisDown as exc:
             raise self._redis.unavailable(exc) from exc
+        finally:
+            if self.near is not None:
+                self.near.clear()

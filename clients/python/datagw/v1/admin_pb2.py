@@ -26,7 +26,7 @@ from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\"\xe1\x01\n\x07\x42\x61\x63kend\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.datagw.v1.BackendKind\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08keyspace\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\x05\x12\x0f\n\x07healthy\x18\x07 \x01(\x08\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x15\n\rpool_max_size\x18\t \x01(\x05\x12\x11\n\tpool_size\x18\n \x01(\x05\x12\x13\n\x0bpool_in_use\x18\x0b \x01(\x05\"\x14\n\x12GetTopologyRequest\"M\n\x13GetTopologyResponse\x12$\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Backend\x12\x10\n\x08\x65mbedded\x18\x02 \x01(\x08\"\xbe\x01\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0ejitter_percent\x18\x03 \x01(\x05\x12/\n\x0cnegative_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nsearch_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\"^\n\rSessionPolicy\x12&\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07sliding\x18\x02 \x01(\x08\x12\x14\n\x0cmax_per_user\x18\x03 \x01(\x05\"\xcc\x02\n\x0c\x44omainPolicy\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x13\n\x0bsource_file\x18\x02 \x01(\t\x12\r\n\x05store\x18\x03 \x01(\t\x12\x10\n\x08keyspace\x18\x04 \x01(\t\x12\x38\n\x13\x64\x65\x66\x61ult_consistency\x18\x05 \x01(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x38\n\x13\x61llowed_consistency\x18\x06 \x03(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x30\n\rmax_staleness\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12%\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x16.datagw.v1.CachePolicy\x12)\n\x07session\x18\t \x01(\x0b\x32\x18.datagw.v1.SessionPolicy\"\x14\n\x12GetPoliciesRequest\"g\n\x13GetPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x11\n\tdirectory\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\"\x17\n\x15ReloadPoliciesRequest\"W\n\x16ReloadPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"#\n\x11\x46lushCacheRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\"+\n\x12\x46lushCacheResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03*{\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_POSTGRES\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_KIND_REDIS\x10\x02\x12\x1b\n\x17\x42\x41\x43KEND_KIND_CLICKHOUSE\x10\x03\x32\xcc\x02\n\x0c\x41\x64minService\x12L\n\x0bGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n\x0bGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n\x0eReloadPolicies\x12 .datagw.v1.ReloadPoliciesRequest\x1a!.datagw.v1.ReloadPoliciesResponse\x12I\n\nFlushCache\x12\x1c.datagw.v1.FlushCacheRequest\x1a\x1d.datagw.v1.FlushCacheResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\"\xe1\x01\n\x07\x42\x61\x63kend\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.datagw.v1.BackendKind\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08keyspace\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\x05\x12\x0f\n\x07healthy\x18\x07 \x01(\x08\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x15\n\rpool_max_size\x18\t \x01(\x05\x12\x11\n\tpool_size\x18\n \x01(\x05\x12\x13\n\x0bpool_in_use\x18\x0b \x01(\x05\"\x14\n\x12GetTopologyRequest\"M\n\x13GetTopologyResponse\x12$\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Backend\x12\x10\n\x08\x65mbedded\x18\x02 \x01(\x08\"\xeb\x01\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0ejitter_percent\x18\x03 \x01(\x05\x12/\n\x0cnegative_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nsearch_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08near_ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"^\n\rSessionPolicy\x12&\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07sliding\x18\x02 \x01(\x08\x12\x14\n\x0cmax_per_user\x18\x03 \x01(\x05\"\xcc\x02\n\x0c\x44omainPolicy\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x13\n\x0bsource_file\x18\x02 \x01(\t\x12\r\n\x05store\x18\x03 \x01(\t\x12\x10\n\x08keyspace\x18\x04 \x01(\t\x12\x38\n\x13\x64\x65\x66\x61ult_consistency\x18\x05 \x01(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x38\n\x13\x61llowed_consistency\x18\x06 \x03(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x30\n\rmax_staleness\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12%\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x16.datagw.v1.CachePolicy\x12)\n\x07session\x18\t \x01(\x0b\x32\x18.datagw.v1.SessionPolicy\"\x14\n\x12GetPoliciesRequest\"g\n\x13GetPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x11\n\tdirectory\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\"\x17\n\x15ReloadPoliciesRequest\"W\n\x16ReloadPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"#\n\x11\x46lushCacheRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\"+\n\x12\x46lushCacheResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03*{\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_POSTGRES\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_KIND_REDIS\x10\x02\x12\x1b\n\x17\x42\x41\x43KEND_KIND_CLICKHOUSE\x10\x03\x32\xcc\x02\n\x0c\x41\x64minService\x12L\n\x0bGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n\x0bGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n\x0eReloadPolicies\x12 .datagw.v1.ReloadPoliciesRequest\x1a!.datagw.v1.ReloadPoliciesResponse\x12I\n\nFlushCache\x12\x1c.datagw.v1.FlushCacheRequest\x1a\x1d.datagw.v1.FlushCacheResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datagw.v1.admin_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
-  _globals['_BACKENDKIND']._serialized_start=1368
-  _globals['_BACKENDKIND']._serialized_end=1491
+  _globals['_BACKENDKIND']._serialized_start=1413
+  _globals['_BACKENDKIND']._serialized_end=1536
   _globals['_BACKEND']._serialized_start=93
   _globals['_BACKEND']._serialized_end=318
   _globals['_GETTOPOLOGYREQUEST']._serialized_start=320
@@ -43,23 +43,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETTOPOLOGYRESPONSE']._serialized_start=342
   _globals['_GETTOPOLOGYRESPONSE']._serialized_end=419
   _globals['_CACHEPOLICY']._serialized_start=422
-  _globals['_CACHEPOLICY']._serialized_end=612
-  _globals['_SESSIONPOLICY']._serialized_start=614
-  _globals['_SESSIONPOLICY']._serialized_end=708
-  _globals['_DOMAINPOLICY']._serialized_start=711
-  _globals['_DOMAINPOLICY']._serialized_end=1043
-  _globals['_GETPOLICIESREQUEST']._serialized_start=1045
-  _globals['_GETPOLICIESREQUEST']._serialized_end=1065
-  _globals['_GETPOLICIESRESPONSE']._serialized_start=1067
-  _globals['_GETPOLICIESRESPONSE']._serialized_end=1170
-  _globals['_RELOADPOLICIESREQUEST']._serialized_start=1172
-  _globals['_RELOADPOLICIESREQUEST']._serialized_end=1195
-  _globals['_RELOADPOLICIESRESPONSE']._serialized_start=1197
-  _globals['_RELOADPOLICIESRESPONSE']._serialized_end=1284
-  _globals['_FLUSHCACHEREQUEST']._serialized_start=1286
-  _globals['_FLUSHCACHEREQUEST']._serialized_end=1321
-  _globals['_FLUSHCACHERESPONSE']._serialized_start=1323
-  _globals['_FLUSHCACHERESPONSE']._serialized_end=1366
-  _globals['_ADMINSERVICE']._serialized_start=1494
-  _globals['_ADMINSERVICE']._serialized_end=1826
+  _globals['_CACHEPOLICY']._serialized_end=657
+  _globals['_SESSIONPOLICY']._serialized_start=659
+  _globals['_SESSIONPOLICY']._serialized_end=753
+  _globals['_DOMAINPOLICY']._serialized_start=756
+  _globals['_DOMAINPOLICY']._serialized_end=1088
+  _globals['_GETPOLICIESREQUEST']._serialized_start=1090
+  _globals['_GETPOLICIESREQUEST']._serialized_end=1110
+  _globals['_GETPOLICIESRESPONSE']._serialized_start=1112
+  _globals['_GETPOLICIESRESPONSE']._serialized_end=1215
+  _globals['_RELOADPOLICIESREQUEST']._serialized_start=1217
+  _globals['_RELOADPOLICIESREQUEST']._serialized_end=1240
+  _globals['_RELOADPOLICIESRESPONSE']._serialized_start=1242
+  _globals['_RELOADPOLICIESRESPONSE']._serialized_end=1329
+  _globals['_FLUSHCACHEREQUEST']._serialized_start=1331
+  _globals['_FLUSHCACHEREQUEST']._serialized_end=1366
+  _globals['_FLUSHCACHERESPONSE']._serialized_start=1368
+  _globals['_FLUSHCACHERESPONSE']._serialized_end=1411
+  _globals['_ADMINSERVICE']._serialized_start=1539
+  _globals['_ADMINSERVICE']._serialized_end=1871
 # @@protoc_insertion_point(module_scope)

@@ -167,6 +167,7 @@ class CachePolicy(_message.Message):
     JITTER_PERCENT_FIELD_NUMBER: _builtins.int
     NEGATIVE_TTL_FIELD_NUMBER: _builtins.int
     SEARCH_TTL_FIELD_NUMBER: _builtins.int
+    NEAR_TTL_FIELD_NUMBER: _builtins.int
     enabled: _builtins.bool
     """False when the policy says cache: off."""
     jitter_percent: _builtins.int
@@ -183,6 +184,10 @@ class CachePolicy(_message.Message):
     def search_ttl(self) -> _duration_pb2.Duration:
         """Lifetime of a cached search result page."""
 
+    @_builtins.property
+    def near_ttl(self) -> _duration_pb2.Duration:
+        """How long a gateway may serve an entry from its own memory; zero: never."""
+
     def __init__(
         self,
         *,
@@ -191,10 +196,11 @@ class CachePolicy(_message.Message):
         jitter_percent: _builtins.int = ...,
         negative_ttl: _duration_pb2.Duration | None = ...,
         search_ttl: _duration_pb2.Duration | None = ...,
+        near_ttl: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "jitter_percent", b"jitter_percent", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "jitter_percent", b"jitter_percent", "near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
