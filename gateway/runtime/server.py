@@ -230,11 +230,14 @@ class Gateway:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout_at(grace_ends):
                     await self.interceptor.wait_idle()
-        if self.server is not None:
-            await self.server.stop(max(grace_ends - loop.time(), 0.0))
-        for cache in self.caches:
-            await cache.close()
-        if self.backends is not None:
-            await self.backends.close()
-        if self.embedded is not None:
-            await asyncio.to_thread(self.embedded.stop)
+        try:
+            if self.server is not None:
+                await self.server.stop(max(grace_ends - loop.time(), 0.0))
+            for cache in self.caches:
+                await cache.close()
+            if self.backends is not None:
+                await self.backends.close()
+        finally:
+            # Whatever failed above, never leave embedded servers running.
+            if self.embedded is not None:
+                await asyncio.to_thread(self.embedded.stop)
