@@ -36,6 +36,13 @@ class _ExplainingConnection:
         self.params: tuple[Any, ...] = ()
         self.plan: list[str] = []
 
+    def transaction(self, **options: Any) -> Any:
+        return self._conn.transaction(**options)
+
+    async def execute(self, sql: str, *params: Any) -> str:
+        # Session settings the gateway makes around its search (plan_cache_mode).
+        return str(await self._conn.execute(sql, *params))
+
     async def fetch(self, sql: str, *params: Any) -> list[Any]:
         self.sql, self.params = sql, params
         rows = await self._conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)

@@ -131,3 +131,22 @@ async def eventually(
         if loop.time() > give_up:
             pytest.fail(f"still not true after {within_s:g}s: {what}")
         await asyncio.sleep(0.05)
+
+
+async def race_writes_and_reads(catalog: Any, sku: str, rounds: int, checks: int) -> None:
+    """Eventual readers on both sides of each write, so some hold the old value
+    in memory or in flight while it commits; once a write has returned, every
+    eventual read must return what it wrote (no stale value is put back)."""
+    await upsert(catalog, product(sku, title="v1"))
+    batch = catalog_pb2.BatchGetProductsRequest(skus=[sku], read_options=EVENTUAL)
+    for round_ in range(2, rounds + 2):
+        results = await asyncio.gather(
+            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
+            upsert(catalog, product(sku, title=f"v{round_}")),
+            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
+        )
+        written = results[3].product
+        assert written.version == round_
+        for _ in range(checks):
+            got = await get(catalog, sku)
+            assert (got.title, got.version) == (written.title, written.version)

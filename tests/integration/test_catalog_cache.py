@@ -20,7 +20,18 @@ from gateway.domain.catalog import CatalogDomain
 from gateway.storage.postgres.catalog_store import ProductRecord
 from gateway.storage.redis.cache import TTL, Cache, Lookup
 from gateway.storage.redis.client import RedisBackend
-from tests.helpers import EVENTUAL, STRONG, fails, get, invalid, metric, product, sql, upsert
+from tests.helpers import (
+    EVENTUAL,
+    STRONG,
+    fails,
+    get,
+    invalid,
+    metric,
+    product,
+    race_writes_and_reads,
+    sql,
+    upsert,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -124,20 +135,7 @@ async def test_every_write_deletes_the_entry(catalog: Any, uid: str) -> None:
 async def test_concurrent_writers_and_readers_never_leave_an_old_value(
     catalog: Any, uid: str
 ) -> None:
-    sku = f"RACE-{uid}"
-    await upsert(catalog, product(sku, title="v1"))
-    batch = catalog_pb2.BatchGetProductsRequest(skus=[sku], read_options=EVENTUAL)
-    for round_ in range(2, 22):
-        results = await asyncio.gather(
-            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
-            upsert(catalog, product(sku, title=f"v{round_}")),
-            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
-        )
-        written = results[3].product
-        assert written.version == round_
-        for _ in range(3):
-            got = await get(catalog, sku)
-            assert (got.title, got.version) == (written.title, written.version)
+    await race_writes_and_reads(catalog, f"RACE-{uid}", rounds=20, checks=3)
 
 
 # -- the stale-set race, step by step -----------------------------------------

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from datagw.v1 import admin_pb2, catalog_pb2
+from datagw.v1 import admin_pb2
 
 from gateway.storage.redis.cache import TTL, Cache, Entry, Lookup
 from gateway.storage.redis.client import RedisBackend
 from gateway.storage.redis.near_cache import NearCache
 from tests.conftest import SPANS
-from tests.helpers import EVENTUAL, eventually, get, metric, product, upsert
+from tests.helpers import eventually, get, metric, product, race_writes_and_reads, upsert
 from tests.integration.test_catalog_cache import restart_valkey, set_title_behind_the_gateway
 from tests.integration.test_telemetry import GET_PRODUCT, children, server_span
 
@@ -173,23 +173,8 @@ async def test_policies_show_the_near_ttl(admin: Any) -> None:
 async def test_reads_after_a_write_in_this_process_see_it(
     catalog: Any, gateway: Any, uid: str
 ) -> None:
-    sku = f"NW-{uid}"
-    await upsert(catalog, product(sku, title="v1"))
     near_hits = lookups("near_hit")
-    batch = catalog_pb2.BatchGetProductsRequest(skus=[sku], read_options=EVENTUAL)
-    for round_ in range(2, 32):
-        # Warm readers on both sides of the write, so some hold the old entry
-        # in memory or in flight while it commits.
-        results = await asyncio.gather(
-            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
-            upsert(catalog, product(sku, title=f"v{round_}")),
-            get(catalog, sku), get(catalog, sku), catalog.BatchGetProducts(batch),
-        )
-        written = results[3].product
-        assert written.version == round_
-        for _ in range(4):
-            got = await get(catalog, sku)
-            assert (got.title, got.version) == (written.title, written.version)
+    await race_writes_and_reads(catalog, f"NW-{uid}", rounds=30, checks=4)
     assert lookups("near_hit") > near_hits, "the near cache was never used"
 
 
