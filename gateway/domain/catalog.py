@@ -166,8 +166,11 @@ class CatalogDomain:
         to_load = wanted
         entries: dict[str, Entry] = {}
         if plan.use_cache:
-            entries = {s: await self._cache.lookup("product", s, plan.max_cache_age_s)
-                       for s in wanted}
+            # Up to 100 keys in different hash slots: concurrent lookups (one
+            # round trip of latency on the pool's connections), not 100 in turn.
+            looked_up = await asyncio.gather(
+                *(self._cache.lookup("product", s, plan.max_cache_age_s) for s in wanted))
+            entries = dict(zip(wanted, looked_up, strict=True))
             to_load = []
             for s, e in entries.items():
                 if e.state is Lookup.HIT and e.value is not None:
@@ -179,12 +182,14 @@ class CatalogDomain:
                 loaded = {p.sku: p for p in await store.get_products(conn, to_load)}
             found.update(loaded)
             ttl = self._ttl()
+            fills = []
             for s in to_load:
                 miss = entries.get(s)
                 if miss is not None and miss.state is Lookup.MISS:
                     product = loaded.get(s)
-                    await self._cache.fill("product", s, _encode(product) if product else None,
-                                           miss.generation, ttl)
+                    fills.append(self._cache.fill(
+                        "product", s, _encode(product) if product else None, miss.generation, ttl))
+            await asyncio.gather(*fills)
         return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
 
     async def search(
