@@ -485,20 +485,41 @@ def _make_socket_dir(run_as: _RunAs | None) -> Path:
 # --------------------------------------------------------------------------
 
 
-class EmbeddedPostgres:
-    """A PostgreSQL server on a local data directory, run as our child process."""
+class _StartStop:
+    """`with` starts and stops."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, timeout: float = 60.0) -> None:
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _ChildServer(_StartStop):
+    """What the embedded servers share: a data dir, a port, a child process."""
+
+    name = "server"
+    default_timeout = 30.0
+
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 timeout: float | None = None) -> None:
         self._data_dir = Path(data_dir).absolute()
         self._requested_port = port
         self._port: int | None = port
-        self._timeout = timeout
-        self._socket_dir: Path | None = None
+        self._timeout = timeout if timeout is not None else self.default_timeout
         self._proc: subprocess.Popen[bytes] | None = None
-        self._run_as: _RunAs | None = None
-        self._replicas: list[EmbeddedPostgres] = []
-
-    # -- properties -------------------------------------------------------
 
     @property
     def data_dir(self) -> Path:
@@ -513,8 +534,58 @@ class EmbeddedPostgres:
     @property
     def port(self) -> int:
         if self._port is None:
-            raise EmbeddedBackendError("postgres has no port yet: call start() first")
+            raise EmbeddedBackendError(f"{self.name} has no port yet: call start() first")
         return self._port
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.is_running() and self._proc is not None else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _spawn_on_a_port(self, spawn: Callable[[int], None]) -> None:
+        """Spawn on the requested port, or on free ones until one is not taken."""
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            port = self._port if self._port is not None else _free_port()
+            try:
+                spawn(port)
+            except _PortInUse as exc:
+                if self._requested_port is not None or attempt == _PORT_ATTEMPTS:
+                    raise EmbeddedBackendError(str(exc)) from None
+                log.info("%s port %d was taken, retrying with another", self.name, port)
+                self._port = None
+                continue
+            self._port = port
+            break
+        atexit.register(self._atexit_stop)
+        log.info("%s started at %s:%d (data: %s)", self.name, _LOCALHOST, self.port,
+                 self._data_dir)
+
+    def _atexit_stop(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            log.exception("could not stop embedded %s at exit", self.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data_dir={str(self._data_dir)!r}, port={self._port})"
+
+
+class EmbeddedPostgres(_ChildServer):
+    """A PostgreSQL server on a local data directory, run as our child process."""
+
+    name = "postgres"
+    default_timeout = 60.0
+
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 timeout: float | None = None) -> None:
+        super().__init__(data_dir, port, timeout=timeout)
+        self._socket_dir: Path | None = None
+        self._run_as: _RunAs | None = None
+        self._replicas: list[EmbeddedPostgres] = []
+
+    # -- properties -------------------------------------------------------
 
     @property
     def dsn(self) -> str:
@@ -560,20 +631,7 @@ class EmbeddedPostgres:
         if not (self._data_dir / "PG_VERSION").exists():
             self._initdb(bin_dir)
 
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            port = self._port if self._port is not None else _free_port()
-            try:
-                self._spawn(bin_dir, port)
-            except _PortInUse as exc:
-                if self._requested_port is not None or attempt == _PORT_ATTEMPTS:
-                    raise EmbeddedBackendError(str(exc)) from None
-                log.info("postgres port %d was taken, retrying with another", port)
-                self._port = None
-                continue
-            self._port = port
-            break
-        atexit.register(self._atexit_stop)
-        log.info("postgres started at %s:%d (data: %s)", _LOCALHOST, self.port, self._data_dir)
+        self._spawn_on_a_port(lambda port: self._spawn(bin_dir, port))
 
     def stop(self, mode: StopMode = "fast") -> None:
         """Stop replicas made by add_replica(), then this server."""
@@ -648,18 +706,6 @@ class EmbeddedPostgres:
             raise
         self._replicas.append(replica)
         return replica
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals --------------------------------------------------------
 
@@ -802,14 +848,6 @@ class EmbeddedPostgres:
             self._socket_dir = None
         atexit.unregister(self._atexit_stop)
 
-    def _atexit_stop(self) -> None:
-        try:
-            self.stop("fast")
-        except Exception:
-            log.exception("could not stop embedded postgres at exit")
-
-    def __repr__(self) -> str:
-        return f"EmbeddedPostgres(data_dir={str(self._data_dir)!r}, port={self._port})"
 
 
 class _PortInUse(EmbeddedBackendError):
@@ -832,23 +870,10 @@ def _valkey_ping(port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-class EmbeddedValkey:
+class EmbeddedValkey(_ChildServer):
     """A valkey-server child process with append-only persistence."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, timeout: float = 30.0) -> None:
-        self._data_dir = Path(data_dir).absolute()
-        self._requested_port = port
-        self._port: int | None = port
-        self._timeout = timeout
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def data_dir(self) -> Path:
-        return self._data_dir
-
-    @property
-    def log_path(self) -> Path:
-        return self._data_dir.with_name(self._data_dir.name + ".log")
+    name = "valkey"
 
     @property
     def config_path(self) -> Path:
@@ -859,25 +884,12 @@ class EmbeddedValkey:
         return self._data_dir / "valkey.pid"
 
     @property
-    def port(self) -> int:
-        if self._port is None:
-            raise EmbeddedBackendError("valkey has no port yet: call start() first")
-        return self._port
-
-    @property
     def url(self) -> str:
         return f"redis://{_LOCALHOST}:{self.port}/0"
 
     @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self.is_running() and self._proc is not None else None
-
-    @property
     def version(self) -> str:
         return _binary_version(_valkey_binary(), r"v=(\S+)")
-
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
         """Start valkey-server and wait until it answers PING; idempotent."""
@@ -886,20 +898,7 @@ class EmbeddedValkey:
         binary = _valkey_binary()
         self._data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_stale_server()
-        for attempt in range(1, _PORT_ATTEMPTS + 1):
-            port = self._port if self._port is not None else _free_port()
-            try:
-                self._spawn(binary, port)
-            except _PortInUse as exc:
-                if self._requested_port is not None or attempt == _PORT_ATTEMPTS:
-                    raise EmbeddedBackendError(str(exc)) from None
-                log.info("valkey port %d was taken, retrying with another", port)
-                self._port = None
-                continue
-            self._port = port
-            break
-        atexit.register(self._atexit_stop)
-        log.info("valkey started at %s:%d (data: %s)", _LOCALHOST, self.port, self._data_dir)
+        self._spawn_on_a_port(lambda port: self._spawn(binary, port))
 
     def stop(self) -> None:
         """Graceful shutdown (SIGTERM flushes the AOF), SIGKILL after the timeout."""
@@ -925,18 +924,6 @@ class EmbeddedValkey:
             proc.wait(timeout=10)
         self._proc = None
         atexit.unregister(self._atexit_stop)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _write_config(self, port: int) -> None:
         lines = [
@@ -1007,14 +994,6 @@ class EmbeddedValkey:
         if not _wait_until(lambda: not _pid_alive(pid), self._timeout):
             _kill_process_group(pid)
 
-    def _atexit_stop(self) -> None:
-        try:
-            self.stop()
-        except Exception:
-            log.exception("could not stop embedded valkey at exit")
-
-    def __repr__(self) -> str:
-        return f"EmbeddedValkey(data_dir={str(self._data_dir)!r}, port={self._port})"
 
 
 # --------------------------------------------------------------------------
@@ -1025,7 +1004,7 @@ class EmbeddedValkey:
 _STOP_ERRORS = (EmbeddedBackendError, OSError, subprocess.SubprocessError)
 
 
-class EmbeddedBackends:
+class EmbeddedBackends(_StartStop):
     """Postgres + Valkey servers and a chdb directory under one data dir.
 
     With ``ephemeral=True`` each ``start()`` uses a fresh temporary directory
@@ -1131,18 +1110,6 @@ class EmbeddedBackends:
         if self._ephemeral:
             lines.append(f"ephemeral: {self.data_dir} is deleted on stop")
         return lines
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _shutdown(self, *, raise_errors: bool) -> None:
         # Keep going after a failure so one stuck server does not leak the other.
