@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -14,6 +15,9 @@ from gateway.policy.registry import REQUIRED_DOMAINS
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
+
+# Beyond the drain grace: closing pools and stopping embedded servers.
+STOP_MARGIN_S = 20.0
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -53,11 +57,24 @@ async def _serve(cfg: Config) -> int:
         print("datagw: draining (grace "
               f"{cfg.shutdown_grace_s:g}s)", flush=True)
     finally:
-        await gateway.stop()
+        stopped = await _stop_within(gateway, cfg.shutdown_grace_s + STOP_MARGIN_S)
         if provider is not None:
             provider.shutdown()
-    print("datagw: stopped", flush=True)
-    return 0
+    print("datagw: stopped" if stopped else "datagw: stopped late (see the log)", flush=True)
+    return 0 if stopped else 1
+
+
+async def _stop_within(gateway: Gateway, limit_s: float) -> bool:
+    """Stop, but never hang: past the limit the stop is cancelled, which still
+    stops the embedded servers (Gateway.stop does that in a finally)."""
+    try:
+        async with asyncio.timeout(limit_s):
+            await gateway.stop()
+    except TimeoutError:
+        logging.getLogger(__name__).error(
+            "shutdown took longer than %.0fs; abandoned what was left", limit_s)
+        return False
+    return True
 
 
 async def _migrate(cfg: Config) -> int:
