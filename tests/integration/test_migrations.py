@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -43,14 +45,25 @@ async def test_migrations_apply_once_even_when_gateways_race(gateway: Gateway, u
             await c.close()
 
 
+@asynccontextmanager
+async def migrated_copy(
+    gateway: Gateway, uid: str, root: Path
+) -> AsyncIterator[asyncpg.Connection]:
+    """A fresh database migrated from an editable copy of the catalog migrations at root."""
+    dsn = await fresh_database(gateway, f"mig_{uid}")
+    shutil.copytree(MIGRATIONS_ROOT / "catalog", root / "catalog")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, "catalog", root)
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def test_a_changed_applied_migration_is_refused(
     gateway: Gateway, uid: str, tmp_path: Path
 ) -> None:
-    dsn = await fresh_database(gateway, f"mig_{uid}")
-    shutil.copytree(MIGRATIONS_ROOT / "catalog", tmp_path / "catalog")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, "catalog", tmp_path)
+    async with migrated_copy(gateway, uid, tmp_path) as conn:
         edited = tmp_path / "catalog" / "0001_products.sql"
         edited.write_text(edited.read_text() + "\n-- edited after the fact\n")
         with pytest.raises(MigrationError, match="was changed after it was applied"):
@@ -59,18 +72,12 @@ async def test_a_changed_applied_migration_is_refused(
         (tmp_path / "catalog" / f"{gap:04d}_gap.sql").write_text("SELECT 1;")
         with pytest.raises(MigrationError, match="without gaps"):
             await migrate(conn, "catalog", tmp_path)
-    finally:
-        await conn.close()
 
 
 async def test_a_new_migration_is_applied_in_order(
     gateway: Gateway, uid: str, tmp_path: Path
 ) -> None:
-    dsn = await fresh_database(gateway, f"mig_{uid}")
-    shutil.copytree(MIGRATIONS_ROOT / "catalog", tmp_path / "catalog")
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, "catalog", tmp_path)
+    async with migrated_copy(gateway, uid, tmp_path) as conn:
         following = len(list((tmp_path / "catalog").glob("*.sql"))) + 1
         (tmp_path / "catalog" / f"{following:04d}_extra.sql").write_text(
             "ALTER TABLE products ADD COLUMN extra text;")
@@ -78,5 +85,3 @@ async def test_a_new_migration_is_applied_in_order(
         assert [m.name for m in applied] == ["extra"]
         assert await conn.fetchval(
             "SELECT count(*) FROM information_schema.columns WHERE column_name = 'extra'") == 1
-    finally:
-        await conn.close()
