@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint generate check-generated bench bench-quick clean
+.PHONY: run test lint generate check-generated bench bench-quick clean api-baseline
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ lint: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
 	cd proto && ../node_modules/.bin/buf lint
+	cd proto && ../node_modules/.bin/buf breaking --against breaking-baseline.binpb
+
+## make api-baseline: accept the current API as the one clients rely on (a
+## deliberate step: it moves what `buf breaking` compares against)
+api-baseline: $(NPM_STAMP)
+	cd proto && ../node_modules/.bin/buf build --exclude-path breaking-baseline.binpb -o breaking-baseline.binpb
 
 ## make test: lint, type checks, buf lint, then every test against real backends
 test: lint

@@ -5,9 +5,11 @@ isort:skip_file
 
 from collections import abc as _abc
 from datagw.v1 import common_pb2 as _common_pb2
+from datagw.v1 import order_pb2 as _order_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
@@ -49,6 +51,38 @@ BACKEND_KIND_CLICKHOUSE: BackendKind.ValueType  # 3
 """ClickHouse (a server, or the embedded engine)."""
 Global___BackendKind: _TypeAlias = BackendKind  # noqa: Y015
 
+class _SagaState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SagaStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SagaState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SAGA_STATE_UNSPECIFIED: _SagaState.ValueType  # 0
+    """Not used."""
+    SAGA_STATE_RUNNING: _SagaState.ValueType  # 1
+    """Moving forward."""
+    SAGA_STATE_COMPENSATING: _SagaState.ValueType  # 2
+    """Undoing its steps in reverse order."""
+    SAGA_STATE_COMPLETED: _SagaState.ValueType  # 3
+    """Finished forward."""
+    SAGA_STATE_COMPENSATED: _SagaState.ValueType  # 4
+    """Finished backward; nothing it did remains."""
+
+class SagaState(_SagaState, metaclass=_SagaStateEnumTypeWrapper):
+    """Where a saga is."""
+
+SAGA_STATE_UNSPECIFIED: SagaState.ValueType  # 0
+"""Not used."""
+SAGA_STATE_RUNNING: SagaState.ValueType  # 1
+"""Moving forward."""
+SAGA_STATE_COMPENSATING: SagaState.ValueType  # 2
+"""Undoing its steps in reverse order."""
+SAGA_STATE_COMPLETED: SagaState.ValueType  # 3
+"""Finished forward."""
+SAGA_STATE_COMPENSATED: SagaState.ValueType  # 4
+"""Finished backward; nothing it did remains."""
+Global___SagaState: _TypeAlias = SagaState  # noqa: Y015
+
 @_typing.final
 class Backend(_message.Message):
     """One backend as the gateway sees it."""
@@ -66,6 +100,9 @@ class Backend(_message.Message):
     POOL_MAX_SIZE_FIELD_NUMBER: _builtins.int
     POOL_SIZE_FIELD_NUMBER: _builtins.int
     POOL_IN_USE_FIELD_NUMBER: _builtins.int
+    KEY_RANGE_FIELD_NUMBER: _builtins.int
+    REPLAY_LSN_FIELD_NUMBER: _builtins.int
+    REPLICATION_LAG_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name from the topology, e.g. "postgres/catalog/0/primary"."""
     kind: Global___BackendKind.ValueType
@@ -88,6 +125,14 @@ class Backend(_message.Message):
     """Connections open now."""
     pool_in_use: _builtins.int
     """Connections lent out now."""
+    key_range: _builtins.str
+    """Keyspace id range of the shard, e.g. "-80" (empty for unsharded keyspaces)."""
+    replay_lsn: _builtins.str
+    """Replicas: WAL position replayed at the last check."""
+    @_builtins.property
+    def replication_lag(self) -> _duration_pb2.Duration:
+        """Replicas: an upper bound of how far behind the primary it is."""
+
     def __init__(
         self,
         *,
@@ -102,10 +147,13 @@ class Backend(_message.Message):
         pool_max_size: _builtins.int = ...,
         pool_size: _builtins.int = ...,
         pool_in_use: _builtins.int = ...,
+        key_range: _builtins.str = ...,
+        replay_lsn: _builtins.str = ...,
+        replication_lag: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["replication_lag", b"replication_lag"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "healthy", b"healthy", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "role", b"role", "shard", b"shard"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "healthy", b"healthy", "key_range", b"key_range", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "replay_lsn", b"replay_lsn", "replication_lag", b"replication_lag", "role", b"role", "shard", b"shard"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -134,23 +182,49 @@ class GetTopologyResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class RangeMapVersionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     BACKENDS_FIELD_NUMBER: _builtins.int
     EMBEDDED_FIELD_NUMBER: _builtins.int
+    RANGE_MAP_VERSIONS_FIELD_NUMBER: _builtins.int
     embedded: _builtins.bool
     """True when the gateway started its own embedded backends."""
     @_builtins.property
     def backends(self) -> _containers.RepeatedCompositeFieldContainer[Global___Backend]:
         """Every configured backend."""
 
+    @_builtins.property
+    def range_map_versions(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Version of each sharded keyspace's range map, e.g. {"commerce": 1}."""
+
     def __init__(
         self,
         *,
         backends: _abc.Iterable[Global___Backend] | None = ...,
         embedded: _builtins.bool = ...,
+        range_map_versions: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "embedded", b"embedded"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "embedded", b"embedded", "range_map_versions", b"range_map_versions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -437,3 +511,283 @@ class FlushCacheResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FlushCacheResponse: _TypeAlias = FlushCacheResponse  # noqa: Y015
+
+@_typing.final
+class AdminServiceListOrdersRequest(_message.Message):
+    """Request for AdminService.ListOrders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    status: _order_pb2.OrderStatus.ValueType
+    """Only orders in this status; unspecified: any."""
+    page_size: _builtins.int
+    """1-1000; unset: 100."""
+    page_token: _builtins.str
+    """From a previous response."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Orders placed at or after this time; unset: no lower bound."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """Orders placed before this time; unset: no upper bound."""
+
+    def __init__(
+        self,
+        *,
+        status: _order_pb2.OrderStatus.ValueType = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "page_size", b"page_size", "page_token", b"page_token", "start_time", b"start_time", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminServiceListOrdersRequest: _TypeAlias = AdminServiceListOrdersRequest  # noqa: Y015
+
+@_typing.final
+class AdminServiceListOrdersResponse(_message.Message):
+    """Response for AdminService.ListOrders."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SHARDS_QUERIED_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    shards_queried: _builtins.int
+    """Shards asked."""
+    @_builtins.property
+    def orders(self) -> _containers.RepeatedCompositeFieldContainer[_order_pb2.Order]:
+        """Newest first across all shards."""
+
+    def __init__(
+        self,
+        *,
+        orders: _abc.Iterable[_order_pb2.Order] | None = ...,
+        next_page_token: _builtins.str = ...,
+        shards_queried: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "orders", b"orders", "shards_queried", b"shards_queried"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminServiceListOrdersResponse: _TypeAlias = AdminServiceListOrdersResponse  # noqa: Y015
+
+@_typing.final
+class SagaStep(_message.Message):
+    """One entry of a saga's log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Step name, e.g. "reserve_stock", "authorize_payment", "write_order"."""
+    outcome: _builtins.str
+    """"done", "compensated", "failed" or "skipped"."""
+    detail: _builtins.str
+    """Detail, e.g. the decline reason."""
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When it was logged."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "name", b"name", "outcome", b"outcome", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SagaStep: _TypeAlias = SagaStep  # noqa: Y015
+
+@_typing.final
+class Saga(_message.Message):
+    """A saga."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAGA_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    FAILURE_REASON_FIELD_NUMBER: _builtins.int
+    RECOVERY_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    saga_id: _builtins.str
+    """Id."""
+    kind: _builtins.str
+    """"create_order" or "cancel_order"."""
+    state: Global___SagaState.ValueType
+    """State."""
+    order_id: _builtins.str
+    """The order it is about."""
+    user_id: _builtins.str
+    """The user whose shard holds it."""
+    failure_reason: _builtins.str
+    """Why it compensated, when it did."""
+    recovery_attempts: _builtins.int
+    """Times recovery picked it up."""
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___SagaStep]:
+        """Its log, oldest first."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Created."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last changed."""
+
+    def __init__(
+        self,
+        *,
+        saga_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        state: Global___SagaState.ValueType = ...,
+        order_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        steps: _abc.Iterable[Global___SagaStep] | None = ...,
+        failure_reason: _builtins.str = ...,
+        recovery_attempts: _builtins.int = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "failure_reason", b"failure_reason", "kind", b"kind", "order_id", b"order_id", "recovery_attempts", b"recovery_attempts", "saga_id", b"saga_id", "state", b"state", "steps", b"steps", "update_time", b"update_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Saga: _TypeAlias = Saga  # noqa: Y015
+
+@_typing.final
+class GetSagaRequest(_message.Message):
+    """Request for GetSaga."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAGA_ID_FIELD_NUMBER: _builtins.int
+    saga_id: _builtins.str
+    """The saga (the response of a CreateOrder names it in its order's events;
+    ListStuckSagas lists them).
+    """
+    def __init__(
+        self,
+        *,
+        saga_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saga_id", b"saga_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSagaRequest: _TypeAlias = GetSagaRequest  # noqa: Y015
+
+@_typing.final
+class GetSagaResponse(_message.Message):
+    """Response for GetSaga."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAGA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def saga(self) -> Global___Saga:
+        """The saga."""
+
+    def __init__(
+        self,
+        *,
+        saga: Global___Saga | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["saga", b"saga"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saga", b"saga"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSagaResponse: _TypeAlias = GetSagaResponse  # noqa: Y015
+
+@_typing.final
+class ListStuckSagasRequest(_message.Message):
+    """Request for ListStuckSagas."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OLDER_THAN_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    """1-1000; unset: 100."""
+    @_builtins.property
+    def older_than(self) -> _duration_pb2.Duration:
+        """Unfinished for at least this long; unset: 1 minute."""
+
+    def __init__(
+        self,
+        *,
+        older_than: _duration_pb2.Duration | None = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["older_than", b"older_than"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "older_than", b"older_than"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStuckSagasRequest: _TypeAlias = ListStuckSagasRequest  # noqa: Y015
+
+@_typing.final
+class ListStuckSagasResponse(_message.Message):
+    """Response for ListStuckSagas."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAGAS_FIELD_NUMBER: _builtins.int
+    UNAVAILABLE_SHARDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sagas(self) -> _containers.RepeatedCompositeFieldContainer[Global___Saga]:
+        """Oldest first."""
+
+    @_builtins.property
+    def unavailable_shards(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Shards that could not be asked (down)."""
+
+    def __init__(
+        self,
+        *,
+        sagas: _abc.Iterable[Global___Saga] | None = ...,
+        unavailable_shards: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sagas", b"sagas", "unavailable_shards", b"unavailable_shards"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStuckSagasResponse: _TypeAlias = ListStuckSagasResponse  # noqa: Y015

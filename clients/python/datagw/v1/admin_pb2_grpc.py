@@ -55,6 +55,21 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.FlushCacheRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.FlushCacheResponse.FromString,
                 _registered_method=True)
+        self.ListOrders = channel.unary_unary(
+                '/datagw.v1.AdminService/ListOrders',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersResponse.FromString,
+                _registered_method=True)
+        self.GetSaga = channel.unary_unary(
+                '/datagw.v1.AdminService/GetSaga',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.GetSagaRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.GetSagaResponse.FromString,
+                _registered_method=True)
+        self.ListStuckSagas = channel.unary_unary(
+                '/datagw.v1.AdminService/ListStuckSagas',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -91,6 +106,29 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOrders(self, request, context):
+        """Orders of every user by status and time range: fanned out to all shards
+        in parallel and merged newest first, with a global keyset cursor.
+        FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSaga(self, request, context):
+        """One saga and its step log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStuckSagas(self, request, context):
+        """Sagas not finished after `older_than` (still running or compensating).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +151,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.FlushCache,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.FlushCacheRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.FlushCacheResponse.SerializeToString,
+            ),
+            'ListOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrders,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersResponse.SerializeToString,
+            ),
+            'GetSaga': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSaga,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.GetSagaRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.GetSagaResponse.SerializeToString,
+            ),
+            'ListStuckSagas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStuckSagas,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +277,87 @@ class AdminService:
             '/datagw.v1.AdminService/FlushCache',
             datagw_dot_v1_dot_admin__pb2.FlushCacheRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.FlushCacheResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ListOrders',
+            datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.AdminServiceListOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSaga(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/GetSaga',
+            datagw_dot_v1_dot_admin__pb2.GetSagaRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.GetSagaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStuckSagas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ListStuckSagas',
+            datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.FromString,
             options,
             channel_credentials,
             insecure,

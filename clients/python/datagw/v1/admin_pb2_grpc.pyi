@@ -44,6 +44,15 @@ class AdminServiceStub:
     """
     FlushCache: _grpc.UnaryUnaryMultiCallable[_admin_pb2.FlushCacheRequest, _admin_pb2.FlushCacheResponse]
     """Deletes a domain's cache entries."""
+    ListOrders: _grpc.UnaryUnaryMultiCallable[_admin_pb2.AdminServiceListOrdersRequest, _admin_pb2.AdminServiceListOrdersResponse]
+    """Orders of every user by status and time range: fanned out to all shards
+    in parallel and merged newest first, with a global keyset cursor.
+    FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+    """
+    GetSaga: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetSagaRequest, _admin_pb2.GetSagaResponse]
+    """One saga and its step log."""
+    ListStuckSagas: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListStuckSagasRequest, _admin_pb2.ListStuckSagasResponse]
+    """Sagas not finished after `older_than` (still running or compensating)."""
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -61,6 +70,15 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """
     FlushCache: _aio.UnaryUnaryMultiCallable[_admin_pb2.FlushCacheRequest, _admin_pb2.FlushCacheResponse]  # type: ignore[assignment]
     """Deletes a domain's cache entries."""
+    ListOrders: _aio.UnaryUnaryMultiCallable[_admin_pb2.AdminServiceListOrdersRequest, _admin_pb2.AdminServiceListOrdersResponse]  # type: ignore[assignment]
+    """Orders of every user by status and time range: fanned out to all shards
+    in parallel and merged newest first, with a global keyset cursor.
+    FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+    """
+    GetSaga: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetSagaRequest, _admin_pb2.GetSagaResponse]  # type: ignore[assignment]
+    """One saga and its step log."""
+    ListStuckSagas: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListStuckSagasRequest, _admin_pb2.ListStuckSagasResponse]  # type: ignore[assignment]
+    """Sagas not finished after `older_than` (still running or compensating)."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Operator's view of the gateway: topology, policies, cache."""
@@ -99,5 +117,32 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.FlushCacheResponse, _abc.Awaitable[_admin_pb2.FlushCacheResponse]]:
         """Deletes a domain's cache entries."""
+
+    @_abc_1.abstractmethod
+    def ListOrders(
+        self,
+        request: _admin_pb2.AdminServiceListOrdersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.AdminServiceListOrdersResponse, _abc.Awaitable[_admin_pb2.AdminServiceListOrdersResponse]]:
+        """Orders of every user by status and time range: fanned out to all shards
+        in parallel and merged newest first, with a global keyset cursor.
+        FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSaga(
+        self,
+        request: _admin_pb2.GetSagaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetSagaResponse, _abc.Awaitable[_admin_pb2.GetSagaResponse]]:
+        """One saga and its step log."""
+
+    @_abc_1.abstractmethod
+    def ListStuckSagas(
+        self,
+        request: _admin_pb2.ListStuckSagasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListStuckSagasResponse, _abc.Awaitable[_admin_pb2.ListStuckSagasResponse]]:
+        """Sagas not finished after `older_than` (still running or compensating)."""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
