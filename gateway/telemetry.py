@@ -53,3 +53,20 @@ BACKEND_UP = Gauge(
     "datagw_backend_up", "1 when the backend answered its last health check",
     ["backend"], registry=REGISTRY,
 )
+REPLICA_LAG = Gauge(
+    "datagw_replica_staleness_seconds",
+    "Upper bound of how far a replica is behind its primary (60 when unknown or beyond)",
+    ["backend"], registry=REGISTRY,
+)
+READ_ROUTES = Counter(
+    "datagw_read_routes_total", "Database reads by domain, consistency level and target",
+    ["domain", "level", "target"], registry=REGISTRY,
+)
+SAGAS = Counter(
+    "datagw_sagas_total", "Sagas finished, by kind and outcome (completed, compensated)",
+    ["kind", "outcome"], registry=REGISTRY,
+)
+SAGA_RECOVERIES = Counter(
+    "datagw_saga_recoveries_total", "Sagas picked up by the recovery loop, by kind",
+    ["kind"], registry=REGISTRY,
+)

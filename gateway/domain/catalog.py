@@ -15,6 +15,7 @@ import asyncpg
 from opentelemetry import trace
 
 from gateway.domain import catalog_rules as rules
+from gateway.domain import tokens
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
     Aborted,
@@ -75,11 +76,6 @@ def _encode(product: ProductRecord) -> bytes:
 
 def _decode(raw: bytes) -> ProductRecord:
     return ProductRecord.from_json(json.loads(raw))
-
-
-def _request_hash(method: str, body: dict[str, Any]) -> bytes:
-    blob = json.dumps({"m": method, **body}, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).digest()
 
 
 class CatalogDomain:
@@ -284,9 +280,6 @@ class CatalogDomain:
         task.add_done_callback(done)
         await asyncio.shield(task)
 
-    def _token(self, lsn: str) -> str:
-        return f"v1.{self._keyspace.name}.0.{lsn}"
-
     async def upsert(
         self, product: ProductRecord, *, has_price: bool, expected_version: int | None,
         request_id: str,
@@ -374,27 +367,16 @@ class CatalogDomain:
         tx: Callable[[asyncpg.Connection], Awaitable[WriteResult]],
     ) -> WriteResult:
         """Run `tx` in one transaction on the primary, idempotent by request_id."""
-        request_hash = _request_hash(method, body)
-        async with self._keyspace.single.connection(method) as conn:
-            async with conn.transaction():
-                earlier = (await idempotency.lookup(conn, request_id, method, request_hash)
-                           if request_id else None)
-                if earlier is not None:
-                    p = earlier.get("product")
-                    result = WriteResult(ProductRecord.from_json(p) if p else None,
-                                         bool(earlier["created"]), "")
-                else:
-                    result = await tx(conn)
-                    if request_id:
-                        await idempotency.record(conn, request_id, method, request_hash, {
-                            "product": result.product.to_json() if result.product else None,
-                            "created": result.created,
-                        })
-            # Read the WAL position after COMMIT: a replica that has replayed
-            # this far has the commit record too. A replayed request gets a
-            # fresh one, which is past its original commit.
-            token = self._token(await store.wal_position(conn))
-        return replace(result, consistency_token=token)
+        def encode(r: WriteResult) -> dict[str, Any]:
+            return {"product": r.product.to_json() if r.product else None, "created": r.created}
+
+        def decode(d: dict[str, Any]) -> WriteResult:
+            p = d.get("product")
+            return WriteResult(ProductRecord.from_json(p) if p else None, bool(d["created"]), "")
+
+        result, lsn = await idempotency.run_idempotent(
+            self._keyspace.single, method, request_id, body, tx, encode, decode)
+        return replace(result, consistency_token=tokens.encode(self._keyspace.name, 0, lsn))
 
     async def import_products(
         self, rows: AsyncIterator[tuple[ProductRecord, bool]]

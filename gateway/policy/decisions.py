@@ -16,7 +16,8 @@ class ReadPlan:
     level: Consistency
     # May the answer come from the cache at all?
     use_cache: bool
-    # Oldest cache entry acceptable (seconds); None means any live entry.
+    # Oldest cache entry (or replica state) acceptable, in seconds; None
+    # means any live entry.
     max_cache_age_s: float | None
     # Where a database read goes. Keyspaces without replicas always read the
     # primary, which satisfies every level.
@@ -70,3 +71,35 @@ def plan_read(
         return ReadPlan(level, use_cache=cache_on, max_cache_age_s=bound)
     # strong and read_your_writes: a cache entry can predate the caller's write.
     return ReadPlan(level, use_cache=False, max_cache_age_s=None)
+
+
+@dataclass(frozen=True)
+class ReplicaView:
+    """What routing needs to know of one replica, as last tracked."""
+
+    healthy: bool
+    replay_lsn: int
+    staleness_s: float
+
+
+def choose_replica(
+    plan: ReadPlan, replicas: list[ReplicaView], token_lsn: int | None
+) -> int | None:
+    """Index of the replica a database read may use, or None for the primary.
+
+    strong: never a replica. read_your_writes: one that has replayed past the
+    caller's token (no token: nothing to wait for, any healthy replica).
+    bounded_staleness: one no staler than the bound. eventual: any healthy
+    one. Among candidates the freshest wins, so a lagging replica is skipped.
+    """
+    if plan.level is Consistency.STRONG:
+        return None
+    candidates = [(i, r) for i, r in enumerate(replicas) if r.healthy and r.replay_lsn > 0]
+    if plan.level is Consistency.READ_YOUR_WRITES and token_lsn is not None:
+        candidates = [(i, r) for i, r in candidates if r.replay_lsn >= token_lsn]
+    elif plan.level is Consistency.BOUNDED_STALENESS:
+        bound = plan.max_cache_age_s if plan.max_cache_age_s is not None else 0.0
+        candidates = [(i, r) for i, r in candidates if r.staleness_s <= bound]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: c[1].replay_lsn)[0]

@@ -33,7 +33,9 @@ KNOWN_DOMAINS = (
     "events",
     "analytics",
 )
-_TOP_KEYS = ("domain", "store", "keyspace", "consistency", "cache", "session")
+_TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency", "cache",
+             "session")
+_SCATTER = ("allowed", "forbidden")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
 _CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl")
 _SESSION_KEYS = ("ttl", "sliding", "max_per_user")
@@ -211,6 +213,11 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
     cache = _cache(c, body.get("cache"))
     if store == Store.REDIS.value and cache.enabled:
         c.problem("cache", "a redis domain already lives in redis; remove it or write cache: off")
+    shard_key = body.get("shard_key")
+    if shard_key is not None and (store != Store.POSTGRES.value or not isinstance(shard_key, str)
+                                  or not shard_key):
+        c.problem("shard_key", f"{shard_key!r}: a shard key is a field name, for postgres domains")
+    scatter = c.choice(body.get("scatter", "allowed"), "scatter", _SCATTER)
     session = _session(c, body["session"]) if "session" in body else None
     if domain == "sessions" and session is None:
         c.problem("session", "required for the sessions domain (ttl, sliding, max_per_user)")
@@ -229,6 +236,8 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
             max_staleness_s=staleness,
             cache=cache,
             session=session,
+            shard_key=shard_key if isinstance(shard_key, str) else None,
+            scatter_allowed=scatter != "forbidden",
         ),
         [],
         domain,

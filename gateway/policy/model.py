@@ -50,6 +50,11 @@ class DomainPolicy:
     max_staleness_s: float
     cache: CachePolicy
     session: SessionPolicy | None
+    # Sharded keyspaces: the request field that routes (documentation and
+    # validation; the domain code reads that field).
+    shard_key: str | None = None
+    # May a read of this domain fan out to every shard?
+    scatter_allowed: bool = True
 
 
 @dataclass(frozen=True)

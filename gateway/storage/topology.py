@@ -11,6 +11,10 @@ from gateway.storage.redis.client import RedisBackend
 from gateway.telemetry import BACKEND_UP
 
 
+def _lsn_text(lsn: int) -> str:
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
 @dataclass(frozen=True)
 class BackendStatus:
     name: str
@@ -24,6 +28,10 @@ class BackendStatus:
     pool_max_size: int = 0
     pool_size: int = 0
     pool_in_use: int = 0
+    key_range: str = ""
+    replay_lsn: str = ""
+    # Replicas: upper bound of how far behind the primary (None: unknown).
+    replication_lag_s: float | None = None
 
 
 @dataclass
@@ -36,7 +44,7 @@ class Backends:
 
     async def check(self) -> None:
         """Probe every backend concurrently; results feed health and metrics."""
-        shards = [s for ks in self.keyspaces.values() for s in ks.shards]
+        shards = [s for ks in self.keyspaces.values() for s in ks.nodes()]
         probes = [s.check() for s in shards] + [self.redis.check()]
         if self.clickhouse is not None:
             probes.append(self.clickhouse.check())
@@ -47,11 +55,15 @@ class Backends:
     def statuses(self) -> list[BackendStatus]:
         out: list[BackendStatus] = []
         for ks in self.keyspaces.values():
-            for s in ks.shards:
+            for s in ks.nodes():
                 max_size, size, in_use = s.pool_stats()
                 out.append(BackendStatus(
-                    s.name, "postgres", redact(s.dsn), "primary", ks.name, s.index,
-                    s.healthy, s.last_error, max_size, size, in_use,
+                    s.name, "postgres", redact(s.dsn), "replica" if s.is_replica else "primary",
+                    ks.name, s.index, s.healthy, s.last_error, max_size, size, in_use,
+                    key_range=str(s.key_range) if ks.sharded else "",
+                    replay_lsn=_lsn_text(s.replay_lsn) if s.is_replica and s.replay_lsn else "",
+                    replication_lag_s=s.staleness_s if s.is_replica and
+                    s.staleness_s != float("inf") else None,
                 ))
         max_size, size, in_use = self.redis.pool_stats()
         out.append(BackendStatus(

@@ -133,11 +133,6 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
     return bool(status == "DELETE 1")
 
 
-async def wal_position(conn: asyncpg.Connection) -> str:
-    """The primary's WAL insert position, the raw material of consistency tokens."""
-    return str(await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
-
-
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
 
 

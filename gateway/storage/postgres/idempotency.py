@@ -6,12 +6,17 @@ or a lost response finds either both or neither, and never repeats the work.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 
 from gateway.errors import AlreadyExists
+from gateway.storage.postgres.pool import Shard
+
+T = TypeVar("T")
 
 
 def _conflict(request_id: str, method: str) -> AlreadyExists:
@@ -56,3 +61,44 @@ async def record(
         "VALUES ($1, $2, $3, $4::jsonb)",
         request_id, method, request_hash, json.dumps(response),
     )
+
+
+def request_hash(method: str, body: dict[str, Any]) -> bytes:
+    """What identifies a request's payload: same method and body, same hash."""
+    blob = json.dumps({"m": method, **body}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).digest()
+
+
+async def wal_position(conn: asyncpg.Connection) -> str:
+    """The primary's WAL insert position, the raw material of consistency tokens."""
+    return str(await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
+
+
+async def run_idempotent(
+    shard: Shard,
+    method: str,
+    request_id: str,
+    body: dict[str, Any],
+    tx: Callable[[asyncpg.Connection], Awaitable[T]],
+    encode: Callable[[T], dict[str, Any]],
+    decode: Callable[[dict[str, Any]], T],
+) -> tuple[T, str]:
+    """Run `tx` in one transaction on the shard's primary, once per request_id.
+
+    Returns the result (the stored one for a repeated request) and the WAL
+    position after COMMIT: a replica that has replayed this far has the commit
+    record too. A replayed request gets a fresh position, past its original.
+    An empty request_id runs `tx` without a record.
+    """
+    digest = request_hash(method, body)
+    async with shard.connection(method) as conn:
+        async with conn.transaction():
+            earlier = await lookup(conn, request_id, method, digest) if request_id else None
+            if earlier is not None:
+                result = decode(earlier)
+            else:
+                result = await tx(conn)
+                if request_id:
+                    await record(conn, request_id, method, digest, encode(result))
+        lsn = await wal_position(conn)
+    return result, lsn

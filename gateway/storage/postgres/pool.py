@@ -1,7 +1,9 @@
 """Connection pools for PostgreSQL keyspaces, with a span around every call.
 
-A keyspace is a list of shards; the catalog keyspace has exactly one. Each
-shard has a primary pool (replicas arrive with the sharded commerce work).
+A keyspace is a list of shards, each owning a range of keyspace ids; an
+unsharded keyspace has exactly one shard owning the whole space. A shard is
+its primary's pool plus optional streaming replicas, each a pool of its own
+whose replay position and staleness the replication tracker keeps current.
 Connection failures become UNAVAILABLE naming the keyspace and shard, so a
 caller and an operator both see which backend is down.
 """
@@ -19,6 +21,7 @@ import asyncpg
 from opentelemetry.trace import SpanKind
 
 from gateway.errors import Unavailable
+from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.telemetry import POOL_SIZE, tracer
 
 log = logging.getLogger(__name__)
@@ -50,19 +53,39 @@ def redact(dsn: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
 
 
+def parse_lsn(text: str) -> int:
+    """A WAL position "16/B374D848" as a number that orders like the WAL."""
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
 @dataclass
 class Shard:
+    """One PostgreSQL server of a shard: its primary, or one of its replicas."""
+
     keyspace: str
     index: int
     dsn: str
     settings: PoolSettings
+    key_range: KeyRange = field(default_factory=lambda: KeyRange(0, SPACE))
+    # "primary", or "replica<N>" for the N-th replica of the shard.
+    role: str = "primary"
+    replicas: list[Shard] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
     healthy: bool = False
     last_error: str = ""
+    # Replicas only, kept by the replication tracker: the WAL position
+    # replayed (0: unknown) and an upper bound of the staleness in seconds.
+    replay_lsn: int = 0
+    staleness_s: float = float("inf")
     _labels: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        self._labels = f"postgres/{self.keyspace}/{self.index}/primary"
+        self._labels = f"postgres/{self.keyspace}/{self.index}/{self.role}"
+
+    @property
+    def is_replica(self) -> bool:
+        return self.role != "primary"
 
     @property
     def name(self) -> str:
@@ -118,7 +141,7 @@ class Shard:
                 "server.address": redact(self.dsn),
                 "datagw.keyspace": self.keyspace,
                 "datagw.shard": self.index,
-                "datagw.target": "primary",
+                "datagw.target": "replica" if self.is_replica else "primary",
             },
         ):
             try:
@@ -133,6 +156,15 @@ class Shard:
                 self.healthy = False
                 self.last_error = type(exc).__name__
                 raise self.unavailable(exc) from exc
+
+    async def open_all(self) -> None:
+        await self.open()
+        for replica in self.replicas:
+            await replica.open()
+
+    async def close_all(self) -> None:
+        for node in (self, *self.replicas):
+            await node.close()
 
     async def check(self) -> bool:
         try:
@@ -165,16 +197,33 @@ class Shard:
 class Keyspace:
     name: str
     shards: list[Shard]
+    # Bumped by the operator whenever the ranges change; echoed in topology.
+    range_map_version: int = 1
 
     @property
     def single(self) -> Shard:
         """The shard of an unsharded keyspace."""
         return self.shards[0]
 
+    @property
+    def sharded(self) -> bool:
+        return len(self.shards) > 1
+
+    def shard_for(self, ksid: int) -> Shard:
+        """The shard whose range holds `ksid` (ranges are validated to cover all)."""
+        for shard in self.shards:
+            if shard.key_range.contains(ksid):
+                return shard
+        raise AssertionError(f"range map of {self.name!r} does not cover {ksid:016x}")
+
+    def nodes(self) -> list[Shard]:
+        """Every server of the keyspace: each primary, then its replicas."""
+        return [node for shard in self.shards for node in (shard, *shard.replicas)]
+
     async def open(self) -> None:
         for shard in self.shards:
-            await shard.open()
+            await shard.open_all()
 
     async def close(self) -> None:
         for shard in self.shards:
-            await shard.close()
+            await shard.close_all()

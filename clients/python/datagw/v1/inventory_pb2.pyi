@@ -36,6 +36,8 @@ class _ReservationStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Rese
     """Units were sold."""
     RESERVATION_STATE_RELEASED: _ReservationState.ValueType  # 3
     """Units were given back (by a caller, a compensation or expiry)."""
+    RESERVATION_STATE_RETURNED: _ReservationState.ValueType  # 4
+    """Committed units came back to stock (the order was cancelled)."""
 
 class ReservationState(_ReservationState, metaclass=_ReservationStateEnumTypeWrapper):
     """State of a reservation."""
@@ -48,6 +50,8 @@ RESERVATION_STATE_COMMITTED: ReservationState.ValueType  # 2
 """Units were sold."""
 RESERVATION_STATE_RELEASED: ReservationState.ValueType  # 3
 """Units were given back (by a caller, a compensation or expiry)."""
+RESERVATION_STATE_RETURNED: ReservationState.ValueType  # 4
+"""Committed units came back to stock (the order was cancelled)."""
 Global___ReservationState: _TypeAlias = ReservationState  # noqa: Y015
 
 @_typing.final
