@@ -1,0 +1,270 @@
+package io.datagw.examples;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import io.datagw.v1.CatalogServiceGrpc;
+import io.datagw.v1.ConsistencyLevel;
+import io.datagw.v1.CreateSessionRequest;
+import io.datagw.v1.GetProductRequest;
+import io.datagw.v1.GetSessionRequest;
+import io.datagw.v1.Money;
+import io.datagw.v1.Product;
+import io.datagw.v1.ReadOptions;
+import io.datagw.v1.SearchProductsRequest;
+import io.datagw.v1.Session;
+import io.datagw.v1.SessionServiceGrpc;
+import io.datagw.v1.UpsertProductRequest;
+import io.datagw.v1.UpsertProductResponse;
+import io.grpc.Channel;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A tour of the datagw API as a Java service uses it: write a product, read it
+ * back, search for it, keep a session, and decode the details of a rejected
+ * request.
+ *
+ * <p>Each step is a small named method listed in {@link #steps()}; a step
+ * that finds the gateway answering wrongly throws, and the program exits 1.
+ *
+ * <pre>
+ * java -cp "target/classes:$(cat target/classpath.txt)" io.datagw.examples.Quickstart [host:port]
+ * </pre>
+ */
+public final class Quickstart {
+  /** Every call gets a deadline: without one a stuck call waits forever. */
+  private static final long DEADLINE_SECONDS = 10;
+
+  /** Reads that must see the write just made ask for strong consistency. */
+  private static final ReadOptions STRONG =
+      ReadOptions.newBuilder().setConsistency(ConsistencyLevel.CONSISTENCY_LEVEL_STRONG).build();
+
+  private static final String TITLE = "Speckled enamel mug";
+  private static final String SEARCH_WORD = "enamel";
+  private static final Money PRICE =
+      Money.newBuilder().setAmountMinor(1450).setCurrencyCode("EUR").build();
+
+  /** One step of the tour; it throws when the gateway's answer is wrong. */
+  @FunctionalInterface
+  interface Action {
+    void run() throws Exception;
+  }
+
+  record Step(String name, Action action) {}
+
+  /** Thrown by {@link #check} when an answer is not what the API promises. */
+  static final class CheckFailed extends Exception {
+    CheckFailed(String message) {
+      super(message);
+    }
+  }
+
+  private final CatalogServiceGrpc.CatalogServiceBlockingStub catalog;
+  private final SessionServiceGrpc.SessionServiceBlockingStub sessions;
+  // Unique per run, so the tour also works against a gateway that keeps data.
+  private final String sku;
+  private final String brand;
+  private final String userId;
+  // Carried from one step to the next.
+  private String sessionId;
+
+  Quickstart(Channel channel, String runId) {
+    catalog = CatalogServiceGrpc.newBlockingStub(channel);
+    sessions = SessionServiceGrpc.newBlockingStub(channel);
+    sku = "JAVA-" + runId;
+    brand = "Quickstart " + runId;
+    userId = "java-quickstart-" + runId;
+  }
+
+  /** The tour in order; add a step here to extend it. */
+  List<Step> steps() {
+    return List.of(
+        new Step("upsert product", this::upsertProduct),
+        new Step("get product", this::getProduct),
+        new Step("search products", this::searchProducts),
+        new Step("create session", this::createSession),
+        new Step("get session", this::getSession),
+        new Step("invalid sku is rejected with details", this::invalidSkuIsRejected));
+  }
+
+  // A stub's deadline is a point in time, so each call takes a fresh one.
+  private CatalogServiceGrpc.CatalogServiceBlockingStub catalog() {
+    return catalog.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private SessionServiceGrpc.SessionServiceBlockingStub sessions() {
+    return sessions.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  void upsertProduct() throws CheckFailed {
+    Product product =
+        Product.newBuilder()
+            .setSku(sku)
+            .setTitle(TITLE)
+            .setBrand(brand)
+            .setCategory("kitchen")
+            .setPrice(PRICE)
+            .setActive(true)
+            .build();
+    UpsertProductResponse response =
+        catalog()
+            .upsertProduct(
+                UpsertProductRequest.newBuilder()
+                    .setProduct(product)
+                    // Makes a retried write safe: the gateway applies it once.
+                    .setRequestId("quickstart-" + sku)
+                    .build());
+    long version = response.getProduct().getVersion();
+    check(response.getCreated(), "expected a new product, the gateway says it existed");
+    check(version == 1, "a new product has version 1, got %d", version);
+    System.out.printf("upserted %s: version %d, created %b%n", sku, version, response.getCreated());
+  }
+
+  void getProduct() throws CheckFailed {
+    Product product =
+        catalog()
+            .getProduct(GetProductRequest.newBuilder().setSku(sku).setReadOptions(STRONG).build())
+            .getProduct();
+    check(TITLE.equals(product.getTitle()), "title %s", product.getTitle());
+    check(PRICE.equals(product.getPrice()), "price %s", product.getPrice());
+    System.out.printf(
+        "got %s: %s, %d %s%n",
+        product.getSku(),
+        product.getTitle(),
+        product.getPrice().getAmountMinor(),
+        product.getPrice().getCurrencyCode());
+  }
+
+  void searchProducts() throws CheckFailed {
+    List<Product> found =
+        catalog()
+            .searchProducts(
+                SearchProductsRequest.newBuilder()
+                    .setQuery(SEARCH_WORD)
+                    .setBrand(brand)
+                    .setReadOptions(STRONG)
+                    .build())
+            .getProductsList();
+    List<String> skus = found.stream().map(Product::getSku).toList();
+    check(skus.contains(sku), "search for %s found %s, not %s", SEARCH_WORD, skus, sku);
+    System.out.printf("search %s: found %s%n", SEARCH_WORD, skus);
+  }
+
+  void createSession() throws CheckFailed {
+    Session session =
+        sessions()
+            .createSession(
+                CreateSessionRequest.newBuilder().setUserId(userId).putData("cart", "1 item").build())
+            .getSession();
+    check(!session.getSessionId().isEmpty(), "the new session has no id");
+    check(userId.equals(session.getUserId()), "session of user %s", session.getUserId());
+    sessionId = session.getSessionId();
+    System.out.printf("created session for %s%n", userId);
+  }
+
+  void getSession() throws CheckFailed {
+    Session session =
+        sessions().getSession(GetSessionRequest.newBuilder().setSessionId(sessionId).build()).getSession();
+    check(userId.equals(session.getUserId()), "session of user %s", session.getUserId());
+    check(
+        Map.of("cart", "1 item").equals(session.getDataMap()), "session data %s", session.getDataMap());
+    System.out.printf("got session of %s: data %s%n", session.getUserId(), session.getDataMap());
+  }
+
+  void invalidSkuIsRejected() throws CheckFailed, InvalidProtocolBufferException {
+    try {
+      catalog().getProduct(GetProductRequest.newBuilder().setSku("bad sku!").build());
+    } catch (StatusRuntimeException e) {
+      Status.Code code = e.getStatus().getCode();
+      check(code == Status.Code.INVALID_ARGUMENT, "expected INVALID_ARGUMENT, got %s", code);
+      // The google.rpc.Status from the grpc-status-details-bin trailer.
+      com.google.rpc.Status status = StatusProto.fromThrowable(e);
+      check(status != null, "INVALID_ARGUMENT came without details");
+      ErrorInfo info =
+          detail(status, ErrorInfo.class).orElseThrow(() -> new CheckFailed("no ErrorInfo"));
+      check(
+          "datagw".equals(info.getDomain()) && "INVALID_ARGUMENT".equals(info.getReason()),
+          "ErrorInfo %s/%s",
+          info.getDomain(),
+          info.getReason());
+      BadRequest bad =
+          detail(status, BadRequest.class).orElseThrow(() -> new CheckFailed("no BadRequest"));
+      List<String> fields =
+          bad.getFieldViolationsList().stream().map(BadRequest.FieldViolation::getField).toList();
+      check(fields.contains("sku"), "BadRequest names fields %s, not sku", fields);
+      System.out.printf("rejected: %s %s%n", code, status.getMessage());
+      System.out.printf("ErrorInfo: domain=%s reason=%s%n", info.getDomain(), info.getReason());
+      for (BadRequest.FieldViolation v : bad.getFieldViolationsList()) {
+        System.out.printf("BadRequest: %s: %s%n", v.getField(), v.getDescription());
+      }
+      return;
+    }
+    throw new CheckFailed("GetProduct(\"bad sku!\") succeeded");
+  }
+
+  /** The first detail of the given google.rpc type, if the status carries one. */
+  static <T extends Message> Optional<T> detail(com.google.rpc.Status status, Class<T> type)
+      throws InvalidProtocolBufferException {
+    for (Any any : status.getDetailsList()) {
+      if (any.is(type)) {
+        return Optional.of(any.unpack(type));
+      }
+    }
+    return Optional.empty();
+  }
+
+  static void check(boolean ok, String format, Object... args) throws CheckFailed {
+    if (!ok) {
+      throw new CheckFailed(String.format(format, args));
+    }
+  }
+
+  /** Runs the steps in order and stops at the first failure; true when all passed. */
+  boolean run() {
+    List<Step> steps = steps();
+    for (Step step : steps) {
+      System.out.printf("==> %s%n", step.name());
+      try {
+        step.action().run();
+      } catch (StatusRuntimeException e) {
+        Status status = e.getStatus();
+        System.out.printf(
+            "FAILED %s: %s: %s%n", step.name(), status.getCode(), status.getDescription());
+        return false;
+      } catch (Exception e) {
+        System.out.printf("FAILED %s: %s%n", step.name(), e.getMessage());
+        return false;
+      }
+    }
+    System.out.printf("all %d steps passed%n", steps.size());
+    return true;
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    String target = args.length > 0 ? args[0] : "localhost:50051";
+    // Plaintext, as `datagw serve` listens by default; pass TlsChannelCredentials for TLS.
+    ManagedChannel channel =
+        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+    boolean passed;
+    try {
+      System.out.printf("datagw at %s%n", target);
+      String runId = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      passed = new Quickstart(channel, runId).run();
+    } finally {
+      channel.shutdown().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    System.exit(passed ? 0 : 1);
+  }
+}

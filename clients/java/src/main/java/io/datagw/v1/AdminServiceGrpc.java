@@ -1,0 +1,961 @@
+package io.datagw.v1;
+
+import static io.grpc.MethodDescriptor.generateFullMethodName;
+
+/**
+ * <pre>
+ * Operator's view of the gateway: topology, policies, cache.
+ * </pre>
+ */
+@io.grpc.stub.annotations.GrpcGenerated
+public final class AdminServiceGrpc {
+
+  private AdminServiceGrpc() {}
+
+  public static final java.lang.String SERVICE_NAME = "datagw.v1.AdminService";
+
+  // Static method descriptors that strictly reflect the proto.
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetTopologyRequest,
+      io.datagw.v1.GetTopologyResponse> getGetTopologyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetTopology",
+      requestType = io.datagw.v1.GetTopologyRequest.class,
+      responseType = io.datagw.v1.GetTopologyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetTopologyRequest,
+      io.datagw.v1.GetTopologyResponse> getGetTopologyMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetTopologyRequest, io.datagw.v1.GetTopologyResponse> getGetTopologyMethod;
+    if ((getGetTopologyMethod = AdminServiceGrpc.getGetTopologyMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getGetTopologyMethod = AdminServiceGrpc.getGetTopologyMethod) == null) {
+          AdminServiceGrpc.getGetTopologyMethod = getGetTopologyMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetTopologyRequest, io.datagw.v1.GetTopologyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTopology"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetTopologyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetTopologyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("GetTopology"))
+              .build();
+        }
+      }
+    }
+    return getGetTopologyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetPoliciesRequest,
+      io.datagw.v1.GetPoliciesResponse> getGetPoliciesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetPolicies",
+      requestType = io.datagw.v1.GetPoliciesRequest.class,
+      responseType = io.datagw.v1.GetPoliciesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetPoliciesRequest,
+      io.datagw.v1.GetPoliciesResponse> getGetPoliciesMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetPoliciesRequest, io.datagw.v1.GetPoliciesResponse> getGetPoliciesMethod;
+    if ((getGetPoliciesMethod = AdminServiceGrpc.getGetPoliciesMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getGetPoliciesMethod = AdminServiceGrpc.getGetPoliciesMethod) == null) {
+          AdminServiceGrpc.getGetPoliciesMethod = getGetPoliciesMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetPoliciesRequest, io.datagw.v1.GetPoliciesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetPolicies"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetPoliciesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetPoliciesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("GetPolicies"))
+              .build();
+        }
+      }
+    }
+    return getGetPoliciesMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ReloadPoliciesRequest,
+      io.datagw.v1.ReloadPoliciesResponse> getReloadPoliciesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ReloadPolicies",
+      requestType = io.datagw.v1.ReloadPoliciesRequest.class,
+      responseType = io.datagw.v1.ReloadPoliciesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ReloadPoliciesRequest,
+      io.datagw.v1.ReloadPoliciesResponse> getReloadPoliciesMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ReloadPoliciesRequest, io.datagw.v1.ReloadPoliciesResponse> getReloadPoliciesMethod;
+    if ((getReloadPoliciesMethod = AdminServiceGrpc.getReloadPoliciesMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getReloadPoliciesMethod = AdminServiceGrpc.getReloadPoliciesMethod) == null) {
+          AdminServiceGrpc.getReloadPoliciesMethod = getReloadPoliciesMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ReloadPoliciesRequest, io.datagw.v1.ReloadPoliciesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ReloadPolicies"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ReloadPoliciesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ReloadPoliciesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ReloadPolicies"))
+              .build();
+        }
+      }
+    }
+    return getReloadPoliciesMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.FlushCacheRequest,
+      io.datagw.v1.FlushCacheResponse> getFlushCacheMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FlushCache",
+      requestType = io.datagw.v1.FlushCacheRequest.class,
+      responseType = io.datagw.v1.FlushCacheResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.FlushCacheRequest,
+      io.datagw.v1.FlushCacheResponse> getFlushCacheMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.FlushCacheRequest, io.datagw.v1.FlushCacheResponse> getFlushCacheMethod;
+    if ((getFlushCacheMethod = AdminServiceGrpc.getFlushCacheMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getFlushCacheMethod = AdminServiceGrpc.getFlushCacheMethod) == null) {
+          AdminServiceGrpc.getFlushCacheMethod = getFlushCacheMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.FlushCacheRequest, io.datagw.v1.FlushCacheResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FlushCache"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.FlushCacheRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.FlushCacheResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("FlushCache"))
+              .build();
+        }
+      }
+    }
+    return getFlushCacheMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.AdminServiceListOrdersRequest,
+      io.datagw.v1.AdminServiceListOrdersResponse> getListOrdersMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListOrders",
+      requestType = io.datagw.v1.AdminServiceListOrdersRequest.class,
+      responseType = io.datagw.v1.AdminServiceListOrdersResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.AdminServiceListOrdersRequest,
+      io.datagw.v1.AdminServiceListOrdersResponse> getListOrdersMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.AdminServiceListOrdersRequest, io.datagw.v1.AdminServiceListOrdersResponse> getListOrdersMethod;
+    if ((getListOrdersMethod = AdminServiceGrpc.getListOrdersMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getListOrdersMethod = AdminServiceGrpc.getListOrdersMethod) == null) {
+          AdminServiceGrpc.getListOrdersMethod = getListOrdersMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.AdminServiceListOrdersRequest, io.datagw.v1.AdminServiceListOrdersResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListOrders"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.AdminServiceListOrdersRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.AdminServiceListOrdersResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ListOrders"))
+              .build();
+        }
+      }
+    }
+    return getListOrdersMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetSagaRequest,
+      io.datagw.v1.GetSagaResponse> getGetSagaMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetSaga",
+      requestType = io.datagw.v1.GetSagaRequest.class,
+      responseType = io.datagw.v1.GetSagaResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetSagaRequest,
+      io.datagw.v1.GetSagaResponse> getGetSagaMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetSagaRequest, io.datagw.v1.GetSagaResponse> getGetSagaMethod;
+    if ((getGetSagaMethod = AdminServiceGrpc.getGetSagaMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getGetSagaMethod = AdminServiceGrpc.getGetSagaMethod) == null) {
+          AdminServiceGrpc.getGetSagaMethod = getGetSagaMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetSagaRequest, io.datagw.v1.GetSagaResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetSaga"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetSagaRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetSagaResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("GetSaga"))
+              .build();
+        }
+      }
+    }
+    return getGetSagaMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ListStuckSagasRequest,
+      io.datagw.v1.ListStuckSagasResponse> getListStuckSagasMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListStuckSagas",
+      requestType = io.datagw.v1.ListStuckSagasRequest.class,
+      responseType = io.datagw.v1.ListStuckSagasResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ListStuckSagasRequest,
+      io.datagw.v1.ListStuckSagasResponse> getListStuckSagasMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ListStuckSagasRequest, io.datagw.v1.ListStuckSagasResponse> getListStuckSagasMethod;
+    if ((getListStuckSagasMethod = AdminServiceGrpc.getListStuckSagasMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getListStuckSagasMethod = AdminServiceGrpc.getListStuckSagasMethod) == null) {
+          AdminServiceGrpc.getListStuckSagasMethod = getListStuckSagasMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ListStuckSagasRequest, io.datagw.v1.ListStuckSagasResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListStuckSagas"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListStuckSagasRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListStuckSagasResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ListStuckSagas"))
+              .build();
+        }
+      }
+    }
+    return getListStuckSagasMethod;
+  }
+
+  /**
+   * Creates a new async stub that supports all call types for the service
+   */
+  public static AdminServiceStub newStub(io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminServiceStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminServiceStub>() {
+        @java.lang.Override
+        public AdminServiceStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminServiceStub(channel, callOptions);
+        }
+      };
+    return AdminServiceStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports all types of calls on the service
+   */
+  public static AdminServiceBlockingV2Stub newBlockingV2Stub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminServiceBlockingV2Stub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminServiceBlockingV2Stub>() {
+        @java.lang.Override
+        public AdminServiceBlockingV2Stub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminServiceBlockingV2Stub(channel, callOptions);
+        }
+      };
+    return AdminServiceBlockingV2Stub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports unary and streaming output calls on the service
+   */
+  public static AdminServiceBlockingStub newBlockingStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminServiceBlockingStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminServiceBlockingStub>() {
+        @java.lang.Override
+        public AdminServiceBlockingStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminServiceBlockingStub(channel, callOptions);
+        }
+      };
+    return AdminServiceBlockingStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new ListenableFuture-style stub that supports unary calls on the service
+   */
+  public static AdminServiceFutureStub newFutureStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminServiceFutureStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminServiceFutureStub>() {
+        @java.lang.Override
+        public AdminServiceFutureStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminServiceFutureStub(channel, callOptions);
+        }
+      };
+    return AdminServiceFutureStub.newStub(factory, channel);
+  }
+
+  /**
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public interface AsyncService {
+
+    /**
+     * <pre>
+     * The backends, their health and their pools.
+     * </pre>
+     */
+    default void getTopology(io.datagw.v1.GetTopologyRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetTopologyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetTopologyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * The policies in force.
+     * </pre>
+     */
+    default void getPolicies(io.datagw.v1.GetPoliciesRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetPoliciesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetPoliciesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Re-reads the policy directory. A directory that does not validate is
+     * FAILED_PRECONDITION with every problem in the details, and the policies
+     * in force stay as they were.
+     * </pre>
+     */
+    default void reloadPolicies(io.datagw.v1.ReloadPoliciesRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ReloadPoliciesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getReloadPoliciesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes a domain's cache entries.
+     * </pre>
+     */
+    default void flushCache(io.datagw.v1.FlushCacheRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.FlushCacheResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFlushCacheMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Orders of every user by status and time range: fanned out to all shards
+     * in parallel and merged newest first, with a global keyset cursor.
+     * FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+     * </pre>
+     */
+    default void listOrders(io.datagw.v1.AdminServiceListOrdersRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.AdminServiceListOrdersResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListOrdersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * One saga and its step log.
+     * </pre>
+     */
+    default void getSaga(io.datagw.v1.GetSagaRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetSagaResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetSagaMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Sagas not finished after `older_than` (still running or compensating).
+     * </pre>
+     */
+    default void listStuckSagas(io.datagw.v1.ListStuckSagasRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListStuckSagasResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListStuckSagasMethod(), responseObserver);
+    }
+  }
+
+  /**
+   * Base class for the server implementation of the service AdminService.
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public static abstract class AdminServiceImplBase
+      implements io.grpc.BindableService, AsyncService {
+
+    @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
+      return AdminServiceGrpc.bindService(this);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do asynchronous rpc calls to service AdminService.
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public static final class AdminServiceStub
+      extends io.grpc.stub.AbstractAsyncStub<AdminServiceStub> {
+    private AdminServiceStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminServiceStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminServiceStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * The backends, their health and their pools.
+     * </pre>
+     */
+    public void getTopology(io.datagw.v1.GetTopologyRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetTopologyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetTopologyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * The policies in force.
+     * </pre>
+     */
+    public void getPolicies(io.datagw.v1.GetPoliciesRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetPoliciesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetPoliciesMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Re-reads the policy directory. A directory that does not validate is
+     * FAILED_PRECONDITION with every problem in the details, and the policies
+     * in force stay as they were.
+     * </pre>
+     */
+    public void reloadPolicies(io.datagw.v1.ReloadPoliciesRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ReloadPoliciesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getReloadPoliciesMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes a domain's cache entries.
+     * </pre>
+     */
+    public void flushCache(io.datagw.v1.FlushCacheRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.FlushCacheResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getFlushCacheMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Orders of every user by status and time range: fanned out to all shards
+     * in parallel and merged newest first, with a global keyset cursor.
+     * FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+     * </pre>
+     */
+    public void listOrders(io.datagw.v1.AdminServiceListOrdersRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.AdminServiceListOrdersResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListOrdersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * One saga and its step log.
+     * </pre>
+     */
+    public void getSaga(io.datagw.v1.GetSagaRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetSagaResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetSagaMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Sagas not finished after `older_than` (still running or compensating).
+     * </pre>
+     */
+    public void listStuckSagas(io.datagw.v1.ListStuckSagasRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListStuckSagasResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListStuckSagasMethod(), getCallOptions()), request, responseObserver);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do synchronous rpc calls to service AdminService.
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public static final class AdminServiceBlockingV2Stub
+      extends io.grpc.stub.AbstractBlockingStub<AdminServiceBlockingV2Stub> {
+    private AdminServiceBlockingV2Stub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminServiceBlockingV2Stub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminServiceBlockingV2Stub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * The backends, their health and their pools.
+     * </pre>
+     */
+    public io.datagw.v1.GetTopologyResponse getTopology(io.datagw.v1.GetTopologyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetTopologyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The policies in force.
+     * </pre>
+     */
+    public io.datagw.v1.GetPoliciesResponse getPolicies(io.datagw.v1.GetPoliciesRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetPoliciesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Re-reads the policy directory. A directory that does not validate is
+     * FAILED_PRECONDITION with every problem in the details, and the policies
+     * in force stay as they were.
+     * </pre>
+     */
+    public io.datagw.v1.ReloadPoliciesResponse reloadPolicies(io.datagw.v1.ReloadPoliciesRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getReloadPoliciesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a domain's cache entries.
+     * </pre>
+     */
+    public io.datagw.v1.FlushCacheResponse flushCache(io.datagw.v1.FlushCacheRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getFlushCacheMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Orders of every user by status and time range: fanned out to all shards
+     * in parallel and merged newest first, with a global keyset cursor.
+     * FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+     * </pre>
+     */
+    public io.datagw.v1.AdminServiceListOrdersResponse listOrders(io.datagw.v1.AdminServiceListOrdersRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListOrdersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * One saga and its step log.
+     * </pre>
+     */
+    public io.datagw.v1.GetSagaResponse getSaga(io.datagw.v1.GetSagaRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetSagaMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Sagas not finished after `older_than` (still running or compensating).
+     * </pre>
+     */
+    public io.datagw.v1.ListStuckSagasResponse listStuckSagas(io.datagw.v1.ListStuckSagasRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListStuckSagasMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do limited synchronous rpc calls to service AdminService.
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public static final class AdminServiceBlockingStub
+      extends io.grpc.stub.AbstractBlockingStub<AdminServiceBlockingStub> {
+    private AdminServiceBlockingStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminServiceBlockingStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminServiceBlockingStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * The backends, their health and their pools.
+     * </pre>
+     */
+    public io.datagw.v1.GetTopologyResponse getTopology(io.datagw.v1.GetTopologyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetTopologyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The policies in force.
+     * </pre>
+     */
+    public io.datagw.v1.GetPoliciesResponse getPolicies(io.datagw.v1.GetPoliciesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetPoliciesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Re-reads the policy directory. A directory that does not validate is
+     * FAILED_PRECONDITION with every problem in the details, and the policies
+     * in force stay as they were.
+     * </pre>
+     */
+    public io.datagw.v1.ReloadPoliciesResponse reloadPolicies(io.datagw.v1.ReloadPoliciesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getReloadPoliciesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a domain's cache entries.
+     * </pre>
+     */
+    public io.datagw.v1.FlushCacheResponse flushCache(io.datagw.v1.FlushCacheRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getFlushCacheMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Orders of every user by status and time range: fanned out to all shards
+     * in parallel and merged newest first, with a global keyset cursor.
+     * FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+     * </pre>
+     */
+    public io.datagw.v1.AdminServiceListOrdersResponse listOrders(io.datagw.v1.AdminServiceListOrdersRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListOrdersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * One saga and its step log.
+     * </pre>
+     */
+    public io.datagw.v1.GetSagaResponse getSaga(io.datagw.v1.GetSagaRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetSagaMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Sagas not finished after `older_than` (still running or compensating).
+     * </pre>
+     */
+    public io.datagw.v1.ListStuckSagasResponse listStuckSagas(io.datagw.v1.ListStuckSagasRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListStuckSagasMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * A stub to allow clients to do ListenableFuture-style rpc calls to service AdminService.
+   * <pre>
+   * Operator's view of the gateway: topology, policies, cache.
+   * </pre>
+   */
+  public static final class AdminServiceFutureStub
+      extends io.grpc.stub.AbstractFutureStub<AdminServiceFutureStub> {
+    private AdminServiceFutureStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminServiceFutureStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminServiceFutureStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * The backends, their health and their pools.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetTopologyResponse> getTopology(
+        io.datagw.v1.GetTopologyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetTopologyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * The policies in force.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetPoliciesResponse> getPolicies(
+        io.datagw.v1.GetPoliciesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetPoliciesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Re-reads the policy directory. A directory that does not validate is
+     * FAILED_PRECONDITION with every problem in the details, and the policies
+     * in force stay as they were.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ReloadPoliciesResponse> reloadPolicies(
+        io.datagw.v1.ReloadPoliciesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getReloadPoliciesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes a domain's cache entries.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.FlushCacheResponse> flushCache(
+        io.datagw.v1.FlushCacheRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getFlushCacheMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Orders of every user by status and time range: fanned out to all shards
+     * in parallel and merged newest first, with a global keyset cursor.
+     * FAILED_PRECONDITION/SCATTER_FORBIDDEN when the orders policy forbids it.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.AdminServiceListOrdersResponse> listOrders(
+        io.datagw.v1.AdminServiceListOrdersRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListOrdersMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * One saga and its step log.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetSagaResponse> getSaga(
+        io.datagw.v1.GetSagaRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetSagaMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Sagas not finished after `older_than` (still running or compensating).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ListStuckSagasResponse> listStuckSagas(
+        io.datagw.v1.ListStuckSagasRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListStuckSagasMethod(), getCallOptions()), request);
+    }
+  }
+
+  private static final int METHODID_GET_TOPOLOGY = 0;
+  private static final int METHODID_GET_POLICIES = 1;
+  private static final int METHODID_RELOAD_POLICIES = 2;
+  private static final int METHODID_FLUSH_CACHE = 3;
+  private static final int METHODID_LIST_ORDERS = 4;
+  private static final int METHODID_GET_SAGA = 5;
+  private static final int METHODID_LIST_STUCK_SAGAS = 6;
+
+  private static final class MethodHandlers<Req, Resp> implements
+      io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ServerStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ClientStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.BidiStreamingMethod<Req, Resp> {
+    private final AsyncService serviceImpl;
+    private final int methodId;
+
+    MethodHandlers(AsyncService serviceImpl, int methodId) {
+      this.serviceImpl = serviceImpl;
+      this.methodId = methodId;
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public void invoke(Req request, io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        case METHODID_GET_TOPOLOGY:
+          serviceImpl.getTopology((io.datagw.v1.GetTopologyRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetTopologyResponse>) responseObserver);
+          break;
+        case METHODID_GET_POLICIES:
+          serviceImpl.getPolicies((io.datagw.v1.GetPoliciesRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetPoliciesResponse>) responseObserver);
+          break;
+        case METHODID_RELOAD_POLICIES:
+          serviceImpl.reloadPolicies((io.datagw.v1.ReloadPoliciesRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ReloadPoliciesResponse>) responseObserver);
+          break;
+        case METHODID_FLUSH_CACHE:
+          serviceImpl.flushCache((io.datagw.v1.FlushCacheRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.FlushCacheResponse>) responseObserver);
+          break;
+        case METHODID_LIST_ORDERS:
+          serviceImpl.listOrders((io.datagw.v1.AdminServiceListOrdersRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.AdminServiceListOrdersResponse>) responseObserver);
+          break;
+        case METHODID_GET_SAGA:
+          serviceImpl.getSaga((io.datagw.v1.GetSagaRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetSagaResponse>) responseObserver);
+          break;
+        case METHODID_LIST_STUCK_SAGAS:
+          serviceImpl.listStuckSagas((io.datagw.v1.ListStuckSagasRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ListStuckSagasResponse>) responseObserver);
+          break;
+        default:
+          throw new AssertionError();
+      }
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public io.grpc.stub.StreamObserver<Req> invoke(
+        io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        default:
+          throw new AssertionError();
+      }
+    }
+  }
+
+  public static final io.grpc.ServerServiceDefinition bindService(AsyncService service) {
+    return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
+        .addMethod(
+          getGetTopologyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetTopologyRequest,
+              io.datagw.v1.GetTopologyResponse>(
+                service, METHODID_GET_TOPOLOGY)))
+        .addMethod(
+          getGetPoliciesMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetPoliciesRequest,
+              io.datagw.v1.GetPoliciesResponse>(
+                service, METHODID_GET_POLICIES)))
+        .addMethod(
+          getReloadPoliciesMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ReloadPoliciesRequest,
+              io.datagw.v1.ReloadPoliciesResponse>(
+                service, METHODID_RELOAD_POLICIES)))
+        .addMethod(
+          getFlushCacheMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.FlushCacheRequest,
+              io.datagw.v1.FlushCacheResponse>(
+                service, METHODID_FLUSH_CACHE)))
+        .addMethod(
+          getListOrdersMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.AdminServiceListOrdersRequest,
+              io.datagw.v1.AdminServiceListOrdersResponse>(
+                service, METHODID_LIST_ORDERS)))
+        .addMethod(
+          getGetSagaMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetSagaRequest,
+              io.datagw.v1.GetSagaResponse>(
+                service, METHODID_GET_SAGA)))
+        .addMethod(
+          getListStuckSagasMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ListStuckSagasRequest,
+              io.datagw.v1.ListStuckSagasResponse>(
+                service, METHODID_LIST_STUCK_SAGAS)))
+        .build();
+  }
+
+  private static abstract class AdminServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoFileDescriptorSupplier, io.grpc.protobuf.ProtoServiceDescriptorSupplier {
+    AdminServiceBaseDescriptorSupplier() {}
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.FileDescriptor getFileDescriptor() {
+      return io.datagw.v1.Admin.getDescriptor();
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return getFileDescriptor().findServiceByName("AdminService");
+    }
+  }
+
+  private static final class AdminServiceFileDescriptorSupplier
+      extends AdminServiceBaseDescriptorSupplier {
+    AdminServiceFileDescriptorSupplier() {}
+  }
+
+  private static final class AdminServiceMethodDescriptorSupplier
+      extends AdminServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final java.lang.String methodName;
+
+    AdminServiceMethodDescriptorSupplier(java.lang.String methodName) {
+      this.methodName = methodName;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.MethodDescriptor getMethodDescriptor() {
+      return getServiceDescriptor().findMethodByName(methodName);
+    }
+  }
+
+  private static volatile io.grpc.ServiceDescriptor serviceDescriptor;
+
+  public static io.grpc.ServiceDescriptor getServiceDescriptor() {
+    io.grpc.ServiceDescriptor result = serviceDescriptor;
+    if (result == null) {
+      synchronized (AdminServiceGrpc.class) {
+        result = serviceDescriptor;
+        if (result == null) {
+          serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
+              .setSchemaDescriptor(new AdminServiceFileDescriptorSupplier())
+              .addMethod(getGetTopologyMethod())
+              .addMethod(getGetPoliciesMethod())
+              .addMethod(getReloadPoliciesMethod())
+              .addMethod(getFlushCacheMethod())
+              .addMethod(getListOrdersMethod())
+              .addMethod(getGetSagaMethod())
+              .addMethod(getListStuckSagasMethod())
+              .build();
+        }
+      }
+    }
+    return result;
+  }
+}

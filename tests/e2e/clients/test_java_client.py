@@ -1,0 +1,82 @@
+"""The Java quickstart (clients/java, io.datagw.examples.Quickstart) against
+`datagw serve --ephemeral`.
+
+Maven compiles the committed stubs and the example once per module and writes
+the runtime class path to target/classpath.txt, so the example runs with plain
+`java -cp` as a client author would run it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, need_tool
+from tests.e2e.gateway_process import free_port, gateway_process
+
+pytestmark = pytest.mark.e2e
+
+PROJECT = ROOT / "clients" / "java"
+MAIN = "io.datagw.examples.Quickstart"
+
+
+@pytest.fixture(scope="module")
+def java_command() -> list[str]:
+    mvn = need_tool("mvn", shutil.which("mvn"))
+    java = need_tool("java", shutil.which("java"))
+    build = subprocess.run(
+        [mvn, "-q", "-B", "-Dstyle.color=never", "package"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=480,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    target = PROJECT / "target"
+    classpath = f"{target / 'classes'}:{(target / 'classpath.txt').read_text().strip()}"
+    return [java, "-cp", classpath, MAIN]
+
+
+def run(java_command: list[str], address: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*java_command, address], capture_output=True, text=True, timeout=120)
+
+
+def test_quickstart_passes_every_step_against_the_gateway(
+    java_command: list[str], tmp_path: Path
+) -> None:
+    with gateway_process(tmp_path) as gw:
+        result = run(java_command, gw.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"datagw at {gw.address}"
+    sku = lines[2].split()[1].rstrip(":")
+    assert sku.startswith("JAVA-")
+    expected = [  # the step headers and what each step saw, in order
+        "==> upsert product",
+        f"upserted {sku}: version 1, created true",
+        "==> get product",
+        f"got {sku}: Speckled enamel mug, 1450 EUR",
+        "==> search products",
+        f"search enamel: found [{sku}]",
+        "==> create session",
+        "created session for java-quickstart-",
+        "==> get session",
+        "got session of java-quickstart-",
+        "==> invalid sku is rejected with details",
+        "rejected: INVALID_ARGUMENT ",
+        "ErrorInfo: domain=datagw reason=INVALID_ARGUMENT",
+        "BadRequest: sku: must be 1-64 characters of A-Z a-z 0-9 . _ -",
+        "all 6 steps passed",
+    ]
+    assert len(lines) == 1 + len(expected), result.stdout
+    for line, start in zip(lines[1:], expected, strict=True):
+        assert line.startswith(start), result.stdout
+
+
+def test_quickstart_exits_non_zero_when_a_step_fails(java_command: list[str]) -> None:
+    # Nothing listens on the port: the first call fails and the run stops there.
+    result = run(java_command, f"127.0.0.1:{free_port()}")
+    assert result.returncode == 1, result.stdout + result.stderr
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("FAILED upsert product: UNAVAILABLE: "), last
+    assert "==> get product" not in result.stdout
