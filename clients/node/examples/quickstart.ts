@@ -1,0 +1,183 @@
+// Quickstart: the datagw API from Node over gRPC (HTTP/2), as a list of small
+// named steps that each check what the gateway answers. Adding a step is one
+// function and one line in STEPS.
+//
+//   npm run build && node dist/examples/quickstart.js [ADDRESS]   (default localhost:50051)
+//
+// Exits 1 at the first failed check.
+import { randomBytes } from "node:crypto";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { CatalogService } from "../src/gen/datagw/v1/catalog_pb.js";
+import { ConsistencyLevel } from "../src/gen/datagw/v1/common_pb.js";
+import { SessionService } from "../src/gen/datagw/v1/session_pb.js";
+import { BadRequestSchema, ErrorInfoSchema } from "../src/gen/google/rpc/error_details_pb.js";
+import { grpcStatus, statusDetails } from "../src/errors.js";
+
+/** What the steps share: the clients, and the names this run writes under. */
+interface Context {
+  catalog: Client<typeof CatalogService>;
+  sessions: Client<typeof SessionService>;
+  sku: string;
+  title: string;
+  /** A word that only this run's product has in its title, to search for. */
+  word: string;
+  userId: string;
+  /** Set by create-session, read by get-session. */
+  sessionId?: string;
+}
+
+interface Step {
+  name: string;
+  run(ctx: Context): Promise<void>;
+}
+
+class CheckFailed extends Error {}
+
+function check(condition: boolean, what: string): asserts condition {
+  if (!condition) {
+    throw new CheckFailed(what);
+  }
+}
+
+function say(line: string): void {
+  console.log(`    ${line}`);
+}
+
+const PRICE_MINOR = 1299n; // int64 fields are bigint in protobuf-es
+const CURRENCY = "EUR";
+// Reads that must see this run's writes ask for STRONG: the catalog's
+// default (EVENTUAL) may answer from a cache or a replica.
+const STRONG = { consistency: ConsistencyLevel.STRONG };
+
+async function upsertProduct(ctx: Context): Promise<void> {
+  const res = await ctx.catalog.upsertProduct({
+    product: {
+      sku: ctx.sku,
+      title: ctx.title,
+      brand: "Acme",
+      category: "kitchen",
+      price: { amountMinor: PRICE_MINOR, currencyCode: CURRENCY },
+      active: true,
+    },
+  });
+  check(res.created, `UpsertProduct created=${res.created}, want true for a new SKU`);
+  check(res.product?.version === 1n, `version ${res.product?.version}, want 1`);
+  say(`product ${ctx.sku} stored, version ${res.product.version}`);
+}
+
+async function getProduct(ctx: Context): Promise<void> {
+  // A per-call deadline: the call fails with DEADLINE_EXCEEDED after 5 s.
+  const res = await ctx.catalog.getProduct(
+    { sku: ctx.sku, readOptions: STRONG },
+    { timeoutMs: 5_000 },
+  );
+  const product = res.product;
+  check(product?.title === ctx.title, `title ${JSON.stringify(product?.title)}, want ${ctx.title}`);
+  check(
+    product.price?.amountMinor === PRICE_MINOR && product.price.currencyCode === CURRENCY,
+    `price ${product.price?.amountMinor} ${product.price?.currencyCode}, want ${PRICE_MINOR} ${CURRENCY}`,
+  );
+  say(`read back "${product.title}" at ${product.price.amountMinor} ${product.price.currencyCode} minor units`);
+}
+
+async function searchProducts(ctx: Context): Promise<void> {
+  const res = await ctx.catalog.searchProducts({ query: ctx.word, readOptions: STRONG });
+  const skus = res.products.map((p) => p.sku);
+  check(skus.includes(ctx.sku), `search for "${ctx.word}" found [${skus.join(", ")}], not ${ctx.sku}`);
+  say(`search "${ctx.word}" found ${ctx.sku}`);
+}
+
+async function createSession(ctx: Context): Promise<void> {
+  const res = await ctx.sessions.createSession({ userId: ctx.userId, data: { cart: "3 items" } });
+  const session = res.session;
+  check(session !== undefined && session.sessionId !== "", "CreateSession returned no session id");
+  check(session.userId === ctx.userId, `session user ${session.userId}, want ${ctx.userId}`);
+  ctx.sessionId = session.sessionId;
+  say(`session created for ${ctx.userId}`);
+}
+
+async function getSession(ctx: Context): Promise<void> {
+  check(ctx.sessionId !== undefined, "no session to read: create-session did not run");
+  const res = await ctx.sessions.getSession({ sessionId: ctx.sessionId });
+  check(res.session?.userId === ctx.userId, `session user ${res.session?.userId}, want ${ctx.userId}`);
+  const cart = res.session.data["cart"];
+  check(cart === "3 items", `session data cart=${JSON.stringify(cart)}, want "3 items"`);
+  say(`session read back: cart = ${cart}`);
+}
+
+async function invalidArgumentDetails(ctx: Context): Promise<void> {
+  let err: unknown;
+  try {
+    await ctx.catalog.getProduct({ sku: "bad sku!" });
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof ConnectError, `GetProduct("bad sku!") gave ${String(err)}, want an error`);
+  check(err.code === Code.InvalidArgument, `code ${Code[err.code]}, want InvalidArgument`);
+  say(`GetProduct("bad sku!") failed: ${Code[err.code]}: ${err.rawMessage}`);
+
+  // The trailer decoded with the google.rpc types generated in src/gen/google/rpc.
+  const status = grpcStatus(err);
+  check(status !== undefined, "no grpc-status-details-bin trailer");
+  check(status.code === Code.InvalidArgument, `google.rpc.Status code ${status.code}`);
+  const info = statusDetails(status, ErrorInfoSchema)[0];
+  check(
+    info?.domain === "datagw" && info.reason === "INVALID_ARGUMENT",
+    `ErrorInfo ${info?.domain}/${info?.reason}, want datagw/INVALID_ARGUMENT`,
+  );
+  say(`ErrorInfo: domain=${info.domain} reason=${info.reason}`);
+  const fields = statusDetails(status, BadRequestSchema).flatMap((b) =>
+    b.fieldViolations.map((v) => v.field),
+  );
+  check(fields.includes("sku"), `BadRequest fields [${fields.join(", ")}], want sku`);
+  say(`BadRequest: field violations on [${fields.join(", ")}]`);
+
+  // Connect decodes the same trailer itself; findDetails is the short form.
+  check(
+    err.findDetails(ErrorInfoSchema)[0]?.reason === info.reason,
+    "ConnectError.findDetails disagrees with the decoded trailer",
+  );
+}
+
+const STEPS: Step[] = [
+  { name: "upsert-product", run: upsertProduct },
+  { name: "get-product", run: getProduct },
+  { name: "search-products", run: searchProducts },
+  { name: "create-session", run: createSession },
+  { name: "get-session", run: getSession },
+  { name: "invalid-argument-details", run: invalidArgumentDetails },
+];
+
+async function main(): Promise<number> {
+  const address = process.argv[2] ?? "localhost:50051";
+  // gRPC over HTTP/2 without TLS; use https:// for a TLS listener. Every call
+  // gets a 10 s deadline unless it passes its own timeoutMs.
+  const transport = createGrpcTransport({ baseUrl: `http://${address}`, defaultTimeoutMs: 10_000 });
+  // A fresh suffix per run, so the example can run again against the same gateway.
+  const run = randomBytes(4).toString("hex");
+  const ctx: Context = {
+    catalog: createClient(CatalogService, transport),
+    sessions: createClient(SessionService, transport),
+    sku: `NODE-QS-${run}`,
+    title: `Quickstart mug q${run}`,
+    word: `q${run}`,
+    userId: `node-quickstart-${run}`,
+  };
+  console.log(`datagw quickstart against ${address}`);
+  for (const step of STEPS) {
+    console.log(`==> ${step.name}`);
+    try {
+      await step.run(ctx);
+    } catch (e) {
+      const why = e instanceof CheckFailed ? e.message : `unexpected error: ${String(e)}`;
+      console.error(`FAILED ${step.name}: ${why}`);
+      return 1;
+    }
+    console.log(`ok  ${step.name}`);
+  }
+  console.log(`quickstart: ${STEPS.length} steps passed`);
+  return 0;
+}
+
+process.exitCode = await main();
