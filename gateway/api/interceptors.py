@@ -23,6 +23,7 @@ import grpc
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from gateway import request_context
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
 from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, tracer
@@ -129,6 +130,9 @@ class GatewayInterceptor(_Interceptor):
         self, method: str, context: Context, call: Callable[[], Awaitable[Any]]
     ) -> Any:
         metadata = context.invocation_metadata() or ()
+        for key, value in metadata:
+            if key == request_context.ACTOR_HEADER:
+                request_context.actor.set(str(value)[:200])
         # Only a caller that sent trace context needs the propagator's parsing.
         parent = (propagate.extract(dict(metadata))
                   if any(key in _TRACE_HEADERS for key, _ in metadata) else None)

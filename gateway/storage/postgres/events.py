@@ -15,6 +15,8 @@ from typing import Any
 import asyncpg
 from opentelemetry import trace
 
+from gateway import request_context
+
 
 @dataclass(frozen=True)
 class EventMeta:
@@ -27,7 +29,8 @@ class EventMeta:
 
     def to_json(self) -> dict[str, str]:
         ctx = trace.get_current_span().get_span_context()
-        out = {"request_id": self.request_id, "actor": self.actor, "saga_id": self.saga_id,
+        out = {"request_id": self.request_id, "actor": self.actor or request_context.actor.get(),
+               "saga_id": self.saga_id,
                **self.extra}
         if ctx.is_valid:
             out["trace_id"] = f"{ctx.trace_id:032x}"

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from gateway.errors import FailedPrecondition, PreconditionViolation
+from gateway.storage.postgres.pool import one
 
 STOCK_COLUMNS = "sku, on_hand, reserved, version, updated_at"
 RESERVATION_COLUMNS = "reservation_id, state, items, saga_id, saga_shard_key, expires_at, " \
@@ -151,7 +152,7 @@ async def reserve(
         reservation_id, json.dumps([{"sku": s, "quantity": q} for s, q in items]),
         saga_id, saga_shard_key, ttl_s,
     )
-    return _reservation(row)
+    return _reservation(one(row))
 
 
 # How each transition moves the stock of every line.
@@ -177,7 +178,7 @@ async def transition(
             RETURNING {RESERVATION_COLUMNS}""",
         reservation.reservation_id, to,
     )
-    return _reservation(row)
+    return _reservation(one(row))
 
 
 async def expired_reservations(conn: asyncpg.Connection, limit: int) -> list[ReservationRecord]:

@@ -227,3 +227,10 @@ class Keyspace:
     async def close(self) -> None:
         for shard in self.shards:
             await shard.close_all()
+
+
+def one(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The row of a statement that cannot miss (it updates a row we hold locked)."""
+    if row is None:
+        raise AssertionError("a statement on a locked row returned nothing")
+    return row

@@ -1,0 +1,84 @@
+"""What valid commerce requests look like, and the ids commerce hands out.
+
+Order and payment ids carry the keyspace id of their user ("o" or "p", 16
+hex digits of it, 16 random hex digits), so a GetOrder or CapturePayment is
+routed to its shard without a lookup, and stays routable when ranges move:
+a keyspace id never changes, only which shard owns it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from gateway.domain.catalog_rules import MAX_REQUEST_ID, SKU_PATTERN
+from gateway.errors import NotFound, Violations
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
+
+USER_ID_PATTERN = SKU_PATTERN
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+$")
+MAX_EMAIL = 254
+MAX_DISPLAY_NAME = 200
+MAX_ORDER_ITEMS = 50
+MAX_QUANTITY = 1000
+MAX_RESERVATION_ITEMS = 100
+MAX_STOCK = 10**12
+MAX_REASON = 500
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+_ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}$") for kind in "op"}
+_KINDS = {"o": "order", "p": "payment"}
+
+
+def check_user_id(v: Violations, field: str, user_id: str) -> None:
+    if not user_id:
+        v.add(field, "required")
+    elif not USER_ID_PATTERN.match(user_id):
+        v.add(field, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+
+
+def check_request_id(v: Violations, request_id: str) -> None:
+    """Commerce writes must be retryable, so the idempotency key is required."""
+    if not request_id:
+        v.add("request_id", "required: every write carries an idempotency key")
+    elif len(request_id) > MAX_REQUEST_ID:
+        v.add("request_id", f"must be at most {MAX_REQUEST_ID} characters")
+
+
+def check_email(v: Violations, field: str, email: str) -> None:
+    if not email:
+        v.add(field, "required")
+    elif len(email) > MAX_EMAIL or not EMAIL_PATTERN.match(email):
+        v.add(field, "must be an email address like name@example.com")
+
+
+def check_text(v: Violations, field: str, value: str, limit: int, *, required: bool = False
+               ) -> None:
+    if required and not value.strip():
+        v.add(field, "required")
+    elif len(value) > limit:
+        v.add(field, f"must be at most {limit} characters (got {len(value)})")
+    elif "\x00" in value:
+        v.add(field, "must not contain NUL characters")
+
+
+def check_expected_version(v: Violations, expected: int | None) -> None:
+    if expected is not None and expected < 1:
+        v.add("expected_version", "must be a version returned by a read (1 or more)")
+
+
+def new_id(kind: str, shard_key: str) -> str:
+    return f"{kind}{ksid_hex(keyspace_id(shard_key))}{secrets.token_hex(8)}"
+
+
+def id_keyspace_id(v: Violations, field: str, kind: str, ident: str) -> int:
+    """The keyspace id an order/payment id carries; a violation when malformed."""
+    match = _ID_PATTERN[kind].match(ident)
+    if not ident:
+        v.add(field, "required")
+    elif match is None:
+        v.add(field, f"not a {_KINDS[kind]} id (\"{kind}\" and 32 hex digits)")
+    return int(match.group(1), 16) if match else 0
+
+
+def not_found(kind: str, ident: str) -> NotFound:
+    return NotFound(_KINDS[kind], ident)

@@ -1,0 +1,264 @@
+"""Orders: placing (a saga), reading, listing, the status machine, cancelling.
+
+Status machine (UpdateOrderStatus moves only the fulfilment steps; PAID
+comes from CapturePayment and CANCELLED from CancelOrder):
+
+    placed --capture--> paid --ship--> shipped --deliver--> delivered
+    placed, paid --CancelOrder--> cancelled
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from gateway.domain import commerce_rules as rules
+from gateway.domain.catalog_rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
+from gateway.domain.commerce_json import order_from_json, order_json
+from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.domain.order_sagas import OrderLine, OrderSagas, PlacedOrder
+from gateway.domain.paging import decode_token, encode_token, fingerprint
+from gateway.domain.payments import wrong_state
+from gateway.errors import (
+    Aborted,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    PreconditionViolation,
+    Unavailable,
+    Violations,
+)
+from gateway.policy.model import Consistency
+from gateway.policy.registry import PolicyRegistry
+from gateway.storage.postgres import commerce_store as store
+from gateway.storage.postgres import events
+from gateway.storage.postgres.commerce_store import OrderRecord
+from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.postgres.keyspace_id import ksid_bytes
+from gateway.storage.postgres.pool import Keyspace
+
+DOMAIN = "orders"
+# Moves UpdateOrderStatus makes, and where the others come from.
+FULFILMENT = {"paid": "shipped", "shipped": "delivered"}
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country_code")
+MAX_ADMIN_PAGE = 1000
+DEFAULT_ADMIN_PAGE = 100
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    order: OrderRecord
+    consistency_token: str
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[OrderRecord]
+    next_page_token: str
+    shards_queried: int = 1
+
+
+def _cursor(o: OrderRecord) -> list[str]:
+    return [o.created_at.isoformat(), o.order_id]
+
+
+def _after(token: str, query: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    key = decode_token(token, query)
+    try:
+        return datetime.fromisoformat(str(key[0])), str(key[1])
+    except (IndexError, ValueError) as exc:
+        raise InvalidArgument([FieldViolation("page_token", "not a page token of this list")]
+                              ) from exc
+
+
+def _page_size(v: Violations, size: int, default: int, limit: int) -> int:
+    if size < 0 or size > limit:
+        v.add("page_size", f"must be between 1 and {limit} (0: {default})")
+    return size or default
+
+
+class OrdersDomain(KeyspaceDomain):
+    domain = DOMAIN
+
+    def __init__(self, policies: PolicyRegistry, keyspace: Keyspace, sagas: OrderSagas) -> None:
+        super().__init__(policies, keyspace)
+        self.sagas = sagas
+
+    async def create(self, user_id: str, lines: list[OrderLine], shipping: dict[str, str],
+                     card_token: str, request_id: str) -> PlacedOrder:
+        v = Violations()
+        rules.check_user_id(v, "user_id", user_id)
+        if not lines:
+            v.add("items", "at least one line is required")
+        if len(lines) > rules.MAX_ORDER_ITEMS:
+            v.add("items", f"at most {rules.MAX_ORDER_ITEMS} lines")
+        seen: set[str] = set()
+        for i, line in enumerate(lines):
+            check_sku(v, f"items[{i}].sku", line.sku)
+            if line.sku in seen:
+                v.add(f"items[{i}].sku", "each sku at most once; add up the quantity instead")
+            seen.add(line.sku)
+            if not 1 <= line.quantity <= rules.MAX_QUANTITY:
+                v.add(f"items[{i}].quantity", f"must be between 1 and {rules.MAX_QUANTITY}")
+        for key in ("name", "line1", "city", "country_code"):
+            if not shipping.get(key, "").strip():
+                v.add(f"shipping.{key}", "required")
+        for key in ADDRESS_FIELDS:
+            rules.check_text(v, f"shipping.{key}", shipping.get(key, ""), 200)
+        country = shipping.get("country_code", "")
+        if country and not rules.COUNTRY_PATTERN.match(country):
+            v.add("shipping.country_code", "must be an ISO 3166-1 alpha-2 code such as DE")
+        rules.check_text(v, "payment_method.card_token", card_token, 200, required=True)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        return await self.sagas.place(user_id, lines, shipping, card_token, request_id)
+
+    async def get(self, order_id: str, level: Consistency | None, max_staleness_s: float | None,
+                  token: str) -> OrderRecord:
+        v = Violations()
+        ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
+        v.raise_if_any()
+        order = await self.read(self.shard_of(ksid), level, max_staleness_s, token,
+                                "SELECT orders", lambda c: store.get_order(c, order_id))
+        if order is None:
+            raise rules.not_found("o", order_id)
+        return order
+
+    async def list_for_user(self, user_id: str, page_size: int, page_token: str,
+                            level: Consistency | None, max_staleness_s: float | None,
+                            token: str) -> OrderPage:
+        v = Violations()
+        rules.check_user_id(v, "user_id", user_id)
+        size = _page_size(v, page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        v.raise_if_any()
+        query = fingerprint({"list": "user_orders", "user": user_id})
+        after = _after(page_token, query)
+        shard, _ = self.route(user_id)
+        rows = await self.read(shard, level, max_staleness_s, token, "SELECT orders",
+                               lambda c: store.list_user_orders(c, user_id, after, size + 1))
+        more = len(rows) > size
+        rows = rows[:size]
+        return OrderPage(rows, encode_token(query, _cursor(rows[-1])) if more else "")
+
+    async def update_status(self, order_id: str, status: str, expected_version: int | None,
+                            request_id: str) -> OrderWrite:
+        v = Violations()
+        ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
+        if status not in FULFILMENT.values():
+            v.add("status", "must be SHIPPED or DELIVERED; PAID comes from CapturePayment and "
+                  "CANCELLED from CancelOrder")
+        rules.check_expected_version(v, expected_version)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+
+        async def tx(conn: asyncpg.Connection) -> OrderRecord:
+            order = await self._locked_order(conn, order_id, expected_version)
+            if FULFILMENT.get(order.status) != status:
+                allowed = FULFILMENT.get(order.status)
+                raise FailedPrecondition(
+                    f"order {order_id!r} cannot go from {order.status} to {status}",
+                    reason="ILLEGAL_STATUS_TRANSITION",
+                    metadata={"order_id": order_id, "status": order.status},
+                    precondition_violations=(PreconditionViolation(
+                        "ORDER_STATUS", f"orders/{order_id}",
+                        f"from {order.status} the next status is "
+                        f"{allowed or 'none (final)'}"),))
+            updated = await store.set_order_status(conn, order_id, status)
+            await events.append(conn, [NewEvent(
+                f"order-{order_id}", f"Order{status.capitalize()}",
+                {"order_id": order_id, "from": order.status, "to": status})],
+                EventMeta(request_id), ksid_bytes(ksid))
+            return updated
+
+        order, token = await self.write(
+            self.shard_of(ksid), "UpdateOrderStatus", request_id,
+            {"order_id": order_id, "status": status, "ev": expected_version}, tx, order_json,
+            order_from_json)
+        return OrderWrite(order, token)
+
+    async def cancel(self, order_id: str, reason: str, request_id: str) -> OrderWrite:
+        v = Violations()
+        ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
+        rules.check_text(v, "reason", reason, rules.MAX_REASON)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        shard = self.shard_of(ksid)
+        saga_ids: list[str] = []
+
+        async def tx(conn: asyncpg.Connection) -> OrderRecord:
+            order = await self._locked_order(conn, order_id, None)
+            if order.status not in ("placed", "paid"):
+                raise wrong_state("order", order_id, order.status, "placed or paid")
+            cancelled = await store.set_order_status(conn, order_id, "cancelled")
+            saga_id = await self.sagas.start_cancel(conn, order, reason, request_id)
+            await events.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled",
+                                                {"order_id": order_id, "reason": reason})],
+                                EventMeta(request_id, saga_id=saga_id), ksid_bytes(ksid))
+            saga_ids.append(saga_id)
+            return cancelled
+
+        order, token = await self.write(shard, "CancelOrder", request_id,
+                                        {"order_id": order_id, "reason": reason}, tx,
+                                        order_json, order_from_json)
+        for saga_id in saga_ids:
+            # The cancellation has happened; if settling fails now (a backend
+            # is down) the recovery loop finishes it.
+            with contextlib.suppress(Unavailable):
+                await self.sagas.run_cancel(shard, saga_id)
+        return OrderWrite(order, token)
+
+    @staticmethod
+    async def _locked_order(conn: asyncpg.Connection, order_id: str,
+                            expected_version: int | None) -> OrderRecord:
+        order = await store.get_order(conn, order_id, lock=True)
+        if order is None:
+            raise rules.not_found("o", order_id)
+        if expected_version is not None and order.version != expected_version:
+            raise Aborted(
+                f"order {order_id!r} is at version {order.version}, not {expected_version}",
+                reason="VERSION_MISMATCH",
+                metadata={"order_id": order_id, "current_version": str(order.version)})
+        return order
+
+    # -- cross-shard -----------------------------------------------------------
+
+    async def scan(self, status: str | None, start: datetime | None, end: datetime | None,
+                   page_size: int, page_token: str) -> OrderPage:
+        """Every shard in parallel, merged newest first; one global keyset cursor."""
+        v = Violations()
+        size = _page_size(v, page_size, DEFAULT_ADMIN_PAGE, MAX_ADMIN_PAGE)
+        if start is not None and end is not None and start >= end:
+            v.add("end_time", "must be after start_time")
+        v.raise_if_any()
+        if not self._policies.get(DOMAIN).scatter_allowed:
+            raise FailedPrecondition(
+                "the orders policy forbids reads across all shards (scatter: forbidden)",
+                reason="SCATTER_FORBIDDEN", metadata={"domain": DOMAIN},
+                precondition_violations=(PreconditionViolation(
+                    "POLICY", "orders.scatter", "forbidden"),))
+        query = fingerprint({"list": "all_orders", "status": status, "start": start,
+                             "end": end})
+        after = _after(page_token, query)
+
+        async def one(shard_index: int) -> list[OrderRecord]:
+            shard = self._keyspace.shards[shard_index]
+            async with shard.connection("SCAN orders") as conn:
+                return await store.scan_orders(conn, status, start, end, after, size + 1)
+
+        # One shard down fails the whole page: a merged page that silently
+        # lacks a shard's orders would look complete and be wrong.
+        per_shard = await asyncio.gather(*(one(i) for i in range(len(self._keyspace.shards))))
+        merged = list(heapq.merge(*per_shard, key=lambda o: (o.created_at, o.order_id),
+                                  reverse=True))
+        more = len(merged) > size
+        rows = merged[:size]
+        return OrderPage(rows, encode_token(query, _cursor(rows[-1])) if more else "",
+                         len(per_shard))
+

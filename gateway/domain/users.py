@@ -1,0 +1,186 @@
+"""Users, sharded by user id, with an email lookup sharded by email.
+
+GetUserByEmail reads the lookup row on the shard owning hash("email:" +
+email), then the user on the user's shard: two single-shard reads, never a
+scatter. Writes claim the email first and write the user second; the user
+row is the truth, so a lookup row whose user does not carry the email (a
+crash between the two writes, or an email changed since) is an orphan: reads
+ignore it and the next claim takes it over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from gateway.domain import commerce_rules as rules
+from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.errors import Aborted, AlreadyExists, NotFound, Violations
+from gateway.policy.model import Consistency
+from gateway.storage.postgres import commerce_store as store
+from gateway.storage.postgres import events
+from gateway.storage.postgres.commerce_store import UserRecord
+from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.postgres.keyspace_id import keyspace_id
+
+DOMAIN = "users"
+
+
+def _user_json(u: UserRecord) -> dict[str, Any]:
+    return {"user_id": u.user_id, "email": u.email, "display_name": u.display_name,
+            "version": u.version, "created_at": u.created_at.isoformat(),
+            "updated_at": u.updated_at.isoformat()}
+
+
+def _user_from_json(d: dict[str, Any]) -> UserRecord:
+    return UserRecord(d["user_id"], d["email"], d["display_name"], d["version"],
+                      datetime.fromisoformat(d["created_at"]),
+                      datetime.fromisoformat(d["updated_at"]))
+
+
+def _email_key(email: str) -> str:
+    return f"email:{email}"
+
+
+class UsersDomain(KeyspaceDomain):
+    domain = DOMAIN
+
+    def shard_index(self, user_id: str) -> int:
+        return self._keyspace.shard_for(keyspace_id(user_id)).index
+
+    # -- reads ---------------------------------------------------------------
+
+    async def get(self, user_id: str, level: Consistency | None, max_staleness_s: float | None,
+                  token: str) -> UserRecord:
+        v = Violations()
+        rules.check_user_id(v, "user_id", user_id)
+        v.raise_if_any()
+        shard, _ = self.route(user_id)
+        user = await self.read(shard, level, max_staleness_s, token, "SELECT users",
+                               lambda conn: store.get_user(conn, user_id))
+        if user is None:
+            raise NotFound("user", user_id)
+        return user
+
+    async def get_by_email(self, email: str, level: Consistency | None,
+                           max_staleness_s: float | None, token: str) -> UserRecord:
+        email = email.strip().lower()
+        v = Violations()
+        rules.check_email(v, "email", email)
+        v.raise_if_any()
+        lookup_shard, _ = self.route(_email_key(email))
+        owner = await self.read(lookup_shard, level, max_staleness_s, token, "SELECT user_emails",
+                                lambda conn: store.email_owner(conn, email))
+        if owner is not None:
+            shard, _ = self.route(owner)
+            user = await self.read(shard, level, max_staleness_s, token, "SELECT users",
+                                   lambda conn: store.get_user(conn, owner))
+            if user is not None and user.email == email:
+                return user
+        raise NotFound("user", email)
+
+    # -- writes --------------------------------------------------------------
+
+    async def _claim_email(self, email: str, user_id: str) -> None:
+        """Point the lookup at `user_id` unless a live user holds the email."""
+        shard, ksid = self.route(_email_key(email))
+        async with shard.connection("CLAIM user_emails") as conn:
+            async with conn.transaction():
+                owner = await store.email_owner(conn, email, lock=True)
+                if owner is not None and owner != user_id and await self._holds(owner, email):
+                    raise AlreadyExists(f"email {email!r} belongs to another user",
+                                        reason="EMAIL_TAKEN", metadata={"email": email})
+                if owner != user_id:
+                    await store.claim_email(conn, email, ksid, user_id)
+
+    async def _holds(self, user_id: str, email: str) -> bool:
+        shard, _ = self.route(user_id)
+        async with shard.connection("SELECT users") as conn:
+            user = await store.get_user(conn, user_id)
+        return user is not None and user.email == email
+
+    async def _release_email(self, email: str, user_id: str) -> None:
+        shard, _ = self.route(_email_key(email))
+        async with shard.connection("DELETE user_emails") as conn:
+            await store.drop_email(conn, email, user_id)
+
+    async def create(self, user_id: str, email: str, display_name: str, request_id: str
+                     ) -> tuple[UserRecord, str]:
+        email = email.strip().lower()
+        v = Violations()
+        if user_id:
+            rules.check_user_id(v, "user_id", user_id)
+        rules.check_email(v, "email", email)
+        rules.check_text(v, "display_name", display_name, rules.MAX_DISPLAY_NAME)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        # A generated id is derived from the request id, so a retry of the
+        # same request lands on the same user (and shard).
+        user_id = user_id or "u" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
+        shard, ksid = self.route(user_id)
+        await self._claim_email(email, user_id)
+
+        async def tx(conn: asyncpg.Connection) -> UserRecord:
+            user = await store.insert_user(conn, user_id, ksid, email, display_name)
+            if user is None:
+                raise AlreadyExists(f"user {user_id!r} already exists", reason="USER_EXISTS",
+                                    metadata={"user_id": user_id})
+            await events.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
+                "user_id": user_id, "email": email, "display_name": display_name})],
+                EventMeta(request_id), ksid)
+            return user
+
+        body = {"user_id": user_id, "email": email, "display_name": display_name}
+        return await self.write(shard, "CreateUser", request_id, body, tx, _user_json,
+                                _user_from_json)
+
+    async def update(self, user_id: str, email: str | None, display_name: str | None,
+                     expected_version: int | None, request_id: str) -> tuple[UserRecord, str]:
+        email = email.strip().lower() if email is not None else None
+        v = Violations()
+        rules.check_user_id(v, "user_id", user_id)
+        if email is not None:
+            rules.check_email(v, "email", email)
+        if display_name is not None:
+            rules.check_text(v, "display_name", display_name, rules.MAX_DISPLAY_NAME)
+        if email is None and display_name is None:
+            v.add("email", "set email and/or display_name; nothing to change")
+        rules.check_expected_version(v, expected_version)
+        rules.check_request_id(v, request_id)
+        v.raise_if_any()
+        shard, ksid = self.route(user_id)
+        if email is not None:
+            await self._claim_email(email, user_id)
+        previous: list[str] = []
+
+        async def tx(conn: asyncpg.Connection) -> UserRecord:
+            current = await store.get_user(conn, user_id, lock=True)
+            if current is None:
+                raise NotFound("user", user_id)
+            if expected_version is not None and current.version != expected_version:
+                raise Aborted(
+                    f"user {user_id!r} is at version {current.version}, not {expected_version}",
+                    reason="VERSION_MISMATCH",
+                    metadata={"user_id": user_id, "current_version": str(current.version)})
+            new_email = email if email is not None else current.email
+            new_name = display_name if display_name is not None else current.display_name
+            user = await store.update_user(conn, user_id, new_email, new_name)
+            changes = {k: val for k, val in (("email", email), ("display_name", display_name))
+                       if val is not None}
+            await events.append(conn, [NewEvent(f"user-{user_id}", "UserUpdated", {
+                "user_id": user_id, **changes})], EventMeta(request_id), ksid)
+            if current.email != new_email:
+                previous.append(current.email)
+            return user
+
+        body = {"user_id": user_id, "email": email, "display_name": display_name,
+                "ev": expected_version}
+        result = await self.write(shard, "UpdateUser", request_id, body, tx, _user_json,
+                                  _user_from_json)
+        for old in previous:
+            # Best effort: a row left behind is an orphan that reads ignore.
+            await self._release_email(old, user_id)
+        return result

@@ -1,0 +1,272 @@
+"""SQL of the commerce keyspace: users, the email lookup, orders, items, payments.
+
+Every function runs on one shard inside the caller's transaction; routing is
+decided above. Rows carry the keyspace id of their user (8 bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from gateway.storage.postgres.pool import one
+
+USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at"
+ORDER_COLUMNS = ("order_id, user_id, status, currency, total_minor, shipping, payment_id, saga_id, "
+                 "version, created_at, updated_at")
+PAYMENT_COLUMNS = ("payment_id, order_id, user_id, status, currency, amount_minor, captured_minor, "
+                   "refunded_minor, provider_ref, version, created_at, updated_at")
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: str
+    email: str
+    display_name: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderItemRecord:
+    sku: str
+    title: str
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    order_id: str
+    user_id: str
+    status: str
+    currency: str
+    total_minor: int
+    shipping: dict[str, str]
+    payment_id: str
+    saga_id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    items: tuple[OrderItemRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    payment_id: str
+    order_id: str
+    user_id: str
+    status: str
+    currency: str
+    amount_minor: int
+    captured_minor: int
+    refunded_minor: int
+    provider_ref: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _user(row: asyncpg.Record) -> UserRecord:
+    return UserRecord(**dict(row))
+
+
+def _order(row: asyncpg.Record, items: tuple[OrderItemRecord, ...] = ()) -> OrderRecord:
+    data = dict(row)
+    data["shipping"] = _json(data["shipping"])
+    return OrderRecord(**data, items=items)
+
+
+def _payment(row: asyncpg.Record) -> PaymentRecord:
+    return PaymentRecord(**dict(row))
+
+
+# -- users --------------------------------------------------------------------
+
+
+async def get_user(conn: asyncpg.Connection, user_id: str, *, lock: bool = False
+                   ) -> UserRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {USER_COLUMNS} FROM users WHERE user_id = $1{' FOR UPDATE' if lock else ''}",
+        user_id)
+    return _user(row) if row else None
+
+
+async def insert_user(conn: asyncpg.Connection, user_id: str, ksid: bytes, email: str,
+                      display_name: str) -> UserRecord | None:
+    row = await conn.fetchrow(
+        f"""INSERT INTO users (user_id, keyspace_id, email, display_name)
+            VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO NOTHING
+            RETURNING {USER_COLUMNS}""",
+        user_id, ksid, email, display_name)
+    return _user(row) if row else None
+
+
+async def update_user(conn: asyncpg.Connection, user_id: str, email: str, display_name: str
+                      ) -> UserRecord:
+    row = await conn.fetchrow(
+        f"""UPDATE users SET email = $2, display_name = $3, version = version + 1,
+                             updated_at = now()
+            WHERE user_id = $1 RETURNING {USER_COLUMNS}""",
+        user_id, email, display_name)
+    return _user(one(row))
+
+
+async def email_owner(conn: asyncpg.Connection, email: str, *, lock: bool = False) -> str | None:
+    value = await conn.fetchval(
+        f"SELECT user_id FROM user_emails WHERE email = $1{' FOR UPDATE' if lock else ''}", email)
+    return str(value) if value is not None else None
+
+
+async def claim_email(conn: asyncpg.Connection, email: str, ksid: bytes, user_id: str) -> None:
+    """Point the email at the user (insert, or take over an orphan row)."""
+    await conn.execute(
+        """INSERT INTO user_emails (email, keyspace_id, user_id) VALUES ($1, $2, $3)
+           ON CONFLICT (email) DO UPDATE SET user_id = $3, created_at = now()""",
+        email, ksid, user_id)
+
+
+async def drop_email(conn: asyncpg.Connection, email: str, user_id: str) -> None:
+    await conn.execute("DELETE FROM user_emails WHERE email = $1 AND user_id = $2",
+                       email, user_id)
+
+
+# -- orders -------------------------------------------------------------------
+
+
+async def insert_order(conn: asyncpg.Connection, order: OrderRecord, ksid: bytes) -> None:
+    await conn.execute(
+        """INSERT INTO orders (order_id, keyspace_id, user_id, status, currency, total_minor,
+                               shipping, payment_id, saga_id, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $10)""",
+        order.order_id, ksid, order.user_id, order.status, order.currency, order.total_minor,
+        json.dumps(order.shipping), order.payment_id, order.saga_id, order.created_at)
+    await conn.executemany(
+        """INSERT INTO order_items (order_id, line, keyspace_id, sku, title, quantity,
+                                    unit_price_minor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [(order.order_id, i, ksid, it.sku, it.title, it.quantity, it.unit_price_minor)
+         for i, it in enumerate(order.items)])
+
+
+async def _items(conn: asyncpg.Connection, order_ids: list[str]
+                 ) -> dict[str, tuple[OrderItemRecord, ...]]:
+    rows = await conn.fetch(
+        """SELECT order_id, sku, title, quantity, unit_price_minor FROM order_items
+           WHERE order_id = ANY($1::text[]) ORDER BY order_id, line""", order_ids)
+    grouped: dict[str, list[OrderItemRecord]] = {}
+    for r in rows:
+        grouped.setdefault(r["order_id"], []).append(
+            OrderItemRecord(r["sku"], r["title"], r["quantity"], r["unit_price_minor"]))
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+async def orders_with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]
+                            ) -> list[OrderRecord]:
+    items = await _items(conn, [r["order_id"] for r in rows])
+    return [_order(r, items.get(r["order_id"], ())) for r in rows]
+
+
+async def get_order(conn: asyncpg.Connection, order_id: str, *, lock: bool = False
+                    ) -> OrderRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = $1{' FOR UPDATE' if lock else ''}",
+        order_id)
+    if row is None:
+        return None
+    return (await orders_with_items(conn, [row]))[0]
+
+
+async def list_user_orders(conn: asyncpg.Connection, user_id: str, after: tuple[datetime, str]
+                           | None, limit: int) -> list[OrderRecord]:
+    if after is None:
+        rows = await conn.fetch(
+            f"""SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1
+                ORDER BY created_at DESC, order_id DESC LIMIT $2""", user_id, limit)
+    else:
+        rows = await conn.fetch(
+            f"""SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1
+                  AND (created_at, order_id) < ($2, $3)
+                ORDER BY created_at DESC, order_id DESC LIMIT $4""",
+            user_id, after[0], after[1], limit)
+    return await orders_with_items(conn, list(rows))
+
+
+async def scan_orders(
+    conn: asyncpg.Connection, status: str | None, start: datetime | None, end: datetime | None,
+    after: tuple[datetime, str] | None, limit: int,
+) -> list[OrderRecord]:
+    """Orders of every user on this shard, newest first, for the admin scatter."""
+    where, args = ["TRUE"], []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if status is not None:
+        where.append(f"status = {arg(status)}")
+    if start is not None:
+        where.append(f"created_at >= {arg(start)}")
+    if end is not None:
+        where.append(f"created_at < {arg(end)}")
+    if after is not None:
+        where.append(f"(created_at, order_id) < ({arg(after[0])}, {arg(after[1])})")
+    rows = await conn.fetch(
+        f"""SELECT {ORDER_COLUMNS} FROM orders WHERE {' AND '.join(where)}
+            ORDER BY created_at DESC, order_id DESC LIMIT {arg(limit)}""", *args)
+    return await orders_with_items(conn, list(rows))
+
+
+async def set_order_status(conn: asyncpg.Connection, order_id: str, status: str,
+                           payment_id: str | None = None) -> OrderRecord:
+    row = await conn.fetchrow(
+        f"""UPDATE orders SET status = $2, payment_id = coalesce($3, payment_id),
+                              version = version + 1, updated_at = now()
+            WHERE order_id = $1 RETURNING {ORDER_COLUMNS}""", order_id, status, payment_id)
+    return (await orders_with_items(conn, [one(row)]))[0]
+
+
+# -- payments -----------------------------------------------------------------
+
+
+async def insert_payment(conn: asyncpg.Connection, p: PaymentRecord, ksid: bytes) -> None:
+    await conn.execute(
+        """INSERT INTO payments (payment_id, keyspace_id, order_id, user_id, status, currency,
+                                 amount_minor, provider_ref, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""",
+        p.payment_id, ksid, p.order_id, p.user_id, p.status, p.currency, p.amount_minor,
+        p.provider_ref, p.created_at)
+
+
+async def get_payment(conn: asyncpg.Connection, payment_id: str, *, lock: bool = False
+                      ) -> PaymentRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = $1"
+        f"{' FOR UPDATE' if lock else ''}", payment_id)
+    return _payment(row) if row else None
+
+
+async def order_payments(conn: asyncpg.Connection, order_id: str) -> list[PaymentRecord]:
+    rows = await conn.fetch(
+        f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_id = $1 ORDER BY created_at, "
+        "payment_id", order_id)
+    return [_payment(r) for r in rows]
+
+
+async def update_payment(conn: asyncpg.Connection, payment_id: str, status: str, captured: int,
+                         refunded: int) -> PaymentRecord:
+    row = await conn.fetchrow(
+        f"""UPDATE payments SET status = $2, captured_minor = $3, refunded_minor = $4,
+                                version = version + 1, updated_at = now()
+            WHERE payment_id = $1 RETURNING {PAYMENT_COLUMNS}""",
+        payment_id, status, captured, refunded)
+    return _payment(one(row))

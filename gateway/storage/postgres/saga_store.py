@@ -1,0 +1,123 @@
+"""SQL of the saga log (commerce keyspace, on the shard of the saga's user)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from gateway.storage.postgres.pool import one
+
+SAGA_COLUMNS = ("saga_id, kind, state, user_id, order_id, request_id, data, steps, "
+                "failure_reason, attempts, lease_until, created_at, updated_at")
+UNFINISHED = ("running", "compensating")
+
+
+@dataclass(frozen=True)
+class SagaRecord:
+    saga_id: str
+    kind: str
+    state: str  # running | compensating | completed | compensated
+    user_id: str
+    order_id: str
+    request_id: str
+    data: dict[str, Any]
+    steps: list[dict[str, Any]]
+    failure_reason: str
+    attempts: int
+    lease_until: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    def done(self, step: str) -> bool:
+        return any(s["name"] == step and s["outcome"] == "done" for s in self.steps)
+
+
+def _saga(row: asyncpg.Record) -> SagaRecord:
+    data = dict(row)
+    for key in ("data", "steps"):
+        if isinstance(data[key], str):
+            data[key] = json.loads(data[key])
+    return SagaRecord(**data)
+
+
+async def insert(conn: asyncpg.Connection, saga_id: str, ksid: bytes, kind: str, user_id: str,
+                 order_id: str, request_id: str, data: dict[str, Any], lease_s: float
+                 ) -> SagaRecord | None:
+    """The new saga, or None when one with this id exists already."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO sagas (saga_id, keyspace_id, kind, state, user_id, order_id, request_id,
+                               data, lease_until)
+            VALUES ($1, $2, $3, 'running', $4, $5, $6, $7::jsonb,
+                    now() + make_interval(secs => $8))
+            ON CONFLICT (saga_id) DO NOTHING
+            RETURNING {SAGA_COLUMNS}""",
+        saga_id, ksid, kind, user_id, order_id, request_id, json.dumps(data), lease_s)
+    return _saga(row) if row else None
+
+
+async def get(conn: asyncpg.Connection, saga_id: str, *, lock: bool = False) -> SagaRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {SAGA_COLUMNS} FROM sagas WHERE saga_id = $1{' FOR UPDATE' if lock else ''}",
+        saga_id)
+    return _saga(row) if row else None
+
+
+async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: str,
+                   detail: str = "", *, state: str | None = None, failure_reason: str | None = None
+                   ) -> SagaRecord:
+    """Append one step to the log, optionally moving the saga's state."""
+    entry = {"name": name, "outcome": outcome, "detail": detail,
+             "at": datetime.now().astimezone().isoformat()}
+    row = await conn.fetchrow(
+        f"""UPDATE sagas SET steps = steps || $2::jsonb, state = coalesce($3, state),
+                             failure_reason = coalesce($4, failure_reason), updated_at = now()
+            WHERE saga_id = $1 RETURNING {SAGA_COLUMNS}""",
+        saga_id, json.dumps([entry]), state, failure_reason)
+    return _saga(one(row))
+
+
+async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], lease_s: float
+                  ) -> SagaRecord | None:
+    """Run a compensated saga again with fresh data; None if it is not compensated."""
+    row = await conn.fetchrow(
+        f"""UPDATE sagas SET state = 'running', data = $2::jsonb, failure_reason = '',
+                             steps = steps || '[{{"name": "restart", "outcome": "done",
+                                                  "detail": "retried by its caller"}}]'::jsonb,
+                             lease_until = now() + make_interval(secs => $3), updated_at = now()
+            WHERE saga_id = $1 AND state = 'compensated' RETURNING {SAGA_COLUMNS}""",
+        saga_id, json.dumps(data), lease_s)
+    return _saga(row) if row else None
+
+
+async def claim_abandoned(conn: asyncpg.Connection, limit: int, lease_s: float
+                          ) -> list[SagaRecord]:
+    """Unfinished sagas whose lease ran out, leased to the caller for `lease_s`.
+
+    SKIP LOCKED lets several gateways recover the same shard without taking
+    the same saga twice.
+    """
+    rows = await conn.fetch(
+        f"""UPDATE sagas SET lease_until = now() + make_interval(secs => $2),
+                             attempts = attempts + 1, updated_at = now()
+            WHERE saga_id IN (
+                SELECT saga_id FROM sagas
+                WHERE state IN ('running', 'compensating') AND lease_until < now()
+                ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING {SAGA_COLUMNS}""",
+        limit, lease_s)
+    return [_saga(r) for r in rows]
+
+
+async def list_unfinished(conn: asyncpg.Connection, older_than_s: float, limit: int
+                          ) -> list[SagaRecord]:
+    rows = await conn.fetch(
+        f"""SELECT {SAGA_COLUMNS} FROM sagas
+            WHERE state IN ('running', 'compensating')
+              AND created_at < now() - make_interval(secs => $1)
+            ORDER BY created_at LIMIT $2""",
+        older_than_s, limit)
+    return [_saga(r) for r in rows]
