@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc
 
-from gateway.api.convert import policy_out
+from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
+from gateway.api.convert import duration, policy_out
 from gateway.domain.admin import AdminDomain
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -26,7 +28,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def GetTopology(
         self, request: admin_pb2.GetTopologyRequest, context: Context
     ) -> admin_pb2.GetTopologyResponse:
-        statuses, embedded = self._domain.topology()
+        statuses, embedded, versions = self._domain.topology()
         return admin_pb2.GetTopologyResponse(
             embedded=embedded,
             backends=[
@@ -34,10 +36,14 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
                     name=s.name, kind=_KINDS[s.kind], address=s.address, role=s.role,
                     keyspace=s.keyspace, shard=s.shard, healthy=s.healthy,
                     last_error=s.last_error, pool_max_size=s.pool_max_size,
-                    pool_size=s.pool_size, pool_in_use=s.pool_in_use,
+                    pool_size=s.pool_size, pool_in_use=s.pool_in_use, key_range=s.key_range,
+                    replay_lsn=s.replay_lsn,
+                    replication_lag=duration(s.replication_lag_s)
+                    if s.replication_lag_s is not None else None,
                 )
                 for s in statuses
             ],
+            range_map_versions=versions,
         )
 
     async def GetPolicies(
@@ -63,3 +69,30 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         return admin_pb2.FlushCacheResponse(
             deleted_count=await self._domain.flush_cache(request.domain)
         )
+
+    async def ListOrders(
+        self, request: admin_pb2.AdminServiceListOrdersRequest, context: Context
+    ) -> admin_pb2.AdminServiceListOrdersResponse:
+        page = await self._domain.orders.scan(
+            ORDER_STATUS_IN.get(request.status),
+            request.start_time.ToDatetime(UTC) if request.HasField("start_time") else None,
+            request.end_time.ToDatetime(UTC) if request.HasField("end_time") else None,
+            request.page_size, request.page_token)
+        return admin_pb2.AdminServiceListOrdersResponse(
+            orders=[order_out(o) for o in page.orders], next_page_token=page.next_page_token,
+            shards_queried=page.shards_queried)
+
+    async def GetSaga(
+        self, request: admin_pb2.GetSagaRequest, context: Context
+    ) -> admin_pb2.GetSagaResponse:
+        return admin_pb2.GetSagaResponse(
+            saga=saga_out(await self._domain.sagas.get_saga(request.saga_id)))
+
+    async def ListStuckSagas(
+        self, request: admin_pb2.ListStuckSagasRequest, context: Context
+    ) -> admin_pb2.ListStuckSagasResponse:
+        older = (request.older_than.ToTimedelta().total_seconds()
+                 if request.HasField("older_than") else 60.0)
+        found, down = await self._domain.stuck_sagas(older, request.limit)
+        return admin_pb2.ListStuckSagasResponse(sagas=[saga_out(s) for s in found],
+                                                unavailable_shards=down)

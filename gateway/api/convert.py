@@ -56,6 +56,14 @@ def read_options(
     return level, staleness
 
 
+def read_args(
+    msg: common_pb2.ReadOptions, present: bool
+) -> tuple[Consistency | None, float | None, str]:
+    """read_options() plus the caller's consistency token."""
+    level, staleness = read_options(msg, present)
+    return level, staleness, msg.consistency_token if present else ""
+
+
 def product_in(msg: catalog_pb2.Product) -> tuple[ProductRecord, bool]:
     """The record to store and whether a price was given at all."""
     return (

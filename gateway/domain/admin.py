@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from gateway.domain.orders import OrdersDomain
 from gateway.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     PreconditionViolation,
+    Violations,
 )
 from gateway.policy.loader import PolicyError
 from gateway.policy.model import PolicySet
 from gateway.policy.registry import PolicyRegistry
+from gateway.storage.postgres.saga_store import SagaRecord
 from gateway.storage.redis.cache import Cache
 from gateway.storage.topology import Backends, BackendStatus
 
 
 class AdminDomain:
     def __init__(
-        self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache]
+        self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache],
+        orders: OrdersDomain,
     ) -> None:
         self._policies = policies
         self._backends = backends
         self._caches = caches
+        self.orders = orders
+        self.sagas = orders.sagas
 
-    def topology(self) -> tuple[list[BackendStatus], bool]:
-        return self._backends.statuses(), self._backends.embedded
+    def topology(self) -> tuple[list[BackendStatus], bool, dict[str, int]]:
+        versions = {ks.name: ks.range_map_version for ks in self._backends.keyspaces.values()
+                    if ks.sharded}
+        return self._backends.statuses(), self._backends.embedded, versions
 
     def policies(self) -> tuple[PolicySet, int]:
         return self._policies.current, self._policies.generation
@@ -53,3 +61,13 @@ class AdminDomain:
                 FieldViolation("domain", f"{domain!r} has no cache; domains with one: {known}")
             ])
         return await cache.flush()
+
+    async def stuck_sagas(self, older_than_s: float, limit: int
+                          ) -> tuple[list[SagaRecord], list[int]]:
+        v = Violations()
+        if older_than_s < 0:
+            v.add("older_than", "must not be negative")
+        if not 0 <= limit <= 1000:
+            v.add("limit", "must be between 1 and 1000 (0: 100)")
+        v.raise_if_any()
+        return await self.sagas.stuck(older_than_s, limit or 100)

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.policy.loader import PolicyError, load_policies
@@ -18,6 +19,15 @@ from gateway.runtime.server import Gateway
 
 # Beyond the drain grace: closing pools and stopping embedded servers.
 STOP_MARGIN_S = 20.0
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -33,6 +43,10 @@ def _config(args: argparse.Namespace) -> Config:
         cfg.policies_dir = Path(args.policies)
     if getattr(args, "metrics_listen", None) is not None:
         cfg.metrics_listen = args.metrics_listen or None
+    if getattr(args, "shards", None) is not None:
+        cfg.embedded_shards = args.shards
+    if getattr(args, "replicas", None) is not None:
+        cfg.embedded_replicas = args.replicas
     return cfg
 
 
@@ -112,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", help="host:port for gRPC (default 127.0.0.1:50051)")
     serve.add_argument("--policies", help="policy directory (default policies)")
     serve.add_argument("--metrics-listen", help="host:port for /metrics ('' turns it off)")
+    serve.add_argument("--shards", type=_count(1, 16),
+                       help="embedded mode: commerce shards, one PostgreSQL each (default 2)")
+    serve.add_argument("--replicas", type=_count(0, 3),
+                       help="embedded mode: streaming replicas per commerce shard (default 0)")
     migrate = sub.add_parser("migrate", help="apply schema migrations and exit")
     migrate.add_argument("--config")
     migrate.add_argument("--data-dir")

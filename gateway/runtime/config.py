@@ -17,7 +17,10 @@ from typing import Any
 
 import yaml
 
+from gateway.domain.order_sagas import SagaSettings
 from gateway.policy.durations import DURATION_HINT, parse_duration
+from gateway.storage.payments.provider import RulesProvider
+from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
 from gateway.storage.postgres.pool import PoolSettings
 
 ENV_PREFIX = "DATAGW_"
@@ -27,7 +30,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded"),
+         "embedded", "sagas", "payments"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -36,8 +39,10 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "logging": ("level", "format"),
     "postgres": ("keyspaces",),
     "redis": ("url", "timeout"),
-    "embedded": ("data_dir", "ephemeral"),
-    "postgres.keyspaces.*": ("shards", "pool"),
+    "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
+    "sagas": ("lease", "recovery_interval", "reservation_ttl"),
+    "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
+    "postgres.keyspaces.*": ("shards", "pool", "range_map_version"),
     "postgres.keyspaces.*.pool": ("min_size", "max_size"),
 }
 
@@ -58,6 +63,17 @@ class KeyspaceConfig:
     name: str
     shard_dsns: tuple[str, ...]
     pool: PoolSettings = field(default_factory=PoolSettings)
+    # Per shard: its replicas' DSNs (empty: no replicas).
+    replica_dsns: tuple[tuple[str, ...], ...] = ()
+    # Per shard: the keyspace id range it owns (empty: equal ranges).
+    ranges: tuple[KeyRange, ...] = ()
+    range_map_version: int = 1
+
+    def key_ranges(self) -> list[KeyRange]:
+        return list(self.ranges) if self.ranges else even_ranges(len(self.shard_dsns))
+
+    def replicas_of(self, shard: int) -> tuple[str, ...]:
+        return self.replica_dsns[shard] if shard < len(self.replica_dsns) else ()
 
 
 @dataclass
@@ -81,6 +97,12 @@ class Config:
     redis_timeout_s: float = 0.25
     data_dir: Path = Path(".data")
     ephemeral: bool = False
+    # Embedded mode: commerce shards (one PostgreSQL server each) and
+    # streaming replicas per shard.
+    embedded_shards: int = 2
+    embedded_replicas: int = 0
+    sagas: SagaSettings = field(default_factory=SagaSettings)
+    payments: RulesProvider = field(default_factory=RulesProvider)
 
     @property
     def embedded(self) -> bool:
@@ -264,12 +286,45 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     if "data_dir" in emb:
         cfg.data_dir = Path(r.text("embedded.data_dir", emb["data_dir"]) or cfg.data_dir)
     cfg.ephemeral = r.boolean("embedded.ephemeral", emb.get("ephemeral", False))
+    if "shards" in emb:
+        cfg.embedded_shards = r.integer("embedded.shards", emb["shards"], 1, 16)
+    if "replicas" in emb:
+        cfg.embedded_replicas = r.integer("embedded.replicas", emb["replicas"], 0, 3)
+    sg = r.section(top, "sagas")
+    defaults = SagaSettings()
+    cfg.sagas = SagaSettings(
+        lease_s=r.duration("sagas.lease", sg.get("lease", "30s"), positive=True),
+        recovery_interval_s=r.duration("sagas.recovery_interval",
+                                       sg.get("recovery_interval", "5s"), positive=True),
+        reservation_ttl_s=r.duration("sagas.reservation_ttl", sg.get("reservation_ttl", "15m"),
+                                     positive=True),
+        duplicate_wait_s=defaults.duplicate_wait_s,
+    )
+    pay = r.section(top, "payments")
+    builtin = RulesProvider()
+    cfg.payments = RulesProvider(
+        decline_tokens=_tokens(r, "payments.decline_tokens",
+                               pay.get("decline_tokens", sorted(builtin.decline_tokens))),
+        decline_above_minor=r.integer("payments.decline_above_minor",
+                                      pay.get("decline_above_minor", builtin.decline_above_minor),
+                                      0, 10**15),
+        timeout_tokens=_tokens(r, "payments.timeout_tokens",
+                               pay.get("timeout_tokens", sorted(builtin.timeout_tokens))),
+        timeout_s=r.duration("payments.timeout", pay.get("timeout", "2s"), positive=True),
+    )
     if bool(cfg.keyspaces) != bool(cfg.redis_url):
         r.fail("postgres/redis", "configure both postgres.keyspaces and redis.url, or neither "
                "(neither starts embedded backends)")
     if r.problems:
         raise ConfigError("\n".join(r.problems))
     return cfg
+
+
+def _tokens(r: _Reader, key: str, value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        r.fail(key, f"{value!r} is not a list of card tokens")
+        return frozenset()
+    return frozenset(value)
 
 
 def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
@@ -280,15 +335,41 @@ def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
     r.known_keys(raw, key, "postgres.keyspaces.*")
     shards = raw.get("shards")
     dsns: list[str] = []
+    replicas: list[tuple[str, ...]] = []
+    ranges: list[KeyRange] = []
     if not isinstance(shards, list) or not shards:
         r.fail(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
-    else:
-        for i, shard in enumerate(shards):
-            dsn = shard.get("primary") if isinstance(shard, dict) else None
-            if not isinstance(dsn, str) or not dsn.startswith(("postgres://", "postgresql://")):
-                r.fail(f"{key}.shards[{i}].primary", f"{dsn!r} is not a postgresql:// DSN")
-            else:
-                dsns.append(dsn)
+        shards = []
+    for i, shard in enumerate(shards):
+        where = f"{key}.shards[{i}]"
+        if not isinstance(shard, dict):
+            r.fail(where, "expected a mapping with primary, replicas and range")
+            continue
+        for k in shard:
+            if k not in ("primary", "replicas", "range"):
+                r.fail(f"{where}.{k}", "unknown key; allowed: primary, replicas, range")
+        dsn = shard.get("primary")
+        if not _is_dsn(dsn):
+            r.fail(f"{where}.primary", f"{dsn!r} is not a postgresql:// DSN")
+        else:
+            dsns.append(str(dsn))
+        listed = shard.get("replicas", [])
+        if not isinstance(listed, list) or not all(_is_dsn(d) for d in listed):
+            r.fail(f"{where}.replicas", f"{listed!r} is not a list of postgresql:// DSNs")
+            listed = []
+        replicas.append(tuple(listed))
+        if "range" in shard:
+            try:
+                ranges.append(KeyRange.parse(str(shard["range"])))
+            except RangeError as exc:
+                r.fail(f"{where}.range", str(exc))
+    if ranges and len(ranges) != len(shards):
+        r.fail(f"{key}.shards", "give every shard a range, or none (equal ranges)")
+    elif ranges:
+        try:
+            check_cover(ranges)
+        except RangeError as exc:
+            r.fail(f"{key}.shards", str(exc))
     pool = r.section(raw, f"{key}.pool", "postgres.keyspaces.*.pool")
     settings = PoolSettings(
         min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),
@@ -297,4 +378,9 @@ def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
     if settings.min_size > settings.max_size:
         r.fail(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
                f"{settings.max_size}")
-    return KeyspaceConfig(name, tuple(dsns), settings)
+    version = r.integer(f"{key}.range_map_version", raw.get("range_map_version", 1), 1, 2**31)
+    return KeyspaceConfig(name, tuple(dsns), settings, tuple(replicas), tuple(ranges), version)
+
+
+def _is_dsn(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("postgres://", "postgresql://"))

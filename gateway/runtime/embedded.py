@@ -46,6 +46,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -671,11 +672,16 @@ class EmbeddedPostgres(_ChildServer):
         if not self.is_running():
             raise EmbeddedBackendError("add_replica() needs the primary to be running")
         replica_dir = Path(replica_dir).absolute()
+        replica = EmbeddedPostgres(replica_dir, timeout=self._timeout)
+        replica._run_as = self._run_as
+        if (replica_dir / "standby.signal").exists():
+            # Made by an earlier run: it resumes streaming where it stopped.
+            replica.start()
+            self._replicas.append(replica)
+            return replica
         if replica_dir.exists() and any(replica_dir.iterdir()):
             raise EmbeddedBackendError(f"replica directory {replica_dir} is not empty")
         bin_dir = _postgres_bin_dir()
-        replica = EmbeddedPostgres(replica_dir, timeout=self._timeout)
-        replica._run_as = self._run_as
         replica._prepare_data_dir()
         _run(
             [
@@ -1011,13 +1017,17 @@ class EmbeddedBackends(_StartStop):
     and a later ``start()`` on it sees everything written before.
     """
 
-    def __init__(self, data_dir: Path | None = None, *, ephemeral: bool) -> None:
+    def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
+                 replicas: int = 0) -> None:
         if data_dir is None and not ephemeral:
             raise ValueError("a persistent EmbeddedBackends needs a data_dir")
         self._root = Path(data_dir).absolute() if data_dir is not None else None
         self._ephemeral = ephemeral
+        self._shard_count = shards
+        self._replica_count = replicas
         self._active_dir: Path | None = None
         self._postgres: EmbeddedPostgres | None = None
+        self._shards: list[EmbeddedPostgres] = []
         self._valkey: EmbeddedValkey | None = None
         self.startup_seconds: float | None = None
         """Wall time of the last successful start()."""
@@ -1045,6 +1055,11 @@ class EmbeddedBackends(_StartStop):
         return self._postgres
 
     @property
+    def shards(self) -> list[EmbeddedPostgres]:
+        """The servers of the sharded keyspace, one per shard (replicas hang off each)."""
+        return list(self._shards)
+
+    @property
     def valkey(self) -> EmbeddedValkey:
         if self._valkey is None:
             raise EmbeddedBackendError("embedded backends are not started")
@@ -1059,7 +1074,7 @@ class EmbeddedBackends(_StartStop):
         )
 
     def start(self) -> None:
-        if self._postgres is not None or self._valkey is not None:
+        if self._postgres is not None or self._valkey is not None or self._shards:
             raise EmbeddedBackendError("embedded backends are already started")
         began = time.monotonic()
         if self._ephemeral:
@@ -1078,6 +1093,13 @@ class EmbeddedBackends(_StartStop):
             postgres = EmbeddedPostgres(self._active_dir / "postgres")
             self._postgres = postgres
             postgres.start()
+            self._check_shard_count(self._active_dir / "shards.txt")
+            self._shards = [EmbeddedPostgres(self._active_dir / f"shard-{i}")
+                            for i in range(self._shard_count)]
+            # initdb and start-up are mostly waiting: shards start side by side.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                for done in [pool.submit(self._start_shard, i) for i in range(self._shard_count)]:
+                    done.result()
             valkey = EmbeddedValkey(self._active_dir / "valkey")
             self._valkey = valkey
             valkey.start()
@@ -1089,6 +1111,25 @@ class EmbeddedBackends(_StartStop):
 
     def stop(self) -> None:
         self._shutdown(raise_errors=True)
+
+    def _start_shard(self, index: int) -> None:
+        shard = self._shards[index]
+        shard.start()
+        for r in range(self._replica_count):
+            shard.add_replica(self.data_dir / f"shard-{index}-replica-{r}")
+
+    def _check_shard_count(self, marker: Path) -> None:
+        """Refuse to reopen kept data with another shard count: rows would sit
+        on shards that no longer own their keyspace ids."""
+        if marker.exists():
+            before = int(marker.read_text().strip() or "0")
+            if before != self._shard_count:
+                raise EmbeddedBackendError(
+                    f"{marker.parent} holds {before} commerce shard(s); starting it with "
+                    f"{self._shard_count} would misroute their rows (embedded mode does not "
+                    f"reshard: use --shards {before}, or a fresh --data-dir)")
+        else:
+            marker.write_text(f"{self._shard_count}\n")
 
     def describe(self) -> list[str]:
         if self._postgres is None or self._valkey is None:
@@ -1103,8 +1144,13 @@ class EmbeddedBackends(_StartStop):
                 f"valkey {vk.version} at {_LOCALHOST}:{vk.port} "
                 f"(data: {vk.data_dir}, log: {vk.log_path})"
             ),
-            f"chdb (ClickHouse engine, in-process) at {self.clickhouse_path}",
         ]
+        for i, shard in enumerate(self._shards):
+            lines.append(f"postgres shard {i} at {_LOCALHOST}:{shard.port} "
+                         f"(data: {shard.data_dir})")
+            lines.extend(f"postgres shard {i} replica at {_LOCALHOST}:{replica.port} "
+                         f"(data: {replica.data_dir})" for replica in shard.replicas)
+        lines.append(f"chdb (ClickHouse engine, in-process) at {self.clickhouse_path}")
         if self._ephemeral:
             lines.append(f"ephemeral: {self.data_dir} is deleted on stop")
         return lines
@@ -1117,13 +1163,16 @@ class EmbeddedBackends(_StartStop):
                 self._valkey.stop()
             except _STOP_ERRORS as exc:
                 errors.append(exc)
-        if self._postgres is not None:
+        for server in [*reversed(self._shards), self._postgres]:
+            if server is None:
+                continue
             try:
-                self._postgres.stop()
+                server.stop()
             except _STOP_ERRORS as exc:
                 errors.append(exc)
         self._valkey = None
         self._postgres = None
+        self._shards = []
         if self._ephemeral and self._active_dir is not None:
             shutil.rmtree(self._active_dir, ignore_errors=True)
         self._active_dir = None

@@ -16,8 +16,16 @@ from datagw.v1 import (
     admin_pb2_grpc,
     catalog_pb2,
     catalog_pb2_grpc,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    order_pb2,
+    order_pb2_grpc,
+    payment_pb2,
+    payment_pb2_grpc,
     session_pb2,
     session_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
 )
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -26,10 +34,20 @@ from grpc_reflection.v1alpha import reflection
 from gateway.api.admin import AdminServicer
 from gateway.api.catalog import CatalogServicer
 from gateway.api.interceptors import GatewayInterceptor
+from gateway.api.inventory import InventoryServicer
+from gateway.api.orders import OrderServicer
+from gateway.api.payments import PaymentServicer
 from gateway.api.sessions import SessionServicer
+from gateway.api.users import UserServicer
 from gateway.domain import catalog as catalog_domain
 from gateway.domain.admin import AdminDomain
+from gateway.domain.inventory import InventoryDomain
+from gateway.domain.order_sagas import OrderSagas
+from gateway.domain.orders import OrdersDomain
+from gateway.domain.payments import PaymentsDomain
 from gateway.domain.sessions import SessionsDomain
+from gateway.domain.users import UsersDomain
+from gateway.errors import Unavailable
 from gateway.policy.model import Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
@@ -37,6 +55,7 @@ from gateway.runtime.embedded import EmbeddedBackends
 from gateway.storage.clickhouse.embedded import EmbeddedClickHouse
 from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.postgres.replication import ReplicationTracker
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.client import RedisBackend
 from gateway.storage.topology import Backends
@@ -46,7 +65,38 @@ log = logging.getLogger(__name__)
 CATALOG = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 SESSIONS = session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
 ADMIN = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
+USERS = user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+ORDERS = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
+PAYMENTS = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
+INVENTORY = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
+SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, ADMIN)
+# The domain whose keyspace decides each service's health.
+_SERVICE_DOMAINS = {CATALOG: "catalog", USERS: "users", ORDERS: "orders",
+                    PAYMENTS: "payments", INVENTORY: "inventory"}
 HEALTH_INTERVAL_S = 2.0
+
+
+def _database(dsn: str, name: str) -> str:
+    return f"{dsn.rsplit('/', 1)[0]}/{name}"
+
+
+async def _create_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _keyspace(ks: KeyspaceConfig) -> Keyspace:
+    shards = []
+    for i, (dsn, key_range) in enumerate(zip(ks.shard_dsns, ks.key_ranges(), strict=True)):
+        shard = Shard(ks.name, i, dsn, ks.pool, key_range)
+        shard.replicas = [Shard(ks.name, i, r, ks.pool, key_range, role=f"replica{j}")
+                          for j, r in enumerate(ks.replicas_of(i))]
+        shards.append(shard)
+    return Keyspace(ks.name, shards, ks.range_map_version)
 
 
 @dataclass
@@ -60,6 +110,9 @@ class Gateway:
     port: int = 0
     interceptor: GatewayInterceptor | None = None
     _health_task: asyncio.Task[None] | None = None
+    _recovery_task: asyncio.Task[None] | None = None
+    order_sagas: OrderSagas | None = None
+    replication: ReplicationTracker | None = None
     caches: list[Cache] = field(default_factory=list)
     _startup_lines: list[str] = field(default_factory=list)
 
@@ -74,6 +127,7 @@ class Gateway:
         assert self.server is not None
         await self.server.start()
         self._health_task = asyncio.create_task(self._health_loop())
+        self._recovery_task = asyncio.create_task(self._recovery_loop())
 
     async def open_backends(self) -> None:
         """Policies, backends (started when embedded) and migrations; no listening."""
@@ -83,20 +137,19 @@ class Gateway:
         redis_url = cfg.redis_url
         clickhouse: EmbeddedClickHouse | None = None
         if cfg.embedded:
-            self.embedded = EmbeddedBackends(cfg.data_dir, ephemeral=cfg.ephemeral)
+            sharded = self._sharded_keyspaces()
+            self.embedded = EmbeddedBackends(
+                cfg.data_dir, ephemeral=cfg.ephemeral,
+                shards=cfg.embedded_shards if sharded else 0, replicas=cfg.embedded_replicas)
             await asyncio.to_thread(self.embedded.start)
             self._startup_lines.extend(self.embedded.describe())
-            keyspace_configs = await self._embedded_keyspaces(self.embedded.postgres.dsn)
+            keyspace_configs = await self._embedded_keyspaces(self.embedded, sharded)
             redis_url = self.embedded.valkey.url
             clickhouse = EmbeddedClickHouse(self.embedded.clickhouse_path)
             await asyncio.to_thread(clickhouse.open)
         assert redis_url is not None
         self._check_keyspaces(keyspace_configs)
-        keyspaces = {
-            name: Keyspace(name, [Shard(name, i, dsn, ks.pool)
-                                  for i, dsn in enumerate(ks.shard_dsns)])
-            for name, ks in keyspace_configs.items()
-        }
+        keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
         redis = RedisBackend(redis_url, timeout_s=cfg.redis_timeout_s)
         self.backends = Backends(keyspaces, redis, clickhouse, embedded=cfg.embedded)
         for ks in keyspaces.values():
@@ -105,22 +158,33 @@ class Gateway:
                 async with shard.connection("migrate") as conn:
                     await migrate(conn, ks.name)
         await self.backends.check()
+        self.replication = ReplicationTracker(list(keyspaces.values()))
+        self.replication.start()
 
-    async def _embedded_keyspaces(self, admin_dsn: str) -> dict[str, KeyspaceConfig]:
-        """One database per keyspace on the embedded server, created on first start."""
+    def _sharded_keyspaces(self) -> set[str]:
+        assert self.policies is not None
+        return {p.keyspace for p in self.policies.current.domains.values()
+                if p.keyspace and p.shard_key}
+
+    async def _embedded_keyspaces(
+        self, embedded: EmbeddedBackends, sharded: set[str]
+    ) -> dict[str, KeyspaceConfig]:
+        """One database per keyspace, created on first start: unsharded ones on
+        the main server, a sharded one on every shard server (and so on its
+        replicas, which replay the CREATE DATABASE)."""
         assert self.policies is not None
         names = sorted({p.keyspace for p in self.policies.current.domains.values()
                         if p.store is Store.POSTGRES and p.keyspace})
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
-            for name in names:
-                if name not in existing:
-                    await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        base = admin_dsn.rsplit("/", 1)[0]
-        return {n: KeyspaceConfig(n, (f"{base}/{n}",)) for n in names}
+        out: dict[str, KeyspaceConfig] = {}
+        for name in names:
+            servers = embedded.shards if name in sharded else [embedded.postgres]
+            for server in servers:
+                await _create_database(server.dsn, name)
+            out[name] = KeyspaceConfig(
+                name, tuple(_database(server.dsn, name) for server in servers),
+                replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)
+                                   for server in servers))
+        return out
 
     def _check_keyspaces(self, keyspaces: dict[str, KeyspaceConfig]) -> None:
         assert self.policies is not None
@@ -145,7 +209,15 @@ class Gateway:
         catalog = catalog_domain.CatalogDomain(
             self.policies, keyspaces[catalog_policy.keyspace], catalog_cache)
         sessions = SessionsDomain(self.policies, redis)
-        admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache})
+        commerce = keyspaces[self._keyspace_of("orders")]
+        inventory = InventoryDomain(self.policies, keyspaces[self._keyspace_of("inventory")])
+        payments = PaymentsDomain(self.policies, commerce, cfg.payments)
+        self.order_sagas = OrderSagas(self.policies, commerce, catalog, inventory, payments,
+                                      cfg.sagas)
+        orders = OrdersDomain(self.policies, commerce, self.order_sagas)
+        users = UsersDomain(self.policies, commerce)
+        admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache},
+                            orders)
         self.interceptor = GatewayInterceptor(
             max_concurrent=cfg.max_concurrent_rpcs, default_deadline_s=cfg.default_deadline_s)
         options: list[tuple[str, Any]] = [
@@ -156,11 +228,16 @@ class Gateway:
         server = grpc.aio.server(interceptors=[self.interceptor], options=options)
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog), server)
         session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions), server)
+        user_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(users), server)
+        order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(orders), server)
+        payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(payments), server)
+        inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
+            InventoryServicer(inventory), server)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(admin), server)
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
-            (CATALOG, SESSIONS, ADMIN, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+            (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         if cfg.tls is not None:
             creds = grpc.ssl_server_credentials(
                 [(Path(cfg.tls.key_file).read_bytes(), Path(cfg.tls.cert_file).read_bytes())],
@@ -179,20 +256,35 @@ class Gateway:
         self.server = server
 
     async def _update_health(self) -> None:
+        """Per service: SERVING while its keyspace can serve someone. A sharded
+        service stays SERVING with one shard down (requests for the other
+        shards succeed); each shard reports on its own health name,
+        "datagw.shard.<keyspace>.<index>", so the degraded one is visible."""
         assert self.backends is not None and self.health is not None
+        assert self.policies is not None
         serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
                                 health_pb2.HealthCheckResponse.NOT_SERVING)
-        catalog_ok = all(s.healthy for ks in self.backends.keyspaces.values() for s in ks.shards)
-        # The cache being down never makes the catalog NOT_SERVING: reads
-        # bypass it. Sessions live only in Redis, so they depend on it.
-        statuses = {
-            "": serving,
-            CATALOG: serving if catalog_ok else not_serving,
-            SESSIONS: serving if self.backends.redis.healthy else not_serving,
-            ADMIN: serving,
-        }
+        keyspaces = self.backends.keyspaces
+        statuses = {"": serving, ADMIN: serving,
+                    # Sessions live only in Redis; the cache being down never
+                    # makes the catalog NOT_SERVING, reads bypass it.
+                    SESSIONS: serving if self.backends.redis.healthy else not_serving}
+        for service, domain in _SERVICE_DOMAINS.items():
+            ks = keyspaces[self._keyspace_of(domain)]
+            statuses[service] = serving if any(s.healthy for s in ks.shards) else not_serving
+        for ks in keyspaces.values():
+            if ks.sharded:
+                for shard in ks.shards:
+                    statuses[f"datagw.shard.{ks.name}.{shard.index}"] = (
+                        serving if shard.healthy else not_serving)
         for service, status in statuses.items():
             await self.health.set(service, status)
+
+    def _keyspace_of(self, domain: str) -> str:
+        assert self.policies is not None
+        keyspace = self.policies.get(domain).keyspace
+        assert keyspace is not None
+        return keyspace
 
     async def _health_loop(self) -> None:
         assert self.backends is not None
@@ -204,6 +296,30 @@ class Gateway:
             except Exception:
                 log.exception("health check failed")
 
+    async def _recovery_loop(self) -> None:
+        """Finish or compensate abandoned sagas, settle expired reservations.
+
+        Runs at start-up, then every recovery_interval; a shard that is down
+        is skipped this round and retried the next.
+        """
+        assert self.order_sagas is not None
+        sagas = self.order_sagas
+        while True:
+            for shard in sagas.keyspace.shards:
+                try:
+                    await sagas.recover(shard)
+                except Unavailable:
+                    pass
+                except Exception:
+                    log.exception("saga recovery on shard %s failed", shard.index)
+            try:
+                await sagas.sweep_reservations()
+            except Unavailable:
+                pass
+            except Exception:
+                log.exception("reservation expiry sweep failed")
+            await asyncio.sleep(self.config.sagas.recovery_interval_s)
+
     def describe(self) -> list[str]:
         cfg = self.config
         where = [f"grpc {'tls' if cfg.tls else 'plaintext'} on {cfg.listen.rsplit(':', 1)[0]}:"
@@ -214,10 +330,13 @@ class Gateway:
 
     async def stop(self) -> None:
         """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
-        if self._health_task is not None:
-            self._health_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._health_task
+        for task in (self._health_task, self._recovery_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.replication is not None:
+            await self.replication.stop()
         loop = asyncio.get_running_loop()
         grace_ends = loop.time() + self.config.shutdown_grace_s
         if self.health is not None:

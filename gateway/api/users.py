@@ -1,0 +1,55 @@
+"""UserService: proto in, domain call, proto out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from datagw.v1 import user_pb2, user_pb2_grpc
+
+from gateway.api.commerce_convert import user_out
+from gateway.api.convert import read_args
+from gateway.domain.users import UsersDomain
+from gateway.storage.postgres.commerce_store import UserRecord
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class UserServicer(user_pb2_grpc.UserServiceServicer):
+    def __init__(self, domain: UsersDomain) -> None:
+        self._domain = domain
+
+    def _out(self, user: UserRecord) -> user_pb2.User:
+        return user_out(user, self._domain.shard_index(user.user_id))
+
+    async def CreateUser(
+        self, request: user_pb2.CreateUserRequest, context: Context
+    ) -> user_pb2.CreateUserResponse:
+        user, token = await self._domain.create(
+            request.user_id, request.email, request.display_name, request.request_id)
+        return user_pb2.CreateUserResponse(user=self._out(user), consistency_token=token)
+
+    async def GetUser(
+        self, request: user_pb2.GetUserRequest, context: Context
+    ) -> user_pb2.GetUserResponse:
+        user = await self._domain.get(
+            request.user_id, *read_args(request.read_options, request.HasField("read_options")))
+        return user_pb2.GetUserResponse(user=self._out(user))
+
+    async def GetUserByEmail(
+        self, request: user_pb2.GetUserByEmailRequest, context: Context
+    ) -> user_pb2.GetUserByEmailResponse:
+        user = await self._domain.get_by_email(
+            request.email, *read_args(request.read_options, request.HasField("read_options")))
+        return user_pb2.GetUserByEmailResponse(user=self._out(user))
+
+    async def UpdateUser(
+        self, request: user_pb2.UpdateUserRequest, context: Context
+    ) -> user_pb2.UpdateUserResponse:
+        user, token = await self._domain.update(
+            request.user_id,
+            request.email if request.HasField("email") else None,
+            request.display_name if request.HasField("display_name") else None,
+            request.expected_version if request.HasField("expected_version") else None,
+            request.request_id)
+        return user_pb2.UpdateUserResponse(user=self._out(user), consistency_token=token)
