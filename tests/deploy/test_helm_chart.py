@@ -1,0 +1,405 @@
+"""The Helm chart in deploy/helm: lint, render, validate, and hold it to the gateway.
+
+Each value set is rendered once per module. Every manifest is validated
+strictly against the Kubernetes JSON schemas that kubernetes-validate ships,
+and the datagw container's environment goes through the gateway's own config
+loader, so a key the chart invents fails here and not in a cluster.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import grpc
+import kubernetes_validate
+import pytest
+import yaml
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from gateway.runtime.config import TLSConfig, load_config
+from tests.conftest import ROOT, need_tool
+
+HELM = ROOT / ".tools" / "helm" / "bin" / "helm"
+# The cluster version everything is validated for (Chart.yaml allows >=1.30).
+KUBE_VERSION = "1.34.0"
+DATAGW_CHART = ROOT / "deploy" / "helm" / "datagw"
+APP_CHART = Path("examples") / "app-with-sidecar"
+SOCKET = "/var/run/datagw/datagw.sock"
+# Chart defaults the drain assertions are about: server.shutdownGraceSeconds
+# and the example application's shutdownSeconds.
+DRAIN_GRACE_S = 10
+APP_SHUTDOWN_S = 10
+STANDALONE_KINDS = {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler",
+                    "PodDisruptionBudget", "NetworkPolicy"}
+SIDECAR_KINDS = {"ConfigMap", "Deployment"}
+TLS_ARGS = ["--set", "server.tls.enabled=true", "--set", "server.tls.secretName=datagw-tls"]
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    chart: str                      # "datagw" or "app" (the example application)
+    args: list[str]
+    kinds: set[str]
+    probe: str                      # "grpc", or the exec probe's target
+    config: dict[str, Any] = field(default_factory=dict)  # expected Config attributes
+
+
+VALUE_SETS = {
+    "standalone": ValueSet(
+        "datagw", [], STANDALONE_KINDS, "grpc",
+        {"listen": "0.0.0.0:50051", "unix_socket": SOCKET, "tls": None,
+         "metrics_listen": "0.0.0.0:9464", "exporter": "none", "log_level": "info"}),
+    "standalone-tls": ValueSet(
+        "datagw", [*TLS_ARGS, "--set", "server.tls.mtls=true"], STANDALONE_KINDS,
+        f"unix://{SOCKET}",
+        {"tls": TLSConfig("/etc/datagw/tls/tls.crt", "/etc/datagw/tls/tls.key",
+                          "/etc/datagw/tls/ca.crt")}),
+    "standalone-servicemonitor": ValueSet(
+        "datagw",
+        ["--set", "metrics.serviceMonitor.enabled=true", "--set", "telemetry.exporter=otlp",
+         "--set", "telemetry.otlpEndpoint=http://otel-collector:4317",
+         "--set", "logging.level=debug"],
+        STANDALONE_KINDS | {"ServiceMonitor"}, "grpc",
+        {"exporter": "otlp", "otlp_endpoint": "http://otel-collector:4317",
+         "log_level": "debug"}),
+    "standalone-tcp-only": ValueSet(
+        "datagw",
+        ["--set", "server.unixSocket.enabled=false", "--set", "autoscaling.enabled=false",
+         "--set", "metrics.enabled=false", "--set-json",
+         'networkPolicy.grpcFrom=[{"namespaceSelector":{"matchLabels":{"team":"shop"}}}]'],
+        STANDALONE_KINDS - {"HorizontalPodAutoscaler"}, "grpc",
+        {"unix_socket": None, "metrics_listen": None}),
+    "sidecar": ValueSet(
+        "app", [], SIDECAR_KINDS, f"unix://{SOCKET}",
+        {"listen": "127.0.0.1:50051", "unix_socket": SOCKET}),
+    "sidecar-native": ValueSet(
+        "app", ["--set", "datagw.sidecar.native=true"], SIDECAR_KINDS, f"unix://{SOCKET}"),
+    "sidecar-pod-network": ValueSet(
+        "app", ["--set", "datagw.server.listenHost=0.0.0.0"], SIDECAR_KINDS, "grpc",
+        {"listen": "0.0.0.0:50051"}),
+    "sidecar-loopback-tcp": ValueSet(
+        "app", ["--set", "datagw.server.unixSocket.enabled=false"], SIDECAR_KINDS,
+        "127.0.0.1:50051", {"unix_socket": None}),
+}
+
+# A topology Secret's content, as an operator would create it.
+TOPOLOGY = """\
+postgres:
+  keyspaces:
+    catalog:
+      shards: [{primary: "postgresql://datagw@catalog-db:5432/catalog"}]
+redis:
+  url: redis://cache:6379/0
+"""
+
+Docs = tuple[dict[str, Any], ...]
+
+
+@dataclass
+class Helm:
+    binary: str
+    env: dict[str, str]
+    charts: Path  # a copy of deploy/helm, the example's dependency built in it
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([self.binary, *args], env=self.env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    def chart(self, name: str) -> Path:
+        # The datagw chart renders in place, through its policies symlink.
+        return DATAGW_CHART if name == "datagw" else self.charts / APP_CHART
+
+    def template(self, chart: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run("template", "shop", str(self.chart(chart)),
+                        "--kube-version", KUBE_VERSION, *args)
+
+
+@pytest.fixture(scope="module")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    binary = need_tool("helm", str(HELM))
+    work = tmp_path_factory.mktemp("helm")
+    # Helm's own homes in the temp dir: no repositories or caches of the
+    # machine leak in, and nothing is written outside.
+    env = dict(os.environ, **{f"HELM_{kind}_HOME": str(work / kind.lower())
+                              for kind in ("CACHE", "CONFIG", "DATA")})
+    # Copying follows the policies symlink, as `helm package` does, and keeps
+    # the charts/ that `dependency update` writes out of the work tree.
+    charts = work / "charts"
+    shutil.copytree(ROOT / "deploy" / "helm", charts)
+    h = Helm(binary, env, charts)
+    # A file:// dependency: packaged from ../../datagw with no network.
+    built = h.run("dependency", "update", "--skip-refresh", str(h.chart("app")))
+    assert built.returncode == 0, built.stderr
+    return h
+
+
+@pytest.fixture(scope="module")
+def render(helm: Helm) -> Callable[[str], Docs]:
+    @cache
+    def rendered(name: str) -> Docs:
+        value_set = VALUE_SETS[name]
+        result = helm.template(value_set.chart, *value_set.args)
+        assert result.returncode == 0, result.stderr
+        return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+    return rendered
+
+
+def of_kind(docs: Docs, kind: str) -> dict[str, Any]:
+    (doc,) = [d for d in docs if d["kind"] == kind]
+    return doc
+
+
+def pod_spec(docs: Docs) -> dict[str, Any]:
+    spec: dict[str, Any] = of_kind(docs, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def assert_valid(doc: dict[str, Any]) -> None:
+    """Strict validation against the pinned Kubernetes version's schemas."""
+    if doc["kind"] == "ServiceMonitor":
+        # A Prometheus Operator CRD: kubernetes-validate ships only the
+        # built-in kinds' schemas (and raises for any other kind).
+        assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+        return
+    try:
+        kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        # The exception's own text carries the whole schema; this is the gist.
+        where = ".".join(str(part) for part in exc.path)
+        pytest.fail(f"{doc['kind']} {doc['metadata']['name']}: {where}: {exc.message}")
+
+
+def datagw_container(pod: dict[str, Any]) -> dict[str, Any]:
+    (container,) = [c for c in pod["containers"] + pod.get("initContainers", [])
+                    if c["name"] == "datagw"]
+    return container
+
+
+@pytest.mark.parametrize(("chart", "args"), [
+    ("datagw", []),
+    ("datagw", ["--set", "mode=sidecar"]),
+    ("app", []),
+    ("app", ["--set", "datagw.sidecar.native=true"]),
+])
+def test_lint(helm: Helm, chart: str, args: list[str]) -> None:
+    result = helm.run("lint", "--strict", str(helm.chart(chart)),
+                      "--kube-version", KUBE_VERSION, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_manifests_are_valid_kubernetes_objects(render: Callable[[str], Docs],
+                                                name: str) -> None:
+    docs = render(name)
+    assert {d["kind"] for d in docs} == VALUE_SETS[name].kinds
+    for doc in docs:
+        assert_valid(doc)
+
+
+def test_strict_validation_rejects_what_kubernetes_would(
+        render: Callable[[str], Docs]) -> None:
+    """The check above is not vacuous: a gRPC probe has no host to aim at."""
+    deployment = copy.deepcopy(of_kind(render("standalone"), "Deployment"))
+    datagw_container(deployment["spec"]["template"]["spec"])["livenessProbe"]["grpc"][
+        "host"] = "127.0.0.1"
+    with pytest.raises(kubernetes_validate.ValidationError, match="host"):
+        kubernetes_validate.validate(deployment, KUBE_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_container_config_is_what_the_gateway_loads(
+        render: Callable[[str], Docs], name: str, tmp_path: Path) -> None:
+    docs = render(name)
+    pod = pod_spec(docs)
+    container = datagw_container(pod)
+    env = {e["name"]: e["value"] for e in container["env"]}
+    mounts = {m["name"]: Path(m["mountPath"]) for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert set(mounts) <= set(volumes)
+    # DATAGW_CONFIG names the topology Secret's key inside its mount; the
+    # loader rejects any DATAGW_* variable that is not a real config key.
+    config_file = Path(env["DATAGW_CONFIG"])
+    assert config_file.parent == mounts["datagw-topology"]
+    assert volumes["datagw-topology"]["secret"]["secretName"].endswith("datagw-topology")
+    (tmp_path / config_file.name).write_text(TOPOLOGY)
+    cfg = load_config(tmp_path / config_file.name, env)
+    assert not cfg.embedded
+    for key, expected in VALUE_SETS[name].config.items():
+        assert getattr(cfg, key) == expected, key
+    assert cfg.shutdown_grace_s == DRAIN_GRACE_S
+    assert cfg.policies_dir == mounts["datagw-policies"]
+    assert (volumes["datagw-policies"]["configMap"]["name"]
+            == of_kind(docs, "ConfigMap")["metadata"]["name"])
+    if cfg.unix_socket:
+        assert Path(cfg.unix_socket).parent == mounts["datagw-socket"]
+        assert "emptyDir" in volumes["datagw-socket"]
+    if cfg.tls:
+        for path in (cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.client_ca_file):
+            assert path is None or Path(path).parent == mounts["datagw-tls"]
+        assert volumes["datagw-tls"]["secret"]["secretName"] == "datagw-tls"
+    ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+    metrics_port = int(cfg.metrics_listen.rpartition(":")[2]) if cfg.metrics_listen else None
+    assert ports.get("datagw-metrics") == metrics_port
+    # A port only the pod's loopback answers is not declared for the network.
+    loopback = cfg.listen.startswith("127.")
+    assert ports.get("datagw-grpc") == (None if loopback else 50051)
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_probes_check_grpc_health(render: Callable[[str], Docs], name: str) -> None:
+    container = datagw_container(pod_spec(render(name)))
+    expected = VALUE_SETS[name].probe
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        probe = container[kind]
+        if expected == "grpc":
+            # The kubelet's native probe: pod IP, plaintext, the whole server.
+            assert probe["grpc"] == {"port": 50051, "service": ""}
+        else:
+            command = probe["exec"]["command"]
+            assert command[:2] == ["python", "-c"]
+            assert command[3:] == [expected, "", str(probe["timeoutSeconds"])]
+
+
+@pytest.mark.parametrize("name", ["standalone", "sidecar", "sidecar-native",
+                                  "sidecar-pod-network"])
+def test_security_context_and_drain(render: Callable[[str], Docs], name: str) -> None:
+    pod = pod_spec(render(name))
+    container = datagw_container(pod)
+    security = container["securityContext"]
+    assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    grace = pod["terminationGracePeriodSeconds"]
+    if name == "sidecar-native":
+        # The kubelet stops a native sidecar after the application: no
+        # preStop wait, and the pod's grace covers both in a row.
+        assert container in pod["initContainers"]
+        assert container["restartPolicy"] == "Always"
+        assert "lifecycle" not in container
+        assert grace > APP_SHUTDOWN_S + DRAIN_GRACE_S
+    else:
+        assert container in pod["containers"] and "restartPolicy" not in container
+        # Serve on while the application (or the endpoints) let go, then drain;
+        # the kill comes only after both, with room to close pools.
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert pre_stop > 0
+        assert grace > pre_stop + DRAIN_GRACE_S
+
+
+def test_exec_probe_reports_the_health_status(render: Callable[[str], Docs]) -> None:
+    """The rendered exec command, run against a real grpc.health.v1 server."""
+    command = datagw_container(pod_spec(render("sidecar")))["readinessProbe"]["exec"]["command"]
+    script = command[1:3]  # ["-c", the health check]
+    # Short: a unix socket path must fit in about 100 bytes.
+    with tempfile.TemporaryDirectory(prefix="dgw-") as directory:
+        target = f"unix://{directory}/datagw.sock"
+        servicer = health.HealthServicer()
+        server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+        server.add_insecure_port(target)
+        server.start()
+        try:
+            def probe(service: str = "") -> subprocess.CompletedProcess[str]:
+                return subprocess.run([sys.executable, *script, target, service, "5"],
+                                      capture_output=True, text=True, timeout=60, check=False)
+
+            servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+            assert probe().returncode == 0
+            servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+            failed = probe()
+            assert failed.returncode == 1 and "NOT_SERVING" in failed.stderr
+            unknown = probe("datagw.v1.NoSuchService")
+            assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
+        finally:
+            server.stop(None)
+
+
+def test_default_policies_are_the_repository_policies(render: Callable[[str], Docs]) -> None:
+    shipped = {p.name: p.read_text("utf-8") for p in (ROOT / "policies").glob("*.yaml")}
+    assert shipped
+    for name in ("standalone", "sidecar"):
+        assert of_kind(render(name), "ConfigMap")["data"] == shipped
+
+
+def test_policies_from_values_replace_the_bundled_set(
+        helm: Helm, render: Callable[[str], Docs]) -> None:
+    result = helm.template("datagw", "--set-file",
+                           f"policies.catalog\\.yaml={ROOT / 'policies' / 'catalog.yaml'}")
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert set(of_kind(docs, "ConfigMap")["data"]) == {"catalog.yaml"}
+
+    def checksum(deployment: dict[str, Any]) -> str:
+        value: str = deployment["spec"]["template"]["metadata"]["annotations"][
+            "checksum/datagw-policies"]
+        return value
+
+    # Pods roll on a policy change.
+    assert checksum(of_kind(docs, "Deployment")) != checksum(
+        of_kind(render("standalone"), "Deployment"))
+
+
+@pytest.mark.parametrize(("chart", "args", "message"), [
+    # values.schema.json
+    ("datagw", ["--set", "mode=both"], "/mode"),
+    ("datagw", ["--set", "logging.level=verbose"], "/logging/level"),
+    ("datagw", ["--set", "server.port=abc"], "/server/port"),
+    ("datagw", ["--set", "server.listenPort=1"], "'listenPort' not allowed"),
+    ("datagw", ["--set", "server.tls.enabled=true"], "/server/tls/secretName"),
+    ("datagw", ["--set", "telemetry.exporter=otlp"], "/telemetry/otlpEndpoint"),
+    ("datagw", ["--set", "topology.existingSecret="], "/topology/existingSecret"),
+    ("datagw", ["--set", "server.defaultDeadline=0s"], "/server/defaultDeadline"),
+    ("datagw", ["--set", "probes.readiness.periodSeconds=0"],
+     "/probes/readiness/periodSeconds"),
+    ("app", ["--set", "datagw.logging.level=loud"], "/logging/level"),
+    # what the schema cannot say: the templates fail with the key
+    ("datagw", [*TLS_ARGS, "--set", "probes.type=grpc"], "probes.type grpc"),
+    ("datagw", [*TLS_ARGS, "--set", "server.unixSocket.enabled=false"],
+     "server.unixSocket.enabled"),
+    ("datagw", ["--set", "server.listenHost=127.0.0.1"], "server.listenHost"),
+    ("datagw", ["--set", "autoscaling.minReplicas=5", "--set", "autoscaling.maxReplicas=2"],
+     "autoscaling.minReplicas"),
+    ("datagw", ["--set", "mode=sidecar", "--set", "metrics.serviceMonitor.enabled=true"],
+     "metrics.serviceMonitor"),
+    ("app", ["--set", "datagw.probes.type=grpc"], "probes.type grpc"),
+    ("app", ["--set", "datagw.mode=standalone"], "mode: sidecar"),
+])
+def test_bad_values_are_rejected(helm: Helm, chart: str, args: list[str],
+                                 message: str) -> None:
+    result = helm.template(chart, *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+_VALUES_BLOCK = re.compile(r"```yaml\n(# (?:datagw|app) values[^\n]*\n.*?)```", re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_VALUES_BLOCK.findall(
+    (ROOT / "docs" / "deploy.md").read_text("utf-8")))))
+def test_documented_values_render(helm: Helm, index: int, tmp_path: Path) -> None:
+    """docs/deploy.md's values examples render into valid objects."""
+    block = _VALUES_BLOCK.findall((ROOT / "docs" / "deploy.md").read_text("utf-8"))[index]
+    values = tmp_path / "values.yaml"
+    values.write_text(block)
+    result = helm.template("app" if block.startswith("# app") else "datagw", "-f", str(values))
+    assert result.returncode == 0, result.stderr
+    docs = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert any(doc["kind"] == "Deployment" for doc in docs)
+    for doc in docs:
+        assert_valid(doc)
