@@ -367,6 +367,7 @@ def test_policies_from_values_replace_the_bundled_set(
     ("datagw", ["--set", "server.defaultDeadline=0s"], "/server/defaultDeadline"),
     ("datagw", ["--set", "probes.readiness.periodSeconds=0"],
      "/probes/readiness/periodSeconds"),
+    ("datagw", ["--set", "probes.liveness.service=not a service"], "/probes/liveness/service"),
     ("app", ["--set", "datagw.logging.level=loud"], "/logging/level"),
     # what the schema cannot say: the templates fail with the key
     ("datagw", [*TLS_ARGS, "--set", "probes.type=grpc"], "probes.type grpc"),
