@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint generate check-generated bench bench-quick clean api-baseline
+.PHONY: run test lint tools generate check-generated bench bench-quick clean api-baseline
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,15 +22,27 @@ $(NPM_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/datagw serve
 
+## make tools: pinned toolchains into .tools/ (idempotent, a no-op once
+## installed): protoc plugins for Go, Node and Java stubs, helm for the chart
+tools: $(STAMP) $(NPM_STAMP)
+	scripts/install_go_tools.sh
+	scripts/install_node_tools.sh
+	scripts/install_java_tools.sh
+	scripts/install_helm.sh
+
 ## make generate: regenerate the committed stubs under clients/ from proto/
-generate: $(STAMP)
+generate: tools
 	scripts/generate_python.sh
+	scripts/generate_go.sh
+	scripts/generate_node.sh
+	scripts/generate_java.sh
 
 lint: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
 	cd proto && ../node_modules/.bin/buf lint
 	cd proto && ../node_modules/.bin/buf breaking --against breaking-baseline.binpb
+	cd clients/go && go vet ./...
 
 ## make api-baseline: accept the current API as the one clients rely on (a
 ## deliberate step: it moves what `buf breaking` compares against)
@@ -38,7 +50,7 @@ api-baseline: $(NPM_STAMP)
 	cd proto && ../node_modules/.bin/buf build --exclude-path breaking-baseline.binpb -o breaking-baseline.binpb
 
 ## make test: lint, type checks, buf lint, then every test against real backends
-test: lint
+test: lint tools
 	$(BIN)/python -m pytest -q
 
 ## make bench: the benchmarks in bench/ (see docs/BENCHMARKS.md)

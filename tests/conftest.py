@@ -22,8 +22,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from gateway.domain.order_sagas import SagaSettings
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
+from tests.commerce import Shop
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -46,6 +48,9 @@ def need_tool(name: str, path: str | None) -> str:
     pytest.skip(message)
 
 
+TEST_SAGAS = SagaSettings(lease_s=5.0, recovery_interval_s=0.5, reservation_ttl_s=900.0)
+
+
 def make_config(tmp: Path, **overrides: object) -> Config:
     cfg = Config(
         listen="127.0.0.1:0",
@@ -65,7 +70,9 @@ async def gateway() -> AsyncIterator[Gateway]:
     # root and needs to traverse the path, and a concurrent pytest run resets
     # pytest's base dir to 0700.
     data_dir = Path(tempfile.mkdtemp(prefix="datagw-test-"))
-    gw = Gateway(make_config(data_dir))
+    # A short saga lease so the recovery tests need not wait 30s; still far
+    # above what placing one order takes.
+    gw = Gateway(make_config(data_dir, sagas=TEST_SAGAS))
     try:
         await gw.start()
         yield gw
@@ -93,6 +100,11 @@ def sessions(channel: grpc.aio.Channel) -> session_pb2_grpc.SessionServiceStub:
 @pytest.fixture(scope="session")
 def admin(channel: grpc.aio.Channel) -> admin_pb2_grpc.AdminServiceStub:
     return admin_pb2_grpc.AdminServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def shop(channel: grpc.aio.Channel) -> Shop:
+    return Shop.on(channel)
 
 
 @pytest.fixture

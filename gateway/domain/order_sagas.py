@@ -254,6 +254,14 @@ class OrderSagas(KeyspaceDomain):
                 await self._compensate_or_finish(shard, saga.saga_id, _failure(exc),
                                                  retryable=True)
             raise
+        except Exception:
+            # A bug or an unexpected database error: undo what was done (the
+            # pivot rolled back if it was running) and let the caller retry.
+            failure = _failure(Unavailable("the order could not be placed; retry",
+                                           reason="ORDER_NOT_PLACED"))
+            with contextlib.suppress(Unavailable):
+                await self._compensate_or_finish(shard, saga.saga_id, failure, retryable=True)
+            raise
         with contextlib.suppress(Unavailable):
             await self._finish_create(shard, saga.saga_id)
         return placed

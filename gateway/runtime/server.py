@@ -80,7 +80,7 @@ def _database(dsn: str, name: str) -> str:
     return f"{dsn.rsplit('/', 1)[0]}/{name}"
 
 
-async def _create_database(admin_dsn: str, name: str) -> None:
+async def create_database(admin_dsn: str, name: str) -> None:
     conn = await asyncpg.connect(admin_dsn)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
@@ -179,7 +179,7 @@ class Gateway:
         for name in names:
             servers = embedded.shards if name in sharded else [embedded.postgres]
             for server in servers:
-                await _create_database(server.dsn, name)
+                await create_database(server.dsn, name)
             out[name] = KeyspaceConfig(
                 name, tuple(_database(server.dsn, name) for server in servers),
                 replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)

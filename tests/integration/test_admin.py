@@ -64,7 +64,15 @@ async def test_topology_lists_every_backend_healthy(
     resp = await admin.GetTopology(admin_pb2.GetTopologyRequest())
     assert resp.embedded
     backends = {b.name: b for b in resp.backends}
-    assert set(backends) == {"postgres/catalog/0/primary", "redis", "clickhouse/embedded"}
+    assert set(backends) == {
+        "postgres/catalog/0/primary", "postgres/inventory/0/primary",
+        "postgres/commerce/0/primary", "postgres/commerce/1/primary", "redis",
+        "clickhouse/embedded"}
+    # Each commerce shard is its own server and owns half the keyspace ids.
+    shards = [backends[f"postgres/commerce/{i}/primary"] for i in (0, 1)]
+    assert [s.key_range for s in shards] == ["-80", "80-"]
+    assert len({s.address for s in shards} | {backends["postgres/catalog/0/primary"].address}) == 3
+    assert dict(resp.range_map_versions) == {"commerce": 1}
 
     pg = backends["postgres/catalog/0/primary"]
     assert (pg.kind, pg.role, pg.keyspace, pg.shard) == (
@@ -85,7 +93,7 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
     resp = await admin.GetPolicies(admin_pb2.GetPoliciesRequest())
     assert resp.directory.endswith("policies") and resp.generation >= 1
     policies = {p.domain: p for p in resp.policies}
-    assert set(policies) == {"catalog", "sessions"}
+    assert set(policies) == {"catalog", "sessions", "users", "orders", "payments", "inventory"}
 
     catalog = policies["catalog"]
     assert (catalog.source_file, catalog.store, catalog.keyspace) == (

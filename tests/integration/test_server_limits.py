@@ -22,7 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.embedded import EmbeddedBackends
-from gateway.runtime.server import Gateway
+from gateway.runtime.server import Gateway, create_database
 from tests.conftest import make_config
 from tests.helpers import (
     STRONG,
@@ -81,9 +81,14 @@ async def running_gateway(embedded: EmbeddedBackends, **overrides: object
     process, which the session gateway holds, so a second gateway in embedded
     mode cannot start next to it.
     """
-    dsn = embedded.postgres.dsn.rsplit("/", 1)[0] + "/catalog"
-    cfg = make_config(embedded.data_dir, keyspaces={"catalog": KeyspaceConfig("catalog", (dsn,))},
-                      redis_url=embedded.valkey.url, **overrides)
+    keyspaces = {}
+    for name in ("catalog", "commerce", "inventory"):
+        # Commerce as one shard on the same server: these tests are not about sharding.
+        await create_database(embedded.postgres.dsn, name)
+        keyspaces[name] = KeyspaceConfig(name, (embedded.postgres.dsn.rsplit("/", 1)[0] +
+                                                f"/{name}",))
+    cfg = make_config(embedded.data_dir, keyspaces=keyspaces, redis_url=embedded.valkey.url,
+                      **overrides)
     gw = Gateway(cfg)
     try:
         await gw.start()

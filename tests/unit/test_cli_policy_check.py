@@ -28,7 +28,11 @@ def test_the_default_policies_pass() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "ok  catalog.yaml: domain catalog (postgres)",
+        "ok  inventory.yaml: domain inventory (postgres)",
+        "ok  orders.yaml: domain orders (postgres)",
+        "ok  payments.yaml: domain payments (postgres)",
         "ok  sessions.yaml: domain sessions (redis)",
+        "ok  users.yaml: domain users (postgres)",
     ]
     assert result.stderr == ""
 

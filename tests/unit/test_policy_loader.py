@@ -40,7 +40,7 @@ def load_error(directory: Path) -> list[PolicyProblem]:
 
 def test_the_default_directory_loads() -> None:
     policies = load_policies(POLICIES, REQUIRED_DOMAINS)
-    assert set(policies.domains) == {"catalog", "sessions"}
+    assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments", "inventory"}
     catalog, sessions = policies.get("catalog"), policies.get("sessions")
     assert catalog.source_file == "catalog.yaml"
     assert catalog.store is Store.POSTGRES and catalog.keyspace == "catalog"
@@ -60,7 +60,7 @@ def test_the_default_directory_loads() -> None:
 
 @pytest.mark.parametrize(("old", "new", "key", "says"), [
     ("domain: catalog", "domain: catalog\ncolour: blue", "colour",
-     "allowed keys: domain, store, keyspace, consistency, cache, session"),
+     "allowed keys: domain, store, keyspace, shard_key, scatter, consistency, cache, session"),
     ("domain: catalog", "domain: widgets", "domain",
      "catalog, sessions, users, orders, payments, inventory, events, analytics"),
     ("store: postgres", "store: mongo", "store", "postgres, redis"),

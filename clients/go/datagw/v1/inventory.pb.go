@@ -35,6 +35,8 @@ const (
 	ReservationState_RESERVATION_STATE_COMMITTED ReservationState = 2
 	// Units were given back (by a caller, a compensation or expiry).
 	ReservationState_RESERVATION_STATE_RELEASED ReservationState = 3
+	// Committed units came back to stock (the order was cancelled).
+	ReservationState_RESERVATION_STATE_RETURNED ReservationState = 4
 )
 
 // Enum value maps for ReservationState.
@@ -44,12 +46,14 @@ var (
 		1: "RESERVATION_STATE_HELD",
 		2: "RESERVATION_STATE_COMMITTED",
 		3: "RESERVATION_STATE_RELEASED",
+		4: "RESERVATION_STATE_RETURNED",
 	}
 	ReservationState_value = map[string]int32{
 		"RESERVATION_STATE_UNSPECIFIED": 0,
 		"RESERVATION_STATE_HELD":        1,
 		"RESERVATION_STATE_COMMITTED":   2,
 		"RESERVATION_STATE_RELEASED":    3,
+		"RESERVATION_STATE_RETURNED":    4,
 	}
 )
 
@@ -1020,12 +1024,13 @@ const file_datagw_v1_inventory_proto_rawDesc = "" +
 	"\x19ReleaseReservationRequest\x12%\n" +
 	"\x0ereservation_id\x18\x01 \x01(\tR\rreservationId\"V\n" +
 	"\x1aReleaseReservationResponse\x128\n" +
-	"\vreservation\x18\x01 \x01(\v2\x16.datagw.v1.ReservationR\vreservation*\x92\x01\n" +
+	"\vreservation\x18\x01 \x01(\v2\x16.datagw.v1.ReservationR\vreservation*\xb2\x01\n" +
 	"\x10ReservationState\x12!\n" +
 	"\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESERVATION_STATE_HELD\x10\x01\x12\x1f\n" +
 	"\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1e\n" +
-	"\x1aRESERVATION_STATE_RELEASED\x10\x032\xfe\x03\n" +
+	"\x1aRESERVATION_STATE_RELEASED\x10\x03\x12\x1e\n" +
+	"\x1aRESERVATION_STATE_RETURNED\x10\x042\xfe\x03\n" +
 	"\x10InventoryService\x12C\n" +
 	"\bSetStock\x12\x1a.datagw.v1.SetStockRequest\x1a\x1b.datagw.v1.SetStockResponse\x12L\n" +
 	"\vAdjustStock\x12\x1d.datagw.v1.AdjustStockRequest\x1a\x1e.datagw.v1.AdjustStockResponse\x12C\n" +

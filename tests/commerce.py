@@ -1,0 +1,106 @@
+"""Helpers for the commerce tests: stubs, a stocked product, a user, an order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import grpc
+from datagw.v1 import (
+    admin_pb2_grpc,
+    catalog_pb2_grpc,
+    inventory_pb2,
+    inventory_pb2_grpc,
+    order_pb2,
+    order_pb2_grpc,
+    payment_pb2,
+    payment_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
+
+from gateway.storage.postgres.keyspace_id import keyspace_id
+from tests.helpers import money, product, upsert
+
+
+@dataclass
+class Shop:
+    users: user_pb2_grpc.UserServiceStub
+    orders: order_pb2_grpc.OrderServiceStub
+    payments: payment_pb2_grpc.PaymentServiceStub
+    inventory: inventory_pb2_grpc.InventoryServiceStub
+    catalog: catalog_pb2_grpc.CatalogServiceStub
+    admin: admin_pb2_grpc.AdminServiceStub
+
+    @classmethod
+    def on(cls, channel: grpc.aio.Channel) -> Shop:
+        return cls(user_pb2_grpc.UserServiceStub(channel), order_pb2_grpc.OrderServiceStub(channel),
+                   payment_pb2_grpc.PaymentServiceStub(channel),
+                   inventory_pb2_grpc.InventoryServiceStub(channel),
+                   catalog_pb2_grpc.CatalogServiceStub(channel),
+                   admin_pb2_grpc.AdminServiceStub(channel))
+
+    async def user(self, user_id: str) -> user_pb2.User:
+        response = await self.users.CreateUser(user_pb2.CreateUserRequest(
+            user_id=user_id, email=f"{user_id}@example.com", display_name=user_id,
+            request_id=f"create-{user_id}"))
+        created: user_pb2.User = response.user
+        return created
+
+    async def stocked(self, sku: str, on_hand: int, price_minor: int = 1000) -> None:
+        await upsert(self.catalog, product(sku, price=money(price_minor)))
+        await self.inventory.SetStock(inventory_pb2.SetStockRequest(
+            sku=sku, on_hand=on_hand, request_id=f"stock-{sku}-{on_hand}"))
+
+    async def available(self, sku: str) -> int:
+        response = await self.inventory.GetStock(inventory_pb2.GetStockRequest(sku=sku))
+        return int(response.stock.available)
+
+    async def stock(self, sku: str) -> inventory_pb2.Stock:
+        response = await self.inventory.GetStock(inventory_pb2.GetStockRequest(sku=sku))
+        found: inventory_pb2.Stock = response.stock
+        return found
+
+    async def place(self, user_id: str, items: dict[str, int], request_id: str,
+                    card: str = "tok_visa") -> order_pb2.CreateOrderResponse:
+        response: order_pb2.CreateOrderResponse = await self.orders.CreateOrder(
+            order_request(user_id, items, request_id, card))
+        return response
+
+
+def order_request(user_id: str, items: dict[str, int], request_id: str,
+                  card: str = "tok_visa", **overrides: Any) -> order_pb2.CreateOrderRequest:
+    values: dict[str, Any] = {
+        "user_id": user_id,
+        "items": [order_pb2.OrderItemInput(sku=s, quantity=q) for s, q in items.items()],
+        "shipping": order_pb2.Address(name="Ada", line1="1 Main St", city="Berlin",
+                                      country_code="DE"),
+        "payment_method": payment_pb2.PaymentMethod(card_token=card),
+        "request_id": request_id,
+    }
+    values.update(overrides)
+    return order_pb2.CreateOrderRequest(**values)
+
+
+def shard_index(gateway: Any, user_id: str) -> int:
+    return int(gateway.backends.keyspaces["commerce"].shard_for(keyspace_id(user_id)).index)
+
+
+def user_on_shard(gateway: Any, prefix: str, index: int) -> str:
+    """A user id (starting with `prefix`) that the range map puts on shard `index`."""
+    for n in range(10_000):
+        candidate = f"{prefix}-{n}"
+        if shard_index(gateway, candidate) == index:
+            return candidate
+    raise AssertionError("no user id found for the shard")
+
+
+async def shard_rows(gateway: Any, index: int, query: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows read straight from one commerce shard's primary, behind the gateway's back."""
+    dsn = gateway.backends.keyspaces["commerce"].shards[index].dsn
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
