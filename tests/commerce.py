@@ -97,10 +97,15 @@ def user_on_shard(gateway: Any, prefix: str, index: int) -> str:
 
 
 async def shard_rows(gateway: Any, index: int, query: str, *args: Any) -> list[asyncpg.Record]:
-    """Rows read straight from one commerce shard's primary, behind the gateway's back."""
+    """Rows read straight from one commerce shard's primary, behind the gateway's back.
+
+    Without arguments the query may be several statements (a script)."""
     dsn = gateway.backends.keyspaces["commerce"].shards[index].dsn
     conn = await asyncpg.connect(dsn)
     try:
+        if not args and ";" in query:
+            await conn.execute(query)
+            return []
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()

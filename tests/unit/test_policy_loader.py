@@ -40,7 +40,8 @@ def load_error(directory: Path) -> list[PolicyProblem]:
 
 def test_the_default_directory_loads() -> None:
     policies = load_policies(POLICIES, REQUIRED_DOMAINS)
-    assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments", "inventory"}
+    assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments",
+                                     "inventory"}
     catalog, sessions = policies.get("catalog"), policies.get("sessions")
     assert catalog.source_file == "catalog.yaml"
     assert catalog.store is Store.POSTGRES and catalog.keyspace == "catalog"

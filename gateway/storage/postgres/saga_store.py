@@ -33,7 +33,14 @@ class SagaRecord:
     updated_at: datetime
 
     def done(self, step: str) -> bool:
-        return any(s["name"] == step and s["outcome"] == "done" for s in self.steps)
+        """Was `step` done in the current attempt (since the last restart)?"""
+        found = False
+        for s in self.steps:
+            if s["name"] == "restart":
+                found = False
+            elif s["name"] == step and s["outcome"] == "done":
+                found = True
+        return found
 
 
 def _saga(row: asyncpg.Record) -> SagaRecord:
