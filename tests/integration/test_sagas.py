@@ -1,0 +1,129 @@
+"""Saga recovery: abandoned sagas are compensated or finished; expired holds released.
+
+A crash is simulated at the saga's two interesting points: after stock was
+reserved (before the pivot), and after the order was written (before the
+reservation was committed). The recovery loop of the session gateway, which
+runs every half second with a 5s lease, must settle both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from datagw.v1 import admin_pb2, inventory_pb2, order_pb2
+from google.protobuf.duration_pb2 import Duration
+
+from gateway.domain.order_sagas import CREATE, OrderSagas, saga_id_for
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres import saga_store
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
+from tests.commerce import Shop, shard_index, shard_rows
+from tests.helpers import eventually, sql
+
+
+def _sagas(gateway: Gateway) -> OrderSagas:
+    assert gateway.order_sagas is not None
+    return gateway.order_sagas
+
+
+async def _saga_state(gateway: Gateway, user: str, saga_id: str) -> str:
+    rows = await shard_rows(gateway, shard_index(gateway, user),
+                            "SELECT state FROM sagas WHERE saga_id = $1", saga_id)
+    return str(rows[0]["state"]) if rows else ""
+
+
+async def test_a_saga_abandoned_after_reserving_is_compensated(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    user, sku = f"{uid}-crash1", f"{uid}-c1"
+    await shop.user(user)
+    await shop.stocked(sku, 4)
+    sagas = _sagas(gateway)
+    saga_id = saga_id_for(user, CREATE, f"{uid}-r")
+    shard = gateway.backends.keyspaces["commerce"].shard_for(keyspace_id(user))  # type: ignore[union-attr]
+    data = {"hash": "x", "attempt": 1, "order_id": f"o{'0' * 32}", "payment_id": f"p{'0' * 32}",
+            "reservation_id": f"{saga_id}.1", "currency": "EUR", "total_minor": 1000,
+            "items": [{"sku": sku, "quantity": 3, "title": "t", "unit_price_minor": 1000}],
+            "shipping": {}, "card_token": "tok_visa"}
+    # What a gateway killed right after reserving leaves behind: the saga log
+    # (lease already run out) and a held reservation.
+    async with shard.connection("test") as conn:
+        await saga_store.insert(conn, saga_id, ksid_bytes(keyspace_id(user)), CREATE, user,
+                                data["order_id"], f"{uid}-r", data, -1.0)
+        await saga_store.log_step(conn, saga_id, "reserve_stock", "done")
+    await sagas._inventory.reserve(f"{saga_id}.1", [(sku, 3)], 900.0, saga_id=saga_id,
+                                   saga_shard_key=user)
+    assert (await shop.stock(sku)).reserved == 3
+
+    async def compensated() -> bool:
+        return await _saga_state(gateway, user, saga_id) == "compensated"
+
+    await eventually(compensated, "the abandoned saga is compensated")
+    stock = await shop.stock(sku)
+    assert (stock.on_hand, stock.reserved) == (4, 0)
+    saga = await shop.admin.GetSaga(admin_pb2.GetSagaRequest(saga_id=saga_id))
+    assert saga.saga.recovery_attempts >= 1
+    assert saga.saga.failure_reason.startswith("SAGA_ABANDONED")
+    assert [s.name for s in saga.saga.steps][-2:] == ["compensate", "compensate"]
+
+
+@contextmanager
+def _crash_before_commit(sagas: OrderSagas) -> Iterator[None]:
+    """Make the next placement stop right after its pivot, as a crash would."""
+    original = sagas._finish_create
+
+    async def skip(*args: Any) -> None:
+        return None
+
+    sagas._finish_create = skip  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        sagas._finish_create = original  # type: ignore[method-assign]
+
+
+async def test_a_saga_abandoned_after_its_pivot_is_finished(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    user, sku = f"{uid}-crash2", f"{uid}-c2"
+    await shop.user(user)
+    await shop.stocked(sku, 4)
+    with _crash_before_commit(_sagas(gateway)):
+        placed = await shop.place(user, {sku: 2}, f"{uid}-p")
+    saga_id = saga_id_for(user, CREATE, f"{uid}-p")
+    assert await _saga_state(gateway, user, saga_id) == "running"
+    assert (await shop.stock(sku)).reserved == 2
+    stuck = await shop.admin.ListStuckSagas(
+        admin_pb2.ListStuckSagasRequest(older_than=Duration(seconds=0)))
+    assert saga_id in [s.saga_id for s in stuck.sagas]
+
+    async def completed() -> bool:
+        return await _saga_state(gateway, user, saga_id) == "completed"
+
+    await eventually(completed, "the pivoted saga is finished forward", within_s=15)
+    stock = await shop.stock(sku)
+    assert (stock.on_hand, stock.reserved) == (2, 0)
+    order = await shop.orders.GetOrder(order_pb2.GetOrderRequest(order_id=placed.order.order_id))
+    assert order.order.status == order_pb2.ORDER_STATUS_PLACED
+
+
+async def test_an_expired_reservation_is_released(gateway: Gateway, shop: Shop, uid: str
+                                                  ) -> None:
+    sku = f"{uid}-exp"
+    await shop.inventory.SetStock(inventory_pb2.SetStockRequest(
+        sku=sku, on_hand=3, request_id=f"{uid}-s"))
+    await shop.inventory.ReserveStock(inventory_pb2.ReserveStockRequest(
+        reservation_id=f"{uid}-hold", items=[inventory_pb2.ReservationItem(sku=sku, quantity=2)],
+        ttl=Duration(seconds=1)))
+    assert (await shop.stock(sku)).available == 1
+
+    async def released() -> bool:
+        state = await sql(gateway, "inventory",
+                          "SELECT state FROM reservations WHERE reservation_id = $1",
+                          f"{uid}-hold")
+        return bool(state == "released")
+
+    await eventually(released, "the expired reservation is released")
+    assert (await shop.stock(sku)).available == 3
