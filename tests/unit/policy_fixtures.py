@@ -38,7 +38,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 @asynccontextmanager
 async def running_gateway(
-    tmp: Path, policies_dir: Path, shared: Gateway
+    tmp: Path, policies_dir: Path, shared: Gateway,
+    replicas: dict[str, tuple[tuple[str, ...], ...]] | None = None,
 ) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel, EmbeddedValkey]]:
     """A second in-process gateway on `policies_dir`, with a Valkey of its own.
 
@@ -46,9 +47,11 @@ async def running_gateway(
     per process and the session gateway holds it. So it borrows the shared
     PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
     flushing or capping there never touches what other tests cached.
+    `replicas` adds replica DSNs per keyspace (one tuple per shard).
     """
     assert shared.backends is not None
-    keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards))
+    keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards),
+                                      replica_dsns=(replicas or {}).get(name, ()))
                  for name, ks in shared.backends.keyspaces.items()}
     valkey = EmbeddedValkey(tmp / "valkey")
     await asyncio.to_thread(valkey.start)

@@ -46,15 +46,24 @@ def test_quickstart_passes_every_step_against_the_gateway(
     lines = result.stdout.splitlines()
     sku = lines[1].split()[3]
     assert sku.startswith("GO-QS-")
+    run_id = sku.removeprefix("GO-QS-")
+    order_id = lines[8].split()[3]
+    assert order_id.startswith("o"), result.stdout
     expected = [  # one line per step, in order; the variable parts are left off
         f"ok   upsert product: {sku} version=1 created=true",
         f'ok   get product: {sku} "Enamel teapot" 2499 EUR',
         f'ok   search products: "teapot" found {sku} among ',
         "ok   create session: user go-quickstart, expires ",
         f"ok   get session: user go-quickstart cart={sku}",
+        f"ok   set stock: {sku} on_hand=10 available=10",
+        f"ok   create user: user-{run_id} <user-{run_id}@example.com> version=1",
+        f"ok   create order: {order_id} ORDER_STATUS_PLACED total=4998 EUR "
+        "payment PAYMENT_STATUS_AUTHORIZED",
+        f"ok   get order: {order_id} ORDER_STATUS_PLACED (read your writes)",
+        f"ok   get stock: {sku} on_hand=8 available=8",
         "ok   invalid sku: InvalidArgument; ErrorInfo datagw/INVALID_ARGUMENT; "
         "BadRequest sku: must be 1-64 characters of A-Z a-z 0-9 . _ -",
-        "all 6 steps passed",
+        "all 11 steps passed",
     ]
     assert len(lines) == 1 + len(expected), result.stdout
     for line, start in zip(lines[1:], expected, strict=True):

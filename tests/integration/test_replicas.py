@@ -1,0 +1,131 @@
+"""Consistency levels on a real streaming replica (pg_basebackup -R).
+
+A second gateway reads commerce shard 0 through a replica of the session
+stack's shard-0 server. Replay is paused with pg_wal_replay_pause() to make
+the replica fall behind on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from datagw.v1 import common_pb2, user_pb2
+from google.protobuf.duration_pb2 import Duration
+
+from gateway.domain import tokens
+from gateway.runtime.embedded import EmbeddedPostgres
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres.pool import Shard
+from tests.commerce import Shop, user_on_shard
+from tests.helpers import eventually, metric
+from tests.unit.policy_fixtures import POLICIES, running_gateway
+
+
+@pytest.fixture(scope="module")
+async def replica(gateway: Gateway) -> AsyncIterator[EmbeddedPostgres]:
+    assert gateway.embedded is not None
+    # Not under pytest's tmp dir: the server runs as its own user (see conftest).
+    where = Path(tempfile.mkdtemp(prefix="datagw-replica-"))
+    server = await asyncio.to_thread(gateway.embedded.shards[0].add_replica, where / "r")
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _ryw(token: str) -> common_pb2.ReadOptions:
+    return common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
+                                  consistency_token=token)
+
+
+def _routes(level: str, target: str) -> float:
+    return metric("datagw_read_routes_total", domain="users", level=level, target=target)
+
+
+async def _replay(replica: EmbeddedPostgres, action: str) -> None:
+    conn = await asyncpg.connect(replica.dsn.rsplit("/", 1)[0] + "/commerce")
+    try:
+        await conn.execute(f"SELECT pg_wal_replay_{action}()")
+    finally:
+        await conn.close()
+
+
+async def test_consistency_levels_route_by_replica_progress(
+    gateway: Gateway, replica: EmbeddedPostgres, tmp_path: Path, uid: str
+) -> None:
+    dsn = replica.dsn.rsplit("/", 1)[0] + "/commerce"
+    async with running_gateway(tmp_path, POLICIES, gateway,
+                               replicas={"commerce": ((dsn,), ())}) as (gw2, channel, _):
+        assert gw2.backends is not None
+        shard: Shard = gw2.backends.keyspaces["commerce"].shards[0]
+        lagging = shard.replicas[0]
+        shop = Shop.on(channel)
+        user = user_on_shard(gateway, uid, 0)
+        created = await shop.users.CreateUser(user_pb2.CreateUserRequest(
+            user_id=user, email=f"{user}@example.com", request_id=f"{uid}-c"))
+        first = tokens.lsn_for(created.consistency_token, "commerce", 0)
+        assert first is not None
+
+        async def caught_up() -> bool:
+            return lagging.replay_lsn >= first  # type: ignore[operator]
+
+        await eventually(caught_up, "the replica replays the first write")
+        await _replay(replica, "pause")
+        try:
+            updated = await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+                user_id=user, display_name="v2", request_id=f"{uid}-u"))
+            assert updated.user.version == 2
+
+            # The token of the latest write: the paused replica lacks it, so
+            # the primary answers, never the older row.
+            before = _routes("read_your_writes", "primary")
+            got = await shop.users.GetUser(user_pb2.GetUserRequest(
+                user_id=user, read_options=_ryw(updated.consistency_token)))
+            assert got.user.version == 2
+            assert _routes("read_your_writes", "primary") == before + 1
+
+            # The token of the first write: the replica has it and serves it.
+            before = _routes("read_your_writes", "replica")
+            got = await shop.users.GetUser(user_pb2.GetUserRequest(
+                user_id=user, read_options=_ryw(created.consistency_token)))
+            assert got.user.version >= 1
+            assert _routes("read_your_writes", "replica") == before + 1
+
+            # bounded_staleness: once the paused replica is more than 1s
+            # behind, a 1s bound goes to the primary and sees version 2.
+            async def stale() -> bool:
+                return lagging.staleness_s > 1.5
+
+            await eventually(stale, "the paused replica falls behind")
+            before = _routes("bounded_staleness", "primary")
+            got = await shop.users.GetUser(user_pb2.GetUserRequest(
+                user_id=user, read_options=common_pb2.ReadOptions(
+                    consistency=common_pb2.CONSISTENCY_LEVEL_BOUNDED_STALENESS,
+                    max_staleness=Duration(seconds=1))))
+            assert got.user.version == 2
+            assert _routes("bounded_staleness", "primary") == before + 1
+        finally:
+            await _replay(replica, "resume")
+
+        # Caught up again, the replica serves the latest token too.
+        async def replica_serves_latest() -> bool:
+            before = _routes("read_your_writes", "replica")
+            got = await shop.users.GetUser(user_pb2.GetUserRequest(
+                user_id=user, read_options=_ryw(updated.consistency_token)))
+            assert got.user.version == 2
+            return _routes("read_your_writes", "replica") == before + 1
+
+        await eventually(replica_serves_latest, "the resumed replica serves the latest write")
+
+        # A dead replica is skipped: reads fall back to the primary.
+        await asyncio.to_thread(replica.kill)
+        got = await shop.users.GetUser(user_pb2.GetUserRequest(
+            user_id=user, read_options=_ryw(created.consistency_token)))
+        assert got.user.version == 2
