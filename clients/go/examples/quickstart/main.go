@@ -1,12 +1,15 @@
 // Command quickstart walks through the datagw API with the generated Go stubs:
-// write a product, read and search it, create and read a session, and decode
-// the details of a rejected request. Each check that fails makes it exit 1.
+// write a product, read and search it, create and read a session, stock the
+// product and place an order for it, and decode the details of a rejected
+// request. Each check that fails makes it exit 1.
 //
 //	go run ./examples/quickstart -addr localhost:50051
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,14 +29,30 @@ import (
 
 // quickstart holds the clients and what one step hands to the next.
 type quickstart struct {
-	catalog  datagwv1.CatalogServiceClient
-	sessions datagwv1.SessionServiceClient
+	catalog   datagwv1.CatalogServiceClient
+	sessions  datagwv1.SessionServiceClient
+	inventory datagwv1.InventoryServiceClient
+	users     datagwv1.UserServiceClient
+	orders    datagwv1.OrderServiceClient
 
-	sku       string // unique per run, so the example can run again on the same gateway
+	// run makes the names below unique, so the example can run again on the
+	// same gateway: SKUs, user ids and request ids are never reused.
+	run       string
+	sku       string
 	title     string
 	price     *datagwv1.Money
+	userID    string
 	sessionID string
+
+	orderID    string
+	orderToken string // consistency token of the order write, for read-your-writes
 }
+
+// The order the example places: 2 of the product, from a stock of 10.
+const (
+	stockOnHand   = 10
+	orderQuantity = 2
+)
 
 // step is one named call and its checks; it returns what it did, for the log.
 type step struct {
@@ -48,6 +67,11 @@ var steps = []step{
 	{"search products", (*quickstart).searchProducts},
 	{"create session", (*quickstart).createSession},
 	{"get session", (*quickstart).getSession},
+	{"set stock", (*quickstart).setStock},
+	{"create user", (*quickstart).createUser},
+	{"create order", (*quickstart).createOrder},
+	{"get order", (*quickstart).getOrder},
+	{"get stock", (*quickstart).getStock},
 	{"invalid sku", (*quickstart).invalidSku},
 }
 
@@ -137,6 +161,111 @@ func (q *quickstart) getSession(ctx context.Context) (string, error) {
 	return fmt.Sprintf("user %s cart=%s", s.GetUserId(), s.GetData()["cart"]), nil
 }
 
+// requestID is the idempotency key of one write. Commerce writes without one
+// are INVALID_ARGUMENT; a retry with the same key returns the first result
+// instead of writing twice, so a client keeps the key when it retries.
+func (q *quickstart) requestID(step string) string {
+	return "go-qs-" + q.run + "-" + step
+}
+
+func (q *quickstart) setStock(ctx context.Context) (string, error) {
+	resp, err := q.inventory.SetStock(ctx, &datagwv1.SetStockRequest{
+		Sku:       q.sku,
+		OnHand:    stockOnHand,
+		RequestId: q.requestID("set-stock"),
+	})
+	if err != nil {
+		return "", err
+	}
+	s := resp.GetStock()
+	if s.GetOnHand() != stockOnHand || s.GetAvailable() != stockOnHand {
+		return "", fmt.Errorf("want on_hand=available=%d, got on_hand=%d available=%d", stockOnHand, s.GetOnHand(), s.GetAvailable())
+	}
+	return fmt.Sprintf("%s on_hand=%d available=%d", s.GetSku(), s.GetOnHand(), s.GetAvailable()), nil
+}
+
+func (q *quickstart) createUser(ctx context.Context) (string, error) {
+	resp, err := q.users.CreateUser(ctx, &datagwv1.CreateUserRequest{
+		UserId:    q.userID,
+		Email:     q.userID + "@example.com",
+		RequestId: q.requestID("create-user"),
+	})
+	if err != nil {
+		return "", err
+	}
+	u := resp.GetUser()
+	if u.GetUserId() != q.userID || u.GetVersion() != 1 {
+		return "", fmt.Errorf("want a new user %s at version 1, got %s version %d", q.userID, u.GetUserId(), u.GetVersion())
+	}
+	return fmt.Sprintf("%s <%s> version=%d", u.GetUserId(), u.GetEmail(), u.GetVersion()), nil
+}
+
+// createOrder places an order: the gateway reserves the stock, authorizes the
+// payment and writes the order, all or nothing.
+func (q *quickstart) createOrder(ctx context.Context) (string, error) {
+	resp, err := q.orders.CreateOrder(ctx, &datagwv1.CreateOrderRequest{
+		UserId: q.userID,
+		Items:  []*datagwv1.OrderItemInput{{Sku: q.sku, Quantity: orderQuantity}},
+		Shipping: &datagwv1.Address{
+			Name: "Ada Lovelace", Line1: "Unter den Linden 1", City: "Berlin", CountryCode: "DE",
+		},
+		PaymentMethod: &datagwv1.PaymentMethod{CardToken: "tok_visa"}, // a test token the built-in provider accepts
+		RequestId:     q.requestID("create-order"),
+	})
+	if err != nil {
+		return "", err
+	}
+	o, pay := resp.GetOrder(), resp.GetPayment()
+	// The order is priced from the catalog at order time.
+	want := orderQuantity * q.price.GetAmountMinor()
+	switch {
+	case o.GetStatus() != datagwv1.OrderStatus_ORDER_STATUS_PLACED:
+		return "", fmt.Errorf("order status %s, want ORDER_STATUS_PLACED", o.GetStatus())
+	case o.GetTotal().GetAmountMinor() != want || o.GetTotal().GetCurrencyCode() != q.price.GetCurrencyCode():
+		return "", fmt.Errorf("order total %d %s, want %d %s", o.GetTotal().GetAmountMinor(),
+			o.GetTotal().GetCurrencyCode(), want, q.price.GetCurrencyCode())
+	case pay.GetStatus() != datagwv1.PaymentStatus_PAYMENT_STATUS_AUTHORIZED:
+		return "", fmt.Errorf("payment status %s, want PAYMENT_STATUS_AUTHORIZED", pay.GetStatus())
+	case resp.GetConsistencyToken() == "":
+		return "", errors.New("the order write returned no consistency token")
+	}
+	q.orderID, q.orderToken = o.GetOrderId(), resp.GetConsistencyToken()
+	return fmt.Sprintf("%s %s total=%d %s payment %s", o.GetOrderId(), o.GetStatus(),
+		o.GetTotal().GetAmountMinor(), o.GetTotal().GetCurrencyCode(), pay.GetStatus()), nil
+}
+
+// getOrder reads the order back with READ_YOUR_WRITES: the token of the write
+// lets the gateway answer from any replica that has caught up with it.
+func (q *quickstart) getOrder(ctx context.Context) (string, error) {
+	resp, err := q.orders.GetOrder(ctx, &datagwv1.GetOrderRequest{
+		OrderId: q.orderID,
+		ReadOptions: &datagwv1.ReadOptions{
+			Consistency:      datagwv1.ConsistencyLevel_CONSISTENCY_LEVEL_READ_YOUR_WRITES,
+			ConsistencyToken: q.orderToken,
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	o := resp.GetOrder()
+	if o.GetOrderId() != q.orderID || o.GetStatus() != datagwv1.OrderStatus_ORDER_STATUS_PLACED {
+		return "", fmt.Errorf("read back order %s %s, placed %s", o.GetOrderId(), o.GetStatus(), q.orderID)
+	}
+	return fmt.Sprintf("%s %s (read your writes)", o.GetOrderId(), o.GetStatus()), nil
+}
+
+func (q *quickstart) getStock(ctx context.Context) (string, error) {
+	resp, err := q.inventory.GetStock(ctx, &datagwv1.GetStockRequest{Sku: q.sku, ReadOptions: strong})
+	if err != nil {
+		return "", err
+	}
+	s := resp.GetStock()
+	if want := int64(stockOnHand - orderQuantity); s.GetAvailable() != want {
+		return "", fmt.Errorf("available %d after ordering %d of %d, want %d", s.GetAvailable(), orderQuantity, stockOnHand, want)
+	}
+	return fmt.Sprintf("%s on_hand=%d available=%d", s.GetSku(), s.GetOnHand(), s.GetAvailable()), nil
+}
+
 // invalidSku shows how to read the gateway's error details: the status in the
 // grpc-status-details-bin trailer, decoded into google.rpc types.
 func (q *quickstart) invalidSku(ctx context.Context) (string, error) {
@@ -181,12 +310,20 @@ func main() {
 	}
 	defer conn.Close()
 
+	suffix := make([]byte, 5)
+	rand.Read(suffix) // never returns an error: crypto/rand crashes the program instead
+	run := hex.EncodeToString(suffix)
 	q := &quickstart{
-		catalog:  datagwv1.NewCatalogServiceClient(conn),
-		sessions: datagwv1.NewSessionServiceClient(conn),
-		sku:      fmt.Sprintf("GO-QS-%d", time.Now().UnixNano()),
-		title:    "Enamel teapot",
-		price:    &datagwv1.Money{AmountMinor: 2499, CurrencyCode: "EUR"},
+		catalog:   datagwv1.NewCatalogServiceClient(conn),
+		sessions:  datagwv1.NewSessionServiceClient(conn),
+		inventory: datagwv1.NewInventoryServiceClient(conn),
+		users:     datagwv1.NewUserServiceClient(conn),
+		orders:    datagwv1.NewOrderServiceClient(conn),
+		run:       run,
+		sku:       "GO-QS-" + run,
+		title:     "Enamel teapot",
+		price:     &datagwv1.Money{AmountMinor: 2499, CurrencyCode: "EUR"},
+		userID:    "user-" + run,
 	}
 	fmt.Printf("datagw quickstart against %s\n", *addr)
 	for _, s := range steps {
