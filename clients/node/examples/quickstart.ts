@@ -10,7 +10,11 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "../src/gen/datagw/v1/catalog_pb.js";
 import { ConsistencyLevel } from "../src/gen/datagw/v1/common_pb.js";
+import { InventoryService } from "../src/gen/datagw/v1/inventory_pb.js";
+import { OrderService, OrderStatus } from "../src/gen/datagw/v1/order_pb.js";
+import { PaymentStatus } from "../src/gen/datagw/v1/payment_pb.js";
 import { SessionService } from "../src/gen/datagw/v1/session_pb.js";
+import { UserService } from "../src/gen/datagw/v1/user_pb.js";
 import { BadRequestSchema, ErrorInfoSchema } from "../src/gen/google/rpc/error_details_pb.js";
 import { grpcStatus, statusDetails } from "../src/errors.js";
 
@@ -18,13 +22,22 @@ import { grpcStatus, statusDetails } from "../src/errors.js";
 interface Context {
   catalog: Client<typeof CatalogService>;
   sessions: Client<typeof SessionService>;
+  inventory: Client<typeof InventoryService>;
+  users: Client<typeof UserService>;
+  orders: Client<typeof OrderService>;
+  /** Random per run: makes the SKU, the user ids and the request ids unique. */
+  run: string;
   sku: string;
   title: string;
   /** A word that only this run's product has in its title, to search for. */
   word: string;
   userId: string;
+  /** The shop user who places the order. */
+  buyerId: string;
   /** Set by create-session, read by get-session. */
   sessionId?: string;
+  /** Set by create-order, read by get-order. */
+  order?: { id: string; consistencyToken: string };
 }
 
 interface Step {
@@ -49,6 +62,18 @@ const CURRENCY = "EUR";
 // Reads that must see this run's writes ask for STRONG: the catalog's
 // default (EVENTUAL) may answer from a cache or a replica.
 const STRONG = { consistency: ConsistencyLevel.STRONG };
+// The order: 2 of the product, from a stock of 10.
+const ON_HAND = 10n;
+const QUANTITY = 2n;
+
+/**
+ * The idempotency key of one write. Commerce writes without one are
+ * INVALID_ARGUMENT; a retry with the same key returns the first result
+ * instead of writing twice, so keep the key when you retry.
+ */
+function requestId(ctx: Context, step: string): string {
+  return `node-qs-${ctx.run}-${step}`;
+}
 
 async function upsertProduct(ctx: Context): Promise<void> {
   const res = await ctx.catalog.upsertProduct({
@@ -106,6 +131,84 @@ async function getSession(ctx: Context): Promise<void> {
   say(`session read back: cart = ${cart}`);
 }
 
+async function setStock(ctx: Context): Promise<void> {
+  const res = await ctx.inventory.setStock({
+    sku: ctx.sku,
+    onHand: ON_HAND,
+    requestId: requestId(ctx, "set-stock"),
+  });
+  const stock = res.stock;
+  check(
+    stock?.onHand === ON_HAND && stock.available === ON_HAND,
+    `stock on hand ${stock?.onHand}, available ${stock?.available}, want ${ON_HAND}`,
+  );
+  say(`stock of ${stock.sku}: ${stock.onHand} on hand, ${stock.available} available`);
+}
+
+async function createUser(ctx: Context): Promise<void> {
+  const res = await ctx.users.createUser({
+    userId: ctx.buyerId,
+    email: `${ctx.buyerId}@example.com`,
+    requestId: requestId(ctx, "create-user"),
+  });
+  const user = res.user;
+  check(user?.userId === ctx.buyerId, `user ${user?.userId}, want ${ctx.buyerId}`);
+  check(user.version === 1n, `user version ${user.version}, want 1`);
+  say(`user ${user.userId} created (${user.email})`);
+}
+
+async function createOrder(ctx: Context): Promise<void> {
+  // Reserves the stock, authorizes the payment and writes the order, all or
+  // nothing; the lines are priced from the catalog.
+  const res = await ctx.orders.createOrder({
+    userId: ctx.buyerId,
+    items: [{ sku: ctx.sku, quantity: QUANTITY }],
+    shipping: { name: "Ada Lovelace", line1: "Unter den Linden 1", city: "Berlin", countryCode: "DE" },
+    paymentMethod: { cardToken: "tok_visa" }, // a test token the built-in provider accepts
+    requestId: requestId(ctx, "create-order"),
+  });
+  const { order, payment } = res;
+  check(order?.status === OrderStatus.PLACED, `order status ${OrderStatus[order?.status ?? 0]}, want PLACED`);
+  const total = order.total;
+  check(
+    total?.amountMinor === QUANTITY * PRICE_MINOR && total.currencyCode === CURRENCY,
+    `order total ${total?.amountMinor} ${total?.currencyCode}, want ${QUANTITY * PRICE_MINOR} ${CURRENCY}`,
+  );
+  check(
+    payment?.status === PaymentStatus.AUTHORIZED,
+    `payment status ${PaymentStatus[payment?.status ?? 0]}, want AUTHORIZED`,
+  );
+  check(res.consistencyToken !== "", "CreateOrder returned no consistency token");
+  ctx.order = { id: order.orderId, consistencyToken: res.consistencyToken };
+  say(
+    `order ${order.orderId} ${OrderStatus[order.status]}, total ${total.amountMinor} ${total.currencyCode}, ` +
+      `payment ${PaymentStatus[payment.status]}`,
+  );
+}
+
+async function getOrder(ctx: Context): Promise<void> {
+  check(ctx.order !== undefined, "no order to read: create-order did not run");
+  // The write's token lets any replica that has caught up with it answer.
+  const res = await ctx.orders.getOrder({
+    orderId: ctx.order.id,
+    readOptions: {
+      consistency: ConsistencyLevel.READ_YOUR_WRITES,
+      consistencyToken: ctx.order.consistencyToken,
+    },
+  });
+  const order = res.order;
+  check(order?.orderId === ctx.order.id, `order ${order?.orderId}, want ${ctx.order.id}`);
+  check(order.status === OrderStatus.PLACED, `order status ${OrderStatus[order.status]}, want PLACED`);
+  say(`order ${order.orderId} read back with READ_YOUR_WRITES: ${OrderStatus[order.status]}`);
+}
+
+async function getStock(ctx: Context): Promise<void> {
+  const res = await ctx.inventory.getStock({ sku: ctx.sku, readOptions: STRONG });
+  const available = res.stock?.available;
+  check(available === ON_HAND - QUANTITY, `available ${available}, want ${ON_HAND - QUANTITY}`);
+  say(`stock of ${ctx.sku}: ${available} available after the order`);
+}
+
 async function invalidArgumentDetails(ctx: Context): Promise<void> {
   let err: unknown;
   try {
@@ -146,6 +249,11 @@ const STEPS: Step[] = [
   { name: "search-products", run: searchProducts },
   { name: "create-session", run: createSession },
   { name: "get-session", run: getSession },
+  { name: "set-stock", run: setStock },
+  { name: "create-user", run: createUser },
+  { name: "create-order", run: createOrder },
+  { name: "get-order", run: getOrder },
+  { name: "get-stock", run: getStock },
   { name: "invalid-argument-details", run: invalidArgumentDetails },
 ];
 
@@ -159,10 +267,15 @@ async function main(): Promise<number> {
   const ctx: Context = {
     catalog: createClient(CatalogService, transport),
     sessions: createClient(SessionService, transport),
+    inventory: createClient(InventoryService, transport),
+    users: createClient(UserService, transport),
+    orders: createClient(OrderService, transport),
+    run,
     sku: `NODE-QS-${run}`,
     title: `Quickstart mug q${run}`,
     word: `q${run}`,
     userId: `node-quickstart-${run}`,
+    buyerId: `user-${run}`,
   };
   console.log(`datagw quickstart against ${address}`);
   for (const step of STEPS) {

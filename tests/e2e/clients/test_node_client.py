@@ -20,7 +20,9 @@ pytestmark = pytest.mark.e2e
 
 PACKAGE = ROOT / "clients" / "node"
 STEPS = ["upsert-product", "get-product", "search-products",
-         "create-session", "get-session", "invalid-argument-details"]
+         "create-session", "get-session",
+         "set-stock", "create-user", "create-order", "get-order", "get-stock",
+         "invalid-argument-details"]
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +53,18 @@ def test_quickstart_passes_every_step_against_the_gateway(
     details = [line.strip() for line in lines if line.startswith("    ")]
     sku = details[0].split()[1]
     assert sku.startswith("NODE-QS-")
+    user_id = "user-" + sku.removeprefix("NODE-QS-")
+    placed = [d for d in details if d.startswith("order ") and ", total " in d]
+    assert len(placed) == 1, result.stdout
+    order_id = placed[0].split()[1]
     for expected in (
         f"product {sku} stored, version 1",
         "session read back: cart = 3 items",
+        f"stock of {sku}: 10 on hand, 10 available",
+        f"user {user_id} created ({user_id}@example.com)",
+        f"order {order_id} PLACED, total 2598 EUR, payment AUTHORIZED",
+        f"order {order_id} read back with READ_YOUR_WRITES: PLACED",
+        f"stock of {sku}: 8 available after the order",
         "ErrorInfo: domain=datagw reason=INVALID_ARGUMENT",
         "BadRequest: field violations on [sku]",
     ):
