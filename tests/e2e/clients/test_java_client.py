@@ -51,6 +51,10 @@ def test_quickstart_passes_every_step_against_the_gateway(
     assert lines[0] == f"datagw at {gw.address}"
     sku = lines[2].split()[1].rstrip(":")
     assert sku.startswith("JAVA-")
+    user_id = "user-" + sku.removeprefix("JAVA-")
+    placed = [line for line in lines if line.startswith("placed order ")]
+    assert len(placed) == 1, result.stdout
+    order_id = placed[0].split()[2].rstrip(":")
     expected = [  # the step headers and what each step saw, in order
         "==> upsert product",
         f"upserted {sku}: version 1, created true",
@@ -62,11 +66,22 @@ def test_quickstart_passes_every_step_against_the_gateway(
         "created session for java-quickstart-",
         "==> get session",
         "got session of java-quickstart-",
+        "==> set stock",
+        f"stock of {sku}: 10 on hand, 10 available",
+        "==> create user",
+        f"created user {user_id} ({user_id}@example.com), version 1",
+        "==> create order",
+        f"placed order {order_id}: ORDER_STATUS_PLACED, total 2900 EUR, "
+        "payment PAYMENT_STATUS_AUTHORIZED",
+        "==> get order",
+        f"got order {order_id} (read your writes): ORDER_STATUS_PLACED",
+        "==> get stock",
+        f"stock of {sku}: 8 available after the order",
         "==> invalid sku is rejected with details",
         "rejected: INVALID_ARGUMENT ",
         "ErrorInfo: domain=datagw reason=INVALID_ARGUMENT",
         "BadRequest: sku: must be 1-64 characters of A-Z a-z 0-9 . _ -",
-        "all 6 steps passed",
+        "all 11 steps passed",
     ]
     assert len(lines) == 1 + len(expected), result.stdout
     for line, start in zip(lines[1:], expected, strict=True):

@@ -5,19 +5,37 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import io.datagw.v1.Address;
 import io.datagw.v1.CatalogServiceGrpc;
 import io.datagw.v1.ConsistencyLevel;
+import io.datagw.v1.CreateOrderRequest;
+import io.datagw.v1.CreateOrderResponse;
 import io.datagw.v1.CreateSessionRequest;
+import io.datagw.v1.CreateUserRequest;
+import io.datagw.v1.GetOrderRequest;
 import io.datagw.v1.GetProductRequest;
 import io.datagw.v1.GetSessionRequest;
+import io.datagw.v1.GetStockRequest;
+import io.datagw.v1.InventoryServiceGrpc;
 import io.datagw.v1.Money;
+import io.datagw.v1.Order;
+import io.datagw.v1.OrderItemInput;
+import io.datagw.v1.OrderServiceGrpc;
+import io.datagw.v1.OrderStatus;
+import io.datagw.v1.Payment;
+import io.datagw.v1.PaymentMethod;
+import io.datagw.v1.PaymentStatus;
 import io.datagw.v1.Product;
 import io.datagw.v1.ReadOptions;
 import io.datagw.v1.SearchProductsRequest;
 import io.datagw.v1.Session;
 import io.datagw.v1.SessionServiceGrpc;
+import io.datagw.v1.SetStockRequest;
+import io.datagw.v1.Stock;
 import io.datagw.v1.UpsertProductRequest;
 import io.datagw.v1.UpsertProductResponse;
+import io.datagw.v1.User;
+import io.datagw.v1.UserServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -33,8 +51,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A tour of the datagw API as a Java service uses it: write a product, read it
- * back, search for it, keep a session, and decode the details of a rejected
- * request.
+ * back, search for it, keep a session, stock the product and place an order
+ * for it, and decode the details of a rejected request.
  *
  * <p>Each step is a small named method listed in {@link #steps()}; a step
  * that finds the gateway answering wrongly throws, and the program exits 1.
@@ -55,6 +73,9 @@ public final class Quickstart {
   private static final String SEARCH_WORD = "enamel";
   private static final Money PRICE =
       Money.newBuilder().setAmountMinor(1450).setCurrencyCode("EUR").build();
+  // The order: 2 of the product, from a stock of 10.
+  private static final long ON_HAND = 10;
+  private static final long QUANTITY = 2;
 
   /** One step of the tour; it throws when the gateway's answer is wrong. */
   @FunctionalInterface
@@ -73,19 +94,31 @@ public final class Quickstart {
 
   private final CatalogServiceGrpc.CatalogServiceBlockingStub catalog;
   private final SessionServiceGrpc.SessionServiceBlockingStub sessions;
+  private final InventoryServiceGrpc.InventoryServiceBlockingStub inventory;
+  private final UserServiceGrpc.UserServiceBlockingStub users;
+  private final OrderServiceGrpc.OrderServiceBlockingStub orders;
   // Unique per run, so the tour also works against a gateway that keeps data.
+  private final String runId;
   private final String sku;
   private final String brand;
   private final String userId;
+  private final String buyerId;
   // Carried from one step to the next.
   private String sessionId;
+  private String orderId;
+  private String orderToken;
 
   Quickstart(Channel channel, String runId) {
     catalog = CatalogServiceGrpc.newBlockingStub(channel);
     sessions = SessionServiceGrpc.newBlockingStub(channel);
+    inventory = InventoryServiceGrpc.newBlockingStub(channel);
+    users = UserServiceGrpc.newBlockingStub(channel);
+    orders = OrderServiceGrpc.newBlockingStub(channel);
+    this.runId = runId;
     sku = "JAVA-" + runId;
     brand = "Quickstart " + runId;
     userId = "java-quickstart-" + runId;
+    buyerId = "user-" + runId;
   }
 
   /** The tour in order; add a step here to extend it. */
@@ -96,6 +129,11 @@ public final class Quickstart {
         new Step("search products", this::searchProducts),
         new Step("create session", this::createSession),
         new Step("get session", this::getSession),
+        new Step("set stock", this::setStock),
+        new Step("create user", this::createUser),
+        new Step("create order", this::createOrder),
+        new Step("get order", this::getOrder),
+        new Step("get stock", this::getStock),
         new Step("invalid sku is rejected with details", this::invalidSkuIsRejected));
   }
 
@@ -106,6 +144,27 @@ public final class Quickstart {
 
   private SessionServiceGrpc.SessionServiceBlockingStub sessions() {
     return sessions.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private InventoryServiceGrpc.InventoryServiceBlockingStub inventory() {
+    return inventory.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private UserServiceGrpc.UserServiceBlockingStub users() {
+    return users.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private OrderServiceGrpc.OrderServiceBlockingStub orders() {
+    return orders.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The idempotency key of one write. Commerce writes without one are
+   * INVALID_ARGUMENT; a retry with the same key returns the first result
+   * instead of writing twice, so keep the key when you retry.
+   */
+  private String requestId(String step) {
+    return "java-qs-" + runId + "-" + step;
   }
 
   void upsertProduct() throws CheckFailed {
@@ -181,6 +240,123 @@ public final class Quickstart {
     check(
         Map.of("cart", "1 item").equals(session.getDataMap()), "session data %s", session.getDataMap());
     System.out.printf("got session of %s: data %s%n", session.getUserId(), session.getDataMap());
+  }
+
+  void setStock() throws CheckFailed {
+    Stock stock =
+        inventory()
+            .setStock(
+                SetStockRequest.newBuilder()
+                    .setSku(sku)
+                    .setOnHand(ON_HAND)
+                    .setRequestId(requestId("set-stock"))
+                    .build())
+            .getStock();
+    check(
+        stock.getOnHand() == ON_HAND && stock.getAvailable() == ON_HAND,
+        "stock on hand %d, available %d, want %d",
+        stock.getOnHand(),
+        stock.getAvailable(),
+        ON_HAND);
+    System.out.printf(
+        "stock of %s: %d on hand, %d available%n", sku, stock.getOnHand(), stock.getAvailable());
+  }
+
+  void createUser() throws CheckFailed {
+    User user =
+        users()
+            .createUser(
+                CreateUserRequest.newBuilder()
+                    .setUserId(buyerId)
+                    .setEmail(buyerId + "@example.com")
+                    .setRequestId(requestId("create-user"))
+                    .build())
+            .getUser();
+    check(buyerId.equals(user.getUserId()), "created user %s, want %s", user.getUserId(), buyerId);
+    check(user.getVersion() == 1, "a new user has version 1, got %d", user.getVersion());
+    System.out.printf(
+        "created user %s (%s), version %d%n", user.getUserId(), user.getEmail(), user.getVersion());
+  }
+
+  /** Reserves the stock, authorizes the payment and writes the order, all or nothing. */
+  void createOrder() throws CheckFailed {
+    CreateOrderResponse response =
+        orders()
+            .createOrder(
+                CreateOrderRequest.newBuilder()
+                    .setUserId(buyerId)
+                    .addItems(OrderItemInput.newBuilder().setSku(sku).setQuantity(QUANTITY))
+                    .setShipping(
+                        Address.newBuilder()
+                            .setName("Ada Lovelace")
+                            .setLine1("Unter den Linden 1")
+                            .setCity("Berlin")
+                            .setCountryCode("DE"))
+                    // A test token the built-in payment provider accepts.
+                    .setPaymentMethod(PaymentMethod.newBuilder().setCardToken("tok_visa"))
+                    .setRequestId(requestId("create-order"))
+                    .build());
+    Order order = response.getOrder();
+    Payment payment = response.getPayment();
+    // The lines are priced from the catalog at order time.
+    Money total = order.getTotal();
+    long want = QUANTITY * PRICE.getAmountMinor();
+    check(order.getStatus() == OrderStatus.ORDER_STATUS_PLACED, "order status %s", order.getStatus());
+    check(
+        total.getAmountMinor() == want && PRICE.getCurrencyCode().equals(total.getCurrencyCode()),
+        "order total %d %s, want %d %s",
+        total.getAmountMinor(),
+        total.getCurrencyCode(),
+        want,
+        PRICE.getCurrencyCode());
+    check(
+        payment.getStatus() == PaymentStatus.PAYMENT_STATUS_AUTHORIZED,
+        "payment status %s",
+        payment.getStatus());
+    check(!response.getConsistencyToken().isEmpty(), "the order write returned no consistency token");
+    orderId = order.getOrderId();
+    orderToken = response.getConsistencyToken();
+    System.out.printf(
+        "placed order %s: %s, total %d %s, payment %s%n",
+        orderId,
+        order.getStatus(),
+        total.getAmountMinor(),
+        total.getCurrencyCode(),
+        payment.getStatus());
+  }
+
+  /** Reads the order back with the write's token: any replica that has caught up may answer. */
+  void getOrder() throws CheckFailed {
+    ReadOptions readYourWrites =
+        ReadOptions.newBuilder()
+            .setConsistency(ConsistencyLevel.CONSISTENCY_LEVEL_READ_YOUR_WRITES)
+            .setConsistencyToken(orderToken)
+            .build();
+    Order order =
+        orders()
+            .getOrder(
+                GetOrderRequest.newBuilder()
+                    .setOrderId(orderId)
+                    .setReadOptions(readYourWrites)
+                    .build())
+            .getOrder();
+    check(orderId.equals(order.getOrderId()), "got order %s, want %s", order.getOrderId(), orderId);
+    check(order.getStatus() == OrderStatus.ORDER_STATUS_PLACED, "order status %s", order.getStatus());
+    System.out.printf("got order %s (read your writes): %s%n", order.getOrderId(), order.getStatus());
+  }
+
+  void getStock() throws CheckFailed {
+    Stock stock =
+        inventory()
+            .getStock(GetStockRequest.newBuilder().setSku(sku).setReadOptions(STRONG).build())
+            .getStock();
+    check(
+        stock.getAvailable() == ON_HAND - QUANTITY,
+        "available %d after ordering %d of %d",
+        stock.getAvailable(),
+        QUANTITY,
+        ON_HAND);
+    System.out.printf("stock of %s: %d available after the order%n", sku, stock.getAvailable());
   }
 
   void invalidSkuIsRejected() throws CheckFailed, InvalidProtocolBufferException {
