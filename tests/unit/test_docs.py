@@ -24,7 +24,8 @@ def test_policy_examples_validate(index: int) -> None:
     assert problems == [] and policy is not None
 
 
-@pytest.mark.parametrize("domain", ["catalog", "sessions"])
+@pytest.mark.parametrize("domain", ["catalog", "sessions", "users", "orders", "payments",
+                                    "inventory"])
 def test_documented_defaults_are_the_shipped_files(domain: str) -> None:
     documented = [b for b in yaml_blocks("policies.md") if b.startswith(f"# policies/{domain}")]
     assert len(documented) == 1
