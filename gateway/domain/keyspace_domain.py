@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 import asyncpg
 from opentelemetry import trace
 
+from gateway.domain import commerce_rules as rules
 from gateway.domain import reads, tokens
+from gateway.errors import Violations
 from gateway.policy.decisions import plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
@@ -54,6 +56,22 @@ class KeyspaceDomain:
     ) -> T:
         plan = plan_read(self._policies.get(self.domain), level, max_staleness_s)
         return await reads.run_read(self.domain, plan, shard, token, operation, fn)
+
+    async def read_by_id(
+        self, kind: str, field: str, ident: str, level: Consistency | None,
+        max_staleness_s: float | None, token: str, operation: str,
+        fetch: Callable[[asyncpg.Connection], Awaitable[T | None]],
+    ) -> T:
+        """A read routed by an id that carries its keyspace id (orders, payments);
+        NOT_FOUND when `fetch` finds nothing."""
+        v = Violations()
+        ksid = rules.id_keyspace_id(v, field, kind, ident)
+        v.raise_if_any()
+        found = await self.read(self.shard_of(ksid), level, max_staleness_s, token, operation,
+                                fetch)
+        if found is None:
+            raise rules.not_found(kind, ident)
+        return found
 
     async def write(
         self, shard: Shard, method: str, request_id: str, body: dict[str, Any],

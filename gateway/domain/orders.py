@@ -122,14 +122,8 @@ class OrdersDomain(KeyspaceDomain):
 
     async def get(self, order_id: str, level: Consistency | None, max_staleness_s: float | None,
                   token: str) -> OrderRecord:
-        v = Violations()
-        ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
-        v.raise_if_any()
-        order = await self.read(self.shard_of(ksid), level, max_staleness_s, token,
-                                "SELECT orders", lambda c: store.get_order(c, order_id))
-        if order is None:
-            raise rules.not_found("o", order_id)
-        return order
+        return await self.read_by_id("o", "order_id", order_id, level, max_staleness_s, token,
+                                     "SELECT orders", lambda c: store.get_order(c, order_id))
 
     async def list_for_user(self, user_id: str, page_size: int, page_token: str,
                             level: Consistency | None, max_staleness_s: float | None,

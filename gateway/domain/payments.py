@@ -71,31 +71,19 @@ class PaymentsDomain(KeyspaceDomain):
 
     async def get(self, payment_id: str, level: Consistency | None,
                   max_staleness_s: float | None, token: str) -> PaymentRecord:
-        v = Violations()
-        ksid = rules.id_keyspace_id(v, "payment_id", "p", payment_id)
-        v.raise_if_any()
-        payment = await self.read(self.shard_of(ksid), level, max_staleness_s, token,
-                                  "SELECT payments", lambda c: store.get_payment(c, payment_id))
-        if payment is None:
-            raise rules.not_found("p", payment_id)
-        return payment
+        return await self.read_by_id("p", "payment_id", payment_id, level, max_staleness_s,
+                                     token, "SELECT payments",
+                                     lambda c: store.get_payment(c, payment_id))
 
     async def list_for_order(self, order_id: str, level: Consistency | None,
                              max_staleness_s: float | None, token: str) -> list[PaymentRecord]:
-        v = Violations()
-        ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
-        v.raise_if_any()
-
         async def fetch(conn: asyncpg.Connection) -> list[PaymentRecord] | None:
             if await store.get_order(conn, order_id) is None:
                 return None
             return await store.order_payments(conn, order_id)
 
-        found = await self.read(self.shard_of(ksid), level, max_staleness_s, token,
-                                "SELECT payments", fetch)
-        if found is None:
-            raise rules.not_found("o", order_id)
-        return found
+        return await self.read_by_id("o", "order_id", order_id, level, max_staleness_s, token,
+                                     "SELECT payments", fetch)
 
     # -- writes --------------------------------------------------------------
 
