@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from opentelemetry import trace
 
 from gateway.domain import commerce_rules as rules
 from gateway.domain.catalog import CatalogDomain
@@ -139,6 +140,7 @@ class OrderSagas(KeyspaceDomain):
                     card_token: str, request_id: str) -> PlacedOrder:
         shard, ksid = self.route(user_id)
         saga_id = saga_id_for(user_id, CREATE, request_id)
+        trace.get_current_span().set_attribute("datagw.saga_id", saga_id)
         digest = request_hash("CreateOrder", {
             "user_id": user_id, "items": [(x.sku, x.quantity) for x in lines],
             "shipping": shipping, "card": card_token}).hex()

@@ -25,8 +25,10 @@ USERS = [f"crash-user-{n}" for n in range(16)]
 ORDERS = 80
 
 
-async def _place_until_killed(address: str, kill: asyncio.Event) -> set[str]:
-    """Orders in flight from many callers; returns the ids the callers were told of."""
+async def _place_until_killed(address: str, kill: asyncio.Event
+                              ) -> dict[int, tuple[dict[str, int], str, str]]:
+    """Orders in flight from many callers; returns, for each order a caller was
+    told of, its items, card and order id."""
     async with grpc.aio.insecure_channel(address) as channel:
         shop = Shop.on(channel)
         for sku, stock in SKUS.items():
@@ -34,14 +36,14 @@ async def _place_until_killed(address: str, kill: asyncio.Event) -> set[str]:
         for user in USERS:
             await shop.user(user)
         rng = random.Random(7)
-        confirmed: set[str] = set()
+        confirmed: dict[int, tuple[dict[str, int], str, str]] = {}
 
         async def one(n: int) -> None:
             items = {sku: rng.randint(1, 3) for sku in rng.sample(sorted(SKUS), 2)}
             card = "tok_decline" if n % 5 == 0 else "tok_visa"
             try:
                 placed = await shop.place(USERS[n % len(USERS)], items, f"crash-{n}", card)
-                confirmed.add(placed.order.order_id)
+                confirmed[n] = (items, card, placed.order.order_id)
             except grpc.aio.AioRpcError:
                 pass  # declined, or the gateway died under it
             finally:
@@ -75,6 +77,12 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
     with gateway_process(tmp_path, ephemeral=False) as gw:
         async with grpc.aio.insecure_channel(gw.address) as channel:
             admin = admin_pb2_grpc.AdminServiceStub(channel)
+            # A request confirmed before the crash, sent again after the
+            # restart, returns the same order and places nothing new.
+            n, (items, card, order_id) = sorted(confirmed.items())[0]
+            again = await Shop.on(channel).place(USERS[n % len(USERS)], items, f"crash-{n}",
+                                                 card)
+            assert again.order.order_id == order_id
 
             async def settled() -> bool:
                 stuck = await admin.ListStuckSagas(
@@ -125,5 +133,5 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
             await conn.close()
     # What callers were told was placed exists, and the kill caught sagas in
     # flight that only the recovery loop settled.
-    assert confirmed <= order_ids
+    assert {order_id for _, _, order_id in confirmed.values()} <= order_ids
     assert recovered >= 1
