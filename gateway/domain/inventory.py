@@ -152,19 +152,18 @@ class InventoryDomain(KeyspaceDomain):
         ttl = ttl_s if ttl_s is not None else DEFAULT_RESERVATION_TTL_S
         async with self._keyspace.single.connection("RESERVE stock") as conn:
             async with conn.transaction():
-                # One id, one reservation: concurrent first attempts serialise.
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))",
-                                   reservation_id)
-                existing = await store.get_reservation(conn, reservation_id)
-                if existing is not None:
+                held = await store.claim_reservation(conn, reservation_id, items, ttl, saga_id,
+                                                     saga_shard_key)
+                if held is None:
+                    existing = await store.get_reservation(conn, reservation_id)
+                    assert existing is not None
                     if sorted(existing.items) != sorted(items):
                         raise AlreadyExists(
                             f"reservation {reservation_id!r} exists with other items",
                             reason="RESERVATION_ID_REUSED",
                             metadata={"reservation_id": reservation_id})
                     return existing
-                held = await store.reserve(conn, reservation_id, items, ttl, saga_id,
-                                           saga_shard_key)
+                await store.hold(conn, items)
                 await self._event(conn, f"reservation-{reservation_id}", "StockReserved",
                                   {"reservation_id": reservation_id, "items": held.item_json()},
                                   meta or EventMeta(actor="inventory"))

@@ -55,20 +55,21 @@ async def append(
     revisions: list[int] = []
     metadata = json.dumps(meta.to_json())
     for event in events:
+        # One round trip per event: the stream row's upsert hands its new
+        # revision straight to the event insert.
         revision = await conn.fetchval(
-            """INSERT INTO streams AS s (stream_id, revision, keyspace_id)
-               VALUES ($1, 0, $2)
-               ON CONFLICT (stream_id) DO UPDATE
-                   SET revision = s.revision + 1, updated_at = now()
-               RETURNING revision""",
-            event.stream_id, keyspace_id,
-        )
-        await conn.execute(
-            """INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload,
+            """WITH stream AS (
+                   INSERT INTO streams AS s (stream_id, revision, keyspace_id)
+                   VALUES ($1, 0, $2)
+                   ON CONFLICT (stream_id) DO UPDATE
+                       SET revision = s.revision + 1, updated_at = now()
+                   RETURNING revision)
+               INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload,
                                    metadata, keyspace_id)
-               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)""",
-            uuid.uuid4(), event.stream_id, revision, event.event_type,
-            json.dumps(event.payload), metadata, keyspace_id,
+               SELECT $3, $1, stream.revision, $4, $5::jsonb, $6::jsonb, $2 FROM stream
+               RETURNING stream_revision""",
+            event.stream_id, keyspace_id, uuid.uuid4(), event.event_type,
+            json.dumps(event.payload), metadata,
         )
         revisions.append(int(revision))
     return revisions

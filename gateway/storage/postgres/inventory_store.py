@@ -124,11 +124,29 @@ async def get_reservation(
     return _reservation(row) if row else None
 
 
-async def reserve(
+async def claim_reservation(
     conn: asyncpg.Connection, reservation_id: str, items: list[tuple[str, int]],
     ttl_s: float, saga_id: str, saga_shard_key: str,
-) -> ReservationRecord:
-    """Hold every line or none (the caller's transaction rolls back on error).
+) -> ReservationRecord | None:
+    """Insert the held reservation; None when the id exists already.
+
+    A concurrent first attempt with the same id makes this wait on the
+    primary key until it commits or rolls back, so one id is one reservation.
+    """
+    row = await conn.fetchrow(
+        f"""INSERT INTO reservations (reservation_id, state, items, saga_id, saga_shard_key,
+                                      expires_at)
+            VALUES ($1, 'held', $2::jsonb, $3, $4, now() + make_interval(secs => $5))
+            ON CONFLICT (reservation_id) DO NOTHING
+            RETURNING {RESERVATION_COLUMNS}""",
+        reservation_id, json.dumps([{"sku": s, "quantity": q} for s, q in items]),
+        saga_id, saga_shard_key, ttl_s,
+    )
+    return _reservation(row) if row else None
+
+
+async def hold(conn: asyncpg.Connection, items: list[tuple[str, int]]) -> None:
+    """Reserve every line or raise OUT_OF_STOCK (the caller's transaction rolls back).
 
     Lines are taken in sku order so two reservations of the same skus lock
     rows in the same order and cannot deadlock.
@@ -144,15 +162,6 @@ async def reserve(
         if row is None:
             current = await get_stock(conn, sku)
             raise insufficient(sku, qty, current.available if current else 0, "OUT_OF_STOCK")
-    row = await conn.fetchrow(
-        f"""INSERT INTO reservations (reservation_id, state, items, saga_id, saga_shard_key,
-                                      expires_at)
-            VALUES ($1, 'held', $2::jsonb, $3, $4, now() + make_interval(secs => $5))
-            RETURNING {RESERVATION_COLUMNS}""",
-        reservation_id, json.dumps([{"sku": s, "quantity": q} for s, q in items]),
-        saga_id, saga_shard_key, ttl_s,
-    )
-    return _reservation(one(row))
 
 
 # How each transition moves the stock of every line.
