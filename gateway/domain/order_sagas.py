@@ -445,16 +445,19 @@ class OrderSagas(KeyspaceDomain):
         for r in await self._inventory.expired(limit):
             meta = EventMeta(actor="reservation-expiry", saga_id=r.saga_id)
             saga = None
-            if r.saga_id:
-                saga = await self._saga(self._keyspace.shard_for(
-                    keyspace_id(r.saga_shard_key)), r.saga_id)
-            if saga is not None and saga.state in sagas.UNFINISHED:
-                continue  # its own recovery decides
-            if saga is not None and saga.state == "completed" and \
-                    saga.data.get("reservation_id") == r.reservation_id:
-                await self._inventory.commit(r.reservation_id, meta)
-            else:
-                await self._inventory.release(r.reservation_id, meta)
+            try:
+                if r.saga_id:
+                    saga = await self._saga(self._keyspace.shard_for(
+                        keyspace_id(r.saga_shard_key)), r.saga_id)
+                if saga is not None and saga.state in sagas.UNFINISHED:
+                    continue  # its own recovery decides
+                if saga is not None and saga.state == "completed" and \
+                        saga.data.get("reservation_id") == r.reservation_id:
+                    await self._inventory.commit(r.reservation_id, meta)
+                else:
+                    await self._inventory.release(r.reservation_id, meta)
+            except Unavailable:
+                continue  # its saga's shard is down: ask again next round
             settled += 1
         return settled
 

@@ -1,12 +1,14 @@
 """Database reads routed by consistency: the policy picks the node, we run there.
 
-A read that a replica fails (it died since the last check) is retried on the
-primary, which satisfies every level; the replica is marked unhealthy so the
-next reads skip it until the tracker sees it again.
+A read that a replica fails is retried on the primary, which satisfies every
+level: a replica that died since the last check (it is marked unhealthy, so
+the next reads skip it until the tracker sees it again), or a query a hot
+standby cancelled because it conflicted with replay.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -20,6 +22,7 @@ from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import READ_ROUTES
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
@@ -46,6 +49,8 @@ async def run_read(
             return result
         except Unavailable:
             node.healthy = False
+        except asyncpg.PostgresError as exc:
+            log.info("replica read retried on the primary: %s", type(exc).__name__)
     READ_ROUTES.labels(domain, plan.level.value, "primary").inc()
     async with shard.connection(operation) as conn:
         return await fn(conn)

@@ -67,7 +67,12 @@ class ReplicationTracker:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.gather(*(self.sample(s) for s in self._shards))
+            try:
+                await asyncio.gather(*(self.sample(s) for s in self._shards))
+            except Exception:
+                # Never let one odd answer stop tracking: routing would then
+                # trust positions that only age.
+                log.exception("replication sampling failed")
             await asyncio.sleep(self._interval_s)
 
     async def sample(self, shard: Shard) -> None:
