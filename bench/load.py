@@ -87,7 +87,8 @@ class GhzClient:
 
 
 def _proto_of(service: str) -> str:
-    return {"datagw.v1.CatalogService": "catalog", "datagw.v1.AdminService": "admin"}[service]
+    """proto/datagw/v1/<name>.proto of "datagw.v1.<Name>Service" (catalog, admin, order, ...)."""
+    return service.rsplit(".", 1)[1].removesuffix("Service").lower()
 
 
 def find_or_install_ghz(install: bool) -> Path | None:

@@ -5,6 +5,10 @@ subprocesses, loads a synthetic catalog with ImportProducts, then measures each
 scenario with one load client (ghz, or the Python client when ghz cannot be had)
 next to the echo baseline. Prints Markdown tables and writes
 bench/results/<timestamp>.json. docs/BENCHMARKS.md explains each scenario.
+
+`--scenario orders` (or orders-create, orders-get, orders-scatter) runs the
+commerce benchmarks of bench/commerce.py instead, with the same load client
+and results directory.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import data, procs
+from bench import commerce, data, procs
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -60,6 +64,7 @@ IMPORT_CALL_ROWS = 50_000
 SEARCH_CACHE_WINDOW_S = 27.0
 HIT_GOAL_RATIO = 1.4
 SEARCH_GOALS_MS = {"uncached p95": 50.0, "uncached p99": 200.0, "cached p95": 5.0}
+ORDERS_SCENARIOS = ("orders", *(f"orders-{part}" for part in commerce.PARTS))
 
 
 @dataclass
@@ -488,7 +493,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="a few hundred products and requests (well under a minute)")
-    parser.add_argument("--scenario", choices=("all", "get", "search"), default="all")
+    parser.add_argument("--scenario", choices=("all", "get", "search", *ORDERS_SCENARIOS),
+                        default="all",
+                        help="catalog: all, get or search; commerce (bench/commerce.py): "
+                             "orders (all three), orders-create, orders-get, orders-scatter")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -499,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=("auto", "ghz", "python"), default="auto",
                         help="load client (auto: ghz if it is or can be installed)")
     args = parser.parse_args(argv)
+    if args.scenario in ORDERS_SCENARIOS:
+        return run_orders(args)
     plan = replace(QUICK if args.quick else FULL,
                    scenarios={"get", "search"} if args.scenario == "all" else {args.scenario})
     if args.products:
@@ -510,14 +520,29 @@ def main(argv: list[str] | None = None) -> int:
     client = pick_client(args.client, args.quick)
     log(f"load client: {client.name}")
     result = asyncio.run(run(plan, client))
-    text = render(result)
+    write_results(render(result), result, args.results_dir)
+    return 0
+
+
+def run_orders(args: argparse.Namespace) -> int:
+    """The commerce family: --products and --requests do not apply to it."""
+    part = args.scenario.removeprefix("orders").removeprefix("-")
+    plan = replace(commerce.QUICK if args.quick else commerce.FULL,
+                   parts={part} if part else set(commerce.PARTS))
+    client = pick_client(args.client, args.quick)
+    log(f"load client: {client.name}")
+    result = asyncio.run(commerce.run(plan, client, source_version))
+    write_results(commerce.render(result), result, args.results_dir)
+    return 0
+
+
+def write_results(text: str, result: dict[str, Any], results_dir: Path) -> None:
     print(text, flush=True)
-    args.results_dir.mkdir(parents=True, exist_ok=True)
-    path = args.results_dir / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(as_json(result), indent=2, default=str))
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     print(f"\nresults written to {shown}", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

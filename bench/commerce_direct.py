@@ -1,0 +1,259 @@
+"""The direct baselines of the commerce benchmarks: the gateway's SQL on plain asyncpg pools.
+
+Each baseline calls the gateway's own storage functions (gateway/storage/postgres/*)
+in the order its domain layer does, on asyncpg pools of the gateway's default size,
+from the benchmark process, against the servers the gateway under test started.
+So the statements, their parameters and the transaction boundaries are the
+gateway's, and stay so when its SQL changes; what the baseline leaves out is gRPC,
+the interceptor, validation, the policy and routing layer, spans, and the
+conversion to protobuf. The row-to-record conversion the storage functions do
+(a dataclass per row, JSON columns decoded) is in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from bench.load import PhaseRun
+from gateway.domain.commerce_json import order_json
+from gateway.domain.commerce_rules import new_id
+from gateway.domain.order_sagas import CREATE, SagaSettings, saga_id_for
+from gateway.storage.payments.provider import RulesProvider
+from gateway.storage.postgres import catalog_store, events
+from gateway.storage.postgres import commerce_store as store
+from gateway.storage.postgres import inventory_store as inventory
+from gateway.storage.postgres import saga_store as sagas
+from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord, PaymentRecord
+from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.postgres.idempotency import request_hash, wal_position
+from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id, ksid_bytes
+from gateway.storage.postgres.pool import PoolSettings
+
+SETTINGS = SagaSettings()
+POOL = PoolSettings()
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One PostgreSQL server as AdminService/GetTopology lists it."""
+
+    keyspace: str
+    shard: int
+    role: str
+    address: str
+    key_range: str
+
+    def dsn(self) -> str:
+        # Every keyspace is a database of its own name (user postgres, no password).
+        return f"postgresql://postgres@{self.address}/{self.keyspace}"
+
+
+@dataclass
+class ShardPools:
+    index: int
+    key_range: KeyRange
+    primary: asyncpg.Pool
+    replicas: list[asyncpg.Pool] = field(default_factory=list)
+
+
+async def _pool(dsn: str, max_size: int) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min(POOL.min_size, max_size),
+                                     max_size=max_size)
+
+
+class DirectShop:
+    """Pools on the catalog, inventory and every commerce shard (and replica)."""
+
+    def __init__(self, catalog: asyncpg.Pool, inventory_pool: asyncpg.Pool,
+                 shards: list[ShardPools]) -> None:
+        self.catalog = catalog
+        self.inventory = inventory_pool
+        self.shards = shards
+        self.provider = RulesProvider()
+
+    @classmethod
+    async def open(cls, backends: list[Backend], max_size: int = POOL.max_size) -> DirectShop:
+        def one(keyspace: str) -> Backend:
+            return next(b for b in backends if b.keyspace == keyspace and b.role == "primary")
+
+        shards = []
+        for b in sorted((b for b in backends if b.keyspace == "commerce"
+                         and b.role == "primary"), key=lambda b: b.shard):
+            replicas = [await _pool(r.dsn(), max_size) for r in backends
+                        if r.keyspace == "commerce" and r.shard == b.shard
+                        and r.role == "replica"]
+            shards.append(ShardPools(b.shard, KeyRange.parse(b.key_range),
+                                     await _pool(b.dsn(), max_size), replicas))
+        return cls(await _pool(one("catalog").dsn(), max_size),
+                   await _pool(one("inventory").dsn(), max_size), shards)
+
+    async def close(self) -> None:
+        pools = [self.catalog, self.inventory]
+        for s in self.shards:
+            pools += [s.primary, *s.replicas]
+        await asyncio.gather(*(p.close() for p in pools))
+
+    def shard_for(self, ksid: int) -> ShardPools:
+        return next(s for s in self.shards if s.key_range.contains(ksid))
+
+    # -- CreateOrder ----------------------------------------------------------
+
+    async def place_order(self, user_id: str, lines: list[tuple[str, int]],
+                          shipping: dict[str, str], card_token: str, request_id: str) -> str:
+        """OrderSagas.place, statement for statement, on the happy path; the order id."""
+        shard = self.shard_for(keyspace_id(user_id))
+        pool = shard.primary
+        ksid = ksid_bytes(keyspace_id(user_id))
+        saga_id = saga_id_for(user_id, CREATE, request_id)
+        digest = request_hash("CreateOrder", {
+            "user_id": user_id, "items": lines, "shipping": shipping, "card": card_token}).hex()
+        async with pool.acquire() as conn:
+            if await sagas.get(conn, saga_id) is not None:
+                raise RuntimeError(f"request id {request_id!r} used twice")
+        # The draft: the user checked, prices read from the catalog.
+        async with pool.acquire() as conn:
+            if await store.get_user(conn, user_id) is None:
+                raise RuntimeError(f"no user {user_id!r}")
+        async with self.catalog.acquire() as conn:
+            products = {p.sku: p for p in await catalog_store.get_products(
+                conn, [sku for sku, _ in lines])}
+        items = [{"sku": sku, "title": products[sku].title, "quantity": qty,
+                  "unit_price_minor": products[sku].price_minor} for sku, qty in lines]
+        currency = next(iter(products.values())).currency
+        data: dict[str, Any] = {
+            "hash": digest, "attempt": 1, "order_id": new_id("o", user_id),
+            "payment_id": new_id("p", user_id), "reservation_id": f"{saga_id}.1",
+            "currency": currency, "items": items, "shipping": shipping,
+            "total_minor": sum(i["quantity"] * i["unit_price_minor"] for i in items),
+            "card_token": card_token,
+        }
+        async with pool.acquire() as conn:
+            await sagas.insert(conn, saga_id, ksid, CREATE, user_id, data["order_id"],
+                               request_id, data, SETTINGS.lease_s)
+        meta = EventMeta(request_id, saga_id=saga_id)
+        reservation_id = data["reservation_id"]
+        # InventoryDomain.reserve
+        async with self.inventory.acquire() as conn, conn.transaction():
+            held = await inventory.claim_reservation(conn, reservation_id, lines,
+                                                     SETTINGS.reservation_ttl_s, saga_id, user_id)
+            assert held is not None
+            await inventory.hold(conn, lines)
+            await events.append(conn, [NewEvent(
+                f"reservation-{reservation_id}", "StockReserved",
+                {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
+        await self._log_step(pool, saga_id, "reserve_stock")
+        reference = await self.provider.authorize(data["payment_id"], data["total_minor"],
+                                                  currency, card_token)
+        await self._log_step(pool, saga_id, "authorize_payment")
+        await self._write_order(pool, saga_id, user_id, ksid, data, reference, meta)
+        # _finish_create: look at the saga, commit the reservation, complete the saga.
+        async with pool.acquire() as conn:
+            await sagas.get(conn, saga_id)
+        async with self.inventory.acquire() as conn, conn.transaction():
+            current = await inventory.get_reservation(conn, reservation_id, lock=True)
+            assert current is not None
+            moved = await inventory.transition(conn, current, "committed")
+            await events.append(conn, [NewEvent(
+                f"reservation-{reservation_id}", "StockCommitted",
+                {"reservation_id": reservation_id, "items": moved.item_json()})], meta, None)
+        await self._log_step(pool, saga_id, "commit_stock", state="completed")
+        return str(data["order_id"])
+
+    @staticmethod
+    async def _log_step(pool: asyncpg.Pool, saga_id: str, step: str,
+                        state: str | None = None) -> None:
+        async with pool.acquire() as conn:
+            await sagas.log_step(conn, saga_id, step, "done", state=state)
+
+    @staticmethod
+    async def _write_order(pool: asyncpg.Pool, saga_id: str, user_id: str, ksid: bytes,
+                           d: dict[str, Any], reference: str, meta: EventMeta) -> str:
+        """The pivot transaction (OrderSagas._write_order + record_authorization)."""
+        now = datetime.now(UTC)
+        order = OrderRecord(
+            d["order_id"], user_id, "placed", d["currency"], d["total_minor"], d["shipping"],
+            d["payment_id"], saga_id, 1, now, now,
+            tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"])
+                  for i in d["items"]))
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                current = await sagas.get(conn, saga_id, lock=True)
+                assert current is not None and current.state == "running"
+                await store.insert_order(conn, order, ksid)
+                await events.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
+                                                    order_json(order))], meta, ksid)
+                payment = PaymentRecord(d["payment_id"], order.order_id, user_id, "authorized",
+                                        order.currency, order.total_minor, 0, 0, reference, 1,
+                                        now, now)
+                await store.insert_payment(conn, payment, ksid)
+                await events.append(conn, [NewEvent(
+                    f"payment-{payment.payment_id}", "PaymentAuthorized", {
+                        "payment_id": payment.payment_id, "order_id": order.order_id,
+                        "amount_minor": order.total_minor, "currency": order.currency})],
+                    meta, ksid)
+                await sagas.log_step(conn, saga_id, "write_order", "done")
+            return await wal_position(conn)
+
+    # -- GetOrder -------------------------------------------------------------
+
+    async def get_order(self, order_id: str, replica: bool = False) -> OrderRecord:
+        """The order and its items (commerce_store.get_order: two SELECTs)."""
+        shard = self.shard_for(int(order_id[1:17], 16))
+        pool = shard.replicas[0] if replica else shard.primary
+        async with pool.acquire() as conn:
+            order = await store.get_order(conn, order_id)
+        if order is None:
+            raise RuntimeError(f"no order {order_id!r}")
+        return order
+
+    # -- the admin scatter ----------------------------------------------------
+
+    async def scan(self, status: str | None, after: tuple[datetime, str] | None, size: int
+                   ) -> tuple[list[OrderRecord], tuple[datetime, str] | None]:
+        """OrdersDomain.scan: every shard in parallel, merged newest first; (page, cursor)."""
+        async def one(shard: ShardPools) -> list[OrderRecord]:
+            async with shard.primary.acquire() as conn:
+                return await store.scan_orders(conn, status, None, None, after, size + 1)
+
+        per_shard = await asyncio.gather(*(one(s) for s in self.shards))
+        merged = list(heapq.merge(*per_shard, key=lambda o: (o.created_at, o.order_id),
+                                  reverse=True))
+        page = merged[:size]
+        more = len(merged) > size
+        return page, ((page[-1].created_at, page[-1].order_id) if more else None)
+
+
+async def drive(op: Callable[[int], Awaitable[Any]], total: int, concurrency: int) -> PhaseRun:
+    """Run op(0..total-1) from `concurrency` tasks in this process; one latency per call."""
+    latencies: list[tuple[int, int]] = []
+    errors: Counter[str] = Counter()
+    position = 0
+
+    async def worker() -> None:
+        nonlocal position
+        while position < total:
+            index = position
+            position += 1
+            started = time.perf_counter_ns()
+            try:
+                await op(index)
+            except Exception as exc:  # counted, as the gRPC clients count error codes
+                errors[type(exc).__name__] += 1
+                if sum(errors.values()) == 1:
+                    print(f"[bench] first error of the phase: {exc!r}", flush=True)
+                continue
+            latencies.append((index, time.perf_counter_ns() - started))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - began
+    return PhaseRun([lat for _, lat in sorted(latencies)], wall, dict(errors))
