@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import grpc
@@ -195,7 +195,7 @@ class Bench:
             process_cpu: float | None = after[2] - before[2]
         else:
             process_cpu = None if after[0] is None or before[0] is None else after[0] - before[0]
-        row = OrdersRow.of(scenario, target, concurrency, run, process_cpu)
+        row = cast(OrdersRow, OrdersRow.of(scenario, target, concurrency, run, process_cpu))
         row.postgres_cpu_us = round((after[1] - before[1]) / n * 1e6)
         if not direct:
             # ghz and the Python client's workers are waited-for children of this process.
@@ -247,6 +247,7 @@ async def db_work(backends: list[Backend], with_stats: bool) -> dict[str, int]:
                 row = await conn.fetchrow(
                     f"SELECT {', '.join(DB_COUNTERS)} FROM pg_stat_database "
                     "WHERE datname = current_database()")
+                assert row is not None
                 for c in DB_COUNTERS:
                     totals[c] += int(row[c])
         finally:
@@ -303,7 +304,7 @@ class Gateway:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.channel.close()
+        await self.channel.close(None)
         self.process.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 

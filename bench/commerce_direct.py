@@ -16,10 +16,11 @@ import asyncio
 import heapq
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -63,6 +64,14 @@ class ShardPools:
     key_range: KeyRange
     primary: asyncpg.Pool
     replicas: list[asyncpg.Pool] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def borrow(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection, typed as the Connection the storage functions take
+    (the pool hands out a proxy that behaves as one, as in the gateway's pool)."""
+    async with pool.acquire() as conn:
+        yield cast(asyncpg.Connection, conn)
 
 
 async def _pool(dsn: str, max_size: int) -> asyncpg.Pool:
@@ -116,33 +125,34 @@ class DirectShop:
         saga_id = saga_id_for(user_id, CREATE, request_id)
         digest = request_hash("CreateOrder", {
             "user_id": user_id, "items": lines, "shipping": shipping, "card": card_token}).hex()
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             if await sagas.get(conn, saga_id) is not None:
                 raise RuntimeError(f"request id {request_id!r} used twice")
         # The draft: the user checked, prices read from the catalog.
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             if await store.get_user(conn, user_id) is None:
                 raise RuntimeError(f"no user {user_id!r}")
-        async with self.catalog.acquire() as conn:
+        async with borrow(self.catalog) as conn:
             products = {p.sku: p for p in await catalog_store.get_products(
                 conn, [sku for sku, _ in lines])}
-        items = [{"sku": sku, "title": products[sku].title, "quantity": qty,
-                  "unit_price_minor": products[sku].price_minor} for sku, qty in lines]
+        items: list[dict[str, Any]] = [
+            {"sku": sku, "title": products[sku].title, "quantity": qty,
+             "unit_price_minor": products[sku].price_minor} for sku, qty in lines]
         currency = next(iter(products.values())).currency
         data: dict[str, Any] = {
             "hash": digest, "attempt": 1, "order_id": new_id("o", user_id),
             "payment_id": new_id("p", user_id), "reservation_id": f"{saga_id}.1",
             "currency": currency, "items": items, "shipping": shipping,
-            "total_minor": sum(i["quantity"] * i["unit_price_minor"] for i in items),
+            "total_minor": sum(int(i["quantity"]) * int(i["unit_price_minor"]) for i in items),
             "card_token": card_token,
         }
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             await sagas.insert(conn, saga_id, ksid, CREATE, user_id, data["order_id"],
                                request_id, data, SETTINGS.lease_s)
         meta = EventMeta(request_id, saga_id=saga_id)
         reservation_id = data["reservation_id"]
         # InventoryDomain.reserve
-        async with self.inventory.acquire() as conn, conn.transaction():
+        async with borrow(self.inventory) as conn, conn.transaction():
             held = await inventory.claim_reservation(conn, reservation_id, lines,
                                                      SETTINGS.reservation_ttl_s, saga_id, user_id)
             assert held is not None
@@ -156,9 +166,9 @@ class DirectShop:
         await self._log_step(pool, saga_id, "authorize_payment")
         await self._write_order(pool, saga_id, user_id, ksid, data, reference, meta)
         # _finish_create: look at the saga, commit the reservation, complete the saga.
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             await sagas.get(conn, saga_id)
-        async with self.inventory.acquire() as conn, conn.transaction():
+        async with borrow(self.inventory) as conn, conn.transaction():
             current = await inventory.get_reservation(conn, reservation_id, lock=True)
             assert current is not None
             moved = await inventory.transition(conn, current, "committed")
@@ -171,7 +181,7 @@ class DirectShop:
     @staticmethod
     async def _log_step(pool: asyncpg.Pool, saga_id: str, step: str,
                         state: str | None = None) -> None:
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             await sagas.log_step(conn, saga_id, step, "done", state=state)
 
     @staticmethod
@@ -184,7 +194,7 @@ class DirectShop:
             d["payment_id"], saga_id, 1, now, now,
             tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"])
                   for i in d["items"]))
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             async with conn.transaction():
                 current = await sagas.get(conn, saga_id, lock=True)
                 assert current is not None and current.state == "running"
@@ -209,7 +219,7 @@ class DirectShop:
         """The order and its items (commerce_store.get_order: two SELECTs)."""
         shard = self.shard_for(int(order_id[1:17], 16))
         pool = shard.replicas[0] if replica else shard.primary
-        async with pool.acquire() as conn:
+        async with borrow(pool) as conn:
             order = await store.get_order(conn, order_id)
         if order is None:
             raise RuntimeError(f"no order {order_id!r}")
@@ -221,7 +231,7 @@ class DirectShop:
                    ) -> tuple[list[OrderRecord], tuple[datetime, str] | None]:
         """OrdersDomain.scan: every shard in parallel, merged newest first; (page, cursor)."""
         async def one(shard: ShardPools) -> list[OrderRecord]:
-            async with shard.primary.acquire() as conn:
+            async with borrow(shard.primary) as conn:
                 return await store.scan_orders(conn, status, None, None, after, size + 1)
 
         per_shard = await asyncio.gather(*(one(s) for s in self.shards))
