@@ -37,7 +37,7 @@ from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.idempotency import request_hash, wal_position
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id, ksid_bytes
-from gateway.storage.postgres.pool import PoolSettings
+from gateway.storage.postgres.pool import PoolSettings, skip_session_reset
 
 SETTINGS = SagaSettings()
 POOL = PoolSettings()
@@ -75,8 +75,9 @@ async def borrow(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _pool(dsn: str, max_size: int) -> asyncpg.Pool:
+    # The gateway's pool settings, reset on release included: the same SQL.
     return await asyncpg.create_pool(dsn, min_size=min(POOL.min_size, max_size),
-                                     max_size=max_size)
+                                     max_size=max_size, reset=skip_session_reset)
 
 
 class DirectShop:
@@ -126,12 +127,10 @@ class DirectShop:
         digest = request_hash("CreateOrder", {
             "user_id": user_id, "items": lines, "shipping": shipping, "card": card_token}).hex()
         async with borrow(pool) as conn:
-            if await sagas.get(conn, saga_id) is not None:
-                raise RuntimeError(f"request id {request_id!r} used twice")
-        # The draft: the user checked, prices read from the catalog.
-        async with borrow(pool) as conn:
-            if await store.get_user(conn, user_id) is None:
-                raise RuntimeError(f"no user {user_id!r}")
+            saga, user_exists = await sagas.get_with_user(conn, saga_id, user_id)
+            if saga is not None or not user_exists:
+                raise RuntimeError(f"request id {request_id!r} used twice, or no user")
+        # The draft: prices read from the catalog.
         async with borrow(self.catalog) as conn:
             products = {p.sku: p for p in await catalog_store.get_products(
                 conn, [sku for sku, _ in lines])}
@@ -160,14 +159,10 @@ class DirectShop:
             await events.append(conn, [NewEvent(
                 f"reservation-{reservation_id}", "StockReserved",
                 {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
-        await self._log_step(pool, saga_id, "reserve_stock")
         reference = await self.provider.authorize(data["payment_id"], data["total_minor"],
                                                   currency, card_token)
-        await self._log_step(pool, saga_id, "authorize_payment")
         await self._write_order(pool, saga_id, user_id, ksid, data, reference, meta)
-        # _finish_create: look at the saga, commit the reservation, complete the saga.
-        async with borrow(pool) as conn:
-            await sagas.get(conn, saga_id)
+        # _finish_create: commit the reservation, complete the saga.
         async with borrow(self.inventory) as conn, conn.transaction():
             current = await inventory.get_reservation(conn, reservation_id, lock=True)
             assert current is not None
@@ -210,7 +205,8 @@ class DirectShop:
                         "payment_id": payment.payment_id, "order_id": order.order_id,
                         "amount_minor": order.total_minor, "currency": order.currency})],
                     meta, ksid)
-                await sagas.log_step(conn, saga_id, "write_order", "done")
+                await sagas.log_step(conn, saga_id, "write_order", "done",
+                                     done_before=("reserve_stock", "authorize_payment"))
             return await wal_position(conn)
 
     # -- GetOrder -------------------------------------------------------------

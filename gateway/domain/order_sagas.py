@@ -145,9 +145,12 @@ class OrderSagas(KeyspaceDomain):
             "user_id": user_id, "items": [(x.sku, x.quantity) for x in lines],
             "shipping": shipping, "card": card_token}).hex()
         for _ in range(3):
-            saga = await self._saga(shard, saga_id)
+            async with shard.connection("SELECT sagas") as conn:
+                saga, user_exists = await sagas.get_with_user(conn, saga_id, user_id)
             if saga is None:
-                data = await self._draft(shard, user_id, lines, shipping, card_token, digest,
+                if not user_exists:
+                    raise NotFound("user", user_id)
+                data = await self._draft(user_id, lines, shipping, card_token, digest,
                                          saga_id, attempt=1)
                 async with shard.connection("INSERT sagas") as conn:
                     saga = await sagas.insert(conn, saga_id, ksid, CREATE, user_id,
@@ -186,7 +189,7 @@ class OrderSagas(KeyspaceDomain):
                 _raise_failure(failure)
             # The earlier attempt failed for a reason that may have passed (a
             # backend was down): this retry places the order afresh.
-            data = await self._draft(shard, saga.user_id, lines, shipping, card_token,
+            data = await self._draft(saga.user_id, lines, shipping, card_token,
                                      saga.data["hash"], saga.saga_id,
                                      attempt=int(saga.data.get("attempt", 1)) + 1)
             async with shard.connection("RESTART sagas") as conn:
@@ -194,13 +197,10 @@ class OrderSagas(KeyspaceDomain):
             return await self._run_create(shard, restarted) if restarted else None
         return await self._placed(shard, saga.data["order_id"])
 
-    async def _draft(self, shard: Shard, user_id: str, lines: list[OrderLine],
-                     shipping: dict[str, str], card_token: str, digest: str, saga_id: str,
-                     attempt: int) -> dict[str, Any]:
-        """The order to place: the user checked, prices read from the catalog now."""
-        async with shard.connection("SELECT users") as conn:
-            if await store.get_user(conn, user_id) is None:
-                raise NotFound("user", user_id)
+    async def _draft(self, user_id: str, lines: list[OrderLine], shipping: dict[str, str],
+                     card_token: str, digest: str, saga_id: str, attempt: int
+                     ) -> dict[str, Any]:
+        """The order to place, with prices read from the catalog now."""
         found, missing = await self._catalog.batch_get(
             [x.sku for x in lines], Consistency.STRONG, None)
         products = {p.sku: p for p in found}
@@ -232,12 +232,14 @@ class OrderSagas(KeyspaceDomain):
         d = saga.data
         meta = EventMeta(saga.request_id, saga_id=saga.saga_id)
         try:
-            if not saga.done("reserve_stock"):
-                await self._inventory.reserve(
-                    d["reservation_id"], [(i["sku"], i["quantity"]) for i in d["items"]],
-                    self.settings.reservation_ttl_s, saga_id=saga.saga_id,
-                    saga_shard_key=saga.user_id, meta=meta)
-                saga = await self._log(shard, saga.saga_id, "reserve_stock", "done")
+            # Both steps are logged with the pivot, not each on its own: the
+            # log decides nothing here (compensation undoes both blindly and
+            # recovery goes by whether the order exists), so two writes per
+            # order would buy only a finer trace of a failed attempt.
+            await self._inventory.reserve(
+                d["reservation_id"], [(i["sku"], i["quantity"]) for i in d["items"]],
+                self.settings.reservation_ttl_s, saga_id=saga.saga_id,
+                saga_shard_key=saga.user_id, meta=meta)
             try:
                 reference = await self._payments.provider.authorize(
                     d["payment_id"], d["total_minor"], d["currency"], d["card_token"])
@@ -245,7 +247,6 @@ class OrderSagas(KeyspaceDomain):
                 raise declined(exc) from exc
             except ProviderUnavailable as exc:
                 raise provider_down(exc) from exc
-            saga = await self._log(shard, saga.saga_id, "authorize_payment", "done")
             placed = await self._write_order(shard, saga, reference, meta)
         except FailedPrecondition as exc:
             # Out of stock, declined, ...: the same request would fail again.
@@ -265,7 +266,7 @@ class OrderSagas(KeyspaceDomain):
                 await self._compensate_or_finish(shard, saga.saga_id, failure, retryable=True)
             raise
         with contextlib.suppress(Unavailable):
-            await self._finish_create(shard, saga.saga_id)
+            await self._finish_create(shard, saga.saga_id, saga)
         return placed
 
     async def _write_order(self, shard: Shard, saga: SagaRecord, reference: str,
@@ -290,12 +291,16 @@ class OrderSagas(KeyspaceDomain):
                                                     order_json(order))], meta, ksid)
                 payment = await self._payments.record_authorization(
                     conn, order, d["payment_id"], d["card_token"], ksid, meta, reference)
-                await sagas.log_step(conn, saga.saga_id, "write_order", "done")
+                await sagas.log_step(conn, saga.saga_id, "write_order", "done",
+                                     done_before=("reserve_stock", "authorize_payment"))
             lsn = await wal_position(conn)
         return PlacedOrder(order, payment, self.token(shard, lsn))
 
-    async def _finish_create(self, shard: Shard, saga_id: str) -> None:
-        saga = await self._saga(shard, saga_id)
+    async def _finish_create(self, shard: Shard, saga_id: str,
+                             pivoted: SagaRecord | None = None) -> None:
+        """Commit the stock of a saga past its pivot and complete it. `pivoted`:
+        the saga as the caller that just ran the pivot knows it (no re-read)."""
+        saga = pivoted or await self._saga(shard, saga_id)
         if saga is None or saga.state != "running":
             return
         meta = EventMeta(saga.request_id, saga_id=saga_id)

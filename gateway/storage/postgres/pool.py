@@ -47,6 +47,15 @@ class PoolSettings:
     connect_timeout_s: float = 3.0
 
 
+async def skip_session_reset(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing beyond asyncpg's own rollback of an
+    open transaction. The gateway leaves no session state behind (only SET
+    LOCAL, transaction advisory locks, no LISTEN, no cursors; the migration's
+    session lock is released explicitly), so asyncpg's default reset query
+    (RESET ALL, UNLISTEN *, ...) would be one wasted round trip per checkout,
+    about a quarter of the statements an order sends."""
+
+
 def redact(dsn: str) -> str:
     """host:port of a DSN, without credentials, for topology and logs."""
     parts = urlsplit(dsn)
@@ -99,6 +108,7 @@ class Shard:
                 max_size=self.settings.max_size,
                 timeout=self.settings.connect_timeout_s,
                 command_timeout=None,
+                reset=skip_session_reset,
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:

@@ -74,17 +74,41 @@ async def get(conn: asyncpg.Connection, saga_id: str, *, lock: bool = False) -> 
 
 
 async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: str,
-                   detail: str = "", *, state: str | None = None, failure_reason: str | None = None
-                   ) -> SagaRecord:
-    """Append one step to the log, optionally moving the saga's state."""
-    entry = {"name": name, "outcome": outcome, "detail": detail,
-             "at": datetime.now().astimezone().isoformat()}
+                   detail: str = "", *, state: str | None = None, failure_reason: str | None = None,
+                   done_before: tuple[str, ...] = ()) -> SagaRecord:
+    """Append a step to the log, optionally moving the saga's state.
+
+    `done_before` logs steps that finished earlier in the same statement (a
+    step whose effect is idempotent and compensated blindly needs no write of
+    its own before the next one starts).
+    """
+    at = datetime.now().astimezone().isoformat()
+    entries = [{"name": n, "outcome": "done", "detail": "", "at": at} for n in done_before]
+    entries.append({"name": name, "outcome": outcome, "detail": detail, "at": at})
     row = await conn.fetchrow(
         f"""UPDATE sagas SET steps = steps || $2::jsonb, state = coalesce($3, state),
                              failure_reason = coalesce($4, failure_reason), updated_at = now()
             WHERE saga_id = $1 RETURNING {SAGA_COLUMNS}""",
-        saga_id, json.dumps([entry]), state, failure_reason)
+        saga_id, json.dumps(entries), state, failure_reason)
     return _saga(one(row))
+
+
+async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
+                        ) -> tuple[SagaRecord | None, bool]:
+    """The saga (if any) and whether the user exists, in one round trip."""
+    row = await conn.fetchrow(
+        f"""SELECT (SELECT row_to_json(s) FROM (SELECT {SAGA_COLUMNS} FROM sagas
+                                                 WHERE saga_id = $1) s) AS saga,
+                   EXISTS (SELECT 1 FROM users WHERE user_id = $2) AS user_exists""",
+        saga_id, user_id)
+    assert row is not None
+    raw = row["saga"]
+    if raw is None:
+        return None, bool(row["user_exists"])
+    data = json.loads(raw) if isinstance(raw, str) else dict(raw)
+    for key in ("lease_until", "created_at", "updated_at"):
+        data[key] = datetime.fromisoformat(data[key])
+    return SagaRecord(**data), bool(row["user_exists"])
 
 
 async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], lease_s: float
