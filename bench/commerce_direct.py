@@ -226,15 +226,25 @@ class DirectShop:
     async def scan(self, status: str | None, after: tuple[datetime, str] | None, size: int
                    ) -> tuple[list[OrderRecord], tuple[datetime, str] | None]:
         """OrdersDomain.scan: every shard in parallel, merged newest first; (page, cursor)."""
-        async def one(shard: ShardPools) -> list[OrderRecord]:
+        async def one(shard: ShardPools) -> list[tuple[OrderRecord, ShardPools]]:
             async with borrow(shard.primary) as conn:
-                return await store.scan_orders(conn, status, None, None, after, size + 1)
+                found = await store.scan_orders(conn, status, None, None, after, size + 1)
+            return [(o, shard) for o in found]
+
+        async def fill(shard: ShardPools, orders: list[OrderRecord]) -> list[OrderRecord]:
+            async with borrow(shard.primary) as conn:
+                return await store.with_items(conn, orders)
 
         per_shard = await asyncio.gather(*(one(s) for s in self.shards))
-        merged = list(heapq.merge(*per_shard, key=lambda o: (o.created_at, o.order_id),
+        merged = list(heapq.merge(*per_shard, key=lambda p: (p[0].created_at, p[0].order_id),
                                   reverse=True))
-        page = merged[:size]
+        kept = merged[:size]
         more = len(merged) > size
+        filled = await asyncio.gather(*(
+            fill(s, [o for o, at in kept if at is s]) for s in self.shards
+            if any(at is s for _, at in kept)))
+        by_id = {o.order_id: o for part in filled for o in part}
+        page = [by_id[o.order_id] for o, _ in kept]
         return page, ((page[-1].created_at, page[-1].order_id) if more else None)
 
 

@@ -40,7 +40,7 @@ from gateway.storage.postgres import events
 from gateway.storage.postgres.commerce_store import OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import ksid_bytes
-from gateway.storage.postgres.pool import Keyspace
+from gateway.storage.postgres.pool import Keyspace, Shard
 
 DOMAIN = "orders"
 # Moves UpdateOrderStatus makes, and where the others come from.
@@ -241,18 +241,30 @@ class OrdersDomain(KeyspaceDomain):
                              "end": end})
         after = _after(page_token, query)
 
-        async def one(shard_index: int) -> list[OrderRecord]:
-            shard = self._keyspace.shards[shard_index]
+        shards = self._keyspace.shards
+
+        async def scan(shard: Shard) -> list[tuple[OrderRecord, Shard]]:
             async with shard.connection("SCAN orders") as conn:
-                return await store.scan_orders(conn, status, start, end, after, size + 1)
+                found = await store.scan_orders(conn, status, start, end, after, size + 1)
+            return [(o, shard) for o in found]
+
+        async def fill(shard: Shard, orders: list[OrderRecord]) -> list[OrderRecord]:
+            async with shard.connection("SELECT order_items") as conn:
+                return await store.with_items(conn, orders)
 
         # One shard down fails the whole page: a merged page that silently
         # lacks a shard's orders would look complete and be wrong.
-        per_shard = await asyncio.gather(*(one(i) for i in range(len(self._keyspace.shards))))
-        merged = list(heapq.merge(*per_shard, key=lambda o: (o.created_at, o.order_id),
+        per_shard = await asyncio.gather(*(scan(s) for s in shards))
+        merged = list(heapq.merge(*per_shard, key=lambda p: (p[0].created_at, p[0].order_id),
                                   reverse=True))
         more = len(merged) > size
-        rows = merged[:size]
+        kept = merged[:size]
+        # Items only for the page, each shard's in parallel.
+        filled = await asyncio.gather(*(
+            fill(s, [o for o, at in kept if at is s]) for s in shards
+            if any(at is s for _, at in kept)))
+        by_id = {o.order_id: o for part in filled for o in part}
+        rows = [by_id[o.order_id] for o, _ in kept]
         return OrderPage(rows, encode_token(query, _cursor(rows[-1])) if more else "",
                          len(per_shard))
 

@@ -277,7 +277,10 @@ async def test_admin_lists_orders_across_shards_in_one_order(
         assert page.shards_queried == 2
         times = [(o.create_time.ToDatetime(), o.order_id) for o in page.orders]
         assert times == sorted(times, reverse=True)
-        seen += [o.order_id for o in page.orders if o.order_id in ids]
+        ours = [o for o in page.orders if o.order_id in ids]
+        # Items are read after the merge, for the kept orders only.
+        assert all([(i.sku, i.quantity) for i in o.items] == [(f"{uid}-adm", 1)] for o in ours)
+        seen += [o.order_id for o in ours]
         token = page.next_page_token
         if not token:
             break

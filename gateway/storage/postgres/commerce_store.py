@@ -7,7 +7,7 @@ decided above. Rows carry the keyspace id of their user (8 bytes).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -205,7 +205,11 @@ async def scan_orders(
     conn: asyncpg.Connection, status: str | None, start: datetime | None, end: datetime | None,
     after: tuple[datetime, str] | None, limit: int,
 ) -> list[OrderRecord]:
-    """Orders of every user on this shard, newest first, for the admin scatter."""
+    """Orders of every user on this shard, newest first, for the admin scatter.
+
+    Without their items: the merge keeps only a page of what all shards
+    return, so items are read afterwards for the kept orders (with_items).
+    """
     where, args = ["TRUE"], []
 
     def arg(value: Any) -> str:
@@ -223,7 +227,13 @@ async def scan_orders(
     rows = await conn.fetch(
         f"""SELECT {ORDER_COLUMNS} FROM orders WHERE {' AND '.join(where)}
             ORDER BY created_at DESC, order_id DESC LIMIT {arg(limit)}""", *args)
-    return await orders_with_items(conn, list(rows))
+    return [_order(r) for r in rows]
+
+
+async def with_items(conn: asyncpg.Connection, orders: list[OrderRecord]) -> list[OrderRecord]:
+    """The orders (of this shard) with their items filled in."""
+    items = await _items(conn, [o.order_id for o in orders])
+    return [replace(o, items=items.get(o.order_id, ())) for o in orders]
 
 
 async def set_order_status(conn: asyncpg.Connection, order_id: str, status: str,
