@@ -389,7 +389,7 @@ class OrderSagas(KeyspaceDomain):
                 payments = await store.order_payments(conn, saga.order_id)
             for p in payments:
                 await self._settle(shard, p.payment_id, saga, ksid, meta)
-            saga = await self._log(shard, saga_id, "settle_payments", "done")
+            await self._log(shard, saga_id, "settle_payments", "done")
         await self._return_stock(saga.data["reservation_id"], meta)
         await self._log(shard, saga_id, "return_stock", "done", state="completed")
         SAGAS.labels(CANCEL, "completed").inc()
@@ -473,9 +473,9 @@ class OrderSagas(KeyspaceDomain):
             return await sagas.get(conn, saga_id)
 
     async def _log(self, shard: Shard, saga_id: str, step: str, outcome: str, detail: str = "",
-                   *, state: str | None = None) -> SagaRecord:
+                   *, state: str | None = None) -> None:
         async with shard.connection("UPDATE sagas") as conn:
-            return await sagas.log_step(conn, saga_id, step, outcome, detail, state=state)
+            await sagas.log_step(conn, saga_id, step, outcome, detail, state=state)
 
     async def _placed(self, shard: Shard, order_id: str) -> PlacedOrder:
         async with shard.connection("SELECT orders") as conn:

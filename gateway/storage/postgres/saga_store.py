@@ -9,8 +9,6 @@ from typing import Any
 
 import asyncpg
 
-from gateway.storage.postgres.pool import one
-
 SAGA_COLUMNS = ("saga_id, kind, state, user_id, order_id, request_id, data, steps, "
                 "failure_reason, attempts, lease_until, created_at, updated_at")
 UNFINISHED = ("running", "compensating")
@@ -75,7 +73,7 @@ async def get(conn: asyncpg.Connection, saga_id: str, *, lock: bool = False) -> 
 
 async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: str,
                    detail: str = "", *, state: str | None = None, failure_reason: str | None = None,
-                   done_before: tuple[str, ...] = ()) -> SagaRecord:
+                   done_before: tuple[str, ...] = ()) -> None:
     """Append a step to the log, optionally moving the saga's state.
 
     `done_before` logs steps that finished earlier in the same statement (a
@@ -85,12 +83,11 @@ async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: s
     at = datetime.now().astimezone().isoformat()
     entries = [{"name": n, "outcome": "done", "detail": "", "at": at} for n in done_before]
     entries.append({"name": name, "outcome": outcome, "detail": detail, "at": at})
-    row = await conn.fetchrow(
-        f"""UPDATE sagas SET steps = steps || $2::jsonb, state = coalesce($3, state),
-                             failure_reason = coalesce($4, failure_reason), updated_at = now()
-            WHERE saga_id = $1 RETURNING {SAGA_COLUMNS}""",
+    await conn.execute(
+        """UPDATE sagas SET steps = steps || $2::jsonb, state = coalesce($3, state),
+                            failure_reason = coalesce($4, failure_reason), updated_at = now()
+           WHERE saga_id = $1""",
         saga_id, json.dumps(entries), state, failure_reason)
-    return _saga(one(row))
 
 
 async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
