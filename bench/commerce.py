@@ -53,7 +53,7 @@ from bench.commerce_data import (
 )
 from bench.commerce_direct import Backend, DirectShop, drive
 from bench.load import LoadClient, PhaseRun
-from bench.report import PhaseResult, machine_info
+from bench.report import PhaseResult, machine_info, machine_section
 from gateway.storage.postgres.pool import parse_lsn
 
 CREATE = "datagw.v1.OrderService/CreateOrder"
@@ -615,17 +615,8 @@ def work_table(rows: list[OrdersRow]) -> str:
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     out = [
-        "## Machine",
-        "",
-        f"- CPUs: {m['nproc']} x {m['cpu_model']}; memory {m['memory_gib']} GiB; "
-        f"kernel {m['kernel']}",
-        f"- Python {m['python']}, grpcio {m['grpcio']}, protobuf {m['protobuf']}",
-        f"- load client (gateway rows): {m['load_client']}; baselines: asyncpg from the "
-        "benchmark process",
-        f"- gateway source: {result['source_at_start']} (at the end: {result['source_at_end']})",
-        f"- load average (1m 5m 15m) at start {result['load_average_at_start']}, at end "
-        f"{m['load_average_1m_5m_15m']}; wall {result['wall_s']} s",
-        "",
+        *machine_section(result, f"load client (gateway rows): {m['load_client']}; baselines: "
+                         "asyncpg from the benchmark process", f"; wall {result['wall_s']} s"),
         "## Results",
         "",
         table(result["phases"]),

@@ -120,3 +120,20 @@ def as_json(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: as_json(v) for k, v in obj.items()}
     return obj
+
+
+def machine_section(result: dict[str, Any], clients: str, extra: str = "") -> list[str]:
+    """The "## Machine" lines every benchmark report starts with."""
+    m = result["machine"]
+    return [
+        "## Machine",
+        "",
+        f"- CPUs: {m['nproc']} x {m['cpu_model']}; memory {m['memory_gib']} GiB; "
+        f"kernel {m['kernel']}",
+        f"- Python {m['python']}, grpcio {m['grpcio']}, protobuf {m['protobuf']}",
+        f"- {clients}",
+        f"- gateway source: {result['source_at_start']} (at the end: {result['source_at_end']})",
+        f"- load average (1m 5m 15m) at start {result['load_average_at_start']}, at end "
+        f"{m['load_average_1m_5m_15m']}{extra}",
+        "",
+    ]

@@ -50,6 +50,7 @@ from bench.report import (
     as_json,
     kind_table,
     machine_info,
+    machine_section,
     markdown_table,
     percentile,
 )
@@ -447,16 +448,7 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     out = [
-        "## Machine",
-        "",
-        f"- CPUs: {m['nproc']} x {m['cpu_model']}; memory {m['memory_gib']} GiB; "
-        f"kernel {m['kernel']}",
-        f"- Python {m['python']}, grpcio {m['grpcio']}, protobuf {m['protobuf']}",
-        f"- load client: {m['load_client']}; backends: {m['backends']}",
-        f"- gateway source: {result['source_at_start']} (at the end: {result['source_at_end']})",
-        f"- load average (1m 5m 15m) at start {result['load_average_at_start']}, at end "
-        f"{m['load_average_1m_5m_15m']}",
-        "",
+        *machine_section(result, f"load client: {m['load_client']}; backends: {m['backends']}"),
         "## Import",
         "",
     ]
