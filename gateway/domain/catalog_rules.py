@@ -40,7 +40,9 @@ def check_expected_version(v: Violations, expected: int | None) -> None:
         v.add("expected_version", "must be 0 (must not exist) or a positive version")
 
 
-def _text(v: Violations, field: str, value: str, limit: int, *, required: bool = False) -> None:
+def check_text(
+    v: Violations, field: str, value: str, limit: int, *, required: bool = False
+) -> None:
     if required and not value.strip():
         v.add(field, "required")
     elif len(value) > limit:
@@ -51,10 +53,10 @@ def _text(v: Violations, field: str, value: str, limit: int, *, required: bool =
 
 def check_product(v: Violations, p: ProductRecord, prefix: str, *, has_price: bool) -> None:
     check_sku(v, f"{prefix}.sku", p.sku)
-    _text(v, f"{prefix}.title", p.title, MAX_TITLE, required=True)
-    _text(v, f"{prefix}.description", p.description, MAX_DESCRIPTION)
-    _text(v, f"{prefix}.category", p.category, MAX_NAME)
-    _text(v, f"{prefix}.brand", p.brand, MAX_NAME)
+    check_text(v, f"{prefix}.title", p.title, MAX_TITLE, required=True)
+    check_text(v, f"{prefix}.description", p.description, MAX_DESCRIPTION)
+    check_text(v, f"{prefix}.category", p.category, MAX_NAME)
+    check_text(v, f"{prefix}.brand", p.brand, MAX_NAME)
     if not has_price:
         v.add(f"{prefix}.price", "required")
     else:
@@ -72,4 +74,4 @@ def check_product(v: Violations, p: ProductRecord, prefix: str, *, has_price: bo
             # jsonb has no NUL; the database would refuse the whole write.
             v.add(f"{prefix}.attributes", "keys must not contain NUL characters")
             break
-        _text(v, f"{prefix}.attributes[{key}]", value, MAX_ATTRIBUTE_VALUE)
+        check_text(v, f"{prefix}.attributes[{key}]", value, MAX_ATTRIBUTE_VALUE)

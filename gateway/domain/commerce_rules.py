@@ -12,6 +12,7 @@ import re
 import secrets
 
 from gateway.domain.catalog_rules import MAX_REQUEST_ID, check_sku
+from gateway.domain.catalog_rules import check_text as catalog_check_text
 from gateway.errors import NotFound, Violations
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
 
@@ -24,12 +25,14 @@ MAX_RESERVATION_ITEMS = 100
 MAX_STOCK = 10**12
 MAX_REASON = 500
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
-_ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}$") for kind in "op"}
-_KINDS = {"o": "order", "p": "payment"}
+_ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}$") for kind in "ops"}
+_KINDS = {"o": "order", "p": "payment", "s": "saga"}
 
 
-# User ids follow the sku alphabet, so one check (and one message) serves both.
+# User ids follow the sku alphabet, so one check (and one message) serves both;
+# free text is checked as the catalog's is.
 check_user_id = check_sku
+check_text = catalog_check_text
 
 
 def check_request_id(v: Violations, request_id: str) -> None:
@@ -47,16 +50,6 @@ def check_email(v: Violations, field: str, email: str) -> None:
         v.add(field, "must be an email address like name@example.com")
 
 
-def check_text(v: Violations, field: str, value: str, limit: int, *, required: bool = False
-               ) -> None:
-    if required and not value.strip():
-        v.add(field, "required")
-    elif len(value) > limit:
-        v.add(field, f"must be at most {limit} characters (got {len(value)})")
-    elif "\x00" in value:
-        v.add(field, "must not contain NUL characters")
-
-
 def check_expected_version(v: Violations, expected: int | None) -> None:
     if expected is not None and expected < 1:
         v.add("expected_version", "must be a version returned by a read (1 or more)")
@@ -67,7 +60,7 @@ def new_id(kind: str, shard_key: str) -> str:
 
 
 def id_keyspace_id(v: Violations, field: str, kind: str, ident: str) -> int:
-    """The keyspace id an order/payment id carries; a violation when malformed."""
+    """The keyspace id an order, payment or saga id carries; a violation when malformed."""
     match = _ID_PATTERN[kind].match(ident)
     if not ident:
         v.add(field, "required")

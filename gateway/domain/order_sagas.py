@@ -103,15 +103,6 @@ def saga_id_for(user_id: str, kind: str, key: str) -> str:
     return f"s{ksid_hex(keyspace_id(user_id))}{digest}"
 
 
-def saga_keyspace_id(saga_id: str) -> int | None:
-    if len(saga_id) != 33 or saga_id[0] != "s":
-        return None
-    try:
-        return int(saga_id[1:17], 16)
-    except ValueError:
-        return None
-
-
 def _failure(exc: DatagwError) -> dict[str, Any]:
     return {"code": exc.code.name, "reason": exc.reason, "message": exc.message,
             "metadata": exc.metadata}
@@ -487,11 +478,8 @@ class OrderSagas(KeyspaceDomain):
         return PlacedOrder(order, payment, self.token(shard, lsn))
 
     async def get_saga(self, saga_id: str) -> SagaRecord:
-        ksid = saga_keyspace_id(saga_id)
-        saga = await self._saga(self.shard_of(ksid), saga_id) if ksid is not None else None
-        if saga is None:
-            raise NotFound("saga", saga_id)
-        return saga
+        return await self.read_by_id("s", "saga_id", saga_id, Consistency.STRONG, None, "",
+                                     "SELECT sagas", lambda c: sagas.get(c, saga_id))
 
     async def stuck(self, older_than_s: float, limit: int) -> tuple[list[SagaRecord], list[int]]:
         async def one_shard(shard: Shard) -> list[SagaRecord]:
