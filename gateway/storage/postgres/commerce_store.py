@@ -172,8 +172,7 @@ async def _items(conn: asyncpg.Connection, order_ids: list[str]
 
 async def orders_with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]
                             ) -> list[OrderRecord]:
-    items = await _items(conn, [r["order_id"] for r in rows])
-    return [_order(r, items.get(r["order_id"], ())) for r in rows]
+    return await with_items(conn, [_order(r) for r in rows])
 
 
 async def get_order(conn: asyncpg.Connection, order_id: str, *, lock: bool = False

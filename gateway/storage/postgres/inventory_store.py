@@ -95,7 +95,12 @@ async def set_stock(conn: asyncpg.Connection, sku: str, on_hand: int) -> StockRe
     if row is None:
         current = await get_stock(conn, sku)
         assert current is not None
-        raise insufficient(sku, current.reserved - on_hand, 0, "BELOW_RESERVED")
+        raise FailedPrecondition(
+            f"sku {sku!r}: {current.reserved} unit(s) are reserved; on_hand cannot be set to "
+            f"{on_hand}", reason="BELOW_RESERVED",
+            metadata={"sku": sku, "reserved": str(current.reserved)},
+            precondition_violations=(PreconditionViolation(
+                "STOCK", f"stock/{sku}", f"at least {current.reserved} (reserved)"),))
     return _stock(row)
 
 

@@ -41,7 +41,7 @@ class SagaRecord:
         return found
 
 
-def _saga(row: asyncpg.Record) -> SagaRecord:
+def _saga(row: asyncpg.Record | dict[str, Any]) -> SagaRecord:
     data = dict(row)
     for key in ("data", "steps"):
         if isinstance(data[key], str):
@@ -94,18 +94,15 @@ async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
                         ) -> tuple[SagaRecord | None, bool]:
     """The saga (if any) and whether the user exists, in one round trip."""
     row = await conn.fetchrow(
-        f"""SELECT (SELECT row_to_json(s) FROM (SELECT {SAGA_COLUMNS} FROM sagas
-                                                 WHERE saga_id = $1) s) AS saga,
-                   EXISTS (SELECT 1 FROM users WHERE user_id = $2) AS user_exists""",
+        f"""SELECT s.*, EXISTS (SELECT 1 FROM users WHERE user_id = $2) AS user_exists
+            FROM (SELECT 1) AS one
+            LEFT JOIN (SELECT {SAGA_COLUMNS} FROM sagas WHERE saga_id = $1) AS s ON TRUE""",
         saga_id, user_id)
     assert row is not None
-    raw = row["saga"]
-    if raw is None:
-        return None, bool(row["user_exists"])
-    data = json.loads(raw) if isinstance(raw, str) else dict(raw)
-    for key in ("lease_until", "created_at", "updated_at"):
-        data[key] = datetime.fromisoformat(data[key])
-    return SagaRecord(**data), bool(row["user_exists"])
+    exists = bool(row["user_exists"])
+    if row["saga_id"] is None:
+        return None, exists
+    return _saga({k: v for k, v in row.items() if k != "user_exists"}), exists
 
 
 async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], lease_s: float
