@@ -141,6 +141,63 @@ func (SagaState) EnumDescriptor() ([]byte, []int) {
 	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
+// State of a projection.
+type ProjectionState int32
+
+const (
+	// Not used.
+	ProjectionState_PROJECTION_STATE_UNSPECIFIED ProjectionState = 0
+	// Applying events as they come.
+	ProjectionState_PROJECTION_STATE_RUNNING ProjectionState = 1
+	// Replaying into a fresh table; the old one still serves reads.
+	ProjectionState_PROJECTION_STATE_REBUILDING ProjectionState = 2
+	// Stopped by an error (see the shards' last_error); retried.
+	ProjectionState_PROJECTION_STATE_FAILING ProjectionState = 3
+)
+
+// Enum value maps for ProjectionState.
+var (
+	ProjectionState_name = map[int32]string{
+		0: "PROJECTION_STATE_UNSPECIFIED",
+		1: "PROJECTION_STATE_RUNNING",
+		2: "PROJECTION_STATE_REBUILDING",
+		3: "PROJECTION_STATE_FAILING",
+	}
+	ProjectionState_value = map[string]int32{
+		"PROJECTION_STATE_UNSPECIFIED": 0,
+		"PROJECTION_STATE_RUNNING":     1,
+		"PROJECTION_STATE_REBUILDING":  2,
+		"PROJECTION_STATE_FAILING":     3,
+	}
+)
+
+func (x ProjectionState) Enum() *ProjectionState {
+	p := new(ProjectionState)
+	*p = x
+	return p
+}
+
+func (x ProjectionState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProjectionState) Descriptor() protoreflect.EnumDescriptor {
+	return file_datagw_v1_admin_proto_enumTypes[2].Descriptor()
+}
+
+func (ProjectionState) Type() protoreflect.EnumType {
+	return &file_datagw_v1_admin_proto_enumTypes[2]
+}
+
+func (x ProjectionState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProjectionState.Descriptor instead.
+func (ProjectionState) EnumDescriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
 // One backend as the gateway sees it.
 type Backend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1512,11 +1569,460 @@ func (x *ListStuckSagasResponse) GetUnavailableShards() []int32 {
 	return nil
 }
 
+// Where a projection or relay stands on one shard.
+type ShardProgress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shard and the last event applied there.
+	Position *ShardPosition `protobuf:"bytes,1,opt,name=position,proto3" json:"position,omitempty"`
+	// Committed events not applied yet.
+	LagEvents int64 `protobuf:"varint,2,opt,name=lag_events,json=lagEvents,proto3" json:"lag_events,omitempty"`
+	// Age of the oldest event not applied yet (0 when caught up).
+	Lag *durationpb.Duration `protobuf:"bytes,3,opt,name=lag,proto3" json:"lag,omitempty"`
+	// The last failure on this shard, empty when the last batch succeeded.
+	LastError string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// When a batch was last applied.
+	LastBatchTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_batch_time,json=lastBatchTime,proto3" json:"last_batch_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShardProgress) Reset() {
+	*x = ShardProgress{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardProgress) ProtoMessage() {}
+
+func (x *ShardProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
+func (*ShardProgress) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ShardProgress) GetPosition() *ShardPosition {
+	if x != nil {
+		return x.Position
+	}
+	return nil
+}
+
+func (x *ShardProgress) GetLagEvents() int64 {
+	if x != nil {
+		return x.LagEvents
+	}
+	return 0
+}
+
+func (x *ShardProgress) GetLag() *durationpb.Duration {
+	if x != nil {
+		return x.Lag
+	}
+	return nil
+}
+
+func (x *ShardProgress) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *ShardProgress) GetLastBatchTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastBatchTime
+	}
+	return nil
+}
+
+// A projection.
+type Projection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name, e.g. "user_order_summary".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What it maintains.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// State.
+	State ProjectionState `protobuf:"varint,3,opt,name=state,proto3,enum=datagw.v1.ProjectionState" json:"state,omitempty"`
+	// Per source shard.
+	Shards []*ShardProgress `protobuf:"bytes,4,rep,name=shards,proto3" json:"shards,omitempty"`
+	// Times it was rebuilt.
+	Generation    int64 `protobuf:"varint,5,opt,name=generation,proto3" json:"generation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Projection) Reset() {
+	*x = Projection{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Projection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Projection) ProtoMessage() {}
+
+func (x *Projection) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Projection.ProtoReflect.Descriptor instead.
+func (*Projection) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Projection) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Projection) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Projection) GetState() ProjectionState {
+	if x != nil {
+		return x.State
+	}
+	return ProjectionState_PROJECTION_STATE_UNSPECIFIED
+}
+
+func (x *Projection) GetShards() []*ShardProgress {
+	if x != nil {
+		return x.Shards
+	}
+	return nil
+}
+
+func (x *Projection) GetGeneration() int64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+// Request for ListProjections.
+type ListProjectionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectionsRequest) Reset() {
+	*x = ListProjectionsRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectionsRequest) ProtoMessage() {}
+
+func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+// Response for ListProjections.
+type ListProjectionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The projections.
+	Projections   []*Projection `protobuf:"bytes,1,rep,name=projections,proto3" json:"projections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectionsResponse) Reset() {
+	*x = ListProjectionsResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectionsResponse) ProtoMessage() {}
+
+func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListProjectionsResponse) GetProjections() []*Projection {
+	if x != nil {
+		return x.Projections
+	}
+	return nil
+}
+
+// Request for RebuildProjection.
+type RebuildProjectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The projection's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RebuildProjectionRequest) Reset() {
+	*x = RebuildProjectionRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildProjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildProjectionRequest) ProtoMessage() {}
+
+func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
+func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RebuildProjectionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response for RebuildProjection.
+type RebuildProjectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The projection after the swap.
+	Projection *Projection `protobuf:"bytes,1,opt,name=projection,proto3" json:"projection,omitempty"`
+	// Events replayed.
+	EventsReplayed int64 `protobuf:"varint,2,opt,name=events_replayed,json=eventsReplayed,proto3" json:"events_replayed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RebuildProjectionResponse) Reset() {
+	*x = RebuildProjectionResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RebuildProjectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RebuildProjectionResponse) ProtoMessage() {}
+
+func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
+func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RebuildProjectionResponse) GetProjection() *Projection {
+	if x != nil {
+		return x.Projection
+	}
+	return nil
+}
+
+func (x *RebuildProjectionResponse) GetEventsReplayed() int64 {
+	if x != nil {
+		return x.EventsReplayed
+	}
+	return 0
+}
+
+// Request for GetRelayStatus.
+type GetRelayStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRelayStatusRequest) Reset() {
+	*x = GetRelayStatusRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRelayStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRelayStatusRequest) ProtoMessage() {}
+
+func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
+func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+// Response for GetRelayStatus.
+type GetRelayStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Per source shard.
+	Shards []*ShardProgress `protobuf:"bytes,1,rep,name=shards,proto3" json:"shards,omitempty"`
+	// "chdb" or "clickhouse-server".
+	Target string `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
+	// Events copied since the gateway started.
+	EventsRelayed int64 `protobuf:"varint,3,opt,name=events_relayed,json=eventsRelayed,proto3" json:"events_relayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRelayStatusResponse) Reset() {
+	*x = GetRelayStatusResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRelayStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRelayStatusResponse) ProtoMessage() {}
+
+func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
+func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
+	if x != nil {
+		return x.Shards
+	}
+	return nil
+}
+
+func (x *GetRelayStatusResponse) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *GetRelayStatusResponse) GetEventsRelayed() int64 {
+	if x != nil {
+		return x.EventsRelayed
+	}
+	return 0
+}
+
 var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/order.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -1625,7 +2131,39 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x05limit\x18\x02 \x01(\x05R\x05limit\"n\n" +
 	"\x16ListStuckSagasResponse\x12%\n" +
 	"\x05sagas\x18\x01 \x03(\v2\x0f.datagw.v1.SagaR\x05sagas\x12-\n" +
-	"\x12unavailable_shards\x18\x02 \x03(\x05R\x11unavailableShards*{\n" +
+	"\x12unavailable_shards\x18\x02 \x03(\x05R\x11unavailableShards\"\xf4\x01\n" +
+	"\rShardProgress\x124\n" +
+	"\bposition\x18\x01 \x01(\v2\x18.datagw.v1.ShardPositionR\bposition\x12\x1d\n" +
+	"\n" +
+	"lag_events\x18\x02 \x01(\x03R\tlagEvents\x12+\n" +
+	"\x03lag\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03lag\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12B\n" +
+	"\x0flast_batch_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rlastBatchTime\"\xc6\x01\n" +
+	"\n" +
+	"Projection\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x120\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1a.datagw.v1.ProjectionStateR\x05state\x120\n" +
+	"\x06shards\x18\x04 \x03(\v2\x18.datagw.v1.ShardProgressR\x06shards\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x05 \x01(\x03R\n" +
+	"generation\"\x18\n" +
+	"\x16ListProjectionsRequest\"R\n" +
+	"\x17ListProjectionsResponse\x127\n" +
+	"\vprojections\x18\x01 \x03(\v2\x15.datagw.v1.ProjectionR\vprojections\".\n" +
+	"\x18RebuildProjectionRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"{\n" +
+	"\x19RebuildProjectionResponse\x125\n" +
+	"\n" +
+	"projection\x18\x01 \x01(\v2\x15.datagw.v1.ProjectionR\n" +
+	"projection\x12'\n" +
+	"\x0fevents_replayed\x18\x02 \x01(\x03R\x0eeventsReplayed\"\x17\n" +
+	"\x15GetRelayStatusRequest\"\x89\x01\n" +
+	"\x16GetRelayStatusResponse\x120\n" +
+	"\x06shards\x18\x01 \x03(\v2\x18.datagw.v1.ShardProgressR\x06shards\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\tR\x06target\x12%\n" +
+	"\x0eevents_relayed\x18\x03 \x01(\x03R\reventsRelayed*{\n" +
 	"\vBackendKind\x12\x1c\n" +
 	"\x18BACKEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BACKEND_KIND_POSTGRES\x10\x01\x12\x16\n" +
@@ -1636,7 +2174,12 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x12SAGA_STATE_RUNNING\x10\x01\x12\x1b\n" +
 	"\x17SAGA_STATE_COMPENSATING\x10\x02\x12\x18\n" +
 	"\x14SAGA_STATE_COMPLETED\x10\x03\x12\x1a\n" +
-	"\x16SAGA_STATE_COMPENSATED\x10\x042\xc8\x04\n" +
+	"\x16SAGA_STATE_COMPENSATED\x10\x04*\x90\x01\n" +
+	"\x0fProjectionState\x12 \n" +
+	"\x1cPROJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18PROJECTION_STATE_RUNNING\x10\x01\x12\x1f\n" +
+	"\x1bPROJECTION_STATE_REBUILDING\x10\x02\x12\x1c\n" +
+	"\x18PROJECTION_STATE_FAILING\x10\x032\xd9\x06\n" +
 	"\fAdminService\x12L\n" +
 	"\vGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n" +
 	"\vGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n" +
@@ -1646,7 +2189,10 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"ListOrders\x12(.datagw.v1.AdminServiceListOrdersRequest\x1a).datagw.v1.AdminServiceListOrdersResponse\x12@\n" +
 	"\aGetSaga\x12\x19.datagw.v1.GetSagaRequest\x1a\x1a.datagw.v1.GetSagaResponse\x12U\n" +
-	"\x0eListStuckSagas\x12 .datagw.v1.ListStuckSagasRequest\x1a!.datagw.v1.ListStuckSagasResponseBH\n" +
+	"\x0eListStuckSagas\x12 .datagw.v1.ListStuckSagasRequest\x1a!.datagw.v1.ListStuckSagasResponse\x12X\n" +
+	"\x0fListProjections\x12!.datagw.v1.ListProjectionsRequest\x1a\".datagw.v1.ListProjectionsResponse\x12^\n" +
+	"\x11RebuildProjection\x12#.datagw.v1.RebuildProjectionRequest\x1a$.datagw.v1.RebuildProjectionResponse\x12U\n" +
+	"\x0eGetRelayStatus\x12 .datagw.v1.GetRelayStatusRequest\x1a!.datagw.v1.GetRelayStatusResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -1661,86 +2207,110 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 	return file_datagw_v1_admin_proto_rawDescData
 }
 
-var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
-	(*Backend)(nil),                        // 2: datagw.v1.Backend
-	(*GetTopologyRequest)(nil),             // 3: datagw.v1.GetTopologyRequest
-	(*GetTopologyResponse)(nil),            // 4: datagw.v1.GetTopologyResponse
-	(*CachePolicy)(nil),                    // 5: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 6: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 7: datagw.v1.DomainPolicy
-	(*GetPoliciesRequest)(nil),             // 8: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 9: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 10: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 11: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 12: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 13: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 14: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 15: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 16: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 17: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 18: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 19: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 20: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 21: datagw.v1.ListStuckSagasResponse
-	nil,                                    // 22: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	(*durationpb.Duration)(nil),            // 23: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 24: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 25: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 26: google.protobuf.Timestamp
-	(*Order)(nil),                          // 27: datagw.v1.Order
+	(ProjectionState)(0),                   // 2: datagw.v1.ProjectionState
+	(*Backend)(nil),                        // 3: datagw.v1.Backend
+	(*GetTopologyRequest)(nil),             // 4: datagw.v1.GetTopologyRequest
+	(*GetTopologyResponse)(nil),            // 5: datagw.v1.GetTopologyResponse
+	(*CachePolicy)(nil),                    // 6: datagw.v1.CachePolicy
+	(*SessionPolicy)(nil),                  // 7: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 8: datagw.v1.DomainPolicy
+	(*GetPoliciesRequest)(nil),             // 9: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 10: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 11: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 12: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 13: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 14: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 15: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 16: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 17: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 18: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 19: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 20: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 21: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 22: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 23: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 24: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 25: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 26: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 27: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 28: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 29: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 30: datagw.v1.GetRelayStatusResponse
+	nil,                                    // 31: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	(*durationpb.Duration)(nil),            // 32: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 33: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 34: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 35: google.protobuf.Timestamp
+	(*Order)(nil),                          // 36: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 37: datagw.v1.ShardPosition
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	23, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
-	2,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	22, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	23, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	23, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	23, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	23, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	23, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	24, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	24, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	23, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	5,  // 12: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	6,  // 13: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	7,  // 14: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	7,  // 15: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	25, // 16: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	26, // 17: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	26, // 18: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	27, // 19: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	26, // 20: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	32, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	3,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
+	31, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	32, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	32, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	32, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	32, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	32, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	33, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	33, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	32, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	6,  // 12: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	7,  // 13: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	8,  // 14: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	8,  // 15: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	34, // 16: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	35, // 17: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	35, // 18: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	36, // 19: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	35, // 20: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 21: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	16, // 22: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	26, // 23: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	26, // 24: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	17, // 25: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	23, // 26: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	17, // 27: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	3,  // 28: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	8,  // 29: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	10, // 30: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	12, // 31: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	14, // 32: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	18, // 33: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	20, // 34: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	4,  // 35: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	9,  // 36: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	11, // 37: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	13, // 38: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	15, // 39: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	19, // 40: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	21, // 41: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	35, // [35:42] is the sub-list for method output_type
-	28, // [28:35] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	17, // 22: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	35, // 23: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	35, // 24: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	18, // 25: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	32, // 26: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	18, // 27: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	37, // 28: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	32, // 29: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	35, // 30: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 31: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	23, // 32: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	24, // 33: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	24, // 34: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	23, // 35: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	4,  // 36: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	9,  // 37: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	11, // 38: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	13, // 39: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	15, // 40: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	19, // 41: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	21, // 42: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	25, // 43: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	27, // 44: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	29, // 45: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	5,  // 46: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	10, // 47: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	12, // 48: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	14, // 49: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	16, // 50: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	20, // 51: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	22, // 52: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	26, // 53: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	28, // 54: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	30, // 55: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	46, // [46:56] is the sub-list for method output_type
+	36, // [36:46] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -1749,14 +2319,15 @@ func file_datagw_v1_admin_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_eventstore_proto_init()
 	file_datagw_v1_order_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   21,
+			NumEnums:      3,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_GetTopology_FullMethodName    = "/datagw.v1.AdminService/GetTopology"
-	AdminService_GetPolicies_FullMethodName    = "/datagw.v1.AdminService/GetPolicies"
-	AdminService_ReloadPolicies_FullMethodName = "/datagw.v1.AdminService/ReloadPolicies"
-	AdminService_FlushCache_FullMethodName     = "/datagw.v1.AdminService/FlushCache"
-	AdminService_ListOrders_FullMethodName     = "/datagw.v1.AdminService/ListOrders"
-	AdminService_GetSaga_FullMethodName        = "/datagw.v1.AdminService/GetSaga"
-	AdminService_ListStuckSagas_FullMethodName = "/datagw.v1.AdminService/ListStuckSagas"
+	AdminService_GetTopology_FullMethodName       = "/datagw.v1.AdminService/GetTopology"
+	AdminService_GetPolicies_FullMethodName       = "/datagw.v1.AdminService/GetPolicies"
+	AdminService_ReloadPolicies_FullMethodName    = "/datagw.v1.AdminService/ReloadPolicies"
+	AdminService_FlushCache_FullMethodName        = "/datagw.v1.AdminService/FlushCache"
+	AdminService_ListOrders_FullMethodName        = "/datagw.v1.AdminService/ListOrders"
+	AdminService_GetSaga_FullMethodName           = "/datagw.v1.AdminService/GetSaga"
+	AdminService_ListStuckSagas_FullMethodName    = "/datagw.v1.AdminService/ListStuckSagas"
+	AdminService_ListProjections_FullMethodName   = "/datagw.v1.AdminService/ListProjections"
+	AdminService_RebuildProjection_FullMethodName = "/datagw.v1.AdminService/RebuildProjection"
+	AdminService_GetRelayStatus_FullMethodName    = "/datagw.v1.AdminService/GetRelayStatus"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -52,6 +55,13 @@ type AdminServiceClient interface {
 	GetSaga(ctx context.Context, in *GetSagaRequest, opts ...grpc.CallOption) (*GetSagaResponse, error)
 	// Sagas not finished after `older_than` (still running or compensating).
 	ListStuckSagas(ctx context.Context, in *ListStuckSagasRequest, opts ...grpc.CallOption) (*ListStuckSagasResponse, error)
+	// The projections (read models), where each stands and how far behind.
+	ListProjections(ctx context.Context, in *ListProjectionsRequest, opts ...grpc.CallOption) (*ListProjectionsResponse, error)
+	// Rebuilds a projection from the first event into a fresh table, then
+	// swaps it in; readers keep reading the old table until the swap.
+	RebuildProjection(ctx context.Context, in *RebuildProjectionRequest, opts ...grpc.CallOption) (*RebuildProjectionResponse, error)
+	// The relay to ClickHouse: each shard's checkpoint, lag and last error.
+	GetRelayStatus(ctx context.Context, in *GetRelayStatusRequest, opts ...grpc.CallOption) (*GetRelayStatusResponse, error)
 }
 
 type adminServiceClient struct {
@@ -132,6 +142,36 @@ func (c *adminServiceClient) ListStuckSagas(ctx context.Context, in *ListStuckSa
 	return out, nil
 }
 
+func (c *adminServiceClient) ListProjections(ctx context.Context, in *ListProjectionsRequest, opts ...grpc.CallOption) (*ListProjectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProjectionsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListProjections_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RebuildProjection(ctx context.Context, in *RebuildProjectionRequest, opts ...grpc.CallOption) (*RebuildProjectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RebuildProjectionResponse)
+	err := c.cc.Invoke(ctx, AdminService_RebuildProjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetRelayStatus(ctx context.Context, in *GetRelayStatusRequest, opts ...grpc.CallOption) (*GetRelayStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRelayStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetRelayStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -156,6 +196,13 @@ type AdminServiceServer interface {
 	GetSaga(context.Context, *GetSagaRequest) (*GetSagaResponse, error)
 	// Sagas not finished after `older_than` (still running or compensating).
 	ListStuckSagas(context.Context, *ListStuckSagasRequest) (*ListStuckSagasResponse, error)
+	// The projections (read models), where each stands and how far behind.
+	ListProjections(context.Context, *ListProjectionsRequest) (*ListProjectionsResponse, error)
+	// Rebuilds a projection from the first event into a fresh table, then
+	// swaps it in; readers keep reading the old table until the swap.
+	RebuildProjection(context.Context, *RebuildProjectionRequest) (*RebuildProjectionResponse, error)
+	// The relay to ClickHouse: each shard's checkpoint, lag and last error.
+	GetRelayStatus(context.Context, *GetRelayStatusRequest) (*GetRelayStatusResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -186,6 +233,15 @@ func (UnimplementedAdminServiceServer) GetSaga(context.Context, *GetSagaRequest)
 }
 func (UnimplementedAdminServiceServer) ListStuckSagas(context.Context, *ListStuckSagasRequest) (*ListStuckSagasResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListStuckSagas not implemented")
+}
+func (UnimplementedAdminServiceServer) ListProjections(context.Context, *ListProjectionsRequest) (*ListProjectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProjections not implemented")
+}
+func (UnimplementedAdminServiceServer) RebuildProjection(context.Context, *RebuildProjectionRequest) (*RebuildProjectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RebuildProjection not implemented")
+}
+func (UnimplementedAdminServiceServer) GetRelayStatus(context.Context, *GetRelayStatusRequest) (*GetRelayStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRelayStatus not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -334,6 +390,60 @@ func _AdminService_ListStuckSagas_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListProjections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProjectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListProjections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListProjections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListProjections(ctx, req.(*ListProjectionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RebuildProjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RebuildProjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RebuildProjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RebuildProjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RebuildProjection(ctx, req.(*RebuildProjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetRelayStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRelayStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetRelayStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetRelayStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetRelayStatus(ctx, req.(*GetRelayStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -368,6 +478,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListStuckSagas",
 			Handler:    _AdminService_ListStuckSagas_Handler,
+		},
+		{
+			MethodName: "ListProjections",
+			Handler:    _AdminService_ListProjections_Handler,
+		},
+		{
+			MethodName: "RebuildProjection",
+			Handler:    _AdminService_RebuildProjection_Handler,
+		},
+		{
+			MethodName: "GetRelayStatus",
+			Handler:    _AdminService_GetRelayStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -36,6 +36,9 @@ const (
 	ProductSort_PRODUCT_SORT_PRICE_DESC ProductSort = 3
 	// Most recently created first.
 	ProductSort_PRODUCT_SORT_NEWEST ProductSort = 4
+	// Most units sold first (the "product_sales" projection of the order
+	// events; eventually consistent).
+	ProductSort_PRODUCT_SORT_POPULAR ProductSort = 5
 )
 
 // Enum value maps for ProductSort.
@@ -46,6 +49,7 @@ var (
 		2: "PRODUCT_SORT_PRICE_ASC",
 		3: "PRODUCT_SORT_PRICE_DESC",
 		4: "PRODUCT_SORT_NEWEST",
+		5: "PRODUCT_SORT_POPULAR",
 	}
 	ProductSort_value = map[string]int32{
 		"PRODUCT_SORT_UNSPECIFIED": 0,
@@ -53,6 +57,7 @@ var (
 		"PRODUCT_SORT_PRICE_ASC":   2,
 		"PRODUCT_SORT_PRICE_DESC":  3,
 		"PRODUCT_SORT_NEWEST":      4,
+		"PRODUCT_SORT_POPULAR":     5,
 	}
 )
 
@@ -1129,13 +1134,14 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x0ereceived_count\x18\x01 \x01(\x03R\rreceivedCount\x12%\n" +
 	"\x0eimported_count\x18\x02 \x01(\x03R\rimportedCount\x12!\n" +
 	"\ffailed_count\x18\x03 \x01(\x03R\vfailedCount\x121\n" +
-	"\x06errors\x18\x04 \x03(\v2\x19.datagw.v1.ImportRowErrorR\x06errors*\x99\x01\n" +
+	"\x06errors\x18\x04 \x03(\v2\x19.datagw.v1.ImportRowErrorR\x06errors*\xb3\x01\n" +
 	"\vProductSort\x12\x1c\n" +
 	"\x18PRODUCT_SORT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16PRODUCT_SORT_RELEVANCE\x10\x01\x12\x1a\n" +
 	"\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n" +
 	"\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x17\n" +
-	"\x13PRODUCT_SORT_NEWEST\x10\x042\x90\x04\n" +
+	"\x13PRODUCT_SORT_NEWEST\x10\x04\x12\x18\n" +
+	"\x14PRODUCT_SORT_POPULAR\x10\x052\x90\x04\n" +
 	"\x0eCatalogService\x12R\n" +
 	"\rUpsertProduct\x12\x1f.datagw.v1.UpsertProductRequest\x1a .datagw.v1.UpsertProductResponse\x12I\n" +
 	"\n" +

@@ -589,6 +589,326 @@ func (x *UpdateUserResponse) GetConsistencyToken() string {
 	return ""
 }
 
+// Request for GetUserSummary.
+type GetUserSummaryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserSummaryRequest) Reset() {
+	*x = GetUserSummaryRequest{}
+	mi := &file_datagw_v1_user_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserSummaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserSummaryRequest) ProtoMessage() {}
+
+func (x *GetUserSummaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_user_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserSummaryRequest.ProtoReflect.Descriptor instead.
+func (*GetUserSummaryRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_user_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetUserSummaryRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// A user's orders, summed.
+type UserSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Orders placed and not cancelled.
+	OrderCount int64 `protobuf:"varint,2,opt,name=order_count,json=orderCount,proto3" json:"order_count,omitempty"`
+	// Spent on those orders, one entry per currency.
+	TotalSpent []*Money `protobuf:"bytes,3,rep,name=total_spent,json=totalSpent,proto3" json:"total_spent,omitempty"`
+	// The newest order.
+	LastOrderId string `protobuf:"bytes,4,opt,name=last_order_id,json=lastOrderId,proto3" json:"last_order_id,omitempty"`
+	// When it was placed.
+	LastOrderTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_order_time,json=lastOrderTime,proto3" json:"last_order_time,omitempty"`
+	// Orders cancelled.
+	CancelledCount int64 `protobuf:"varint,6,opt,name=cancelled_count,json=cancelledCount,proto3" json:"cancelled_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UserSummary) Reset() {
+	*x = UserSummary{}
+	mi := &file_datagw_v1_user_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserSummary) ProtoMessage() {}
+
+func (x *UserSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_user_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserSummary.ProtoReflect.Descriptor instead.
+func (*UserSummary) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_user_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UserSummary) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UserSummary) GetOrderCount() int64 {
+	if x != nil {
+		return x.OrderCount
+	}
+	return 0
+}
+
+func (x *UserSummary) GetTotalSpent() []*Money {
+	if x != nil {
+		return x.TotalSpent
+	}
+	return nil
+}
+
+func (x *UserSummary) GetLastOrderId() string {
+	if x != nil {
+		return x.LastOrderId
+	}
+	return ""
+}
+
+func (x *UserSummary) GetLastOrderTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastOrderTime
+	}
+	return nil
+}
+
+func (x *UserSummary) GetCancelledCount() int64 {
+	if x != nil {
+		return x.CancelledCount
+	}
+	return 0
+}
+
+// Response for GetUserSummary.
+type GetUserSummaryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The summary (zero counts for a user without orders).
+	Summary *UserSummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	// When the projection last applied an event of the user's shard.
+	ProjectedThrough *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=projected_through,json=projectedThrough,proto3" json:"projected_through,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GetUserSummaryResponse) Reset() {
+	*x = GetUserSummaryResponse{}
+	mi := &file_datagw_v1_user_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserSummaryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserSummaryResponse) ProtoMessage() {}
+
+func (x *GetUserSummaryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_user_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserSummaryResponse.ProtoReflect.Descriptor instead.
+func (*GetUserSummaryResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_user_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetUserSummaryResponse) GetSummary() *UserSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *GetUserSummaryResponse) GetProjectedThrough() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProjectedThrough
+	}
+	return nil
+}
+
+// Request for EraseUser.
+type EraseUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Idempotency key (required).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseUserRequest) Reset() {
+	*x = EraseUserRequest{}
+	mi := &file_datagw_v1_user_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseUserRequest) ProtoMessage() {}
+
+func (x *EraseUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_user_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseUserRequest.ProtoReflect.Descriptor instead.
+func (*EraseUserRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_user_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EraseUserRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Response for EraseUser.
+type EraseUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the user was erased (the first time).
+	EraseTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	// Orders anonymised.
+	OrdersAnonymised int64 `protobuf:"varint,2,opt,name=orders_anonymised,json=ordersAnonymised,proto3" json:"orders_anonymised,omitempty"`
+	// Pass to a later read with READ_YOUR_WRITES.
+	ConsistencyToken string `protobuf:"bytes,3,opt,name=consistency_token,json=consistencyToken,proto3" json:"consistency_token,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *EraseUserResponse) Reset() {
+	*x = EraseUserResponse{}
+	mi := &file_datagw_v1_user_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseUserResponse) ProtoMessage() {}
+
+func (x *EraseUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_user_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseUserResponse.ProtoReflect.Descriptor instead.
+func (*EraseUserResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_user_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EraseUserResponse) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
+func (x *EraseUserResponse) GetOrdersAnonymised() int64 {
+	if x != nil {
+		return x.OrdersAnonymised
+	}
+	return 0
+}
+
+func (x *EraseUserResponse) GetConsistencyToken() string {
+	if x != nil {
+		return x.ConsistencyToken
+	}
+	return ""
+}
+
 var File_datagw_v1_user_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_user_proto_rawDesc = "" +
@@ -635,14 +955,40 @@ const file_datagw_v1_user_proto_rawDesc = "" +
 	"\x11_expected_version\"f\n" +
 	"\x12UpdateUserResponse\x12#\n" +
 	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken2\xbc\x02\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"0\n" +
+	"\x15GetUserSummaryRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x8b\x02\n" +
+	"\vUserSummary\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
+	"\vorder_count\x18\x02 \x01(\x03R\n" +
+	"orderCount\x121\n" +
+	"\vtotal_spent\x18\x03 \x03(\v2\x10.datagw.v1.MoneyR\n" +
+	"totalSpent\x12\"\n" +
+	"\rlast_order_id\x18\x04 \x01(\tR\vlastOrderId\x12B\n" +
+	"\x0flast_order_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rlastOrderTime\x12'\n" +
+	"\x0fcancelled_count\x18\x06 \x01(\x03R\x0ecancelledCount\"\x93\x01\n" +
+	"\x16GetUserSummaryResponse\x120\n" +
+	"\asummary\x18\x01 \x01(\v2\x16.datagw.v1.UserSummaryR\asummary\x12G\n" +
+	"\x11projected_through\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10projectedThrough\"b\n" +
+	"\x10EraseUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\xa8\x01\n" +
+	"\x11EraseUserResponse\x129\n" +
+	"\n" +
+	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12+\n" +
+	"\x11orders_anonymised\x18\x02 \x01(\x03R\x10ordersAnonymised\x12+\n" +
+	"\x11consistency_token\x18\x03 \x01(\tR\x10consistencyToken2\xdb\x03\n" +
 	"\vUserService\x12I\n" +
 	"\n" +
 	"CreateUser\x12\x1c.datagw.v1.CreateUserRequest\x1a\x1d.datagw.v1.CreateUserResponse\x12@\n" +
 	"\aGetUser\x12\x19.datagw.v1.GetUserRequest\x1a\x1a.datagw.v1.GetUserResponse\x12U\n" +
 	"\x0eGetUserByEmail\x12 .datagw.v1.GetUserByEmailRequest\x1a!.datagw.v1.GetUserByEmailResponse\x12I\n" +
 	"\n" +
-	"UpdateUser\x12\x1c.datagw.v1.UpdateUserRequest\x1a\x1d.datagw.v1.UpdateUserResponseBH\n" +
+	"UpdateUser\x12\x1c.datagw.v1.UpdateUserRequest\x1a\x1d.datagw.v1.UpdateUserResponse\x12U\n" +
+	"\x0eGetUserSummary\x12 .datagw.v1.GetUserSummaryRequest\x1a!.datagw.v1.GetUserSummaryResponse\x12F\n" +
+	"\tEraseUser\x12\x1b.datagw.v1.EraseUserRequest\x1a\x1c.datagw.v1.EraseUserResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -657,7 +1003,7 @@ func file_datagw_v1_user_proto_rawDescGZIP() []byte {
 	return file_datagw_v1_user_proto_rawDescData
 }
 
-var file_datagw_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_datagw_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_datagw_v1_user_proto_goTypes = []any{
 	(*User)(nil),                   // 0: datagw.v1.User
 	(*CreateUserRequest)(nil),      // 1: datagw.v1.CreateUserRequest
@@ -668,31 +1014,46 @@ var file_datagw_v1_user_proto_goTypes = []any{
 	(*GetUserByEmailResponse)(nil), // 6: datagw.v1.GetUserByEmailResponse
 	(*UpdateUserRequest)(nil),      // 7: datagw.v1.UpdateUserRequest
 	(*UpdateUserResponse)(nil),     // 8: datagw.v1.UpdateUserResponse
-	(*timestamppb.Timestamp)(nil),  // 9: google.protobuf.Timestamp
-	(*ReadOptions)(nil),            // 10: datagw.v1.ReadOptions
+	(*GetUserSummaryRequest)(nil),  // 9: datagw.v1.GetUserSummaryRequest
+	(*UserSummary)(nil),            // 10: datagw.v1.UserSummary
+	(*GetUserSummaryResponse)(nil), // 11: datagw.v1.GetUserSummaryResponse
+	(*EraseUserRequest)(nil),       // 12: datagw.v1.EraseUserRequest
+	(*EraseUserResponse)(nil),      // 13: datagw.v1.EraseUserResponse
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*ReadOptions)(nil),            // 15: datagw.v1.ReadOptions
+	(*Money)(nil),                  // 16: datagw.v1.Money
 }
 var file_datagw_v1_user_proto_depIdxs = []int32{
-	9,  // 0: datagw.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: datagw.v1.User.update_time:type_name -> google.protobuf.Timestamp
+	14, // 0: datagw.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	14, // 1: datagw.v1.User.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: datagw.v1.CreateUserResponse.user:type_name -> datagw.v1.User
-	10, // 3: datagw.v1.GetUserRequest.read_options:type_name -> datagw.v1.ReadOptions
+	15, // 3: datagw.v1.GetUserRequest.read_options:type_name -> datagw.v1.ReadOptions
 	0,  // 4: datagw.v1.GetUserResponse.user:type_name -> datagw.v1.User
-	10, // 5: datagw.v1.GetUserByEmailRequest.read_options:type_name -> datagw.v1.ReadOptions
+	15, // 5: datagw.v1.GetUserByEmailRequest.read_options:type_name -> datagw.v1.ReadOptions
 	0,  // 6: datagw.v1.GetUserByEmailResponse.user:type_name -> datagw.v1.User
 	0,  // 7: datagw.v1.UpdateUserResponse.user:type_name -> datagw.v1.User
-	1,  // 8: datagw.v1.UserService.CreateUser:input_type -> datagw.v1.CreateUserRequest
-	3,  // 9: datagw.v1.UserService.GetUser:input_type -> datagw.v1.GetUserRequest
-	5,  // 10: datagw.v1.UserService.GetUserByEmail:input_type -> datagw.v1.GetUserByEmailRequest
-	7,  // 11: datagw.v1.UserService.UpdateUser:input_type -> datagw.v1.UpdateUserRequest
-	2,  // 12: datagw.v1.UserService.CreateUser:output_type -> datagw.v1.CreateUserResponse
-	4,  // 13: datagw.v1.UserService.GetUser:output_type -> datagw.v1.GetUserResponse
-	6,  // 14: datagw.v1.UserService.GetUserByEmail:output_type -> datagw.v1.GetUserByEmailResponse
-	8,  // 15: datagw.v1.UserService.UpdateUser:output_type -> datagw.v1.UpdateUserResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	16, // 8: datagw.v1.UserSummary.total_spent:type_name -> datagw.v1.Money
+	14, // 9: datagw.v1.UserSummary.last_order_time:type_name -> google.protobuf.Timestamp
+	10, // 10: datagw.v1.GetUserSummaryResponse.summary:type_name -> datagw.v1.UserSummary
+	14, // 11: datagw.v1.GetUserSummaryResponse.projected_through:type_name -> google.protobuf.Timestamp
+	14, // 12: datagw.v1.EraseUserResponse.erase_time:type_name -> google.protobuf.Timestamp
+	1,  // 13: datagw.v1.UserService.CreateUser:input_type -> datagw.v1.CreateUserRequest
+	3,  // 14: datagw.v1.UserService.GetUser:input_type -> datagw.v1.GetUserRequest
+	5,  // 15: datagw.v1.UserService.GetUserByEmail:input_type -> datagw.v1.GetUserByEmailRequest
+	7,  // 16: datagw.v1.UserService.UpdateUser:input_type -> datagw.v1.UpdateUserRequest
+	9,  // 17: datagw.v1.UserService.GetUserSummary:input_type -> datagw.v1.GetUserSummaryRequest
+	12, // 18: datagw.v1.UserService.EraseUser:input_type -> datagw.v1.EraseUserRequest
+	2,  // 19: datagw.v1.UserService.CreateUser:output_type -> datagw.v1.CreateUserResponse
+	4,  // 20: datagw.v1.UserService.GetUser:output_type -> datagw.v1.GetUserResponse
+	6,  // 21: datagw.v1.UserService.GetUserByEmail:output_type -> datagw.v1.GetUserByEmailResponse
+	8,  // 22: datagw.v1.UserService.UpdateUser:output_type -> datagw.v1.UpdateUserResponse
+	11, // 23: datagw.v1.UserService.GetUserSummary:output_type -> datagw.v1.GetUserSummaryResponse
+	13, // 24: datagw.v1.UserService.EraseUser:output_type -> datagw.v1.EraseUserResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_user_proto_init() }
@@ -708,7 +1069,7 @@ func file_datagw_v1_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_user_proto_rawDesc), len(file_datagw_v1_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,8 @@ const (
 	UserService_GetUser_FullMethodName        = "/datagw.v1.UserService/GetUser"
 	UserService_GetUserByEmail_FullMethodName = "/datagw.v1.UserService/GetUserByEmail"
 	UserService_UpdateUser_FullMethodName     = "/datagw.v1.UserService/UpdateUser"
+	UserService_GetUserSummary_FullMethodName = "/datagw.v1.UserService/GetUserSummary"
+	UserService_EraseUser_FullMethodName      = "/datagw.v1.UserService/EraseUser"
 )
 
 // UserServiceClient is the client API for UserService service.
@@ -41,6 +43,16 @@ type UserServiceClient interface {
 	// Changes a user's email and/or display name; `expected_version` guards
 	// against lost updates (ABORTED/VERSION_MISMATCH).
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// The user's order summary, a read model kept by the "user_order_summary"
+	// projection from the order events (eventually consistent; the response
+	// says how far the projection has read).
+	GetUserSummary(ctx context.Context, in *GetUserSummaryRequest, opts ...grpc.CallOption) (*GetUserSummaryResponse, error)
+	// Erases a user's personal data (GDPR): deletes the user's encryption key
+	// so the personal data in every event (and backup) becomes unreadable,
+	// anonymises the user row and the order addresses, drops the user from
+	// read models and analytics; orders and their totals stay, anonymised.
+	// The erasure is itself an audited event. Idempotent.
+	EraseUser(ctx context.Context, in *EraseUserRequest, opts ...grpc.CallOption) (*EraseUserResponse, error)
 }
 
 type userServiceClient struct {
@@ -91,6 +103,26 @@ func (c *userServiceClient) UpdateUser(ctx context.Context, in *UpdateUserReques
 	return out, nil
 }
 
+func (c *userServiceClient) GetUserSummary(ctx context.Context, in *GetUserSummaryRequest, opts ...grpc.CallOption) (*GetUserSummaryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUserSummaryResponse)
+	err := c.cc.Invoke(ctx, UserService_GetUserSummary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) EraseUser(ctx context.Context, in *EraseUserRequest, opts ...grpc.CallOption) (*EraseUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseUserResponse)
+	err := c.cc.Invoke(ctx, UserService_EraseUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UserServiceServer is the server API for UserService service.
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
@@ -107,6 +139,16 @@ type UserServiceServer interface {
 	// Changes a user's email and/or display name; `expected_version` guards
 	// against lost updates (ABORTED/VERSION_MISMATCH).
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// The user's order summary, a read model kept by the "user_order_summary"
+	// projection from the order events (eventually consistent; the response
+	// says how far the projection has read).
+	GetUserSummary(context.Context, *GetUserSummaryRequest) (*GetUserSummaryResponse, error)
+	// Erases a user's personal data (GDPR): deletes the user's encryption key
+	// so the personal data in every event (and backup) becomes unreadable,
+	// anonymises the user row and the order addresses, drops the user from
+	// read models and analytics; orders and their totals stay, anonymised.
+	// The erasure is itself an audited event. Idempotent.
+	EraseUser(context.Context, *EraseUserRequest) (*EraseUserResponse, error)
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -128,6 +170,12 @@ func (UnimplementedUserServiceServer) GetUserByEmail(context.Context, *GetUserBy
 }
 func (UnimplementedUserServiceServer) UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
+func (UnimplementedUserServiceServer) GetUserSummary(context.Context, *GetUserSummaryRequest) (*GetUserSummaryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUserSummary not implemented")
+}
+func (UnimplementedUserServiceServer) EraseUser(context.Context, *EraseUserRequest) (*EraseUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseUser not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}
 func (UnimplementedUserServiceServer) testEmbeddedByValue()                     {}
@@ -222,6 +270,42 @@ func _UserService_UpdateUser_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_GetUserSummary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUserSummaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetUserSummary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetUserSummary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetUserSummary(ctx, req.(*GetUserSummaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_EraseUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).EraseUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_EraseUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).EraseUser(ctx, req.(*EraseUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // UserService_ServiceDesc is the grpc.ServiceDesc for UserService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +328,14 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateUser",
 			Handler:    _UserService_UpdateUser_Handler,
+		},
+		{
+			MethodName: "GetUserSummary",
+			Handler:    _UserService_GetUserSummary_Handler,
+		},
+		{
+			MethodName: "EraseUser",
+			Handler:    _UserService_EraseUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

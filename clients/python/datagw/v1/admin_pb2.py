@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import eventstore_pb2 as datagw_dot_v1_dot_eventstore__pb2
 from datagw.v1 import order_pb2 as datagw_dot_v1_dot_order__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/order.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n\x07\x42\x61\x63kend\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.datagw.v1.BackendKind\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08keyspace\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\x05\x12\x0f\n\x07healthy\x18\x07 \x01(\x08\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x15\n\rpool_max_size\x18\t \x01(\x05\x12\x11\n\tpool_size\x18\n \x01(\x05\x12\x13\n\x0bpool_in_use\x18\x0b \x01(\x05\x12\x11\n\tkey_range\x18\x0c \x01(\t\x12\x12\n\nreplay_lsn\x18\r \x01(\t\x12\x32\n\x0freplication_lag\x18\x0e \x01(\x0b\x32\x19.google.protobuf.Duration\"\x14\n\x12GetTopologyRequest\"\xd8\x01\n\x13GetTopologyResponse\x12$\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Backend\x12\x10\n\x08\x65mbedded\x18\x02 \x01(\x08\x12P\n\x12range_map_versions\x18\x03 \x03(\x0b\x32\x34.datagw.v1.GetTopologyResponse.RangeMapVersionsEntry\x1a\x37\n\x15RangeMapVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xeb\x01\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0ejitter_percent\x18\x03 \x01(\x05\x12/\n\x0cnegative_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nsearch_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08near_ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"^\n\rSessionPolicy\x12&\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07sliding\x18\x02 \x01(\x08\x12\x14\n\x0cmax_per_user\x18\x03 \x01(\x05\"\xcc\x02\n\x0c\x44omainPolicy\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x13\n\x0bsource_file\x18\x02 \x01(\t\x12\r\n\x05store\x18\x03 \x01(\t\x12\x10\n\x08keyspace\x18\x04 \x01(\t\x12\x38\n\x13\x64\x65\x66\x61ult_consistency\x18\x05 \x01(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x38\n\x13\x61llowed_consistency\x18\x06 \x03(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x30\n\rmax_staleness\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12%\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x16.datagw.v1.CachePolicy\x12)\n\x07session\x18\t \x01(\x0b\x32\x18.datagw.v1.SessionPolicy\"\x14\n\x12GetPoliciesRequest\"g\n\x13GetPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x11\n\tdirectory\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\"\x17\n\x15ReloadPoliciesRequest\"W\n\x16ReloadPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"#\n\x11\x46lushCacheRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\"+\n\x12\x46lushCacheResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\"\xcc\x01\n\x1d\x41\x64minServiceListOrdersRequest\x12&\n\x06status\x18\x01 \x01(\x0e\x32\x16.datagw.v1.OrderStatus\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"s\n\x1e\x41\x64minServiceListOrdersResponse\x12 \n\x06orders\x18\x01 \x03(\x0b\x32\x10.datagw.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x16\n\x0eshards_queried\x18\x03 \x01(\x05\"c\n\x08SagaStep\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x02\n\x04Saga\x12\x0f\n\x07saga_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.datagw.v1.SagaState\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\"\n\x05steps\x18\x06 \x03(\x0b\x32\x13.datagw.v1.SagaStep\x12\x16\n\x0e\x66\x61ilure_reason\x18\x07 \x01(\t\x12\x19\n\x11recovery_attempts\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x0eGetSagaRequest\x12\x0f\n\x07saga_id\x18\x01 \x01(\t\"0\n\x0fGetSagaResponse\x12\x1d\n\x04saga\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.Saga\"U\n\x15ListStuckSagasRequest\x12-\n\nolder_than\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05limit\x18\x02 \x01(\x05\"T\n\x16ListStuckSagasResponse\x12\x1e\n\x05sagas\x18\x01 \x03(\x0b\x32\x0f.datagw.v1.Saga\x12\x1a\n\x12unavailable_shards\x18\x02 \x03(\x05*{\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_POSTGRES\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_KIND_REDIS\x10\x02\x12\x1b\n\x17\x42\x41\x43KEND_KIND_CLICKHOUSE\x10\x03*\x92\x01\n\tSagaState\x12\x1a\n\x16SAGA_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12SAGA_STATE_RUNNING\x10\x01\x12\x1b\n\x17SAGA_STATE_COMPENSATING\x10\x02\x12\x18\n\x14SAGA_STATE_COMPLETED\x10\x03\x12\x1a\n\x16SAGA_STATE_COMPENSATED\x10\x04\x32\xc8\x04\n\x0c\x41\x64minService\x12L\n\x0bGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n\x0bGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n\x0eReloadPolicies\x12 .datagw.v1.ReloadPoliciesRequest\x1a!.datagw.v1.ReloadPoliciesResponse\x12I\n\nFlushCache\x12\x1c.datagw.v1.FlushCacheRequest\x1a\x1d.datagw.v1.FlushCacheResponse\x12\x61\n\nListOrders\x12(.datagw.v1.AdminServiceListOrdersRequest\x1a).datagw.v1.AdminServiceListOrdersResponse\x12@\n\x07GetSaga\x12\x19.datagw.v1.GetSagaRequest\x1a\x1a.datagw.v1.GetSagaResponse\x12U\n\x0eListStuckSagas\x12 .datagw.v1.ListStuckSagasRequest\x1a!.datagw.v1.ListStuckSagasResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1a\x64\x61tagw/v1/eventstore.proto\x1a\x15\x64\x61tagw/v1/order.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n\x07\x42\x61\x63kend\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.datagw.v1.BackendKind\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x10\n\x08keyspace\x18\x05 \x01(\t\x12\r\n\x05shard\x18\x06 \x01(\x05\x12\x0f\n\x07healthy\x18\x07 \x01(\x08\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12\x15\n\rpool_max_size\x18\t \x01(\x05\x12\x11\n\tpool_size\x18\n \x01(\x05\x12\x13\n\x0bpool_in_use\x18\x0b \x01(\x05\x12\x11\n\tkey_range\x18\x0c \x01(\t\x12\x12\n\nreplay_lsn\x18\r \x01(\t\x12\x32\n\x0freplication_lag\x18\x0e \x01(\x0b\x32\x19.google.protobuf.Duration\"\x14\n\x12GetTopologyRequest\"\xd8\x01\n\x13GetTopologyResponse\x12$\n\x08\x62\x61\x63kends\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Backend\x12\x10\n\x08\x65mbedded\x18\x02 \x01(\x08\x12P\n\x12range_map_versions\x18\x03 \x03(\x0b\x32\x34.datagw.v1.GetTopologyResponse.RangeMapVersionsEntry\x1a\x37\n\x15RangeMapVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xeb\x01\n\x0b\x43\x61\x63hePolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0ejitter_percent\x18\x03 \x01(\x05\x12/\n\x0cnegative_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12-\n\nsearch_ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08near_ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"^\n\rSessionPolicy\x12&\n\x03ttl\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07sliding\x18\x02 \x01(\x08\x12\x14\n\x0cmax_per_user\x18\x03 \x01(\x05\"\xcc\x02\n\x0c\x44omainPolicy\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x13\n\x0bsource_file\x18\x02 \x01(\t\x12\r\n\x05store\x18\x03 \x01(\t\x12\x10\n\x08keyspace\x18\x04 \x01(\t\x12\x38\n\x13\x64\x65\x66\x61ult_consistency\x18\x05 \x01(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x38\n\x13\x61llowed_consistency\x18\x06 \x03(\x0e\x32\x1b.datagw.v1.ConsistencyLevel\x12\x30\n\rmax_staleness\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12%\n\x05\x63\x61\x63he\x18\x08 \x01(\x0b\x32\x16.datagw.v1.CachePolicy\x12)\n\x07session\x18\t \x01(\x0b\x32\x18.datagw.v1.SessionPolicy\"\x14\n\x12GetPoliciesRequest\"g\n\x13GetPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x11\n\tdirectory\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\"\x17\n\x15ReloadPoliciesRequest\"W\n\x16ReloadPoliciesResponse\x12)\n\x08policies\x18\x01 \x03(\x0b\x32\x17.datagw.v1.DomainPolicy\x12\x12\n\ngeneration\x18\x02 \x01(\x03\"#\n\x11\x46lushCacheRequest\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\"+\n\x12\x46lushCacheResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\"\xcc\x01\n\x1d\x41\x64minServiceListOrdersRequest\x12&\n\x06status\x18\x01 \x01(\x0e\x32\x16.datagw.v1.OrderStatus\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"s\n\x1e\x41\x64minServiceListOrdersResponse\x12 \n\x06orders\x18\x01 \x03(\x0b\x32\x10.datagw.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x16\n\x0eshards_queried\x18\x03 \x01(\x05\"c\n\x08SagaStep\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x02\n\x04Saga\x12\x0f\n\x07saga_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12#\n\x05state\x18\x03 \x01(\x0e\x32\x14.datagw.v1.SagaState\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12\"\n\x05steps\x18\x06 \x03(\x0b\x32\x13.datagw.v1.SagaStep\x12\x16\n\x0e\x66\x61ilure_reason\x18\x07 \x01(\t\x12\x19\n\x11recovery_attempts\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x0eGetSagaRequest\x12\x0f\n\x07saga_id\x18\x01 \x01(\t\"0\n\x0fGetSagaResponse\x12\x1d\n\x04saga\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.Saga\"U\n\x15ListStuckSagasRequest\x12-\n\nolder_than\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05limit\x18\x02 \x01(\x05\"T\n\x16ListStuckSagasResponse\x12\x1e\n\x05sagas\x18\x01 \x03(\x0b\x32\x0f.datagw.v1.Saga\x12\x1a\n\x12unavailable_shards\x18\x02 \x03(\x05\"\xc0\x01\n\rShardProgress\x12*\n\x08position\x18\x01 \x01(\x0b\x32\x18.datagw.v1.ShardPosition\x12\x12\n\nlag_events\x18\x02 \x01(\x03\x12&\n\x03lag\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nlast_error\x18\x04 \x01(\t\x12\x33\n\x0flast_batch_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x01\n\nProjection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12)\n\x05state\x18\x03 \x01(\x0e\x32\x1a.datagw.v1.ProjectionState\x12(\n\x06shards\x18\x04 \x03(\x0b\x32\x18.datagw.v1.ShardProgress\x12\x12\n\ngeneration\x18\x05 \x01(\x03\"\x18\n\x16ListProjectionsRequest\"E\n\x17ListProjectionsResponse\x12*\n\x0bprojections\x18\x01 \x03(\x0b\x32\x15.datagw.v1.Projection\"(\n\x18RebuildProjectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x19RebuildProjectionResponse\x12)\n\nprojection\x18\x01 \x01(\x0b\x32\x15.datagw.v1.Projection\x12\x17\n\x0f\x65vents_replayed\x18\x02 \x01(\x03\"\x17\n\x15GetRelayStatusRequest\"j\n\x16GetRelayStatusResponse\x12(\n\x06shards\x18\x01 \x03(\x0b\x32\x18.datagw.v1.ShardProgress\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x16\n\x0e\x65vents_relayed\x18\x03 \x01(\x03*{\n\x0b\x42\x61\x63kendKind\x12\x1c\n\x18\x42\x41\x43KEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41\x43KEND_KIND_POSTGRES\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_KIND_REDIS\x10\x02\x12\x1b\n\x17\x42\x41\x43KEND_KIND_CLICKHOUSE\x10\x03*\x92\x01\n\tSagaState\x12\x1a\n\x16SAGA_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12SAGA_STATE_RUNNING\x10\x01\x12\x1b\n\x17SAGA_STATE_COMPENSATING\x10\x02\x12\x18\n\x14SAGA_STATE_COMPLETED\x10\x03\x12\x1a\n\x16SAGA_STATE_COMPENSATED\x10\x04*\x90\x01\n\x0fProjectionState\x12 \n\x1cPROJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18PROJECTION_STATE_RUNNING\x10\x01\x12\x1f\n\x1bPROJECTION_STATE_REBUILDING\x10\x02\x12\x1c\n\x18PROJECTION_STATE_FAILING\x10\x03\x32\xd9\x06\n\x0c\x41\x64minService\x12L\n\x0bGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n\x0bGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n\x0eReloadPolicies\x12 .datagw.v1.ReloadPoliciesRequest\x1a!.datagw.v1.ReloadPoliciesResponse\x12I\n\nFlushCache\x12\x1c.datagw.v1.FlushCacheRequest\x1a\x1d.datagw.v1.FlushCacheResponse\x12\x61\n\nListOrders\x12(.datagw.v1.AdminServiceListOrdersRequest\x1a).datagw.v1.AdminServiceListOrdersResponse\x12@\n\x07GetSaga\x12\x19.datagw.v1.GetSagaRequest\x1a\x1a.datagw.v1.GetSagaResponse\x12U\n\x0eListStuckSagas\x12 .datagw.v1.ListStuckSagasRequest\x1a!.datagw.v1.ListStuckSagasResponse\x12X\n\x0fListProjections\x12!.datagw.v1.ListProjectionsRequest\x1a\".datagw.v1.ListProjectionsResponse\x12^\n\x11RebuildProjection\x12#.datagw.v1.RebuildProjectionRequest\x1a$.datagw.v1.RebuildProjectionResponse\x12U\n\x0eGetRelayStatus\x12 .datagw.v1.GetRelayStatusRequest\x1a!.datagw.v1.GetRelayStatusResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,52 +39,70 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
   _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._loaded_options = None
   _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._serialized_options = b'8\001'
-  _globals['_BACKENDKIND']._serialized_start=2680
-  _globals['_BACKENDKIND']._serialized_end=2803
-  _globals['_SAGASTATE']._serialized_start=2806
-  _globals['_SAGASTATE']._serialized_end=2952
-  _globals['_BACKEND']._serialized_start=149
-  _globals['_BACKEND']._serialized_end=465
-  _globals['_GETTOPOLOGYREQUEST']._serialized_start=467
-  _globals['_GETTOPOLOGYREQUEST']._serialized_end=487
-  _globals['_GETTOPOLOGYRESPONSE']._serialized_start=490
-  _globals['_GETTOPOLOGYRESPONSE']._serialized_end=706
-  _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._serialized_start=651
-  _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._serialized_end=706
-  _globals['_CACHEPOLICY']._serialized_start=709
-  _globals['_CACHEPOLICY']._serialized_end=944
-  _globals['_SESSIONPOLICY']._serialized_start=946
-  _globals['_SESSIONPOLICY']._serialized_end=1040
-  _globals['_DOMAINPOLICY']._serialized_start=1043
-  _globals['_DOMAINPOLICY']._serialized_end=1375
-  _globals['_GETPOLICIESREQUEST']._serialized_start=1377
-  _globals['_GETPOLICIESREQUEST']._serialized_end=1397
-  _globals['_GETPOLICIESRESPONSE']._serialized_start=1399
-  _globals['_GETPOLICIESRESPONSE']._serialized_end=1502
-  _globals['_RELOADPOLICIESREQUEST']._serialized_start=1504
-  _globals['_RELOADPOLICIESREQUEST']._serialized_end=1527
-  _globals['_RELOADPOLICIESRESPONSE']._serialized_start=1529
-  _globals['_RELOADPOLICIESRESPONSE']._serialized_end=1616
-  _globals['_FLUSHCACHEREQUEST']._serialized_start=1618
-  _globals['_FLUSHCACHEREQUEST']._serialized_end=1653
-  _globals['_FLUSHCACHERESPONSE']._serialized_start=1655
-  _globals['_FLUSHCACHERESPONSE']._serialized_end=1698
-  _globals['_ADMINSERVICELISTORDERSREQUEST']._serialized_start=1701
-  _globals['_ADMINSERVICELISTORDERSREQUEST']._serialized_end=1905
-  _globals['_ADMINSERVICELISTORDERSRESPONSE']._serialized_start=1907
-  _globals['_ADMINSERVICELISTORDERSRESPONSE']._serialized_end=2022
-  _globals['_SAGASTEP']._serialized_start=2024
-  _globals['_SAGASTEP']._serialized_end=2123
-  _globals['_SAGA']._serialized_start=2126
-  _globals['_SAGA']._serialized_end=2420
-  _globals['_GETSAGAREQUEST']._serialized_start=2422
-  _globals['_GETSAGAREQUEST']._serialized_end=2455
-  _globals['_GETSAGARESPONSE']._serialized_start=2457
-  _globals['_GETSAGARESPONSE']._serialized_end=2505
-  _globals['_LISTSTUCKSAGASREQUEST']._serialized_start=2507
-  _globals['_LISTSTUCKSAGASREQUEST']._serialized_end=2592
-  _globals['_LISTSTUCKSAGASRESPONSE']._serialized_start=2594
-  _globals['_LISTSTUCKSAGASRESPONSE']._serialized_end=2678
-  _globals['_ADMINSERVICE']._serialized_start=2955
-  _globals['_ADMINSERVICE']._serialized_end=3539
+  _globals['_BACKENDKIND']._serialized_start=3427
+  _globals['_BACKENDKIND']._serialized_end=3550
+  _globals['_SAGASTATE']._serialized_start=3553
+  _globals['_SAGASTATE']._serialized_end=3699
+  _globals['_PROJECTIONSTATE']._serialized_start=3702
+  _globals['_PROJECTIONSTATE']._serialized_end=3846
+  _globals['_BACKEND']._serialized_start=177
+  _globals['_BACKEND']._serialized_end=493
+  _globals['_GETTOPOLOGYREQUEST']._serialized_start=495
+  _globals['_GETTOPOLOGYREQUEST']._serialized_end=515
+  _globals['_GETTOPOLOGYRESPONSE']._serialized_start=518
+  _globals['_GETTOPOLOGYRESPONSE']._serialized_end=734
+  _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._serialized_start=679
+  _globals['_GETTOPOLOGYRESPONSE_RANGEMAPVERSIONSENTRY']._serialized_end=734
+  _globals['_CACHEPOLICY']._serialized_start=737
+  _globals['_CACHEPOLICY']._serialized_end=972
+  _globals['_SESSIONPOLICY']._serialized_start=974
+  _globals['_SESSIONPOLICY']._serialized_end=1068
+  _globals['_DOMAINPOLICY']._serialized_start=1071
+  _globals['_DOMAINPOLICY']._serialized_end=1403
+  _globals['_GETPOLICIESREQUEST']._serialized_start=1405
+  _globals['_GETPOLICIESREQUEST']._serialized_end=1425
+  _globals['_GETPOLICIESRESPONSE']._serialized_start=1427
+  _globals['_GETPOLICIESRESPONSE']._serialized_end=1530
+  _globals['_RELOADPOLICIESREQUEST']._serialized_start=1532
+  _globals['_RELOADPOLICIESREQUEST']._serialized_end=1555
+  _globals['_RELOADPOLICIESRESPONSE']._serialized_start=1557
+  _globals['_RELOADPOLICIESRESPONSE']._serialized_end=1644
+  _globals['_FLUSHCACHEREQUEST']._serialized_start=1646
+  _globals['_FLUSHCACHEREQUEST']._serialized_end=1681
+  _globals['_FLUSHCACHERESPONSE']._serialized_start=1683
+  _globals['_FLUSHCACHERESPONSE']._serialized_end=1726
+  _globals['_ADMINSERVICELISTORDERSREQUEST']._serialized_start=1729
+  _globals['_ADMINSERVICELISTORDERSREQUEST']._serialized_end=1933
+  _globals['_ADMINSERVICELISTORDERSRESPONSE']._serialized_start=1935
+  _globals['_ADMINSERVICELISTORDERSRESPONSE']._serialized_end=2050
+  _globals['_SAGASTEP']._serialized_start=2052
+  _globals['_SAGASTEP']._serialized_end=2151
+  _globals['_SAGA']._serialized_start=2154
+  _globals['_SAGA']._serialized_end=2448
+  _globals['_GETSAGAREQUEST']._serialized_start=2450
+  _globals['_GETSAGAREQUEST']._serialized_end=2483
+  _globals['_GETSAGARESPONSE']._serialized_start=2485
+  _globals['_GETSAGARESPONSE']._serialized_end=2533
+  _globals['_LISTSTUCKSAGASREQUEST']._serialized_start=2535
+  _globals['_LISTSTUCKSAGASREQUEST']._serialized_end=2620
+  _globals['_LISTSTUCKSAGASRESPONSE']._serialized_start=2622
+  _globals['_LISTSTUCKSAGASRESPONSE']._serialized_end=2706
+  _globals['_SHARDPROGRESS']._serialized_start=2709
+  _globals['_SHARDPROGRESS']._serialized_end=2901
+  _globals['_PROJECTION']._serialized_start=2904
+  _globals['_PROJECTION']._serialized_end=3056
+  _globals['_LISTPROJECTIONSREQUEST']._serialized_start=3058
+  _globals['_LISTPROJECTIONSREQUEST']._serialized_end=3082
+  _globals['_LISTPROJECTIONSRESPONSE']._serialized_start=3084
+  _globals['_LISTPROJECTIONSRESPONSE']._serialized_end=3153
+  _globals['_REBUILDPROJECTIONREQUEST']._serialized_start=3155
+  _globals['_REBUILDPROJECTIONREQUEST']._serialized_end=3195
+  _globals['_REBUILDPROJECTIONRESPONSE']._serialized_start=3197
+  _globals['_REBUILDPROJECTIONRESPONSE']._serialized_end=3292
+  _globals['_GETRELAYSTATUSREQUEST']._serialized_start=3294
+  _globals['_GETRELAYSTATUSREQUEST']._serialized_end=3317
+  _globals['_GETRELAYSTATUSRESPONSE']._serialized_start=3319
+  _globals['_GETRELAYSTATUSRESPONSE']._serialized_end=3425
+  _globals['_ADMINSERVICE']._serialized_start=3849
+  _globals['_ADMINSERVICE']._serialized_end=4706
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from datagw.v1 import common_pb2 as _common_pb2
+from datagw.v1 import eventstore_pb2 as _eventstore_pb2
 from datagw.v1 import order_pb2 as _order_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
@@ -82,6 +83,34 @@ SAGA_STATE_COMPLETED: SagaState.ValueType  # 3
 SAGA_STATE_COMPENSATED: SagaState.ValueType  # 4
 """Finished backward; nothing it did remains."""
 Global___SagaState: _TypeAlias = SagaState  # noqa: Y015
+
+class _ProjectionState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProjectionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProjectionState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROJECTION_STATE_UNSPECIFIED: _ProjectionState.ValueType  # 0
+    """Not used."""
+    PROJECTION_STATE_RUNNING: _ProjectionState.ValueType  # 1
+    """Applying events as they come."""
+    PROJECTION_STATE_REBUILDING: _ProjectionState.ValueType  # 2
+    """Replaying into a fresh table; the old one still serves reads."""
+    PROJECTION_STATE_FAILING: _ProjectionState.ValueType  # 3
+    """Stopped by an error (see the shards' last_error); retried."""
+
+class ProjectionState(_ProjectionState, metaclass=_ProjectionStateEnumTypeWrapper):
+    """State of a projection."""
+
+PROJECTION_STATE_UNSPECIFIED: ProjectionState.ValueType  # 0
+"""Not used."""
+PROJECTION_STATE_RUNNING: ProjectionState.ValueType  # 1
+"""Applying events as they come."""
+PROJECTION_STATE_REBUILDING: ProjectionState.ValueType  # 2
+"""Replaying into a fresh table; the old one still serves reads."""
+PROJECTION_STATE_FAILING: ProjectionState.ValueType  # 3
+"""Stopped by an error (see the shards' last_error); retried."""
+Global___ProjectionState: _TypeAlias = ProjectionState  # noqa: Y015
 
 @_typing.final
 class Backend(_message.Message):
@@ -791,3 +820,227 @@ class ListStuckSagasResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListStuckSagasResponse: _TypeAlias = ListStuckSagasResponse  # noqa: Y015
+
+@_typing.final
+class ShardProgress(_message.Message):
+    """Where a projection or relay stands on one shard."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITION_FIELD_NUMBER: _builtins.int
+    LAG_EVENTS_FIELD_NUMBER: _builtins.int
+    LAG_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    LAST_BATCH_TIME_FIELD_NUMBER: _builtins.int
+    lag_events: _builtins.int
+    """Committed events not applied yet."""
+    last_error: _builtins.str
+    """The last failure on this shard, empty when the last batch succeeded."""
+    @_builtins.property
+    def position(self) -> _eventstore_pb2.ShardPosition:
+        """The shard and the last event applied there."""
+
+    @_builtins.property
+    def lag(self) -> _duration_pb2.Duration:
+        """Age of the oldest event not applied yet (0 when caught up)."""
+
+    @_builtins.property
+    def last_batch_time(self) -> _timestamp_pb2.Timestamp:
+        """When a batch was last applied."""
+
+    def __init__(
+        self,
+        *,
+        position: _eventstore_pb2.ShardPosition | None = ...,
+        lag_events: _builtins.int = ...,
+        lag: _duration_pb2.Duration | None = ...,
+        last_error: _builtins.str = ...,
+        last_batch_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lag", b"lag", "last_batch_time", b"last_batch_time", "position", b"position"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lag", b"lag", "lag_events", b"lag_events", "last_batch_time", b"last_batch_time", "last_error", b"last_error", "position", b"position"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShardProgress: _TypeAlias = ShardProgress  # noqa: Y015
+
+@_typing.final
+class Projection(_message.Message):
+    """A projection."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    SHARDS_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Name, e.g. "user_order_summary"."""
+    description: _builtins.str
+    """What it maintains."""
+    state: Global___ProjectionState.ValueType
+    """State."""
+    generation: _builtins.int
+    """Times it was rebuilt."""
+    @_builtins.property
+    def shards(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShardProgress]:
+        """Per source shard."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        state: Global___ProjectionState.ValueType = ...,
+        shards: _abc.Iterable[Global___ShardProgress] | None = ...,
+        generation: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "generation", b"generation", "name", b"name", "shards", b"shards", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Projection: _TypeAlias = Projection  # noqa: Y015
+
+@_typing.final
+class ListProjectionsRequest(_message.Message):
+    """Request for ListProjections."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectionsRequest: _TypeAlias = ListProjectionsRequest  # noqa: Y015
+
+@_typing.final
+class ListProjectionsResponse(_message.Message):
+    """Response for ListProjections."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def projections(self) -> _containers.RepeatedCompositeFieldContainer[Global___Projection]:
+        """The projections."""
+
+    def __init__(
+        self,
+        *,
+        projections: _abc.Iterable[Global___Projection] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["projections", b"projections"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectionsResponse: _TypeAlias = ListProjectionsResponse  # noqa: Y015
+
+@_typing.final
+class RebuildProjectionRequest(_message.Message):
+    """Request for RebuildProjection."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The projection's name."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RebuildProjectionRequest: _TypeAlias = RebuildProjectionRequest  # noqa: Y015
+
+@_typing.final
+class RebuildProjectionResponse(_message.Message):
+    """Response for RebuildProjection."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTION_FIELD_NUMBER: _builtins.int
+    EVENTS_REPLAYED_FIELD_NUMBER: _builtins.int
+    events_replayed: _builtins.int
+    """Events replayed."""
+    @_builtins.property
+    def projection(self) -> Global___Projection:
+        """The projection after the swap."""
+
+    def __init__(
+        self,
+        *,
+        projection: Global___Projection | None = ...,
+        events_replayed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["projection", b"projection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events_replayed", b"events_replayed", "projection", b"projection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RebuildProjectionResponse: _TypeAlias = RebuildProjectionResponse  # noqa: Y015
+
+@_typing.final
+class GetRelayStatusRequest(_message.Message):
+    """Request for GetRelayStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRelayStatusRequest: _TypeAlias = GetRelayStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetRelayStatusResponse(_message.Message):
+    """Response for GetRelayStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARDS_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    EVENTS_RELAYED_FIELD_NUMBER: _builtins.int
+    target: _builtins.str
+    """"chdb" or "clickhouse-server"."""
+    events_relayed: _builtins.int
+    """Events copied since the gateway started."""
+    @_builtins.property
+    def shards(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShardProgress]:
+        """Per source shard."""
+
+    def __init__(
+        self,
+        *,
+        shards: _abc.Iterable[Global___ShardProgress] | None = ...,
+        target: _builtins.str = ...,
+        events_relayed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events_relayed", b"events_relayed", "shards", b"shards", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRelayStatusResponse: _TypeAlias = GetRelayStatusResponse  # noqa: Y015

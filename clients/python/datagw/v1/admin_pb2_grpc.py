@@ -70,6 +70,21 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.FromString,
                 _registered_method=True)
+        self.ListProjections = channel.unary_unary(
+                '/datagw.v1.AdminService/ListProjections',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.ListProjectionsRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.ListProjectionsResponse.FromString,
+                _registered_method=True)
+        self.RebuildProjection = channel.unary_unary(
+                '/datagw.v1.AdminService/RebuildProjection',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.RebuildProjectionRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.RebuildProjectionResponse.FromString,
+                _registered_method=True)
+        self.GetRelayStatus = channel.unary_unary(
+                '/datagw.v1.AdminService/GetRelayStatus',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -129,6 +144,28 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProjections(self, request, context):
+        """The projections (read models), where each stands and how far behind.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RebuildProjection(self, request, context):
+        """Rebuilds a projection from the first event into a fresh table, then
+        swaps it in; readers keep reading the old table until the swap.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRelayStatus(self, request, context):
+        """The relay to ClickHouse: each shard's checkpoint, lag and last error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +203,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListStuckSagas,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.SerializeToString,
+            ),
+            'ListProjections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjections,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.ListProjectionsRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.ListProjectionsResponse.SerializeToString,
+            ),
+            'RebuildProjection': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebuildProjection,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.RebuildProjectionRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.RebuildProjectionResponse.SerializeToString,
+            ),
+            'GetRelayStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRelayStatus,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +410,87 @@ class AdminService:
             '/datagw.v1.AdminService/ListStuckSagas',
             datagw_dot_v1_dot_admin__pb2.ListStuckSagasRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.ListStuckSagasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ListProjections',
+            datagw_dot_v1_dot_admin__pb2.ListProjectionsRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.ListProjectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebuildProjection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/RebuildProjection',
+            datagw_dot_v1_dot_admin__pb2.RebuildProjectionRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.RebuildProjectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRelayStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/GetRelayStatus',
+            datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,14 @@ class AdminServiceStub:
     """One saga and its step log."""
     ListStuckSagas: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListStuckSagasRequest, _admin_pb2.ListStuckSagasResponse]
     """Sagas not finished after `older_than` (still running or compensating)."""
+    ListProjections: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListProjectionsRequest, _admin_pb2.ListProjectionsResponse]
+    """The projections (read models), where each stands and how far behind."""
+    RebuildProjection: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RebuildProjectionRequest, _admin_pb2.RebuildProjectionResponse]
+    """Rebuilds a projection from the first event into a fresh table, then
+    swaps it in; readers keep reading the old table until the swap.
+    """
+    GetRelayStatus: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetRelayStatusRequest, _admin_pb2.GetRelayStatusResponse]
+    """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -79,6 +87,14 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """One saga and its step log."""
     ListStuckSagas: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListStuckSagasRequest, _admin_pb2.ListStuckSagasResponse]  # type: ignore[assignment]
     """Sagas not finished after `older_than` (still running or compensating)."""
+    ListProjections: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListProjectionsRequest, _admin_pb2.ListProjectionsResponse]  # type: ignore[assignment]
+    """The projections (read models), where each stands and how far behind."""
+    RebuildProjection: _aio.UnaryUnaryMultiCallable[_admin_pb2.RebuildProjectionRequest, _admin_pb2.RebuildProjectionResponse]  # type: ignore[assignment]
+    """Rebuilds a projection from the first event into a fresh table, then
+    swaps it in; readers keep reading the old table until the swap.
+    """
+    GetRelayStatus: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetRelayStatusRequest, _admin_pb2.GetRelayStatusResponse]  # type: ignore[assignment]
+    """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Operator's view of the gateway: topology, policies, cache."""
@@ -144,5 +160,31 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.ListStuckSagasResponse, _abc.Awaitable[_admin_pb2.ListStuckSagasResponse]]:
         """Sagas not finished after `older_than` (still running or compensating)."""
+
+    @_abc_1.abstractmethod
+    def ListProjections(
+        self,
+        request: _admin_pb2.ListProjectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListProjectionsResponse, _abc.Awaitable[_admin_pb2.ListProjectionsResponse]]:
+        """The projections (read models), where each stands and how far behind."""
+
+    @_abc_1.abstractmethod
+    def RebuildProjection(
+        self,
+        request: _admin_pb2.RebuildProjectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.RebuildProjectionResponse, _abc.Awaitable[_admin_pb2.RebuildProjectionResponse]]:
+        """Rebuilds a projection from the first event into a fresh table, then
+        swaps it in; readers keep reading the old table until the swap.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRelayStatus(
+        self,
+        request: _admin_pb2.GetRelayStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetRelayStatusResponse, _abc.Awaitable[_admin_pb2.GetRelayStatusResponse]]:
+        """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -37,6 +37,10 @@ class _ProductSortEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProductSo
     """Most expensive first."""
     PRODUCT_SORT_NEWEST: _ProductSort.ValueType  # 4
     """Most recently created first."""
+    PRODUCT_SORT_POPULAR: _ProductSort.ValueType  # 5
+    """Most units sold first (the "product_sales" projection of the order
+    events; eventually consistent).
+    """
 
 class ProductSort(_ProductSort, metaclass=_ProductSortEnumTypeWrapper):
     """Sort order of search results."""
@@ -51,6 +55,10 @@ PRODUCT_SORT_PRICE_DESC: ProductSort.ValueType  # 3
 """Most expensive first."""
 PRODUCT_SORT_NEWEST: ProductSort.ValueType  # 4
 """Most recently created first."""
+PRODUCT_SORT_POPULAR: ProductSort.ValueType  # 5
+"""Most units sold first (the "product_sales" projection of the order
+events; eventually consistent).
+"""
 Global___ProductSort: _TypeAlias = ProductSort  # noqa: Y015
 
 @_typing.final

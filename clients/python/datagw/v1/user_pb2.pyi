@@ -3,10 +3,12 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from datagw.v1 import common_pb2 as _common_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -310,3 +312,163 @@ class UpdateUserResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateUserResponse: _TypeAlias = UpdateUserResponse  # noqa: Y015
+
+@_typing.final
+class GetUserSummaryRequest(_message.Message):
+    """Request for GetUserSummary."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The user."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserSummaryRequest: _TypeAlias = GetUserSummaryRequest  # noqa: Y015
+
+@_typing.final
+class UserSummary(_message.Message):
+    """A user's orders, summed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_COUNT_FIELD_NUMBER: _builtins.int
+    TOTAL_SPENT_FIELD_NUMBER: _builtins.int
+    LAST_ORDER_ID_FIELD_NUMBER: _builtins.int
+    LAST_ORDER_TIME_FIELD_NUMBER: _builtins.int
+    CANCELLED_COUNT_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The user."""
+    order_count: _builtins.int
+    """Orders placed and not cancelled."""
+    last_order_id: _builtins.str
+    """The newest order."""
+    cancelled_count: _builtins.int
+    """Orders cancelled."""
+    @_builtins.property
+    def total_spent(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Money]:
+        """Spent on those orders, one entry per currency."""
+
+    @_builtins.property
+    def last_order_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was placed."""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        order_count: _builtins.int = ...,
+        total_spent: _abc.Iterable[_common_pb2.Money] | None = ...,
+        last_order_id: _builtins.str = ...,
+        last_order_time: _timestamp_pb2.Timestamp | None = ...,
+        cancelled_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_order_time", b"last_order_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled_count", b"cancelled_count", "last_order_id", b"last_order_id", "last_order_time", b"last_order_time", "order_count", b"order_count", "total_spent", b"total_spent", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserSummary: _TypeAlias = UserSummary  # noqa: Y015
+
+@_typing.final
+class GetUserSummaryResponse(_message.Message):
+    """Response for GetUserSummary."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    PROJECTED_THROUGH_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary(self) -> Global___UserSummary:
+        """The summary (zero counts for a user without orders)."""
+
+    @_builtins.property
+    def projected_through(self) -> _timestamp_pb2.Timestamp:
+        """When the projection last applied an event of the user's shard."""
+
+    def __init__(
+        self,
+        *,
+        summary: Global___UserSummary | None = ...,
+        projected_through: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["projected_through", b"projected_through", "summary", b"summary"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["projected_through", b"projected_through", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUserSummaryResponse: _TypeAlias = GetUserSummaryResponse  # noqa: Y015
+
+@_typing.final
+class EraseUserRequest(_message.Message):
+    """Request for EraseUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The user."""
+    reason: _builtins.str
+    """Why (recorded in the erasure's audit event), e.g. "gdpr-request-123"."""
+    request_id: _builtins.str
+    """Idempotency key (required)."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "request_id", b"request_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseUserRequest: _TypeAlias = EraseUserRequest  # noqa: Y015
+
+@_typing.final
+class EraseUserResponse(_message.Message):
+    """Response for EraseUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ERASE_TIME_FIELD_NUMBER: _builtins.int
+    ORDERS_ANONYMISED_FIELD_NUMBER: _builtins.int
+    CONSISTENCY_TOKEN_FIELD_NUMBER: _builtins.int
+    orders_anonymised: _builtins.int
+    """Orders anonymised."""
+    consistency_token: _builtins.str
+    """Pass to a later read with READ_YOUR_WRITES."""
+    @_builtins.property
+    def erase_time(self) -> _timestamp_pb2.Timestamp:
+        """When the user was erased (the first time)."""
+
+    def __init__(
+        self,
+        *,
+        erase_time: _timestamp_pb2.Timestamp | None = ...,
+        orders_anonymised: _builtins.int = ...,
+        consistency_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["erase_time", b"erase_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consistency_token", b"consistency_token", "erase_time", b"erase_time", "orders_anonymised", b"orders_anonymised"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseUserResponse: _TypeAlias = EraseUserResponse  # noqa: Y015

@@ -56,6 +56,16 @@ class UserServiceStub:
                 request_serializer=datagw_dot_v1_dot_user__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_user__pb2.UpdateUserResponse.FromString,
                 _registered_method=True)
+        self.GetUserSummary = channel.unary_unary(
+                '/datagw.v1.UserService/GetUserSummary',
+                request_serializer=datagw_dot_v1_dot_user__pb2.GetUserSummaryRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_user__pb2.GetUserSummaryResponse.FromString,
+                _registered_method=True)
+        self.EraseUser = channel.unary_unary(
+                '/datagw.v1.UserService/EraseUser',
+                request_serializer=datagw_dot_v1_dot_user__pb2.EraseUserRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_user__pb2.EraseUserResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -92,6 +102,26 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUserSummary(self, request, context):
+        """The user's order summary, a read model kept by the "user_order_summary"
+        projection from the order events (eventually consistent; the response
+        says how far the projection has read).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseUser(self, request, context):
+        """Erases a user's personal data (GDPR): deletes the user's encryption key
+        so the personal data in every event (and backup) becomes unreadable,
+        anonymises the user row and the order addresses, drops the user from
+        read models and analytics; orders and their totals stay, anonymised.
+        The erasure is itself an audited event. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -114,6 +144,16 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=datagw_dot_v1_dot_user__pb2.UpdateUserRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_user__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'GetUserSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUserSummary,
+                    request_deserializer=datagw_dot_v1_dot_user__pb2.GetUserSummaryRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_user__pb2.GetUserSummaryResponse.SerializeToString,
+            ),
+            'EraseUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseUser,
+                    request_deserializer=datagw_dot_v1_dot_user__pb2.EraseUserRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_user__pb2.EraseUserResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -226,6 +266,60 @@ class UserService:
             '/datagw.v1.UserService/UpdateUser',
             datagw_dot_v1_dot_user__pb2.UpdateUserRequest.SerializeToString,
             datagw_dot_v1_dot_user__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUserSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.UserService/GetUserSummary',
+            datagw_dot_v1_dot_user__pb2.GetUserSummaryRequest.SerializeToString,
+            datagw_dot_v1_dot_user__pb2.GetUserSummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.UserService/EraseUser',
+            datagw_dot_v1_dot_user__pb2.EraseUserRequest.SerializeToString,
+            datagw_dot_v1_dot_user__pb2.EraseUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,18 @@ class UserServiceStub:
     """Changes a user's email and/or display name; `expected_version` guards
     against lost updates (ABORTED/VERSION_MISMATCH).
     """
+    GetUserSummary: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetUserSummaryRequest, _user_pb2.GetUserSummaryResponse]
+    """The user's order summary, a read model kept by the "user_order_summary"
+    projection from the order events (eventually consistent; the response
+    says how far the projection has read).
+    """
+    EraseUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.EraseUserRequest, _user_pb2.EraseUserResponse]
+    """Erases a user's personal data (GDPR): deletes the user's encryption key
+    so the personal data in every event (and backup) becomes unreadable,
+    anonymises the user row and the order addresses, drops the user from
+    read models and analytics; orders and their totals stay, anonymised.
+    The erasure is itself an audited event. Idempotent.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -62,6 +74,18 @@ class UserServiceAsyncStub(UserServiceStub):
     UpdateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.UpdateUserResponse]  # type: ignore[assignment]
     """Changes a user's email and/or display name; `expected_version` guards
     against lost updates (ABORTED/VERSION_MISMATCH).
+    """
+    GetUserSummary: _aio.UnaryUnaryMultiCallable[_user_pb2.GetUserSummaryRequest, _user_pb2.GetUserSummaryResponse]  # type: ignore[assignment]
+    """The user's order summary, a read model kept by the "user_order_summary"
+    projection from the order events (eventually consistent; the response
+    says how far the projection has read).
+    """
+    EraseUser: _aio.UnaryUnaryMultiCallable[_user_pb2.EraseUserRequest, _user_pb2.EraseUserResponse]  # type: ignore[assignment]
+    """Erases a user's personal data (GDPR): deletes the user's encryption key
+    so the personal data in every event (and backup) becomes unreadable,
+    anonymises the user row and the order addresses, drops the user from
+    read models and analytics; orders and their totals stay, anonymised.
+    The erasure is itself an audited event. Idempotent.
     """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -101,6 +125,30 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_user_pb2.UpdateUserResponse, _abc.Awaitable[_user_pb2.UpdateUserResponse]]:
         """Changes a user's email and/or display name; `expected_version` guards
         against lost updates (ABORTED/VERSION_MISMATCH).
+        """
+
+    @_abc_1.abstractmethod
+    def GetUserSummary(
+        self,
+        request: _user_pb2.GetUserSummaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.GetUserSummaryResponse, _abc.Awaitable[_user_pb2.GetUserSummaryResponse]]:
+        """The user's order summary, a read model kept by the "user_order_summary"
+        projection from the order events (eventually consistent; the response
+        says how far the projection has read).
+        """
+
+    @_abc_1.abstractmethod
+    def EraseUser(
+        self,
+        request: _user_pb2.EraseUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.EraseUserResponse, _abc.Awaitable[_user_pb2.EraseUserResponse]]:
+        """Erases a user's personal data (GDPR): deletes the user's encryption key
+        so the personal data in every event (and backup) becomes unreadable,
+        anonymises the user row and the order addresses, drops the user from
+        read models and analytics; orders and their totals stay, anonymised.
+        The erasure is itself an audited event. Idempotent.
         """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ConsistencyLevel } from "./common_pb.js";
 import { file_datagw_v1_common } from "./common_pb.js";
+import type { ShardPosition } from "./eventstore_pb.js";
+import { file_datagw_v1_eventstore } from "./eventstore_pb.js";
 import type { Order, OrderStatus } from "./order_pb.js";
 import { file_datagw_v1_order } from "./order_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/admin.proto.
  */
 export const file_datagw_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSLMAgoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5IhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSp7CgtCYWNrZW5kS2luZBIcChhCQUNLRU5EX0tJTkRfVU5TUEVDSUZJRUQQABIZChVCQUNLRU5EX0tJTkRfUE9TVEdSRVMQARIWChJCQUNLRU5EX0tJTkRfUkVESVMQAhIbChdCQUNLRU5EX0tJTkRfQ0xJQ0tIT1VTRRADKpIBCglTYWdhU3RhdGUSGgoWU0FHQV9TVEFURV9VTlNQRUNJRklFRBAAEhYKElNBR0FfU1RBVEVfUlVOTklORxABEhsKF1NBR0FfU1RBVEVfQ09NUEVOU0FUSU5HEAISGAoUU0FHQV9TVEFURV9DT01QTEVURUQQAxIaChZTQUdBX1NUQVRFX0NPTVBFTlNBVEVEEAQyyAQKDEFkbWluU2VydmljZRJMCgtHZXRUb3BvbG9neRIdLmRhdGFndy52MS5HZXRUb3BvbG9neVJlcXVlc3QaHi5kYXRhZ3cudjEuR2V0VG9wb2xvZ3lSZXNwb25zZRJMCgtHZXRQb2xpY2llcxIdLmRhdGFndy52MS5HZXRQb2xpY2llc1JlcXVlc3QaHi5kYXRhZ3cudjEuR2V0UG9saWNpZXNSZXNwb25zZRJVCg5SZWxvYWRQb2xpY2llcxIgLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1JlcXVlc3QaIS5kYXRhZ3cudjEuUmVsb2FkUG9saWNpZXNSZXNwb25zZRJJCgpGbHVzaENhY2hlEhwuZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXF1ZXN0Gh0uZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXNwb25zZRJhCgpMaXN0T3JkZXJzEiguZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0GikuZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXNwb25zZRJACgdHZXRTYWdhEhkuZGF0YWd3LnYxLkdldFNhZ2FSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFNhZ2FSZXNwb25zZRJVCg5MaXN0U3R1Y2tTYWdhcxIgLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1JlcXVlc3QaIS5kYXRhZ3cudjEuTGlzdFN0dWNrU2FnYXNSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_datagw_v1_order, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSLMAgoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5IhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzLZBgoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * One backend as the gateway sees it.
@@ -793,6 +795,239 @@ export const ListStuckSagasResponseSchema: GenMessage<ListStuckSagasResponse> = 
   messageDesc(file_datagw_v1_admin, 19);
 
 /**
+ * Where a projection or relay stands on one shard.
+ *
+ * @generated from message datagw.v1.ShardProgress
+ */
+export type ShardProgress = Message<"datagw.v1.ShardProgress"> & {
+  /**
+   * The shard and the last event applied there.
+   *
+   * @generated from field: datagw.v1.ShardPosition position = 1;
+   */
+  position?: ShardPosition | undefined;
+
+  /**
+   * Committed events not applied yet.
+   *
+   * @generated from field: int64 lag_events = 2;
+   */
+  lagEvents: bigint;
+
+  /**
+   * Age of the oldest event not applied yet (0 when caught up).
+   *
+   * @generated from field: google.protobuf.Duration lag = 3;
+   */
+  lag?: Duration | undefined;
+
+  /**
+   * The last failure on this shard, empty when the last batch succeeded.
+   *
+   * @generated from field: string last_error = 4;
+   */
+  lastError: string;
+
+  /**
+   * When a batch was last applied.
+   *
+   * @generated from field: google.protobuf.Timestamp last_batch_time = 5;
+   */
+  lastBatchTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.ShardProgress.
+ * Use `create(ShardProgressSchema)` to create a new message.
+ */
+export const ShardProgressSchema: GenMessage<ShardProgress> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 20);
+
+/**
+ * A projection.
+ *
+ * @generated from message datagw.v1.Projection
+ */
+export type Projection = Message<"datagw.v1.Projection"> & {
+  /**
+   * Name, e.g. "user_order_summary".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What it maintains.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * State.
+   *
+   * @generated from field: datagw.v1.ProjectionState state = 3;
+   */
+  state: ProjectionState;
+
+  /**
+   * Per source shard.
+   *
+   * @generated from field: repeated datagw.v1.ShardProgress shards = 4;
+   */
+  shards: ShardProgress[];
+
+  /**
+   * Times it was rebuilt.
+   *
+   * @generated from field: int64 generation = 5;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.Projection.
+ * Use `create(ProjectionSchema)` to create a new message.
+ */
+export const ProjectionSchema: GenMessage<Projection> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 21);
+
+/**
+ * Request for ListProjections.
+ *
+ * @generated from message datagw.v1.ListProjectionsRequest
+ */
+export type ListProjectionsRequest = Message<"datagw.v1.ListProjectionsRequest"> & {
+};
+
+/**
+ * Describes the message datagw.v1.ListProjectionsRequest.
+ * Use `create(ListProjectionsRequestSchema)` to create a new message.
+ */
+export const ListProjectionsRequestSchema: GenMessage<ListProjectionsRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 22);
+
+/**
+ * Response for ListProjections.
+ *
+ * @generated from message datagw.v1.ListProjectionsResponse
+ */
+export type ListProjectionsResponse = Message<"datagw.v1.ListProjectionsResponse"> & {
+  /**
+   * The projections.
+   *
+   * @generated from field: repeated datagw.v1.Projection projections = 1;
+   */
+  projections: Projection[];
+};
+
+/**
+ * Describes the message datagw.v1.ListProjectionsResponse.
+ * Use `create(ListProjectionsResponseSchema)` to create a new message.
+ */
+export const ListProjectionsResponseSchema: GenMessage<ListProjectionsResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 23);
+
+/**
+ * Request for RebuildProjection.
+ *
+ * @generated from message datagw.v1.RebuildProjectionRequest
+ */
+export type RebuildProjectionRequest = Message<"datagw.v1.RebuildProjectionRequest"> & {
+  /**
+   * The projection's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message datagw.v1.RebuildProjectionRequest.
+ * Use `create(RebuildProjectionRequestSchema)` to create a new message.
+ */
+export const RebuildProjectionRequestSchema: GenMessage<RebuildProjectionRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 24);
+
+/**
+ * Response for RebuildProjection.
+ *
+ * @generated from message datagw.v1.RebuildProjectionResponse
+ */
+export type RebuildProjectionResponse = Message<"datagw.v1.RebuildProjectionResponse"> & {
+  /**
+   * The projection after the swap.
+   *
+   * @generated from field: datagw.v1.Projection projection = 1;
+   */
+  projection?: Projection | undefined;
+
+  /**
+   * Events replayed.
+   *
+   * @generated from field: int64 events_replayed = 2;
+   */
+  eventsReplayed: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.RebuildProjectionResponse.
+ * Use `create(RebuildProjectionResponseSchema)` to create a new message.
+ */
+export const RebuildProjectionResponseSchema: GenMessage<RebuildProjectionResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 25);
+
+/**
+ * Request for GetRelayStatus.
+ *
+ * @generated from message datagw.v1.GetRelayStatusRequest
+ */
+export type GetRelayStatusRequest = Message<"datagw.v1.GetRelayStatusRequest"> & {
+};
+
+/**
+ * Describes the message datagw.v1.GetRelayStatusRequest.
+ * Use `create(GetRelayStatusRequestSchema)` to create a new message.
+ */
+export const GetRelayStatusRequestSchema: GenMessage<GetRelayStatusRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 26);
+
+/**
+ * Response for GetRelayStatus.
+ *
+ * @generated from message datagw.v1.GetRelayStatusResponse
+ */
+export type GetRelayStatusResponse = Message<"datagw.v1.GetRelayStatusResponse"> & {
+  /**
+   * Per source shard.
+   *
+   * @generated from field: repeated datagw.v1.ShardProgress shards = 1;
+   */
+  shards: ShardProgress[];
+
+  /**
+   * "chdb" or "clickhouse-server".
+   *
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * Events copied since the gateway started.
+   *
+   * @generated from field: int64 events_relayed = 3;
+   */
+  eventsRelayed: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.GetRelayStatusResponse.
+ * Use `create(GetRelayStatusResponseSchema)` to create a new message.
+ */
+export const GetRelayStatusResponseSchema: GenMessage<GetRelayStatusResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 27);
+
+/**
  * Kind of backend.
  *
  * @generated from enum datagw.v1.BackendKind
@@ -882,6 +1117,47 @@ export const SagaStateSchema: GenEnum<SagaState> = /*@__PURE__*/
   enumDesc(file_datagw_v1_admin, 1);
 
 /**
+ * State of a projection.
+ *
+ * @generated from enum datagw.v1.ProjectionState
+ */
+export enum ProjectionState {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: PROJECTION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Applying events as they come.
+   *
+   * @generated from enum value: PROJECTION_STATE_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * Replaying into a fresh table; the old one still serves reads.
+   *
+   * @generated from enum value: PROJECTION_STATE_REBUILDING = 2;
+   */
+  REBUILDING = 2,
+
+  /**
+   * Stopped by an error (see the shards' last_error); retried.
+   *
+   * @generated from enum value: PROJECTION_STATE_FAILING = 3;
+   */
+  FAILING = 3,
+}
+
+/**
+ * Describes the enum datagw.v1.ProjectionState.
+ */
+export const ProjectionStateSchema: GenEnum<ProjectionState> = /*@__PURE__*/
+  enumDesc(file_datagw_v1_admin, 2);
+
+/**
  * Operator's view of the gateway: topology, policies, cache.
  *
  * @generated from service datagw.v1.AdminService
@@ -960,6 +1236,37 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListStuckSagasRequestSchema;
     output: typeof ListStuckSagasResponseSchema;
+  },
+  /**
+   * The projections (read models), where each stands and how far behind.
+   *
+   * @generated from rpc datagw.v1.AdminService.ListProjections
+   */
+  listProjections: {
+    methodKind: "unary";
+    input: typeof ListProjectionsRequestSchema;
+    output: typeof ListProjectionsResponseSchema;
+  },
+  /**
+   * Rebuilds a projection from the first event into a fresh table, then
+   * swaps it in; readers keep reading the old table until the swap.
+   *
+   * @generated from rpc datagw.v1.AdminService.RebuildProjection
+   */
+  rebuildProjection: {
+    methodKind: "unary";
+    input: typeof RebuildProjectionRequestSchema;
+    output: typeof RebuildProjectionResponseSchema;
+  },
+  /**
+   * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+   *
+   * @generated from rpc datagw.v1.AdminService.GetRelayStatus
+   */
+  getRelayStatus: {
+    methodKind: "unary";
+    input: typeof GetRelayStatusRequestSchema;
+    output: typeof GetRelayStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_datagw_v1_admin, 0);

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ReadOptions } from "./common_pb.js";
+import type { Money, ReadOptions } from "./common_pb.js";
 import { file_datagw_v1_common } from "./common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/user.proto.
  */
 export const file_datagw_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChRkYXRhZ3cvdjEvdXNlci5wcm90bxIJZGF0YWd3LnYxIr4BCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEg8KB3ZlcnNpb24YBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzaGFyZBgHIAEoBSJdChFDcmVhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIk4KEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8uZGF0YWd3LnYxLlVzZXISGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiTwoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiMAoPR2V0VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlciJUChVHZXRVc2VyQnlFbWFpbFJlcXVlc3QSDQoFZW1haWwYASABKAkSLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjcKFkdldFVzZXJCeUVtYWlsUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLmRhdGFndy52MS5Vc2VyIrYBChFVcGRhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESGQoMZGlzcGxheV9uYW1lGAMgASgJSAGIAQESHQoQZXhwZWN0ZWRfdmVyc2lvbhgEIAEoA0gCiAEBEhIKCnJlcXVlc3RfaWQYBSABKAlCCAoGX2VtYWlsQg8KDV9kaXNwbGF5X25hbWVCEwoRX2V4cGVjdGVkX3ZlcnNpb24iTgoSVXBkYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlchIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCTK8AgoLVXNlclNlcnZpY2USSQoKQ3JlYXRlVXNlchIcLmRhdGFndy52MS5DcmVhdGVVc2VyUmVxdWVzdBodLmRhdGFndy52MS5DcmVhdGVVc2VyUmVzcG9uc2USQAoHR2V0VXNlchIZLmRhdGFndy52MS5HZXRVc2VyUmVxdWVzdBoaLmRhdGFndy52MS5HZXRVc2VyUmVzcG9uc2USVQoOR2V0VXNlckJ5RW1haWwSIC5kYXRhZ3cudjEuR2V0VXNlckJ5RW1haWxSZXF1ZXN0GiEuZGF0YWd3LnYxLkdldFVzZXJCeUVtYWlsUmVzcG9uc2USSQoKVXBkYXRlVXNlchIcLmRhdGFndy52MS5VcGRhdGVVc2VyUmVxdWVzdBodLmRhdGFndy52MS5VcGRhdGVVc2VyUmVzcG9uc2VCSAoMaW8uZGF0YWd3LnYxUAFaNmdpdGh1Yi5jb20vZGF0YWd3L2RhdGFndy9jbGllbnRzL2dvL2RhdGFndy92MTtkYXRhZ3d2MWIGcHJvdG8z", [file_datagw_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChRkYXRhZ3cvdjEvdXNlci5wcm90bxIJZGF0YWd3LnYxIr4BCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEg8KB3ZlcnNpb24YBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzaGFyZBgHIAEoBSJdChFDcmVhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIk4KEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8uZGF0YWd3LnYxLlVzZXISGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiTwoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiMAoPR2V0VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlciJUChVHZXRVc2VyQnlFbWFpbFJlcXVlc3QSDQoFZW1haWwYASABKAkSLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjcKFkdldFVzZXJCeUVtYWlsUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLmRhdGFndy52MS5Vc2VyIrYBChFVcGRhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESGQoMZGlzcGxheV9uYW1lGAMgASgJSAGIAQESHQoQZXhwZWN0ZWRfdmVyc2lvbhgEIAEoA0gCiAEBEhIKCnJlcXVlc3RfaWQYBSABKAlCCAoGX2VtYWlsQg8KDV9kaXNwbGF5X25hbWVCEwoRX2V4cGVjdGVkX3ZlcnNpb24iTgoSVXBkYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlchIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCSIoChVHZXRVc2VyU3VtbWFyeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSK/AQoLVXNlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRITCgtvcmRlcl9jb3VudBgCIAEoAxIlCgt0b3RhbF9zcGVudBgDIAMoCzIQLmRhdGFndy52MS5Nb25leRIVCg1sYXN0X29yZGVyX2lkGAQgASgJEjMKD2xhc3Rfb3JkZXJfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY2FuY2VsbGVkX2NvdW50GAYgASgDIngKFkdldFVzZXJTdW1tYXJ5UmVzcG9uc2USJwoHc3VtbWFyeRgBIAEoCzIWLmRhdGFndy52MS5Vc2VyU3VtbWFyeRI1ChFwcm9qZWN0ZWRfdGhyb3VnaBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRwoQRXJhc2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJInkKEUVyYXNlVXNlclJlc3BvbnNlEi4KCmVyYXNlX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEW9yZGVyc19hbm9ueW1pc2VkGAIgASgDEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAMgASgJMtsDCgtVc2VyU2VydmljZRJJCgpDcmVhdGVVc2VyEhwuZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJACgdHZXRVc2VyEhkuZGF0YWd3LnYxLkdldFVzZXJSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFVzZXJSZXNwb25zZRJVCg5HZXRVc2VyQnlFbWFpbBIgLmRhdGFndy52MS5HZXRVc2VyQnlFbWFpbFJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlckJ5RW1haWxSZXNwb25zZRJJCgpVcGRhdGVVc2VyEhwuZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXNwb25zZRJVCg5HZXRVc2VyU3VtbWFyeRIgLmRhdGFndy52MS5HZXRVc2VyU3VtbWFyeVJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlclN1bW1hcnlSZXNwb25zZRJGCglFcmFzZVVzZXISGy5kYXRhZ3cudjEuRXJhc2VVc2VyUmVxdWVzdBocLmRhdGFndy52MS5FcmFzZVVzZXJSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_google_protobuf_timestamp]);
 
 /**
  * A user.
@@ -325,6 +325,181 @@ export const UpdateUserResponseSchema: GenMessage<UpdateUserResponse> = /*@__PUR
   messageDesc(file_datagw_v1_user, 8);
 
 /**
+ * Request for GetUserSummary.
+ *
+ * @generated from message datagw.v1.GetUserSummaryRequest
+ */
+export type GetUserSummaryRequest = Message<"datagw.v1.GetUserSummaryRequest"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message datagw.v1.GetUserSummaryRequest.
+ * Use `create(GetUserSummaryRequestSchema)` to create a new message.
+ */
+export const GetUserSummaryRequestSchema: GenMessage<GetUserSummaryRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_user, 9);
+
+/**
+ * A user's orders, summed.
+ *
+ * @generated from message datagw.v1.UserSummary
+ */
+export type UserSummary = Message<"datagw.v1.UserSummary"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Orders placed and not cancelled.
+   *
+   * @generated from field: int64 order_count = 2;
+   */
+  orderCount: bigint;
+
+  /**
+   * Spent on those orders, one entry per currency.
+   *
+   * @generated from field: repeated datagw.v1.Money total_spent = 3;
+   */
+  totalSpent: Money[];
+
+  /**
+   * The newest order.
+   *
+   * @generated from field: string last_order_id = 4;
+   */
+  lastOrderId: string;
+
+  /**
+   * When it was placed.
+   *
+   * @generated from field: google.protobuf.Timestamp last_order_time = 5;
+   */
+  lastOrderTime?: Timestamp | undefined;
+
+  /**
+   * Orders cancelled.
+   *
+   * @generated from field: int64 cancelled_count = 6;
+   */
+  cancelledCount: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.UserSummary.
+ * Use `create(UserSummarySchema)` to create a new message.
+ */
+export const UserSummarySchema: GenMessage<UserSummary> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_user, 10);
+
+/**
+ * Response for GetUserSummary.
+ *
+ * @generated from message datagw.v1.GetUserSummaryResponse
+ */
+export type GetUserSummaryResponse = Message<"datagw.v1.GetUserSummaryResponse"> & {
+  /**
+   * The summary (zero counts for a user without orders).
+   *
+   * @generated from field: datagw.v1.UserSummary summary = 1;
+   */
+  summary?: UserSummary | undefined;
+
+  /**
+   * When the projection last applied an event of the user's shard.
+   *
+   * @generated from field: google.protobuf.Timestamp projected_through = 2;
+   */
+  projectedThrough?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.GetUserSummaryResponse.
+ * Use `create(GetUserSummaryResponseSchema)` to create a new message.
+ */
+export const GetUserSummaryResponseSchema: GenMessage<GetUserSummaryResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_user, 11);
+
+/**
+ * Request for EraseUser.
+ *
+ * @generated from message datagw.v1.EraseUserRequest
+ */
+export type EraseUserRequest = Message<"datagw.v1.EraseUserRequest"> & {
+  /**
+   * The user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Idempotency key (required).
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message datagw.v1.EraseUserRequest.
+ * Use `create(EraseUserRequestSchema)` to create a new message.
+ */
+export const EraseUserRequestSchema: GenMessage<EraseUserRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_user, 12);
+
+/**
+ * Response for EraseUser.
+ *
+ * @generated from message datagw.v1.EraseUserResponse
+ */
+export type EraseUserResponse = Message<"datagw.v1.EraseUserResponse"> & {
+  /**
+   * When the user was erased (the first time).
+   *
+   * @generated from field: google.protobuf.Timestamp erase_time = 1;
+   */
+  eraseTime?: Timestamp | undefined;
+
+  /**
+   * Orders anonymised.
+   *
+   * @generated from field: int64 orders_anonymised = 2;
+   */
+  ordersAnonymised: bigint;
+
+  /**
+   * Pass to a later read with READ_YOUR_WRITES.
+   *
+   * @generated from field: string consistency_token = 3;
+   */
+  consistencyToken: string;
+};
+
+/**
+ * Describes the message datagw.v1.EraseUserResponse.
+ * Use `create(EraseUserResponseSchema)` to create a new message.
+ */
+export const EraseUserResponseSchema: GenMessage<EraseUserResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_user, 13);
+
+/**
  * Users of the shop. A user's row, orders, payments and events live on the
  * commerce shard that owns the user's keyspace id (see docs/sharding.md).
  *
@@ -371,6 +546,32 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof UpdateUserRequestSchema;
     output: typeof UpdateUserResponseSchema;
+  },
+  /**
+   * The user's order summary, a read model kept by the "user_order_summary"
+   * projection from the order events (eventually consistent; the response
+   * says how far the projection has read).
+   *
+   * @generated from rpc datagw.v1.UserService.GetUserSummary
+   */
+  getUserSummary: {
+    methodKind: "unary";
+    input: typeof GetUserSummaryRequestSchema;
+    output: typeof GetUserSummaryResponseSchema;
+  },
+  /**
+   * Erases a user's personal data (GDPR): deletes the user's encryption key
+   * so the personal data in every event (and backup) becomes unreadable,
+   * anonymises the user row and the order addresses, drops the user from
+   * read models and analytics; orders and their totals stay, anonymised.
+   * The erasure is itself an audited event. Idempotent.
+   *
+   * @generated from rpc datagw.v1.UserService.EraseUser
+   */
+  eraseUser: {
+    methodKind: "unary";
+    input: typeof EraseUserRequestSchema;
+    output: typeof EraseUserResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_datagw_v1_user, 0);

@@ -131,6 +131,46 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_ListStuckSagasResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ShardProgress_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ShardProgress_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_Projection_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_Projection_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ListProjectionsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ListProjectionsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_RebuildProjectionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_RebuildProjectionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetRelayStatusRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetRelayStatusResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -141,101 +181,131 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\025datagw/v1/admin.proto\022\tdatagw.v1\032\026data" +
-      "gw/v1/common.proto\032\025datagw/v1/order.prot" +
-      "o\032\036google/protobuf/duration.proto\032\037googl" +
-      "e/protobuf/timestamp.proto\"\274\002\n\007Backend\022\014" +
-      "\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(\0162\026.datagw.v1.B" +
-      "ackendKind\022\017\n\007address\030\003 \001(\t\022\014\n\004role\030\004 \001(" +
-      "\t\022\020\n\010keyspace\030\005 \001(\t\022\r\n\005shard\030\006 \001(\005\022\017\n\007he" +
-      "althy\030\007 \001(\010\022\022\n\nlast_error\030\010 \001(\t\022\025\n\rpool_" +
-      "max_size\030\t \001(\005\022\021\n\tpool_size\030\n \001(\005\022\023\n\013poo" +
-      "l_in_use\030\013 \001(\005\022\021\n\tkey_range\030\014 \001(\t\022\022\n\nrep" +
-      "lay_lsn\030\r \001(\t\0222\n\017replication_lag\030\016 \001(\0132\031" +
-      ".google.protobuf.Duration\"\024\n\022GetTopology" +
-      "Request\"\330\001\n\023GetTopologyResponse\022$\n\010backe" +
-      "nds\030\001 \003(\0132\022.datagw.v1.Backend\022\020\n\010embedde" +
-      "d\030\002 \001(\010\022P\n\022range_map_versions\030\003 \003(\01324.da" +
-      "tagw.v1.GetTopologyResponse.RangeMapVers" +
-      "ionsEntry\0327\n\025RangeMapVersionsEntry\022\013\n\003ke" +
-      "y\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"\353\001\n\013CachePoli" +
-      "cy\022\017\n\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.googl" +
-      "e.protobuf.Duration\022\026\n\016jitter_percent\030\003 " +
-      "\001(\005\022/\n\014negative_ttl\030\004 \001(\0132\031.google.proto" +
-      "buf.Duration\022-\n\nsearch_ttl\030\005 \001(\0132\031.googl" +
-      "e.protobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031." +
-      "google.protobuf.Duration\"^\n\rSessionPolic" +
-      "y\022&\n\003ttl\030\001 \001(\0132\031.google.protobuf.Duratio" +
-      "n\022\017\n\007sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005" +
-      "\"\314\002\n\014DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013sou" +
-      "rce_file\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspac" +
-      "e\030\004 \001(\t\0228\n\023default_consistency\030\005 \001(\0162\033.d" +
-      "atagw.v1.ConsistencyLevel\0228\n\023allowed_con" +
-      "sistency\030\006 \003(\0162\033.datagw.v1.ConsistencyLe" +
-      "vel\0220\n\rmax_staleness\030\007 \001(\0132\031.google.prot" +
-      "obuf.Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1" +
-      ".CachePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v" +
-      "1.SessionPolicy\"\024\n\022GetPoliciesRequest\"g\n" +
-      "\023GetPoliciesResponse\022)\n\010policies\030\001 \003(\0132\027" +
-      ".datagw.v1.DomainPolicy\022\021\n\tdirectory\030\002 \001" +
-      "(\t\022\022\n\ngeneration\030\003 \001(\003\"\027\n\025ReloadPolicies" +
-      "Request\"W\n\026ReloadPoliciesResponse\022)\n\010pol" +
-      "icies\030\001 \003(\0132\027.datagw.v1.DomainPolicy\022\022\n\n" +
-      "generation\030\002 \001(\003\"#\n\021FlushCacheRequest\022\016\n" +
-      "\006domain\030\001 \001(\t\"+\n\022FlushCacheResponse\022\025\n\rd" +
-      "eleted_count\030\001 \001(\003\"\314\001\n\035AdminServiceListO" +
-      "rdersRequest\022&\n\006status\030\001 \001(\0162\026.datagw.v1" +
-      ".OrderStatus\022.\n\nstart_time\030\002 \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\022,\n\010end_time\030\003 \001(\0132\032" +
-      ".google.protobuf.Timestamp\022\021\n\tpage_size\030" +
-      "\004 \001(\005\022\022\n\npage_token\030\005 \001(\t\"s\n\036AdminServic" +
-      "eListOrdersResponse\022 \n\006orders\030\001 \003(\0132\020.da" +
-      "tagw.v1.Order\022\027\n\017next_page_token\030\002 \001(\t\022\026" +
-      "\n\016shards_queried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004na" +
-      "me\030\001 \001(\t\022\017\n\007outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(" +
-      "\t\022(\n\004time\030\004 \001(\0132\032.google.protobuf.Timest" +
-      "amp\"\246\002\n\004Saga\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 " +
-      "\001(\t\022#\n\005state\030\003 \001(\0162\024.datagw.v1.SagaState" +
-      "\022\020\n\010order_id\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005s" +
-      "teps\030\006 \003(\0132\023.datagw.v1.SagaStep\022\026\n\016failu" +
-      "re_reason\030\007 \001(\t\022\031\n\021recovery_attempts\030\010 \001" +
-      "(\005\022/\n\013create_time\030\t \001(\0132\032.google.protobu" +
-      "f.Timestamp\022/\n\013update_time\030\n \001(\0132\032.googl" +
-      "e.protobuf.Timestamp\"!\n\016GetSagaRequest\022\017" +
-      "\n\007saga_id\030\001 \001(\t\"0\n\017GetSagaResponse\022\035\n\004sa" +
-      "ga\030\001 \001(\0132\017.datagw.v1.Saga\"U\n\025ListStuckSa" +
-      "gasRequest\022-\n\nolder_than\030\001 \001(\0132\031.google." +
-      "protobuf.Duration\022\r\n\005limit\030\002 \001(\005\"T\n\026List" +
-      "StuckSagasResponse\022\036\n\005sagas\030\001 \003(\0132\017.data" +
-      "gw.v1.Saga\022\032\n\022unavailable_shards\030\002 \003(\005*{" +
-      "\n\013BackendKind\022\034\n\030BACKEND_KIND_UNSPECIFIE" +
-      "D\020\000\022\031\n\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022BACKEN" +
-      "D_KIND_REDIS\020\002\022\033\n\027BACKEND_KIND_CLICKHOUS" +
-      "E\020\003*\222\001\n\tSagaState\022\032\n\026SAGA_STATE_UNSPECIF" +
-      "IED\020\000\022\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027SAGA_ST" +
-      "ATE_COMPENSATING\020\002\022\030\n\024SAGA_STATE_COMPLET" +
-      "ED\020\003\022\032\n\026SAGA_STATE_COMPENSATED\020\0042\310\004\n\014Adm" +
-      "inService\022L\n\013GetTopology\022\035.datagw.v1.Get" +
-      "TopologyRequest\032\036.datagw.v1.GetTopologyR" +
-      "esponse\022L\n\013GetPolicies\022\035.datagw.v1.GetPo" +
-      "liciesRequest\032\036.datagw.v1.GetPoliciesRes" +
-      "ponse\022U\n\016ReloadPolicies\022 .datagw.v1.Relo" +
-      "adPoliciesRequest\032!.datagw.v1.ReloadPoli" +
-      "ciesResponse\022I\n\nFlushCache\022\034.datagw.v1.F" +
-      "lushCacheRequest\032\035.datagw.v1.FlushCacheR" +
-      "esponse\022a\n\nListOrders\022(.datagw.v1.AdminS" +
-      "erviceListOrdersRequest\032).datagw.v1.Admi" +
-      "nServiceListOrdersResponse\022@\n\007GetSaga\022\031." +
-      "datagw.v1.GetSagaRequest\032\032.datagw.v1.Get" +
-      "SagaResponse\022U\n\016ListStuckSagas\022 .datagw." +
-      "v1.ListStuckSagasRequest\032!.datagw.v1.Lis" +
-      "tStuckSagasResponseBH\n\014io.datagw.v1P\001Z6g" +
-      "ithub.com/datagw/datagw/clients/go/datag" +
-      "w/v1;datagwv1b\006proto3"
+      "gw/v1/common.proto\032\032datagw/v1/eventstore" +
+      ".proto\032\025datagw/v1/order.proto\032\036google/pr" +
+      "otobuf/duration.proto\032\037google/protobuf/t" +
+      "imestamp.proto\"\274\002\n\007Backend\022\014\n\004name\030\001 \001(\t" +
+      "\022$\n\004kind\030\002 \001(\0162\026.datagw.v1.BackendKind\022\017" +
+      "\n\007address\030\003 \001(\t\022\014\n\004role\030\004 \001(\t\022\020\n\010keyspac" +
+      "e\030\005 \001(\t\022\r\n\005shard\030\006 \001(\005\022\017\n\007healthy\030\007 \001(\010\022" +
+      "\022\n\nlast_error\030\010 \001(\t\022\025\n\rpool_max_size\030\t \001" +
+      "(\005\022\021\n\tpool_size\030\n \001(\005\022\023\n\013pool_in_use\030\013 \001" +
+      "(\005\022\021\n\tkey_range\030\014 \001(\t\022\022\n\nreplay_lsn\030\r \001(" +
+      "\t\0222\n\017replication_lag\030\016 \001(\0132\031.google.prot" +
+      "obuf.Duration\"\024\n\022GetTopologyRequest\"\330\001\n\023" +
+      "GetTopologyResponse\022$\n\010backends\030\001 \003(\0132\022." +
+      "datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010\022P\n\022r" +
+      "ange_map_versions\030\003 \003(\01324.datagw.v1.GetT" +
+      "opologyResponse.RangeMapVersionsEntry\0327\n" +
+      "\025RangeMapVersionsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005v" +
+      "alue\030\002 \001(\003:\0028\001\"\353\001\n\013CachePolicy\022\017\n\007enable" +
+      "d\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.protobuf.D" +
+      "uration\022\026\n\016jitter_percent\030\003 \001(\005\022/\n\014negat" +
+      "ive_ttl\030\004 \001(\0132\031.google.protobuf.Duration" +
+      "\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.protobuf.D" +
+      "uration\022+\n\010near_ttl\030\006 \001(\0132\031.google.proto" +
+      "buf.Duration\"^\n\rSessionPolicy\022&\n\003ttl\030\001 \001" +
+      "(\0132\031.google.protobuf.Duration\022\017\n\007sliding" +
+      "\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\314\002\n\014DomainP" +
+      "olicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_file\030\002 \001" +
+      "(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t\0228\n\023d" +
+      "efault_consistency\030\005 \001(\0162\033.datagw.v1.Con" +
+      "sistencyLevel\0228\n\023allowed_consistency\030\006 \003" +
+      "(\0162\033.datagw.v1.ConsistencyLevel\0220\n\rmax_s" +
+      "taleness\030\007 \001(\0132\031.google.protobuf.Duratio" +
+      "n\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.CachePolicy" +
+      "\022)\n\007session\030\t \001(\0132\030.datagw.v1.SessionPol" +
+      "icy\"\024\n\022GetPoliciesRequest\"g\n\023GetPolicies" +
+      "Response\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.D" +
+      "omainPolicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngenera" +
+      "tion\030\003 \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026R" +
+      "eloadPoliciesResponse\022)\n\010policies\030\001 \003(\0132" +
+      "\027.datagw.v1.DomainPolicy\022\022\n\ngeneration\030\002" +
+      " \001(\003\"#\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(" +
+      "\t\"+\n\022FlushCacheResponse\022\025\n\rdeleted_count" +
+      "\030\001 \001(\003\"\314\001\n\035AdminServiceListOrdersRequest" +
+      "\022&\n\006status\030\001 \001(\0162\026.datagw.v1.OrderStatus" +
+      "\022.\n\nstart_time\030\002 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022,\n\010end_time\030\003 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npag" +
+      "e_token\030\005 \001(\t\"s\n\036AdminServiceListOrdersR" +
+      "esponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Orde" +
+      "r\022\027\n\017next_page_token\030\002 \001(\t\022\026\n\016shards_que" +
+      "ried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007" +
+      "outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 " +
+      "\001(\0132\032.google.protobuf.Timestamp\"\246\002\n\004Saga" +
+      "\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state" +
+      "\030\003 \001(\0162\024.datagw.v1.SagaState\022\020\n\010order_id" +
+      "\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023" +
+      ".datagw.v1.SagaStep\022\026\n\016failure_reason\030\007 " +
+      "\001(\t\022\031\n\021recovery_attempts\030\010 \001(\005\022/\n\013create" +
+      "_time\030\t \001(\0132\032.google.protobuf.Timestamp\022" +
+      "/\n\013update_time\030\n \001(\0132\032.google.protobuf.T" +
+      "imestamp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 " +
+      "\001(\t\"0\n\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.d" +
+      "atagw.v1.Saga\"U\n\025ListStuckSagasRequest\022-" +
+      "\n\nolder_than\030\001 \001(\0132\031.google.protobuf.Dur" +
+      "ation\022\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasRe" +
+      "sponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032" +
+      "\n\022unavailable_shards\030\002 \003(\005\"\300\001\n\rShardProg" +
+      "ress\022*\n\010position\030\001 \001(\0132\030.datagw.v1.Shard" +
+      "Position\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(" +
+      "\0132\031.google.protobuf.Duration\022\022\n\nlast_err" +
+      "or\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004" +
+      "name\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state" +
+      "\030\003 \001(\0162\032.datagw.v1.ProjectionState\022(\n\006sh" +
+      "ards\030\004 \003(\0132\030.datagw.v1.ShardProgress\022\022\n\n" +
+      "generation\030\005 \001(\003\"\030\n\026ListProjectionsReque" +
+      "st\"E\n\027ListProjectionsResponse\022*\n\013project" +
+      "ions\030\001 \003(\0132\025.datagw.v1.Projection\"(\n\030Reb" +
+      "uildProjectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031R" +
+      "ebuildProjectionResponse\022)\n\nprojection\030\001" +
+      " \001(\0132\025.datagw.v1.Projection\022\027\n\017events_re" +
+      "played\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n" +
+      "\026GetRelayStatusResponse\022(\n\006shards\030\001 \003(\0132" +
+      "\030.datagw.v1.ShardProgress\022\016\n\006target\030\002 \001(" +
+      "\t\022\026\n\016events_relayed\030\003 \001(\003*{\n\013BackendKind" +
+      "\022\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEN" +
+      "D_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020" +
+      "\002\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaS" +
+      "tate\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA" +
+      "_STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSAT" +
+      "ING\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_" +
+      "STATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022" +
+      " \n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PRO" +
+      "JECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_ST" +
+      "ATE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAI" +
+      "LING\020\0032\331\006\n\014AdminService\022L\n\013GetTopology\022\035" +
+      ".datagw.v1.GetTopologyRequest\032\036.datagw.v" +
+      "1.GetTopologyResponse\022L\n\013GetPolicies\022\035.d" +
+      "atagw.v1.GetPoliciesRequest\032\036.datagw.v1." +
+      "GetPoliciesResponse\022U\n\016ReloadPolicies\022 ." +
+      "datagw.v1.ReloadPoliciesRequest\032!.datagw" +
+      ".v1.ReloadPoliciesResponse\022I\n\nFlushCache" +
+      "\022\034.datagw.v1.FlushCacheRequest\032\035.datagw." +
+      "v1.FlushCacheResponse\022a\n\nListOrders\022(.da" +
+      "tagw.v1.AdminServiceListOrdersRequest\032)." +
+      "datagw.v1.AdminServiceListOrdersResponse" +
+      "\022@\n\007GetSaga\022\031.datagw.v1.GetSagaRequest\032\032" +
+      ".datagw.v1.GetSagaResponse\022U\n\016ListStuckS" +
+      "agas\022 .datagw.v1.ListStuckSagasRequest\032!" +
+      ".datagw.v1.ListStuckSagasResponse\022X\n\017Lis" +
+      "tProjections\022!.datagw.v1.ListProjections" +
+      "Request\032\".datagw.v1.ListProjectionsRespo" +
+      "nse\022^\n\021RebuildProjection\022#.datagw.v1.Reb" +
+      "uildProjectionRequest\032$.datagw.v1.Rebuil" +
+      "dProjectionResponse\022U\n\016GetRelayStatus\022 ." +
+      "datagw.v1.GetRelayStatusRequest\032!.datagw" +
+      ".v1.GetRelayStatusResponseBH\n\014io.datagw." +
+      "v1P\001Z6github.com/datagw/datagw/clients/g" +
+      "o/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Eventstore.getDescriptor(),
           io.datagw.v1.OrderOuterClass.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
@@ -366,8 +436,57 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasResponse_descriptor,
         new java.lang.String[] { "Sagas", "UnavailableShards", });
+    internal_static_datagw_v1_ShardProgress_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_datagw_v1_ShardProgress_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ShardProgress_descriptor,
+        new java.lang.String[] { "Position", "LagEvents", "Lag", "LastError", "LastBatchTime", });
+    internal_static_datagw_v1_Projection_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_datagw_v1_Projection_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_Projection_descriptor,
+        new java.lang.String[] { "Name", "Description", "State", "Shards", "Generation", });
+    internal_static_datagw_v1_ListProjectionsRequest_descriptor =
+      getDescriptor().getMessageType(22);
+    internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ListProjectionsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_datagw_v1_ListProjectionsResponse_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ListProjectionsResponse_descriptor,
+        new java.lang.String[] { "Projections", });
+    internal_static_datagw_v1_RebuildProjectionRequest_descriptor =
+      getDescriptor().getMessageType(24);
+    internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_RebuildProjectionRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_datagw_v1_RebuildProjectionResponse_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_RebuildProjectionResponse_descriptor,
+        new java.lang.String[] { "Projection", "EventsReplayed", });
+    internal_static_datagw_v1_GetRelayStatusRequest_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetRelayStatusRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_datagw_v1_GetRelayStatusResponse_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetRelayStatusResponse_descriptor,
+        new java.lang.String[] { "Shards", "Target", "EventsRelayed", });
     descriptor.resolveAllFeaturesImmutable();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Eventstore.getDescriptor();
     io.datagw.v1.OrderOuterClass.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

@@ -232,6 +232,99 @@ public final class AdminServiceGrpc {
     return getListStuckSagasMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ListProjectionsRequest,
+      io.datagw.v1.ListProjectionsResponse> getListProjectionsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListProjections",
+      requestType = io.datagw.v1.ListProjectionsRequest.class,
+      responseType = io.datagw.v1.ListProjectionsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ListProjectionsRequest,
+      io.datagw.v1.ListProjectionsResponse> getListProjectionsMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ListProjectionsRequest, io.datagw.v1.ListProjectionsResponse> getListProjectionsMethod;
+    if ((getListProjectionsMethod = AdminServiceGrpc.getListProjectionsMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getListProjectionsMethod = AdminServiceGrpc.getListProjectionsMethod) == null) {
+          AdminServiceGrpc.getListProjectionsMethod = getListProjectionsMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ListProjectionsRequest, io.datagw.v1.ListProjectionsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListProjections"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListProjectionsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListProjectionsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ListProjections"))
+              .build();
+        }
+      }
+    }
+    return getListProjectionsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.RebuildProjectionRequest,
+      io.datagw.v1.RebuildProjectionResponse> getRebuildProjectionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RebuildProjection",
+      requestType = io.datagw.v1.RebuildProjectionRequest.class,
+      responseType = io.datagw.v1.RebuildProjectionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.RebuildProjectionRequest,
+      io.datagw.v1.RebuildProjectionResponse> getRebuildProjectionMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.RebuildProjectionRequest, io.datagw.v1.RebuildProjectionResponse> getRebuildProjectionMethod;
+    if ((getRebuildProjectionMethod = AdminServiceGrpc.getRebuildProjectionMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getRebuildProjectionMethod = AdminServiceGrpc.getRebuildProjectionMethod) == null) {
+          AdminServiceGrpc.getRebuildProjectionMethod = getRebuildProjectionMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.RebuildProjectionRequest, io.datagw.v1.RebuildProjectionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RebuildProjection"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.RebuildProjectionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.RebuildProjectionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("RebuildProjection"))
+              .build();
+        }
+      }
+    }
+    return getRebuildProjectionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetRelayStatusRequest,
+      io.datagw.v1.GetRelayStatusResponse> getGetRelayStatusMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetRelayStatus",
+      requestType = io.datagw.v1.GetRelayStatusRequest.class,
+      responseType = io.datagw.v1.GetRelayStatusResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetRelayStatusRequest,
+      io.datagw.v1.GetRelayStatusResponse> getGetRelayStatusMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetRelayStatusRequest, io.datagw.v1.GetRelayStatusResponse> getGetRelayStatusMethod;
+    if ((getGetRelayStatusMethod = AdminServiceGrpc.getGetRelayStatusMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getGetRelayStatusMethod = AdminServiceGrpc.getGetRelayStatusMethod) == null) {
+          AdminServiceGrpc.getGetRelayStatusMethod = getGetRelayStatusMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetRelayStatusRequest, io.datagw.v1.GetRelayStatusResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetRelayStatus"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetRelayStatusRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetRelayStatusResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("GetRelayStatus"))
+              .build();
+        }
+      }
+    }
+    return getGetRelayStatusMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -371,6 +464,37 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.ListStuckSagasResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListStuckSagasMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * The projections (read models), where each stands and how far behind.
+     * </pre>
+     */
+    default void listProjections(io.datagw.v1.ListProjectionsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListProjectionsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListProjectionsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Rebuilds a projection from the first event into a fresh table, then
+     * swaps it in; readers keep reading the old table until the swap.
+     * </pre>
+     */
+    default void rebuildProjection(io.datagw.v1.RebuildProjectionRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.RebuildProjectionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRebuildProjectionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+     * </pre>
+     */
+    default void getRelayStatus(io.datagw.v1.GetRelayStatusRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetRelayStatusResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetRelayStatusMethod(), responseObserver);
+    }
   }
 
   /**
@@ -486,6 +610,40 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListStuckSagasMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * The projections (read models), where each stands and how far behind.
+     * </pre>
+     */
+    public void listProjections(io.datagw.v1.ListProjectionsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListProjectionsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListProjectionsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Rebuilds a projection from the first event into a fresh table, then
+     * swaps it in; readers keep reading the old table until the swap.
+     * </pre>
+     */
+    public void rebuildProjection(io.datagw.v1.RebuildProjectionRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.RebuildProjectionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRebuildProjectionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+     * </pre>
+     */
+    public void getRelayStatus(io.datagw.v1.GetRelayStatusRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetRelayStatusResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetRelayStatusMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -580,6 +738,37 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getListStuckSagasMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * The projections (read models), where each stands and how far behind.
+     * </pre>
+     */
+    public io.datagw.v1.ListProjectionsResponse listProjections(io.datagw.v1.ListProjectionsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListProjectionsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Rebuilds a projection from the first event into a fresh table, then
+     * swaps it in; readers keep reading the old table until the swap.
+     * </pre>
+     */
+    public io.datagw.v1.RebuildProjectionResponse rebuildProjection(io.datagw.v1.RebuildProjectionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getRebuildProjectionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+     * </pre>
+     */
+    public io.datagw.v1.GetRelayStatusResponse getRelayStatus(io.datagw.v1.GetRelayStatusRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetRelayStatusMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -673,6 +862,37 @@ public final class AdminServiceGrpc {
     public io.datagw.v1.ListStuckSagasResponse listStuckSagas(io.datagw.v1.ListStuckSagasRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListStuckSagasMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The projections (read models), where each stands and how far behind.
+     * </pre>
+     */
+    public io.datagw.v1.ListProjectionsResponse listProjections(io.datagw.v1.ListProjectionsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListProjectionsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Rebuilds a projection from the first event into a fresh table, then
+     * swaps it in; readers keep reading the old table until the swap.
+     * </pre>
+     */
+    public io.datagw.v1.RebuildProjectionResponse rebuildProjection(io.datagw.v1.RebuildProjectionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRebuildProjectionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+     * </pre>
+     */
+    public io.datagw.v1.GetRelayStatusResponse getRelayStatus(io.datagw.v1.GetRelayStatusRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetRelayStatusMethod(), getCallOptions(), request);
     }
   }
 
@@ -775,6 +995,40 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListStuckSagasMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * The projections (read models), where each stands and how far behind.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ListProjectionsResponse> listProjections(
+        io.datagw.v1.ListProjectionsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListProjectionsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Rebuilds a projection from the first event into a fresh table, then
+     * swaps it in; readers keep reading the old table until the swap.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.RebuildProjectionResponse> rebuildProjection(
+        io.datagw.v1.RebuildProjectionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRebuildProjectionMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * The relay to ClickHouse: each shard's checkpoint, lag and last error.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetRelayStatusResponse> getRelayStatus(
+        io.datagw.v1.GetRelayStatusRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetRelayStatusMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_TOPOLOGY = 0;
@@ -784,6 +1038,9 @@ public final class AdminServiceGrpc {
   private static final int METHODID_LIST_ORDERS = 4;
   private static final int METHODID_GET_SAGA = 5;
   private static final int METHODID_LIST_STUCK_SAGAS = 6;
+  private static final int METHODID_LIST_PROJECTIONS = 7;
+  private static final int METHODID_REBUILD_PROJECTION = 8;
+  private static final int METHODID_GET_RELAY_STATUS = 9;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -829,6 +1086,18 @@ public final class AdminServiceGrpc {
         case METHODID_LIST_STUCK_SAGAS:
           serviceImpl.listStuckSagas((io.datagw.v1.ListStuckSagasRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.ListStuckSagasResponse>) responseObserver);
+          break;
+        case METHODID_LIST_PROJECTIONS:
+          serviceImpl.listProjections((io.datagw.v1.ListProjectionsRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ListProjectionsResponse>) responseObserver);
+          break;
+        case METHODID_REBUILD_PROJECTION:
+          serviceImpl.rebuildProjection((io.datagw.v1.RebuildProjectionRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.RebuildProjectionResponse>) responseObserver);
+          break;
+        case METHODID_GET_RELAY_STATUS:
+          serviceImpl.getRelayStatus((io.datagw.v1.GetRelayStatusRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetRelayStatusResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -897,6 +1166,27 @@ public final class AdminServiceGrpc {
               io.datagw.v1.ListStuckSagasRequest,
               io.datagw.v1.ListStuckSagasResponse>(
                 service, METHODID_LIST_STUCK_SAGAS)))
+        .addMethod(
+          getListProjectionsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ListProjectionsRequest,
+              io.datagw.v1.ListProjectionsResponse>(
+                service, METHODID_LIST_PROJECTIONS)))
+        .addMethod(
+          getRebuildProjectionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.RebuildProjectionRequest,
+              io.datagw.v1.RebuildProjectionResponse>(
+                service, METHODID_REBUILD_PROJECTION)))
+        .addMethod(
+          getGetRelayStatusMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetRelayStatusRequest,
+              io.datagw.v1.GetRelayStatusResponse>(
+                service, METHODID_GET_RELAY_STATUS)))
         .build();
   }
 
@@ -952,6 +1242,9 @@ public final class AdminServiceGrpc {
               .addMethod(getListOrdersMethod())
               .addMethod(getGetSagaMethod())
               .addMethod(getListStuckSagasMethod())
+              .addMethod(getListProjectionsMethod())
+              .addMethod(getRebuildProjectionMethod())
+              .addMethod(getGetRelayStatusMethod())
               .build();
         }
       }

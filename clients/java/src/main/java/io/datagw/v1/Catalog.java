@@ -157,26 +157,26 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
       "uctsResponse\022\026\n\016received_count\030\001 \001(\003\022\026\n\016" +
       "imported_count\030\002 \001(\003\022\024\n\014failed_count\030\003 \001" +
       "(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.ImportRow" +
-      "Error*\231\001\n\013ProductSort\022\034\n\030PRODUCT_SORT_UN" +
+      "Error*\263\001\n\013ProductSort\022\034\n\030PRODUCT_SORT_UN" +
       "SPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELEVANCE\020\001\022" +
       "\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027PRODUCT_S" +
       "ORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT_NEWEST\020" +
-      "\0042\220\004\n\016CatalogService\022R\n\rUpsertProduct\022\037." +
-      "datagw.v1.UpsertProductRequest\032 .datagw." +
-      "v1.UpsertProductResponse\022I\n\nGetProduct\022\034" +
-      ".datagw.v1.GetProductRequest\032\035.datagw.v1" +
-      ".GetProductResponse\022[\n\020BatchGetProducts\022" +
-      "\".datagw.v1.BatchGetProductsRequest\032#.da" +
-      "tagw.v1.BatchGetProductsResponse\022R\n\rDele" +
-      "teProduct\022\037.datagw.v1.DeleteProductReque" +
-      "st\032 .datagw.v1.DeleteProductResponse\022U\n\016" +
-      "SearchProducts\022 .datagw.v1.SearchProduct" +
-      "sRequest\032!.datagw.v1.SearchProductsRespo" +
-      "nse\022W\n\016ImportProducts\022 .datagw.v1.Import" +
-      "ProductsRequest\032!.datagw.v1.ImportProduc" +
-      "tsResponse(\001BH\n\014io.datagw.v1P\001Z6github.c" +
-      "om/datagw/datagw/clients/go/datagw/v1;da" +
-      "tagwv1b\006proto3"
+      "\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016CatalogS" +
+      "ervice\022R\n\rUpsertProduct\022\037.datagw.v1.Upse" +
+      "rtProductRequest\032 .datagw.v1.UpsertProdu" +
+      "ctResponse\022I\n\nGetProduct\022\034.datagw.v1.Get" +
+      "ProductRequest\032\035.datagw.v1.GetProductRes" +
+      "ponse\022[\n\020BatchGetProducts\022\".datagw.v1.Ba" +
+      "tchGetProductsRequest\032#.datagw.v1.BatchG" +
+      "etProductsResponse\022R\n\rDeleteProduct\022\037.da" +
+      "tagw.v1.DeleteProductRequest\032 .datagw.v1" +
+      ".DeleteProductResponse\022U\n\016SearchProducts" +
+      "\022 .datagw.v1.SearchProductsRequest\032!.dat" +
+      "agw.v1.SearchProductsResponse\022W\n\016ImportP" +
+      "roducts\022 .datagw.v1.ImportProductsReques" +
+      "t\032!.datagw.v1.ImportProductsResponse(\001BH" +
+      "\n\014io.datagw.v1P\001Z6github.com/datagw/data" +
+      "gw/clients/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -55,6 +55,15 @@ public enum ProductSort
    * <code>PRODUCT_SORT_NEWEST = 4;</code>
    */
   PRODUCT_SORT_NEWEST(4),
+  /**
+   * <pre>
+   * Most units sold first (the "product_sales" projection of the order
+   * events; eventually consistent).
+   * </pre>
+   *
+   * <code>PRODUCT_SORT_POPULAR = 5;</code>
+   */
+  PRODUCT_SORT_POPULAR(5),
   UNRECOGNIZED(-1),
   ;
 
@@ -107,6 +116,15 @@ public enum ProductSort
    * <code>PRODUCT_SORT_NEWEST = 4;</code>
    */
   public static final int PRODUCT_SORT_NEWEST_VALUE = 4;
+  /**
+   * <pre>
+   * Most units sold first (the "product_sales" projection of the order
+   * events; eventually consistent).
+   * </pre>
+   *
+   * <code>PRODUCT_SORT_POPULAR = 5;</code>
+   */
+  public static final int PRODUCT_SORT_POPULAR_VALUE = 5;
 
 
   public final int getNumber() {
@@ -138,6 +156,7 @@ public enum ProductSort
       case 2: return PRODUCT_SORT_PRICE_ASC;
       case 3: return PRODUCT_SORT_PRICE_DESC;
       case 4: return PRODUCT_SORT_NEWEST;
+      case 5: return PRODUCT_SORT_POPULAR;
       default: return null;
     }
   }

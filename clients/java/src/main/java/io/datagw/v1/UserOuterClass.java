@@ -71,6 +71,31 @@ public final class UserOuterClass extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_UpdateUserResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetUserSummaryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetUserSummaryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_UserSummary_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_UserSummary_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetUserSummaryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetUserSummaryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_EraseUserRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_EraseUserRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_EraseUserResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_EraseUserResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -104,17 +129,35 @@ public final class UserOuterClass extends com.google.protobuf.GeneratedFile {
       " \001(\003H\002\210\001\001\022\022\n\nrequest_id\030\005 \001(\tB\010\n\006_emailB" +
       "\017\n\r_display_nameB\023\n\021_expected_version\"N\n" +
       "\022UpdateUserResponse\022\035\n\004user\030\001 \001(\0132\017.data" +
-      "gw.v1.User\022\031\n\021consistency_token\030\002 \001(\t2\274\002" +
-      "\n\013UserService\022I\n\nCreateUser\022\034.datagw.v1." +
-      "CreateUserRequest\032\035.datagw.v1.CreateUser" +
-      "Response\022@\n\007GetUser\022\031.datagw.v1.GetUserR" +
-      "equest\032\032.datagw.v1.GetUserResponse\022U\n\016Ge" +
-      "tUserByEmail\022 .datagw.v1.GetUserByEmailR" +
-      "equest\032!.datagw.v1.GetUserByEmailRespons" +
-      "e\022I\n\nUpdateUser\022\034.datagw.v1.UpdateUserRe" +
-      "quest\032\035.datagw.v1.UpdateUserResponseBH\n\014" +
-      "io.datagw.v1P\001Z6github.com/datagw/datagw" +
-      "/clients/go/datagw/v1;datagwv1b\006proto3"
+      "gw.v1.User\022\031\n\021consistency_token\030\002 \001(\t\"(\n" +
+      "\025GetUserSummaryRequest\022\017\n\007user_id\030\001 \001(\t\"" +
+      "\277\001\n\013UserSummary\022\017\n\007user_id\030\001 \001(\t\022\023\n\013orde" +
+      "r_count\030\002 \001(\003\022%\n\013total_spent\030\003 \003(\0132\020.dat" +
+      "agw.v1.Money\022\025\n\rlast_order_id\030\004 \001(\t\0223\n\017l" +
+      "ast_order_time\030\005 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022\027\n\017cancelled_count\030\006 \001(\003\"x\n\026Get" +
+      "UserSummaryResponse\022\'\n\007summary\030\001 \001(\0132\026.d" +
+      "atagw.v1.UserSummary\0225\n\021projected_throug" +
+      "h\030\002 \001(\0132\032.google.protobuf.Timestamp\"G\n\020E" +
+      "raseUserRequest\022\017\n\007user_id\030\001 \001(\t\022\016\n\006reas" +
+      "on\030\002 \001(\t\022\022\n\nrequest_id\030\003 \001(\t\"y\n\021EraseUse" +
+      "rResponse\022.\n\nerase_time\030\001 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\022\031\n\021orders_anonymised\030\002" +
+      " \001(\003\022\031\n\021consistency_token\030\003 \001(\t2\333\003\n\013User" +
+      "Service\022I\n\nCreateUser\022\034.datagw.v1.Create" +
+      "UserRequest\032\035.datagw.v1.CreateUserRespon" +
+      "se\022@\n\007GetUser\022\031.datagw.v1.GetUserRequest" +
+      "\032\032.datagw.v1.GetUserResponse\022U\n\016GetUserB" +
+      "yEmail\022 .datagw.v1.GetUserByEmailRequest" +
+      "\032!.datagw.v1.GetUserByEmailResponse\022I\n\nU" +
+      "pdateUser\022\034.datagw.v1.UpdateUserRequest\032" +
+      "\035.datagw.v1.UpdateUserResponse\022U\n\016GetUse" +
+      "rSummary\022 .datagw.v1.GetUserSummaryReque" +
+      "st\032!.datagw.v1.GetUserSummaryResponse\022F\n" +
+      "\tEraseUser\022\033.datagw.v1.EraseUserRequest\032" +
+      "\034.datagw.v1.EraseUserResponseBH\n\014io.data" +
+      "gw.v1P\001Z6github.com/datagw/datagw/client" +
+      "s/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -176,6 +219,36 @@ public final class UserOuterClass extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_UpdateUserResponse_descriptor,
         new java.lang.String[] { "User", "ConsistencyToken", });
+    internal_static_datagw_v1_GetUserSummaryRequest_descriptor =
+      getDescriptor().getMessageType(9);
+    internal_static_datagw_v1_GetUserSummaryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetUserSummaryRequest_descriptor,
+        new java.lang.String[] { "UserId", });
+    internal_static_datagw_v1_UserSummary_descriptor =
+      getDescriptor().getMessageType(10);
+    internal_static_datagw_v1_UserSummary_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_UserSummary_descriptor,
+        new java.lang.String[] { "UserId", "OrderCount", "TotalSpent", "LastOrderId", "LastOrderTime", "CancelledCount", });
+    internal_static_datagw_v1_GetUserSummaryResponse_descriptor =
+      getDescriptor().getMessageType(11);
+    internal_static_datagw_v1_GetUserSummaryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetUserSummaryResponse_descriptor,
+        new java.lang.String[] { "Summary", "ProjectedThrough", });
+    internal_static_datagw_v1_EraseUserRequest_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_datagw_v1_EraseUserRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_EraseUserRequest_descriptor,
+        new java.lang.String[] { "UserId", "Reason", "RequestId", });
+    internal_static_datagw_v1_EraseUserResponse_descriptor =
+      getDescriptor().getMessageType(13);
+    internal_static_datagw_v1_EraseUserResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_EraseUserResponse_descriptor,
+        new java.lang.String[] { "EraseTime", "OrdersAnonymised", "ConsistencyToken", });
     descriptor.resolveAllFeaturesImmutable();
     io.datagw.v1.Common.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();

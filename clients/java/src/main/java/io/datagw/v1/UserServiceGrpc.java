@@ -140,6 +140,68 @@ public final class UserServiceGrpc {
     return getUpdateUserMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetUserSummaryRequest,
+      io.datagw.v1.GetUserSummaryResponse> getGetUserSummaryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetUserSummary",
+      requestType = io.datagw.v1.GetUserSummaryRequest.class,
+      responseType = io.datagw.v1.GetUserSummaryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetUserSummaryRequest,
+      io.datagw.v1.GetUserSummaryResponse> getGetUserSummaryMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetUserSummaryRequest, io.datagw.v1.GetUserSummaryResponse> getGetUserSummaryMethod;
+    if ((getGetUserSummaryMethod = UserServiceGrpc.getGetUserSummaryMethod) == null) {
+      synchronized (UserServiceGrpc.class) {
+        if ((getGetUserSummaryMethod = UserServiceGrpc.getGetUserSummaryMethod) == null) {
+          UserServiceGrpc.getGetUserSummaryMethod = getGetUserSummaryMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetUserSummaryRequest, io.datagw.v1.GetUserSummaryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetUserSummary"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetUserSummaryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetUserSummaryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new UserServiceMethodDescriptorSupplier("GetUserSummary"))
+              .build();
+        }
+      }
+    }
+    return getGetUserSummaryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.EraseUserRequest,
+      io.datagw.v1.EraseUserResponse> getEraseUserMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "EraseUser",
+      requestType = io.datagw.v1.EraseUserRequest.class,
+      responseType = io.datagw.v1.EraseUserResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.EraseUserRequest,
+      io.datagw.v1.EraseUserResponse> getEraseUserMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.EraseUserRequest, io.datagw.v1.EraseUserResponse> getEraseUserMethod;
+    if ((getEraseUserMethod = UserServiceGrpc.getEraseUserMethod) == null) {
+      synchronized (UserServiceGrpc.class) {
+        if ((getEraseUserMethod = UserServiceGrpc.getEraseUserMethod) == null) {
+          UserServiceGrpc.getEraseUserMethod = getEraseUserMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.EraseUserRequest, io.datagw.v1.EraseUserResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "EraseUser"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.EraseUserRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.EraseUserResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new UserServiceMethodDescriptorSupplier("EraseUser"))
+              .build();
+        }
+      }
+    }
+    return getEraseUserMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -247,6 +309,32 @@ public final class UserServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.UpdateUserResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUpdateUserMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * The user's order summary, a read model kept by the "user_order_summary"
+     * projection from the order events (eventually consistent; the response
+     * says how far the projection has read).
+     * </pre>
+     */
+    default void getUserSummary(io.datagw.v1.GetUserSummaryRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetUserSummaryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetUserSummaryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Erases a user's personal data (GDPR): deletes the user's encryption key
+     * so the personal data in every event (and backup) becomes unreadable,
+     * anonymises the user row and the order addresses, drops the user from
+     * read models and analytics; orders and their totals stay, anonymised.
+     * The erasure is itself an audited event. Idempotent.
+     * </pre>
+     */
+    default void eraseUser(io.datagw.v1.EraseUserRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.EraseUserResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getEraseUserMethod(), responseObserver);
+    }
   }
 
   /**
@@ -328,6 +416,34 @@ public final class UserServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getUpdateUserMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * The user's order summary, a read model kept by the "user_order_summary"
+     * projection from the order events (eventually consistent; the response
+     * says how far the projection has read).
+     * </pre>
+     */
+    public void getUserSummary(io.datagw.v1.GetUserSummaryRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetUserSummaryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetUserSummaryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Erases a user's personal data (GDPR): deletes the user's encryption key
+     * so the personal data in every event (and backup) becomes unreadable,
+     * anonymises the user row and the order addresses, drops the user from
+     * read models and analytics; orders and their totals stay, anonymised.
+     * The erasure is itself an audited event. Idempotent.
+     * </pre>
+     */
+    public void eraseUser(io.datagw.v1.EraseUserRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.EraseUserResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getEraseUserMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -390,6 +506,32 @@ public final class UserServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getUpdateUserMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * The user's order summary, a read model kept by the "user_order_summary"
+     * projection from the order events (eventually consistent; the response
+     * says how far the projection has read).
+     * </pre>
+     */
+    public io.datagw.v1.GetUserSummaryResponse getUserSummary(io.datagw.v1.GetUserSummaryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetUserSummaryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Erases a user's personal data (GDPR): deletes the user's encryption key
+     * so the personal data in every event (and backup) becomes unreadable,
+     * anonymises the user row and the order addresses, drops the user from
+     * read models and analytics; orders and their totals stay, anonymised.
+     * The erasure is itself an audited event. Idempotent.
+     * </pre>
+     */
+    public io.datagw.v1.EraseUserResponse eraseUser(io.datagw.v1.EraseUserRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getEraseUserMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -451,6 +593,32 @@ public final class UserServiceGrpc {
     public io.datagw.v1.UpdateUserResponse updateUser(io.datagw.v1.UpdateUserRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getUpdateUserMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The user's order summary, a read model kept by the "user_order_summary"
+     * projection from the order events (eventually consistent; the response
+     * says how far the projection has read).
+     * </pre>
+     */
+    public io.datagw.v1.GetUserSummaryResponse getUserSummary(io.datagw.v1.GetUserSummaryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetUserSummaryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Erases a user's personal data (GDPR): deletes the user's encryption key
+     * so the personal data in every event (and backup) becomes unreadable,
+     * anonymises the user row and the order addresses, drops the user from
+     * read models and analytics; orders and their totals stay, anonymised.
+     * The erasure is itself an audited event. Idempotent.
+     * </pre>
+     */
+    public io.datagw.v1.EraseUserResponse eraseUser(io.datagw.v1.EraseUserRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getEraseUserMethod(), getCallOptions(), request);
     }
   }
 
@@ -518,12 +686,42 @@ public final class UserServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getUpdateUserMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * The user's order summary, a read model kept by the "user_order_summary"
+     * projection from the order events (eventually consistent; the response
+     * says how far the projection has read).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetUserSummaryResponse> getUserSummary(
+        io.datagw.v1.GetUserSummaryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetUserSummaryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Erases a user's personal data (GDPR): deletes the user's encryption key
+     * so the personal data in every event (and backup) becomes unreadable,
+     * anonymises the user row and the order addresses, drops the user from
+     * read models and analytics; orders and their totals stay, anonymised.
+     * The erasure is itself an audited event. Idempotent.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.EraseUserResponse> eraseUser(
+        io.datagw.v1.EraseUserRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getEraseUserMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_USER = 0;
   private static final int METHODID_GET_USER = 1;
   private static final int METHODID_GET_USER_BY_EMAIL = 2;
   private static final int METHODID_UPDATE_USER = 3;
+  private static final int METHODID_GET_USER_SUMMARY = 4;
+  private static final int METHODID_ERASE_USER = 5;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -557,6 +755,14 @@ public final class UserServiceGrpc {
         case METHODID_UPDATE_USER:
           serviceImpl.updateUser((io.datagw.v1.UpdateUserRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.UpdateUserResponse>) responseObserver);
+          break;
+        case METHODID_GET_USER_SUMMARY:
+          serviceImpl.getUserSummary((io.datagw.v1.GetUserSummaryRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetUserSummaryResponse>) responseObserver);
+          break;
+        case METHODID_ERASE_USER:
+          serviceImpl.eraseUser((io.datagw.v1.EraseUserRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.EraseUserResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -604,6 +810,20 @@ public final class UserServiceGrpc {
               io.datagw.v1.UpdateUserRequest,
               io.datagw.v1.UpdateUserResponse>(
                 service, METHODID_UPDATE_USER)))
+        .addMethod(
+          getGetUserSummaryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetUserSummaryRequest,
+              io.datagw.v1.GetUserSummaryResponse>(
+                service, METHODID_GET_USER_SUMMARY)))
+        .addMethod(
+          getEraseUserMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.EraseUserRequest,
+              io.datagw.v1.EraseUserResponse>(
+                service, METHODID_ERASE_USER)))
         .build();
   }
 
@@ -656,6 +876,8 @@ public final class UserServiceGrpc {
               .addMethod(getGetUserMethod())
               .addMethod(getGetUserByEmailMethod())
               .addMethod(getUpdateUserMethod())
+              .addMethod(getGetUserSummaryMethod())
+              .addMethod(getEraseUserMethod())
               .build();
         }
       }
