@@ -15,10 +15,12 @@ import yaml
 from gateway.policy.durations import DURATION_HINT, parse_duration
 from gateway.policy.model import (
     CACHE_OFF,
+    RETENTION_KEYS,
     CachePolicy,
     Consistency,
     DomainPolicy,
     PolicySet,
+    QueryPolicy,
     SessionPolicy,
     Store,
 )
@@ -34,7 +36,8 @@ KNOWN_DOMAINS = (
     "analytics",
 )
 _TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency", "cache",
-             "session")
+             "session", "retention", "query")
+_QUERY_KEYS = ("max_rows", "max_execution_time", "tables")
 _SCATTER = ("allowed", "forbidden")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
 _CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl")
@@ -177,6 +180,32 @@ def _session(c: _FileChecker, raw: Any) -> SessionPolicy:
     return SessionPolicy(ttl_s=ttl, sliding=sliding, max_per_user=max_per_user)
 
 
+def _retention(c: _FileChecker, raw: Any, store: str | None) -> tuple[tuple[str, float], ...]:
+    allowed = RETENTION_KEYS.get(store or "", ())
+    if not allowed:
+        c.problem("retention", f"a {store} domain keeps no data with a retention; remove it")
+        return ()
+    body = c.mapping(raw, "retention", allowed)
+    return tuple((k, c.duration(v, f"retention.{k}")) for k, v in body.items() if k in allowed)
+
+
+def _query(c: _FileChecker, raw: Any) -> QueryPolicy:
+    body = c.mapping(raw, "query", _QUERY_KEYS)
+    max_rows = body.get("max_rows", 10_000)
+    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or not (
+        1 <= max_rows <= 1_000_000
+    ):
+        c.problem("query.max_rows", f"{max_rows!r} is not a whole number from 1 to 1000000")
+        max_rows = 1
+    timeout = c.duration(body.get("max_execution_time", "10s"), "query.max_execution_time")
+    tables = body.get("tables")
+    if not isinstance(tables, list) or not tables or not all(
+            isinstance(t, str) and t.isidentifier() for t in tables):
+        c.problem("query.tables", f"{tables!r}: expected a non-empty list of table names")
+        tables = []
+    return QueryPolicy(max_rows=max_rows, max_execution_s=timeout, tables=tuple(tables))
+
+
 def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProblem]]:
     """One policy document; the policy when valid, and every problem found."""
     policy, problems, _ = _parse(file, text)
@@ -223,6 +252,15 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
         c.problem("session", "required for the sessions domain (ttl, sliding, max_per_user)")
     if domain not in (None, "sessions") and session is not None:
         c.problem("session", f"only the sessions domain has a session section, not {domain!r}")
+    retention = _retention(c, body["retention"], store) if "retention" in body else ()
+    query = _query(c, body["query"]) if "query" in body else None
+    if query is not None and store != Store.CLICKHOUSE.value:
+        c.problem("query", "only a clickhouse domain (analytics) has query limits")
+    if store == Store.CLICKHOUSE.value and query is None:
+        c.problem("query", "required for a clickhouse domain (max_rows, max_execution_time, "
+                  "tables)")
+    if store == Store.CLICKHOUSE.value and keyspace is not None:
+        c.problem("keyspace", "only postgres domains have a keyspace")
     if c.problems or domain is None or store is None:
         return None, c.problems, domain
     return (
@@ -238,6 +276,8 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
             session=session,
             shard_key=shard_key if isinstance(shard_key, str) else None,
             scatter_allowed=scatter != "forbidden",
+            retention=retention,
+            query=query,
         ),
         [],
         domain,

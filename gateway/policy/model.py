@@ -16,6 +16,7 @@ class Consistency(enum.Enum):
 class Store(enum.Enum):
     POSTGRES = "postgres"
     REDIS = "redis"
+    CLICKHOUSE = "clickhouse"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,22 @@ class SessionPolicy:
 
 
 @dataclass(frozen=True)
+class QueryPolicy:
+    """Limits of AnalyticsService.RunQuery."""
+
+    max_rows: int
+    max_execution_s: float
+    # The tables (of the analytics database) a query may read.
+    tables: tuple[str, ...]
+
+
+# How long data is kept, by what it is: for a postgres domain "events" (the
+# domain's event streams); for analytics "domain_events" and "clickstream"
+# (ClickHouse TTLs). A missing key keeps the data for ever.
+RETENTION_KEYS = {"postgres": ("events",), "clickhouse": ("domain_events", "clickstream")}
+
+
+@dataclass(frozen=True)
 class DomainPolicy:
     domain: str
     source_file: str
@@ -55,6 +72,13 @@ class DomainPolicy:
     shard_key: str | None = None
     # May a read of this domain fan out to every shard?
     scatter_allowed: bool = True
+    # Seconds to keep each kind of data (keys: RETENTION_KEYS[store]).
+    retention: tuple[tuple[str, float], ...] = ()
+    query: QueryPolicy | None = None
+
+    def retention_s(self, what: str) -> float | None:
+        """Seconds to keep `what`, or None for ever."""
+        return dict(self.retention).get(what)
 
 
 @dataclass(frozen=True)

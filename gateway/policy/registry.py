@@ -8,7 +8,8 @@ from gateway.policy.loader import PolicyError, PolicyProblem, load_policies
 from gateway.policy.model import DomainPolicy, PolicySet
 
 # The domains the running services read their settings from.
-REQUIRED_DOMAINS = ("catalog", "sessions", "users", "orders", "payments", "inventory")
+REQUIRED_DOMAINS = ("catalog", "sessions", "users", "orders", "payments", "inventory", "events",
+                    "analytics")
 
 
 class PolicyRegistry:

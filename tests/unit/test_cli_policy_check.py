@@ -27,7 +27,9 @@ def test_the_default_policies_pass() -> None:
     result = datagw("policy", "check", "policies")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
+        "ok  analytics.yaml: domain analytics (clickhouse)",
         "ok  catalog.yaml: domain catalog (postgres)",
+        "ok  events.yaml: domain events (postgres)",
         "ok  inventory.yaml: domain inventory (postgres)",
         "ok  orders.yaml: domain orders (postgres)",
         "ok  payments.yaml: domain payments (postgres)",

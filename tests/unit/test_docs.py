@@ -25,7 +25,7 @@ def test_policy_examples_validate(index: int) -> None:
 
 
 @pytest.mark.parametrize("domain", ["catalog", "sessions", "users", "orders", "payments",
-                                    "inventory"])
+                                    "inventory", "events", "analytics"])
 def test_documented_defaults_are_the_shipped_files(domain: str) -> None:
     documented = [b for b in yaml_blocks("policies.md") if b.startswith(f"# policies/{domain}")]
     assert len(documented) == 1

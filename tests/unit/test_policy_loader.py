@@ -41,7 +41,11 @@ def load_error(directory: Path) -> list[PolicyProblem]:
 def test_the_default_directory_loads() -> None:
     policies = load_policies(POLICIES, REQUIRED_DOMAINS)
     assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments",
-                                     "inventory"}
+                                     "inventory", "events", "analytics"}
+    analytics = policies.get("analytics")
+    assert analytics.store is Store.CLICKHOUSE and analytics.query is not None
+    assert analytics.retention_s("clickstream") == 90 * 86400
+    assert policies.get("orders").retention_s("events") is None
     catalog, sessions = policies.get("catalog"), policies.get("sessions")
     assert catalog.source_file == "catalog.yaml"
     assert catalog.store is Store.POSTGRES and catalog.keyspace == "catalog"

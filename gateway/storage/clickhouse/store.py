@@ -1,0 +1,64 @@
+"""What the gateway needs from ClickHouse, whichever way it is reached.
+
+Two backends implement it with the same SQL: a ClickHouse server through
+clickhouse-connect (production) and ClickHouse's engine in-process through
+chdb (embedded mode, tests). tests/conformance runs one suite on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+# Parameters bind as ClickHouse query parameters: `{name:Type}` in the SQL.
+Params = Mapping[str, Any]
+# Per-query settings, e.g. {"readonly": 1, "max_execution_time": 10}.
+Settings = Mapping[str, str | int | float]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+class AnalyticsStoreError(Exception):
+    """The store refused or failed a statement. `code` is ClickHouse's error
+    code when known (e.g. 164 READONLY, 396 TOO_MANY_ROWS_OR_BYTES)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AnalyticsUnavailable(AnalyticsStoreError):
+    """The store cannot be reached; the statement may be retried."""
+
+
+class AnalyticsStore(Protocol):
+    # "chdb" or "clickhouse-server", shown in the topology and relay status.
+    kind: str
+    healthy: bool
+    last_error: str
+
+    async def command(self, sql: str, params: Params | None = None,
+                      settings: Settings | None = None) -> None:
+        """DDL, mutations: anything without a result."""
+
+    async def query(self, sql: str, params: Params | None = None,
+                    settings: Settings | None = None) -> QueryResult:
+        """A SELECT; rows as Python values (ints, strings, datetimes)."""
+
+    async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                     dedup_token: str | None = None) -> None:
+        """Insert rows; with `dedup_token`, a second insert with the same
+        token into the same table is dropped by ClickHouse (a retry after an
+        unknown outcome counts once)."""
+
+    async def check(self) -> bool:
+        """Health probe: updates `healthy` and `last_error`."""
+
+    def close(self) -> None:
+        """Release the connection or the engine."""

@@ -1,0 +1,147 @@
+"""Reading a shard's events in commit-safe order.
+
+`position` is handed out when a row is inserted, not when its transaction
+commits, so a reader that follows positions alone can pass an event whose
+long transaction commits later and never see it. Every reader here (ReadAll,
+subscriptions, projections, the relay) therefore orders events by
+(tx_id, position) and reads only events of transactions older than the
+oldest one still running (`pg_snapshot_xmin`). Those transactions are over,
+so the set below the horizon never grows behind a reader: a cursor is final
+the moment it is read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+# Position of the cursor that has read everything below a horizon: the
+# largest position sorts after every event of transaction horizon - 1.
+END_OF_TX = 2**63 - 1
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """A point in one shard's commit order: after event (commit, position)."""
+
+    commit: int = 0
+    position: int = 0
+
+    @staticmethod
+    def below(horizon: int) -> Cursor:
+        """The cursor after every event of every transaction below `horizon`."""
+        return Cursor(horizon - 1, END_OF_TX) if horizon > 0 else Cursor()
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    commit: int
+    position: int
+    event_id: str
+    stream_id: str
+    stream_revision: int
+    event_type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    keyspace_id: bytes | None
+    created_at: datetime
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.commit, self.position)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Empty tuples match everything."""
+
+    event_types: tuple[str, ...] = ()
+    stream_prefixes: tuple[str, ...] = ()
+
+    def matches(self, event_type: str, stream_id: str) -> bool:
+        return ((not self.event_types or event_type in self.event_types)
+                and (not self.stream_prefixes
+                     or any(stream_id.startswith(p) for p in self.stream_prefixes)))
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[StoredEvent]
+    # Where the next read starts: after the last event returned, or after
+    # the horizon when the read reached it (filtered-out events included).
+    next: Cursor
+    # True when everything committed below the horizon has been read.
+    reached_horizon: bool
+
+
+EVENT_COLUMNS = """position, tx_id::text::bigint AS commit, event_id::text AS event_id, stream_id,
+    stream_revision, event_type, payload::text AS payload, metadata::text AS metadata,
+    keyspace_id, created_at"""
+
+
+def event_from_row(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        commit=row["commit"], position=row["position"], event_id=row["event_id"],
+        stream_id=row["stream_id"], stream_revision=row["stream_revision"],
+        event_type=row["event_type"], payload=json.loads(row["payload"]),
+        metadata=json.loads(row["metadata"]), keyspace_id=row["keyspace_id"],
+        created_at=row["created_at"])
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def read_after(conn: asyncpg.Connection, after: Cursor, limit: int,
+                     flt: EventFilter = EventFilter()) -> Page:
+    """Up to `limit` events after `after` that match `flt`, in commit order,
+    all from transactions that have finished."""
+    # One statement, so the horizon and the rows come from one snapshot; the
+    # LEFT JOIN returns the horizon even when no event qualifies.
+    rows = await conn.fetch(
+        f"""WITH horizon AS MATERIALIZED (
+                SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+            page AS (
+                SELECT {EVENT_COLUMNS}, tx_id FROM events, horizon
+                WHERE (tx_id, position) > ($1::text::xid8, $2)
+                  AND tx_id < horizon.xmin
+                  AND ($4::text[] IS NULL OR event_type = ANY($4))
+                  AND ($5::text[] IS NULL OR stream_id LIKE ANY($5))
+                ORDER BY tx_id, position
+                LIMIT $3)
+            SELECT page.*, horizon.xmin::text::bigint AS horizon
+            FROM horizon LEFT JOIN page ON true
+            ORDER BY page.tx_id, page.position""",
+        str(after.commit), after.position, limit,
+        list(flt.event_types) or None,
+        [_like_prefix(p) for p in flt.stream_prefixes] or None,
+    )
+    events = [event_from_row(r) for r in rows if r["position"] is not None]
+    if len(events) == limit:
+        return Page(events, events[-1].cursor, reached_horizon=False)
+    # Fewer than asked: everything committed below the horizon has been seen.
+    return Page(events, max(after, Cursor.below(int(rows[0]["horizon"]))),
+                reached_horizon=True)
+
+
+async def horizon_of(conn: asyncpg.Connection) -> int:
+    """The oldest transaction still running: every event of an older
+    transaction is committed (or never will be)."""
+    return int(await conn.fetchval(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+
+
+async def pending_after(conn: asyncpg.Connection, after: Cursor) -> tuple[int, datetime | None]:
+    """How many committed events lie after `after`, and the oldest one's
+    time: a reader's lag."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS n, min(created_at) AS oldest FROM events
+           WHERE (tx_id, position) > ($1::text::xid8, $2)
+             AND tx_id < pg_snapshot_xmin(pg_current_snapshot())""",
+        str(after.commit), after.position)
+    assert row is not None
+    return int(row["n"]), row["oldest"]
