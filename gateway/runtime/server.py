@@ -55,6 +55,7 @@ from gateway.runtime.embedded import EmbeddedBackends
 from gateway.storage.clickhouse.embedded import EmbeddedClickHouse
 from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.eventstore.notify import EventNotifiers
 from gateway.storage.postgres.replication import ReplicationTracker
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.client import RedisBackend
@@ -113,6 +114,7 @@ class Gateway:
     _recovery_task: asyncio.Task[None] | None = None
     order_sagas: OrderSagas | None = None
     replication: ReplicationTracker | None = None
+    notifiers: EventNotifiers | None = None
     caches: list[Cache] = field(default_factory=list)
     _startup_lines: list[str] = field(default_factory=list)
 
@@ -160,6 +162,13 @@ class Gateway:
         await self.backends.check()
         self.replication = ReplicationTracker(list(keyspaces.values()))
         self.replication.start()
+        self.notifiers = EventNotifiers([keyspaces[k] for k in self.event_keyspaces()])
+        self.notifiers.start()
+
+    def event_keyspaces(self) -> list[str]:
+        """The keyspaces whose shards hold events (commerce, inventory), in the
+        order ReadAll and its consumers visit them."""
+        return sorted({self._keyspace_of(d) for d in ("events", "orders", "inventory")})
 
     def _sharded_keyspaces(self) -> set[str]:
         assert self.policies is not None
@@ -337,6 +346,8 @@ class Gateway:
                     await task
         if self.replication is not None:
             await self.replication.stop()
+        if self.notifiers is not None:
+            await self.notifiers.stop()
         loop = asyncio.get_running_loop()
         grace_ends = loop.time() + self.config.shutdown_grace_s
         if self.health is not None:

@@ -1,0 +1,99 @@
+"""Wake-ups when events commit on a shard (LISTEN/NOTIFY).
+
+Each shard primary gets one dedicated listening connection (not from the
+pool: a pooled connection would lose its LISTEN on release). Readers take a
+ticket *before* they read, then wait on it: a commit that lands between the
+read and the wait has already fired the ticket, so no wake-up is lost. A
+wake-up is only a hint; readers still read below the transaction horizon
+and wait with a timeout, so a lost listener connection delays, never skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+from gateway.storage.postgres.pool import Keyspace, Shard
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "datagw_events"
+RECONNECT_S = 1.0
+
+
+class ShardNotifier:
+    def __init__(self, shard: Shard) -> None:
+        self.shard = shard
+        self._fired = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.listening = False
+
+    def ticket(self) -> asyncio.Event:
+        """The event the next commit sets; take it before reading."""
+        return self._fired
+
+    async def wait(self, ticket: asyncio.Event, within_s: float) -> bool:
+        """Until a commit after `ticket` was taken, or `within_s`; True when woken."""
+        try:
+            await asyncio.wait_for(ticket.wait(), within_s)
+            return True
+        except TimeoutError:
+            return False
+
+    def _fire(self, *_: object) -> None:
+        fired, self._fired = self._fired, asyncio.Event()
+        fired.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.shard.dsn)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await conn.add_listener(CHANNEL, self._fire)
+                self.listening = True
+                # Anything committed while we were not listening.
+                self._fire()
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.debug("event listener on %s: %s", self.shard.name, exc)
+            finally:
+                self.listening = False
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(conn.close())
+            await asyncio.sleep(RECONNECT_S)
+
+
+class EventNotifiers:
+    """One notifier per shard primary of the event-bearing keyspaces."""
+
+    def __init__(self, keyspaces: list[Keyspace]) -> None:
+        self._by_shard = {(ks.name, s.index): ShardNotifier(s)
+                          for ks in keyspaces for s in ks.shards}
+
+    def of(self, keyspace: str, shard: int) -> ShardNotifier:
+        return self._by_shard[(keyspace, shard)]
+
+    def start(self) -> None:
+        for n in self._by_shard.values():
+            n.start()
+
+    async def stop(self) -> None:
+        for n in self._by_shard.values():
+            await n.stop()
