@@ -1,0 +1,108 @@
+"""The PII envelope (crypto-shredding) on a real commerce shard."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+import grpc
+import pytest
+
+from gateway.errors import FailedPrecondition
+from gateway.runtime.server import Gateway
+from gateway.storage.eventstore import pii
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def conn(gateway: Gateway) -> AsyncIterator[asyncpg.Connection]:
+    assert gateway.backends is not None
+    c = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[0].dsn)
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+def _ksid(user_id: str) -> bytes:
+    return ksid_bytes(keyspace_id(user_id))
+
+
+async def _seal(conn: asyncpg.Connection, user_id: str, data: dict[str, object]
+                ) -> dict[str, object]:
+    async with conn.transaction():
+        return await pii.seal(conn, user_id, _ksid(user_id), data)
+
+
+async def test_seal_hides_the_data_and_open_all_reads_it_back(
+        conn: asyncpg.Connection, uid: str) -> None:
+    user = f"pii-{uid}"
+    env = await _seal(conn, user, {"email": "a@example.com", "name": "Ann"})
+    assert set(env) == {"user_id", "v", "nonce", "ciphertext"}
+    assert env["user_id"] == user and env["v"] == 1
+    assert "a@example.com" not in json.dumps(env) and "Ann" not in json.dumps(env)
+    opened = await pii.open_all(conn, [{"x": 1, pii.ENVELOPE: env}, {"x": 2}])
+    assert opened == [pii.Opened(pii={"email": "a@example.com", "name": "Ann"}),
+                      pii.Opened()]
+    assert pii.without_envelope({"x": 1, pii.ENVELOPE: env}) == {"x": 1}
+
+
+async def test_one_key_per_user_even_when_first_uses_race(
+        gateway: Gateway, conn: asyncpg.Connection, uid: str) -> None:
+    assert gateway.backends is not None
+    dsn = gateway.backends.keyspaces["commerce"].shards[0].dsn
+    user = f"race-{uid}"
+
+    async def one(n: int) -> dict[str, object]:
+        c = await asyncpg.connect(dsn)
+        try:
+            return await _seal(c, user, {"n": n})
+        finally:
+            await c.close()
+
+    envelopes = await asyncio.gather(*(one(n) for n in range(6)))
+    assert await conn.fetchval("SELECT count(*) FROM user_keys WHERE user_id = $1", user) == 1
+    opened = await pii.open_all(conn, [{pii.ENVELOPE: e} for e in envelopes])
+    assert [o.pii for o in opened] == [{"n": n} for n in range(6)]
+
+
+async def test_an_envelope_moved_to_another_user_does_not_open(
+        conn: asyncpg.Connection, uid: str) -> None:
+    env = await _seal(conn, f"a-{uid}", {"email": "a@example.com"})
+    await _seal(conn, f"b-{uid}", {"email": "b@example.com"})
+    forged = {**env, "user_id": f"b-{uid}"}
+    assert await pii.open_all(conn, [{pii.ENVELOPE: forged}]) == [pii.Opened(erased=True)]
+
+
+async def test_erased_key_makes_every_envelope_unreadable_and_blocks_new_ones(
+        conn: asyncpg.Connection, uid: str) -> None:
+    user, other = f"gone-{uid}", f"kept-{uid}"
+    first = await _seal(conn, user, {"email": "g@example.com"})
+    second = await _seal(conn, user, {"street": "1 Main St"})
+    kept = await _seal(conn, other, {"email": "k@example.com"})
+    async with conn.transaction():
+        assert await pii.erase_key(conn, user) is True
+    async with conn.transaction():
+        assert await pii.erase_key(conn, user) is False
+    opened = await pii.open_all(conn, [{pii.ENVELOPE: e} for e in (first, second, kept)])
+    assert opened == [pii.Opened(erased=True), pii.Opened(erased=True),
+                      pii.Opened(pii={"email": "k@example.com"})]
+    row = await conn.fetchrow("SELECT key, erased_at FROM user_keys WHERE user_id = $1", user)
+    assert row is not None and row["key"] is None and row["erased_at"] is not None
+    with pytest.raises(FailedPrecondition) as err:
+        await _seal(conn, user, {"email": "again@example.com"})
+    assert err.value.reason == "USER_ERASED"
+    assert err.value.code is grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_erasing_a_user_without_a_key_prevents_one_later(
+        conn: asyncpg.Connection, uid: str) -> None:
+    user = f"never-{uid}"
+    async with conn.transaction():
+        assert await pii.erase_key(conn, user) is False
+    with pytest.raises(FailedPrecondition):
+        await _seal(conn, user, {"email": "n@example.com"})
