@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -30,7 +31,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded", "sagas", "payments"),
+         "embedded", "sagas", "payments", "clickhouse"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -39,6 +40,8 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "logging": ("level", "format"),
     "postgres": ("keyspaces",),
     "redis": ("url", "timeout"),
+    "clickhouse": ("url", "database", "username", "password", "connect_timeout",
+                   "send_receive_timeout"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
@@ -76,6 +79,16 @@ class KeyspaceConfig:
         return self.replica_dsns[shard] if shard < len(self.replica_dsns) else ()
 
 
+@dataclass(frozen=True)
+class ClickHouseConfig:
+    url: str  # http[s]://host:port of the server's HTTP interface
+    database: str = "datagw"
+    username: str = "default"
+    password: str = ""  # from DATAGW_CLICKHOUSE__PASSWORD only
+    connect_timeout_s: float = 5.0
+    send_receive_timeout_s: float = 30.0
+
+
 @dataclass
 class Config:
     listen: str = "127.0.0.1:50051"
@@ -95,6 +108,8 @@ class Config:
     keyspaces: dict[str, KeyspaceConfig] = field(default_factory=dict)
     redis_url: str | None = None
     redis_timeout_s: float = 0.25
+    # None: chdb under data_dir in embedded mode, else no analytics store.
+    clickhouse: ClickHouseConfig | None = None
     data_dir: Path = Path(".data")
     ephemeral: bool = False
     # Embedded mode: commerce shards (one PostgreSQL server each) and
@@ -232,7 +247,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level")
         raw = loaded
-    overrides, env_names = _env_overrides(os.environ if env is None else env)
+    env = os.environ if env is None else env
+    overrides, env_names = _env_overrides(env)
     raw = _merge(raw, overrides)
     r = _Reader(source, env_names)
     cfg = Config()
@@ -282,6 +298,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     cfg.redis_url = r.text("redis.url", redis.get("url"), optional=True)
     if "timeout" in redis:
         cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"], positive=True)
+    cfg.clickhouse = _clickhouse(r, r.section(top, "clickhouse"), env)
     emb = r.section(top, "embedded")
     if "data_dir" in emb:
         cfg.data_dir = Path(r.text("embedded.data_dir", emb["data_dir"]) or cfg.data_dir)
@@ -318,6 +335,45 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     if r.problems:
         raise ConfigError("\n".join(r.problems))
     return cfg
+
+
+def _clickhouse(
+    r: _Reader, raw: dict[str, Any], env: Mapping[str, str]
+) -> ClickHouseConfig | None:
+    url = r.text("clickhouse.url", raw.get("url"), optional=True)
+    if url is None:
+        if raw:
+            r.fail("clickhouse.url", "required when the clickhouse section is given")
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None \
+            or parts.path not in ("", "/") or parts.username or parts.password:
+        r.fail("clickhouse.url", f"{url!r} is not http[s]://host:port (the HTTP interface; "
+               "credentials go in username and DATAGW_CLICKHOUSE__PASSWORD)")
+    password = ""
+    if "clickhouse.password" in r.env_names:
+        # The variable's text as is: read as YAML, "0123" or "yes" would change.
+        password = env[r.env_names["clickhouse.password"]]
+    elif "password" in raw:
+        # A secret in a file ends up in repositories and config maps.
+        r.fail("clickhouse.password", "set it with DATAGW_CLICKHOUSE__PASSWORD, not in the file")
+    defaults = ClickHouseConfig(url)
+    return ClickHouseConfig(
+        url=url,
+        database=r.text("clickhouse.database", raw.get("database", defaults.database))
+        or defaults.database,
+        username=r.text("clickhouse.username", raw.get("username", defaults.username))
+        or defaults.username,
+        password=password,
+        connect_timeout_s=r.duration("clickhouse.connect_timeout",
+                                     raw.get("connect_timeout", "5s"), positive=True),
+        send_receive_timeout_s=r.duration("clickhouse.send_receive_timeout",
+                                          raw.get("send_receive_timeout", "30s"), positive=True),
+    )
 
 
 def _tokens(r: _Reader, key: str, value: Any) -> frozenset[str]:

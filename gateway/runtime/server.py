@@ -52,10 +52,13 @@ from gateway.policy.model import Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
 from gateway.runtime.embedded import EmbeddedBackends
-from gateway.storage.clickhouse.embedded import EmbeddedClickHouse
+from gateway.storage.clickhouse.chdb_backend import ChdbStore
+from gateway.storage.clickhouse.schema import ensure_schema
+from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
+from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
+from gateway.storage.eventstore.notify import EventNotifiers
 from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.storage.eventstore.notify import EventNotifiers
 from gateway.storage.postgres.replication import ReplicationTracker
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.client import RedisBackend
@@ -75,6 +78,8 @@ SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, ADMIN)
 _SERVICE_DOMAINS = {CATALOG: "catalog", USERS: "users", ORDERS: "orders",
                     PAYMENTS: "payments", INVENTORY: "inventory"}
 HEALTH_INTERVAL_S = 2.0
+# A ClickHouse server down at start: how often the schema is tried again.
+ANALYTICS_SCHEMA_RETRY_S = 5.0
 
 
 def _database(dsn: str, name: str) -> str:
@@ -112,6 +117,7 @@ class Gateway:
     interceptor: GatewayInterceptor | None = None
     _health_task: asyncio.Task[None] | None = None
     _recovery_task: asyncio.Task[None] | None = None
+    _schema_task: asyncio.Task[None] | None = None
     order_sagas: OrderSagas | None = None
     replication: ReplicationTracker | None = None
     notifiers: EventNotifiers | None = None
@@ -137,7 +143,12 @@ class Gateway:
         self.policies = PolicyRegistry(cfg.policies_dir)
         keyspace_configs = dict(cfg.keyspaces)
         redis_url = cfg.redis_url
-        clickhouse: EmbeddedClickHouse | None = None
+        clickhouse: AnalyticsStore | None = None
+        if cfg.clickhouse is not None:
+            ch = cfg.clickhouse
+            clickhouse = ClickHouseServerStore(
+                ch.url, ch.database, ch.username, ch.password,
+                ch.connect_timeout_s, ch.send_receive_timeout_s)
         if cfg.embedded:
             sharded = self._sharded_keyspaces()
             self.embedded = EmbeddedBackends(
@@ -147,8 +158,8 @@ class Gateway:
             self._startup_lines.extend(self.embedded.describe())
             keyspace_configs = await self._embedded_keyspaces(self.embedded, sharded)
             redis_url = self.embedded.valkey.url
-            clickhouse = EmbeddedClickHouse(self.embedded.clickhouse_path)
-            await asyncio.to_thread(clickhouse.open)
+            if clickhouse is None:
+                clickhouse = ChdbStore(self.embedded.clickhouse_path)
         assert redis_url is not None
         self._check_keyspaces(keyspace_configs)
         keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
@@ -159,11 +170,34 @@ class Gateway:
             for shard in ks.shards:
                 async with shard.connection("migrate") as conn:
                     await migrate(conn, ks.name)
+        if clickhouse is not None:
+            await self._ensure_analytics_schema(clickhouse)
         await self.backends.check()
         self.replication = ReplicationTracker(list(keyspaces.values()))
         self.replication.start()
         self.notifiers = EventNotifiers([keyspaces[k] for k in self.event_keyspaces()])
         self.notifiers.start()
+
+    async def _ensure_analytics_schema(self, store: AnalyticsStore) -> None:
+        """The analytics tables at their policy's TTL. A ClickHouse server
+        that is down does not keep the gateway from starting (events wait in
+        PostgreSQL): the schema is retried in the background until it is in."""
+        assert self.policies is not None
+        try:
+            for change in await ensure_schema(store, self.policies.get("analytics")):
+                log.info("analytics schema: %s", change)
+        except AnalyticsUnavailable as exc:
+            log.warning("analytics store unreachable, schema retried in the background: %s", exc)
+            self._schema_task = asyncio.create_task(self._retry_analytics_schema(store))
+
+    async def _retry_analytics_schema(self, store: AnalyticsStore) -> None:
+        assert self.policies is not None
+        while True:
+            await asyncio.sleep(ANALYTICS_SCHEMA_RETRY_S)
+            with contextlib.suppress(AnalyticsUnavailable):
+                for change in await ensure_schema(store, self.policies.get("analytics")):
+                    log.info("analytics schema: %s", change)
+                return
 
     def event_keyspaces(self) -> list[str]:
         """The keyspaces whose shards hold events (commerce, inventory), in the
@@ -339,7 +373,7 @@ class Gateway:
 
     async def stop(self) -> None:
         """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
-        for task in (self._health_task, self._recovery_task):
+        for task in (self._health_task, self._recovery_task, self._schema_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from gateway.storage.clickhouse.embedded import EmbeddedClickHouse
+from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.postgres.pool import Keyspace, redact
 from gateway.storage.redis.client import RedisBackend
 from gateway.telemetry import BACKEND_UP
@@ -38,7 +38,9 @@ class BackendStatus:
 class Backends:
     keyspaces: dict[str, Keyspace]
     redis: RedisBackend
-    clickhouse: EmbeddedClickHouse | None = None
+    # The analytics store; None when none is configured (not embedded and no
+    # clickhouse.url): the analytics API then answers FAILED_PRECONDITION.
+    clickhouse: AnalyticsStore | None = None
     embedded: bool = False
     _statuses: list[BackendStatus] = field(default_factory=list)
 
@@ -73,7 +75,7 @@ class Backends:
         ))
         if self.clickhouse is not None:
             out.append(BackendStatus(
-                "clickhouse/embedded", "clickhouse", f"chdb:{self.clickhouse.path}", "analytics",
+                self.clickhouse.name, "clickhouse", self.clickhouse.address, "analytics",
                 healthy=self.clickhouse.healthy, last_error=self.clickhouse.last_error,
             ))
         return out

@@ -40,6 +40,12 @@ class AnalyticsUnavailable(AnalyticsStoreError):
 class AnalyticsStore(Protocol):
     # "chdb" or "clickhouse-server", shown in the topology and relay status.
     kind: str
+    # The topology entry ("clickhouse/embedded", "clickhouse") and where the
+    # store is ("chdb:<path>", "http://host:8123"; never credentials).
+    name: str
+    address: str
+    # The database unqualified table names resolve in (created on connect).
+    database: str
     healthy: bool
     last_error: str
 

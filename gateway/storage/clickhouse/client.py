@@ -1,0 +1,191 @@
+"""The AnalyticsStore over a clickhouse-connect client, for both backends.
+
+clickhouse-connect reaches a ClickHouse server over HTTP and, since 1.12, the
+chdb engine in-process through the same client surface. Both backends are
+this one class with a different client underneath, so parameters are bound,
+rows encoded (Native format) and results decoded by the same code whichever
+engine answers: the backends differ only in how a client is opened and how
+per-query settings reach the engine (see ChdbStore).
+
+clickhouse-connect's client is blocking; every call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from clickhouse_connect.driver.binding import quote_identifier
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
+
+from gateway.storage.clickhouse.store import (
+    AnalyticsStoreError,
+    AnalyticsUnavailable,
+    Params,
+    QueryResult,
+    Settings,
+)
+
+T = TypeVar("T")
+
+# ClickHouse's codes for "the table's columns are not what we cached".
+_SCHEMA_CHANGED = {16, 47, 60}  # NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_TABLE
+
+
+def store_error(exc: ClickHouseError) -> AnalyticsStoreError:
+    """clickhouse-connect's exception as the store's: the numeric ClickHouse
+    code when the engine answered; no code on an OperationalError means the
+    request never got an answer (refused, reset, timed out)."""
+    code: int | None = getattr(exc, "code", None)
+    if isinstance(exc, OperationalError) and code is None:
+        return AnalyticsUnavailable(str(exc))
+    return AnalyticsStoreError(str(exc), code)
+
+
+class ClientStore:
+    """One AnalyticsStore implementation; subclasses open the client."""
+
+    kind = ""
+
+    def __init__(self, name: str, address: str, database: str) -> None:
+        self.name = name          # topology entry, e.g. "clickhouse/embedded"
+        self.address = address    # where it is, without credentials
+        self.database = database
+        self.healthy = False
+        self.last_error = ""
+        self._client: Client | None = None
+        self._connect_lock = threading.Lock()
+        # Column types per (table, columns): an insert then needs no DESCRIBE
+        # round trip; dropped when the table no longer matches.
+        self._insert_types: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+    # -- subclass hooks ---------------------------------------------------
+
+    def _open_client(self) -> Client:
+        """A client on the engine's default database (blocking)."""
+        raise NotImplementedError
+
+    def _release_client(self, client: Client) -> None:
+        client.close()
+
+    def _statement(self, sql: str, settings: Settings | None) -> tuple[str, dict[str, Any]]:
+        """The SQL and the settings to hand to clickhouse-connect."""
+        return sql, dict(settings or {})
+
+    # -- the AnalyticsStore protocol -------------------------------------
+
+    async def command(self, sql: str, params: Params | None = None,
+                      settings: Settings | None = None) -> None:
+        text, options = self._statement(sql, settings)
+        await self._call(lambda c: c.command(text, parameters=dict(params or {}),
+                                             settings=options))
+
+    async def query(self, sql: str, params: Params | None = None,
+                    settings: Settings | None = None) -> QueryResult:
+        text, options = self._statement(sql, settings)
+
+        def run(client: Client) -> QueryResult:
+            result = client.query(text, parameters=dict(params or {}), settings=options)
+            return QueryResult(tuple(result.column_names),
+                               tuple(t.name for t in result.column_types),
+                               [tuple(row) for row in result.result_rows])
+
+        return await self._call(run)
+
+    async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                     dedup_token: str | None = None) -> None:
+        if not rows:
+            return
+        key = (table, tuple(columns))
+        # A token makes a retried batch count once (the tables keep a
+        # deduplication window even without replication, see schema.py).
+        options = {"insert_deduplication_token": dedup_token} if dedup_token else {}
+
+        def run(client: Client) -> None:
+            types = self._insert_types.get(key)
+            if types is None:
+                types = self._column_types(client, table, columns)
+                self._insert_types[key] = types
+            try:
+                client.insert(table, rows, column_names=list(columns),
+                              column_type_names=types, settings=options)
+            except ClickHouseError as exc:
+                if getattr(exc, "code", None) in _SCHEMA_CHANGED:
+                    self._insert_types.pop(key, None)
+                raise
+
+        await self._call(run)
+
+    async def check(self) -> bool:
+        try:
+            result = await self.query("SELECT 1")
+            self.healthy = result.rows == [(1,)]
+            self.last_error = "" if self.healthy else "unexpected answer"
+        except AnalyticsStoreError as exc:
+            self.healthy, self.last_error = False, str(exc).splitlines()[0][:200]
+        return self.healthy
+
+    def close(self) -> None:
+        with self._connect_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            self._release_client(client)
+
+    # -- plumbing ----------------------------------------------------------
+
+    @staticmethod
+    def _column_types(client: Client, table: str, columns: Sequence[str]) -> list[str]:
+        described = client.query(f"DESCRIBE TABLE {table}").result_rows
+        types = {str(row[0]): str(row[1]) for row in described}
+        missing = [c for c in columns if c not in types]
+        if missing:
+            raise AnalyticsStoreError(f"{table} has no column(s) {', '.join(missing)}", 16)
+        return [types[c] for c in columns]
+
+    def _connected(self) -> Client:
+        with self._connect_lock:
+            if self._client is None:
+                client = self._open_client()
+                try:
+                    self._use_database(client)
+                except BaseException:
+                    self._release_client(client)
+                    raise
+                self._client = client
+            return self._client
+
+    def _use_database(self, client: Client) -> None:
+        """The store works in its own database, created when missing (asked
+        first, so a user allowed only inside it needs no CREATE DATABASE)."""
+        exists = client.query("SELECT count() FROM system.databases WHERE name = {db:String}",
+                              parameters={"db": self.database}).result_rows
+        if exists[0][0] == 0:
+            client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(self.database)}")
+        client.database = self.database
+
+    async def _call(self, fn: Callable[[Client], T]) -> T:
+        def run() -> T:
+            try:
+                return fn(self._connected())
+            except ClickHouseError as exc:
+                raise store_error(exc) from exc
+
+        return await asyncio.to_thread(run)
+
+
+def settings_clause(settings: Mapping[str, str | int | float]) -> str:
+    """`SETTINGS a = 1, b = 'x'` for the chdb backend (names checked by the
+    caller's SQL parser: ClickHouse rejects an unknown or malformed name)."""
+    parts = []
+    for name, value in settings.items():
+        if not name.isidentifier():
+            raise AnalyticsStoreError(f"invalid setting name {name!r}", 115)  # UNKNOWN_SETTING
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+            parts.append(f"{name} = '{text}'")
+        else:
+            parts.append(f"{name} = {value}")
+    return "SETTINGS " + ", ".join(parts)
