@@ -8,10 +8,12 @@ when an embedded store is opened.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from gateway.storage.clickhouse.client import ClientStore, settings_clause
 from gateway.storage.clickhouse.store import Settings
@@ -22,22 +24,26 @@ class EmbeddedClickHouseError(RuntimeError):
 
 
 # chdb hosts one engine per process, bound to one data path. Stores in one
-# process (gateways in tests, tools) share one client per path; a second
-# path is a clear error instead of chdb's own failure. The client serialises
-# calls on its engine handle (chdb is not safe for concurrent use), so every
-# store on the path queues on that one lock.
-_shared: dict[str, tuple[Client, int]] = {}
+# process (gateways in tests, tools) share it by path, each through its own
+# client (a client's handle carries its current database); a second path
+# is a clear error instead of chdb's own failure.
+_shared: dict[str, int] = {}
 _shared_lock = threading.Lock()
+# The engine runs one statement at a time, whichever store sends it.
+_engine_lock = threading.Lock()
+
+
+def engine_path() -> Path | None:
+    """Where this process's chdb engine is open, if it is (tools and tests
+    that must share it instead of opening a second path)."""
+    with _shared_lock:
+        return Path(next(iter(_shared))) if _shared else None
 
 
 def _acquire(path: Path) -> Client:
     key = str(path.resolve())
     with _shared_lock:
-        if key in _shared:
-            client, users = _shared[key]
-            _shared[key] = (client, users + 1)
-            return client
-        if _shared:
+        if _shared and key not in _shared:
             raise EmbeddedClickHouseError(
                 f"the embedded ClickHouse engine (chdb) is already open on "
                 f"{next(iter(_shared))} in this process and cannot also open {key}; "
@@ -54,23 +60,23 @@ def _acquire(path: Path) -> Client:
         # tz_mode "schema": DateTime64(3, 'UTC') columns come back as aware
         # datetimes, as from the server backend.
         client = clickhouse_connect.get_client(interface="chdb", path=key, tz_mode="schema")
-        _shared[key] = (client, 1)
+        _shared[key] = _shared.get(key, 0) + 1
         return client
 
 
-def _release(path: Path) -> None:
+def _release(path: Path, client: Client) -> None:
     key = str(path.resolve())
     with _shared_lock:
-        client, users = _shared[key]
-        if users > 1:
-            _shared[key] = (client, users - 1)
-            return
-        del _shared[key]
-    client.close()
+        client.close()
+        if _shared[key] > 1:
+            _shared[key] -= 1
+        else:
+            del _shared[key]
 
 
 class ChdbStore(ClientStore):
     kind = "chdb"
+    _call_lock = _engine_lock
 
     def __init__(self, path: Path, database: str = "datagw") -> None:
         super().__init__("clickhouse/embedded", f"chdb:{path}", database)
@@ -80,7 +86,15 @@ class ChdbStore(ClientStore):
         return _acquire(self.path)
 
     def _release_client(self, client: Client) -> None:
-        _release(self.path)
+        _release(self.path, client)
+
+    def _after_error(self, client: Client) -> None:
+        # chdb 4.4 hands the rows a failed query had already produced (a
+        # timeout or throwIf mid-result) to the handle's NEXT query, in front
+        # of its own: a throwaway statement takes them, so they can never
+        # pass for another query's result.
+        with contextlib.suppress(ClickHouseError):
+            client.raw_query("SELECT 1")  # raw: the stray rows are not parsed
 
     def _statement(self, sql: str, settings: Settings | None) -> tuple[str, dict[str, object]]:
         # chdb has no per-request settings; clickhouse-connect would SET them

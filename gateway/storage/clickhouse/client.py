@@ -49,6 +49,8 @@ class ClientStore:
     """One AnalyticsStore implementation; subclasses open the client."""
 
     kind = ""
+    # Held around every call when the engine takes one statement at a time.
+    _call_lock: threading.Lock | None = None
 
     def __init__(self, name: str, address: str, database: str) -> None:
         self.name = name          # topology entry, e.g. "clickhouse/embedded"
@@ -70,6 +72,9 @@ class ClientStore:
 
     def _release_client(self, client: Client) -> None:
         client.close()
+
+    def _after_error(self, client: Client) -> None:
+        """Called (under the call lock) after the engine refused a statement."""
 
     def _statement(self, sql: str, settings: Settings | None) -> tuple[str, dict[str, Any]]:
         """The SQL and the settings to hand to clickhouse-connect."""
@@ -167,9 +172,20 @@ class ClientStore:
         client.database = self.database
 
     async def _call(self, fn: Callable[[Client], T]) -> T:
+        def attempt() -> T:
+            client = self._connected()
+            try:
+                return fn(client)
+            except ClickHouseError:
+                self._after_error(client)
+                raise
+
         def run() -> T:
             try:
-                return fn(self._connected())
+                if self._call_lock is None:
+                    return attempt()
+                with self._call_lock:
+                    return attempt()
             except ClickHouseError as exc:
                 raise store_error(exc) from exc
 

@@ -1,0 +1,344 @@
+"""One suite for every AnalyticsStore backend: the gateway's SQL must mean the
+same on each.
+
+Backends:
+- chdb: ClickHouse's engine in-process (always).
+- http-front: the server backend (clickhouse-connect over HTTP) against
+  tests/chdb_http_front.py, a test-only HTTP front for chdb in a subprocess.
+  It is not a ClickHouse server: it proves the HTTP code path (requests,
+  URL settings and parameters, compressed Native bodies, errors from the
+  response) against ClickHouse's engine; settings scoping is chdb's.
+- server: the server backend against the ClickHouse server at
+  DATAGW_TEST_CLICKHOUSE_URL (optional DATAGW_TEST_CLICKHOUSE_USER and
+  DATAGW_TEST_CLICKHOUSE_PASSWORD); skipped when it is not set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.policy.model import DomainPolicy
+from gateway.policy.registry import PolicyRegistry
+from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
+from gateway.storage.clickhouse.client import ClientStore
+from gateway.storage.clickhouse.schema import TABLES, ensure_schema
+from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
+from gateway.storage.clickhouse.store import (
+    AnalyticsStore,
+    AnalyticsStoreError,
+    AnalyticsUnavailable,
+    Settings,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE = "datagw_conformance"
+READONLY, TOO_MANY_ROWS, TIMEOUT_EXCEEDED = 164, 396, 159
+UNKNOWN_TABLE, SYNTAX_ERROR, FUNCTION_THROW = 60, 62, 395
+SERVER_URL = os.environ.get("DATAGW_TEST_CLICKHOUSE_URL")
+
+
+@pytest.fixture(scope="module")
+def policy() -> DomainPolicy:
+    return PolicyRegistry(ROOT / "policies").get("analytics")
+
+
+@pytest.fixture(scope="module")
+def http_front() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="datagw-chfront-") as data:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.chdb_http_front", data],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline())
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def _open(kind: str, request: pytest.FixtureRequest) -> ClientStore:
+    if kind == "chdb":
+        # One chdb engine per process: share the gateway's when it is open.
+        path = engine_path() or Path(tempfile.mkdtemp(prefix="datagw-chdb-"))
+        return ChdbStore(path, DATABASE)
+    if kind == "http-front":
+        return ClickHouseServerStore(request.getfixturevalue("http_front"), DATABASE)
+    if SERVER_URL is None:
+        pytest.skip("no ClickHouse server: set DATAGW_TEST_CLICKHOUSE_URL=http://host:8123 "
+                    "(the http-front case runs the same code path against chdb)")
+    return ClickHouseServerStore(
+        SERVER_URL, f"{DATABASE}_{uuid.uuid4().hex[:8]}",
+        os.environ.get("DATAGW_TEST_CLICKHOUSE_USER", "default"),
+        os.environ.get("DATAGW_TEST_CLICKHOUSE_PASSWORD", ""))
+
+
+@pytest.fixture(scope="module", params=["chdb", "http-front", "server"])
+async def store(request: pytest.FixtureRequest,
+                policy: DomainPolicy) -> AsyncIterator[AnalyticsStore]:
+    s = _open(request.param, request)
+    await s.command(f"DROP DATABASE IF EXISTS {DATABASE}")  # a previous run's leftovers
+    s.close()  # reconnecting creates the database afresh
+    await ensure_schema(s, policy)
+    try:
+        yield s
+    finally:
+        await s.command(f"DROP DATABASE IF EXISTS {s.database}")
+        s.close()
+
+
+def at_ms(value: datetime) -> datetime:
+    """DateTime64(3) keeps milliseconds."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def tag() -> str:
+    return f"u-{uuid.uuid4().hex[:12]}"
+
+
+CLICK_COLUMNS = ("event_id", "event_type", "occurred_at", "user_id", "session_id", "sku",
+                 "query", "page", "quantity", "properties", "ingested_at")
+
+
+def click_row(user: str, n: int = 0) -> tuple[object, ...]:
+    now = datetime.now(UTC)
+    return (uuid.uuid4(), "page_view", now - timedelta(seconds=n), user, "s1", "sku-1", "",
+            "/", n, {}, now)
+
+
+async def count(store: AnalyticsStore, table: str, user: str) -> int:
+    result = await store.query(f"SELECT count() FROM {table} WHERE user_id = {{u:String}}",
+                               {"u": user})
+    return int(result.rows[0][0])
+
+
+# -- schema ---------------------------------------------------------------
+
+
+async def test_schema_is_idempotent_and_as_specified(
+        store: AnalyticsStore, policy: DomainPolicy) -> None:
+    assert await ensure_schema(store, policy) == []
+    assert await ensure_schema(store, policy) == []
+    tables = await store.query(
+        "SELECT name, partition_key, sorting_key FROM system.tables "
+        "WHERE database = currentDatabase() ORDER BY name")
+    keys = {row[0]: (row[1], row[2]) for row in tables.rows}
+    assert set(keys) == {t.name for t in TABLES}
+    assert keys["clickstream"] == ("toYYYYMMDD(occurred_at)", "event_type, occurred_at")
+    assert keys["orders"] == ("toYYYYMM(occurred_at)", "currency, occurred_at, order_id")
+    # Erasure rewrites user_id: it must never be part of a key.
+    assert all("user_id" not in part for pair in keys.values() for part in pair)
+    types = await store.query(
+        "SELECT name, type FROM system.columns "
+        "WHERE database = currentDatabase() AND table = 'clickstream' ORDER BY position")
+    assert dict(types.rows) == {
+        "event_id": "UUID", "event_type": "LowCardinality(String)",
+        "occurred_at": "DateTime64(3, 'UTC')", "user_id": "String", "session_id": "String",
+        "sku": "String", "query": "String", "page": "String", "quantity": "Int64",
+        "properties": "Map(String, String)", "ingested_at": "DateTime64(3, 'UTC')"}
+
+
+async def ttl_of(store: AnalyticsStore, table: str) -> str:
+    result = await store.query(
+        "SELECT engine_full FROM system.tables "
+        "WHERE database = currentDatabase() AND name = {t:String}", {"t": table})
+    engine = str(result.rows[0][0])
+    return engine.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0] if " TTL " in engine else ""
+
+
+async def test_ttl_follows_the_policy(store: AnalyticsStore, policy: DomainPolicy) -> None:
+    assert await ttl_of(store, "clickstream") == "occurred_at + toIntervalSecond(7776000)"  # 90d
+    assert await ttl_of(store, "orders") == "occurred_at + toIntervalSecond(63072000)"  # 730d
+    shorter = dataclasses.replace(policy, retention=(("domain_events", 400 * 86400.0),))
+    try:
+        changes = await ensure_schema(store, shorter)
+        assert sorted(c.split(":")[0] for c in changes) == [
+            "clickstream", "domain_events", "order_lines", "orders"]
+        assert await ttl_of(store, "orders") == "occurred_at + toIntervalSecond(34560000)"
+        # No retention for the clickstream any more: kept for ever.
+        assert await ttl_of(store, "clickstream") == ""
+    finally:
+        await ensure_schema(store, policy)
+    assert await ttl_of(store, "clickstream") == "occurred_at + toIntervalSecond(7776000)"
+
+
+# -- values ---------------------------------------------------------------
+
+
+async def test_every_column_type_round_trips(store: AnalyticsStore) -> None:
+    user = tag()
+    when = at_ms(datetime.now(UTC) - timedelta(days=3))
+    event_id = uuid.uuid4()
+    text = "it's \\ \"quoted\"\n\ttabbed, ünïcode ✓"
+    await store.insert(
+        "domain_events",
+        ("keyspace", "shard", "commit", "position", "event_id", "stream_id", "stream_revision",
+         "event_type", "occurred_at", "user_id", "payload"),
+        [("commerce", 65535, 2**63 + 5, -7, event_id, "order-1", 3, "OrderPlaced", when, user,
+          text)])
+    row = (await store.query(
+        "SELECT keyspace, shard, commit, position, event_id, stream_id, stream_revision, "
+        "event_type, occurred_at, user_id, payload FROM domain_events "
+        "WHERE user_id = {u:String}", {"u": user})).rows
+    assert row == [("commerce", 65535, 2**63 + 5, -7, event_id, "order-1", 3, "OrderPlaced",
+                    when, user, text)]
+
+    click_id = uuid.uuid4()
+    props = {"ref": "mail", "q'": "a\\b"}
+    # A UUID may come as text; a datetime with microseconds keeps milliseconds.
+    await store.insert("clickstream", CLICK_COLUMNS, [
+        (str(click_id), "search", when.replace(microsecond=when.microsecond + 999), user, "s-9",
+         "", "red shoes", "/search", -1, props, when)])
+    clicks = await store.query(
+        "SELECT event_id, event_type, occurred_at, quantity, properties, properties['ref'] "
+        "FROM clickstream WHERE user_id = {u:String}", {"u": user})
+    assert clicks.rows == [(click_id, "search", when, -1, props, "mail")]
+    assert clicks.types == ("UUID", "LowCardinality(String)", "DateTime64(3, 'UTC')", "Int64",
+                            "Map(String, String)", "String")
+
+    await store.insert(
+        "order_lines",
+        ("order_id", "line", "user_id", "occurred_at", "currency", "sku", "title", "category",
+         "quantity", "revenue_minor", "sign", "keyspace", "shard", "position"),
+        [("o-1", 1, user, when, "EUR", "sku-1", text, "shoes", 2, 5000, 1, "commerce", 1, 10),
+         ("o-1", 1, user, when, "EUR", "sku-1", text, "shoes", 2, 5000, -1, "commerce", 1, 11)])
+    net = await store.query(
+        "SELECT sum(sign * revenue_minor), sum(sign * quantity), any(title) FROM order_lines "
+        "WHERE user_id = {u:String}", {"u": user})
+    assert net.rows == [(0, 0, text)]
+
+
+async def test_parameters_bind_typed_values(store: AnalyticsStore) -> None:
+    when = at_ms(datetime(2024, 2, 29, 23, 59, 58, 123000, tzinfo=UTC))
+    some_id = uuid.uuid4()
+    tricky = "x' OR 1 = 1 -- \\ \t\n"
+    result = await store.query(
+        "SELECT {s:String}, {n:Int64} + 1, {t:DateTime64(3, 'UTC')}, {id:UUID}, "
+        "length({a:Array(String)}), {lc:LowCardinality(String)}",
+        {"s": tricky, "n": -(2**40), "t": when, "id": some_id, "a": ["a", "b'"], "lc": "EUR"})
+    assert result.rows == [(tricky, -(2**40) + 1, when, some_id, 2, "EUR")]
+    user = tag()
+    await store.insert("clickstream", CLICK_COLUMNS, [click_row(user)])
+    # A value never becomes SQL: the injection attempt matches nothing.
+    assert await count(store, "clickstream", user) == 1
+    assert await count(store, "clickstream", tricky) == 0
+
+
+async def test_dedup_token_counts_a_retried_batch_once(store: AnalyticsStore) -> None:
+    user = tag()
+    rows = [click_row(user, n) for n in range(5)]
+    await store.insert("clickstream", CLICK_COLUMNS, rows, dedup_token=f"{user}-1")
+    await store.insert("clickstream", CLICK_COLUMNS, rows, dedup_token=f"{user}-1")
+    assert await count(store, "clickstream", user) == 5
+    # Another token is another batch, even with the same rows.
+    await store.insert("clickstream", CLICK_COLUMNS, rows, dedup_token=f"{user}-2")
+    assert await count(store, "clickstream", user) == 10
+
+
+# -- settings and errors --------------------------------------------------
+
+
+async def test_readonly_rejects_writes_and_ddl(store: AnalyticsStore) -> None:
+    user = tag()
+    readonly: Settings = {"readonly": 1}
+    for sql in (f"INSERT INTO clickstream (user_id) SELECT '{user}'",
+                "CREATE TABLE conformance_scratch (a Int32) ENGINE = Memory",
+                "DROP TABLE clickstream"):
+        with pytest.raises(AnalyticsStoreError) as err:
+            await store.query(sql, settings=readonly)
+        assert err.value.code == READONLY, sql
+    # A query's own SETTINGS cannot lift the limit it was given.
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.query("SELECT 1 SETTINGS readonly = 0", settings=readonly)
+    assert err.value.code == READONLY
+    # Scoped to the statement: the store still writes afterwards.
+    await store.insert("clickstream", CLICK_COLUMNS, [click_row(user)])
+    assert await count(store, "clickstream", user) == 1
+    assert (await store.query("SELECT 1", settings=readonly)).rows == [(1,)]
+
+
+async def test_result_limits_raise_their_codes(store: AnalyticsStore) -> None:
+    limits: Settings = {"readonly": 1, "max_result_rows": 10, "result_overflow_mode": "throw"}
+    ok = await store.query("SELECT number FROM numbers(10)", settings=limits)
+    assert len(ok.rows) == 10
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.query("SELECT number FROM numbers(11)", settings=limits)
+    assert err.value.code == TOO_MANY_ROWS
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.query("SELECT sleepEachRow(0.2) FROM numbers(20) SETTINGS max_block_size = 1",
+                          settings={"max_execution_time": 0.5})
+    assert err.value.code == TIMEOUT_EXCEEDED
+    # Nothing leaks into the next statement: not the settings, and not the
+    # rows a statement had produced before it failed.
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.query("SELECT number, throwIf(number = 7000) FROM numbers(10000) "
+                          "SETTINGS max_block_size = 1000")
+    assert err.value.code == FUNCTION_THROW
+    after = await store.query("SELECT number FROM numbers(50)")
+    assert [row[0] for row in after.rows] == list(range(50))
+
+
+async def test_errors_carry_clickhouse_codes(store: AnalyticsStore) -> None:
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.query("SELECT * FROM no_such_table")
+    assert err.value.code == UNKNOWN_TABLE and not isinstance(err.value, AnalyticsUnavailable)
+    with pytest.raises(AnalyticsStoreError) as err:
+        await store.command("SELEKT 1")
+    assert err.value.code == SYNTAX_ERROR
+    assert await store.check() and store.healthy and store.last_error == ""
+
+
+async def test_mutations_update_and_delete_synchronously(store: AnalyticsStore) -> None:
+    user, other = tag(), tag()
+    await store.insert("clickstream", CLICK_COLUMNS,
+                       [click_row(user, 1), click_row(user, 2), click_row(other, 3)])
+    sync = {"mutations_sync": 2}
+    await store.command("ALTER TABLE clickstream UPDATE user_id = '', session_id = '' "
+                        "WHERE user_id = {u:String}", {"u": user}, sync)
+    assert await count(store, "clickstream", user) == 0
+    assert await count(store, "clickstream", other) == 1
+    await store.command("ALTER TABLE clickstream DELETE WHERE user_id = {u:String}",
+                        {"u": other}, sync)
+    assert await count(store, "clickstream", other) == 0
+
+
+# -- backend specifics ------------------------------------------------------
+
+
+async def test_an_unreachable_server_is_unavailable() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = ClickHouseServerStore(f"http://127.0.0.1:{port}", connect_timeout_s=1)
+    with pytest.raises(AnalyticsUnavailable):
+        await store.query("SELECT 1")
+    assert not await store.check() and store.last_error
+    store.close()
+
+
+async def test_chdb_stores_share_the_process_engine() -> None:
+    path = engine_path() or Path(tempfile.mkdtemp(prefix="datagw-chdb-"))
+    first, second = ChdbStore(path, DATABASE + "_a"), ChdbStore(path, DATABASE + "_b")
+    try:
+        assert await first.check() and await second.check()
+        other = ChdbStore(Path(tempfile.mkdtemp(prefix="datagw-chdb-other-")))
+        with pytest.raises(EmbeddedClickHouseError, match="already open"):
+            await other.check()
+        await first.command(f"DROP DATABASE {DATABASE}_a")
+        first.close()
+        # The engine stays open for the other store.
+        assert await second.check()
+        await second.command(f"DROP DATABASE {DATABASE}_b")
+    finally:
+        first.close()
+        second.close()
