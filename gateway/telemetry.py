@@ -70,3 +70,23 @@ SAGA_RECOVERIES = Counter(
     "datagw_saga_recoveries_total", "Sagas picked up by the recovery loop, by kind",
     ["kind"], registry=REGISTRY,
 )
+RELAY_LAG_EVENTS = Gauge(
+    "datagw_relay_lag_events",
+    "Committed events of a source shard not yet relayed to ClickHouse",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+RELAY_LAG_SECONDS = Gauge(
+    "datagw_relay_lag_seconds",
+    "Age of the oldest event of a source shard not yet relayed to ClickHouse (0: caught up)",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+RELAY_EVENTS = Counter(
+    "datagw_relay_events_total", "Events relayed to ClickHouse, by source shard",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+RELAY_FAILURES = Counter(
+    "datagw_relay_failures_total",
+    "Relay batches that failed and will be retried, by source shard and cause "
+    "(source: the shard, target: ClickHouse)",
+    ["keyspace", "shard", "cause"], registry=REGISTRY,
+)

@@ -6,11 +6,12 @@ from datetime import UTC
 from typing import Any
 
 import grpc
-from datagw.v1 import admin_pb2, admin_pb2_grpc
+from datagw.v1 import admin_pb2, admin_pb2_grpc, eventstore_pb2
 
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
-from gateway.api.convert import duration, policy_out
+from gateway.api.convert import duration, policy_out, timestamp
 from gateway.domain.admin import AdminDomain
+from gateway.domain.relay import ShardProgress
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -19,6 +20,14 @@ _KINDS = {
     "redis": admin_pb2.BACKEND_KIND_REDIS,
     "clickhouse": admin_pb2.BACKEND_KIND_CLICKHOUSE,
 }
+
+
+def shard_progress_out(p: ShardProgress) -> admin_pb2.ShardProgress:
+    return admin_pb2.ShardProgress(
+        position=eventstore_pb2.ShardPosition(keyspace=p.keyspace, shard=p.shard,
+                                              commit=p.at.commit, position=p.at.position),
+        lag_events=p.lag_events, lag=duration(p.lag_s), last_error=p.last_error,
+        last_batch_time=timestamp(p.last_batch_at) if p.last_batch_at else None)
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
@@ -96,3 +105,11 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         found, down = await self._domain.stuck_sagas(older, request.limit)
         return admin_pb2.ListStuckSagasResponse(sagas=[saga_out(s) for s in found],
                                                 unavailable_shards=down)
+
+    async def GetRelayStatus(
+        self, request: admin_pb2.GetRelayStatusRequest, context: Context
+    ) -> admin_pb2.GetRelayStatusResponse:
+        shards, target, relayed = await self._domain.relay_status()
+        return admin_pb2.GetRelayStatusResponse(
+            shards=[shard_progress_out(p) for p in shards], target=target,
+            events_relayed=relayed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.domain.orders import OrdersDomain
+from gateway.domain.relay import Relay, ShardProgress
 from gateway.errors import (
     FailedPrecondition,
     FieldViolation,
@@ -21,13 +22,14 @@ from gateway.storage.topology import Backends, BackendStatus
 class AdminDomain:
     def __init__(
         self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache],
-        orders: OrdersDomain,
+        orders: OrdersDomain, relay: Relay | None = None,
     ) -> None:
         self._policies = policies
         self._backends = backends
         self._caches = caches
         self.orders = orders
         self.sagas = orders.sagas
+        self._relay = relay
 
     def topology(self) -> tuple[list[BackendStatus], bool, dict[str, int]]:
         versions = {ks.name: ks.range_map_version for ks in self._backends.keyspaces.values()
@@ -71,3 +73,12 @@ class AdminDomain:
             v.add("limit", "must be between 1 and 1000 (0: 100)")
         v.raise_if_any()
         return await self.sagas.stuck(older_than_s, limit or 100)
+
+    async def relay_status(self) -> tuple[list[ShardProgress], str, int]:
+        """Per source shard, then the target's kind and the events relayed
+        since start."""
+        if self._relay is None:
+            raise FailedPrecondition(
+                "no analytics store is configured, so nothing is relayed",
+                reason="RELAY_NOT_CONFIGURED")
+        return await self._relay.progress(), self._relay.store.kind, self._relay.events_relayed

@@ -207,9 +207,12 @@ class OrderSagas(KeyspaceDomain):
             raise FailedPrecondition(
                 f"the order cannot be priced: {problems[0].subject} {problems[0].description}",
                 reason="ORDER_NOT_PRICEABLE", precondition_violations=tuple(problems))
+        # The category travels with the line (OrderPlaced, and OrderCancelled
+        # from order_items) so analytics can group by it from events alone.
         items: list[dict[str, Any]] = [
             {"sku": x.sku, "title": products[x.sku].title, "quantity": x.quantity,
-             "unit_price_minor": products[x.sku].price_minor} for x in lines]
+             "unit_price_minor": products[x.sku].price_minor,
+             "category": products[x.sku].category} for x in lines]
         return {
             "hash": digest, "attempt": attempt,
             "order_id": rules.new_id("o", user_id), "payment_id": rules.new_id("p", user_id),
@@ -269,8 +272,8 @@ class OrderSagas(KeyspaceDomain):
         order = OrderRecord(
             d["order_id"], saga.user_id, "placed", d["currency"], d["total_minor"],
             d["shipping"], d["payment_id"], saga.saga_id, 1, now, now,
-            tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"])
-                  for i in d["items"]))
+            tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"],
+                                  i.get("category", "")) for i in d["items"]))
         async with shard.connection("WRITE order") as conn:
             async with conn.transaction():
                 current = await sagas.get(conn, saga.saga_id, lock=True)

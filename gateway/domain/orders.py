@@ -19,7 +19,7 @@ import asyncpg
 
 from gateway.domain import commerce_rules as rules
 from gateway.domain.catalog_rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
-from gateway.domain.commerce_json import order_from_json, order_json
+from gateway.domain.commerce_json import items_json, order_from_json, order_json
 from gateway.domain.keyspace_domain import KeyspaceDomain
 from gateway.domain.order_sagas import OrderLine, OrderSagas, PlacedOrder
 from gateway.domain.paging import decode_token, encode_token, fingerprint
@@ -192,8 +192,12 @@ class OrdersDomain(KeyspaceDomain):
                 raise wrong_state("order", order_id, order.status, "placed or paid")
             cancelled = await store.set_order_status(conn, order_id, "cancelled")
             saga_id = await self.sagas.start_cancel(conn, order, reason, request_id)
-            await events.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled",
-                                                {"order_id": order_id, "reason": reason})],
+            # What the placement counted, so analytics nets it out from the
+            # event alone: amounts, lines and the placement time.
+            await events.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled", {
+                "order_id": order_id, "reason": reason, "user_id": order.user_id,
+                "currency": order.currency, "total_minor": order.total_minor,
+                "placed_at": order.created_at.isoformat(), "items": items_json(order.items)})],
                                 EventMeta(request_id, saga_id=saga_id), ksid_bytes(ksid))
             saga_ids.append(saga_id)
             return cancelled

@@ -45,6 +45,7 @@ from gateway.domain.inventory import InventoryDomain
 from gateway.domain.order_sagas import OrderSagas
 from gateway.domain.orders import OrdersDomain
 from gateway.domain.payments import PaymentsDomain
+from gateway.domain.relay import Relay
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users import UsersDomain
 from gateway.errors import Unavailable
@@ -119,6 +120,8 @@ class Gateway:
     _recovery_task: asyncio.Task[None] | None = None
     _schema_task: asyncio.Task[None] | None = None
     order_sagas: OrderSagas | None = None
+    # Events to ClickHouse; None without an analytics store.
+    relay: Relay | None = None
     replication: ReplicationTracker | None = None
     notifiers: EventNotifiers | None = None
     caches: list[Cache] = field(default_factory=list)
@@ -136,6 +139,8 @@ class Gateway:
         await self.server.start()
         self._health_task = asyncio.create_task(self._health_loop())
         self._recovery_task = asyncio.create_task(self._recovery_loop())
+        if self.relay is not None:
+            self.relay.start()
 
     async def open_backends(self) -> None:
         """Policies, backends (started when embedded) and migrations; no listening."""
@@ -259,8 +264,12 @@ class Gateway:
                                       cfg.sagas)
         orders = OrdersDomain(self.policies, commerce, self.order_sagas)
         users = UsersDomain(self.policies, commerce)
+        if self.backends.clickhouse is not None:
+            assert self.notifiers is not None
+            self.relay = Relay.over([keyspaces[k] for k in self.event_keyspaces()],
+                                    self.notifiers, self.backends.clickhouse)
         admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache},
-                            orders)
+                            orders, self.relay)
         self.interceptor = GatewayInterceptor(
             max_concurrent=cfg.max_concurrent_rpcs, default_deadline_s=cfg.default_deadline_s)
         options: list[tuple[str, Any]] = [
@@ -378,6 +387,8 @@ class Gateway:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self.relay is not None:
+            await self.relay.stop()
         if self.replication is not None:
             await self.replication.stop()
         if self.notifiers is not None:

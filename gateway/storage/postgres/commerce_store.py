@@ -38,6 +38,8 @@ class OrderItemRecord:
     title: str
     quantity: int
     unit_price_minor: int
+    # The product's category when the order was priced ("" before it was kept).
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,21 +154,22 @@ async def insert_order(conn: asyncpg.Connection, order: OrderRecord, ksid: bytes
         json.dumps(order.shipping), order.payment_id, order.saga_id, order.created_at)
     await conn.executemany(
         """INSERT INTO order_items (order_id, line, keyspace_id, sku, title, quantity,
-                                    unit_price_minor)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        [(order.order_id, i, ksid, it.sku, it.title, it.quantity, it.unit_price_minor)
-         for i, it in enumerate(order.items)])
+                                    unit_price_minor, category)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [(order.order_id, i, ksid, it.sku, it.title, it.quantity, it.unit_price_minor,
+          it.category) for i, it in enumerate(order.items)])
 
 
 async def _items(conn: asyncpg.Connection, order_ids: list[str]
                  ) -> dict[str, tuple[OrderItemRecord, ...]]:
     rows = await conn.fetch(
-        """SELECT order_id, sku, title, quantity, unit_price_minor FROM order_items
+        """SELECT order_id, sku, title, quantity, unit_price_minor, category FROM order_items
            WHERE order_id = ANY($1::text[]) ORDER BY order_id, line""", order_ids)
     grouped: dict[str, list[OrderItemRecord]] = {}
     for r in rows:
         grouped.setdefault(r["order_id"], []).append(
-            OrderItemRecord(r["sku"], r["title"], r["quantity"], r["unit_price_minor"]))
+            OrderItemRecord(r["sku"], r["title"], r["quantity"], r["unit_price_minor"],
+                            r["category"]))
     return {k: tuple(v) for k, v in grouped.items()}
 
 

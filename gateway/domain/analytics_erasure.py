@@ -1,0 +1,37 @@
+"""The ClickHouse side of erasing a user (NFR6).
+
+Facts stay, the person goes: the user's rows in domain_events, orders and
+order_lines keep their amounts (revenue and counts survive the erasure) but
+lose the user id, and a "user-<id>" stream id in domain_events is blanked
+too (it names the user). Behaviour events (clickstream) are about the
+person only, so they are deleted. The relay never writes personal data
+(the PII envelope stays in PostgreSQL), so nothing else needs to go.
+
+Both mutations run with mutations_sync: when this returns, no row of the
+user is left. Running it again changes nothing, so a retry is safe.
+"""
+
+from __future__ import annotations
+
+from gateway.domain.relay_rows import DOMAIN_EVENTS, ORDER_LINES, ORDERS, USER_STREAM
+from gateway.storage.clickhouse.store import AnalyticsStore
+
+# Wait for the mutation on every replica before returning.
+_SYNC = {"mutations_sync": 2}
+
+
+async def erase_user_rows(store: AnalyticsStore, user_id: str) -> None:
+    if not user_id:
+        # "" is what anonymised rows hold; erasing it would touch all of them.
+        return
+    params = {"user": user_id, "stream": USER_STREAM + user_id}
+    await store.command(
+        f"""ALTER TABLE {DOMAIN_EVENTS} UPDATE user_id = '',
+                stream_id = if(stream_id = {{stream:String}}, '', stream_id)
+            WHERE user_id = {{user:String}}""", params, _SYNC)
+    for table in (ORDERS, ORDER_LINES):
+        await store.command(
+            f"ALTER TABLE {table} UPDATE user_id = '' WHERE user_id = {{user:String}}",
+            params, _SYNC)
+    await store.command("ALTER TABLE clickstream DELETE WHERE user_id = {user:String}",
+                        params, _SYNC)
