@@ -90,3 +90,9 @@ RELAY_FAILURES = Counter(
     "(source: the shard, target: ClickHouse)",
     ["keyspace", "shard", "cause"], registry=REGISTRY,
 )
+SUBSCRIPTION_LAG = Gauge(
+    "datagw_subscription_lag_seconds",
+    "Event store subscriptions: how far the furthest-behind one of each kind (all, stream) "
+    "is, as the age of the last event it delivered while more were waiting (0 when caught up)",
+    ["kind"], registry=REGISTRY,
+)

@@ -122,20 +122,75 @@ class GatewayInterceptor(_Interceptor):
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer
             )
-        # Server-streaming services arrive with later work; until a wrapper for
-        # them exists they pass through untouched rather than half-handled.
+        if handler.unary_stream is not None:
+            inner_us: Any = handler.unary_stream
+
+            async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
+                async for response in self._run_stream(method, context,
+                                                       inner_us(request, context)):
+                    yield response
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
         return handler
 
-    async def _run(
-        self, method: str, context: Context, call: Callable[[], Awaitable[Any]]
-    ) -> Any:
+    @staticmethod
+    def _caller(context: Context) -> Any:
+        """Record the caller's actor; the caller's trace context, if it sent one."""
         metadata = context.invocation_metadata() or ()
         for key, value in metadata:
             if key == request_context.ACTOR_HEADER:
                 request_context.actor.set(str(value)[:200])
         # Only a caller that sent trace context needs the propagator's parsing.
-        parent = (propagate.extract(dict(metadata))
-                  if any(key in _TRACE_HEADERS for key, _ in metadata) else None)
+        return (propagate.extract(dict(metadata))
+                if any(key in _TRACE_HEADERS for key, _ in metadata) else None)
+
+    async def _run_stream(
+        self, method: str, context: Context, responses: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        """A server-streaming call (subscriptions): span, metrics, error mapping.
+
+        Streams are long-lived, so they neither count against the concurrency
+        cap nor get the default deadline (only the caller's, which gRPC
+        enforces by cancelling); a draining server refuses new ones and ends
+        the rest when it stops.
+        """
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        error: DatagwError | None = None
+        span_name, attributes = _span_shape(method)
+        with tracer.start_as_current_span(
+            span_name, context=self._caller(context), kind=SpanKind.SERVER,
+            attributes=attributes,
+        ) as span:
+            try:
+                if self._draining:
+                    raise Unavailable("the gateway is shutting down; retry",
+                                      reason="SHUTTING_DOWN")
+                async for response in responses:
+                    yield response
+            except DatagwError as exc:
+                error = exc
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                error = self._internal(method, exc, span)
+            finally:
+                self._record(method, error.code if error is not None else code, started, span)
+            if error is None:
+                return
+            if error.code is not grpc.StatusCode.INTERNAL:
+                span.set_attribute("datagw.error.reason", error.reason)
+            span.set_status(Status(StatusCode.ERROR, error.reason))
+        status = to_status(error)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+    async def _run(
+        self, method: str, context: Context, call: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        parent = self._caller(context)
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         error: DatagwError | None = None

@@ -16,6 +16,8 @@ from datagw.v1 import (
     admin_pb2_grpc,
     catalog_pb2,
     catalog_pb2_grpc,
+    eventstore_pb2,
+    eventstore_pb2_grpc,
     inventory_pb2,
     inventory_pb2_grpc,
     order_pb2,
@@ -33,6 +35,7 @@ from grpc_reflection.v1alpha import reflection
 
 from gateway.api.admin import AdminServicer
 from gateway.api.catalog import CatalogServicer
+from gateway.api.eventstore import EventStoreServicer
 from gateway.api.interceptors import GatewayInterceptor
 from gateway.api.inventory import InventoryServicer
 from gateway.api.orders import OrderServicer
@@ -41,12 +44,14 @@ from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
 from gateway.domain import catalog as catalog_domain
 from gateway.domain.admin import AdminDomain
+from gateway.domain.eventstore import EventStoreDomain
 from gateway.domain.inventory import InventoryDomain
 from gateway.domain.order_sagas import OrderSagas
 from gateway.domain.orders import OrdersDomain
 from gateway.domain.payments import PaymentsDomain
 from gateway.domain.relay import Relay
 from gateway.domain.sessions import SessionsDomain
+from gateway.domain.subscriptions import Subscriptions
 from gateway.domain.users import UsersDomain
 from gateway.errors import Unavailable
 from gateway.policy.model import Store
@@ -74,7 +79,8 @@ USERS = user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 ORDERS = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 PAYMENTS = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
 INVENTORY = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
-SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, ADMIN)
+EVENTSTORE = eventstore_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name
+SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, EVENTSTORE, ADMIN)
 # The domain whose keyspace decides each service's health.
 _SERVICE_DOMAINS = {CATALOG: "catalog", USERS: "users", ORDERS: "orders",
                     PAYMENTS: "payments", INVENTORY: "inventory"}
@@ -286,6 +292,10 @@ class Gateway:
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
             InventoryServicer(inventory), server)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(admin), server)
+        assert self.notifiers is not None
+        event_store = EventStoreDomain(keyspaces, self.event_keyspaces())
+        eventstore_pb2_grpc.add_EventStoreServiceServicer_to_server(
+            EventStoreServicer(event_store, Subscriptions(event_store, self.notifiers)), server)
         self.health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -324,6 +334,10 @@ class Gateway:
         for service, domain in _SERVICE_DOMAINS.items():
             ks = keyspaces[self._keyspace_of(domain)]
             statuses[service] = serving if any(s.healthy for s in ks.shards) else not_serving
+        # The event store serves while any shard holding events does.
+        statuses[EVENTSTORE] = serving if any(
+            s.healthy for k in self.event_keyspaces() for s in keyspaces[k].shards
+        ) else not_serving
         for ks in keyspaces.values():
             if ks.sharded:
                 for shard in ks.shards:

@@ -1,0 +1,122 @@
+"""Proto <-> domain conversions of the event store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from datagw.v1 import eventstore_pb2 as pb
+from google.protobuf import json_format
+from google.protobuf.struct_pb2 import Struct
+
+from gateway.api.convert import timestamp
+from gateway.domain.eventstore import (
+    AuditEntity,
+    NewStreamEvent,
+    Position,
+    Recorded,
+    StreamRef,
+)
+from gateway.errors import FieldViolation, InvalidArgument
+from gateway.storage.eventstore import pii
+from gateway.storage.eventstore.log import EventFilter
+from gateway.storage.eventstore.streams import Expected, ExpectedKind
+
+_EXPECTED: dict[int, ExpectedKind] = {
+    pb.EXPECTED_REVISION_KIND_UNSPECIFIED: ExpectedKind.ANY,
+    pb.EXPECTED_REVISION_KIND_ANY: ExpectedKind.ANY,
+    pb.EXPECTED_REVISION_KIND_NO_STREAM: ExpectedKind.NO_STREAM,
+    pb.EXPECTED_REVISION_KIND_STREAM_EXISTS: ExpectedKind.STREAM_EXISTS,
+    pb.EXPECTED_REVISION_KIND_EXACT: ExpectedKind.EXACT,
+}
+_ENTITIES: dict[int, str] = {pb.AUDIT_ENTITY_TYPE_ORDER: AuditEntity.ORDER,
+             pb.AUDIT_ENTITY_TYPE_PAYMENT: AuditEntity.PAYMENT,
+             pb.AUDIT_ENTITY_TYPE_USER: AuditEntity.USER}
+
+
+def stream_in(msg: pb.StreamRef) -> StreamRef:
+    return StreamRef(msg.stream, msg.routing_key, msg.keyspace)
+
+
+def expected_in(kind: int, revision: int) -> Expected:
+    known = _EXPECTED.get(kind)
+    if known is None:
+        # A check this server does not know is never skipped silently.
+        raise InvalidArgument([FieldViolation(
+            "expected_revision_kind", "must be ANY, NO_STREAM, STREAM_EXISTS or EXACT")])
+    return Expected(known, revision)
+
+
+def entity_in(kind: int) -> str:
+    return _ENTITIES.get(kind, "")
+
+
+def _dict(msg: Struct) -> dict[str, Any]:
+    out: dict[str, Any] = json_format.MessageToDict(msg)
+    return out
+
+
+def struct(value: dict[str, Any]) -> Struct:
+    out = Struct()
+    out.update(value)
+    return out
+
+
+def event_in(msg: pb.EventData) -> NewStreamEvent:
+    return NewStreamEvent(
+        event_id=msg.event_id, event_type=msg.event_type,
+        payload=_dict(msg.payload) if msg.HasField("payload") else {},
+        metadata=dict(msg.metadata),
+        pii=_dict(msg.pii) if msg.HasField("pii") else None,
+        pii_user_id=msg.pii_user_id)
+
+
+def filter_in(msg: pb.EventFilter) -> EventFilter:
+    return EventFilter(tuple(msg.event_types), tuple(msg.stream_prefixes))
+
+
+def position_in(msg: pb.AllPosition) -> list[tuple[str, int, int, int]]:
+    return [(s.keyspace, s.shard, s.commit, s.position) for s in msg.shards]
+
+
+def position_out(position: Position) -> pb.AllPosition:
+    return pb.AllPosition(shards=[
+        pb.ShardPosition(keyspace=ks, shard=shard, commit=c.commit, position=c.position)
+        for (ks, shard), c in sorted(position.items())])
+
+
+def recorded_out(r: Recorded) -> pb.RecordedEvent:
+    e = r.event
+    out = pb.RecordedEvent(
+        event_id=e.event_id, stream=e.stream_id, stream_revision=e.stream_revision,
+        event_type=e.event_type,
+        # The envelope's ciphertext is never returned, only what it opens to.
+        payload=struct(pii.without_envelope(e.payload)),
+        pii_erased=r.opened.erased,
+        metadata={k: str(v) for k, v in e.metadata.items()},
+        create_time=timestamp(e.created_at),
+        position=pb.ShardPosition(keyspace=r.keyspace, shard=r.shard, commit=e.commit,
+                                  position=e.position))
+    if r.opened.pii is not None:
+        out.pii.CopyFrom(struct(r.opened.pii))
+    return out
+
+
+def audit_out(r: Recorded) -> pb.AuditEntry:
+    e = r.event
+    change = pii.without_envelope(e.payload)
+    if r.opened.pii is not None:
+        change["pii"] = r.opened.pii
+    elif r.opened.erased:
+        change["pii_erased"] = True
+    meta = e.metadata
+    return pb.AuditEntry(
+        time=timestamp(e.created_at), event_type=e.event_type,
+        actor=str(meta.get("actor", "")), request_id=str(meta.get("request_id", "")),
+        trace_id=str(meta.get("trace_id", "")), span_id=str(meta.get("span_id", "")),
+        saga_id=str(meta.get("saga_id", "")), change=struct(change),
+        revision=e.stream_revision, event_id=e.event_id)
+
+
+def events_out(events: Sequence[Recorded]) -> list[pb.RecordedEvent]:
+    return [recorded_out(r) for r in events]

@@ -1,0 +1,388 @@
+"""Streams on one shard: append with an expected revision, read, metadata, deletes.
+
+A stream is its row in `streams` (last revision, metadata) plus its events.
+Every write locks the stream row first (creating it when missing), so writes
+to one stream serialise and a stream's revisions commit in order: reading a
+stream by revision never passes an event that commits later.
+
+Idempotency by event id is guaranteed by the data, not a cache: after the
+stream lock is held, a fresh statement sees every committed event, so an
+append whose ids are already stored as exactly these consecutive revisions
+of this stream is recognised as a retry (even when the retries race: the
+second waits on the lock, then sees the first's rows).
+
+`streams.metadata` keys (the retention job relies on these):
+
+    max_age_s        number, optional: events older than this many seconds are
+                     hidden from reads and removed by retention
+    max_count        int, optional (0 or absent: all): only the newest
+                     max_count events are visible and kept
+    truncate_before  int, optional (0): revisions below it are hidden and
+                     removed by retention (soft delete sets it to last + 1)
+    deleted          bool: soft deleted; reads are NOT_FOUND until the next
+                     append, which continues the revisions and clears it
+    tombstoned       bool: hard deleted; the events are gone and the name
+                     can never be written again
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import asyncpg
+
+from gateway.errors import Aborted, AlreadyExists, DatagwError, FailedPrecondition, NotFound
+from gateway.storage.eventstore import pii
+from gateway.storage.eventstore.log import EVENT_COLUMNS, StoredEvent, event_from_row
+
+NO_REVISION = -1
+
+
+@dataclass(frozen=True)
+class StreamMetadata:
+    """The retention and delete state of a stream (the keys of streams.metadata)."""
+
+    max_age_s: float | None = None
+    max_count: int = 0
+    truncate_before: int = 0
+    deleted: bool = False
+    tombstoned: bool = False
+
+    @staticmethod
+    def from_json(doc: Mapping[str, Any]) -> StreamMetadata:
+        age = doc.get("max_age_s")
+        return StreamMetadata(
+            max_age_s=float(age) if age is not None else None,
+            max_count=int(doc.get("max_count") or 0),
+            truncate_before=int(doc.get("truncate_before") or 0),
+            deleted=bool(doc.get("deleted", False)),
+            tombstoned=bool(doc.get("tombstoned", False)))
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"deleted": self.deleted, "tombstoned": self.tombstoned}
+        if self.max_age_s is not None:
+            doc["max_age_s"] = self.max_age_s
+        if self.max_count:
+            doc["max_count"] = self.max_count
+        if self.truncate_before:
+            doc["truncate_before"] = self.truncate_before
+        return doc
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """A stream as its row says: last revision (-1: no event yet) and metadata."""
+
+    revision: int = NO_REVISION
+    metadata: StreamMetadata = field(default_factory=StreamMetadata)
+
+    @property
+    def live(self) -> bool:
+        """Has events a read may return (not empty, deleted or tombstoned)."""
+        return self.revision >= 0 and not self.metadata.deleted and not self.metadata.tombstoned
+
+    def first_visible(self) -> int:
+        """The lowest revision a read may return (truncate_before, max_count)."""
+        first = self.metadata.truncate_before
+        if self.metadata.max_count:
+            first = max(first, self.revision - self.metadata.max_count + 1)
+        return max(first, 0)
+
+
+class ExpectedKind(enum.Enum):
+    ANY = "any"
+    NO_STREAM = "no_stream"
+    STREAM_EXISTS = "stream_exists"
+    EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class Expected:
+    kind: ExpectedKind = ExpectedKind.ANY
+    revision: int = 0
+
+    def holds(self, state: StreamState) -> bool:
+        """Soft-deleted streams count as absent, yet EXACT accepts their last
+        revision too, since an append continues from it."""
+        exists = state.live
+        if self.kind is ExpectedKind.NO_STREAM:
+            return not exists
+        if self.kind is ExpectedKind.STREAM_EXISTS:
+            return exists
+        if self.kind is ExpectedKind.EXACT:
+            return state.revision >= 0 and self.revision == state.revision
+        return True
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """An event to append; `pii` is sealed under `pii_user_id` in the append's
+    transaction."""
+
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    metadata: dict[str, str]
+    pii: dict[str, Any] | None = None
+    pii_user_id: str = ""
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    first_revision: int
+    last_revision: int
+    already_appended: bool
+
+
+def not_found(stream: str) -> NotFound:
+    return NotFound("stream", stream)
+
+
+class StreamDeleted(NotFound):
+    """A soft-deleted or tombstoned stream, read as NOT_FOUND/STREAM_DELETED."""
+
+    def __init__(self, stream: str, state: StreamState) -> None:
+        how = "tombstoned" if state.metadata.tombstoned else "deleted"
+        DatagwError.__init__(
+            self, f"stream {stream!r} was {how}", reason="STREAM_DELETED",
+            metadata={"stream": stream, "tombstoned": str(state.metadata.tombstoned).lower()},
+            resource=("stream", stream))
+
+
+def tombstoned(stream: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"stream {stream!r} is tombstoned: it can never be written again",
+        reason="STREAM_TOMBSTONED", metadata={"stream": stream})
+
+
+def wrong_expected(stream: str, expected: Expected, state: StreamState) -> Aborted:
+    current = str(state.revision) if state.live else (
+        "no stream" if state.revision < 0 else f"deleted (last revision {state.revision})")
+    want = (str(expected.revision) if expected.kind is ExpectedKind.EXACT
+            else expected.kind.value)
+    return Aborted(
+        f"stream {stream!r} is at {current}, expected {want}",
+        reason="WRONG_EXPECTED_VERSION",
+        metadata={"stream": stream, "expected": want,
+                  "current_revision": str(state.revision),
+                  "current": current})
+
+
+def _state(row: asyncpg.Record | None) -> StreamState | None:
+    if row is None:
+        return None
+    return StreamState(int(row["revision"]), StreamMetadata.from_json(json.loads(row["metadata"])))
+
+
+async def get_state(conn: asyncpg.Connection, stream: str) -> StreamState | None:
+    return _state(await conn.fetchrow(
+        "SELECT revision, metadata::text AS metadata FROM streams WHERE stream_id = $1", stream))
+
+
+async def lock_state(conn: asyncpg.Connection, stream: str, ksid: bytes) -> StreamState:
+    """Lock the stream's row (creating it, with no events, when missing) for
+    the rest of the transaction; a missing row created here vanishes if the
+    transaction rolls back."""
+    row = await conn.fetchrow(
+        """INSERT INTO streams AS s (stream_id, revision, keyspace_id) VALUES ($1, -1, $2)
+           ON CONFLICT (stream_id) DO UPDATE SET updated_at = now()
+           RETURNING revision, metadata::text AS metadata""",
+        stream, ksid)
+    state = _state(row)
+    assert state is not None
+    return state
+
+
+# Looks for the ids, then (when allowed and none exists) inserts the events
+# and moves the stream row, in one statement whose snapshot is taken after the
+# stream lock is held: ids committed by an append that held the lock before
+# us are seen here.
+_APPEND = """
+WITH existing AS MATERIALIZED (
+    SELECT event_id::text AS event_id, stream_id, stream_revision
+    FROM events WHERE event_id = ANY($1::uuid[])),
+inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
+                        keyspace_id)
+    SELECT e.id, $2, $3 + e.n - 1, e.type, e.payload::jsonb, e.metadata::jsonb, $4
+    FROM unnest($1::uuid[], $5::text[], $6::text[], $7::text[])
+         WITH ORDINALITY AS e(id, type, payload, metadata, n)
+    WHERE $8 AND NOT EXISTS (SELECT 1 FROM existing)
+    RETURNING 1),
+moved AS (
+    UPDATE streams SET revision = $3 + cardinality($1::uuid[]) - 1,
+                       metadata = coalesce($9::jsonb, metadata), updated_at = now()
+    WHERE stream_id = $2 AND EXISTS (SELECT 1 FROM inserted))
+SELECT event_id, stream_id, stream_revision FROM existing"""
+
+
+def _retry_result(stream: str, ids: Sequence[str], existing: Sequence[asyncpg.Record]
+                  ) -> AppendResult:
+    """The original result when `ids` are stored as consecutive revisions of
+    `stream` in request order; otherwise the overlap error."""
+    found = {r["event_id"]: (r["stream_id"], int(r["stream_revision"])) for r in existing}
+    if len(found) == len(ids) and all(found[i][0] == stream for i in ids):
+        first = found[ids[0]][1]
+        if all(found[i][1] == first + n for n, i in enumerate(ids)):
+            return AppendResult(first, first + len(ids) - 1, already_appended=True)
+    elsewhere = sorted({found[i][0] for i in found} - {stream})
+    raise AlreadyExists(
+        f"{len(found)} of the {len(ids)} event ids are already stored"
+        + (f" in other streams ({', '.join(elsewhere[:3])})" if elsewhere else
+           " but not as exactly this append"),
+        reason="EVENT_IDS_OVERLAP",
+        metadata={"stream": stream, "existing_ids": ",".join(sorted(found)[:10]),
+                  "existing_count": str(len(found))})
+
+
+async def _seal(conn: asyncpg.Connection, ksid: bytes, events: Sequence[StreamEvent]
+                ) -> list[dict[str, Any]]:
+    """Each event's payload, with its personal data sealed into the envelope."""
+    payloads = [dict(e.payload) for e in events]
+    by_user: dict[str, list[int]] = {}
+    for n, e in enumerate(events):
+        if e.pii is not None:
+            by_user.setdefault(e.pii_user_id, []).append(n)
+    for user, indexes in by_user.items():
+        sealed = await pii.seal_many(conn, user, ksid, [events[n].pii or {} for n in indexes])
+        for n, envelope in zip(indexes, sealed, strict=True):
+            payloads[n][pii.ENVELOPE] = envelope
+    return payloads
+
+
+async def append(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: Expected,
+                 events: Sequence[StreamEvent]) -> AppendResult:
+    """Append `events` to `stream` (conn in a transaction on its shard)."""
+    state = await lock_state(conn, stream, ksid)
+    allowed = not state.metadata.tombstoned and expected.holds(state)
+    has_pii = any(e.pii is not None for e in events)
+    ids = [e.event_id for e in events]
+    first = state.revision + 1
+    # A soft-deleted stream comes back with this append; its old events stay hidden.
+    metadata = (json.dumps(replace(state.metadata, deleted=False).to_json())
+                if state.metadata.deleted else None)
+
+    async def run(payloads: Sequence[Mapping[str, Any]], insert: bool) -> list[asyncpg.Record]:
+        try:
+            return list(await conn.fetch(
+                _APPEND, ids, stream, first, ksid, [e.event_type for e in events],
+                [json.dumps(p, separators=(",", ":")) for p in payloads],
+                [json.dumps(e.metadata, separators=(",", ":")) for e in events],
+                insert, metadata))
+        except asyncpg.UniqueViolationError as exc:
+            # The same ids appended to another stream at this very moment:
+            # that append holds a different stream lock, so the unique index
+            # is what meets us.
+            raise AlreadyExists(
+                "some event ids are being appended to another stream concurrently",
+                reason="EVENT_IDS_OVERLAP", metadata={"stream": stream}) from exc
+
+    # Personal data is sealed only once the append is known to go ahead (a
+    # retry must not need the key, which may have been erased since).
+    existing = await run([e.payload for e in events], allowed and not has_pii)
+    if existing:
+        return _retry_result(stream, ids, existing)
+    if state.metadata.tombstoned:
+        raise tombstoned(stream)
+    if not allowed:
+        raise wrong_expected(stream, expected, state)
+    if has_pii:
+        await run(await _seal(conn, ksid, events), True)
+    return AppendResult(first, first + len(events) - 1, already_appended=False)
+
+
+@dataclass(frozen=True)
+class StreamPage:
+    events: list[StoredEvent]
+    state: StreamState
+    end_of_stream: bool
+
+
+def live_state(stream: str, state: StreamState | None) -> StreamState:
+    """The state of a stream a read may return events of; NOT_FOUND otherwise."""
+    if state is None or state.revision < 0:
+        raise not_found(stream)
+    if state.metadata.deleted or state.metadata.tombstoned:
+        raise StreamDeleted(stream, state)
+    return state
+
+
+async def read(conn: asyncpg.Connection, stream: str, forward: bool, from_revision: int | None,
+               limit: int) -> StreamPage:
+    """Up to `limit` visible events of a live stream from `from_revision`
+    (inclusive; None: the start, or the end when reading backward)."""
+    state = live_state(stream, await get_state(conn, stream))
+    return await read_visible(conn, stream, state, forward, from_revision, limit)
+
+
+async def read_visible(conn: asyncpg.Connection, stream: str, state: StreamState, forward: bool,
+                       from_revision: int | None, limit: int) -> StreamPage:
+    """Events of `stream` that retention leaves visible, bounded by `state`
+    (an append after `state` was read is not included)."""
+    low, high = state.first_visible(), state.revision
+    if forward:
+        low = max(low, from_revision if from_revision is not None else 0)
+    elif from_revision is not None:
+        high = min(high, from_revision)
+    rows = await conn.fetch(
+        f"""SELECT {EVENT_COLUMNS} FROM events
+            WHERE stream_id = $1 AND stream_revision BETWEEN $2 AND $3
+              AND ($4::float8 IS NULL OR created_at >= now() - make_interval(secs => $4))
+            ORDER BY stream_revision {'ASC' if forward else 'DESC'} LIMIT $5""",
+        stream, low, high, state.metadata.max_age_s, limit)
+    events = [event_from_row(r) for r in rows]
+    bound = high if forward else low
+    end = len(events) < limit or events[-1].stream_revision == bound
+    return StreamPage(events, state, end)
+
+
+async def set_retention(conn: asyncpg.Connection, stream: str, ksid: bytes,
+                        max_age_s: float | None, max_count: int) -> StreamState:
+    """Set a stream's retention (creating its row when the stream has no
+    event yet, so the settings apply from the first append)."""
+    state = await lock_state(conn, stream, ksid)
+    if state.metadata.tombstoned:
+        raise tombstoned(stream)
+    meta = replace(state.metadata, max_age_s=max_age_s, max_count=max_count)
+    await _write_metadata(conn, stream, meta)
+    return replace(state, metadata=meta)
+
+
+async def _write_metadata(conn: asyncpg.Connection, stream: str, meta: StreamMetadata) -> None:
+    await conn.execute(
+        "UPDATE streams SET metadata = $2::jsonb, updated_at = now() WHERE stream_id = $1",
+        stream, json.dumps(meta.to_json()))
+
+
+async def soft_delete(conn: asyncpg.Connection, stream: str, ksid: bytes,
+                      expected: Expected) -> None:
+    """Hide every event up to now; the next append continues the revisions.
+    Deleting a deleted stream again succeeds (the check still applies)."""
+    state = await lock_state(conn, stream, ksid)
+    if state.metadata.tombstoned:
+        raise tombstoned(stream)
+    if state.revision < 0:
+        raise not_found(stream)
+    if not expected.holds(state):
+        raise wrong_expected(stream, expected, state)
+    await _write_metadata(conn, stream, replace(
+        state.metadata, deleted=True, truncate_before=state.revision + 1))
+
+
+async def tombstone(conn: asyncpg.Connection, stream: str, ksid: bytes,
+                    expected: Expected) -> None:
+    """Remove the stream's events now and refuse every later write to it.
+    Tombstoning twice succeeds; a name never used can be tombstoned to
+    reserve it."""
+    state = await lock_state(conn, stream, ksid)
+    if state.metadata.tombstoned:
+        return
+    if not expected.holds(state):
+        raise wrong_expected(stream, expected, state)
+    await conn.execute("DELETE FROM events WHERE stream_id = $1", stream)
+    await _write_metadata(conn, stream, replace(
+        state.metadata, deleted=True, tombstoned=True, truncate_before=state.revision + 1))

@@ -1,0 +1,341 @@
+"""EventStoreService streams on real shards: appends, idempotency, reads, deletes, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+import pytest
+from datagw.v1 import eventstore_pb2 as pb
+from datagw.v1 import eventstore_pb2_grpc, user_pb2
+from google.protobuf import json_format
+from google.protobuf.duration_pb2 import Duration
+
+from gateway.runtime.server import Gateway
+from gateway.storage.eventstore import pii
+from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
+from tests.eventstore import (
+    ANY,
+    EXACT,
+    NO_STREAM,
+    STREAM_EXISTS,
+    append,
+    event,
+    positions,
+    ref,
+    struct,
+)
+from tests.helpers import fails, invalid
+
+pytestmark = pytest.mark.integration
+Stub = eventstore_pb2_grpc.EventStoreServiceStub
+
+
+@pytest.fixture(scope="module")
+def es(channel: grpc.aio.Channel) -> Stub:
+    return eventstore_pb2_grpc.EventStoreServiceStub(channel)
+
+
+async def read(es: Stub, stream: str | pb.StreamRef, **kw: object) -> pb.ReadStreamResponse:
+    r = ref(stream) if isinstance(stream, str) else stream
+    response: pb.ReadStreamResponse = await es.ReadStream(pb.ReadStreamRequest(stream=r, **kw))
+    return response
+
+
+async def test_no_stream_then_exact_then_stream_exists(es: Stub, uid: str) -> None:
+    s = f"cart-{uid}"
+    first = await es.AppendToStream(append(s, [event(), event()], NO_STREAM))
+    assert (first.first_revision, first.next_expected_revision) == (0, 1)
+    assert not first.already_appended
+    assert first.consistency_token.startswith("v1.commerce.")
+    again = await fails(es.AppendToStream(append(s, [event()], NO_STREAM)),
+                        grpc.StatusCode.ABORTED)
+    assert again.error_info is not None
+    assert again.error_info.reason == "WRONG_EXPECTED_VERSION"
+    assert again.error_info.metadata["current_revision"] == "1"
+    wrong = await fails(es.AppendToStream(append(s, [event()], EXACT, 0)),
+                        grpc.StatusCode.ABORTED)
+    assert wrong.error_info is not None and wrong.error_info.metadata["current_revision"] == "1"
+    exact = await es.AppendToStream(append(s, [event()], EXACT, 1))
+    assert (exact.first_revision, exact.next_expected_revision) == (2, 2)
+    exists = await es.AppendToStream(append(s, [event()], STREAM_EXISTS))
+    assert exists.first_revision == 3
+    anyway = await es.AppendToStream(append(s, [event()], ANY))
+    assert anyway.first_revision == 4
+    assert [e.stream_revision for e in (await read(es, s)).events] == [0, 1, 2, 3, 4]
+
+
+async def test_stream_exists_and_exact_fail_on_a_missing_stream(es: Stub, uid: str) -> None:
+    for kind, revision in ((STREAM_EXISTS, 0), (EXACT, 0)):
+        failure = await fails(es.AppendToStream(append(f"none-{uid}", [event()], kind, revision)),
+                              grpc.StatusCode.ABORTED)
+        assert failure.error_info is not None
+        assert failure.error_info.metadata["current_revision"] == "-1"
+    await fails(read(es, f"none-{uid}"), grpc.StatusCode.NOT_FOUND)
+
+
+async def test_re_append_is_idempotent_and_writes_nothing(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"idem-{uid}"
+    batch = [event(n=1), event(n=2), event(n=3)]
+    await es.AppendToStream(append(s, [event()]))
+    first = await es.AppendToStream(append(s, batch, EXACT, 0))
+    await es.AppendToStream(append(s, [event()]))
+    # The retry's EXACT check would fail now; the ids are recognised first.
+    retry = await es.AppendToStream(append(s, batch, EXACT, 0))
+    assert retry.already_appended
+    assert (retry.first_revision, retry.next_expected_revision) == (1, 3)
+    assert (first.first_revision, first.next_expected_revision) == (1, 3)
+    # A prefix of the batch is at its place too.
+    prefix = await es.AppendToStream(append(s, batch[:2]))
+    assert prefix.already_appended and prefix.first_revision == 1
+    assert len((await read(es, s)).events) == 5
+
+
+async def test_concurrent_identical_appends_write_one_set(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"race-{uid}"
+    batch = [event(n=n) for n in range(5)]
+    results = await asyncio.gather(*(es.AppendToStream(append(s, batch)) for _ in range(8)))
+    assert {(r.first_revision, r.next_expected_revision) for r in results} == {(0, 4)}
+    assert sum(not r.already_appended for r in results) == 1
+    stored = await read(es, s)
+    assert [e.event_id for e in stored.events] == [e.event_id for e in batch]
+    index = shard_index(gateway, s)
+    rows = await shard_rows(gateway, index, "SELECT count(*) AS n FROM events WHERE stream_id = $1",
+                            s)
+    assert rows[0]["n"] == 5
+
+
+async def test_partial_overlap_is_already_exists(es: Stub, uid: str) -> None:
+    s = f"overlap-{uid}"
+    a, b, c = event(), event(), event()
+    await es.AppendToStream(append(s, [a, b]))
+    for events in ([b, c], [a, c], [b, a], [c, a]):
+        failure = await fails(es.AppendToStream(append(s, events)), grpc.StatusCode.ALREADY_EXISTS)
+        assert failure.error_info is not None
+        assert failure.error_info.reason == "EVENT_IDS_OVERLAP"
+    # Ids are unique per shard: another stream routed to the same shard.
+    other = ref(f"other-{uid}", routing_key=s)
+    elsewhere = await fails(es.AppendToStream(append(other, [a])),
+                            grpc.StatusCode.ALREADY_EXISTS)
+    assert elsewhere.error_info is not None and elsewhere.error_info.reason == "EVENT_IDS_OVERLAP"
+    assert [e.event_id for e in (await read(es, s)).events] == [a.event_id, b.event_id]
+    await fails(read(es, other), grpc.StatusCode.NOT_FOUND)
+
+
+async def test_bad_appends_name_their_fields_and_write_nothing(es: Stub, uid: str) -> None:
+    s = f"bad-{uid}"
+    same = str(uuid.uuid4())
+    await invalid(es.AppendToStream(append(s, [])), "events")
+    await invalid(es.AppendToStream(append(s, [event(event_id="nope")])), "events[0].event_id")
+    await invalid(es.AppendToStream(append(s, [event(event_id=same), event(event_id=same)])),
+                  "events[1].event_id")
+    await invalid(es.AppendToStream(append(s, [event("has space")])), "events[0].event_type")
+    await invalid(es.AppendToStream(append("bad name!", [event()])), "stream.stream")
+    await invalid(es.AppendToStream(append(ref(s, keyspace="catalog"), [event()])),
+                  "stream.keyspace")
+    await invalid(es.AppendToStream(append(s, [event()], EXACT, -1)), "expected_revision")
+    await invalid(es.AppendToStream(append(f"user-{uid}", [event()])), "stream.stream")
+    await invalid(es.AppendToStream(append(ref(f"stock-{uid}", keyspace="inventory"),
+                                           [event()])), "stream.stream")
+    reserved = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                            payload=struct({pii.ENVELOPE: {"x": 1}}))
+    await invalid(es.AppendToStream(append(s, [reserved])), "events[0].payload")
+    big = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                       payload=struct({"blob": "x" * (65 * 1024)}))
+    await invalid(es.AppendToStream(append(s, [big])), "events[0].payload")
+    gateway_key = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                               metadata={"actor": "me"})
+    await invalid(es.AppendToStream(append(s, [gateway_key])), "events[0].metadata")
+    orphan = pb.EventData(event_id=str(uuid.uuid4()), event_type="T", pii=struct({"a": "b"}))
+    await invalid(es.AppendToStream(append(s, [orphan])), "events[0].pii_user_id")
+    await invalid(es.AppendToStream(append(s, [event() for _ in range(1001)])), "events")
+    await fails(read(es, s), grpc.StatusCode.NOT_FOUND)
+
+
+async def test_read_forward_backward_with_from_and_limit(es: Stub, uid: str) -> None:
+    s = f"read-{uid}"
+    await es.AppendToStream(append(s, [event(n=n) for n in range(10)]))
+    fwd = await read(es, s, from_revision=3, limit=4)
+    assert [e.stream_revision for e in fwd.events] == [3, 4, 5, 6]
+    assert not fwd.end_of_stream and fwd.last_revision == 9
+    tail = await read(es, s, from_revision=7, limit=10)
+    assert [e.stream_revision for e in tail.events] == [7, 8, 9] and tail.end_of_stream
+    back = await read(es, s, direction=pb.READ_DIRECTION_BACKWARD, limit=3)
+    assert [e.stream_revision for e in back.events] == [9, 8, 7] and not back.end_of_stream
+    start = await read(es, s, direction=pb.READ_DIRECTION_BACKWARD, from_revision=2)
+    assert [e.stream_revision for e in start.events] == [2, 1, 0] and start.end_of_stream
+    assert start.events[0].payload["n"] == 2
+    assert start.events[0].position.keyspace == "commerce"
+    await invalid(read(es, s, limit=1001), "limit")
+
+
+async def test_soft_delete_hides_until_the_next_append_continues(es: Stub, uid: str) -> None:
+    s = f"soft-{uid}"
+    await es.AppendToStream(append(s, [event(), event()]))
+    await fails(es.DeleteStream(pb.DeleteStreamRequest(
+        stream=ref(s), expected_revision_kind=EXACT, expected_revision=0)),
+        grpc.StatusCode.ABORTED)
+    await es.DeleteStream(pb.DeleteStreamRequest(
+        stream=ref(s), expected_revision_kind=EXACT, expected_revision=1))
+    gone = await fails(read(es, s), grpc.StatusCode.NOT_FOUND)
+    assert gone.error_info is not None and gone.error_info.reason == "STREAM_DELETED"
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))
+    assert meta.deleted and not meta.tombstoned and meta.truncate_before == 2
+    back = await es.AppendToStream(append(s, [event(n=7)], NO_STREAM))
+    assert back.first_revision == 2
+    after = await read(es, s)
+    assert [(e.stream_revision, e.payload["n"]) for e in after.events] == [(2, 7)]
+    assert not (await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))).deleted
+
+
+async def test_tombstone_removes_events_and_the_name_for_ever(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"tomb-{uid}"
+    await es.AppendToStream(append(s, [event(), event()]))
+    await es.TombstoneStream(pb.TombstoneStreamRequest(stream=ref(s)))
+    await es.TombstoneStream(pb.TombstoneStreamRequest(stream=ref(s)))
+    gone = await fails(read(es, s), grpc.StatusCode.NOT_FOUND)
+    assert gone.error_info is not None and gone.error_info.reason == "STREAM_DELETED"
+    for kind in (ANY, NO_STREAM):
+        refused = await fails(es.AppendToStream(append(s, [event()], kind)),
+                              grpc.StatusCode.FAILED_PRECONDITION)
+        assert refused.error_info is not None
+        assert refused.error_info.reason == "STREAM_TOMBSTONED"
+    await fails(es.DeleteStream(pb.DeleteStreamRequest(stream=ref(s))),
+                grpc.StatusCode.FAILED_PRECONDITION)
+    rows = await shard_rows(gateway, shard_index(gateway, s),
+                            "SELECT count(*) AS n FROM events WHERE stream_id = $1", s)
+    assert rows[0]["n"] == 0
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))
+    assert meta.tombstoned and meta.last_revision == 1
+
+
+async def test_retention_hides_events_before_the_job_removes_them(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"ret-{uid}"
+    await es.AppendToStream(append(s, [event(n=n) for n in range(6)]))
+    await es.SetStreamMetadata(pb.SetStreamMetadataRequest(
+        stream=ref(s), retention=pb.StreamRetention(max_count=4)))
+    assert [e.stream_revision for e in (await read(es, s)).events] == [2, 3, 4, 5]
+    # Two events an hour old; a max_age of 30 minutes hides them.
+    await shard_rows(gateway, shard_index(gateway, s),
+                     "UPDATE events SET created_at = now() - interval '1 hour' "
+                     "WHERE stream_id = $1 AND stream_revision IN (2, 3) RETURNING 1", s)
+    await es.SetStreamMetadata(pb.SetStreamMetadataRequest(
+        stream=ref(s), retention=pb.StreamRetention(max_age=Duration(seconds=1800))))
+    # The new retention replaces the old (max_count back to all).
+    assert [e.stream_revision for e in (await read(es, s)).events] == [0, 1, 4, 5]
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))
+    assert meta.retention.max_age.seconds == 1800 and meta.retention.max_count == 0
+    await invalid(es.SetStreamMetadata(pb.SetStreamMetadataRequest(
+        stream=ref(s), retention=pb.StreamRetention(max_count=-1))), "retention.max_count")
+
+
+async def test_personal_data_is_sealed_read_back_and_erased(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    user = f"pu-{uid}"
+    s = ref(f"profile-{uid}", routing_key=user)
+    sealed = pb.EventData(event_id=str(uuid.uuid4()), event_type="AddressSet",
+                          payload=struct({"country": "DE"}),
+                          pii=struct({"street": "1 Main St"}), pii_user_id=user)
+    await es.AppendToStream(append(s, [sealed, event()]))
+    got = (await read(es, s)).events
+    assert dict(got[0].pii) == {"street": "1 Main St"} and not got[0].pii_erased
+    assert dict(got[0].payload) == {"country": "DE"}
+    assert not got[1].HasField("pii") and not got[1].pii_erased
+    index = shard_index(gateway, user)
+    raw = await shard_rows(gateway, index,
+                           "SELECT payload::text AS p FROM events WHERE event_id = $1",
+                           uuid.UUID(sealed.event_id))
+    assert "Main St" not in raw[0]["p"] and pii.ENVELOPE in raw[0]["p"]
+    await shard_rows(gateway, index,
+                     "UPDATE user_keys SET key = NULL, erased_at = now() WHERE user_id = $1 "
+                     "RETURNING 1", user)
+    erased = (await read(es, s)).events[0]
+    assert erased.pii_erased and not erased.HasField("pii")
+    assert dict(erased.payload) == {"country": "DE"}
+    elsewhere = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                             pii=struct({"a": "b"}), pii_user_id=f"other-{uid}")
+    await invalid(es.AppendToStream(append(f"misrouted-{uid}", [elsewhere])),
+                  "events[0].pii_user_id")
+
+
+async def test_domain_streams_route_by_their_names(
+        es: Stub, shop: Shop, gateway: Gateway, uid: str) -> None:
+    for index in (0, 1):
+        user = user_on_shard(gateway, f"route-{uid}", index)
+        await shop.user(user)
+        got = await read(es, f"user-{user}")
+        assert [e.event_type for e in got.events] == ["UserCreated"]
+        assert got.events[0].position.shard == index
+    await invalid(read(es, "order-nothex"), "stream.stream")
+    await invalid(read(es, ref(f"user-{uid}", routing_key="someone-else")),
+                  "stream.routing_key")
+
+
+async def test_audit_trail_pages_through_who_did_what(
+        es: Stub, shop: Shop, channel: grpc.aio.Channel, uid: str) -> None:
+    user = f"audit-{uid}"
+    await shop.users.CreateUser(user_pb2.CreateUserRequest(
+        user_id=user, email=f"{uid}@example.com", display_name="A", request_id=f"c-{uid}"),
+        metadata=(("datagw-actor", "svc-accounts"),))
+    for n in range(2):
+        await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+            user_id=user, display_name=f"B{n}", request_id=f"u{n}-{uid}"))
+    request = pb.GetAuditTrailRequest(entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=user,
+                                      page_size=2)
+    first = await es.GetAuditTrail(request)
+    assert [e.event_type for e in first.entries] == ["UserCreated", "UserUpdated"]
+    assert first.entries[0].actor == "svc-accounts"
+    assert first.entries[0].request_id == f"c-{uid}"
+    assert len(first.entries[0].trace_id) == 32 and first.entries[0].span_id
+    assert first.next_page_token
+    request.page_token = first.next_page_token
+    second = await es.GetAuditTrail(request)
+    assert [(e.event_type, e.revision) for e in second.entries] == [("UserUpdated", 2)]
+    # In clear, or (once users seal it) decrypted under "pii".
+    change = json_format.MessageToDict(second.entries[0].change)
+    assert change.get("display_name", change.get("pii", {}).get("display_name")) == "B1"
+    assert not second.next_page_token
+    await fails(es.GetAuditTrail(pb.GetAuditTrailRequest(
+        entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=f"nobody-{uid}")),
+        grpc.StatusCode.NOT_FOUND)
+    await invalid(es.GetAuditTrail(pb.GetAuditTrailRequest(
+        entity_type=pb.AUDIT_ENTITY_TYPE_ORDER, entity_id="x")), "entity_id")
+    other = pb.GetAuditTrailRequest(entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=f"x{uid}",
+                                    page_token=first.next_page_token)
+    await invalid(es.GetAuditTrail(other), "page_token")
+
+
+async def test_read_all_pages_resume_from_the_position_vector(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    written: list[str] = []
+    for n in range(12):
+        user = user_on_shard(gateway, f"ra{n}-{uid}", n % 2)
+        e = event("Tick", n=n)
+        await es.AppendToStream(append(ref(f"all{uid}-{n}", routing_key=user), [e]))
+        written.append(e.event_id)
+    flt = pb.EventFilter(stream_prefixes=[f"all{uid}-"])
+    after = pb.AllPosition()
+    seen: list[pb.RecordedEvent] = []
+    for _ in range(20):
+        page = await es.ReadAll(pb.ReadAllRequest(after=after, limit=5, filter=flt))
+        assert len(page.events) <= 5
+        seen.extend(page.events)
+        after = page.position
+        if page.end_of_all:
+            break
+    assert sorted(e.event_id for e in seen) == sorted(written)
+    assert {e.position.shard for e in seen} == {0, 1}
+    for shard in (0, 1):
+        mine = [p[2:] for p in positions(seen) if p[:2] == ("commerce", shard)]
+        assert mine == sorted(mine) and len(set(mine)) == len(mine)
+    assert {(p.keyspace, p.shard) for p in after.shards} == {
+        ("commerce", 0), ("commerce", 1), ("inventory", 0)}
+    again = await es.ReadAll(pb.ReadAllRequest(after=after, filter=flt))
+    assert list(again.events) == []
+    await invalid(es.ReadAll(pb.ReadAllRequest(after=pb.AllPosition(shards=[
+        pb.ShardPosition(keyspace="commerce", shard=9)]))), "after.shards[0]")
