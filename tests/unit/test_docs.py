@@ -46,6 +46,7 @@ def test_configuration_example_loads(tmp_path: Path) -> None:
     assert [str(r) for r in commerce.key_ranges()] == ["-80", "80-"]
     assert commerce.replicas_of(0) == ("postgresql://datagw@commerce-0-replica:5432/commerce",)
     assert cfg.sagas.lease_s == 30 and cfg.payments.timeout_s == 2
+    assert cfg.clickhouse is not None and cfg.clickhouse.url == "http://clickhouse:8123"
     assert not cfg.embedded
 
 
@@ -60,3 +61,4 @@ def test_configuration_env_examples_apply(tmp_path: Path) -> None:
     assert cfg.redis_url == "redis://cache:6379/0"
     assert cfg.exporter == "console" and cfg.log_level == "warning"
     assert str(cfg.data_dir) == "/var/lib/datagw"
+    assert cfg.clickhouse is not None and cfg.clickhouse.password == "0123-secret"
