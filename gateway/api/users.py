@@ -8,7 +8,8 @@ import grpc
 from datagw.v1 import user_pb2, user_pb2_grpc
 
 from gateway.api.commerce_convert import user_out
-from gateway.api.convert import read_args
+from gateway.api.convert import read_args, timestamp
+from gateway.domain.erasure import ErasureDomain
 from gateway.domain.users import UsersDomain
 from gateway.storage.postgres.commerce_store import UserRecord
 
@@ -16,8 +17,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
-    def __init__(self, domain: UsersDomain) -> None:
+    def __init__(self, domain: UsersDomain, erasure: ErasureDomain) -> None:
         self._domain = domain
+        self._erasure = erasure
 
     def _out(self, user: UserRecord) -> user_pb2.User:
         return user_out(user, self._domain.shard_index(user.user_id))
@@ -53,3 +55,11 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             request.expected_version if request.HasField("expected_version") else None,
             request.request_id)
         return user_pb2.UpdateUserResponse(user=self._out(user), consistency_token=token)
+
+    async def EraseUser(
+        self, request: user_pb2.EraseUserRequest, context: Context
+    ) -> user_pb2.EraseUserResponse:
+        erasure = await self._erasure.erase(request.user_id, request.reason, request.request_id)
+        return user_pb2.EraseUserResponse(erase_time=timestamp(erasure.erase_time),
+                                          orders_anonymised=erasure.orders_anonymised,
+                                          consistency_token=erasure.consistency_token)

@@ -38,6 +38,8 @@ from opentelemetry import trace
 from gateway.domain import commerce_rules as rules
 from gateway.domain.catalog import CatalogDomain
 from gateway.domain.commerce_json import order_json
+from gateway.domain.erasure import REASON as ERASED
+from gateway.domain.erasure import missing_user, user_erased
 from gateway.domain.inventory import InventoryDomain
 from gateway.domain.keyspace_domain import KeyspaceDomain
 from gateway.domain.payments import PaymentsDomain, declined, provider_down
@@ -52,9 +54,10 @@ from gateway.errors import (
 )
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
+from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailable
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import events
+from gateway.storage.postgres import erasure_store, events
 from gateway.storage.postgres import saga_store as sagas
 from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord, PaymentRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
@@ -140,7 +143,7 @@ class OrderSagas(KeyspaceDomain):
                 saga, user_exists = await sagas.get_with_user(conn, saga_id, user_id)
             if saga is None:
                 if not user_exists:
-                    raise NotFound("user", user_id)
+                    raise await missing_user(shard, user_id)
                 data = await self._draft(user_id, lines, shipping, card_token, digest,
                                          saga_id, attempt=1)
                 async with shard.connection("INSERT sagas") as conn:
@@ -245,6 +248,12 @@ class OrderSagas(KeyspaceDomain):
         except FailedPrecondition as exc:
             # Out of stock, declined, ...: the same request would fail again.
             await self._compensate_or_finish(shard, saga.saga_id, _failure(exc), retryable=False)
+            if exc.reason == ERASED:
+                # The saga was logged while an erasure ran, after its
+                # clean-up: its draft still holds the address and card token.
+                async with shard.connection("SCRUB sagas") as conn:
+                    await erasure_store.scrub_sagas(conn, saga.user_id,
+                                                    ksid_bytes(keyspace_id(saga.user_id)))
             raise
         except (Unavailable, Aborted) as exc:
             with contextlib.suppress(Unavailable):
@@ -276,13 +285,19 @@ class OrderSagas(KeyspaceDomain):
                                   i.get("category", "")) for i in d["items"]))
         async with shard.connection("WRITE order") as conn:
             async with conn.transaction():
-                current = await sagas.get(conn, saga.saga_id, lock=True)
+                current, erased = await sagas.get_locked_with_user(conn, saga.saga_id)
                 if current is None or current.state != "running":
                     raise Aborted("the order was given up while it was being placed; retry",
                                   reason="SAGA_ABANDONED", metadata={"saga_id": saga.saga_id})
+                if erased is not None:
+                    raise user_erased(saga.user_id, erased)
                 await store.insert_order(conn, order, ksid)
+                # The address is personal data: in the event only sealed.
+                placed = order_json(order)
+                placed[pii.ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
+                                                      {"shipping": placed.pop("shipping")})
                 await events.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                    order_json(order))], meta, ksid)
+                                                    placed)], meta, ksid)
                 payment = await self._payments.record_authorization(
                     conn, order, d["payment_id"], d["card_token"], ksid, meta, reference)
                 await sagas.log_step(conn, saga.saga_id, "write_order", "done",

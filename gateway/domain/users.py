@@ -6,20 +6,29 @@ scatter. Writes claim the email first and write the user second; the user
 row is the truth, so a lookup row whose user does not carry the email (a
 crash between the two writes, or an email changed since) is an orphan: reads
 ignore it and the next claim takes it over.
+
+The email and display name reach the user's events only sealed with the
+user's key (the "_pii" envelope), so erasing the user (gateway/domain/
+erasure.py) makes them unreadable in every event. An erased user reads as
+NOT_FOUND/USER_ERASED and takes no more changes (FAILED_PRECONDITION).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from gateway.domain import commerce_rules as rules
+from gateway.domain.erasure import REASON as ERASED
+from gateway.domain.erasure import UserGone, user_erased
 from gateway.domain.keyspace_domain import KeyspaceDomain
-from gateway.errors import Aborted, AlreadyExists, NotFound, Violations
+from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
+from gateway.storage.eventstore import pii
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import events
 from gateway.storage.postgres.commerce_store import UserRecord
@@ -63,6 +72,8 @@ class UsersDomain(KeyspaceDomain):
                                lambda conn: store.get_user(conn, user_id))
         if user is None:
             raise NotFound("user", user_id)
+        if user.erased_at is not None:
+            raise UserGone(user_id, user.erased_at)
         return user
 
     async def get_by_email(self, email: str, level: Consistency | None,
@@ -82,30 +93,26 @@ class UsersDomain(KeyspaceDomain):
                 return user
         raise NotFound("user", email)
 
-    # -- writes --------------------------------------------------------------
-
-    async def _claim_email(self, email: str, user_id: str) -> None:
-        """Point the lookup at `user_id` unless a live user holds the email."""
-        shard, ksid = self.route(_email_key(email))
-        async with shard.connection("CLAIM user_emails") as conn:
-            async with conn.transaction():
-                owner = await store.email_owner(conn, email, lock=True)
-                if owner is not None and owner != user_id and await self._holds(owner, email):
-                    raise AlreadyExists(f"email {email!r} belongs to another user",
-                                        reason="EMAIL_TAKEN", metadata={"email": email})
-                if owner != user_id:
-                    await store.claim_email(conn, email, ksid, user_id)
-
-    async def _holds(self, user_id: str, email: str) -> bool:
-        shard, _ = self.route(user_id)
-        async with shard.connection("SELECT users") as conn:
-            user = await store.get_user(conn, user_id)
-        return user is not None and user.email == email
-
-    async def _release_email(self, email: str, user_id: str) -> None:
-        shard, _ = self.route(_email_key(email))
-        async with shard.connection("DELETE user_emails") as conn:
-            await store.drop_email(conn, email, user_id)
+    async def _claimed_write(
+        self, email: str | None, user_id: str,
+        write: Callable[[], Awaitable[tuple[UserRecord, str]]],
+    ) -> tuple[UserRecord, str]:
+        """Run `write` after claiming `email` for the user, and take the claim
+        back when the user does not end up holding it: the user was erased
+        (an erased user keeps no lookup row), or the write was a replay whose
+        stored user, anonymised by an erasure since, holds another email."""
+        if email is None:
+            return await write()
+        await self._claim_email(email, user_id)
+        try:
+            result = await write()
+        except FailedPrecondition as exc:
+            if exc.reason == ERASED:
+                await self._release_email(email, user_id)
+            raise
+        if result[0].email != email:
+            await self._release_email(email, user_id)
+        return result
 
     async def create(self, user_id: str, email: str, display_name: str, request_id: str
                      ) -> tuple[UserRecord, str]:
@@ -121,7 +128,6 @@ class UsersDomain(KeyspaceDomain):
         # same request lands on the same user (and shard).
         user_id = user_id or "u" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
         shard, ksid = self.route(user_id)
-        await self._claim_email(email, user_id)
 
         async def tx(conn: asyncpg.Connection) -> UserRecord:
             user = await store.insert_user(conn, user_id, ksid, email, display_name)
@@ -129,13 +135,14 @@ class UsersDomain(KeyspaceDomain):
                 raise AlreadyExists(f"user {user_id!r} already exists", reason="USER_EXISTS",
                                     metadata={"user_id": user_id})
             await events.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
-                "user_id": user_id, "email": email, "display_name": display_name})],
+                "user_id": user_id, pii.ENVELOPE: await pii.seal(
+                    conn, user_id, ksid, {"email": email, "display_name": display_name})})],
                 EventMeta(request_id), ksid)
             return user
 
         body = {"user_id": user_id, "email": email, "display_name": display_name}
-        return await self.write(shard, "CreateUser", request_id, body, tx, _user_json,
-                                _user_from_json)
+        return await self._claimed_write(email, user_id, lambda: self.write(
+            shard, "CreateUser", request_id, body, tx, _user_json, _user_from_json))
 
     async def update(self, user_id: str, email: str | None, display_name: str | None,
                      expected_version: int | None, request_id: str) -> tuple[UserRecord, str]:
@@ -152,14 +159,14 @@ class UsersDomain(KeyspaceDomain):
         rules.check_request_id(v, request_id)
         v.raise_if_any()
         shard, ksid = self.route(user_id)
-        if email is not None:
-            await self._claim_email(email, user_id)
         previous: list[str] = []
 
         async def tx(conn: asyncpg.Connection) -> UserRecord:
             current = await store.get_user(conn, user_id, lock=True)
             if current is None:
                 raise NotFound("user", user_id)
+            if current.erased_at is not None:
+                raise user_erased(user_id, current.erased_at)
             if expected_version is not None and current.version != expected_version:
                 raise Aborted(
                     f"user {user_id!r} is at version {current.version}, not {expected_version}",
@@ -171,15 +178,17 @@ class UsersDomain(KeyspaceDomain):
             changes = {k: val for k, val in (("email", email), ("display_name", display_name))
                        if val is not None}
             await events.append(conn, [NewEvent(f"user-{user_id}", "UserUpdated", {
-                "user_id": user_id, **changes})], EventMeta(request_id), ksid)
+                "user_id": user_id, "changed": sorted(changes),
+                pii.ENVELOPE: await pii.seal(conn, user_id, ksid, changes)})],
+                EventMeta(request_id), ksid)
             if current.email != new_email:
                 previous.append(current.email)
             return user
 
         body = {"user_id": user_id, "email": email, "display_name": display_name,
                 "ev": expected_version}
-        result = await self.write(shard, "UpdateUser", request_id, body, tx, _user_json,
-                                  _user_from_json)
+        result = await self._claimed_write(email, user_id, lambda: self.write(
+            shard, "UpdateUser", request_id, body, tx, _user_json, _user_from_json))
         for old in previous:
             # Best effort: a row left behind is an orphan that reads ignore.
             await self._release_email(old, user_id)

@@ -44,6 +44,7 @@ from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
 from gateway.domain import catalog as catalog_domain
 from gateway.domain.admin import AdminDomain
+from gateway.domain.erasure import ErasureDomain
 from gateway.domain.eventstore import EventStoreDomain
 from gateway.domain.inventory import InventoryDomain
 from gateway.domain.order_sagas import OrderSagas
@@ -286,7 +287,8 @@ class Gateway:
         server = grpc.aio.server(interceptors=[self.interceptor], options=options)
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(catalog), server)
         session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(sessions), server)
-        user_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(users), server)
+        user_pb2_grpc.add_UserServiceServicer_to_server(
+            UserServicer(users, ErasureDomain(self.policies, commerce)), server)
         order_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(orders), server)
         payment_pb2_grpc.add_PaymentServiceServicer_to_server(PaymentServicer(payments), server)
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(

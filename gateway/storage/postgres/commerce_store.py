@@ -15,7 +15,7 @@ import asyncpg
 
 from gateway.storage.postgres.pool import one
 
-USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at"
+USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at, erased_at"
 ORDER_COLUMNS = ("order_id, user_id, status, currency, total_minor, shipping, payment_id, saga_id, "
                  "version, created_at, updated_at")
 PAYMENT_COLUMNS = ("payment_id, order_id, user_id, status, currency, amount_minor, captured_minor, "
@@ -30,6 +30,8 @@ class UserRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    # Set once the user was erased (email and name are anonymised then).
+    erased_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,11 @@ async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: s
 
 async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
                         ) -> tuple[SagaRecord | None, bool]:
-    """The saga (if any) and whether the user exists, in one round trip."""
+    """The saga (if any) and whether the user exists and is not erased, in one
+    round trip."""
     row = await conn.fetchrow(
-        f"""SELECT s.*, EXISTS (SELECT 1 FROM users WHERE user_id = $2) AS user_exists
+        f"""SELECT s.*, EXISTS (SELECT 1 FROM users WHERE user_id = $2 AND erased_at IS NULL)
+                   AS user_exists
             FROM (SELECT 1) AS one
             LEFT JOIN (SELECT {SAGA_COLUMNS} FROM sagas WHERE saga_id = $1) AS s ON TRUE""",
         saga_id, user_id)
@@ -103,6 +105,22 @@ async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
     if row["saga_id"] is None:
         return None, exists
     return _saga({k: v for k, v in row.items() if k != "user_exists"}), exists
+
+
+async def get_locked_with_user(conn: asyncpg.Connection, saga_id: str
+                               ) -> tuple[SagaRecord | None, datetime | None]:
+    """The saga locked for update, and when its user was erased (None: not
+    erased), with the user's row key-share locked: an erasure, which locks
+    that row for update, waits for this transaction, or this one waits for
+    the erasure and sees it."""
+    row = await conn.fetchrow(
+        f"""SELECT {', '.join('s.' + c.strip() for c in SAGA_COLUMNS.split(','))},
+                   u.erased_at AS user_erased_at
+            FROM sagas s JOIN users u ON u.user_id = s.user_id
+            WHERE s.saga_id = $1 FOR UPDATE OF s FOR KEY SHARE OF u""", saga_id)
+    if row is None:
+        return None, None
+    return _saga({k: v for k, v in row.items() if k != "user_erased_at"}), row["user_erased_at"]
 
 
 async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], lease_s: float

@@ -1,0 +1,291 @@
+"""EraseUser on real shards: after it no API, event or table holds the user's
+personal data in clear, orders and their totals survive, and the erasure is
+an audited event (docs/erasure.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+import grpc
+from datagw.v1 import eventstore_pb2, eventstore_pb2_grpc, order_pb2, user_pb2
+from google.protobuf import json_format
+
+from gateway.domain.erasure import anonymised_email
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres import events
+from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
+from tests.commerce import Shop, order_request, shard_index, shard_rows
+from tests.helpers import eventually, fails, invalid
+
+ACTOR = "privacy-desk"
+
+
+@dataclass
+class Subject:
+    """A user with orders and every kind of personal data, before erasure."""
+
+    user_id: str
+    secrets: list[str]      # strings that must not survive anywhere in clear
+    emails: list[str]
+    sku: str
+    orders: list[order_pb2.Order]
+
+
+async def subject(gateway: Gateway, shop: Shop, uid: str, *, legacy: bool = True) -> Subject:
+    """`legacy`: also an event of the user written before personal data went
+    into the envelope, with the email and name in clear."""
+    user_id = f"{uid}-gdpr"
+    name, renamed = f"Quux{uid}Zed", f"Wibble{uid}Fnord"
+    emails = [f"first.{uid}@example.com", f"second.{uid}@example.com"]
+    street, postal = f"{uid} Hidden Lane", f"P{uid}X"
+    sku = f"{uid}-er"
+    await shop.stocked(sku, 20, 1250)
+    await shop.users.CreateUser(user_pb2.CreateUserRequest(
+        user_id=user_id, email=emails[0], display_name=name, request_id=f"{uid}-create"))
+    await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=user_id, email=emails[1], display_name=renamed, request_id=f"{uid}-update"))
+    orders = []
+    for n in range(2):
+        placed = await shop.orders.CreateOrder(order_request(
+            user_id, {sku: n + 1}, f"{uid}-order-{n}",
+            shipping=order_pb2.Address(name=renamed, line1=street, city="Berlin",
+                                       postal_code=postal, country_code="DE")))
+        orders.append(placed.order)
+    # An order status change stores the order (address included) as the
+    # idempotent response of its request.
+    await shop.orders.CancelOrder(order_pb2.CancelOrderRequest(
+        order_id=orders[1].order_id, reason="changed my mind", request_id=f"{uid}-cancel"))
+    if legacy:
+        assert gateway.backends is not None
+        index = shard_index(gateway, user_id)
+        conn = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[index].dsn)
+        try:
+            async with conn.transaction():
+                await events.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
+                    "user_id": user_id, "email": emails[0], "display_name": name})],
+                    EventMeta("legacy"), ksid_bytes(keyspace_id(user_id)))
+        finally:
+            await conn.close()
+    return Subject(user_id, [name, renamed, *emails, street, postal], emails, sku, orders)
+
+
+async def erase(shop: Shop, user_id: str, request_id: str, reason: str = "gdpr-request-1"
+                ) -> user_pb2.EraseUserResponse:
+    response: user_pb2.EraseUserResponse = await shop.users.EraseUser(
+        user_pb2.EraseUserRequest(user_id=user_id, reason=reason, request_id=request_id),
+        metadata=(("datagw-actor", ACTOR),))
+    return response
+
+
+async def tables_holding(gateway: Gateway, needle: str) -> list[str]:
+    """Every table, on every shard of every keyspace, with a row whose text
+    contains `needle` (case-insensitive)."""
+    assert gateway.backends is not None
+    found = []
+    for ks in gateway.backends.keyspaces.values():
+        for shard in ks.shards:
+            conn = await asyncpg.connect(shard.dsn)
+            try:
+                tables = await conn.fetch(
+                    """SELECT table_name FROM information_schema.tables
+                       WHERE table_schema = 'public' AND table_type = 'BASE TABLE'""")
+                for t in tables:
+                    hits = await conn.fetchval(
+                        f'SELECT count(*) FROM "{t["table_name"]}" AS r WHERE r::text ILIKE $1',
+                        f"%{needle}%")
+                    if hits:
+                        found.append(f"{ks.name}/{shard.index}/{t['table_name']}")
+            finally:
+                await conn.close()
+    return found
+
+
+def event_store(channel: grpc.aio.Channel) -> eventstore_pb2_grpc.EventStoreServiceStub:
+    return eventstore_pb2_grpc.EventStoreServiceStub(channel)
+
+
+async def read_stream(channel: grpc.aio.Channel, stream: str) -> eventstore_pb2.ReadStreamResponse:
+    response: eventstore_pb2.ReadStreamResponse = await event_store(channel).ReadStream(
+        eventstore_pb2.ReadStreamRequest(stream=eventstore_pb2.StreamRef(stream=stream),
+                                         limit=1000))
+    return response
+
+
+async def test_the_personal_data_is_gone_everywhere_and_the_orders_stay(
+    gateway: Gateway, shop: Shop, channel: grpc.aio.Channel, uid: str
+) -> None:
+    s = await subject(gateway, shop, uid)
+    for secret in s.secrets:
+        assert await tables_holding(gateway, secret), f"{secret} was never stored"
+    before = [(await shop.orders.GetOrder(order_pb2.GetOrderRequest(order_id=o.order_id))).order
+              for o in s.orders]
+
+    erased = await erase(shop, s.user_id, f"{uid}-erase")
+    assert erased.erase_time.seconds > 0 and erased.orders_anonymised == 2
+    assert erased.consistency_token.startswith("v1.commerce.")
+
+    # The user: gone by id, by either email, and no more lookups of it.
+    gone = await fails(shop.users.GetUser(user_pb2.GetUserRequest(user_id=s.user_id)),
+                       grpc.StatusCode.NOT_FOUND)
+    assert gone.error_info is not None and gone.error_info.reason == "USER_ERASED"
+    assert gone.error_info.metadata["erase_time"]
+    for email in s.emails:
+        missing = await fails(shop.users.GetUserByEmail(user_pb2.GetUserByEmailRequest(
+            email=email)), grpc.StatusCode.NOT_FOUND)
+        assert missing.error_info is not None and missing.error_info.reason == "USER_NOT_FOUND"
+    # Replaying the creation returns the stored response, anonymised, and
+    # leaves no lookup row for the email behind.
+    replayed = await shop.users.CreateUser(user_pb2.CreateUserRequest(
+        user_id=s.user_id, email=s.emails[0], display_name=s.secrets[0],
+        request_id=f"{uid}-create"))
+    assert (replayed.user.email, replayed.user.display_name) == (anonymised_email(s.user_id), "")
+
+    # The orders: same lines and totals, the address reduced to its country.
+    for old in before:
+        order = (await shop.orders.GetOrder(order_pb2.GetOrderRequest(
+            order_id=old.order_id))).order
+        assert order.shipping == order_pb2.Address(country_code="DE")
+        assert (order.total, list(order.items), order.status, order.user_id) == (
+            old.total, list(old.items), old.status, old.user_id)
+    listed = await shop.orders.ListOrders(order_pb2.ListOrdersRequest(user_id=s.user_id))
+    assert sorted(o.order_id for o in listed.orders) == sorted(o.order_id for o in s.orders)
+
+    # The events: what was sealed reads as erased; nothing in clear.
+    streams = [f"user-{s.user_id}", *(f"order-{o.order_id}" for o in s.orders)]
+    sealed = 0
+    for stream in streams:
+        read = await read_stream(channel, stream)
+        assert read.events
+        for e in read.events:
+            assert not e.HasField("pii")
+            sealed += e.pii_erased
+        text = json_format.MessageToJson(read)
+        assert not [x for x in s.secrets if x.lower() in text.lower()], stream
+    # UserCreated, UserUpdated and both OrderPlaced events had personal data.
+    assert sealed == 4
+
+    # And no table of any shard holds any of it in clear.
+    for secret in s.secrets:
+        assert await tables_holding(gateway, secret) == [], secret
+
+
+async def test_the_erasure_is_audited_with_actor_and_reason(
+    shop: Shop, channel: grpc.aio.Channel, gateway: Gateway, uid: str
+) -> None:
+    s = await subject(gateway, shop, uid)
+    await erase(shop, s.user_id, f"{uid}-erase", reason=f"gdpr-ticket-{uid}")
+    trail = await event_store(channel).GetAuditTrail(eventstore_pb2.GetAuditTrailRequest(
+        entity_type=eventstore_pb2.AUDIT_ENTITY_TYPE_USER, entity_id=s.user_id))
+    types = [e.event_type for e in trail.entries]
+    assert types[-1] == "UserErased" and types.count("UserErased") == 1
+    last = trail.entries[-1]
+    assert (last.actor, last.request_id) == (ACTOR, f"{uid}-erase")
+    change = json_format.MessageToDict(last.change)
+    assert change == {"user_id": s.user_id, "reason": f"gdpr-ticket-{uid}",
+                      "erase_time": change["erase_time"]}
+    text = json_format.MessageToJson(trail)
+    assert not [x for x in s.secrets if x.lower() in text.lower()]
+
+
+async def test_erasing_again_changes_nothing_and_answers_the_same(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    s = await subject(gateway, shop, uid)
+    first = await erase(shop, s.user_id, f"{uid}-erase")
+    # The same request: the same answer.
+    again = await erase(shop, s.user_id, f"{uid}-erase")
+    assert (again.erase_time, again.orders_anonymised) == (first.erase_time, 2)
+    # Another request: the first erase time, nothing left to anonymise.
+    other = await erase(shop, s.user_id, f"{uid}-erase-2", reason="second request")
+    assert (other.erase_time, other.orders_anonymised) == (first.erase_time, 0)
+    rows = await shard_rows(
+        gateway, shard_index(gateway, s.user_id),
+        "SELECT count(*) AS n FROM events WHERE stream_id = $1 AND event_type = 'UserErased'",
+        f"user-{s.user_id}")
+    assert rows[0]["n"] == 1
+    # The same request id with another reason is another request.
+    reused = await fails(erase(shop, s.user_id, f"{uid}-erase", reason="other"),
+                         grpc.StatusCode.ALREADY_EXISTS)
+    assert reused.error_info is not None and reused.error_info.reason == "REQUEST_ID_REUSED"
+
+
+async def test_an_erased_user_takes_no_changes_or_orders_and_frees_its_email(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    s = await subject(gateway, shop, uid)
+    await erase(shop, s.user_id, f"{uid}-erase")
+    for request in (
+        user_pb2.UpdateUserRequest(user_id=s.user_id, display_name="back", request_id=f"{uid}-u1"),
+        user_pb2.UpdateUserRequest(user_id=s.user_id, email=f"new.{uid}@example.com",
+                                   request_id=f"{uid}-u2"),
+    ):
+        refused = await fails(shop.users.UpdateUser(request), grpc.StatusCode.FAILED_PRECONDITION)
+        assert refused.error_info is not None and refused.error_info.reason == "USER_ERASED"
+    available = await shop.available(s.sku)
+    refused = await fails(shop.orders.CreateOrder(order_request(s.user_id, {s.sku: 1},
+                                                                f"{uid}-late-order")),
+                          grpc.StatusCode.FAILED_PRECONDITION)
+    assert refused.error_info is not None and refused.error_info.reason == "USER_ERASED"
+    assert await shop.available(s.sku) == available
+    # The refused email change claimed nothing: the address is free, as are
+    # the erased user's own addresses.
+    for n, email in enumerate([f"new.{uid}@example.com", *s.emails]):
+        created = await shop.users.CreateUser(user_pb2.CreateUserRequest(
+            user_id=f"{uid}-next-{n}", email=email, request_id=f"{uid}-next-{n}"))
+        found = await shop.users.GetUserByEmail(user_pb2.GetUserByEmailRequest(email=email))
+        assert found.user.user_id == created.user.user_id
+
+
+async def test_erase_user_checks_its_request(shop: Shop, uid: str) -> None:
+    await invalid(shop.users.EraseUser(user_pb2.EraseUserRequest()),
+                  "user_id", "reason", "request_id")
+    await invalid(shop.users.EraseUser(user_pb2.EraseUserRequest(
+        user_id="no spaces", reason="x" * 501, request_id=uid)), "user_id", "reason")
+    missing = await fails(erase(shop, f"{uid}-nobody", f"{uid}-erase"),
+                          grpc.StatusCode.NOT_FOUND)
+    assert missing.error_info is not None and missing.error_info.reason == "USER_NOT_FOUND"
+
+
+async def test_clickhouse_rows_of_the_user_are_anonymised_by_the_relay(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    assert gateway.backends is not None and gateway.backends.clickhouse is not None
+    store = gateway.backends.clickhouse
+    # Without a legacy event: the relay copies payloads as they are, and
+    # personal data only ever reaches them sealed (then it stays behind).
+    s = await subject(gateway, shop, uid, legacy=False)
+    order_ids = [o.order_id for o in s.orders]
+
+    async def rows(sql: str) -> int:
+        result = await store.query(sql, {"user": s.user_id, "orders": order_ids})
+        return int(result.rows[0][0])
+
+    count_orders = "SELECT count() FROM orders WHERE has({orders:Array(String)}, order_id)"
+    of_user = """SELECT (SELECT count() FROM domain_events WHERE user_id = {user:String})
+                      + (SELECT count() FROM orders WHERE user_id = {user:String})
+                      + (SELECT count() FROM order_lines WHERE user_id = {user:String})"""
+
+    async def relayed() -> bool:
+        # Two placements and one cancellation, under the user's id.
+        return await rows(count_orders) == 3 and await rows(of_user) > 0
+
+    async def anonymised() -> bool:
+        return await rows(of_user) == 0
+
+    await eventually(relayed, "the orders relayed", 30)
+    await erase(shop, s.user_id, f"{uid}-erase")
+    await eventually(anonymised, "the user's rows anonymised", 30)
+    # The facts stay: the same order rows and totals, without the user.
+    assert await rows(count_orders) == 3
+    total = await store.query(
+        "SELECT sum(sign * total_minor) FROM orders WHERE has({orders:Array(String)}, order_id)",
+        {"orders": order_ids})
+    assert int(total.rows[0][0]) == s.orders[0].total.amount_minor
+    for secret in s.secrets:
+        leaked = await store.query(
+            "SELECT count() FROM domain_events WHERE positionCaseInsensitive(payload, {s:String})"
+            " > 0", {"s": secret})
+        assert int(leaked.rows[0][0]) == 0, secret
+
