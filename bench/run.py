@@ -8,7 +8,8 @@ bench/results/<timestamp>.json. docs/BENCHMARKS.md explains each scenario.
 
 `--scenario orders` (or orders-create, orders-get, orders-scatter) runs the
 commerce benchmarks of bench/commerce.py instead, with the same load client
-and results directory.
+and results directory. `--scenario relay` runs the relay benchmark of
+bench/relay.py (in-process; no load client).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import commerce, data, procs
+from bench import commerce, data, procs, relay
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -485,10 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="a few hundred products and requests (well under a minute)")
-    parser.add_argument("--scenario", choices=("all", "get", "search", *ORDERS_SCENARIOS),
+    parser.add_argument("--scenario",
+                        choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
-                             "orders (all three), orders-create, orders-get, orders-scatter")
+                             "orders (all three), orders-create, orders-get, orders-scatter; "
+                             "relay (bench/relay.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -501,6 +504,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scenario in ORDERS_SCENARIOS:
         return run_orders(args)
+    if args.scenario == "relay":
+        result = asyncio.run(relay.run(relay.QUICK if args.quick else relay.FULL,
+                                       source_version))
+        write_results(relay.render(result), result, args.results_dir)
+        return 0
     plan = replace(QUICK if args.quick else FULL,
                    scenarios={"get", "search"} if args.scenario == "all" else {args.scenario})
     if args.products:
