@@ -15,6 +15,7 @@ from google.protobuf.duration_pb2 import Duration
 from gateway.runtime.server import Gateway
 from gateway.storage.eventstore import pii
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
+from tests.conftest import SPANS
 from tests.eventstore import (
     ANY,
     EXACT,
@@ -339,3 +340,18 @@ async def test_read_all_pages_resume_from_the_position_vector(
     assert list(again.events) == []
     await invalid(es.ReadAll(pb.ReadAllRequest(after=pb.AllPosition(shards=[
         pb.ShardPosition(keyspace="commerce", shard=9)]))), "after.shards[0]")
+
+
+async def test_an_append_is_traced_with_its_stream_and_shard(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"traced-{uid}"
+    await es.AppendToStream(append(s, [event(), event()]))
+    spans = [sp for sp in SPANS.get_finished_spans() if sp.name == "eventstore append"
+             and sp.attributes is not None and sp.attributes.get("datagw.stream") == s]
+    assert len(spans) == 1
+    attributes = spans[0].attributes
+    assert attributes is not None
+    assert attributes["datagw.keyspace"] == "commerce"
+    assert attributes["datagw.shard"] == shard_index(gateway, s)
+    assert attributes["datagw.events"] == 2
+    assert spans[0].parent is not None
