@@ -14,6 +14,8 @@ import grpc
 from datagw.v1 import (
     admin_pb2,
     admin_pb2_grpc,
+    analytics_pb2,
+    analytics_pb2_grpc,
     catalog_pb2,
     catalog_pb2_grpc,
     eventstore_pb2,
@@ -34,6 +36,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from gateway.api.admin import AdminServicer
+from gateway.api.analytics import AnalyticsServicer
 from gateway.api.catalog import CatalogServicer
 from gateway.api.eventstore import EventStoreServicer
 from gateway.api.interceptors import GatewayInterceptor
@@ -44,6 +47,7 @@ from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
 from gateway.domain import catalog as catalog_domain
 from gateway.domain.admin import AdminDomain
+from gateway.domain.analytics import AnalyticsDomain
 from gateway.domain.erasure import ErasureDomain
 from gateway.domain.eventstore import EventStoreDomain
 from gateway.domain.inventory import InventoryDomain
@@ -81,7 +85,8 @@ ORDERS = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 PAYMENTS = payment_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
 INVENTORY = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 EVENTSTORE = eventstore_pb2.DESCRIPTOR.services_by_name["EventStoreService"].full_name
-SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, EVENTSTORE, ADMIN)
+ANALYTICS = analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name
+SERVICES = (CATALOG, SESSIONS, USERS, ORDERS, PAYMENTS, INVENTORY, EVENTSTORE, ANALYTICS, ADMIN)
 # The domain whose keyspace decides each service's health.
 _SERVICE_DOMAINS = {CATALOG: "catalog", USERS: "users", ORDERS: "orders",
                     PAYMENTS: "payments", INVENTORY: "inventory"}
@@ -294,6 +299,8 @@ class Gateway:
         inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
             InventoryServicer(inventory), server)
         admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(admin), server)
+        analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
+            AnalyticsServicer(AnalyticsDomain(self.policies, self.backends.clickhouse)), server)
         assert self.notifiers is not None
         event_store = EventStoreDomain(keyspaces, self.event_keyspaces())
         eventstore_pb2_grpc.add_EventStoreServiceServicer_to_server(
@@ -340,6 +347,10 @@ class Gateway:
         statuses[EVENTSTORE] = serving if any(
             s.healthy for k in self.event_keyspaces() for s in keyspaces[k].shards
         ) else not_serving
+        # Analytics serves while its ClickHouse store answers.
+        clickhouse = self.backends.clickhouse
+        statuses[ANALYTICS] = serving if clickhouse is not None and clickhouse.healthy \
+            else not_serving
         for ks in keyspaces.values():
             if ks.sharded:
                 for shard in ks.shards:
