@@ -77,10 +77,17 @@ def user_of(event: StoredEvent) -> str:
     return ""
 
 
+# Personal fields that events written before the PII envelope carried in
+# clear (erasure scrubs them from PostgreSQL, see erasure_store); ClickHouse
+# never receives them, so an erasure there only has ids to anonymise.
+CLEAR_PII = frozenset({"email", "display_name", "shipping"})
+_NOT_KEPT = CLEAR_PII | {ENVELOPE, "user_id"}
+
+
 def public_payload(payload: Mapping[str, Any]) -> str:
-    """The payload as ClickHouse keeps it: no envelope, no user id, keys
-    sorted (the same event always gives the same text)."""
-    kept = {k: v for k, v in payload.items() if k not in (ENVELOPE, "user_id")}
+    """The payload as ClickHouse keeps it: no envelope, no personal field, no
+    user id, keys sorted (the same event always gives the same text)."""
+    kept = {k: v for k, v in payload.items() if k not in _NOT_KEPT}
     return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
