@@ -11,6 +11,7 @@ from datagw.v1 import admin_pb2, admin_pb2_grpc, eventstore_pb2
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
 from gateway.api.convert import duration, policy_out, timestamp
 from gateway.domain.admin import AdminDomain
+from gateway.domain.projections.runner import ProjectionState, ProjectionStatus
 from gateway.domain.relay import ShardProgress
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -28,6 +29,19 @@ def shard_progress_out(p: ShardProgress) -> admin_pb2.ShardProgress:
                                               commit=p.at.commit, position=p.at.position),
         lag_events=p.lag_events, lag=duration(p.lag_s), last_error=p.last_error,
         last_batch_time=timestamp(p.last_batch_at) if p.last_batch_at else None)
+
+
+_PROJECTION_STATES = {
+    ProjectionState.RUNNING: admin_pb2.PROJECTION_STATE_RUNNING,
+    ProjectionState.REBUILDING: admin_pb2.PROJECTION_STATE_REBUILDING,
+    ProjectionState.FAILING: admin_pb2.PROJECTION_STATE_FAILING,
+}
+
+
+def projection_out(p: ProjectionStatus) -> admin_pb2.Projection:
+    return admin_pb2.Projection(
+        name=p.name, description=p.description, state=_PROJECTION_STATES[p.state],
+        shards=[shard_progress_out(s) for s in p.shards], generation=p.generation)
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
@@ -113,3 +127,16 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         return admin_pb2.GetRelayStatusResponse(
             shards=[shard_progress_out(p) for p in shards], target=target,
             events_relayed=relayed)
+
+    async def ListProjections(
+        self, request: admin_pb2.ListProjectionsRequest, context: Context
+    ) -> admin_pb2.ListProjectionsResponse:
+        found = await self._domain.projections()
+        return admin_pb2.ListProjectionsResponse(projections=[projection_out(p) for p in found])
+
+    async def RebuildProjection(
+        self, request: admin_pb2.RebuildProjectionRequest, context: Context
+    ) -> admin_pb2.RebuildProjectionResponse:
+        status, replayed = await self._domain.rebuild_projection(request.name)
+        return admin_pb2.RebuildProjectionResponse(projection=projection_out(status),
+                                                   events_replayed=replayed)

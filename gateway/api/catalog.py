@@ -21,6 +21,7 @@ _SORTS = {
     catalog_pb2.PRODUCT_SORT_PRICE_ASC: "price_asc",
     catalog_pb2.PRODUCT_SORT_PRICE_DESC: "price_desc",
     catalog_pb2.PRODUCT_SORT_NEWEST: "newest",
+    catalog_pb2.PRODUCT_SORT_POPULAR: "popular",
 }
 
 

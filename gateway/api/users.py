@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 from datagw.v1 import user_pb2, user_pb2_grpc
 
-from gateway.api.commerce_convert import user_out
+from gateway.api.commerce_convert import money, user_out
 from gateway.api.convert import read_args, timestamp
 from gateway.domain.erasure import ErasureDomain
 from gateway.domain.users import UsersDomain
@@ -55,6 +55,21 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             request.expected_version if request.HasField("expected_version") else None,
             request.request_id)
         return user_pb2.UpdateUserResponse(user=self._out(user), consistency_token=token)
+
+    async def GetUserSummary(
+        self, request: user_pb2.GetUserSummaryRequest, context: Context
+    ) -> user_pb2.GetUserSummaryResponse:
+        found = await self._domain.summary(request.user_id)
+        return user_pb2.GetUserSummaryResponse(
+            summary=user_pb2.UserSummary(
+                user_id=found.user_id, order_count=found.order_count,
+                total_spent=[money(amount, currency)
+                             for currency, amount in sorted(found.spent_minor.items())],
+                last_order_id=found.last_order_id,
+                last_order_time=timestamp(found.last_order_at) if found.last_order_at else None,
+                cancelled_count=found.cancelled_count),
+            projected_through=(timestamp(found.projected_through)
+                               if found.projected_through else None))
 
     async def EraseUser(
         self, request: user_pb2.EraseUserRequest, context: Context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.domain.orders import OrdersDomain
+from gateway.domain.projections.runner import ProjectionRunner, ProjectionStatus
 from gateway.domain.relay import Relay, ShardProgress
 from gateway.errors import (
     FailedPrecondition,
@@ -23,6 +24,7 @@ class AdminDomain:
     def __init__(
         self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache],
         orders: OrdersDomain, relay: Relay | None = None,
+        projections: ProjectionRunner | None = None,
     ) -> None:
         self._policies = policies
         self._backends = backends
@@ -30,6 +32,7 @@ class AdminDomain:
         self.orders = orders
         self.sagas = orders.sagas
         self._relay = relay
+        self._projections = projections
 
     def topology(self) -> tuple[list[BackendStatus], bool, dict[str, int]]:
         versions = {ks.name: ks.range_map_version for ks in self._backends.keyspaces.values()
@@ -82,3 +85,20 @@ class AdminDomain:
                 "no analytics store is configured, so nothing is relayed",
                 reason="RELAY_NOT_CONFIGURED")
         return await self._relay.progress(), self._relay.store.kind, self._relay.events_relayed
+
+    def _runner(self) -> ProjectionRunner:
+        if self._projections is None:
+            raise FailedPrecondition("this gateway runs no projections",
+                                     reason="PROJECTIONS_NOT_RUNNING")
+        return self._projections
+
+    async def projections(self) -> list[ProjectionStatus]:
+        return await self._runner().statuses()
+
+    async def rebuild_projection(self, name: str) -> tuple[ProjectionStatus, int]:
+        """Rebuild from the first event and swap; waits for the swap."""
+        v = Violations()
+        if not name:
+            v.add("name", "required: a projection's name, as ListProjections shows it")
+        v.raise_if_any()
+        return await self._runner().rebuild(name)

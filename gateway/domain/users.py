@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound,
 from gateway.policy.model import Consistency
 from gateway.storage.eventstore import pii
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import events
+from gateway.storage.postgres import events, projection_store
 from gateway.storage.postgres.commerce_store import UserRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id
@@ -52,6 +53,20 @@ def _user_from_json(d: dict[str, Any]) -> UserRecord:
 
 def _email_key(email: str) -> str:
     return f"email:{email}"
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    user_id: str
+    # Orders placed and not cancelled, and orders cancelled.
+    order_count: int
+    cancelled_count: int
+    # Spent on the orders still standing, per currency (no zero entries).
+    spent_minor: dict[str, int]
+    last_order_id: str
+    last_order_at: datetime | None
+    # When the projection last applied a batch of the user's shard.
+    projected_through: datetime | None
 
 
 class UsersDomain(KeyspaceDomain):
@@ -92,6 +107,52 @@ class UsersDomain(KeyspaceDomain):
             if user is not None and user.email == email:
                 return user
         raise NotFound("user", email)
+
+    async def summary(self, user_id: str) -> UserSummary:
+        """The user's orders as the user_order_summary projection has them
+        (eventually consistent: read on the primary, as far as the projection
+        has applied the shard's events)."""
+        v = Violations()
+        rules.check_user_id(v, "user_id", user_id)
+        v.raise_if_any()
+        shard, _ = self.route(user_id)
+        async with shard.connection("SELECT user_order_summary") as conn:
+            found = await projection_store.user_summary(conn, user_id)
+        if not found.user_exists:
+            raise NotFound("user", user_id)
+        rows = found.rows
+        last = max(((r.last_order_at, r.last_order_id) for r in rows
+                    if r.last_order_at is not None and r.last_order_id is not None),
+                   default=None)
+        return UserSummary(
+            user_id, sum(r.orders for r in rows), sum(r.cancelled for r in rows),
+            {r.currency: r.spent_minor for r in rows if r.spent_minor},
+            last[1] if last else "", last[0] if last else None, found.projected_through)
+
+    # -- writes --------------------------------------------------------------
+
+    async def _claim_email(self, email: str, user_id: str) -> None:
+        """Point the lookup at `user_id` unless a live user holds the email."""
+        shard, ksid = self.route(_email_key(email))
+        async with shard.connection("CLAIM user_emails") as conn:
+            async with conn.transaction():
+                owner = await store.email_owner(conn, email, lock=True)
+                if owner is not None and owner != user_id and await self._holds(owner, email):
+                    raise AlreadyExists(f"email {email!r} belongs to another user",
+                                        reason="EMAIL_TAKEN", metadata={"email": email})
+                if owner != user_id:
+                    await store.claim_email(conn, email, ksid, user_id)
+
+    async def _holds(self, user_id: str, email: str) -> bool:
+        shard, _ = self.route(user_id)
+        async with shard.connection("SELECT users") as conn:
+            user = await store.get_user(conn, user_id)
+        return user is not None and user.email == email
+
+    async def _release_email(self, email: str, user_id: str) -> None:
+        shard, _ = self.route(_email_key(email))
+        async with shard.connection("DELETE user_emails") as conn:
+            await store.drop_email(conn, email, user_id)
 
     async def _claimed_write(
         self, email: str | None, user_id: str,

@@ -54,6 +54,8 @@ from gateway.domain.inventory import InventoryDomain
 from gateway.domain.order_sagas import OrderSagas
 from gateway.domain.orders import OrdersDomain
 from gateway.domain.payments import PaymentsDomain
+from gateway.domain.projections import all_projections
+from gateway.domain.projections.runner import ProjectionRunner
 from gateway.domain.relay import Relay
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.subscriptions import Subscriptions
@@ -134,6 +136,8 @@ class Gateway:
     order_sagas: OrderSagas | None = None
     # Events to ClickHouse; None without an analytics store.
     relay: Relay | None = None
+    # The read models (user order summary, product sales).
+    projections: ProjectionRunner | None = None
     replication: ReplicationTracker | None = None
     notifiers: EventNotifiers | None = None
     caches: list[Cache] = field(default_factory=list)
@@ -153,6 +157,8 @@ class Gateway:
         self._recovery_task = asyncio.create_task(self._recovery_loop())
         if self.relay is not None:
             self.relay.start()
+        if self.projections is not None:
+            self.projections.start()
 
     async def open_backends(self) -> None:
         """Policies, backends (started when embedded) and migrations; no listening."""
@@ -280,8 +286,11 @@ class Gateway:
             assert self.notifiers is not None
             self.relay = Relay.over([keyspaces[k] for k in self.event_keyspaces()],
                                     self.notifiers, self.backends.clickhouse)
+        assert self.notifiers is not None
+        self.projections = ProjectionRunner(
+            all_projections(commerce, keyspaces[catalog_policy.keyspace]), self.notifiers)
         admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache},
-                            orders, self.relay)
+                            orders, self.relay, self.projections)
         self.interceptor = GatewayInterceptor(
             max_concurrent=cfg.max_concurrent_rpcs, default_deadline_s=cfg.default_deadline_s)
         options: list[tuple[str, Any]] = [
@@ -416,6 +425,8 @@ class Gateway:
                     await task
         if self.relay is not None:
             await self.relay.stop()
+        if self.projections is not None:
+            await self.projections.stop()
         if self.replication is not None:
             await self.replication.stop()
         if self.notifiers is not None:

@@ -133,7 +133,7 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
     return bool(status == "DELETE 1")
 
 
-SORTS = ("relevance", "price_asc", "price_desc", "newest")
+SORTS = ("relevance", "price_asc", "price_desc", "newest", "popular")
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,30 @@ class SearchHit:
 # page; ranking a bounded window keeps search fast at any catalog size (as
 # search engines cap their result windows). Other sorts page through all.
 RELEVANCE_WINDOW = 1000
+
+
+def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit: str) -> str:
+    """The "popular" candidates: products with units sold, walked from the
+    sales counters' (units, sku) index, then products without sales by sku
+    (both newest-sku-first within a tie, like the other descending sorts);
+    each part holds at most a page and the caller's ORDER BY merges them.
+    `product_sales` is the view over the projection's live generation."""
+    where = " AND ".join(filters) or "true"
+    parts = []
+    if after is None or after[0] > 0:
+        keyset = ("" if after is None else
+                  f" AND (s.units, s.sku) < ({arg(after[0])}::bigint, {arg(after[1])})")
+        parts.append(
+            f"(SELECT {_COLUMNS}, s.units AS units_sold FROM product_sales AS s"
+            f" JOIN products USING (sku) WHERE s.units > 0 AND {where}{keyset}"
+            f" ORDER BY s.units DESC, s.sku DESC LIMIT {limit})")
+    keyset = f" AND sku < {arg(after[1])}" if after is not None and after[0] <= 0 else ""
+    parts.append(
+        f"(SELECT {_COLUMNS}, 0::bigint AS units_sold FROM products WHERE {where}{keyset}"
+        " AND NOT EXISTS (SELECT 1 FROM product_sales AS s"
+        " WHERE s.sku = products.sku AND s.units > 0)"
+        f" ORDER BY sku DESC LIMIT {limit})")
+    return f"({' UNION ALL '.join(parts)}) AS popular"
 
 
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
@@ -198,13 +222,17 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
             f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}) AS candidates"
         )
         where = []
+    elif sort == "popular":
+        source = _popular(where, q.after, arg, arg(q.limit + 1))
+        where = []
     key_expr, direction, cast = {
         "relevance": (rank, "DESC", "::real"),
         "price_asc": ("price_minor", "ASC", "::bigint"),
         "price_desc": ("price_minor", "DESC", "::bigint"),
         "newest": ("created_at", "DESC", "::timestamptz"),
+        "popular": ("units_sold", "DESC", "::bigint"),
     }[sort]
-    if q.after is not None:
+    if q.after is not None and sort != "popular":  # popular's parts apply it themselves
         op = ">" if direction == "ASC" else "<"
         where.append(f"({key_expr}, sku) {op} ({arg(q.after[0])}{cast}, {arg(q.after[1])})")
     sql = (
