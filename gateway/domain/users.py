@@ -120,6 +120,8 @@ class UsersDomain(KeyspaceDomain):
             found = await projection_store.user_summary(conn, user_id)
         if not found.user_exists:
             raise NotFound("user", user_id)
+        if found.erased_at is not None:
+            raise UserGone(user_id, found.erased_at)
         rows = found.rows
         last = max(((r.last_order_at, r.last_order_id) for r in rows
                     if r.last_order_at is not None and r.last_order_id is not None),

@@ -18,6 +18,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.postgres import events
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
+from gateway.telemetry import REGISTRY
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
 from tests.conftest import SPANS
 from tests.helpers import STRONG, eventually, fails, invalid, keyspace_dsn, money, product, upsert
@@ -280,6 +281,9 @@ async def test_a_rebuild_during_orders_swaps_in_the_same_read_model(
         assert response.events_replayed > 0
     await eventually(lambda: _models_match(gateway, shop, want), "the orders placed meanwhile")
     await eventually(lambda: _caught_up(shop), "the projections caught up again")
+    # Readers read the swapped-in generation (prepared statements included).
+    assert await _popular_skus(shop, f"rb-{uid}", 10) == [sorted(
+        before_skus + during_skus, key=lambda sku: (want.units[sku], sku), reverse=True)]
     after = await _snapshot(gateway)
     # What was there before the rebuild is there unchanged...
     touched = set(during) | set(during_skus) | {
@@ -342,6 +346,10 @@ async def test_list_projections_reports_positions_and_zero_lag_when_caught_up(
         for s in p.shards:
             assert (s.lag_events, s.lag.ToTimedelta().total_seconds(), s.last_error) == (0, 0, "")
             assert s.position.commit > 0 and s.HasField("last_batch_time")
+            labels = {"projection": p.name, "keyspace": "commerce",
+                      "shard": str(s.position.shard)}
+            for metric in ("datagw_projection_lag_events", "datagw_projection_lag_seconds"):
+                assert REGISTRY.get_sample_value(metric, labels) == 0.0
 
 
 async def test_a_stopped_runner_catches_up_on_start_without_counting_twice(
@@ -444,3 +452,26 @@ async def test_an_erased_user_is_forgotten_and_later_events_ignored(
                             "SELECT count(*) AS n FROM user_order_summary WHERE user_id = $1",
                             user_id)
     assert rows[0]["n"] == 0
+
+
+async def test_erase_user_drops_the_summary_and_keeps_the_sales(
+        gateway: Gateway, shop: Shop, uid: str) -> None:
+    sku = f"{uid}-x"
+    await _stock(shop, [sku], f"erase2-{uid}")
+    user_id = (await _users(gateway, shop, f"{uid}-gdpr", 1))[0]
+    want = Expected()
+    want.placed(user_id, await shop.place(user_id, {sku: 3}, f"{uid}-x1"), {sku: 3})
+    await eventually(lambda: _models_match(gateway, shop, want), "the order")
+    await shop.users.EraseUser(user_pb2.EraseUserRequest(
+        user_id=user_id, reason="test", request_id=f"{uid}-erase"))
+
+    async def forgotten() -> bool:
+        rows = await shard_rows(gateway, shard_index(gateway, user_id),
+                                "SELECT count(*) AS n FROM user_order_summary WHERE user_id = $1",
+                                user_id)
+        return bool(rows[0]["n"] == 0)
+
+    await eventually(forgotten, "the summary row is deleted")
+    failure = await fails(_summary(shop, user_id), grpc.StatusCode.NOT_FOUND)
+    assert failure.error_info is not None and failure.error_info.reason == "USER_ERASED"
+    assert await _units(gateway, [sku]) == {sku: 3}

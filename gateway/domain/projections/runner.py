@@ -382,9 +382,15 @@ class ProjectionRunner:
                 reason="REBUILD_IN_PROGRESS", metadata={"projection": name})
         task = asyncio.create_task(self._rebuild(projection), name=f"rebuild {name}")
         self._rebuilds[name] = task
-        task.add_done_callback(lambda _t: self._rebuilds.pop(name, None))
+        task.add_done_callback(lambda t: self._rebuild_done(name, t))
         replayed = await asyncio.shield(task)
         return await self.status(name), replayed
+
+    def _rebuild_done(self, name: str, task: asyncio.Task[int]) -> None:
+        self._rebuilds.pop(name, None)
+        # The caller may have stopped waiting (its deadline): say how it ended.
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("rebuild of projection %s failed: %s", name, _describe(exc))
 
     async def _rebuild(self, projection: Projection) -> int:
         by_target: dict[str, list[Feed]] = {}

@@ -299,6 +299,8 @@ async def add_user_totals(conn: asyncpg.Connection, generation: int,
 @dataclass(frozen=True)
 class UserSummaryRows:
     user_exists: bool
+    # Set when the user was erased (the row stays, anonymised).
+    erased_at: datetime | None
     # One row per currency the user ordered in.
     rows: list[UserTotals]
     # The last batch the live generation applied on this shard.
@@ -309,8 +311,9 @@ async def user_summary(conn: asyncpg.Connection, user_id: str) -> UserSummaryRow
     """The user's summary rows, whether the user exists, and how far the
     projection has read, in one statement (one snapshot)."""
     rows = await conn.fetch(
-        f"""SELECT known.user_exists, through.at AS projected_through, s.*
-            FROM (SELECT EXISTS (SELECT 1 FROM users WHERE user_id = $1) AS user_exists) known
+        f"""SELECT known.user_exists, known.erased_at, through.at AS projected_through, s.*
+            FROM (SELECT EXISTS (SELECT 1 FROM users WHERE user_id = $1) AS user_exists,
+                         (SELECT erased_at FROM users WHERE user_id = $1) AS erased_at) known
             CROSS JOIN (SELECT max(c.last_batch_at) AS at FROM projection_checkpoints c
                         JOIN projection_generations g USING (projection, generation)
                         WHERE projection = '{_SUMMARY}') through
@@ -318,7 +321,7 @@ async def user_summary(conn: asyncpg.Connection, user_id: str) -> UserSummaryRow
             ORDER BY s.currency""", user_id)
     first = rows[0]
     return UserSummaryRows(
-        first["user_exists"],
+        first["user_exists"], first["erased_at"],
         [UserTotals(r["user_id"], r["currency"], r["order_count"], r["cancelled_count"],
                     r["spent_minor"], r["last_order_id"], r["last_order_at"])
          for r in rows if r["user_id"] is not None],
