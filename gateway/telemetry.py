@@ -96,3 +96,9 @@ SUBSCRIPTION_LAG = Gauge(
     "is, as the age of the last event it delivered while more were waiting (0 when caught up)",
     ["kind"], registry=REGISTRY,
 )
+RETENTION_DELETED = Counter(
+    "datagw_retention_events_deleted_total",
+    "Events removed by the retention job, by keyspace, shard and rule (stream: the stream's "
+    "metadata; otherwise the domain whose policy retention applied)",
+    ["keyspace", "shard", "rule"], registry=REGISTRY,
+)

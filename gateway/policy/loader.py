@@ -15,6 +15,7 @@ import yaml
 from gateway.policy.durations import DURATION_HINT, parse_duration
 from gateway.policy.model import (
     CACHE_OFF,
+    EVENT_STREAM_PREFIXES,
     RETENTION_KEYS,
     CachePolicy,
     Consistency,
@@ -181,7 +182,9 @@ def _session(c: _FileChecker, raw: Any) -> SessionPolicy:
 
 
 def _retention(c: _FileChecker, raw: Any, store: str | None) -> tuple[tuple[str, float], ...]:
-    allowed = RETENTION_KEYS.get(store or "", ())
+    if store is None:
+        return ()  # the store is missing or wrong, reported already
+    allowed = RETENTION_KEYS.get(store, ())
     if not allowed:
         c.problem("retention", f"a {store} domain keeps no data with a retention; remove it")
         return ()
@@ -191,6 +194,9 @@ def _retention(c: _FileChecker, raw: Any, store: str | None) -> tuple[tuple[str,
 
 def _query(c: _FileChecker, raw: Any) -> QueryPolicy:
     body = c.mapping(raw, "query", _QUERY_KEYS)
+    if not isinstance(raw, dict):
+        # Reported once as not a mapping, not again for each missing key.
+        return QueryPolicy(max_rows=1, max_execution_s=0.0, tables=())
     max_rows = body.get("max_rows", 10_000)
     if not isinstance(max_rows, int) or isinstance(max_rows, bool) or not (
         1 <= max_rows <= 1_000_000
@@ -253,6 +259,8 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
     if domain not in (None, "sessions") and session is not None:
         c.problem("session", f"only the sessions domain has a session section, not {domain!r}")
     retention = _retention(c, body["retention"], store) if "retention" in body else ()
+    if retention and store == Store.POSTGRES.value and domain not in EVENT_STREAM_PREFIXES:
+        c.problem("retention", f"the {domain} domain appends no events to expire; remove it")
     query = _query(c, body["query"]) if "query" in body else None
     if query is not None and store != Store.CLICKHOUSE.value:
         c.problem("query", "only a clickhouse domain (analytics) has query limits")

@@ -54,6 +54,13 @@ class QueryPolicy:
 # domain's event streams); for analytics "domain_events" and "clickstream"
 # (ClickHouse TTLs). A missing key keeps the data for ever.
 RETENTION_KEYS = {"postgres": ("events",), "clickhouse": ("domain_events", "clickstream")}
+# Whose events "retention.events" of a postgres domain covers: the streams
+# whose names start with one of the prefixes; "events" covers every stream
+# matching none (those services append themselves). Other postgres domains
+# append no events.
+EVENT_STREAM_PREFIXES: dict[str, tuple[str, ...]] = {
+    "users": ("user-",), "orders": ("order-",), "payments": ("payment-",),
+    "inventory": ("stock-", "reservation-"), "events": ()}
 
 
 @dataclass(frozen=True)

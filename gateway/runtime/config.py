@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from gateway.domain.order_sagas import SagaSettings
+from gateway.domain.retention import RetentionSettings
 from gateway.policy.durations import DURATION_HINT, parse_duration
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
@@ -31,7 +32,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded", "sagas", "payments", "clickhouse"),
+         "embedded", "sagas", "payments", "clickhouse", "retention"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -44,6 +45,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
                    "send_receive_timeout"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
+    "retention": ("interval", "batch_size"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version"),
     "postgres.keyspaces.*.pool": ("min_size", "max_size"),
@@ -117,6 +119,7 @@ class Config:
     embedded_shards: int = 2
     embedded_replicas: int = 0
     sagas: SagaSettings = field(default_factory=SagaSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     payments: RulesProvider = field(default_factory=RulesProvider)
 
     @property
@@ -307,6 +310,10 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.embedded_shards = r.integer("embedded.shards", emb["shards"], 1, 16)
     if "replicas" in emb:
         cfg.embedded_replicas = r.integer("embedded.replicas", emb["replicas"], 0, 3)
+    ret = r.section(top, "retention")
+    cfg.retention = RetentionSettings(
+        interval_s=r.duration("retention.interval", ret.get("interval", "1m"), positive=True),
+        batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
     sg = r.section(top, "sagas")
     defaults = SagaSettings()
     cfg.sagas = SagaSettings(

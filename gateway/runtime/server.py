@@ -57,6 +57,7 @@ from gateway.domain.payments import PaymentsDomain
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
 from gateway.domain.relay import Relay
+from gateway.domain.retention import RetentionJob
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.subscriptions import Subscriptions
 from gateway.domain.users import UsersDomain
@@ -138,6 +139,8 @@ class Gateway:
     relay: Relay | None = None
     # The read models (user order summary, product sales).
     projections: ProjectionRunner | None = None
+    # Removes the events that stream metadata and policies no longer keep.
+    retention: RetentionJob | None = None
     replication: ReplicationTracker | None = None
     notifiers: EventNotifiers | None = None
     caches: list[Cache] = field(default_factory=list)
@@ -159,6 +162,8 @@ class Gateway:
             self.relay.start()
         if self.projections is not None:
             self.projections.start()
+        if self.retention is not None:
+            self.retention.start()
 
     async def open_backends(self) -> None:
         """Policies, backends (started when embedded) and migrations; no listening."""
@@ -289,6 +294,9 @@ class Gateway:
         assert self.notifiers is not None
         self.projections = ProjectionRunner(
             all_projections(commerce, keyspaces[catalog_policy.keyspace]), self.notifiers)
+        self.retention = RetentionJob(
+            self.policies, [keyspaces[k] for k in self.event_keyspaces()],
+            [s for ks in keyspaces.values() for s in ks.shards], cfg.retention)
         admin = AdminDomain(self.policies, self.backends, {catalog_domain.DOMAIN: catalog_cache},
                             orders, self.relay, self.projections)
         self.interceptor = GatewayInterceptor(
@@ -427,6 +435,8 @@ class Gateway:
             await self.relay.stop()
         if self.projections is not None:
             await self.projections.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         if self.replication is not None:
             await self.replication.stop()
         if self.notifiers is not None:

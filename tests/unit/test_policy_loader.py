@@ -16,6 +16,8 @@ from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
 LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
 CATALOG = (POLICIES / "catalog.yaml").read_text("utf-8")
 SESSIONS = (POLICIES / "sessions.yaml").read_text("utf-8")
+INVENTORY = (POLICIES / "inventory.yaml").read_text("utf-8")
+ANALYTICS = (POLICIES / "analytics.yaml").read_text("utf-8")
 
 
 def problems_of(text: str, file: str = "x.yaml") -> list[PolicyProblem]:
@@ -117,6 +119,75 @@ def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str)
     problem = only_problem(SESSIONS.replace(old, new))
     assert problem.key == key
     assert says in problem.message
+
+
+@pytest.mark.parametrize(("text", "old", "new", "key", "says"), [
+    # Retention of a postgres domain: its event streams, as a duration.
+    (INVENTORY, "events: 400d", "clickstream: 400d", "retention.clickstream",
+     "unknown key; allowed keys: events"),
+    (INVENTORY, "events: 400d", "events: forever", "retention.events", "a duration"),
+    (INVENTORY, "events: 400d", "events: 400", "retention.events", "a duration"),
+    (INVENTORY, "events: 400d", "events: 0d", "retention.events", "greater than zero"),
+    (INVENTORY, "retention:\n  events: 400d", "retention: 400d", "retention",
+     "expected a mapping with keys events"),
+    (INVENTORY, "cache: off", "cache: off\nquery: {max_rows: 10, tables: [stock]}", "query",
+     "only a clickhouse domain"),
+    (CATALOG, "  near_ttl: 2s\n", "  near_ttl: 2s\nretention: {events: 30d}\n", "retention",
+     "the catalog domain appends no events to expire"),
+    # A redis domain keeps nothing with a retention.
+    (SESSIONS, "store: redis", "store: redis\nretention: {events: 30d}", "retention",
+     "a redis domain keeps no data with a retention"),
+    # The clickhouse domain: its tables' TTLs, and RunQuery limits it must have.
+    (ANALYTICS, "clickstream: 90d", "clickstream: 90d\n  events: 30d", "retention.events",
+     "allowed keys: domain_events, clickstream"),
+    (ANALYTICS, "clickstream: 90d", "clickstream: a while", "retention.clickstream",
+     "a duration"),
+    (ANALYTICS, "query:\n  max_rows: 10000\n  max_execution_time: 10s\n"
+     "  tables: [orders, order_lines, clickstream, domain_events]\n", "", "query",
+     "required for a clickhouse domain"),
+    (ANALYTICS, "max_rows: 10000", "max_rows: 0", "query.max_rows", "1 to 1000000"),
+    (ANALYTICS, "max_rows: 10000", "max_rows: lots", "query.max_rows", "1 to 1000000"),
+    (ANALYTICS, "max_execution_time: 10s", "max_execution_time: soon",
+     "query.max_execution_time", "a duration"),
+    (ANALYTICS, "[orders, order_lines, clickstream, domain_events]", "[]", "query.tables",
+     "a non-empty list of table names"),
+    (ANALYTICS, "[orders, order_lines, clickstream, domain_events]", "[system.tables]",
+     "query.tables", "a non-empty list of table names"),
+    (ANALYTICS, "  max_rows: 10000", "  max_rows: 10000\n  sql: SELECT 1", "query.sql",
+     "allowed keys: max_rows, max_execution_time, tables"),
+    (ANALYTICS, "query:\n  max_rows: 10000\n  max_execution_time: 10s\n"
+     "  tables: [orders, order_lines, clickstream, domain_events]\n", "query: all\n", "query",
+     "expected a mapping with keys max_rows, max_execution_time, tables"),
+    (ANALYTICS, "store: clickhouse", "store: clickhouse\nkeyspace: analytics", "keyspace",
+     "only postgres domains"),
+])
+def test_each_retention_and_query_mistake_is_named(text: str, old: str, new: str, key: str,
+                                                    says: str) -> None:
+    assert old in text
+    problem = only_problem(text.replace(old, new))
+    assert problem.key == key
+    assert says in problem.message
+
+
+def test_retention_and_query_limits_are_read() -> None:
+    inventory, problems = parse_policy("x.yaml", INVENTORY)
+    assert problems == [] and inventory is not None
+    assert inventory.retention == (("events", 400 * 86400),)
+    assert inventory.retention_s("events") == 400 * 86400 and inventory.query is None
+    # A query section without max_execution_time gets 10s.
+    analytics, problems = parse_policy("x.yaml", ANALYTICS.replace(
+        "  max_execution_time: 10s\n", ""))
+    assert problems == [] and analytics is not None and analytics.query is not None
+    assert analytics.retention_s("domain_events") == 730 * 86400
+    assert analytics.retention_s("events") is None
+    assert (analytics.query.max_rows, analytics.query.max_execution_s,
+            analytics.query.tables) == (10_000, 10.0, ("orders", "order_lines", "clickstream",
+                                                        "domain_events"))
+
+
+def test_retention_under_a_bad_store_is_not_reported_again() -> None:
+    problem = only_problem(INVENTORY.replace("store: postgres", "store: mongo"))
+    assert problem.key == "store"
 
 
 @pytest.mark.parametrize(("near", "seconds"), [("", 0.0), ("  near_ttl: 0s\n", 0.0),
