@@ -140,12 +140,14 @@ def _check_category(v: Violations, category: str) -> None:
 
 
 def _sales_sql(bucket: str, category: str, by_category: bool) -> str:
-    """One row per bucket (and category), plus the total row (grouping set ())."""
+    """One row per bucket (and category), plus the total row (grouping set ()).
+    Aliases never reuse a column's name: ClickHouse would put the alias's
+    expression in place of the column in WHERE."""
     if not category and not by_category:
         # Orders and revenue from the orders (an order's total), units from
         # its lines; each side aggregated on its own, then joined by bucket.
         return f"""
-            SELECT bucket, '' AS category, grouping(bucket) AS is_total,
+            SELECT bucket, '' AS bucket_category, grouping(bucket) AS is_total,
                    sum(orders) AS orders, sum(units) AS units, sum(revenue) AS revenue
             FROM (
                 SELECT {bucket} AS bucket, toInt64(sum(sign)) AS orders, toInt64(0) AS units,
@@ -156,16 +158,17 @@ def _sales_sql(bucket: str, category: str, by_category: bool) -> str:
                 FROM order_lines WHERE {_SALES} GROUP BY bucket)
             GROUP BY GROUPING SETS ((bucket), ())
             ORDER BY is_total, bucket"""
-    keys = "bucket, category" if by_category else "bucket"
+    keys = "bucket, bucket_category" if by_category else "bucket"
     where = _SALES + (" AND category = {category:String}" if category else "")
     return f"""
-        SELECT {bucket} AS bucket, {"category" if by_category else "{category:String}"} AS category,
+        SELECT {bucket} AS bucket,
+               {"category" if by_category else "{category:String}"} AS bucket_category,
                grouping({keys}) AS is_total,
                {_NET_ORDERS} AS orders, toInt64(sum(sign * quantity)) AS units,
                toInt64(sum(sign * revenue_minor)) AS revenue
         FROM order_lines WHERE {where}
         GROUP BY GROUPING SETS (({keys}), ())
-        ORDER BY is_total, bucket, category"""
+        ORDER BY is_total, bucket, bucket_category"""
 
 
 def _top_sql(by_units: bool, category: str) -> str:
@@ -174,8 +177,8 @@ def _top_sql(by_units: bool, category: str) -> str:
     where = _SALES + (" AND category = {category:String}" if category else "")
     order = "units DESC, revenue DESC" if by_units else "revenue DESC, units DESC"
     return f"""
-        SELECT sku, argMax(title, occurred_at) AS title,
-               argMax(category, occurred_at) AS category,
+        SELECT sku, argMax(title, occurred_at) AS last_title,
+               argMax(category, occurred_at) AS last_category,
                toInt64(sum(sign * quantity)) AS units,
                toInt64(sum(sign * revenue_minor)) AS revenue, toInt64(sum(sign)) AS orders
         FROM order_lines WHERE {where}

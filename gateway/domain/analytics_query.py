@@ -163,8 +163,9 @@ def _walk(node: _Node) -> Iterator[_Node]:
         yield from _walk(child)
 
 
-def check_statement(ast_lines: list[str]) -> None:
-    """A SELECT without SETTINGS, FORMAT or INTO OUTFILE (EXPLAIN AST dump)."""
+def check_statement(ast_lines: list[str], quoted: bool) -> None:
+    """A SELECT without SETTINGS, FORMAT or INTO OUTFILE (EXPLAIN AST dump);
+    `quoted`: the canonical text has backquotes."""
     root = _parse_dump(ast_lines, 1)
     if not root.children:
         raise QueryRejected("SQL_SYNTAX_ERROR", "the statement is empty")
@@ -184,6 +185,13 @@ def check_statement(ast_lines: list[str]) -> None:
         raise QueryRejected("QUERY_NOT_READ_ONLY",
                             f"RunQuery runs one read-only SELECT, not {statement}",
                             statement=statement)
+    # The statement's kind is the dump's first word, which no identifier can
+    # change; everything below reads lines a quoted identifier could forge.
+    if quoted:
+        raise QueryRejected(
+            "QUOTED_IDENTIFIER_NOT_ALLOWED",
+            "quoted identifiers (backquotes, or double quotes around a name that needs them) "
+            "are not supported; a ` inside a string can be written as char(96)")
     for node in _walk(top):
         if node.label == "Set":
             raise QueryRejected("SETTINGS_NOT_ALLOWED",
@@ -387,14 +395,9 @@ async def run_query(store: AnalyticsStore, policy: QueryPolicy,
     formatted = await _lines(store, "SELECT formatQuery({sql:String})", {"sql": request.sql},
                              max_rows, timeout_s)
     canonical = formatted[0]
-    if "`" in canonical:
-        raise QueryRejected(
-            "QUOTED_IDENTIFIER_NOT_ALLOWED",
-            "quoted identifiers (backquotes, or double quotes around a name that needs them) "
-            "are not supported; a ` inside a string can be written as char(96)")
     params = _used_parameters(canonical, request.parameters)
     check_statement(await _lines(store, f"EXPLAIN AST {canonical}", params, max_rows,
-                                 timeout_s))
+                                 timeout_s), "`" in canonical)
     check_references(
         await _lines(store, f"EXPLAIN QUERY TREE run_passes = 0 {canonical}", params, max_rows,
                      timeout_s),

@@ -3,7 +3,6 @@ with parameters and typed values, and every kind of refusal with its reason."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +105,7 @@ async def test_a_missing_or_unparsable_parameter_is_named(
     ("DROP TABLE orders", "DROP"),
     ("TRUNCATE TABLE clickstream", "TRUNCATE"),
     ("CREATE TABLE stolen ENGINE = Memory AS SELECT * FROM orders", "CREATE"),
+    ("CREATE TABLE stolen (a Int8) ENGINE = Memory", "CREATE"),
     ("OPTIMIZE TABLE orders FINAL", "OPTIMIZE"),
 ])
 async def test_writes_and_ddl_are_refused(
@@ -195,7 +195,7 @@ async def test_into_outfile_is_refused_and_writes_nothing(
     failure = await invalid(analytics.RunQuery(query(f"SELECT 1 INTO OUTFILE '{target}'")),
                             "sql")
     assert reason(failure) == "INTO_OUTFILE_NOT_ALLOWED"
-    assert not os.path.exists(target)
+    assert not target.exists()
 
 
 async def test_an_oversized_result_is_refused_never_cut(
