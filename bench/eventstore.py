@@ -170,8 +170,12 @@ async def lag_scenario(gw: Gateway, plan: EventStorePlan) -> dict[str, Any]:
                     done.set()
                     return
 
+    append_ns: list[int] = []
+
     async def append(request: pb.AppendToStreamRequest) -> None:
+        started = time.perf_counter_ns()
         await stub.AppendToStream(request, timeout=60)
+        append_ns.append(time.perf_counter_ns() - started)
 
     receiver = asyncio.create_task(receive())
     await caught_up.wait()
@@ -199,7 +203,11 @@ async def lag_scenario(gw: Gateway, plan: EventStorePlan) -> dict[str, Any]:
     call.cancel()
     receiver.cancel()
     lags.sort()
+    append_ns.sort()
     return {"events": len(lags), "events_per_s_achieved": round(len(lags) / appended_s),
+            # The append calls' own latency: the part of the lag before the commit.
+            "append_p50_ms": round(percentile(append_ns, 50), 1),
+            "append_p99_ms": round(percentile(append_ns, 99), 1),
             "p50_ms": round(percentile(lags, 50), 1), "p99_ms": round(percentile(lags, 99), 1),
             "max_ms": round(lags[-1] / 1e6, 1), "goal_p99_ms": LAG_GOAL_P99_MS,
             "met": percentile(lags, 99) < LAG_GOAL_P99_MS}
@@ -237,5 +245,7 @@ def render(result: dict[str, Any]) -> str:
             "|---:|---:|---:|---:|---:|---:|---|",
             f"| {result['plan']['lag_events_per_s']} | {lag['events_per_s_achieved']} "
             f"| {lag['events']} | {lag['p50_ms']} | {lag['p99_ms']} | {lag['max_ms']} "
-            f"| {'met' if lag['met'] else 'NOT met'} |"]
+            f"| {'met' if lag['met'] else 'NOT met'} |", "",
+            f"The append calls themselves (part of the lag): p50 {lag['append_p50_ms']} ms, "
+            f"p99 {lag['append_p99_ms']} ms."]
     return "\n".join(out)
