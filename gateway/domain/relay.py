@@ -100,6 +100,10 @@ def _cursor_text(c: Cursor) -> str:
     return f"{c.commit}-{c.position}"
 
 
+def _age_s(oldest: datetime | None) -> float:
+    return max((datetime.now(UTC) - oldest).total_seconds(), 0.0) if oldest else 0.0
+
+
 def dedup_token(keyspace: str, shard: int, after: Cursor, to: Cursor, table: str) -> str:
     return f"{keyspace}:{shard}:{_cursor_text(after)}:{_cursor_text(to)}:{table}"
 
@@ -124,7 +128,10 @@ class ShardRelay:
         self.settings = settings
         self.last_error = ""
         self.events_relayed = 0  # since this process started
+        # The checkpoint as this loop holds it; None: read the row next step.
         self.checkpoint: Checkpoint | None = None
+        # The last checkpoint seen, kept across failures for lag and status.
+        self.known: Checkpoint | None = None
         self.lag_events = 0
         self.lag_s = 0.0
         self._lag_sampled = 0.0
@@ -142,6 +149,9 @@ class ShardRelay:
                 raise
             except Exception as exc:
                 self.failed(exc)
+                # The lag keeps growing while batches fail: say so.
+                with contextlib.suppress(Exception):
+                    await self._sample_lag(force=True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.backoff_max_s)
 
@@ -163,7 +173,7 @@ class ShardRelay:
         cp = self.checkpoint
         if cp is None:
             async with self.shard.connection("SELECT relay_checkpoint") as conn:
-                cp = self.checkpoint = await relay_store.load(conn)
+                cp = self.checkpoint = self.known = await relay_store.load(conn)
         recovered = cp.pending is not None
         if cp.pending is not None:
             to = cp.pending
@@ -180,7 +190,7 @@ class ShardRelay:
                 return None
         batch = await self._relay(cp, to, events, recovered)
         self.last_error = ""
-        await self._sample_lag()
+        await self._sample_lag(force=False)
         return batch
 
     async def _relay(self, cp: Checkpoint, to: Cursor, events: list[StoredEvent],
@@ -199,8 +209,8 @@ class ShardRelay:
             async with self.shard.connection("UPDATE relay_checkpoint") as conn:
                 moved = await relay_store.advance(conn, after, to, len(events))
         if moved:
-            self.checkpoint = Checkpoint(to, None, cp.events_relayed + len(events),
-                                         datetime.now(UTC))
+            self.checkpoint = self.known = Checkpoint(
+                to, None, cp.events_relayed + len(events), datetime.now(UTC))
             self.events_relayed += len(events)
             RELAY_EVENTS.labels(*self._labels).inc(len(events))
         else:
@@ -290,18 +300,18 @@ class ShardRelay:
         self.lag_events, self.lag_s = 0, 0.0
         self._export_lag()
 
-    async def _sample_lag(self) -> None:
+    async def _sample_lag(self, *, force: bool) -> None:
         now = time.monotonic()
-        if now - self._lag_sampled < self.settings.lag_every_s:
+        if not force and now - self._lag_sampled < self.settings.lag_every_s:
             return
-        cp = self.checkpoint
+        cp = self.known
         if cp is None:
             return
         async with self.shard.connection("SELECT events relay lag") as conn:
             n, oldest = await event_log.pending_after(conn, cp.at)
         self._lag_sampled = now
         self.lag_events = n
-        self.lag_s = max((datetime.now(UTC) - oldest).total_seconds(), 0.0) if oldest else 0.0
+        self.lag_s = _age_s(oldest)
         self._export_lag()
 
     def _export_lag(self) -> None:
@@ -316,11 +326,10 @@ class ShardRelay:
             async with self.shard.connection("SELECT relay_checkpoint") as conn:
                 cp = await relay_store.load(conn)
                 n, oldest = await event_log.pending_after(conn, cp.at)
-            lag_s = max((datetime.now(UTC) - oldest).total_seconds(), 0.0) if oldest else 0.0
-            return ShardProgress(self.keyspace, self.shard.index, cp.at, n, lag_s, error,
-                                 cp.last_batch_at)
+            return ShardProgress(self.keyspace, self.shard.index, cp.at, n, _age_s(oldest),
+                                 error, cp.last_batch_at)
         except Unavailable as exc:
-            known = self.checkpoint
+            known = self.known
             return ShardProgress(
                 self.keyspace, self.shard.index, known.at if known else Cursor(),
                 self.lag_events, self.lag_s, error or _describe(exc),

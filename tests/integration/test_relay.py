@@ -252,6 +252,12 @@ async def test_clickhouse_refusing_inserts_delays_but_loses_and_doubles_nothing(
                        if s.position.keyspace == "commerce")
 
         await eventually(refused, "the relay reports the failing inserts", within_s=30)
+
+        async def lagging() -> bool:
+            return all(metric("datagw_relay_lag_events", keyspace="commerce",
+                              shard=str(i)) > 0 for i in range(2))
+
+        await eventually(lagging, "the lag metric counts the waiting events", within_s=30)
         for shard in gateway.backends.keyspaces["commerce"].shards:  # type: ignore[union-attr]
             # The batch waits in PostgreSQL, recorded as pending.
             assert (await _checkpoint(shard)).pending is not None
