@@ -28,6 +28,7 @@ from bench.load import PhaseRun
 from gateway.domain.commerce_json import order_json
 from gateway.domain.commerce_rules import new_id
 from gateway.domain.order_sagas import CREATE, SagaSettings, saga_id_for
+from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres import catalog_store, events
 from gateway.storage.postgres import commerce_store as store
@@ -191,11 +192,14 @@ class DirectShop:
                   for i in d["items"]))
         async with borrow(pool) as conn:
             async with conn.transaction():
-                current = await sagas.get(conn, saga_id, lock=True)
-                assert current is not None and current.state == "running"
+                current, erased = await sagas.get_locked_with_user(conn, saga_id)
+                assert current is not None and current.state == "running" and erased is None
                 await store.insert_order(conn, order, ksid)
+                placed = order_json(order)
+                placed[pii.ENVELOPE] = await pii.seal(conn, user_id, ksid,
+                                                      {"shipping": placed.pop("shipping")})
                 await events.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                    order_json(order))], meta, ksid)
+                                                    placed)], meta, ksid)
                 payment = PaymentRecord(d["payment_id"], order.order_id, user_id, "authorized",
                                         order.currency, order.total_minor, 0, 0, reference, 1,
                                         now, now)
