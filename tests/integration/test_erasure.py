@@ -9,6 +9,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +19,8 @@ from google.protobuf import json_format
 
 from gateway.domain.erasure import anonymised_email
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres import events
+from gateway.storage.postgres import commerce_store, events
+from gateway.storage.postgres.commerce_store import OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, order_request, shard_index, shard_rows
@@ -242,6 +244,45 @@ async def test_an_erased_user_takes_no_changes_or_orders_and_frees_its_email(
             user_id=f"{uid}-next-{n}", email=email, request_id=f"{uid}-next-{n}"))
         found = await shop.users.GetUserByEmail(user_pb2.GetUserByEmailRequest(email=email))
         assert found.user.user_id == created.user.user_id
+
+
+async def test_an_order_written_while_the_erasure_waits_is_anonymised_too(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    """The order pivot key-share locks the user row; an erasure arriving
+    meanwhile waits for it, then finds and anonymises what it wrote."""
+    assert gateway.backends is not None
+    user_id = f"{uid}-racing"
+    await shop.user(user_id)
+    shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
+    ksid = ksid_bytes(keyspace_id(user_id))
+    pivot = await asyncpg.connect(shard.dsn)
+    try:
+        tx = pivot.transaction()
+        await tx.start()
+        # What the pivot holds while it writes the order.
+        await pivot.execute("SELECT 1 FROM users WHERE user_id = $1 FOR KEY SHARE", user_id)
+        erasure = asyncio.create_task(erase(shop, user_id, f"{uid}-erase"))
+
+        async def erasure_waits() -> bool:
+            rows = await shard_rows(
+                gateway, shard_index(gateway, user_id),
+                """SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                   AND query LIKE 'SELECT erased_at FROM users%'""")
+            return bool(rows)
+
+        await eventually(erasure_waits, "the erasure waiting for the pivot's lock")
+        now = datetime.now(UTC)
+        await commerce_store.insert_order(pivot, OrderRecord(
+            f"o{ksid.hex()}{uid:0<16}"[:33], user_id, "placed", "EUR", 500,
+            {"name": "Racer", "line1": f"{uid} Race Street", "city": "Berlin",
+             "country_code": "DE"}, "p-none", "s-none", 1, now, now), ksid)
+        await tx.commit()
+        erased = await erasure
+    finally:
+        await pivot.close()
+    assert erased.orders_anonymised == 1
+    assert await tables_holding(gateway, f"{uid} Race Street") == []
 
 
 async def test_erase_user_checks_its_request(shop: Shop, uid: str) -> None:

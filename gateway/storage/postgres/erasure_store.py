@@ -29,7 +29,7 @@ async def lock_user(conn: asyncpg.Connection, user_id: str) -> UserState | None:
     """The user's row, locked against writers (None: no such user).
 
     Writers of a user's personal data lock the same row first (UpdateUser for
-    update, an order's pivot for share), so each runs wholly before or after
+    update, an order's pivot for key share), so each runs wholly before or after
     the erasure and never writes in clear behind it.
     """
     row = await conn.fetchrow("SELECT erased_at FROM users WHERE user_id = $1 FOR UPDATE",
