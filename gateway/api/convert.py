@@ -132,4 +132,11 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
             ttl=duration(p.session.ttl_s), sliding=p.session.sliding,
             max_per_user=p.session.max_per_user,
         ))
+    for what, seconds in p.retention:
+        out.retention[what].CopyFrom(duration(seconds))
+    if p.query is not None:
+        out.query.CopyFrom(admin_pb2.QueryPolicy(
+            max_rows=p.query.max_rows, max_execution_time=duration(p.query.max_execution_s),
+            tables=list(p.query.tables),
+        ))
     return out

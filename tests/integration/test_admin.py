@@ -93,7 +93,14 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
     resp = await admin.GetPolicies(admin_pb2.GetPoliciesRequest())
     assert resp.directory.endswith("policies") and resp.generation >= 1
     policies = {p.domain: p for p in resp.policies}
-    assert set(policies) == {"catalog", "sessions", "users", "orders", "payments", "inventory"}
+    assert set(policies) == {"catalog", "sessions", "users", "orders", "payments", "inventory",
+                             "events", "analytics"}
+    analytics = policies["analytics"]
+    assert (analytics.store, analytics.query.max_rows) == ("clickhouse", 10_000)
+    assert "clickstream" in analytics.query.tables
+    assert analytics.retention["clickstream"].seconds == 90 * 86400
+    assert policies["inventory"].retention["events"].seconds == 400 * 86400
+    assert not policies["orders"].retention
 
     catalog = policies["catalog"]
     assert (catalog.source_file, catalog.store, catalog.keyspace) == (

@@ -624,7 +624,7 @@ type DomainPolicy struct {
 	Domain string `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
 	// The file it came from.
 	SourceFile string `protobuf:"bytes,2,opt,name=source_file,json=sourceFile,proto3" json:"source_file,omitempty"`
-	// "postgres" or "redis".
+	// "postgres", "redis" or "clickhouse".
 	Store string `protobuf:"bytes,3,opt,name=store,proto3" json:"store,omitempty"`
 	// PostgreSQL keyspace, when store is postgres.
 	Keyspace string `protobuf:"bytes,4,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
@@ -637,7 +637,13 @@ type DomainPolicy struct {
 	// Cache settings.
 	Cache *CachePolicy `protobuf:"bytes,8,opt,name=cache,proto3" json:"cache,omitempty"`
 	// Session settings, for the sessions domain.
-	Session       *SessionPolicy `protobuf:"bytes,9,opt,name=session,proto3" json:"session,omitempty"`
+	Session *SessionPolicy `protobuf:"bytes,9,opt,name=session,proto3" json:"session,omitempty"`
+	// How long each kind of data is kept (policy key `retention`), e.g.
+	// "events" for a postgres domain, "domain_events" and "clickstream" for
+	// analytics. A kind not listed is kept for ever.
+	Retention map[string]*durationpb.Duration `protobuf:"bytes,10,rep,name=retention,proto3" json:"retention,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// RunQuery limits, for the analytics domain.
+	Query         *QueryPolicy `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -735,6 +741,84 @@ func (x *DomainPolicy) GetSession() *SessionPolicy {
 	return nil
 }
 
+func (x *DomainPolicy) GetRetention() map[string]*durationpb.Duration {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
+func (x *DomainPolicy) GetQuery() *QueryPolicy {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+// Limits of AnalyticsService.RunQuery.
+type QueryPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most rows a query may return.
+	MaxRows int32 `protobuf:"varint,1,opt,name=max_rows,json=maxRows,proto3" json:"max_rows,omitempty"`
+	// The longest a query may run.
+	MaxExecutionTime *durationpb.Duration `protobuf:"bytes,2,opt,name=max_execution_time,json=maxExecutionTime,proto3" json:"max_execution_time,omitempty"`
+	// The tables a query may read.
+	Tables        []string `protobuf:"bytes,3,rep,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryPolicy) Reset() {
+	*x = QueryPolicy{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryPolicy) ProtoMessage() {}
+
+func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryPolicy.ProtoReflect.Descriptor instead.
+func (*QueryPolicy) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *QueryPolicy) GetMaxRows() int32 {
+	if x != nil {
+		return x.MaxRows
+	}
+	return 0
+}
+
+func (x *QueryPolicy) GetMaxExecutionTime() *durationpb.Duration {
+	if x != nil {
+		return x.MaxExecutionTime
+	}
+	return nil
+}
+
+func (x *QueryPolicy) GetTables() []string {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
 // Request for GetPolicies.
 type GetPoliciesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -744,7 +828,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +840,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +853,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 // Response for GetPolicies.
@@ -787,7 +871,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +883,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +896,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -845,7 +929,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +941,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +954,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 // Response for ReloadPolicies.
@@ -886,7 +970,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +982,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +995,7 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReloadPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -939,7 +1023,7 @@ type FlushCacheRequest struct {
 
 func (x *FlushCacheRequest) Reset() {
 	*x = FlushCacheRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1035,7 @@ func (x *FlushCacheRequest) String() string {
 func (*FlushCacheRequest) ProtoMessage() {}
 
 func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1048,7 @@ func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheRequest.ProtoReflect.Descriptor instead.
 func (*FlushCacheRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FlushCacheRequest) GetDomain() string {
@@ -985,7 +1069,7 @@ type FlushCacheResponse struct {
 
 func (x *FlushCacheResponse) Reset() {
 	*x = FlushCacheResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1081,7 @@ func (x *FlushCacheResponse) String() string {
 func (*FlushCacheResponse) ProtoMessage() {}
 
 func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1094,7 @@ func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheResponse.ProtoReflect.Descriptor instead.
 func (*FlushCacheResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FlushCacheResponse) GetDeletedCount() int64 {
@@ -1039,7 +1123,7 @@ type AdminServiceListOrdersRequest struct {
 
 func (x *AdminServiceListOrdersRequest) Reset() {
 	*x = AdminServiceListOrdersRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1135,7 @@ func (x *AdminServiceListOrdersRequest) String() string {
 func (*AdminServiceListOrdersRequest) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1148,7 @@ func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AdminServiceListOrdersRequest) GetStatus() OrderStatus {
@@ -1117,7 +1201,7 @@ type AdminServiceListOrdersResponse struct {
 
 func (x *AdminServiceListOrdersResponse) Reset() {
 	*x = AdminServiceListOrdersResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1213,7 @@ func (x *AdminServiceListOrdersResponse) String() string {
 func (*AdminServiceListOrdersResponse) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1226,7 @@ func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AdminServiceListOrdersResponse) GetOrders() []*Order {
@@ -1183,7 +1267,7 @@ type SagaStep struct {
 
 func (x *SagaStep) Reset() {
 	*x = SagaStep{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1279,7 @@ func (x *SagaStep) String() string {
 func (*SagaStep) ProtoMessage() {}
 
 func (x *SagaStep) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1292,7 @@ func (x *SagaStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SagaStep.ProtoReflect.Descriptor instead.
 func (*SagaStep) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SagaStep) GetName() string {
@@ -1268,7 +1352,7 @@ type Saga struct {
 
 func (x *Saga) Reset() {
 	*x = Saga{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1364,7 @@ func (x *Saga) String() string {
 func (*Saga) ProtoMessage() {}
 
 func (x *Saga) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1377,7 @@ func (x *Saga) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Saga.ProtoReflect.Descriptor instead.
 func (*Saga) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Saga) GetSagaId() string {
@@ -1378,7 +1462,7 @@ type GetSagaRequest struct {
 
 func (x *GetSagaRequest) Reset() {
 	*x = GetSagaRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1390,7 +1474,7 @@ func (x *GetSagaRequest) String() string {
 func (*GetSagaRequest) ProtoMessage() {}
 
 func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1403,7 +1487,7 @@ func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaRequest.ProtoReflect.Descriptor instead.
 func (*GetSagaRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetSagaRequest) GetSagaId() string {
@@ -1424,7 +1508,7 @@ type GetSagaResponse struct {
 
 func (x *GetSagaResponse) Reset() {
 	*x = GetSagaResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1520,7 @@ func (x *GetSagaResponse) String() string {
 func (*GetSagaResponse) ProtoMessage() {}
 
 func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1533,7 @@ func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaResponse.ProtoReflect.Descriptor instead.
 func (*GetSagaResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetSagaResponse) GetSaga() *Saga {
@@ -1472,7 +1556,7 @@ type ListStuckSagasRequest struct {
 
 func (x *ListStuckSagasRequest) Reset() {
 	*x = ListStuckSagasRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1568,7 @@ func (x *ListStuckSagasRequest) String() string {
 func (*ListStuckSagasRequest) ProtoMessage() {}
 
 func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1581,7 @@ func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasRequest.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListStuckSagasRequest) GetOlderThan() *durationpb.Duration {
@@ -1527,7 +1611,7 @@ type ListStuckSagasResponse struct {
 
 func (x *ListStuckSagasResponse) Reset() {
 	*x = ListStuckSagasResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1623,7 @@ func (x *ListStuckSagasResponse) String() string {
 func (*ListStuckSagasResponse) ProtoMessage() {}
 
 func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1636,7 @@ func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasResponse.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListStuckSagasResponse) GetSagas() []*Saga {
@@ -1588,7 +1672,7 @@ type ShardProgress struct {
 
 func (x *ShardProgress) Reset() {
 	*x = ShardProgress{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1684,7 @@ func (x *ShardProgress) String() string {
 func (*ShardProgress) ProtoMessage() {}
 
 func (x *ShardProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1697,7 @@ func (x *ShardProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
 func (*ShardProgress) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ShardProgress) GetPosition() *ShardPosition {
@@ -1670,7 +1754,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1682,7 +1766,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1695,7 +1779,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Projection) GetName() string {
@@ -1742,7 +1826,7 @@ type ListProjectionsRequest struct {
 
 func (x *ListProjectionsRequest) Reset() {
 	*x = ListProjectionsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1754,7 +1838,7 @@ func (x *ListProjectionsRequest) String() string {
 func (*ListProjectionsRequest) ProtoMessage() {}
 
 func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1767,7 +1851,7 @@ func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 // Response for ListProjections.
@@ -1781,7 +1865,7 @@ type ListProjectionsResponse struct {
 
 func (x *ListProjectionsResponse) Reset() {
 	*x = ListProjectionsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1877,7 @@ func (x *ListProjectionsResponse) String() string {
 func (*ListProjectionsResponse) ProtoMessage() {}
 
 func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1890,7 @@ func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListProjectionsResponse) GetProjections() []*Projection {
@@ -1827,7 +1911,7 @@ type RebuildProjectionRequest struct {
 
 func (x *RebuildProjectionRequest) Reset() {
 	*x = RebuildProjectionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1839,7 +1923,7 @@ func (x *RebuildProjectionRequest) String() string {
 func (*RebuildProjectionRequest) ProtoMessage() {}
 
 func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1852,7 +1936,7 @@ func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RebuildProjectionRequest) GetName() string {
@@ -1875,7 +1959,7 @@ type RebuildProjectionResponse struct {
 
 func (x *RebuildProjectionResponse) Reset() {
 	*x = RebuildProjectionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +1971,7 @@ func (x *RebuildProjectionResponse) String() string {
 func (*RebuildProjectionResponse) ProtoMessage() {}
 
 func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +1984,7 @@ func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RebuildProjectionResponse) GetProjection() *Projection {
@@ -1926,7 +2010,7 @@ type GetRelayStatusRequest struct {
 
 func (x *GetRelayStatusRequest) Reset() {
 	*x = GetRelayStatusRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2022,7 @@ func (x *GetRelayStatusRequest) String() string {
 func (*GetRelayStatusRequest) ProtoMessage() {}
 
 func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2035,7 @@ func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 // Response for GetRelayStatus.
@@ -1969,7 +2053,7 @@ type GetRelayStatusResponse struct {
 
 func (x *GetRelayStatusResponse) Reset() {
 	*x = GetRelayStatusResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1981,7 +2065,7 @@ func (x *GetRelayStatusResponse) String() string {
 func (*GetRelayStatusResponse) ProtoMessage() {}
 
 func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1994,7 +2078,7 @@ func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
@@ -2061,7 +2145,7 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x18\n" +
 	"\asliding\x18\x02 \x01(\bR\asliding\x12 \n" +
 	"\fmax_per_user\x18\x03 \x01(\x05R\n" +
-	"maxPerUser\"\xb7\x03\n" +
+	"maxPerUser\"\x84\x05\n" +
 	"\fDomainPolicy\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1f\n" +
 	"\vsource_file\x18\x02 \x01(\tR\n" +
@@ -2072,7 +2156,17 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x13allowed_consistency\x18\x06 \x03(\x0e2\x1b.datagw.v1.ConsistencyLevelR\x12allowedConsistency\x12>\n" +
 	"\rmax_staleness\x18\a \x01(\v2\x19.google.protobuf.DurationR\fmaxStaleness\x12,\n" +
 	"\x05cache\x18\b \x01(\v2\x16.datagw.v1.CachePolicyR\x05cache\x122\n" +
-	"\asession\x18\t \x01(\v2\x18.datagw.v1.SessionPolicyR\asession\"\x14\n" +
+	"\asession\x18\t \x01(\v2\x18.datagw.v1.SessionPolicyR\asession\x12D\n" +
+	"\tretention\x18\n" +
+	" \x03(\v2&.datagw.v1.DomainPolicy.RetentionEntryR\tretention\x12,\n" +
+	"\x05query\x18\v \x01(\v2\x16.datagw.v1.QueryPolicyR\x05query\x1aW\n" +
+	"\x0eRetentionEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05value:\x028\x01\"\x89\x01\n" +
+	"\vQueryPolicy\x12\x19\n" +
+	"\bmax_rows\x18\x01 \x01(\x05R\amaxRows\x12G\n" +
+	"\x12max_execution_time\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x10maxExecutionTime\x12\x16\n" +
+	"\x06tables\x18\x03 \x03(\tR\x06tables\"\x14\n" +
 	"\x12GetPoliciesRequest\"\x88\x01\n" +
 	"\x13GetPoliciesResponse\x123\n" +
 	"\bpolicies\x18\x01 \x03(\v2\x17.datagw.v1.DomainPolicyR\bpolicies\x12\x1c\n" +
@@ -2208,7 +2302,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -2219,98 +2313,104 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(*CachePolicy)(nil),                    // 6: datagw.v1.CachePolicy
 	(*SessionPolicy)(nil),                  // 7: datagw.v1.SessionPolicy
 	(*DomainPolicy)(nil),                   // 8: datagw.v1.DomainPolicy
-	(*GetPoliciesRequest)(nil),             // 9: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 10: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 11: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 12: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 13: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 14: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 15: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 16: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 17: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 18: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 19: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 20: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 21: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 22: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 23: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 24: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 25: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 26: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 27: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 28: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 29: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 30: datagw.v1.GetRelayStatusResponse
-	nil,                                    // 31: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	(*durationpb.Duration)(nil),            // 32: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 33: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 34: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 35: google.protobuf.Timestamp
-	(*Order)(nil),                          // 36: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 37: datagw.v1.ShardPosition
+	(*QueryPolicy)(nil),                    // 9: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 10: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 11: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 12: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 13: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 14: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 15: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 16: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 17: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 18: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 19: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 20: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 21: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 22: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 23: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 24: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 25: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 26: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 27: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 28: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 29: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 30: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 31: datagw.v1.GetRelayStatusResponse
+	nil,                                    // 32: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 33: datagw.v1.DomainPolicy.RetentionEntry
+	(*durationpb.Duration)(nil),            // 34: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 35: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 36: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 37: google.protobuf.Timestamp
+	(*Order)(nil),                          // 38: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 39: datagw.v1.ShardPosition
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	32, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	34, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
 	3,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	31, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	32, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	32, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	32, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	32, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	32, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	33, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	33, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	32, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	32, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	34, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	34, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	34, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	34, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	34, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	35, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	35, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	34, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
 	6,  // 12: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
 	7,  // 13: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	8,  // 14: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	8,  // 15: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	34, // 16: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	35, // 17: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	35, // 18: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	36, // 19: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	35, // 20: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 21: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	17, // 22: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	35, // 23: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	35, // 24: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	18, // 25: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	32, // 26: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	18, // 27: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	37, // 28: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	32, // 29: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	35, // 30: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
-	2,  // 31: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	23, // 32: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	24, // 33: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	24, // 34: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	23, // 35: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	4,  // 36: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	9,  // 37: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	11, // 38: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	13, // 39: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	15, // 40: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	19, // 41: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	21, // 42: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	25, // 43: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	27, // 44: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	29, // 45: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	5,  // 46: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	10, // 47: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	12, // 48: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	14, // 49: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	16, // 50: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	20, // 51: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	22, // 52: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	26, // 53: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	28, // 54: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	30, // 55: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	46, // [46:56] is the sub-list for method output_type
-	36, // [36:46] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	33, // 14: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	9,  // 15: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	34, // 16: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	8,  // 17: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	8,  // 18: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	36, // 19: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	37, // 20: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	37, // 21: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	38, // 22: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	37, // 23: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 24: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
+	18, // 25: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	37, // 26: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	37, // 27: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	19, // 28: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	34, // 29: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	19, // 30: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	39, // 31: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	34, // 32: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	37, // 33: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 34: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	24, // 35: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	25, // 36: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	25, // 37: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	24, // 38: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	34, // 39: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	4,  // 40: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	10, // 41: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	12, // 42: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	14, // 43: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	16, // 44: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	20, // 45: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	22, // 46: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	26, // 47: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	28, // 48: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	30, // 49: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	5,  // 50: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	11, // 51: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	13, // 52: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	15, // 53: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	17, // 54: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	21, // 55: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	23, // 56: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	27, // 57: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	29, // 58: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	31, // 59: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	50, // [50:60] is the sub-list for method output_type
+	40, // [40:50] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -2327,7 +2427,7 @@ func file_datagw_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -347,6 +347,27 @@ class DomainPolicy(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class RetentionEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> _duration_pb2.Duration: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _duration_pb2.Duration | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     DOMAIN_FIELD_NUMBER: _builtins.int
     SOURCE_FILE_FIELD_NUMBER: _builtins.int
     STORE_FIELD_NUMBER: _builtins.int
@@ -356,12 +377,14 @@ class DomainPolicy(_message.Message):
     MAX_STALENESS_FIELD_NUMBER: _builtins.int
     CACHE_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    RETENTION_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
     domain: _builtins.str
     """The domain, e.g. "catalog"."""
     source_file: _builtins.str
     """The file it came from."""
     store: _builtins.str
-    """"postgres" or "redis"."""
+    """"postgres", "redis" or "clickhouse"."""
     keyspace: _builtins.str
     """PostgreSQL keyspace, when store is postgres."""
     default_consistency: _common_pb2.ConsistencyLevel.ValueType
@@ -382,6 +405,17 @@ class DomainPolicy(_message.Message):
     def session(self) -> Global___SessionPolicy:
         """Session settings, for the sessions domain."""
 
+    @_builtins.property
+    def retention(self) -> _containers.MessageMap[_builtins.str, _duration_pb2.Duration]:
+        """How long each kind of data is kept (policy key `retention`), e.g.
+        "events" for a postgres domain, "domain_events" and "clickstream" for
+        analytics. A kind not listed is kept for ever.
+        """
+
+    @_builtins.property
+    def query(self) -> Global___QueryPolicy:
+        """RunQuery limits, for the analytics domain."""
+
     def __init__(
         self,
         *,
@@ -394,14 +428,50 @@ class DomainPolicy(_message.Message):
         max_staleness: _duration_pb2.Duration | None = ...,
         cache: Global___CachePolicy | None = ...,
         session: Global___SessionPolicy | None = ...,
+        retention: _abc.Mapping[_builtins.str, _duration_pb2.Duration] | None = ...,
+        query: Global___QueryPolicy | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cache", b"cache", "max_staleness", b"max_staleness", "session", b"session"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache", b"cache", "max_staleness", b"max_staleness", "query", b"query", "session", b"session"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_consistency", b"allowed_consistency", "cache", b"cache", "default_consistency", b"default_consistency", "domain", b"domain", "keyspace", b"keyspace", "max_staleness", b"max_staleness", "session", b"session", "source_file", b"source_file", "store", b"store"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_consistency", b"allowed_consistency", "cache", b"cache", "default_consistency", b"default_consistency", "domain", b"domain", "keyspace", b"keyspace", "max_staleness", b"max_staleness", "query", b"query", "retention", b"retention", "session", b"session", "source_file", b"source_file", "store", b"store"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DomainPolicy: _TypeAlias = DomainPolicy  # noqa: Y015
+
+@_typing.final
+class QueryPolicy(_message.Message):
+    """Limits of AnalyticsService.RunQuery."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_ROWS_FIELD_NUMBER: _builtins.int
+    MAX_EXECUTION_TIME_FIELD_NUMBER: _builtins.int
+    TABLES_FIELD_NUMBER: _builtins.int
+    max_rows: _builtins.int
+    """The most rows a query may return."""
+    @_builtins.property
+    def max_execution_time(self) -> _duration_pb2.Duration:
+        """The longest a query may run."""
+
+    @_builtins.property
+    def tables(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The tables a query may read."""
+
+    def __init__(
+        self,
+        *,
+        max_rows: _builtins.int = ...,
+        max_execution_time: _duration_pb2.Duration | None = ...,
+        tables: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["max_execution_time", b"max_execution_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_execution_time", b"max_execution_time", "max_rows", b"max_rows", "tables", b"tables"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryPolicy: _TypeAlias = QueryPolicy  # noqa: Y015
 
 @_typing.final
 class GetPoliciesRequest(_message.Message):

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/admin.proto.
  */
 export const file_datagw_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSLMAgoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5IhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzLZBgoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSL7AwoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5EjkKCXJldGVudGlvbhgKIAMoCzImLmRhdGFndy52MS5Eb21haW5Qb2xpY3kuUmV0ZW50aW9uRW50cnkSJQoFcXVlcnkYCyABKAsyFi5kYXRhZ3cudjEuUXVlcnlQb2xpY3kaSwoOUmV0ZW50aW9uRW50cnkSCwoDa2V5GAEgASgJEigKBXZhbHVlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uOgI4ASJmCgtRdWVyeVBvbGljeRIQCghtYXhfcm93cxgBIAEoBRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdGFibGVzGAMgAygJIhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzLZBgoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * One backend as the gateway sees it.
@@ -294,7 +294,7 @@ export type DomainPolicy = Message<"datagw.v1.DomainPolicy"> & {
   sourceFile: string;
 
   /**
-   * "postgres" or "redis".
+   * "postgres", "redis" or "clickhouse".
    *
    * @generated from field: string store = 3;
    */
@@ -341,6 +341,22 @@ export type DomainPolicy = Message<"datagw.v1.DomainPolicy"> & {
    * @generated from field: datagw.v1.SessionPolicy session = 9;
    */
   session?: SessionPolicy | undefined;
+
+  /**
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   *
+   * @generated from field: map<string, google.protobuf.Duration> retention = 10;
+   */
+  retention: { [key: string]: Duration };
+
+  /**
+   * RunQuery limits, for the analytics domain.
+   *
+   * @generated from field: datagw.v1.QueryPolicy query = 11;
+   */
+  query?: QueryPolicy | undefined;
 };
 
 /**
@@ -349,6 +365,41 @@ export type DomainPolicy = Message<"datagw.v1.DomainPolicy"> & {
  */
 export const DomainPolicySchema: GenMessage<DomainPolicy> = /*@__PURE__*/
   messageDesc(file_datagw_v1_admin, 5);
+
+/**
+ * Limits of AnalyticsService.RunQuery.
+ *
+ * @generated from message datagw.v1.QueryPolicy
+ */
+export type QueryPolicy = Message<"datagw.v1.QueryPolicy"> & {
+  /**
+   * The most rows a query may return.
+   *
+   * @generated from field: int32 max_rows = 1;
+   */
+  maxRows: number;
+
+  /**
+   * The longest a query may run.
+   *
+   * @generated from field: google.protobuf.Duration max_execution_time = 2;
+   */
+  maxExecutionTime?: Duration | undefined;
+
+  /**
+   * The tables a query may read.
+   *
+   * @generated from field: repeated string tables = 3;
+   */
+  tables: string[];
+};
+
+/**
+ * Describes the message datagw.v1.QueryPolicy.
+ * Use `create(QueryPolicySchema)` to create a new message.
+ */
+export const QueryPolicySchema: GenMessage<QueryPolicy> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 6);
 
 /**
  * Request for GetPolicies.
@@ -363,7 +414,7 @@ export type GetPoliciesRequest = Message<"datagw.v1.GetPoliciesRequest"> & {
  * Use `create(GetPoliciesRequestSchema)` to create a new message.
  */
 export const GetPoliciesRequestSchema: GenMessage<GetPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 6);
+  messageDesc(file_datagw_v1_admin, 7);
 
 /**
  * Response for GetPolicies.
@@ -398,7 +449,7 @@ export type GetPoliciesResponse = Message<"datagw.v1.GetPoliciesResponse"> & {
  * Use `create(GetPoliciesResponseSchema)` to create a new message.
  */
 export const GetPoliciesResponseSchema: GenMessage<GetPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 7);
+  messageDesc(file_datagw_v1_admin, 8);
 
 /**
  * Request for ReloadPolicies.
@@ -413,7 +464,7 @@ export type ReloadPoliciesRequest = Message<"datagw.v1.ReloadPoliciesRequest"> &
  * Use `create(ReloadPoliciesRequestSchema)` to create a new message.
  */
 export const ReloadPoliciesRequestSchema: GenMessage<ReloadPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 8);
+  messageDesc(file_datagw_v1_admin, 9);
 
 /**
  * Response for ReloadPolicies.
@@ -441,7 +492,7 @@ export type ReloadPoliciesResponse = Message<"datagw.v1.ReloadPoliciesResponse">
  * Use `create(ReloadPoliciesResponseSchema)` to create a new message.
  */
 export const ReloadPoliciesResponseSchema: GenMessage<ReloadPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 9);
+  messageDesc(file_datagw_v1_admin, 10);
 
 /**
  * Request for FlushCache.
@@ -462,7 +513,7 @@ export type FlushCacheRequest = Message<"datagw.v1.FlushCacheRequest"> & {
  * Use `create(FlushCacheRequestSchema)` to create a new message.
  */
 export const FlushCacheRequestSchema: GenMessage<FlushCacheRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 10);
+  messageDesc(file_datagw_v1_admin, 11);
 
 /**
  * Response for FlushCache.
@@ -483,7 +534,7 @@ export type FlushCacheResponse = Message<"datagw.v1.FlushCacheResponse"> & {
  * Use `create(FlushCacheResponseSchema)` to create a new message.
  */
 export const FlushCacheResponseSchema: GenMessage<FlushCacheResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 11);
+  messageDesc(file_datagw_v1_admin, 12);
 
 /**
  * Request for AdminService.ListOrders.
@@ -532,7 +583,7 @@ export type AdminServiceListOrdersRequest = Message<"datagw.v1.AdminServiceListO
  * Use `create(AdminServiceListOrdersRequestSchema)` to create a new message.
  */
 export const AdminServiceListOrdersRequestSchema: GenMessage<AdminServiceListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 12);
+  messageDesc(file_datagw_v1_admin, 13);
 
 /**
  * Response for AdminService.ListOrders.
@@ -567,7 +618,7 @@ export type AdminServiceListOrdersResponse = Message<"datagw.v1.AdminServiceList
  * Use `create(AdminServiceListOrdersResponseSchema)` to create a new message.
  */
 export const AdminServiceListOrdersResponseSchema: GenMessage<AdminServiceListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 13);
+  messageDesc(file_datagw_v1_admin, 14);
 
 /**
  * One entry of a saga's log.
@@ -609,7 +660,7 @@ export type SagaStep = Message<"datagw.v1.SagaStep"> & {
  * Use `create(SagaStepSchema)` to create a new message.
  */
 export const SagaStepSchema: GenMessage<SagaStep> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 14);
+  messageDesc(file_datagw_v1_admin, 15);
 
 /**
  * A saga.
@@ -693,7 +744,7 @@ export type Saga = Message<"datagw.v1.Saga"> & {
  * Use `create(SagaSchema)` to create a new message.
  */
 export const SagaSchema: GenMessage<Saga> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 15);
+  messageDesc(file_datagw_v1_admin, 16);
 
 /**
  * Request for GetSaga.
@@ -715,7 +766,7 @@ export type GetSagaRequest = Message<"datagw.v1.GetSagaRequest"> & {
  * Use `create(GetSagaRequestSchema)` to create a new message.
  */
 export const GetSagaRequestSchema: GenMessage<GetSagaRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 16);
+  messageDesc(file_datagw_v1_admin, 17);
 
 /**
  * Response for GetSaga.
@@ -736,7 +787,7 @@ export type GetSagaResponse = Message<"datagw.v1.GetSagaResponse"> & {
  * Use `create(GetSagaResponseSchema)` to create a new message.
  */
 export const GetSagaResponseSchema: GenMessage<GetSagaResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 17);
+  messageDesc(file_datagw_v1_admin, 18);
 
 /**
  * Request for ListStuckSagas.
@@ -764,7 +815,7 @@ export type ListStuckSagasRequest = Message<"datagw.v1.ListStuckSagasRequest"> &
  * Use `create(ListStuckSagasRequestSchema)` to create a new message.
  */
 export const ListStuckSagasRequestSchema: GenMessage<ListStuckSagasRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 18);
+  messageDesc(file_datagw_v1_admin, 19);
 
 /**
  * Response for ListStuckSagas.
@@ -792,7 +843,7 @@ export type ListStuckSagasResponse = Message<"datagw.v1.ListStuckSagasResponse">
  * Use `create(ListStuckSagasResponseSchema)` to create a new message.
  */
 export const ListStuckSagasResponseSchema: GenMessage<ListStuckSagasResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 19);
+  messageDesc(file_datagw_v1_admin, 20);
 
 /**
  * Where a projection or relay stands on one shard.
@@ -841,7 +892,7 @@ export type ShardProgress = Message<"datagw.v1.ShardProgress"> & {
  * Use `create(ShardProgressSchema)` to create a new message.
  */
 export const ShardProgressSchema: GenMessage<ShardProgress> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 20);
+  messageDesc(file_datagw_v1_admin, 21);
 
 /**
  * A projection.
@@ -890,7 +941,7 @@ export type Projection = Message<"datagw.v1.Projection"> & {
  * Use `create(ProjectionSchema)` to create a new message.
  */
 export const ProjectionSchema: GenMessage<Projection> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 21);
+  messageDesc(file_datagw_v1_admin, 22);
 
 /**
  * Request for ListProjections.
@@ -905,7 +956,7 @@ export type ListProjectionsRequest = Message<"datagw.v1.ListProjectionsRequest">
  * Use `create(ListProjectionsRequestSchema)` to create a new message.
  */
 export const ListProjectionsRequestSchema: GenMessage<ListProjectionsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 22);
+  messageDesc(file_datagw_v1_admin, 23);
 
 /**
  * Response for ListProjections.
@@ -926,7 +977,7 @@ export type ListProjectionsResponse = Message<"datagw.v1.ListProjectionsResponse
  * Use `create(ListProjectionsResponseSchema)` to create a new message.
  */
 export const ListProjectionsResponseSchema: GenMessage<ListProjectionsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 23);
+  messageDesc(file_datagw_v1_admin, 24);
 
 /**
  * Request for RebuildProjection.
@@ -947,7 +998,7 @@ export type RebuildProjectionRequest = Message<"datagw.v1.RebuildProjectionReque
  * Use `create(RebuildProjectionRequestSchema)` to create a new message.
  */
 export const RebuildProjectionRequestSchema: GenMessage<RebuildProjectionRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 24);
+  messageDesc(file_datagw_v1_admin, 25);
 
 /**
  * Response for RebuildProjection.
@@ -975,7 +1026,7 @@ export type RebuildProjectionResponse = Message<"datagw.v1.RebuildProjectionResp
  * Use `create(RebuildProjectionResponseSchema)` to create a new message.
  */
 export const RebuildProjectionResponseSchema: GenMessage<RebuildProjectionResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 25);
+  messageDesc(file_datagw_v1_admin, 26);
 
 /**
  * Request for GetRelayStatus.
@@ -990,7 +1041,7 @@ export type GetRelayStatusRequest = Message<"datagw.v1.GetRelayStatusRequest"> &
  * Use `create(GetRelayStatusRequestSchema)` to create a new message.
  */
 export const GetRelayStatusRequestSchema: GenMessage<GetRelayStatusRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 26);
+  messageDesc(file_datagw_v1_admin, 27);
 
 /**
  * Response for GetRelayStatus.
@@ -1025,7 +1076,7 @@ export type GetRelayStatusResponse = Message<"datagw.v1.GetRelayStatusResponse">
  * Use `create(GetRelayStatusResponseSchema)` to create a new message.
  */
 export const GetRelayStatusResponseSchema: GenMessage<GetRelayStatusResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 27);
+  messageDesc(file_datagw_v1_admin, 28);
 
 /**
  * Kind of backend.

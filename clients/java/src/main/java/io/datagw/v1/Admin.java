@@ -62,6 +62,16 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_DomainPolicy_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_DomainPolicy_RetentionEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_QueryPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_QueryPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_datagw_v1_GetPoliciesRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -206,7 +216,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "uration\022+\n\010near_ttl\030\006 \001(\0132\031.google.proto" +
       "buf.Duration\"^\n\rSessionPolicy\022&\n\003ttl\030\001 \001" +
       "(\0132\031.google.protobuf.Duration\022\017\n\007sliding" +
-      "\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\314\002\n\014DomainP" +
+      "\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014DomainP" +
       "olicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_file\030\002 \001" +
       "(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t\0228\n\023d" +
       "efault_consistency\030\005 \001(\0162\033.datagw.v1.Con" +
@@ -215,91 +225,98 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "taleness\030\007 \001(\0132\031.google.protobuf.Duratio" +
       "n\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.CachePolicy" +
       "\022)\n\007session\030\t \001(\0132\030.datagw.v1.SessionPol" +
-      "icy\"\024\n\022GetPoliciesRequest\"g\n\023GetPolicies" +
-      "Response\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.D" +
-      "omainPolicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngenera" +
-      "tion\030\003 \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026R" +
-      "eloadPoliciesResponse\022)\n\010policies\030\001 \003(\0132" +
-      "\027.datagw.v1.DomainPolicy\022\022\n\ngeneration\030\002" +
-      " \001(\003\"#\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(" +
-      "\t\"+\n\022FlushCacheResponse\022\025\n\rdeleted_count" +
-      "\030\001 \001(\003\"\314\001\n\035AdminServiceListOrdersRequest" +
-      "\022&\n\006status\030\001 \001(\0162\026.datagw.v1.OrderStatus" +
-      "\022.\n\nstart_time\030\002 \001(\0132\032.google.protobuf.T" +
-      "imestamp\022,\n\010end_time\030\003 \001(\0132\032.google.prot" +
-      "obuf.Timestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npag" +
-      "e_token\030\005 \001(\t\"s\n\036AdminServiceListOrdersR" +
-      "esponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Orde" +
-      "r\022\027\n\017next_page_token\030\002 \001(\t\022\026\n\016shards_que" +
-      "ried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007" +
-      "outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 " +
-      "\001(\0132\032.google.protobuf.Timestamp\"\246\002\n\004Saga" +
-      "\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state" +
-      "\030\003 \001(\0162\024.datagw.v1.SagaState\022\020\n\010order_id" +
-      "\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023" +
-      ".datagw.v1.SagaStep\022\026\n\016failure_reason\030\007 " +
-      "\001(\t\022\031\n\021recovery_attempts\030\010 \001(\005\022/\n\013create" +
-      "_time\030\t \001(\0132\032.google.protobuf.Timestamp\022" +
-      "/\n\013update_time\030\n \001(\0132\032.google.protobuf.T" +
-      "imestamp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 " +
-      "\001(\t\"0\n\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.d" +
-      "atagw.v1.Saga\"U\n\025ListStuckSagasRequest\022-" +
-      "\n\nolder_than\030\001 \001(\0132\031.google.protobuf.Dur" +
-      "ation\022\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasRe" +
-      "sponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032" +
-      "\n\022unavailable_shards\030\002 \003(\005\"\300\001\n\rShardProg" +
-      "ress\022*\n\010position\030\001 \001(\0132\030.datagw.v1.Shard" +
-      "Position\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(" +
-      "\0132\031.google.protobuf.Duration\022\022\n\nlast_err" +
-      "or\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004" +
-      "name\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state" +
-      "\030\003 \001(\0162\032.datagw.v1.ProjectionState\022(\n\006sh" +
-      "ards\030\004 \003(\0132\030.datagw.v1.ShardProgress\022\022\n\n" +
-      "generation\030\005 \001(\003\"\030\n\026ListProjectionsReque" +
-      "st\"E\n\027ListProjectionsResponse\022*\n\013project" +
-      "ions\030\001 \003(\0132\025.datagw.v1.Projection\"(\n\030Reb" +
-      "uildProjectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031R" +
-      "ebuildProjectionResponse\022)\n\nprojection\030\001" +
-      " \001(\0132\025.datagw.v1.Projection\022\027\n\017events_re" +
-      "played\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n" +
-      "\026GetRelayStatusResponse\022(\n\006shards\030\001 \003(\0132" +
-      "\030.datagw.v1.ShardProgress\022\016\n\006target\030\002 \001(" +
-      "\t\022\026\n\016events_relayed\030\003 \001(\003*{\n\013BackendKind" +
-      "\022\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEN" +
-      "D_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020" +
-      "\002\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaS" +
-      "tate\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA" +
-      "_STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSAT" +
-      "ING\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_" +
-      "STATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022" +
-      " \n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PRO" +
-      "JECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_ST" +
-      "ATE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAI" +
-      "LING\020\0032\331\006\n\014AdminService\022L\n\013GetTopology\022\035" +
-      ".datagw.v1.GetTopologyRequest\032\036.datagw.v" +
-      "1.GetTopologyResponse\022L\n\013GetPolicies\022\035.d" +
-      "atagw.v1.GetPoliciesRequest\032\036.datagw.v1." +
-      "GetPoliciesResponse\022U\n\016ReloadPolicies\022 ." +
-      "datagw.v1.ReloadPoliciesRequest\032!.datagw" +
-      ".v1.ReloadPoliciesResponse\022I\n\nFlushCache" +
-      "\022\034.datagw.v1.FlushCacheRequest\032\035.datagw." +
-      "v1.FlushCacheResponse\022a\n\nListOrders\022(.da" +
-      "tagw.v1.AdminServiceListOrdersRequest\032)." +
-      "datagw.v1.AdminServiceListOrdersResponse" +
-      "\022@\n\007GetSaga\022\031.datagw.v1.GetSagaRequest\032\032" +
-      ".datagw.v1.GetSagaResponse\022U\n\016ListStuckS" +
-      "agas\022 .datagw.v1.ListStuckSagasRequest\032!" +
-      ".datagw.v1.ListStuckSagasResponse\022X\n\017Lis" +
-      "tProjections\022!.datagw.v1.ListProjections" +
-      "Request\032\".datagw.v1.ListProjectionsRespo" +
-      "nse\022^\n\021RebuildProjection\022#.datagw.v1.Reb" +
-      "uildProjectionRequest\032$.datagw.v1.Rebuil" +
-      "dProjectionResponse\022U\n\016GetRelayStatus\022 ." +
-      "datagw.v1.GetRelayStatusRequest\032!.datagw" +
-      ".v1.GetRelayStatusResponseBH\n\014io.datagw." +
-      "v1P\001Z6github.com/datagw/datagw/clients/g" +
-      "o/datagw/v1;datagwv1b\006proto3"
+      "icy\0229\n\tretention\030\n \003(\0132&.datagw.v1.Domai" +
+      "nPolicy.RetentionEntry\022%\n\005query\030\013 \001(\0132\026." +
+      "datagw.v1.QueryPolicy\032K\n\016RetentionEntry\022" +
+      "\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.google.pro" +
+      "tobuf.Duration:\0028\001\"f\n\013QueryPolicy\022\020\n\010max" +
+      "_rows\030\001 \001(\005\0225\n\022max_execution_time\030\002 \001(\0132" +
+      "\031.google.protobuf.Duration\022\016\n\006tables\030\003 \003" +
+      "(\t\"\024\n\022GetPoliciesRequest\"g\n\023GetPoliciesR" +
+      "esponse\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.Do" +
+      "mainPolicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngenerat" +
+      "ion\030\003 \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026Re" +
+      "loadPoliciesResponse\022)\n\010policies\030\001 \003(\0132\027" +
+      ".datagw.v1.DomainPolicy\022\022\n\ngeneration\030\002 " +
+      "\001(\003\"#\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t" +
+      "\"+\n\022FlushCacheResponse\022\025\n\rdeleted_count\030" +
+      "\001 \001(\003\"\314\001\n\035AdminServiceListOrdersRequest\022" +
+      "&\n\006status\030\001 \001(\0162\026.datagw.v1.OrderStatus\022" +
+      ".\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\022,\n\010end_time\030\003 \001(\0132\032.google.proto" +
+      "buf.Timestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage" +
+      "_token\030\005 \001(\t\"s\n\036AdminServiceListOrdersRe" +
+      "sponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order" +
+      "\022\027\n\017next_page_token\030\002 \001(\t\022\026\n\016shards_quer" +
+      "ied\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007o" +
+      "utcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001" +
+      "(\0132\032.google.protobuf.Timestamp\"\246\002\n\004Saga\022" +
+      "\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030" +
+      "\003 \001(\0162\024.datagw.v1.SagaState\022\020\n\010order_id\030" +
+      "\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023." +
+      "datagw.v1.SagaStep\022\026\n\016failure_reason\030\007 \001" +
+      "(\t\022\031\n\021recovery_attempts\030\010 \001(\005\022/\n\013create_" +
+      "time\030\t \001(\0132\032.google.protobuf.Timestamp\022/" +
+      "\n\013update_time\030\n \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001" +
+      "(\t\"0\n\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.da" +
+      "tagw.v1.Saga\"U\n\025ListStuckSagasRequest\022-\n" +
+      "\nolder_than\030\001 \001(\0132\031.google.protobuf.Dura" +
+      "tion\022\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasRes" +
+      "ponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n" +
+      "\022unavailable_shards\030\002 \003(\005\"\300\001\n\rShardProgr" +
+      "ess\022*\n\010position\030\001 \001(\0132\030.datagw.v1.ShardP" +
+      "osition\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\013" +
+      "2\031.google.protobuf.Duration\022\022\n\nlast_erro" +
+      "r\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004n" +
+      "ame\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030" +
+      "\003 \001(\0162\032.datagw.v1.ProjectionState\022(\n\006sha" +
+      "rds\030\004 \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ng" +
+      "eneration\030\005 \001(\003\"\030\n\026ListProjectionsReques" +
+      "t\"E\n\027ListProjectionsResponse\022*\n\013projecti" +
+      "ons\030\001 \003(\0132\025.datagw.v1.Projection\"(\n\030Rebu" +
+      "ildProjectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031Re" +
+      "buildProjectionResponse\022)\n\nprojection\030\001 " +
+      "\001(\0132\025.datagw.v1.Projection\022\027\n\017events_rep" +
+      "layed\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026" +
+      "GetRelayStatusResponse\022(\n\006shards\030\001 \003(\0132\030" +
+      ".datagw.v1.ShardProgress\022\016\n\006target\030\002 \001(\t" +
+      "\022\026\n\016events_relayed\030\003 \001(\003*{\n\013BackendKind\022" +
+      "\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND" +
+      "_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002" +
+      "\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSt" +
+      "ate\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_" +
+      "STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATI" +
+      "NG\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_S" +
+      "TATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 " +
+      "\n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJ" +
+      "ECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STA" +
+      "TE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAIL" +
+      "ING\020\0032\331\006\n\014AdminService\022L\n\013GetTopology\022\035." +
+      "datagw.v1.GetTopologyRequest\032\036.datagw.v1" +
+      ".GetTopologyResponse\022L\n\013GetPolicies\022\035.da" +
+      "tagw.v1.GetPoliciesRequest\032\036.datagw.v1.G" +
+      "etPoliciesResponse\022U\n\016ReloadPolicies\022 .d" +
+      "atagw.v1.ReloadPoliciesRequest\032!.datagw." +
+      "v1.ReloadPoliciesResponse\022I\n\nFlushCache\022" +
+      "\034.datagw.v1.FlushCacheRequest\032\035.datagw.v" +
+      "1.FlushCacheResponse\022a\n\nListOrders\022(.dat" +
+      "agw.v1.AdminServiceListOrdersRequest\032).d" +
+      "atagw.v1.AdminServiceListOrdersResponse\022" +
+      "@\n\007GetSaga\022\031.datagw.v1.GetSagaRequest\032\032." +
+      "datagw.v1.GetSagaResponse\022U\n\016ListStuckSa" +
+      "gas\022 .datagw.v1.ListStuckSagasRequest\032!." +
+      "datagw.v1.ListStuckSagasResponse\022X\n\017List" +
+      "Projections\022!.datagw.v1.ListProjectionsR" +
+      "equest\032\".datagw.v1.ListProjectionsRespon" +
+      "se\022^\n\021RebuildProjection\022#.datagw.v1.Rebu" +
+      "ildProjectionRequest\032$.datagw.v1.Rebuild" +
+      "ProjectionResponse\022U\n\016GetRelayStatus\022 .d" +
+      "atagw.v1.GetRelayStatusRequest\032!.datagw." +
+      "v1.GetRelayStatusResponseBH\n\014io.datagw.v" +
+      "1P\001Z6github.com/datagw/datagw/clients/go" +
+      "/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -351,135 +368,147 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_DomainPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_DomainPolicy_descriptor,
-        new java.lang.String[] { "Domain", "SourceFile", "Store", "Keyspace", "DefaultConsistency", "AllowedConsistency", "MaxStaleness", "Cache", "Session", });
-    internal_static_datagw_v1_GetPoliciesRequest_descriptor =
+        new java.lang.String[] { "Domain", "SourceFile", "Store", "Keyspace", "DefaultConsistency", "AllowedConsistency", "MaxStaleness", "Cache", "Session", "Retention", "Query", });
+    internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor =
+      internal_static_datagw_v1_DomainPolicy_descriptor.getNestedType(0);
+    internal_static_datagw_v1_DomainPolicy_RetentionEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_datagw_v1_QueryPolicy_descriptor =
       getDescriptor().getMessageType(6);
+    internal_static_datagw_v1_QueryPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_QueryPolicy_descriptor,
+        new java.lang.String[] { "MaxRows", "MaxExecutionTime", "Tables", });
+    internal_static_datagw_v1_GetPoliciesRequest_descriptor =
+      getDescriptor().getMessageType(7);
     internal_static_datagw_v1_GetPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_datagw_v1_GetPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Directory", "Generation", });
     internal_static_datagw_v1_ReloadPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_datagw_v1_ReloadPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ReloadPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_datagw_v1_ReloadPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Generation", });
     internal_static_datagw_v1_FlushCacheRequest_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_datagw_v1_FlushCacheRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheRequest_descriptor,
         new java.lang.String[] { "Domain", });
     internal_static_datagw_v1_FlushCacheResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_datagw_v1_FlushCacheResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_datagw_v1_AdminServiceListOrdersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor,
         new java.lang.String[] { "Status", "StartTime", "EndTime", "PageSize", "PageToken", });
     internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_datagw_v1_AdminServiceListOrdersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor,
         new java.lang.String[] { "Orders", "NextPageToken", "ShardsQueried", });
     internal_static_datagw_v1_SagaStep_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(15);
     internal_static_datagw_v1_SagaStep_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SagaStep_descriptor,
         new java.lang.String[] { "Name", "Outcome", "Detail", "Time", });
     internal_static_datagw_v1_Saga_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(16);
     internal_static_datagw_v1_Saga_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Saga_descriptor,
         new java.lang.String[] { "SagaId", "Kind", "State", "OrderId", "UserId", "Steps", "FailureReason", "RecoveryAttempts", "CreateTime", "UpdateTime", });
     internal_static_datagw_v1_GetSagaRequest_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(17);
     internal_static_datagw_v1_GetSagaRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaRequest_descriptor,
         new java.lang.String[] { "SagaId", });
     internal_static_datagw_v1_GetSagaResponse_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(18);
     internal_static_datagw_v1_GetSagaResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaResponse_descriptor,
         new java.lang.String[] { "Saga", });
     internal_static_datagw_v1_ListStuckSagasRequest_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(19);
     internal_static_datagw_v1_ListStuckSagasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasRequest_descriptor,
         new java.lang.String[] { "OlderThan", "Limit", });
     internal_static_datagw_v1_ListStuckSagasResponse_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(20);
     internal_static_datagw_v1_ListStuckSagasResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasResponse_descriptor,
         new java.lang.String[] { "Sagas", "UnavailableShards", });
     internal_static_datagw_v1_ShardProgress_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(21);
     internal_static_datagw_v1_ShardProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardProgress_descriptor,
         new java.lang.String[] { "Position", "LagEvents", "Lag", "LastError", "LastBatchTime", });
     internal_static_datagw_v1_Projection_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(22);
     internal_static_datagw_v1_Projection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Projection_descriptor,
         new java.lang.String[] { "Name", "Description", "State", "Shards", "Generation", });
     internal_static_datagw_v1_ListProjectionsRequest_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(23);
     internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ListProjectionsResponse_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(24);
     internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsResponse_descriptor,
         new java.lang.String[] { "Projections", });
     internal_static_datagw_v1_RebuildProjectionRequest_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(25);
     internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_datagw_v1_RebuildProjectionResponse_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(26);
     internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionResponse_descriptor,
         new java.lang.String[] { "Projection", "EventsReplayed", });
     internal_static_datagw_v1_GetRelayStatusRequest_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(27);
     internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetRelayStatusResponse_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(28);
     internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusResponse_descriptor,

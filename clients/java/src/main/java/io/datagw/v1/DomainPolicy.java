@@ -50,6 +50,18 @@ private static final long serialVersionUID = 0L;
     return io.datagw.v1.Admin.internal_static_datagw_v1_DomainPolicy_descriptor;
   }
 
+  @SuppressWarnings({"rawtypes"})
+  @java.lang.Override
+  protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+      int number) {
+    switch (number) {
+      case 10:
+        return internalGetRetention();
+      default:
+        throw new RuntimeException(
+            "Invalid map field number: " + number);
+    }
+  }
   @java.lang.Override
   protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internalGetFieldAccessorTable() {
@@ -158,7 +170,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object store_ = "";
   /**
    * <pre>
-   * "postgres" or "redis".
+   * "postgres", "redis" or "clickhouse".
    * </pre>
    *
    * <code>string store = 3;</code>
@@ -179,7 +191,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * "postgres" or "redis".
+   * "postgres", "redis" or "clickhouse".
    * </pre>
    *
    * <code>string store = 3;</code>
@@ -466,6 +478,147 @@ private static final long serialVersionUID = 0L;
     return session_ == null ? io.datagw.v1.SessionPolicy.getDefaultInstance() : session_;
   }
 
+  public static final int RETENTION_FIELD_NUMBER = 10;
+  private static final class RetentionDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, com.google.protobuf.Duration> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, com.google.protobuf.Duration>newDefaultInstance(
+                io.datagw.v1.Admin.internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.MESSAGE,
+                com.google.protobuf.Duration.getDefaultInstance());
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, com.google.protobuf.Duration> retention_;
+  private com.google.protobuf.MapField<java.lang.String, com.google.protobuf.Duration>
+  internalGetRetention() {
+    if (retention_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          RetentionDefaultEntryHolder.defaultEntry);
+    }
+    return retention_;
+  }
+  public int getRetentionCount() {
+    return internalGetRetention().getMap().size();
+  }
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  @java.lang.Override
+  public boolean containsRetention(
+      java.lang.String key) {
+    java.util.Objects.requireNonNull(key, "map key");
+    return internalGetRetention().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getRetentionMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, com.google.protobuf.Duration> getRetention() {
+    return getRetentionMap();
+  }
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, com.google.protobuf.Duration> getRetentionMap() {
+    return internalGetRetention().getMap();
+  }
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+com.google.protobuf.Duration getRetentionOrDefault(
+      java.lang.String key,
+      /* nullable */
+com.google.protobuf.Duration defaultValue) {
+    java.util.Objects.requireNonNull(key, "map key");
+    java.util.Map<java.lang.String, com.google.protobuf.Duration> map =
+        internalGetRetention().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getRetentionOrThrow(
+      java.lang.String key) {
+    java.util.Objects.requireNonNull(key, "map key");
+    java.util.Map<java.lang.String, com.google.protobuf.Duration> map =
+        internalGetRetention().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
+  public static final int QUERY_FIELD_NUMBER = 11;
+  private io.datagw.v1.QueryPolicy query_;
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   * @return Whether the query field is set.
+   */
+  @java.lang.Override
+  public boolean hasQuery() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   * @return The query.
+   */
+  @java.lang.Override
+  public io.datagw.v1.QueryPolicy getQuery() {
+    return query_ == null ? io.datagw.v1.QueryPolicy.getDefaultInstance() : query_;
+  }
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.QueryPolicyOrBuilder getQueryOrBuilder() {
+    return query_ == null ? io.datagw.v1.QueryPolicy.getDefaultInstance() : query_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -512,6 +665,15 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(9, getSession());
     }
+    com.google.protobuf.GeneratedMessage
+      .serializeStringMapTo(
+        output,
+        internalGetRetention(),
+        RetentionDefaultEntryHolder.defaultEntry,
+        10);
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeMessage(11, getQuery());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -555,6 +717,20 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(9, getSession());
+    }
+    for (java.util.Map.Entry<java.lang.String, com.google.protobuf.Duration> entry
+         : internalGetRetention().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, com.google.protobuf.Duration>
+      retention__ = RetentionDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .buildPartial();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(10, retention__);
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(11, getQuery());
     }
     return size;
   }
@@ -605,6 +781,13 @@ private static final long serialVersionUID = 0L;
       if (!getSession()
           .equals(other.getSession())) return false;
     }
+    if (!internalGetRetention().equals(
+        other.internalGetRetention())) return false;
+    if (hasQuery() != other.hasQuery()) return false;
+    if (hasQuery()) {
+      if (!getQuery()
+          .equals(other.getQuery())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -641,6 +824,14 @@ private static final long serialVersionUID = 0L;
     if (hasSession()) {
       hash = (37 * hash) + SESSION_FIELD_NUMBER;
       hash = (53 * hash) + getSession().hashCode();
+    }
+    if (!internalGetRetention().getMap().isEmpty()) {
+      hash = (37 * hash) + RETENTION_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetRetention().hashCode();
+    }
+    if (hasQuery()) {
+      hash = (37 * hash) + QUERY_FIELD_NUMBER;
+      hash = (53 * hash) + getQuery().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -755,6 +946,28 @@ private static final long serialVersionUID = 0L;
       return io.datagw.v1.Admin.internal_static_datagw_v1_DomainPolicy_descriptor;
     }
 
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 10:
+          return internalGetRetention();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapFieldReflectionAccessor internalGetMutableMapFieldReflection(
+        int number) {
+      switch (number) {
+        case 10:
+          return internalGetMutableRetention();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
     @java.lang.Override
     protected com.google.protobuf.GeneratedMessage.FieldAccessorTable
         internalGetFieldAccessorTable() {
@@ -779,6 +992,7 @@ private static final long serialVersionUID = 0L;
         internalGetMaxStalenessFieldBuilder();
         internalGetCacheFieldBuilder();
         internalGetSessionFieldBuilder();
+        internalGetQueryFieldBuilder();
       }
     }
     @java.lang.Override
@@ -805,6 +1019,12 @@ private static final long serialVersionUID = 0L;
       if (sessionBuilder_ != null) {
         sessionBuilder_.dispose();
         sessionBuilder_ = null;
+      }
+      internalGetMutableRetention().clear();
+      query_ = null;
+      if (queryBuilder_ != null) {
+        queryBuilder_.dispose();
+        queryBuilder_ = null;
       }
       return this;
     }
@@ -877,6 +1097,15 @@ private static final long serialVersionUID = 0L;
             : sessionBuilder_.build();
         to_bitField0_ |= 0x00000004;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.retention_ = internalGetRetention().build(RetentionDefaultEntryHolder.defaultEntry);
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.query_ = queryBuilder_ == null
+            ? query_
+            : queryBuilder_.build();
+        to_bitField0_ |= 0x00000008;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -934,6 +1163,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasSession()) {
         mergeSession(other.getSession());
+      }
+      internalGetMutableRetention().mergeFrom(
+          other.internalGetRetention());
+      bitField0_ |= 0x00000200;
+      if (other.hasQuery()) {
+        mergeQuery(other.getQuery());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1021,6 +1256,22 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 82: {
+              com.google.protobuf.MapEntry<java.lang.String, com.google.protobuf.Duration>
+              retention__ = input.readMessage(
+                  RetentionDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableRetention().ensureBuilderMap().put(
+                  retention__.getKey(), retention__.getValue());
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
+            case 90: {
+              input.readMessage(
+                  internalGetQueryFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1225,7 +1476,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object store_ = "";
     /**
      * <pre>
-     * "postgres" or "redis".
+     * "postgres", "redis" or "clickhouse".
      * </pre>
      *
      * <code>string store = 3;</code>
@@ -1245,7 +1496,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * "postgres" or "redis".
+     * "postgres", "redis" or "clickhouse".
      * </pre>
      *
      * <code>string store = 3;</code>
@@ -1266,7 +1517,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * "postgres" or "redis".
+     * "postgres", "redis" or "clickhouse".
      * </pre>
      *
      * <code>string store = 3;</code>
@@ -1283,7 +1534,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * "postgres" or "redis".
+     * "postgres", "redis" or "clickhouse".
      * </pre>
      *
      * <code>string store = 3;</code>
@@ -1297,7 +1548,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * "postgres" or "redis".
+     * "postgres", "redis" or "clickhouse".
      * </pre>
      *
      * <code>string store = 3;</code>
@@ -2127,6 +2378,363 @@ private static final long serialVersionUID = 0L;
         session_ = null;
       }
       return sessionBuilder_;
+    }
+
+    private static final class RetentionConverter implements com.google.protobuf.MapFieldBuilder.Converter<java.lang.String, com.google.protobuf.DurationOrBuilder, com.google.protobuf.Duration> {
+      @java.lang.Override
+      public com.google.protobuf.Duration build(com.google.protobuf.DurationOrBuilder val) {
+        if (val instanceof com.google.protobuf.Duration) { return (com.google.protobuf.Duration) val; }
+        return ((com.google.protobuf.Duration.Builder) val).build();
+      }
+
+      @java.lang.Override
+      public com.google.protobuf.MapEntry<java.lang.String, com.google.protobuf.Duration> defaultEntry() {
+        return RetentionDefaultEntryHolder.defaultEntry;
+      }
+    };
+    private static final RetentionConverter retentionConverter = new RetentionConverter();
+
+    private com.google.protobuf.MapFieldBuilder<
+        java.lang.String, com.google.protobuf.DurationOrBuilder, com.google.protobuf.Duration, com.google.protobuf.Duration.Builder> retention_;
+    private com.google.protobuf.MapFieldBuilder<java.lang.String, com.google.protobuf.DurationOrBuilder, com.google.protobuf.Duration, com.google.protobuf.Duration.Builder>
+        internalGetRetention() {
+      if (retention_ == null) {
+        return new com.google.protobuf.MapFieldBuilder<>(retentionConverter);
+      }
+      return retention_;
+    }
+    private com.google.protobuf.MapFieldBuilder<java.lang.String, com.google.protobuf.DurationOrBuilder, com.google.protobuf.Duration, com.google.protobuf.Duration.Builder>
+        internalGetMutableRetention() {
+      if (retention_ == null) {
+        retention_ = new com.google.protobuf.MapFieldBuilder<>(retentionConverter);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return retention_;
+    }
+    public int getRetentionCount() {
+      return internalGetRetention().ensureBuilderMap().size();
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    @java.lang.Override
+    public boolean containsRetention(
+        java.lang.String key) {
+      java.util.Objects.requireNonNull(key, "map key");
+      return internalGetRetention().ensureBuilderMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getRetentionMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, com.google.protobuf.Duration> getRetention() {
+      return getRetentionMap();
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, com.google.protobuf.Duration> getRetentionMap() {
+      return internalGetRetention().getImmutableMap();
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+com.google.protobuf.Duration getRetentionOrDefault(
+        java.lang.String key,
+        /* nullable */
+com.google.protobuf.Duration defaultValue) {
+      java.util.Objects.requireNonNull(key, "map key");
+      java.util.Map<java.lang.String, com.google.protobuf.DurationOrBuilder> map = internalGetMutableRetention().ensureBuilderMap();
+      return map.containsKey(key) ? retentionConverter.build(map.get(key)) : defaultValue;
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    @java.lang.Override
+    public com.google.protobuf.Duration getRetentionOrThrow(
+        java.lang.String key) {
+      java.util.Objects.requireNonNull(key, "map key");
+      java.util.Map<java.lang.String, com.google.protobuf.DurationOrBuilder> map = internalGetMutableRetention().ensureBuilderMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return retentionConverter.build(map.get(key));
+    }
+    public Builder clearRetention() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      internalGetMutableRetention().clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    public Builder removeRetention(
+        java.lang.String key) {
+      java.util.Objects.requireNonNull(key, "map key");
+      internalGetMutableRetention().ensureBuilderMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, com.google.protobuf.Duration>
+        getMutableRetention() {
+      bitField0_ |= 0x00000200;
+      return internalGetMutableRetention().ensureMessageMap();
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    public Builder putRetention(
+        java.lang.String key,
+        com.google.protobuf.Duration value) {
+      java.util.Objects.requireNonNull(key, "map key");
+      java.util.Objects.requireNonNull(value, "map value");
+      internalGetMutableRetention().ensureBuilderMap()
+          .put(key, value);
+      bitField0_ |= 0x00000200;
+      return this;
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    public Builder putAllRetention(
+        java.util.Map<java.lang.String, com.google.protobuf.Duration> values) {
+      for (java.util.Map.Entry<java.lang.String, com.google.protobuf.Duration> e : values.entrySet()) {
+        java.util.Objects.requireNonNull(e.getKey());
+        java.util.Objects.requireNonNull(e.getValue());
+      }
+      internalGetMutableRetention().ensureBuilderMap()
+          .putAll(values);
+      bitField0_ |= 0x00000200;
+      return this;
+    }
+    /**
+     * <pre>
+     * How long each kind of data is kept (policy key `retention`), e.g.
+     * "events" for a postgres domain, "domain_events" and "clickstream" for
+     * analytics. A kind not listed is kept for ever.
+     * </pre>
+     *
+     * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+     */
+    public com.google.protobuf.Duration.Builder putRetentionBuilderIfAbsent(
+        java.lang.String key) {
+      java.util.Map<java.lang.String, com.google.protobuf.DurationOrBuilder> builderMap = internalGetMutableRetention().ensureBuilderMap();
+      com.google.protobuf.DurationOrBuilder entry = builderMap.get(key);
+      if (entry == null) {
+        entry = com.google.protobuf.Duration.newBuilder();
+        builderMap.put(key, entry);
+      }
+      if (entry instanceof com.google.protobuf.Duration) {
+        entry = ((com.google.protobuf.Duration) entry).toBuilder();
+        builderMap.put(key, entry);
+      }
+      return (com.google.protobuf.Duration.Builder) entry;
+    }
+
+    private io.datagw.v1.QueryPolicy query_;
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.QueryPolicy, io.datagw.v1.QueryPolicy.Builder, io.datagw.v1.QueryPolicyOrBuilder> queryBuilder_;
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     * @return Whether the query field is set.
+     */
+    public boolean hasQuery() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     * @return The query.
+     */
+    public io.datagw.v1.QueryPolicy getQuery() {
+      if (queryBuilder_ == null) {
+        return query_ == null ? io.datagw.v1.QueryPolicy.getDefaultInstance() : query_;
+      } else {
+        return queryBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public Builder setQuery(io.datagw.v1.QueryPolicy value) {
+      if (queryBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        query_ = value;
+      } else {
+        queryBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public Builder setQuery(
+        io.datagw.v1.QueryPolicy.Builder builderForValue) {
+      if (queryBuilder_ == null) {
+        query_ = builderForValue.build();
+      } else {
+        queryBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public Builder mergeQuery(io.datagw.v1.QueryPolicy value) {
+      if (queryBuilder_ == null) {
+        if (((bitField0_ & 0x00000400) != 0) &&
+          query_ != null &&
+          query_ != io.datagw.v1.QueryPolicy.getDefaultInstance()) {
+          getQueryBuilder().mergeFrom(value);
+        } else {
+          query_ = value;
+        }
+      } else {
+        queryBuilder_.mergeFrom(value);
+      }
+      if (query_ != null) {
+        bitField0_ |= 0x00000400;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public Builder clearQuery() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      query_ = null;
+      if (queryBuilder_ != null) {
+        queryBuilder_.dispose();
+        queryBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public io.datagw.v1.QueryPolicy.Builder getQueryBuilder() {
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return internalGetQueryFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    public io.datagw.v1.QueryPolicyOrBuilder getQueryOrBuilder() {
+      if (queryBuilder_ != null) {
+        return queryBuilder_.getMessageOrBuilder();
+      } else {
+        return query_ == null ?
+            io.datagw.v1.QueryPolicy.getDefaultInstance() : query_;
+      }
+    }
+    /**
+     * <pre>
+     * RunQuery limits, for the analytics domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.QueryPolicy query = 11;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.QueryPolicy, io.datagw.v1.QueryPolicy.Builder, io.datagw.v1.QueryPolicyOrBuilder> 
+        internalGetQueryFieldBuilder() {
+      if (queryBuilder_ == null) {
+        queryBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            io.datagw.v1.QueryPolicy, io.datagw.v1.QueryPolicy.Builder, io.datagw.v1.QueryPolicyOrBuilder>(
+                getQuery(),
+                getParentForChildren(),
+                isClean());
+        query_ = null;
+      }
+      return queryBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.DomainPolicy)

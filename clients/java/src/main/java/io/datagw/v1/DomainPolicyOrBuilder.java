@@ -52,7 +52,7 @@ public interface DomainPolicyOrBuilder extends
 
   /**
    * <pre>
-   * "postgres" or "redis".
+   * "postgres", "redis" or "clickhouse".
    * </pre>
    *
    * <code>string store = 3;</code>
@@ -61,7 +61,7 @@ public interface DomainPolicyOrBuilder extends
   java.lang.String getStore();
   /**
    * <pre>
-   * "postgres" or "redis".
+   * "postgres", "redis" or "clickhouse".
    * </pre>
    *
    * <code>string store = 3;</code>
@@ -238,4 +238,95 @@ public interface DomainPolicyOrBuilder extends
    * <code>.datagw.v1.SessionPolicy session = 9;</code>
    */
   io.datagw.v1.SessionPolicyOrBuilder getSessionOrBuilder();
+
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  int getRetentionCount();
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  boolean containsRetention(
+      java.lang.String key);
+  /**
+   * Use {@link #getRetentionMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, com.google.protobuf.Duration>
+  getRetention();
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  java.util.Map<java.lang.String, com.google.protobuf.Duration>
+  getRetentionMap();
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  /* nullable */
+com.google.protobuf.Duration getRetentionOrDefault(
+      java.lang.String key,
+      /* nullable */
+com.google.protobuf.Duration defaultValue);
+  /**
+   * <pre>
+   * How long each kind of data is kept (policy key `retention`), e.g.
+   * "events" for a postgres domain, "domain_events" and "clickstream" for
+   * analytics. A kind not listed is kept for ever.
+   * </pre>
+   *
+   * <code>map&lt;string, .google.protobuf.Duration&gt; retention = 10;</code>
+   */
+  com.google.protobuf.Duration getRetentionOrThrow(
+      java.lang.String key);
+
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   * @return Whether the query field is set.
+   */
+  boolean hasQuery();
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   * @return The query.
+   */
+  io.datagw.v1.QueryPolicy getQuery();
+  /**
+   * <pre>
+   * RunQuery limits, for the analytics domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.QueryPolicy query = 11;</code>
+   */
+  io.datagw.v1.QueryPolicyOrBuilder getQueryOrBuilder();
 }
