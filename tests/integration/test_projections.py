@@ -498,3 +498,41 @@ async def test_the_grpcurl_examples_of_the_doc_run(gateway: Gateway) -> None:
     assert proc.returncode == 0, output[-3000:]
     for text in expected:
         assert text in output, f"{text!r} not in the output:\n{output[-3000:]}"
+
+
+async def test_a_shard_that_is_down_stalls_only_its_feeds(
+        gateway: Gateway, shop: Shop, uid: str) -> None:
+    assert gateway.embedded is not None
+    sku = f"{uid}-d"
+    await _stock(shop, [sku], f"down-{uid}")
+    alive, doomed = await _users(gateway, shop, f"{uid}-down", 2)
+    want = Expected()
+    want.placed(doomed, await shop.place(doomed, {sku: 1}, f"{uid}-d0"), {sku: 1})
+    await eventually(lambda: _models_match(gateway, shop, want), "the first order")
+    server = gateway.embedded.shards[1]
+    await asyncio.to_thread(server.stop)
+    try:
+        want.placed(alive, await shop.place(alive, {sku: 2}, f"{uid}-d1"), {sku: 2})
+        # Shard 0's feeds go on: its user's summary and the sales counters.
+        await eventually(lambda: _summary_matches(shop, alive, want.user(alive)), "shard 0")
+
+        async def sales_from_shard_0() -> bool:
+            return await _units(gateway, [sku]) == {sku: 3}
+
+        await eventually(sales_from_shard_0, "sales from shard 0")
+
+        async def only_shard_1_fails() -> bool:
+            response = await shop.admin.ListProjections(admin_pb2.ListProjectionsRequest())
+            return all(p.state == admin_pb2.PROJECTION_STATE_FAILING
+                       and [bool(s.last_error) for s in sorted(
+                           p.shards, key=lambda s: s.position.shard)] == [False, True]
+                       for p in response.projections)
+
+        await eventually(only_shard_1_fails, "both projections report shard 1 failing")
+    finally:
+        await asyncio.to_thread(server.start)
+    await eventually(lambda: _caught_up(shop), "shard 1 back and caught up", within_s=30)
+    want.placed(doomed, await shop.place(doomed, {sku: 4}, f"{uid}-d2"), {sku: 4})
+    await eventually(lambda: _models_match(gateway, shop, want), "shard 1's feeds recovered")
+    response = await shop.admin.ListProjections(admin_pb2.ListProjectionsRequest())
+    assert all(p.state == admin_pb2.PROJECTION_STATE_RUNNING for p in response.projections)
