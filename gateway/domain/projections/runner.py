@@ -241,6 +241,7 @@ class Feed:
             PROJECTION_LAG_SECONDS.labels(*self._labels).set(0)
             return
         now = asyncio.get_running_loop().time()
+        # Behind, so the next event to apply is about as old as the last one applied.
         oldest = page.events[-1].created_at if page.events else None
         if now - self._lag_counted_at >= LAG_COUNT_EVERY_S:
             # Counting is a scan of what is left; while catching up, not per batch.
