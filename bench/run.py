@@ -11,6 +11,8 @@ commerce benchmarks of bench/commerce.py instead, with the same load client
 and results directory. `--scenario relay` runs the relay benchmark of
 bench/relay.py (in-process; no load client). `--scenario eventstore` runs
 bench/eventstore.py (AppendToStream and subscription lag; its own clients).
+`--scenario projections` runs bench/projections.py (each projection's
+rebuild rate over a COPYed backlog of order events, next to reading it alone).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import commerce, data, eventstore, procs, relay
+from bench import commerce, data, eventstore, procs, projections, relay
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -489,11 +491,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="a few hundred products and requests (well under a minute)")
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
-                                 "eventstore"),
+                                 "eventstore", "projections"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
-                             "relay (bench/relay.py); eventstore (bench/eventstore.py)")
+                             "relay (bench/relay.py); eventstore (bench/eventstore.py); "
+                             "projections (bench/projections.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -515,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(eventstore.run(
             eventstore.QUICK if args.quick else eventstore.FULL, source_version))
         write_results(eventstore.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "projections":
+        result = asyncio.run(projections.run(
+            projections.QUICK if args.quick else projections.FULL, source_version))
+        write_results(projections.render(result), result, args.results_dir)
         return 0
     plan = replace(QUICK if args.quick else FULL,
                    scenarios={"get", "search"} if args.scenario == "all" else {args.scenario})
