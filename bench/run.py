@@ -11,6 +11,8 @@ commerce benchmarks of bench/commerce.py instead, with the same load client
 and results directory. `--scenario relay` runs the relay benchmark of
 bench/relay.py (in-process; no load client). `--scenario eventstore` runs
 bench/eventstore.py (AppendToStream and subscription lag; its own clients).
+`--scenario analytics` runs bench/analytics.py (IngestEvents rows/s and the
+reports over 10 million order events, each next to chdb directly).
 `--scenario projections` runs bench/projections.py (each projection's
 rebuild rate over a COPYed backlog of order events, next to reading it alone).
 """
@@ -38,7 +40,7 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import commerce, data, eventstore, procs, projections, relay
+from bench import analytics, commerce, data, eventstore, procs, projections, relay
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -491,11 +493,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="a few hundred products and requests (well under a minute)")
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
-                                 "eventstore", "projections"),
+                                 "eventstore", "analytics", "projections"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
+                             "analytics (bench/analytics.py); "
                              "projections (bench/projections.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
@@ -518,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(eventstore.run(
             eventstore.QUICK if args.quick else eventstore.FULL, source_version))
         write_results(eventstore.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "analytics":
+        result = asyncio.run(analytics.run(
+            analytics.QUICK if args.quick else analytics.FULL, source_version))
+        write_results(analytics.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(

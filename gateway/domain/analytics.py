@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry.trace import SpanKind
 
@@ -139,7 +140,7 @@ def _check_category(v: Violations, category: str) -> None:
         v.add("category", f"at most {MAX_CATEGORY} characters, no NUL")
 
 
-def _sales_sql(bucket: str, category: str, by_category: bool) -> str:
+def sales_sql(bucket: str, category: str, by_category: bool) -> str:
     """One row per bucket (and category), plus the total row (grouping set ()).
     Aliases never reuse a column's name: ClickHouse would put the alias's
     expression in place of the column in WHERE."""
@@ -171,20 +172,42 @@ def _sales_sql(bucket: str, category: str, by_category: bool) -> str:
         ORDER BY is_total, bucket, bucket_category"""
 
 
-def _top_sql(by_units: bool, category: str) -> str:
+def top_sql(by_units: bool, category: str) -> str:
+    """The ranking, without titles: carrying the title and category strings
+    through the aggregation of every line would cost more than the ranking
+    itself. Each product's latest sale time comes along for TITLES_SQL."""
     # An order holds each sku at most once (CreateOrder refuses repeats), so
     # a product's net orders are its net lines: sum(sign).
     where = _SALES + (" AND category = {category:String}" if category else "")
     order = "units DESC, revenue DESC" if by_units else "revenue DESC, units DESC"
     return f"""
-        SELECT sku, argMax(title, occurred_at) AS last_title,
-               argMax(category, occurred_at) AS last_category,
-               toInt64(sum(sign * quantity)) AS units,
-               toInt64(sum(sign * revenue_minor)) AS revenue, toInt64(sum(sign)) AS orders
+        SELECT sku, toInt64(sum(sign * quantity)) AS units,
+               toInt64(sum(sign * revenue_minor)) AS revenue, toInt64(sum(sign)) AS orders,
+               toUnixTimestamp64Milli(max(occurred_at)) AS last_ms
         FROM order_lines WHERE {where}
         GROUP BY sku HAVING units > 0
         ORDER BY {order}, sku
         LIMIT {{limit:UInt32}}"""
+
+
+# The title and category of each ranked product's latest line: a lookup of a
+# few (time, sku) keys on the table's sorting key (currency, occurred_at,
+# sku), not a scan. Lines of one product at the very same millisecond give
+# the greatest (title, category).
+TITLES_SQL = """
+    SELECT sku, max((title, category)) AS latest FROM order_lines
+    WHERE currency = {currency:String} AND (category = {category:String} OR {category:String} = '')
+      AND occurred_at IN arrayMap(ms -> fromUnixTimestamp64Milli(ms, 'UTC'), {times:Array(Int64)})
+      AND (toUnixTimestamp64Milli(occurred_at), sku) IN {keys:Array(Tuple(Int64, String))}
+    GROUP BY sku"""
+
+
+def titles_params(currency: str, category: str, ranked: list[tuple[Any, ...]]
+                  ) -> dict[str, Any]:
+    """TITLES_SQL's parameters for top_sql's rows."""
+    keys = [(last_ms, sku) for sku, *_, last_ms in ranked]
+    return {"currency": currency, "category": category, "times": [ms for ms, _ in keys],
+            "keys": keys}
 
 
 _FUNNEL_SQL = f"""
@@ -252,7 +275,7 @@ class AnalyticsDomain:
         _check_category(v, category)
         v.raise_if_any()
         result = await self._report(
-            "SalesSummary", _sales_sql(HOUR if hourly else DAY, category, by_category),
+            "SalesSummary", sales_sql(HOUR if hourly else DAY, category, by_category),
             {"start_ms": start_ms, "end_ms": end_ms, "currency": currency, "category": category})
         buckets: list[SalesRow] = []
         total = SalesRow(None, "", 0, 0, 0)
@@ -273,11 +296,17 @@ class AnalyticsDomain:
         if not 0 <= limit <= MAX_TOP:
             v.add("limit", f"must be 1-{MAX_TOP} (0: {DEFAULT_TOP})")
         v.raise_if_any()
-        result = await self._report(
-            "TopProducts", _top_sql(by_units, category),
+        ranked = await self._report(
+            "TopProducts", top_sql(by_units, category),
             {"start_ms": start_ms, "end_ms": end_ms, "currency": currency, "category": category,
              "limit": limit or DEFAULT_TOP})
-        return [ProductSales(*row) for row in result.rows]
+        if not ranked.rows:
+            return []
+        titles = await self._report("TopProducts titles", TITLES_SQL,
+                                    titles_params(currency, category, ranked.rows))
+        latest: dict[str, tuple[str, str]] = {sku: names for sku, names in titles.rows}
+        return [ProductSales(sku, latest[sku][0], latest[sku][1], units, revenue, orders)
+                for sku, units, revenue, orders, _ in ranked.rows]
 
     async def conversion_funnel(self, start_ms: int | None, end_ms: int | None
                                 ) -> list[FunnelDay]:

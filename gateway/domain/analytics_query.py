@@ -48,6 +48,7 @@ from gateway.storage.clickhouse.store import (
     AnalyticsStoreError,
     AnalyticsUnavailable,
     QueryResult,
+    Settings,
 )
 
 MAX_SQL_CHARS = 65_536
@@ -339,7 +340,7 @@ def _parameter_error(exc: AnalyticsStoreError) -> InvalidArgument | None:
 
 def _query_error(exc: AnalyticsStoreError, max_rows: int, timeout_s: float) -> DatagwError:
     """The caller-facing error of a query ClickHouse refused or stopped."""
-    if isinstance(exc, AnalyticsUnavailable) or exc.code == TOO_MANY_SIMULTANEOUS_QUERIES:
+    if exc.code == TOO_MANY_SIMULTANEOUS_QUERIES:
         return unavailable()
     if exc.code == TOO_MANY_ROWS_OR_BYTES:
         return ResourceExhausted(
@@ -362,8 +363,6 @@ def _query_error(exc: AnalyticsStoreError, max_rows: int, timeout_s: float) -> D
                                  "RunQuery runs exactly one statement; remove the `;` and what "
                                  "follows it")
         return QueryRejected("SQL_SYNTAX_ERROR", clickhouse_message(exc))
-    if exc.code is None:
-        raise exc
     return QueryRejected("QUERY_FAILED", clickhouse_message(exc),
                          clickhouse_code=str(exc.code))
 
@@ -380,12 +379,21 @@ def _used_parameters(canonical: str, given: Mapping[str, str]) -> dict[str, obje
             if re.search(r"\{" + re.escape(name) + r":[^}]+\}", canonical)}
 
 
+async def _query(store: AnalyticsStore, sql: str, params: Mapping[str, object],
+                 settings: Settings | None, max_rows: int, timeout_s: float) -> QueryResult:
+    try:
+        return await store.query(sql, params, settings)
+    except AnalyticsUnavailable as exc:
+        raise unavailable() from exc
+    except AnalyticsStoreError as exc:
+        if exc.code is None:
+            raise  # not ClickHouse's answer: INTERNAL
+        raise _query_error(exc, max_rows, timeout_s) from exc
+
+
 async def _lines(store: AnalyticsStore, sql: str, params: Mapping[str, object],
                  max_rows: int, timeout_s: float) -> list[str]:
-    try:
-        result = await store.query(sql, params)
-    except AnalyticsStoreError as exc:
-        raise _query_error(exc, max_rows, timeout_s) from exc
+    result = await _query(store, sql, params, None, max_rows, timeout_s)
     return [str(row[0]) for row in result.rows]
 
 
@@ -402,10 +410,8 @@ async def run_query(store: AnalyticsStore, policy: QueryPolicy,
         await _lines(store, f"EXPLAIN QUERY TREE run_passes = 0 {canonical}", params, max_rows,
                      timeout_s),
         policy.tables, store.database)
-    settings: dict[str, str | int | float] = {
+    settings: Settings = {
         "max_execution_time": timeout_s, "max_result_rows": max_rows,
         "result_overflow_mode": "throw", "session_timezone": "UTC", "readonly": 1}
-    try:
-        return await store.query(f"SELECT * FROM (\n{canonical}\n)", params, settings)
-    except AnalyticsStoreError as exc:
-        raise _query_error(exc, max_rows, timeout_s) from exc
+    return await _query(store, f"SELECT * FROM (\n{canonical}\n)", params, settings, max_rows,
+                        timeout_s)

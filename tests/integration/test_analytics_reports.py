@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import asyncio
+
 import grpc
 import pytest
-from datagw.v1 import analytics_pb2, analytics_pb2_grpc
+from datagw.v1 import analytics_pb2, analytics_pb2_grpc, inventory_pb2, order_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.runtime.server import Gateway
@@ -22,8 +24,9 @@ from tests.analytics import (
     load,
     quiet_days_ago,
 )
+from tests.commerce import Shop
 from tests.conftest import SPANS
-from tests.helpers import invalid
+from tests.helpers import invalid, money, product, upsert
 
 Key = tuple[datetime, str]
 
@@ -279,3 +282,32 @@ async def test_reports_are_traced_with_their_row_count(
     assert len(spans) == 1 and spans[0].attributes is not None
     assert spans[0].attributes["datagw.rows"] == len(response.days)
     assert spans[0].parent is not None  # inside the RPC's server span
+
+
+async def test_orders_placed_through_the_gateway_reach_the_reports(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub, shop: Shop, uid: str
+) -> None:
+    """End to end: CreateOrder and CancelOrder on the shards, the relay,
+    then TopProducts (a category of this test's own)."""
+    category, sku = f"cat-{uid}", f"{uid}-E2E"
+    await upsert(shop.catalog, product(sku, category=category, price=money(1250)))
+    await shop.inventory.SetStock(inventory_pb2.SetStockRequest(
+        sku=sku, on_hand=10, request_id=f"{uid}-stock"))
+    await shop.user(f"{uid}-buyer")
+    kept = await shop.place(f"{uid}-buyer", {sku: 3}, f"{uid}-kept")
+    dropped = await shop.place(f"{uid}-buyer", {sku: 2}, f"{uid}-dropped")
+    await shop.orders.CancelOrder(order_pb2.CancelOrderRequest(
+        order_id=dropped.order.order_id, reason="changed mind", request_id=f"{uid}-cancel"))
+    now = datetime.now(UTC)
+    request = analytics_pb2.TopProductsRequest(
+        range=time_range(now - timedelta(hours=1), now + timedelta(hours=1)),
+        currency_code="EUR", category=category)
+    seen: list[tuple[str, int, int, int]] = []
+    for _ in range(300):  # the relay copies within a few batches; wait up to 30s
+        response = await analytics.TopProducts(request)
+        seen = [(p.sku, p.units, p.revenue.amount_minor, p.orders) for p in response.products]
+        # The cancellation arrives in its own event: wait for the net result.
+        if seen == [(sku, 3, 3 * 1250, 1)]:
+            break
+        await asyncio.sleep(0.1)
+    assert seen == [(sku, 3, 3 * 1250, 1)], kept.order.order_id
