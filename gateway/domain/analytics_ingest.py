@@ -168,8 +168,12 @@ class _Writer:
             await pending
 
     def cancel(self) -> None:
+        """The call failed: stop waiting for the insert in flight (its thread
+        may still finish it) and do not report its outcome twice."""
         if self._pending is not None:
             self._pending.cancel()
+            self._pending.add_done_callback(
+                lambda task: None if task.cancelled() else task.exception())
 
     async def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         with tracer.start_as_current_span(f"clickhouse INSERT {TABLE}", kind=SpanKind.CLIENT,
