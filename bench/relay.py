@@ -207,13 +207,14 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
                 break
             batches.append((shard, after, page.events[-1].cursor, page.events))
             after = page.events[-1].cursor
-    rows = [(s, a, t, rows_of(s.keyspace, s.index, ev)) for s, a, t, ev in batches]
+    rows = [(s, a, t, ev, rows_of(s.keyspace, s.index, ev)) for s, a, t, ev in batches]
     started = time.perf_counter()
-    for shard, after, to, r in rows:
+    for shard, after, to, ev, r in rows:
         for table in TABLES:
             if r.by_table[table]:
                 await baseline.insert(table, COLUMNS[table], r.by_table[table],
-                                      dedup_token(shard.keyspace, shard.index, after, to, table))
+                                      dedup_token(shard.keyspace, shard.index, after, to, ev,
+                                                  table))
     baseline_s = time.perf_counter() - started
     baseline.close()
     events = sum(relayed.values())

@@ -8,7 +8,7 @@ arrived within `window_s` of the first event), and then:
 1. claims the batch: records its range (checkpoint, last event] as pending
    in the checkpoint row, committed;
 2. inserts each table's rows under the token
-   "{keyspace}:{shard}:{from}:{to}:{table}";
+   "{keyspace}:{shard}:{from}:{to}:{digest of the event ids}:{table}";
 3. anonymises the rows of users erased in the batch (UserErased);
 4. moves the checkpoint to the batch's last event and clears pending.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.domain.analytics_erasure import erase_user_rows
-from gateway.domain.relay_rows import COLUMNS, TABLES, BatchRows, rows_of
+from gateway.domain.relay_rows import COLUMNS, IDENTITY, TABLES, BatchRows, rows_of
 from gateway.errors import Unavailable
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log
@@ -104,8 +105,16 @@ def _age_s(oldest: datetime | None) -> float:
     return max((datetime.now(UTC) - oldest).total_seconds(), 0.0) if oldest else 0.0
 
 
-def dedup_token(keyspace: str, shard: int, after: Cursor, to: Cursor, table: str) -> str:
-    return f"{keyspace}:{shard}:{_cursor_text(after)}:{_cursor_text(to)}:{table}"
+def dedup_token(keyspace: str, shard: int, after: Cursor, to: Cursor,
+                events: Sequence[StoredEvent], table: str) -> str:
+    """The same range of the same events always gives the same token, and
+    no other batch can. Cursors alone could repeat with other events: a
+    database restored from a backup or re-created (transaction ids and
+    positions start again) relaying into the same ClickHouse, whose
+    deduplication window would then drop a new batch as a repeat of an old
+    one. Event ids are unique to their events."""
+    digest = hashlib.sha256("\n".join(e.event_id for e in events).encode()).hexdigest()[:32]
+    return f"{keyspace}:{shard}:{_cursor_text(after)}:{_cursor_text(to)}:{digest}:{table}"
 
 
 def _describe(exc: BaseException) -> str:
@@ -203,7 +212,7 @@ class ShardRelay:
                 "datagw.relay.from": _cursor_text(after), "datagw.relay.to": _cursor_text(to),
                 "datagw.relay.recovered": recovered,
                 "datagw.relay.target": self.store.kind}):
-            await self._insert(after, to, rows, recovered)
+            await self._insert(after, to, events, rows, recovered)
             for user_id in rows.erased_users:
                 await erase_user_rows(self.store, user_id)
             async with self.shard.connection("UPDATE relay_checkpoint") as conn:
@@ -217,8 +226,8 @@ class ShardRelay:
             self.checkpoint = None  # another relay finished it: read the row again
         return Batch(after, to, events, rows, recovered, time.time())
 
-    async def _insert(self, after: Cursor, to: Cursor, rows: BatchRows,
-                      recovered: bool) -> None:
+    async def _insert(self, after: Cursor, to: Cursor, events: Sequence[StoredEvent],
+                      rows: BatchRows, recovered: bool) -> None:
         for table in TABLES:
             table_rows = rows.by_table[table]
             if not table_rows:
@@ -227,7 +236,8 @@ class ShardRelay:
                 continue
             await self.store.insert(
                 table, COLUMNS[table], table_rows,
-                dedup_token=dedup_token(self.keyspace, self.shard.index, after, to, table))
+                dedup_token=dedup_token(self.keyspace, self.shard.index, after, to, events,
+                                        table))
 
     async def _landed(self, table: str, rows: Sequence[tuple[Any, ...]]) -> bool:
         """Whether every row of a pending batch is already in `table`.
@@ -236,17 +246,23 @@ class ShardRelay:
         while the token is within the table's deduplication window (the
         last N inserts into that table, from every shard). A range left
         pending longer (this shard down for a long time after its insert
-        landed) is found here instead: the rows of one source shard are
-        keyed by (keyspace, shard, position) and nobody else writes them.
+        landed) is found here instead: every row's identity (relay_rows.
+        IDENTITY) must be there. Counting the rows at the batch's positions
+        is not enough: rows another writer put at the same (keyspace, shard,
+        position) would pass for the batch, which would then never be
+        inserted.
         """
+        keys = IDENTITY[table]
+        at = [COLUMNS[table].index(k) for k in keys]
+        wanted = {tuple(str(r[i]) for i in at) for r in rows}
         position = COLUMNS[table].index("position")
         positions = sorted({int(r[position]) for r in rows})
         result = await self.store.query(
-            f"""SELECT count() FROM {table}
+            f"""SELECT DISTINCT {", ".join(keys)} FROM {table}
                 WHERE keyspace = {{keyspace:String}} AND shard = {{shard:UInt16}}
                   AND has({{positions:Array(Int64)}}, position)""",
             {"keyspace": self.keyspace, "shard": self.shard.index, "positions": positions})
-        return int(result.rows[0][0]) >= len(rows)
+        return wanted <= {tuple(str(v) for v in row) for row in result.rows}
 
     async def _read_range(self, after: Cursor, to: Cursor) -> list[StoredEvent]:
         """Exactly the events in (after, to]: everything there is committed

@@ -43,6 +43,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                   "position"),
 }
 
+# What tells one relayed row from every other row of the same (keyspace,
+# shard): the event's position with the event's or order's own id. Position
+# alone is not enough: rows of other writers (data loaded directly, a
+# database re-created or restored from a backup, whose positions repeat) may
+# carry the same (keyspace, shard, position). user_id is left out: erasure
+# may have blanked it since the row landed.
+IDENTITY: dict[str, tuple[str, ...]] = {
+    DOMAIN_EVENTS: ("position", "event_id"),
+    ORDERS: ("position", "order_id", "sign"),
+    ORDER_LINES: ("position", "order_id", "line", "sign"),
+}
+
 # Appended by erasure on the user's stream; the relay anonymises the user's
 # ClickHouse rows once the batch holding it is inserted.
 USER_ERASED = "UserErased"

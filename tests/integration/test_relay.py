@@ -13,12 +13,13 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from datagw.v1 import admin_pb2, order_pb2
 
+from gateway.domain import relay_rows
 from gateway.domain.relay import RelaySettings, ShardRelay
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
@@ -331,6 +332,64 @@ async def test_a_crash_between_insert_and_checkpoint_doubles_nothing(
         assert late is not None and not late.recovered
     await _assert_exact(gateway, mark)
     assert await _order_sums(gateway, f"{uid}-") == await _pg_order_sums(gateway, f"{uid}-")
+
+
+class _CrashBeforeInsert(ShardRelay):
+    """Dies after claiming its batch, before inserting anything."""
+
+    async def _insert(self, *args: Any) -> None:
+        raise _Crash
+
+
+async def test_other_rows_at_a_pending_batchs_positions_do_not_pass_for_its_rows(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    """Rows another writer put at the same (keyspace, shard, position) as a
+    pending batch's (data loaded directly, as the analytics tests do; a
+    database restored or re-created, whose positions repeat) must not make
+    the relay believe the batch landed and skip it."""
+    assert gateway.notifiers is not None
+    mark = await _mark(gateway)
+    a, b = await _products(shop, uid)
+    user = user_on_shard(gateway, f"{uid}-u", 0)
+    await shop.user(user)
+    shard = gateway.backends.keyspaces["commerce"].shards[0]  # type: ignore[union-attr]
+    await _relayed_past_now(gateway, [shard])
+    notifier = gateway.notifiers.of("commerce", 0)
+    settings = RelaySettings(window_s=0.05)
+    store = _store(gateway)
+    async with _relay_paused(gateway):
+        for n in range(3):
+            await shop.place(user, {a: 1, b: n + 1}, f"{uid}-o{n}")
+        with pytest.raises(_Crash):
+            while True:
+                await _CrashBeforeInsert("commerce", shard, notifier, store, settings).step()
+        pending = await _checkpoint(shard)
+        assert pending.pending is not None
+        async with shard.connection("test") as conn:
+            positions = [int(p) for p in await conn.fetchval(
+                """SELECT array_agg(position) FROM events
+                   WHERE (tx_id, position) > ($1::text::xid8, $2)
+                     AND (tx_id, position) <= ($3::text::xid8, $4)""",
+                str(pending.at.commit), pending.at.position, str(pending.pending.commit),
+                pending.pending.position)]
+        # Plenty of someone else's order facts at every position of the batch.
+        other, when = f"other-{uid}", datetime.now(UTC) - timedelta(days=400)
+        await store.insert("orders", relay_rows.COLUMNS["orders"], [
+            (f"{other}-{p}-{k}", other, when, "XXX", 1, 1, 1, "commerce", 0, p)
+            for p in positions for k in range(3)])
+        await store.insert("order_lines", relay_rows.COLUMNS["order_lines"], [
+            (f"{other}-{p}-{k}", k, other, when, "XXX", "x", "x", "x", 1, 1, 1, "commerce", 0, p)
+            for p in positions for k in range(3)])
+        batch = await ShardRelay("commerce", shard, notifier, store, settings).step()
+        assert batch is not None and batch.recovered
+    try:
+        await _assert_exact(gateway, mark)
+        assert await _order_sums(gateway, f"{uid}-") == await _pg_order_sums(gateway, f"{uid}-")
+    finally:
+        for table in ("orders", "order_lines"):
+            await store.command(f"ALTER TABLE {table} DELETE WHERE user_id = {{u:String}}",
+                                {"u": other}, {"mutations_sync": 2})
 
 
 async def test_a_source_shard_down_stalls_only_its_own_relay(
