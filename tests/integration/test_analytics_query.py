@@ -11,6 +11,7 @@ import grpc
 import pytest
 from datagw.v1 import analytics_pb2, analytics_pb2_grpc
 from google.protobuf.json_format import MessageToDict
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.server import Gateway
 from tests.analytics import analytics_store
@@ -48,6 +49,13 @@ def reason(failure: object) -> str:
     info = getattr(failure, "error_info", None)
     assert info is not None
     return str(info.reason)
+
+
+async def test_the_service_serves_while_its_store_answers(channel: grpc.aio.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    response = await health.Check(health_pb2.HealthCheckRequest(
+        service="datagw.v1.AnalyticsService"))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
 async def test_a_select_with_parameters_returns_typed_rows(
