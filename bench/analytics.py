@@ -82,7 +82,8 @@ def log(message: str) -> None:
 
 # Per order n: 1-3 lines; line l sells product p(n, l) (5,000 products in 20
 # categories, fixed prices) in quantity 1-4. The order's total is its lines
-# plus 499 shipping. Orders with n % 10 = 0 are cancelled (a -1 copy).
+# plus 499 shipping. Orders with n % 10 = 0 are cancelled (a -1 copy). The
+# keyspace column says 'bench': no relay checkpoint ever points at them.
 _PRODUCT = "cityHash64(n, l) % {products:UInt32}"
 _LINES = """
     arrayMap(l -> tuple(
@@ -104,14 +105,14 @@ def _order_inserts(sign: int) -> tuple[str, str]:
     where = "" if sign > 0 else "WHERE n % 10 = 0"
     orders = f"""
         INSERT INTO orders SELECT order_id, user_id, occurred_at, currency,
-            arraySum(arrayMap(x -> x.4, lines)) + 499, length(lines), {sign}, 'commerce',
+            arraySum(arrayMap(x -> x.4, lines)) + 499, length(lines), {sign}, 'bench',
             toUInt16(n % 2), toInt64(n)
         FROM ({_ORDER}) {where}"""
     lines = f"""
         INSERT INTO order_lines SELECT order_id, line.1, user_id, occurred_at, currency,
             concat('sku-', toString(line.2)), concat('Product ', toString(line.2)),
             concat('category-', toString(line.2 % {CATEGORIES})), line.3, line.4, {sign},
-            'commerce', toUInt16(n % 2), toInt64(n)
+            'bench', toUInt16(n % 2), toInt64(n)
         FROM ({_ORDER}) ARRAY JOIN lines AS line {where}"""
     return orders, lines
 

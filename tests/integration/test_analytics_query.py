@@ -14,7 +14,7 @@ from google.protobuf.json_format import MessageToDict
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.server import Gateway
-from tests.analytics import analytics_store
+from tests.analytics import SOURCE, analytics_store
 from tests.helpers import fails, invalid
 
 MARK = datetime(2026, 1, 15, 10, 30, 0, 123000, tzinfo=UTC)
@@ -33,7 +33,7 @@ async def orders_of(gateway: Gateway) -> str:
     await store.insert("orders", ("order_id", "user_id", "occurred_at", "currency", "total_minor",
                                   "items", "sign", "keyspace", "shard", "position"),
                        [(f"q-{n}-{uuid.uuid4().hex[:6]}", f"user-{n}", MARK, currency,
-                         1000 * (n + 1), 1, 1, "commerce", 0, n) for n in range(3)])
+                         1000 * (n + 1), 1, 1, SOURCE, 0, n) for n in range(3)])
     return currency
 
 

@@ -3,11 +3,10 @@ in Python from the same orders and clicks (tests/analytics.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-import asyncio
 
 import grpc
 import pytest
