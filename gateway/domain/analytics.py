@@ -22,7 +22,7 @@ from opentelemetry.trace import SpanKind
 from gateway.domain import analytics_ingest, analytics_query
 from gateway.domain.analytics_ingest import BehaviourEvent, IngestResult
 from gateway.domain.analytics_query import QueryRequest, unavailable
-from gateway.errors import Violations
+from gateway.errors import FailedPrecondition, Violations
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.store import (
     AnalyticsStore,
@@ -245,7 +245,10 @@ class AnalyticsDomain:
     @property
     def store(self) -> AnalyticsStore:
         if self._store is None:
-            raise unavailable()
+            # A configuration matter, not an outage: retrying will not help.
+            raise FailedPrecondition(
+                "no analytics store is configured (set clickhouse.url, or run embedded)",
+                reason="ANALYTICS_NOT_CONFIGURED")
         return self._store
 
     async def _report(self, name: str, sql: str, params: Params) -> QueryResult:

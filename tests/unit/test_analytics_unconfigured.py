@@ -1,0 +1,17 @@
+"""A gateway without an analytics store says so, instead of looking down."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.domain.analytics import AnalyticsDomain
+from gateway.errors import FailedPrecondition
+from gateway.policy.registry import PolicyRegistry
+from tests.unit.policy_fixtures import POLICIES
+
+
+async def test_reports_and_queries_are_failed_precondition_without_a_store() -> None:
+    analytics = AnalyticsDomain(PolicyRegistry(POLICIES), None)
+    with pytest.raises(FailedPrecondition) as caught:
+        await analytics.run_query("SELECT 1", {}, 0, None)
+    assert caught.value.reason == "ANALYTICS_NOT_CONFIGURED"
