@@ -12,7 +12,6 @@ from google.protobuf.struct_pb2 import Struct
 from gateway.api.convert import timestamp
 from gateway.domain.eventstore import (
     AuditEntity,
-    NewStreamEvent,
     Position,
     Recorded,
     StreamRef,
@@ -20,7 +19,7 @@ from gateway.domain.eventstore import (
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.eventstore import pii
 from gateway.storage.eventstore.log import EventFilter
-from gateway.storage.eventstore.streams import Expected, ExpectedKind
+from gateway.storage.eventstore.streams import Expected, ExpectedKind, StreamEvent
 
 _EXPECTED: dict[int, ExpectedKind] = {
     pb.EXPECTED_REVISION_KIND_UNSPECIFIED: ExpectedKind.ANY,
@@ -62,8 +61,8 @@ def struct(value: dict[str, Any]) -> Struct:
     return out
 
 
-def event_in(msg: pb.EventData) -> NewStreamEvent:
-    return NewStreamEvent(
+def event_in(msg: pb.EventData) -> StreamEvent:
+    return StreamEvent(
         event_id=msg.event_id, event_type=msg.event_type,
         payload=_dict(msg.payload) if msg.HasField("payload") else {},
         metadata=dict(msg.metadata),

@@ -10,12 +10,13 @@ commit-safe reader (log.read_after). Semantics for callers: docs/events.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -69,16 +70,6 @@ class StreamRef:
     stream: str
     routing_key: str = ""
     keyspace: str = ""
-
-
-@dataclass(frozen=True)
-class NewStreamEvent:
-    event_id: str
-    event_type: str
-    payload: dict[str, Any]
-    metadata: dict[str, str] = field(default_factory=dict)
-    pii: dict[str, Any] | None = None
-    pii_user_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,7 +150,7 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
-def _check_event(v: Violations, name: str, e: NewStreamEvent, seen: set[str]) -> None:
+def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> None:
     try:
         canonical = str(uuid.UUID(e.event_id))
     except ValueError:
@@ -272,7 +263,7 @@ class EventStoreDomain:
     # -- appends and stream writes --------------------------------------------
 
     async def append(self, ref: StreamRef, expected: Expected,
-                     events: Sequence[NewStreamEvent]) -> Appended:
+                     events: Sequence[StreamEvent]) -> Appended:
         v = Violations()
         where = self.locate(v, ref)
         self._writable(v, where)
@@ -294,8 +285,8 @@ class EventStoreDomain:
         v.raise_if_any()
         assert where is not None
         meta = EventMeta().to_json()
-        stored = [StreamEvent(str(uuid.UUID(e.event_id)), e.event_type, e.payload,
-                              {**e.metadata, **meta}, e.pii, e.pii_user_id) for e in events]
+        stored = [dataclasses.replace(e, event_id=str(uuid.UUID(e.event_id)),
+                                      metadata={**e.metadata, **meta}) for e in events]
         with tracer.start_as_current_span("eventstore append", attributes={
                 "datagw.keyspace": where.keyspace.name, "datagw.shard": where.shard.index,
                 "datagw.stream": where.stream, "datagw.events": len(events)}) as span:
