@@ -45,7 +45,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench import procs
 from bench.report import machine_info, machine_section, percentile
 from gateway.api.analytics import _events
-from gateway.domain.analytics import DAY, TITLES_SQL, sales_sql, titles_params, top_sql
+from gateway.domain.analytics import (
+    DAY,
+    TITLES_SQL,
+    sales_params,
+    sales_sql,
+    titles_params,
+    top_sql,
+)
 from gateway.domain.analytics_ingest import BATCH_ROWS, COLUMNS, check_event, dedup_token
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.store import AnalyticsStore
@@ -121,7 +128,7 @@ def direct_reports(store: AnalyticsStore, start_ms: int, end_ms: int
                    ) -> dict[str, Callable[[], Awaitable[Any]]]:
     """The measured reports as the gateway runs them (the same SQL and
     parameters, TopProducts' two statements), straight on the store."""
-    common = {"start_ms": start_ms, "end_ms": end_ms, "currency": "EUR", "category": ""}
+    common = sales_params(start_ms, end_ms, "EUR", "")
 
     async def sales() -> None:
         await store.query(sales_sql(DAY, "", False), common)

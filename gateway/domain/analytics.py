@@ -140,6 +140,17 @@ def _check_category(v: Violations, category: str) -> None:
         v.add("category", f"at most {MAX_CATEGORY} characters, no NUL")
 
 
+def sales_params(start_ms: int | None, end_ms: int | None, currency: str, category: str
+                 ) -> dict[str, Any]:
+    """sales_sql's and top_sql's parameters: `category` only when there is
+    one, as only then does the SQL have its placeholder (the store binds no
+    parameter without one)."""
+    params: dict[str, Any] = {"start_ms": start_ms, "end_ms": end_ms, "currency": currency}
+    if category:
+        params["category"] = category
+    return params
+
+
 def sales_sql(bucket: str, category: str, by_category: bool) -> str:
     """One row per bucket (and category), plus the total row (grouping set ()).
     Aliases never reuse a column's name: ClickHouse would put the alias's
@@ -279,7 +290,7 @@ class AnalyticsDomain:
         v.raise_if_any()
         result = await self._report(
             "SalesSummary", sales_sql(HOUR if hourly else DAY, category, by_category),
-            {"start_ms": start_ms, "end_ms": end_ms, "currency": currency, "category": category})
+            sales_params(start_ms, end_ms, currency, category))
         buckets: list[SalesRow] = []
         total = SalesRow(None, "", 0, 0, 0)
         for bucket, cat, is_total, orders, units, revenue in result.rows:
@@ -301,8 +312,7 @@ class AnalyticsDomain:
         v.raise_if_any()
         ranked = await self._report(
             "TopProducts", top_sql(by_units, category),
-            {"start_ms": start_ms, "end_ms": end_ms, "currency": currency, "category": category,
-             "limit": limit or DEFAULT_TOP})
+            {**sales_params(start_ms, end_ms, currency, category), "limit": limit or DEFAULT_TOP})
         if not ranked.rows:
             return []
         titles = await self._report("TopProducts titles", TITLES_SQL,

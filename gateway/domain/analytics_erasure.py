@@ -24,14 +24,14 @@ async def erase_user_rows(store: AnalyticsStore, user_id: str) -> None:
     if not user_id:
         # "" is what anonymised rows hold; erasing it would touch all of them.
         return
-    params = {"user": user_id, "stream": USER_STREAM + user_id}
+    user = {"user": user_id}
     await store.command(
         f"""ALTER TABLE {DOMAIN_EVENTS} UPDATE user_id = '',
                 stream_id = if(stream_id = {{stream:String}}, '', stream_id)
-            WHERE user_id = {{user:String}}""", params, _SYNC)
+            WHERE user_id = {{user:String}}""", {**user, "stream": USER_STREAM + user_id}, _SYNC)
     for table in (ORDERS, ORDER_LINES):
         await store.command(
             f"ALTER TABLE {table} UPDATE user_id = '' WHERE user_id = {{user:String}}",
-            params, _SYNC)
+            user, _SYNC)
     await store.command("ALTER TABLE clickstream DELETE WHERE user_id = {user:String}",
-                        params, _SYNC)
+                        user, _SYNC)

@@ -47,8 +47,10 @@ from gateway.storage.clickhouse.store import (
     AnalyticsStore,
     AnalyticsStoreError,
     AnalyticsUnavailable,
+    ParamText,
     QueryResult,
     Settings,
+    placeholder_names,
 )
 
 MAX_SQL_CHARS = 65_536
@@ -101,25 +103,6 @@ class QueryRejected(DatagwError):
     def __init__(self, reason: str, description: str, **metadata: str) -> None:
         super().__init__(description, reason=reason, metadata=metadata,
                          field_violations=(FieldViolation("sql", description),))
-
-
-class ParamText:
-    """A parameter value passed to ClickHouse as the caller wrote it.
-
-    Query parameters are parsed by ClickHouse from text in its escaped
-    format (as with clickhouse-client --param_x), so `['a','b']` is an
-    Array(String). The store's client would escape a Python str (quotes
-    included) and break every non-String type; it sends any other object
-    as str(value), which is this text unchanged.
-    """
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(frozen=True)
@@ -368,15 +351,16 @@ def _query_error(exc: AnalyticsStoreError, max_rows: int, timeout_s: float) -> D
 
 
 def _used_parameters(canonical: str, given: Mapping[str, str]) -> dict[str, object]:
-    """The given parameters the query has a `{name:Type}` placeholder for.
+    """The given parameters the query has a `{name:Type}` placeholder for,
+    as the caller's text (ClickHouse parses it for the placeholder's type).
 
-    Only those are bound: with parameters but no placeholder, the store's
-    client would fall back to Python %-formatting of the statement, which
-    must never happen to a caller's SQL. A placeholder that is missing
+    The store refuses a parameter without its placeholder (it binds server
+    side only); a caller's parameters the query does not use are left out
+    here instead, so they change nothing. A placeholder that is missing
     stays missing and ClickHouse names it.
     """
-    return {name: ParamText(value) for name, value in given.items()
-            if re.search(r"\{" + re.escape(name) + r":[^}]+\}", canonical)}
+    used = placeholder_names(canonical)
+    return {name: ParamText(value) for name, value in given.items() if name in used}
 
 
 async def _query(store: AnalyticsStore, sql: str, params: Mapping[str, object],

@@ -38,6 +38,7 @@ from gateway.storage.clickhouse.store import (
     AnalyticsStore,
     AnalyticsStoreError,
     AnalyticsUnavailable,
+    ParamText,
     Settings,
 )
 
@@ -232,6 +233,51 @@ async def test_parameters_bind_typed_values(store: AnalyticsStore) -> None:
     # A value never becomes SQL: the injection attempt matches nothing.
     assert await count(store, "clickstream", user) == 1
     assert await count(store, "clickstream", tricky) == 0
+
+
+async def test_parameters_bind_server_side_only(store: AnalyticsStore) -> None:
+    user = tag()
+    await store.insert("clickstream", CLICK_COLUMNS, [click_row(user)])
+    attack = f"{user}' OR 1 = 1; DROP TABLE clickstream; --"
+    # clickhouse-connect would %-format parameters into a statement without a
+    # {name:Type} placeholder; the store refuses such a statement instead,
+    # before anything is sent.
+    for sql in ("SELECT count() FROM clickstream WHERE user_id = %(u)s",
+                "SELECT count() FROM clickstream WHERE user_id = %s",
+                "SELECT count() FROM clickstream WHERE user_id = '%(u)s'",
+                "SELECT count() FROM clickstream"):
+        with pytest.raises(AnalyticsStoreError, match="u not used by the statement") as err:
+            await store.query(sql, {"u": attack})
+        assert err.value.code is None, sql
+    with pytest.raises(AnalyticsStoreError, match="not used by the statement"):
+        await store.command("ALTER TABLE clickstream DELETE WHERE user_id = %(u)s",
+                            {"u": attack}, {"mutations_sync": 2})
+    assert await count(store, "clickstream", user) == 1
+    # Next to a placeholder, %-markers stay text: nothing was formatted.
+    result = await store.query("SELECT {u:String}, '%(u)s', '%s', '100%'", {"u": attack})
+    assert result.rows == [(attack, "%(u)s", "%s", "100%")]
+    # A parameter the statement does not use is an error even among used
+    # ones (a misspelt name is not dropped silently).
+    with pytest.raises(AnalyticsStoreError, match="uu not used by the statement"):
+        await store.query("SELECT {u:String}", {"u": "a", "uu": "b"})
+    # Names clickhouse-connect treats specially ($x$: bytes spliced into
+    # the SQL) are no parameter names.
+    with pytest.raises(AnalyticsStoreError, match="invalid parameter name"):
+        await store.query("SELECT {u:String}, $x$", {"u": "a", "$x$": b"1"})
+
+
+async def test_param_text_is_parsed_by_clickhouse_for_its_type(store: AnalyticsStore) -> None:
+    # Text in ClickHouse's own form for the placeholder's type, as
+    # RunQuery's callers give every parameter.
+    result = await store.query(
+        "SELECT {a:Array(String)}, {n:Int64}, {s:String}, {t:DateTime64(3, 'UTC')}",
+        {"a": ParamText("['a','b']"), "n": ParamText("-5"), "s": ParamText("tab\\there"),
+         "t": ParamText("2024-02-29 23:59:58.123")})
+    assert result.rows == [(["a", "b"], -5, "tab\there",
+                            datetime(2024, 2, 29, 23, 59, 58, 123000, tzinfo=UTC))]
+    # The same text as a str is a String's value, escaped by the store.
+    text = await store.query("SELECT {s:String}", {"s": "['a','b']"})
+    assert text.rows == [("['a','b']",)]
 
 
 async def test_dedup_token_counts_a_retried_batch_once(store: AnalyticsStore) -> None:

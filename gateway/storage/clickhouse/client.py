@@ -7,12 +7,15 @@ rows encoded (Native format) and results decoded by the same code whichever
 engine answers: the backends differ only in how a client is opened and how
 per-query settings reach the engine (see ChdbStore).
 
+Parameters are bound by ClickHouse only (server side), see server_side().
+
 clickhouse-connect's client is blocking; every call runs in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -27,12 +30,46 @@ from gateway.storage.clickhouse.store import (
     Params,
     QueryResult,
     Settings,
+    placeholder_names,
 )
 
 T = TypeVar("T")
 
 # ClickHouse's codes for "the table's columns are not what we cached".
 _SCHEMA_CHANGED = {16, 47, 60}  # NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_TABLE
+# A name ClickHouse accepts in a placeholder; clickhouse-connect gives names
+# such as `$x$` a meaning of its own (raw bytes spliced into the SQL).
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def server_side(sql: str, params: Params | None) -> dict[str, Any]:
+    """The parameters for clickhouse-connect, each bound by ClickHouse.
+
+    clickhouse-connect binds server side (the value goes next to the
+    statement as `param_<name>`, and ClickHouse parses it as a value of the
+    placeholder's type) only when the SQL holds a `{name:Type}` placeholder;
+    without one it %-formats the values into the SQL text itself, which
+    turns a `%(x)s` or `%s` in a caller's SQL into SQL, and chdb runs every
+    statement of a text. So every parameter must have its placeholder, and
+    one that has none fails here, before anything is sent: the formatting
+    path is never taken, whatever the SQL. (A placeholder ClickHouse does
+    not see, e.g. in a string literal, still binds server side, where an
+    unused value is ignored.)
+    """
+    if not params:
+        return {}
+    names = placeholder_names(sql)
+    invalid = sorted(n for n in params if not _PARAMETER_NAME.fullmatch(n))
+    if invalid:
+        raise AnalyticsStoreError(
+            f"invalid parameter name(s) {', '.join(map(repr, invalid))}: a name is a letter "
+            "or _, then letters, digits or _")
+    unused = sorted(n for n in params if n not in names)
+    if unused:
+        raise AnalyticsStoreError(
+            f"parameter(s) {', '.join(unused)} not used by the statement: parameters bind only "
+            "to {name:Type} placeholders (server side), never into the SQL text")
+    return dict(params)
 
 
 def store_error(exc: ClickHouseError) -> AnalyticsStoreError:
@@ -85,15 +122,16 @@ class ClientStore:
     async def command(self, sql: str, params: Params | None = None,
                       settings: Settings | None = None) -> None:
         text, options = self._statement(sql, settings)
-        await self._call(lambda c: c.command(text, parameters=dict(params or {}),
-                                             settings=options))
+        bound = server_side(sql, params)
+        await self._call(lambda c: c.command(text, parameters=bound, settings=options))
 
     async def query(self, sql: str, params: Params | None = None,
                     settings: Settings | None = None) -> QueryResult:
         text, options = self._statement(sql, settings)
+        bound = server_side(sql, params)
 
         def run(client: Client) -> QueryResult:
-            result = client.query(text, parameters=dict(params or {}), settings=options)
+            result = client.query(text, parameters=bound, settings=options)
             return QueryResult(tuple(result.column_names),
                                tuple(t.name for t in result.column_types),
                                [tuple(row) for row in result.result_rows])

@@ -7,14 +7,49 @@ chdb (embedded mode, tests). tests/conformance runs one suite on both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# Parameters bind as ClickHouse query parameters: `{name:Type}` in the SQL.
+# Parameters bind as ClickHouse query parameters, `{name:Type}` in the SQL,
+# and only so: every parameter needs its placeholder (client.server_side).
 Params = Mapping[str, Any]
 # Per-query settings, e.g. {"readonly": 1, "max_execution_time": 10}.
 Settings = Mapping[str, str | int | float]
+
+
+# A query parameter's placeholder as ClickHouse writes it: `{name:Type}`.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*):[^}]+\}")
+
+
+def placeholder_names(sql: str) -> set[str]:
+    """The names of the `{name:Type}` placeholders in `sql` (anywhere in the
+    text: one inside a string literal counts, which at worst sends a value
+    ClickHouse ignores)."""
+    return set(_PLACEHOLDER.findall(sql))
+
+
+@dataclass(frozen=True)
+class ParamText:
+    """A query parameter's value in ClickHouse's text form, sent unchanged.
+
+    ClickHouse parses every query parameter from text, in the escaped format
+    of its placeholder's type, as `clickhouse-client --param_x=...` takes it:
+    `['a','b']` for `{x:Array(String)}`, `42` for an Int64, a String's
+    characters with tab, newline and backslash escaped by a backslash. The
+    store converts other Python values to that text itself (a str becomes a
+    String's escaped text, so `['a']` given as a str would not parse as an
+    Array); this is for text that already is the value's form, e.g. RunQuery's
+    parameters, which callers give as strings whatever the type.
+    """
+
+    text: str
+
+    def __str__(self) -> str:
+        # clickhouse-connect sends a value of a type it does not know as
+        # str(value), which is this text untouched.
+        return self.text
 
 
 @dataclass(frozen=True)
