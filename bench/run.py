@@ -509,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the JSON goes (default bench/results)")
     parser.add_argument("--client", choices=("auto", "ghz", "python"), default="auto",
                         help="load client (auto: ghz if it is or can be installed)")
+    parser.add_argument("--reports-only", action="store_true",
+                        help="analytics: only the reports at full size (no IngestEvents phases)")
     args = parser.parse_args(argv)
     if args.scenario in ORDERS_SCENARIOS:
         return run_orders(args)
@@ -523,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         write_results(eventstore.render(result), result, args.results_dir)
         return 0
     if args.scenario == "analytics":
-        result = asyncio.run(analytics.run(
-            analytics.QUICK if args.quick else analytics.FULL, source_version))
+        sized = (analytics.QUICK if args.quick else
+                 analytics.REPORTS_ONLY if args.reports_only else analytics.FULL)
+        result = asyncio.run(analytics.run(sized, source_version))
         write_results(analytics.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":

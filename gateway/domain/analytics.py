@@ -34,7 +34,8 @@ from gateway.telemetry import tracer
 
 DOMAIN = "analytics"
 MAX_RANGE_DAYS = 400
-MAX_RANGE_MS = MAX_RANGE_DAYS * 86_400_000
+DAY_MS = 86_400_000
+MAX_RANGE_MS = MAX_RANGE_DAYS * DAY_MS
 DEFAULT_TOP = 10
 MAX_TOP = 1000
 MAX_CATEGORY = 100
@@ -183,22 +184,67 @@ def sales_sql(bucket: str, category: str, by_category: bool) -> str:
         ORDER BY is_total, bucket, bucket_category"""
 
 
+# TopProducts' per-product sums over part of its range (the aggregates are
+# those of order_lines' product_days projection, see schema.py, so that
+# ClickHouse can read whole days from it).
+_PRODUCT_SUMS = """
+    SELECT sku, sum(sign * quantity) AS part_units, sum(sign * revenue_minor) AS part_revenue,
+           sum(sign) AS part_orders, max(occurred_at) AS part_last
+    FROM order_lines WHERE currency = {{currency:String}}{category} AND {days}
+    GROUP BY sku"""
+# Whole UTC days, on the projection's day key.
+_WHOLE_DAYS = (
+    "toStartOfDay(occurred_at) >= fromUnixTimestamp64Milli({days_from_ms:Int64}, 'UTC') "
+    "AND toStartOfDay(occurred_at) < fromUnixTimestamp64Milli({days_to_ms:Int64}, 'UTC')")
+# The rest of the range: before the first whole day and from the end of the
+# last one, from the lines themselves.
+_EDGES = ("(occurred_at >= fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC') "
+          "AND occurred_at < fromUnixTimestamp64Milli({days_from_ms:Int64}, 'UTC') "
+          "OR occurred_at >= fromUnixTimestamp64Milli({days_to_ms:Int64}, 'UTC') "
+          "AND occurred_at < fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC'))")
+
+
+def whole_days(start_ms: int, end_ms: int) -> tuple[int, int]:
+    """The whole UTC days in [start_ms, end_ms) as [from, to) in epoch ms;
+    (start_ms, start_ms) when there is none, which leaves the whole range to
+    the edges."""
+    first = -(-start_ms // DAY_MS) * DAY_MS
+    last = end_ms // DAY_MS * DAY_MS
+    return (first, last) if first < last else (start_ms, start_ms)
+
+
 def top_sql(by_units: bool, category: str) -> str:
     """The ranking, without titles: carrying the title and category strings
     through the aggregation of every line would cost more than the ranking
-    itself. Each product's latest sale time comes along for TITLES_SQL."""
+    itself. Each product's latest sale time comes along for TITLES_SQL.
+
+    Whole days of the range come from the product_days projection (a few
+    thousand rows a day instead of every line), the partial days at its
+    edges from the lines: the same sums, as the projection is kept with
+    every part of the table."""
     # An order holds each sku at most once (CreateOrder refuses repeats), so
     # a product's net orders are its net lines: sum(sign).
-    where = _SALES + (" AND category = {category:String}" if category else "")
+    where = " AND category = {category:String}" if category else ""
     order = "units DESC, revenue DESC" if by_units else "revenue DESC, units DESC"
+    whole = _PRODUCT_SUMS.format(category=where, days=_WHOLE_DAYS)
+    edges = _PRODUCT_SUMS.format(category=where, days=_EDGES)
     return f"""
-        SELECT sku, toInt64(sum(sign * quantity)) AS units,
-               toInt64(sum(sign * revenue_minor)) AS revenue, toInt64(sum(sign)) AS orders,
-               toUnixTimestamp64Milli(max(occurred_at)) AS last_ms
-        FROM order_lines WHERE {where}
+        SELECT sku, toInt64(sum(part_units)) AS units, toInt64(sum(part_revenue)) AS revenue,
+               toInt64(sum(part_orders)) AS orders,
+               toUnixTimestamp64Milli(max(part_last)) AS last_ms
+        FROM ({whole}
+              UNION ALL{edges})
         GROUP BY sku HAVING units > 0
         ORDER BY {order}, sku
         LIMIT {{limit:UInt32}}"""
+
+
+def top_params(start_ms: int, end_ms: int, currency: str, category: str, limit: int
+               ) -> dict[str, Any]:
+    """top_sql's parameters."""
+    days_from, days_to = whole_days(start_ms, end_ms)
+    return {**sales_params(start_ms, end_ms, currency, category), "limit": limit,
+            "days_from_ms": days_from, "days_to_ms": days_to}
 
 
 # The title and category of each ranked product's latest line: a lookup of a
@@ -310,9 +356,10 @@ class AnalyticsDomain:
         if not 0 <= limit <= MAX_TOP:
             v.add("limit", f"must be 1-{MAX_TOP} (0: {DEFAULT_TOP})")
         v.raise_if_any()
+        assert start_ms is not None and end_ms is not None  # checked above
         ranked = await self._report(
             "TopProducts", top_sql(by_units, category),
-            {**sales_params(start_ms, end_ms, currency, category), "limit": limit or DEFAULT_TOP})
+            top_params(start_ms, end_ms, currency, category, limit or DEFAULT_TOP))
         if not ranked.rows:
             return []
         titles = await self._report("TopProducts titles", TITLES_SQL,

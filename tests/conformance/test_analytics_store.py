@@ -28,11 +28,12 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.analytics import top_params, top_sql
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
 from gateway.storage.clickhouse.client import ClientStore
-from gateway.storage.clickhouse.schema import TABLES, ensure_schema
+from gateway.storage.clickhouse.schema import PRODUCT_DAYS, TABLES, ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.clickhouse.store import (
     AnalyticsStore,
@@ -137,6 +138,12 @@ async def test_schema_is_idempotent_and_as_specified(
     assert set(keys) == {t.name for t in TABLES}
     assert keys["clickstream"] == ("toYYYYMMDD(occurred_at)", "event_type, occurred_at")
     assert keys["orders"] == ("toYYYYMM(occurred_at)", "currency, occurred_at, order_id")
+    assert keys["order_lines"] == ("toYYYYMM(occurred_at)", "currency, occurred_at, sku")
+    products = await store.query(
+        "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND table = 'order_lines' AND name IN ('sku', 'title', 'category') ORDER BY name")
+    assert products.rows == [(name, "LowCardinality(String)")
+                             for name in ("category", "sku", "title")]
     # Erasure rewrites user_id: it must never be part of a key.
     assert all("user_id" not in part for pair in keys.values() for part in pair)
     types = await store.query(
@@ -147,6 +154,85 @@ async def test_schema_is_idempotent_and_as_specified(
         "occurred_at": "DateTime64(3, 'UTC')", "user_id": "String", "session_id": "String",
         "sku": "String", "query": "String", "page": "String", "quantity": "Int64",
         "properties": "Map(String, String)", "ingested_at": "DateTime64(3, 'UTC')"}
+
+
+async def test_schema_moves_columns_an_earlier_build_typed_otherwise(
+        store: AnalyticsStore, policy: DomainPolicy) -> None:
+    user = tag()
+    # order_lines as an earlier build of this release created it: no
+    # projection, String products.
+    await store.command(f"ALTER TABLE order_lines DROP PROJECTION {PRODUCT_DAYS}",
+                        settings={"mutations_sync": 2})
+    for column in ("sku", "title"):
+        await store.command(f"ALTER TABLE order_lines MODIFY COLUMN {column} String",
+                            settings={"mutations_sync": 2})
+    columns = ("order_id", "line", "user_id", "occurred_at", "sku", "title")
+    now = at_ms(datetime.now(UTC))
+    await store.insert("order_lines", columns, [("o-old", 1, user, now, "sku-old", "Old title")])
+    # Types first: ClickHouse refuses to retype a column a projection uses.
+    assert await ensure_schema(store, policy) == [
+        "order_lines.sku: String -> LowCardinality(String)",
+        "order_lines.title: String -> LowCardinality(String)",
+        f"order_lines: projection {PRODUCT_DAYS} added"]
+    # The existing parts get it by a mutation in the background.
+    mutations = await store.query(
+        "SELECT command FROM system.mutations WHERE database = currentDatabase() "
+        "AND table = 'order_lines'")
+    assert any(f"MATERIALIZE PROJECTION {PRODUCT_DAYS}" in str(row[0]) for row in mutations.rows)
+    types = await store.query(
+        "SELECT name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND table = 'order_lines' AND name IN ('sku', 'title') ORDER BY name")
+    assert types.rows == [("sku", "LowCardinality(String)"), ("title", "LowCardinality(String)")]
+    # The rows are kept, and new ones go in with the new types.
+    await store.insert("order_lines", columns, [("o-new", 1, user, now, "sku-new", "New title")])
+    lines = await store.query("SELECT sku, title FROM order_lines WHERE user_id = {u:String} "
+                              "ORDER BY sku", {"u": user})
+    assert lines.rows == [("sku-new", "New title"), ("sku-old", "Old title")]
+    assert await ensure_schema(store, policy) == []
+
+
+async def test_top_products_reads_whole_days_from_the_projection_with_the_same_sums(
+        store: AnalyticsStore) -> None:
+    # Its own currency, so other tests' lines are not in its sums.
+    currency = "X" + uuid.uuid4().hex[:2].upper()
+    day0 = datetime(2026, 3, 1, tzinfo=UTC)
+    lines = []
+    for n in range(200):  # four days and a bit, a line every 30 minutes
+        at = day0 + timedelta(minutes=30 * n + 7)
+        sku, quantity = f"sku-{n % 7}", 1 + n % 4
+        lines.append((f"o{n}", 1, "u", at, currency, sku, f"T{n % 7}", f"c{n % 2}",
+                      quantity, quantity * 250, 1, "conformance", 0, n))
+        if n % 5 == 0:  # cancelled: the placement's copy with sign -1
+            lines.append((*lines[-1][:10], -1, "conformance", 0, 1000 + n))
+    await store.insert("order_lines", (
+        "order_id", "line", "user_id", "occurred_at", "currency", "sku", "title", "category",
+        "quantity", "revenue_minor", "sign", "keyspace", "shard", "position"), lines)
+    # A range from mid-day to mid-day: three whole days and two partial ones.
+    start, end = day0 + timedelta(hours=9, minutes=10), day0 + timedelta(days=4, hours=2)
+    for category in ("", "c1"):
+        sql = top_sql(False, category)
+        params = top_params(int(start.timestamp() * 1000), int(end.timestamp() * 1000),
+                            currency, category, 5)
+        assert params["days_to_ms"] - params["days_from_ms"] == 3 * 86_400_000
+        plan = await store.query(f"EXPLAIN {sql}", params)
+        reads = [str(row[0]).split("ReadFromMergeTree ")[1] for row in plan.rows
+                 if "ReadFromMergeTree" in str(row[0])]
+        # Whole days from the projection, the edges from the lines.
+        assert sorted(reads) == [f"({store.database}.order_lines)", f"({PRODUCT_DAYS})"], reads
+        used = await store.query(sql, params)
+        rows = await store.query(sql, params, {"optimize_use_projections": 0})
+        assert used.rows == rows.rows and len(used.rows) == 5, category
+        # ... and what Python makes of the lines.
+        net: dict[str, list[int]] = {}
+        for (_, _, _, at, _, sku, _, cat, quantity, revenue, sign, *_) in lines:
+            if start <= at < end and category in ("", cat):
+                sums = net.setdefault(sku, [0, 0, 0])
+                sums[0] += sign * quantity
+                sums[1] += sign * revenue
+                sums[2] += sign
+        ranked = sorted(((sku, sums) for sku, sums in net.items() if sums[0] > 0),
+                        key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))[:5]
+        assert [row[:4] for row in used.rows] == [(sku, *sums) for sku, sums in ranked]
 
 
 async def ttl_of(store: AnalyticsStore, table: str) -> str:
