@@ -1,0 +1,1 @@
+../shared/append_function.sql
