@@ -6,9 +6,8 @@ process (asyncio tasks on one grpc.aio channel), and so does the baseline.
 - append: EventStoreService/AppendToStream at concurrency 32, one event per
   call and then 100 events per call, each worker appending to its own
   stream (routed by its name, so spread over both shards) with ANY. Baseline:
-  the gateway's own SQL (gateway/storage/eventstore/streams.append: one
-  datagw_append call in autocommit, then the WAL position for the
-  consistency token) on plain
+  the gateway's own SQL (gateway/storage/eventstore/streams.append in one
+  transaction, then the WAL position for the consistency token) on plain
   asyncpg pools against the same shards, same workers, same events.
 - subscription lag: a SubscribeToAll subscriber (filtered to the benchmark's
   streams) while a pacer appends ~1,000 events/s (batches of 10 every 10 ms,
@@ -127,7 +126,9 @@ async def append_scenarios(gw: Gateway, plan: EventStorePlan) -> list[dict[str, 
                     batch = [StreamEvent(str(uuid.uuid4()), "CartItemAdded",
                                          _payload(n * size + i), {}) for i in range(size)]
                     async with pool.acquire() as conn:
-                        await streams.append(conn, stream, ksid_bytes(ksid), Expected(), batch)
+                        async with conn.transaction():
+                            await streams.append(conn, stream, ksid_bytes(ksid), Expected(),
+                                                 batch)
                         await idempotency.wal_position(conn)
                 return op
 

@@ -291,8 +291,9 @@ class EventStoreDomain:
                 "datagw.keyspace": where.keyspace.name, "datagw.shard": where.shard.index,
                 "datagw.stream": where.stream, "datagw.events": len(events)}) as span:
             async with where.shard.connection("AppendToStream") as conn:
-                result = await store.append(conn, where.stream, where.ksid, expected, stored)
-                # After the commit: this round trip holds no transaction open.
+                async with conn.transaction():
+                    result = await store.append(conn, where.stream, where.ksid, expected,
+                                                stored)
                 lsn = await idempotency.wal_position(conn)
             span.set_attribute("datagw.already_appended", result.already_appended)
         return Appended(result, self._token(where, lsn))

@@ -74,9 +74,6 @@ async def test_stream_exists_and_exact_fail_on_a_missing_stream(es: Stub, uid: s
         assert failure.error_info is not None
         assert failure.error_info.metadata["current_revision"] == "-1"
     await fails(read(es, f"none-{uid}"), grpc.StatusCode.NOT_FOUND)
-    # A failed append commits nothing, not even the stream's row.
-    await fails(es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(f"none-{uid}"))),
-                grpc.StatusCode.NOT_FOUND)
 
 
 async def test_re_append_is_idempotent_and_writes_nothing(

@@ -197,16 +197,34 @@ async def lock_state(conn: asyncpg.Connection, stream: str, ksid: bytes) -> Stre
     return state
 
 
-# Locks (or creates) the stream row, looks for the ids, checks the expected
-# revision and, when all is well and `insert` is set, appends: one call of the
-# function in migrations/shared/append_function.sql.
-_APPEND = "SELECT * FROM datagw_append($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9)"
+# Looks for the ids, then (when allowed and none exists) inserts the events
+# and moves the stream row, in one statement whose snapshot is taken after the
+# stream lock is held: ids committed by an append that held the lock before
+# us are seen here.
+_APPEND = """
+WITH existing AS MATERIALIZED (
+    SELECT event_id::text AS event_id, stream_id, stream_revision
+    FROM events WHERE event_id = ANY($1::uuid[])),
+inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
+                        keyspace_id)
+    SELECT e.id, $2, $3 + e.n - 1, e.type, e.payload::jsonb, e.metadata::jsonb, $4
+    FROM unnest($1::uuid[], $5::text[], $6::text[], $7::text[])
+         WITH ORDINALITY AS e(id, type, payload, metadata, n)
+    WHERE $8 AND NOT EXISTS (SELECT 1 FROM existing)
+    RETURNING 1),
+moved AS (
+    UPDATE streams SET revision = $3 + cardinality($1::uuid[]) - 1,
+                       metadata = coalesce($9::jsonb, metadata), updated_at = now()
+    WHERE stream_id = $2 AND EXISTS (SELECT 1 FROM inserted))
+SELECT event_id, stream_id, stream_revision FROM existing"""
 
 
-def _retry_result(stream: str, ids: Sequence[str], found: Mapping[str, tuple[str, int]]
+def _retry_result(stream: str, ids: Sequence[str], existing: Sequence[asyncpg.Record]
                   ) -> AppendResult:
     """The original result when `ids` are stored as consecutive revisions of
     `stream` in request order; otherwise the overlap error."""
+    found = {r["event_id"]: (r["stream_id"], int(r["stream_revision"])) for r in existing}
     if len(found) == len(ids) and all(found[i][0] == stream for i in ids):
         first = found[ids[0]][1]
         if all(found[i][1] == first + n for n, i in enumerate(ids)):
@@ -236,65 +254,45 @@ async def _seal(conn: asyncpg.Connection, ksid: bytes, events: Sequence[StreamEv
     return payloads
 
 
-async def _run(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: Expected,
-               events: Sequence[StreamEvent], payloads: Sequence[Mapping[str, Any]],
-               insert: bool) -> asyncpg.Record:
-    try:
-        row = await conn.fetchrow(
-            _APPEND, stream, ksid, expected.kind.value, expected.revision,
-            [e.event_id for e in events], [e.event_type for e in events],
-            [json.dumps(p, separators=(",", ":")) for p in payloads],
-            [json.dumps(e.metadata, separators=(",", ":")) for e in events], insert)
-    except asyncpg.UniqueViolationError as exc:
-        # The same ids appended to another stream at this very moment: that
-        # append holds a different stream lock, so the unique index is what
-        # meets us.
-        raise AlreadyExists(
-            "some event ids are being appended to another stream concurrently",
-            reason="EVENT_IDS_OVERLAP", metadata={"stream": stream}) from exc
-    assert row is not None
-    return row
-
-
-def _result(stream: str, expected: Expected, events: Sequence[StreamEvent],
-            row: asyncpg.Record) -> AppendResult:
-    """What a call of datagw_append that did not stop at 'allowed' means."""
-    outcome = row["result"]
-    if outcome == "appended":
-        first = int(row["last_revision"]) + 1
-        return AppendResult(first, first + len(events) - 1, already_appended=False)
-    if outcome == "existing":
-        found = {i: (s, int(r)) for i, s, r in zip(
-            row["found_ids"], row["found_streams"], row["found_revisions"], strict=True)}
-        return _retry_result(stream, [e.event_id for e in events], found)
-    if outcome == "tombstoned":
-        raise tombstoned(stream)
-    assert outcome == "wrong_expected", outcome
-    raise wrong_expected(stream, expected, StreamState(
-        int(row["last_revision"]),
-        StreamMetadata.from_json(json.loads(row["stream_metadata"]))))
-
-
 async def append(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: Expected,
                  events: Sequence[StreamEvent]) -> AppendResult:
-    """Append `events` to `stream` (conn on its shard, in no transaction).
+    """Append `events` to `stream` (conn in a transaction on its shard)."""
+    state = await lock_state(conn, stream, ksid)
+    allowed = not state.metadata.tombstoned and expected.holds(state)
+    has_pii = any(e.pii is not None for e in events)
+    ids = [e.event_id for e in events]
+    first = state.revision + 1
+    # A soft-deleted stream comes back with this append; its old events stay hidden.
+    metadata = (json.dumps(replace(state.metadata, deleted=False).to_json())
+                if state.metadata.deleted else None)
 
-    Without personal data this is one statement in autocommit: its
-    transaction begins and commits inside the server, so it holds back
-    commit-safe readers (log.py) for the server's execution time only, never
-    for client round trips. Personal data is sealed with the user's key in
-    the append's transaction, and only once the append is known to go ahead
-    (a retry must not need the key, which may have been erased since)."""
-    if all(e.pii is None for e in events):
-        return _result(stream, expected, events, await _run(
-            conn, stream, ksid, expected, events, [e.payload for e in events], True))
-    async with conn.transaction():
-        checked = await _run(conn, stream, ksid, expected, events,
-                             [e.payload for e in events], False)
-        if checked["result"] != "allowed":
-            return _result(stream, expected, events, checked)
-        return _result(stream, expected, events, await _run(
-            conn, stream, ksid, expected, events, await _seal(conn, ksid, events), True))
+    async def run(payloads: Sequence[Mapping[str, Any]], insert: bool) -> list[asyncpg.Record]:
+        try:
+            return list(await conn.fetch(
+                _APPEND, ids, stream, first, ksid, [e.event_type for e in events],
+                [json.dumps(p, separators=(",", ":")) for p in payloads],
+                [json.dumps(e.metadata, separators=(",", ":")) for e in events],
+                insert, metadata))
+        except asyncpg.UniqueViolationError as exc:
+            # The same ids appended to another stream at this very moment:
+            # that append holds a different stream lock, so the unique index
+            # is what meets us.
+            raise AlreadyExists(
+                "some event ids are being appended to another stream concurrently",
+                reason="EVENT_IDS_OVERLAP", metadata={"stream": stream}) from exc
+
+    # Personal data is sealed only once the append is known to go ahead (a
+    # retry must not need the key, which may have been erased since).
+    existing = await run([e.payload for e in events], allowed and not has_pii)
+    if existing:
+        return _retry_result(stream, ids, existing)
+    if state.metadata.tombstoned:
+        raise tombstoned(stream)
+    if not allowed:
+        raise wrong_expected(stream, expected, state)
+    if has_pii:
+        await run(await _seal(conn, ksid, events), True)
+    return AppendResult(first, first + len(events) - 1, already_appended=False)
 
 
 @dataclass(frozen=True)

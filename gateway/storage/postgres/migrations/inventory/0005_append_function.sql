@@ -1,1 +1,0 @@
-../shared/append_function.sql
