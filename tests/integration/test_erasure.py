@@ -5,12 +5,8 @@ an audited event (docs/erasure.md)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import grpc
@@ -24,7 +20,7 @@ from gateway.storage.postgres.commerce_store import OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, order_request, shard_index, shard_rows
-from tests.conftest import ROOT, need_tool
+from tests.doc_scripts import run_doc_examples
 from tests.helpers import eventually, fails, invalid
 
 ACTOR = "privacy-desk"
@@ -342,20 +338,5 @@ async def test_clickhouse_rows_of_the_user_are_anonymised_by_the_relay(
 
 
 async def test_every_erasure_grpcurl_example_runs(gateway: Gateway) -> None:
-    grpcurl = need_tool("grpcurl", str(Path(sys.executable).parent / "grpcurl"))
-    doc = (ROOT / "docs" / "erasure.md").read_text("utf-8")
-    body = "\n".join(re.findall(r"```sh\n(.*?)```", doc, re.S))
-    expected = [line.split("# expect:", 1)[1].strip() for line in body.splitlines()
-                if line.startswith("# expect:")]
-    assert len(expected) >= 6
-    proc = await asyncio.create_subprocess_exec(
-        "bash", "-c", "set -euo pipefail\n" + body.replace(
-            "localhost:50051", f"127.0.0.1:{gateway.port}"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env=dict(os.environ, PATH=f"{Path(grpcurl).parent}:{os.environ['PATH']}"))
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    output = out.decode()
-    assert proc.returncode == 0, output[-3000:]
-    for text in expected:
-        assert text in output, f"{text!r} not in the output:\n{output[-3000:]}"
+    output = await run_doc_examples("erasure.md", gateway.port, 6)
     assert output.count("Code: NotFound") == 1

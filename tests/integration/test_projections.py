@@ -5,13 +5,9 @@ commerce shards."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,7 +20,8 @@ from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.telemetry import REGISTRY
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
-from tests.conftest import ROOT, SPANS, need_tool
+from tests.conftest import SPANS
+from tests.doc_scripts import run_doc_examples
 from tests.helpers import STRONG, eventually, fails, invalid, keyspace_dsn, money, product, upsert
 
 SUMMARY, SALES = "user_order_summary", "product_sales"
@@ -482,22 +479,7 @@ async def test_erase_user_drops_the_summary_and_keeps_the_sales(
 
 
 async def test_the_grpcurl_examples_of_the_doc_run(gateway: Gateway) -> None:
-    grpcurl = need_tool("grpcurl", str(Path(sys.executable).parent / "grpcurl"))
-    body = "\n".join(re.findall(r"```sh\n(.*?)```", (ROOT / "docs" / "projections.md")
-                                .read_text("utf-8"), re.S))
-    expected = [line.split("# expect:", 1)[1].strip() for line in body.splitlines()
-                if line.startswith("# expect:")]
-    assert len(expected) == 4
-    proc = await asyncio.create_subprocess_exec(
-        "bash", "-c", "set -euo pipefail\n" + body.replace(
-            "localhost:50051", f"127.0.0.1:{gateway.port}"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env=dict(os.environ, PATH=f"{Path(grpcurl).parent}:{os.environ['PATH']}"))
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    output = out.decode()
-    assert proc.returncode == 0, output[-3000:]
-    for text in expected:
-        assert text in output, f"{text!r} not in the output:\n{output[-3000:]}"
+    await run_doc_examples("projections.md", gateway.port, 4)
 
 
 async def test_a_shard_that_is_down_stalls_only_its_feeds(
