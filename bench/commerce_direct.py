@@ -27,7 +27,7 @@ import asyncpg
 from bench.load import PhaseRun
 from gateway.domain.commerce_json import order_json
 from gateway.domain.commerce_rules import new_id
-from gateway.domain.order_sagas import CREATE, SagaSettings, saga_id_for
+from gateway.domain.order_sagas import CARD_DATA, CREATE, SagaSettings, saga_id_for
 from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres import catalog_store, events
@@ -210,7 +210,8 @@ class DirectShop:
                         "amount_minor": order.total_minor, "currency": order.currency})],
                     meta, ksid)
                 await sagas.log_step(conn, saga_id, "write_order", "done",
-                                     done_before=("reserve_stock", "authorize_payment"))
+                                     done_before=("reserve_stock", "authorize_payment"),
+                                     forget=CARD_DATA)
             return await wal_position(conn)
 
     # -- GetOrder -------------------------------------------------------------

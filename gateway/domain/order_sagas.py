@@ -72,6 +72,8 @@ log = logging.getLogger(__name__)
 DOMAIN = "orders"
 CREATE = "create_order"
 CANCEL = "cancel_order"
+# Saga data a finished (or pivoted) saga no longer needs and must not keep.
+CARD_DATA = ("card_token",)
 _ERRORS: dict[str, type[DatagwError]] = {
     "FAILED_PRECONDITION": FailedPrecondition, "UNAVAILABLE": Unavailable, "ABORTED": Aborted}
 
@@ -300,8 +302,11 @@ class OrderSagas(KeyspaceDomain):
                                                     placed)], meta, ksid)
                 payment = await self._payments.record_authorization(
                     conn, order, d["payment_id"], d["card_token"], ksid, meta, reference)
+                # The payment exists now: nothing later charges the card, so
+                # its token leaves the saga log (it is the customer's data).
                 await sagas.log_step(conn, saga.saga_id, "write_order", "done",
-                                     done_before=("reserve_stock", "authorize_payment"))
+                                     done_before=("reserve_stock", "authorize_payment"),
+                                     forget=CARD_DATA)
             lsn = await wal_position(conn)
         return PlacedOrder(order, payment, self.token(shard, lsn))
 
@@ -353,7 +358,10 @@ class OrderSagas(KeyspaceDomain):
                 current = await sagas.get(conn, saga_id, lock=True)
                 if current is None or current.state != "compensating":
                     return
-                await sagas.log_step(conn, saga_id, "compensate", "done", state="compensated")
+                # A retry drafts afresh from its own request: the card stays
+                # only while the saga may still charge it.
+                await sagas.log_step(conn, saga_id, "compensate", "done", state="compensated",
+                                     forget=CARD_DATA)
                 await events.append(conn, [NewEvent(f"order-{saga.order_id}", "OrderRejected", {
                     "order_id": saga.order_id, "user_id": saga.user_id,
                     "reason": failure["reason"], "message": failure["message"]})],

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import grpc
 from datagw.v1 import admin_pb2, inventory_pb2, order_pb2
 from google.protobuf.duration_pb2 import Duration
 
@@ -20,7 +21,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.postgres import saga_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, shard_index, shard_rows
-from tests.helpers import eventually, sql
+from tests.helpers import eventually, fails, sql
 
 
 def _sagas(gateway: Gateway) -> OrderSagas:
@@ -127,3 +128,23 @@ async def test_an_expired_reservation_is_released(gateway: Gateway, shop: Shop, 
 
     await eventually(released, "the expired reservation is released")
     assert (await shop.stock(sku)).available == 3
+
+
+async def test_a_finished_saga_keeps_no_card_token(gateway: Gateway, shop: Shop, uid: str
+                                                   ) -> None:
+    """The card is the customer's: the saga log holds it only while a step may
+    still charge it (up to the pivot, or until compensation ends)."""
+    user = f"{uid}-card"
+    await shop.user(user)
+    await shop.stocked(f"{uid}-sku", 10)
+    await shop.place(user, {f"{uid}-sku": 1}, f"{uid}-ok", card="tok_visa")
+    await fails(shop.place(user, {f"{uid}-sku": 1}, f"{uid}-no", card="tok_decline"),
+                grpc.StatusCode.FAILED_PRECONDITION)
+    rows = await shard_rows(gateway, shard_index(gateway, user),
+                            "SELECT state, data::text || failure_reason AS data FROM sagas "
+                            "WHERE saga_id = ANY($1)",
+                            [saga_id_for(user, CREATE, f"{uid}-ok"),
+                             saga_id_for(user, CREATE, f"{uid}-no")])
+    assert sorted(r["state"] for r in rows) == ["compensated", "completed"]
+    for row in rows:
+        assert "tok_" not in row["data"], row["data"]

@@ -70,7 +70,8 @@ class RulesProvider:
                 await asyncio.sleep(self.timeout_s)
                 raise ProviderUnavailable(f"no answer within {self.timeout_s:g}s")
             if card_token in self.decline_tokens:
-                raise PaymentDeclined("CARD_DECLINED", f"card {card_token!r} was declined")
+                # The message reaches the caller and the saga log: no token in it.
+                raise PaymentDeclined("CARD_DECLINED", "the card was declined")
             if amount_minor > self.decline_above_minor:
                 raise PaymentDeclined(
                     "AMOUNT_LIMIT", f"{amount_minor} {currency} is above the card's limit")

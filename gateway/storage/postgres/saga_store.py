@@ -73,21 +73,23 @@ async def get(conn: asyncpg.Connection, saga_id: str, *, lock: bool = False) -> 
 
 async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: str,
                    detail: str = "", *, state: str | None = None, failure_reason: str | None = None,
-                   done_before: tuple[str, ...] = ()) -> None:
+                   done_before: tuple[str, ...] = (), forget: tuple[str, ...] = ()) -> None:
     """Append a step to the log, optionally moving the saga's state.
 
     `done_before` logs steps that finished earlier in the same statement (a
     step whose effect is idempotent and compensated blindly needs no write of
-    its own before the next one starts).
+    its own before the next one starts). `forget` removes keys of the saga's
+    data that no later step needs (a card token, once the payment exists).
     """
     at = datetime.now().astimezone().isoformat()
     entries = [{"name": n, "outcome": "done", "detail": "", "at": at} for n in done_before]
     entries.append({"name": name, "outcome": outcome, "detail": detail, "at": at})
     await conn.execute(
         """UPDATE sagas SET steps = steps || $2::jsonb, state = coalesce($3, state),
-                            failure_reason = coalesce($4, failure_reason), updated_at = now()
+                            failure_reason = coalesce($4, failure_reason),
+                            data = data - $5::text[], updated_at = now()
            WHERE saga_id = $1""",
-        saga_id, json.dumps(entries), state, failure_reason)
+        saga_id, json.dumps(entries), state, failure_reason, list(forget))
 
 
 async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
