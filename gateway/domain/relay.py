@@ -40,7 +40,7 @@ from gateway.errors import Unavailable
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log
 from gateway.storage.eventstore.log import Cursor, StoredEvent
-from gateway.storage.eventstore.notify import EventNotifiers, ShardNotifier
+from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.relay_store import Checkpoint
@@ -60,12 +60,6 @@ class RelaySettings:
     batch_events: int = 5000
     # How long a batch waits for more events after its first one.
     window_s: float = 0.2
-    # Longest idle wait without a wake-up (a lost notification delays, never skips).
-    idle_s: float = 1.0
-    # After a wake-up whose read found nothing (the commit sits above the
-    # horizon behind an older open transaction): poll this often for a while.
-    repoll_s: float = 0.05
-    repoll_for_s: float = 1.0
     backoff_min_s: float = 0.1
     backoff_max_s: float = 5.0
     # Lag (a count over the unrelayed events) is sampled at most this often.
@@ -132,7 +126,6 @@ class ShardRelay:
                  store: AnalyticsStore, settings: RelaySettings) -> None:
         self.keyspace = keyspace
         self.shard = shard
-        self.notifier = notifier
         self.store = store
         self.settings = settings
         self.last_error = ""
@@ -145,7 +138,7 @@ class ShardRelay:
         self.lag_s = 0.0
         self._lag_sampled = 0.0
         self._labels = (keyspace, str(shard.index))
-        self._repoll_until = 0.0
+        self._waiter = HorizonWaiter(notifier)
 
     async def run(self) -> None:
         """Relay forever; every failure is kept, backed off and retried."""
@@ -289,7 +282,7 @@ class ShardRelay:
         cursor = after
         deadline: float | None = None
         while True:
-            ticket = self.notifier.ticket()  # before reading: no wake-up lost
+            ticket = self._waiter.ticket()
             async with self.shard.connection("SELECT events relay") as conn:
                 page = await event_log.read_after(conn, cursor, s.batch_events - len(batch))
             batch += page.events
@@ -298,17 +291,15 @@ class ShardRelay:
             if len(batch) >= s.batch_events:
                 return batch
             now = loop.time()
+            window_left: float | None = None
             if batch:
                 deadline = deadline if deadline is not None else now + s.window_s
                 if now >= deadline:
                     return batch
-                wait_s = deadline - now
+                window_left = deadline - now
             else:
                 self._caught_up()
-                wait_s = s.repoll_s if now < self._repoll_until else s.idle_s
-            woken = await self.notifier.wait(ticket, wait_s)
-            if woken and not batch:
-                self._repoll_until = loop.time() + s.repoll_for_s
+            await self._waiter.wait(ticket, bool(page.events), window_left)
 
     def _caught_up(self) -> None:
         """Nothing readable is left: lag 0 (events above the horizon are

@@ -52,7 +52,7 @@ from gateway.domain.eventstore import (
 )
 from gateway.errors import Unavailable, Violations
 from gateway.storage.eventstore.log import Cursor, EventFilter
-from gateway.storage.eventstore.notify import EventNotifiers, ShardNotifier
+from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import SUBSCRIPTION_LAG, tracer
 
@@ -60,8 +60,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 QUEUE_ITEMS = 1000
-FALLBACK_S = 1.0
-REPOLL_MIN_S = 0.02
 RETRY_S = 1.0
 # The soonest a checkpoint follows another when only skipped events moved
 # the position (so a busy filtered subscription is not all checkpoints).
@@ -131,33 +129,6 @@ class _Tracked:
 
 
 _LAG = {"all": _Lag("all"), "stream": _Lag("stream")}
-
-
-class _Wakeups:
-    """When a shard reader reads next: at once while behind, on a wake-up
-    (fallback 1 s) at the horizon, or soon when a wake-up found the horizon
-    held by an older open transaction."""
-
-    def __init__(self, notifier: ShardNotifier) -> None:
-        self._notifier = notifier
-        self._woken = False
-        self._stuck = False
-        self._repoll = REPOLL_MIN_S
-
-    def ticket(self) -> asyncio.Event:
-        return self._notifier.ticket()
-
-    async def wait(self, ticket: asyncio.Event, moved: bool) -> None:
-        if moved:
-            self._stuck, self._repoll = False, REPOLL_MIN_S
-        elif self._woken:
-            self._stuck = True
-        if self._stuck:
-            timeout = self._repoll
-            self._repoll = min(self._repoll * 2, FALLBACK_S)
-        else:
-            timeout = FALLBACK_S
-        self._woken = await self._notifier.wait(ticket, timeout)
 
 
 class Subscriptions:
@@ -239,7 +210,7 @@ class Subscriptions:
     async def _shard_reader(self, keyspace: str, shard: Shard, cursor: Cursor, flt: EventFilter,
                             queue: asyncio.Queue[EventItem | _Progress | _Failed]) -> None:
         key = (keyspace, shard.index)
-        wakeups = _Wakeups(self._notifiers.of(keyspace, shard.index))
+        wakeups = HorizonWaiter(self._notifiers.of(keyspace, shard.index))
         down = announced = False
         try:
             while True:

@@ -34,7 +34,7 @@ from gateway.domain.relay import ShardProgress
 from gateway.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 from gateway.storage.eventstore.log import Cursor, EventFilter, Page, StoredEvent, pending_after
 from gateway.storage.eventstore.log import read_after as read_events
-from gateway.storage.eventstore.notify import EventNotifiers, ShardNotifier
+from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import projection_store as store
 from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import REGISTRY, tracer
@@ -42,12 +42,6 @@ from gateway.telemetry import REGISTRY, tracer
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# After a wake-up whose read found nothing (the commit is above the horizon,
-# an older transaction is still open), read again this soon, then back off
-# to the fallback; without a wake-up, read every FALLBACK_S anyway in case a
-# notification was lost.
-REPOLL_S = 0.02
-FALLBACK_S = 1.0
 # A shard that fails: retry after this, doubling up to the maximum.
 RETRY_MIN_S = 0.2
 RETRY_MAX_S = 5.0
@@ -180,7 +174,7 @@ class Feed:
         stored: Cursor | None = None
         cursor = Cursor()
         retry_s = RETRY_MIN_S
-        woken, repoll_s = False, REPOLL_S
+        waiter = HorizonWaiter(self.notifier)
         while True:
             try:
                 if stored is None:
@@ -189,9 +183,9 @@ class Feed:
                                                          *self.key)
                     self.generation, stored = cp.generation, cp.cursor
                     cursor = stored
-                ticket = self.notifier.ticket()
+                ticket = waiter.ticket()
                 page, saved = await self.step(self.generation, stored, cursor)
-                cursor = page.next
+                moved, cursor = page.next != cursor, page.next
                 if saved:
                     stored = cursor
                 if self.last_error:
@@ -199,16 +193,8 @@ class Feed:
                              self.source.name)
                 self.last_error, retry_s = "", RETRY_MIN_S
                 await self._export_lag(page)
-                if not page.reached_horizon:
-                    continue
-                if page.events:
-                    woken = False
-                if woken:
-                    timeout, repoll_s = repoll_s, min(repoll_s * 2, FALLBACK_S)
-                else:
-                    timeout, repoll_s = FALLBACK_S, REPOLL_S
-                if await self.notifier.wait(ticket, timeout):
-                    woken, repoll_s = True, REPOLL_S
+                if page.reached_horizon:
+                    await waiter.wait(ticket, moved)
             except asyncio.CancelledError:
                 raise
             except _Moved:

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "datagw_events"
 RECONNECT_S = 1.0
+# Longest wait without a wake-up: a lost notification delays, never skips.
+FALLBACK_S = 1.0
+# After a wake-up whose read found nothing new, read again this soon,
+# doubling up to FALLBACK_S while reads stay empty.
+REPOLL_MIN_S = 0.02
 
 
 class ShardNotifier:
@@ -78,6 +83,46 @@ class ShardNotifier:
                     with contextlib.suppress(Exception):
                         await asyncio.shield(conn.close())
             await asyncio.sleep(RECONNECT_S)
+
+
+class HorizonWaiter:
+    """How a reader that reached a shard's horizon waits for more; the one
+    policy of every commit-safe reader (subscriptions, projections, relay).
+
+    On a wake-up the reader reads again. If that read finds nothing new, the
+    commit that woke it sits above the horizon behind an older transaction
+    still open, which may never notify (it need not write events): re-poll
+    soon, backing off while reads stay empty, instead of waiting for the
+    fallback. Without wake-ups, read every FALLBACK_S anyway.
+    """
+
+    def __init__(self, notifier: ShardNotifier) -> None:
+        self._notifier = notifier
+        self._woken = False
+        self._stuck = False
+        self._repoll = REPOLL_MIN_S
+
+    def ticket(self) -> asyncio.Event:
+        """Take it before reading (see ShardNotifier.ticket)."""
+        return self._notifier.ticket()
+
+    async def wait(self, ticket: asyncio.Event, moved: bool,
+                   at_most_s: float | None = None) -> None:
+        """After a read that reached the horizon; `moved`: that read got
+        further than the one before. `at_most_s` caps the wait (a caller's
+        own deadline, e.g. a batch window)."""
+        if moved:
+            self._stuck, self._repoll = False, REPOLL_MIN_S
+        elif self._woken:
+            self._stuck = True
+        if self._stuck:
+            within = self._repoll
+            self._repoll = min(self._repoll * 2, FALLBACK_S)
+        else:
+            within = FALLBACK_S
+        if at_most_s is not None:
+            within = min(within, at_most_s)
+        self._woken = await self._notifier.wait(ticket, within)
 
 
 class EventNotifiers:
