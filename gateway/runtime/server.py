@@ -210,22 +210,23 @@ class Gateway:
         """The analytics tables at their policy's TTL. A ClickHouse server
         that is down does not keep the gateway from starting (events wait in
         PostgreSQL): the schema is retried in the background until it is in."""
-        assert self.policies is not None
         try:
-            for change in await ensure_schema(store, self.policies.get("analytics")):
-                log.info("analytics schema: %s", change)
+            await self._apply_analytics_schema(store)
         except AnalyticsUnavailable as exc:
             log.warning("analytics store unreachable, schema retried in the background: %s", exc)
             self._schema_task = asyncio.create_task(self._retry_analytics_schema(store))
 
     async def _retry_analytics_schema(self, store: AnalyticsStore) -> None:
-        assert self.policies is not None
         while True:
             await asyncio.sleep(ANALYTICS_SCHEMA_RETRY_S)
             with contextlib.suppress(AnalyticsUnavailable):
-                for change in await ensure_schema(store, self.policies.get("analytics")):
-                    log.info("analytics schema: %s", change)
+                await self._apply_analytics_schema(store)
                 return
+
+    async def _apply_analytics_schema(self, store: AnalyticsStore) -> None:
+        assert self.policies is not None
+        for change in await ensure_schema(store, self.policies.get("analytics")):
+            log.info("analytics schema: %s", change)
 
     def event_keyspaces(self) -> list[str]:
         """The keyspaces whose shards hold events (commerce, inventory), in the
