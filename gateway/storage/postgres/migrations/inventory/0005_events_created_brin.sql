@@ -2,5 +2,5 @@
 -- default) looks for the oldest events. created_at grows with position
 -- (events are appended), so a BRIN index finds them by reading a few block
 -- ranges, and costs appends next to nothing. Commerce got the same index
--- in its 0007.
+-- in its 0008.
 CREATE INDEX events_created_brin_idx ON events USING brin (created_at);

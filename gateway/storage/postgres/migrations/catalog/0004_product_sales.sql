@@ -1,27 +1,8 @@
 -- The product_sales projection: sales per product from the order events of
 -- every commerce shard, read by the catalog's "popular" sort
--- (docs/projections.md). Generations and checkpoints work as on the commerce
--- shards (commerce/0005_projections.sql): each source shard's checkpoint is
+-- (docs/projections.md). Its bookkeeping tables come from 0003
+-- (shared/projection_bookkeeping.sql): each source shard's checkpoint is
 -- stored here, in the transaction that adds its batch to the counters.
-
-CREATE TABLE projection_generations (
-    projection  text PRIMARY KEY,
-    generation  bigint NOT NULL,
-    swapped_at  timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE projection_checkpoints (
-    projection      text NOT NULL,
-    generation      bigint NOT NULL,
-    source_keyspace text NOT NULL,
-    shard           integer NOT NULL,
-    commit          bigint NOT NULL DEFAULT 0,
-    position        bigint NOT NULL DEFAULT 0,
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    last_batch_at   timestamptz,
-    last_error      text NOT NULL DEFAULT '',
-    PRIMARY KEY (projection, generation, source_keyspace, shard)
-);
 
 -- Per sku, net of cancellations: units, orders holding it, and revenue in
 -- minor units per order currency ({"EUR": 123450}).

@@ -1,0 +1,1 @@
+../shared/projection_bookkeeping.sql
