@@ -7,7 +7,7 @@ Two phases on one embedded data directory:
    for one order in ten, with their lines: 1-3 per order, 5,000 products in
    20 categories, two currencies, spread over the last 365 days) generated
    inside ClickHouse with INSERT ... SELECT FROM numbers(); then the
-   baselines: the reports' own SQL (gateway.domain.analytics) run on the
+   baselines: the reports' own SQL (gateway.domain.analytics.reports) run on the
    engine directly, and the clickstream rows IngestEvents would write,
    inserted with AnalyticsStore.insert in the gateway's batches (10,000 rows,
    one dedup token each) into a second database of the same engine.
@@ -51,7 +51,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench import procs
 from bench.report import machine_info, machine_section, percentile
 from gateway.api.analytics import _events
-from gateway.domain.analytics import (
+from gateway.domain.analytics.ingest import BATCH_ROWS, COLUMNS, check_event, dedup_token
+from gateway.domain.analytics.reports import (
     DAY,
     TITLES_SQL,
     sales_params,
@@ -60,7 +61,6 @@ from gateway.domain.analytics import (
     top_params,
     top_sql,
 )
-from gateway.domain.analytics_ingest import BATCH_ROWS, COLUMNS, check_event, dedup_token
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.store import AnalyticsStore
 

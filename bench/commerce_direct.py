@@ -25,9 +25,9 @@ from typing import Any, cast
 import asyncpg
 
 from bench.load import PhaseRun
-from gateway.domain.commerce_json import order_json
-from gateway.domain.commerce_rules import new_id
-from gateway.domain.order_sagas import CARD_DATA, CREATE, SagaSettings, saga_id_for
+from gateway.domain.commerce.codec import order_json
+from gateway.domain.commerce.rules import new_id
+from gateway.domain.orders.saga import CARD_DATA, CREATE, SagaSettings, saga_id_for
 from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres import catalog_store, events

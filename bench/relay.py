@@ -43,8 +43,8 @@ from typing import Any
 import asyncpg
 
 from bench.report import machine_info, machine_section, percentile
-from gateway.domain.relay import Relay, RelaySettings, ShardRelay, dedup_token
-from gateway.domain.relay_rows import COLUMNS, TABLES, rows_of
+from gateway.domain.analytics.relay import Relay, RelaySettings, ShardRelay, dedup_token
+from gateway.domain.analytics.relay_rows import COLUMNS, TABLES, rows_of
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.chdb_backend import ChdbStore

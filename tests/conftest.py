@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gateway.domain.order_sagas import SagaSettings
+from gateway.domain.orders.saga import SagaSettings
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
 from tests.commerce import Shop

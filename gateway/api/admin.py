@@ -11,8 +11,8 @@ from datagw.v1 import admin_pb2, admin_pb2_grpc, eventstore_pb2
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
 from gateway.api.convert import duration, policy_out, timestamp
 from gateway.domain.admin import AdminDomain
+from gateway.domain.analytics.relay import ShardProgress
 from gateway.domain.projections.runner import ProjectionState, ProjectionStatus
-from gateway.domain.relay import ShardProgress
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -14,8 +14,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.api.convert import timestamp
-from gateway.domain.analytics import AnalyticsDomain, SalesRow, Window
-from gateway.domain.analytics_ingest import (
+from gateway.domain.analytics.ingest import (
     ADD_TO_CART,
     CHECKOUT_START,
     PAGE_VIEW,
@@ -24,6 +23,7 @@ from gateway.domain.analytics_ingest import (
     SEARCH,
     BehaviourEvent,
 )
+from gateway.domain.analytics.reports import AnalyticsDomain, SalesRow, Window
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -9,8 +9,8 @@ import grpc
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 from gateway.api.convert import product_in, product_out, read_options
-from gateway.domain.catalog import CatalogDomain
-from gateway.domain.catalog_rules import DEFAULT_PAGE_SIZE
+from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE
+from gateway.domain.catalog.service import CatalogDomain
 from gateway.storage.postgres.catalog_store import ProductRecord, SearchQuery
 
 Context = grpc.aio.ServicerContext[Any, Any]

@@ -14,7 +14,7 @@ from datagw.v1 import (
 )
 
 from gateway.api.convert import timestamp
-from gateway.domain.order_sagas import OrderLine
+from gateway.domain.orders.saga import OrderLine
 from gateway.storage.postgres.commerce_store import OrderRecord, PaymentRecord, UserRecord
 from gateway.storage.postgres.inventory_store import ReservationRecord, StockRecord
 from gateway.storage.postgres.saga_store import SagaRecord

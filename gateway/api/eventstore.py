@@ -11,8 +11,8 @@ from datagw.v1 import eventstore_pb2_grpc
 
 from gateway.api import eventstore_convert as conv
 from gateway.api.convert import duration
-from gateway.domain.eventstore import EventStoreDomain
-from gateway.domain.subscriptions import (
+from gateway.domain.events.store import EventStoreDomain
+from gateway.domain.events.subscriptions import (
     CaughtUpItem,
     CheckpointItem,
     EventItem,

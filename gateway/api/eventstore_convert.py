@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 from gateway.api.convert import timestamp
-from gateway.domain.eventstore import (
+from gateway.domain.events.store import (
     AuditEntity,
     Position,
     Recorded,

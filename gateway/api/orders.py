@@ -15,7 +15,7 @@ from gateway.api.commerce_convert import (
     payment_out,
 )
 from gateway.api.convert import read_args
-from gateway.domain.orders import OrdersDomain
+from gateway.domain.orders.service import OrdersDomain
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

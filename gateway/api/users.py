@@ -9,8 +9,8 @@ from datagw.v1 import user_pb2, user_pb2_grpc
 
 from gateway.api.commerce_convert import money, user_out
 from gateway.api.convert import read_args, timestamp
-from gateway.domain.erasure import ErasureDomain
-from gateway.domain.users import UsersDomain
+from gateway.domain.users.erasure import ErasureDomain
+from gateway.domain.users.service import UsersDomain
 from gateway.storage.postgres.commerce_store import UserRecord
 
 Context = grpc.aio.ServicerContext[Any, Any]

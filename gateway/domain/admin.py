@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gateway.domain.orders import OrdersDomain
+from gateway.domain.analytics.relay import Relay, ShardProgress
+from gateway.domain.orders.service import OrdersDomain
 from gateway.domain.projections.runner import ProjectionRunner, ProjectionStatus
-from gateway.domain.relay import Relay, ShardProgress
 from gateway.errors import (
     FailedPrecondition,
     FieldViolation,

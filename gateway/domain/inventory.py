@@ -15,9 +15,9 @@ from typing import Any
 
 import asyncpg
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.catalog_rules import MAX_REQUEST_ID, check_sku
-from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.domain.catalog.rules import MAX_REQUEST_ID, check_sku
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
 from gateway.storage.postgres import events

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.commerce_json import payment_from_json, payment_json
-from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
+from gateway.domain.commerce.codec import payment_from_json, payment_json
 from gateway.errors import (
     FailedPrecondition,
     PreconditionViolation,

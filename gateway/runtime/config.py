@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from gateway.domain.order_sagas import SagaSettings
-from gateway.domain.retention import RetentionSettings
+from gateway.domain.events.retention import RetentionSettings
+from gateway.domain.orders.saga import SagaSettings
 from gateway.policy.durations import DURATION_HINT, parse_duration
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges

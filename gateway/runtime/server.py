@@ -45,22 +45,22 @@ from gateway.api.orders import OrderServicer
 from gateway.api.payments import PaymentServicer
 from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
-from gateway.domain import catalog as catalog_domain
 from gateway.domain.admin import AdminDomain
-from gateway.domain.analytics import AnalyticsDomain
-from gateway.domain.erasure import ErasureDomain
-from gateway.domain.eventstore import EventStoreDomain
+from gateway.domain.analytics.relay import Relay
+from gateway.domain.analytics.reports import AnalyticsDomain
+from gateway.domain.catalog import service as catalog_domain
+from gateway.domain.events.retention import RetentionJob
+from gateway.domain.events.store import EventStoreDomain
+from gateway.domain.events.subscriptions import Subscriptions
 from gateway.domain.inventory import InventoryDomain
-from gateway.domain.order_sagas import OrderSagas
-from gateway.domain.orders import OrdersDomain
+from gateway.domain.orders.saga import OrderSagas
+from gateway.domain.orders.service import OrdersDomain
 from gateway.domain.payments import PaymentsDomain
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
-from gateway.domain.relay import Relay
-from gateway.domain.retention import RetentionJob
 from gateway.domain.sessions import SessionsDomain
-from gateway.domain.subscriptions import Subscriptions
-from gateway.domain.users import UsersDomain
+from gateway.domain.users.erasure import ErasureDomain
+from gateway.domain.users.service import UsersDomain
 from gateway.errors import Unavailable
 from gateway.policy.model import Store
 from gateway.policy.registry import PolicyRegistry

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.domain.analytics import top_params, top_sql
+from gateway.domain.analytics.reports import top_params, top_sql
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path

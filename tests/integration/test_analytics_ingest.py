@@ -14,8 +14,8 @@ from datagw.v1 import analytics_pb2 as pb
 from datagw.v1 import analytics_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.domain.analytics import AnalyticsDomain
-from gateway.domain.analytics_ingest import BehaviourEvent
+from gateway.domain.analytics.ingest import BehaviourEvent
+from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.errors import Unavailable
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore

@@ -13,7 +13,7 @@ import grpc
 from datagw.v1 import eventstore_pb2, eventstore_pb2_grpc, order_pb2, user_pb2
 from google.protobuf import json_format
 
-from gateway.domain.erasure import anonymised_email
+from gateway.domain.users.erasure import anonymised_email
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres import commerce_store, events
 from gateway.storage.postgres.commerce_store import OrderRecord

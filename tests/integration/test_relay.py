@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from datagw.v1 import admin_pb2, order_pb2
 
-from gateway.domain import relay_rows
-from gateway.domain.relay import RelaySettings, ShardRelay
+from gateway.domain.analytics import relay_rows
+from gateway.domain.analytics.relay import RelaySettings, ShardRelay
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
 from gateway.storage.eventstore.log import Cursor

@@ -12,7 +12,7 @@ from datagw.v1 import eventstore_pb2 as pb
 from datagw.v1 import eventstore_pb2_grpc, inventory_pb2
 from google.protobuf.duration_pb2 import Duration
 
-from gateway.domain.retention import RetentionJob
+from gateway.domain.events.retention import RetentionJob
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.server import Gateway
 from gateway.storage.eventstore.log import Cursor

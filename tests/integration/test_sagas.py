@@ -16,7 +16,7 @@ import grpc
 from datagw.v1 import admin_pb2, inventory_pb2, order_pb2
 from google.protobuf.duration_pb2 import Duration
 
-from gateway.domain.order_sagas import CREATE, OrderSagas, saga_id_for
+from gateway.domain.orders.saga import CREATE, OrderSagas, saga_id_for
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres import saga_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.domain.analytics import AnalyticsDomain
+from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.errors import FailedPrecondition
 from gateway.policy.registry import PolicyRegistry
 from tests.unit.policy_fixtures import POLICIES

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.domain.relay_rows import (
+from gateway.domain.analytics.relay_rows import (
     COLUMNS,
     DOMAIN_EVENTS,
     ORDER_LINES,

@@ -30,7 +30,7 @@ from typing import Protocol
 import asyncpg
 from prometheus_client import Counter, Gauge
 
-from gateway.domain.relay import ShardProgress
+from gateway.domain.analytics.relay import ShardProgress
 from gateway.errors import Aborted, FailedPrecondition, NotFound, Unavailable
 from gateway.storage.eventstore.log import Cursor, EventFilter, Page, StoredEvent, pending_after
 from gateway.storage.eventstore.log import read_after as read_events

@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 
 from opentelemetry.trace import SpanKind
 
-from gateway.domain.analytics_query import unavailable
-from gateway.domain.catalog_rules import SKU_PATTERN
+from gateway.domain.analytics.query import unavailable
+from gateway.domain.catalog.rules import SKU_PATTERN
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
 from gateway.telemetry import tracer

@@ -23,10 +23,10 @@ from typing import Any
 
 import asyncpg
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.erasure import REASON as ERASED
-from gateway.domain.erasure import UserGone, user_erased
-from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
+from gateway.domain.users.erasure import REASON as ERASED
+from gateway.domain.users.erasure import UserGone, user_erased
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
 from gateway.storage.eventstore import pii

@@ -17,11 +17,11 @@ from datetime import datetime
 
 import asyncpg
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.catalog_rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
-from gateway.domain.commerce_json import items_json, order_from_json, order_json
-from gateway.domain.keyspace_domain import KeyspaceDomain
-from gateway.domain.order_sagas import OrderLine, OrderSagas, PlacedOrder
+from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
+from gateway.domain.commerce.codec import items_json, order_from_json, order_json
+from gateway.domain.orders.saga import OrderLine, OrderSagas, PlacedOrder
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.domain.payments import wrong_state
 from gateway.errors import (

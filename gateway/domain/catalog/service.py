@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 from opentelemetry import trace
 
-from gateway.domain import catalog_rules as rules
 from gateway.domain import tokens
+from gateway.domain.catalog import rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
     Aborted,

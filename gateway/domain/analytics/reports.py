@@ -19,9 +19,10 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from gateway.domain import analytics_ingest, analytics_query
-from gateway.domain.analytics_ingest import BehaviourEvent, IngestResult
-from gateway.domain.analytics_query import QueryRequest, unavailable
+from gateway.domain.analytics import ingest as analytics_ingest
+from gateway.domain.analytics import query as analytics_query
+from gateway.domain.analytics.ingest import BehaviourEvent, IngestResult
+from gateway.domain.analytics.query import QueryRequest, unavailable
 from gateway.errors import FailedPrecondition, Violations
 from gateway.policy.registry import PolicyRegistry
 from gateway.storage.clickhouse.store import (

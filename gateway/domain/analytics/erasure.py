@@ -13,7 +13,7 @@ user is left. Running it again changes nothing, so a retry is safe.
 
 from __future__ import annotations
 
-from gateway.domain.relay_rows import DOMAIN_EVENTS, ORDER_LINES, ORDERS, USER_STREAM
+from gateway.domain.analytics.relay_rows import DOMAIN_EVENTS, ORDER_LINES, ORDERS, USER_STREAM
 from gateway.storage.clickhouse.store import AnalyticsStore
 
 # Wait for the mutation on every replica before returning.

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.domain.analytics_erasure import erase_user_rows
-from gateway.domain.relay_rows import COLUMNS, IDENTITY, TABLES, BatchRows, rows_of
+from gateway.domain.analytics.erasure import erase_user_rows
+from gateway.domain.analytics.relay_rows import COLUMNS, IDENTITY, TABLES, BatchRows, rows_of
 from gateway.errors import Unavailable
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log

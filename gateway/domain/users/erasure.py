@@ -28,8 +28,8 @@ from typing import Any
 
 import asyncpg
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.keyspace_domain import KeyspaceDomain
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.errors import DatagwError, FailedPrecondition, NotFound, Unavailable, Violations
 from gateway.storage.eventstore import pii
 from gateway.storage.postgres import erasure_store as store

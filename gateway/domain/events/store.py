@@ -22,7 +22,8 @@ from typing import Any
 import asyncpg
 from opentelemetry import trace
 
-from gateway.domain import commerce_rules, tokens
+from gateway.domain import tokens
+from gateway.domain.commerce import rules as commerce_rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import FieldViolation, InvalidArgument, NotFound, Violations
 from gateway.storage.eventstore import log, pii

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from gateway.domain.catalog_rules import MAX_REQUEST_ID, check_sku
-from gateway.domain.catalog_rules import check_text as catalog_check_text
+from gateway.domain.catalog.rules import MAX_REQUEST_ID, check_sku
+from gateway.domain.catalog.rules import check_text as catalog_check_text
 from gateway.errors import NotFound, Violations
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
 

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import asyncpg
 from opentelemetry import trace
 
-from gateway.domain import commerce_rules as rules
 from gateway.domain import reads, tokens
+from gateway.domain.commerce import rules
 from gateway.errors import Violations
 from gateway.policy.decisions import plan_read
 from gateway.policy.model import Consistency

@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.domain.eventstore import (
+from gateway.domain.events.store import (
     EventStoreDomain,
     Position,
     PositionVector,

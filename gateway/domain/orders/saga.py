@@ -35,14 +35,14 @@ from typing import Any
 import asyncpg
 from opentelemetry import trace
 
-from gateway.domain import commerce_rules as rules
-from gateway.domain.catalog import CatalogDomain
-from gateway.domain.commerce_json import order_json
-from gateway.domain.erasure import REASON as ERASED
-from gateway.domain.erasure import missing_user, user_erased
+from gateway.domain.catalog.service import CatalogDomain
+from gateway.domain.commerce import rules
+from gateway.domain.commerce.base import KeyspaceDomain
+from gateway.domain.commerce.codec import order_json
 from gateway.domain.inventory import InventoryDomain
-from gateway.domain.keyspace_domain import KeyspaceDomain
 from gateway.domain.payments import PaymentsDomain, declined, provider_down
+from gateway.domain.users.erasure import REASON as ERASED
+from gateway.domain.users.erasure import missing_user, user_erased
 from gateway.errors import (
     Aborted,
     AlreadyExists,

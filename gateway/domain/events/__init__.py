@@ -1,0 +1,2 @@
+"""The event store: streams and appends (store), catch-up-then-live
+subscriptions, and the retention job."""

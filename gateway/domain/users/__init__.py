@@ -1,0 +1,1 @@
+"""Users: accounts and their summaries (service) and GDPR erasure by crypto-shredding."""
