@@ -28,13 +28,13 @@ from bench.load import PhaseRun
 from gateway.domain.commerce.codec import order_json
 from gateway.domain.commerce.rules import new_id
 from gateway.domain.orders.saga import CARD_DATA, CREATE, SagaSettings, saga_id_for
+from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord
 from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres import catalog_store, events
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import inventory_store as inventory
 from gateway.storage.postgres import saga_store as sagas
-from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord, PaymentRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.idempotency import request_hash, wal_position
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id, ksid_bytes

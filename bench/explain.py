@@ -25,8 +25,8 @@ from datagw.v1 import catalog_pb2
 from gateway.api.catalog import _SORTS
 from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE
 from gateway.domain.catalog.service import CatalogDomain
+from gateway.records.catalog import SearchQuery
 from gateway.storage.postgres import catalog_store
-from gateway.storage.postgres.catalog_store import SearchQuery
 
 
 class _ExplainingConnection:

@@ -11,7 +11,7 @@ from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 from gateway.api.convert import product_in, product_out, read_options
 from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE
 from gateway.domain.catalog.service import CatalogDomain
-from gateway.storage.postgres.catalog_store import ProductRecord, SearchQuery
+from gateway.records.catalog import ProductRecord, SearchQuery
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

@@ -15,9 +15,14 @@ from datagw.v1 import (
 
 from gateway.api.convert import timestamp
 from gateway.domain.orders.saga import OrderLine
-from gateway.storage.postgres.commerce_store import OrderRecord, PaymentRecord, UserRecord
-from gateway.storage.postgres.inventory_store import ReservationRecord, StockRecord
-from gateway.storage.postgres.saga_store import SagaRecord
+from gateway.records.commerce import (
+    OrderRecord,
+    PaymentRecord,
+    ReservationRecord,
+    SagaRecord,
+    StockRecord,
+    UserRecord,
+)
 
 ORDER_STATUS = {
     "placed": order_pb2.ORDER_STATUS_PLACED,

@@ -9,8 +9,8 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.policy.model import Consistency, DomainPolicy
-from gateway.storage.postgres.catalog_store import ProductRecord
-from gateway.storage.redis.sessions_store import SessionRecord
+from gateway.records.catalog import ProductRecord
+from gateway.records.sessions import SessionRecord
 
 _LEVELS = {
     common_pb2.CONSISTENCY_LEVEL_STRONG: Consistency.STRONG,

@@ -11,7 +11,7 @@ from gateway.api.commerce_convert import money, user_out
 from gateway.api.convert import read_args, timestamp
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
-from gateway.storage.postgres.commerce_store import UserRecord
+from gateway.records.commerce import UserRecord
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

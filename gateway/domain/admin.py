@@ -15,7 +15,7 @@ from gateway.errors import (
 from gateway.policy.loader import PolicyError
 from gateway.policy.model import PolicySet
 from gateway.policy.registry import PolicyRegistry
-from gateway.storage.postgres.saga_store import SagaRecord
+from gateway.records.commerce import SagaRecord
 from gateway.storage.redis.cache import Cache
 from gateway.storage.topology import Backends, BackendStatus
 

@@ -20,10 +20,10 @@ from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
+from gateway.records.commerce import ReservationRecord, StockRecord
 from gateway.storage.postgres import events
 from gateway.storage.postgres import inventory_store as store
 from gateway.storage.postgres.events import EventMeta, NewEvent
-from gateway.storage.postgres.inventory_store import ReservationRecord, StockRecord
 
 DOMAIN = "inventory"
 DEFAULT_RESERVATION_TTL_S = 15 * 60.0

@@ -24,10 +24,10 @@ from gateway.errors import (
 )
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.commerce import OrderRecord, PaymentRecord
 from gateway.storage.payments.provider import PaymentDeclined, PaymentProvider, ProviderUnavailable
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import events
-from gateway.storage.postgres.commerce_store import OrderRecord, PaymentRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import ksid_bytes
 from gateway.storage.postgres.pool import Keyspace

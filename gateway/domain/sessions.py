@@ -11,13 +11,9 @@ from opentelemetry import trace
 from gateway.errors import NotFound, Violations
 from gateway.policy.model import SessionPolicy
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.sessions import SessionRecord
 from gateway.storage.redis.client import RedisBackend, RedisDown
-from gateway.storage.redis.sessions_store import (
-    MalformedSessionId,
-    SessionRecord,
-    SessionStore,
-    new_session_id,
-)
+from gateway.storage.redis.sessions_store import MalformedSessionId, SessionStore, new_session_id
 
 DOMAIN = "sessions"
 MAX_USER_ID = 128

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from datagw.v1 import catalog_pb2, common_pb2
 
 from gateway.domain.catalog.service import CatalogDomain
-from gateway.storage.postgres.catalog_store import ProductRecord
+from gateway.records.catalog import ProductRecord
 from gateway.storage.redis.cache import TTL, Cache, Lookup
 from gateway.storage.redis.client import RedisBackend
 from tests.helpers import (

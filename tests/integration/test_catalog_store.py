@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from gateway.records.catalog import SearchQuery
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres.catalog_store import SearchQuery, search_products
+from gateway.storage.postgres.catalog_store import search_products
 from tests.helpers import keyspace_dsn
 
 pytestmark = pytest.mark.integration

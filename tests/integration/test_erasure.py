@@ -14,9 +14,9 @@ from datagw.v1 import eventstore_pb2, eventstore_pb2_grpc, order_pb2, user_pb2
 from google.protobuf import json_format
 
 from gateway.domain.users.erasure import anonymised_email
+from gateway.records.commerce import OrderRecord
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres import commerce_store, events
-from gateway.storage.postgres.commerce_store import OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, order_request, shard_index, shard_rows

@@ -14,8 +14,9 @@ import redis.asyncio as aioredis
 from datagw.v1 import session_pb2, session_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
 
+from gateway.records.sessions import SessionRecord
 from gateway.runtime.server import Gateway
-from gateway.storage.redis.sessions_store import SessionRecord, user_tag
+from gateway.storage.redis.sessions_store import user_tag
 from tests.helpers import fails, invalid
 from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from gateway.errors import Violations
-from gateway.storage.postgres.catalog_store import ProductRecord
+from gateway.records.catalog import ProductRecord
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")

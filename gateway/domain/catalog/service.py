@@ -28,9 +28,9 @@ from gateway.errors import (
 from gateway.policy.decisions import ReadPlan, plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.catalog import ProductRecord, SearchQuery
 from gateway.storage.postgres import catalog_store as store
 from gateway.storage.postgres import idempotency
-from gateway.storage.postgres.catalog_store import ProductRecord, SearchQuery
 from gateway.storage.postgres.pool import Keyspace
 from gateway.storage.redis.cache import TTL, Cache, Entry, Lookup
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord, PaymentRecord
+from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord
 
 
 def order_json(o: OrderRecord) -> dict[str, Any]:

@@ -54,17 +54,16 @@ from gateway.errors import (
 )
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, SagaRecord
 from gateway.storage.eventstore import pii
 from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailable
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import erasure_store, events
 from gateway.storage.postgres import saga_store as sagas
-from gateway.storage.postgres.commerce_store import OrderItemRecord, OrderRecord, PaymentRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.idempotency import request_hash, wal_position
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.storage.postgres.saga_store import SagaRecord
 from gateway.telemetry import SAGA_RECOVERIES, SAGAS
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,9 @@ from gateway.errors import (
 )
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.commerce import OrderRecord
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import events
-from gateway.storage.postgres.commerce_store import OrderRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import ksid_bytes
 from gateway.storage.postgres.pool import Keyspace, Shard

@@ -29,10 +29,10 @@ from gateway.domain.users.erasure import REASON as ERASED
 from gateway.domain.users.erasure import UserGone, user_erased
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
+from gateway.records.commerce import UserRecord
 from gateway.storage.eventstore import pii
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import events, projection_store
-from gateway.storage.postgres.commerce_store import UserRecord
 from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id
 

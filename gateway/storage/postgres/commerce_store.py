@@ -7,12 +7,13 @@ decided above. Rows carry the keyspace id of their user (8 bytes).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, UserRecord
 from gateway.storage.postgres.pool import one
 
 USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at, erased_at"
@@ -20,60 +21,6 @@ ORDER_COLUMNS = ("order_id, user_id, status, currency, total_minor, shipping, pa
                  "version, created_at, updated_at")
 PAYMENT_COLUMNS = ("payment_id, order_id, user_id, status, currency, amount_minor, captured_minor, "
                    "refunded_minor, provider_ref, version, created_at, updated_at")
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    user_id: str
-    email: str
-    display_name: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    # Set once the user was erased (email and name are anonymised then).
-    erased_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class OrderItemRecord:
-    sku: str
-    title: str
-    quantity: int
-    unit_price_minor: int
-    # The product's category when the order was priced ("" before it was kept).
-    category: str = ""
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    order_id: str
-    user_id: str
-    status: str
-    currency: str
-    total_minor: int
-    shipping: dict[str, str]
-    payment_id: str
-    saga_id: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    items: tuple[OrderItemRecord, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class PaymentRecord:
-    payment_id: str
-    order_id: str
-    user_id: str
-    status: str
-    currency: str
-    amount_minor: int
-    captured_minor: int
-    refunded_minor: int
-    provider_ref: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def _json(value: Any) -> Any:

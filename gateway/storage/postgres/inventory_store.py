@@ -9,45 +9,16 @@ last line that makes a negative or oversold row impossible.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from gateway.errors import FailedPrecondition, PreconditionViolation
+from gateway.records.commerce import ReservationRecord, StockRecord
 from gateway.storage.postgres.pool import one
 
 STOCK_COLUMNS = "sku, on_hand, reserved, version, updated_at"
 RESERVATION_COLUMNS = "reservation_id, state, items, saga_id, saga_shard_key, expires_at, " \
     "created_at"
-
-
-@dataclass(frozen=True)
-class StockRecord:
-    sku: str
-    on_hand: int
-    reserved: int
-    version: int
-    updated_at: datetime | None
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-
-@dataclass(frozen=True)
-class ReservationRecord:
-    reservation_id: str
-    state: str  # held | committed | released | returned
-    items: tuple[tuple[str, int], ...]
-    saga_id: str
-    saga_shard_key: str
-    expires_at: datetime
-    created_at: datetime
-
-    def item_json(self) -> list[dict[str, Any]]:
-        return [{"sku": sku, "quantity": qty} for sku, qty in self.items]
 
 
 def _stock(row: asyncpg.Record) -> StockRecord:

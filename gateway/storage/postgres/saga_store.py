@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from gateway.records.commerce import SagaRecord
+
 SAGA_COLUMNS = ("saga_id, kind, state, user_id, order_id, request_id, data, steps, "
                 "failure_reason, attempts, lease_until, created_at, updated_at")
 UNFINISHED = ("running", "compensating")
-
-
-@dataclass(frozen=True)
-class SagaRecord:
-    saga_id: str
-    kind: str
-    state: str  # running | compensating | completed | compensated
-    user_id: str
-    order_id: str
-    request_id: str
-    data: dict[str, Any]
-    steps: list[dict[str, Any]]
-    failure_reason: str
-    attempts: int
-    lease_until: datetime
-    created_at: datetime
-    updated_at: datetime
-
-    def done(self, step: str) -> bool:
-        """Was `step` done in the current attempt (since the last restart)?"""
-        found = False
-        for s in self.steps:
-            if s["name"] == "restart":
-                found = False
-            elif s["name"] == step and s["outcome"] == "done":
-                found = True
-        return found
 
 
 def _saga(row: asyncpg.Record | dict[str, Any]) -> SagaRecord:

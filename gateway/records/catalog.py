@@ -1,0 +1,65 @@
+"""The catalog's value types: a product, a search and its hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    sku: str
+    title: str
+    description: str
+    category: str
+    brand: str
+    price_minor: int
+    currency: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    active: bool = True
+    version: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: getattr(self, k) for k in _FIELDS}
+        out["created_at"] = self.created_at.isoformat() if self.created_at else None
+        out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProductRecord:
+        values = {k: data[k] for k in _FIELDS}
+        return cls(
+            **values,
+            created_at=datetime.fromisoformat(data["created_at"]) if data["created_at"] else None,
+            updated_at=datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None,
+        )
+
+
+_FIELDS = (
+    "sku", "title", "description", "category", "brand", "price_minor", "currency",
+    "attributes", "active", "version",
+)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    category: str = ""
+    brand: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    include_inactive: bool = False
+    # The sort key of the last row of the previous page: (value, sku).
+    after: tuple[Any, str] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product: ProductRecord
+    # The sort key of this row, for the next page's cursor.
+    key: tuple[Any, str]
