@@ -62,6 +62,7 @@ from gateway.domain.analytics.reports import (
     top_sql,
 )
 from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.services import POLICY_DOMAINS
 from gateway.storage.clickhouse.store import AnalyticsStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,9 +228,9 @@ async def _direct(data_dir: str, plan: AnalyticsPlan, messages: list[bytes],
     from gateway.storage.clickhouse.chdb_backend import ChdbStore
     from gateway.storage.clickhouse.schema import ensure_schema
 
-    policy = PolicyRegistry(ROOT / "policies").get("analytics")
+    policy = PolicyRegistry(ROOT / "policies", POLICY_DOMAINS).get("analytics")
     store = ChdbStore(Path(data_dir) / "clickhouse")
-    await ensure_schema(store, policy)
+    await ensure_schema(store, dict(policy.retention))
     placed = plan.orders * 10 // 11
     params = {"start_ms": now_ms - YEAR_MS, "span_ms": YEAR_MS - DAY_MS, "placed": placed,
               "products": PRODUCTS}
@@ -258,7 +259,7 @@ async def _direct(data_dir: str, plan: AnalyticsPlan, messages: list[bytes],
 
     # The insert baseline in a database of its own on the same engine.
     direct = ChdbStore(Path(data_dir) / "clickhouse", database="bench_direct")
-    await ensure_schema(direct, policy)
+    await ensure_schema(direct, dict(policy.retention))
     rows = _rows(messages)
     began = time.perf_counter()
     for i in range(0, len(rows), BATCH_ROWS):

@@ -196,7 +196,7 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
     log("catch-up: baseline (the same inserts, directly)")
     baseline = ChdbStore(gw.embedded.clickhouse_path, database="bench_relay_baseline")  # type: ignore[union-attr]
     assert gw.policies is not None
-    await ensure_schema(baseline, gw.policies.get("analytics"))
+    await ensure_schema(baseline, dict(gw.policies.get("analytics").retention))
     batches: list[tuple[Shard, Cursor, Cursor, list[StoredEvent]]] = []
     for shard in shards:
         after = Cursor()

@@ -6,6 +6,7 @@ value found and what is allowed, so an operator fixes a directory in one pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,16 +27,6 @@ from gateway.policy.model import (
     Store,
 )
 
-KNOWN_DOMAINS = (
-    "catalog",
-    "sessions",
-    "users",
-    "orders",
-    "payments",
-    "inventory",
-    "events",
-    "analytics",
-)
 _TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency", "cache",
              "session", "retention", "query")
 _QUERY_KEYS = ("max_rows", "max_execution_time", "tables")
@@ -212,13 +203,18 @@ def _query(c: _FileChecker, raw: Any) -> QueryPolicy:
     return QueryPolicy(max_rows=max_rows, max_execution_s=timeout, tables=tuple(tables))
 
 
-def parse_policy(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProblem]]:
-    """One policy document; the policy when valid, and every problem found."""
-    policy, problems, _ = _parse(file, text)
+def parse_policy(
+    file: str, text: str, domains: Sequence[str]
+) -> tuple[DomainPolicy | None, list[PolicyProblem]]:
+    """One policy document of one of `domains`; the policy when valid, and
+    every problem found."""
+    policy, problems, _ = _parse(file, text, domains)
     return policy, problems
 
 
-def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProblem], str | None]:
+def _parse(
+    file: str, text: str, domains: Sequence[str]
+) -> tuple[DomainPolicy | None, list[PolicyProblem], str | None]:
     """As parse_policy, plus the known domain the file names even when it is invalid."""
     c = _FileChecker(file)
     try:
@@ -234,7 +230,7 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
     for required in ("domain", "store", "consistency"):
         if required not in body:
             c.problem(required, "required key is missing")
-    domain = c.choice(body.get("domain"), "domain", KNOWN_DOMAINS) if "domain" in body else None
+    domain = c.choice(body.get("domain"), "domain", tuple(domains)) if "domain" in body else None
     store = c.choice(body.get("store"), "store", _STORES) if "store" in body else None
     keyspace = body.get("keyspace")
     if store == Store.POSTGRES.value and not (isinstance(keyspace, str) and keyspace):
@@ -292,8 +288,9 @@ def _parse(file: str, text: str) -> tuple[DomainPolicy | None, list[PolicyProble
     )
 
 
-def load_policies(directory: Path, required: tuple[str, ...] = ()) -> PolicySet:
-    """Every *.yaml/*.yml file of `directory`; PolicyError lists all problems."""
+def load_policies(directory: Path, names: Sequence[str]) -> PolicySet:
+    """Every *.yaml/*.yml file of `directory`, one per domain of `names` (the
+    services table's); PolicyError lists all problems."""
     problems: list[PolicyProblem] = []
     domains: dict[str, DomainPolicy] = {}
     if not directory.is_dir():
@@ -308,7 +305,7 @@ def load_policies(directory: Path, required: tuple[str, ...] = ()) -> PolicySet:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(PolicyProblem(path.name, "(file)", f"cannot be read: {exc}"))
             continue
-        policy, found, named = _parse(path.name, text)
+        policy, found, named = _parse(path.name, text, names)
         problems.extend(found)
         if named is not None:
             declared.add(named)
@@ -323,7 +320,7 @@ def load_policies(directory: Path, required: tuple[str, ...] = ()) -> PolicySet:
             )
             continue
         domains[policy.domain] = policy
-    for name in required:
+    for name in names:
         # A file that names the domain but is invalid has been reported already.
         if name not in declared and not any(p.key == "domain" for p in problems):
             problems.append(

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies
 from gateway.policy.model import DomainPolicy, PolicySet
 
-# The domains the running services read their settings from.
-REQUIRED_DOMAINS = ("catalog", "sessions", "users", "orders", "payments", "inventory", "events",
-                    "analytics")
-
 
 class PolicyRegistry:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, domains: Sequence[str]) -> None:
+        """`domains`: every domain the running services follow (the services
+        table's), each needing its file; no other domain is accepted."""
         self._directory = directory
-        self._current: PolicySet = load_policies(directory, REQUIRED_DOMAINS)
+        self._domains = tuple(domains)
+        self._current: PolicySet = load_policies(directory, self._domains)
         self.generation = 1
 
     @property
@@ -27,7 +27,7 @@ class PolicyRegistry:
 
     def reload(self) -> PolicySet:
         """Validate the directory first; PolicyError keeps the old set in force."""
-        fresh = load_policies(self._directory, REQUIRED_DOMAINS)
+        fresh = load_policies(self._directory, self._domains)
         # Connections and stores are wired at start: accepting a move would
         # show a policy that the running gateway does not follow.
         problems = [

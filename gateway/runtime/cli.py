@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.policy.loader import PolicyError, load_policies
-from gateway.policy.registry import REQUIRED_DOMAINS
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
+from gateway.runtime.services import POLICY_DOMAINS
 
 # Beyond the drain grace: closing pools and stopping embedded servers.
 STOP_MARGIN_S = 20.0
@@ -105,7 +105,7 @@ async def _migrate(cfg: Config) -> int:
 
 def _policy_check(directory: str) -> int:
     try:
-        policies = load_policies(Path(directory), REQUIRED_DOMAINS)
+        policies = load_policies(Path(directory), POLICY_DOMAINS)
     except PolicyError as exc:
         print(f"invalid policies in {directory}:", file=sys.stderr)
         for problem in exc.problems:

@@ -31,6 +31,7 @@ import pytest
 from gateway.domain.analytics.reports import top_params, top_sql
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.services import POLICY_DOMAINS
 from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
 from gateway.storage.clickhouse.client import ClientStore
 from gateway.storage.clickhouse.schema import PRODUCT_DAYS, TABLES, ensure_schema
@@ -52,7 +53,7 @@ SERVER_URL = os.environ.get("DATAGW_TEST_CLICKHOUSE_URL")
 
 @pytest.fixture(scope="module")
 def policy() -> DomainPolicy:
-    return PolicyRegistry(ROOT / "policies").get("analytics")
+    return PolicyRegistry(ROOT / "policies", POLICY_DOMAINS).get("analytics")
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ async def store(request: pytest.FixtureRequest,
     s = _open(request.param, request)
     await s.command(f"DROP DATABASE IF EXISTS {DATABASE}")  # a previous run's leftovers
     s.close()  # reconnecting creates the database afresh
-    await ensure_schema(s, policy)
+    await ensure_schema(s, dict(policy.retention))
     try:
         yield s
     finally:
@@ -129,8 +130,8 @@ async def count(store: AnalyticsStore, table: str, user: str) -> int:
 
 async def test_schema_is_idempotent_and_as_specified(
         store: AnalyticsStore, policy: DomainPolicy) -> None:
-    assert await ensure_schema(store, policy) == []
-    assert await ensure_schema(store, policy) == []
+    assert await ensure_schema(store, dict(policy.retention)) == []
+    assert await ensure_schema(store, dict(policy.retention)) == []
     tables = await store.query(
         "SELECT name, partition_key, sorting_key FROM system.tables "
         "WHERE database = currentDatabase() ORDER BY name")
@@ -170,7 +171,7 @@ async def test_schema_moves_columns_an_earlier_build_typed_otherwise(
     now = at_ms(datetime.now(UTC))
     await store.insert("order_lines", columns, [("o-old", 1, user, now, "sku-old", "Old title")])
     # Types first: ClickHouse refuses to retype a column a projection uses.
-    assert await ensure_schema(store, policy) == [
+    assert await ensure_schema(store, dict(policy.retention)) == [
         "order_lines.sku: String -> LowCardinality(String)",
         "order_lines.title: String -> LowCardinality(String)",
         f"order_lines: projection {PRODUCT_DAYS} added"]
@@ -188,7 +189,7 @@ async def test_schema_moves_columns_an_earlier_build_typed_otherwise(
     lines = await store.query("SELECT sku, title FROM order_lines WHERE user_id = {u:String} "
                               "ORDER BY sku", {"u": user})
     assert lines.rows == [("sku-new", "New title"), ("sku-old", "Old title")]
-    assert await ensure_schema(store, policy) == []
+    assert await ensure_schema(store, dict(policy.retention)) == []
 
 
 async def test_top_products_reads_whole_days_from_the_projection_with_the_same_sums(
@@ -248,14 +249,14 @@ async def test_ttl_follows_the_policy(store: AnalyticsStore, policy: DomainPolic
     assert await ttl_of(store, "orders") == "occurred_at + toIntervalSecond(63072000)"  # 730d
     shorter = dataclasses.replace(policy, retention=(("domain_events", 400 * 86400.0),))
     try:
-        changes = await ensure_schema(store, shorter)
+        changes = await ensure_schema(store, dict(shorter.retention))
         assert sorted(c.split(":")[0] for c in changes) == [
             "clickstream", "domain_events", "order_lines", "orders"]
         assert await ttl_of(store, "orders") == "occurred_at + toIntervalSecond(34560000)"
         # No retention for the clickstream any more: kept for ever.
         assert await ttl_of(store, "clickstream") == ""
     finally:
-        await ensure_schema(store, policy)
+        await ensure_schema(store, dict(policy.retention))
     assert await ttl_of(store, "clickstream") == "occurred_at + toIntervalSecond(7776000)"
 
 

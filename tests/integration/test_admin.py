@@ -23,9 +23,12 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from gateway.runtime.server import CATALOG, HEALTH_INTERVAL_S, SESSIONS, Gateway
+from gateway.runtime.server import HEALTH_INTERVAL_S, Gateway
 from tests.helpers import decode, eventually, fails, invalid, metric
 from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
+
+CATALOG = "datagw.v1.CatalogService"
+SESSIONS = "datagw.v1.SessionService"
 
 pytestmark = pytest.mark.integration
 

@@ -36,7 +36,7 @@ def lookups(result: str, domain: str = "catalog", kind: str = "product") -> floa
 
 
 def catalog_cache(gateway: Any) -> Cache:
-    (cache,) = gateway.caches
+    (cache,) = gateway.wiring.caches
     assert cache.domain == "catalog" and cache.near is not None
     return cache
 

@@ -361,7 +361,7 @@ async def test_a_stopped_runner_catches_up_on_start_without_counting_twice(
     want = Expected()
     await _place_and_cancel(shop, want, users, skus, f"{uid}-first", rounds=1)
     await eventually(lambda: _models_match(gateway, shop, want), "the first orders")
-    runner = gateway.projections
+    runner = gateway.wiring.projections
     assert runner is not None
     await runner.stop()
     try:

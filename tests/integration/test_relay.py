@@ -48,7 +48,7 @@ def _store(gateway: Gateway) -> AnalyticsStore:
 
 def _sources(gateway: Gateway) -> list[Shard]:
     assert gateway.backends is not None
-    return [s for k in gateway.event_keyspaces() for s in gateway.backends.keyspaces[k].shards]
+    return [s for k in gateway.opened.event_keyspaces for s in gateway.backends.keyspaces[k].shards]
 
 
 async def _mark(gateway: Gateway) -> Mark:
@@ -156,12 +156,12 @@ async def _pg_order_sums(gateway: Gateway, prefix: str) -> tuple[int, int, int]:
 @contextlib.asynccontextmanager
 async def _relay_paused(gateway: Gateway) -> AsyncIterator[None]:
     """The gateway's relay stopped, so a test can drive shard relays itself."""
-    assert gateway.relay is not None
-    await gateway.relay.stop()
+    assert gateway.wiring.relay is not None
+    await gateway.wiring.relay.stop()
     try:
         yield
     finally:
-        gateway.relay.start()
+        gateway.wiring.relay.start()
 
 
 async def _products(shop: Shop, uid: str) -> tuple[str, str]:

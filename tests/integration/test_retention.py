@@ -15,6 +15,7 @@ from google.protobuf.duration_pb2 import Duration
 from gateway.domain.events.retention import RetentionJob
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.server import Gateway
+from gateway.runtime.services import POLICY_DOMAINS
 from gateway.storage.eventstore.log import Cursor
 from gateway.storage.postgres import retention_store
 from gateway.storage.postgres.pool import Shard
@@ -31,8 +32,8 @@ def stub(channel: grpc.aio.Channel) -> eventstore_pb2_grpc.EventStoreServiceStub
 
 
 def job(gateway: Gateway) -> RetentionJob:
-    assert gateway.retention is not None
-    return gateway.retention
+    assert gateway.wiring.retention is not None
+    return gateway.wiring.retention
 
 
 def shard_of(gateway: Gateway, e: pb.RecordedEvent) -> Shard:
@@ -133,9 +134,9 @@ async def test_stream_metadata_is_enforced_by_one_run(
 async def test_events_the_relay_has_not_copied_are_kept(
     gateway: Gateway, channel: grpc.aio.Channel, uid: str
 ) -> None:
-    assert gateway.relay is not None
+    assert gateway.wiring.relay is not None
     stream = ref(f"{uid}-unrelayed")
-    await gateway.relay.stop()
+    await gateway.wiring.relay.stop()
     try:
         events = await written(channel, stream, 4)
         await stub(channel).SetStreamMetadata(pb.SetStreamMetadataRequest(
@@ -147,7 +148,7 @@ async def test_events_the_relay_has_not_copied_are_kept(
         await job(gateway).run_once()
         assert await revisions(gateway, events[0]) == [0, 1, 2, 3]
     finally:
-        gateway.relay.start()
+        gateway.wiring.relay.start()
     await settled(gateway, events)
     await job(gateway).run_once()
     assert await revisions(gateway, events[0]) == [3]
@@ -194,13 +195,14 @@ async def test_the_inventory_policy_removes_only_old_stock_events(
 async def test_a_policy_for_the_events_domain_covers_the_services_own_streams(
     gateway: Gateway, shop: Shop, channel: grpc.aio.Channel, tmp_path: Path, uid: str
 ) -> None:
-    assert gateway.backends is not None and gateway.retention is not None
+    assert gateway.backends is not None and gateway.wiring.retention is not None
     policies = copy_policies(tmp_path)
     edit(policies / "events.yaml", "cache: off", "cache: off\nretention:\n  events: 30d")
     keyspaces = gateway.backends.keyspaces
-    strict = RetentionJob(PolicyRegistry(policies), [keyspaces["commerce"], keyspaces["inventory"]],
+    strict = RetentionJob(PolicyRegistry(policies, POLICY_DOMAINS),
+                          [keyspaces["commerce"], keyspaces["inventory"]],
                           [s for ks in keyspaces.values() for s in ks.shards],
-                          gateway.retention.settings)
+                          gateway.wiring.retention.settings)
     assert [(r.domain, r.others) for r in strict.rules()] == [
         ("inventory", False), ("events", True)]
     own = await written(channel, ref(f"{uid}-journal"), 2)

@@ -25,8 +25,8 @@ from tests.helpers import eventually, fails, sql
 
 
 def _sagas(gateway: Gateway) -> OrderSagas:
-    assert gateway.order_sagas is not None
-    return gateway.order_sagas
+    assert gateway.wiring.sagas is not None
+    return gateway.wiring.sagas
 
 
 async def _saga_state(gateway: Gateway, user: str, saga_id: str) -> str:

@@ -22,7 +22,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.embedded import EmbeddedBackends
-from gateway.runtime.server import Gateway, create_database
+from gateway.runtime.server import Gateway
+from gateway.runtime.startup import create_database
 from tests.conftest import make_config
 from tests.helpers import (
     STRONG,

@@ -8,9 +8,11 @@ import grpc
 from datagw.v1 import order_pb2, user_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.runtime.server import ORDERS, Gateway
+from gateway.runtime.server import Gateway
 from tests.commerce import Shop, user_on_shard
 from tests.helpers import eventually, fails
+
+ORDERS = "datagw.v1.OrderService"
 
 
 async def test_a_stopped_shard_fails_only_its_users_and_recovers(

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.policy.loader import parse_policy
 from gateway.runtime.config import load_config
+from gateway.runtime.services import POLICY_DOMAINS
 from tests.conftest import ROOT
 
 _YAML = re.compile(r"```yaml\n(.*?)```", re.S)
@@ -20,7 +21,8 @@ def yaml_blocks(doc: str) -> list[str]:
 
 @pytest.mark.parametrize("index", range(len(yaml_blocks("policies.md"))))
 def test_policy_examples_validate(index: int) -> None:
-    policy, problems = parse_policy(f"policies.md#{index}", yaml_blocks("policies.md")[index])
+    policy, problems = parse_policy(f"policies.md#{index}", yaml_blocks("policies.md")[index],
+                                    POLICY_DOMAINS)
     assert problems == [] and policy is not None
 
 
@@ -30,8 +32,8 @@ def test_documented_defaults_are_the_shipped_files(domain: str) -> None:
     documented = [b for b in yaml_blocks("policies.md") if b.startswith(f"# policies/{domain}")]
     assert len(documented) == 1
     shipped = (ROOT / "policies" / f"{domain}.yaml").read_text("utf-8")
-    doc_policy, _ = parse_policy("x", documented[0])
-    file_policy, _ = parse_policy("x", shipped)
+    doc_policy, _ = parse_policy("x", documented[0], POLICY_DOMAINS)
+    file_policy, _ = parse_policy("x", shipped, POLICY_DOMAINS)
     assert doc_policy == file_policy
 
 

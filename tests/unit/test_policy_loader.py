@@ -10,7 +10,8 @@ from gateway.errors import InvalidArgument
 from gateway.policy.decisions import plan_read
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, parse_policy
 from gateway.policy.model import CACHE_OFF, Consistency, DomainPolicy, Store
-from gateway.policy.registry import REQUIRED_DOMAINS, PolicyRegistry
+from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.services import POLICY_DOMAINS
 from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
 
 LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
@@ -21,7 +22,7 @@ ANALYTICS = (POLICIES / "analytics.yaml").read_text("utf-8")
 
 
 def problems_of(text: str, file: str = "x.yaml") -> list[PolicyProblem]:
-    policy, problems = parse_policy(file, text)
+    policy, problems = parse_policy(file, text, POLICY_DOMAINS)
     assert policy is None and problems, "expected the policy to be refused"
     assert all(p.file == file for p in problems)
     return problems
@@ -34,14 +35,14 @@ def only_problem(text: str) -> PolicyProblem:
 
 def load_error(directory: Path) -> list[PolicyProblem]:
     with pytest.raises(PolicyError) as err:
-        load_policies(directory, REQUIRED_DOMAINS)
+        load_policies(directory, POLICY_DOMAINS)
     # The exception text is what the CLI and the logs show: one line per problem.
     assert str(err.value).splitlines() == [str(p) for p in err.value.problems]
     return err.value.problems
 
 
 def test_the_default_directory_loads() -> None:
-    policies = load_policies(POLICIES, REQUIRED_DOMAINS)
+    policies = load_policies(POLICIES, POLICY_DOMAINS)
     assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments",
                                      "inventory", "events", "analytics"}
     analytics = policies.get("analytics")
@@ -170,13 +171,13 @@ def test_each_retention_and_query_mistake_is_named(text: str, old: str, new: str
 
 
 def test_retention_and_query_limits_are_read() -> None:
-    inventory, problems = parse_policy("x.yaml", INVENTORY)
+    inventory, problems = parse_policy("x.yaml", INVENTORY, POLICY_DOMAINS)
     assert problems == [] and inventory is not None
     assert inventory.retention == (("events", 400 * 86400),)
     assert inventory.retention_s("events") == 400 * 86400 and inventory.query is None
     # A query section without max_execution_time gets 10s.
     analytics, problems = parse_policy("x.yaml", ANALYTICS.replace(
-        "  max_execution_time: 10s\n", ""))
+        "  max_execution_time: 10s\n", ""), POLICY_DOMAINS)
     assert problems == [] and analytics is not None and analytics.query is not None
     assert analytics.retention_s("domain_events") == 730 * 86400
     assert analytics.retention_s("events") is None
@@ -194,7 +195,8 @@ def test_retention_under_a_bad_store_is_not_reported_again() -> None:
                                                 ("  near_ttl: 250ms\n", 0.25),
                                                 ("  near_ttl: 5m\n", 300.0)])
 def test_near_ttl_is_off_by_default_and_at_most_the_ttl(near: str, seconds: float) -> None:
-    policy, problems = parse_policy("x.yaml", CATALOG.replace("  near_ttl: 2s\n", near))
+    policy, problems = parse_policy("x.yaml", CATALOG.replace("  near_ttl: 2s\n", near),
+                                    POLICY_DOMAINS)
     assert problems == []
     assert policy is not None and policy.cache.near_ttl_s == seconds
 
@@ -207,13 +209,14 @@ def test_near_ttl_beyond_a_bad_ttl_is_not_reported_twice() -> None:
 @pytest.mark.parametrize("spelling", ["off", "'off'", "false"])
 def test_cache_off_is_accepted(spelling: str) -> None:
     text = CATALOG.split("cache:")[0] + f"cache: {spelling}\n"
-    policy, problems = parse_policy("x.yaml", text)
+    policy, problems = parse_policy("x.yaml", text, POLICY_DOMAINS)
     assert problems == []
     assert policy is not None and policy.cache == CACHE_OFF
 
 
 def test_allowed_defaults_to_the_default_level() -> None:
-    policy, _ = parse_policy("x.yaml", SESSIONS.replace("  allowed: [strong]\n", ""))
+    policy, _ = parse_policy("x.yaml", SESSIONS.replace("  allowed: [strong]\n", ""),
+                             POLICY_DOMAINS)
     assert policy is not None and policy.allowed_consistency == (Consistency.STRONG,)
 
 
@@ -305,7 +308,7 @@ def test_not_a_directory(tmp_path: Path) -> None:
 
 def test_registry_keeps_the_old_policies_on_a_bad_reload(tmp_path: Path) -> None:
     policies = copy_policies(tmp_path)
-    registry = PolicyRegistry(policies)
+    registry = PolicyRegistry(policies, POLICY_DOMAINS)
     edit(policies / "sessions.yaml", "ttl: 30m", "ttl: 10m")
     registry.reload()
     assert registry.generation == 2
@@ -321,7 +324,7 @@ def test_registry_keeps_the_old_policies_on_a_bad_reload(tmp_path: Path) -> None
 
 def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
     policies = copy_policies(tmp_path)
-    registry = PolicyRegistry(policies)
+    registry = PolicyRegistry(policies, POLICY_DOMAINS)
     edit(policies / "catalog.yaml", "keyspace: catalog", "keyspace: commerce")
     with pytest.raises(PolicyError) as err:
         registry.reload()
@@ -334,7 +337,7 @@ def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
 # -- plan_read --------------------------------------------------------------
 
 def catalog_policy(**changes: object) -> DomainPolicy:
-    policy, problems = parse_policy("catalog.yaml", CATALOG)
+    policy, problems = parse_policy("catalog.yaml", CATALOG, POLICY_DOMAINS)
     assert policy is not None, problems
     return DomainPolicy(**{**policy.__dict__, **changes})
 

@@ -33,9 +33,9 @@ The database itself is created by the store when it connects (client.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.policy.model import DomainPolicy
 from gateway.storage.clickhouse.store import AnalyticsStore
 
 DEDUP_WINDOW = 10000
@@ -160,13 +160,14 @@ async def _migrate(store: AnalyticsStore, table: Table, created_as: str) -> list
     return changes
 
 
-async def ensure_schema(store: AnalyticsStore, policy: DomainPolicy) -> list[str]:
+async def ensure_schema(store: AnalyticsStore, retention: Mapping[str, float]) -> list[str]:
     """Create missing tables; bring an earlier build's tables up to these
-    (_migrate) and a table's TTL to the policy's retention. Returns what
-    changed, for the startup log."""
+    (_migrate) and a table's TTL to `retention` (seconds to keep, by each
+    table's retention key; a missing key keeps rows for ever: the analytics
+    policy's retention). Returns what changed, for the startup log."""
     changes: list[str] = []
     for table in TABLES:
-        seconds = policy.retention_s(table.retention)
+        seconds = retention.get(table.retention)
         await store.command(table.create(seconds))
         found = await store.query(
             "SELECT engine_full, create_table_query FROM system.tables "

@@ -1,0 +1,207 @@
+"""Everything below the domain layer, opened and migrated: policies, backends
+(started first when embedded), the replication tracker and event notifiers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from gateway.policy.model import Store
+from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
+from gateway.runtime.embedded import EmbeddedBackends
+from gateway.storage.clickhouse.chdb_backend import ChdbStore
+from gateway.storage.clickhouse.schema import ensure_schema
+from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
+from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
+from gateway.storage.eventstore.notify import EventNotifiers
+from gateway.storage.postgres.migrations import migrate
+from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.postgres.replication import ReplicationTracker
+from gateway.storage.redis.client import RedisBackend
+from gateway.storage.topology import Backends
+
+log = logging.getLogger(__name__)
+
+# A ClickHouse server down at start: how often the schema is tried again.
+ANALYTICS_SCHEMA_RETRY_S = 5.0
+# The policy domains whose keyspaces hold events (ReadAll and its consumers
+# visit those keyspaces in name order).
+EVENT_DOMAINS = ("events", "orders", "inventory")
+
+
+@dataclass
+class OpenBackends:
+    policies: PolicyRegistry
+    backends: Backends
+    replication: ReplicationTracker
+    notifiers: EventNotifiers
+    # The keyspaces whose shards hold events, in the order ReadAll visits them.
+    event_keyspaces: list[str]
+    embedded: EmbeddedBackends | None = None
+    startup_lines: list[str] = field(default_factory=list)
+    _schema_task: asyncio.Task[None] | None = None
+
+    def keyspace_of(self, domain: str) -> str:
+        keyspace = self.policies.get(domain).keyspace
+        assert keyspace is not None, f"{domain} is not a postgres domain"
+        return keyspace
+
+    async def close(self) -> None:
+        """Background work first, then connections; embedded servers always stop."""
+        try:
+            if self._schema_task is not None:
+                self._schema_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._schema_task
+            await self.replication.stop()
+            await self.notifiers.stop()
+            await self.backends.close()
+        finally:
+            if self.embedded is not None:
+                await asyncio.to_thread(self.embedded.stop)
+
+
+async def open_backends(config: Config, domains: Sequence[str]) -> OpenBackends:
+    """Policies (every one of `domains`), backends and migrations; no listening."""
+    policies = PolicyRegistry(config.policies_dir, domains)
+    keyspace_configs = dict(config.keyspaces)
+    redis_url = config.redis_url
+    clickhouse: AnalyticsStore | None = None
+    if config.clickhouse is not None:
+        ch = config.clickhouse
+        clickhouse = ClickHouseServerStore(
+            ch.url, ch.database, ch.username, ch.password,
+            ch.connect_timeout_s, ch.send_receive_timeout_s)
+    embedded: EmbeddedBackends | None = None
+    startup_lines: list[str] = []
+    if config.embedded:
+        sharded = _sharded_keyspaces(policies)
+        embedded = EmbeddedBackends(
+            config.data_dir, ephemeral=config.ephemeral,
+            shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas)
+        await asyncio.to_thread(embedded.start)
+        startup_lines.extend(embedded.describe())
+        try:
+            keyspace_configs = await _embedded_keyspaces(policies, embedded, sharded)
+        except BaseException:
+            await asyncio.to_thread(embedded.stop)
+            raise
+        redis_url = embedded.valkey.url
+        if clickhouse is None:
+            clickhouse = ChdbStore(embedded.clickhouse_path)
+    assert redis_url is not None
+    try:
+        _check_keyspaces(policies, keyspace_configs)
+        keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
+        backends = Backends(keyspaces, RedisBackend(redis_url, timeout_s=config.redis_timeout_s),
+                            clickhouse, embedded=config.embedded)
+        for ks in keyspaces.values():
+            await ks.open()
+            for shard in ks.shards:
+                async with shard.connection("migrate") as conn:
+                    await migrate(conn, ks.name)
+        event_keyspaces = sorted({policies.get(d).keyspace or "" for d in EVENT_DOMAINS})
+        opened = OpenBackends(
+            policies, backends, ReplicationTracker(list(keyspaces.values())),
+            EventNotifiers([keyspaces[k] for k in event_keyspaces]), event_keyspaces,
+            embedded, startup_lines)
+        if clickhouse is not None:
+            opened._schema_task = await _ensure_analytics_schema(policies, clickhouse)
+        await backends.check()
+    except BaseException:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+        raise
+    opened.replication.start()
+    opened.notifiers.start()
+    return opened
+
+
+async def _ensure_analytics_schema(
+    policies: PolicyRegistry, store: AnalyticsStore
+) -> asyncio.Task[None] | None:
+    """The analytics tables at their policy's TTL. A ClickHouse server that is
+    down does not keep the gateway from starting (events wait in PostgreSQL):
+    the schema is retried in the background (the task returned) until it is in."""
+    try:
+        await _apply_analytics_schema(policies, store)
+        return None
+    except AnalyticsUnavailable as exc:
+        log.warning("analytics store unreachable, schema retried in the background: %s", exc)
+        return asyncio.create_task(_retry_analytics_schema(policies, store))
+
+
+async def _retry_analytics_schema(policies: PolicyRegistry, store: AnalyticsStore) -> None:
+    while True:
+        await asyncio.sleep(ANALYTICS_SCHEMA_RETRY_S)
+        with contextlib.suppress(AnalyticsUnavailable):
+            await _apply_analytics_schema(policies, store)
+            return
+
+
+async def _apply_analytics_schema(policies: PolicyRegistry, store: AnalyticsStore) -> None:
+    analytics = policies.get("analytics")
+    for change in await ensure_schema(store, dict(analytics.retention)):
+        log.info("analytics schema: %s", change)
+
+
+def _database(dsn: str, name: str) -> str:
+    return f"{dsn.rsplit('/', 1)[0]}/{name}"
+
+
+async def create_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _keyspace(ks: KeyspaceConfig) -> Keyspace:
+    shards = []
+    for i, (dsn, key_range) in enumerate(zip(ks.shard_dsns, ks.key_ranges(), strict=True)):
+        shard = Shard(ks.name, i, dsn, ks.pool, key_range)
+        shard.replicas = [Shard(ks.name, i, r, ks.pool, key_range, role=f"replica{j}")
+                          for j, r in enumerate(ks.replicas_of(i))]
+        shards.append(shard)
+    return Keyspace(ks.name, shards, ks.range_map_version)
+
+
+def _sharded_keyspaces(policies: PolicyRegistry) -> set[str]:
+    return {p.keyspace for p in policies.current.domains.values() if p.keyspace and p.shard_key}
+
+
+async def _embedded_keyspaces(
+    policies: PolicyRegistry, embedded: EmbeddedBackends, sharded: set[str]
+) -> dict[str, KeyspaceConfig]:
+    """One database per keyspace, created on first start: unsharded ones on
+    the main server, a sharded one on every shard server (and so on its
+    replicas, which replay the CREATE DATABASE)."""
+    names = sorted({p.keyspace for p in policies.current.domains.values()
+                    if p.store is Store.POSTGRES and p.keyspace})
+    out: dict[str, KeyspaceConfig] = {}
+    for name in names:
+        servers = embedded.shards if name in sharded else [embedded.postgres]
+        for server in servers:
+            await create_database(server.dsn, name)
+        out[name] = KeyspaceConfig(
+            name, tuple(_database(server.dsn, name) for server in servers),
+            replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)
+                               for server in servers))
+    return out
+
+
+def _check_keyspaces(policies: PolicyRegistry, keyspaces: dict[str, KeyspaceConfig]) -> None:
+    for p in policies.current.domains.values():
+        if p.store is Store.POSTGRES and p.keyspace not in keyspaces:
+            raise ConfigError(
+                f"{p.source_file}: keyspace: {p.keyspace!r} is not in the topology config "
+                f"(configured: {', '.join(sorted(keyspaces)) or 'none'})"
+            )

@@ -1,0 +1,98 @@
+"""Every domain object of a running gateway, built once from open backends.
+
+`open_backends` (runtime/startup.py) hands over what is below the domain
+layer; `wire` builds the domains and background jobs on it. The services
+table (runtime/services.py) then builds each servicer from this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.domain.admin import AdminDomain
+from gateway.domain.analytics.relay import Relay
+from gateway.domain.analytics.reports import AnalyticsDomain
+from gateway.domain.catalog import service as catalog
+from gateway.domain.events.retention import RetentionJob
+from gateway.domain.events.store import EventStoreDomain
+from gateway.domain.events.subscriptions import Subscriptions
+from gateway.domain.inventory import InventoryDomain
+from gateway.domain.orders.saga import OrderSagas
+from gateway.domain.orders.service import OrdersDomain
+from gateway.domain.payments import PaymentsDomain
+from gateway.domain.projections import all_projections
+from gateway.domain.projections.runner import ProjectionRunner
+from gateway.domain.sessions import SessionsDomain
+from gateway.domain.users.erasure import ErasureDomain
+from gateway.domain.users.service import UsersDomain
+from gateway.runtime.config import Config
+from gateway.runtime.startup import OpenBackends
+from gateway.storage.redis.cache import Cache
+
+
+@dataclass(frozen=True)
+class Wiring:
+    catalog: catalog.CatalogDomain
+    catalog_cache: Cache
+    sessions: SessionsDomain
+    users: UsersDomain
+    erasure: ErasureDomain
+    orders: OrdersDomain
+    sagas: OrderSagas
+    payments: PaymentsDomain
+    inventory: InventoryDomain
+    event_store: EventStoreDomain
+    subscriptions: Subscriptions
+    analytics: AnalyticsDomain
+    admin: AdminDomain
+    projections: ProjectionRunner
+    retention: RetentionJob
+    # Events to ClickHouse; None when no analytics store is configured (the
+    # events then wait in PostgreSQL).
+    relay: Relay | None
+
+    @property
+    def caches(self) -> list[Cache]:
+        return [self.catalog_cache]
+
+
+def wire(config: Config, opened: OpenBackends) -> Wiring:
+    policies, backends = opened.policies, opened.backends
+    keyspaces = backends.keyspaces
+    catalog_keyspace = keyspaces[opened.keyspace_of(catalog.DOMAIN)]
+    commerce = keyspaces[opened.keyspace_of("orders")]
+    event_keyspaces = [keyspaces[k] for k in opened.event_keyspaces]
+    catalog_cache = Cache(
+        backends.redis, catalog.DOMAIN, catalog.CACHE_SCHEMA_VERSION,
+        shared_kinds=frozenset({"search"}),
+        near_ttl=lambda: policies.get(catalog.DOMAIN).cache.near_ttl_s)
+    catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache)
+    inventory = InventoryDomain(policies, keyspaces[opened.keyspace_of("inventory")])
+    payments = PaymentsDomain(policies, commerce, config.payments)
+    sagas = OrderSagas(policies, commerce, catalog_domain, inventory, payments, config.sagas)
+    orders = OrdersDomain(policies, commerce, sagas)
+    relay = (Relay.over(event_keyspaces, opened.notifiers, backends.clickhouse)
+             if backends.clickhouse is not None else None)
+    projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
+    event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
+    return Wiring(
+        catalog=catalog_domain,
+        catalog_cache=catalog_cache,
+        sessions=SessionsDomain(policies, backends.redis),
+        users=UsersDomain(policies, commerce),
+        erasure=ErasureDomain(policies, commerce),
+        orders=orders,
+        sagas=sagas,
+        payments=payments,
+        inventory=inventory,
+        event_store=event_store,
+        subscriptions=Subscriptions(event_store, opened.notifiers),
+        analytics=AnalyticsDomain(policies, backends.clickhouse),
+        admin=AdminDomain(policies, backends, {catalog.DOMAIN: catalog_cache}, orders, relay,
+                          projections),
+        projections=projections,
+        retention=RetentionJob(policies, event_keyspaces,
+                               [s for ks in keyspaces.values() for s in ks.shards],
+                               config.retention),
+        relay=relay,
+    )
