@@ -17,7 +17,7 @@ from google.protobuf.duration_pb2 import Duration
 from gateway.runtime.server import Gateway
 from gateway.storage.redis.sessions_store import SessionRecord, user_tag
 from tests.helpers import fails, invalid
-from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
+from tests.policy_fixtures import copy_policies, edit, running_gateway
 
 pytestmark = pytest.mark.integration
 

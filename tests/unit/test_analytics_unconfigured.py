@@ -7,7 +7,7 @@ import pytest
 from gateway.domain.analytics import AnalyticsDomain
 from gateway.errors import FailedPrecondition
 from gateway.policy.registry import PolicyRegistry
-from tests.unit.policy_fixtures import POLICIES
+from tests.policy_fixtures import POLICIES
 
 
 async def test_reports_and_queries_are_failed_precondition_without_a_store() -> None:

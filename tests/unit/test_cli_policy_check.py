@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
+from tests.policy_fixtures import POLICIES, copy_policies, edit
 
 # Generous: a refused start does no I/O beyond reading the policies.
 TIMEOUT_S = 30

@@ -11,7 +11,7 @@ from gateway.policy.decisions import plan_read
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, parse_policy
 from gateway.policy.model import CACHE_OFF, Consistency, DomainPolicy, Store
 from gateway.policy.registry import REQUIRED_DOMAINS, PolicyRegistry
-from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
+from tests.policy_fixtures import POLICIES, copy_policies, edit
 
 LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
 CATALOG = (POLICIES / "catalog.yaml").read_text("utf-8")
