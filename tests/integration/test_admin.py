@@ -25,7 +25,7 @@ from grpc_status import rpc_status
 
 from gateway.runtime.server import HEALTH_INTERVAL_S, Gateway
 from tests.helpers import decode, eventually, fails, invalid, metric
-from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
+from tests.policy_fixtures import copy_policies, edit, running_gateway
 
 CATALOG = "datagw.v1.CatalogService"
 SESSIONS = "datagw.v1.SessionService"

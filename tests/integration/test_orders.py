@@ -14,7 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from gateway.runtime.server import Gateway
 from tests.commerce import Shop, order_request, shard_index, shard_rows, user_on_shard
 from tests.helpers import fails, invalid, sql
-from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
+from tests.policy_fixtures import copy_policies, edit, running_gateway
 
 
 async def test_an_order_is_priced_and_written_with_payment_and_events_on_the_users_shard(

@@ -24,7 +24,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop, user_on_shard
 from tests.helpers import eventually, metric
-from tests.unit.policy_fixtures import POLICIES, running_gateway
+from tests.policy_fixtures import POLICIES, running_gateway
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop
 from tests.eventstore import append, event, ref
 from tests.helpers import eventually, metric
-from tests.unit.policy_fixtures import copy_policies, edit
+from tests.policy_fixtures import copy_policies, edit
 
 DELETED = "datagw_retention_events_deleted_total"
 

@@ -18,7 +18,7 @@ from gateway.records.sessions import SessionRecord
 from gateway.runtime.server import Gateway
 from gateway.storage.redis.sessions_store import user_tag
 from tests.helpers import fails, invalid
-from tests.unit.policy_fixtures import copy_policies, edit, running_gateway
+from tests.policy_fixtures import copy_policies, edit, running_gateway
 
 pytestmark = pytest.mark.integration
 

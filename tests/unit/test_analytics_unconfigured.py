@@ -8,7 +8,7 @@ from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.errors import FailedPrecondition
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
-from tests.unit.policy_fixtures import POLICIES
+from tests.policy_fixtures import POLICIES
 
 
 async def test_reports_and_queries_are_failed_precondition_without_a_store() -> None:

@@ -12,7 +12,7 @@ from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, par
 from gateway.policy.model import CACHE_OFF, Consistency, DomainPolicy, Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
-from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
+from tests.policy_fixtures import POLICIES, copy_policies, edit
 
 LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
 CATALOG = (POLICIES / "catalog.yaml").read_text("utf-8")

@@ -1,7 +1,8 @@
 """Policy directories to break on purpose, and gateways that run on them.
 
-Shared by the policy unit tests and by the session/admin integration tests that
-need a second gateway on an edited copy of policies/.
+Shared across tiers (so it lives in tests/, not in one tier's directory): the
+policy unit tests, the `datagw policy check` e2e tests, and the integration
+tests that need a second gateway on an edited copy of policies/.
 """
 
 from __future__ import annotations

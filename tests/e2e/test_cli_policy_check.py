@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
-from tests.unit.policy_fixtures import POLICIES, copy_policies, edit
+from tests.policy_fixtures import POLICIES, copy_policies, edit
+
+pytestmark = pytest.mark.e2e
 
 # Generous: a refused start does no I/O beyond reading the policies.
 TIMEOUT_S = 30

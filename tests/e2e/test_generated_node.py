@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, need_tool
+
+pytestmark = pytest.mark.e2e
 
 COMMITTED = ROOT / "clients" / "node" / "src" / "gen"
 

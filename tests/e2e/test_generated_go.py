@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, need_tool
+
+pytestmark = pytest.mark.e2e
 
 TOOLS = ROOT / ".tools" / "go" / "bin"
 

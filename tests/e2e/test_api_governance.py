@@ -6,7 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, need_tool
+
+pytestmark = pytest.mark.e2e
 
 BUF = ROOT / "node_modules" / ".bin" / "buf"
 
