@@ -16,7 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 from datagw.v1 import catalog_pb2, common_pb2
 
-from gateway.domain.catalog.service import CatalogDomain
+from gateway.domain.catalog.service import CatalogDomain, Loaded
+from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
 from gateway.storage.redis.cache import TTL, Cache, Lookup
 from gateway.storage.redis.client import RedisBackend
@@ -186,8 +187,8 @@ class _PausedFirstLoad(CatalogDomain):
         super().__init__(*args)
         self.loaded, self.release = asyncio.Event(), asyncio.Event()
 
-    async def _load_product(self, sku: str) -> bytes | None:
-        value = await super()._load_product(sku)
+    async def _load_product(self, plan: ReadPlan, sku: str) -> Loaded[bytes | None]:
+        value = await super()._load_product(plan, sku)
         if not self.loaded.is_set():
             self.loaded.set()
             await self.release.wait()

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import InvalidArgument
-from gateway.policy.decisions import plan_read
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, parse_policy
-from gateway.policy.model import CACHE_OFF, Consistency, DomainPolicy, Store
+from gateway.policy.model import CACHE_OFF, Consistency, Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
 from tests.policy_fixtures import POLICIES, copy_policies, edit
@@ -332,73 +330,3 @@ def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
     assert (problem.file, problem.key) == ("catalog.yaml", "keyspace")
     assert "'catalog' -> 'commerce' takes a restart" in problem.message
     assert registry.generation == 1 and registry.get("catalog").keyspace == "catalog"
-
-
-# -- plan_read --------------------------------------------------------------
-
-def catalog_policy(**changes: object) -> DomainPolicy:
-    policy, problems = parse_policy("catalog.yaml", CATALOG, POLICY_DOMAINS)
-    assert policy is not None, problems
-    return DomainPolicy(**{**policy.__dict__, **changes})
-
-
-def violation(err: pytest.ExceptionInfo[InvalidArgument]) -> tuple[str, str]:
-    (v,) = err.value.field_violations
-    return v.field, v.description
-
-
-def test_the_default_level_is_used_when_none_is_requested() -> None:
-    plan = plan_read(catalog_policy(), None)
-    assert plan.level is Consistency.EVENTUAL and plan.use_cache
-    plan = plan_read(catalog_policy(default_consistency=Consistency.STRONG), None)
-    assert plan.level is Consistency.STRONG and not plan.use_cache
-
-
-def test_a_disallowed_level_names_the_allowed_ones() -> None:
-    with pytest.raises(InvalidArgument) as err:
-        plan_read(catalog_policy(), Consistency.READ_YOUR_WRITES)
-    field, description = violation(err)
-    assert field == "read_options.consistency"
-    assert "'read_your_writes'" in description
-    assert "allowed: strong, bounded_staleness, eventual" in description
-
-
-def test_strong_never_uses_the_cache() -> None:
-    plan = plan_read(catalog_policy(), Consistency.STRONG)
-    assert (plan.level, plan.use_cache, plan.target) == (Consistency.STRONG, False, "primary")
-
-
-def test_read_your_writes_never_uses_the_cache() -> None:
-    policy = catalog_policy(allowed_consistency=tuple(Consistency))
-    assert not plan_read(policy, Consistency.READ_YOUR_WRITES).use_cache
-
-
-def test_eventual_uses_the_cache_only_when_it_is_on() -> None:
-    assert plan_read(catalog_policy(), Consistency.EVENTUAL).use_cache
-    plan = plan_read(catalog_policy(cache=CACHE_OFF), Consistency.EVENTUAL)
-    assert not plan.use_cache
-
-
-def test_bounded_staleness_defaults_to_the_policy_bound() -> None:
-    plan = plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS)
-    assert plan.use_cache and plan.max_cache_age_s == 5
-    tighter = plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS, 2)
-    assert tighter.max_cache_age_s == 2
-    assert plan_read(catalog_policy(), Consistency.BOUNDED_STALENESS, 5).max_cache_age_s == 5
-
-
-@pytest.mark.parametrize(("level", "bound", "says"), [
-    (Consistency.BOUNDED_STALENESS, 6, "at most the policy's 5s"),
-    (Consistency.BOUNDED_STALENESS, 0, "greater than 0s"),
-    (Consistency.BOUNDED_STALENESS, -1, "greater than 0s"),
-    (Consistency.EVENTUAL, 1, "only meaningful with CONSISTENCY_LEVEL_BOUNDED_STALENESS"),
-    (None, 1, "only meaningful with CONSISTENCY_LEVEL_BOUNDED_STALENESS"),
-])
-def test_bounded_staleness_bound_validation(
-    level: Consistency | None, bound: float, says: str
-) -> None:
-    with pytest.raises(InvalidArgument) as err:
-        plan_read(catalog_policy(), level, bound)
-    field, description = violation(err)
-    assert field == "read_options.max_staleness"
-    assert says in description

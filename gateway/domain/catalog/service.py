@@ -9,12 +9,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from opentelemetry import trace
 
-from gateway.domain import tokens
+from gateway.domain import reads, tokens
 from gateway.domain.catalog import rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
@@ -35,6 +35,7 @@ from gateway.storage.postgres.pool import Keyspace
 from gateway.storage.redis.cache import TTL, Cache, Entry, Lookup
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DOMAIN = "catalog"
 # Bump when the cached encoding of a product or a search page changes, so a
@@ -42,6 +43,13 @@ DOMAIN = "catalog"
 CACHE_SCHEMA_VERSION = 1
 IMPORT_BATCH = 5000
 MAX_IMPORT_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[T]):
+    value: T
+    # How old the replica that served it was; None: read on the primary.
+    replica_age_s: float | None
 
 
 @dataclass(frozen=True)
@@ -90,25 +98,37 @@ class CatalogDomain:
 
     def _plan(self, level: Consistency | None, max_staleness_s: float | None) -> ReadPlan:
         plan = plan_read(self._policies.get(DOMAIN), level, max_staleness_s)
-        span = trace.get_current_span()
-        span.set_attribute("datagw.domain", DOMAIN)
-        span.set_attribute("datagw.keyspace", self._keyspace.name)
-        span.set_attribute("datagw.consistency", plan.level.value)
+        reads.annotate(plan, self._keyspace.name)
         return plan
+
+    async def _read(
+        self, plan: ReadPlan, operation: str, fn: Callable[[asyncpg.Connection], Awaitable[T]]
+    ) -> Loaded[T]:
+        """A database read where the plan allows: the primary or a replica."""
+        result, node = await reads.read_on_node(plan, self._keyspace.single, "", operation, fn)
+        return Loaded(result, node.staleness_s if node.is_replica else None)
 
     def _ttl(self, ttl_s: float | None = None) -> TTL:
         cache = self._policies.get(DOMAIN).cache
         return TTL(ttl_s if ttl_s is not None else cache.ttl_s, cache.jitter_percent,
                    cache.negative_ttl_s)
 
-    async def _load_product(self, sku: str) -> bytes | None:
-        async with self._keyspace.single.connection("SELECT products") as conn:
-            product = await store.get_product(conn, sku)
-        return _encode(product) if product else None
+    async def _load_product(self, plan: ReadPlan, sku: str) -> Loaded[bytes | None]:
+        loaded = await self._read(plan, "SELECT products", lambda c: store.get_product(c, sku))
+        product = loaded.value
+        return Loaded(_encode(product) if product else None, loaded.replica_age_s)
+
+    def _fill_ttl(self, plan: ReadPlan, ttl: TTL, replica_age_s: float | None) -> TTL:
+        """An entry read from a replica may predate a write that already
+        invalidated its key: it lives no longer than the plan allows."""
+        if replica_age_s is None:
+            return ttl
+        cap = plan.replica_fill_ttl_s
+        return TTL(min(ttl.ttl_s, cap), 0, min(ttl.negative_ttl_s, cap))
 
     async def _cached(
-        self, kind: str, ident: str, plan: ReadPlan, loader: Callable[[], Awaitable[bytes | None]],
-        ttl: TTL,
+        self, kind: str, ident: str, plan: ReadPlan,
+        loader: Callable[[], Awaitable[Loaded[bytes | None]]], ttl: TTL,
     ) -> bytes | None:
         """Cache-aside read of one entry; only the single-flight leader fills."""
         entry = await self._cache.lookup(kind, ident, plan.max_cache_age_s)
@@ -118,10 +138,12 @@ class CatalogDomain:
             return None
 
         async def load_and_fill() -> bytes | None:
-            value = await loader()
+            loaded = await loader()
             if entry.state is Lookup.MISS:
-                await self._cache.fill(kind, ident, value, entry.generation, ttl)
-            return value
+                await self._cache.fill(kind, ident, loaded.value, entry.generation,
+                                       self._fill_ttl(plan, ttl, loaded.replica_age_s),
+                                       loaded.replica_age_s or 0.0)
+            return loaded.value
 
         # The generation is part of the flight: a reader that arrives after a
         # write must not share a load that may have read the row before it.
@@ -136,10 +158,10 @@ class CatalogDomain:
         v.raise_if_any()
         plan = self._plan(level, max_staleness_s)
         if plan.use_cache:
-            raw = await self._cached("product", sku, plan, lambda: self._load_product(sku),
-                                     self._ttl())
+            raw = await self._cached("product", sku, plan,
+                                     lambda: self._load_product(plan, sku), self._ttl())
         else:
-            raw = await self._load_product(sku)
+            raw = (await self._load_product(plan, sku)).value
         if raw is None:
             raise NotFound("product", sku)
         return _decode(raw)
@@ -174,17 +196,19 @@ class CatalogDomain:
                 elif e.state is not Lookup.NEGATIVE_HIT:
                     to_load.append(s)
         if to_load:
-            async with self._keyspace.single.connection("SELECT products") as conn:
-                loaded = {p.sku: p for p in await store.get_products(conn, to_load)}
+            batch = await self._read(plan, "SELECT products",
+                                     lambda c: store.get_products(c, to_load))
+            loaded = {p.sku: p for p in batch.value}
             found.update(loaded)
-            ttl = self._ttl()
+            ttl = self._fill_ttl(plan, self._ttl(), batch.replica_age_s)
             fills = []
             for s in to_load:
                 miss = entries.get(s)
                 if miss is not None and miss.state is Lookup.MISS:
                     product = loaded.get(s)
                     fills.append(self._cache.fill(
-                        "product", s, _encode(product) if product else None, miss.generation, ttl))
+                        "product", s, _encode(product) if product else None, miss.generation, ttl,
+                        batch.replica_age_s or 0.0))
             await asyncio.gather(*fills)
         return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
 
@@ -216,9 +240,10 @@ class CatalogDomain:
             key = decode_token(page_token, fp)
             q = replace(q, after=self._cursor_key(q, key))
 
-        async def run() -> bytes:
-            async with self._keyspace.single.connection("SEARCH products") as conn:
-                hits = await store.search_products(conn, q)
+        async def run() -> Loaded[bytes | None]:
+            found = await self._read(plan, "SEARCH products",
+                                     lambda c: store.search_products(c, q))
+            hits = found.value
             more = len(hits) > q.limit
             hits = hits[: q.limit]
             token = ""
@@ -227,14 +252,14 @@ class CatalogDomain:
                 value = last[0].isoformat() if isinstance(last[0], datetime) else last[0]
                 token = encode_token(fp, [value, last[1]])
             page = {"p": [h.product.to_json() for h in hits], "t": token}
-            return json.dumps(page, separators=(",", ":")).encode()
+            return Loaded(json.dumps(page, separators=(",", ":")).encode(), found.replica_age_s)
 
         search_ttl = self._policies.get(DOMAIN).cache.search_ttl_s
         if plan.use_cache and search_ttl > 0:
             ident = hashlib.sha256(f"{fp}|{page_token}".encode()).hexdigest()[:32]
             raw = await self._cached("search", ident, plan, run, self._ttl(search_ttl))
         else:
-            raw = await run()
+            raw = (await run()).value
         assert raw is not None
         page = json.loads(raw)
         return SearchPage([ProductRecord.from_json(p) for p in page["p"]], page["t"])

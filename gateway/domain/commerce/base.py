@@ -38,9 +38,7 @@ class KeyspaceDomain:
         return self._keyspace
 
     def shard_of(self, ksid: int) -> Shard:
-        shard = self._keyspace.shard_for(ksid)
-        trace.get_current_span().set_attribute("datagw.shard", shard.index)
-        return shard
+        return self._keyspace.shard_for(ksid)
 
     def route(self, shard_key: str) -> tuple[Shard, bytes]:
         """The shard owning `shard_key` and the key's keyspace id as stored."""
@@ -54,8 +52,8 @@ class KeyspaceDomain:
         self, shard: Shard, level: Consistency | None, max_staleness_s: float | None,
         token: str, operation: str, fn: Callable[[asyncpg.Connection], Awaitable[T]],
     ) -> T:
-        plan = plan_read(self._policies.get(self.domain), level, max_staleness_s)
-        return await reads.run_read(self.domain, plan, shard, token, operation, fn)
+        plan = plan_read(self._policies.get(self.domain), level, max_staleness_s, shard.index)
+        return await reads.run_read(plan, self._keyspace, token, operation, fn)
 
     async def read_by_id(
         self, kind: str, field: str, ident: str, level: Consistency | None,
@@ -79,7 +77,10 @@ class KeyspaceDomain:
         encode: Callable[[T], dict[str, Any]], decode: Callable[[dict[str, Any]], T],
     ) -> tuple[T, str]:
         """An idempotent transaction on the shard's primary; (result, consistency token)."""
-        trace.get_current_span().set_attribute("datagw.domain", self.domain)
+        span = trace.get_current_span()
+        span.set_attribute("datagw.domain", self.domain)
+        span.set_attribute("datagw.keyspace", self._keyspace.name)
+        span.set_attribute("datagw.shard", shard.index)
         result, lsn = await idempotency.run_idempotent(
             shard, method, request_id, body, tx, encode, decode)
         return result, self.token(shard, lsn)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import asyncpg
 
+from gateway.domain import reads
 from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
 from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
@@ -33,6 +34,7 @@ from gateway.errors import (
     Unavailable,
     Violations,
 )
+from gateway.policy.decisions import plan_scatter
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.commerce import OrderRecord
@@ -235,17 +237,13 @@ class OrdersDomain(KeyspaceDomain):
         if start is not None and end is not None and start >= end:
             v.add("end_time", "must be after start_time")
         v.raise_if_any()
-        if not self._policies.get(DOMAIN).scatter_allowed:
-            raise FailedPrecondition(
-                "the orders policy forbids reads across all shards (scatter: forbidden)",
-                reason="SCATTER_FORBIDDEN", metadata={"domain": DOMAIN},
-                precondition_violations=(PreconditionViolation(
-                    "POLICY", "orders.scatter", "forbidden"),))
+        plan = plan_scatter(self._policies.get(DOMAIN), len(self._keyspace.shards))
+        reads.annotate(plan, self._keyspace.name)
         query = fingerprint({"list": "all_orders", "status": status, "start": start,
                              "end": end})
         after = _after(page_token, query)
 
-        shards = self._keyspace.shards
+        shards = [self._keyspace.shards[i] for i in plan.shards]
 
         async def scan(shard: Shard) -> list[tuple[OrderRecord, Shard]]:
             async with shard.connection("SCAN orders") as conn:

@@ -224,14 +224,17 @@ class Cache:
         return entry
 
     async def fill(
-        self, kind: str, ident: str, value: bytes | None, generation: bytes, ttl: TTL
+        self, kind: str, ident: str, value: bytes | None, generation: bytes, ttl: TTL,
+        age_s: float = 0.0,
     ) -> bool:
-        """Store `value` (None: a negative entry) unless a write happened since lookup."""
+        """Store `value` (None: a negative entry) unless a write happened since
+        lookup. `age_s`: how old the state it was read from already was (a
+        replica's lag), so bounded-staleness lookups count it from then."""
         if value is None and ttl.negative_ttl_s <= 0:
             return False
         key, gen = self._keys(kind, ident)
         flags = _NEGATIVE if value is None else 0
-        payload = _HEADER.pack(time.time(), flags, int(generation)) + (value or b"")
+        payload = _HEADER.pack(time.time() - age_s, flags, int(generation)) + (value or b"")
         px = ttl.negative_ms() if value is None else ttl.positive_ms()
         try:
             stored = await self._redis.call(
