@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 
 from gateway.runtime.config import KeyspaceConfig
-from gateway.runtime.embedded import EmbeddedValkey
+from gateway.runtime.embedded.valkey import EmbeddedValkey
 from gateway.runtime.server import Gateway
 from tests.conftest import ROOT, make_config
 

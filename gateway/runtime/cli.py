@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway.policy.loader import PolicyError, load_policies
 from gateway.runtime.config import Config, ConfigError, load_config
-from gateway.runtime.embedded import EmbeddedBackendError
+from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_DOMAINS

@@ -24,7 +24,7 @@ from gateway.errors import Unavailable
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
-from gateway.runtime.embedded import EmbeddedBackends
+from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.services import POLICY_DOMAINS, SERVICE_NAMES, SERVICES
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire

@@ -14,7 +14,7 @@ import asyncpg
 from gateway.policy.model import Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
-from gateway.runtime.embedded import EmbeddedBackends
+from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.storage.clickhouse.chdb_backend import ChdbStore
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore

@@ -1,4 +1,4 @@
-"""Real PostgreSQL/Valkey processes managed by gateway.runtime.embedded."""
+"""Real PostgreSQL/Valkey processes managed by the gateway.runtime.embedded package."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import redis
 
-from gateway.runtime.embedded import (
-    EmbeddedBackendError,
-    EmbeddedBackends,
-    EmbeddedPostgres,
-    EmbeddedValkey,
-)
+from gateway.runtime.embedded.backends import EmbeddedBackends
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from gateway.runtime.embedded.process import EmbeddedBackendError
+from gateway.runtime.embedded.valkey import EmbeddedValkey
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2, user_pb2
 from google.protobuf.duration_pb2 import Duration
 
 from gateway.domain import tokens
-from gateway.runtime.embedded import EmbeddedPostgres
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop, user_on_shard

@@ -21,7 +21,7 @@ from datagw.v1 import catalog_pb2, catalog_pb2_grpc, session_pb2, session_pb2_gr
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.config import KeyspaceConfig
-from gateway.runtime.embedded import EmbeddedBackends
+from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from gateway.runtime.startup import create_database
 from tests.conftest import make_config

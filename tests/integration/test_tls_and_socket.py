@@ -17,7 +17,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.config import TLSConfig
-from gateway.runtime.embedded import EmbeddedBackends
+from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from tests.conftest import need_tool
 from tests.integration.test_server_limits import running_gateway

