@@ -20,10 +20,10 @@ import yaml
 
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
-from gateway.policy.durations import DURATION_HINT, parse_duration
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
 from gateway.storage.postgres.pool import PoolSettings
+from gateway.yaml_fields import FieldReader
 
 ENV_PREFIX = "DATAGW_"
 EXPORTERS = ("none", "console", "otlp")
@@ -48,6 +48,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "retention": ("interval", "batch_size"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version"),
+    "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range"),
     "postgres.keyspaces.*.pool": ("min_size", "max_size"),
 }
 
@@ -170,93 +171,32 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Reader:
-    def __init__(self, source: str, env_names: Mapping[str, str]) -> None:
-        self.source = source
-        self.env_names = env_names
-        self.problems: list[str] = []
-
-    def fail(self, key: str, message: str) -> None:
-        # A key set from the environment is named as the variable to fix.
-        source = self.env_names.get(key, self.source)
-        self.problems.append(f"{source}: {key}: {message}")
-
-    def section(
-        self, raw: dict[str, Any], name: str, schema: str | None = None
-    ) -> dict[str, Any]:
-        value = raw.get(name.rpartition(".")[2], {}) if name else raw
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(name, f"expected a mapping, got {value!r}")
-            return {}
-        self.known_keys(value, name, schema if schema is not None else name)
-        return value
-
-    def known_keys(self, value: dict[str, Any], name: str, schema: str) -> None:
-        allowed = _SCHEMA[schema]
-        for key in value:
-            if key not in allowed:
-                where = f"{name}.{key}" if name else str(key)
-                self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
-
-    def duration(self, key: str, value: Any, *, positive: bool = False) -> float:
-        try:
-            seconds = parse_duration(str(value))
-        except ValueError:
-            seconds = -1.0
-        if seconds < 0 or (positive and seconds == 0):
-            more = " greater than zero" if positive else ""
-            self.fail(key, f"{value!r} is not {DURATION_HINT}{more}")
-            return 0.0
-        return seconds
-
-    def text(self, key: str, value: Any, *, optional: bool = False) -> str | None:
-        """A string setting; empty or null only where the setting can be off."""
-        if optional and value in (None, ""):
-            return None
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
-            return str(value)
-        self.fail(key, f"{value!r} is not a non-empty string")
-        return None
-
-    def boolean(self, key: str, value: Any) -> bool:
-        if not isinstance(value, bool):
-            self.fail(key, f"{value!r} is not true or false")
-            return False
-        return value
-
-    def integer(self, key: str, value: Any, low: int, high: int) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            self.fail(key, f"{value!r} is not a whole number from {low} to {high}")
-            return low
-        return value
-
-    def choice(self, key: str, value: Any, allowed: tuple[str, ...]) -> str:
-        if value not in allowed:
-            self.fail(key, f"{value!r} is not one of: {', '.join(allowed)}")
-            return allowed[0]
-        return str(value)
+def _section(
+    r: FieldReader, raw: dict[str, Any], name: str, schema: str | None = None
+) -> dict[str, Any]:
+    """The section `name` of `raw`, its keys checked against `schema` (default: `name`)."""
+    value = raw.get(name.rpartition(".")[2])
+    if value is None:
+        return {}  # absent, or written with nothing under it: every default
+    return r.mapping(name, value, _SCHEMA[schema if schema is not None else name])
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
-    raw: dict[str, Any] = {}
-    source = str(path) if path else "(defaults)"
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(path.read_text("utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping at the top level")
-        raw = loaded
     env = os.environ if env is None else env
     overrides, env_names = _env_overrides(env)
-    raw = _merge(raw, overrides)
-    r = _Reader(source, env_names)
+    r = FieldReader(str(path) if path else "(defaults)", env_names)
+    raw: Any = {}
+    if path is not None:
+        text = r.read(path)
+        if text is not None:
+            raw = r.parse(text) or {}  # an empty file: every default
+        if r.problems:  # unreadable or not YAML: nothing in it can be checked
+            raise ConfigError(_report(r))
+    if isinstance(raw, dict):
+        raw = _merge(raw, overrides)
     cfg = Config()
-    top = r.section(raw, "")
-    server = r.section(top, "server")
+    top = r.mapping("", raw, _SCHEMA[""])
+    server = _section(r, top, "server")
     if "listen" in server:
         cfg.listen = r.text("server.listen", server["listen"]) or cfg.listen
     cfg.unix_socket = r.text("server.unix_socket", server.get("unix_socket"), optional=True)
@@ -264,45 +204,48 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.max_message_bytes = r.integer(
             "server.max_message_bytes", server["max_message_bytes"], 1024, 256 * 1024 * 1024)
     if "default_deadline" in server:
-        cfg.default_deadline_s = r.duration(
-            "server.default_deadline", server["default_deadline"], positive=True)
+        cfg.default_deadline_s = r.duration("server.default_deadline", server["default_deadline"])
     if "max_concurrent_rpcs" in server:
         cfg.max_concurrent_rpcs = r.integer(
             "server.max_concurrent_rpcs", server["max_concurrent_rpcs"], 1, 1_000_000)
     if "shutdown_grace" in server:
-        cfg.shutdown_grace_s = r.duration("server.shutdown_grace", server["shutdown_grace"])
-    tls = r.section(server, "server.tls")
+        cfg.shutdown_grace_s = r.duration("server.shutdown_grace", server["shutdown_grace"],
+                                          positive=False)
+    tls = _section(r, server, "server.tls")
     if tls:
         if not tls.get("cert_file") or not tls.get("key_file"):
-            r.fail("server.tls", "cert_file and key_file are both required for TLS")
+            r.problem("server.tls", "cert_file and key_file are both required for TLS")
         else:
             cfg.tls = TLSConfig(str(tls["cert_file"]), str(tls["key_file"]),
                                 tls.get("client_ca_file") or None)
-    metrics = r.section(top, "metrics")
+    metrics = _section(r, top, "metrics")
     if "listen" in metrics:
         cfg.metrics_listen = r.text("metrics.listen", metrics["listen"], optional=True)
-    tel = r.section(top, "telemetry")
-    cfg.exporter = r.choice("telemetry.exporter", tel.get("exporter", "none"), EXPORTERS)
+    tel = _section(r, top, "telemetry")
+    cfg.exporter = r.choice("telemetry.exporter", tel.get("exporter", "none"),
+                            EXPORTERS) or cfg.exporter
     cfg.otlp_endpoint = tel.get("otlp_endpoint") or None
     cfg.service_name = str(tel.get("service_name", "datagw"))
-    logging_ = r.section(top, "logging")
-    cfg.log_level = r.choice("logging.level", logging_.get("level", "info"), LOG_LEVELS)
-    cfg.log_format = r.choice("logging.format", logging_.get("format", "json"), LOG_FORMATS)
+    logging_ = _section(r, top, "logging")
+    cfg.log_level = r.choice("logging.level", logging_.get("level", "info"),
+                             LOG_LEVELS) or cfg.log_level
+    cfg.log_format = r.choice("logging.format", logging_.get("format", "json"),
+                              LOG_FORMATS) or cfg.log_format
     if "policies_dir" in top:
         cfg.policies_dir = Path(r.text("policies_dir", top["policies_dir"]) or cfg.policies_dir)
-    pg = r.section(top, "postgres")
+    pg = _section(r, top, "postgres")
     keyspaces = pg.get("keyspaces") or {}
     if not isinstance(keyspaces, dict):
-        r.fail("postgres.keyspaces", "expected a mapping of keyspace name to settings")
+        r.problem("postgres.keyspaces", "expected a mapping of keyspace name to settings")
         keyspaces = {}
     for name, ks in keyspaces.items():
         cfg.keyspaces[name] = _keyspace(r, str(name), ks)
-    redis = r.section(top, "redis")
+    redis = _section(r, top, "redis")
     cfg.redis_url = r.text("redis.url", redis.get("url"), optional=True)
     if "timeout" in redis:
-        cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"], positive=True)
-    cfg.clickhouse = _clickhouse(r, r.section(top, "clickhouse"), env)
-    emb = r.section(top, "embedded")
+        cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"])
+    cfg.clickhouse = _clickhouse(r, _section(r, top, "clickhouse"), env)
+    emb = _section(r, top, "embedded")
     if "data_dir" in emb:
         cfg.data_dir = Path(r.text("embedded.data_dir", emb["data_dir"]) or cfg.data_dir)
     cfg.ephemeral = r.boolean("embedded.ephemeral", emb.get("ephemeral", False))
@@ -310,47 +253,52 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.embedded_shards = r.integer("embedded.shards", emb["shards"], 1, 16)
     if "replicas" in emb:
         cfg.embedded_replicas = r.integer("embedded.replicas", emb["replicas"], 0, 3)
-    ret = r.section(top, "retention")
+    ret = _section(r, top, "retention")
     cfg.retention = RetentionSettings(
-        interval_s=r.duration("retention.interval", ret.get("interval", "1m"), positive=True),
+        interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
-    sg = r.section(top, "sagas")
+    sg = _section(r, top, "sagas")
     defaults = SagaSettings()
     cfg.sagas = SagaSettings(
-        lease_s=r.duration("sagas.lease", sg.get("lease", "30s"), positive=True),
+        lease_s=r.duration("sagas.lease", sg.get("lease", "30s")),
         recovery_interval_s=r.duration("sagas.recovery_interval",
-                                       sg.get("recovery_interval", "5s"), positive=True),
-        reservation_ttl_s=r.duration("sagas.reservation_ttl", sg.get("reservation_ttl", "15m"),
-                                     positive=True),
+                                       sg.get("recovery_interval", "5s")),
+        reservation_ttl_s=r.duration("sagas.reservation_ttl", sg.get("reservation_ttl", "15m")),
         duplicate_wait_s=defaults.duplicate_wait_s,
     )
-    pay = r.section(top, "payments")
+    pay = _section(r, top, "payments")
     builtin = RulesProvider()
     cfg.payments = RulesProvider(
-        decline_tokens=_tokens(r, "payments.decline_tokens",
-                               pay.get("decline_tokens", sorted(builtin.decline_tokens))),
+        decline_tokens=frozenset(r.strings(
+            "payments.decline_tokens", pay.get("decline_tokens", sorted(builtin.decline_tokens)),
+            "card tokens")),
         decline_above_minor=r.integer("payments.decline_above_minor",
                                       pay.get("decline_above_minor", builtin.decline_above_minor),
                                       0, 10**15),
-        timeout_tokens=_tokens(r, "payments.timeout_tokens",
-                               pay.get("timeout_tokens", sorted(builtin.timeout_tokens))),
-        timeout_s=r.duration("payments.timeout", pay.get("timeout", "2s"), positive=True),
+        timeout_tokens=frozenset(r.strings(
+            "payments.timeout_tokens", pay.get("timeout_tokens", sorted(builtin.timeout_tokens)),
+            "card tokens")),
+        timeout_s=r.duration("payments.timeout", pay.get("timeout", "2s")),
     )
     if bool(cfg.keyspaces) != bool(cfg.redis_url):
-        r.fail("postgres/redis", "configure both postgres.keyspaces and redis.url, or neither "
-               "(neither starts embedded backends)")
+        r.problem("postgres/redis", "configure both postgres.keyspaces and redis.url, or neither "
+                  "(neither starts embedded backends)")
     if r.problems:
-        raise ConfigError("\n".join(r.problems))
+        raise ConfigError(_report(r))
     return cfg
 
 
+def _report(r: FieldReader) -> str:
+    return "\n".join(str(p) for p in r.problems)
+
+
 def _clickhouse(
-    r: _Reader, raw: dict[str, Any], env: Mapping[str, str]
+    r: FieldReader, raw: dict[str, Any], env: Mapping[str, str]
 ) -> ClickHouseConfig | None:
     url = r.text("clickhouse.url", raw.get("url"), optional=True)
     if url is None:
         if raw:
-            r.fail("clickhouse.url", "required when the clickhouse section is given")
+            r.problem("clickhouse.url", "required when the clickhouse section is given")
         return None
     parts = urlsplit(url)
     try:
@@ -359,15 +307,15 @@ def _clickhouse(
         port = None
     if parts.scheme not in ("http", "https") or not parts.hostname or port is None \
             or parts.path not in ("", "/") or parts.username or parts.password:
-        r.fail("clickhouse.url", f"{url!r} is not http[s]://host:port (the HTTP interface; "
-               "credentials go in username and DATAGW_CLICKHOUSE__PASSWORD)")
+        r.problem("clickhouse.url", f"{url!r} is not http[s]://host:port (the HTTP interface; "
+                  "credentials go in username and DATAGW_CLICKHOUSE__PASSWORD)")
     password = ""
-    if "clickhouse.password" in r.env_names:
+    if "clickhouse.password" in r.origins:
         # The variable's text as is: read as YAML, "0123" or "yes" would change.
-        password = env[r.env_names["clickhouse.password"]]
+        password = env[r.origins["clickhouse.password"]]
     elif "password" in raw:
         # A secret in a file ends up in repositories and config maps.
-        r.fail("clickhouse.password", "set it with DATAGW_CLICKHOUSE__PASSWORD, not in the file")
+        r.problem("clickhouse.password", "set it with DATAGW_CLICKHOUSE__PASSWORD, not in the file")
     defaults = ClickHouseConfig(url)
     return ClickHouseConfig(
         url=url,
@@ -377,70 +325,56 @@ def _clickhouse(
         or defaults.username,
         password=password,
         connect_timeout_s=r.duration("clickhouse.connect_timeout",
-                                     raw.get("connect_timeout", "5s"), positive=True),
+                                     raw.get("connect_timeout", "5s")),
         send_receive_timeout_s=r.duration("clickhouse.send_receive_timeout",
-                                          raw.get("send_receive_timeout", "30s"), positive=True),
+                                          raw.get("send_receive_timeout", "30s")),
     )
 
 
-def _tokens(r: _Reader, key: str, value: Any) -> frozenset[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        r.fail(key, f"{value!r} is not a list of card tokens")
-        return frozenset()
-    return frozenset(value)
-
-
-def _keyspace(r: _Reader, name: str, raw: Any) -> KeyspaceConfig:
+def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
     key = f"postgres.keyspaces.{name}"
-    if not isinstance(raw, dict):
-        r.fail(key, "expected a mapping with shards and pool")
+    r.mapping(key, raw, _SCHEMA["postgres.keyspaces.*"])
+    if not isinstance(raw, dict):  # reported
         return KeyspaceConfig(name, ())
-    r.known_keys(raw, key, "postgres.keyspaces.*")
     shards = raw.get("shards")
     dsns: list[str] = []
     replicas: list[tuple[str, ...]] = []
     ranges: list[KeyRange] = []
     if not isinstance(shards, list) or not shards:
-        r.fail(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
+        r.problem(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
         shards = []
     for i, shard in enumerate(shards):
         where = f"{key}.shards[{i}]"
-        if not isinstance(shard, dict):
-            r.fail(where, "expected a mapping with primary, replicas and range")
+        r.mapping(where, shard, _SCHEMA["postgres.keyspaces.*.shards[*]"])
+        if not isinstance(shard, dict):  # reported
             continue
-        for k in shard:
-            if k not in ("primary", "replicas", "range"):
-                r.fail(f"{where}.{k}", "unknown key; allowed: primary, replicas, range")
         dsn = shard.get("primary")
         if not _is_dsn(dsn):
-            r.fail(f"{where}.primary", f"{dsn!r} is not a postgresql:// DSN")
+            r.problem(f"{where}.primary", f"{dsn!r} is not a postgresql:// DSN")
         else:
             dsns.append(str(dsn))
-        listed = shard.get("replicas", [])
-        if not isinstance(listed, list) or not all(_is_dsn(d) for d in listed):
-            r.fail(f"{where}.replicas", f"{listed!r} is not a list of postgresql:// DSNs")
-            listed = []
-        replicas.append(tuple(listed))
+        replicas.append(tuple(r.strings(f"{where}.replicas", shard.get("replicas", []),
+                                        "postgresql:// DSNs", each=_is_dsn)))
         if "range" in shard:
             try:
                 ranges.append(KeyRange.parse(str(shard["range"])))
             except RangeError as exc:
-                r.fail(f"{where}.range", str(exc))
+                r.problem(f"{where}.range", str(exc))
     if ranges and len(ranges) != len(shards):
-        r.fail(f"{key}.shards", "give every shard a range, or none (equal ranges)")
+        r.problem(f"{key}.shards", "give every shard a range, or none (equal ranges)")
     elif ranges:
         try:
             check_cover(ranges)
         except RangeError as exc:
-            r.fail(f"{key}.shards", str(exc))
-    pool = r.section(raw, f"{key}.pool", "postgres.keyspaces.*.pool")
+            r.problem(f"{key}.shards", str(exc))
+    pool = _section(r, raw, f"{key}.pool", "postgres.keyspaces.*.pool")
     settings = PoolSettings(
         min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),
         max_size=r.integer(f"{key}.pool.max_size", pool.get("max_size", 20), 1, 1000),
     )
     if settings.min_size > settings.max_size:
-        r.fail(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
-               f"{settings.max_size}")
+        r.problem(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
+                  f"{settings.max_size}")
     version = r.integer(f"{key}.range_map_version", raw.get("range_map_version", 1), 1, 2**31)
     return KeyspaceConfig(name, tuple(dsns), settings, tuple(replicas), tuple(ranges), version)
 

@@ -107,26 +107,27 @@ def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
     path = write(tmp_path, "server: {lisen: x}\ncolour: blue\n")
     found = problems(path)
     assert sorted(found) == [
-        f"{path}: colour: unknown key; allowed: server, metrics, telemetry, logging, "
+        f"{path}: colour: unknown key; allowed keys: server, metrics, telemetry, logging, "
         "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention",
-        f"{path}: server.lisen: unknown key; allowed: listen, unix_socket, max_message_bytes, "
-        "default_deadline, max_concurrent_rpcs, shutdown_grace, tls",
+        f"{path}: server.lisen: unknown key; allowed keys: listen, unix_socket, "
+        "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, tls",
     ]
 
 
 def test_an_unknown_key_from_the_environment_names_the_variable() -> None:
     (problem,) = problems(None, {"DATAGW_SERVER__LISTN": "0.0.0.0:1"})
-    assert problem.startswith("DATAGW_SERVER__LISTN: server.listn: unknown key; allowed: listen")
+    assert problem.startswith(
+        "DATAGW_SERVER__LISTN: server.listn: unknown key; allowed keys: listen")
 
 
 def test_unknown_keys_inside_a_keyspace(tmp_path: Path) -> None:
     path = write(tmp_path, BACKENDS.replace("pool: {min_size: 1, max_size: 5}",
                                             "pool: {min_size: 1, max: 5}\n      replicas: 2"))
     found = problems(path)
-    assert any(": postgres.keyspaces.catalog.replicas: unknown key; allowed: shards, pool" in p
-               for p in found), found
-    assert any(": postgres.keyspaces.catalog.pool.max: unknown key; allowed: min_size, max_size"
+    assert any(": postgres.keyspaces.catalog.replicas: unknown key; allowed keys: shards, pool"
                in p for p in found), found
+    assert any(": postgres.keyspaces.catalog.pool.max: unknown key; allowed keys: min_size, "
+               "max_size" in p for p in found), found
 
 
 @pytest.mark.parametrize(("text", "key", "says"), [
@@ -196,12 +197,20 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "server.default_deadline", "server.max_concurrent_rpcs", "telemetry.exporter", "bogus"}
 
 
-@pytest.mark.parametrize("text", ["- a\n- b\n", "server: [unclosed\n"])
-def test_a_file_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(("text", "says"), [
+    ("- a\n- b\n", "(document): expected a mapping with keys server, metrics, "),
+    ("server: [unclosed\n", "line 2: not valid YAML: "),
+])
+def test_a_file_that_is_not_a_mapping(tmp_path: Path, text: str, says: str) -> None:
     path = write(tmp_path, text)
-    assert problems(path)[0].startswith(f"{path}: ")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}: {says}"), problem
 
 
-def test_a_missing_file(tmp_path: Path) -> None:
-    (problem,) = problems(tmp_path / "nope.yaml")
-    assert "cannot read config" in problem
+@pytest.mark.parametrize("content", [None, b"server: {listen: \xff}\n"])
+def test_a_file_that_cannot_be_read(tmp_path: Path, content: bytes | None) -> None:
+    path = tmp_path / "datagw.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}: (file): cannot be read: "), problem

@@ -232,7 +232,7 @@ def test_a_bad_default_is_reported_once() -> None:
     problem = only_problem(SESSIONS.replace("default: strong", "default: sometimes")
                            .replace("  allowed: [strong]\n", ""))
     assert (problem.key, problem.message) == (
-        "consistency.default", f"'sometimes' is not allowed; use one of: {LEVELS}")
+        "consistency.default", f"'sometimes' is not one of: {LEVELS}")
 
 
 @pytest.mark.parametrize("text", ["cache: off\n", "{}\n"])
