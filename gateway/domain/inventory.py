@@ -20,9 +20,9 @@ from gateway.domain.catalog_rules import MAX_REQUEST_ID, check_sku
 from gateway.domain.keyspace_domain import KeyspaceDomain
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
-from gateway.storage.postgres import events
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import inventory_store as store
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.inventory_store import ReservationRecord, StockRecord
 
 DOMAIN = "inventory"
@@ -218,4 +218,4 @@ class InventoryDomain(KeyspaceDomain):
     @staticmethod
     async def _event(conn: asyncpg.Connection, stream: str, event_type: str,
                      payload: dict[str, Any], meta: EventMeta) -> None:
-        await events.append(conn, [NewEvent(stream, event_type, payload)], meta, None)
+        await recorder.append(conn, [NewEvent(stream, event_type, payload)], meta, None)

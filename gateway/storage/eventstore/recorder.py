@@ -1,4 +1,4 @@
-"""Appends domain events inside the caller's transaction (DESIGN section 7).
+"""Records domain events inside the caller's transaction (DESIGN section 7).
 
 The change and its event commit together or not at all. A stream's next
 revision comes from its row in `streams`, locked by the upsert, so two
