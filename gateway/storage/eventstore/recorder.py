@@ -1,14 +1,26 @@
-"""Records domain events inside the caller's transaction (DESIGN section 7).
+"""Records the domains' events by the stream rules (DESIGN section 7).
 
-The change and its event commit together or not at all. A stream's next
-revision comes from its row in `streams`, locked by the upsert, so two
-transactions appending to one stream serialise instead of colliding.
+Events are recorded by one statement per stream: the upsert of the stream's
+row takes the next revisions (locking the row, so appends to one stream
+serialise and commit in revision order) and hands them to the events'
+insert. The stream rules (streams.py) hold in that statement, whoever writes:
+
+- a tombstoned stream is refused: the upsert's conflict arm skips its row,
+  so nothing comes back and no event is inserted; the caller's transaction
+  then fails with FAILED_PRECONDITION/STREAM_TOMBSTONED and rolls back;
+- a soft-deleted stream comes back: `deleted` is cleared and
+  `truncate_before` kept, so its older events stay hidden;
+- revisions continue from the row's last one (0 for a new stream).
+
+The domains call `append` inside the transaction of the change the event
+records, one round trip per event.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +28,7 @@ import asyncpg
 from opentelemetry import trace
 
 from gateway import request_context
+from gateway.errors import FailedPrecondition
 
 
 @dataclass(frozen=True)
@@ -40,36 +53,65 @@ class EventMeta:
 
 @dataclass(frozen=True)
 class NewEvent:
+    """A domain event to append; its id is made when it is recorded."""
+
     stream_id: str
     event_type: str
     payload: dict[str, Any]
 
 
+def tombstoned(stream: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"stream {stream!r} is tombstoned: it can never be written again",
+        reason="STREAM_TOMBSTONED", metadata={"stream": stream})
+
+
+# $1 stream, $2 keyspace id, $3-$6 the events' ids, types, payloads and
+# metadata (JSON text), in order. `stream` returns the row's new last
+# revision, or nothing when the stream is tombstoned; the events take the
+# revisions up to it.
+_APPEND = """
+WITH stream AS (
+    INSERT INTO streams AS s (stream_id, revision, keyspace_id)
+    VALUES ($1::text, cardinality($3::uuid[]) - 1, $2::bytea)
+    ON CONFLICT (stream_id) DO UPDATE
+        SET revision = s.revision + cardinality($3::uuid[]),
+            metadata = CASE WHEN (s.metadata ->> 'deleted')::boolean
+                            THEN s.metadata || jsonb_build_object('deleted', false)
+                            ELSE s.metadata END,
+            updated_at = now()
+        WHERE (s.metadata ->> 'tombstoned')::boolean IS NOT TRUE
+    RETURNING revision),
+inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
+                        keyspace_id)
+    SELECT e.id, $1, stream.revision - cardinality($3::uuid[]) + e.n, e.type, e.payload::jsonb,
+           e.metadata::jsonb, $2
+    FROM stream, unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS e(id, type, payload, metadata, n))
+SELECT revision FROM stream"""
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 async def append(
     conn: asyncpg.Connection,
-    events: list[NewEvent],
+    events: Sequence[NewEvent],
     meta: EventMeta,
     keyspace_id: bytes | None,
 ) -> list[int]:
-    """Append `events` in order; returns each one's stream revision."""
+    """Append `events` in order inside the caller's transaction; returns each
+    one's stream revision. A tombstoned stream raises STREAM_TOMBSTONED, which
+    must roll the caller's transaction back (the change it records with it)."""
     revisions: list[int] = []
-    metadata = json.dumps(meta.to_json())
+    metadata = _json(meta.to_json())
     for event in events:
-        # One round trip per event: the stream row's upsert hands its new
-        # revision straight to the event insert.
         revision = await conn.fetchval(
-            """WITH stream AS (
-                   INSERT INTO streams AS s (stream_id, revision, keyspace_id)
-                   VALUES ($1, 0, $2)
-                   ON CONFLICT (stream_id) DO UPDATE
-                       SET revision = s.revision + 1, updated_at = now()
-                   RETURNING revision)
-               INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload,
-                                   metadata, keyspace_id)
-               SELECT $3, $1, stream.revision, $4, $5::jsonb, $6::jsonb, $2 FROM stream
-               RETURNING stream_revision""",
-            event.stream_id, keyspace_id, uuid.uuid4(), event.event_type,
-            json.dumps(event.payload), metadata,
-        )
+            _APPEND, event.stream_id, keyspace_id, [uuid.uuid4()], [event.event_type],
+            [_json(event.payload)], [metadata])
+        if revision is None:
+            raise tombstoned(event.stream_id)
         revisions.append(int(revision))
     return revisions

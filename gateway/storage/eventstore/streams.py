@@ -35,9 +35,10 @@ from typing import Any
 
 import asyncpg
 
-from gateway.errors import Aborted, AlreadyExists, DatagwError, FailedPrecondition, NotFound
+from gateway.errors import Aborted, AlreadyExists, DatagwError, NotFound
 from gateway.storage.eventstore import pii
 from gateway.storage.eventstore.log import EVENT_COLUMNS, StoredEvent, event_from_row
+from gateway.storage.eventstore.recorder import tombstoned
 
 NO_REVISION = -1
 
@@ -151,12 +152,6 @@ class StreamDeleted(NotFound):
             self, f"stream {stream!r} was {how}", reason="STREAM_DELETED",
             metadata={"stream": stream, "tombstoned": str(state.metadata.tombstoned).lower()},
             resource=("stream", stream))
-
-
-def tombstoned(stream: str) -> FailedPrecondition:
-    return FailedPrecondition(
-        f"stream {stream!r} is tombstoned: it can never be written again",
-        reason="STREAM_TOMBSTONED", metadata={"stream": stream})
 
 
 def wrong_expected(stream: str, expected: Expected, state: StreamState) -> Aborted:
