@@ -1,19 +1,22 @@
-"""Records the domains' events by the stream rules (DESIGN section 7).
+"""The one writer of events: the domains' appends and the event store's (DESIGN section 7).
 
 Events are recorded by one statement per stream: the upsert of the stream's
 row takes the next revisions (locking the row, so appends to one stream
 serialise and commit in revision order) and hands them to the events'
 insert. The stream rules (streams.py) hold in that statement, whoever writes:
 
-- a tombstoned stream is refused: the upsert's conflict arm skips its row,
-  so nothing comes back and no event is inserted; the caller's transaction
-  then fails with FAILED_PRECONDITION/STREAM_TOMBSTONED and rolls back;
+- a tombstoned stream is refused without a round trip of its own: the
+  upsert's conflict arm skips its row, so nothing comes back and no event
+  is inserted; the caller's transaction then fails with
+  FAILED_PRECONDITION/STREAM_TOMBSTONED and rolls back;
 - a soft-deleted stream comes back: `deleted` is cleared and
   `truncate_before` kept, so its older events stay hidden;
 - revisions continue from the row's last one (0 for a new stream).
 
 The domains call `append` inside the transaction of the change the event
-records, one round trip per event.
+records, one round trip per event. The event store calls `append_new` with
+the stream locked and its expected revision checked: the same statement,
+behind a lookup of the events' ids (idempotency by event id).
 """
 
 from __future__ import annotations
@@ -66,14 +69,20 @@ def tombstoned(stream: str) -> FailedPrecondition:
         reason="STREAM_TOMBSTONED", metadata={"stream": stream})
 
 
-# $1 stream, $2 keyspace id, $3-$6 the events' ids, types, payloads and
-# metadata (JSON text), in order. `stream` returns the row's new last
-# revision, or nothing when the stream is tombstoned; the events take the
-# revisions up to it.
-_APPEND = """
-WITH stream AS (
+def _statement(*, ctes: str = "", only_if: str = "", result: str) -> str:
+    """The recording statement with the caller's CTEs before it, a condition
+    on writing at all, and its final SELECT.
+
+    $1 stream, $2 keyspace id, $3-$6 the events' ids, types, payloads and
+    metadata (JSON text), in order. `stream` returns the row's new last
+    revision, or nothing when the stream is tombstoned or `only_if` fails;
+    the events take the revisions up to it.
+    """
+    return f"""
+WITH {ctes}
+stream AS (
     INSERT INTO streams AS s (stream_id, revision, keyspace_id)
-    VALUES ($1::text, cardinality($3::uuid[]) - 1, $2::bytea)
+    SELECT $1::text, cardinality($3::uuid[]) - 1, $2::bytea {only_if}
     ON CONFLICT (stream_id) DO UPDATE
         SET revision = s.revision + cardinality($3::uuid[]),
             metadata = CASE WHEN (s.metadata ->> 'deleted')::boolean
@@ -89,7 +98,23 @@ inserted AS (
            e.metadata::jsonb, $2
     FROM stream, unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
          WITH ORDINALITY AS e(id, type, payload, metadata, n))
-SELECT revision FROM stream"""
+{result}"""
+
+
+_APPEND = _statement(result="SELECT revision FROM stream")
+
+# The ids are looked up in the statement that would insert them, so with the
+# stream lock held beforehand its snapshot sees every id committed by an
+# append that held the lock before us. $7: the append may go ahead.
+_APPEND_NEW = _statement(
+    ctes="""existing AS MATERIALIZED (
+    SELECT event_id::text AS event_id, stream_id, stream_revision
+    FROM events WHERE event_id = ANY($3::uuid[])),""",
+    only_if="WHERE $7 AND NOT EXISTS (SELECT 1 FROM existing)",
+    result="""SELECT (SELECT revision FROM stream) AS last_revision,
+       array_agg(event_id) AS ids, array_agg(stream_id) AS streams,
+       array_agg(stream_revision) AS revisions
+FROM existing""")
 
 
 def _json(value: Mapping[str, Any]) -> str:
@@ -115,3 +140,27 @@ async def append(
             raise tombstoned(event.stream_id)
         revisions.append(int(revision))
     return revisions
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `append_new` did: the stream's new last revision (None: nothing
+    written), and which of the ids were stored already (id: stream, revision)."""
+
+    last_revision: int | None
+    stored: dict[str, tuple[str, int]]
+
+
+async def append_new(conn: asyncpg.Connection, stream: str, ksid: bytes, ids: Sequence[str],
+                     types: Sequence[str], payloads: Sequence[Mapping[str, Any]],
+                     metadata: Sequence[Mapping[str, str]], allowed: bool) -> Recorded:
+    """Append the events (given column by column) to `stream` when `allowed`
+    and none of their ids is stored yet; the caller holds the stream's lock."""
+    row = await conn.fetchrow(_APPEND_NEW, stream, ksid, ids, types,
+                              [_json(p) for p in payloads], [_json(m) for m in metadata],
+                              allowed)
+    assert row is not None
+    found = zip(row["ids"] or (), row["streams"] or (), row["revisions"] or (), strict=True)
+    last = row["last_revision"]
+    return Recorded(None if last is None else int(last),
+                    {i: (s, int(r)) for i, s, r in found})
