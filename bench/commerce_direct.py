@@ -1,8 +1,9 @@
 """The direct baselines of the commerce benchmarks: the gateway's SQL on plain asyncpg pools.
 
-Each baseline calls the gateway's own storage functions (gateway/storage/postgres/*)
-in the order its domain layer does, on asyncpg pools of the gateway's default size,
-from the benchmark process, against the servers the gateway under test started.
+Each baseline calls the gateway's own storage functions (gateway/storage/postgres/*,
+gateway/storage/eventstore/recorder.py) in the order its domain layer does, on
+asyncpg pools of the gateway's default size, from the benchmark process, against
+the servers the gateway under test started.
 So the statements, their parameters and the transaction boundaries are the
 gateway's, and stay so when its SQL changes; what the baseline leaves out is gRPC,
 the interceptor, validation, the policy and routing layer, spans, and the
@@ -29,13 +30,13 @@ from gateway.domain.commerce.codec import order_json
 from gateway.domain.commerce.rules import new_id
 from gateway.domain.orders.saga import CARD_DATA, CREATE, SagaSettings, saga_id_for
 from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord
-from gateway.storage.eventstore import pii
+from gateway.storage.eventstore import pii, recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import RulesProvider
-from gateway.storage.postgres import catalog_store, events
+from gateway.storage.postgres import catalog_store
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import inventory_store as inventory
 from gateway.storage.postgres import saga_store as sagas
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.idempotency import request_hash, wal_position
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id, ksid_bytes
 from gateway.storage.postgres.pool import PoolSettings, skip_session_reset
@@ -157,7 +158,7 @@ class DirectShop:
                                                      SETTINGS.reservation_ttl_s, saga_id, user_id)
             assert held is not None
             await inventory.hold(conn, lines)
-            await events.append(conn, [NewEvent(
+            await recorder.append(conn, [NewEvent(
                 f"reservation-{reservation_id}", "StockReserved",
                 {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
         reference = await self.provider.authorize(data["payment_id"], data["total_minor"],
@@ -168,7 +169,7 @@ class DirectShop:
             current = await inventory.get_reservation(conn, reservation_id, lock=True)
             assert current is not None
             moved = await inventory.transition(conn, current, "committed")
-            await events.append(conn, [NewEvent(
+            await recorder.append(conn, [NewEvent(
                 f"reservation-{reservation_id}", "StockCommitted",
                 {"reservation_id": reservation_id, "items": moved.item_json()})], meta, None)
         await self._log_step(pool, saga_id, "commit_stock", state="completed")
@@ -198,13 +199,13 @@ class DirectShop:
                 placed = order_json(order)
                 placed[pii.ENVELOPE] = await pii.seal(conn, user_id, ksid,
                                                       {"shipping": placed.pop("shipping")})
-                await events.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                    placed)], meta, ksid)
+                await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
+                                                      placed)], meta, ksid)
                 payment = PaymentRecord(d["payment_id"], order.order_id, user_id, "authorized",
                                         order.currency, order.total_minor, 0, 0, reference, 1,
                                         now, now)
                 await store.insert_payment(conn, payment, ksid)
-                await events.append(conn, [NewEvent(
+                await recorder.append(conn, [NewEvent(
                     f"payment-{payment.payment_id}", "PaymentAuthorized", {
                         "payment_id": payment.payment_id, "order_id": order.order_id,
                         "amount_minor": order.total_minor, "currency": order.currency})],

@@ -21,9 +21,9 @@ from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
 from gateway.records.commerce import ReservationRecord, StockRecord
-from gateway.storage.postgres import events
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import inventory_store as store
-from gateway.storage.postgres.events import EventMeta, NewEvent
 
 DOMAIN = "inventory"
 DEFAULT_RESERVATION_TTL_S = 15 * 60.0
@@ -218,4 +218,4 @@ class InventoryDomain(KeyspaceDomain):
     @staticmethod
     async def _event(conn: asyncpg.Connection, stream: str, event_type: str,
                      payload: dict[str, Any], meta: EventMeta) -> None:
-        await events.append(conn, [NewEvent(stream, event_type, payload)], meta, None)
+        await recorder.append(conn, [NewEvent(stream, event_type, payload)], meta, None)

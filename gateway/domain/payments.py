@@ -25,10 +25,10 @@ from gateway.errors import (
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.commerce import OrderRecord, PaymentRecord
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import PaymentDeclined, PaymentProvider, ProviderUnavailable
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import events
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import ksid_bytes
 from gateway.storage.postgres.pool import Keyspace
 
@@ -137,7 +137,7 @@ class PaymentsDomain(KeyspaceDomain):
                 await store.set_order_status(conn, order.order_id, "paid")
                 changes.append(NewEvent(f"order-{order.order_id}", "OrderPaid",
                                         {"order_id": order.order_id, "payment_id": p.payment_id}))
-            await events.append(conn, changes, EventMeta(request_id), ksid)
+            await recorder.append(conn, changes, EventMeta(request_id), ksid)
             return captured
 
         return await self._change("CapturePayment", payment_id, request_id,
@@ -180,7 +180,7 @@ class PaymentsDomain(KeyspaceDomain):
         status = "refunded" if refunded == p.captured_minor else "partially_refunded"
         updated = await store.update_payment(conn, p.payment_id, status, p.captured_minor,
                                              refunded)
-        await events.append(conn, [NewEvent(f"payment-{p.payment_id}", "PaymentRefunded", {
+        await recorder.append(conn, [NewEvent(f"payment-{p.payment_id}", "PaymentRefunded", {
             "payment_id": p.payment_id, "order_id": p.order_id, "amount_minor": amount,
             "currency": p.currency, "reason": reason})], meta, ksid)
         return updated
@@ -198,7 +198,7 @@ class PaymentsDomain(KeyspaceDomain):
             raise wrong_state("payment", p.payment_id, p.status, "authorized")
         await self._provider_call(self.provider.void(p.payment_id, p.provider_ref))
         updated = await store.update_payment(conn, p.payment_id, "voided", 0, 0)
-        await events.append(conn, [NewEvent(f"payment-{p.payment_id}", "PaymentVoided", {
+        await recorder.append(conn, [NewEvent(f"payment-{p.payment_id}", "PaymentVoided", {
             "payment_id": p.payment_id, "order_id": p.order_id})], meta, ksid)
         return updated
 
@@ -249,7 +249,7 @@ class PaymentsDomain(KeyspaceDomain):
         payment = PaymentRecord(payment_id, order.order_id, order.user_id, "authorized",
                                 order.currency, order.total_minor, 0, 0, reference, 1, now, now)
         await store.insert_payment(conn, payment, ksid)
-        await events.append(conn, [NewEvent(f"payment-{payment_id}", "PaymentAuthorized", {
+        await recorder.append(conn, [NewEvent(f"payment-{payment_id}", "PaymentAuthorized", {
             "payment_id": payment_id, "order_id": order.order_id,
             "amount_minor": order.total_minor, "currency": order.currency})], meta, ksid)
         return payment

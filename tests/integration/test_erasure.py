@@ -16,8 +16,9 @@ from google.protobuf import json_format
 from gateway.domain.users.erasure import anonymised_email
 from gateway.records.commerce import OrderRecord
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres import commerce_store, events
-from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
+from gateway.storage.postgres import commerce_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, order_request, shard_index, shard_rows
 from tests.doc_scripts import run_doc_examples
@@ -67,7 +68,7 @@ async def subject(gateway: Gateway, shop: Shop, uid: str, *, legacy: bool = True
         conn = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[index].dsn)
         try:
             async with conn.transaction():
-                await events.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
+                await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
                     "user_id": user_id, "email": emails[0], "display_name": name})],
                     EventMeta("legacy"), ksid_bytes(keyspace_id(user_id)))
         finally:

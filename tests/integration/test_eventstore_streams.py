@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
+import asyncpg
 import grpc
 import pytest
 from datagw.v1 import eventstore_pb2 as pb
-from datagw.v1 import eventstore_pb2_grpc, user_pb2
+from datagw.v1 import eventstore_pb2_grpc, order_pb2, user_pb2
 from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 
 from gateway.runtime.server import Gateway
-from gateway.storage.eventstore import pii
+from gateway.storage.eventstore import pii, streams
+from gateway.storage.eventstore.streams import Expected
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
 from tests.conftest import SPANS
 from tests.eventstore import (
@@ -212,6 +216,69 @@ async def test_tombstone_removes_events_and_the_name_for_ever(
     assert rows[0]["n"] == 0
     meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))
     assert meta.tombstoned and meta.last_revision == 1
+
+
+async def behind_the_api(gateway: Gateway, user_id: str,
+                         change: Callable[[asyncpg.Connection, bytes], Awaitable[None]]) -> None:
+    """Run a stream write the API refuses on the domains' streams, as an
+    operator could, on `user_id`'s shard with its keyspace id."""
+    assert gateway.backends is not None
+    shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
+    async with shard.connection("test stream write") as conn:
+        async with conn.transaction():
+            await change(conn, ksid_bytes(keyspace_id(user_id)))
+
+
+async def test_a_domain_write_to_a_tombstoned_stream_is_refused_and_changes_nothing(
+        es: Stub, shop: Shop, gateway: Gateway, uid: str) -> None:
+    user, sku = f"tomb-{uid}", f"{uid}-tomb"
+    await shop.user(user)
+    await shop.stocked(sku, 5)
+    placed = (await shop.place(user, {sku: 2}, f"{uid}-place")).order
+    stream = f"order-{placed.order_id}"
+    await behind_the_api(gateway, user, lambda conn, ksid: streams.tombstone(
+        conn, stream, ksid, Expected()))
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(stream)))
+    stock = await shop.stock(sku)
+    cancel = order_pb2.CancelOrderRequest(order_id=placed.order_id, reason="r",
+                                          request_id=f"{uid}-cancel")
+    for _ in range(2):
+        refused = await fails(shop.orders.CancelOrder(cancel),
+                              grpc.StatusCode.FAILED_PRECONDITION)
+        assert refused.error_info is not None
+        assert refused.error_info.reason == "STREAM_TOMBSTONED"
+        assert refused.error_info.metadata["stream"] == stream
+    # The cancellation's whole transaction rolled back: the order, its saga,
+    # the stored response (so the retry above ran again), the stream.
+    after = await shop.orders.GetOrder(order_pb2.GetOrderRequest(order_id=placed.order_id))
+    assert (after.order.status, after.order.version) == (placed.status, placed.version)
+    rows = await shard_rows(
+        gateway, shard_index(gateway, user),
+        """SELECT (SELECT count(*) FROM sagas WHERE order_id = $1 AND kind = 'cancel_order')
+                      AS sagas,
+                  (SELECT count(*) FROM idempotency_keys WHERE request_id = $2) AS responses,
+                  (SELECT count(*) FROM events WHERE stream_id = $3) AS events""",
+        placed.order_id, f"{uid}-cancel", stream)
+    assert dict(rows[0]) == {"sagas": 0, "responses": 0, "events": 0}
+    assert await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(stream))) == meta
+    assert await shop.stock(sku) == stock
+
+
+async def test_a_domain_write_brings_a_soft_deleted_stream_back(
+        es: Stub, shop: Shop, gateway: Gateway, uid: str) -> None:
+    user = f"soft-{uid}"
+    stream = f"user-{user}"
+    await shop.user(user)
+    await behind_the_api(gateway, user, lambda conn, ksid: streams.soft_delete(
+        conn, stream, ksid, Expected()))
+    await fails(read(es, stream), grpc.StatusCode.NOT_FOUND)
+    await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=user, display_name="Back", request_id=f"{uid}-back"))
+    # As an AppendToStream would: the revisions continue, the old events stay hidden.
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(stream)))
+    assert not meta.deleted and (meta.last_revision, meta.truncate_before) == (1, 1)
+    got = (await read(es, stream)).events
+    assert [(e.stream_revision, e.event_type) for e in got] == [(1, "UserUpdated")]
 
 
 async def test_retention_hides_events_before_the_job_removes_them(

@@ -18,8 +18,8 @@ from datagw.v1 import eventstore_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
 
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres import events
-from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import user_on_shard
 from tests.eventstore import append, event, ref, resume_after
@@ -100,8 +100,8 @@ async def test_every_event_exactly_once_in_commit_order_with_a_late_commit(
     await long_tx.start()
     late_ksid = ksid_bytes(keyspace_id(users[0]))
     await long_conn.execute("SELECT 1")
-    await events.append(long_conn, [NewEvent(f"{prefix}late", "Late", {"late": True})],
-                        EventMeta(request_id=late_id), late_ksid)
+    await recorder.append(long_conn, [NewEvent(f"{prefix}late", "Late", {"late": True})],
+                          EventMeta(request_id=late_id), late_ksid)
     late_position = await long_conn.fetchval(
         "SELECT position FROM events WHERE stream_id = $1", f"{prefix}late")
 

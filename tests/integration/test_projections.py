@@ -15,8 +15,8 @@ import grpc
 from datagw.v1 import admin_pb2, catalog_pb2, inventory_pb2, order_pb2, user_pb2
 
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres import events
-from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.telemetry import REGISTRY
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
@@ -438,9 +438,9 @@ async def test_an_erased_user_is_forgotten_and_later_events_ignored(
     shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
     async with shard.connection("test erase") as conn:
         async with conn.transaction():
-            await events.append(conn, [NewEvent(f"user-{user_id}", "UserErased",
-                                                {"user_id": user_id, "reason": "test"})],
-                                EventMeta(f"{uid}-erase"), ksid_bytes(keyspace_id(user_id)))
+            await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserErased",
+                                                  {"user_id": user_id, "reason": "test"})],
+                                  EventMeta(f"{uid}-erase"), ksid_bytes(keyspace_id(user_id)))
     placed = await shop.place(user_id, {sku: 2}, f"{uid}-e2")
     await _cancel(shop, placed.order.order_id)
     want.placed(user_id, placed, {sku: 2})

@@ -23,10 +23,10 @@ from gateway.domain.analytics import relay_rows
 from gateway.domain.analytics.relay import RelaySettings, ShardRelay
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
+from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.log import Cursor
-from gateway.storage.postgres import events as event_store
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import relay_store
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop, user_on_shard
@@ -443,9 +443,9 @@ async def test_a_user_erased_event_anonymises_the_users_analytics_rows(
     shard = gateway.backends.keyspaces["commerce"].shard_for(ksid)
     async with shard.connection("test") as conn, conn.transaction():
         # What EraseUser appends on the user's stream.
-        await event_store.append(conn, [NewEvent(f"user-{victim}", "UserErased",
-                                                 {"user_id": victim})],
-                                 EventMeta("test-erase"), ksid_bytes(ksid))
+        await recorder.append(conn, [NewEvent(f"user-{victim}", "UserErased",
+                                              {"user_id": victim})],
+                              EventMeta("test-erase"), ksid_bytes(ksid))
     await _relayed_past_now(gateway)
 
     for table in ("domain_events", "orders", "order_lines", "clickstream"):

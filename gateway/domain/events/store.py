@@ -29,9 +29,9 @@ from gateway.errors import FieldViolation, InvalidArgument, NotFound, Violations
 from gateway.storage.eventstore import log, pii
 from gateway.storage.eventstore import streams as store
 from gateway.storage.eventstore.log import Cursor, EventFilter, StoredEvent
+from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.eventstore.streams import Expected, StreamEvent, StreamState
 from gateway.storage.postgres import idempotency
-from gateway.storage.postgres.events import EventMeta
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.telemetry import tracer

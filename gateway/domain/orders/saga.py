@@ -55,12 +55,12 @@ from gateway.errors import (
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, SagaRecord
-from gateway.storage.eventstore import pii
+from gateway.storage.eventstore import pii, recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailable
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import erasure_store, events
+from gateway.storage.postgres import erasure_store
 from gateway.storage.postgres import saga_store as sagas
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.idempotency import request_hash, wal_position
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Keyspace, Shard
@@ -297,8 +297,8 @@ class OrderSagas(KeyspaceDomain):
                 placed = order_json(order)
                 placed[pii.ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
                                                       {"shipping": placed.pop("shipping")})
-                await events.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                    placed)], meta, ksid)
+                await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
+                                                      placed)], meta, ksid)
                 payment = await self._payments.record_authorization(
                     conn, order, d["payment_id"], d["card_token"], ksid, meta, reference)
                 # The payment exists now: nothing later charges the card, so
@@ -361,7 +361,7 @@ class OrderSagas(KeyspaceDomain):
                 # only while the saga may still charge it.
                 await sagas.log_step(conn, saga_id, "compensate", "done", state="compensated",
                                      forget=CARD_DATA)
-                await events.append(conn, [NewEvent(f"order-{saga.order_id}", "OrderRejected", {
+                await recorder.append(conn, [NewEvent(f"order-{saga.order_id}", "OrderRejected", {
                     "order_id": saga.order_id, "user_id": saga.user_id,
                     "reason": failure["reason"], "message": failure["message"]})],
                     EventMeta(saga.request_id, saga_id=saga_id),

@@ -38,9 +38,9 @@ from gateway.policy.decisions import plan_scatter
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.commerce import OrderRecord
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import events
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import ksid_bytes
 from gateway.storage.postgres.pool import Keyspace, Shard
 
@@ -167,7 +167,7 @@ class OrdersDomain(KeyspaceDomain):
                         f"from {order.status} the next status is "
                         f"{allowed or 'none (final)'}"),))
             updated = await store.set_order_status(conn, order_id, status)
-            await events.append(conn, [NewEvent(
+            await recorder.append(conn, [NewEvent(
                 f"order-{order_id}", f"Order{status.capitalize()}",
                 {"order_id": order_id, "from": order.status, "to": status})],
                 EventMeta(request_id), ksid_bytes(ksid))
@@ -196,11 +196,11 @@ class OrdersDomain(KeyspaceDomain):
             saga_id = await self.sagas.start_cancel(conn, order, reason, request_id)
             # What the placement counted, so analytics nets it out from the
             # event alone: amounts, lines and the placement time.
-            await events.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled", {
+            await recorder.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled", {
                 "order_id": order_id, "reason": reason, "user_id": order.user_id,
                 "currency": order.currency, "total_minor": order.total_minor,
                 "placed_at": order.created_at.isoformat(), "items": items_json(order.items)})],
-                                EventMeta(request_id, saga_id=saga_id), ksid_bytes(ksid))
+                                  EventMeta(request_id, saga_id=saga_id), ksid_bytes(ksid))
             saga_ids.append(saga_id)
             return cancelled
 

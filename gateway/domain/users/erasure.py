@@ -31,10 +31,9 @@ import asyncpg
 from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.errors import DatagwError, FailedPrecondition, NotFound, Unavailable, Violations
-from gateway.storage.eventstore import pii
+from gateway.storage.eventstore import pii, recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import erasure_store as store
-from gateway.storage.postgres import events
-from gateway.storage.postgres.events import EventMeta, NewEvent
 from gateway.storage.postgres.pool import Shard
 
 log = logging.getLogger(__name__)
@@ -115,7 +114,7 @@ class ErasureDomain(KeyspaceDomain):
             if erase_time is None:
                 await pii.erase_key(conn, user_id)
                 erase_time = await store.anonymise_user(conn, user_id, email)
-                await events.append(conn, [NewEvent(f"user-{user_id}", ERASED_EVENT, {
+                await recorder.append(conn, [NewEvent(f"user-{user_id}", ERASED_EVENT, {
                     "user_id": user_id, "reason": reason,
                     "erase_time": erase_time.isoformat()})], EventMeta(request_id), ksid)
             orders = await store.anonymise_orders(conn, user_id)

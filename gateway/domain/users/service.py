@@ -30,10 +30,10 @@ from gateway.domain.users.erasure import UserGone, user_erased
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
 from gateway.records.commerce import UserRecord
-from gateway.storage.eventstore import pii
+from gateway.storage.eventstore import pii, recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import events, projection_store
-from gateway.storage.postgres.events import EventMeta, NewEvent
+from gateway.storage.postgres import projection_store
 from gateway.storage.postgres.keyspace_id import keyspace_id
 
 DOMAIN = "users"
@@ -197,7 +197,7 @@ class UsersDomain(KeyspaceDomain):
             if user is None:
                 raise AlreadyExists(f"user {user_id!r} already exists", reason="USER_EXISTS",
                                     metadata={"user_id": user_id})
-            await events.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
+            await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
                 "user_id": user_id, pii.ENVELOPE: await pii.seal(
                     conn, user_id, ksid, {"email": email, "display_name": display_name})})],
                 EventMeta(request_id), ksid)
@@ -240,7 +240,7 @@ class UsersDomain(KeyspaceDomain):
             user = await store.update_user(conn, user_id, new_email, new_name)
             changes = {k: val for k, val in (("email", email), ("display_name", display_name))
                        if val is not None}
-            await events.append(conn, [NewEvent(f"user-{user_id}", "UserUpdated", {
+            await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserUpdated", {
                 "user_id": user_id, "changed": sorted(changes),
                 pii.ENVELOPE: await pii.seal(conn, user_id, ksid, changes)})],
                 EventMeta(request_id), ksid)

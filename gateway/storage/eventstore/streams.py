@@ -5,6 +5,11 @@ Every write locks the stream row first (creating it when missing), so writes
 to one stream serialise and a stream's revisions commit in order: reading a
 stream by revision never passes an event that commits later.
 
+The events and the stream row's new revision are written by recorder.py,
+the one writer the domains use too (so the tombstone and soft-delete rules
+below hold for every write); an append here adds the expected revision and
+idempotency checks on top of it.
+
 Idempotency by event id is guaranteed by the data, not a cache: after the
 stream lock is held, a fresh statement sees every committed event, so an
 append whose ids are already stored as exactly these consecutive revisions
@@ -35,9 +40,10 @@ from typing import Any
 
 import asyncpg
 
-from gateway.errors import Aborted, AlreadyExists, DatagwError, FailedPrecondition, NotFound
-from gateway.storage.eventstore import pii
+from gateway.errors import Aborted, AlreadyExists, DatagwError, NotFound
+from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.log import EVENT_COLUMNS, StoredEvent, event_from_row
+from gateway.storage.eventstore.recorder import tombstoned
 
 NO_REVISION = -1
 
@@ -153,12 +159,6 @@ class StreamDeleted(NotFound):
             resource=("stream", stream))
 
 
-def tombstoned(stream: str) -> FailedPrecondition:
-    return FailedPrecondition(
-        f"stream {stream!r} is tombstoned: it can never be written again",
-        reason="STREAM_TOMBSTONED", metadata={"stream": stream})
-
-
 def wrong_expected(stream: str, expected: Expected, state: StreamState) -> Aborted:
     current = str(state.revision) if state.live else (
         "no stream" if state.revision < 0 else f"deleted (last revision {state.revision})")
@@ -197,34 +197,10 @@ async def lock_state(conn: asyncpg.Connection, stream: str, ksid: bytes) -> Stre
     return state
 
 
-# Looks for the ids, then (when allowed and none exists) inserts the events
-# and moves the stream row, in one statement whose snapshot is taken after the
-# stream lock is held: ids committed by an append that held the lock before
-# us are seen here.
-_APPEND = """
-WITH existing AS MATERIALIZED (
-    SELECT event_id::text AS event_id, stream_id, stream_revision
-    FROM events WHERE event_id = ANY($1::uuid[])),
-inserted AS (
-    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
-                        keyspace_id)
-    SELECT e.id, $2, $3 + e.n - 1, e.type, e.payload::jsonb, e.metadata::jsonb, $4
-    FROM unnest($1::uuid[], $5::text[], $6::text[], $7::text[])
-         WITH ORDINALITY AS e(id, type, payload, metadata, n)
-    WHERE $8 AND NOT EXISTS (SELECT 1 FROM existing)
-    RETURNING 1),
-moved AS (
-    UPDATE streams SET revision = $3 + cardinality($1::uuid[]) - 1,
-                       metadata = coalesce($9::jsonb, metadata), updated_at = now()
-    WHERE stream_id = $2 AND EXISTS (SELECT 1 FROM inserted))
-SELECT event_id, stream_id, stream_revision FROM existing"""
-
-
-def _retry_result(stream: str, ids: Sequence[str], existing: Sequence[asyncpg.Record]
+def _retry_result(stream: str, ids: Sequence[str], found: Mapping[str, tuple[str, int]]
                   ) -> AppendResult:
     """The original result when `ids` are stored as consecutive revisions of
     `stream` in request order; otherwise the overlap error."""
-    found = {r["event_id"]: (r["stream_id"], int(r["stream_revision"])) for r in existing}
     if len(found) == len(ids) and all(found[i][0] == stream for i in ids):
         first = found[ids[0]][1]
         if all(found[i][1] == first + n for n, i in enumerate(ids)):
@@ -261,18 +237,12 @@ async def append(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: E
     allowed = not state.metadata.tombstoned and expected.holds(state)
     has_pii = any(e.pii is not None for e in events)
     ids = [e.event_id for e in events]
-    first = state.revision + 1
-    # A soft-deleted stream comes back with this append; its old events stay hidden.
-    metadata = (json.dumps(replace(state.metadata, deleted=False).to_json())
-                if state.metadata.deleted else None)
 
-    async def run(payloads: Sequence[Mapping[str, Any]], insert: bool) -> list[asyncpg.Record]:
+    async def run(payloads: Sequence[Mapping[str, Any]], write: bool) -> recorder.Recorded:
         try:
-            return list(await conn.fetch(
-                _APPEND, ids, stream, first, ksid, [e.event_type for e in events],
-                [json.dumps(p, separators=(",", ":")) for p in payloads],
-                [json.dumps(e.metadata, separators=(",", ":")) for e in events],
-                insert, metadata))
+            return await recorder.append_new(
+                conn, stream, ksid, ids, [e.event_type for e in events], payloads,
+                [e.metadata for e in events], write)
         except asyncpg.UniqueViolationError as exc:
             # The same ids appended to another stream at this very moment:
             # that append holds a different stream lock, so the unique index
@@ -281,18 +251,20 @@ async def append(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: E
                 "some event ids are being appended to another stream concurrently",
                 reason="EVENT_IDS_OVERLAP", metadata={"stream": stream}) from exc
 
-    # Personal data is sealed only once the append is known to go ahead (a
-    # retry must not need the key, which may have been erased since).
-    existing = await run([e.payload for e in events], allowed and not has_pii)
-    if existing:
-        return _retry_result(stream, ids, existing)
+    recorded = await run([e.payload for e in events], allowed and not has_pii)
+    if allowed and has_pii and not recorded.stored:
+        # Personal data is sealed only once the append is known to go ahead
+        # (a retry must not need the key, which may have been erased since).
+        recorded = await run(await _seal(conn, ksid, events), True)
+    if recorded.stored:
+        return _retry_result(stream, ids, recorded.stored)
     if state.metadata.tombstoned:
         raise tombstoned(stream)
     if not allowed:
         raise wrong_expected(stream, expected, state)
-    if has_pii:
-        await run(await _seal(conn, ksid, events), True)
-    return AppendResult(first, first + len(events) - 1, already_appended=False)
+    assert recorded.last_revision is not None
+    return AppendResult(recorded.last_revision - len(events) + 1, recorded.last_revision,
+                        already_appended=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""The one writer of events: the domains' appends and the event store's (DESIGN section 7).
+
+Events are recorded by one statement per stream: the upsert of the stream's
+row takes the next revisions (locking the row, so appends to one stream
+serialise and commit in revision order) and hands them to the events'
+insert. The stream rules (streams.py) hold in that statement, whoever writes:
+
+- a tombstoned stream is refused without a round trip of its own: the
+  upsert's conflict arm skips its row, so nothing comes back and no event
+  is inserted; the caller's transaction then fails with
+  FAILED_PRECONDITION/STREAM_TOMBSTONED and rolls back;
+- a soft-deleted stream comes back: `deleted` is cleared and
+  `truncate_before` kept, so its older events stay hidden;
+- revisions continue from the row's last one (0 for a new stream).
+
+The domains call `append` inside the transaction of the change the event
+records, one round trip per event. The event store calls `append_new` with
+the stream locked and its expected revision checked: the same statement,
+behind a lookup of the events' ids (idempotency by event id).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from opentelemetry import trace
+
+from gateway import request_context
+from gateway.errors import FailedPrecondition
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """Who and why, recorded with every event of one request."""
+
+    request_id: str = ""
+    actor: str = ""
+    saga_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, str]:
+        ctx = trace.get_current_span().get_span_context()
+        out = {"request_id": self.request_id, "actor": self.actor or request_context.actor.get(),
+               "saga_id": self.saga_id,
+               **self.extra}
+        if ctx.is_valid:
+            out["trace_id"] = f"{ctx.trace_id:032x}"
+            out["span_id"] = f"{ctx.span_id:016x}"
+        return {k: v for k, v in out.items() if v}
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A domain event to append; its id is made when it is recorded."""
+
+    stream_id: str
+    event_type: str
+    payload: dict[str, Any]
+
+
+def tombstoned(stream: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"stream {stream!r} is tombstoned: it can never be written again",
+        reason="STREAM_TOMBSTONED", metadata={"stream": stream})
+
+
+def _statement(*, ctes: str = "", only_if: str = "", result: str) -> str:
+    """The recording statement with the caller's CTEs before it, a condition
+    on writing at all, and its final SELECT.
+
+    $1 stream, $2 keyspace id, $3-$6 the events' ids, types, payloads and
+    metadata (JSON text), in order. `stream` returns the row's new last
+    revision, or nothing when the stream is tombstoned or `only_if` fails;
+    the events take the revisions up to it.
+    """
+    return f"""
+WITH {ctes}
+stream AS (
+    INSERT INTO streams AS s (stream_id, revision, keyspace_id)
+    SELECT $1::text, cardinality($3::uuid[]) - 1, $2::bytea {only_if}
+    ON CONFLICT (stream_id) DO UPDATE
+        SET revision = s.revision + cardinality($3::uuid[]),
+            metadata = CASE WHEN (s.metadata ->> 'deleted')::boolean
+                            THEN s.metadata || jsonb_build_object('deleted', false)
+                            ELSE s.metadata END,
+            updated_at = now()
+        WHERE (s.metadata ->> 'tombstoned')::boolean IS NOT TRUE
+    RETURNING revision),
+inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
+                        keyspace_id)
+    SELECT e.id, $1, stream.revision - cardinality($3::uuid[]) + e.n, e.type, e.payload::jsonb,
+           e.metadata::jsonb, $2
+    FROM stream, unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS e(id, type, payload, metadata, n))
+{result}"""
+
+
+_APPEND = _statement(result="SELECT revision FROM stream")
+
+# The ids are looked up in the statement that would insert them, so with the
+# stream lock held beforehand its snapshot sees every id committed by an
+# append that held the lock before us. $7: the append may go ahead.
+_APPEND_NEW = _statement(
+    ctes="""existing AS MATERIALIZED (
+    SELECT event_id::text AS event_id, stream_id, stream_revision
+    FROM events WHERE event_id = ANY($3::uuid[])),""",
+    only_if="WHERE $7 AND NOT EXISTS (SELECT 1 FROM existing)",
+    result="""SELECT (SELECT revision FROM stream) AS last_revision,
+       array_agg(event_id) AS ids, array_agg(stream_id) AS streams,
+       array_agg(stream_revision) AS revisions
+FROM existing""")
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+async def append(
+    conn: asyncpg.Connection,
+    events: Sequence[NewEvent],
+    meta: EventMeta,
+    keyspace_id: bytes | None,
+) -> list[int]:
+    """Append `events` in order inside the caller's transaction; returns each
+    one's stream revision. A tombstoned stream raises STREAM_TOMBSTONED, which
+    must roll the caller's transaction back (the change it records with it)."""
+    revisions: list[int] = []
+    metadata = _json(meta.to_json())
+    for event in events:
+        revision = await conn.fetchval(
+            _APPEND, event.stream_id, keyspace_id, [uuid.uuid4()], [event.event_type],
+            [_json(event.payload)], [metadata])
+        if revision is None:
+            raise tombstoned(event.stream_id)
+        revisions.append(int(revision))
+    return revisions
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `append_new` did: the stream's new last revision (None: nothing
+    written), and which of the ids were stored already (id: stream, revision)."""
+
+    last_revision: int | None
+    stored: dict[str, tuple[str, int]]
+
+
+async def append_new(conn: asyncpg.Connection, stream: str, ksid: bytes, ids: Sequence[str],
+                     types: Sequence[str], payloads: Sequence[Mapping[str, Any]],
+                     metadata: Sequence[Mapping[str, str]], allowed: bool) -> Recorded:
+    """Append the events (given column by column) to `stream` when `allowed`
+    and none of their ids is stored yet; the caller holds the stream's lock."""
+    row = await conn.fetchrow(_APPEND_NEW, stream, ksid, ids, types,
+                              [_json(p) for p in payloads], [_json(m) for m in metadata],
+                              allowed)
+    assert row is not None
+    found = zip(row["ids"] or (), row["streams"] or (), row["revisions"] or (), strict=True)
+    last = row["last_revision"]
+    return Recorded(None if last is None else int(last),
+                    {i: (s, int(r)) for i, s, r in found})
