@@ -29,6 +29,16 @@ class OrderItemRecord:
     # The product's category when the order was priced ("" before it was kept).
     category: str = ""
 
+    def to_json(self) -> dict[str, Any]:
+        return {"sku": self.sku, "title": self.title, "quantity": self.quantity,
+                "unit_price_minor": self.unit_price_minor, "category": self.category}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrderItemRecord:
+        # Items stored before the category was kept have none.
+        return cls(data["sku"], data["title"], data["quantity"], data["unit_price_minor"],
+                   data.get("category", ""))
+
 
 @dataclass(frozen=True)
 class OrderRecord:
