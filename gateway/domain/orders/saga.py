@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -348,9 +347,7 @@ class OrderSagas(KeyspaceDomain):
                 if not pivoted and saga.state == "compensating" and not leased:
                     return  # being compensated by its owner
                 if not pivoted and saga.state == "running":
-                    await conn.execute(
-                        "UPDATE sagas SET data = data || $2::jsonb WHERE saga_id = $1",
-                        saga_id, json.dumps(OrderSagaState.failure_json(failure, retryable)))
+                    await sagas.record_failure(conn, saga_id, failure, retryable)
                     await sagas.log_step(
                         conn, saga_id, "compensate", "started", failure.reason,
                         state="compensating",

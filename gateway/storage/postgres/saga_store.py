@@ -10,6 +10,7 @@ import asyncpg
 
 from gateway.records.commerce import (
     OrderSagaState,
+    SagaFailure,
     SagaRecord,
     SagaState,
     saga_state_from_json,
@@ -70,6 +71,21 @@ async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: s
                             data = data - $5::text[], updated_at = now()
            WHERE saga_id = $1""",
         saga_id, json.dumps(entries), state, failure_reason, list(forget))
+
+
+async def record_failure(conn: asyncpg.Connection, saga_id: str, failure: SagaFailure,
+                         retryable: bool) -> None:
+    """Keep, in a placing saga's data, why it failed and whether a retry may
+    place the order afresh.
+
+    Compensation writes them before its first step: a duplicate of the
+    request answers from them once the saga is compensated, and a recovery
+    that takes over the compensation reports the same failure. They are
+    merged into the data rather than replacing it, as the compensation
+    still reads the draft beside them.
+    """
+    await conn.execute("UPDATE sagas SET data = data || $2::jsonb WHERE saga_id = $1",
+                       saga_id, json.dumps(OrderSagaState.failure_json(failure, retryable)))
 
 
 async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
