@@ -28,8 +28,15 @@ import asyncpg
 from bench.load import PhaseRun
 from gateway.domain.commerce.codec import order_json
 from gateway.domain.commerce.rules import new_id
-from gateway.domain.orders.saga import CARD_DATA, CREATE, SagaSettings, saga_id_for
-from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord
+from gateway.domain.orders.saga import SagaSettings, saga_id_for
+from gateway.records.commerce import (
+    CARD_DATA,
+    CREATE_ORDER,
+    OrderItemRecord,
+    OrderRecord,
+    OrderSagaState,
+    PaymentRecord,
+)
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import RulesProvider
@@ -125,7 +132,7 @@ class DirectShop:
         shard = self.shard_for(keyspace_id(user_id))
         pool = shard.primary
         ksid = ksid_bytes(keyspace_id(user_id))
-        saga_id = saga_id_for(user_id, CREATE, request_id)
+        saga_id = saga_id_for(user_id, CREATE_ORDER, request_id)
         digest = request_hash("CreateOrder", {
             "user_id": user_id, "items": lines, "shipping": shipping, "card": card_token}).hex()
         async with borrow(pool) as conn:
@@ -136,22 +143,20 @@ class DirectShop:
         async with borrow(self.catalog) as conn:
             products = {p.sku: p for p in await catalog_store.get_products(
                 conn, [sku for sku, _ in lines])}
-        items: list[dict[str, Any]] = [
-            {"sku": sku, "title": products[sku].title, "quantity": qty,
-             "unit_price_minor": products[sku].price_minor} for sku, qty in lines]
+        items = tuple(OrderItemRecord(sku, products[sku].title, qty, products[sku].price_minor)
+                      for sku, qty in lines)
         currency = next(iter(products.values())).currency
-        data: dict[str, Any] = {
-            "hash": digest, "attempt": 1, "order_id": new_id("o", user_id),
-            "payment_id": new_id("p", user_id), "reservation_id": f"{saga_id}.1",
-            "currency": currency, "items": items, "shipping": shipping,
-            "total_minor": sum(int(i["quantity"]) * int(i["unit_price_minor"]) for i in items),
-            "card_token": card_token,
-        }
+        draft = OrderSagaState(
+            request_hash=digest, attempt=1, order_id=new_id("o", user_id),
+            payment_id=new_id("p", user_id), reservation_id=f"{saga_id}.1",
+            currency=currency, items=items, shipping=shipping,
+            total_minor=sum(i.quantity * i.unit_price_minor for i in items),
+            card_token=card_token)
         async with borrow(pool) as conn:
-            await sagas.insert(conn, saga_id, ksid, CREATE, user_id, data["order_id"],
-                               request_id, data, SETTINGS.lease_s)
+            await sagas.insert(conn, saga_id, ksid, CREATE_ORDER, user_id, draft.order_id,
+                               request_id, draft, SETTINGS.lease_s)
         meta = EventMeta(request_id, saga_id=saga_id)
-        reservation_id = data["reservation_id"]
+        reservation_id = draft.reservation_id
         # InventoryDomain.reserve
         async with borrow(self.inventory) as conn, conn.transaction():
             held = await inventory.claim_reservation(conn, reservation_id, lines,
@@ -161,9 +166,9 @@ class DirectShop:
             await recorder.append(conn, [NewEvent(
                 f"reservation-{reservation_id}", "StockReserved",
                 {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
-        reference = await self.provider.authorize(data["payment_id"], data["total_minor"],
+        reference = await self.provider.authorize(draft.payment_id, draft.total_minor,
                                                   currency, card_token)
-        await self._write_order(pool, saga_id, user_id, ksid, data, reference, meta)
+        await self._write_order(pool, saga_id, user_id, ksid, draft, reference, meta)
         # _finish_create: commit the reservation, complete the saga.
         async with borrow(self.inventory) as conn, conn.transaction():
             current = await inventory.get_reservation(conn, reservation_id, lock=True)
@@ -173,7 +178,7 @@ class DirectShop:
                 f"reservation-{reservation_id}", "StockCommitted",
                 {"reservation_id": reservation_id, "items": moved.item_json()})], meta, None)
         await self._log_step(pool, saga_id, "commit_stock", state="completed")
-        return str(data["order_id"])
+        return draft.order_id
 
     @staticmethod
     async def _log_step(pool: asyncpg.Pool, saga_id: str, step: str,
@@ -183,14 +188,12 @@ class DirectShop:
 
     @staticmethod
     async def _write_order(pool: asyncpg.Pool, saga_id: str, user_id: str, ksid: bytes,
-                           d: dict[str, Any], reference: str, meta: EventMeta) -> str:
+                           d: OrderSagaState, reference: str, meta: EventMeta) -> str:
         """The pivot transaction (OrderSagas._write_order + record_authorization)."""
         now = datetime.now(UTC)
         order = OrderRecord(
-            d["order_id"], user_id, "placed", d["currency"], d["total_minor"], d["shipping"],
-            d["payment_id"], saga_id, 1, now, now,
-            tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"])
-                  for i in d["items"]))
+            d.order_id, user_id, "placed", d.currency, d.total_minor, d.shipping,
+            d.payment_id, saga_id, 1, now, now, d.items)
         async with borrow(pool) as conn:
             async with conn.transaction():
                 current, erased = await sagas.get_locked_with_user(conn, saga_id)
@@ -201,7 +204,7 @@ class DirectShop:
                                                       {"shipping": placed.pop("shipping")})
                 await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
                                                       placed)], meta, ksid)
-                payment = PaymentRecord(d["payment_id"], order.order_id, user_id, "authorized",
+                payment = PaymentRecord(d.payment_id, order.order_id, user_id, "authorized",
                                         order.currency, order.total_minor, 0, 0, reference, 1,
                                         now, now)
                 await store.insert_payment(conn, payment, ksid)

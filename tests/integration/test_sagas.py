@@ -8,6 +8,7 @@ runs every half second with a 5s lease, must settle both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,8 @@ import grpc
 from datagw.v1 import admin_pb2, inventory_pb2, order_pb2
 from google.protobuf.duration_pb2 import Duration
 
-from gateway.domain.orders.saga import CREATE, OrderSagas, saga_id_for
+from gateway.domain.orders.saga import OrderSagas, saga_id_for
+from gateway.records.commerce import CREATE_ORDER
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres import saga_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
@@ -42,17 +44,23 @@ async def test_a_saga_abandoned_after_reserving_is_compensated(
     await shop.user(user)
     await shop.stocked(sku, 4)
     sagas = _sagas(gateway)
-    saga_id = saga_id_for(user, CREATE, f"{uid}-r")
+    saga_id = saga_id_for(user, CREATE_ORDER, f"{uid}-r")
     shard = gateway.backends.keyspaces["commerce"].shard_for(keyspace_id(user))  # type: ignore[union-attr]
     data = {"hash": "x", "attempt": 1, "order_id": f"o{'0' * 32}", "payment_id": f"p{'0' * 32}",
             "reservation_id": f"{saga_id}.1", "currency": "EUR", "total_minor": 1000,
             "items": [{"sku": sku, "quantity": 3, "title": "t", "unit_price_minor": 1000}],
             "shipping": {}, "card_token": "tok_visa"}
     # What a gateway killed right after reserving leaves behind: the saga log
-    # (lease already run out) and a held reservation.
+    # (lease already run out) and a held reservation. The row's data is JSON
+    # as gateways have always written it (its item without the category kept
+    # since), not the typed state's output: the recovery must load such rows.
     async with shard.connection("test") as conn:
-        await saga_store.insert(conn, saga_id, ksid_bytes(keyspace_id(user)), CREATE, user,
-                                data["order_id"], f"{uid}-r", data, -1.0)
+        await conn.execute(
+            """INSERT INTO sagas (saga_id, keyspace_id, kind, state, user_id, order_id,
+                                  request_id, data, lease_until)
+               VALUES ($1, $2, $3, 'running', $4, $5, $6, $7::jsonb, now() - interval '1s')""",
+            saga_id, ksid_bytes(keyspace_id(user)), CREATE_ORDER, user, data["order_id"],
+            f"{uid}-r", json.dumps(data))
         await saga_store.log_step(conn, saga_id, "reserve_stock", "done")
     await sagas._inventory.reserve(f"{saga_id}.1", [(sku, 3)], 900.0, saga_id=saga_id,
                                    saga_shard_key=user)
@@ -93,7 +101,7 @@ async def test_a_saga_abandoned_after_its_pivot_is_finished(
     await shop.stocked(sku, 4)
     with _crash_before_commit(_sagas(gateway)):
         placed = await shop.place(user, {sku: 2}, f"{uid}-p")
-    saga_id = saga_id_for(user, CREATE, f"{uid}-p")
+    saga_id = saga_id_for(user, CREATE_ORDER, f"{uid}-p")
     assert await _saga_state(gateway, user, saga_id) == "running"
     assert (await shop.stock(sku)).reserved == 2
     stuck = await shop.admin.ListStuckSagas(
@@ -143,8 +151,8 @@ async def test_a_finished_saga_keeps_no_card_token(gateway: Gateway, shop: Shop,
     rows = await shard_rows(gateway, shard_index(gateway, user),
                             "SELECT state, data::text || failure_reason AS data FROM sagas "
                             "WHERE saga_id = ANY($1)",
-                            [saga_id_for(user, CREATE, f"{uid}-ok"),
-                             saga_id_for(user, CREATE, f"{uid}-no")])
+                            [saga_id_for(user, CREATE_ORDER, f"{uid}-ok"),
+                             saga_id_for(user, CREATE_ORDER, f"{uid}-no")])
     assert sorted(r["state"] for r in rows) == ["compensated", "completed"]
     for row in rows:
         assert "tok_" not in row["data"], row["data"]

@@ -14,13 +14,8 @@ def order_json(o: OrderRecord) -> dict[str, Any]:
         "currency": o.currency, "total_minor": o.total_minor, "shipping": o.shipping,
         "payment_id": o.payment_id, "saga_id": o.saga_id, "version": o.version,
         "created_at": o.created_at.isoformat(), "updated_at": o.updated_at.isoformat(),
-        "items": items_json(o.items),
+        "items": [i.to_json() for i in o.items],
     }
-
-
-def items_json(items: tuple[OrderItemRecord, ...]) -> list[dict[str, Any]]:
-    return [{"sku": i.sku, "title": i.title, "quantity": i.quantity,
-             "unit_price_minor": i.unit_price_minor, "category": i.category} for i in items]
 
 
 def order_from_json(d: dict[str, Any]) -> OrderRecord:
@@ -28,8 +23,7 @@ def order_from_json(d: dict[str, Any]) -> OrderRecord:
         d["order_id"], d["user_id"], d["status"], d["currency"], d["total_minor"],
         d["shipping"], d["payment_id"], d["saga_id"], d["version"],
         datetime.fromisoformat(d["created_at"]), datetime.fromisoformat(d["updated_at"]),
-        tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"],
-                              i.get("category", "")) for i in d["items"]),
+        tuple(OrderItemRecord.from_json(i) for i in d["items"]),
     )
 
 

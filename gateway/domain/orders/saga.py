@@ -26,11 +26,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 from opentelemetry import trace
@@ -54,7 +52,18 @@ from gateway.errors import (
 )
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
-from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, SagaRecord
+from gateway.records.commerce import (
+    CANCEL_ORDER,
+    CARD_DATA,
+    CREATE_ORDER,
+    CancelSagaState,
+    OrderItemRecord,
+    OrderRecord,
+    OrderSagaState,
+    PaymentRecord,
+    SagaFailure,
+    SagaRecord,
+)
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailable
@@ -69,10 +78,6 @@ from gateway.telemetry import SAGA_RECOVERIES, SAGAS
 log = logging.getLogger(__name__)
 
 DOMAIN = "orders"
-CREATE = "create_order"
-CANCEL = "cancel_order"
-# Saga data a finished (or pivoted) saga no longer needs and must not keep.
-CARD_DATA = ("card_token",)
 _ERRORS: dict[str, type[DatagwError]] = {
     "FAILED_PRECONDITION": FailedPrecondition, "UNAVAILABLE": Unavailable, "ABORTED": Aborted}
 
@@ -107,14 +112,13 @@ def saga_id_for(user_id: str, kind: str, key: str) -> str:
     return f"s{ksid_hex(keyspace_id(user_id))}{digest}"
 
 
-def _failure(exc: DatagwError) -> dict[str, Any]:
-    return {"code": exc.code.name, "reason": exc.reason, "message": exc.message,
-            "metadata": exc.metadata}
+def _failure(exc: DatagwError) -> SagaFailure:
+    return SagaFailure(exc.code.name, exc.reason, exc.message, exc.metadata)
 
 
-def _raise_failure(failure: dict[str, Any]) -> None:
-    cls = _ERRORS.get(failure.get("code", ""), Aborted)
-    raise cls(failure["message"], reason=failure["reason"], metadata=failure.get("metadata"))
+def _raise_failure(failure: SagaFailure) -> None:
+    cls = _ERRORS.get(failure.code, Aborted)
+    raise cls(failure.message, reason=failure.reason, metadata=failure.metadata)
 
 
 class OrderSagas(KeyspaceDomain):
@@ -134,7 +138,7 @@ class OrderSagas(KeyspaceDomain):
     async def place(self, user_id: str, lines: list[OrderLine], shipping: dict[str, str],
                     card_token: str, request_id: str) -> PlacedOrder:
         shard, ksid = self.route(user_id)
-        saga_id = saga_id_for(user_id, CREATE, request_id)
+        saga_id = saga_id_for(user_id, CREATE_ORDER, request_id)
         trace.get_current_span().set_attribute("datagw.saga_id", saga_id)
         digest = request_hash("CreateOrder", {
             "user_id": user_id, "items": [(x.sku, x.quantity) for x in lines],
@@ -145,16 +149,16 @@ class OrderSagas(KeyspaceDomain):
             if saga is None:
                 if not user_exists:
                     raise await missing_user(shard, user_id)
-                data = await self._draft(user_id, lines, shipping, card_token, digest,
-                                         saga_id, attempt=1)
+                draft = await self._draft(user_id, lines, shipping, card_token, digest,
+                                          saga_id, attempt=1)
                 async with shard.connection("INSERT sagas") as conn:
-                    saga = await sagas.insert(conn, saga_id, ksid, CREATE, user_id,
-                                              data["order_id"], request_id, data,
+                    saga = await sagas.insert(conn, saga_id, ksid, CREATE_ORDER, user_id,
+                                              draft.order_id, request_id, draft,
                                               self.settings.lease_s)
                 if saga is not None:
                     return await self._run_create(shard, saga)
                 continue  # a concurrent duplicate inserted first: join it
-            if saga.data.get("hash") != digest:
+            if saga.placing.request_hash != digest:
                 raise AlreadyExists(
                     f"request_id {request_id!r} was already used for a different order",
                     reason="REQUEST_ID_REUSED",
@@ -178,23 +182,25 @@ class OrderSagas(KeyspaceDomain):
             fresh = await self._saga(shard, saga.saga_id)
             assert fresh is not None
             saga = fresh
+        earlier = saga.placing
         if saga.state == "compensated":
-            failure = saga.data.get("failure") or {}
-            if not saga.data.get("retryable"):
-                _raise_failure(failure)
+            if not earlier.retryable:
+                # Compensation stored the failure with `retryable`, before its end.
+                assert earlier.failure is not None
+                _raise_failure(earlier.failure)
             # The earlier attempt failed for a reason that may have passed (a
             # backend was down): this retry places the order afresh.
-            data = await self._draft(saga.user_id, lines, shipping, card_token,
-                                     saga.data["hash"], saga.saga_id,
-                                     attempt=int(saga.data.get("attempt", 1)) + 1)
+            draft = await self._draft(saga.user_id, lines, shipping, card_token,
+                                      earlier.request_hash, saga.saga_id,
+                                      attempt=earlier.attempt + 1)
             async with shard.connection("RESTART sagas") as conn:
-                restarted = await sagas.restart(conn, saga.saga_id, data, self.settings.lease_s)
+                restarted = await sagas.restart(conn, saga.saga_id, draft, self.settings.lease_s)
             return await self._run_create(shard, restarted) if restarted else None
-        return await self._placed(shard, saga.data["order_id"])
+        return await self._placed(shard, earlier.order_id)
 
     async def _draft(self, user_id: str, lines: list[OrderLine], shipping: dict[str, str],
                      card_token: str, digest: str, saga_id: str, attempt: int
-                     ) -> dict[str, Any]:
+                     ) -> OrderSagaState:
         """The order to place, with prices read from the catalog now."""
         found, missing = await self._catalog.batch_get(
             [x.sku for x in lines], Consistency.STRONG, None)
@@ -213,21 +219,20 @@ class OrderSagas(KeyspaceDomain):
                 reason="ORDER_NOT_PRICEABLE", precondition_violations=tuple(problems))
         # The category travels with the line (OrderPlaced, and OrderCancelled
         # from order_items) so analytics can group by it from events alone.
-        items: list[dict[str, Any]] = [
-            {"sku": x.sku, "title": products[x.sku].title, "quantity": x.quantity,
-             "unit_price_minor": products[x.sku].price_minor,
-             "category": products[x.sku].category} for x in lines]
-        return {
-            "hash": digest, "attempt": attempt,
-            "order_id": rules.new_id("o", user_id), "payment_id": rules.new_id("p", user_id),
-            "reservation_id": f"{saga_id}.{attempt}",
-            "currency": currencies[0], "items": items, "shipping": shipping,
-            "total_minor": sum(i["quantity"] * i["unit_price_minor"] for i in items),
-            "card_token": card_token,
-        }
+        items = tuple(
+            OrderItemRecord(x.sku, products[x.sku].title, x.quantity,
+                            products[x.sku].price_minor, products[x.sku].category)
+            for x in lines)
+        return OrderSagaState(
+            request_hash=digest, attempt=attempt,
+            order_id=rules.new_id("o", user_id), payment_id=rules.new_id("p", user_id),
+            reservation_id=f"{saga_id}.{attempt}",
+            currency=currencies[0], items=items, shipping=shipping,
+            total_minor=sum(i.quantity * i.unit_price_minor for i in items),
+            card_token=card_token)
 
     async def _run_create(self, shard: Shard, saga: SagaRecord) -> PlacedOrder:
-        d = saga.data
+        d = saga.placing
         meta = EventMeta(saga.request_id, saga_id=saga.saga_id)
         try:
             # Both steps are logged with the pivot, not each on its own: the
@@ -235,12 +240,14 @@ class OrderSagas(KeyspaceDomain):
             # recovery goes by whether the order exists), so two writes per
             # order would buy only a finer trace of a failed attempt.
             await self._inventory.reserve(
-                d["reservation_id"], [(i["sku"], i["quantity"]) for i in d["items"]],
+                d.reservation_id, [(i.sku, i.quantity) for i in d.items],
                 self.settings.reservation_ttl_s, saga_id=saga.saga_id,
                 saga_shard_key=saga.user_id, meta=meta)
             try:
+                # A draft just inserted or restarted still has the card.
+                assert d.card_token is not None
                 reference = await self._payments.provider.authorize(
-                    d["payment_id"], d["total_minor"], d["currency"], d["card_token"])
+                    d.payment_id, d.total_minor, d.currency, d.card_token)
             except PaymentDeclined as exc:
                 raise declined(exc) from exc
             except ProviderUnavailable as exc:
@@ -276,14 +283,12 @@ class OrderSagas(KeyspaceDomain):
     async def _write_order(self, shard: Shard, saga: SagaRecord, reference: str,
                            meta: EventMeta) -> PlacedOrder:
         """The pivot: order, items, payment, events and the saga step, in one transaction."""
-        d = saga.data
+        d = saga.placing
         ksid = ksid_bytes(keyspace_id(saga.user_id))
         now = datetime.now(UTC)
         order = OrderRecord(
-            d["order_id"], saga.user_id, "placed", d["currency"], d["total_minor"],
-            d["shipping"], d["payment_id"], saga.saga_id, 1, now, now,
-            tuple(OrderItemRecord(i["sku"], i["title"], i["quantity"], i["unit_price_minor"],
-                                  i.get("category", "")) for i in d["items"]))
+            d.order_id, saga.user_id, "placed", d.currency, d.total_minor,
+            d.shipping, d.payment_id, saga.saga_id, 1, now, now, d.items)
         async with shard.connection("WRITE order") as conn:
             async with conn.transaction():
                 current, erased = await sagas.get_locked_with_user(conn, saga.saga_id)
@@ -299,8 +304,9 @@ class OrderSagas(KeyspaceDomain):
                                                       {"shipping": placed.pop("shipping")})
                 await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
                                                       placed)], meta, ksid)
+                assert d.card_token is not None  # the draft _run_create just authorized
                 payment = await self._payments.record_authorization(
-                    conn, order, d["payment_id"], d["card_token"], ksid, meta, reference)
+                    conn, order, d.payment_id, d.card_token, ksid, meta, reference)
                 # The payment exists now: nothing later charges the card, so
                 # its token leaves the saga log (it is the customer's data).
                 await sagas.log_step(conn, saga.saga_id, "write_order", "done",
@@ -321,11 +327,11 @@ class OrderSagas(KeyspaceDomain):
         # order was cancelled before this step ran; the cancellation owns
         # the stock now.
         with contextlib.suppress(FailedPrecondition):
-            await self._inventory.commit(saga.data["reservation_id"], meta)
+            await self._inventory.commit(saga.placing.reservation_id, meta)
         await self._log(shard, saga_id, "commit_stock", "done", state="completed")
-        SAGAS.labels(CREATE, "completed").inc()
+        SAGAS.labels(CREATE_ORDER, "completed").inc()
 
-    async def _compensate_or_finish(self, shard: Shard, saga_id: str, failure: dict[str, Any],
+    async def _compensate_or_finish(self, shard: Shard, saga_id: str, failure: SagaFailure,
                                     *, retryable: bool, leased: bool = False) -> None:
         """Undo a saga that did not reach its pivot; finish one that did.
 
@@ -341,13 +347,11 @@ class OrderSagas(KeyspaceDomain):
                 if not pivoted and saga.state == "compensating" and not leased:
                     return  # being compensated by its owner
                 if not pivoted and saga.state == "running":
-                    await conn.execute(
-                        "UPDATE sagas SET data = data || $2::jsonb WHERE saga_id = $1",
-                        saga_id, json.dumps({"failure": failure, "retryable": retryable}))
+                    await sagas.record_failure(conn, saga_id, failure, retryable)
                     await sagas.log_step(
-                        conn, saga_id, "compensate", "started", failure["reason"],
+                        conn, saga_id, "compensate", "started", failure.reason,
                         state="compensating",
-                        failure_reason=f"{failure['reason']}: {failure['message']}")
+                        failure_reason=f"{failure.reason}: {failure.message}")
         if pivoted:
             await self._finish_create(shard, saga_id)
             return
@@ -363,10 +367,10 @@ class OrderSagas(KeyspaceDomain):
                                      forget=CARD_DATA)
                 await recorder.append(conn, [NewEvent(f"order-{saga.order_id}", "OrderRejected", {
                     "order_id": saga.order_id, "user_id": saga.user_id,
-                    "reason": failure["reason"], "message": failure["message"]})],
+                    "reason": failure.reason, "message": failure.message})],
                     EventMeta(saga.request_id, saga_id=saga_id),
                     ksid_bytes(keyspace_id(saga.user_id)))
-        SAGAS.labels(CREATE, "compensated").inc()
+        SAGAS.labels(CREATE_ORDER, "compensated").inc()
 
     async def _undo(self, saga: SagaRecord) -> None:
         """Reverse order: void the authorization, then release the stock.
@@ -374,11 +378,11 @@ class OrderSagas(KeyspaceDomain):
         Both are repeated blindly: the log cannot say whether a step that was
         in flight at a crash took effect, and both are idempotent.
         """
-        d = saga.data
+        d = saga.placing
         meta = EventMeta(saga.request_id, saga_id=saga.saga_id)
-        await self._payments.provider.void(d["payment_id"], "")
+        await self._payments.provider.void(d.payment_id, "")
         with contextlib.suppress(NotFound):
-            await self._inventory.release(d["reservation_id"], meta)
+            await self._inventory.release(d.reservation_id, meta)
 
     # -- cancelling an order -------------------------------------------------
 
@@ -387,10 +391,10 @@ class OrderSagas(KeyspaceDomain):
         """Inside the CancelOrder transaction: log the saga that settles the rest."""
         create = await sagas.get(conn, order.saga_id)
         assert create is not None
-        saga_id = saga_id_for(order.user_id, CANCEL, order.order_id)
-        await sagas.insert(conn, saga_id, ksid_bytes(keyspace_id(order.user_id)), CANCEL,
+        saga_id = saga_id_for(order.user_id, CANCEL_ORDER, order.order_id)
+        await sagas.insert(conn, saga_id, ksid_bytes(keyspace_id(order.user_id)), CANCEL_ORDER,
                            order.user_id, order.order_id, request_id,
-                           {"reservation_id": create.data["reservation_id"], "reason": reason},
+                           CancelSagaState(create.placing.reservation_id, reason),
                            self.settings.lease_s)
         return saga_id
 
@@ -406,9 +410,9 @@ class OrderSagas(KeyspaceDomain):
             for p in payments:
                 await self._settle(shard, p.payment_id, saga, ksid, meta)
             await self._log(shard, saga_id, "settle_payments", "done")
-        await self._return_stock(saga.data["reservation_id"], meta)
+        await self._return_stock(saga.cancelling.reservation_id, meta)
         await self._log(shard, saga_id, "return_stock", "done", state="completed")
-        SAGAS.labels(CANCEL, "completed").inc()
+        SAGAS.labels(CANCEL_ORDER, "completed").inc()
 
     async def _settle(self, shard: Shard, payment_id: str, saga: SagaRecord, ksid: bytes,
                       meta: EventMeta) -> None:
@@ -420,7 +424,7 @@ class OrderSagas(KeyspaceDomain):
                     await self._payments.void_locked(conn, p, ksid, meta)
                 elif p.status in ("captured", "partially_refunded"):
                     await self._payments.refund_locked(
-                        conn, p, p.captured_minor - p.refunded_minor, saga.data["reason"]
+                        conn, p, p.captured_minor - p.refunded_minor, saga.cancelling.reason
                         or "order cancelled", f"{saga.saga_id}:{payment_id}", ksid, meta)
 
     async def _return_stock(self, reservation_id: str, meta: EventMeta) -> None:
@@ -448,10 +452,10 @@ class OrderSagas(KeyspaceDomain):
             SAGA_RECOVERIES.labels(saga.kind).inc()
             log.info("recovering saga %s (%s, %s)", saga.saga_id, saga.kind, saga.state)
             try:
-                if saga.kind == CANCEL:
+                if saga.kind == CANCEL_ORDER:
                     await self.run_cancel(shard, saga.saga_id)
                 else:
-                    failure = saga.data.get("failure") or _failure(Unavailable(
+                    failure = saga.placing.failure or _failure(Unavailable(
                         "the gateway placing the order stopped before it finished",
                         reason="SAGA_ABANDONED"))
                     await self._compensate_or_finish(shard, saga.saga_id, failure,
@@ -473,7 +477,7 @@ class OrderSagas(KeyspaceDomain):
                 if saga is not None and saga.state in sagas.UNFINISHED:
                     continue  # its own recovery decides
                 if saga is not None and saga.state == "completed" and \
-                        saga.data.get("reservation_id") == r.reservation_id:
+                        saga.data.reservation_id == r.reservation_id:
                     await self._inventory.commit(r.reservation_id, meta)
                 else:
                     await self._inventory.release(r.reservation_id, meta)

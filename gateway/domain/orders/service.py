@@ -21,7 +21,7 @@ from gateway.domain import reads
 from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_sku
 from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
-from gateway.domain.commerce.codec import items_json, order_from_json, order_json
+from gateway.domain.commerce.codec import order_from_json, order_json
 from gateway.domain.orders.saga import OrderLine, OrderSagas, PlacedOrder
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.domain.payments import wrong_state
@@ -199,7 +199,8 @@ class OrdersDomain(KeyspaceDomain):
             await recorder.append(conn, [NewEvent(f"order-{order_id}", "OrderCancelled", {
                 "order_id": order_id, "reason": reason, "user_id": order.user_id,
                 "currency": order.currency, "total_minor": order.total_minor,
-                "placed_at": order.created_at.isoformat(), "items": items_json(order.items)})],
+                "placed_at": order.created_at.isoformat(),
+                "items": [i.to_json() for i in order.items]})],
                                   EventMeta(request_id, saga_id=saga_id), ksid_bytes(ksid))
             saga_ids.append(saga_id)
             return cancelled

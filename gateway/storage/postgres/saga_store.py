@@ -8,7 +8,13 @@ from typing import Any
 
 import asyncpg
 
-from gateway.records.commerce import SagaRecord
+from gateway.records.commerce import (
+    OrderSagaState,
+    SagaFailure,
+    SagaRecord,
+    SagaState,
+    saga_state_from_json,
+)
 
 SAGA_COLUMNS = ("saga_id, kind, state, user_id, order_id, request_id, data, steps, "
                 "failure_reason, attempts, lease_until, created_at, updated_at")
@@ -16,15 +22,16 @@ UNFINISHED = ("running", "compensating")
 
 
 def _saga(row: asyncpg.Record | dict[str, Any]) -> SagaRecord:
-    data = dict(row)
+    fields = dict(row)
     for key in ("data", "steps"):
-        if isinstance(data[key], str):
-            data[key] = json.loads(data[key])
-    return SagaRecord(**data)
+        if isinstance(fields[key], str):
+            fields[key] = json.loads(fields[key])
+    fields["data"] = saga_state_from_json(fields["kind"], fields["data"])
+    return SagaRecord(**fields)
 
 
 async def insert(conn: asyncpg.Connection, saga_id: str, ksid: bytes, kind: str, user_id: str,
-                 order_id: str, request_id: str, data: dict[str, Any], lease_s: float
+                 order_id: str, request_id: str, data: SagaState, lease_s: float
                  ) -> SagaRecord | None:
     """The new saga, or None when one with this id exists already."""
     row = await conn.fetchrow(
@@ -34,7 +41,7 @@ async def insert(conn: asyncpg.Connection, saga_id: str, ksid: bytes, kind: str,
                     now() + make_interval(secs => $8))
             ON CONFLICT (saga_id) DO NOTHING
             RETURNING {SAGA_COLUMNS}""",
-        saga_id, ksid, kind, user_id, order_id, request_id, json.dumps(data), lease_s)
+        saga_id, ksid, kind, user_id, order_id, request_id, json.dumps(data.to_json()), lease_s)
     return _saga(row) if row else None
 
 
@@ -64,6 +71,21 @@ async def log_step(conn: asyncpg.Connection, saga_id: str, name: str, outcome: s
                             data = data - $5::text[], updated_at = now()
            WHERE saga_id = $1""",
         saga_id, json.dumps(entries), state, failure_reason, list(forget))
+
+
+async def record_failure(conn: asyncpg.Connection, saga_id: str, failure: SagaFailure,
+                         retryable: bool) -> None:
+    """Keep, in a placing saga's data, why it failed and whether a retry may
+    place the order afresh.
+
+    Compensation writes them before its first step: a duplicate of the
+    request answers from them once the saga is compensated, and a recovery
+    that takes over the compensation reports the same failure. They are
+    merged into the data rather than replacing it, as the compensation
+    still reads the draft beside them.
+    """
+    await conn.execute("UPDATE sagas SET data = data || $2::jsonb WHERE saga_id = $1",
+                       saga_id, json.dumps(OrderSagaState.failure_json(failure, retryable)))
 
 
 async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
@@ -99,7 +121,7 @@ async def get_locked_with_user(conn: asyncpg.Connection, saga_id: str
     return _saga({k: v for k, v in row.items() if k != "user_erased_at"}), row["user_erased_at"]
 
 
-async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], lease_s: float
+async def restart(conn: asyncpg.Connection, saga_id: str, data: OrderSagaState, lease_s: float
                   ) -> SagaRecord | None:
     """Run a compensated saga again with fresh data; None if it is not compensated."""
     row = await conn.fetchrow(
@@ -108,7 +130,7 @@ async def restart(conn: asyncpg.Connection, saga_id: str, data: dict[str, Any], 
                                                   "detail": "retried by its caller"}}]'::jsonb,
                              lease_until = now() + make_interval(secs => $3), updated_at = now()
             WHERE saga_id = $1 AND state = 'compensated' RETURNING {SAGA_COLUMNS}""",
-        saga_id, json.dumps(data), lease_s)
+        saga_id, json.dumps(data.to_json()), lease_s)
     return _saga(row) if row else None
 
 
