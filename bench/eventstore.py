@@ -32,8 +32,8 @@ from google.protobuf.struct_pb2 import Struct
 
 from bench.commerce import Gateway
 from bench.report import machine_info, machine_section, percentile
+from gateway.records.events import Expected, StreamEvent
 from gateway.storage.eventstore import streams
-from gateway.storage.eventstore.streams import Expected, StreamEvent
 from gateway.storage.postgres import idempotency
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id, ksid_bytes
 

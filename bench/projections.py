@@ -29,9 +29,10 @@ from bench.relay import copy_backlog, log
 from bench.report import machine_info, machine_section
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import BATCH_SIZE, ProjectionRunner
+from gateway.records.events import Cursor, EventFilter
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
-from gateway.storage.eventstore.log import Cursor, EventFilter, read_after
+from gateway.storage.eventstore.log import read_after
 from gateway.storage.postgres.pool import Shard
 
 ROOT = Path(__file__).resolve().parent.parent

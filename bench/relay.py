@@ -45,13 +45,13 @@ import asyncpg
 from bench.report import machine_info, machine_section, percentile
 from gateway.domain.analytics.relay import Relay, RelaySettings, ShardRelay, dedup_token
 from gateway.domain.analytics.relay_rows import COLUMNS, TABLES, rows_of
+from gateway.records.events import Cursor, StoredEvent
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.chdb_backend import ChdbStore
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.eventstore import log as event_log
-from gateway.storage.eventstore.log import Cursor, StoredEvent
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Shard
 

@@ -17,9 +17,13 @@ from gateway.domain.events.store import (
     StreamRef,
 )
 from gateway.errors import FieldViolation, InvalidArgument
-from gateway.storage.eventstore import pii
-from gateway.storage.eventstore.log import EventFilter
-from gateway.storage.eventstore.streams import Expected, ExpectedKind, StreamEvent
+from gateway.records.events import (
+    EventFilter,
+    Expected,
+    ExpectedKind,
+    StreamEvent,
+    without_envelope,
+)
 
 _EXPECTED: dict[int, ExpectedKind] = {
     pb.EXPECTED_REVISION_KIND_UNSPECIFIED: ExpectedKind.ANY,
@@ -90,7 +94,7 @@ def recorded_out(r: Recorded) -> pb.RecordedEvent:
         event_id=e.event_id, stream=e.stream_id, stream_revision=e.stream_revision,
         event_type=e.event_type,
         # The envelope's ciphertext is never returned, only what it opens to.
-        payload=struct(pii.without_envelope(e.payload)),
+        payload=struct(without_envelope(e.payload)),
         pii_erased=r.opened.erased,
         metadata={k: str(v) for k, v in e.metadata.items()},
         create_time=timestamp(e.created_at),
@@ -103,7 +107,7 @@ def recorded_out(r: Recorded) -> pb.RecordedEvent:
 
 def audit_out(r: Recorded) -> pb.AuditEntry:
     e = r.event
-    change = pii.without_envelope(e.payload)
+    change = without_envelope(e.payload)
     if r.opened.pii is not None:
         change["pii"] = r.opened.pii
     elif r.opened.erased:

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from gateway.errors import FailedPrecondition
+from gateway.records.events import ENVELOPE, Opened, without_envelope
 from gateway.runtime.server import Gateway
 from gateway.storage.eventstore import pii
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
@@ -45,10 +46,10 @@ async def test_seal_hides_the_data_and_open_all_reads_it_back(
     assert set(env) == {"user_id", "v", "nonce", "ciphertext"}
     assert env["user_id"] == user and env["v"] == 1
     assert "a@example.com" not in json.dumps(env) and "Ann" not in json.dumps(env)
-    opened = await pii.open_all(conn, [{"x": 1, pii.ENVELOPE: env}, {"x": 2}])
-    assert opened == [pii.Opened(pii={"email": "a@example.com", "name": "Ann"}),
-                      pii.Opened()]
-    assert pii.without_envelope({"x": 1, pii.ENVELOPE: env}) == {"x": 1}
+    opened = await pii.open_all(conn, [{"x": 1, ENVELOPE: env}, {"x": 2}])
+    assert opened == [Opened(pii={"email": "a@example.com", "name": "Ann"}),
+                      Opened()]
+    assert without_envelope({"x": 1, ENVELOPE: env}) == {"x": 1}
 
 
 async def test_one_key_per_user_even_when_first_uses_race(
@@ -66,7 +67,7 @@ async def test_one_key_per_user_even_when_first_uses_race(
 
     envelopes = await asyncio.gather(*(one(n) for n in range(6)))
     assert await conn.fetchval("SELECT count(*) FROM user_keys WHERE user_id = $1", user) == 1
-    opened = await pii.open_all(conn, [{pii.ENVELOPE: e} for e in envelopes])
+    opened = await pii.open_all(conn, [{ENVELOPE: e} for e in envelopes])
     assert [o.pii for o in opened] == [{"n": n} for n in range(6)]
 
 
@@ -75,7 +76,7 @@ async def test_an_envelope_moved_to_another_user_does_not_open(
     env = await _seal(conn, f"a-{uid}", {"email": "a@example.com"})
     await _seal(conn, f"b-{uid}", {"email": "b@example.com"})
     forged = {**env, "user_id": f"b-{uid}"}
-    assert await pii.open_all(conn, [{pii.ENVELOPE: forged}]) == [pii.Opened(erased=True)]
+    assert await pii.open_all(conn, [{ENVELOPE: forged}]) == [Opened(erased=True)]
 
 
 async def test_erased_key_makes_every_envelope_unreadable_and_blocks_new_ones(
@@ -88,9 +89,9 @@ async def test_erased_key_makes_every_envelope_unreadable_and_blocks_new_ones(
         assert await pii.erase_key(conn, user) is True
     async with conn.transaction():
         assert await pii.erase_key(conn, user) is False
-    opened = await pii.open_all(conn, [{pii.ENVELOPE: e} for e in (first, second, kept)])
-    assert opened == [pii.Opened(erased=True), pii.Opened(erased=True),
-                      pii.Opened(pii={"email": "k@example.com"})]
+    opened = await pii.open_all(conn, [{ENVELOPE: e} for e in (first, second, kept)])
+    assert opened == [Opened(erased=True), Opened(erased=True),
+                      Opened(pii={"email": "k@example.com"})]
     row = await conn.fetchrow("SELECT key, erased_at FROM user_keys WHERE user_id = $1", user)
     assert row is not None and row["key"] is None and row["erased_at"] is not None
     with pytest.raises(FailedPrecondition) as err:

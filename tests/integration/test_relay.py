@@ -21,10 +21,10 @@ from datagw.v1 import admin_pb2, order_pb2
 
 from gateway.domain.analytics import relay_rows
 from gateway.domain.analytics.relay import RelaySettings, ShardRelay
+from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
 from gateway.storage.eventstore import recorder
-from gateway.storage.eventstore.log import Cursor
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes

@@ -14,9 +14,9 @@ from google.protobuf.duration_pb2 import Duration
 
 from gateway.domain.events.retention import RetentionJob
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_DOMAINS
-from gateway.storage.eventstore.log import Cursor
 from gateway.storage.postgres import retention_store
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop

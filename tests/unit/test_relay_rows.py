@@ -15,7 +15,7 @@ from gateway.domain.analytics.relay_rows import (
     rows_of,
     user_of,
 )
-from gateway.storage.eventstore.log import StoredEvent
+from gateway.records.events import StoredEvent
 
 PLACED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 CANCELLED_AT = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)

@@ -37,9 +37,9 @@ from typing import Any
 from gateway.domain.analytics.erasure import erase_user_rows
 from gateway.domain.analytics.relay_rows import COLUMNS, IDENTITY, TABLES, BatchRows, rows_of
 from gateway.errors import Unavailable
+from gateway.records.events import Cursor, StoredEvent
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log
-from gateway.storage.eventstore.log import Cursor, StoredEvent
 from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.pool import Keyspace, Shard

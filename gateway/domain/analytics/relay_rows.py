@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gateway.storage.eventstore.log import StoredEvent
-from gateway.storage.eventstore.pii import ENVELOPE, envelope_of
+from gateway.records.events import ENVELOPE, StoredEvent
+from gateway.storage.eventstore.pii import envelope_of
 
 DOMAIN_EVENTS = "domain_events"
 ORDERS = "orders"

@@ -29,7 +29,7 @@ from functools import partial
 from gateway.errors import Unavailable
 from gateway.policy.model import EVENT_STREAM_PREFIXES
 from gateway.policy.registry import PolicyRegistry
-from gateway.storage.eventstore.log import Cursor
+from gateway.records.events import Cursor
 from gateway.storage.postgres import retention_store as store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.telemetry import RETENTION_DELETED

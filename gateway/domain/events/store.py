@@ -26,11 +26,23 @@ from gateway.domain import tokens
 from gateway.domain.commerce import rules as commerce_rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import FieldViolation, InvalidArgument, NotFound, Violations
+from gateway.records.events import (
+    ENVELOPE,
+    NO_REVISION,
+    AppendResult,
+    Cursor,
+    EventFilter,
+    Expected,
+    ExpectedKind,
+    Opened,
+    Page,
+    StoredEvent,
+    StreamEvent,
+    StreamState,
+)
 from gateway.storage.eventstore import log, pii
 from gateway.storage.eventstore import streams as store
-from gateway.storage.eventstore.log import Cursor, EventFilter, StoredEvent
 from gateway.storage.eventstore.recorder import EventMeta
-from gateway.storage.eventstore.streams import Expected, StreamEvent, StreamState
 from gateway.storage.postgres import idempotency
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.storage.postgres.pool import Keyspace, Shard
@@ -90,7 +102,7 @@ class Recorded:
     event: StoredEvent
     keyspace: str
     shard: int
-    opened: pii.Opened
+    opened: Opened
 
     @property
     def key(self) -> ShardKey:
@@ -99,7 +111,7 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Appended:
-    result: store.AppendResult
+    result: AppendResult
     consistency_token: str
 
 
@@ -162,8 +174,8 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
     seen.add(canonical)
     if not EVENT_TYPE_PATTERN.match(e.event_type):
         v.add(f"{name}.event_type", "required: 1-100 characters of A-Z a-z 0-9 . _ -")
-    if pii.ENVELOPE in e.payload:
-        v.add(f"{name}.payload", f"the key {pii.ENVELOPE!r} is reserved; put personal data in pii")
+    if ENVELOPE in e.payload:
+        v.add(f"{name}.payload", f"the key {ENVELOPE!r} is reserved; put personal data in pii")
     if _json_size(e.payload) > MAX_PAYLOAD_BYTES:
         v.add(f"{name}.payload", f"must be at most {MAX_PAYLOAD_BYTES} bytes as JSON")
     if e.pii is not None:
@@ -188,12 +200,12 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
 
 
 async def _open(conn: asyncpg.Connection, keyspace: str,
-                events: Sequence[StoredEvent]) -> list[pii.Opened]:
+                events: Sequence[StoredEvent]) -> list[Opened]:
     """Decrypted personal data per event; keys exist only in commerce (an
     envelope elsewhere cannot be opened and reads as erased)."""
     if keyspace == COMMERCE:
         return await pii.open_all(conn, [e.payload for e in events])
-    return [pii.Opened(erased=pii.envelope_of(e.payload) is not None) for e in events]
+    return [Opened(erased=pii.envelope_of(e.payload) is not None) for e in events]
 
 
 class EventStoreDomain:
@@ -364,14 +376,14 @@ class EventStoreDomain:
             if state is not None and state.metadata.tombstoned:
                 raise store.StreamDeleted(where.stream, state)
             if state is None or state.revision < revision:
-                return StreamRead([], state.revision if state else store.NO_REVISION, True)
+                return StreamRead([], state.revision if state else NO_REVISION, True)
             page = await store.read_visible(conn, where.stream, state, True, revision, limit)
             opened = await _open(conn, where.keyspace.name, page.events)
         return StreamRead(self._recorded(where, page.events, opened), state.revision,
                           page.end_of_stream)
 
     def _recorded(self, where: Located, events: Sequence[StoredEvent],
-                  opened: Sequence[pii.Opened]) -> list[Recorded]:
+                  opened: Sequence[Opened]) -> list[Recorded]:
         return [Recorded(e, where.keyspace.name, where.shard.index, o)
                 for e, o in zip(events, opened, strict=True)]
 
@@ -393,7 +405,7 @@ class EventStoreDomain:
         return out
 
     async def read_shard(self, keyspace: str, shard: Shard, after: Cursor, limit: int,
-                         flt: EventFilter, operation: str) -> tuple[log.Page, list[Recorded]]:
+                         flt: EventFilter, operation: str) -> tuple[Page, list[Recorded]]:
         """One commit-safe page of a shard, personal data opened."""
         async with shard.connection(operation) as conn:
             page = await log.read_after(conn, after, limit, flt)
@@ -473,7 +485,7 @@ class EventStoreDomain:
 
 
 def _check_expected(v: Violations, expected: Expected) -> None:
-    if expected.kind is store.ExpectedKind.EXACT and expected.revision < 0:
+    if expected.kind is ExpectedKind.EXACT and expected.revision < 0:
         v.add("expected_revision", "must be 0 or more with EXACT (the stream's last revision)")
 
 

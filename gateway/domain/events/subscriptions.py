@@ -51,7 +51,7 @@ from gateway.domain.events.store import (
     check_filter,
 )
 from gateway.errors import Unavailable, Violations
-from gateway.storage.eventstore.log import Cursor, EventFilter
+from gateway.records.events import Cursor, EventFilter
 from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import SUBSCRIPTION_LAG, tracer

@@ -64,6 +64,7 @@ from gateway.records.commerce import (
     SagaFailure,
     SagaRecord,
 )
+from gateway.records.events import ENVELOPE
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailable
@@ -300,7 +301,7 @@ class OrderSagas(KeyspaceDomain):
                 await store.insert_order(conn, order, ksid)
                 # The address is personal data: in the event only sealed.
                 placed = order_json(order)
-                placed[pii.ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
+                placed[ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
                                                       {"shipping": placed.pop("shipping")})
                 await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
                                                       placed)], meta, ksid)

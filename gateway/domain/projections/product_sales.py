@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from gateway.storage.eventstore.log import StoredEvent
+from gateway.records.events import StoredEvent
 from gateway.storage.postgres import projection_store as store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.projection_store import SalesLine, SalesOrder, SkuSales

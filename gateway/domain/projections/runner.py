@@ -32,7 +32,8 @@ from prometheus_client import Counter, Gauge
 
 from gateway.domain.analytics.relay import ShardProgress
 from gateway.errors import Aborted, FailedPrecondition, NotFound, Unavailable
-from gateway.storage.eventstore.log import Cursor, EventFilter, Page, StoredEvent, pending_after
+from gateway.records.events import Cursor, EventFilter, Page, StoredEvent
+from gateway.storage.eventstore.log import pending_after
 from gateway.storage.eventstore.log import read_after as read_events
 from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import projection_store as store

@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.storage.eventstore.log import StoredEvent
+from gateway.records.events import StoredEvent
 from gateway.storage.postgres import projection_store as store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.projection_store import UserOrder, UserTotals

@@ -30,6 +30,7 @@ from gateway.domain.users.erasure import UserGone, user_erased
 from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
 from gateway.policy.model import Consistency
 from gateway.records.commerce import UserRecord
+from gateway.records.events import ENVELOPE
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import commerce_store as store
@@ -198,7 +199,7 @@ class UsersDomain(KeyspaceDomain):
                 raise AlreadyExists(f"user {user_id!r} already exists", reason="USER_EXISTS",
                                     metadata={"user_id": user_id})
             await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserCreated", {
-                "user_id": user_id, pii.ENVELOPE: await pii.seal(
+                "user_id": user_id, ENVELOPE: await pii.seal(
                     conn, user_id, ksid, {"email": email, "display_name": display_name})})],
                 EventMeta(request_id), ksid)
             return user
@@ -242,7 +243,7 @@ class UsersDomain(KeyspaceDomain):
                        if val is not None}
             await recorder.append(conn, [NewEvent(f"user-{user_id}", "UserUpdated", {
                 "user_id": user_id, "changed": sorted(changes),
-                pii.ENVELOPE: await pii.seal(conn, user_id, ksid, changes)})],
+                ENVELOPE: await pii.seal(conn, user_id, ksid, changes)})],
                 EventMeta(request_id), ksid)
             if current.email != new_email:
                 previous.append(current.email)

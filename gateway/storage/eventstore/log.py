@@ -13,70 +13,11 @@ the moment it is read.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-# Position of the cursor that has read everything below a horizon: the
-# largest position sorts after every event of transaction horizon - 1.
-END_OF_TX = 2**63 - 1
-
-
-@dataclass(frozen=True, order=True)
-class Cursor:
-    """A point in one shard's commit order: after event (commit, position)."""
-
-    commit: int = 0
-    position: int = 0
-
-    @staticmethod
-    def below(horizon: int) -> Cursor:
-        """The cursor after every event of every transaction below `horizon`."""
-        return Cursor(horizon - 1, END_OF_TX) if horizon > 0 else Cursor()
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    commit: int
-    position: int
-    event_id: str
-    stream_id: str
-    stream_revision: int
-    event_type: str
-    payload: dict[str, Any]
-    metadata: dict[str, Any]
-    keyspace_id: bytes | None
-    created_at: datetime
-
-    @property
-    def cursor(self) -> Cursor:
-        return Cursor(self.commit, self.position)
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Empty tuples match everything."""
-
-    event_types: tuple[str, ...] = ()
-    stream_prefixes: tuple[str, ...] = ()
-
-    def matches(self, event_type: str, stream_id: str) -> bool:
-        return ((not self.event_types or event_type in self.event_types)
-                and (not self.stream_prefixes
-                     or any(stream_id.startswith(p) for p in self.stream_prefixes)))
-
-
-@dataclass(frozen=True)
-class Page:
-    events: list[StoredEvent]
-    # Where the next read starts: after the last event returned, or after
-    # the horizon when the read reached it (filtered-out events included).
-    next: Cursor
-    # True when everything committed below the horizon has been read.
-    reached_horizon: bool
-
+from gateway.records.events import Cursor, EventFilter, Page, StoredEvent
 
 EVENT_COLUMNS = """position, tx_id::text::bigint AS commit, event_id::text AS event_id, stream_id,
     stream_revision, event_type, payload::text AS payload, metadata::text AS metadata,
@@ -92,12 +33,16 @@ def event_from_row(row: asyncpg.Record) -> StoredEvent:
         created_at=row["created_at"])
 
 
+# The filter that matches everything (a default argument must not be a call).
+EVERY_EVENT = EventFilter()
+
+
 def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def read_after(conn: asyncpg.Connection, after: Cursor, limit: int,
-                     flt: EventFilter = EventFilter()) -> Page:
+                     flt: EventFilter = EVERY_EVENT) -> Page:
     """Up to `limit` events after `after` that match `flt`, in commit order,
     all from transactions that have finished."""
     # One statement, so the horizon and the rows come from one snapshot; the

@@ -31,7 +31,6 @@ import base64
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -39,21 +38,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.errors import FailedPrecondition
+from gateway.records.events import ENVELOPE, Opened
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 
-# The payload key holding the envelope.
-ENVELOPE = "_pii"
 VERSION = 1
 _NONCE_BYTES = 12
-
-
-@dataclass(frozen=True)
-class Opened:
-    """One payload's personal data: `pii` decrypted, or None with `erased`
-    True when the payload had an envelope whose key is gone."""
-
-    pii: dict[str, Any] | None = None
-    erased: bool = False
 
 
 def envelope_of(payload: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -62,11 +51,6 @@ def envelope_of(payload: Mapping[str, Any]) -> dict[str, Any] | None:
     if isinstance(env, dict) and isinstance(env.get("user_id"), str):
         return env
     return None
-
-
-def without_envelope(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as callers may see it: never the envelope's ciphertext."""
-    return {k: v for k, v in payload.items() if k != ENVELOPE}
 
 
 def _user_erased(user_id: str) -> FailedPrecondition:

@@ -32,116 +32,27 @@ second waits on the lock, then sees the first's rows).
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from gateway.errors import Aborted, AlreadyExists, DatagwError, NotFound
+from gateway.records.events import (
+    ENVELOPE,
+    AppendResult,
+    Expected,
+    ExpectedKind,
+    StreamEvent,
+    StreamMetadata,
+    StreamPage,
+    StreamState,
+)
 from gateway.storage.eventstore import pii, recorder
-from gateway.storage.eventstore.log import EVENT_COLUMNS, StoredEvent, event_from_row
+from gateway.storage.eventstore.log import EVENT_COLUMNS, event_from_row
 from gateway.storage.eventstore.recorder import tombstoned
-
-NO_REVISION = -1
-
-
-@dataclass(frozen=True)
-class StreamMetadata:
-    """The retention and delete state of a stream (the keys of streams.metadata)."""
-
-    max_age_s: float | None = None
-    max_count: int = 0
-    truncate_before: int = 0
-    deleted: bool = False
-    tombstoned: bool = False
-
-    @staticmethod
-    def from_json(doc: Mapping[str, Any]) -> StreamMetadata:
-        age = doc.get("max_age_s")
-        return StreamMetadata(
-            max_age_s=float(age) if age is not None else None,
-            max_count=int(doc.get("max_count") or 0),
-            truncate_before=int(doc.get("truncate_before") or 0),
-            deleted=bool(doc.get("deleted", False)),
-            tombstoned=bool(doc.get("tombstoned", False)))
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"deleted": self.deleted, "tombstoned": self.tombstoned}
-        if self.max_age_s is not None:
-            doc["max_age_s"] = self.max_age_s
-        if self.max_count:
-            doc["max_count"] = self.max_count
-        if self.truncate_before:
-            doc["truncate_before"] = self.truncate_before
-        return doc
-
-
-@dataclass(frozen=True)
-class StreamState:
-    """A stream as its row says: last revision (-1: no event yet) and metadata."""
-
-    revision: int = NO_REVISION
-    metadata: StreamMetadata = field(default_factory=StreamMetadata)
-
-    @property
-    def live(self) -> bool:
-        """Has events a read may return (not empty, deleted or tombstoned)."""
-        return self.revision >= 0 and not self.metadata.deleted and not self.metadata.tombstoned
-
-    def first_visible(self) -> int:
-        """The lowest revision a read may return (truncate_before, max_count)."""
-        first = self.metadata.truncate_before
-        if self.metadata.max_count:
-            first = max(first, self.revision - self.metadata.max_count + 1)
-        return max(first, 0)
-
-
-class ExpectedKind(enum.Enum):
-    ANY = "any"
-    NO_STREAM = "no_stream"
-    STREAM_EXISTS = "stream_exists"
-    EXACT = "exact"
-
-
-@dataclass(frozen=True)
-class Expected:
-    kind: ExpectedKind = ExpectedKind.ANY
-    revision: int = 0
-
-    def holds(self, state: StreamState) -> bool:
-        """Soft-deleted streams count as absent, yet EXACT accepts their last
-        revision too, since an append continues from it."""
-        exists = state.live
-        if self.kind is ExpectedKind.NO_STREAM:
-            return not exists
-        if self.kind is ExpectedKind.STREAM_EXISTS:
-            return exists
-        if self.kind is ExpectedKind.EXACT:
-            return state.revision >= 0 and self.revision == state.revision
-        return True
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """An event to append; `pii` is sealed under `pii_user_id` in the append's
-    transaction."""
-
-    event_id: str
-    event_type: str
-    payload: dict[str, Any]
-    metadata: dict[str, str]
-    pii: dict[str, Any] | None = None
-    pii_user_id: str = ""
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    first_revision: int
-    last_revision: int
-    already_appended: bool
 
 
 def not_found(stream: str) -> NotFound:
@@ -226,7 +137,7 @@ async def _seal(conn: asyncpg.Connection, ksid: bytes, events: Sequence[StreamEv
     for user, indexes in by_user.items():
         sealed = await pii.seal_many(conn, user, ksid, [events[n].pii or {} for n in indexes])
         for n, envelope in zip(indexes, sealed, strict=True):
-            payloads[n][pii.ENVELOPE] = envelope
+            payloads[n][ENVELOPE] = envelope
     return payloads
 
 
@@ -265,13 +176,6 @@ async def append(conn: asyncpg.Connection, stream: str, ksid: bytes, expected: E
     assert recorded.last_revision is not None
     return AppendResult(recorded.last_revision - len(events) + 1, recorded.last_revision,
                         already_appended=False)
-
-
-@dataclass(frozen=True)
-class StreamPage:
-    events: list[StoredEvent]
-    state: StreamState
-    end_of_stream: bool
 
 
 def live_state(stream: str, state: StreamState | None) -> StreamState:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import asyncpg
 
-from gateway.storage.eventstore.log import Cursor
+from gateway.records.events import Cursor
 
 
 def generation_table(table: str, generation: int) -> str:

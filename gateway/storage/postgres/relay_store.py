@@ -15,7 +15,7 @@ from datetime import datetime
 
 import asyncpg
 
-from gateway.storage.eventstore.log import Cursor
+from gateway.records.events import Cursor
 
 
 @dataclass(frozen=True)

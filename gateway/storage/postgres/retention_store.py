@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from gateway.storage.eventstore.log import Cursor
+from gateway.records.events import Cursor
 
 # The events the metadata of their stream (see gateway/storage/eventstore/
 # streams.py) no longer keeps: below truncate_before (soft delete and
