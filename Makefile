@@ -40,6 +40,7 @@ generate: tools
 lint: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 	cd proto && ../node_modules/.bin/buf lint
 	cd proto && ../node_modules/.bin/buf breaking --against breaking-baseline.binpb
 	cd clients/go && go vet ./...
