@@ -10,7 +10,9 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
-from datagw.v1 import catalog_pb2, common_pb2
+from datagw.v1 import admin_pb2, catalog_pb2, common_pb2
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -150,3 +152,10 @@ async def race_writes_and_reads(catalog: Any, sku: str, rounds: int, checks: int
         for _ in range(checks):
             got = await get(catalog, sku)
             assert (got.title, got.version) == (written.title, written.version)
+
+
+def explain_request(method: str, request: Message) -> admin_pb2.ExplainCallRequest:
+    """AdminService.ExplainCall's request for `request` to `method`."""
+    packed = any_pb2.Any()
+    packed.Pack(request)
+    return admin_pb2.ExplainCallRequest(method=method, request=packed)

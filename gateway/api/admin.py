@@ -6,13 +6,18 @@ from datetime import UTC
 from typing import Any
 
 import grpc
-from datagw.v1 import admin_pb2, admin_pb2_grpc, eventstore_pb2
+from datagw.v1 import admin_pb2, admin_pb2_grpc, common_pb2, eventstore_pb2
+from google.protobuf import any_pb2, descriptor_pool, message_factory
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
-from gateway.api.convert import duration, policy_out, timestamp
+from gateway.api.convert import LEVELS_OUT, duration, policy_out, read_args, timestamp
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import ShardProgress
+from gateway.domain.explain import Explainer, Explanation
 from gateway.domain.projections.runner import ProjectionState, ProjectionStatus
+from gateway.errors import FieldViolation, InvalidArgument
+from gateway.policy.model import Consistency
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -44,9 +49,57 @@ def projection_out(p: ProjectionStatus) -> admin_pb2.Projection:
         shards=[shard_progress_out(s) for s in p.shards], generation=p.generation)
 
 
+def _input_type(method: str) -> Descriptor:
+    """The request type of "pkg.Service/Method"; INVALID_ARGUMENT when unknown."""
+    service, _, name = method.lstrip("/").partition("/")
+    try:
+        found = descriptor_pool.Default().FindServiceByName(service).methods_by_name[name]
+    except KeyError:
+        raise InvalidArgument([FieldViolation(
+            "method", f"{method!r} is not a method of this gateway "
+            "(write it as datagw.v1.Service/Method)")]) from None
+    input_type: Descriptor = found.input_type
+    return input_type
+
+
+def explain_args(
+    method: str, request: any_pb2.Any
+) -> tuple[Consistency | None, float | None, str, dict[str, str]]:
+    """The read options and string fields of `request`, which must be the
+    method's own request type."""
+    input_type = _input_type(method)
+    if not request.Is(input_type):
+        raise InvalidArgument([FieldViolation(
+            "request", f"must be a {input_type.full_name} (\"@type\": "
+            f"\"type.googleapis.com/{input_type.full_name}\"), got {request.type_url!r}")])
+    msg = message_factory.GetMessageClass(input_type)()
+    request.Unpack(msg)
+    fields = {f.name: getattr(msg, f.name) for f in input_type.fields
+              if f.type == FieldDescriptor.TYPE_STRING and not f.is_repeated}
+    if "read_options" not in input_type.fields_by_name:
+        return None, None, "", fields
+    options: common_pb2.ReadOptions = getattr(msg, "read_options")  # noqa: B009 (any request type)
+    level, staleness, token = read_args(options, msg.HasField("read_options"))
+    return level, staleness, token, fields
+
+
+def explanation_out(e: Explanation) -> admin_pb2.ExplainCallResponse:
+    plan = e.plan
+    return admin_pb2.ExplainCallResponse(
+        method=e.method, domain=plan.domain, keyspace=e.keyspace,
+        consistency=LEVELS_OUT[plan.level], use_cache=plan.use_cache,
+        max_cache_age=duration(plan.max_cache_age_s)
+        if plan.use_cache and plan.max_cache_age_s is not None else None,
+        replica_allowed=plan.replica_allowed, scatter=plan.scatter,
+        shards=[admin_pb2.ShardRoute(shard=r.shard, key_range=r.key_range, node=r.node,
+                                     reason=r.reason) for r in e.shards],
+        steps=e.steps)
+
+
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
-    def __init__(self, domain: AdminDomain) -> None:
+    def __init__(self, domain: AdminDomain, explainer: Explainer) -> None:
         self._domain = domain
+        self._explainer = explainer
 
     async def GetTopology(
         self, request: admin_pb2.GetTopologyRequest, context: Context
@@ -140,3 +193,11 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         status, replayed = await self._domain.rebuild_projection(request.name)
         return admin_pb2.RebuildProjectionResponse(projection=projection_out(status),
                                                    events_replayed=replayed)
+
+    async def ExplainCall(
+        self, request: admin_pb2.ExplainCallRequest, context: Context
+    ) -> admin_pb2.ExplainCallResponse:
+        method = request.method.lstrip("/")
+        level, staleness, token, fields = explain_args(method, request.request)
+        return explanation_out(
+            self._explainer.explain(method, level, staleness, token, fields))

@@ -18,7 +18,7 @@ _LEVELS = {
     common_pb2.CONSISTENCY_LEVEL_BOUNDED_STALENESS: Consistency.BOUNDED_STALENESS,
     common_pb2.CONSISTENCY_LEVEL_EVENTUAL: Consistency.EVENTUAL,
 }
-_LEVELS_OUT = {v: k for k, v in _LEVELS.items()}
+LEVELS_OUT = {v: k for k, v in _LEVELS.items()}
 
 
 def timestamp(moment: datetime | None) -> Timestamp:
@@ -115,8 +115,8 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
         source_file=p.source_file,
         store=p.store.value,
         keyspace=p.keyspace or "",
-        default_consistency=_LEVELS_OUT[p.default_consistency],
-        allowed_consistency=[_LEVELS_OUT[c] for c in p.allowed_consistency],
+        default_consistency=LEVELS_OUT[p.default_consistency],
+        allowed_consistency=[LEVELS_OUT[c] for c in p.allowed_consistency],
         max_staleness=duration(p.max_staleness_s),
         cache=admin_pb2.CachePolicy(
             enabled=p.cache.enabled,

@@ -38,8 +38,6 @@ class ReadRoute:
     kind: RouteKind
     # The request field that routes (KEY and ID).
     field: str = ""
-    # KEY: the shard key made of the field's value ("{}" is the value).
-    key_format: str = "{}"
     # ID: the id's kind letter ("o" for orders, "p" for payments).
     id_kind: str = ""
     # The policy domain that plans the read when it is not the service's own

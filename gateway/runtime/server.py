@@ -25,7 +25,7 @@ from gateway.policy.registry import PolicyRegistry
 from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
 from gateway.runtime.embedded.backends import EmbeddedBackends
-from gateway.runtime.services import POLICY_DOMAINS, SERVICE_NAMES, SERVICES
+from gateway.runtime.services import POLICY_DOMAINS, SERVICE_NAMES, SERVICES, planned_reads
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
 from gateway.storage.eventstore.notify import EventNotifiers
@@ -96,7 +96,7 @@ class Gateway:
     async def start(self) -> None:
         """Open the backends (migrated), then serve gRPC."""
         opened = await self.open_backends()
-        self._wiring = wiring = wire(self.config, opened)
+        self._wiring = wiring = wire(self.config, opened, planned_reads())
         self._server = self._build_server(wiring)
         for cache in wiring.caches:
             cache.start()

@@ -51,6 +51,7 @@ from gateway.api.orders import OrderServicer
 from gateway.api.payments import PaymentServicer
 from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
+from gateway.domain.explain import PlannedRead
 from gateway.policy.methods import (
     Access,
     MethodFacts,
@@ -125,7 +126,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry(
         _service(user_pb2, "UserService"), "users", Health.KEYSPACE,
         {"CreateUser": write(), "GetUser": read(_BY_USER),
-         "GetUserByEmail": read(ReadRoute(RouteKind.KEY, "email", key_format="email:{}")),
+         "GetUserByEmail": read(ReadRoute(RouteKind.KEY, "email")),
          "UpdateUser": write(), "GetUserSummary": read(),
          "EraseUser": write(sensitive=True)},
         lambda w: UserServicer(w.users, w.erasure),
@@ -178,14 +179,28 @@ SERVICES: tuple[ServiceEntry, ...] = (
                                    route=ReadRoute(RouteKind.SCATTER, domain="orders")),
          "GetSaga": admin(idempotent=True), "ListStuckSagas": admin(idempotent=True),
          "ListProjections": admin(idempotent=True),
-         "RebuildProjection": admin(sensitive=True), "GetRelayStatus": admin(idempotent=True)},
-        lambda w: AdminServicer(w.admin),
+         "RebuildProjection": admin(sensitive=True), "GetRelayStatus": admin(idempotent=True),
+         "ExplainCall": admin(idempotent=True)},
+        lambda w: AdminServicer(w.admin, w.explainer),
         admin_pb2_grpc.add_AdminServiceServicer_to_server),
 )
 
 # The policy domains the gateway loads and requires, one per domain service.
 POLICY_DOMAINS: tuple[str, ...] = tuple(e.domain for e in SERVICES if e.domain is not None)
 SERVICE_NAMES: tuple[str, ...] = tuple(e.name for e in SERVICES)
+
+
+def planned_reads() -> dict[str, PlannedRead]:
+    """Every read the policy plans, by "pkg.Service/Method": what ExplainCall explains."""
+    out: dict[str, PlannedRead] = {}
+    for entry in SERVICES:
+        for method, facts in entry.methods.items():
+            if facts.route is None:
+                continue
+            domain = facts.route.domain or entry.domain
+            assert domain is not None, f"{entry.name}/{method}: a route needs a domain"
+            out[f"{entry.name}/{method}"] = PlannedRead(domain, facts.route)
+    return out
 
 
 def method_facts(full_method: str) -> tuple[ServiceEntry, MethodFacts] | None:

@@ -7,6 +7,7 @@ table (runtime/services.py) then builds each servicer from this object.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.domain.admin import AdminDomain
@@ -16,6 +17,7 @@ from gateway.domain.catalog import service as catalog
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import Subscriptions
+from gateway.domain.explain import Explainer, PlannedRead
 from gateway.domain.inventory import InventoryDomain
 from gateway.domain.orders.saga import OrderSagas
 from gateway.domain.orders.service import OrdersDomain
@@ -45,6 +47,7 @@ class Wiring:
     subscriptions: Subscriptions
     analytics: AnalyticsDomain
     admin: AdminDomain
+    explainer: Explainer
     projections: ProjectionRunner
     retention: RetentionJob
     # Events to ClickHouse; None when no analytics store is configured (the
@@ -56,7 +59,8 @@ class Wiring:
         return [self.catalog_cache]
 
 
-def wire(config: Config, opened: OpenBackends) -> Wiring:
+def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead]) -> Wiring:
+    """`planned`: the reads ExplainCall explains (from the services table)."""
     policies, backends = opened.policies, opened.backends
     keyspaces = backends.keyspaces
     catalog_keyspace = keyspaces[opened.keyspace_of(catalog.DOMAIN)]
@@ -90,6 +94,7 @@ def wire(config: Config, opened: OpenBackends) -> Wiring:
         analytics=AnalyticsDomain(policies, backends.clickhouse),
         admin=AdminDomain(policies, backends, {catalog.DOMAIN: catalog_cache}, orders, relay,
                           projections),
+        explainer=Explainer(policies, keyspaces, planned),
         projections=projections,
         retention=RetentionJob(policies, event_keyspaces,
                                [s for ks in keyspaces.values() for s in ks.shards],

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.runtime.server import Gateway
 from tests.commerce import Shop, order_request, shard_index, shard_rows, user_on_shard
-from tests.helpers import fails, invalid, sql
+from tests.helpers import explain_request, fails, invalid, sql
 from tests.policy_fixtures import copy_policies, edit, running_gateway
 
 
@@ -294,9 +294,16 @@ async def test_scatter_can_be_forbidden_by_policy(tmp_path: object, gateway: Gat
     policies = copy_policies(tmp)
     edit(policies / "orders.yaml", "scatter: allowed", "scatter: forbidden")
     async with running_gateway(tmp, policies, gateway) as (_, channel, _valkey):
-        failure = await fails(Shop.on(channel).admin.ListOrders(
+        admin = Shop.on(channel).admin
+        failure = await fails(admin.ListOrders(
             admin_pb2.AdminServiceListOrdersRequest()), grpc.StatusCode.FAILED_PRECONDITION)
-    assert failure.error_info is not None and failure.error_info.reason == "SCATTER_FORBIDDEN"
+        # ExplainCall explains it as the refusal it is.
+        explained = await fails(admin.ExplainCall(explain_request(
+            "datagw.v1.AdminService/ListOrders", admin_pb2.AdminServiceListOrdersRequest())),
+            grpc.StatusCode.FAILED_PRECONDITION)
+    for refused in (failure, explained):
+        assert refused.error_info is not None
+        assert refused.error_info.reason == "SCATTER_FORBIDDEN"
 
 
 async def test_invalid_order_requests_name_their_fields(shop: Shop, uid: str) -> None:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2, user_pb2
+from datagw.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    common_pb2,
+    user_pb2,
+)
 from google.protobuf.duration_pb2 import Duration
 
 from gateway.domain import tokens
@@ -23,7 +30,7 @@ from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop, user_on_shard
-from tests.helpers import eventually, metric
+from tests.helpers import eventually, explain_request, metric
 from tests.policy_fixtures import POLICIES, running_gateway
 
 
@@ -193,6 +200,20 @@ async def test_catalog_reads_use_a_replica_as_the_policy_allows(
             return replica.healthy and replica.replay_lsn > 0
 
         await eventually(tracked, "the gateway tracks the catalog replica")
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+
+        async def explained(level: int, staleness_s: int = 0) -> admin_pb2.ShardRoute:
+            options = common_pb2.ReadOptions(consistency=level)
+            if staleness_s:
+                options.max_staleness.CopyFrom(Duration(seconds=staleness_s))
+            got = await admin.ExplainCall(explain_request(
+                "datagw.v1.CatalogService/GetProduct",
+                catalog_pb2.GetProductRequest(sku=sku, read_options=options)))
+            route: admin_pb2.ShardRoute = got.shards[0]
+            return route
+
+        # ExplainCall sees the same replica state the reads do.
+        assert (await explained(common_pb2.CONSISTENCY_LEVEL_EVENTUAL)).node == "replica0"
         await _replay(catalog_replica, "pause", "catalog")
         try:
             await upsert("v2")
@@ -211,6 +232,8 @@ async def test_catalog_reads_use_a_replica_as_the_policy_allows(
                 return replica.staleness_s > 1.5
 
             await eventually(stale, "the paused catalog replica falls behind")
+            bounded = await explained(common_pb2.CONSISTENCY_LEVEL_BOUNDED_STALENESS, 1)
+            assert (bounded.node, bounded.reason) == ("primary", "no healthy replica within 1s")
             # Neither the entry filled from the replica nor the replica itself
             # is within a 1 s bound: the primary answers.
             before = _catalog_routes("bounded_staleness", "primary")

@@ -52,8 +52,10 @@ def _user_from_json(d: dict[str, Any]) -> UserRecord:
                       datetime.fromisoformat(d["updated_at"]))
 
 
-def _email_key(email: str) -> str:
-    return f"email:{email}"
+def email_key(email: str) -> str:
+    """The shard key of the row that says who owns an email (emails compare
+    case-insensitively, without surrounding blanks)."""
+    return f"email:{email.strip().lower()}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class UsersDomain(KeyspaceDomain):
         v = Violations()
         rules.check_email(v, "email", email)
         v.raise_if_any()
-        lookup_shard, _ = self.route(_email_key(email))
+        lookup_shard, _ = self.route(email_key(email))
         owner = await self.read(lookup_shard, level, max_staleness_s, token, "SELECT user_emails",
                                 lambda conn: store.email_owner(conn, email))
         if owner is not None:
@@ -136,7 +138,7 @@ class UsersDomain(KeyspaceDomain):
 
     async def _claim_email(self, email: str, user_id: str) -> None:
         """Point the lookup at `user_id` unless a live user holds the email."""
-        shard, ksid = self.route(_email_key(email))
+        shard, ksid = self.route(email_key(email))
         async with shard.connection("CLAIM user_emails") as conn:
             async with conn.transaction():
                 owner = await store.email_owner(conn, email, lock=True)
@@ -153,7 +155,7 @@ class UsersDomain(KeyspaceDomain):
         return user is not None and user.email == email
 
     async def _release_email(self, email: str, user_id: str) -> None:
-        shard, _ = self.route(_email_key(email))
+        shard, _ = self.route(email_key(email))
         async with shard.connection("DELETE user_emails") as conn:
             await store.drop_email(conn, email, user_id)
 

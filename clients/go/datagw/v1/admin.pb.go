@@ -9,6 +9,7 @@ package datagwv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	anypb "google.golang.org/protobuf/types/known/anypb"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
@@ -2102,11 +2103,267 @@ func (x *GetRelayStatusResponse) GetEventsRelayed() int64 {
 	return 0
 }
 
+// Request for ExplainCall.
+type ExplainCallRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The read's full method name, e.g. "datagw.v1.OrderService/GetOrder".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// The request exactly as the method takes it, e.g.
+	// {"@type": "type.googleapis.com/datagw.v1.GetOrderRequest", "order_id": "o..."}.
+	Request       *anypb.Any `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainCallRequest) Reset() {
+	*x = ExplainCallRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainCallRequest) ProtoMessage() {}
+
+func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainCallRequest.ProtoReflect.Descriptor instead.
+func (*ExplainCallRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ExplainCallRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ExplainCallRequest) GetRequest() *anypb.Any {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// Where one shard's part of a read would run.
+type ShardRoute struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the shard in its keyspace.
+	Shard uint32 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	// The range of keyspace ids the shard owns, e.g. "-80".
+	KeyRange string `protobuf:"bytes,2,opt,name=key_range,json=keyRange,proto3" json:"key_range,omitempty"`
+	// "primary" or the replica's role, e.g. "replica0".
+	Node string `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`
+	// Why that node: the level, the replicas' state, the consistency token.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShardRoute) Reset() {
+	*x = ShardRoute{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardRoute) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardRoute) ProtoMessage() {}
+
+func (x *ShardRoute) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
+func (*ShardRoute) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ShardRoute) GetShard() uint32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+func (x *ShardRoute) GetKeyRange() string {
+	if x != nil {
+		return x.KeyRange
+	}
+	return ""
+}
+
+func (x *ShardRoute) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *ShardRoute) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for ExplainCall.
+type ExplainCallResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The method explained.
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// The policy domain that plans the read.
+	Domain string `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
+	// The keyspace read.
+	Keyspace string `protobuf:"bytes,3,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	// The level the read gets (the request's or the domain's default).
+	Consistency ConsistencyLevel `protobuf:"varint,4,opt,name=consistency,proto3,enum=datagw.v1.ConsistencyLevel" json:"consistency,omitempty"`
+	// May a cache entry answer?
+	UseCache bool `protobuf:"varint,5,opt,name=use_cache,json=useCache,proto3" json:"use_cache,omitempty"`
+	// With use_cache: the oldest entry acceptable; unset means any live entry.
+	MaxCacheAge *durationpb.Duration `protobuf:"bytes,6,opt,name=max_cache_age,json=maxCacheAge,proto3" json:"max_cache_age,omitempty"`
+	// May a replica serve the database read?
+	ReplicaAllowed bool `protobuf:"varint,7,opt,name=replica_allowed,json=replicaAllowed,proto3" json:"replica_allowed,omitempty"`
+	// True when the read fans out to every shard and merges.
+	Scatter bool `protobuf:"varint,8,opt,name=scatter,proto3" json:"scatter,omitempty"`
+	// The shard or shards read, with the node each would use now.
+	Shards []*ShardRoute `protobuf:"bytes,9,rep,name=shards,proto3" json:"shards,omitempty"`
+	// The plan in words, one decision per line.
+	Steps         []string `protobuf:"bytes,10,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainCallResponse) Reset() {
+	*x = ExplainCallResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainCallResponse) ProtoMessage() {}
+
+func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainCallResponse.ProtoReflect.Descriptor instead.
+func (*ExplainCallResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ExplainCallResponse) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ExplainCallResponse) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *ExplainCallResponse) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+func (x *ExplainCallResponse) GetConsistency() ConsistencyLevel {
+	if x != nil {
+		return x.Consistency
+	}
+	return ConsistencyLevel_CONSISTENCY_LEVEL_UNSPECIFIED
+}
+
+func (x *ExplainCallResponse) GetUseCache() bool {
+	if x != nil {
+		return x.UseCache
+	}
+	return false
+}
+
+func (x *ExplainCallResponse) GetMaxCacheAge() *durationpb.Duration {
+	if x != nil {
+		return x.MaxCacheAge
+	}
+	return nil
+}
+
+func (x *ExplainCallResponse) GetReplicaAllowed() bool {
+	if x != nil {
+		return x.ReplicaAllowed
+	}
+	return false
+}
+
+func (x *ExplainCallResponse) GetScatter() bool {
+	if x != nil {
+		return x.Scatter
+	}
+	return false
+}
+
+func (x *ExplainCallResponse) GetShards() []*ShardRoute {
+	if x != nil {
+		return x.Shards
+	}
+	return nil
+}
+
+func (x *ExplainCallResponse) GetSteps() []string {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
 var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -2257,7 +2514,28 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x16GetRelayStatusResponse\x120\n" +
 	"\x06shards\x18\x01 \x03(\v2\x18.datagw.v1.ShardProgressR\x06shards\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\tR\x06target\x12%\n" +
-	"\x0eevents_relayed\x18\x03 \x01(\x03R\reventsRelayed*{\n" +
+	"\x0eevents_relayed\x18\x03 \x01(\x03R\reventsRelayed\"\\\n" +
+	"\x12ExplainCallRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12.\n" +
+	"\arequest\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\arequest\"k\n" +
+	"\n" +
+	"ShardRoute\x12\x14\n" +
+	"\x05shard\x18\x01 \x01(\rR\x05shard\x12\x1b\n" +
+	"\tkey_range\x18\x02 \x01(\tR\bkeyRange\x12\x12\n" +
+	"\x04node\x18\x03 \x01(\tR\x04node\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x84\x03\n" +
+	"\x13ExplainCallResponse\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06domain\x18\x02 \x01(\tR\x06domain\x12\x1a\n" +
+	"\bkeyspace\x18\x03 \x01(\tR\bkeyspace\x12=\n" +
+	"\vconsistency\x18\x04 \x01(\x0e2\x1b.datagw.v1.ConsistencyLevelR\vconsistency\x12\x1b\n" +
+	"\tuse_cache\x18\x05 \x01(\bR\buseCache\x12=\n" +
+	"\rmax_cache_age\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vmaxCacheAge\x12'\n" +
+	"\x0freplica_allowed\x18\a \x01(\bR\x0ereplicaAllowed\x12\x18\n" +
+	"\ascatter\x18\b \x01(\bR\ascatter\x12-\n" +
+	"\x06shards\x18\t \x03(\v2\x15.datagw.v1.ShardRouteR\x06shards\x12\x14\n" +
+	"\x05steps\x18\n" +
+	" \x03(\tR\x05steps*{\n" +
 	"\vBackendKind\x12\x1c\n" +
 	"\x18BACKEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BACKEND_KIND_POSTGRES\x10\x01\x12\x16\n" +
@@ -2273,7 +2551,7 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x1cPROJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PROJECTION_STATE_RUNNING\x10\x01\x12\x1f\n" +
 	"\x1bPROJECTION_STATE_REBUILDING\x10\x02\x12\x1c\n" +
-	"\x18PROJECTION_STATE_FAILING\x10\x032\xd9\x06\n" +
+	"\x18PROJECTION_STATE_FAILING\x10\x032\xa7\a\n" +
 	"\fAdminService\x12L\n" +
 	"\vGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n" +
 	"\vGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n" +
@@ -2286,7 +2564,8 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x0eListStuckSagas\x12 .datagw.v1.ListStuckSagasRequest\x1a!.datagw.v1.ListStuckSagasResponse\x12X\n" +
 	"\x0fListProjections\x12!.datagw.v1.ListProjectionsRequest\x1a\".datagw.v1.ListProjectionsResponse\x12^\n" +
 	"\x11RebuildProjection\x12#.datagw.v1.RebuildProjectionRequest\x1a$.datagw.v1.RebuildProjectionResponse\x12U\n" +
-	"\x0eGetRelayStatus\x12 .datagw.v1.GetRelayStatusRequest\x1a!.datagw.v1.GetRelayStatusResponseBH\n" +
+	"\x0eGetRelayStatus\x12 .datagw.v1.GetRelayStatusRequest\x1a!.datagw.v1.GetRelayStatusResponse\x12L\n" +
+	"\vExplainCall\x12\x1d.datagw.v1.ExplainCallRequest\x1a\x1e.datagw.v1.ExplainCallResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -2302,7 +2581,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -2336,81 +2615,91 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(*RebuildProjectionResponse)(nil),      // 29: datagw.v1.RebuildProjectionResponse
 	(*GetRelayStatusRequest)(nil),          // 30: datagw.v1.GetRelayStatusRequest
 	(*GetRelayStatusResponse)(nil),         // 31: datagw.v1.GetRelayStatusResponse
-	nil,                                    // 32: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 33: datagw.v1.DomainPolicy.RetentionEntry
-	(*durationpb.Duration)(nil),            // 34: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 35: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 36: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 37: google.protobuf.Timestamp
-	(*Order)(nil),                          // 38: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 39: datagw.v1.ShardPosition
+	(*ExplainCallRequest)(nil),             // 32: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 33: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 34: datagw.v1.ExplainCallResponse
+	nil,                                    // 35: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 36: datagw.v1.DomainPolicy.RetentionEntry
+	(*durationpb.Duration)(nil),            // 37: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 38: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 39: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 40: google.protobuf.Timestamp
+	(*Order)(nil),                          // 41: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 42: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 43: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	34, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	37, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
 	3,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	32, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	34, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	34, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	34, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	34, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	34, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	35, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	35, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	34, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	35, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	37, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	37, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	37, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	37, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	37, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	38, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	38, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	37, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
 	6,  // 12: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
 	7,  // 13: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	33, // 14: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	36, // 14: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
 	9,  // 15: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	34, // 16: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	37, // 16: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
 	8,  // 17: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
 	8,  // 18: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	36, // 19: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	37, // 20: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	37, // 21: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	38, // 22: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	37, // 23: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	39, // 19: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	40, // 20: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	40, // 21: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	41, // 22: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	40, // 23: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 24: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
 	18, // 25: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	37, // 26: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	37, // 27: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	40, // 26: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	40, // 27: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
 	19, // 28: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	34, // 29: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	37, // 29: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
 	19, // 30: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	39, // 31: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	34, // 32: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	37, // 33: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	42, // 31: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	37, // 32: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	40, // 33: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
 	2,  // 34: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
 	24, // 35: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
 	25, // 36: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
 	25, // 37: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
 	24, // 38: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	34, // 39: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	4,  // 40: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	10, // 41: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	12, // 42: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	14, // 43: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	16, // 44: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	20, // 45: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	22, // 46: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	26, // 47: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	28, // 48: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	30, // 49: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	5,  // 50: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	11, // 51: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	13, // 52: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	15, // 53: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	17, // 54: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	21, // 55: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	23, // 56: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	27, // 57: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	29, // 58: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	31, // 59: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	50, // [50:60] is the sub-list for method output_type
-	40, // [40:50] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	43, // 39: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	38, // 40: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	37, // 41: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	33, // 42: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	37, // 43: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	4,  // 44: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	10, // 45: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	12, // 46: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	14, // 47: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	16, // 48: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	20, // 49: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	22, // 50: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	26, // 51: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	28, // 52: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	30, // 53: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	32, // 54: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	5,  // 55: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	11, // 56: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	13, // 57: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	15, // 58: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	17, // 59: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	21, // 60: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	23, // 61: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	27, // 62: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	29, // 63: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	31, // 64: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	34, // 65: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -2427,7 +2716,7 @@ func file_datagw_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   31,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	AdminService_ListProjections_FullMethodName   = "/datagw.v1.AdminService/ListProjections"
 	AdminService_RebuildProjection_FullMethodName = "/datagw.v1.AdminService/RebuildProjection"
 	AdminService_GetRelayStatus_FullMethodName    = "/datagw.v1.AdminService/GetRelayStatus"
+	AdminService_ExplainCall_FullMethodName       = "/datagw.v1.AdminService/ExplainCall"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -62,6 +63,13 @@ type AdminServiceClient interface {
 	RebuildProjection(ctx context.Context, in *RebuildProjectionRequest, opts ...grpc.CallOption) (*RebuildProjectionResponse, error)
 	// The relay to ClickHouse: each shard's checkpoint, lag and last error.
 	GetRelayStatus(ctx context.Context, in *GetRelayStatusRequest, opts ...grpc.CallOption) (*GetRelayStatusResponse, error)
+	// The plan a read would get, without running it: the consistency level,
+	// whether the cache may answer, the shard or shards, and which node would
+	// serve each right now (primary or a replica, with the reason). Takes any
+	// read whose request carries ReadOptions (and AdminService.ListOrders).
+	// INVALID_ARGUMENT for a method that is not such a read, a request of
+	// another type, or a request the read itself would refuse.
+	ExplainCall(ctx context.Context, in *ExplainCallRequest, opts ...grpc.CallOption) (*ExplainCallResponse, error)
 }
 
 type adminServiceClient struct {
@@ -172,6 +180,16 @@ func (c *adminServiceClient) GetRelayStatus(ctx context.Context, in *GetRelaySta
 	return out, nil
 }
 
+func (c *adminServiceClient) ExplainCall(ctx context.Context, in *ExplainCallRequest, opts ...grpc.CallOption) (*ExplainCallResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainCallResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExplainCall_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -203,6 +221,13 @@ type AdminServiceServer interface {
 	RebuildProjection(context.Context, *RebuildProjectionRequest) (*RebuildProjectionResponse, error)
 	// The relay to ClickHouse: each shard's checkpoint, lag and last error.
 	GetRelayStatus(context.Context, *GetRelayStatusRequest) (*GetRelayStatusResponse, error)
+	// The plan a read would get, without running it: the consistency level,
+	// whether the cache may answer, the shard or shards, and which node would
+	// serve each right now (primary or a replica, with the reason). Takes any
+	// read whose request carries ReadOptions (and AdminService.ListOrders).
+	// INVALID_ARGUMENT for a method that is not such a read, a request of
+	// another type, or a request the read itself would refuse.
+	ExplainCall(context.Context, *ExplainCallRequest) (*ExplainCallResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -242,6 +267,9 @@ func (UnimplementedAdminServiceServer) RebuildProjection(context.Context, *Rebui
 }
 func (UnimplementedAdminServiceServer) GetRelayStatus(context.Context, *GetRelayStatusRequest) (*GetRelayStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRelayStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) ExplainCall(context.Context, *ExplainCallRequest) (*ExplainCallResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainCall not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -444,6 +472,24 @@ func _AdminService_GetRelayStatus_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExplainCall_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainCallRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExplainCall(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExplainCall_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExplainCall(ctx, req.(*ExplainCallRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -490,6 +536,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRelayStatus",
 			Handler:    _AdminService_GetRelayStatus_Handler,
+		},
+		{
+			MethodName: "ExplainCall",
+			Handler:    _AdminService_ExplainCall_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

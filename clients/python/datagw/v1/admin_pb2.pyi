@@ -7,6 +7,7 @@ from collections import abc as _abc
 from datagw.v1 import common_pb2 as _common_pb2
 from datagw.v1 import eventstore_pb2 as _eventstore_pb2
 from datagw.v1 import order_pb2 as _order_pb2
+from google.protobuf import any_pb2 as _any_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
@@ -1114,3 +1115,131 @@ class GetRelayStatusResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetRelayStatusResponse: _TypeAlias = GetRelayStatusResponse  # noqa: Y015
+
+@_typing.final
+class ExplainCallRequest(_message.Message):
+    """Request for ExplainCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    REQUEST_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    """The read's full method name, e.g. "datagw.v1.OrderService/GetOrder"."""
+    @_builtins.property
+    def request(self) -> _any_pb2.Any:
+        """The request exactly as the method takes it, e.g.
+        {"@type": "type.googleapis.com/datagw.v1.GetOrderRequest", "order_id": "o..."}.
+        """
+
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        request: _any_pb2.Any | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["method", b"method", "request", b"request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainCallRequest: _TypeAlias = ExplainCallRequest  # noqa: Y015
+
+@_typing.final
+class ShardRoute(_message.Message):
+    """Where one shard's part of a read would run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARD_FIELD_NUMBER: _builtins.int
+    KEY_RANGE_FIELD_NUMBER: _builtins.int
+    NODE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    shard: _builtins.int
+    """Index of the shard in its keyspace."""
+    key_range: _builtins.str
+    """The range of keyspace ids the shard owns, e.g. "-80"."""
+    node: _builtins.str
+    """"primary" or the replica's role, e.g. "replica0"."""
+    reason: _builtins.str
+    """Why that node: the level, the replicas' state, the consistency token."""
+    def __init__(
+        self,
+        *,
+        shard: _builtins.int = ...,
+        key_range: _builtins.str = ...,
+        node: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_range", b"key_range", "node", b"node", "reason", b"reason", "shard", b"shard"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShardRoute: _TypeAlias = ShardRoute  # noqa: Y015
+
+@_typing.final
+class ExplainCallResponse(_message.Message):
+    """Response for ExplainCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    DOMAIN_FIELD_NUMBER: _builtins.int
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    CONSISTENCY_FIELD_NUMBER: _builtins.int
+    USE_CACHE_FIELD_NUMBER: _builtins.int
+    MAX_CACHE_AGE_FIELD_NUMBER: _builtins.int
+    REPLICA_ALLOWED_FIELD_NUMBER: _builtins.int
+    SCATTER_FIELD_NUMBER: _builtins.int
+    SHARDS_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    """The method explained."""
+    domain: _builtins.str
+    """The policy domain that plans the read."""
+    keyspace: _builtins.str
+    """The keyspace read."""
+    consistency: _common_pb2.ConsistencyLevel.ValueType
+    """The level the read gets (the request's or the domain's default)."""
+    use_cache: _builtins.bool
+    """May a cache entry answer?"""
+    replica_allowed: _builtins.bool
+    """May a replica serve the database read?"""
+    scatter: _builtins.bool
+    """True when the read fans out to every shard and merges."""
+    @_builtins.property
+    def max_cache_age(self) -> _duration_pb2.Duration:
+        """With use_cache: the oldest entry acceptable; unset means any live entry."""
+
+    @_builtins.property
+    def shards(self) -> _containers.RepeatedCompositeFieldContainer[Global___ShardRoute]:
+        """The shard or shards read, with the node each would use now."""
+
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The plan in words, one decision per line."""
+
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        domain: _builtins.str = ...,
+        keyspace: _builtins.str = ...,
+        consistency: _common_pb2.ConsistencyLevel.ValueType = ...,
+        use_cache: _builtins.bool = ...,
+        max_cache_age: _duration_pb2.Duration | None = ...,
+        replica_allowed: _builtins.bool = ...,
+        scatter: _builtins.bool = ...,
+        shards: _abc.Iterable[Global___ShardRoute] | None = ...,
+        steps: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["max_cache_age", b"max_cache_age"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consistency", b"consistency", "domain", b"domain", "keyspace", b"keyspace", "max_cache_age", b"max_cache_age", "method", b"method", "replica_allowed", b"replica_allowed", "scatter", b"scatter", "shards", b"shards", "steps", b"steps", "use_cache", b"use_cache"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainCallResponse: _TypeAlias = ExplainCallResponse  # noqa: Y015

@@ -85,6 +85,11 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.FromString,
                 _registered_method=True)
+        self.ExplainCall = channel.unary_unary(
+                '/datagw.v1.AdminService/ExplainCall',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -166,6 +171,18 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainCall(self, request, context):
+        """The plan a read would get, without running it: the consistency level,
+        whether the cache may answer, the shard or shards, and which node would
+        serve each right now (primary or a replica, with the reason). Takes any
+        read whose request carries ReadOptions (and AdminService.ListOrders).
+        INVALID_ARGUMENT for a method that is not such a read, a request of
+        another type, or a request the read itself would refuse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -218,6 +235,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.GetRelayStatus,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.SerializeToString,
+            ),
+            'ExplainCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainCall,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -491,6 +513,33 @@ class AdminService:
             '/datagw.v1.AdminService/GetRelayStatus',
             datagw_dot_v1_dot_admin__pb2.GetRelayStatusRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.GetRelayStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ExplainCall',
+            datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.FromString,
             options,
             channel_credentials,
             insecure,

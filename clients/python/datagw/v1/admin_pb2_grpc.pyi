@@ -61,6 +61,14 @@ class AdminServiceStub:
     """
     GetRelayStatus: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetRelayStatusRequest, _admin_pb2.GetRelayStatusResponse]
     """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
+    ExplainCall: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ExplainCallRequest, _admin_pb2.ExplainCallResponse]
+    """The plan a read would get, without running it: the consistency level,
+    whether the cache may answer, the shard or shards, and which node would
+    serve each right now (primary or a replica, with the reason). Takes any
+    read whose request carries ReadOptions (and AdminService.ListOrders).
+    INVALID_ARGUMENT for a method that is not such a read, a request of
+    another type, or a request the read itself would refuse.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -95,6 +103,14 @@ class AdminServiceAsyncStub(AdminServiceStub):
     """
     GetRelayStatus: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetRelayStatusRequest, _admin_pb2.GetRelayStatusResponse]  # type: ignore[assignment]
     """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
+    ExplainCall: _aio.UnaryUnaryMultiCallable[_admin_pb2.ExplainCallRequest, _admin_pb2.ExplainCallResponse]  # type: ignore[assignment]
+    """The plan a read would get, without running it: the consistency level,
+    whether the cache may answer, the shard or shards, and which node would
+    serve each right now (primary or a replica, with the reason). Takes any
+    read whose request carries ReadOptions (and AdminService.ListOrders).
+    INVALID_ARGUMENT for a method that is not such a read, a request of
+    another type, or a request the read itself would refuse.
+    """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """Operator's view of the gateway: topology, policies, cache."""
@@ -186,5 +202,19 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.GetRelayStatusResponse, _abc.Awaitable[_admin_pb2.GetRelayStatusResponse]]:
         """The relay to ClickHouse: each shard's checkpoint, lag and last error."""
+
+    @_abc_1.abstractmethod
+    def ExplainCall(
+        self,
+        request: _admin_pb2.ExplainCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ExplainCallResponse, _abc.Awaitable[_admin_pb2.ExplainCallResponse]]:
+        """The plan a read would get, without running it: the consistency level,
+        whether the cache may answer, the shard or shards, and which node would
+        serve each right now (primary or a replica, with the reason). Takes any
+        read whose request carries ReadOptions (and AdminService.ListOrders).
+        INVALID_ARGUMENT for a method that is not such a read, a request of
+        another type, or a request the read itself would refuse.
+        """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -10,15 +10,15 @@ import type { ShardPosition } from "./eventstore_pb.js";
 import { file_datagw_v1_eventstore } from "./eventstore_pb.js";
 import type { Order, OrderStatus } from "./order_pb.js";
 import { file_datagw_v1_order } from "./order_pb.js";
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Any, Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file datagw/v1/admin.proto.
  */
 export const file_datagw_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSL7AwoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5EjkKCXJldGVudGlvbhgKIAMoCzImLmRhdGFndy52MS5Eb21haW5Qb2xpY3kuUmV0ZW50aW9uRW50cnkSJQoFcXVlcnkYCyABKAsyFi5kYXRhZ3cudjEuUXVlcnlQb2xpY3kaSwoOUmV0ZW50aW9uRW50cnkSCwoDa2V5GAEgASgJEigKBXZhbHVlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uOgI4ASJmCgtRdWVyeVBvbGljeRIQCghtYXhfcm93cxgBIAEoBRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdGFibGVzGAMgAygJIhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzLZBgoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSK8AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSL7AwoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5EjkKCXJldGVudGlvbhgKIAMoCzImLmRhdGFndy52MS5Eb21haW5Qb2xpY3kuUmV0ZW50aW9uRW50cnkSJQoFcXVlcnkYCyABKAsyFi5kYXRhZ3cudjEuUXVlcnlQb2xpY3kaSwoOUmV0ZW50aW9uRW50cnkSCwoDa2V5GAEgASgJEigKBXZhbHVlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uOgI4ASJmCgtRdWVyeVBvbGljeRIQCghtYXhfcm93cxgBIAEoBRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdGFibGVzGAMgAygJIhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDIksKEkV4cGxhaW5DYWxsUmVxdWVzdBIOCgZtZXRob2QYASABKAkSJQoHcmVxdWVzdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkiTAoKU2hhcmRSb3V0ZRINCgVzaGFyZBgBIAEoDRIRCglrZXlfcmFuZ2UYAiABKAkSDAoEbm9kZRgDIAEoCRIOCgZyZWFzb24YBCABKAkingIKE0V4cGxhaW5DYWxsUmVzcG9uc2USDgoGbWV0aG9kGAEgASgJEg4KBmRvbWFpbhgCIAEoCRIQCghrZXlzcGFjZRgDIAEoCRIwCgtjb25zaXN0ZW5jeRgEIAEoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEhEKCXVzZV9jYWNoZRgFIAEoCBIwCg1tYXhfY2FjaGVfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD3JlcGxpY2FfYWxsb3dlZBgHIAEoCBIPCgdzY2F0dGVyGAggASgIEiUKBnNoYXJkcxgJIAMoCzIVLmRhdGFndy52MS5TaGFyZFJvdXRlEg0KBXN0ZXBzGAogAygJKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzKnBwoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlEkwKC0V4cGxhaW5DYWxsEh0uZGF0YWd3LnYxLkV4cGxhaW5DYWxsUmVxdWVzdBoeLmRhdGFndy52MS5FeHBsYWluQ2FsbFJlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * One backend as the gateway sees it.
@@ -1079,6 +1079,161 @@ export const GetRelayStatusResponseSchema: GenMessage<GetRelayStatusResponse> = 
   messageDesc(file_datagw_v1_admin, 28);
 
 /**
+ * Request for ExplainCall.
+ *
+ * @generated from message datagw.v1.ExplainCallRequest
+ */
+export type ExplainCallRequest = Message<"datagw.v1.ExplainCallRequest"> & {
+  /**
+   * The read's full method name, e.g. "datagw.v1.OrderService/GetOrder".
+   *
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * The request exactly as the method takes it, e.g.
+   * {"@type": "type.googleapis.com/datagw.v1.GetOrderRequest", "order_id": "o..."}.
+   *
+   * @generated from field: google.protobuf.Any request = 2;
+   */
+  request?: Any | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.ExplainCallRequest.
+ * Use `create(ExplainCallRequestSchema)` to create a new message.
+ */
+export const ExplainCallRequestSchema: GenMessage<ExplainCallRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 29);
+
+/**
+ * Where one shard's part of a read would run.
+ *
+ * @generated from message datagw.v1.ShardRoute
+ */
+export type ShardRoute = Message<"datagw.v1.ShardRoute"> & {
+  /**
+   * Index of the shard in its keyspace.
+   *
+   * @generated from field: uint32 shard = 1;
+   */
+  shard: number;
+
+  /**
+   * The range of keyspace ids the shard owns, e.g. "-80".
+   *
+   * @generated from field: string key_range = 2;
+   */
+  keyRange: string;
+
+  /**
+   * "primary" or the replica's role, e.g. "replica0".
+   *
+   * @generated from field: string node = 3;
+   */
+  node: string;
+
+  /**
+   * Why that node: the level, the replicas' state, the consistency token.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message datagw.v1.ShardRoute.
+ * Use `create(ShardRouteSchema)` to create a new message.
+ */
+export const ShardRouteSchema: GenMessage<ShardRoute> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 30);
+
+/**
+ * Response for ExplainCall.
+ *
+ * @generated from message datagw.v1.ExplainCallResponse
+ */
+export type ExplainCallResponse = Message<"datagw.v1.ExplainCallResponse"> & {
+  /**
+   * The method explained.
+   *
+   * @generated from field: string method = 1;
+   */
+  method: string;
+
+  /**
+   * The policy domain that plans the read.
+   *
+   * @generated from field: string domain = 2;
+   */
+  domain: string;
+
+  /**
+   * The keyspace read.
+   *
+   * @generated from field: string keyspace = 3;
+   */
+  keyspace: string;
+
+  /**
+   * The level the read gets (the request's or the domain's default).
+   *
+   * @generated from field: datagw.v1.ConsistencyLevel consistency = 4;
+   */
+  consistency: ConsistencyLevel;
+
+  /**
+   * May a cache entry answer?
+   *
+   * @generated from field: bool use_cache = 5;
+   */
+  useCache: boolean;
+
+  /**
+   * With use_cache: the oldest entry acceptable; unset means any live entry.
+   *
+   * @generated from field: google.protobuf.Duration max_cache_age = 6;
+   */
+  maxCacheAge?: Duration | undefined;
+
+  /**
+   * May a replica serve the database read?
+   *
+   * @generated from field: bool replica_allowed = 7;
+   */
+  replicaAllowed: boolean;
+
+  /**
+   * True when the read fans out to every shard and merges.
+   *
+   * @generated from field: bool scatter = 8;
+   */
+  scatter: boolean;
+
+  /**
+   * The shard or shards read, with the node each would use now.
+   *
+   * @generated from field: repeated datagw.v1.ShardRoute shards = 9;
+   */
+  shards: ShardRoute[];
+
+  /**
+   * The plan in words, one decision per line.
+   *
+   * @generated from field: repeated string steps = 10;
+   */
+  steps: string[];
+};
+
+/**
+ * Describes the message datagw.v1.ExplainCallResponse.
+ * Use `create(ExplainCallResponseSchema)` to create a new message.
+ */
+export const ExplainCallResponseSchema: GenMessage<ExplainCallResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 31);
+
+/**
  * Kind of backend.
  *
  * @generated from enum datagw.v1.BackendKind
@@ -1318,6 +1473,21 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof GetRelayStatusRequestSchema;
     output: typeof GetRelayStatusResponseSchema;
+  },
+  /**
+   * The plan a read would get, without running it: the consistency level,
+   * whether the cache may answer, the shard or shards, and which node would
+   * serve each right now (primary or a replica, with the reason). Takes any
+   * read whose request carries ReadOptions (and AdminService.ListOrders).
+   * INVALID_ARGUMENT for a method that is not such a read, a request of
+   * another type, or a request the read itself would refuse.
+   *
+   * @generated from rpc datagw.v1.AdminService.ExplainCall
+   */
+  explainCall: {
+    methodKind: "unary";
+    input: typeof ExplainCallRequestSchema;
+    output: typeof ExplainCallResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_datagw_v1_admin, 0);

@@ -325,6 +325,37 @@ public final class AdminServiceGrpc {
     return getGetRelayStatusMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ExplainCallRequest,
+      io.datagw.v1.ExplainCallResponse> getExplainCallMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExplainCall",
+      requestType = io.datagw.v1.ExplainCallRequest.class,
+      responseType = io.datagw.v1.ExplainCallResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ExplainCallRequest,
+      io.datagw.v1.ExplainCallResponse> getExplainCallMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ExplainCallRequest, io.datagw.v1.ExplainCallResponse> getExplainCallMethod;
+    if ((getExplainCallMethod = AdminServiceGrpc.getExplainCallMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getExplainCallMethod = AdminServiceGrpc.getExplainCallMethod) == null) {
+          AdminServiceGrpc.getExplainCallMethod = getExplainCallMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ExplainCallRequest, io.datagw.v1.ExplainCallResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExplainCall"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ExplainCallRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ExplainCallResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ExplainCall"))
+              .build();
+        }
+      }
+    }
+    return getExplainCallMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -495,6 +526,21 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.GetRelayStatusResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetRelayStatusMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * The plan a read would get, without running it: the consistency level,
+     * whether the cache may answer, the shard or shards, and which node would
+     * serve each right now (primary or a replica, with the reason). Takes any
+     * read whose request carries ReadOptions (and AdminService.ListOrders).
+     * INVALID_ARGUMENT for a method that is not such a read, a request of
+     * another type, or a request the read itself would refuse.
+     * </pre>
+     */
+    default void explainCall(io.datagw.v1.ExplainCallRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ExplainCallResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExplainCallMethod(), responseObserver);
+    }
   }
 
   /**
@@ -644,6 +690,22 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetRelayStatusMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * The plan a read would get, without running it: the consistency level,
+     * whether the cache may answer, the shard or shards, and which node would
+     * serve each right now (primary or a replica, with the reason). Takes any
+     * read whose request carries ReadOptions (and AdminService.ListOrders).
+     * INVALID_ARGUMENT for a method that is not such a read, a request of
+     * another type, or a request the read itself would refuse.
+     * </pre>
+     */
+    public void explainCall(io.datagw.v1.ExplainCallRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ExplainCallResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExplainCallMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -769,6 +831,21 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getGetRelayStatusMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * The plan a read would get, without running it: the consistency level,
+     * whether the cache may answer, the shard or shards, and which node would
+     * serve each right now (primary or a replica, with the reason). Takes any
+     * read whose request carries ReadOptions (and AdminService.ListOrders).
+     * INVALID_ARGUMENT for a method that is not such a read, a request of
+     * another type, or a request the read itself would refuse.
+     * </pre>
+     */
+    public io.datagw.v1.ExplainCallResponse explainCall(io.datagw.v1.ExplainCallRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getExplainCallMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -893,6 +970,21 @@ public final class AdminServiceGrpc {
     public io.datagw.v1.GetRelayStatusResponse getRelayStatus(io.datagw.v1.GetRelayStatusRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getGetRelayStatusMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * The plan a read would get, without running it: the consistency level,
+     * whether the cache may answer, the shard or shards, and which node would
+     * serve each right now (primary or a replica, with the reason). Takes any
+     * read whose request carries ReadOptions (and AdminService.ListOrders).
+     * INVALID_ARGUMENT for a method that is not such a read, a request of
+     * another type, or a request the read itself would refuse.
+     * </pre>
+     */
+    public io.datagw.v1.ExplainCallResponse explainCall(io.datagw.v1.ExplainCallRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExplainCallMethod(), getCallOptions(), request);
     }
   }
 
@@ -1029,6 +1121,22 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetRelayStatusMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * The plan a read would get, without running it: the consistency level,
+     * whether the cache may answer, the shard or shards, and which node would
+     * serve each right now (primary or a replica, with the reason). Takes any
+     * read whose request carries ReadOptions (and AdminService.ListOrders).
+     * INVALID_ARGUMENT for a method that is not such a read, a request of
+     * another type, or a request the read itself would refuse.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ExplainCallResponse> explainCall(
+        io.datagw.v1.ExplainCallRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExplainCallMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_TOPOLOGY = 0;
@@ -1041,6 +1149,7 @@ public final class AdminServiceGrpc {
   private static final int METHODID_LIST_PROJECTIONS = 7;
   private static final int METHODID_REBUILD_PROJECTION = 8;
   private static final int METHODID_GET_RELAY_STATUS = 9;
+  private static final int METHODID_EXPLAIN_CALL = 10;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1098,6 +1207,10 @@ public final class AdminServiceGrpc {
         case METHODID_GET_RELAY_STATUS:
           serviceImpl.getRelayStatus((io.datagw.v1.GetRelayStatusRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.GetRelayStatusResponse>) responseObserver);
+          break;
+        case METHODID_EXPLAIN_CALL:
+          serviceImpl.explainCall((io.datagw.v1.ExplainCallRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ExplainCallResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1187,6 +1300,13 @@ public final class AdminServiceGrpc {
               io.datagw.v1.GetRelayStatusRequest,
               io.datagw.v1.GetRelayStatusResponse>(
                 service, METHODID_GET_RELAY_STATUS)))
+        .addMethod(
+          getExplainCallMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ExplainCallRequest,
+              io.datagw.v1.ExplainCallResponse>(
+                service, METHODID_EXPLAIN_CALL)))
         .build();
   }
 
@@ -1245,6 +1365,7 @@ public final class AdminServiceGrpc {
               .addMethod(getListProjectionsMethod())
               .addMethod(getRebuildProjectionMethod())
               .addMethod(getGetRelayStatusMethod())
+              .addMethod(getExplainCallMethod())
               .build();
         }
       }
