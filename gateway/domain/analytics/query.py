@@ -31,8 +31,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import grpc
-
 from gateway.errors import (
     DatagwError,
     DeadlineExceeded,
@@ -94,15 +92,13 @@ UNKNOWN_QUERY_PARAMETER = 456
 BAD_QUERY_PARAMETER = 457
 
 
-class QueryRejected(DatagwError):
+class QueryRejected(InvalidArgument):
     """INVALID_ARGUMENT with a reason of its own (QUERY_NOT_READ_ONLY,
     TABLE_NOT_ALLOWED ...) and the `sql` field at fault."""
 
-    code = grpc.StatusCode.INVALID_ARGUMENT
-
     def __init__(self, reason: str, description: str, **metadata: str) -> None:
-        super().__init__(description, reason=reason, metadata=metadata,
-                         field_violations=(FieldViolation("sql", description),))
+        super().__init__((FieldViolation("sql", description),), reason=reason,
+                         message=description, metadata=metadata)
 
 
 @dataclass(frozen=True)
