@@ -51,7 +51,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench import procs
 from bench.report import machine_info, machine_section, percentile
 from gateway.api.analytics import _events
-from gateway.domain.analytics.ingest import BATCH_ROWS, COLUMNS, check_event, dedup_token
+from gateway.domain.analytics.ingest import BATCH_ROWS, check_event, dedup_token
 from gateway.domain.analytics.reports import (
     DAY,
     TITLES_SQL,
@@ -63,6 +63,7 @@ from gateway.domain.analytics.reports import (
 )
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
+from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +265,7 @@ async def _direct(data_dir: str, plan: AnalyticsPlan, messages: list[bytes],
     began = time.perf_counter()
     for i in range(0, len(rows), BATCH_ROWS):
         batch = rows[i:i + BATCH_ROWS]
-        await direct.insert("clickstream", COLUMNS, batch,
+        await direct.insert(CLICKSTREAM.name, CLICKSTREAM.column_names, batch,
                             dedup_token=dedup_token([r[0] for r in batch]))
     wall = time.perf_counter() - began
     out["insert"] = {"rows": len(rows), "wall_s": round(wall, 2),
