@@ -7,7 +7,7 @@ Two phases on one embedded data directory:
    for one order in ten, with their lines: 1-3 per order, 5,000 products in
    20 categories, two currencies, spread over the last 365 days) generated
    inside ClickHouse with INSERT ... SELECT FROM numbers(); then the
-   baselines: the reports' own SQL (gateway.domain.analytics.reports) run on the
+   baselines: the reports' own SQL (gateway.storage.clickhouse.reports) run on the
    engine directly, and the clickstream rows IngestEvents would write,
    inserted with AnalyticsStore.insert in the gateway's batches (10,000 rows,
    one dedup token each) into a second database of the same engine.
@@ -51,18 +51,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench import procs
 from bench.report import machine_info, machine_section, percentile
 from gateway.api.analytics import _events
-from gateway.domain.analytics.ingest import BATCH_ROWS, COLUMNS, check_event, dedup_token
-from gateway.domain.analytics.reports import (
-    DAY,
-    TITLES_SQL,
-    sales_params,
-    sales_sql,
-    titles_params,
-    top_params,
-    top_sql,
-)
+from gateway.domain.analytics.ingest import BATCH_ROWS, check_event, dedup_token
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
+from gateway.storage.clickhouse import reports
+from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,15 +130,13 @@ def direct_reports(store: AnalyticsStore, start_ms: int, end_ms: int
                    ) -> dict[str, Callable[[], Awaitable[Any]]]:
     """The measured reports as the gateway runs them (the same SQL and
     parameters, TopProducts' two statements), straight on the store."""
-    common = sales_params(start_ms, end_ms, "EUR", "")
 
     async def sales() -> None:
-        await store.query(sales_sql(DAY, "", False), common)
+        await reports.sales(store, start_ms, end_ms, False, "EUR", "", False)
 
     async def top() -> None:
-        ranked = await store.query(top_sql(False, ""),
-                                   top_params(start_ms, end_ms, "EUR", "", 10))
-        await store.query(TITLES_SQL, titles_params("EUR", "", ranked.rows))
+        ranked = await reports.top_products(store, start_ms, end_ms, False, "EUR", "", 10)
+        await reports.latest_names(store, "EUR", "", ranked)
 
     return {"SalesSummary": sales, "TopProducts": top}
 
@@ -264,7 +255,7 @@ async def _direct(data_dir: str, plan: AnalyticsPlan, messages: list[bytes],
     began = time.perf_counter()
     for i in range(0, len(rows), BATCH_ROWS):
         batch = rows[i:i + BATCH_ROWS]
-        await direct.insert("clickstream", COLUMNS, batch,
+        await direct.insert(CLICKSTREAM.name, CLICKSTREAM.column_names, batch,
                             dedup_token=dedup_token([r[0] for r in batch]))
     wall = time.perf_counter() - began
     out["insert"] = {"rows": len(rows), "wall_s": round(wall, 2),

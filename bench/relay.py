@@ -44,7 +44,7 @@ import asyncpg
 
 from bench.report import machine_info, machine_section, percentile
 from gateway.domain.analytics.relay import Relay, RelaySettings, ShardRelay, dedup_token
-from gateway.domain.analytics.relay_rows import COLUMNS, TABLES, rows_of
+from gateway.domain.analytics.relay_rows import TABLES, rows_of
 from gateway.records.events import Cursor, StoredEvent
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
@@ -211,10 +211,10 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
     started = time.perf_counter()
     for shard, after, to, ev, r in rows:
         for table in TABLES:
-            if r.by_table[table]:
-                await baseline.insert(table, COLUMNS[table], r.by_table[table],
+            if r.by_table[table.name]:
+                await baseline.insert(table.name, table.column_names, r.by_table[table.name],
                                       dedup_token(shard.keyspace, shard.index, after, to, ev,
-                                                  table))
+                                                  table.name))
     baseline_s = time.perf_counter() - started
     baseline.close()
     events = sum(relayed.values())

@@ -54,17 +54,26 @@ class DatagwError(Exception):
 
 
 class InvalidArgument(DatagwError):
+    """The request's fields at fault. A caller with a more precise reason
+    (and its own message and metadata) names it; the default message sums
+    up the violations."""
+
     code = grpc.StatusCode.INVALID_ARGUMENT
 
-    def __init__(self, violations: list[FieldViolation] | tuple[FieldViolation, ...]) -> None:
+    def __init__(
+        self,
+        violations: list[FieldViolation] | tuple[FieldViolation, ...],
+        *,
+        reason: str = "INVALID_ARGUMENT",
+        message: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         violations = tuple(violations)
-        summary = "; ".join(f"{v.field}: {v.description}" for v in violations[:3])
-        more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
-        super().__init__(
-            f"invalid request: {summary}{more}",
-            reason="INVALID_ARGUMENT",
-            field_violations=violations,
-        )
+        if message is None:
+            summary = "; ".join(f"{v.field}: {v.description}" for v in violations[:3])
+            more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+            message = f"invalid request: {summary}{more}"
+        super().__init__(message, reason=reason, metadata=metadata, field_violations=violations)
 
 
 class NotFound(DatagwError):

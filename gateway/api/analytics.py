@@ -23,7 +23,8 @@ from gateway.domain.analytics.ingest import (
     SEARCH,
     BehaviourEvent,
 )
-from gateway.domain.analytics.reports import AnalyticsDomain, SalesRow, Window
+from gateway.domain.analytics.reports import AnalyticsDomain
+from gateway.records.analytics import SalesRow, Window
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

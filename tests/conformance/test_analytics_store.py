@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.domain.analytics.reports import top_params, top_sql
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.services import POLICY_DOMAINS
 from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
 from gateway.storage.clickhouse.client import ClientStore
+from gateway.storage.clickhouse.reports import top_params, top_sql
 from gateway.storage.clickhouse.schema import PRODUCT_DAYS, TABLES, ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.clickhouse.store import (

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from datagw.v1 import admin_pb2, order_pb2
 
-from gateway.domain.analytics import relay_rows
 from gateway.domain.analytics.relay import RelaySettings, ShardRelay
 from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
+from gateway.storage.clickhouse.schema import ORDER_LINES, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
@@ -375,10 +375,10 @@ async def test_other_rows_at_a_pending_batchs_positions_do_not_pass_for_its_rows
                 pending.pending.position)]
         # Plenty of someone else's order facts at every position of the batch.
         other, when = f"other-{uid}", datetime.now(UTC) - timedelta(days=400)
-        await store.insert("orders", relay_rows.COLUMNS["orders"], [
+        await store.insert(ORDERS.name, ORDERS.column_names, [
             (f"{other}-{p}-{k}", other, when, "XXX", 1, 1, 1, "commerce", 0, p)
             for p in positions for k in range(3)])
-        await store.insert("order_lines", relay_rows.COLUMNS["order_lines"], [
+        await store.insert(ORDER_LINES.name, ORDER_LINES.column_names, [
             (f"{other}-{p}-{k}", k, other, when, "XXX", "x", "x", "x", 1, 1, 1, "commerce", 0, p)
             for p in positions for k in range(3)])
         batch = await ShardRelay("commerce", shard, notifier, store, settings).step()

@@ -6,16 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.domain.analytics.relay_rows import (
-    COLUMNS,
-    DOMAIN_EVENTS,
-    ORDER_LINES,
-    ORDERS,
-    public_payload,
-    rows_of,
-    user_of,
-)
+from gateway.domain.analytics.relay_rows import TABLES, public_payload, rows_of, user_of
 from gateway.records.events import StoredEvent
+from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDER_LINES, ORDERS, Table
 
 PLACED_AT = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 CANCELLED_AT = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
@@ -46,31 +39,31 @@ def cancelled() -> StoredEvent:
         at=CANCELLED_AT)
 
 
-def column(table: str, row: tuple[Any, ...], name: str) -> Any:
-    return row[COLUMNS[table].index(name)]
+def column(table: Table, row: tuple[Any, ...], name: str) -> Any:
+    return row[table.column_names.index(name)]
 
 
 def test_a_cancellation_repeats_the_placement_with_the_opposite_sign() -> None:
     rows = rows_of("commerce", 1, [placed(), cancelled()])
-    orders = rows.by_table[ORDERS]
+    orders = rows.by_table[ORDERS.name]
     assert [column(ORDERS, r, "sign") for r in orders] == [1, -1]
     # Same time and amounts, so any day's or category's sum nets to zero.
     for name in ("occurred_at", "total_minor", "currency", "items", "user_id"):
         assert column(ORDERS, orders[0], name) == column(ORDERS, orders[1], name)
     assert column(ORDERS, orders[1], "occurred_at") == PLACED_AT
-    lines = rows.by_table[ORDER_LINES]
+    lines = rows.by_table[ORDER_LINES.name]
     assert sum(column(ORDER_LINES, r, "sign") * column(ORDER_LINES, r, "revenue_minor")
                for r in lines) == 0
     assert {(column(ORDER_LINES, r, "category"), column(ORDER_LINES, r, "revenue_minor"))
             for r in lines} == {("home", 3000), ("books", 900)}
-    assert all(len(r) == len(COLUMNS[t]) for t, rs in rows.by_table.items() for r in rs)
+    assert all(len(r) == len(t.column_names) for t in TABLES for r in rows.by_table[t.name])
 
 
 def test_an_old_cancellation_without_amounts_is_only_an_event() -> None:
     old = event(3, "order-o2", "OrderCancelled", {"order_id": "o2", "reason": "r"})
     rows = rows_of("commerce", 0, [old])
-    assert len(rows.by_table[DOMAIN_EVENTS]) == 1
-    assert rows.by_table[ORDERS] == rows.by_table[ORDER_LINES] == []
+    assert len(rows.by_table[DOMAIN_EVENTS.name]) == 1
+    assert rows.by_table[ORDERS.name] == rows.by_table[ORDER_LINES.name] == []
 
 
 def test_nothing_personal_goes_into_the_payload() -> None:

@@ -26,12 +26,10 @@ from opentelemetry.trace import SpanKind
 from gateway.domain.analytics.query import unavailable
 from gateway.domain.catalog.rules import SKU_PATTERN
 from gateway.errors import FieldViolation, InvalidArgument
+from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
 from gateway.telemetry import tracer
 
-TABLE = "clickstream"
-COLUMNS = ("event_id", "event_type", "occurred_at", "user_id", "session_id", "sku", "query",
-           "page", "quantity", "properties", "ingested_at")
 BATCH_ROWS = 10_000
 MAX_EVENTS_PER_MESSAGE = 10_000
 MAX_REJECTIONS = 100
@@ -148,7 +146,7 @@ def check_event(e: BehaviourEvent, now_ms: int, oldest_ms: int) -> tuple[str, st
 def dedup_token(event_ids: Sequence[str]) -> str:
     """The same batch of events always gives the same token."""
     digest = hashlib.sha256("\n".join(event_ids).encode()).hexdigest()
-    return f"{TABLE}:{len(event_ids)}:{digest}"
+    return f"{CLICKSTREAM.name}:{len(event_ids)}:{digest}"
 
 
 class _Writer:
@@ -176,12 +174,13 @@ class _Writer:
                 lambda task: None if task.cancelled() else task.exception())
 
     async def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        with tracer.start_as_current_span(f"clickhouse INSERT {TABLE}", kind=SpanKind.CLIENT,
+        table = CLICKSTREAM.name
+        with tracer.start_as_current_span(f"clickhouse INSERT {table}", kind=SpanKind.CLIENT,
                                           attributes={"db.system": "clickhouse",
-                                                      "db.collection.name": TABLE,
+                                                      "db.collection.name": table,
                                                       "datagw.rows": len(rows)}):
             try:
-                await self._store.insert(TABLE, COLUMNS, rows,
+                await self._store.insert(table, CLICKSTREAM.column_names, rows,
                                          dedup_token=dedup_token([r[0] for r in rows]))
             except AnalyticsUnavailable as exc:
                 raise unavailable() from exc
@@ -207,6 +206,7 @@ async def ingest(store: AnalyticsStore, retention_s: float | None,
             for e in events:
                 problem = check_event(e, now_ms, oldest_ms)
                 if problem is None:
+                    # In CLICKSTREAM's column order.
                     rows.append((e.event_id.lower(), e.event_type, e.occurred_ms, e.user_id,
                                  e.session_id, e.sku, e.query, e.page, e.quantity,
                                  e.properties, now_ms))

@@ -27,11 +27,10 @@ statement (a UNION's trailing SETTINGS would bind only its last SELECT).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-
-import grpc
 
 from gateway.errors import (
     DatagwError,
@@ -43,13 +42,13 @@ from gateway.errors import (
     Violations,
 )
 from gateway.policy.model import QueryPolicy
+from gateway.storage.clickhouse import run_query as statements
 from gateway.storage.clickhouse.store import (
     AnalyticsStore,
     AnalyticsStoreError,
     AnalyticsUnavailable,
     ParamText,
     QueryResult,
-    Settings,
     placeholder_names,
 )
 
@@ -94,15 +93,13 @@ UNKNOWN_QUERY_PARAMETER = 456
 BAD_QUERY_PARAMETER = 457
 
 
-class QueryRejected(DatagwError):
+class QueryRejected(InvalidArgument):
     """INVALID_ARGUMENT with a reason of its own (QUERY_NOT_READ_ONLY,
     TABLE_NOT_ALLOWED ...) and the `sql` field at fault."""
 
-    code = grpc.StatusCode.INVALID_ARGUMENT
-
     def __init__(self, reason: str, description: str, **metadata: str) -> None:
-        super().__init__(description, reason=reason, metadata=metadata,
-                         field_violations=(FieldViolation("sql", description),))
+        super().__init__((FieldViolation("sql", description),), reason=reason,
+                         message=description, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -363,10 +360,11 @@ def _used_parameters(canonical: str, given: Mapping[str, str]) -> dict[str, obje
     return {name: ParamText(value) for name, value in given.items() if name in used}
 
 
-async def _query(store: AnalyticsStore, sql: str, params: Mapping[str, object],
-                 settings: Settings | None, max_rows: int, timeout_s: float) -> QueryResult:
+@contextlib.contextmanager
+def _store_errors(max_rows: int, timeout_s: float) -> Iterator[None]:
+    """The store's failures as the caller's errors."""
     try:
-        return await store.query(sql, params, settings)
+        yield
     except AnalyticsUnavailable as exc:
         raise unavailable() from exc
     except AnalyticsStoreError as exc:
@@ -375,27 +373,14 @@ async def _query(store: AnalyticsStore, sql: str, params: Mapping[str, object],
         raise _query_error(exc, max_rows, timeout_s) from exc
 
 
-async def _lines(store: AnalyticsStore, sql: str, params: Mapping[str, object],
-                 max_rows: int, timeout_s: float) -> list[str]:
-    result = await _query(store, sql, params, None, max_rows, timeout_s)
-    return [str(row[0]) for row in result.rows]
-
-
 async def run_query(store: AnalyticsStore, policy: QueryPolicy,
                     request: QueryRequest) -> QueryResult:
     max_rows, timeout_s = check_request(request, policy)
-    formatted = await _lines(store, "SELECT formatQuery({sql:String})", {"sql": request.sql},
-                             max_rows, timeout_s)
-    canonical = formatted[0]
-    params = _used_parameters(canonical, request.parameters)
-    check_statement(await _lines(store, f"EXPLAIN AST {canonical}", params, max_rows,
-                                 timeout_s), "`" in canonical)
-    check_references(
-        await _lines(store, f"EXPLAIN QUERY TREE run_passes = 0 {canonical}", params, max_rows,
-                     timeout_s),
-        policy.tables, store.database)
-    settings: Settings = {
-        "max_execution_time": timeout_s, "max_result_rows": max_rows,
-        "result_overflow_mode": "throw", "session_timezone": "UTC", "readonly": 1}
-    return await _query(store, f"SELECT * FROM (\n{canonical}\n)", params, settings, max_rows,
-                        timeout_s)
+    with _store_errors(max_rows, timeout_s):
+        canonical = await statements.canonical(store, request.sql)
+        params = _used_parameters(canonical, request.parameters)
+        check_statement(await statements.explain_ast(store, canonical, params),
+                        "`" in canonical)
+        check_references(await statements.explain_query_tree(store, canonical, params),
+                         policy.tables, store.database)
+        return await statements.run_read_only(store, canonical, params, max_rows, timeout_s)

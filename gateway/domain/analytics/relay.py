@@ -32,12 +32,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from gateway.domain.analytics.erasure import erase_user_rows
-from gateway.domain.analytics.relay_rows import COLUMNS, IDENTITY, TABLES, BatchRows, rows_of
+from gateway.domain.analytics.relay_rows import TABLES, USER_STREAM, BatchRows, rows_of
 from gateway.errors import Unavailable
 from gateway.records.events import Cursor, StoredEvent
+from gateway.storage.clickhouse import erasure, relayed
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log
 from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
@@ -207,7 +206,7 @@ class ShardRelay:
                 "datagw.relay.target": self.store.kind}):
             await self._insert(after, to, events, rows, recovered)
             for user_id in rows.erased_users:
-                await erase_user_rows(self.store, user_id)
+                await erasure.erase_user(self.store, user_id, USER_STREAM + user_id)
             async with self.shard.connection("UPDATE relay_checkpoint") as conn:
                 moved = await relay_store.advance(conn, after, to, len(events))
         if moved:
@@ -222,40 +221,21 @@ class ShardRelay:
     async def _insert(self, after: Cursor, to: Cursor, events: Sequence[StoredEvent],
                       rows: BatchRows, recovered: bool) -> None:
         for table in TABLES:
-            table_rows = rows.by_table[table]
+            table_rows = rows.by_table[table.name]
             if not table_rows:
                 continue
-            if recovered and await self._landed(table, table_rows):
+            # A re-insert under the batch's token is dropped by ClickHouse
+            # only while the token is within the table's deduplication window
+            # (the last N inserts into that table, from every shard). A range
+            # left pending longer (this shard down for a long time after its
+            # insert landed) is found by its rows instead.
+            if recovered and await relayed.landed(self.store, table, self.keyspace,
+                                                  self.shard.index, table_rows):
                 continue
             await self.store.insert(
-                table, COLUMNS[table], table_rows,
+                table.name, table.column_names, table_rows,
                 dedup_token=dedup_token(self.keyspace, self.shard.index, after, to, events,
-                                        table))
-
-    async def _landed(self, table: str, rows: Sequence[tuple[Any, ...]]) -> bool:
-        """Whether every row of a pending batch is already in `table`.
-
-        A re-insert under the batch's token is dropped by ClickHouse only
-        while the token is within the table's deduplication window (the
-        last N inserts into that table, from every shard). A range left
-        pending longer (this shard down for a long time after its insert
-        landed) is found here instead: every row's identity (relay_rows.
-        IDENTITY) must be there. Counting the rows at the batch's positions
-        is not enough: rows another writer put at the same (keyspace, shard,
-        position) would pass for the batch, which would then never be
-        inserted.
-        """
-        keys = IDENTITY[table]
-        at = [COLUMNS[table].index(k) for k in keys]
-        wanted = {tuple(str(r[i]) for i in at) for r in rows}
-        position = COLUMNS[table].index("position")
-        positions = sorted({int(r[position]) for r in rows})
-        result = await self.store.query(
-            f"""SELECT DISTINCT {", ".join(keys)} FROM {table}
-                WHERE keyspace = {{keyspace:String}} AND shard = {{shard:UInt16}}
-                  AND has({{positions:Array(Int64)}}, position)""",
-            {"keyspace": self.keyspace, "shard": self.shard.index, "positions": positions})
-        return wanted <= {tuple(str(v) for v in row) for row in result.rows}
+                                        table.name))
 
     async def _read_range(self, after: Cursor, to: Cursor) -> list[StoredEvent]:
         """Exactly the events in (after, to]: everything there is committed

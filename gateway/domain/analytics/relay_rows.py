@@ -25,35 +25,12 @@ from datetime import datetime
 from typing import Any
 
 from gateway.records.events import ENVELOPE, StoredEvent
+from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDER_LINES, ORDERS, Table
 from gateway.storage.eventstore.pii import envelope_of
 
-DOMAIN_EVENTS = "domain_events"
-ORDERS = "orders"
-ORDER_LINES = "order_lines"
-# Insert order: the raw events first, then the facts derived from them.
-TABLES = (DOMAIN_EVENTS, ORDERS, ORDER_LINES)
-
-COLUMNS: dict[str, tuple[str, ...]] = {
-    DOMAIN_EVENTS: ("keyspace", "shard", "commit", "position", "event_id", "stream_id",
-                    "stream_revision", "event_type", "occurred_at", "user_id", "payload"),
-    ORDERS: ("order_id", "user_id", "occurred_at", "currency", "total_minor", "items", "sign",
-             "keyspace", "shard", "position"),
-    ORDER_LINES: ("order_id", "line", "user_id", "occurred_at", "currency", "sku", "title",
-                  "category", "quantity", "revenue_minor", "sign", "keyspace", "shard",
-                  "position"),
-}
-
-# What tells one relayed row from every other row of the same (keyspace,
-# shard): the event's position with the event's or order's own id. Position
-# alone is not enough: rows of other writers (data loaded directly, a
-# database re-created or restored from a backup, whose positions repeat) may
-# carry the same (keyspace, shard, position). user_id is left out: erasure
-# may have blanked it since the row landed.
-IDENTITY: dict[str, tuple[str, ...]] = {
-    DOMAIN_EVENTS: ("position", "event_id"),
-    ORDERS: ("position", "order_id", "sign"),
-    ORDER_LINES: ("position", "order_id", "line", "sign"),
-}
+# Insert order: the raw events first, then the facts derived from them. Rows
+# are tuples in each table's column order.
+TABLES: tuple[Table, ...] = (DOMAIN_EVENTS, ORDERS, ORDER_LINES)
 
 # Appended by erasure on the user's stream; the relay anonymises the user's
 # ClickHouse rows once the batch holding it is inserted.
@@ -66,8 +43,9 @@ _SIGNS = {PLACED: 1, CANCELLED: -1}
 
 @dataclass
 class BatchRows:
+    # By table name.
     by_table: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {t: [] for t in TABLES})
+        default_factory=lambda: {t.name: [] for t in TABLES})
     # Users whose UserErased event is in the batch, in event order.
     erased_users: list[str] = field(default_factory=list)
 
@@ -118,12 +96,12 @@ def _order_facts(out: BatchRows, keyspace: str, shard: int, event: StoredEvent,
     sign = _SIGNS[event.event_type]
     placed_at = _time(p.get("placed_at") if sign < 0 else p.get("created_at"), event.created_at)
     order_id, currency = str(p["order_id"]), str(p["currency"])
-    out.by_table[ORDERS].append((
+    out.by_table[ORDERS.name].append((
         order_id, user, placed_at, currency, int(p["total_minor"]), len(items), sign,
         keyspace, shard, event.position))
     for line, item in enumerate(items):
         quantity = int(item["quantity"])
-        out.by_table[ORDER_LINES].append((
+        out.by_table[ORDER_LINES.name].append((
             order_id, line, user, placed_at, currency, str(item["sku"]),
             str(item.get("title", "")), str(item.get("category", "")), quantity,
             quantity * int(item["unit_price_minor"]), sign, keyspace, shard, event.position))
@@ -133,7 +111,7 @@ def rows_of(keyspace: str, shard: int, events: Sequence[StoredEvent]) -> BatchRo
     out = BatchRows()
     for e in events:
         user = user_of(e)
-        out.by_table[DOMAIN_EVENTS].append((
+        out.by_table[DOMAIN_EVENTS.name].append((
             keyspace, shard, e.commit, e.position, e.event_id, e.stream_id, e.stream_revision,
             e.event_type, e.created_at, user, public_payload(e.payload)))
         if e.event_type in _SIGNS:

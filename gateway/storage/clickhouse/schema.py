@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from gateway.storage.clickhouse.store import AnalyticsStore
 
@@ -50,6 +51,11 @@ class Table:
     retention: str  # the key under the analytics policy's `retention`
     settings: str = ""
     projections: tuple[tuple[str, str], ...] = ()  # (name, SELECT ...)
+
+    @cached_property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns in table order: the order of every row inserted."""
+        return tuple(column_types(self.columns))
 
     def ttl(self, seconds: float | None) -> str:
         """The TTL expression as ClickHouse prints it back (so a stored TTL
@@ -81,42 +87,41 @@ _PRODUCT_DAYS_QUERY = (
     "sum(sign * revenue_minor), sum(sign), max(occurred_at) "
     "GROUP BY currency, toStartOfDay(occurred_at), category, sku")
 
-TABLES = (
-    Table(
-        "domain_events",
-        "keyspace LowCardinality(String), shard UInt16, commit UInt64, position Int64, "
-        "event_id UUID, stream_id String, stream_revision Int64, "
-        f"event_type LowCardinality(String), {_EVENT_TIME}, user_id String, "
-        "payload String",  # JSON, never personal data (that stays sealed in PostgreSQL)
-        "toYYYYMM(occurred_at)", "event_type, occurred_at, keyspace, shard, position",
-        "domain_events"),
-    Table(
-        "orders",
-        f"order_id String, user_id String, {_EVENT_TIME}, currency LowCardinality(String), "
-        "total_minor Int64, items UInt32, "
-        # +1 OrderPlaced, -1 OrderCancelled with the placement's time and
-        # amounts, so a day's sum(sign * total_minor) nets out.
-        "sign Int8, keyspace LowCardinality(String), shard UInt16, position Int64",
-        "toYYYYMM(occurred_at)", "currency, occurred_at, order_id", "domain_events"),
-    Table(
-        "order_lines",
-        f"order_id String, line UInt16, user_id String, {_EVENT_TIME}, "
-        "currency LowCardinality(String), sku LowCardinality(String), "
-        "title LowCardinality(String), "
-        "category LowCardinality(String), quantity Int64, "
-        "revenue_minor Int64, "  # quantity * unit price
-        "sign Int8, keyspace LowCardinality(String), shard UInt16, position Int64",
-        "toYYYYMM(occurred_at)", "currency, occurred_at, sku", "domain_events",
-        projections=((PRODUCT_DAYS, _PRODUCT_DAYS_QUERY),)),
-    Table(
-        "clickstream",
-        "event_id UUID, event_type LowCardinality(String), "
-        f"{_EVENT_TIME}, user_id String, session_id String, sku String, query String, "
-        "page String, quantity Int64, properties Map(String, String), "
-        "ingested_at DateTime64(3, 'UTC')",
-        "toYYYYMMDD(occurred_at)", "event_type, occurred_at", "clickstream",
-        settings="ttl_only_drop_parts = 1"),
-)
+DOMAIN_EVENTS = Table(
+    "domain_events",
+    "keyspace LowCardinality(String), shard UInt16, commit UInt64, position Int64, "
+    "event_id UUID, stream_id String, stream_revision Int64, "
+    f"event_type LowCardinality(String), {_EVENT_TIME}, user_id String, "
+    "payload String",  # JSON, never personal data (that stays sealed in PostgreSQL)
+    "toYYYYMM(occurred_at)", "event_type, occurred_at, keyspace, shard, position",
+    "domain_events")
+ORDERS = Table(
+    "orders",
+    f"order_id String, user_id String, {_EVENT_TIME}, currency LowCardinality(String), "
+    "total_minor Int64, items UInt32, "
+    # +1 OrderPlaced, -1 OrderCancelled with the placement's time and
+    # amounts, so a day's sum(sign * total_minor) nets out.
+    "sign Int8, keyspace LowCardinality(String), shard UInt16, position Int64",
+    "toYYYYMM(occurred_at)", "currency, occurred_at, order_id", "domain_events")
+ORDER_LINES = Table(
+    "order_lines",
+    f"order_id String, line UInt16, user_id String, {_EVENT_TIME}, "
+    "currency LowCardinality(String), sku LowCardinality(String), "
+    "title LowCardinality(String), "
+    "category LowCardinality(String), quantity Int64, "
+    "revenue_minor Int64, "  # quantity * unit price
+    "sign Int8, keyspace LowCardinality(String), shard UInt16, position Int64",
+    "toYYYYMM(occurred_at)", "currency, occurred_at, sku", "domain_events",
+    projections=((PRODUCT_DAYS, _PRODUCT_DAYS_QUERY),))
+CLICKSTREAM = Table(
+    "clickstream",
+    "event_id UUID, event_type LowCardinality(String), "
+    f"{_EVENT_TIME}, user_id String, session_id String, sku String, query String, "
+    "page String, quantity Int64, properties Map(String, String), "
+    "ingested_at DateTime64(3, 'UTC')",
+    "toYYYYMMDD(occurred_at)", "event_type, occurred_at", "clickstream",
+    settings="ttl_only_drop_parts = 1")
+TABLES = (DOMAIN_EVENTS, ORDERS, ORDER_LINES, CLICKSTREAM)
 
 _TTL_IN_ENGINE = re.compile(r" TTL (.+?)(?: SETTINGS |$)")
 
