@@ -64,3 +64,29 @@ def test_configuration_env_examples_apply(tmp_path: Path) -> None:
     assert cfg.exporter == "console" and cfg.log_level == "warning"
     assert str(cfg.data_dir) == "/var/lib/datagw"
     assert cfg.clickhouse is not None and cfg.clickhouse.password == "0123-secret"
+
+
+def _defines(source: str, dotted: str) -> bool:
+    """Does `source` define `dotted` (a name, or Class.method)?"""
+    *owner, name = dotted.split(".")
+    if owner and not re.search(rf"^class {owner[0]}\b", source, re.M):
+        return False
+    return re.search(rf"^\s*(?:async def|def|class) {name}\b", source, re.M) is not None
+
+
+def test_architecture_names_what_the_code_has() -> None:
+    """Every gateway file ARCHITECTURE.md names exists, and every "`file.py`
+    `name`" it points a reader to is defined there: the walk through the code
+    stays true when the code moves."""
+    text = (ROOT / "ARCHITECTURE.md").read_text("utf-8")
+    files = set(re.findall(r"`((?:gateway/)?(?:runtime|api|domain|storage|policy|records)"
+                           r"/[\w/]*\.py)`", text))
+    assert len(files) > 15
+    for name in files:
+        path = ROOT / (name if name.startswith("gateway/") else f"gateway/{name}")
+        assert path.is_file(), f"ARCHITECTURE.md names {name}, which does not exist"
+    pointers = re.findall(r"`([\w/]+\.py)` `([A-Za-z_][\w.]*)`", text)
+    assert len(pointers) >= 10
+    for name, symbol in pointers:
+        source = (ROOT / "gateway" / name).read_text("utf-8")
+        assert _defines(source, symbol), f"ARCHITECTURE.md: {name} has no {symbol}"
