@@ -64,7 +64,6 @@ async def read_only(shards: list[Shard], event_types: tuple[str, ...]) -> int:
 
 async def _totals(gw: Gateway) -> dict[str, int]:
     """What the read models and the backlog hold, to compare."""
-    assert gw.backends is not None
     out = {"summary_orders": 0, "backlog_units": 0}
     for shard in gw.backends.keyspaces["commerce"].shards:
         async with shard.connection("bench") as conn:
@@ -89,7 +88,6 @@ async def run(plan: ProjectionsPlan, source: Any) -> dict[str, Any]:
                         policies_dir=ROOT / "policies", data_dir=data_dir, ephemeral=True))
     try:
         await gw.open_backends()
-        assert gw.backends is not None and gw.notifiers is not None
         commerce = gw.backends.keyspaces["commerce"]
         log(f"copying {plan.backlog} OrderPlaced events into the commerce shards")
         result["copy_s"] = round(await copy_backlog(commerce.shards, plan.backlog), 2)

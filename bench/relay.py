@@ -182,8 +182,7 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
     log(f"catch-up: COPY {backlog} OrderPlaced events into {len(shards)} shards")
     copy_s = await copy_backlog(shards, backlog)
     ends = {s.index: await _last_cursor(s) for s in shards}
-    assert gw.notifiers is not None
-    relay = Relay.over([gw.backends.keyspaces["commerce"]], gw.notifiers,  # type: ignore[union-attr]
+    relay = Relay.over([gw.backends.keyspaces["commerce"]], gw.notifiers,
                        store)
     log("catch-up: relay")
     started = time.perf_counter()
@@ -195,7 +194,6 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
 
     log("catch-up: baseline (the same inserts, directly)")
     baseline = ChdbStore(gw.embedded.clickhouse_path, database="bench_relay_baseline")  # type: ignore[union-attr]
-    assert gw.policies is not None
     await ensure_schema(baseline, dict(gw.policies.get("analytics").retention))
     batches: list[tuple[Shard, Cursor, Cursor, list[StoredEvent]]] = []
     for shard in shards:
@@ -271,7 +269,6 @@ async def _write_orders(shards: list[Shard], rate: int, seconds: float) -> int:
 async def steady(gw: Gateway, store: AnalyticsStore, shards: list[Shard], rate: int,
                  seconds: float) -> dict[str, Any]:
     log(f"steady: {rate} orders/s for {seconds:g} s while the relay runs")
-    assert gw.notifiers is not None
     relays = [ShardRelay("commerce", s, gw.notifiers.of("commerce", s.index), store,
                          RelaySettings()) for s in shards]
     lags_ms: list[float] = []
@@ -317,7 +314,7 @@ async def run(plan: RelayPlan, source: Any) -> dict[str, Any]:
                         policies_dir=ROOT / "policies", data_dir=data_dir, ephemeral=True))
     try:
         await gw.open_backends()
-        assert gw.backends is not None and gw.backends.clickhouse is not None
+        assert gw.backends.clickhouse is not None
         store = gw.backends.clickhouse
         shards = gw.backends.keyspaces["commerce"].shards
         result["catch_up"] = await catch_up(gw, store, shards, plan.backlog)

@@ -34,7 +34,7 @@ SOURCE = "analytics-test"
 
 
 def analytics_store(gateway: Gateway) -> AnalyticsStore:
-    assert gateway.backends is not None and gateway.backends.clickhouse is not None
+    assert gateway.backends.clickhouse is not None
     return gateway.backends.clickhouse
 
 

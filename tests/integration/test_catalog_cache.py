@@ -201,7 +201,6 @@ def _record(sku: str, title: str) -> ProductRecord:
 
 
 def _domain(gateway: Any, cache: Cache, cls: type[CatalogDomain] = CatalogDomain) -> Any:
-    assert gateway.policies is not None and gateway.backends is not None
     return cls(gateway.policies, gateway.backends.keyspaces["catalog"], cache)
 
 

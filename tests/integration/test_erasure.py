@@ -63,7 +63,6 @@ async def subject(gateway: Gateway, shop: Shop, uid: str, *, legacy: bool = True
     await shop.orders.CancelOrder(order_pb2.CancelOrderRequest(
         order_id=orders[1].order_id, reason="changed my mind", request_id=f"{uid}-cancel"))
     if legacy:
-        assert gateway.backends is not None
         index = shard_index(gateway, user_id)
         conn = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[index].dsn)
         try:
@@ -87,7 +86,6 @@ async def erase(shop: Shop, user_id: str, request_id: str, reason: str = "gdpr-r
 async def tables_holding(gateway: Gateway, needle: str) -> list[str]:
     """Every table, on every shard of every keyspace, with a row whose text
     contains `needle` (case-insensitive)."""
-    assert gateway.backends is not None
     found = []
     for ks in gateway.backends.keyspaces.values():
         for shard in ks.shards:
@@ -248,7 +246,6 @@ async def test_an_order_written_while_the_erasure_waits_is_anonymised_too(
 ) -> None:
     """The order pivot key-share locks the user row; an erasure arriving
     meanwhile waits for it, then finds and anonymises what it wrote."""
-    assert gateway.backends is not None
     user_id = f"{uid}-racing"
     await shop.user(user_id)
     shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
@@ -295,7 +292,7 @@ async def test_erase_user_checks_its_request(shop: Shop, uid: str) -> None:
 async def test_clickhouse_rows_of_the_user_are_anonymised_by_the_relay(
     gateway: Gateway, shop: Shop, uid: str
 ) -> None:
-    assert gateway.backends is not None and gateway.backends.clickhouse is not None
+    assert gateway.backends.clickhouse is not None
     store = gateway.backends.clickhouse
     # Without a legacy event: the relay copies payloads as they are, and
     # personal data only ever reaches them sealed (then it stays behind).

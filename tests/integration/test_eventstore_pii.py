@@ -21,7 +21,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def conn(gateway: Gateway) -> AsyncIterator[asyncpg.Connection]:
-    assert gateway.backends is not None
     c = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[0].dsn)
     try:
         yield c
@@ -54,7 +53,6 @@ async def test_seal_hides_the_data_and_open_all_reads_it_back(
 
 async def test_one_key_per_user_even_when_first_uses_race(
         gateway: Gateway, conn: asyncpg.Connection, uid: str) -> None:
-    assert gateway.backends is not None
     dsn = gateway.backends.keyspaces["commerce"].shards[0].dsn
     user = f"race-{uid}"
 

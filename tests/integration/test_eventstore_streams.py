@@ -222,7 +222,6 @@ async def behind_the_api(gateway: Gateway, user_id: str,
                          change: Callable[[asyncpg.Connection, bytes], Awaitable[None]]) -> None:
     """Run a stream write the API refuses on the domains' streams, as an
     operator could, on `user_id`'s shard with its keyspace id."""
-    assert gateway.backends is not None
     shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
     async with shard.connection("test stream write") as conn:
         async with conn.transaction():

@@ -93,7 +93,6 @@ async def test_every_event_exactly_once_in_commit_order_with_a_late_commit(
     late_id = str(uuid.uuid4())
 
     # The long transaction: takes its position on shard 0 first, commits last.
-    assert gateway.backends is not None
     shard0 = gateway.backends.keyspaces["commerce"].shards[0]
     long_conn = await asyncpg.connect(shard0.dsn)
     long_tx = long_conn.transaction()
@@ -206,7 +205,6 @@ async def test_a_filtered_subscriber_gets_checkpoints_past_skipped_events(
 
 async def test_a_live_subscriber_is_woken_by_a_new_commit(
         es: Stub, gateway: Gateway, uid: str) -> None:
-    assert gateway.notifiers is not None
     prefix = f"live{uid}-"
     got = Received()
     sub = asyncio.create_task(subscribe(

@@ -210,7 +210,6 @@ async def test_the_popular_sort_ranks_by_units_sold_and_pages(
 async def _snapshot(gateway: Gateway) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of both read models' live generations, read through the
     generation tables (the view is checked to show the same rows)."""
-    assert gateway.backends is not None
     places = [(shard.dsn, SUMMARY, ("user_order_summary", "user_order_summary_orders",
                                     "user_order_summary_erased"))
               for shard in gateway.backends.keyspaces["commerce"].shards]
@@ -434,7 +433,6 @@ async def test_an_erased_user_is_forgotten_and_later_events_ignored(
     want.placed(user_id, await shop.place(user_id, {sku: 1}, f"{uid}-e1"), {sku: 1})
     await eventually(lambda: _models_match(gateway, shop, want), "the first order")
     # The erasure's event, as the erasure appends it on the user's stream.
-    assert gateway.backends is not None
     shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
     async with shard.connection("test erase") as conn:
         async with conn.transaction():

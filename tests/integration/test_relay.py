@@ -42,12 +42,11 @@ class Mark:
 
 
 def _store(gateway: Gateway) -> AnalyticsStore:
-    assert gateway.backends is not None and gateway.backends.clickhouse is not None
+    assert gateway.backends.clickhouse is not None
     return gateway.backends.clickhouse
 
 
 def _sources(gateway: Gateway) -> list[Shard]:
-    assert gateway.backends is not None
     return [s for k in gateway.opened.event_keyspaces for s in gateway.backends.keyspaces[k].shards]
 
 
@@ -141,7 +140,6 @@ async def _order_sums(gateway: Gateway, prefix: str) -> tuple[int, int, int]:
 
 
 async def _pg_order_sums(gateway: Gateway, prefix: str) -> tuple[int, int, int]:
-    assert gateway.backends is not None
     count = revenue = 0
     for shard in gateway.backends.keyspaces["commerce"].shards:
         async with shard.connection("test") as conn:
@@ -259,7 +257,7 @@ async def test_clickhouse_refusing_inserts_delays_but_loses_and_doubles_nothing(
                               shard=str(i)) > 0 for i in range(2))
 
         await eventually(lagging, "the lag metric counts the waiting events", within_s=30)
-        for shard in gateway.backends.keyspaces["commerce"].shards:  # type: ignore[union-attr]
+        for shard in gateway.backends.keyspaces["commerce"].shards:
             # The batch waits in PostgreSQL, recorded as pending.
             assert (await _checkpoint(shard)).pending is not None
     finally:
@@ -297,12 +295,11 @@ class _TokensOnly(ShardRelay):
 async def test_a_crash_between_insert_and_checkpoint_doubles_nothing(
     gateway: Gateway, shop: Shop, uid: str, recoverer: type[ShardRelay]
 ) -> None:
-    assert gateway.notifiers is not None
     mark = await _mark(gateway)
     a, b = await _products(shop, uid)
     user = user_on_shard(gateway, f"{uid}-u", 1)
     await shop.user(user)
-    shard = gateway.backends.keyspaces["commerce"].shards[1]  # type: ignore[union-attr]
+    shard = gateway.backends.keyspaces["commerce"].shards[1]
     notifier = gateway.notifiers.of("commerce", 1)
     settings = RelaySettings(window_s=0.05)
     async with _relay_paused(gateway):
@@ -348,12 +345,11 @@ async def test_other_rows_at_a_pending_batchs_positions_do_not_pass_for_its_rows
     pending batch's (data loaded directly, as the analytics tests do; a
     database restored or re-created, whose positions repeat) must not make
     the relay believe the batch landed and skip it."""
-    assert gateway.notifiers is not None
     mark = await _mark(gateway)
     a, b = await _products(shop, uid)
     user = user_on_shard(gateway, f"{uid}-u", 0)
     await shop.user(user)
-    shard = gateway.backends.keyspaces["commerce"].shards[0]  # type: ignore[union-attr]
+    shard = gateway.backends.keyspaces["commerce"].shards[0]
     await _relayed_past_now(gateway, [shard])
     notifier = gateway.notifiers.of("commerce", 0)
     settings = RelaySettings(window_s=0.05)
@@ -395,7 +391,7 @@ async def test_other_rows_at_a_pending_batchs_positions_do_not_pass_for_its_rows
 async def test_a_source_shard_down_stalls_only_its_own_relay(
     gateway: Gateway, shop: Shop, uid: str
 ) -> None:
-    assert gateway.embedded is not None and gateway.backends is not None
+    assert gateway.embedded is not None
     mark = await _mark(gateway)
     a, _ = await _products(shop, uid)
     alive, doomed = user_on_shard(gateway, f"{uid}-ok", 0), user_on_shard(gateway, f"{uid}-x", 1)
@@ -438,7 +434,6 @@ async def test_a_user_erased_event_anonymises_the_users_analytics_rows(
     await store.insert("clickstream", columns, [
         (str(uuid.uuid4()), "product_view", now, who, "s1", a, "", "/p", 0, {}, now)
         for who in (victim, victim, bystander)])
-    assert gateway.backends is not None
     ksid = keyspace_id(victim)
     shard = gateway.backends.keyspaces["commerce"].shard_for(ksid)
     async with shard.connection("test") as conn, conn.transaction():

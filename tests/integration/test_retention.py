@@ -32,12 +32,10 @@ def stub(channel: grpc.aio.Channel) -> eventstore_pb2_grpc.EventStoreServiceStub
 
 
 def job(gateway: Gateway) -> RetentionJob:
-    assert gateway.wiring.retention is not None
     return gateway.wiring.retention
 
 
 def shard_of(gateway: Gateway, e: pb.RecordedEvent) -> Shard:
-    assert gateway.backends is not None
     return gateway.backends.keyspaces[e.position.keyspace].shards[e.position.shard]
 
 
@@ -155,7 +153,6 @@ async def test_events_the_relay_has_not_copied_are_kept(
 
 
 async def test_a_database_without_a_relay_checkpoint_keeps_everything(gateway: Gateway) -> None:
-    assert gateway.backends is not None
     # The catalog keyspace holds no events and no relay checkpoint: to the
     # job that reads as "nothing relayed yet".
     async with gateway.backends.keyspaces["catalog"].single.connection("test") as conn:
@@ -195,7 +192,6 @@ async def test_the_inventory_policy_removes_only_old_stock_events(
 async def test_a_policy_for_the_events_domain_covers_the_services_own_streams(
     gateway: Gateway, shop: Shop, channel: grpc.aio.Channel, tmp_path: Path, uid: str
 ) -> None:
-    assert gateway.backends is not None and gateway.wiring.retention is not None
     policies = copy_policies(tmp_path)
     edit(policies / "events.yaml", "cache: off", "cache: off\nretention:\n  events: 30d")
     keyspaces = gateway.backends.keyspaces
