@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from gateway.domain import reads, tokens
 from gateway.domain.commerce import rules
-from gateway.domain.users.service import email_key
+from gateway.domain.users.service import email_key, normalize_email
 from gateway.errors import FieldViolation, InvalidArgument, Violations
 from gateway.policy.decisions import ReadPlan, choose_replica, plan_read, plan_scatter
 from gateway.policy.methods import ReadRoute, RouteKind
@@ -21,8 +21,13 @@ from gateway.policy.registry import PolicyRegistry
 from gateway.storage.postgres.keyspace_id import keyspace_id
 from gateway.storage.postgres.pool import Keyspace, Shard
 
-# How a routing field's value becomes the shard key the domain hashes.
-_SHARD_KEYS: dict[str, Callable[[str], str]] = {"user_id": str, "email": email_key}
+# Per routing field: the check the read itself makes of it, and how its value
+# becomes the shard key the domain hashes.
+_SHARD_KEYS: dict[str, tuple[Callable[[Violations, str, str], None], Callable[[str], str]]] = {
+    "user_id": (rules.check_user_id, str),
+    "email": (lambda v, field, email: rules.check_email(v, field, normalize_email(email)),
+              email_key),
+}
 
 
 @dataclass(frozen=True)
@@ -98,10 +103,10 @@ class Explainer:
             v.raise_if_any()
             how = f"{route.field} carries keyspace id {ksid:016x}"
         else:
-            if not value:
-                v.add(f"request.{route.field}", "required: the read routes by it")
+            check, shard_key = _SHARD_KEYS[route.field]
+            check(v, f"request.{route.field}", value)
             v.raise_if_any()
-            ksid = keyspace_id(_SHARD_KEYS[route.field](value))
+            ksid = keyspace_id(shard_key(value))
             how = f"{route.field} {value!r} hashes to keyspace id {ksid:016x}"
         shard = keyspace.shard_for(ksid)
         steps.append(f"{how}, in shard {shard.index}'s range {shard.key_range}")

@@ -105,6 +105,12 @@ async def test_what_explain_refuses(admin: admin_pb2_grpc.AdminServiceStub) -> N
     await invalid(admin.ExplainCall(explain_request(
         "datagw.v1.OrderService/ListOrders", order_pb2.ListOrdersRequest())), "request.user_id")
     await invalid(admin.ExplainCall(explain_request(
+        "datagw.v1.OrderService/ListOrders", order_pb2.ListOrdersRequest(user_id="bad id!"))),
+        "request.user_id")
+    await invalid(admin.ExplainCall(explain_request(
+        "datagw.v1.UserService/GetUserByEmail", user_pb2.GetUserByEmailRequest(email="nope"))),
+        "request.email")
+    await invalid(admin.ExplainCall(explain_request(
         "datagw.v1.CatalogService/GetProduct", catalog_pb2.GetProductRequest(
             sku="X", read_options=common_pb2.ReadOptions(
                 consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES)))),

@@ -52,10 +52,14 @@ def _user_from_json(d: dict[str, Any]) -> UserRecord:
                       datetime.fromisoformat(d["updated_at"]))
 
 
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively, without surrounding blanks."""
+    return email.strip().lower()
+
+
 def email_key(email: str) -> str:
-    """The shard key of the row that says who owns an email (emails compare
-    case-insensitively, without surrounding blanks)."""
-    return f"email:{email.strip().lower()}"
+    """The shard key of the row that says who owns an email."""
+    return f"email:{normalize_email(email)}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class UsersDomain(KeyspaceDomain):
 
     async def get_by_email(self, email: str, level: Consistency | None,
                            max_staleness_s: float | None, token: str) -> UserRecord:
-        email = email.strip().lower()
+        email = normalize_email(email)
         v = Violations()
         rules.check_email(v, "email", email)
         v.raise_if_any()
@@ -182,7 +186,7 @@ class UsersDomain(KeyspaceDomain):
 
     async def create(self, user_id: str, email: str, display_name: str, request_id: str
                      ) -> tuple[UserRecord, str]:
-        email = email.strip().lower()
+        email = normalize_email(email)
         v = Violations()
         if user_id:
             rules.check_user_id(v, "user_id", user_id)
@@ -212,7 +216,7 @@ class UsersDomain(KeyspaceDomain):
 
     async def update(self, user_id: str, email: str | None, display_name: str | None,
                      expected_version: int | None, request_id: str) -> tuple[UserRecord, str]:
-        email = email.strip().lower() if email is not None else None
+        email = normalize_email(email) if email is not None else None
         v = Violations()
         rules.check_user_id(v, "user_id", user_id)
         if email is not None:
