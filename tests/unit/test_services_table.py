@@ -68,3 +68,12 @@ def test_method_facts_lookup() -> None:
     assert method_facts("datagw.v1.Nope/GetOrder") is None
     erase = method_facts("datagw.v1.UserService/EraseUser")
     assert erase is not None and erase[1].sensitive and erase[1].access is Access.WRITE
+
+
+def test_api_md_documents_every_service_and_method() -> None:
+    doc = (ROOT / "docs/api.md").read_text("utf-8")
+    headings = [line for line in doc.splitlines() if line.startswith("### ")]
+    for entry in SERVICES:
+        assert any(entry.descriptor.name in h for h in headings), entry.name
+        missing = [m for m in entry.methods if f"`{m}`" not in doc]
+        assert not missing, f"docs/api.md lacks {entry.descriptor.name}: {missing}"
