@@ -105,6 +105,22 @@ async def test_a_missing_or_unparsable_parameter_is_named(
     assert "UInt8" in failure.bad_request.field_violations[0].description  # type: ignore[union-attr]
 
 
+async def test_integer_parameters_out_of_their_range_are_refused_not_wrapped(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub
+) -> None:
+    # ClickHouse alone would read UInt8 '300' as 44.
+    failure = await invalid(analytics.RunQuery(query("SELECT {a:UInt8} AS a", a="300")),
+                            "parameters['a']")
+    assert "from 0 to 255 (UInt8)" in failure.message
+    await invalid(analytics.RunQuery(query("SELECT {a:Int8} AS a", a="-129")), "parameters['a']")
+    await invalid(analytics.RunQuery(query("SELECT {a:UInt32} AS a", a="-1")), "parameters['a']")
+    await invalid(analytics.RunQuery(query("SELECT {a:Int64} AS a", a="1_000")),
+                  "parameters['a']")
+    edge = await analytics.RunQuery(query("SELECT {a:UInt8} AS a, {b:Int8} AS b", a="255",
+                                          b="-128"))
+    assert [MessageToDict(r)["values"] for r in edge.rows] == [[255, -128]]
+
+
 @pytest.mark.parametrize(("sql", "statement"), [
     ("INSERT INTO orders (order_id) VALUES ('x')", "INSERT"),
     ("INSERT INTO orders SELECT * FROM orders", "INSERT"),
@@ -156,6 +172,11 @@ async def test_tables_outside_the_policy_are_refused(
     ("SELECT file('/etc/hostname')", "FUNCTION_NOT_ALLOWED", "file"),
     ("SELECT dictGet('d', 'a', toUInt64(1))", "FUNCTION_NOT_ALLOWED", "dictGet"),
     ("SELECT sleepEachRow(1) FROM numbers(3)", "FUNCTION_NOT_ALLOWED", "sleepEachRow"),
+    # What describes the server rather than the data.
+    ("SELECT version()", "FUNCTION_NOT_ALLOWED", "version"),
+    ("SELECT count() FROM orders WHERE hostName() != ''", "FUNCTION_NOT_ALLOWED", "hostName"),
+    ("SELECT getSetting('max_memory_usage')", "FUNCTION_NOT_ALLOWED", "getSetting"),
+    ("SELECT currentUser(), uptime()", "FUNCTION_NOT_ALLOWED", "currentUser"),
 ])
 async def test_functions_reaching_outside_are_refused(
     analytics: analytics_pb2_grpc.AnalyticsServiceStub, sql: str, why: str, name: str

@@ -64,6 +64,15 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({"numbers"})
 DENIED_FUNCTIONS = frozenset({"file", "catboostevaluate", "hascolumnintable", "sleep",
                               "sleepeachrow", "getserversetting"})
 DENIED_FUNCTION_PREFIXES = ("dict", "joinget", "filesystem")
+# Scalar functions that describe the server rather than the data: its
+# version and build, host and ports, settings, users and roles. A caller of
+# an analytics API has no need of them, and they help whoever probes it.
+SERVER_FUNCTIONS = frozenset({
+    "version", "revision", "buildid", "hostname", "fqdn", "uptime", "serveruuid", "tcpport",
+    "getserverport", "displayname", "getsetting", "getsettingordefault", "getmergetreesetting",
+    "getmacro", "getoskernelversion", "currentuser", "currentprofiles", "currentroles",
+    "enabledprofiles", "enabledroles", "defaultprofiles", "defaultroles",
+    "zookeepersessionuptime", "initialqueryid", "queryid", "hasthreadfuzzer"})
 # `x IN t`: an identifier on the right of IN names a table.
 IN_FUNCTIONS = frozenset({"in", "notIn", "globalIn", "globalNotIn", "nullIn", "notNullIn",
                           "globalNullIn", "globalNotNullIn"})
@@ -77,6 +86,10 @@ _READING_STATEMENTS = ("Show", "Describe", "Explain", "Exists", "Use", "Check")
 _TABLE_SECTIONS = frozenset({"JOIN TREE", "LEFT TABLE EXPRESSION", "RIGHT TABLE EXPRESSION",
                              "TABLE EXPRESSION"})
 _ATTRIBUTE = re.compile(r"(\w+): ([^,]*)")
+# A placeholder of an integer type; ClickHouse wraps a value out of its
+# range (UInt8 '300' reads as 44) instead of refusing it.
+_INTEGER_PLACEHOLDER = re.compile(r"\{(\w+)\s*:\s*(U?)Int(8|16|32|64|128|256)\s*\}")
+_WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$")
 _MISSING_PARAMETER = re.compile(r"Substitution `([^`]+)` is not set")
 _BAD_PARAMETER = re.compile(r"for query parameter '([^']+)'")
 _EXCEPTION_PREFIX = re.compile(r"^Code: \d+\. DB::Exception: ")
@@ -252,6 +265,11 @@ def _visit(node: _Node, ctes: frozenset[str], refs: _References) -> None:
                 "FUNCTION_NOT_ALLOWED",
                 f"function {name}() reads outside the allowed tables or holds the engine; "
                 "it is not allowed", function=name))
+        elif lowered in SERVER_FUNCTIONS:
+            refs.fail(QueryRejected(
+                "FUNCTION_NOT_ALLOWED",
+                f"function {name}() describes the server, not the data; it is not allowed",
+                function=name))
         elif name in IN_FUNCTIONS:
             arguments = node.child("ARGUMENTS")
             listed = arguments.children[0].children if arguments and arguments.children else []
@@ -360,6 +378,23 @@ def _used_parameters(canonical: str, given: Mapping[str, str]) -> dict[str, obje
     return {name: ParamText(value) for name, value in given.items() if name in used}
 
 
+def check_integer_parameters(canonical: str, given: Mapping[str, str]) -> None:
+    """Each value given for an integer placeholder is a whole number in its
+    type's range: refused on the parameter, never wrapped around."""
+    v = Violations()
+    for name, unsigned, bits in _INTEGER_PLACEHOLDER.findall(canonical):
+        value = given.get(name)
+        if value is None:
+            continue  # ClickHouse names a missing parameter itself
+        width = int(bits)
+        low, high = (0, 2**width - 1) if unsigned else (-(2 ** (width - 1)), 2 ** (width - 1) - 1)
+        text = value.strip()
+        if not _WHOLE_NUMBER.match(text) or not low <= int(text) <= high:
+            v.add(f"parameters[{name!r}]",
+                  f"{value!r} is not a whole number from {low} to {high} ({unsigned}Int{bits})")
+    v.raise_if_any()
+
+
 @contextlib.contextmanager
 def _store_errors(max_rows: int, timeout_s: float) -> Iterator[None]:
     """The store's failures as the caller's errors."""
@@ -378,6 +413,7 @@ async def run_query(store: AnalyticsStore, policy: QueryPolicy,
     max_rows, timeout_s = check_request(request, policy)
     with _store_errors(max_rows, timeout_s):
         canonical = await statements.canonical(store, request.sql)
+        check_integer_parameters(canonical, request.parameters)
         params = _used_parameters(canonical, request.parameters)
         check_statement(await statements.explain_ast(store, canonical, params),
                         "`" in canonical)
