@@ -103,6 +103,10 @@ async def test_a_missing_or_unparsable_parameter_is_named(
     failure = await invalid(analytics.RunQuery(query("SELECT {a:UInt8}", a="many")),
                             "parameters['a']")
     assert "UInt8" in failure.bad_request.field_violations[0].description  # type: ignore[union-attr]
+    # Types that fail with codes of their own are named on the parameter too.
+    await invalid(analytics.RunQuery(query("SELECT {d:DateTime64(3)}", d="garbage")),
+                  "parameters['d']")
+    await invalid(analytics.RunQuery(query("SELECT {a:Array(UInt8)}", a="x")), "parameters['a']")
 
 
 async def test_integer_parameters_out_of_their_range_are_refused_not_wrapped(

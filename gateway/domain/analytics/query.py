@@ -103,7 +103,6 @@ TOO_MANY_SIMULTANEOUS_QUERIES = 202
 MEMORY_LIMIT_EXCEEDED = 241
 TOO_MANY_ROWS_OR_BYTES = 396
 UNKNOWN_QUERY_PARAMETER = 456
-BAD_QUERY_PARAMETER = 457
 
 
 class QueryRejected(InvalidArgument):
@@ -330,7 +329,11 @@ def _parameter_error(exc: AnalyticsStoreError) -> InvalidArgument | None:
     if exc.code == UNKNOWN_QUERY_PARAMETER and (m := _MISSING_PARAMETER.search(message)):
         return InvalidArgument([FieldViolation(
             f"parameters[{m.group(1)!r}]", "the query uses this parameter; give its value")])
-    if exc.code == BAD_QUERY_PARAMETER and (m := _BAD_PARAMETER.search(message)):
+    # Not only BAD_QUERY_PARAMETER: a value that does not parse as its type
+    # fails with that type's own code (CANNOT_PARSE_DATETIME for a
+    # DateTime64, CANNOT_READ_ARRAY_FROM_TEXT for an Array), and names the
+    # parameter the same way.
+    if (m := _BAD_PARAMETER.search(message)) is not None:
         return InvalidArgument([FieldViolation(f"parameters[{m.group(1)!r}]",
                                                clickhouse_message(exc))])
     return None
