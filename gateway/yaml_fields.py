@@ -24,6 +24,15 @@ E = TypeVar("E", bound=enum.Enum)
 # Human durations: "250ms", "5s", "5m", "1h", "7d".
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_SIZE = re.compile(r"^\s*([0-9]+)\s*(KiB|MiB|GiB)\s*$")
+_SIZE_UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+def _size_text(amount: int) -> str:
+    for unit in ("GiB", "MiB", "KiB"):
+        if amount % _SIZE_UNITS[unit] == 0:
+            return f"{amount // _SIZE_UNITS[unit]}{unit}"
+    return f"{amount} bytes"
 _DURATION_HINT = "a duration such as 250ms, 5s, 5m, 1h or 7d"
 
 
@@ -124,6 +133,16 @@ class FieldReader:
             self.problem(key, f"{value!r} is not {_DURATION_HINT}{more}")
             return 0.0
         return seconds
+
+    def size(self, key: str, value: Any, low: int, high: int) -> int:
+        """Bytes, written with a binary unit: 512KiB, 256MiB, 2GiB."""
+        match = _SIZE.match(value) if isinstance(value, str) else None
+        amount = int(match[1]) * _SIZE_UNITS[match[2]] if match else 0
+        if match is None or not low <= amount <= high:
+            self.problem(key, f"{value!r} is not a size such as 256MiB (KiB, MiB or GiB) "
+                         f"from {_size_text(low)} to {_size_text(high)}")
+            return low
+        return amount
 
     def percent(self, key: str, value: Any) -> int:
         text = str(value).strip()

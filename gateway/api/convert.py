@@ -137,6 +137,6 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
     if p.query is not None:
         out.query.CopyFrom(admin_pb2.QueryPolicy(
             max_rows=p.query.max_rows, max_execution_time=duration(p.query.max_execution_s),
-            tables=list(p.query.tables),
+            tables=list(p.query.tables), max_memory_bytes=p.query.max_memory_bytes,
         ))
     return out

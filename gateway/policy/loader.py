@@ -26,7 +26,7 @@ from gateway.yaml_fields import FieldReader, Problem
 
 _TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency", "cache",
              "session", "retention", "query")
-_QUERY_KEYS = ("max_rows", "max_execution_time", "tables")
+_QUERY_KEYS = ("max_rows", "max_execution_time", "max_memory", "tables")
 _SCATTER = ("allowed", "forbidden")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
 _CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl")
@@ -132,6 +132,8 @@ def _query(c: FieldReader, raw: Any) -> QueryPolicy:
                                    body.get("max_execution_time", "10s")),
         tables=tuple(c.strings("query.tables", body.get("tables"), "table names",
                                each=str.isidentifier, non_empty=True)),
+        max_memory_bytes=c.size("query.max_memory", body.get("max_memory", "256MiB"),
+                                16 * 2**20, 64 * 2**30),
     )
 
 

@@ -48,6 +48,9 @@ class QueryPolicy:
     max_execution_s: float
     # The tables (of the analytics database) a query may read.
     tables: tuple[str, ...]
+    # The most memory one query may use; the embedded engine runs inside the
+    # gateway's own process, so an unbounded query could take it down.
+    max_memory_bytes: int = 256 * 2**20
 
 
 # How long data is kept, by what it is: for a postgres domain "events" (the

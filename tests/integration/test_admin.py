@@ -101,6 +101,7 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
     analytics = policies["analytics"]
     assert (analytics.store, analytics.query.max_rows) == ("clickhouse", 10_000)
     assert "clickstream" in analytics.query.tables
+    assert analytics.query.max_memory_bytes == 256 * 2**20
     assert analytics.retention["clickstream"].seconds == 90 * 86400
     assert policies["inventory"].retention["events"].seconds == 400 * 86400
     assert not policies["orders"].retention

@@ -248,6 +248,20 @@ async def test_an_oversized_result_is_refused_never_cut(
     await invalid(analytics.RunQuery(query("SELECT 1", max_rows=10_001)), "max_rows")
 
 
+async def test_a_query_over_its_memory_is_stopped(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub
+) -> None:
+    # 100 million UInt64 in one array: about 800 MB, over the policy's 256 MiB.
+    failure = await fails(analytics.RunQuery(query(
+        "SELECT length(groupArray(number)) AS n FROM numbers(100000000)")),
+        grpc.StatusCode.RESOURCE_EXHAUSTED)
+    assert reason(failure) == "QUERY_MEMORY_LIMIT"
+    # The gateway serves on: a small query answers.
+    small = await analytics.RunQuery(query("SELECT length(groupArray(number)) AS n "
+                                           "FROM numbers(1000)"))
+    assert MessageToDict(small.rows[0])["values"] == [1000]
+
+
 async def test_a_query_over_its_time_is_stopped(
     analytics: analytics_pb2_grpc.AnalyticsServiceStub
 ) -> None:

@@ -142,21 +142,27 @@ def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str)
     (ANALYTICS, "clickstream: 90d", "clickstream: a while", "retention.clickstream",
      "a duration"),
     (ANALYTICS, "query:\n  max_rows: 10000\n  max_execution_time: 10s\n"
+     "  max_memory: 256MiB    # per query; the embedded engine shares the gateway's memory\n"
      "  tables: [orders, order_lines, clickstream, domain_events]\n", "", "query",
      "required for a clickhouse domain"),
     (ANALYTICS, "max_rows: 10000", "max_rows: 0", "query.max_rows", "1 to 1000000"),
     (ANALYTICS, "max_rows: 10000", "max_rows: lots", "query.max_rows", "1 to 1000000"),
     (ANALYTICS, "max_execution_time: 10s", "max_execution_time: soon",
      "query.max_execution_time", "a duration"),
+    (ANALYTICS, "max_memory: 256MiB", "max_memory: 256MB", "query.max_memory",
+     "a size such as 256MiB"),
+    (ANALYTICS, "max_memory: 256MiB", "max_memory: 1MiB", "query.max_memory",
+     "from 16MiB to 64GiB"),
     (ANALYTICS, "[orders, order_lines, clickstream, domain_events]", "[]", "query.tables",
      "a non-empty list of table names"),
     (ANALYTICS, "[orders, order_lines, clickstream, domain_events]", "[system.tables]",
      "query.tables", "a non-empty list of table names"),
     (ANALYTICS, "  max_rows: 10000", "  max_rows: 10000\n  sql: SELECT 1", "query.sql",
-     "allowed keys: max_rows, max_execution_time, tables"),
+     "allowed keys: max_rows, max_execution_time, max_memory, tables"),
     (ANALYTICS, "query:\n  max_rows: 10000\n  max_execution_time: 10s\n"
+     "  max_memory: 256MiB    # per query; the embedded engine shares the gateway's memory\n"
      "  tables: [orders, order_lines, clickstream, domain_events]\n", "query: all\n", "query",
-     "expected a mapping with keys max_rows, max_execution_time, tables"),
+     "expected a mapping with keys max_rows, max_execution_time, max_memory, tables"),
     (ANALYTICS, "store: clickhouse", "store: clickhouse\nkeyspace: analytics", "keyspace",
      "only postgres domains"),
 ])
@@ -173,15 +179,21 @@ def test_retention_and_query_limits_are_read() -> None:
     assert problems == [] and inventory is not None
     assert inventory.retention == (("events", 400 * 86400),)
     assert inventory.retention_s("events") == 400 * 86400 and inventory.query is None
-    # A query section without max_execution_time gets 10s.
+    # A query section without max_execution_time gets 10s, without max_memory 256MiB.
     analytics, problems = parse_policy("x.yaml", ANALYTICS.replace(
-        "  max_execution_time: 10s\n", ""), POLICY_DOMAINS)
+        "  max_execution_time: 10s\n", "").replace("  max_memory: 256MiB", "  # no limit set"),
+        POLICY_DOMAINS)
     assert problems == [] and analytics is not None and analytics.query is not None
     assert analytics.retention_s("domain_events") == 730 * 86400
     assert analytics.retention_s("events") is None
     assert (analytics.query.max_rows, analytics.query.max_execution_s,
             analytics.query.tables) == (10_000, 10.0, ("orders", "order_lines", "clickstream",
                                                         "domain_events"))
+    assert analytics.query.max_memory_bytes == 256 * 2**20
+    edited, problems = parse_policy("x.yaml", ANALYTICS.replace("256MiB", "2GiB"),
+                                    POLICY_DOMAINS)
+    assert problems == [] and edited is not None and edited.query is not None
+    assert edited.query.max_memory_bytes == 2 * 2**30
 
 
 def test_retention_under_a_bad_store_is_not_reported_again() -> None:

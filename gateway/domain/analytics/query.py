@@ -351,8 +351,9 @@ def _query_error(exc: AnalyticsStoreError, max_rows: int, timeout_s: float) -> D
         return DeadlineExceeded(f"the query ran longer than {timeout_s:g}s and was stopped",
                                 reason="QUERY_TIMEOUT", metadata={"timeout_s": f"{timeout_s:g}"})
     if exc.code == MEMORY_LIMIT_EXCEEDED:
-        return ResourceExhausted("the query needs more memory than the store allows",
-                                 reason="QUERY_MEMORY_LIMIT")
+        return ResourceExhausted(
+            "the query needs more memory than the analytics policy allows (query.max_memory); "
+            "aggregate, filter or add a LIMIT", reason="QUERY_MEMORY_LIMIT")
     if exc.code == READONLY:
         return QueryRejected("QUERY_NOT_READ_ONLY", "the query tried to write")
     parameter = _parameter_error(exc)
@@ -422,4 +423,5 @@ async def run_query(store: AnalyticsStore, policy: QueryPolicy,
                         "`" in canonical)
         check_references(await statements.explain_query_tree(store, canonical, params),
                          policy.tables, store.database)
-        return await statements.run_read_only(store, canonical, params, max_rows, timeout_s)
+        return await statements.run_read_only(store, canonical, params, max_rows, timeout_s,
+                                              policy.max_memory_bytes)

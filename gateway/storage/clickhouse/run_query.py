@@ -32,12 +32,13 @@ async def explain_query_tree(store: AnalyticsStore, canonical: str, params: Para
 
 
 async def run_read_only(store: AnalyticsStore, canonical: str, params: Params, max_rows: int,
-                        timeout_s: float) -> QueryResult:
-    """Run the statement read-only, in UTC, stopped after `timeout_s` and
-    failed (never cut) past `max_rows`. It runs wrapped as a subquery so the
-    limits bind the whole statement (a UNION's trailing SETTINGS would bind
-    only its last SELECT)."""
+                        timeout_s: float, max_memory_bytes: int) -> QueryResult:
+    """Run the statement read-only, in UTC, stopped after `timeout_s`, failed
+    (never cut) past `max_rows` and past `max_memory_bytes` of memory. It runs
+    wrapped as a subquery so the limits bind the whole statement (a UNION's
+    trailing SETTINGS would bind only its last SELECT)."""
     settings: Settings = {
         "max_execution_time": timeout_s, "max_result_rows": max_rows,
-        "result_overflow_mode": "throw", "session_timezone": "UTC", "readonly": 1}
+        "result_overflow_mode": "throw", "max_memory_usage": max_memory_bytes,
+        "session_timezone": "UTC", "readonly": 1}
     return await store.query(f"SELECT * FROM (\n{canonical}\n)", params, settings)

@@ -764,9 +764,11 @@ type QueryPolicy struct {
 	// The longest a query may run.
 	MaxExecutionTime *durationpb.Duration `protobuf:"bytes,2,opt,name=max_execution_time,json=maxExecutionTime,proto3" json:"max_execution_time,omitempty"`
 	// The tables a query may read.
-	Tables        []string `protobuf:"bytes,3,rep,name=tables,proto3" json:"tables,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tables []string `protobuf:"bytes,3,rep,name=tables,proto3" json:"tables,omitempty"`
+	// The most memory one query may use, in bytes.
+	MaxMemoryBytes int64 `protobuf:"varint,4,opt,name=max_memory_bytes,json=maxMemoryBytes,proto3" json:"max_memory_bytes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *QueryPolicy) Reset() {
@@ -818,6 +820,13 @@ func (x *QueryPolicy) GetTables() []string {
 		return x.Tables
 	}
 	return nil
+}
+
+func (x *QueryPolicy) GetMaxMemoryBytes() int64 {
+	if x != nil {
+		return x.MaxMemoryBytes
+	}
+	return 0
 }
 
 // Request for GetPolicies.
@@ -2419,11 +2428,12 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x05query\x18\v \x01(\v2\x16.datagw.v1.QueryPolicyR\x05query\x1aW\n" +
 	"\x0eRetentionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
-	"\x05value\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05value:\x028\x01\"\x89\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05value:\x028\x01\"\xb3\x01\n" +
 	"\vQueryPolicy\x12\x19\n" +
 	"\bmax_rows\x18\x01 \x01(\x05R\amaxRows\x12G\n" +
 	"\x12max_execution_time\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x10maxExecutionTime\x12\x16\n" +
-	"\x06tables\x18\x03 \x03(\tR\x06tables\"\x14\n" +
+	"\x06tables\x18\x03 \x03(\tR\x06tables\x12(\n" +
+	"\x10max_memory_bytes\x18\x04 \x01(\x03R\x0emaxMemoryBytes\"\x14\n" +
 	"\x12GetPoliciesRequest\"\x88\x01\n" +
 	"\x13GetPoliciesResponse\x123\n" +
 	"\bpolicies\x18\x01 \x03(\v2\x17.datagw.v1.DomainPolicyR\bpolicies\x12\x1c\n" +

@@ -449,8 +449,11 @@ class QueryPolicy(_message.Message):
     MAX_ROWS_FIELD_NUMBER: _builtins.int
     MAX_EXECUTION_TIME_FIELD_NUMBER: _builtins.int
     TABLES_FIELD_NUMBER: _builtins.int
+    MAX_MEMORY_BYTES_FIELD_NUMBER: _builtins.int
     max_rows: _builtins.int
     """The most rows a query may return."""
+    max_memory_bytes: _builtins.int
+    """The most memory one query may use, in bytes."""
     @_builtins.property
     def max_execution_time(self) -> _duration_pb2.Duration:
         """The longest a query may run."""
@@ -465,10 +468,11 @@ class QueryPolicy(_message.Message):
         max_rows: _builtins.int = ...,
         max_execution_time: _duration_pb2.Duration | None = ...,
         tables: _abc.Iterable[_builtins.str] | None = ...,
+        max_memory_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["max_execution_time", b"max_execution_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_execution_time", b"max_execution_time", "max_rows", b"max_rows", "tables", b"tables"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_execution_time", b"max_execution_time", "max_memory_bytes", b"max_memory_bytes", "max_rows", b"max_rows", "tables", b"tables"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -161,6 +161,21 @@ private static final long serialVersionUID = 0L;
     return tables_.getByteString(index);
   }
 
+  public static final int MAX_MEMORY_BYTES_FIELD_NUMBER = 4;
+  private long maxMemoryBytes_ = 0L;
+  /**
+   * <pre>
+   * The most memory one query may use, in bytes.
+   * </pre>
+   *
+   * <code>int64 max_memory_bytes = 4;</code>
+   * @return The maxMemoryBytes.
+   */
+  @java.lang.Override
+  public long getMaxMemoryBytes() {
+    return maxMemoryBytes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -184,6 +199,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < tables_.size(); i++) {
       com.google.protobuf.GeneratedMessage.writeString(output, 3, tables_.getRaw(i));
     }
+    if (maxMemoryBytes_ != 0L) {
+      output.writeInt64(4, maxMemoryBytes_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -203,6 +221,10 @@ private static final long serialVersionUID = 0L;
       }
       size += dataSize;
       size += 1 * getTablesList().size();
+    }
+    if (maxMemoryBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(4, maxMemoryBytes_);
     }
     return size;
   }
@@ -237,6 +259,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getTablesList()
         .equals(other.getTablesList())) return false;
+    if (getMaxMemoryBytes()
+        != other.getMaxMemoryBytes()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -258,6 +282,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + TABLES_FIELD_NUMBER;
       hash = (53 * hash) + getTablesList().hashCode();
     }
+    hash = (37 * hash) + MAX_MEMORY_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getMaxMemoryBytes());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -407,6 +434,7 @@ private static final long serialVersionUID = 0L;
       }
       tables_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
+      maxMemoryBytes_ = 0L;
       return this;
     }
 
@@ -454,6 +482,9 @@ private static final long serialVersionUID = 0L;
         tables_.makeImmutable();
         result.tables_ = tables_;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.maxMemoryBytes_ = maxMemoryBytes_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -484,6 +515,9 @@ private static final long serialVersionUID = 0L;
           tables_.addAll(other.tables_);
         }
         onChanged();
+      }
+      if (other.getMaxMemoryBytes() != 0L) {
+        setMaxMemoryBytes(other.getMaxMemoryBytes());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -526,6 +560,11 @@ private static final long serialVersionUID = 0L;
               tables_.add(input.readStringRequireUtf8());
               break;
             } // case 26
+            case 32: {
+              maxMemoryBytes_ = input.readInt64();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -885,6 +924,50 @@ private static final long serialVersionUID = 0L;
       ensureTablesIsMutable();
       tables_.add(value);
       bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private long maxMemoryBytes_ ;
+    /**
+     * <pre>
+     * The most memory one query may use, in bytes.
+     * </pre>
+     *
+     * <code>int64 max_memory_bytes = 4;</code>
+     * @return The maxMemoryBytes.
+     */
+    @java.lang.Override
+    public long getMaxMemoryBytes() {
+      return maxMemoryBytes_;
+    }
+    /**
+     * <pre>
+     * The most memory one query may use, in bytes.
+     * </pre>
+     *
+     * <code>int64 max_memory_bytes = 4;</code>
+     * @param value The maxMemoryBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxMemoryBytes(long value) {
+
+      maxMemoryBytes_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The most memory one query may use, in bytes.
+     * </pre>
+     *
+     * <code>int64 max_memory_bytes = 4;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxMemoryBytes() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      maxMemoryBytes_ = 0L;
       onChanged();
       return this;
     }

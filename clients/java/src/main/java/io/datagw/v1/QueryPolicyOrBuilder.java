@@ -87,4 +87,14 @@ public interface QueryPolicyOrBuilder extends
    */
   com.google.protobuf.ByteString
       getTablesBytes(int index);
+
+  /**
+   * <pre>
+   * The most memory one query may use, in bytes.
+   * </pre>
+   *
+   * <code>int64 max_memory_bytes = 4;</code>
+   * @return The maxMemoryBytes.
+   */
+  long getMaxMemoryBytes();
 }
