@@ -24,6 +24,8 @@ E = TypeVar("E", bound=enum.Enum)
 # Human durations: "250ms", "5s", "5m", "1h", "7d".
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_DURATION_HINT = "a duration such as 250ms, 5s, 5m, 1h or 7d"
+# Sizes in binary units: "512KiB", "256MiB", "2GiB".
 _SIZE = re.compile(r"^\s*([0-9]+)\s*(KiB|MiB|GiB)\s*$")
 _SIZE_UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
@@ -33,7 +35,6 @@ def _size_text(amount: int) -> str:
         if amount % _SIZE_UNITS[unit] == 0:
             return f"{amount // _SIZE_UNITS[unit]}{unit}"
     return f"{amount} bytes"
-_DURATION_HINT = "a duration such as 250ms, 5s, 5m, 1h or 7d"
 
 
 @dataclass(frozen=True)
