@@ -312,6 +312,7 @@ async def test_shard_down_is_unavailable_then_recovers(strict: Stack, uid: str) 
         assert failure.error_info.reason == "BACKEND_UNAVAILABLE"
         metadata = failure.error_info.metadata
         assert (metadata["keyspace"], metadata["shard"]) == ("catalog", "0")
+        assert metadata["address"] == f"127.0.0.1:{postgres.port}"
         # Sessions live in Redis, which is still up.
         created = await strict.sessions.CreateSession(
             session_pb2.CreateSessionRequest(user_id=f"u-{uid}"))
