@@ -1,7 +1,8 @@
 """The cross-cutting work of every RPC, in one server interceptor.
 
 Per call: a server span whose parent is the caller's W3C traceparent; a cap on
-concurrent RPCs (RESOURCE_EXHAUSTED beyond it) and UNAVAILABLE once the server
+concurrent RPCs of every kind, a stream holding its slot until it ends or is
+cancelled (RESOURCE_EXHAUSTED beyond it), and UNAVAILABLE once the server
 drains; a deadline (the caller's, or the configured default when it set none)
 enforced by cancelling the handler, which cancels its backend calls; RED
 metrics; and the mapping of errors to a status with google.rpc details.
@@ -17,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 from opentelemetry import propagate, trace
@@ -62,7 +63,11 @@ class GatewayInterceptor(_Interceptor):
     def __init__(self, *, max_concurrent: int, default_deadline_s: float) -> None:
         self._max_concurrent = max_concurrent
         self._default_deadline_s = default_deadline_s
+        # Every call holding a slot of the cap, streams included.
         self._in_flight = 0
+        # The calls a drain waits for: all but server streams (subscriptions
+        # never end on their own; stopping the server ends them).
+        self._finite = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._draining = False
@@ -77,8 +82,37 @@ class GatewayInterceptor(_Interceptor):
         self._draining = True
 
     async def wait_idle(self) -> None:
-        """Return once no call is in flight."""
+        """Return once no call is in flight, server streams aside (stopping
+        the server ends them)."""
         await self._idle.wait()
+
+    def _admit(self, *, finite: bool) -> DatagwError | None:
+        """Take a slot of the cap for one call; the refusal when there is none."""
+        if self._draining:
+            # UNAVAILABLE rather than the transport's refusal once the
+            # server stops: the code clients retry on another instance.
+            return Unavailable("the gateway is shutting down; retry", reason="SHUTTING_DOWN")
+        if self._in_flight >= self._max_concurrent:
+            RPC_REJECTED.inc()
+            return ResourceExhausted(
+                f"more than {self._max_concurrent} concurrent calls; retry with backoff",
+                reason="CONCURRENCY_LIMIT",
+                metadata={"limit": str(self._max_concurrent)},
+            )
+        self._in_flight += 1
+        RPC_IN_FLIGHT.inc()
+        if finite:
+            self._finite += 1
+            self._idle.clear()
+        return None
+
+    def _release(self, *, finite: bool) -> None:
+        self._in_flight -= 1
+        RPC_IN_FLIGHT.dec()
+        if finite:
+            self._finite -= 1
+            if self._finite == 0:
+                self._idle.set()
 
     async def intercept_service(
         self,
@@ -149,36 +183,52 @@ class GatewayInterceptor(_Interceptor):
     async def _run_stream(
         self, method: str, context: Context, responses: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        """A server-streaming call (subscriptions): span, metrics, error mapping.
+        """A server-streaming call (subscriptions): span, cap, metrics, error mapping.
 
-        Streams are long-lived, so they neither count against the concurrency
-        cap nor get the default deadline (only the caller's, which gRPC
-        enforces by cancelling); a draining server refuses new ones and ends
+        A stream holds its slot of the concurrency cap until it ends, fails or
+        is cancelled. Streams are long-lived, so they get no default deadline
+        (only the caller's, which gRPC enforces by cancelling), and a drain
+        does not wait for them: a draining server refuses new ones and ends
         the rest when it stops.
         """
         started = time.perf_counter()
         code = grpc.StatusCode.OK
-        error: DatagwError | None = None
         span_name, attributes = _span_shape(method)
         with tracer.start_as_current_span(
             span_name, context=self._caller(context), kind=SpanKind.SERVER,
             attributes=attributes,
         ) as span:
-            try:
-                if self._draining:
-                    raise Unavailable("the gateway is shutting down; retry",
-                                      reason="SHUTTING_DOWN")
-                async for response in responses:
-                    yield response
-            except DatagwError as exc:
-                error = exc
-            except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
-            except Exception as exc:
-                error = self._internal(method, exc, span)
-            finally:
-                self._record(method, error.code if error is not None else code, started, span)
+            error = self._admit(finite=False)
+            if error is not None:
+                self._record(method, error.code, started, span)
+            else:
+                # Released once, by whichever comes first: the generator's end,
+                # or the call's (gRPC may drop a cancelled stream's generator
+                # without closing it, which would otherwise keep its slot).
+                held = True
+
+                def release(_: object = None) -> None:
+                    nonlocal held
+                    if held:
+                        held = False
+                        self._release(finite=False)
+
+                # The stubs declare the callback as a class; gRPC takes any callable.
+                context.add_done_callback(cast("grpc.aio.DoneCallback[Any, Any]", release))
+                try:
+                    async for response in responses:
+                        yield response
+                except DatagwError as exc:
+                    error = exc
+                except asyncio.CancelledError:
+                    code = grpc.StatusCode.CANCELLED
+                    raise
+                except Exception as exc:
+                    error = self._internal(method, exc, span)
+                finally:
+                    release()
+                    self._record(method, error.code if error is not None else code, started,
+                                 span)
             if error is None:
                 return
             if error.code is not grpc.StatusCode.INTERNAL:
@@ -193,28 +243,14 @@ class GatewayInterceptor(_Interceptor):
         parent = self._caller(context)
         started = time.perf_counter()
         code = grpc.StatusCode.OK
-        error: DatagwError | None = None
         span_name, attributes = _span_shape(method)
         with tracer.start_as_current_span(
             span_name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
         ) as span:
-            if self._draining:
-                # UNAVAILABLE rather than the transport's refusal once the
-                # server stops: the code clients retry on another instance.
-                error = Unavailable("the gateway is shutting down; retry", reason="SHUTTING_DOWN")
-                self._record(method, error.code, started, span)
-            elif self._in_flight >= self._max_concurrent:
-                RPC_REJECTED.inc()
-                error = ResourceExhausted(
-                    f"more than {self._max_concurrent} concurrent calls; retry with backoff",
-                    reason="CONCURRENCY_LIMIT",
-                    metadata={"limit": str(self._max_concurrent)},
-                )
+            error = self._admit(finite=True)
+            if error is not None:
                 self._record(method, error.code, started, span)
             else:
-                self._in_flight += 1
-                self._idle.clear()
-                RPC_IN_FLIGHT.inc()
                 try:
                     remaining = context.time_remaining()
                     budget = remaining if remaining is not None else self._default_deadline_s
@@ -238,10 +274,7 @@ class GatewayInterceptor(_Interceptor):
                 except Exception as exc:
                     error = self._internal(method, exc, span)
                 finally:
-                    self._in_flight -= 1
-                    if self._in_flight == 0:
-                        self._idle.set()
-                    RPC_IN_FLIGHT.dec()
+                    self._release(finite=True)
                     self._record(method, error.code if error is not None else code, started, span)
             assert error is not None
             if error.code is not grpc.StatusCode.INTERNAL:

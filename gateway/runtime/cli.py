@@ -17,6 +17,7 @@ from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_DOMAINS
+from gateway.secrets import redact_url
 
 # Beyond the drain grace: closing pools and stopping embedded servers.
 STOP_MARGIN_S = 20.0
@@ -152,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(cfg))
         return asyncio.run(_serve(cfg))
     except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
-        # What the operator must fix, said plainly: no traceback.
-        print(f"datagw: refusing to start:\n{exc}", file=sys.stderr)
+        # What the operator must fix, said plainly: no traceback, no password.
+        print(f"datagw: refusing to start:\n{redact_url(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -20,6 +20,7 @@ import yaml
 
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
+from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
 from gateway.storage.postgres.pool import PoolSettings
@@ -289,7 +290,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 
 
 def _report(r: FieldReader) -> str:
-    return "\n".join(str(p) for p in r.problems)
+    # A problem quotes the value found, which may be a DSN with its password.
+    return redact_url("\n".join(str(p) for p in r.problems))
 
 
 def _clickhouse(

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import (
 from prometheus_client import start_http_server
 
 from gateway.runtime.config import Config
+from gateway.secrets import redact_url
 from gateway.telemetry import REGISTRY
 
 
@@ -65,15 +66,26 @@ class _JSONFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class _Redacted(logging.Formatter):
+    """Another formatter's line without DSN or URL passwords: a logged
+    exception's text or traceback may quote a connection string."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_url(self._inner.format(record))
+
+
 def log_handler(stream: TextIO, log_format: str) -> logging.Handler:
-    """A handler writing `log_format` (json or text) with the trace id of each record."""
+    """A handler writing `log_format` (json or text) with the trace id of each
+    record, passwords redacted."""
     handler = logging.StreamHandler(stream)
     handler.addFilter(_TraceContext())
-    if log_format == "json":
-        handler.setFormatter(_JSONFormatter())
-    else:
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s"))
+    inner = _JSONFormatter() if log_format == "json" else logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s [trace=%(trace_id)s] %(message)s")
+    handler.setFormatter(_Redacted(inner))
     return handler
 
 

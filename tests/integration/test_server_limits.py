@@ -17,7 +17,14 @@ from pathlib import Path
 import asyncpg
 import grpc
 import pytest
-from datagw.v1 import catalog_pb2, catalog_pb2_grpc, session_pb2, session_pb2_grpc
+from datagw.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    eventstore_pb2,
+    eventstore_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+)
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.config import KeyspaceConfig
@@ -107,6 +114,7 @@ class Stack:
         self.embedded = embedded
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         self.sessions = session_pb2_grpc.SessionServiceStub(channel)
+        self.events = eventstore_pb2_grpc.EventStoreServiceStub(channel)
         self.health = health_pb2_grpc.HealthStub(channel)
 
 
@@ -122,6 +130,13 @@ async def limited(gateway: Gateway) -> AsyncIterator[Stack]:
     assert gateway.embedded is not None
     async with stack(gateway.embedded, max_concurrent_rpcs=1,
                      max_message_bytes=SMALL_MESSAGE_LIMIT) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+async def two_slots(gateway: Gateway) -> AsyncIterator[Stack]:
+    assert gateway.embedded is not None
+    async with stack(gateway.embedded, max_concurrent_rpcs=2) as s:
         yield s
 
 
@@ -233,6 +248,50 @@ async def test_concurrency_cap_rejects_beyond_the_limit_and_recovers(
     assert (await get(limited.catalog, sku, STRONG)).sku == sku
 
 
+async def test_open_subscriptions_hold_their_slots_until_cancelled(
+    two_slots: Stack, uid: str
+) -> None:
+    sku = f"SUBCAP-{uid}"
+    await upsert(two_slots.catalog, product(sku))
+    interceptor = two_slots.gw.interceptor
+    assert interceptor is not None
+    request = eventstore_pb2.SubscribeToAllRequest(
+        filter=eventstore_pb2.EventFilter(stream_prefixes=[f"subcap-{uid}-"]))
+    subscriptions = [two_slots.events.SubscribeToAll(request) for _ in range(2)]
+    try:
+        for subscription in subscriptions:
+            first = await subscription.read()  # admitted: it has caught up
+            assert first.WhichOneof("content") == "caught_up"
+        assert interceptor.in_flight == 2
+
+        failure = await fails(two_slots.catalog.GetProduct(catalog_pb2.GetProductRequest(
+            sku=sku)), grpc.StatusCode.RESOURCE_EXHAUSTED)
+        assert failure.error_info is not None
+        assert failure.error_info.reason == "CONCURRENCY_LIMIT"
+        assert failure.error_info.metadata["limit"] == "2"
+        # A third subscription gets the same answer.
+        failure = await fails(two_slots.events.SubscribeToAll(request).read(),
+                              grpc.StatusCode.RESOURCE_EXHAUSTED)
+        assert failure.error_info is not None
+        assert failure.error_info.reason == "CONCURRENCY_LIMIT"
+
+        subscriptions[0].cancel()
+
+        async def one_left() -> bool:
+            return interceptor.in_flight == 1
+
+        await eventually(one_left, "the cancelled subscription gives its slot back")
+        assert (await get(two_slots.catalog, sku, STRONG)).sku == sku
+    finally:
+        for subscription in subscriptions:
+            subscription.cancel()
+
+    async def none_left() -> bool:
+        return interceptor.in_flight == 0
+
+    await eventually(none_left, "every cancelled subscription gives its slot back")
+
+
 # -- message size ---------------------------------------------------------------
 
 
@@ -312,6 +371,7 @@ async def test_shard_down_is_unavailable_then_recovers(strict: Stack, uid: str) 
         assert failure.error_info.reason == "BACKEND_UNAVAILABLE"
         metadata = failure.error_info.metadata
         assert (metadata["keyspace"], metadata["shard"]) == ("catalog", "0")
+        assert metadata["address"] == f"127.0.0.1:{postgres.port}"
         # Sessions live in Redis, which is still up.
         created = await strict.sessions.CreateSession(
             session_pb2.CreateSessionRequest(user_id=f"u-{uid}"))

@@ -24,6 +24,7 @@ from clickhouse_connect.driver.binding import quote_identifier
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
+from gateway.secrets import redact_url
 from gateway.storage.clickhouse.store import (
     AnalyticsStoreError,
     AnalyticsUnavailable,
@@ -77,9 +78,11 @@ def store_error(exc: ClickHouseError) -> AnalyticsStoreError:
     code when the engine answered; no code on an OperationalError means the
     request never got an answer (refused, reset, timed out)."""
     code: int | None = getattr(exc, "code", None)
+    # clickhouse-connect names the URL it called in its messages.
+    text = redact_url(str(exc))
     if isinstance(exc, OperationalError) and code is None:
-        return AnalyticsUnavailable(str(exc))
-    return AnalyticsStoreError(str(exc), code)
+        return AnalyticsUnavailable(text)
+    return AnalyticsStoreError(text, code)
 
 
 class ClientStore:

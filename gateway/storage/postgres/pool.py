@@ -21,6 +21,7 @@ import asyncpg
 from opentelemetry.trace import SpanKind
 
 from gateway.errors import Unavailable
+from gateway.secrets import redact_url
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.telemetry import POOL_SIZE, tracer
 
@@ -116,7 +117,8 @@ class Shard:
             # will notice; requests routed here get UNAVAILABLE meanwhile.
             self.healthy = False
             self.last_error = type(exc).__name__
-            log.warning("postgres shard %s unreachable at start: %s", self.name, exc)
+            log.warning("postgres shard %s at %s unreachable at start: %s", self.name,
+                        redact(self.dsn), redact_url(str(exc)))
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -131,6 +133,7 @@ class Shard:
                 "backend": "postgres",
                 "keyspace": self.keyspace,
                 "shard": str(self.index),
+                "address": redact(self.dsn),
                 "cause": type(exc).__name__ if exc else "not connected",
             },
         )

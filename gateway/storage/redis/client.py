@@ -20,6 +20,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from gateway.errors import Unavailable
+from gateway.secrets import redact_url
 from gateway.telemetry import tracer
 
 log = logging.getLogger(__name__)
@@ -75,14 +76,14 @@ class RedisBackend:
                 result = await fn(self.client)
             except _DOWN_ERRORS as exc:
                 self._mark_down(exc)
-                raise RedisDown(str(exc)) from exc
+                raise RedisDown(redact_url(str(exc))) from exc
         if not self.healthy:
             await self._recovered()
         return result
 
     def _mark_down(self, exc: BaseException) -> None:
         if self.healthy:
-            log.warning("redis at %s unreachable: %s", self.address, exc)
+            log.warning("redis at %s unreachable: %s", self.address, redact_url(str(exc)))
         self.healthy = False
         self.last_error = type(exc).__name__
         self._down_until = time.monotonic() + self._retry_after_s

@@ -31,6 +31,8 @@ from typing import Any, Generic, TypeVar
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from gateway.secrets import redact_url
+
 log = logging.getLogger(__name__)
 
 _STOP_ATTEMPTS = 5
@@ -177,7 +179,8 @@ class Tracker:
             except (redis.exceptions.RedisError, OSError) as exc:
                 if not quiet or self.connects != connects:
                     log.warning("near cache %s: no tracking connection (%s: %s); near cache "
-                                "off until it is back", self.prefix, type(exc).__name__, exc)
+                                "off until it is back", self.prefix, type(exc).__name__,
+                                redact_url(str(exc)))
                 quiet = True
             except Exception:
                 # A bug here must not end coherence for good: report it, retry.
