@@ -58,6 +58,9 @@ METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_EVENTS = 1000
 MAX_PAYLOAD_BYTES = 64 * 1024      # one event's payload, as stored (compact JSON)
 MAX_PII_BYTES = 16 * 1024          # one event's personal data, before sealing
+# A stream's max_age: reads and retention compare created_at with now() minus
+# it, which must stay a time PostgreSQL can hold.
+MAX_AGE_S = 100 * 365 * 86_400
 MAX_METADATA_ENTRIES = 32
 MAX_METADATA_VALUE = 1024
 DEFAULT_LIMIT = 100
@@ -327,8 +330,9 @@ class EventStoreDomain:
     async def set_retention(self, ref: StreamRef, max_age_s: float | None,
                             max_count: int) -> None:
         v = Violations()
-        if max_age_s is not None and max_age_s <= 0:
-            v.add("retention.max_age", "must be positive (unset: keep events of any age)")
+        if max_age_s is not None and not 0 < max_age_s <= MAX_AGE_S:
+            v.add("retention.max_age",
+                  "must be positive and at most 100 years (unset: keep events of any age)")
         if max_count < 0:
             v.add("retention.max_count", "must be 0 (keep all) or more")
         v.raise_if_any()
