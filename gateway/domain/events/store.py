@@ -162,6 +162,17 @@ def check_filter(v: Violations, flt: EventFilter, name: str = "filter") -> None:
                   "must be 1-200 characters of A-Z a-z 0-9 . _ - : /")
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value holds NUL in a key or a string: jsonb refuses it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
@@ -181,6 +192,8 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
         v.add(f"{name}.payload", f"the key {ENVELOPE!r} is reserved; put personal data in pii")
     if _json_size(e.payload) > MAX_PAYLOAD_BYTES:
         v.add(f"{name}.payload", f"must be at most {MAX_PAYLOAD_BYTES} bytes as JSON")
+    elif _has_nul(e.payload):
+        v.add(f"{name}.payload", "must not contain NUL characters")
     if e.pii is not None:
         if not e.pii_user_id:
             v.add(f"{name}.pii_user_id", "required with pii: whose personal data it is")
@@ -200,6 +213,8 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
         if len(value) > MAX_METADATA_VALUE:
             v.add(f"{name}.metadata", f"value of {key[:70]!r}: at most {MAX_METADATA_VALUE} "
                                       "characters")
+        elif "\x00" in value:
+            v.add(f"{name}.metadata", f"value of {key[:70]!r}: must not contain NUL characters")
 
 
 async def _open(conn: asyncpg.Connection, keyspace: str,
