@@ -4,6 +4,8 @@ written; never INTERNAL."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -161,3 +163,18 @@ async def test_a_nul_character_is_invalid_argument_and_writes_nothing(
     await invalid(case.send(shop, es, key), case.field)
     await case.unchanged(shop, es, key)
 
+
+async def test_a_page_token_whose_key_holds_nul_is_invalid_argument(shop: Shop, uid: str) -> None:
+    """Page tokens are not sealed: one rewritten by a caller to carry NUL in
+    its key (which goes to SQL) is refused like any damaged token."""
+    for n in (1, 2):
+        await upsert(shop.catalog, product(f"nul-page-{uid}-{n}", brand=f"nul-{uid}"))
+    search = catalog_pb2.SearchProductsRequest(brand=f"nul-{uid}", page_size=1,
+                                               read_options=STRONG)
+    first = await shop.catalog.SearchProducts(search)
+    assert first.next_page_token
+    padded = first.next_page_token + "=" * (-len(first.next_page_token) % 4)
+    body = json.loads(base64.urlsafe_b64decode(padded))
+    body["k"][-1] = NUL
+    search.page_token = base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
+    await invalid(shop.catalog.SearchProducts(search), "page_token")
