@@ -275,6 +275,8 @@ class CatalogDomain:
                 value = float(value)
             elif not isinstance(value, int):
                 raise TypeError
+            elif not 0 <= value <= rules.MAX_PRICE_MINOR:
+                raise ValueError  # stored prices are in range: a forged token
         except (TypeError, ValueError):
             bad.add("page_token", "is damaged; start again without a page token")
             bad.raise_if_any()

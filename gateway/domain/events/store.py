@@ -56,6 +56,7 @@ STREAM_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_EVENTS = 1000
+MAX_REVISION = 2**63 - 1  # a stream revision is a bigint
 MAX_PAYLOAD_BYTES = 64 * 1024      # one event's payload, as stored (compact JSON)
 MAX_PII_BYTES = 16 * 1024          # one event's personal data, before sealing
 # A stream's max_age: reads and retention compare created_at with now() minus
@@ -486,7 +487,7 @@ class EventStoreDomain:
         start = 0
         if page_token:
             key = decode_token(page_token, query)
-            if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
+            if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_REVISION:
                 raise InvalidArgument([FieldViolation("page_token",
                                                       "not a page token returned by this API")])
             start = key[0]
