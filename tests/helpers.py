@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +154,14 @@ async def race_writes_and_reads(catalog: Any, sku: str, rounds: int, checks: int
         for _ in range(checks):
             got = await get(catalog, sku)
             assert (got.title, got.version) == (written.title, written.version)
+
+
+def rewritten_token(token: str, index: int, value: Any) -> str:
+    """A page token (plain base64 JSON, not sealed) with part `index` of its
+    key replaced, as a caller may forge one."""
+    body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    body["k"][index] = value
+    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode()
 
 
 def explain_request(method: str, request: Message) -> admin_pb2.ExplainCallRequest:

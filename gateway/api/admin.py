@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import grpc
@@ -11,7 +10,15 @@ from google.protobuf import any_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
-from gateway.api.convert import LEVELS_OUT, duration, policy_out, read_args, timestamp
+from gateway.api.convert import (
+    LEVELS_OUT,
+    duration,
+    duration_in,
+    policy_out,
+    read_args,
+    timestamp,
+    timestamp_in,
+)
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import ShardProgress
 from gateway.domain.explain import Explainer, Explanation
@@ -151,8 +158,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     ) -> admin_pb2.AdminServiceListOrdersResponse:
         page = await self._domain.orders.scan(
             ORDER_STATUS_IN.get(request.status),
-            request.start_time.ToDatetime(UTC) if request.HasField("start_time") else None,
-            request.end_time.ToDatetime(UTC) if request.HasField("end_time") else None,
+            timestamp_in(request.start_time, "start_time")
+            if request.HasField("start_time") else None,
+            timestamp_in(request.end_time, "end_time") if request.HasField("end_time") else None,
             request.page_size, request.page_token)
         return admin_pb2.AdminServiceListOrdersResponse(
             orders=[order_out(o) for o in page.orders], next_page_token=page.next_page_token,
@@ -167,7 +175,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListStuckSagas(
         self, request: admin_pb2.ListStuckSagasRequest, context: Context
     ) -> admin_pb2.ListStuckSagasResponse:
-        older = (request.older_than.ToTimedelta().total_seconds()
+        older = (duration_in(request.older_than, "older_than")
                  if request.HasField("older_than") else 60.0)
         found, down = await self._domain.stuck_sagas(older, request.limit)
         return admin_pb2.ListStuckSagasResponse(sagas=[saga_out(s) for s in found],

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import grpc
 from datagw.v1 import analytics_pb2, analytics_pb2_grpc, common_pb2
 from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.api.convert import timestamp
+from gateway.api.convert import duration_in, timestamp, timestamp_in
 from gateway.domain.analytics.ingest import (
     ADD_TO_CART,
     CHECKOUT_START,
@@ -42,6 +41,8 @@ _WINDOWS = {analytics_pb2.ACTIVITY_WINDOW_WEEK: Window.WEEK,
 _NO_PROPERTIES: Mapping[str, str] = {}
 # Integers beyond this lose precision as a double: they go out as strings.
 _EXACT_DOUBLE = 2**53
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def _events(msg: analytics_pb2.IngestEventsRequest) -> list[BehaviourEvent]:
@@ -64,14 +65,17 @@ async def _messages(requests: AsyncIterator[analytics_pb2.IngestEventsRequest]
         yield _events(msg)
 
 
-def _ms(present: bool, ts: Timestamp) -> int | None:
-    return ts.ToMilliseconds() if present else None
+def _ms(r: analytics_pb2.TimeRange, field: Literal["start_time", "end_time"]) -> int | None:
+    """One end of a report's range in epoch milliseconds (sub-milliseconds dropped)."""
+    if not r.HasField(field):
+        return None
+    return (timestamp_in(getattr(r, field), f"range.{field}") - _EPOCH) // _MILLISECOND
 
 
 def _range(r: analytics_pb2.TimeRange, present: bool) -> tuple[int | None, int | None]:
     if not present:
         return None, None
-    return _ms(r.HasField("start_time"), r.start_time), _ms(r.HasField("end_time"), r.end_time)
+    return _ms(r, "start_time"), _ms(r, "end_time")
 
 
 def _bucket(row: SalesRow, currency: str) -> analytics_pb2.SalesBucket:
@@ -187,7 +191,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     ) -> analytics_pb2.RunQueryResponse:
         result = await self._domain.run_query(
             request.sql, dict(request.parameters), request.max_rows,
-            request.timeout.ToTimedelta().total_seconds() if request.HasField("timeout") else None)
+            duration_in(request.timeout, "timeout") if request.HasField("timeout") else None)
         return analytics_pb2.RunQueryResponse(
             columns=[analytics_pb2.QueryColumn(name=n, type=t)
                      for n, t in zip(result.columns, result.types, strict=True)],

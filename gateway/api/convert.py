@@ -8,6 +8,7 @@ from datagw.v1 import admin_pb2, catalog_pb2, common_pb2, session_pb2
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from gateway.errors import FieldViolation, InvalidArgument
 from gateway.policy.model import Consistency, DomainPolicy
 from gateway.records.catalog import ProductRecord
 from gateway.records.sessions import SessionRecord
@@ -19,6 +20,36 @@ _LEVELS = {
     common_pb2.CONSISTENCY_LEVEL_EVENTUAL: Consistency.EVENTUAL,
 }
 LEVELS_OUT = {v: k for k, v in _LEVELS.items()}
+
+# The well-known types' ranges (google/protobuf/duration.proto, timestamp.proto):
+# a value outside them is no Duration or Timestamp, whatever its wire form.
+_NANOS = 1_000_000_000
+_MAX_DURATION_S = 315_576_000_000  # 10,000 years
+_MIN_TIMESTAMP_S = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_TIMESTAMP_S = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+def duration_in(msg: Duration, field: str) -> float:
+    """A request's Duration in seconds; INVALID_ARGUMENT on `field` (the
+    request's field path) when it is outside the protobuf Duration range."""
+    s, n = msg.seconds, msg.nanos
+    if not (-_MAX_DURATION_S <= s <= _MAX_DURATION_S and -_NANOS < n < _NANOS
+            and (s >= 0 or n <= 0) and (s <= 0 or n >= 0)):
+        raise InvalidArgument([FieldViolation(
+            field, f"must be a valid Duration: at most {_MAX_DURATION_S}s either way, "
+                   "nanos within ±999999999 and of the seconds' sign")])
+    return msg.ToTimedelta().total_seconds()
+
+
+def timestamp_in(msg: Timestamp, field: str) -> datetime:
+    """A request's Timestamp as an aware UTC datetime; INVALID_ARGUMENT on
+    `field` (the request's field path) when it is outside the protobuf
+    Timestamp range."""
+    if not (_MIN_TIMESTAMP_S <= msg.seconds <= _MAX_TIMESTAMP_S and 0 <= msg.nanos < _NANOS):
+        raise InvalidArgument([FieldViolation(
+            field, "must be a valid Timestamp: 0001-01-01T00:00:00Z to "
+                   "9999-12-31T23:59:59.999999999Z, nanos 0-999999999")])
+    return msg.ToDatetime(UTC)
 
 
 def timestamp(moment: datetime | None) -> Timestamp:
@@ -51,8 +82,8 @@ def read_options(
     if not present:
         return None, None
     level = _LEVELS.get(msg.consistency)
-    staleness = msg.max_staleness.ToTimedelta().total_seconds() if msg.HasField(
-        "max_staleness") else None
+    staleness = (duration_in(msg.max_staleness, "read_options.max_staleness")
+                 if msg.HasField("max_staleness") else None)
     return level, staleness
 
 

@@ -10,7 +10,7 @@ from datagw.v1 import eventstore_pb2 as pb
 from datagw.v1 import eventstore_pb2_grpc
 
 from gateway.api import eventstore_convert as conv
-from gateway.api.convert import duration
+from gateway.api.convert import duration, duration_in
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import (
     CaughtUpItem,
@@ -76,7 +76,7 @@ class EventStoreServicer(eventstore_pb2_grpc.EventStoreServiceServicer):
     ) -> AsyncIterator[pb.SubscribeToAllResponse]:
         items = self._subscriptions.subscribe_all(
             conv.position_in(request.after), conv.filter_in(request.filter),
-            request.checkpoint_interval.ToTimedelta().total_seconds()
+            duration_in(request.checkpoint_interval, "checkpoint_interval")
             if request.HasField("checkpoint_interval") else None)
         async for item in items:
             if isinstance(item, EventItem):
@@ -106,7 +106,7 @@ class EventStoreServicer(eventstore_pb2_grpc.EventStoreServiceServicer):
         r = request.retention
         await self._domain.set_retention(
             conv.stream_in(request.stream),
-            r.max_age.ToTimedelta().total_seconds() if r.HasField("max_age") else None,
+            duration_in(r.max_age, "retention.max_age") if r.HasField("max_age") else None,
             r.max_count)
         return pb.SetStreamMetadataResponse()
 

@@ -8,7 +8,7 @@ import grpc
 from datagw.v1 import inventory_pb2, inventory_pb2_grpc
 
 from gateway.api.commerce_convert import reservation_out, stock_out
-from gateway.api.convert import read_args
+from gateway.api.convert import duration_in, read_args
 from gateway.domain.inventory import InventoryDomain
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -48,7 +48,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     ) -> inventory_pb2.ReserveStockResponse:
         reservation = await self._domain.reserve(
             request.reservation_id, [(i.sku, i.quantity) for i in request.items],
-            request.ttl.ToTimedelta().total_seconds() if request.HasField("ttl") else None)
+            duration_in(request.ttl, "ttl") if request.HasField("ttl") else None)
         return inventory_pb2.ReserveStockResponse(reservation=reservation_out(reservation))
 
     async def CommitReservation(

@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 from datagw.v1 import session_pb2, session_pb2_grpc
 
-from gateway.api.convert import session_out, timestamp_ms
+from gateway.api.convert import duration_in, session_out, timestamp_ms
 from gateway.domain.sessions import SessionsDomain
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -20,7 +20,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     async def CreateSession(
         self, request: session_pb2.CreateSessionRequest, context: Context
     ) -> session_pb2.CreateSessionResponse:
-        ttl = request.ttl.ToTimedelta().total_seconds() if request.HasField("ttl") else None
+        ttl = duration_in(request.ttl, "ttl") if request.HasField("ttl") else None
         s = await self._domain.create(request.user_id, dict(request.data), ttl)
         return session_pb2.CreateSessionResponse(session=session_out(s))
 

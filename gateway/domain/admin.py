@@ -19,6 +19,10 @@ from gateway.records.commerce import SagaRecord
 from gateway.storage.redis.cache import Cache
 from gateway.storage.topology import Backends, BackendStatus
 
+# ListStuckSagas looks back at most this far; further would take the cut-off
+# below the earliest time PostgreSQL can hold.
+MAX_OLDER_THAN_S = 100 * 365 * 86_400
+
 
 class AdminDomain:
     def __init__(
@@ -70,8 +74,8 @@ class AdminDomain:
     async def stuck_sagas(self, older_than_s: float, limit: int
                           ) -> tuple[list[SagaRecord], list[int]]:
         v = Violations()
-        if older_than_s < 0:
-            v.add("older_than", "must not be negative")
+        if not 0 <= older_than_s <= MAX_OLDER_THAN_S:
+            v.add("older_than", "must not be negative nor more than 100 years")
         if not 0 <= limit <= 1000:
             v.add("limit", "must be between 1 and 1000 (0: 100)")
         v.raise_if_any()

@@ -35,7 +35,9 @@ def decode_token(token: str, query_fingerprint: str) -> list[Any]:
         body = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise bad("not a page token returned by this API") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("k"), list):
+    if not isinstance(body, dict) or not isinstance(body.get("k"), list) or any(
+            isinstance(part, str) and "\x00" in part for part in body["k"]):
+        # A key goes to SQL, and PostgreSQL refuses NUL in text.
         raise bad("not a page token returned by this API")
     if body.get("q") != query_fingerprint:
         raise bad("belongs to a different query; keep query, filters and sort unchanged")

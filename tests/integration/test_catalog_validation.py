@@ -10,7 +10,17 @@ import pytest
 from datagw.v1 import catalog_pb2
 from google.protobuf.message import Message
 
-from tests.helpers import STRONG, fails, get, invalid, money, product, sql, upsert
+from tests.helpers import (
+    STRONG,
+    fails,
+    get,
+    invalid,
+    money,
+    product,
+    rewritten_token,
+    sql,
+    upsert,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +163,18 @@ async def test_search_rejects_bad_request(
 ) -> None:
     await invalid(catalog.SearchProducts(catalog_pb2.SearchProductsRequest(**request_fields)),
                   *fields)
+
+
+async def test_a_forged_price_page_token_is_invalid_argument(catalog: Any, uid: str) -> None:
+    for n in (1, 2):
+        await upsert(catalog, product(f"pt{n}-{uid}", brand=f"pt-{uid}"))
+    search = catalog_pb2.SearchProductsRequest(
+        brand=f"pt-{uid}", page_size=1, sort=catalog_pb2.PRODUCT_SORT_PRICE_ASC,
+        read_options=STRONG)
+    token = (await catalog.SearchProducts(search)).next_page_token
+    for price in (10**30, -1):
+        search.page_token = rewritten_token(token, 0, price)
+        await invalid(catalog.SearchProducts(search), "page_token")
 
 
 async def test_page_size_zero_means_the_default_of_20(catalog: Any, uid: str) -> None:

@@ -31,7 +31,7 @@ from tests.eventstore import (
     ref,
     struct,
 )
-from tests.helpers import fails, invalid
+from tests.helpers import fails, invalid, rewritten_token
 
 pytestmark = pytest.mark.integration
 Stub = eventstore_pb2_grpc.EventStoreServiceStub
@@ -371,6 +371,8 @@ async def test_audit_trail_pages_through_who_did_what(
     other = pb.GetAuditTrailRequest(entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=f"x{uid}",
                                     page_token=first.next_page_token)
     await invalid(es.GetAuditTrail(other), "page_token")
+    request.page_token = rewritten_token(first.next_page_token, 0, 2**63)
+    await invalid(es.GetAuditTrail(request), "page_token")
 
 
 async def test_read_all_pages_resume_from_the_position_vector(

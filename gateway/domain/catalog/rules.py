@@ -31,8 +31,7 @@ def check_sku(v: Violations, field: str, sku: str) -> None:
 
 
 def check_request_id(v: Violations, request_id: str) -> None:
-    if len(request_id) > MAX_REQUEST_ID:
-        v.add("request_id", f"must be at most {MAX_REQUEST_ID} characters")
+    check_text(v, "request_id", request_id, MAX_REQUEST_ID)
 
 
 def check_expected_version(v: Violations, expected: int | None) -> None:
@@ -43,6 +42,7 @@ def check_expected_version(v: Violations, expected: int | None) -> None:
 def check_text(
     v: Violations, field: str, value: str, limit: int, *, required: bool = False
 ) -> None:
+    """Free text that is stored or sent to PostgreSQL, which refuses NUL in text."""
     if required and not value.strip():
         v.add(field, "required")
     elif len(value) > limit:

@@ -217,12 +217,9 @@ class CatalogDomain:
         max_staleness_s: float | None = None,
     ) -> SearchPage:
         v = Violations()
-        if len(q.text) > rules.MAX_QUERY:
-            v.add("query", f"must be at most {rules.MAX_QUERY} characters")
-        if len(q.category) > rules.MAX_NAME:
-            v.add("category", f"must be at most {rules.MAX_NAME} characters")
-        if len(q.brand) > rules.MAX_NAME:
-            v.add("brand", f"must be at most {rules.MAX_NAME} characters")
+        rules.check_text(v, "query", q.text, rules.MAX_QUERY)
+        rules.check_text(v, "category", q.category, rules.MAX_NAME)
+        rules.check_text(v, "brand", q.brand, rules.MAX_NAME)
         if q.min_price is not None and q.min_price < 0:
             v.add("min_price_minor", "must be at least 0")
         if q.max_price is not None and q.max_price < 0:
@@ -278,6 +275,8 @@ class CatalogDomain:
                 value = float(value)
             elif not isinstance(value, int):
                 raise TypeError
+            elif not 0 <= value <= rules.MAX_PRICE_MINOR:
+                raise ValueError  # stored prices are in range: a forged token
         except (TypeError, ValueError):
             bad.add("page_token", "is damaged; start again without a page token")
             bad.raise_if_any()

@@ -39,8 +39,8 @@ def check_request_id(v: Violations, request_id: str) -> None:
     """Commerce writes must be retryable, so the idempotency key is required."""
     if not request_id:
         v.add("request_id", "required: every write carries an idempotency key")
-    elif len(request_id) > MAX_REQUEST_ID:
-        v.add("request_id", f"must be at most {MAX_REQUEST_ID} characters")
+    else:
+        check_text(v, "request_id", request_id, MAX_REQUEST_ID)
 
 
 def check_email(v: Violations, field: str, email: str) -> None:

@@ -56,8 +56,12 @@ STREAM_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,200}$")
 EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_EVENTS = 1000
+MAX_REVISION = 2**63 - 1  # a stream revision is a bigint
 MAX_PAYLOAD_BYTES = 64 * 1024      # one event's payload, as stored (compact JSON)
 MAX_PII_BYTES = 16 * 1024          # one event's personal data, before sealing
+# A stream's max_age: reads and retention compare created_at with now() minus
+# it, which must stay a time PostgreSQL can hold.
+MAX_AGE_S = 100 * 365 * 86_400
 MAX_METADATA_ENTRIES = 32
 MAX_METADATA_VALUE = 1024
 DEFAULT_LIMIT = 100
@@ -159,6 +163,17 @@ def check_filter(v: Violations, flt: EventFilter, name: str = "filter") -> None:
                   "must be 1-200 characters of A-Z a-z 0-9 . _ - : /")
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value holds NUL in a key or a string: jsonb refuses it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
@@ -178,6 +193,8 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
         v.add(f"{name}.payload", f"the key {ENVELOPE!r} is reserved; put personal data in pii")
     if _json_size(e.payload) > MAX_PAYLOAD_BYTES:
         v.add(f"{name}.payload", f"must be at most {MAX_PAYLOAD_BYTES} bytes as JSON")
+    elif _has_nul(e.payload):
+        v.add(f"{name}.payload", "must not contain NUL characters")
     if e.pii is not None:
         if not e.pii_user_id:
             v.add(f"{name}.pii_user_id", "required with pii: whose personal data it is")
@@ -197,6 +214,8 @@ def _check_event(v: Violations, name: str, e: StreamEvent, seen: set[str]) -> No
         if len(value) > MAX_METADATA_VALUE:
             v.add(f"{name}.metadata", f"value of {key[:70]!r}: at most {MAX_METADATA_VALUE} "
                                       "characters")
+        elif "\x00" in value:
+            v.add(f"{name}.metadata", f"value of {key[:70]!r}: must not contain NUL characters")
 
 
 async def _open(conn: asyncpg.Connection, keyspace: str,
@@ -327,8 +346,9 @@ class EventStoreDomain:
     async def set_retention(self, ref: StreamRef, max_age_s: float | None,
                             max_count: int) -> None:
         v = Violations()
-        if max_age_s is not None and max_age_s <= 0:
-            v.add("retention.max_age", "must be positive (unset: keep events of any age)")
+        if max_age_s is not None and not 0 < max_age_s <= MAX_AGE_S:
+            v.add("retention.max_age",
+                  "must be positive and at most 100 years (unset: keep events of any age)")
         if max_count < 0:
             v.add("retention.max_count", "must be 0 (keep all) or more")
         v.raise_if_any()
@@ -467,7 +487,7 @@ class EventStoreDomain:
         start = 0
         if page_token:
             key = decode_token(page_token, query)
-            if len(key) != 1 or not isinstance(key[0], int) or key[0] < 0:
+            if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_REVISION:
                 raise InvalidArgument([FieldViolation("page_token",
                                                       "not a page token returned by this API")])
             start = key[0]
