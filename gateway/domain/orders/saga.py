@@ -292,7 +292,8 @@ class OrderSagas(KeyspaceDomain):
             d.shipping, d.payment_id, saga.saga_id, 1, now, now, d.items)
         async with shard.connection("WRITE order") as conn:
             async with conn.transaction():
-                current, erased = await sagas.get_locked_with_user(conn, saga.saga_id)
+                current, erased = await sagas.get_locked_with_user(conn, saga.saga_id,
+                                                                     saga.user_id)
                 if current is None or current.state != "running":
                     raise Aborted("the order was given up while it was being placed; retry",
                                   reason="SAGA_ABANDONED", metadata={"saga_id": saga.saga_id})

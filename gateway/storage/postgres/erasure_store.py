@@ -31,6 +31,14 @@ async def lock_user(conn: asyncpg.Connection, user_id: str) -> UserState | None:
     Writers of a user's personal data lock the same row first (UpdateUser for
     update, an order's pivot for key share), so each runs wholly before or after
     the erasure and never writes in clear behind it.
+
+    The one lock order for a user's rows on their shard, which every
+    transaction taking more than one of them follows so none can deadlock
+    another: the user's row first, then orders, then sagas (a payment's row
+    before its order's). The erasure locks the user here and then updates the
+    orders and sagas; the pivot (saga_store.get_locked_with_user) locks the
+    user before its saga; CancelOrder locks the order before inserting its
+    saga; a capture locks the payment, then its order.
     """
     row = await conn.fetchrow("SELECT erased_at FROM users WHERE user_id = $1 FOR UPDATE",
                               user_id)

@@ -105,20 +105,21 @@ async def get_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
     return _saga({k: v for k, v in row.items() if k != "user_exists"}), exists
 
 
-async def get_locked_with_user(conn: asyncpg.Connection, saga_id: str
+async def get_locked_with_user(conn: asyncpg.Connection, saga_id: str, user_id: str
                                ) -> tuple[SagaRecord | None, datetime | None]:
     """The saga locked for update, and when its user was erased (None: not
     erased), with the user's row key-share locked: an erasure, which locks
     that row for update, waits for this transaction, or this one waits for
-    the erasure and sees it."""
-    row = await conn.fetchrow(
-        f"""SELECT {', '.join('s.' + c.strip() for c in SAGA_COLUMNS.split(','))},
-                   u.erased_at AS user_erased_at
-            FROM sagas s JOIN users u ON u.user_id = s.user_id
-            WHERE s.saga_id = $1 FOR UPDATE OF s FOR KEY SHARE OF u""", saga_id)
-    if row is None:
-        return None, None
-    return _saga({k: v for k, v in row.items() if k != "user_erased_at"}), row["user_erased_at"]
+    the erasure and sees it.
+
+    The user's row is locked first, in a statement of its own, as
+    erasure_store.lock_user orders a user's locks: the erasure holds that row
+    while it updates the user's sagas, so taking the saga first deadlocks
+    against it (one statement's row-lock order is unspecified).
+    """
+    erased = await conn.fetchval(
+        "SELECT erased_at FROM users WHERE user_id = $1 FOR KEY SHARE", user_id)
+    return await get(conn, saga_id, lock=True), erased if isinstance(erased, datetime) else None
 
 
 async def restart(conn: asyncpg.Connection, saga_id: str, data: OrderSagaState, lease_s: float
