@@ -66,6 +66,12 @@ SAGAS = Counter(
     "datagw_sagas_total", "Sagas finished, by kind and outcome (completed, compensated)",
     ["kind", "outcome"], registry=REGISTRY,
 )
+TX_RETRIES = Counter(
+    "datagw_tx_retries_total",
+    "Transactions PostgreSQL aborted for a deadlock or serialization failure, by keyspace, "
+    "SQLSTATE and outcome (retried, gave_up)",
+    ["keyspace", "sqlstate", "outcome"], registry=REGISTRY,
+)
 SAGA_RECOVERIES = Counter(
     "datagw_saga_recoveries_total", "Sagas picked up by the recovery loop, by kind",
     ["kind"], registry=REGISTRY,

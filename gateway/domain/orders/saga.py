@@ -71,7 +71,7 @@ from gateway.storage.payments.provider import PaymentDeclined, ProviderUnavailab
 from gateway.storage.postgres import commerce_store as store
 from gateway.storage.postgres import erasure_store
 from gateway.storage.postgres import saga_store as sagas
-from gateway.storage.postgres.idempotency import request_hash, wal_position
+from gateway.storage.postgres.idempotency import request_hash, run_transaction, wal_position
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.telemetry import SAGA_RECOVERIES, SAGAS
@@ -290,31 +290,35 @@ class OrderSagas(KeyspaceDomain):
         order = OrderRecord(
             d.order_id, saga.user_id, "placed", d.currency, d.total_minor,
             d.shipping, d.payment_id, saga.saga_id, 1, now, now, d.items)
-        async with shard.connection("WRITE order") as conn:
-            async with conn.transaction():
-                current, erased = await sagas.get_locked_with_user(conn, saga.saga_id,
-                                                                     saga.user_id)
-                if current is None or current.state != "running":
-                    raise Aborted("the order was given up while it was being placed; retry",
-                                  reason="SAGA_ABANDONED", metadata={"saga_id": saga.saga_id})
-                if erased is not None:
-                    raise user_erased(saga.user_id, erased)
-                await store.insert_order(conn, order, ksid)
-                # The address is personal data: in the event only sealed.
-                placed = order_json(order)
-                placed[ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
-                                                      {"shipping": placed.pop("shipping")})
-                await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                      placed)], meta, ksid)
-                assert d.card_token is not None  # the draft _run_create just authorized
-                payment = await self._payments.record_authorization(
-                    conn, order, d.payment_id, d.card_token, ksid, meta, reference)
-                # The payment exists now: nothing later charges the card, so
-                # its token leaves the saga log (it is the customer's data).
-                await sagas.log_step(conn, saga.saga_id, "write_order", "done",
-                                     done_before=("reserve_stock", "authorize_payment"),
-                                     forget=CARD_DATA)
-            lsn = await wal_position(conn)
+
+        async def pivot(conn: asyncpg.Connection) -> PaymentRecord:
+            current, erased = await sagas.get_locked_with_user(conn, saga.saga_id,
+                                                                 saga.user_id)
+            if current is None or current.state != "running":
+                raise Aborted("the order was given up while it was being placed; retry",
+                              reason="SAGA_ABANDONED", metadata={"saga_id": saga.saga_id})
+            if erased is not None:
+                raise user_erased(saga.user_id, erased)
+            await store.insert_order(conn, order, ksid)
+            # The address is personal data: in the event only sealed.
+            placed = order_json(order)
+            placed[ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
+                                              {"shipping": placed.pop("shipping")})
+            await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
+                                                  placed)], meta, ksid)
+            assert d.card_token is not None  # the draft _run_create just authorized
+            payment = await self._payments.record_authorization(
+                conn, order, d.payment_id, d.card_token, ksid, meta, reference)
+            # The payment exists now: nothing later charges the card, so
+            # its token leaves the saga log (it is the customer's data).
+            await sagas.log_step(conn, saga.saga_id, "write_order", "done",
+                                 done_before=("reserve_stock", "authorize_payment"),
+                                 forget=CARD_DATA)
+            return payment
+
+        # Safe to run again whole after a deadlock: it re-reads the saga and
+        # the user, and the authorization it records was made before it, once.
+        payment, lsn = await run_transaction(shard, "WRITE order", pivot)
         return PlacedOrder(order, payment, self.token(shard, lsn))
 
     async def _finish_create(self, shard: Shard, saga_id: str,

@@ -189,6 +189,7 @@ class OrdersDomain(KeyspaceDomain):
         saga_ids: list[str] = []
 
         async def tx(conn: asyncpg.Connection) -> OrderRecord:
+            saga_ids.clear()  # what a rolled-back attempt logged was rolled back with it
             order = await self._locked_order(conn, order_id, None)
             if order.status not in ("placed", "paid"):
                 raise wrong_state("order", order_id, order.status, "placed or paid")

@@ -232,6 +232,7 @@ class UsersDomain(KeyspaceDomain):
         previous: list[str] = []
 
         async def tx(conn: asyncpg.Connection) -> UserRecord:
+            previous.clear()  # a retried attempt reads the email afresh
             current = await store.get_user(conn, user_id, lock=True)
             if current is None:
                 raise NotFound("user", user_id)

@@ -6,17 +6,32 @@ or a lost response finds either both or neither, and never repeats the work.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
 
-from gateway.errors import AlreadyExists
+from gateway.errors import Aborted, AlreadyExists
 from gateway.storage.postgres.pool import Shard
+from gateway.telemetry import TX_RETRIES
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# 40P01 and 40001: PostgreSQL rolled the transaction back only because of a
+# concurrent one, so the same transaction run again normally commits.
+RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+# Attempts in all, and the first pause (doubled each time, jittered): a
+# deadlock costs deadlock_timeout (1s by default) before PostgreSQL breaks it,
+# so a few short pauses are enough to let the other transaction commit.
+MAX_ATTEMPTS = 4
+FIRST_BACKOFF_S = 0.02
 
 
 def _conflict(request_id: str, method: str) -> AlreadyExists:
@@ -74,6 +89,47 @@ async def wal_position(conn: asyncpg.Connection) -> str:
     return str(await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
 
 
+async def run_transaction(
+    shard: Shard, operation: str, tx: Callable[[asyncpg.Connection], Awaitable[T]],
+) -> tuple[T, str]:
+    """Run `tx` in one transaction on the shard's primary; (result, WAL position
+    after COMMIT).
+
+    A transaction PostgreSQL aborts for a deadlock or a serialization failure
+    is run again whole, after a short jittered pause, up to MAX_ATTEMPTS in
+    all: `tx` must be such a unit, reading inside the transaction all it
+    decides on and with no effect outside it that a second run would repeat
+    harmfully. When the attempts run out the caller gets ABORTED (reason
+    TRANSACTION_CONFLICT): the conflict is with other writes of the same rows,
+    which gRPC says to retry at a higher level, and never INTERNAL.
+    """
+    attempt = 1
+    while True:
+        try:
+            async with shard.connection(operation) as conn:
+                async with conn.transaction():
+                    result = await tx(conn)
+                lsn = await wal_position(conn)
+            return result, lsn
+        except RETRYABLE as exc:
+            sqlstate = str(exc.sqlstate)
+            if attempt == MAX_ATTEMPTS:
+                TX_RETRIES.labels(shard.keyspace, sqlstate, "gave_up").inc()
+                log.warning("%s on keyspace %s shard %s aborted %d times (%s); giving up",
+                            operation, shard.keyspace, shard.index, attempt, sqlstate)
+                raise Aborted(
+                    f"{operation} conflicted with concurrent writes {attempt} times; retry",
+                    reason="TRANSACTION_CONFLICT",
+                    metadata={"sqlstate": sqlstate, "attempts": str(attempt),
+                              "keyspace": shard.keyspace, "shard": str(shard.index)},
+                ) from exc
+            TX_RETRIES.labels(shard.keyspace, sqlstate, "retried").inc()
+            log.info("%s on keyspace %s shard %s aborted (%s); retrying", operation,
+                     shard.keyspace, shard.index, sqlstate)
+            await asyncio.sleep(FIRST_BACKOFF_S * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+        attempt += 1
+
+
 async def run_idempotent(
     shard: Shard,
     method: str,
@@ -83,7 +139,8 @@ async def run_idempotent(
     encode: Callable[[T], dict[str, Any]],
     decode: Callable[[dict[str, Any]], T],
 ) -> tuple[T, str]:
-    """Run `tx` in one transaction on the shard's primary, once per request_id.
+    """Run `tx` in one transaction on the shard's primary, once per request_id
+    (run_transaction: retried whole on a deadlock or serialization failure).
 
     Returns the result (the stored one for a repeated request) and the WAL
     position after COMMIT: a replica that has replayed this far has the commit
@@ -91,14 +148,14 @@ async def run_idempotent(
     An empty request_id runs `tx` without a record.
     """
     digest = request_hash(method, body)
-    async with shard.connection(method) as conn:
-        async with conn.transaction():
-            earlier = await lookup(conn, request_id, method, digest) if request_id else None
-            if earlier is not None:
-                result = decode(earlier)
-            else:
-                result = await tx(conn)
-                if request_id:
-                    await record(conn, request_id, method, digest, encode(result))
-        lsn = await wal_position(conn)
-    return result, lsn
+
+    async def once(conn: asyncpg.Connection) -> T:
+        earlier = await lookup(conn, request_id, method, digest) if request_id else None
+        if earlier is not None:
+            return decode(earlier)
+        result = await tx(conn)
+        if request_id:
+            await record(conn, request_id, method, digest, encode(result))
+        return result
+
+    return await run_transaction(shard, method, once)
