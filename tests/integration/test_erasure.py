@@ -22,7 +22,7 @@ from gateway.storage.postgres import commerce_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, order_request, shard_index, shard_rows
 from tests.doc_scripts import run_doc_examples
-from tests.helpers import eventually, fails, invalid
+from tests.helpers import decode, eventually, fails, invalid
 
 ACTOR = "privacy-desk"
 
@@ -277,6 +277,59 @@ async def test_an_order_written_while_the_erasure_waits_is_anonymised_too(
         await pivot.close()
     assert erased.orders_anonymised == 1
     assert await tables_holding(gateway, f"{uid} Race Street") == []
+
+
+RACE_ROUNDS = 20
+
+
+async def test_erasure_racing_orders_never_deadlocks_or_leaves_data_behind(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    """EraseUser and CreateOrders of the same user at once, with the erasure
+    started at different points of the orders' sagas: the erasure always
+    succeeds, and each order either committed before it (and is anonymised)
+    or is refused with USER_ERASED; nothing fails as INTERNAL (a deadlock
+    used to), and no stock stays reserved."""
+    sku = f"{uid}-race"
+    street = f"{uid} Racing Lane"
+    await shop.stocked(sku, 1000, 300)
+    shipping = order_pb2.Address(name="Racer", line1=street, city="Berlin", country_code="DE")
+    placed_units = 0
+    outcomes = {"placed": 0, "refused": 0}
+    for n in range(RACE_ROUNDS):
+        user_id = f"{uid}-race-{n}"
+        await shop.user(user_id)
+
+        async def erase_after(delay_s: float, user_id: str = user_id, n: int = n
+                              ) -> user_pb2.EraseUserResponse:
+            await asyncio.sleep(delay_s)
+            return await erase(shop, user_id, f"{uid}-race-erase-{n}")
+
+        async with asyncio.timeout(10):
+            *orders, erased = await asyncio.gather(
+                *(shop.orders.CreateOrder(order_request(
+                    user_id, {sku: k + 1}, f"{uid}-race-{n}-{k}", shipping=shipping))
+                  for k in range(2)),
+                # 0 to 40 ms: before, around and after the orders' pivots.
+                erase_after((n % 5) * 0.01), return_exceptions=True)
+        assert isinstance(erased, user_pb2.EraseUserResponse), f"round {n}: {erased!r}"
+        for k, result in enumerate(orders):
+            if isinstance(result, order_pb2.CreateOrderResponse):
+                outcomes["placed"] += 1
+                placed_units += k + 1
+                order = (await shop.orders.GetOrder(order_pb2.GetOrderRequest(
+                    order_id=result.order.order_id))).order
+                assert order.shipping == order_pb2.Address(country_code="DE"), f"round {n}"
+                continue
+            assert isinstance(result, grpc.aio.AioRpcError), f"round {n}: {result!r}"
+            failure = decode(result)
+            assert (failure.code, failure.error_info and failure.error_info.reason) == (
+                grpc.StatusCode.FAILED_PRECONDITION, "USER_ERASED"), \
+                f"round {n}: {failure.code} {failure.message}"
+            outcomes["refused"] += 1
+    stock = await shop.stock(sku)
+    assert (stock.on_hand, stock.reserved) == (1000 - placed_units, 0), outcomes
+    assert await tables_holding(gateway, street) == []
 
 
 async def test_erase_user_checks_its_request(shop: Shop, uid: str) -> None:
