@@ -27,9 +27,11 @@ T = TypeVar("T")
 # 40P01 and 40001: PostgreSQL rolled the transaction back only because of a
 # concurrent one, so the same transaction run again normally commits.
 RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
-# Attempts in all, and the first pause (doubled each time, jittered): a
-# deadlock costs deadlock_timeout (1s by default) before PostgreSQL breaks it,
-# so a few short pauses are enough to let the other transaction commit.
+# Attempts in all, and the first pause (doubled each time, jittered so two
+# losers do not collide again): once PostgreSQL has aborted us the other
+# transaction holds what it needs and commits within milliseconds, and each
+# deadlock already cost deadlock_timeout (1s by default), so a few short
+# pauses bound the extra latency.
 MAX_ATTEMPTS = 4
 FIRST_BACKOFF_S = 0.02
 
