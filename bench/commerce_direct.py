@@ -196,7 +196,7 @@ class DirectShop:
             d.payment_id, saga_id, 1, now, now, d.items)
         async with borrow(pool) as conn:
             async with conn.transaction():
-                current, erased = await sagas.get_locked_with_user(conn, saga_id)
+                current, erased = await sagas.get_locked_with_user(conn, saga_id, user_id)
                 assert current is not None and current.state == "running" and erased is None
                 await store.insert_order(conn, order, ksid)
                 placed = order_json(order)

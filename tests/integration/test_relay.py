@@ -420,40 +420,48 @@ async def test_a_source_shard_down_stalls_only_its_own_relay(
     await _assert_exact(gateway, mark)
 
 
-async def test_a_user_erased_event_anonymises_the_users_analytics_rows(
+async def test_user_erased_events_anonymise_the_users_analytics_rows(
     gateway: Gateway, shop: Shop, uid: str
 ) -> None:
+    """Two erasures in one batch (one transaction): both users' rows go, in
+    one mutation per table, and a bystander's stay."""
     a, _ = await _products(shop, uid)
     victim, bystander = f"{uid}-victim", f"{uid}-bystander"
-    await shop.user(victim)
-    placed = await shop.place(victim, {a: 3}, f"{uid}-o")
+    ksid = keyspace_id(victim)
+    shard = gateway.backends.keyspaces["commerce"].shard_for(ksid)
+    second = user_on_shard(gateway, f"{uid}-victim2", shard.index)
+    placed = {}
+    for who in (victim, second):
+        await shop.user(who)
+        placed[who] = await shop.place(who, {a: 3}, f"{uid}-{who}-o")
     store = _store(gateway)
     columns = ("event_id", "event_type", "occurred_at", "user_id", "session_id", "sku",
                "query", "page", "quantity", "properties", "ingested_at")
     now = datetime.now(UTC)
     await store.insert("clickstream", columns, [
         (str(uuid.uuid4()), "product_view", now, who, "s1", a, "", "/p", 0, {}, now)
-        for who in (victim, victim, bystander)])
-    ksid = keyspace_id(victim)
-    shard = gateway.backends.keyspaces["commerce"].shard_for(ksid)
+        for who in (victim, victim, second, bystander)])
     async with shard.connection("test") as conn, conn.transaction():
-        # What EraseUser appends on the user's stream.
-        await recorder.append(conn, [NewEvent(f"user-{victim}", "UserErased",
-                                              {"user_id": victim})],
-                              EventMeta("test-erase"), ksid_bytes(ksid))
+        # What EraseUser appends on each user's stream.
+        for who in (victim, second):
+            await recorder.append(conn, [NewEvent(f"user-{who}", "UserErased",
+                                                  {"user_id": who})],
+                                  EventMeta("test-erase"), ksid_bytes(keyspace_id(who)))
     await _relayed_past_now(gateway)
 
-    for table in ("domain_events", "orders", "order_lines", "clickstream"):
-        left = await _query(gateway, f"SELECT count() FROM {table} WHERE user_id = {{u:String}}",
-                            u=victim)
-        assert left.rows == [(0,)], table
-    streams = await _query(gateway, "SELECT count() FROM domain_events "
-                           "WHERE stream_id = {s:String}", s=f"user-{victim}")
-    assert streams.rows == [(0,)]
-    # The facts survive, anonymised.
-    kept = await _query(gateway, "SELECT user_id, sum(sign * total_minor) FROM orders "
-                        "WHERE order_id = {o:String} GROUP BY user_id", o=placed.order.order_id)
-    assert kept.rows == [("", placed.order.total.amount_minor)]
+    for who in (victim, second):
+        for table in ("domain_events", "orders", "order_lines", "clickstream"):
+            left = await _query(
+                gateway, f"SELECT count() FROM {table} WHERE user_id = {{u:String}}", u=who)
+            assert left.rows == [(0,)], (who, table)
+        streams = await _query(gateway, "SELECT count() FROM domain_events "
+                               "WHERE stream_id = {s:String}", s=f"user-{who}")
+        assert streams.rows == [(0,)]
+        # The facts survive, anonymised.
+        order = placed[who].order
+        kept = await _query(gateway, "SELECT user_id, sum(sign * total_minor) FROM orders "
+                            "WHERE order_id = {o:String} GROUP BY user_id", o=order.order_id)
+        assert kept.rows == [("", order.total.amount_minor)]
     others = await _query(gateway, "SELECT count() FROM clickstream WHERE user_id = {u:String}",
                           u=bystander)
     assert others.rows == [(1,)]

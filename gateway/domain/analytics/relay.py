@@ -205,8 +205,8 @@ class ShardRelay:
                 "datagw.relay.recovered": recovered,
                 "datagw.relay.target": self.store.kind}):
             await self._insert(after, to, events, rows, recovered)
-            for user_id in rows.erased_users:
-                await erasure.erase_user(self.store, user_id, USER_STREAM + user_id)
+            await erasure.erase_users(
+                self.store, {user_id: USER_STREAM + user_id for user_id in rows.erased_users})
             async with self.shard.connection("UPDATE relay_checkpoint") as conn:
                 moved = await relay_store.advance(conn, after, to, len(events))
         if moved:
