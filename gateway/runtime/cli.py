@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.process import EmbeddedBackendError
@@ -156,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         # What the operator must fix, said plainly: no traceback, no password.
         print(f"datagw: refusing to start:\n{redact_url(str(exc))}", file=sys.stderr)
         return 2
+    except Unavailable as exc:
+        # A configured backend did not answer at start (migrations need every
+        # shard): nothing to fix in the config, maybe only to wait, so its own
+        # status, and no traceback either.
+        where = ", ".join(f"{k} {v}" for k, v in sorted(exc.metadata.items()))
+        print(f"datagw: cannot start, a backend is unreachable: {redact_url(exc.message)}"
+              f"{f' ({redact_url(where)})' if where else ''}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -48,7 +48,10 @@ def test_an_unreachable_backend_is_named_without_its_password(
                     "--policies", str(POLICIES), *extra,
                     env={"DATAGW_REDIS__URL": f"redis://:{PASSWORD}@127.0.0.1:{port}/0"})
     output = result.stdout + result.stderr
-    assert result.returncode != 0, output
+    # Its own status and one plain line: no traceback.
+    assert result.returncode == 3, output
+    assert "datagw: cannot start, a backend is unreachable" in result.stderr
+    assert "Traceback" not in output
     assert PASSWORD not in output
     assert f"127.0.0.1:{port}" in output, output
     assert "datagw serving" not in output
