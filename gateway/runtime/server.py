@@ -185,6 +185,14 @@ class Gateway:
 
     async def stop(self) -> None:
         """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
+        loop = asyncio.get_running_loop()
+        grace_ends = loop.time() + self.config.shutdown_grace_s
+        # First of all, before anything that may take a while: probes answer
+        # NOT_SERVING and new calls get a clear UNAVAILABLE while calls drain
+        # (stopping the server right away would close the listener and hide
+        # both).
+        await self._health.enter_graceful_shutdown()
+        self.interceptor.drain()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -195,13 +203,6 @@ class Gateway:
                 await wiring.relay.stop()
             await wiring.projections.stop()
             await wiring.retention.stop()
-        loop = asyncio.get_running_loop()
-        grace_ends = loop.time() + self.config.shutdown_grace_s
-        await self._health.enter_graceful_shutdown()
-        # While calls drain, probes still answer (NOT_SERVING) and new calls
-        # get a clear UNAVAILABLE; stopping the server right away would close
-        # the listener and hide both.
-        self.interceptor.drain()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()
