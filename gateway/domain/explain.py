@@ -14,7 +14,7 @@ from gateway.domain import reads, tokens
 from gateway.domain.commerce import rules
 from gateway.domain.users.service import email_key, normalize_email
 from gateway.errors import FieldViolation, InvalidArgument, Violations
-from gateway.policy.decisions import ReadPlan, choose_replica, plan_read, plan_scatter
+from gateway.policy.decisions import ReadPlan, plan_read, plan_scatter
 from gateway.policy.methods import ReadRoute, RouteKind
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
@@ -114,13 +114,13 @@ class Explainer:
 
     @staticmethod
     def _node(plan: ReadPlan, shard: Shard, token: str) -> ShardRoute:
-        views = reads.replica_views(shard)
+        """The node the read would use now (reads.node_for, as the call
+        itself picks it) and why."""
+        node = reads.node_for(plan, shard, token)
+        if node.is_replica:
+            why = f"replayed to {node.replay_lsn}, {node.staleness_s:.1f}s behind"
+            return ShardRoute(shard.index, str(shard.key_range), node.role, why)
         token_lsn = tokens.lsn_for(token, shard.keyspace, shard.index)
-        choice = choose_replica(plan, views, token_lsn)
-        if choice is not None:
-            replica = shard.replicas[choice]
-            why = f"replayed to {replica.replay_lsn}, {replica.staleness_s:.1f}s behind"
-            return ShardRoute(shard.index, str(shard.key_range), replica.role, why)
         if not plan.replica_allowed:
             why = f"{plan.level.value} reads only the primary"
         elif not shard.replicas:

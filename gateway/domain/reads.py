@@ -41,13 +41,12 @@ def annotate(plan: ReadPlan, keyspace: str) -> None:
         span.set_attribute("datagw.shard", plan.shards[0])
 
 
-def replica_views(shard: Shard) -> list[ReplicaView]:
-    return [ReplicaView(r.healthy, r.replay_lsn, r.staleness_s) for r in shard.replicas]
-
-
 def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
+    """The replica the plan allows and the replicas' tracked state picks, or
+    the primary."""
     token_lsn = tokens.lsn_for(token, shard.keyspace, shard.index)
-    choice = choose_replica(plan, replica_views(shard), token_lsn)
+    views = [ReplicaView(r.healthy, r.replay_lsn, r.staleness_s) for r in shard.replicas]
+    choice = choose_replica(plan, views, token_lsn)
     return shard if choice is None else shard.replicas[choice]
 
 

@@ -45,7 +45,8 @@ class OpenBackends:
     event_keyspaces: list[str]
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = field(default_factory=list)
-    _schema_task: asyncio.Task[None] | None = None
+    # Retries the analytics schema while ClickHouse is down at start.
+    schema_retry: asyncio.Task[None] | None = None
 
     def keyspace_of(self, domain: str) -> str:
         keyspace = self.policies.get(domain).keyspace
@@ -55,10 +56,10 @@ class OpenBackends:
     async def close(self) -> None:
         """Background work first, then connections; embedded servers always stop."""
         try:
-            if self._schema_task is not None:
-                self._schema_task.cancel()
+            if self.schema_retry is not None:
+                self.schema_retry.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._schema_task
+                    await self.schema_retry
             await self.replication.stop()
             await self.notifiers.stop()
             await self.backends.close()
@@ -80,23 +81,21 @@ async def open_backends(config: Config, domains: Sequence[str]) -> OpenBackends:
             ch.connect_timeout_s, ch.send_receive_timeout_s)
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = []
+    sharded = _sharded_keyspaces(policies)
     if config.embedded:
-        sharded = _sharded_keyspaces(policies)
         embedded = EmbeddedBackends(
             config.data_dir, ephemeral=config.ephemeral,
             shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas)
         await asyncio.to_thread(embedded.start)
-        startup_lines.extend(embedded.describe())
-        try:
-            keyspace_configs = await _embedded_keyspaces(policies, embedded, sharded)
-        except BaseException:
-            await asyncio.to_thread(embedded.stop)
-            raise
-        redis_url = embedded.valkey.url
-        if clickhouse is None:
-            clickhouse = ChdbStore(embedded.clickhouse_path)
-    assert redis_url is not None
     try:
+        # Whatever fails from here on, embedded servers started above stop.
+        if embedded is not None:
+            startup_lines.extend(embedded.describe())
+            keyspace_configs = await _embedded_keyspaces(policies, embedded, sharded)
+            redis_url = embedded.valkey.url
+            if clickhouse is None:
+                clickhouse = ChdbStore(embedded.clickhouse_path)
+        assert redis_url is not None
         _check_keyspaces(policies, keyspace_configs)
         keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
         backends = Backends(keyspaces, RedisBackend(redis_url, timeout_s=config.redis_timeout_s),
@@ -107,12 +106,12 @@ async def open_backends(config: Config, domains: Sequence[str]) -> OpenBackends:
                 async with shard.connection("migrate") as conn:
                     await migrate(conn, ks.name)
         event_keyspaces = sorted({policies.get(d).keyspace or "" for d in EVENT_DOMAINS})
+        schema_retry = (await _ensure_analytics_schema(policies, clickhouse)
+                        if clickhouse is not None else None)
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
             EventNotifiers([keyspaces[k] for k in event_keyspaces]), event_keyspaces,
-            embedded, startup_lines)
-        if clickhouse is not None:
-            opened._schema_task = await _ensure_analytics_schema(policies, clickhouse)
+            embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
         if embedded is not None:
