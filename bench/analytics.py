@@ -53,7 +53,7 @@ from bench.report import machine_info, machine_section, percentile
 from gateway.api.analytics import _events
 from gateway.domain.analytics.ingest import BATCH_ROWS, check_event, dedup_token
 from gateway.policy.registry import PolicyRegistry
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.runtime.services import POLICY_CATALOG
 from gateway.storage.clickhouse import reports
 from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore
@@ -219,7 +219,7 @@ async def _direct(data_dir: str, plan: AnalyticsPlan, messages: list[bytes],
     from gateway.storage.clickhouse.chdb_backend import ChdbStore
     from gateway.storage.clickhouse.schema import ensure_schema
 
-    policy = PolicyRegistry(ROOT / "policies", POLICY_DOMAINS).get("analytics")
+    policy = PolicyRegistry(ROOT / "policies", POLICY_CATALOG).get("analytics")
     store = ChdbStore(Path(data_dir) / "clickhouse")
     await ensure_schema(store, dict(policy.retention))
     placed = plan.orders * 10 // 11

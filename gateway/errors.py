@@ -43,6 +43,7 @@ class DatagwError(Exception):
         field_violations: tuple[FieldViolation, ...] = (),
         precondition_violations: tuple[PreconditionViolation, ...] = (),
         resource: tuple[str, str] | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -51,6 +52,8 @@ class DatagwError(Exception):
         self.field_violations = field_violations
         self.precondition_violations = precondition_violations
         self.resource = resource
+        # When to try again (google.rpc.RetryInfo), for refusals that pass.
+        self.retry_after_s = retry_after_s
 
 
 class InvalidArgument(DatagwError):
@@ -107,6 +110,18 @@ class Unavailable(DatagwError):
 
 class ResourceExhausted(DatagwError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class Unauthenticated(DatagwError):
+    """No identity where one is required, or a credential that does not verify."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(DatagwError):
+    """The caller is known, and the access policy does not let it do this."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class DeadlineExceeded(DatagwError):

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-# Who made the call, as the caller says in the `datagw-actor` metadata header
-# (a service name, or "user:<id>"); recorded in every event's metadata.
-ACTOR_HEADER = "datagw-actor"
+# Who made the call: its authenticated identity (principal), recorded in
+# every event's metadata as the actor.
 actor: ContextVar[str] = ContextVar("datagw_actor", default="")
+# On whose behalf, as the caller says in the `datagw-actor` metadata header
+# (an end user, "user:<id>"): recorded next to the actor, never instead of it.
+ACTOR_HEADER = "datagw-actor"
+on_behalf_of: ContextVar[str] = ContextVar("datagw_on_behalf_of", default="")

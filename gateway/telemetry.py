@@ -26,6 +26,19 @@ RPC_IN_FLIGHT = Gauge("datagw_rpc_in_flight", "RPCs being handled now", registry
 RPC_REJECTED = Counter(
     "datagw_rpc_rejected_total", "RPCs refused by the concurrency cap", registry=REGISTRY
 )
+AUTHN_FAILURES = Counter(
+    "datagw_authn_failures_total", "Calls refused UNAUTHENTICATED, by reason",
+    ["reason"], registry=REGISTRY,
+)
+AUTHZ_DECISIONS = Counter(
+    "datagw_authz_decisions_total",
+    "Access policy decisions, by decision (allow, deny) and the rule that made it",
+    ["decision", "rule"], registry=REGISTRY,
+)
+CALLER_LIMITED = Counter(
+    "datagw_caller_limited_total", "Calls refused by a per-caller limit, by limit",
+    ["limit"], registry=REGISTRY,
+)
 CACHE_LOOKUPS = Counter(
     "datagw_cache_lookups_total",
     "Cache lookups by domain and result (hit, miss, negative_hit, bypass; near_hit and "

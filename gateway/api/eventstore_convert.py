@@ -118,7 +118,8 @@ def audit_out(r: Recorded) -> pb.AuditEntry:
         actor=str(meta.get("actor", "")), request_id=str(meta.get("request_id", "")),
         trace_id=str(meta.get("trace_id", "")), span_id=str(meta.get("span_id", "")),
         saga_id=str(meta.get("saga_id", "")), change=struct(change),
-        revision=e.stream_revision, event_id=e.event_id)
+        revision=e.stream_revision, event_id=e.event_id,
+        on_behalf_of=str(meta.get("on_behalf_of", "")))
 
 
 def events_out(events: Sequence[Recorded]) -> list[pb.RecordedEvent]:

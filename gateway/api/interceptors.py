@@ -1,8 +1,10 @@
 """The cross-cutting work of every RPC, in one server interceptor.
 
-Per call: a server span whose parent is the caller's W3C traceparent; a cap on
-concurrent RPCs of every kind, a stream holding its slot until it ends or is
-cancelled (RESOURCE_EXHAUSTED beyond it), and UNAVAILABLE once the server
+Per call: a server span whose parent is the caller's W3C traceparent; the
+access gate (the caller's identity, the access policy's decision, the
+caller's own limits: api/auth/); a cap on concurrent RPCs of every kind, a
+stream holding its slot until it ends or is cancelled (RESOURCE_EXHAUSTED
+beyond it), and UNAVAILABLE once the server
 drains; a deadline (the caller's, or the configured default when it set none)
 enforced by cancelling the handler, which cancels its backend calls; RED
 metrics; and the mapping of errors to a status with google.rpc details.
@@ -25,6 +27,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway import request_context
+from gateway.api.auth.gate import AccessGate, Admitted
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
 from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, tracer
@@ -60,8 +63,10 @@ else:
 
 
 class GatewayInterceptor(_Interceptor):
-    def __init__(self, *, max_concurrent: int, default_deadline_s: float) -> None:
+    def __init__(self, *, max_concurrent: int, default_deadline_s: float,
+                 gate: AccessGate) -> None:
         self._max_concurrent = max_concurrent
+        self.gate = gate
         self._default_deadline_s = default_deadline_s
         # Every call holding a slot of the cap, streams included.
         self._in_flight = 0
@@ -85,6 +90,26 @@ class GatewayInterceptor(_Interceptor):
         """Return once no call is in flight, server streams aside (stopping
         the server ends them)."""
         await self._idle.wait()
+
+    def _enter(
+        self, method: str, context: Context, metadata: Any, request: Any, *, finite: bool
+    ) -> tuple[Admitted | None, DatagwError | None]:
+        """Let one call in: the access gate, then a slot of the cap; the
+        refusal when either says no. An admitted call is `_leave`d once."""
+        try:
+            admitted = self.gate.enter(method, context, metadata, request)
+        except DatagwError as exc:
+            return None, exc
+        request_context.actor.set(admitted.identity.principal)
+        error = self._admit(finite=finite)
+        if error is not None:
+            self.gate.leave(admitted)
+            return None, error
+        return admitted, None
+
+    def _leave(self, admitted: Admitted, *, finite: bool) -> None:
+        self.gate.leave(admitted)
+        self._release(finite=finite)
 
     def _admit(self, *, finite: bool) -> DatagwError | None:
         """Take a slot of the cap for one call; the refusal when there is none."""
@@ -142,7 +167,8 @@ class GatewayInterceptor(_Interceptor):
             inner_uu: Any = handler.unary_unary
 
             async def unary_unary(request: Any, context: Context) -> Any:
-                return await self._run(method, context, lambda: inner_uu(request, context))
+                return await self._run(method, context, request,
+                                       lambda: inner_uu(request, context))
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
@@ -151,7 +177,10 @@ class GatewayInterceptor(_Interceptor):
             inner_su: Any = handler.stream_unary
 
             async def stream_unary(requests: AsyncIterator[Any], context: Context) -> Any:
-                return await self._run(method, context, lambda: inner_su(requests, context))
+                # No one request to scope: access rules with `where` cannot
+                # name a client-streaming method (the loader refuses it).
+                return await self._run(method, context, None,
+                                       lambda: inner_su(requests, context))
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer
@@ -160,7 +189,7 @@ class GatewayInterceptor(_Interceptor):
             inner_us: Any = handler.unary_stream
 
             async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-                async for response in self._run_stream(method, context,
+                async for response in self._run_stream(method, context, request,
                                                        inner_us(request, context)):
                     yield response
 
@@ -170,18 +199,17 @@ class GatewayInterceptor(_Interceptor):
         return handler
 
     @staticmethod
-    def _caller(context: Context) -> Any:
-        """Record the caller's actor; the caller's trace context, if it sent one."""
-        metadata = context.invocation_metadata() or ()
+    def _caller(metadata: Any) -> Any:
+        """Record on whose behalf the caller acts; its trace context, if it sent one."""
         for key, value in metadata:
             if key == request_context.ACTOR_HEADER:
-                request_context.actor.set(str(value)[:200])
+                request_context.on_behalf_of.set(str(value)[:200])
         # Only a caller that sent trace context needs the propagator's parsing.
         return (propagate.extract(dict(metadata))
                 if any(key in _TRACE_HEADERS for key, _ in metadata) else None)
 
     async def _run_stream(
-        self, method: str, context: Context, responses: AsyncIterator[Any]
+        self, method: str, context: Context, request: Any, responses: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         """A server-streaming call (subscriptions): span, cap, metrics, error mapping.
 
@@ -194,12 +222,14 @@ class GatewayInterceptor(_Interceptor):
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         span_name, attributes = _span_shape(method)
+        metadata = context.invocation_metadata() or ()
         with tracer.start_as_current_span(
-            span_name, context=self._caller(context), kind=SpanKind.SERVER,
+            span_name, context=self._caller(metadata), kind=SpanKind.SERVER,
             attributes=attributes,
         ) as span:
-            error = self._admit(finite=False)
-            if error is not None:
+            admitted, error = self._enter(method, context, metadata, request, finite=False)
+            if admitted is None:
+                assert error is not None
                 self._record(method, error.code, started, span)
             else:
                 # Released once, by whichever comes first: the generator's end,
@@ -211,7 +241,7 @@ class GatewayInterceptor(_Interceptor):
                     nonlocal held
                     if held:
                         held = False
-                        self._release(finite=False)
+                        self._leave(admitted, finite=False)
 
                 # The stubs declare the callback as a class; gRPC takes any callable.
                 context.add_done_callback(cast("grpc.aio.DoneCallback[Any, Any]", release))
@@ -238,17 +268,19 @@ class GatewayInterceptor(_Interceptor):
         await context.abort(status.code, status.details, status.trailing_metadata)
 
     async def _run(
-        self, method: str, context: Context, call: Callable[[], Awaitable[Any]]
+        self, method: str, context: Context, request: Any, call: Callable[[], Awaitable[Any]]
     ) -> Any:
-        parent = self._caller(context)
+        metadata = context.invocation_metadata() or ()
+        parent = self._caller(metadata)
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         span_name, attributes = _span_shape(method)
         with tracer.start_as_current_span(
             span_name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
         ) as span:
-            error = self._admit(finite=True)
-            if error is not None:
+            admitted, error = self._enter(method, context, metadata, request, finite=True)
+            if admitted is None:
+                assert error is not None
                 self._record(method, error.code, started, span)
             else:
                 try:
@@ -274,7 +306,7 @@ class GatewayInterceptor(_Interceptor):
                 except Exception as exc:
                     error = self._internal(method, exc, span)
                 finally:
-                    self._release(finite=True)
+                    self._leave(admitted, finite=True)
                     self._record(method, error.code if error is not None else code, started, span)
             assert error is not None
             if error.code is not grpc.StatusCode.INTERNAL:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -39,6 +39,10 @@ def to_status(error: DatagwError) -> grpc.Status:
         details.append(_pack(error_details_pb2.ResourceInfo(
             resource_type=error.resource[0], resource_name=error.resource[1]
         )))
+    if error.retry_after_s is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after_s * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     # grpc.StatusCode values are (number, name); the numbers are google.rpc.Code's.
     status = status_pb2.Status(code=error.code.value[0], message=error.message, details=details)
     converted: grpc.Status = rpc_status.to_status(status)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.policy.access import AccessPolicy
+from gateway.policy.access_loader import ACCESS_FILE, parse_access
 from gateway.policy.model import (
     CACHE_OFF,
     EVENT_STREAM_PREFIXES,
@@ -17,6 +19,7 @@ from gateway.policy.model import (
     CachePolicy,
     Consistency,
     DomainPolicy,
+    PolicyCatalog,
     PolicySet,
     QueryPolicy,
     SessionPolicy,
@@ -218,9 +221,11 @@ def _parse(
     )
 
 
-def load_policies(directory: Path, names: Sequence[str]) -> PolicySet:
-    """Every *.yaml/*.yml file of `directory`, one per domain of `names` (the
-    services table's); PolicyError lists all problems."""
+def load_policies(directory: Path, catalog: PolicyCatalog) -> PolicySet:
+    """Every *.yaml/*.yml file of `directory`: one per domain of the catalog
+    (the services table's), and the access policy; PolicyError lists all
+    problems."""
+    names = catalog.domains
     problems: list[PolicyProblem] = []
     domains: dict[str, DomainPolicy] = {}
     if not directory.is_dir():
@@ -229,11 +234,17 @@ def load_policies(directory: Path, names: Sequence[str]) -> PolicySet:
     files = sorted(p for p in directory.iterdir()
                    if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
     declared: set[str] = set()
+    access = AccessPolicy()
     for path in files:
         reader = FieldReader(path.name)
         text = reader.read(path)
         if text is None:
             problems.extend(reader.problems)
+            continue
+        if path.name == ACCESS_FILE:
+            parsed, found = parse_access(path.name, text, catalog.methods)
+            problems.extend(found)
+            access = parsed or access
             continue
         policy, found, named = _parse(path.name, text, names)
         problems.extend(found)
@@ -258,4 +269,4 @@ def load_policies(directory: Path, names: Sequence[str]) -> PolicySet:
             )
     if problems:
         raise PolicyError(problems)
-    return PolicySet(directory=str(directory), domains=domains)
+    return PolicySet(directory=str(directory), domains=domains, access=access)

@@ -48,8 +48,8 @@ class ReadRoute:
 @dataclass(frozen=True)
 class MethodFacts:
     access: Access
-    # Personal data or a destructive operation: later authorization denies it
-    # unless a caller is granted it by name.
+    # Operating the gateway, every user's data, or a destructive operation:
+    # the access policy denies it unless a rule grants it by name.
     sensitive: bool = False
     # Safe to retry as is: a read, or a write deduplicated by its request_id
     # (or by event ids).
@@ -67,5 +67,7 @@ def write(*, idempotent: bool = True, sensitive: bool = False) -> MethodFacts:
     return MethodFacts(Access.WRITE, sensitive=sensitive, idempotent=idempotent)
 
 
-def admin(*, sensitive: bool = False, idempotent: bool = False) -> MethodFacts:
-    return MethodFacts(Access.ADMIN, sensitive=sensitive, idempotent=idempotent)
+def admin(*, idempotent: bool = False, route: ReadRoute | None = None) -> MethodFacts:
+    # Operating the gateway (its topology, policies, caches, every user's
+    # orders) is for operators only: every admin method is sensitive.
+    return MethodFacts(Access.ADMIN, sensitive=True, idempotent=idempotent, route=route)

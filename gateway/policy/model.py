@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from gateway.policy.access import AccessPolicy, MethodEntry
 
 
 class Consistency(enum.Enum):
@@ -92,9 +95,20 @@ class DomainPolicy:
 
 
 @dataclass(frozen=True)
+class PolicyCatalog:
+    """What a policy directory is checked against: the services table's
+    domains (each needs its file) and methods (what access rules may name)."""
+
+    domains: Sequence[str]
+    methods: Sequence[MethodEntry]
+
+
+@dataclass(frozen=True)
 class PolicySet:
     directory: str
     domains: dict[str, DomainPolicy]
+    # policies/access.yaml; without it the defaults (sensitive methods denied).
+    access: AccessPolicy = field(default_factory=AccessPolicy)
 
     def get(self, domain: str) -> DomainPolicy:
         return self.domains[domain]

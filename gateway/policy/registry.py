@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.policy.access import AccessPolicy
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies
-from gateway.policy.model import DomainPolicy, PolicySet
+from gateway.policy.model import DomainPolicy, PolicyCatalog, PolicySet
 
 
 class PolicyRegistry:
-    def __init__(self, directory: Path, domains: Sequence[str]) -> None:
-        """`domains`: every domain the running services follow (the services
-        table's), each needing its file; no other domain is accepted."""
+    def __init__(self, directory: Path, catalog: PolicyCatalog) -> None:
+        """`catalog`: every domain the running services follow (each needing
+        its file; no other is accepted) and every method access rules may name."""
         self._directory = directory
-        self._domains = tuple(domains)
-        self._current: PolicySet = load_policies(directory, self._domains)
+        self._catalog = catalog
+        self._current: PolicySet = load_policies(directory, catalog)
         self.generation = 1
 
     @property
@@ -25,9 +25,13 @@ class PolicyRegistry:
     def get(self, domain: str) -> DomainPolicy:
         return self._current.get(domain)
 
+    @property
+    def access(self) -> AccessPolicy:
+        return self._current.access
+
     def reload(self) -> PolicySet:
         """Validate the directory first; PolicyError keeps the old set in force."""
-        fresh = load_policies(self._directory, self._domains)
+        fresh = load_policies(self._directory, self._catalog)
         # Connections and stores are wired at start: accepting a move would
         # show a policy that the running gateway does not follow.
         problems = [

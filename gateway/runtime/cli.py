@@ -17,7 +17,7 @@ from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.runtime.services import POLICY_CATALOG
 from gateway.secrets import redact_url
 
 # Beyond the drain grace: closing pools and stopping embedded servers.
@@ -107,7 +107,7 @@ async def _migrate(cfg: Config) -> int:
 
 def _policy_check(directory: str) -> int:
     try:
-        policies = load_policies(Path(directory), POLICY_DOMAINS)
+        policies = load_policies(Path(directory), POLICY_CATALOG)
     except PolicyError as exc:
         print(f"invalid policies in {directory}:", file=sys.stderr)
         for problem in exc.problems:
@@ -115,6 +115,9 @@ def _policy_check(directory: str) -> int:
         return 1
     for name, p in sorted(policies.domains.items()):
         print(f"ok  {p.source_file}: domain {name} ({p.store.value})")
+    access = policies.access
+    print(f"ok  {access.source_file}: access, {len(access.rules)} rule(s), "
+          f"default {'allow' if access.default_allow else 'deny'} (sensitive methods: deny)")
     return 0
 
 

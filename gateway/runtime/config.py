@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
 from gateway.secrets import redact_url
@@ -35,8 +36,11 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
          "embedded", "sagas", "payments", "clickhouse", "retention"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
-               "max_concurrent_rpcs", "shutdown_grace", "tls"),
+               "max_concurrent_rpcs", "shutdown_grace", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
+    "server.auth": ("tcp", "unix_socket", "allow_anonymous", "local_name", "jwt"),
+    "server.auth.jwt": ("issuer", "audience", "jwks_file", "jwks_url", "refresh", "clock_skew",
+                        "identity_claim", "algorithms"),
     "metrics": ("listen",),
     "telemetry": ("exporter", "otlp_endpoint", "service_name"),
     "logging": ("level", "format"),
@@ -102,6 +106,7 @@ class Config:
     max_concurrent_rpcs: int = 1000
     shutdown_grace_s: float = 10.0
     tls: TLSConfig | None = None
+    auth: AuthSettings = field(default_factory=AuthSettings)
     metrics_listen: str | None = "127.0.0.1:9464"
     exporter: str = "none"
     otlp_endpoint: str | None = None
@@ -219,6 +224,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         else:
             cfg.tls = TLSConfig(str(tls["cert_file"]), str(tls["key_file"]),
                                 tls.get("client_ca_file") or None)
+    cfg.auth = _auth(r, _section(r, server, "server.auth"), cfg.tls)
     metrics = _section(r, top, "metrics")
     if "listen" in metrics:
         cfg.metrics_listen = r.text("metrics.listen", metrics["listen"], optional=True)
@@ -292,6 +298,66 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
 def _report(r: FieldReader) -> str:
     # A problem quotes the value found, which may be a DSN with its password.
     return redact_url("\n".join(str(p) for p in r.problems))
+
+
+_JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+                   "ES512", "EdDSA")
+
+
+def _kinds(r: FieldReader, key: str, value: Any) -> tuple[IdentityKind, ...]:
+    names = r.strings(key, value, f"identity kinds ({', '.join(k.value for k in IdentityKind)})",
+                      each=lambda v: v in {k.value for k in IdentityKind})
+    return tuple(IdentityKind(n) for n in names)
+
+
+def _auth(r: FieldReader, raw: dict[str, Any], tls: TLSConfig | None) -> AuthSettings:
+    """Who each listener accepts. By default a local caller, plus a client
+    certificate when TLS asks for one, plus a token when jwt is configured."""
+    jwt = _jwt(r, _section(r, raw, "server.auth.jwt")) if raw.get("jwt") else None
+    default_tcp = tuple(k for k, on in ((IdentityKind.MTLS, tls is not None and
+                                         tls.client_ca_file is not None),
+                                        (IdentityKind.JWT, jwt is not None),
+                                        (IdentityKind.LOCAL, True)) if on)
+    tcp = _kinds(r, "server.auth.tcp", raw["tcp"]) if "tcp" in raw else default_tcp
+    unix = (_kinds(r, "server.auth.unix_socket", raw["unix_socket"]) if "unix_socket" in raw
+            else tuple(k for k in (IdentityKind.LOCAL, IdentityKind.JWT)
+                       if k is IdentityKind.LOCAL or jwt is not None))
+    if IdentityKind.MTLS in tcp and (tls is None or tls.client_ca_file is None):
+        r.problem("server.auth.tcp", "mtls needs server.tls with a client_ca_file")
+    if IdentityKind.MTLS in unix:
+        r.problem("server.auth.unix_socket", "the unix socket has no TLS: use local or jwt")
+    if IdentityKind.JWT in (*tcp, *unix) and jwt is None:
+        r.problem("server.auth", "jwt is accepted but server.auth.jwt is not configured")
+    local_name = r.text("server.auth.local_name", raw.get("local_name"), optional=True)
+    return AuthSettings(
+        tcp=tcp, unix_socket=unix,
+        allow_anonymous=r.boolean("server.auth.allow_anonymous",
+                                  raw.get("allow_anonymous", False)),
+        local_name=local_name, jwt=jwt)
+
+
+def _jwt(r: FieldReader, raw: dict[str, Any]) -> JwtSettings | None:
+    key = "server.auth.jwt"
+    issuer = r.text(f"{key}.issuer", raw.get("issuer"))
+    audience = r.text(f"{key}.audience", raw.get("audience"))
+    jwks_file = r.text(f"{key}.jwks_file", raw.get("jwks_file"), optional=True)
+    jwks_url = r.text(f"{key}.jwks_url", raw.get("jwks_url"), optional=True)
+    if (jwks_file is None) == (jwks_url is None):
+        r.problem(key, "give exactly one of jwks_file or jwks_url (the issuer's signing keys)")
+    if jwks_url is not None and urlsplit(jwks_url).scheme not in ("https", "http"):
+        r.problem(f"{key}.jwks_url", f"{jwks_url!r} is not an http(s) URL")
+    algorithms = r.strings(f"{key}.algorithms", raw.get("algorithms", ["RS256", "ES256", "EdDSA"]),
+                           f"signature algorithms ({', '.join(_JWT_ALGORITHMS)})",
+                           each=lambda a: a in _JWT_ALGORITHMS, non_empty=True)
+    if issuer is None or audience is None:
+        return None
+    return JwtSettings(
+        issuer=issuer, audience=audience, jwks_file=jwks_file, jwks_url=jwks_url,
+        refresh_s=r.duration(f"{key}.refresh", raw.get("refresh", "5m")),
+        clock_skew_s=r.duration(f"{key}.clock_skew", raw.get("clock_skew", "30s"),
+                                positive=False),
+        identity_claim=r.text(f"{key}.identity_claim", raw.get("identity_claim", "sub")) or "sub",
+        algorithms=tuple(algorithms))
 
 
 def _clickhouse(

@@ -19,13 +19,15 @@ from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from gateway.api.auth.gate import AccessGate
+from gateway.api.auth.tokens import KeySetError
 from gateway.api.interceptors import GatewayInterceptor
 from gateway.errors import Unavailable
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
 from gateway.runtime.embedded.backends import EmbeddedBackends
-from gateway.runtime.services import POLICY_DOMAINS, SERVICE_NAMES, SERVICES, planned_reads
+from gateway.runtime.services import POLICY_CATALOG, SERVICE_NAMES, SERVICES, planned_reads
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
 from gateway.storage.eventstore.notify import EventNotifiers
@@ -51,9 +53,12 @@ class Gateway:
         self._wiring: Wiring | None = None
         self._server: grpc.aio.Server | None = None
         self._health = health_aio.HealthServicer()
+        # The access policy is read on each call: ReloadPolicies swaps it.
+        self.gate = AccessGate(config.auth, POLICY_CATALOG.methods,
+                               lambda: self.policies.access)
         self.interceptor = GatewayInterceptor(
             max_concurrent=config.max_concurrent_rpcs,
-            default_deadline_s=config.default_deadline_s)
+            default_deadline_s=config.default_deadline_s, gate=self.gate)
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- what tests, benchmarks and the CLI look at ----------------------------
@@ -90,11 +95,18 @@ class Gateway:
 
     async def open_backends(self) -> OpenBackends:
         """Policies, backends (started when embedded) and migrations; no listening."""
-        self._opened = await open_backends(self.config, POLICY_DOMAINS)
+        self._opened = await open_backends(self.config, POLICY_CATALOG)
         return self._opened
 
     async def start(self) -> None:
         """Open the backends (migrated), then serve gRPC."""
+        tokens = self.gate.authenticator.tokens
+        if tokens is not None:
+            # Before any backend: a gateway that cannot verify tokens must not start.
+            try:
+                await asyncio.to_thread(tokens.load)
+            except KeySetError as exc:
+                raise ConfigError(f"server.auth.jwt: {exc}") from exc
         opened = await self.open_backends()
         self._wiring = wiring = wire(self.config, opened, planned_reads())
         self._server = self._build_server(wiring)
@@ -102,6 +114,7 @@ class Gateway:
             cache.start()
         await self._update_health()
         await self._server.start()
+        self.gate.start()
         self._tasks = [asyncio.create_task(self._health_loop()),
                        asyncio.create_task(self._recovery_loop())]
         if wiring.relay is not None:
@@ -197,6 +210,7 @@ class Gateway:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.gate.stop()
         wiring, self._wiring = self._wiring, None
         if wiring is not None:
             if wiring.relay is not None:

@@ -40,7 +40,7 @@ from datagw.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
-from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor, ServiceDescriptor
 
 from gateway.api.admin import AdminServicer
 from gateway.api.analytics import AnalyticsServicer
@@ -52,8 +52,8 @@ from gateway.api.payments import PaymentServicer
 from gateway.api.sessions import SessionServicer
 from gateway.api.users import UserServicer
 from gateway.domain.explain import PlannedRead
+from gateway.policy.access import MethodEntry
 from gateway.policy.methods import (
-    Access,
     MethodFacts,
     ReadRoute,
     RouteKind,
@@ -61,6 +61,7 @@ from gateway.policy.methods import (
     read,
     write,
 )
+from gateway.policy.model import PolicyCatalog
 from gateway.runtime.wiring import Wiring
 
 
@@ -173,13 +174,12 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry(
         _service(admin_pb2, "AdminService"), None, Health.ALWAYS,
         {"GetTopology": admin(idempotent=True), "GetPolicies": admin(idempotent=True),
-         "ReloadPolicies": admin(sensitive=True, idempotent=True),
-         "FlushCache": admin(sensitive=True, idempotent=True),
-         "ListOrders": MethodFacts(Access.ADMIN, idempotent=True,
-                                   route=ReadRoute(RouteKind.SCATTER, domain="orders")),
+         "ReloadPolicies": admin(idempotent=True), "FlushCache": admin(idempotent=True),
+         "ListOrders": admin(idempotent=True,
+                             route=ReadRoute(RouteKind.SCATTER, domain="orders")),
          "GetSaga": admin(idempotent=True), "ListStuckSagas": admin(idempotent=True),
          "ListProjections": admin(idempotent=True),
-         "RebuildProjection": admin(sensitive=True), "GetRelayStatus": admin(idempotent=True),
+         "RebuildProjection": admin(), "GetRelayStatus": admin(idempotent=True),
          "ExplainCall": admin(idempotent=True)},
         lambda w: AdminServicer(w.admin, w.explainer),
         admin_pb2_grpc.add_AdminServiceServicer_to_server),
@@ -188,6 +188,20 @@ SERVICES: tuple[ServiceEntry, ...] = (
 # The policy domains the gateway loads and requires, one per domain service.
 POLICY_DOMAINS: tuple[str, ...] = tuple(e.domain for e in SERVICES if e.domain is not None)
 SERVICE_NAMES: tuple[str, ...] = tuple(e.name for e in SERVICES)
+
+
+def _method_entry(service: ServiceEntry, method: MethodDescriptor) -> MethodEntry:
+    strings = frozenset(f.name for f in method.input_type.fields
+                        if f.type == FieldDescriptor.TYPE_STRING and not f.is_repeated)
+    return MethodEntry(f"{service.name}/{method.name}", service.methods[method.name], strings,
+                       unary_request=not method.client_streaming)
+
+
+# What a policy directory is checked against: the domains to configure and
+# the methods that access rules may name.
+POLICY_CATALOG = PolicyCatalog(
+    domains=POLICY_DOMAINS,
+    methods=tuple(_method_entry(e, m) for e in SERVICES for m in e.descriptor.methods))
 
 
 def planned_reads() -> dict[str, PlannedRead]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
 
-from gateway.policy.model import Store
+from gateway.policy.model import PolicyCatalog, Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
@@ -68,9 +67,9 @@ class OpenBackends:
                 await asyncio.to_thread(self.embedded.stop)
 
 
-async def open_backends(config: Config, domains: Sequence[str]) -> OpenBackends:
-    """Policies (every one of `domains`), backends and migrations; no listening."""
-    policies = PolicyRegistry(config.policies_dir, domains)
+async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
+    """Policies (checked against the catalog), backends and migrations; no listening."""
+    policies = PolicyRegistry(config.policies_dir, catalog)
     keyspace_configs = dict(config.keyspaces)
     redis_url = config.redis_url
     clickhouse: AnalyticsStore | None = None

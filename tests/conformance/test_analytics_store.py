@@ -30,7 +30,7 @@ import pytest
 
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.runtime.services import POLICY_CATALOG
 from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
 from gateway.storage.clickhouse.client import ClientStore
 from gateway.storage.clickhouse.reports import top_params, top_sql
@@ -53,7 +53,7 @@ SERVER_URL = os.environ.get("DATAGW_TEST_CLICKHOUSE_URL")
 
 @pytest.fixture(scope="module")
 def policy() -> DomainPolicy:
-    return PolicyRegistry(ROOT / "policies", POLICY_DOMAINS).get("analytics")
+    return PolicyRegistry(ROOT / "policies", POLICY_CATALOG).get("analytics")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from gateway.domain.events.retention import RetentionJob
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.runtime.services import POLICY_CATALOG
 from gateway.storage.postgres import retention_store
 from gateway.storage.postgres.pool import Shard
 from tests.commerce import Shop
@@ -195,7 +195,7 @@ async def test_a_policy_for_the_events_domain_covers_the_services_own_streams(
     policies = copy_policies(tmp_path)
     edit(policies / "events.yaml", "cache: off", "cache: off\nretention:\n  events: 30d")
     keyspaces = gateway.backends.keyspaces
-    strict = RetentionJob(PolicyRegistry(policies, POLICY_DOMAINS),
+    strict = RetentionJob(PolicyRegistry(policies, POLICY_CATALOG),
                           [keyspaces["commerce"], keyspaces["inventory"]],
                           [s for ks in keyspaces.values() for s in ks.shards],
                           gateway.wiring.retention.settings)

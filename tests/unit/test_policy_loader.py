@@ -9,7 +9,7 @@ import pytest
 from gateway.policy.loader import PolicyError, PolicyProblem, load_policies, parse_policy
 from gateway.policy.model import CACHE_OFF, Consistency, Store
 from gateway.policy.registry import PolicyRegistry
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.runtime.services import POLICY_CATALOG, POLICY_DOMAINS
 from tests.policy_fixtures import POLICIES, copy_policies, edit
 
 LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
@@ -33,14 +33,14 @@ def only_problem(text: str) -> PolicyProblem:
 
 def load_error(directory: Path) -> list[PolicyProblem]:
     with pytest.raises(PolicyError) as err:
-        load_policies(directory, POLICY_DOMAINS)
+        load_policies(directory, POLICY_CATALOG)
     # The exception text is what the CLI and the logs show: one line per problem.
     assert str(err.value).splitlines() == [str(p) for p in err.value.problems]
     return err.value.problems
 
 
 def test_the_default_directory_loads() -> None:
-    policies = load_policies(POLICIES, POLICY_DOMAINS)
+    policies = load_policies(POLICIES, POLICY_CATALOG)
     assert set(policies.domains) == {"catalog", "sessions", "users", "orders", "payments",
                                      "inventory", "events", "analytics"}
     analytics = policies.get("analytics")
@@ -318,7 +318,7 @@ def test_not_a_directory(tmp_path: Path) -> None:
 
 def test_registry_keeps_the_old_policies_on_a_bad_reload(tmp_path: Path) -> None:
     policies = copy_policies(tmp_path)
-    registry = PolicyRegistry(policies, POLICY_DOMAINS)
+    registry = PolicyRegistry(policies, POLICY_CATALOG)
     edit(policies / "sessions.yaml", "ttl: 30m", "ttl: 10m")
     registry.reload()
     assert registry.generation == 2
@@ -334,7 +334,7 @@ def test_registry_keeps_the_old_policies_on_a_bad_reload(tmp_path: Path) -> None
 
 def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
     policies = copy_policies(tmp_path)
-    registry = PolicyRegistry(policies, POLICY_DOMAINS)
+    registry = PolicyRegistry(policies, POLICY_CATALOG)
     edit(policies / "catalog.yaml", "keyspace: catalog", "keyspace: commerce")
     with pytest.raises(PolicyError) as err:
         registry.reload()

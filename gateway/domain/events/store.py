@@ -67,7 +67,7 @@ MAX_METADATA_VALUE = 1024
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Written by the gateway from the call itself; a caller cannot set them.
-GATEWAY_METADATA = frozenset({"actor", "trace_id", "span_id"})
+GATEWAY_METADATA = frozenset({"actor", "on_behalf_of", "trace_id", "span_id"})
 # The streams the domains write (users, orders, payments, inventory): they
 # are the system's own record, read by projections and audit trails, so the
 # API reads them but never writes, deletes or re-configures them.

@@ -46,7 +46,7 @@ class EventMeta:
     def to_json(self) -> dict[str, str]:
         ctx = trace.get_current_span().get_span_context()
         out = {"request_id": self.request_id, "actor": self.actor or request_context.actor.get(),
-               "saga_id": self.saga_id,
+               "on_behalf_of": request_context.on_behalf_of.get(), "saga_id": self.saga_id,
                **self.extra}
         if ctx.is_valid:
             out["trace_id"] = f"{ctx.trace_id:032x}"

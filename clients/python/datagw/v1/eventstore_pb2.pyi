@@ -1077,10 +1077,13 @@ class AuditEntry(_message.Message):
     CHANGE_FIELD_NUMBER: _builtins.int
     REVISION_FIELD_NUMBER: _builtins.int
     EVENT_ID_FIELD_NUMBER: _builtins.int
+    ON_BEHALF_OF_FIELD_NUMBER: _builtins.int
     event_type: _builtins.str
     """What: the event type."""
     actor: _builtins.str
-    """Who: the caller's datagw-actor metadata."""
+    """Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+    "jwt:svc-web" or "local:unix" (docs/security.md).
+    """
     request_id: _builtins.str
     """The request that did it."""
     trace_id: _builtins.str
@@ -1093,6 +1096,8 @@ class AuditEntry(_message.Message):
     """Revision in the entity's stream."""
     event_id: _builtins.str
     """The event."""
+    on_behalf_of: _builtins.str
+    """On whose behalf the actor said it acted: the datagw-actor header, if sent."""
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp:
         """When."""
@@ -1114,10 +1119,11 @@ class AuditEntry(_message.Message):
         change: _struct_pb2.Struct | None = ...,
         revision: _builtins.int = ...,
         event_id: _builtins.str = ...,
+        on_behalf_of: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "change", b"change", "event_id", b"event_id", "event_type", b"event_type", "request_id", b"request_id", "revision", b"revision", "saga_id", b"saga_id", "span_id", b"span_id", "time", b"time", "trace_id", b"trace_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "change", b"change", "event_id", b"event_id", "event_type", b"event_type", "on_behalf_of", b"on_behalf_of", "request_id", b"request_id", "revision", b"revision", "saga_id", b"saga_id", "span_id", b"span_id", "time", b"time", "trace_id", b"trace_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
