@@ -184,7 +184,9 @@ async def test_the_erasure_is_audited_with_actor_and_reason(
     types = [e.event_type for e in trail.entries]
     assert types[-1] == "UserErased" and types.count("UserErased") == 1
     last = trail.entries[-1]
-    assert (last.actor, last.request_id) == (ACTOR, f"{uid}-erase")
+    # The actor is who called (the loopback caller); the header says for whom.
+    assert (last.actor, last.on_behalf_of, last.request_id) == (
+        "local:loopback", ACTOR, f"{uid}-erase")
     change = json_format.MessageToDict(last.change)
     assert change == {"user_id": s.user_id, "reason": f"gdpr-ticket-{uid}",
                       "erase_time": change["erase_time"]}

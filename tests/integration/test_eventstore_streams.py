@@ -352,7 +352,10 @@ async def test_audit_trail_pages_through_who_did_what(
                                       page_size=2)
     first = await es.GetAuditTrail(request)
     assert [e.event_type for e in first.entries] == ["UserCreated", "UserUpdated"]
-    assert first.entries[0].actor == "svc-accounts"
+    # The actor is the authenticated caller; the header is only "on behalf of".
+    assert (first.entries[0].actor, first.entries[0].on_behalf_of) == (
+        "local:loopback", "svc-accounts")
+    assert (first.entries[1].actor, first.entries[1].on_behalf_of) == ("local:loopback", "")
     assert first.entries[0].request_id == f"c-{uid}"
     assert len(first.entries[0].trace_id) == 32 and first.entries[0].span_id
     assert first.next_page_token
