@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gateway.domain.orders.saga import SagaSettings
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
+from tests.auth_fixtures import Certs, make_certs
 from tests.commerce import Shop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,3 +112,10 @@ def shop(channel: grpc.aio.Channel) -> Shop:
 def uid() -> str:
     """A fresh prefix so tests sharing the stack never see each other's rows."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """A throw-away CA, a server certificate and two client certificates."""
+    openssl = need_tool("openssl", shutil.which("openssl"))
+    return make_certs(openssl, tmp_path_factory.mktemp("certs"))

@@ -64,6 +64,7 @@ class RpcFailure:
     error_info: error_details_pb2.ErrorInfo | None
     bad_request: error_details_pb2.BadRequest | None
     resource_info: error_details_pb2.ResourceInfo | None
+    retry_info: error_details_pb2.RetryInfo | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -76,13 +77,15 @@ def decode(err: grpc.aio.AioRpcError) -> RpcFailure:
     for any_detail in status.details if status is not None else ():
         for name, kind in (("error_info", error_details_pb2.ErrorInfo),
                            ("bad_request", error_details_pb2.BadRequest),
-                           ("resource_info", error_details_pb2.ResourceInfo)):
+                           ("resource_info", error_details_pb2.ResourceInfo),
+                           ("retry_info", error_details_pb2.RetryInfo)):
             if any_detail.Is(kind.DESCRIPTOR):
                 message = kind()
                 any_detail.Unpack(message)
                 found[name] = message
     return RpcFailure(err.code(), err.details() or "", found.get("error_info"),
-                      found.get("bad_request"), found.get("resource_info"))
+                      found.get("bad_request"), found.get("resource_info"),
+                      found.get("retry_info"))
 
 
 async def fails(call: Awaitable[Any], code: grpc.StatusCode) -> RpcFailure:
