@@ -2031,7 +2031,8 @@ type AuditEntry struct {
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
 	// What: the event type.
 	EventType string `protobuf:"bytes,2,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
-	// Who: the caller's datagw-actor metadata.
+	// Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+	// "jwt:svc-web" or "local:unix" (docs/security.md).
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	// The request that did it.
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -2046,7 +2047,9 @@ type AuditEntry struct {
 	// Revision in the entity's stream.
 	Revision int64 `protobuf:"varint,9,opt,name=revision,proto3" json:"revision,omitempty"`
 	// The event.
-	EventId       string `protobuf:"bytes,10,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	EventId string `protobuf:"bytes,10,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// On whose behalf the actor said it acted: the datagw-actor header, if sent.
+	OnBehalfOf    string `protobuf:"bytes,11,opt,name=on_behalf_of,json=onBehalfOf,proto3" json:"on_behalf_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2147,6 +2150,13 @@ func (x *AuditEntry) GetRevision() int64 {
 func (x *AuditEntry) GetEventId() string {
 	if x != nil {
 		return x.EventId
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetOnBehalfOf() string {
+	if x != nil {
+		return x.OnBehalfOf
 	}
 	return ""
 }
@@ -2342,7 +2352,7 @@ const file_datagw_v1_eventstore_proto_rawDesc = "" +
 	"\tentity_id\x18\x02 \x01(\tR\bentityId\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"\xc5\x02\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xe7\x02\n" +
 	"\n" +
 	"AuditEntry\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
@@ -2357,7 +2367,9 @@ const file_datagw_v1_eventstore_proto_rawDesc = "" +
 	"\x06change\x18\b \x01(\v2\x17.google.protobuf.StructR\x06change\x12\x1a\n" +
 	"\brevision\x18\t \x01(\x03R\brevision\x12\x19\n" +
 	"\bevent_id\x18\n" +
-	" \x01(\tR\aeventId\"p\n" +
+	" \x01(\tR\aeventId\x12 \n" +
+	"\fon_behalf_of\x18\v \x01(\tR\n" +
+	"onBehalfOf\"p\n" +
 	"\x15GetAuditTrailResponse\x12/\n" +
 	"\aentries\x18\x01 \x03(\v2\x15.datagw.v1.AuditEntryR\aentries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xd0\x01\n" +

@@ -39,6 +39,7 @@ private static final long serialVersionUID = 0L;
     spanId_ = "";
     sagaId_ = "";
     eventId_ = "";
+    onBehalfOf_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -150,7 +151,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object actor_ = "";
   /**
    * <pre>
-   * Who: the caller's datagw-actor metadata.
+   * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+   * "jwt:svc-web" or "local:unix" (docs/security.md).
    * </pre>
    *
    * <code>string actor = 3;</code>
@@ -171,7 +173,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Who: the caller's datagw-actor metadata.
+   * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+   * "jwt:svc-web" or "local:unix" (docs/security.md).
    * </pre>
    *
    * <code>string actor = 3;</code>
@@ -480,6 +483,53 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int ON_BEHALF_OF_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object onBehalfOf_ = "";
+  /**
+   * <pre>
+   * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+   * </pre>
+   *
+   * <code>string on_behalf_of = 11;</code>
+   * @return The onBehalfOf.
+   */
+  @java.lang.Override
+  public java.lang.String getOnBehalfOf() {
+    java.lang.Object ref = onBehalfOf_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      onBehalfOf_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+   * </pre>
+   *
+   * <code>string on_behalf_of = 11;</code>
+   * @return The bytes for onBehalfOf.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getOnBehalfOfBytes() {
+    java.lang.Object ref = onBehalfOf_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      onBehalfOf_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -524,6 +574,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 10, eventId_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(onBehalfOf_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 11, onBehalfOf_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -560,6 +613,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(eventId_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(10, eventId_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(onBehalfOf_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(11, onBehalfOf_);
     }
     return size;
   }
@@ -611,6 +667,8 @@ private static final long serialVersionUID = 0L;
         != other.getRevision()) return false;
     if (!getEventId()
         .equals(other.getEventId())) return false;
+    if (!getOnBehalfOf()
+        .equals(other.getOnBehalfOf())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -647,6 +705,8 @@ private static final long serialVersionUID = 0L;
         getRevision());
     hash = (37 * hash) + EVENT_ID_FIELD_NUMBER;
     hash = (53 * hash) + getEventId().hashCode();
+    hash = (37 * hash) + ON_BEHALF_OF_FIELD_NUMBER;
+    hash = (53 * hash) + getOnBehalfOf().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -807,6 +867,7 @@ private static final long serialVersionUID = 0L;
       }
       revision_ = 0L;
       eventId_ = "";
+      onBehalfOf_ = "";
       return this;
     }
 
@@ -877,6 +938,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000200) != 0)) {
         result.eventId_ = eventId_;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.onBehalfOf_ = onBehalfOf_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -934,6 +998,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getEventId().isEmpty()) {
         eventId_ = other.eventId_;
         bitField0_ |= 0x00000200;
+        onChanged();
+      }
+      if (!other.getOnBehalfOf().isEmpty()) {
+        onBehalfOf_ = other.onBehalfOf_;
+        bitField0_ |= 0x00000400;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1014,6 +1083,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 90: {
+              onBehalfOf_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1281,7 +1355,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object actor_ = "";
     /**
      * <pre>
-     * Who: the caller's datagw-actor metadata.
+     * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+     * "jwt:svc-web" or "local:unix" (docs/security.md).
      * </pre>
      *
      * <code>string actor = 3;</code>
@@ -1301,7 +1376,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Who: the caller's datagw-actor metadata.
+     * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+     * "jwt:svc-web" or "local:unix" (docs/security.md).
      * </pre>
      *
      * <code>string actor = 3;</code>
@@ -1322,7 +1398,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Who: the caller's datagw-actor metadata.
+     * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+     * "jwt:svc-web" or "local:unix" (docs/security.md).
      * </pre>
      *
      * <code>string actor = 3;</code>
@@ -1339,7 +1416,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Who: the caller's datagw-actor metadata.
+     * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+     * "jwt:svc-web" or "local:unix" (docs/security.md).
      * </pre>
      *
      * <code>string actor = 3;</code>
@@ -1353,7 +1431,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Who: the caller's datagw-actor metadata.
+     * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+     * "jwt:svc-web" or "local:unix" (docs/security.md).
      * </pre>
      *
      * <code>string actor = 3;</code>
@@ -2025,6 +2104,98 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       eventId_ = value;
       bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object onBehalfOf_ = "";
+    /**
+     * <pre>
+     * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+     * </pre>
+     *
+     * <code>string on_behalf_of = 11;</code>
+     * @return The onBehalfOf.
+     */
+    public java.lang.String getOnBehalfOf() {
+      java.lang.Object ref = onBehalfOf_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        onBehalfOf_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+     * </pre>
+     *
+     * <code>string on_behalf_of = 11;</code>
+     * @return The bytes for onBehalfOf.
+     */
+    public com.google.protobuf.ByteString
+        getOnBehalfOfBytes() {
+      java.lang.Object ref = onBehalfOf_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        onBehalfOf_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+     * </pre>
+     *
+     * <code>string on_behalf_of = 11;</code>
+     * @param value The onBehalfOf to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOnBehalfOf(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      onBehalfOf_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+     * </pre>
+     *
+     * <code>string on_behalf_of = 11;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearOnBehalfOf() {
+      onBehalfOf_ = getDefaultInstance().getOnBehalfOf();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+     * </pre>
+     *
+     * <code>string on_behalf_of = 11;</code>
+     * @param value The bytes for onBehalfOf to set.
+     * @return This builder for chaining.
+     */
+    public Builder setOnBehalfOfBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      onBehalfOf_ = value;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }

@@ -59,7 +59,8 @@ public interface AuditEntryOrBuilder extends
 
   /**
    * <pre>
-   * Who: the caller's datagw-actor metadata.
+   * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+   * "jwt:svc-web" or "local:unix" (docs/security.md).
    * </pre>
    *
    * <code>string actor = 3;</code>
@@ -68,7 +69,8 @@ public interface AuditEntryOrBuilder extends
   java.lang.String getActor();
   /**
    * <pre>
-   * Who: the caller's datagw-actor metadata.
+   * Who: the caller's authenticated identity, e.g. "mtls:spiffe://...",
+   * "jwt:svc-web" or "local:unix" (docs/security.md).
    * </pre>
    *
    * <code>string actor = 3;</code>
@@ -213,4 +215,24 @@ public interface AuditEntryOrBuilder extends
    */
   com.google.protobuf.ByteString
       getEventIdBytes();
+
+  /**
+   * <pre>
+   * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+   * </pre>
+   *
+   * <code>string on_behalf_of = 11;</code>
+   * @return The onBehalfOf.
+   */
+  java.lang.String getOnBehalfOf();
+  /**
+   * <pre>
+   * On whose behalf the actor said it acted: the datagw-actor header, if sent.
+   * </pre>
+   *
+   * <code>string on_behalf_of = 11;</code>
+   * @return The bytes for onBehalfOf.
+   */
+  com.google.protobuf.ByteString
+      getOnBehalfOfBytes();
 }

@@ -283,50 +283,51 @@ public final class Eventstore extends com.google.protobuf.GeneratedFile {
       "ditTrailRequest\022/\n\013entity_type\030\001 \001(\0162\032.d" +
       "atagw.v1.AuditEntityType\022\021\n\tentity_id\030\002 " +
       "\001(\t\022\021\n\tpage_size\030\003 \001(\005\022\022\n\npage_token\030\004 \001" +
-      "(\t\"\356\001\n\nAuditEntry\022(\n\004time\030\001 \001(\0132\032.google" +
+      "(\t\"\204\002\n\nAuditEntry\022(\n\004time\030\001 \001(\0132\032.google" +
       ".protobuf.Timestamp\022\022\n\nevent_type\030\002 \001(\t\022" +
       "\r\n\005actor\030\003 \001(\t\022\022\n\nrequest_id\030\004 \001(\t\022\020\n\010tr" +
       "ace_id\030\005 \001(\t\022\017\n\007span_id\030\006 \001(\t\022\017\n\007saga_id" +
       "\030\007 \001(\t\022\'\n\006change\030\010 \001(\0132\027.google.protobuf" +
       ".Struct\022\020\n\010revision\030\t \001(\003\022\020\n\010event_id\030\n " +
-      "\001(\t\"X\n\025GetAuditTrailResponse\022&\n\007entries\030" +
-      "\001 \003(\0132\025.datagw.v1.AuditEntry\022\027\n\017next_pag" +
-      "e_token\030\002 \001(\t*\320\001\n\024ExpectedRevisionKind\022&" +
-      "\n\"EXPECTED_REVISION_KIND_UNSPECIFIED\020\000\022\036" +
-      "\n\032EXPECTED_REVISION_KIND_ANY\020\001\022$\n EXPECT" +
-      "ED_REVISION_KIND_NO_STREAM\020\002\022(\n$EXPECTED" +
-      "_REVISION_KIND_STREAM_EXISTS\020\003\022 \n\034EXPECT" +
-      "ED_REVISION_KIND_EXACT\020\004*h\n\rReadDirectio" +
-      "n\022\036\n\032READ_DIRECTION_UNSPECIFIED\020\000\022\032\n\026REA" +
-      "D_DIRECTION_FORWARD\020\001\022\033\n\027READ_DIRECTION_" +
-      "BACKWARD\020\002*\214\001\n\017AuditEntityType\022!\n\035AUDIT_" +
-      "ENTITY_TYPE_UNSPECIFIED\020\000\022\033\n\027AUDIT_ENTIT" +
-      "Y_TYPE_ORDER\020\001\022\035\n\031AUDIT_ENTITY_TYPE_PAYM" +
-      "ENT\020\002\022\032\n\026AUDIT_ENTITY_TYPE_USER\020\0032\361\006\n\021Ev" +
-      "entStoreService\022U\n\016AppendToStream\022 .data" +
-      "gw.v1.AppendToStreamRequest\032!.datagw.v1." +
-      "AppendToStreamResponse\022I\n\nReadStream\022\034.d" +
-      "atagw.v1.ReadStreamRequest\032\035.datagw.v1.R" +
-      "eadStreamResponse\022@\n\007ReadAll\022\031.datagw.v1" +
-      ".ReadAllRequest\032\032.datagw.v1.ReadAllRespo" +
-      "nse\022`\n\021SubscribeToStream\022#.datagw.v1.Sub" +
-      "scribeToStreamRequest\032$.datagw.v1.Subscr" +
-      "ibeToStreamResponse0\001\022W\n\016SubscribeToAll\022" +
-      " .datagw.v1.SubscribeToAllRequest\032!.data" +
-      "gw.v1.SubscribeToAllResponse0\001\022^\n\021GetStr" +
-      "eamMetadata\022#.datagw.v1.GetStreamMetadat" +
-      "aRequest\032$.datagw.v1.GetStreamMetadataRe" +
-      "sponse\022^\n\021SetStreamMetadata\022#.datagw.v1." +
-      "SetStreamMetadataRequest\032$.datagw.v1.Set" +
-      "StreamMetadataResponse\022O\n\014DeleteStream\022\036" +
-      ".datagw.v1.DeleteStreamRequest\032\037.datagw." +
-      "v1.DeleteStreamResponse\022X\n\017TombstoneStre" +
-      "am\022!.datagw.v1.TombstoneStreamRequest\032\"." +
-      "datagw.v1.TombstoneStreamResponse\022R\n\rGet" +
-      "AuditTrail\022\037.datagw.v1.GetAuditTrailRequ" +
-      "est\032 .datagw.v1.GetAuditTrailResponseBH\n" +
-      "\014io.datagw.v1P\001Z6github.com/datagw/datag" +
-      "w/clients/go/datagw/v1;datagwv1b\006proto3"
+      "\001(\t\022\024\n\014on_behalf_of\030\013 \001(\t\"X\n\025GetAuditTra" +
+      "ilResponse\022&\n\007entries\030\001 \003(\0132\025.datagw.v1." +
+      "AuditEntry\022\027\n\017next_page_token\030\002 \001(\t*\320\001\n\024" +
+      "ExpectedRevisionKind\022&\n\"EXPECTED_REVISIO" +
+      "N_KIND_UNSPECIFIED\020\000\022\036\n\032EXPECTED_REVISIO" +
+      "N_KIND_ANY\020\001\022$\n EXPECTED_REVISION_KIND_N" +
+      "O_STREAM\020\002\022(\n$EXPECTED_REVISION_KIND_STR" +
+      "EAM_EXISTS\020\003\022 \n\034EXPECTED_REVISION_KIND_E" +
+      "XACT\020\004*h\n\rReadDirection\022\036\n\032READ_DIRECTIO" +
+      "N_UNSPECIFIED\020\000\022\032\n\026READ_DIRECTION_FORWAR" +
+      "D\020\001\022\033\n\027READ_DIRECTION_BACKWARD\020\002*\214\001\n\017Aud" +
+      "itEntityType\022!\n\035AUDIT_ENTITY_TYPE_UNSPEC" +
+      "IFIED\020\000\022\033\n\027AUDIT_ENTITY_TYPE_ORDER\020\001\022\035\n\031" +
+      "AUDIT_ENTITY_TYPE_PAYMENT\020\002\022\032\n\026AUDIT_ENT" +
+      "ITY_TYPE_USER\020\0032\361\006\n\021EventStoreService\022U\n" +
+      "\016AppendToStream\022 .datagw.v1.AppendToStre" +
+      "amRequest\032!.datagw.v1.AppendToStreamResp" +
+      "onse\022I\n\nReadStream\022\034.datagw.v1.ReadStrea" +
+      "mRequest\032\035.datagw.v1.ReadStreamResponse\022" +
+      "@\n\007ReadAll\022\031.datagw.v1.ReadAllRequest\032\032." +
+      "datagw.v1.ReadAllResponse\022`\n\021SubscribeTo" +
+      "Stream\022#.datagw.v1.SubscribeToStreamRequ" +
+      "est\032$.datagw.v1.SubscribeToStreamRespons" +
+      "e0\001\022W\n\016SubscribeToAll\022 .datagw.v1.Subscr" +
+      "ibeToAllRequest\032!.datagw.v1.SubscribeToA" +
+      "llResponse0\001\022^\n\021GetStreamMetadata\022#.data" +
+      "gw.v1.GetStreamMetadataRequest\032$.datagw." +
+      "v1.GetStreamMetadataResponse\022^\n\021SetStrea" +
+      "mMetadata\022#.datagw.v1.SetStreamMetadataR" +
+      "equest\032$.datagw.v1.SetStreamMetadataResp" +
+      "onse\022O\n\014DeleteStream\022\036.datagw.v1.DeleteS" +
+      "treamRequest\032\037.datagw.v1.DeleteStreamRes" +
+      "ponse\022X\n\017TombstoneStream\022!.datagw.v1.Tom" +
+      "bstoneStreamRequest\032\".datagw.v1.Tombston" +
+      "eStreamResponse\022R\n\rGetAuditTrail\022\037.datag" +
+      "w.v1.GetAuditTrailRequest\032 .datagw.v1.Ge" +
+      "tAuditTrailResponseBH\n\014io.datagw.v1P\001Z6g" +
+      "ithub.com/datagw/datagw/clients/go/datag" +
+      "w/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -520,7 +521,7 @@ public final class Eventstore extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_AuditEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AuditEntry_descriptor,
-        new java.lang.String[] { "Time", "EventType", "Actor", "RequestId", "TraceId", "SpanId", "SagaId", "Change", "Revision", "EventId", });
+        new java.lang.String[] { "Time", "EventType", "Actor", "RequestId", "TraceId", "SpanId", "SagaId", "Change", "Revision", "EventId", "OnBehalfOf", });
     internal_static_datagw_v1_GetAuditTrailResponse_descriptor =
       getDescriptor().getMessageType(29);
     internal_static_datagw_v1_GetAuditTrailResponse_fieldAccessorTable = new
