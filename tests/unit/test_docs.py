@@ -9,7 +9,8 @@ import pytest
 
 from gateway.policy.loader import parse_policy
 from gateway.runtime.config import load_config
-from gateway.runtime.services import POLICY_DOMAINS
+from gateway.policy.access_loader import parse_access
+from gateway.runtime.services import POLICY_CATALOG, POLICY_DOMAINS
 from tests.conftest import ROOT
 
 _YAML = re.compile(r"```yaml\n(.*?)```", re.S)
@@ -50,6 +51,17 @@ def test_configuration_example_loads(tmp_path: Path) -> None:
     assert cfg.sagas.lease_s == 30 and cfg.payments.timeout_s == 2
     assert cfg.clickhouse is not None and cfg.clickhouse.url == "http://clickhouse:8123"
     assert not cfg.embedded
+    assert [k.value for k in cfg.auth.tcp] == ["mtls", "jwt"]
+    assert cfg.auth.jwt is not None and cfg.auth.jwt.jwks_url is not None
+    assert cfg.auth.local_name == "orders-app"
+
+
+def test_security_access_example_is_a_valid_access_policy() -> None:
+    (block,) = yaml_blocks("security.md")
+    policy, problems = parse_access("access.yaml", block, POLICY_CATALOG.methods)
+    assert problems == [] and policy is not None
+    assert [r.name for r in policy.rules] == ["operators", "web-no-analytics",
+                                              "shoppers-own-data"]
 
 
 def test_configuration_env_examples_apply(tmp_path: Path) -> None:
