@@ -54,12 +54,20 @@ async def serve(listen: str, get: bytes, search: bytes, interceptor: bool,
                 redis_url: str | None) -> None:
     interceptors = []
     if interceptor:
+        from gateway.api.auth.gate import AccessGate
         from gateway.api.interceptors import GatewayInterceptor
+        from gateway.policy.loader import load_policies
         from gateway.runtime.config import Config
+        from gateway.runtime.services import POLICY_CATALOG
 
         defaults = Config()
+        # The gateway's access gate too, on the shipped access policy: a
+        # loopback caller is identified and authorized as on the gateway.
+        access = load_policies(defaults.policies_dir, POLICY_CATALOG).access
+        gate = AccessGate(defaults.auth, POLICY_CATALOG.methods, lambda: access)
         interceptors.append(GatewayInterceptor(max_concurrent=defaults.max_concurrent_rpcs,
-                                               default_deadline_s=defaults.default_deadline_s))
+                                               default_deadline_s=defaults.default_deadline_s,
+                                               gate=gate))
     # The same channel options as the gateway's server, nothing else.
     server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(

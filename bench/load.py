@@ -38,6 +38,15 @@ class PhaseRun:
     errors: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    """A CA to trust and the client certificate to present (mutual TLS)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
 class LoadClient(Protocol):
     name: str
 
@@ -58,14 +67,20 @@ class GhzClient:
         self.name = f"ghz {GHZ_VERSION if version in ('', 'dev') else version}"
 
     def run(self, address: str, method: str, requests: Sequence[Message],
-            concurrency: int, total: int) -> PhaseRun:
+            concurrency: int, total: int, *, tls: ClientTls | None = None,
+            metadata: dict[str, str] | None = None) -> PhaseRun:
+        """`tls`: connect with TLS and this client certificate (else
+        plaintext); `metadata`: headers sent with every call."""
         service, name = method.rsplit("/", 1)
+        transport = ["--insecure"] if tls is None else [
+            "--cacert", str(tls.ca), "--cert", str(tls.cert), "--key", str(tls.key)]
         with tempfile.TemporaryDirectory(prefix="bench-ghz-") as tmp:
             data = Path(tmp) / "data.json"
             data.write_text(json.dumps([json_format.MessageToDict(r) for r in requests]))
             report = Path(tmp) / "report.json"
             argv = [
-                str(self.binary), "--insecure",
+                str(self.binary), *transport,
+                *(["--metadata", json.dumps(metadata)] if metadata else []),
                 "--proto", str(ROOT / "proto" / "datagw" / "v1" / f"{_proto_of(service)}.proto"),
                 "--import-paths", str(ROOT / "proto"),
                 "--call", f"{service}.{name}",

@@ -15,6 +15,8 @@ bench/eventstore.py (AppendToStream and subscription lag; its own clients).
 reports over 10 million order events, each next to chdb directly).
 `--scenario projections` runs bench/projections.py (each projection's
 rebuild rate over a COPYed backlog of order events, next to reading it alone).
+`--scenario authz` runs bench/authz.py (GetProduct cache hits over mutual
+TLS, by certificate and by token, with and without the access gate).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import analytics, commerce, data, eventstore, procs, projections, relay
+from bench import analytics, authz, commerce, data, eventstore, procs, projections, relay
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -493,13 +495,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a few hundred products and requests (well under a minute)")
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
-                                 "eventstore", "analytics", "projections"),
+                                 "eventstore", "analytics", "projections", "authz"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
                              "analytics (bench/analytics.py); "
-                             "projections (bench/projections.py)")
+                             "projections (bench/projections.py); authz (bench/authz.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -529,6 +531,11 @@ def main(argv: list[str] | None = None) -> int:
                  analytics.REPORTS_ONLY if args.reports_only else analytics.FULL)
         result = asyncio.run(analytics.run(sized, source_version))
         write_results(analytics.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "authz":
+        result = asyncio.run(authz.run(authz.QUICK if args.quick else authz.FULL,
+                                       source_version))
+        write_results(authz.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(
