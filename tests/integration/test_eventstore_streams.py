@@ -218,6 +218,65 @@ async def test_tombstone_removes_events_and_the_name_for_ever(
     assert meta.tombstoned and meta.last_revision == 1
 
 
+# Names outside the grammar: path-like, starting with a separator, control
+# characters (a trailing newline too), other scripts, too long, empty.
+BAD_NAMES = ["../../etc/passwd", "..", ".", ".hidden", "a/b", "/abs", "a\\b", "-lead",
+             "_lead", ":lead", "cart-1\n", "tab\tname", "bell\x07", "caf\u00e9-1",
+             "x" * 201, "", "has space"]
+
+
+def name_calls(es: Stub, stream: str) -> dict[str, Callable[[], Awaitable[object]]]:
+    """Every EventStoreService call that takes a stream name, on `stream`
+    (each made when called: a gRPC call starts when it is made)."""
+    r = ref(stream)
+    return {
+        "AppendToStream": lambda: es.AppendToStream(append(r, [event()])),
+        "ReadStream": lambda: read(es, r),
+        "SubscribeToStream": lambda: es.SubscribeToStream(
+            pb.SubscribeToStreamRequest(stream=r)).read(),
+        "GetStreamMetadata": lambda: es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=r)),
+        "SetStreamMetadata": lambda: es.SetStreamMetadata(pb.SetStreamMetadataRequest(
+            stream=r, retention=pb.StreamRetention(max_count=1))),
+        "DeleteStream": lambda: es.DeleteStream(pb.DeleteStreamRequest(stream=r)),
+        "TombstoneStream": lambda: es.TombstoneStream(pb.TombstoneStreamRequest(stream=r)),
+    }
+
+
+async def stream_rows(gateway: Gateway, names: list[str]) -> int:
+    """Rows of `names` in `streams` on every commerce shard."""
+    total = 0
+    for index in range(len(gateway.backends.keyspaces["commerce"].shards)):
+        rows = await shard_rows(gateway, index,
+                                "SELECT count(*) AS n FROM streams WHERE stream_id = ANY($1)",
+                                names)
+        total += rows[0]["n"]
+    return total
+
+
+@pytest.mark.parametrize("name", BAD_NAMES, ids=repr)
+async def test_a_stream_name_outside_the_grammar_is_refused_by_every_call(
+        es: Stub, gateway: Gateway, name: str) -> None:
+    for method, call in name_calls(es, name).items():
+        failure = await invalid(call(), "stream.stream")
+        assert failure.error_info is not None, method
+        assert failure.error_info.reason == "INVALID_STREAM_NAME", method
+    assert await stream_rows(gateway, [name]) == 0
+
+
+async def test_names_inside_the_grammar_work(es: Stub, shop: Shop, uid: str) -> None:
+    # ".." inside a name is no path: without "/" or a backslash and with a
+    # letter or digit first, a name is one plain word. User ids may hold "..".
+    for name in (f"a..{uid}", f"cat:{uid}:1", f"{uid}.b_c-d", f"{uid}" + "x" * 190):
+        await es.AppendToStream(append(name, [event()], NO_STREAM))
+        assert len((await read(es, name)).events) == 1
+    user = f"ann..{uid}"
+    await shop.user(user)
+    assert [e.event_type for e in (await read(es, f"user-{user}")).events] == ["UserCreated"]
+    trail = await es.GetAuditTrail(pb.GetAuditTrailRequest(
+        entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=user))
+    assert [e.event_type for e in trail.entries] == ["UserCreated"]
+
+
 async def behind_the_api(gateway: Gateway, user_id: str,
                          change: Callable[[asyncpg.Connection, bytes], Awaitable[None]]) -> None:
     """Run a stream write the API refuses on the domains' streams, as an
