@@ -277,14 +277,64 @@ async def test_names_inside_the_grammar_work(es: Stub, shop: Shop, uid: str) -> 
     assert [e.event_type for e in trail.entries] == ["UserCreated"]
 
 
+async def test_a_stream_that_never_existed_is_not_found_and_stays_free(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    s = f"never-{uid}"
+    calls = name_calls(es, s)
+    for method in ("GetStreamMetadata", "SetStreamMetadata", "DeleteStream",
+                   "TombstoneStream", "ReadStream"):
+        missing = await fails(calls[method](), grpc.StatusCode.NOT_FOUND)
+        assert missing.error_info is not None and missing.error_info.reason == "STREAM_NOT_FOUND"
+        assert missing.resource_info is not None, method
+        assert (missing.resource_info.resource_type, missing.resource_info.resource_name) == (
+            "stream", s)
+    # Nothing was written: no row, so the name is free for its first append.
+    assert await stream_rows(gateway, [s]) == 0
+    first = await es.AppendToStream(append(s, [event()], NO_STREAM))
+    assert first.first_revision == 0
+    await es.SetStreamMetadata(pb.SetStreamMetadataRequest(
+        stream=ref(s), retention=pb.StreamRetention(max_count=1)))
+    await es.TombstoneStream(pb.TombstoneStreamRequest(stream=ref(s)))
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(s)))
+    assert meta.tombstoned and meta.last_revision == 0
+
+
+async def test_rows_an_older_gateway_made_without_an_event(
+        es: Stub, gateway: Gateway, uid: str) -> None:
+    # An older gateway made a row for SetStreamMetadata or TombstoneStream
+    # before any append. Metadata alone is no stream; a tombstone still
+    # holds its name, and says so.
+    configured, reserved = f"cfg-{uid}", f"rsv-{uid}"
+    for name, meta in ((configured, '{"max_count": 1}'),
+                       (reserved, '{"deleted": true, "tombstoned": true}')):
+        await shard_rows(gateway, shard_index(gateway, name),
+                         "INSERT INTO streams (stream_id, revision, keyspace_id, metadata) "
+                         "VALUES ($1, -1, $2, $3::jsonb) RETURNING 1",
+                         name, ksid_bytes(keyspace_id(name)), meta)
+    calls = name_calls(es, configured)
+    for method in ("GetStreamMetadata", "SetStreamMetadata", "DeleteStream",
+                   "TombstoneStream"):
+        missing = await fails(calls[method](), grpc.StatusCode.NOT_FOUND)
+        assert missing.error_info is not None and missing.error_info.reason == "STREAM_NOT_FOUND"
+    # Its first append still takes the settings it was given.
+    await es.AppendToStream(append(configured, [event(), event()]))
+    assert [e.stream_revision for e in (await read(es, configured)).events] == [1]
+    meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(reserved)))
+    assert meta.tombstoned and meta.last_revision == -1
+    await es.TombstoneStream(pb.TombstoneStreamRequest(stream=ref(reserved)))
+    refused = await fails(es.AppendToStream(append(reserved, [event()])),
+                          grpc.StatusCode.FAILED_PRECONDITION)
+    assert refused.error_info is not None and refused.error_info.reason == "STREAM_TOMBSTONED"
+
+
 async def behind_the_api(gateway: Gateway, user_id: str,
-                         change: Callable[[asyncpg.Connection, bytes], Awaitable[None]]) -> None:
+                         change: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
     """Run a stream write the API refuses on the domains' streams, as an
-    operator could, on `user_id`'s shard with its keyspace id."""
+    operator could, on `user_id`'s shard."""
     shard = gateway.backends.keyspaces["commerce"].shards[shard_index(gateway, user_id)]
     async with shard.connection("test stream write") as conn:
         async with conn.transaction():
-            await change(conn, ksid_bytes(keyspace_id(user_id)))
+            await change(conn)
 
 
 async def test_a_domain_write_to_a_tombstoned_stream_is_refused_and_changes_nothing(
@@ -294,8 +344,8 @@ async def test_a_domain_write_to_a_tombstoned_stream_is_refused_and_changes_noth
     user = f"tomb-{uid}"
     created = await shop.user(user)
     stream = f"user-{user}"
-    await behind_the_api(gateway, user, lambda conn, ksid: streams.tombstone(
-        conn, stream, ksid, Expected()))
+    await behind_the_api(gateway, user, lambda conn: streams.tombstone(
+        conn, stream, Expected()))
     meta = await es.GetStreamMetadata(pb.GetStreamMetadataRequest(stream=ref(stream)))
     update = user_pb2.UpdateUserRequest(user_id=user, display_name="Renamed",
                                         request_id=f"{uid}-rename")
@@ -323,8 +373,8 @@ async def test_a_domain_write_brings_a_soft_deleted_stream_back(
     user = f"soft-{uid}"
     stream = f"user-{user}"
     await shop.user(user)
-    await behind_the_api(gateway, user, lambda conn, ksid: streams.soft_delete(
-        conn, stream, ksid, Expected()))
+    await behind_the_api(gateway, user, lambda conn: streams.soft_delete(
+        conn, stream, Expected()))
     await fails(read(es, stream), grpc.StatusCode.NOT_FOUND)
     await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
         user_id=user, display_name="Back", request_id=f"{uid}-back"))

@@ -367,15 +367,15 @@ class EventStoreDomain:
             v.add("retention.max_count", "must be 0 (keep all) or more")
         v.raise_if_any()
         await self._write(ref, "SetStreamMetadata", None, lambda conn, where: store.set_retention(
-            conn, where.stream, where.ksid, max_age_s, max_count))
+            conn, where.stream, max_age_s, max_count))
 
     async def delete(self, ref: StreamRef, expected: Expected) -> None:
         await self._write(ref, "DeleteStream", expected, lambda conn, where: store.soft_delete(
-            conn, where.stream, where.ksid, expected))
+            conn, where.stream, expected))
 
     async def tombstone(self, ref: StreamRef, expected: Expected) -> None:
         await self._write(ref, "TombstoneStream", expected, lambda conn, where: store.tombstone(
-            conn, where.stream, where.ksid, expected))
+            conn, where.stream, expected))
 
     # -- reads ---------------------------------------------------------------
 
@@ -383,9 +383,7 @@ class EventStoreDomain:
         where = self._located(ref)
         async with where.shard.connection("GetStreamMetadata") as conn:
             state = await store.get_state(conn, where.stream)
-        if state is None:
-            raise store.not_found(where.stream)
-        return state
+        return store.existing(where.stream, state)
 
     async def read_stream(self, ref: StreamRef, forward: bool, from_revision: int | None,
                           limit: int) -> StreamRead:
