@@ -103,6 +103,25 @@ async def test_each_event_is_checked_on_its_own(
     assert next(r for r in rows if r[1] == "page_view")[2] == f"{uid}-ada"
 
 
+async def test_an_occur_time_that_is_no_timestamp_is_rejected_on_it(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub, gateway: Gateway, uid: str
+) -> None:
+    # Read as they came, nanos 1e9 would store the event a second later and
+    # -1 a millisecond earlier; a Timestamp's nanos are 0-999999999.
+    s = f"{uid}-nanos"
+    now = at().seconds
+    bad = [event(s, occur_time=Timestamp(seconds=now, nanos=nanos))
+           for nanos in (-1, -999_999_999, 1_000_000_000, 2**31 - 1)]
+    bad.append(event(s, occur_time=Timestamp(seconds=253_402_300_800)))  # year 10000
+    good = event(s, occur_time=Timestamp(seconds=now, nanos=999_999_999))
+    response = await analytics.IngestEvents(iter([pb.IngestEventsRequest(events=[*bad, good])]))
+    assert (response.accepted, response.rejected) == (1, len(bad))
+    assert [(r.index, r.event_id, r.field) for r in response.rejections] == [
+        (i, e.event_id, "occur_time") for i, e in enumerate(bad)]
+    assert all("nanos 0-999999999" in r.description for r in response.rejections)
+    assert [r[0].hex for r in await rows_of(gateway, s)] == [good.event_id.replace("-", "")]
+
+
 async def test_a_retried_call_is_written_once(
     analytics: analytics_pb2_grpc.AnalyticsServiceStub, gateway: Gateway, uid: str
 ) -> None:
