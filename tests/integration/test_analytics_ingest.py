@@ -83,6 +83,10 @@ async def test_each_event_is_checked_on_its_own(
         (event(s, quantity=-1), "quantity"),
         (event(s, properties={f"k{n}": "v" for n in range(33)}), "properties"),
         (event(s, properties={"k" * 65: "v"}), "properties"),
+        # A trailing newline is no part of an id.
+        (event(s, event_id=str(uuid.uuid4()) + "\n"), "event_id"),
+        (event(s, user_id="ada\n"), "user_id"),
+        (event(s, type=pb.BEHAVIOUR_EVENT_TYPE_PRODUCT_VIEW, sku="MUG-1\n", page=""), "sku"),
     ]
     first = good[:3] + [e for e, _ in bad]
     second = [pb.BehaviourEvent(), *good[3:]]

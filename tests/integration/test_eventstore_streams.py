@@ -138,6 +138,9 @@ async def test_bad_appends_name_their_fields_and_write_nothing(es: Stub, uid: st
     await invalid(es.AppendToStream(append(s, [event(event_id=same), event(event_id=same)])),
                   "events[1].event_id")
     await invalid(es.AppendToStream(append(s, [event("has space")])), "events[0].event_type")
+    await invalid(es.AppendToStream(append(s, [event("Noted\n")])), "events[0].event_type")
+    newline_key = pb.EventData(event_id=str(uuid.uuid4()), event_type="T", metadata={"k\n": "v"})
+    await invalid(es.AppendToStream(append(s, [newline_key])), "events[0].metadata")
     await invalid(es.AppendToStream(append("bad name!", [event()])), "stream.stream")
     await invalid(es.AppendToStream(append(ref(s, keyspace="catalog"), [event()])),
                   "stream.keyspace")
@@ -477,6 +480,12 @@ async def test_audit_trail_pages_through_who_did_what(
         grpc.StatusCode.NOT_FOUND)
     await invalid(es.GetAuditTrail(pb.GetAuditTrailRequest(
         entity_type=pb.AUDIT_ENTITY_TYPE_ORDER, entity_id="x")), "entity_id")
+    # A trailing newline is no part of an id (a user id would make a stream
+    # name outside the grammar).
+    await invalid(es.GetAuditTrail(pb.GetAuditTrailRequest(
+        entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=f"{user}\n")), "entity_id")
+    await invalid(es.GetAuditTrail(pb.GetAuditTrailRequest(
+        entity_type=pb.AUDIT_ENTITY_TYPE_ORDER, entity_id="o" + "0" * 32 + "\n")), "entity_id")
     other = pb.GetAuditTrailRequest(entity_type=pb.AUDIT_ENTITY_TYPE_USER, entity_id=f"x{uid}",
                                     page_token=first.next_page_token)
     await invalid(es.GetAuditTrail(other), "page_token")

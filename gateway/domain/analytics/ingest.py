@@ -51,7 +51,9 @@ CHECKOUT_START = "checkout_start"
 EVENT_TYPES = (PAGE_VIEW, PRODUCT_VIEW, SEARCH, ADD_TO_CART, REMOVE_FROM_CART, CHECKOUT_START)
 _NEEDS_SKU = frozenset({PRODUCT_VIEW, ADD_TO_CART, REMOVE_FROM_CART})
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# \Z, not $, which also matches before a trailing newline.
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # User ids are the commerce ones (the funnel joins them with orders).
 _USER_ID = SKU_PATTERN
 

@@ -66,8 +66,9 @@ INVALID_STREAM_NAME = "INVALID_STREAM_NAME"
 # What ReadAll's stream_prefixes may hold: the alphabet names had before
 # STREAM_NAME (with "/"), so streams created then can still be filtered for.
 STREAM_PREFIX = re.compile(r"[A-Za-z0-9._:/-]{1,200}")
-EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# \Z, not $, which also matches before a trailing newline.
+EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,100}\Z")
+METADATA_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 MAX_EVENTS = 1000
 MAX_REVISION = 2**63 - 1  # a stream revision is a bigint
 MAX_PAYLOAD_BYTES = 64 * 1024      # one event's payload, as stored (compact JSON)
