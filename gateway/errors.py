@@ -130,13 +130,16 @@ class DeadlineExceeded(DatagwError):
 
 @dataclass
 class Violations:
-    """Collects every field violation of a request before failing once."""
+    """Collects every field violation of a request before failing once;
+    `reason` is the ErrorInfo reason of that failure (a check with a more
+    precise one, e.g. INVALID_STREAM_NAME, sets it)."""
 
     items: list[FieldViolation] = field(default_factory=list)
+    reason: str = "INVALID_ARGUMENT"
 
     def add(self, field_path: str, description: str) -> None:
         self.items.append(FieldViolation(field_path, description))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise InvalidArgument(self.items)
+            raise InvalidArgument(self.items, reason=self.reason)

@@ -12,10 +12,18 @@ import grpc
 from datagw.v1 import analytics_pb2, analytics_pb2_grpc, common_pb2
 from google.protobuf import struct_pb2
 
-from gateway.api.convert import duration_in, timestamp, timestamp_in
+from gateway.api.convert import (
+    MAX_TIMESTAMP_S,
+    MIN_TIMESTAMP_S,
+    NANOS,
+    duration_in,
+    timestamp,
+    timestamp_in,
+)
 from gateway.domain.analytics.ingest import (
     ADD_TO_CART,
     CHECKOUT_START,
+    INVALID_TIME,
     PAGE_VIEW,
     PRODUCT_VIEW,
     REMOVE_FROM_CART,
@@ -46,14 +54,19 @@ _MILLISECOND = timedelta(milliseconds=1)
 
 
 def _events(msg: analytics_pb2.IngestEventsRequest) -> list[BehaviourEvent]:
-    """This runs per event at ingest rate: plain field reads, no helpers."""
+    """This runs per event at ingest rate: plain field reads, no helpers.
+    An occur_time that is no valid Timestamp (timestamp_in's range) reads
+    as INVALID_TIME, which the domain rejects on that field; its fields
+    read as they come would move the time (nanos 1e9 is a second later)."""
     out = []
     for e in msg.events:
         t = e.occur_time
         props = e.properties
         out.append(BehaviourEvent(
             e.event_id, _EVENT_TYPES.get(e.type, ""),
-            t.seconds * 1000 + t.nanos // 1_000_000 if e.HasField("occur_time") else None,
+            (t.seconds * 1000 + t.nanos // 1_000_000
+             if 0 <= t.nanos < NANOS and MIN_TIMESTAMP_S <= t.seconds <= MAX_TIMESTAMP_S
+             else INVALID_TIME) if e.HasField("occur_time") else None,
             e.user_id, e.session_id, e.sku, e.query, e.page, e.quantity,
             dict(props) if props else _NO_PROPERTIES))
     return out

@@ -23,17 +23,17 @@ LEVELS_OUT = {v: k for k, v in _LEVELS.items()}
 
 # The well-known types' ranges (google/protobuf/duration.proto, timestamp.proto):
 # a value outside them is no Duration or Timestamp, whatever its wire form.
-_NANOS = 1_000_000_000
+NANOS = 1_000_000_000
 _MAX_DURATION_S = 315_576_000_000  # 10,000 years
-_MIN_TIMESTAMP_S = -62_135_596_800  # 0001-01-01T00:00:00Z
-_MAX_TIMESTAMP_S = 253_402_300_799  # 9999-12-31T23:59:59Z
+MIN_TIMESTAMP_S = -62_135_596_800  # 0001-01-01T00:00:00Z
+MAX_TIMESTAMP_S = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def duration_in(msg: Duration, field: str) -> float:
     """A request's Duration in seconds; INVALID_ARGUMENT on `field` (the
     request's field path) when it is outside the protobuf Duration range."""
     s, n = msg.seconds, msg.nanos
-    if not (-_MAX_DURATION_S <= s <= _MAX_DURATION_S and -_NANOS < n < _NANOS
+    if not (-_MAX_DURATION_S <= s <= _MAX_DURATION_S and -NANOS < n < NANOS
             and (s >= 0 or n <= 0) and (s <= 0 or n >= 0)):
         raise InvalidArgument([FieldViolation(
             field, f"must be a valid Duration: at most {_MAX_DURATION_S}s either way, "
@@ -45,7 +45,7 @@ def timestamp_in(msg: Timestamp, field: str) -> datetime:
     """A request's Timestamp as an aware UTC datetime; INVALID_ARGUMENT on
     `field` (the request's field path) when it is outside the protobuf
     Timestamp range."""
-    if not (_MIN_TIMESTAMP_S <= msg.seconds <= _MAX_TIMESTAMP_S and 0 <= msg.nanos < _NANOS):
+    if not (MIN_TIMESTAMP_S <= msg.seconds <= MAX_TIMESTAMP_S and 0 <= msg.nanos < NANOS):
         raise InvalidArgument([FieldViolation(
             field, "must be a valid Timestamp: 0001-01-01T00:00:00Z to "
                    "9999-12-31T23:59:59.999999999Z, nanos 0-999999999")])

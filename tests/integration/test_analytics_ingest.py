@@ -83,6 +83,10 @@ async def test_each_event_is_checked_on_its_own(
         (event(s, quantity=-1), "quantity"),
         (event(s, properties={f"k{n}": "v" for n in range(33)}), "properties"),
         (event(s, properties={"k" * 65: "v"}), "properties"),
+        # A trailing newline is no part of an id.
+        (event(s, event_id=str(uuid.uuid4()) + "\n"), "event_id"),
+        (event(s, user_id="ada\n"), "user_id"),
+        (event(s, type=pb.BEHAVIOUR_EVENT_TYPE_PRODUCT_VIEW, sku="MUG-1\n", page=""), "sku"),
     ]
     first = good[:3] + [e for e, _ in bad]
     second = [pb.BehaviourEvent(), *good[3:]]
@@ -101,6 +105,25 @@ async def test_each_event_is_checked_on_its_own(
     assert cart[3:7] == ("MUG-1", "", "/home", 2)
     assert next(r for r in rows if r[1] == "product_view")[7] == {"ref": "mail"}
     assert next(r for r in rows if r[1] == "page_view")[2] == f"{uid}-ada"
+
+
+async def test_an_occur_time_that_is_no_timestamp_is_rejected_on_it(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub, gateway: Gateway, uid: str
+) -> None:
+    # Read as they came, nanos 1e9 would store the event a second later and
+    # -1 a millisecond earlier; a Timestamp's nanos are 0-999999999.
+    s = f"{uid}-nanos"
+    now = at().seconds
+    bad = [event(s, occur_time=Timestamp(seconds=now, nanos=nanos))
+           for nanos in (-1, -999_999_999, 1_000_000_000, 2**31 - 1)]
+    bad.append(event(s, occur_time=Timestamp(seconds=253_402_300_800)))  # year 10000
+    good = event(s, occur_time=Timestamp(seconds=now, nanos=999_999_999))
+    response = await analytics.IngestEvents(iter([pb.IngestEventsRequest(events=[*bad, good])]))
+    assert (response.accepted, response.rejected) == (1, len(bad))
+    assert [(r.index, r.event_id, r.field) for r in response.rejections] == [
+        (i, e.event_id, "occur_time") for i, e in enumerate(bad)]
+    assert all("nanos 0-999999999" in r.description for r in response.rejections)
+    assert [r[0].hex for r in await rows_of(gateway, s)] == [good.event_id.replace("-", "")]
 
 
 async def test_a_retried_call_is_written_once(

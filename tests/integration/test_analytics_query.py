@@ -159,6 +159,15 @@ async def test_writes_and_ddl_are_refused(
     # A CTE's own name inside its body is the table, not the CTE.
     ("WITH secret AS (SELECT * FROM secret) SELECT * FROM secret", "secret"),
     ("SELECT * FROM orders WHERE user_id IN (SELECT name FROM system.users)", "system.users"),
+    # system.one too, however it is named; a SELECT without FROM reads it
+    # internally and still runs (below).
+    ("SELECT 1 FROM system.one", "system.one"),
+    ("SELECT dummy FROM system.one AS o", "system.one"),
+    ("SELECT * FROM (SELECT 1 FROM system.one)", "system.one"),
+    ("SELECT 1 WHERE 1 IN system.one", "system.one"),
+    ("SELECT count() FROM orders WHERE 0 IN system.one", "system.one"),
+    ('SELECT 1 FROM "system"."one"', "system.one"),
+    ("SELECT system.one.dummy", "system.one.dummy"),
 ])
 async def test_tables_outside_the_policy_are_refused(
     analytics: analytics_pb2_grpc.AnalyticsServiceStub, sql: str, table: str
@@ -166,6 +175,15 @@ async def test_tables_outside_the_policy_are_refused(
     failure = await invalid(analytics.RunQuery(query(sql)), "sql")
     assert reason(failure) == "TABLE_NOT_ALLOWED"
     assert failure.error_info is not None and failure.error_info.metadata["table"] == table
+
+
+async def test_a_select_without_from_still_runs(
+    analytics: analytics_pb2_grpc.AnalyticsServiceStub
+) -> None:
+    # What system.one gave: one row, here without naming a table at all.
+    response = await analytics.RunQuery(query(
+        "SELECT 1 AS a, (SELECT 2) AS b UNION ALL SELECT 3, 4"))
+    assert sorted(MessageToDict(r)["values"] for r in response.rows) == [[1, 2], [3, 4]]
 
 
 @pytest.mark.parametrize(("sql", "why", "name"), [

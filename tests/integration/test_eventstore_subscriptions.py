@@ -248,6 +248,8 @@ async def test_bad_subscriptions_are_invalid_argument(es: Stub) -> None:
     failure = await fails(call.read(), grpc.StatusCode.INVALID_ARGUMENT)
     assert failure.fields == ["checkpoint_interval"]
     tomb = f"tomb-{uuid.uuid4().hex[:8]}"
+    # Only a stream that had an event can be tombstoned.
+    await es.AppendToStream(append(tomb, [event()]))
     await es.TombstoneStream(pb.TombstoneStreamRequest(stream=ref(tomb)))
     gone = await fails(es.SubscribeToStream(
         pb.SubscribeToStreamRequest(stream=ref(tomb))).read(), grpc.StatusCode.NOT_FOUND)

@@ -51,15 +51,26 @@ CHECKOUT_START = "checkout_start"
 EVENT_TYPES = (PAGE_VIEW, PRODUCT_VIEW, SEARCH, ADD_TO_CART, REMOVE_FROM_CART, CHECKOUT_START)
 _NEEDS_SKU = frozenset({PRODUCT_VIEW, ADD_TO_CART, REMOVE_FROM_CART})
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# \Z, not $, which also matches before a trailing newline.
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # User ids are the commerce ones (the funnel joins them with orders).
 _USER_ID = SKU_PATTERN
+
+
+# occurred_ms of an event whose occur_time was given but is no valid
+# Timestamp (nanos outside 0-999999999, seconds outside years 1-9999): the
+# event is rejected on occur_time with `INVALID_TIME_RULE`, never stored at
+# a time its fields do not say.
+INVALID_TIME = -(2**63)
+INVALID_TIME_RULE = ("must be a valid Timestamp: 0001-01-01T00:00:00Z to "
+                     "9999-12-31T23:59:59.999999999Z, nanos 0-999999999")
 
 
 class BehaviourEvent(NamedTuple):
     event_id: str
     event_type: str  # one of EVENT_TYPES; "" for an unknown or unset type
-    occurred_ms: int | None  # None: not given
+    occurred_ms: int | None  # None: not given; INVALID_TIME: not a valid Timestamp
     user_id: str
     session_id: str
     sku: str
@@ -112,6 +123,8 @@ def check_event(e: BehaviourEvent, now_ms: int, oldest_ms: int) -> tuple[str, st
         return "type", "required: one of " + ", ".join(t.upper() for t in EVENT_TYPES)
     if e.occurred_ms is None:
         return "occur_time", "required"
+    if e.occurred_ms == INVALID_TIME:
+        return "occur_time", INVALID_TIME_RULE
     if e.occurred_ms > now_ms + MAX_FUTURE_MS:
         return "occur_time", "is more than 5 minutes in the future"
     if e.occurred_ms < oldest_ms:

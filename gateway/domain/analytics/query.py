@@ -76,8 +76,15 @@ SERVER_FUNCTIONS = frozenset({
 # `x IN t`: an identifier on the right of IN names a table.
 IN_FUNCTIONS = frozenset({"in", "notIn", "globalIn", "globalNotIn", "nullIn", "notNullIn",
                           "globalNullIn", "globalNotNullIn"})
-# ClickHouse's one-row table, what a SELECT without FROM reads.
+# ClickHouse's one-row table. The query tree of a SELECT without FROM reads
+# it (its JOIN TREE is this identifier, as if the caller had named it), so
+# the tree alone cannot tell the two apart: the AST, where only a name the
+# caller wrote appears, decides (names_one_row_table). A caller's query
+# naming it is refused like every other system table.
 ONE_ROW_TABLE = "system.one"
+# The AST nodes that carry a name as written: a table in FROM or JOIN, and
+# any other identifier (the right side of IN among them).
+_AST_NAMES = frozenset({"TableIdentifier", "Identifier"})
 
 _SELECTS = frozenset({"SelectWithUnionQuery", "SelectIntersectExceptQuery", "SelectQuery"})
 # Statements that read but are not a SELECT (the rest write or change state).
@@ -204,12 +211,26 @@ def check_statement(ast_lines: list[str], quoted: bool) -> None:
                                 "back as RunQueryResponse rows", format=value)
 
 
+def names_one_row_table(ast_lines: list[str]) -> bool:
+    """Whether the caller's statement (EXPLAIN AST dump) names system.one
+    itself; a SELECT without FROM does not."""
+    for node in _walk(_parse_dump(ast_lines, 1)):
+        kind, _, rest = node.label.partition(" ")
+        # "TableIdentifier system.one (alias o)"
+        if kind in _AST_NAMES and rest.split(" ")[0] == ONE_ROW_TABLE:
+            return True
+    return False
+
+
 @dataclass
 class _References:
-    """What check_references found wrong first, in the dump's order."""
+    """What check_references found wrong first, in the dump's order.
+    `one_row_table`: the query tree's system.one is the one a SELECT
+    without FROM reads, not a name the caller wrote."""
 
     allowed: frozenset[str]
     database: str
+    one_row_table: bool
     problem: QueryRejected | None = None
 
     def fail(self, problem: QueryRejected) -> None:
@@ -220,7 +241,8 @@ class _References:
         if "." not in name and name in ctes:
             return
         database, _, table = name.rpartition(".")
-        if name == ONE_ROW_TABLE or (database in ("", self.database) and table in self.allowed):
+        if ((name == ONE_ROW_TABLE and self.one_row_table)
+                or (database in ("", self.database) and table in self.allowed)):
             return
         self.fail(QueryRejected(
             "TABLE_NOT_ALLOWED",
@@ -278,10 +300,12 @@ def _visit(node: _Node, ctes: frozenset[str], refs: _References) -> None:
         _visit(child, ctes, refs)
 
 
-def check_references(tree_lines: list[str], allowed: tuple[str, ...], database: str) -> None:
+def check_references(tree_lines: list[str], allowed: tuple[str, ...], database: str, *,
+                     one_row_table: bool) -> None:
     """Tables, table functions and functions of an EXPLAIN QUERY TREE
-    run_passes = 0 dump."""
-    refs = _References(frozenset(allowed), database)
+    run_passes = 0 dump; `one_row_table`: its system.one may be the one a
+    SELECT without FROM reads (False when the caller named it)."""
+    refs = _References(frozenset(allowed), database, one_row_table)
     _visit(_parse_dump(tree_lines, 2), frozenset(), refs)
     if refs.problem is not None:
         raise refs.problem
@@ -419,9 +443,10 @@ async def run_query(store: AnalyticsStore, policy: QueryPolicy,
         canonical = await statements.canonical(store, request.sql)
         check_integer_parameters(canonical, request.parameters)
         params = _used_parameters(canonical, request.parameters)
-        check_statement(await statements.explain_ast(store, canonical, params),
-                        "`" in canonical)
+        ast = await statements.explain_ast(store, canonical, params)
+        check_statement(ast, "`" in canonical)
         check_references(await statements.explain_query_tree(store, canonical, params),
-                         policy.tables, store.database)
+                         policy.tables, store.database,
+                         one_row_table=not names_one_row_table(ast))
         return await statements.run_read_only(store, canonical, params, max_rows, timeout_s,
                                               policy.max_memory_bytes)

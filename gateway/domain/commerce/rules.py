@@ -25,7 +25,7 @@ MAX_RESERVATION_ITEMS = 100
 MAX_STOCK = 10**12
 MAX_REASON = 500
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
-_ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}$") for kind in "ops"}
+_ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}\Z") for kind in "ops"}
 _KINDS = {"o": "order", "p": "payment", "s": "saga"}
 
 

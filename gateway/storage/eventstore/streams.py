@@ -1,9 +1,10 @@
 """Streams on one shard: append with an expected revision, read, metadata, deletes.
 
 A stream is its row in `streams` (last revision, metadata) plus its events.
-Every write locks the stream row first (creating it when missing), so writes
-to one stream serialise and a stream's revisions commit in order: reading a
-stream by revision never passes an event that commits later.
+Every write locks the stream row first (an append creating it when
+missing), so writes to one stream serialise and a stream's revisions commit
+in order: reading a stream by revision never passes an event that commits
+later.
 
 The events and the stream row's new revision are written by recorder.py,
 the one writer the domains use too (so the tombstone and soft-delete rules
@@ -28,6 +29,10 @@ second waits on the lock, then sees the first's rows).
                      append, which continues the revisions and clears it
     tombstoned       bool: hard deleted; the events are gone and the name
                      can never be written again
+
+Only appends create a stream's row; metadata changes, deletes and tombstones
+need a stream that had an event (lock_existing), so no caller can fill the
+table with, or block for ever, names that were never written.
 """
 
 from __future__ import annotations
@@ -106,6 +111,29 @@ async def lock_state(conn: asyncpg.Connection, stream: str, ksid: bytes) -> Stre
     state = _state(row)
     assert state is not None
     return state
+
+
+def existing(stream: str, state: StreamState | None) -> StreamState:
+    """The state of a stream that exists; NOT_FOUND (STREAM_NOT_FOUND) otherwise.
+
+    A stream exists once an event was appended to it (revision 0 or more),
+    whatever happened since (soft delete, tombstone). A row without an event
+    is left only by an older gateway, which made one for a metadata change
+    or a tombstone before any append: a tombstoned one still exists (its
+    name was reserved and appends to it are refused, so saying so is the
+    truth), the others count as never existed.
+    """
+    if state is None or (state.revision < 0 and not state.metadata.tombstoned):
+        raise not_found(stream)
+    return state
+
+
+async def lock_existing(conn: asyncpg.Connection, stream: str) -> StreamState:
+    """Lock the row of a stream that exists for the rest of the transaction;
+    NOT_FOUND, creating nothing, for one that does not."""
+    return existing(stream, _state(await conn.fetchrow(
+        "SELECT revision, metadata::text AS metadata FROM streams WHERE stream_id = $1 "
+        "FOR UPDATE", stream)))
 
 
 def _retry_result(stream: str, ids: Sequence[str], found: Mapping[str, tuple[str, int]]
@@ -216,11 +244,11 @@ async def read_visible(conn: asyncpg.Connection, stream: str, state: StreamState
     return StreamPage(events, state, end)
 
 
-async def set_retention(conn: asyncpg.Connection, stream: str, ksid: bytes,
+async def set_retention(conn: asyncpg.Connection, stream: str,
                         max_age_s: float | None, max_count: int) -> StreamState:
-    """Set a stream's retention (creating its row when the stream has no
-    event yet, so the settings apply from the first append)."""
-    state = await lock_state(conn, stream, ksid)
+    """Set the retention of a stream that exists (NOT_FOUND before its first
+    append: a caller cannot make rows for names nobody writes)."""
+    state = await lock_existing(conn, stream)
     if state.metadata.tombstoned:
         raise tombstoned(stream)
     meta = replace(state.metadata, max_age_s=max_age_s, max_count=max_count)
@@ -234,27 +262,24 @@ async def _write_metadata(conn: asyncpg.Connection, stream: str, meta: StreamMet
         stream, json.dumps(meta.to_json()))
 
 
-async def soft_delete(conn: asyncpg.Connection, stream: str, ksid: bytes,
-                      expected: Expected) -> None:
+async def soft_delete(conn: asyncpg.Connection, stream: str, expected: Expected) -> None:
     """Hide every event up to now; the next append continues the revisions.
-    Deleting a deleted stream again succeeds (the check still applies)."""
-    state = await lock_state(conn, stream, ksid)
+    Deleting a deleted stream again succeeds (the check still applies);
+    NOT_FOUND for a stream that never had an event."""
+    state = await lock_existing(conn, stream)
     if state.metadata.tombstoned:
         raise tombstoned(stream)
-    if state.revision < 0:
-        raise not_found(stream)
     if not expected.holds(state):
         raise wrong_expected(stream, expected, state)
     await _write_metadata(conn, stream, replace(
         state.metadata, deleted=True, truncate_before=state.revision + 1))
 
 
-async def tombstone(conn: asyncpg.Connection, stream: str, ksid: bytes,
-                    expected: Expected) -> None:
+async def tombstone(conn: asyncpg.Connection, stream: str, expected: Expected) -> None:
     """Remove the stream's events now and refuse every later write to it.
-    Tombstoning twice succeeds; a name never used can be tombstoned to
-    reserve it."""
-    state = await lock_state(conn, stream, ksid)
+    Tombstoning twice succeeds; a stream that never had an event is
+    NOT_FOUND (a tombstone would block a name nobody used, for ever)."""
+    state = await lock_existing(conn, stream)
     if state.metadata.tombstoned:
         return
     if not expected.holds(state):

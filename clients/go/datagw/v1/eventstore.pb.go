@@ -198,7 +198,7 @@ func (AuditEntityType) EnumDescriptor() ([]byte, []int) {
 // Names a stream and says where it lives.
 type StreamRef struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+	// Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
 	// The domains' own streams are "user-<user_id>", "order-<order_id>",
 	// "payment-<payment_id>" (commerce keyspace) and "stock-<sku>",
 	// "reservation-<id>" (inventory keyspace).

@@ -116,7 +116,7 @@ class StreamRef(_message.Message):
     ROUTING_KEY_FIELD_NUMBER: _builtins.int
     KEYSPACE_FIELD_NUMBER: _builtins.int
     stream: _builtins.str
-    """Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+    """Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
     The domains' own streams are "user-<user_id>", "order-<order_id>",
     "payment-<payment_id>" (commerce keyspace) and "stock-<sku>",
     "reservation-<id>" (inventory keyspace).

@@ -21,7 +21,7 @@ export const file_datagw_v1_eventstore: GenFile = /*@__PURE__*/
  */
 export type StreamRef = Message<"datagw.v1.StreamRef"> & {
   /**
-   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
    * The domains' own streams are "user-<user_id>", "order-<order_id>",
    * "payment-<payment_id>" (commerce keyspace) and "stock-<sku>",
    * "reservation-<id>" (inventory keyspace).

@@ -60,7 +60,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object stream_ = "";
   /**
    * <pre>
-   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
    * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
    * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
    * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
    * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
    * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
    * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -557,7 +557,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object stream_ = "";
     /**
      * <pre>
-     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
      * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
      * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
      * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -580,7 +580,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
      * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
      * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
      * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -604,7 +604,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
      * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
      * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
      * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -624,7 +624,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
      * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
      * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
      * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -641,7 +641,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+     * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
      * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
      * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
      * "reservation-&lt;id&gt;" (inventory keyspace).

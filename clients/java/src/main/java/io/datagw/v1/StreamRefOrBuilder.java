@@ -12,7 +12,7 @@ public interface StreamRefOrBuilder extends
 
   /**
    * <pre>
-   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
    * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
    * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
    * "reservation-&lt;id&gt;" (inventory keyspace).
@@ -24,7 +24,7 @@ public interface StreamRefOrBuilder extends
   java.lang.String getStream();
   /**
    * <pre>
-   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - : /
+   * Stream name: 1-200 characters of A-Z a-z 0-9 . _ - :, the first a letter or digit
    * The domains' own streams are "user-&lt;user_id&gt;", "order-&lt;order_id&gt;",
    * "payment-&lt;payment_id&gt;" (commerce keyspace) and "stock-&lt;sku&gt;",
    * "reservation-&lt;id&gt;" (inventory keyspace).
