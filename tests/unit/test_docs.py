@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.policy.access_loader import parse_access
 from gateway.policy.loader import parse_policy
 from gateway.runtime.config import load_config
-from gateway.policy.access_loader import parse_access
 from gateway.runtime.services import POLICY_CATALOG, POLICY_DOMAINS
 from tests.conftest import ROOT
 
