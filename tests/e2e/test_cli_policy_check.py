@@ -39,8 +39,19 @@ def test_the_default_policies_pass() -> None:
         "ok  payments.yaml: domain payments (postgres)",
         "ok  sessions.yaml: domain sessions (redis)",
         "ok  users.yaml: domain users (postgres)",
+        "ok  access.yaml: access, 1 rule(s), default allow (sensitive methods: deny)",
     ]
     assert result.stderr == ""
+
+
+def test_a_bad_access_policy_fails_naming_the_rule_and_key(tmp_path: Path) -> None:
+    policies = copy_policies(tmp_path)
+    edit(policies / "access.yaml", "AdminService/FlushCache", "AdminService/FlushCaches")
+    result = datagw("policy", "check", str(policies))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[1:] == [
+        "  access.yaml: rules[0].allow[3]: 'AdminService/FlushCaches' matches no method "
+        "of datagw"]
 
 
 def test_a_bad_directory_fails_naming_file_and_key(tmp_path: Path) -> None:
