@@ -9,9 +9,11 @@ certificates, services with tokens, the pod's own app on loopback.
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ from datagw.v1 import (
 from google.protobuf import descriptor_pool, message_factory
 
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
-from gateway.runtime.config import TLSConfig
+from gateway.api.auth.tokens import MIN_REFETCH_S
+from gateway.runtime.config import ConfigError, TLSConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_CATALOG
@@ -387,3 +390,71 @@ limits:
             return True
 
         await eventually(slot_returned, "the cancelled subscription gives its slot back")
+
+
+@contextmanager
+def jwks_server(issuer: Issuer) -> Iterator[tuple[str, list[int]]]:
+    """The issuer's JWKS over HTTP, as an identity provider serves it; and
+    the count of fetches."""
+    fetches = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = issuer.jwks().encode()
+            fetches[0] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json", fetches
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+async def test_keys_from_a_url_are_fetched_again_when_a_token_names_a_new_key(
+    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+) -> None:
+    with jwks_server(issuer) as (url, fetches):
+        # A long refresh interval: only the unknown key id makes it fetch again.
+        settings = JwtSettings(issuer=ISSUER, audience=AUDIENCE, jwks_url=url, refresh_s=3600)
+        auth = AuthSettings(tcp=(IdentityKind.JWT,), jwt=settings)
+        async with running_gateway(servers, auth=auth,
+                                   policies_dir=policies(tmp_path, "")) as gw:
+            assert fetches[0] == 1
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
+                catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+                request = catalog_pb2.GetProductRequest(sku="url-keys")
+                await fails(catalog.GetProduct(request, metadata=bearer(issuer.token("a"))),
+                            grpc.StatusCode.NOT_FOUND)
+                issuer.rotate()
+                token = issuer.token("a")
+
+                async def accepted() -> bool:
+                    try:
+                        await catalog.GetProduct(request, metadata=bearer(token))
+                    except grpc.aio.AioRpcError as exc:
+                        assert exc.code() in (UNAUTHENTICATED, grpc.StatusCode.NOT_FOUND)
+                        return exc.code() is grpc.StatusCode.NOT_FOUND
+                    return True
+
+                # At most one early fetch per MIN_REFETCH_S after the last one.
+                await eventually(accepted, "the new key is fetched", within_s=MIN_REFETCH_S + 10)
+                assert fetches[0] == 2
+
+
+async def test_a_gateway_whose_keys_cannot_be_read_does_not_start(
+    servers: EmbeddedBackends, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"server\.auth\.jwt: .*missing\.json: cannot be read"):
+        async with running_gateway(servers, auth=jwt_auth(tmp_path / "missing.json")):
+            pass
