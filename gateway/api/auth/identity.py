@@ -9,6 +9,7 @@ UNAUTHENTICATED with ErrorInfo saying what the listener accepts.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,12 @@ ANONYMOUS_IDENTITY = Identity(ANONYMOUS)
 def _loopback(peer: str) -> bool:
     """Whether a gRPC peer string ("ipv4:127.0.0.1:5000", "ipv6:%5B::1%5D:5000")
     is a loopback address."""
+    # The common case without parsing: this runs on every call.
+    return peer.startswith("ipv4:127.") or _parsed_loopback(peer)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_loopback(peer: str) -> bool:
     kind, _, rest = peer.partition(":")
     if kind not in ("ipv4", "ipv6"):
         return False

@@ -48,8 +48,10 @@ def parse_key_set(text: str | bytes, source: str) -> dict[str, jwt.PyJWK]:
     """The signing keys of a JWKS document by key id ("" for a key without one)."""
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a JWKS is a JSON object with a keys list")
         key_set = jwt.PyJWKSet.from_dict(data)
-    except (ValueError, jwt.PyJWTError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, jwt.PyJWTError) as exc:
         raise KeySetError(f"{source}: not a JWKS document with a usable key: {exc}") from exc
     return {key.key_id or "": key for key in key_set.keys
             if key.public_key_use in (None, "sig")}
