@@ -122,6 +122,9 @@ class JwtVerifier:
         except KeySetError as exc:
             # The keys in hand stay in force until a read succeeds.
             log.warning("jwt: keeping the current keys: %s", exc)
+        except Exception:
+            # Whatever went wrong, the loop must live on to try again.
+            log.exception("jwt: reading the keys failed; keeping the current keys")
 
     async def _refresh_loop(self) -> None:
         while True:
