@@ -9,6 +9,7 @@ loader, so a key the chart invents fails here and not in a cluster.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,11 @@ import pytest
 import yaml
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from gateway.api.auth.settings import IdentityKind
+from gateway.policy.access_loader import ACCESS_FILE, parse_access
+from gateway.policy.loader import load_policies
 from gateway.runtime.config import TLSConfig, load_config
+from gateway.runtime.services import POLICY_CATALOG
 from tests.conftest import ROOT, need_tool
 
 HELM = ROOT / ".tools" / "helm" / "bin" / "helm"
@@ -36,6 +42,8 @@ HELM = ROOT / ".tools" / "helm" / "bin" / "helm"
 KUBE_VERSION = "1.34.0"
 DATAGW_CHART = ROOT / "deploy" / "helm" / "datagw"
 APP_CHART = Path("examples") / "app-with-sidecar"
+# The standalone example values: mTLS and an access policy.
+STANDALONE_EXAMPLE = ROOT / "deploy" / "helm" / "examples" / "standalone-mtls.yaml"
 SOCKET = "/var/run/datagw/datagw.sock"
 # Chart defaults the drain assertions are about: server.shutdownGraceSeconds
 # and the example application's shutdownSeconds.
@@ -45,6 +53,20 @@ STANDALONE_KINDS = {"ConfigMap", "Deployment", "Service", "HorizontalPodAutoscal
                     "PodDisruptionBudget", "NetworkPolicy"}
 SIDECAR_KINDS = {"ConfigMap", "Deployment"}
 TLS_ARGS = ["--set", "server.tls.enabled=true", "--set", "server.tls.secretName=datagw-tls"]
+# Standalone renders only with an access policy; this one keeps the bundled
+# defaults (sensitive methods to local callers only). As a mapping here; the
+# example file gives it as a mapping too and the docs as --set-file text.
+ACCESS_ARGS = ["--set-json", 'accessPolicy={"default":"allow","rules":[{"name":"in-pod",'
+               '"callers":["local:*"],"allow":["AdminService/GetTopology"]}]}']
+# Plaintext on purpose, every caller anonymous: the development setup.
+PLAINTEXT_ANONYMOUS = ["--set", "server.insecurePlaintext=true",
+                       "--set", "server.auth.allowAnonymous=true"]
+INSECURE_ARGS = [*PLAINTEXT_ANONYMOUS, *ACCESS_ARGS]
+MTLS_ONLY = [*TLS_ARGS, "--set", "server.tls.mtls=true"]
+MTLS_ARGS = [*MTLS_ONLY, *ACCESS_ARGS]
+JWT_ARGS = ["--set", "server.auth.jwt.issuer=https://idp.example.com/",
+            "--set", "server.auth.jwt.audience=datagw"]
+LOCAL = (IdentityKind.LOCAL,)
 
 
 @dataclass(frozen=True)
@@ -56,19 +78,62 @@ class ValueSet:
     config: dict[str, Any] = field(default_factory=dict)  # expected Config attributes
 
 
+# Config attributes are dotted paths ("auth.tcp"). A standalone TCP listener
+# never accepts `local`: its callers come through the Service (or a mesh
+# proxy's loopback), in-pod ones over the unix socket.
 VALUE_SETS = {
     "standalone": ValueSet(
-        "datagw", [], STANDALONE_KINDS, "grpc",
+        "datagw", INSECURE_ARGS, STANDALONE_KINDS, "grpc",
         {"listen": "0.0.0.0:50051", "unix_socket": SOCKET, "tls": None,
-         "metrics_listen": "0.0.0.0:9464", "exporter": "none", "log_level": "info"}),
+         "metrics_listen": "0.0.0.0:9464", "exporter": "none", "log_level": "info",
+         "auth.tcp": (), "auth.unix_socket": LOCAL, "auth.allow_anonymous": True,
+         "auth.local_name": None, "auth.jwt": None}),
     "standalone-tls": ValueSet(
-        "datagw", [*TLS_ARGS, "--set", "server.tls.mtls=true"], STANDALONE_KINDS,
+        "datagw", MTLS_ARGS, STANDALONE_KINDS,
         f"unix://{SOCKET}",
         {"tls": TLSConfig("/etc/datagw/tls/tls.crt", "/etc/datagw/tls/tls.key",
-                          "/etc/datagw/tls/ca.crt")}),
+                          "/etc/datagw/tls/ca.crt"),
+         "auth.tcp": (IdentityKind.MTLS,), "auth.unix_socket": LOCAL,
+         "auth.allow_anonymous": False, "auth.local_name": None}),
+    "standalone-example": ValueSet(
+        "datagw", ["-f", str(STANDALONE_EXAMPLE)], STANDALONE_KINDS, f"unix://{SOCKET}",
+        {"tls.client_ca_file": "/etc/datagw/tls/ca.crt", "auth.tcp": (IdentityKind.MTLS,),
+         "auth.allow_anonymous": False}),
+    "standalone-tls-jwt-configmap": ValueSet(
+        "datagw",
+        [*TLS_ARGS, *JWT_ARGS, "--set", "server.auth.jwt.jwksConfigMap=idp-jwks",
+         "--set", "server.auth.localName=ops", *ACCESS_ARGS],
+        STANDALONE_KINDS, f"unix://{SOCKET}",
+        {"tls.client_ca_file": None, "auth.tcp": (IdentityKind.JWT,),
+         "auth.unix_socket": (IdentityKind.LOCAL, IdentityKind.JWT),
+         "auth.allow_anonymous": False, "auth.local_name": "ops",
+         "auth.jwt.issuer": "https://idp.example.com/", "auth.jwt.audience": "datagw",
+         "auth.jwt.jwks_file": "/etc/datagw/jwks/jwks.json", "auth.jwt.jwks_url": None,
+         "auth.jwt.identity_claim": "sub", "auth.jwt.refresh_s": 300.0,
+         "auth.jwt.clock_skew_s": 30.0, "auth.jwt.algorithms": ("RS256", "ES256", "EdDSA")}),
+    "standalone-mtls-jwt-secret": ValueSet(
+        "datagw",
+        [*MTLS_ARGS, *JWT_ARGS, "--set", "server.auth.jwt.jwksSecret=idp-keys",
+         "--set", "server.auth.jwt.jwksKey=keys.json",
+         "--set", "server.auth.jwt.identityClaim=client_id",
+         "--set-json", 'server.auth.jwt.algorithms=["ES256"]'],
+        STANDALONE_KINDS, f"unix://{SOCKET}",
+        {"auth.tcp": (IdentityKind.MTLS, IdentityKind.JWT),
+         "auth.jwt.jwks_file": "/etc/datagw/jwks/keys.json",
+         "auth.jwt.identity_claim": "client_id", "auth.jwt.algorithms": ("ES256",)}),
+    # Plaintext with tokens (e.g. a mesh encrypts): no anonymous unless asked.
+    "standalone-insecure-jwt-url": ValueSet(
+        "datagw",
+        ["--set", "server.insecurePlaintext=true", *JWT_ARGS,
+         "--set", "server.auth.jwt.jwksUrl=https://idp.example.com/jwks.json", *ACCESS_ARGS],
+        STANDALONE_KINDS, "grpc",
+        {"tls": None, "auth.tcp": (IdentityKind.JWT,), "auth.allow_anonymous": False,
+         "auth.jwt.jwks_url": "https://idp.example.com/jwks.json",
+         "auth.jwt.jwks_file": None}),
     "standalone-servicemonitor": ValueSet(
         "datagw",
-        ["--set", "metrics.serviceMonitor.enabled=true", "--set", "telemetry.exporter=otlp",
+        [*INSECURE_ARGS,
+         "--set", "metrics.serviceMonitor.enabled=true", "--set", "telemetry.exporter=otlp",
          "--set", "telemetry.otlpEndpoint=http://otel-collector:4317",
          "--set", "logging.level=debug"],
         STANDALONE_KINDS | {"ServiceMonitor"}, "grpc",
@@ -76,14 +141,29 @@ VALUE_SETS = {
          "log_level": "debug"}),
     "standalone-tcp-only": ValueSet(
         "datagw",
-        ["--set", "server.unixSocket.enabled=false", "--set", "autoscaling.enabled=false",
+        [*INSECURE_ARGS,
+         "--set", "server.unixSocket.enabled=false", "--set", "autoscaling.enabled=false",
          "--set", "metrics.enabled=false", "--set-json",
          'networkPolicy.grpcFrom=[{"namespaceSelector":{"matchLabels":{"team":"shop"}}}]'],
         STANDALONE_KINDS - {"HorizontalPodAutoscaler"}, "grpc",
         {"unix_socket": None, "metrics_listen": None}),
+    # The pod's own application is local:<release> on the socket and loopback.
     "sidecar": ValueSet(
         "app", [], SIDECAR_KINDS, f"unix://{SOCKET}",
-        {"listen": "127.0.0.1:50051", "unix_socket": SOCKET}),
+        {"listen": "127.0.0.1:50051", "unix_socket": SOCKET, "tls": None,
+         "auth.tcp": LOCAL, "auth.unix_socket": LOCAL, "auth.allow_anonymous": False,
+         "auth.local_name": "shop", "auth.jwt": None}),
+    "sidecar-local-name": ValueSet(
+        "app", ["--set", "datagw.server.auth.localName=shop-api"], SIDECAR_KINDS,
+        f"unix://{SOCKET}", {"auth.local_name": "shop-api"}),
+    # Tokens too (a JWKS Secret): the sidecar's volumes carry it.
+    "sidecar-jwt": ValueSet(
+        "app", [arg.replace("server.", "datagw.server.") for arg in JWT_ARGS] + [
+            "--set", "datagw.server.auth.jwt.jwksSecret=idp-keys"],
+        SIDECAR_KINDS, f"unix://{SOCKET}",
+        {"auth.tcp": (IdentityKind.JWT, IdentityKind.LOCAL),
+         "auth.unix_socket": (IdentityKind.LOCAL, IdentityKind.JWT),
+         "auth.jwt.jwks_file": "/etc/datagw/jwks/jwks.json", "auth.local_name": "shop"}),
     "sidecar-native": ValueSet(
         "app", ["--set", "datagw.sidecar.native=true"], SIDECAR_KINDS, f"unix://{SOCKET}"),
     "sidecar-pod-network": ValueSet(
@@ -157,6 +237,14 @@ def render(helm: Helm) -> Callable[[str], Docs]:
     return rendered
 
 
+def assert_access_policy_loads(docs: Docs) -> None:
+    """The rendered access.yaml, read by the gateway's own loader."""
+    text = of_kind(docs, "ConfigMap")["data"][ACCESS_FILE]
+    policy, problems = parse_access(ACCESS_FILE, text, POLICY_CATALOG.methods)
+    assert not problems, "\n".join(str(p) for p in problems)
+    assert policy is not None
+
+
 def of_kind(docs: Docs, kind: str) -> dict[str, Any]:
     (doc,) = [d for d in docs if d["kind"] == kind]
     return doc
@@ -189,7 +277,8 @@ def datagw_container(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("chart", "args"), [
-    ("datagw", []),
+    ("datagw", INSECURE_ARGS),
+    ("datagw", ["-f", str(STANDALONE_EXAMPLE)]),
     ("datagw", ["--set", "mode=sidecar"]),
     ("app", []),
     ("app", ["--set", "datagw.sidecar.native=true"]),
@@ -239,7 +328,7 @@ def test_container_config_is_what_the_gateway_loads(
     cfg = load_config(tmp_path / config_file.name, env)
     assert not cfg.embedded
     for key, expected in VALUE_SETS[name].config.items():
-        assert getattr(cfg, key) == expected, key
+        assert attrgetter(key)(cfg) == expected, key
     assert cfg.shutdown_grace_s == DRAIN_GRACE_S
     assert cfg.policies_dir == mounts["datagw-policies"]
     assert (volumes["datagw-policies"]["configMap"]["name"]
@@ -251,6 +340,15 @@ def test_container_config_is_what_the_gateway_loads(
         for path in (cfg.tls.cert_file, cfg.tls.key_file, cfg.tls.client_ca_file):
             assert path is None or Path(path).parent == mounts["datagw-tls"]
         assert volumes["datagw-tls"]["secret"]["secretName"] == "datagw-tls"
+    jwt = cfg.auth.jwt
+    if jwt is not None and jwt.jwks_file is not None:
+        # The ConfigMap or Secret's key, as a file of its own mount.
+        jwks = Path(jwt.jwks_file)
+        assert jwks.parent == mounts["datagw-jwks"]
+        source = volumes["datagw-jwks"].get("configMap") or volumes["datagw-jwks"]["secret"]
+        assert source["items"] == [{"key": jwks.name, "path": jwks.name}]
+    else:
+        assert "datagw-jwks" not in mounts and "datagw-jwks" not in volumes
     ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
     metrics_port = int(cfg.metrics_listen.rpartition(":")[2]) if cfg.metrics_listen else None
     assert ports.get("datagw-metrics") == metrics_port
@@ -330,20 +428,54 @@ def test_exec_probe_reports_the_health_status(render: Callable[[str], Docs]) -> 
             server.stop(None)
 
 
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_rendered_policies_load(render: Callable[[str], Docs], name: str,
+                                tmp_path: Path) -> None:
+    """The ConfigMap is a policy directory the gateway loads: what
+    `datagw policy check` checks, the access policy included."""
+    docs = render(name)
+    assert_access_policy_loads(docs)
+    for file, text in of_kind(docs, "ConfigMap")["data"].items():
+        (tmp_path / file).write_text(text)
+    policies = load_policies(tmp_path, POLICY_CATALOG)
+    assert policies.access.source_file == ACCESS_FILE
+
+
 def test_default_policies_are_the_repository_policies(render: Callable[[str], Docs]) -> None:
     shipped = {p.name: p.read_text("utf-8") for p in (ROOT / "policies").glob("*.yaml")}
-    assert shipped
-    for name in ("standalone", "sidecar"):
-        assert of_kind(render(name), "ConfigMap")["data"] == shipped
+    assert ACCESS_FILE in shipped
+    # A sidecar keeps the bundled access.yaml (sensitive methods to local:*).
+    assert of_kind(render("sidecar"), "ConfigMap")["data"] == shipped
+    # Standalone: the same domain policies, the access policy from the values.
+    data = of_kind(render("standalone"), "ConfigMap")["data"]
+    assert {k: v for k, v in data.items() if k != ACCESS_FILE} == {
+        k: v for k, v in shipped.items() if k != ACCESS_FILE}
+    assert yaml.safe_load(data[ACCESS_FILE]) == json.loads(ACCESS_ARGS[1].partition("=")[2])
+    example = yaml.safe_load(STANDALONE_EXAMPLE.read_text("utf-8"))["accessPolicy"]
+    assert yaml.safe_load(of_kind(render("standalone-example"), "ConfigMap")["data"][
+        ACCESS_FILE]) == example
+
+
+def test_access_policy_as_text_and_in_a_sidecar(helm: Helm, tmp_path: Path) -> None:
+    """--set-file gives the text as it is; a sidecar may narrow the bundled one."""
+    access = tmp_path / "access.yaml"
+    access.write_text("# only reads for the app\ndefault: allow\n")
+    for chart, args in (("datagw", [*MTLS_ONLY, "--set-file", f"accessPolicy={access}"]),
+                        ("app", ["--set-file", f"datagw.accessPolicy={access}"])):
+        result = helm.template(chart, *args)
+        assert result.returncode == 0, result.stderr
+        docs = tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+        assert of_kind(docs, "ConfigMap")["data"][ACCESS_FILE] == access.read_text()
+        assert_access_policy_loads(docs)
 
 
 def test_policies_from_values_replace_the_bundled_set(
         helm: Helm, render: Callable[[str], Docs]) -> None:
-    result = helm.template("datagw", "--set-file",
+    result = helm.template("datagw", *INSECURE_ARGS, "--set-file",
                            f"policies.catalog\\.yaml={ROOT / 'policies' / 'catalog.yaml'}")
     assert result.returncode == 0, result.stderr
     docs = [d for d in yaml.safe_load_all(result.stdout) if d]
-    assert set(of_kind(docs, "ConfigMap")["data"]) == {"catalog.yaml"}
+    assert set(of_kind(docs, "ConfigMap")["data"]) == {"catalog.yaml", ACCESS_FILE}
 
     def checksum(deployment: dict[str, Any]) -> str:
         value: str = deployment["spec"]["template"]["metadata"]["annotations"][
@@ -353,6 +485,10 @@ def test_policies_from_values_replace_the_bundled_set(
     # Pods roll on a policy change.
     assert checksum(of_kind(docs, "Deployment")) != checksum(
         of_kind(render("standalone"), "Deployment"))
+    # An access.yaml among the policies is the access policy too.
+    result = helm.template("datagw", *PLAINTEXT_ANONYMOUS, "--set-file",
+                           f"policies.access\\.yaml={ROOT / 'policies' / 'access.yaml'}")
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(("chart", "args", "message"), [
@@ -369,17 +505,58 @@ def test_policies_from_values_replace_the_bundled_set(
      "/probes/readiness/periodSeconds"),
     ("datagw", ["--set", "probes.liveness.service=not a service"], "/probes/liveness/service"),
     ("app", ["--set", "datagw.logging.level=loud"], "/logging/level"),
+    ("datagw", ["--set", "server.insecurePlaintext=yes"], "/server/insecurePlaintext"),
+    ("datagw", ["--set", "server.auth.localName=my app"], "/server/auth/localName"),
+    ("datagw", ["--set", "server.auth.jwt.jwksUrl=ftp://idp/keys"],
+     "/server/auth/jwt/jwksUrl"),
+    ("datagw", ["--set-json", 'server.auth.jwt.algorithms=["HS256"]'],
+     "/server/auth/jwt/algorithms"),
+    ("datagw", ["--set", "accessPolicy=1"], "/accessPolicy"),
     # what the schema cannot say: the templates fail with the key
-    ("datagw", [*TLS_ARGS, "--set", "probes.type=grpc"], "probes.type grpc"),
-    ("datagw", [*TLS_ARGS, "--set", "server.unixSocket.enabled=false"],
+    ("datagw", [*MTLS_ARGS, "--set", "probes.type=grpc"], "probes.type grpc"),
+    ("datagw", [*MTLS_ARGS, "--set", "server.unixSocket.enabled=false"],
      "server.unixSocket.enabled"),
-    ("datagw", ["--set", "server.listenHost=127.0.0.1"], "server.listenHost"),
-    ("datagw", ["--set", "autoscaling.minReplicas=5", "--set", "autoscaling.maxReplicas=2"],
+    ("datagw", [*INSECURE_ARGS, "--set", "server.listenHost=127.0.0.1"], "server.listenHost"),
+    ("datagw", [*INSECURE_ARGS, "--set", "autoscaling.minReplicas=5",
+                "--set", "autoscaling.maxReplicas=2"],
      "autoscaling.minReplicas"),
+    # standalone: TLS or plaintext on purpose, callers with an identity, an
+    # access policy
+    ("datagw", ACCESS_ARGS, "mode standalone serves gRPC on the pod network and needs TLS"),
+    ("datagw", [*ACCESS_ARGS, "--set", "server.auth.allowAnonymous=true"],
+     "set server.insecurePlaintext: true to serve plaintext on purpose"),
+    ("datagw", [*MTLS_ARGS, "--set", "server.insecurePlaintext=true"],
+     "server.insecurePlaintext and server.tls.enabled contradict each other"),
+    ("datagw", ["--set", "server.insecurePlaintext=true", *ACCESS_ARGS],
+     "callers through the Service would have no identity the gateway accepts"),
+    ("datagw", [*INSECURE_ARGS, "--set", "server.tls.mtls=true"],
+     "server.tls.mtls needs server.tls.enabled"),
+    ("datagw", [*TLS_ARGS, *ACCESS_ARGS],
+     "callers through the Service would have no identity the gateway accepts"),
+    ("datagw", MTLS_ONLY, "mode standalone needs an access policy"),
+    ("datagw", PLAINTEXT_ANONYMOUS, "mode standalone needs an access policy"),
+    ("datagw", [*MTLS_ONLY, "--set-json", 'policies={"catalog.yaml":"domain: catalog"}'],
+     "mode standalone needs an access policy"),
+    ("datagw", [*MTLS_ARGS, "--set", "policies.access\\.yaml=default: deny"],
+     "the access policy is given twice"),
+    ("datagw", [*MTLS_ONLY, "--set-string", "accessPolicy=- allow"],
+     "accessPolicy is not a YAML mapping"),
+    ("datagw", [*MTLS_ARGS, "--set", "server.auth.jwt.issuer=https://idp"],
+     "server.auth.jwt.issuer needs server.auth.jwt.audience"),
+    ("datagw", [*MTLS_ARGS, *JWT_ARGS], "exactly one of jwksUrl, jwksConfigMap or jwksSecret"),
+    ("datagw", [*MTLS_ARGS, *JWT_ARGS, "--set", "server.auth.jwt.jwksUrl=https://idp/keys",
+                "--set", "server.auth.jwt.jwksSecret=idp-keys"],
+     "exactly one of jwksUrl, jwksConfigMap or jwksSecret"),
+    ("datagw", [*MTLS_ARGS, "--set", "server.auth.jwt.audience=datagw"],
+     "server.auth.jwt: set issuer as well"),
+    ("app", ["--set", "datagw.server.auth.jwt.issuer=https://idp"],
+     "server.auth.jwt.issuer needs server.auth.jwt.audience"),
     ("datagw", ["--set", "mode=sidecar", "--set", "metrics.serviceMonitor.enabled=true"],
      "metrics.serviceMonitor"),
     ("app", ["--set", "datagw.probes.type=grpc"], "probes.type grpc"),
-    ("app", ["--set", "datagw.mode=standalone"], "mode: sidecar"),
+    ("app", ["--set", "datagw.mode=standalone", *[
+        arg.replace("server.", "datagw.server.").replace("accessPolicy", "datagw.accessPolicy")
+        for arg in INSECURE_ARGS]], "mode: sidecar"),
 ])
 def test_bad_values_are_rejected(helm: Helm, chart: str, args: list[str],
                                  message: str) -> None:
@@ -400,7 +577,8 @@ def test_documented_values_render(helm: Helm, index: int, tmp_path: Path) -> Non
     values.write_text(block)
     result = helm.template("app" if block.startswith("# app") else "datagw", "-f", str(values))
     assert result.returncode == 0, result.stderr
-    docs = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    docs = tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
     assert any(doc["kind"] == "Deployment" for doc in docs)
     for doc in docs:
         assert_valid(doc)
+    assert_access_policy_loads(docs)

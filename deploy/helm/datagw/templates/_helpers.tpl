@@ -80,6 +80,66 @@ run inside the container and reach the unix socket or loopback instead.
 {{- $type }}
 {{- end }}
 
+{{/*
+Bearer tokens: "true" when server.auth.jwt.issuer is set, after checking the
+rest of server.auth.jwt is complete.
+*/}}
+{{- define "datagw.jwtEnabled" -}}
+{{- $jwt := .Values.server.auth.jwt }}
+{{- $sources := compact (list $jwt.jwksUrl $jwt.jwksConfigMap $jwt.jwksSecret) }}
+{{- if $jwt.issuer }}
+{{- if not $jwt.audience }}
+{{- fail "server.auth.jwt.issuer needs server.auth.jwt.audience (the aud that tokens must carry)" }}
+{{- end }}
+{{- if ne (len $sources) 1 }}
+{{- fail "server.auth.jwt needs exactly one of jwksUrl, jwksConfigMap or jwksSecret (the issuer's signing keys)" }}
+{{- end }}
+{{- "true" }}
+{{- else if or $jwt.audience $sources }}
+{{- fail "server.auth.jwt: set issuer as well (tokens are accepted only with issuer, audience and a JWKS)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the TCP listener accepts in standalone mode, as a flow list: a client
+certificate (mTLS) and a token (jwt), never `local`. A standalone gateway's
+callers come through the Service, and a mesh proxy in the pod forwards them
+from a loopback address (Istio: 127.0.0.6), which `local` would trust as the
+pod itself. In-pod callers (probes, kubectl exec) use the unix socket.
+*/}}
+{{- define "datagw.standaloneTcpKinds" -}}
+{{- $kinds := list }}
+{{- if and .Values.server.tls.enabled .Values.server.tls.mtls }}
+{{- $kinds = append $kinds "mtls" }}
+{{- end }}
+{{- if include "datagw.jwtEnabled" . }}
+{{- $kinds = append $kinds "jwt" }}
+{{- end }}
+{{- printf "[%s]" (join ", " $kinds) }}
+{{- end }}
+
+{{/*
+A standalone gateway serves the pod network: TLS, or plaintext on purpose,
+and some way for a caller through the Service to be let in.
+*/}}
+{{- define "datagw.standaloneCheck" -}}
+{{- if not (or .Values.server.tls.enabled .Values.server.insecurePlaintext) }}
+{{- fail "mode standalone serves gRPC on the pod network and needs TLS: set server.tls.enabled: true with server.tls.secretName (a kubernetes.io/tls Secret; server.tls.mtls: true to require client certificates), or set server.insecurePlaintext: true to serve plaintext on purpose" }}
+{{- end }}
+{{- if and (eq (include "datagw.standaloneTcpKinds" .) "[]") (not .Values.server.auth.allowAnonymous) }}
+{{- fail "mode standalone: callers through the Service would have no identity the gateway accepts; set server.tls.mtls: true, server.auth.jwt (issuer, audience and a JWKS), or server.auth.allowAnonymous: true" }}
+{{- end }}
+{{- end }}
+
+{{/* The name of the local caller: local:<name>; empty leaves the gateway's default. */}}
+{{- define "datagw.localName" -}}
+{{- if .Values.server.auth.localName }}
+{{- .Values.server.auth.localName }}
+{{- else if eq .Values.mode "sidecar" }}
+{{- .Release.Name }}
+{{- end }}
+{{- end }}
+
 {{/* Where an in-container client reaches the gateway in plaintext. */}}
 {{- define "datagw.localAddress" -}}
 {{- if .Values.server.unixSocket.enabled }}
@@ -160,6 +220,46 @@ failureThreshold: {{ $probe.failureThreshold | int }}
   value: /etc/datagw/tls/ca.crt
 {{- end }}
 {{- end }}
+{{- if and .Values.server.tls.enabled .Values.server.insecurePlaintext }}
+{{- fail "server.insecurePlaintext and server.tls.enabled contradict each other: set only one" }}
+{{- end }}
+{{- if and .Values.server.tls.mtls (not .Values.server.tls.enabled) }}
+{{- fail "server.tls.mtls needs server.tls.enabled: client certificates come with TLS" }}
+{{- end }}
+{{- if eq .Values.mode "standalone" }}
+- name: DATAGW_SERVER__AUTH__TCP
+  value: {{ include "datagw.standaloneTcpKinds" . | quote }}
+{{- end }}
+{{- with include "datagw.localName" . }}
+- name: DATAGW_SERVER__AUTH__LOCAL_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.server.auth.allowAnonymous }}
+- name: DATAGW_SERVER__AUTH__ALLOW_ANONYMOUS
+  value: "true"
+{{- end }}
+{{- if include "datagw.jwtEnabled" . }}
+{{- $jwt := .Values.server.auth.jwt }}
+- name: DATAGW_SERVER__AUTH__JWT__ISSUER
+  value: {{ $jwt.issuer | quote }}
+- name: DATAGW_SERVER__AUTH__JWT__AUDIENCE
+  value: {{ $jwt.audience | quote }}
+{{- if $jwt.jwksUrl }}
+- name: DATAGW_SERVER__AUTH__JWT__JWKS_URL
+  value: {{ $jwt.jwksUrl | quote }}
+{{- else }}
+- name: DATAGW_SERVER__AUTH__JWT__JWKS_FILE
+  value: {{ printf "/etc/datagw/jwks/%s" $jwt.jwksKey | quote }}
+{{- end }}
+- name: DATAGW_SERVER__AUTH__JWT__IDENTITY_CLAIM
+  value: {{ $jwt.identityClaim | quote }}
+- name: DATAGW_SERVER__AUTH__JWT__REFRESH
+  value: {{ $jwt.refresh | quote }}
+- name: DATAGW_SERVER__AUTH__JWT__CLOCK_SKEW
+  value: {{ $jwt.clockSkew | quote }}
+- name: DATAGW_SERVER__AUTH__JWT__ALGORITHMS
+  value: {{ printf "[%s]" (join ", " $jwt.algorithms) | quote }}
+{{- end }}
 {{- /* An empty metrics.listen turns the metrics port off. */}}
 - name: DATAGW_METRICS__LISTEN
   value: {{ ternary (printf "0.0.0.0:%d" (.Values.metrics.port | int)) "" .Values.metrics.enabled | quote }}
@@ -194,6 +294,11 @@ failureThreshold: {{ $probe.failureThreshold | int }}
   mountPath: /etc/datagw/tls
   readOnly: true
 {{- end }}
+{{- if and (include "datagw.jwtEnabled" .) (not .Values.server.auth.jwt.jwksUrl) }}
+- name: datagw-jwks
+  mountPath: /etc/datagw/jwks
+  readOnly: true
+{{- end }}
 {{- if .Values.server.unixSocket.enabled }}
 - name: datagw-socket
   mountPath: {{ dir .Values.server.unixSocket.path }}
@@ -214,6 +319,24 @@ failureThreshold: {{ $probe.failureThreshold | int }}
 - name: datagw-tls
   secret:
     secretName: {{ .Values.server.tls.secretName | quote }}
+{{- end }}
+{{- /* The whole object, not a subPath: the kubelet then updates the file in place. */}}
+{{- with .Values.server.auth.jwt }}
+{{- if and (include "datagw.jwtEnabled" $) .jwksConfigMap }}
+- name: datagw-jwks
+  configMap:
+    name: {{ .jwksConfigMap | quote }}
+    items:
+      - key: {{ .jwksKey | quote }}
+        path: {{ .jwksKey | quote }}
+{{- else if and (include "datagw.jwtEnabled" $) .jwksSecret }}
+- name: datagw-jwks
+  secret:
+    secretName: {{ .jwksSecret | quote }}
+    items:
+      - key: {{ .jwksKey | quote }}
+        path: {{ .jwksKey | quote }}
+{{- end }}
 {{- end }}
 {{- if .Values.server.unixSocket.enabled }}
 - name: datagw-socket
@@ -276,17 +399,40 @@ preStop: the kubelet signals it only after the application has exited.
 {{- add $preStop (.Values.server.shutdownGraceSeconds | int) (.Values.drain.marginSeconds | int) }}
 {{- end }}
 
-{{/* The policy files: from values, else the ones bundled with the chart. */}}
+{{/*
+The policy files: from values, else the ones bundled with the chart; then
+accessPolicy as access.yaml. Standalone needs an access policy from the
+values: the bundled access.yaml is written for a sidecar (it trusts local:*).
+*/}}
 {{- define "datagw.policies" -}}
+{{- $files := dict }}
 {{- if .Values.policies }}
-{{- toYaml .Values.policies }}
+{{- $files = deepCopy .Values.policies }}
 {{- else }}
-{{- $bundled := .Files.Glob "files/policies/*.{yaml,yml}" }}
-{{- if not $bundled }}
+{{- range $path, $content := .Files.Glob "files/policies/*.{yaml,yml}" }}
+{{- $_ := set $files (base $path) (toString $content) }}
+{{- end }}
+{{- if not $files }}
 {{- fail "no policies: set policies in values, or package the chart with files/policies" }}
 {{- end }}
-{{- $bundled.AsConfig }}
 {{- end }}
+{{- $fromValues := hasKey .Values.policies "access.yaml" }}
+{{- if .Values.accessPolicy }}
+{{- if $fromValues }}
+{{- fail "the access policy is given twice: set accessPolicy or policies.\"access.yaml\", not both" }}
+{{- end }}
+{{- $text := .Values.accessPolicy }}
+{{- if not (kindIs "string" $text) }}
+{{- $text = toYaml $text }}
+{{- end }}
+{{- if hasKey (fromYaml $text) "Error" }}
+{{- fail (printf "accessPolicy is not a YAML mapping: %s" (get (fromYaml $text) "Error")) }}
+{{- end }}
+{{- $_ := set $files "access.yaml" (printf "%s\n" (trimSuffix "\n" $text)) }}
+{{- else if and (eq .Values.mode "standalone") (not $fromValues) }}
+{{- fail "mode standalone needs an access policy (who may call which methods): set accessPolicy to the content of an access.yaml (format: policies/access.yaml; e.g. --set-file accessPolicy=access.yaml)" }}
+{{- end }}
+{{- toYaml $files }}
 {{- end }}
 
 {{/*
