@@ -13,7 +13,9 @@ from tests.auth_fixtures import Issuer
 
 
 @pytest.mark.parametrize(("peer", "loopback"), [
-    ("ipv4:127.0.0.1:5000", True), ("ipv4:127.3.4.5:1", True),
+    ("ipv4:127.0.0.1:5000", True),
+    # A mesh proxy's passthrough address: a remote caller, not the pod's app.
+    ("ipv4:127.0.0.6:5000", False), ("ipv4:127.3.4.5:1", False),
     ("ipv6:%5B::1%5D:5000", True), ("ipv6:[::1]:5000", True),
     ("ipv6:%5B::ffff:127.0.0.1%5D:5000", True),
     ("ipv4:10.0.0.7:5000", False), ("ipv6:%5B2001:db8::1%5D:5000", False),

@@ -22,6 +22,7 @@ from gateway.errors import Unauthenticated
 from gateway.policy.access import ANONYMOUS
 
 AUTHORIZATION_HEADER = "authorization"
+_LOOPBACK = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
 _BEARER = "bearer "
 
 
@@ -42,9 +43,14 @@ ANONYMOUS_IDENTITY = Identity(ANONYMOUS)
 
 def _loopback(peer: str) -> bool:
     """Whether a gRPC peer string ("ipv4:127.0.0.1:5000", "ipv6:%5B::1%5D:5000")
-    is a loopback address."""
+    is the loopback address 127.0.0.1 or ::1.
+
+    Only those two: a service mesh's proxy in the pod forwards remote callers
+    from other loopback addresses (Istio from 127.0.0.6), and they must not
+    pass as the pod's own application.
+    """
     # The common case without parsing: this runs on every call.
-    return peer.startswith("ipv4:127.") or _parsed_loopback(peer)
+    return peer.startswith("ipv4:127.0.0.1:") or _parsed_loopback(peer)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -59,7 +65,7 @@ def _parsed_loopback(peer: str) -> bool:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return address.is_loopback
+    return address in _LOOPBACK
 
 
 def _first(auth: Mapping[str, Sequence[bytes]], key: str) -> str | None:
