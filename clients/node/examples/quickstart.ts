@@ -2,12 +2,14 @@
 // named steps that each check what the gateway answers. Adding a step is one
 // function and one line in STEPS.
 //
-//   npm run build && node dist/examples/quickstart.js [ADDRESS]   (default localhost:50051)
+//   npm run build && node dist/examples/quickstart.js [ADDRESS]   (default $DGW_ADDR, else localhost:50051)
+//
+// TLS, a client certificate and a bearer token come from DGW_TLS_CA,
+// DGW_TLS_CERT, DGW_TLS_KEY and DGW_TOKEN (see connect.ts).
 //
 // Exits 1 at the first failed check.
 import { randomBytes } from "node:crypto";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "../src/gen/datagw/v1/catalog_pb.js";
 import { ConsistencyLevel } from "../src/gen/datagw/v1/common_pb.js";
 import { InventoryService } from "../src/gen/datagw/v1/inventory_pb.js";
@@ -17,6 +19,7 @@ import { SessionService } from "../src/gen/datagw/v1/session_pb.js";
 import { UserService } from "../src/gen/datagw/v1/user_pb.js";
 import { BadRequestSchema, ErrorInfoSchema } from "../src/gen/google/rpc/error_details_pb.js";
 import { grpcStatus, statusDetails } from "../src/errors.js";
+import { transportFromEnv } from "./connect.js";
 
 /** What the steps share: the clients, and the names this run writes under. */
 interface Context {
@@ -258,10 +261,9 @@ const STEPS: Step[] = [
 ];
 
 async function main(): Promise<number> {
-  const address = process.argv[2] ?? "localhost:50051";
-  // gRPC over HTTP/2 without TLS; use https:// for a TLS listener. Every call
-  // gets a 10 s deadline unless it passes its own timeoutMs.
-  const transport = createGrpcTransport({ baseUrl: `http://${address}`, defaultTimeoutMs: 10_000 });
+  const address = process.argv[2] ?? process.env.DGW_ADDR ?? "localhost:50051";
+  // gRPC over HTTP/2: plaintext, or TLS with what DGW_* name (connect.ts).
+  const transport = transportFromEnv(address);
   // A fresh suffix per run, so the example can run again against the same gateway.
   const run = randomBytes(4).toString("hex");
   const ctx: Context = {

@@ -1,4 +1,6 @@
-"""The Go quickstart (clients/go/examples/quickstart) against `datagw serve --ephemeral`.
+"""The Go quickstart (clients/go/examples/quickstart) against `datagw serve --ephemeral`,
+plaintext, and against a gateway that wants a client certificate and takes a
+token (conftest.py), with both.
 
 It is built once with -mod=readonly, so a go.sum missing an entry fails here
 instead of on a client author's machine.
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
+from tests.e2e.clients.conftest import SecuredGateway, client_env
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +35,10 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return binary
 
 
-def run(binary: Path, address: str) -> subprocess.CompletedProcess[str]:
+def run(binary: Path, address: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(binary), "-addr", address, "-timeout", "20s"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env or client_env())
 
 
 def test_quickstart_passes_every_step_against_the_gateway(
@@ -42,6 +46,19 @@ def test_quickstart_passes_every_step_against_the_gateway(
 ) -> None:
     with gateway_process(tmp_path) as gw:
         result = run(quickstart, gw.address)
+    check_every_step(result)
+
+
+def test_quickstart_passes_with_a_client_certificate_and_a_token(
+    quickstart: Path, secured_gateway: SecuredGateway
+) -> None:
+    # DGW_ADDR names the gateway; the flag is left out.
+    result = subprocess.run([str(quickstart), "-timeout", "20s"], capture_output=True,
+                            text=True, timeout=120, env=secured_gateway.env())
+    check_every_step(result)
+
+
+def check_every_step(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     sku = lines[1].split()[3]

@@ -1,5 +1,6 @@
 """The Java quickstart (clients/java, io.datagw.examples.Quickstart) against
-`datagw serve --ephemeral`.
+`datagw serve --ephemeral`, plaintext, and against a gateway that wants a client
+certificate and takes a token (conftest.py), with both.
 
 Maven compiles the committed stubs and the example once per module and writes
 the runtime class path to target/classpath.txt, so the example runs with plain
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
+from tests.e2e.clients.conftest import SecuredGateway, client_env
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +39,10 @@ def java_command() -> list[str]:
     return [java, "-cp", classpath, MAIN]
 
 
-def run(java_command: list[str], address: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*java_command, address], capture_output=True, text=True, timeout=120)
+def run(java_command: list[str], *address: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*java_command, *address], capture_output=True, text=True,
+                          timeout=120, env=env or client_env())
 
 
 def test_quickstart_passes_every_step_against_the_gateway(
@@ -46,9 +50,21 @@ def test_quickstart_passes_every_step_against_the_gateway(
 ) -> None:
     with gateway_process(tmp_path) as gw:
         result = run(java_command, gw.address)
+    check_every_step(result, gw.address)
+
+
+def test_quickstart_passes_with_a_client_certificate_and_a_token(
+    java_command: list[str], secured_gateway: SecuredGateway
+) -> None:
+    # DGW_ADDR names the gateway; the argument is left out.
+    result = run(java_command, env=secured_gateway.env())
+    check_every_step(result, secured_gateway.address)
+
+
+def check_every_step(result: subprocess.CompletedProcess[str], address: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"datagw at {gw.address}"
+    assert lines[0] == f"datagw at {address}"
     sku = lines[2].split()[1].rstrip(":")
     assert sku.startswith("JAVA-")
     user_id = "user-" + sku.removeprefix("JAVA-")

@@ -1,4 +1,6 @@
-"""The Node quickstart (clients/node/examples/quickstart.ts) against `datagw serve --ephemeral`.
+"""The Node quickstart (clients/node/examples/quickstart.ts) against `datagw serve --ephemeral`,
+plaintext, and against a gateway that wants a client certificate and takes a
+token (conftest.py), with both.
 
 The package is installed from its lock file (npm ci) and built once with the
 strict tsc of tsconfig.json, so a type error in the stubs, the helpers or the
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
+from tests.e2e.clients.conftest import SecuredGateway, client_env
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +40,10 @@ def quickstart() -> Path:
     return PACKAGE / "dist" / "examples" / "quickstart.js"
 
 
-def run(script: Path, address: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["node", str(script), address],
-                          capture_output=True, text=True, timeout=120)
+def run(script: Path, *address: str,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["node", str(script), *address],
+                          capture_output=True, text=True, timeout=120, env=env or client_env())
 
 
 def test_quickstart_passes_every_step_against_the_gateway(
@@ -47,6 +51,17 @@ def test_quickstart_passes_every_step_against_the_gateway(
 ) -> None:
     with gateway_process(tmp_path) as gw:
         result = run(quickstart, gw.address)
+    check_every_step(result)
+
+
+def test_quickstart_passes_with_a_client_certificate_and_a_token(
+    quickstart: Path, secured_gateway: SecuredGateway
+) -> None:
+    # DGW_ADDR names the gateway; the argument is left out.
+    check_every_step(run(quickstart, env=secured_gateway.env()))
+
+
+def check_every_step(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line[4:] for line in lines if line.startswith("ok  ")] == STEPS, result.stdout

@@ -4,6 +4,11 @@
 // request. Each check that fails makes it exit 1.
 //
 //	go run ./examples/quickstart -addr localhost:50051
+//
+// With TLS, a client certificate and a token (connect.go has the variables):
+//
+//	DGW_TLS_CA=ca.crt DGW_TLS_CERT=client.crt DGW_TLS_KEY=client.key DGW_TOKEN=$JWT \
+//	  go run ./examples/quickstart -addr gateway.example:50051
 package main
 
 import (
@@ -20,7 +25,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -298,12 +302,17 @@ func (q *quickstart) invalidSku(ctx context.Context) (string, error) {
 }
 
 func main() {
-	addr := flag.String("addr", "localhost:50051", "the gateway's host:port")
+	addr := flag.String("addr", envOr("DGW_ADDR", "localhost:50051"), "the gateway's host:port (or set DGW_ADDR)")
 	timeout := flag.Duration("timeout", 10*time.Second, "deadline of each call")
 	flag.Parse()
 
+	opts, err := dialOptions()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "quickstart: %v\n", err)
+		os.Exit(2)
+	}
 	// NewClient does not connect yet: the first call does, within its deadline.
-	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(*addr, opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dial %s: %v\n", *addr, err)
 		os.Exit(2)
@@ -338,4 +347,11 @@ func main() {
 		fmt.Printf("ok   %s: %s\n", s.name, done)
 	}
 	fmt.Printf("all %d steps passed\n", len(steps))
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
 }

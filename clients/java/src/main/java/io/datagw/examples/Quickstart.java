@@ -36,17 +36,26 @@ import io.datagw.v1.UpsertProductRequest;
 import io.datagw.v1.UpsertProductResponse;
 import io.datagw.v1.User;
 import io.datagw.v1.UserServiceGrpc;
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.protobuf.StatusProto;
+import java.io.File;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,6 +69,11 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp "target/classes:$(cat target/classpath.txt)" io.datagw.examples.Quickstart [host:port]
  * </pre>
+ *
+ * <p>How it connects comes from the environment, the same variables as the Python, Go and Node
+ * examples (see {@link #credentialsFromEnv()}): {@code DGW_ADDR} (the argument wins; default
+ * localhost:50051), {@code DGW_TLS_CA}, {@code DGW_TLS_CERT} with {@code DGW_TLS_KEY}, and
+ * {@code DGW_TOKEN}.
  */
 public final class Quickstart {
   /** Every call gets a deadline: without one a stuck call waits forever. */
@@ -428,11 +442,80 @@ public final class Quickstart {
     return true;
   }
 
-  public static void main(String[] args) throws InterruptedException {
-    String target = args.length > 0 ? args[0] : "localhost:50051";
-    // Plaintext, as `datagw serve` listens by default; pass TlsChannelCredentials for TLS.
-    ManagedChannel channel =
-        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+  /**
+   * The channel's credentials, from the environment:
+   *
+   * <ul>
+   *   <li>{@code DGW_TLS_CA}: PEM file of the CA that signed the gateway's certificate
+   *   <li>{@code DGW_TLS_CERT}, {@code DGW_TLS_KEY}: this client's certificate and its PKCS#8
+   *       key (PEM), for a gateway with {@code server.tls.client_ca_file}
+   *   <li>{@code DGW_TOKEN}: a JWT, sent as {@code authorization: Bearer <token>} on every call
+   * </ul>
+   *
+   * <p>None set: plaintext, as {@code datagw serve} listens by default. Any of {@code DGW_TLS_CA},
+   * {@code DGW_TLS_CERT} or {@code DGW_TOKEN} set: TLS, verified against {@code DGW_TLS_CA} (the
+   * JDK's roots without it) for the host of the target. Not {@code DATAGW_*}: the gateway reads
+   * those as its own config overrides and refuses to start on names it does not know.
+   */
+  static ChannelCredentials credentialsFromEnv() throws IOException {
+    String ca = System.getenv("DGW_TLS_CA");
+    String cert = System.getenv("DGW_TLS_CERT");
+    String key = System.getenv("DGW_TLS_KEY");
+    String token = System.getenv("DGW_TOKEN");
+    if (isEmpty(ca) && isEmpty(cert) && isEmpty(key) && isEmpty(token)) {
+      return InsecureChannelCredentials.create();
+    }
+    if (isEmpty(cert) != isEmpty(key)) {
+      throw new IllegalArgumentException(
+          "DGW_TLS_CERT and DGW_TLS_KEY go together: set both or neither");
+    }
+    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+    if (!isEmpty(ca)) {
+      tls.trustManager(new File(ca));
+    }
+    if (!isEmpty(cert)) {
+      tls.keyManager(new File(cert), new File(key));
+    }
+    ChannelCredentials credentials = tls.build();
+    return isEmpty(token)
+        ? credentials
+        : CompositeChannelCredentials.create(credentials, new BearerToken(token));
+  }
+
+  private static boolean isEmpty(String value) {
+    return value == null || value.isEmpty();
+  }
+
+  /** Puts a JWT in the authorization header of every call; never over plaintext. */
+  static final class BearerToken extends CallCredentials {
+    private static final Metadata.Key<String> AUTHORIZATION =
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private final String token;
+
+    BearerToken(String token) {
+      this.token = token;
+    }
+
+    @Override
+    public void applyRequestMetadata(
+        RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
+      if (requestInfo.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY) {
+        applier.fail(
+            Status.UNAUTHENTICATED.withDescription("a bearer token is only sent over TLS"));
+        return;
+      }
+      // A token that expires: fetch a fresh one here (on appExecutor if it blocks).
+      Metadata headers = new Metadata();
+      headers.put(AUTHORIZATION, "Bearer " + token);
+      applier.apply(headers);
+    }
+  }
+
+  public static void main(String[] args) throws InterruptedException, IOException {
+    String fromEnv = System.getenv("DGW_ADDR");
+    String target =
+        args.length > 0 ? args[0] : isEmpty(fromEnv) ? "localhost:50051" : fromEnv;
+    ManagedChannel channel = Grpc.newChannelBuilder(target, credentialsFromEnv()).build();
     boolean passed;
     try {
       System.out.printf("datagw at %s%n", target);

@@ -1,0 +1,76 @@
+"""One gateway for the client examples' authenticated runs: TLS that requires a
+client certificate, and bearer tokens (JWT) checked against a JWKS file.
+
+Every language's example connects to it with a client certificate and a token
+given in the DGW_* variables the examples share; the plaintext runs keep their
+own `datagw serve --ephemeral` each. Its access policy allows the token's
+subject only, so an example that passes has sent both: the certificate gets
+it through the TLS handshake, the token through the access policy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from tests.auth_fixtures import AUDIENCE, ISSUER, Certs, Issuer
+from tests.conftest import ROOT
+from tests.e2e.gateway_process import gateway_process
+
+# The subject of the token the examples send: the call's principal is jwt:<it>.
+TOKEN_SUBJECT = "quickstart-client"
+# Any method for the token's subject, nothing for anyone else (not even the
+# client certificate's mtls: principal, whose calls then prove nothing).
+ACCESS = {"default": "deny",
+          "rules": [{"name": "quickstart-token", "callers": [f"jwt:{TOKEN_SUBJECT}"],
+                     "allow": ["*"]}]}
+
+
+def client_env(**variables: str) -> dict[str, str]:
+    """This environment without DGW_* (a developer's own), plus `variables`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("DGW_")} | variables
+
+
+@dataclass(frozen=True)
+class SecuredGateway:
+    address: str
+    certs: Certs
+    issuer: Issuer
+
+    def env(self) -> dict[str, str]:
+        """A client certificate and a token, as the examples read them."""
+        return client_env(
+            DGW_ADDR=self.address,
+            DGW_TLS_CA=str(self.certs.ca),
+            DGW_TLS_CERT=str(self.certs.client_cert),
+            DGW_TLS_KEY=str(self.certs.client_key),
+            DGW_TOKEN=self.issuer.token(TOKEN_SUBJECT, ttl_s=600),
+        )
+
+
+@pytest.fixture(scope="session")
+def secured_gateway(
+    certs: Certs, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecuredGateway]:
+    d = tmp_path_factory.mktemp("secured-gateway")
+    issuer = Issuer()
+    policies = shutil.copytree(ROOT / "policies", d / "policies")
+    (policies / "access.yaml").write_text(yaml.safe_dump(ACCESS))
+    config = d / "datagw.yaml"
+    config.write_text(yaml.safe_dump({"server": {
+        "tls": {"cert_file": str(certs.server_cert), "key_file": str(certs.server_key),
+                "client_ca_file": str(certs.ca)},
+        "auth": {"tcp": ["mtls", "jwt"],
+                 "jwt": {"issuer": ISSUER, "audience": AUDIENCE,
+                         "jwks_file": str(issuer.write_jwks(d / "jwks.json"))}},
+    }}))
+    with gateway_process(d / "data", "--config", str(config),
+                         "--policies", str(policies)) as gw:
+        assert any("tls" in line for line in gw.banner[:3]), "".join(gw.banner)
+        yield SecuredGateway(gw.address, certs, issuer)
+
