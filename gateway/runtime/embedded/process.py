@@ -262,23 +262,30 @@ def run(
     run_as: RunAs | None,
     log_path: Path | None = None,
     log_offset: int = 0,
+    stdin_text: str | None = None,
+    env: dict[str, str] | None = None,
+    show_output: bool = True,
 ) -> str:
     """Run a command to completion, raising EmbeddedBackendError on failure.
 
     Output goes to a temporary file rather than a pipe: a daemonised
     grandchild that inherits the pipe would make the read wait forever.
+    `stdin_text` and `env` are how a secret reaches a command (never its
+    argv, which every local user can read); `show_output=False` keeps the
+    command's output out of the error when it may echo what it was given.
     """
     argv = [str(a) for a in args]
     with tempfile.TemporaryFile("w+") as out:
         try:
             proc = subprocess.run(
                 argv,
-                stdin=subprocess.DEVNULL,
+                input=stdin_text,
+                stdin=subprocess.DEVNULL if stdin_text is None else None,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 text=True,
                 timeout=timeout,
-                env=clean_env(run_as),
+                env=clean_env(run_as) | (env or {}),
                 cwd="/",
                 user=run_as.uid if run_as else None,
                 group=run_as.gid if run_as else None,
@@ -296,7 +303,7 @@ def run(
         return output
     problem = f"timed out after {timeout:.0f}s" if returncode is None else f"exit code {returncode}"
     parts = [f"{what} failed ({problem}): {shlex.join(argv)}"]
-    if output:
+    if output and show_output:
         parts.append(f"--- output ---\n{output}")
     if log_path is not None:
         parts.append(log_tail(log_path, log_offset))
