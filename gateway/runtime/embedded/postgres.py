@@ -643,7 +643,7 @@ class EmbeddedPostgres(ChildServer):
         while True:
             try:
                 run([bin_dir / "psql", "-h", LOCALHOST, "-p", str(self.port), "-U", SUPERUSER,
-                     "-d", "postgres", "-w", "-At", "-c", "SELECT 1"],
+                     "-d", "postgres", "-X", "-w", "-At", "-c", "SELECT 1"],
                     what="logging in to the upgraded replica", timeout=10, run_as=self._run_as,
                     env={"PGPASSWORD": password}, show_output=False)
                 return
