@@ -262,6 +262,11 @@ def test_servers_refuse_clients_without_the_password(tmp_path: Path) -> None:
             assert client.ping() is True
         assert _mode(stack.valkey.config_path) == 0o600
         assert _mode(stack.valkey.data_dir) == 0o700
+        # Nothing else of the data is for other local users either.
+        assert _mode(stack.clickhouse_path) == 0o700
+        for server in (stack.postgres, stack.shards[0], stack.shards[0].replicas[0],
+                       stack.valkey):
+            assert _mode(server.log_path) == 0o600, server.log_path
 
 
 def _eventually_rows(dsn: str, sql: str, timeout: float = 10) -> list[asyncpg.Record]:

@@ -113,7 +113,9 @@ class EmbeddedBackends(StartStop):
             self._root.mkdir(parents=True, exist_ok=True)
             self._active_dir = self._root
         try:
-            self.clickhouse_path.mkdir(exist_ok=True)
+            # chdb runs in this process: only we need to read its tables.
+            self.clickhouse_path.mkdir(mode=0o700, exist_ok=True)
+            self.clickhouse_path.chmod(0o700)
             secrets = self.secrets
             postgres = EmbeddedPostgres(self._active_dir / "postgres",
                                         password_file=secrets.postgres_file)

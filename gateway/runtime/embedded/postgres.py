@@ -592,7 +592,7 @@ class EmbeddedPostgres(ChildServer):
         ]  # fmt: skip
         offset = file_size(self.log_path)
         run_as = self._run_as
-        with self.log_path.open("ab") as log_file:
+        with self.open_log() as log_file:
             try:
                 proc = subprocess.Popen(
                     argv,

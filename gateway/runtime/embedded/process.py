@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 __all__ = [
     "ADDR_IN_USE",
@@ -360,6 +360,13 @@ class ChildServer(StartStop):
         # Beside, not inside, the data dir: initdb needs an empty directory
         # and pg_basebackup would copy the log into every replica.
         return self._data_dir.with_name(self._data_dir.name + ".log")
+
+    def open_log(self) -> BinaryIO:
+        """The log, for appending; 0600, as a server's log may quote its data
+        (a duplicate key's value, say)."""
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # one made by an older datagw was 0644
+        return os.fdopen(fd, "ab")
 
     @property
     def port(self) -> int:

@@ -199,7 +199,7 @@ class EmbeddedValkey(ChildServer):
     def _spawn(self, binary: Path, port: int, password: str) -> None:
         self._write_config(port, password)
         offset = file_size(self.log_path)
-        with self.log_path.open("ab") as log_file:
+        with self.open_log() as log_file:
             try:
                 # Own session: Ctrl-C in the gateway's terminal must not kill
                 # the server before the gateway has drained its connections.
