@@ -260,11 +260,12 @@ def per_request(before: dict[str, int], after: dict[str, int], requests: int
     return {k: round((after[k] - before[k]) / max(1, requests), 1) for k in after}
 
 
-async def topology(channel: grpc.aio.Channel) -> list[Backend]:
+async def topology(channel: grpc.aio.Channel, password: str) -> list[Backend]:
+    """The gateway's PostgreSQL servers; `password`: its embedded superuser's."""
     response = await admin_pb2_grpc.AdminServiceStub(channel).GetTopology(
         admin_pb2.GetTopologyRequest())
     return [Backend(b.keyspace, b.shard, "primary" if b.role == "primary" else "replica",
-                    b.address, b.key_range)
+                    b.address, b.key_range, password)
             for b in response.backends if b.kind == admin_pb2.BACKEND_KIND_POSTGRES]
 
 
@@ -297,7 +298,8 @@ class Gateway:
             self.process.address, options=[("grpc.max_receive_message_length", 64 << 20)])
         try:
             await self.channel.channel_ready()
-            self.backends = await topology(self.channel)
+            self.backends = await topology(
+                self.channel, procs.embedded_secrets(self.process.banner).postgres_password())
         except BaseException:
             await self.__aexit__()
             raise

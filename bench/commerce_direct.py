@@ -37,6 +37,7 @@ from gateway.records.commerce import (
     OrderSagaState,
     PaymentRecord,
 )
+from gateway.runtime.embedded.secrets import postgres_dsn
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import RulesProvider
@@ -61,10 +62,12 @@ class Backend:
     role: str
     address: str
     key_range: str
+    # The embedded superuser's password (the gateway's data dir holds it).
+    password: str = field(repr=False, default="")
 
     def dsn(self) -> str:
-        # Every keyspace is a database of its own name (user postgres, no password).
-        return f"postgresql://postgres@{self.address}/{self.keyspace}"
+        # Every keyspace is a database of its own name (user postgres).
+        return postgres_dsn(self.address, self.password, self.keyspace)
 
 
 @dataclass

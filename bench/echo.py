@@ -10,15 +10,18 @@ FILE holds a serialized GetProductResponse / SearchProductsResponse captured
 from the gateway. Prints "echo serving on HOST:PORT" when ready.
 
 --interceptor wraps the echo in the gateway's own server interceptor (span,
-concurrency cap, deadline, metrics), and --redis-mget URL makes GetProduct
-await one redis-py MGET (what a cache hit sends) before answering: diagnostics
-that split the gateway's overhead into its parts.
+concurrency cap, deadline, metrics), and --redis-mget makes GetProduct
+await one redis-py MGET (what a cache hit sends) on the Redis at the URL in
+BENCH_REDIS_URL before answering: diagnostics that split the gateway's
+overhead into its parts. The URL is taken from the environment, not the
+command line, because it carries the embedded Valkey's password.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -93,11 +96,13 @@ def main() -> None:
     parser.add_argument("--search", required=True, help="serialized SearchProductsResponse")
     parser.add_argument("--interceptor", action="store_true",
                         help="wrap the echo in the gateway's server interceptor")
-    parser.add_argument("--redis-mget", metavar="URL",
-                        help="await one MGET of two keys on this Redis per GetProduct")
+    parser.add_argument("--redis-mget", action="store_true",
+                        help="await one MGET of two keys per GetProduct on the Redis at "
+                             "$BENCH_REDIS_URL")
     args = parser.parse_args()
+    redis_url = os.environ["BENCH_REDIS_URL"] if args.redis_mget else None
     asyncio.run(serve(args.listen, Path(args.get).read_bytes(), Path(args.search).read_bytes(),
-                      args.interceptor, args.redis_mget))
+                      args.interceptor, redis_url))
 
 
 if __name__ == "__main__":

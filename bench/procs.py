@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.runtime.embedded.secrets import EmbeddedSecrets
+
 STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 60.0
 
@@ -113,9 +115,20 @@ def start_echo(get_file: Path, search_file: Path, *, interceptor: bool = False,
         [sys.executable, "-m", "bench.echo", "--listen", "127.0.0.1:0",
          "--get", str(get_file), "--search", str(search_file),
          *(["--interceptor"] if interceptor else []),
-         *(["--redis-mget", redis_url] if redis_url else [])],
+         *(["--redis-mget"] if redis_url else [])],
         ready="echo serving", port_pattern=r"echo serving on [\d.]+:(\d+)",
+        # The environment, not argv: `ps` shows argv, and the URL has a password.
+        env={"BENCH_REDIS_URL": redis_url} if redis_url else None,
     )
+
+
+def embedded_secrets(banner: list[str]) -> EmbeddedSecrets:
+    """The passwords of the gateway's embedded servers, found where its banner says."""
+    for line in banner:
+        m = re.search(r"passwords \(0600\) in (\S+): ", line)
+        if m:
+            return EmbeddedSecrets(Path(m.group(1)).parent)
+    raise RuntimeError("no passwords line in the gateway banner:\n" + "".join(banner))
 
 
 def backend_port(banner: list[str], backend: str) -> int:

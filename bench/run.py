@@ -388,8 +388,10 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
         log("starting datagw serve --ephemeral")
         gw = procs.start_gateway(tmp / "gateway")
         banner = gw.output().splitlines()
-        pg_dsn = f"postgresql://postgres@127.0.0.1:{procs.backend_port(banner, 'postgres')}"
-        redis_url = f"redis://127.0.0.1:{procs.backend_port(banner, 'valkey')}/0"
+        secrets = procs.embedded_secrets(banner)
+        catalog_dsn = secrets.postgres_dsn(
+            f"127.0.0.1:{procs.backend_port(banner, 'postgres')}", "catalog")
+        redis_url = secrets.valkey_url(f"127.0.0.1:{procs.backend_port(banner, 'valkey')}")
         result["backends"] = [line.strip() for line in gw.output().splitlines()
                               if line.strip().startswith(("postgres", "valkey"))]
         options = [("grpc.max_receive_message_length", 64 << 20)]
@@ -404,7 +406,7 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
             result["import"] = await import_products(channel, payloads)
             result["import"]["generate_s"] = round(gen_s, 1)
             del payloads
-            result["settle"] = await settle(f"{pg_dsn}/catalog")
+            result["settle"] = await settle(catalog_dsn)
             log(f"import: {result['import']}; {result['settle']}")
 
             model = data.Catalog.build()
@@ -432,7 +434,7 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
                 result["search_by_kind"] = outcome.kinds
                 result["slowest_uncached"] = []
                 for slow in outcome.slowest:
-                    plan_info = await explain(f"{pg_dsn}/catalog", slow.pop("request"))
+                    plan_info = await explain(catalog_dsn, slow.pop("request"))
                     result["slowest_uncached"].append({**slow, **plan_info})
         versions = {
             "load_client": client.name,

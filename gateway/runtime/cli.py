@@ -69,7 +69,8 @@ async def _serve(cfg: Config) -> int:
             lines.insert(1, f"metrics (Prometheus) on http://{host}:{port}/metrics")
         print("datagw serving:", flush=True)
         for line in lines:
-            print(f"  {line}", flush=True)
+            # No line carries a password; redacted all the same, should one ever.
+            print(f"  {redact_url(line)}", flush=True)
         await stop.wait()
         print("datagw: draining (grace "
               f"{cfg.shutdown_grace_s:g}s)", flush=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import yaml
 
@@ -45,14 +45,14 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "telemetry": ("exporter", "otlp_endpoint", "service_name"),
     "logging": ("level", "format"),
     "postgres": ("keyspaces",),
-    "redis": ("url", "timeout"),
-    "clickhouse": ("url", "database", "username", "password", "connect_timeout",
+    "redis": ("url", "password_file", "timeout"),
+    "clickhouse": ("url", "database", "username", "password", "password_file", "connect_timeout",
                    "send_receive_timeout"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
-    "postgres.keyspaces.*": ("shards", "pool", "range_map_version"),
+    "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file"),
     "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range"),
     "postgres.keyspaces.*.pool": ("min_size", "max_size"),
 }
@@ -92,7 +92,7 @@ class ClickHouseConfig:
     url: str  # http[s]://host:port of the server's HTTP interface
     database: str = "datagw"
     username: str = "default"
-    password: str = ""  # from DATAGW_CLICKHOUSE__PASSWORD only
+    password: str = ""  # from DATAGW_CLICKHOUSE__PASSWORD or clickhouse.password_file
     connect_timeout_s: float = 5.0
     send_receive_timeout_s: float = 30.0
 
@@ -249,6 +249,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.keyspaces[name] = _keyspace(r, str(name), ks)
     redis = _section(r, top, "redis")
     cfg.redis_url = r.text("redis.url", redis.get("url"), optional=True)
+    if redis.get("password_file") is not None:
+        cfg.redis_url = _redis_password(r, cfg.redis_url, redis["password_file"])
     if "timeout" in redis:
         cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"])
     cfg.clickhouse = _clickhouse(r, _section(r, top, "clickhouse"), env)
@@ -360,6 +362,61 @@ def _jwt(r: FieldReader, raw: dict[str, Any]) -> JwtSettings | None:
         algorithms=tuple(algorithms))
 
 
+def _password_file(r: FieldReader, key: str, value: Any) -> str | None:
+    """The password in the file `value` names (one trailing newline dropped),
+    read now, at start; a problem names the key and the path, never the text."""
+    path = r.text(key, value)
+    if path is None:  # reported
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        r.problem(key, f"cannot read the password file {path!r}: {exc.strerror or exc}")
+        return None
+    except UnicodeDecodeError:
+        r.problem(key, f"the password file {path!r} is not UTF-8 text")
+        return None
+    password = text.removesuffix("\n").removesuffix("\r")
+    if not password:
+        r.problem(key, f"the password file {path!r} is empty")
+        return None
+    if "\n" in password:
+        r.problem(key, f"the password file {path!r} has more than one line "
+                  "(it must hold the password alone)")
+        return None
+    return password
+
+
+def _dsn_has_password(dsn: str) -> bool:
+    parts = urlsplit(dsn)
+    userinfo, at, _hosts = parts.netloc.rpartition("@")
+    return bool(at and ":" in userinfo) or "password" in parse_qs(parts.query)
+
+
+def _with_password(url: str, password: str) -> str:
+    """`url` with `password` in its authority (user kept, none is fine)."""
+    parts = urlsplit(url)
+    user, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{user if at else ''}:{quote(password, safe='')}@{hosts}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _redis_password(r: FieldReader, url: str | None, path: Any) -> str | None:
+    password = _password_file(r, "redis.password_file", path)
+    if url is None:
+        r.problem("redis.password_file", "needs redis.url (embedded mode makes its own "
+                  "password)")
+        return url
+    if password is None:  # reported
+        return url
+    if _dsn_has_password(url):
+        # Two passwords: whichever we took, the other one would be a silent lie.
+        r.problem("redis.password_file", "redis.url has a password already; give it in "
+                  "the URL or in the file, not both")
+        return url
+    return _with_password(url, password)
+
+
 def _clickhouse(
     r: FieldReader, raw: dict[str, Any], env: Mapping[str, str]
 ) -> ClickHouseConfig | None:
@@ -383,7 +440,15 @@ def _clickhouse(
         password = env[r.origins["clickhouse.password"]]
     elif "password" in raw:
         # A secret in a file ends up in repositories and config maps.
-        r.problem("clickhouse.password", "set it with DATAGW_CLICKHOUSE__PASSWORD, not in the file")
+        r.problem("clickhouse.password", "set it with DATAGW_CLICKHOUSE__PASSWORD or "
+                  "clickhouse.password_file, not in the file")
+    if raw.get("password_file") is not None:
+        from_file = _password_file(r, "clickhouse.password_file", raw["password_file"])
+        if "clickhouse.password" in r.origins:
+            r.problem("clickhouse.password_file", f"{r.origins['clickhouse.password']} sets "
+                      "the password already; give it in one of them, not both")
+        elif from_file is not None:
+            password = from_file
     defaults = ClickHouseConfig(url)
     return ClickHouseConfig(
         url=url,
@@ -404,6 +469,8 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
     r.mapping(key, raw, _SCHEMA["postgres.keyspaces.*"])
     if not isinstance(raw, dict):  # reported
         return KeyspaceConfig(name, ())
+    password = (_password_file(r, f"{key}.password_file", raw["password_file"])
+                if raw.get("password_file") is not None else None)
     shards = raw.get("shards")
     dsns: list[str] = []
     replicas: list[tuple[str, ...]] = []
@@ -444,6 +511,13 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
         r.problem(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
                   f"{settings.max_size}")
     version = r.integer(f"{key}.range_map_version", raw.get("range_map_version", 1), 1, 2**31)
+    if password is not None:
+        # A DSN with a password of its own keeps it (another user, say).
+        def fill(dsn: str) -> str:
+            return dsn if _dsn_has_password(dsn) else _with_password(dsn, password)
+
+        dsns = [fill(d) for d in dsns]
+        replicas = [tuple(fill(d) for d in shard) for shard in replicas]
     return KeyspaceConfig(name, tuple(dsns), settings, tuple(replicas), tuple(ranges), version)
 
 

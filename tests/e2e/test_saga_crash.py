@@ -14,6 +14,7 @@ import pytest
 from datagw.v1 import admin_pb2, admin_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
 
+from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from tests.commerce import Shop
 from tests.e2e.gateway_process import gateway_process
 from tests.helpers import eventually
@@ -55,9 +56,10 @@ async def _place_until_killed(address: str, kill: asyncio.Event
         return confirmed
 
 
-async def _connect(backend: admin_pb2.Backend, database: str) -> asyncpg.Connection:
-    host, port = backend.address.rsplit(":", 1)
-    return await asyncpg.connect(host=host, port=int(port), user="postgres", database=database)
+async def _connect(backend: admin_pb2.Backend, database: str, data_dir: Path
+                   ) -> asyncpg.Connection:
+    # The gateway's embedded servers want the password it generated into its data dir.
+    return await asyncpg.connect(EmbeddedSecrets(data_dir).postgres_dsn(backend.address, database))
 
 
 async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
@@ -98,7 +100,7 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
         order_ids: set[str] = set()
         recovered = 0
         for backend in shards:
-            conn = await _connect(backend, "commerce")
+            conn = await _connect(backend, "commerce", tmp_path)
             try:
                 states = {r["state"] for r in await conn.fetch(
                     "SELECT DISTINCT state FROM sagas")}
@@ -121,7 +123,7 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
                 recovered += await conn.fetchval("SELECT count(*) FROM sagas WHERE attempts > 0")
             finally:
                 await conn.close()
-        conn = await _connect(inventory, "inventory")
+        conn = await _connect(inventory, "inventory", tmp_path)
         try:
             assert await conn.fetchval(
                 "SELECT count(*) FROM reservations WHERE state = 'held'") == 0

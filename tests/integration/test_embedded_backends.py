@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
+import stat
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,9 @@ import redis
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import EmbeddedBackendError
+from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.valkey import EmbeddedValkey
+from gateway.secrets import redact_url
 
 pytestmark = pytest.mark.integration
 
@@ -47,10 +51,16 @@ def test_persistent_data_survives_restart(tmp_path: Path) -> None:
         lines = first.describe()
         assert lines[0].startswith("postgres 18.") and f"127.0.0.1:{pg_port}" in lines[0]
         assert lines[1].startswith("valkey ") and f"127.0.0.1:{vk_port}" in lines[1]
-        assert lines[2].startswith("chdb (ClickHouse engine, in-process) at ")
+        assert lines[2] == (f"passwords (0600) in {root / 'secrets'}: postgres.password "
+                            "(user postgres, every PostgreSQL server), valkey.password")
+        assert lines[3].startswith("chdb (ClickHouse engine, in-process) at ")
         assert first.clickhouse_path == root / "clickhouse" and first.clickhouse_path.is_dir()
-        assert first.postgres.dsn == f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
-        assert first.valkey.url == f"redis://127.0.0.1:{vk_port}/0"
+        secrets = EmbeddedSecrets(root)
+        pg_password, vk_password = secrets.postgres_password(), secrets.valkey_password()
+        assert first.postgres.dsn == (
+            f"postgresql://postgres:{pg_password}@127.0.0.1:{pg_port}/postgres")
+        assert first.valkey.url == f"redis://:{vk_password}@127.0.0.1:{vk_port}/0"
+        assert pg_password not in "\n".join(lines) and vk_password not in "\n".join(lines)
 
         _pg(first.postgres.dsn, "CREATE TABLE t (id int PRIMARY KEY, v text)")
         _pg(first.postgres.dsn, "INSERT INTO t VALUES ($1, $2)", 1, "persisted")
@@ -61,6 +71,9 @@ def test_persistent_data_survives_restart(tmp_path: Path) -> None:
     assert _port_closed(pg_port) and _port_closed(vk_port)
 
     with EmbeddedBackends(root, ephemeral=False) as second:
+        # The passwords made on the first start are the ones used again.
+        assert second.postgres.password == pg_password
+        assert second.valkey.password == vk_password
         rows = _pg(second.postgres.dsn, "SELECT v FROM t WHERE id = 1")
         assert [r["v"] for r in rows] == ["persisted"]
         with redis.Redis.from_url(second.valkey.url) as client:
@@ -183,3 +196,150 @@ def test_shards_and_their_replicas_start_and_keep_their_count(tmp_path: Path) ->
     # The same count reopens it, replicas included (they resume streaming).
     with EmbeddedBackends(tmp_path, ephemeral=False, shards=2, replicas=1) as stack:
         assert _pg(stack.shards[0].replicas[0].dsn, "SELECT pg_is_in_recovery()")[0][0] is True
+        # ... and stream from their primary's new port, with the password.
+        _pg(stack.shards[0].dsn, "CREATE TABLE reopened (id int)")
+        assert _eventually_rows(stack.shards[0].replicas[0].dsn,
+                                "SELECT 1 FROM pg_class WHERE relname = 'reopened'")
+
+
+# -- passwords -----------------------------------------------------------------
+
+
+def _pg_error(dsn: str) -> BaseException:
+    try:
+        _pg(dsn, "SELECT 1")
+    except Exception as exc:  # the error is what the test is about
+        return exc
+    raise AssertionError(f"{redact_url(dsn)} let us in")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _raw_valkey(port: int, command: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(command)
+        return sock.recv(256)
+
+
+def test_servers_refuse_clients_without_the_password(tmp_path: Path) -> None:
+    with EmbeddedBackends(tmp_path, ephemeral=False, shards=1, replicas=1) as stack:
+        secrets = stack.secrets
+        assert secrets.directory == tmp_path / "secrets" and _mode(secrets.directory) == 0o700
+        assert _mode(secrets.postgres_file) == 0o600 and _mode(secrets.valkey_file) == 0o600
+        password = secrets.postgres_password()
+        assert len(password) >= 40
+        for server in (stack.postgres, stack.shards[0], stack.shards[0].replicas[0]):
+            address = f"127.0.0.1:{server.port}"
+            # Over TCP: no password, a wrong one, the generated one.
+            assert isinstance(_pg_error(f"postgresql://postgres@{address}/postgres"),
+                              asyncpg.InvalidPasswordError)
+            assert isinstance(_pg_error(f"postgresql://postgres:wrong@{address}/postgres"),
+                              asyncpg.InvalidPasswordError)
+            assert _pg(server.dsn, "SELECT 1 AS one")[0]["one"] == 1
+            # Over the local socket too: no trust for local users.
+            assert server.socket_dir is not None
+            sock = f"postgresql://postgres@/postgres?host={server.socket_dir}&port={server.port}"
+            assert isinstance(_pg_error(sock), asyncpg.InvalidPasswordError)
+            assert _pg(f"{sock}&password={password}", "SELECT 1 AS one")[0]["one"] == 1
+        hba = (stack.postgres.data_dir / "pg_hba.conf").read_text()
+        methods = {line.split()[-1] for line in hba.splitlines()
+                   if line.strip() and not line.startswith("#")}
+        assert methods == {"scram-sha-256"}
+        # The replica streams with the password from its primary_conninfo.
+        _pg(stack.shards[0].dsn, "CREATE TABLE t (id int)")
+        assert _eventually_rows(stack.shards[0].replicas[0].dsn, "SELECT * FROM pg_class "
+                                "WHERE relname = 't'")
+
+        port = stack.valkey.port
+        assert _raw_valkey(port, b"PING\r\n").startswith(b"-NOAUTH")
+        assert _raw_valkey(port, b"GET k\r\n").startswith(b"-NOAUTH")
+        assert _raw_valkey(port, b"AUTH wrong\r\n").startswith(b"-WRONGPASS")
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=port, protocol=2, socket_timeout=5).get("k")
+        with redis.Redis.from_url(stack.valkey.url) as client:
+            assert client.ping() is True
+        assert _mode(stack.valkey.config_path) == 0o600
+        assert _mode(stack.valkey.data_dir) == 0o700
+        # Nothing else of the data is for other local users either.
+        assert _mode(stack.clickhouse_path) == 0o700
+        for server in (stack.postgres, stack.shards[0], stack.shards[0].replicas[0],
+                       stack.valkey):
+            assert _mode(server.log_path) == 0o600, server.log_path
+
+
+def _eventually_rows(dsn: str, sql: str, timeout: float = 10) -> list[asyncpg.Record]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _pg(dsn, sql)
+        if rows or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
+
+
+class _TrustEra(EmbeddedPostgres):
+    """A server set up as datagw did before passwords: initdb --auth=trust
+    and no switching over (start() below would otherwise upgrade it)."""
+
+    def _initdb(self, bin_dir: Path, password: str) -> None:
+        from gateway.runtime.embedded.process import run
+
+        run([bin_dir / "initdb", "-D", self.data_dir, "--auth=trust", "--encoding=UTF8",
+             "--no-locale", "-U", "postgres"], what="initdb", timeout=120, run_as=self._run_as)
+
+    def _hba_trusts(self) -> bool:
+        return False
+
+
+def test_a_trust_data_dir_from_an_older_version_gets_passwords(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    old = _TrustEra(root / "postgres")
+    old.start()
+    try:
+        trusted = f"postgresql://postgres@127.0.0.1:{old.port}/postgres"
+        _pg(trusted, "CREATE TABLE t (id int PRIMARY KEY)")
+        _pg(trusted, "INSERT INTO t VALUES (1)")
+        old.add_replica(root / "replica")
+    finally:
+        old.stop()
+    # As the older version left it: no secrets, trust everywhere, and a replica
+    # whose primary_conninfo has no password.
+    EmbeddedSecrets(root).postgres_file.unlink()
+    auto_conf = root / "replica" / "postgresql.auto.conf"
+    auto_conf.write_text(re.sub(r" password=\S+", "", auto_conf.read_text()))
+    assert "password=" not in auto_conf.read_text()
+    for server in ("postgres", "replica"):
+        assert " trust" in (root / server / "pg_hba.conf").read_text()
+
+    new = EmbeddedPostgres(root / "postgres")
+    new.start()
+    try:
+        secrets = EmbeddedSecrets(root)
+        assert _mode(secrets.postgres_file) == 0o600
+        assert new.password == secrets.postgres_password()
+        assert isinstance(_pg_error(f"postgresql://postgres@127.0.0.1:{new.port}/postgres"),
+                          asyncpg.InvalidPasswordError)
+        assert [r["id"] for r in _pg(new.dsn, "SELECT id FROM t")] == [1]
+        # The replica made before is switched over as well and streams again.
+        replica = new.add_replica(root / "replica")
+        assert isinstance(_pg_error(f"postgresql://postgres@127.0.0.1:{replica.port}/postgres"),
+                          asyncpg.InvalidPasswordError)
+        _pg(new.dsn, "INSERT INTO t VALUES (2)")
+        assert [r["id"] for r in _eventually_rows(replica.dsn, "SELECT id FROM t WHERE id = 2")
+                ] == [2]
+        for server in ("postgres", "replica"):
+            assert " trust" not in (root / server / "pg_hba.conf").read_text()
+    finally:
+        new.stop()
+    # And the next start is an ordinary one with the same password.
+    with EmbeddedPostgres(root / "postgres") as again:
+        assert [r["id"] for r in _pg(again.dsn, "SELECT id FROM t ORDER BY id")] == [1, 2]
+
+
+def test_a_password_file_that_is_not_one_line_is_refused(tmp_path: Path) -> None:
+    secrets = EmbeddedSecrets(tmp_path)
+    secrets.directory.mkdir(mode=0o700)
+    secrets.valkey_file.write_text("")
+    with pytest.raises(EmbeddedBackendError, match="must hold one line"):
+        EmbeddedValkey(tmp_path / "valkey").start()

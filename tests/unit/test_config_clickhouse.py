@@ -56,7 +56,8 @@ def test_a_url_that_is_not_the_http_interface(tmp_path: Path, url: str, shown: s
 def test_a_password_in_the_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "clickhouse:\n  url: http://ch:8123\n  password: hunter2\n")
     assert problems(path) == [
-        f"{path}: clickhouse.password: set it with DATAGW_CLICKHOUSE__PASSWORD, not in the file"]
+        f"{path}: clickhouse.password: set it with DATAGW_CLICKHOUSE__PASSWORD or "
+        "clickhouse.password_file, not in the file"]
 
 
 def test_settings_without_a_url(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, StartStop
+from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.valkey import EmbeddedValkey
 
 __all__ = ["EmbeddedBackends"]
@@ -30,6 +31,10 @@ class EmbeddedBackends(StartStop):
     (created inside ``data_dir`` when given, else in the system temp dir)
     that ``stop()`` deletes.  Otherwise ``data_dir`` holds the data for good
     and a later ``start()`` on it sees everything written before.
+
+    The servers' passwords are generated into ``secrets/`` under the data
+    dir on first start and reused afterwards (``secrets``; the servers'
+    ``dsn`` and ``url`` carry them).
     """
 
     def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
@@ -58,6 +63,10 @@ class EmbeddedBackends(StartStop):
         if self._root is None or self._ephemeral:
             raise EmbeddedBackendError("ephemeral backends have no data dir until start()")
         return self._root
+
+    @property
+    def secrets(self) -> EmbeddedSecrets:
+        return EmbeddedSecrets(self.data_dir)
 
     @property
     def clickhouse_path(self) -> Path:
@@ -104,18 +113,25 @@ class EmbeddedBackends(StartStop):
             self._root.mkdir(parents=True, exist_ok=True)
             self._active_dir = self._root
         try:
-            self.clickhouse_path.mkdir(exist_ok=True)
-            postgres = EmbeddedPostgres(self._active_dir / "postgres")
+            # chdb runs in this process: only we need to read its tables.
+            self.clickhouse_path.mkdir(mode=0o700, exist_ok=True)
+            self.clickhouse_path.chmod(0o700)
+            secrets = self.secrets
+            postgres = EmbeddedPostgres(self._active_dir / "postgres",
+                                        password_file=secrets.postgres_file)
             self._postgres = postgres
+            # The first start makes the password file; the shards find it.
             postgres.start()
             self._check_shard_count(self._active_dir / "shards.txt")
-            self._shards = [EmbeddedPostgres(self._active_dir / f"shard-{i}")
+            self._shards = [EmbeddedPostgres(self._active_dir / f"shard-{i}",
+                                             password_file=secrets.postgres_file)
                             for i in range(self._shard_count)]
             # initdb and start-up are mostly waiting: shards start side by side.
             with ThreadPoolExecutor(max_workers=4) as pool:
                 for done in [pool.submit(self._start_shard, i) for i in range(self._shard_count)]:
                     done.result()
-            valkey = EmbeddedValkey(self._active_dir / "valkey")
+            valkey = EmbeddedValkey(self._active_dir / "valkey",
+                                    password_file=secrets.valkey_file)
             self._valkey = valkey
             valkey.start()
         except BaseException:
@@ -165,6 +181,9 @@ class EmbeddedBackends(StartStop):
                          f"(data: {shard.data_dir})")
             lines.extend(f"postgres shard {i} replica at {LOCALHOST}:{replica.port} "
                          f"(data: {replica.data_dir})" for replica in shard.replicas)
+        # Where the passwords are, never what they are.
+        lines.append(f"passwords (0600) in {self.secrets.directory}: postgres.password "
+                     f"(user postgres, every PostgreSQL server), valkey.password")
         lines.append(f"chdb (ClickHouse engine, in-process) at {self.clickhouse_path}")
         if self._ephemeral:
             lines.append(f"ephemeral: {self.data_dir} is deleted on stop")

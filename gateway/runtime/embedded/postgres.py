@@ -12,21 +12,29 @@ Behaviour worth knowing:
 * The postmaster is started as our own child (what ``pg_ctl start`` would
   run, with the same readiness check) rather than daemonised by pg_ctl, so
   ``kill()`` can reap it at once; see ``EmbeddedPostgres._spawn``.
+* Every connection needs the superuser's password (scram-sha-256, local
+  socket, TCP and replication alike); the password lives in a file beside
+  the data dir (see ``gateway.runtime.embedded.secrets``) and ``dsn``
+  carries it. A data dir made by an older datagw with trust authentication
+  is switched over on its first start: see ``EmbeddedPostgres._leave_trust``.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import logging
 import os
 import pwd
+import re
 import shutil
 import signal
 import stat
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +55,13 @@ from gateway.runtime.embedded.process import (
     run,
     runs_in_dir,
 )
+from gateway.runtime.embedded.secrets import (
+    EmbeddedSecrets,
+    ensure_secret,
+    postgres_dsn,
+    read_secret,
+    scram_verifier,
+)
 
 __all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres"]
 
@@ -62,6 +77,22 @@ _SOCKET_DIR_PREFIX = "datagw-pg-"
 _PID_LINE_PID = 0
 _PID_LINE_SOCKET_DIR = 4
 _PID_LINE_STATUS = 7
+
+SUPERUSER = "postgres"
+# What initdb --auth=scram-sha-256 writes, and what an upgraded trust data
+# dir gets: the password for everything, replication included.
+HBA_CONF = """\
+# Written by datagw: every connection needs the password of the role it
+# connects as (the superuser's is in the data dir's secrets/postgres.password).
+# TYPE  DATABASE     USER  ADDRESS       METHOD
+local   all          all                 scram-sha-256
+host    all          all   127.0.0.1/32  scram-sha-256
+host    all          all   ::1/128       scram-sha-256
+local   replication  all                 scram-sha-256
+host    replication  all   127.0.0.1/32  scram-sha-256
+host    replication  all   ::1/128       scram-sha-256
+"""
+_CONNINFO_LINE = re.compile(r"^primary_conninfo = '(?P<conninfo>.*)'$", re.MULTILINE)
 
 StopMode = Literal["smart", "fast", "immediate"]
 # The signals pg_ctl sends for each shutdown mode.
@@ -190,6 +221,23 @@ def _chown_tree(path: Path, run_as: RunAs) -> None:
             os.lchown(os.path.join(dirpath, name), run_as.uid, run_as.gid)
 
 
+@contextlib.contextmanager
+def _private_copy(password: str, run_as: RunAs | None) -> Iterator[Path]:
+    """The password in a 0600 file the server user can read, removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="datagw-pw-"))
+    try:
+        path = directory / "password"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(password + "\n")
+        if run_as is not None:
+            os.chown(directory, run_as.uid, run_as.gid)
+            os.chown(path, run_as.uid, run_as.gid)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _make_socket_dir(run_as: RunAs | None) -> Path:
     base = tempfile.gettempdir()
     if len(base) > _MAX_SOCKET_BASE:
@@ -212,17 +260,34 @@ class EmbeddedPostgres(ChildServer):
     default_timeout = 60.0
 
     def __init__(self, data_dir: Path, port: int | None = None, *,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, password_file: Path | None = None) -> None:
+        """`password_file` holds the superuser's password, generated there on
+        first start; default: secrets/postgres.password beside `data_dir`."""
         super().__init__(data_dir, port, timeout=timeout)
+        self._password_file = (Path(password_file).absolute() if password_file is not None
+                               else EmbeddedSecrets(self._data_dir.parent).postgres_file)
         self._socket_dir: Path | None = None
         self._run_as: RunAs | None = None
         self._replicas: list[EmbeddedPostgres] = []
+        # A replica: the port its primary listens on now (add_replica sets it).
+        self._primary_port: int | None = None
 
     # -- properties -------------------------------------------------------
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@{LOCALHOST}:{self.port}/postgres"
+        """The superuser's DSN, password included: for connecting, never for printing
+        (``gateway.secrets.redact_url`` masks it)."""
+        return postgres_dsn(f"{LOCALHOST}:{self.port}", self.password)
+
+    @property
+    def password(self) -> str:
+        """The superuser's password (from `password_file`)."""
+        return read_secret(self._password_file)
+
+    @property
+    def password_file(self) -> Path:
+        return self._password_file
 
     @property
     def socket_dir(self) -> Path | None:
@@ -259,12 +324,21 @@ class EmbeddedPostgres(ChildServer):
         self._run_as = _pg_run_as()
         if self._run_as is not None:
             _grant_pg_install(bin_dir)
+        password = ensure_secret(self._password_file)
         self._prepare_data_dir()
         self._stop_stale_server(bin_dir)
+        upgraded = False
         if not (self._data_dir / "PG_VERSION").exists():
-            self._initdb(bin_dir)
+            self._initdb(bin_dir, password)
+        elif self._hba_trusts():
+            self._leave_trust(bin_dir, password)
+            upgraded = True
+        if self.is_replica:
+            self._point_at_primary(password)
 
         self._spawn_on_a_port(lambda port: self._spawn(bin_dir, port))
+        if upgraded and self.is_replica:
+            self._await_password(bin_dir, password)
 
     def stop(self, mode: StopMode = "fast") -> None:
         """Stop replicas made by add_replica(), then this server."""
@@ -306,8 +380,10 @@ class EmbeddedPostgres(ChildServer):
         if not self.is_running():
             raise EmbeddedBackendError("add_replica() needs the primary to be running")
         replica_dir = Path(replica_dir).absolute()
-        replica = EmbeddedPostgres(replica_dir, timeout=self._timeout)
+        replica = type(self)(replica_dir, timeout=self._timeout,
+                             password_file=self._password_file)
         replica._run_as = self._run_as
+        replica._primary_port = self.port
         if (replica_dir / "standby.signal").exists():
             # Made by an earlier run: it resumes streaming where it stopped.
             replica.start()
@@ -317,6 +393,9 @@ class EmbeddedPostgres(ChildServer):
             raise EmbeddedBackendError(f"replica directory {replica_dir} is not empty")
         bin_dir = _postgres_bin_dir()
         replica._prepare_data_dir()
+        # The password by environment (readable by the same user only), not
+        # in -d where `ps` would show it; -R then writes it into the
+        # replica's primary_conninfo (postgresql.auto.conf, 0600).
         run(
             [
                 bin_dir / "pg_basebackup",
@@ -328,11 +407,12 @@ class EmbeddedPostgres(ChildServer):
                 "--checkpoint=fast",
                 "--no-password",
                 "-d",
-                self.dsn,
+                f"postgresql://{SUPERUSER}@{LOCALHOST}:{self.port}/postgres",
             ],
             what="pg_basebackup",
             timeout=max(self._timeout, 120.0),
             run_as=self._run_as,
+            env={"PGPASSWORD": self.password},
         )
         # pg_basebackup leaves the directory at 0700 already, but be sure:
         # postgres refuses to start on a group/world-accessible data dir.
@@ -382,23 +462,113 @@ class EmbeddedPostgres(ChildServer):
         if stale_sock_dir and Path(stale_sock_dir).name.startswith(_SOCKET_DIR_PREFIX):
             shutil.rmtree(stale_sock_dir, ignore_errors=True)
 
-    def _initdb(self, bin_dir: Path) -> None:
+    def _initdb(self, bin_dir: Path, password: str) -> None:
         # --no-locale: the C locale exists everywhere and keeps initdb fast.
-        run(
-            [
-                bin_dir / "initdb",
-                "-D",
-                self._data_dir,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-                "-U",
-                "postgres",
-            ],
-            what="initdb",
-            timeout=max(self._timeout, 120.0),
-            run_as=self._run_as,
-        )
+        # --pwfile is a private copy: the server user cannot read our secrets
+        # dir when we are root, and the password stays off the command line.
+        with _private_copy(password, self._run_as) as pwfile:
+            run(
+                [
+                    bin_dir / "initdb",
+                    "-D",
+                    self._data_dir,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "-U",
+                    SUPERUSER,
+                ],
+                what="initdb",
+                timeout=max(self._timeout, 120.0),
+                run_as=self._run_as,
+            )
+        self._write_hba()
+
+    @property
+    def _hba_path(self) -> Path:
+        return self._data_dir / "pg_hba.conf"
+
+    def _hba_trusts(self) -> bool:
+        """Whether pg_hba.conf lets anyone in without a password (older datagw)."""
+        try:
+            text = self._hba_path.read_text()
+        except OSError:
+            return False
+        return any("trust" in line.split() for line in text.splitlines()
+                   if not line.lstrip().startswith("#"))
+
+    def _write_hba(self) -> None:
+        # Written in place: the file keeps its owner (the server user) and mode.
+        with self._hba_path.open("r+") as fh:
+            fh.truncate()
+            fh.write(HBA_CONF)
+
+    def _leave_trust(self, bin_dir: Path, password: str) -> None:
+        """Give a data dir made with trust authentication the password, then
+        require it: the superuser's password is set in single-user mode (no
+        listening server, so no moment where the password is set but anyone
+        may still connect, nor the other way round), then pg_hba.conf is
+        rewritten. A crash between the two is repaired by the next start,
+        which finds trust again and sets the same password again.
+
+        A replica cannot run single-user mode nor write: it gets the
+        primary's password by replaying its WAL and only its pg_hba.conf here.
+        """
+        log.warning("%s uses trust authentication (made by an older datagw): setting the "
+                    "superuser's password (%s) and switching to scram-sha-256",
+                    self._data_dir, self._password_file)
+        if not self.is_replica:
+            # A verifier, not the password: the server never sees the password
+            # itself; with log_min_error_statement=panic even a failing
+            # statement is not echoed into the output.
+            statement = (f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(password)}'\n")
+            run(
+                [bin_dir / "postgres", "--single", "-D", self._data_dir,
+                 "-c", "log_min_error_statement=panic", "-c", "log_statement=none",
+                 "postgres"],
+                what="setting the superuser's password (postgres --single)",
+                timeout=max(self._timeout, 120.0),
+                run_as=self._run_as,
+                stdin_text=statement,
+                show_output=False,
+            )
+        self._write_hba()
+
+    def _point_at_primary(self, password: str) -> None:
+        """The replica's primary_conninfo carries the password (pg_basebackup
+        -R put it there; a replica made by an older datagw had none) and the
+        port its primary has now (a kept data dir's servers get new ports on
+        every start of the gateway).
+
+        The conninfo pg_basebackup writes holds plain key=value words with no
+        spaces in their values, so words are enough to edit it; the
+        password itself is URL-safe (token_urlsafe) or, if an operator
+        wrote their own, refused here when it would need quoting.
+        """
+        auto_conf = self._data_dir / "postgresql.auto.conf"
+        text = auto_conf.read_text()
+        match = _CONNINFO_LINE.search(text)
+        if match is None:
+            raise EmbeddedBackendError(f"replica {self._data_dir} has no primary_conninfo in "
+                                       f"{auto_conf}")
+        words = match["conninfo"].split()
+        wanted = [f"password={password}"]
+        if self._primary_port is not None:
+            wanted.append(f"port={self._primary_port}")
+        if all(w in words for w in wanted):
+            return
+        if re.search(r"[\s'\\]", password):
+            raise EmbeddedBackendError(
+                f"the password in {self._password_file} has a space, quote or backslash, "
+                "which a replica's primary_conninfo cannot carry as written here")
+        keys = {w.split("=", 1)[0] for w in wanted}
+        words = [w for w in words if w.split("=", 1)[0] not in keys] + wanted
+        line = f"primary_conninfo = '{' '.join(words)}'"
+        # In place: the file keeps its owner (the server user) and mode 0600.
+        with auto_conf.open("r+") as fh:
+            fh.truncate()
+            fh.write(text[:match.start()] + line + text[match.end():])
 
     def _spawn(self, bin_dir: Path, port: int) -> None:
         # We exec postgres ourselves instead of `pg_ctl start`: pg_ctl
@@ -422,7 +592,7 @@ class EmbeddedPostgres(ChildServer):
         ]  # fmt: skip
         offset = file_size(self.log_path)
         run_as = self._run_as
-        with self.log_path.open("ab") as log_file:
+        with self.open_log() as log_file:
             try:
                 proc = subprocess.Popen(
                     argv,
@@ -465,6 +635,24 @@ class EmbeddedPostgres(ChildServer):
             time.sleep(0.02)
         self._proc = proc
         self._socket_dir = sock_dir
+
+    def _await_password(self, bin_dir: Path, password: str) -> None:
+        """Until an upgraded replica has replayed its primary's ALTER ROLE: till
+        then its pg_authid has no password and every login to it fails."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                run([bin_dir / "psql", "-h", LOCALHOST, "-p", str(self.port), "-U", SUPERUSER,
+                     "-d", "postgres", "-X", "-w", "-At", "-c", "SELECT 1"],
+                    what="logging in to the upgraded replica", timeout=10, run_as=self._run_as,
+                    env={"PGPASSWORD": password}, show_output=False)
+                return
+            except EmbeddedBackendError:
+                if time.monotonic() >= deadline:
+                    raise EmbeddedBackendError(
+                        f"replica {self._data_dir} did not get its primary's password within "
+                        f"{self._timeout:.0f}s\n{log_tail(self.log_path)}") from None
+                time.sleep(0.1)
 
     def _postmaster_line(self, index: int) -> str | None:
         """One line of postmaster.pid (layout in PostgreSQL's pidfile.h)."""

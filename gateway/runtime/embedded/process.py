@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 __all__ = [
     "ADDR_IN_USE",
@@ -262,23 +262,30 @@ def run(
     run_as: RunAs | None,
     log_path: Path | None = None,
     log_offset: int = 0,
+    stdin_text: str | None = None,
+    env: dict[str, str] | None = None,
+    show_output: bool = True,
 ) -> str:
     """Run a command to completion, raising EmbeddedBackendError on failure.
 
     Output goes to a temporary file rather than a pipe: a daemonised
     grandchild that inherits the pipe would make the read wait forever.
+    `stdin_text` and `env` are how a secret reaches a command (never its
+    argv, which every local user can read); `show_output=False` keeps the
+    command's output out of the error when it may echo what it was given.
     """
     argv = [str(a) for a in args]
     with tempfile.TemporaryFile("w+") as out:
         try:
             proc = subprocess.run(
                 argv,
-                stdin=subprocess.DEVNULL,
+                input=stdin_text,
+                stdin=subprocess.DEVNULL if stdin_text is None else None,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 text=True,
                 timeout=timeout,
-                env=clean_env(run_as),
+                env=clean_env(run_as) | (env or {}),
                 cwd="/",
                 user=run_as.uid if run_as else None,
                 group=run_as.gid if run_as else None,
@@ -296,7 +303,7 @@ def run(
         return output
     problem = f"timed out after {timeout:.0f}s" if returncode is None else f"exit code {returncode}"
     parts = [f"{what} failed ({problem}): {shlex.join(argv)}"]
-    if output:
+    if output and show_output:
         parts.append(f"--- output ---\n{output}")
     if log_path is not None:
         parts.append(log_tail(log_path, log_offset))
@@ -353,6 +360,13 @@ class ChildServer(StartStop):
         # Beside, not inside, the data dir: initdb needs an empty directory
         # and pg_basebackup would copy the log into every replica.
         return self._data_dir.with_name(self._data_dir.name + ".log")
+
+    def open_log(self) -> BinaryIO:
+        """The log, for appending; 0600, as a server's log may quote its data
+        (a duplicate key's value, say)."""
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # one made by an older datagw was 0644
+        return os.fdopen(fd, "ab")
 
     @property
     def port(self) -> int:

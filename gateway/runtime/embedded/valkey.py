@@ -1,4 +1,14 @@
-"""Embedded Valkey: ``EmbeddedValkey``, a valkey-server child process."""
+"""Embedded Valkey: ``EmbeddedValkey``, a valkey-server child process.
+
+Every client must AUTH: ``requirepass`` sets the password of Valkey's
+``default`` user (generated into the data dir's secrets/valkey.password, see
+``gateway.runtime.embedded.secrets``). A named ACL user would add nothing
+here: the gateway is the only client and needs every command it uses
+(scripts, CLIENT TRACKING for the near cache, ...), so a narrower ACL would
+be one more list to keep in step with the code, and ``default`` with a
+password is what redis:// URLs, valkey-cli -a and REDISCLI_AUTH expect.
+There are no embedded Valkey replicas, so there is no ``masterauth`` to set.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +39,12 @@ from gateway.runtime.embedded.process import (
     runs_in_dir,
     wait_until,
 )
+from gateway.runtime.embedded.secrets import (
+    EmbeddedSecrets,
+    ensure_secret,
+    read_secret,
+    valkey_url,
+)
 
 __all__ = ["EmbeddedValkey"]
 
@@ -55,21 +71,53 @@ def _valkey_binary() -> Path:
         ) from exc
 
 
-def _valkey_ping(port: int, timeout: float = 0.5) -> bool:
+def _command(*args: bytes) -> bytes:
+    """One command in RESP, so a password needs no escaping."""
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+def _valkey_ping(port: int, password: str, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((LOCALHOST, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            sock.sendall(b"PING\r\n")
+            sock.sendall(_command(b"AUTH", password.encode()) + _command(b"PING"))
+            replies = b""
+            while replies.count(b"\r\n") < 2:
+                chunk = sock.recv(256)
+                if not chunk:
+                    return False
+                replies += chunk
             # "-LOADING" while the AOF is replayed counts as not ready yet.
-            return sock.recv(64).startswith(b"+PONG")
+            return replies.split(b"\r\n")[:2] == [b"+OK", b"+PONG"]
     except OSError:
         return False
+
+
+def _config_string(value: str) -> str:
+    """`value` as a double-quoted valkey.conf string."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class EmbeddedValkey(ChildServer):
     """A valkey-server child process with append-only persistence."""
 
     name = "valkey"
+
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 timeout: float | None = None, password_file: Path | None = None) -> None:
+        """`password_file` holds the password, generated there on first start;
+        default: secrets/valkey.password beside `data_dir`."""
+        super().__init__(data_dir, port, timeout=timeout)
+        self._password_file = (Path(password_file).absolute() if password_file is not None
+                               else EmbeddedSecrets(self._data_dir.parent).valkey_file)
+
+    @property
+    def password(self) -> str:
+        return read_secret(self._password_file)
+
+    @property
+    def password_file(self) -> Path:
+        return self._password_file
 
     @property
     def config_path(self) -> Path:
@@ -81,7 +129,9 @@ class EmbeddedValkey(ChildServer):
 
     @property
     def url(self) -> str:
-        return f"redis://{LOCALHOST}:{self.port}/0"
+        """The URL with the password: for connecting, never for printing
+        (``gateway.secrets.redact_url`` masks it)."""
+        return valkey_url(f"{LOCALHOST}:{self.port}", self.password)
 
     @property
     def version(self) -> str:
@@ -92,9 +142,12 @@ class EmbeddedValkey(ChildServer):
         if self.is_running():
             return
         binary = _valkey_binary()
-        self._data_dir.mkdir(parents=True, exist_ok=True)
+        password = ensure_secret(self._password_file)
+        # The AOF is the data itself: no other local user may read it.
+        self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._data_dir.chmod(0o700)
         self._stop_stale_server()
-        self._spawn_on_a_port(lambda port: self._spawn(binary, port))
+        self._spawn_on_a_port(lambda port: self._spawn(binary, port, password))
 
     def stop(self) -> None:
         """Graceful shutdown (SIGTERM flushes the AOF), SIGKILL after the timeout."""
@@ -121,7 +174,7 @@ class EmbeddedValkey(ChildServer):
         self._proc = None
         atexit.unregister(self._atexit_stop)
 
-    def _write_config(self, port: int) -> None:
+    def _write_config(self, port: int, password: str) -> None:
         lines = [
             f"bind {LOCALHOST}",
             f"port {port}",
@@ -135,13 +188,18 @@ class EmbeddedValkey(ChildServer):
             "appendfsync everysec",
             # AOF is the persistence; RDB snapshots would only add fork pauses.
             'save ""',
+            f"requirepass {_config_string(password)}",
         ]
-        self.config_path.write_text("\n".join(lines) + "\n")
+        # 0600: it holds the password (a file from an older datagw may be 0644).
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
 
-    def _spawn(self, binary: Path, port: int) -> None:
-        self._write_config(port)
+    def _spawn(self, binary: Path, port: int, password: str) -> None:
+        self._write_config(port, password)
         offset = file_size(self.log_path)
-        with self.log_path.open("ab") as log_file:
+        with self.open_log() as log_file:
             try:
                 # Own session: Ctrl-C in the gateway's terminal must not kill
                 # the server before the gateway has drained its connections.
@@ -163,7 +221,7 @@ class EmbeddedValkey(ChildServer):
                 if ADDR_IN_USE in tail:
                     raise PortInUse(msg)
                 raise EmbeddedBackendError(msg)
-            if _valkey_ping(port):
+            if _valkey_ping(port, password):
                 self._proc = proc
                 return
             if time.monotonic() >= deadline:
