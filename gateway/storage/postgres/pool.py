@@ -10,6 +10,7 @@ caller and an operator both see which backend is down.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,9 @@ from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.telemetry import POOL_SIZE, tracer
 
 log = logging.getLogger(__name__)
+
+# How long closing a pool waits for connections in use to be released.
+CLOSE_WAIT_S = 5.0
 
 # Errors that mean "the server is not there", as opposed to a bad statement.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -121,9 +125,19 @@ class Shard:
                         redact(self.dsn), redact_url(str(exc)))
 
     async def close(self) -> None:
+        """Close the pool; connections still held after CLOSE_WAIT_S are cut.
+
+        asyncpg's close waits for every connection to be released, for ever:
+        one held by a task nobody cancelled would hang the gateway's stop.
+        """
         if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+            pool, self.pool = self.pool, None
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_WAIT_S)
+            except TimeoutError:
+                log.warning("keyspace %s shard %s: connections still in use after %gs at "
+                            "close; terminating them", self.keyspace, self.index, CLOSE_WAIT_S)
+                pool.terminate()
 
     def unavailable(self, exc: BaseException | None = None) -> Unavailable:
         return Unavailable(
