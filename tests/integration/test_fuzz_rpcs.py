@@ -25,7 +25,7 @@ recovery and the reservation expiry sweep are paused while this module runs
 changes, only new keys or changed values are.
 
 CI=true: 200 examples per RPC, derandomized so a CI run is reproducible;
-otherwise 25 and random.
+otherwise 25 and random (DATAGW_FUZZ_EXAMPLES sets another number).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ pytestmark = [
 ]
 
 IN_CI = os.environ.get("CI") == "true"
-MAX_EXAMPLES = 200 if IN_CI else 25
+# DATAGW_FUZZ_EXAMPLES overrides, e.g. for a longer hunt on a laptop.
+MAX_EXAMPLES = int(os.environ.get("DATAGW_FUZZ_EXAMPLES", 200 if IN_CI else 25))
 DEADLINE_S = 10.0
 # A server stream is read for at most this long (or this many messages), then
 # cancelled by us.
