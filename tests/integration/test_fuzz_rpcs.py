@@ -89,11 +89,14 @@ MAX_DEPTH = 4
 MAX_LIST = 4
 
 # Refusals: a call answered with one of these must have written nothing.
+# ABORTED too (a version that does not match; calls here are never
+# concurrent). UNAVAILABLE and DEADLINE_EXCEEDED leave the outcome open.
 REFUSALS = frozenset({
     grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
     grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.ALREADY_EXISTS,
     grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
 })
 NEVER = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN})
 
