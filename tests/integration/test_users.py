@@ -114,7 +114,11 @@ async def test_a_refused_write_leaves_no_lookup_row(gateway: Gateway, shop: Shop
     await fails(shop.users.UpdateUser(user_pb2.UpdateUserRequest(
         user_id=f"{uid}-missing", email=nobody, request_id=f"{uid}-nobody")),
         grpc.StatusCode.NOT_FOUND)
-    assert await lookup(again) == [] and await lookup(nobody) == []
+    stale = f"stale.{uid}@example.com"
+    await fails(shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=f"{uid}-held", email=stale, expected_version=7, request_id=f"{uid}-stale")),
+        grpc.StatusCode.ABORTED)
+    assert await lookup(again) == [] and await lookup(nobody) == [] and await lookup(stale) == []
     # The user's own row stays.
     assert await lookup(f"{uid}-held@example.com") == [f"{uid}-held"]
 

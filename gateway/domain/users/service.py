@@ -201,13 +201,14 @@ class UsersDomain(KeyspaceDomain):
             elif claimed:
                 await self._release_unheld(email, user_id)
             raise
-        except (InvalidArgument, NotFound, AlreadyExists):
-            # Refused (the user exists already, or does not; the request id
-            # was used for another body): a refused write leaves no lookup row
-            # of its own behind. Unavailable or Aborted leave it, as a crash
-            # would (the next claim takes an orphan over): the write may yet
-            # commit, or a concurrent one that needs the row is running.
-            if claimed:
+        except (InvalidArgument, NotFound, AlreadyExists, Aborted) as exc:
+            # Refused (the user exists already, or does not; another version
+            # was expected; the request id was used for another body): a
+            # refused write leaves no lookup row of its own behind.
+            # Unavailable and a transaction conflict leave it, as a crash would
+            # (the next claim takes an orphan over): the write may yet commit,
+            # or a concurrent one that needs the row is running.
+            if claimed and (not isinstance(exc, Aborted) or exc.reason == "VERSION_MISMATCH"):
                 await self._release_unheld(email, user_id)
             raise
         if result[0].email != email:
