@@ -34,7 +34,7 @@ class EventStoreServicer(eventstore_pb2_grpc.EventStoreServiceServicer):
         appended = await self._domain.append(
             conv.stream_in(request.stream),
             conv.expected_in(request.expected_revision_kind, request.expected_revision),
-            [conv.event_in(e) for e in request.events])
+            [conv.event_in(e, f"events[{i}]") for i, e in enumerate(request.events)])
         r = appended.result
         return pb.AppendToStreamResponse(
             next_expected_revision=r.last_revision, first_revision=r.first_revision,

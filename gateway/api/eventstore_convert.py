@@ -54,8 +54,13 @@ def entity_in(kind: int) -> str:
     return _ENTITIES.get(kind, "")
 
 
-def _dict(msg: Struct) -> dict[str, Any]:
-    out: dict[str, Any] = json_format.MessageToDict(msg)
+def _dict(msg: Struct, field: str) -> dict[str, Any]:
+    try:
+        out: dict[str, Any] = json_format.MessageToDict(msg)
+    except ValueError as exc:
+        # A number_value of NaN or ±Infinity: JSON (and jsonb) has no such number.
+        raise InvalidArgument([FieldViolation(
+            field, "numbers must be finite: JSON has no NaN or Infinity")]) from exc
     return out
 
 
@@ -65,12 +70,13 @@ def struct(value: dict[str, Any]) -> Struct:
     return out
 
 
-def event_in(msg: pb.EventData) -> StreamEvent:
+def event_in(msg: pb.EventData, name: str) -> StreamEvent:
+    """`name`: the event's field path in the request, e.g. "events[0]"."""
     return StreamEvent(
         event_id=msg.event_id, event_type=msg.event_type,
-        payload=_dict(msg.payload) if msg.HasField("payload") else {},
+        payload=_dict(msg.payload, f"{name}.payload") if msg.HasField("payload") else {},
         metadata=dict(msg.metadata),
-        pii=_dict(msg.pii) if msg.HasField("pii") else None,
+        pii=_dict(msg.pii, f"{name}.pii") if msg.HasField("pii") else None,
         pii_user_id=msg.pii_user_id)
 
 

@@ -160,6 +160,14 @@ async def test_bad_appends_name_their_fields_and_write_nothing(es: Stub, uid: st
     orphan = pb.EventData(event_id=str(uuid.uuid4()), event_type="T", pii=struct({"a": "b"}))
     await invalid(es.AppendToStream(append(s, [orphan])), "events[0].pii_user_id")
     await invalid(es.AppendToStream(append(s, [event() for _ in range(1001)])), "events")
+    # JSON has no NaN or Infinity: a Struct number that is one (found by
+    # test_fuzz_rpcs; was INTERNAL).
+    not_a_number = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                                payload=struct({"x": [1, float("nan")]}))
+    await invalid(es.AppendToStream(append(s, [event(), not_a_number])), "events[1].payload")
+    infinite = pb.EventData(event_id=str(uuid.uuid4()), event_type="T",
+                            pii=struct({"x": float("-inf")}), pii_user_id=uid)
+    await invalid(es.AppendToStream(append(s, [infinite])), "events[0].pii")
     await fails(read(es, s), grpc.StatusCode.NOT_FOUND)
 
 

@@ -96,6 +96,33 @@ async def test_an_orphan_lookup_row_is_taken_over(gateway: Gateway, shop: Shop, 
     assert found.user.user_id == f"{uid}-real"
 
 
+async def test_a_refused_write_leaves_no_lookup_row(gateway: Gateway, shop: Shop, uid: str
+                                                   ) -> None:
+    # Found by test_fuzz_rpcs: the email was claimed before the user write and
+    # stayed claimed when that write was refused.
+    async def lookup(email: str) -> list[str]:
+        rows = await shard_rows(gateway, shard_index(gateway, f"email:{email}"),
+                                "SELECT user_id FROM user_emails WHERE email = $1", email)
+        return [r["user_id"] for r in rows]
+
+    await shop.user(f"{uid}-held")
+    again = f"again.{uid}@example.com"
+    await fails(shop.users.CreateUser(user_pb2.CreateUserRequest(
+        user_id=f"{uid}-held", email=again, request_id=f"{uid}-again")),
+        grpc.StatusCode.ALREADY_EXISTS)
+    nobody = f"nobody.{uid}@example.com"
+    await fails(shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=f"{uid}-missing", email=nobody, request_id=f"{uid}-nobody")),
+        grpc.StatusCode.NOT_FOUND)
+    stale = f"stale.{uid}@example.com"
+    await fails(shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=f"{uid}-held", email=stale, expected_version=7, request_id=f"{uid}-stale")),
+        grpc.StatusCode.ABORTED)
+    assert await lookup(again) == [] and await lookup(nobody) == [] and await lookup(stale) == []
+    # The user's own row stays.
+    assert await lookup(f"{uid}-held@example.com") == [f"{uid}-held"]
+
+
 async def test_lost_update_is_aborted_and_changes_nothing(shop: Shop, uid: str) -> None:
     await shop.user(f"{uid}-v")
     await shop.users.UpdateUser(user_pb2.UpdateUserRequest(

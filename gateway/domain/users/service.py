@@ -15,6 +15,7 @@ NOT_FOUND/USER_ERASED and takes no more changes (FAILED_PRECONDITION).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,7 +28,15 @@ from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
 from gateway.domain.users.erasure import REASON as ERASED
 from gateway.domain.users.erasure import UserGone, user_erased
-from gateway.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Violations
+from gateway.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+    Violations,
+)
 from gateway.policy.model import Consistency
 from gateway.records.commerce import UserRecord
 from gateway.records.events import ENVELOPE
@@ -140,8 +149,9 @@ class UsersDomain(KeyspaceDomain):
 
     # -- writes --------------------------------------------------------------
 
-    async def _claim_email(self, email: str, user_id: str) -> None:
-        """Point the lookup at `user_id` unless a live user holds the email."""
+    async def _claim_email(self, email: str, user_id: str) -> bool:
+        """Point the lookup at `user_id` unless a live user holds the email;
+        True when this call wrote the row (a new one, or an orphan taken over)."""
         shard, ksid = self.route(email_key(email))
         async with shard.connection("CLAIM user_emails") as conn:
             async with conn.transaction():
@@ -151,6 +161,8 @@ class UsersDomain(KeyspaceDomain):
                                         reason="EMAIL_TAKEN", metadata={"email": email})
                 if owner != user_id:
                     await store.claim_email(conn, email, ksid, user_id)
+                    return True
+                return False
 
     async def _holds(self, user_id: str, email: str) -> bool:
         shard, _ = self.route(user_id)
@@ -163,6 +175,13 @@ class UsersDomain(KeyspaceDomain):
         async with shard.connection("DELETE user_emails") as conn:
             await store.drop_email(conn, email, user_id)
 
+    async def _release_unheld(self, email: str, user_id: str) -> None:
+        """Drop the row claimed for `user_id` unless the user holds the email
+        (a concurrent write of the same email committed meanwhile)."""
+        with contextlib.suppress(Unavailable):
+            if not await self._holds(user_id, email):
+                await self._release_email(email, user_id)
+
     async def _claimed_write(
         self, email: str | None, user_id: str,
         write: Callable[[], Awaitable[tuple[UserRecord, str]]],
@@ -173,12 +192,24 @@ class UsersDomain(KeyspaceDomain):
         stored user, anonymised by an erasure since, holds another email."""
         if email is None:
             return await write()
-        await self._claim_email(email, user_id)
+        claimed = await self._claim_email(email, user_id)
         try:
             result = await write()
         except FailedPrecondition as exc:
             if exc.reason == ERASED:
                 await self._release_email(email, user_id)
+            elif claimed:
+                await self._release_unheld(email, user_id)
+            raise
+        except (InvalidArgument, NotFound, AlreadyExists, Aborted) as exc:
+            # Refused (the user exists already, or does not; another version
+            # was expected; the request id was used for another body): a
+            # refused write leaves no lookup row of its own behind.
+            # Unavailable and a transaction conflict leave it, as a crash would
+            # (the next claim takes an orphan over): the write may yet commit,
+            # or a concurrent one that needs the row is running.
+            if claimed and (not isinstance(exc, Aborted) or exc.reason == "VERSION_MISMATCH"):
+                await self._release_unheld(email, user_id)
             raise
         if result[0].email != email:
             await self._release_email(email, user_id)
