@@ -57,9 +57,9 @@ from gateway.runtime.embedded.process import (
 )
 from gateway.runtime.embedded.secrets import (
     EmbeddedSecrets,
+    PasswordProtected,
     ensure_secret,
     postgres_dsn,
-    read_secret,
     scram_verifier,
 )
 
@@ -253,7 +253,7 @@ def _make_socket_dir(run_as: RunAs | None) -> Path:
 # --------------------------------------------------------------------------
 
 
-class EmbeddedPostgres(ChildServer):
+class EmbeddedPostgres(ChildServer, PasswordProtected):
     """A PostgreSQL server on a local data directory, run as our child process."""
 
     name = "postgres"
@@ -264,8 +264,7 @@ class EmbeddedPostgres(ChildServer):
         """`password_file` holds the superuser's password, generated there on
         first start; default: secrets/postgres.password beside `data_dir`."""
         super().__init__(data_dir, port, timeout=timeout)
-        self._password_file = (Path(password_file).absolute() if password_file is not None
-                               else EmbeddedSecrets(self._data_dir.parent).postgres_file)
+        self._protect(password_file, EmbeddedSecrets(self._data_dir.parent).postgres_file)
         self._socket_dir: Path | None = None
         self._run_as: RunAs | None = None
         self._replicas: list[EmbeddedPostgres] = []
@@ -279,15 +278,6 @@ class EmbeddedPostgres(ChildServer):
         """The superuser's DSN, password included: for connecting, never for printing
         (``gateway.secrets.redact_url`` masks it)."""
         return postgres_dsn(f"{LOCALHOST}:{self.port}", self.password)
-
-    @property
-    def password(self) -> str:
-        """The superuser's password (from `password_file`)."""
-        return read_secret(self._password_file)
-
-    @property
-    def password_file(self) -> Path:
-        return self._password_file
 
     @property
     def socket_dir(self) -> Path | None:

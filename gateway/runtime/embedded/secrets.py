@@ -163,3 +163,21 @@ class EmbeddedSecrets:
 
     def __repr__(self) -> str:
         return f"EmbeddedSecrets({str(self.root)!r})"
+
+
+class PasswordProtected:
+    """An embedded server whose clients need the password in its file."""
+
+    _password_file: Path
+
+    def _protect(self, password_file: Path | None, default: Path) -> None:
+        self._password_file = (Path(password_file).absolute() if password_file is not None
+                               else default)
+
+    @property
+    def password(self) -> str:
+        return read_secret(self._password_file)
+
+    @property
+    def password_file(self) -> Path:
+        return self._password_file

@@ -41,8 +41,8 @@ from gateway.runtime.embedded.process import (
 )
 from gateway.runtime.embedded.secrets import (
     EmbeddedSecrets,
+    PasswordProtected,
     ensure_secret,
-    read_secret,
     valkey_url,
 )
 
@@ -98,7 +98,7 @@ def _config_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class EmbeddedValkey(ChildServer):
+class EmbeddedValkey(ChildServer, PasswordProtected):
     """A valkey-server child process with append-only persistence."""
 
     name = "valkey"
@@ -108,16 +108,7 @@ class EmbeddedValkey(ChildServer):
         """`password_file` holds the password, generated there on first start;
         default: secrets/valkey.password beside `data_dir`."""
         super().__init__(data_dir, port, timeout=timeout)
-        self._password_file = (Path(password_file).absolute() if password_file is not None
-                               else EmbeddedSecrets(self._data_dir.parent).valkey_file)
-
-    @property
-    def password(self) -> str:
-        return read_secret(self._password_file)
-
-    @property
-    def password_file(self) -> Path:
-        return self._password_file
+        self._protect(password_file, EmbeddedSecrets(self._data_dir.parent).valkey_file)
 
     @property
     def config_path(self) -> Path:
