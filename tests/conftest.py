@@ -7,7 +7,9 @@ processes through gateway.embedded to kill and restart them.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -74,12 +76,54 @@ async def gateway() -> AsyncIterator[Gateway]:
     # A short saga lease so the recovery tests need not wait 30s; still far
     # above what placing one order takes.
     gw = Gateway(make_config(data_dir, sagas=TEST_SAGAS))
+    watch = SecretsInLogs()
     try:
         await gw.start()
+        assert gw.embedded is not None
+        watch.secrets = [gw.embedded.postgres.password, gw.embedded.valkey.password]
+        watch.install()
         yield gw
     finally:
         await gw.stop()
+        watch.uninstall()
         shutil.rmtree(data_dir, ignore_errors=True)
+    assert not watch.leaks, f"secrets in the gateway's logs: {watch.leaks[:5]}"
+
+
+# A compact JWT (header.payload.signature, base64url of JSON that starts "{").
+_JWT = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]{4,}")
+
+
+class SecretsInLogs(logging.Handler):
+    """Every log record the gateway writes during the session, checked for
+    the embedded servers' passwords and for bearer tokens: none may appear
+    (docs/security.md). INFO and up, as a deployment logs by default."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.secrets: list[str] = []
+        self.leaks: list[str] = []
+        self._level = logging.NOTSET
+
+    def install(self) -> None:
+        gateway_log = logging.getLogger("gateway")
+        self._level = gateway_log.level
+        gateway_log.setLevel(logging.INFO)
+        gateway_log.addHandler(self)
+
+    def uninstall(self) -> None:
+        gateway_log = logging.getLogger("gateway")
+        gateway_log.removeHandler(self)
+        gateway_log.setLevel(self._level)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        if any(secret in text for secret in self.secrets) or _JWT.search(text):
+            for secret in self.secrets:  # the report names the record, not the secret
+                text = text.replace(secret, "<password>")
+            self.leaks.append(f"{record.name}: {_JWT.sub('<token>', text)[:200]}")
 
 
 @pytest.fixture(scope="session")

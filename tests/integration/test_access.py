@@ -259,6 +259,27 @@ rules:
         await fails(call(channel, "datagw.v1.AnalyticsService/RunQuery", metadata=ops), DENIED)
 
 
+async def test_a_rule_naming_every_sensitive_method_lets_each_one_through(
+    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+) -> None:
+    names = "".join(f"      - {m.name}\n" for m in SENSITIVE)
+    access = f"""
+rules:
+  - name: root
+    callers: ["jwt:root"]
+    allow:
+{names}"""
+    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+        root = bearer(issuer.token("root"))
+        for entry in SENSITIVE:
+            # Empty requests: each method answers for itself (OK, or a refusal
+            # of the request), never the gate's PERMISSION_DENIED.
+            try:
+                await call(channel, entry.name, metadata=root)
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() is not DENIED, (entry.name, exc.details())
+
+
 async def test_a_deny_rule_names_itself_and_reload_changes_the_decision(
     servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
 ) -> None:
