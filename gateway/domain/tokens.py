@@ -11,7 +11,7 @@ import re
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.postgres.pool import parse_lsn
 
-_TOKEN = re.compile(r"^v1\.([a-z0-9_]+)\.(\d+)\.([0-9A-F]{1,8}/[0-9A-F]{1,8})$")
+_TOKEN = re.compile(r"^v1\.([a-z0-9_]+)\.(\d+)\.([0-9A-F]{1,8}/[0-9A-F]{1,8})\Z")
 
 
 def encode(keyspace: str, shard: int, lsn: str) -> str:

@@ -31,7 +31,7 @@ _RULE_KEYS = ("name", "callers", "allow", "deny", "where")
 _LIMITS_KEYS = ("default", "callers")
 _LIMIT_KEYS = ("concurrency", "rate", "burst")
 _CALLER_LIMIT_KEYS = ("match", *_LIMIT_KEYS)
-_RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_RULE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}\Z")
 # Principals are "<kind>:<name>" or "anonymous"; a caller pattern is a glob over them.
 _CALLER_KINDS = ("mtls:", "jwt:", "local:", "anonymous", "*")
 

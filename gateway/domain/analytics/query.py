@@ -55,7 +55,7 @@ from gateway.storage.clickhouse.store import (
 MAX_SQL_CHARS = 65_536
 MAX_PARAMETERS = 100
 MAX_PARAMETER_CHARS = 65_536
-PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 
 # Pure generators that read nothing, e.g. a calendar to join against.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"numbers"})
@@ -96,7 +96,7 @@ _ATTRIBUTE = re.compile(r"(\w+): ([^,]*)")
 # A placeholder of an integer type; ClickHouse wraps a value out of its
 # range (UInt8 '300' reads as 44) instead of refusing it.
 _INTEGER_PLACEHOLDER = re.compile(r"\{(\w+)\s*:\s*(U?)Int(8|16|32|64|128|256)\s*\}")
-_WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$")
+_WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+\Z")
 _MISSING_PARAMETER = re.compile(r"Substitution `([^`]+)` is not set")
 _BAD_PARAMETER = re.compile(r"for query parameter '([^']+)'")
 _EXCEPTION_PREFIX = re.compile(r"^Code: \d+\. DB::Exception: ")

@@ -37,7 +37,7 @@ MAX_RANGE_MS = MAX_RANGE_DAYS * 86_400_000
 DEFAULT_TOP = 10
 MAX_TOP = 1000
 MAX_CATEGORY = 100
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 
 _Rows = TypeVar("_Rows", bound=Sized)
 

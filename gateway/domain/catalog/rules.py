@@ -10,7 +10,7 @@ from gateway.records.catalog import ProductRecord
 # \Z, not $: "$" also matches before a trailing newline, which would let
 # "sku\n" (and a user id, which has this alphabet) through.
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}\Z")
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 MAX_NAME = 100

@@ -16,7 +16,7 @@ from gateway.domain.catalog.rules import check_text as catalog_check_text
 from gateway.errors import NotFound, Violations
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
 
-EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\Z")
 MAX_EMAIL = 254
 MAX_DISPLAY_NAME = 200
 MAX_ORDER_ITEMS = 50
@@ -24,7 +24,7 @@ MAX_QUANTITY = 1000
 MAX_RESERVATION_ITEMS = 100
 MAX_STOCK = 10**12
 MAX_REASON = 500
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}\Z")
 _ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}\Z") for kind in "ops"}
 _KINDS = {"o": "order", "p": "payment", "s": "saga"}
 

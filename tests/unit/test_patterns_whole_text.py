@@ -1,0 +1,30 @@
+"""Validation patterns match the whole text: `$` also matches before a final
+newline, so "EUR\\n" would pass a `^[A-Z]{3}$` check and reach storage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gateway.domain import tokens
+from gateway.domain.analytics import query, reports
+from gateway.domain.catalog import rules as catalog_rules
+from gateway.domain.commerce import rules as commerce_rules
+from gateway.policy import access_loader
+
+
+@pytest.mark.parametrize(("pattern", "valid"), [
+    (catalog_rules.CURRENCY_PATTERN, "EUR"),
+    (reports.CURRENCY, "EUR"),
+    (commerce_rules.COUNTRY_PATTERN, "DE"),
+    (commerce_rules.EMAIL_PATTERN, "lin@example.com"),
+    (query.PARAMETER_NAME, "sku"),
+    (query._WHOLE_NUMBER, "300"),
+    (tokens._TOKEN, "v1.orders.3.0/16B3748"),
+    (access_loader._RULE_NAME, "ops"),
+])
+def test_a_trailing_newline_is_not_part_of_a_valid_value(pattern: re.Pattern[str],
+                                                          valid: str) -> None:
+    assert pattern.match(valid)
+    assert not pattern.match(valid + "\n")
