@@ -40,7 +40,7 @@ def edit(path: Path, old: str, new: str) -> None:
 @asynccontextmanager
 async def running_gateway(
     tmp: Path, policies_dir: Path, shared: Gateway,
-    replicas: dict[str, tuple[tuple[str, ...], ...]] | None = None,
+    replicas: dict[str, tuple[tuple[str, ...], ...]] | None = None, **overrides: object,
 ) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel, EmbeddedValkey]]:
     """A second in-process gateway on `policies_dir`, with a Valkey of its own.
 
@@ -48,7 +48,8 @@ async def running_gateway(
     per process and the session gateway holds it. So it borrows the shared
     PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
     flushing or capping there never touches what other tests cached.
-    `replicas` adds replica DSNs per keyspace (one tuple per shard).
+    `replicas` adds replica DSNs per keyspace (one tuple per shard);
+    `overrides` set other Config fields (auth, tls, unix_socket).
     """
     assert shared.backends is not None
     keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards),
@@ -57,7 +58,7 @@ async def running_gateway(
     valkey = EmbeddedValkey(tmp / "valkey")
     await asyncio.to_thread(valkey.start)
     gw = Gateway(make_config(tmp, policies_dir=policies_dir, keyspaces=keyspaces,
-                             redis_url=valkey.url))
+                             redis_url=valkey.url, **overrides))
     try:
         await gw.start()
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:

@@ -32,6 +32,7 @@ from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
 from gateway.storage.eventstore.notify import EventNotifiers
 from gateway.storage.topology import Backends
+from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,7 @@ class Gateway:
         # both).
         await self._health.enter_graceful_shutdown()
         self.interceptor.drain()
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(*self._tasks, what="gateway loops")
         await self.gate.stop()
         wiring, self._wiring = self._wiring, None
         if wiring is not None:

@@ -24,6 +24,7 @@ from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.replication import ReplicationTracker
 from gateway.storage.redis.client import RedisBackend
 from gateway.storage.topology import Backends
+from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,7 @@ class OpenBackends:
     async def close(self) -> None:
         """Background work first, then connections; embedded servers always stop."""
         try:
-            if self.schema_retry is not None:
-                self.schema_retry.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self.schema_retry
+            await stop_tasks(self.schema_retry, what="schema retry")
             await self.replication.stop()
             await self.notifiers.stop()
             await self.backends.close()

@@ -1,10 +1,11 @@
 """A watchdog for the integration tier: a test still running after
-HANG_AFTER_S has every task of the event loop dumped to the real stderr
-(pytest's capture would keep it), so a hang in CI shows where it waits."""
+HANG_AFTER_S has every task of the event loop printed with pytest's output
+capture suspended, so a hang in CI shows where it waits."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 
@@ -14,21 +15,23 @@ import pytest_asyncio
 HANG_AFTER_S = 300.0
 
 
-def _dump(loop: asyncio.AbstractEventLoop, test: str) -> None:
-    out = sys.__stderr__
-    if out is None:
-        return
-    print(f"\n=== {test} still running after {HANG_AFTER_S:g}s; its tasks: ===", file=out)
-    for task in asyncio.all_tasks(loop):
-        print(f"--- {task!r}", file=out)
-        task.print_stack(file=out)
-    out.flush()
+def _dump(loop: asyncio.AbstractEventLoop, test: str, config: pytest.Config) -> None:
+    capture = config.pluginmanager.getplugin("capturemanager")
+    suspended = capture.global_and_fixture_disabled() if capture is not None \
+        else contextlib.nullcontext()
+    with suspended:
+        print(f"\n=== {test} still running after {HANG_AFTER_S:g}s; its tasks: ===",
+              file=sys.stderr)
+        for task in asyncio.all_tasks(loop):
+            print(f"--- {task!r}", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+        sys.stderr.flush()
 
 
 @pytest_asyncio.fixture(autouse=True, loop_scope="session")
 async def _hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
-    timer = loop.call_later(HANG_AFTER_S, _dump, loop, request.node.nodeid)
+    timer = loop.call_later(HANG_AFTER_S, _dump, loop, request.node.nodeid, request.config)
     try:
         yield
     finally:

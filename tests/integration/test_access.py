@@ -34,7 +34,6 @@ from google.protobuf import descriptor_pool, message_factory
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
 from gateway.api.auth.tokens import MIN_REFETCH_S
 from gateway.runtime.config import ConfigError, TLSConfig
-from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_CATALOG
 from tests.auth_fixtures import (
@@ -47,8 +46,8 @@ from tests.auth_fixtures import (
     credentials,
 )
 from tests.helpers import eventually, fails, metric
-from tests.integration.test_server_limits import running_gateway
-from tests.policy_fixtures import copy_policies
+from tests.policy_fixtures import POLICIES, copy_policies
+from tests.policy_fixtures import running_gateway as gateway_beside
 
 pytestmark = pytest.mark.integration
 
@@ -57,10 +56,15 @@ UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 SENSITIVE = [m for m in POLICY_CATALOG.methods if m.facts.sensitive]
 
 
-@pytest.fixture
-def servers(gateway: Gateway) -> EmbeddedBackends:
-    assert gateway.embedded is not None
-    return gateway.embedded
+@asynccontextmanager
+async def running_gateway(
+    shared: Gateway, tmp: Path, policies_dir: Path = POLICIES, **overrides: Any
+) -> AsyncIterator[Gateway]:
+    """A second gateway on the session gateway's own shards, with a Valkey of
+    its own. The same topology matters: its projections follow the same
+    source shards into the same read models, so their checkpoints agree."""
+    async with gateway_beside(tmp, policies_dir, shared, **overrides) as (gw, _, _):
+        yield gw
 
 
 @pytest.fixture
@@ -83,10 +87,10 @@ def jwt_auth(jwks: Path, **overrides: Any) -> AuthSettings:
 
 @asynccontextmanager
 async def jwt_gateway(
-    servers: EmbeddedBackends, tmp: Path, issuer: Issuer, access: str = "", **overrides: Any
+    shared: Gateway, tmp: Path, issuer: Issuer, access: str = "", **overrides: Any
 ) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel]]:
     jwks = issuer.write_jwks(tmp / "jwks.json")
-    async with running_gateway(servers, auth=jwt_auth(jwks), policies_dir=policies(tmp, access),
+    async with running_gateway(shared, tmp, policies(tmp, access), auth=jwt_auth(jwks),
                                **overrides) as gw:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
             yield gw, channel
@@ -110,9 +114,9 @@ async def call(channel: grpc.aio.Channel, method: str, request: Any = None,
 
 
 async def test_a_valid_token_names_the_caller_and_a_missing_one_is_refused(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
-    async with jwt_gateway(servers, tmp_path, issuer) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer) as (_, channel):
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         request = catalog_pb2.GetProductRequest(sku=f"no-such-{uuid.uuid4().hex[:6]}")
         missing = await fails(catalog.GetProduct(request), UNAUTHENTICATED)
@@ -134,9 +138,9 @@ async def test_a_valid_token_names_the_caller_and_a_missing_one_is_refused(
     (lambda i: Issuer().token("svc-web", kid=None), "TOKEN_KEY_UNKNOWN"),
 ])
 async def test_bad_tokens_are_unauthenticated_with_the_reason(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer, make: Any, reason: str
+    gateway: Gateway, tmp_path: Path, issuer: Issuer, make: Any, reason: str
 ) -> None:
-    async with jwt_gateway(servers, tmp_path, issuer) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer) as (_, channel):
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         before = metric("datagw_authn_failures_total", reason=reason)
         failure = await fails(catalog.GetProduct(catalog_pb2.GetProductRequest(sku="x"),
@@ -146,9 +150,9 @@ async def test_bad_tokens_are_unauthenticated_with_the_reason(
 
 
 async def test_a_rotated_key_is_picked_up_and_a_retired_one_refused(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
-    async with jwt_gateway(servers, tmp_path, issuer) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer) as (_, channel):
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         request = catalog_pb2.GetProductRequest(sku="rotation")
         old = issuer.current
@@ -176,7 +180,7 @@ async def test_a_rotated_key_is_picked_up_and_a_retired_one_refused(
 
 
 async def test_a_client_certificate_names_the_workload_by_its_san_uri_else_its_subject(
-    servers: EmbeddedBackends, tmp_path: Path, certs: Certs
+    gateway: Gateway, tmp_path: Path, certs: Certs
 ) -> None:
     tls = TLSConfig(str(certs.server_cert), str(certs.server_key), str(certs.ca))
     access = f"""
@@ -185,8 +189,8 @@ rules:
     callers: ["mtls:{CLIENT_SPIFFE_ID}"]
     allow: [AdminService/GetTopology]
 """
-    async with running_gateway(servers, tls=tls, auth=AuthSettings(tcp=(IdentityKind.MTLS,)),
-                               policies_dir=policies(tmp_path, access)) as gw:
+    async with running_gateway(gateway, tmp_path, policies(tmp_path, access), tls=tls,
+                               auth=AuthSettings(tcp=(IdentityKind.MTLS,))) as gw:
         target = f"127.0.0.1:{gw.port}"
         async with grpc.aio.secure_channel(target, credentials(certs)) as workload:
             admin = admin_pb2_grpc.AdminServiceStub(workload)
@@ -201,12 +205,13 @@ rules:
 
 
 async def test_local_callers_are_named_by_their_listener_and_remote_ones_need_more(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="dgw-") as d:
         socket = Path(d) / "datagw.sock"
         auth = AuthSettings(local_name="orders-app")
-        async with running_gateway(servers, auth=auth, unix_socket=str(socket)) as gw:
+        async with running_gateway(gateway, tmp_path / "local", auth=auth,
+                                   unix_socket=str(socket)) as gw:
             for target in (f"unix:{socket}", f"127.0.0.1:{gw.port}"):
                 async with grpc.aio.insecure_channel(target) as channel:
                     users = user_pb2_grpc.UserServiceStub(channel)
@@ -219,7 +224,7 @@ async def test_local_callers_are_named_by_their_listener_and_remote_ones_need_mo
                             entity_type=eventstore_pb2.AUDIT_ENTITY_TYPE_USER, entity_id=uid))
                     assert trail.entries[0].actor == "local:orders-app"
     # A listener that takes tokens only: a loopback caller without one is refused.
-    async with jwt_gateway(servers, tmp_path, issuer) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer) as (_, channel):
         await fails(call(channel, "datagw.v1.AdminService/GetTopology"), UNAUTHENTICATED)
 
 
@@ -227,7 +232,7 @@ async def test_local_callers_are_named_by_their_listener_and_remote_ones_need_mo
 
 
 async def test_every_sensitive_method_is_denied_by_default_and_allowed_by_a_rule_naming_it(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     assert len(SENSITIVE) >= 14  # every admin method, EraseUser, RunQuery, deletes
     # `AdminService/*` and `*` grant nothing sensitive: only a name does.
@@ -240,7 +245,7 @@ rules:
     callers: ["jwt:ops"]
     allow: [AdminService/GetTopology, AdminService/FlushCache, UserService/EraseUser]
 """
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (_, channel):
         web = bearer(issuer.token("svc-web"))
         for entry in SENSITIVE:
             failure = await fails(call(channel, entry.name, metadata=web), DENIED)
@@ -260,7 +265,7 @@ rules:
 
 
 async def test_a_rule_naming_every_sensitive_method_lets_each_one_through(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     names = "".join(f"      - {m.name}\n" for m in SENSITIVE)
     access = f"""
@@ -269,7 +274,7 @@ rules:
     callers: ["jwt:root"]
     allow:
 {names}"""
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (_, channel):
         root = bearer(issuer.token("root"))
         for entry in SENSITIVE:
             # Empty requests: each method answers for itself (OK, or a refusal
@@ -281,7 +286,7 @@ rules:
 
 
 async def test_a_deny_rule_names_itself_and_reload_changes_the_decision(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     access = """
 rules:
@@ -289,7 +294,7 @@ rules:
     callers: ["jwt:svc-web"]
     deny: ["AnalyticsService/*"]
 """
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (gw, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (gw, channel):
         web = bearer(issuer.token("svc-web"))
         before = metric("datagw_authz_decisions_total", decision="deny",
                         rule="web-reads-no-analytics")
@@ -307,7 +312,7 @@ rules:
 
 
 async def test_a_scoped_grant_lets_a_caller_touch_its_own_user_only(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     access = """
 default: deny
@@ -317,7 +322,7 @@ rules:
     allow: [UserService/GetUser, UserService/CreateUser]
     where: {user_id: "claim:uid"}
 """
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (_, channel):
         uid = f"scoped-{uuid.uuid4().hex[:8]}"
         token = bearer(issuer.token("shopper-app", uid=uid))
         users = user_pb2_grpc.UserServiceStub(channel)
@@ -336,9 +341,9 @@ rules:
 
 
 async def test_the_audit_actor_is_the_identity_and_the_header_only_says_on_whose_behalf(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
-    async with jwt_gateway(servers, tmp_path, issuer) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer) as (_, channel):
         uid = f"audit-{uuid.uuid4().hex[:8]}"
         metadata = (*bearer(issuer.token("svc-accounts")), ("datagw-actor", "jwt:ops"))
         await user_pb2_grpc.UserServiceStub(channel).CreateUser(user_pb2.CreateUserRequest(
@@ -356,7 +361,7 @@ async def test_the_audit_actor_is_the_identity_and_the_header_only_says_on_whose
 
 
 async def test_a_caller_over_its_rate_gets_resource_exhausted_with_retry_info(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     access = """
 limits:
@@ -365,7 +370,7 @@ limits:
       rate: 1
       burst: 3
 """
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (_, channel):
         catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
         request = catalog_pb2.GetProductRequest(sku="limits")
         batch = bearer(issuer.token("batch-nightly"))
@@ -383,13 +388,13 @@ limits:
 
 
 async def test_a_subscription_holds_one_of_its_callers_concurrent_calls(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     access = """
 limits:
   default: {concurrency: 1}
 """
-    async with jwt_gateway(servers, tmp_path, issuer, access) as (_, channel):
+    async with jwt_gateway(gateway, tmp_path, issuer, access) as (_, channel):
         token = bearer(issuer.token("svc-feed"))
         events = eventstore_pb2_grpc.EventStoreServiceStub(channel)
         subscription = events.SubscribeToAll(eventstore_pb2.SubscribeToAllRequest(),
@@ -443,14 +448,14 @@ def jwks_server(issuer: Issuer) -> Iterator[tuple[str, list[int]]]:
 
 
 async def test_keys_from_a_url_are_fetched_again_when_a_token_names_a_new_key(
-    servers: EmbeddedBackends, tmp_path: Path, issuer: Issuer
+    gateway: Gateway, tmp_path: Path, issuer: Issuer
 ) -> None:
     with jwks_server(issuer) as (url, fetches):
         # A long refresh interval: only the unknown key id makes it fetch again.
         settings = JwtSettings(issuer=ISSUER, audience=AUDIENCE, jwks_url=url, refresh_s=3600)
         auth = AuthSettings(tcp=(IdentityKind.JWT,), jwt=settings)
-        async with running_gateway(servers, auth=auth,
-                                   policies_dir=policies(tmp_path, "")) as gw:
+        async with running_gateway(gateway, tmp_path, policies(tmp_path, ""),
+                                   auth=auth) as gw:
             assert fetches[0] == 1
             async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
                 catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
@@ -474,8 +479,8 @@ async def test_keys_from_a_url_are_fetched_again_when_a_token_names_a_new_key(
 
 
 async def test_a_gateway_whose_keys_cannot_be_read_does_not_start(
-    servers: EmbeddedBackends, tmp_path: Path
+    gateway: Gateway, tmp_path: Path
 ) -> None:
     with pytest.raises(ConfigError, match=r"server\.auth\.jwt: .*missing\.json: cannot be read"):
-        async with running_gateway(servers, auth=jwt_auth(tmp_path / "missing.json")):
+        async with running_gateway(gateway, tmp_path, auth=jwt_auth(tmp_path / "missing.json")):
             pass

@@ -10,7 +10,6 @@ expire, so a caller reusing its token pays for the signature check once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ import jwt
 
 from gateway.api.auth.settings import JwtSettings
 from gateway.errors import Unauthenticated
+from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +135,7 @@ class JwtVerifier:
         self._refresh_task = asyncio.create_task(self._refresh_loop())
 
     async def stop(self) -> None:
-        for task in (self._refresh_task, self._early):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await stop_tasks(self._refresh_task, self._early, what="jwt key refresh")
 
     def _refetch_soon(self) -> None:
         if (self._early is None or self._early.done()) \

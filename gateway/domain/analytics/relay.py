@@ -43,6 +43,7 @@ from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, Sha
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.relay_store import Checkpoint
+from gateway.tasks import stop_tasks
 from gateway.telemetry import (
     RELAY_EVENTS,
     RELAY_FAILURES,
@@ -348,11 +349,7 @@ class Relay:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(*tasks, what="relay")
         for r in self.shards:
             r.checkpoint = None  # whoever runs next reads the row
 

@@ -20,7 +20,6 @@ transaction). ClickHouse keeps its own retention as table TTLs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from gateway.policy.registry import PolicyRegistry
 from gateway.records.events import Cursor
 from gateway.storage.postgres import retention_store as store
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.tasks import stop_tasks
 from gateway.telemetry import RETENTION_DELETED
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,7 @@ class RetentionJob:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(task, what="retention")
 
     async def _loop(self) -> None:
         while True:

@@ -38,6 +38,7 @@ from gateway.storage.eventstore.log import read_after as read_events
 from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import projection_store as store
 from gateway.storage.postgres.pool import Shard
+from gateway.tasks import stop_tasks
 from gateway.telemetry import REGISTRY, tracer
 
 log = logging.getLogger(__name__)
@@ -293,11 +294,7 @@ class ProjectionRunner:
     async def stop(self) -> None:
         tasks = [*self._tasks, *self._rebuilds.values()]
         self._tasks = []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(*tasks, what="projections")
         for feeds in self._feeds.values():
             for feed in feeds:
                 feed.last_error = ""

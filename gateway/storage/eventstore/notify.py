@@ -17,6 +17,7 @@ import logging
 import asyncpg
 
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,7 @@ class ShardNotifier:
         self._task = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_tasks(self._task, what="event notification listener")
 
     async def _listen(self) -> None:
         while True:

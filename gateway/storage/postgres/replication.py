@@ -12,13 +12,13 @@ the replica's progress, so routing on them is safe, never optimistic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 
 from gateway.errors import Unavailable
 from gateway.storage.postgres.pool import Keyspace, Shard, parse_lsn
+from gateway.tasks import stop_tasks
 from gateway.telemetry import REPLICA_LAG
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,8 @@ class ReplicationTracker:
             self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_tasks(task, what="replication lag tracker")
 
     async def _run(self) -> None:
         while True:

@@ -32,11 +32,10 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from gateway.secrets import redact_url
+from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-_STOP_ATTEMPTS = 5
-_STOP_WAIT_S = 0.5
 V = TypeVar("V")
 
 CHANNEL = "__redis__:invalidate"
@@ -159,14 +158,8 @@ class Tracker:
         task, self._task = self._task, None
         # A cancel that lands just as a read timeout fires can be swallowed
         # inside redis-py's timeout handling; the loops also check _stopped,
-        # and the cancel is repeated, so stopping never hangs a shutdown.
-        for _ in range(_STOP_ATTEMPTS):
-            if task is None or task.done():
-                break
-            task.cancel()
-            await asyncio.wait({task}, timeout=_STOP_WAIT_S)
-        if task is not None and not task.done():
-            log.warning("near cache %s: tracker did not stop; abandoning it", self.prefix)
+        # and stop_tasks repeats the cancel, so stopping never hangs a shutdown.
+        await stop_tasks(task, what=f"near cache {self.prefix} tracker")
         self._near.disable()
 
     async def _run(self) -> None:
