@@ -100,6 +100,10 @@ class GatewayInterceptor(_Interceptor):
             admitted = self.gate.enter(method, context, metadata, request)
         except DatagwError as exc:
             return None, exc
+        except Exception as exc:
+            # A bug in the gate is INTERNAL with an id, like one in a handler,
+            # not an exception escaping to gRPC as UNKNOWN.
+            return None, self._internal(method, exc, trace.get_current_span())
         request_context.actor.set(admitted.identity.principal)
         error = self._admit(finite=finite)
         if error is not None:

@@ -14,6 +14,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from gateway.policy.access import (
+    DEFAULT_RULE,
+    DEFAULT_SENSITIVE_RULE,
     AccessPolicy,
     CallerLimit,
     Effect,
@@ -95,6 +97,9 @@ def _rule(
     name = body.get("name")
     if not isinstance(name, str) or not _RULE_NAME.match(name):
         c.problem(f"{key}.name", f"{name!r} is not a rule name (a-z 0-9 . _ -, at most 63)")
+        name = None
+    elif name in (DEFAULT_RULE, DEFAULT_SENSITIVE_RULE):
+        c.problem(f"{key}.name", f"{name!r} names the decision no rule makes; choose another")
         name = None
     elif name in seen:
         c.problem(f"{key}.name", f"{name!r} is already the name of another rule")

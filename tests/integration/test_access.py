@@ -484,3 +484,16 @@ async def test_a_gateway_whose_keys_cannot_be_read_does_not_start(
     with pytest.raises(ConfigError, match=r"server\.auth\.jwt: .*missing\.json: cannot be read"):
         async with running_gateway(gateway, tmp_path, auth=jwt_auth(tmp_path / "missing.json")):
             pass
+
+
+async def test_a_failure_inside_the_gate_is_internal_with_an_id_not_unknown(
+    gateway: Gateway, channel: grpc.aio.Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug in the gate")
+
+    monkeypatch.setattr(gateway.gate, "enter", broken)
+    catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+    failure = await fails(catalog.GetProduct(catalog_pb2.GetProductRequest(sku="x")),
+                          grpc.StatusCode.INTERNAL)
+    assert failure.error_info is not None and failure.error_info.metadata["error_id"]

@@ -103,6 +103,8 @@ limits:
     ("limits: {default: {rate: -1}}",
      "limits.default.rate: -1 is not calls per second from 0 (no limit) to 1000000"),
     ("default: maybe", "default: 'maybe' is not one of: allow, deny"),
+    ("rules: [{name: default-sensitive, callers: ['*'], allow: ['*']}]",
+     "rules[0].name: 'default-sensitive' names the decision no rule makes; choose another"),
 ])
 def test_problems_are_named_by_their_key(text: str, expected: str) -> None:
     assert expected in problems(text)

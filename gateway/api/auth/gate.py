@@ -19,7 +19,7 @@ from gateway.api.auth.identity import Authenticator, Identity
 from gateway.api.auth.limits import CallerLimiter
 from gateway.api.auth.settings import AuthSettings
 from gateway.errors import PermissionDenied, Unauthenticated
-from gateway.policy.access import AccessPolicy, Decision, MethodEntry
+from gateway.policy.access import DEFAULT_SENSITIVE_RULE, AccessPolicy, Decision, MethodEntry
 from gateway.telemetry import AUTHN_FAILURES, AUTHZ_DECISIONS
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class AccessGate:
         _decision_counter(False, rule).inc()
         log.warning("denied %s to %s (rule %s)", entry.name, identity.principal, rule)
         why = ("a sensitive method, granted to no rule matching the caller"
-               if entry.facts.sensitive and rule.startswith("default") else f"rule {rule!r}")
+               if rule == DEFAULT_SENSITIVE_RULE else f"rule {rule!r}")
         return PermissionDenied(
             f"{identity.principal} may not call {entry.name}: {why}",
             reason="ACCESS_DENIED",
