@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import os
+import signal
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,3 +175,38 @@ def explain_request(method: str, request: Message) -> admin_pb2.ExplainCallReque
     packed = any_pb2.Any()
     packed.Pack(request)
     return admin_pb2.ExplainCallRequest(method=method, request=packed)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def frozen(pid: int | None) -> Iterator[None]:
+    """A server and every process it forked stopped with SIGSTOP (a hang, not
+    a crash: its sockets stay open and nothing answers), continued on leaving.
+    Each of PostgreSQL's backends leads a process group of its own, so they
+    are signalled one by one; the postmaster first, so it forks no more."""
+    assert pid is not None
+    stopped = [pid]
+    os.kill(pid, signal.SIGSTOP)
+    stopped += _children(pid)
+    for child in stopped[1:]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for each in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(each, signal.SIGCONT)

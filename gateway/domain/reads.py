@@ -2,9 +2,10 @@
 the node and runs the read there.
 
 A read that a replica fails is retried on the primary, which satisfies every
-level: a replica that died since the last check (it is marked unhealthy, so
-the next reads skip it until the tracker sees it again), or a query a hot
-standby cancelled because it conflicted with replay.
+level: a replica that died or hangs since its last probe (the read gives it
+at most REPLICA_WAIT_S and half the call's time, and asks for a probe that
+opens its circuit, so the next reads skip it), or a query a hot standby
+cancelled because it conflicted with replay.
 
 The plan's span attributes are set here (annotate), in one place for every
 domain.
@@ -12,6 +13,7 @@ domain.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -19,6 +21,7 @@ from typing import TypeVar
 import asyncpg
 from opentelemetry import trace
 
+from gateway import request_context
 from gateway.domain import tokens
 from gateway.errors import Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
@@ -26,6 +29,10 @@ from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.telemetry import READ_ROUTES
 
 T = TypeVar("T")
+
+# A replica that has not answered a read within this is abandoned for the
+# primary (its probe then decides whether it is down).
+REPLICA_WAIT_S = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +46,16 @@ def annotate(plan: ReadPlan, keyspace: str) -> None:
         span.set_attribute("datagw.scatter", True)
     else:
         span.set_attribute("datagw.shard", plan.shards[0])
+
+
+def replica_budget(now: float) -> float:
+    """How long a replica may take before the read moves to the primary: at
+    most REPLICA_WAIT_S, and at most half of what is left of the call, so the
+    primary always has the other half."""
+    deadline = request_context.backend_deadline.get()
+    if deadline is None:
+        return REPLICA_WAIT_S
+    return min(REPLICA_WAIT_S, max(deadline - now, 0.0) / 2)
 
 
 def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
@@ -57,13 +74,15 @@ async def read_on_node(
     """The read's result and the node that served it (a replica or `shard`)."""
     node = node_for(plan, shard, token)
     if node.is_replica:
+        loop = asyncio.get_running_loop()
         try:
-            async with node.connection(operation) as conn:
-                result = await fn(conn)
+            with request_context.within(loop.time(), replica_budget(loop.time())):
+                async with node.connection(operation) as conn:
+                    result = await fn(conn)
             READ_ROUTES.labels(plan.domain, plan.level.value, "replica").inc()
             return result, node
-        except Unavailable:
-            node.healthy = False
+        except Unavailable as exc:
+            log.info("replica read retried on the primary: %s", exc.metadata.get("cause"))
         except asyncpg.PostgresError as exc:
             log.info("replica read retried on the primary: %s", type(exc).__name__)
     READ_ROUTES.labels(plan.domain, plan.level.value, "primary").inc()

@@ -34,19 +34,6 @@ from tests.helpers import eventually, explain_request, metric
 from tests.policy_fixtures import POLICIES, running_gateway
 
 
-@pytest.fixture(scope="module")
-async def replica(gateway: Gateway) -> AsyncIterator[EmbeddedPostgres]:
-    assert gateway.embedded is not None
-    # Not under pytest's tmp dir: the server runs as its own user (see conftest).
-    where = Path(tempfile.mkdtemp(prefix="datagw-replica-"))
-    server = await asyncio.to_thread(gateway.embedded.shards[0].add_replica, where / "r")
-    try:
-        yield server
-    finally:
-        await asyncio.to_thread(server.stop)
-        shutil.rmtree(where, ignore_errors=True)
-
-
 def _ryw(token: str) -> common_pb2.ReadOptions:
     return common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
                                   consistency_token=token)

@@ -6,6 +6,16 @@ its primary's pool plus optional streaming replicas, each a pool of its own
 whose replay position and staleness the replication tracker keeps current.
 Connection failures become UNAVAILABLE naming the keyspace and shard, so a
 caller and an operator both see which backend is down.
+
+Failing fast. Every connection is bounded by the call's backend deadline
+(request_context), acquire and statements alike, so a server that stops
+answering ends a call in UNAVAILABLE while its caller still listens. Each
+server is probed on a dedicated connection with a short bound (`check`); a
+probe that fails opens the shard's circuit: calls in flight on it are cut at
+once and new ones fail without touching the pool. The circuit half-opens on
+every later probe and closes when one answers. A call that meets a
+connection error or runs out of time asks for a probe right away, so a hung
+server is found within about a probe's bound, not the next round.
 """
 
 from __future__ import annotations
@@ -21,15 +31,30 @@ from urllib.parse import urlsplit
 import asyncpg
 from opentelemetry.trace import SpanKind
 
+from gateway import request_context
 from gateway.errors import Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
+from gateway.tasks import stop_tasks
 from gateway.telemetry import POOL_SIZE, tracer
 
 log = logging.getLogger(__name__)
 
 # How long closing a pool waits for connections in use to be released.
 CLOSE_WAIT_S = 5.0
+
+# A server that does not answer a probe (connect included) within this is down.
+PROBE_TIMEOUT_S = 1.0
+
+# One round trip that says whether the server is alive, whether it still is
+# a primary (a failover may have demoted it), and a primary's timeline (a
+# promotion starts a new one).
+PROBE_SQL = """
+SELECT pg_is_in_recovery() AS standby,
+       CASE WHEN pg_is_in_recovery() THEN 0
+            ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+       END AS timeline
+"""
 
 # Errors that mean "the server is not there", as opposed to a bad statement.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -42,6 +67,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )
+
+# A probe that fails with any of these finds the server down.
+_PROBE_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
 
 
 @dataclass(frozen=True)
@@ -86,13 +114,21 @@ class Shard:
     role: str = "primary"
     replicas: list[Shard] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
+    # The circuit: closed (True) while the last probe answered. Open, calls
+    # fail at once; only `check` and `trip` change it.
     healthy: bool = False
     last_error: str = ""
+    # Primaries: the timeline the last probe saw (0: not yet known).
+    timeline: int = 0
     # Replicas only, kept by the replication tracker: the WAL position
     # replayed (0: unknown) and an upper bound of the staleness in seconds.
     replay_lsn: int = 0
     staleness_s: float = float("inf")
     _labels: str = field(init=False, default="")
+    # The bounds of the calls in flight, so a failed probe can cut them.
+    _watches: set[asyncio.Timeout] = field(init=False, default_factory=set)
+    _probe_conn: asyncpg.Connection | None = field(init=False, default=None)
+    _probing: asyncio.Task[bool] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._labels = f"postgres/{self.keyspace}/{self.index}/{self.role}"
@@ -117,8 +153,8 @@ class Shard:
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:
-            # Start anyway: the shard may come up later and the health loop
-            # will notice; requests routed here get UNAVAILABLE meanwhile.
+            # Start anyway: the shard may come up later and the probes will
+            # notice; requests routed here get UNAVAILABLE meanwhile.
             self.healthy = False
             self.last_error = type(exc).__name__
             log.warning("postgres shard %s at %s unreachable at start: %s", self.name,
@@ -130,6 +166,8 @@ class Shard:
         asyncpg's close waits for every connection to be released, for ever:
         one held by a task nobody cancelled would hang the gateway's stop.
         """
+        await stop_tasks(self._probing, what=f"{self.name} probe")
+        self._drop_probe_connection()
         if self.pool is not None:
             pool, self.pool = self.pool, None
             try:
@@ -139,7 +177,7 @@ class Shard:
                             "close; terminating them", self.keyspace, self.index, CLOSE_WAIT_S)
                 pool.terminate()
 
-    def unavailable(self, exc: BaseException | None = None) -> Unavailable:
+    def unavailable(self, exc: BaseException | None = None, cause: str = "") -> Unavailable:
         return Unavailable(
             f"keyspace {self.keyspace!r} shard {self.index} is unavailable",
             reason="BACKEND_UNAVAILABLE",
@@ -147,18 +185,20 @@ class Shard:
                 "backend": "postgres",
                 "keyspace": self.keyspace,
                 "shard": str(self.index),
+                "target": self.role,
                 "address": redact(self.dsn),
-                "cause": type(exc).__name__ if exc else "not connected",
+                "cause": cause or (type(exc).__name__ if exc else "not connected"),
             },
         )
 
     @asynccontextmanager
     async def connection(self, operation: str) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled primary connection inside a client span named after `operation`."""
-        if self.pool is None:
-            await self.open()
-        if self.pool is None:
-            raise self.unavailable()
+        """A pooled connection inside a client span named after `operation`,
+        bounded by the call's backend deadline."""
+        pool = self.pool
+        if not self.healthy or pool is None:
+            # The circuit is open: fail at once; the probes close it again.
+            raise self.unavailable(cause=self.last_error or "not connected")
         with tracer.start_as_current_span(
             f"postgres {operation}",
             kind=SpanKind.CLIENT,
@@ -171,17 +211,39 @@ class Shard:
                 "datagw.target": "replica" if self.is_replica else "primary",
             },
         ):
+            phase = "acquire"
             try:
-                async with self.pool.acquire() as conn:
-                    # The pool hands out a proxy that behaves as a Connection.
-                    yield cast(asyncpg.Connection, conn)
+                async with asyncio.timeout_at(request_context.backend_deadline.get()) as watch:
+                    self._watches.add(watch)
+                    try:
+                        conn = await pool.acquire()
+                        phase = "statement"
+                        try:
+                            # The pool hands out a proxy that behaves as a Connection.
+                            yield cast(asyncpg.Connection, conn)
+                        except asyncio.CancelledError:
+                            # Cut mid-statement (our bound, a failed probe or the
+                            # caller gone): the server may never answer, so the
+                            # connection is closed, not handed back to wait for it.
+                            conn.terminate()
+                            raise
+                        finally:
+                            await pool.release(conn)
+                    finally:
+                        self._watches.discard(watch)
+            except TimeoutError as exc:
+                self.suspect()
+                if not watch.expired():
+                    raise self.unavailable(exc) from exc
+                cause = (self.last_error if not self.healthy
+                         else f"no answer before the deadline ({phase})")
+                raise self.unavailable(exc, cause) from exc
             except CONNECTION_ERRORS as exc:
                 # A bad query argument is an InterfaceError too, but a bug of
                 # ours, not a shard that is down: let it become INTERNAL.
                 if isinstance(exc, asyncpg.exceptions.DataError):
                     raise
-                self.healthy = False
-                self.last_error = type(exc).__name__
+                self.suspect()
                 raise self.unavailable(exc) from exc
 
     async def open_all(self) -> None:
@@ -193,18 +255,74 @@ class Shard:
         for node in (self, *self.replicas):
             await node.close()
 
+    def trip(self, cause: str) -> None:
+        """Open the circuit: new calls fail at once, calls in flight are cut."""
+        if self.healthy:
+            log.warning("postgres %s at %s is down (%s): its calls fail at once until a "
+                        "probe answers", self.name, redact(self.dsn), cause)
+        self.healthy, self.last_error = False, cause
+        now = asyncio.get_running_loop().time()
+        for watch in list(self._watches):
+            watch.reschedule(now)
+
+    def suspect(self) -> None:
+        """Probe now rather than at the next round: a call just failed here."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.get_running_loop().create_task(self._probe())
+
     async def check(self) -> bool:
-        try:
-            async with self.connection("health") as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
-            self.healthy, self.last_error = True, ""
-        except Unavailable as exc:
-            self.healthy = False
-            self.last_error = exc.metadata.get("cause", "unavailable")
-        except TimeoutError:
-            self.healthy, self.last_error = False, "timeout"
+        """Probe the server (sharing a probe already under way); True if it answered."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.get_running_loop().create_task(self._probe())
+        # Shielded: a caller that stops waiting leaves the probe to finish,
+        # and a probe is bounded by PROBE_TIMEOUT_S on its own.
+        healthy = await asyncio.shield(self._probing)
         self.export_pool_metrics()
-        return self.healthy
+        return healthy
+
+    async def _probe(self) -> bool:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                if self._probe_conn is None or self._probe_conn.is_closed():
+                    self._probe_conn = await asyncpg.connect(
+                        self.dsn, timeout=PROBE_TIMEOUT_S, statement_cache_size=0)
+                row = await self._probe_conn.fetchrow(PROBE_SQL)
+        except TimeoutError:
+            self._drop_probe_connection()
+            self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s")
+            return False
+        except _PROBE_ERRORS as exc:
+            self._drop_probe_connection()
+            self.trip(type(exc).__name__)
+            return False
+        assert row is not None
+        if row["standby"] and not self.is_replica:
+            # The server behind the primary's DSN is read-only now (a failover
+            # demoted it): drop every connection so the next ones look for the
+            # primary again (a multi-host DSN with target_session_attrs).
+            self._drop_probe_connection()
+            if self.pool is not None:
+                await self.pool.expire_connections()
+            self.trip("read-only: no longer the primary")
+            return False
+        if self.timeline and row["timeline"] != self.timeline:
+            log.warning("postgres %s: a new primary on timeline %d (was %d): a failover",
+                        self.name, row["timeline"], self.timeline)
+            if self.pool is not None:
+                await self.pool.expire_connections()
+        self.timeline = row["timeline"]
+        if self.pool is None:
+            await self.open()
+            return self.healthy
+        if not self.healthy:
+            log.info("postgres %s at %s answers again", self.name, redact(self.dsn))
+        self.healthy, self.last_error = True, ""
+        return True
+
+    def _drop_probe_connection(self) -> None:
+        conn, self._probe_conn = self._probe_conn, None
+        if conn is not None:
+            conn.terminate()
 
     def pool_stats(self) -> tuple[int, int, int]:
         """(max, open, in use) connections."""
