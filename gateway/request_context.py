@@ -29,8 +29,13 @@ backend_deadline: ContextVar[float | None] = ContextVar("datagw_backend_deadline
 ANSWER_MARGIN_S = 0.05
 
 
+# The call's whole budget in seconds, for the errors that report it.
+call_budget_s: ContextVar[float | None] = ContextVar("datagw_call_budget_s", default=None)
+
+
 def set_call_budget(now: float, budget_s: float) -> None:
     """Start the call's backend deadline: `budget_s` from `now`, less the margin."""
+    call_budget_s.set(budget_s)
     backend_deadline.set(now + budget_s - min(ANSWER_MARGIN_S, budget_s * 0.1))
 
 

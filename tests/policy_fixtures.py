@@ -12,6 +12,7 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import grpc
 
@@ -49,12 +50,14 @@ async def running_gateway(
     PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
     flushing or capping there never touches what other tests cached.
     `replicas` adds replica DSNs per keyspace (one tuple per shard);
-    `overrides` set other Config fields (auth, tls, unix_socket).
+    `overrides` set other Config fields (auth, tls, unix_socket); `keyspaces`
+    there replaces the named keyspaces (on servers of the test's own).
     """
     assert shared.backends is not None
     keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards),
                                       replica_dsns=(replicas or {}).get(name, ()))
                  for name, ks in shared.backends.keyspaces.items()}
+    keyspaces.update(cast(dict[str, KeyspaceConfig], overrides.pop("keyspaces", {})))
     valkey = EmbeddedValkey(tmp / "valkey")
     await asyncio.to_thread(valkey.start)
     gw = Gateway(make_config(tmp, policies_dir=policies_dir, keyspaces=keyspaces,

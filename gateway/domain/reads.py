@@ -23,9 +23,10 @@ from opentelemetry import trace
 
 from gateway import request_context
 from gateway.domain import tokens
-from gateway.errors import Unavailable
+from gateway.errors import FailedPrecondition, Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.postgres.timelines import timeline_end
 from gateway.telemetry import READ_ROUTES
 
 T = TypeVar("T")
@@ -61,10 +62,38 @@ def replica_budget(now: float) -> float:
 def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
     """The replica the plan allows and the replicas' tracked state picks, or
     the primary."""
-    token_lsn = tokens.lsn_for(token, shard.keyspace, shard.index)
+    position = tokens.position_for(token, shard.keyspace, shard.index)
     views = [ReplicaView(r.healthy, r.replay_lsn, r.staleness_s) for r in shard.replicas]
-    choice = choose_replica(plan, views, token_lsn)
+    choice = choose_replica(plan, views, position.lsn if position is not None else None)
     return shard if choice is None else shard.replicas[choice]
+
+
+async def vouch(shard: Shard, token: str) -> None:
+    """Refuse a token whose write the shard's primary does not hold.
+
+    Only a token from another timeline than the primary's needs a look: one
+    from before a failover is honoured if its write was replicated before the
+    switch point, and refused with FAILED_PRECONDITION if it was lost (a
+    failover without synchronous replication); one from a newer timeline than
+    this gateway reaches means it still talks to a demoted primary.
+    """
+    position = tokens.position_for(token, shard.keyspace, shard.index)
+    if position is None or position.timeline in (0, shard.timeline) or not shard.timeline:
+        return
+    if position.timeline > shard.timeline:
+        shard.suspect()
+        raise shard.unavailable(cause=f"the token is from timeline {position.timeline}, "
+                                      f"newer than this gateway's primary ({shard.timeline})")
+    end = await timeline_end(shard, position.timeline)
+    if end is None or position.lsn > end:
+        raise FailedPrecondition(
+            f"the write of this consistency token was lost: keyspace {shard.keyspace!r} "
+            f"shard {shard.index} failed over before it was replicated",
+            reason="WRITE_LOST_IN_FAILOVER",
+            metadata={"keyspace": shard.keyspace, "shard": str(shard.index),
+                      "token_timeline": str(position.timeline),
+                      "primary_timeline": str(shard.timeline)},
+        )
 
 
 async def read_on_node(
@@ -72,6 +101,7 @@ async def read_on_node(
     fn: Callable[[asyncpg.Connection], Awaitable[T]],
 ) -> tuple[T, Shard]:
     """The read's result and the node that served it (a replica or `shard`)."""
+    await vouch(shard, token)
     node = node_for(plan, shard, token)
     if node.is_replica:
         loop = asyncio.get_running_loop()

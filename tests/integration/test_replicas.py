@@ -64,8 +64,9 @@ async def test_consistency_levels_route_by_replica_progress(
         user = user_on_shard(gateway, uid, 0)
         created = await shop.users.CreateUser(user_pb2.CreateUserRequest(
             user_id=user, email=f"{user}@example.com", request_id=f"{uid}-c"))
-        first = tokens.lsn_for(created.consistency_token, "commerce", 0)
-        assert first is not None
+        position = tokens.position_for(created.consistency_token, "commerce", 0)
+        assert position is not None
+        first = position.lsn
 
         async def caught_up() -> bool:
             return lagging.replay_lsn >= first  # type: ignore[operator]

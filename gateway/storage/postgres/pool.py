@@ -32,7 +32,7 @@ import asyncpg
 from opentelemetry.trace import SpanKind
 
 from gateway import request_context
-from gateway.errors import Unavailable
+from gateway.errors import DeadlineExceeded, Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.tasks import stop_tasks
@@ -45,6 +45,11 @@ CLOSE_WAIT_S = 5.0
 
 # A server that does not answer a probe (connect included) within this is down.
 PROBE_TIMEOUT_S = 1.0
+# A probe's timeout that fires this much late was the gateway's own stall.
+STALL_S = 0.5
+# With the circuit open on a server that refused its probe, a call probes
+# again if the last probe is older than this (see Shard._half_open).
+HALF_OPEN_AFTER_S = 0.1
 
 # One round trip that says whether the server is alive, whether it still is
 # a primary (a failover may have demoted it), and a primary's timeline (a
@@ -68,8 +73,17 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
 )
 
+# A connection whose server vanished mid-exchange (a crash during a
+# failover) can be left waiting for a message that never comes; asyncpg then
+# refuses the next statement with this.
+BROKEN_CONNECTION = asyncpg.exceptions.InternalClientError
+
 # A probe that fails with any of these finds the server down.
 _PROBE_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
+
+
+class NotPrimary(ConnectionError):
+    """The server behind a primary's DSN is not (or no longer) the primary."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +104,16 @@ async def skip_session_reset(conn: asyncpg.Connection) -> None:
 
 
 def redact(dsn: str) -> str:
-    """host:port of a DSN, without credentials, for topology and logs."""
-    parts = urlsplit(dsn)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    """host:port of a DSN, without credentials, for topology and logs; every
+    host of a multi-host DSN ("h1:5432,h2:5432"), as libpq lists them."""
+    hosts = urlsplit(dsn).netloc.rpartition("@")[2]
+    out = []
+    for host in hosts.split(",") if hosts else ["localhost"]:
+        name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        if not colon:
+            name, port = host, ""
+        out.append(f"{name or 'localhost'}:{port or 5432}")
+    return ",".join(out)
 
 
 def parse_lsn(text: str) -> int:
@@ -118,8 +139,10 @@ class Shard:
     # fail at once; only `check` and `trip` change it.
     healthy: bool = False
     last_error: str = ""
-    # Primaries: the timeline the last probe saw (0: not yet known).
+    # Primaries: the newest timeline any connection saw (0: not yet known),
+    # and per timeline of ours, where each earlier one ended (timelines.py).
     timeline: int = 0
+    timeline_ends: dict[int, dict[int, int]] = field(default_factory=dict)
     # Replicas only, kept by the replication tracker: the WAL position
     # replayed (0: unknown) and an upper bound of the staleness in seconds.
     replay_lsn: int = 0
@@ -129,6 +152,9 @@ class Shard:
     _watches: set[asyncio.Timeout] = field(init=False, default_factory=set)
     _probe_conn: asyncpg.Connection | None = field(init=False, default=None)
     _probing: asyncio.Task[bool] | None = field(init=False, default=None)
+    # When the last probe ended, and whether it failed by timing out.
+    _probed_at: float = field(init=False, default=0.0)
+    _probe_hung: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._labels = f"postgres/{self.keyspace}/{self.index}/{self.role}"
@@ -150,6 +176,7 @@ class Shard:
                 timeout=self.settings.connect_timeout_s,
                 command_timeout=None,
                 reset=skip_session_reset,
+                init=None if self.is_replica else self._vouch_for_primary,
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:
@@ -191,14 +218,29 @@ class Shard:
             },
         )
 
+    def out_of_time(self, phase: str) -> DeadlineExceeded:
+        budget = request_context.call_budget_s.get()
+        return DeadlineExceeded(
+            f"deadline exceeded waiting on keyspace {self.keyspace!r} shard {self.index} "
+            f"({phase}); the backend work was cancelled",
+            reason="DEADLINE_EXCEEDED",
+            metadata={
+                **({"deadline_s": f"{budget:.3f}"} if budget is not None else {}),
+                "backend": "postgres", "keyspace": self.keyspace, "shard": str(self.index),
+                "target": self.role, "phase": phase,
+            },
+        )
+
     @asynccontextmanager
     async def connection(self, operation: str) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection inside a client span named after `operation`,
         bounded by the call's backend deadline."""
         pool = self.pool
         if not self.healthy or pool is None:
-            # The circuit is open: fail at once; the probes close it again.
-            raise self.unavailable(cause=self.last_error or "not connected")
+            if not await self._half_open():
+                raise self.unavailable(cause=self.last_error or "not connected")
+            pool = self.pool
+            assert pool is not None
         with tracer.start_as_current_span(
             f"postgres {operation}",
             kind=SpanKind.CLIENT,
@@ -221,10 +263,12 @@ class Shard:
                         try:
                             # The pool hands out a proxy that behaves as a Connection.
                             yield cast(asyncpg.Connection, conn)
-                        except asyncio.CancelledError:
+                        except (asyncio.CancelledError, BROKEN_CONNECTION):
                             # Cut mid-statement (our bound, a failed probe or the
-                            # caller gone): the server may never answer, so the
-                            # connection is closed, not handed back to wait for it.
+                            # caller gone), the server may never answer; or the
+                            # server vanished mid-exchange and left the protocol
+                            # stuck. Either way the connection is closed, not
+                            # handed back.
                             conn.terminate()
                             raise
                         finally:
@@ -235,14 +279,21 @@ class Shard:
                 self.suspect()
                 if not watch.expired():
                     raise self.unavailable(exc) from exc
-                cause = (self.last_error if not self.healthy
-                         else f"no answer before the deadline ({phase})")
-                raise self.unavailable(exc, cause) from exc
+                if not self.healthy:  # cut by a failed probe
+                    raise self.unavailable(exc, self.last_error) from exc
+                # The server still answers its probes: the work was slow (a
+                # lock, a long query, no free connection), not the server down.
+                raise self.out_of_time(phase) from exc
             except CONNECTION_ERRORS as exc:
                 # A bad query argument is an InterfaceError too, but a bug of
                 # ours, not a shard that is down: let it become INTERNAL.
                 if isinstance(exc, asyncpg.exceptions.DataError):
                     raise
+                self.suspect()
+                raise self.unavailable(exc) from exc
+            except BROKEN_CONNECTION as exc:
+                log.warning("postgres %s: a connection in a broken protocol state was "
+                            "closed: %s", self.name, exc)
                 self.suspect()
                 raise self.unavailable(exc) from exc
 
@@ -265,6 +316,23 @@ class Shard:
         for watch in list(self._watches):
             watch.reschedule(now)
 
+    async def _half_open(self) -> bool:
+        """With the circuit open, whether this call may go ahead after all.
+
+        A server that refused the last probe outright (down, restarting) is
+        probed again, at most every HALF_OPEN_AFTER_S, and the call waits for
+        that quick answer: a server back up serves at once, not from the next
+        round. One that let the last probe time out (hung) is not: its calls
+        fail at once and the rounds probe it."""
+        if self._probe_hung:
+            return False
+        loop = asyncio.get_running_loop()
+        if self._probing is None or self._probing.done():
+            if loop.time() - self._probed_at < HALF_OPEN_AFTER_S:
+                return False
+            self._probing = loop.create_task(self._probe())
+        return await asyncio.shield(self._probing) and self.pool is not None
+
     def suspect(self) -> None:
         """Probe now rather than at the next round: a call just failed here."""
         if self._probing is None or self._probing.done():
@@ -281,6 +349,14 @@ class Shard:
         return healthy
 
     async def _probe(self) -> bool:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            return await self._probe_once(loop, started)
+        finally:
+            self._probed_at = loop.time()
+
+    async def _probe_once(self, loop: asyncio.AbstractEventLoop, started: float) -> bool:
         try:
             async with asyncio.timeout(PROBE_TIMEOUT_S):
                 if self._probe_conn is None or self._probe_conn.is_closed():
@@ -289,34 +365,65 @@ class Shard:
                 row = await self._probe_conn.fetchrow(PROBE_SQL)
         except TimeoutError:
             self._drop_probe_connection()
+            overrun = loop.time() - started - PROBE_TIMEOUT_S
+            if overrun > STALL_S:
+                # The event loop itself stood still past the bound (a blocked
+                # thread, a long pause): that says nothing about the server.
+                log.info("postgres %s probe overran by %.1fs: the gateway stalled, "
+                         "probing again next round", self.name, overrun)
+                return self.healthy
+            self._probe_hung = True
             self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s")
             return False
         except _PROBE_ERRORS as exc:
             self._drop_probe_connection()
+            self._probe_hung = False
             self.trip(type(exc).__name__)
             return False
+        self._probe_hung = False
         assert row is not None
-        if row["standby"] and not self.is_replica:
-            # The server behind the primary's DSN is read-only now (a failover
-            # demoted it): drop every connection so the next ones look for the
-            # primary again (a multi-host DSN with target_session_attrs).
-            self._drop_probe_connection()
-            if self.pool is not None:
-                await self.pool.expire_connections()
-            self.trip("read-only: no longer the primary")
-            return False
-        if self.timeline and row["timeline"] != self.timeline:
-            log.warning("postgres %s: a new primary on timeline %d (was %d): a failover",
-                        self.name, row["timeline"], self.timeline)
-            if self.pool is not None:
-                await self.pool.expire_connections()
-        self.timeline = row["timeline"]
+        if not self.is_replica:
+            try:
+                if await self._note_primary(row) and self.pool is not None:
+                    # Connections made before may reach the old primary still.
+                    await self.pool.expire_connections()
+            except NotPrimary as exc:
+                # Drop every connection so the next ones look for the primary
+                # again (a multi-host DSN with target_session_attrs).
+                self._drop_probe_connection()
+                if self.pool is not None:
+                    await self.pool.expire_connections()
+                self.trip(str(exc))
+                return False
         if self.pool is None:
             await self.open()
             return self.healthy
         if not self.healthy:
             log.info("postgres %s at %s answers again", self.name, redact(self.dsn))
         self.healthy, self.last_error = True, ""
+        return True
+
+    async def _vouch_for_primary(self, conn: asyncpg.Connection) -> None:
+        """Run on each new pooled connection of a primary, before any call
+        uses it: a standby, or a server on an older timeline than one seen
+        already (a demoted primary come back), is refused."""
+        row = await conn.fetchrow(PROBE_SQL)
+        assert row is not None
+        await self._note_primary(row)
+
+    async def _note_primary(self, row: asyncpg.Record) -> bool:
+        """Check a primary's probe row; True if it shows a timeline newer
+        than one seen before (a failover)."""
+        if row["standby"]:
+            raise NotPrimary("read-only: no longer the primary")
+        timeline = int(row["timeline"])
+        if timeline < self.timeline:
+            raise NotPrimary(f"a primary on timeline {timeline}, older than {self.timeline}")
+        previous, self.timeline = self.timeline, timeline
+        if previous in (0, timeline):
+            return False
+        log.warning("postgres %s: a new primary on timeline %d (was %d): a failover",
+                    self.name, timeline, previous)
         return True
 
     def _drop_probe_connection(self) -> None:
