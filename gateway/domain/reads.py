@@ -23,7 +23,7 @@ from opentelemetry import trace
 
 from gateway import request_context
 from gateway.domain import tokens
-from gateway.errors import FailedPrecondition, Unavailable
+from gateway.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.timelines import timeline_end
@@ -111,8 +111,10 @@ async def read_on_node(
                     result = await fn(conn)
             READ_ROUTES.labels(plan.domain, plan.level.value, "replica").inc()
             return result, node
-        except Unavailable as exc:
-            log.info("replica read retried on the primary: %s", exc.metadata.get("cause"))
+        except (Unavailable, DeadlineExceeded) as exc:
+            # Down, or silent past its share of the call: the primary answers.
+            log.info("replica read retried on the primary: %s",
+                     exc.metadata.get("cause") or exc.reason)
         except asyncpg.PostgresError as exc:
             log.info("replica read retried on the primary: %s", type(exc).__name__)
     READ_ROUTES.labels(plan.domain, plan.level.value, "primary").inc()

@@ -314,7 +314,8 @@ class Shard:
         self.healthy, self.last_error = False, cause
         now = asyncio.get_running_loop().time()
         for watch in list(self._watches):
-            watch.reschedule(now)
+            if not watch.expired():  # one expiring already cannot be moved
+                watch.reschedule(now)
 
     async def _half_open(self) -> bool:
         """With the circuit open, whether this call may go ahead after all.
