@@ -53,6 +53,11 @@ async def test_a_hung_shard_primary_fails_fast_flips_health_and_recovers(
         return shop.users.GetUser(user_pb2.GetUserRequest(user_id=user),
                                   timeout=CALLER_DEADLINE_S)
 
+    def hung_trips() -> float:
+        return metric("datagw_backend_circuit_trips_total",
+                      backend="postgres/commerce/1/primary", cause="hung")
+
+    trips = hung_trips()
     with frozen(gateway.embedded.shards[1].pid):
         # Calls on pooled connections and new ones alike.
         failures = await asyncio.gather(*(fails(get(stuck), grpc.StatusCode.UNAVAILABLE)
@@ -73,6 +78,7 @@ async def test_a_hung_shard_primary_fails_fast_flips_health_and_recovers(
         opened = await fails(get(stuck), grpc.StatusCode.UNAVAILABLE)
         assert opened.error_info is not None
         assert opened.error_info.metadata["cause"].startswith("no answer to a probe")
+        assert hung_trips() == trips + 1
         # The other shard is untouched.
         got = await get(alive)
         assert got.user.user_id == alive

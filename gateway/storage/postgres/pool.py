@@ -36,7 +36,7 @@ from gateway.errors import DeadlineExceeded, Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.tasks import stop_tasks
-from gateway.telemetry import POOL_SIZE, tracer
+from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, tracer
 
 log = logging.getLogger(__name__)
 
@@ -306,11 +306,13 @@ class Shard:
         for node in (self, *self.replicas):
             await node.close()
 
-    def trip(self, cause: str) -> None:
-        """Open the circuit: new calls fail at once, calls in flight are cut."""
+    def trip(self, cause: str, kind: str) -> None:
+        """Open the circuit: new calls fail at once, calls in flight are cut.
+        `kind` is the metric's label: hung, refused or not_primary."""
         if self.healthy:
             log.warning("postgres %s at %s is down (%s): its calls fail at once until a "
                         "probe answers", self.name, redact(self.dsn), cause)
+            CIRCUIT_TRIPS.labels(self.name, kind).inc()
         self.healthy, self.last_error = False, cause
         now = asyncio.get_running_loop().time()
         for watch in list(self._watches):
@@ -374,12 +376,12 @@ class Shard:
                          "probing again next round", self.name, overrun)
                 return self.healthy
             self._probe_hung = True
-            self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s")
+            self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s", "hung")
             return False
         except _PROBE_ERRORS as exc:
             self._drop_probe_connection()
             self._probe_hung = False
-            self.trip(type(exc).__name__)
+            self.trip(type(exc).__name__, "refused")
             return False
         self._probe_hung = False
         assert row is not None
@@ -394,7 +396,7 @@ class Shard:
                 self._drop_probe_connection()
                 if self.pool is not None:
                     await self.pool.expire_connections()
-                self.trip(str(exc))
+                self.trip(str(exc), "not_primary")
                 return False
         if self.pool is None:
             await self.open()
@@ -421,6 +423,7 @@ class Shard:
         if timeline < self.timeline:
             raise NotPrimary(f"a primary on timeline {timeline}, older than {self.timeline}")
         previous, self.timeline = self.timeline, timeline
+        PRIMARY_TIMELINE.labels(self.name).set(timeline)
         if previous in (0, timeline):
             return False
         log.warning("postgres %s: a new primary on timeline %d (was %d): a failover",
