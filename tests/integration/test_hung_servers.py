@@ -9,14 +9,23 @@ from pathlib import Path
 
 import grpc
 import pytest
-from datagw.v1 import admin_pb2, admin_pb2_grpc, common_pb2, user_pb2
+from datagw.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    common_pb2,
+    session_pb2,
+    session_pb2_grpc,
+    user_pb2,
+)
 from google.protobuf.duration_pb2 import Duration
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.server import Gateway
 from tests.commerce import Shop, user_on_shard
-from tests.helpers import eventually, fails, frozen, metric
+from tests.helpers import eventually, fails, frozen, get, metric, product, upsert
 from tests.policy_fixtures import POLICIES, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -135,3 +144,40 @@ async def test_a_hung_replica_never_makes_a_read_wait(
             assert replica_reads() == before
         await eventually(replica_serves, "the replica serves again after SIGCONT")
         assert gw2.backends.keyspaces["commerce"].shards[0].replicas[0].healthy
+
+
+async def test_a_hung_valkey_bypasses_the_cache_and_fails_sessions_fast(
+    gateway: Gateway, tmp_path: Path, uid: str
+) -> None:
+    async with running_gateway(tmp_path, POLICIES, gateway) as (_, channel, valkey):
+        catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+        sessions = session_pb2_grpc.SessionServiceStub(channel)
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        sku = f"HANG-{uid}"
+        await upsert(catalog, product(sku))
+        assert (await get(catalog, sku)).sku == sku  # now cached
+        with frozen(valkey.pid):
+            # The catalog reads PostgreSQL; sessions, which live only in
+            # Redis, fail with UNAVAILABLE naming it, not at the deadline.
+            got = await catalog.GetProduct(catalog_pb2.GetProductRequest(sku=sku),
+                                           timeout=CALLER_DEADLINE_S)
+            assert got.product.sku == sku
+            failure = await fails(sessions.CreateSession(
+                session_pb2.CreateSessionRequest(user_id=uid), timeout=CALLER_DEADLINE_S),
+                grpc.StatusCode.UNAVAILABLE)
+            assert failure.error_info is not None
+            assert failure.error_info.metadata["backend"] == "redis"
+
+            async def redis_down() -> bool:
+                return not await _healthy(admin, "redis")
+
+            await eventually(redis_down, "the hung Valkey is unhealthy in GetTopology")
+
+        async def sessions_back() -> bool:
+            try:
+                await sessions.CreateSession(session_pb2.CreateSessionRequest(user_id=uid))
+            except grpc.aio.AioRpcError:
+                return False
+            return True
+
+        await eventually(sessions_back, "sessions are served again after SIGCONT")
