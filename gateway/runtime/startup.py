@@ -107,7 +107,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
                         if clickhouse is not None else None)
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
-            EventNotifiers([keyspaces[k] for k in event_keyspaces]), event_keyspaces,
+            EventNotifiers([keyspaces[k] for k in event_keyspaces], _listen_dsns(keyspace_configs)),
+            event_keyspaces,
             embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
@@ -168,6 +169,11 @@ def _keyspace(ks: KeyspaceConfig) -> Keyspace:
                           for j, r in enumerate(ks.replicas_of(i))]
         shards.append(shard)
     return Keyspace(ks.name, shards, ks.range_map_version)
+
+
+def _listen_dsns(keyspaces: dict[str, KeyspaceConfig]) -> dict[tuple[str, int], str | None]:
+    return {(name, i): ks.listen_dsn(i)
+            for name, ks in keyspaces.items() for i in range(len(ks.shard_dsns))}
 
 
 def _sharded_keyspaces(policies: PolicyRegistry) -> set[str]:

@@ -50,13 +50,24 @@ class PoolSettings:
     max_size: int = 20
     # Seconds a connection attempt may take before the shard counts as down.
     connect_timeout_s: float = 3.0
+    # The DSNs lead to a transaction-mode pooler (PgBouncer): a server
+    # connection is ours for one transaction only, so a named prepared
+    # statement would be missing (or another client's) on the next one.
+    transaction_pooler: bool = False
+
+    @property
+    def statement_cache_size(self) -> int:
+        """asyncpg's prepared statement cache: 0 makes every statement unnamed,
+        parsed again with each execution (PgBouncer 1.18 does not track named
+        ones; 1.21+ could with max_prepared_statements)."""
+        return 0 if self.transaction_pooler else 100
 
 
 async def skip_session_reset(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing beyond asyncpg's own rollback of an
     open transaction. The gateway leaves no session state behind (only SET
-    LOCAL, transaction advisory locks, no LISTEN, no cursors; the migration's
-    session lock is released explicitly), so asyncpg's default reset query
+    LOCAL, transaction advisory locks, no LISTEN, no cursors), which is also
+    what lets it run behind a transaction-mode pooler; asyncpg's default reset query
     (RESET ALL, UNLISTEN *, ...) would be one wasted round trip per checkout,
     about a quarter of the statements an order sends."""
 
@@ -114,6 +125,7 @@ class Shard:
                 timeout=self.settings.connect_timeout_s,
                 command_timeout=None,
                 reset=skip_session_reset,
+                statement_cache_size=self.settings.statement_cache_size,
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:
