@@ -508,7 +508,7 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
         replicas.append(tuple(r.strings(f"{where}.replicas", shard.get("replicas", []),
                                         "postgresql:// DSNs", each=_is_dsn)))
         direct = shard.get("direct")
-        if direct is not None and pooler != "transaction":
+        if direct is not None and pooler == "none":
             r.problem(f"{where}.direct", "is for a keyspace behind a pooler (pooler: "
                       "transaction); without one, the primary is direct already")
         elif direct is not None and not _is_dsn(direct):
