@@ -111,13 +111,14 @@ def metric(name: str, **labels: str) -> float:
 
 
 def keyspace_dsn(gateway: Any, keyspace: str) -> str:
-    """The DSN of one keyspace's database on the embedded PostgreSQL server."""
-    return str(gateway.embedded.postgres.dsn).rsplit("/", 1)[0] + f"/{keyspace}"
+    """The DSN of an unsharded keyspace's database, as the gateway reaches it."""
+    return str(gateway.backends.keyspaces[keyspace].single.dsn)
 
 
 async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
-    """Run one statement straight on a keyspace's database, behind the gateway's back."""
-    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace))
+    """Run one statement straight on a keyspace's database, behind the gateway's back
+    (no named prepared statements: the DSN may lead through a transaction pooler)."""
+    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace), statement_cache_size=0)
     try:
         return await conn.fetchval(query, *args)
     finally:
