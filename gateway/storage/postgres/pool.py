@@ -160,7 +160,8 @@ class Shard:
                 "keyspace": self.keyspace,
                 "shard": str(self.index),
                 "address": redact(self.dsn),
-                "cause": type(exc).__name__ if exc else "not connected",
+                # Without an exception: why the pool could not open, if it tried.
+                "cause": type(exc).__name__ if exc else self.last_error or "not connected",
             },
         )
 
