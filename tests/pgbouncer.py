@@ -1,4 +1,6 @@
-"""PgBouncer in transaction mode in front of real PostgreSQL databases, for tests.
+"""PgBouncer in front of real PostgreSQL databases, for tests: in transaction
+mode for the pooler tests, with a TLS certificate for the TLS tests (the
+embedded PostgreSQL is built without OpenSSL; Debian's PgBouncer has it).
 
 Started as our child process on a free port under a directory of the test's;
 stopped by its pid. Clients authenticate with SCRAM (auth_type
@@ -29,6 +31,7 @@ from gateway.runtime.embedded.postgres import PG_SYSTEM_USER
 # server connections and any session state would leak between them.
 POOL_SIZE = 3
 START_WITHIN_S = 10.0
+UNNAMED_HOST = "127.0.0.2"
 STOP_WITHIN_S = 10.0
 
 
@@ -53,6 +56,11 @@ class PgBouncer:
     workdir: Path
     databases: dict[str, str]
     fallback: str | None = None
+    pool_mode: str = "transaction"
+    # Server connections per database (in session mode: clients at once).
+    pool_size: int = POOL_SIZE
+    # (certificate, key): clients must come over TLS and get this certificate.
+    tls: tuple[Path, Path] | None = None
     port: int = 0
     _proc: subprocess.Popen[bytes] | None = None
 
@@ -74,8 +82,14 @@ class PgBouncer:
             assert users.setdefault(role, password) == password, \
                 f"{role} has two passwords; one PgBouncer cannot log in as both"
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.tls is not None:
+            # Copies: the key must be readable by PgBouncer's user, and only it.
+            for source, name in zip(self.tls, ("server.crt", "server.key"), strict=True):
+                shutil.copyfile(source, self.workdir / name)
+            (self.workdir / "server.key").chmod(0o600)
         (self.workdir / "userlist.txt").write_text(
             "".join(f'"{role}" "{password}"\n' for role, password in users.items()))
+        (self.workdir / "userlist.txt").chmod(0o600)
         self.port = _free_port()
         (self.workdir / "pgbouncer.ini").write_text(self._ini())
         await asyncio.to_thread(self._spawn)
@@ -112,16 +126,23 @@ class PgBouncer:
         return "\n".join([
             "[databases]", *databases, "",
             "[pgbouncer]",
-            "listen_addr = 127.0.0.1",
+            # Also a loopback address that no test certificate names, on
+            # which verify-full must fail.
+            f"listen_addr = 127.0.0.1,{UNNAMED_HOST}",
             f"listen_port = {self.port}",
             "unix_socket_dir =",
             "auth_type = scram-sha-256",
             f"auth_file = {self.workdir / 'userlist.txt'}",
-            "pool_mode = transaction",
-            f"default_pool_size = {POOL_SIZE}",
+            f"pool_mode = {self.pool_mode}",
+            f"default_pool_size = {self.pool_size}",
             "max_client_conn = 500",
             # asyncpg does not send it, but psql and JDBC clients do.
             "ignore_startup_parameters = extra_float_digits",
+            *([] if self.tls is None else [
+                "client_tls_sslmode = require",
+                f"client_tls_cert_file = {self.workdir / 'server.crt'}",
+                f"client_tls_key_file = {self.workdir / 'server.key'}",
+            ]),
             "",
         ])
 

@@ -1,0 +1,129 @@
+"""TLS and passwords to the backends: PostgreSQL's protocol with sslmode=verify-full.
+
+The embedded PostgreSQL is built without OpenSSL ("SSL is not supported by
+this build"), so the TLS endpoint is a PgBouncer (Debian's, with OpenSSL) in
+session mode in front of the session's servers, holding a server certificate
+from the test CA and taking TLS clients only; it logs in to PostgreSQL with
+SCRAM. The gateway's side is what is tested: asyncpg's TLS negotiation, the
+certificate checked against the CA and the host name (verify-full), the
+SCRAM password over TLS, and a clear refusal to start with another CA.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import asyncpg
+import pytest
+from datagw.v1 import user_pb2
+
+from gateway.errors import Unavailable
+from gateway.runtime.config import KeyspaceConfig
+from gateway.runtime.server import Gateway
+from tests.auth_fixtures import Certs, make_certs
+from tests.commerce import Shop
+from tests.conftest import need_tool
+from tests.pgbouncer import UNNAMED_HOST, PgBouncer, pgbouncer_binary
+from tests.policy_fixtures import POLICIES, running_gateway
+
+pytestmark = pytest.mark.integration
+
+# In session mode every client connection holds a server connection: room
+# for a gateway's pools (up to 20 per database) and the tests' own.
+SESSIONS = 40
+
+
+@pytest.fixture(scope="module")
+async def tls_front(gateway: Gateway, certs: Certs) -> AsyncIterator[PgBouncer]:
+    binary = need_tool("pgbouncer", pgbouncer_binary())
+    assert gateway.backends is not None
+    # Not under pytest's tmp dir: PgBouncer runs as the embedded servers'
+    # user when we are root (tests/conftest.py says more).
+    tmp = Path(tempfile.mkdtemp(prefix="datagw-pg-tls-"))
+    front = PgBouncer(binary, tmp / "pgbouncer",
+                      {f"{name}_{s.index}": s.dsn
+                       for name, ks in gateway.backends.keyspaces.items() for s in ks.shards},
+                      pool_mode="session", pool_size=SESSIONS,
+                      tls=(certs.server_cert, certs.server_key))
+    await front.start()
+    try:
+        yield front
+    finally:
+        front.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA that did not sign the server's certificate."""
+    openssl = need_tool("openssl", shutil.which("openssl"))
+    return make_certs(openssl, tmp_path_factory.mktemp("other-ca")).ca
+
+
+def verified(front: PgBouncer, database: str, ca: Path, host: str = "127.0.0.1",
+             mode: str = "verify-full") -> str:
+    """The DSN of `database` through TLS, the server's certificate checked against `ca`."""
+    dsn = front.dsn(database).replace("@127.0.0.1:", f"@{host}:")
+    return f"{dsn}?sslmode={mode}&sslrootcert={quote(str(ca))}"
+
+
+def keyspaces(gateway: Gateway, front: PgBouncer, ca: Path) -> dict[str, KeyspaceConfig]:
+    assert gateway.backends is not None
+    return {name: KeyspaceConfig(name, tuple(verified(front, f"{name}_{s.index}", ca)
+                                             for s in ks.shards))
+            for name, ks in gateway.backends.keyspaces.items()}
+
+
+async def test_tls_with_a_scram_password_only(tls_front: PgBouncer, certs: Certs) -> None:
+    # localhost and 127.0.0.1 are both in the certificate; verify-full
+    # checks the name the DSN connects to.
+    for host in ("127.0.0.1", "localhost"):
+        conn = await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, host))
+        try:
+            assert conn.get_server_pid() and await conn.fetchval("SELECT 1") == 1
+        finally:
+            await conn.close()
+    # The CA signed the certificate, but not for this address: verify-ca
+    # accepts it, verify-full does not.
+    conn = await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, UNNAMED_HOST,
+                                          mode="verify-ca"))
+    await conn.close()
+    with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+        await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, UNNAMED_HOST))
+    with pytest.raises(asyncpg.PostgresError, match="SSL required"):
+        await asyncpg.connect(tls_front.dsn("commerce_0"), ssl=False)
+    wrong = verified(tls_front, "commerce_0", certs.ca).replace(
+        "postgresql://postgres:", "postgresql://postgres:not-the-password", 1)
+    with pytest.raises(asyncpg.PostgresError, match="authentication failed"):
+        await asyncpg.connect(wrong)
+
+
+async def test_a_gateway_connects_with_verify_full(
+    tls_front: PgBouncer, certs: Certs, gateway: Gateway, tmp_path: Path, uid: str
+) -> None:
+    async with running_gateway(tmp_path, POLICIES, gateway,
+                               keyspaces=keyspaces(gateway, tls_front, certs.ca)) as (gw, ch, _):
+        assert gw.backends is not None
+        assert all(node.healthy for ks in gw.backends.keyspaces.values() for node in ks.nodes())
+        shop = Shop.on(ch)
+        user = await shop.user(f"{uid}-tls")
+        got = await shop.users.GetUser(user_pb2.GetUserRequest(user_id=user.user_id))
+        assert got.user.email == f"{uid}-tls@example.com"
+
+
+async def test_a_gateway_given_another_ca_does_not_start(
+    tls_front: PgBouncer, other_ca: Path, gateway: Gateway, tmp_path: Path
+) -> None:
+    with pytest.raises(Unavailable) as refused:
+        async with running_gateway(tmp_path, POLICIES, gateway,
+                                   keyspaces=keyspaces(gateway, tls_front, other_ca)):
+            pytest.fail("a gateway that cannot verify its database started")
+    failure = refused.value
+    assert failure.reason == "BACKEND_UNAVAILABLE"
+    assert failure.metadata["backend"] == "postgres"
+    assert failure.metadata["cause"] == "SSLCertVerificationError", failure.metadata
