@@ -50,7 +50,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "postgres": ("keyspaces",),
     "redis": ("url", "password_file", "timeout"),
     "clickhouse": ("url", "database", "username", "password", "password_file", "connect_timeout",
-                   "send_receive_timeout"),
+                   "send_receive_timeout", "ca_file", "client_cert_file", "client_key_file"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
@@ -110,6 +110,11 @@ class ClickHouseConfig:
     password: str = ""  # from DATAGW_CLICKHOUSE__PASSWORD or clickhouse.password_file
     connect_timeout_s: float = 5.0
     send_receive_timeout_s: float = 30.0
+    # https only: the CA bundle the server's certificate must chain to (None:
+    # the system's), and a client certificate for servers that require one.
+    ca_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
 
 
 @dataclass
@@ -465,6 +470,13 @@ def _clickhouse(
         elif from_file is not None:
             password = from_file
     defaults = ClickHouseConfig(url)
+    ca_file, client_cert_file, client_key_file = (
+        r.text(f"clickhouse.{key}", raw.get(key), optional=True)
+        for key in ("ca_file", "client_cert_file", "client_key_file"))
+    if (ca_file or client_cert_file or client_key_file) and parts.scheme != "https":
+        r.problem("clickhouse.url", "ca_file and client certificates need an https:// URL")
+    if bool(client_cert_file) != bool(client_key_file):
+        r.problem("clickhouse", "client_cert_file and client_key_file come together")
     return ClickHouseConfig(
         url=url,
         database=r.text("clickhouse.database", raw.get("database", defaults.database))
@@ -476,6 +488,7 @@ def _clickhouse(
                                      raw.get("connect_timeout", "5s")),
         send_receive_timeout_s=r.duration("clickhouse.send_receive_timeout",
                                           raw.get("send_receive_timeout", "30s")),
+        ca_file=ca_file, client_cert_file=client_cert_file, client_key_file=client_key_file,
     )
 
 

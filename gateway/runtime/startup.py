@@ -75,7 +75,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         ch = config.clickhouse
         clickhouse = ClickHouseServerStore(
             ch.url, ch.database, ch.username, ch.password,
-            ch.connect_timeout_s, ch.send_receive_timeout_s)
+            ch.connect_timeout_s, ch.send_receive_timeout_s, ca_file=ch.ca_file,
+            client_cert_file=ch.client_cert_file, client_key_file=ch.client_key_file)
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = []
     sharded = _sharded_keyspaces(policies)

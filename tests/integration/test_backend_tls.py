@@ -1,4 +1,5 @@
-"""TLS and passwords to the backends: PostgreSQL's protocol with sslmode=verify-full.
+"""TLS and passwords to the backends: PostgreSQL's protocol with
+sslmode=verify-full, and ClickHouse's HTTP interface over https.
 
 The embedded PostgreSQL is built without OpenSSL ("SSL is not supported by
 this build"), so the TLS endpoint is a PgBouncer (Debian's, with OpenSSL) in
@@ -7,14 +8,20 @@ from the test CA and taking TLS clients only; it logs in to PostgreSQL with
 SCRAM. The gateway's side is what is tested: asyncpg's TLS negotiation, the
 certificate checked against the CA and the host name (verify-full), the
 SCRAM password over TLS, and a clear refusal to start with another CA.
+
+ClickHouse: the server backend (clickhouse-connect) against the test-only
+chdb HTTP front (tests/chdb_http_front.py) serving https with the test CA's
+certificate and requiring a client certificate from it.
 """
 
 from __future__ import annotations
 
 import shutil
 import ssl
+import subprocess
+import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,9 +32,10 @@ from datagw.v1 import user_pb2
 from gateway.errors import Unavailable
 from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.server import Gateway
+from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from tests.auth_fixtures import Certs, make_certs
 from tests.commerce import Shop
-from tests.conftest import need_tool
+from tests.conftest import ROOT, need_tool
 from tests.pgbouncer import UNNAMED_HOST, PgBouncer, pgbouncer_binary
 from tests.policy_fixtures import POLICIES, running_gateway
 
@@ -127,3 +135,54 @@ async def test_a_gateway_given_another_ca_does_not_start(
     assert failure.reason == "BACKEND_UNAVAILABLE"
     assert failure.metadata["backend"] == "postgres"
     assert failure.metadata["cause"] == "SSLCertVerificationError", failure.metadata
+
+
+@pytest.fixture(scope="module")
+def https_front(certs: Certs) -> Iterator[str]:
+    """The chdb HTTP front over https; its URL by name (the certificate has it)."""
+    with tempfile.TemporaryDirectory(prefix="datagw-chfront-tls-") as data:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.chdb_http_front", data,
+             str(certs.server_cert), str(certs.server_key), str(certs.ca)],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline())
+            yield f"https://localhost:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+async def test_clickhouse_over_https_with_a_ca_and_a_client_certificate(
+    https_front: str, certs: Certs
+) -> None:
+    store = ClickHouseServerStore(https_front, "datagw_tls", ca_file=str(certs.ca),
+                                  client_cert_file=str(certs.client_cert),
+                                  client_key_file=str(certs.client_key))
+    try:
+        assert await store.check(), store.last_error
+        result = await store.query("SELECT 40 + 2")
+        assert result.rows == [(42,)]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("ca", "client_cert", "says"), [
+    # The system's CAs do not know the test CA.
+    (False, True, "SSLCertVerificationError"),
+    # The server requires a client certificate.
+    (True, False, "SSLError"),
+])
+async def test_clickhouse_over_https_refuses_what_it_cannot_verify(
+    https_front: str, certs: Certs, ca: bool, client_cert: bool, says: str
+) -> None:
+    store = ClickHouseServerStore(
+        https_front, "datagw_tls", ca_file=str(certs.ca) if ca else None,
+        client_cert_file=str(certs.client_cert) if client_cert else None,
+        client_key_file=str(certs.client_key) if client_cert else None)
+    try:
+        assert not await store.check()
+        assert says in store.last_error, store.last_error
+    finally:
+        store.close()
