@@ -276,3 +276,23 @@ async def test_a_direct_dsn_gets_notifications_of_commits_through_the_pooler(
         assert await notifier.wait(ticket, WITHIN_S)
     finally:
         await notifier.stop()
+
+
+async def test_a_gateway_with_direct_dsns_listens_on_them(
+    gateway: Gateway, pooled: Pooled, tmp_path: Path
+) -> None:
+    assert pooled.bouncer is not None and pooled.shared is not None
+    keyspaces = {name: KeyspaceConfig(
+        name, tuple(pooled.bouncer.dsn(n) for n in names), pool=POOL,
+        direct_dsns=tuple(pooled.direct_dsn(name, i) for i in range(len(names))))
+        for name, names in pooled.names.items()}
+    async with running_gateway(tmp_path, POLICIES, pooled.shared, keyspaces=keyspaces,
+                               sagas=TEST_SAGAS) as (gw, _, _):
+        notifiers = [gw.notifiers.of("commerce", i) for i in range(len(pooled.names["commerce"]))]
+        assert [n.listen_dsn for n in notifiers] == [
+            pooled.direct_dsn("commerce", i) for i in range(len(notifiers))]
+
+        async def listening() -> bool:
+            return all(n.listening for n in notifiers)
+
+        await eventually(listening, "every commerce shard's notifier listens", WITHIN_S)
