@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.runtime.server import Gateway
 from gateway.telemetry import REGISTRY
 
 STRONG = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_STRONG)
@@ -111,8 +112,12 @@ def metric(name: str, **labels: str) -> float:
 
 
 def keyspace_dsn(gateway: Any, keyspace: str) -> str:
-    """The DSN of an unsharded keyspace's database, as the gateway reaches it."""
-    return str(gateway.backends.keyspaces[keyspace].single.dsn)
+    """The DSN of an unsharded keyspace's database: the one a gateway uses
+    (through its pooler, say), or for anything else with embedded servers
+    (a test's stack of them), on the embedded PostgreSQL server."""
+    if isinstance(gateway, Gateway):
+        return str(gateway.backends.keyspaces[keyspace].single.dsn)
+    return str(gateway.embedded.postgres.dsn).rsplit("/", 1)[0] + f"/{keyspace}"
 
 
 async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
