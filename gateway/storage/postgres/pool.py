@@ -66,10 +66,10 @@ class PoolSettings:
 async def skip_session_reset(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing beyond asyncpg's own rollback of an
     open transaction. The gateway leaves no session state behind (only SET
-    LOCAL, transaction advisory locks, no LISTEN, no cursors), which is also
-    what lets it run behind a transaction-mode pooler; asyncpg's default reset query
-    (RESET ALL, UNLISTEN *, ...) would be one wasted round trip per checkout,
-    about a quarter of the statements an order sends."""
+    LOCAL, transaction advisory locks, no LISTEN, no cursors; which is also
+    what lets it run behind a transaction-mode pooler), so asyncpg's default
+    reset query (RESET ALL, UNLISTEN *, ...) would be one wasted round trip
+    per checkout, about a quarter of the statements an order sends."""
 
 
 def redact(dsn: str) -> str:
