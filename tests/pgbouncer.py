@@ -64,10 +64,6 @@ class PgBouncer:
     port: int = 0
     _proc: subprocess.Popen[bytes] | None = None
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
     def dsn(self, name: str) -> str:
         """The DSN of database `name` through the pooler, the real one's credentials kept."""
         real = urlsplit(self.databases.get(name, self.fallback))
