@@ -100,9 +100,10 @@ def user_on_shard(gateway: Any, prefix: str, index: int) -> str:
 async def shard_rows(gateway: Any, index: int, query: str, *args: Any) -> list[asyncpg.Record]:
     """Rows read straight from one commerce shard's primary, behind the gateway's back.
 
-    Without arguments the query may be several statements (a script)."""
+    Without arguments the query may be several statements (a script). No
+    named prepared statements: the DSN may lead through a transaction pooler."""
     dsn = gateway.backends.keyspaces["commerce"].shards[index].dsn
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         if not args and ";" in query:
             await conn.execute(query)

@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.runtime.server import Gateway
 from gateway.telemetry import REGISTRY
 
 STRONG = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_STRONG)
@@ -114,13 +115,18 @@ def metric(name: str, **labels: str) -> float:
 
 
 def keyspace_dsn(gateway: Any, keyspace: str) -> str:
-    """The DSN of one keyspace's database on the embedded PostgreSQL server."""
+    """The DSN of an unsharded keyspace's database: the one a gateway uses
+    (through its pooler, say), or for anything else with embedded servers
+    (a test's stack of them), on the embedded PostgreSQL server."""
+    if isinstance(gateway, Gateway):
+        return str(gateway.backends.keyspaces[keyspace].single.dsn)
     return str(gateway.embedded.postgres.dsn).rsplit("/", 1)[0] + f"/{keyspace}"
 
 
 async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
-    """Run one statement straight on a keyspace's database, behind the gateway's back."""
-    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace))
+    """Run one statement straight on a keyspace's database, behind the gateway's back
+    (no named prepared statements: the DSN may lead through a transaction pooler)."""
+    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace), statement_cache_size=0)
     try:
         return await conn.fetchval(query, *args)
     finally:

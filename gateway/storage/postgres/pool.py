@@ -92,15 +92,26 @@ class PoolSettings:
     max_size: int = 20
     # Seconds a connection attempt may take before the shard counts as down.
     connect_timeout_s: float = 3.0
+    # The DSNs lead to a transaction-mode pooler (PgBouncer): a server
+    # connection is ours for one transaction only, so a named prepared
+    # statement would be missing (or another client's) on the next one.
+    transaction_pooler: bool = False
+
+    @property
+    def statement_cache_size(self) -> int:
+        """asyncpg's prepared statement cache: 0 makes every statement unnamed,
+        parsed again with each execution (PgBouncer 1.18 does not track named
+        ones; 1.21+ could with max_prepared_statements)."""
+        return 0 if self.transaction_pooler else 100
 
 
 async def skip_session_reset(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing beyond asyncpg's own rollback of an
     open transaction. The gateway leaves no session state behind (only SET
-    LOCAL, transaction advisory locks, no LISTEN, no cursors; the migration's
-    session lock is released explicitly), so asyncpg's default reset query
-    (RESET ALL, UNLISTEN *, ...) would be one wasted round trip per checkout,
-    about a quarter of the statements an order sends."""
+    LOCAL, transaction advisory locks, no LISTEN, no cursors; which is also
+    what lets it run behind a transaction-mode pooler), so asyncpg's default
+    reset query (RESET ALL, UNLISTEN *, ...) would be one wasted round trip
+    per checkout, about a quarter of the statements an order sends."""
 
 
 def redact(dsn: str) -> str:
@@ -177,6 +188,7 @@ class Shard:
                 command_timeout=None,
                 reset=skip_session_reset,
                 init=None if self.is_replica else self._vouch_for_primary,
+                statement_cache_size=self.settings.statement_cache_size,
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:
@@ -214,7 +226,9 @@ class Shard:
                 "shard": str(self.index),
                 "target": self.role,
                 "address": redact(self.dsn),
-                "cause": cause or (type(exc).__name__ if exc else "not connected"),
+                # Without an exception: why the pool could not open, if it tried.
+                "cause": cause or (type(exc).__name__ if exc else
+                                   self.last_error or "not connected"),
             },
         )
 
