@@ -6,13 +6,13 @@ import asyncio
 from dataclasses import dataclass, field
 
 from gateway.storage.clickhouse.store import AnalyticsStore
-from gateway.storage.postgres.pool import PROBE_TIMEOUT_S, Keyspace, redact
+from gateway.storage.postgres.pool import CONFIRM_TIMEOUT_S, PROBE_TIMEOUT_S, Keyspace, redact
 from gateway.storage.redis.client import RedisBackend
 from gateway.telemetry import BACKEND_UP
 
-# The whole health round's bound: a little more than one probe's own bound
-# (postgres probes enforce theirs), so that a round always ends.
-CHECK_BOUND_S = PROBE_TIMEOUT_S + 0.25
+# The whole health round's bound: a little more than a postgres probe's own
+# (its first try and its confirmation), so that a round always ends.
+CHECK_BOUND_S = PROBE_TIMEOUT_S + CONFIRM_TIMEOUT_S + 0.2
 
 
 def _lsn_text(lsn: int) -> str:

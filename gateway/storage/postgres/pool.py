@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 # How long closing a pool waits for connections in use to be released.
 CLOSE_WAIT_S = 5.0
 
-# A server that does not answer a probe (connect included) within this is down.
-PROBE_TIMEOUT_S = 1.0
+# A server that does not answer a probe (connect included) within this, and
+# then a second one on a fresh connection within CONFIRM_TIMEOUT_S, is hung.
+PROBE_TIMEOUT_S = 0.8
+CONFIRM_TIMEOUT_S = 0.5
 # A probe's timeout that fires this much late was the gateway's own stall.
 STALL_S = 0.5
 # With the circuit open on a server that refused its probe, a call probes
@@ -366,37 +368,53 @@ class Shard:
         return healthy
 
     async def _probe(self) -> bool:
+        try:
+            return await self._probe_once()
+        finally:
+            self._probed_at = asyncio.get_running_loop().time()
+
+    async def _ask(self, bound_s: float) -> asyncpg.Record | None:
+        """The probe's one round trip, connect included, within `bound_s`."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            return await self._probe_once(loop, started)
-        finally:
-            self._probed_at = loop.time()
-
-    async def _probe_once(self, loop: asyncio.AbstractEventLoop, started: float) -> bool:
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S):
+            async with asyncio.timeout(bound_s):
                 if self._probe_conn is None or self._probe_conn.is_closed():
                     self._probe_conn = await asyncpg.connect(
-                        self.dsn, timeout=PROBE_TIMEOUT_S, statement_cache_size=0)
-                row = await self._probe_conn.fetchrow(PROBE_SQL)
+                        self.dsn, timeout=bound_s, statement_cache_size=0)
+                return await self._probe_conn.fetchrow(PROBE_SQL)
         except TimeoutError:
             self._drop_probe_connection()
-            overrun = loop.time() - started - PROBE_TIMEOUT_S
-            if overrun > STALL_S:
+            if loop.time() - started - bound_s > STALL_S:
                 # The event loop itself stood still past the bound (a blocked
                 # thread, a long pause): that says nothing about the server.
-                log.info("postgres %s probe overran by %.1fs: the gateway stalled, "
-                         "probing again next round", self.name, overrun)
-                return self.healthy
+                return None
+            raise
+        except _PROBE_ERRORS:
+            self._drop_probe_connection()
+            raise
+
+    async def _probe_once(self) -> bool:
+        try:
+            try:
+                row = await self._ask(PROBE_TIMEOUT_S)
+            except TimeoutError:
+                # Once more on a fresh connection before calling the server
+                # hung: the answer may have been waiting while the gateway
+                # itself was busy (a stall that began after the probe did).
+                row = await self._ask(CONFIRM_TIMEOUT_S)
+        except TimeoutError:
             self._probe_hung = True
             self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s", "hung")
             return False
         except _PROBE_ERRORS as exc:
-            self._drop_probe_connection()
             self._probe_hung = False
             self.trip(type(exc).__name__, "refused")
             return False
+        if row is None:
+            log.info("postgres %s: the gateway stalled during its probe; probing again "
+                     "next round", self.name)
+            return self.healthy
         self._probe_hung = False
         assert row is not None
         if not self.is_replica:
