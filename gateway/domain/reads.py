@@ -26,7 +26,7 @@ from gateway.domain import tokens
 from gateway.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.storage.postgres.timelines import timeline_end
+from gateway.storage.postgres.timelines import timeline_end, transaction_committed
 from gateway.telemetry import READ_ROUTES
 
 T = TypeVar("T")
@@ -84,8 +84,17 @@ async def vouch(shard: Shard, token: str) -> None:
         shard.suspect()
         raise shard.unavailable(cause=f"the token is from timeline {position.timeline}, "
                                       f"newer than this gateway's primary ({shard.timeline})")
-    end = await timeline_end(shard, position.timeline)
-    if end is None or position.lsn > end:
+    survived = await _survived(shard, position)
+    if survived is None:
+        raise FailedPrecondition(
+            f"keyspace {shard.keyspace!r} shard {shard.index} failed over around the write "
+            "of this consistency token, which cannot tell whether it was replicated in time",
+            reason="WRITE_MAYBE_LOST_IN_FAILOVER",
+            metadata={"keyspace": shard.keyspace, "shard": str(shard.index),
+                      "token_timeline": str(position.timeline),
+                      "primary_timeline": str(shard.timeline)},
+        )
+    if not survived:
         raise FailedPrecondition(
             f"the write of this consistency token was lost: keyspace {shard.keyspace!r} "
             f"shard {shard.index} failed over before it was replicated",
@@ -94,6 +103,26 @@ async def vouch(shard: Shard, token: str) -> None:
                       "token_timeline": str(position.timeline),
                       "primary_timeline": str(shard.timeline)},
         )
+
+
+async def _survived(shard: Shard, position: tokens.Position) -> bool | None:
+    """Whether the write of a token from an earlier timeline is in the
+    primary's history (None: the token cannot tell). Its commit record lies
+    between `start` and `lsn`: wholly before the switch point, it survived;
+    wholly after, it was lost. Straddling it, the transaction decides: its
+    first record came before the switch point, so the new primary knows its
+    id and whether it committed. A token of no transaction of its own (a
+    replayed request's) has no `start`."""
+    end = await timeline_end(shard, position.timeline)
+    if end is None:
+        return False
+    if position.lsn <= end:
+        return True
+    if position.start is None or position.xid is None:
+        return None
+    if position.start >= end:
+        return False
+    return await transaction_committed(shard, position.xid)
 
 
 async def read_on_node(

@@ -165,18 +165,29 @@ async def test_a_promoted_synchronous_standby_loses_no_acknowledged_order(
                     consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
                     consistency_token=placed.consistency_token)))
             assert got.order.order_id == placed.order.order_id, request_id
-        # A token of the old timeline beyond its switch point names a write
-        # the new primary never had: refused, not answered from the new data.
+        # A token of the old timeline whose commit lies beyond the switch
+        # point names a write the new primary never had: refused, not
+        # answered from the new data. One that cannot tell is refused too.
         old = next(p.consistency_token for p in load.acked.values()
                    if ".00000001." in p.consistency_token)
-        lost = old.rsplit(".", 1)[0] + ".FF/0"
-        refused = await fails(shop.orders.GetOrder(order_pb2.GetOrderRequest(
-            order_id=next(iter(load.acked.values())).order.order_id,
-            read_options=common_pb2.ReadOptions(
+        head, (_, start, xid) = old.split(".00000001.")[0], old.rsplit(".", 2)
+        some_order = next(iter(load.acked.values())).order.order_id
+        # One whose commit may straddle the switch point (its end unknown) is
+        # settled by its transaction, which the new primary has committed.
+        straddling = f"{head}.00000001.FF/0.{start}.{xid}"
+        got = await shop.orders.GetOrder(order_pb2.GetOrderRequest(
+            order_id=some_order, read_options=common_pb2.ReadOptions(
                 consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
-                consistency_token=lost))), grpc.StatusCode.FAILED_PRECONDITION)
-        assert refused.error_info is not None
-        assert refused.error_info.reason == "WRITE_LOST_IN_FAILOVER"
+                consistency_token=straddling)))
+        assert got.order.order_id == some_order
+        for token, reason in ((f"{head}.00000001.FF/0.FE/0.{xid}", "WRITE_LOST_IN_FAILOVER"),
+                              (f"{head}.00000001.FF/0", "WRITE_MAYBE_LOST_IN_FAILOVER")):
+            refused = await fails(shop.orders.GetOrder(order_pb2.GetOrderRequest(
+                order_id=some_order, read_options=common_pb2.ReadOptions(
+                    consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
+                    consistency_token=token))), grpc.StatusCode.FAILED_PRECONDITION)
+            assert refused.error_info is not None
+            assert refused.error_info.reason == reason
 
     order_ids, _ = await reconciled(
         [await asyncpg.connect(pair.standby.dsn.rsplit("/", 1)[0] + "/commerce")],

@@ -20,13 +20,21 @@ def test_a_token_carries_its_timeline_and_names_its_shard() -> None:
     assert tokens.position_for("", "commerce", 1) is None
 
 
+def test_a_written_token_carries_its_commit_bounds_and_transaction() -> None:
+    token = tokens.encode("commerce", 1, "00000002.0/3A1F2B8.0/3A1F200.7731")
+    assert tokens.position_for(token, "commerce", 1) == tokens.Position(
+        2, parse_lsn("0/3A1F2B8"), parse_lsn("0/3A1F200"), 7731)
+
+
 def test_a_first_version_token_reads_with_no_timeline() -> None:
     position = tokens.position_for("v1.commerce.1.0/3A1F2B8", "commerce", 1)
     assert position == tokens.Position(0, parse_lsn("0/3A1F2B8"))
 
 
 @pytest.mark.parametrize("bad", ["v2.commerce.1.1.0/3A", "v3.commerce.1.00000001.0/3A",
-                                 "v2.commerce.1.00000001.0/3A\n", "v1.commerce.x.0/3A"])
+                                 "v2.commerce.1.00000001.0/3A\n", "v1.commerce.x.0/3A",
+                                 "v2.commerce.1.00000001.0/3A.0/39",
+                                 "v2.commerce.1.00000001.0/3A.x.1"])
 def test_a_malformed_token_is_invalid_argument(bad: str) -> None:
     with pytest.raises(InvalidArgument):
         tokens.position_for(bad, "commerce", 1)

@@ -341,7 +341,8 @@ class EventStoreDomain:
                 async with conn.transaction():
                     result = await store.append(conn, where.stream, where.ksid, expected,
                                                 stored)
-                lsn = await idempotency.wal_position(conn)
+                    mark = await idempotency.commit_mark(conn)
+                lsn = await idempotency.wal_position(conn, mark)
             span.set_attribute("datagw.already_appended", result.already_appended)
         return Appended(result, self._token(where, lsn))
 

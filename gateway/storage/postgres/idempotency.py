@@ -86,12 +86,27 @@ def request_hash(method: str, body: dict[str, Any]) -> bytes:
     return hashlib.sha256(blob.encode()).digest()
 
 
-async def wal_position(conn: asyncpg.Connection) -> str:
-    """The primary's timeline and WAL insert position ("00000001.0/16B3748"),
-    the raw material of consistency tokens (domain/tokens.py)."""
-    return str(await conn.fetchval(
+async def commit_mark(conn: asyncpg.Connection) -> str:
+    """Read as the last statement inside a write transaction: the WAL insert
+    position (before the commit record, after every other record of the
+    transaction) and the transaction's id ("0/16B3700.1234"; "" if it wrote
+    nothing). After a failover they tell whether the commit survived when
+    the position read after it does not (domain/reads.py vouch)."""
+    row = await conn.fetchrow(
+        "SELECT pg_current_wal_insert_lsn()::text AS lsn, "
+        "pg_current_xact_id_if_assigned()::text AS xid")
+    assert row is not None
+    return f"{row['lsn']}.{row['xid']}" if row["xid"] is not None else ""
+
+
+async def wal_position(conn: asyncpg.Connection, mark: str = "") -> str:
+    """The primary's timeline and WAL insert position after a commit
+    ("00000001.0/16B3748"), then the transaction's `mark` if it has one: the
+    raw material of consistency tokens (domain/tokens.py)."""
+    position = str(await conn.fetchval(
         "SELECT substr(pg_walfile_name(p), 1, 8) || '.' || p::text "
         "FROM pg_current_wal_insert_lsn() AS p"))
+    return f"{position}.{mark}" if mark else position
 
 
 async def run_transaction(
@@ -114,7 +129,8 @@ async def run_transaction(
             async with shard.connection(operation) as conn:
                 async with conn.transaction():
                     result = await tx(conn)
-                lsn = await wal_position(conn)
+                    mark = await commit_mark(conn)
+                lsn = await wal_position(conn, mark)
             return result, lsn
         except RETRYABLE as exc:
             sqlstate = str(exc.sqlstate)
