@@ -4,6 +4,7 @@ running and watching child processes, and the child-server base class."""
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import logging
 import os
@@ -13,12 +14,13 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Concatenate, ParamSpec, Self, TypeVar
 
 __all__ = [
     "ADDR_IN_USE",
@@ -32,12 +34,14 @@ __all__ = [
     "binary_version",
     "clean_env",
     "file_size",
+    "kill_group",
     "kill_process_group",
     "log_tail",
     "package_dirs",
     "pid_alive",
     "run",
     "runs_in_dir",
+    "serialised",
     "wait_until",
 ]
 
@@ -203,21 +207,29 @@ def kill_process_group(pid: int, timeout: float = 10.0) -> None:
         pgid = os.getpgid(pid)
     except ProcessLookupError:
         return
+    if pgid == pid:
+        kill_group(pgid, timeout)
+        return
     try:
-        if pgid == pid:
-            os.killpg(pgid, signal.SIGKILL)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-    if pgid == pid:
-        # Postgres backends that outlive the postmaster keep the old shared
-        # memory segment attached, and a restart then refuses to run.
-        done = wait_until(lambda: not _group_members_alive(pgid), timeout)
-    else:
-        done = wait_until(lambda: not pid_alive(pid), timeout)
-    if not done:
+    if not wait_until(lambda: not pid_alive(pid), timeout):
         raise EmbeddedBackendError(f"process {pid} did not die within {timeout:.0f}s of SIGKILL")
+
+
+def kill_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGKILL every process of group PGID, its leader possibly gone already
+    (a reaped postmaster whose backends live on)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    # Postgres backends that outlive the postmaster keep the old shared
+    # memory segment attached, and a restart then refuses to run.
+    if not wait_until(lambda: not _group_members_alive(pgid), timeout):
+        raise EmbeddedBackendError(
+            f"process group {pgid} did not die within {timeout:.0f}s of SIGKILL")
 
 
 def log_tail(path: Path, offset: int = 0, lines: int = 40) -> str:
@@ -337,8 +349,32 @@ class StartStop:
         self.stop()
 
 
+_S = TypeVar("_S", bound="ChildServer")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def serialised(
+    method: Callable[Concatenate[_S, _P], _R],
+) -> Callable[Concatenate[_S, _P], _R]:
+    """Run a lifecycle method under the server's lock, so the supervisor never
+    takes a stop in progress for a crash nor restarts what is being stopped."""
+
+    @functools.wraps(method)
+    def locked(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self.lifecycle:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ChildServer(StartStop):
-    """What the embedded servers share: a data dir, a port, a child process."""
+    """What the embedded servers share: a data dir, a port, a child process.
+
+    `start`, `stop` and `kill` are deliberate: a server stopped or killed
+    through them stays down. A child that exits without them has crashed
+    (`crash_status`), and `recover` starts it again on its port.
+    """
 
     name = "server"
     default_timeout = 30.0
@@ -350,6 +386,8 @@ class ChildServer(StartStop):
         self._port: int | None = port
         self._timeout = timeout if timeout is not None else self.default_timeout
         self._proc: subprocess.Popen[bytes] | None = None
+        self.lifecycle = threading.RLock()
+        """Held by start, stop, kill and recover (see `serialised`)."""
 
     @property
     def data_dir(self) -> Path:
@@ -380,6 +418,28 @@ class ChildServer(StartStop):
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def crash_status(self) -> int | None:
+        """The exit status (negative: the signal) of our child if it exited
+        without stop() or kill(), else None; waits for a stop in progress."""
+        with self.lifecycle:
+            proc = self._proc
+            if proc is None or proc.poll() is None:
+                return None
+            return proc.returncode
+
+    @serialised
+    def recover(self) -> None:
+        """Start a crashed server again, on its port, after clearing what the
+        dead child left behind."""
+        if self.crash_status() is None:
+            return
+        self._clear_crash()
+        self.start()
+
+    def _clear_crash(self) -> None:
+        self._proc = None
+        atexit.unregister(self._atexit_stop)
 
     def _spawn_on_a_port(self, spawn: Callable[[int], None]) -> None:
         """Spawn on the requested port, or on free ones until one is not taken."""
