@@ -46,6 +46,7 @@ from gateway.runtime.embedded.process import (
     EmbeddedBackendError,
     PortInUse,
     RunAs,
+    as_user,
     binary_version,
     clean_env,
     file_size,
@@ -679,22 +680,21 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
                      "-c", "synchronous_commit=on"]
         offset = file_size(self.log_path)
         run_as = self._run_as
+        command, switch_user = as_user(argv, run_as)
         with self.open_log() as log_file:
             try:
                 proc = subprocess.Popen(
-                    argv,
+                    command,
                     stdin=subprocess.DEVNULL,
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     cwd="/",
                     env=clean_env(run_as),
-                    user=run_as.uid if run_as else None,
-                    group=run_as.gid if run_as else None,
-                    extra_groups=[] if run_as else None,
                     # Own session, like pg_ctl: Ctrl-C in the gateway's
                     # terminal must not reach the server, and kill() can take
                     # the whole process group down.
                     start_new_session=True,
+                    **switch_user,
                 )
             except OSError as exc:
                 shutil.rmtree(sock_dir, ignore_errors=True)

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, BinaryIO, Concatenate, ParamSpec, Self, TypeVar
 
 __all__ = [
     "ADDR_IN_USE",
@@ -31,6 +32,7 @@ __all__ = [
     "PortInUse",
     "RunAs",
     "StartStop",
+    "as_user",
     "binary_version",
     "clean_env",
     "file_size",
@@ -266,6 +268,24 @@ def clean_env(run_as: RunAs | None) -> dict[str, str]:
     return env
 
 
+def as_user(argv: list[str], run_as: RunAs | None) -> tuple[list[str], dict[str, Any]]:
+    """`argv` and the Popen arguments that run it as `run_as` (as is for None).
+
+    setpriv switches to the user in the program it execs, so Python can start
+    it with vfork. Popen's own user= needs a plain fork, which runs gRPC's
+    atfork handlers in the child; while the gateway's gRPC threads are busy
+    they crash it (SIGSEGV before exec: a server restart that fails at
+    random). Without setpriv (not Linux), Popen switches the user itself.
+    """
+    if run_as is None:
+        return argv, {}
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return argv, {"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
+    return [setpriv, f"--reuid={run_as.uid}", f"--regid={run_as.gid}", "--clear-groups",
+            "--", *argv], {}
+
+
 def run(
     args: Sequence[str | Path],
     *,
@@ -287,10 +307,11 @@ def run(
     command's output out of the error when it may echo what it was given.
     """
     argv = [str(a) for a in args]
+    command, switch_user = as_user(argv, run_as)
     with tempfile.TemporaryFile("w+") as out:
         try:
             proc = subprocess.run(
-                argv,
+                command,
                 input=stdin_text,
                 stdin=subprocess.DEVNULL if stdin_text is None else None,
                 stdout=out,
@@ -299,10 +320,8 @@ def run(
                 timeout=timeout,
                 env=clean_env(run_as) | (env or {}),
                 cwd="/",
-                user=run_as.uid if run_as else None,
-                group=run_as.gid if run_as else None,
-                extra_groups=[] if run_as else None,
                 check=False,
+                **switch_user,
             )
             returncode: int | None = proc.returncode
         except subprocess.TimeoutExpired:
