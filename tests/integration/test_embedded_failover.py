@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import grpc
 import pytest
+from datagw.v1 import user_pb2
 
 from gateway.runtime.cli import main
 from gateway.runtime.embedded.backends import ROLES_FILE, EmbeddedBackends
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from tests.commerce import Shop, user_on_shard
+from tests.embedded_stack import gateway_on
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +179,43 @@ def test_the_failover_command_refuses_a_running_stack(
                      "--shard", "1"]) == 2
     assert "running" in capsys.readouterr().err
     assert not (root / ROLES_FILE).exists()
+
+
+async def test_a_gateway_on_the_multi_host_dsn_follows_the_failover(root: Path, uid: str) -> None:
+    stack = _stack(root)
+    await asyncio.to_thread(stack.start)
+    try:
+        async with gateway_on(stack, root.parent) as (gw, channel):
+            shop = Shop.on(channel)
+            before = user_on_shard(gw, f"{uid}-before", 1)
+            await shop.user(before)
+            await asyncio.to_thread(stack.failover, 1)
+
+            async def written() -> bool:
+                try:
+                    await shop.user(user_on_shard(gw, f"{uid}-after", 1))
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() is grpc.StatusCode.UNAVAILABLE, exc
+                    return False
+                return True
+
+            await eventually(written, "a write on shard 1 after the failover", within_s=30)
+            got = await shop.users.GetUser(user_pb2.GetUserRequest(user_id=before))
+            assert got.user.user_id == before
+    finally:
+        await asyncio.to_thread(stack.stop)
+    # Written through the promoted server: it is the primary of the restarted stack.
+    again = _stack(root)
+    await asyncio.to_thread(again.start)
+    try:
+        primary = again.shards[1]
+        assert primary.data_dir.name == "shard-1-replica-0"
+        conn = await asyncpg.connect(primary.cluster_dsn("commerce"))
+        try:
+            users = await conn.fetch("SELECT user_id FROM users WHERE user_id LIKE $1",
+                                     f"{uid}-%")
+        finally:
+            await conn.close()
+        assert len(users) == 2
+    finally:
+        await asyncio.to_thread(again.stop)

@@ -1,9 +1,7 @@
 """Crashed embedded servers are restarted (gateway/runtime/embedded/supervisor.py).
 
-A dedicated stack (2 commerce shards) with an in-process gateway on it: the
-session's gateway must not lose its servers, and a second embedded-mode
-gateway cannot run beside it (one chdb path per process), so this one is
-configured with the stack's DSNs and has no analytics store.
+A dedicated stack (2 commerce shards) with an in-process gateway on it
+(tests/embedded_stack.py): the session's gateway must not lose its servers.
 """
 
 from __future__ import annotations
@@ -23,18 +21,12 @@ import pytest
 from datagw.v1 import user_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.policy.loader import load_policies
-from gateway.policy.model import Store
-from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.server import Gateway
-from gateway.runtime.services import POLICY_CATALOG
-from gateway.runtime.startup import create_database
 from tests.commerce import Shop, user_on_shard
-from tests.conftest import make_config
+from tests.embedded_stack import gateway_on
 from tests.helpers import eventually
-from tests.policy_fixtures import POLICIES
 
 pytestmark = pytest.mark.integration
 
@@ -50,21 +42,6 @@ class Supervised:
     shop: Shop
 
 
-async def _keyspaces(stack: EmbeddedBackends) -> dict[str, KeyspaceConfig]:
-    """Every keyspace the policies name, as embedded mode lays them out."""
-    policies = load_policies(POLICIES, POLICY_CATALOG)
-    out: dict[str, KeyspaceConfig] = {}
-    for p in policies.domains.values():
-        if p.store is not Store.POSTGRES or not p.keyspace or p.keyspace in out:
-            continue
-        servers = stack.shards if p.shard_key else [stack.postgres]
-        for server in servers:
-            await create_database(server.dsn, p.keyspace)
-        out[p.keyspace] = KeyspaceConfig(
-            p.keyspace, tuple(s.cluster_dsn(p.keyspace) for s in servers))
-    return out
-
-
 @pytest.fixture
 async def supervised() -> AsyncIterator[Supervised]:
     # Not under pytest's tmp dir: PostgreSQL runs as its own user (see conftest).
@@ -72,14 +49,8 @@ async def supervised() -> AsyncIterator[Supervised]:
     stack = EmbeddedBackends(where / "data", ephemeral=False, shards=2)
     await asyncio.to_thread(stack.start)
     try:
-        gw = Gateway(make_config(where, keyspaces=await _keyspaces(stack),
-                                 redis_url=stack.valkey.url))
-        await gw.start()
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{gw.port}") as channel:
-                yield Supervised(stack, gw, channel, Shop.on(channel))
-        finally:
-            await gw.stop()
+        async with gateway_on(stack, where) as (gw, channel):
+            yield Supervised(stack, gw, channel, Shop.on(channel))
     finally:
         await asyncio.to_thread(stack.stop)
         shutil.rmtree(where, ignore_errors=True)
