@@ -15,6 +15,7 @@ from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
+from gateway.runtime.embedded.failover_requests import request_failover
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
@@ -108,11 +109,12 @@ async def _migrate(cfg: Config) -> int:
 
 
 def _failover(cfg: Config, shard: int, keyspace: str) -> int:
-    """Embedded mode, servers stopped: start them, fail `shard` over, stop them.
+    """Fail `shard` of the embedded sharded keyspace over to its replica.
 
-    A running gateway is refused rather than acted on: it owns the servers
-    as its child processes and its supervisor would restart a primary
-    stopped behind its back, next to the promoted replica (two primaries).
+    Servers that run belong to a gateway: it is asked to fail over itself
+    (failover_requests.py), never acted on behind its back: its supervisor
+    would restart a stopped primary beside the promoted replica (two
+    primaries). Stopped servers are started here, failed over, and stopped.
     """
     if not cfg.embedded:
         raise ConfigError(
@@ -130,20 +132,18 @@ def _failover(cfg: Config, shard: int, keyspace: str) -> int:
     if not (cfg.data_dir / "shards.txt").is_file():
         raise ConfigError(f"{cfg.data_dir} holds no embedded data with commerce shards "
                           "(--data-dir, or embedded.data_dir)")
-    running = running_servers(cfg.data_dir)
-    if running:
-        raise ConfigError(
-            f"the embedded servers under {cfg.data_dir} are running ({', '.join(running)}): "
-            "stop the datagw that owns them first; it would restart the fenced primary "
-            "beside the promoted replica")
-    backends = EmbeddedBackends(cfg.data_dir, ephemeral=False, shards=cfg.embedded_shards,
-                                replicas=cfg.embedded_replicas,
-                                synchronous=cfg.embedded_synchronous, supervise=False)
-    with backends:
-        new = backends.failover(shard)
-        standbys = ", ".join(r.data_dir.name for r in new.replicas) or "none"
-    print(f"datagw: shard {shard} of {keyspace}: {new.data_dir.name} is the primary, "
-          f"standby(s): {standbys} (recorded in {cfg.data_dir}; the next start keeps it)")
+    if running_servers(cfg.data_dir):
+        print(f"datagw: asking the running datagw to fail {keyspace} shard {shard} over",
+              flush=True)
+        done = request_failover(cfg.data_dir, shard)
+    else:
+        backends = EmbeddedBackends(cfg.data_dir, ephemeral=False, shards=cfg.embedded_shards,
+                                    replicas=cfg.embedded_replicas,
+                                    synchronous=cfg.embedded_synchronous, supervise=False)
+        with backends:
+            backends.failover(shard)
+            done = backends.roles(shard)
+    print(f"datagw: {keyspace} {done} (recorded in {cfg.data_dir}; later starts keep it)")
     return 0
 
 
@@ -187,8 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     check = policy_sub.add_parser("check", help="validate a policy directory")
     check.add_argument("directory")
     failover = sub.add_parser(
-        "failover", help="embedded mode, gateway stopped: promote a shard's first replica and "
-                         "make the old primary its standby (rehearse a failover)")
+        "failover", help="embedded mode: promote a shard's first replica and make the old "
+                         "primary its standby (rehearse a failover; a running datagw does it)")
     failover.add_argument("--shard", type=_count(0, 15), required=True,
                           help="the shard to fail over (from 0)")
     failover.add_argument("--keyspace", default="commerce",

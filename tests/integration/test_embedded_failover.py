@@ -160,7 +160,7 @@ def test_the_failover_command_on_a_stopped_stack(
     assert main(["failover", "--config", str(config), "--data-dir", str(root),
                  "--shard", "0"]) == 0
     out = capsys.readouterr().out
-    assert "shard 0 of commerce: shard-0-replica-0 is the primary" in out
+    assert "commerce shard 0: shard-0-replica-0 is the primary, standby(s): shard-0" in out
     assert json.loads((root / ROLES_FILE).read_text()) == {
         "primaries": {"0": "shard-0-replica-0"}}
     # A shard that does not exist: refused, nothing changed.
@@ -169,16 +169,26 @@ def test_the_failover_command_on_a_stopped_stack(
     assert "there is no shard 2" in capsys.readouterr().err
 
 
-def test_the_failover_command_refuses_a_running_stack(
+def test_the_failover_command_asks_the_owner_of_a_running_stack(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = root.parent / "datagw.yaml"
     config.write_text("embedded:\n  shards: 2\n  replicas: 1\n")
-    with _stack(root):
-        assert main(["failover", "--config", str(config), "--data-dir", str(root),
-                     "--shard", "1"]) == 2
-    assert "running" in capsys.readouterr().err
-    assert not (root / ROLES_FILE).exists()
+    args = ["failover", "--config", str(config), "--data-dir", str(root)]
+    with _stack(root) as stack:
+        old = stack.shards[1]
+        # The stack's own supervisor thread takes the request and fails over.
+        assert main([*args, "--shard", "1"]) == 0
+        assert "commerce shard 1: shard-1-replica-0 is the primary, standby(s): shard-1" \
+            in capsys.readouterr().out
+        new = stack.shards[1]
+        assert new.data_dir.name == "shard-1-replica-0" and not _in_recovery(new)
+        assert [r.data_dir for r in new.replicas] == [old.data_dir]
+        assert _in_recovery(new.replicas[0])
+        # Its refusal comes back to the command.
+        assert main([*args, "--shard", "2"]) == 2
+        assert "there is no shard 2" in capsys.readouterr().err
+        assert not list(root.glob("failover.*"))
 
 
 async def test_a_gateway_on_the_multi_host_dsn_follows_the_failover(root: Path, uid: str) -> None:

@@ -23,6 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gateway.runtime.embedded.failover_requests import answer, take_request
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import LOCALHOST, ChildServer, EmbeddedBackendError, StartStop
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
@@ -84,7 +85,8 @@ class EmbeddedBackends(StartStop):
                 "embedded.synchronous needs embedded.replicas of 1 or more: a synchronous "
                 "primary without a standby would wait for ever on every commit")
         self._synchronous = synchronous
-        self._supervisor = Supervisor(self._members) if supervise else None
+        self._supervisor = (Supervisor(self._members, also=self._take_failover_request)
+                            if supervise else None)
         self._root = Path(data_dir).absolute() if data_dir is not None else None
         self._ephemeral = ephemeral
         self._shard_count = shards
@@ -250,6 +252,26 @@ class EmbeddedBackends(StartStop):
                         index, new.data_dir.name,
                         ", ".join(r.data_dir.name for r in new.replicas))
             return new
+
+    def roles(self, index: int) -> str:
+        """Shard `index`'s servers by role, in words."""
+        primary = self._shards[index]
+        standbys = ", ".join(r.data_dir.name for r in primary.replicas) or "none"
+        return f"shard {index}: {primary.data_dir.name} is the primary, standby(s): {standbys}"
+
+    def _take_failover_request(self) -> None:
+        """Run a failover `datagw failover` asked for (failover_requests.py)."""
+        request = take_request(self.data_dir)
+        if request is None:
+            return
+        log.warning("failover of shard %d requested by datagw failover", request.shard)
+        try:
+            self.failover(request.shard)
+        except _STOP_ERRORS as exc:
+            log.error("failover of shard %d failed: %s", request.shard, exc)
+            answer(self.data_dir, request, ok=False, message=str(exc))
+            return
+        answer(self.data_dir, request, ok=True, message=self.roles(request.shard))
 
     def _record_primary(self, index: int, name: str) -> None:
         primaries = shard_primaries(self.data_dir)

@@ -58,12 +58,14 @@ def exit_reason(status: int) -> str:
 class Supervisor:
     """Watches `members()` (name, server) pairs from a thread; see the module doc.
 
-    `paused()` holds the supervisor off while the caller changes who is who
-    (a failover), so it never acts on a half-changed shard.
+    Holding `lock` holds the supervisor off while the caller changes who is
+    who (a failover), so it never acts on a half-changed shard. `also` runs
+    in every round too (taking failover requests).
     """
 
-    def __init__(self, members: Members) -> None:
+    def __init__(self, members: Members, also: Callable[[], None] | None = None) -> None:
         self._members = members
+        self._also = also
         self._watches: dict[int, _Watch] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,6 +93,8 @@ class Supervisor:
             with self.lock:
                 try:
                     self.check()
+                    if self._also is not None:
+                        self._also()
                 except Exception:
                     # The watch must go on whatever one round hit.
                     log.exception("embedded supervisor: a check failed")
