@@ -22,6 +22,7 @@ from datagw.v1 import user_pb2
 from gateway.runtime.cli import main
 from gateway.runtime.embedded.backends import ROLES_FILE, EmbeddedBackends
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from gateway.runtime.embedded.process import EmbeddedBackendError
 from tests.commerce import Shop, user_on_shard
 from tests.embedded_stack import gateway_on
 from tests.helpers import eventually
@@ -148,6 +149,18 @@ def test_a_failover_interrupted_after_its_record_is_finished_by_the_next_start(
         assert standby.data_dir.name == "shard-0" and _in_recovery(standby)
         _pg(primary.dsn, "INSERT INTO t VALUES (2)")
         assert _ids(primary.dsn) == [1, 2]
+
+
+def test_a_replica_that_does_not_stream_is_not_promoted(root: Path) -> None:
+    with _stack(root) as stack:
+        primary = stack.shards[0]
+        _pg(_db(primary), "CREATE TABLE t (id int PRIMARY KEY)")
+        primary.replicas[0].stop()
+        with pytest.raises(EmbeddedBackendError, match="does not stream from its primary"):
+            stack.failover(0)
+        # Nothing changed: the primary still takes writes, nothing is recorded.
+        assert stack.shards[0] is primary and not _in_recovery(primary)
+        assert not (root / ROLES_FILE).exists()
 
 
 def test_the_failover_command_on_a_stopped_stack(

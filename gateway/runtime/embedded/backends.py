@@ -25,7 +25,13 @@ from pathlib import Path
 
 from gateway.runtime.embedded.failover_requests import answer, take_request
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
-from gateway.runtime.embedded.process import LOCALHOST, ChildServer, EmbeddedBackendError, StartStop
+from gateway.runtime.embedded.process import (
+    LOCALHOST,
+    ChildServer,
+    EmbeddedBackendError,
+    StartStop,
+    wait_until,
+)
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.supervisor import Supervisor
 from gateway.runtime.embedded.valkey import EmbeddedValkey
@@ -36,6 +42,9 @@ log = logging.getLogger(__name__)
 
 _STOP_ERRORS = (EmbeddedBackendError, OSError, subprocess.SubprocessError)
 ROLES_FILE = "roles.json"
+# How long a failover waits for its replica to stream, and to receive the
+# stopped primary's last WAL record.
+STREAMING_WAIT_S = 30.0
 
 
 def shard_primaries(data_dir: Path) -> dict[int, str]:
@@ -231,13 +240,23 @@ class EmbeddedBackends(StartStop):
                     f"shard {index} has no replica to promote (start with embedded.replicas "
                     "of 1 or more)")
             new, others = replicas[0], replicas[1:]
-            if not new.is_running():
+            if not new.is_running() or not wait_until(new.streams, STREAMING_WAIT_S,
+                                                      interval=0.2):
                 raise EmbeddedBackendError(
-                    f"shard {index}'s replica {new.data_dir.name} is not running: promoting a "
-                    "standby that may be behind would lose writes; nothing was changed")
+                    f"shard {index}'s replica {new.data_dir.name} does not stream from its "
+                    "primary: promoting a standby that may be behind would lose writes; "
+                    "nothing was changed")
             log.warning("failover of shard %d: stopping its primary %s", index, old.data_dir.name)
-            old.detach_replicas()
-            old.stop()
+            old.stop(replicas=False)
+            # Its shutdown checkpoint is the last record it wrote: the replica
+            # must have it, or the promotion would drop acknowledged writes.
+            last = old.checkpoint_lsn()
+            if not wait_until(lambda: new.streams(past=last), STREAMING_WAIT_S, interval=0.2):
+                old.start()
+                raise EmbeddedBackendError(
+                    f"shard {index}'s replica {new.data_dir.name} did not receive the WAL of "
+                    f"its primary up to {last}; the primary was started again, nothing was "
+                    "changed")
             self._record_primary(index, new.data_dir.name)
             new.promote()
             log.warning("failover of shard %d: %s promoted (port %d)", index,

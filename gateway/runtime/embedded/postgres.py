@@ -348,12 +348,16 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             self._await_password(bin_dir, password)
 
     @serialised
-    def stop(self, mode: StopMode = "fast") -> None:
-        """Stop replicas made by add_replica(), then this server."""
-        for replica in reversed(self._replicas):
+    def stop(self, mode: StopMode = "fast", *, replicas: bool = True) -> None:
+        """Stop replicas made by add_replica() (unless `replicas` is false:
+        fencing the primary alone), then this server."""
+        for replica in reversed(self._replicas if replicas else []):
             replica.stop(mode)
         proc = self._proc
-        if proc is not None and proc.poll() is None:
+        if proc is not None and proc.returncode is not None:
+            # It crashed: the backends it left hold its shared memory.
+            kill_group(proc.pid)
+        elif proc is not None and proc.poll() is None:
             proc.send_signal(_STOP_SIGNALS[mode])
             try:
                 proc.wait(timeout=self._timeout)
@@ -416,11 +420,6 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         self._replicas.append(standby)
         return standby
 
-    def detach_replicas(self) -> list[EmbeddedPostgres]:
-        """Forget the replicas (left running), so stop() fences this server alone."""
-        replicas, self._replicas = self._replicas, []
-        return replicas
-
     def promote(self) -> None:
         """Make this running standby a primary and wait until it takes writes.
 
@@ -442,6 +441,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         if self.is_running():
             raise EmbeddedBackendError(f"{self._data_dir} is running: stop it before it follows")
         bin_dir = _postgres_bin_dir()
+        self._replicas = []
         self._run_as = primary._run_as
         self._primary_port = primary.port
         self.synchronous_peers = primary.synchronous_peers
@@ -457,6 +457,28 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
                         self._data_dir, primary.data_dir, exc)
             shutil.rmtree(self._data_dir)
             self._clone(primary)
+
+    def checkpoint_lsn(self) -> str:
+        """Where this stopped server's last checkpoint is in the WAL (its shutdown
+        checkpoint after a clean stop: the last record it wrote)."""
+        out = run([_postgres_bin_dir() / "pg_controldata", "-D", self._data_dir],
+                  what="pg_controldata", timeout=30, run_as=self._run_as)
+        match = re.search(r"^Latest checkpoint location:\s+([0-9A-F]+/[0-9A-F]+)$", out,
+                          re.MULTILINE)
+        if match is None:
+            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no checkpoint")
+        return match[1]
+
+    def streams(self, past: str | None = None) -> bool:
+        """Whether this standby streams from its primary (and has received the
+        WAL up to `past`, an LSN); False while it does not answer."""
+        # What was received outlives the WAL receiver (gone once its primary stops).
+        statement = ("SELECT status = 'streaming' FROM pg_stat_wal_receiver" if past is None
+                     else f"SELECT pg_last_wal_receive_lsn() > '{past}'::pg_lsn")
+        try:
+            return self.sql(statement) == "t"
+        except EmbeddedBackendError:
+            return False
 
     def sql(self, statement: str) -> str:
         """Run one statement with psql as the superuser; its unaligned output."""
