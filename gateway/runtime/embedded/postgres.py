@@ -354,10 +354,10 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         for replica in reversed(self._replicas if replicas else []):
             replica.stop(mode)
         proc = self._proc
-        if proc is not None and proc.returncode is not None:
+        if proc is not None and proc.poll() is not None:
             # It crashed: the backends it left hold its shared memory.
             kill_group(proc.pid)
-        elif proc is not None and proc.poll() is None:
+        elif proc is not None:
             proc.send_signal(_STOP_SIGNALS[mode])
             try:
                 proc.wait(timeout=self._timeout)
