@@ -151,6 +151,21 @@ def test_a_failover_interrupted_after_its_record_is_finished_by_the_next_start(
         assert _ids(primary.dsn) == [1, 2]
 
 
+def test_the_other_replicas_follow_the_promoted_one(root: Path) -> None:
+    with EmbeddedBackends(root, ephemeral=False, shards=1, replicas=2) as stack:
+        _pg(stack.shards[0].dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+        new = stack.failover(0)
+        assert [r.data_dir.name for r in new.replicas] == ["shard-0", "shard-0-replica-1"]
+        _pg(new.dsn, "INSERT INTO t VALUES (1)")
+        for replica in new.replicas:
+            _until(lambda r=replica: _ids(r.dsn) == [1], f"{replica.data_dir.name} replays")
+
+        def both_stream() -> bool:
+            return set(_standbys(new)) == {"shard-0", "shard-0-replica-1"}
+
+        _until(both_stream, "both standbys stream from the new primary")
+
+
 def test_a_replica_that_does_not_stream_is_not_promoted(root: Path) -> None:
     with _stack(root) as stack:
         primary = stack.shards[0]
