@@ -151,6 +151,23 @@ def test_a_failover_interrupted_after_its_record_is_finished_by_the_next_start(
         assert _ids(primary.dsn) == [1, 2]
 
 
+def test_an_old_primary_that_cannot_be_rewound_is_cloned_again_and_kept_aside(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _stack(root) as stack:
+        _pg(_db(stack.shards[0]), "CREATE TABLE t (id int PRIMARY KEY)")
+        _pg(_db(stack.shards[0]), "INSERT INTO t VALUES (1)")
+    (root / ROLES_FILE).write_text(json.dumps({"primaries": {"0": "shard-0-replica-0"}}))
+    # pg_rewind cannot read a data dir without its control file.
+    (root / "shard-0" / "global" / "pg_control").unlink()
+    with _stack(root) as stack:
+        [standby] = stack.shards[0].replicas
+        assert standby.data_dir.name == "shard-0" and _in_recovery(standby)
+        assert _ids(standby.dsn) == [1]
+        assert "pg_rewind of" in caplog.text and "cloning it again" in caplog.text
+    assert (root / "shard-0.rewind-failed" / "PG_VERSION").exists()
+
+
 def test_the_other_replicas_follow_the_promoted_one(root: Path) -> None:
     with EmbeddedBackends(root, ephemeral=False, shards=1, replicas=2) as stack:
         _pg(stack.shards[0].dsn, "CREATE TABLE t (id int PRIMARY KEY)")

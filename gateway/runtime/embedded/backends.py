@@ -223,9 +223,10 @@ class EmbeddedBackends(StartStop):
         into a standby of it, so the shard has its replicas again. Other
         replicas follow the new primary. Returns the new primary.
 
-        A clean stop sends every WAL record to the connected standbys before
-        the primary exits, so the promoted replica has every commit if it
-        was streaming; with `synchronous` every acknowledged one for sure.
+        Only a replica that streams is promoted, and only once it has the
+        stopped primary's last WAL record (a clean stop sends it to the
+        connected standbys): it has every commit, synchronous or not. Else
+        the primary is started again and nothing changes.
         """
         if not 0 <= index < len(self._shards):
             raise EmbeddedBackendError(
@@ -306,7 +307,7 @@ class EmbeddedBackends(StartStop):
         tmp.replace(path)
 
     def _members(self) -> list[tuple[str, ChildServer]]:
-        """Every running server by the name the log gives it."""
+        """Every server started (running, or crashed) by the name the log gives it."""
         members: list[tuple[str, ChildServer]] = []
         if self._postgres is not None:
             members.append(("postgres", self._postgres))

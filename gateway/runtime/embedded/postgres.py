@@ -435,9 +435,10 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
 
     def follow(self, primary: EmbeddedPostgres) -> None:
         """Make this stopped server's data dir a standby of `primary`: pg_rewind
-        takes back what it wrote that `primary` never got (nothing, when it
-        was stopped cleanly with a synchronous standby), else, should the
-        rewind fail, a fresh pg_basebackup replaces it."""
+        takes back what it wrote that `primary` never got (nothing after a
+        planned failover, which checks the replica had it all), else, should
+        the rewind fail, a fresh pg_basebackup replaces it; the old data dir
+        is kept beside it (``<name>.rewind-failed``), never deleted."""
         if self.is_running():
             raise EmbeddedBackendError(f"{self._data_dir} is running: stop it before it follows")
         bin_dir = _postgres_bin_dir()
@@ -453,9 +454,11 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
                 what="pg_rewind", timeout=max(self._timeout, 120.0), run_as=self._run_as,
                 env={"PGPASSWORD": primary.password})
         except EmbeddedBackendError as exc:
-            log.warning("pg_rewind of %s failed, cloning it again from %s: %s",
-                        self._data_dir, primary.data_dir, exc)
-            shutil.rmtree(self._data_dir)
+            aside = self._data_dir.with_name(f"{self._data_dir.name}.rewind-failed")
+            log.warning("pg_rewind of %s failed, cloning it again from %s (the old one is "
+                        "kept as %s): %s", self._data_dir, primary.data_dir, aside.name, exc)
+            shutil.rmtree(aside, ignore_errors=True)
+            self._data_dir.rename(aside)
             self._clone(primary)
 
     def checkpoint_lsn(self) -> str:
