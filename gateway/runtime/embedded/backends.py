@@ -202,6 +202,7 @@ class EmbeddedBackends(StartStop):
 
     def _server(self, name: str, index: int) -> EmbeddedPostgres:
         server = EmbeddedPostgres(self.data_dir / name, password_file=self.secrets.postgres_file)
+        server.rewindable = self._replica_count > 0
         if self._synchronous:
             server.synchronous_peers = tuple(_shard_dirs(index, self._replica_count))
         return server

@@ -273,6 +273,10 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         self._replicas: list[EmbeddedPostgres] = []
         # A replica: the port its primary listens on now (add_replica sets it).
         self._primary_port: int | None = None
+        self.rewindable = False
+        """Set for the servers of a shard with standbys: wal_log_hints=on,
+        which pg_rewind needs to make a failed-over primary a standby (it
+        costs WAL, full pages on hint-bit changes, so only there)."""
         self.synchronous_peers: tuple[str, ...] = ()
         """Data dir names of the servers of one shard (primary and standbys,
         whichever is which): set, a commit on the primary waits until one
@@ -415,6 +419,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
     def adopt(self, standby: EmbeddedPostgres) -> EmbeddedPostgres:
         """Start `standby` (a stopped standby's data dir) streaming from this server."""
         standby._primary_port = self.port
+        standby.rewindable = self.rewindable
         standby.synchronous_peers = self.synchronous_peers
         standby.start()
         self._replicas.append(standby)
@@ -444,8 +449,6 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         bin_dir = _postgres_bin_dir()
         self._replicas = []
         self._run_as = primary._run_as
-        self._primary_port = primary.port
-        self.synchronous_peers = primary.synchronous_peers
         try:
             # -R writes standby.signal and a primary_conninfo, password
             # included (from the environment, as for pg_basebackup).
@@ -694,9 +697,9 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             "-c", "wal_level=replica",
             "-c", "max_wal_senders=10",
             "-c", "hot_standby=on",
-            # pg_rewind needs it to make a failed-over primary a standby.
-            "-c", "wal_log_hints=on",
         ]  # fmt: skip
+        if self.rewindable:
+            argv += ["-c", "wal_log_hints=on"]
         if self.synchronous_peers:
             # Every server of the shard lists all of them, itself included
             # (never its own standby): promotion needs no reconfiguration.
