@@ -1,4 +1,4 @@
-"""The `datagw` command: serve, policy check, migrate."""
+"""The `datagw` command: serve, policy check, migrate, failover."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
 from gateway.runtime.config import Config, ConfigError, load_config
+from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
+from gateway.runtime.embedded.failover_requests import request_failover
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
@@ -106,6 +108,45 @@ async def _migrate(cfg: Config) -> int:
     return 0
 
 
+def _failover(cfg: Config, shard: int, keyspace: str) -> int:
+    """Fail `shard` of the embedded sharded keyspace over to its replica.
+
+    Servers that run belong to a gateway: it is asked to fail over itself
+    (failover_requests.py), never acted on behind its back: its supervisor
+    would restart a stopped primary beside the promoted replica (two
+    primaries). Stopped servers are started here, failed over, and stopped.
+    """
+    if not cfg.embedded:
+        raise ConfigError(
+            "datagw failover acts on embedded mode's own servers; configured PostgreSQL fails "
+            "over with its own tooling (pg_promote(), Patroni, ...), which the gateway follows "
+            "through a multi-host DSN with target_session_attrs=read-write")
+    if cfg.ephemeral:
+        raise ConfigError("an ephemeral data dir is deleted on stop: there is nothing to fail "
+                          "over (use --data-dir)")
+    sharded = sorted({p.keyspace for p in load_policies(cfg.policies_dir, POLICY_CATALOG)
+                      .domains.values() if p.keyspace and p.shard_key})
+    if keyspace not in sharded:
+        raise ConfigError(f"keyspace {keyspace!r} has no replicas in embedded mode; only the "
+                          f"sharded one does: {', '.join(sharded) or 'none'}")
+    if not (cfg.data_dir / "shards.txt").is_file():
+        raise ConfigError(f"{cfg.data_dir} holds no embedded data with commerce shards "
+                          "(--data-dir, or embedded.data_dir)")
+    if running_servers(cfg.data_dir):
+        print(f"datagw: asking the running datagw to fail {keyspace} shard {shard} over",
+              flush=True)
+        done = request_failover(cfg.data_dir, shard)
+    else:
+        backends = EmbeddedBackends(cfg.data_dir, ephemeral=False, shards=cfg.embedded_shards,
+                                    replicas=cfg.embedded_replicas,
+                                    synchronous=cfg.embedded_synchronous, supervise=False)
+        with backends:
+            backends.failover(shard)
+            done = backends.roles(shard)
+    print(f"datagw: {keyspace} {done} (recorded in {cfg.data_dir}; later starts keep it)")
+    return 0
+
+
 def _policy_check(directory: str) -> int:
     try:
         policies = load_policies(Path(directory), POLICY_CATALOG)
@@ -145,6 +186,16 @@ def _parser() -> argparse.ArgumentParser:
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_sub.add_parser("check", help="validate a policy directory")
     check.add_argument("directory")
+    failover = sub.add_parser(
+        "failover", help="embedded mode: promote a shard's first replica and make the old "
+                         "primary its standby (rehearse a failover; a running datagw does it)")
+    failover.add_argument("--shard", type=_count(0, 15), required=True,
+                          help="the shard to fail over (from 0)")
+    failover.add_argument("--keyspace", default="commerce",
+                          help="the sharded keyspace (default commerce)")
+    failover.add_argument("--config")
+    failover.add_argument("--data-dir")
+    failover.add_argument("--policies")
     return parser
 
 
@@ -156,8 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         cfg = _config(args)
         if args.command == "migrate":
             return asyncio.run(_migrate(cfg))
+        if args.command == "failover":
+            return _failover(cfg, args.shard, args.keyspace)
         return asyncio.run(_serve(cfg))
     except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
+        if args.command == "failover":
+            print(f"datagw failover: {redact_url(str(exc))}", file=sys.stderr)
+            return 2
         # What the operator must fix, said plainly: no traceback, no password.
         print(f"datagw: refusing to start:\n{redact_url(str(exc))}", file=sys.stderr)
         return 2

@@ -51,7 +51,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "redis": ("url", "password_file", "timeout"),
     "clickhouse": ("url", "database", "username", "password", "password_file", "connect_timeout",
                    "send_receive_timeout", "ca_file", "client_cert_file", "client_key_file"),
-    "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
+    "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
@@ -145,6 +145,8 @@ class Config:
     # streaming replicas per shard.
     embedded_shards: int = 2
     embedded_replicas: int = 0
+    # Each commerce shard primary's commits wait for one of its replicas.
+    embedded_synchronous: bool = False
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     payments: RulesProvider = field(default_factory=RulesProvider)
@@ -282,6 +284,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.embedded_shards = r.integer("embedded.shards", emb["shards"], 1, 16)
     if "replicas" in emb:
         cfg.embedded_replicas = r.integer("embedded.replicas", emb["replicas"], 0, 3)
+    cfg.embedded_synchronous = r.boolean("embedded.synchronous", emb.get("synchronous", False))
     ret = _section(r, top, "retention")
     cfg.retention = RetentionSettings(
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),

@@ -83,7 +83,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
     if config.embedded:
         embedded = EmbeddedBackends(
             config.data_dir, ephemeral=config.ephemeral,
-            shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas)
+            shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas,
+            synchronous=config.embedded_synchronous)
         await asyncio.to_thread(embedded.start)
     try:
         # Whatever fails from here on, embedded servers started above stop.
@@ -195,7 +196,8 @@ async def _embedded_keyspaces(
         for server in servers:
             await create_database(server.dsn, name)
         out[name] = KeyspaceConfig(
-            name, tuple(_database(server.dsn, name) for server in servers),
+            # A shard with replicas: a multi-host DSN, so a promotion is followed.
+            name, tuple(server.cluster_dsn(name) for server in servers),
             replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)
                                for server in servers))
     return out

@@ -40,8 +40,12 @@ def test_documented_defaults_are_the_shipped_files(domain: str) -> None:
 
 
 def test_configuration_example_loads(tmp_path: Path) -> None:
-    (block,) = yaml_blocks("configuration.md")
+    block, embedded = yaml_blocks("configuration.md")
     path = tmp_path / "datagw.yaml"
+    path.write_text(embedded)
+    cfg = load_config(path, env={})
+    assert cfg.embedded and cfg.embedded_synchronous
+    assert (cfg.embedded_shards, cfg.embedded_replicas) == (2, 1)
     path.write_text(block)
     cfg = load_config(path, env={})
     assert cfg.listen == "0.0.0.0:50051" and cfg.tls is not None

@@ -1,10 +1,21 @@
 """All embedded backends together: ``EmbeddedBackends`` starts PostgreSQL
 (plus commerce shards and their replicas), Valkey and a chdb directory under
-one data dir, and stops them again."""
+one data dir, supervises them (``supervisor``), fails a shard over to its
+standby on request, and stops them again.
+
+Which data dir of a shard is its primary is recorded in ROLES_FILE under the
+data dir once a failover has changed it (``shard-<i>`` until then); its
+other data dirs are its standbys. A start converges on the record: a
+recorded primary that is still a standby is promoted, a standby that is
+still a primary is rewound (a failover interrupted half-way).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -12,16 +23,51 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gateway.runtime.embedded.failover_requests import answer, take_request
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
-from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, StartStop
+from gateway.runtime.embedded.process import (
+    LOCALHOST,
+    ChildServer,
+    EmbeddedBackendError,
+    StartStop,
+    wait_until,
+)
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
+from gateway.runtime.embedded.supervisor import Supervisor
 from gateway.runtime.embedded.valkey import EmbeddedValkey
 
-__all__ = ["EmbeddedBackends"]
+__all__ = ["ROLES_FILE", "EmbeddedBackends", "running_servers", "shard_primaries"]
 
 log = logging.getLogger(__name__)
 
 _STOP_ERRORS = (EmbeddedBackendError, OSError, subprocess.SubprocessError)
+ROLES_FILE = "roles.json"
+# How long a failover waits for its replica to stream, and to receive the
+# stopped primary's last WAL record.
+STREAMING_WAIT_S = 30.0
+
+
+def shard_primaries(data_dir: Path) -> dict[int, str]:
+    """The data dir name of each shard's primary, where a failover moved it."""
+    try:
+        recorded = json.loads((data_dir / ROLES_FILE).read_text())["primaries"]
+        return {int(shard): str(name) for shard, name in recorded.items()}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EmbeddedBackendError(
+            f"{data_dir / ROLES_FILE} is unreadable ({exc}): it says which server of each "
+            "shard is the primary; restore it or remove it if no failover ever ran") from exc
+
+
+def running_servers(data_dir: Path) -> list[str]:
+    """The PostgreSQL data dirs under `data_dir` with a live server on them."""
+    return sorted(d.name for d in Path(data_dir).glob("*")
+                  if (d / "postmaster.pid").exists() and EmbeddedPostgres(d).is_running())
+
+
+def _shard_dirs(index: int, replicas: int) -> list[str]:
+    return [f"shard-{index}", *(f"shard-{index}-replica-{r}" for r in range(replicas))]
 
 
 class EmbeddedBackends(StartStop):
@@ -38,9 +84,18 @@ class EmbeddedBackends(StartStop):
     """
 
     def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
-                 replicas: int = 0) -> None:
+                 replicas: int = 0, synchronous: bool = False, supervise: bool = True) -> None:
+        """`synchronous`: each shard primary's commits wait for one of its
+        replicas (needs `replicas`); `supervise`: crashed servers are restarted."""
         if data_dir is None and not ephemeral:
             raise ValueError("a persistent EmbeddedBackends needs a data_dir")
+        if synchronous and shards and not replicas:
+            raise EmbeddedBackendError(
+                "embedded.synchronous needs embedded.replicas of 1 or more: a synchronous "
+                "primary without a standby would wait for ever on every commit")
+        self._synchronous = synchronous
+        self._supervisor = (Supervisor(self._members, also=self._take_failover_request)
+                            if supervise else None)
         self._root = Path(data_dir).absolute() if data_dir is not None else None
         self._ephemeral = ephemeral
         self._shard_count = shards
@@ -123,8 +178,8 @@ class EmbeddedBackends(StartStop):
             # The first start makes the password file; the shards find it.
             postgres.start()
             self._check_shard_count(self._active_dir / "shards.txt")
-            self._shards = [EmbeddedPostgres(self._active_dir / f"shard-{i}",
-                                             password_file=secrets.postgres_file)
+            primaries = shard_primaries(self._active_dir)
+            self._shards = [self._server(primaries.get(i, f"shard-{i}"), i)
                             for i in range(self._shard_count)]
             # initdb and start-up are mostly waiting: shards start side by side.
             with ThreadPoolExecutor(max_workers=4) as pool:
@@ -137,17 +192,133 @@ class EmbeddedBackends(StartStop):
         except BaseException:
             self._shutdown(raise_errors=False)
             raise
+        if self._supervisor is not None:
+            self._supervisor.start()
         self.startup_seconds = time.monotonic() - began
         log.info("embedded backends up in %.2fs", self.startup_seconds)
 
     def stop(self) -> None:
         self._shutdown(raise_errors=True)
 
+    def _server(self, name: str, index: int) -> EmbeddedPostgres:
+        server = EmbeddedPostgres(self.data_dir / name, password_file=self.secrets.postgres_file)
+        server.rewindable = self._replica_count > 0
+        if self._synchronous:
+            server.synchronous_peers = tuple(_shard_dirs(index, self._replica_count))
+        return server
+
     def _start_shard(self, index: int) -> None:
         shard = self._shards[index]
         shard.start()
-        for r in range(self._replica_count):
-            shard.add_replica(self.data_dir / f"shard-{index}-replica-{r}")
+        # A failover that stopped before its promotion is finished here.
+        shard.promote()
+        standbys = [name for name in _shard_dirs(index, self._replica_count)
+                    if name != shard.data_dir.name]
+        for name in standbys[:self._replica_count]:
+            shard.add_replica(self.data_dir / name)
+
+    def failover(self, index: int) -> EmbeddedPostgres:
+        """Fail shard `index` over to its first replica, on purpose: the primary
+        is stopped (fenced: it takes no write from here on), the replica
+        promoted and recorded as the primary, and the old primary rewound
+        into a standby of it, so the shard has its replicas again. Other
+        replicas follow the new primary. Returns the new primary.
+
+        Only a replica that streams is promoted, and only once it has the
+        stopped primary's last WAL record (a clean stop sends it to the
+        connected standbys): it has every commit, synchronous or not. Else
+        the primary is started again and nothing changes.
+        """
+        if not 0 <= index < len(self._shards):
+            raise EmbeddedBackendError(
+                f"there is no shard {index}: the embedded commerce keyspace has "
+                f"{len(self._shards)} shard(s), numbered from 0")
+        lock = self._supervisor.lock if self._supervisor is not None else contextlib.nullcontext()
+        with lock:
+            old = self._shards[index]
+            replicas = old.replicas
+            if not replicas:
+                raise EmbeddedBackendError(
+                    f"shard {index} has no replica to promote (start with embedded.replicas "
+                    "of 1 or more)")
+            new, others = replicas[0], replicas[1:]
+            if not new.is_running() or not wait_until(new.streams, STREAMING_WAIT_S,
+                                                      interval=0.2):
+                raise EmbeddedBackendError(
+                    f"shard {index}'s replica {new.data_dir.name} does not stream from its "
+                    "primary: promoting a standby that may be behind would lose writes; "
+                    "nothing was changed")
+            log.warning("failover of shard %d: stopping its primary %s", index, old.data_dir.name)
+            old.stop(replicas=False)
+            # Its shutdown checkpoint is the last record it wrote: the replica
+            # must have it, or the promotion would drop acknowledged writes.
+            last = old.checkpoint_lsn()
+            if not wait_until(lambda: new.streams(past=last), STREAMING_WAIT_S, interval=0.2):
+                old.start()
+                raise EmbeddedBackendError(
+                    f"shard {index}'s replica {new.data_dir.name} did not receive the WAL of "
+                    f"its primary up to {last}; the primary was started again, nothing was "
+                    "changed")
+            self._record_primary(index, new.data_dir.name)
+            new.promote()
+            log.warning("failover of shard %d: %s promoted (port %d)", index,
+                        new.data_dir.name, new.port)
+            self._shards[index] = new
+            old.follow(new)
+            new.adopt(old)
+            for replica in others:
+                replica.stop()
+                new.adopt(replica)
+            log.warning("failover of shard %d: done, %s is the primary and %s follow(s) it",
+                        index, new.data_dir.name,
+                        ", ".join(r.data_dir.name for r in new.replicas))
+            return new
+
+    def roles(self, index: int) -> str:
+        """Shard `index`'s servers by role, in words."""
+        primary = self._shards[index]
+        standbys = ", ".join(r.data_dir.name for r in primary.replicas) or "none"
+        return f"shard {index}: {primary.data_dir.name} is the primary, standby(s): {standbys}"
+
+    def _take_failover_request(self) -> None:
+        """Run a failover `datagw failover` asked for (failover_requests.py)."""
+        request = take_request(self.data_dir)
+        if request is None:
+            return
+        log.warning("failover of shard %d requested by datagw failover", request.shard)
+        try:
+            self.failover(request.shard)
+        except _STOP_ERRORS as exc:
+            log.error("failover of shard %d failed: %s", request.shard, exc)
+            answer(self.data_dir, request, ok=False, message=str(exc))
+            return
+        answer(self.data_dir, request, ok=True, message=self.roles(request.shard))
+
+    def _record_primary(self, index: int, name: str) -> None:
+        primaries = shard_primaries(self.data_dir)
+        primaries[index] = name
+        path = self.data_dir / ROLES_FILE
+        tmp = path.with_name(f".{ROLES_FILE}.tmp")
+        tmp.write_text(json.dumps({"primaries": {str(k): v for k, v in sorted(primaries.items())}},
+                                  indent=2) + "\n")
+        # Durable before the promotion it announces: a crash in between is
+        # finished by the next start, never undone.
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+
+    def _members(self) -> list[tuple[str, ChildServer]]:
+        """Every server started (running, or crashed) by the name the log gives it."""
+        members: list[tuple[str, ChildServer]] = []
+        if self._postgres is not None:
+            members.append(("postgres", self._postgres))
+        for i, shard in enumerate(self._shards):
+            members.append((f"postgres shard {i}", shard))
+            members.extend((f"postgres shard {i} replica {j}", replica)
+                           for j, replica in enumerate(shard.replicas))
+        if self._valkey is not None:
+            members.append(("valkey", self._valkey))
+        return members
 
     def _check_shard_count(self, marker: Path) -> None:
         """Refuse to reopen kept data with another shard count: rows would sit
@@ -181,6 +352,9 @@ class EmbeddedBackends(StartStop):
                          f"(data: {shard.data_dir})")
             lines.extend(f"postgres shard {i} replica at {LOCALHOST}:{replica.port} "
                          f"(data: {replica.data_dir})" for replica in shard.replicas)
+        if self._synchronous and self._shards:
+            lines.append("postgres shards: synchronous replication (a commit waits for a "
+                         "replica)")
         # Where the passwords are, never what they are.
         lines.append(f"passwords (0600) in {self.secrets.directory}: postgres.password "
                      f"(user postgres, every PostgreSQL server), valkey.password")
@@ -192,6 +366,9 @@ class EmbeddedBackends(StartStop):
     def _shutdown(self, *, raise_errors: bool) -> None:
         # Keep going after a failure so one stuck server does not leak the other.
         errors: list[Exception] = []
+        if self._supervisor is not None:
+            # First: what is stopped from here on must stay down.
+            self._supervisor.stop()
         if self._valkey is not None:
             try:
                 self._valkey.stop()

@@ -46,14 +46,17 @@ from gateway.runtime.embedded.process import (
     EmbeddedBackendError,
     PortInUse,
     RunAs,
+    as_user,
     binary_version,
     clean_env,
     file_size,
+    kill_group,
     kill_process_group,
     log_tail,
     package_dirs,
     run,
     runs_in_dir,
+    serialised,
 )
 from gateway.runtime.embedded.secrets import (
     EmbeddedSecrets,
@@ -92,7 +95,7 @@ local   replication  all                 scram-sha-256
 host    replication  all   127.0.0.1/32  scram-sha-256
 host    replication  all   ::1/128       scram-sha-256
 """
-_CONNINFO_LINE = re.compile(r"^primary_conninfo = '(?P<conninfo>.*)'$", re.MULTILINE)
+_CONNINFO_LINE = re.compile(r"^primary_conninfo = '(?P<conninfo>.*)'$\n?", re.MULTILINE)
 
 StopMode = Literal["smart", "fast", "immediate"]
 # The signals pg_ctl sends for each shutdown mode.
@@ -270,6 +273,14 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         self._replicas: list[EmbeddedPostgres] = []
         # A replica: the port its primary listens on now (add_replica sets it).
         self._primary_port: int | None = None
+        self.rewindable = False
+        """Set for the servers of a shard with standbys: wal_log_hints=on,
+        which pg_rewind needs to make a failed-over primary a standby (it
+        costs WAL, full pages on hint-bit changes, so only there)."""
+        self.synchronous_peers: tuple[str, ...] = ()
+        """Data dir names of the servers of one shard (primary and standbys,
+        whichever is which): set, a commit on the primary waits until one
+        of its standbys has it on disk (see _spawn)."""
 
     # -- properties -------------------------------------------------------
 
@@ -278,6 +289,15 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         """The superuser's DSN, password included: for connecting, never for printing
         (``gateway.secrets.redact_url`` masks it)."""
         return postgres_dsn(f"{LOCALHOST}:{self.port}", self.password)
+
+    def cluster_dsn(self, database: str) -> str:
+        """A DSN for `database` on whichever of this server and its replicas is
+        the primary (libpq multi-host, ``target_session_attrs=read-write``),
+        so new connections find a promoted replica; just `dsn` without replicas."""
+        if not self._replicas:
+            return f"{self.dsn.rsplit('/', 1)[0]}/{database}"
+        hosts = ",".join(f"{LOCALHOST}:{s.port}" for s in [self, *self._replicas])
+        return postgres_dsn(hosts, self.password, database) + "?target_session_attrs=read-write"
 
     @property
     def socket_dir(self) -> Path | None:
@@ -306,6 +326,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
 
     # -- lifecycle --------------------------------------------------------
 
+    @serialised
     def start(self) -> None:
         """Initialise the cluster if needed and start it; idempotent."""
         if self._proc is not None and self._proc.poll() is None:
@@ -330,12 +351,17 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         if upgraded and self.is_replica:
             self._await_password(bin_dir, password)
 
-    def stop(self, mode: StopMode = "fast") -> None:
-        """Stop replicas made by add_replica(), then this server."""
-        for replica in reversed(self._replicas):
+    @serialised
+    def stop(self, mode: StopMode = "fast", *, replicas: bool = True) -> None:
+        """Stop replicas made by add_replica() (unless `replicas` is false:
+        fencing the primary alone), then this server."""
+        for replica in reversed(self._replicas if replicas else []):
             replica.stop(mode)
         proc = self._proc
-        if proc is not None and proc.poll() is None:
+        if proc is not None and proc.poll() is not None:
+            # It crashed: the backends it left hold its shared memory.
+            kill_group(proc.pid)
+        elif proc is not None:
             proc.send_signal(_STOP_SIGNALS[mode])
             try:
                 proc.wait(timeout=self._timeout)
@@ -350,6 +376,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             self._stop_stale_server(_postgres_bin_dir(), mode)
         self._after_exit()
 
+    @serialised
     def kill(self) -> None:
         """SIGKILL the postmaster and its backends, simulating a crash.
 
@@ -373,49 +400,135 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         replica = type(self)(replica_dir, timeout=self._timeout,
                              password_file=self._password_file)
         replica._run_as = self._run_as
-        replica._primary_port = self.port
         if (replica_dir / "standby.signal").exists():
             # Made by an earlier run: it resumes streaming where it stopped.
-            replica.start()
-            self._replicas.append(replica)
-            return replica
+            return self.adopt(replica)
+        if (replica_dir / "PG_VERSION").exists():
+            # A primary until a failover that stopped before making it a standby.
+            replica.follow(self)
+            return self.adopt(replica)
         if replica_dir.exists() and any(replica_dir.iterdir()):
             raise EmbeddedBackendError(f"replica directory {replica_dir} is not empty")
+        replica._clone(self)
+        try:
+            return self.adopt(replica)
+        except BaseException:
+            replica.kill()
+            raise
+
+    def adopt(self, standby: EmbeddedPostgres) -> EmbeddedPostgres:
+        """Start `standby` (a stopped standby's data dir) streaming from this server."""
+        standby._primary_port = self.port
+        standby.rewindable = self.rewindable
+        standby.synchronous_peers = self.synchronous_peers
+        standby.start()
+        self._replicas.append(standby)
+        return standby
+
+    def promote(self) -> None:
+        """Make this running standby a primary and wait until it takes writes.
+
+        A CHECKPOINT follows, so the new timeline is in the control file
+        before pg_rewind reads it from here."""
+        if not self.is_replica:
+            return
         bin_dir = _postgres_bin_dir()
-        replica._prepare_data_dir()
+        run([bin_dir / "pg_ctl", "promote", "-D", self._data_dir, "-w", "-t", "60"],
+            what="pg_ctl promote", timeout=90, run_as=self._run_as, log_path=self.log_path)
+        self._primary_port = None
+        self.sql("CHECKPOINT")
+
+    def follow(self, primary: EmbeddedPostgres) -> None:
+        """Make this stopped server's data dir a standby of `primary`: pg_rewind
+        takes back what it wrote that `primary` never got (nothing after a
+        planned failover, which checks the replica had it all), else, should
+        the rewind fail, a fresh pg_basebackup replaces it; the old data dir
+        is kept beside it (``<name>.rewind-failed``), never deleted."""
+        if self.is_running():
+            raise EmbeddedBackendError(f"{self._data_dir} is running: stop it before it follows")
+        bin_dir = _postgres_bin_dir()
+        self._replicas = []
+        self._run_as = primary._run_as
+        try:
+            # -R writes standby.signal and a primary_conninfo, password
+            # included (from the environment, as for pg_basebackup).
+            run([bin_dir / "pg_rewind", "-D", self._data_dir, "-R",
+                 "--source-server", f"postgresql://{SUPERUSER}@{LOCALHOST}:{primary.port}/postgres"],
+                what="pg_rewind", timeout=max(self._timeout, 120.0), run_as=self._run_as,
+                env={"PGPASSWORD": primary.password})
+        except EmbeddedBackendError as exc:
+            aside = self._data_dir.with_name(f"{self._data_dir.name}.rewind-failed")
+            log.warning("pg_rewind of %s failed, cloning it again from %s (the old one is "
+                        "kept as %s): %s", self._data_dir, primary.data_dir, aside.name, exc)
+            shutil.rmtree(aside, ignore_errors=True)
+            self._data_dir.rename(aside)
+            self._clone(primary)
+
+    def checkpoint_lsn(self) -> str:
+        """Where this stopped server's last checkpoint is in the WAL (its shutdown
+        checkpoint after a clean stop: the last record it wrote)."""
+        out = run([_postgres_bin_dir() / "pg_controldata", "-D", self._data_dir],
+                  what="pg_controldata", timeout=30, run_as=self._run_as)
+        match = re.search(r"^Latest checkpoint location:\s+([0-9A-F]+/[0-9A-F]+)$", out,
+                          re.MULTILINE)
+        if match is None:
+            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no checkpoint")
+        return match[1]
+
+    def streams(self, past: str | None = None) -> bool:
+        """Whether this standby streams from its primary (and has received the
+        WAL up to `past`, an LSN); False while it does not answer."""
+        # What was received outlives the WAL receiver (gone once its primary stops).
+        statement = ("SELECT status = 'streaming' FROM pg_stat_wal_receiver" if past is None
+                     else f"SELECT pg_last_wal_receive_lsn() > '{past}'::pg_lsn")
+        try:
+            return self.sql(statement) == "t"
+        except EmbeddedBackendError:
+            return False
+
+    def sql(self, statement: str) -> str:
+        """Run one statement with psql as the superuser; its unaligned output."""
+        return run([_postgres_bin_dir() / "psql", "-h", LOCALHOST, "-p", str(self.port),
+                    "-U", SUPERUSER, "-d", "postgres", "-X", "-w", "-At", "-c", statement],
+                   what=f"psql -c {statement!r}", timeout=60, run_as=self._run_as,
+                   env={"PGPASSWORD": self.password})
+
+    # -- internals --------------------------------------------------------
+
+    def _clone(self, primary: EmbeddedPostgres) -> None:
+        """This (empty) data dir as a pg_basebackup of `primary`, set up to stream from it."""
+        self._prepare_data_dir()
         # The password by environment (readable by the same user only), not
         # in -d where `ps` would show it; -R then writes it into the
         # replica's primary_conninfo (postgresql.auto.conf, 0600).
         run(
             [
-                bin_dir / "pg_basebackup",
+                _postgres_bin_dir() / "pg_basebackup",
                 "-D",
-                replica_dir,
+                self._data_dir,
                 "-R",
                 "-X",
                 "stream",
                 "--checkpoint=fast",
                 "--no-password",
                 "-d",
-                f"postgresql://{SUPERUSER}@{LOCALHOST}:{self.port}/postgres",
+                f"postgresql://{SUPERUSER}@{LOCALHOST}:{primary.port}/postgres",
             ],
             what="pg_basebackup",
             timeout=max(self._timeout, 120.0),
             run_as=self._run_as,
-            env={"PGPASSWORD": self.password},
+            env={"PGPASSWORD": primary.password},
         )
         # pg_basebackup leaves the directory at 0700 already, but be sure:
         # postgres refuses to start on a group/world-accessible data dir.
-        replica_dir.chmod(0o700)
-        try:
-            replica.start()
-        except BaseException:
-            replica.kill()
-            raise
-        self._replicas.append(replica)
-        return replica
+        self._data_dir.chmod(0o700)
 
-    # -- internals --------------------------------------------------------
+    def _clear_crash(self) -> None:
+        # The postmaster is gone but its backends may linger, holding the
+        # shared memory a new postmaster needs: its whole group goes.
+        if self._proc is not None:
+            kill_group(self._proc.pid)
+        self._after_exit()
 
     def _read_postmaster_pid(self) -> int | None:
         try:
@@ -527,26 +640,29 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
 
     def _point_at_primary(self, password: str) -> None:
         """The replica's primary_conninfo carries the password (pg_basebackup
-        -R put it there; a replica made by an older datagw had none) and the
+        -R put it there; a replica made by an older datagw had none), the
         port its primary has now (a kept data dir's servers get new ports on
-        every start of the gateway).
+        every start of the gateway) and its data dir's name as
+        application_name (what synchronous_standby_names lists).
 
-        The conninfo pg_basebackup writes holds plain key=value words with no
-        spaces in their values, so words are enough to edit it; the
-        password itself is URL-safe (token_urlsafe) or, if an operator
-        wrote their own, refused here when it would need quoting.
+        The conninfo pg_basebackup and pg_rewind write holds plain key=value
+        words with no spaces in their values, so words are enough to edit
+        it; the password itself is URL-safe (token_urlsafe) or, if an
+        operator wrote their own, refused here when it would need quoting.
+        pg_rewind -R appends its line to the one it copied from its source:
+        the last one counts (as for the server), the others go.
         """
         auto_conf = self._data_dir / "postgresql.auto.conf"
         text = auto_conf.read_text()
-        match = _CONNINFO_LINE.search(text)
-        if match is None:
+        matches = list(_CONNINFO_LINE.finditer(text))
+        if not matches:
             raise EmbeddedBackendError(f"replica {self._data_dir} has no primary_conninfo in "
                                        f"{auto_conf}")
-        words = match["conninfo"].split()
-        wanted = [f"password={password}"]
+        words = matches[-1]["conninfo"].split()
+        wanted = [f"password={password}", f"application_name={self._data_dir.name}"]
         if self._primary_port is not None:
             wanted.append(f"port={self._primary_port}")
-        if all(w in words for w in wanted):
+        if len(matches) == 1 and all(w in words for w in wanted):
             return
         if re.search(r"[\s'\\]", password):
             raise EmbeddedBackendError(
@@ -554,11 +670,13 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
                 "which a replica's primary_conninfo cannot carry as written here")
         keys = {w.split("=", 1)[0] for w in wanted}
         words = [w for w in words if w.split("=", 1)[0] not in keys] + wanted
-        line = f"primary_conninfo = '{' '.join(words)}'"
+        rest = _CONNINFO_LINE.sub("", text)
+        if rest and not rest.endswith("\n"):
+            rest += "\n"
         # In place: the file keeps its owner (the server user) and mode 0600.
         with auto_conf.open("r+") as fh:
             fh.truncate()
-            fh.write(text[:match.start()] + line + text[match.end():])
+            fh.write(f"{rest}primary_conninfo = '{' '.join(words)}'\n")
 
     def _spawn(self, bin_dir: Path, port: int) -> None:
         # We exec postgres ourselves instead of `pg_ctl start`: pg_ctl
@@ -580,24 +698,31 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             "-c", "max_wal_senders=10",
             "-c", "hot_standby=on",
         ]  # fmt: skip
+        if self.rewindable:
+            argv += ["-c", "wal_log_hints=on"]
+        if self.synchronous_peers:
+            # Every server of the shard lists all of them, itself included
+            # (never its own standby): promotion needs no reconfiguration.
+            names = ", ".join(f'"{name}"' for name in self.synchronous_peers)
+            argv += ["-c", f"synchronous_standby_names=ANY 1 ({names})",
+                     "-c", "synchronous_commit=on"]
         offset = file_size(self.log_path)
         run_as = self._run_as
+        command, switch_user = as_user(argv, run_as)
         with self.open_log() as log_file:
             try:
                 proc = subprocess.Popen(
-                    argv,
+                    command,
                     stdin=subprocess.DEVNULL,
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     cwd="/",
                     env=clean_env(run_as),
-                    user=run_as.uid if run_as else None,
-                    group=run_as.gid if run_as else None,
-                    extra_groups=[] if run_as else None,
                     # Own session, like pg_ctl: Ctrl-C in the gateway's
                     # terminal must not reach the server, and kill() can take
                     # the whole process group down.
                     start_new_session=True,
+                    **switch_user,
                 )
             except OSError as exc:
                 shutil.rmtree(sock_dir, ignore_errors=True)

@@ -4,21 +4,24 @@ running and watching child processes, and the child-server base class."""
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Any, BinaryIO, Concatenate, ParamSpec, Self, TypeVar
 
 __all__ = [
     "ADDR_IN_USE",
@@ -29,15 +32,18 @@ __all__ = [
     "PortInUse",
     "RunAs",
     "StartStop",
+    "as_user",
     "binary_version",
     "clean_env",
     "file_size",
+    "kill_group",
     "kill_process_group",
     "log_tail",
     "package_dirs",
     "pid_alive",
     "run",
     "runs_in_dir",
+    "serialised",
     "wait_until",
 ]
 
@@ -203,21 +209,29 @@ def kill_process_group(pid: int, timeout: float = 10.0) -> None:
         pgid = os.getpgid(pid)
     except ProcessLookupError:
         return
+    if pgid == pid:
+        kill_group(pgid, timeout)
+        return
     try:
-        if pgid == pid:
-            os.killpg(pgid, signal.SIGKILL)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-    if pgid == pid:
-        # Postgres backends that outlive the postmaster keep the old shared
-        # memory segment attached, and a restart then refuses to run.
-        done = wait_until(lambda: not _group_members_alive(pgid), timeout)
-    else:
-        done = wait_until(lambda: not pid_alive(pid), timeout)
-    if not done:
+    if not wait_until(lambda: not pid_alive(pid), timeout):
         raise EmbeddedBackendError(f"process {pid} did not die within {timeout:.0f}s of SIGKILL")
+
+
+def kill_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGKILL every process of group PGID, its leader possibly gone already
+    (a reaped postmaster whose backends live on)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    # Postgres backends that outlive the postmaster keep the old shared
+    # memory segment attached, and a restart then refuses to run.
+    if not wait_until(lambda: not _group_members_alive(pgid), timeout):
+        raise EmbeddedBackendError(
+            f"process group {pgid} did not die within {timeout:.0f}s of SIGKILL")
 
 
 def log_tail(path: Path, offset: int = 0, lines: int = 40) -> str:
@@ -254,6 +268,24 @@ def clean_env(run_as: RunAs | None) -> dict[str, str]:
     return env
 
 
+def as_user(argv: list[str], run_as: RunAs | None) -> tuple[list[str], dict[str, Any]]:
+    """`argv` and the Popen arguments that run it as `run_as` (as is for None).
+
+    setpriv switches to the user in the program it execs, so Python can start
+    it with vfork. Popen's own user= needs a plain fork, which runs gRPC's
+    atfork handlers in the child; while the gateway's gRPC threads are busy
+    they crash it (SIGSEGV before exec: a server restart that fails at
+    random). Without setpriv (not Linux), Popen switches the user itself.
+    """
+    if run_as is None:
+        return argv, {}
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return argv, {"user": run_as.uid, "group": run_as.gid, "extra_groups": []}
+    return [setpriv, f"--reuid={run_as.uid}", f"--regid={run_as.gid}", "--clear-groups",
+            "--", *argv], {}
+
+
 def run(
     args: Sequence[str | Path],
     *,
@@ -275,10 +307,11 @@ def run(
     command's output out of the error when it may echo what it was given.
     """
     argv = [str(a) for a in args]
+    command, switch_user = as_user(argv, run_as)
     with tempfile.TemporaryFile("w+") as out:
         try:
             proc = subprocess.run(
-                argv,
+                command,
                 input=stdin_text,
                 stdin=subprocess.DEVNULL if stdin_text is None else None,
                 stdout=out,
@@ -287,10 +320,8 @@ def run(
                 timeout=timeout,
                 env=clean_env(run_as) | (env or {}),
                 cwd="/",
-                user=run_as.uid if run_as else None,
-                group=run_as.gid if run_as else None,
-                extra_groups=[] if run_as else None,
                 check=False,
+                **switch_user,
             )
             returncode: int | None = proc.returncode
         except subprocess.TimeoutExpired:
@@ -337,8 +368,32 @@ class StartStop:
         self.stop()
 
 
+_S = TypeVar("_S", bound="ChildServer")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def serialised(
+    method: Callable[Concatenate[_S, _P], _R],
+) -> Callable[Concatenate[_S, _P], _R]:
+    """Run a lifecycle method under the server's lock, so the supervisor never
+    takes a stop in progress for a crash nor restarts what is being stopped."""
+
+    @functools.wraps(method)
+    def locked(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self.lifecycle:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ChildServer(StartStop):
-    """What the embedded servers share: a data dir, a port, a child process."""
+    """What the embedded servers share: a data dir, a port, a child process.
+
+    `start`, `stop` and `kill` are deliberate: a server stopped or killed
+    through them stays down. A child that exits without them has crashed
+    (`crash_status`), and `recover` starts it again on its port.
+    """
 
     name = "server"
     default_timeout = 30.0
@@ -350,6 +405,8 @@ class ChildServer(StartStop):
         self._port: int | None = port
         self._timeout = timeout if timeout is not None else self.default_timeout
         self._proc: subprocess.Popen[bytes] | None = None
+        self.lifecycle = threading.RLock()
+        """Held by start, stop, kill and recover (see `serialised`)."""
 
     @property
     def data_dir(self) -> Path:
@@ -380,6 +437,28 @@ class ChildServer(StartStop):
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def crash_status(self) -> int | None:
+        """The exit status (negative: the signal) of our child if it exited
+        without stop() or kill(), else None; waits for a stop in progress."""
+        with self.lifecycle:
+            proc = self._proc
+            if proc is None or proc.poll() is None:
+                return None
+            return proc.returncode
+
+    @serialised
+    def recover(self) -> None:
+        """Start a crashed server again, on its port, after clearing what the
+        dead child left behind."""
+        if self.crash_status() is None:
+            return
+        self._clear_crash()
+        self.start()
+
+    def _clear_crash(self) -> None:
+        self._proc = None
+        atexit.unregister(self._atexit_stop)
 
     def _spawn_on_a_port(self, spawn: Callable[[int], None]) -> None:
         """Spawn on the requested port, or on free ones until one is not taken."""
