@@ -129,7 +129,7 @@ class Cache:
         self.tracker: Tracker | None = None
         if near_ttl is not None:
             self.near = NearCache(near_capacity)
-            self.tracker = Tracker(redis.client, self.prefix, self.near, self._near_key)
+            self.tracker = Tracker(redis, self.prefix, self.near, self._near_key)
 
     def start(self) -> None:
         """Start the near cache's tracker if the near cache is on (else the first lookup will)."""

@@ -1,0 +1,108 @@
+"""What only a Redis (Valkey) Cluster needs: the client, its primaries, their pools.
+
+redis-py's `RedisCluster` routes each command by its key's slot and follows
+MOVED and ASK itself; it refreshes its slot map after a connection error or a
+MOVED, which is how it finds a promoted replica. Every multi-key command and
+script the gateway sends keeps its keys in one slot (hash tags), so nothing
+here splits commands.
+
+The near cache's tracking needs more than routing: one connection per primary
+(a node reports only the writes it executes), so `primaries` asks the cluster
+which nodes own slots now, on a connection of its own, so that the answer does
+not depend on redis-py's cached map being fresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+import redis.exceptions
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+# Besides connection errors, what a cluster in the middle of a failover
+# answers: no primary for the slot yet (CLUSTERDOWN), a slot map being rebuilt,
+# or redirections that never settled (redis-py gives up with a ClusterError).
+DOWN_ERRORS = (redis.exceptions.ClusterError, redis.exceptions.SlotNotCoveredError,
+               redis.exceptions.TryAgainError)
+
+# Cluster-level retries: each one refreshes the slot map first, so a few
+# quick ones ride over a MOVED storm or a just-finished promotion, while a
+# dead primary still fails the call in well under a second.
+_RETRIES = 2
+
+
+def parse_seed(seed: str) -> tuple[str, int]:
+    """`host:port` as a pair (an IPv6 host with or without brackets, as redis-py
+    names nodes); ValueError if it is not one."""
+    host, sep, port = seed.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 \
+            or any(c in host for c in "/@ "):
+        raise ValueError(f"expected host:port, got {seed!r}")
+    return host, int(port)
+
+
+def cluster_client(url: str, seeds: Iterable[str], **kwargs: Any) -> RedisCluster:
+    """A cluster client that may discover the cluster from `url`'s node or any seed."""
+    nodes = [ClusterNode(*parse_seed(s)) for s in seeds]
+    return RedisCluster.from_url(
+        url, startup_nodes=nodes,
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES), **kwargs)
+
+
+def node_connection(client: RedisCluster, node: str) -> Connection:
+    """A new connection (not pooled) to `node`, with the client's auth, TLS and timeouts."""
+    host, port = parse_seed(node)
+    kwargs = dict(client.connection_kwargs)
+    connection_class = kwargs.pop("connection_class")
+    for pooled_only in ("max_connections", "response_callbacks"):
+        kwargs.pop(pooled_only, None)
+    # RESP2: pub/sub messages are plain arrays of bytes whatever the client decodes.
+    kwargs.update(host=host, port=port, protocol=2, decode_responses=False)
+    connection: Connection = connection_class(**kwargs)
+    return connection
+
+
+def known_nodes(client: RedisCluster) -> list[str]:
+    """Every node the client knows (primaries first), then its startup nodes."""
+    nodes = sorted(client.get_nodes(), key=lambda n: n.server_type != "primary")
+    names = [n.name for n in nodes] + [n.name for n in client.startup_nodes]
+    return list(dict.fromkeys(names))
+
+
+async def primaries(client: RedisCluster) -> list[str]:
+    """The `host:port` of every node that owns slots, from the first node that answers."""
+    error: Exception | None = None
+    for node in known_nodes(client):
+        conn: Any = node_connection(client, node)  # redis-py leaves connect() untyped
+        try:
+            await conn.connect()
+            await conn.send_command("CLUSTER", "SLOTS")
+            ranges = await conn.read_response()
+        except (redis.exceptions.RedisError, OSError) as exc:
+            error = exc
+            continue
+        finally:
+            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                await conn.disconnect()
+        owners = {f"{_host(r[2][0]) or node.rpartition(':')[0]}:{int(r[2][1])}" for r in ranges}
+        return sorted(owners)
+    raise redis.exceptions.ConnectionError(f"no cluster node answers CLUSTER SLOTS: {error}")
+
+
+def _host(raw: bytes | str) -> str:
+    # An empty host means "the address you reached me at" (cluster-announce unset).
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def pool_stats(client: RedisCluster, max_per_node: int) -> tuple[int, int, int]:
+    """(max, open, in use) connections over every node the client has a pool for."""
+    nodes = client.get_nodes()
+    opened = sum(len(n._connections) for n in nodes)
+    idle = sum(len(n._free) for n in nodes)
+    return max_per_node * max(1, len(nodes)), opened, opened - idle
