@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from gateway.runtime.embedded.valkey import _valkey_binary
 
@@ -71,14 +73,17 @@ class Node:
     directory: Path
     process: subprocess.Popen[bytes] | None = None
     node_id: str = ""
+    paused: bool = False
 
     @property
     def address(self) -> str:
         return f"{HOST}:{self.port}"
 
     def client(self, timeout_s: float = 2.0) -> redis.Redis:
+        # No retries: a node that does not answer at once is reported as such.
         return redis.Redis(host=HOST, port=self.port, password=PASSWORD,
-                           socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+                           socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                           retry=Retry(NoBackoff(), 0))
 
     def command(self, *args: object) -> object:
         with self.client() as client:
@@ -155,7 +160,9 @@ class ValkeyCluster:
         _wait(healthy, "cluster_state:ok on every node, replicas in sync", within_s)
 
     def running(self) -> list[Node]:
-        return [n for n in self.nodes if n.process is not None and n.process.poll() is None]
+        """The nodes alive and not paused."""
+        return [n for n in self.nodes
+                if n.process is not None and n.process.poll() is None and not n.paused]
 
     def slot_owner(self, slot: int) -> Node:
         """The node a healthy running node says owns `slot`."""
@@ -187,17 +194,17 @@ class ValkeyCluster:
     def pause(self, node: Node) -> None:
         assert node.process is not None
         os.kill(node.process.pid, signal.SIGSTOP)
+        node.paused = True
 
     def resume(self, node: Node) -> None:
         assert node.process is not None
         os.kill(node.process.pid, signal.SIGCONT)
+        node.paused = False
 
     def stop(self) -> None:
         for node in self.nodes:
             if node.process is not None and node.process.poll() is None:
-                # A paused node would ignore SIGTERM until continued.
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(node.process.pid, signal.SIGCONT)
+                # SIGKILL ends a paused node too.
                 node.process.send_signal(signal.SIGKILL)
                 node.process.wait(timeout=10)
 
