@@ -89,7 +89,10 @@ class RedisBackend:
                         "server.address": self.address},
         ):
             try:
-                result = await fn(self.client)
+                if isinstance(self.client, RedisCluster):
+                    result = await rc.through_migrations(self.client, fn)
+                else:
+                    result = await fn(self.client)
             except _DOWN_ERRORS as exc:
                 self._mark_down(exc)
                 raise RedisDown(redact_url(str(exc))) from exc

@@ -14,9 +14,10 @@ not depend on redis-py's cached map being fresh.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import redis.exceptions
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -30,10 +31,31 @@ from redis.backoff import ExponentialBackoff
 DOWN_ERRORS = (redis.exceptions.ClusterError, redis.exceptions.SlotNotCoveredError,
                redis.exceptions.TryAgainError)
 
+# A slot being migrated answers a command whose keys are split between the
+# two nodes with TRYAGAIN; redis-py retries that (and ASK) a few times, then
+# gives up with ClusterError("TTL exhausted"). Nothing ran, so the call is
+# tried again after these pauses before the backend counts as down.
+_MIGRATION_PAUSES_S = (0.02, 0.05, 0.1, 0.2, 0.4)
+
 # Cluster-level retries: each one refreshes the slot map first, so a few
 # quick ones ride over a MOVED storm or a just-finished promotion, while a
 # dead primary still fails the call in well under a second.
 _RETRIES = 2
+
+
+T = TypeVar("T")
+
+
+async def through_migrations(client: RedisCluster, fn: Callable[[Any], Awaitable[T]]) -> T:
+    """`fn(client)`, tried again while its slot is being migrated."""
+    for pause in _MIGRATION_PAUSES_S:
+        try:
+            return await fn(client)
+        except (redis.exceptions.TryAgainError, redis.exceptions.ClusterError) as exc:
+            if isinstance(exc, redis.exceptions.ClusterDownError):
+                raise
+            await asyncio.sleep(pause)
+    return await fn(client)
 
 
 def parse_seed(seed: str) -> tuple[str, int]:
