@@ -54,7 +54,6 @@ async def cluster_gateway(
     assert shared.backends is not None
     keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards))
                  for name, ks in shared.backends.keyspaces.items()}
-    tmp.mkdir(parents=True, exist_ok=True)
     gw = Gateway(make_config(tmp, policies_dir=policies_dir, keyspaces=keyspaces,
                              redis_url=cluster.url, redis_cluster=True,
                              redis_seeds=cluster.seeds()))
@@ -117,8 +116,8 @@ async def test_catalog_cached_and_invalidated_across_two_gateways(
     # invalidation a primary reported, not by its local expiry.
     policies = copy_policies(tmp_path)
     edit(policies / "catalog.yaml", "near_ttl: 2s", "near_ttl: 5m")
-    async with cluster_gateway(tmp_path / "a", gateway, cluster, policies) as (gw_a, chan_a), \
-            cluster_gateway(tmp_path / "b", gateway, cluster, policies) as (gw_b, chan_b), \
+    async with cluster_gateway(tmp_path, gateway, cluster, policies) as (gw_a, chan_a), \
+            cluster_gateway(tmp_path, gateway, cluster, policies) as (gw_b, chan_b), \
             raw_cluster(cluster) as raw:
         writer, reader = Catalog(chan_a), Catalog(chan_b)
         cache_b = catalog_cache(gw_b)
@@ -146,7 +145,7 @@ async def test_catalog_cached_and_invalidated_across_two_gateways(
 
 async def test_sessions_on_a_cluster(
         gateway: Gateway, tmp_path: Path, uid: str, cluster: ValkeyCluster) -> None:
-    async with cluster_gateway(tmp_path / "gw", gateway, cluster) as (_, channel), \
+    async with cluster_gateway(tmp_path, gateway, cluster) as (_, channel), \
             raw_cluster(cluster) as raw:
         stub = Sessions(channel)
         # A user whose sessions live on each primary.
@@ -221,7 +220,7 @@ def replica_caught_up(primary: Node, replica: Node) -> bool:
 @pytest.mark.parametrize("failure", ["kill", "sigstop"])
 async def test_primary_failover_mid_traffic(
         gateway: Gateway, tmp_path: Path, uid: str, cluster: ValkeyCluster, failure: str) -> None:
-    async with cluster_gateway(tmp_path / "gw", gateway, cluster) as (gw, channel):
+    async with cluster_gateway(tmp_path, gateway, cluster) as (gw, channel):
         catalog, sessions = Catalog(channel), Sessions(channel)
         cache = catalog_cache(gw)
         assert gw.backends is not None
@@ -231,11 +230,13 @@ async def test_primary_failover_mid_traffic(
         sku = pick(f"fo-{uid}", lambda s: owner(cluster, product_key(cache, s)) == victim)
         elsewhere = pick(f"fo-{uid}-x", lambda s: owner(cluster, product_key(cache, s)) != victim)
         user = pick(f"fo-{uid}", lambda u: cluster.slot_owner(user_slot(u)) == victim)
+        other_user = pick(f"fo-{uid}-x", lambda u: cluster.slot_owner(user_slot(u)) != victim)
         for s in (sku, elsewhere):
             await upsert(catalog, product(s, title="v1"))
             assert (await get(catalog, s)).title == "v1"  # cached on the victim's slot
-        session_id = (await sessions.CreateSession(
-            session_pb2.CreateSessionRequest(user_id=user))).session.session_id
+        session_id, other_id = [(await sessions.CreateSession(
+            session_pb2.CreateSessionRequest(user_id=u))).session.session_id
+            for u in (user, other_user)]
         replica = replica_of(cluster, victim)
         # An acknowledged write a replica never received is lost with its
         # primary (Redis replication is asynchronous); this test is about
@@ -243,12 +244,14 @@ async def test_primary_failover_mid_traffic(
         await eventually(lambda: asyncio.to_thread(replica_caught_up, victim, replica),
                          "the victim's replica has every write")
 
-        reads, session_reads = Traffic(), Traffic()
+        reads, session_reads, other_reads = Traffic(), Traffic(), Traffic()
         tasks = [
             asyncio.create_task(reads.run(lambda: get(catalog, sku))),
             asyncio.create_task(reads.run(lambda: get(catalog, elsewhere))),
             asyncio.create_task(session_reads.run(lambda: sessions.GetSession(
                 session_pb2.GetSessionRequest(session_id=session_id), timeout=5))),
+            asyncio.create_task(other_reads.run(lambda: sessions.GetSession(
+                session_pb2.GetSessionRequest(session_id=other_id), timeout=5))),
         ]
         await asyncio.sleep(0.5)
         failed_at = time.monotonic()
@@ -286,8 +289,8 @@ async def test_primary_failover_mid_traffic(
             tracked_s = time.monotonic() - failed_at
             await asyncio.sleep(1.0)  # traffic after the recovery, too
         finally:
-            reads.stop()
-            session_reads.stop()
+            for traffic in (reads, session_reads, other_reads):
+                traffic.stop()
             await asyncio.gather(*tasks)
             if failure == "sigstop":
                 cluster.resume(victim)
@@ -298,8 +301,11 @@ async def test_primary_failover_mid_traffic(
               f"{(last_session_error or failed_at) - failed_at:.2f}s), near cache tracking "
               f"every primary after {tracked_s:.2f}s; catalog reads {len(reads.outcomes)}, "
               f"errors {len(reads.errors())}; session reads {len(session_reads.outcomes)}, "
-              f"errors {len(session_reads.errors())} {sorted(set(session_reads.errors()))}")
+              f"errors {len(session_reads.errors())} {sorted(set(session_reads.errors()))}; "
+              f"sessions on other primaries: reads {len(other_reads.outcomes)}, "
+              f"errors {len(other_reads.errors())}")
         assert reads.errors() == [], "catalog reads are served while the cache is down"
+        assert other_reads.errors() == [], "the other primaries' sessions are not affected"
         assert set(session_reads.errors()) <= {grpc.StatusCode.UNAVAILABLE}
         assert session_reads.outcomes[-1][1] is grpc.StatusCode.OK
         # The promoted replica still held the v1 entry; the replayed
@@ -336,7 +342,7 @@ def asking_calls(node: Node) -> int:
 
 async def test_slot_migration_under_traffic(
         gateway: Gateway, tmp_path: Path, uid: str, cluster: ValkeyCluster) -> None:
-    async with cluster_gateway(tmp_path / "gw", gateway, cluster) as (gw, channel):
+    async with cluster_gateway(tmp_path, gateway, cluster) as (gw, channel):
         catalog, sessions = Catalog(channel), Sessions(channel)
         cache = catalog_cache(gw)
         assert gw.backends is not None

@@ -6,9 +6,9 @@ what "down" means for them (the cache is bypassed, sessions are UNAVAILABLE).
 
 The client is a single node's connection pool, or with `cluster` a Redis
 Cluster client (storage.redis.cluster) that routes by slot; callers send the
-same commands to both, keeping each command's keys in one slot. The breaker
-covers the whole backend either way: while one primary of a cluster is being
-failed over, calls that reach it trip it for everyone for `retry_after_s`.
+same commands to both, keeping each command's keys in one slot and naming one
+of them (`key`), so that a cluster's breaker skips only the primary that
+failed (storage.redis.cluster.NodeBreaker).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class RedisBackend:
         self.healthy = True
         self.last_error = ""
         self.max_connections = max_connections
+        self._nodes: rc.NodeBreaker | None = None
         timeouts: dict[str, Any] = {
             "socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
             "max_connections": max_connections, "health_check_interval": 0,
@@ -75,12 +76,20 @@ class RedisBackend:
                 retry_on_error=[redis.exceptions.ConnectionError],
                 **timeouts,
             )
+        if isinstance(self.client, RedisCluster):
+            self._nodes = rc.NodeBreaker(self.client, retry_after_s)
         # Called once after Redis answers again, e.g. to replay invalidations.
         self.on_recovery: list[Callable[[], Awaitable[None]]] = []
 
-    async def call(self, operation: str, fn: Callable[[Any], Awaitable[T]]) -> T:
-        """Run `fn` in a client span; RedisDown if Redis is unreachable."""
-        if time.monotonic() < self._down_until:
+    async def call(
+        self, operation: str, fn: Callable[[Any], Awaitable[T]], key: str | None = None,
+    ) -> T:
+        """Run `fn` in a client span; RedisDown if Redis is unreachable.
+
+        `key`: one of the keys `fn` uses (all in one slot), for a cluster's
+        per-primary breaker; None for calls over several slots."""
+        nodes = self._nodes
+        if time.monotonic() < self._down_until or (nodes is not None and nodes.is_open(key)):
             raise RedisDown(self.last_error or "circuit open")
         with tracer.start_as_current_span(
             f"redis {operation}",
@@ -94,18 +103,21 @@ class RedisBackend:
                 else:
                     result = await fn(self.client)
             except _DOWN_ERRORS as exc:
-                self._mark_down(exc)
+                self._mark_down(exc, key)
                 raise RedisDown(redact_url(str(exc))) from exc
-        if not self.healthy:
+        if not self.healthy and (nodes is None or nodes.answered(key)):
             await self._recovered()
         return result
 
-    def _mark_down(self, exc: BaseException) -> None:
+    def _mark_down(self, exc: BaseException, key: str | None) -> None:
         if self.healthy:
             log.warning("redis at %s unreachable: %s", self.address, redact_url(str(exc)))
         self.healthy = False
         self.last_error = type(exc).__name__
-        self._down_until = time.monotonic() + self._retry_after_s
+        if self._nodes is not None:
+            self._nodes.failed(exc, key)
+        else:
+            self._down_until = time.monotonic() + self._retry_after_s
 
     async def _recovered(self) -> None:
         log.info("redis at %s reachable again", self.address)
@@ -123,6 +135,8 @@ class RedisBackend:
     async def check(self) -> bool:
         # The health loop probes even while the breaker is open.
         self._down_until = 0.0
+        if self._nodes is not None:
+            self._nodes.clear()
         try:
             if isinstance(self.client, RedisCluster):
                 # Every primary: a cluster missing one cannot serve its slots.

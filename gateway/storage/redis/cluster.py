@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -56,6 +57,54 @@ async def through_migrations(client: RedisCluster, fn: Callable[[Any], Awaitable
                 raise
             await asyncio.sleep(pause)
     return await fn(client)
+
+
+class NodeBreaker:
+    """The circuit breaker of a cluster, per primary.
+
+    A primary that failed is skipped for `retry_after_s` by the calls whose
+    key it serves (as redis-py's slot map has it), while calls to the other
+    primaries go on: one primary's failover is not an outage of every user's
+    sessions. A call without a key (a pipeline over many slots, a scan) is
+    skipped while any primary is, and a failure that names no node skips
+    every call.
+    """
+
+    _ANY = ""
+
+    def __init__(self, client: RedisCluster, retry_after_s: float) -> None:
+        self._client = client
+        self._retry_after_s = retry_after_s
+        self._down: dict[str, float] = {}  # node name -> skipped until (monotonic)
+
+    def _node(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        nodes = self._client.nodes_manager.slots_cache.get(self._client.keyslot(key))
+        return nodes[0].name if nodes else None
+
+    def is_open(self, key: str | None) -> bool:
+        now = time.monotonic()
+        node = self._node(key)
+        if node is None:
+            return any(until > now for until in self._down.values())
+        return self._down.get(node, 0.0) > now or self._down.get(self._ANY, 0.0) > now
+
+    def failed(self, exc: BaseException, key: str | None) -> None:
+        # redis-py names the node a connection error or timeout came from.
+        node = getattr(exc, "last_failed_node_name", None) or self._node(key) or self._ANY
+        self._down[node] = time.monotonic() + self._retry_after_s
+
+    def answered(self, key: str | None) -> bool:
+        """A call for `key` succeeded; True when no node is known down any more."""
+        node = self._node(key)
+        if node is not None:
+            self._down.pop(node, None)
+        return not self._down
+
+    def clear(self) -> None:
+        """Every node is probed (the health check): none is skipped."""
+        self._down.clear()
 
 
 def parse_seed(seed: str) -> tuple[str, int]:
