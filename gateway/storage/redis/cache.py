@@ -199,7 +199,7 @@ class Cache:
                 # invalidation the tracker applies meanwhile.
                 token = near.seq
         try:
-            fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen), key)
+            fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen), key=key)
             value, generation = cast(list[bytes | None], fetched)
         except RedisDown:
             return self._bypass(kind)
@@ -238,7 +238,7 @@ class Cache:
         px = ttl.negative_ms() if value is None else ttl.positive_ms()
         try:
             stored = await self._redis.call(
-                "EVAL fill", lambda r: r.eval(_FILL, 2, key, gen, generation, payload, px), key
+                "EVAL fill", lambda r: r.eval(_FILL, 2, key, gen, generation, payload, px), key=key
             )
         except RedisDown:
             CACHE_BYPASS.labels(self.domain, "fill").inc()

@@ -123,7 +123,12 @@ def cluster_client(url: str, seeds: Iterable[str], **kwargs: Any) -> RedisCluste
     nodes = [ClusterNode(*parse_seed(s)) for s in seeds]
     return RedisCluster.from_url(
         url, startup_nodes=nodes,
-        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES), **kwargs)
+        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES),
+        # Every MOVED patches the slot map with the slot's new owner. The
+        # default (a full refresh every 5th MOVED) first closes every pooled
+        # connection, calls in flight on them included: during a migration
+        # other callers then failed with AttributeError inside redis-py.
+        reinitialize_steps=0, **kwargs)
 
 
 def node_connection(client: RedisCluster, node: str) -> Connection:
