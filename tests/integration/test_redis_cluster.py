@@ -141,6 +141,10 @@ async def test_catalog_cached_and_invalidated_across_two_gateways(
 
             await eventually(dropped, f"gateway B's near cache drops {sku} after A's write")
             assert (await get(reader, sku)).title == "v2"
+        # A flush reaches every primary (a SCAN per node).
+        assert await cache_b.flush() == len(skus)
+        for sku in skus:
+            assert await raw.exists(product_key(cache_b, sku)) == 0
 
 
 async def test_sessions_on_a_cluster(

@@ -82,7 +82,7 @@ class RedisBackend:
         self.on_recovery: list[Callable[[], Awaitable[None]]] = []
 
     async def call(
-        self, operation: str, fn: Callable[[Any], Awaitable[T]], *, key: str | None = None,
+        self, operation: str, fn: Callable[[Client], Awaitable[T]], *, key: str | None = None,
     ) -> T:
         """Run `fn` in a client span; RedisDown if Redis is unreachable.
 

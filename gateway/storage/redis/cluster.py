@@ -47,7 +47,9 @@ _RETRIES = 2
 T = TypeVar("T")
 
 
-async def through_migrations(client: RedisCluster, fn: Callable[[Any], Awaitable[T]]) -> T:
+async def through_migrations(
+    client: RedisCluster, fn: Callable[[RedisCluster], Awaitable[T]],
+) -> T:
     """`fn(client)`, tried again while its slot is being migrated."""
     for pause in _MIGRATION_PAUSES_S:
         try:

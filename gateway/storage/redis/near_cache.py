@@ -138,9 +138,12 @@ class Tracker:
     connection to every primary, and the near cache is on only while every
     primary the cluster names has one. The cluster is asked for its primaries
     every `refresh_s`: a promoted replica or a node given slots gets its
-    connection, and until it has it the near cache is off (a failed primary's
-    connection drops on its own, which turns it off at once). A single node
-    is its own only primary and is never asked.
+    connection, and until it has it the near cache is off. A failed primary's
+    connection drops on its own, which turns the near cache off at once; a
+    primary demoted on purpose (a manual failover) keeps its connection, so
+    writes on its successor may go unheard until the next refresh, a window
+    shorter than the near TTL that bounds it anyway. A single node is its own
+    only primary and is never asked.
 
     `key_of` maps a key Redis names to the near-cache key it affects (None:
     nothing held here depends on it).
