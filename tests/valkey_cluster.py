@@ -140,6 +140,11 @@ class ValkeyCluster:
             # tests fail a primary on purpose and want the promotion.
             "cluster-replica-validity-factor 0",
             "cluster-allow-replica-migration no",
+            # As docs/configuration.md advises for caches and sessions: the
+            # other primaries' slots stay served while one is failed over
+            # (with "yes" the whole cluster answers CLUSTERDOWN until the
+            # replica takes over).
+            "cluster-require-full-coverage no",
             f'requirepass "{PASSWORD}"', f'masterauth "{PASSWORD}"',
             'save ""', "appendonly no", "daemonize no", "repl-diskless-sync-delay 0",
             f"logfile {node.directory / 'valkey.log'}", "",

@@ -68,40 +68,39 @@ class NodeBreaker:
     key it serves (as redis-py's slot map has it), while calls to the other
     primaries go on: one primary's failover is not an outage of every user's
     sessions. A call without a key (a pipeline over many slots, a scan) is
-    skipped while any primary is, and a failure that names no node skips
-    every call.
+    skipped while any primary is, and when one fails without naming its node
+    only such calls are skipped.
     """
 
-    _ANY = ""
+    _MULTI = "*"  # the entry of keyless calls that failed on an unnamed node
 
     def __init__(self, client: RedisCluster, retry_after_s: float) -> None:
         self._client = client
         self._retry_after_s = retry_after_s
-        self._down: dict[str, float] = {}  # node name -> skipped until (monotonic)
+        self._down: dict[str, float] = {}  # node name (or slot) -> skipped until (monotonic)
 
-    def _node(self, key: str | None) -> str | None:
+    def _target(self, key: str | None) -> str:
+        """The node serving `key` (the slot, while none is known); _MULTI for no key."""
         if key is None:
-            return None
-        nodes = self._client.nodes_manager.slots_cache.get(self._client.keyslot(key))
-        return nodes[0].name if nodes else None
+            return self._MULTI
+        slot = self._client.keyslot(key)
+        nodes = self._client.nodes_manager.slots_cache.get(slot)
+        return nodes[0].name if nodes else f"slot {slot}"
 
     def is_open(self, key: str | None) -> bool:
         now = time.monotonic()
-        node = self._node(key)
-        if node is None:
+        if key is None:
             return any(until > now for until in self._down.values())
-        return self._down.get(node, 0.0) > now or self._down.get(self._ANY, 0.0) > now
+        return self._down.get(self._target(key), 0.0) > now
 
     def failed(self, exc: BaseException, key: str | None) -> None:
         # redis-py names the node a connection error or timeout came from.
-        node = getattr(exc, "last_failed_node_name", None) or self._node(key) or self._ANY
+        node = getattr(exc, "last_failed_node_name", None) or self._target(key)
         self._down[node] = time.monotonic() + self._retry_after_s
 
     def answered(self, key: str | None) -> bool:
         """A call for `key` succeeded; True when no node is known down any more."""
-        node = self._node(key)
-        if node is not None:
-            self._down.pop(node, None)
+        self._down.pop(self._target(key), None)
         return not self._down
 
     def clear(self) -> None:
