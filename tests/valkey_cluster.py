@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -115,7 +116,7 @@ class ValkeyCluster:
             self.nodes.append(node)
             self._spawn(binary, node)
         for node in self.nodes:
-            _wait(lambda n=node: bool(n.command("PING")), f"{node.address} answers")  # type: ignore[misc]
+            _wait(lambda n=node: bool(n.command("PING")), f"{node.address} answers")
             node.node_id = _text(node.command("CLUSTER", "MYID"))
         first = self.nodes[0]
         for node in self.nodes[1:]:
@@ -154,7 +155,7 @@ class ValkeyCluster:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_healthy(self, within_s: float = 30.0) -> None:
-        """Every running node sees cluster_state:ok and every slot's primary is up."""
+        """Every running node sees cluster_state:ok and every replica's link is up."""
         def healthy() -> bool:
             for node in self.running():
                 if "cluster_state:ok" not in _text(node.command("CLUSTER", "INFO")):
@@ -181,14 +182,13 @@ class ValkeyCluster:
         ports = {int(entry[2][1]) for entry in self._slots()}
         return [n for n in self.nodes if n.port in ports]
 
-    def _slots(self) -> list[list[object]]:
+    def _slots(self) -> list[Any]:
         for node in self.running():
             with contextlib.suppress(redis.RedisError, OSError):
-                return list(node.command("CLUSTER", "SLOTS"))  # type: ignore[call-overload]
+                slots = node.command("CLUSTER", "SLOTS")
+                assert isinstance(slots, list)
+                return slots
         raise RuntimeError("no running cluster node answers")
-
-    def key_slot(self, key: str) -> int:
-        return int(self.running()[0].command("CLUSTER", "KEYSLOT", key))  # type: ignore[arg-type]
 
     def kill(self, node: Node) -> None:
         """kill -9, as a crashed host would go."""

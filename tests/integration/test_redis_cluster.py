@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,10 +187,10 @@ class Traffic:
     outcomes: list[tuple[float, grpc.StatusCode]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def run(self, call: Callable[[], object], pause_s: float = 0.02) -> None:
+    async def run(self, call: Callable[[], Awaitable[object]], pause_s: float = 0.02) -> None:
         while not self._stop.is_set():
             try:
-                await call()  # type: ignore[misc]
+                await call()
                 code = grpc.StatusCode.OK
             except grpc.aio.AioRpcError as exc:
                 code = exc.code()
