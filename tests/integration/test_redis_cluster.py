@@ -27,7 +27,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.sessions_store import user_tag
 from tests.conftest import make_config
-from tests.helpers import eventually, get, product, upsert
+from tests.helpers import eventually, get, metric, product, upsert
 from tests.policy_fixtures import POLICIES, copy_policies, edit
 from tests.valkey_cluster import PASSWORD, Node, ValkeyCluster, running_cluster
 
@@ -258,6 +258,7 @@ async def test_primary_failover_mid_traffic(
                 session_pb2.GetSessionRequest(session_id=other_id), timeout=5))),
         ]
         await asyncio.sleep(0.5)
+        bypassed = metric("datagw_cache_bypass_total", domain="catalog", operation="lookup")
         failed_at = time.monotonic()
         if failure == "kill":
             await asyncio.to_thread(cluster.kill, victim)
@@ -309,6 +310,8 @@ async def test_primary_failover_mid_traffic(
               f"sessions on other primaries: reads {len(other_reads.outcomes)}, "
               f"errors {len(other_reads.errors())}")
         assert reads.errors() == [], "catalog reads are served while the cache is down"
+        assert metric("datagw_cache_bypass_total", domain="catalog",
+                      operation="lookup") > bypassed, "the cache was bypassed meanwhile"
         assert other_reads.errors() == [], "the other primaries' sessions are not affected"
         assert set(session_reads.errors()) <= {grpc.StatusCode.UNAVAILABLE}
         assert session_reads.outcomes[-1][1] is grpc.StatusCode.OK
@@ -378,7 +381,9 @@ async def test_slot_migration_under_traffic(
             title = f"t{len(written)}"
             await upsert(catalog, product(sku, title=title))
             written.append(title)
-            await get(catalog, sku)
+            # Its invalidation landed (or was queued, and the cache is
+            # bypassed until it lands): no read after the write is older.
+            assert (await get(catalog, sku)).title == title
 
         tasks = [asyncio.create_task(calls.run(session_round, pause_s=0.005)),
                  asyncio.create_task(calls.run(catalog_round, pause_s=0.005))]
