@@ -131,6 +131,21 @@ class ValkeyCluster:
             replica.command("CLUSTER", "REPLICATE", primary.node_id)
         self.wait_healthy()
 
+    def add_primary(self) -> Node:
+        """A new node in the cluster, a primary without slots until some move to it."""
+        (port,) = _free_ports(1)
+        node = Node(port, self.root / f"node-{port}")
+        node.directory.mkdir(parents=True)
+        self._spawn(_valkey_binary(), node)
+        _wait(lambda: bool(node.command("PING")), f"{node.address} answers")
+        node.node_id = _text(node.command("CLUSTER", "MYID"))
+        node.command("CLUSTER", "MEET", HOST, self.nodes[0].port)
+        self.nodes.append(node)
+        _wait(lambda: all(node.node_id in _text(n.command("CLUSTER", "NODES"))
+                          for n in self.running()), f"every node knows {node.address}")
+        self.wait_healthy()  # the new node has learned the slots (cluster_state:ok)
+        return node
+
     def _spawn(self, binary: Path, node: Node) -> None:
         config = node.directory / "valkey.conf"
         config.write_text("\n".join([

@@ -358,7 +358,8 @@ async def test_slot_migration_under_traffic(
         # A product in the same slot: its cache entries move with the sessions.
         sku = pick(f"mv-{uid}", lambda s: key_slot(product_key(cache, s).encode()) == slot)
         source = cluster.slot_owner(slot)
-        target = next(n for n in cluster.primaries() if n != source)
+        # A node added for the move: the near cache must start tracking it.
+        target = await asyncio.to_thread(cluster.add_primary)
         await upsert(catalog, product(sku, title="v1"))
         ids = [(await sessions.CreateSession(session_pb2.CreateSessionRequest(
             user_id=user, data={"n": str(n)}))).session.session_id for n in range(8)]
@@ -404,3 +405,18 @@ async def test_slot_migration_under_traffic(
         got = await sessions.GetSession(session_pb2.GetSessionRequest(session_id=ids[0]))
         assert "round" in got.session.data
         assert (await get(catalog, sku)).title == written[-1]
+        await tracking_every_primary(cache, cluster)
+        assert target.address in cache.tracker.nodes if cache.tracker else False
+        # A write on the new node reaches the near cache through its connection.
+        near = cache.near
+        assert near is not None
+        token = near.seq
+        barrier = f"{cache.prefix}barrier:{{{sku}}}"
+        async with raw_cluster(cluster) as raw:
+            await raw.set(barrier, b"1", px=10_000)
+
+        async def reported() -> bool:
+            assert near is not None
+            return near.invalidated_since(barrier, token)
+
+        await eventually(reported, "the new node reports a write to the near cache")

@@ -8,8 +8,10 @@ here splits commands.
 
 The near cache's tracking needs more than routing: one connection per primary
 (a node reports only the writes it executes), so `primaries` asks the cluster
-which nodes own slots now, on a connection of its own, so that the answer does
-not depend on redis-py's cached map being fresh.
+which nodes are primaries now (CLUSTER NODES, on a connection of its own, so
+that the answer does not depend on redis-py's cached map being fresh). A
+primary without slots counts: while a slot migrates to it, ASK sends writes
+there before it owns anything.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.cluster import PRIMARY
 
 # Besides connection errors, what a cluster in the middle of a failover
 # answers: no primary for the slot yet (CLUSTERDOWN), a slot map being rebuilt,
@@ -119,10 +122,33 @@ def parse_seed(seed: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class _FollowsAskToNewNodes(RedisCluster):
+    """RedisCluster that can follow an ASK to a node it does not know yet.
+
+    A node that receives its first slots by a migration is not in CLUSTER
+    SLOTS until the migration ends, so redis-py (8.1) finds no node for the
+    ASK and fails with AttributeError (redis/redis-py#4015). An unknown node
+    named here is added as a primary, as redis-py's own MOVED handling
+    (NodesManager.move_slot) adds one; the next full refresh keeps or drops
+    it like any other. Only ASK and SCAN ask by name (the maintenance
+    notifications that also do need RESP3, which the gateway does not use).
+    """
+
+    def get_node(
+        self, host: str | None = None, port: int | None = None, node_name: str | None = None,
+    ) -> ClusterNode | None:
+        node = super().get_node(host, port, node_name)
+        if node is None and node_name is not None:
+            manager = self.nodes_manager
+            node = ClusterNode(*parse_seed(node_name), PRIMARY, **manager.connection_kwargs)
+            manager.set_nodes(manager.nodes_cache, {node.name: node})
+        return node
+
+
 def cluster_client(url: str, seeds: Iterable[str], **kwargs: Any) -> RedisCluster:
     """A cluster client that may discover the cluster from `url`'s node or any seed."""
     nodes = [ClusterNode(*parse_seed(s)) for s in seeds]
-    return RedisCluster.from_url(
+    return _FollowsAskToNewNodes.from_url(
         url, startup_nodes=nodes,
         retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES),
         # Every MOVED patches the slot map with the slot's new owner. The
@@ -153,28 +179,45 @@ def known_nodes(client: RedisCluster) -> list[str]:
 
 
 async def primaries(client: RedisCluster) -> list[str]:
-    """The `host:port` of every node that owns slots, from the first node that answers."""
+    """The `host:port` of every primary, from the first node that answers."""
     error: Exception | None = None
     for node in known_nodes(client):
         conn: Any = node_connection(client, node)  # redis-py leaves connect() untyped
         try:
             await conn.connect()
-            await conn.send_command("CLUSTER", "SLOTS")
-            ranges = await conn.read_response()
+            await conn.send_command("CLUSTER", "NODES")
+            raw = await conn.read_response()
         except (redis.exceptions.RedisError, OSError) as exc:
             error = exc
             continue
         finally:
             with contextlib.suppress(redis.exceptions.RedisError, OSError):
                 await conn.disconnect()
-        owners = {f"{_host(r[2][0]) or node.rpartition(':')[0]}:{int(r[2][1])}" for r in ranges}
-        return sorted(owners)
-    raise redis.exceptions.ConnectionError(f"no cluster node answers CLUSTER SLOTS: {error}")
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return primaries_in(text, asked=node)
+    raise redis.exceptions.ConnectionError(f"no cluster node answers CLUSTER NODES: {error}")
 
 
-def _host(raw: bytes | str) -> str:
-    # An empty host means "the address you reached me at" (cluster-announce unset).
-    return raw.decode() if isinstance(raw, bytes) else raw
+def primaries_in(nodes: str, asked: str) -> list[str]:
+    """The primaries a CLUSTER NODES reply names (`asked`: the node that sent it).
+
+    A primary marked failed (or not yet known) is left out unless it still
+    owns slots: until its replica takes over, a partitioned primary may still
+    take writes from clients that reach it.
+    """
+    found = set()
+    for line in nodes.splitlines():
+        fields = line.split()
+        if len(fields) < 8 or "master" not in fields[2].split(","):
+            continue
+        gone = {"fail", "noaddr", "handshake"} & set(fields[2].split(","))
+        if gone and len(fields) == 8:
+            continue
+        # ip:port@cport[,hostname]; an empty ip means the address it was asked at.
+        address = fields[1].split("@", 1)[0]
+        host, _, port = address.rpartition(":")
+        found.add(f"{host or asked.rpartition(':')[0]}:{port}")
+    return sorted(found)
 
 
 def pool_stats(client: RedisCluster, max_per_node: int) -> tuple[int, int, int]:
