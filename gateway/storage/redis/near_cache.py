@@ -215,6 +215,9 @@ class Tracker:
                     log.warning("near cache %s: cannot list the cluster's primaries (%s)",
                                 self.prefix, type(exc).__name__)
                 quiet = True
+            except Exception:
+                # A bug here must not stop following the cluster: report it, retry.
+                log.exception("near cache %s: listing the primaries failed", self.prefix)
             else:
                 quiet = False
                 self._follow(wanted)
