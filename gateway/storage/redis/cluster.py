@@ -1,4 +1,5 @@
-"""What only a Redis (Valkey) Cluster needs: the client, its primaries, their pools.
+"""What only a Redis (Valkey) Cluster needs: the client, a breaker per primary,
+the list of primaries, the pools' sizes.
 
 redis-py's `RedisCluster` routes each command by its key's slot and follows
 MOVED and ASK itself; it refreshes its slot map after a connection error or a
@@ -41,9 +42,9 @@ DOWN_ERRORS = (redis.exceptions.ClusterError, redis.exceptions.SlotNotCoveredErr
 # tried again after these pauses before the backend counts as down.
 _MIGRATION_PAUSES_S = (0.02, 0.05, 0.1, 0.2, 0.4)
 
-# Cluster-level retries: each one refreshes the slot map first, so a few
-# quick ones ride over a MOVED storm or a just-finished promotion, while a
-# dead primary still fails the call in well under a second.
+# Cluster-level retries: after a connection error each one refreshes the slot
+# map first, so a few quick ones find a just-promoted replica, while a dead
+# primary still fails the call in well under a second.
 _RETRIES = 2
 
 
@@ -130,8 +131,8 @@ class _FollowsAskToNewNodes(RedisCluster):
     ASK and fails with AttributeError (redis/redis-py#4015). An unknown node
     named here is added as a primary, as redis-py's own MOVED handling
     (NodesManager.move_slot) adds one; the next full refresh keeps or drops
-    it like any other. Only ASK and SCAN ask by name (the maintenance
-    notifications that also do need RESP3, which the gateway does not use).
+    it like any other. Within redis-py only ASK and SCAN look nodes up by
+    name, besides maintenance notifications, which need RESP3 and are off here.
     """
 
     def get_node(
