@@ -310,8 +310,10 @@ async def test_primary_failover_mid_traffic(
               f"(last failed GetSession at "
               f"{(last_session_error or failed_at) - failed_at:.2f}s), near cache tracking "
               f"every primary after {tracked_s:.2f}s; catalog reads {len(reads.outcomes)}, "
-              f"errors {len(reads.errors())}; session reads {len(session_reads.outcomes)}, "
-              f"errors {len(session_reads.errors())} {sorted(set(session_reads.errors()))}; "
+              f"errors {len(reads.errors())} {sorted({c.name for c in reads.errors()})}; "
+              f"session reads {len(session_reads.outcomes)}, "
+              f"errors {len(session_reads.errors())} "
+              f"{sorted({c.name for c in session_reads.errors()})}; "
               f"sessions on other primaries: reads {len(other_reads.outcomes)}, "
               f"errors {len(other_reads.errors())}")
         assert reads.errors() == [], "catalog reads are served while the cache is down"

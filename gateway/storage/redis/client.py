@@ -99,7 +99,7 @@ class RedisBackend:
         ):
             try:
                 if isinstance(self.client, RedisCluster):
-                    result = await rc.through_migrations(self.client, fn)
+                    result = await rc.call(self.client, fn)
                 else:
                     result = await fn(self.client)
             except _DOWN_ERRORS as exc:

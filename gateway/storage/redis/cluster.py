@@ -21,8 +21,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
+import redis
 import redis.exceptions
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection
@@ -51,18 +53,47 @@ _RETRIES = 2
 T = TypeVar("T")
 
 
-async def through_migrations(
-    client: RedisCluster, fn: Callable[[RedisCluster], Awaitable[T]],
-) -> T:
-    """`fn(client)`, tried again while its slot is being migrated."""
-    for pause in _MIGRATION_PAUSES_S:
+async def call(client: RedisCluster, fn: Callable[[RedisCluster], Awaitable[T]]) -> T:
+    """`fn(client)`, tried again while its slot is being migrated; redis-py's
+    connection races are reported as the connection errors they are."""
+    pauses = iter(_MIGRATION_PAUSES_S)
+    while True:
         try:
-            return await fn(client)
+            return await _races_as_connection_errors(fn(client))
         except (redis.exceptions.TryAgainError, redis.exceptions.ClusterError) as exc:
-            if isinstance(exc, redis.exceptions.ClusterDownError):
+            pause = next(pauses, None)
+            if isinstance(exc, redis.exceptions.ClusterDownError) or pause is None:
                 raise
             await asyncio.sleep(pause)
-    return await fn(client)
+
+
+async def _races_as_connection_errors(running: Awaitable[T]) -> T:
+    # When a node fails, redis-py disconnects the node's idle connections
+    # while other calls may be taking one of them, which then writes to a
+    # closed stream and fails with AttributeError (or, on newer Pythons,
+    # TypeError: redis/redis-py#4287) instead of ConnectionError, and would
+    # reach the caller as INTERNAL. Only errors raised inside redis-py or
+    # asyncio's transports are converted; one raised by our own code stays a bug.
+    try:
+        return await running
+    except (AttributeError, TypeError) as exc:
+        if not _raised_in_library(exc):
+            raise
+        raise redis.exceptions.ConnectionError(
+            f"connection closed under the call ({type(exc).__name__}: {exc})") from exc
+
+
+_LIBRARIES = (Path(redis.__file__).parent, Path(asyncio.__file__).parent)
+
+
+def _raised_in_library(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    where = Path(tb.tb_frame.f_code.co_filename)
+    return any(where.is_relative_to(library) for library in _LIBRARIES)
 
 
 class NodeBreaker:

@@ -1,8 +1,13 @@
-"""Which nodes of a CLUSTER NODES reply the near cache must track."""
+"""Redis Cluster helpers without a cluster: which nodes the near cache must
+track, and which errors are redis-py's connection races."""
 
 from __future__ import annotations
 
-from gateway.storage.redis.cluster import primaries_in
+import pytest
+import redis.exceptions
+from redis.asyncio.connection import Connection
+
+from gateway.storage.redis.cluster import _races_as_connection_errors, primaries_in
 
 # Valkey's format: id addr flags primary ping pong epoch link [slots...]
 REPLY = """\
@@ -30,3 +35,20 @@ def test_every_primary_that_may_take_writes() -> None:
 def test_an_empty_address_is_the_node_asked() -> None:
     reply = "a1 :7000@17000 myself,master - 0 0 0 connected\n"
     assert primaries_in(reply, asked="cache-0:7000") == ["cache-0:7000"]
+
+
+async def test_a_write_on_a_connection_closed_under_it_is_a_connection_error() -> None:
+    # Where redis-py fails when a node's idle connections are disconnected
+    # just as a call took one: the write finds the stream gone.
+    conn = Connection()
+    assert conn._writer is None
+    with pytest.raises(redis.exceptions.ConnectionError, match="closed under the call"):
+        await _races_as_connection_errors(conn._send_packed_command([b"PING"]))
+
+
+async def test_our_own_attribute_error_stays_a_bug() -> None:
+    async def buggy() -> None:
+        raise AttributeError("a typo of ours")
+
+    with pytest.raises(AttributeError, match="a typo of ours"):
+        await _races_as_connection_errors(buggy())
