@@ -42,7 +42,17 @@ import asyncpg
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, catalog_pb2, catalog_pb2_grpc
 
-from bench import analytics, authz, commerce, data, eventstore, procs, projections, relay
+from bench import (
+    analytics,
+    authz,
+    commerce,
+    data,
+    eventstore,
+    failover,
+    procs,
+    projections,
+    relay,
+)
 from bench.explain import explain
 from bench.load import (
     GHZ_BIN,
@@ -497,13 +507,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="a few hundred products and requests (well under a minute)")
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
-                                 "eventstore", "analytics", "projections", "authz"),
+                                 "eventstore", "analytics", "projections", "authz",
+                                 "failover"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
                              "analytics (bench/analytics.py); "
-                             "projections (bench/projections.py); authz (bench/authz.py)")
+                             "projections (bench/projections.py); authz (bench/authz.py); "
+                             "failover (bench/failover.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -538,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(authz.run(authz.QUICK if args.quick else authz.FULL,
                                        source_version))
         write_results(authz.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "failover":
+        result = asyncio.run(failover.run(failover.QUICK if args.quick else failover.FULL,
+                                          source_version))
+        write_results(failover.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(

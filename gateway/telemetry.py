@@ -66,6 +66,16 @@ BACKEND_UP = Gauge(
     "datagw_backend_up", "1 when the backend answered its last health check",
     ["backend"], registry=REGISTRY,
 )
+CIRCUIT_TRIPS = Counter(
+    "datagw_backend_circuit_trips_total",
+    "Times a PostgreSQL server's circuit opened (its probe failed), by how it failed",
+    ["backend", "cause"], registry=REGISTRY,
+)
+PRIMARY_TIMELINE = Gauge(
+    "datagw_primary_timeline",
+    "The timeline of the PostgreSQL primary the gateway reaches (it grows at each failover)",
+    ["backend"], registry=REGISTRY,
+)
 REPLICA_LAG = Gauge(
     "datagw_replica_staleness_seconds",
     "Upper bound of how far a replica is behind its primary (60 when unknown or beyond)",

@@ -10,7 +10,9 @@ scoped the way chdb allows (a SETTINGS clause on the statement), so what it
 shows about settings is chdb's behaviour, not the server's HTTP handler's.
 A real server is tested when DATAGW_TEST_CLICKHOUSE_URL is set.
 
-Run: python -m tests.chdb_http_front <data dir>; it prints its port.
+Run: python -m tests.chdb_http_front <data dir> [<cert> <key> [<client CA>]];
+it prints its port. With a certificate and key it speaks https; with a client
+CA too it requires a client certificate signed by that CA.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import ssl
 import sys
 import threading
 import zlib
@@ -170,6 +173,13 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     Handler.front = Front(sys.argv[1])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if len(sys.argv) > 2:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[2], sys.argv[3])
+        if len(sys.argv) > 4:
+            context.load_verify_locations(sys.argv[4])
+            context.verify_mode = ssl.CERT_REQUIRED
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,9 +100,10 @@ def user_on_shard(gateway: Any, prefix: str, index: int) -> str:
 async def shard_rows(gateway: Any, index: int, query: str, *args: Any) -> list[asyncpg.Record]:
     """Rows read straight from one commerce shard's primary, behind the gateway's back.
 
-    Without arguments the query may be several statements (a script)."""
+    Without arguments the query may be several statements (a script). No
+    named prepared statements: the DSN may lead through a transaction pooler."""
     dsn = gateway.backends.keyspaces["commerce"].shards[index].dsn
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         if not args and ";" in query:
             await conn.execute(query)
@@ -109,3 +111,45 @@ async def shard_rows(gateway: Any, index: int, query: str, *args: Any) -> list[a
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
+
+
+async def reconciled(shards: list[asyncpg.Connection], inventory: asyncpg.Connection,
+                     skus: dict[str, int]) -> tuple[set[str], int]:
+    """Assert that orders, sagas, payments and stock agree after a fault, on
+    connections straight to each commerce shard and the inventory database
+    (closed here); `skus` maps each sku to its initial stock. Returns the
+    order ids that exist and how many sagas the recovery loop had to resume."""
+    sold: Counter[str] = Counter()
+    order_ids: set[str] = set()
+    recovered = 0
+    for conn in shards:
+        try:
+            states = {r["state"] for r in await conn.fetch("SELECT DISTINCT state FROM sagas")}
+            assert states <= {"completed", "compensated"}, states
+            # A completed placing saga has its order; a compensated one has none.
+            assert await conn.fetchval(
+                "SELECT count(*) FROM sagas s LEFT JOIN orders o USING (order_id) "
+                "WHERE s.kind = 'create_order' AND "
+                "((s.state = 'completed') <> (o.order_id IS NOT NULL))") == 0
+            # Every order has exactly its one authorized payment for its total.
+            assert await conn.fetchval(
+                "SELECT count(*) FROM orders o LEFT JOIN payments p USING (order_id) "
+                "WHERE p.payment_id IS NULL OR p.amount_minor <> o.total_minor "
+                "OR p.status <> 'authorized'") == 0
+            for row in await conn.fetch(
+                    "SELECT sku, sum(quantity) AS n FROM order_items GROUP BY sku"):
+                sold[row["sku"]] += row["n"]
+            order_ids |= {r["order_id"] for r in await conn.fetch("SELECT order_id FROM orders")}
+            recovered += await conn.fetchval("SELECT count(*) FROM sagas WHERE attempts > 0")
+        finally:
+            await conn.close()
+    try:
+        assert await inventory.fetchval(
+            "SELECT count(*) FROM reservations WHERE state = 'held'") == 0
+        for sku, initial in skus.items():
+            row = await inventory.fetchrow(
+                "SELECT on_hand, reserved FROM stock WHERE sku = $1", sku)
+            assert (row["on_hand"], row["reserved"]) == (initial - sold[sku], 0), sku
+    finally:
+        await inventory.close()
+    return order_ids, recovered

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import os
+import signal
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.runtime.server import Gateway
 from gateway.telemetry import REGISTRY
 
 STRONG = common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_STRONG)
@@ -111,13 +115,18 @@ def metric(name: str, **labels: str) -> float:
 
 
 def keyspace_dsn(gateway: Any, keyspace: str) -> str:
-    """The DSN of one keyspace's database on the embedded PostgreSQL server."""
+    """The DSN of an unsharded keyspace's database: the one a gateway uses
+    (through its pooler, say), or for anything else with embedded servers
+    (a test's stack of them), on the embedded PostgreSQL server."""
+    if isinstance(gateway, Gateway):
+        return str(gateway.backends.keyspaces[keyspace].single.dsn)
     return str(gateway.embedded.postgres.dsn).rsplit("/", 1)[0] + f"/{keyspace}"
 
 
 async def sql(gateway: Any, keyspace: str, query: str, *args: Any) -> Any:
-    """Run one statement straight on a keyspace's database, behind the gateway's back."""
-    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace))
+    """Run one statement straight on a keyspace's database, behind the gateway's back
+    (no named prepared statements: the DSN may lead through a transaction pooler)."""
+    conn = await asyncpg.connect(keyspace_dsn(gateway, keyspace), statement_cache_size=0)
     try:
         return await conn.fetchval(query, *args)
     finally:
@@ -172,3 +181,38 @@ def explain_request(method: str, request: Message) -> admin_pb2.ExplainCallReque
     packed = any_pb2.Any()
     packed.Pack(request)
     return admin_pb2.ExplainCallRequest(method=method, request=packed)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def frozen(pid: int | None) -> Iterator[None]:
+    """A server and every process it forked stopped with SIGSTOP (a hang, not
+    a crash: its sockets stay open and nothing answers), continued on leaving.
+    Each of PostgreSQL's backends leads a process group of its own, so they
+    are signalled one by one; the postmaster first, so it forks no more."""
+    assert pid is not None
+    stopped = [pid]
+    os.kill(pid, signal.SIGSTOP)
+    stopped += _children(pid)
+    for child in stopped[1:]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for each in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(each, signal.SIGCONT)

@@ -40,7 +40,8 @@ def edit(path: Path, old: str, new: str) -> None:
 @asynccontextmanager
 async def running_gateway(
     tmp: Path, policies_dir: Path, shared: Gateway,
-    replicas: dict[str, tuple[tuple[str, ...], ...]] | None = None, **overrides: object,
+    replicas: dict[str, tuple[tuple[str, ...], ...]] | None = None,
+    keyspaces: dict[str, KeyspaceConfig] | None = None, **overrides: object,
 ) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel, EmbeddedValkey]]:
     """A second in-process gateway on `policies_dir`, with a Valkey of its own.
 
@@ -49,12 +50,15 @@ async def running_gateway(
     PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
     flushing or capping there never touches what other tests cached.
     `replicas` adds replica DSNs per keyspace (one tuple per shard);
+    `keyspaces` replaces the shared ones (the same databases by another way,
+    or servers of the test's own);
     `overrides` set other Config fields (auth, tls, unix_socket).
     """
     assert shared.backends is not None
-    keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards),
-                                      replica_dsns=(replicas or {}).get(name, ()))
-                 for name, ks in shared.backends.keyspaces.items()}
+    if keyspaces is None:
+        keyspaces = {name: KeyspaceConfig(name, tuple(s.dsn for s in ks.shards),
+                                          replica_dsns=(replicas or {}).get(name, ()))
+                     for name, ks in shared.backends.keyspaces.items()}
     valkey = EmbeddedValkey(tmp / "valkey")
     await asyncio.to_thread(valkey.start)
     gw = Gateway(make_config(tmp, policies_dir=policies_dir, keyspaces=keyspaces,

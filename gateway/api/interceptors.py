@@ -289,8 +289,10 @@ class GatewayInterceptor(_Interceptor):
             else:
                 try:
                     remaining = context.time_remaining()
-                    budget = remaining if remaining is not None else self._default_deadline_s
-                    async with asyncio.timeout(max(budget, 0.0)) as timeout:
+                    budget = max(remaining if remaining is not None
+                                 else self._default_deadline_s, 0.0)
+                    request_context.set_call_budget(asyncio.get_running_loop().time(), budget)
+                    async with asyncio.timeout(budget) as timeout:
                         result = await call()
                     return result
                 except TimeoutError as exc:

@@ -120,13 +120,13 @@ class Explainer:
         if node.is_replica:
             why = f"replayed to {node.replay_lsn}, {node.staleness_s:.1f}s behind"
             return ShardRoute(shard.index, str(shard.key_range), node.role, why)
-        token_lsn = tokens.lsn_for(token, shard.keyspace, shard.index)
+        position = tokens.position_for(token, shard.keyspace, shard.index)
         if not plan.replica_allowed:
             why = f"{plan.level.value} reads only the primary"
         elif not shard.replicas:
             why = "no replica configured"
-        elif plan.level is Consistency.READ_YOUR_WRITES and token_lsn is not None:
-            why = f"no healthy replica has replayed the token's position {token_lsn}"
+        elif plan.level is Consistency.READ_YOUR_WRITES and position is not None:
+            why = f"no healthy replica has replayed the token's position {position.lsn}"
         elif plan.level is Consistency.BOUNDED_STALENESS:
             why = f"no healthy replica within {plan.max_cache_age_s:g}s"
         else:

@@ -2,9 +2,10 @@
 the node and runs the read there.
 
 A read that a replica fails is retried on the primary, which satisfies every
-level: a replica that died since the last check (it is marked unhealthy, so
-the next reads skip it until the tracker sees it again), or a query a hot
-standby cancelled because it conflicted with replay.
+level: a replica that died or hangs since its last probe (the read gives it
+at most REPLICA_WAIT_S and half the call's time, and asks for a probe that
+opens its circuit, so the next reads skip it), or a query a hot standby
+cancelled because it conflicted with replay.
 
 The plan's span attributes are set here (annotate), in one place for every
 domain.
@@ -12,6 +13,7 @@ domain.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -19,13 +21,19 @@ from typing import TypeVar
 import asyncpg
 from opentelemetry import trace
 
+from gateway import request_context
 from gateway.domain import tokens
-from gateway.errors import Unavailable
+from gateway.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
 from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.storage.postgres.timelines import timeline_end
 from gateway.telemetry import READ_ROUTES
 
 T = TypeVar("T")
+
+# A replica that has not answered a read within this is abandoned for the
+# primary (its probe then decides whether it is down).
+REPLICA_WAIT_S = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -41,13 +49,51 @@ def annotate(plan: ReadPlan, keyspace: str) -> None:
         span.set_attribute("datagw.shard", plan.shards[0])
 
 
+def replica_budget(now: float) -> float:
+    """How long a replica may take before the read moves to the primary: at
+    most REPLICA_WAIT_S, and at most half of what is left of the call, so the
+    primary always has the other half."""
+    deadline = request_context.backend_deadline.get()
+    if deadline is None:
+        return REPLICA_WAIT_S
+    return min(REPLICA_WAIT_S, max(deadline - now, 0.0) / 2)
+
+
 def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
     """The replica the plan allows and the replicas' tracked state picks, or
     the primary."""
-    token_lsn = tokens.lsn_for(token, shard.keyspace, shard.index)
+    position = tokens.position_for(token, shard.keyspace, shard.index)
     views = [ReplicaView(r.healthy, r.replay_lsn, r.staleness_s) for r in shard.replicas]
-    choice = choose_replica(plan, views, token_lsn)
+    choice = choose_replica(plan, views, position.lsn if position is not None else None)
     return shard if choice is None else shard.replicas[choice]
+
+
+async def vouch(shard: Shard, token: str) -> None:
+    """Refuse a token whose write the shard's primary does not hold.
+
+    Only a token from another timeline than the primary's needs a look: one
+    from before a failover is honoured if its write was replicated before the
+    switch point, and refused with FAILED_PRECONDITION if it was lost (a
+    failover without synchronous replication); one from a newer timeline than
+    this gateway reaches means it still talks to a demoted primary.
+    """
+    position = tokens.position_for(token, shard.keyspace, shard.index)
+    if position is None or position.timeline in (0, shard.timeline) or not shard.timeline:
+        return
+    if position.timeline > shard.timeline:
+        shard.suspect()
+        raise shard.unavailable(cause=f"the token is from timeline {position.timeline}, "
+                                      f"newer than this gateway's primary ({shard.timeline})")
+    end = await timeline_end(shard, position.timeline)
+    if end is None or position.lsn > end:
+        raise FailedPrecondition(
+            f"the write of this consistency token was lost: keyspace {shard.keyspace!r} "
+            f"shard {shard.index} failed over before it was replicated",
+            reason="WRITE_LOST_IN_FAILOVER",
+            metadata={"keyspace": shard.keyspace, "shard": str(shard.index),
+                      "token_timeline": str(position.timeline),
+                      "primary_timeline": str(shard.timeline)},
+        )
 
 
 async def read_on_node(
@@ -55,15 +101,20 @@ async def read_on_node(
     fn: Callable[[asyncpg.Connection], Awaitable[T]],
 ) -> tuple[T, Shard]:
     """The read's result and the node that served it (a replica or `shard`)."""
+    await vouch(shard, token)
     node = node_for(plan, shard, token)
     if node.is_replica:
+        loop = asyncio.get_running_loop()
         try:
-            async with node.connection(operation) as conn:
-                result = await fn(conn)
+            with request_context.within(loop.time(), replica_budget(loop.time())):
+                async with node.connection(operation) as conn:
+                    result = await fn(conn)
             READ_ROUTES.labels(plan.domain, plan.level.value, "replica").inc()
             return result, node
-        except Unavailable:
-            node.healthy = False
+        except (Unavailable, DeadlineExceeded) as exc:
+            # Down, or silent past its share of the call: the primary answers.
+            log.info("replica read retried on the primary: %s",
+                     exc.metadata.get("cause") or exc.reason)
         except asyncpg.PostgresError as exc:
             log.info("replica read retried on the primary: %s", type(exc).__name__)
     READ_ROUTES.labels(plan.domain, plan.level.value, "primary").inc()

@@ -32,6 +32,9 @@ ENV_PREFIX = "DATAGW_"
 EXPORTERS = ("none", "console", "otlp")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# What stands between the gateway and a keyspace's servers. A session-mode
+# pooler keeps a server connection per client connection: "none" to us.
+POOLERS = ("none", "transaction")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
@@ -48,13 +51,13 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "postgres": ("keyspaces",),
     "redis": ("url", "password_file", "timeout", "cluster", "seeds"),
     "clickhouse": ("url", "database", "username", "password", "password_file", "connect_timeout",
-                   "send_receive_timeout"),
+                   "send_receive_timeout", "ca_file", "client_cert_file", "client_key_file"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
-    "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file"),
-    "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range"),
+    "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file", "pooler"),
+    "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range", "direct"),
     "postgres.keyspaces.*.pool": ("min_size", "max_size"),
 }
 
@@ -80,12 +83,24 @@ class KeyspaceConfig:
     # Per shard: the keyspace id range it owns (empty: equal ranges).
     ranges: tuple[KeyRange, ...] = ()
     range_map_version: int = 1
+    # Behind a transaction pooler, per shard: the same database reached
+    # without it, for LISTEN ("": none, the event notifier polls).
+    direct_dsns: tuple[str, ...] = ()
 
     def key_ranges(self) -> list[KeyRange]:
         return list(self.ranges) if self.ranges else even_ranges(len(self.shard_dsns))
 
     def replicas_of(self, shard: int) -> tuple[str, ...]:
         return self.replica_dsns[shard] if shard < len(self.replica_dsns) else ()
+
+    def listen_dsn(self, shard: int) -> str | None:
+        """Where the shard's event notifier LISTENs; None: nowhere, it polls.
+        A transaction pooler would hand the LISTEN's server connection to
+        other clients after the statement, and the notifications with it."""
+        if not self.pool.transaction_pooler:
+            return self.shard_dsns[shard]
+        direct = self.direct_dsns[shard] if shard < len(self.direct_dsns) else ""
+        return direct or None
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,11 @@ class ClickHouseConfig:
     password: str = ""  # from DATAGW_CLICKHOUSE__PASSWORD or clickhouse.password_file
     connect_timeout_s: float = 5.0
     send_receive_timeout_s: float = 30.0
+    # https only: the CA bundle the server's certificate must chain to (None:
+    # the system's), and a client certificate for servers that require one.
+    ca_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
 
 
 @dataclass
@@ -481,6 +501,13 @@ def _clickhouse(
         elif from_file is not None:
             password = from_file
     defaults = ClickHouseConfig(url)
+    ca_file, client_cert_file, client_key_file = (
+        r.text(f"clickhouse.{key}", raw.get(key), optional=True)
+        for key in ("ca_file", "client_cert_file", "client_key_file"))
+    if (ca_file or client_cert_file or client_key_file) and parts.scheme != "https":
+        r.problem("clickhouse.url", "ca_file and client certificates need an https:// URL")
+    if bool(client_cert_file) != bool(client_key_file):
+        r.problem("clickhouse", "client_cert_file and client_key_file come together")
     return ClickHouseConfig(
         url=url,
         database=r.text("clickhouse.database", raw.get("database", defaults.database))
@@ -492,6 +519,7 @@ def _clickhouse(
                                      raw.get("connect_timeout", "5s")),
         send_receive_timeout_s=r.duration("clickhouse.send_receive_timeout",
                                           raw.get("send_receive_timeout", "30s")),
+        ca_file=ca_file, client_cert_file=client_cert_file, client_key_file=client_key_file,
     )
 
 
@@ -505,7 +533,9 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
     shards = raw.get("shards")
     dsns: list[str] = []
     replicas: list[tuple[str, ...]] = []
+    directs: list[str] = []
     ranges: list[KeyRange] = []
+    pooler = r.choice(f"{key}.pooler", raw.get("pooler", "none"), POOLERS)
     if not isinstance(shards, list) or not shards:
         r.problem(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
         shards = []
@@ -521,6 +551,13 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
             dsns.append(str(dsn))
         replicas.append(tuple(r.strings(f"{where}.replicas", shard.get("replicas", []),
                                         "postgresql:// DSNs", each=_is_dsn)))
+        direct = shard.get("direct")
+        if direct is not None and pooler == "none":
+            r.problem(f"{where}.direct", "is for a keyspace behind a pooler (pooler: "
+                      "transaction); without one, the primary is direct already")
+        elif direct is not None and not _is_dsn(direct):
+            r.problem(f"{where}.direct", f"{direct!r} is not a postgresql:// DSN")
+        directs.append(str(direct or ""))
         if "range" in shard:
             try:
                 ranges.append(KeyRange.parse(str(shard["range"])))
@@ -537,6 +574,7 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
     settings = PoolSettings(
         min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),
         max_size=r.integer(f"{key}.pool.max_size", pool.get("max_size", 20), 1, 1000),
+        transaction_pooler=pooler == "transaction",
     )
     if settings.min_size > settings.max_size:
         r.problem(f"{key}.pool", f"min_size {settings.min_size} is above max_size "
@@ -549,7 +587,9 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
 
         dsns = [fill(d) for d in dsns]
         replicas = [tuple(fill(d) for d in shard) for shard in replicas]
-    return KeyspaceConfig(name, tuple(dsns), settings, tuple(replicas), tuple(ranges), version)
+        directs = [d and fill(d) for d in directs]
+    return KeyspaceConfig(name, tuple(dsns), settings, tuple(replicas), tuple(ranges), version,
+                          tuple(directs) if any(directs) else ())
 
 
 def _is_dsn(value: Any) -> bool:

@@ -36,7 +36,8 @@ from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-HEALTH_INTERVAL_S = 2.0
+# Health rounds: a hung backend is found within this plus a probe's bound.
+HEALTH_INTERVAL_S = 0.5
 
 
 class NotStarted(RuntimeError):

@@ -75,7 +75,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         ch = config.clickhouse
         clickhouse = ClickHouseServerStore(
             ch.url, ch.database, ch.username, ch.password,
-            ch.connect_timeout_s, ch.send_receive_timeout_s)
+            ch.connect_timeout_s, ch.send_receive_timeout_s, ca_file=ch.ca_file,
+            client_cert_file=ch.client_cert_file, client_key_file=ch.client_key_file)
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = []
     sharded = _sharded_keyspaces(policies)
@@ -108,7 +109,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
                         if clickhouse is not None else None)
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
-            EventNotifiers([keyspaces[k] for k in event_keyspaces]), event_keyspaces,
+            EventNotifiers([keyspaces[k] for k in event_keyspaces], _listen_dsns(keyspace_configs)),
+            event_keyspaces,
             embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
@@ -169,6 +171,11 @@ def _keyspace(ks: KeyspaceConfig) -> Keyspace:
                           for j, r in enumerate(ks.replicas_of(i))]
         shards.append(shard)
     return Keyspace(ks.name, shards, ks.range_map_version)
+
+
+def _listen_dsns(keyspaces: dict[str, KeyspaceConfig]) -> dict[tuple[str, int], str | None]:
+    return {(name, i): ks.listen_dsn(i)
+            for name, ks in keyspaces.items() for i in range(len(ks.shard_dsns))}
 
 
 def _sharded_keyspaces(policies: PolicyRegistry) -> set[str]:

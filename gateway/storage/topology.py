@@ -6,9 +6,13 @@ import asyncio
 from dataclasses import dataclass, field
 
 from gateway.storage.clickhouse.store import AnalyticsStore
-from gateway.storage.postgres.pool import Keyspace, redact
+from gateway.storage.postgres.pool import PROBE_TIMEOUT_S, Keyspace, redact
 from gateway.storage.redis.client import RedisBackend
 from gateway.telemetry import BACKEND_UP
+
+# The whole health round's bound: a little more than one probe's own bound
+# (postgres probes enforce theirs), so that a round always ends.
+CHECK_BOUND_S = PROBE_TIMEOUT_S + 0.25
 
 
 def _lsn_text(lsn: int) -> str:
@@ -45,14 +49,28 @@ class Backends:
     _statuses: list[BackendStatus] = field(default_factory=list)
 
     async def check(self) -> None:
-        """Probe every backend concurrently; results feed health and metrics."""
+        """Probe every backend concurrently; results feed health and metrics.
+
+        Bounded as a whole: a backend whose probe has not answered within
+        CHECK_BOUND_S is reported down this round, whatever it is waiting on.
+        """
         shards = [s for ks in self.keyspaces.values() for s in ks.nodes()]
-        probes = [s.check() for s in shards] + [self.redis.check()]
+        others: list[RedisBackend | AnalyticsStore] = [self.redis]
         if self.clickhouse is not None:
-            probes.append(self.clickhouse.check())
-        await asyncio.gather(*probes)
+            others.append(self.clickhouse)
+        probes = [asyncio.ensure_future(s.check()) for s in shards]
+        late = {asyncio.ensure_future(b.check()): b for b in others}
+        done, pending = await asyncio.wait([*probes, *late], timeout=CHECK_BOUND_S)
+        for task in pending:
+            task.cancel()
+            backend = late.get(task)
+            if backend is not None:
+                backend.healthy = False
+                backend.last_error = f"no answer to a probe within {CHECK_BOUND_S:g}s"
         for status in self.statuses():
             BACKEND_UP.labels(status.name).set(1 if status.healthy else 0)
+        for task in done:
+            task.result()  # a probe's own bug reaches the health loop's log
 
     def statuses(self) -> list[BackendStatus]:
         out: list[BackendStatus] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -15,7 +14,7 @@ from datagw.v1 import admin_pb2, admin_pb2_grpc
 from google.protobuf.duration_pb2 import Duration
 
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
-from tests.commerce import Shop
+from tests.commerce import Shop, reconciled
 from tests.e2e.gateway_process import gateway_process
 from tests.helpers import eventually
 
@@ -96,43 +95,9 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
 
         shards = [b for b in topology.backends if b.keyspace == "commerce"]
         inventory = next(b for b in topology.backends if b.keyspace == "inventory")
-        sold: Counter[str] = Counter()
-        order_ids: set[str] = set()
-        recovered = 0
-        for backend in shards:
-            conn = await _connect(backend, "commerce", tmp_path)
-            try:
-                states = {r["state"] for r in await conn.fetch(
-                    "SELECT DISTINCT state FROM sagas")}
-                assert states <= {"completed", "compensated"}, states
-                # A completed placing saga has its order; a compensated one has none.
-                assert await conn.fetchval(
-                    "SELECT count(*) FROM sagas s LEFT JOIN orders o USING (order_id) "
-                    "WHERE s.kind = 'create_order' AND "
-                    "((s.state = 'completed') <> (o.order_id IS NOT NULL))") == 0
-                # Every order has exactly its one authorized payment for its total.
-                assert await conn.fetchval(
-                    "SELECT count(*) FROM orders o LEFT JOIN payments p USING (order_id) "
-                    "WHERE p.payment_id IS NULL OR p.amount_minor <> o.total_minor "
-                    "OR p.status <> 'authorized'") == 0
-                for row in await conn.fetch(
-                        "SELECT sku, sum(quantity) AS n FROM order_items GROUP BY sku"):
-                    sold[row["sku"]] += row["n"]
-                order_ids |= {r["order_id"]
-                              for r in await conn.fetch("SELECT order_id FROM orders")}
-                recovered += await conn.fetchval("SELECT count(*) FROM sagas WHERE attempts > 0")
-            finally:
-                await conn.close()
-        conn = await _connect(inventory, "inventory", tmp_path)
-        try:
-            assert await conn.fetchval(
-                "SELECT count(*) FROM reservations WHERE state = 'held'") == 0
-            for sku, initial in SKUS.items():
-                row = await conn.fetchrow(
-                    "SELECT on_hand, reserved FROM stock WHERE sku = $1", sku)
-                assert (row["on_hand"], row["reserved"]) == (initial - sold[sku], 0), sku
-        finally:
-            await conn.close()
+        order_ids, recovered = await reconciled(
+            [await _connect(b, "commerce", tmp_path) for b in shards],
+            await _connect(inventory, "inventory", tmp_path), SKUS)
     # What callers were told was placed exists, and the kill caught sagas in
     # flight that only the recovery loop settled.
     assert {order_id for _, _, order_id in confirmed.values()} <= order_ids

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from gateway.runtime.server import Gateway
 
 HANG_AFTER_S = 300.0
 
@@ -36,3 +42,18 @@ async def _hang_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         yield
     finally:
         timer.cancel()
+
+
+@pytest.fixture(scope="module")
+async def replica(gateway: Gateway) -> AsyncIterator[EmbeddedPostgres]:
+    """A streaming replica of the session stack's commerce shard 0."""
+    assert gateway.embedded is not None
+    # Not under pytest's tmp dir: the server runs as its own user (see conftest).
+    where = Path(tempfile.mkdtemp(prefix="datagw-replica-"))
+    server = await asyncio.to_thread(gateway.embedded.shards[0].add_replica, where / "r")
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(where, ignore_errors=True)
+

@@ -127,7 +127,7 @@ async def test_the_personal_data_is_gone_everywhere_and_the_orders_stay(
 
     erased = await erase(shop, s.user_id, f"{uid}-erase")
     assert erased.erase_time.seconds > 0 and erased.orders_anonymised == 2
-    assert erased.consistency_token.startswith("v1.commerce.")
+    assert erased.consistency_token.startswith("v2.commerce.")
 
     # The user: gone by id, by either email, and no more lookups of it.
     gone = await fails(shop.users.GetUser(user_pb2.GetUserRequest(user_id=s.user_id)),

@@ -53,7 +53,7 @@ async def test_no_stream_then_exact_then_stream_exists(es: Stub, uid: str) -> No
     first = await es.AppendToStream(append(s, [event(), event()], NO_STREAM))
     assert (first.first_revision, first.next_expected_revision) == (0, 1)
     assert not first.already_appended
-    assert first.consistency_token.startswith("v1.commerce.")
+    assert first.consistency_token.startswith("v2.commerce.")
     again = await fails(es.AppendToStream(append(s, [event()], NO_STREAM)),
                         grpc.StatusCode.ABORTED)
     assert again.error_info is not None

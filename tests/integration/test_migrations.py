@@ -85,3 +85,22 @@ async def test_a_new_migration_is_applied_in_order(
         assert [m.name for m in applied] == ["extra"]
         assert await conn.fetchval(
             "SELECT count(*) FROM information_schema.columns WHERE column_name = 'extra'") == 1
+
+
+async def test_a_failing_migration_leaves_none_of_its_start_applied(
+    gateway: Gateway, uid: str, tmp_path: Path
+) -> None:
+    """All that is missing is applied in one transaction (under a lock that
+    needs no session, so it works through a transaction pooler)."""
+    async with migrated_copy(gateway, uid, tmp_path) as conn:
+        following = len(list((tmp_path / "catalog").glob("*.sql"))) + 1
+        (tmp_path / "catalog" / f"{following:04d}_good.sql").write_text(
+            "ALTER TABLE products ADD COLUMN good text;")
+        (tmp_path / "catalog" / f"{following + 1:04d}_bad.sql").write_text(
+            "ALTER TABLE no_such_table ADD COLUMN bad text;")
+        with pytest.raises(asyncpg.UndefinedTableError):
+            await migrate(conn, "catalog", tmp_path)
+        assert await conn.fetchval(
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'good'") == 0
+        assert await conn.fetchval(
+            "SELECT max(version) FROM datagw_schema_migrations") == following - 1

@@ -416,6 +416,8 @@ async def test_a_source_shard_down_stalls_only_its_own_relay(
         await eventually(reported, "GetRelayStatus names the down shard", within_s=30)
     finally:
         await asyncio.to_thread(server.start)
+    # Calls fail at once until a probe finds the server back (a moment).
+    await eventually(shards[1].check, "shard 1 answers its probe again")
     await shop.place(doomed, {a: 1}, f"{uid}-o2")
     await _assert_exact(gateway, mark)
 

@@ -34,19 +34,6 @@ from tests.helpers import eventually, explain_request, metric
 from tests.policy_fixtures import POLICIES, running_gateway
 
 
-@pytest.fixture(scope="module")
-async def replica(gateway: Gateway) -> AsyncIterator[EmbeddedPostgres]:
-    assert gateway.embedded is not None
-    # Not under pytest's tmp dir: the server runs as its own user (see conftest).
-    where = Path(tempfile.mkdtemp(prefix="datagw-replica-"))
-    server = await asyncio.to_thread(gateway.embedded.shards[0].add_replica, where / "r")
-    try:
-        yield server
-    finally:
-        await asyncio.to_thread(server.stop)
-        shutil.rmtree(where, ignore_errors=True)
-
-
 def _ryw(token: str) -> common_pb2.ReadOptions:
     return common_pb2.ReadOptions(consistency=common_pb2.CONSISTENCY_LEVEL_READ_YOUR_WRITES,
                                   consistency_token=token)
@@ -77,8 +64,9 @@ async def test_consistency_levels_route_by_replica_progress(
         user = user_on_shard(gateway, uid, 0)
         created = await shop.users.CreateUser(user_pb2.CreateUserRequest(
             user_id=user, email=f"{user}@example.com", request_id=f"{uid}-c"))
-        first = tokens.lsn_for(created.consistency_token, "commerce", 0)
-        assert first is not None
+        position = tokens.position_for(created.consistency_token, "commerce", 0)
+        assert position is not None
+        first = position.lsn
 
         async def caught_up() -> bool:
             return lagging.replay_lsn >= first  # type: ignore[operator]

@@ -35,7 +35,7 @@ async def test_create_get_and_find_by_email(shop: Shop, uid: str) -> None:
         user_id=f"{uid}-ada", email=f"Ada.{uid}@Example.COM", display_name="Ada",
         request_id=f"{uid}-c1"))
     assert created.user.email == f"ada.{uid}@example.com" and created.user.version == 1
-    assert created.consistency_token.startswith("v1.commerce.")
+    assert created.consistency_token.startswith("v2.commerce.")
     got = await shop.users.GetUser(user_pb2.GetUserRequest(user_id=f"{uid}-ada"))
     assert got.user == created.user
     found = await shop.users.GetUserByEmail(

@@ -11,6 +11,7 @@ from gateway.policy.access_loader import parse_access
 from gateway.policy.loader import parse_policy
 from gateway.runtime.config import load_config
 from gateway.runtime.services import POLICY_CATALOG, POLICY_DOMAINS
+from gateway.storage.postgres.pool import redact
 from tests.conftest import ROOT
 
 _YAML = re.compile(r"```yaml\n(.*?)```", re.S)
@@ -102,3 +103,13 @@ def test_architecture_names_what_the_code_has() -> None:
     for name, symbol in pointers:
         source = (ROOT / "gateway" / name).read_text("utf-8")
         assert _defines(source, symbol), f"ARCHITECTURE.md: {name} has no {symbol}"
+
+
+def test_operations_failover_example_loads(tmp_path: Path) -> None:
+    (block,) = yaml_blocks("operations.md")
+    path = tmp_path / "datagw.yaml"
+    path.write_text(block + "redis:\n  url: redis://cache:6379\n")
+    cfg = load_config(path, env={})
+    (dsn,) = cfg.keyspaces["commerce"].shard_dsns
+    assert redact(dsn) == "pg-a:5432,pg-b:5432"
+    assert dsn.endswith("?target_session_attrs=read-write")

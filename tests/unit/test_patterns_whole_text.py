@@ -21,7 +21,8 @@ from gateway.policy import access_loader
     (commerce_rules.EMAIL_PATTERN, "lin@example.com"),
     (query.PARAMETER_NAME, "sku"),
     (query._WHOLE_NUMBER, "300"),
-    (tokens._TOKEN, "v1.orders.3.0/16B3748"),
+    (tokens._TOKEN, "v2.orders.3.00000001.0/16B3748"),
+    (tokens._TOKEN_V1, "v1.orders.3.0/16B3748"),
     (access_loader._RULE_NAME, "ops"),
 ])
 def test_a_trailing_newline_is_not_part_of_a_valid_value(pattern: re.Pattern[str],

@@ -21,7 +21,12 @@ class ClickHouseServerStore(ClientStore):
 
     def __init__(self, url: str, database: str = "datagw", username: str = "default",
                  password: str = "", connect_timeout_s: float = 5.0,
-                 send_receive_timeout_s: float = 30.0) -> None:
+                 send_receive_timeout_s: float = 30.0, *, ca_file: str | None = None,
+                 client_cert_file: str | None = None,
+                 client_key_file: str | None = None) -> None:
+        """`ca_file`, `client_*_file`: for an https URL, the CA bundle the
+        server's certificate is verified against (None: the system's) and a
+        client certificate and key (mutual TLS)."""
         parts = urlsplit(url)
         super().__init__("clickhouse", f"{parts.scheme}://{parts.hostname}:{parts.port}",
                          database)
@@ -30,6 +35,8 @@ class ClickHouseServerStore(ClientStore):
         self._password = password
         self._connect_timeout_s = connect_timeout_s
         self._send_receive_timeout_s = send_receive_timeout_s
+        self._ca_file = ca_file
+        self._client_cert = (client_cert_file, client_key_file)
 
     def _open_client(self) -> Client:
         parts = urlsplit(self._url)
@@ -46,4 +53,8 @@ class ClickHouseServerStore(ClientStore):
             # A failed request surfaces as AnalyticsUnavailable; the caller
             # (relay, service) decides about retrying.
             query_retries=0,
+            # None is clickhouse-connect's own default for each.
+            ca_cert=self._ca_file,
+            client_cert=self._client_cert[0],
+            client_cert_key=self._client_cert[1],
         )

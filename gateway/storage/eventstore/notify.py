@@ -6,6 +6,11 @@ ticket *before* they read, then wait on it: a commit that lands between the
 read and the wait has already fired the ticket, so no wake-up is lost. A
 wake-up is only a hint; readers still read below the transaction horizon
 and wait with a timeout, so a lost listener connection delays, never skips.
+
+A shard reached only through a transaction-mode pooler has nowhere to
+LISTEN (the pooler would give the listening server connection to other
+clients after the statement, and the notifications with it): its notifier
+wakes readers every POLL_S instead, so they read again at that pace.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
 import asyncpg
 
@@ -28,11 +34,17 @@ FALLBACK_S = 1.0
 # After a wake-up whose read found nothing new, read again this soon,
 # doubling up to FALLBACK_S while reads stay empty.
 REPOLL_MIN_S = 0.02
+# Without a connection to LISTEN on: how often readers are woken to read
+# again. Each wake-up is one read per reader, so this is the latency bought
+# with that load.
+POLL_S = 0.2
 
 
 class ShardNotifier:
-    def __init__(self, shard: Shard) -> None:
+    def __init__(self, shard: Shard, listen_dsn: str | None) -> None:
+        """`listen_dsn`: the shard's database reached directly; None: poll."""
         self.shard = shard
+        self.listen_dsn = listen_dsn
         self._fired = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.listening = False
@@ -54,16 +66,22 @@ class ShardNotifier:
         fired.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._listen())
+        self._task = asyncio.create_task(
+            self._listen(self.listen_dsn) if self.listen_dsn else self._poll())
 
     async def stop(self) -> None:
         await stop_tasks(self._task, what="event notification listener")
 
-    async def _listen(self) -> None:
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            self._fire()
+
+    async def _listen(self, dsn: str) -> None:
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self.shard.dsn)
+                conn = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._fire)
@@ -126,9 +144,12 @@ class HorizonWaiter:
 class EventNotifiers:
     """One notifier per shard primary of the event-bearing keyspaces."""
 
-    def __init__(self, keyspaces: list[Keyspace]) -> None:
-        self._by_shard = {(ks.name, s.index): ShardNotifier(s)
-                          for ks in keyspaces for s in ks.shards}
+    def __init__(self, keyspaces: list[Keyspace],
+                 listen_dsns: Mapping[tuple[str, int], str | None]) -> None:
+        """`listen_dsns`: per (keyspace, shard), where to LISTEN (None: poll)."""
+        self._by_shard = {
+            (ks.name, s.index): ShardNotifier(s, listen_dsns[(ks.name, s.index)])
+            for ks in keyspaces for s in ks.shards}
 
     def of(self, keyspace: str, shard: int) -> ShardNotifier:
         return self._by_shard[(keyspace, shard)]

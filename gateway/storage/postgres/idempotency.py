@@ -87,8 +87,11 @@ def request_hash(method: str, body: dict[str, Any]) -> bytes:
 
 
 async def wal_position(conn: asyncpg.Connection) -> str:
-    """The primary's WAL insert position, the raw material of consistency tokens."""
-    return str(await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text"))
+    """The primary's timeline and WAL insert position ("00000001.0/16B3748"),
+    the raw material of consistency tokens (domain/tokens.py)."""
+    return str(await conn.fetchval(
+        "SELECT substr(pg_walfile_name(p), 1, 8) || '.' || p::text "
+        "FROM pg_current_wal_insert_lsn() AS p"))
 
 
 async def run_transaction(

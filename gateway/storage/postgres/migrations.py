@@ -1,9 +1,10 @@
 """Versioned, idempotent schema migrations per keyspace.
 
 Files live in migrations/<keyspace>/NNNN_name.sql and are applied in order,
-each in its own transaction, under an advisory lock so that several gateways
-starting at once apply each migration exactly once. An applied migration whose
-file changed afterwards is an error: history is never rewritten silently.
+all that are missing in one transaction, under a transaction-level advisory
+lock so that several gateways starting at once apply each migration exactly
+once. An applied migration whose file changed afterwards is an error: history
+is never rewritten silently.
 """
 
 from __future__ import annotations
@@ -58,10 +59,18 @@ def discover(keyspace: str, root: Path = MIGRATIONS_ROOT) -> list[Migration]:
 async def migrate(
     conn: asyncpg.Connection, keyspace: str, root: Path = MIGRATIONS_ROOT
 ) -> list[Migration]:
-    """Apply what is missing on one shard; returns the migrations applied now."""
+    """Apply what is missing on one shard; returns the migrations applied now.
+
+    One transaction that first takes a transaction-level advisory lock and
+    reads what is applied only under it: no session state, so this works
+    through a transaction-mode pooler as well as directly (a session lock
+    there would be taken on one server connection and released on another,
+    or never). Gateways that waited on the lock find everything applied.
+    """
     wanted = discover(keyspace, root)
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
-    try:
+    done: list[Migration] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_ID)
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS datagw_schema_migrations (
                    version integer PRIMARY KEY,
@@ -69,27 +78,23 @@ async def migrate(
                    checksum text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
-        rows = await conn.fetch("SELECT version, name, checksum FROM datagw_schema_migrations")
-        applied = {r["version"]: r for r in rows}
-        done: list[Migration] = []
+        rows = await conn.fetch("SELECT version, checksum FROM datagw_schema_migrations")
+        applied = {r["version"]: r["checksum"] for r in rows}
         for m in wanted:
-            row = applied.get(m.version)
-            if row is not None:
-                if row["checksum"] != m.checksum:
+            if m.version in applied:
+                if applied[m.version] != m.checksum:
                     raise MigrationError(
                         f"keyspace {keyspace!r}: migration {m.version:04d}_{m.name} was changed "
                         "after it was applied; add a new migration instead"
                     )
                 continue
-            async with conn.transaction():
-                await conn.execute(m.sql)
-                await conn.execute(
-                    "INSERT INTO datagw_schema_migrations (version, name, checksum) "
-                    "VALUES ($1, $2, $3)",
-                    m.version, m.name, m.checksum,
-                )
-            log.info("applied migration %s %04d_%s", keyspace, m.version, m.name)
+            await conn.execute(m.sql)
+            await conn.execute(
+                "INSERT INTO datagw_schema_migrations (version, name, checksum) "
+                "VALUES ($1, $2, $3)",
+                m.version, m.name, m.checksum,
+            )
             done.append(m)
-        return done
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+    for m in done:
+        log.info("applied migration %s %04d_%s", keyspace, m.version, m.name)
+    return done

@@ -6,6 +6,16 @@ its primary's pool plus optional streaming replicas, each a pool of its own
 whose replay position and staleness the replication tracker keeps current.
 Connection failures become UNAVAILABLE naming the keyspace and shard, so a
 caller and an operator both see which backend is down.
+
+Failing fast. Every connection is bounded by the call's backend deadline
+(request_context), acquire and statements alike, so a server that stops
+answering ends a call in UNAVAILABLE while its caller still listens. Each
+server is probed on a dedicated connection with a short bound (`check`); a
+probe that fails opens the shard's circuit: calls in flight on it are cut at
+once and new ones fail without touching the pool. The circuit half-opens on
+every later probe and closes when one answers. A call that meets a
+connection error or runs out of time asks for a probe right away, so a hung
+server is found within about a probe's bound, not the next round.
 """
 
 from __future__ import annotations
@@ -21,15 +31,35 @@ from urllib.parse import urlsplit
 import asyncpg
 from opentelemetry.trace import SpanKind
 
-from gateway.errors import Unavailable
+from gateway import request_context
+from gateway.errors import DeadlineExceeded, Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
-from gateway.telemetry import POOL_SIZE, tracer
+from gateway.tasks import stop_tasks
+from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, tracer
 
 log = logging.getLogger(__name__)
 
 # How long closing a pool waits for connections in use to be released.
 CLOSE_WAIT_S = 5.0
+
+# A server that does not answer a probe (connect included) within this is down.
+PROBE_TIMEOUT_S = 1.0
+# A probe's timeout that fires this much late was the gateway's own stall.
+STALL_S = 0.5
+# With the circuit open on a server that refused its probe, a call probes
+# again if the last probe is older than this (see Shard._half_open).
+HALF_OPEN_AFTER_S = 0.1
+
+# One round trip that says whether the server is alive, whether it still is
+# a primary (a failover may have demoted it), and a primary's timeline (a
+# promotion starts a new one).
+PROBE_SQL = """
+SELECT pg_is_in_recovery() AS standby,
+       CASE WHEN pg_is_in_recovery() THEN 0
+            ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+       END AS timeline
+"""
 
 # Errors that mean "the server is not there", as opposed to a bad statement.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -43,6 +73,18 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CrashShutdownError,
 )
 
+# A connection whose server vanished mid-exchange (a crash during a
+# failover) can be left waiting for a message that never comes; asyncpg then
+# refuses the next statement with this.
+BROKEN_CONNECTION = asyncpg.exceptions.InternalClientError
+
+# A probe that fails with any of these finds the server down.
+_PROBE_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
+
+
+class NotPrimary(ConnectionError):
+    """The server behind a primary's DSN is not (or no longer) the primary."""
+
 
 @dataclass(frozen=True)
 class PoolSettings:
@@ -50,21 +92,39 @@ class PoolSettings:
     max_size: int = 20
     # Seconds a connection attempt may take before the shard counts as down.
     connect_timeout_s: float = 3.0
+    # The DSNs lead to a transaction-mode pooler (PgBouncer): a server
+    # connection is ours for one transaction only, so a named prepared
+    # statement would be missing (or another client's) on the next one.
+    transaction_pooler: bool = False
+
+    @property
+    def statement_cache_size(self) -> int:
+        """asyncpg's prepared statement cache: 0 makes every statement unnamed,
+        parsed again with each execution (PgBouncer 1.18 does not track named
+        ones; 1.21+ could with max_prepared_statements)."""
+        return 0 if self.transaction_pooler else 100
 
 
 async def skip_session_reset(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing beyond asyncpg's own rollback of an
     open transaction. The gateway leaves no session state behind (only SET
-    LOCAL, transaction advisory locks, no LISTEN, no cursors; the migration's
-    session lock is released explicitly), so asyncpg's default reset query
-    (RESET ALL, UNLISTEN *, ...) would be one wasted round trip per checkout,
-    about a quarter of the statements an order sends."""
+    LOCAL, transaction advisory locks, no LISTEN, no cursors; which is also
+    what lets it run behind a transaction-mode pooler), so asyncpg's default
+    reset query (RESET ALL, UNLISTEN *, ...) would be one wasted round trip
+    per checkout, about a quarter of the statements an order sends."""
 
 
 def redact(dsn: str) -> str:
-    """host:port of a DSN, without credentials, for topology and logs."""
-    parts = urlsplit(dsn)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    """host:port of a DSN, without credentials, for topology and logs; every
+    host of a multi-host DSN ("h1:5432,h2:5432"), as libpq lists them."""
+    hosts = urlsplit(dsn).netloc.rpartition("@")[2]
+    out = []
+    for host in hosts.split(",") if hosts else ["localhost"]:
+        name, colon, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+        if not colon:
+            name, port = host, ""
+        out.append(f"{name or 'localhost'}:{port or 5432}")
+    return ",".join(out)
 
 
 def parse_lsn(text: str) -> int:
@@ -86,13 +146,26 @@ class Shard:
     role: str = "primary"
     replicas: list[Shard] = field(default_factory=list)
     pool: asyncpg.Pool | None = None
+    # The circuit: closed (True) while the last probe answered. Open, calls
+    # fail at once; only `check` and `trip` change it.
     healthy: bool = False
     last_error: str = ""
+    # Primaries: the newest timeline any connection saw (0: not yet known),
+    # and per timeline of ours, where each earlier one ended (timelines.py).
+    timeline: int = 0
+    timeline_ends: dict[int, dict[int, int]] = field(default_factory=dict)
     # Replicas only, kept by the replication tracker: the WAL position
     # replayed (0: unknown) and an upper bound of the staleness in seconds.
     replay_lsn: int = 0
     staleness_s: float = float("inf")
     _labels: str = field(init=False, default="")
+    # The bounds of the calls in flight, so a failed probe can cut them.
+    _watches: set[asyncio.Timeout] = field(init=False, default_factory=set)
+    _probe_conn: asyncpg.Connection | None = field(init=False, default=None)
+    _probing: asyncio.Task[bool] | None = field(init=False, default=None)
+    # When the last probe ended, and whether it failed by timing out.
+    _probed_at: float = field(init=False, default=0.0)
+    _probe_hung: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._labels = f"postgres/{self.keyspace}/{self.index}/{self.role}"
@@ -114,11 +187,13 @@ class Shard:
                 timeout=self.settings.connect_timeout_s,
                 command_timeout=None,
                 reset=skip_session_reset,
+                init=None if self.is_replica else self._vouch_for_primary,
+                statement_cache_size=self.settings.statement_cache_size,
             )
             self.healthy = True
         except CONNECTION_ERRORS as exc:
-            # Start anyway: the shard may come up later and the health loop
-            # will notice; requests routed here get UNAVAILABLE meanwhile.
+            # Start anyway: the shard may come up later and the probes will
+            # notice; requests routed here get UNAVAILABLE meanwhile.
             self.healthy = False
             self.last_error = type(exc).__name__
             log.warning("postgres shard %s at %s unreachable at start: %s", self.name,
@@ -130,6 +205,8 @@ class Shard:
         asyncpg's close waits for every connection to be released, for ever:
         one held by a task nobody cancelled would hang the gateway's stop.
         """
+        await stop_tasks(self._probing, what=f"{self.name} probe")
+        self._drop_probe_connection()
         if self.pool is not None:
             pool, self.pool = self.pool, None
             try:
@@ -139,7 +216,7 @@ class Shard:
                             "close; terminating them", self.keyspace, self.index, CLOSE_WAIT_S)
                 pool.terminate()
 
-    def unavailable(self, exc: BaseException | None = None) -> Unavailable:
+    def unavailable(self, exc: BaseException | None = None, cause: str = "") -> Unavailable:
         return Unavailable(
             f"keyspace {self.keyspace!r} shard {self.index} is unavailable",
             reason="BACKEND_UNAVAILABLE",
@@ -147,18 +224,37 @@ class Shard:
                 "backend": "postgres",
                 "keyspace": self.keyspace,
                 "shard": str(self.index),
+                "target": self.role,
                 "address": redact(self.dsn),
-                "cause": type(exc).__name__ if exc else "not connected",
+                # Without an exception: why the pool could not open, if it tried.
+                "cause": cause or (type(exc).__name__ if exc else
+                                   self.last_error or "not connected"),
+            },
+        )
+
+    def out_of_time(self, phase: str) -> DeadlineExceeded:
+        budget = request_context.call_budget_s.get()
+        return DeadlineExceeded(
+            f"deadline exceeded waiting on keyspace {self.keyspace!r} shard {self.index} "
+            f"({phase}); the backend work was cancelled",
+            reason="DEADLINE_EXCEEDED",
+            metadata={
+                **({"deadline_s": f"{budget:.3f}"} if budget is not None else {}),
+                "backend": "postgres", "keyspace": self.keyspace, "shard": str(self.index),
+                "target": self.role, "phase": phase,
             },
         )
 
     @asynccontextmanager
     async def connection(self, operation: str) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled primary connection inside a client span named after `operation`."""
-        if self.pool is None:
-            await self.open()
-        if self.pool is None:
-            raise self.unavailable()
+        """A pooled connection inside a client span named after `operation`,
+        bounded by the call's backend deadline."""
+        pool = self.pool
+        if not self.healthy or pool is None:
+            if not await self._half_open():
+                raise self.unavailable(cause=self.last_error or "not connected")
+            pool = self.pool
+            assert pool is not None
         with tracer.start_as_current_span(
             f"postgres {operation}",
             kind=SpanKind.CLIENT,
@@ -171,17 +267,48 @@ class Shard:
                 "datagw.target": "replica" if self.is_replica else "primary",
             },
         ):
+            phase = "acquire"
             try:
-                async with self.pool.acquire() as conn:
-                    # The pool hands out a proxy that behaves as a Connection.
-                    yield cast(asyncpg.Connection, conn)
+                async with asyncio.timeout_at(request_context.backend_deadline.get()) as watch:
+                    self._watches.add(watch)
+                    try:
+                        conn = await pool.acquire()
+                        phase = "statement"
+                        try:
+                            # The pool hands out a proxy that behaves as a Connection.
+                            yield cast(asyncpg.Connection, conn)
+                        except (asyncio.CancelledError, BROKEN_CONNECTION):
+                            # Cut mid-statement (our bound, a failed probe or the
+                            # caller gone), the server may never answer; or the
+                            # server vanished mid-exchange and left the protocol
+                            # stuck. Either way the connection is closed, not
+                            # handed back.
+                            conn.terminate()
+                            raise
+                        finally:
+                            await pool.release(conn)
+                    finally:
+                        self._watches.discard(watch)
+            except TimeoutError as exc:
+                self.suspect()
+                if not watch.expired():
+                    raise self.unavailable(exc) from exc
+                if not self.healthy:  # cut by a failed probe
+                    raise self.unavailable(exc, self.last_error) from exc
+                # The server still answers its probes: the work was slow (a
+                # lock, a long query, no free connection), not the server down.
+                raise self.out_of_time(phase) from exc
             except CONNECTION_ERRORS as exc:
                 # A bad query argument is an InterfaceError too, but a bug of
                 # ours, not a shard that is down: let it become INTERNAL.
                 if isinstance(exc, asyncpg.exceptions.DataError):
                     raise
-                self.healthy = False
-                self.last_error = type(exc).__name__
+                self.suspect()
+                raise self.unavailable(exc) from exc
+            except BROKEN_CONNECTION as exc:
+                log.warning("postgres %s: a connection in a broken protocol state was "
+                            "closed: %s", self.name, exc)
+                self.suspect()
                 raise self.unavailable(exc) from exc
 
     async def open_all(self) -> None:
@@ -193,18 +320,134 @@ class Shard:
         for node in (self, *self.replicas):
             await node.close()
 
+    def trip(self, cause: str, kind: str) -> None:
+        """Open the circuit: new calls fail at once, calls in flight are cut.
+        `kind` is the metric's label: hung, refused or not_primary."""
+        if self.healthy:
+            log.warning("postgres %s at %s is down (%s): its calls fail at once until a "
+                        "probe answers", self.name, redact(self.dsn), cause)
+            CIRCUIT_TRIPS.labels(self.name, kind).inc()
+        self.healthy, self.last_error = False, cause
+        now = asyncio.get_running_loop().time()
+        for watch in list(self._watches):
+            if not watch.expired():  # one expiring already cannot be moved
+                watch.reschedule(now)
+
+    async def _half_open(self) -> bool:
+        """With the circuit open, whether this call may go ahead after all.
+
+        A server that refused the last probe outright (down, restarting) is
+        probed again, at most every HALF_OPEN_AFTER_S, and the call waits for
+        that quick answer: a server back up serves at once, not from the next
+        round. One that let the last probe time out (hung) is not: its calls
+        fail at once and the rounds probe it."""
+        if self._probe_hung:
+            return False
+        loop = asyncio.get_running_loop()
+        if self._probing is None or self._probing.done():
+            if loop.time() - self._probed_at < HALF_OPEN_AFTER_S:
+                return False
+            self._probing = loop.create_task(self._probe())
+        return await asyncio.shield(self._probing) and self.pool is not None
+
+    def suspect(self) -> None:
+        """Probe now rather than at the next round: a call just failed here."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.get_running_loop().create_task(self._probe())
+
     async def check(self) -> bool:
-        try:
-            async with self.connection("health") as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
-            self.healthy, self.last_error = True, ""
-        except Unavailable as exc:
-            self.healthy = False
-            self.last_error = exc.metadata.get("cause", "unavailable")
-        except TimeoutError:
-            self.healthy, self.last_error = False, "timeout"
+        """Probe the server (sharing a probe already under way); True if it answered."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.get_running_loop().create_task(self._probe())
+        # Shielded: a caller that stops waiting leaves the probe to finish,
+        # and a probe is bounded by PROBE_TIMEOUT_S on its own.
+        healthy = await asyncio.shield(self._probing)
         self.export_pool_metrics()
-        return self.healthy
+        return healthy
+
+    async def _probe(self) -> bool:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            return await self._probe_once(loop, started)
+        finally:
+            self._probed_at = loop.time()
+
+    async def _probe_once(self, loop: asyncio.AbstractEventLoop, started: float) -> bool:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                if self._probe_conn is None or self._probe_conn.is_closed():
+                    self._probe_conn = await asyncpg.connect(
+                        self.dsn, timeout=PROBE_TIMEOUT_S, statement_cache_size=0)
+                row = await self._probe_conn.fetchrow(PROBE_SQL)
+        except TimeoutError:
+            self._drop_probe_connection()
+            overrun = loop.time() - started - PROBE_TIMEOUT_S
+            if overrun > STALL_S:
+                # The event loop itself stood still past the bound (a blocked
+                # thread, a long pause): that says nothing about the server.
+                log.info("postgres %s probe overran by %.1fs: the gateway stalled, "
+                         "probing again next round", self.name, overrun)
+                return self.healthy
+            self._probe_hung = True
+            self.trip(f"no answer to a probe within {PROBE_TIMEOUT_S:g}s", "hung")
+            return False
+        except _PROBE_ERRORS as exc:
+            self._drop_probe_connection()
+            self._probe_hung = False
+            self.trip(type(exc).__name__, "refused")
+            return False
+        self._probe_hung = False
+        assert row is not None
+        if not self.is_replica:
+            try:
+                if await self._note_primary(row) and self.pool is not None:
+                    # Connections made before may reach the old primary still.
+                    await self.pool.expire_connections()
+            except NotPrimary as exc:
+                # Drop every connection so the next ones look for the primary
+                # again (a multi-host DSN with target_session_attrs).
+                self._drop_probe_connection()
+                if self.pool is not None:
+                    await self.pool.expire_connections()
+                self.trip(str(exc), "not_primary")
+                return False
+        if self.pool is None:
+            await self.open()
+            return self.healthy
+        if not self.healthy:
+            log.info("postgres %s at %s answers again", self.name, redact(self.dsn))
+        self.healthy, self.last_error = True, ""
+        return True
+
+    async def _vouch_for_primary(self, conn: asyncpg.Connection) -> None:
+        """Run on each new pooled connection of a primary, before any call
+        uses it: a standby, or a server on an older timeline than one seen
+        already (a demoted primary come back), is refused."""
+        row = await conn.fetchrow(PROBE_SQL)
+        assert row is not None
+        await self._note_primary(row)
+
+    async def _note_primary(self, row: asyncpg.Record) -> bool:
+        """Check a primary's probe row; True if it shows a timeline newer
+        than one seen before (a failover)."""
+        if row["standby"]:
+            raise NotPrimary("read-only: no longer the primary")
+        timeline = int(row["timeline"])
+        if timeline < self.timeline:
+            raise NotPrimary(f"a primary on timeline {timeline}, older than {self.timeline}")
+        previous, self.timeline = self.timeline, timeline
+        PRIMARY_TIMELINE.labels(self.name).set(timeline)
+        if previous in (0, timeline):
+            return False
+        log.warning("postgres %s: a new primary on timeline %d (was %d): a failover",
+                    self.name, timeline, previous)
+        return True
+
+    def _drop_probe_connection(self) -> None:
+        conn, self._probe_conn = self._probe_conn, None
+        if conn is not None:
+            conn.terminate()
 
     def pool_stats(self) -> tuple[int, int, int]:
         """(max, open, in use) connections."""

@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 
+from gateway import request_context
 from gateway.errors import Unavailable
 from gateway.storage.postgres.pool import Keyspace, Shard, parse_lsn
 from gateway.tasks import stop_tasks
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 # Samples older than this are dropped: a replica further behind counts as
 # infinitely stale, which routes every bounded read to the primary.
 HISTORY_S = 60.0
+
+# One position read may take this long before the server counts as silent.
+SAMPLE_TIMEOUT_S = 0.5
 
 
 class _ShardHistory:
@@ -74,26 +78,29 @@ class ReplicationTracker:
 
     async def sample(self, shard: Shard) -> None:
         """One round for one shard: the primary first, so its sample can vouch
-        for the replicas read right after it."""
+        for the replicas read right after it. Each read is bounded by
+        SAMPLE_TIMEOUT_S: a server that hangs must not stop the tracking."""
         history = self._history[id(shard)]
         try:
             primary_lsn = await _fetch_lsn(shard, "SELECT pg_current_wal_lsn()::text")
             history.add(time.monotonic(), primary_lsn)
-        except (Unavailable, TimeoutError):
+        except Unavailable:
             pass  # replicas keep their last known positions; they only age
         for replica in shard.replicas:
             try:
                 replica.replay_lsn = await _fetch_lsn(
                     replica, "SELECT pg_last_wal_replay_lsn()::text")
-                replica.healthy = True
-            except (Unavailable, TimeoutError):
-                replica.healthy = False
-            replica.staleness_s = history.staleness(replica.replay_lsn, time.monotonic())
+                replica.staleness_s = history.staleness(replica.replay_lsn, time.monotonic())
+            except Unavailable:
+                # No answer is no evidence of freshness: bounded reads leave
+                # it until a sample succeeds (its probe decides its health).
+                replica.staleness_s = float("inf")
             REPLICA_LAG.labels(replica.name).set(
                 replica.staleness_s if replica.staleness_s != float("inf") else HISTORY_S)
 
 
 async def _fetch_lsn(node: Shard, sql: str) -> int:
-    async with node.connection("replication lsn") as conn:
-        value = await conn.fetchval(sql, timeout=1)
+    with request_context.within(asyncio.get_running_loop().time(), SAMPLE_TIMEOUT_S):
+        async with node.connection("replication lsn") as conn:
+            value = await conn.fetchval(sql)
     return parse_lsn(str(value)) if value else 0
