@@ -25,6 +25,7 @@ from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
 from gateway.storage.postgres.pool import PoolSettings
+from gateway.storage.redis.cluster import parse_seed
 from gateway.yaml_fields import FieldReader
 
 ENV_PREFIX = "DATAGW_"
@@ -48,7 +49,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "telemetry": ("exporter", "otlp_endpoint", "service_name"),
     "logging": ("level", "format"),
     "postgres": ("keyspaces",),
-    "redis": ("url", "password_file", "timeout"),
+    "redis": ("url", "password_file", "timeout", "cluster", "seeds"),
     "clickhouse": ("url", "database", "username", "password", "password_file", "connect_timeout",
                    "send_receive_timeout", "ca_file", "client_cert_file", "client_key_file"),
     "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
@@ -137,6 +138,10 @@ class Config:
     keyspaces: dict[str, KeyspaceConfig] = field(default_factory=dict)
     redis_url: str | None = None
     redis_timeout_s: float = 0.25
+    # redis.url is one node of a Redis Cluster; redis_seeds (host:port) are
+    # more nodes to discover it from.
+    redis_cluster: bool = False
+    redis_seeds: tuple[str, ...] = ()
     # None: chdb under data_dir in embedded mode, else no analytics store.
     clickhouse: ClickHouseConfig | None = None
     data_dir: Path = Path(".data")
@@ -275,6 +280,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         cfg.redis_url = _redis_password(r, cfg.redis_url, redis["password_file"])
     if "timeout" in redis:
         cfg.redis_timeout_s = r.duration("redis.timeout", redis["timeout"])
+    _redis_cluster(r, redis, cfg)
     cfg.clickhouse = _clickhouse(r, _section(r, top, "clickhouse"), env)
     emb = _section(r, top, "embedded")
     if "data_dir" in emb:
@@ -438,6 +444,31 @@ def _redis_password(r: FieldReader, url: str | None, path: Any) -> str | None:
                   "the URL or in the file, not both")
         return url
     return _with_password(url, password)
+
+
+def _is_seed(value: str) -> bool:
+    try:
+        parse_seed(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _redis_cluster(r: FieldReader, redis: dict[str, Any], cfg: Config) -> None:
+    cfg.redis_cluster = r.boolean("redis.cluster", redis.get("cluster", False))
+    if "seeds" in redis:
+        cfg.redis_seeds = tuple(r.strings("redis.seeds", redis["seeds"], "host:port nodes",
+                                          each=_is_seed))
+    if cfg.redis_seeds and not cfg.redis_cluster:
+        r.problem("redis.seeds", "only for a cluster (set redis.cluster: true)")
+    if not cfg.redis_cluster:
+        return
+    if cfg.redis_url is None:
+        r.problem("redis.cluster", "needs redis.url, one node of the cluster (embedded mode "
+                  "runs a single node)")
+    elif urlsplit(cfg.redis_url).path.strip("/") not in ("", "0"):
+        r.problem("redis.url", f"{redact_url(cfg.redis_url)!r} names a database; a cluster "
+                  "has only database 0")
 
 
 def _clickhouse(

@@ -97,8 +97,9 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         assert redis_url is not None
         _check_keyspaces(policies, keyspace_configs)
         keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
-        backends = Backends(keyspaces, RedisBackend(redis_url, timeout_s=config.redis_timeout_s),
-                            clickhouse, embedded=config.embedded)
+        redis = RedisBackend(redis_url, timeout_s=config.redis_timeout_s,
+                             cluster=config.redis_cluster, seeds=config.redis_seeds)
+        backends = Backends(keyspaces, redis, clickhouse, embedded=config.embedded)
         for ks in keyspaces.values():
             await ks.open()
             for shard in ks.shards:

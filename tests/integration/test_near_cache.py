@@ -288,11 +288,11 @@ class _Holding(RedisBackend):
         self.hold: tuple[str, str] | None = None  # (operation, "before" or "after")
         self.reached, self.release = asyncio.Event(), asyncio.Event()
 
-    async def call(self, operation: str, fn: Any) -> Any:
+    async def call(self, operation: str, fn: Any, *, key: str | None = None) -> Any:
         when = self.hold[1] if self.hold and self.hold[0] == operation else None
         if when == "before":
             await self._pause()
-        result = await super().call(operation, fn)
+        result = await super().call(operation, fn, key=key)
         if when == "after":
             await self._pause()
         return result

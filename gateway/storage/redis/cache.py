@@ -129,7 +129,7 @@ class Cache:
         self.tracker: Tracker | None = None
         if near_ttl is not None:
             self.near = NearCache(near_capacity)
-            self.tracker = Tracker(redis.client, self.prefix, self.near, self._near_key)
+            self.tracker = Tracker(redis, self.prefix, self.near, self._near_key)
 
     def start(self) -> None:
         """Start the near cache's tracker if the near cache is on (else the first lookup will)."""
@@ -199,7 +199,7 @@ class Cache:
                 # invalidation the tracker applies meanwhile.
                 token = near.seq
         try:
-            fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen))
+            fetched = await self._redis.call("MGET", lambda r: r.mget(key, gen), key=key)
             value, generation = cast(list[bytes | None], fetched)
         except RedisDown:
             return self._bypass(kind)
@@ -238,7 +238,7 @@ class Cache:
         px = ttl.negative_ms() if value is None else ttl.positive_ms()
         try:
             stored = await self._redis.call(
-                "EVAL fill", lambda r: r.eval(_FILL, 2, key, gen, generation, payload, px)
+                "EVAL fill", lambda r: r.eval(_FILL, 2, key, gen, generation, payload, px), key=key
             )
         except RedisDown:
             CACHE_BYPASS.labels(self.domain, "fill").inc()

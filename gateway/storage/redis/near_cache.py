@@ -2,14 +2,15 @@
 
 A hit on the near cache never leaves the process. It is only safe while this
 process hears about every change to the keys it holds, so a `Tracker` keeps
-one connection to Redis with client-side caching in broadcasting mode
+one connection to Redis (to each primary of a cluster) with client-side
+caching in broadcasting mode
 (`CLIENT TRACKING ON REDIRECT <own id> BCAST PREFIX <prefix>`, then
 `SUBSCRIBE __redis__:invalidate`): Redis then names every key under the prefix
 that any client writes, deletes or expires, and FLUSHALL/FLUSHDB as "all
-keys". The near cache is used only while that connection is subscribed; when
-it drops, everything held is forgotten until the tracker is back. Each entry
-also expires locally after a short TTL, the bound for a tracker that died
-without its socket noticing.
+keys". The near cache is used only while that connection (every one of them)
+is subscribed; when one drops, everything held is forgotten until the tracker
+is back. Each entry also expires locally after a short TTL, the bound for a
+tracker that died without its socket noticing.
 
 The race left is a reader whose Redis reply was sent before a write and
 arrives after the write's invalidation was applied here: storing it would keep
@@ -26,9 +27,8 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-import redis.asyncio as aioredis
 import redis.exceptions
 
 from gateway.secrets import redact_url
@@ -120,26 +120,53 @@ class NearCache(Generic[V]):
         self.clear()
 
 
+class TrackedRedis(Protocol):
+    """The nodes a Tracker listens to (storage.redis.client.RedisBackend)."""
+
+    cluster: bool
+
+    async def primaries(self) -> list[str]: ...
+
+    def tracking_connection(self, node: str) -> Any: ...
+
+
 class Tracker:
-    """Keeps a NearCache coherent: one tracking connection, reconnected in the background.
+    """Keeps a NearCache coherent: one tracking connection per primary, reconnected
+    in the background.
+
+    A node reports only the writes it executes, so a cluster needs a
+    connection to every primary, and the near cache is on only while every
+    primary the cluster names has one. The cluster is asked for its primaries
+    every `refresh_s`: a promoted replica or a node given slots gets its
+    connection, and until it has it the near cache is off. A failed primary's
+    connection drops on its own, which turns the near cache off at once; a
+    primary demoted on purpose (a manual failover) keeps its connection, so
+    writes on its successor may go unheard until the next refresh, a window
+    shorter than the near TTL that bounds it anyway. A single node is its own
+    only primary and is never asked.
 
     `key_of` maps a key Redis names to the near-cache key it affects (None:
     nothing held here depends on it).
     """
 
     def __init__(
-        self, client: aioredis.Redis, prefix: str, near: NearCache[Any],
+        self, redis: TrackedRedis, prefix: str, near: NearCache[Any],
         key_of: Callable[[bytes], str | None], *, ping_after_s: float = 1.0,
-        retry_min_s: float = 0.05, retry_max_s: float = 2.0,
+        retry_min_s: float = 0.05, retry_max_s: float = 2.0, refresh_s: float = 1.0,
     ) -> None:
-        self._client = client
+        self._redis = redis
         self.prefix = prefix
         self._near = near
         self._key_of = key_of
         self._ping_after_s = ping_after_s
         self._retry_min_s = retry_min_s
         self._retry_max_s = retry_max_s
+        self._refresh_s = refresh_s
         self._task: asyncio.Task[None] | None = None
+        self._node_tasks: dict[str, asyncio.Task[None]] = {}
+        # The primaries last named, and those with a subscribed connection.
+        self._wanted: set[str] = set()
+        self._live: set[str] = set()
         self._stopped = False
         # Messages applied and connections made; tests and logs read them.
         self.messages = 0
@@ -149,6 +176,11 @@ class Tracker:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def nodes(self) -> frozenset[str]:
+        """The primaries with a live tracking connection now."""
+        return frozenset(self._live)
+
     def start(self) -> None:
         if self._task is None and not self._stopped:
             self._task = asyncio.create_task(self._run(), name=f"near-cache tracker {self.prefix}")
@@ -156,45 +188,85 @@ class Tracker:
     async def stop(self) -> None:
         self._stopped = True
         task, self._task = self._task, None
+        nodes, self._node_tasks = list(self._node_tasks.values()), {}
         # A cancel that lands just as a read timeout fires can be swallowed
         # inside redis-py's timeout handling; the loops also check _stopped,
         # and stop_tasks repeats the cancel, so stopping never hangs a shutdown.
-        await stop_tasks(task, what=f"near cache {self.prefix} tracker")
+        await stop_tasks(task, *nodes, what=f"near cache {self.prefix} tracker")
         self._near.disable()
 
+    def _settle(self) -> None:
+        """Near cache on exactly while every wanted primary is heard."""
+        heard = bool(self._wanted) and self._wanted <= self._live
+        if heard and not self._near.active:
+            self._near.enable()
+            log.info("near cache %s: tracking invalidations on %d node(s)", self.prefix,
+                     len(self._live))
+        elif not heard and self._near.active:
+            self._near.disable()
+
     async def _run(self) -> None:
+        quiet = False
+        while not self._stopped:
+            try:
+                wanted = set(await self._redis.primaries())
+            except (redis.exceptions.RedisError, OSError) as exc:
+                if not quiet:
+                    log.warning("near cache %s: cannot list the cluster's primaries (%s)",
+                                self.prefix, type(exc).__name__)
+                quiet = True
+            except Exception:
+                # A bug here must not stop following the cluster: report it, retry.
+                log.exception("near cache %s: listing the primaries failed", self.prefix)
+            else:
+                quiet = False
+                self._follow(wanted)
+            if not self._redis.cluster:
+                # One node, named once: its connection loop does the rest.
+                await asyncio.gather(*self._node_tasks.values())
+                return
+            await asyncio.sleep(self._refresh_s)
+
+    def _follow(self, wanted: set[str]) -> None:
+        if wanted != self._wanted:
+            if self._wanted:
+                log.info("near cache %s: primaries now %s", self.prefix, ",".join(sorted(wanted)))
+            for gone in self._wanted - wanted:
+                task = self._node_tasks.pop(gone, None)
+                if task is not None:
+                    task.cancel()
+        self._wanted = wanted
+        for node in wanted - self._node_tasks.keys():
+            self._node_tasks[node] = asyncio.create_task(
+                self._node_loop(node), name=f"near-cache tracker {self.prefix} {node}")
+        self._settle()
+
+    async def _node_loop(self, node: str) -> None:
         delay = self._retry_min_s
         quiet = False  # an outage is logged once, not at every retry
         while not self._stopped:
             connects = self.connects
             try:
-                await self._session()
+                await self._session(node)
             except (redis.exceptions.RedisError, OSError) as exc:
                 if not quiet or self.connects != connects:
-                    log.warning("near cache %s: no tracking connection (%s: %s); near cache "
-                                "off until it is back", self.prefix, type(exc).__name__,
-                                redact_url(str(exc)))
+                    log.warning("near cache %s: no tracking connection to %s (%s: %s); near "
+                                "cache off until it is back", self.prefix, node,
+                                type(exc).__name__, redact_url(str(exc)))
                 quiet = True
             except Exception:
                 # A bug here must not end coherence for good: report it, retry.
-                log.exception("near cache %s: tracker failed", self.prefix)
+                log.exception("near cache %s: tracker of %s failed", self.prefix, node)
             finally:
-                self._near.disable()
+                self._live.discard(node)
+                self._settle()
             if self.connects != connects:
                 delay = self._retry_min_s
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._retry_max_s)
 
-    def _connection(self) -> Any:
-        pool = self._client.connection_pool
-        # The pool's settings (auth, TLS, timeouts) with RESP2, whose pub/sub
-        # messages are plain arrays of bytes whatever push handling or
-        # decoding the client has.
-        kwargs = {**pool.connection_kwargs, "protocol": 2, "decode_responses": False}
-        return pool.connection_class(**kwargs)
-
-    async def _session(self) -> None:
-        conn = self._connection()
+    async def _session(self, node: str) -> None:
+        conn = self._redis.tracking_connection(node)
         try:
             await conn.connect()
             client_id = await self._command(conn, "CLIENT", "ID")
@@ -205,8 +277,8 @@ class Tracker:
             if not (isinstance(reply, list) and reply[:1] == [b"subscribe"]):
                 raise redis.exceptions.ConnectionError(f"unexpected SUBSCRIBE reply {reply!r}")
             self.connects += 1
-            self._near.enable()
-            log.info("near cache %s: tracking invalidations", self.prefix)
+            self._live.add(node)
+            self._settle()
             await self._listen(conn)
         finally:
             with contextlib.suppress(redis.exceptions.RedisError, OSError):

@@ -117,12 +117,13 @@ class SessionStore:
             lambda r: r.eval(
                 _CREATE, 2, key, _index_key(s.user_id), s.encode(), ttl_ms, s.expire_ms,
                 s.session_id, s.last_access_ms, max_per_user, prefix,
-            ),
+            ), key=key,
         )
         return int(dropped)
 
     async def get(self, session_id: str) -> SessionRecord | None:
-        raw = await self._redis.call("GET", lambda r: r.get(_session_key(session_id)))
+        key = _session_key(session_id)
+        raw = await self._redis.call("GET", lambda r: r.get(key), key=key)
         return SessionRecord.decode(session_id, raw) if raw else None
 
     async def update(
@@ -136,7 +137,7 @@ class SessionStore:
                 _UPDATE, 2, _session_key(session_id), _index_key(user_id),
                 json.dumps(set_data) if set_data else "{}", json.dumps(remove) if remove else "[]",
                 now_ms, new_ttl_ms, session_id,
-            ),
+            ), key=_index_key(user_id),
         )
         return SessionRecord.decode(session_id, raw) if raw else None
 
@@ -150,17 +151,18 @@ class SessionStore:
                 deleted, _ = await pipe.execute()
             return int(deleted)
 
-        return bool(await self._redis.call("MULTI session.delete", run))
+        return bool(await self._redis.call("MULTI session.delete", run, key=key))
 
     async def list_for_user(self, user_id: str, now_ms: int) -> list[SessionRecord]:
         index = _index_key(user_id)
         ids = cast(list[bytes], await self._redis.call(
-            "ZRANGEBYSCORE", lambda r: r.zrangebyscore(index, now_ms, "+inf")
+            "ZRANGEBYSCORE", lambda r: r.zrangebyscore(index, now_ms, "+inf"), key=index
         ))
         if not ids:
             return []
         sids = [i.decode() for i in ids]
-        raws = await self._redis.call("MGET", lambda r: r.mget([_session_key(s) for s in sids]))
+        raws = await self._redis.call(
+            "MGET", lambda r: r.mget([_session_key(s) for s in sids]), key=index)
         found = [SessionRecord.decode(s, raw) for s, raw in zip(sids, raws, strict=True) if raw]
         return sorted(found, key=lambda s: s.create_ms, reverse=True)
 
@@ -169,6 +171,7 @@ class SessionStore:
         prefix = f"{_PREFIX}s:{{{user_tag(user_id)}}}:"
         return int(
             await self._redis.call(
-                "EVAL session.delete_user", lambda r: r.eval(_DELETE_USER, 1, index, prefix)
+                "EVAL session.delete_user", lambda r: r.eval(_DELETE_USER, 1, index, prefix),
+                key=index,
             )
         )
