@@ -25,7 +25,10 @@ class _Conn:
         return tx()
 
     async def fetchval(self, query: str, *args: object) -> str:
-        return "0/1"  # the WAL position
+        return "00000001.0/1"  # the timeline and WAL position
+
+    async def fetchrow(self, query: str, *args: object) -> dict[str, str]:
+        return {"lsn": "0/0", "xid": "1"}  # the commit mark
 
 
 class _Shard:
