@@ -62,7 +62,7 @@ def _failing(times: int, exc: type[Exception]) -> tuple[list[int], Any]:
 async def test_a_conflict_runs_the_transaction_again(exc: type[Exception]) -> None:
     runs, tx = _failing(idempotency.MAX_ATTEMPTS - 1, exc)
     result = await idempotency.run_transaction(cast(Shard, _Shard()), "WRITE order", tx)
-    assert result == ("done", "0/1")
+    assert result == ("done", "00000001.0/1.0/0.1")
     assert len(runs) == idempotency.MAX_ATTEMPTS
 
 
