@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from gateway.domain import tokens
 from gateway.runtime.server import Gateway
 from gateway.telemetry import REGISTRY
 
@@ -216,3 +217,21 @@ def frozen(pid: int | None) -> Iterator[None]:
         for each in stopped:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(each, signal.SIGCONT)
+
+
+def same_answer(first: Message, retry: Message, keyspace: str, shard: int = 0, *,
+                ordered: bool = True) -> None:
+    """A replayed write answers what the first did; only its consistency
+    token is fresh (a position read after the replay, at or past the first
+    one's commit when `ordered`, without the first transaction's commit
+    bounds)."""
+    a, b = type(first)(), type(retry)()
+    a.CopyFrom(first)
+    b.CopyFrom(retry)
+    a.ClearField("consistency_token")  # type: ignore[arg-type]
+    b.ClearField("consistency_token")  # type: ignore[arg-type]
+    assert a == b
+    was = tokens.position_for(first.consistency_token, keyspace, shard)  # type: ignore[attr-defined]
+    now = tokens.position_for(retry.consistency_token, keyspace, shard)  # type: ignore[attr-defined]
+    assert was is not None and now is not None
+    assert now.lsn >= was.lsn or not ordered
