@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import shutil
 import signal
@@ -336,8 +337,12 @@ def _phase(load: Load, changes: list[tuple[float, int]], start: float, fault: fl
            end: float, extra: dict[str, Any]) -> dict[str, Any]:
     detected = _first(changes, fault, NOT_SERVING)
     return {
+        "health_changes": [(round(t - fault, 3), status) for t, status in changes
+                           if start <= t < end],
         "detected_s": detected,
-        "serving_again_s": _first(changes, fault + (detected or 0.0), SERVING),
+        # From the fault, to SERVING again after the detection.
+        "serving_again_s": None if detected is None else round(
+            detected + (_first(changes, fault + detected, SERVING) or math.nan), 3),
         **extra,
         "steady": {"CreateOrder": load.creates.summary(start, fault, fault),
                    "GetOrder": load.gets.summary(start, fault, fault),
@@ -355,7 +360,8 @@ def render(result: dict[str, Any]) -> str:
                 f"- detected (health NOT_SERVING) after: {phase['detected_s']} s",
                 f"- serving again after the fault: {phase['serving_again_s']} s"]
         out += [f"- {k.replace('_', ' ')}: {v}" for k, v in phase.items()
-                if k not in ("detected_s", "serving_again_s", "steady", "fault")]
+                if k not in ("detected_s", "serving_again_s", "steady", "fault",
+                             "health_changes")]
         out += ["", "| window | call | calls | errors | error window s | longest failed s "
                 "| first success after fault s | p50 ms | p99 ms | max ms |",
                 "|---|---|---|---|---|---|---|---|---|---|"]

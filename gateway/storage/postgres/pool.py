@@ -81,11 +81,65 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 BROKEN_CONNECTION = asyncpg.exceptions.InternalClientError
 
 # A probe that fails with any of these finds the server down.
-_PROBE_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
+_PROBE_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_ERRORS, BROKEN_CONNECTION, asyncpg.PostgresError)
 
 
 class NotPrimary(ConnectionError):
     """The server behind a primary's DSN is not (or no longer) the primary."""
+
+
+class _Watch:
+    """One call's hold on a connection, ended by its deadline (`expire`) or
+    by a failed probe (`cut`).
+
+    The deadline cancels the call, as a timeout does: asyncpg then asks the
+    server to cancel the statement, so nothing keeps running there. A failed
+    probe closes the connection under the call as well: a server that does
+    not answer would leave asyncpg's ROLLBACK on the way out waiting for ever
+    (a cancel alone cannot end that wait)."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self._task = asyncio.current_task()
+        self._cancelling = self._task.cancelling() if self._task is not None else 0
+        self._conn: asyncpg.Connection | None = None
+        self._cancelled = False
+        self.fired = False
+        self.phase = "acquire"
+        self._timer = (asyncio.get_running_loop().call_at(deadline, self.expire)
+                       if deadline is not None else None)
+
+    def holding(self, conn: asyncpg.Connection) -> None:
+        self._conn, self.phase = conn, "statement"
+
+    def expire(self) -> None:
+        if not self.fired:
+            self.fired = True
+            self._cancel()
+
+    def cut(self) -> None:
+        first, self.fired = not self.fired, True
+        if self._conn is not None:
+            self._conn.terminate()
+        elif first:
+            self._cancel()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._cancelled = True
+            self._task.cancel()
+
+    def absorb(self) -> bool:
+        """Whether the call's cancellation was ours alone; then it is taken
+        back from the task's count, to be raised as an error instead."""
+        if not self._cancelled or self._task is None:
+            return False
+        self._cancelled = False
+        return self._task.uncancel() <= self._cancelling
+
+    def done(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 @dataclass(frozen=True)
@@ -162,7 +216,7 @@ class Shard:
     staleness_s: float = float("inf")
     _labels: str = field(init=False, default="")
     # The bounds of the calls in flight, so a failed probe can cut them.
-    _watches: set[asyncio.Timeout] = field(init=False, default_factory=set)
+    _watches: set[_Watch] = field(init=False, default_factory=set)
     _probe_conn: asyncpg.Connection | None = field(init=False, default=None)
     _probing: asyncio.Task[bool] | None = field(init=False, default=None)
     # When the last probe ended, and whether it failed by timing out.
@@ -269,49 +323,54 @@ class Shard:
                 "datagw.target": "replica" if self.is_replica else "primary",
             },
         ):
-            phase = "acquire"
+            watch = _Watch(request_context.backend_deadline.get())
+            self._watches.add(watch)
             try:
-                async with asyncio.timeout_at(request_context.backend_deadline.get()) as watch:
-                    self._watches.add(watch)
-                    try:
-                        conn = await pool.acquire()
-                        phase = "statement"
-                        try:
-                            # The pool hands out a proxy that behaves as a Connection.
-                            yield cast(asyncpg.Connection, conn)
-                        except (asyncio.CancelledError, BROKEN_CONNECTION):
-                            # Cut mid-statement (our bound, a failed probe or the
-                            # caller gone), the server may never answer; or the
-                            # server vanished mid-exchange and left the protocol
-                            # stuck. Either way the connection is closed, not
-                            # handed back.
-                            conn.terminate()
-                            raise
-                        finally:
-                            await pool.release(conn)
-                    finally:
-                        self._watches.discard(watch)
-            except TimeoutError as exc:
-                self.suspect()
-                if not watch.expired():
-                    raise self.unavailable(exc) from exc
-                if not self.healthy:  # cut by a failed probe
-                    raise self.unavailable(exc, self.last_error) from exc
-                # The server still answers its probes: the work was slow (a
-                # lock, a long query, no free connection), not the server down.
-                raise self.out_of_time(phase) from exc
+                conn = await pool.acquire()
+                try:
+                    watch.holding(cast(asyncpg.Connection, conn))
+                    # The pool hands out a proxy that behaves as a Connection.
+                    yield cast(asyncpg.Connection, conn)
+                except (asyncio.CancelledError, BROKEN_CONNECTION):
+                    # The caller gone mid-statement, or the server vanished
+                    # mid-exchange and left the protocol stuck: the connection
+                    # is closed, not handed back to wait for an answer.
+                    conn.terminate()
+                    raise
+                finally:
+                    await pool.release(conn)
+            except asyncio.CancelledError:
+                # Our own cancel, of a call still waiting for a connection,
+                # becomes the error; any other cancel stays a cancel.
+                if not watch.absorb():
+                    raise
+                raise self._cut(watch) from None
             except CONNECTION_ERRORS as exc:
                 # A bad query argument is an InterfaceError too, but a bug of
                 # ours, not a shard that is down: let it become INTERNAL.
                 if isinstance(exc, asyncpg.exceptions.DataError):
                     raise
                 self.suspect()
-                raise self.unavailable(exc) from exc
+                watch.absorb()  # a cut that ended a ROLLBACK our deadline's cancel began
+                raise (self._cut(watch) if watch.fired else self.unavailable(exc)) from exc
             except BROKEN_CONNECTION as exc:
                 log.warning("postgres %s: a connection in a broken protocol state was "
                             "closed: %s", self.name, exc)
                 self.suspect()
                 raise self.unavailable(exc) from exc
+            finally:
+                watch.done()
+                self._watches.discard(watch)
+
+    def _cut(self, watch: _Watch) -> Unavailable | DeadlineExceeded:
+        """The error of a call its watch cut: by a failed probe, UNAVAILABLE;
+        by its deadline on a server that still answers its probes, the work
+        was slow (a lock, a long query, no free connection), not the server
+        down: DEADLINE_EXCEEDED."""
+        self.suspect()
+        if not self.healthy:
+            return self.unavailable(cause=self.last_error)
+        return self.out_of_time(watch.phase)
 
     async def open_all(self) -> None:
         await self.open()
@@ -330,10 +389,8 @@ class Shard:
                         "probe answers", self.name, redact(self.dsn), cause)
             CIRCUIT_TRIPS.labels(self.name, kind).inc()
         self.healthy, self.last_error = False, cause
-        now = asyncio.get_running_loop().time()
         for watch in list(self._watches):
-            if not watch.expired():  # one expiring already cannot be moved
-                watch.reschedule(now)
+            watch.cut()
 
     async def _half_open(self) -> bool:
         """With the circuit open, whether this call may go ahead after all.
