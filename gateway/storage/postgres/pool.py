@@ -338,7 +338,13 @@ class Shard:
                     conn.terminate()
                     raise
                 finally:
-                    await pool.release(conn)
+                    try:
+                        await pool.release(conn)
+                    except BROKEN_CONNECTION:
+                        # Closed under the call by a cut, the connection may
+                        # be back in the pool already.
+                        if not watch.fired:
+                            raise
             except asyncio.CancelledError:
                 # Our own cancel, of a call still waiting for a connection,
                 # becomes the error; any other cancel stays a cancel.
