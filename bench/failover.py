@@ -28,10 +28,9 @@ import itertools
 import math
 import os
 import shutil
-import signal
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from gateway.runtime.embedded.valkey import EmbeddedValkey
 from gateway.runtime.server import Gateway
 from gateway.runtime.startup import create_database
 from tests.commerce import Shop, order_request
+from tests.helpers import frozen
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS_SERVICE = "datagw.v1.OrderService"
@@ -115,30 +115,8 @@ class Stack:
     valkey: EmbeddedValkey
 
     def dsn(self, database: str) -> str:
-        head = self.primary.dsn.rsplit("@", 1)[0]
-        return (f"{head}@127.0.0.1:{self.primary.port},127.0.0.1:{self.standby.port}"
-                f"/{database}?target_session_attrs=read-write")
-
-
-@contextlib.contextmanager
-def frozen(pid: int) -> Iterator[None]:
-    """The server and every process it forked stopped (each PostgreSQL
-    backend leads its own process group, so one by one)."""
-    victims = [pid]
-    os.kill(pid, signal.SIGSTOP)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    victims.append(int(entry))
-                    os.kill(int(entry), signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for victim in victims:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(victim, signal.SIGCONT)
+        """Both servers, libpq style: whichever is read-write is the primary."""
+        return self.primary.cluster_dsn(database)
 
 
 class Load:

@@ -235,3 +235,16 @@ def same_answer(first: Message, retry: Message, keyspace: str, shard: int = 0, *
     now = tokens.position_for(retry.consistency_token, keyspace, shard)  # type: ignore[attr-defined]
     assert was is not None and now is not None
     assert now.lsn >= was.lsn or not ordered
+
+
+def query_sync(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Rows of one statement on its own connection, from a test without an
+    event loop of its own (the embedded backends' synchronous tests)."""
+    async def run() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
 import stat
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -21,19 +19,9 @@ from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.valkey import EmbeddedValkey
 from gateway.secrets import redact_url
+from tests.helpers import query_sync
 
 pytestmark = pytest.mark.integration
-
-
-def _pg(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn, timeout=10)
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def _port_closed(port: int) -> bool:
@@ -62,8 +50,8 @@ def test_persistent_data_survives_restart(tmp_path: Path) -> None:
         assert first.valkey.url == f"redis://:{vk_password}@127.0.0.1:{vk_port}/0"
         assert pg_password not in "\n".join(lines) and vk_password not in "\n".join(lines)
 
-        _pg(first.postgres.dsn, "CREATE TABLE t (id int PRIMARY KEY, v text)")
-        _pg(first.postgres.dsn, "INSERT INTO t VALUES ($1, $2)", 1, "persisted")
+        query_sync(first.postgres.dsn, "CREATE TABLE t (id int PRIMARY KEY, v text)")
+        query_sync(first.postgres.dsn, "INSERT INTO t VALUES ($1, $2)", 1, "persisted")
         with redis.Redis.from_url(first.valkey.url) as client:
             client.set("k", "persisted")
         pg, vk = first.postgres, first.valkey
@@ -74,7 +62,7 @@ def test_persistent_data_survives_restart(tmp_path: Path) -> None:
         # The passwords made on the first start are the ones used again.
         assert second.postgres.password == pg_password
         assert second.valkey.password == vk_password
-        rows = _pg(second.postgres.dsn, "SELECT v FROM t WHERE id = 1")
+        rows = query_sync(second.postgres.dsn, "SELECT v FROM t WHERE id = 1")
         assert [r["v"] for r in rows] == ["persisted"]
         with redis.Redis.from_url(second.valkey.url) as client:
             assert client.get("k") == b"persisted"
@@ -89,7 +77,7 @@ def test_ephemeral_dir_is_deleted_on_stop(tmp_path: Path) -> None:
         data_dir = backends.data_dir
         assert data_dir.parent == tmp_path and (data_dir / "postgres" / "PG_VERSION").exists()
         assert any("deleted on stop" in line for line in backends.describe())
-        assert _pg(backends.postgres.dsn, "SELECT 1 AS one")[0]["one"] == 1
+        assert query_sync(backends.postgres.dsn, "SELECT 1 AS one")[0]["one"] == 1
     finally:
         backends.stop()
     assert not data_dir.exists()
@@ -127,12 +115,12 @@ def test_postgres_kill_then_start_recovers(tmp_path: Path) -> None:
     pg = EmbeddedPostgres(tmp_path / "pg")
     pg.start()
     try:
-        _pg(pg.dsn, "CREATE TABLE t (id int)")
-        _pg(pg.dsn, "INSERT INTO t VALUES (7)")
+        query_sync(pg.dsn, "CREATE TABLE t (id int)")
+        query_sync(pg.dsn, "INSERT INTO t VALUES (7)")
         pg.kill()
         assert not pg.is_running()
         pg.start()
-        assert [r["id"] for r in _pg(pg.dsn, "SELECT id FROM t")] == [7]
+        assert [r["id"] for r in query_sync(pg.dsn, "SELECT id FROM t")] == [7]
     finally:
         pg.stop()
     assert not pg.is_running()
@@ -142,22 +130,22 @@ def test_replica_streams_from_primary(tmp_path: Path) -> None:
     primary = EmbeddedPostgres(tmp_path / "primary")
     primary.start()
     try:
-        _pg(primary.dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(primary.dsn, "CREATE TABLE t (id int PRIMARY KEY)")
         replica = primary.add_replica(tmp_path / "replica")
         assert replica.port != primary.port and replica.is_replica
-        assert _pg(replica.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"] is True
-        assert _pg(primary.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"] is False
+        assert query_sync(replica.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"] is True
+        assert query_sync(primary.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"] is False
 
-        _pg(primary.dsn, "INSERT INTO t VALUES (42)")
+        query_sync(primary.dsn, "INSERT INTO t VALUES (42)")
         deadline = time.monotonic() + 10
         while True:
-            rows = _pg(replica.dsn, "SELECT id FROM t")
+            rows = query_sync(replica.dsn, "SELECT id FROM t")
             if rows or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         assert [r["id"] for r in rows] == [42]
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-            _pg(replica.dsn, "INSERT INTO t VALUES (43)")
+            query_sync(replica.dsn, "INSERT INTO t VALUES (43)")
     finally:
         primary.stop()  # stops the replica first
     assert not replica.is_running() and not primary.is_running()
@@ -188,16 +176,17 @@ def test_shards_and_their_replicas_start_and_keep_their_count(tmp_path: Path) ->
         assert len(shards) == 2 and all(len(s.replicas) == 1 for s in shards)
         assert len({stack.postgres.port, *(s.port for s in shards)}) == 3
         replica = shards[1].replicas[0]
-        assert _pg(replica.dsn, "SELECT pg_is_in_recovery()")[0][0] is True
+        assert query_sync(replica.dsn, "SELECT pg_is_in_recovery()")[0][0] is True
         assert any("shard 1 replica" in line for line in stack.describe())
     # Reopening the kept data with another shard count would misroute rows.
     with pytest.raises(EmbeddedBackendError, match="holds 2 commerce shard"):
         EmbeddedBackends(tmp_path, ephemeral=False, shards=3).start()
     # The same count reopens it, replicas included (they resume streaming).
     with EmbeddedBackends(tmp_path, ephemeral=False, shards=2, replicas=1) as stack:
-        assert _pg(stack.shards[0].replicas[0].dsn, "SELECT pg_is_in_recovery()")[0][0] is True
+        replica = stack.shards[0].replicas[0]
+        assert query_sync(replica.dsn, "SELECT pg_is_in_recovery()")[0][0] is True
         # ... and stream from their primary's new port, with the password.
-        _pg(stack.shards[0].dsn, "CREATE TABLE reopened (id int)")
+        query_sync(stack.shards[0].dsn, "CREATE TABLE reopened (id int)")
         assert _eventually_rows(stack.shards[0].replicas[0].dsn,
                                 "SELECT 1 FROM pg_class WHERE relname = 'reopened'")
 
@@ -207,7 +196,7 @@ def test_shards_and_their_replicas_start_and_keep_their_count(tmp_path: Path) ->
 
 def _pg_error(dsn: str) -> BaseException:
     try:
-        _pg(dsn, "SELECT 1")
+        query_sync(dsn, "SELECT 1")
     except Exception as exc:  # the error is what the test is about
         return exc
     raise AssertionError(f"{redact_url(dsn)} let us in")
@@ -237,18 +226,18 @@ def test_servers_refuse_clients_without_the_password(tmp_path: Path) -> None:
                               asyncpg.InvalidPasswordError)
             assert isinstance(_pg_error(f"postgresql://postgres:wrong@{address}/postgres"),
                               asyncpg.InvalidPasswordError)
-            assert _pg(server.dsn, "SELECT 1 AS one")[0]["one"] == 1
+            assert query_sync(server.dsn, "SELECT 1 AS one")[0]["one"] == 1
             # Over the local socket too: no trust for local users.
             assert server.socket_dir is not None
             sock = f"postgresql://postgres@/postgres?host={server.socket_dir}&port={server.port}"
             assert isinstance(_pg_error(sock), asyncpg.InvalidPasswordError)
-            assert _pg(f"{sock}&password={password}", "SELECT 1 AS one")[0]["one"] == 1
+            assert query_sync(f"{sock}&password={password}", "SELECT 1 AS one")[0]["one"] == 1
         hba = (stack.postgres.data_dir / "pg_hba.conf").read_text()
         methods = {line.split()[-1] for line in hba.splitlines()
                    if line.strip() and not line.startswith("#")}
         assert methods == {"scram-sha-256"}
         # The replica streams with the password from its primary_conninfo.
-        _pg(stack.shards[0].dsn, "CREATE TABLE t (id int)")
+        query_sync(stack.shards[0].dsn, "CREATE TABLE t (id int)")
         assert _eventually_rows(stack.shards[0].replicas[0].dsn, "SELECT * FROM pg_class "
                                 "WHERE relname = 't'")
 
@@ -272,7 +261,7 @@ def test_servers_refuse_clients_without_the_password(tmp_path: Path) -> None:
 def _eventually_rows(dsn: str, sql: str, timeout: float = 10) -> list[asyncpg.Record]:
     deadline = time.monotonic() + timeout
     while True:
-        rows = _pg(dsn, sql)
+        rows = query_sync(dsn, sql)
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.1)
@@ -298,8 +287,8 @@ def test_a_trust_data_dir_from_an_older_version_gets_passwords(tmp_path: Path) -
     old.start()
     try:
         trusted = f"postgresql://postgres@127.0.0.1:{old.port}/postgres"
-        _pg(trusted, "CREATE TABLE t (id int PRIMARY KEY)")
-        _pg(trusted, "INSERT INTO t VALUES (1)")
+        query_sync(trusted, "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(trusted, "INSERT INTO t VALUES (1)")
         old.add_replica(root / "replica")
     finally:
         old.stop()
@@ -320,12 +309,12 @@ def test_a_trust_data_dir_from_an_older_version_gets_passwords(tmp_path: Path) -
         assert new.password == secrets.postgres_password()
         assert isinstance(_pg_error(f"postgresql://postgres@127.0.0.1:{new.port}/postgres"),
                           asyncpg.InvalidPasswordError)
-        assert [r["id"] for r in _pg(new.dsn, "SELECT id FROM t")] == [1]
+        assert [r["id"] for r in query_sync(new.dsn, "SELECT id FROM t")] == [1]
         # The replica made before is switched over as well and streams again.
         replica = new.add_replica(root / "replica")
         assert isinstance(_pg_error(f"postgresql://postgres@127.0.0.1:{replica.port}/postgres"),
                           asyncpg.InvalidPasswordError)
-        _pg(new.dsn, "INSERT INTO t VALUES (2)")
+        query_sync(new.dsn, "INSERT INTO t VALUES (2)")
         assert [r["id"] for r in _eventually_rows(replica.dsn, "SELECT id FROM t WHERE id = 2")
                 ] == [2]
         for server in ("postgres", "replica"):
@@ -334,7 +323,7 @@ def test_a_trust_data_dir_from_an_older_version_gets_passwords(tmp_path: Path) -
         new.stop()
     # And the next start is an ordinary one with the same password.
     with EmbeddedPostgres(root / "postgres") as again:
-        assert [r["id"] for r in _pg(again.dsn, "SELECT id FROM t ORDER BY id")] == [1, 2]
+        assert [r["id"] for r in query_sync(again.dsn, "SELECT id FROM t ORDER BY id")] == [1, 2]
 
 
 def test_a_password_file_that_is_not_one_line_is_refused(tmp_path: Path) -> None:

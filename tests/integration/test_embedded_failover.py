@@ -25,22 +25,11 @@ from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from tests.commerce import Shop, user_on_shard
 from tests.embedded_stack import gateway_on
-from tests.helpers import eventually
+from tests.helpers import eventually, query_sync
 
 pytestmark = pytest.mark.integration
 
 ROWS = 50
-
-
-def _pg(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(dsn, timeout=10)
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
 
 
 def _db(server: EmbeddedPostgres) -> str:
@@ -48,11 +37,11 @@ def _db(server: EmbeddedPostgres) -> str:
 
 
 def _in_recovery(server: EmbeddedPostgres) -> bool:
-    return bool(_pg(server.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"])
+    return bool(query_sync(server.dsn, "SELECT pg_is_in_recovery() AS r")[0]["r"])
 
 
 def _ids(dsn: str) -> list[int]:
-    return [r["id"] for r in _pg(dsn, "SELECT id FROM t ORDER BY id")]
+    return [r["id"] for r in query_sync(dsn, "SELECT id FROM t ORDER BY id")]
 
 
 def _until(check: Any, what: str, within_s: float = 30.0) -> None:
@@ -65,7 +54,7 @@ def _until(check: Any, what: str, within_s: float = 30.0) -> None:
 
 def _standbys(primary: EmbeddedPostgres) -> dict[str, str]:
     """application_name -> sync_state of the standbys streaming from `primary`."""
-    rows = _pg(primary.dsn, "SELECT application_name, sync_state FROM pg_stat_replication")
+    rows = query_sync(primary.dsn, "SELECT application_name, sync_state FROM pg_stat_replication")
     return {r["application_name"]: r["sync_state"] for r in rows}
 
 
@@ -91,10 +80,10 @@ def test_a_failover_promotes_the_replica_keeps_every_row_and_survives_a_restart(
         assert _standbys(old) == {"shard-1-replica-0": "quorum"}
         before = old.cluster_dsn("postgres")
         assert "target_session_attrs=read-write" in before
-        _pg(before, "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(before, "CREATE TABLE t (id int PRIMARY KEY)")
         for i in range(1, ROWS + 1):
             # Each acknowledged commit is on the replica's disk too.
-            _pg(before, "INSERT INTO t VALUES ($1)", i)
+            query_sync(before, "INSERT INTO t VALUES ($1)", i)
         untouched = stack.shards[0]
 
         new = stack.failover(1)
@@ -103,7 +92,7 @@ def test_a_failover_promotes_the_replica_keeps_every_row_and_survives_a_restart(
         assert stack.shards[1] is new and stack.shards[0] is untouched
         assert not _in_recovery(new)
         assert _ids(new.dsn) == list(range(1, ROWS + 1))
-        _pg(new.dsn, "INSERT INTO t VALUES ($1)", ROWS + 1)
+        query_sync(new.dsn, "INSERT INTO t VALUES ($1)", ROWS + 1)
         # The old primary is a synchronous standby of the new one and replays it.
         [follower] = new.replicas
         assert follower.data_dir == old.data_dir and follower.port == old.port
@@ -111,8 +100,8 @@ def test_a_failover_promotes_the_replica_keeps_every_row_and_survives_a_restart(
         assert _standbys(new) == {"shard-1": "quorum"}
         _until(lambda: ROWS + 1 in _ids(follower.dsn), "the old primary replays the new one")
         # The DSN the gateway got before the failover finds the new primary.
-        assert _pg(before, "SELECT inet_server_port() AS p")[0]["p"] == new.port
-        _pg(before, "INSERT INTO t VALUES ($1)", ROWS + 2)
+        assert query_sync(before, "SELECT inet_server_port() AS p")[0]["p"] == new.port
+        query_sync(before, "INSERT INTO t VALUES ($1)", ROWS + 2)
         assert json.loads((root / ROLES_FILE).read_text()) == {
             "primaries": {"1": "shard-1-replica-0"}}
 
@@ -127,7 +116,7 @@ def test_a_failover_promotes_the_replica_keeps_every_row_and_survives_a_restart(
         # And back: the pair is complete, so it can fail over again.
         back = again.failover(1)
         assert back.data_dir.name == "shard-1"
-        _pg(back.dsn, "INSERT INTO t VALUES ($1)", ROWS + 3)
+        query_sync(back.dsn, "INSERT INTO t VALUES ($1)", ROWS + 3)
         assert _ids(back.dsn)[-1] == ROWS + 3
         _until(lambda: ROWS + 3 in _ids(back.replicas[0].dsn), "the pair streams again")
     # pg_rewind made each old primary a standby, no fresh copy was needed.
@@ -138,8 +127,8 @@ def test_a_failover_interrupted_after_its_record_is_finished_by_the_next_start(
     root: Path,
 ) -> None:
     with _stack(root) as stack:
-        _pg(_db(stack.shards[0]), "CREATE TABLE t (id int PRIMARY KEY)")
-        _pg(_db(stack.shards[0]), "INSERT INTO t VALUES (1)")
+        query_sync(_db(stack.shards[0]), "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(_db(stack.shards[0]), "INSERT INTO t VALUES (1)")
     # As a crash right after the record would leave it: neither promoted nor rewound.
     (root / ROLES_FILE).write_text(json.dumps({"primaries": {"0": "shard-0-replica-0"}}))
     with _stack(root) as stack:
@@ -147,7 +136,7 @@ def test_a_failover_interrupted_after_its_record_is_finished_by_the_next_start(
         assert primary.data_dir.name == "shard-0-replica-0" and not _in_recovery(primary)
         [standby] = primary.replicas
         assert standby.data_dir.name == "shard-0" and _in_recovery(standby)
-        _pg(primary.dsn, "INSERT INTO t VALUES (2)")
+        query_sync(primary.dsn, "INSERT INTO t VALUES (2)")
         assert _ids(primary.dsn) == [1, 2]
 
 
@@ -155,8 +144,8 @@ def test_an_old_primary_that_cannot_be_rewound_is_cloned_again_and_kept_aside(
     root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with _stack(root) as stack:
-        _pg(_db(stack.shards[0]), "CREATE TABLE t (id int PRIMARY KEY)")
-        _pg(_db(stack.shards[0]), "INSERT INTO t VALUES (1)")
+        query_sync(_db(stack.shards[0]), "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(_db(stack.shards[0]), "INSERT INTO t VALUES (1)")
     (root / ROLES_FILE).write_text(json.dumps({"primaries": {"0": "shard-0-replica-0"}}))
     # pg_rewind cannot read a data dir without its control file.
     (root / "shard-0" / "global" / "pg_control").unlink()
@@ -170,10 +159,10 @@ def test_an_old_primary_that_cannot_be_rewound_is_cloned_again_and_kept_aside(
 
 def test_the_other_replicas_follow_the_promoted_one(root: Path) -> None:
     with EmbeddedBackends(root, ephemeral=False, shards=1, replicas=2) as stack:
-        _pg(stack.shards[0].dsn, "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(stack.shards[0].dsn, "CREATE TABLE t (id int PRIMARY KEY)")
         new = stack.failover(0)
         assert [r.data_dir.name for r in new.replicas] == ["shard-0", "shard-0-replica-1"]
-        _pg(new.dsn, "INSERT INTO t VALUES (1)")
+        query_sync(new.dsn, "INSERT INTO t VALUES (1)")
         for replica in new.replicas:
             _until(lambda r=replica: _ids(r.dsn) == [1], f"{replica.data_dir.name} replays")
 
@@ -186,7 +175,7 @@ def test_the_other_replicas_follow_the_promoted_one(root: Path) -> None:
 def test_a_replica_that_does_not_stream_is_not_promoted(root: Path) -> None:
     with _stack(root) as stack:
         primary = stack.shards[0]
-        _pg(_db(primary), "CREATE TABLE t (id int PRIMARY KEY)")
+        query_sync(_db(primary), "CREATE TABLE t (id int PRIMARY KEY)")
         primary.replicas[0].stop()
         with pytest.raises(EmbeddedBackendError, match="does not stream from its primary"):
             stack.failover(0)

@@ -44,11 +44,6 @@ class Pair:
     primary: EmbeddedPostgres
     standby: EmbeddedPostgres
 
-    def dsn(self, database: str) -> str:
-        """Both servers, libpq style: whichever is read-write is the primary."""
-        head = self.primary.dsn.rsplit("@", 1)[0]
-        return (f"{head}@127.0.0.1:{self.primary.port},127.0.0.1:{self.standby.port}"
-                f"/{database}?target_session_attrs=read-write")
 
 
 @pytest.fixture
@@ -123,7 +118,7 @@ async def test_a_promoted_synchronous_standby_loses_no_acknowledged_order(
     for name in names:
         await create_database(pair.primary.dsn, name)
     await _synchronous(pair)
-    keyspaces = {name: KeyspaceConfig(name, (pair.dsn(name),)) for name in names}
+    keyspaces = {name: KeyspaceConfig(name, (pair.primary.cluster_dsn(name),)) for name in names}
     async with running_gateway(tmp_path, POLICIES, gateway, keyspaces=keyspaces,
                                sagas=TEST_SAGAS) as (gw2, channel, _):
         shop = Shop.on(channel)
