@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import asyncpg
 import grpc
 import pytest
 from datagw.v1 import (
@@ -187,3 +188,42 @@ async def test_a_hung_valkey_bypasses_the_cache_and_fails_sessions_fast(
             return True
 
         await eventually(sessions_back, "sessions are served again after SIGCONT")
+
+
+async def test_a_call_waiting_inside_a_transaction_is_cut_too(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    """The update waits on a row lock inside its transaction when the server
+    hangs: cut by the failed probe, its ROLLBACK on the way out must not wait
+    on the silent server either (a cancel alone left it waiting)."""
+    assert gateway.embedded is not None
+    user = user_on_shard(gateway, f"{uid}-tx", 1)
+    await shop.users.CreateUser(user_pb2.CreateUserRequest(
+        user_id=user, email=f"{user}@example.com", request_id=f"{user}-c"))
+    conn = await asyncpg.connect(gateway.backends.keyspaces["commerce"].shards[1].dsn)
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        await conn.execute("SELECT 1 FROM users WHERE user_id = $1 FOR UPDATE", user)
+        call = asyncio.ensure_future(shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+            user_id=user, display_name="blocked", request_id=f"{user}-u"),
+            timeout=CALLER_DEADLINE_S))
+
+        async def waiting() -> bool:
+            return call.done() or await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted") > 0
+
+        await eventually(waiting, "the update waits on the row lock")
+        assert not call.done()
+        with frozen(gateway.embedded.shards[1].pid):
+            failure = await fails(call, grpc.StatusCode.UNAVAILABLE)
+        assert failure.error_info is not None
+        assert failure.error_info.metadata["shard"] == "1"
+    finally:
+        await tx.rollback()
+        await conn.close()
+    # Nothing of the cut update committed.
+    await eventually(gateway.backends.keyspaces["commerce"].shards[1].check,
+                     "shard 1 answers its probe after SIGCONT")
+    got = await shop.users.GetUser(user_pb2.GetUserRequest(user_id=user))
+    assert got.user.display_name != "blocked"
