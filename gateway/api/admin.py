@@ -120,7 +120,7 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
                     keyspace=s.keyspace, shard=s.shard, healthy=s.healthy,
                     last_error=s.last_error, pool_max_size=s.pool_max_size,
                     pool_size=s.pool_size, pool_in_use=s.pool_in_use, key_range=s.key_range,
-                    replay_lsn=s.replay_lsn,
+                    replay_lsn=s.replay_lsn, timeline=s.timeline,
                     replication_lag=duration(s.replication_lag_s)
                     if s.replication_lag_s is not None else None,
                 )

@@ -36,6 +36,8 @@ class BackendStatus:
     replay_lsn: str = ""
     # Replicas: upper bound of how far behind the primary (None: unknown).
     replication_lag_s: float | None = None
+    # PostgreSQL primaries: the timeline reached (0: not known yet).
+    timeline: int = 0
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Backends:
                     replay_lsn=_lsn_text(s.replay_lsn) if s.is_replica and s.replay_lsn else "",
                     replication_lag_s=s.staleness_s if s.is_replica and
                     s.staleness_s != float("inf") else None,
+                    timeline=0 if s.is_replica else s.timeline,
                 ))
         max_size, size, in_use = self.redis.pool_stats()
         out.append(BackendStatus(

@@ -143,6 +143,9 @@ async def test_a_promoted_synchronous_standby_loses_no_acknowledged_order(
         assert set(load.errors) <= {"UNAVAILABLE"}, load.errors
         commerce = gw2.backends.keyspaces["commerce"].shards[0]
         assert commerce.timeline == 2 and commerce.healthy
+        topology = await shop.admin.GetTopology(admin_pb2.GetTopologyRequest())
+        shown = {b.name: b for b in topology.backends}[commerce.name]
+        assert (shown.timeline, shown.healthy) == (2, True)
 
         async def settled() -> bool:
             stuck = await shop.admin.ListStuckSagas(

@@ -230,8 +230,11 @@ type Backend struct {
 	ReplayLsn string `protobuf:"bytes,13,opt,name=replay_lsn,json=replayLsn,proto3" json:"replay_lsn,omitempty"`
 	// Replicas: an upper bound of how far behind the primary it is.
 	ReplicationLag *durationpb.Duration `protobuf:"bytes,14,opt,name=replication_lag,json=replicationLag,proto3" json:"replication_lag,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// PostgreSQL primaries: the timeline of the server the gateway reaches
+	// (0 until known). It grows by one at each failover (a promoted standby).
+	Timeline      uint32 `protobuf:"varint,15,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Backend) Reset() {
@@ -360,6 +363,13 @@ func (x *Backend) GetReplicationLag() *durationpb.Duration {
 		return x.ReplicationLag
 	}
 	return nil
+}
+
+func (x *Backend) GetTimeline() uint32 {
+	if x != nil {
+		return x.Timeline
+	}
+	return 0
 }
 
 // Request for GetTopology.
@@ -2372,7 +2382,7 @@ var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x03\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x03\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -2390,7 +2400,8 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\tkey_range\x18\f \x01(\tR\bkeyRange\x12\x1d\n" +
 	"\n" +
 	"replay_lsn\x18\r \x01(\tR\treplayLsn\x12B\n" +
-	"\x0freplication_lag\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\x0ereplicationLag\"\x14\n" +
+	"\x0freplication_lag\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\x0ereplicationLag\x12\x1a\n" +
+	"\btimeline\x18\x0f \x01(\rR\btimeline\"\x14\n" +
 	"\x12GetTopologyRequest\"\x8a\x02\n" +
 	"\x13GetTopologyResponse\x12.\n" +
 	"\bbackends\x18\x01 \x03(\v2\x12.datagw.v1.BackendR\bbackends\x12\x1a\n" +

@@ -133,6 +133,7 @@ class Backend(_message.Message):
     KEY_RANGE_FIELD_NUMBER: _builtins.int
     REPLAY_LSN_FIELD_NUMBER: _builtins.int
     REPLICATION_LAG_FIELD_NUMBER: _builtins.int
+    TIMELINE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name from the topology, e.g. "postgres/catalog/0/primary"."""
     kind: Global___BackendKind.ValueType
@@ -159,6 +160,10 @@ class Backend(_message.Message):
     """Keyspace id range of the shard, e.g. "-80" (empty for unsharded keyspaces)."""
     replay_lsn: _builtins.str
     """Replicas: WAL position replayed at the last check."""
+    timeline: _builtins.int
+    """PostgreSQL primaries: the timeline of the server the gateway reaches
+    (0 until known). It grows by one at each failover (a promoted standby).
+    """
     @_builtins.property
     def replication_lag(self) -> _duration_pb2.Duration:
         """Replicas: an upper bound of how far behind the primary it is."""
@@ -180,10 +185,11 @@ class Backend(_message.Message):
         key_range: _builtins.str = ...,
         replay_lsn: _builtins.str = ...,
         replication_lag: _duration_pb2.Duration | None = ...,
+        timeline: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["replication_lag", b"replication_lag"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "healthy", b"healthy", "key_range", b"key_range", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "replay_lsn", b"replay_lsn", "replication_lag", b"replication_lag", "role", b"role", "shard", b"shard"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "healthy", b"healthy", "key_range", b"key_range", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "replay_lsn", b"replay_lsn", "replication_lag", b"replication_lag", "role", b"role", "shard", b"shard", "timeline", b"timeline"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

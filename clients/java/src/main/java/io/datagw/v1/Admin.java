@@ -210,7 +210,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       ".proto\032\025datagw/v1/order.proto\032\031google/pr" +
       "otobuf/any.proto\032\036google/protobuf/durati" +
       "on.proto\032\037google/protobuf/timestamp.prot" +
-      "o\"\274\002\n\007Backend\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(" +
+      "o\"\316\002\n\007Backend\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(" +
       "\0162\026.datagw.v1.BackendKind\022\017\n\007address\030\003 \001" +
       "(\t\022\014\n\004role\030\004 \001(\t\022\020\n\010keyspace\030\005 \001(\t\022\r\n\005sh" +
       "ard\030\006 \001(\005\022\017\n\007healthy\030\007 \001(\010\022\022\n\nlast_error" +
@@ -218,135 +218,135 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "ze\030\n \001(\005\022\023\n\013pool_in_use\030\013 \001(\005\022\021\n\tkey_ran" +
       "ge\030\014 \001(\t\022\022\n\nreplay_lsn\030\r \001(\t\0222\n\017replicat" +
       "ion_lag\030\016 \001(\0132\031.google.protobuf.Duration" +
-      "\"\024\n\022GetTopologyRequest\"\330\001\n\023GetTopologyRe" +
-      "sponse\022$\n\010backends\030\001 \003(\0132\022.datagw.v1.Bac" +
-      "kend\022\020\n\010embedded\030\002 \001(\010\022P\n\022range_map_vers" +
-      "ions\030\003 \003(\01324.datagw.v1.GetTopologyRespon" +
-      "se.RangeMapVersionsEntry\0327\n\025RangeMapVers" +
-      "ionsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028" +
-      "\001\"\353\001\n\013CachePolicy\022\017\n\007enabled\030\001 \001(\010\022&\n\003tt" +
-      "l\030\002 \001(\0132\031.google.protobuf.Duration\022\026\n\016ji" +
-      "tter_percent\030\003 \001(\005\022/\n\014negative_ttl\030\004 \001(\013" +
-      "2\031.google.protobuf.Duration\022-\n\nsearch_tt" +
-      "l\030\005 \001(\0132\031.google.protobuf.Duration\022+\n\010ne" +
-      "ar_ttl\030\006 \001(\0132\031.google.protobuf.Duration\"" +
-      "^\n\rSessionPolicy\022&\n\003ttl\030\001 \001(\0132\031.google.p" +
-      "rotobuf.Duration\022\017\n\007sliding\030\002 \001(\010\022\024\n\014max" +
-      "_per_user\030\003 \001(\005\"\373\003\n\014DomainPolicy\022\016\n\006doma" +
-      "in\030\001 \001(\t\022\023\n\013source_file\030\002 \001(\t\022\r\n\005store\030\003" +
-      " \001(\t\022\020\n\010keyspace\030\004 \001(\t\0228\n\023default_consis" +
-      "tency\030\005 \001(\0162\033.datagw.v1.ConsistencyLevel" +
-      "\0228\n\023allowed_consistency\030\006 \003(\0162\033.datagw.v" +
-      "1.ConsistencyLevel\0220\n\rmax_staleness\030\007 \001(" +
-      "\0132\031.google.protobuf.Duration\022%\n\005cache\030\010 " +
-      "\001(\0132\026.datagw.v1.CachePolicy\022)\n\007session\030\t" +
-      " \001(\0132\030.datagw.v1.SessionPolicy\0229\n\tretent" +
-      "ion\030\n \003(\0132&.datagw.v1.DomainPolicy.Reten" +
-      "tionEntry\022%\n\005query\030\013 \001(\0132\026.datagw.v1.Que" +
-      "ryPolicy\032K\n\016RetentionEntry\022\013\n\003key\030\001 \001(\t\022" +
-      "(\n\005value\030\002 \001(\0132\031.google.protobuf.Duratio" +
-      "n:\0028\001\"\200\001\n\013QueryPolicy\022\020\n\010max_rows\030\001 \001(\005\022" +
-      "5\n\022max_execution_time\030\002 \001(\0132\031.google.pro" +
-      "tobuf.Duration\022\016\n\006tables\030\003 \003(\t\022\030\n\020max_me" +
-      "mory_bytes\030\004 \001(\003\"\024\n\022GetPoliciesRequest\"g" +
-      "\n\023GetPoliciesResponse\022)\n\010policies\030\001 \003(\0132" +
-      "\027.datagw.v1.DomainPolicy\022\021\n\tdirectory\030\002 " +
-      "\001(\t\022\022\n\ngeneration\030\003 \001(\003\"\027\n\025ReloadPolicie" +
-      "sRequest\"W\n\026ReloadPoliciesResponse\022)\n\010po" +
-      "licies\030\001 \003(\0132\027.datagw.v1.DomainPolicy\022\022\n" +
-      "\ngeneration\030\002 \001(\003\"#\n\021FlushCacheRequest\022\016" +
-      "\n\006domain\030\001 \001(\t\"+\n\022FlushCacheResponse\022\025\n\r" +
-      "deleted_count\030\001 \001(\003\"\314\001\n\035AdminServiceList" +
-      "OrdersRequest\022&\n\006status\030\001 \001(\0162\026.datagw.v" +
-      "1.OrderStatus\022.\n\nstart_time\030\002 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022,\n\010end_time\030\003 \001(\0132" +
-      "\032.google.protobuf.Timestamp\022\021\n\tpage_size" +
-      "\030\004 \001(\005\022\022\n\npage_token\030\005 \001(\t\"s\n\036AdminServi" +
-      "ceListOrdersResponse\022 \n\006orders\030\001 \003(\0132\020.d" +
-      "atagw.v1.Order\022\027\n\017next_page_token\030\002 \001(\t\022" +
-      "\026\n\016shards_queried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004n" +
-      "ame\030\001 \001(\t\022\017\n\007outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001" +
-      "(\t\022(\n\004time\030\004 \001(\0132\032.google.protobuf.Times" +
-      "tamp\"\246\002\n\004Saga\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002" +
-      " \001(\t\022#\n\005state\030\003 \001(\0162\024.datagw.v1.SagaStat" +
-      "e\022\020\n\010order_id\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005" +
-      "steps\030\006 \003(\0132\023.datagw.v1.SagaStep\022\026\n\016fail" +
-      "ure_reason\030\007 \001(\t\022\031\n\021recovery_attempts\030\010 " +
-      "\001(\005\022/\n\013create_time\030\t \001(\0132\032.google.protob" +
-      "uf.Timestamp\022/\n\013update_time\030\n \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"!\n\016GetSagaRequest\022" +
-      "\017\n\007saga_id\030\001 \001(\t\"0\n\017GetSagaResponse\022\035\n\004s" +
-      "aga\030\001 \001(\0132\017.datagw.v1.Saga\"U\n\025ListStuckS" +
-      "agasRequest\022-\n\nolder_than\030\001 \001(\0132\031.google" +
-      ".protobuf.Duration\022\r\n\005limit\030\002 \001(\005\"T\n\026Lis" +
-      "tStuckSagasResponse\022\036\n\005sagas\030\001 \003(\0132\017.dat" +
-      "agw.v1.Saga\022\032\n\022unavailable_shards\030\002 \003(\005\"" +
-      "\300\001\n\rShardProgress\022*\n\010position\030\001 \001(\0132\030.da" +
-      "tagw.v1.ShardPosition\022\022\n\nlag_events\030\002 \001(" +
-      "\003\022&\n\003lag\030\003 \001(\0132\031.google.protobuf.Duratio" +
-      "n\022\022\n\nlast_error\030\004 \001(\t\0223\n\017last_batch_time" +
-      "\030\005 \001(\0132\032.google.protobuf.Timestamp\"\230\001\n\nP" +
-      "rojection\022\014\n\004name\030\001 \001(\t\022\023\n\013description\030\002" +
-      " \001(\t\022)\n\005state\030\003 \001(\0162\032.datagw.v1.Projecti" +
-      "onState\022(\n\006shards\030\004 \003(\0132\030.datagw.v1.Shar" +
-      "dProgress\022\022\n\ngeneration\030\005 \001(\003\"\030\n\026ListPro" +
-      "jectionsRequest\"E\n\027ListProjectionsRespon" +
-      "se\022*\n\013projections\030\001 \003(\0132\025.datagw.v1.Proj" +
-      "ection\"(\n\030RebuildProjectionRequest\022\014\n\004na" +
-      "me\030\001 \001(\t\"_\n\031RebuildProjectionResponse\022)\n" +
-      "\nprojection\030\001 \001(\0132\025.datagw.v1.Projection" +
-      "\022\027\n\017events_replayed\030\002 \001(\003\"\027\n\025GetRelaySta" +
-      "tusRequest\"j\n\026GetRelayStatusResponse\022(\n\006" +
-      "shards\030\001 \003(\0132\030.datagw.v1.ShardProgress\022\016" +
-      "\n\006target\030\002 \001(\t\022\026\n\016events_relayed\030\003 \001(\003\"K" +
-      "\n\022ExplainCallRequest\022\016\n\006method\030\001 \001(\t\022%\n\007" +
-      "request\030\002 \001(\0132\024.google.protobuf.Any\"L\n\nS" +
-      "hardRoute\022\r\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002 " +
-      "\001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023Ex" +
-      "plainCallResponse\022\016\n\006method\030\001 \001(\t\022\016\n\006dom" +
-      "ain\030\002 \001(\t\022\020\n\010keyspace\030\003 \001(\t\0220\n\013consisten" +
-      "cy\030\004 \001(\0162\033.datagw.v1.ConsistencyLevel\022\021\n" +
-      "\tuse_cache\030\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\0132" +
-      "\031.google.protobuf.Duration\022\027\n\017replica_al" +
-      "lowed\030\007 \001(\010\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030\t" +
-      " \003(\0132\025.datagw.v1.ShardRoute\022\r\n\005steps\030\n \003" +
-      "(\t*{\n\013BackendKind\022\034\n\030BACKEND_KIND_UNSPEC" +
-      "IFIED\020\000\022\031\n\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022BA" +
-      "CKEND_KIND_REDIS\020\002\022\033\n\027BACKEND_KIND_CLICK" +
-      "HOUSE\020\003*\222\001\n\tSagaState\022\032\n\026SAGA_STATE_UNSP" +
-      "ECIFIED\020\000\022\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027SAG" +
-      "A_STATE_COMPENSATING\020\002\022\030\n\024SAGA_STATE_COM" +
-      "PLETED\020\003\022\032\n\026SAGA_STATE_COMPENSATED\020\004*\220\001\n" +
-      "\017ProjectionState\022 \n\034PROJECTION_STATE_UNS" +
-      "PECIFIED\020\000\022\034\n\030PROJECTION_STATE_RUNNING\020\001" +
-      "\022\037\n\033PROJECTION_STATE_REBUILDING\020\002\022\034\n\030PRO" +
-      "JECTION_STATE_FAILING\020\0032\247\007\n\014AdminService" +
-      "\022L\n\013GetTopology\022\035.datagw.v1.GetTopologyR" +
-      "equest\032\036.datagw.v1.GetTopologyResponse\022L" +
-      "\n\013GetPolicies\022\035.datagw.v1.GetPoliciesReq" +
-      "uest\032\036.datagw.v1.GetPoliciesResponse\022U\n\016" +
-      "ReloadPolicies\022 .datagw.v1.ReloadPolicie" +
-      "sRequest\032!.datagw.v1.ReloadPoliciesRespo" +
-      "nse\022I\n\nFlushCache\022\034.datagw.v1.FlushCache" +
-      "Request\032\035.datagw.v1.FlushCacheResponse\022a" +
-      "\n\nListOrders\022(.datagw.v1.AdminServiceLis" +
-      "tOrdersRequest\032).datagw.v1.AdminServiceL" +
-      "istOrdersResponse\022@\n\007GetSaga\022\031.datagw.v1" +
-      ".GetSagaRequest\032\032.datagw.v1.GetSagaRespo" +
-      "nse\022U\n\016ListStuckSagas\022 .datagw.v1.ListSt" +
-      "uckSagasRequest\032!.datagw.v1.ListStuckSag" +
-      "asResponse\022X\n\017ListProjections\022!.datagw.v" +
-      "1.ListProjectionsRequest\032\".datagw.v1.Lis" +
-      "tProjectionsResponse\022^\n\021RebuildProjectio" +
-      "n\022#.datagw.v1.RebuildProjectionRequest\032$" +
-      ".datagw.v1.RebuildProjectionResponse\022U\n\016" +
-      "GetRelayStatus\022 .datagw.v1.GetRelayStatu" +
-      "sRequest\032!.datagw.v1.GetRelayStatusRespo" +
-      "nse\022L\n\013ExplainCall\022\035.datagw.v1.ExplainCa" +
-      "llRequest\032\036.datagw.v1.ExplainCallRespons" +
-      "eBH\n\014io.datagw.v1P\001Z6github.com/datagw/d" +
-      "atagw/clients/go/datagw/v1;datagwv1b\006pro" +
-      "to3"
+      "\022\020\n\010timeline\030\017 \001(\r\"\024\n\022GetTopologyRequest" +
+      "\"\330\001\n\023GetTopologyResponse\022$\n\010backends\030\001 \003" +
+      "(\0132\022.datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010" +
+      "\022P\n\022range_map_versions\030\003 \003(\01324.datagw.v1" +
+      ".GetTopologyResponse.RangeMapVersionsEnt" +
+      "ry\0327\n\025RangeMapVersionsEntry\022\013\n\003key\030\001 \001(\t" +
+      "\022\r\n\005value\030\002 \001(\003:\0028\001\"\353\001\n\013CachePolicy\022\017\n\007e" +
+      "nabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.proto" +
+      "buf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022/\n\014" +
+      "negative_ttl\030\004 \001(\0132\031.google.protobuf.Dur" +
+      "ation\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.proto" +
+      "buf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.google." +
+      "protobuf.Duration\"^\n\rSessionPolicy\022&\n\003tt" +
+      "l\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n\007sl" +
+      "iding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014Do" +
+      "mainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_fil" +
+      "e\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t" +
+      "\0228\n\023default_consistency\030\005 \001(\0162\033.datagw.v" +
+      "1.ConsistencyLevel\0228\n\023allowed_consistenc" +
+      "y\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\0220\n\r" +
+      "max_staleness\030\007 \001(\0132\031.google.protobuf.Du" +
+      "ration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.CacheP" +
+      "olicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Sessi" +
+      "onPolicy\0229\n\tretention\030\n \003(\0132&.datagw.v1." +
+      "DomainPolicy.RetentionEntry\022%\n\005query\030\013 \001" +
+      "(\0132\026.datagw.v1.QueryPolicy\032K\n\016RetentionE" +
+      "ntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.googl" +
+      "e.protobuf.Duration:\0028\001\"\200\001\n\013QueryPolicy\022" +
+      "\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_time\030" +
+      "\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006tabl" +
+      "es\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022Ge" +
+      "tPoliciesRequest\"g\n\023GetPoliciesResponse\022" +
+      ")\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainPoli" +
+      "cy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003 \001(" +
+      "\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadPoli" +
+      "ciesResponse\022)\n\010policies\030\001 \003(\0132\027.datagw." +
+      "v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021F" +
+      "lushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022Flus" +
+      "hCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003\"\314\001" +
+      "\n\035AdminServiceListOrdersRequest\022&\n\006statu" +
+      "s\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nstart" +
+      "_time\030\002 \001(\0132\032.google.protobuf.Timestamp\022" +
+      ",\n\010end_time\030\003 \001(\0132\032.google.protobuf.Time" +
+      "stamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_token\030\005" +
+      " \001(\t\"s\n\036AdminServiceListOrdersResponse\022 " +
+      "\n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017next" +
+      "_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003 \001(" +
+      "\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome\030\002" +
+      " \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.goo" +
+      "gle.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007saga_" +
+      "id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162\024." +
+      "datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t\022\017\n" +
+      "\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw.v" +
+      "1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021re" +
+      "covery_attempts\030\010 \001(\005\022/\n\013create_time\030\t \001" +
+      "(\0132\032.google.protobuf.Timestamp\022/\n\013update" +
+      "_time\030\n \001(\0132\032.google.protobuf.Timestamp\"" +
+      "!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017Ge" +
+      "tSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v1." +
+      "Saga\"U\n\025ListStuckSagasRequest\022-\n\nolder_t" +
+      "han\030\001 \001(\0132\031.google.protobuf.Duration\022\r\n\005" +
+      "limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse\022\036\n" +
+      "\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unavail" +
+      "able_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*\n\010p" +
+      "osition\030\001 \001(\0132\030.datagw.v1.ShardPosition\022" +
+      "\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.googl" +
+      "e.protobuf.Duration\022\022\n\nlast_error\030\004 \001(\t\022" +
+      "3\n\017last_batch_time\030\005 \001(\0132\032.google.protob" +
+      "uf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001 \001(" +
+      "\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\0162\032." +
+      "datagw.v1.ProjectionState\022(\n\006shards\030\004 \003(" +
+      "\0132\030.datagw.v1.ShardProgress\022\022\n\ngeneratio" +
+      "n\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027Lis" +
+      "tProjectionsResponse\022*\n\013projections\030\001 \003(" +
+      "\0132\025.datagw.v1.Projection\"(\n\030RebuildProje" +
+      "ctionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031RebuildPro" +
+      "jectionResponse\022)\n\nprojection\030\001 \001(\0132\025.da" +
+      "tagw.v1.Projection\022\027\n\017events_replayed\030\002 " +
+      "\001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRelay" +
+      "StatusResponse\022(\n\006shards\030\001 \003(\0132\030.datagw." +
+      "v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016even" +
+      "ts_relayed\030\003 \001(\003\"K\n\022ExplainCallRequest\022\016" +
+      "\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.google" +
+      ".protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030\001 \001" +
+      "(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006r" +
+      "eason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016\n\006m" +
+      "ethod\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspace\030" +
+      "\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v1.C" +
+      "onsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n\rma" +
+      "x_cache_age\030\006 \001(\0132\031.google.protobuf.Dura" +
+      "tion\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scatter" +
+      "\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Shard" +
+      "Route\022\r\n\005steps\030\n \003(\t*{\n\013BackendKind\022\034\n\030B" +
+      "ACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_KIN" +
+      "D_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022\033\n\027" +
+      "BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaState\022" +
+      "\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_STAT" +
+      "E_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATING\020\002" +
+      "\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_STATE" +
+      "_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 \n\034PR" +
+      "OJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJECTI" +
+      "ON_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STATE_R" +
+      "EBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILING\020" +
+      "\0032\247\007\n\014AdminService\022L\n\013GetTopology\022\035.data" +
+      "gw.v1.GetTopologyRequest\032\036.datagw.v1.Get" +
+      "TopologyResponse\022L\n\013GetPolicies\022\035.datagw" +
+      ".v1.GetPoliciesRequest\032\036.datagw.v1.GetPo" +
+      "liciesResponse\022U\n\016ReloadPolicies\022 .datag" +
+      "w.v1.ReloadPoliciesRequest\032!.datagw.v1.R" +
+      "eloadPoliciesResponse\022I\n\nFlushCache\022\034.da" +
+      "tagw.v1.FlushCacheRequest\032\035.datagw.v1.Fl" +
+      "ushCacheResponse\022a\n\nListOrders\022(.datagw." +
+      "v1.AdminServiceListOrdersRequest\032).datag" +
+      "w.v1.AdminServiceListOrdersResponse\022@\n\007G" +
+      "etSaga\022\031.datagw.v1.GetSagaRequest\032\032.data" +
+      "gw.v1.GetSagaResponse\022U\n\016ListStuckSagas\022" +
+      " .datagw.v1.ListStuckSagasRequest\032!.data" +
+      "gw.v1.ListStuckSagasResponse\022X\n\017ListProj" +
+      "ections\022!.datagw.v1.ListProjectionsReque" +
+      "st\032\".datagw.v1.ListProjectionsResponse\022^" +
+      "\n\021RebuildProjection\022#.datagw.v1.RebuildP" +
+      "rojectionRequest\032$.datagw.v1.RebuildProj" +
+      "ectionResponse\022U\n\016GetRelayStatus\022 .datag" +
+      "w.v1.GetRelayStatusRequest\032!.datagw.v1.G" +
+      "etRelayStatusResponse\022L\n\013ExplainCall\022\035.d" +
+      "atagw.v1.ExplainCallRequest\032\036.datagw.v1." +
+      "ExplainCallResponseBH\n\014io.datagw.v1P\001Z6g" +
+      "ithub.com/datagw/datagw/clients/go/datag" +
+      "w/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -363,7 +363,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_Backend_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Backend_descriptor,
-        new java.lang.String[] { "Name", "Kind", "Address", "Role", "Keyspace", "Shard", "Healthy", "LastError", "PoolMaxSize", "PoolSize", "PoolInUse", "KeyRange", "ReplayLsn", "ReplicationLag", });
+        new java.lang.String[] { "Name", "Kind", "Address", "Role", "Keyspace", "Shard", "Healthy", "LastError", "PoolMaxSize", "PoolSize", "PoolInUse", "KeyRange", "ReplayLsn", "ReplicationLag", "Timeline", });
     internal_static_datagw_v1_GetTopologyRequest_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_datagw_v1_GetTopologyRequest_fieldAccessorTable = new

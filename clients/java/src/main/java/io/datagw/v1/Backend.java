@@ -529,6 +529,22 @@ private static final long serialVersionUID = 0L;
     return replicationLag_ == null ? com.google.protobuf.Duration.getDefaultInstance() : replicationLag_;
   }
 
+  public static final int TIMELINE_FIELD_NUMBER = 15;
+  private int timeline_ = 0;
+  /**
+   * <pre>
+   * PostgreSQL primaries: the timeline of the server the gateway reaches
+   * (0 until known). It grows by one at each failover (a promoted standby).
+   * </pre>
+   *
+   * <code>uint32 timeline = 15;</code>
+   * @return The timeline.
+   */
+  @java.lang.Override
+  public int getTimeline() {
+    return timeline_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -585,6 +601,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(14, getReplicationLag());
     }
+    if (timeline_ != 0) {
+      output.writeUInt32(15, timeline_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -637,6 +656,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(14, getReplicationLag());
+    }
+    if (timeline_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(15, timeline_);
     }
     return size;
   }
@@ -692,6 +715,8 @@ private static final long serialVersionUID = 0L;
       if (!getReplicationLag()
           .equals(other.getReplicationLag())) return false;
     }
+    if (getTimeline()
+        != other.getTimeline()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -734,6 +759,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + REPLICATION_LAG_FIELD_NUMBER;
       hash = (53 * hash) + getReplicationLag().hashCode();
     }
+    hash = (37 * hash) + TIMELINE_FIELD_NUMBER;
+    hash = (53 * hash) + getTimeline();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -893,6 +920,7 @@ private static final long serialVersionUID = 0L;
         replicationLagBuilder_.dispose();
         replicationLagBuilder_ = null;
       }
+      timeline_ = 0;
       return this;
     }
 
@@ -972,6 +1000,9 @@ private static final long serialVersionUID = 0L;
             : replicationLagBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.timeline_ = timeline_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1042,6 +1073,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasReplicationLag()) {
         mergeReplicationLag(other.getReplicationLag());
+      }
+      if (other.getTimeline() != 0) {
+        setTimeline(other.getTimeline());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1139,6 +1173,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00002000;
               break;
             } // case 114
+            case 120: {
+              timeline_ = input.readUInt32();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 120
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2245,6 +2284,53 @@ private static final long serialVersionUID = 0L;
         replicationLag_ = null;
       }
       return replicationLagBuilder_;
+    }
+
+    private int timeline_ ;
+    /**
+     * <pre>
+     * PostgreSQL primaries: the timeline of the server the gateway reaches
+     * (0 until known). It grows by one at each failover (a promoted standby).
+     * </pre>
+     *
+     * <code>uint32 timeline = 15;</code>
+     * @return The timeline.
+     */
+    @java.lang.Override
+    public int getTimeline() {
+      return timeline_;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: the timeline of the server the gateway reaches
+     * (0 until known). It grows by one at each failover (a promoted standby).
+     * </pre>
+     *
+     * <code>uint32 timeline = 15;</code>
+     * @param value The timeline to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTimeline(int value) {
+
+      timeline_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: the timeline of the server the gateway reaches
+     * (0 until known). It grows by one at each failover (a promoted standby).
+     * </pre>
+     *
+     * <code>uint32 timeline = 15;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTimeline() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      timeline_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.Backend)

@@ -245,4 +245,15 @@ public interface BackendOrBuilder extends
    * <code>.google.protobuf.Duration replication_lag = 14;</code>
    */
   com.google.protobuf.DurationOrBuilder getReplicationLagOrBuilder();
+
+  /**
+   * <pre>
+   * PostgreSQL primaries: the timeline of the server the gateway reaches
+   * (0 until known). It grows by one at each failover (a promoted standby).
+   * </pre>
+   *
+   * <code>uint32 timeline = 15;</code>
+   * @return The timeline.
+   */
+  int getTimeline();
 }
