@@ -116,11 +116,11 @@ class Explainer:
     def _node(plan: ReadPlan, shard: Shard, token: str) -> ShardRoute:
         """The node the read would use now (reads.node_for, as the call
         itself picks it) and why."""
-        node = reads.node_for(plan, shard, token)
+        position = tokens.position_for(token, shard.keyspace, shard.index)
+        node = reads.node_for(plan, shard, position)
         if node.is_replica:
             why = f"replayed to {node.replay_lsn}, {node.staleness_s:.1f}s behind"
             return ShardRoute(shard.index, str(shard.key_range), node.role, why)
-        position = tokens.position_for(token, shard.keyspace, shard.index)
         if not plan.replica_allowed:
             why = f"{plan.level.value} reads only the primary"
         elif not shard.replicas:

@@ -59,16 +59,16 @@ def replica_budget(now: float) -> float:
     return min(REPLICA_WAIT_S, max(deadline - now, 0.0) / 2)
 
 
-def node_for(plan: ReadPlan, shard: Shard, token: str) -> Shard:
+def node_for(plan: ReadPlan, shard: Shard, position: tokens.Position | None) -> Shard:
     """The replica the plan allows and the replicas' tracked state picks, or
-    the primary."""
-    position = tokens.position_for(token, shard.keyspace, shard.index)
+    the primary; `position` is the read's token for this shard
+    (tokens.position_for)."""
     views = [ReplicaView(r.healthy, r.replay_lsn, r.staleness_s) for r in shard.replicas]
     choice = choose_replica(plan, views, position.lsn if position is not None else None)
     return shard if choice is None else shard.replicas[choice]
 
 
-async def vouch(shard: Shard, token: str) -> None:
+async def vouch(shard: Shard, position: tokens.Position | None) -> None:
     """Refuse a token whose write the shard's primary does not hold.
 
     Only a token from another timeline than the primary's needs a look: one
@@ -77,7 +77,6 @@ async def vouch(shard: Shard, token: str) -> None:
     failover without synchronous replication); one from a newer timeline than
     this gateway reaches means it still talks to a demoted primary.
     """
-    position = tokens.position_for(token, shard.keyspace, shard.index)
     if position is None or position.timeline in (0, shard.timeline) or not shard.timeline:
         return
     if position.timeline > shard.timeline:
@@ -130,8 +129,9 @@ async def read_on_node(
     fn: Callable[[asyncpg.Connection], Awaitable[T]],
 ) -> tuple[T, Shard]:
     """The read's result and the node that served it (a replica or `shard`)."""
-    await vouch(shard, token)
-    node = node_for(plan, shard, token)
+    position = tokens.position_for(token, shard.keyspace, shard.index)
+    await vouch(shard, position)
+    node = node_for(plan, shard, position)
     if node.is_replica:
         loop = asyncio.get_running_loop()
         try:

@@ -408,27 +408,29 @@ class Shard:
         fail at once and the rounds probe it."""
         if self._probe_hung:
             return False
-        loop = asyncio.get_running_loop()
-        if self._probing is None or self._probing.done():
-            if loop.time() - self._probed_at < HALF_OPEN_AFTER_S:
-                return False
-            self._probing = loop.create_task(self._probe())
-        return await asyncio.shield(self._probing) and self.pool is not None
+        under_way = self._probing is not None and not self._probing.done()
+        if not under_way and (asyncio.get_running_loop().time() - self._probed_at
+                              < HALF_OPEN_AFTER_S):
+            return False
+        return await asyncio.shield(self._probe_task()) and self.pool is not None
 
     def suspect(self) -> None:
         """Probe now rather than at the next round: a call just failed here."""
-        if self._probing is None or self._probing.done():
-            self._probing = asyncio.get_running_loop().create_task(self._probe())
+        self._probe_task()
 
     async def check(self) -> bool:
         """Probe the server (sharing a probe already under way); True if it answered."""
-        if self._probing is None or self._probing.done():
-            self._probing = asyncio.get_running_loop().create_task(self._probe())
         # Shielded: a caller that stops waiting leaves the probe to finish,
         # and a probe is bounded by PROBE_TIMEOUT_S on its own.
-        healthy = await asyncio.shield(self._probing)
+        healthy = await asyncio.shield(self._probe_task())
         self.export_pool_metrics()
         return healthy
+
+    def _probe_task(self) -> asyncio.Task[bool]:
+        """The probe under way, or a new one: one at a time per server."""
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.get_running_loop().create_task(self._probe())
+        return self._probing
 
     async def _probe(self) -> bool:
         try:
