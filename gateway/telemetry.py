@@ -76,6 +76,21 @@ PRIMARY_TIMELINE = Gauge(
     "The timeline of the PostgreSQL primary the gateway reaches (it grows at each failover)",
     ["backend"], registry=REGISTRY,
 )
+RANGE_MAP_VERSION = Gauge(
+    "datagw_range_map_version", "The range map version this gateway routes by, per keyspace",
+    ["keyspace"], registry=REGISTRY,
+)
+FENCED_WRITES = Counter(
+    "datagw_fenced_writes_total",
+    "Writes a shard refused for a range it does not own (moved) or is cutting over (frozen), "
+    "by keyspace and outcome (rerouted, waited, refused)",
+    ["keyspace", "reason", "outcome"], registry=REGISTRY,
+)
+RESHARD_PHASE_SECONDS = Histogram(
+    "datagw_reshard_phase_seconds", "How long each resharding phase took (cutover: the write "
+    "pause)", ["phase"], registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+)
 REPLICA_LAG = Gauge(
     "datagw_replica_staleness_seconds",
     "Upper bound of how far a replica is behind its primary (60 when unknown or beyond)",

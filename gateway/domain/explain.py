@@ -86,7 +86,8 @@ class Explainer:
             plan = plan_read(policy, level, max_staleness_s, shard)
         steps.insert(0, _level_step(plan, level, policy.default_consistency))
         steps.insert(1, _cache_step(plan, policy.cache.enabled))
-        routes = [self._node(plan, keyspace.shards[i], token) for i in plan.shards]
+        routes = [self._node(plan, keyspace.shards[i], keyspace.ranges_text(i), token)
+                  for i in plan.shards]
         steps += [f"shard {r.shard}: {r.node} ({r.reason})" for r in routes]
         return Explanation(method, keyspace.name, plan, routes, steps)
 
@@ -109,18 +110,19 @@ class Explainer:
             ksid = keyspace_id(shard_key(value))
             how = f"{route.field} {value!r} hashes to keyspace id {ksid:016x}"
         shard = keyspace.shard_for(ksid)
-        steps.append(f"{how}, in shard {shard.index}'s range {shard.key_range}")
+        steps.append(f"{how}, in shard {shard.index}'s ranges {keyspace.ranges_text(shard.index)} "
+                     f"(range map version {keyspace.map.version})")
         return shard.index
 
     @staticmethod
-    def _node(plan: ReadPlan, shard: Shard, token: str) -> ShardRoute:
+    def _node(plan: ReadPlan, shard: Shard, ranges: str, token: str) -> ShardRoute:
         """The node the read would use now (reads.node_for, as the call
         itself picks it) and why."""
         position = tokens.position_for(token, shard.keyspace, shard.index)
         node = reads.node_for(plan, shard, position)
         if node.is_replica:
             why = f"replayed to {node.replay_lsn}, {node.staleness_s:.1f}s behind"
-            return ShardRoute(shard.index, str(shard.key_range), node.role, why)
+            return ShardRoute(shard.index, ranges, node.role, why)
         if not plan.replica_allowed:
             why = f"{plan.level.value} reads only the primary"
         elif not shard.replicas:
@@ -131,7 +133,7 @@ class Explainer:
             why = f"no healthy replica within {plan.max_cache_age_s:g}s"
         else:
             why = "no healthy replica"
-        return ShardRoute(shard.index, str(shard.key_range), "primary", why)
+        return ShardRoute(shard.index, ranges, "primary", why)
 
 
 def _level_step(plan: ReadPlan, requested: Consistency | None, default: Consistency) -> str:

@@ -103,7 +103,7 @@ class PaymentsDomain(KeyspaceDomain):
                 raise rules.not_found("p", payment_id)
             return await change(conn, payment, ksid_bytes(ksid))
 
-        return await self.write(self.shard_of(ksid), method, request_id,
+        return await self.write(self.routed(ksid), method, request_id,
                                 {"payment_id": payment_id, **body}, tx, payment_json,
                                 payment_from_json)
 
@@ -228,7 +228,7 @@ class PaymentsDomain(KeyspaceDomain):
             await store.set_order_status(conn, order_id, order.status, payment_id)
             return payment
 
-        return await self.write(self.shard_of(ksid), "AuthorizePayment", request_id,
+        return await self.write(self.routed(ksid), "AuthorizePayment", request_id,
                                 {"order_id": order_id, "card": card_token}, tx, payment_json,
                                 payment_from_json)
 

@@ -52,6 +52,10 @@ class EventFilter:
 
     event_types: tuple[str, ...] = ()
     stream_prefixes: tuple[str, ...] = ()
+    # Also the events a range move copied onto the shard (resharding): only
+    # for a reader of that shard's own read model, which must see its users'
+    # whole history; a reader of the whole log had them from their first shard.
+    moved: bool = False
 
     def matches(self, event_type: str, stream_id: str) -> bool:
         return ((not self.event_types or event_type in self.event_types)

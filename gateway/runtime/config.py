@@ -25,6 +25,7 @@ from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
 from gateway.storage.postgres.pool import PoolSettings
+from gateway.storage.postgres.range_map import RangeMap
 from gateway.storage.redis.cluster import parse_seed
 from gateway.yaml_fields import FieldReader
 
@@ -80,15 +81,22 @@ class KeyspaceConfig:
     pool: PoolSettings = field(default_factory=PoolSettings)
     # Per shard: its replicas' DSNs (empty: no replicas).
     replica_dsns: tuple[tuple[str, ...], ...] = ()
-    # Per shard: the keyspace id range it owns (empty: equal ranges).
-    ranges: tuple[KeyRange, ...] = ()
+    # Per shard: the keyspace id range it serves at first (None: none, a
+    # spare waiting for a range to be moved onto it; empty: equal ranges).
+    # Once the control table holds the keyspace's map, that map is in force.
+    ranges: tuple[KeyRange | None, ...] = ()
     range_map_version: int = 1
     # Behind a transaction pooler, per shard: the same database reached
     # without it, for LISTEN ("": none, the event notifier polls).
     direct_dsns: tuple[str, ...] = ()
 
-    def key_ranges(self) -> list[KeyRange]:
-        return list(self.ranges) if self.ranges else even_ranges(len(self.shard_dsns))
+    def initial_map(self) -> RangeMap:
+        """The map the control table starts with when it has none."""
+        if not self.ranges:
+            return RangeMap.of(self.range_map_version, even_ranges(len(self.shard_dsns)))
+        entries = sorted(((r, i) for i, r in enumerate(self.ranges) if r is not None),
+                         key=lambda e: e[0].start)
+        return RangeMap(self.range_map_version, tuple(entries))
 
     def replicas_of(self, shard: int) -> tuple[str, ...]:
         return self.replica_dsns[shard] if shard < len(self.replica_dsns) else ()
@@ -537,7 +545,7 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
     dsns: list[str] = []
     replicas: list[tuple[str, ...]] = []
     directs: list[str] = []
-    ranges: list[KeyRange] = []
+    ranges: list[KeyRange | None] = []
     pooler = r.choice(f"{key}.pooler", raw.get("pooler", "none"), POOLERS)
     if not isinstance(shards, list) or not shards:
         r.problem(f"{key}.shards", "expected a non-empty list of {primary: DSN}")
@@ -561,18 +569,23 @@ def _keyspace(r: FieldReader, name: str, raw: Any) -> KeyspaceConfig:
         elif direct is not None and not _is_dsn(direct):
             r.problem(f"{where}.direct", f"{direct!r} is not a postgresql:// DSN")
         directs.append(str(direct or ""))
-        if "range" in shard:
+        if "range" not in shard:
+            ranges.append(None)
+        elif shard["range"] in ("", None, "none"):
+            ranges.append(None)  # a spare: serves nothing until a range moves onto it
+        else:
             try:
                 ranges.append(KeyRange.parse(str(shard["range"])))
             except RangeError as exc:
                 r.problem(f"{where}.range", str(exc))
-    if ranges and len(ranges) != len(shards):
-        r.problem(f"{key}.shards", "give every shard a range, or none (equal ranges)")
-    elif ranges:
+    given = [rng for rng in ranges if rng is not None]
+    if given:
         try:
-            check_cover(ranges)
+            check_cover(sorted(given, key=lambda g: g.start))
         except RangeError as exc:
             r.problem(f"{key}.shards", str(exc))
+    else:
+        ranges = []
     pool = _section(r, raw, f"{key}.pool", "postgres.keyspaces.*.pool")
     settings = PoolSettings(
         min_size=r.integer(f"{key}.pool.min_size", pool.get("min_size", 2), 0, 1000),

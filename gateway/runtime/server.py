@@ -123,6 +123,7 @@ class Gateway:
             wiring.relay.start()
         wiring.projections.start()
         wiring.retention.start()
+        wiring.resharding.start()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
@@ -216,6 +217,7 @@ class Gateway:
                 await wiring.relay.stop()
             await wiring.projections.stop()
             await wiring.retention.stop()
+            await wiring.resharding.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

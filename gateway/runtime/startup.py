@@ -19,6 +19,8 @@ from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
 from gateway.storage.eventstore.notify import EventNotifiers
+from gateway.storage.postgres.keyspace_id import even_ranges
+from gateway.storage.postgres.map_watch import MapWatch
 from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.replication import ReplicationTracker
@@ -33,6 +35,9 @@ ANALYTICS_SCHEMA_RETRY_S = 5.0
 # The policy domains whose keyspaces hold events (ReadAll and its consumers
 # visit those keyspaces in name order).
 EVENT_DOMAINS = ("events", "orders", "inventory")
+# The domain whose (unsharded) keyspace holds the control tables: the range
+# maps and resharding workflows (catalog migration 0005).
+CONTROL_DOMAIN = "catalog"
 
 
 @dataclass
@@ -43,6 +48,9 @@ class OpenBackends:
     notifiers: EventNotifiers
     # The keyspaces whose shards hold events, in the order ReadAll visits them.
     event_keyspaces: list[str]
+    # The sharded keyspaces' range maps, followed in the control table (None:
+    # no sharded keyspace).
+    maps: MapWatch | None
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = field(default_factory=list)
     # Retries the analytics schema while ClickHouse is down at start.
@@ -57,6 +65,8 @@ class OpenBackends:
         """Background work first, then connections; embedded servers always stop."""
         try:
             await stop_tasks(self.schema_retry, what="schema retry")
+            if self.maps is not None:
+                await self.maps.stop()
             await self.replication.stop()
             await self.notifiers.stop()
             await self.backends.close()
@@ -105,13 +115,14 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
             for shard in ks.shards:
                 async with shard.connection("migrate") as conn:
                     await migrate(conn, ks.name)
+        maps = await _watch_maps(policies, keyspaces, keyspace_configs, sharded)
         event_keyspaces = sorted({policies.get(d).keyspace or "" for d in EVENT_DOMAINS})
         schema_retry = (await _ensure_analytics_schema(policies, clickhouse)
                         if clickhouse is not None else None)
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
             EventNotifiers([keyspaces[k] for k in event_keyspaces], _listen_dsns(keyspace_configs)),
-            event_keyspaces,
+            event_keyspaces, maps,
             embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
@@ -120,6 +131,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         raise
     opened.replication.start()
     opened.notifiers.start()
+    if opened.maps is not None:
+        opened.maps.start()
     return opened
 
 
@@ -166,12 +179,27 @@ async def create_database(admin_dsn: str, name: str) -> None:
 
 def _keyspace(ks: KeyspaceConfig) -> Keyspace:
     shards = []
-    for i, (dsn, key_range) in enumerate(zip(ks.shard_dsns, ks.key_ranges(), strict=True)):
-        shard = Shard(ks.name, i, dsn, ks.pool, key_range)
-        shard.replicas = [Shard(ks.name, i, r, ks.pool, key_range, role=f"replica{j}")
+    for i, dsn in enumerate(ks.shard_dsns):
+        shard = Shard(ks.name, i, dsn, ks.pool)
+        shard.replicas = [Shard(ks.name, i, r, ks.pool, role=f"replica{j}")
                           for j, r in enumerate(ks.replicas_of(i))]
         shards.append(shard)
-    return Keyspace(ks.name, shards, ks.range_map_version)
+    # The config's map until the control table's is read (map_watch.py).
+    return Keyspace(ks.name, shards, ks.initial_map())
+
+
+async def _watch_maps(policies: PolicyRegistry, keyspaces: dict[str, Keyspace],
+                      configs: dict[str, KeyspaceConfig], sharded: set[str]) -> MapWatch | None:
+    """The range maps of the sharded keyspaces, from the control table in the
+    catalog keyspace (seeded from the config the first time)."""
+    if not sharded:
+        return None
+    control = policies.get(CONTROL_DOMAIN).keyspace
+    assert control is not None
+    watch = MapWatch(keyspaces[control].single, [keyspaces[k] for k in sorted(sharded)],
+                     configs[control].listen_dsn(0))
+    await watch.open({k: configs[k].initial_map() for k in sharded})
+    return watch
 
 
 def _listen_dsns(keyspaces: dict[str, KeyspaceConfig]) -> dict[tuple[str, int], str | None]:
@@ -196,11 +224,13 @@ async def _embedded_keyspaces(
         servers = embedded.shards if name in sharded else [embedded.postgres]
         for server in servers:
             await create_database(server.dsn, name)
+        first = embedded.first_shard_count if name in sharded else 1
         out[name] = KeyspaceConfig(
             # A shard with replicas: a multi-host DSN, so a promotion is followed.
             name, tuple(server.cluster_dsn(name) for server in servers),
             replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)
-                               for server in servers))
+                               for server in servers),
+            ranges=(*even_ranges(first), *[None] * (len(servers) - first)))
     return out
 
 

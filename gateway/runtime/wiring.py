@@ -24,6 +24,7 @@ from gateway.domain.orders.service import OrdersDomain
 from gateway.domain.payments import PaymentsDomain
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
+from gateway.domain.resharding.workflow import Resharding
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
@@ -53,6 +54,8 @@ class Wiring:
     # Events to ClickHouse; None when no analytics store is configured (the
     # events then wait in PostgreSQL).
     relay: Relay | None
+    # Moving ranges between shards (workflows in the control table).
+    resharding: Resharding
 
     @property
     def caches(self) -> list[Cache]:
@@ -100,4 +103,5 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                [s for ks in keyspaces.values() for s in ks.shards],
                                config.retention),
         relay=relay,
+        resharding=Resharding(catalog_keyspace.single, keyspaces, relay is not None),
     )

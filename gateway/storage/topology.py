@@ -82,7 +82,7 @@ class Backends:
                 out.append(BackendStatus(
                     s.name, "postgres", redact(s.dsn), "replica" if s.is_replica else "primary",
                     ks.name, s.index, s.healthy, s.last_error, max_size, size, in_use,
-                    key_range=str(s.key_range) if ks.sharded else "",
+                    key_range=ks.ranges_text(s.index) if ks.sharded else "",
                     replay_lsn=_lsn_text(s.replay_lsn) if s.is_replica and s.replay_lsn else "",
                     replication_lag_s=s.staleness_s if s.is_replica and
                     s.staleness_s != float("inf") else None,

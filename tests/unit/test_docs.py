@@ -51,7 +51,7 @@ def test_configuration_example_loads(tmp_path: Path) -> None:
     assert cfg.listen == "0.0.0.0:50051" and cfg.tls is not None
     assert cfg.keyspaces["catalog"].shard_dsns == ("postgresql://datagw@catalog-db:5432/catalog",)
     commerce = cfg.keyspaces["commerce"]
-    assert [str(r) for r in commerce.key_ranges()] == ["-80", "80-"]
+    assert commerce.initial_map().describe() == "-80->0, 80-->1"
     assert commerce.replicas_of(0) == ("postgresql://datagw@commerce-0-replica:5432/commerce",)
     assert cfg.sagas.lease_s == 30 and cfg.payments.timeout_s == 2
     assert cfg.clickhouse is not None and cfg.clickhouse.url == "http://clickhouse:8123"

@@ -40,6 +40,11 @@ class KeyspaceDomain:
     def shard_of(self, ksid: int) -> Shard:
         return self._keyspace.shard_for(ksid)
 
+    def routed(self, ksid: int) -> idempotency.Route:
+        """A write's destination: the owner of `ksid` when it runs, followed
+        across a range move (idempotency.run_transaction)."""
+        return idempotency.Route(self._keyspace, ksid)
+
     def route(self, shard_key: str) -> tuple[Shard, bytes]:
         """The shard owning `shard_key` and the key's keyspace id as stored."""
         ksid = keyspace_id(shard_key)
@@ -72,15 +77,18 @@ class KeyspaceDomain:
         return found
 
     async def write(
-        self, shard: Shard, method: str, request_id: str, body: dict[str, Any],
+        self, at: Shard | idempotency.Route, method: str, request_id: str, body: dict[str, Any],
         tx: Callable[[asyncpg.Connection], Awaitable[T]],
         encode: Callable[[T], dict[str, Any]], decode: Callable[[dict[str, Any]], T],
     ) -> tuple[T, str]:
-        """An idempotent transaction on the shard's primary; (result, consistency token)."""
+        """An idempotent transaction on the primary of `at` (a shard, or the
+        owner of a routed keyspace id); (result, consistency token)."""
         span = trace.get_current_span()
         span.set_attribute("datagw.domain", self.domain)
         span.set_attribute("datagw.keyspace", self._keyspace.name)
-        span.set_attribute("datagw.shard", shard.index)
         result, lsn = await idempotency.run_idempotent(
-            shard, method, request_id, body, tx, encode, decode)
+            at, method, request_id, body, tx, encode, decode)
+        shard = at.used if isinstance(at, idempotency.Route) else at
+        assert shard is not None
+        span.set_attribute("datagw.shard", shard.index)
         return result, self.token(shard, lsn)

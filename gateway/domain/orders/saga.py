@@ -318,8 +318,12 @@ class OrderSagas(KeyspaceDomain):
 
         # Safe to run again whole after a deadlock: it re-reads the saga and
         # the user, and the authorization it records was made before it, once.
-        payment, lsn = await run_transaction(shard, "WRITE order", pivot)
-        return PlacedOrder(order, payment, self.token(shard, lsn))
+        # Routed: if the user's range moved since the saga began, the order is
+        # written where the saga row went with it.
+        route = self.routed(keyspace_id(saga.user_id))
+        payment, lsn = await run_transaction(route, "WRITE order", pivot)
+        assert route.used is not None
+        return PlacedOrder(order, payment, self.token(route.used, lsn))
 
     async def _finish_create(self, shard: Shard, saga_id: str,
                              pivoted: SagaRecord | None = None) -> None:

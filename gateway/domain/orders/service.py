@@ -174,7 +174,7 @@ class OrdersDomain(KeyspaceDomain):
             return updated
 
         order, token = await self.write(
-            self.shard_of(ksid), "UpdateOrderStatus", request_id,
+            self.routed(ksid), "UpdateOrderStatus", request_id,
             {"order_id": order_id, "status": status, "ev": expected_version}, tx, order_json,
             order_from_json)
         return OrderWrite(order, token)
@@ -185,7 +185,6 @@ class OrdersDomain(KeyspaceDomain):
         rules.check_text(v, "reason", reason, rules.MAX_REASON)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        shard = self.shard_of(ksid)
         saga_ids: list[str] = []
 
         async def tx(conn: asyncpg.Connection) -> OrderRecord:
@@ -206,14 +205,14 @@ class OrdersDomain(KeyspaceDomain):
             saga_ids.append(saga_id)
             return cancelled
 
-        order, token = await self.write(shard, "CancelOrder", request_id,
+        order, token = await self.write(self.routed(ksid), "CancelOrder", request_id,
                                         {"order_id": order_id, "reason": reason}, tx,
                                         order_json, order_from_json)
         for saga_id in saga_ids:
             # The cancellation has happened; if settling fails now (a backend
             # is down) the recovery loop finishes it.
             with contextlib.suppress(Unavailable):
-                await self.sagas.run_cancel(shard, saga_id)
+                await self.sagas.run_cancel(self.shard_of(ksid), saga_id)
         return OrderWrite(order, token)
 
     @staticmethod
@@ -246,10 +245,14 @@ class OrdersDomain(KeyspaceDomain):
         after = _after(page_token, query)
 
         shards = [self._keyspace.shards[i] for i in plan.shards]
+        # One map for the whole scatter: each range is read on the one shard
+        # it names, even if the map changes meanwhile (resharding).
+        routing = self._keyspace.map
 
         async def scan(shard: Shard) -> list[tuple[OrderRecord, Shard]]:
             async with shard.connection("SCAN orders") as conn:
-                found = await store.scan_orders(conn, status, start, end, after, size + 1)
+                found = await store.scan_orders(conn, status, start, end, after, size + 1,
+                                                routing.ranges_of(shard.index))
             return [(o, shard) for o in found]
 
         async def fill(shard: Shard, orders: list[OrderRecord]) -> list[OrderRecord]:

@@ -130,7 +130,10 @@ class Feed:
         self.source = source
         self.target = projection.target(source)
         self.notifier = notifier
-        self.filter = EventFilter(event_types=projection.event_types)
+        # A read model on its source shard sees the events moved there with
+        # their users; one fed by many shards had them from the first.
+        self.filter = EventFilter(event_types=projection.event_types,
+                                  moved=self.target is source)
         # What this process knows, for ListProjections when a database cannot tell.
         self.generation = 0
         self.last_error = ""

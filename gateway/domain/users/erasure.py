@@ -34,6 +34,7 @@ from gateway.errors import DatagwError, FailedPrecondition, NotFound, Unavailabl
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import erasure_store as store
+from gateway.storage.postgres.keyspace_id import keyspace_id
 from gateway.storage.postgres.pool import Shard
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class ErasureDomain(KeyspaceDomain):
         rules.check_text(v, "reason", reason, rules.MAX_REASON, required=True)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        shard, ksid = self.route(user_id)
+        _, ksid = self.route(user_id)
         email = anonymised_email(user_id)
 
         async def tx(conn: asyncpg.Connection) -> Erasure:
@@ -123,7 +124,8 @@ class ErasureDomain(KeyspaceDomain):
             await store.scrub_clear_events(conn, user_id)
             return Erasure(erase_time, orders)
 
-        erasure, token = await self.write(shard, "EraseUser", request_id,
+        erasure, token = await self.write(self.routed(keyspace_id(user_id)), "EraseUser",
+                                          request_id,
                                           {"user_id": user_id, "reason": reason}, tx,
                                           _encode, _decode)
         await self._drop_email_lookups(user_id)

@@ -228,7 +228,7 @@ class UsersDomain(KeyspaceDomain):
         # A generated id is derived from the request id, so a retry of the
         # same request lands on the same user (and shard).
         user_id = user_id or "u" + hashlib.sha256(request_id.encode()).hexdigest()[:24]
-        shard, ksid = self.route(user_id)
+        _, ksid = self.route(user_id)
 
         async def tx(conn: asyncpg.Connection) -> UserRecord:
             user = await store.insert_user(conn, user_id, ksid, email, display_name)
@@ -243,7 +243,8 @@ class UsersDomain(KeyspaceDomain):
 
         body = {"user_id": user_id, "email": email, "display_name": display_name}
         return await self._claimed_write(email, user_id, lambda: self.write(
-            shard, "CreateUser", request_id, body, tx, _user_json, _user_from_json))
+            self.routed(keyspace_id(user_id)), "CreateUser", request_id, body, tx, _user_json,
+            _user_from_json))
 
     async def update(self, user_id: str, email: str | None, display_name: str | None,
                      expected_version: int | None, request_id: str) -> tuple[UserRecord, str]:
@@ -259,7 +260,7 @@ class UsersDomain(KeyspaceDomain):
         rules.check_expected_version(v, expected_version)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        shard, ksid = self.route(user_id)
+        _, ksid = self.route(user_id)
         previous: list[str] = []
 
         async def tx(conn: asyncpg.Connection) -> UserRecord:
@@ -290,7 +291,8 @@ class UsersDomain(KeyspaceDomain):
         body = {"user_id": user_id, "email": email, "display_name": display_name,
                 "ev": expected_version}
         result = await self._claimed_write(email, user_id, lambda: self.write(
-            shard, "UpdateUser", request_id, body, tx, _user_json, _user_from_json))
+            self.routed(keyspace_id(user_id)), "UpdateUser", request_id, body, tx, _user_json,
+            _user_from_json))
         for old in previous:
             # Best effort: a row left behind is an orphan that reads ignore.
             await self._release_email(old, user_id)

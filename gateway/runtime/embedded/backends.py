@@ -99,6 +99,10 @@ class EmbeddedBackends(StartStop):
         self._root = Path(data_dir).absolute() if data_dir is not None else None
         self._ephemeral = ephemeral
         self._shard_count = shards
+        # How many shards the data directory started with: they share the
+        # keyspace ids evenly at first; servers added later are spares that
+        # serve what a resharding workflow moves onto them.
+        self.first_shard_count = shards
         self._replica_count = replicas
         self._active_dir: Path | None = None
         self._postgres: EmbeddedPostgres | None = None
@@ -321,17 +325,18 @@ class EmbeddedBackends(StartStop):
         return members
 
     def _check_shard_count(self, marker: Path) -> None:
-        """Refuse to reopen kept data with another shard count: rows would sit
-        on shards that no longer own their keyspace ids."""
+        """Refuse to reopen kept data with fewer shard servers (their rows would
+        be lost); more are added as spares. The marker keeps the count the data
+        started with (its first line) and the servers there are now."""
         if marker.exists():
-            before = int(marker.read_text().strip() or "0")
-            if before != self._shard_count:
+            counts = [int(x) for x in marker.read_text().split()]
+            self.first_shard_count, before = counts[0], counts[-1]
+            if self._shard_count < before:
                 raise EmbeddedBackendError(
-                    f"{marker.parent} holds {before} commerce shard(s); starting it with "
-                    f"{self._shard_count} would misroute their rows (embedded mode does not "
-                    f"reshard: use --shards {before}, or a fresh --data-dir)")
-        else:
-            marker.write_text(f"{self._shard_count}\n")
+                    f"{marker.parent} holds {before} commerce shard server(s); starting it "
+                    f"with {self._shard_count} would leave rows behind (use --shards {before}; "
+                    "to use fewer servers, move their ranges away first: docs/resharding.md)")
+        marker.write_text(f"{self.first_shard_count}\n{self._shard_count}\n")
 
     def describe(self) -> list[str]:
         if self._postgres is None or self._valkey is None:

@@ -5,7 +5,9 @@ commits, so a reader that follows positions alone can pass an event whose
 long transaction commits later and never see it. Every reader here (ReadAll,
 subscriptions, projections, the relay) therefore orders events by
 (tx_id, position) and reads only events of transactions older than the
-oldest one still running (`pg_snapshot_xmin`). Those transactions are over,
+oldest one still running (`pg_snapshot_xmin`). Events a range move copied
+onto the shard (`moved_from`) are skipped unless the filter asks for them
+(records.events.EventFilter.moved). Those transactions are over,
 so the set below the horizon never grows behind a reader: a cursor is final
 the moment it is read.
 """
@@ -56,6 +58,7 @@ async def read_after(conn: asyncpg.Connection, after: Cursor, limit: int,
                   AND tx_id < horizon.xmin
                   AND ($4::text[] IS NULL OR event_type = ANY($4))
                   AND ($5::text[] IS NULL OR stream_id LIKE ANY($5))
+                  AND ($6 OR moved_from IS NULL)
                 ORDER BY tx_id, position
                 LIMIT $3)
             SELECT page.*, horizon.xmin::text::bigint AS horizon
@@ -64,6 +67,7 @@ async def read_after(conn: asyncpg.Connection, after: Cursor, limit: int,
         str(after.commit), after.position, limit,
         list(flt.event_types) or None,
         [_like_prefix(p) for p in flt.stream_prefixes] or None,
+        flt.moved,
     )
     events = [event_from_row(r) for r in rows if r["position"] is not None]
     if len(events) == limit:

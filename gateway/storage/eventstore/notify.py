@@ -41,10 +41,11 @@ POLL_S = 0.2
 
 
 class ShardNotifier:
-    def __init__(self, shard: Shard, listen_dsn: str | None) -> None:
+    def __init__(self, shard: Shard, listen_dsn: str | None, channel: str = CHANNEL) -> None:
         """`listen_dsn`: the shard's database reached directly; None: poll."""
         self.shard = shard
         self.listen_dsn = listen_dsn
+        self.channel = channel
         self._fired = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.listening = False
@@ -84,7 +85,7 @@ class ShardNotifier:
                 conn = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, self._fire)
+                await conn.add_listener(self.channel, self._fire)
                 self.listening = True
                 # Anything committed while we were not listening.
                 self._fire()
@@ -92,7 +93,7 @@ class ShardNotifier:
             except asyncio.CancelledError:
                 raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.debug("event listener on %s: %s", self.shard.name, exc)
+                log.debug("%s listener on %s: %s", self.channel, self.shard.name, exc)
             finally:
                 self.listening = False
                 if conn is not None and not conn.is_closed():

@@ -14,7 +14,9 @@ from typing import Any
 import asyncpg
 
 from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, UserRecord
+from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.storage.postgres.pool import one
+from gateway.storage.postgres.range_map import bound_bytes
 
 USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at, erased_at"
 ORDER_COLUMNS = ("order_id, user_id, status, currency, total_minor, shipping, payment_id, saga_id, "
@@ -154,18 +156,28 @@ async def list_user_orders(conn: asyncpg.Connection, user_id: str, after: tuple[
 
 async def scan_orders(
     conn: asyncpg.Connection, status: str | None, start: datetime | None, end: datetime | None,
-    after: tuple[datetime, str] | None, limit: int,
+    after: tuple[datetime, str] | None, limit: int, ranges: list[KeyRange],
 ) -> list[OrderRecord]:
     """Orders of every user on this shard, newest first, for the admin scatter.
+
+    Only those of `ranges` (what the range map the scatter routes by gives
+    this shard): during a move the target holds a copy of a range it does
+    not serve yet, and after it the source still holds the old one until
+    cleanup; each order is counted on one shard only.
 
     Without their items: the merge keeps only a page of what all shards
     return, so items are read afterwards for the kept orders (with_items).
     """
-    where, args = ["TRUE"], []
+    where, args = [], []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
+
+    where.append("(" + " OR ".join(
+        f"(keyspace_id >= {arg(bound_bytes(r.start))}"
+        + (f" AND keyspace_id < {arg(bound_bytes(r.end))})" if r.end < SPACE else ")")
+        for r in ranges) + ")" if ranges else "FALSE")
 
     if status is not None:
         where.append(f"status = {arg(status)}")

@@ -12,13 +12,16 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
 
 from gateway.errors import Aborted, AlreadyExists
-from gateway.storage.postgres.pool import Shard
-from gateway.telemetry import TX_RETRIES
+from gateway.storage.postgres.fence import RangeFenced
+from gateway.storage.postgres.keyspace_id import ksid_bytes
+from gateway.storage.postgres.pool import Keyspace, Shard
+from gateway.telemetry import FENCED_WRITES, TX_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,26 @@ RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.Serial
 # pauses bound the extra latency.
 MAX_ATTEMPTS = 4
 FIRST_BACKOFF_S = 0.02
+# A routed write that a shard's fence refused: how long it keeps trying (a
+# cutover's pause is well under a second), and the pause between tries of a
+# frozen range.
+FENCED_FOR_S = 5.0
+FROZEN_PAUSE_S = 0.02
+
+
+@dataclass
+class Route:
+    """Where a write of one keyspace id goes: the shard the newest range map
+    names, looked up again when a shard's fence refuses the write."""
+
+    keyspace: Keyspace
+    ksid: int
+    # The shard the last attempt ran on.
+    used: Shard | None = None
+
+    @property
+    def shard(self) -> Shard:
+        return self.keyspace.shard_for(self.ksid)
 
 
 def _conflict(request_id: str, method: str) -> AlreadyExists:
@@ -72,12 +95,20 @@ async def record(
     method: str,
     request_hash: bytes,
     response: dict[str, Any],
+    ksid: int | None = None,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO idempotency_keys (request_id, method, request_hash, response) "
-        "VALUES ($1, $2, $3, $4::jsonb)",
-        request_id, method, request_hash, json.dumps(response),
-    )
+    """`ksid`: the keyspace id the write routed by, so the record moves with
+    its range (None in unsharded keyspaces)."""
+    if ksid is None:
+        await conn.execute(
+            "INSERT INTO idempotency_keys (request_id, method, request_hash, response) "
+            "VALUES ($1, $2, $3, $4::jsonb)",
+            request_id, method, request_hash, json.dumps(response))
+    else:
+        await conn.execute(
+            "INSERT INTO idempotency_keys (request_id, method, request_hash, response, "
+            "keyspace_id) VALUES ($1, $2, $3, $4::jsonb, $5)",
+            request_id, method, request_hash, json.dumps(response), ksid_bytes(ksid))
 
 
 def request_hash(method: str, body: dict[str, Any]) -> bytes:
@@ -110,7 +141,7 @@ async def wal_position(conn: asyncpg.Connection, mark: str = "") -> str:
 
 
 async def run_transaction(
-    shard: Shard, operation: str, tx: Callable[[asyncpg.Connection], Awaitable[T]],
+    target: Shard | Route, operation: str, tx: Callable[[asyncpg.Connection], Awaitable[T]],
 ) -> tuple[T, str]:
     """Run `tx` in one transaction on the shard's primary; (result, WAL position
     after COMMIT).
@@ -122,9 +153,20 @@ async def run_transaction(
     harmfully. When the attempts run out the caller gets ABORTED (reason
     TRANSACTION_CONFLICT): the conflict is with other writes of the same rows,
     which gRPC says to retry at a higher level, and never INTERNAL.
+
+    A `Route` is resolved before each attempt. When the shard's fence
+    refuses it (fence.py), the transaction rolled back whole, so it is run
+    again like a conflict: on the new owner after reading the range map
+    (moved), or after a short pause (frozen by a cutover), for up to
+    FENCED_FOR_S. With a plain shard the refusal is the caller's.
     """
     attempt = 1
+    loop = asyncio.get_running_loop()
+    fenced_until = loop.time() + FENCED_FOR_S
     while True:
+        shard = target.shard if isinstance(target, Route) else target
+        if isinstance(target, Route):
+            target.used = shard
         try:
             async with shard.connection(operation) as conn:
                 async with conn.transaction():
@@ -132,6 +174,19 @@ async def run_transaction(
                     mark = await commit_mark(conn)
                 lsn = await wal_position(conn, mark)
             return result, lsn
+        except RangeFenced as exc:
+            if not isinstance(target, Route) or loop.time() >= fenced_until:
+                FENCED_WRITES.labels(shard.keyspace, exc.reason, "refused").inc()
+                raise
+            if exc.moved:
+                FENCED_WRITES.labels(shard.keyspace, exc.reason, "rerouted").inc()
+                await target.keyspace.refresh_map()
+                if target.shard is shard:
+                    await asyncio.sleep(FROZEN_PAUSE_S)
+            else:
+                FENCED_WRITES.labels(shard.keyspace, exc.reason, "waited").inc()
+                await asyncio.sleep(FROZEN_PAUSE_S)
+            continue
         except RETRYABLE as exc:
             sqlstate = str(exc.sqlstate)
             if attempt == MAX_ATTEMPTS:
@@ -152,7 +207,7 @@ async def run_transaction(
 
 
 async def run_idempotent(
-    shard: Shard,
+    target: Shard | Route,
     method: str,
     request_id: str,
     body: dict[str, Any],
@@ -176,7 +231,8 @@ async def run_idempotent(
             return decode(earlier)
         result = await tx(conn)
         if request_id:
-            await record(conn, request_id, method, digest, encode(result))
+            await record(conn, request_id, method, digest, encode(result),
+                         target.ksid if isinstance(target, Route) else None)
         return result
 
-    return await run_transaction(shard, method, once)
+    return await run_transaction(target, method, once)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import cast
@@ -34,7 +34,9 @@ from opentelemetry.trace import SpanKind
 from gateway import request_context
 from gateway.errors import DeadlineExceeded, Unavailable
 from gateway.secrets import redact_url
+from gateway.storage.postgres.fence import fenced_error
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
+from gateway.storage.postgres.range_map import RangeMap
 from gateway.tasks import stop_tasks
 from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, tracer
 
@@ -197,7 +199,6 @@ class Shard:
     index: int
     dsn: str
     settings: PoolSettings
-    key_range: KeyRange = field(default_factory=lambda: KeyRange(0, SPACE))
     # "primary", or "replica<N>" for the N-th replica of the shard.
     role: str = "primary"
     replicas: list[Shard] = field(default_factory=list)
@@ -331,6 +332,13 @@ class Shard:
                     watch.holding(cast(asyncpg.Connection, conn))
                     # The pool hands out a proxy that behaves as a Connection.
                     yield cast(asyncpg.Connection, conn)
+                except asyncpg.PostgresError as exc:
+                    # The shard's fence refused a write of a range it does
+                    # not own (or is cutting over): retryable, not a bug.
+                    fenced = fenced_error(self.keyspace, self.index, exc)
+                    if fenced is None:
+                        raise
+                    raise fenced from exc
                 except (asyncio.CancelledError, BROKEN_CONNECTION):
                     # The caller gone mid-statement, or the server vanished
                     # mid-exchange and left the protocol stuck: the connection
@@ -546,12 +554,24 @@ class Shard:
         POOL_SIZE.labels(self.name, "in_use").set(in_use)
 
 
+async def _no_refresh() -> None:
+    return None
+
+
 @dataclass
 class Keyspace:
     name: str
     shards: list[Shard]
-    # Bumped by the operator whenever the ranges change; echoed in topology.
-    range_map_version: int = 1
+    # Which shard serves which range; replaced whenever the control table
+    # has a newer version (domain/resharding/maps.py).
+    map: RangeMap = field(default_factory=lambda: RangeMap(1, ((KeyRange(0, SPACE), 0),)))
+    # Reads the control table now (set by the map watcher): a write the
+    # fence refused as moved calls it before it retries.
+    refresh_map: Callable[[], Awaitable[object]] = _no_refresh
+
+    @property
+    def range_map_version(self) -> int:
+        return self.map.version
 
     @property
     def single(self) -> Shard:
@@ -563,11 +583,12 @@ class Keyspace:
         return len(self.shards) > 1
 
     def shard_for(self, ksid: int) -> Shard:
-        """The shard whose range holds `ksid` (ranges are validated to cover all)."""
-        for shard in self.shards:
-            if shard.key_range.contains(ksid):
-                return shard
-        raise AssertionError(f"range map of {self.name!r} does not cover {ksid:016x}")
+        """The shard whose range holds `ksid` in the newest map seen."""
+        return self.shards[self.map.shard_for(ksid)]
+
+    def ranges_text(self, index: int) -> str:
+        """The ranges shard `index` serves, as "-40,c0-" ("" when none)."""
+        return ",".join(str(r) for r in self.map.ranges_of(index))
 
     def nodes(self) -> list[Shard]:
         """Every server of the keyspace: each primary, then its replicas."""

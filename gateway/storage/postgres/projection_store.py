@@ -406,3 +406,13 @@ async def add_sales(conn: asyncpg.Connection, generation: int,
         [c.sku for c in changes], [c.units for c in changes], [c.orders for c in changes],
         [json.dumps(c.revenue_minor) for c in changes])
 
+
+
+async def source_checkpoints(conn: asyncpg.Connection, keyspace: str,
+                             shard: int) -> list[tuple[str, Cursor]]:
+    """Where each projection's live generation stands on one source shard."""
+    rows = await conn.fetch(
+        """SELECT projection, commit, position FROM projection_checkpoints
+           JOIN projection_generations USING (projection, generation)
+           WHERE source_keyspace = $1 AND shard = $2""", keyspace, shard)
+    return [(r["projection"], Cursor(r["commit"], r["position"])) for r in rows]

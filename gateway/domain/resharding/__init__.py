@@ -1,0 +1,1 @@
+"""Resharding: moving ranges of keyspace ids between shards online."""
