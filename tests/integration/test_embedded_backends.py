@@ -178,9 +178,9 @@ def test_shards_and_their_replicas_start_and_keep_their_count(tmp_path: Path) ->
         replica = shards[1].replicas[0]
         assert query_sync(replica.dsn, "SELECT pg_is_in_recovery()")[0][0] is True
         assert any("shard 1 replica" in line for line in stack.describe())
-    # Reopening the kept data with another shard count would misroute rows.
+    # Reopening the kept data with fewer shard servers would leave rows behind.
     with pytest.raises(EmbeddedBackendError, match="holds 2 commerce shard"):
-        EmbeddedBackends(tmp_path, ephemeral=False, shards=3).start()
+        EmbeddedBackends(tmp_path, ephemeral=False, shards=1).start()
     # The same count reopens it, replicas included (they resume streaming).
     with EmbeddedBackends(tmp_path, ephemeral=False, shards=2, replicas=1) as stack:
         replica = stack.shards[0].replicas[0]

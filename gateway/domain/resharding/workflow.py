@@ -261,8 +261,10 @@ class Resharding:
         RESHARD_PHASE_SECONDS.labels("copy").observe(took)
         log.info("resharding %s: copied %s in %.1fs", wf.workflow, copied, took)
         detail = {**wf.detail, "copied": copied, "copy_s": round(took, 3)}
-        wf = await self._save(replace(wf, phase=Phase.CATCHING_UP, detail=detail, error=""))
-        await self._verify(wf, rng, source, target)
+        wf = await self._save(replace(wf, detail=detail, error=""))
+        # The first verify, before the phase says the copy is done.
+        wf = await self._verify(wf, rng, source, target)
+        await self._save(replace(wf, phase=Phase.CATCHING_UP))
 
     async def _steady(self, ks: Keyspace, wf: Workflow, rng: KeyRange, asked: str) -> None:
         """The serving side's changes flow to the other; the operator's requests."""

@@ -102,9 +102,11 @@ def _within() -> str:
 
 
 async def owned_part(conn: asyncpg.Connection, rng: KeyRange) -> list[tuple[str, str | None]]:
-    """(state, capture) of each owned row within `rng`."""
-    rows = await conn.fetch(f"SELECT state, capture FROM shard_ranges WHERE {_within()}",
-                            bound_bytes(rng.start), bound_bytes(rng.end))
+    """(state, capture) of each owned row that overlaps `rng`."""
+    rows = await conn.fetch(
+        """SELECT state, capture FROM shard_ranges
+           WHERE ($2::bytea IS NULL OR start_ksid < $2) AND (end_ksid IS NULL OR end_ksid > $1)""",
+        bound_bytes(rng.start), bound_bytes(rng.end))
     return [(str(r["state"]), r["capture"]) for r in rows]
 
 
