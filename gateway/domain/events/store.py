@@ -337,12 +337,14 @@ class EventStoreDomain:
         with tracer.start_as_current_span("eventstore append", attributes={
                 "datagw.keyspace": where.keyspace.name, "datagw.shard": where.shard.index,
                 "datagw.stream": where.stream, "datagw.events": len(events)}) as span:
-            async with where.shard.connection("AppendToStream") as conn:
-                async with conn.transaction():
-                    result = await store.append(conn, where.stream, where.ksid, expected,
-                                                stored)
-                    mark = await idempotency.commit_mark(conn)
-                lsn = await idempotency.wal_position(conn, mark)
+            # Routed: a stream whose range moves meanwhile is appended where it went.
+            stream, ksid = where.stream, where.ksid
+            route = idempotency.Route(where.keyspace, int.from_bytes(ksid, "big"))
+            result, lsn = await idempotency.run_transaction(
+                route, "AppendToStream",
+                lambda conn: store.append(conn, stream, ksid, expected, stored))
+            assert route.used is not None
+            where = dataclasses.replace(where, shard=route.used)
             span.set_attribute("datagw.already_appended", result.already_appended)
         return Appended(result, self._token(where, lsn))
 

@@ -41,6 +41,7 @@ from gateway.records.commerce import OrderRecord
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import commerce_store as store
+from gateway.storage.postgres import idempotency
 from gateway.storage.postgres.keyspace_id import ksid_bytes
 from gateway.storage.postgres.pool import Keyspace, Shard
 
@@ -120,7 +121,11 @@ class OrdersDomain(KeyspaceDomain):
         rules.check_text(v, "payment_method.card_token", card_token, 200, required=True)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        return await self.sagas.place(user_id, lines, shipping, card_token, request_id)
+        # A refusal by the fence comes before the saga's first write (its
+        # later writes follow the range themselves) or leaves a saga that a
+        # second run joins by its request_id: running it again is safe.
+        return await idempotency.rerouted(self._keyspace, lambda: self.sagas.place(
+            user_id, lines, shipping, card_token, request_id))
 
     async def get(self, order_id: str, level: Consistency | None, max_staleness_s: float | None,
                   token: str) -> OrderRecord:

@@ -175,17 +175,9 @@ async def run_transaction(
                 lsn = await wal_position(conn, mark)
             return result, lsn
         except RangeFenced as exc:
-            if not isinstance(target, Route) or loop.time() >= fenced_until:
-                FENCED_WRITES.labels(shard.keyspace, exc.reason, "refused").inc()
+            if not isinstance(target, Route) or not await _after_fence(target.keyspace, exc,
+                                                                       fenced_until):
                 raise
-            if exc.moved:
-                FENCED_WRITES.labels(shard.keyspace, exc.reason, "rerouted").inc()
-                await target.keyspace.refresh_map()
-                if target.shard is shard:
-                    await asyncio.sleep(FROZEN_PAUSE_S)
-            else:
-                FENCED_WRITES.labels(shard.keyspace, exc.reason, "waited").inc()
-                await asyncio.sleep(FROZEN_PAUSE_S)
             continue
         except RETRYABLE as exc:
             sqlstate = str(exc.sqlstate)
@@ -204,6 +196,33 @@ async def run_transaction(
                      shard.keyspace, shard.index, sqlstate)
             await asyncio.sleep(FIRST_BACKOFF_S * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
         attempt += 1
+
+
+async def _after_fence(keyspace: Keyspace, exc: RangeFenced, until: float) -> bool:
+    """Whether a write the fence refused may be tried again (False: the
+    time is up): a moved range after reading the range map, a frozen one
+    after a short pause."""
+    if asyncio.get_running_loop().time() >= until:
+        FENCED_WRITES.labels(keyspace.name, exc.reason, "refused").inc()
+        return False
+    FENCED_WRITES.labels(keyspace.name, exc.reason, "rerouted" if exc.moved else "waited").inc()
+    if exc.moved:
+        await keyspace.refresh_map()
+    await asyncio.sleep(FROZEN_PAUSE_S)
+    return True
+
+
+async def rerouted(keyspace: Keyspace, operation: Callable[[], Awaitable[T]]) -> T:
+    """`operation` (a whole write that routes by the range map each time it
+    runs, and that is safe to run again after a refusal) run again while a
+    shard's fence refuses it, for up to FENCED_FOR_S."""
+    until = asyncio.get_running_loop().time() + FENCED_FOR_S
+    while True:
+        try:
+            return await operation()
+        except RangeFenced as exc:
+            if not await _after_fence(keyspace, exc, until):
+                raise
 
 
 async def run_idempotent(
