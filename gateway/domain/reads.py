@@ -131,7 +131,11 @@ async def read_on_node(
     """The read's result and the node that served it (a replica or `shard`)."""
     position = tokens.position_for(token, shard.keyspace, shard.index)
     await vouch(shard, position)
-    node = node_for(plan, shard, position)
+    named = tokens.shard_named(token, shard.keyspace)
+    # A token of another shard of this keyspace: its write reached this one
+    # by a range move, whose cutover applied it on this primary; a replica
+    # may not have replayed that yet, and the token's position cannot say.
+    node = shard if named not in (None, shard.index) else node_for(plan, shard, position)
     if node.is_replica:
         loop = asyncio.get_running_loop()
         try:

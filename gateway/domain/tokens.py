@@ -44,6 +44,15 @@ def encode(keyspace: str, shard: int, position: str) -> str:
     return f"v2.{keyspace}.{shard}.{position}"
 
 
+def shard_named(token: str, keyspace: str) -> int | None:
+    """The shard of `keyspace` a token's write was on (None: no token, a
+    token of another keyspace, or not a token: position_for says which)."""
+    match = _TOKEN.match(token) or _TOKEN_V1.match(token)
+    if match is None or match.group(1) != keyspace:
+        return None
+    return int(match.group(2))
+
+
 def position_for(token: str, keyspace: str, shard: int) -> Position | None:
     """The position a read of `shard` must see; None when the token names no
     write on it (empty, or a write elsewhere that this read cannot miss)."""

@@ -45,6 +45,9 @@ class KeyspaceDomain:
         across a range move (idempotency.run_transaction)."""
         return idempotency.Route(self._keyspace, ksid)
 
+    def routed_key(self, shard_key: str) -> idempotency.Route:
+        return self.routed(keyspace_id(shard_key))
+
     def route(self, shard_key: str) -> tuple[Shard, bytes]:
         """The shard owning `shard_key` and the key's keyspace id as stored."""
         ksid = keyspace_id(shard_key)
@@ -54,9 +57,20 @@ class KeyspaceDomain:
         return tokens.encode(self._keyspace.name, shard.index, lsn)
 
     async def read(
-        self, shard: Shard, level: Consistency | None, max_staleness_s: float | None,
-        token: str, operation: str, fn: Callable[[asyncpg.Connection], Awaitable[T]],
+        self, at: Shard | idempotency.Route, level: Consistency | None,
+        max_staleness_s: float | None, token: str, operation: str,
+        fn: Callable[[asyncpg.Connection], Awaitable[T]],
     ) -> T:
+        """A planned read on `at` (a shard, or the owner of a routed keyspace id)."""
+        if isinstance(at, idempotency.Route):
+            named = tokens.shard_named(token, self._keyspace.name)
+            if named is not None and named != at.shard.index:
+                # The token's write went by another range map: a move since,
+                # or this gateway's map is the older one. Read by the newest.
+                await self._keyspace.refresh_map()
+            shard = at.shard
+        else:
+            shard = at
         plan = plan_read(self._policies.get(self.domain), level, max_staleness_s, shard.index)
         return await reads.run_read(plan, self._keyspace, token, operation, fn)
 
@@ -70,7 +84,7 @@ class KeyspaceDomain:
         v = Violations()
         ksid = rules.id_keyspace_id(v, field, kind, ident)
         v.raise_if_any()
-        found = await self.read(self.shard_of(ksid), level, max_staleness_s, token, operation,
+        found = await self.read(self.routed(ksid), level, max_staleness_s, token, operation,
                                 fetch)
         if found is None:
             raise rules.not_found(kind, ident)

@@ -247,6 +247,18 @@ class EventStoreDomain:
 
     # -- routing -------------------------------------------------------------
 
+    def hold_back(self, keyspace: str, shard: int, position: Position) -> Cursor | None:
+        """How far a reader of the whole log may read `shard` now, given what
+        it has read of the others (`position`); None: as far as it likes.
+        A range that moved onto `shard` (RangeMap.handoffs) holds its events
+        back until the reader has passed the range's last event on the shard
+        it left, so that every stream reads in order across the move."""
+        ks = self._keyspaces[keyspace]
+        caps = [Cursor(*h.to_after) for h in ks.map.handoffs
+                if h.target == shard
+                and position.get((keyspace, h.source), Cursor()) < Cursor(*h.from_last)]
+        return min(caps) if caps else None
+
     def event_shards(self) -> list[tuple[str, Shard]]:
         """Every shard holding events, in ReadAll's order."""
         return [(name, s) for name, ks in self._keyspaces.items() for s in ks.shards]

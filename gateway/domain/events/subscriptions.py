@@ -26,6 +26,13 @@ every second and the other shards keep flowing; CaughtUp waits until every
 shard has reached its horizon once, and checkpoints keep the down shard's
 last position.
 
+Across a range move (resharding) a stream's events continue on another
+shard. The reader of that shard holds back its events past the point where
+the range arrived (EventStoreDomain.hold_back) until the subscription has
+read the range's last event on the shard it left, so each stream still
+arrives in revision order; copies the move made are never delivered (the
+log reader skips them).
+
 A stream subscription reads its stream by revision: writes to one stream
 serialise on the stream's row lock, so its revisions commit in order and a
 read by revision never passes a late commit.
@@ -51,7 +58,7 @@ from gateway.domain.events.store import (
     check_filter,
 )
 from gateway.errors import Unavailable, Violations
-from gateway.records.events import Cursor, EventFilter
+from gateway.records.events import Cursor, EventFilter, Page
 from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import SUBSCRIPTION_LAG, tracer
@@ -61,6 +68,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 QUEUE_ITEMS = 1000
 RETRY_S = 1.0
+# A shard held back behind a range move's old shard: how soon it looks again.
+HOLD_S = 0.05
 # The soonest a checkpoint follows another when only skipped events moved
 # the position (so a busy filtered subscription is not all checkpoints).
 MIN_CHECKPOINT_GAP_S = 0.1
@@ -152,8 +161,8 @@ class Subscriptions:
         shards = self._store.event_shards()
         position: Position = {(ks, s.index): after.get((ks, s.index), Cursor())
                               for ks, s in shards}
-        tasks = [asyncio.create_task(self._shard_reader(ks, s, position[(ks, s.index)], flt,
-                                                        queue), name=f"subscription {ks}/{s.index}")
+        tasks = [asyncio.create_task(self._shard_reader(ks, s, position, flt, queue),
+                                     name=f"subscription {ks}/{s.index}")
                  for ks, s in shards]
         tracked = _Tracked(_LAG["all"])
         loop = asyncio.get_running_loop()
@@ -207,9 +216,13 @@ class Subscriptions:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _shard_reader(self, keyspace: str, shard: Shard, cursor: Cursor, flt: EventFilter,
+    async def _shard_reader(self, keyspace: str, shard: Shard, position: Position,
+                            flt: EventFilter,
                             queue: asyncio.Queue[EventItem | _Progress | _Failed]) -> None:
+        """`position`: what the writer has taken from every shard (shared, and
+        read here for the hold-back across a range move)."""
         key = (keyspace, shard.index)
+        cursor = position[key]
         wakeups = HorizonWaiter(self._notifiers.of(keyspace, shard.index))
         down = announced = False
         try:
@@ -232,6 +245,13 @@ class Subscriptions:
                     await asyncio.sleep(RETRY_S)
                     continue
                 down = False
+                cap = self._store.hold_back(keyspace, shard.index, position)
+                held = cap is not None and page.next > cap
+                if held:
+                    assert cap is not None
+                    recorded = [r for r in recorded if r.event.cursor <= cap]
+                    page = Page([r.event for r in recorded], max(cursor, cap),
+                                reached_horizon=False)
                 for rec in recorded:
                     await queue.put(EventItem(rec))
                 moved = page.next != cursor
@@ -240,7 +260,9 @@ class Subscriptions:
                     announced = announced or page.reached_horizon
                     await queue.put(_Progress(key, page.next, page.reached_horizon))
                 cursor = page.next
-                if page.reached_horizon:
+                if held:
+                    await asyncio.sleep(HOLD_S)
+                elif page.reached_horizon:
                     await wakeups.wait(ticket, moved)
         except asyncio.CancelledError:
             raise

@@ -141,8 +141,8 @@ class OrdersDomain(KeyspaceDomain):
         v.raise_if_any()
         query = fingerprint({"list": "user_orders", "user": user_id})
         after = _after(page_token, query)
-        shard, _ = self.route(user_id)
-        rows = await self.read(shard, level, max_staleness_s, token, "SELECT orders",
+        rows = await self.read(self.routed_key(user_id), level, max_staleness_s, token,
+                               "SELECT orders",
                                lambda c: store.list_user_orders(c, user_id, after, size + 1))
         more = len(rows) > size
         rows = rows[:size]

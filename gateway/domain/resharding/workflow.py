@@ -57,7 +57,7 @@ from gateway.storage.postgres.fence import COPIER_SETTING
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError
 from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.storage.postgres.range_map import RangeMap
+from gateway.storage.postgres.range_map import Handoff, RangeMap
 from gateway.tasks import stop_tasks
 from gateway.telemetry import RESHARD_PHASE_SECONDS
 
@@ -364,7 +364,11 @@ class Resharding:
                         pass
                 new = current.moved(rng, to.index)
                 async with to.connection("OWN range") as conn:
-                    await fence.own(conn, rng, new.version, capture=wf.workflow)
+                    owner_tx = await fence.own(conn, rng, new.version, capture=wf.workflow)
+                if last is not None:
+                    below = Cursor.below(owner_tx)
+                    new = new.with_handoff(Handoff(frm.index, to.index, last,
+                                                   (below.commit, below.position)))
                 async with self._control.connection("UPDATE range_maps") as conn:
                     swapped = await control_store.swap_map(conn, ks.name, current.version,
                                                            new.version, new.to_json())

@@ -98,9 +98,8 @@ class UsersDomain(KeyspaceDomain):
         v = Violations()
         rules.check_user_id(v, "user_id", user_id)
         v.raise_if_any()
-        shard, _ = self.route(user_id)
-        user = await self.read(shard, level, max_staleness_s, token, "SELECT users",
-                               lambda conn: store.get_user(conn, user_id))
+        user = await self.read(self.routed_key(user_id), level, max_staleness_s, token,
+                               "SELECT users", lambda conn: store.get_user(conn, user_id))
         if user is None:
             raise NotFound("user", user_id)
         if user.erased_at is not None:
@@ -113,13 +112,11 @@ class UsersDomain(KeyspaceDomain):
         v = Violations()
         rules.check_email(v, "email", email)
         v.raise_if_any()
-        lookup_shard, _ = self.route(email_key(email))
-        owner = await self.read(lookup_shard, level, max_staleness_s, token, "SELECT user_emails",
-                                lambda conn: store.email_owner(conn, email))
+        owner = await self.read(self.routed_key(email_key(email)), level, max_staleness_s, token,
+                                "SELECT user_emails", lambda conn: store.email_owner(conn, email))
         if owner is not None:
-            shard, _ = self.route(owner)
-            user = await self.read(shard, level, max_staleness_s, token, "SELECT users",
-                                   lambda conn: store.get_user(conn, owner))
+            user = await self.read(self.routed_key(owner), level, max_staleness_s, token,
+                                   "SELECT users", lambda conn: store.get_user(conn, owner))
             if user is not None and user.email == email:
                 return user
         raise NotFound("user", email)

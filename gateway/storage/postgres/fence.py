@@ -133,8 +133,10 @@ async def change(conn: asyncpg.Connection, rng: KeyRange, *, state: str | None =
         await conn.execute(f"UPDATE shard_ranges SET {', '.join(sets)} WHERE {_within()}", *args)
 
 
-async def own(conn: asyncpg.Connection, rng: KeyRange, version: int, capture: str | None) -> None:
-    """Take ownership of `rng` (idempotent), capturing its changes for `capture`."""
+async def own(conn: asyncpg.Connection, rng: KeyRange, version: int, capture: str | None) -> int:
+    """Take ownership of `rng` (idempotent), capturing its changes for
+    `capture`; the id of the transaction that did: a write of the range
+    here comes from a later one (it could not pass the fence before)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", FENCE_LOCK)
         await _carve(conn, rng)
@@ -143,6 +145,7 @@ async def own(conn: asyncpg.Connection, rng: KeyRange, version: int, capture: st
         await conn.execute(
             """INSERT INTO shard_ranges (start_ksid, end_ksid, state, capture, map_version)
                VALUES ($1, $2, 'owned', $3, $4)""", start, end, capture, version)
+        return int(await conn.fetchval("SELECT pg_current_xact_id()::text::bigint"))
 
 
 async def disown(conn: asyncpg.Connection, rng: KeyRange) -> None:

@@ -17,11 +17,31 @@ from dataclasses import dataclass
 
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange, RangeError, check_cover
 
+# The handoffs a map keeps (the newest): enough for any reader that is not
+# days behind; an older one only loses the ordering help, never an event.
+KEEP_HANDOFFS = 32
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A cutover, as readers of the whole log need it: the range's last event
+    on the shard it left (`from_last`, a (commit, position) there), and where
+    the shard it went to began to take its writes (`to_after`: every event
+    of the range there lies after it). A reader delivers the new shard's
+    events past `to_after` only once it has passed `from_last` on the old
+    one, so each stream's events arrive in order across the move."""
+
+    source: int
+    target: int
+    from_last: tuple[int, int]
+    to_after: tuple[int, int]
+
 
 @dataclass(frozen=True)
 class RangeMap:
     version: int
     entries: tuple[tuple[KeyRange, int], ...]
+    handoffs: tuple[Handoff, ...] = ()
 
     @classmethod
     def of(cls, version: int, ranges: list[KeyRange]) -> RangeMap:
@@ -68,16 +88,31 @@ class RangeMap:
                 joined[-1] = (KeyRange(joined[-1][0].start, r.end), s)
             else:
                 joined.append((r, s))
-        return RangeMap(self.version + 1, tuple(joined))
+        return RangeMap(self.version + 1, tuple(joined), self.handoffs)
+
+    def with_handoff(self, handoff: Handoff) -> RangeMap:
+        return RangeMap(self.version, self.entries,
+                        (*self.handoffs, handoff)[-KEEP_HANDOFFS:])
 
     def to_json(self) -> str:
-        return json.dumps([{"range": str(r), "shard": s} for r, s in self.entries])
+        ranges = [{"range": str(r), "shard": s} for r, s in self.entries]
+        if not self.handoffs:
+            return json.dumps(ranges)
+        return json.dumps({"ranges": ranges, "handoffs": [
+            {"from": h.source, "to": h.target, "from_last": list(h.from_last),
+             "to_after": list(h.to_after)} for h in self.handoffs]})
 
     @classmethod
     def from_json(cls, version: int, text: str) -> RangeMap:
-        entries = tuple((KeyRange.parse(e["range"]), int(e["shard"])) for e in json.loads(text))
+        """A map as stored: a list of entries, or with handoffs an object."""
+        raw = json.loads(text)
+        listed = raw if isinstance(raw, list) else raw["ranges"]
+        entries = tuple((KeyRange.parse(e["range"]), int(e["shard"])) for e in listed)
         check_cover([r for r, _ in entries])
-        return cls(version, entries)
+        handoffs = () if isinstance(raw, list) else tuple(
+            Handoff(int(h["from"]), int(h["to"]), (int(h["from_last"][0]), int(h["from_last"][1])),
+                    (int(h["to_after"][0]), int(h["to_after"][1]))) for h in raw["handoffs"])
+        return cls(version, entries, handoffs)
 
     def describe(self) -> str:
         return ", ".join(f"{r}->{s}" for r, s in self.entries)
