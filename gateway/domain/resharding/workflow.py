@@ -40,6 +40,7 @@ import os
 import secrets
 import socket
 from dataclasses import replace
+from typing import Any
 
 import asyncpg
 
@@ -222,9 +223,11 @@ class Resharding:
             elif wf.phase in (Phase.CATCHING_UP, Phase.SWITCHED):
                 await self._steady(ks, wf, rng, asked)
             elif wf.phase is Phase.SWITCHING:
-                await self._cutover(ks, wf, rng, source, target, Phase.SWITCHED)
+                await self._cutover(ks, wf, rng, source, target, Phase.SWITCHED,
+                                    Phase.CATCHING_UP)
             elif wf.phase is Phase.REVERSING:
-                await self._cutover(ks, wf, rng, target, source, Phase.CATCHING_UP)
+                await self._cutover(ks, wf, rng, target, source, Phase.CATCHING_UP,
+                                    Phase.SWITCHED)
             elif wf.phase is Phase.CLEANING:
                 await self._clean(wf, rng, source, target)
             elif wf.phase is Phase.CANCELLING:
@@ -343,59 +346,91 @@ class Resharding:
         return await self._save(replace(wf, detail={**wf.detail, "verify": report}))
 
     async def _cutover(self, ks: Keyspace, wf: Workflow, rng: KeyRange, frm: Shard, to: Shard,
-                       landed: Phase) -> None:
-        """Move serving `rng` from `frm` to `to`: freeze, drain, own, bump, disown."""
-        loop = asyncio.get_running_loop()
+                       landed: Phase, back: Phase) -> None:
+        """Move serving `rng` from `frm` to `to`: freeze, drain, own, bump,
+        disown. Failing before the bump, it is undone and the workflow goes
+        `back` with the error (the operator asks again); after it, the next
+        turn finishes it."""
         async with self._control.connection("SELECT range_maps") as conn:
             found = await control_store.load_map(conn, ks.name)
         assert found is not None
         current = RangeMap.from_json(*found)
+        record: dict[str, Any] | None = None
         if current.owner_of(rng) != to.index:
-            started = loop.time()
-            swapped = False
-            try:
-                async with frm.connection("FREEZE range") as conn:
-                    await fence.change(conn, rng, state="frozen")
-                    last = await range_copy.last_event(conn, rng)
-                async with frm.connection("DRAIN changes") as src, \
-                        to.connection("DRAIN changes") as dst:
-                    while await range_copy.apply_changes(src, dst, wf.workflow, frm.index,
-                                                         APPLY_BATCH):
-                        pass
-                new = current.moved(rng, to.index)
-                async with to.connection("OWN range") as conn:
-                    owner_tx = await fence.own(conn, rng, new.version, capture=wf.workflow)
-                if last is not None:
-                    below = Cursor.below(owner_tx)
-                    new = new.with_handoff(Handoff(frm.index, to.index, last,
-                                                   (below.commit, below.position)))
-                async with self._control.connection("UPDATE range_maps") as conn:
-                    swapped = await control_store.swap_map(conn, ks.name, current.version,
-                                                           new.version, new.to_json())
-                if not swapped:
-                    raise FailedPrecondition(
-                        f"range map of {ks.name!r} changed during the cutover (expected version "
-                        f"{current.version})", reason="MAP_CHANGED",
-                        metadata={"keyspace": ks.name})
-            except BaseException:
-                if not swapped:
-                    await _undo_freeze(rng, frm, to)
-                raise
-            pause = loop.time() - started
-            RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
-            await ks.refresh_map()
-            cutovers = [*wf.detail.get("cutovers", []),
-                        {"from": frm.index, "to": to.index, "map_version": new.version,
-                         "pause_ms": round(pause * 1000, 1),
-                         "last_event": list(last) if last else None}]
-            wf = await self._save(replace(wf, detail={**wf.detail, "cutovers": cutovers}))
-            log.info("resharding %s: range %s now served by shard %d (map version %d); writes "
-                     "paused %.0f ms", wf.workflow, rng, to.index, new.version, pause * 1000)
+            record = await self._cut(ks, wf, rng, frm, to, current, back)
+            if record is None:
+                return
         # After the bump (now, or by a driver that died after it): finish.
         async with frm.connection("DISOWN range") as conn:
             await fence.disown(conn, rng)
             await range_copy.drop_changes(conn, wf.workflow)
-        await self._save(replace(wf, phase=landed, error=""))
+        detail = wf.detail
+        if record is not None:
+            # The writes of the range waited from the freeze to the disown.
+            pause = asyncio.get_running_loop().time() - record.pop("started")
+            RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
+            record["pause_ms"] = round(pause * 1000, 1)
+            detail = {**detail, "cutovers": [*detail.get("cutovers", []), record]}
+            log.info("resharding %s: range %s now served by shard %d (map version %d); writes "
+                     "paused %.0f ms", wf.workflow, rng, to.index, record["map_version"],
+                     pause * 1000)
+        await self._save(replace(wf, phase=landed, error="", detail=detail))
+
+    async def _cut(self, ks: Keyspace, wf: Workflow, rng: KeyRange, frm: Shard, to: Shard,
+                   current: RangeMap, back: Phase) -> dict[str, Any] | None:
+        """Steps 1-4 of the cutover (docs/resharding.md); what to record of
+        it, or None when it failed and was undone."""
+        started = asyncio.get_running_loop().time()
+        swapped = False
+        try:
+            async with frm.connection("FREEZE range") as conn:
+                await fence.change(conn, rng, state="frozen")
+                last = await range_copy.last_event(conn, rng)
+            async with frm.connection("DRAIN changes") as src, \
+                    to.connection("DRAIN changes") as dst:
+                while await range_copy.apply_changes(src, dst, wf.workflow, frm.index,
+                                                     APPLY_BATCH):
+                    pass
+            new = current.moved(rng, to.index)
+            async with to.connection("OWN range") as conn:
+                owner_tx = await fence.own(conn, rng, new.version, capture=wf.workflow)
+            if last is not None:
+                below = Cursor.below(owner_tx)
+                new = new.with_handoff(Handoff(frm.index, to.index, last,
+                                               (below.commit, below.position)))
+            async with self._control.connection("UPDATE range_maps") as conn:
+                swapped = await control_store.swap_map(conn, ks.name, current.version,
+                                                       new.version, new.to_json())
+            if not swapped:
+                raise FailedPrecondition(
+                    f"range map of {ks.name!r} changed during the cutover (expected version "
+                    f"{current.version})", reason="MAP_CHANGED",
+                    metadata={"keyspace": ks.name})
+        except (DatagwError, asyncpg.PostgresError, OSError) as exc:
+            if swapped or await self._maybe_swapped(ks.name, rng, to.index):
+                raise  # the bump may have committed: the next turn finishes forward
+            await _undo_freeze(rng, frm, to)
+            await self._save(replace(wf, phase=back,
+                                     error=f"cutover undone: {_describe(exc)}"))
+            log.warning("resharding %s: cutover undone: %s", wf.workflow, _describe(exc))
+            return None
+        except BaseException:
+            if not swapped:
+                await _undo_freeze(rng, frm, to)
+            raise
+        await ks.refresh_map()
+        return {"from": frm.index, "to": to.index, "map_version": new.version,
+                "last_event": list(last) if last else None, "started": started}
+
+    async def _maybe_swapped(self, keyspace: str, rng: KeyRange, to: int) -> bool:
+        """After a failed bump: whether the map may name `to` (True when the
+        control table cannot tell: undoing then could strand the range)."""
+        try:
+            async with self._control.connection("SELECT range_maps") as conn:
+                found = await control_store.load_map(conn, keyspace)
+        except DatagwError:
+            return True
+        return found is not None and RangeMap.from_json(*found).owner_of(rng) == to
 
     async def _readers_behind(self, wf: Workflow, rng: KeyRange, source: Shard) -> list[str]:
         """The readers of the source's whole log that have not yet passed the

@@ -43,7 +43,7 @@ from gateway.records.events import ENVELOPE
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import commerce_store as store
-from gateway.storage.postgres import projection_store
+from gateway.storage.postgres import idempotency, projection_store
 from gateway.storage.postgres.keyspace_id import keyspace_id
 
 DOMAIN = "users"
@@ -148,18 +148,25 @@ class UsersDomain(KeyspaceDomain):
 
     async def _claim_email(self, email: str, user_id: str) -> bool:
         """Point the lookup at `user_id` unless a live user holds the email;
-        True when this call wrote the row (a new one, or an orphan taken over)."""
-        shard, ksid = self.route(email_key(email))
-        async with shard.connection("CLAIM user_emails") as conn:
-            async with conn.transaction():
-                owner = await store.email_owner(conn, email, lock=True)
-                if owner is not None and owner != user_id and await self._holds(owner, email):
-                    raise AlreadyExists(f"email {email!r} belongs to another user",
-                                        reason="EMAIL_TAKEN", metadata={"email": email})
-                if owner != user_id:
-                    await store.claim_email(conn, email, ksid, user_id)
-                    return True
-                return False
+        True when this call wrote the row (a new one, or an orphan taken over).
+        One transaction: if the lookup's range moves meanwhile, it runs again
+        on the range's new shard."""
+
+        async def claim() -> bool:
+            shard, ksid = self.route(email_key(email))
+            async with shard.connection("CLAIM user_emails") as conn:
+                async with conn.transaction():
+                    owner = await store.email_owner(conn, email, lock=True)
+                    if owner is not None and owner != user_id and await self._holds(owner,
+                                                                                   email):
+                        raise AlreadyExists(f"email {email!r} belongs to another user",
+                                            reason="EMAIL_TAKEN", metadata={"email": email})
+                    if owner != user_id:
+                        await store.claim_email(conn, email, ksid, user_id)
+                        return True
+                    return False
+
+        return await idempotency.rerouted(self._keyspace, claim)
 
     async def _holds(self, user_id: str, email: str) -> bool:
         shard, _ = self.route(user_id)
