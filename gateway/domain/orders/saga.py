@@ -457,7 +457,8 @@ class OrderSagas(KeyspaceDomain):
     async def recover(self, shard: Shard, limit: int = 50) -> int:
         """Finish or compensate every saga on `shard` whose lease ran out."""
         async with shard.connection("CLAIM sagas") as conn:
-            claimed = await sagas.claim_abandoned(conn, limit, self.settings.lease_s)
+            claimed = await sagas.claim_abandoned(
+                conn, limit, self.settings.lease_s, self._keyspace.map.ranges_of(shard.index))
         for saga in claimed:
             SAGA_RECOVERIES.labels(saga.kind).inc()
             log.info("recovering saga %s (%s, %s)", saga.saga_id, saga.kind, saga.state)
@@ -521,9 +522,12 @@ class OrderSagas(KeyspaceDomain):
                                      "SELECT sagas", lambda c: sagas.get(c, saga_id))
 
     async def stuck(self, older_than_s: float, limit: int) -> tuple[list[SagaRecord], list[int]]:
+        routing = self._keyspace.map  # one map for the whole scatter
+
         async def one_shard(shard: Shard) -> list[SagaRecord]:
             async with shard.connection("SELECT sagas") as conn:
-                return await sagas.list_unfinished(conn, older_than_s, limit)
+                return await sagas.list_unfinished(conn, older_than_s, limit,
+                                                   routing.ranges_of(shard.index))
 
         results = await asyncio.gather(*(one_shard(s) for s in self._keyspace.shards),
                                        return_exceptions=True)

@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 
 from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, UserRecord
-from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
+from gateway.storage.postgres.keyspace_id import KeyRange
 from gateway.storage.postgres.pool import one
-from gateway.storage.postgres.range_map import bound_bytes
+from gateway.storage.postgres.range_map import served
 
 USER_COLUMNS = "user_id, email, display_name, version, created_at, updated_at, erased_at"
 ORDER_COLUMNS = ("order_id, user_id, status, currency, total_minor, shipping, payment_id, saga_id, "
@@ -174,10 +174,9 @@ async def scan_orders(
         args.append(value)
         return f"${len(args)}"
 
-    where.append("(" + " OR ".join(
-        f"(keyspace_id >= {arg(bound_bytes(r.start))}"
-        + (f" AND keyspace_id < {arg(bound_bytes(r.end))})" if r.end < SPACE else ")")
-        for r in ranges) + ")" if ranges else "FALSE")
+    condition, bounds = served(ranges, 1)
+    where.append(condition)
+    args.extend(bounds)
 
     if status is not None:
         where.append(f"status = {arg(status)}")

@@ -118,6 +118,25 @@ class RangeMap:
         return ", ".join(f"{r}->{s}" for r, s in self.entries)
 
 
+def served(ranges: list[KeyRange], first_arg: int) -> tuple[str, list[bytes | None]]:
+    """A WHERE condition on `keyspace_id` for rows of `ranges` (what the map
+    gives one shard), with its arguments numbered from `first_arg`. During a
+    move a shard holds copies of rows it does not serve (the target before
+    the switch, the source until cleanup): a query that visits every shard
+    counts each row on the shard that serves it."""
+    if not ranges:
+        return "FALSE", []
+    terms, args = [], []
+    for rng in ranges:
+        args.append(bound_bytes(rng.start))
+        term = f"keyspace_id >= ${first_arg + len(args) - 1}"
+        if rng.end < SPACE:
+            args.append(bound_bytes(rng.end))
+            term += f" AND keyspace_id < ${first_arg + len(args) - 1}"
+        terms.append(f"({term})")
+    return "(" + " OR ".join(terms) + ")", args
+
+
 def bound_bytes(value: int) -> bytes | None:
     """A range bound as stored next to rows (8 big-endian bytes); None for
     the end of the space, which 8 bytes cannot hold."""

@@ -15,6 +15,8 @@ from gateway.records.commerce import (
     SagaState,
     saga_state_from_json,
 )
+from gateway.storage.postgres.keyspace_id import KeyRange
+from gateway.storage.postgres.range_map import served
 
 SAGA_COLUMNS = ("saga_id, kind, state, user_id, order_id, request_id, data, steps, "
                 "failure_reason, attempts, lease_until, created_at, updated_at")
@@ -135,31 +137,36 @@ async def restart(conn: asyncpg.Connection, saga_id: str, data: OrderSagaState, 
     return _saga(row) if row else None
 
 
-async def claim_abandoned(conn: asyncpg.Connection, limit: int, lease_s: float
-                          ) -> list[SagaRecord]:
-    """Unfinished sagas whose lease ran out, leased to the caller for `lease_s`.
+async def claim_abandoned(conn: asyncpg.Connection, limit: int, lease_s: float,
+                          ranges: list[KeyRange]) -> list[SagaRecord]:
+    """Unfinished sagas of `ranges` (the shard's, by the range map) whose
+    lease ran out, leased to the caller for `lease_s`.
 
     SKIP LOCKED lets several gateways recover the same shard without taking
     the same saga twice.
     """
+    condition, bounds = served(ranges, 3)
     rows = await conn.fetch(
         f"""UPDATE sagas SET lease_until = now() + make_interval(secs => $2),
                              attempts = attempts + 1, updated_at = now()
             WHERE saga_id IN (
                 SELECT saga_id FROM sagas
                 WHERE state IN ('running', 'compensating') AND lease_until < now()
+                  AND {condition}
                 ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED)
             RETURNING {SAGA_COLUMNS}""",
-        limit, lease_s)
+        limit, lease_s, *bounds)
     return [_saga(r) for r in rows]
 
 
-async def list_unfinished(conn: asyncpg.Connection, older_than_s: float, limit: int
-                          ) -> list[SagaRecord]:
+async def list_unfinished(conn: asyncpg.Connection, older_than_s: float, limit: int,
+                          ranges: list[KeyRange]) -> list[SagaRecord]:
+    """Unfinished sagas of `ranges` older than `older_than_s`, oldest first."""
+    condition, bounds = served(ranges, 3)
     rows = await conn.fetch(
         f"""SELECT {SAGA_COLUMNS} FROM sagas
             WHERE state IN ('running', 'compensating')
-              AND created_at < now() - make_interval(secs => $1)
+              AND created_at < now() - make_interval(secs => $1) AND {condition}
             ORDER BY created_at LIMIT $2""",
-        older_than_s, limit)
+        older_than_s, limit, *bounds)
     return [_saga(r) for r in rows]
