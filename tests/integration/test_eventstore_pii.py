@@ -32,6 +32,15 @@ def _ksid(user_id: str) -> bytes:
     return ksid_bytes(keyspace_id(user_id))
 
 
+def _user(prefix: str, uid: str) -> str:
+    """A user id on shard 0, which these tests write directly: its fence
+    refuses the keys of users whose keyspace id it does not own."""
+    n = 0
+    while keyspace_id(f"{prefix}-{uid}-{n}") >= 1 << 63:
+        n += 1
+    return f"{prefix}-{uid}-{n}"
+
+
 async def _seal(conn: asyncpg.Connection, user_id: str, data: dict[str, object]
                 ) -> dict[str, object]:
     async with conn.transaction():
@@ -40,7 +49,7 @@ async def _seal(conn: asyncpg.Connection, user_id: str, data: dict[str, object]
 
 async def test_seal_hides_the_data_and_open_all_reads_it_back(
         conn: asyncpg.Connection, uid: str) -> None:
-    user = f"pii-{uid}"
+    user = _user("pii", uid)
     env = await _seal(conn, user, {"email": "a@example.com", "name": "Ann"})
     assert set(env) == {"user_id", "v", "nonce", "ciphertext"}
     assert env["user_id"] == user and env["v"] == 1
@@ -54,7 +63,7 @@ async def test_seal_hides_the_data_and_open_all_reads_it_back(
 async def test_one_key_per_user_even_when_first_uses_race(
         gateway: Gateway, conn: asyncpg.Connection, uid: str) -> None:
     dsn = gateway.backends.keyspaces["commerce"].shards[0].dsn
-    user = f"race-{uid}"
+    user = _user("race", uid)
 
     async def one(n: int) -> dict[str, object]:
         c = await asyncpg.connect(dsn)
@@ -71,15 +80,15 @@ async def test_one_key_per_user_even_when_first_uses_race(
 
 async def test_an_envelope_moved_to_another_user_does_not_open(
         conn: asyncpg.Connection, uid: str) -> None:
-    env = await _seal(conn, f"a-{uid}", {"email": "a@example.com"})
-    await _seal(conn, f"b-{uid}", {"email": "b@example.com"})
-    forged = {**env, "user_id": f"b-{uid}"}
+    env = await _seal(conn, _user("a", uid), {"email": "a@example.com"})
+    await _seal(conn, _user("b", uid), {"email": "b@example.com"})
+    forged = {**env, "user_id": _user("b", uid)}
     assert await pii.open_all(conn, [{ENVELOPE: forged}]) == [Opened(erased=True)]
 
 
 async def test_erased_key_makes_every_envelope_unreadable_and_blocks_new_ones(
         conn: asyncpg.Connection, uid: str) -> None:
-    user, other = f"gone-{uid}", f"kept-{uid}"
+    user, other = _user("gone", uid), _user("kept", uid)
     first = await _seal(conn, user, {"email": "g@example.com"})
     second = await _seal(conn, user, {"street": "1 Main St"})
     kept = await _seal(conn, other, {"email": "k@example.com"})
@@ -100,7 +109,7 @@ async def test_erased_key_makes_every_envelope_unreadable_and_blocks_new_ones(
 
 async def test_erasing_a_user_without_a_key_prevents_one_later(
         conn: asyncpg.Connection, uid: str) -> None:
-    user = f"never-{uid}"
+    user = _user("never", uid)
     async with conn.transaction():
         assert await pii.erase_key(conn, user) is False
     with pytest.raises(FailedPrecondition):
