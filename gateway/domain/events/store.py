@@ -259,6 +259,18 @@ class EventStoreDomain:
                 and position.get((keyspace, h.source), Cursor()) < Cursor(*h.from_last)]
         return min(caps) if caps else None
 
+    def _held_back(self, keyspace: str, shard: int, after: Position,
+                   read: tuple[Page, list[Recorded]]) -> tuple[Page, list[Recorded]]:
+        """A shard's page cut at its hold-back (`hold_back`, from where the
+        caller's position stands): what lies beyond comes in a later page."""
+        page, recs = read
+        cap = self.hold_back(keyspace, shard, after)
+        if cap is None or page.next <= cap:
+            return read
+        kept = [r for r in recs if r.event.cursor <= cap]
+        start = after.get((keyspace, shard), Cursor())
+        return Page([r.event for r in kept], max(start, cap), reached_horizon=False), kept
+
     def event_shards(self) -> list[tuple[str, Shard]]:
         """Every shard holding events, in ReadAll's order."""
         return [(name, s) for name, ks in self._keyspaces.items() for s in ks.shards]
@@ -476,7 +488,9 @@ class EventStoreDomain:
             # No silently partial page: a shard that is down fails the read.
             if isinstance(r, BaseException):
                 raise r
-        pages = [r for r in results if not isinstance(r, BaseException)]
+        pages = [self._held_back(ks, s.index, after, r) for (ks, s), r in zip(shards, results,
+                                                                            strict=True)
+                 if not isinstance(r, BaseException)]
         # Interleave shards by time; heapq.merge only ever takes a head, so
         # each shard's own commit order is kept whatever the timestamps say.
         merged = list(heapq.merge(*(recs for _, recs in pages),
