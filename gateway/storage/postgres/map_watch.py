@@ -44,6 +44,8 @@ class MapWatch:
         self._keyspaces = {ks.name: ks for ks in keyspaces}
         self._notifier = ShardNotifier(control, listen_dsn, CHANNEL)
         self._task: asyncio.Task[None] | None = None
+        # Shard servers down when the gateway started: identified once back.
+        self._unidentified: list[tuple[Keyspace, Shard]] = []
         for ks in keyspaces:
             ks.refresh_map = functools.partial(self.refresh, ks.name)
 
@@ -61,24 +63,26 @@ class MapWatch:
                     f"{missing}, but the config lists {len(ks.shards)} shard server(s)")
             self._install(ks, current)
             for shard in ks.shards:
-                await self._identify(ks, shard)
+                if not await self._identify(ks, shard):
+                    self._unidentified.append((ks, shard))
 
-    async def _identify(self, ks: Keyspace, shard: Shard) -> None:
+    async def _identify(self, ks: Keyspace, shard: Shard) -> bool:
+        """Record (once) which shard the server is and what it owns; False
+        when it is down (its writes fail meanwhile, as for any shard down)."""
         try:
             async with shard.connection("IDENTIFY shard") as conn:
                 recorded = await fence.identify(conn, ks.name, shard.index,
                                                 ks.map.ranges_of(shard.index), ks.map.version)
         except DatagwError as exc:
-            # Down at start: it serves nothing until it is back, and its
-            # fence refuses what it does not own whatever the map says.
-            log.warning("keyspace %s shard %d not identified at start: %s", ks.name,
+            log.warning("keyspace %s shard %d not identified yet: %s", ks.name,
                         shard.index, exc.message)
-            return
+            return False
         if recorded != (ks.name, shard.index):
             raise MapMismatch(
                 f"the server configured as keyspace {ks.name!r} shard {shard.index} is "
                 f"keyspace {recorded[0]!r} shard {recorded[1]}: fix the order of the shards "
                 "in the config")
+        return True
 
     def _install(self, ks: Keyspace, new: RangeMap) -> bool:
         old, ks.map = ks.map, new
@@ -113,4 +117,13 @@ class MapWatch:
                     await self.refresh(name)
                 except DatagwError as exc:
                     log.debug("range map of %s not read: %s", name, exc.message)
+            for ks, shard in list(self._unidentified):
+                try:
+                    if await self._identify(ks, shard):
+                        self._unidentified.remove((ks, shard))
+                except MapMismatch as exc:
+                    # Found late, this cannot stop the start any more: the
+                    # server stays unused, loudly.
+                    log.error("%s", exc)
+                    self._unidentified.remove((ks, shard))
             await self._notifier.wait(ticket, POLL_S)
