@@ -32,6 +32,7 @@ from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from gateway.runtime.startup import create_database
 from tests.conftest import make_config
+from tests.embedded_stack import keyspaces_on
 from tests.helpers import (
     STRONG,
     decode,
@@ -89,12 +90,17 @@ async def running_gateway(embedded: EmbeddedBackends, **overrides: object
     process, which the session gateway holds, so a second gateway in embedded
     mode cannot start next to it.
     """
-    keyspaces = {}
-    for name in ("catalog", "commerce", "inventory"):
-        # Commerce as one shard on the same server: these tests are not about sharding.
-        await create_database(embedded.postgres.dsn, name)
-        keyspaces[name] = KeyspaceConfig(name, (embedded.postgres.dsn.rsplit("/", 1)[0] +
-                                                f"/{name}",))
+    if embedded.shards:
+        # The session stack: a gateway that shares its catalog database (and
+        # so its range maps) must list the same commerce shards.
+        keyspaces = await keyspaces_on(embedded)
+    else:
+        keyspaces = {}
+        for name in ("catalog", "commerce", "inventory"):
+            # Commerce as one shard on the same server: these tests are not about sharding.
+            await create_database(embedded.postgres.dsn, name)
+            keyspaces[name] = KeyspaceConfig(name, (embedded.postgres.dsn.rsplit("/", 1)[0] +
+                                                    f"/{name}",))
     cfg = make_config(embedded.data_dir, keyspaces=keyspaces, redis_url=embedded.valkey.url,
                       **overrides)
     gw = Gateway(cfg)

@@ -87,7 +87,8 @@ async def test_an_orphan_lookup_row_is_taken_over(gateway: Gateway, shop: Shop, 
     email = f"orphan.{uid}@example.com"
     index = shard_index(gateway, f"email:{email}")
     await shard_rows(gateway, index, "INSERT INTO user_emails (email, keyspace_id, user_id) "
-                     "VALUES ($1, $2, $3)", email, b"\x00" * 8, f"{uid}-ghost")
+                     "VALUES ($1, $2, $3)", email, ksid_bytes(keyspace_id(f"email:{email}")),
+                     f"{uid}-ghost")
     await fails(shop.users.GetUserByEmail(user_pb2.GetUserByEmailRequest(email=email)),
                 grpc.StatusCode.NOT_FOUND)
     await shop.users.CreateUser(user_pb2.CreateUserRequest(
