@@ -240,7 +240,8 @@ class DirectShop:
         """OrdersDomain.scan: every shard in parallel, merged newest first; (page, cursor)."""
         async def one(shard: ShardPools) -> list[tuple[OrderRecord, ShardPools]]:
             async with borrow(shard.primary) as conn:
-                found = await store.scan_orders(conn, status, None, None, after, size + 1)
+                found = await store.scan_orders(conn, status, None, None, after, size + 1,
+                                                [shard.key_range])
             return [(o, shard) for o in found]
 
         async def fill(shard: ShardPools, orders: list[OrderRecord]) -> list[OrderRecord]:
