@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from gateway.policy.registry import PolicyRegistry
 from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
 from gateway.runtime.embedded.backends import EmbeddedBackends
+from gateway.runtime.growth import add_embedded_shard
 from gateway.runtime.services import POLICY_CATALOG, SERVICE_NAMES, SERVICES, planned_reads
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
@@ -111,6 +113,9 @@ class Gateway:
                 raise ConfigError(f"server.auth.jwt: {exc}") from exc
         opened = await self.open_backends()
         self._wiring = wiring = wire(self.config, opened, planned_reads())
+        if opened.embedded is not None and opened.maps is not None:
+            # Embedded mode starts shard servers itself, also while serving.
+            wiring.resharding.allow_growth(functools.partial(add_embedded_shard, opened, wiring))
         self._server = self._build_server(wiring)
         for cache in wiring.caches:
             cache.start()

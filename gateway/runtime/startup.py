@@ -164,7 +164,7 @@ async def _apply_analytics_schema(policies: PolicyRegistry, store: AnalyticsStor
         log.info("analytics schema: %s", change)
 
 
-def _database(dsn: str, name: str) -> str:
+def database_on(dsn: str, name: str) -> str:
     return f"{dsn.rsplit('/', 1)[0]}/{name}"
 
 
@@ -228,7 +228,7 @@ async def _embedded_keyspaces(
         out[name] = KeyspaceConfig(
             # A shard with replicas: a multi-host DSN, so a promotion is followed.
             name, tuple(server.cluster_dsn(name) for server in servers),
-            replica_dsns=tuple(tuple(_database(r.dsn, name) for r in server.replicas)
+            replica_dsns=tuple(tuple(database_on(r.dsn, name) for r in server.replicas)
                                for server in servers),
             ranges=(*even_ranges(first), *[None] * (len(servers) - first)))
     return out

@@ -343,6 +343,16 @@ class Relay:
     def running(self) -> bool:
         return bool(self._tasks)
 
+    def add(self, keyspace: str, shard: Shard, notifier: ShardNotifier,
+            settings: RelaySettings | None = None) -> None:
+        """Relay a shard server added while the gateway runs too."""
+        relay = ShardRelay(keyspace, shard, notifier, self.store,
+                           settings or (self.shards[0].settings if self.shards
+                                        else RelaySettings()))
+        self.shards.append(relay)
+        if self._tasks:
+            self._tasks.append(asyncio.create_task(relay.run(), name=f"relay {shard.name}"))
+
     def start(self) -> None:
         self._tasks = [asyncio.create_task(r.run(), name=f"relay {r.shard.name}")
                        for r in self.shards]

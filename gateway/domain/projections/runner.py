@@ -284,6 +284,7 @@ class ProjectionRunner:
 
     def __init__(self, projections: Sequence[Projection], notifiers: EventNotifiers) -> None:
         self._projections = {p.name: p for p in projections}
+        self._notifiers = notifiers
         self._feeds = {p.name: [Feed(p, s, notifiers.of(s.keyspace, s.index))
                                 for s in p.sources()] for p in projections}
         self._tasks: list[asyncio.Task[None]] = []
@@ -293,6 +294,20 @@ class ProjectionRunner:
         if not self._tasks:
             self._tasks = [asyncio.create_task(feed.run(), name=f"projection {name}")
                            for name, feeds in self._feeds.items() for feed in feeds]
+
+    def add_sources(self) -> None:
+        """Feeds for the source shards added while the gateway runs (each
+        projection's sources() names the keyspace's shards as they are now)."""
+        for name, projection in self._projections.items():
+            known = {feed.key for feed in self._feeds[name]}
+            for s in projection.sources():
+                if (s.keyspace, s.index) in known:
+                    continue
+                feed = Feed(projection, s, self._notifiers.of(s.keyspace, s.index))
+                self._feeds[name].append(feed)
+                if self._tasks:
+                    self._tasks.append(asyncio.create_task(feed.run(),
+                                                           name=f"projection {name}"))
 
     async def stop(self) -> None:
         tasks = [*self._tasks, *self._rebuilds.values()]

@@ -39,12 +39,20 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
-from gateway.errors import DatagwError, FailedPrecondition, NotFound, Violations
+from gateway.errors import (
+    DatagwError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    Violations,
+)
 from gateway.records.events import Cursor
 from gateway.records.resharding import ALLOWED, Action, Phase, TableCheck, Workflow
 from gateway.storage.postgres import (
@@ -83,6 +91,26 @@ class Resharding:
         self._relay = relay
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._task: asyncio.Task[None] | None = None
+        # Starts one more shard server for a keyspace and returns its number;
+        # only embedded mode can (runtime/growth.py sets it).
+        self._grow: Callable[[str], Awaitable[int]] | None = None
+        self._growing = asyncio.Lock()
+
+    def allow_growth(self, grow: Callable[[str], Awaitable[int]]) -> None:
+        self._grow = grow
+
+    async def add_server(self, keyspace: str) -> int:
+        """Start one more (spare) shard server for `keyspace`; its number."""
+        if keyspace not in self._keyspaces:
+            raise InvalidArgument([FieldViolation(
+                "keyspace", f"must be a sharded keyspace: {', '.join(sorted(self._keyspaces))}")])
+        if self._grow is None:
+            raise FailedPrecondition(
+                "only embedded mode starts shard servers itself; list the new server in "
+                f"postgres.keyspaces.{keyspace}.shards without a range (a spare) and restart "
+                "the gateways", reason="NOT_EMBEDDED", metadata={"keyspace": keyspace})
+        async with self._growing:
+            return await self._grow(keyspace)
 
     # -- the operator's side ----------------------------------------------------
 

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _STOP_ERRORS = (EmbeddedBackendError, OSError, subprocess.SubprocessError)
 ROLES_FILE = "roles.json"
+# Commerce shard servers at most (embedded.shards allows as many).
+MAX_SHARDS = 16
 # How long a failover waits for its replica to stream, and to receive the
 # stopped primary's last WAL record.
 STREAMING_WAIT_S = 30.0
@@ -324,6 +326,29 @@ class EmbeddedBackends(StartStop):
             members.append(("valkey", self._valkey))
         return members
 
+    def add_shard(self) -> EmbeddedPostgres:
+        """Start one more commerce shard server while the others serve (with
+        as many replicas as the others): a spare, serving nothing until a
+        range is moved onto it. The data directory records it, so the next
+        start has it too."""
+        if len(self._shards) >= MAX_SHARDS:
+            raise EmbeddedBackendError(f"at most {MAX_SHARDS} shard servers")
+        index = len(self._shards)
+        self._shards.append(self._server(shard_primaries(self.data_dir).get(
+            index, f"shard-{index}"), index))
+        try:
+            self._start_shard(index)
+        except BaseException:
+            self._shards.pop().stop()
+            raise
+        self._shard_count = len(self._shards)
+        self._write_shard_count(self.data_dir / "shards.txt")
+        log.info("embedded shard %d started (a spare)", index)
+        return self._shards[index]
+
+    def _write_shard_count(self, marker: Path) -> None:
+        marker.write_text(f"{self.first_shard_count}\n{self._shard_count}\n")
+
     def _check_shard_count(self, marker: Path) -> None:
         """Refuse to reopen kept data with fewer shard servers (their rows would
         be lost); more are added as spares. The marker keeps the count the data
@@ -336,7 +361,7 @@ class EmbeddedBackends(StartStop):
                     f"{marker.parent} holds {before} commerce shard server(s); starting it "
                     f"with {self._shard_count} would leave rows behind (use --shards {before}; "
                     "to use fewer servers, move their ranges away first: docs/resharding.md)")
-        marker.write_text(f"{self.first_shard_count}\n{self._shard_count}\n")
+        self._write_shard_count(marker)
 
     def describe(self) -> list[str]:
         if self._postgres is None or self._valkey is None:

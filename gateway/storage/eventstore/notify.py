@@ -152,6 +152,13 @@ class EventNotifiers:
             (ks.name, s.index): ShardNotifier(s, listen_dsns[(ks.name, s.index)])
             for ks in keyspaces for s in ks.shards}
 
+    def add(self, keyspace: str, shard: Shard, listen_dsn: str | None) -> ShardNotifier:
+        """A notifier for a shard server added while the gateway runs, started."""
+        notifier = ShardNotifier(shard, listen_dsn)
+        self._by_shard[(keyspace, shard.index)] = notifier
+        notifier.start()
+        return notifier
+
     def of(self, keyspace: str, shard: int) -> ShardNotifier:
         return self._by_shard[(keyspace, shard)]
 

@@ -63,10 +63,10 @@ class MapWatch:
                     f"{missing}, but the config lists {len(ks.shards)} shard server(s)")
             self._install(ks, current)
             for shard in ks.shards:
-                if not await self._identify(ks, shard):
+                if not await self.identify(ks, shard):
                     self._unidentified.append((ks, shard))
 
-    async def _identify(self, ks: Keyspace, shard: Shard) -> bool:
+    async def identify(self, ks: Keyspace, shard: Shard) -> bool:
         """Record (once) which shard the server is and what it owns; False
         when it is down (its writes fail meanwhile, as for any shard down)."""
         try:
@@ -119,7 +119,7 @@ class MapWatch:
                     log.debug("range map of %s not read: %s", name, exc.message)
             for ks, shard in list(self._unidentified):
                 try:
-                    if await self._identify(ks, shard):
+                    if await self.identify(ks, shard):
                         self._unidentified.remove((ks, shard))
                 except MapMismatch as exc:
                     # Found late, this cannot stop the start any more: the

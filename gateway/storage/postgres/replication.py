@@ -58,6 +58,13 @@ class ReplicationTracker:
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
 
+    def track(self, shard: Shard) -> None:
+        """Follow the replicas of a shard server added while the gateway runs."""
+        if shard.replicas:
+            self._history[id(shard)] = _ShardHistory()
+            self._shards.append(shard)
+            self.start()
+
     def start(self) -> None:
         if self._shards and self._task is None:
             self._task = asyncio.create_task(self._run())
