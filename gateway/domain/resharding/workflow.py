@@ -29,7 +29,10 @@ before and after it runs, and each is safe to run again:
   stopped: cancelled.
 
 A failure before the cutover's map bump rolls the cutover back (the source
-serves again); after it, the cutover is finished forward.
+serves again, and the workflow is back in the phase the switch or reverse
+was asked in, with the error); after it, the cutover is finished forward. A
+gateway that dies mid-cutover leaves the phase as it was: the next driver
+runs the cutover again from the start.
 """
 
 from __future__ import annotations
@@ -373,9 +376,18 @@ class Resharding:
                         f"range map of {ks.name!r} changed during the cutover (expected version "
                         f"{current.version})", reason="MAP_CHANGED",
                         metadata={"keyspace": ks.name})
-            except BaseException:
+            except BaseException as exc:
                 if not swapped:
                     await _undo_freeze(rng, frm, to)
+                    if isinstance(exc, (DatagwError, asyncpg.PostgresError, OSError)):
+                        # Back to where it was asked: retried every tick, the
+                        # cutover would freeze the range's writes again and
+                        # again for as long as the cause lasts. The operator
+                        # asks again once it is fixed.
+                        back = Phase.CATCHING_UP if wf.phase is Phase.SWITCHING \
+                            else Phase.SWITCHED
+                        await self._save(replace(wf, phase=back, error=_describe(exc)))
+                        return
                 raise
             pause = loop.time() - started
             RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
