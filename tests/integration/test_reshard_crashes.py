@@ -1,0 +1,559 @@
+"""Resharding survives crashes: the gateway that drives a workflow is
+SIGKILLed in each phase, and (separately) the target shard's server is
+killed in the phases that need it; each time the workflow resumes, or rolls
+back, and leaves no half state behind.
+
+The gateway that dies is a real `datagw serve` subprocess: its driver holds
+the workflow's lease. A second gateway, in this process, takes the workflow
+over once that lease has run out. To kill at a known point inside a phase,
+the test first holds a lock that the phase's next statement needs (a table
+lock, or the fence's advisory lock) and kills once pg_stat_activity shows
+that statement waiting for it: the phase's work is half done, as in a real
+crash. The lock is let go only after the kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import grpc
+import pytest
+import pytest_asyncio
+
+from gateway.domain.resharding.workflow import Resharding
+from gateway.records.resharding import ALLOWED, FINISHED, Action, Phase, Workflow
+from gateway.runtime.config import KeyspaceConfig
+from gateway.runtime.embedded.backends import EmbeddedBackends
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres import control_store, range_copy
+from gateway.storage.postgres.fence import FENCE_LOCK
+from gateway.storage.postgres.keyspace_id import SPACE, KeyRange, keyspace_id
+from gateway.storage.postgres.range_map import RangeMap
+from tests.commerce import Shop
+from tests.conftest import ROOT, TEST_SAGAS, make_config
+from tests.e2e.gateway_process import free_port
+from tests.helpers import eventually
+from tests.reshard_stack import reshard_keyspaces, start_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+# Bounds on waits for a state (never timing assertions): a resumed workflow
+# waits out the dead driver's lease (LEASE_S, 5 s) first.
+WITHIN_S = 60.0
+START_S = 90.0
+SHARDS = 4
+USERS = 2
+
+
+@dataclass
+class Stack:
+    backends: EmbeddedBackends
+    keyspaces: dict[str, KeyspaceConfig]
+
+    def dsn(self, shard: int | None) -> str:
+        """A commerce shard's primary, or (None) the catalog: the control tables."""
+        if shard is None:
+            return self.keyspaces["catalog"].shard_dsns[0]
+        return self.keyspaces["commerce"].shard_dsns[shard]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def stack() -> AsyncIterator[Stack]:
+    # Not under pytest's tmp dir: the servers run as their own user (tests/conftest.py).
+    root = Path(tempfile.mkdtemp(prefix="datagw-reshard-crash-"))
+    backends = await asyncio.to_thread(start_stack, root)
+    try:
+        yield Stack(backends, await reshard_keyspaces(backends))
+    finally:
+        await asyncio.to_thread(backends.stop)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def _one_failure_stays_alone(stack: Stack) -> AsyncIterator[None]:
+    """Each scenario moves a range of its own; one that failed half way must
+    not keep the next from creating its workflow (one active per keyspace)."""
+    yield
+    await _sql(stack.dsn(None), "UPDATE reshard_workflows SET phase = 'cancelled' "
+                                "WHERE phase NOT IN ('done', 'cancelled')")
+
+
+# -- the servers, behind the gateways' backs ------------------------------------
+
+async def _sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def _holding(dsn: str, statement: str) -> AsyncIterator[None]:
+    """`statement` run on a session of its own that keeps what it locked
+    until the block ends (or the server dies)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(statement)
+        yield
+    finally:
+        conn.terminate()
+
+
+def _table_lock(table: str) -> str:
+    # SHARE: the workflow's writes to `table` wait; reads do not.
+    return f"BEGIN; LOCK TABLE {table} IN SHARE MODE"
+
+
+# Every fence change (freeze, own, disown, end of capture) takes the fence's
+# lock exclusively: held shared, the change waits.
+FENCE_SHARED = f"SELECT pg_advisory_lock_shared({FENCE_LOCK})"
+
+
+async def _waits(dsn: str, statement_part: str) -> bool:
+    """Whether a session of another client waits for a lock in a statement
+    containing `statement_part`."""
+    rows = await _sql(
+        dsn, """SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                AND pid <> pg_backend_pid() AND strpos(query, $1) > 0""", statement_part)
+    return bool(rows)
+
+
+async def _until_waits(dsn: str, statement_part: str, what: str) -> None:
+    await eventually(lambda: _waits(dsn, statement_part), what, within_s=WITHIN_S)
+
+
+async def _workflow(stack: Stack, name: str) -> Workflow:
+    conn = await asyncpg.connect(stack.dsn(None))
+    try:
+        found = await control_store.get_workflow(conn, name)
+    finally:
+        await conn.close()
+    assert found is not None
+    return found
+
+
+async def _lease_owner(stack: Stack, name: str) -> str:
+    rows = await _sql(stack.dsn(None),
+                      "SELECT lease_owner FROM reshard_workflows WHERE workflow = $1", name)
+    return str(rows[0]["lease_owner"])
+
+
+async def _map(stack: Stack) -> RangeMap:
+    conn = await asyncpg.connect(stack.dsn(None))
+    try:
+        found = await control_store.load_map(conn, "commerce")
+    finally:
+        await conn.close()
+    assert found is not None
+    return RangeMap.from_json(*found)
+
+
+Owned = tuple[int, int, str, str | None]
+
+
+async def _ranges(stack: Stack, shard: int, rng: KeyRange) -> list[Owned]:
+    """(start, end, state, capture) of the shard's owned rows overlapping `rng`."""
+    out: list[Owned] = []
+    for r in await _sql(stack.dsn(shard), "SELECT start_ksid, end_ksid, state, capture "
+                                          "FROM shard_ranges ORDER BY start_ksid"):
+        start = int.from_bytes(r["start_ksid"], "big")
+        end = SPACE if r["end_ksid"] is None else int.from_bytes(r["end_ksid"], "big")
+        if start < rng.end and rng.start < end:
+            out.append((start, end, str(r["state"]), r["capture"]))
+    return out
+
+
+async def _frozen(stack: Stack, shard: int, rng: KeyRange) -> bool:
+    return any(state == "frozen" for _, _, state, _ in await _ranges(stack, shard, rng))
+
+
+async def _rows_of(stack: Stack, shard: int, table: str, rng: KeyRange) -> int:
+    start, end = range_copy.bounds(rng)
+    rows = await _sql(stack.dsn(shard), f"SELECT count(*) AS n FROM {table} WHERE "
+                      "keyspace_id >= $1 AND ($2::bytea IS NULL OR keyspace_id < $2)",
+                      start, end)
+    return int(rows[0]["n"])
+
+
+async def _assert_settled(stack: Stack, rng: KeyRange, owner: int, orders: list[str],
+                          *, alone: bool, down: tuple[int, ...] = ()) -> None:
+    """Exactly `owner` owns `rng` (no shard has it frozen), the control map
+    agrees, and each of `orders` is there once. `alone`: no other shard
+    keeps rows of the range (after a cleanup or a cancel). `down`: shards
+    whose server is down, not asked."""
+    for shard in range(SHARDS):
+        if shard in down:
+            continue
+        rows = await _ranges(stack, shard, rng)
+        assert all(state == "owned" for _, _, state, _ in rows), (shard, rows)
+        if shard != owner:
+            assert not rows, f"shard {shard} owns part of {rng} besides shard {owner}: {rows}"
+            if alone:
+                assert await _rows_of(stack, shard, "orders", rng) == 0, shard
+            continue
+        # Contiguous owned rows that cover the whole range.
+        assert rows and rows[0][0] <= rng.start and rows[-1][1] >= rng.end, (shard, rows)
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(rows)), rows
+    assert (await _map(stack)).owner_of(rng) == owner
+    found = await _sql(stack.dsn(owner), "SELECT order_id, count(*) AS n FROM orders "
+                       "WHERE order_id = ANY($1::text[]) GROUP BY order_id", orders)
+    assert sorted(r["order_id"] for r in found) == sorted(orders)
+    assert all(r["n"] == 1 for r in found)
+
+
+# -- gateways -------------------------------------------------------------------
+
+@asynccontextmanager
+async def _gateway(stack: Stack, tmp: Path) -> AsyncIterator[tuple[Gateway, Shop]]:
+    """A gateway in this process: its driver resumes what a dead one left."""
+    gateway = Gateway(make_config(tmp, keyspaces=stack.keyspaces,
+                                  redis_url=stack.backends.valkey.url, sagas=TEST_SAGAS))
+    await gateway.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+            yield gateway, Shop.on(channel)
+    finally:
+        await gateway.stop()
+
+
+def _config_file(stack: Stack, tmp: Path) -> Path:
+    def shard(dsn: str, rng: KeyRange | None) -> dict[str, str]:
+        return {"primary": dsn, "range": str(rng) if rng is not None else "none"}
+
+    keyspaces = {
+        name: {"shards": [shard(dsn, ks.ranges[i] if ks.ranges else None)
+                          for i, dsn in enumerate(ks.shard_dsns)]}
+        for name, ks in stack.keyspaces.items()}
+    for name, ks in stack.keyspaces.items():
+        if not ks.ranges:
+            for entry in keyspaces[name]["shards"]:
+                del entry["range"]
+    config = {"policies_dir": str(ROOT / "policies"),
+              "logging": {"level": "info", "format": "text"},
+              "redis": {"url": stack.backends.valkey.url},
+              "sagas": {"lease": f"{TEST_SAGAS.lease_s:g}s", "recovery_interval": "500ms"},
+              "postgres": {"keyspaces": keyspaces}}
+    path = tmp / "datagw.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path
+
+
+@dataclass
+class Doomed:
+    """A `datagw serve` process, to be SIGKILLed."""
+
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @property
+    def owner_mark(self) -> str:
+        # Its driver's lease owner is host:pid:random.
+        return f":{self.process.pid}:"
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+
+
+@asynccontextmanager
+async def _doomed_gateway(stack: Stack, tmp: Path) -> AsyncIterator[tuple[Doomed, Shop]]:
+    port = free_port()
+    log = tmp / "doomed.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway.runtime.cli", "serve", "--config",
+            str(_config_file(stack, tmp)), "--listen", f"127.0.0.1:{port}",
+            "--metrics-listen", "", "--data-dir", str(tmp / "data"),
+            stdout=out, stderr=asyncio.subprocess.STDOUT)
+    doomed = Doomed(process, log)
+    try:
+        async def serving() -> bool:
+            if process.returncode is not None:
+                pytest.fail("datagw exited during start-up:\n" + log.read_text())
+            return "datagw serving:" in log.read_text()
+
+        await eventually(serving, "datagw serve is serving", within_s=START_S)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield doomed, Shop.on(channel)
+    finally:
+        await doomed.kill()
+
+
+# -- one scenario's range, users and orders --------------------------------------
+
+@dataclass
+class Move:
+    name: str
+    rng: KeyRange
+    source: int
+    target: int
+    users: list[str]
+    orders: list[str]
+
+    @classmethod
+    def of(cls, name: str, key_range: str, source: int, target: int) -> Move:
+        rng = KeyRange.parse(key_range)
+        users: list[str] = []
+        n = 0
+        while len(users) < USERS:
+            if rng.contains(keyspace_id(f"{name}-{n}")):
+                users.append(f"{name}-{n}")
+            n += 1
+        return cls(name, rng, source, target, users, [])
+
+    @property
+    def sku(self) -> str:
+        return f"{self.name}-sku"
+
+    async def open_shop(self, shop: Shop) -> None:
+        await shop.stocked(self.sku, 1000)
+        for user in self.users:
+            await shop.user(user)
+
+    async def place(self, shop: Shop, when: str) -> None:
+        """An order per user, each acknowledged."""
+        for user in self.users:
+            placed = await shop.place(user, {self.sku: 1}, f"{self.name}-{when}-{user}")
+            self.orders.append(placed.order.order_id)
+
+    async def create(self, stack: Stack) -> None:
+        """The workflow, written straight into the control table: whichever
+        gateway's driver claims it first runs it."""
+        conn = await asyncpg.connect(stack.dsn(None))
+        try:
+            created = await control_store.insert_workflow(conn, Workflow(
+                self.name, "commerce", str(self.rng), self.source, self.target, Phase.COPYING))
+        finally:
+            await conn.close()
+        assert created is not None
+
+    async def ask(self, stack: Stack, action: Action) -> None:
+        conn = await asyncpg.connect(stack.dsn(None))
+        try:
+            asked = await control_store.request(conn, self.name, action.value,
+                                                [p.value for p in ALLOWED[action]])
+        finally:
+            await conn.close()
+        assert asked is not None, f"{action} refused"
+
+    async def reaches(self, stack: Stack, phase: Phase) -> None:
+        async def there() -> bool:
+            wf = await _workflow(stack, self.name)
+            assert wf.phase not in FINISHED or phase in FINISHED, wf
+            return wf.phase is phase and not wf.requested
+
+        await eventually(there, f"{self.name} is {phase.value}", within_s=WITHIN_S)
+
+
+# -- the gateway SIGKILLed in each phase -------------------------------------------
+
+Step = Callable[[Stack, Move, Shop], Awaitable[None]]
+
+
+def _asking(action: Action) -> Step:
+    async def ask(stack: Stack, move: Move, shop: Shop) -> None:
+        await move.ask(stack, action)
+
+    return ask
+
+
+async def _creating(stack: Stack, move: Move, shop: Shop) -> None:
+    await move.create(stack)
+
+
+async def _placing(stack: Stack, move: Move, shop: Shop) -> None:
+    await move.place(shop, "captured")  # its captured change is applied, and waits
+
+
+@dataclass(frozen=True)
+class Kill:
+    """Where the driving gateway dies, and where the workflow goes after."""
+
+    phase: str
+    key_range: str
+    # Asked of the doomed gateway first, each awaited to the phase it leads to.
+    before: tuple[tuple[Action, Phase], ...]
+    # The pause: a lock held on the target's server (else the source's),
+    # `sets_off` run, and a statement containing `waits` waiting for the lock.
+    on_target: bool
+    lock: str
+    sets_off: Step
+    waits: str
+    resumes_as: Phase
+    # Asked of the second gateway after the resume, each to its phase.
+    then: tuple[tuple[Action, Phase], ...]
+
+    @property
+    def moved(self) -> bool:
+        """The range ends on the target."""
+        return (self.then[-1][1] if self.then else self.resumes_as) is Phase.DONE
+
+
+SWITCHED = ((Action.SWITCH, Phase.SWITCHED),)
+CLEANED = ((Action.CLEANUP, Phase.DONE),)
+# The copy first empties the target's rows of the range, children first; a
+# catch-up applies a captured change, deletes before upserts; a cleanup (or
+# a cancel) deletes the range children first; every change of ownership
+# takes the fence's lock.
+KILLS = [
+    Kill("copying", "00-08", (), True, _table_lock("idempotency_keys"), _creating,
+         "DELETE FROM idempotency_keys", Phase.CATCHING_UP, SWITCHED + CLEANED),
+    Kill("catching_up", "08-10", (), True, _table_lock("orders"), _placing,
+         "DELETE FROM orders", Phase.CATCHING_UP, SWITCHED + CLEANED),
+    # The source has frozen the range; the target is taking it.
+    Kill("switching", "10-18", (), True, FENCE_SHARED, _asking(Action.SWITCH),
+         "pg_advisory_xact_lock", Phase.SWITCHED, CLEANED),
+    # The map is bumped and the source gave the range up; it is dropping its
+    # captured changes (none left: nothing was written since the catch-up).
+    Kill("switching_after_bump", "18-20", (), False, _table_lock("reshard_changes"),
+         _asking(Action.SWITCH), "reshard_changes", Phase.SWITCHED, CLEANED),
+    # The target's changes flow back to the source.
+    Kill("switched", "20-28", SWITCHED, False, _table_lock("orders"), _placing,
+         "DELETE FROM orders", Phase.SWITCHED, CLEANED),
+    # The target has frozen the range; the source is taking it back.
+    Kill("reversing", "28-30", SWITCHED, False, FENCE_SHARED, _asking(Action.REVERSE),
+         "pg_advisory_xact_lock", Phase.CATCHING_UP, ((Action.CANCEL, Phase.CANCELLED),)),
+    Kill("cleaning", "30-38", SWITCHED, False, _table_lock("orders"), _asking(Action.CLEANUP),
+         "DELETE FROM orders", Phase.DONE, ()),
+    Kill("cancelling", "38-40", (), True, _table_lock("orders"),
+         _asking(Action.CANCEL), "DELETE FROM orders", Phase.CANCELLED, ()),
+]
+
+
+async def _verified(resharding: Resharding, name: str) -> Workflow:
+    """A fresh verify of the workflow's range, once it has run."""
+    await resharding.ask(name, Action.VERIFY)
+
+    async def done() -> bool:
+        return not (await resharding.get(name)).requested
+
+    await eventually(done, f"{name}: the verify ran", within_s=WITHIN_S)
+    return await resharding.get(name)
+
+
+@pytest.mark.parametrize("kill", KILLS, ids=[k.phase for k in KILLS])
+async def test_the_driving_gateway_is_killed(kill: Kill, stack: Stack, tmp_path: Path) -> None:
+    move = Move.of(f"gk-{kill.phase.replace('_', '-')}", kill.key_range, 0, 2)
+    paused_on = stack.dsn(move.target if kill.on_target else move.source)
+    async with _doomed_gateway(stack, tmp_path) as (doomed, shop):
+        await move.open_shop(shop)
+        await move.place(shop, "before")
+        if kill.sets_off is not _creating:
+            await move.create(stack)
+            await move.reaches(stack, Phase.CATCHING_UP)
+        for action, phase in kill.before:
+            await move.ask(stack, action)
+            await move.reaches(stack, phase)
+        async with _holding(paused_on, kill.lock):
+            await kill.sets_off(stack, move, shop)
+            await _until_waits(paused_on, kill.waits,
+                               f"{move.name}: the {kill.phase} step waits for the test's lock")
+            wf = await _workflow(stack, move.name)
+            assert wf.phase.value == kill.phase.removesuffix("_after_bump"), wf
+            assert doomed.owner_mark in await _lease_owner(stack, move.name)
+            if kill.phase == "switching":
+                assert await _frozen(stack, move.source, move.rng)
+                assert (await _map(stack)).owner_of(move.rng) == move.source
+            if kill.phase == "switching_after_bump":
+                assert (await _map(stack)).owner_of(move.rng) == move.target
+            if kill.phase == "reversing":
+                assert await _frozen(stack, move.target, move.rng)
+            await doomed.kill()
+
+    async with _gateway(stack, tmp_path) as (gateway, shop):
+        resharding = gateway.wiring.resharding
+
+        async def taken_over() -> bool:
+            return await _lease_owner(stack, move.name) == resharding.owner
+
+        await eventually(taken_over, "the second gateway takes the workflow over",
+                         within_s=WITHIN_S)
+        wf = await resharding.wait(move.name, (kill.resumes_as,), WITHIN_S)
+        assert wf.phase is kill.resumes_as, wf
+        if wf.phase not in FINISHED:
+            await move.place(shop, "after")
+            wf = await _verified(resharding, move.name)
+            assert wf.detail["verify"]["clean"], wf.detail["verify"]
+        for action, phase in kill.then:
+            await resharding.ask(move.name, action)
+            wf = await resharding.wait(move.name, (phase,), WITHIN_S)
+            assert wf.phase is phase, wf
+        assert wf.error == "", wf
+        owner = move.target if kill.moved else move.source
+        await _assert_settled(stack, move.rng, owner, move.orders, alone=True)
+        assert not any(capture for _, _, _, capture in await _ranges(stack, owner, move.rng))
+
+
+# -- the target's server killed ---------------------------------------------------
+
+TARGET_KILLS = {"copying": "80-88", "catching_up": "88-90", "switching": "90-98"}
+
+
+@pytest.mark.parametrize("phase", list(TARGET_KILLS))
+async def test_the_target_server_is_killed(phase: str, stack: Stack, tmp_path: Path) -> None:
+    move = Move.of(f"tk-{phase.replace('_', '-')}", TARGET_KILLS[phase], 1, 3)
+    target = stack.backends.shards[move.target]
+    async with _gateway(stack, tmp_path) as (gateway, shop):
+        resharding = gateway.wiring.resharding
+        await move.open_shop(shop)
+        await move.place(shop, "before")
+        # The server dies with the test's lock session on it: nothing to let go.
+        if phase == "copying":
+            async with _holding(stack.dsn(move.target), _table_lock("idempotency_keys")):
+                await resharding.create("commerce", str(move.rng), move.target, move.name)
+                await _until_waits(stack.dsn(move.target), "DELETE FROM idempotency_keys",
+                                   "the copy waits for the test's lock")
+                await asyncio.to_thread(target.kill)
+        else:
+            await resharding.create("commerce", str(move.rng), move.target, move.name)
+            wf = await resharding.wait(move.name, (Phase.CATCHING_UP,), WITHIN_S)
+            assert wf.phase is Phase.CATCHING_UP, wf
+        if phase == "catching_up":
+            await asyncio.to_thread(target.kill)
+        if phase == "switching":
+            async with _holding(stack.dsn(move.target), FENCE_SHARED):
+                await resharding.ask(move.name, Action.SWITCH)
+                await _until_waits(stack.dsn(move.target), "pg_advisory_xact_lock",
+                                   "the target's taking the range waits for the test's lock")
+                assert await _frozen(stack, move.source, move.rng)
+                await asyncio.to_thread(target.kill)
+        try:
+            async def failed() -> bool:
+                return bool((await resharding.get(move.name)).error)
+
+            await eventually(failed, "the workflow records the target's failure",
+                             within_s=WITHIN_S)
+            # A failed cutover is rolled back: the switch may be asked again.
+            wf = await resharding.get(move.name)
+            assert wf.phase.value == phase.replace("switching", "catching_up"), wf
+            # The source serves the range (not frozen, the map unchanged), and
+            # its writes go on while the target is down.
+            await _assert_settled(stack, move.rng, move.source, move.orders, alone=False,
+                                  down=(move.target,))
+            await move.place(shop, "target-down")
+        finally:
+            await asyncio.to_thread(target.start)
+        wf = await resharding.wait(move.name, (Phase.CATCHING_UP,), WITHIN_S)
+        assert wf.phase is Phase.CATCHING_UP, wf
+        await move.place(shop, "target-back")
+        await resharding.ask(move.name, Action.SWITCH)
+        wf = await resharding.wait(move.name, (Phase.SWITCHED,), WITHIN_S)
+        assert wf.phase is Phase.SWITCHED and wf.detail["verify"]["clean"], wf
+        await move.place(shop, "after")
+        await resharding.ask(move.name, Action.CLEANUP)
+        wf = await resharding.wait(move.name, (Phase.DONE,), WITHIN_S)
+        assert wf.phase is Phase.DONE and wf.error == "", wf
+        await _assert_settled(stack, move.rng, move.target, move.orders, alone=True)
