@@ -444,8 +444,12 @@ class Resharding:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
         async with target.connection("DELETE range") as conn:
+            # A cutover undone while the target was down left it owning the
+            # range (and capturing what the catch-up wrote there since).
+            await fence.disown(conn, rng)
             async with conn.transaction():
                 await range_copy.delete_range(conn, rng)
+            await range_copy.drop_changes(conn, wf.workflow)
         await self._save(replace(wf, phase=Phase.CANCELLED, error=""))
 
 
