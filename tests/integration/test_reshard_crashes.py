@@ -100,15 +100,19 @@ async def _sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
 
 
 @asynccontextmanager
-async def _holding(dsn: str, statement: str) -> AsyncIterator[None]:
+async def _holding(dsn: str, statement: str) -> AsyncIterator[asyncpg.Connection]:
     """`statement` run on a session of its own that keeps what it locked
-    until the block ends (or the server dies)."""
+    until the block ends, the server dies, or the session is terminated."""
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(statement)
-        yield
+        yield conn
     finally:
         conn.terminate()
+
+
+def _row_lock(table: str, column: str, value: str) -> str:
+    return f"BEGIN; SELECT 1 FROM {table} WHERE {column} = '{value}' FOR UPDATE"
 
 
 def _table_lock(table: str) -> str:
@@ -386,20 +390,16 @@ class Kill:
     key_range: str
     # Asked of the doomed gateway first, each awaited to the phase it leads to.
     before: tuple[tuple[Action, Phase], ...]
-    # The pause: a lock held on the target's server (else the source's),
-    # `sets_off` run, and a statement containing `waits` waiting for the lock.
-    on_target: bool
+    # The pause: a lock held on the server `on` (source, target or the
+    # catalog), `sets_off` run, and a statement containing `waits` waiting
+    # for the lock.
+    on: str
     lock: str
     sets_off: Step
     waits: str
     resumes_as: Phase
     # Asked of the second gateway after the resume, each to its phase.
     then: tuple[tuple[Action, Phase], ...]
-
-    @property
-    def moved(self) -> bool:
-        """The range ends on the target."""
-        return (self.then[-1][1] if self.then else self.resumes_as) is Phase.DONE
 
 
 SWITCHED = ((Action.SWITCH, Phase.SWITCHED),)
@@ -409,26 +409,30 @@ CLEANED = ((Action.CLEANUP, Phase.DONE),)
 # a cancel) deletes the range children first; every change of ownership
 # takes the fence's lock.
 KILLS = [
-    Kill("copying", "00-08", (), True, _table_lock("idempotency_keys"), _creating,
+    Kill("copying", "00-08", (), "target", _table_lock("idempotency_keys"), _creating,
          "DELETE FROM idempotency_keys", Phase.CATCHING_UP, SWITCHED + CLEANED),
-    Kill("catching_up", "08-10", (), True, _table_lock("orders"), _placing,
+    Kill("catching_up", "08-10", (), "target", _table_lock("orders"), _placing,
          "DELETE FROM orders", Phase.CATCHING_UP, SWITCHED + CLEANED),
     # The source has frozen the range; the target is taking it.
-    Kill("switching", "10-18", (), True, FENCE_SHARED, _asking(Action.SWITCH),
+    Kill("switching", "10-18", (), "target", FENCE_SHARED, _asking(Action.SWITCH),
          "pg_advisory_xact_lock", Phase.SWITCHED, CLEANED),
+    # The target owns the range too; the map's bump waits.
+    Kill("switching_before_bump", "40-48", (), "catalog",
+         _row_lock("range_maps", "keyspace", "commerce"), _asking(Action.SWITCH),
+         "UPDATE range_maps", Phase.SWITCHED, CLEANED),
     # The map is bumped and the source gave the range up; it is dropping its
     # captured changes (none left: nothing was written since the catch-up).
-    Kill("switching_after_bump", "18-20", (), False, _table_lock("reshard_changes"),
+    Kill("switching_after_bump", "18-20", (), "source", _table_lock("reshard_changes"),
          _asking(Action.SWITCH), "reshard_changes", Phase.SWITCHED, CLEANED),
     # The target's changes flow back to the source.
-    Kill("switched", "20-28", SWITCHED, False, _table_lock("orders"), _placing,
+    Kill("switched", "20-28", SWITCHED, "source", _table_lock("orders"), _placing,
          "DELETE FROM orders", Phase.SWITCHED, CLEANED),
     # The target has frozen the range; the source is taking it back.
-    Kill("reversing", "28-30", SWITCHED, False, FENCE_SHARED, _asking(Action.REVERSE),
+    Kill("reversing", "28-30", SWITCHED, "source", FENCE_SHARED, _asking(Action.REVERSE),
          "pg_advisory_xact_lock", Phase.CATCHING_UP, ((Action.CANCEL, Phase.CANCELLED),)),
-    Kill("cleaning", "30-38", SWITCHED, False, _table_lock("orders"), _asking(Action.CLEANUP),
+    Kill("cleaning", "30-38", SWITCHED, "source", _table_lock("orders"), _asking(Action.CLEANUP),
          "DELETE FROM orders", Phase.DONE, ()),
-    Kill("cancelling", "38-40", (), True, _table_lock("orders"),
+    Kill("cancelling", "38-40", (), "target", _table_lock("orders"),
          _asking(Action.CANCEL), "DELETE FROM orders", Phase.CANCELLED, ()),
 ]
 
@@ -447,7 +451,7 @@ async def _verified(resharding: Resharding, name: str) -> Workflow:
 @pytest.mark.parametrize("kill", KILLS, ids=[k.phase for k in KILLS])
 async def test_the_driving_gateway_is_killed(kill: Kill, stack: Stack, tmp_path: Path) -> None:
     move = Move.of(f"gk-{kill.phase.replace('_', '-')}", kill.key_range, 0, 2)
-    paused_on = stack.dsn(move.target if kill.on_target else move.source)
+    paused_on = stack.dsn({"source": move.source, "target": move.target}.get(kill.on))
     async with _doomed_gateway(stack, tmp_path) as (doomed, shop):
         await move.open_shop(shop)
         await move.place(shop, "before")
@@ -462,18 +466,26 @@ async def test_the_driving_gateway_is_killed(kill: Kill, stack: Stack, tmp_path:
             await _until_waits(paused_on, kill.waits,
                                f"{move.name}: the {kill.phase} step waits for the test's lock")
             wf = await _workflow(stack, move.name)
-            assert wf.phase.value == kill.phase.removesuffix("_after_bump"), wf
+            assert wf.phase.value == kill.phase.split("_before")[0].split("_after")[0], wf
             assert doomed.owner_mark in await _lease_owner(stack, move.name)
-            if kill.phase == "switching":
+            if kill.phase in ("switching", "switching_before_bump"):
                 assert await _frozen(stack, move.source, move.rng)
                 assert (await _map(stack)).owner_of(move.rng) == move.source
+            if kill.phase == "switching_before_bump":
+                assert await _ranges(stack, move.target, move.rng)  # both own it now
             if kill.phase == "switching_after_bump":
                 assert (await _map(stack)).owner_of(move.rng) == move.target
             if kill.phase == "reversing":
                 assert await _frozen(stack, move.target, move.rng)
             await doomed.kill()
+    await _resume(stack, tmp_path, move, kill.resumes_as, kill.then)
 
-    async with _gateway(stack, tmp_path) as (gateway, shop):
+
+async def _resume(stack: Stack, tmp: Path, move: Move, resumes_as: Phase,
+                  then: tuple[tuple[Action, Phase], ...]) -> None:
+    """A second gateway takes the dead one's workflow over, which reaches
+    `resumes_as`; it is asked `then`, and the range settles on one shard."""
+    async with _gateway(stack, tmp) as (gateway, shop):
         resharding = gateway.wiring.resharding
 
         async def taken_over() -> bool:
@@ -481,20 +493,45 @@ async def test_the_driving_gateway_is_killed(kill: Kill, stack: Stack, tmp_path:
 
         await eventually(taken_over, "the second gateway takes the workflow over",
                          within_s=WITHIN_S)
-        wf = await resharding.wait(move.name, (kill.resumes_as,), WITHIN_S)
-        assert wf.phase is kill.resumes_as, wf
+        wf = await resharding.wait(move.name, (resumes_as,), WITHIN_S)
+        assert wf.phase is resumes_as, wf
         if wf.phase not in FINISHED:
             await move.place(shop, "after")
             wf = await _verified(resharding, move.name)
             assert wf.detail["verify"]["clean"], wf.detail["verify"]
-        for action, phase in kill.then:
+        for action, phase in then:
             await resharding.ask(move.name, action)
             wf = await resharding.wait(move.name, (phase,), WITHIN_S)
             assert wf.phase is phase, wf
         assert wf.error == "", wf
-        owner = move.target if kill.moved else move.source
+        owner = move.target if wf.phase is Phase.DONE else move.source
         await _assert_settled(stack, move.rng, owner, move.orders, alone=True)
         assert not any(capture for _, _, _, capture in await _ranges(stack, owner, move.rng))
+
+
+async def test_the_driving_gateway_is_killed_between_the_copy_and_its_record(
+        stack: Stack, tmp_path: Path) -> None:
+    """The copy committed on the target, the phase still says copying: the
+    next driver copies again over it."""
+    move = Move.of("gk-copied", "48-50", 0, 2)
+    record = _row_lock("reshard_workflows", "workflow", move.name)
+    async with _doomed_gateway(stack, tmp_path) as (doomed, shop):
+        await move.open_shop(shop)
+        await move.place(shop, "before")
+        async with _holding(stack.dsn(move.target), _table_lock("idempotency_keys")) as copy:
+            await move.create(stack)
+            await _until_waits(stack.dsn(move.target), "DELETE FROM idempotency_keys",
+                               "the copy waits for the test's lock")
+            # Past its claim, the driver next writes the control table when
+            # the copy has committed.
+            async with _holding(stack.dsn(None), record):
+                copy.terminate()
+                await _until_waits(stack.dsn(None), "SET phase",
+                                   "the copy's record waits for the test's lock")
+                assert await _rows_of(stack, move.target, "orders", move.rng) == len(move.orders)
+                assert (await _workflow(stack, move.name)).phase is Phase.COPYING
+                await doomed.kill()
+    await _resume(stack, tmp_path, move, Phase.CATCHING_UP, SWITCHED + CLEANED)
 
 
 # -- the target's server killed ---------------------------------------------------
@@ -557,3 +594,44 @@ async def test_the_target_server_is_killed(phase: str, stack: Stack, tmp_path: P
         wf = await resharding.wait(move.name, (Phase.DONE,), WITHIN_S)
         assert wf.phase is Phase.DONE and wf.error == "", wf
         await _assert_settled(stack, move.rng, move.target, move.orders, alone=True)
+
+
+async def test_a_cutover_undone_without_its_dead_target_leaves_the_target_no_range(
+        stack: Stack, tmp_path: Path) -> None:
+    """Two faults in one cutover: the target took the range and died, and the
+    map's bump failed (its catalog session was cut). The cutover is undone
+    on the source alone; the target, back, still says it owns the range
+    until the workflow is cancelled."""
+    move = Move.of("tk-double", "98-a0", 1, 3)
+    target = stack.backends.shards[move.target]
+    async with _gateway(stack, tmp_path) as (gateway, shop):
+        resharding = gateway.wiring.resharding
+        await move.open_shop(shop)
+        await move.place(shop, "before")
+        await resharding.create("commerce", str(move.rng), move.target, move.name)
+        wf = await resharding.wait(move.name, (Phase.CATCHING_UP,), WITHIN_S)
+        assert wf.phase is Phase.CATCHING_UP, wf
+        async with _holding(stack.dsn(None), _row_lock("range_maps", "keyspace", "commerce")):
+            await resharding.ask(move.name, Action.SWITCH)
+            await _until_waits(stack.dsn(None), "UPDATE range_maps",
+                               "the map's bump waits for the test's lock")
+            assert await _ranges(stack, move.target, move.rng)
+            await asyncio.to_thread(target.kill)
+            await _sql(stack.dsn(None), """
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND strpos(query, 'UPDATE range_maps') > 0""")
+        try:
+            async def rolled_back() -> bool:
+                wf = await resharding.get(move.name)
+                return wf.phase is Phase.CATCHING_UP and bool(wf.error)
+
+            await eventually(rolled_back, "the cutover is undone", within_s=WITHIN_S)
+            assert not await _frozen(stack, move.source, move.rng)
+            assert (await _map(stack)).owner_of(move.rng) == move.source
+            await move.place(shop, "target-down")
+        finally:
+            await asyncio.to_thread(target.start)
+        await resharding.ask(move.name, Action.CANCEL)
+        wf = await resharding.wait(move.name, (Phase.CANCELLED,), WITHIN_S)
+        assert wf.phase is Phase.CANCELLED, wf
+        await _assert_settled(stack, move.rng, move.source, move.orders, alone=True)
