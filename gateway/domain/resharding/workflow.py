@@ -392,18 +392,31 @@ class Resharding:
             pause = loop.time() - started
             RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
             await ks.refresh_map()
-            cutovers = [*wf.detail.get("cutovers", []),
-                        {"from": frm.index, "to": to.index, "map_version": new.version,
-                         "pause_ms": round(pause * 1000, 1),
-                         "last_event": list(last) if last else None}]
-            wf = await self._save(replace(wf, detail={**wf.detail, "cutovers": cutovers}))
+            wf = await self._record_cutover(wf, frm, to, new.version, round(pause * 1000, 1),
+                                            last)
             log.info("resharding %s: range %s now served by shard %d (map version %d); writes "
                      "paused %.0f ms", wf.workflow, rng, to.index, new.version, pause * 1000)
+        elif all(c["map_version"] != current.version for c in wf.detail.get("cutovers", [])):
+            # A driver died between the bump and its record: the cleanup
+            # still needs the range's last event on `frm`, which has taken
+            # no write of the range since its freeze and keeps its rows
+            # until the cleanup.
+            async with frm.connection("SELECT last event") as conn:
+                last = await range_copy.last_event(conn, rng)
+            wf = await self._record_cutover(wf, frm, to, current.version, None, last)
         # After the bump (now, or by a driver that died after it): finish.
         async with frm.connection("DISOWN range") as conn:
             await fence.disown(conn, rng)
             await range_copy.drop_changes(conn, wf.workflow)
         await self._save(replace(wf, phase=landed, error=""))
+
+    async def _record_cutover(self, wf: Workflow, frm: Shard, to: Shard, version: int,
+                              pause_ms: float | None, last: tuple[int, int] | None) -> Workflow:
+        """`pause_ms`: None when a driver that died did the cutover."""
+        cutovers = [*wf.detail.get("cutovers", []),
+                    {"from": frm.index, "to": to.index, "map_version": version,
+                     "pause_ms": pause_ms, "last_event": list(last) if last else None}]
+        return await self._save(replace(wf, detail={**wf.detail, "cutovers": cutovers}))
 
     async def _readers_behind(self, wf: Workflow, rng: KeyRange, source: Shard) -> list[str]:
         """The readers of the source's whole log that have not yet passed the
