@@ -134,6 +134,14 @@ async def _waits(dsn: str, statement_part: str) -> bool:
     return bool(rows)
 
 
+async def _cut_waiting(dsn: str, statement_part: str) -> None:
+    """End the sessions waiting in a statement containing `statement_part`:
+    what they were sent never commits."""
+    await _sql(dsn, """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                       WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0""",
+               statement_part)
+
+
 async def _until_waits(dsn: str, statement_part: str, what: str) -> None:
     await eventually(lambda: _waits(dsn, statement_part), what, within_s=WITHIN_S)
 
@@ -509,29 +517,52 @@ async def _resume(stack: Stack, tmp: Path, move: Move, resumes_as: Phase,
         assert not any(capture for _, _, _, capture in await _ranges(stack, owner, move.rng))
 
 
-async def test_the_driving_gateway_is_killed_between_the_copy_and_its_record(
-        stack: Stack, tmp_path: Path) -> None:
-    """The copy committed on the target, the phase still says copying: the
-    next driver copies again over it."""
-    move = Move.of("gk-copied", "48-50", 0, 2)
+@pytest.mark.parametrize("phase", ["copying", "switching"])
+async def test_the_driving_gateway_is_killed_before_recording_what_it_did(
+        phase: str, stack: Stack, tmp_path: Path) -> None:
+    """The copy committed on the target, or the map bumped, and the driver
+    dies before the control table says so: the next one copies again over
+    the copy, or finishes the cutover (and records it: the cleanup waits for
+    the readers of the range's last event on the source)."""
+    move = Move.of(f"gk-unrecorded-{phase}", {"copying": "48-50", "switching": "50-58"}[phase],
+                   0, 2)
+    # The driver's next write to the control table once the first lock is
+    # let go; the driver claimed the workflow before the first lock paused it.
     record = _row_lock("reshard_workflows", "workflow", move.name)
+    if phase == "copying":
+        paused_on, first, waits = stack.dsn(move.target), _table_lock("idempotency_keys"), \
+            "DELETE FROM idempotency_keys"
+    else:
+        paused_on, first, waits = stack.dsn(None), \
+            _row_lock("range_maps", "keyspace", "commerce"), "UPDATE range_maps"
     async with _doomed_gateway(stack, tmp_path) as (doomed, shop):
         await move.open_shop(shop)
         await move.place(shop, "before")
-        async with _holding(stack.dsn(move.target), _table_lock("idempotency_keys")) as copy:
+        if phase == "switching":
             await move.create(stack)
-            await _until_waits(stack.dsn(move.target), "DELETE FROM idempotency_keys",
-                               "the copy waits for the test's lock")
-            # Past its claim, the driver next writes the control table when
-            # the copy has committed.
+            await move.reaches(stack, Phase.CATCHING_UP)
+        async with _holding(paused_on, first) as paused:
+            await (move.create(stack) if phase == "copying" else move.ask(stack, Action.SWITCH))
+            await _until_waits(paused_on, waits, f"the {phase} step waits for the test's lock")
             async with _holding(stack.dsn(None), record):
-                copy.terminate()
+                paused.terminate()
                 await _until_waits(stack.dsn(None), "SET phase",
-                                   "the copy's record waits for the test's lock")
-                assert await _rows_of(stack, move.target, "orders", move.rng) == len(move.orders)
-                assert (await _workflow(stack, move.name)).phase is Phase.COPYING
+                                   "the driver's record waits for the test's lock")
+                assert (await _workflow(stack, move.name)).phase.value == phase
+                if phase == "copying":
+                    assert await _rows_of(stack, move.target, "orders", move.rng) == \
+                        len(move.orders)
+                else:
+                    assert (await _map(stack)).owner_of(move.rng) == move.target
                 await doomed.kill()
-    await _resume(stack, tmp_path, move, Phase.CATCHING_UP, SWITCHED + CLEANED)
+                # Dead before it sent the record, not while it was waiting.
+                await _cut_waiting(stack.dsn(None), "SET phase")
+    version = (await _map(stack)).version
+    then = CLEANED if phase == "switching" else SWITCHED + CLEANED
+    await _resume(stack, tmp_path, move, Phase.CATCHING_UP if phase == "copying"
+                  else Phase.SWITCHED, then)
+    cutovers = (await _workflow(stack, move.name)).detail["cutovers"]
+    assert [c for c in cutovers if c["map_version"] >= version and c["last_event"]], cutovers
 
 
 # -- the target's server killed ---------------------------------------------------
@@ -617,9 +648,7 @@ async def test_a_cutover_undone_without_its_dead_target_leaves_the_target_no_ran
                                "the map's bump waits for the test's lock")
             assert await _ranges(stack, move.target, move.rng)
             await asyncio.to_thread(target.kill)
-            await _sql(stack.dsn(None), """
-                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE wait_event_type = 'Lock' AND strpos(query, 'UPDATE range_maps') > 0""")
+            await _cut_waiting(stack.dsn(None), "UPDATE range_maps")
         try:
             async def rolled_back() -> bool:
                 wf = await resharding.get(move.name)
