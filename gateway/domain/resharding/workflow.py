@@ -355,7 +355,7 @@ class Resharding:
         current = RangeMap.from_json(*found)
         if current.owner_of(rng) != to.index:
             started = loop.time()
-            swapped = False
+            swapped = bumping = False
             try:
                 async with frm.connection("FREEZE range") as conn:
                     await fence.change(conn, rng, state="frozen")
@@ -369,14 +369,21 @@ class Resharding:
                 async with to.connection("OWN range") as conn:
                     await fence.own(conn, rng, new.version, capture=wf.workflow)
                 async with self._control.connection("UPDATE range_maps") as conn:
+                    bumping = True
                     swapped = await control_store.swap_map(conn, ks.name, current.version,
                                                            new.version, new.to_json())
+                    bumping = False
                 if not swapped:
                     raise FailedPrecondition(
                         f"range map of {ks.name!r} changed during the cutover (expected version "
                         f"{current.version})", reason="MAP_CHANGED",
                         metadata={"keyspace": ks.name})
             except BaseException as exc:
+                # A bump that failed without an answer may have committed:
+                # undone, the range would be served by no shard. Left
+                # frozen, the next turn finishes it or starts it again.
+                if bumping and not swapped:
+                    swapped = await self._may_have_moved(ks.name, current.version)
                 if not swapped:
                     await _undo_freeze(rng, frm, to)
                     if isinstance(exc, (DatagwError, asyncpg.PostgresError, OSError)):
@@ -409,6 +416,15 @@ class Resharding:
             await fence.disown(conn, rng)
             await range_copy.drop_changes(conn, wf.workflow)
         await self._save(replace(wf, phase=landed, error=""))
+
+    async def _may_have_moved(self, keyspace: str, version: int) -> bool:
+        """Whether the map is no longer at `version` (or cannot be read)."""
+        try:
+            async with self._control.connection("SELECT range_maps") as conn:
+                found = await control_store.load_map(conn, keyspace)
+        except (DatagwError, asyncpg.PostgresError, OSError):
+            return True
+        return found is None or found[0] != version
 
     async def _record_cutover(self, wf: Workflow, frm: Shard, to: Shard, version: int,
                               pause_ms: float | None, last: tuple[int, int] | None) -> Workflow:
