@@ -664,3 +664,98 @@ async def test_a_cutover_undone_without_its_dead_target_leaves_the_target_no_ran
         wf = await resharding.wait(move.name, (Phase.CANCELLED,), WITHIN_S)
         assert wf.phase is Phase.CANCELLED, wf
         await _assert_settled(stack, move.rng, move.source, move.orders, alone=True)
+
+
+# -- the map's bump committed, its answer lost --------------------------------------
+
+class AnswerCut:
+    """A TCP relay to a server that can drop the next answer of the session
+    that sent a given statement, and close it: the statement committed, and
+    its client only knows the connection broke."""
+
+    def __init__(self, upstream_port: int, marker: bytes) -> None:
+        self._upstream = upstream_port
+        self._marker = marker
+        self._armed = False
+        self._server: asyncio.Server | None = None
+        self.cut = asyncio.Event()
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    def arm(self) -> None:
+        self._armed = True
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _session(self, client_r: asyncio.StreamReader,
+                       client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", self._upstream)
+        marked = False
+
+        async def up() -> None:
+            nonlocal marked
+            while data := await client_r.read(65536):
+                marked = marked or self._marker in data
+                server_w.write(data)
+                await server_w.drain()
+
+        async def down() -> None:
+            while data := await server_r.read(65536):
+                if marked and self._armed and not self.cut.is_set():
+                    self.cut.set()
+                    return
+                client_w.write(data)
+                await client_w.drain()
+
+        pumps = [asyncio.create_task(up()), asyncio.create_task(down())]
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            client_w.close()
+            server_w.close()
+
+
+async def test_a_map_bump_whose_answer_is_lost_is_finished_not_undone(
+        stack: Stack, tmp_path: Path) -> None:
+    """The control table took the bump but the driver never heard so: it
+    must not thaw the source and disown the target (the map names the
+    target: no shard would serve the range); it finishes the cutover."""
+    move = Move.of("lost-bump", "a0-a8", 1, 3)
+    catalog = stack.keyspaces["catalog"]
+    upstream = int(catalog.shard_dsns[0].rsplit(":", 1)[1].split("/", 1)[0])
+    cut = AnswerCut(upstream, b"UPDATE range_maps")
+    port = await cut.start()
+    keyspaces = {**stack.keyspaces, "catalog": KeyspaceConfig(
+        "catalog", (catalog.shard_dsns[0].replace(f":{upstream}/", f":{port}/"),))}
+    relayed = Stack(stack.backends, keyspaces)
+    try:
+        async with _gateway(relayed, tmp_path) as (gateway, shop):
+            resharding = gateway.wiring.resharding
+            await move.open_shop(shop)
+            await move.place(shop, "before")
+            await resharding.create("commerce", str(move.rng), move.target, move.name)
+            wf = await resharding.wait(move.name, (Phase.CATCHING_UP,), WITHIN_S)
+            assert wf.phase is Phase.CATCHING_UP, wf
+            async with _holding(stack.dsn(None), _row_lock("range_maps", "keyspace", "commerce")):
+                await resharding.ask(move.name, Action.SWITCH)
+                await _until_waits(stack.dsn(None), "UPDATE range_maps",
+                                   "the map's bump waits for the test's lock")
+                cut.arm()
+            await asyncio.wait_for(cut.cut.wait(), WITHIN_S)
+            assert (await _map(stack)).owner_of(move.rng) == move.target
+            wf = await resharding.wait(move.name, (Phase.SWITCHED,), WITHIN_S)
+            assert wf.phase is Phase.SWITCHED, wf
+            await _assert_settled(stack, move.rng, move.target, move.orders, alone=False)
+            await move.place(shop, "after")
+            await resharding.ask(move.name, Action.CLEANUP)
+            wf = await resharding.wait(move.name, (Phase.DONE,), WITHIN_S)
+            assert wf.phase is Phase.DONE, wf
+            await _assert_settled(stack, move.rng, move.target, move.orders, alone=True)
+    finally:
+        await cut.stop()
