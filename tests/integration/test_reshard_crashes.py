@@ -9,7 +9,13 @@ over once that lease has run out. To kill at a known point inside a phase,
 the test first holds a lock that the phase's next statement needs (a table
 lock, or the fence's advisory lock) and kills once pg_stat_activity shows
 that statement waiting for it: the phase's work is half done, as in a real
-crash. The lock is let go only after the kill.
+crash. The lock is let go only after the kill. To die between a step and
+its record in the control table, the test holds the workflow's row there
+too, lets the step go on, and ends the dead driver's waiting session.
+
+The target's server is killed (SIGKILL, the stack does not restart it) while
+the in-process gateway drives; and a relay in front of the catalog loses the
+answer of a map bump that committed.
 """
 
 from __future__ import annotations
@@ -241,17 +247,15 @@ async def _gateway(stack: Stack, tmp: Path) -> AsyncIterator[tuple[Gateway, Shop
 
 
 def _config_file(stack: Stack, tmp: Path) -> Path:
-    def shard(dsn: str, rng: KeyRange | None) -> dict[str, str]:
-        return {"primary": dsn, "range": str(rng) if rng is not None else "none"}
-
-    keyspaces = {
-        name: {"shards": [shard(dsn, ks.ranges[i] if ks.ranges else None)
-                          for i, dsn in enumerate(ks.shard_dsns)]}
-        for name, ks in stack.keyspaces.items()}
-    for name, ks in stack.keyspaces.items():
+    """The stack's servers as `datagw serve` reads them from a config file."""
+    def shards(ks: KeyspaceConfig) -> list[dict[str, str]]:
         if not ks.ranges:
-            for entry in keyspaces[name]["shards"]:
-                del entry["range"]
+            return [{"primary": dsn} for dsn in ks.shard_dsns]
+        # "none": a spare, serving nothing until a range is moved onto it.
+        return [{"primary": dsn, "range": str(rng) if rng is not None else "none"}
+                for dsn, rng in zip(ks.shard_dsns, ks.ranges, strict=True)]
+
+    keyspaces = {name: {"shards": shards(ks)} for name, ks in stack.keyspaces.items()}
     config = {"policies_dir": str(ROOT / "policies"),
               "logging": {"level": "info", "format": "text"},
               "redis": {"url": stack.backends.valkey.url},
