@@ -385,12 +385,14 @@ class Resharding:
                 if bumping and not swapped:
                     swapped = await self._may_have_moved(ks.name, current.version)
                 if not swapped:
-                    await _undo_freeze(rng, frm, to)
-                    if isinstance(exc, (DatagwError, asyncpg.PostgresError, OSError)):
+                    thawed = await _undo_freeze(rng, frm, to)
+                    if thawed and isinstance(exc, (DatagwError, asyncpg.PostgresError, OSError)):
                         # Back to where it was asked: retried every tick, the
                         # cutover would freeze the range's writes again and
                         # again for as long as the cause lasts. The operator
-                        # asks again once it is fixed.
+                        # asks again once it is fixed. Not thawed, the range
+                        # stays in the cutover, which is tried again until
+                        # it is done or undone.
                         back = Phase.CATCHING_UP if wf.phase is Phase.SWITCHING \
                             else Phase.SWITCHED
                         await self._save(replace(wf, phase=back, error=_describe(exc)))
@@ -482,15 +484,19 @@ class Resharding:
         await self._save(replace(wf, phase=Phase.CANCELLED, error=""))
 
 
-async def _undo_freeze(rng: KeyRange, frm: Shard, to: Shard) -> None:
-    """A cutover that failed before the map bump: `frm` serves again."""
+async def _undo_freeze(rng: KeyRange, frm: Shard, to: Shard) -> bool:
+    """A cutover that failed before the map bump: `frm` serves again (False:
+    it could not be thawed)."""
+    thawed = False
     for shard, undo in ((to, fence.disown), (frm, _thaw)):
         try:
             async with shard.connection("UNDO cutover") as conn:
                 await undo(conn, rng)
+            thawed = shard is frm
         except (DatagwError, asyncpg.PostgresError, OSError) as exc:
             log.warning("resharding: undoing a failed cutover on %s: %s", shard.name,
                         _describe(exc))
+    return thawed
 
 
 async def _thaw(conn: asyncpg.Connection, rng: KeyRange) -> None:
