@@ -670,6 +670,49 @@ async def test_a_cutover_undone_without_its_dead_target_leaves_the_target_no_ran
         await _assert_settled(stack, move.rng, move.source, move.orders, alone=True)
 
 
+async def test_a_cutover_whose_source_dies_is_finished_once_the_source_is_back(
+        stack: Stack, tmp_path: Path) -> None:
+    """The source froze the range and died: the cutover cannot be undone
+    there, so it is tried again until the source is back, and the range is
+    never left frozen."""
+    move = Move.of("sk-switching", "a8-b0", 1, 3)
+    source = stack.backends.shards[move.source]
+    async with _gateway(stack, tmp_path) as (gateway, shop):
+        resharding = gateway.wiring.resharding
+        await move.open_shop(shop)
+        await move.place(shop, "before")
+        await resharding.create("commerce", str(move.rng), move.target, move.name)
+        wf = await resharding.wait(move.name, (Phase.CATCHING_UP,), WITHIN_S)
+        assert wf.phase is Phase.CATCHING_UP, wf
+        try:
+            async with _holding(stack.dsn(move.target), FENCE_SHARED):
+                await resharding.ask(move.name, Action.SWITCH)
+                await _until_waits(stack.dsn(move.target), "pg_advisory_xact_lock",
+                                   "the target's taking the range waits for the test's lock")
+                assert await _frozen(stack, move.source, move.rng)
+                await asyncio.to_thread(source.kill)
+                await _cut_waiting(stack.dsn(move.target), "pg_advisory_xact_lock")
+
+            async def failed() -> bool:
+                return bool((await resharding.get(move.name)).error)
+
+            await eventually(failed, "the workflow records the source's failure",
+                             within_s=WITHIN_S)
+        finally:
+            await asyncio.to_thread(source.start)
+
+        async def settled() -> bool:
+            wf = await resharding.get(move.name)
+            return wf.phase in (Phase.CATCHING_UP, Phase.SWITCHED) and \
+                not await _frozen(stack, move.source, move.rng)
+
+        await eventually(settled, "the range is served again", within_s=WITHIN_S)
+        wf = await resharding.get(move.name)
+        owner = move.target if wf.phase is Phase.SWITCHED else move.source
+        await _assert_settled(stack, move.rng, owner, move.orders, alone=False)
+        await move.place(shop, "after")
+
+
 # -- the map's bump committed, its answer lost --------------------------------------
 
 class AnswerCut:
