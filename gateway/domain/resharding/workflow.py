@@ -29,8 +29,9 @@ before and after it runs, and each is safe to run again:
   stopped: cancelled.
 
 A failure before the cutover's map bump rolls the cutover back (the source
-serves again, and the workflow is back in the phase the switch or reverse
-was asked in, with the error); after it, the cutover is finished forward. A
+serves again, and once it is thawed the workflow is back in the phase the
+switch or reverse was asked in, with the error); after it (or when the
+bump's answer was lost and the map moved), the cutover is finished forward. A
 gateway that dies mid-cutover leaves the phase as it was: the next driver
 runs the cutover again from the start.
 """
@@ -406,10 +407,10 @@ class Resharding:
             log.info("resharding %s: range %s now served by shard %d (map version %d); writes "
                      "paused %.0f ms", wf.workflow, rng, to.index, new.version, pause * 1000)
         elif all(c["map_version"] != current.version for c in wf.detail.get("cutovers", [])):
-            # A driver died between the bump and its record: the cleanup
-            # still needs the range's last event on `frm`, which has taken
-            # no write of the range since its freeze and keeps its rows
-            # until the cleanup.
+            # Bumped but not recorded (its driver died, or lost the bump's
+            # answer): the cleanup still needs the range's last event on
+            # `frm`, which has taken no write of the range since its freeze
+            # and keeps its rows until the cleanup.
             async with frm.connection("SELECT last event") as conn:
                 last = await range_copy.last_event(conn, rng)
             wf = await self._record_cutover(wf, frm, to, current.version, None, last)
