@@ -29,7 +29,11 @@ before and after it runs, and each is safe to run again:
   stopped: cancelled.
 
 A failure before the cutover's map bump rolls the cutover back (the source
-serves again); after it, the cutover is finished forward.
+serves again, and once it is thawed the workflow is back in the phase the
+switch or reverse was asked in, with the error); after it (or when the
+bump's answer was lost and the map moved), the cutover is finished forward. A
+gateway that dies mid-cutover leaves the phase as it was: the next driver
+runs the cutover again from the start.
 """
 
 from __future__ import annotations
@@ -388,6 +392,15 @@ class Resharding:
             record = await self._cut(ks, wf, rng, frm, to, current, back)
             if record is None:
                 return
+        elif all(c["map_version"] != current.version for c in wf.detail.get("cutovers", [])):
+            # Bumped but not recorded (its driver died, or lost the bump's
+            # answer): the cleanup still needs the range's last event on
+            # `frm`, which has taken no write of the range since its freeze
+            # and keeps its rows until the cleanup. The pause is unknown.
+            async with frm.connection("SELECT last event") as conn:
+                last = await range_copy.last_event(conn, rng)
+            record = {"from": frm.index, "to": to.index, "map_version": current.version,
+                      "last_event": list(last) if last else None, "started": None}
         # After the bump (now, or by a driver that died after it): finish.
         async with frm.connection("DISOWN range") as conn:
             await fence.disown(conn, rng)
@@ -395,13 +408,16 @@ class Resharding:
         detail = wf.detail
         if record is not None:
             # The writes of the range waited from the freeze to the disown.
-            pause = asyncio.get_running_loop().time() - record.pop("started")
-            RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
-            record["pause_ms"] = round(pause * 1000, 1)
+            started = record.pop("started")
+            record["pause_ms"] = None
+            if started is not None:
+                pause = asyncio.get_running_loop().time() - started
+                RESHARD_PHASE_SECONDS.labels("cutover").observe(pause)
+                record["pause_ms"] = round(pause * 1000, 1)
             detail = {**detail, "cutovers": [*detail.get("cutovers", []), record]}
             log.info("resharding %s: range %s now served by shard %d (map version %d); writes "
-                     "paused %.0f ms", wf.workflow, rng, to.index, record["map_version"],
-                     pause * 1000)
+                     "paused %s ms", wf.workflow, rng, to.index, record["map_version"],
+                     record["pause_ms"])
         await self._save(replace(wf, phase=landed, error="", detail=detail))
 
     async def _cut(self, ks: Keyspace, wf: Workflow, rng: KeyRange, frm: Shard, to: Shard,
@@ -409,7 +425,7 @@ class Resharding:
         """Steps 1-4 of the cutover (docs/resharding.md); what to record of
         it, or None when it failed and was undone."""
         started = asyncio.get_running_loop().time()
-        swapped = False
+        swapped = bumping = False
         try:
             async with frm.connection("FREEZE range") as conn:
                 await fence.change(conn, rng, state="frozen")
@@ -427,38 +443,47 @@ class Resharding:
                 new = new.with_handoff(Handoff(frm.index, to.index, last,
                                                (below.commit, below.position)))
             async with self._control.connection("UPDATE range_maps") as conn:
+                bumping = True
                 swapped = await control_store.swap_map(conn, ks.name, current.version,
                                                        new.version, new.to_json())
+                bumping = False
             if not swapped:
                 raise FailedPrecondition(
                     f"range map of {ks.name!r} changed during the cutover (expected version "
                     f"{current.version})", reason="MAP_CHANGED",
                     metadata={"keyspace": ks.name})
-        except (DatagwError, asyncpg.PostgresError, OSError) as exc:
-            if swapped or await self._maybe_swapped(ks.name, rng, to.index):
-                raise  # the bump may have committed: the next turn finishes forward
-            await _undo_freeze(rng, frm, to)
-            await self._save(replace(wf, phase=back,
-                                     error=f"cutover undone: {_describe(exc)}"))
-            log.warning("resharding %s: cutover undone: %s", wf.workflow, _describe(exc))
-            return None
-        except BaseException:
+        except BaseException as exc:
+            # A bump that failed without an answer may have committed:
+            # undone, the range would be served by no shard. Left frozen,
+            # the next turn finishes it or starts it again.
+            if bumping and not swapped:
+                swapped = await self._may_have_moved(ks.name, current.version)
             if not swapped:
-                await _undo_freeze(rng, frm, to)
+                thawed = await _undo_freeze(rng, frm, to)
+                if thawed and isinstance(exc, (DatagwError, asyncpg.PostgresError, OSError)):
+                    # Back to where it was asked: retried every tick, the
+                    # cutover would freeze the range's writes again and again
+                    # for as long as the cause lasts; the operator asks again
+                    # once it is fixed. Not thawed, the range stays in the
+                    # cutover, which is tried again until done or undone.
+                    await self._save(replace(wf, phase=back,
+                                             error=f"cutover undone: {_describe(exc)}"))
+                    log.warning("resharding %s: cutover undone: %s", wf.workflow,
+                                _describe(exc))
+                    return None
             raise
         await ks.refresh_map()
         return {"from": frm.index, "to": to.index, "map_version": new.version,
                 "last_event": list(last) if last else None, "started": started}
 
-    async def _maybe_swapped(self, keyspace: str, rng: KeyRange, to: int) -> bool:
-        """After a failed bump: whether the map may name `to` (True when the
-        control table cannot tell: undoing then could strand the range)."""
+    async def _may_have_moved(self, keyspace: str, version: int) -> bool:
+        """Whether the map is no longer at `version` (or cannot be read)."""
         try:
             async with self._control.connection("SELECT range_maps") as conn:
                 found = await control_store.load_map(conn, keyspace)
-        except DatagwError:
+        except (DatagwError, asyncpg.PostgresError, OSError):
             return True
-        return found is not None and RangeMap.from_json(*found).owner_of(rng) == to
+        return found is None or found[0] != version
 
     async def _readers_behind(self, wf: Workflow, rng: KeyRange, source: Shard) -> list[str]:
         """The readers of the source's whole log that have not yet passed the
@@ -499,20 +524,28 @@ class Resharding:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
         async with target.connection("DELETE range") as conn:
+            # A cutover undone while the target was down left it owning the
+            # range (and capturing what the catch-up wrote there since).
+            await fence.disown(conn, rng)
             async with conn.transaction():
                 await range_copy.delete_range(conn, rng)
+            await range_copy.drop_changes(conn, wf.workflow)
         await self._save(replace(wf, phase=Phase.CANCELLED, error=""))
 
 
-async def _undo_freeze(rng: KeyRange, frm: Shard, to: Shard) -> None:
-    """A cutover that failed before the map bump: `frm` serves again."""
+async def _undo_freeze(rng: KeyRange, frm: Shard, to: Shard) -> bool:
+    """A cutover that failed before the map bump: `frm` serves again (False:
+    it could not be thawed)."""
+    thawed = False
     for shard, undo in ((to, fence.disown), (frm, _thaw)):
         try:
             async with shard.connection("UNDO cutover") as conn:
                 await undo(conn, rng)
+            thawed = shard is frm
         except (DatagwError, asyncpg.PostgresError, OSError) as exc:
             log.warning("resharding: undoing a failed cutover on %s: %s", shard.name,
                         _describe(exc))
+    return thawed
 
 
 async def _thaw(conn: asyncpg.Connection, rng: KeyRange) -> None:
