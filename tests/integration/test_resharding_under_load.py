@@ -351,6 +351,16 @@ async def _settled(stack: EmbeddedBackends, load: Load, seen: list[tuple[str, st
             assert (total, distinct) == (len(native), len(native))
         finally:
             store.close()
+        # Every saga finishes: one a fence cut short is the recovery loop's
+        # (after its lease, 5 s here) on the shard its user moved to.
+        for _ in range(120):
+            unfinished = [r for conn in shards for r in await conn.fetch(
+                "SELECT saga_id, state, steps::text FROM sagas "
+                "WHERE state IN ('running', 'compensating')")]
+            if not unfinished:
+                break
+            await asyncio.sleep(0.5)
+        assert not unfinished, unfinished
         await reconciled([shards[0], shards[1]], inventory, SKUS)
     finally:
         for conn in shards[2:]:
