@@ -699,10 +699,15 @@ type KeyspaceRangeMap struct {
 	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
 	// The ranges in keyspace id order; together they cover every id once.
 	Entries []*RangeMapEntry `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
-	// The keyspace's unfinished resharding workflow; unset when none.
+	// The keyspace's unfinished resharding workflow; unset when none (or when
+	// it could not be read: see active_workflow_error).
 	ActiveWorkflow *ReshardWorkflow `protobuf:"bytes,4,opt,name=active_workflow,json=activeWorkflow,proto3" json:"active_workflow,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Why the workflows could not be read (their control table is on the
+	// catalog keyspace's primary); empty when they were. The rest of the
+	// topology is answered all the same.
+	ActiveWorkflowError string `protobuf:"bytes,5,opt,name=active_workflow_error,json=activeWorkflowError,proto3" json:"active_workflow_error,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *KeyspaceRangeMap) Reset() {
@@ -761,6 +766,13 @@ func (x *KeyspaceRangeMap) GetActiveWorkflow() *ReshardWorkflow {
 		return x.ActiveWorkflow
 	}
 	return nil
+}
+
+func (x *KeyspaceRangeMap) GetActiveWorkflowError() string {
+	if x != nil {
+		return x.ActiveWorkflowError
+	}
+	return ""
 }
 
 // Cache settings of a domain.
@@ -3549,12 +3561,13 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"B\n" +
 	"\rRangeMapEntry\x12\x1b\n" +
 	"\tkey_range\x18\x01 \x01(\tR\bkeyRange\x12\x14\n" +
-	"\x05shard\x18\x02 \x01(\x05R\x05shard\"\xc1\x01\n" +
+	"\x05shard\x18\x02 \x01(\x05R\x05shard\"\xf5\x01\n" +
 	"\x10KeyspaceRangeMap\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x122\n" +
 	"\aentries\x18\x03 \x03(\v2\x18.datagw.v1.RangeMapEntryR\aentries\x12C\n" +
-	"\x0factive_workflow\x18\x04 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\x0eactiveWorkflow\"\xa9\x02\n" +
+	"\x0factive_workflow\x18\x04 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\x0eactiveWorkflow\x122\n" +
+	"\x15active_workflow_error\x18\x05 \x01(\tR\x13activeWorkflowError\"\xa9\x02\n" +
 	"\vCachePolicy\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12+\n" +
 	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12%\n" +

@@ -420,17 +420,25 @@ class KeyspaceRangeMap(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     ENTRIES_FIELD_NUMBER: _builtins.int
     ACTIVE_WORKFLOW_FIELD_NUMBER: _builtins.int
+    ACTIVE_WORKFLOW_ERROR_FIELD_NUMBER: _builtins.int
     keyspace: _builtins.str
     """The keyspace, e.g. "commerce"."""
     version: _builtins.int
     """The map's version; each cutover of a resharding workflow adds one."""
+    active_workflow_error: _builtins.str
+    """Why the workflows could not be read (their control table is on the
+    catalog keyspace's primary); empty when they were. The rest of the
+    topology is answered all the same.
+    """
     @_builtins.property
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangeMapEntry]:
         """The ranges in keyspace id order; together they cover every id once."""
 
     @_builtins.property
     def active_workflow(self) -> Global___ReshardWorkflow:
-        """The keyspace's unfinished resharding workflow; unset when none."""
+        """The keyspace's unfinished resharding workflow; unset when none (or when
+        it could not be read: see active_workflow_error).
+        """
 
     def __init__(
         self,
@@ -439,10 +447,11 @@ class KeyspaceRangeMap(_message.Message):
         version: _builtins.int = ...,
         entries: _abc.Iterable[Global___RangeMapEntry] | None = ...,
         active_workflow: Global___ReshardWorkflow | None = ...,
+        active_workflow_error: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["active_workflow", b"active_workflow"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_workflow", b"active_workflow", "entries", b"entries", "keyspace", b"keyspace", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_workflow", b"active_workflow", "active_workflow_error", b"active_workflow_error", "entries", b"entries", "keyspace", b"keyspace", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

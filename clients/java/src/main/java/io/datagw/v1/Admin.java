@@ -307,199 +307,200 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "aceRangeMap\0327\n\025RangeMapVersionsEntry\022\013\n\003" +
       "key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMap" +
       "Entry\022\021\n\tkey_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"" +
-      "\225\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017" +
+      "\264\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017" +
       "\n\007version\030\002 \001(\003\022)\n\007entries\030\003 \003(\0132\030.datag" +
       "w.v1.RangeMapEntry\0223\n\017active_workflow\030\004 " +
-      "\001(\0132\032.datagw.v1.ReshardWorkflow\"\353\001\n\013Cach" +
-      "ePolicy\022\017\n\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031." +
-      "google.protobuf.Duration\022\026\n\016jitter_perce" +
-      "nt\030\003 \001(\005\022/\n\014negative_ttl\030\004 \001(\0132\031.google." +
-      "protobuf.Duration\022-\n\nsearch_ttl\030\005 \001(\0132\031." +
-      "google.protobuf.Duration\022+\n\010near_ttl\030\006 \001" +
-      "(\0132\031.google.protobuf.Duration\"^\n\rSession" +
-      "Policy\022&\n\003ttl\030\001 \001(\0132\031.google.protobuf.Du" +
-      "ration\022\017\n\007sliding\030\002 \001(\010\022\024\n\014max_per_user\030" +
-      "\003 \001(\005\"\373\003\n\014DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023" +
-      "\n\013source_file\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010ke" +
-      "yspace\030\004 \001(\t\0228\n\023default_consistency\030\005 \001(" +
-      "\0162\033.datagw.v1.ConsistencyLevel\0228\n\023allowe" +
-      "d_consistency\030\006 \003(\0162\033.datagw.v1.Consiste" +
-      "ncyLevel\0220\n\rmax_staleness\030\007 \001(\0132\031.google" +
-      ".protobuf.Duration\022%\n\005cache\030\010 \001(\0132\026.data" +
-      "gw.v1.CachePolicy\022)\n\007session\030\t \001(\0132\030.dat" +
-      "agw.v1.SessionPolicy\0229\n\tretention\030\n \003(\0132" +
-      "&.datagw.v1.DomainPolicy.RetentionEntry\022" +
-      "%\n\005query\030\013 \001(\0132\026.datagw.v1.QueryPolicy\032K" +
-      "\n\016RetentionEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002" +
-      " \001(\0132\031.google.protobuf.Duration:\0028\001\"\200\001\n\013" +
-      "QueryPolicy\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_exe" +
-      "cution_time\030\002 \001(\0132\031.google.protobuf.Dura" +
-      "tion\022\016\n\006tables\030\003 \003(\t\022\030\n\020max_memory_bytes" +
-      "\030\004 \001(\003\"\024\n\022GetPoliciesRequest\"g\n\023GetPolic" +
-      "iesResponse\022)\n\010policies\030\001 \003(\0132\027.datagw.v" +
-      "1.DomainPolicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngen" +
-      "eration\030\003 \001(\003\"\027\n\025ReloadPoliciesRequest\"W" +
-      "\n\026ReloadPoliciesResponse\022)\n\010policies\030\001 \003" +
-      "(\0132\027.datagw.v1.DomainPolicy\022\022\n\ngeneratio" +
-      "n\030\002 \001(\003\"#\n\021FlushCacheRequest\022\016\n\006domain\030\001" +
-      " \001(\t\"+\n\022FlushCacheResponse\022\025\n\rdeleted_co" +
-      "unt\030\001 \001(\003\"\314\001\n\035AdminServiceListOrdersRequ" +
-      "est\022&\n\006status\030\001 \001(\0162\026.datagw.v1.OrderSta" +
-      "tus\022.\n\nstart_time\030\002 \001(\0132\032.google.protobu" +
-      "f.Timestamp\022,\n\010end_time\030\003 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\n" +
-      "page_token\030\005 \001(\t\"s\n\036AdminServiceListOrde" +
-      "rsResponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.O" +
-      "rder\022\027\n\017next_page_token\030\002 \001(\t\022\026\n\016shards_" +
-      "queried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022" +
-      "\017\n\007outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time" +
-      "\030\004 \001(\0132\032.google.protobuf.Timestamp\"\246\002\n\004S" +
-      "aga\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005st" +
-      "ate\030\003 \001(\0162\024.datagw.v1.SagaState\022\020\n\010order" +
-      "_id\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(" +
-      "\0132\023.datagw.v1.SagaStep\022\026\n\016failure_reason" +
-      "\030\007 \001(\t\022\031\n\021recovery_attempts\030\010 \001(\005\022/\n\013cre" +
-      "ate_time\030\t \001(\0132\032.google.protobuf.Timesta" +
-      "mp\022/\n\013update_time\030\n \001(\0132\032.google.protobu" +
-      "f.Timestamp\"!\n\016GetSagaRequest\022\017\n\007saga_id" +
-      "\030\001 \001(\t\"0\n\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132" +
-      "\017.datagw.v1.Saga\"U\n\025ListStuckSagasReques" +
-      "t\022-\n\nolder_than\030\001 \001(\0132\031.google.protobuf." +
-      "Duration\022\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSaga" +
-      "sResponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Sag" +
-      "a\022\032\n\022unavailable_shards\030\002 \003(\005\"\300\001\n\rShardP" +
-      "rogress\022*\n\010position\030\001 \001(\0132\030.datagw.v1.Sh" +
-      "ardPosition\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003" +
-      " \001(\0132\031.google.protobuf.Duration\022\022\n\nlast_" +
-      "error\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.g" +
-      "oogle.protobuf.Timestamp\"\230\001\n\nProjection\022" +
-      "\014\n\004name\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005st" +
-      "ate\030\003 \001(\0162\032.datagw.v1.ProjectionState\022(\n" +
-      "\006shards\030\004 \003(\0132\030.datagw.v1.ShardProgress\022" +
-      "\022\n\ngeneration\030\005 \001(\003\"\030\n\026ListProjectionsRe" +
-      "quest\"E\n\027ListProjectionsResponse\022*\n\013proj" +
-      "ections\030\001 \003(\0132\025.datagw.v1.Projection\"(\n\030" +
-      "RebuildProjectionRequest\022\014\n\004name\030\001 \001(\t\"_" +
-      "\n\031RebuildProjectionResponse\022)\n\nprojectio" +
-      "n\030\001 \001(\0132\025.datagw.v1.Projection\022\027\n\017events" +
-      "_replayed\030\002 \001(\003\"\027\n\025GetRelayStatusRequest" +
-      "\"j\n\026GetRelayStatusResponse\022(\n\006shards\030\001 \003" +
-      "(\0132\030.datagw.v1.ShardProgress\022\016\n\006target\030\002" +
-      " \001(\t\022\026\n\016events_relayed\030\003 \001(\003\"K\n\022ExplainC" +
-      "allRequest\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 " +
-      "\001(\0132\024.google.protobuf.Any\"L\n\nShardRoute\022" +
-      "\r\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004nod" +
-      "e\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallR" +
-      "esponse\022\016\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022" +
-      "\020\n\010keyspace\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033" +
-      ".datagw.v1.ConsistencyLevel\022\021\n\tuse_cache" +
-      "\030\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\0132\031.google.p" +
-      "rotobuf.Duration\022\027\n\017replica_allowed\030\007 \001(" +
-      "\010\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.dat" +
-      "agw.v1.ShardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021Res" +
-      "hardTableCheck\022\r\n\005table\030\001 \001(\t\022\023\n\013source_" +
-      "rows\030\002 \001(\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsourc" +
-      "e_sum\030\004 \001(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal" +
-      "\030\006 \001(\010\"\247\001\n\023ReshardVerifyReport\022\r\n\005clean\030" +
-      "\001 \001(\010\022\'\n\004took\030\002 \001(\0132\031.google.protobuf.Du" +
-      "ration\022\024\n\014source_shard\030\003 \001(\005\022\024\n\014target_s" +
-      "hard\030\004 \001(\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.R" +
-      "eshardTableCheck\"u\n\016ReshardCutover\022\022\n\nfr" +
-      "om_shard\030\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_" +
-      "version\030\003 \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.pr" +
-      "otobuf.Duration\"\321\005\n\017ReshardWorkflow\022\020\n\010w" +
-      "orkflow\030\001 \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_r" +
-      "ange\030\003 \001(\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014targ" +
-      "et_shard\030\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v" +
-      "1.ReshardPhase\022\021\n\trequested\030\007 \001(\t\022\r\n\005err" +
-      "or\030\010 \001(\t\022?\n\013copied_rows\030\t \003(\0132*.datagw.v" +
-      "1.ReshardWorkflow.CopiedRowsEntry\0220\n\rcop" +
-      "y_duration\030\n \001(\0132\031.google.protobuf.Durat" +
-      "ion\022\027\n\017pending_changes\030\013 \001(\003\022\027\n\017applied_" +
-      "changes\030\014 \001(\003\0223\n\013last_verify\030\r \001(\0132\036.dat" +
-      "agw.v1.ReshardVerifyReport\022+\n\010cutovers\030\016" +
-      " \003(\0132\031.datagw.v1.ReshardCutover\022A\n\014delet" +
-      "ed_rows\030\017 \003(\0132+.datagw.v1.ReshardWorkflo" +
-      "w.DeletedRowsEntry\022/\n\013create_time\030\020 \001(\0132" +
-      "\032.google.protobuf.Timestamp\022/\n\013update_ti" +
-      "me\030\021 \001(\0132\032.google.protobuf.Timestamp\0321\n\017" +
-      "CopiedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 " +
-      "\001(\003:\0028\001\0322\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t" +
-      "\022\r\n\005value\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWork" +
-      "flowRequest\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_ran" +
-      "ge\030\002 \001(\t\022\024\n\014target_shard\030\003 \001(\005\022\020\n\010workfl" +
-      "ow\030\004 \001(\t\"M\n\035CreateReshardWorkflowRespons" +
-      "e\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.ReshardW" +
-      "orkflow\"-\n\031GetReshardWorkflowRequest\022\020\n\010" +
-      "workflow\030\001 \001(\t\"J\n\032GetReshardWorkflowResp" +
-      "onse\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.Resha" +
-      "rdWorkflow\"/\n\033ListReshardWorkflowsReques" +
-      "t\022\020\n\010keyspace\030\001 \001(\t\"M\n\034ListReshardWorkfl" +
-      "owsResponse\022-\n\tworkflows\030\001 \003(\0132\032.datagw." +
-      "v1.ReshardWorkflow\"Z\n\034ReshardWorkflowAct" +
-      "ionRequest\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002" +
-      " \001(\0162\030.datagw.v1.ReshardAction\"M\n\035Reshar" +
-      "dWorkflowActionResponse\022,\n\010workflow\030\001 \001(" +
-      "\0132\032.datagw.v1.ReshardWorkflow*{\n\013Backend" +
-      "Kind\022\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BA" +
-      "CKEND_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_RE" +
-      "DIS\020\002\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tS" +
-      "agaState\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022" +
-      "SAGA_STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPE" +
-      "NSATING\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026S" +
-      "AGA_STATE_COMPENSATED\020\004*\220\001\n\017ProjectionSt" +
-      "ate\022 \n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n" +
-      "\030PROJECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTIO" +
-      "N_STATE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE" +
-      "_FAILING\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_P" +
-      "HASE_UNSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPY" +
-      "ING\020\001\022\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027" +
-      "RESHARD_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_PHA" +
-      "SE_SWITCHED\020\004\022\033\n\027RESHARD_PHASE_REVERSING" +
-      "\020\005\022\032\n\026RESHARD_PHASE_CLEANING\020\006\022\026\n\022RESHAR" +
-      "D_PHASE_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLI" +
-      "NG\020\010\022\033\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n\rRe" +
-      "shardAction\022\036\n\032RESHARD_ACTION_UNSPECIFIE" +
-      "D\020\000\022\031\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHAR" +
-      "D_ACTION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVE" +
-      "RSE\020\003\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RES" +
-      "HARD_ACTION_CANCEL\020\0052\313\n\n\014AdminService\022L\n" +
-      "\013GetTopology\022\035.datagw.v1.GetTopologyRequ" +
-      "est\032\036.datagw.v1.GetTopologyResponse\022L\n\013G" +
-      "etPolicies\022\035.datagw.v1.GetPoliciesReques" +
-      "t\032\036.datagw.v1.GetPoliciesResponse\022U\n\016Rel" +
-      "oadPolicies\022 .datagw.v1.ReloadPoliciesRe" +
-      "quest\032!.datagw.v1.ReloadPoliciesResponse" +
-      "\022I\n\nFlushCache\022\034.datagw.v1.FlushCacheReq" +
-      "uest\032\035.datagw.v1.FlushCacheResponse\022a\n\nL" +
-      "istOrders\022(.datagw.v1.AdminServiceListOr" +
-      "dersRequest\032).datagw.v1.AdminServiceList" +
-      "OrdersResponse\022@\n\007GetSaga\022\031.datagw.v1.Ge" +
-      "tSagaRequest\032\032.datagw.v1.GetSagaResponse" +
-      "\022U\n\016ListStuckSagas\022 .datagw.v1.ListStuck" +
-      "SagasRequest\032!.datagw.v1.ListStuckSagasR" +
-      "esponse\022X\n\017ListProjections\022!.datagw.v1.L" +
-      "istProjectionsRequest\032\".datagw.v1.ListPr" +
-      "ojectionsResponse\022^\n\021RebuildProjection\022#" +
-      ".datagw.v1.RebuildProjectionRequest\032$.da" +
-      "tagw.v1.RebuildProjectionResponse\022U\n\016Get" +
-      "RelayStatus\022 .datagw.v1.GetRelayStatusRe" +
-      "quest\032!.datagw.v1.GetRelayStatusResponse" +
-      "\022L\n\013ExplainCall\022\035.datagw.v1.ExplainCallR" +
-      "equest\032\036.datagw.v1.ExplainCallResponse\022j" +
-      "\n\025CreateReshardWorkflow\022\'.datagw.v1.Crea" +
-      "teReshardWorkflowRequest\032(.datagw.v1.Cre" +
-      "ateReshardWorkflowResponse\022a\n\022GetReshard" +
-      "Workflow\022$.datagw.v1.GetReshardWorkflowR" +
-      "equest\032%.datagw.v1.GetReshardWorkflowRes" +
-      "ponse\022g\n\024ListReshardWorkflows\022&.datagw.v" +
-      "1.ListReshardWorkflowsRequest\032\'.datagw.v" +
-      "1.ListReshardWorkflowsResponse\022j\n\025Reshar" +
-      "dWorkflowAction\022\'.datagw.v1.ReshardWorkf" +
-      "lowActionRequest\032(.datagw.v1.ReshardWork" +
-      "flowActionResponseBH\n\014io.datagw.v1P\001Z6gi" +
-      "thub.com/datagw/datagw/clients/go/datagw" +
-      "/v1;datagwv1b\006proto3"
+      "\001(\0132\032.datagw.v1.ReshardWorkflow\022\035\n\025activ" +
+      "e_workflow_error\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017" +
+      "\n\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.pr" +
+      "otobuf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022" +
+      "/\n\014negative_ttl\030\004 \001(\0132\031.google.protobuf." +
+      "Duration\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.pr" +
+      "otobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.goog" +
+      "le.protobuf.Duration\"^\n\rSessionPolicy\022&\n" +
+      "\003ttl\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n" +
+      "\007sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n" +
+      "\014DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_" +
+      "file\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 " +
+      "\001(\t\0228\n\023default_consistency\030\005 \001(\0162\033.datag" +
+      "w.v1.ConsistencyLevel\0228\n\023allowed_consist" +
+      "ency\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\022" +
+      "0\n\rmax_staleness\030\007 \001(\0132\031.google.protobuf" +
+      ".Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.Cac" +
+      "hePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Se" +
+      "ssionPolicy\0229\n\tretention\030\n \003(\0132&.datagw." +
+      "v1.DomainPolicy.RetentionEntry\022%\n\005query\030" +
+      "\013 \001(\0132\026.datagw.v1.QueryPolicy\032K\n\016Retenti" +
+      "onEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.go" +
+      "ogle.protobuf.Duration:\0028\001\"\200\001\n\013QueryPoli" +
+      "cy\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_ti" +
+      "me\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006t" +
+      "ables\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n" +
+      "\022GetPoliciesRequest\"g\n\023GetPoliciesRespon" +
+      "se\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainP" +
+      "olicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003" +
+      " \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadP" +
+      "oliciesResponse\022)\n\010policies\030\001 \003(\0132\027.data" +
+      "gw.v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#" +
+      "\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022F" +
+      "lushCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003" +
+      "\"\314\001\n\035AdminServiceListOrdersRequest\022&\n\006st" +
+      "atus\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nst" +
+      "art_time\030\002 \001(\0132\032.google.protobuf.Timesta" +
+      "mp\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_toke" +
+      "n\030\005 \001(\t\"s\n\036AdminServiceListOrdersRespons" +
+      "e\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017n" +
+      "ext_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003" +
+      " \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcom" +
+      "e\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032." +
+      "google.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sa" +
+      "ga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\016" +
+      "2\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t" +
+      "\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datag" +
+      "w.v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n" +
+      "\021recovery_attempts\030\010 \001(\005\022/\n\013create_time\030" +
+      "\t \001(\0132\032.google.protobuf.Timestamp\022/\n\013upd" +
+      "ate_time\030\n \001(\0132\032.google.protobuf.Timesta" +
+      "mp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n" +
+      "\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw." +
+      "v1.Saga\"U\n\025ListStuckSagasRequest\022-\n\nolde" +
+      "r_than\030\001 \001(\0132\031.google.protobuf.Duration\022" +
+      "\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse" +
+      "\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unav" +
+      "ailable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*" +
+      "\n\010position\030\001 \001(\0132\030.datagw.v1.ShardPositi" +
+      "on\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.go" +
+      "ogle.protobuf.Duration\022\022\n\nlast_error\030\004 \001" +
+      "(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001" +
+      " \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\016" +
+      "2\032.datagw.v1.ProjectionState\022(\n\006shards\030\004" +
+      " \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenera" +
+      "tion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027" +
+      "ListProjectionsResponse\022*\n\013projections\030\001" +
+      " \003(\0132\025.datagw.v1.Projection\"(\n\030RebuildPr" +
+      "ojectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031Rebuild" +
+      "ProjectionResponse\022)\n\nprojection\030\001 \001(\0132\025" +
+      ".datagw.v1.Projection\022\027\n\017events_replayed" +
+      "\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRe" +
+      "layStatusResponse\022(\n\006shards\030\001 \003(\0132\030.data" +
+      "gw.v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016e" +
+      "vents_relayed\030\003 \001(\003\"K\n\022ExplainCallReques" +
+      "t\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.goo" +
+      "gle.protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030" +
+      "\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016" +
+      "\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016" +
+      "\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspa" +
+      "ce\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v" +
+      "1.ConsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n" +
+      "\rmax_cache_age\030\006 \001(\0132\031.google.protobuf.D" +
+      "uration\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scat" +
+      "ter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Sh" +
+      "ardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTable" +
+      "Check\022\r\n\005table\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(" +
+      "\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001" +
+      "(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001" +
+      "\n\023ReshardVerifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004" +
+      "took\030\002 \001(\0132\031.google.protobuf.Duration\022\024\n" +
+      "\014source_shard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(" +
+      "\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.ReshardTab" +
+      "leCheck\"u\n\016ReshardCutover\022\022\n\nfrom_shard\030" +
+      "\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_version\030\003" +
+      " \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.protobuf.Du" +
+      "ration\"\321\005\n\017ReshardWorkflow\022\020\n\010workflow\030\001" +
+      " \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(" +
+      "\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014target_shard\030" +
+      "\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1.Reshard" +
+      "Phase\022\021\n\trequested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022" +
+      "?\n\013copied_rows\030\t \003(\0132*.datagw.v1.Reshard" +
+      "Workflow.CopiedRowsEntry\0220\n\rcopy_duratio" +
+      "n\030\n \001(\0132\031.google.protobuf.Duration\022\027\n\017pe" +
+      "nding_changes\030\013 \001(\003\022\027\n\017applied_changes\030\014" +
+      " \001(\003\0223\n\013last_verify\030\r \001(\0132\036.datagw.v1.Re" +
+      "shardVerifyReport\022+\n\010cutovers\030\016 \003(\0132\031.da" +
+      "tagw.v1.ReshardCutover\022A\n\014deleted_rows\030\017" +
+      " \003(\0132+.datagw.v1.ReshardWorkflow.Deleted" +
+      "RowsEntry\022/\n\013create_time\030\020 \001(\0132\032.google." +
+      "protobuf.Timestamp\022/\n\013update_time\030\021 \001(\0132" +
+      "\032.google.protobuf.Timestamp\0321\n\017CopiedRow" +
+      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322" +
+      "\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value" +
+      "\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkflowReque" +
+      "st\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022" +
+      "\024\n\014target_shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"" +
+      "M\n\035CreateReshardWorkflowResponse\022,\n\010work" +
+      "flow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow\"-" +
+      "\n\031GetReshardWorkflowRequest\022\020\n\010workflow\030" +
+      "\001 \001(\t\"J\n\032GetReshardWorkflowResponse\022,\n\010w" +
+      "orkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflo" +
+      "w\"/\n\033ListReshardWorkflowsRequest\022\020\n\010keys" +
+      "pace\030\001 \001(\t\"M\n\034ListReshardWorkflowsRespon" +
+      "se\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v1.Reshar" +
+      "dWorkflow\"Z\n\034ReshardWorkflowActionReques" +
+      "t\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.da" +
+      "tagw.v1.ReshardAction\"M\n\035ReshardWorkflow" +
+      "ActionResponse\022,\n\010workflow\030\001 \001(\0132\032.datag" +
+      "w.v1.ReshardWorkflow*{\n\013BackendKind\022\034\n\030B" +
+      "ACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_KIN" +
+      "D_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022\033\n\027" +
+      "BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaState\022" +
+      "\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_STAT" +
+      "E_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATING\020\002" +
+      "\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_STATE" +
+      "_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 \n\034PR" +
+      "OJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJECTI" +
+      "ON_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STATE_R" +
+      "EBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILING\020" +
+      "\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_UNSP" +
+      "ECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022\035\n\031" +
+      "RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHARD_P" +
+      "HASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SWITCH" +
+      "ED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026RES" +
+      "HARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHASE_D" +
+      "ONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033\n\027R" +
+      "ESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshardActi" +
+      "on\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n\025RE" +
+      "SHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTION_" +
+      "SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022\032\n\026" +
+      "RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_ACTI" +
+      "ON_CANCEL\020\0052\313\n\n\014AdminService\022L\n\013GetTopol" +
+      "ogy\022\035.datagw.v1.GetTopologyRequest\032\036.dat" +
+      "agw.v1.GetTopologyResponse\022L\n\013GetPolicie" +
+      "s\022\035.datagw.v1.GetPoliciesRequest\032\036.datag" +
+      "w.v1.GetPoliciesResponse\022U\n\016ReloadPolici" +
+      "es\022 .datagw.v1.ReloadPoliciesRequest\032!.d" +
+      "atagw.v1.ReloadPoliciesResponse\022I\n\nFlush" +
+      "Cache\022\034.datagw.v1.FlushCacheRequest\032\035.da" +
+      "tagw.v1.FlushCacheResponse\022a\n\nListOrders" +
+      "\022(.datagw.v1.AdminServiceListOrdersReque" +
+      "st\032).datagw.v1.AdminServiceListOrdersRes" +
+      "ponse\022@\n\007GetSaga\022\031.datagw.v1.GetSagaRequ" +
+      "est\032\032.datagw.v1.GetSagaResponse\022U\n\016ListS" +
+      "tuckSagas\022 .datagw.v1.ListStuckSagasRequ" +
+      "est\032!.datagw.v1.ListStuckSagasResponse\022X" +
+      "\n\017ListProjections\022!.datagw.v1.ListProjec" +
+      "tionsRequest\032\".datagw.v1.ListProjections" +
+      "Response\022^\n\021RebuildProjection\022#.datagw.v" +
+      "1.RebuildProjectionRequest\032$.datagw.v1.R" +
+      "ebuildProjectionResponse\022U\n\016GetRelayStat" +
+      "us\022 .datagw.v1.GetRelayStatusRequest\032!.d" +
+      "atagw.v1.GetRelayStatusResponse\022L\n\013Expla" +
+      "inCall\022\035.datagw.v1.ExplainCallRequest\032\036." +
+      "datagw.v1.ExplainCallResponse\022j\n\025CreateR" +
+      "eshardWorkflow\022\'.datagw.v1.CreateReshard" +
+      "WorkflowRequest\032(.datagw.v1.CreateReshar" +
+      "dWorkflowResponse\022a\n\022GetReshardWorkflow\022" +
+      "$.datagw.v1.GetReshardWorkflowRequest\032%." +
+      "datagw.v1.GetReshardWorkflowResponse\022g\n\024" +
+      "ListReshardWorkflows\022&.datagw.v1.ListRes" +
+      "hardWorkflowsRequest\032\'.datagw.v1.ListRes" +
+      "hardWorkflowsResponse\022j\n\025ReshardWorkflow" +
+      "Action\022\'.datagw.v1.ReshardWorkflowAction" +
+      "Request\032(.datagw.v1.ReshardWorkflowActio" +
+      "nResponseBH\n\014io.datagw.v1P\001Z6github.com/" +
+      "datagw/datagw/clients/go/datagw/v1;datag" +
+      "wv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -546,7 +547,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_KeyspaceRangeMap_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_KeyspaceRangeMap_descriptor,
-        new java.lang.String[] { "Keyspace", "Version", "Entries", "ActiveWorkflow", });
+        new java.lang.String[] { "Keyspace", "Version", "Entries", "ActiveWorkflow", "ActiveWorkflowError", });
     internal_static_datagw_v1_CachePolicy_descriptor =
       getDescriptor().getMessageType(5);
     internal_static_datagw_v1_CachePolicy_fieldAccessorTable = new

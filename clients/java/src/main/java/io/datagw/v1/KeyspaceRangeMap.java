@@ -34,6 +34,7 @@ private static final long serialVersionUID = 0L;
   private KeyspaceRangeMap() {
     keyspace_ = "";
     entries_ = java.util.Collections.emptyList();
+    activeWorkflowError_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -182,7 +183,8 @@ private static final long serialVersionUID = 0L;
   private io.datagw.v1.ReshardWorkflow activeWorkflow_;
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -194,7 +196,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -206,7 +209,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -214,6 +218,57 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public io.datagw.v1.ReshardWorkflowOrBuilder getActiveWorkflowOrBuilder() {
     return activeWorkflow_ == null ? io.datagw.v1.ReshardWorkflow.getDefaultInstance() : activeWorkflow_;
+  }
+
+  public static final int ACTIVE_WORKFLOW_ERROR_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object activeWorkflowError_ = "";
+  /**
+   * <pre>
+   * Why the workflows could not be read (their control table is on the
+   * catalog keyspace's primary); empty when they were. The rest of the
+   * topology is answered all the same.
+   * </pre>
+   *
+   * <code>string active_workflow_error = 5;</code>
+   * @return The activeWorkflowError.
+   */
+  @java.lang.Override
+  public java.lang.String getActiveWorkflowError() {
+    java.lang.Object ref = activeWorkflowError_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      activeWorkflowError_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Why the workflows could not be read (their control table is on the
+   * catalog keyspace's primary); empty when they were. The rest of the
+   * topology is answered all the same.
+   * </pre>
+   *
+   * <code>string active_workflow_error = 5;</code>
+   * @return The bytes for activeWorkflowError.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getActiveWorkflowErrorBytes() {
+    java.lang.Object ref = activeWorkflowError_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      activeWorkflowError_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -242,6 +297,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(4, getActiveWorkflow());
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(activeWorkflowError_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 5, activeWorkflowError_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -265,6 +323,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(4, getActiveWorkflow());
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(activeWorkflowError_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(5, activeWorkflowError_);
     }
     return size;
   }
@@ -301,6 +362,8 @@ private static final long serialVersionUID = 0L;
       if (!getActiveWorkflow()
           .equals(other.getActiveWorkflow())) return false;
     }
+    if (!getActiveWorkflowError()
+        .equals(other.getActiveWorkflowError())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -325,6 +388,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + ACTIVE_WORKFLOW_FIELD_NUMBER;
       hash = (53 * hash) + getActiveWorkflow().hashCode();
     }
+    hash = (37 * hash) + ACTIVE_WORKFLOW_ERROR_FIELD_NUMBER;
+    hash = (53 * hash) + getActiveWorkflowError().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -481,6 +546,7 @@ private static final long serialVersionUID = 0L;
         activeWorkflowBuilder_.dispose();
         activeWorkflowBuilder_ = null;
       }
+      activeWorkflowError_ = "";
       return this;
     }
 
@@ -540,6 +606,9 @@ private static final long serialVersionUID = 0L;
             : activeWorkflowBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.activeWorkflowError_ = activeWorkflowError_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -591,6 +660,11 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasActiveWorkflow()) {
         mergeActiveWorkflow(other.getActiveWorkflow());
+      }
+      if (!other.getActiveWorkflowError().isEmpty()) {
+        activeWorkflowError_ = other.activeWorkflowError_;
+        bitField0_ |= 0x00000010;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -646,6 +720,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 42: {
+              activeWorkflowError_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1110,7 +1189,8 @@ private static final long serialVersionUID = 0L;
         io.datagw.v1.ReshardWorkflow, io.datagw.v1.ReshardWorkflow.Builder, io.datagw.v1.ReshardWorkflowOrBuilder> activeWorkflowBuilder_;
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1121,7 +1201,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1136,7 +1217,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1154,7 +1236,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1172,7 +1255,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1197,7 +1281,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1214,7 +1299,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1226,7 +1312,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1241,7 +1328,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The keyspace's unfinished resharding workflow; unset when none.
+     * The keyspace's unfinished resharding workflow; unset when none (or when
+     * it could not be read: see active_workflow_error).
      * </pre>
      *
      * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -1258,6 +1346,108 @@ private static final long serialVersionUID = 0L;
         activeWorkflow_ = null;
       }
       return activeWorkflowBuilder_;
+    }
+
+    private java.lang.Object activeWorkflowError_ = "";
+    /**
+     * <pre>
+     * Why the workflows could not be read (their control table is on the
+     * catalog keyspace's primary); empty when they were. The rest of the
+     * topology is answered all the same.
+     * </pre>
+     *
+     * <code>string active_workflow_error = 5;</code>
+     * @return The activeWorkflowError.
+     */
+    public java.lang.String getActiveWorkflowError() {
+      java.lang.Object ref = activeWorkflowError_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        activeWorkflowError_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Why the workflows could not be read (their control table is on the
+     * catalog keyspace's primary); empty when they were. The rest of the
+     * topology is answered all the same.
+     * </pre>
+     *
+     * <code>string active_workflow_error = 5;</code>
+     * @return The bytes for activeWorkflowError.
+     */
+    public com.google.protobuf.ByteString
+        getActiveWorkflowErrorBytes() {
+      java.lang.Object ref = activeWorkflowError_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        activeWorkflowError_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Why the workflows could not be read (their control table is on the
+     * catalog keyspace's primary); empty when they were. The rest of the
+     * topology is answered all the same.
+     * </pre>
+     *
+     * <code>string active_workflow_error = 5;</code>
+     * @param value The activeWorkflowError to set.
+     * @return This builder for chaining.
+     */
+    public Builder setActiveWorkflowError(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      activeWorkflowError_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the workflows could not be read (their control table is on the
+     * catalog keyspace's primary); empty when they were. The rest of the
+     * topology is answered all the same.
+     * </pre>
+     *
+     * <code>string active_workflow_error = 5;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearActiveWorkflowError() {
+      activeWorkflowError_ = getDefaultInstance().getActiveWorkflowError();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Why the workflows could not be read (their control table is on the
+     * catalog keyspace's primary); empty when they were. The rest of the
+     * topology is answered all the same.
+     * </pre>
+     *
+     * <code>string active_workflow_error = 5;</code>
+     * @param value The bytes for activeWorkflowError to set.
+     * @return This builder for chaining.
+     */
+    public Builder setActiveWorkflowErrorBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      activeWorkflowError_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.KeyspaceRangeMap)

@@ -86,7 +86,8 @@ public interface KeyspaceRangeMapOrBuilder extends
 
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -95,7 +96,8 @@ public interface KeyspaceRangeMapOrBuilder extends
   boolean hasActiveWorkflow();
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
@@ -104,10 +106,35 @@ public interface KeyspaceRangeMapOrBuilder extends
   io.datagw.v1.ReshardWorkflow getActiveWorkflow();
   /**
    * <pre>
-   * The keyspace's unfinished resharding workflow; unset when none.
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
    * </pre>
    *
    * <code>.datagw.v1.ReshardWorkflow active_workflow = 4;</code>
    */
   io.datagw.v1.ReshardWorkflowOrBuilder getActiveWorkflowOrBuilder();
+
+  /**
+   * <pre>
+   * Why the workflows could not be read (their control table is on the
+   * catalog keyspace's primary); empty when they were. The rest of the
+   * topology is answered all the same.
+   * </pre>
+   *
+   * <code>string active_workflow_error = 5;</code>
+   * @return The activeWorkflowError.
+   */
+  java.lang.String getActiveWorkflowError();
+  /**
+   * <pre>
+   * Why the workflows could not be read (their control table is on the
+   * catalog keyspace's primary); empty when they were. The rest of the
+   * topology is answered all the same.
+   * </pre>
+   *
+   * <code>string active_workflow_error = 5;</code>
+   * @return The bytes for activeWorkflowError.
+   */
+  com.google.protobuf.ByteString
+      getActiveWorkflowErrorBytes();
 }
