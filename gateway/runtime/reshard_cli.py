@@ -163,7 +163,9 @@ def describe_error(err: grpc.RpcError) -> str:
             lines += [f"  {v.field}: {v.description}" for v in bad.field_violations]
         elif detail.Unpack(precondition):
             lines += [f"  {v.subject}: {v.description}" for v in precondition.violations]
-    head = f"datagw reshard: {err.code().name}{f' {reason}' if reason else ''}: {err.details()}"
+    code = err.code().name
+    head = (f"datagw reshard: {code}{f' {reason}' if reason and reason != code else ''}: "
+            f"{err.details()}")
     return "\n".join([head, *lines])
 
 
@@ -228,5 +230,8 @@ def _time(ts: Timestamp) -> str:
 
 
 def _json(msg: Message) -> str:
-    return json.dumps(json_format.MessageToDict(msg, preserving_proto_field_name=True),
+    # Zeros printed too (shard 0, 0 pending): a reader need not know proto
+    # JSON's defaults.
+    return json.dumps(json_format.MessageToDict(msg, preserving_proto_field_name=True,
+                                                always_print_fields_with_no_presence=True),
                       indent=2, sort_keys=True)
