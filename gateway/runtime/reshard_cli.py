@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC
-from typing import Any, TextIO
+from typing import Any
 
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc
@@ -84,24 +84,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action.add_argument("workflow")
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace) -> int:
     target = f"unix:{args.unix_socket}" if args.unix_socket else args.target
     with grpc.insecure_channel(target) as channel:
         stub = admin_pb2_grpc.AdminServiceStub(channel)
         try:
-            return _run(stub, args, out)
+            return _run(stub, args)
         except grpc.RpcError as err:
             print(describe_error(err), file=sys.stderr)
             return 1
 
 
-def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace, out: TextIO) -> int:
+def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace) -> int:
     command = args.reshard_command
     if command == "list":
         listed = stub.ListReshardWorkflows(
             admin_pb2.ListReshardWorkflowsRequest(keyspace=args.keyspace),
             timeout=CALL_TIMEOUT_S)
-        print(_json(listed) if args.json else format_list(listed.workflows), file=out)
+        print(_json(listed) if args.json else format_list(listed.workflows))
         return 0
     if command == "show":
         wf = stub.GetReshardWorkflow(admin_pb2.GetReshardWorkflowRequest(
@@ -117,7 +117,7 @@ def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace, out: T
     if getattr(args, "wait", False):
         wf, status = wait(lambda: stub.GetReshardWorkflow(admin_pb2.GetReshardWorkflowRequest(
             workflow=wf.workflow), timeout=CALL_TIMEOUT_S).workflow, args.wait_timeout)
-    print(_json(wf) if args.json else format_workflow(wf), file=out)
+    print(_json(wf) if args.json else format_workflow(wf))
     return status
 
 
