@@ -20,8 +20,9 @@ from gateway.api.convert import (
     timestamp_in,
 )
 from gateway.api.reshard_convert import (
-    action_in,
+    action_request_in,
     create_violations_in,
+    lookup_name,
     range_map_out,
     workflow_out,
 )
@@ -234,17 +235,18 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         self, request: admin_pb2.GetReshardWorkflowRequest, context: Context
     ) -> admin_pb2.GetReshardWorkflowResponse:
         return admin_pb2.GetReshardWorkflowResponse(
-            workflow=workflow_out(await self._resharding.get(request.workflow)))
+            workflow=workflow_out(await self._resharding.get(
+                lookup_name(request.workflow, "workflow"))))
 
     async def ListReshardWorkflows(
         self, request: admin_pb2.ListReshardWorkflowsRequest, context: Context
     ) -> admin_pb2.ListReshardWorkflowsResponse:
-        found = await self._resharding.workflows(request.keyspace)
+        found = await self._resharding.workflows(lookup_name(request.keyspace, "keyspace"))
         return admin_pb2.ListReshardWorkflowsResponse(workflows=[workflow_out(w) for w in found])
 
     async def ReshardWorkflowAction(
         self, request: admin_pb2.ReshardWorkflowActionRequest, context: Context
     ) -> admin_pb2.ReshardWorkflowActionResponse:
-        action = action_in(request.action)
+        workflow, action = action_request_in(request)
         return admin_pb2.ReshardWorkflowActionResponse(
-            workflow=workflow_out(await self._resharding.ask(request.workflow, action)))
+            workflow=workflow_out(await self._resharding.ask(workflow, action)))

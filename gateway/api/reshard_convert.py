@@ -8,7 +8,7 @@ from datagw.v1 import admin_pb2
 
 from gateway.api.convert import duration, timestamp
 from gateway.domain.admin import KeyspaceMap
-from gateway.errors import FieldViolation, InvalidArgument
+from gateway.errors import FieldViolation, InvalidArgument, Violations
 from gateway.records.resharding import Action, Phase, Workflow
 
 PHASES_OUT = {
@@ -36,12 +36,32 @@ ACTIONS_IN = {
 _CREATE_FIELDS = {"target": "target_shard"}
 
 
-def action_in(value: admin_pb2.ReshardAction.ValueType) -> Action:
-    action = ACTIONS_IN.get(value)
+def _check_name(v: Violations, field: str, value: str) -> None:
+    # PostgreSQL refuses NUL in text, and Resharding's lookups (get, list,
+    # ask) pass names straight to it: only its create checks a name.
+    if "\x00" in value:
+        v.add(field, "must not contain NUL characters")
+
+
+def lookup_name(value: str, field: str) -> str:
+    """A workflow's or keyspace's name to look up."""
+    v = Violations()
+    _check_name(v, field, value)
+    v.raise_if_any()
+    return value
+
+
+def action_request_in(request: admin_pb2.ReshardWorkflowActionRequest) -> tuple[str, Action]:
+    """The workflow and the action of a ReshardWorkflowAction."""
+    v = Violations()
+    _check_name(v, "workflow", request.workflow)
+    action = ACTIONS_IN.get(request.action)
     if action is None:
-        names = ", ".join(admin_pb2.ReshardAction.Name(v) for v in ACTIONS_IN)
-        raise InvalidArgument([FieldViolation("action", f"must be one of {names}; got {value}")])
-    return action
+        names = ", ".join(admin_pb2.ReshardAction.Name(a) for a in ACTIONS_IN)
+        v.add("action", f"must be one of {names}; got {request.action}")
+    v.raise_if_any()
+    assert action is not None
+    return request.workflow, action
 
 
 def create_violations_in(exc: InvalidArgument) -> InvalidArgument:

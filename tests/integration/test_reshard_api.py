@@ -126,6 +126,15 @@ async def test_list_filters_by_keyspace(admin: Admin) -> None:
     assert list(listed.workflows) == []
 
 
+async def test_a_name_with_nul_is_invalid(admin: Admin) -> None:
+    await invalid(admin.GetReshardWorkflow(pb.GetReshardWorkflowRequest(workflow="a\x00")),
+                  "workflow")
+    await invalid(admin.ListReshardWorkflows(pb.ListReshardWorkflowsRequest(keyspace="\x00")),
+                  "keyspace")
+    await invalid(admin.ReshardWorkflowAction(pb.ReshardWorkflowActionRequest(
+        workflow="\x00", action=pb.RESHARD_ACTION_CANCEL)), "workflow")
+
+
 async def reshard(gateway: Gateway, *argv: str) -> int:
     # The command's blocking calls on a thread: the gateway answers on this loop.
     return await asyncio.to_thread(

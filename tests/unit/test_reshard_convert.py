@@ -9,8 +9,9 @@ from datagw.v1 import admin_pb2 as pb
 
 from gateway.api.reshard_convert import (
     PHASES_OUT,
-    action_in,
+    action_request_in,
     create_violations_in,
+    lookup_name,
     range_map_out,
     workflow_out,
 )
@@ -81,15 +82,28 @@ def test_every_phase_has_its_proto_value() -> None:
 
 def test_actions_come_in_by_name() -> None:
     for action in Action:
-        assert action_in(pb.ReshardAction.Value(f"RESHARD_ACTION_{action.name}")) is action
+        request = pb.ReshardWorkflowActionRequest(
+            workflow="w1", action=pb.ReshardAction.Value(f"RESHARD_ACTION_{action.name}"))
+        assert action_request_in(request) == ("w1", action)
 
 
 @pytest.mark.parametrize("value", [pb.RESHARD_ACTION_UNSPECIFIED, 99, -1])
 def test_an_unspecified_or_unknown_action_names_the_field(value: int) -> None:
     with pytest.raises(InvalidArgument) as caught:
-        action_in(value)  # type: ignore[arg-type]
+        action_request_in(pb.ReshardWorkflowActionRequest(
+            workflow="w1", action=value))  # type: ignore[arg-type]
     assert [v.field for v in caught.value.field_violations] == ["action"]
     assert "RESHARD_ACTION_SWITCH" in caught.value.field_violations[0].description
+
+
+def test_a_name_with_nul_is_refused_before_postgresql_sees_it() -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        action_request_in(pb.ReshardWorkflowActionRequest(workflow="a\x00b"))
+    assert [v.field for v in caught.value.field_violations] == ["workflow", "action"]
+    with pytest.raises(InvalidArgument) as caught:
+        lookup_name("\x00", "keyspace")
+    assert [v.field for v in caught.value.field_violations] == ["keyspace"]
+    assert lookup_name("reshard-1f", "workflow") == "reshard-1f"
 
 
 def test_the_domains_create_violations_name_the_requests_fields() -> None:
