@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import uuid
+from pathlib import Path
 
 import grpc
 import pytest
@@ -20,6 +22,7 @@ from datagw.v1 import admin_pb2_grpc
 from gateway.runtime.cli import main
 from gateway.runtime.server import Gateway
 from tests.helpers import fails, invalid
+from tests.policy_fixtures import copy_policies, running_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -168,3 +171,20 @@ async def test_the_command_lists_as_json(
     printed = json.loads(capsys.readouterr().out)
     listed = await admin.ListReshardWorkflows(pb.ListReshardWorkflowsRequest(keyspace="commerce"))
     assert [w["workflow"] for w in printed["workflows"]] == [w.workflow for w in listed.workflows]
+
+
+async def test_the_command_reaches_a_gateway_on_its_unix_socket(
+    gateway: Gateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The shipped access policy grants the resharding methods to local callers,
+    # which a unix socket's are (a short path: the limit is about 107 bytes).
+    with tempfile.TemporaryDirectory(prefix="dgw-") as d:
+        socket = Path(d) / "datagw.sock"
+        async with running_gateway(tmp_path, copy_policies(tmp_path), gateway,
+                                   unix_socket=str(socket)):
+            status = await asyncio.to_thread(
+                main, ["reshard", "list", "--unix-socket", str(socket)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.split() == ["WORKFLOW", "KEYSPACE", "RANGE", "MOVE", "PHASE", "ASKED",
+                                    "ERROR"]
