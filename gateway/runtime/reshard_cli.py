@@ -65,7 +65,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     actions = reshard.add_subparsers(dest="reshard_command", required=True)
     create = actions.add_parser("create", parents=[common, waits],
                                 help="start moving a range (it is copied, then kept caught up)")
-    create.add_argument("--keyspace", required=True, help="a sharded keyspace, e.g. commerce")
+    create.add_argument("--keyspace", default="commerce",
+                        help="the sharded keyspace (default commerce)")
     create.add_argument("--range", dest="key_range", required=True,
                         help='keyspace ids in hex, e.g. "40-80", "-40", "c0-"')
     create.add_argument("--to", dest="to_shard", type=int, required=True,
@@ -135,6 +136,9 @@ def wait(get: Callable[[], admin_pb2.ReshardWorkflow], timeout_s: float,
     while True:
         wf = get()
         if settled(wf):
+            if wf.error:
+                print("datagw reshard: the workflow recorded an error (it retries its phase; "
+                      "`show` follows it, asking again waits again)", file=sys.stderr)
             return wf, 1 if wf.error else 0
         if clock() >= until:
             print(f"datagw reshard: still {phase_name(wf.phase)} after {timeout_s:g}s",

@@ -26,6 +26,10 @@ def test_create_takes_keyspace_range_and_target() -> None:
     assert (args.target, args.unix_socket) == (reshard_cli.DEFAULT_TARGET, None)
 
 
+def test_the_keyspace_defaults_to_commerce() -> None:
+    assert parse("create", "--range", "40-80", "--to", "2").keyspace == "commerce"
+
+
 @pytest.mark.parametrize("action", ["verify", "switch", "reverse", "cleanup", "cancel"])
 def test_actions_take_a_workflow_and_may_wait(action: str) -> None:
     args = parse(action, "w1", "--unix-socket", "/run/datagw.sock", "--wait")
@@ -37,6 +41,7 @@ def test_actions_take_a_workflow_and_may_wait(action: str) -> None:
 
 @pytest.mark.parametrize("argv", [
     ["create", "--keyspace", "commerce", "--range", "40-80"],  # no --to
+    ["create", "--to", "2"],  # no --range
     ["create", "--keyspace", "commerce", "--range", "40-80", "--to", "two"],
     ["show"],
     ["switch", "w1", "--target", "h:1", "--unix-socket", "/s"],  # one or the other
