@@ -19,10 +19,18 @@ from gateway.api.convert import (
     timestamp,
     timestamp_in,
 )
+from gateway.api.reshard_convert import (
+    action_request_in,
+    create_violations_in,
+    lookup_name,
+    range_map_out,
+    workflow_out,
+)
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import ShardProgress
 from gateway.domain.explain import Explainer, Explanation
 from gateway.domain.projections.runner import ProjectionState, ProjectionStatus
+from gateway.domain.resharding.workflow import Resharding
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.policy.model import Consistency
 
@@ -104,16 +112,18 @@ def explanation_out(e: Explanation) -> admin_pb2.ExplainCallResponse:
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
-    def __init__(self, domain: AdminDomain, explainer: Explainer) -> None:
+    def __init__(self, domain: AdminDomain, explainer: Explainer,
+                 resharding: Resharding) -> None:
         self._domain = domain
         self._explainer = explainer
+        self._resharding = resharding
 
     async def GetTopology(
         self, request: admin_pb2.GetTopologyRequest, context: Context
     ) -> admin_pb2.GetTopologyResponse:
-        statuses, embedded, versions = self._domain.topology()
+        topology = await self._domain.topology()
         return admin_pb2.GetTopologyResponse(
-            embedded=embedded,
+            embedded=topology.embedded,
             backends=[
                 admin_pb2.Backend(
                     name=s.name, kind=_KINDS[s.kind], address=s.address, role=s.role,
@@ -124,9 +134,10 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
                     replication_lag=duration(s.replication_lag_s)
                     if s.replication_lag_s is not None else None,
                 )
-                for s in statuses
+                for s in topology.backends
             ],
-            range_map_versions=versions,
+            range_map_versions={m.keyspace: m.version for m in topology.maps},
+            range_maps=[range_map_out(m) for m in topology.maps],
         )
 
     async def GetPolicies(
@@ -209,3 +220,33 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         level, staleness, token, fields = explain_args(method, request.request)
         return explanation_out(
             self._explainer.explain(method, level, staleness, token, fields))
+
+    async def CreateReshardWorkflow(
+        self, request: admin_pb2.CreateReshardWorkflowRequest, context: Context
+    ) -> admin_pb2.CreateReshardWorkflowResponse:
+        try:
+            wf = await self._resharding.create(request.keyspace, request.key_range,
+                                               request.target_shard, request.workflow)
+        except InvalidArgument as exc:
+            raise create_violations_in(exc) from None
+        return admin_pb2.CreateReshardWorkflowResponse(workflow=workflow_out(wf))
+
+    async def GetReshardWorkflow(
+        self, request: admin_pb2.GetReshardWorkflowRequest, context: Context
+    ) -> admin_pb2.GetReshardWorkflowResponse:
+        return admin_pb2.GetReshardWorkflowResponse(
+            workflow=workflow_out(await self._resharding.get(
+                lookup_name(request.workflow, "workflow"))))
+
+    async def ListReshardWorkflows(
+        self, request: admin_pb2.ListReshardWorkflowsRequest, context: Context
+    ) -> admin_pb2.ListReshardWorkflowsResponse:
+        found = await self._resharding.workflows(lookup_name(request.keyspace, "keyspace"))
+        return admin_pb2.ListReshardWorkflowsResponse(workflows=[workflow_out(w) for w in found])
+
+    async def ReshardWorkflowAction(
+        self, request: admin_pb2.ReshardWorkflowActionRequest, context: Context
+    ) -> admin_pb2.ReshardWorkflowActionResponse:
+        workflow, action = action_request_in(request)
+        return admin_pb2.ReshardWorkflowActionResponse(
+            workflow=workflow_out(await self._resharding.ask(workflow, action)))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gateway.domain.analytics.relay import Relay, ShardProgress
 from gateway.domain.orders.service import OrdersDomain
 from gateway.domain.projections.runner import ProjectionRunner, ProjectionStatus
+from gateway.domain.resharding.workflow import Resharding
 from gateway.errors import (
+    DatagwError,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -16,6 +20,7 @@ from gateway.policy.loader import PolicyError
 from gateway.policy.model import PolicySet
 from gateway.policy.registry import PolicyRegistry
 from gateway.records.commerce import SagaRecord
+from gateway.records.resharding import FINISHED, Workflow
 from gateway.storage.redis.cache import Cache
 from gateway.storage.topology import Backends, BackendStatus
 
@@ -24,10 +29,31 @@ from gateway.storage.topology import Backends, BackendStatus
 MAX_OLDER_THAN_S = 100 * 365 * 86_400
 
 
+@dataclass(frozen=True)
+class KeyspaceMap:
+    """A sharded keyspace's range map as the gateway routes by it now."""
+
+    keyspace: str
+    version: int
+    # (range as text, e.g. "40-80", serving shard), in keyspace id order.
+    entries: tuple[tuple[str, int], ...]
+    # The keyspace's unfinished resharding workflow (at most one at a time).
+    active: Workflow | None
+    # Why `active` could not be read; "" when it was.
+    active_error: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    backends: list[BackendStatus]
+    embedded: bool
+    maps: list[KeyspaceMap]
+
+
 class AdminDomain:
     def __init__(
         self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache],
-        orders: OrdersDomain, relay: Relay | None = None,
+        orders: OrdersDomain, resharding: Resharding, relay: Relay | None = None,
         projections: ProjectionRunner | None = None,
     ) -> None:
         self._policies = policies
@@ -37,11 +63,32 @@ class AdminDomain:
         self.sagas = orders.sagas
         self._relay = relay
         self._projections = projections
+        self._resharding = resharding
 
-    def topology(self) -> tuple[list[BackendStatus], bool, dict[str, int]]:
-        versions = {ks.name: ks.range_map_version for ks in self._backends.keyspaces.values()
-                    if ks.sharded}
-        return self._backends.statuses(), self._backends.embedded, versions
+    async def topology(self) -> Topology:
+        maps = []
+        for ks in self._backends.keyspaces.values():
+            if not ks.sharded:
+                continue
+            active, error = await self._active_workflow(ks.name)
+            maps.append(KeyspaceMap(
+                ks.name, ks.map.version, tuple((str(rng), shard) for rng, shard in ks.map.entries),
+                active, error))
+        return Topology(self._backends.statuses(), self._backends.embedded, maps)
+
+    async def _active_workflow(self, keyspace: str) -> tuple[Workflow | None, str]:
+        """The keyspace's unfinished workflow, or why it could not be read.
+
+        The topology is what an operator looks at when backends are down, so
+        an unreachable control table (the catalog primary) is reported
+        beside the rest rather than failing the whole call."""
+        try:
+            found = await self._resharding.workflows(keyspace)
+        except DatagwError as exc:
+            return None, exc.message
+        # Newest first, and a keyspace admits one unfinished workflow at a
+        # time: only the newest can be unfinished.
+        return (found[0] if found and found[0].phase not in FINISHED else None), ""
 
     def policies(self) -> tuple[PolicySet, int]:
         return self._policies.current, self._policies.generation

@@ -1,4 +1,4 @@
-"""The `datagw` command: serve, policy check, migrate, failover."""
+"""The `datagw` command: serve, policy check, migrate, failover, reshard."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
+from gateway.runtime import reshard_cli
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
 from gateway.runtime.embedded.failover_requests import request_failover
@@ -196,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     failover.add_argument("--config")
     failover.add_argument("--data-dir")
     failover.add_argument("--policies")
+    reshard_cli.add_parser(sub)
     return parser
 
 
@@ -204,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "policy":
             return _policy_check(args.directory)
+        if args.command == "reshard":
+            return reshard_cli.run(args)
         cfg = _config(args)
         if args.command == "migrate":
             return asyncio.run(_migrate(cfg))

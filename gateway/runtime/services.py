@@ -180,8 +180,14 @@ SERVICES: tuple[ServiceEntry, ...] = (
          "GetSaga": admin(idempotent=True), "ListStuckSagas": admin(idempotent=True),
          "ListProjections": admin(idempotent=True),
          "RebuildProjection": admin(), "GetRelayStatus": admin(idempotent=True),
-         "ExplainCall": admin(idempotent=True)},
-        lambda w: AdminServicer(w.admin, w.explainer),
+         "ExplainCall": admin(idempotent=True),
+         # A create is not replayable: a retry after a lost answer would
+         # meet its own workflow (WORKFLOW_ACTIVE). Asking an action twice
+         # records it twice, which is harmless, but a retry may land after
+         # the phase moved on (WRONG_PHASE): the caller should re-read.
+         "CreateReshardWorkflow": admin(), "GetReshardWorkflow": admin(idempotent=True),
+         "ListReshardWorkflows": admin(idempotent=True), "ReshardWorkflowAction": admin()},
+        lambda w: AdminServicer(w.admin, w.explainer, w.resharding),
         admin_pb2_grpc.add_AdminServiceServicer_to_server),
 )
 

@@ -82,6 +82,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
              if backends.clickhouse is not None else None)
     projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
     event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
+    resharding = Resharding(catalog_keyspace.single, keyspaces, relay is not None)
     return Wiring(
         catalog=catalog_domain,
         catalog_cache=catalog_cache,
@@ -95,13 +96,13 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         event_store=event_store,
         subscriptions=Subscriptions(event_store, opened.notifiers),
         analytics=AnalyticsDomain(policies, backends.clickhouse),
-        admin=AdminDomain(policies, backends, {catalog.DOMAIN: catalog_cache}, orders, relay,
-                          projections),
+        admin=AdminDomain(policies, backends, {catalog.DOMAIN: catalog_cache}, orders,
+                          resharding, relay, projections),
         explainer=Explainer(policies, keyspaces, planned),
         projections=projections,
         retention=RetentionJob(policies, event_keyspaces,
                                [s for ks in keyspaces.values() for s in ks.shards],
                                config.retention),
         relay=relay,
-        resharding=Resharding(catalog_keyspace.single, keyspaces, relay is not None),
+        resharding=resharding,
     )

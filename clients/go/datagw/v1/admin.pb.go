@@ -199,6 +199,158 @@ func (ProjectionState) EnumDescriptor() ([]byte, []int) {
 	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
+// Where a resharding workflow stands (docs/resharding.md has what each
+// phase guarantees).
+type ReshardPhase int32
+
+const (
+	// Not used.
+	ReshardPhase_RESHARD_PHASE_UNSPECIFIED ReshardPhase = 0
+	// The source captures the range's changes; its rows are copied to the
+	// target from one snapshot.
+	ReshardPhase_RESHARD_PHASE_COPYING ReshardPhase = 1
+	// The source serves; its changes are applied to the target until a switch.
+	ReshardPhase_RESHARD_PHASE_CATCHING_UP ReshardPhase = 2
+	// The cutover: the range's writes wait, the last changes are applied, the
+	// range map's version is bumped.
+	ReshardPhase_RESHARD_PHASE_SWITCHING ReshardPhase = 3
+	// The target serves; its changes flow back to the source, so a reverse
+	// stays possible until cleanup.
+	ReshardPhase_RESHARD_PHASE_SWITCHED ReshardPhase = 4
+	// The cutover back to the source.
+	ReshardPhase_RESHARD_PHASE_REVERSING ReshardPhase = 5
+	// The source's copy of the range is being deleted.
+	ReshardPhase_RESHARD_PHASE_CLEANING ReshardPhase = 6
+	// Moved: the target serves and the source holds no copy any more.
+	ReshardPhase_RESHARD_PHASE_DONE ReshardPhase = 7
+	// The target's copy is being deleted and the capture stopped.
+	ReshardPhase_RESHARD_PHASE_CANCELLING ReshardPhase = 8
+	// Cancelled before a switch: the source serves as before.
+	ReshardPhase_RESHARD_PHASE_CANCELLED ReshardPhase = 9
+)
+
+// Enum value maps for ReshardPhase.
+var (
+	ReshardPhase_name = map[int32]string{
+		0: "RESHARD_PHASE_UNSPECIFIED",
+		1: "RESHARD_PHASE_COPYING",
+		2: "RESHARD_PHASE_CATCHING_UP",
+		3: "RESHARD_PHASE_SWITCHING",
+		4: "RESHARD_PHASE_SWITCHED",
+		5: "RESHARD_PHASE_REVERSING",
+		6: "RESHARD_PHASE_CLEANING",
+		7: "RESHARD_PHASE_DONE",
+		8: "RESHARD_PHASE_CANCELLING",
+		9: "RESHARD_PHASE_CANCELLED",
+	}
+	ReshardPhase_value = map[string]int32{
+		"RESHARD_PHASE_UNSPECIFIED": 0,
+		"RESHARD_PHASE_COPYING":     1,
+		"RESHARD_PHASE_CATCHING_UP": 2,
+		"RESHARD_PHASE_SWITCHING":   3,
+		"RESHARD_PHASE_SWITCHED":    4,
+		"RESHARD_PHASE_REVERSING":   5,
+		"RESHARD_PHASE_CLEANING":    6,
+		"RESHARD_PHASE_DONE":        7,
+		"RESHARD_PHASE_CANCELLING":  8,
+		"RESHARD_PHASE_CANCELLED":   9,
+	}
+)
+
+func (x ReshardPhase) Enum() *ReshardPhase {
+	p := new(ReshardPhase)
+	*p = x
+	return p
+}
+
+func (x ReshardPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReshardPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_datagw_v1_admin_proto_enumTypes[3].Descriptor()
+}
+
+func (ReshardPhase) Type() protoreflect.EnumType {
+	return &file_datagw_v1_admin_proto_enumTypes[3]
+}
+
+func (x ReshardPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReshardPhase.Descriptor instead.
+func (ReshardPhase) EnumDescriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+// What an operator may ask of a resharding workflow.
+type ReshardAction int32
+
+const (
+	// Not used.
+	ReshardAction_RESHARD_ACTION_UNSPECIFIED ReshardAction = 0
+	// Compare the range's rows on both sides (counts and sums per table);
+	// when catching up or switched.
+	ReshardAction_RESHARD_ACTION_VERIFY ReshardAction = 1
+	// Cut over to the target (after a clean verify); when catching up.
+	ReshardAction_RESHARD_ACTION_SWITCH ReshardAction = 2
+	// Cut back over to the source (after a clean verify); when switched.
+	ReshardAction_RESHARD_ACTION_REVERSE ReshardAction = 3
+	// Delete the source's copy, once the readers of its log have passed the
+	// range's last event there; when switched.
+	ReshardAction_RESHARD_ACTION_CLEANUP ReshardAction = 4
+	// Delete the target's copy and stop; when copying or catching up.
+	ReshardAction_RESHARD_ACTION_CANCEL ReshardAction = 5
+)
+
+// Enum value maps for ReshardAction.
+var (
+	ReshardAction_name = map[int32]string{
+		0: "RESHARD_ACTION_UNSPECIFIED",
+		1: "RESHARD_ACTION_VERIFY",
+		2: "RESHARD_ACTION_SWITCH",
+		3: "RESHARD_ACTION_REVERSE",
+		4: "RESHARD_ACTION_CLEANUP",
+		5: "RESHARD_ACTION_CANCEL",
+	}
+	ReshardAction_value = map[string]int32{
+		"RESHARD_ACTION_UNSPECIFIED": 0,
+		"RESHARD_ACTION_VERIFY":      1,
+		"RESHARD_ACTION_SWITCH":      2,
+		"RESHARD_ACTION_REVERSE":     3,
+		"RESHARD_ACTION_CLEANUP":     4,
+		"RESHARD_ACTION_CANCEL":      5,
+	}
+)
+
+func (x ReshardAction) Enum() *ReshardAction {
+	p := new(ReshardAction)
+	*p = x
+	return p
+}
+
+func (x ReshardAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReshardAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_datagw_v1_admin_proto_enumTypes[4].Descriptor()
+}
+
+func (ReshardAction) Type() protoreflect.EnumType {
+	return &file_datagw_v1_admin_proto_enumTypes[4]
+}
+
+func (x ReshardAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReshardAction.Descriptor instead.
+func (ReshardAction) EnumDescriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
 // One backend as the gateway sees it.
 type Backend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -418,8 +570,11 @@ type GetTopologyResponse struct {
 	Embedded bool `protobuf:"varint,2,opt,name=embedded,proto3" json:"embedded,omitempty"`
 	// Version of each sharded keyspace's range map, e.g. {"commerce": 1}.
 	RangeMapVersions map[string]int64 `protobuf:"bytes,3,rep,name=range_map_versions,json=rangeMapVersions,proto3" json:"range_map_versions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Each sharded keyspace's range map (which shard serves which range) and
+	// its unfinished resharding workflow, if any.
+	RangeMaps     []*KeyspaceRangeMap `protobuf:"bytes,4,rep,name=range_maps,json=rangeMaps,proto3" json:"range_maps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetTopologyResponse) Reset() {
@@ -473,6 +628,153 @@ func (x *GetTopologyResponse) GetRangeMapVersions() map[string]int64 {
 	return nil
 }
 
+func (x *GetTopologyResponse) GetRangeMaps() []*KeyspaceRangeMap {
+	if x != nil {
+		return x.RangeMaps
+	}
+	return nil
+}
+
+// One range of a range map and the shard serving it.
+type RangeMapEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Keyspace ids, e.g. "-40" or "40-80".
+	KeyRange string `protobuf:"bytes,1,opt,name=key_range,json=keyRange,proto3" json:"key_range,omitempty"`
+	// Index of the shard that serves it.
+	Shard         int32 `protobuf:"varint,2,opt,name=shard,proto3" json:"shard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RangeMapEntry) Reset() {
+	*x = RangeMapEntry{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangeMapEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangeMapEntry) ProtoMessage() {}
+
+func (x *RangeMapEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangeMapEntry.ProtoReflect.Descriptor instead.
+func (*RangeMapEntry) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RangeMapEntry) GetKeyRange() string {
+	if x != nil {
+		return x.KeyRange
+	}
+	return ""
+}
+
+func (x *RangeMapEntry) GetShard() int32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
+// A sharded keyspace's range map as the gateway routes by it now.
+type KeyspaceRangeMap struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The keyspace, e.g. "commerce".
+	Keyspace string `protobuf:"bytes,1,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	// The map's version; each cutover of a resharding workflow adds one.
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The ranges in keyspace id order; together they cover every id once.
+	Entries []*RangeMapEntry `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
+	// The keyspace's unfinished resharding workflow; unset when none (or when
+	// it could not be read: see active_workflow_error).
+	ActiveWorkflow *ReshardWorkflow `protobuf:"bytes,4,opt,name=active_workflow,json=activeWorkflow,proto3" json:"active_workflow,omitempty"`
+	// Why the workflows could not be read (their control table is on the
+	// catalog keyspace's primary); empty when they were. The rest of the
+	// topology is answered all the same.
+	ActiveWorkflowError string `protobuf:"bytes,5,opt,name=active_workflow_error,json=activeWorkflowError,proto3" json:"active_workflow_error,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *KeyspaceRangeMap) Reset() {
+	*x = KeyspaceRangeMap{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyspaceRangeMap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyspaceRangeMap) ProtoMessage() {}
+
+func (x *KeyspaceRangeMap) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyspaceRangeMap.ProtoReflect.Descriptor instead.
+func (*KeyspaceRangeMap) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *KeyspaceRangeMap) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+func (x *KeyspaceRangeMap) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *KeyspaceRangeMap) GetEntries() []*RangeMapEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *KeyspaceRangeMap) GetActiveWorkflow() *ReshardWorkflow {
+	if x != nil {
+		return x.ActiveWorkflow
+	}
+	return nil
+}
+
+func (x *KeyspaceRangeMap) GetActiveWorkflowError() string {
+	if x != nil {
+		return x.ActiveWorkflowError
+	}
+	return ""
+}
+
 // Cache settings of a domain.
 type CachePolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -494,7 +796,7 @@ type CachePolicy struct {
 
 func (x *CachePolicy) Reset() {
 	*x = CachePolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +808,7 @@ func (x *CachePolicy) String() string {
 func (*CachePolicy) ProtoMessage() {}
 
 func (x *CachePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +821,7 @@ func (x *CachePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePolicy.ProtoReflect.Descriptor instead.
 func (*CachePolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CachePolicy) GetEnabled() bool {
@@ -579,7 +881,7 @@ type SessionPolicy struct {
 
 func (x *SessionPolicy) Reset() {
 	*x = SessionPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +893,7 @@ func (x *SessionPolicy) String() string {
 func (*SessionPolicy) ProtoMessage() {}
 
 func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +906,7 @@ func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionPolicy.ProtoReflect.Descriptor instead.
 func (*SessionPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SessionPolicy) GetTtl() *durationpb.Duration {
@@ -661,7 +963,7 @@ type DomainPolicy struct {
 
 func (x *DomainPolicy) Reset() {
 	*x = DomainPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +975,7 @@ func (x *DomainPolicy) String() string {
 func (*DomainPolicy) ProtoMessage() {}
 
 func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +988,7 @@ func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainPolicy.ProtoReflect.Descriptor instead.
 func (*DomainPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DomainPolicy) GetDomain() string {
@@ -783,7 +1085,7 @@ type QueryPolicy struct {
 
 func (x *QueryPolicy) Reset() {
 	*x = QueryPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +1097,7 @@ func (x *QueryPolicy) String() string {
 func (*QueryPolicy) ProtoMessage() {}
 
 func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +1110,7 @@ func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryPolicy.ProtoReflect.Descriptor instead.
 func (*QueryPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *QueryPolicy) GetMaxRows() int32 {
@@ -848,7 +1150,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -860,7 +1162,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -873,7 +1175,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 // Response for GetPolicies.
@@ -891,7 +1193,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1205,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1218,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -949,7 +1251,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1263,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1276,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 // Response for ReloadPolicies.
@@ -990,7 +1292,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1304,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1317,7 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReloadPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1043,7 +1345,7 @@ type FlushCacheRequest struct {
 
 func (x *FlushCacheRequest) Reset() {
 	*x = FlushCacheRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1357,7 @@ func (x *FlushCacheRequest) String() string {
 func (*FlushCacheRequest) ProtoMessage() {}
 
 func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1370,7 @@ func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheRequest.ProtoReflect.Descriptor instead.
 func (*FlushCacheRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *FlushCacheRequest) GetDomain() string {
@@ -1089,7 +1391,7 @@ type FlushCacheResponse struct {
 
 func (x *FlushCacheResponse) Reset() {
 	*x = FlushCacheResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1403,7 @@ func (x *FlushCacheResponse) String() string {
 func (*FlushCacheResponse) ProtoMessage() {}
 
 func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1416,7 @@ func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheResponse.ProtoReflect.Descriptor instead.
 func (*FlushCacheResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FlushCacheResponse) GetDeletedCount() int64 {
@@ -1143,7 +1445,7 @@ type AdminServiceListOrdersRequest struct {
 
 func (x *AdminServiceListOrdersRequest) Reset() {
 	*x = AdminServiceListOrdersRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1457,7 @@ func (x *AdminServiceListOrdersRequest) String() string {
 func (*AdminServiceListOrdersRequest) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1470,7 @@ func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AdminServiceListOrdersRequest) GetStatus() OrderStatus {
@@ -1221,7 +1523,7 @@ type AdminServiceListOrdersResponse struct {
 
 func (x *AdminServiceListOrdersResponse) Reset() {
 	*x = AdminServiceListOrdersResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1535,7 @@ func (x *AdminServiceListOrdersResponse) String() string {
 func (*AdminServiceListOrdersResponse) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1548,7 @@ func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdminServiceListOrdersResponse) GetOrders() []*Order {
@@ -1287,7 +1589,7 @@ type SagaStep struct {
 
 func (x *SagaStep) Reset() {
 	*x = SagaStep{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1601,7 @@ func (x *SagaStep) String() string {
 func (*SagaStep) ProtoMessage() {}
 
 func (x *SagaStep) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1614,7 @@ func (x *SagaStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SagaStep.ProtoReflect.Descriptor instead.
 func (*SagaStep) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SagaStep) GetName() string {
@@ -1372,7 +1674,7 @@ type Saga struct {
 
 func (x *Saga) Reset() {
 	*x = Saga{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1686,7 @@ func (x *Saga) String() string {
 func (*Saga) ProtoMessage() {}
 
 func (x *Saga) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1699,7 @@ func (x *Saga) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Saga.ProtoReflect.Descriptor instead.
 func (*Saga) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Saga) GetSagaId() string {
@@ -1482,7 +1784,7 @@ type GetSagaRequest struct {
 
 func (x *GetSagaRequest) Reset() {
 	*x = GetSagaRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1796,7 @@ func (x *GetSagaRequest) String() string {
 func (*GetSagaRequest) ProtoMessage() {}
 
 func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1809,7 @@ func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaRequest.ProtoReflect.Descriptor instead.
 func (*GetSagaRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetSagaRequest) GetSagaId() string {
@@ -1528,7 +1830,7 @@ type GetSagaResponse struct {
 
 func (x *GetSagaResponse) Reset() {
 	*x = GetSagaResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1842,7 @@ func (x *GetSagaResponse) String() string {
 func (*GetSagaResponse) ProtoMessage() {}
 
 func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1855,7 @@ func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaResponse.ProtoReflect.Descriptor instead.
 func (*GetSagaResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetSagaResponse) GetSaga() *Saga {
@@ -1576,7 +1878,7 @@ type ListStuckSagasRequest struct {
 
 func (x *ListStuckSagasRequest) Reset() {
 	*x = ListStuckSagasRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1890,7 @@ func (x *ListStuckSagasRequest) String() string {
 func (*ListStuckSagasRequest) ProtoMessage() {}
 
 func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1903,7 @@ func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasRequest.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListStuckSagasRequest) GetOlderThan() *durationpb.Duration {
@@ -1631,7 +1933,7 @@ type ListStuckSagasResponse struct {
 
 func (x *ListStuckSagasResponse) Reset() {
 	*x = ListStuckSagasResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1945,7 @@ func (x *ListStuckSagasResponse) String() string {
 func (*ListStuckSagasResponse) ProtoMessage() {}
 
 func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1958,7 @@ func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasResponse.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListStuckSagasResponse) GetSagas() []*Saga {
@@ -1692,7 +1994,7 @@ type ShardProgress struct {
 
 func (x *ShardProgress) Reset() {
 	*x = ShardProgress{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +2006,7 @@ func (x *ShardProgress) String() string {
 func (*ShardProgress) ProtoMessage() {}
 
 func (x *ShardProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +2019,7 @@ func (x *ShardProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
 func (*ShardProgress) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ShardProgress) GetPosition() *ShardPosition {
@@ -1774,7 +2076,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +2088,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +2101,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Projection) GetName() string {
@@ -1846,7 +2148,7 @@ type ListProjectionsRequest struct {
 
 func (x *ListProjectionsRequest) Reset() {
 	*x = ListProjectionsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1858,7 +2160,7 @@ func (x *ListProjectionsRequest) String() string {
 func (*ListProjectionsRequest) ProtoMessage() {}
 
 func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1871,7 +2173,7 @@ func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 // Response for ListProjections.
@@ -1885,7 +2187,7 @@ type ListProjectionsResponse struct {
 
 func (x *ListProjectionsResponse) Reset() {
 	*x = ListProjectionsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +2199,7 @@ func (x *ListProjectionsResponse) String() string {
 func (*ListProjectionsResponse) ProtoMessage() {}
 
 func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2212,7 @@ func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListProjectionsResponse) GetProjections() []*Projection {
@@ -1931,7 +2233,7 @@ type RebuildProjectionRequest struct {
 
 func (x *RebuildProjectionRequest) Reset() {
 	*x = RebuildProjectionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2245,7 @@ func (x *RebuildProjectionRequest) String() string {
 func (*RebuildProjectionRequest) ProtoMessage() {}
 
 func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2258,7 @@ func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RebuildProjectionRequest) GetName() string {
@@ -1979,7 +2281,7 @@ type RebuildProjectionResponse struct {
 
 func (x *RebuildProjectionResponse) Reset() {
 	*x = RebuildProjectionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2293,7 @@ func (x *RebuildProjectionResponse) String() string {
 func (*RebuildProjectionResponse) ProtoMessage() {}
 
 func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2306,7 @@ func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RebuildProjectionResponse) GetProjection() *Projection {
@@ -2030,7 +2332,7 @@ type GetRelayStatusRequest struct {
 
 func (x *GetRelayStatusRequest) Reset() {
 	*x = GetRelayStatusRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2344,7 @@ func (x *GetRelayStatusRequest) String() string {
 func (*GetRelayStatusRequest) ProtoMessage() {}
 
 func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2357,7 @@ func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 // Response for GetRelayStatus.
@@ -2073,7 +2375,7 @@ type GetRelayStatusResponse struct {
 
 func (x *GetRelayStatusResponse) Reset() {
 	*x = GetRelayStatusResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2387,7 @@ func (x *GetRelayStatusResponse) String() string {
 func (*GetRelayStatusResponse) ProtoMessage() {}
 
 func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2400,7 @@ func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
@@ -2136,7 +2438,7 @@ type ExplainCallRequest struct {
 
 func (x *ExplainCallRequest) Reset() {
 	*x = ExplainCallRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2450,7 @@ func (x *ExplainCallRequest) String() string {
 func (*ExplainCallRequest) ProtoMessage() {}
 
 func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2463,7 @@ func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallRequest.ProtoReflect.Descriptor instead.
 func (*ExplainCallRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ExplainCallRequest) GetMethod() string {
@@ -2195,7 +2497,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2509,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2522,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -2280,7 +2582,7 @@ type ExplainCallResponse struct {
 
 func (x *ExplainCallResponse) Reset() {
 	*x = ExplainCallResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2594,7 @@ func (x *ExplainCallResponse) String() string {
 func (*ExplainCallResponse) ProtoMessage() {}
 
 func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2607,7 @@ func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallResponse.ProtoReflect.Descriptor instead.
 func (*ExplainCallResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ExplainCallResponse) GetMethod() string {
@@ -2378,6 +2680,851 @@ func (x *ExplainCallResponse) GetSteps() []string {
 	return nil
 }
 
+// One table's rows of the range on both sides, as a verify found them.
+type ReshardTableCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The table, e.g. "orders".
+	Table string `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// Rows of the range on the serving side.
+	SourceRows int64 `protobuf:"varint,2,opt,name=source_rows,json=sourceRows,proto3" json:"source_rows,omitempty"`
+	// Rows of the range on the other side.
+	TargetRows int64 `protobuf:"varint,3,opt,name=target_rows,json=targetRows,proto3" json:"target_rows,omitempty"`
+	// A sum over the serving side's rows (their content hashed).
+	SourceSum string `protobuf:"bytes,4,opt,name=source_sum,json=sourceSum,proto3" json:"source_sum,omitempty"`
+	// The same sum over the other side's rows.
+	TargetSum string `protobuf:"bytes,5,opt,name=target_sum,json=targetSum,proto3" json:"target_sum,omitempty"`
+	// Rows and sums are the same on both sides.
+	Equal         bool `protobuf:"varint,6,opt,name=equal,proto3" json:"equal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardTableCheck) Reset() {
+	*x = ReshardTableCheck{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardTableCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardTableCheck) ProtoMessage() {}
+
+func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardTableCheck.ProtoReflect.Descriptor instead.
+func (*ReshardTableCheck) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ReshardTableCheck) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *ReshardTableCheck) GetSourceRows() int64 {
+	if x != nil {
+		return x.SourceRows
+	}
+	return 0
+}
+
+func (x *ReshardTableCheck) GetTargetRows() int64 {
+	if x != nil {
+		return x.TargetRows
+	}
+	return 0
+}
+
+func (x *ReshardTableCheck) GetSourceSum() string {
+	if x != nil {
+		return x.SourceSum
+	}
+	return ""
+}
+
+func (x *ReshardTableCheck) GetTargetSum() string {
+	if x != nil {
+		return x.TargetSum
+	}
+	return ""
+}
+
+func (x *ReshardTableCheck) GetEqual() bool {
+	if x != nil {
+		return x.Equal
+	}
+	return false
+}
+
+// The report of a workflow's last verify.
+type ReshardVerifyReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every table equal on both sides.
+	Clean bool `protobuf:"varint,1,opt,name=clean,proto3" json:"clean,omitempty"`
+	// How long the verify took (both sides are read in one snapshot of the
+	// serving side).
+	Took *durationpb.Duration `protobuf:"bytes,2,opt,name=took,proto3" json:"took,omitempty"`
+	// The shard compared from: the one serving the range at the time.
+	SourceShard int32 `protobuf:"varint,3,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
+	// The shard compared with.
+	TargetShard int32 `protobuf:"varint,4,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	// Per table.
+	Tables        []*ReshardTableCheck `protobuf:"bytes,5,rep,name=tables,proto3" json:"tables,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardVerifyReport) Reset() {
+	*x = ReshardVerifyReport{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardVerifyReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardVerifyReport) ProtoMessage() {}
+
+func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardVerifyReport.ProtoReflect.Descriptor instead.
+func (*ReshardVerifyReport) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ReshardVerifyReport) GetClean() bool {
+	if x != nil {
+		return x.Clean
+	}
+	return false
+}
+
+func (x *ReshardVerifyReport) GetTook() *durationpb.Duration {
+	if x != nil {
+		return x.Took
+	}
+	return nil
+}
+
+func (x *ReshardVerifyReport) GetSourceShard() int32 {
+	if x != nil {
+		return x.SourceShard
+	}
+	return 0
+}
+
+func (x *ReshardVerifyReport) GetTargetShard() int32 {
+	if x != nil {
+		return x.TargetShard
+	}
+	return 0
+}
+
+func (x *ReshardVerifyReport) GetTables() []*ReshardTableCheck {
+	if x != nil {
+		return x.Tables
+	}
+	return nil
+}
+
+// One cutover of a workflow (a switch, or a reverse).
+type ReshardCutover struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shard that served the range before.
+	FromShard int32 `protobuf:"varint,1,opt,name=from_shard,json=fromShard,proto3" json:"from_shard,omitempty"`
+	// The shard that serves it after.
+	ToShard int32 `protobuf:"varint,2,opt,name=to_shard,json=toShard,proto3" json:"to_shard,omitempty"`
+	// The range map's version the cutover made.
+	MapVersion int64 `protobuf:"varint,3,opt,name=map_version,json=mapVersion,proto3" json:"map_version,omitempty"`
+	// How long the range's writes waited.
+	Pause         *durationpb.Duration `protobuf:"bytes,4,opt,name=pause,proto3" json:"pause,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardCutover) Reset() {
+	*x = ReshardCutover{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardCutover) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardCutover) ProtoMessage() {}
+
+func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardCutover.ProtoReflect.Descriptor instead.
+func (*ReshardCutover) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ReshardCutover) GetFromShard() int32 {
+	if x != nil {
+		return x.FromShard
+	}
+	return 0
+}
+
+func (x *ReshardCutover) GetToShard() int32 {
+	if x != nil {
+		return x.ToShard
+	}
+	return 0
+}
+
+func (x *ReshardCutover) GetMapVersion() int64 {
+	if x != nil {
+		return x.MapVersion
+	}
+	return 0
+}
+
+func (x *ReshardCutover) GetPause() *durationpb.Duration {
+	if x != nil {
+		return x.Pause
+	}
+	return nil
+}
+
+// A resharding workflow: one range of a keyspace moving between two shards.
+type ReshardWorkflow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Its name (given at creation, or "reshard-<hex>").
+	Workflow string `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	// The sharded keyspace, e.g. "commerce".
+	Keyspace string `protobuf:"bytes,2,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	// The range of keyspace ids moved, e.g. "40-80".
+	KeyRange string `protobuf:"bytes,3,opt,name=key_range,json=keyRange,proto3" json:"key_range,omitempty"`
+	// The shard that served the range when the workflow began.
+	SourceShard int32 `protobuf:"varint,4,opt,name=source_shard,json=sourceShard,proto3" json:"source_shard,omitempty"`
+	// The shard the range moves to.
+	TargetShard int32 `protobuf:"varint,5,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	// Where it stands.
+	Phase ReshardPhase `protobuf:"varint,6,opt,name=phase,proto3,enum=datagw.v1.ReshardPhase" json:"phase,omitempty"`
+	// The operator's action not carried out yet ("verify", "switch",
+	// "reverse", "cleanup", "cancel"); empty when none.
+	Requested string `protobuf:"bytes,7,opt,name=requested,proto3" json:"requested,omitempty"`
+	// The last failure or refusal of the current phase (it is retried);
+	// empty when the last attempt succeeded.
+	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	// Rows copied per table in the copy phase.
+	CopiedRows map[string]int64 `protobuf:"bytes,9,rep,name=copied_rows,json=copiedRows,proto3" json:"copied_rows,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// How long the copy took; unset until it finished.
+	CopyDuration *durationpb.Duration `protobuf:"bytes,10,opt,name=copy_duration,json=copyDuration,proto3" json:"copy_duration,omitempty"`
+	// Changes captured on the serving side and not applied to the other yet.
+	PendingChanges int64 `protobuf:"varint,11,opt,name=pending_changes,json=pendingChanges,proto3" json:"pending_changes,omitempty"`
+	// Changes applied to the other side while catching up, in total.
+	AppliedChanges int64 `protobuf:"varint,12,opt,name=applied_changes,json=appliedChanges,proto3" json:"applied_changes,omitempty"`
+	// The last verify; unset before the first.
+	LastVerify *ReshardVerifyReport `protobuf:"bytes,13,opt,name=last_verify,json=lastVerify,proto3" json:"last_verify,omitempty"`
+	// Its cutovers, oldest first.
+	Cutovers []*ReshardCutover `protobuf:"bytes,14,rep,name=cutovers,proto3" json:"cutovers,omitempty"`
+	// Rows deleted per table by the cleanup (from the source).
+	DeletedRows map[string]int64 `protobuf:"bytes,15,rep,name=deleted_rows,json=deletedRows,proto3" json:"deleted_rows,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Created.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Last changed.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardWorkflow) Reset() {
+	*x = ReshardWorkflow{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardWorkflow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardWorkflow) ProtoMessage() {}
+
+func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardWorkflow.ProtoReflect.Descriptor instead.
+func (*ReshardWorkflow) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ReshardWorkflow) GetWorkflow() string {
+	if x != nil {
+		return x.Workflow
+	}
+	return ""
+}
+
+func (x *ReshardWorkflow) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+func (x *ReshardWorkflow) GetKeyRange() string {
+	if x != nil {
+		return x.KeyRange
+	}
+	return ""
+}
+
+func (x *ReshardWorkflow) GetSourceShard() int32 {
+	if x != nil {
+		return x.SourceShard
+	}
+	return 0
+}
+
+func (x *ReshardWorkflow) GetTargetShard() int32 {
+	if x != nil {
+		return x.TargetShard
+	}
+	return 0
+}
+
+func (x *ReshardWorkflow) GetPhase() ReshardPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return ReshardPhase_RESHARD_PHASE_UNSPECIFIED
+}
+
+func (x *ReshardWorkflow) GetRequested() string {
+	if x != nil {
+		return x.Requested
+	}
+	return ""
+}
+
+func (x *ReshardWorkflow) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ReshardWorkflow) GetCopiedRows() map[string]int64 {
+	if x != nil {
+		return x.CopiedRows
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetCopyDuration() *durationpb.Duration {
+	if x != nil {
+		return x.CopyDuration
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetPendingChanges() int64 {
+	if x != nil {
+		return x.PendingChanges
+	}
+	return 0
+}
+
+func (x *ReshardWorkflow) GetAppliedChanges() int64 {
+	if x != nil {
+		return x.AppliedChanges
+	}
+	return 0
+}
+
+func (x *ReshardWorkflow) GetLastVerify() *ReshardVerifyReport {
+	if x != nil {
+		return x.LastVerify
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetCutovers() []*ReshardCutover {
+	if x != nil {
+		return x.Cutovers
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetDeletedRows() map[string]int64 {
+	if x != nil {
+		return x.DeletedRows
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ReshardWorkflow) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// Request for CreateReshardWorkflow.
+type CreateReshardWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A sharded keyspace, e.g. "commerce".
+	Keyspace string `protobuf:"bytes,1,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	// The range of keyspace ids to move, in hex, e.g. "40-80", "-40", "c0-";
+	// served by one shard now.
+	KeyRange string `protobuf:"bytes,2,opt,name=key_range,json=keyRange,proto3" json:"key_range,omitempty"`
+	// The shard to move it to (from 0).
+	TargetShard int32 `protobuf:"varint,3,opt,name=target_shard,json=targetShard,proto3" json:"target_shard,omitempty"`
+	// A name for the workflow (at most 64 letters, digits, '-' or '_');
+	// empty: one is made up.
+	Workflow      string `protobuf:"bytes,4,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReshardWorkflowRequest) Reset() {
+	*x = CreateReshardWorkflowRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReshardWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReshardWorkflowRequest) ProtoMessage() {}
+
+func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReshardWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*CreateReshardWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *CreateReshardWorkflowRequest) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+func (x *CreateReshardWorkflowRequest) GetKeyRange() string {
+	if x != nil {
+		return x.KeyRange
+	}
+	return ""
+}
+
+func (x *CreateReshardWorkflowRequest) GetTargetShard() int32 {
+	if x != nil {
+		return x.TargetShard
+	}
+	return 0
+}
+
+func (x *CreateReshardWorkflowRequest) GetWorkflow() string {
+	if x != nil {
+		return x.Workflow
+	}
+	return ""
+}
+
+// Response for CreateReshardWorkflow.
+type CreateReshardWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow, copying.
+	Workflow      *ReshardWorkflow `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReshardWorkflowResponse) Reset() {
+	*x = CreateReshardWorkflowResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReshardWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReshardWorkflowResponse) ProtoMessage() {}
+
+func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReshardWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*CreateReshardWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CreateReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
+	if x != nil {
+		return x.Workflow
+	}
+	return nil
+}
+
+// Request for GetReshardWorkflow.
+type GetReshardWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow's name.
+	Workflow      string `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReshardWorkflowRequest) Reset() {
+	*x = GetReshardWorkflowRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReshardWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReshardWorkflowRequest) ProtoMessage() {}
+
+func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReshardWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*GetReshardWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetReshardWorkflowRequest) GetWorkflow() string {
+	if x != nil {
+		return x.Workflow
+	}
+	return ""
+}
+
+// Response for GetReshardWorkflow.
+type GetReshardWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow.
+	Workflow      *ReshardWorkflow `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReshardWorkflowResponse) Reset() {
+	*x = GetReshardWorkflowResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReshardWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReshardWorkflowResponse) ProtoMessage() {}
+
+func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReshardWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*GetReshardWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
+	if x != nil {
+		return x.Workflow
+	}
+	return nil
+}
+
+// Request for ListReshardWorkflows.
+type ListReshardWorkflowsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this keyspace's workflows; empty: every keyspace's.
+	Keyspace      string `protobuf:"bytes,1,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReshardWorkflowsRequest) Reset() {
+	*x = ListReshardWorkflowsRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReshardWorkflowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReshardWorkflowsRequest) ProtoMessage() {}
+
+func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReshardWorkflowsRequest.ProtoReflect.Descriptor instead.
+func (*ListReshardWorkflowsRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListReshardWorkflowsRequest) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+// Response for ListReshardWorkflows.
+type ListReshardWorkflowsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first, at most 100.
+	Workflows     []*ReshardWorkflow `protobuf:"bytes,1,rep,name=workflows,proto3" json:"workflows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReshardWorkflowsResponse) Reset() {
+	*x = ListReshardWorkflowsResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReshardWorkflowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReshardWorkflowsResponse) ProtoMessage() {}
+
+func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReshardWorkflowsResponse.ProtoReflect.Descriptor instead.
+func (*ListReshardWorkflowsResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListReshardWorkflowsResponse) GetWorkflows() []*ReshardWorkflow {
+	if x != nil {
+		return x.Workflows
+	}
+	return nil
+}
+
+// Request for ReshardWorkflowAction.
+type ReshardWorkflowActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow's name.
+	Workflow string `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	// What to do.
+	Action        ReshardAction `protobuf:"varint,2,opt,name=action,proto3,enum=datagw.v1.ReshardAction" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardWorkflowActionRequest) Reset() {
+	*x = ReshardWorkflowActionRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardWorkflowActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardWorkflowActionRequest) ProtoMessage() {}
+
+func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardWorkflowActionRequest.ProtoReflect.Descriptor instead.
+func (*ReshardWorkflowActionRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ReshardWorkflowActionRequest) GetWorkflow() string {
+	if x != nil {
+		return x.Workflow
+	}
+	return ""
+}
+
+func (x *ReshardWorkflowActionRequest) GetAction() ReshardAction {
+	if x != nil {
+		return x.Action
+	}
+	return ReshardAction_RESHARD_ACTION_UNSPECIFIED
+}
+
+// Response for ReshardWorkflowAction.
+type ReshardWorkflowActionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow with the action recorded in `requested`.
+	Workflow      *ReshardWorkflow `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReshardWorkflowActionResponse) Reset() {
+	*x = ReshardWorkflowActionResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReshardWorkflowActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReshardWorkflowActionResponse) ProtoMessage() {}
+
+func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReshardWorkflowActionResponse.ProtoReflect.Descriptor instead.
+func (*ReshardWorkflowActionResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ReshardWorkflowActionResponse) GetWorkflow() *ReshardWorkflow {
+	if x != nil {
+		return x.Workflow
+	}
+	return nil
+}
+
 var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
@@ -2402,14 +3549,25 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"replay_lsn\x18\r \x01(\tR\treplayLsn\x12B\n" +
 	"\x0freplication_lag\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\x0ereplicationLag\x12\x1a\n" +
 	"\btimeline\x18\x0f \x01(\rR\btimeline\"\x14\n" +
-	"\x12GetTopologyRequest\"\x8a\x02\n" +
+	"\x12GetTopologyRequest\"\xc6\x02\n" +
 	"\x13GetTopologyResponse\x12.\n" +
 	"\bbackends\x18\x01 \x03(\v2\x12.datagw.v1.BackendR\bbackends\x12\x1a\n" +
 	"\bembedded\x18\x02 \x01(\bR\bembedded\x12b\n" +
-	"\x12range_map_versions\x18\x03 \x03(\v24.datagw.v1.GetTopologyResponse.RangeMapVersionsEntryR\x10rangeMapVersions\x1aC\n" +
+	"\x12range_map_versions\x18\x03 \x03(\v24.datagw.v1.GetTopologyResponse.RangeMapVersionsEntryR\x10rangeMapVersions\x12:\n" +
+	"\n" +
+	"range_maps\x18\x04 \x03(\v2\x1b.datagw.v1.KeyspaceRangeMapR\trangeMaps\x1aC\n" +
 	"\x15RangeMapVersionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xa9\x02\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"B\n" +
+	"\rRangeMapEntry\x12\x1b\n" +
+	"\tkey_range\x18\x01 \x01(\tR\bkeyRange\x12\x14\n" +
+	"\x05shard\x18\x02 \x01(\x05R\x05shard\"\xf5\x01\n" +
+	"\x10KeyspaceRangeMap\x12\x1a\n" +
+	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x122\n" +
+	"\aentries\x18\x03 \x03(\v2\x18.datagw.v1.RangeMapEntryR\aentries\x12C\n" +
+	"\x0factive_workflow\x18\x04 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\x0eactiveWorkflow\x122\n" +
+	"\x15active_workflow_error\x18\x05 \x01(\tR\x13activeWorkflowError\"\xa9\x02\n" +
 	"\vCachePolicy\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12+\n" +
 	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12%\n" +
@@ -2556,7 +3714,80 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\ascatter\x18\b \x01(\bR\ascatter\x12-\n" +
 	"\x06shards\x18\t \x03(\v2\x15.datagw.v1.ShardRouteR\x06shards\x12\x14\n" +
 	"\x05steps\x18\n" +
-	" \x03(\tR\x05steps*{\n" +
+	" \x03(\tR\x05steps\"\xbf\x01\n" +
+	"\x11ReshardTableCheck\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1f\n" +
+	"\vsource_rows\x18\x02 \x01(\x03R\n" +
+	"sourceRows\x12\x1f\n" +
+	"\vtarget_rows\x18\x03 \x01(\x03R\n" +
+	"targetRows\x12\x1d\n" +
+	"\n" +
+	"source_sum\x18\x04 \x01(\tR\tsourceSum\x12\x1d\n" +
+	"\n" +
+	"target_sum\x18\x05 \x01(\tR\ttargetSum\x12\x14\n" +
+	"\x05equal\x18\x06 \x01(\bR\x05equal\"\xd6\x01\n" +
+	"\x13ReshardVerifyReport\x12\x14\n" +
+	"\x05clean\x18\x01 \x01(\bR\x05clean\x12-\n" +
+	"\x04took\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x04took\x12!\n" +
+	"\fsource_shard\x18\x03 \x01(\x05R\vsourceShard\x12!\n" +
+	"\ftarget_shard\x18\x04 \x01(\x05R\vtargetShard\x124\n" +
+	"\x06tables\x18\x05 \x03(\v2\x1c.datagw.v1.ReshardTableCheckR\x06tables\"\x9c\x01\n" +
+	"\x0eReshardCutover\x12\x1d\n" +
+	"\n" +
+	"from_shard\x18\x01 \x01(\x05R\tfromShard\x12\x19\n" +
+	"\bto_shard\x18\x02 \x01(\x05R\atoShard\x12\x1f\n" +
+	"\vmap_version\x18\x03 \x01(\x03R\n" +
+	"mapVersion\x12/\n" +
+	"\x05pause\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05pause\"\xaf\a\n" +
+	"\x0fReshardWorkflow\x12\x1a\n" +
+	"\bworkflow\x18\x01 \x01(\tR\bworkflow\x12\x1a\n" +
+	"\bkeyspace\x18\x02 \x01(\tR\bkeyspace\x12\x1b\n" +
+	"\tkey_range\x18\x03 \x01(\tR\bkeyRange\x12!\n" +
+	"\fsource_shard\x18\x04 \x01(\x05R\vsourceShard\x12!\n" +
+	"\ftarget_shard\x18\x05 \x01(\x05R\vtargetShard\x12-\n" +
+	"\x05phase\x18\x06 \x01(\x0e2\x17.datagw.v1.ReshardPhaseR\x05phase\x12\x1c\n" +
+	"\trequested\x18\a \x01(\tR\trequested\x12\x14\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x12K\n" +
+	"\vcopied_rows\x18\t \x03(\v2*.datagw.v1.ReshardWorkflow.CopiedRowsEntryR\n" +
+	"copiedRows\x12>\n" +
+	"\rcopy_duration\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\fcopyDuration\x12'\n" +
+	"\x0fpending_changes\x18\v \x01(\x03R\x0ependingChanges\x12'\n" +
+	"\x0fapplied_changes\x18\f \x01(\x03R\x0eappliedChanges\x12?\n" +
+	"\vlast_verify\x18\r \x01(\v2\x1e.datagw.v1.ReshardVerifyReportR\n" +
+	"lastVerify\x125\n" +
+	"\bcutovers\x18\x0e \x03(\v2\x19.datagw.v1.ReshardCutoverR\bcutovers\x12N\n" +
+	"\fdeleted_rows\x18\x0f \x03(\v2+.datagw.v1.ReshardWorkflow.DeletedRowsEntryR\vdeletedRows\x12;\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x1a=\n" +
+	"\x0fCopiedRowsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a>\n" +
+	"\x10DeletedRowsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x96\x01\n" +
+	"\x1cCreateReshardWorkflowRequest\x12\x1a\n" +
+	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\x12\x1b\n" +
+	"\tkey_range\x18\x02 \x01(\tR\bkeyRange\x12!\n" +
+	"\ftarget_shard\x18\x03 \x01(\x05R\vtargetShard\x12\x1a\n" +
+	"\bworkflow\x18\x04 \x01(\tR\bworkflow\"W\n" +
+	"\x1dCreateReshardWorkflowResponse\x126\n" +
+	"\bworkflow\x18\x01 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\bworkflow\"7\n" +
+	"\x19GetReshardWorkflowRequest\x12\x1a\n" +
+	"\bworkflow\x18\x01 \x01(\tR\bworkflow\"T\n" +
+	"\x1aGetReshardWorkflowResponse\x126\n" +
+	"\bworkflow\x18\x01 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\bworkflow\"9\n" +
+	"\x1bListReshardWorkflowsRequest\x12\x1a\n" +
+	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\"X\n" +
+	"\x1cListReshardWorkflowsResponse\x128\n" +
+	"\tworkflows\x18\x01 \x03(\v2\x1a.datagw.v1.ReshardWorkflowR\tworkflows\"l\n" +
+	"\x1cReshardWorkflowActionRequest\x12\x1a\n" +
+	"\bworkflow\x18\x01 \x01(\tR\bworkflow\x120\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x18.datagw.v1.ReshardActionR\x06action\"W\n" +
+	"\x1dReshardWorkflowActionResponse\x126\n" +
+	"\bworkflow\x18\x01 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\bworkflow*{\n" +
 	"\vBackendKind\x12\x1c\n" +
 	"\x18BACKEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BACKEND_KIND_POSTGRES\x10\x01\x12\x16\n" +
@@ -2572,7 +3803,26 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x1cPROJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18PROJECTION_STATE_RUNNING\x10\x01\x12\x1f\n" +
 	"\x1bPROJECTION_STATE_REBUILDING\x10\x02\x12\x1c\n" +
-	"\x18PROJECTION_STATE_FAILING\x10\x032\xa7\a\n" +
+	"\x18PROJECTION_STATE_FAILING\x10\x03*\xac\x02\n" +
+	"\fReshardPhase\x12\x1d\n" +
+	"\x19RESHARD_PHASE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15RESHARD_PHASE_COPYING\x10\x01\x12\x1d\n" +
+	"\x19RESHARD_PHASE_CATCHING_UP\x10\x02\x12\x1b\n" +
+	"\x17RESHARD_PHASE_SWITCHING\x10\x03\x12\x1a\n" +
+	"\x16RESHARD_PHASE_SWITCHED\x10\x04\x12\x1b\n" +
+	"\x17RESHARD_PHASE_REVERSING\x10\x05\x12\x1a\n" +
+	"\x16RESHARD_PHASE_CLEANING\x10\x06\x12\x16\n" +
+	"\x12RESHARD_PHASE_DONE\x10\a\x12\x1c\n" +
+	"\x18RESHARD_PHASE_CANCELLING\x10\b\x12\x1b\n" +
+	"\x17RESHARD_PHASE_CANCELLED\x10\t*\xb8\x01\n" +
+	"\rReshardAction\x12\x1e\n" +
+	"\x1aRESHARD_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15RESHARD_ACTION_VERIFY\x10\x01\x12\x19\n" +
+	"\x15RESHARD_ACTION_SWITCH\x10\x02\x12\x1a\n" +
+	"\x16RESHARD_ACTION_REVERSE\x10\x03\x12\x1a\n" +
+	"\x16RESHARD_ACTION_CLEANUP\x10\x04\x12\x19\n" +
+	"\x15RESHARD_ACTION_CANCEL\x10\x052\xcb\n" +
+	"\n" +
 	"\fAdminService\x12L\n" +
 	"\vGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n" +
 	"\vGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n" +
@@ -2586,7 +3836,11 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x0fListProjections\x12!.datagw.v1.ListProjectionsRequest\x1a\".datagw.v1.ListProjectionsResponse\x12^\n" +
 	"\x11RebuildProjection\x12#.datagw.v1.RebuildProjectionRequest\x1a$.datagw.v1.RebuildProjectionResponse\x12U\n" +
 	"\x0eGetRelayStatus\x12 .datagw.v1.GetRelayStatusRequest\x1a!.datagw.v1.GetRelayStatusResponse\x12L\n" +
-	"\vExplainCall\x12\x1d.datagw.v1.ExplainCallRequest\x1a\x1e.datagw.v1.ExplainCallResponseBH\n" +
+	"\vExplainCall\x12\x1d.datagw.v1.ExplainCallRequest\x1a\x1e.datagw.v1.ExplainCallResponse\x12j\n" +
+	"\x15CreateReshardWorkflow\x12'.datagw.v1.CreateReshardWorkflowRequest\x1a(.datagw.v1.CreateReshardWorkflowResponse\x12a\n" +
+	"\x12GetReshardWorkflow\x12$.datagw.v1.GetReshardWorkflowRequest\x1a%.datagw.v1.GetReshardWorkflowResponse\x12g\n" +
+	"\x14ListReshardWorkflows\x12&.datagw.v1.ListReshardWorkflowsRequest\x1a'.datagw.v1.ListReshardWorkflowsResponse\x12j\n" +
+	"\x15ReshardWorkflowAction\x12'.datagw.v1.ReshardWorkflowActionRequest\x1a(.datagw.v1.ReshardWorkflowActionResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -2601,126 +3855,171 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 	return file_datagw_v1_admin_proto_rawDescData
 }
 
-var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
 	(ProjectionState)(0),                   // 2: datagw.v1.ProjectionState
-	(*Backend)(nil),                        // 3: datagw.v1.Backend
-	(*GetTopologyRequest)(nil),             // 4: datagw.v1.GetTopologyRequest
-	(*GetTopologyResponse)(nil),            // 5: datagw.v1.GetTopologyResponse
-	(*CachePolicy)(nil),                    // 6: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 7: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 8: datagw.v1.DomainPolicy
-	(*QueryPolicy)(nil),                    // 9: datagw.v1.QueryPolicy
-	(*GetPoliciesRequest)(nil),             // 10: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 11: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 12: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 13: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 14: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 15: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 16: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 17: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 18: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 19: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 20: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 21: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 22: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 23: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 24: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 25: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 26: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 27: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 28: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 29: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 30: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 31: datagw.v1.GetRelayStatusResponse
-	(*ExplainCallRequest)(nil),             // 32: datagw.v1.ExplainCallRequest
-	(*ShardRoute)(nil),                     // 33: datagw.v1.ShardRoute
-	(*ExplainCallResponse)(nil),            // 34: datagw.v1.ExplainCallResponse
-	nil,                                    // 35: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 36: datagw.v1.DomainPolicy.RetentionEntry
-	(*durationpb.Duration)(nil),            // 37: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 38: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 39: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 40: google.protobuf.Timestamp
-	(*Order)(nil),                          // 41: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 42: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 43: google.protobuf.Any
+	(ReshardPhase)(0),                      // 3: datagw.v1.ReshardPhase
+	(ReshardAction)(0),                     // 4: datagw.v1.ReshardAction
+	(*Backend)(nil),                        // 5: datagw.v1.Backend
+	(*GetTopologyRequest)(nil),             // 6: datagw.v1.GetTopologyRequest
+	(*GetTopologyResponse)(nil),            // 7: datagw.v1.GetTopologyResponse
+	(*RangeMapEntry)(nil),                  // 8: datagw.v1.RangeMapEntry
+	(*KeyspaceRangeMap)(nil),               // 9: datagw.v1.KeyspaceRangeMap
+	(*CachePolicy)(nil),                    // 10: datagw.v1.CachePolicy
+	(*SessionPolicy)(nil),                  // 11: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 12: datagw.v1.DomainPolicy
+	(*QueryPolicy)(nil),                    // 13: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 14: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 15: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 16: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 17: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 18: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 19: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 20: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 21: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 22: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 23: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 24: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 25: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 26: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 27: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 28: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 29: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 30: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 31: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 32: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 33: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 34: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 35: datagw.v1.GetRelayStatusResponse
+	(*ExplainCallRequest)(nil),             // 36: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 37: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 38: datagw.v1.ExplainCallResponse
+	(*ReshardTableCheck)(nil),              // 39: datagw.v1.ReshardTableCheck
+	(*ReshardVerifyReport)(nil),            // 40: datagw.v1.ReshardVerifyReport
+	(*ReshardCutover)(nil),                 // 41: datagw.v1.ReshardCutover
+	(*ReshardWorkflow)(nil),                // 42: datagw.v1.ReshardWorkflow
+	(*CreateReshardWorkflowRequest)(nil),   // 43: datagw.v1.CreateReshardWorkflowRequest
+	(*CreateReshardWorkflowResponse)(nil),  // 44: datagw.v1.CreateReshardWorkflowResponse
+	(*GetReshardWorkflowRequest)(nil),      // 45: datagw.v1.GetReshardWorkflowRequest
+	(*GetReshardWorkflowResponse)(nil),     // 46: datagw.v1.GetReshardWorkflowResponse
+	(*ListReshardWorkflowsRequest)(nil),    // 47: datagw.v1.ListReshardWorkflowsRequest
+	(*ListReshardWorkflowsResponse)(nil),   // 48: datagw.v1.ListReshardWorkflowsResponse
+	(*ReshardWorkflowActionRequest)(nil),   // 49: datagw.v1.ReshardWorkflowActionRequest
+	(*ReshardWorkflowActionResponse)(nil),  // 50: datagw.v1.ReshardWorkflowActionResponse
+	nil,                                    // 51: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 52: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 53: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 54: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	(*durationpb.Duration)(nil),            // 55: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 56: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 57: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 58: google.protobuf.Timestamp
+	(*Order)(nil),                          // 59: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 60: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 61: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	37, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
-	3,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	35, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	37, // 4: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	37, // 5: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	37, // 6: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	37, // 7: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	37, // 8: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	38, // 9: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	38, // 10: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	37, // 11: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	6,  // 12: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	7,  // 13: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	36, // 14: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
-	9,  // 15: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	37, // 16: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
-	8,  // 17: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	8,  // 18: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	39, // 19: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	40, // 20: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	40, // 21: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	41, // 22: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	40, // 23: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 24: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	18, // 25: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	40, // 26: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	40, // 27: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	19, // 28: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	37, // 29: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	19, // 30: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	42, // 31: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	37, // 32: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	40, // 33: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
-	2,  // 34: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	24, // 35: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	25, // 36: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	25, // 37: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	24, // 38: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	43, // 39: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	38, // 40: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	37, // 41: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
-	33, // 42: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	37, // 43: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	4,  // 44: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	10, // 45: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	12, // 46: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	14, // 47: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	16, // 48: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	20, // 49: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	22, // 50: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	26, // 51: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	28, // 52: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	30, // 53: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	32, // 54: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
-	5,  // 55: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	11, // 56: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	13, // 57: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	15, // 58: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	17, // 59: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	21, // 60: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	23, // 61: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	27, // 62: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	29, // 63: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	31, // 64: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	34, // 65: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	55, // [55:66] is the sub-list for method output_type
-	44, // [44:55] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	55, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	5,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
+	51, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	9,  // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
+	8,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
+	42, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
+	55, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	55, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	55, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	55, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	55, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	56, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	56, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	55, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	10, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	11, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	52, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	13, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	55, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	12, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	12, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	57, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	58, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	58, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	59, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	58, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 27: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
+	22, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	58, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	58, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	23, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	55, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	23, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	60, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	55, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	58, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 37: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	28, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	29, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	29, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	28, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	61, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	56, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	55, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	37, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	55, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	39, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
+	55, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	3,  // 49: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
+	53, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	55, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	40, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
+	41, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
+	54, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	58, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	58, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	42, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	42, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	42, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
+	4,  // 60: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
+	42, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	55, // 62: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	6,  // 63: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	14, // 64: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	16, // 65: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	18, // 66: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	20, // 67: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	24, // 68: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	26, // 69: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	30, // 70: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	32, // 71: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	34, // 72: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	36, // 73: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	43, // 74: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
+	45, // 75: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
+	47, // 76: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
+	49, // 77: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
+	7,  // 78: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	15, // 79: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	17, // 80: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	19, // 81: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	21, // 82: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	25, // 83: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	27, // 84: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	31, // 85: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	33, // 86: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	35, // 87: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	38, // 88: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	44, // 89: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	46, // 90: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	48, // 91: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	50, // 92: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	78, // [78:93] is the sub-list for method output_type
+	63, // [63:78] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -2736,8 +4035,8 @@ func file_datagw_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   34,
+			NumEnums:      5,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,17 +19,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_GetTopology_FullMethodName       = "/datagw.v1.AdminService/GetTopology"
-	AdminService_GetPolicies_FullMethodName       = "/datagw.v1.AdminService/GetPolicies"
-	AdminService_ReloadPolicies_FullMethodName    = "/datagw.v1.AdminService/ReloadPolicies"
-	AdminService_FlushCache_FullMethodName        = "/datagw.v1.AdminService/FlushCache"
-	AdminService_ListOrders_FullMethodName        = "/datagw.v1.AdminService/ListOrders"
-	AdminService_GetSaga_FullMethodName           = "/datagw.v1.AdminService/GetSaga"
-	AdminService_ListStuckSagas_FullMethodName    = "/datagw.v1.AdminService/ListStuckSagas"
-	AdminService_ListProjections_FullMethodName   = "/datagw.v1.AdminService/ListProjections"
-	AdminService_RebuildProjection_FullMethodName = "/datagw.v1.AdminService/RebuildProjection"
-	AdminService_GetRelayStatus_FullMethodName    = "/datagw.v1.AdminService/GetRelayStatus"
-	AdminService_ExplainCall_FullMethodName       = "/datagw.v1.AdminService/ExplainCall"
+	AdminService_GetTopology_FullMethodName           = "/datagw.v1.AdminService/GetTopology"
+	AdminService_GetPolicies_FullMethodName           = "/datagw.v1.AdminService/GetPolicies"
+	AdminService_ReloadPolicies_FullMethodName        = "/datagw.v1.AdminService/ReloadPolicies"
+	AdminService_FlushCache_FullMethodName            = "/datagw.v1.AdminService/FlushCache"
+	AdminService_ListOrders_FullMethodName            = "/datagw.v1.AdminService/ListOrders"
+	AdminService_GetSaga_FullMethodName               = "/datagw.v1.AdminService/GetSaga"
+	AdminService_ListStuckSagas_FullMethodName        = "/datagw.v1.AdminService/ListStuckSagas"
+	AdminService_ListProjections_FullMethodName       = "/datagw.v1.AdminService/ListProjections"
+	AdminService_RebuildProjection_FullMethodName     = "/datagw.v1.AdminService/RebuildProjection"
+	AdminService_GetRelayStatus_FullMethodName        = "/datagw.v1.AdminService/GetRelayStatus"
+	AdminService_ExplainCall_FullMethodName           = "/datagw.v1.AdminService/ExplainCall"
+	AdminService_CreateReshardWorkflow_FullMethodName = "/datagw.v1.AdminService/CreateReshardWorkflow"
+	AdminService_GetReshardWorkflow_FullMethodName    = "/datagw.v1.AdminService/GetReshardWorkflow"
+	AdminService_ListReshardWorkflows_FullMethodName  = "/datagw.v1.AdminService/ListReshardWorkflows"
+	AdminService_ReshardWorkflowAction_FullMethodName = "/datagw.v1.AdminService/ReshardWorkflowAction"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -70,6 +74,24 @@ type AdminServiceClient interface {
 	// INVALID_ARGUMENT for a method that is not such a read, a request of
 	// another type, or a request the read itself would refuse.
 	ExplainCall(ctx context.Context, in *ExplainCallRequest, opts ...grpc.CallOption) (*ExplainCallResponse, error)
+	// Starts moving one range of keyspace ids of a sharded keyspace to another
+	// shard, online (docs/resharding.md): the source is the shard serving the
+	// range now. The workflow copies the range, then keeps the target caught up
+	// until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+	// unknown keyspace, a malformed range or a shard out of range;
+	// FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+	// on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+	// unfinished workflow (WORKFLOW_ACTIVE).
+	CreateReshardWorkflow(ctx context.Context, in *CreateReshardWorkflowRequest, opts ...grpc.CallOption) (*CreateReshardWorkflowResponse, error)
+	// One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+	GetReshardWorkflow(ctx context.Context, in *GetReshardWorkflowRequest, opts ...grpc.CallOption) (*GetReshardWorkflowResponse, error)
+	// Resharding workflows, newest first (the latest 100).
+	ListReshardWorkflows(ctx context.Context, in *ListReshardWorkflowsRequest, opts ...grpc.CallOption) (*ListReshardWorkflowsResponse, error)
+	// Asks a workflow to verify, switch, reverse, clean up or cancel; the
+	// workflow carries it out in the background (poll GetReshardWorkflow).
+	// FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+	// the action.
+	ReshardWorkflowAction(ctx context.Context, in *ReshardWorkflowActionRequest, opts ...grpc.CallOption) (*ReshardWorkflowActionResponse, error)
 }
 
 type adminServiceClient struct {
@@ -190,6 +212,46 @@ func (c *adminServiceClient) ExplainCall(ctx context.Context, in *ExplainCallReq
 	return out, nil
 }
 
+func (c *adminServiceClient) CreateReshardWorkflow(ctx context.Context, in *CreateReshardWorkflowRequest, opts ...grpc.CallOption) (*CreateReshardWorkflowResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateReshardWorkflowResponse)
+	err := c.cc.Invoke(ctx, AdminService_CreateReshardWorkflow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetReshardWorkflow(ctx context.Context, in *GetReshardWorkflowRequest, opts ...grpc.CallOption) (*GetReshardWorkflowResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReshardWorkflowResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetReshardWorkflow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListReshardWorkflows(ctx context.Context, in *ListReshardWorkflowsRequest, opts ...grpc.CallOption) (*ListReshardWorkflowsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReshardWorkflowsResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListReshardWorkflows_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ReshardWorkflowAction(ctx context.Context, in *ReshardWorkflowActionRequest, opts ...grpc.CallOption) (*ReshardWorkflowActionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReshardWorkflowActionResponse)
+	err := c.cc.Invoke(ctx, AdminService_ReshardWorkflowAction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -228,6 +290,24 @@ type AdminServiceServer interface {
 	// INVALID_ARGUMENT for a method that is not such a read, a request of
 	// another type, or a request the read itself would refuse.
 	ExplainCall(context.Context, *ExplainCallRequest) (*ExplainCallResponse, error)
+	// Starts moving one range of keyspace ids of a sharded keyspace to another
+	// shard, online (docs/resharding.md): the source is the shard serving the
+	// range now. The workflow copies the range, then keeps the target caught up
+	// until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+	// unknown keyspace, a malformed range or a shard out of range;
+	// FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+	// on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+	// unfinished workflow (WORKFLOW_ACTIVE).
+	CreateReshardWorkflow(context.Context, *CreateReshardWorkflowRequest) (*CreateReshardWorkflowResponse, error)
+	// One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+	GetReshardWorkflow(context.Context, *GetReshardWorkflowRequest) (*GetReshardWorkflowResponse, error)
+	// Resharding workflows, newest first (the latest 100).
+	ListReshardWorkflows(context.Context, *ListReshardWorkflowsRequest) (*ListReshardWorkflowsResponse, error)
+	// Asks a workflow to verify, switch, reverse, clean up or cancel; the
+	// workflow carries it out in the background (poll GetReshardWorkflow).
+	// FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+	// the action.
+	ReshardWorkflowAction(context.Context, *ReshardWorkflowActionRequest) (*ReshardWorkflowActionResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -270,6 +350,18 @@ func (UnimplementedAdminServiceServer) GetRelayStatus(context.Context, *GetRelay
 }
 func (UnimplementedAdminServiceServer) ExplainCall(context.Context, *ExplainCallRequest) (*ExplainCallResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExplainCall not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateReshardWorkflow(context.Context, *CreateReshardWorkflowRequest) (*CreateReshardWorkflowResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateReshardWorkflow not implemented")
+}
+func (UnimplementedAdminServiceServer) GetReshardWorkflow(context.Context, *GetReshardWorkflowRequest) (*GetReshardWorkflowResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReshardWorkflow not implemented")
+}
+func (UnimplementedAdminServiceServer) ListReshardWorkflows(context.Context, *ListReshardWorkflowsRequest) (*ListReshardWorkflowsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReshardWorkflows not implemented")
+}
+func (UnimplementedAdminServiceServer) ReshardWorkflowAction(context.Context, *ReshardWorkflowActionRequest) (*ReshardWorkflowActionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReshardWorkflowAction not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -490,6 +582,78 @@ func _AdminService_ExplainCall_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_CreateReshardWorkflow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateReshardWorkflowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateReshardWorkflow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateReshardWorkflow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateReshardWorkflow(ctx, req.(*CreateReshardWorkflowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetReshardWorkflow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReshardWorkflowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetReshardWorkflow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetReshardWorkflow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetReshardWorkflow(ctx, req.(*GetReshardWorkflowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListReshardWorkflows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReshardWorkflowsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListReshardWorkflows(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListReshardWorkflows_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListReshardWorkflows(ctx, req.(*ListReshardWorkflowsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ReshardWorkflowAction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReshardWorkflowActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ReshardWorkflowAction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ReshardWorkflowAction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ReshardWorkflowAction(ctx, req.(*ReshardWorkflowActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -540,6 +704,22 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExplainCall",
 			Handler:    _AdminService_ExplainCall_Handler,
+		},
+		{
+			MethodName: "CreateReshardWorkflow",
+			Handler:    _AdminService_CreateReshardWorkflow_Handler,
+		},
+		{
+			MethodName: "GetReshardWorkflow",
+			Handler:    _AdminService_GetReshardWorkflow_Handler,
+		},
+		{
+			MethodName: "ListReshardWorkflows",
+			Handler:    _AdminService_ListReshardWorkflows_Handler,
+		},
+		{
+			MethodName: "ReshardWorkflowAction",
+			Handler:    _AdminService_ReshardWorkflowAction_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -113,6 +113,116 @@ PROJECTION_STATE_FAILING: ProjectionState.ValueType  # 3
 """Stopped by an error (see the shards' last_error); retried."""
 Global___ProjectionState: _TypeAlias = ProjectionState  # noqa: Y015
 
+class _ReshardPhase:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReshardPhaseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReshardPhase.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RESHARD_PHASE_UNSPECIFIED: _ReshardPhase.ValueType  # 0
+    """Not used."""
+    RESHARD_PHASE_COPYING: _ReshardPhase.ValueType  # 1
+    """The source captures the range's changes; its rows are copied to the
+    target from one snapshot.
+    """
+    RESHARD_PHASE_CATCHING_UP: _ReshardPhase.ValueType  # 2
+    """The source serves; its changes are applied to the target until a switch."""
+    RESHARD_PHASE_SWITCHING: _ReshardPhase.ValueType  # 3
+    """The cutover: the range's writes wait, the last changes are applied, the
+    range map's version is bumped.
+    """
+    RESHARD_PHASE_SWITCHED: _ReshardPhase.ValueType  # 4
+    """The target serves; its changes flow back to the source, so a reverse
+    stays possible until cleanup.
+    """
+    RESHARD_PHASE_REVERSING: _ReshardPhase.ValueType  # 5
+    """The cutover back to the source."""
+    RESHARD_PHASE_CLEANING: _ReshardPhase.ValueType  # 6
+    """The source's copy of the range is being deleted."""
+    RESHARD_PHASE_DONE: _ReshardPhase.ValueType  # 7
+    """Moved: the target serves and the source holds no copy any more."""
+    RESHARD_PHASE_CANCELLING: _ReshardPhase.ValueType  # 8
+    """The target's copy is being deleted and the capture stopped."""
+    RESHARD_PHASE_CANCELLED: _ReshardPhase.ValueType  # 9
+    """Cancelled before a switch: the source serves as before."""
+
+class ReshardPhase(_ReshardPhase, metaclass=_ReshardPhaseEnumTypeWrapper):
+    """Where a resharding workflow stands (docs/resharding.md has what each
+    phase guarantees).
+    """
+
+RESHARD_PHASE_UNSPECIFIED: ReshardPhase.ValueType  # 0
+"""Not used."""
+RESHARD_PHASE_COPYING: ReshardPhase.ValueType  # 1
+"""The source captures the range's changes; its rows are copied to the
+target from one snapshot.
+"""
+RESHARD_PHASE_CATCHING_UP: ReshardPhase.ValueType  # 2
+"""The source serves; its changes are applied to the target until a switch."""
+RESHARD_PHASE_SWITCHING: ReshardPhase.ValueType  # 3
+"""The cutover: the range's writes wait, the last changes are applied, the
+range map's version is bumped.
+"""
+RESHARD_PHASE_SWITCHED: ReshardPhase.ValueType  # 4
+"""The target serves; its changes flow back to the source, so a reverse
+stays possible until cleanup.
+"""
+RESHARD_PHASE_REVERSING: ReshardPhase.ValueType  # 5
+"""The cutover back to the source."""
+RESHARD_PHASE_CLEANING: ReshardPhase.ValueType  # 6
+"""The source's copy of the range is being deleted."""
+RESHARD_PHASE_DONE: ReshardPhase.ValueType  # 7
+"""Moved: the target serves and the source holds no copy any more."""
+RESHARD_PHASE_CANCELLING: ReshardPhase.ValueType  # 8
+"""The target's copy is being deleted and the capture stopped."""
+RESHARD_PHASE_CANCELLED: ReshardPhase.ValueType  # 9
+"""Cancelled before a switch: the source serves as before."""
+Global___ReshardPhase: _TypeAlias = ReshardPhase  # noqa: Y015
+
+class _ReshardAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReshardActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReshardAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RESHARD_ACTION_UNSPECIFIED: _ReshardAction.ValueType  # 0
+    """Not used."""
+    RESHARD_ACTION_VERIFY: _ReshardAction.ValueType  # 1
+    """Compare the range's rows on both sides (counts and sums per table);
+    when catching up or switched.
+    """
+    RESHARD_ACTION_SWITCH: _ReshardAction.ValueType  # 2
+    """Cut over to the target (after a clean verify); when catching up."""
+    RESHARD_ACTION_REVERSE: _ReshardAction.ValueType  # 3
+    """Cut back over to the source (after a clean verify); when switched."""
+    RESHARD_ACTION_CLEANUP: _ReshardAction.ValueType  # 4
+    """Delete the source's copy, once the readers of its log have passed the
+    range's last event there; when switched.
+    """
+    RESHARD_ACTION_CANCEL: _ReshardAction.ValueType  # 5
+    """Delete the target's copy and stop; when copying or catching up."""
+
+class ReshardAction(_ReshardAction, metaclass=_ReshardActionEnumTypeWrapper):
+    """What an operator may ask of a resharding workflow."""
+
+RESHARD_ACTION_UNSPECIFIED: ReshardAction.ValueType  # 0
+"""Not used."""
+RESHARD_ACTION_VERIFY: ReshardAction.ValueType  # 1
+"""Compare the range's rows on both sides (counts and sums per table);
+when catching up or switched.
+"""
+RESHARD_ACTION_SWITCH: ReshardAction.ValueType  # 2
+"""Cut over to the target (after a clean verify); when catching up."""
+RESHARD_ACTION_REVERSE: ReshardAction.ValueType  # 3
+"""Cut back over to the source (after a clean verify); when switched."""
+RESHARD_ACTION_CLEANUP: ReshardAction.ValueType  # 4
+"""Delete the source's copy, once the readers of its log have passed the
+range's last event there; when switched.
+"""
+RESHARD_ACTION_CANCEL: ReshardAction.ValueType  # 5
+"""Delete the target's copy and stop; when copying or catching up."""
+Global___ReshardAction: _TypeAlias = ReshardAction  # noqa: Y015
+
 @_typing.final
 class Backend(_message.Message):
     """One backend as the gateway sees it."""
@@ -241,6 +351,7 @@ class GetTopologyResponse(_message.Message):
     BACKENDS_FIELD_NUMBER: _builtins.int
     EMBEDDED_FIELD_NUMBER: _builtins.int
     RANGE_MAP_VERSIONS_FIELD_NUMBER: _builtins.int
+    RANGE_MAPS_FIELD_NUMBER: _builtins.int
     embedded: _builtins.bool
     """True when the gateway started its own embedded backends."""
     @_builtins.property
@@ -251,20 +362,100 @@ class GetTopologyResponse(_message.Message):
     def range_map_versions(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Version of each sharded keyspace's range map, e.g. {"commerce": 1}."""
 
+    @_builtins.property
+    def range_maps(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyspaceRangeMap]:
+        """Each sharded keyspace's range map (which shard serves which range) and
+        its unfinished resharding workflow, if any.
+        """
+
     def __init__(
         self,
         *,
         backends: _abc.Iterable[Global___Backend] | None = ...,
         embedded: _builtins.bool = ...,
         range_map_versions: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        range_maps: _abc.Iterable[Global___KeyspaceRangeMap] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "embedded", b"embedded", "range_map_versions", b"range_map_versions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backends", b"backends", "embedded", b"embedded", "range_map_versions", b"range_map_versions", "range_maps", b"range_maps"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetTopologyResponse: _TypeAlias = GetTopologyResponse  # noqa: Y015
+
+@_typing.final
+class RangeMapEntry(_message.Message):
+    """One range of a range map and the shard serving it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_RANGE_FIELD_NUMBER: _builtins.int
+    SHARD_FIELD_NUMBER: _builtins.int
+    key_range: _builtins.str
+    """Keyspace ids, e.g. "-40" or "40-80"."""
+    shard: _builtins.int
+    """Index of the shard that serves it."""
+    def __init__(
+        self,
+        *,
+        key_range: _builtins.str = ...,
+        shard: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_range", b"key_range", "shard", b"shard"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RangeMapEntry: _TypeAlias = RangeMapEntry  # noqa: Y015
+
+@_typing.final
+class KeyspaceRangeMap(_message.Message):
+    """A sharded keyspace's range map as the gateway routes by it now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    ACTIVE_WORKFLOW_FIELD_NUMBER: _builtins.int
+    ACTIVE_WORKFLOW_ERROR_FIELD_NUMBER: _builtins.int
+    keyspace: _builtins.str
+    """The keyspace, e.g. "commerce"."""
+    version: _builtins.int
+    """The map's version; each cutover of a resharding workflow adds one."""
+    active_workflow_error: _builtins.str
+    """Why the workflows could not be read (their control table is on the
+    catalog keyspace's primary); empty when they were. The rest of the
+    topology is answered all the same.
+    """
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangeMapEntry]:
+        """The ranges in keyspace id order; together they cover every id once."""
+
+    @_builtins.property
+    def active_workflow(self) -> Global___ReshardWorkflow:
+        """The keyspace's unfinished resharding workflow; unset when none (or when
+        it could not be read: see active_workflow_error).
+        """
+
+    def __init__(
+        self,
+        *,
+        keyspace: _builtins.str = ...,
+        version: _builtins.int = ...,
+        entries: _abc.Iterable[Global___RangeMapEntry] | None = ...,
+        active_workflow: Global___ReshardWorkflow | None = ...,
+        active_workflow_error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["active_workflow", b"active_workflow"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_workflow", b"active_workflow", "active_workflow_error", b"active_workflow_error", "entries", b"entries", "keyspace", b"keyspace", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyspaceRangeMap: _TypeAlias = KeyspaceRangeMap  # noqa: Y015
 
 @_typing.final
 class CachePolicy(_message.Message):
@@ -1253,3 +1444,473 @@ class ExplainCallResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExplainCallResponse: _TypeAlias = ExplainCallResponse  # noqa: Y015
+
+@_typing.final
+class ReshardTableCheck(_message.Message):
+    """One table's rows of the range on both sides, as a verify found them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TABLE_FIELD_NUMBER: _builtins.int
+    SOURCE_ROWS_FIELD_NUMBER: _builtins.int
+    TARGET_ROWS_FIELD_NUMBER: _builtins.int
+    SOURCE_SUM_FIELD_NUMBER: _builtins.int
+    TARGET_SUM_FIELD_NUMBER: _builtins.int
+    EQUAL_FIELD_NUMBER: _builtins.int
+    table: _builtins.str
+    """The table, e.g. "orders"."""
+    source_rows: _builtins.int
+    """Rows of the range on the serving side."""
+    target_rows: _builtins.int
+    """Rows of the range on the other side."""
+    source_sum: _builtins.str
+    """A sum over the serving side's rows (their content hashed)."""
+    target_sum: _builtins.str
+    """The same sum over the other side's rows."""
+    equal: _builtins.bool
+    """Rows and sums are the same on both sides."""
+    def __init__(
+        self,
+        *,
+        table: _builtins.str = ...,
+        source_rows: _builtins.int = ...,
+        target_rows: _builtins.int = ...,
+        source_sum: _builtins.str = ...,
+        target_sum: _builtins.str = ...,
+        equal: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["equal", b"equal", "source_rows", b"source_rows", "source_sum", b"source_sum", "table", b"table", "target_rows", b"target_rows", "target_sum", b"target_sum"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardTableCheck: _TypeAlias = ReshardTableCheck  # noqa: Y015
+
+@_typing.final
+class ReshardVerifyReport(_message.Message):
+    """The report of a workflow's last verify."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLEAN_FIELD_NUMBER: _builtins.int
+    TOOK_FIELD_NUMBER: _builtins.int
+    SOURCE_SHARD_FIELD_NUMBER: _builtins.int
+    TARGET_SHARD_FIELD_NUMBER: _builtins.int
+    TABLES_FIELD_NUMBER: _builtins.int
+    clean: _builtins.bool
+    """Every table equal on both sides."""
+    source_shard: _builtins.int
+    """The shard compared from: the one serving the range at the time."""
+    target_shard: _builtins.int
+    """The shard compared with."""
+    @_builtins.property
+    def took(self) -> _duration_pb2.Duration:
+        """How long the verify took (both sides are read in one snapshot of the
+        serving side).
+        """
+
+    @_builtins.property
+    def tables(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReshardTableCheck]:
+        """Per table."""
+
+    def __init__(
+        self,
+        *,
+        clean: _builtins.bool = ...,
+        took: _duration_pb2.Duration | None = ...,
+        source_shard: _builtins.int = ...,
+        target_shard: _builtins.int = ...,
+        tables: _abc.Iterable[Global___ReshardTableCheck] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["took", b"took"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clean", b"clean", "source_shard", b"source_shard", "tables", b"tables", "target_shard", b"target_shard", "took", b"took"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardVerifyReport: _TypeAlias = ReshardVerifyReport  # noqa: Y015
+
+@_typing.final
+class ReshardCutover(_message.Message):
+    """One cutover of a workflow (a switch, or a reverse)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_SHARD_FIELD_NUMBER: _builtins.int
+    TO_SHARD_FIELD_NUMBER: _builtins.int
+    MAP_VERSION_FIELD_NUMBER: _builtins.int
+    PAUSE_FIELD_NUMBER: _builtins.int
+    from_shard: _builtins.int
+    """The shard that served the range before."""
+    to_shard: _builtins.int
+    """The shard that serves it after."""
+    map_version: _builtins.int
+    """The range map's version the cutover made."""
+    @_builtins.property
+    def pause(self) -> _duration_pb2.Duration:
+        """How long the range's writes waited."""
+
+    def __init__(
+        self,
+        *,
+        from_shard: _builtins.int = ...,
+        to_shard: _builtins.int = ...,
+        map_version: _builtins.int = ...,
+        pause: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pause", b"pause"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_shard", b"from_shard", "map_version", b"map_version", "pause", b"pause", "to_shard", b"to_shard"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardCutover: _TypeAlias = ReshardCutover  # noqa: Y015
+
+@_typing.final
+class ReshardWorkflow(_message.Message):
+    """A resharding workflow: one range of a keyspace moving between two shards."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CopiedRowsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class DeletedRowsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    KEY_RANGE_FIELD_NUMBER: _builtins.int
+    SOURCE_SHARD_FIELD_NUMBER: _builtins.int
+    TARGET_SHARD_FIELD_NUMBER: _builtins.int
+    PHASE_FIELD_NUMBER: _builtins.int
+    REQUESTED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    COPIED_ROWS_FIELD_NUMBER: _builtins.int
+    COPY_DURATION_FIELD_NUMBER: _builtins.int
+    PENDING_CHANGES_FIELD_NUMBER: _builtins.int
+    APPLIED_CHANGES_FIELD_NUMBER: _builtins.int
+    LAST_VERIFY_FIELD_NUMBER: _builtins.int
+    CUTOVERS_FIELD_NUMBER: _builtins.int
+    DELETED_ROWS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    workflow: _builtins.str
+    """Its name (given at creation, or "reshard-<hex>")."""
+    keyspace: _builtins.str
+    """The sharded keyspace, e.g. "commerce"."""
+    key_range: _builtins.str
+    """The range of keyspace ids moved, e.g. "40-80"."""
+    source_shard: _builtins.int
+    """The shard that served the range when the workflow began."""
+    target_shard: _builtins.int
+    """The shard the range moves to."""
+    phase: Global___ReshardPhase.ValueType
+    """Where it stands."""
+    requested: _builtins.str
+    """The operator's action not carried out yet ("verify", "switch",
+    "reverse", "cleanup", "cancel"); empty when none.
+    """
+    error: _builtins.str
+    """The last failure or refusal of the current phase (it is retried);
+    empty when the last attempt succeeded.
+    """
+    pending_changes: _builtins.int
+    """Changes captured on the serving side and not applied to the other yet."""
+    applied_changes: _builtins.int
+    """Changes applied to the other side while catching up, in total."""
+    @_builtins.property
+    def copied_rows(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Rows copied per table in the copy phase."""
+
+    @_builtins.property
+    def copy_duration(self) -> _duration_pb2.Duration:
+        """How long the copy took; unset until it finished."""
+
+    @_builtins.property
+    def last_verify(self) -> Global___ReshardVerifyReport:
+        """The last verify; unset before the first."""
+
+    @_builtins.property
+    def cutovers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReshardCutover]:
+        """Its cutovers, oldest first."""
+
+    @_builtins.property
+    def deleted_rows(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Rows deleted per table by the cleanup (from the source)."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """Created."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """Last changed."""
+
+    def __init__(
+        self,
+        *,
+        workflow: _builtins.str = ...,
+        keyspace: _builtins.str = ...,
+        key_range: _builtins.str = ...,
+        source_shard: _builtins.int = ...,
+        target_shard: _builtins.int = ...,
+        phase: Global___ReshardPhase.ValueType = ...,
+        requested: _builtins.str = ...,
+        error: _builtins.str = ...,
+        copied_rows: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        copy_duration: _duration_pb2.Duration | None = ...,
+        pending_changes: _builtins.int = ...,
+        applied_changes: _builtins.int = ...,
+        last_verify: Global___ReshardVerifyReport | None = ...,
+        cutovers: _abc.Iterable[Global___ReshardCutover] | None = ...,
+        deleted_rows: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["copy_duration", b"copy_duration", "create_time", b"create_time", "last_verify", b"last_verify", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applied_changes", b"applied_changes", "copied_rows", b"copied_rows", "copy_duration", b"copy_duration", "create_time", b"create_time", "cutovers", b"cutovers", "deleted_rows", b"deleted_rows", "error", b"error", "key_range", b"key_range", "keyspace", b"keyspace", "last_verify", b"last_verify", "pending_changes", b"pending_changes", "phase", b"phase", "requested", b"requested", "source_shard", b"source_shard", "target_shard", b"target_shard", "update_time", b"update_time", "workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardWorkflow: _TypeAlias = ReshardWorkflow  # noqa: Y015
+
+@_typing.final
+class CreateReshardWorkflowRequest(_message.Message):
+    """Request for CreateReshardWorkflow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    KEY_RANGE_FIELD_NUMBER: _builtins.int
+    TARGET_SHARD_FIELD_NUMBER: _builtins.int
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    keyspace: _builtins.str
+    """A sharded keyspace, e.g. "commerce"."""
+    key_range: _builtins.str
+    """The range of keyspace ids to move, in hex, e.g. "40-80", "-40", "c0-";
+    served by one shard now.
+    """
+    target_shard: _builtins.int
+    """The shard to move it to (from 0)."""
+    workflow: _builtins.str
+    """A name for the workflow (at most 64 letters, digits, '-' or '_');
+    empty: one is made up.
+    """
+    def __init__(
+        self,
+        *,
+        keyspace: _builtins.str = ...,
+        key_range: _builtins.str = ...,
+        target_shard: _builtins.int = ...,
+        workflow: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_range", b"key_range", "keyspace", b"keyspace", "target_shard", b"target_shard", "workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateReshardWorkflowRequest: _TypeAlias = CreateReshardWorkflowRequest  # noqa: Y015
+
+@_typing.final
+class CreateReshardWorkflowResponse(_message.Message):
+    """Response for CreateReshardWorkflow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workflow(self) -> Global___ReshardWorkflow:
+        """The workflow, copying."""
+
+    def __init__(
+        self,
+        *,
+        workflow: Global___ReshardWorkflow | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateReshardWorkflowResponse: _TypeAlias = CreateReshardWorkflowResponse  # noqa: Y015
+
+@_typing.final
+class GetReshardWorkflowRequest(_message.Message):
+    """Request for GetReshardWorkflow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    workflow: _builtins.str
+    """The workflow's name."""
+    def __init__(
+        self,
+        *,
+        workflow: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReshardWorkflowRequest: _TypeAlias = GetReshardWorkflowRequest  # noqa: Y015
+
+@_typing.final
+class GetReshardWorkflowResponse(_message.Message):
+    """Response for GetReshardWorkflow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workflow(self) -> Global___ReshardWorkflow:
+        """The workflow."""
+
+    def __init__(
+        self,
+        *,
+        workflow: Global___ReshardWorkflow | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReshardWorkflowResponse: _TypeAlias = GetReshardWorkflowResponse  # noqa: Y015
+
+@_typing.final
+class ListReshardWorkflowsRequest(_message.Message):
+    """Request for ListReshardWorkflows."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    keyspace: _builtins.str
+    """Only this keyspace's workflows; empty: every keyspace's."""
+    def __init__(
+        self,
+        *,
+        keyspace: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keyspace", b"keyspace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReshardWorkflowsRequest: _TypeAlias = ListReshardWorkflowsRequest  # noqa: Y015
+
+@_typing.final
+class ListReshardWorkflowsResponse(_message.Message):
+    """Response for ListReshardWorkflows."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workflows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReshardWorkflow]:
+        """Newest first, at most 100."""
+
+    def __init__(
+        self,
+        *,
+        workflows: _abc.Iterable[Global___ReshardWorkflow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workflows", b"workflows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReshardWorkflowsResponse: _TypeAlias = ListReshardWorkflowsResponse  # noqa: Y015
+
+@_typing.final
+class ReshardWorkflowActionRequest(_message.Message):
+    """Request for ReshardWorkflowAction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    workflow: _builtins.str
+    """The workflow's name."""
+    action: Global___ReshardAction.ValueType
+    """What to do."""
+    def __init__(
+        self,
+        *,
+        workflow: _builtins.str = ...,
+        action: Global___ReshardAction.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardWorkflowActionRequest: _TypeAlias = ReshardWorkflowActionRequest  # noqa: Y015
+
+@_typing.final
+class ReshardWorkflowActionResponse(_message.Message):
+    """Response for ReshardWorkflowAction."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workflow(self) -> Global___ReshardWorkflow:
+        """The workflow with the action recorded in `requested`."""
+
+    def __init__(
+        self,
+        *,
+        workflow: Global___ReshardWorkflow | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workflow", b"workflow"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReshardWorkflowActionResponse: _TypeAlias = ReshardWorkflowActionResponse  # noqa: Y015

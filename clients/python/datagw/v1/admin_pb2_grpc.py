@@ -90,6 +90,26 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.FromString,
                 _registered_method=True)
+        self.CreateReshardWorkflow = channel.unary_unary(
+                '/datagw.v1.AdminService/CreateReshardWorkflow',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowResponse.FromString,
+                _registered_method=True)
+        self.GetReshardWorkflow = channel.unary_unary(
+                '/datagw.v1.AdminService/GetReshardWorkflow',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowResponse.FromString,
+                _registered_method=True)
+        self.ListReshardWorkflows = channel.unary_unary(
+                '/datagw.v1.AdminService/ListReshardWorkflows',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsResponse.FromString,
+                _registered_method=True)
+        self.ReshardWorkflowAction = channel.unary_unary(
+                '/datagw.v1.AdminService/ReshardWorkflowAction',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -183,6 +203,44 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateReshardWorkflow(self, request, context):
+        """Starts moving one range of keyspace ids of a sharded keyspace to another
+        shard, online (docs/resharding.md): the source is the shard serving the
+        range now. The workflow copies the range, then keeps the target caught up
+        until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+        unknown keyspace, a malformed range or a shard out of range;
+        FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+        on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+        unfinished workflow (WORKFLOW_ACTIVE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReshardWorkflow(self, request, context):
+        """One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReshardWorkflows(self, request, context):
+        """Resharding workflows, newest first (the latest 100).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReshardWorkflowAction(self, request, context):
+        """Asks a workflow to verify, switch, reverse, clean up or cancel; the
+        workflow carries it out in the background (poll GetReshardWorkflow).
+        FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+        the action.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +298,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ExplainCall,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.SerializeToString,
+            ),
+            'CreateReshardWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateReshardWorkflow,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowResponse.SerializeToString,
+            ),
+            'GetReshardWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReshardWorkflow,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowResponse.SerializeToString,
+            ),
+            'ListReshardWorkflows': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReshardWorkflows,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsResponse.SerializeToString,
+            ),
+            'ReshardWorkflowAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReshardWorkflowAction,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -540,6 +618,114 @@ class AdminService:
             '/datagw.v1.AdminService/ExplainCall',
             datagw_dot_v1_dot_admin__pb2.ExplainCallRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.ExplainCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateReshardWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/CreateReshardWorkflow',
+            datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.CreateReshardWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReshardWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/GetReshardWorkflow',
+            datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.GetReshardWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReshardWorkflows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ListReshardWorkflows',
+            datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.ListReshardWorkflowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReshardWorkflowAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/ReshardWorkflowAction',
+            datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -69,6 +69,26 @@ class AdminServiceStub:
     INVALID_ARGUMENT for a method that is not such a read, a request of
     another type, or a request the read itself would refuse.
     """
+    CreateReshardWorkflow: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateReshardWorkflowRequest, _admin_pb2.CreateReshardWorkflowResponse]
+    """Starts moving one range of keyspace ids of a sharded keyspace to another
+    shard, online (docs/resharding.md): the source is the shard serving the
+    range now. The workflow copies the range, then keeps the target caught up
+    until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+    unknown keyspace, a malformed range or a shard out of range;
+    FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+    on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+    unfinished workflow (WORKFLOW_ACTIVE).
+    """
+    GetReshardWorkflow: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetReshardWorkflowRequest, _admin_pb2.GetReshardWorkflowResponse]
+    """One resharding workflow, where it stands. NOT_FOUND for an unknown name."""
+    ListReshardWorkflows: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListReshardWorkflowsRequest, _admin_pb2.ListReshardWorkflowsResponse]
+    """Resharding workflows, newest first (the latest 100)."""
+    ReshardWorkflowAction: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ReshardWorkflowActionRequest, _admin_pb2.ReshardWorkflowActionResponse]
+    """Asks a workflow to verify, switch, reverse, clean up or cancel; the
+    workflow carries it out in the background (poll GetReshardWorkflow).
+    FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+    the action.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -110,6 +130,26 @@ class AdminServiceAsyncStub(AdminServiceStub):
     read whose request carries ReadOptions (and AdminService.ListOrders).
     INVALID_ARGUMENT for a method that is not such a read, a request of
     another type, or a request the read itself would refuse.
+    """
+    CreateReshardWorkflow: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateReshardWorkflowRequest, _admin_pb2.CreateReshardWorkflowResponse]  # type: ignore[assignment]
+    """Starts moving one range of keyspace ids of a sharded keyspace to another
+    shard, online (docs/resharding.md): the source is the shard serving the
+    range now. The workflow copies the range, then keeps the target caught up
+    until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+    unknown keyspace, a malformed range or a shard out of range;
+    FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+    on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+    unfinished workflow (WORKFLOW_ACTIVE).
+    """
+    GetReshardWorkflow: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetReshardWorkflowRequest, _admin_pb2.GetReshardWorkflowResponse]  # type: ignore[assignment]
+    """One resharding workflow, where it stands. NOT_FOUND for an unknown name."""
+    ListReshardWorkflows: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListReshardWorkflowsRequest, _admin_pb2.ListReshardWorkflowsResponse]  # type: ignore[assignment]
+    """Resharding workflows, newest first (the latest 100)."""
+    ReshardWorkflowAction: _aio.UnaryUnaryMultiCallable[_admin_pb2.ReshardWorkflowActionRequest, _admin_pb2.ReshardWorkflowActionResponse]  # type: ignore[assignment]
+    """Asks a workflow to verify, switch, reverse, clean up or cancel; the
+    workflow carries it out in the background (poll GetReshardWorkflow).
+    FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+    the action.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -215,6 +255,50 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         read whose request carries ReadOptions (and AdminService.ListOrders).
         INVALID_ARGUMENT for a method that is not such a read, a request of
         another type, or a request the read itself would refuse.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateReshardWorkflow(
+        self,
+        request: _admin_pb2.CreateReshardWorkflowRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.CreateReshardWorkflowResponse, _abc.Awaitable[_admin_pb2.CreateReshardWorkflowResponse]]:
+        """Starts moving one range of keyspace ids of a sharded keyspace to another
+        shard, online (docs/resharding.md): the source is the shard serving the
+        range now. The workflow copies the range, then keeps the target caught up
+        until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+        unknown keyspace, a malformed range or a shard out of range;
+        FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+        on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+        unfinished workflow (WORKFLOW_ACTIVE).
+        """
+
+    @_abc_1.abstractmethod
+    def GetReshardWorkflow(
+        self,
+        request: _admin_pb2.GetReshardWorkflowRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetReshardWorkflowResponse, _abc.Awaitable[_admin_pb2.GetReshardWorkflowResponse]]:
+        """One resharding workflow, where it stands. NOT_FOUND for an unknown name."""
+
+    @_abc_1.abstractmethod
+    def ListReshardWorkflows(
+        self,
+        request: _admin_pb2.ListReshardWorkflowsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListReshardWorkflowsResponse, _abc.Awaitable[_admin_pb2.ListReshardWorkflowsResponse]]:
+        """Resharding workflows, newest first (the latest 100)."""
+
+    @_abc_1.abstractmethod
+    def ReshardWorkflowAction(
+        self,
+        request: _admin_pb2.ReshardWorkflowActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ReshardWorkflowActionResponse, _abc.Awaitable[_admin_pb2.ReshardWorkflowActionResponse]]:
+        """Asks a workflow to verify, switch, reverse, clean up or cancel; the
+        workflow carries it out in the background (poll GetReshardWorkflow).
+        FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+        the action.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/admin.proto.
  */
 export const file_datagw_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSLOAgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIdGltZWxpbmUYDyABKA0iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0ItgBChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5GjcKFVJhbmdlTWFwVmVyc2lvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIusBCgtDYWNoZVBvbGljeRIPCgdlbmFibGVkGAEgASgIEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5qaXR0ZXJfcGVyY2VudBgDIAEoBRIvCgxuZWdhdGl2ZV90dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLQoKc2VhcmNoX3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghuZWFyX3R0bBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJeCg1TZXNzaW9uUG9saWN5EiYKA3R0bBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgdzbGlkaW5nGAIgASgIEhQKDG1heF9wZXJfdXNlchgDIAEoBSL7AwoMRG9tYWluUG9saWN5Eg4KBmRvbWFpbhgBIAEoCRITCgtzb3VyY2VfZmlsZRgCIAEoCRINCgVzdG9yZRgDIAEoCRIQCghrZXlzcGFjZRgEIAEoCRI4ChNkZWZhdWx0X2NvbnNpc3RlbmN5GAUgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSOAoTYWxsb3dlZF9jb25zaXN0ZW5jeRgGIAMoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjAKDW1heF9zdGFsZW5lc3MYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoFY2FjaGUYCCABKAsyFi5kYXRhZ3cudjEuQ2FjaGVQb2xpY3kSKQoHc2Vzc2lvbhgJIAEoCzIYLmRhdGFndy52MS5TZXNzaW9uUG9saWN5EjkKCXJldGVudGlvbhgKIAMoCzImLmRhdGFndy52MS5Eb21haW5Qb2xpY3kuUmV0ZW50aW9uRW50cnkSJQoFcXVlcnkYCyABKAsyFi5kYXRhZ3cudjEuUXVlcnlQb2xpY3kaSwoOUmV0ZW50aW9uRW50cnkSCwoDa2V5GAEgASgJEigKBXZhbHVlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uOgI4ASKAAQoLUXVlcnlQb2xpY3kSEAoIbWF4X3Jvd3MYASABKAUSNQoSbWF4X2V4ZWN1dGlvbl90aW1lGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBnRhYmxlcxgDIAMoCRIYChBtYXhfbWVtb3J5X2J5dGVzGAQgASgDIhQKEkdldFBvbGljaWVzUmVxdWVzdCJnChNHZXRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRIRCglkaXJlY3RvcnkYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAyIXChVSZWxvYWRQb2xpY2llc1JlcXVlc3QiVwoWUmVsb2FkUG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEgoKZ2VuZXJhdGlvbhgCIAEoAyIjChFGbHVzaENhY2hlUmVxdWVzdBIOCgZkb21haW4YASABKAkiKwoSRmx1c2hDYWNoZVJlc3BvbnNlEhUKDWRlbGV0ZWRfY291bnQYASABKAMizAEKHUFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0EiYKBnN0YXR1cxgBIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkicwoeQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEiAKBm9yZGVycxgBIAMoCzIQLmRhdGFndy52MS5PcmRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSFgoOc2hhcmRzX3F1ZXJpZWQYAyABKAUiYwoIU2FnYVN0ZXASDAoEbmFtZRgBIAEoCRIPCgdvdXRjb21lGAIgASgJEg4KBmRldGFpbBgDIAEoCRIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKmAgoEU2FnYRIPCgdzYWdhX2lkGAEgASgJEgwKBGtpbmQYAiABKAkSIwoFc3RhdGUYAyABKA4yFC5kYXRhZ3cudjEuU2FnYVN0YXRlEhAKCG9yZGVyX2lkGAQgASgJEg8KB3VzZXJfaWQYBSABKAkSIgoFc3RlcHMYBiADKAsyEy5kYXRhZ3cudjEuU2FnYVN0ZXASFgoOZmFpbHVyZV9yZWFzb24YByABKAkSGQoRcmVjb3ZlcnlfYXR0ZW1wdHMYCCABKAUSLwoLY3JlYXRlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIhCg5HZXRTYWdhUmVxdWVzdBIPCgdzYWdhX2lkGAEgASgJIjAKD0dldFNhZ2FSZXNwb25zZRIdCgRzYWdhGAEgASgLMg8uZGF0YWd3LnYxLlNhZ2EiVQoVTGlzdFN0dWNrU2FnYXNSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYAiABKAUiVAoWTGlzdFN0dWNrU2FnYXNSZXNwb25zZRIeCgVzYWdhcxgBIAMoCzIPLmRhdGFndy52MS5TYWdhEhoKEnVuYXZhaWxhYmxlX3NoYXJkcxgCIAMoBSLAAQoNU2hhcmRQcm9ncmVzcxIqCghwb3NpdGlvbhgBIAEoCzIYLmRhdGFndy52MS5TaGFyZFBvc2l0aW9uEhIKCmxhZ19ldmVudHMYAiABKAMSJgoDbGFnGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmxhc3RfZXJyb3IYBCABKAkSMwoPbGFzdF9iYXRjaF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKYAQoKUHJvamVjdGlvbhIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEikKBXN0YXRlGAMgASgOMhouZGF0YWd3LnYxLlByb2plY3Rpb25TdGF0ZRIoCgZzaGFyZHMYBCADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxISCgpnZW5lcmF0aW9uGAUgASgDIhgKFkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QiRQoXTGlzdFByb2plY3Rpb25zUmVzcG9uc2USKgoLcHJvamVjdGlvbnMYASADKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbiIoChhSZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJfChlSZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlEikKCnByb2plY3Rpb24YASABKAsyFS5kYXRhZ3cudjEuUHJvamVjdGlvbhIXCg9ldmVudHNfcmVwbGF5ZWQYAiABKAMiFwoVR2V0UmVsYXlTdGF0dXNSZXF1ZXN0ImoKFkdldFJlbGF5U3RhdHVzUmVzcG9uc2USKAoGc2hhcmRzGAEgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSDgoGdGFyZ2V0GAIgASgJEhYKDmV2ZW50c19yZWxheWVkGAMgASgDIksKEkV4cGxhaW5DYWxsUmVxdWVzdBIOCgZtZXRob2QYASABKAkSJQoHcmVxdWVzdBgCIAEoCzIULmdvb2dsZS5wcm90b2J1Zi5BbnkiTAoKU2hhcmRSb3V0ZRINCgVzaGFyZBgBIAEoDRIRCglrZXlfcmFuZ2UYAiABKAkSDAoEbm9kZRgDIAEoCRIOCgZyZWFzb24YBCABKAkingIKE0V4cGxhaW5DYWxsUmVzcG9uc2USDgoGbWV0aG9kGAEgASgJEg4KBmRvbWFpbhgCIAEoCRIQCghrZXlzcGFjZRgDIAEoCRIwCgtjb25zaXN0ZW5jeRgEIAEoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEhEKCXVzZV9jYWNoZRgFIAEoCBIwCg1tYXhfY2FjaGVfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD3JlcGxpY2FfYWxsb3dlZBgHIAEoCBIPCgdzY2F0dGVyGAggASgIEiUKBnNoYXJkcxgJIAMoCzIVLmRhdGFndy52MS5TaGFyZFJvdXRlEg0KBXN0ZXBzGAogAygJKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAzKnBwoMQWRtaW5TZXJ2aWNlEkwKC0dldFRvcG9sb2d5Eh0uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVxdWVzdBoeLmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlEkwKC0dldFBvbGljaWVzEh0uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVxdWVzdBoeLmRhdGFndy52MS5HZXRQb2xpY2llc1Jlc3BvbnNlElUKDlJlbG9hZFBvbGljaWVzEiAuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVxdWVzdBohLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1Jlc3BvbnNlEkkKCkZsdXNoQ2FjaGUSHC5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlcXVlc3QaHS5kYXRhZ3cudjEuRmx1c2hDYWNoZVJlc3BvbnNlEmEKCkxpc3RPcmRlcnMSKC5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QaKS5kYXRhZ3cudjEuQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1Jlc3BvbnNlEkAKB0dldFNhZ2ESGS5kYXRhZ3cudjEuR2V0U2FnYVJlcXVlc3QaGi5kYXRhZ3cudjEuR2V0U2FnYVJlc3BvbnNlElUKDkxpc3RTdHVja1NhZ2FzEiAuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVxdWVzdBohLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlElgKD0xpc3RQcm9qZWN0aW9ucxIhLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXF1ZXN0GiIuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEl4KEVJlYnVpbGRQcm9qZWN0aW9uEiMuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBokLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlc3BvbnNlElUKDkdldFJlbGF5U3RhdHVzEiAuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVxdWVzdBohLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1Jlc3BvbnNlEkwKC0V4cGxhaW5DYWxsEh0uZGF0YWd3LnYxLkV4cGxhaW5DYWxsUmVxdWVzdBoeLmRhdGFndy52MS5FeHBsYWluQ2FsbFJlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSLOAgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIdGltZWxpbmUYDyABKA0iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0IokCChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5Ei8KCnJhbmdlX21hcHMYBCADKAsyGy5kYXRhZ3cudjEuS2V5c3BhY2VSYW5nZU1hcBo3ChVSYW5nZU1hcFZlcnNpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASIxCg1SYW5nZU1hcEVudHJ5EhEKCWtleV9yYW5nZRgBIAEoCRINCgVzaGFyZBgCIAEoBSK0AQoQS2V5c3BhY2VSYW5nZU1hcBIQCghrZXlzcGFjZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEikKB2VudHJpZXMYAyADKAsyGC5kYXRhZ3cudjEuUmFuZ2VNYXBFbnRyeRIzCg9hY3RpdmVfd29ya2Zsb3cYBCABKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93Eh0KFWFjdGl2ZV93b3JrZmxvd19lcnJvchgFIAEoCSLrAQoLQ2FjaGVQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFgoOaml0dGVyX3BlcmNlbnQYAyABKAUSLwoMbmVnYXRpdmVfdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KCnNlYXJjaF90dGwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIbmVhcl90dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iXgoNU2Vzc2lvblBvbGljeRImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHc2xpZGluZxgCIAEoCBIUCgxtYXhfcGVyX3VzZXIYAyABKAUi+wMKDERvbWFpblBvbGljeRIOCgZkb21haW4YASABKAkSEwoLc291cmNlX2ZpbGUYAiABKAkSDQoFc3RvcmUYAyABKAkSEAoIa2V5c3BhY2UYBCABKAkSOAoTZGVmYXVsdF9jb25zaXN0ZW5jeRgFIAEoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjgKE2FsbG93ZWRfY29uc2lzdGVuY3kYBiADKA4yGy5kYXRhZ3cudjEuQ29uc2lzdGVuY3lMZXZlbBIwCg1tYXhfc3RhbGVuZXNzGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKBWNhY2hlGAggASgLMhYuZGF0YWd3LnYxLkNhY2hlUG9saWN5EikKB3Nlc3Npb24YCSABKAsyGC5kYXRhZ3cudjEuU2Vzc2lvblBvbGljeRI5CglyZXRlbnRpb24YCiADKAsyJi5kYXRhZ3cudjEuRG9tYWluUG9saWN5LlJldGVudGlvbkVudHJ5EiUKBXF1ZXJ5GAsgASgLMhYuZGF0YWd3LnYxLlF1ZXJ5UG9saWN5GksKDlJldGVudGlvbkVudHJ5EgsKA2tleRgBIAEoCRIoCgV2YWx1ZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjoCOAEigAEKC1F1ZXJ5UG9saWN5EhAKCG1heF9yb3dzGAEgASgFEjUKEm1heF9leGVjdXRpb25fdGltZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ0YWJsZXMYAyADKAkSGAoQbWF4X21lbW9yeV9ieXRlcxgEIAEoAyIUChJHZXRQb2xpY2llc1JlcXVlc3QiZwoTR2V0UG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEQoJZGlyZWN0b3J5GAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAMiFwoVUmVsb2FkUG9saWNpZXNSZXF1ZXN0IlcKFlJlbG9hZFBvbGljaWVzUmVzcG9uc2USKQoIcG9saWNpZXMYASADKAsyFy5kYXRhZ3cudjEuRG9tYWluUG9saWN5EhIKCmdlbmVyYXRpb24YAiABKAMiIwoRRmx1c2hDYWNoZVJlcXVlc3QSDgoGZG9tYWluGAEgASgJIisKEkZsdXNoQ2FjaGVSZXNwb25zZRIVCg1kZWxldGVkX2NvdW50GAEgASgDIswBCh1BZG1pblNlcnZpY2VMaXN0T3JkZXJzUmVxdWVzdBImCgZzdGF0dXMYASABKA4yFi5kYXRhZ3cudjEuT3JkZXJTdGF0dXMSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJInMKHkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5kYXRhZ3cudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhYKDnNoYXJkc19xdWVyaWVkGAMgASgFImMKCFNhZ2FTdGVwEgwKBG5hbWUYASABKAkSDwoHb3V0Y29tZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKBFNhZ2ESDwoHc2FnYV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEiMKBXN0YXRlGAMgASgOMhQuZGF0YWd3LnYxLlNhZ2FTdGF0ZRIQCghvcmRlcl9pZBgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEiIKBXN0ZXBzGAYgAygLMhMuZGF0YWd3LnYxLlNhZ2FTdGVwEhYKDmZhaWx1cmVfcmVhc29uGAcgASgJEhkKEXJlY292ZXJ5X2F0dGVtcHRzGAggASgFEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIQoOR2V0U2FnYVJlcXVlc3QSDwoHc2FnYV9pZBgBIAEoCSIwCg9HZXRTYWdhUmVzcG9uc2USHQoEc2FnYRgBIAEoCzIPLmRhdGFndy52MS5TYWdhIlUKFUxpc3RTdHVja1NhZ2FzUmVxdWVzdBItCgpvbGRlcl90aGFuGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWxpbWl0GAIgASgFIlQKFkxpc3RTdHVja1NhZ2FzUmVzcG9uc2USHgoFc2FnYXMYASADKAsyDy5kYXRhZ3cudjEuU2FnYRIaChJ1bmF2YWlsYWJsZV9zaGFyZHMYAiADKAUiwAEKDVNoYXJkUHJvZ3Jlc3MSKgoIcG9zaXRpb24YASABKAsyGC5kYXRhZ3cudjEuU2hhcmRQb3NpdGlvbhISCgpsYWdfZXZlbnRzGAIgASgDEiYKA2xhZxgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgpsYXN0X2Vycm9yGAQgASgJEjMKD2xhc3RfYmF0Y2hfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKClByb2plY3Rpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIpCgVzdGF0ZRgDIAEoDjIaLmRhdGFndy52MS5Qcm9qZWN0aW9uU3RhdGUSKAoGc2hhcmRzGAQgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSEgoKZ2VuZXJhdGlvbhgFIAEoAyIYChZMaXN0UHJvamVjdGlvbnNSZXF1ZXN0IkUKF0xpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEioKC3Byb2plY3Rpb25zGAEgAygLMhUuZGF0YWd3LnYxLlByb2plY3Rpb24iKAoYUmVidWlsZFByb2plY3Rpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiXwoZUmVidWlsZFByb2plY3Rpb25SZXNwb25zZRIpCgpwcm9qZWN0aW9uGAEgASgLMhUuZGF0YWd3LnYxLlByb2plY3Rpb24SFwoPZXZlbnRzX3JlcGxheWVkGAIgASgDIhcKFUdldFJlbGF5U3RhdHVzUmVxdWVzdCJqChZHZXRSZWxheVN0YXR1c1Jlc3BvbnNlEigKBnNoYXJkcxgBIAMoCzIYLmRhdGFndy52MS5TaGFyZFByb2dyZXNzEg4KBnRhcmdldBgCIAEoCRIWCg5ldmVudHNfcmVsYXllZBgDIAEoAyJLChJFeHBsYWluQ2FsbFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEiUKB3JlcXVlc3QYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55IkwKClNoYXJkUm91dGUSDQoFc2hhcmQYASABKA0SEQoJa2V5X3JhbmdlGAIgASgJEgwKBG5vZGUYAyABKAkSDgoGcmVhc29uGAQgASgJIp4CChNFeHBsYWluQ2FsbFJlc3BvbnNlEg4KBm1ldGhvZBgBIAEoCRIOCgZkb21haW4YAiABKAkSEAoIa2V5c3BhY2UYAyABKAkSMAoLY29uc2lzdGVuY3kYBCABKA4yGy5kYXRhZ3cudjEuQ29uc2lzdGVuY3lMZXZlbBIRCgl1c2VfY2FjaGUYBSABKAgSMAoNbWF4X2NhY2hlX2FnZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9yZXBsaWNhX2FsbG93ZWQYByABKAgSDwoHc2NhdHRlchgIIAEoCBIlCgZzaGFyZHMYCSADKAsyFS5kYXRhZ3cudjEuU2hhcmRSb3V0ZRINCgVzdGVwcxgKIAMoCSKDAQoRUmVzaGFyZFRhYmxlQ2hlY2sSDQoFdGFibGUYASABKAkSEwoLc291cmNlX3Jvd3MYAiABKAMSEwoLdGFyZ2V0X3Jvd3MYAyABKAMSEgoKc291cmNlX3N1bRgEIAEoCRISCgp0YXJnZXRfc3VtGAUgASgJEg0KBWVxdWFsGAYgASgIIqcBChNSZXNoYXJkVmVyaWZ5UmVwb3J0Eg0KBWNsZWFuGAEgASgIEicKBHRvb2sYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMc291cmNlX3NoYXJkGAMgASgFEhQKDHRhcmdldF9zaGFyZBgEIAEoBRIsCgZ0YWJsZXMYBSADKAsyHC5kYXRhZ3cudjEuUmVzaGFyZFRhYmxlQ2hlY2sidQoOUmVzaGFyZEN1dG92ZXISEgoKZnJvbV9zaGFyZBgBIAEoBRIQCgh0b19zaGFyZBgCIAEoBRITCgttYXBfdmVyc2lvbhgDIAEoAxIoCgVwYXVzZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLRBQoPUmVzaGFyZFdvcmtmbG93EhAKCHdvcmtmbG93GAEgASgJEhAKCGtleXNwYWNlGAIgASgJEhEKCWtleV9yYW5nZRgDIAEoCRIUCgxzb3VyY2Vfc2hhcmQYBCABKAUSFAoMdGFyZ2V0X3NoYXJkGAUgASgFEiYKBXBoYXNlGAYgASgOMhcuZGF0YWd3LnYxLlJlc2hhcmRQaGFzZRIRCglyZXF1ZXN0ZWQYByABKAkSDQoFZXJyb3IYCCABKAkSPwoLY29waWVkX3Jvd3MYCSADKAsyKi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93LkNvcGllZFJvd3NFbnRyeRIwCg1jb3B5X2R1cmF0aW9uGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD3BlbmRpbmdfY2hhbmdlcxgLIAEoAxIXCg9hcHBsaWVkX2NoYW5nZXMYDCABKAMSMwoLbGFzdF92ZXJpZnkYDSABKAsyHi5kYXRhZ3cudjEuUmVzaGFyZFZlcmlmeVJlcG9ydBIrCghjdXRvdmVycxgOIAMoCzIZLmRhdGFndy52MS5SZXNoYXJkQ3V0b3ZlchJBCgxkZWxldGVkX3Jvd3MYDyADKAsyKy5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93LkRlbGV0ZWRSb3dzRW50cnkSLwoLY3JlYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9Db3BpZWRSb3dzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ARoyChBEZWxldGVkUm93c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiawocQ3JlYXRlUmVzaGFyZFdvcmtmbG93UmVxdWVzdBIQCghrZXlzcGFjZRgBIAEoCRIRCglrZXlfcmFuZ2UYAiABKAkSFAoMdGFyZ2V0X3NoYXJkGAMgASgFEhAKCHdvcmtmbG93GAQgASgJIk0KHUNyZWF0ZVJlc2hhcmRXb3JrZmxvd1Jlc3BvbnNlEiwKCHdvcmtmbG93GAEgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyItChlHZXRSZXNoYXJkV29ya2Zsb3dSZXF1ZXN0EhAKCHdvcmtmbG93GAEgASgJIkoKGkdldFJlc2hhcmRXb3JrZmxvd1Jlc3BvbnNlEiwKCHdvcmtmbG93GAEgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyIvChtMaXN0UmVzaGFyZFdvcmtmbG93c1JlcXVlc3QSEAoIa2V5c3BhY2UYASABKAkiTQocTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXNwb25zZRItCgl3b3JrZmxvd3MYASADKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93IloKHFJlc2hhcmRXb3JrZmxvd0FjdGlvblJlcXVlc3QSEAoId29ya2Zsb3cYASABKAkSKAoGYWN0aW9uGAIgASgOMhguZGF0YWd3LnYxLlJlc2hhcmRBY3Rpb24iTQodUmVzaGFyZFdvcmtmbG93QWN0aW9uUmVzcG9uc2USLAoId29ya2Zsb3cYASABKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93KnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAyqsAgoMUmVzaGFyZFBoYXNlEh0KGVJFU0hBUkRfUEhBU0VfVU5TUEVDSUZJRUQQABIZChVSRVNIQVJEX1BIQVNFX0NPUFlJTkcQARIdChlSRVNIQVJEX1BIQVNFX0NBVENISU5HX1VQEAISGwoXUkVTSEFSRF9QSEFTRV9TV0lUQ0hJTkcQAxIaChZSRVNIQVJEX1BIQVNFX1NXSVRDSEVEEAQSGwoXUkVTSEFSRF9QSEFTRV9SRVZFUlNJTkcQBRIaChZSRVNIQVJEX1BIQVNFX0NMRUFOSU5HEAYSFgoSUkVTSEFSRF9QSEFTRV9ET05FEAcSHAoYUkVTSEFSRF9QSEFTRV9DQU5DRUxMSU5HEAgSGwoXUkVTSEFSRF9QSEFTRV9DQU5DRUxMRUQQCSq4AQoNUmVzaGFyZEFjdGlvbhIeChpSRVNIQVJEX0FDVElPTl9VTlNQRUNJRklFRBAAEhkKFVJFU0hBUkRfQUNUSU9OX1ZFUklGWRABEhkKFVJFU0hBUkRfQUNUSU9OX1NXSVRDSBACEhoKFlJFU0hBUkRfQUNUSU9OX1JFVkVSU0UQAxIaChZSRVNIQVJEX0FDVElPTl9DTEVBTlVQEAQSGQoVUkVTSEFSRF9BQ1RJT05fQ0FOQ0VMEAUyywoKDEFkbWluU2VydmljZRJMCgtHZXRUb3BvbG9neRIdLmRhdGFndy52MS5HZXRUb3BvbG9neVJlcXVlc3QaHi5kYXRhZ3cudjEuR2V0VG9wb2xvZ3lSZXNwb25zZRJMCgtHZXRQb2xpY2llcxIdLmRhdGFndy52MS5HZXRQb2xpY2llc1JlcXVlc3QaHi5kYXRhZ3cudjEuR2V0UG9saWNpZXNSZXNwb25zZRJVCg5SZWxvYWRQb2xpY2llcxIgLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1JlcXVlc3QaIS5kYXRhZ3cudjEuUmVsb2FkUG9saWNpZXNSZXNwb25zZRJJCgpGbHVzaENhY2hlEhwuZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXF1ZXN0Gh0uZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXNwb25zZRJhCgpMaXN0T3JkZXJzEiguZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0GikuZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXNwb25zZRJACgdHZXRTYWdhEhkuZGF0YWd3LnYxLkdldFNhZ2FSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFNhZ2FSZXNwb25zZRJVCg5MaXN0U3R1Y2tTYWdhcxIgLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1JlcXVlc3QaIS5kYXRhZ3cudjEuTGlzdFN0dWNrU2FnYXNSZXNwb25zZRJYCg9MaXN0UHJvamVjdGlvbnMSIS5kYXRhZ3cudjEuTGlzdFByb2plY3Rpb25zUmVxdWVzdBoiLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXNwb25zZRJeChFSZWJ1aWxkUHJvamVjdGlvbhIjLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QaJC5kYXRhZ3cudjEuUmVidWlsZFByb2plY3Rpb25SZXNwb25zZRJVCg5HZXRSZWxheVN0YXR1cxIgLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1JlcXVlc3QaIS5kYXRhZ3cudjEuR2V0UmVsYXlTdGF0dXNSZXNwb25zZRJMCgtFeHBsYWluQ2FsbBIdLmRhdGFndy52MS5FeHBsYWluQ2FsbFJlcXVlc3QaHi5kYXRhZ3cudjEuRXhwbGFpbkNhbGxSZXNwb25zZRJqChVDcmVhdGVSZXNoYXJkV29ya2Zsb3cSJy5kYXRhZ3cudjEuQ3JlYXRlUmVzaGFyZFdvcmtmbG93UmVxdWVzdBooLmRhdGFndy52MS5DcmVhdGVSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRJhChJHZXRSZXNoYXJkV29ya2Zsb3cSJC5kYXRhZ3cudjEuR2V0UmVzaGFyZFdvcmtmbG93UmVxdWVzdBolLmRhdGFndy52MS5HZXRSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRJnChRMaXN0UmVzaGFyZFdvcmtmbG93cxImLmRhdGFndy52MS5MaXN0UmVzaGFyZFdvcmtmbG93c1JlcXVlc3QaJy5kYXRhZ3cudjEuTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXNwb25zZRJqChVSZXNoYXJkV29ya2Zsb3dBY3Rpb24SJy5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93QWN0aW9uUmVxdWVzdBooLmRhdGFndy52MS5SZXNoYXJkV29ya2Zsb3dBY3Rpb25SZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * One backend as the gateway sees it.
@@ -181,6 +181,14 @@ export type GetTopologyResponse = Message<"datagw.v1.GetTopologyResponse"> & {
    * @generated from field: map<string, int64> range_map_versions = 3;
    */
   rangeMapVersions: { [key: string]: bigint };
+
+  /**
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   *
+   * @generated from field: repeated datagw.v1.KeyspaceRangeMap range_maps = 4;
+   */
+  rangeMaps: KeyspaceRangeMap[];
 };
 
 /**
@@ -189,6 +197,86 @@ export type GetTopologyResponse = Message<"datagw.v1.GetTopologyResponse"> & {
  */
 export const GetTopologyResponseSchema: GenMessage<GetTopologyResponse> = /*@__PURE__*/
   messageDesc(file_datagw_v1_admin, 2);
+
+/**
+ * One range of a range map and the shard serving it.
+ *
+ * @generated from message datagw.v1.RangeMapEntry
+ */
+export type RangeMapEntry = Message<"datagw.v1.RangeMapEntry"> & {
+  /**
+   * Keyspace ids, e.g. "-40" or "40-80".
+   *
+   * @generated from field: string key_range = 1;
+   */
+  keyRange: string;
+
+  /**
+   * Index of the shard that serves it.
+   *
+   * @generated from field: int32 shard = 2;
+   */
+  shard: number;
+};
+
+/**
+ * Describes the message datagw.v1.RangeMapEntry.
+ * Use `create(RangeMapEntrySchema)` to create a new message.
+ */
+export const RangeMapEntrySchema: GenMessage<RangeMapEntry> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 3);
+
+/**
+ * A sharded keyspace's range map as the gateway routes by it now.
+ *
+ * @generated from message datagw.v1.KeyspaceRangeMap
+ */
+export type KeyspaceRangeMap = Message<"datagw.v1.KeyspaceRangeMap"> & {
+  /**
+   * The keyspace, e.g. "commerce".
+   *
+   * @generated from field: string keyspace = 1;
+   */
+  keyspace: string;
+
+  /**
+   * The map's version; each cutover of a resharding workflow adds one.
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * The ranges in keyspace id order; together they cover every id once.
+   *
+   * @generated from field: repeated datagw.v1.RangeMapEntry entries = 3;
+   */
+  entries: RangeMapEntry[];
+
+  /**
+   * The keyspace's unfinished resharding workflow; unset when none (or when
+   * it could not be read: see active_workflow_error).
+   *
+   * @generated from field: datagw.v1.ReshardWorkflow active_workflow = 4;
+   */
+  activeWorkflow?: ReshardWorkflow | undefined;
+
+  /**
+   * Why the workflows could not be read (their control table is on the
+   * catalog keyspace's primary); empty when they were. The rest of the
+   * topology is answered all the same.
+   *
+   * @generated from field: string active_workflow_error = 5;
+   */
+  activeWorkflowError: string;
+};
+
+/**
+ * Describes the message datagw.v1.KeyspaceRangeMap.
+ * Use `create(KeyspaceRangeMapSchema)` to create a new message.
+ */
+export const KeyspaceRangeMapSchema: GenMessage<KeyspaceRangeMap> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 4);
 
 /**
  * Cache settings of a domain.
@@ -244,7 +332,7 @@ export type CachePolicy = Message<"datagw.v1.CachePolicy"> & {
  * Use `create(CachePolicySchema)` to create a new message.
  */
 export const CachePolicySchema: GenMessage<CachePolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 3);
+  messageDesc(file_datagw_v1_admin, 5);
 
 /**
  * Session settings of a domain.
@@ -279,7 +367,7 @@ export type SessionPolicy = Message<"datagw.v1.SessionPolicy"> & {
  * Use `create(SessionPolicySchema)` to create a new message.
  */
 export const SessionPolicySchema: GenMessage<SessionPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 4);
+  messageDesc(file_datagw_v1_admin, 6);
 
 /**
  * A domain's policy as loaded.
@@ -372,7 +460,7 @@ export type DomainPolicy = Message<"datagw.v1.DomainPolicy"> & {
  * Use `create(DomainPolicySchema)` to create a new message.
  */
 export const DomainPolicySchema: GenMessage<DomainPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 5);
+  messageDesc(file_datagw_v1_admin, 7);
 
 /**
  * Limits of AnalyticsService.RunQuery.
@@ -414,7 +502,7 @@ export type QueryPolicy = Message<"datagw.v1.QueryPolicy"> & {
  * Use `create(QueryPolicySchema)` to create a new message.
  */
 export const QueryPolicySchema: GenMessage<QueryPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 6);
+  messageDesc(file_datagw_v1_admin, 8);
 
 /**
  * Request for GetPolicies.
@@ -429,7 +517,7 @@ export type GetPoliciesRequest = Message<"datagw.v1.GetPoliciesRequest"> & {
  * Use `create(GetPoliciesRequestSchema)` to create a new message.
  */
 export const GetPoliciesRequestSchema: GenMessage<GetPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 7);
+  messageDesc(file_datagw_v1_admin, 9);
 
 /**
  * Response for GetPolicies.
@@ -464,7 +552,7 @@ export type GetPoliciesResponse = Message<"datagw.v1.GetPoliciesResponse"> & {
  * Use `create(GetPoliciesResponseSchema)` to create a new message.
  */
 export const GetPoliciesResponseSchema: GenMessage<GetPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 8);
+  messageDesc(file_datagw_v1_admin, 10);
 
 /**
  * Request for ReloadPolicies.
@@ -479,7 +567,7 @@ export type ReloadPoliciesRequest = Message<"datagw.v1.ReloadPoliciesRequest"> &
  * Use `create(ReloadPoliciesRequestSchema)` to create a new message.
  */
 export const ReloadPoliciesRequestSchema: GenMessage<ReloadPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 9);
+  messageDesc(file_datagw_v1_admin, 11);
 
 /**
  * Response for ReloadPolicies.
@@ -507,7 +595,7 @@ export type ReloadPoliciesResponse = Message<"datagw.v1.ReloadPoliciesResponse">
  * Use `create(ReloadPoliciesResponseSchema)` to create a new message.
  */
 export const ReloadPoliciesResponseSchema: GenMessage<ReloadPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 10);
+  messageDesc(file_datagw_v1_admin, 12);
 
 /**
  * Request for FlushCache.
@@ -528,7 +616,7 @@ export type FlushCacheRequest = Message<"datagw.v1.FlushCacheRequest"> & {
  * Use `create(FlushCacheRequestSchema)` to create a new message.
  */
 export const FlushCacheRequestSchema: GenMessage<FlushCacheRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 11);
+  messageDesc(file_datagw_v1_admin, 13);
 
 /**
  * Response for FlushCache.
@@ -549,7 +637,7 @@ export type FlushCacheResponse = Message<"datagw.v1.FlushCacheResponse"> & {
  * Use `create(FlushCacheResponseSchema)` to create a new message.
  */
 export const FlushCacheResponseSchema: GenMessage<FlushCacheResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 12);
+  messageDesc(file_datagw_v1_admin, 14);
 
 /**
  * Request for AdminService.ListOrders.
@@ -598,7 +686,7 @@ export type AdminServiceListOrdersRequest = Message<"datagw.v1.AdminServiceListO
  * Use `create(AdminServiceListOrdersRequestSchema)` to create a new message.
  */
 export const AdminServiceListOrdersRequestSchema: GenMessage<AdminServiceListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 13);
+  messageDesc(file_datagw_v1_admin, 15);
 
 /**
  * Response for AdminService.ListOrders.
@@ -633,7 +721,7 @@ export type AdminServiceListOrdersResponse = Message<"datagw.v1.AdminServiceList
  * Use `create(AdminServiceListOrdersResponseSchema)` to create a new message.
  */
 export const AdminServiceListOrdersResponseSchema: GenMessage<AdminServiceListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 14);
+  messageDesc(file_datagw_v1_admin, 16);
 
 /**
  * One entry of a saga's log.
@@ -675,7 +763,7 @@ export type SagaStep = Message<"datagw.v1.SagaStep"> & {
  * Use `create(SagaStepSchema)` to create a new message.
  */
 export const SagaStepSchema: GenMessage<SagaStep> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 15);
+  messageDesc(file_datagw_v1_admin, 17);
 
 /**
  * A saga.
@@ -759,7 +847,7 @@ export type Saga = Message<"datagw.v1.Saga"> & {
  * Use `create(SagaSchema)` to create a new message.
  */
 export const SagaSchema: GenMessage<Saga> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 16);
+  messageDesc(file_datagw_v1_admin, 18);
 
 /**
  * Request for GetSaga.
@@ -781,7 +869,7 @@ export type GetSagaRequest = Message<"datagw.v1.GetSagaRequest"> & {
  * Use `create(GetSagaRequestSchema)` to create a new message.
  */
 export const GetSagaRequestSchema: GenMessage<GetSagaRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 17);
+  messageDesc(file_datagw_v1_admin, 19);
 
 /**
  * Response for GetSaga.
@@ -802,7 +890,7 @@ export type GetSagaResponse = Message<"datagw.v1.GetSagaResponse"> & {
  * Use `create(GetSagaResponseSchema)` to create a new message.
  */
 export const GetSagaResponseSchema: GenMessage<GetSagaResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 18);
+  messageDesc(file_datagw_v1_admin, 20);
 
 /**
  * Request for ListStuckSagas.
@@ -830,7 +918,7 @@ export type ListStuckSagasRequest = Message<"datagw.v1.ListStuckSagasRequest"> &
  * Use `create(ListStuckSagasRequestSchema)` to create a new message.
  */
 export const ListStuckSagasRequestSchema: GenMessage<ListStuckSagasRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 19);
+  messageDesc(file_datagw_v1_admin, 21);
 
 /**
  * Response for ListStuckSagas.
@@ -858,7 +946,7 @@ export type ListStuckSagasResponse = Message<"datagw.v1.ListStuckSagasResponse">
  * Use `create(ListStuckSagasResponseSchema)` to create a new message.
  */
 export const ListStuckSagasResponseSchema: GenMessage<ListStuckSagasResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 20);
+  messageDesc(file_datagw_v1_admin, 22);
 
 /**
  * Where a projection or relay stands on one shard.
@@ -907,7 +995,7 @@ export type ShardProgress = Message<"datagw.v1.ShardProgress"> & {
  * Use `create(ShardProgressSchema)` to create a new message.
  */
 export const ShardProgressSchema: GenMessage<ShardProgress> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 21);
+  messageDesc(file_datagw_v1_admin, 23);
 
 /**
  * A projection.
@@ -956,7 +1044,7 @@ export type Projection = Message<"datagw.v1.Projection"> & {
  * Use `create(ProjectionSchema)` to create a new message.
  */
 export const ProjectionSchema: GenMessage<Projection> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 22);
+  messageDesc(file_datagw_v1_admin, 24);
 
 /**
  * Request for ListProjections.
@@ -971,7 +1059,7 @@ export type ListProjectionsRequest = Message<"datagw.v1.ListProjectionsRequest">
  * Use `create(ListProjectionsRequestSchema)` to create a new message.
  */
 export const ListProjectionsRequestSchema: GenMessage<ListProjectionsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 23);
+  messageDesc(file_datagw_v1_admin, 25);
 
 /**
  * Response for ListProjections.
@@ -992,7 +1080,7 @@ export type ListProjectionsResponse = Message<"datagw.v1.ListProjectionsResponse
  * Use `create(ListProjectionsResponseSchema)` to create a new message.
  */
 export const ListProjectionsResponseSchema: GenMessage<ListProjectionsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 24);
+  messageDesc(file_datagw_v1_admin, 26);
 
 /**
  * Request for RebuildProjection.
@@ -1013,7 +1101,7 @@ export type RebuildProjectionRequest = Message<"datagw.v1.RebuildProjectionReque
  * Use `create(RebuildProjectionRequestSchema)` to create a new message.
  */
 export const RebuildProjectionRequestSchema: GenMessage<RebuildProjectionRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 25);
+  messageDesc(file_datagw_v1_admin, 27);
 
 /**
  * Response for RebuildProjection.
@@ -1041,7 +1129,7 @@ export type RebuildProjectionResponse = Message<"datagw.v1.RebuildProjectionResp
  * Use `create(RebuildProjectionResponseSchema)` to create a new message.
  */
 export const RebuildProjectionResponseSchema: GenMessage<RebuildProjectionResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 26);
+  messageDesc(file_datagw_v1_admin, 28);
 
 /**
  * Request for GetRelayStatus.
@@ -1056,7 +1144,7 @@ export type GetRelayStatusRequest = Message<"datagw.v1.GetRelayStatusRequest"> &
  * Use `create(GetRelayStatusRequestSchema)` to create a new message.
  */
 export const GetRelayStatusRequestSchema: GenMessage<GetRelayStatusRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 27);
+  messageDesc(file_datagw_v1_admin, 29);
 
 /**
  * Response for GetRelayStatus.
@@ -1091,7 +1179,7 @@ export type GetRelayStatusResponse = Message<"datagw.v1.GetRelayStatusResponse">
  * Use `create(GetRelayStatusResponseSchema)` to create a new message.
  */
 export const GetRelayStatusResponseSchema: GenMessage<GetRelayStatusResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 28);
+  messageDesc(file_datagw_v1_admin, 30);
 
 /**
  * Request for ExplainCall.
@@ -1120,7 +1208,7 @@ export type ExplainCallRequest = Message<"datagw.v1.ExplainCallRequest"> & {
  * Use `create(ExplainCallRequestSchema)` to create a new message.
  */
 export const ExplainCallRequestSchema: GenMessage<ExplainCallRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 29);
+  messageDesc(file_datagw_v1_admin, 31);
 
 /**
  * Where one shard's part of a read would run.
@@ -1162,7 +1250,7 @@ export type ShardRoute = Message<"datagw.v1.ShardRoute"> & {
  * Use `create(ShardRouteSchema)` to create a new message.
  */
 export const ShardRouteSchema: GenMessage<ShardRoute> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 30);
+  messageDesc(file_datagw_v1_admin, 32);
 
 /**
  * Response for ExplainCall.
@@ -1246,7 +1334,488 @@ export type ExplainCallResponse = Message<"datagw.v1.ExplainCallResponse"> & {
  * Use `create(ExplainCallResponseSchema)` to create a new message.
  */
 export const ExplainCallResponseSchema: GenMessage<ExplainCallResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 31);
+  messageDesc(file_datagw_v1_admin, 33);
+
+/**
+ * One table's rows of the range on both sides, as a verify found them.
+ *
+ * @generated from message datagw.v1.ReshardTableCheck
+ */
+export type ReshardTableCheck = Message<"datagw.v1.ReshardTableCheck"> & {
+  /**
+   * The table, e.g. "orders".
+   *
+   * @generated from field: string table = 1;
+   */
+  table: string;
+
+  /**
+   * Rows of the range on the serving side.
+   *
+   * @generated from field: int64 source_rows = 2;
+   */
+  sourceRows: bigint;
+
+  /**
+   * Rows of the range on the other side.
+   *
+   * @generated from field: int64 target_rows = 3;
+   */
+  targetRows: bigint;
+
+  /**
+   * A sum over the serving side's rows (their content hashed).
+   *
+   * @generated from field: string source_sum = 4;
+   */
+  sourceSum: string;
+
+  /**
+   * The same sum over the other side's rows.
+   *
+   * @generated from field: string target_sum = 5;
+   */
+  targetSum: string;
+
+  /**
+   * Rows and sums are the same on both sides.
+   *
+   * @generated from field: bool equal = 6;
+   */
+  equal: boolean;
+};
+
+/**
+ * Describes the message datagw.v1.ReshardTableCheck.
+ * Use `create(ReshardTableCheckSchema)` to create a new message.
+ */
+export const ReshardTableCheckSchema: GenMessage<ReshardTableCheck> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 34);
+
+/**
+ * The report of a workflow's last verify.
+ *
+ * @generated from message datagw.v1.ReshardVerifyReport
+ */
+export type ReshardVerifyReport = Message<"datagw.v1.ReshardVerifyReport"> & {
+  /**
+   * Every table equal on both sides.
+   *
+   * @generated from field: bool clean = 1;
+   */
+  clean: boolean;
+
+  /**
+   * How long the verify took (both sides are read in one snapshot of the
+   * serving side).
+   *
+   * @generated from field: google.protobuf.Duration took = 2;
+   */
+  took?: Duration | undefined;
+
+  /**
+   * The shard compared from: the one serving the range at the time.
+   *
+   * @generated from field: int32 source_shard = 3;
+   */
+  sourceShard: number;
+
+  /**
+   * The shard compared with.
+   *
+   * @generated from field: int32 target_shard = 4;
+   */
+  targetShard: number;
+
+  /**
+   * Per table.
+   *
+   * @generated from field: repeated datagw.v1.ReshardTableCheck tables = 5;
+   */
+  tables: ReshardTableCheck[];
+};
+
+/**
+ * Describes the message datagw.v1.ReshardVerifyReport.
+ * Use `create(ReshardVerifyReportSchema)` to create a new message.
+ */
+export const ReshardVerifyReportSchema: GenMessage<ReshardVerifyReport> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 35);
+
+/**
+ * One cutover of a workflow (a switch, or a reverse).
+ *
+ * @generated from message datagw.v1.ReshardCutover
+ */
+export type ReshardCutover = Message<"datagw.v1.ReshardCutover"> & {
+  /**
+   * The shard that served the range before.
+   *
+   * @generated from field: int32 from_shard = 1;
+   */
+  fromShard: number;
+
+  /**
+   * The shard that serves it after.
+   *
+   * @generated from field: int32 to_shard = 2;
+   */
+  toShard: number;
+
+  /**
+   * The range map's version the cutover made.
+   *
+   * @generated from field: int64 map_version = 3;
+   */
+  mapVersion: bigint;
+
+  /**
+   * How long the range's writes waited.
+   *
+   * @generated from field: google.protobuf.Duration pause = 4;
+   */
+  pause?: Duration | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.ReshardCutover.
+ * Use `create(ReshardCutoverSchema)` to create a new message.
+ */
+export const ReshardCutoverSchema: GenMessage<ReshardCutover> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 36);
+
+/**
+ * A resharding workflow: one range of a keyspace moving between two shards.
+ *
+ * @generated from message datagw.v1.ReshardWorkflow
+ */
+export type ReshardWorkflow = Message<"datagw.v1.ReshardWorkflow"> & {
+  /**
+   * Its name (given at creation, or "reshard-<hex>").
+   *
+   * @generated from field: string workflow = 1;
+   */
+  workflow: string;
+
+  /**
+   * The sharded keyspace, e.g. "commerce".
+   *
+   * @generated from field: string keyspace = 2;
+   */
+  keyspace: string;
+
+  /**
+   * The range of keyspace ids moved, e.g. "40-80".
+   *
+   * @generated from field: string key_range = 3;
+   */
+  keyRange: string;
+
+  /**
+   * The shard that served the range when the workflow began.
+   *
+   * @generated from field: int32 source_shard = 4;
+   */
+  sourceShard: number;
+
+  /**
+   * The shard the range moves to.
+   *
+   * @generated from field: int32 target_shard = 5;
+   */
+  targetShard: number;
+
+  /**
+   * Where it stands.
+   *
+   * @generated from field: datagw.v1.ReshardPhase phase = 6;
+   */
+  phase: ReshardPhase;
+
+  /**
+   * The operator's action not carried out yet ("verify", "switch",
+   * "reverse", "cleanup", "cancel"); empty when none.
+   *
+   * @generated from field: string requested = 7;
+   */
+  requested: string;
+
+  /**
+   * The last failure or refusal of the current phase (it is retried);
+   * empty when the last attempt succeeded.
+   *
+   * @generated from field: string error = 8;
+   */
+  error: string;
+
+  /**
+   * Rows copied per table in the copy phase.
+   *
+   * @generated from field: map<string, int64> copied_rows = 9;
+   */
+  copiedRows: { [key: string]: bigint };
+
+  /**
+   * How long the copy took; unset until it finished.
+   *
+   * @generated from field: google.protobuf.Duration copy_duration = 10;
+   */
+  copyDuration?: Duration | undefined;
+
+  /**
+   * Changes captured on the serving side and not applied to the other yet.
+   *
+   * @generated from field: int64 pending_changes = 11;
+   */
+  pendingChanges: bigint;
+
+  /**
+   * Changes applied to the other side while catching up, in total.
+   *
+   * @generated from field: int64 applied_changes = 12;
+   */
+  appliedChanges: bigint;
+
+  /**
+   * The last verify; unset before the first.
+   *
+   * @generated from field: datagw.v1.ReshardVerifyReport last_verify = 13;
+   */
+  lastVerify?: ReshardVerifyReport | undefined;
+
+  /**
+   * Its cutovers, oldest first.
+   *
+   * @generated from field: repeated datagw.v1.ReshardCutover cutovers = 14;
+   */
+  cutovers: ReshardCutover[];
+
+  /**
+   * Rows deleted per table by the cleanup (from the source).
+   *
+   * @generated from field: map<string, int64> deleted_rows = 15;
+   */
+  deletedRows: { [key: string]: bigint };
+
+  /**
+   * Created.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 16;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * Last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 17;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.ReshardWorkflow.
+ * Use `create(ReshardWorkflowSchema)` to create a new message.
+ */
+export const ReshardWorkflowSchema: GenMessage<ReshardWorkflow> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 37);
+
+/**
+ * Request for CreateReshardWorkflow.
+ *
+ * @generated from message datagw.v1.CreateReshardWorkflowRequest
+ */
+export type CreateReshardWorkflowRequest = Message<"datagw.v1.CreateReshardWorkflowRequest"> & {
+  /**
+   * A sharded keyspace, e.g. "commerce".
+   *
+   * @generated from field: string keyspace = 1;
+   */
+  keyspace: string;
+
+  /**
+   * The range of keyspace ids to move, in hex, e.g. "40-80", "-40", "c0-";
+   * served by one shard now.
+   *
+   * @generated from field: string key_range = 2;
+   */
+  keyRange: string;
+
+  /**
+   * The shard to move it to (from 0).
+   *
+   * @generated from field: int32 target_shard = 3;
+   */
+  targetShard: number;
+
+  /**
+   * A name for the workflow (at most 64 letters, digits, '-' or '_');
+   * empty: one is made up.
+   *
+   * @generated from field: string workflow = 4;
+   */
+  workflow: string;
+};
+
+/**
+ * Describes the message datagw.v1.CreateReshardWorkflowRequest.
+ * Use `create(CreateReshardWorkflowRequestSchema)` to create a new message.
+ */
+export const CreateReshardWorkflowRequestSchema: GenMessage<CreateReshardWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 38);
+
+/**
+ * Response for CreateReshardWorkflow.
+ *
+ * @generated from message datagw.v1.CreateReshardWorkflowResponse
+ */
+export type CreateReshardWorkflowResponse = Message<"datagw.v1.CreateReshardWorkflowResponse"> & {
+  /**
+   * The workflow, copying.
+   *
+   * @generated from field: datagw.v1.ReshardWorkflow workflow = 1;
+   */
+  workflow?: ReshardWorkflow | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.CreateReshardWorkflowResponse.
+ * Use `create(CreateReshardWorkflowResponseSchema)` to create a new message.
+ */
+export const CreateReshardWorkflowResponseSchema: GenMessage<CreateReshardWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 39);
+
+/**
+ * Request for GetReshardWorkflow.
+ *
+ * @generated from message datagw.v1.GetReshardWorkflowRequest
+ */
+export type GetReshardWorkflowRequest = Message<"datagw.v1.GetReshardWorkflowRequest"> & {
+  /**
+   * The workflow's name.
+   *
+   * @generated from field: string workflow = 1;
+   */
+  workflow: string;
+};
+
+/**
+ * Describes the message datagw.v1.GetReshardWorkflowRequest.
+ * Use `create(GetReshardWorkflowRequestSchema)` to create a new message.
+ */
+export const GetReshardWorkflowRequestSchema: GenMessage<GetReshardWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 40);
+
+/**
+ * Response for GetReshardWorkflow.
+ *
+ * @generated from message datagw.v1.GetReshardWorkflowResponse
+ */
+export type GetReshardWorkflowResponse = Message<"datagw.v1.GetReshardWorkflowResponse"> & {
+  /**
+   * The workflow.
+   *
+   * @generated from field: datagw.v1.ReshardWorkflow workflow = 1;
+   */
+  workflow?: ReshardWorkflow | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.GetReshardWorkflowResponse.
+ * Use `create(GetReshardWorkflowResponseSchema)` to create a new message.
+ */
+export const GetReshardWorkflowResponseSchema: GenMessage<GetReshardWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 41);
+
+/**
+ * Request for ListReshardWorkflows.
+ *
+ * @generated from message datagw.v1.ListReshardWorkflowsRequest
+ */
+export type ListReshardWorkflowsRequest = Message<"datagw.v1.ListReshardWorkflowsRequest"> & {
+  /**
+   * Only this keyspace's workflows; empty: every keyspace's.
+   *
+   * @generated from field: string keyspace = 1;
+   */
+  keyspace: string;
+};
+
+/**
+ * Describes the message datagw.v1.ListReshardWorkflowsRequest.
+ * Use `create(ListReshardWorkflowsRequestSchema)` to create a new message.
+ */
+export const ListReshardWorkflowsRequestSchema: GenMessage<ListReshardWorkflowsRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 42);
+
+/**
+ * Response for ListReshardWorkflows.
+ *
+ * @generated from message datagw.v1.ListReshardWorkflowsResponse
+ */
+export type ListReshardWorkflowsResponse = Message<"datagw.v1.ListReshardWorkflowsResponse"> & {
+  /**
+   * Newest first, at most 100.
+   *
+   * @generated from field: repeated datagw.v1.ReshardWorkflow workflows = 1;
+   */
+  workflows: ReshardWorkflow[];
+};
+
+/**
+ * Describes the message datagw.v1.ListReshardWorkflowsResponse.
+ * Use `create(ListReshardWorkflowsResponseSchema)` to create a new message.
+ */
+export const ListReshardWorkflowsResponseSchema: GenMessage<ListReshardWorkflowsResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 43);
+
+/**
+ * Request for ReshardWorkflowAction.
+ *
+ * @generated from message datagw.v1.ReshardWorkflowActionRequest
+ */
+export type ReshardWorkflowActionRequest = Message<"datagw.v1.ReshardWorkflowActionRequest"> & {
+  /**
+   * The workflow's name.
+   *
+   * @generated from field: string workflow = 1;
+   */
+  workflow: string;
+
+  /**
+   * What to do.
+   *
+   * @generated from field: datagw.v1.ReshardAction action = 2;
+   */
+  action: ReshardAction;
+};
+
+/**
+ * Describes the message datagw.v1.ReshardWorkflowActionRequest.
+ * Use `create(ReshardWorkflowActionRequestSchema)` to create a new message.
+ */
+export const ReshardWorkflowActionRequestSchema: GenMessage<ReshardWorkflowActionRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 44);
+
+/**
+ * Response for ReshardWorkflowAction.
+ *
+ * @generated from message datagw.v1.ReshardWorkflowActionResponse
+ */
+export type ReshardWorkflowActionResponse = Message<"datagw.v1.ReshardWorkflowActionResponse"> & {
+  /**
+   * The workflow with the action recorded in `requested`.
+   *
+   * @generated from field: datagw.v1.ReshardWorkflow workflow = 1;
+   */
+  workflow?: ReshardWorkflow | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.ReshardWorkflowActionResponse.
+ * Use `create(ReshardWorkflowActionResponseSchema)` to create a new message.
+ */
+export const ReshardWorkflowActionResponseSchema: GenMessage<ReshardWorkflowActionResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 45);
 
 /**
  * Kind of backend.
@@ -1379,6 +1948,150 @@ export const ProjectionStateSchema: GenEnum<ProjectionState> = /*@__PURE__*/
   enumDesc(file_datagw_v1_admin, 2);
 
 /**
+ * Where a resharding workflow stands (docs/resharding.md has what each
+ * phase guarantees).
+ *
+ * @generated from enum datagw.v1.ReshardPhase
+ */
+export enum ReshardPhase {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: RESHARD_PHASE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The source captures the range's changes; its rows are copied to the
+   * target from one snapshot.
+   *
+   * @generated from enum value: RESHARD_PHASE_COPYING = 1;
+   */
+  COPYING = 1,
+
+  /**
+   * The source serves; its changes are applied to the target until a switch.
+   *
+   * @generated from enum value: RESHARD_PHASE_CATCHING_UP = 2;
+   */
+  CATCHING_UP = 2,
+
+  /**
+   * The cutover: the range's writes wait, the last changes are applied, the
+   * range map's version is bumped.
+   *
+   * @generated from enum value: RESHARD_PHASE_SWITCHING = 3;
+   */
+  SWITCHING = 3,
+
+  /**
+   * The target serves; its changes flow back to the source, so a reverse
+   * stays possible until cleanup.
+   *
+   * @generated from enum value: RESHARD_PHASE_SWITCHED = 4;
+   */
+  SWITCHED = 4,
+
+  /**
+   * The cutover back to the source.
+   *
+   * @generated from enum value: RESHARD_PHASE_REVERSING = 5;
+   */
+  REVERSING = 5,
+
+  /**
+   * The source's copy of the range is being deleted.
+   *
+   * @generated from enum value: RESHARD_PHASE_CLEANING = 6;
+   */
+  CLEANING = 6,
+
+  /**
+   * Moved: the target serves and the source holds no copy any more.
+   *
+   * @generated from enum value: RESHARD_PHASE_DONE = 7;
+   */
+  DONE = 7,
+
+  /**
+   * The target's copy is being deleted and the capture stopped.
+   *
+   * @generated from enum value: RESHARD_PHASE_CANCELLING = 8;
+   */
+  CANCELLING = 8,
+
+  /**
+   * Cancelled before a switch: the source serves as before.
+   *
+   * @generated from enum value: RESHARD_PHASE_CANCELLED = 9;
+   */
+  CANCELLED = 9,
+}
+
+/**
+ * Describes the enum datagw.v1.ReshardPhase.
+ */
+export const ReshardPhaseSchema: GenEnum<ReshardPhase> = /*@__PURE__*/
+  enumDesc(file_datagw_v1_admin, 3);
+
+/**
+ * What an operator may ask of a resharding workflow.
+ *
+ * @generated from enum datagw.v1.ReshardAction
+ */
+export enum ReshardAction {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: RESHARD_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Compare the range's rows on both sides (counts and sums per table);
+   * when catching up or switched.
+   *
+   * @generated from enum value: RESHARD_ACTION_VERIFY = 1;
+   */
+  VERIFY = 1,
+
+  /**
+   * Cut over to the target (after a clean verify); when catching up.
+   *
+   * @generated from enum value: RESHARD_ACTION_SWITCH = 2;
+   */
+  SWITCH = 2,
+
+  /**
+   * Cut back over to the source (after a clean verify); when switched.
+   *
+   * @generated from enum value: RESHARD_ACTION_REVERSE = 3;
+   */
+  REVERSE = 3,
+
+  /**
+   * Delete the source's copy, once the readers of its log have passed the
+   * range's last event there; when switched.
+   *
+   * @generated from enum value: RESHARD_ACTION_CLEANUP = 4;
+   */
+  CLEANUP = 4,
+
+  /**
+   * Delete the target's copy and stop; when copying or catching up.
+   *
+   * @generated from enum value: RESHARD_ACTION_CANCEL = 5;
+   */
+  CANCEL = 5,
+}
+
+/**
+ * Describes the enum datagw.v1.ReshardAction.
+ */
+export const ReshardActionSchema: GenEnum<ReshardAction> = /*@__PURE__*/
+  enumDesc(file_datagw_v1_admin, 4);
+
+/**
  * Operator's view of the gateway: topology, policies, cache.
  *
  * @generated from service datagw.v1.AdminService
@@ -1503,6 +2216,56 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ExplainCallRequestSchema;
     output: typeof ExplainCallResponseSchema;
+  },
+  /**
+   * Starts moving one range of keyspace ids of a sharded keyspace to another
+   * shard, online (docs/resharding.md): the source is the shard serving the
+   * range now. The workflow copies the range, then keeps the target caught up
+   * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+   * unknown keyspace, a malformed range or a shard out of range;
+   * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+   * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+   * unfinished workflow (WORKFLOW_ACTIVE).
+   *
+   * @generated from rpc datagw.v1.AdminService.CreateReshardWorkflow
+   */
+  createReshardWorkflow: {
+    methodKind: "unary";
+    input: typeof CreateReshardWorkflowRequestSchema;
+    output: typeof CreateReshardWorkflowResponseSchema;
+  },
+  /**
+   * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+   *
+   * @generated from rpc datagw.v1.AdminService.GetReshardWorkflow
+   */
+  getReshardWorkflow: {
+    methodKind: "unary";
+    input: typeof GetReshardWorkflowRequestSchema;
+    output: typeof GetReshardWorkflowResponseSchema;
+  },
+  /**
+   * Resharding workflows, newest first (the latest 100).
+   *
+   * @generated from rpc datagw.v1.AdminService.ListReshardWorkflows
+   */
+  listReshardWorkflows: {
+    methodKind: "unary";
+    input: typeof ListReshardWorkflowsRequestSchema;
+    output: typeof ListReshardWorkflowsResponseSchema;
+  },
+  /**
+   * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+   * workflow carries it out in the background (poll GetReshardWorkflow).
+   * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+   * the action.
+   *
+   * @generated from rpc datagw.v1.AdminService.ReshardWorkflowAction
+   */
+  reshardWorkflowAction: {
+    methodKind: "unary";
+    input: typeof ReshardWorkflowActionRequestSchema;
+    output: typeof ReshardWorkflowActionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_datagw_v1_admin, 0);

@@ -47,6 +47,16 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_GetTopologyResponse_RangeMapVersionsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_RangeMapEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_RangeMapEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_KeyspaceRangeMap_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_KeyspaceRangeMap_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_datagw_v1_CachePolicy_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -196,6 +206,76 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_ExplainCallResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardTableCheck_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardTableCheck_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardVerifyReport_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardVerifyReport_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardCutover_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardCutover_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardWorkflow_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardWorkflow_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardWorkflow_CopiedRowsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardWorkflow_CopiedRowsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_CreateReshardWorkflowRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_CreateReshardWorkflowResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetReshardWorkflowRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_GetReshardWorkflowResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ListReshardWorkflowsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ListReshardWorkflowsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardWorkflowActionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_ReshardWorkflowActionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -219,98 +299,149 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "ge\030\014 \001(\t\022\022\n\nreplay_lsn\030\r \001(\t\0222\n\017replicat" +
       "ion_lag\030\016 \001(\0132\031.google.protobuf.Duration" +
       "\022\020\n\010timeline\030\017 \001(\r\"\024\n\022GetTopologyRequest" +
-      "\"\330\001\n\023GetTopologyResponse\022$\n\010backends\030\001 \003" +
+      "\"\211\002\n\023GetTopologyResponse\022$\n\010backends\030\001 \003" +
       "(\0132\022.datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010" +
       "\022P\n\022range_map_versions\030\003 \003(\01324.datagw.v1" +
       ".GetTopologyResponse.RangeMapVersionsEnt" +
-      "ry\0327\n\025RangeMapVersionsEntry\022\013\n\003key\030\001 \001(\t" +
-      "\022\r\n\005value\030\002 \001(\003:\0028\001\"\353\001\n\013CachePolicy\022\017\n\007e" +
-      "nabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.proto" +
-      "buf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022/\n\014" +
-      "negative_ttl\030\004 \001(\0132\031.google.protobuf.Dur" +
-      "ation\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.proto" +
-      "buf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.google." +
-      "protobuf.Duration\"^\n\rSessionPolicy\022&\n\003tt" +
-      "l\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n\007sl" +
-      "iding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014Do" +
-      "mainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_fil" +
-      "e\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t" +
-      "\0228\n\023default_consistency\030\005 \001(\0162\033.datagw.v" +
-      "1.ConsistencyLevel\0228\n\023allowed_consistenc" +
-      "y\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\0220\n\r" +
-      "max_staleness\030\007 \001(\0132\031.google.protobuf.Du" +
-      "ration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.CacheP" +
-      "olicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Sessi" +
-      "onPolicy\0229\n\tretention\030\n \003(\0132&.datagw.v1." +
-      "DomainPolicy.RetentionEntry\022%\n\005query\030\013 \001" +
-      "(\0132\026.datagw.v1.QueryPolicy\032K\n\016RetentionE" +
-      "ntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.googl" +
-      "e.protobuf.Duration:\0028\001\"\200\001\n\013QueryPolicy\022" +
-      "\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_time\030" +
-      "\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006tabl" +
-      "es\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022Ge" +
-      "tPoliciesRequest\"g\n\023GetPoliciesResponse\022" +
-      ")\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainPoli" +
-      "cy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003 \001(" +
-      "\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadPoli" +
-      "ciesResponse\022)\n\010policies\030\001 \003(\0132\027.datagw." +
-      "v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021F" +
-      "lushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022Flus" +
-      "hCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003\"\314\001" +
-      "\n\035AdminServiceListOrdersRequest\022&\n\006statu" +
-      "s\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nstart" +
-      "_time\030\002 \001(\0132\032.google.protobuf.Timestamp\022" +
-      ",\n\010end_time\030\003 \001(\0132\032.google.protobuf.Time" +
-      "stamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_token\030\005" +
-      " \001(\t\"s\n\036AdminServiceListOrdersResponse\022 " +
-      "\n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017next" +
-      "_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003 \001(" +
-      "\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome\030\002" +
-      " \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.goo" +
-      "gle.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007saga_" +
-      "id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162\024." +
-      "datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t\022\017\n" +
-      "\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw.v" +
-      "1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021re" +
-      "covery_attempts\030\010 \001(\005\022/\n\013create_time\030\t \001" +
-      "(\0132\032.google.protobuf.Timestamp\022/\n\013update" +
-      "_time\030\n \001(\0132\032.google.protobuf.Timestamp\"" +
-      "!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017Ge" +
-      "tSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v1." +
-      "Saga\"U\n\025ListStuckSagasRequest\022-\n\nolder_t" +
-      "han\030\001 \001(\0132\031.google.protobuf.Duration\022\r\n\005" +
-      "limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse\022\036\n" +
-      "\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unavail" +
-      "able_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*\n\010p" +
-      "osition\030\001 \001(\0132\030.datagw.v1.ShardPosition\022" +
-      "\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.googl" +
-      "e.protobuf.Duration\022\022\n\nlast_error\030\004 \001(\t\022" +
-      "3\n\017last_batch_time\030\005 \001(\0132\032.google.protob" +
-      "uf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001 \001(" +
-      "\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\0162\032." +
-      "datagw.v1.ProjectionState\022(\n\006shards\030\004 \003(" +
-      "\0132\030.datagw.v1.ShardProgress\022\022\n\ngeneratio" +
-      "n\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027Lis" +
-      "tProjectionsResponse\022*\n\013projections\030\001 \003(" +
-      "\0132\025.datagw.v1.Projection\"(\n\030RebuildProje" +
-      "ctionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031RebuildPro" +
-      "jectionResponse\022)\n\nprojection\030\001 \001(\0132\025.da" +
-      "tagw.v1.Projection\022\027\n\017events_replayed\030\002 " +
-      "\001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRelay" +
-      "StatusResponse\022(\n\006shards\030\001 \003(\0132\030.datagw." +
-      "v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016even" +
-      "ts_relayed\030\003 \001(\003\"K\n\022ExplainCallRequest\022\016" +
-      "\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.google" +
-      ".protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030\001 \001" +
-      "(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006r" +
-      "eason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016\n\006m" +
-      "ethod\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspace\030" +
-      "\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v1.C" +
-      "onsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n\rma" +
-      "x_cache_age\030\006 \001(\0132\031.google.protobuf.Dura" +
-      "tion\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scatter" +
-      "\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Shard" +
-      "Route\022\r\n\005steps\030\n \003(\t*{\n\013BackendKind\022\034\n\030B" +
+      "ry\022/\n\nrange_maps\030\004 \003(\0132\033.datagw.v1.Keysp" +
+      "aceRangeMap\0327\n\025RangeMapVersionsEntry\022\013\n\003" +
+      "key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMap" +
+      "Entry\022\021\n\tkey_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"" +
+      "\264\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017" +
+      "\n\007version\030\002 \001(\003\022)\n\007entries\030\003 \003(\0132\030.datag" +
+      "w.v1.RangeMapEntry\0223\n\017active_workflow\030\004 " +
+      "\001(\0132\032.datagw.v1.ReshardWorkflow\022\035\n\025activ" +
+      "e_workflow_error\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017" +
+      "\n\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.pr" +
+      "otobuf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022" +
+      "/\n\014negative_ttl\030\004 \001(\0132\031.google.protobuf." +
+      "Duration\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.pr" +
+      "otobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.goog" +
+      "le.protobuf.Duration\"^\n\rSessionPolicy\022&\n" +
+      "\003ttl\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n" +
+      "\007sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n" +
+      "\014DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_" +
+      "file\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 " +
+      "\001(\t\0228\n\023default_consistency\030\005 \001(\0162\033.datag" +
+      "w.v1.ConsistencyLevel\0228\n\023allowed_consist" +
+      "ency\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\022" +
+      "0\n\rmax_staleness\030\007 \001(\0132\031.google.protobuf" +
+      ".Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.Cac" +
+      "hePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Se" +
+      "ssionPolicy\0229\n\tretention\030\n \003(\0132&.datagw." +
+      "v1.DomainPolicy.RetentionEntry\022%\n\005query\030" +
+      "\013 \001(\0132\026.datagw.v1.QueryPolicy\032K\n\016Retenti" +
+      "onEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.go" +
+      "ogle.protobuf.Duration:\0028\001\"\200\001\n\013QueryPoli" +
+      "cy\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_ti" +
+      "me\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006t" +
+      "ables\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n" +
+      "\022GetPoliciesRequest\"g\n\023GetPoliciesRespon" +
+      "se\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainP" +
+      "olicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003" +
+      " \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadP" +
+      "oliciesResponse\022)\n\010policies\030\001 \003(\0132\027.data" +
+      "gw.v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#" +
+      "\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022F" +
+      "lushCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003" +
+      "\"\314\001\n\035AdminServiceListOrdersRequest\022&\n\006st" +
+      "atus\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nst" +
+      "art_time\030\002 \001(\0132\032.google.protobuf.Timesta" +
+      "mp\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_toke" +
+      "n\030\005 \001(\t\"s\n\036AdminServiceListOrdersRespons" +
+      "e\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017n" +
+      "ext_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003" +
+      " \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcom" +
+      "e\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032." +
+      "google.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sa" +
+      "ga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\016" +
+      "2\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t" +
+      "\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datag" +
+      "w.v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n" +
+      "\021recovery_attempts\030\010 \001(\005\022/\n\013create_time\030" +
+      "\t \001(\0132\032.google.protobuf.Timestamp\022/\n\013upd" +
+      "ate_time\030\n \001(\0132\032.google.protobuf.Timesta" +
+      "mp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n" +
+      "\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw." +
+      "v1.Saga\"U\n\025ListStuckSagasRequest\022-\n\nolde" +
+      "r_than\030\001 \001(\0132\031.google.protobuf.Duration\022" +
+      "\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse" +
+      "\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unav" +
+      "ailable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*" +
+      "\n\010position\030\001 \001(\0132\030.datagw.v1.ShardPositi" +
+      "on\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.go" +
+      "ogle.protobuf.Duration\022\022\n\nlast_error\030\004 \001" +
+      "(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001" +
+      " \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\016" +
+      "2\032.datagw.v1.ProjectionState\022(\n\006shards\030\004" +
+      " \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenera" +
+      "tion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027" +
+      "ListProjectionsResponse\022*\n\013projections\030\001" +
+      " \003(\0132\025.datagw.v1.Projection\"(\n\030RebuildPr" +
+      "ojectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031Rebuild" +
+      "ProjectionResponse\022)\n\nprojection\030\001 \001(\0132\025" +
+      ".datagw.v1.Projection\022\027\n\017events_replayed" +
+      "\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRe" +
+      "layStatusResponse\022(\n\006shards\030\001 \003(\0132\030.data" +
+      "gw.v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016e" +
+      "vents_relayed\030\003 \001(\003\"K\n\022ExplainCallReques" +
+      "t\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.goo" +
+      "gle.protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030" +
+      "\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016" +
+      "\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016" +
+      "\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspa" +
+      "ce\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v" +
+      "1.ConsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n" +
+      "\rmax_cache_age\030\006 \001(\0132\031.google.protobuf.D" +
+      "uration\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scat" +
+      "ter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Sh" +
+      "ardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTable" +
+      "Check\022\r\n\005table\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(" +
+      "\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001" +
+      "(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001" +
+      "\n\023ReshardVerifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004" +
+      "took\030\002 \001(\0132\031.google.protobuf.Duration\022\024\n" +
+      "\014source_shard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(" +
+      "\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.ReshardTab" +
+      "leCheck\"u\n\016ReshardCutover\022\022\n\nfrom_shard\030" +
+      "\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_version\030\003" +
+      " \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.protobuf.Du" +
+      "ration\"\321\005\n\017ReshardWorkflow\022\020\n\010workflow\030\001" +
+      " \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(" +
+      "\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014target_shard\030" +
+      "\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1.Reshard" +
+      "Phase\022\021\n\trequested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022" +
+      "?\n\013copied_rows\030\t \003(\0132*.datagw.v1.Reshard" +
+      "Workflow.CopiedRowsEntry\0220\n\rcopy_duratio" +
+      "n\030\n \001(\0132\031.google.protobuf.Duration\022\027\n\017pe" +
+      "nding_changes\030\013 \001(\003\022\027\n\017applied_changes\030\014" +
+      " \001(\003\0223\n\013last_verify\030\r \001(\0132\036.datagw.v1.Re" +
+      "shardVerifyReport\022+\n\010cutovers\030\016 \003(\0132\031.da" +
+      "tagw.v1.ReshardCutover\022A\n\014deleted_rows\030\017" +
+      " \003(\0132+.datagw.v1.ReshardWorkflow.Deleted" +
+      "RowsEntry\022/\n\013create_time\030\020 \001(\0132\032.google." +
+      "protobuf.Timestamp\022/\n\013update_time\030\021 \001(\0132" +
+      "\032.google.protobuf.Timestamp\0321\n\017CopiedRow" +
+      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322" +
+      "\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value" +
+      "\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkflowReque" +
+      "st\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022" +
+      "\024\n\014target_shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"" +
+      "M\n\035CreateReshardWorkflowResponse\022,\n\010work" +
+      "flow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow\"-" +
+      "\n\031GetReshardWorkflowRequest\022\020\n\010workflow\030" +
+      "\001 \001(\t\"J\n\032GetReshardWorkflowResponse\022,\n\010w" +
+      "orkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflo" +
+      "w\"/\n\033ListReshardWorkflowsRequest\022\020\n\010keys" +
+      "pace\030\001 \001(\t\"M\n\034ListReshardWorkflowsRespon" +
+      "se\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v1.Reshar" +
+      "dWorkflow\"Z\n\034ReshardWorkflowActionReques" +
+      "t\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.da" +
+      "tagw.v1.ReshardAction\"M\n\035ReshardWorkflow" +
+      "ActionResponse\022,\n\010workflow\030\001 \001(\0132\032.datag" +
+      "w.v1.ReshardWorkflow*{\n\013BackendKind\022\034\n\030B" +
       "ACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_KIN" +
       "D_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022\033\n\027" +
       "BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaState\022" +
@@ -321,32 +452,55 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "OJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJECTI" +
       "ON_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STATE_R" +
       "EBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILING\020" +
-      "\0032\247\007\n\014AdminService\022L\n\013GetTopology\022\035.data" +
-      "gw.v1.GetTopologyRequest\032\036.datagw.v1.Get" +
-      "TopologyResponse\022L\n\013GetPolicies\022\035.datagw" +
-      ".v1.GetPoliciesRequest\032\036.datagw.v1.GetPo" +
-      "liciesResponse\022U\n\016ReloadPolicies\022 .datag" +
-      "w.v1.ReloadPoliciesRequest\032!.datagw.v1.R" +
-      "eloadPoliciesResponse\022I\n\nFlushCache\022\034.da" +
-      "tagw.v1.FlushCacheRequest\032\035.datagw.v1.Fl" +
-      "ushCacheResponse\022a\n\nListOrders\022(.datagw." +
-      "v1.AdminServiceListOrdersRequest\032).datag" +
-      "w.v1.AdminServiceListOrdersResponse\022@\n\007G" +
-      "etSaga\022\031.datagw.v1.GetSagaRequest\032\032.data" +
-      "gw.v1.GetSagaResponse\022U\n\016ListStuckSagas\022" +
-      " .datagw.v1.ListStuckSagasRequest\032!.data" +
-      "gw.v1.ListStuckSagasResponse\022X\n\017ListProj" +
-      "ections\022!.datagw.v1.ListProjectionsReque" +
-      "st\032\".datagw.v1.ListProjectionsResponse\022^" +
-      "\n\021RebuildProjection\022#.datagw.v1.RebuildP" +
-      "rojectionRequest\032$.datagw.v1.RebuildProj" +
-      "ectionResponse\022U\n\016GetRelayStatus\022 .datag" +
-      "w.v1.GetRelayStatusRequest\032!.datagw.v1.G" +
-      "etRelayStatusResponse\022L\n\013ExplainCall\022\035.d" +
-      "atagw.v1.ExplainCallRequest\032\036.datagw.v1." +
-      "ExplainCallResponseBH\n\014io.datagw.v1P\001Z6g" +
-      "ithub.com/datagw/datagw/clients/go/datag" +
-      "w/v1;datagwv1b\006proto3"
+      "\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_UNSP" +
+      "ECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022\035\n\031" +
+      "RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHARD_P" +
+      "HASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SWITCH" +
+      "ED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026RES" +
+      "HARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHASE_D" +
+      "ONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033\n\027R" +
+      "ESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshardActi" +
+      "on\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n\025RE" +
+      "SHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTION_" +
+      "SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022\032\n\026" +
+      "RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_ACTI" +
+      "ON_CANCEL\020\0052\313\n\n\014AdminService\022L\n\013GetTopol" +
+      "ogy\022\035.datagw.v1.GetTopologyRequest\032\036.dat" +
+      "agw.v1.GetTopologyResponse\022L\n\013GetPolicie" +
+      "s\022\035.datagw.v1.GetPoliciesRequest\032\036.datag" +
+      "w.v1.GetPoliciesResponse\022U\n\016ReloadPolici" +
+      "es\022 .datagw.v1.ReloadPoliciesRequest\032!.d" +
+      "atagw.v1.ReloadPoliciesResponse\022I\n\nFlush" +
+      "Cache\022\034.datagw.v1.FlushCacheRequest\032\035.da" +
+      "tagw.v1.FlushCacheResponse\022a\n\nListOrders" +
+      "\022(.datagw.v1.AdminServiceListOrdersReque" +
+      "st\032).datagw.v1.AdminServiceListOrdersRes" +
+      "ponse\022@\n\007GetSaga\022\031.datagw.v1.GetSagaRequ" +
+      "est\032\032.datagw.v1.GetSagaResponse\022U\n\016ListS" +
+      "tuckSagas\022 .datagw.v1.ListStuckSagasRequ" +
+      "est\032!.datagw.v1.ListStuckSagasResponse\022X" +
+      "\n\017ListProjections\022!.datagw.v1.ListProjec" +
+      "tionsRequest\032\".datagw.v1.ListProjections" +
+      "Response\022^\n\021RebuildProjection\022#.datagw.v" +
+      "1.RebuildProjectionRequest\032$.datagw.v1.R" +
+      "ebuildProjectionResponse\022U\n\016GetRelayStat" +
+      "us\022 .datagw.v1.GetRelayStatusRequest\032!.d" +
+      "atagw.v1.GetRelayStatusResponse\022L\n\013Expla" +
+      "inCall\022\035.datagw.v1.ExplainCallRequest\032\036." +
+      "datagw.v1.ExplainCallResponse\022j\n\025CreateR" +
+      "eshardWorkflow\022\'.datagw.v1.CreateReshard" +
+      "WorkflowRequest\032(.datagw.v1.CreateReshar" +
+      "dWorkflowResponse\022a\n\022GetReshardWorkflow\022" +
+      "$.datagw.v1.GetReshardWorkflowRequest\032%." +
+      "datagw.v1.GetReshardWorkflowResponse\022g\n\024" +
+      "ListReshardWorkflows\022&.datagw.v1.ListRes" +
+      "hardWorkflowsRequest\032\'.datagw.v1.ListRes" +
+      "hardWorkflowsResponse\022j\n\025ReshardWorkflow" +
+      "Action\022\'.datagw.v1.ReshardWorkflowAction" +
+      "Request\032(.datagw.v1.ReshardWorkflowActio" +
+      "nResponseBH\n\014io.datagw.v1P\001Z6github.com/" +
+      "datagw/datagw/clients/go/datagw/v1;datag" +
+      "wv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -375,27 +529,39 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_GetTopologyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetTopologyResponse_descriptor,
-        new java.lang.String[] { "Backends", "Embedded", "RangeMapVersions", });
+        new java.lang.String[] { "Backends", "Embedded", "RangeMapVersions", "RangeMaps", });
     internal_static_datagw_v1_GetTopologyResponse_RangeMapVersionsEntry_descriptor =
       internal_static_datagw_v1_GetTopologyResponse_descriptor.getNestedType(0);
     internal_static_datagw_v1_GetTopologyResponse_RangeMapVersionsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetTopologyResponse_RangeMapVersionsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_datagw_v1_CachePolicy_descriptor =
+    internal_static_datagw_v1_RangeMapEntry_descriptor =
       getDescriptor().getMessageType(3);
+    internal_static_datagw_v1_RangeMapEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_RangeMapEntry_descriptor,
+        new java.lang.String[] { "KeyRange", "Shard", });
+    internal_static_datagw_v1_KeyspaceRangeMap_descriptor =
+      getDescriptor().getMessageType(4);
+    internal_static_datagw_v1_KeyspaceRangeMap_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_KeyspaceRangeMap_descriptor,
+        new java.lang.String[] { "Keyspace", "Version", "Entries", "ActiveWorkflow", "ActiveWorkflowError", });
+    internal_static_datagw_v1_CachePolicy_descriptor =
+      getDescriptor().getMessageType(5);
     internal_static_datagw_v1_CachePolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CachePolicy_descriptor,
         new java.lang.String[] { "Enabled", "Ttl", "JitterPercent", "NegativeTtl", "SearchTtl", "NearTtl", });
     internal_static_datagw_v1_SessionPolicy_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(6);
     internal_static_datagw_v1_SessionPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SessionPolicy_descriptor,
         new java.lang.String[] { "Ttl", "Sliding", "MaxPerUser", });
     internal_static_datagw_v1_DomainPolicy_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(7);
     internal_static_datagw_v1_DomainPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_DomainPolicy_descriptor,
@@ -407,161 +573,245 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_QueryPolicy_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(8);
     internal_static_datagw_v1_QueryPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_QueryPolicy_descriptor,
         new java.lang.String[] { "MaxRows", "MaxExecutionTime", "Tables", "MaxMemoryBytes", });
     internal_static_datagw_v1_GetPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(9);
     internal_static_datagw_v1_GetPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(10);
     internal_static_datagw_v1_GetPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Directory", "Generation", });
     internal_static_datagw_v1_ReloadPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(11);
     internal_static_datagw_v1_ReloadPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ReloadPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(12);
     internal_static_datagw_v1_ReloadPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Generation", });
     internal_static_datagw_v1_FlushCacheRequest_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(13);
     internal_static_datagw_v1_FlushCacheRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheRequest_descriptor,
         new java.lang.String[] { "Domain", });
     internal_static_datagw_v1_FlushCacheResponse_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(14);
     internal_static_datagw_v1_FlushCacheResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(15);
     internal_static_datagw_v1_AdminServiceListOrdersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor,
         new java.lang.String[] { "Status", "StartTime", "EndTime", "PageSize", "PageToken", });
     internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_datagw_v1_AdminServiceListOrdersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor,
         new java.lang.String[] { "Orders", "NextPageToken", "ShardsQueried", });
     internal_static_datagw_v1_SagaStep_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_datagw_v1_SagaStep_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SagaStep_descriptor,
         new java.lang.String[] { "Name", "Outcome", "Detail", "Time", });
     internal_static_datagw_v1_Saga_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_datagw_v1_Saga_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Saga_descriptor,
         new java.lang.String[] { "SagaId", "Kind", "State", "OrderId", "UserId", "Steps", "FailureReason", "RecoveryAttempts", "CreateTime", "UpdateTime", });
     internal_static_datagw_v1_GetSagaRequest_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(19);
     internal_static_datagw_v1_GetSagaRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaRequest_descriptor,
         new java.lang.String[] { "SagaId", });
     internal_static_datagw_v1_GetSagaResponse_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(20);
     internal_static_datagw_v1_GetSagaResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaResponse_descriptor,
         new java.lang.String[] { "Saga", });
     internal_static_datagw_v1_ListStuckSagasRequest_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(21);
     internal_static_datagw_v1_ListStuckSagasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasRequest_descriptor,
         new java.lang.String[] { "OlderThan", "Limit", });
     internal_static_datagw_v1_ListStuckSagasResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(22);
     internal_static_datagw_v1_ListStuckSagasResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasResponse_descriptor,
         new java.lang.String[] { "Sagas", "UnavailableShards", });
     internal_static_datagw_v1_ShardProgress_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(23);
     internal_static_datagw_v1_ShardProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardProgress_descriptor,
         new java.lang.String[] { "Position", "LagEvents", "Lag", "LastError", "LastBatchTime", });
     internal_static_datagw_v1_Projection_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(24);
     internal_static_datagw_v1_Projection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Projection_descriptor,
         new java.lang.String[] { "Name", "Description", "State", "Shards", "Generation", });
     internal_static_datagw_v1_ListProjectionsRequest_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(25);
     internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ListProjectionsResponse_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(26);
     internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsResponse_descriptor,
         new java.lang.String[] { "Projections", });
     internal_static_datagw_v1_RebuildProjectionRequest_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(27);
     internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_datagw_v1_RebuildProjectionResponse_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(28);
     internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionResponse_descriptor,
         new java.lang.String[] { "Projection", "EventsReplayed", });
     internal_static_datagw_v1_GetRelayStatusRequest_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(29);
     internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetRelayStatusResponse_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(30);
     internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusResponse_descriptor,
         new java.lang.String[] { "Shards", "Target", "EventsRelayed", });
     internal_static_datagw_v1_ExplainCallRequest_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(31);
     internal_static_datagw_v1_ExplainCallRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallRequest_descriptor,
         new java.lang.String[] { "Method", "Request", });
     internal_static_datagw_v1_ShardRoute_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(32);
     internal_static_datagw_v1_ShardRoute_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardRoute_descriptor,
         new java.lang.String[] { "Shard", "KeyRange", "Node", "Reason", });
     internal_static_datagw_v1_ExplainCallResponse_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(33);
     internal_static_datagw_v1_ExplainCallResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallResponse_descriptor,
         new java.lang.String[] { "Method", "Domain", "Keyspace", "Consistency", "UseCache", "MaxCacheAge", "ReplicaAllowed", "Scatter", "Shards", "Steps", });
+    internal_static_datagw_v1_ReshardTableCheck_descriptor =
+      getDescriptor().getMessageType(34);
+    internal_static_datagw_v1_ReshardTableCheck_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardTableCheck_descriptor,
+        new java.lang.String[] { "Table", "SourceRows", "TargetRows", "SourceSum", "TargetSum", "Equal", });
+    internal_static_datagw_v1_ReshardVerifyReport_descriptor =
+      getDescriptor().getMessageType(35);
+    internal_static_datagw_v1_ReshardVerifyReport_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardVerifyReport_descriptor,
+        new java.lang.String[] { "Clean", "Took", "SourceShard", "TargetShard", "Tables", });
+    internal_static_datagw_v1_ReshardCutover_descriptor =
+      getDescriptor().getMessageType(36);
+    internal_static_datagw_v1_ReshardCutover_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardCutover_descriptor,
+        new java.lang.String[] { "FromShard", "ToShard", "MapVersion", "Pause", });
+    internal_static_datagw_v1_ReshardWorkflow_descriptor =
+      getDescriptor().getMessageType(37);
+    internal_static_datagw_v1_ReshardWorkflow_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardWorkflow_descriptor,
+        new java.lang.String[] { "Workflow", "Keyspace", "KeyRange", "SourceShard", "TargetShard", "Phase", "Requested", "Error", "CopiedRows", "CopyDuration", "PendingChanges", "AppliedChanges", "LastVerify", "Cutovers", "DeletedRows", "CreateTime", "UpdateTime", });
+    internal_static_datagw_v1_ReshardWorkflow_CopiedRowsEntry_descriptor =
+      internal_static_datagw_v1_ReshardWorkflow_descriptor.getNestedType(0);
+    internal_static_datagw_v1_ReshardWorkflow_CopiedRowsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardWorkflow_CopiedRowsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_descriptor =
+      internal_static_datagw_v1_ReshardWorkflow_descriptor.getNestedType(1);
+    internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_datagw_v1_CreateReshardWorkflowRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor,
+        new java.lang.String[] { "Keyspace", "KeyRange", "TargetShard", "Workflow", });
+    internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_datagw_v1_CreateReshardWorkflowResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor,
+        new java.lang.String[] { "Workflow", });
+    internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor =
+      getDescriptor().getMessageType(40);
+    internal_static_datagw_v1_GetReshardWorkflowRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor,
+        new java.lang.String[] { "Workflow", });
+    internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor =
+      getDescriptor().getMessageType(41);
+    internal_static_datagw_v1_GetReshardWorkflowResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor,
+        new java.lang.String[] { "Workflow", });
+    internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor =
+      getDescriptor().getMessageType(42);
+    internal_static_datagw_v1_ListReshardWorkflowsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor,
+        new java.lang.String[] { "Keyspace", });
+    internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor =
+      getDescriptor().getMessageType(43);
+    internal_static_datagw_v1_ListReshardWorkflowsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor,
+        new java.lang.String[] { "Workflows", });
+    internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor =
+      getDescriptor().getMessageType(44);
+    internal_static_datagw_v1_ReshardWorkflowActionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor,
+        new java.lang.String[] { "Workflow", "Action", });
+    internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor =
+      getDescriptor().getMessageType(45);
+    internal_static_datagw_v1_ReshardWorkflowActionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor,
+        new java.lang.String[] { "Workflow", });
     descriptor.resolveAllFeaturesImmutable();
     io.datagw.v1.Common.getDescriptor();
     io.datagw.v1.Eventstore.getDescriptor();

@@ -356,6 +356,130 @@ public final class AdminServiceGrpc {
     return getExplainCallMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.CreateReshardWorkflowRequest,
+      io.datagw.v1.CreateReshardWorkflowResponse> getCreateReshardWorkflowMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateReshardWorkflow",
+      requestType = io.datagw.v1.CreateReshardWorkflowRequest.class,
+      responseType = io.datagw.v1.CreateReshardWorkflowResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.CreateReshardWorkflowRequest,
+      io.datagw.v1.CreateReshardWorkflowResponse> getCreateReshardWorkflowMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.CreateReshardWorkflowRequest, io.datagw.v1.CreateReshardWorkflowResponse> getCreateReshardWorkflowMethod;
+    if ((getCreateReshardWorkflowMethod = AdminServiceGrpc.getCreateReshardWorkflowMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getCreateReshardWorkflowMethod = AdminServiceGrpc.getCreateReshardWorkflowMethod) == null) {
+          AdminServiceGrpc.getCreateReshardWorkflowMethod = getCreateReshardWorkflowMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.CreateReshardWorkflowRequest, io.datagw.v1.CreateReshardWorkflowResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateReshardWorkflow"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.CreateReshardWorkflowRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.CreateReshardWorkflowResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("CreateReshardWorkflow"))
+              .build();
+        }
+      }
+    }
+    return getCreateReshardWorkflowMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.GetReshardWorkflowRequest,
+      io.datagw.v1.GetReshardWorkflowResponse> getGetReshardWorkflowMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetReshardWorkflow",
+      requestType = io.datagw.v1.GetReshardWorkflowRequest.class,
+      responseType = io.datagw.v1.GetReshardWorkflowResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.GetReshardWorkflowRequest,
+      io.datagw.v1.GetReshardWorkflowResponse> getGetReshardWorkflowMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.GetReshardWorkflowRequest, io.datagw.v1.GetReshardWorkflowResponse> getGetReshardWorkflowMethod;
+    if ((getGetReshardWorkflowMethod = AdminServiceGrpc.getGetReshardWorkflowMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getGetReshardWorkflowMethod = AdminServiceGrpc.getGetReshardWorkflowMethod) == null) {
+          AdminServiceGrpc.getGetReshardWorkflowMethod = getGetReshardWorkflowMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.GetReshardWorkflowRequest, io.datagw.v1.GetReshardWorkflowResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetReshardWorkflow"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetReshardWorkflowRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.GetReshardWorkflowResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("GetReshardWorkflow"))
+              .build();
+        }
+      }
+    }
+    return getGetReshardWorkflowMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ListReshardWorkflowsRequest,
+      io.datagw.v1.ListReshardWorkflowsResponse> getListReshardWorkflowsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListReshardWorkflows",
+      requestType = io.datagw.v1.ListReshardWorkflowsRequest.class,
+      responseType = io.datagw.v1.ListReshardWorkflowsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ListReshardWorkflowsRequest,
+      io.datagw.v1.ListReshardWorkflowsResponse> getListReshardWorkflowsMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ListReshardWorkflowsRequest, io.datagw.v1.ListReshardWorkflowsResponse> getListReshardWorkflowsMethod;
+    if ((getListReshardWorkflowsMethod = AdminServiceGrpc.getListReshardWorkflowsMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getListReshardWorkflowsMethod = AdminServiceGrpc.getListReshardWorkflowsMethod) == null) {
+          AdminServiceGrpc.getListReshardWorkflowsMethod = getListReshardWorkflowsMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ListReshardWorkflowsRequest, io.datagw.v1.ListReshardWorkflowsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListReshardWorkflows"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListReshardWorkflowsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ListReshardWorkflowsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ListReshardWorkflows"))
+              .build();
+        }
+      }
+    }
+    return getListReshardWorkflowsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.ReshardWorkflowActionRequest,
+      io.datagw.v1.ReshardWorkflowActionResponse> getReshardWorkflowActionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ReshardWorkflowAction",
+      requestType = io.datagw.v1.ReshardWorkflowActionRequest.class,
+      responseType = io.datagw.v1.ReshardWorkflowActionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.ReshardWorkflowActionRequest,
+      io.datagw.v1.ReshardWorkflowActionResponse> getReshardWorkflowActionMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.ReshardWorkflowActionRequest, io.datagw.v1.ReshardWorkflowActionResponse> getReshardWorkflowActionMethod;
+    if ((getReshardWorkflowActionMethod = AdminServiceGrpc.getReshardWorkflowActionMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getReshardWorkflowActionMethod = AdminServiceGrpc.getReshardWorkflowActionMethod) == null) {
+          AdminServiceGrpc.getReshardWorkflowActionMethod = getReshardWorkflowActionMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.ReshardWorkflowActionRequest, io.datagw.v1.ReshardWorkflowActionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ReshardWorkflowAction"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ReshardWorkflowActionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.ReshardWorkflowActionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("ReshardWorkflowAction"))
+              .build();
+        }
+      }
+    }
+    return getReshardWorkflowActionMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -541,6 +665,56 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.ExplainCallResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExplainCallMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Starts moving one range of keyspace ids of a sharded keyspace to another
+     * shard, online (docs/resharding.md): the source is the shard serving the
+     * range now. The workflow copies the range, then keeps the target caught up
+     * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+     * unknown keyspace, a malformed range or a shard out of range;
+     * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+     * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+     * unfinished workflow (WORKFLOW_ACTIVE).
+     * </pre>
+     */
+    default void createReshardWorkflow(io.datagw.v1.CreateReshardWorkflowRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.CreateReshardWorkflowResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateReshardWorkflowMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+     * </pre>
+     */
+    default void getReshardWorkflow(io.datagw.v1.GetReshardWorkflowRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetReshardWorkflowResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetReshardWorkflowMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resharding workflows, newest first (the latest 100).
+     * </pre>
+     */
+    default void listReshardWorkflows(io.datagw.v1.ListReshardWorkflowsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListReshardWorkflowsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListReshardWorkflowsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+     * workflow carries it out in the background (poll GetReshardWorkflow).
+     * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+     * the action.
+     * </pre>
+     */
+    default void reshardWorkflowAction(io.datagw.v1.ReshardWorkflowActionRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ReshardWorkflowActionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getReshardWorkflowActionMethod(), responseObserver);
+    }
   }
 
   /**
@@ -706,6 +880,60 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getExplainCallMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Starts moving one range of keyspace ids of a sharded keyspace to another
+     * shard, online (docs/resharding.md): the source is the shard serving the
+     * range now. The workflow copies the range, then keeps the target caught up
+     * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+     * unknown keyspace, a malformed range or a shard out of range;
+     * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+     * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+     * unfinished workflow (WORKFLOW_ACTIVE).
+     * </pre>
+     */
+    public void createReshardWorkflow(io.datagw.v1.CreateReshardWorkflowRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.CreateReshardWorkflowResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateReshardWorkflowMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+     * </pre>
+     */
+    public void getReshardWorkflow(io.datagw.v1.GetReshardWorkflowRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.GetReshardWorkflowResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetReshardWorkflowMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resharding workflows, newest first (the latest 100).
+     * </pre>
+     */
+    public void listReshardWorkflows(io.datagw.v1.ListReshardWorkflowsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ListReshardWorkflowsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListReshardWorkflowsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+     * workflow carries it out in the background (poll GetReshardWorkflow).
+     * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+     * the action.
+     * </pre>
+     */
+    public void reshardWorkflowAction(io.datagw.v1.ReshardWorkflowActionRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.ReshardWorkflowActionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getReshardWorkflowActionMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -846,6 +1074,56 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getExplainCallMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Starts moving one range of keyspace ids of a sharded keyspace to another
+     * shard, online (docs/resharding.md): the source is the shard serving the
+     * range now. The workflow copies the range, then keeps the target caught up
+     * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+     * unknown keyspace, a malformed range or a shard out of range;
+     * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+     * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+     * unfinished workflow (WORKFLOW_ACTIVE).
+     * </pre>
+     */
+    public io.datagw.v1.CreateReshardWorkflowResponse createReshardWorkflow(io.datagw.v1.CreateReshardWorkflowRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getCreateReshardWorkflowMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+     * </pre>
+     */
+    public io.datagw.v1.GetReshardWorkflowResponse getReshardWorkflow(io.datagw.v1.GetReshardWorkflowRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetReshardWorkflowMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Resharding workflows, newest first (the latest 100).
+     * </pre>
+     */
+    public io.datagw.v1.ListReshardWorkflowsResponse listReshardWorkflows(io.datagw.v1.ListReshardWorkflowsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListReshardWorkflowsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+     * workflow carries it out in the background (poll GetReshardWorkflow).
+     * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+     * the action.
+     * </pre>
+     */
+    public io.datagw.v1.ReshardWorkflowActionResponse reshardWorkflowAction(io.datagw.v1.ReshardWorkflowActionRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getReshardWorkflowActionMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -985,6 +1263,56 @@ public final class AdminServiceGrpc {
     public io.datagw.v1.ExplainCallResponse explainCall(io.datagw.v1.ExplainCallRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getExplainCallMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Starts moving one range of keyspace ids of a sharded keyspace to another
+     * shard, online (docs/resharding.md): the source is the shard serving the
+     * range now. The workflow copies the range, then keeps the target caught up
+     * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+     * unknown keyspace, a malformed range or a shard out of range;
+     * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+     * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+     * unfinished workflow (WORKFLOW_ACTIVE).
+     * </pre>
+     */
+    public io.datagw.v1.CreateReshardWorkflowResponse createReshardWorkflow(io.datagw.v1.CreateReshardWorkflowRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateReshardWorkflowMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+     * </pre>
+     */
+    public io.datagw.v1.GetReshardWorkflowResponse getReshardWorkflow(io.datagw.v1.GetReshardWorkflowRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetReshardWorkflowMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Resharding workflows, newest first (the latest 100).
+     * </pre>
+     */
+    public io.datagw.v1.ListReshardWorkflowsResponse listReshardWorkflows(io.datagw.v1.ListReshardWorkflowsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListReshardWorkflowsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+     * workflow carries it out in the background (poll GetReshardWorkflow).
+     * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+     * the action.
+     * </pre>
+     */
+    public io.datagw.v1.ReshardWorkflowActionResponse reshardWorkflowAction(io.datagw.v1.ReshardWorkflowActionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getReshardWorkflowActionMethod(), getCallOptions(), request);
     }
   }
 
@@ -1137,6 +1465,60 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getExplainCallMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Starts moving one range of keyspace ids of a sharded keyspace to another
+     * shard, online (docs/resharding.md): the source is the shard serving the
+     * range now. The workflow copies the range, then keeps the target caught up
+     * until ReshardWorkflowAction asks for the switch. INVALID_ARGUMENT for an
+     * unknown keyspace, a malformed range or a shard out of range;
+     * FAILED_PRECONDITION when the range spans shards (RANGE_SPANS_SHARDS), is
+     * on the target already (RANGE_ALREADY_THERE), or the keyspace has an
+     * unfinished workflow (WORKFLOW_ACTIVE).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.CreateReshardWorkflowResponse> createReshardWorkflow(
+        io.datagw.v1.CreateReshardWorkflowRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateReshardWorkflowMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * One resharding workflow, where it stands. NOT_FOUND for an unknown name.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.GetReshardWorkflowResponse> getReshardWorkflow(
+        io.datagw.v1.GetReshardWorkflowRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetReshardWorkflowMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Resharding workflows, newest first (the latest 100).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ListReshardWorkflowsResponse> listReshardWorkflows(
+        io.datagw.v1.ListReshardWorkflowsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListReshardWorkflowsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Asks a workflow to verify, switch, reverse, clean up or cancel; the
+     * workflow carries it out in the background (poll GetReshardWorkflow).
+     * FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
+     * the action.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.ReshardWorkflowActionResponse> reshardWorkflowAction(
+        io.datagw.v1.ReshardWorkflowActionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getReshardWorkflowActionMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_TOPOLOGY = 0;
@@ -1150,6 +1532,10 @@ public final class AdminServiceGrpc {
   private static final int METHODID_REBUILD_PROJECTION = 8;
   private static final int METHODID_GET_RELAY_STATUS = 9;
   private static final int METHODID_EXPLAIN_CALL = 10;
+  private static final int METHODID_CREATE_RESHARD_WORKFLOW = 11;
+  private static final int METHODID_GET_RESHARD_WORKFLOW = 12;
+  private static final int METHODID_LIST_RESHARD_WORKFLOWS = 13;
+  private static final int METHODID_RESHARD_WORKFLOW_ACTION = 14;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1211,6 +1597,22 @@ public final class AdminServiceGrpc {
         case METHODID_EXPLAIN_CALL:
           serviceImpl.explainCall((io.datagw.v1.ExplainCallRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.ExplainCallResponse>) responseObserver);
+          break;
+        case METHODID_CREATE_RESHARD_WORKFLOW:
+          serviceImpl.createReshardWorkflow((io.datagw.v1.CreateReshardWorkflowRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.CreateReshardWorkflowResponse>) responseObserver);
+          break;
+        case METHODID_GET_RESHARD_WORKFLOW:
+          serviceImpl.getReshardWorkflow((io.datagw.v1.GetReshardWorkflowRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.GetReshardWorkflowResponse>) responseObserver);
+          break;
+        case METHODID_LIST_RESHARD_WORKFLOWS:
+          serviceImpl.listReshardWorkflows((io.datagw.v1.ListReshardWorkflowsRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ListReshardWorkflowsResponse>) responseObserver);
+          break;
+        case METHODID_RESHARD_WORKFLOW_ACTION:
+          serviceImpl.reshardWorkflowAction((io.datagw.v1.ReshardWorkflowActionRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.ReshardWorkflowActionResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1307,6 +1709,34 @@ public final class AdminServiceGrpc {
               io.datagw.v1.ExplainCallRequest,
               io.datagw.v1.ExplainCallResponse>(
                 service, METHODID_EXPLAIN_CALL)))
+        .addMethod(
+          getCreateReshardWorkflowMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.CreateReshardWorkflowRequest,
+              io.datagw.v1.CreateReshardWorkflowResponse>(
+                service, METHODID_CREATE_RESHARD_WORKFLOW)))
+        .addMethod(
+          getGetReshardWorkflowMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.GetReshardWorkflowRequest,
+              io.datagw.v1.GetReshardWorkflowResponse>(
+                service, METHODID_GET_RESHARD_WORKFLOW)))
+        .addMethod(
+          getListReshardWorkflowsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ListReshardWorkflowsRequest,
+              io.datagw.v1.ListReshardWorkflowsResponse>(
+                service, METHODID_LIST_RESHARD_WORKFLOWS)))
+        .addMethod(
+          getReshardWorkflowActionMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.ReshardWorkflowActionRequest,
+              io.datagw.v1.ReshardWorkflowActionResponse>(
+                service, METHODID_RESHARD_WORKFLOW_ACTION)))
         .build();
   }
 
@@ -1366,6 +1796,10 @@ public final class AdminServiceGrpc {
               .addMethod(getRebuildProjectionMethod())
               .addMethod(getGetRelayStatusMethod())
               .addMethod(getExplainCallMethod())
+              .addMethod(getCreateReshardWorkflowMethod())
+              .addMethod(getGetReshardWorkflowMethod())
+              .addMethod(getListReshardWorkflowsMethod())
+              .addMethod(getReshardWorkflowActionMethod())
               .build();
         }
       }

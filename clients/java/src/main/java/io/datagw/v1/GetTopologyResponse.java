@@ -33,6 +33,7 @@ private static final long serialVersionUID = 0L;
   }
   private GetTopologyResponse() {
     backends_ = java.util.Collections.emptyList();
+    rangeMaps_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -234,6 +235,72 @@ private static final long serialVersionUID = 0L;
     return map.get(key);
   }
 
+  public static final int RANGE_MAPS_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private java.util.List<io.datagw.v1.KeyspaceRangeMap> rangeMaps_;
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  @java.lang.Override
+  public java.util.List<io.datagw.v1.KeyspaceRangeMap> getRangeMapsList() {
+    return rangeMaps_;
+  }
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends io.datagw.v1.KeyspaceRangeMapOrBuilder> 
+      getRangeMapsOrBuilderList() {
+    return rangeMaps_;
+  }
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  @java.lang.Override
+  public int getRangeMapsCount() {
+    return rangeMaps_.size();
+  }
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.KeyspaceRangeMap getRangeMaps(int index) {
+    return rangeMaps_.get(index);
+  }
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.KeyspaceRangeMapOrBuilder getRangeMapsOrBuilder(
+      int index) {
+    return rangeMaps_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -260,6 +327,9 @@ private static final long serialVersionUID = 0L;
         internalGetRangeMapVersions(),
         RangeMapVersionsDefaultEntryHolder.defaultEntry,
         3);
+    for (int i = 0; i < rangeMaps_.size(); i++) {
+      output.writeMessage(4, rangeMaps_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -287,6 +357,15 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(3, rangeMapVersions__);
     }
+
+        {
+          final int count = rangeMaps_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(rangeMaps_.get(i));
+          }
+          size += 1 * count;
+        }
     return size;
   }
   @java.lang.Override
@@ -317,6 +396,8 @@ private static final long serialVersionUID = 0L;
         != other.getEmbedded()) return false;
     if (!internalGetRangeMapVersions().equals(
         other.internalGetRangeMapVersions())) return false;
+    if (!getRangeMapsList()
+        .equals(other.getRangeMapsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -338,6 +419,10 @@ private static final long serialVersionUID = 0L;
     if (!internalGetRangeMapVersions().getMap().isEmpty()) {
       hash = (37 * hash) + RANGE_MAP_VERSIONS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetRangeMapVersions().hashCode();
+    }
+    if (getRangeMapsCount() > 0) {
+      hash = (37 * hash) + RANGE_MAPS_FIELD_NUMBER;
+      hash = (53 * hash) + getRangeMapsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -505,6 +590,13 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000001);
       embedded_ = false;
       internalGetMutableRangeMapVersions().clear();
+      if (rangeMapsBuilder_ == null) {
+        rangeMaps_ = java.util.Collections.emptyList();
+      } else {
+        rangeMaps_ = null;
+        rangeMapsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000008);
       return this;
     }
 
@@ -546,6 +638,15 @@ private static final long serialVersionUID = 0L;
         result.backends_ = backends_;
       } else {
         result.backends_ = backendsBuilder_.build();
+      }
+      if (rangeMapsBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0)) {
+          rangeMaps_ = java.util.Collections.unmodifiableList(rangeMaps_);
+          bitField0_ = (bitField0_ & ~0x00000008);
+        }
+        result.rangeMaps_ = rangeMaps_;
+      } else {
+        result.rangeMaps_ = rangeMapsBuilder_.build();
       }
     }
 
@@ -604,6 +705,32 @@ private static final long serialVersionUID = 0L;
       internalGetMutableRangeMapVersions().mergeFrom(
           other.internalGetRangeMapVersions());
       bitField0_ |= 0x00000004;
+      if (rangeMapsBuilder_ == null) {
+        if (!other.rangeMaps_.isEmpty()) {
+          if (rangeMaps_.isEmpty()) {
+            rangeMaps_ = other.rangeMaps_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+          } else {
+            ensureRangeMapsIsMutable();
+            rangeMaps_.addAll(other.rangeMaps_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.rangeMaps_.isEmpty()) {
+          if (rangeMapsBuilder_.isEmpty()) {
+            rangeMapsBuilder_.dispose();
+            rangeMapsBuilder_ = null;
+            rangeMaps_ = other.rangeMaps_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+            rangeMapsBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetRangeMapsFieldBuilder() : null;
+          } else {
+            rangeMapsBuilder_.addAllMessages(other.rangeMaps_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -655,6 +782,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 34: {
+              io.datagw.v1.KeyspaceRangeMap m =
+                  input.readMessage(
+                      io.datagw.v1.KeyspaceRangeMap.parser(),
+                      extensionRegistry);
+              if (rangeMapsBuilder_ == null) {
+                ensureRangeMapsIsMutable();
+                rangeMaps_.add(m);
+              } else {
+                rangeMapsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1173,6 +1313,330 @@ private static final long serialVersionUID = 0L;
           .putAll(values);
       bitField0_ |= 0x00000004;
       return this;
+    }
+
+    private java.util.List<io.datagw.v1.KeyspaceRangeMap> rangeMaps_ =
+      java.util.Collections.emptyList();
+    private void ensureRangeMapsIsMutable() {
+      if (!((bitField0_ & 0x00000008) != 0)) {
+        rangeMaps_ = new java.util.ArrayList<io.datagw.v1.KeyspaceRangeMap>(rangeMaps_);
+        bitField0_ |= 0x00000008;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.KeyspaceRangeMap, io.datagw.v1.KeyspaceRangeMap.Builder, io.datagw.v1.KeyspaceRangeMapOrBuilder> rangeMapsBuilder_;
+
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public java.util.List<io.datagw.v1.KeyspaceRangeMap> getRangeMapsList() {
+      if (rangeMapsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(rangeMaps_);
+      } else {
+        return rangeMapsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public int getRangeMapsCount() {
+      if (rangeMapsBuilder_ == null) {
+        return rangeMaps_.size();
+      } else {
+        return rangeMapsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public io.datagw.v1.KeyspaceRangeMap getRangeMaps(int index) {
+      if (rangeMapsBuilder_ == null) {
+        return rangeMaps_.get(index);
+      } else {
+        return rangeMapsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder setRangeMaps(
+        int index, io.datagw.v1.KeyspaceRangeMap value) {
+      if (rangeMapsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRangeMapsIsMutable();
+        rangeMaps_.set(index, value);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder setRangeMaps(
+        int index, io.datagw.v1.KeyspaceRangeMap.Builder builderForValue) {
+      if (rangeMapsBuilder_ == null) {
+        ensureRangeMapsIsMutable();
+        rangeMaps_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        rangeMapsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder addRangeMaps(io.datagw.v1.KeyspaceRangeMap value) {
+      if (rangeMapsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRangeMapsIsMutable();
+        rangeMaps_.add(value);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder addRangeMaps(
+        int index, io.datagw.v1.KeyspaceRangeMap value) {
+      if (rangeMapsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureRangeMapsIsMutable();
+        rangeMaps_.add(index, value);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder addRangeMaps(
+        io.datagw.v1.KeyspaceRangeMap.Builder builderForValue) {
+      if (rangeMapsBuilder_ == null) {
+        ensureRangeMapsIsMutable();
+        rangeMaps_.add(builderForValue.build());
+        onChanged();
+      } else {
+        rangeMapsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder addRangeMaps(
+        int index, io.datagw.v1.KeyspaceRangeMap.Builder builderForValue) {
+      if (rangeMapsBuilder_ == null) {
+        ensureRangeMapsIsMutable();
+        rangeMaps_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        rangeMapsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder addAllRangeMaps(
+        java.lang.Iterable<? extends io.datagw.v1.KeyspaceRangeMap> values) {
+      if (rangeMapsBuilder_ == null) {
+        ensureRangeMapsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, rangeMaps_);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder clearRangeMaps() {
+      if (rangeMapsBuilder_ == null) {
+        rangeMaps_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000008);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public Builder removeRangeMaps(int index) {
+      if (rangeMapsBuilder_ == null) {
+        ensureRangeMapsIsMutable();
+        rangeMaps_.remove(index);
+        onChanged();
+      } else {
+        rangeMapsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public io.datagw.v1.KeyspaceRangeMap.Builder getRangeMapsBuilder(
+        int index) {
+      return internalGetRangeMapsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public io.datagw.v1.KeyspaceRangeMapOrBuilder getRangeMapsOrBuilder(
+        int index) {
+      if (rangeMapsBuilder_ == null) {
+        return rangeMaps_.get(index);  } else {
+        return rangeMapsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public java.util.List<? extends io.datagw.v1.KeyspaceRangeMapOrBuilder> 
+         getRangeMapsOrBuilderList() {
+      if (rangeMapsBuilder_ != null) {
+        return rangeMapsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(rangeMaps_);
+      }
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public io.datagw.v1.KeyspaceRangeMap.Builder addRangeMapsBuilder() {
+      return internalGetRangeMapsFieldBuilder().addBuilder(
+          io.datagw.v1.KeyspaceRangeMap.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public io.datagw.v1.KeyspaceRangeMap.Builder addRangeMapsBuilder(
+        int index) {
+      return internalGetRangeMapsFieldBuilder().addBuilder(
+          index, io.datagw.v1.KeyspaceRangeMap.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Each sharded keyspace's range map (which shard serves which range) and
+     * its unfinished resharding workflow, if any.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+     */
+    public java.util.List<io.datagw.v1.KeyspaceRangeMap.Builder> 
+         getRangeMapsBuilderList() {
+      return internalGetRangeMapsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.KeyspaceRangeMap, io.datagw.v1.KeyspaceRangeMap.Builder, io.datagw.v1.KeyspaceRangeMapOrBuilder> 
+        internalGetRangeMapsFieldBuilder() {
+      if (rangeMapsBuilder_ == null) {
+        rangeMapsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            io.datagw.v1.KeyspaceRangeMap, io.datagw.v1.KeyspaceRangeMap.Builder, io.datagw.v1.KeyspaceRangeMapOrBuilder>(
+                rangeMaps_,
+                ((bitField0_ & 0x00000008) != 0),
+                getParentForChildren(),
+                isClean());
+        rangeMaps_ = null;
+      }
+      return rangeMapsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.GetTopologyResponse)

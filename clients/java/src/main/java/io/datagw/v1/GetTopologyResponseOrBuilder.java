@@ -115,4 +115,53 @@ public interface GetTopologyResponseOrBuilder extends
    */
   long getRangeMapVersionsOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  java.util.List<io.datagw.v1.KeyspaceRangeMap> 
+      getRangeMapsList();
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  io.datagw.v1.KeyspaceRangeMap getRangeMaps(int index);
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  int getRangeMapsCount();
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  java.util.List<? extends io.datagw.v1.KeyspaceRangeMapOrBuilder> 
+      getRangeMapsOrBuilderList();
+  /**
+   * <pre>
+   * Each sharded keyspace's range map (which shard serves which range) and
+   * its unfinished resharding workflow, if any.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.KeyspaceRangeMap range_maps = 4;</code>
+   */
+  io.datagw.v1.KeyspaceRangeMapOrBuilder getRangeMapsOrBuilder(
+      int index);
 }
