@@ -21,7 +21,6 @@ from gateway.api.convert import (
 )
 from gateway.api.reshard_convert import (
     action_request_in,
-    create_violations_in,
     lookup_name,
     range_map_out,
     workflow_out,
@@ -224,11 +223,8 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def CreateReshardWorkflow(
         self, request: admin_pb2.CreateReshardWorkflowRequest, context: Context
     ) -> admin_pb2.CreateReshardWorkflowResponse:
-        try:
-            wf = await self._resharding.create(request.keyspace, request.key_range,
-                                               request.target_shard, request.workflow)
-        except InvalidArgument as exc:
-            raise create_violations_in(exc) from None
+        wf = await self._resharding.create(request.keyspace, request.key_range,
+                                           request.target_shard, request.workflow)
         return admin_pb2.CreateReshardWorkflowResponse(workflow=workflow_out(wf))
 
     async def GetReshardWorkflow(

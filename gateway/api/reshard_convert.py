@@ -8,7 +8,7 @@ from datagw.v1 import admin_pb2
 
 from gateway.api.convert import duration, timestamp
 from gateway.domain.admin import KeyspaceMap
-from gateway.errors import FieldViolation, InvalidArgument, Violations
+from gateway.errors import Violations
 from gateway.records.resharding import Action, Phase, Workflow
 
 PHASES_OUT = {
@@ -33,9 +33,6 @@ ACTIONS_IN = {
 
 # The domain's names for CreateReshardWorkflow's fields, where the request's
 # differ: a field violation names the request's field.
-_CREATE_FIELDS = {"target": "target_shard"}
-
-
 def _check_name(v: Violations, field: str, value: str) -> None:
     # PostgreSQL refuses NUL in text, and Resharding's lookups (get, list,
     # ask) pass names straight to it: only its create checks a name.
@@ -62,13 +59,6 @@ def action_request_in(request: admin_pb2.ReshardWorkflowActionRequest) -> tuple[
     v.raise_if_any()
     assert action is not None
     return request.workflow, action
-
-
-def create_violations_in(exc: InvalidArgument) -> InvalidArgument:
-    """The domain's refusal of a create, its violations named by the request's fields."""
-    return InvalidArgument(
-        [FieldViolation(_CREATE_FIELDS.get(v.field, v.field), v.description)
-         for v in exc.field_violations], reason=exc.reason)
 
 
 def _verify_out(report: dict[str, Any]) -> admin_pb2.ReshardVerifyReport:

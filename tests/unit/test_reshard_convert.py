@@ -10,13 +10,12 @@ from datagw.v1 import admin_pb2 as pb
 from gateway.api.reshard_convert import (
     PHASES_OUT,
     action_request_in,
-    create_violations_in,
     lookup_name,
     range_map_out,
     workflow_out,
 )
 from gateway.domain.admin import KeyspaceMap
-from gateway.errors import FieldViolation, InvalidArgument
+from gateway.errors import InvalidArgument
 from gateway.records.resharding import Action, Phase, Workflow
 
 CREATED = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -104,15 +103,6 @@ def test_a_name_with_nul_is_refused_before_postgresql_sees_it() -> None:
         lookup_name("\x00", "keyspace")
     assert [v.field for v in caught.value.field_violations] == ["keyspace"]
     assert lookup_name("reshard-1f", "workflow") == "reshard-1f"
-
-
-def test_the_domains_create_violations_name_the_requests_fields() -> None:
-    refused = InvalidArgument([FieldViolation("keyspace", "k"), FieldViolation("target", "t"),
-                               FieldViolation("key_range", "r"), FieldViolation("workflow", "w")])
-    renamed = create_violations_in(refused)
-    assert [(v.field, v.description) for v in renamed.field_violations] == [
-        ("keyspace", "k"), ("target_shard", "t"), ("key_range", "r"), ("workflow", "w")]
-    assert "target_shard: t" in renamed.message
 
 
 def test_a_range_map_converts_with_its_active_workflow() -> None:

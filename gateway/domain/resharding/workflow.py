@@ -122,6 +122,7 @@ class Resharding:
                      name: str = "") -> Workflow:
         """A new workflow moving `key_range` to shard `target`; the source is
         the shard serving the range now."""
+        # Violations name the fields of AdminService.CreateReshardWorkflow.
         v = Violations()
         ks = self._keyspaces.get(keyspace)
         if ks is None:
@@ -132,7 +133,7 @@ class Resharding:
         except RangeError as exc:
             v.add("key_range", str(exc))
         if ks is not None and not 0 <= target < len(ks.shards):
-            v.add("target", f"must be a shard of {keyspace!r}: 0 to {len(ks.shards) - 1}")
+            v.add("target_shard", f"must be a shard of {keyspace!r}: 0 to {len(ks.shards) - 1}")
         if name and (len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum()):
             v.add("workflow", "at most 64 letters, digits, '-' or '_'")
         v.raise_if_any()

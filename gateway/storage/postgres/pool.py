@@ -570,10 +570,6 @@ class Keyspace:
     refresh_map: Callable[[], Awaitable[object]] = _no_refresh
 
     @property
-    def range_map_version(self) -> int:
-        return self.map.version
-
-    @property
     def single(self) -> Shard:
         """The shard of an unsharded keyspace."""
         return self.shards[0]
