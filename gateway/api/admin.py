@@ -240,6 +240,12 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         found = await self._resharding.workflows(lookup_name(request.keyspace, "keyspace"))
         return admin_pb2.ListReshardWorkflowsResponse(workflows=[workflow_out(w) for w in found])
 
+    async def AddShardServer(
+        self, request: admin_pb2.AddShardServerRequest, context: Context
+    ) -> admin_pb2.AddShardServerResponse:
+        return admin_pb2.AddShardServerResponse(shard=await self._resharding.add_server(
+            lookup_name(request.keyspace, "keyspace")))
+
     async def ReshardWorkflowAction(
         self, request: admin_pb2.ReshardWorkflowActionRequest, context: Context
     ) -> admin_pb2.ReshardWorkflowActionResponse:

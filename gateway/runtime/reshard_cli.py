@@ -29,6 +29,8 @@ from grpc_status import rpc_status
 DEFAULT_TARGET = "127.0.0.1:50051"
 # Each call's deadline; a wait polls with fresh calls.
 CALL_TIMEOUT_S = 30.0
+# Starting a PostgreSQL server (initdb, replicas) takes seconds, not 30 at most.
+ADD_SERVER_TIMEOUT_S = 120.0
 POLL_S = 0.5
 
 _PHASE = admin_pb2.ReshardPhase
@@ -72,6 +74,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     create.add_argument("--to", dest="to_shard", type=int, required=True,
                         help="the shard to move it to (from 0)")
     create.add_argument("--name", default="", help="the workflow's name (default: made up)")
+    grow = actions.add_parser("add-server", parents=[common],
+                              help="embedded mode: start one more (spare) shard server")
+    grow.add_argument("--keyspace", default="commerce",
+                      help="the sharded keyspace (default commerce)")
     show = actions.add_parser("show", parents=[common], help="one workflow")
     show.add_argument("workflow")
     listing = actions.add_parser("list", parents=[common], help="workflows, newest first")
@@ -103,6 +109,13 @@ def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace) -> int
             admin_pb2.ListReshardWorkflowsRequest(keyspace=args.keyspace),
             timeout=CALL_TIMEOUT_S)
         print(_json(listed) if args.json else format_list(listed.workflows))
+        return 0
+    if command == "add-server":
+        added = stub.AddShardServer(admin_pb2.AddShardServerRequest(keyspace=args.keyspace),
+                                    timeout=ADD_SERVER_TIMEOUT_S)
+        print(_json(added) if args.json else
+              f"shard server {added.shard} started (a spare: move a range onto it with "
+              f"`datagw reshard create --range R --to {added.shard}`)")
         return 0
     if command == "show":
         wf = stub.GetReshardWorkflow(admin_pb2.GetReshardWorkflowRequest(

@@ -186,7 +186,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
          # records it twice, which is harmless, but a retry may land after
          # the phase moved on (WRONG_PHASE): the caller should re-read.
          "CreateReshardWorkflow": admin(), "GetReshardWorkflow": admin(idempotent=True),
-         "ListReshardWorkflows": admin(idempotent=True), "ReshardWorkflowAction": admin()},
+         "ListReshardWorkflows": admin(idempotent=True), "ReshardWorkflowAction": admin(),
+         "AddShardServer": admin()},
         lambda w: AdminServicer(w.admin, w.explainer, w.resharding),
         admin_pb2_grpc.add_AdminServiceServicer_to_server),
 )

@@ -791,6 +791,21 @@ def _never_a_move(gw: Gateway) -> Callable[[Any], Any]:
     return constrain
 
 
+def _never_a_server(gw: Gateway) -> Callable[[Any], Any]:
+    """AddShardServer: never for a sharded keyspace. The session gateway is
+    embedded, so each accepted request would start one more PostgreSQL
+    server for the rest of the session; refused for an unsharded keyspace,
+    the request still meets the name checks (tests/e2e/test_reshard_cli.py
+    adds a server for real)."""
+    def constrain(request: Any) -> Any:
+        ks = gw.backends.keyspaces.get(request.keyspace)
+        if ks is not None and ks.sharded:
+            request.keyspace = "catalog"
+        return request
+
+    return constrain
+
+
 def _request_strategy(fz: Fuzz, rpc: Rpc) -> st.SearchStrategy[Any]:
     service = rpc.entry.name
     if service not in fz.strategies:
@@ -798,6 +813,8 @@ def _request_strategy(fz: Fuzz, rpc: Rpc) -> st.SearchStrategy[Any]:
     single = fz.strategies[service].request(rpc.method.input_type)
     if str(rpc) == "datagw.v1.AdminService/CreateReshardWorkflow":
         single = single.map(_never_a_move(fz.gw))
+    if str(rpc) == "datagw.v1.AdminService/AddShardServer":
+        single = single.map(_never_a_server(fz.gw))
     if rpc.method.client_streaming:
         return st.lists(single, max_size=3)
     return single

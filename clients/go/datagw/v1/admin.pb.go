@@ -3525,6 +3525,99 @@ func (x *ReshardWorkflowActionResponse) GetWorkflow() *ReshardWorkflow {
 	return nil
 }
 
+// Request for AddShardServer.
+type AddShardServerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A sharded keyspace, e.g. "commerce".
+	Keyspace      string `protobuf:"bytes,1,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddShardServerRequest) Reset() {
+	*x = AddShardServerRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddShardServerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddShardServerRequest) ProtoMessage() {}
+
+func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddShardServerRequest.ProtoReflect.Descriptor instead.
+func (*AddShardServerRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *AddShardServerRequest) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+// Response for AddShardServer.
+type AddShardServerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new server's shard number (move a range onto it with
+	// CreateReshardWorkflow's target_shard).
+	Shard         int32 `protobuf:"varint,1,opt,name=shard,proto3" json:"shard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddShardServerResponse) Reset() {
+	*x = AddShardServerResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddShardServerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddShardServerResponse) ProtoMessage() {}
+
+func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddShardServerResponse.ProtoReflect.Descriptor instead.
+func (*AddShardServerResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *AddShardServerResponse) GetShard() int32 {
+	if x != nil {
+		return x.Shard
+	}
+	return 0
+}
+
 var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
@@ -3787,7 +3880,11 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\bworkflow\x18\x01 \x01(\tR\bworkflow\x120\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x18.datagw.v1.ReshardActionR\x06action\"W\n" +
 	"\x1dReshardWorkflowActionResponse\x126\n" +
-	"\bworkflow\x18\x01 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\bworkflow*{\n" +
+	"\bworkflow\x18\x01 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\bworkflow\"3\n" +
+	"\x15AddShardServerRequest\x12\x1a\n" +
+	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\".\n" +
+	"\x16AddShardServerResponse\x12\x14\n" +
+	"\x05shard\x18\x01 \x01(\x05R\x05shard*{\n" +
 	"\vBackendKind\x12\x1c\n" +
 	"\x18BACKEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BACKEND_KIND_POSTGRES\x10\x01\x12\x16\n" +
@@ -3821,8 +3918,7 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x15RESHARD_ACTION_SWITCH\x10\x02\x12\x1a\n" +
 	"\x16RESHARD_ACTION_REVERSE\x10\x03\x12\x1a\n" +
 	"\x16RESHARD_ACTION_CLEANUP\x10\x04\x12\x19\n" +
-	"\x15RESHARD_ACTION_CANCEL\x10\x052\xcb\n" +
-	"\n" +
+	"\x15RESHARD_ACTION_CANCEL\x10\x052\xa2\v\n" +
 	"\fAdminService\x12L\n" +
 	"\vGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n" +
 	"\vGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n" +
@@ -3840,7 +3936,8 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x15CreateReshardWorkflow\x12'.datagw.v1.CreateReshardWorkflowRequest\x1a(.datagw.v1.CreateReshardWorkflowResponse\x12a\n" +
 	"\x12GetReshardWorkflow\x12$.datagw.v1.GetReshardWorkflowRequest\x1a%.datagw.v1.GetReshardWorkflowResponse\x12g\n" +
 	"\x14ListReshardWorkflows\x12&.datagw.v1.ListReshardWorkflowsRequest\x1a'.datagw.v1.ListReshardWorkflowsResponse\x12j\n" +
-	"\x15ReshardWorkflowAction\x12'.datagw.v1.ReshardWorkflowActionRequest\x1a(.datagw.v1.ReshardWorkflowActionResponseBH\n" +
+	"\x15ReshardWorkflowAction\x12'.datagw.v1.ReshardWorkflowActionRequest\x1a(.datagw.v1.ReshardWorkflowActionResponse\x12U\n" +
+	"\x0eAddShardServer\x12 .datagw.v1.AddShardServerRequest\x1a!.datagw.v1.AddShardServerResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -3856,7 +3953,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -3909,82 +4006,84 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(*ListReshardWorkflowsResponse)(nil),   // 48: datagw.v1.ListReshardWorkflowsResponse
 	(*ReshardWorkflowActionRequest)(nil),   // 49: datagw.v1.ReshardWorkflowActionRequest
 	(*ReshardWorkflowActionResponse)(nil),  // 50: datagw.v1.ReshardWorkflowActionResponse
-	nil,                                    // 51: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 52: datagw.v1.DomainPolicy.RetentionEntry
-	nil,                                    // 53: datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	nil,                                    // 54: datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	(*durationpb.Duration)(nil),            // 55: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 56: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 57: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 58: google.protobuf.Timestamp
-	(*Order)(nil),                          // 59: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 60: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 61: google.protobuf.Any
+	(*AddShardServerRequest)(nil),          // 51: datagw.v1.AddShardServerRequest
+	(*AddShardServerResponse)(nil),         // 52: datagw.v1.AddShardServerResponse
+	nil,                                    // 53: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 54: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 55: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 56: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	(*durationpb.Duration)(nil),            // 57: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 58: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 59: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 60: google.protobuf.Timestamp
+	(*Order)(nil),                          // 61: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 62: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 63: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	55, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	57, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
 	5,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	51, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	53, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
 	9,  // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
 	8,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
 	42, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
-	55, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	55, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	55, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	55, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	55, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	56, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	56, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	55, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	57, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	57, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	57, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	57, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	57, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	58, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	58, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	57, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
 	10, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
 	11, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	52, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	54, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
 	13, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	55, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	57, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
 	12, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
 	12, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	57, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	58, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	58, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	59, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	58, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	59, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	60, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	60, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	61, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	60, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 27: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
 	22, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	58, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	58, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	60, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	60, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
 	23, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	55, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	57, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
 	23, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	60, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	55, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	58, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	62, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	57, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	60, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
 	2,  // 37: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
 	28, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
 	29, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
 	29, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
 	28, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	61, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	56, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	55, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	63, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	58, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	57, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
 	37, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	55, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	57, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
 	39, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
-	55, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	57, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
 	3,  // 49: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
-	53, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	55, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	55, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	57, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
 	40, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
 	41, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
-	54, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	58, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
-	58, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	56, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	60, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	60, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
 	42, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
 	42, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
 	42, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
 	4,  // 60: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
 	42, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	55, // 62: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	57, // 62: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
 	6,  // 63: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
 	14, // 64: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
 	16, // 65: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
@@ -4000,23 +4099,25 @@ var file_datagw_v1_admin_proto_depIdxs = []int32{
 	45, // 75: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
 	47, // 76: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
 	49, // 77: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
-	7,  // 78: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	15, // 79: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	17, // 80: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	19, // 81: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	21, // 82: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	25, // 83: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	27, // 84: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	31, // 85: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	33, // 86: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	35, // 87: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	38, // 88: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	44, // 89: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
-	46, // 90: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
-	48, // 91: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
-	50, // 92: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
-	78, // [78:93] is the sub-list for method output_type
-	63, // [63:78] is the sub-list for method input_type
+	51, // 78: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
+	7,  // 79: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	15, // 80: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	17, // 81: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	19, // 82: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	21, // 83: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	25, // 84: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	27, // 85: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	31, // 86: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	33, // 87: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	35, // 88: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	38, // 89: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	44, // 90: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	46, // 91: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	48, // 92: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	50, // 93: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	52, // 94: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
+	79, // [79:95] is the sub-list for method output_type
+	63, // [63:79] is the sub-list for method input_type
 	63, // [63:63] is the sub-list for extension type_name
 	63, // [63:63] is the sub-list for extension extendee
 	0,  // [0:63] is the sub-list for field type_name
@@ -4036,7 +4137,7 @@ func file_datagw_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,7 @@ const (
 	AdminService_GetReshardWorkflow_FullMethodName    = "/datagw.v1.AdminService/GetReshardWorkflow"
 	AdminService_ListReshardWorkflows_FullMethodName  = "/datagw.v1.AdminService/ListReshardWorkflows"
 	AdminService_ReshardWorkflowAction_FullMethodName = "/datagw.v1.AdminService/ReshardWorkflowAction"
+	AdminService_AddShardServer_FullMethodName        = "/datagw.v1.AdminService/AddShardServer"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -92,6 +93,11 @@ type AdminServiceClient interface {
 	// FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
 	// the action.
 	ReshardWorkflowAction(ctx context.Context, in *ReshardWorkflowActionRequest, opts ...grpc.CallOption) (*ReshardWorkflowActionResponse, error)
+	// Embedded mode: starts one more shard server for a sharded keyspace while
+	// the gateway serves; it is a spare (serves nothing) until a workflow moves
+	// a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+	// servers: list the new server in the config and restart instead.
+	AddShardServer(ctx context.Context, in *AddShardServerRequest, opts ...grpc.CallOption) (*AddShardServerResponse, error)
 }
 
 type adminServiceClient struct {
@@ -252,6 +258,16 @@ func (c *adminServiceClient) ReshardWorkflowAction(ctx context.Context, in *Resh
 	return out, nil
 }
 
+func (c *adminServiceClient) AddShardServer(ctx context.Context, in *AddShardServerRequest, opts ...grpc.CallOption) (*AddShardServerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddShardServerResponse)
+	err := c.cc.Invoke(ctx, AdminService_AddShardServer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -308,6 +324,11 @@ type AdminServiceServer interface {
 	// FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
 	// the action.
 	ReshardWorkflowAction(context.Context, *ReshardWorkflowActionRequest) (*ReshardWorkflowActionResponse, error)
+	// Embedded mode: starts one more shard server for a sharded keyspace while
+	// the gateway serves; it is a spare (serves nothing) until a workflow moves
+	// a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+	// servers: list the new server in the config and restart instead.
+	AddShardServer(context.Context, *AddShardServerRequest) (*AddShardServerResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -362,6 +383,9 @@ func (UnimplementedAdminServiceServer) ListReshardWorkflows(context.Context, *Li
 }
 func (UnimplementedAdminServiceServer) ReshardWorkflowAction(context.Context, *ReshardWorkflowActionRequest) (*ReshardWorkflowActionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReshardWorkflowAction not implemented")
+}
+func (UnimplementedAdminServiceServer) AddShardServer(context.Context, *AddShardServerRequest) (*AddShardServerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddShardServer not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -654,6 +678,24 @@ func _AdminService_ReshardWorkflowAction_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_AddShardServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddShardServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).AddShardServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_AddShardServer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).AddShardServer(ctx, req.(*AddShardServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -720,6 +762,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReshardWorkflowAction",
 			Handler:    _AdminService_ReshardWorkflowAction_Handler,
+		},
+		{
+			MethodName: "AddShardServer",
+			Handler:    _AdminService_AddShardServer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1914,3 +1914,49 @@ class ReshardWorkflowActionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReshardWorkflowActionResponse: _TypeAlias = ReshardWorkflowActionResponse  # noqa: Y015
+
+@_typing.final
+class AddShardServerRequest(_message.Message):
+    """Request for AddShardServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    keyspace: _builtins.str
+    """A sharded keyspace, e.g. "commerce"."""
+    def __init__(
+        self,
+        *,
+        keyspace: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keyspace", b"keyspace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddShardServerRequest: _TypeAlias = AddShardServerRequest  # noqa: Y015
+
+@_typing.final
+class AddShardServerResponse(_message.Message):
+    """Response for AddShardServer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHARD_FIELD_NUMBER: _builtins.int
+    shard: _builtins.int
+    """The new server's shard number (move a range onto it with
+    CreateReshardWorkflow's target_shard).
+    """
+    def __init__(
+        self,
+        *,
+        shard: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["shard", b"shard"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddShardServerResponse: _TypeAlias = AddShardServerResponse  # noqa: Y015

@@ -110,6 +110,11 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.FromString,
                 _registered_method=True)
+        self.AddShardServer = channel.unary_unary(
+                '/datagw.v1.AdminService/AddShardServer',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -241,6 +246,16 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddShardServer(self, request, context):
+        """Embedded mode: starts one more shard server for a sharded keyspace while
+        the gateway serves; it is a spare (serves nothing) until a workflow moves
+        a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+        servers: list the new server in the config and restart instead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -318,6 +333,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ReshardWorkflowAction,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.SerializeToString,
+            ),
+            'AddShardServer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddShardServer,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -726,6 +746,33 @@ class AdminService:
             '/datagw.v1.AdminService/ReshardWorkflowAction',
             datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.ReshardWorkflowActionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddShardServer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/AddShardServer',
+            datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -89,6 +89,12 @@ class AdminServiceStub:
     FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
     the action.
     """
+    AddShardServer: _grpc.UnaryUnaryMultiCallable[_admin_pb2.AddShardServerRequest, _admin_pb2.AddShardServerResponse]
+    """Embedded mode: starts one more shard server for a sharded keyspace while
+    the gateway serves; it is a spare (serves nothing) until a workflow moves
+    a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+    servers: list the new server in the config and restart instead.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -150,6 +156,12 @@ class AdminServiceAsyncStub(AdminServiceStub):
     workflow carries it out in the background (poll GetReshardWorkflow).
     FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
     the action.
+    """
+    AddShardServer: _aio.UnaryUnaryMultiCallable[_admin_pb2.AddShardServerRequest, _admin_pb2.AddShardServerResponse]  # type: ignore[assignment]
+    """Embedded mode: starts one more shard server for a sharded keyspace while
+    the gateway serves; it is a spare (serves nothing) until a workflow moves
+    a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+    servers: list the new server in the config and restart instead.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -299,6 +311,18 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         workflow carries it out in the background (poll GetReshardWorkflow).
         FAILED_PRECONDITION/WRONG_PHASE when the workflow's phase does not allow
         the action.
+        """
+
+    @_abc_1.abstractmethod
+    def AddShardServer(
+        self,
+        request: _admin_pb2.AddShardServerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.AddShardServerResponse, _abc.Awaitable[_admin_pb2.AddShardServerResponse]]:
+        """Embedded mode: starts one more shard server for a sharded keyspace while
+        the gateway serves; it is a spare (serves nothing) until a workflow moves
+        a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+        servers: list the new server in the config and restart instead.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -276,6 +276,16 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_ReshardWorkflowActionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_AddShardServerRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_AddShardServerRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_AddShardServerResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_AddShardServerResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -441,66 +451,70 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "t\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.da" +
       "tagw.v1.ReshardAction\"M\n\035ReshardWorkflow" +
       "ActionResponse\022,\n\010workflow\030\001 \001(\0132\032.datag" +
-      "w.v1.ReshardWorkflow*{\n\013BackendKind\022\034\n\030B" +
-      "ACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_KIN" +
-      "D_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022\033\n\027" +
-      "BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaState\022" +
-      "\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_STAT" +
-      "E_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATING\020\002" +
-      "\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_STATE" +
-      "_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 \n\034PR" +
-      "OJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJECTI" +
-      "ON_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STATE_R" +
-      "EBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILING\020" +
-      "\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_UNSP" +
-      "ECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022\035\n\031" +
-      "RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHARD_P" +
-      "HASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SWITCH" +
-      "ED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026RES" +
-      "HARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHASE_D" +
-      "ONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033\n\027R" +
-      "ESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshardActi" +
-      "on\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n\025RE" +
-      "SHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTION_" +
-      "SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022\032\n\026" +
-      "RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_ACTI" +
-      "ON_CANCEL\020\0052\313\n\n\014AdminService\022L\n\013GetTopol" +
-      "ogy\022\035.datagw.v1.GetTopologyRequest\032\036.dat" +
-      "agw.v1.GetTopologyResponse\022L\n\013GetPolicie" +
-      "s\022\035.datagw.v1.GetPoliciesRequest\032\036.datag" +
-      "w.v1.GetPoliciesResponse\022U\n\016ReloadPolici" +
-      "es\022 .datagw.v1.ReloadPoliciesRequest\032!.d" +
-      "atagw.v1.ReloadPoliciesResponse\022I\n\nFlush" +
-      "Cache\022\034.datagw.v1.FlushCacheRequest\032\035.da" +
-      "tagw.v1.FlushCacheResponse\022a\n\nListOrders" +
-      "\022(.datagw.v1.AdminServiceListOrdersReque" +
-      "st\032).datagw.v1.AdminServiceListOrdersRes" +
-      "ponse\022@\n\007GetSaga\022\031.datagw.v1.GetSagaRequ" +
-      "est\032\032.datagw.v1.GetSagaResponse\022U\n\016ListS" +
-      "tuckSagas\022 .datagw.v1.ListStuckSagasRequ" +
-      "est\032!.datagw.v1.ListStuckSagasResponse\022X" +
-      "\n\017ListProjections\022!.datagw.v1.ListProjec" +
-      "tionsRequest\032\".datagw.v1.ListProjections" +
-      "Response\022^\n\021RebuildProjection\022#.datagw.v" +
-      "1.RebuildProjectionRequest\032$.datagw.v1.R" +
-      "ebuildProjectionResponse\022U\n\016GetRelayStat" +
-      "us\022 .datagw.v1.GetRelayStatusRequest\032!.d" +
-      "atagw.v1.GetRelayStatusResponse\022L\n\013Expla" +
-      "inCall\022\035.datagw.v1.ExplainCallRequest\032\036." +
-      "datagw.v1.ExplainCallResponse\022j\n\025CreateR" +
-      "eshardWorkflow\022\'.datagw.v1.CreateReshard" +
-      "WorkflowRequest\032(.datagw.v1.CreateReshar" +
-      "dWorkflowResponse\022a\n\022GetReshardWorkflow\022" +
-      "$.datagw.v1.GetReshardWorkflowRequest\032%." +
-      "datagw.v1.GetReshardWorkflowResponse\022g\n\024" +
-      "ListReshardWorkflows\022&.datagw.v1.ListRes" +
-      "hardWorkflowsRequest\032\'.datagw.v1.ListRes" +
-      "hardWorkflowsResponse\022j\n\025ReshardWorkflow" +
-      "Action\022\'.datagw.v1.ReshardWorkflowAction" +
-      "Request\032(.datagw.v1.ReshardWorkflowActio" +
-      "nResponseBH\n\014io.datagw.v1P\001Z6github.com/" +
-      "datagw/datagw/clients/go/datagw/v1;datag" +
-      "wv1b\006proto3"
+      "w.v1.ReshardWorkflow\")\n\025AddShardServerRe" +
+      "quest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddShardServe" +
+      "rResponse\022\r\n\005shard\030\001 \001(\005*{\n\013BackendKind\022" +
+      "\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND" +
+      "_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002" +
+      "\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSt" +
+      "ate\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_" +
+      "STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATI" +
+      "NG\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_S" +
+      "TATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 " +
+      "\n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJ" +
+      "ECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STA" +
+      "TE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAIL" +
+      "ING\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_" +
+      "UNSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001" +
+      "\022\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHA" +
+      "RD_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SW" +
+      "ITCHED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n" +
+      "\026RESHARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHA" +
+      "SE_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022" +
+      "\033\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshard" +
+      "Action\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031" +
+      "\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACT" +
+      "ION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003" +
+      "\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_" +
+      "ACTION_CANCEL\020\0052\242\013\n\014AdminService\022L\n\013GetT" +
+      "opology\022\035.datagw.v1.GetTopologyRequest\032\036" +
+      ".datagw.v1.GetTopologyResponse\022L\n\013GetPol" +
+      "icies\022\035.datagw.v1.GetPoliciesRequest\032\036.d" +
+      "atagw.v1.GetPoliciesResponse\022U\n\016ReloadPo" +
+      "licies\022 .datagw.v1.ReloadPoliciesRequest" +
+      "\032!.datagw.v1.ReloadPoliciesResponse\022I\n\nF" +
+      "lushCache\022\034.datagw.v1.FlushCacheRequest\032" +
+      "\035.datagw.v1.FlushCacheResponse\022a\n\nListOr" +
+      "ders\022(.datagw.v1.AdminServiceListOrdersR" +
+      "equest\032).datagw.v1.AdminServiceListOrder" +
+      "sResponse\022@\n\007GetSaga\022\031.datagw.v1.GetSaga" +
+      "Request\032\032.datagw.v1.GetSagaResponse\022U\n\016L" +
+      "istStuckSagas\022 .datagw.v1.ListStuckSagas" +
+      "Request\032!.datagw.v1.ListStuckSagasRespon" +
+      "se\022X\n\017ListProjections\022!.datagw.v1.ListPr" +
+      "ojectionsRequest\032\".datagw.v1.ListProject" +
+      "ionsResponse\022^\n\021RebuildProjection\022#.data" +
+      "gw.v1.RebuildProjectionRequest\032$.datagw." +
+      "v1.RebuildProjectionResponse\022U\n\016GetRelay" +
+      "Status\022 .datagw.v1.GetRelayStatusRequest" +
+      "\032!.datagw.v1.GetRelayStatusResponse\022L\n\013E" +
+      "xplainCall\022\035.datagw.v1.ExplainCallReques" +
+      "t\032\036.datagw.v1.ExplainCallResponse\022j\n\025Cre" +
+      "ateReshardWorkflow\022\'.datagw.v1.CreateRes" +
+      "hardWorkflowRequest\032(.datagw.v1.CreateRe" +
+      "shardWorkflowResponse\022a\n\022GetReshardWorkf" +
+      "low\022$.datagw.v1.GetReshardWorkflowReques" +
+      "t\032%.datagw.v1.GetReshardWorkflowResponse" +
+      "\022g\n\024ListReshardWorkflows\022&.datagw.v1.Lis" +
+      "tReshardWorkflowsRequest\032\'.datagw.v1.Lis" +
+      "tReshardWorkflowsResponse\022j\n\025ReshardWork" +
+      "flowAction\022\'.datagw.v1.ReshardWorkflowAc" +
+      "tionRequest\032(.datagw.v1.ReshardWorkflowA" +
+      "ctionResponse\022U\n\016AddShardServer\022 .datagw" +
+      ".v1.AddShardServerRequest\032!.datagw.v1.Ad" +
+      "dShardServerResponseBH\n\014io.datagw.v1P\001Z6" +
+      "github.com/datagw/datagw/clients/go/data" +
+      "gw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -812,6 +826,18 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor,
         new java.lang.String[] { "Workflow", });
+    internal_static_datagw_v1_AddShardServerRequest_descriptor =
+      getDescriptor().getMessageType(46);
+    internal_static_datagw_v1_AddShardServerRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_AddShardServerRequest_descriptor,
+        new java.lang.String[] { "Keyspace", });
+    internal_static_datagw_v1_AddShardServerResponse_descriptor =
+      getDescriptor().getMessageType(47);
+    internal_static_datagw_v1_AddShardServerResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_AddShardServerResponse_descriptor,
+        new java.lang.String[] { "Shard", });
     descriptor.resolveAllFeaturesImmutable();
     io.datagw.v1.Common.getDescriptor();
     io.datagw.v1.Eventstore.getDescriptor();

@@ -480,6 +480,37 @@ public final class AdminServiceGrpc {
     return getReshardWorkflowActionMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.AddShardServerRequest,
+      io.datagw.v1.AddShardServerResponse> getAddShardServerMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "AddShardServer",
+      requestType = io.datagw.v1.AddShardServerRequest.class,
+      responseType = io.datagw.v1.AddShardServerResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.AddShardServerRequest,
+      io.datagw.v1.AddShardServerResponse> getAddShardServerMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.AddShardServerRequest, io.datagw.v1.AddShardServerResponse> getAddShardServerMethod;
+    if ((getAddShardServerMethod = AdminServiceGrpc.getAddShardServerMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getAddShardServerMethod = AdminServiceGrpc.getAddShardServerMethod) == null) {
+          AdminServiceGrpc.getAddShardServerMethod = getAddShardServerMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.AddShardServerRequest, io.datagw.v1.AddShardServerResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "AddShardServer"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.AddShardServerRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.AddShardServerResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("AddShardServer"))
+              .build();
+        }
+      }
+    }
+    return getAddShardServerMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -715,6 +746,19 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.ReshardWorkflowActionResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getReshardWorkflowActionMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Embedded mode: starts one more shard server for a sharded keyspace while
+     * the gateway serves; it is a spare (serves nothing) until a workflow moves
+     * a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+     * servers: list the new server in the config and restart instead.
+     * </pre>
+     */
+    default void addShardServer(io.datagw.v1.AddShardServerRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.AddShardServerResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getAddShardServerMethod(), responseObserver);
+    }
   }
 
   /**
@@ -934,6 +978,20 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getReshardWorkflowActionMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Embedded mode: starts one more shard server for a sharded keyspace while
+     * the gateway serves; it is a spare (serves nothing) until a workflow moves
+     * a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+     * servers: list the new server in the config and restart instead.
+     * </pre>
+     */
+    public void addShardServer(io.datagw.v1.AddShardServerRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.AddShardServerResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getAddShardServerMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1124,6 +1182,19 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getReshardWorkflowActionMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Embedded mode: starts one more shard server for a sharded keyspace while
+     * the gateway serves; it is a spare (serves nothing) until a workflow moves
+     * a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+     * servers: list the new server in the config and restart instead.
+     * </pre>
+     */
+    public io.datagw.v1.AddShardServerResponse addShardServer(io.datagw.v1.AddShardServerRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getAddShardServerMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1313,6 +1384,19 @@ public final class AdminServiceGrpc {
     public io.datagw.v1.ReshardWorkflowActionResponse reshardWorkflowAction(io.datagw.v1.ReshardWorkflowActionRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getReshardWorkflowActionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Embedded mode: starts one more shard server for a sharded keyspace while
+     * the gateway serves; it is a spare (serves nothing) until a workflow moves
+     * a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+     * servers: list the new server in the config and restart instead.
+     * </pre>
+     */
+    public io.datagw.v1.AddShardServerResponse addShardServer(io.datagw.v1.AddShardServerRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getAddShardServerMethod(), getCallOptions(), request);
     }
   }
 
@@ -1519,6 +1603,20 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getReshardWorkflowActionMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Embedded mode: starts one more shard server for a sharded keyspace while
+     * the gateway serves; it is a spare (serves nothing) until a workflow moves
+     * a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
+     * servers: list the new server in the config and restart instead.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.AddShardServerResponse> addShardServer(
+        io.datagw.v1.AddShardServerRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getAddShardServerMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_TOPOLOGY = 0;
@@ -1536,6 +1634,7 @@ public final class AdminServiceGrpc {
   private static final int METHODID_GET_RESHARD_WORKFLOW = 12;
   private static final int METHODID_LIST_RESHARD_WORKFLOWS = 13;
   private static final int METHODID_RESHARD_WORKFLOW_ACTION = 14;
+  private static final int METHODID_ADD_SHARD_SERVER = 15;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1613,6 +1712,10 @@ public final class AdminServiceGrpc {
         case METHODID_RESHARD_WORKFLOW_ACTION:
           serviceImpl.reshardWorkflowAction((io.datagw.v1.ReshardWorkflowActionRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.ReshardWorkflowActionResponse>) responseObserver);
+          break;
+        case METHODID_ADD_SHARD_SERVER:
+          serviceImpl.addShardServer((io.datagw.v1.AddShardServerRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.AddShardServerResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1737,6 +1840,13 @@ public final class AdminServiceGrpc {
               io.datagw.v1.ReshardWorkflowActionRequest,
               io.datagw.v1.ReshardWorkflowActionResponse>(
                 service, METHODID_RESHARD_WORKFLOW_ACTION)))
+        .addMethod(
+          getAddShardServerMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.AddShardServerRequest,
+              io.datagw.v1.AddShardServerResponse>(
+                service, METHODID_ADD_SHARD_SERVER)))
         .build();
   }
 
@@ -1800,6 +1910,7 @@ public final class AdminServiceGrpc {
               .addMethod(getGetReshardWorkflowMethod())
               .addMethod(getListReshardWorkflowsMethod())
               .addMethod(getReshardWorkflowActionMethod())
+              .addMethod(getAddShardServerMethod())
               .build();
         }
       }
