@@ -99,7 +99,17 @@ class MapWatch:
             found = await control_store.load_map(conn, name)
         if found is None or found[0] <= ks.map.version:
             return False
-        return self._install(ks, RangeMap.from_json(*found))
+        new = RangeMap.from_json(*found)
+        unknown = sorted(s for s in new.shards() if s >= len(ks.shards))
+        if unknown:
+            # A server this gateway was not configured with (or has not
+            # added): routing there is impossible, so it keeps the old map;
+            # the fences refuse what that map sends to the wrong shard.
+            log.error("keyspace %s: range map version %d routes to shard(s) %s that this "
+                      "gateway does not know; list them in its config and restart it",
+                      name, new.version, unknown)
+            return False
+        return self._install(ks, new)
 
     def start(self) -> None:
         self._notifier.start()
