@@ -44,6 +44,8 @@ class MapWatch:
         self._keyspaces = {ks.name: ks for ks in keyspaces}
         self._notifier = ShardNotifier(control, listen_dsn, CHANNEL)
         self._task: asyncio.Task[None] | None = None
+        # The newest map version refused per keyspace (logged once).
+        self._refused: dict[str, int] = {}
         # Shard servers down when the gateway started: identified once back.
         self._unidentified: list[tuple[Keyspace, Shard]] = []
         for ks in keyspaces:
@@ -105,9 +107,11 @@ class MapWatch:
             # A server this gateway was not configured with (or has not
             # added): routing there is impossible, so it keeps the old map;
             # the fences refuse what that map sends to the wrong shard.
-            log.error("keyspace %s: range map version %d routes to shard(s) %s that this "
-                      "gateway does not know; list them in its config and restart it",
-                      name, new.version, unknown)
+            if self._refused.get(name) != new.version:
+                self._refused[name] = new.version
+                log.error("keyspace %s: range map version %d routes to shard(s) %s that this "
+                          "gateway does not know; list them in its config and restart it",
+                          name, new.version, unknown)
             return False
         return self._install(ks, new)
 
