@@ -21,10 +21,15 @@ import gzip
 import json
 import re
 import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -168,6 +173,22 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = _handle
     do_POST = _handle
+
+
+@contextmanager
+def running_front(*tls: str) -> Iterator[int]:
+    """This front in a subprocess on a throw-away data dir; its port. `tls`:
+    certificate, key and optionally a client CA, as for main()."""
+    with tempfile.TemporaryDirectory(prefix="datagw-chfront-") as data:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.chdb_http_front", data, *tls],
+                                cwd=Path(__file__).resolve().parents[1],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            yield int(proc.stdout.readline())
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def main() -> None:

@@ -7,11 +7,21 @@ stack's DSNs (not embedded mode: the test owns the servers).
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+import grpc
 
 from gateway.runtime.config import KeyspaceConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
+from gateway.runtime.server import Gateway
 from gateway.storage.postgres.keyspace_id import KeyRange
+from tests.commerce import Shop
+from tests.conftest import TEST_SAGAS, make_config
 from tests.embedded_stack import keyspaces_on
 
 SERVING = (KeyRange.parse("-80"), KeyRange.parse("80-"), None, None)
@@ -28,3 +38,30 @@ def start_stack(root: Path) -> EmbeddedBackends:
     stack = EmbeddedBackends(root, ephemeral=True, shards=4, supervise=False)
     stack.start()
     return stack
+
+
+@asynccontextmanager
+async def reshard_stack(prefix: str) -> AsyncIterator[EmbeddedBackends]:
+    """The stack, started in a directory of its own and removed afterwards
+    (not under pytest's basetemp: PostgreSQL runs as its own user as root)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    backends = await asyncio.to_thread(start_stack, root)
+    try:
+        yield backends
+    finally:
+        await asyncio.to_thread(backends.stop)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@asynccontextmanager
+async def gateway_on(stack: EmbeddedBackends, keyspaces: dict[str, KeyspaceConfig],
+                     tmp: Path) -> AsyncIterator[tuple[Gateway, Shop]]:
+    """A gateway in this process on the stack, with short saga leases."""
+    gateway = Gateway(make_config(tmp, keyspaces=keyspaces, redis_url=stack.valkey.url,
+                                  sagas=TEST_SAGAS))
+    await gateway.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
+            yield gateway, Shop.on(channel)
+    finally:
+        await gateway.stop()

@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -43,6 +41,7 @@ from gateway.storage.clickhouse.store import (
     ParamText,
     Settings,
 )
+from tests.chdb_http_front import running_front
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "datagw_conformance"
@@ -58,16 +57,8 @@ def policy() -> DomainPolicy:
 
 @pytest.fixture(scope="module")
 def http_front() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="datagw-chfront-") as data:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.chdb_http_front", data],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout is not None
-            port = int(proc.stdout.readline())
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running_front() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _open(kind: str, request: pytest.FixtureRequest) -> ClientStore:

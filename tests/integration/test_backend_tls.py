@@ -27,8 +27,6 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -47,8 +45,9 @@ from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.redis.client import RedisBackend
 from tests.auth_fixtures import Certs, make_certs
+from tests.chdb_http_front import running_front
 from tests.commerce import Shop
-from tests.conftest import ROOT, need_tool
+from tests.conftest import need_tool
 from tests.helpers import eventually
 from tests.pgbouncer import UNNAMED_HOST, PgBouncer, pgbouncer_binary
 from tests.policy_fixtures import POLICIES, running_gateway
@@ -246,18 +245,8 @@ async def test_a_gateway_given_another_ca_does_not_start(
 @pytest.fixture(scope="module")
 def https_front(certs: Certs) -> Iterator[str]:
     """The chdb HTTP front over https; its URL by name (the certificate has it)."""
-    with tempfile.TemporaryDirectory(prefix="datagw-chfront-tls-") as data:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.chdb_http_front", data,
-             str(certs.server_cert), str(certs.server_key), str(certs.ca)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout is not None
-            port = int(proc.stdout.readline())
-            yield f"https://localhost:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running_front(str(certs.server_cert), str(certs.server_key), str(certs.ca)) as port:
+        yield f"https://localhost:{port}"
 
 
 async def test_clickhouse_over_https_with_a_ca_and_a_client_certificate(

@@ -23,10 +23,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,10 +45,10 @@ from gateway.storage.postgres.fence import FENCE_LOCK
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange, keyspace_id
 from gateway.storage.postgres.range_map import RangeMap
 from tests.commerce import Shop
-from tests.conftest import ROOT, TEST_SAGAS, make_config
+from tests.conftest import ROOT, TEST_SAGAS
 from tests.e2e.gateway_process import free_port
 from tests.helpers import eventually
-from tests.reshard_stack import reshard_keyspaces, start_stack
+from tests.reshard_stack import gateway_on, reshard_keyspaces, reshard_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -76,14 +74,8 @@ class Stack:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack() -> AsyncIterator[Stack]:
-    # Not under pytest's tmp dir: the servers run as their own user (tests/conftest.py).
-    root = Path(tempfile.mkdtemp(prefix="datagw-reshard-crash-"))
-    backends = await asyncio.to_thread(start_stack, root)
-    try:
+    async with reshard_stack("datagw-reshard-crash-") as backends:
         yield Stack(backends, await reshard_keyspaces(backends))
-    finally:
-        await asyncio.to_thread(backends.stop)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(autouse=True, loop_scope="session")
@@ -236,14 +228,8 @@ async def _assert_settled(stack: Stack, rng: KeyRange, owner: int, orders: list[
 @asynccontextmanager
 async def _gateway(stack: Stack, tmp: Path) -> AsyncIterator[tuple[Gateway, Shop]]:
     """A gateway in this process: its driver resumes what a dead one left."""
-    gateway = Gateway(make_config(tmp, keyspaces=stack.keyspaces,
-                                  redis_url=stack.backends.valkey.url, sagas=TEST_SAGAS))
-    await gateway.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-            yield gateway, Shop.on(channel)
-    finally:
-        await gateway.stop()
+    async with gateway_on(stack.backends, stack.keyspaces, tmp) as running:
+        yield running
 
 
 def _config_file(stack: Stack, tmp: Path) -> Path:

@@ -3,14 +3,10 @@ orders are placed, and every guarantee holds across the cutover."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import grpc
 import pytest
 import pytest_asyncio
 
@@ -19,8 +15,7 @@ from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.server import Gateway
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id
 from tests.commerce import Shop
-from tests.conftest import TEST_SAGAS, make_config
-from tests.reshard_stack import reshard_keyspaces, start_stack
+from tests.reshard_stack import gateway_on, reshard_keyspaces, reshard_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -29,25 +24,14 @@ MOVING = KeyRange.parse("40-80")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack() -> AsyncIterator[EmbeddedBackends]:
-    root = Path(tempfile.mkdtemp(prefix="datagw-reshard-"))
-    backends = await asyncio.to_thread(start_stack, root)
-    try:
+    async with reshard_stack("datagw-reshard-") as backends:
         yield backends
-    finally:
-        await asyncio.to_thread(backends.stop)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def gw(stack: EmbeddedBackends, tmp_path: Path) -> AsyncIterator[tuple[Gateway, Shop]]:
-    gateway = Gateway(make_config(tmp_path, keyspaces=await reshard_keyspaces(stack),
-                                  redis_url=stack.valkey.url, sagas=TEST_SAGAS))
-    await gateway.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
-            yield gateway, Shop.on(channel)
-    finally:
-        await gateway.stop()
+    async with gateway_on(stack, await reshard_keyspaces(stack), tmp_path) as running:
+        yield running
 
 
 def _users_in(rng: KeyRange, prefix: str, count: int) -> list[str]:

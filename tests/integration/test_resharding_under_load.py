@@ -15,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -48,9 +46,10 @@ from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.postgres import control_store
 from gateway.storage.postgres.keyspace_id import KeyRange, keyspace_id
 from gateway.storage.postgres.range_map import RangeMap
+from tests.chdb_http_front import running_front
 from tests.commerce import Shop, reconciled
 from tests.e2e.gateway_process import free_port
-from tests.reshard_stack import SERVING, reshard_keyspaces, start_stack
+from tests.reshard_stack import SERVING, reshard_keyspaces, reshard_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -66,15 +65,8 @@ MOVES = [("40-80", 2), ("c0-", 3), ("40-80", 0), ("c0-", 1)]
 
 @contextmanager
 def chdb_front() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="datagw-chfront-") as data:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.chdb_http_front", data],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout is not None
-            yield f"http://127.0.0.1:{int(proc.stdout.readline())}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running_front() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def _config(stack: EmbeddedBackends, clickhouse: str, path: Path) -> None:
@@ -133,13 +125,8 @@ async def _serving(address: str, log: Path) -> grpc.aio.Channel:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack() -> AsyncIterator[EmbeddedBackends]:
-    root = Path(tempfile.mkdtemp(prefix="datagw-reshard-load-"))
-    backends = await asyncio.to_thread(start_stack, root)
-    try:
+    async with reshard_stack("datagw-reshard-load-") as backends:
         yield backends
-    finally:
-        await asyncio.to_thread(backends.stop)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _db(stack: EmbeddedBackends, server: int | None, name: str) -> str:
