@@ -384,20 +384,34 @@ def users_for_load(count: int) -> tuple[list[str], set[str]]:
 
 
 class Sampler:
-    """The workflow, read every 0.1 s: (loop time, phase, pending, applied)."""
+    """The workflow, read every 0.1 s: (loop time, phase, detail["pending"],
+    and the captured changes waiting on the source and on the target, counted
+    directly: the detail's count is only refreshed by a catch-up turn)."""
 
-    def __init__(self, gateway: Gateway, workflow: str) -> None:
-        self.gateway, self.workflow = gateway, workflow
-        self.samples: list[tuple[float, str, int | None, int]] = []
+    def __init__(self, gateway: Gateway, stack: EmbeddedBackends, workflow: str) -> None:
+        self.gateway, self.stack, self.workflow = gateway, stack, workflow
+        self.samples: list[tuple[float, str, int | None, dict[int, int]]] = []
         self.stop = asyncio.Event()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        while not self.stop.is_set():
-            wf = await self.gateway.wiring.resharding.get(self.workflow)
-            self.samples.append((loop.time(), wf.phase.value, wf.detail.get("pending"),
-                                 int(wf.detail.get("applied", 0))))
-            await asyncio.sleep(0.1)
+        conns = {i: await asyncpg.connect(commerce_dsn(self.stack, i)) for i in (SOURCE, TARGET)}
+        try:
+            while not self.stop.is_set():
+                wf = await self.gateway.wiring.resharding.get(self.workflow)
+                waiting = {i: int(await c.fetchval(
+                    "SELECT count(*) FROM reshard_changes WHERE workflow = $1", self.workflow))
+                    for i, c in conns.items()}
+                self.samples.append((loop.time(), wf.phase.value, wf.detail.get("pending"),
+                                     waiting))
+                await asyncio.sleep(0.1)
+        finally:
+            for c in conns.values():
+                await c.close()
+
+    def most_waiting(self, shard: int, start: float, end: float) -> int:
+        """The most changes captured on `shard` and not yet applied in [start, end]."""
+        return max((w[shard] for t, _, _, w in self.samples if start <= t <= end), default=0)
 
 
 async def run(plan: ReshardPlan, source: Any) -> dict[str, Any]:
@@ -405,7 +419,7 @@ async def run(plan: ReshardPlan, source: Any) -> dict[str, Any]:
         "family": "reshard", "source_at_start": source(), "plan": vars(plan),
         "client": "python (grpc.aio) in the gateway's process",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "machine": machine_info({})}
+}
     root = Path(tempfile.mkdtemp(prefix="datagw-bench-reshard-"))
     stack = await asyncio.to_thread(start_stack, root)
     try:
@@ -426,6 +440,7 @@ async def run(plan: ReshardPlan, source: Any) -> dict[str, Any]:
     finally:
         await asyncio.to_thread(stack.stop)
         shutil.rmtree(root, ignore_errors=True)
+    result["machine"] = machine_info({})
     result["source_at_end"] = source()
     return result
 
@@ -467,7 +482,7 @@ async def _measure(plan: ReshardPlan, gateway: Gateway, stack: EmbeddedBackends
         log("the workflow: copy, verify")
         t0 = loop.time()
         wf = await resharding.create("commerce", str(MOVING), TARGET, name="bench-reshard")
-        sampler = Sampler(gateway, wf.workflow)
+        sampler = Sampler(gateway, stack, wf.workflow)
         sampling = asyncio.create_task(sampler.run())
         wf = await _landed(gateway, wf, (Phase.CATCHING_UP,), plan.timeout_s)
         windows["copy and first verify"] = (t0, loop.time())
@@ -519,6 +534,9 @@ async def _measure(plan: ReshardPlan, gateway: Gateway, stack: EmbeddedBackends
                 "pause_ms": server["pause_ms"], "verify_s": wf.detail["verify"]["took_s"],
                 "verify_clean": wf.detail["verify"]["clean"],
                 "ask_to_landed_s": round(landed - asked, 3),
+                # Captured during the verify before the cutover and applied
+                # by the cutover itself, with the range frozen.
+                "most_waiting_changes": sampler.most_waiting(server["from"], asked, landed),
                 # From the ask to a while after the landing: the cutover is in it.
                 "client_longest_gap_ms": load.longest_gap(asked, loop.time()),
                 "calls": load.window(asked, loop.time())})
@@ -613,10 +631,11 @@ def render(result: dict[str, Any]) -> str:
            f"{catch['drain_after_load_stop_s']} s later (changes applied in all: "
            f"{catch['applied']})", "",
            "| # | action | from | to | server pause ms | client longest gap ms | verify s "
-           "| ask to landed s | CreateOrder p50 / p99 ms | errors |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"]
+           "| changes waiting (max) | ask to landed s | CreateOrder p50 / p99 ms | errors |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     out += [f"| {i + 1} | {c['action']} | {c['from']} | {c['to']} | {c['pause_ms']} "
-            f"| {c['client_longest_gap_ms']} | {c['verify_s']} | {c['ask_to_landed_s']} "
+            f"| {c['client_longest_gap_ms']} | {c['verify_s']} | {c['most_waiting_changes']} "
+            f"| {c['ask_to_landed_s']} "
             f"| {c['calls']['p50_ms']} / {c['calls']['p99_ms']} | {c['calls']['errors'] or 0} |"
             for i, c in enumerate(result["cutovers"])]
     out += ["", f"- write pause: server p50 {pause['server_p50_ms']} ms, max "
