@@ -409,6 +409,15 @@ class Sampler:
             for c in conns.values():
                 await c.close()
 
+    def cutover_window(self, before: Phase, landed: Phase, after: float) -> tuple[float, float]:
+        """From the last sample still in `before` (the phase the cutover
+        starts from) to the first in `landed`, after loop time `after`:
+        the cutover is inside, the verify that precedes it is not."""
+        seen = [(t, phase) for t, phase, _, _ in self.samples if t >= after]
+        moved = next(i for i, (_, phase) in enumerate(seen) if phase != before.value)
+        end = next(t for t, phase in seen[moved:] if phase == landed.value)
+        return seen[max(moved - 1, 0)][0], end
+
     def most_waiting(self, shard: int, start: float, end: float) -> int:
         """The most changes captured on `shard` and not yet applied in [start, end]."""
         return max((w[shard] for t, _, _, w in self.samples if start <= t <= end), default=0)
@@ -521,14 +530,16 @@ async def _measure(plan: ReshardPlan, gateway: Gateway, stack: EmbeddedBackends
         cutovers = []
         t_all = loop.time()
         for k in range(plan.cutovers):
-            action, lands = ((Action.SWITCH, Phase.SWITCHED) if k % 2 == 0
-                             else (Action.REVERSE, Phase.CATCHING_UP))
+            action, starts, lands = (
+                (Action.SWITCH, Phase.CATCHING_UP, Phase.SWITCHED) if k % 2 == 0
+                else (Action.REVERSE, Phase.SWITCHED, Phase.CATCHING_UP))
             asked = loop.time()
             await resharding.ask(wf.workflow, action)
             wf = await _landed(gateway, wf, (lands,), plan.timeout_s)
             landed = loop.time()
             await asyncio.sleep(plan.between_s)
             server = wf.detail["cutovers"][-1]
+            cut_from, cut_to = sampler.cutover_window(starts, lands, asked)
             cutovers.append({
                 "action": action.value, "from": server["from"], "to": server["to"],
                 "pause_ms": server["pause_ms"], "verify_s": wf.detail["verify"]["took_s"],
@@ -537,8 +548,11 @@ async def _measure(plan: ReshardPlan, gateway: Gateway, stack: EmbeddedBackends
                 # Captured during the verify before the cutover and applied
                 # by the cutover itself, with the range frozen.
                 "most_waiting_changes": sampler.most_waiting(server["from"], asked, landed),
-                # From the ask to a while after the landing: the cutover is in it.
-                "client_longest_gap_ms": load.longest_gap(asked, loop.time()),
+                # Around the cutover (its phase as sampled, a quarter second
+                # either side); the verify before it is not in this window.
+                "client_longest_gap_ms": load.longest_gap(cut_from - 0.25, cut_to + 0.25),
+                # From the ask (the verify, then the cutover) to `between_s` after it.
+                "client_longest_gap_from_ask_ms": load.longest_gap(asked, loop.time()),
                 "calls": load.window(asked, loop.time())})
             log(f"{action.value}: paused {server['pause_ms']} ms (server), longest client gap "
                 f"{cutovers[-1]['client_longest_gap_ms']} ms")
@@ -630,11 +644,13 @@ def render(result: dict[str, Any]) -> str:
            f"samples; {catch['pending_at_load_stop']} at load stop, applied "
            f"{catch['drain_after_load_stop_s']} s later (changes applied in all: "
            f"{catch['applied']})", "",
-           "| # | action | from | to | server pause ms | client longest gap ms | verify s "
-           "| changes waiting (max) | ask to landed s | CreateOrder p50 / p99 ms | errors |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+           "| # | action | from | to | server pause ms | client longest gap ms (around "
+           "the cutover / from the ask) | verify s | changes waiting (max) | ask to landed s "
+           "| CreateOrder p50 / p99 ms | errors |",
+           "|---:|---|---:|---:|---:|---|---:|---:|---:|---|---|"]
     out += [f"| {i + 1} | {c['action']} | {c['from']} | {c['to']} | {c['pause_ms']} "
-            f"| {c['client_longest_gap_ms']} | {c['verify_s']} | {c['most_waiting_changes']} "
+            f"| {c['client_longest_gap_ms']} / {c['client_longest_gap_from_ask_ms']} "
+            f"| {c['verify_s']} | {c['most_waiting_changes']} "
             f"| {c['ask_to_landed_s']} "
             f"| {c['calls']['p50_ms']} / {c['calls']['p99_ms']} | {c['calls']['errors'] or 0} |"
             for i, c in enumerate(result["cutovers"])]

@@ -35,8 +35,9 @@ def test_quick_reshard_benchmark_moves_the_range_and_times_every_cutover(
     assert result["load"]["rows"]["orders"] == 4000
     moved = result["copy"]["first_verify"]["rows"]
     assert result["copy"]["first_verify"]["clean"] and moved["orders"] > 0
-    # The baseline copied the rows the workflow did, from the same snapshot state.
-    assert result["plain_copy"]["copied"]["orders"] == result["copy"]["copied"]["orders"]
+    # The baseline copied the range too, a little before the workflow (orders
+    # placed in between are in the workflow's copy only).
+    assert 0 < result["plain_copy"]["copied"]["orders"] <= result["copy"]["copied"]["orders"]
     assert result["catch_up"]["drain_after_load_stop_s"] >= 0
     cutovers = result["cutovers"]
     assert [c["action"] for c in cutovers] == ["switch", "reverse", "switch"]
