@@ -369,7 +369,8 @@ class Running:
 
 def users_for_load(count: int) -> tuple[list[str], set[str]]:
     """`count` users: a quarter in the moving range, the rest outside it."""
-    inside, outside = [], []
+    inside: list[str] = []
+    outside: list[str] = []
     for n in itertools.count():
         user = f"rs-load-{n}"
         (inside if MOVING.contains(keyspace_id(user)) else outside).append(user)
