@@ -17,6 +17,9 @@ reports over 10 million order events, each next to chdb directly).
 rebuild rate over a COPYed backlog of order events, next to reading it alone).
 `--scenario authz` runs bench/authz.py (GetProduct cache hits over mutual
 TLS, by certificate and by token, with and without the access gate).
+`--scenario reshard` runs bench/reshard.py (a range moved to a spare shard
+under CreateOrder load: copy rate next to a plain COPY, catch-up, cutover
+pauses; --orders sets the bulk-loaded size).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from bench import (
     procs,
     projections,
     relay,
+    reshard,
 )
 from bench.explain import explain
 from bench.load import (
@@ -508,17 +512,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
-                                 "failover"),
+                                 "failover", "reshard"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
                              "analytics (bench/analytics.py); "
                              "projections (bench/projections.py); authz (bench/authz.py); "
-                             "failover (bench/failover.py)")
+                             "failover (bench/failover.py); reshard (bench/reshard.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
+    parser.add_argument("--orders", type=int,
+                        help="reshard: orders bulk-loaded before the move (default 1,000,000; "
+                             "--quick 20,000)")
     parser.add_argument("--requests", type=int,
                         help="requests per GetProduct phase at concurrency 1 (x4 at 32)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
@@ -555,6 +562,13 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(failover.run(failover.QUICK if args.quick else failover.FULL,
                                           source_version))
         write_results(failover.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "reshard":
+        sized = reshard.QUICK if args.quick else reshard.FULL
+        if args.orders:
+            sized = replace(sized, orders=args.orders)
+        result = asyncio.run(reshard.run(sized, source_version))
+        write_results(reshard.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(
