@@ -425,16 +425,19 @@ class Resharding:
                    current: RangeMap, back: Phase) -> dict[str, Any] | None:
         """Steps 1-4 of the cutover (docs/resharding.md); what to record of
         it, or None when it failed and was undone."""
-        # What piled up while the switch's verify ran is applied first, with
-        # the range still served: the freeze then waits only for the last few
-        # changes, and the pause does not grow with the range.
-        async with frm.connection("DRAIN changes") as src, to.connection("DRAIN changes") as dst:
-            while await range_copy.apply_changes(src, dst, wf.workflow, frm.index,
-                                                 APPLY_BATCH) == APPLY_BATCH:
-                pass
-        started = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         swapped = bumping = False
         try:
+            # What piled up while the switch's verify ran is applied first,
+            # with the range still served: the freeze then waits only for the
+            # last few changes, and the pause does not grow with the range.
+            async with frm.connection("DRAIN changes") as src, \
+                    to.connection("DRAIN changes") as dst:
+                while await range_copy.apply_changes(src, dst, wf.workflow, frm.index,
+                                                     APPLY_BATCH) == APPLY_BATCH:
+                    pass
+            started = loop.time()
             async with frm.connection("FREEZE range") as conn:
                 await fence.change(conn, rng, state="frozen")
                 last = await range_copy.last_event(conn, rng)
