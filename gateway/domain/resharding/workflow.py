@@ -287,12 +287,13 @@ class Resharding:
                     metadata={"shard": str(wf.source), "key_range": str(rng)})
             await fence.change(conn, rng, capture=wf.workflow)
         async with source.connection("COPY range") as src, target.connection("COPY range") as dst:
-            async with src.transaction(isolation="repeatable_read"):
+            async with src.transaction(isolation="repeatable_read", readonly=True):
                 # The snapshot's first statement: the changes it sees are in the copy.
-                await range_copy.drop_changes(src, wf.workflow)
+                covered = await range_copy.change_ids(src, wf.workflow)
                 async with dst.transaction():
                     await dst.execute(COPIER_SETTING)
                     copied = await range_copy.copy_range(src, dst, rng, wf.source)
+            await range_copy.forget_changes(src, covered)
         took = asyncio.get_running_loop().time() - started
         RESHARD_PHASE_SECONDS.labels("copy").observe(took)
         log.info("resharding %s: copied %s in %.1fs", wf.workflow, copied, took)
@@ -357,14 +358,16 @@ class Resharding:
         checks: list[TableCheck] = []
         async with serving.connection("VERIFY range") as src, \
                 other.connection("VERIFY range") as dst:
-            async with src.transaction(isolation="repeatable_read"):
+            applied: list[int] = []
+            async with src.transaction(isolation="repeatable_read", readonly=True):
                 while await range_copy.apply_changes(src, dst, wf.workflow, index,
-                                                     APPLY_BATCH):
+                                                     APPLY_BATCH, applied):
                     pass
                 for t in range_copy.TABLES:
                     s_rows, s_sum = await range_copy.checksum(src, t.name, rng)
                     d_rows, d_sum = await range_copy.checksum(dst, t.name, rng)
                     checks.append(TableCheck(t.name, s_rows, d_rows, s_sum, d_sum))
+            await range_copy.forget_changes(src, applied)
         took = asyncio.get_running_loop().time() - started
         RESHARD_PHASE_SECONDS.labels("verify").observe(took)
         clean = all(c.equal for c in checks)

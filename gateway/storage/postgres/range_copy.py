@@ -117,13 +117,19 @@ async def copy_range(src: asyncpg.Connection, dst: asyncpg.Connection, rng: KeyR
 
 
 async def apply_changes(src: asyncpg.Connection, dst: asyncpg.Connection, workflow: str,
-                        source: int, limit: int) -> int:
-    """Apply up to `limit` captured changes of `workflow` from `src` to `dst`
-    and delete them on `src`; how many there were. The rows are read in
-    `src`'s current snapshot (the caller's transaction, if any)."""
+                        source: int, limit: int, applied: list[int] | None = None) -> int:
+    """Apply up to `limit` captured changes of `workflow` from `src` to `dst`;
+    how many there were. The rows are read in `src`'s current snapshot (the
+    caller's transaction, if any). The entries are deleted on `src`, or,
+    with `applied`, their ids added to it (and those already there skipped)
+    for the caller to delete after its snapshot (`forget_changes`): a
+    REPEATABLE READ snapshot that only reads takes no transaction id, so it
+    holds back no reader of the event log (they read below the oldest
+    running one) however long it lasts."""
+    after = applied[-1] if applied else 0
     entries = await src.fetch(
         """SELECT id, table_name, row_key::text AS row_key FROM reshard_changes
-           WHERE workflow = $1 ORDER BY id LIMIT $2""", workflow, limit)
+           WHERE workflow = $1 AND id > $3 ORDER BY id LIMIT $2""", workflow, limit, after)
     if not entries:
         return 0
     keys: dict[str, dict[str, object]] = {}
@@ -155,9 +161,21 @@ async def apply_changes(src: asyncpg.Connection, dst: asyncpg.Connection, workfl
             if t.name in keys:
                 await dst.execute(_upsert(t, columns[t.name]), present[t.name],
                                   *([source] if t.name == "events" else []))
-    await src.execute("DELETE FROM reshard_changes WHERE id = ANY($1::bigint[])",
-                      [e["id"] for e in entries])
+    if applied is None:
+        await forget_changes(src, [e["id"] for e in entries])
+    else:
+        applied.extend(e["id"] for e in entries)
     return len(entries)
+
+
+async def change_ids(conn: asyncpg.Connection, workflow: str) -> list[int]:
+    """The captured changes of `workflow` this snapshot sees."""
+    return [r["id"] for r in await conn.fetch(
+        "SELECT id FROM reshard_changes WHERE workflow = $1 ORDER BY id", workflow)]
+
+
+async def forget_changes(conn: asyncpg.Connection, ids: list[int]) -> None:
+    await conn.execute("DELETE FROM reshard_changes WHERE id = ANY($1::bigint[])", ids)
 
 
 def _key_defs(t: RangeTable, columns: dict[str, str]) -> str:
