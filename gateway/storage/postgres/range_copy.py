@@ -175,7 +175,8 @@ async def change_ids(conn: asyncpg.Connection, workflow: str) -> list[int]:
 
 
 async def forget_changes(conn: asyncpg.Connection, ids: list[int]) -> None:
-    await conn.execute("DELETE FROM reshard_changes WHERE id = ANY($1::bigint[])", ids)
+    if ids:
+        await conn.execute("DELETE FROM reshard_changes WHERE id = ANY($1::bigint[])", ids)
 
 
 def _key_defs(t: RangeTable, columns: dict[str, str]) -> str:
