@@ -20,6 +20,8 @@ TLS, by certificate and by token, with and without the access gate).
 `--scenario reshard` runs bench/reshard.py (a range moved to a spare shard
 under CreateOrder load: copy rate next to a plain COPY, catch-up, cutover
 pauses; --orders sets the bulk-loaded size).
+`--scenario fence` runs bench/fence.py (what the resharding fence costs an
+order's worth of rows, next to the same writes with the fence off).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from bench import (
     data,
     eventstore,
     failover,
+    fence,
     procs,
     projections,
     relay,
@@ -512,14 +515,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
-                                 "failover", "reshard"),
+                                 "failover", "reshard", "fence"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
                              "analytics (bench/analytics.py); "
                              "projections (bench/projections.py); authz (bench/authz.py); "
-                             "failover (bench/failover.py); reshard (bench/reshard.py)")
+                             "failover (bench/failover.py); reshard (bench/reshard.py); "
+                             "fence (bench/fence.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -562,6 +566,11 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(failover.run(failover.QUICK if args.quick else failover.FULL,
                                           source_version))
         write_results(failover.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "fence":
+        result = asyncio.run(fence.run(fence.QUICK if args.quick else fence.FULL,
+                                       source_version))
+        write_results(fence.render(result), result, args.results_dir)
         return 0
     if args.scenario == "reshard":
         sized = reshard.QUICK if args.quick else reshard.FULL
