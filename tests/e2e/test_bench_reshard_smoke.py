@@ -49,3 +49,21 @@ def test_quick_reshard_benchmark_moves_the_range_and_times_every_cutover(
     assert check["range_rows_left_on_source"] == 0
     assert result["latency"]["before the move"]["ok"] > 0
     assert "| plain binary COPY" in proc.stdout and "server pause ms" in proc.stdout
+
+
+def test_quick_fence_benchmark_runs_both_modes(tmp_path: Path) -> None:
+    """`--scenario fence --quick`: both modes ran every round (what ran, not
+    the timings)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--scenario", "fence", "--quick",
+         "--results-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    written = re.search(r"results written to (\S+\.json)", proc.stdout)
+    assert written, proc.stdout[-2000:]
+    result = json.loads(Path(written.group(1)).read_text())
+    rounds = result["plan"]["rounds"]
+    assert len(result["rounds"]["fenced"]) == len(result["rounds"]["unfenced"]) == rounds
+    assert all(r["tx_per_s"] > 0 for mode in result["rounds"].values() for r in mode)
+    assert "| fence on" not in proc.stdout and "| fenced |" in proc.stdout
