@@ -247,7 +247,7 @@ class EventStoreDomain:
 
     # -- routing -------------------------------------------------------------
 
-    def hold_back(self, keyspace: str, shard: int, position: Position) -> Cursor | None:
+    def _hold_back(self, keyspace: str, shard: int, position: Position) -> Cursor | None:
         """How far a reader of the whole log may read `shard` now, given what
         it has read of the others (`position`); None: as far as it likes.
         A range that moved onto `shard` (RangeMap.handoffs) holds its events
@@ -259,16 +259,16 @@ class EventStoreDomain:
                 and position.get((keyspace, h.source), Cursor()) < Cursor(*h.from_last)]
         return min(caps) if caps else None
 
-    def _held_back(self, keyspace: str, shard: int, after: Position,
-                   read: tuple[Page, list[Recorded]]) -> tuple[Page, list[Recorded]]:
-        """A shard's page cut at its hold-back (`hold_back`, from where the
-        caller's position stands): what lies beyond comes in a later page."""
+    def held_back(self, keyspace: str, shard: int, position: Position, start: Cursor,
+                  read: tuple[Page, list[Recorded]]) -> tuple[Page, list[Recorded]] | None:
+        """A shard's page read from `start`, cut at its hold-back (`_hold_back`,
+        given `position`): what lies beyond comes in a later read. None when
+        nothing is held back."""
         page, recs = read
-        cap = self.hold_back(keyspace, shard, after)
+        cap = self._hold_back(keyspace, shard, position)
         if cap is None or page.next <= cap:
-            return read
+            return None
         kept = [r for r in recs if r.event.cursor <= cap]
-        start = after.get((keyspace, shard), Cursor())
         return Page([r.event for r in kept], max(start, cap), reached_horizon=False), kept
 
     def event_shards(self) -> list[tuple[str, Shard]]:
@@ -488,8 +488,8 @@ class EventStoreDomain:
             # No silently partial page: a shard that is down fails the read.
             if isinstance(r, BaseException):
                 raise r
-        pages = [self._held_back(ks, s.index, after, r) for (ks, s), r in zip(shards, results,
-                                                                            strict=True)
+        pages = [self.held_back(ks, s.index, after, after.get((ks, s.index), Cursor()), r) or r
+                 for (ks, s), r in zip(shards, results, strict=True)
                  if not isinstance(r, BaseException)]
         # Interleave shards by time; heapq.merge only ever takes a head, so
         # each shard's own commit order is kept whatever the timestamps say.

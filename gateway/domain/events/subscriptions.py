@@ -28,7 +28,7 @@ last position.
 
 Across a range move (resharding) a stream's events continue on another
 shard. The reader of that shard holds back its events past the point where
-the range arrived (EventStoreDomain.hold_back) until the subscription has
+the range arrived (EventStoreDomain.held_back) until the subscription has
 read the range's last event on the shard it left, so each stream still
 arrives in revision order; copies the move made are never delivered (the
 log reader skips them).
@@ -58,7 +58,7 @@ from gateway.domain.events.store import (
     check_filter,
 )
 from gateway.errors import Unavailable, Violations
-from gateway.records.events import Cursor, EventFilter, Page
+from gateway.records.events import Cursor, EventFilter
 from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
 from gateway.telemetry import SUBSCRIPTION_LAG, tracer
@@ -245,13 +245,11 @@ class Subscriptions:
                     await asyncio.sleep(RETRY_S)
                     continue
                 down = False
-                cap = self._store.hold_back(keyspace, shard.index, position)
-                held = cap is not None and page.next > cap
-                if held:
-                    assert cap is not None
-                    recorded = [r for r in recorded if r.event.cursor <= cap]
-                    page = Page([r.event for r in recorded], max(cursor, cap),
-                                reached_horizon=False)
+                cut = self._store.held_back(keyspace, shard.index, position, cursor,
+                                            (page, recorded))
+                held = cut is not None
+                if cut is not None:
+                    page, recorded = cut
                 for rec in recorded:
                     await queue.put(EventItem(rec))
                 moved = page.next != cursor

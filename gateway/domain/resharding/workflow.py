@@ -311,10 +311,10 @@ class Resharding:
         if asked == Action.CANCEL:
             await self._save(replace(wf, phase=Phase.CANCELLING), asked)
         elif asked == Action.VERIFY:
-            wf = await self._verify(wf, rng, serving, other, from_index=serving.index)
+            wf = await self._verify(wf, rng, serving, other)
             await self._save(wf, asked)
         elif asked in (Action.SWITCH, Action.REVERSE):
-            wf = await self._verify(wf, rng, serving, other, from_index=serving.index)
+            wf = await self._verify(wf, rng, serving, other)
             if not wf.detail["verify"]["clean"]:
                 await self._save(replace(wf, error="verify found differences; not switching"),
                                  asked)
@@ -350,17 +350,16 @@ class Resharding:
                     break
         return applied
 
-    async def _verify(self, wf: Workflow, rng: KeyRange, serving: Shard, other: Shard,
-                      from_index: int | None = None) -> Workflow:
+    async def _verify(self, wf: Workflow, rng: KeyRange, serving: Shard, other: Shard
+                      ) -> Workflow:
         """Bring `other` to one snapshot of `serving` and compare the two."""
         started = asyncio.get_running_loop().time()
-        index = serving.index if from_index is None else from_index
         checks: list[TableCheck] = []
         async with serving.connection("VERIFY range") as src, \
                 other.connection("VERIFY range") as dst:
             applied: list[int] = []
             async with src.transaction(isolation="repeatable_read", readonly=True):
-                while await range_copy.apply_changes(src, dst, wf.workflow, index,
+                while await range_copy.apply_changes(src, dst, wf.workflow, serving.index,
                                                      APPLY_BATCH, applied):
                     pass
                 for t in range_copy.TABLES:

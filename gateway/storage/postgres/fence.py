@@ -97,8 +97,8 @@ async def _carve(conn: asyncpg.Connection, rng: KeyRange) -> None:
             at, row["end_ksid"], row["state"], row["capture"], row["map_version"])
 
 
-def _within() -> str:
-    return "start_ksid >= $1 AND ($2::bytea IS NULL OR (end_ksid IS NOT NULL AND end_ksid <= $2))"
+# The owned rows inside a range ($1 its start, $2 its end or NULL).
+_WITHIN = "start_ksid >= $1 AND ($2::bytea IS NULL OR (end_ksid IS NOT NULL AND end_ksid <= $2))"
 
 
 async def owned_part(conn: asyncpg.Connection, rng: KeyRange) -> list[tuple[str, str | None]]:
@@ -130,7 +130,7 @@ async def change(conn: asyncpg.Connection, rng: KeyRange, *, state: str | None =
         if version is not None:
             args.append(version)
             sets.append(f"map_version = ${len(args)}")
-        await conn.execute(f"UPDATE shard_ranges SET {', '.join(sets)} WHERE {_within()}", *args)
+        await conn.execute(f"UPDATE shard_ranges SET {', '.join(sets)} WHERE {_WITHIN}", *args)
 
 
 async def own(conn: asyncpg.Connection, rng: KeyRange, version: int, capture: str | None) -> int:
@@ -141,7 +141,7 @@ async def own(conn: asyncpg.Connection, rng: KeyRange, version: int, capture: st
         await conn.execute("SELECT pg_advisory_xact_lock($1)", FENCE_LOCK)
         await _carve(conn, rng)
         start, end = bound_bytes(rng.start), bound_bytes(rng.end)
-        await conn.execute(f"DELETE FROM shard_ranges WHERE {_within()}", start, end)
+        await conn.execute(f"DELETE FROM shard_ranges WHERE {_WITHIN}", start, end)
         await conn.execute(
             """INSERT INTO shard_ranges (start_ksid, end_ksid, state, capture, map_version)
                VALUES ($1, $2, 'owned', $3, $4)""", start, end, capture, version)
@@ -153,5 +153,5 @@ async def disown(conn: asyncpg.Connection, rng: KeyRange) -> None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", FENCE_LOCK)
         await _carve(conn, rng)
-        await conn.execute(f"DELETE FROM shard_ranges WHERE {_within()}",
+        await conn.execute(f"DELETE FROM shard_ranges WHERE {_WITHIN}",
                            bound_bytes(rng.start), bound_bytes(rng.end))

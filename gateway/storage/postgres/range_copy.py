@@ -64,13 +64,20 @@ def bounds(rng: KeyRange) -> tuple[bytes | None, bytes | None]:
     return bound_bytes(rng.start), bound_bytes(rng.end)
 
 
+# Per table, read once per process: every shard has the same schema (the
+# migrations are applied at start), and the catch-up asks for each batch.
+_COLUMNS: dict[str, dict[str, str]] = {}
+
+
 async def _columns(conn: asyncpg.Connection, table: str) -> dict[str, str]:
     """The table's columns and their types, in table order."""
-    rows = await conn.fetch(
-        """SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
-           WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
-           ORDER BY attnum""", table)
-    return {str(r["attname"]): str(r["type"]) for r in rows}
+    if table not in _COLUMNS:
+        rows = await conn.fetch(
+            """SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+               WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
+               ORDER BY attnum""", table)
+        _COLUMNS[table] = {str(r["attname"]): str(r["type"]) for r in rows}
+    return _COLUMNS[table]
 
 
 def _content(table: str, columns: dict[str, str]) -> list[str]:
