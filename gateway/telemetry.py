@@ -146,3 +146,16 @@ RETENTION_DELETED = Counter(
     "metadata; otherwise the domain whose policy retention applied)",
     ["keyspace", "shard", "rule"], registry=REGISTRY,
 )
+STORE_REWOUND = Gauge(
+    "datagw_store_rewound",
+    "1 while a database is found behind what the gateway saw of it (restored to an earlier "
+    "point while this gateway ran; a start reconciles it)",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+RECONCILIATIONS = Counter(
+    "datagw_reconciliations_total",
+    "Reconciliations of the other stores with a database restored to an earlier point, by "
+    "keyspace, shard and outcome (clean: everything reconciled; reported: something left "
+    "for an operator)",
+    ["keyspace", "shard", "outcome"], registry=REGISTRY,
+)

@@ -211,6 +211,14 @@ class InventoryDomain(KeyspaceDomain):
         async with self._keyspace.single.connection("SELECT reservations") as conn:
             return await store.get_reservation(conn, reservation_id)
 
+    async def saga_reservations_since(self, since: datetime) -> list[ReservationRecord]:
+        async with self._keyspace.single.connection("SELECT reservations") as conn:
+            return await store.saga_reservations_since(conn, since)
+
+    async def existing_reservations(self, ids: list[str]) -> set[str]:
+        async with self._keyspace.single.connection("SELECT reservations") as conn:
+            return await store.existing_reservations(conn, ids)
+
     async def expired(self, limit: int) -> list[ReservationRecord]:
         async with self._keyspace.single.connection("SELECT reservations") as conn:
             return await store.expired_reservations(conn, limit)

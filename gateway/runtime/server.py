@@ -116,6 +116,9 @@ class Gateway:
         if opened.embedded is not None and opened.maps is not None:
             # Embedded mode starts shard servers itself, also while serving.
             wiring.resharding.allow_growth(functools.partial(add_embedded_shard, opened, wiring))
+        # Before anything reads or copies: stores behind a restored database
+        # are brought in line with it first.
+        await wiring.rewind.reconcile()
         self._server = self._build_server(wiring)
         for cache in wiring.caches:
             cache.start()
@@ -129,6 +132,7 @@ class Gateway:
         wiring.projections.start()
         wiring.retention.start()
         wiring.resharding.start()
+        wiring.rewind.start()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
@@ -223,6 +227,7 @@ class Gateway:
             await wiring.projections.stop()
             await wiring.retention.stop()
             await wiring.resharding.stop()
+            await wiring.rewind.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

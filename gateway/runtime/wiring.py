@@ -25,6 +25,7 @@ from gateway.domain.payments import PaymentsDomain
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
 from gateway.domain.resharding.workflow import Resharding
+from gateway.domain.rewind.reconcile import Reconciler, Stores
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
@@ -56,6 +57,8 @@ class Wiring:
     relay: Relay | None
     # Moving ranges between shards (workflows in the control table).
     resharding: Resharding
+    # Databases restored to an earlier point, noticed and reconciled.
+    rewind: Reconciler
 
     @property
     def caches(self) -> list[Cache]:
@@ -83,6 +86,11 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
     projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
     event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
     resharding = Resharding(catalog_keyspace.single, keyspaces, relay is not None)
+    inventory_keyspace = opened.keyspace_of("inventory")
+    rewind = Reconciler(Stores(
+        catalog_keyspace.single, keyspaces, backends.redis, relay, projections,
+        {catalog_keyspace.name: [catalog_cache]}, commerce, inventory, inventory_keyspace,
+        frozenset(opened.event_keyspaces)))
     return Wiring(
         catalog=catalog_domain,
         catalog_cache=catalog_cache,
@@ -105,4 +113,5 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                config.retention),
         relay=relay,
         resharding=resharding,
+        rewind=rewind,
     )

@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ from datetime import UTC, datetime
 from gateway.domain.analytics.relay_rows import TABLES, USER_STREAM, BatchRows, rows_of
 from gateway.errors import Unavailable
 from gateway.records.events import Cursor, StoredEvent
-from gateway.storage.clickhouse import erasure, relayed
+from gateway.storage.clickhouse import erasure, relayed, rewind
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsStoreError
 from gateway.storage.eventstore import log as event_log
 from gateway.storage.eventstore.notify import EventNotifiers, HorizonWaiter, ShardNotifier
@@ -100,15 +101,18 @@ def _age_s(oldest: datetime | None) -> float:
 
 
 def dedup_token(keyspace: str, shard: int, after: Cursor, to: Cursor,
-                events: Sequence[StoredEvent], table: str) -> str:
+                events: Sequence[StoredEvent], table: str, epoch: str = "") -> str:
     """The same range of the same events always gives the same token, and
     no other batch can. Cursors alone could repeat with other events: a
     database restored from a backup or re-created (transaction ids and
     positions start again) relaying into the same ClickHouse, whose
     deduplication window would then drop a new batch as a repeat of an old
-    one. Event ids are unique to their events."""
+    one. Event ids are unique to their events. The same events relayed
+    again after a restore (their rows removed from ClickHouse by the
+    reconciliation) come under the shard's new `epoch`."""
     digest = hashlib.sha256("\n".join(e.event_id for e in events).encode()).hexdigest()[:32]
-    return f"{keyspace}:{shard}:{_cursor_text(after)}:{_cursor_text(to)}:{digest}:{table}"
+    where = f"{keyspace}:{shard}" + (f"@{epoch}" if epoch else "")
+    return f"{where}:{_cursor_text(after)}:{_cursor_text(to)}:{digest}:{table}"
 
 
 def _describe(exc: BaseException) -> str:
@@ -205,21 +209,21 @@ class ShardRelay:
                 "datagw.relay.from": _cursor_text(after), "datagw.relay.to": _cursor_text(to),
                 "datagw.relay.recovered": recovered,
                 "datagw.relay.target": self.store.kind}):
-            await self._insert(after, to, events, rows, recovered)
+            await self._insert(cp, to, events, rows, recovered)
             await erasure.erase_users(
                 self.store, {user_id: USER_STREAM + user_id for user_id in rows.erased_users})
             async with self.shard.connection("UPDATE relay_checkpoint") as conn:
                 moved = await relay_store.advance(conn, after, to, len(events))
         if moved:
             self.checkpoint = self.known = Checkpoint(
-                to, None, cp.events_relayed + len(events), datetime.now(UTC))
+                to, None, cp.events_relayed + len(events), datetime.now(UTC), cp.epoch)
             self.events_relayed += len(events)
             RELAY_EVENTS.labels(*self._labels).inc(len(events))
         else:
             self.checkpoint = None  # another relay finished it: read the row again
         return Batch(after, to, events, rows, recovered, time.time())
 
-    async def _insert(self, after: Cursor, to: Cursor, events: Sequence[StoredEvent],
+    async def _insert(self, cp: Checkpoint, to: Cursor, events: Sequence[StoredEvent],
                       rows: BatchRows, recovered: bool) -> None:
         for table in TABLES:
             table_rows = rows.by_table[table.name]
@@ -235,8 +239,8 @@ class ShardRelay:
                 continue
             await self.store.insert(
                 table.name, table.column_names, table_rows,
-                dedup_token=dedup_token(self.keyspace, self.shard.index, after, to, events,
-                                        table.name))
+                dedup_token=dedup_token(self.keyspace, self.shard.index, cp.at, to, events,
+                                        table.name, cp.epoch))
 
     async def _read_range(self, after: Cursor, to: Cursor) -> list[StoredEvent]:
         """Exactly the events in (after, to]: everything there is committed
@@ -306,6 +310,19 @@ class ShardRelay:
         RELAY_LAG_EVENTS.labels(*self._labels).set(self.lag_events)
         RELAY_LAG_SECONDS.labels(*self._labels).set(self.lag_s)
 
+    async def rewind(self) -> dict[str, int]:
+        """After this shard was restored to an earlier point, before its loop
+        runs: remove its rows beyond the restored checkpoint from ClickHouse
+        and start a new epoch, so the events still there are copied again
+        and those gone stay gone. Rows removed, per table."""
+        async with self.shard.connection("SELECT relay_checkpoint") as conn:
+            cp = await relay_store.load(conn)
+        removed = await rewind.drop_beyond(self.store, self.keyspace, self.shard.index, cp.at)
+        async with self.shard.connection("UPDATE relay_checkpoint") as conn:
+            self.known = await relay_store.new_epoch(conn, uuid.uuid4().hex[:12])
+        self.checkpoint = None
+        return removed
+
     async def progress(self) -> ShardProgress:
         """Where this shard's relay stands, read from the shard now (the
         checkpoint row is the truth, whichever gateway moved it)."""
@@ -338,6 +355,10 @@ class Relay:
         settings = settings or RelaySettings()
         return cls([ShardRelay(ks.name, s, notifiers.of(ks.name, s.index), store, settings)
                     for ks in keyspaces for s in ks.shards], store)
+
+    def of(self, keyspace: str, index: int) -> ShardRelay | None:
+        return next((r for r in self.shards
+                     if (r.keyspace, r.shard.index) == (keyspace, index)), None)
 
     @property
     def running(self) -> bool:

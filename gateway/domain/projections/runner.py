@@ -377,17 +377,32 @@ class ProjectionRunner:
     async def rebuild(self, name: str) -> tuple[ProjectionStatus, int]:
         """Rebuild and swap; the status after the swap and the events replayed.
         The rebuild goes on if the caller gives up waiting."""
-        projection = self._projection(name)
         if name in self._rebuilds:
             raise FailedPrecondition(
                 f"projection {name!r} is being rebuilt already; wait for it (ListProjections "
                 "shows REBUILDING until the swap)",
                 reason="REBUILD_IN_PROGRESS", metadata={"projection": name})
-        task = asyncio.create_task(self._rebuild(projection), name=f"rebuild {name}")
-        self._rebuilds[name] = task
-        task.add_done_callback(lambda t: self._rebuild_done(name, t))
-        replayed = await asyncio.shield(task)
+        replayed = await asyncio.shield(self.start_rebuild(name))
         return await self.status(name), replayed
+
+    def start_rebuild(self, name: str) -> asyncio.Task[int]:
+        """The rebuild of `name` as a task of the runner (stop() ends it):
+        the one running already, or a new one."""
+        task = self._rebuilds.get(name)
+        if task is None:
+            projection = self._projection(name)
+            task = asyncio.create_task(self._rebuild(projection), name=f"rebuild {name}")
+            self._rebuilds[name] = task
+            task.add_done_callback(lambda t: self._rebuild_done(name, t))
+        return task
+
+    def touching(self, keyspace: str, index: int) -> list[str]:
+        """The projections that read events from that database or keep their
+        read model there."""
+        here = (keyspace, index)
+        return sorted(name for name, feeds in self._feeds.items()
+                      if any(here in ((f.source.keyspace, f.source.index),
+                                      (f.target.keyspace, f.target.index)) for f in feeds))
 
     def _rebuild_done(self, name: str, task: asyncio.Task[int]) -> None:
         self._rebuilds.pop(name, None)

@@ -94,3 +94,11 @@ async def pending_after(conn: asyncpg.Connection, after: Cursor) -> tuple[int, d
         str(after.commit), after.position)
     assert row is not None
     return int(row["n"]), row["oldest"]
+
+
+async def newest_event_at(conn: asyncpg.Connection) -> datetime | None:
+    """When the newest event (by position) was written; None without events.
+    After a restore: about the point the database was restored to."""
+    at: datetime | None = await conn.fetchval(
+        "SELECT created_at FROM events ORDER BY position DESC LIMIT 1")
+    return at

@@ -9,6 +9,7 @@ last line that makes a negative or oversold row impossible.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import asyncpg
 
@@ -174,3 +175,20 @@ async def expired_reservations(conn: asyncpg.Connection, limit: int) -> list[Res
         limit,
     )
     return [_reservation(r) for r in rows]
+
+
+async def saga_reservations_since(conn: asyncpg.Connection, since: datetime
+                                  ) -> list[ReservationRecord]:
+    """Reservations of sagas, held or committed, made at or after `since`."""
+    rows = await conn.fetch(
+        f"""SELECT {RESERVATION_COLUMNS} FROM reservations
+            WHERE saga_id <> '' AND state IN ('held', 'committed') AND created_at >= $1
+            ORDER BY created_at""",
+        since)
+    return [_reservation(r) for r in rows]
+
+
+async def existing_reservations(conn: asyncpg.Connection, ids: list[str]) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT reservation_id FROM reservations WHERE reservation_id = ANY($1::text[])", ids)
+    return {r["reservation_id"] for r in rows}

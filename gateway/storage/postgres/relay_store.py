@@ -26,17 +26,20 @@ class Checkpoint:
     pending: Cursor | None
     events_relayed: int
     last_batch_at: datetime | None
+    # '' until a restore of this database was reconciled (relay_epoch.sql):
+    # part of every deduplication token.
+    epoch: str = ""
 
 
 async def load(conn: asyncpg.Connection) -> Checkpoint:
     row = await conn.fetchrow(
         """SELECT commit, position, pending_commit, pending_position, events_relayed,
-                  last_batch_at FROM relay_checkpoint""")
+                  last_batch_at, epoch FROM relay_checkpoint""")
     assert row is not None, "migration relay.sql inserts the row"
     pending = (Cursor(row["pending_commit"], row["pending_position"])
                if row["pending_commit"] is not None else None)
     return Checkpoint(Cursor(row["commit"], row["position"]), pending, row["events_relayed"],
-                      row["last_batch_at"])
+                      row["last_batch_at"], row["epoch"])
 
 
 async def claim(conn: asyncpg.Connection, at: Cursor, to: Cursor) -> bool:
@@ -60,3 +63,13 @@ async def advance(conn: asyncpg.Connection, at: Cursor, to: Cursor, events: int)
              AND pending_commit = $3 AND pending_position = $4
            RETURNING true""",
         at.commit, at.position, to.commit, to.position, events) is not None
+
+
+async def new_epoch(conn: asyncpg.Connection, epoch: str) -> Checkpoint:
+    """After a restore of this database: drop a pending batch (its rows in
+    ClickHouse were removed with everything beyond the checkpoint) and start
+    `epoch`, so the ranges relayed again get tokens ClickHouse has not seen."""
+    await conn.execute(
+        """UPDATE relay_checkpoint SET pending_commit = NULL, pending_position = NULL,
+                  epoch = $1, updated_at = now()""", epoch)
+    return await load(conn)

@@ -170,3 +170,22 @@ async def list_unfinished(conn: asyncpg.Connection, older_than_s: float, limit: 
             ORDER BY created_at LIMIT $2""",
         older_than_s, limit, *bounds)
     return [_saga(r) for r in rows]
+
+
+async def existing(conn: asyncpg.Connection, saga_ids: list[str]) -> set[str]:
+    """Which of `saga_ids` this shard has."""
+    rows = await conn.fetch("SELECT saga_id FROM sagas WHERE saga_id = ANY($1::text[])",
+                            saga_ids)
+    return {r["saga_id"] for r in rows}
+
+
+async def completed_since(conn: asyncpg.Connection, since: datetime, ranges: list[KeyRange]
+                          ) -> list[SagaRecord]:
+    """Completed sagas of `ranges` last changed at or after `since`."""
+    condition, bounds = served(ranges, 2)
+    rows = await conn.fetch(
+        f"""SELECT {SAGA_COLUMNS} FROM sagas
+            WHERE state = 'completed' AND updated_at >= $1 AND {condition}
+            ORDER BY updated_at""",
+        since, *bounds)
+    return [_saga(r) for r in rows]

@@ -17,7 +17,7 @@ import asyncpg
 from gateway.errors import FailedPrecondition
 from gateway.storage.postgres.pool import Shard, parse_lsn
 
-_HISTORY_SQL = (
+HISTORY_SQL = (
     "SELECT pg_read_binary_file('pg_wal/' || lpad(upper(to_hex($1::int)), 8, '0') "
     "|| '.history')"
 )
@@ -42,7 +42,7 @@ async def timeline_end(shard: Shard, timeline: int) -> int | None:
     if ends is None:
         try:
             async with shard.connection("READ timeline history") as conn:
-                raw = await conn.fetchval(_HISTORY_SQL, current)
+                raw = await conn.fetchval(HISTORY_SQL, current)
         except asyncpg.InsufficientPrivilegeError as exc:
             raise FailedPrecondition(
                 f"keyspace {shard.keyspace!r} shard {shard.index} failed over; checking a "
