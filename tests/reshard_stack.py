@@ -55,10 +55,11 @@ async def reshard_stack(prefix: str) -> AsyncIterator[EmbeddedBackends]:
 
 @asynccontextmanager
 async def gateway_on(stack: EmbeddedBackends, keyspaces: dict[str, KeyspaceConfig],
-                     tmp: Path) -> AsyncIterator[tuple[Gateway, Shop]]:
-    """A gateway in this process on the stack, with short saga leases."""
+                     tmp: Path, **overrides: object) -> AsyncIterator[tuple[Gateway, Shop]]:
+    """A gateway in this process on the stack, with short saga leases;
+    `overrides`: more config fields (e.g. clickhouse)."""
     gateway = Gateway(make_config(tmp, keyspaces=keyspaces, redis_url=stack.valkey.url,
-                                  sagas=TEST_SAGAS))
+                                  sagas=TEST_SAGAS, **overrides))
     await gateway.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:

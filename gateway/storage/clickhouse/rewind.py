@@ -34,7 +34,7 @@ async def drop_beyond(store: AnalyticsStore, keyspace: str, shard: int, at: Curs
     for table in (ORDERS, ORDER_LINES):
         counts[table.name] = 0
         for i in range(0, len(positions), _CHUNK):
-            chunk = {**params, "positions": positions[i:i + _CHUNK]}
+            chunk = {"keyspace": keyspace, "shard": shard, "positions": positions[i:i + _CHUNK]}
             where = f"{_SHARD} AND has({{positions:Array(Int64)}}, position)"
             n = await store.query(f"SELECT count() FROM {table.name} WHERE {where}", chunk)
             counts[table.name] += int(n.rows[0][0])
