@@ -28,6 +28,7 @@ from gateway.domain.resharding.workflow import Resharding
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
+from gateway.domain.verify import Stores, Verifier
 from gateway.runtime.config import Config
 from gateway.runtime.startup import OpenBackends
 from gateway.storage.redis.cache import Cache
@@ -56,6 +57,8 @@ class Wiring:
     relay: Relay | None
     # Moving ranges between shards (workflows in the control table).
     resharding: Resharding
+    # The cross-store consistency report (AdminService.VerifyStores).
+    verifier: Verifier
 
     @property
     def caches(self) -> list[Cache]:
@@ -74,7 +77,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         shared_kinds=frozenset({"search"}),
         near_ttl=lambda: policies.get(catalog.DOMAIN).cache.near_ttl_s)
     catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache)
-    inventory = InventoryDomain(policies, keyspaces[opened.keyspace_of("inventory")])
+    inventory_keyspace = keyspaces[opened.keyspace_of("inventory")]
+    inventory = InventoryDomain(policies, inventory_keyspace)
     payments = PaymentsDomain(policies, commerce, config.payments)
     sagas = OrderSagas(policies, commerce, catalog_domain, inventory, payments, config.sagas)
     orders = OrdersDomain(policies, commerce, sagas)
@@ -105,4 +109,6 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                config.retention),
         relay=relay,
         resharding=resharding,
+        verifier=Verifier(Stores(commerce, inventory_keyspace, catalog_keyspace, event_keyspaces,
+                                 backends.clickhouse), config.verify),
     )
