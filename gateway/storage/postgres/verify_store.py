@@ -351,14 +351,20 @@ async def pivoted_reservations(conn: asyncpg.Connection, fraction: float, seed: 
 
 # -- housekeeping ------------------------------------------------------------
 
-async def table_rows(conn: asyncpg.Connection, tables: Sequence[str]) -> dict[str, int]:
-    """Rows per table, as the planner estimates them (no scan); tables this
-    database lacks are left out."""
+async def table_rows(conn: asyncpg.Connection, tables: Sequence[str], *, exact: bool
+                     ) -> dict[str, int]:
+    """Rows per table: counted (`exact`: a scan of each) or as the planner
+    estimates them (no scan; -1 before the first analyze counts 0). Tables
+    this database lacks are left out."""
     rows = await conn.fetch(
         """SELECT c.relname, greatest(c.reltuples, 0)::bigint AS n FROM pg_class c
            WHERE c.relkind = 'r' AND c.relname = ANY($1::text[])
              AND c.relnamespace = 'public'::regnamespace""", list(tables))
-    return {str(r["relname"]): int(r["n"]) for r in rows}
+    found = {str(r["relname"]): int(r["n"]) for r in rows}
+    if exact:
+        for table in found:  # names from pg_class, matched against ours
+            found[table] = int(await conn.fetchval(f'SELECT count(*) FROM "{table}"'))
+    return found
 
 
 async def has_table(conn: asyncpg.Connection, table: str) -> bool:

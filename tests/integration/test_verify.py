@@ -1,0 +1,263 @@
+"""VerifyStores: clean once the relay and projections caught up, and each
+kind of drift made behind the gateway's back is reported precisely.
+
+The session gateway is shared: each test undoes its drift, and the "clean"
+assertions compare with the findings the stack had before this module ran
+(other modules' leftovers are theirs), by what they are about.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from datagw.v1 import admin_pb2, order_pb2
+
+from gateway.records.events import Cursor
+from gateway.records.verify import (
+    EVENTS_VS_ANALYTICS,
+    INFO,
+    INVENTORY,
+    PROJECTIONS,
+    Finding,
+    VerifyReport,
+)
+from gateway.runtime.server import Gateway
+from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDERS
+from gateway.storage.clickhouse.store import AnalyticsStore
+from gateway.storage.postgres import relay_store
+from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
+from tests.helpers import eventually, sql
+
+_SYNC = {"mutations_sync": 2}
+
+
+def _about(f: Finding) -> tuple[str, str, str, int | None, str, str]:
+    return (f.check, f.kind, f.keyspace, f.shard, f.table, f.key)
+
+
+@dataclass(frozen=True)
+class Placed:
+    users: list[str]
+    sku: str
+    # Per user: the order that stands and the one cancelled.
+    orders: dict[str, tuple[str, str]]
+    # What the stack was found with before this module's orders.
+    before: frozenset[tuple[str, str, str, int | None, str, str]]
+
+
+def _store(gateway: Gateway) -> AnalyticsStore:
+    assert gateway.backends.clickhouse is not None
+    return gateway.backends.clickhouse
+
+
+async def _verify(gateway: Gateway, *checks: str) -> VerifyReport:
+    return await gateway.wiring.verifier.run(None, set(checks))
+
+
+def _new(report: VerifyReport, placed: Placed) -> list[Finding]:
+    return [f for f in report.findings
+            if f.severity != INFO and _about(f) not in placed.before]
+
+
+async def _caught_up(gateway: Gateway, shop: Shop) -> None:
+    """Until the relay has every event committed now, and the projections
+    have applied them."""
+    for ks in gateway.opened.event_keyspaces:
+        for shard in gateway.backends.keyspaces[ks].shards:
+            async with shard.connection("test") as conn:
+                last = await conn.fetchrow(
+                    "SELECT tx_id::text::bigint AS c, position FROM events "
+                    "ORDER BY tx_id DESC, position DESC LIMIT 1")
+            if last is None:
+                continue
+            target = Cursor(last["c"], last["position"])
+
+            async def relayed(shard: Any = shard, target: Cursor = target) -> bool:
+                async with shard.connection("test") as conn:
+                    cp = await relay_store.load(conn)
+                return cp.pending is None and cp.at >= target
+
+            await eventually(relayed, f"relay of {shard.name} reaches {target}", within_s=30)
+
+    async def applied() -> bool:
+        response = await shop.admin.ListProjections(admin_pb2.ListProjectionsRequest())
+        return all(s.lag_events == 0 and not s.last_error
+                   for p in response.projections for s in p.shards)
+
+    await eventually(applied, "projections caught up", within_s=30)
+
+
+@pytest.fixture(scope="module")
+async def placed(gateway: Gateway, shop: Shop) -> AsyncIterator[Placed]:
+    tag = uuid.uuid4().hex[:8]
+    before = await gateway.wiring.verifier.run(None)
+    sku = f"verify-{tag}"
+    await shop.stocked(sku, 100, price_minor=250)
+    users, orders = [], {}
+    for index in range(len(gateway.backends.keyspaces["commerce"].shards)):
+        user = user_on_shard(gateway, f"verify-{tag}", index)
+        await shop.user(user)
+        kept = await shop.place(user, {sku: 2}, f"verify-{tag}-{index}-a")
+        gone = await shop.place(user, {sku: 1}, f"verify-{tag}-{index}-b")
+        await shop.orders.CancelOrder(order_pb2.CancelOrderRequest(
+            order_id=gone.order.order_id, reason="verify", request_id=f"cancel-{tag}-{index}"))
+        users.append(user)
+        orders[user] = (kept.order.order_id, gone.order.order_id)
+    await _caught_up(gateway, shop)
+    yield Placed(users, sku, orders, frozenset(
+        _about(f) for f in before.findings if f.severity != INFO))
+
+
+async def test_clean_after_orders_once_caught_up(gateway: Gateway, shop: Shop,
+                                                 placed: Placed) -> None:
+    response = await shop.admin.VerifyStores(admin_pb2.VerifyStoresRequest(exhaustive=True))
+    assert response.sample == 1.0
+    report = await _verify(gateway)
+    assert _new(report, placed) == []
+    assert not any(r.errors for r in report.results)
+    counts = {r.check: r.counts for r in report.results}
+    assert counts[EVENTS_VS_ANALYTICS]["events"] >= 4 * len(placed.users)
+    assert counts[PROJECTIONS]["users"] >= len(placed.users)
+    assert counts[PROJECTIONS]["skus"] >= 1
+    assert counts[INVENTORY]["skus"] >= 1
+    assert {c.name for c in response.checks} == {r.check for r in report.results}
+
+
+async def test_sampled_run_compares_a_part(shop: Shop, placed: Placed) -> None:
+    response = await shop.admin.VerifyStores(admin_pb2.VerifyStoresRequest(
+        sample=0.5, checks=[EVENTS_VS_ANALYTICS]))
+    assert response.sample == 0.5
+    assert [c.name for c in response.checks] == [EVENTS_VS_ANALYTICS]
+
+
+async def test_a_deleted_clickhouse_row_is_found(gateway: Gateway, placed: Placed) -> None:
+    store = _store(gateway)
+    user = placed.users[0]
+    index = shard_index(gateway, user)
+    [row] = await shard_rows(
+        gateway, index,
+        "SELECT event_id::text AS id, position FROM events "
+        "WHERE event_type = 'OrderPlaced' AND payload ->> 'order_id' = $1",
+        placed.orders[user][0])
+    kept = await store.query(
+        f"SELECT * FROM {DOMAIN_EVENTS.name} WHERE event_id = toUUID({{id:String}})",
+        {"id": row["id"]})
+    assert len(kept.rows) == 1
+    await store.command(f"ALTER TABLE {DOMAIN_EVENTS.name} DELETE WHERE event_id = "
+                        "toUUID({id:String})", {"id": row["id"]}, _SYNC)
+    try:
+        report = await _verify(gateway, EVENTS_VS_ANALYTICS)
+        [missing] = [f for f in _new(report, placed) if f.kind == "missing_in_analytics"]
+        assert (missing.keyspace, missing.shard, missing.table) == ("commerce", index,
+                                                                   DOMAIN_EVENTS.name)
+        assert f"{row['id']} at {row['position']}" in missing.detail
+        assert "1 missing" in missing.detail
+    finally:
+        await store.insert(DOMAIN_EVENTS.name, DOMAIN_EVENTS.column_names, kept.rows)
+    assert _new(await _verify(gateway, EVENTS_VS_ANALYTICS), placed) == []
+
+
+async def test_a_deleted_order_row_is_found(gateway: Gateway, placed: Placed) -> None:
+    store = _store(gateway)
+    user = placed.users[-1]
+    order_id = placed.orders[user][1]
+    kept = await store.query(
+        f"SELECT * FROM {ORDERS.name} WHERE order_id = {{id:String}} AND sign = -1",
+        {"id": order_id})
+    assert len(kept.rows) == 1
+    await store.command(f"ALTER TABLE {ORDERS.name} DELETE WHERE order_id = {{id:String}} "
+                        "AND sign = -1", {"id": order_id}, _SYNC)
+    try:
+        report = await _verify(gateway, EVENTS_VS_ANALYTICS)
+        [off] = [f for f in _new(report, placed) if f.kind == "order_rows_mismatch"]
+        assert (off.shard, off.table) == (shard_index(gateway, user), ORDERS.name)
+        want, got = (int(t.split()[0]) for t in (off.expected, off.found))
+        assert want - got == 1
+    finally:
+        await store.insert(ORDERS.name, ORDERS.column_names, kept.rows)
+    assert _new(await _verify(gateway, EVENTS_VS_ANALYTICS), placed) == []
+
+
+async def test_a_wrong_projection_count_is_found(gateway: Gateway, placed: Placed) -> None:
+    user = placed.users[0]
+    index = shard_index(gateway, user)
+    change = "UPDATE user_order_summary SET order_count = order_count + $2 WHERE user_id = $1"
+    await shard_rows(gateway, index, change, user, 1)
+    try:
+        report = await _verify(gateway, PROJECTIONS)
+        [wrong] = _new(report, placed)
+        assert (wrong.kind, wrong.shard, wrong.table, wrong.key) == (
+            "projection_mismatch", index, "user_order_summary", f"user {user} EUR")
+        assert (wrong.expected, wrong.found) == ("orders 1, cancelled 1, spent 500",
+                                                 "orders 2, cancelled 1, spent 500")
+    finally:
+        await shard_rows(gateway, index, change, user, -1)
+    assert _new(await _verify(gateway, PROJECTIONS), placed) == []
+
+
+async def test_wrong_product_sales_are_found(gateway: Gateway, placed: Placed) -> None:
+    change = "UPDATE product_sales SET units = units + $2 WHERE sku = $1"
+    await sql(gateway, "catalog", change, placed.sku, 3)
+    try:
+        report = await _verify(gateway, PROJECTIONS)
+        [wrong] = _new(report, placed)
+        assert (wrong.kind, wrong.table, wrong.key) == (
+            "projection_mismatch", "product_sales", f"sku {placed.sku}")
+        units = 2 * len(placed.users)
+        assert wrong.expected.startswith(f"units {units}, orders {len(placed.users)}")
+        assert wrong.found.startswith(f"units {units + 3}, ")
+    finally:
+        await sql(gateway, "catalog", change, placed.sku, -3)
+
+
+async def test_a_leaked_reservation_is_found(gateway: Gateway, placed: Placed) -> None:
+    user = placed.users[0]
+    [saga] = await shard_rows(gateway, shard_index(gateway, user),
+                              "SELECT saga_id, state FROM sagas WHERE order_id = $1",
+                              placed.orders[user][0])
+    assert saga["state"] == "completed"
+    leaked = f"leak-{uuid.uuid4().hex[:8]}"
+    await sql(gateway, "inventory",
+              """WITH r AS (INSERT INTO reservations (reservation_id, state, items, saga_id,
+                                                      saga_shard_key, expires_at)
+                            VALUES ($1, 'held', jsonb_build_array(jsonb_build_object(
+                                    'sku', $2::text, 'quantity', 2)), $3, $4,
+                                    now() + interval '1 hour'))
+                 UPDATE stock SET reserved = reserved + 2 WHERE sku = $2""",
+              leaked, placed.sku, saga["saga_id"], user)
+    try:
+        report = await _verify(gateway, INVENTORY)
+        [found] = _new(report, placed)
+        assert (found.kind, found.table, found.key) == (
+            "leaked_reservation", "reservations", f"reservation {leaked}")
+        assert "saga completed" in found.expected
+    finally:
+        await sql(gateway, "inventory",
+                  """WITH r AS (DELETE FROM reservations WHERE reservation_id = $1)
+                     UPDATE stock SET reserved = reserved - 2 WHERE sku = $2""",
+                  leaked, placed.sku)
+    assert _new(await _verify(gateway, INVENTORY), placed) == []
+
+
+async def test_reserved_units_off_are_found(gateway: Gateway, placed: Placed) -> None:
+    change = "UPDATE stock SET reserved = reserved + $2 WHERE sku = $1"
+    await sql(gateway, "inventory", change, placed.sku, 1)
+    try:
+        [off] = _new(await _verify(gateway, INVENTORY), placed)
+        assert (off.kind, off.key, off.expected, off.found) == (
+            "reserved_mismatch", f"sku {placed.sku}", "reserved 0 (held reservations)",
+            "reserved 1")
+    finally:
+        await sql(gateway, "inventory", change, placed.sku, -1)
+
+
+async def test_unknown_check_is_refused(gateway: Gateway) -> None:
+    from gateway.errors import InvalidArgument
+    with pytest.raises(InvalidArgument):
+        await gateway.wiring.verifier.run(None, {"nope"})
+    with pytest.raises(InvalidArgument):
+        await gateway.wiring.verifier.run(0.0, None)
