@@ -175,12 +175,14 @@ class Config:
 
 
 def _verify(r: FieldReader, ver: dict[str, Any]) -> VerifySettings:
+    # YAML reads a bare `off` as false.
     interval = ver.get("interval", "off")
     sample = r.percent("verify.sample", ver.get("sample", "5%"))
     if sample == 0:
         r.problem("verify.sample", "0% samples nothing; give a percentage from 1% to 100%")
     return VerifySettings(
-        interval_s=None if interval == "off" else r.duration("verify.interval", interval),
+        interval_s=None if interval in ("off", False) else r.duration("verify.interval",
+                                                                        interval),
         sample=max(sample, 1) / 100,
         ages=Ages(
             idempotency_keys_s=r.duration("verify.idempotency_keys_retention",
