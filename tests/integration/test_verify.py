@@ -29,6 +29,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.postgres import relay_store
+from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
 from tests.helpers import eventually, sql
 
@@ -261,3 +262,70 @@ async def test_unknown_check_is_refused(gateway: Gateway) -> None:
         await gateway.wiring.verifier.run(None, {"nope"})
     with pytest.raises(InvalidArgument):
         await gateway.wiring.verifier.run(0.0, None)
+
+
+async def test_rows_beyond_the_relay_checkpoint_are_found(gateway: Gateway,
+                                                          placed: Placed) -> None:
+    """What a PostgreSQL restored to an earlier point leaves in ClickHouse:
+    rows of events past the checkpoint that no batch claimed."""
+    store = _store(gateway)
+    index = shard_index(gateway, placed.users[0])
+    shard = gateway.backends.keyspaces["commerce"].shards[index]
+    async with shard.connection("test") as conn:
+        cp = await relay_store.load(conn)
+    far = (cp.at.commit + 10**9, cp.at.position + 10**9)
+    columns = DOMAIN_EVENTS.column_names
+    [row] = (await store.query(
+        f"SELECT * FROM {DOMAIN_EVENTS.name} WHERE keyspace = 'commerce' "
+        "AND shard = {shard:UInt16} ORDER BY position DESC LIMIT 1", {"shard": index})).rows
+    ghost = dict(zip(columns, row, strict=True))
+    ghost.update(commit=far[0], position=far[1], event_id=uuid.uuid4())
+    await store.insert(DOMAIN_EVENTS.name, columns, [tuple(ghost[c] for c in columns)])
+    try:
+        report = await _verify(gateway, EVENTS_VS_ANALYTICS)
+        [beyond] = _new(report, placed)
+        assert (beyond.kind, beyond.shard, beyond.found) == ("beyond_checkpoint", index,
+                                                             "1 rows")
+        assert beyond.key == f"cursors {far[0]}-{far[1]} .. {far[0]}-{far[1]}"
+    finally:
+        await store.command(f"ALTER TABLE {DOMAIN_EVENTS.name} DELETE WHERE event_id = "
+                            "toUUID({id:String})", {"id": str(ghost["event_id"])}, _SYNC)
+    assert _new(await _verify(gateway, EVENTS_VS_ANALYTICS), placed) == []
+
+
+async def test_an_orphaned_email_row_is_found(gateway: Gateway, placed: Placed) -> None:
+    """A lookup row (written before its user, an hour ago) whose user was never written."""
+    ghost = f"ghost-{uuid.uuid4().hex[:8]}"
+    email = f"{ghost}@example.com"
+    ksid = keyspace_id(email)
+    at = gateway.backends.keyspaces["commerce"].shard_for(ksid).index
+    await shard_rows(gateway, at,
+                     "INSERT INTO user_emails (email, keyspace_id, user_id, created_at) "
+                     "VALUES ($1, $2, $3, now() - interval '1 hour')",
+                     email, ksid_bytes(ksid), ghost)
+    try:
+        report = await _verify(gateway, "housekeeping")
+        [orphan] = _new(report, placed)
+        assert (orphan.kind, orphan.shard, orphan.key, orphan.found) == (
+            "orphaned_email", at, f"user {ghost}", "no such user")
+        # The report names the user id, never the address.
+        assert email not in repr(orphan)
+    finally:
+        await shard_rows(gateway, at, "DELETE FROM user_emails WHERE email = $1", email)
+
+
+async def test_a_shard_owning_what_the_map_does_not_give_it_is_found(
+        gateway: Gateway, placed: Placed) -> None:
+    commerce = gateway.backends.keyspaces["commerce"]
+    last = len(commerce.shards) - 1
+    # Owning more than the map says refuses no write: the shared stack is safe.
+    extra = "INSERT INTO shard_ranges (start_ksid, end_ksid, map_version) " \
+            "VALUES ('\\x1000000000000000'::bytea, '\\x2000000000000000'::bytea, 1)"
+    await shard_rows(gateway, last, extra)
+    try:
+        [wrong] = _new(await _verify(gateway, "range_maps"), placed)
+        assert (wrong.kind, wrong.shard) == ("range_map_mismatch", last)
+        assert "10-20" in wrong.found and "10-20" not in wrong.expected
+    finally:
+        await shard_rows(gateway, last, "DELETE FROM shard_ranges "
+                                        "WHERE start_ksid = '\\x1000000000000000'::bytea")

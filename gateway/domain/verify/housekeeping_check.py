@@ -36,15 +36,18 @@ async def check(run: Run) -> CheckResult:
     for shard in shards:
         async with reading(result, where(shard)):
             await _shard(run, shard, shard.keyspace == commerce.name, result)
+    # Per shard of the users: (email, user, shard of the email row).
     emails: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    owners: dict[int, Shard] = {}
     for shard in commerce.shards:
         async with reading(result, f"user_emails on {where(shard)}"):
             async with shard.connection("SELECT verify user_emails") as conn:
                 rows = await pg.email_rows(conn, run.ages.email_grace_s, run.fraction, run.seed)
             for email, user in rows:
-                owner = commerce.shard_for(keyspace_id(user)).index
-                emails[owner].append((email, user, shard.index))
-    await _orphans(run, emails, result)
+                owner = commerce.shard_for(keyspace_id(user))
+                owners[owner.index] = owner
+                emails[owner.index].append((email, user, shard.index))
+    await _orphans(run, owners, emails, result)
     return result
 
 
@@ -77,12 +80,12 @@ async def _shard(run: Run, shard: Shard, commerce: bool, result: CheckResult) ->
             "AdminService.GetSaga shows its steps and last failure"))
 
 
-async def _orphans(run: Run, emails: dict[int, list[tuple[str, str, int]]],
-                   result: CheckResult) -> None:
+async def _orphans(run: Run, owners: dict[int, Shard],
+                   emails: dict[int, list[tuple[str, str, int]]], result: CheckResult) -> None:
     commerce = run.stores.commerce
     orphans: list[tuple[str, str, int]] = []
     for index, rows in sorted(emails.items()):
-        shard = commerce.shards[index]
+        shard = owners[index]
         async with reading(result, f"users on {where(shard)}"):
             async with shard.connection("SELECT verify users") as conn:
                 found = await pg.existing_users(conn, sorted({u for _, u, _ in rows}))

@@ -71,12 +71,15 @@ async def _leaked(run: Run, inventory: Shard, result: CheckResult) -> None:
     async with inventory.connection("SELECT verify reservations") as conn:
         held = await pg.held_saga_reservations(conn, run.fraction, run.seed)
     result.count("held_reservations", len(held))
+    shards: dict[int, Shard] = {}
     by_shard: dict[int, list[pg.HeldReservation]] = defaultdict(list)
     for r in held:
-        by_shard[commerce.shard_for(keyspace_id(r.saga_shard_key)).index].append(r)
+        shard = commerce.shard_for(keyspace_id(r.saga_shard_key))
+        shards[shard.index] = shard
+        by_shard[shard.index].append(r)
     suspects: dict[str, tuple[pg.HeldReservation, str]] = {}
     for index, reservations in sorted(by_shard.items()):
-        shard = commerce.shards[index]
+        shard = shards[index]
         async with shard.connection("SELECT verify sagas") as conn:
             states = await pg.saga_states(conn, [r.saga_id for r in reservations])
         for r in reservations:

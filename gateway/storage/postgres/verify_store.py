@@ -153,11 +153,10 @@ async def sample_users(conn: asyncpg.Connection, ranges: Sequence[KeyRange], fra
     `fraction` of them."""
     where, args = served(list(ranges), 1)
     sql = _bind_seed(
-        f"""SELECT user_id FROM (SELECT user_id FROM orders WHERE {where}
-                                UNION SELECT s.user_id FROM user_order_summary s
-                                JOIN users u USING (user_id) WHERE {where.replace(
-                                    'keyspace_id', 'u.keyspace_id')}) k
-            WHERE {_sampled(fraction, 'user_id')}""", seed, args)
+        f"""SELECT user_id FROM users u WHERE {where} AND {_sampled(fraction, 'user_id')}
+              AND (EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.user_id)
+                   OR EXISTS (SELECT 1 FROM user_order_summary s WHERE s.user_id = u.user_id))""",
+        seed, args)
     return [str(r["user_id"]) for r in await conn.fetch(sql, *args)]
 
 
@@ -226,9 +225,8 @@ async def sales_recomputed(conn: asyncpg.Connection, ranges: Sequence[KeyRange],
     rows = await conn.fetch(
         f"""SELECT i.sku, o.currency, sum(i.quantity) AS units, count(DISTINCT o.order_id) AS n,
                    sum(i.quantity * i.unit_price_minor) AS revenue
-            FROM orders o JOIN order_items i USING (order_id)
+            FROM (SELECT * FROM orders WHERE {where}) o JOIN order_items i USING (order_id)
             WHERE o.status <> 'cancelled' AND i.sku = ANY($1::text[])
-              AND {where.replace('keyspace_id', 'o.keyspace_id')}
             GROUP BY 1, 2""", list(skus), *args)
     out: SkuTotals = {}
     for r in rows:
