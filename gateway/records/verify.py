@@ -26,6 +26,19 @@ SEVERITIES = (ERROR, WARNING, INFO)
 
 
 @dataclass(frozen=True)
+class EventWindow:
+    """One store's view of a window of a source shard's event positions
+    (positions // width == bucket): the events, the order-independent
+    checksum of their ids, and the orders/order_lines rows they make."""
+
+    bucket: int
+    events: int
+    checksum: int
+    orders: int
+    lines: int
+
+
+@dataclass(frozen=True)
 class Finding:
     check: str
     # What is wrong, e.g. "missing_in_analytics", "projection_mismatch".

@@ -19,7 +19,14 @@ import math
 
 from gateway.domain.verify.context import MAX_LISTED, Run, reading, where
 from gateway.records.events import Cursor
-from gateway.records.verify import ERROR, EVENTS_VS_ANALYTICS, INFO, CheckResult, Finding
+from gateway.records.verify import (
+    ERROR,
+    EVENTS_VS_ANALYTICS,
+    INFO,
+    CheckResult,
+    EventWindow,
+    Finding,
+)
 from gateway.storage.clickhouse import verify as ch
 from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDER_LINES, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore
@@ -98,7 +105,7 @@ async def _compare(run: Run, store: AnalyticsStore, shard: Shard, upto: Cursor, 
         await _drill(store, shard, upto, w_lo, w_hi, result)
 
 
-def _order_facts(shard: Shard, lo: int, hi: int, a: pg.Window, b: ch.Window,
+def _order_facts(shard: Shard, lo: int, hi: int, a: EventWindow, b: EventWindow,
                  result: CheckResult) -> None:
     result.count("order_rows", a.orders)
     for table, want, got in ((ORDERS.name, a.orders, b.orders),

@@ -4,9 +4,8 @@ storage/postgres/verify_store.py counts the shard's events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gateway.records.events import Cursor
+from gateway.records.verify import EventWindow
 from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDER_LINES, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore
 
@@ -20,22 +19,13 @@ _UPTO = "(commit, position) <= ({commit:UInt64}, {position:Int64})"
 _IN_RANGE = "position BETWEEN {lo:Int64} AND {hi:Int64}"
 
 
-@dataclass(frozen=True)
-class Window:
-    bucket: int
-    events: int
-    checksum: int
-    orders: int
-    lines: int
-
-
 def _params(keyspace: str, shard: int, upto: Cursor, lo: int, hi: int) -> dict[str, object]:
     return {"keyspace": keyspace, "shard": shard, "commit": upto.commit,
             "position": upto.position, "lo": lo, "hi": hi}
 
 
 async def windows(store: AnalyticsStore, keyspace: str, shard: int, upto: Cursor, lo: int,
-                  hi: int, width: int) -> list[Window]:
+                  hi: int, width: int) -> list[EventWindow]:
     """Per bucket of `width` positions within [lo, hi]: the shard's
     domain_events rows at or below `upto` (count, checksum), and its orders
     and order_lines rows at those events' positions."""
@@ -57,7 +47,7 @@ async def windows(store: AnalyticsStore, keyspace: str, shard: int, upto: Cursor
                        toUInt64(0), count()
                 FROM {ORDER_LINES.name} WHERE {facts_at} GROUP BY b)
             GROUP BY b ORDER BY b""", params)
-    return [Window(int(b), int(n), int(s), int(o), int(ln)) for b, n, s, o, ln in result.rows]
+    return [EventWindow(int(b), int(n), int(s), int(o), int(ln)) for b, n, s, o, ln in result.rows]
 
 
 async def event_ids(store: AnalyticsStore, keyspace: str, shard: int, upto: Cursor, lo: int,

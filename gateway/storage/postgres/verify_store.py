@@ -17,6 +17,7 @@ import asyncpg
 from asyncpg.transaction import Transaction
 
 from gateway.records.events import Cursor
+from gateway.records.verify import EventWindow
 from gateway.storage.postgres.keyspace_id import KeyRange
 from gateway.storage.postgres.projection_store import generation_table
 from gateway.storage.postgres.range_map import served
@@ -27,17 +28,6 @@ ORDER_EVENTS = ("OrderPlaced", "OrderCancelled")
 # The events the relay turns into orders/order_lines rows (relay_rows._order_facts).
 _HAS_ORDER_FACTS = ("event_type = ANY($5::text[]) AND jsonb_typeof(payload -> 'items') = 'array' "
                     "AND payload ? 'currency' AND payload ? 'total_minor'")
-
-
-@dataclass(frozen=True)
-class Window:
-    """Buckets of `width` positions; one bucket's events and order facts."""
-
-    bucket: int
-    events: int
-    checksum: int
-    orders: int
-    lines: int
 
 
 def snapshot(conn: asyncpg.Connection) -> Transaction:
@@ -75,7 +65,7 @@ async def position_span(conn: asyncpg.Connection, upto: Cursor) -> tuple[int, in
 
 
 async def event_windows(conn: asyncpg.Connection, upto: Cursor, lo: int, hi: int,
-                        width: int) -> list[Window]:
+                        width: int) -> list[EventWindow]:
     """Per bucket of `width` positions within [lo, hi], the events at or
     below `upto` that were written here (not copied by a move): count,
     checksum, and the orders and order_lines rows the relay makes of them."""
@@ -89,7 +79,7 @@ async def event_windows(conn: asyncpg.Connection, upto: Cursor, lo: int, hi: int
               AND moved_from IS NULL
             GROUP BY 1 ORDER BY 1""",
         str(upto.commit), upto.position, lo, hi, list(ORDER_EVENTS), width)
-    return [Window(int(r["bucket"]), int(r["n"]), int(r["checksum"]), int(r["orders"]),
+    return [EventWindow(int(r["bucket"]), int(r["n"]), int(r["checksum"]), int(r["orders"]),
                    int(r["lines"])) for r in rows]
 
 
