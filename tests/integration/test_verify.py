@@ -31,7 +31,7 @@ from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
-from tests.helpers import eventually, sql
+from tests.helpers import eventually, metric, sql
 
 _SYNC = {"mutations_sync": 2}
 
@@ -236,12 +236,17 @@ async def test_a_leaked_reservation_is_found(gateway: Gateway, placed: Placed) -
         assert (found.kind, found.table, found.key) == (
             "leaked_reservation", "reservations", f"reservation {leaked}")
         assert "saga completed" in found.expected
+        assert metric("datagw_verify_findings", check=INVENTORY) == len(
+            [f for f in report.findings if f.check == INVENTORY and f.severity != INFO])
     finally:
         await sql(gateway, "inventory",
                   """WITH r AS (DELETE FROM reservations WHERE reservation_id = $1)
                      UPDATE stock SET reserved = reserved - 2 WHERE sku = $2""",
                   leaked, placed.sku)
-    assert _new(await _verify(gateway, INVENTORY), placed) == []
+    after = await _verify(gateway, INVENTORY)
+    assert _new(after, placed) == []
+    assert metric("datagw_verify_findings", check=INVENTORY) == len(
+        [f for f in after.findings if f.severity != INFO])
 
 
 async def test_reserved_units_off_are_found(gateway: Gateway, placed: Placed) -> None:
