@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from datagw.v1 import admin_pb2, order_pb2
 
+from gateway.domain.verify import Stores, Verifier, VerifySettings
 from gateway.records.events import Cursor
 from gateway.records.verify import (
     EVENTS_VS_ANALYTICS,
@@ -334,3 +335,64 @@ async def test_a_shard_owning_what_the_map_does_not_give_it_is_found(
     finally:
         await shard_rows(gateway, last, "DELETE FROM shard_ranges "
                                         "WHERE start_ksid = '\\x1000000000000000'::bytea")
+
+
+async def test_on_hand_off_its_events_is_found(gateway: Gateway, placed: Placed) -> None:
+    change = "UPDATE stock SET on_hand = on_hand + $2 WHERE sku = $1"
+    await sql(gateway, "inventory", change, placed.sku, 5)
+    sold = 2 * len(placed.users)  # the cancelled orders' units came back
+    try:
+        [off] = _new(await _verify(gateway, INVENTORY), placed)
+        assert (off.kind, off.key, off.expected, off.found) == (
+            "on_hand_mismatch", f"sku {placed.sku}",
+            f"on_hand {100 - sold} (from the stock events)", f"on_hand {105 - sold}")
+    finally:
+        await sql(gateway, "inventory", change, placed.sku, -5)
+
+
+async def test_a_saga_past_its_pivot_without_its_reservation_is_found(
+        gateway: Gateway, placed: Placed) -> None:
+    user = placed.users[-1]
+    index = shard_index(gateway, user)
+    ghost = f"ghost-saga-{uuid.uuid4().hex[:8]}"
+    # A copy of the user's completed saga, still running (its lease far
+    # ahead: recovery leaves it alone) and waiting on a reservation that
+    # never was.
+    await shard_rows(
+        gateway, index,
+        """INSERT INTO sagas (saga_id, keyspace_id, kind, state, user_id, order_id, request_id,
+                              data, lease_until)
+           SELECT $2, keyspace_id, kind, 'running', user_id, order_id, $2,
+                  data || jsonb_build_object('reservation_id', $2 || '.0'),
+                  now() + interval '1 hour'
+           FROM sagas WHERE order_id = $1""", placed.orders[user][0], ghost)
+    try:
+        [waiting] = _new(await _verify(gateway, INVENTORY), placed)
+        assert (waiting.kind, waiting.shard, waiting.key, waiting.expected) == (
+            "saga_reservation_missing", index, f"saga {ghost}",
+            f"reservation {ghost}.0 exists")
+    finally:
+        await shard_rows(gateway, index, "DELETE FROM sagas WHERE saga_id = $1", ghost)
+
+
+async def test_the_periodic_run_keeps_the_gauge(gateway: Gateway, placed: Placed) -> None:
+    commerce = gateway.backends.keyspaces["commerce"]
+    stores = Stores(commerce, gateway.backends.keyspaces["inventory"],
+                    gateway.backends.keyspaces["catalog"],
+                    [gateway.backends.keyspaces[k] for k in gateway.opened.event_keyspaces],
+                    gateway.backends.clickhouse)
+    periodic = Verifier(stores, VerifySettings(interval_s=0.05, sample=1.0))
+    before = await _verify(gateway, INVENTORY)
+    change = "UPDATE stock SET reserved = reserved + $2 WHERE sku = $1"
+    await sql(gateway, "inventory", change, placed.sku, 1)
+    periodic.start()
+    try:
+        want = 1 + len([f for f in before.findings if f.severity != INFO])
+
+        async def counted() -> bool:
+            return metric("datagw_verify_findings", check=INVENTORY) == want
+
+        await eventually(counted, "the periodic run counts the reserved units off")
+    finally:
+        await periodic.stop()
+        await sql(gateway, "inventory", change, placed.sku, -1)
