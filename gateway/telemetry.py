@@ -100,6 +100,12 @@ READ_ROUTES = Counter(
     "datagw_read_routes_total", "Database reads by domain, consistency level and target",
     ["domain", "level", "target"], registry=REGISTRY,
 )
+VERIFY_FINDINGS = Gauge(
+    "datagw_verify_findings",
+    "Findings of severity error or warning in the last verification run, by check "
+    "(docs/operations.md, Verifying the stores)",
+    ["check"], registry=REGISTRY,
+)
 SAGAS = Counter(
     "datagw_sagas_total", "Sagas finished, by kind and outcome (completed, compensated)",
     ["kind", "outcome"], registry=REGISTRY,

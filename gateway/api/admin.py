@@ -25,11 +25,13 @@ from gateway.api.reshard_convert import (
     range_map_out,
     workflow_out,
 )
+from gateway.api.verify_convert import report_out, verify_args
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import ShardProgress
 from gateway.domain.explain import Explainer, Explanation
 from gateway.domain.projections.runner import ProjectionState, ProjectionStatus
 from gateway.domain.resharding.workflow import Resharding
+from gateway.domain.verify import Verifier
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.policy.model import Consistency
 
@@ -112,10 +114,11 @@ def explanation_out(e: Explanation) -> admin_pb2.ExplainCallResponse:
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     def __init__(self, domain: AdminDomain, explainer: Explainer,
-                 resharding: Resharding) -> None:
+                 resharding: Resharding, verifier: Verifier) -> None:
         self._domain = domain
         self._explainer = explainer
         self._resharding = resharding
+        self._verifier = verifier
 
     async def GetTopology(
         self, request: admin_pb2.GetTopologyRequest, context: Context
@@ -252,3 +255,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
         workflow, action = action_request_in(request)
         return admin_pb2.ReshardWorkflowActionResponse(
             workflow=workflow_out(await self._resharding.ask(workflow, action)))
+
+    async def VerifyStores(
+        self, request: admin_pb2.VerifyStoresRequest, context: Context
+    ) -> admin_pb2.VerifyStoresResponse:
+        sample, checks = verify_args(request, self._verifier.settings.sample)
+        return report_out(await self._verifier.run(sample, checks))

@@ -1,4 +1,4 @@
-"""The `datagw` command: serve, policy check, migrate, failover, reshard."""
+"""The `datagw` command: serve, policy check, migrate, failover, reshard, verify."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
-from gateway.runtime import reshard_cli
+from gateway.runtime import reshard_cli, verify_cli
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
 from gateway.runtime.embedded.failover_requests import request_failover
@@ -198,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     failover.add_argument("--data-dir")
     failover.add_argument("--policies")
     reshard_cli.add_parser(sub)
+    verify_cli.add_parser(sub)
     return parser
 
 
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             return _policy_check(args.directory)
         if args.command == "reshard":
             return reshard_cli.run(args)
+        if args.command == "verify":
+            return verify_cli.run(args)
         cfg = _config(args)
         if args.command == "migrate":
             return asyncio.run(_migrate(cfg))

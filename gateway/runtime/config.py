@@ -21,6 +21,7 @@ import yaml
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
+from gateway.domain.verify import Ages, VerifySettings
 from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
@@ -39,7 +40,7 @@ POOLERS = ("none", "transaction")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded", "sagas", "payments", "clickhouse", "retention"),
+         "embedded", "sagas", "payments", "clickhouse", "retention", "verify"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -56,6 +57,8 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
+    "verify": ("interval", "sample", "idempotency_keys_retention", "finished_sagas_retention",
+               "stuck_saga_after"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file", "pooler"),
     "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range", "direct"),
@@ -162,12 +165,32 @@ class Config:
     embedded_synchronous: bool = False
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
     payments: RulesProvider = field(default_factory=RulesProvider)
 
     @property
     def embedded(self) -> bool:
         """No backends configured: start real ones ourselves."""
         return not self.keyspaces and self.redis_url is None
+
+
+def _verify(r: FieldReader, ver: dict[str, Any]) -> VerifySettings:
+    # YAML reads a bare `off` as false.
+    interval = ver.get("interval", "off")
+    sample = r.percent("verify.sample", ver.get("sample", "5%"))
+    if sample == 0:
+        r.problem("verify.sample", "0% samples nothing; give a percentage from 1% to 100%")
+    return VerifySettings(
+        interval_s=None if interval in ("off", False) else r.duration("verify.interval",
+                                                                        interval),
+        sample=max(sample, 1) / 100,
+        ages=Ages(
+            idempotency_keys_s=r.duration("verify.idempotency_keys_retention",
+                                          ver.get("idempotency_keys_retention", "7d")),
+            finished_sagas_s=r.duration("verify.finished_sagas_retention",
+                                        ver.get("finished_sagas_retention", "30d")),
+            stuck_saga_s=r.duration("verify.stuck_saga_after",
+                                    ver.get("stuck_saga_after", "1h"))))
 
 
 def _env_value(value: str) -> Any:
@@ -303,6 +326,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     cfg.retention = RetentionSettings(
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
+    cfg.verify = _verify(r, _section(r, top, "verify"))
     sg = _section(r, top, "sagas")
     defaults = SagaSettings()
     cfg.sagas = SagaSettings(

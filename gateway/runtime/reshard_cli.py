@@ -1,32 +1,29 @@
 """`datagw reshard ...`: resharding workflows of a running gateway, over gRPC.
 
-The command is a client of AdminService like any other. It speaks plaintext
-and sends no credential: the gateway knows it as a local caller (loopback
-TCP or the unix socket, docs/security.md), which the shipped access policy
-grants the resharding methods. So it runs on the gateway's machine or in its
-pod; elsewhere, call the RPCs with a client that has a certificate or token.
+The command is a client of AdminService like any other (how it reaches the
+gateway: admin_client.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC
-from typing import Any
 
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc
-from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
-from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
-DEFAULT_TARGET = "127.0.0.1:50051"
+from gateway.runtime.admin_client import (
+    as_json,
+    channel,
+    connection_args,
+    describe_error,
+)
+
 # Each call's deadline; a wait polls with fresh calls.
 CALL_TIMEOUT_S = 30.0
 # Starting a PostgreSQL server (initdb, replicas) takes seconds, not 30 at most.
@@ -46,11 +43,7 @@ ACTIONS = {"verify": admin_pb2.RESHARD_ACTION_VERIFY, "switch": admin_pb2.RESHAR
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    where = common.add_mutually_exclusive_group()
-    where.add_argument("--target", default=DEFAULT_TARGET,
-                       help=f"the gateway's gRPC host:port (default {DEFAULT_TARGET})")
-    where.add_argument("--unix-socket", metavar="PATH",
-                       help="the gateway's unix socket (server.unix_socket) instead of TCP")
+    connection_args(common)
     common.add_argument("--json", action="store_true",
                         help="print the response as JSON (proto field names)")
     waits = argparse.ArgumentParser(add_help=False)
@@ -92,13 +85,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    target = f"unix:{args.unix_socket}" if args.unix_socket else args.target
-    with grpc.insecure_channel(target) as channel:
-        stub = admin_pb2_grpc.AdminServiceStub(channel)
+    with channel(args) as open_channel:
+        stub = admin_pb2_grpc.AdminServiceStub(open_channel)
         try:
             return _run(stub, args)
         except grpc.RpcError as err:
-            print(describe_error(err), file=sys.stderr)
+            print(describe_error(err, "reshard"), file=sys.stderr)
             return 1
 
 
@@ -108,12 +100,12 @@ def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace) -> int
         listed = stub.ListReshardWorkflows(
             admin_pb2.ListReshardWorkflowsRequest(keyspace=args.keyspace),
             timeout=CALL_TIMEOUT_S)
-        print(_json(listed) if args.json else format_list(listed.workflows))
+        print(as_json(listed) if args.json else format_list(listed.workflows))
         return 0
     if command == "add-server":
         added = stub.AddShardServer(admin_pb2.AddShardServerRequest(keyspace=args.keyspace),
                                     timeout=ADD_SERVER_TIMEOUT_S)
-        print(_json(added) if args.json else
+        print(as_json(added) if args.json else
               f"shard server {added.shard} started (a spare: move a range onto it with "
               f"`datagw reshard create --range R --to {added.shard}`)")
         return 0
@@ -131,7 +123,7 @@ def _run(stub: admin_pb2_grpc.AdminServiceStub, args: argparse.Namespace) -> int
     if getattr(args, "wait", False):
         wf, status = wait(lambda: stub.GetReshardWorkflow(admin_pb2.GetReshardWorkflowRequest(
             workflow=wf.workflow), timeout=CALL_TIMEOUT_S).workflow, args.wait_timeout)
-    print(_json(wf) if args.json else format_workflow(wf))
+    print(as_json(wf) if args.json else format_workflow(wf))
     return status
 
 
@@ -158,32 +150,6 @@ def wait(get: Callable[[], admin_pb2.ReshardWorkflow], timeout_s: float,
                   file=sys.stderr)
             return wf, 1
         sleep(POLL_S)
-
-
-def describe_error(err: grpc.RpcError) -> str:
-    """The code, reason and message of a refusal, and what its details add
-    (ErrorInfo metadata, field and precondition violations)."""
-    if not isinstance(err, grpc.Call):  # every RpcError a stub raises is one
-        return f"datagw reshard: {err}"
-    reason = ""
-    lines = []
-    status = rpc_status.from_call(err)
-    details: list[Any] = list(status.details) if status is not None else []
-    for detail in details:
-        info = error_details_pb2.ErrorInfo()
-        bad = error_details_pb2.BadRequest()
-        precondition = error_details_pb2.PreconditionFailure()
-        if detail.Unpack(info):
-            reason = info.reason
-            lines += [f"  {k}: {v}" for k, v in sorted(info.metadata.items())]
-        elif detail.Unpack(bad):
-            lines += [f"  {v.field}: {v.description}" for v in bad.field_violations]
-        elif detail.Unpack(precondition):
-            lines += [f"  {v.subject}: {v.description}" for v in precondition.violations]
-    code = err.code().name
-    head = (f"datagw reshard: {code}{f' {reason}' if reason and reason != code else ''}: "
-            f"{err.details()}")
-    return "\n".join([head, *lines])
 
 
 def phase_name(phase: admin_pb2.ReshardPhase.ValueType) -> str:
@@ -244,11 +210,3 @@ def format_list(workflows: Iterable[admin_pb2.ReshardWorkflow]) -> str:
 
 def _time(ts: Timestamp) -> str:
     return ts.ToDatetime(tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _json(msg: Message) -> str:
-    # Zeros printed too (shard 0, 0 pending): a reader need not know proto
-    # JSON's defaults.
-    return json.dumps(json_format.MessageToDict(msg, preserving_proto_field_name=True,
-                                                always_print_fields_with_no_presence=True),
-                      indent=2, sort_keys=True)

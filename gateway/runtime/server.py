@@ -133,6 +133,7 @@ class Gateway:
         wiring.retention.start()
         wiring.resharding.start()
         wiring.rewind.start()
+        wiring.verifier.start()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
@@ -228,6 +229,7 @@ class Gateway:
             await wiring.retention.stop()
             await wiring.resharding.stop()
             await wiring.rewind.stop()
+            await wiring.verifier.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

@@ -187,8 +187,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
          # the phase moved on (WRONG_PHASE): the caller should re-read.
          "CreateReshardWorkflow": admin(), "GetReshardWorkflow": admin(idempotent=True),
          "ListReshardWorkflows": admin(idempotent=True), "ReshardWorkflowAction": admin(),
-         "AddShardServer": admin()},
-        lambda w: AdminServicer(w.admin, w.explainer, w.resharding),
+         "AddShardServer": admin(), "VerifyStores": admin(idempotent=True)},
+        lambda w: AdminServicer(w.admin, w.explainer, w.resharding, w.verifier),
         admin_pb2_grpc.add_AdminServiceServicer_to_server),
 )
 

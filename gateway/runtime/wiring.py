@@ -25,10 +25,11 @@ from gateway.domain.payments import PaymentsDomain
 from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
 from gateway.domain.resharding.workflow import Resharding
-from gateway.domain.rewind.reconcile import Reconciler, Stores
+from gateway.domain.rewind.reconcile import Reach, Reconciler
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
+from gateway.domain.verify import Stores, Verifier
 from gateway.runtime.config import Config
 from gateway.runtime.startup import OpenBackends
 from gateway.storage.redis.cache import Cache
@@ -59,6 +60,8 @@ class Wiring:
     resharding: Resharding
     # Databases restored to an earlier point, noticed and reconciled.
     rewind: Reconciler
+    # The cross-store consistency report (AdminService.VerifyStores).
+    verifier: Verifier
 
     @property
     def caches(self) -> list[Cache]:
@@ -77,7 +80,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         shared_kinds=frozenset({"search"}),
         near_ttl=lambda: policies.get(catalog.DOMAIN).cache.near_ttl_s)
     catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache)
-    inventory = InventoryDomain(policies, keyspaces[opened.keyspace_of("inventory")])
+    inventory_keyspace = keyspaces[opened.keyspace_of("inventory")]
+    inventory = InventoryDomain(policies, inventory_keyspace)
     payments = PaymentsDomain(policies, commerce, config.payments)
     sagas = OrderSagas(policies, commerce, catalog_domain, inventory, payments, config.sagas)
     orders = OrdersDomain(policies, commerce, sagas)
@@ -86,10 +90,9 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
     projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
     event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
     resharding = Resharding(catalog_keyspace.single, keyspaces, relay is not None)
-    inventory_keyspace = opened.keyspace_of("inventory")
-    rewind = Reconciler(Stores(
+    rewind = Reconciler(Reach(
         catalog_keyspace.single, keyspaces, backends.redis, relay, projections,
-        {catalog_keyspace.name: [catalog_cache]}, commerce, inventory, inventory_keyspace,
+        {catalog_keyspace.name: [catalog_cache]}, commerce, inventory, inventory_keyspace.name,
         frozenset(opened.event_keyspaces)))
     return Wiring(
         catalog=catalog_domain,
@@ -114,4 +117,6 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         relay=relay,
         resharding=resharding,
         rewind=rewind,
+        verifier=Verifier(Stores(commerce, inventory_keyspace, catalog_keyspace, event_keyspaces,
+                                 backends.clickhouse), config.verify),
     )

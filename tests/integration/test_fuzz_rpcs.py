@@ -190,6 +190,9 @@ def _plausible(p: Pools) -> None:
     # CreateReshardWorkflow past its first checks (_never_a_move keeps it
     # from moving anything).
     b["key_range"] = ["-80", "80-", "40-80", "-40", "c0-", "-", "40-c0", "80-40"]
+    # VerifyStores: the real checks, so fuzzed requests run them (reads only).
+    b["checks"] = ["events_vs_analytics", "projections", "inventory", "housekeeping",
+                   "range_maps", "nope"]
     b["method"] = [str(r) for r in RPCS] + [r.path for r in RPCS] + ["datagw.v1.Nope/Get"]
     b["sql"] = ["SELECT 1", "SELECT count() FROM behaviour_events",
                 "SELECT * FROM behaviour_events LIMIT 5", "SELECT {x:String}",

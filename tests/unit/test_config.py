@@ -108,7 +108,7 @@ def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
     found = problems(path)
     assert sorted(found) == [
         f"{path}: colour: unknown key; allowed keys: server, metrics, telemetry, logging, "
-        "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention",
+        "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention, verify",
         f"{path}: server.lisen: unknown key; allowed keys: listen, unix_socket, "
         "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, tls, auth",
     ]
@@ -214,3 +214,13 @@ def test_a_file_that_cannot_be_read(tmp_path: Path, content: bytes | None) -> No
         path.write_bytes(content)
     (problem,) = problems(path)
     assert problem.startswith(f"{path}: (file): cannot be read: "), problem
+
+
+def test_verify_settings_read_with_defaults(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, "verify: {}\n"), {}).verify
+    assert (default.interval_s, default.sample) == (None, 0.05)
+    assert default.ages.idempotency_keys_s == 7 * 86400
+    cfg = load_config(write(tmp_path, "verify: {interval: 6h, sample: 20%, "
+                                      "finished_sagas_retention: 2d}\n"), {}).verify
+    assert (cfg.interval_s, cfg.sample, cfg.ages.finished_sagas_s) == (21600, 0.2, 172800)
+    assert problems(write(tmp_path, "verify: {sample: 0%}\n")) != []

@@ -9,7 +9,7 @@ import pytest
 from datagw.v1 import admin_pb2 as pb
 from google.protobuf.duration_pb2 import Duration
 
-from gateway.runtime import reshard_cli
+from gateway.runtime import admin_client, reshard_cli
 from gateway.runtime.cli import _parser
 
 
@@ -23,7 +23,7 @@ def test_create_takes_keyspace_range_and_target() -> None:
     assert (args.reshard_command, args.keyspace, args.key_range, args.to_shard, args.name) == (
         "create", "commerce", "40-80", 2, "move-1")
     assert args.wait and args.json
-    assert (args.target, args.unix_socket) == (reshard_cli.DEFAULT_TARGET, None)
+    assert (args.target, args.unix_socket) == (admin_client.DEFAULT_TARGET, None)
 
 
 def test_the_keyspace_defaults_to_commerce() -> None:

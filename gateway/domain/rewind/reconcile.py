@@ -70,7 +70,7 @@ class Reconciliation:
 
 
 @dataclass
-class Stores:
+class Reach:
     """What a reconciliation reaches, by keyspace name where it matters."""
 
     control: Shard
@@ -86,7 +86,7 @@ class Stores:
 
 
 class Reconciler:
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Reach) -> None:
         self._s = stores
         # What this gateway last recorded (the loop compares with it).
         self._seen: dict[Key, WalPosition] = {}

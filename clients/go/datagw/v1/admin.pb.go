@@ -351,6 +351,63 @@ func (ReshardAction) EnumDescriptor() ([]byte, []int) {
 	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
+// How much a finding matters.
+type VerifySeverity int32
+
+const (
+	// Not used.
+	VerifySeverity_VERIFY_SEVERITY_UNSPECIFIED VerifySeverity = 0
+	// The stores disagree: data lost, doubled or wrong.
+	VerifySeverity_VERIFY_SEVERITY_ERROR VerifySeverity = 1
+	// The data agrees but needs care: a table past its retention, a stuck saga.
+	VerifySeverity_VERIFY_SEVERITY_WARNING VerifySeverity = 2
+	// An expected difference, reported so the counts add up.
+	VerifySeverity_VERIFY_SEVERITY_INFO VerifySeverity = 3
+)
+
+// Enum value maps for VerifySeverity.
+var (
+	VerifySeverity_name = map[int32]string{
+		0: "VERIFY_SEVERITY_UNSPECIFIED",
+		1: "VERIFY_SEVERITY_ERROR",
+		2: "VERIFY_SEVERITY_WARNING",
+		3: "VERIFY_SEVERITY_INFO",
+	}
+	VerifySeverity_value = map[string]int32{
+		"VERIFY_SEVERITY_UNSPECIFIED": 0,
+		"VERIFY_SEVERITY_ERROR":       1,
+		"VERIFY_SEVERITY_WARNING":     2,
+		"VERIFY_SEVERITY_INFO":        3,
+	}
+)
+
+func (x VerifySeverity) Enum() *VerifySeverity {
+	p := new(VerifySeverity)
+	*p = x
+	return p
+}
+
+func (x VerifySeverity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VerifySeverity) Descriptor() protoreflect.EnumDescriptor {
+	return file_datagw_v1_admin_proto_enumTypes[5].Descriptor()
+}
+
+func (VerifySeverity) Type() protoreflect.EnumType {
+	return &file_datagw_v1_admin_proto_enumTypes[5]
+}
+
+func (x VerifySeverity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VerifySeverity.Descriptor instead.
+func (VerifySeverity) EnumDescriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
 // One backend as the gateway sees it.
 type Backend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3618,6 +3675,355 @@ func (x *AddShardServerResponse) GetShard() int32 {
 	return 0
 }
 
+// Request for VerifyStores.
+type VerifyStoresRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The checks to run: events_vs_analytics, projections, inventory,
+	// housekeeping, range_maps. Empty: all of them.
+	Checks []string `protobuf:"bytes,1,rep,name=checks,proto3" json:"checks,omitempty"`
+	// The fraction of keys and cursor ranges to compare, above 0 and at most
+	// 1; 0: the gateway's `verify.sample` (5%). Ignored with `exhaustive`.
+	Sample float64 `protobuf:"fixed64,2,opt,name=sample,proto3" json:"sample,omitempty"`
+	// Compare every key and the whole cursor range.
+	Exhaustive    bool `protobuf:"varint,3,opt,name=exhaustive,proto3" json:"exhaustive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyStoresRequest) Reset() {
+	*x = VerifyStoresRequest{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyStoresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyStoresRequest) ProtoMessage() {}
+
+func (x *VerifyStoresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyStoresRequest.ProtoReflect.Descriptor instead.
+func (*VerifyStoresRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *VerifyStoresRequest) GetChecks() []string {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+func (x *VerifyStoresRequest) GetSample() float64 {
+	if x != nil {
+		return x.Sample
+	}
+	return 0
+}
+
+func (x *VerifyStoresRequest) GetExhaustive() bool {
+	if x != nil {
+		return x.Exhaustive
+	}
+	return false
+}
+
+// One disagreement (or notable difference) between stores.
+type VerifyFinding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The check that found it.
+	Check string `protobuf:"bytes,1,opt,name=check,proto3" json:"check,omitempty"`
+	// What is wrong, e.g. "missing_in_analytics", "projection_mismatch".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// How much it matters.
+	Severity VerifySeverity `protobuf:"varint,3,opt,name=severity,proto3,enum=datagw.v1.VerifySeverity" json:"severity,omitempty"`
+	// Where: the keyspace.
+	Keyspace string `protobuf:"bytes,4,opt,name=keyspace,proto3" json:"keyspace,omitempty"`
+	// The shard; absent when the finding is not about one shard.
+	Shard *int32 `protobuf:"varint,5,opt,name=shard,proto3,oneof" json:"shard,omitempty"`
+	// The table (PostgreSQL's or ClickHouse's).
+	Table string `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
+	// The row or range it is about, e.g. "user u-1 EUR", "positions 1000-1999".
+	Key string `protobuf:"bytes,7,opt,name=key,proto3" json:"key,omitempty"`
+	// What the source says should be there.
+	Expected string `protobuf:"bytes,8,opt,name=expected,proto3" json:"expected,omitempty"`
+	// What is there.
+	Found string `protobuf:"bytes,9,opt,name=found,proto3" json:"found,omitempty"`
+	// More about it, and what to do.
+	Detail        string `protobuf:"bytes,10,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyFinding) Reset() {
+	*x = VerifyFinding{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyFinding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyFinding) ProtoMessage() {}
+
+func (x *VerifyFinding) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyFinding.ProtoReflect.Descriptor instead.
+func (*VerifyFinding) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *VerifyFinding) GetCheck() string {
+	if x != nil {
+		return x.Check
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetSeverity() VerifySeverity {
+	if x != nil {
+		return x.Severity
+	}
+	return VerifySeverity_VERIFY_SEVERITY_UNSPECIFIED
+}
+
+func (x *VerifyFinding) GetKeyspace() string {
+	if x != nil {
+		return x.Keyspace
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetShard() int32 {
+	if x != nil && x.Shard != nil {
+		return *x.Shard
+	}
+	return 0
+}
+
+func (x *VerifyFinding) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetExpected() string {
+	if x != nil {
+		return x.Expected
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetFound() string {
+	if x != nil {
+		return x.Found
+	}
+	return ""
+}
+
+func (x *VerifyFinding) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// What one check compared and found.
+type VerifyCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The check's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What was compared, e.g. {"events": 1200, "users": 40}, and what was
+	// skipped ("users_skipped_behind": keys the projection has not caught up on).
+	Counts map[string]int64 `protobuf:"bytes,2,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Parts that could not be checked (a shard down, no analytics store).
+	Errors []string `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
+	// How many of the response's findings are this check's.
+	Findings      int32 `protobuf:"varint,4,opt,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyCheck) Reset() {
+	*x = VerifyCheck{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyCheck) ProtoMessage() {}
+
+func (x *VerifyCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyCheck.ProtoReflect.Descriptor instead.
+func (*VerifyCheck) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *VerifyCheck) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VerifyCheck) GetCounts() map[string]int64 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *VerifyCheck) GetErrors() []string {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *VerifyCheck) GetFindings() int32 {
+	if x != nil {
+		return x.Findings
+	}
+	return 0
+}
+
+// Response for VerifyStores.
+type VerifyStoresResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every finding, by check.
+	Findings []*VerifyFinding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	// Per check run.
+	Checks []*VerifyCheck `protobuf:"bytes,2,rep,name=checks,proto3" json:"checks,omitempty"`
+	// No finding of severity error or warning, and every check ran fully.
+	Clean bool `protobuf:"varint,3,opt,name=clean,proto3" json:"clean,omitempty"`
+	// How long the run took.
+	Duration *durationpb.Duration `protobuf:"bytes,4,opt,name=duration,proto3" json:"duration,omitempty"`
+	// The fraction compared; 1 when exhaustive.
+	Sample        float64 `protobuf:"fixed64,5,opt,name=sample,proto3" json:"sample,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyStoresResponse) Reset() {
+	*x = VerifyStoresResponse{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyStoresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyStoresResponse) ProtoMessage() {}
+
+func (x *VerifyStoresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyStoresResponse.ProtoReflect.Descriptor instead.
+func (*VerifyStoresResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *VerifyStoresResponse) GetFindings() []*VerifyFinding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *VerifyStoresResponse) GetChecks() []*VerifyCheck {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+func (x *VerifyStoresResponse) GetClean() bool {
+	if x != nil {
+		return x.Clean
+	}
+	return false
+}
+
+func (x *VerifyStoresResponse) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *VerifyStoresResponse) GetSample() float64 {
+	if x != nil {
+		return x.Sample
+	}
+	return 0
+}
+
 var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
@@ -3884,7 +4290,40 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x15AddShardServerRequest\x12\x1a\n" +
 	"\bkeyspace\x18\x01 \x01(\tR\bkeyspace\".\n" +
 	"\x16AddShardServerResponse\x12\x14\n" +
-	"\x05shard\x18\x01 \x01(\x05R\x05shard*{\n" +
+	"\x05shard\x18\x01 \x01(\x05R\x05shard\"e\n" +
+	"\x13VerifyStoresRequest\x12\x16\n" +
+	"\x06checks\x18\x01 \x03(\tR\x06checks\x12\x16\n" +
+	"\x06sample\x18\x02 \x01(\x01R\x06sample\x12\x1e\n" +
+	"\n" +
+	"exhaustive\x18\x03 \x01(\bR\n" +
+	"exhaustive\"\xa3\x02\n" +
+	"\rVerifyFinding\x12\x14\n" +
+	"\x05check\x18\x01 \x01(\tR\x05check\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x125\n" +
+	"\bseverity\x18\x03 \x01(\x0e2\x19.datagw.v1.VerifySeverityR\bseverity\x12\x1a\n" +
+	"\bkeyspace\x18\x04 \x01(\tR\bkeyspace\x12\x19\n" +
+	"\x05shard\x18\x05 \x01(\x05H\x00R\x05shard\x88\x01\x01\x12\x14\n" +
+	"\x05table\x18\x06 \x01(\tR\x05table\x12\x10\n" +
+	"\x03key\x18\a \x01(\tR\x03key\x12\x1a\n" +
+	"\bexpected\x18\b \x01(\tR\bexpected\x12\x14\n" +
+	"\x05found\x18\t \x01(\tR\x05found\x12\x16\n" +
+	"\x06detail\x18\n" +
+	" \x01(\tR\x06detailB\b\n" +
+	"\x06_shard\"\xcc\x01\n" +
+	"\vVerifyCheck\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12:\n" +
+	"\x06counts\x18\x02 \x03(\v2\".datagw.v1.VerifyCheck.CountsEntryR\x06counts\x12\x16\n" +
+	"\x06errors\x18\x03 \x03(\tR\x06errors\x12\x1a\n" +
+	"\bfindings\x18\x04 \x01(\x05R\bfindings\x1a9\n" +
+	"\vCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xe1\x01\n" +
+	"\x14VerifyStoresResponse\x124\n" +
+	"\bfindings\x18\x01 \x03(\v2\x18.datagw.v1.VerifyFindingR\bfindings\x12.\n" +
+	"\x06checks\x18\x02 \x03(\v2\x16.datagw.v1.VerifyCheckR\x06checks\x12\x14\n" +
+	"\x05clean\x18\x03 \x01(\bR\x05clean\x125\n" +
+	"\bduration\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x16\n" +
+	"\x06sample\x18\x05 \x01(\x01R\x06sample*{\n" +
 	"\vBackendKind\x12\x1c\n" +
 	"\x18BACKEND_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15BACKEND_KIND_POSTGRES\x10\x01\x12\x16\n" +
@@ -3918,7 +4357,12 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x15RESHARD_ACTION_SWITCH\x10\x02\x12\x1a\n" +
 	"\x16RESHARD_ACTION_REVERSE\x10\x03\x12\x1a\n" +
 	"\x16RESHARD_ACTION_CLEANUP\x10\x04\x12\x19\n" +
-	"\x15RESHARD_ACTION_CANCEL\x10\x052\xa2\v\n" +
+	"\x15RESHARD_ACTION_CANCEL\x10\x05*\x83\x01\n" +
+	"\x0eVerifySeverity\x12\x1f\n" +
+	"\x1bVERIFY_SEVERITY_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15VERIFY_SEVERITY_ERROR\x10\x01\x12\x1b\n" +
+	"\x17VERIFY_SEVERITY_WARNING\x10\x02\x12\x18\n" +
+	"\x14VERIFY_SEVERITY_INFO\x10\x032\xf3\v\n" +
 	"\fAdminService\x12L\n" +
 	"\vGetTopology\x12\x1d.datagw.v1.GetTopologyRequest\x1a\x1e.datagw.v1.GetTopologyResponse\x12L\n" +
 	"\vGetPolicies\x12\x1d.datagw.v1.GetPoliciesRequest\x1a\x1e.datagw.v1.GetPoliciesResponse\x12U\n" +
@@ -3937,7 +4381,8 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x12GetReshardWorkflow\x12$.datagw.v1.GetReshardWorkflowRequest\x1a%.datagw.v1.GetReshardWorkflowResponse\x12g\n" +
 	"\x14ListReshardWorkflows\x12&.datagw.v1.ListReshardWorkflowsRequest\x1a'.datagw.v1.ListReshardWorkflowsResponse\x12j\n" +
 	"\x15ReshardWorkflowAction\x12'.datagw.v1.ReshardWorkflowActionRequest\x1a(.datagw.v1.ReshardWorkflowActionResponse\x12U\n" +
-	"\x0eAddShardServer\x12 .datagw.v1.AddShardServerRequest\x1a!.datagw.v1.AddShardServerResponseBH\n" +
+	"\x0eAddShardServer\x12 .datagw.v1.AddShardServerRequest\x1a!.datagw.v1.AddShardServerResponse\x12O\n" +
+	"\fVerifyStores\x12\x1e.datagw.v1.VerifyStoresRequest\x1a\x1f.datagw.v1.VerifyStoresResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -3952,175 +4397,188 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 	return file_datagw_v1_admin_proto_rawDescData
 }
 
-var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
 	(ProjectionState)(0),                   // 2: datagw.v1.ProjectionState
 	(ReshardPhase)(0),                      // 3: datagw.v1.ReshardPhase
 	(ReshardAction)(0),                     // 4: datagw.v1.ReshardAction
-	(*Backend)(nil),                        // 5: datagw.v1.Backend
-	(*GetTopologyRequest)(nil),             // 6: datagw.v1.GetTopologyRequest
-	(*GetTopologyResponse)(nil),            // 7: datagw.v1.GetTopologyResponse
-	(*RangeMapEntry)(nil),                  // 8: datagw.v1.RangeMapEntry
-	(*KeyspaceRangeMap)(nil),               // 9: datagw.v1.KeyspaceRangeMap
-	(*CachePolicy)(nil),                    // 10: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 11: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 12: datagw.v1.DomainPolicy
-	(*QueryPolicy)(nil),                    // 13: datagw.v1.QueryPolicy
-	(*GetPoliciesRequest)(nil),             // 14: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 15: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 16: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 17: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 18: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 19: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 20: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 21: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 22: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 23: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 24: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 25: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 26: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 27: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 28: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 29: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 30: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 31: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 32: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 33: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 34: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 35: datagw.v1.GetRelayStatusResponse
-	(*ExplainCallRequest)(nil),             // 36: datagw.v1.ExplainCallRequest
-	(*ShardRoute)(nil),                     // 37: datagw.v1.ShardRoute
-	(*ExplainCallResponse)(nil),            // 38: datagw.v1.ExplainCallResponse
-	(*ReshardTableCheck)(nil),              // 39: datagw.v1.ReshardTableCheck
-	(*ReshardVerifyReport)(nil),            // 40: datagw.v1.ReshardVerifyReport
-	(*ReshardCutover)(nil),                 // 41: datagw.v1.ReshardCutover
-	(*ReshardWorkflow)(nil),                // 42: datagw.v1.ReshardWorkflow
-	(*CreateReshardWorkflowRequest)(nil),   // 43: datagw.v1.CreateReshardWorkflowRequest
-	(*CreateReshardWorkflowResponse)(nil),  // 44: datagw.v1.CreateReshardWorkflowResponse
-	(*GetReshardWorkflowRequest)(nil),      // 45: datagw.v1.GetReshardWorkflowRequest
-	(*GetReshardWorkflowResponse)(nil),     // 46: datagw.v1.GetReshardWorkflowResponse
-	(*ListReshardWorkflowsRequest)(nil),    // 47: datagw.v1.ListReshardWorkflowsRequest
-	(*ListReshardWorkflowsResponse)(nil),   // 48: datagw.v1.ListReshardWorkflowsResponse
-	(*ReshardWorkflowActionRequest)(nil),   // 49: datagw.v1.ReshardWorkflowActionRequest
-	(*ReshardWorkflowActionResponse)(nil),  // 50: datagw.v1.ReshardWorkflowActionResponse
-	(*AddShardServerRequest)(nil),          // 51: datagw.v1.AddShardServerRequest
-	(*AddShardServerResponse)(nil),         // 52: datagw.v1.AddShardServerResponse
-	nil,                                    // 53: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 54: datagw.v1.DomainPolicy.RetentionEntry
-	nil,                                    // 55: datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	nil,                                    // 56: datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	(*durationpb.Duration)(nil),            // 57: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 58: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 59: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 60: google.protobuf.Timestamp
-	(*Order)(nil),                          // 61: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 62: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 63: google.protobuf.Any
+	(VerifySeverity)(0),                    // 5: datagw.v1.VerifySeverity
+	(*Backend)(nil),                        // 6: datagw.v1.Backend
+	(*GetTopologyRequest)(nil),             // 7: datagw.v1.GetTopologyRequest
+	(*GetTopologyResponse)(nil),            // 8: datagw.v1.GetTopologyResponse
+	(*RangeMapEntry)(nil),                  // 9: datagw.v1.RangeMapEntry
+	(*KeyspaceRangeMap)(nil),               // 10: datagw.v1.KeyspaceRangeMap
+	(*CachePolicy)(nil),                    // 11: datagw.v1.CachePolicy
+	(*SessionPolicy)(nil),                  // 12: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 13: datagw.v1.DomainPolicy
+	(*QueryPolicy)(nil),                    // 14: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 15: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 16: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 17: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 18: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 19: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 20: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 21: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 22: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 23: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 24: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 25: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 26: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 27: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 28: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 29: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 30: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 31: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 32: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 33: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 34: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 35: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 36: datagw.v1.GetRelayStatusResponse
+	(*ExplainCallRequest)(nil),             // 37: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 38: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 39: datagw.v1.ExplainCallResponse
+	(*ReshardTableCheck)(nil),              // 40: datagw.v1.ReshardTableCheck
+	(*ReshardVerifyReport)(nil),            // 41: datagw.v1.ReshardVerifyReport
+	(*ReshardCutover)(nil),                 // 42: datagw.v1.ReshardCutover
+	(*ReshardWorkflow)(nil),                // 43: datagw.v1.ReshardWorkflow
+	(*CreateReshardWorkflowRequest)(nil),   // 44: datagw.v1.CreateReshardWorkflowRequest
+	(*CreateReshardWorkflowResponse)(nil),  // 45: datagw.v1.CreateReshardWorkflowResponse
+	(*GetReshardWorkflowRequest)(nil),      // 46: datagw.v1.GetReshardWorkflowRequest
+	(*GetReshardWorkflowResponse)(nil),     // 47: datagw.v1.GetReshardWorkflowResponse
+	(*ListReshardWorkflowsRequest)(nil),    // 48: datagw.v1.ListReshardWorkflowsRequest
+	(*ListReshardWorkflowsResponse)(nil),   // 49: datagw.v1.ListReshardWorkflowsResponse
+	(*ReshardWorkflowActionRequest)(nil),   // 50: datagw.v1.ReshardWorkflowActionRequest
+	(*ReshardWorkflowActionResponse)(nil),  // 51: datagw.v1.ReshardWorkflowActionResponse
+	(*AddShardServerRequest)(nil),          // 52: datagw.v1.AddShardServerRequest
+	(*AddShardServerResponse)(nil),         // 53: datagw.v1.AddShardServerResponse
+	(*VerifyStoresRequest)(nil),            // 54: datagw.v1.VerifyStoresRequest
+	(*VerifyFinding)(nil),                  // 55: datagw.v1.VerifyFinding
+	(*VerifyCheck)(nil),                    // 56: datagw.v1.VerifyCheck
+	(*VerifyStoresResponse)(nil),           // 57: datagw.v1.VerifyStoresResponse
+	nil,                                    // 58: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 59: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 60: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 61: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	nil,                                    // 62: datagw.v1.VerifyCheck.CountsEntry
+	(*durationpb.Duration)(nil),            // 63: google.protobuf.Duration
+	(ConsistencyLevel)(0),                  // 64: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 65: datagw.v1.OrderStatus
+	(*timestamppb.Timestamp)(nil),          // 66: google.protobuf.Timestamp
+	(*Order)(nil),                          // 67: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 68: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 69: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	57, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
-	5,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	53, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	9,  // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
-	8,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
-	42, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
-	57, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	57, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	57, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	57, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	57, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	58, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	58, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	57, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	10, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	11, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	54, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
-	13, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	57, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
-	12, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	12, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	59, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	60, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	60, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	61, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	60, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	63, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	6,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
+	58, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	10, // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
+	9,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
+	43, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
+	63, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	63, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	63, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	63, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	63, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	64, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	64, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	63, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	11, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	12, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	59, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	14, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	63, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	13, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	13, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	65, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	66, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	66, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	67, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	66, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
 	1,  // 27: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	22, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	60, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	60, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	23, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	57, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	23, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	62, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	57, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	60, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	23, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	66, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	66, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	24, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	63, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	24, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	68, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	63, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	66, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
 	2,  // 37: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	28, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	29, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	29, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	28, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	63, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	58, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	57, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
-	37, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	57, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
-	39, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
-	57, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	29, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	30, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	30, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	29, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	69, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	64, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	63, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	38, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	63, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	40, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
+	63, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
 	3,  // 49: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
-	55, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	57, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
-	40, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
-	41, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
-	56, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	60, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
-	60, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
-	42, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	42, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	42, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
+	60, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	63, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	41, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
+	42, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
+	61, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	66, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	66, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	43, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	43, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	43, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
 	4,  // 60: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
-	42, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	57, // 62: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	6,  // 63: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	14, // 64: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	16, // 65: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	18, // 66: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	20, // 67: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	24, // 68: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	26, // 69: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	30, // 70: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	32, // 71: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	34, // 72: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	36, // 73: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
-	43, // 74: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
-	45, // 75: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
-	47, // 76: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
-	49, // 77: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
-	51, // 78: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
-	7,  // 79: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	15, // 80: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	17, // 81: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	19, // 82: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	21, // 83: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	25, // 84: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	27, // 85: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	31, // 86: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	33, // 87: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	35, // 88: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	38, // 89: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	44, // 90: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
-	46, // 91: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
-	48, // 92: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
-	50, // 93: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
-	52, // 94: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
-	79, // [79:95] is the sub-list for method output_type
-	63, // [63:79] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	43, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	5,  // 62: datagw.v1.VerifyFinding.severity:type_name -> datagw.v1.VerifySeverity
+	62, // 63: datagw.v1.VerifyCheck.counts:type_name -> datagw.v1.VerifyCheck.CountsEntry
+	55, // 64: datagw.v1.VerifyStoresResponse.findings:type_name -> datagw.v1.VerifyFinding
+	56, // 65: datagw.v1.VerifyStoresResponse.checks:type_name -> datagw.v1.VerifyCheck
+	63, // 66: datagw.v1.VerifyStoresResponse.duration:type_name -> google.protobuf.Duration
+	63, // 67: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	7,  // 68: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	15, // 69: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	17, // 70: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	19, // 71: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	21, // 72: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	25, // 73: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	27, // 74: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	31, // 75: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	33, // 76: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	35, // 77: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	37, // 78: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	44, // 79: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
+	46, // 80: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
+	48, // 81: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
+	50, // 82: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
+	52, // 83: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
+	54, // 84: datagw.v1.AdminService.VerifyStores:input_type -> datagw.v1.VerifyStoresRequest
+	8,  // 85: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	16, // 86: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	18, // 87: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	20, // 88: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	22, // 89: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	26, // 90: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	28, // 91: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	32, // 92: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	34, // 93: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	36, // 94: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	39, // 95: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	45, // 96: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	47, // 97: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	49, // 98: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	51, // 99: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	53, // 100: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
+	57, // 101: datagw.v1.AdminService.VerifyStores:output_type -> datagw.v1.VerifyStoresResponse
+	85, // [85:102] is the sub-list for method output_type
+	68, // [68:85] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -4131,13 +4589,14 @@ func file_datagw_v1_admin_proto_init() {
 	file_datagw_v1_common_proto_init()
 	file_datagw_v1_eventstore_proto_init()
 	file_datagw_v1_order_proto_init()
+	file_datagw_v1_admin_proto_msgTypes[49].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   52,
+			NumEnums:      6,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,7 @@ const (
 	AdminService_ListReshardWorkflows_FullMethodName  = "/datagw.v1.AdminService/ListReshardWorkflows"
 	AdminService_ReshardWorkflowAction_FullMethodName = "/datagw.v1.AdminService/ReshardWorkflowAction"
 	AdminService_AddShardServer_FullMethodName        = "/datagw.v1.AdminService/AddShardServer"
+	AdminService_VerifyStores_FullMethodName          = "/datagw.v1.AdminService/VerifyStores"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -98,6 +99,13 @@ type AdminServiceClient interface {
 	// a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
 	// servers: list the new server in the config and restart instead.
 	AddShardServer(ctx context.Context, in *AddShardServerRequest, opts ...grpc.CallOption) (*AddShardServerResponse, error)
+	// A cross-store consistency report (docs/operations.md, "Verifying the
+	// stores"): the events against ClickHouse, the projections against a
+	// recomputation, stock against reservations, events and sagas, tables
+	// past their retention, the shards' ranges against the range map. Reads
+	// only. Sampled by default; `exhaustive` compares everything.
+	// INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+	VerifyStores(ctx context.Context, in *VerifyStoresRequest, opts ...grpc.CallOption) (*VerifyStoresResponse, error)
 }
 
 type adminServiceClient struct {
@@ -268,6 +276,16 @@ func (c *adminServiceClient) AddShardServer(ctx context.Context, in *AddShardSer
 	return out, nil
 }
 
+func (c *adminServiceClient) VerifyStores(ctx context.Context, in *VerifyStoresRequest, opts ...grpc.CallOption) (*VerifyStoresResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyStoresResponse)
+	err := c.cc.Invoke(ctx, AdminService_VerifyStores_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -329,6 +347,13 @@ type AdminServiceServer interface {
 	// a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
 	// servers: list the new server in the config and restart instead.
 	AddShardServer(context.Context, *AddShardServerRequest) (*AddShardServerResponse, error)
+	// A cross-store consistency report (docs/operations.md, "Verifying the
+	// stores"): the events against ClickHouse, the projections against a
+	// recomputation, stock against reservations, events and sagas, tables
+	// past their retention, the shards' ranges against the range map. Reads
+	// only. Sampled by default; `exhaustive` compares everything.
+	// INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+	VerifyStores(context.Context, *VerifyStoresRequest) (*VerifyStoresResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -386,6 +411,9 @@ func (UnimplementedAdminServiceServer) ReshardWorkflowAction(context.Context, *R
 }
 func (UnimplementedAdminServiceServer) AddShardServer(context.Context, *AddShardServerRequest) (*AddShardServerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddShardServer not implemented")
+}
+func (UnimplementedAdminServiceServer) VerifyStores(context.Context, *VerifyStoresRequest) (*VerifyStoresResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyStores not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -696,6 +724,24 @@ func _AdminService_AddShardServer_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_VerifyStores_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyStoresRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).VerifyStores(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_VerifyStores_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).VerifyStores(ctx, req.(*VerifyStoresRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -766,6 +812,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddShardServer",
 			Handler:    _AdminService_AddShardServer_Handler,
+		},
+		{
+			MethodName: "VerifyStores",
+			Handler:    _AdminService_VerifyStores_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

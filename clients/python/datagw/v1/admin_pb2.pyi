@@ -223,6 +223,34 @@ RESHARD_ACTION_CANCEL: ReshardAction.ValueType  # 5
 """Delete the target's copy and stop; when copying or catching up."""
 Global___ReshardAction: _TypeAlias = ReshardAction  # noqa: Y015
 
+class _VerifySeverity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VerifySeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VerifySeverity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VERIFY_SEVERITY_UNSPECIFIED: _VerifySeverity.ValueType  # 0
+    """Not used."""
+    VERIFY_SEVERITY_ERROR: _VerifySeverity.ValueType  # 1
+    """The stores disagree: data lost, doubled or wrong."""
+    VERIFY_SEVERITY_WARNING: _VerifySeverity.ValueType  # 2
+    """The data agrees but needs care: a table past its retention, a stuck saga."""
+    VERIFY_SEVERITY_INFO: _VerifySeverity.ValueType  # 3
+    """An expected difference, reported so the counts add up."""
+
+class VerifySeverity(_VerifySeverity, metaclass=_VerifySeverityEnumTypeWrapper):
+    """How much a finding matters."""
+
+VERIFY_SEVERITY_UNSPECIFIED: VerifySeverity.ValueType  # 0
+"""Not used."""
+VERIFY_SEVERITY_ERROR: VerifySeverity.ValueType  # 1
+"""The stores disagree: data lost, doubled or wrong."""
+VERIFY_SEVERITY_WARNING: VerifySeverity.ValueType  # 2
+"""The data agrees but needs care: a table past its retention, a stuck saga."""
+VERIFY_SEVERITY_INFO: VerifySeverity.ValueType  # 3
+"""An expected difference, reported so the counts add up."""
+Global___VerifySeverity: _TypeAlias = VerifySeverity  # noqa: Y015
+
 @_typing.final
 class Backend(_message.Message):
     """One backend as the gateway sees it."""
@@ -1960,3 +1988,203 @@ class AddShardServerResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AddShardServerResponse: _TypeAlias = AddShardServerResponse  # noqa: Y015
+
+@_typing.final
+class VerifyStoresRequest(_message.Message):
+    """Request for VerifyStores."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKS_FIELD_NUMBER: _builtins.int
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    EXHAUSTIVE_FIELD_NUMBER: _builtins.int
+    sample: _builtins.float
+    """The fraction of keys and cursor ranges to compare, above 0 and at most
+    1; 0: the gateway's `verify.sample` (5%). Ignored with `exhaustive`.
+    """
+    exhaustive: _builtins.bool
+    """Compare every key and the whole cursor range."""
+    @_builtins.property
+    def checks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The checks to run: events_vs_analytics, projections, inventory,
+        housekeeping, range_maps. Empty: all of them.
+        """
+
+    def __init__(
+        self,
+        *,
+        checks: _abc.Iterable[_builtins.str] | None = ...,
+        sample: _builtins.float = ...,
+        exhaustive: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks", b"checks", "exhaustive", b"exhaustive", "sample", b"sample"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyStoresRequest: _TypeAlias = VerifyStoresRequest  # noqa: Y015
+
+@_typing.final
+class VerifyFinding(_message.Message):
+    """One disagreement (or notable difference) between stores."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECK_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    KEYSPACE_FIELD_NUMBER: _builtins.int
+    SHARD_FIELD_NUMBER: _builtins.int
+    TABLE_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    EXPECTED_FIELD_NUMBER: _builtins.int
+    FOUND_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    check: _builtins.str
+    """The check that found it."""
+    kind: _builtins.str
+    """What is wrong, e.g. "missing_in_analytics", "projection_mismatch"."""
+    severity: Global___VerifySeverity.ValueType
+    """How much it matters."""
+    keyspace: _builtins.str
+    """Where: the keyspace."""
+    shard: _builtins.int
+    """The shard; absent when the finding is not about one shard."""
+    table: _builtins.str
+    """The table (PostgreSQL's or ClickHouse's)."""
+    key: _builtins.str
+    """The row or range it is about, e.g. "user u-1 EUR", "positions 1000-1999"."""
+    expected: _builtins.str
+    """What the source says should be there."""
+    found: _builtins.str
+    """What is there."""
+    detail: _builtins.str
+    """More about it, and what to do."""
+    def __init__(
+        self,
+        *,
+        check: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        severity: Global___VerifySeverity.ValueType = ...,
+        keyspace: _builtins.str = ...,
+        shard: _builtins.int | None = ...,
+        table: _builtins.str = ...,
+        key: _builtins.str = ...,
+        expected: _builtins.str = ...,
+        found: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_shard", b"_shard", "shard", b"shard"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_shard", b"_shard", "check", b"check", "detail", b"detail", "expected", b"expected", "found", b"found", "key", b"key", "keyspace", b"keyspace", "kind", b"kind", "severity", b"severity", "shard", b"shard", "table", b"table"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__shard: _TypeAlias = _typing.Literal["shard"]  # noqa: Y015
+    _WhichOneofArgType__shard: _TypeAlias = _typing.Literal["_shard", b"_shard"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__shard) -> _WhichOneofReturnType__shard | None: ...
+
+Global___VerifyFinding: _TypeAlias = VerifyFinding  # noqa: Y015
+
+@_typing.final
+class VerifyCheck(_message.Message):
+    """What one check compared and found."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CountsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NAME_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The check's name."""
+    findings: _builtins.int
+    """How many of the response's findings are this check's."""
+    @_builtins.property
+    def counts(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """What was compared, e.g. {"events": 1200, "users": 40}, and what was
+        skipped ("users_skipped_behind": keys the projection has not caught up on).
+        """
+
+    @_builtins.property
+    def errors(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Parts that could not be checked (a shard down, no analytics store)."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        counts: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        errors: _abc.Iterable[_builtins.str] | None = ...,
+        findings: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "errors", b"errors", "findings", b"findings", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyCheck: _TypeAlias = VerifyCheck  # noqa: Y015
+
+@_typing.final
+class VerifyStoresResponse(_message.Message):
+    """Response for VerifyStores."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    CHECKS_FIELD_NUMBER: _builtins.int
+    CLEAN_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    clean: _builtins.bool
+    """No finding of severity error or warning, and every check ran fully."""
+    sample: _builtins.float
+    """The fraction compared; 1 when exhaustive."""
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___VerifyFinding]:
+        """Every finding, by check."""
+
+    @_builtins.property
+    def checks(self) -> _containers.RepeatedCompositeFieldContainer[Global___VerifyCheck]:
+        """Per check run."""
+
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration:
+        """How long the run took."""
+
+    def __init__(
+        self,
+        *,
+        findings: _abc.Iterable[Global___VerifyFinding] | None = ...,
+        checks: _abc.Iterable[Global___VerifyCheck] | None = ...,
+        clean: _builtins.bool = ...,
+        duration: _duration_pb2.Duration | None = ...,
+        sample: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks", b"checks", "clean", b"clean", "duration", b"duration", "findings", b"findings", "sample", b"sample"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyStoresResponse: _TypeAlias = VerifyStoresResponse  # noqa: Y015

@@ -115,6 +115,11 @@ class AdminServiceStub:
                 request_serializer=datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.FromString,
                 _registered_method=True)
+        self.VerifyStores = channel.unary_unary(
+                '/datagw.v1.AdminService/VerifyStores',
+                request_serializer=datagw_dot_v1_dot_admin__pb2.VerifyStoresRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_admin__pb2.VerifyStoresResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -256,6 +261,18 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyStores(self, request, context):
+        """A cross-store consistency report (docs/operations.md, "Verifying the
+        stores"): the events against ClickHouse, the projections against a
+        recomputation, stock against reservations, events and sagas, tables
+        past their retention, the shards' ranges against the range map. Reads
+        only. Sampled by default; `exhaustive` compares everything.
+        INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -338,6 +355,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.AddShardServer,
                     request_deserializer=datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.SerializeToString,
+            ),
+            'VerifyStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyStores,
+                    request_deserializer=datagw_dot_v1_dot_admin__pb2.VerifyStoresRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_admin__pb2.VerifyStoresResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -773,6 +795,33 @@ class AdminService:
             '/datagw.v1.AdminService/AddShardServer',
             datagw_dot_v1_dot_admin__pb2.AddShardServerRequest.SerializeToString,
             datagw_dot_v1_dot_admin__pb2.AddShardServerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.AdminService/VerifyStores',
+            datagw_dot_v1_dot_admin__pb2.VerifyStoresRequest.SerializeToString,
+            datagw_dot_v1_dot_admin__pb2.VerifyStoresResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -95,6 +95,14 @@ class AdminServiceStub:
     a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
     servers: list the new server in the config and restart instead.
     """
+    VerifyStores: _grpc.UnaryUnaryMultiCallable[_admin_pb2.VerifyStoresRequest, _admin_pb2.VerifyStoresResponse]
+    """A cross-store consistency report (docs/operations.md, "Verifying the
+    stores"): the events against ClickHouse, the projections against a
+    recomputation, stock against reservations, events and sagas, tables
+    past their retention, the shards' ranges against the range map. Reads
+    only. Sampled by default; `exhaustive` compares everything.
+    INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -162,6 +170,14 @@ class AdminServiceAsyncStub(AdminServiceStub):
     the gateway serves; it is a spare (serves nothing) until a workflow moves
     a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
     servers: list the new server in the config and restart instead.
+    """
+    VerifyStores: _aio.UnaryUnaryMultiCallable[_admin_pb2.VerifyStoresRequest, _admin_pb2.VerifyStoresResponse]  # type: ignore[assignment]
+    """A cross-store consistency report (docs/operations.md, "Verifying the
+    stores"): the events against ClickHouse, the projections against a
+    recomputation, stock against reservations, events and sagas, tables
+    past their retention, the shards' ranges against the range map. Reads
+    only. Sampled by default; `exhaustive` compares everything.
+    INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -323,6 +339,20 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         the gateway serves; it is a spare (serves nothing) until a workflow moves
         a range onto it. FAILED_PRECONDITION/NOT_EMBEDDED with configured
         servers: list the new server in the config and restart instead.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyStores(
+        self,
+        request: _admin_pb2.VerifyStoresRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.VerifyStoresResponse, _abc.Awaitable[_admin_pb2.VerifyStoresResponse]]:
+        """A cross-store consistency report (docs/operations.md, "Verifying the
+        stores"): the events against ClickHouse, the projections against a
+        recomputation, stock against reservations, events and sagas, tables
+        past their retention, the shards' ranges against the range map. Reads
+        only. Sampled by default; `exhaustive` compares everything.
+        INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

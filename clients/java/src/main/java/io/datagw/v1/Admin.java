@@ -286,6 +286,31 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_AddShardServerResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_VerifyStoresRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_VerifyStoresRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_VerifyFinding_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_VerifyFinding_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_VerifyCheck_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_VerifyCheck_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_VerifyCheck_CountsEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_VerifyCheck_CountsEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_VerifyStoresResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_VerifyStoresResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -453,7 +478,23 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "ActionResponse\022,\n\010workflow\030\001 \001(\0132\032.datag" +
       "w.v1.ReshardWorkflow\")\n\025AddShardServerRe" +
       "quest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddShardServe" +
-      "rResponse\022\r\n\005shard\030\001 \001(\005*{\n\013BackendKind\022" +
+      "rResponse\022\r\n\005shard\030\001 \001(\005\"I\n\023VerifyStores" +
+      "Request\022\016\n\006checks\030\001 \003(\t\022\016\n\006sample\030\002 \001(\001\022" +
+      "\022\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFinding\022\r\n" +
+      "\005check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010severity\030\003" +
+      " \001(\0162\031.datagw.v1.VerifySeverity\022\020\n\010keysp" +
+      "ace\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n\005table\030\006" +
+      " \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 \001(\t\022\r\n\005f" +
+      "ound\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_shard\"\240\001\n" +
+      "\013VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006counts\030\002 \003" +
+      "(\0132\".datagw.v1.VerifyCheck.CountsEntry\022\016" +
+      "\n\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005\032-\n\013Coun" +
+      "tsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"" +
+      "\266\001\n\024VerifyStoresResponse\022*\n\010findings\030\001 \003" +
+      "(\0132\030.datagw.v1.VerifyFinding\022&\n\006checks\030\002" +
+      " \003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005clean\030\003 " +
+      "\001(\010\022+\n\010duration\030\004 \001(\0132\031.google.protobuf." +
+      "Duration\022\016\n\006sample\030\005 \001(\001*{\n\013BackendKind\022" +
       "\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND" +
       "_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002" +
       "\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSt" +
@@ -476,45 +517,50 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACT" +
       "ION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003" +
       "\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_" +
-      "ACTION_CANCEL\020\0052\242\013\n\014AdminService\022L\n\013GetT" +
-      "opology\022\035.datagw.v1.GetTopologyRequest\032\036" +
-      ".datagw.v1.GetTopologyResponse\022L\n\013GetPol" +
-      "icies\022\035.datagw.v1.GetPoliciesRequest\032\036.d" +
-      "atagw.v1.GetPoliciesResponse\022U\n\016ReloadPo" +
-      "licies\022 .datagw.v1.ReloadPoliciesRequest" +
-      "\032!.datagw.v1.ReloadPoliciesResponse\022I\n\nF" +
-      "lushCache\022\034.datagw.v1.FlushCacheRequest\032" +
-      "\035.datagw.v1.FlushCacheResponse\022a\n\nListOr" +
-      "ders\022(.datagw.v1.AdminServiceListOrdersR" +
-      "equest\032).datagw.v1.AdminServiceListOrder" +
-      "sResponse\022@\n\007GetSaga\022\031.datagw.v1.GetSaga" +
-      "Request\032\032.datagw.v1.GetSagaResponse\022U\n\016L" +
-      "istStuckSagas\022 .datagw.v1.ListStuckSagas" +
-      "Request\032!.datagw.v1.ListStuckSagasRespon" +
-      "se\022X\n\017ListProjections\022!.datagw.v1.ListPr" +
-      "ojectionsRequest\032\".datagw.v1.ListProject" +
-      "ionsResponse\022^\n\021RebuildProjection\022#.data" +
-      "gw.v1.RebuildProjectionRequest\032$.datagw." +
-      "v1.RebuildProjectionResponse\022U\n\016GetRelay" +
-      "Status\022 .datagw.v1.GetRelayStatusRequest" +
-      "\032!.datagw.v1.GetRelayStatusResponse\022L\n\013E" +
-      "xplainCall\022\035.datagw.v1.ExplainCallReques" +
-      "t\032\036.datagw.v1.ExplainCallResponse\022j\n\025Cre" +
-      "ateReshardWorkflow\022\'.datagw.v1.CreateRes" +
-      "hardWorkflowRequest\032(.datagw.v1.CreateRe" +
-      "shardWorkflowResponse\022a\n\022GetReshardWorkf" +
-      "low\022$.datagw.v1.GetReshardWorkflowReques" +
-      "t\032%.datagw.v1.GetReshardWorkflowResponse" +
-      "\022g\n\024ListReshardWorkflows\022&.datagw.v1.Lis" +
-      "tReshardWorkflowsRequest\032\'.datagw.v1.Lis" +
-      "tReshardWorkflowsResponse\022j\n\025ReshardWork" +
-      "flowAction\022\'.datagw.v1.ReshardWorkflowAc" +
-      "tionRequest\032(.datagw.v1.ReshardWorkflowA" +
-      "ctionResponse\022U\n\016AddShardServer\022 .datagw" +
-      ".v1.AddShardServerRequest\032!.datagw.v1.Ad" +
-      "dShardServerResponseBH\n\014io.datagw.v1P\001Z6" +
-      "github.com/datagw/datagw/clients/go/data" +
-      "gw/v1;datagwv1b\006proto3"
+      "ACTION_CANCEL\020\005*\203\001\n\016VerifySeverity\022\037\n\033VE" +
+      "RIFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025VERIFY_SE" +
+      "VERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERITY_WARNIN" +
+      "G\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013\n\014AdminS" +
+      "ervice\022L\n\013GetTopology\022\035.datagw.v1.GetTop" +
+      "ologyRequest\032\036.datagw.v1.GetTopologyResp" +
+      "onse\022L\n\013GetPolicies\022\035.datagw.v1.GetPolic" +
+      "iesRequest\032\036.datagw.v1.GetPoliciesRespon" +
+      "se\022U\n\016ReloadPolicies\022 .datagw.v1.ReloadP" +
+      "oliciesRequest\032!.datagw.v1.ReloadPolicie" +
+      "sResponse\022I\n\nFlushCache\022\034.datagw.v1.Flus" +
+      "hCacheRequest\032\035.datagw.v1.FlushCacheResp" +
+      "onse\022a\n\nListOrders\022(.datagw.v1.AdminServ" +
+      "iceListOrdersRequest\032).datagw.v1.AdminSe" +
+      "rviceListOrdersResponse\022@\n\007GetSaga\022\031.dat" +
+      "agw.v1.GetSagaRequest\032\032.datagw.v1.GetSag" +
+      "aResponse\022U\n\016ListStuckSagas\022 .datagw.v1." +
+      "ListStuckSagasRequest\032!.datagw.v1.ListSt" +
+      "uckSagasResponse\022X\n\017ListProjections\022!.da" +
+      "tagw.v1.ListProjectionsRequest\032\".datagw." +
+      "v1.ListProjectionsResponse\022^\n\021RebuildPro" +
+      "jection\022#.datagw.v1.RebuildProjectionReq" +
+      "uest\032$.datagw.v1.RebuildProjectionRespon" +
+      "se\022U\n\016GetRelayStatus\022 .datagw.v1.GetRela" +
+      "yStatusRequest\032!.datagw.v1.GetRelayStatu" +
+      "sResponse\022L\n\013ExplainCall\022\035.datagw.v1.Exp" +
+      "lainCallRequest\032\036.datagw.v1.ExplainCallR" +
+      "esponse\022j\n\025CreateReshardWorkflow\022\'.datag" +
+      "w.v1.CreateReshardWorkflowRequest\032(.data" +
+      "gw.v1.CreateReshardWorkflowResponse\022a\n\022G" +
+      "etReshardWorkflow\022$.datagw.v1.GetReshard" +
+      "WorkflowRequest\032%.datagw.v1.GetReshardWo" +
+      "rkflowResponse\022g\n\024ListReshardWorkflows\022&" +
+      ".datagw.v1.ListReshardWorkflowsRequest\032\'" +
+      ".datagw.v1.ListReshardWorkflowsResponse\022" +
+      "j\n\025ReshardWorkflowAction\022\'.datagw.v1.Res" +
+      "hardWorkflowActionRequest\032(.datagw.v1.Re" +
+      "shardWorkflowActionResponse\022U\n\016AddShardS" +
+      "erver\022 .datagw.v1.AddShardServerRequest\032" +
+      "!.datagw.v1.AddShardServerResponse\022O\n\014Ve" +
+      "rifyStores\022\036.datagw.v1.VerifyStoresReque" +
+      "st\032\037.datagw.v1.VerifyStoresResponseBH\n\014i" +
+      "o.datagw.v1P\001Z6github.com/datagw/datagw/" +
+      "clients/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -838,6 +884,36 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AddShardServerResponse_descriptor,
         new java.lang.String[] { "Shard", });
+    internal_static_datagw_v1_VerifyStoresRequest_descriptor =
+      getDescriptor().getMessageType(48);
+    internal_static_datagw_v1_VerifyStoresRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_VerifyStoresRequest_descriptor,
+        new java.lang.String[] { "Checks", "Sample", "Exhaustive", });
+    internal_static_datagw_v1_VerifyFinding_descriptor =
+      getDescriptor().getMessageType(49);
+    internal_static_datagw_v1_VerifyFinding_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_VerifyFinding_descriptor,
+        new java.lang.String[] { "Check", "Kind", "Severity", "Keyspace", "Shard", "Table", "Key", "Expected", "Found", "Detail", });
+    internal_static_datagw_v1_VerifyCheck_descriptor =
+      getDescriptor().getMessageType(50);
+    internal_static_datagw_v1_VerifyCheck_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_VerifyCheck_descriptor,
+        new java.lang.String[] { "Name", "Counts", "Errors", "Findings", });
+    internal_static_datagw_v1_VerifyCheck_CountsEntry_descriptor =
+      internal_static_datagw_v1_VerifyCheck_descriptor.getNestedType(0);
+    internal_static_datagw_v1_VerifyCheck_CountsEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_VerifyCheck_CountsEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_datagw_v1_VerifyStoresResponse_descriptor =
+      getDescriptor().getMessageType(51);
+    internal_static_datagw_v1_VerifyStoresResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_VerifyStoresResponse_descriptor,
+        new java.lang.String[] { "Findings", "Checks", "Clean", "Duration", "Sample", });
     descriptor.resolveAllFeaturesImmutable();
     io.datagw.v1.Common.getDescriptor();
     io.datagw.v1.Eventstore.getDescriptor();

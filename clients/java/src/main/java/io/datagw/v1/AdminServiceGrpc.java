@@ -511,6 +511,37 @@ public final class AdminServiceGrpc {
     return getAddShardServerMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.VerifyStoresRequest,
+      io.datagw.v1.VerifyStoresResponse> getVerifyStoresMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "VerifyStores",
+      requestType = io.datagw.v1.VerifyStoresRequest.class,
+      responseType = io.datagw.v1.VerifyStoresResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.VerifyStoresRequest,
+      io.datagw.v1.VerifyStoresResponse> getVerifyStoresMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.VerifyStoresRequest, io.datagw.v1.VerifyStoresResponse> getVerifyStoresMethod;
+    if ((getVerifyStoresMethod = AdminServiceGrpc.getVerifyStoresMethod) == null) {
+      synchronized (AdminServiceGrpc.class) {
+        if ((getVerifyStoresMethod = AdminServiceGrpc.getVerifyStoresMethod) == null) {
+          AdminServiceGrpc.getVerifyStoresMethod = getVerifyStoresMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.VerifyStoresRequest, io.datagw.v1.VerifyStoresResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "VerifyStores"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.VerifyStoresRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.VerifyStoresResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminServiceMethodDescriptorSupplier("VerifyStores"))
+              .build();
+        }
+      }
+    }
+    return getVerifyStoresMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -759,6 +790,21 @@ public final class AdminServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.AddShardServerResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getAddShardServerMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * A cross-store consistency report (docs/operations.md, "Verifying the
+     * stores"): the events against ClickHouse, the projections against a
+     * recomputation, stock against reservations, events and sagas, tables
+     * past their retention, the shards' ranges against the range map. Reads
+     * only. Sampled by default; `exhaustive` compares everything.
+     * INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+     * </pre>
+     */
+    default void verifyStores(io.datagw.v1.VerifyStoresRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.VerifyStoresResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getVerifyStoresMethod(), responseObserver);
+    }
   }
 
   /**
@@ -992,6 +1038,22 @@ public final class AdminServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getAddShardServerMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * A cross-store consistency report (docs/operations.md, "Verifying the
+     * stores"): the events against ClickHouse, the projections against a
+     * recomputation, stock against reservations, events and sagas, tables
+     * past their retention, the shards' ranges against the range map. Reads
+     * only. Sampled by default; `exhaustive` compares everything.
+     * INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+     * </pre>
+     */
+    public void verifyStores(io.datagw.v1.VerifyStoresRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.VerifyStoresResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getVerifyStoresMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1195,6 +1257,21 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getAddShardServerMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * A cross-store consistency report (docs/operations.md, "Verifying the
+     * stores"): the events against ClickHouse, the projections against a
+     * recomputation, stock against reservations, events and sagas, tables
+     * past their retention, the shards' ranges against the range map. Reads
+     * only. Sampled by default; `exhaustive` compares everything.
+     * INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+     * </pre>
+     */
+    public io.datagw.v1.VerifyStoresResponse verifyStores(io.datagw.v1.VerifyStoresRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getVerifyStoresMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1397,6 +1474,21 @@ public final class AdminServiceGrpc {
     public io.datagw.v1.AddShardServerResponse addShardServer(io.datagw.v1.AddShardServerRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getAddShardServerMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * A cross-store consistency report (docs/operations.md, "Verifying the
+     * stores"): the events against ClickHouse, the projections against a
+     * recomputation, stock against reservations, events and sagas, tables
+     * past their retention, the shards' ranges against the range map. Reads
+     * only. Sampled by default; `exhaustive` compares everything.
+     * INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+     * </pre>
+     */
+    public io.datagw.v1.VerifyStoresResponse verifyStores(io.datagw.v1.VerifyStoresRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getVerifyStoresMethod(), getCallOptions(), request);
     }
   }
 
@@ -1617,6 +1709,22 @@ public final class AdminServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getAddShardServerMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * A cross-store consistency report (docs/operations.md, "Verifying the
+     * stores"): the events against ClickHouse, the projections against a
+     * recomputation, stock against reservations, events and sagas, tables
+     * past their retention, the shards' ranges against the range map. Reads
+     * only. Sampled by default; `exhaustive` compares everything.
+     * INVALID_ARGUMENT for an unknown check or a sample outside (0, 1].
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.VerifyStoresResponse> verifyStores(
+        io.datagw.v1.VerifyStoresRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getVerifyStoresMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GET_TOPOLOGY = 0;
@@ -1635,6 +1743,7 @@ public final class AdminServiceGrpc {
   private static final int METHODID_LIST_RESHARD_WORKFLOWS = 13;
   private static final int METHODID_RESHARD_WORKFLOW_ACTION = 14;
   private static final int METHODID_ADD_SHARD_SERVER = 15;
+  private static final int METHODID_VERIFY_STORES = 16;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1716,6 +1825,10 @@ public final class AdminServiceGrpc {
         case METHODID_ADD_SHARD_SERVER:
           serviceImpl.addShardServer((io.datagw.v1.AddShardServerRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.AddShardServerResponse>) responseObserver);
+          break;
+        case METHODID_VERIFY_STORES:
+          serviceImpl.verifyStores((io.datagw.v1.VerifyStoresRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.VerifyStoresResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1847,6 +1960,13 @@ public final class AdminServiceGrpc {
               io.datagw.v1.AddShardServerRequest,
               io.datagw.v1.AddShardServerResponse>(
                 service, METHODID_ADD_SHARD_SERVER)))
+        .addMethod(
+          getVerifyStoresMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.VerifyStoresRequest,
+              io.datagw.v1.VerifyStoresResponse>(
+                service, METHODID_VERIFY_STORES)))
         .build();
   }
 
@@ -1911,6 +2031,7 @@ public final class AdminServiceGrpc {
               .addMethod(getListReshardWorkflowsMethod())
               .addMethod(getReshardWorkflowActionMethod())
               .addMethod(getAddShardServerMethod())
+              .addMethod(getVerifyStoresMethod())
               .build();
         }
       }
