@@ -146,3 +146,9 @@ RETENTION_DELETED = Counter(
     "metadata; otherwise the domain whose policy retention applied)",
     ["keyspace", "shard", "rule"], registry=REGISTRY,
 )
+RETENTION_ROWS_DELETED = Counter(
+    "datagw_retention_rows_deleted_total",
+    "Rows other than events removed by the retention job, by keyspace, shard and rule (the "
+    "policy's retention key: idempotency_keys, finished_sagas, orphaned_emails)",
+    ["keyspace", "shard", "rule"], registry=REGISTRY,
+)

@@ -161,10 +161,12 @@ class UsersDomain(KeyspaceDomain):
                                                                                    email):
                         raise AlreadyExists(f"email {email!r} belongs to another user",
                                             reason="EMAIL_TAKEN", metadata={"email": email})
-                    if owner != user_id:
-                        await store.claim_email(conn, email, ksid, user_id)
-                        return True
-                    return False
+                    # Written even when the row points at the user already:
+                    # a claim restarts the row's age, so the retention of
+                    # orphaned emails (domain/row_retention.py) leaves it
+                    # alone while the write that follows may be running.
+                    await store.claim_email(conn, email, ksid, user_id)
+                    return owner != user_id
 
         return await idempotency.rerouted(self._keyspace, claim)
 

@@ -1,9 +1,11 @@
-"""SQL of the event retention job, on one shard (docs/erasure.md).
+"""SQL of the retention job, on one shard (docs/erasure.md, docs/policies.md).
 
-Every delete is bounded by a floor cursor: only events at or below it in the
-shard's commit order (tx_id, position) go, so an event the relay has not
-copied to ClickHouse (or a live projection has not applied) is never
-removed. Each statement deletes at most `limit` rows, so its locks are short.
+Every delete of events is bounded by a floor cursor: only events at or below
+it in the shard's commit order (tx_id, position) go, so an event the relay
+has not copied to ClickHouse (or a live projection has not applied) is never
+removed. The other rows with a retention (request ids, finished sagas,
+orphaned email lookup rows) go by age alone. Each statement deletes at most
+`limit` rows, so its locks are short.
 """
 
 from __future__ import annotations
@@ -85,3 +87,66 @@ async def delete_older(conn: asyncpg.Connection, floor: Cursor, limit: int, max_
     return _count(await conn.execute(
         _BY_AGE, str(floor.commit), floor.position, limit, max_age_s,
         list(prefixes), others))
+
+
+# The rows past an age, by table: what makes a row old and which rows may go
+# at all (a running or compensating saga never does). Keys are the tables a
+# policy's retention names (besides events).
+_AGED = {
+    "idempotency_keys": "created_at < now() - make_interval(secs => $1)",
+    "sagas": "state IN ('completed', 'compensated') AND updated_at < now() - make_interval(secs "
+             "=> $1)",
+}
+_PRIMARY_KEY = {"idempotency_keys": "request_id", "sagas": "saga_id"}
+AGED_TABLES = tuple(_AGED)
+
+
+async def delete_aged(conn: asyncpg.Connection, table: str, max_age_s: float, limit: int) -> int:
+    """One batch of `table`'s rows past `max_age_s` (AGED_TABLES); how many went."""
+    key = _PRIMARY_KEY[table]
+    return _count(await conn.execute(
+        f"DELETE FROM {table} WHERE {key} IN "
+        f"(SELECT {key} FROM {table} WHERE {_AGED[table]} LIMIT $2)", max_age_s, limit))
+
+
+async def count_past_retention(conn: asyncpg.Connection, table: str, age_s: float) -> int:
+    """How many rows of `table` (AGED_TABLES) are past `age_s`: what the
+    retention job has still to remove (a check of it: a count that stays
+    above zero for longer than the job's interval means the job is not
+    running). Unfinished sagas never count. A table the shard does not have
+    counts 0."""
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {_AGED[table]}",
+                                       age_s))
+    except asyncpg.UndefinedTableError:
+        return 0
+
+
+async def lock_email_claims(conn: asyncpg.Connection, max_age_s: float, after: str,
+                            limit: int) -> list[tuple[str, str]]:
+    """In the caller's transaction: up to `limit` (email, user_id) lookup rows
+    after `after` (in email order) claimed longer than `max_age_s` ago,
+    locked. A row a claim holds is skipped: the claim refreshes its age
+    (commerce_store.claim_email), and a refreshed row no longer matches when
+    the lock is granted."""
+    rows = await conn.fetch(
+        """SELECT email, user_id FROM user_emails
+           WHERE email > $2 AND created_at < now() - make_interval(secs => $1)
+           ORDER BY email LIMIT $3 FOR UPDATE SKIP LOCKED""", max_age_s, after, limit)
+    return [(str(r["email"]), str(r["user_id"])) for r in rows]
+
+
+async def held_emails(conn: asyncpg.Connection, user_ids: Sequence[str]) -> dict[str, str]:
+    """The email of each of `user_ids` that exists here and is not erased."""
+    rows = await conn.fetch(
+        "SELECT user_id, email FROM users WHERE user_id = ANY($1::text[]) AND erased_at IS NULL",
+        list(user_ids))
+    return {str(r["user_id"]): str(r["email"]) for r in rows}
+
+
+async def delete_emails(conn: asyncpg.Connection, claims: Sequence[tuple[str, str]]) -> int:
+    """Delete the lookup rows (email, user_id) that still point at that user."""
+    return _count(await conn.execute(
+        """DELETE FROM user_emails AS e USING unnest($1::text[], $2::text[]) AS d(email, user_id)
+           WHERE e.email = d.email AND e.user_id = d.user_id""",
+        [c[0] for c in claims], [c[1] for c in claims]))
