@@ -114,6 +114,12 @@ SAGA_RECOVERIES = Counter(
     "datagw_saga_recoveries_total", "Sagas picked up by the recovery loop, by kind",
     ["kind"], registry=REGISTRY,
 )
+SAGA_OLDEST_UNFINISHED = Gauge(
+    "datagw_saga_oldest_unfinished_seconds",
+    "Age of a shard's oldest running or compensating saga (0: none), as of the recovery "
+    "loop's last round",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
 RELAY_LAG_EVENTS = Gauge(
     "datagw_relay_lag_events",
     "Committed events of a source shard not yet relayed to ClickHouse",
