@@ -13,6 +13,10 @@ them:
     policy says (at least ORPHANED_EMAILS_GRACE_S: a younger row may belong
     to a write still running).
 
+On a keyspace sharded by ranges (a policy with a shard_key) a shard removes
+only rows of the ranges it serves: a move's copies are the move's to keep
+equal (storage/postgres/retention_store.py).
+
 Email lookup rows live on the email's shard and their users on the user's,
 so finding an orphan reads two shards. One batch per shard per pass is
 examined, continuing where the previous pass stopped and starting over after
@@ -62,7 +66,8 @@ class RowRetention:
             for rule, table in AGED_RULES.items():
                 age = policy.retention_s(rule)
                 if age is not None:
-                    deleted += await self._each_shard(ks, rule, partial(self._aged, table, age))
+                    deleted += await self._each_shard(ks, rule, partial(
+                        self._aged, table, age, ks if policy.shard_key else None))
             age = policy.retention_s(ORPHANED_EMAILS)
             if age is not None:
                 deleted += await self._each_shard(ks, ORPHANED_EMAILS,
@@ -83,10 +88,14 @@ class RowRetention:
             total += n
         return total
 
-    async def _aged(self, table: str, max_age_s: float, shard: Shard) -> int:
+    async def _aged(self, table: str, max_age_s: float, ranged: Keyspace | None,
+                    shard: Shard) -> int:
+        """`ranged`: the keyspace whose range map says which rows the shard
+        serves (None: a keyspace whose rows have no keyspace id)."""
+        ranges = ranged.map.ranges_of(shard.index) if ranged is not None else None
         async with shard.connection(f"RETENTION {table}") as conn:
             return await drain(self._batch, partial(store.delete_aged, conn, table, max_age_s,
-                                                    self._batch))
+                                                    self._batch, ranges))
 
     async def _orphans(self, ks: Keyspace, max_age_s: float, shard: Shard) -> int:
         """One batch of this shard's lookup rows past `max_age_s`: those no
@@ -96,7 +105,8 @@ class RowRetention:
         async with shard.connection("RETENTION user_emails") as conn:
             async with conn.transaction():
                 claims = await store.lock_email_claims(
-                    conn, max_age_s, self._email_cursor.get(at, ""), self._batch)
+                    conn, max_age_s, self._email_cursor.get(at, ""), self._batch,
+                    ks.map.ranges_of(shard.index))
                 held = await self._held_emails(ks, {user for _, user in claims})
                 orphans = [(email, user) for email, user in claims if held.get(user) != email]
                 deleted = await store.delete_emails(conn, orphans) if orphans else 0

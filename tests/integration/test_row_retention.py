@@ -210,3 +210,43 @@ async def test_a_claim_restarts_the_age_of_its_row(gateway: Gateway, shop: Shop,
                             "SELECT created_at > now() - interval '1 hour' AS fresh "
                             "FROM user_emails WHERE email = $1", email)
     assert aged[0]["fresh"]
+
+
+async def test_only_the_shard_serving_a_row_removes_it(gateway: Gateway, shop: Shop,
+                                                       uid: str) -> None:
+    """A copy of another shard's row (what a move leaves on its target
+    before the switch) is the move's: retention leaves it, while a record
+    from before ranges existed (no keyspace id) goes on its shard."""
+    commerce = gateway.backends.keyspaces["commerce"]
+    here = f"{uid}-here"
+    index = shard_index(gateway, here)
+    other = next(f"{uid}-there-{n}" for n in range(1000)
+                 if commerce.shard_for(keyspace_id(f"{uid}-there-{n}")).index != index)
+    copied, legacy = f"{uid}-copied", f"{uid}-legacy"
+    await shard_rows(gateway, index, f"""
+        BEGIN;
+        SET LOCAL datagw.fence = 'off';
+        INSERT INTO idempotency_keys (request_id, method, request_hash, response, keyspace_id,
+                                      created_at)
+        VALUES ('{copied}', 'CreateUser', '\\x00', '{{}}',
+                '\\x{ksid_bytes(keyspace_id(other)).hex()}', now() - interval '30 days'),
+               ('{legacy}', 'CreateUser', '\\x00', '{{}}', NULL, now() - interval '30 days');
+        COMMIT;""")
+    try:
+        shard = commerce.shards[index]
+        async with shard.connection("test") as conn:
+            assert await retention_store.count_past_retention(
+                conn, "idempotency_keys", 29 * DAY, commerce.map.ranges_of(index)) >= 1
+        await rows(gateway).run_once()
+
+        found = await shard_rows(gateway, index, "SELECT request_id FROM idempotency_keys "
+                                 "WHERE request_id = ANY($1)", [copied, legacy])
+        assert [r["request_id"] for r in found] == [copied]
+        async with shard.connection("test") as conn:
+            assert await retention_store.count_past_retention(
+                conn, "idempotency_keys", 29 * DAY, commerce.map.ranges_of(index)) == 0
+            assert await retention_store.count_past_retention(
+                conn, "idempotency_keys", 29 * DAY) >= 1
+    finally:
+        await shard_rows(gateway, index, "DELETE FROM idempotency_keys WHERE request_id = $1",
+                         copied)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from gateway.records.events import Cursor
+from gateway.storage.postgres.keyspace_id import KeyRange
+from gateway.storage.postgres.range_map import served
 
 # The events the metadata of their stream (see gateway/storage/eventstore/
 # streams.py) no longer keeps: below truncate_before (soft delete and
@@ -101,38 +103,63 @@ _PRIMARY_KEY = {"idempotency_keys": "request_id", "sagas": "saga_id"}
 AGED_TABLES = tuple(_AGED)
 
 
-async def delete_aged(conn: asyncpg.Connection, table: str, max_age_s: float, limit: int) -> int:
-    """One batch of `table`'s rows past `max_age_s` (AGED_TABLES); how many went."""
+def _owned(table: str, ranges: list[KeyRange] | None, first_arg: int
+           ) -> tuple[str, list[bytes | None]]:
+    """The rows of `ranges` (None: every row, a keyspace without ranges). A
+    shard holds copies of rows it does not serve during a move (range_map.
+    served): the copy on the target is the move's to keep equal to the
+    source, so only the shard serving a row removes it (and a move captures
+    that like any delete). Request ids recorded before ranges existed have
+    no keyspace id and stay on their shard."""
+    if ranges is None:
+        return "TRUE", []
+    condition, bounds = served(ranges, first_arg)
+    if table == "idempotency_keys":
+        condition = f"({condition} OR keyspace_id IS NULL)"
+    return condition, bounds
+
+
+async def delete_aged(conn: asyncpg.Connection, table: str, max_age_s: float, limit: int,
+                      ranges: list[KeyRange] | None) -> int:
+    """One batch of `table`'s rows past `max_age_s` (AGED_TABLES) in `ranges`
+    (the ones the shard serves; None: a keyspace without ranges); how many
+    went."""
     key = _PRIMARY_KEY[table]
+    owned, bounds = _owned(table, ranges, 3)
     return _count(await conn.execute(
         f"DELETE FROM {table} WHERE {key} IN "
-        f"(SELECT {key} FROM {table} WHERE {_AGED[table]} LIMIT $2)", max_age_s, limit))
+        f"(SELECT {key} FROM {table} WHERE {_AGED[table]} AND {owned} LIMIT $2)",
+        max_age_s, limit, *bounds))
 
 
-async def count_past_retention(conn: asyncpg.Connection, table: str, age_s: float) -> int:
+async def count_past_retention(conn: asyncpg.Connection, table: str, age_s: float,
+                               ranges: list[KeyRange] | None = None) -> int:
     """How many rows of `table` (AGED_TABLES) are past `age_s`: what the
     retention job has still to remove (a check of it: a count that stays
     above zero for longer than the job's interval means the job is not
-    running). Unfinished sagas never count. A table the shard does not have
-    counts 0."""
+    running). Unfinished sagas never count. `ranges`: only rows of these
+    (the shard's, so a move's copies are not counted twice); None: every
+    row. A table the shard does not have counts 0."""
+    owned, bounds = _owned(table, ranges, 2)
     try:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {_AGED[table]}",
-                                       age_s))
+        return int(await conn.fetchval(
+            f"SELECT count(*) FROM {table} WHERE {_AGED[table]} AND {owned}", age_s, *bounds))
     except asyncpg.UndefinedTableError:
         return 0
 
 
 async def lock_email_claims(conn: asyncpg.Connection, max_age_s: float, after: str,
-                            limit: int) -> list[tuple[str, str]]:
+                            limit: int, ranges: list[KeyRange]) -> list[tuple[str, str]]:
     """In the caller's transaction: up to `limit` (email, user_id) lookup rows
-    after `after` (in email order) claimed longer than `max_age_s` ago,
-    locked. A row a claim holds is skipped: the claim refreshes its age
-    (commerce_store.claim_email), and a refreshed row no longer matches when
-    the lock is granted."""
+    of `ranges` (the shard's) after `after` (in email order) claimed longer
+    than `max_age_s` ago, locked. A row a claim holds is skipped: the claim
+    refreshes its age (commerce_store.claim_email), and a refreshed row no
+    longer matches when the lock is granted."""
+    owned, bounds = _owned("user_emails", ranges, 4)
     rows = await conn.fetch(
-        """SELECT email, user_id FROM user_emails
-           WHERE email > $2 AND created_at < now() - make_interval(secs => $1)
-           ORDER BY email LIMIT $3 FOR UPDATE SKIP LOCKED""", max_age_s, after, limit)
+        f"""SELECT email, user_id FROM user_emails
+            WHERE email > $2 AND created_at < now() - make_interval(secs => $1) AND {owned}
+            ORDER BY email LIMIT $3 FOR UPDATE SKIP LOCKED""", max_age_s, after, limit, *bounds)
     return [(str(r["email"]), str(r["user_id"])) for r in rows]
 
 
