@@ -11,7 +11,9 @@ them:
   - orphaned_emails (users): email lookup rows whose user does not hold the
     email (gone, erased, holding another one), claimed longer ago than the
     policy says (at least ORPHANED_EMAILS_GRACE_S: a younger row may belong
-    to a write still running).
+    to a write still running). A write whose claim found an old row naming
+    its user already puts the row back if a pass removed it meanwhile
+    (users/service.py _keep_email).
 
 On a keyspace sharded by ranges (a policy with a shard_key) a shard removes
 only rows of the ranges it serves: a move's copies are the move's to keep

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import pytest
 from datagw.v1 import inventory_pb2, user_pb2
 
 from gateway.domain.row_retention import RowRetention
@@ -196,20 +197,35 @@ async def test_orphaned_email_rows_go_and_live_or_young_ones_stay(
     assert found.user.user_id == live
 
 
-async def test_a_claim_restarts_the_age_of_its_row(gateway: Gateway, shop: Shop,
-                                                    uid: str) -> None:
-    """A user taking back an email whose old row still names it: the claim
-    refreshes the row, so a pass cannot remove it while the write runs."""
+async def test_a_row_removed_between_claim_and_write_is_put_back(
+    gateway: Gateway, shop: Shop, uid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user taking back an email whose old row was never released: the
+    claim finds the row naming the user and writes nothing, so a pass
+    running before the write commits sees a user holding another email and
+    removes the row. The write puts it back."""
     user = f"{uid}-back"
     await shop.user(user)
     email = f"{user}@example.com"
-    await age_email(gateway, email, days=2)
     await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
-        user_id=user, email=email, display_name="again", request_id=f"{uid}-again"))
-    aged = await shard_rows(gateway, shard_index(gateway, f"email:{email}"),
-                            "SELECT created_at > now() - interval '1 hour' AS fresh "
-                            "FROM user_emails WHERE email = $1", email)
-    assert aged[0]["fresh"]
+        user_id=user, email=f"{user}-2@example.com", request_id=f"{uid}-away"))
+    await orphan(gateway, email, user)
+    await age_email(gateway, email, days=2)
+    users = gateway.wiring.users
+    claim = users._claim_email
+
+    async def claim_then_retention(*args: Any) -> bool:
+        claimed = await claim(*args)
+        await rows(gateway).run_once()
+        return claimed
+
+    monkeypatch.setattr(users, "_claim_email", claim_then_retention)
+    await shop.users.UpdateUser(user_pb2.UpdateUserRequest(
+        user_id=user, email=email, request_id=f"{uid}-back"))
+
+    assert await email_row(gateway, email) == user
+    found = await shop.users.GetUserByEmail(user_pb2.GetUserByEmailRequest(email=email))
+    assert found.user.user_id == user
 
 
 async def test_only_the_shard_serving_a_row_removes_it(gateway: Gateway, shop: Shop,

@@ -81,12 +81,19 @@ async def email_owner(conn: asyncpg.Connection, email: str, *, lock: bool = Fals
 
 
 async def claim_email(conn: asyncpg.Connection, email: str, ksid: bytes, user_id: str) -> None:
-    """Point the email at the user (insert, or take over an orphan row);
-    created_at is when it was last claimed."""
+    """Point the email at the user (insert, or take over an orphan row)."""
     await conn.execute(
         """INSERT INTO user_emails (email, keyspace_id, user_id) VALUES ($1, $2, $3)
            ON CONFLICT (email) DO UPDATE SET user_id = $3, created_at = now()""",
         email, ksid, user_id)
+
+
+async def restore_email(conn: asyncpg.Connection, email: str, ksid: bytes,
+                        user_id: str) -> None:
+    """Point the email at the user unless a row for it exists."""
+    await conn.execute(
+        """INSERT INTO user_emails (email, keyspace_id, user_id) VALUES ($1, $2, $3)
+           ON CONFLICT (email) DO NOTHING""", email, ksid, user_id)
 
 
 async def drop_email(conn: asyncpg.Connection, email: str, user_id: str) -> None:

@@ -152,9 +152,8 @@ async def lock_email_claims(conn: asyncpg.Connection, max_age_s: float, after: s
                             limit: int, ranges: list[KeyRange]) -> list[tuple[str, str]]:
     """In the caller's transaction: up to `limit` (email, user_id) lookup rows
     of `ranges` (the shard's) after `after` (in email order) claimed longer
-    than `max_age_s` ago, locked. A row a claim holds is skipped: the claim
-    refreshes its age (commerce_store.claim_email), and a refreshed row no
-    longer matches when the lock is granted."""
+    than `max_age_s` ago, locked. A row a claim holds is skipped (a claim
+    that takes a row over restarts its age)."""
     owned, bounds = _owned("user_emails", ranges, 4)
     rows = await conn.fetch(
         f"""SELECT email, user_id FROM user_emails
