@@ -39,6 +39,7 @@ from gateway.runtime.services import POLICY_CATALOG
 from tests.conftest import ROOT, need_tool
 
 HELM = ROOT / ".tools" / "helm" / "bin" / "helm"
+PROMTOOL = ROOT / ".tools" / "promtool" / "bin" / "promtool"
 # The cluster version everything is validated for (Chart.yaml allows >=1.30).
 KUBE_VERSION = "1.34.0"
 DATAGW_CHART = ROOT / "deploy" / "helm" / "datagw"
@@ -714,8 +715,24 @@ def test_every_metric_an_alert_names_is_exported(render: Callable[[str], Docs]) 
     assert "datagw_saga_oldest_unfinished_seconds" in exported
     named: set[str] = set()
     for rule in alerting_rules(render("standalone-alerts")):
+        assert "%!" not in rule["expr"], rule["expr"]  # a threshold printf left over
         found = set(re.findall(r"datagw_[a-z_]+", rule["expr"]))
         assert found, rule["alert"]
         named |= found
     assert named - exported - BACKUP_METRICS == set()
     assert named >= BACKUP_METRICS
+
+
+def test_the_alerts_pass_promtool(render: Callable[[str], Docs], tmp_path: Path) -> None:
+    """Prometheus's own checker parses every expression and template, and
+    tests/deploy/alerts_test.yaml runs the alerts (default values) on
+    synthetic series: each fires past its threshold after its `for:`, with
+    the labels and text its runbook expects, and not before."""
+    promtool = need_tool("promtool", str(PROMTOOL))
+    spec = of_kind(render("standalone-alerts"), "PrometheusRule")["spec"]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": spec["groups"]}))
+    shutil.copy(Path(__file__).parent / "alerts_test.yaml", tmp_path)
+    for args in (["check", "rules", "rules.yaml"], ["test", "rules", "alerts_test.yaml"]):
+        result = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
