@@ -90,9 +90,9 @@ class RetentionJob:
     async def run_once(self) -> int:
         """One pass over every shard: events, then the other rows; how many
         went."""
-        return await self.events_once() + await self.rows.run_once()
+        return await self._events_once() + await self.rows.run_once()
 
-    async def events_once(self) -> int:
+    async def _events_once(self) -> int:
         """One pass of the events over every shard; how many went. A shard
         that is down is left for the next pass; so is every shard while a
         database that may hold projection checkpoints cannot be read."""
