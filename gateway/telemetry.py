@@ -120,6 +120,12 @@ SAGA_RECOVERIES = Counter(
     "datagw_saga_recoveries_total", "Sagas picked up by the recovery loop, by kind",
     ["kind"], registry=REGISTRY,
 )
+SAGA_OLDEST_UNFINISHED = Gauge(
+    "datagw_saga_oldest_unfinished_seconds",
+    "Age of a shard's oldest running or compensating saga (0: none), as of the recovery "
+    "loop's last round",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
 RELAY_LAG_EVENTS = Gauge(
     "datagw_relay_lag_events",
     "Committed events of a source shard not yet relayed to ClickHouse",
@@ -164,4 +170,10 @@ RECONCILIATIONS = Counter(
     "keyspace, shard and outcome (clean: everything reconciled; reported: something left "
     "for an operator)",
     ["keyspace", "shard", "outcome"], registry=REGISTRY,
+)
+RETENTION_ROWS_DELETED = Counter(
+    "datagw_retention_rows_deleted_total",
+    "Rows other than events removed by the retention job, by keyspace, shard and rule (the "
+    "policy's retention key: idempotency_keys, finished_sagas, orphaned_emails)",
+    ["keyspace", "shard", "rule"], registry=REGISTRY,
 )

@@ -14,8 +14,9 @@ from gateway.policy.access import AccessPolicy
 from gateway.policy.access_loader import ACCESS_FILE, parse_access
 from gateway.policy.model import (
     CACHE_OFF,
-    EVENT_STREAM_PREFIXES,
+    ORPHANED_EMAILS_GRACE_S,
     RETENTION_KEYS,
+    ROW_RETENTION_KEYS,
     CachePolicy,
     Consistency,
     DomainPolicy,
@@ -24,6 +25,7 @@ from gateway.policy.model import (
     QueryPolicy,
     SessionPolicy,
     Store,
+    retention_keys,
 )
 from gateway.yaml_fields import FieldReader, Problem
 
@@ -113,15 +115,40 @@ def _session(c: FieldReader, raw: Any) -> SessionPolicy:
     )
 
 
-def _retention(c: FieldReader, raw: Any, store: Store | None) -> tuple[tuple[str, float], ...]:
-    if store is None:
-        return ()  # the store is missing or wrong, reported already
-    allowed = RETENTION_KEYS.get(store.value, ())
+def _retention(c: FieldReader, raw: Any, store: Store | None,
+               domain: str | None) -> tuple[tuple[str, float], ...]:
+    if store is None or (store is Store.POSTGRES and domain is None):
+        return ()  # the store or domain is missing or wrong, reported already
+    allowed = retention_keys(store.value, domain)
     if not allowed:
-        c.problem("retention", f"a {store.value} domain keeps no data with a retention; remove it")
+        what = f"a {store.value} domain" if store is not Store.POSTGRES else f"the {domain} domain"
+        c.problem("retention", f"{what} keeps no data with a retention; remove it")
         return ()
-    body = c.mapping("retention", raw, allowed)
-    return tuple((k, c.duration(f"retention.{k}", v)) for k, v in body.items() if k in allowed)
+    if not isinstance(raw, dict):
+        c.mapping("retention", raw, allowed)
+        return ()
+    found = []
+    for k, v in raw.items():
+        if k not in allowed:
+            c.problem(f"retention.{k}", f"{_not_kept(k, store, domain)}; allowed keys: "
+                      f"{', '.join(allowed)}")
+            continue
+        seconds = c.duration(f"retention.{k}", v)
+        if k == "orphaned_emails" and 0 < seconds < ORPHANED_EMAILS_GRACE_S:
+            c.problem(f"retention.{k}", f"{v!r} is shorter than 1h: a younger lookup row may be "
+                      "a claim whose user is still being written")
+        found.append((k, seconds))
+    return tuple(found)
+
+
+def _not_kept(key: str, store: Store, domain: str | None) -> str:
+    """Why a retention key does not apply to this domain."""
+    if store is Store.POSTGRES and key in RETENTION_KEYS["postgres"]:
+        return f"the {domain} domain appends no events to expire"
+    owners = [d for d, keys in ROW_RETENTION_KEYS.items() if key in keys]
+    if store is Store.POSTGRES and owners:
+        return f"the {domain} domain keeps no {key} (set it in the policy of: {', '.join(owners)})"
+    return "unknown key"
 
 
 def _query(c: FieldReader, raw: Any) -> QueryPolicy:
@@ -187,9 +214,7 @@ def _parse(
         c.problem("session", "required for the sessions domain (ttl, sliding, max_per_user)")
     if domain not in (None, "sessions") and session is not None:
         c.problem("session", f"only the sessions domain has a session section, not {domain!r}")
-    retention = _retention(c, body["retention"], store) if "retention" in body else ()
-    if retention and store is Store.POSTGRES and domain not in EVENT_STREAM_PREFIXES:
-        c.problem("retention", f"the {domain} domain appends no events to expire; remove it")
+    retention = _retention(c, body["retention"], store, domain) if "retention" in body else ()
     query = _query(c, body["query"]) if "query" in body else None
     if query is not None and store is not Store.CLICKHOUSE:
         c.problem("query", "only a clickhouse domain (analytics) has query limits")

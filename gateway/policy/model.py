@@ -60,6 +60,21 @@ class QueryPolicy:
 # domain's event streams); for analytics "domain_events" and "clickstream"
 # (ClickHouse TTLs). A missing key keeps the data for ever.
 RETENTION_KEYS = {"postgres": ("events",), "clickhouse": ("domain_events", "clickstream")}
+# Rows of a postgres domain's keyspace kept only for a while (the retention
+# job, gateway/domain/row_retention.py): the request ids recorded for
+# idempotent writes (one table per keyspace, so the policy of the domain
+# that owns the keyspace's writes covers every domain writing there: orders'
+# covers users', payments' and events' too), finished sagas, and email
+# lookup rows no user holds.
+ROW_RETENTION_KEYS: dict[str, tuple[str, ...]] = {
+    "orders": ("idempotency_keys", "finished_sagas"),
+    "inventory": ("idempotency_keys",),
+    "catalog": ("idempotency_keys",),
+    "users": ("orphaned_emails",)}
+# The least retention.orphaned_emails: an email lookup row is claimed before
+# its user is written, so a row younger than this may be a claim whose write
+# is still running.
+ORPHANED_EMAILS_GRACE_S = 3600.0
 # Whose events "retention.events" of a postgres domain covers: the streams
 # whose names start with one of the prefixes; "events" covers every stream
 # matching none (those services append themselves). Other postgres domains
@@ -67,6 +82,14 @@ RETENTION_KEYS = {"postgres": ("events",), "clickhouse": ("domain_events", "clic
 EVENT_STREAM_PREFIXES: dict[str, tuple[str, ...]] = {
     "users": ("user-",), "orders": ("order-",), "payments": ("payment-",),
     "inventory": ("stock-", "reservation-"), "events": ()}
+
+
+def retention_keys(store: str, domain: str | None) -> tuple[str, ...]:
+    """The retention keys a policy of `domain` in `store` may set."""
+    if store != "postgres":
+        return RETENTION_KEYS.get(store, ())
+    events = RETENTION_KEYS["postgres"] if domain in EVENT_STREAM_PREFIXES else ()
+    return events + ROW_RETENTION_KEYS.get(domain or "", ())
 
 
 @dataclass(frozen=True)

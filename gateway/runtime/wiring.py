@@ -26,10 +26,12 @@ from gateway.domain.projections import all_projections
 from gateway.domain.projections.runner import ProjectionRunner
 from gateway.domain.resharding.workflow import Resharding
 from gateway.domain.rewind.reconcile import Reach, Reconciler
+from gateway.domain.row_retention import RowRetention
 from gateway.domain.sessions import SessionsDomain
 from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
 from gateway.domain.verify import Stores, Verifier
+from gateway.policy.model import ROW_RETENTION_KEYS
 from gateway.runtime.config import Config
 from gateway.runtime.startup import OpenBackends
 from gateway.storage.redis.cache import Cache
@@ -113,7 +115,10 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         projections=projections,
         retention=RetentionJob(policies, event_keyspaces,
                                [s for ks in keyspaces.values() for s in ks.shards],
-                               config.retention),
+                               config.retention, RowRetention(
+                                   policies, {d: keyspaces[opened.keyspace_of(d)]
+                                              for d in ROW_RETENTION_KEYS},
+                                   config.retention.batch_size)),
         relay=relay,
         resharding=resharding,
         rewind=rewind,

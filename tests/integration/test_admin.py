@@ -104,7 +104,8 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
     assert analytics.query.max_memory_bytes == 256 * 2**20
     assert analytics.retention["clickstream"].seconds == 90 * 86400
     assert policies["inventory"].retention["events"].seconds == 400 * 86400
-    assert not policies["orders"].retention
+    assert policies["orders"].retention["finished_sagas"].seconds == 30 * 86400
+    assert not policies["payments"].retention
 
     catalog = policies["catalog"]
     assert (catalog.source_file, catalog.store, catalog.keyspace) == (

@@ -198,7 +198,7 @@ async def test_a_policy_for_the_events_domain_covers_the_services_own_streams(
     strict = RetentionJob(PolicyRegistry(policies, POLICY_CATALOG),
                           [keyspaces["commerce"], keyspaces["inventory"]],
                           [s for ks in keyspaces.values() for s in ks.shards],
-                          gateway.wiring.retention.settings)
+                          gateway.wiring.retention.settings, gateway.wiring.retention.rows)
     assert [(r.domain, r.others) for r in strict.rules()] == [
         ("inventory", False), ("events", True)]
     own = await written(channel, ref(f"{uid}-journal"), 2)

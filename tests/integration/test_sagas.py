@@ -23,7 +23,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.postgres import saga_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from tests.commerce import Shop, shard_index, shard_rows
-from tests.helpers import eventually, fails, sql
+from tests.helpers import eventually, fails, metric, sql
 
 
 def _sagas(gateway: Gateway) -> OrderSagas:
@@ -155,3 +155,39 @@ async def test_a_finished_saga_keeps_no_card_token(gateway: Gateway, shop: Shop,
     assert sorted(r["state"] for r in rows) == ["compensated", "completed"]
     for row in rows:
         assert "tok_" not in row["data"], row["data"]
+
+
+async def test_the_oldest_unfinished_saga_is_a_gauge(gateway: Gateway, shop: Shop,
+                                                     uid: str) -> None:
+    """What the stuck-saga alert watches: a saga still running a month after
+    it started (its lease kept the recovery away) shows on its shard's gauge
+    until it is gone."""
+    user = f"{uid}-stuck"
+    await shop.user(user)
+    index = shard_index(gateway, user)
+    saga_id = saga_id_for(user, CREATE_ORDER, f"{uid}-s")
+    month = 30 * 86400
+
+    def oldest() -> float:
+        return metric("datagw_saga_oldest_unfinished_seconds", keyspace="commerce",
+                      shard=str(index))
+
+    await shard_rows(
+        gateway, index,
+        """INSERT INTO sagas (saga_id, keyspace_id, kind, state, user_id, order_id, request_id,
+                              data, lease_until, created_at)
+           VALUES ($1, $2, $3, 'running', $4, 'o', 'r', '{}', now() + interval '1 day',
+                   now() - interval '30 days')""",
+        saga_id, ksid_bytes(keyspace_id(user)), CREATE_ORDER, user)
+    try:
+        async def shown() -> bool:
+            return oldest() >= month
+
+        await eventually(shown, "the stuck saga's age is reported")
+    finally:
+        await shard_rows(gateway, index, "DELETE FROM sagas WHERE saga_id = $1", saga_id)
+
+    async def gone() -> bool:
+        return oldest() < month
+
+    await eventually(gone, "the gauge forgets the saga")

@@ -16,6 +16,8 @@ LEVELS = "strong, read_your_writes, bounded_staleness, eventual"
 CATALOG = (POLICIES / "catalog.yaml").read_text("utf-8")
 SESSIONS = (POLICIES / "sessions.yaml").read_text("utf-8")
 INVENTORY = (POLICIES / "inventory.yaml").read_text("utf-8")
+USERS = (POLICIES / "users.yaml").read_text("utf-8")
+ORDERS = (POLICIES / "orders.yaml").read_text("utf-8")
 ANALYTICS = (POLICIES / "analytics.yaml").read_text("utf-8")
 
 
@@ -127,12 +129,22 @@ def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str)
     (INVENTORY, "events: 400d", "events: forever", "retention.events", "a duration"),
     (INVENTORY, "events: 400d", "events: 400", "retention.events", "a duration"),
     (INVENTORY, "events: 400d", "events: 0d", "retention.events", "greater than zero"),
-    (INVENTORY, "retention:\n  events: 400d", "retention: 400d", "retention",
-     "expected a mapping with keys events"),
+    (INVENTORY, "retention:\n  events: 400d\n  idempotency_keys: 7d", "retention: 400d",
+     "retention", "expected a mapping with keys events, idempotency_keys"),
     (INVENTORY, "cache: off", "cache: off\nquery: {max_rows: 10, tables: [stock]}", "query",
      "only a clickhouse domain"),
-    (CATALOG, "  near_ttl: 2s\n", "  near_ttl: 2s\nretention: {events: 30d}\n", "retention",
-     "the catalog domain appends no events to expire"),
+    (CATALOG, "idempotency_keys: 7d", "events: 30d", "retention.events",
+     "the catalog domain appends no events to expire; allowed keys: idempotency_keys"),
+    # Rows kept for a while: each key only in the policy of the domain owning them.
+    (INVENTORY, "events: 400d", "events: 400d\n  finished_sagas: 30d",
+     "retention.finished_sagas", "the inventory domain keeps no finished_sagas (set it in the "
+     "policy of: orders); allowed keys: events, idempotency_keys"),
+    (INVENTORY, "idempotency_keys: 7d", "idempotency_keys: 7", "retention.idempotency_keys",
+     "a duration"),
+    (USERS, "orphaned_emails: 1d", "orphaned_emails: 10m", "retention.orphaned_emails",
+     "shorter than 1h"),
+    (USERS, "orphaned_emails: 1d", "idempotency_keys: 1d", "retention.idempotency_keys",
+     "set it in the policy of: orders, inventory, catalog"),
     # A redis domain keeps nothing with a retention.
     (SESSIONS, "store: redis", "store: redis\nretention: {events: 30d}", "retention",
      "a redis domain keeps no data with a retention"),
@@ -177,7 +189,14 @@ def test_each_retention_and_query_mistake_is_named(text: str, old: str, new: str
 def test_retention_and_query_limits_are_read() -> None:
     inventory, problems = parse_policy("x.yaml", INVENTORY, POLICY_DOMAINS)
     assert problems == [] and inventory is not None
-    assert inventory.retention == (("events", 400 * 86400),)
+    assert inventory.retention == (("events", 400 * 86400), ("idempotency_keys", 7 * 86400))
+    orders, problems = parse_policy("x.yaml", ORDERS, POLICY_DOMAINS)
+    assert problems == [] and orders is not None
+    assert orders.retention_s("finished_sagas") == 30 * 86400
+    assert orders.retention_s("idempotency_keys") == 7 * 86400
+    users, problems = parse_policy("x.yaml", USERS, POLICY_DOMAINS)
+    assert problems == [] and users is not None
+    assert users.retention_s("orphaned_emails") == 86400
     assert inventory.retention_s("events") == 400 * 86400 and inventory.query is None
     # A query section without max_execution_time gets 10s, without max_memory 256MiB.
     analytics, problems = parse_policy("x.yaml", ANALYTICS.replace(

@@ -15,6 +15,10 @@ shard. A projection rebuilt later replays what retention left.
 
 Deletes go in batches (`batch_size` rows per statement, each its own short
 transaction). ClickHouse keeps its own retention as table TTLs.
+
+The same pass then removes the other rows a policy keeps only for a while
+(request ids, finished sagas, orphaned email lookup rows:
+gateway/domain/row_retention.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from gateway.domain.retention_batches import drain
+from gateway.domain.row_retention import RowRetention
 from gateway.errors import Unavailable
 from gateway.policy.model import EVENT_STREAM_PREFIXES
 from gateway.policy.registry import PolicyRegistry
@@ -58,9 +64,12 @@ class AgeRule:
 
 class RetentionJob:
     def __init__(self, policies: PolicyRegistry, event_keyspaces: list[Keyspace],
-                 databases: list[Shard], settings: RetentionSettings) -> None:
-        """`databases`: the primaries that may hold projection checkpoints."""
+                 databases: list[Shard], settings: RetentionSettings,
+                 rows: RowRetention) -> None:
+        """`databases`: the primaries that may hold projection checkpoints;
+        `rows`: the retention of the rows that are not events, run after them."""
         self._policies = policies
+        self.rows = rows
         self._keyspaces = event_keyspaces
         self._databases = databases
         self.settings = settings
@@ -79,9 +88,14 @@ class RetentionJob:
         return rules
 
     async def run_once(self) -> int:
-        """One pass over every shard; how many events went. A shard that is
-        down is left for the next pass; so is every shard while a database
-        that may hold projection checkpoints cannot be read."""
+        """One pass over every shard: events, then the other rows; how many
+        went."""
+        return await self._events_once() + await self.rows.run_once()
+
+    async def _events_once(self) -> int:
+        """One pass of the events over every shard; how many went. A shard
+        that is down is left for the next pass; so is every shard while a
+        database that may hold projection checkpoints cannot be read."""
         try:
             projected = await self.projection_floors()
         except Unavailable as exc:
@@ -123,13 +137,7 @@ class RetentionJob:
         return deleted
 
     async def _drain(self, shard: Shard, rule: str, delete: Callable[[], Awaitable[int]]) -> int:
-        """Batches until one comes back short."""
-        total = 0
-        while True:
-            n = await delete()
-            total += n
-            if n < self.settings.batch_size:
-                break
+        total = await drain(self.settings.batch_size, delete)
         if total:
             RETENTION_DELETED.labels(shard.keyspace, str(shard.index), rule).inc(total)
         return total
@@ -149,4 +157,4 @@ class RetentionJob:
             try:
                 await self.run_once()
             except Exception:
-                log.exception("event retention pass failed")
+                log.exception("retention pass failed")

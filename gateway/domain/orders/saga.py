@@ -74,7 +74,7 @@ from gateway.storage.postgres import saga_store as sagas
 from gateway.storage.postgres.idempotency import request_hash, run_transaction, wal_position
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.telemetry import SAGA_RECOVERIES, SAGAS
+from gateway.telemetry import SAGA_OLDEST_UNFINISHED, SAGA_RECOVERIES, SAGAS
 
 log = logging.getLogger(__name__)
 
@@ -455,10 +455,13 @@ class OrderSagas(KeyspaceDomain):
     # -- recovery --------------------------------------------------------------
 
     async def recover(self, shard: Shard, limit: int = 50) -> int:
-        """Finish or compensate every saga on `shard` whose lease ran out."""
+        """Finish or compensate every saga on `shard` whose lease ran out;
+        report how old the shard's oldest unfinished saga is (a stuck one)."""
+        ranges = self._keyspace.map.ranges_of(shard.index)
         async with shard.connection("CLAIM sagas") as conn:
-            claimed = await sagas.claim_abandoned(
-                conn, limit, self.settings.lease_s, self._keyspace.map.ranges_of(shard.index))
+            claimed = await sagas.claim_abandoned(conn, limit, self.settings.lease_s, ranges)
+            SAGA_OLDEST_UNFINISHED.labels(shard.keyspace, str(shard.index)).set(
+                await sagas.oldest_unfinished_s(conn, ranges))
         for saga in claimed:
             SAGA_RECOVERIES.labels(saga.kind).inc()
             log.info("recovering saga %s (%s, %s)", saga.saga_id, saga.kind, saga.state)

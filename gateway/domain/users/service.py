@@ -217,7 +217,24 @@ class UsersDomain(KeyspaceDomain):
             raise
         if result[0].email != email:
             await self._release_email(email, user_id)
+        elif not claimed:
+            await self._keep_email(email, user_id)
         return result
+
+    async def _keep_email(self, email: str, user_id: str) -> None:
+        """After a write whose claim found the row naming the user already
+        (and so wrote nothing, leaving the row its age): put the row back if
+        the retention of orphaned emails (domain/row_retention.py) removed
+        it before the write committed, when the user did not hold the email
+        yet. Its lock makes this wait for such a removal in progress; one
+        that starts later sees the user holding the email."""
+
+        async def keep() -> None:
+            shard, ksid = self.route(email_key(email))
+            async with shard.connection("INSERT user_emails") as conn:
+                await store.restore_email(conn, email, ksid, user_id)
+
+        await idempotency.rerouted(self._keyspace, keep)
 
     async def create(self, user_id: str, email: str, display_name: str, request_id: str
                      ) -> tuple[UserRecord, str]:

@@ -88,6 +88,14 @@ async def claim_email(conn: asyncpg.Connection, email: str, ksid: bytes, user_id
         email, ksid, user_id)
 
 
+async def restore_email(conn: asyncpg.Connection, email: str, ksid: bytes,
+                        user_id: str) -> None:
+    """Point the email at the user unless a row for it exists."""
+    await conn.execute(
+        """INSERT INTO user_emails (email, keyspace_id, user_id) VALUES ($1, $2, $3)
+           ON CONFLICT (email) DO NOTHING""", email, ksid, user_id)
+
+
 async def drop_email(conn: asyncpg.Connection, email: str, user_id: str) -> None:
     await conn.execute("DELETE FROM user_emails WHERE email = $1 AND user_id = $2",
                        email, user_id)

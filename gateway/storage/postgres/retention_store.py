@@ -1,9 +1,11 @@
-"""SQL of the event retention job, on one shard (docs/erasure.md).
+"""SQL of the retention job, on one shard (docs/erasure.md, docs/policies.md).
 
-Every delete is bounded by a floor cursor: only events at or below it in the
-shard's commit order (tx_id, position) go, so an event the relay has not
-copied to ClickHouse (or a live projection has not applied) is never
-removed. Each statement deletes at most `limit` rows, so its locks are short.
+Every delete of events is bounded by a floor cursor: only events at or below
+it in the shard's commit order (tx_id, position) go, so an event the relay
+has not copied to ClickHouse (or a live projection has not applied) is never
+removed. The other rows with a retention (request ids, finished sagas,
+orphaned email lookup rows) go by age alone. Each statement deletes at most
+`limit` rows, so its locks are short.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from gateway.records.events import Cursor
+from gateway.storage.postgres.keyspace_id import KeyRange
+from gateway.storage.postgres.range_map import served
 
 # The events the metadata of their stream (see gateway/storage/eventstore/
 # streams.py) no longer keeps: below truncate_before (soft delete and
@@ -85,3 +89,90 @@ async def delete_older(conn: asyncpg.Connection, floor: Cursor, limit: int, max_
     return _count(await conn.execute(
         _BY_AGE, str(floor.commit), floor.position, limit, max_age_s,
         list(prefixes), others))
+
+
+# The rows past an age, by table: what makes a row old and which rows may go
+# at all (a running or compensating saga never does). Keys are the tables a
+# policy's retention names (besides events).
+_AGED = {
+    "idempotency_keys": "created_at < now() - make_interval(secs => $1)",
+    "sagas": "state IN ('completed', 'compensated') AND updated_at < now() - make_interval(secs "
+             "=> $1)",
+}
+_PRIMARY_KEY = {"idempotency_keys": "request_id", "sagas": "saga_id"}
+AGED_TABLES = tuple(_AGED)
+
+
+def _owned(table: str, ranges: list[KeyRange] | None, first_arg: int
+           ) -> tuple[str, list[bytes | None]]:
+    """The rows of `ranges` (None: every row, a keyspace without ranges). A
+    shard holds copies of rows it does not serve during a move (range_map.
+    served): the copy on the target is the move's to keep equal to the
+    source, so only the shard serving a row removes it (and a move captures
+    that like any delete). Request ids recorded before ranges existed have
+    no keyspace id and stay on their shard."""
+    if ranges is None:
+        return "TRUE", []
+    condition, bounds = served(ranges, first_arg)
+    if table == "idempotency_keys":
+        condition = f"({condition} OR keyspace_id IS NULL)"
+    return condition, bounds
+
+
+async def delete_aged(conn: asyncpg.Connection, table: str, max_age_s: float, limit: int,
+                      ranges: list[KeyRange] | None) -> int:
+    """One batch of `table`'s rows past `max_age_s` (AGED_TABLES) in `ranges`
+    (the ones the shard serves; None: a keyspace without ranges); how many
+    went."""
+    key = _PRIMARY_KEY[table]
+    owned, bounds = _owned(table, ranges, 3)
+    return _count(await conn.execute(
+        f"DELETE FROM {table} WHERE {key} IN "
+        f"(SELECT {key} FROM {table} WHERE {_AGED[table]} AND {owned} LIMIT $2)",
+        max_age_s, limit, *bounds))
+
+
+async def count_past_retention(conn: asyncpg.Connection, table: str, age_s: float,
+                               ranges: list[KeyRange] | None = None) -> int:
+    """How many rows of `table` (AGED_TABLES) are past `age_s`: what the
+    retention job has still to remove (a check of it: a count that stays
+    above zero for longer than the job's interval means the job is not
+    running). Unfinished sagas never count. `ranges`: only rows of these
+    (the shard's, so a move's copies are not counted twice); None: every
+    row. A table the shard does not have counts 0."""
+    owned, bounds = _owned(table, ranges, 2)
+    try:
+        return int(await conn.fetchval(
+            f"SELECT count(*) FROM {table} WHERE {_AGED[table]} AND {owned}", age_s, *bounds))
+    except asyncpg.UndefinedTableError:
+        return 0
+
+
+async def lock_email_claims(conn: asyncpg.Connection, max_age_s: float, after: str,
+                            limit: int, ranges: list[KeyRange]) -> list[tuple[str, str]]:
+    """In the caller's transaction: up to `limit` (email, user_id) lookup rows
+    of `ranges` (the shard's) after `after` (in email order) claimed longer
+    than `max_age_s` ago, locked. A row a claim holds is skipped (a claim
+    that takes a row over restarts its age)."""
+    owned, bounds = _owned("user_emails", ranges, 4)
+    rows = await conn.fetch(
+        f"""SELECT email, user_id FROM user_emails
+            WHERE email > $2 AND created_at < now() - make_interval(secs => $1) AND {owned}
+            ORDER BY email LIMIT $3 FOR UPDATE SKIP LOCKED""", max_age_s, after, limit, *bounds)
+    return [(str(r["email"]), str(r["user_id"])) for r in rows]
+
+
+async def held_emails(conn: asyncpg.Connection, user_ids: Sequence[str]) -> dict[str, str]:
+    """The email of each of `user_ids` that exists here and is not erased."""
+    rows = await conn.fetch(
+        "SELECT user_id, email FROM users WHERE user_id = ANY($1::text[]) AND erased_at IS NULL",
+        list(user_ids))
+    return {str(r["user_id"]): str(r["email"]) for r in rows}
+
+
+async def delete_emails(conn: asyncpg.Connection, claims: Sequence[tuple[str, str]]) -> int:
+    """Delete the lookup rows (email, user_id) that still point at that user."""
+    return _count(await conn.execute(
+        """DELETE FROM user_emails AS e USING unnest($1::text[], $2::text[]) AS d(email, user_id)
+           WHERE e.email = d.email AND e.user_id = d.user_id""",
+        [c[0] for c in claims], [c[1] for c in claims]))

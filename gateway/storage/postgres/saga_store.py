@@ -159,6 +159,14 @@ async def claim_abandoned(conn: asyncpg.Connection, limit: int, lease_s: float,
     return [_saga(r) for r in rows]
 
 
+async def oldest_unfinished_s(conn: asyncpg.Connection, ranges: list[KeyRange]) -> float:
+    """Seconds since the oldest unfinished saga of `ranges` started (0: none)."""
+    condition, bounds = served(ranges, 1)
+    return float(await conn.fetchval(
+        f"""SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM sagas
+            WHERE state IN ('running', 'compensating') AND {condition}""", *bounds))
+
+
 async def list_unfinished(conn: asyncpg.Connection, older_than_s: float, limit: int,
                           ranges: list[KeyRange]) -> list[SagaRecord]:
     """Unfinished sagas of `ranges` older than `older_than_s`, oldest first."""
