@@ -23,14 +23,12 @@ run: $(STAMP)
 	$(BIN)/datagw serve
 
 ## make tools: pinned toolchains into .tools/ (idempotent, a no-op once
-## installed): protoc plugins for Go, Node and Java stubs, helm for the chart,
-## promtool for its alerts
+## installed): protoc plugins for Go, Node and Java stubs, helm for the chart
 tools: $(STAMP) $(NPM_STAMP)
 	scripts/install_go_tools.sh
 	scripts/install_node_tools.sh
 	scripts/install_java_tools.sh
 	scripts/install_helm.sh
-	scripts/install_promtool.sh
 
 ## make generate: regenerate the committed stubs under clients/ from proto/
 generate: tools
