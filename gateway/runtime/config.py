@@ -57,8 +57,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
-    "verify": ("interval", "sample", "idempotency_keys_retention", "finished_sagas_retention",
-               "stuck_saga_after"),
+    "verify": ("interval", "sample", "stuck_saga_after"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file", "pooler"),
     "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range", "direct"),
@@ -185,10 +184,6 @@ def _verify(r: FieldReader, ver: dict[str, Any]) -> VerifySettings:
                                                                         interval),
         sample=max(sample, 1) / 100,
         ages=Ages(
-            idempotency_keys_s=r.duration("verify.idempotency_keys_retention",
-                                          ver.get("idempotency_keys_retention", "7d")),
-            finished_sagas_s=r.duration("verify.finished_sagas_retention",
-                                        ver.get("finished_sagas_retention", "30d")),
             stuck_saga_s=r.duration("verify.stuck_saga_after",
                                     ver.get("stuck_saga_after", "1h"))))
 

@@ -122,6 +122,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         relay=relay,
         resharding=resharding,
         rewind=rewind,
-        verifier=Verifier(Stores(commerce, inventory_keyspace, catalog_keyspace, event_keyspaces,
-                                 backends.clickhouse), config.verify),
+        verifier=Verifier(policies, Stores(commerce, inventory_keyspace, catalog_keyspace,
+                                           event_keyspaces, backends.clickhouse),
+                          config.verify),
     )

@@ -4,8 +4,11 @@ and the exit status for a clean run, a finding and an unreachable gateway."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import grpc
@@ -27,10 +30,15 @@ def verify(address: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_verify_reports_clean_then_a_table_past_its_retention(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every idempotency key is past a retention of 1ms: the housekeeping
-    # check reports the table as growing past it.
-    monkeypatch.setenv("DATAGW_VERIFY__IDEMPOTENCY_KEYS_RETENTION", "1ms")
-    with gateway_process(tmp_path, "--shards", "2") as gw:
+    # Request ids kept 1s by the orders policy, and a retention job that
+    # does not run: the housekeeping check reports the table growing past it.
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    orders = policies / "orders.yaml"
+    orders.write_text(re.sub(r"idempotency_keys: \S+", "idempotency_keys: 1s",
+                             orders.read_text()))
+    monkeypatch.setenv("DATAGW_RETENTION__INTERVAL", "24h")
+    with gateway_process(tmp_path / "data", "--shards", "2", "--policies", str(policies)) as gw:
         clean = verify(gw.address, "--exhaustive")
         assert clean.returncode == 0, clean.stdout + clean.stderr
         assert clean.stdout.startswith("clean (exhaustive, ")
@@ -40,6 +48,7 @@ def test_verify_reports_clean_then_a_table_past_its_retention(
         with grpc.insecure_channel(gw.address) as channel:
             user_pb2_grpc.UserServiceStub(channel).CreateUser(user_pb2.CreateUserRequest(
                 user_id="verify-e2e", email="verify-e2e@example.com", request_id="verify-e2e"))
+        time.sleep(1.5)
         found = verify(gw.address, "--check", "housekeeping", "--json")
         assert found.returncode == 1, found.stdout + found.stderr
         report = json.loads(found.stdout)

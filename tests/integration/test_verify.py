@@ -381,7 +381,7 @@ async def test_the_periodic_run_keeps_the_gauge(gateway: Gateway, placed: Placed
                     gateway.backends.keyspaces["catalog"],
                     [gateway.backends.keyspaces[k] for k in gateway.opened.event_keyspaces],
                     gateway.backends.clickhouse)
-    periodic = Verifier(stores, VerifySettings(interval_s=0.05, sample=1.0))
+    periodic = Verifier(gateway.policies, stores, VerifySettings(interval_s=0.05, sample=1.0))
     before = await _verify(gateway, INVENTORY)
     change = "UPDATE stock SET reserved = reserved + $2 WHERE sku = $1"
     await sql(gateway, "inventory", change, placed.sku, 1)

@@ -219,8 +219,8 @@ def test_a_file_that_cannot_be_read(tmp_path: Path, content: bytes | None) -> No
 def test_verify_settings_read_with_defaults(tmp_path: Path) -> None:
     default = load_config(write(tmp_path, "verify: {}\n"), {}).verify
     assert (default.interval_s, default.sample) == (None, 0.05)
-    assert default.ages.idempotency_keys_s == 7 * 86400
+    assert default.ages.stuck_saga_s == 3600
     cfg = load_config(write(tmp_path, "verify: {interval: 6h, sample: 20%, "
-                                      "finished_sagas_retention: 2d}\n"), {}).verify
-    assert (cfg.interval_s, cfg.sample, cfg.ages.finished_sagas_s) == (21600, 0.2, 172800)
+                                      "stuck_saga_after: 2d}\n"), {}).verify
+    assert (cfg.interval_s, cfg.sample, cfg.ages.stuck_saga_s) == (21600, 0.2, 172800)
     assert problems(write(tmp_path, "verify: {sample: 0%}\n")) != []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -26,8 +26,10 @@ class Ages:
     """The retention the housekeeping check holds tables to, and when an
     unfinished saga counts as stuck."""
 
-    idempotency_keys_s: float = timedelta(days=7).total_seconds()
-    finished_sagas_s: float = timedelta(days=30).total_seconds()
+    # By keyspace: how long its idempotency keys are kept (None: for ever);
+    # the policies' retention, read when a run starts (Verifier.run).
+    idempotency_keys_s: Mapping[str, float | None] = field(default_factory=dict)
+    finished_sagas_s: float | None = None
     stuck_saga_s: float = timedelta(hours=1).total_seconds()
     # An email row younger than this may be a claim whose user is being
     # written right now.

@@ -56,17 +56,19 @@ async def _shard(run: Run, shard: Shard, commerce: bool, result: CheckResult) ->
     async with shard.connection("SELECT verify housekeeping") as conn:
         for table, n in (await pg.table_rows(conn, SIZED, exact=run.exhaustive)).items():
             result.count(f"rows.{table}", n)
-        keys = await pg.idempotency_past(conn, ages.idempotency_keys_s) \
-            if await pg.has_table(conn, "idempotency_keys") else 0
+        keys_age = ages.idempotency_keys_s.get(shard.keyspace)
+        keys = await pg.idempotency_past(conn, keys_age) \
+            if keys_age is not None and await pg.has_table(conn, "idempotency_keys") else 0
         finished = stuck = 0
         listed: list[tuple[str, str, str]] = []
         if commerce:
-            finished = await pg.finished_sagas_past(conn, ages.finished_sagas_s)
+            if ages.finished_sagas_s is not None:
+                finished = await pg.finished_sagas_past(conn, ages.finished_sagas_s)
             stuck, listed = await pg.stuck_sagas(conn, ages.stuck_saga_s, MAX_LISTED)
     for table, n, age, what in (
-            ("idempotency_keys", keys, ages.idempotency_keys_s, "idempotency keys"),
+            ("idempotency_keys", keys, keys_age, "idempotency keys"),
             ("sagas", finished, ages.finished_sagas_s, "finished sagas")):
-        if n:
+        if n and age is not None:
             result.add(Finding(
                 HOUSEKEEPING, "past_retention", WARNING, shard.keyspace, shard.index, table,
                 f"older than {_days(age)}", f"no {what} older than {_days(age)}", f"{n} rows",

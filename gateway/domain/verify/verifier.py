@@ -9,7 +9,7 @@ import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.domain.verify import (
     events_check,
@@ -20,6 +20,7 @@ from gateway.domain.verify import (
 )
 from gateway.domain.verify.context import Ages, Run, Stores
 from gateway.errors import Violations
+from gateway.policy.registry import PolicyRegistry
 from gateway.records.verify import (
     CHECKS,
     ERROR,
@@ -56,7 +57,9 @@ class VerifySettings:
 
 
 class Verifier:
-    def __init__(self, stores: Stores, settings: VerifySettings) -> None:
+    def __init__(self, policies: PolicyRegistry, stores: Stores, settings: VerifySettings
+                 ) -> None:
+        self._policies = policies
         self._stores = stores
         self.settings = settings
         self._task: asyncio.Task[None] | None = None
@@ -79,7 +82,7 @@ class Verifier:
         v.raise_if_any()
         chosen = [c for c in CHECKS if not checks or c in checks]
         seed = secrets.token_hex(8)
-        run = Run(self._stores, self.settings.ages, 1.0 if sample is None else sample, seed,
+        run = Run(self._stores, self._ages(), 1.0 if sample is None else sample, seed,
                   random.Random(seed))
         async with self._one_at_a_time:
             started = time.monotonic()
@@ -89,6 +92,18 @@ class Verifier:
             VERIFY_FINDINGS.labels(r.check).set(
                 sum(f.severity in (ERROR, WARNING) for f in r.findings))
         return report
+
+    def _ages(self) -> Ages:
+        """The retention the policies hold tables to now (a reload applies to
+        the next run)."""
+        by_keyspace = {}
+        for domain in ("orders", "inventory", "catalog"):
+            policy = self._policies.get(domain)
+            if policy.keyspace:
+                by_keyspace[policy.keyspace] = policy.retention_s("idempotency_keys")
+        return replace(self.settings.ages, idempotency_keys_s=by_keyspace,
+                       finished_sagas_s=self._policies.get("orders").retention_s(
+                           "finished_sagas"))
 
     def start(self) -> None:
         if self.settings.interval_s:
