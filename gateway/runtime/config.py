@@ -21,6 +21,8 @@ import yaml
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
+from gateway.runtime.embedded.backup import BackupSettings
+from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S
 from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
@@ -39,7 +41,7 @@ POOLERS = ("none", "transaction")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded", "sagas", "payments", "clickhouse", "retention"),
+         "embedded", "sagas", "payments", "clickhouse", "retention", "backup"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -56,6 +58,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
+    "backup": ("base_interval", "keep", "archive_timeout"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file", "pooler"),
     "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range", "direct"),
@@ -162,6 +165,8 @@ class Config:
     embedded_synchronous: bool = False
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # Embedded mode: WAL archiving and base backups (docs/backup.md).
+    backup: BackupSettings = field(default_factory=BackupSettings)
     payments: RulesProvider = field(default_factory=RulesProvider)
 
     @property
@@ -303,6 +308,13 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     cfg.retention = RetentionSettings(
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
+    bk = _section(r, top, "backup")
+    cfg.backup = BackupSettings(
+        base_interval_s=r.duration("backup.base_interval", bk.get("base_interval", "24h"),
+                                   positive=False),
+        keep=r.integer("backup.keep", bk.get("keep", 3), 1, 1000),
+        archive_timeout_s=max(1, round(r.duration(
+            "backup.archive_timeout", bk.get("archive_timeout", f"{ARCHIVE_TIMEOUT_S}s")))))
     sg = _section(r, top, "sagas")
     defaults = SagaSettings()
     cfg.sagas = SagaSettings(

@@ -1,0 +1,243 @@
+"""Point-in-time restore of stopped embedded PostgreSQL servers (`datagw
+restore`): ``plan`` checks everything and chooses a base backup per server
+without changing anything; ``restore`` carries the plan out.
+
+Per server: its data dir is moved aside (``<name>.before-restore-<stamp>``,
+never deleted), the base backup copied in, the WAL segments of the old
+pg_wal the archive lacks copied into the new one (the last, unarchived WAL:
+without it a recent target is out of reach), and PostgreSQL replays the
+archive up to the target (``recovery_target_time``), promotes (a new
+timeline: what the gateway notices), is checkpointed and stopped. The
+shard's replicas are moved aside too: the next start clones them afresh.
+A failure puts every data dir back as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gateway.runtime.embedded import base_backups
+from gateway.runtime.embedded.backends import running_servers, shard_count, shard_primaries
+from gateway.runtime.embedded.base_backups import BaseBackup
+from gateway.runtime.embedded.postgres import EmbeddedPostgres
+from gateway.runtime.embedded.process import EmbeddedBackendError, file_size, log_tail
+from gateway.runtime.embedded.secrets import EmbeddedSecrets
+from gateway.runtime.embedded.wal_archive import (
+    archive_dir,
+    archived_names,
+    is_wal_file,
+    restore_command,
+    server_name,
+)
+
+__all__ = ["ServerRestore", "parse_target", "plan", "restore"]
+
+log = logging.getLogger(__name__)
+
+MAIN_KEYSPACES = ("catalog", "inventory")
+"""The keyspaces of the main server (a restore of one is a restore of both)."""
+# Replaying a day of WAL takes a while: start and stop may take this long.
+_RECOVERY_TIMEOUT_S = 3600.0
+_RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_action",
+                      "recovery_target_timeline")
+_STOPPED_AT = re.compile(r"recovery stopping (?:before|after) .*", re.MULTILINE)
+_NOT_REACHED = "recovery ended before configured recovery target was reached"
+
+
+def parse_target(text: str) -> datetime:
+    """An RFC 3339 timestamp with its zone (Z or ±hh:mm), in UTC."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise EmbeddedBackendError(
+            f"{text!r} is not an RFC 3339 timestamp (e.g. 2026-12-06T21:30:00Z)") from None
+    if parsed.tzinfo is None:
+        raise EmbeddedBackendError(
+            f"{text!r} has no zone: say which time it is (2026-12-06T21:30:00Z or +01:00)")
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ServerRestore:
+    """What one server's restore will do."""
+
+    name: str
+    """Its archive name: ``postgres``, ``shard-<i>``."""
+    data_dir: Path
+    """The data dir restored (a shard's primary now)."""
+    standbys: list[Path]
+    backup: BaseBackup
+
+
+@dataclass
+class _Undo:
+    """The renames done so far, reverted in reverse on failure."""
+
+    moves: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def move(self, source: Path, target: Path) -> None:
+        source.rename(target)
+        self.moves.append((source, target))
+
+    def revert(self) -> None:
+        for source, target in reversed(self.moves):
+            if source.exists():
+                shutil.rmtree(source)  # a half-made restore, a copy of a backup
+            target.rename(source)
+
+
+def _selected(data_dir: Path, shard: int | None, keyspace: str | None) -> list[int | None]:
+    """The shards to restore, None for the main server."""
+    shards = shard_count(data_dir)
+    if shard is not None:
+        if not 0 <= shard < shards:
+            raise EmbeddedBackendError(
+                f"there is no shard {shard}: {data_dir} holds {shards} commerce shard(s), "
+                "numbered from 0")
+        return [shard]
+    if keyspace in MAIN_KEYSPACES:
+        return [None]
+    if keyspace is not None:
+        raise EmbeddedBackendError(
+            f"unknown keyspace {keyspace!r}: --keyspace takes {' or '.join(MAIN_KEYSPACES)} "
+            "(the main server); a commerce shard is chosen with --shard")
+    return [None, *range(shards)]
+
+
+def plan(data_dir: Path, target: datetime, *, shard: int | None = None,
+         keyspace: str | None = None) -> list[ServerRestore]:
+    """What a restore to `target` would do; raises, changing nothing, if it cannot."""
+    if not (data_dir / "postgres" / "PG_VERSION").is_file():
+        raise EmbeddedBackendError(f"{data_dir} holds no embedded data (--data-dir)")
+    running = running_servers(data_dir)
+    if running:
+        raise EmbeddedBackendError(
+            f"PostgreSQL runs on {', '.join(running)} under {data_dir}: stop the gateway "
+            "first (a restore replaces data dirs)")
+    if target > datetime.now(UTC):
+        raise EmbeddedBackendError(f"{target.isoformat()} is in the future")
+    primaries = shard_primaries(data_dir)
+    out = []
+    for index in _selected(data_dir, shard, keyspace):
+        name = server_name(index)
+        current = data_dir / (name if index is None else primaries.get(index, name))
+        standbys = ([] if index is None else
+                    sorted(d for d in data_dir.glob(f"shard-{index}*")
+                           if d.is_dir() and d != current
+                           and re.fullmatch(rf"shard-{index}(-replica-\d+)?", d.name)))
+        backup = base_backups.choose(base_backups.listed(data_dir, name), target, name)
+        out.append(ServerRestore(name, current, standbys, backup))
+    return out
+
+
+def _copy_unarchived_wal(old_wal: Path, new_wal: Path, archived: set[str]) -> int:
+    copied = 0
+    for segment in old_wal.iterdir() if old_wal.is_dir() else []:
+        if is_wal_file(segment.name) and segment.name not in archived:
+            shutil.copy2(segment, new_wal / segment.name)
+            copied += 1
+    return copied
+
+
+def _in_recovery(server: EmbeddedPostgres) -> bool:
+    """Whether `server` still replays; raises with its log if it exited."""
+    try:
+        return server.sql("SELECT pg_is_in_recovery()") != "f"
+    except EmbeddedBackendError:
+        if server.crash_status() is None:
+            raise
+    raise EmbeddedBackendError(f"recovery of {server.data_dir.name} failed\n"
+                               f"{log_tail(server.log_path, lines=20)}")
+
+
+def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
+             old_wal: Path) -> tuple[str, int]:
+    """Copy the base backup in, replay to `target` (None: the WAL's end),
+    promote, checkpoint, stop: what the log says of where it stopped, and
+    how many unarchived segments were carried over."""
+    shutil.copytree(step.backup.pgdata, step.data_dir, symlinks=True)
+    for leftover in ("standby.signal", "postmaster.pid"):
+        (step.data_dir / leftover).unlink(missing_ok=True)
+    archive = archive_dir(data_dir, step.name)
+    carried = _copy_unarchived_wal(old_wal, step.data_dir / "pg_wal", archived_names(archive))
+    settings = {"restore_command": restore_command(archive),
+                "recovery_target_action": "promote", "recovery_target_timeline": "latest"}
+    if target is not None:
+        settings["recovery_target_time"] = target.isoformat(sep=" ")
+    with (step.data_dir / "postgresql.auto.conf").open("a") as conf:
+        conf.write("# datagw restore (reset once it is done)\n")
+        conf.writelines(f"{k} = '{v.replace(chr(39), chr(39) * 2)}'\n" for k, v in settings.items())
+    (step.data_dir / "recovery.signal").touch()
+    server = EmbeddedPostgres(step.data_dir, timeout=_RECOVERY_TIMEOUT_S,
+                              password_file=EmbeddedSecrets(data_dir).postgres_file)
+    server.archive_dir = archive
+    offset = file_size(server.log_path)
+    server.start()
+    try:
+        deadline = time.monotonic() + _RECOVERY_TIMEOUT_S
+        while _in_recovery(server):
+            if time.monotonic() > deadline:
+                raise EmbeddedBackendError(f"recovery of {step.name} did not finish within "
+                                           f"{_RECOVERY_TIMEOUT_S:.0f}s\n"
+                                           f"{log_tail(server.log_path, offset)}")
+            time.sleep(0.1)
+        replayed = server.sql("SELECT coalesce(pg_last_xact_replay_timestamp()::text, 'none')")
+        for setting in _RECOVERY_SETTINGS:  # one by one: not in a transaction block
+            server.sql(f"ALTER SYSTEM RESET {setting}")
+        server.sql("CHECKPOINT")
+    except EmbeddedBackendError:
+        server.kill()
+        raise
+    server.stop()
+    stopped = _STOPPED_AT.search(server.log_path.read_text(errors="replace")[offset:])
+    where = stopped[0] if stopped else "at the end of the WAL"
+    return f"{where} (last transaction replayed: {replayed})", carried
+
+
+def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: str,
+                 undo: _Undo) -> str:
+    aside = step.data_dir.with_name(f"{step.data_dir.name}.before-restore-{stamp}")
+    undo.move(step.data_dir, aside)
+    try:
+        stopped, carried = _recover(step, data_dir, target, aside / "pg_wal")
+    except EmbeddedBackendError as exc:
+        if _NOT_REACHED not in str(exc):
+            raise
+        # Every commit in the WAL came before the target (nothing was
+        # written since): its end is the state at the target.
+        shutil.rmtree(step.data_dir)
+        stopped, carried = _recover(step, data_dir, None, aside / "pg_wal")
+        stopped = f"{stopped}: no transaction committed after the target"
+    for standby in step.standbys:
+        undo.move(standby, standby.with_name(f"{standby.name}.before-restore-{stamp}"))
+    moved = f"; standby(s) {', '.join(s.name for s in step.standbys)} moved aside, cloned " \
+            "again on the next start" if step.standbys else ""
+    return (f"{step.name} ({step.data_dir.name}): from base backup {step.backup.path} "
+            f"(ended {step.backup.ended_at.isoformat()}), {carried} unarchived WAL file(s) "
+            f"carried over, recovery stopped {stopped}; the old data dir is {aside.name}{moved}")
+
+
+def restore(data_dir: Path, target: datetime, steps: list[ServerRestore],
+            say: Callable[[str], None]) -> float:
+    """Carry out `steps` (from ``plan``), telling `say` what each did; the
+    seconds it took. On any failure every data dir is put back."""
+    began = time.monotonic()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    undo = _Undo()
+    try:
+        done = [_restore_one(step, data_dir, target, stamp, undo) for step in steps]
+    except BaseException:
+        undo.revert()
+        raise
+    for line in done:
+        say(line)
+    os.sync()
+    return time.monotonic() - began

@@ -1,0 +1,80 @@
+"""Where embedded PostgreSQL servers archive their WAL, and the commands that
+put segments there and fetch them back.
+
+Each server archives into ``<data>/backups/wal/<server>/``, `<server>` being
+the name of what it serves, not of its data dir: ``postgres`` for the main
+server, ``shard-<i>`` for whichever data dir is shard i's primary now (a
+promoted replica goes on archiving where its old primary did, on its new
+timeline, whose segment names differ). Standbys run with archive_mode=on,
+which archives nothing until they are promoted.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+__all__ = [
+    "ARCHIVE_TIMEOUT_S",
+    "archive_command",
+    "archive_dir",
+    "archived_names",
+    "backups_root",
+    "is_wal_file",
+    "restore_command",
+    "server_name",
+]
+
+ARCHIVE_TIMEOUT_S = 60
+"""Default archive_timeout: an idle server still closes and archives a
+segment this often, so its RPO stays bounded."""
+
+# A segment (timeline, log, seg), a timeline history file, a segment the
+# previous timeline left half-written at a promotion, or a backup history file.
+_WAL_FILE = re.compile(r"^[0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup)?$|^[0-9A-F]{8}\.history$")
+
+
+def backups_root(data_dir: Path) -> Path:
+    return data_dir / "backups"
+
+
+def server_name(shard: int | None) -> str:
+    """The archive's and base backups' name for the main server (None) or a shard."""
+    return "postgres" if shard is None else f"shard-{shard}"
+
+
+def archive_dir(data_dir: Path, server: str) -> Path:
+    return backups_root(data_dir) / "wal" / server
+
+
+def is_wal_file(name: str) -> bool:
+    return _WAL_FILE.match(name) is not None
+
+
+def archived_names(directory: Path) -> set[str]:
+    """The WAL files archived in `directory` (none when it does not exist)."""
+    if not directory.is_dir():
+        return set()
+    return {p.name for p in directory.iterdir() if is_wal_file(p.name)}
+
+
+def _quoted(directory: Path) -> str:
+    # % is archive_command's escape character: a literal one is doubled.
+    return shlex.quote(str(directory)).replace("%", "%%")
+
+
+def archive_command(directory: Path) -> str:
+    """Copy segment %p to `directory` as %f, via a hidden temporary name and a
+    rename (a half-copied segment must never look archived), synced. A
+    segment already there with the same bytes counts as archived (a retry
+    after a crash between the copy and PostgreSQL's note of it); different
+    bytes fail, so the server keeps the segment and retries, never
+    overwrites."""
+    d = _quoted(directory)
+    return (f"if test -f {d}/%f; then cmp -s %p {d}/%f; "
+            f"else cp %p {d}/.%f.tmp && sync {d}/.%f.tmp && mv {d}/.%f.tmp {d}/%f; fi")
+
+
+def restore_command(directory: Path) -> str:
+    return f"cp {_quoted(directory)}/%f %p"
