@@ -129,6 +129,7 @@ class Gateway:
         wiring.projections.start()
         wiring.retention.start()
         wiring.resharding.start()
+        wiring.backups.start()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
@@ -223,6 +224,7 @@ class Gateway:
             await wiring.projections.stop()
             await wiring.retention.stop()
             await wiring.resharding.stop()
+            await wiring.backups.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

@@ -11,6 +11,7 @@ import pytest
 
 from gateway.runtime.cli import main
 from gateway.runtime.embedded.backends import EmbeddedBackends
+from gateway.runtime.embedded.backup import BackupSettings
 from gateway.runtime.embedded.base_backups import listed
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.wal_archive import archive_dir, archived_names
@@ -94,3 +95,33 @@ def test_restore_one_shard_to_a_point_in_time(tmp_path: Path,
         # A new timeline: what the gateway notices.
         assert again.shards[1].sql("SELECT timeline_id FROM pg_control_checkpoint()") != "1"
         assert again.shards[1].sql("SELECT pg_is_in_recovery()") == "f"
+
+
+def _newest(data: Path) -> dict[str, str]:
+    return {name: listed(data, name)[-1].path for name in ("postgres", "shard-0")
+            if listed(data, name)}
+
+
+def test_backups_on_schedule_on_request_and_offline(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    settings = BackupSettings(base_interval_s=3600.0, keep=1)
+    with EmbeddedBackends(data, ephemeral=False, shards=1, backup=settings):
+        # None yet: the schedule takes one at start.
+        give_up = time.monotonic() + 60
+        while len(_newest(data)) < 2:
+            assert time.monotonic() < give_up, "no scheduled base backup"
+            time.sleep(0.2)
+        first = _newest(data)
+        # The running owner takes `datagw backup`'s request; keep=1 prunes the first.
+        assert main(["backup", "--data-dir", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert "asking the running datagw" in out and "removed (retention)" in out
+        second = _newest(data)
+        assert set(second.values()).isdisjoint(first.values())
+        assert all(len(listed(data, name)) == 1 for name in second)
+    # Nothing runs: the command starts the servers, backs up, stops them.
+    assert main(["backup", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "valkey: RDB snapshot" in out and "analytics (chdb): copied to" in out
+    assert set(_newest(data).values()).isdisjoint(second.values())

@@ -25,6 +25,7 @@ from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.requests import answer, take
 from gateway.runtime.embedded.valkey import EmbeddedValkey
 from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S, backups_root
+from gateway.telemetry import BACKUP_LAST_BASE_BACKUP
 
 __all__ = ["BackupReport", "BackupScheduler", "BackupSettings", "back_up", "newest_base_backup"]
 
@@ -148,7 +149,15 @@ class BackupScheduler:
         oldest = min(b.ended_at for b in newest if b is not None)
         return (datetime.now(UTC) - oldest).total_seconds() >= self._settings.base_interval_s
 
+    def export(self) -> None:
+        """Each server's newest base backup as the metric says it."""
+        for name in self._servers():
+            newest = newest_base_backup(self._data_dir, name)
+            if newest is not None:
+                BACKUP_LAST_BASE_BACKUP.labels(name).set(newest.ended_at.timestamp())
+
     def _loop(self) -> None:
+        self.export()
         while not self._stop.wait(_ROUND_S):
             request = take(self._data_dir, "backup")
             if request is None and not self.due():
@@ -163,6 +172,7 @@ class BackupScheduler:
                     self._not_before = time.monotonic() + min(self._settings.base_interval_s,
                                                               600.0)
                 continue
+            self.export()
             for line in report.lines():
                 log.info("backup: %s", line)
             if request is not None:

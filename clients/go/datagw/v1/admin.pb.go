@@ -384,7 +384,9 @@ type Backend struct {
 	ReplicationLag *durationpb.Duration `protobuf:"bytes,14,opt,name=replication_lag,json=replicationLag,proto3" json:"replication_lag,omitempty"`
 	// PostgreSQL primaries: the timeline of the server the gateway reaches
 	// (0 until known). It grows by one at each failover (a promoted standby).
-	Timeline      uint32 `protobuf:"varint,15,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	Timeline uint32 `protobuf:"varint,15,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	// PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+	Backup        *BackupStatus `protobuf:"bytes,16,opt,name=backup,proto3" json:"backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -524,6 +526,152 @@ func (x *Backend) GetTimeline() uint32 {
 	return 0
 }
 
+func (x *Backend) GetBackup() *BackupStatus {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// A PostgreSQL primary's backups: its WAL archiver, read from
+// pg_stat_archiver (any PostgreSQL), and in embedded mode its newest base
+// backup.
+type BackupStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// archive_mode is on: finished WAL segments are archived.
+	Archiving bool `protobuf:"varint,1,opt,name=archiving,proto3" json:"archiving,omitempty"`
+	// Segments archived since the server's statistics were reset.
+	ArchivedCount int64 `protobuf:"varint,2,opt,name=archived_count,json=archivedCount,proto3" json:"archived_count,omitempty"`
+	// The last segment archived, e.g. "000000010000000000000003".
+	LastArchivedWal string `protobuf:"bytes,3,opt,name=last_archived_wal,json=lastArchivedWal,proto3" json:"last_archived_wal,omitempty"`
+	// When it was archived (unset: none yet).
+	LastArchivedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_archived_time,json=lastArchivedTime,proto3" json:"last_archived_time,omitempty"`
+	// Since then (since the server started when none was): what losing the
+	// server now would lose at most, the current RPO.
+	ArchiveAge *durationpb.Duration `protobuf:"bytes,5,opt,name=archive_age,json=archiveAge,proto3" json:"archive_age,omitempty"`
+	// Failed archive attempts.
+	FailedCount int64 `protobuf:"varint,6,opt,name=failed_count,json=failedCount,proto3" json:"failed_count,omitempty"`
+	// The segment of the last failed attempt.
+	LastFailedWal string `protobuf:"bytes,7,opt,name=last_failed_wal,json=lastFailedWal,proto3" json:"last_failed_wal,omitempty"`
+	// When it failed (unset: never).
+	LastFailedTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_failed_time,json=lastFailedTime,proto3" json:"last_failed_time,omitempty"`
+	// Embedded mode: when the newest base backup ended (unset: none).
+	LastBaseBackupTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_base_backup_time,json=lastBaseBackupTime,proto3" json:"last_base_backup_time,omitempty"`
+	// Embedded mode: the newest base backup's size.
+	LastBaseBackupBytes int64 `protobuf:"varint,10,opt,name=last_base_backup_bytes,json=lastBaseBackupBytes,proto3" json:"last_base_backup_bytes,omitempty"`
+	// Why the archiver could not be read, when it could not.
+	Error         string `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupStatus) Reset() {
+	*x = BackupStatus{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupStatus) ProtoMessage() {}
+
+func (x *BackupStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupStatus.ProtoReflect.Descriptor instead.
+func (*BackupStatus) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BackupStatus) GetArchiving() bool {
+	if x != nil {
+		return x.Archiving
+	}
+	return false
+}
+
+func (x *BackupStatus) GetArchivedCount() int64 {
+	if x != nil {
+		return x.ArchivedCount
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetLastArchivedWal() string {
+	if x != nil {
+		return x.LastArchivedWal
+	}
+	return ""
+}
+
+func (x *BackupStatus) GetLastArchivedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastArchivedTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetArchiveAge() *durationpb.Duration {
+	if x != nil {
+		return x.ArchiveAge
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetFailedCount() int64 {
+	if x != nil {
+		return x.FailedCount
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetLastFailedWal() string {
+	if x != nil {
+		return x.LastFailedWal
+	}
+	return ""
+}
+
+func (x *BackupStatus) GetLastFailedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastFailedTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetLastBaseBackupTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastBaseBackupTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetLastBaseBackupBytes() int64 {
+	if x != nil {
+		return x.LastBaseBackupBytes
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // Request for GetTopology.
 type GetTopologyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -533,7 +681,7 @@ type GetTopologyRequest struct {
 
 func (x *GetTopologyRequest) Reset() {
 	*x = GetTopologyRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	mi := &file_datagw_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -545,7 +693,7 @@ func (x *GetTopologyRequest) String() string {
 func (*GetTopologyRequest) ProtoMessage() {}
 
 func (x *GetTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	mi := &file_datagw_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -558,7 +706,7 @@ func (x *GetTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopologyRequest.ProtoReflect.Descriptor instead.
 func (*GetTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 // Response for GetTopology.
@@ -579,7 +727,7 @@ type GetTopologyResponse struct {
 
 func (x *GetTopologyResponse) Reset() {
 	*x = GetTopologyResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[2]
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +739,7 @@ func (x *GetTopologyResponse) String() string {
 func (*GetTopologyResponse) ProtoMessage() {}
 
 func (x *GetTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[2]
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +752,7 @@ func (x *GetTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopologyResponse.ProtoReflect.Descriptor instead.
 func (*GetTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetTopologyResponse) GetBackends() []*Backend {
@@ -648,7 +796,7 @@ type RangeMapEntry struct {
 
 func (x *RangeMapEntry) Reset() {
 	*x = RangeMapEntry{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +808,7 @@ func (x *RangeMapEntry) String() string {
 func (*RangeMapEntry) ProtoMessage() {}
 
 func (x *RangeMapEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +821,7 @@ func (x *RangeMapEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeMapEntry.ProtoReflect.Descriptor instead.
 func (*RangeMapEntry) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RangeMapEntry) GetKeyRange() string {
@@ -712,7 +860,7 @@ type KeyspaceRangeMap struct {
 
 func (x *KeyspaceRangeMap) Reset() {
 	*x = KeyspaceRangeMap{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +872,7 @@ func (x *KeyspaceRangeMap) String() string {
 func (*KeyspaceRangeMap) ProtoMessage() {}
 
 func (x *KeyspaceRangeMap) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +885,7 @@ func (x *KeyspaceRangeMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyspaceRangeMap.ProtoReflect.Descriptor instead.
 func (*KeyspaceRangeMap) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *KeyspaceRangeMap) GetKeyspace() string {
@@ -796,7 +944,7 @@ type CachePolicy struct {
 
 func (x *CachePolicy) Reset() {
 	*x = CachePolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +956,7 @@ func (x *CachePolicy) String() string {
 func (*CachePolicy) ProtoMessage() {}
 
 func (x *CachePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +969,7 @@ func (x *CachePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePolicy.ProtoReflect.Descriptor instead.
 func (*CachePolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CachePolicy) GetEnabled() bool {
@@ -881,7 +1029,7 @@ type SessionPolicy struct {
 
 func (x *SessionPolicy) Reset() {
 	*x = SessionPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +1041,7 @@ func (x *SessionPolicy) String() string {
 func (*SessionPolicy) ProtoMessage() {}
 
 func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1054,7 @@ func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionPolicy.ProtoReflect.Descriptor instead.
 func (*SessionPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SessionPolicy) GetTtl() *durationpb.Duration {
@@ -963,7 +1111,7 @@ type DomainPolicy struct {
 
 func (x *DomainPolicy) Reset() {
 	*x = DomainPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1123,7 @@ func (x *DomainPolicy) String() string {
 func (*DomainPolicy) ProtoMessage() {}
 
 func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1136,7 @@ func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainPolicy.ProtoReflect.Descriptor instead.
 func (*DomainPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DomainPolicy) GetDomain() string {
@@ -1085,7 +1233,7 @@ type QueryPolicy struct {
 
 func (x *QueryPolicy) Reset() {
 	*x = QueryPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1245,7 @@ func (x *QueryPolicy) String() string {
 func (*QueryPolicy) ProtoMessage() {}
 
 func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1258,7 @@ func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryPolicy.ProtoReflect.Descriptor instead.
 func (*QueryPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *QueryPolicy) GetMaxRows() int32 {
@@ -1150,7 +1298,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1310,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1323,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 // Response for GetPolicies.
@@ -1193,7 +1341,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1353,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1366,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1251,7 +1399,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1411,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1424,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 // Response for ReloadPolicies.
@@ -1292,7 +1440,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1452,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1465,7 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReloadPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1345,7 +1493,7 @@ type FlushCacheRequest struct {
 
 func (x *FlushCacheRequest) Reset() {
 	*x = FlushCacheRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1505,7 @@ func (x *FlushCacheRequest) String() string {
 func (*FlushCacheRequest) ProtoMessage() {}
 
 func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1518,7 @@ func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheRequest.ProtoReflect.Descriptor instead.
 func (*FlushCacheRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FlushCacheRequest) GetDomain() string {
@@ -1391,7 +1539,7 @@ type FlushCacheResponse struct {
 
 func (x *FlushCacheResponse) Reset() {
 	*x = FlushCacheResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1551,7 @@ func (x *FlushCacheResponse) String() string {
 func (*FlushCacheResponse) ProtoMessage() {}
 
 func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1564,7 @@ func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheResponse.ProtoReflect.Descriptor instead.
 func (*FlushCacheResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FlushCacheResponse) GetDeletedCount() int64 {
@@ -1445,7 +1593,7 @@ type AdminServiceListOrdersRequest struct {
 
 func (x *AdminServiceListOrdersRequest) Reset() {
 	*x = AdminServiceListOrdersRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1605,7 @@ func (x *AdminServiceListOrdersRequest) String() string {
 func (*AdminServiceListOrdersRequest) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1618,7 @@ func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdminServiceListOrdersRequest) GetStatus() OrderStatus {
@@ -1523,7 +1671,7 @@ type AdminServiceListOrdersResponse struct {
 
 func (x *AdminServiceListOrdersResponse) Reset() {
 	*x = AdminServiceListOrdersResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1535,7 +1683,7 @@ func (x *AdminServiceListOrdersResponse) String() string {
 func (*AdminServiceListOrdersResponse) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1548,7 +1696,7 @@ func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AdminServiceListOrdersResponse) GetOrders() []*Order {
@@ -1589,7 +1737,7 @@ type SagaStep struct {
 
 func (x *SagaStep) Reset() {
 	*x = SagaStep{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1601,7 +1749,7 @@ func (x *SagaStep) String() string {
 func (*SagaStep) ProtoMessage() {}
 
 func (x *SagaStep) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1614,7 +1762,7 @@ func (x *SagaStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SagaStep.ProtoReflect.Descriptor instead.
 func (*SagaStep) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SagaStep) GetName() string {
@@ -1674,7 +1822,7 @@ type Saga struct {
 
 func (x *Saga) Reset() {
 	*x = Saga{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1834,7 @@ func (x *Saga) String() string {
 func (*Saga) ProtoMessage() {}
 
 func (x *Saga) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1847,7 @@ func (x *Saga) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Saga.ProtoReflect.Descriptor instead.
 func (*Saga) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Saga) GetSagaId() string {
@@ -1784,7 +1932,7 @@ type GetSagaRequest struct {
 
 func (x *GetSagaRequest) Reset() {
 	*x = GetSagaRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +1944,7 @@ func (x *GetSagaRequest) String() string {
 func (*GetSagaRequest) ProtoMessage() {}
 
 func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +1957,7 @@ func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaRequest.ProtoReflect.Descriptor instead.
 func (*GetSagaRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetSagaRequest) GetSagaId() string {
@@ -1830,7 +1978,7 @@ type GetSagaResponse struct {
 
 func (x *GetSagaResponse) Reset() {
 	*x = GetSagaResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +1990,7 @@ func (x *GetSagaResponse) String() string {
 func (*GetSagaResponse) ProtoMessage() {}
 
 func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +2003,7 @@ func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaResponse.ProtoReflect.Descriptor instead.
 func (*GetSagaResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetSagaResponse) GetSaga() *Saga {
@@ -1878,7 +2026,7 @@ type ListStuckSagasRequest struct {
 
 func (x *ListStuckSagasRequest) Reset() {
 	*x = ListStuckSagasRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +2038,7 @@ func (x *ListStuckSagasRequest) String() string {
 func (*ListStuckSagasRequest) ProtoMessage() {}
 
 func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +2051,7 @@ func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasRequest.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListStuckSagasRequest) GetOlderThan() *durationpb.Duration {
@@ -1933,7 +2081,7 @@ type ListStuckSagasResponse struct {
 
 func (x *ListStuckSagasResponse) Reset() {
 	*x = ListStuckSagasResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2093,7 @@ func (x *ListStuckSagasResponse) String() string {
 func (*ListStuckSagasResponse) ProtoMessage() {}
 
 func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2106,7 @@ func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasResponse.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListStuckSagasResponse) GetSagas() []*Saga {
@@ -1994,7 +2142,7 @@ type ShardProgress struct {
 
 func (x *ShardProgress) Reset() {
 	*x = ShardProgress{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2154,7 @@ func (x *ShardProgress) String() string {
 func (*ShardProgress) ProtoMessage() {}
 
 func (x *ShardProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2167,7 @@ func (x *ShardProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
 func (*ShardProgress) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ShardProgress) GetPosition() *ShardPosition {
@@ -2076,7 +2224,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2236,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2101,7 +2249,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Projection) GetName() string {
@@ -2148,7 +2296,7 @@ type ListProjectionsRequest struct {
 
 func (x *ListProjectionsRequest) Reset() {
 	*x = ListProjectionsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2308,7 @@ func (x *ListProjectionsRequest) String() string {
 func (*ListProjectionsRequest) ProtoMessage() {}
 
 func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2321,7 @@ func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 // Response for ListProjections.
@@ -2187,7 +2335,7 @@ type ListProjectionsResponse struct {
 
 func (x *ListProjectionsResponse) Reset() {
 	*x = ListProjectionsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2347,7 @@ func (x *ListProjectionsResponse) String() string {
 func (*ListProjectionsResponse) ProtoMessage() {}
 
 func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2360,7 @@ func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListProjectionsResponse) GetProjections() []*Projection {
@@ -2233,7 +2381,7 @@ type RebuildProjectionRequest struct {
 
 func (x *RebuildProjectionRequest) Reset() {
 	*x = RebuildProjectionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2245,7 +2393,7 @@ func (x *RebuildProjectionRequest) String() string {
 func (*RebuildProjectionRequest) ProtoMessage() {}
 
 func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2258,7 +2406,7 @@ func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RebuildProjectionRequest) GetName() string {
@@ -2281,7 +2429,7 @@ type RebuildProjectionResponse struct {
 
 func (x *RebuildProjectionResponse) Reset() {
 	*x = RebuildProjectionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2293,7 +2441,7 @@ func (x *RebuildProjectionResponse) String() string {
 func (*RebuildProjectionResponse) ProtoMessage() {}
 
 func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2306,7 +2454,7 @@ func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RebuildProjectionResponse) GetProjection() *Projection {
@@ -2332,7 +2480,7 @@ type GetRelayStatusRequest struct {
 
 func (x *GetRelayStatusRequest) Reset() {
 	*x = GetRelayStatusRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2492,7 @@ func (x *GetRelayStatusRequest) String() string {
 func (*GetRelayStatusRequest) ProtoMessage() {}
 
 func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2505,7 @@ func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 // Response for GetRelayStatus.
@@ -2375,7 +2523,7 @@ type GetRelayStatusResponse struct {
 
 func (x *GetRelayStatusResponse) Reset() {
 	*x = GetRelayStatusResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2535,7 @@ func (x *GetRelayStatusResponse) String() string {
 func (*GetRelayStatusResponse) ProtoMessage() {}
 
 func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2548,7 @@ func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
@@ -2438,7 +2586,7 @@ type ExplainCallRequest struct {
 
 func (x *ExplainCallRequest) Reset() {
 	*x = ExplainCallRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +2598,7 @@ func (x *ExplainCallRequest) String() string {
 func (*ExplainCallRequest) ProtoMessage() {}
 
 func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +2611,7 @@ func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallRequest.ProtoReflect.Descriptor instead.
 func (*ExplainCallRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExplainCallRequest) GetMethod() string {
@@ -2497,7 +2645,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2509,7 +2657,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2522,7 +2670,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -2582,7 +2730,7 @@ type ExplainCallResponse struct {
 
 func (x *ExplainCallResponse) Reset() {
 	*x = ExplainCallResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2742,7 @@ func (x *ExplainCallResponse) String() string {
 func (*ExplainCallResponse) ProtoMessage() {}
 
 func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2755,7 @@ func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallResponse.ProtoReflect.Descriptor instead.
 func (*ExplainCallResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ExplainCallResponse) GetMethod() string {
@@ -2701,7 +2849,7 @@ type ReshardTableCheck struct {
 
 func (x *ReshardTableCheck) Reset() {
 	*x = ReshardTableCheck{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2713,7 +2861,7 @@ func (x *ReshardTableCheck) String() string {
 func (*ReshardTableCheck) ProtoMessage() {}
 
 func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2726,7 +2874,7 @@ func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardTableCheck.ProtoReflect.Descriptor instead.
 func (*ReshardTableCheck) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReshardTableCheck) GetTable() string {
@@ -2791,7 +2939,7 @@ type ReshardVerifyReport struct {
 
 func (x *ReshardVerifyReport) Reset() {
 	*x = ReshardVerifyReport{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +2951,7 @@ func (x *ReshardVerifyReport) String() string {
 func (*ReshardVerifyReport) ProtoMessage() {}
 
 func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +2964,7 @@ func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardVerifyReport.ProtoReflect.Descriptor instead.
 func (*ReshardVerifyReport) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReshardVerifyReport) GetClean() bool {
@@ -2871,7 +3019,7 @@ type ReshardCutover struct {
 
 func (x *ReshardCutover) Reset() {
 	*x = ReshardCutover{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2883,7 +3031,7 @@ func (x *ReshardCutover) String() string {
 func (*ReshardCutover) ProtoMessage() {}
 
 func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2896,7 +3044,7 @@ func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardCutover.ProtoReflect.Descriptor instead.
 func (*ReshardCutover) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReshardCutover) GetFromShard() int32 {
@@ -2972,7 +3120,7 @@ type ReshardWorkflow struct {
 
 func (x *ReshardWorkflow) Reset() {
 	*x = ReshardWorkflow{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2984,7 +3132,7 @@ func (x *ReshardWorkflow) String() string {
 func (*ReshardWorkflow) ProtoMessage() {}
 
 func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2997,7 +3145,7 @@ func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflow.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflow) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReshardWorkflow) GetWorkflow() string {
@@ -3138,7 +3286,7 @@ type CreateReshardWorkflowRequest struct {
 
 func (x *CreateReshardWorkflowRequest) Reset() {
 	*x = CreateReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3150,7 +3298,7 @@ func (x *CreateReshardWorkflowRequest) String() string {
 func (*CreateReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3163,7 +3311,7 @@ func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateReshardWorkflowRequest) GetKeyspace() string {
@@ -3205,7 +3353,7 @@ type CreateReshardWorkflowResponse struct {
 
 func (x *CreateReshardWorkflowResponse) Reset() {
 	*x = CreateReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3365,7 @@ func (x *CreateReshardWorkflowResponse) String() string {
 func (*CreateReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3378,7 @@ func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3251,7 +3399,7 @@ type GetReshardWorkflowRequest struct {
 
 func (x *GetReshardWorkflowRequest) Reset() {
 	*x = GetReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3263,7 +3411,7 @@ func (x *GetReshardWorkflowRequest) String() string {
 func (*GetReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3276,7 +3424,7 @@ func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetReshardWorkflowRequest) GetWorkflow() string {
@@ -3297,7 +3445,7 @@ type GetReshardWorkflowResponse struct {
 
 func (x *GetReshardWorkflowResponse) Reset() {
 	*x = GetReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3457,7 @@ func (x *GetReshardWorkflowResponse) String() string {
 func (*GetReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3470,7 @@ func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3343,7 +3491,7 @@ type ListReshardWorkflowsRequest struct {
 
 func (x *ListReshardWorkflowsRequest) Reset() {
 	*x = ListReshardWorkflowsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3355,7 +3503,7 @@ func (x *ListReshardWorkflowsRequest) String() string {
 func (*ListReshardWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3368,7 +3516,7 @@ func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListReshardWorkflowsRequest) GetKeyspace() string {
@@ -3389,7 +3537,7 @@ type ListReshardWorkflowsResponse struct {
 
 func (x *ListReshardWorkflowsResponse) Reset() {
 	*x = ListReshardWorkflowsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3401,7 +3549,7 @@ func (x *ListReshardWorkflowsResponse) String() string {
 func (*ListReshardWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3414,7 +3562,7 @@ func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListReshardWorkflowsResponse) GetWorkflows() []*ReshardWorkflow {
@@ -3437,7 +3585,7 @@ type ReshardWorkflowActionRequest struct {
 
 func (x *ReshardWorkflowActionRequest) Reset() {
 	*x = ReshardWorkflowActionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3449,7 +3597,7 @@ func (x *ReshardWorkflowActionRequest) String() string {
 func (*ReshardWorkflowActionRequest) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3462,7 +3610,7 @@ func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionRequest.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ReshardWorkflowActionRequest) GetWorkflow() string {
@@ -3490,7 +3638,7 @@ type ReshardWorkflowActionResponse struct {
 
 func (x *ReshardWorkflowActionResponse) Reset() {
 	*x = ReshardWorkflowActionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3502,7 +3650,7 @@ func (x *ReshardWorkflowActionResponse) String() string {
 func (*ReshardWorkflowActionResponse) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3515,7 +3663,7 @@ func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionResponse.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ReshardWorkflowActionResponse) GetWorkflow() *ReshardWorkflow {
@@ -3536,7 +3684,7 @@ type AddShardServerRequest struct {
 
 func (x *AddShardServerRequest) Reset() {
 	*x = AddShardServerRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3548,7 +3696,7 @@ func (x *AddShardServerRequest) String() string {
 func (*AddShardServerRequest) ProtoMessage() {}
 
 func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3561,7 +3709,7 @@ func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerRequest.ProtoReflect.Descriptor instead.
 func (*AddShardServerRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AddShardServerRequest) GetKeyspace() string {
@@ -3583,7 +3731,7 @@ type AddShardServerResponse struct {
 
 func (x *AddShardServerResponse) Reset() {
 	*x = AddShardServerResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3595,7 +3743,7 @@ func (x *AddShardServerResponse) String() string {
 func (*AddShardServerResponse) ProtoMessage() {}
 
 func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3608,7 +3756,7 @@ func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerResponse.ProtoReflect.Descriptor instead.
 func (*AddShardServerResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AddShardServerResponse) GetShard() int32 {
@@ -3622,7 +3770,7 @@ var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x03\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x04\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -3641,7 +3789,22 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"replay_lsn\x18\r \x01(\tR\treplayLsn\x12B\n" +
 	"\x0freplication_lag\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\x0ereplicationLag\x12\x1a\n" +
-	"\btimeline\x18\x0f \x01(\rR\btimeline\"\x14\n" +
+	"\btimeline\x18\x0f \x01(\rR\btimeline\x12/\n" +
+	"\x06backup\x18\x10 \x01(\v2\x17.datagw.v1.BackupStatusR\x06backup\"\xb0\x04\n" +
+	"\fBackupStatus\x12\x1c\n" +
+	"\tarchiving\x18\x01 \x01(\bR\tarchiving\x12%\n" +
+	"\x0earchived_count\x18\x02 \x01(\x03R\rarchivedCount\x12*\n" +
+	"\x11last_archived_wal\x18\x03 \x01(\tR\x0flastArchivedWal\x12H\n" +
+	"\x12last_archived_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastArchivedTime\x12:\n" +
+	"\varchive_age\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"archiveAge\x12!\n" +
+	"\ffailed_count\x18\x06 \x01(\x03R\vfailedCount\x12&\n" +
+	"\x0flast_failed_wal\x18\a \x01(\tR\rlastFailedWal\x12D\n" +
+	"\x10last_failed_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0elastFailedTime\x12M\n" +
+	"\x15last_base_backup_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12lastBaseBackupTime\x123\n" +
+	"\x16last_base_backup_bytes\x18\n" +
+	" \x01(\x03R\x13lastBaseBackupBytes\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\"\x14\n" +
 	"\x12GetTopologyRequest\"\xc6\x02\n" +
 	"\x13GetTopologyResponse\x12.\n" +
 	"\bbackends\x18\x01 \x03(\v2\x12.datagw.v1.BackendR\bbackends\x12\x1a\n" +
@@ -3953,7 +4116,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -3961,166 +4124,172 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(ReshardPhase)(0),                      // 3: datagw.v1.ReshardPhase
 	(ReshardAction)(0),                     // 4: datagw.v1.ReshardAction
 	(*Backend)(nil),                        // 5: datagw.v1.Backend
-	(*GetTopologyRequest)(nil),             // 6: datagw.v1.GetTopologyRequest
-	(*GetTopologyResponse)(nil),            // 7: datagw.v1.GetTopologyResponse
-	(*RangeMapEntry)(nil),                  // 8: datagw.v1.RangeMapEntry
-	(*KeyspaceRangeMap)(nil),               // 9: datagw.v1.KeyspaceRangeMap
-	(*CachePolicy)(nil),                    // 10: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 11: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 12: datagw.v1.DomainPolicy
-	(*QueryPolicy)(nil),                    // 13: datagw.v1.QueryPolicy
-	(*GetPoliciesRequest)(nil),             // 14: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 15: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 16: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 17: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 18: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 19: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 20: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 21: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 22: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 23: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 24: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 25: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 26: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 27: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 28: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 29: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 30: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 31: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 32: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 33: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 34: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 35: datagw.v1.GetRelayStatusResponse
-	(*ExplainCallRequest)(nil),             // 36: datagw.v1.ExplainCallRequest
-	(*ShardRoute)(nil),                     // 37: datagw.v1.ShardRoute
-	(*ExplainCallResponse)(nil),            // 38: datagw.v1.ExplainCallResponse
-	(*ReshardTableCheck)(nil),              // 39: datagw.v1.ReshardTableCheck
-	(*ReshardVerifyReport)(nil),            // 40: datagw.v1.ReshardVerifyReport
-	(*ReshardCutover)(nil),                 // 41: datagw.v1.ReshardCutover
-	(*ReshardWorkflow)(nil),                // 42: datagw.v1.ReshardWorkflow
-	(*CreateReshardWorkflowRequest)(nil),   // 43: datagw.v1.CreateReshardWorkflowRequest
-	(*CreateReshardWorkflowResponse)(nil),  // 44: datagw.v1.CreateReshardWorkflowResponse
-	(*GetReshardWorkflowRequest)(nil),      // 45: datagw.v1.GetReshardWorkflowRequest
-	(*GetReshardWorkflowResponse)(nil),     // 46: datagw.v1.GetReshardWorkflowResponse
-	(*ListReshardWorkflowsRequest)(nil),    // 47: datagw.v1.ListReshardWorkflowsRequest
-	(*ListReshardWorkflowsResponse)(nil),   // 48: datagw.v1.ListReshardWorkflowsResponse
-	(*ReshardWorkflowActionRequest)(nil),   // 49: datagw.v1.ReshardWorkflowActionRequest
-	(*ReshardWorkflowActionResponse)(nil),  // 50: datagw.v1.ReshardWorkflowActionResponse
-	(*AddShardServerRequest)(nil),          // 51: datagw.v1.AddShardServerRequest
-	(*AddShardServerResponse)(nil),         // 52: datagw.v1.AddShardServerResponse
-	nil,                                    // 53: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 54: datagw.v1.DomainPolicy.RetentionEntry
-	nil,                                    // 55: datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	nil,                                    // 56: datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	(*durationpb.Duration)(nil),            // 57: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 58: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 59: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 60: google.protobuf.Timestamp
-	(*Order)(nil),                          // 61: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 62: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 63: google.protobuf.Any
+	(*BackupStatus)(nil),                   // 6: datagw.v1.BackupStatus
+	(*GetTopologyRequest)(nil),             // 7: datagw.v1.GetTopologyRequest
+	(*GetTopologyResponse)(nil),            // 8: datagw.v1.GetTopologyResponse
+	(*RangeMapEntry)(nil),                  // 9: datagw.v1.RangeMapEntry
+	(*KeyspaceRangeMap)(nil),               // 10: datagw.v1.KeyspaceRangeMap
+	(*CachePolicy)(nil),                    // 11: datagw.v1.CachePolicy
+	(*SessionPolicy)(nil),                  // 12: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 13: datagw.v1.DomainPolicy
+	(*QueryPolicy)(nil),                    // 14: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 15: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 16: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 17: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 18: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 19: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 20: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 21: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 22: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 23: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 24: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 25: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 26: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 27: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 28: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 29: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 30: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 31: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 32: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 33: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 34: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 35: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 36: datagw.v1.GetRelayStatusResponse
+	(*ExplainCallRequest)(nil),             // 37: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 38: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 39: datagw.v1.ExplainCallResponse
+	(*ReshardTableCheck)(nil),              // 40: datagw.v1.ReshardTableCheck
+	(*ReshardVerifyReport)(nil),            // 41: datagw.v1.ReshardVerifyReport
+	(*ReshardCutover)(nil),                 // 42: datagw.v1.ReshardCutover
+	(*ReshardWorkflow)(nil),                // 43: datagw.v1.ReshardWorkflow
+	(*CreateReshardWorkflowRequest)(nil),   // 44: datagw.v1.CreateReshardWorkflowRequest
+	(*CreateReshardWorkflowResponse)(nil),  // 45: datagw.v1.CreateReshardWorkflowResponse
+	(*GetReshardWorkflowRequest)(nil),      // 46: datagw.v1.GetReshardWorkflowRequest
+	(*GetReshardWorkflowResponse)(nil),     // 47: datagw.v1.GetReshardWorkflowResponse
+	(*ListReshardWorkflowsRequest)(nil),    // 48: datagw.v1.ListReshardWorkflowsRequest
+	(*ListReshardWorkflowsResponse)(nil),   // 49: datagw.v1.ListReshardWorkflowsResponse
+	(*ReshardWorkflowActionRequest)(nil),   // 50: datagw.v1.ReshardWorkflowActionRequest
+	(*ReshardWorkflowActionResponse)(nil),  // 51: datagw.v1.ReshardWorkflowActionResponse
+	(*AddShardServerRequest)(nil),          // 52: datagw.v1.AddShardServerRequest
+	(*AddShardServerResponse)(nil),         // 53: datagw.v1.AddShardServerResponse
+	nil,                                    // 54: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 55: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 56: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 57: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	(*durationpb.Duration)(nil),            // 58: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),          // 59: google.protobuf.Timestamp
+	(ConsistencyLevel)(0),                  // 60: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 61: datagw.v1.OrderStatus
+	(*Order)(nil),                          // 62: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 63: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 64: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	57, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
-	5,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	53, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	9,  // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
-	8,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
-	42, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
-	57, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	57, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	57, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	57, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	57, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	58, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	58, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	57, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	10, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	11, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	54, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
-	13, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	57, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
-	12, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	12, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	59, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	60, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	60, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	61, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	60, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 27: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	22, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	60, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	60, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	23, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	57, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	23, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	62, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	57, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	60, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
-	2,  // 37: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	28, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	29, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	29, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	28, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	63, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	58, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	57, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
-	37, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	57, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
-	39, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
-	57, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
-	3,  // 49: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
-	55, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	57, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
-	40, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
-	41, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
-	56, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	60, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
-	60, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
-	42, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	42, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	42, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
-	4,  // 60: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
-	42, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	57, // 62: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	6,  // 63: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	14, // 64: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	16, // 65: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	18, // 66: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	20, // 67: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	24, // 68: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	26, // 69: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	30, // 70: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	32, // 71: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	34, // 72: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	36, // 73: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
-	43, // 74: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
-	45, // 75: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
-	47, // 76: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
-	49, // 77: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
-	51, // 78: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
-	7,  // 79: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	15, // 80: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	17, // 81: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	19, // 82: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	21, // 83: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	25, // 84: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	27, // 85: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	31, // 86: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	33, // 87: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	35, // 88: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	38, // 89: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	44, // 90: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
-	46, // 91: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
-	48, // 92: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
-	50, // 93: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
-	52, // 94: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
-	79, // [79:95] is the sub-list for method output_type
-	63, // [63:79] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	58, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	6,  // 2: datagw.v1.Backend.backup:type_name -> datagw.v1.BackupStatus
+	59, // 3: datagw.v1.BackupStatus.last_archived_time:type_name -> google.protobuf.Timestamp
+	58, // 4: datagw.v1.BackupStatus.archive_age:type_name -> google.protobuf.Duration
+	59, // 5: datagw.v1.BackupStatus.last_failed_time:type_name -> google.protobuf.Timestamp
+	59, // 6: datagw.v1.BackupStatus.last_base_backup_time:type_name -> google.protobuf.Timestamp
+	5,  // 7: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
+	54, // 8: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	10, // 9: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
+	9,  // 10: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
+	43, // 11: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
+	58, // 12: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	58, // 13: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	58, // 14: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	58, // 15: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	58, // 16: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	60, // 17: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	60, // 18: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	58, // 19: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	11, // 20: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	12, // 21: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	55, // 22: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	14, // 23: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	58, // 24: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	13, // 25: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	13, // 26: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	61, // 27: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	59, // 28: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	59, // 29: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	62, // 30: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	59, // 31: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 32: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
+	23, // 33: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	59, // 34: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	59, // 35: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	24, // 36: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	58, // 37: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	24, // 38: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	63, // 39: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	58, // 40: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	59, // 41: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 42: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	29, // 43: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	30, // 44: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	30, // 45: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	29, // 46: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	64, // 47: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	60, // 48: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	58, // 49: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	38, // 50: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	58, // 51: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	40, // 52: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
+	58, // 53: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	3,  // 54: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
+	56, // 55: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	58, // 56: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	41, // 57: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
+	42, // 58: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
+	57, // 59: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	59, // 60: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	59, // 61: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	43, // 62: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	43, // 63: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	43, // 64: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
+	4,  // 65: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
+	43, // 66: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	58, // 67: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	7,  // 68: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	15, // 69: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	17, // 70: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	19, // 71: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	21, // 72: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	25, // 73: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	27, // 74: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	31, // 75: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	33, // 76: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	35, // 77: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	37, // 78: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	44, // 79: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
+	46, // 80: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
+	48, // 81: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
+	50, // 82: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
+	52, // 83: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
+	8,  // 84: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	16, // 85: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	18, // 86: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	20, // 87: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	22, // 88: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	26, // 89: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	28, // 90: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	32, // 91: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	34, // 92: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	36, // 93: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	39, // 94: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	45, // 95: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	47, // 96: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	49, // 97: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	51, // 98: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	53, // 99: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
+	84, // [84:100] is the sub-list for method output_type
+	68, // [68:84] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -4137,7 +4306,7 @@ func file_datagw_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

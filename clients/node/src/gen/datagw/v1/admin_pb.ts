@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/admin.proto.
  */
 export const file_datagw_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSLOAgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIdGltZWxpbmUYDyABKA0iFAoSR2V0VG9wb2xvZ3lSZXF1ZXN0IokCChNHZXRUb3BvbG9neVJlc3BvbnNlEiQKCGJhY2tlbmRzGAEgAygLMhIuZGF0YWd3LnYxLkJhY2tlbmQSEAoIZW1iZWRkZWQYAiABKAgSUAoScmFuZ2VfbWFwX3ZlcnNpb25zGAMgAygLMjQuZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2UuUmFuZ2VNYXBWZXJzaW9uc0VudHJ5Ei8KCnJhbmdlX21hcHMYBCADKAsyGy5kYXRhZ3cudjEuS2V5c3BhY2VSYW5nZU1hcBo3ChVSYW5nZU1hcFZlcnNpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASIxCg1SYW5nZU1hcEVudHJ5EhEKCWtleV9yYW5nZRgBIAEoCRINCgVzaGFyZBgCIAEoBSK0AQoQS2V5c3BhY2VSYW5nZU1hcBIQCghrZXlzcGFjZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEikKB2VudHJpZXMYAyADKAsyGC5kYXRhZ3cudjEuUmFuZ2VNYXBFbnRyeRIzCg9hY3RpdmVfd29ya2Zsb3cYBCABKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93Eh0KFWFjdGl2ZV93b3JrZmxvd19lcnJvchgFIAEoCSLrAQoLQ2FjaGVQb2xpY3kSDwoHZW5hYmxlZBgBIAEoCBImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFgoOaml0dGVyX3BlcmNlbnQYAyABKAUSLwoMbmVnYXRpdmVfdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi0KCnNlYXJjaF90dGwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIbmVhcl90dGwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iXgoNU2Vzc2lvblBvbGljeRImCgN0dGwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDwoHc2xpZGluZxgCIAEoCBIUCgxtYXhfcGVyX3VzZXIYAyABKAUi+wMKDERvbWFpblBvbGljeRIOCgZkb21haW4YASABKAkSEwoLc291cmNlX2ZpbGUYAiABKAkSDQoFc3RvcmUYAyABKAkSEAoIa2V5c3BhY2UYBCABKAkSOAoTZGVmYXVsdF9jb25zaXN0ZW5jeRgFIAEoDjIbLmRhdGFndy52MS5Db25zaXN0ZW5jeUxldmVsEjgKE2FsbG93ZWRfY29uc2lzdGVuY3kYBiADKA4yGy5kYXRhZ3cudjEuQ29uc2lzdGVuY3lMZXZlbBIwCg1tYXhfc3RhbGVuZXNzGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKBWNhY2hlGAggASgLMhYuZGF0YWd3LnYxLkNhY2hlUG9saWN5EikKB3Nlc3Npb24YCSABKAsyGC5kYXRhZ3cudjEuU2Vzc2lvblBvbGljeRI5CglyZXRlbnRpb24YCiADKAsyJi5kYXRhZ3cudjEuRG9tYWluUG9saWN5LlJldGVudGlvbkVudHJ5EiUKBXF1ZXJ5GAsgASgLMhYuZGF0YWd3LnYxLlF1ZXJ5UG9saWN5GksKDlJldGVudGlvbkVudHJ5EgsKA2tleRgBIAEoCRIoCgV2YWx1ZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjoCOAEigAEKC1F1ZXJ5UG9saWN5EhAKCG1heF9yb3dzGAEgASgFEjUKEm1heF9leGVjdXRpb25fdGltZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZ0YWJsZXMYAyADKAkSGAoQbWF4X21lbW9yeV9ieXRlcxgEIAEoAyIUChJHZXRQb2xpY2llc1JlcXVlc3QiZwoTR2V0UG9saWNpZXNSZXNwb25zZRIpCghwb2xpY2llcxgBIAMoCzIXLmRhdGFndy52MS5Eb21haW5Qb2xpY3kSEQoJZGlyZWN0b3J5GAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAMiFwoVUmVsb2FkUG9saWNpZXNSZXF1ZXN0IlcKFlJlbG9hZFBvbGljaWVzUmVzcG9uc2USKQoIcG9saWNpZXMYASADKAsyFy5kYXRhZ3cudjEuRG9tYWluUG9saWN5EhIKCmdlbmVyYXRpb24YAiABKAMiIwoRRmx1c2hDYWNoZVJlcXVlc3QSDgoGZG9tYWluGAEgASgJIisKEkZsdXNoQ2FjaGVSZXNwb25zZRIVCg1kZWxldGVkX2NvdW50GAEgASgDIswBCh1BZG1pblNlcnZpY2VMaXN0T3JkZXJzUmVxdWVzdBImCgZzdGF0dXMYASABKA4yFi5kYXRhZ3cudjEuT3JkZXJTdGF0dXMSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJInMKHkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5kYXRhZ3cudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhYKDnNoYXJkc19xdWVyaWVkGAMgASgFImMKCFNhZ2FTdGVwEgwKBG5hbWUYASABKAkSDwoHb3V0Y29tZRgCIAEoCRIOCgZkZXRhaWwYAyABKAkSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAipgIKBFNhZ2ESDwoHc2FnYV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEiMKBXN0YXRlGAMgASgOMhQuZGF0YWd3LnYxLlNhZ2FTdGF0ZRIQCghvcmRlcl9pZBgEIAEoCRIPCgd1c2VyX2lkGAUgASgJEiIKBXN0ZXBzGAYgAygLMhMuZGF0YWd3LnYxLlNhZ2FTdGVwEhYKDmZhaWx1cmVfcmVhc29uGAcgASgJEhkKEXJlY292ZXJ5X2F0dGVtcHRzGAggASgFEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIQoOR2V0U2FnYVJlcXVlc3QSDwoHc2FnYV9pZBgBIAEoCSIwCg9HZXRTYWdhUmVzcG9uc2USHQoEc2FnYRgBIAEoCzIPLmRhdGFndy52MS5TYWdhIlUKFUxpc3RTdHVja1NhZ2FzUmVxdWVzdBItCgpvbGRlcl90aGFuGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWxpbWl0GAIgASgFIlQKFkxpc3RTdHVja1NhZ2FzUmVzcG9uc2USHgoFc2FnYXMYASADKAsyDy5kYXRhZ3cudjEuU2FnYRIaChJ1bmF2YWlsYWJsZV9zaGFyZHMYAiADKAUiwAEKDVNoYXJkUHJvZ3Jlc3MSKgoIcG9zaXRpb24YASABKAsyGC5kYXRhZ3cudjEuU2hhcmRQb3NpdGlvbhISCgpsYWdfZXZlbnRzGAIgASgDEiYKA2xhZxgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgpsYXN0X2Vycm9yGAQgASgJEjMKD2xhc3RfYmF0Y2hfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKClByb2plY3Rpb24SDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIpCgVzdGF0ZRgDIAEoDjIaLmRhdGFndy52MS5Qcm9qZWN0aW9uU3RhdGUSKAoGc2hhcmRzGAQgAygLMhguZGF0YWd3LnYxLlNoYXJkUHJvZ3Jlc3MSEgoKZ2VuZXJhdGlvbhgFIAEoAyIYChZMaXN0UHJvamVjdGlvbnNSZXF1ZXN0IkUKF0xpc3RQcm9qZWN0aW9uc1Jlc3BvbnNlEioKC3Byb2plY3Rpb25zGAEgAygLMhUuZGF0YWd3LnYxLlByb2plY3Rpb24iKAoYUmVidWlsZFByb2plY3Rpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkiXwoZUmVidWlsZFByb2plY3Rpb25SZXNwb25zZRIpCgpwcm9qZWN0aW9uGAEgASgLMhUuZGF0YWd3LnYxLlByb2plY3Rpb24SFwoPZXZlbnRzX3JlcGxheWVkGAIgASgDIhcKFUdldFJlbGF5U3RhdHVzUmVxdWVzdCJqChZHZXRSZWxheVN0YXR1c1Jlc3BvbnNlEigKBnNoYXJkcxgBIAMoCzIYLmRhdGFndy52MS5TaGFyZFByb2dyZXNzEg4KBnRhcmdldBgCIAEoCRIWCg5ldmVudHNfcmVsYXllZBgDIAEoAyJLChJFeHBsYWluQ2FsbFJlcXVlc3QSDgoGbWV0aG9kGAEgASgJEiUKB3JlcXVlc3QYAiABKAsyFC5nb29nbGUucHJvdG9idWYuQW55IkwKClNoYXJkUm91dGUSDQoFc2hhcmQYASABKA0SEQoJa2V5X3JhbmdlGAIgASgJEgwKBG5vZGUYAyABKAkSDgoGcmVhc29uGAQgASgJIp4CChNFeHBsYWluQ2FsbFJlc3BvbnNlEg4KBm1ldGhvZBgBIAEoCRIOCgZkb21haW4YAiABKAkSEAoIa2V5c3BhY2UYAyABKAkSMAoLY29uc2lzdGVuY3kYBCABKA4yGy5kYXRhZ3cudjEuQ29uc2lzdGVuY3lMZXZlbBIRCgl1c2VfY2FjaGUYBSABKAgSMAoNbWF4X2NhY2hlX2FnZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9yZXBsaWNhX2FsbG93ZWQYByABKAgSDwoHc2NhdHRlchgIIAEoCBIlCgZzaGFyZHMYCSADKAsyFS5kYXRhZ3cudjEuU2hhcmRSb3V0ZRINCgVzdGVwcxgKIAMoCSKDAQoRUmVzaGFyZFRhYmxlQ2hlY2sSDQoFdGFibGUYASABKAkSEwoLc291cmNlX3Jvd3MYAiABKAMSEwoLdGFyZ2V0X3Jvd3MYAyABKAMSEgoKc291cmNlX3N1bRgEIAEoCRISCgp0YXJnZXRfc3VtGAUgASgJEg0KBWVxdWFsGAYgASgIIqcBChNSZXNoYXJkVmVyaWZ5UmVwb3J0Eg0KBWNsZWFuGAEgASgIEicKBHRvb2sYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMc291cmNlX3NoYXJkGAMgASgFEhQKDHRhcmdldF9zaGFyZBgEIAEoBRIsCgZ0YWJsZXMYBSADKAsyHC5kYXRhZ3cudjEuUmVzaGFyZFRhYmxlQ2hlY2sidQoOUmVzaGFyZEN1dG92ZXISEgoKZnJvbV9zaGFyZBgBIAEoBRIQCgh0b19zaGFyZBgCIAEoBRITCgttYXBfdmVyc2lvbhgDIAEoAxIoCgVwYXVzZRgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLRBQoPUmVzaGFyZFdvcmtmbG93EhAKCHdvcmtmbG93GAEgASgJEhAKCGtleXNwYWNlGAIgASgJEhEKCWtleV9yYW5nZRgDIAEoCRIUCgxzb3VyY2Vfc2hhcmQYBCABKAUSFAoMdGFyZ2V0X3NoYXJkGAUgASgFEiYKBXBoYXNlGAYgASgOMhcuZGF0YWd3LnYxLlJlc2hhcmRQaGFzZRIRCglyZXF1ZXN0ZWQYByABKAkSDQoFZXJyb3IYCCABKAkSPwoLY29waWVkX3Jvd3MYCSADKAsyKi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93LkNvcGllZFJvd3NFbnRyeRIwCg1jb3B5X2R1cmF0aW9uGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD3BlbmRpbmdfY2hhbmdlcxgLIAEoAxIXCg9hcHBsaWVkX2NoYW5nZXMYDCABKAMSMwoLbGFzdF92ZXJpZnkYDSABKAsyHi5kYXRhZ3cudjEuUmVzaGFyZFZlcmlmeVJlcG9ydBIrCghjdXRvdmVycxgOIAMoCzIZLmRhdGFndy52MS5SZXNoYXJkQ3V0b3ZlchJBCgxkZWxldGVkX3Jvd3MYDyADKAsyKy5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93LkRlbGV0ZWRSb3dzRW50cnkSLwoLY3JlYXRlX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9Db3BpZWRSb3dzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ARoyChBEZWxldGVkUm93c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiawocQ3JlYXRlUmVzaGFyZFdvcmtmbG93UmVxdWVzdBIQCghrZXlzcGFjZRgBIAEoCRIRCglrZXlfcmFuZ2UYAiABKAkSFAoMdGFyZ2V0X3NoYXJkGAMgASgFEhAKCHdvcmtmbG93GAQgASgJIk0KHUNyZWF0ZVJlc2hhcmRXb3JrZmxvd1Jlc3BvbnNlEiwKCHdvcmtmbG93GAEgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyItChlHZXRSZXNoYXJkV29ya2Zsb3dSZXF1ZXN0EhAKCHdvcmtmbG93GAEgASgJIkoKGkdldFJlc2hhcmRXb3JrZmxvd1Jlc3BvbnNlEiwKCHdvcmtmbG93GAEgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyIvChtMaXN0UmVzaGFyZFdvcmtmbG93c1JlcXVlc3QSEAoIa2V5c3BhY2UYASABKAkiTQocTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXNwb25zZRItCgl3b3JrZmxvd3MYASADKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93IloKHFJlc2hhcmRXb3JrZmxvd0FjdGlvblJlcXVlc3QSEAoId29ya2Zsb3cYASABKAkSKAoGYWN0aW9uGAIgASgOMhguZGF0YWd3LnYxLlJlc2hhcmRBY3Rpb24iTQodUmVzaGFyZFdvcmtmbG93QWN0aW9uUmVzcG9uc2USLAoId29ya2Zsb3cYASABKAsyGi5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93IikKFUFkZFNoYXJkU2VydmVyUmVxdWVzdBIQCghrZXlzcGFjZRgBIAEoCSInChZBZGRTaGFyZFNlcnZlclJlc3BvbnNlEg0KBXNoYXJkGAEgASgFKnsKC0JhY2tlbmRLaW5kEhwKGEJBQ0tFTkRfS0lORF9VTlNQRUNJRklFRBAAEhkKFUJBQ0tFTkRfS0lORF9QT1NUR1JFUxABEhYKEkJBQ0tFTkRfS0lORF9SRURJUxACEhsKF0JBQ0tFTkRfS0lORF9DTElDS0hPVVNFEAMqkgEKCVNhZ2FTdGF0ZRIaChZTQUdBX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSU0FHQV9TVEFURV9SVU5OSU5HEAESGwoXU0FHQV9TVEFURV9DT01QRU5TQVRJTkcQAhIYChRTQUdBX1NUQVRFX0NPTVBMRVRFRBADEhoKFlNBR0FfU1RBVEVfQ09NUEVOU0FURUQQBCqQAQoPUHJvamVjdGlvblN0YXRlEiAKHFBST0pFQ1RJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIcChhQUk9KRUNUSU9OX1NUQVRFX1JVTk5JTkcQARIfChtQUk9KRUNUSU9OX1NUQVRFX1JFQlVJTERJTkcQAhIcChhQUk9KRUNUSU9OX1NUQVRFX0ZBSUxJTkcQAyqsAgoMUmVzaGFyZFBoYXNlEh0KGVJFU0hBUkRfUEhBU0VfVU5TUEVDSUZJRUQQABIZChVSRVNIQVJEX1BIQVNFX0NPUFlJTkcQARIdChlSRVNIQVJEX1BIQVNFX0NBVENISU5HX1VQEAISGwoXUkVTSEFSRF9QSEFTRV9TV0lUQ0hJTkcQAxIaChZSRVNIQVJEX1BIQVNFX1NXSVRDSEVEEAQSGwoXUkVTSEFSRF9QSEFTRV9SRVZFUlNJTkcQBRIaChZSRVNIQVJEX1BIQVNFX0NMRUFOSU5HEAYSFgoSUkVTSEFSRF9QSEFTRV9ET05FEAcSHAoYUkVTSEFSRF9QSEFTRV9DQU5DRUxMSU5HEAgSGwoXUkVTSEFSRF9QSEFTRV9DQU5DRUxMRUQQCSq4AQoNUmVzaGFyZEFjdGlvbhIeChpSRVNIQVJEX0FDVElPTl9VTlNQRUNJRklFRBAAEhkKFVJFU0hBUkRfQUNUSU9OX1ZFUklGWRABEhkKFVJFU0hBUkRfQUNUSU9OX1NXSVRDSBACEhoKFlJFU0hBUkRfQUNUSU9OX1JFVkVSU0UQAxIaChZSRVNIQVJEX0FDVElPTl9DTEVBTlVQEAQSGQoVUkVTSEFSRF9BQ1RJT05fQ0FOQ0VMEAUyogsKDEFkbWluU2VydmljZRJMCgtHZXRUb3BvbG9neRIdLmRhdGFndy52MS5HZXRUb3BvbG9neVJlcXVlc3QaHi5kYXRhZ3cudjEuR2V0VG9wb2xvZ3lSZXNwb25zZRJMCgtHZXRQb2xpY2llcxIdLmRhdGFndy52MS5HZXRQb2xpY2llc1JlcXVlc3QaHi5kYXRhZ3cudjEuR2V0UG9saWNpZXNSZXNwb25zZRJVCg5SZWxvYWRQb2xpY2llcxIgLmRhdGFndy52MS5SZWxvYWRQb2xpY2llc1JlcXVlc3QaIS5kYXRhZ3cudjEuUmVsb2FkUG9saWNpZXNSZXNwb25zZRJJCgpGbHVzaENhY2hlEhwuZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXF1ZXN0Gh0uZGF0YWd3LnYxLkZsdXNoQ2FjaGVSZXNwb25zZRJhCgpMaXN0T3JkZXJzEiguZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXF1ZXN0GikuZGF0YWd3LnYxLkFkbWluU2VydmljZUxpc3RPcmRlcnNSZXNwb25zZRJACgdHZXRTYWdhEhkuZGF0YWd3LnYxLkdldFNhZ2FSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFNhZ2FSZXNwb25zZRJVCg5MaXN0U3R1Y2tTYWdhcxIgLmRhdGFndy52MS5MaXN0U3R1Y2tTYWdhc1JlcXVlc3QaIS5kYXRhZ3cudjEuTGlzdFN0dWNrU2FnYXNSZXNwb25zZRJYCg9MaXN0UHJvamVjdGlvbnMSIS5kYXRhZ3cudjEuTGlzdFByb2plY3Rpb25zUmVxdWVzdBoiLmRhdGFndy52MS5MaXN0UHJvamVjdGlvbnNSZXNwb25zZRJeChFSZWJ1aWxkUHJvamVjdGlvbhIjLmRhdGFndy52MS5SZWJ1aWxkUHJvamVjdGlvblJlcXVlc3QaJC5kYXRhZ3cudjEuUmVidWlsZFByb2plY3Rpb25SZXNwb25zZRJVCg5HZXRSZWxheVN0YXR1cxIgLmRhdGFndy52MS5HZXRSZWxheVN0YXR1c1JlcXVlc3QaIS5kYXRhZ3cudjEuR2V0UmVsYXlTdGF0dXNSZXNwb25zZRJMCgtFeHBsYWluQ2FsbBIdLmRhdGFndy52MS5FeHBsYWluQ2FsbFJlcXVlc3QaHi5kYXRhZ3cudjEuRXhwbGFpbkNhbGxSZXNwb25zZRJqChVDcmVhdGVSZXNoYXJkV29ya2Zsb3cSJy5kYXRhZ3cudjEuQ3JlYXRlUmVzaGFyZFdvcmtmbG93UmVxdWVzdBooLmRhdGFndy52MS5DcmVhdGVSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRJhChJHZXRSZXNoYXJkV29ya2Zsb3cSJC5kYXRhZ3cudjEuR2V0UmVzaGFyZFdvcmtmbG93UmVxdWVzdBolLmRhdGFndy52MS5HZXRSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRJnChRMaXN0UmVzaGFyZFdvcmtmbG93cxImLmRhdGFndy52MS5MaXN0UmVzaGFyZFdvcmtmbG93c1JlcXVlc3QaJy5kYXRhZ3cudjEuTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXNwb25zZRJqChVSZXNoYXJkV29ya2Zsb3dBY3Rpb24SJy5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93QWN0aW9uUmVxdWVzdBooLmRhdGFndy52MS5SZXNoYXJkV29ya2Zsb3dBY3Rpb25SZXNwb25zZRJVCg5BZGRTaGFyZFNlcnZlchIgLmRhdGFndy52MS5BZGRTaGFyZFNlcnZlclJlcXVlc3QaIS5kYXRhZ3cudjEuQWRkU2hhcmRTZXJ2ZXJSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvYWRtaW4ucHJvdG8SCWRhdGFndy52MSL3AgoHQmFja2VuZBIMCgRuYW1lGAEgASgJEiQKBGtpbmQYAiABKA4yFi5kYXRhZ3cudjEuQmFja2VuZEtpbmQSDwoHYWRkcmVzcxgDIAEoCRIMCgRyb2xlGAQgASgJEhAKCGtleXNwYWNlGAUgASgJEg0KBXNoYXJkGAYgASgFEg8KB2hlYWx0aHkYByABKAgSEgoKbGFzdF9lcnJvchgIIAEoCRIVCg1wb29sX21heF9zaXplGAkgASgFEhEKCXBvb2xfc2l6ZRgKIAEoBRITCgtwb29sX2luX3VzZRgLIAEoBRIRCglrZXlfcmFuZ2UYDCABKAkSEgoKcmVwbGF5X2xzbhgNIAEoCRIyCg9yZXBsaWNhdGlvbl9sYWcYDiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIdGltZWxpbmUYDyABKA0SJwoGYmFja3VwGBAgASgLMhcuZGF0YWd3LnYxLkJhY2t1cFN0YXR1cyKLAwoMQmFja3VwU3RhdHVzEhEKCWFyY2hpdmluZxgBIAEoCBIWCg5hcmNoaXZlZF9jb3VudBgCIAEoAxIZChFsYXN0X2FyY2hpdmVkX3dhbBgDIAEoCRI2ChJsYXN0X2FyY2hpdmVkX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KC2FyY2hpdmVfYWdlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhQKDGZhaWxlZF9jb3VudBgGIAEoAxIXCg9sYXN0X2ZhaWxlZF93YWwYByABKAkSNAoQbGFzdF9mYWlsZWRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoVbGFzdF9iYXNlX2JhY2t1cF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZsYXN0X2Jhc2VfYmFja3VwX2J5dGVzGAogASgDEg0KBWVycm9yGAsgASgJIhQKEkdldFRvcG9sb2d5UmVxdWVzdCKJAgoTR2V0VG9wb2xvZ3lSZXNwb25zZRIkCghiYWNrZW5kcxgBIAMoCzISLmRhdGFndy52MS5CYWNrZW5kEhAKCGVtYmVkZGVkGAIgASgIElAKEnJhbmdlX21hcF92ZXJzaW9ucxgDIAMoCzI0LmRhdGFndy52MS5HZXRUb3BvbG9neVJlc3BvbnNlLlJhbmdlTWFwVmVyc2lvbnNFbnRyeRIvCgpyYW5nZV9tYXBzGAQgAygLMhsuZGF0YWd3LnYxLktleXNwYWNlUmFuZ2VNYXAaNwoVUmFuZ2VNYXBWZXJzaW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiMQoNUmFuZ2VNYXBFbnRyeRIRCglrZXlfcmFuZ2UYASABKAkSDQoFc2hhcmQYAiABKAUitAEKEEtleXNwYWNlUmFuZ2VNYXASEAoIa2V5c3BhY2UYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIpCgdlbnRyaWVzGAMgAygLMhguZGF0YWd3LnYxLlJhbmdlTWFwRW50cnkSMwoPYWN0aXZlX3dvcmtmbG93GAQgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdxIdChVhY3RpdmVfd29ya2Zsb3dfZXJyb3IYBSABKAki6wEKC0NhY2hlUG9saWN5Eg8KB2VuYWJsZWQYASABKAgSJgoDdHRsGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhYKDmppdHRlcl9wZXJjZW50GAMgASgFEi8KDG5lZ2F0aXZlX3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhItCgpzZWFyY2hfdHRsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCG5lYXJfdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIl4KDVNlc3Npb25Qb2xpY3kSJgoDdHRsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg8KB3NsaWRpbmcYAiABKAgSFAoMbWF4X3Blcl91c2VyGAMgASgFIvsDCgxEb21haW5Qb2xpY3kSDgoGZG9tYWluGAEgASgJEhMKC3NvdXJjZV9maWxlGAIgASgJEg0KBXN0b3JlGAMgASgJEhAKCGtleXNwYWNlGAQgASgJEjgKE2RlZmF1bHRfY29uc2lzdGVuY3kYBSABKA4yGy5kYXRhZ3cudjEuQ29uc2lzdGVuY3lMZXZlbBI4ChNhbGxvd2VkX2NvbnNpc3RlbmN5GAYgAygOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSMAoNbWF4X3N0YWxlbmVzcxgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgVjYWNoZRgIIAEoCzIWLmRhdGFndy52MS5DYWNoZVBvbGljeRIpCgdzZXNzaW9uGAkgASgLMhguZGF0YWd3LnYxLlNlc3Npb25Qb2xpY3kSOQoJcmV0ZW50aW9uGAogAygLMiYuZGF0YWd3LnYxLkRvbWFpblBvbGljeS5SZXRlbnRpb25FbnRyeRIlCgVxdWVyeRgLIAEoCzIWLmRhdGFndy52MS5RdWVyeVBvbGljeRpLCg5SZXRlbnRpb25FbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb246AjgBIoABCgtRdWVyeVBvbGljeRIQCghtYXhfcm93cxgBIAEoBRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdGFibGVzGAMgAygJEhgKEG1heF9tZW1vcnlfYnl0ZXMYBCABKAMiFAoSR2V0UG9saWNpZXNSZXF1ZXN0ImcKE0dldFBvbGljaWVzUmVzcG9uc2USKQoIcG9saWNpZXMYASADKAsyFy5kYXRhZ3cudjEuRG9tYWluUG9saWN5EhEKCWRpcmVjdG9yeRgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDIhcKFVJlbG9hZFBvbGljaWVzUmVxdWVzdCJXChZSZWxvYWRQb2xpY2llc1Jlc3BvbnNlEikKCHBvbGljaWVzGAEgAygLMhcuZGF0YWd3LnYxLkRvbWFpblBvbGljeRISCgpnZW5lcmF0aW9uGAIgASgDIiMKEUZsdXNoQ2FjaGVSZXF1ZXN0Eg4KBmRvbWFpbhgBIAEoCSIrChJGbHVzaENhY2hlUmVzcG9uc2USFQoNZGVsZXRlZF9jb3VudBgBIAEoAyLMAQodQWRtaW5TZXJ2aWNlTGlzdE9yZGVyc1JlcXVlc3QSJgoGc3RhdHVzGAEgASgOMhYuZGF0YWd3LnYxLk9yZGVyU3RhdHVzEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJzCh5BZG1pblNlcnZpY2VMaXN0T3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAuZGF0YWd3LnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIWCg5zaGFyZHNfcXVlcmllZBgDIAEoBSJjCghTYWdhU3RlcBIMCgRuYW1lGAEgASgJEg8KB291dGNvbWUYAiABKAkSDgoGZGV0YWlsGAMgASgJEigKBHRpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqYCCgRTYWdhEg8KB3NhZ2FfaWQYASABKAkSDAoEa2luZBgCIAEoCRIjCgVzdGF0ZRgDIAEoDjIULmRhdGFndy52MS5TYWdhU3RhdGUSEAoIb3JkZXJfaWQYBCABKAkSDwoHdXNlcl9pZBgFIAEoCRIiCgVzdGVwcxgGIAMoCzITLmRhdGFndy52MS5TYWdhU3RlcBIWCg5mYWlsdXJlX3JlYXNvbhgHIAEoCRIZChFyZWNvdmVyeV9hdHRlbXB0cxgIIAEoBRIvCgtjcmVhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiEKDkdldFNhZ2FSZXF1ZXN0Eg8KB3NhZ2FfaWQYASABKAkiMAoPR2V0U2FnYVJlc3BvbnNlEh0KBHNhZ2EYASABKAsyDy5kYXRhZ3cudjEuU2FnYSJVChVMaXN0U3R1Y2tTYWdhc1JlcXVlc3QSLQoKb2xkZXJfdGhhbhgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhINCgVsaW1pdBgCIAEoBSJUChZMaXN0U3R1Y2tTYWdhc1Jlc3BvbnNlEh4KBXNhZ2FzGAEgAygLMg8uZGF0YWd3LnYxLlNhZ2ESGgoSdW5hdmFpbGFibGVfc2hhcmRzGAIgAygFIsABCg1TaGFyZFByb2dyZXNzEioKCHBvc2l0aW9uGAEgASgLMhguZGF0YWd3LnYxLlNoYXJkUG9zaXRpb24SEgoKbGFnX2V2ZW50cxgCIAEoAxImCgNsYWcYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKbGFzdF9lcnJvchgEIAEoCRIzCg9sYXN0X2JhdGNoX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpgBCgpQcm9qZWN0aW9uEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSKQoFc3RhdGUYAyABKA4yGi5kYXRhZ3cudjEuUHJvamVjdGlvblN0YXRlEigKBnNoYXJkcxgEIAMoCzIYLmRhdGFndy52MS5TaGFyZFByb2dyZXNzEhIKCmdlbmVyYXRpb24YBSABKAMiGAoWTGlzdFByb2plY3Rpb25zUmVxdWVzdCJFChdMaXN0UHJvamVjdGlvbnNSZXNwb25zZRIqCgtwcm9qZWN0aW9ucxgBIAMoCzIVLmRhdGFndy52MS5Qcm9qZWN0aW9uIigKGFJlYnVpbGRQcm9qZWN0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIl8KGVJlYnVpbGRQcm9qZWN0aW9uUmVzcG9uc2USKQoKcHJvamVjdGlvbhgBIAEoCzIVLmRhdGFndy52MS5Qcm9qZWN0aW9uEhcKD2V2ZW50c19yZXBsYXllZBgCIAEoAyIXChVHZXRSZWxheVN0YXR1c1JlcXVlc3QiagoWR2V0UmVsYXlTdGF0dXNSZXNwb25zZRIoCgZzaGFyZHMYASADKAsyGC5kYXRhZ3cudjEuU2hhcmRQcm9ncmVzcxIOCgZ0YXJnZXQYAiABKAkSFgoOZXZlbnRzX3JlbGF5ZWQYAyABKAMiSwoSRXhwbGFpbkNhbGxSZXF1ZXN0Eg4KBm1ldGhvZBgBIAEoCRIlCgdyZXF1ZXN0GAIgASgLMhQuZ29vZ2xlLnByb3RvYnVmLkFueSJMCgpTaGFyZFJvdXRlEg0KBXNoYXJkGAEgASgNEhEKCWtleV9yYW5nZRgCIAEoCRIMCgRub2RlGAMgASgJEg4KBnJlYXNvbhgEIAEoCSKeAgoTRXhwbGFpbkNhbGxSZXNwb25zZRIOCgZtZXRob2QYASABKAkSDgoGZG9tYWluGAIgASgJEhAKCGtleXNwYWNlGAMgASgJEjAKC2NvbnNpc3RlbmN5GAQgASgOMhsuZGF0YWd3LnYxLkNvbnNpc3RlbmN5TGV2ZWwSEQoJdXNlX2NhY2hlGAUgASgIEjAKDW1heF9jYWNoZV9hZ2UYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPcmVwbGljYV9hbGxvd2VkGAcgASgIEg8KB3NjYXR0ZXIYCCABKAgSJQoGc2hhcmRzGAkgAygLMhUuZGF0YWd3LnYxLlNoYXJkUm91dGUSDQoFc3RlcHMYCiADKAkigwEKEVJlc2hhcmRUYWJsZUNoZWNrEg0KBXRhYmxlGAEgASgJEhMKC3NvdXJjZV9yb3dzGAIgASgDEhMKC3RhcmdldF9yb3dzGAMgASgDEhIKCnNvdXJjZV9zdW0YBCABKAkSEgoKdGFyZ2V0X3N1bRgFIAEoCRINCgVlcXVhbBgGIAEoCCKnAQoTUmVzaGFyZFZlcmlmeVJlcG9ydBINCgVjbGVhbhgBIAEoCBInCgR0b29rGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhQKDHNvdXJjZV9zaGFyZBgDIAEoBRIUCgx0YXJnZXRfc2hhcmQYBCABKAUSLAoGdGFibGVzGAUgAygLMhwuZGF0YWd3LnYxLlJlc2hhcmRUYWJsZUNoZWNrInUKDlJlc2hhcmRDdXRvdmVyEhIKCmZyb21fc2hhcmQYASABKAUSEAoIdG9fc2hhcmQYAiABKAUSEwoLbWFwX3ZlcnNpb24YAyABKAMSKAoFcGF1c2UYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24i0QUKD1Jlc2hhcmRXb3JrZmxvdxIQCgh3b3JrZmxvdxgBIAEoCRIQCghrZXlzcGFjZRgCIAEoCRIRCglrZXlfcmFuZ2UYAyABKAkSFAoMc291cmNlX3NoYXJkGAQgASgFEhQKDHRhcmdldF9zaGFyZBgFIAEoBRImCgVwaGFzZRgGIAEoDjIXLmRhdGFndy52MS5SZXNoYXJkUGhhc2USEQoJcmVxdWVzdGVkGAcgASgJEg0KBWVycm9yGAggASgJEj8KC2NvcGllZF9yb3dzGAkgAygLMiouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdy5Db3BpZWRSb3dzRW50cnkSMAoNY29weV9kdXJhdGlvbhgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9wZW5kaW5nX2NoYW5nZXMYCyABKAMSFwoPYXBwbGllZF9jaGFuZ2VzGAwgASgDEjMKC2xhc3RfdmVyaWZ5GA0gASgLMh4uZGF0YWd3LnYxLlJlc2hhcmRWZXJpZnlSZXBvcnQSKwoIY3V0b3ZlcnMYDiADKAsyGS5kYXRhZ3cudjEuUmVzaGFyZEN1dG92ZXISQQoMZGVsZXRlZF9yb3dzGA8gAygLMisuZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdy5EZWxldGVkUm93c0VudHJ5Ei8KC2NyZWF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaMQoPQ29waWVkUm93c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEaMgoQRGVsZXRlZFJvd3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBImsKHENyZWF0ZVJlc2hhcmRXb3JrZmxvd1JlcXVlc3QSEAoIa2V5c3BhY2UYASABKAkSEQoJa2V5X3JhbmdlGAIgASgJEhQKDHRhcmdldF9zaGFyZBgDIAEoBRIQCgh3b3JrZmxvdxgEIAEoCSJNCh1DcmVhdGVSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRIsCgh3b3JrZmxvdxgBIAEoCzIaLmRhdGFndy52MS5SZXNoYXJkV29ya2Zsb3ciLQoZR2V0UmVzaGFyZFdvcmtmbG93UmVxdWVzdBIQCgh3b3JrZmxvdxgBIAEoCSJKChpHZXRSZXNoYXJkV29ya2Zsb3dSZXNwb25zZRIsCgh3b3JrZmxvdxgBIAEoCzIaLmRhdGFndy52MS5SZXNoYXJkV29ya2Zsb3ciLwobTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXF1ZXN0EhAKCGtleXNwYWNlGAEgASgJIk0KHExpc3RSZXNoYXJkV29ya2Zsb3dzUmVzcG9uc2USLQoJd29ya2Zsb3dzGAEgAygLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyJaChxSZXNoYXJkV29ya2Zsb3dBY3Rpb25SZXF1ZXN0EhAKCHdvcmtmbG93GAEgASgJEigKBmFjdGlvbhgCIAEoDjIYLmRhdGFndy52MS5SZXNoYXJkQWN0aW9uIk0KHVJlc2hhcmRXb3JrZmxvd0FjdGlvblJlc3BvbnNlEiwKCHdvcmtmbG93GAEgASgLMhouZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvdyIpChVBZGRTaGFyZFNlcnZlclJlcXVlc3QSEAoIa2V5c3BhY2UYASABKAkiJwoWQWRkU2hhcmRTZXJ2ZXJSZXNwb25zZRINCgVzaGFyZBgBIAEoBSp7CgtCYWNrZW5kS2luZBIcChhCQUNLRU5EX0tJTkRfVU5TUEVDSUZJRUQQABIZChVCQUNLRU5EX0tJTkRfUE9TVEdSRVMQARIWChJCQUNLRU5EX0tJTkRfUkVESVMQAhIbChdCQUNLRU5EX0tJTkRfQ0xJQ0tIT1VTRRADKpIBCglTYWdhU3RhdGUSGgoWU0FHQV9TVEFURV9VTlNQRUNJRklFRBAAEhYKElNBR0FfU1RBVEVfUlVOTklORxABEhsKF1NBR0FfU1RBVEVfQ09NUEVOU0FUSU5HEAISGAoUU0FHQV9TVEFURV9DT01QTEVURUQQAxIaChZTQUdBX1NUQVRFX0NPTVBFTlNBVEVEEAQqkAEKD1Byb2plY3Rpb25TdGF0ZRIgChxQUk9KRUNUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYUFJPSkVDVElPTl9TVEFURV9SVU5OSU5HEAESHwobUFJPSkVDVElPTl9TVEFURV9SRUJVSUxESU5HEAISHAoYUFJPSkVDVElPTl9TVEFURV9GQUlMSU5HEAMqrAIKDFJlc2hhcmRQaGFzZRIdChlSRVNIQVJEX1BIQVNFX1VOU1BFQ0lGSUVEEAASGQoVUkVTSEFSRF9QSEFTRV9DT1BZSU5HEAESHQoZUkVTSEFSRF9QSEFTRV9DQVRDSElOR19VUBACEhsKF1JFU0hBUkRfUEhBU0VfU1dJVENISU5HEAMSGgoWUkVTSEFSRF9QSEFTRV9TV0lUQ0hFRBAEEhsKF1JFU0hBUkRfUEhBU0VfUkVWRVJTSU5HEAUSGgoWUkVTSEFSRF9QSEFTRV9DTEVBTklORxAGEhYKElJFU0hBUkRfUEhBU0VfRE9ORRAHEhwKGFJFU0hBUkRfUEhBU0VfQ0FOQ0VMTElORxAIEhsKF1JFU0hBUkRfUEhBU0VfQ0FOQ0VMTEVEEAkquAEKDVJlc2hhcmRBY3Rpb24SHgoaUkVTSEFSRF9BQ1RJT05fVU5TUEVDSUZJRUQQABIZChVSRVNIQVJEX0FDVElPTl9WRVJJRlkQARIZChVSRVNIQVJEX0FDVElPTl9TV0lUQ0gQAhIaChZSRVNIQVJEX0FDVElPTl9SRVZFUlNFEAMSGgoWUkVTSEFSRF9BQ1RJT05fQ0xFQU5VUBAEEhkKFVJFU0hBUkRfQUNUSU9OX0NBTkNFTBAFMqILCgxBZG1pblNlcnZpY2USTAoLR2V0VG9wb2xvZ3kSHS5kYXRhZ3cudjEuR2V0VG9wb2xvZ3lSZXF1ZXN0Gh4uZGF0YWd3LnYxLkdldFRvcG9sb2d5UmVzcG9uc2USTAoLR2V0UG9saWNpZXMSHS5kYXRhZ3cudjEuR2V0UG9saWNpZXNSZXF1ZXN0Gh4uZGF0YWd3LnYxLkdldFBvbGljaWVzUmVzcG9uc2USVQoOUmVsb2FkUG9saWNpZXMSIC5kYXRhZ3cudjEuUmVsb2FkUG9saWNpZXNSZXF1ZXN0GiEuZGF0YWd3LnYxLlJlbG9hZFBvbGljaWVzUmVzcG9uc2USSQoKRmx1c2hDYWNoZRIcLmRhdGFndy52MS5GbHVzaENhY2hlUmVxdWVzdBodLmRhdGFndy52MS5GbHVzaENhY2hlUmVzcG9uc2USYQoKTGlzdE9yZGVycxIoLmRhdGFndy52MS5BZG1pblNlcnZpY2VMaXN0T3JkZXJzUmVxdWVzdBopLmRhdGFndy52MS5BZG1pblNlcnZpY2VMaXN0T3JkZXJzUmVzcG9uc2USQAoHR2V0U2FnYRIZLmRhdGFndy52MS5HZXRTYWdhUmVxdWVzdBoaLmRhdGFndy52MS5HZXRTYWdhUmVzcG9uc2USVQoOTGlzdFN0dWNrU2FnYXMSIC5kYXRhZ3cudjEuTGlzdFN0dWNrU2FnYXNSZXF1ZXN0GiEuZGF0YWd3LnYxLkxpc3RTdHVja1NhZ2FzUmVzcG9uc2USWAoPTGlzdFByb2plY3Rpb25zEiEuZGF0YWd3LnYxLkxpc3RQcm9qZWN0aW9uc1JlcXVlc3QaIi5kYXRhZ3cudjEuTGlzdFByb2plY3Rpb25zUmVzcG9uc2USXgoRUmVidWlsZFByb2plY3Rpb24SIy5kYXRhZ3cudjEuUmVidWlsZFByb2plY3Rpb25SZXF1ZXN0GiQuZGF0YWd3LnYxLlJlYnVpbGRQcm9qZWN0aW9uUmVzcG9uc2USVQoOR2V0UmVsYXlTdGF0dXMSIC5kYXRhZ3cudjEuR2V0UmVsYXlTdGF0dXNSZXF1ZXN0GiEuZGF0YWd3LnYxLkdldFJlbGF5U3RhdHVzUmVzcG9uc2USTAoLRXhwbGFpbkNhbGwSHS5kYXRhZ3cudjEuRXhwbGFpbkNhbGxSZXF1ZXN0Gh4uZGF0YWd3LnYxLkV4cGxhaW5DYWxsUmVzcG9uc2USagoVQ3JlYXRlUmVzaGFyZFdvcmtmbG93EicuZGF0YWd3LnYxLkNyZWF0ZVJlc2hhcmRXb3JrZmxvd1JlcXVlc3QaKC5kYXRhZ3cudjEuQ3JlYXRlUmVzaGFyZFdvcmtmbG93UmVzcG9uc2USYQoSR2V0UmVzaGFyZFdvcmtmbG93EiQuZGF0YWd3LnYxLkdldFJlc2hhcmRXb3JrZmxvd1JlcXVlc3QaJS5kYXRhZ3cudjEuR2V0UmVzaGFyZFdvcmtmbG93UmVzcG9uc2USZwoUTGlzdFJlc2hhcmRXb3JrZmxvd3MSJi5kYXRhZ3cudjEuTGlzdFJlc2hhcmRXb3JrZmxvd3NSZXF1ZXN0GicuZGF0YWd3LnYxLkxpc3RSZXNoYXJkV29ya2Zsb3dzUmVzcG9uc2USagoVUmVzaGFyZFdvcmtmbG93QWN0aW9uEicuZGF0YWd3LnYxLlJlc2hhcmRXb3JrZmxvd0FjdGlvblJlcXVlc3QaKC5kYXRhZ3cudjEuUmVzaGFyZFdvcmtmbG93QWN0aW9uUmVzcG9uc2USVQoOQWRkU2hhcmRTZXJ2ZXISIC5kYXRhZ3cudjEuQWRkU2hhcmRTZXJ2ZXJSZXF1ZXN0GiEuZGF0YWd3LnYxLkFkZFNoYXJkU2VydmVyUmVzcG9uc2VCSAoMaW8uZGF0YWd3LnYxUAFaNmdpdGh1Yi5jb20vZGF0YWd3L2RhdGFndy9jbGllbnRzL2dvL2RhdGFndy92MTtkYXRhZ3d2MWIGcHJvdG8z", [file_datagw_v1_common, file_datagw_v1_eventstore, file_datagw_v1_order, file_google_protobuf_any, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * One backend as the gateway sees it.
@@ -131,6 +131,13 @@ export type Backend = Message<"datagw.v1.Backend"> & {
    * @generated from field: uint32 timeline = 15;
    */
   timeline: number;
+
+  /**
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   *
+   * @generated from field: datagw.v1.BackupStatus backup = 16;
+   */
+  backup?: BackupStatus | undefined;
 };
 
 /**
@@ -139,6 +146,100 @@ export type Backend = Message<"datagw.v1.Backend"> & {
  */
 export const BackendSchema: GenMessage<Backend> = /*@__PURE__*/
   messageDesc(file_datagw_v1_admin, 0);
+
+/**
+ * A PostgreSQL primary's backups: its WAL archiver, read from
+ * pg_stat_archiver (any PostgreSQL), and in embedded mode its newest base
+ * backup.
+ *
+ * @generated from message datagw.v1.BackupStatus
+ */
+export type BackupStatus = Message<"datagw.v1.BackupStatus"> & {
+  /**
+   * archive_mode is on: finished WAL segments are archived.
+   *
+   * @generated from field: bool archiving = 1;
+   */
+  archiving: boolean;
+
+  /**
+   * Segments archived since the server's statistics were reset.
+   *
+   * @generated from field: int64 archived_count = 2;
+   */
+  archivedCount: bigint;
+
+  /**
+   * The last segment archived, e.g. "000000010000000000000003".
+   *
+   * @generated from field: string last_archived_wal = 3;
+   */
+  lastArchivedWal: string;
+
+  /**
+   * When it was archived (unset: none yet).
+   *
+   * @generated from field: google.protobuf.Timestamp last_archived_time = 4;
+   */
+  lastArchivedTime?: Timestamp | undefined;
+
+  /**
+   * Since then (since the server started when none was): what losing the
+   * server now would lose at most, the current RPO.
+   *
+   * @generated from field: google.protobuf.Duration archive_age = 5;
+   */
+  archiveAge?: Duration | undefined;
+
+  /**
+   * Failed archive attempts.
+   *
+   * @generated from field: int64 failed_count = 6;
+   */
+  failedCount: bigint;
+
+  /**
+   * The segment of the last failed attempt.
+   *
+   * @generated from field: string last_failed_wal = 7;
+   */
+  lastFailedWal: string;
+
+  /**
+   * When it failed (unset: never).
+   *
+   * @generated from field: google.protobuf.Timestamp last_failed_time = 8;
+   */
+  lastFailedTime?: Timestamp | undefined;
+
+  /**
+   * Embedded mode: when the newest base backup ended (unset: none).
+   *
+   * @generated from field: google.protobuf.Timestamp last_base_backup_time = 9;
+   */
+  lastBaseBackupTime?: Timestamp | undefined;
+
+  /**
+   * Embedded mode: the newest base backup's size.
+   *
+   * @generated from field: int64 last_base_backup_bytes = 10;
+   */
+  lastBaseBackupBytes: bigint;
+
+  /**
+   * Why the archiver could not be read, when it could not.
+   *
+   * @generated from field: string error = 11;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message datagw.v1.BackupStatus.
+ * Use `create(BackupStatusSchema)` to create a new message.
+ */
+export const BackupStatusSchema: GenMessage<BackupStatus> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_admin, 1);
 
 /**
  * Request for GetTopology.
@@ -153,7 +254,7 @@ export type GetTopologyRequest = Message<"datagw.v1.GetTopologyRequest"> & {
  * Use `create(GetTopologyRequestSchema)` to create a new message.
  */
 export const GetTopologyRequestSchema: GenMessage<GetTopologyRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 1);
+  messageDesc(file_datagw_v1_admin, 2);
 
 /**
  * Response for GetTopology.
@@ -196,7 +297,7 @@ export type GetTopologyResponse = Message<"datagw.v1.GetTopologyResponse"> & {
  * Use `create(GetTopologyResponseSchema)` to create a new message.
  */
 export const GetTopologyResponseSchema: GenMessage<GetTopologyResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 2);
+  messageDesc(file_datagw_v1_admin, 3);
 
 /**
  * One range of a range map and the shard serving it.
@@ -224,7 +325,7 @@ export type RangeMapEntry = Message<"datagw.v1.RangeMapEntry"> & {
  * Use `create(RangeMapEntrySchema)` to create a new message.
  */
 export const RangeMapEntrySchema: GenMessage<RangeMapEntry> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 3);
+  messageDesc(file_datagw_v1_admin, 4);
 
 /**
  * A sharded keyspace's range map as the gateway routes by it now.
@@ -276,7 +377,7 @@ export type KeyspaceRangeMap = Message<"datagw.v1.KeyspaceRangeMap"> & {
  * Use `create(KeyspaceRangeMapSchema)` to create a new message.
  */
 export const KeyspaceRangeMapSchema: GenMessage<KeyspaceRangeMap> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 4);
+  messageDesc(file_datagw_v1_admin, 5);
 
 /**
  * Cache settings of a domain.
@@ -332,7 +433,7 @@ export type CachePolicy = Message<"datagw.v1.CachePolicy"> & {
  * Use `create(CachePolicySchema)` to create a new message.
  */
 export const CachePolicySchema: GenMessage<CachePolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 5);
+  messageDesc(file_datagw_v1_admin, 6);
 
 /**
  * Session settings of a domain.
@@ -367,7 +468,7 @@ export type SessionPolicy = Message<"datagw.v1.SessionPolicy"> & {
  * Use `create(SessionPolicySchema)` to create a new message.
  */
 export const SessionPolicySchema: GenMessage<SessionPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 6);
+  messageDesc(file_datagw_v1_admin, 7);
 
 /**
  * A domain's policy as loaded.
@@ -460,7 +561,7 @@ export type DomainPolicy = Message<"datagw.v1.DomainPolicy"> & {
  * Use `create(DomainPolicySchema)` to create a new message.
  */
 export const DomainPolicySchema: GenMessage<DomainPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 7);
+  messageDesc(file_datagw_v1_admin, 8);
 
 /**
  * Limits of AnalyticsService.RunQuery.
@@ -502,7 +603,7 @@ export type QueryPolicy = Message<"datagw.v1.QueryPolicy"> & {
  * Use `create(QueryPolicySchema)` to create a new message.
  */
 export const QueryPolicySchema: GenMessage<QueryPolicy> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 8);
+  messageDesc(file_datagw_v1_admin, 9);
 
 /**
  * Request for GetPolicies.
@@ -517,7 +618,7 @@ export type GetPoliciesRequest = Message<"datagw.v1.GetPoliciesRequest"> & {
  * Use `create(GetPoliciesRequestSchema)` to create a new message.
  */
 export const GetPoliciesRequestSchema: GenMessage<GetPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 9);
+  messageDesc(file_datagw_v1_admin, 10);
 
 /**
  * Response for GetPolicies.
@@ -552,7 +653,7 @@ export type GetPoliciesResponse = Message<"datagw.v1.GetPoliciesResponse"> & {
  * Use `create(GetPoliciesResponseSchema)` to create a new message.
  */
 export const GetPoliciesResponseSchema: GenMessage<GetPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 10);
+  messageDesc(file_datagw_v1_admin, 11);
 
 /**
  * Request for ReloadPolicies.
@@ -567,7 +668,7 @@ export type ReloadPoliciesRequest = Message<"datagw.v1.ReloadPoliciesRequest"> &
  * Use `create(ReloadPoliciesRequestSchema)` to create a new message.
  */
 export const ReloadPoliciesRequestSchema: GenMessage<ReloadPoliciesRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 11);
+  messageDesc(file_datagw_v1_admin, 12);
 
 /**
  * Response for ReloadPolicies.
@@ -595,7 +696,7 @@ export type ReloadPoliciesResponse = Message<"datagw.v1.ReloadPoliciesResponse">
  * Use `create(ReloadPoliciesResponseSchema)` to create a new message.
  */
 export const ReloadPoliciesResponseSchema: GenMessage<ReloadPoliciesResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 12);
+  messageDesc(file_datagw_v1_admin, 13);
 
 /**
  * Request for FlushCache.
@@ -616,7 +717,7 @@ export type FlushCacheRequest = Message<"datagw.v1.FlushCacheRequest"> & {
  * Use `create(FlushCacheRequestSchema)` to create a new message.
  */
 export const FlushCacheRequestSchema: GenMessage<FlushCacheRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 13);
+  messageDesc(file_datagw_v1_admin, 14);
 
 /**
  * Response for FlushCache.
@@ -637,7 +738,7 @@ export type FlushCacheResponse = Message<"datagw.v1.FlushCacheResponse"> & {
  * Use `create(FlushCacheResponseSchema)` to create a new message.
  */
 export const FlushCacheResponseSchema: GenMessage<FlushCacheResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 14);
+  messageDesc(file_datagw_v1_admin, 15);
 
 /**
  * Request for AdminService.ListOrders.
@@ -686,7 +787,7 @@ export type AdminServiceListOrdersRequest = Message<"datagw.v1.AdminServiceListO
  * Use `create(AdminServiceListOrdersRequestSchema)` to create a new message.
  */
 export const AdminServiceListOrdersRequestSchema: GenMessage<AdminServiceListOrdersRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 15);
+  messageDesc(file_datagw_v1_admin, 16);
 
 /**
  * Response for AdminService.ListOrders.
@@ -721,7 +822,7 @@ export type AdminServiceListOrdersResponse = Message<"datagw.v1.AdminServiceList
  * Use `create(AdminServiceListOrdersResponseSchema)` to create a new message.
  */
 export const AdminServiceListOrdersResponseSchema: GenMessage<AdminServiceListOrdersResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 16);
+  messageDesc(file_datagw_v1_admin, 17);
 
 /**
  * One entry of a saga's log.
@@ -763,7 +864,7 @@ export type SagaStep = Message<"datagw.v1.SagaStep"> & {
  * Use `create(SagaStepSchema)` to create a new message.
  */
 export const SagaStepSchema: GenMessage<SagaStep> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 17);
+  messageDesc(file_datagw_v1_admin, 18);
 
 /**
  * A saga.
@@ -847,7 +948,7 @@ export type Saga = Message<"datagw.v1.Saga"> & {
  * Use `create(SagaSchema)` to create a new message.
  */
 export const SagaSchema: GenMessage<Saga> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 18);
+  messageDesc(file_datagw_v1_admin, 19);
 
 /**
  * Request for GetSaga.
@@ -869,7 +970,7 @@ export type GetSagaRequest = Message<"datagw.v1.GetSagaRequest"> & {
  * Use `create(GetSagaRequestSchema)` to create a new message.
  */
 export const GetSagaRequestSchema: GenMessage<GetSagaRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 19);
+  messageDesc(file_datagw_v1_admin, 20);
 
 /**
  * Response for GetSaga.
@@ -890,7 +991,7 @@ export type GetSagaResponse = Message<"datagw.v1.GetSagaResponse"> & {
  * Use `create(GetSagaResponseSchema)` to create a new message.
  */
 export const GetSagaResponseSchema: GenMessage<GetSagaResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 20);
+  messageDesc(file_datagw_v1_admin, 21);
 
 /**
  * Request for ListStuckSagas.
@@ -918,7 +1019,7 @@ export type ListStuckSagasRequest = Message<"datagw.v1.ListStuckSagasRequest"> &
  * Use `create(ListStuckSagasRequestSchema)` to create a new message.
  */
 export const ListStuckSagasRequestSchema: GenMessage<ListStuckSagasRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 21);
+  messageDesc(file_datagw_v1_admin, 22);
 
 /**
  * Response for ListStuckSagas.
@@ -946,7 +1047,7 @@ export type ListStuckSagasResponse = Message<"datagw.v1.ListStuckSagasResponse">
  * Use `create(ListStuckSagasResponseSchema)` to create a new message.
  */
 export const ListStuckSagasResponseSchema: GenMessage<ListStuckSagasResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 22);
+  messageDesc(file_datagw_v1_admin, 23);
 
 /**
  * Where a projection or relay stands on one shard.
@@ -995,7 +1096,7 @@ export type ShardProgress = Message<"datagw.v1.ShardProgress"> & {
  * Use `create(ShardProgressSchema)` to create a new message.
  */
 export const ShardProgressSchema: GenMessage<ShardProgress> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 23);
+  messageDesc(file_datagw_v1_admin, 24);
 
 /**
  * A projection.
@@ -1044,7 +1145,7 @@ export type Projection = Message<"datagw.v1.Projection"> & {
  * Use `create(ProjectionSchema)` to create a new message.
  */
 export const ProjectionSchema: GenMessage<Projection> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 24);
+  messageDesc(file_datagw_v1_admin, 25);
 
 /**
  * Request for ListProjections.
@@ -1059,7 +1160,7 @@ export type ListProjectionsRequest = Message<"datagw.v1.ListProjectionsRequest">
  * Use `create(ListProjectionsRequestSchema)` to create a new message.
  */
 export const ListProjectionsRequestSchema: GenMessage<ListProjectionsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 25);
+  messageDesc(file_datagw_v1_admin, 26);
 
 /**
  * Response for ListProjections.
@@ -1080,7 +1181,7 @@ export type ListProjectionsResponse = Message<"datagw.v1.ListProjectionsResponse
  * Use `create(ListProjectionsResponseSchema)` to create a new message.
  */
 export const ListProjectionsResponseSchema: GenMessage<ListProjectionsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 26);
+  messageDesc(file_datagw_v1_admin, 27);
 
 /**
  * Request for RebuildProjection.
@@ -1101,7 +1202,7 @@ export type RebuildProjectionRequest = Message<"datagw.v1.RebuildProjectionReque
  * Use `create(RebuildProjectionRequestSchema)` to create a new message.
  */
 export const RebuildProjectionRequestSchema: GenMessage<RebuildProjectionRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 27);
+  messageDesc(file_datagw_v1_admin, 28);
 
 /**
  * Response for RebuildProjection.
@@ -1129,7 +1230,7 @@ export type RebuildProjectionResponse = Message<"datagw.v1.RebuildProjectionResp
  * Use `create(RebuildProjectionResponseSchema)` to create a new message.
  */
 export const RebuildProjectionResponseSchema: GenMessage<RebuildProjectionResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 28);
+  messageDesc(file_datagw_v1_admin, 29);
 
 /**
  * Request for GetRelayStatus.
@@ -1144,7 +1245,7 @@ export type GetRelayStatusRequest = Message<"datagw.v1.GetRelayStatusRequest"> &
  * Use `create(GetRelayStatusRequestSchema)` to create a new message.
  */
 export const GetRelayStatusRequestSchema: GenMessage<GetRelayStatusRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 29);
+  messageDesc(file_datagw_v1_admin, 30);
 
 /**
  * Response for GetRelayStatus.
@@ -1179,7 +1280,7 @@ export type GetRelayStatusResponse = Message<"datagw.v1.GetRelayStatusResponse">
  * Use `create(GetRelayStatusResponseSchema)` to create a new message.
  */
 export const GetRelayStatusResponseSchema: GenMessage<GetRelayStatusResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 30);
+  messageDesc(file_datagw_v1_admin, 31);
 
 /**
  * Request for ExplainCall.
@@ -1208,7 +1309,7 @@ export type ExplainCallRequest = Message<"datagw.v1.ExplainCallRequest"> & {
  * Use `create(ExplainCallRequestSchema)` to create a new message.
  */
 export const ExplainCallRequestSchema: GenMessage<ExplainCallRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 31);
+  messageDesc(file_datagw_v1_admin, 32);
 
 /**
  * Where one shard's part of a read would run.
@@ -1250,7 +1351,7 @@ export type ShardRoute = Message<"datagw.v1.ShardRoute"> & {
  * Use `create(ShardRouteSchema)` to create a new message.
  */
 export const ShardRouteSchema: GenMessage<ShardRoute> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 32);
+  messageDesc(file_datagw_v1_admin, 33);
 
 /**
  * Response for ExplainCall.
@@ -1334,7 +1435,7 @@ export type ExplainCallResponse = Message<"datagw.v1.ExplainCallResponse"> & {
  * Use `create(ExplainCallResponseSchema)` to create a new message.
  */
 export const ExplainCallResponseSchema: GenMessage<ExplainCallResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 33);
+  messageDesc(file_datagw_v1_admin, 34);
 
 /**
  * One table's rows of the range on both sides, as a verify found them.
@@ -1390,7 +1491,7 @@ export type ReshardTableCheck = Message<"datagw.v1.ReshardTableCheck"> & {
  * Use `create(ReshardTableCheckSchema)` to create a new message.
  */
 export const ReshardTableCheckSchema: GenMessage<ReshardTableCheck> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 34);
+  messageDesc(file_datagw_v1_admin, 35);
 
 /**
  * The report of a workflow's last verify.
@@ -1440,7 +1541,7 @@ export type ReshardVerifyReport = Message<"datagw.v1.ReshardVerifyReport"> & {
  * Use `create(ReshardVerifyReportSchema)` to create a new message.
  */
 export const ReshardVerifyReportSchema: GenMessage<ReshardVerifyReport> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 35);
+  messageDesc(file_datagw_v1_admin, 36);
 
 /**
  * One cutover of a workflow (a switch, or a reverse).
@@ -1482,7 +1583,7 @@ export type ReshardCutover = Message<"datagw.v1.ReshardCutover"> & {
  * Use `create(ReshardCutoverSchema)` to create a new message.
  */
 export const ReshardCutoverSchema: GenMessage<ReshardCutover> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 36);
+  messageDesc(file_datagw_v1_admin, 37);
 
 /**
  * A resharding workflow: one range of a keyspace moving between two shards.
@@ -1617,7 +1718,7 @@ export type ReshardWorkflow = Message<"datagw.v1.ReshardWorkflow"> & {
  * Use `create(ReshardWorkflowSchema)` to create a new message.
  */
 export const ReshardWorkflowSchema: GenMessage<ReshardWorkflow> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 37);
+  messageDesc(file_datagw_v1_admin, 38);
 
 /**
  * Request for CreateReshardWorkflow.
@@ -1661,7 +1762,7 @@ export type CreateReshardWorkflowRequest = Message<"datagw.v1.CreateReshardWorkf
  * Use `create(CreateReshardWorkflowRequestSchema)` to create a new message.
  */
 export const CreateReshardWorkflowRequestSchema: GenMessage<CreateReshardWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 38);
+  messageDesc(file_datagw_v1_admin, 39);
 
 /**
  * Response for CreateReshardWorkflow.
@@ -1682,7 +1783,7 @@ export type CreateReshardWorkflowResponse = Message<"datagw.v1.CreateReshardWork
  * Use `create(CreateReshardWorkflowResponseSchema)` to create a new message.
  */
 export const CreateReshardWorkflowResponseSchema: GenMessage<CreateReshardWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 39);
+  messageDesc(file_datagw_v1_admin, 40);
 
 /**
  * Request for GetReshardWorkflow.
@@ -1703,7 +1804,7 @@ export type GetReshardWorkflowRequest = Message<"datagw.v1.GetReshardWorkflowReq
  * Use `create(GetReshardWorkflowRequestSchema)` to create a new message.
  */
 export const GetReshardWorkflowRequestSchema: GenMessage<GetReshardWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 40);
+  messageDesc(file_datagw_v1_admin, 41);
 
 /**
  * Response for GetReshardWorkflow.
@@ -1724,7 +1825,7 @@ export type GetReshardWorkflowResponse = Message<"datagw.v1.GetReshardWorkflowRe
  * Use `create(GetReshardWorkflowResponseSchema)` to create a new message.
  */
 export const GetReshardWorkflowResponseSchema: GenMessage<GetReshardWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 41);
+  messageDesc(file_datagw_v1_admin, 42);
 
 /**
  * Request for ListReshardWorkflows.
@@ -1745,7 +1846,7 @@ export type ListReshardWorkflowsRequest = Message<"datagw.v1.ListReshardWorkflow
  * Use `create(ListReshardWorkflowsRequestSchema)` to create a new message.
  */
 export const ListReshardWorkflowsRequestSchema: GenMessage<ListReshardWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 42);
+  messageDesc(file_datagw_v1_admin, 43);
 
 /**
  * Response for ListReshardWorkflows.
@@ -1766,7 +1867,7 @@ export type ListReshardWorkflowsResponse = Message<"datagw.v1.ListReshardWorkflo
  * Use `create(ListReshardWorkflowsResponseSchema)` to create a new message.
  */
 export const ListReshardWorkflowsResponseSchema: GenMessage<ListReshardWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 43);
+  messageDesc(file_datagw_v1_admin, 44);
 
 /**
  * Request for ReshardWorkflowAction.
@@ -1794,7 +1895,7 @@ export type ReshardWorkflowActionRequest = Message<"datagw.v1.ReshardWorkflowAct
  * Use `create(ReshardWorkflowActionRequestSchema)` to create a new message.
  */
 export const ReshardWorkflowActionRequestSchema: GenMessage<ReshardWorkflowActionRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 44);
+  messageDesc(file_datagw_v1_admin, 45);
 
 /**
  * Response for ReshardWorkflowAction.
@@ -1815,7 +1916,7 @@ export type ReshardWorkflowActionResponse = Message<"datagw.v1.ReshardWorkflowAc
  * Use `create(ReshardWorkflowActionResponseSchema)` to create a new message.
  */
 export const ReshardWorkflowActionResponseSchema: GenMessage<ReshardWorkflowActionResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 45);
+  messageDesc(file_datagw_v1_admin, 46);
 
 /**
  * Request for AddShardServer.
@@ -1836,7 +1937,7 @@ export type AddShardServerRequest = Message<"datagw.v1.AddShardServerRequest"> &
  * Use `create(AddShardServerRequestSchema)` to create a new message.
  */
 export const AddShardServerRequestSchema: GenMessage<AddShardServerRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 46);
+  messageDesc(file_datagw_v1_admin, 47);
 
 /**
  * Response for AddShardServer.
@@ -1858,7 +1959,7 @@ export type AddShardServerResponse = Message<"datagw.v1.AddShardServerResponse">
  * Use `create(AddShardServerResponseSchema)` to create a new message.
  */
 export const AddShardServerResponseSchema: GenMessage<AddShardServerResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_admin, 47);
+  messageDesc(file_datagw_v1_admin, 48);
 
 /**
  * Kind of backend.
