@@ -13,7 +13,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,12 +73,20 @@ def _valkey_snapshot(valkey: EmbeddedValkey, data_dir: Path, keep: int) -> Path:
     target_dir.chmod(0o700)  # the data itself, like the server's own dir
     target = target_dir / f"dump-{datetime.now(UTC).strftime(_STAMP)}.rdb"
     shutil.copy2(valkey.snapshot(), target)
-    for old in sorted(target_dir.glob("dump-*.rdb"))[:-keep]:
-        old.unlink()
+    _keep_newest(target_dir.glob("dump-*.rdb"), keep)
     return target
 
 
-def _analytics_copy(clickhouse: Path | None, data_dir: Path) -> str:
+def _keep_newest(found: Iterable[Path], keep: int) -> None:
+    """Delete all but the newest `keep` of `found` (named by UTC stamp)."""
+    for old in sorted(found)[:-keep]:
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+
+
+def _analytics_copy(clickhouse: Path | None, data_dir: Path, keep: int) -> str:
     if clickhouse is None:
         return ("not copied: the running gateway holds the chdb engine open (chdb cannot "
                 "BACKUP without a server config); docs/backup.md says what a restore does")
@@ -86,6 +94,7 @@ def _analytics_copy(clickhouse: Path | None, data_dir: Path) -> str:
         return "no chdb directory yet"
     target = backups_root(data_dir) / "analytics" / datetime.now(UTC).strftime(_STAMP)
     shutil.copytree(clickhouse, target)
+    _keep_newest(target.parent.iterdir(), keep)
     return f"copied to {target}"
 
 
@@ -99,7 +108,7 @@ def back_up(data_dir: Path, servers: list[tuple[str, EmbeddedPostgres]],
     base = [base_backups.take(server, data_dir, name) for name, server in servers]
     removed = [b for name, _ in servers for b in base_backups.prune(data_dir, name, keep)]
     snapshot = _valkey_snapshot(valkey, data_dir, keep) if valkey is not None else None
-    analytics = _analytics_copy(clickhouse, data_dir)
+    analytics = _analytics_copy(clickhouse, data_dir, keep)
     return BackupReport(base, removed, snapshot, analytics, time.monotonic() - began)
 
 
