@@ -5,6 +5,7 @@ dirs, and needs the servers stopped)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_archive_status_shows_a_switched_segment(tmp_path: Path) -> None:
 def test_restore_one_shard_to_a_point_in_time(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
-    stack = EmbeddedBackends(data, ephemeral=False, shards=2, supervise=False)
+    stack = EmbeddedBackends(data, ephemeral=False, shards=2, replicas=1, supervise=False)
     stack.start()
     try:
         for shard in stack.shards:
@@ -86,15 +87,32 @@ def test_restore_one_shard_to_a_point_in_time(tmp_path: Path,
     assert main(["restore", "--to", target, "--shard", "1", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out
     assert "shard-1 (shard-1): from base backup" in out and "recovery stopped" in out
-    aside = [d for d in _dirs(data) if d.startswith("shard-1.before-restore-")]
-    assert len(aside) == 1 and (data / aside[0] / "PG_VERSION").is_file()
+    aside = [d for d in _dirs(data) if ".before-restore-" in d]
+    assert sorted(d.split(".")[0] for d in aside) == ["shard-1", "shard-1-replica-0"]
+    assert all((data / d / "PG_VERSION").is_file() for d in aside)
+    assert not (data / "shard-1-replica-0").exists()
 
-    with EmbeddedBackends(data, ephemeral=False, shards=2, supervise=False) as again:
+    with EmbeddedBackends(data, ephemeral=False, shards=2, replicas=1,
+                          supervise=False) as again:
         assert _rows(again.shards[1]) == ["A"]
         assert _rows(again.shards[0]) == ["A", "B"]
         # A new timeline: what the gateway notices.
         assert again.shards[1].sql("SELECT timeline_id FROM pg_control_checkpoint()") != "1"
         assert again.shards[1].sql("SELECT pg_is_in_recovery()") == "f"
+        # The replica was cloned afresh from the restored primary.
+        (replica,) = again.shards[1].replicas
+        assert replica.is_replica and _rows(replica) == ["A"]
+
+    # Everything to now: no transaction committed since, so each server
+    # recovers to the end of its WAL (the restored shard along its new timeline).
+    now = datetime.now(UTC).isoformat()
+    assert main(["restore", "--to", now, "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "restoring postgres, shard-0, shard-1" in out
+    assert out.count("no transaction committed after the target") == 3
+    with EmbeddedBackends(data, ephemeral=False, shards=2, supervise=False) as last:
+        assert _rows(last.shards[1]) == ["A"]
+        assert _rows(last.shards[0]) == ["A", "B"]
 
 
 def _newest(data: Path) -> dict[str, str]:
