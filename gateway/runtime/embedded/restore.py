@@ -197,8 +197,9 @@ def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
         server.kill()
         raise
     server.stop()
-    stopped = _STOPPED_AT.search(server.log_path.read_text(errors="replace")[offset:])
-    where = stopped[0] if stopped else "at the end of the WAL"
+    # What this start logged (log_tail reads from the offset on).
+    stopped = _STOPPED_AT.search(log_tail(server.log_path, offset, lines=1000))
+    where = stopped[0] if stopped else "recovery reached the end of the WAL"
     return f"{where} (last transaction replayed: {replayed})", carried
 
 
@@ -222,7 +223,7 @@ def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: s
             "again on the next start" if step.standbys else ""
     return (f"{step.name} ({step.data_dir.name}): from base backup {step.backup.path} "
             f"(ended {step.backup.ended_at.isoformat()}), {carried} unarchived WAL file(s) "
-            f"carried over, recovery stopped {stopped}; the old data dir is {aside.name}{moved}")
+            f"carried over; {stopped}; the old data dir is {aside.name}{moved}")
 
 
 def restore(data_dir: Path, target: datetime, steps: list[ServerRestore],
