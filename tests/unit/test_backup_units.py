@@ -11,10 +11,15 @@ from pathlib import Path
 import pytest
 
 from gateway.runtime.config import ConfigError, load_config
-from gateway.runtime.embedded.base_backups import BaseBackup, choose
+from gateway.runtime.embedded.base_backups import BaseBackup, choose, on_history
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.restore import parse_target, plan
-from gateway.runtime.embedded.wal_archive import archive_command, is_wal_file, restore_command
+from gateway.runtime.embedded.wal_archive import (
+    archive_command,
+    is_wal_file,
+    latest_history,
+    restore_command,
+)
 
 T0 = datetime(2026, 12, 6, 21, 0, tzinfo=UTC)
 BACKUP = BaseBackup(
@@ -62,6 +67,28 @@ def test_a_target_before_every_backup_names_the_oldest_point() -> None:
     assert (T0).isoformat() in str(exc.value)
     with pytest.raises(EmbeddedBackendError, match="shard-1 has no base backup"):
         choose([], T0, "shard-1")
+
+
+def test_a_backup_of_a_history_a_restore_left_behind_does_not_count(tmp_path: Path) -> None:
+    archive, pg_wal = tmp_path / "archive", tmp_path / "pg_wal"
+    archive.mkdir()
+    pg_wal.mkdir()
+    # Timeline 2 branched off 1 at 0/3000000 (a restore); 3 off 2 at 0/5000000,
+    # its history file not archived yet (in the old pg_wal only).
+    (archive / "00000002.history").write_text("1\t0/3000000\tbefore 2026-12-06\n")
+    (pg_wal / "00000003.history").write_text("1\t0/3000000\tx\n2\t0/5000000\ty\n")
+    (archive / "000000010000000000000002").write_text("")
+    timeline, ends = latest_history([archive, pg_wal, tmp_path / "missing"])
+    assert (timeline, ends) == (3, {1: 0x3000000, 2: 0x5000000})
+    before_branch = replace(BACKUP, end_lsn="0/2000100")
+    after_branch = replace(BACKUP, end_lsn="0/4000000", path="/abandoned")
+    on_two = replace(BACKUP, timeline=2, end_lsn="0/4000000", path="/two")
+    on_three = replace(BACKUP, timeline=3, end_lsn="0/9000000", path="/three")
+    assert on_history([before_branch, after_branch, on_two, on_three], timeline, ends) == [
+        before_branch, on_two, on_three]
+    assert latest_history([archive / "none"]) == (1, {})
+    with pytest.raises(EmbeddedBackendError, match=r"1 base backup.* left behind do not count"):
+        choose([], T0, "shard-1", abandoned=1)
 
 
 def test_the_manifest_reads_back_what_was_written(tmp_path: Path) -> None:

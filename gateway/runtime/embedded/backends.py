@@ -436,8 +436,9 @@ class EmbeddedBackends(StartStop):
         # Keep going after a failure so one stuck server does not leak the other.
         errors: list[Exception] = []
         if self._scheduler is not None:
-            # A backup under way finishes first: its servers are still up.
-            self._scheduler.stop()
+            # A backup under way is cut short by the stop below (its partial
+            # copy removed), not waited for: it may take hours.
+            self._scheduler.stop_soon()
         if self._supervisor is not None:
             # First: what is stopped from here on must stay down.
             self._supervisor.stop()
@@ -453,6 +454,8 @@ class EmbeddedBackends(StartStop):
                 server.stop()
             except _STOP_ERRORS as exc:
                 errors.append(exc)
+        if self._scheduler is not None:
+            self._scheduler.stop()
         self._valkey = None
         self._postgres = None
         self._shards = []

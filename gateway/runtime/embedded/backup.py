@@ -142,11 +142,15 @@ class BackupScheduler:
                                             daemon=True)
             self._thread.start()
 
+    def stop_soon(self) -> None:
+        """No more backups; one under way fails once its servers stop."""
+        self._stop.set()
+
     def stop(self) -> None:
-        """Stop; a backup under way finishes first."""
+        """Stop, and wait for the thread (for a backup under way to end)."""
+        self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:
-            self._stop.set()
             thread.join()
 
     def due(self) -> bool:
@@ -174,6 +178,8 @@ class BackupScheduler:
             try:
                 report = self._run()
             except (EmbeddedBackendError, OSError) as exc:
+                if self._stop.is_set():
+                    exc = EmbeddedBackendError(f"cut short: the servers stopped ({exc})")
                 log.error("backup failed: %s", exc)
                 if request is not None:
                     answer(self._data_dir, request, ok=False, message=str(exc))

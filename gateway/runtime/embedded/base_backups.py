@@ -25,8 +25,10 @@ from pathlib import Path
 from gateway.runtime.embedded.postgres import SUPERUSER, EmbeddedPostgres, pg_binary
 from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, run
 from gateway.runtime.embedded.wal_archive import archive_dir, backups_root
+from gateway.storage.postgres.pool import parse_lsn
 
-__all__ = ["MANIFEST", "BaseBackup", "base_dir", "choose", "listed", "prune", "take"]
+__all__ = ["MANIFEST", "BaseBackup", "base_dir", "choose", "listed", "on_history", "prune",
+           "take"]
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +139,33 @@ def listed(data_dir: Path, server: str) -> list[BaseBackup]:
     return sorted(found, key=lambda b: b.ended_at)
 
 
-def choose(backups: list[BaseBackup], target: datetime, server: str) -> BaseBackup:
+def on_history(backups: list[BaseBackup], timeline: int,
+               ends: dict[int, int]) -> list[BaseBackup]:
+    """The backups a recovery along `timeline` (whose ancestors ended at
+    `ends`) can start from: taken on it, or on an ancestor and consistent
+    before that one ended. A backup of a history an earlier restore left
+    behind is not: its WAL leads elsewhere."""
+    return [b for b in backups if b.timeline == timeline
+            or (b.timeline in ends and parse_lsn(b.end_lsn) <= ends[b.timeline])]
+
+
+def choose(backups: list[BaseBackup], target: datetime, server: str,
+           abandoned: int = 0) -> BaseBackup:
     """The newest of `backups` that ended before `target`; else an error that
-    says the oldest point a restore can reach."""
+    says the oldest point a restore can reach. `abandoned`: how many base
+    backups were left out as not on the server's history (on_history)."""
     usable = [b for b in backups if b.ended_at < target]
     if usable:
         return max(usable, key=lambda b: b.ended_at)
+    left_out = (f" ({abandoned} base backup(s) of a history an earlier restore left behind "
+                "do not count)" if abandoned else "")
     if not backups:
         raise EmbeddedBackendError(f"{server} has no base backup to restore from "
-                                   "(take one with datagw backup)")
+                                   f"(take one with datagw backup){left_out}")
     oldest = min(b.ended_at for b in backups)
     raise EmbeddedBackendError(
         f"{server} cannot be restored to {target.isoformat()}: its oldest base backup ended at "
-        f"{oldest.isoformat()}, the oldest point it can be restored to")
+        f"{oldest.isoformat()}, the oldest point it can be restored to{left_out}")
 
 
 def prune(data_dir: Path, server: str, keep: int) -> list[BaseBackup]:

@@ -34,6 +34,7 @@ from gateway.runtime.embedded.wal_archive import (
     archive_dir,
     archived_names,
     is_wal_file,
+    latest_history,
     restore_command,
     server_name,
 )
@@ -133,7 +134,10 @@ def plan(data_dir: Path, target: datetime, *, shard: int | None = None,
                     sorted(d for d in data_dir.glob(f"shard-{index}*")
                            if d.is_dir() and d != current
                            and re.fullmatch(rf"shard-{index}(-replica-\d+)?", d.name)))
-        backup = base_backups.choose(base_backups.listed(data_dir, name), target, name)
+        every = base_backups.listed(data_dir, name)
+        timeline, ends = latest_history([archive_dir(data_dir, name), current / "pg_wal"])
+        usable = base_backups.on_history(every, timeline, ends)
+        backup = base_backups.choose(usable, target, name, abandoned=len(every) - len(usable))
         out.append(ServerRestore(name, current, standbys, backup))
     return out
 

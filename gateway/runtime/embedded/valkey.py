@@ -174,13 +174,16 @@ class EmbeddedValkey(ChildServer, PasswordProtected):
         # whole one. (Its counters would not do: the AOF's rewrites, which
         # write RDB too, count as saves.)
         before = _identity(dump)
-        with redis.Redis.from_url(self.url, socket_timeout=30) as client:
-            # SCHEDULE: after an AOF rewrite under way instead of failing.
-            client.bgsave(schedule=True)
-            if not wait_until(lambda: _identity(dump) != before, self._timeout, 0.05):
-                raise EmbeddedBackendError(
-                    f"valkey's BGSAVE did not finish within {self._timeout:.0f}s; see "
-                    f"{self.log_path}")
+        try:
+            with redis.Redis.from_url(self.url, socket_timeout=30) as client:
+                # SCHEDULE: after an AOF rewrite under way instead of failing.
+                client.bgsave(schedule=True)
+        except redis.RedisError as exc:
+            raise EmbeddedBackendError(f"valkey's BGSAVE failed: {exc}") from exc
+        if not wait_until(lambda: _identity(dump) != before, self._timeout, 0.05):
+            raise EmbeddedBackendError(
+                f"valkey's BGSAVE did not finish within {self._timeout:.0f}s; see "
+                f"{self.log_path}")
         return dump
 
     def kill(self) -> None:

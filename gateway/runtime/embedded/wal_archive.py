@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
+
+from gateway.storage.postgres.timelines import parse_history
 
 __all__ = [
     "ARCHIVE_TIMEOUT_S",
@@ -22,6 +25,7 @@ __all__ = [
     "archived_names",
     "backups_root",
     "is_wal_file",
+    "latest_history",
     "restore_command",
     "server_name",
 ]
@@ -57,6 +61,18 @@ def archived_names(directory: Path) -> set[str]:
     if not directory.is_dir():
         return set()
     return {p.name for p in directory.iterdir() if is_wal_file(p.name)}
+
+
+def latest_history(directories: Iterable[Path]) -> tuple[int, dict[int, int]]:
+    """The newest timeline whose history file is in one of `directories` (what
+    recovery_target_timeline=latest follows), and where each of its
+    ancestors ended; (1, {}) when there is none."""
+    found = {p.name: p for d in directories if d.is_dir() for p in d.glob("*.history")
+             if is_wal_file(p.name)}
+    if not found:
+        return 1, {}
+    newest = max(found, key=lambda name: int(name[:8], 16))
+    return int(newest[:8], 16), parse_history(found[newest].read_text())
 
 
 def _quoted(directory: Path) -> str:
