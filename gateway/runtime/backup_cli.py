@@ -12,7 +12,8 @@ from gateway.runtime.embedded.restore import MAIN_KEYSPACES, parse_target, plan,
 BACKUP_WAIT_S = 4 * 3600.0
 
 
-def _embedded_data(cfg: Config, command: str) -> None:
+def _embedded_data(cfg: Config, command: str, needs: str) -> None:
+    """Refuse unless `cfg` is embedded mode on a kept data dir holding `needs`."""
     if not cfg.embedded:
         raise ConfigError(
             f"datagw {command} acts on embedded mode's own servers; configured PostgreSQL is "
@@ -20,15 +21,15 @@ def _embedded_data(cfg: Config, command: str) -> None:
     if cfg.ephemeral:
         raise ConfigError("an ephemeral data dir is deleted on stop: there is nothing to "
                           f"{command} (use --data-dir)")
-    if not (cfg.data_dir / "postgres" / "PG_VERSION").is_file():
-        raise ConfigError(f"{cfg.data_dir} holds no embedded data (--data-dir, or "
-                          "embedded.data_dir)")
+    if not (cfg.data_dir / needs).exists():
+        raise ConfigError(f"{cfg.data_dir} holds no embedded {needs.split('/')[0]} "
+                          "(--data-dir, or embedded.data_dir)")
 
 
 def backup(cfg: Config) -> int:
     """Back every server up: by the running gateway that owns them, else by
     starting them here, backing up and stopping them."""
-    _embedded_data(cfg, "backup")
+    _embedded_data(cfg, "backup", "postgres/PG_VERSION")
     if running_servers(cfg.data_dir):
         print("datagw: asking the running datagw to back up", flush=True)
         lines = ask(cfg.data_dir, "backup", timeout_s=BACKUP_WAIT_S).splitlines()
@@ -46,7 +47,8 @@ def backup(cfg: Config) -> int:
 
 
 def restore_to(cfg: Config, to: str, shard: int | None, keyspace: str | None) -> int:
-    _embedded_data(cfg, "restore")
+    # Not the servers' data: a restore is also for when a data dir was lost.
+    _embedded_data(cfg, "restore", "backups")
     target = parse_target(to)
     steps = plan(cfg.data_dir, target, shard=shard, keyspace=keyspace)
     if keyspace in MAIN_KEYSPACES:

@@ -4,6 +4,7 @@ dirs, and needs the servers stopped)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,15 @@ def test_restore_one_shard_to_a_point_in_time(tmp_path: Path,
     with EmbeddedBackends(data, ephemeral=False, shards=2, supervise=False) as last:
         assert _rows(last.shards[1]) == ["A"]
         assert _rows(last.shards[0]) == ["A", "B"]
+
+    # A data dir lost with its disk: the archive has what it had archived
+    # (the stop above archived its last segments).
+    shutil.rmtree(data / "shard-0")
+    assert main(["restore", "--to", datetime.now(UTC).isoformat(), "--shard", "0",
+                 "--data-dir", str(data)]) == 0
+    assert "there was no data dir" in capsys.readouterr().out
+    with EmbeddedBackends(data, ephemeral=False, shards=2, supervise=False) as lost:
+        assert _rows(lost.shards[0]) == ["A", "B"]
 
 
 def _newest(data: Path) -> dict[str, str]:

@@ -16,8 +16,9 @@ from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.restore import parse_target, plan
 from gateway.runtime.embedded.wal_archive import (
     archive_command,
+    history,
     is_wal_file,
-    latest_history,
+    newest_timeline,
     restore_command,
 )
 
@@ -78,15 +79,20 @@ def test_a_backup_of_a_history_a_restore_left_behind_does_not_count(tmp_path: Pa
     (archive / "00000002.history").write_text("1\t0/3000000\tbefore 2026-12-06\n")
     (pg_wal / "00000003.history").write_text("1\t0/3000000\tx\n2\t0/5000000\ty\n")
     (archive / "000000010000000000000002").write_text("")
-    timeline, ends = latest_history([archive, pg_wal, tmp_path / "missing"])
-    assert (timeline, ends) == (3, {1: 0x3000000, 2: 0x5000000})
+    assert newest_timeline(archive) == 2 and newest_timeline(pg_wal) == 3
+    timeline = 3
+    ends = history([tmp_path / "missing", archive, pg_wal], timeline)
+    assert ends == {1: 0x3000000, 2: 0x5000000}
+    assert history([archive], 2) == {1: 0x3000000} and history([], 1) == {}
+    with pytest.raises(EmbeddedBackendError, match=r"timeline 4 \(00000004\.history\) is in none"):
+        history([archive, pg_wal], 4)
     before_branch = replace(BACKUP, end_lsn="0/2000100")
     after_branch = replace(BACKUP, end_lsn="0/4000000", path="/abandoned")
     on_two = replace(BACKUP, timeline=2, end_lsn="0/4000000", path="/two")
     on_three = replace(BACKUP, timeline=3, end_lsn="0/9000000", path="/three")
     assert on_history([before_branch, after_branch, on_two, on_three], timeline, ends) == [
         before_branch, on_two, on_three]
-    assert latest_history([archive / "none"]) == (1, {})
+    assert newest_timeline(tmp_path / "none") == 1
     with pytest.raises(EmbeddedBackendError, match=r"1 base backup.* left behind do not count"):
         choose([], T0, "shard-1", abandoned=1)
 
@@ -115,8 +121,7 @@ def test_wal_file_names(name: str, wal: bool) -> None:
 
 
 def _data_dir(tmp_path: Path, shards: int) -> Path:
-    (tmp_path / "postgres").mkdir()
-    (tmp_path / "postgres" / "PG_VERSION").write_text("17\n")
+    (tmp_path / "backups").mkdir()
     (tmp_path / "shards.txt").write_text(f"{shards}\n{shards}\n")
     return tmp_path
 

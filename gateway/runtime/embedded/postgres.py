@@ -479,12 +479,19 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
     def checkpoint_lsn(self) -> str:
         """Where this stopped server's last checkpoint is in the WAL (its shutdown
         checkpoint after a clean stop: the last record it wrote)."""
+        return self._control("Latest checkpoint location")
+
+    def timeline(self) -> int:
+        """The timeline of this stopped server's last checkpoint."""
+        return int(self._control("Latest checkpoint's TimeLineID"))
+
+    def _control(self, field: str) -> str:
+        """One field of pg_controldata's output for this data dir."""
         out = run([_postgres_bin_dir() / "pg_controldata", "-D", self._data_dir],
                   what="pg_controldata", timeout=30, run_as=self._run_as)
-        match = re.search(r"^Latest checkpoint location:\s+([0-9A-F]+/[0-9A-F]+)$", out,
-                          re.MULTILINE)
+        match = re.search(rf"^{re.escape(field)}:\s+(\S+)$", out, re.MULTILINE)
         if match is None:
-            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no checkpoint")
+            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no {field!r}")
         return match[1]
 
     def streams(self, past: str | None = None) -> bool:

@@ -33,8 +33,10 @@ from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.wal_archive import (
     archive_dir,
     archived_names,
+    backups_root,
+    history,
     is_wal_file,
-    latest_history,
+    newest_timeline,
     restore_command,
     server_name,
 )
@@ -76,23 +78,30 @@ class ServerRestore:
     """The data dir restored (a shard's primary now)."""
     standbys: list[Path]
     backup: BaseBackup
+    timeline: int
+    """The data dir's timeline: recovery follows its history."""
 
 
 @dataclass
 class _Undo:
     """The renames done so far, reverted in reverse on failure."""
 
-    moves: list[tuple[Path, Path]] = field(default_factory=list)
+    moves: list[tuple[Path, Path | None]] = field(default_factory=list)
 
     def move(self, source: Path, target: Path) -> None:
         source.rename(target)
         self.moves.append((source, target))
 
+    def made(self, path: Path) -> None:
+        """`path` did not exist: a revert removes what is there."""
+        self.moves.append((path, None))
+
     def revert(self) -> None:
         for source, target in reversed(self.moves):
             if source.exists():
                 shutil.rmtree(source)  # a half-made restore, a copy of a backup
-            target.rename(source)
+            if target is not None:
+                target.rename(source)
 
 
 def _selected(data_dir: Path, shard: int | None, keyspace: str | None) -> list[int | None]:
@@ -116,8 +125,8 @@ def _selected(data_dir: Path, shard: int | None, keyspace: str | None) -> list[i
 def plan(data_dir: Path, target: datetime, *, shard: int | None = None,
          keyspace: str | None = None) -> list[ServerRestore]:
     """What a restore to `target` would do; raises, changing nothing, if it cannot."""
-    if not (data_dir / "postgres" / "PG_VERSION").is_file():
-        raise EmbeddedBackendError(f"{data_dir} holds no embedded data (--data-dir)")
+    if not backups_root(data_dir).is_dir():
+        raise EmbeddedBackendError(f"{data_dir} holds no embedded backups (--data-dir)")
     running = running_servers(data_dir)
     if running:
         raise EmbeddedBackendError(
@@ -134,11 +143,16 @@ def plan(data_dir: Path, target: datetime, *, shard: int | None = None,
                     sorted(d for d in data_dir.glob(f"shard-{index}*")
                            if d.is_dir() and d != current
                            and re.fullmatch(rf"shard-{index}(-replica-\d+)?", d.name)))
+        # The history of the data dir replaced is the one replayed (not a
+        # newer timeline of a restore that was undone, say); a data dir that
+        # was lost: the archive's newest.
+        timeline = (EmbeddedPostgres(current).timeline() if (current / "PG_VERSION").is_file()
+                    else newest_timeline(archive_dir(data_dir, name)))
         every = base_backups.listed(data_dir, name)
-        timeline, ends = latest_history([archive_dir(data_dir, name), current / "pg_wal"])
-        usable = base_backups.on_history(every, timeline, ends)
+        usable = base_backups.on_history(
+            every, timeline, history([archive_dir(data_dir, name), current / "pg_wal"], timeline))
         backup = base_backups.choose(usable, target, name, abandoned=len(every) - len(usable))
-        out.append(ServerRestore(name, current, standbys, backup))
+        out.append(ServerRestore(name, current, standbys, backup, timeline))
     return out
 
 
@@ -173,7 +187,8 @@ def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
     archive = archive_dir(data_dir, step.name)
     carried = _copy_unarchived_wal(old_wal, step.data_dir / "pg_wal", archived_names(archive))
     settings = {"restore_command": restore_command(archive),
-                "recovery_target_action": "promote", "recovery_target_timeline": "latest"}
+                "recovery_target_action": "promote",
+                "recovery_target_timeline": str(step.timeline)}
     if target is not None:
         settings["recovery_target_time"] = target.isoformat(sep=" ")
     with (step.data_dir / "postgresql.auto.conf").open("a") as conf:
@@ -210,7 +225,13 @@ def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
 def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: str,
                  undo: _Undo) -> str:
     aside = step.data_dir.with_name(f"{step.data_dir.name}.before-restore-{stamp}")
-    undo.move(step.data_dir, aside)
+    if step.data_dir.exists():
+        undo.move(step.data_dir, aside)
+        kept = f"the old data dir is {aside.name}"
+    else:
+        # Lost (a disk gone): nothing to keep, no unarchived WAL to carry.
+        undo.made(step.data_dir)
+        kept = "there was no data dir"
     try:
         stopped, carried = _recover(step, data_dir, target, aside / "pg_wal")
     except EmbeddedBackendError as exc:
@@ -227,7 +248,7 @@ def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: s
             "again on the next start" if step.standbys else ""
     return (f"{step.name} ({step.data_dir.name}): from base backup {step.backup.path} "
             f"(ended {step.backup.ended_at.isoformat()}), {carried} unarchived WAL file(s) "
-            f"carried over; {stopped}; the old data dir is {aside.name}{moved}")
+            f"carried over; {stopped}; {kept}{moved}")
 
 
 def restore(data_dir: Path, target: datetime, steps: list[ServerRestore],

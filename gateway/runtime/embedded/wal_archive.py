@@ -16,6 +16,7 @@ import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
+from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.storage.postgres.timelines import parse_history
 
 __all__ = [
@@ -24,8 +25,9 @@ __all__ = [
     "archive_dir",
     "archived_names",
     "backups_root",
+    "history",
     "is_wal_file",
-    "latest_history",
+    "newest_timeline",
     "restore_command",
     "server_name",
 ]
@@ -63,16 +65,24 @@ def archived_names(directory: Path) -> set[str]:
     return {p.name for p in directory.iterdir() if is_wal_file(p.name)}
 
 
-def latest_history(directories: Iterable[Path]) -> tuple[int, dict[int, int]]:
-    """The newest timeline whose history file is in one of `directories` (what
-    recovery_target_timeline=latest follows), and where each of its
-    ancestors ended; (1, {}) when there is none."""
-    found = {p.name: p for d in directories if d.is_dir() for p in d.glob("*.history")
-             if is_wal_file(p.name)}
-    if not found:
-        return 1, {}
-    newest = max(found, key=lambda name: int(name[:8], 16))
-    return int(newest[:8], 16), parse_history(found[newest].read_text())
+def newest_timeline(directory: Path) -> int:
+    """The newest timeline with a history file in `directory` (1: none)."""
+    names = [p.name for p in directory.glob("*.history") if is_wal_file(p.name)]
+    return max((int(name[:8], 16) for name in names), default=1)
+
+
+def history(directories: Iterable[Path], timeline: int) -> dict[int, int]:
+    """Where each ancestor of `timeline` ended, from its history file in the
+    first of `directories` that has it (timeline 1 has none)."""
+    if timeline == 1:
+        return {}
+    name = f"{timeline:08X}.history"
+    for directory in directories:
+        if (directory / name).is_file():
+            return parse_history((directory / name).read_text())
+    raise EmbeddedBackendError(
+        f"the history file of timeline {timeline} ({name}) is in none of "
+        f"{', '.join(str(d) for d in directories)}: which WAL is this server's cannot be told")
 
 
 def _quoted(directory: Path) -> str:
