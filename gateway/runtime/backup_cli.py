@@ -34,9 +34,12 @@ def backup(cfg: Config) -> int:
         print("datagw: asking the running datagw to back up", flush=True)
         lines = ask(cfg.data_dir, "backup", timeout_s=BACKUP_WAIT_S).splitlines()
     else:
-        # As many shards as the data holds; replicas are not backed up.
+        # As `datagw serve` would start them, with as many shards as the
+        # data holds (replicas are started, not backed up).
         backends = EmbeddedBackends(cfg.data_dir, ephemeral=False,
-                                    shards=shard_count(cfg.data_dir), supervise=False,
+                                    shards=shard_count(cfg.data_dir),
+                                    replicas=cfg.embedded_replicas,
+                                    synchronous=cfg.embedded_synchronous, supervise=False,
                                     backup=cfg.backup)
         with backends:
             # Nothing else has this data dir's chdb open: its files are copied too.
