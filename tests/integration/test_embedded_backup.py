@@ -34,20 +34,31 @@ def _dirs(data: Path) -> list[str]:
     return sorted(p.name for p in data.iterdir())
 
 
+def _archived(stack: EmbeddedBackends, segment: str) -> None:
+    give_up = time.monotonic() + 30
+    while segment not in archived_names(archive_dir(stack.data_dir, "shard-0")):
+        assert time.monotonic() < give_up, f"{segment} was never archived"
+        time.sleep(0.1)
+
+
 def test_archive_status_shows_a_switched_segment(tmp_path: Path) -> None:
+    # Supervised, the scheduler closes a segment with a write in it every
+    # archive_timeout (here no base backups on its own).
+    settings = BackupSettings(base_interval_s=0, archive_timeout_s=1)
     with EmbeddedBackends(tmp_path / "data", ephemeral=False, shards=1,
-                          supervise=False) as stack:
+                          backup=settings) as stack:
         shard = stack.shards[0]
+        assert shard.sql("SHOW archive_timeout") == "1s"
         segment = shard.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
-        shard.sql("CREATE TABLE t (id int); SELECT pg_switch_wal()")
-        give_up = time.monotonic() + 30
-        while segment not in archived_names(archive_dir(stack.data_dir, "shard-0")):
-            assert time.monotonic() < give_up, "the switched segment was never archived"
-            time.sleep(0.1)
-        count, last = shard.sql(
-            "SELECT archived_count, last_archived_wal FROM pg_stat_archiver").split("|")
-        assert int(count) >= 1
-        assert last >= segment
+        shard.sql("CREATE TABLE t (id int)")
+        _archived(stack, segment)
+        segment = shard.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        shard.sql("INSERT INTO t VALUES (1); SELECT pg_switch_wal()")
+        _archived(stack, segment)
+        count, last, failed = shard.sql(
+            "SELECT archived_count, last_archived_wal, failed_count FROM pg_stat_archiver"
+        ).split("|")
+        assert int(count) >= 2 and last >= segment and failed == "0"
 
 
 def test_restore_one_shard_to_a_point_in_time(tmp_path: Path,

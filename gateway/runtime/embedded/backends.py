@@ -100,8 +100,9 @@ class EmbeddedBackends(StartStop):
         """`synchronous`: each shard primary's commits wait for one of its
         replicas (needs `replicas`); `supervise`: crashed servers are restarted;
         `backup`: its archive_timeout and keep, and (supervised, a kept data
-        dir) base backups on its schedule and on request (backup.py). Every PostgreSQL server
-        archives its WAL (wal_archive.py)."""
+        dir) base backups on its schedule and on request, WAL segments closed
+        every archive_timeout (backup.py). Every PostgreSQL server archives
+        its WAL (wal_archive.py)."""
         if data_dir is None and not ephemeral:
             raise ValueError("a persistent EmbeddedBackends needs a data_dir")
         if synchronous and shards and not replicas:
@@ -112,7 +113,7 @@ class EmbeddedBackends(StartStop):
         self._backup = backup or BackupSettings()
         # Only where they outlive the servers, and in a process that stays up.
         self._scheduler = (BackupScheduler(Path(data_dir).absolute(), backup, self.back_up,
-                                           self.archive_names)
+                                           self.archive_names, self.switch_wal)
                            if backup is not None and supervise and data_dir is not None
                            and not ephemeral else None)
         self._supervisor = (Supervisor(self._members, also=self._take_failover_request)
@@ -251,6 +252,18 @@ class EmbeddedBackends(StartStop):
                    *((server_name(i), shard) for i, shard in enumerate(self.shards))]
         return back_up(self.data_dir, servers, self.valkey, keep=self._backup.keep,
                        clickhouse=self.clickhouse_path if clickhouse else None)
+
+    def switch_wal(self) -> None:
+        """Close each primary's current WAL segment if anything was written to
+        it (pg_switch_wal does nothing otherwise), for it to be archived."""
+        for server in [self._postgres, *self._shards]:
+            if server is None or not server.is_running():
+                continue
+            try:
+                server.sql("SELECT pg_switch_wal()")
+            except EmbeddedBackendError as exc:
+                # Down, or failing over: the next round tries again.
+                log.debug("pg_switch_wal on %s: %s", server.data_dir.name, exc)
 
     def _start_shard(self, index: int) -> None:
         shard = self._shards[index]

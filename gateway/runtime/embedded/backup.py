@@ -121,14 +121,20 @@ class BackupScheduler:
     """A thread that backs up every `base_interval_s` (counted from the
     oldest of each server's newest base backup, so a restarted gateway does
     not back up again at once, and a data dir with none gets one at start)
-    and whenever `datagw backup` asks (requests.py)."""
+    and whenever `datagw backup` asks (requests.py); and that closes each
+    server's WAL segment every `archive_timeout_s` (`switch_wal`), for it to
+    be archived: the servers' own archive_timeout was seen not to (PostgreSQL
+    18 here, with writes going on)."""
 
     def __init__(self, data_dir: Path, settings: BackupSettings,
-                 run: Callable[[], BackupReport], servers: Callable[[], list[str]]) -> None:
+                 run: Callable[[], BackupReport], servers: Callable[[], list[str]],
+                 switch_wal: Callable[[], None]) -> None:
         self._data_dir = data_dir
         self._settings = settings
         self._run = run
         self._servers = servers
+        self._switch_wal = switch_wal
+        self._switched_at = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # After a failed scheduled backup: not again at once (a full disk
@@ -172,6 +178,9 @@ class BackupScheduler:
     def _loop(self) -> None:
         self.export()
         while not self._stop.wait(_ROUND_S):
+            if time.monotonic() - self._switched_at >= self._settings.archive_timeout_s:
+                self._switched_at = time.monotonic()
+                self._switch_wal()
             request = take(self._data_dir, "backup")
             if request is None and not self.due():
                 continue
