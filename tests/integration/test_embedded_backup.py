@@ -160,6 +160,10 @@ def test_backups_on_schedule_on_request_and_offline(tmp_path: Path,
         second = _newest(data)
         assert set(second.values()).isdisjoint(first.values())
         assert all(len(listed(data, name)) == 1 for name in second)
+        # The WAL before the one base backup kept went with the first one.
+        kept = listed(data, "shard-0")[0]
+        segments = [n for n in archived_names(archive_dir(data, "shard-0")) if len(n) == 24]
+        assert segments and min(s[8:] for s in segments) >= kept.start_wal_file[8:]
     # Nothing runs: the command starts the servers, backs up, stops them.
     assert main(["backup", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out

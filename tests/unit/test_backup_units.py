@@ -4,6 +4,7 @@ manifest, the archive command and the `backup:` config keys."""
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.restore import parse_target, plan
 from gateway.runtime.embedded.wal_archive import (
     archive_command,
+    archived_names,
     history,
     is_wal_file,
     newest_timeline,
@@ -76,9 +78,11 @@ def test_a_backup_of_a_history_a_restore_left_behind_does_not_count(tmp_path: Pa
     pg_wal.mkdir()
     # Timeline 2 branched off 1 at 0/3000000 (a restore); 3 off 2 at 0/5000000,
     # its history file not archived yet (in the old pg_wal only).
-    (archive / "00000002.history").write_text("1\t0/3000000\tbefore 2026-12-06\n")
+    (archive / "00000002.history.gz").write_bytes(
+        gzip.compress(b"1\t0/3000000\tbefore 2026-12-06\n"))
     (pg_wal / "00000003.history").write_text("1\t0/3000000\tx\n2\t0/5000000\ty\n")
-    (archive / "000000010000000000000002").write_text("")
+    (archive / "000000010000000000000002.gz").write_text("")
+    assert archived_names(archive) == {"00000002.history", "000000010000000000000002"}
     assert newest_timeline(archive) == 2 and newest_timeline(pg_wal) == 3
     timeline = 3
     ends = history([tmp_path / "missing", archive, pg_wal], timeline)
@@ -105,9 +109,9 @@ def test_the_manifest_reads_back_what_was_written(tmp_path: Path) -> None:
 
 def test_the_archive_command_quotes_its_directory_and_escapes_percent() -> None:
     command = archive_command(Path("/var/lib/a b/100%"))
-    assert "'/var/lib/a b/100%%'/%f" in command
-    assert command.startswith("if test -f ") and "mv " in command and "cmp -s %p" in command
-    assert restore_command(Path("/x")) == "cp /x/%f %p"
+    assert "'/var/lib/a b/100%%'/%f.gz" in command
+    assert command.startswith("if test -f ") and "mv " in command and "cmp -s %p -" in command
+    assert restore_command(Path("/x")) == "gzip -dc /x/%f.gz > %p"
 
 
 @pytest.mark.parametrize(("name", "wal"), [

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gateway.runtime.embedded.postgres import SUPERUSER, EmbeddedPostgres, pg_binary
 from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, run
-from gateway.runtime.embedded.wal_archive import archive_dir, backups_root
+from gateway.runtime.embedded.wal_archive import COMPRESSED, archive_dir, backups_root
 from gateway.storage.postgres.pool import parse_lsn
 
 __all__ = ["MANIFEST", "BaseBackup", "base_dir", "choose", "listed", "on_history", "prune",
@@ -181,6 +181,7 @@ def prune(data_dir: Path, server: str, keep: int) -> list[BaseBackup]:
     if kept and archive.is_dir():
         # pg_archivecleanup compares segment numbers across timelines and
         # leaves timeline history files; -b also removes .backup files.
-        run([pg_binary("pg_archivecleanup"), "-b", archive, kept[0].start_wal_file],
+        run([pg_binary("pg_archivecleanup"), "-b", "-x", COMPRESSED, archive,
+             kept[0].start_wal_file],
             what=f"pg_archivecleanup of {server}", timeout=120, run_as=None)
     return gone

@@ -11,6 +11,7 @@ which archives nothing until they are promoted.
 
 from __future__ import annotations
 
+import gzip
 import re
 import shlex
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from gateway.storage.postgres.timelines import parse_history
 
 __all__ = [
     "ARCHIVE_TIMEOUT_S",
+    "COMPRESSED",
     "archive_command",
     "archive_dir",
     "archived_names",
@@ -41,6 +43,10 @@ segment this often, so its RPO stays bounded."""
 _WAL_FILE = re.compile(r"^[0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup)?$|^[0-9A-F]{8}\.history$")
 
 
+COMPRESSED = ".gz"
+"""What an archived WAL file's name has beyond its name in pg_wal."""
+
+
 def backups_root(data_dir: Path) -> Path:
     return data_dir / "backups"
 
@@ -59,15 +65,17 @@ def is_wal_file(name: str) -> bool:
 
 
 def archived_names(directory: Path) -> set[str]:
-    """The WAL files archived in `directory` (none when it does not exist)."""
+    """The WAL files archived in `directory`, by their names in pg_wal (none
+    when it does not exist)."""
     if not directory.is_dir():
         return set()
-    return {p.name for p in directory.iterdir() if is_wal_file(p.name)}
+    names = (p.name.removesuffix(COMPRESSED) for p in directory.iterdir())
+    return {name for name in names if is_wal_file(name)}
 
 
 def newest_timeline(directory: Path) -> int:
     """The newest timeline with a history file in `directory` (1: none)."""
-    names = [p.name for p in directory.glob("*.history") if is_wal_file(p.name)]
+    names = [name for name in archived_names(directory) if name.endswith(".history")]
     return max((int(name[:8], 16) for name in names), default=1)
 
 
@@ -78,8 +86,11 @@ def history(directories: Iterable[Path], timeline: int) -> dict[int, int]:
         return {}
     name = f"{timeline:08X}.history"
     for directory in directories:
-        if (directory / name).is_file():
+        if (directory / name).is_file():  # in a pg_wal
             return parse_history((directory / name).read_text())
+        if (directory / f"{name}{COMPRESSED}").is_file():  # in the archive
+            return parse_history(gzip.decompress(
+                (directory / f"{name}{COMPRESSED}").read_bytes()).decode())
     raise EmbeddedBackendError(
         f"the history file of timeline {timeline} ({name}) is in none of "
         f"{', '.join(str(d) for d in directories)}: which WAL is this server's cannot be told")
@@ -91,16 +102,19 @@ def _quoted(directory: Path) -> str:
 
 
 def archive_command(directory: Path) -> str:
-    """Copy segment %p to `directory` as %f, via a hidden temporary name and a
-    rename (a half-copied segment must never look archived), synced. A
-    segment already there with the same bytes counts as archived (a retry
+    """Compress segment %p into `directory` as %f.gz (gzip -1: a segment closed
+    early by archive_timeout is mostly zeros), via a hidden temporary name
+    and a rename (a half-written segment must never look archived), synced.
+    A segment already there with the same bytes counts as archived (a retry
     after a crash between the copy and PostgreSQL's note of it); different
     bytes fail, so the server keeps the segment and retries, never
     overwrites."""
-    d = _quoted(directory)
-    return (f"if test -f {d}/%f; then cmp -s %p {d}/%f; "
-            f"else cp %p {d}/.%f.tmp && sync {d}/.%f.tmp && mv {d}/.%f.tmp {d}/%f; fi")
+    d, gz = _quoted(directory), COMPRESSED
+    return (f"if test -f {d}/%f{gz}; then gzip -dc {d}/%f{gz} | cmp -s %p -; "
+            f"else gzip -1 -c %p > {d}/.%f.tmp && sync {d}/.%f.tmp "
+            f"&& mv {d}/.%f.tmp {d}/%f{gz}; fi")
 
 
 def restore_command(directory: Path) -> str:
-    return f"cp {_quoted(directory)}/%f %p"
+    # A missing file fails gzip, which tells PostgreSQL there is no such segment.
+    return f"gzip -dc {_quoted(directory)}/%f{COMPRESSED} > %p"
