@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 ARCHIVE_TIMEOUT_S = 60
-"""Default archive_timeout: an idle server still closes and archives a
-segment this often, so its RPO stays bounded."""
+"""Default archive_timeout: a written segment is closed and archived at
+least this often (by the running gateway, backup.py), so the RPO stays
+bounded."""
 
 # A segment (timeline, log, seg), a timeline history file, a segment the
 # previous timeline left half-written at a promotion, or a backup history file.
