@@ -169,3 +169,27 @@ def test_backups_on_schedule_on_request_and_offline(tmp_path: Path,
     out = capsys.readouterr().out
     assert "valkey: RDB snapshot" in out and "analytics (chdb): copied to" in out
     assert set(_newest(data).values()).isdisjoint(second.values())
+
+
+def test_a_gap_in_the_archive_is_refused_not_restored_around(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    with EmbeddedBackends(data, ephemeral=False, shards=1, supervise=False) as stack:
+        shard = stack.shards[0]
+        shard.sql("CREATE TABLE t (id serial PRIMARY KEY, tag text)")
+        stack.back_up()
+        _write(shard, "A")
+        gap = shard.sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
+        shard.sql("SELECT pg_switch_wal()")
+        _write(shard, "B")
+        shard.sql("SELECT pg_switch_wal()")
+        _archived(stack, gap)
+    # The segment with A is gone from the archive and from pg_wal: the WAL
+    # replayed would end there, before B, without noticing.
+    (archive_dir(data, "shard-0") / f"{gap}.gz").unlink()
+    (data / "shard-0" / "pg_wal" / gap).unlink(missing_ok=True)
+    before = _dirs(data)
+    assert main(["restore", "--to", datetime.now(UTC).isoformat(), "--shard", "0",
+                 "--data-dir", str(data)]) == 2
+    assert "missing from the archive" in capsys.readouterr().err
+    assert _dirs(data) == before

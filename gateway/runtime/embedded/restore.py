@@ -40,6 +40,7 @@ from gateway.runtime.embedded.wal_archive import (
     restore_command,
     server_name,
 )
+from gateway.storage.postgres.pool import parse_lsn
 
 __all__ = ["ServerRestore", "parse_target", "plan", "restore"]
 
@@ -176,11 +177,20 @@ def _in_recovery(server: EmbeddedPostgres) -> bool:
                                f"{log_tail(server.log_path, lines=20)}")
 
 
+@dataclass(frozen=True)
+class _Recovered:
+    stopped: str
+    """Where recovery stopped, in words (the log's line, when it has one)."""
+    replay_lsn: str
+    """The last WAL position replayed."""
+    carried: int
+    """Unarchived WAL files carried over from the old pg_wal."""
+
+
 def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
-             old_wal: Path) -> tuple[str, int]:
+             old_wal: Path) -> _Recovered:
     """Copy the base backup in, replay to `target` (None: the WAL's end),
-    promote, checkpoint, stop: what the log says of where it stopped, and
-    how many unarchived segments were carried over."""
+    promote, checkpoint, stop."""
     shutil.copytree(step.backup.pgdata, step.data_dir, symlinks=True)
     for leftover in ("standby.signal", "postmaster.pid"):
         (step.data_dir / leftover).unlink(missing_ok=True)
@@ -208,7 +218,9 @@ def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
                                            f"{_RECOVERY_TIMEOUT_S:.0f}s\n"
                                            f"{log_tail(server.log_path, offset)}")
             time.sleep(0.1)
-        replayed = server.sql("SELECT coalesce(pg_last_xact_replay_timestamp()::text, 'none')")
+        replayed, replay_lsn = server.sql(
+            "SELECT coalesce(pg_last_xact_replay_timestamp()::text, 'none'), "
+            "pg_last_wal_replay_lsn()").split("|")
         for setting in _RECOVERY_SETTINGS:  # one by one: not in a transaction block
             server.sql(f"ALTER SYSTEM RESET {setting}")
         server.sql("CHECKPOINT")
@@ -219,7 +231,20 @@ def _recover(step: ServerRestore, data_dir: Path, target: datetime | None,
     # What this start logged (log_tail reads from the offset on).
     stopped = _STOPPED_AT.search(log_tail(server.log_path, offset, lines=1000))
     where = stopped[0] if stopped else "recovery reached the end of the WAL"
-    return f"{where} (last transaction replayed: {replayed})", carried
+    return _Recovered(f"{where} (last transaction replayed: {replayed})", replay_lsn, carried)
+
+
+def _check_whole(done: _Recovered, old: Path, name: str) -> None:
+    """Refuse a replay that ended before the old data dir's last checkpoint
+    (a lost data dir has none to compare with: its archive is all there is)."""
+    if not (old / "PG_VERSION").is_file():
+        return
+    last = EmbeddedPostgres(old).checkpoint_lsn()
+    if parse_lsn(done.replay_lsn) < parse_lsn(last):
+        raise EmbeddedBackendError(
+            f"{name}: the WAL replayed ends at {done.replay_lsn}, before {last}, where the "
+            f"data dir's own WAL goes: a WAL file between them is missing from the archive; "
+            "nothing was changed")
 
 
 def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: str,
@@ -233,21 +258,25 @@ def _restore_one(step: ServerRestore, data_dir: Path, target: datetime, stamp: s
         undo.made(step.data_dir)
         kept = "there was no data dir"
     try:
-        stopped, carried = _recover(step, data_dir, target, aside / "pg_wal")
+        done = _recover(step, data_dir, target, aside / "pg_wal")
+        stopped = done.stopped
     except EmbeddedBackendError as exc:
         if _NOT_REACHED not in str(exc):
             raise
-        # Every commit in the WAL came before the target (nothing was
-        # written since): its end is the state at the target.
+        # The WAL ended before a commit after the target. If it is all the
+        # WAL the server wrote, nothing was committed since the target and
+        # its end is the state at the target; if the archive has a gap, the
+        # end is only where the gap begins.
         shutil.rmtree(step.data_dir)
-        stopped, carried = _recover(step, data_dir, None, aside / "pg_wal")
-        stopped = f"{stopped}: no transaction committed after the target"
+        done = _recover(step, data_dir, None, aside / "pg_wal")
+        _check_whole(done, aside, step.name)
+        stopped = f"{done.stopped}: no transaction committed after the target"
     for standby in step.standbys:
         undo.move(standby, standby.with_name(f"{standby.name}.before-restore-{stamp}"))
     moved = f"; standby(s) {', '.join(s.name for s in step.standbys)} moved aside, cloned " \
             "again on the next start" if step.standbys else ""
     return (f"{step.name} ({step.data_dir.name}): from base backup {step.backup.path} "
-            f"(ended {step.backup.ended_at.isoformat()}), {carried} unarchived WAL file(s) "
+            f"(ended {step.backup.ended_at.isoformat()}), {done.carried} unarchived WAL file(s) "
             f"carried over; {stopped}; {kept}{moved}")
 
 
