@@ -22,6 +22,9 @@ under CreateOrder load: copy rate next to a plain COPY, catch-up, cutover
 pauses; --orders sets the bulk-loaded size).
 `--scenario fence` runs bench/fence.py (what the resharding fence costs an
 order's worth of rows, next to the same writes with the fence off).
+`--scenario restore` runs bench/restore.py (base backup time, point-in-time
+restore of one shard and of every server, the RTO until the gateway serves;
+--orders sets the bulk-loaded size).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from bench import (
     projections,
     relay,
     reshard,
+    restore,
 )
 from bench.explain import explain
 from bench.load import (
@@ -515,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
-                                 "failover", "reshard", "fence"),
+                                 "failover", "reshard", "fence", "restore"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
@@ -523,12 +527,12 @@ def main(argv: list[str] | None = None) -> int:
                              "analytics (bench/analytics.py); "
                              "projections (bench/projections.py); authz (bench/authz.py); "
                              "failover (bench/failover.py); reshard (bench/reshard.py); "
-                             "fence (bench/fence.py)")
+                             "fence (bench/fence.py); restore (bench/restore.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
     parser.add_argument("--orders", type=int,
-                        help="reshard: orders bulk-loaded before the move (default 1,000,000; "
+                        help="reshard, restore: orders bulk-loaded first (default 1,000,000; "
                              "--quick 20,000)")
     parser.add_argument("--requests", type=int,
                         help="requests per GetProduct phase at concurrency 1 (x4 at 32)")
@@ -578,6 +582,13 @@ def main(argv: list[str] | None = None) -> int:
             sized = replace(sized, orders=args.orders)
         result = asyncio.run(reshard.run(sized, source_version))
         write_results(reshard.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "restore":
+        sized_restore = restore.QUICK if args.quick else restore.FULL
+        if args.orders:
+            sized_restore = replace(sized_restore, orders=args.orders)
+        result = asyncio.run(restore.run(sized_restore, source_version))
+        write_results(restore.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(

@@ -177,3 +177,20 @@ RETENTION_ROWS_DELETED = Counter(
     "policy's retention key: idempotency_keys, finished_sagas, orphaned_emails)",
     ["keyspace", "shard", "rule"], registry=REGISTRY,
 )
+BACKUP_WAL_ARCHIVE_AGE = Gauge(
+    "datagw_backup_wal_archive_age_seconds",
+    "Age of the last WAL segment a PostgreSQL primary archived (since it started when none "
+    "was): the data a loss of the server now would lose at most, its RPO",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+BACKUP_WAL_ARCHIVE_FAILURES = Counter(
+    "datagw_backup_wal_archive_failures_total",
+    "Failed WAL archive attempts of a PostgreSQL primary (pg_stat_archiver.failed_count) "
+    "since the gateway started watching it",
+    ["keyspace", "shard"], registry=REGISTRY,
+)
+BACKUP_LAST_BASE_BACKUP = Gauge(
+    "datagw_backup_last_base_backup_timestamp_seconds",
+    "Embedded mode: when the newest base backup of each PostgreSQL server ended (Unix time)",
+    ["server"], registry=REGISTRY,
+)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import grpc
 from datagw.v1 import admin_pb2, admin_pb2_grpc, common_pb2, eventstore_pb2
 from google.protobuf import any_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.api.commerce_convert import ORDER_STATUS_IN, order_out, saga_out
 from gateway.api.convert import (
@@ -34,6 +36,7 @@ from gateway.domain.resharding.workflow import Resharding
 from gateway.domain.verify import Verifier
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.policy.model import Consistency
+from gateway.records.backup import BackupStatus
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -57,6 +60,26 @@ _PROJECTION_STATES = {
     ProjectionState.REBUILDING: admin_pb2.PROJECTION_STATE_REBUILDING,
     ProjectionState.FAILING: admin_pb2.PROJECTION_STATE_FAILING,
 }
+
+
+def _moment(at: datetime | None) -> Timestamp | None:
+    return timestamp(at) if at is not None else None
+
+
+def backup_status_out(b: BackupStatus) -> admin_pb2.BackupStatus:
+    out = admin_pb2.BackupStatus(error=b.error)
+    if b.archive is not None:
+        a = b.archive
+        out.MergeFrom(admin_pb2.BackupStatus(
+            archiving=a.archiving, archived_count=a.archived_count,
+            last_archived_wal=a.last_archived_wal,
+            last_archived_time=_moment(a.last_archived_at), archive_age=duration(a.age_s),
+            failed_count=a.failed_count, last_failed_wal=a.last_failed_wal,
+            last_failed_time=_moment(a.last_failed_at)))
+    if b.newest_base_backup is not None:
+        out.last_base_backup_time.CopyFrom(timestamp(b.newest_base_backup.ended_at))
+        out.last_base_backup_bytes = b.newest_base_backup.size_bytes
+    return out
 
 
 def projection_out(p: ProjectionStatus) -> admin_pb2.Projection:
@@ -135,6 +158,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
                     replay_lsn=s.replay_lsn, timeline=s.timeline,
                     replication_lag=duration(s.replication_lag_s)
                     if s.replication_lag_s is not None else None,
+                    backup=backup_status_out(topology.backups[s.keyspace, s.shard])
+                    if s.role == "primary" and (s.keyspace, s.shard) in topology.backups
+                    else None,
                 )
                 for s in topology.backends
             ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.domain.analytics.relay import Relay, ShardProgress
+from gateway.domain.backups import BackupMonitor
 from gateway.domain.orders.service import OrdersDomain
 from gateway.domain.projections.runner import ProjectionRunner, ProjectionStatus
 from gateway.domain.resharding.workflow import Resharding
@@ -19,6 +20,7 @@ from gateway.errors import (
 from gateway.policy.loader import PolicyError
 from gateway.policy.model import PolicySet
 from gateway.policy.registry import PolicyRegistry
+from gateway.records.backup import BackupStatus
 from gateway.records.commerce import SagaRecord
 from gateway.records.resharding import FINISHED, Workflow
 from gateway.storage.redis.cache import Cache
@@ -48,13 +50,15 @@ class Topology:
     backends: list[BackendStatus]
     embedded: bool
     maps: list[KeyspaceMap]
+    # Per (keyspace, shard index) of each PostgreSQL primary.
+    backups: dict[tuple[str, int], BackupStatus]
 
 
 class AdminDomain:
     def __init__(
         self, policies: PolicyRegistry, backends: Backends, caches: dict[str, Cache],
-        orders: OrdersDomain, resharding: Resharding, relay: Relay | None = None,
-        projections: ProjectionRunner | None = None,
+        orders: OrdersDomain, resharding: Resharding, backups: BackupMonitor,
+        relay: Relay | None = None, projections: ProjectionRunner | None = None,
     ) -> None:
         self._policies = policies
         self._backends = backends
@@ -64,6 +68,7 @@ class AdminDomain:
         self._relay = relay
         self._projections = projections
         self._resharding = resharding
+        self._backups = backups
 
     async def topology(self) -> Topology:
         maps = []
@@ -74,7 +79,8 @@ class AdminDomain:
             maps.append(KeyspaceMap(
                 ks.name, ks.map.version, tuple((str(rng), shard) for rng, shard in ks.map.entries),
                 active, error))
-        return Topology(self._backends.statuses(), self._backends.embedded, maps)
+        return Topology(self._backends.statuses(), self._backends.embedded, maps,
+                        await self._backups.statuses())
 
     async def _active_workflow(self, keyspace: str) -> tuple[Workflow | None, str]:
         """The keyspace's unfinished workflow, or why it could not be read.

@@ -1,4 +1,5 @@
-"""The `datagw` command: serve, policy check, migrate, failover, reshard, verify."""
+"""The `datagw` command: serve, policy check, migrate, failover, reshard, verify,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from pathlib import Path
 
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
-from gateway.runtime import reshard_cli, verify_cli
+from gateway.runtime import backup_cli, reshard_cli, verify_cli
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
-from gateway.runtime.embedded.failover_requests import request_failover
 from gateway.runtime.embedded.process import EmbeddedBackendError
+from gateway.runtime.embedded.requests import ask
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_CATALOG
@@ -113,7 +114,7 @@ def _failover(cfg: Config, shard: int, keyspace: str) -> int:
     """Fail `shard` of the embedded sharded keyspace over to its replica.
 
     Servers that run belong to a gateway: it is asked to fail over itself
-    (failover_requests.py), never acted on behind its back: its supervisor
+    (requests.py), never acted on behind its back: its supervisor
     would restart a stopped primary beside the promoted replica (two
     primaries). Stopped servers are started here, failed over, and stopped.
     """
@@ -136,7 +137,7 @@ def _failover(cfg: Config, shard: int, keyspace: str) -> int:
     if running_servers(cfg.data_dir):
         print(f"datagw: asking the running datagw to fail {keyspace} shard {shard} over",
               flush=True)
-        done = request_failover(cfg.data_dir, shard)
+        done = ask(cfg.data_dir, "failover", shard=shard)
     else:
         backends = EmbeddedBackends(cfg.data_dir, ephemeral=False, shards=cfg.embedded_shards,
                                     replicas=cfg.embedded_replicas,
@@ -199,7 +200,28 @@ def _parser() -> argparse.ArgumentParser:
     failover.add_argument("--policies")
     reshard_cli.add_parser(sub)
     verify_cli.add_parser(sub)
+    backup = sub.add_parser(
+        "backup", help="embedded mode: a base backup of every PostgreSQL server, a Valkey "
+                       "snapshot (a running datagw takes them; docs/backup.md)")
+    restore = sub.add_parser(
+        "restore", help="embedded mode: restore PostgreSQL servers to a point in time "
+                        "(the gateway stopped; docs/backup.md)")
+    restore.add_argument("--to", required=True, metavar="TIMESTAMP",
+                         help="RFC 3339 with its zone, e.g. 2026-12-06T21:30:00Z")
+    which = restore.add_mutually_exclusive_group()
+    which.add_argument("--shard", type=_count(0, 15),
+                       help="only this commerce shard's server (default: every server)")
+    which.add_argument("--keyspace", help="catalog or inventory: the main server (both)")
+    for command in (backup, restore):
+        command.add_argument("--config")
+        command.add_argument("--data-dir")
     return parser
+
+
+def commands() -> frozenset[str]:
+    """The subcommands this datagw has (the benchmarks time the ones there are)."""
+    return frozenset(next(a.choices for a in _parser()._actions
+                          if isinstance(a, argparse._SubParsersAction)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,10 +238,14 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate(cfg))
         if args.command == "failover":
             return _failover(cfg, args.shard, args.keyspace)
+        if args.command == "backup":
+            return backup_cli.backup(cfg)
+        if args.command == "restore":
+            return backup_cli.restore_to(cfg, args.to, args.shard, args.keyspace)
         return asyncio.run(_serve(cfg))
     except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
-        if args.command == "failover":
-            print(f"datagw failover: {redact_url(str(exc))}", file=sys.stderr)
+        if args.command in ("failover", "backup", "restore"):
+            print(f"datagw {args.command}: {redact_url(str(exc))}", file=sys.stderr)
             return 2
         # What the operator must fix, said plainly: no traceback, no password.
         print(f"datagw: refusing to start:\n{redact_url(str(exc))}", file=sys.stderr)

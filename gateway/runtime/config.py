@@ -22,6 +22,8 @@ from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
 from gateway.domain.verify import Ages, VerifySettings
+from gateway.runtime.embedded.backup import BackupSettings
+from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S
 from gateway.secrets import redact_url
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres.keyspace_id import KeyRange, RangeError, check_cover, even_ranges
@@ -40,7 +42,8 @@ POOLERS = ("none", "transaction")
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
-         "embedded", "sagas", "payments", "clickhouse", "retention", "verify"),
+         "embedded", "sagas", "payments", "clickhouse", "retention", "verify",
+         "backup"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -58,6 +61,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
     "verify": ("interval", "sample", "stuck_saga_after"),
+    "backup": ("base_interval", "keep", "archive_timeout"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
     "postgres.keyspaces.*": ("shards", "pool", "range_map_version", "password_file", "pooler"),
     "postgres.keyspaces.*.shards[*]": ("primary", "replicas", "range", "direct"),
@@ -165,6 +169,8 @@ class Config:
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
+    # Embedded mode: WAL archiving and base backups (docs/backup.md).
+    backup: BackupSettings = field(default_factory=BackupSettings)
     payments: RulesProvider = field(default_factory=RulesProvider)
 
     @property
@@ -322,6 +328,13 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
     cfg.verify = _verify(r, _section(r, top, "verify"))
+    bk = _section(r, top, "backup")
+    cfg.backup = BackupSettings(
+        base_interval_s=r.duration("backup.base_interval", bk.get("base_interval", "24h"),
+                                   positive=False),
+        keep=r.integer("backup.keep", bk.get("keep", 3), 1, 1000),
+        archive_timeout_s=max(1, round(r.duration(
+            "backup.archive_timeout", bk.get("archive_timeout", f"{ARCHIVE_TIMEOUT_S}s")))))
     sg = _section(r, top, "sagas")
     defaults = SagaSettings()
     cfg.sagas = SagaSettings(

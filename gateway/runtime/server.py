@@ -134,6 +134,7 @@ class Gateway:
         wiring.resharding.start()
         wiring.rewind.start()
         wiring.verifier.start()
+        wiring.backups.start()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
@@ -230,6 +231,7 @@ class Gateway:
             await wiring.resharding.stop()
             await wiring.rewind.stop()
             await wiring.verifier.stop()
+            await wiring.backups.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

@@ -94,7 +94,7 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         embedded = EmbeddedBackends(
             config.data_dir, ephemeral=config.ephemeral,
             shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas,
-            synchronous=config.embedded_synchronous)
+            synchronous=config.embedded_synchronous, backup=config.backup)
         await asyncio.to_thread(embedded.start)
     try:
         # Whatever fails from here on, embedded servers started above stop.

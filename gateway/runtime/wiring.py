@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import Relay
 from gateway.domain.analytics.reports import AnalyticsDomain
+from gateway.domain.backups import BackupMonitor, NewestBaseBackup
 from gateway.domain.catalog import service as catalog
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
@@ -32,7 +33,10 @@ from gateway.domain.users.erasure import ErasureDomain
 from gateway.domain.users.service import UsersDomain
 from gateway.domain.verify import Stores, Verifier
 from gateway.policy.model import ROW_RETENTION_KEYS
+from gateway.records.backup import BaseBackupInfo
 from gateway.runtime.config import Config
+from gateway.runtime.embedded.backup import newest_base_backup
+from gateway.runtime.embedded.wal_archive import server_name
 from gateway.runtime.startup import OpenBackends
 from gateway.storage.redis.cache import Cache
 
@@ -64,6 +68,8 @@ class Wiring:
     rewind: Reconciler
     # The cross-store consistency report (AdminService.VerifyStores).
     verifier: Verifier
+    # Each primary's WAL archiving and base backups (GetTopology, metrics).
+    backups: BackupMonitor
 
     @property
     def caches(self) -> list[Cache]:
@@ -96,6 +102,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         catalog_keyspace.single, keyspaces, backends.redis, relay, projections,
         {catalog_keyspace.name: [catalog_cache]}, commerce, inventory, inventory_keyspace.name,
         frozenset(opened.event_keyspaces)))
+    backups = BackupMonitor(list(keyspaces.values()), _newest_base_backup(opened))
     return Wiring(
         catalog=catalog_domain,
         catalog_cache=catalog_cache,
@@ -110,7 +117,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         subscriptions=Subscriptions(event_store, opened.notifiers),
         analytics=AnalyticsDomain(policies, backends.clickhouse),
         admin=AdminDomain(policies, backends, {catalog.DOMAIN: catalog_cache}, orders,
-                          resharding, relay, projections),
+                          resharding, backups, relay, projections),
         explainer=Explainer(policies, keyspaces, planned),
         projections=projections,
         retention=RetentionJob(policies, event_keyspaces,
@@ -125,4 +132,21 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         verifier=Verifier(policies, Stores(commerce, inventory_keyspace, catalog_keyspace,
                                            event_keyspaces, backends.clickhouse),
                           config.verify),
+        backups=backups,
     )
+
+
+def _newest_base_backup(opened: OpenBackends) -> NewestBaseBackup | None:
+    """Where embedded mode keeps base backups: a sharded keyspace's shard is
+    its own server, the other keyspaces share the main one."""
+    embedded = opened.embedded
+    if embedded is None:
+        return None
+    keyspaces = opened.backends.keyspaces
+
+    def newest(keyspace: str, shard: int) -> BaseBackupInfo | None:
+        name = server_name(shard if keyspaces[keyspace].sharded else None)
+        found = newest_base_backup(embedded.data_dir, name)
+        return BaseBackupInfo(found.ended_at, found.size_bytes) if found is not None else None
+
+    return newest

@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from gateway.runtime.server import HEALTH_INTERVAL_S, Gateway
+from gateway.telemetry import REGISTRY
 from tests.helpers import decode, eventually, fails, invalid, metric
 from tests.policy_fixtures import copy_policies, edit, running_gateway
 
@@ -90,6 +91,27 @@ async def test_topology_lists_every_backend_healthy(
 
     ch = backends["clickhouse/embedded"]
     assert ch.kind == admin_pb2.BACKEND_KIND_CLICKHOUSE and ch.role == "analytics"
+    assert not ch.HasField("backup") and not rd.HasField("backup")
+
+
+async def test_topology_shows_each_primarys_wal_archiving(
+    admin: admin_pb2_grpc.AdminServiceStub,
+) -> None:
+    backends = await topology(admin)
+    primaries = [b for b in backends.values() if b.role == "primary"]
+    assert len(primaries) == 4
+    for b in primaries:
+        status = b.backup
+        # Embedded servers archive (into the data dir's backups/wal/<server>).
+        assert status.archiving and status.error == "", b.name
+        assert status.archive_age.ToTimedelta().total_seconds() >= 0
+        # An ephemeral data dir has no base backup, and no segment needs archiving yet.
+        assert not status.HasField("last_base_backup_time")
+        labels = {"keyspace": b.keyspace, "shard": str(b.shard)}
+        age = REGISTRY.get_sample_value("datagw_backup_wal_archive_age_seconds", labels)
+        assert age is not None and age >= 0, b.name
+        assert REGISTRY.get_sample_value("datagw_backup_wal_archive_failures_total",
+                                         labels) == 0
 
 
 async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStub) -> None:

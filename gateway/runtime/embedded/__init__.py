@@ -7,8 +7,13 @@ awkward to crash on purpose in fault tests.
 
 Modules: ``process`` (what both servers share: binary discovery, process and
 pid helpers, the child-server base class, ``EmbeddedBackendError``),
-``postgres`` (``EmbeddedPostgres``), ``valkey`` (``EmbeddedValkey``) and
-``backends`` (``EmbeddedBackends``, all of them under one data dir).
+``postgres`` (``EmbeddedPostgres``), ``valkey`` (``EmbeddedValkey``),
+``backends`` (``EmbeddedBackends``, all of them under one data dir),
+``supervisor`` (restarts), ``requests`` (what `datagw failover` and `datagw
+backup` ask a running gateway for), and for backups (docs/backup.md)
+``wal_archive`` (where WAL goes and the commands that move it),
+``base_backups`` (pg_basebackup, manifests, retention), ``backup`` (all
+servers at once, the schedule) and ``restore`` (point in time).
 
 Behaviour worth knowing:
 

@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gateway.runtime.embedded.failover_requests import answer, take_request
+from gateway.runtime.embedded.backup import BackupReport, BackupScheduler, BackupSettings, back_up
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import (
     LOCALHOST,
@@ -32,11 +32,14 @@ from gateway.runtime.embedded.process import (
     StartStop,
     wait_until,
 )
+from gateway.runtime.embedded.requests import answer, take
 from gateway.runtime.embedded.secrets import EmbeddedSecrets
 from gateway.runtime.embedded.supervisor import Supervisor
 from gateway.runtime.embedded.valkey import EmbeddedValkey
+from gateway.runtime.embedded.wal_archive import archive_dir, server_name
 
-__all__ = ["ROLES_FILE", "EmbeddedBackends", "running_servers", "shard_primaries"]
+__all__ = ["ROLES_FILE", "EmbeddedBackends", "running_servers", "shard_count",
+           "shard_primaries"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,12 @@ def running_servers(data_dir: Path) -> list[str]:
                   if (d / "postmaster.pid").exists() and EmbeddedPostgres(d).is_running())
 
 
+def shard_count(data_dir: Path) -> int:
+    """How many commerce shard servers the data dir holds (0: none, or new)."""
+    marker = data_dir / "shards.txt"
+    return int(marker.read_text().split()[-1]) if marker.is_file() else 0
+
+
 def _shard_dirs(index: int, replicas: int) -> list[str]:
     return [f"shard-{index}", *(f"shard-{index}-replica-{r}" for r in range(replicas))]
 
@@ -86,9 +95,14 @@ class EmbeddedBackends(StartStop):
     """
 
     def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
-                 replicas: int = 0, synchronous: bool = False, supervise: bool = True) -> None:
+                 replicas: int = 0, synchronous: bool = False, supervise: bool = True,
+                 backup: BackupSettings | None = None) -> None:
         """`synchronous`: each shard primary's commits wait for one of its
-        replicas (needs `replicas`); `supervise`: crashed servers are restarted."""
+        replicas (needs `replicas`); `supervise`: crashed servers are restarted;
+        `backup`: its archive_timeout and keep, and (supervised, a kept data
+        dir) base backups on its schedule and on request, WAL segments closed
+        every archive_timeout (backup.py). Every PostgreSQL server archives
+        its WAL (wal_archive.py)."""
         if data_dir is None and not ephemeral:
             raise ValueError("a persistent EmbeddedBackends needs a data_dir")
         if synchronous and shards and not replicas:
@@ -96,6 +110,12 @@ class EmbeddedBackends(StartStop):
                 "embedded.synchronous needs embedded.replicas of 1 or more: a synchronous "
                 "primary without a standby would wait for ever on every commit")
         self._synchronous = synchronous
+        self._backup = backup or BackupSettings()
+        # Only where they outlive the servers, and in a process that stays up.
+        self._scheduler = (BackupScheduler(Path(data_dir).absolute(), backup, self.back_up,
+                                           self.archive_names, self.switch_wal)
+                           if backup is not None and supervise and data_dir is not None
+                           and not ephemeral else None)
         self._supervisor = (Supervisor(self._members, also=self._take_failover_request)
                             if supervise else None)
         self._root = Path(data_dir).absolute() if data_dir is not None else None
@@ -180,6 +200,7 @@ class EmbeddedBackends(StartStop):
             secrets = self.secrets
             postgres = EmbeddedPostgres(self._active_dir / "postgres",
                                         password_file=secrets.postgres_file)
+            self._archive(postgres, None)
             self._postgres = postgres
             # The first start makes the password file; the shards find it.
             postgres.start()
@@ -200,6 +221,8 @@ class EmbeddedBackends(StartStop):
             raise
         if self._supervisor is not None:
             self._supervisor.start()
+        if self._scheduler is not None:
+            self._scheduler.start()
         self.startup_seconds = time.monotonic() - began
         log.info("embedded backends up in %.2fs", self.startup_seconds)
 
@@ -211,7 +234,36 @@ class EmbeddedBackends(StartStop):
         server.rewindable = self._replica_count > 0
         if self._synchronous:
             server.synchronous_peers = tuple(_shard_dirs(index, self._replica_count))
+        self._archive(server, index)
         return server
+
+    def _archive(self, server: EmbeddedPostgres, shard: int | None) -> None:
+        server.archive_dir = archive_dir(self.data_dir, server_name(shard))
+        server.archive_timeout_s = self._backup.archive_timeout_s
+
+    def archive_names(self) -> list[str]:
+        """The archive name of every PostgreSQL server (main, then shards)."""
+        return [server_name(None), *(server_name(i) for i in range(self._shard_count))]
+
+    def back_up(self, *, clickhouse: bool = False) -> BackupReport:
+        """Back up every server (backup.py); `clickhouse`: copy the chdb dir too
+        (only when no process has it open)."""
+        servers = [(server_name(None), self.postgres),
+                   *((server_name(i), shard) for i, shard in enumerate(self.shards))]
+        return back_up(self.data_dir, servers, self.valkey, keep=self._backup.keep,
+                       clickhouse=self.clickhouse_path if clickhouse else None)
+
+    def switch_wal(self) -> None:
+        """Close each primary's current WAL segment if anything was written to
+        it (pg_switch_wal does nothing otherwise), for it to be archived."""
+        for server in [self._postgres, *self._shards]:
+            if server is None or not server.is_running():
+                continue
+            try:
+                server.sql("SELECT pg_switch_wal()")
+            except EmbeddedBackendError as exc:
+                # Down, or failing over: the next round tries again.
+                log.debug("pg_switch_wal on %s: %s", server.data_dir.name, exc)
 
     def _start_shard(self, index: int) -> None:
         shard = self._shards[index]
@@ -287,9 +339,9 @@ class EmbeddedBackends(StartStop):
         return f"shard {index}: {primary.data_dir.name} is the primary, standby(s): {standbys}"
 
     def _take_failover_request(self) -> None:
-        """Run a failover `datagw failover` asked for (failover_requests.py)."""
-        request = take_request(self.data_dir)
-        if request is None:
+        """Run a failover `datagw failover` asked for (requests.py)."""
+        request = take(self.data_dir, "failover")
+        if request is None or request.shard is None:
             return
         log.warning("failover of shard %d requested by datagw failover", request.shard)
         try:
@@ -396,6 +448,10 @@ class EmbeddedBackends(StartStop):
     def _shutdown(self, *, raise_errors: bool) -> None:
         # Keep going after a failure so one stuck server does not leak the other.
         errors: list[Exception] = []
+        if self._scheduler is not None:
+            # A backup under way is cut short by the stop below (its partial
+            # copy removed), not waited for: it may take hours.
+            self._scheduler.stop_soon()
         if self._supervisor is not None:
             # First: what is stopped from here on must stay down.
             self._supervisor.stop()
@@ -411,6 +467,8 @@ class EmbeddedBackends(StartStop):
                 server.stop()
             except _STOP_ERRORS as exc:
                 errors.append(exc)
+        if self._scheduler is not None:
+            self._scheduler.stop()
         self._valkey = None
         self._postgres = None
         self._shards = []

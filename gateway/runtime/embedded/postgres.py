@@ -65,6 +65,7 @@ from gateway.runtime.embedded.secrets import (
     postgres_dsn,
     scram_verifier,
 )
+from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S, archive_command
 
 __all__ = ["PG_SYSTEM_USER", "EmbeddedPostgres"]
 
@@ -132,6 +133,11 @@ def _postgres_bin_dir() -> Path:
         raise EmbeddedBackendError(f"PostgreSQL binaries missing in {bin_dir}; {EXTRA_HINT}")
     _pg_bin_dir_cache = bin_dir
     return bin_dir
+
+
+def pg_binary(name: str) -> Path:
+    """One of PostgreSQL's programs (pg_basebackup, pg_archivecleanup, ...)."""
+    return _postgres_bin_dir() / name
 
 
 # --------------------------------------------------------------------------
@@ -281,6 +287,10 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         """Data dir names of the servers of one shard (primary and standbys,
         whichever is which): set, a commit on the primary waits until one
         of its standbys has it on disk (see _spawn)."""
+        self.archive_dir: Path | None = None
+        """Set: archive_mode=on, each finished WAL segment copied there
+        (wal_archive.py); a standby archives only once promoted."""
+        self.archive_timeout_s = ARCHIVE_TIMEOUT_S
 
     # -- properties -------------------------------------------------------
 
@@ -337,6 +347,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             _grant_pg_install(bin_dir)
         password = ensure_secret(self._password_file)
         self._prepare_data_dir()
+        self._prepare_archive_dir()
         self._stop_stale_server(bin_dir)
         upgraded = False
         if not (self._data_dir / "PG_VERSION").exists():
@@ -421,6 +432,7 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         standby._primary_port = self.port
         standby.rewindable = self.rewindable
         standby.synchronous_peers = self.synchronous_peers
+        standby.archive_dir, standby.archive_timeout_s = self.archive_dir, self.archive_timeout_s
         standby.start()
         self._replicas.append(standby)
         return standby
@@ -467,12 +479,19 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
     def checkpoint_lsn(self) -> str:
         """Where this stopped server's last checkpoint is in the WAL (its shutdown
         checkpoint after a clean stop: the last record it wrote)."""
+        return self._control("Latest checkpoint location")
+
+    def timeline(self) -> int:
+        """The timeline of this stopped server's last checkpoint."""
+        return int(self._control("Latest checkpoint's TimeLineID"))
+
+    def _control(self, field: str) -> str:
+        """One field of pg_controldata's output for this data dir."""
         out = run([_postgres_bin_dir() / "pg_controldata", "-D", self._data_dir],
                   what="pg_controldata", timeout=30, run_as=self._run_as)
-        match = re.search(r"^Latest checkpoint location:\s+([0-9A-F]+/[0-9A-F]+)$", out,
-                          re.MULTILINE)
+        match = re.search(rf"^{re.escape(field)}:\s+(\S+)$", out, re.MULTILINE)
         if match is None:
-            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no checkpoint")
+            raise EmbeddedBackendError(f"pg_controldata of {self._data_dir} shows no {field!r}")
         return match[1]
 
     def streams(self, past: str | None = None) -> bool:
@@ -492,6 +511,18 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
                     "-U", SUPERUSER, "-d", "postgres", "-X", "-w", "-At", "-c", statement],
                    what=f"psql -c {statement!r}", timeout=60, run_as=self._run_as,
                    env={"PGPASSWORD": self.password})
+
+    @property
+    def run_as(self) -> RunAs | None:
+        """Who runs the server and its tools (None: this process's user)."""
+        return self._run_as
+
+    def prepare_owned_dir(self, path: Path) -> None:
+        """`path` (made if missing) for the server's user to write in."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._run_as is not None:
+            _make_ancestors_traversable(path)
+            _chown_tree(path, self._run_as)
 
     # -- internals --------------------------------------------------------
 
@@ -543,6 +574,11 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
             _chown_tree(self._data_dir, self._run_as)
         if stat.S_IMODE(self._data_dir.stat().st_mode) & 0o077:
             self._data_dir.chmod(0o700)
+
+    def _prepare_archive_dir(self) -> None:
+        if self.archive_dir is not None:
+            # The server copies the segments in itself.
+            self.prepare_owned_dir(self.archive_dir)
 
     def _stop_stale_server(self, bin_dir: Path, mode: StopMode = "fast") -> None:
         pid = self._read_postmaster_pid()
@@ -700,6 +736,10 @@ class EmbeddedPostgres(ChildServer, PasswordProtected):
         ]  # fmt: skip
         if self.rewindable:
             argv += ["-c", "wal_log_hints=on"]
+        if self.archive_dir is not None:
+            argv += ["-c", "archive_mode=on",
+                     "-c", f"archive_command={archive_command(self.archive_dir)}",
+                     "-c", f"archive_timeout={self.archive_timeout_s}"]
         if self.synchronous_peers:
             # Every server of the shard lists all of them, itself included
             # (never its own standby): promotion needs no reconfiguration.

@@ -23,6 +23,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import redis
+
 from gateway.runtime.embedded.process import (
     ADDR_IN_USE,
     EXTRA_HINT,
@@ -93,6 +95,14 @@ def _valkey_ping(port: int, password: str, timeout: float = 0.5) -> bool:
         return False
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 def _config_string(value: str) -> str:
     """`value` as a double-quoted valkey.conf string."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -155,6 +165,26 @@ class EmbeddedValkey(ChildServer, PasswordProtected):
                 proc.wait(timeout=10)
         self._proc = None
         atexit.unregister(self._atexit_stop)
+
+    def snapshot(self) -> Path:
+        """A fresh RDB snapshot of the running server (BGSAVE, waited for): its
+        dump.rdb, to be copied before the next one replaces it."""
+        dump = self._data_dir / "dump.rdb"
+        # The server renames a finished snapshot into place: a new file is a
+        # whole one. (Its counters would not do: the AOF's rewrites, which
+        # write RDB too, count as saves.)
+        before = _identity(dump)
+        try:
+            with redis.Redis.from_url(self.url, socket_timeout=30) as client:
+                # SCHEDULE: after an AOF rewrite under way instead of failing.
+                client.bgsave(schedule=True)
+        except redis.RedisError as exc:
+            raise EmbeddedBackendError(f"valkey's BGSAVE failed: {exc}") from exc
+        if not wait_until(lambda: _identity(dump) != before, self._timeout, 0.05):
+            raise EmbeddedBackendError(
+                f"valkey's BGSAVE did not finish within {self._timeout:.0f}s; see "
+                f"{self.log_path}")
+        return dump
 
     def kill(self) -> None:
         """SIGKILL the server, simulating a crash; writes not yet fsynced are lost."""

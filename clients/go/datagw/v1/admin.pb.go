@@ -441,7 +441,9 @@ type Backend struct {
 	ReplicationLag *durationpb.Duration `protobuf:"bytes,14,opt,name=replication_lag,json=replicationLag,proto3" json:"replication_lag,omitempty"`
 	// PostgreSQL primaries: the timeline of the server the gateway reaches
 	// (0 until known). It grows by one at each failover (a promoted standby).
-	Timeline      uint32 `protobuf:"varint,15,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	Timeline uint32 `protobuf:"varint,15,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	// PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+	Backup        *BackupStatus `protobuf:"bytes,16,opt,name=backup,proto3" json:"backup,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -581,6 +583,152 @@ func (x *Backend) GetTimeline() uint32 {
 	return 0
 }
 
+func (x *Backend) GetBackup() *BackupStatus {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// A PostgreSQL primary's backups: its WAL archiver, read from
+// pg_stat_archiver (any PostgreSQL), and in embedded mode its newest base
+// backup.
+type BackupStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// archive_mode is on: finished WAL segments are archived.
+	Archiving bool `protobuf:"varint,1,opt,name=archiving,proto3" json:"archiving,omitempty"`
+	// Segments archived since the server's statistics were reset.
+	ArchivedCount int64 `protobuf:"varint,2,opt,name=archived_count,json=archivedCount,proto3" json:"archived_count,omitempty"`
+	// The last segment archived, e.g. "000000010000000000000003".
+	LastArchivedWal string `protobuf:"bytes,3,opt,name=last_archived_wal,json=lastArchivedWal,proto3" json:"last_archived_wal,omitempty"`
+	// When it was archived (unset: none yet).
+	LastArchivedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_archived_time,json=lastArchivedTime,proto3" json:"last_archived_time,omitempty"`
+	// Since then (since the server started when none was): what losing the
+	// server now would lose at most, the current RPO.
+	ArchiveAge *durationpb.Duration `protobuf:"bytes,5,opt,name=archive_age,json=archiveAge,proto3" json:"archive_age,omitempty"`
+	// Failed archive attempts.
+	FailedCount int64 `protobuf:"varint,6,opt,name=failed_count,json=failedCount,proto3" json:"failed_count,omitempty"`
+	// The segment of the last failed attempt.
+	LastFailedWal string `protobuf:"bytes,7,opt,name=last_failed_wal,json=lastFailedWal,proto3" json:"last_failed_wal,omitempty"`
+	// When it failed (unset: never).
+	LastFailedTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_failed_time,json=lastFailedTime,proto3" json:"last_failed_time,omitempty"`
+	// Embedded mode: when the newest base backup ended (unset: none).
+	LastBaseBackupTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_base_backup_time,json=lastBaseBackupTime,proto3" json:"last_base_backup_time,omitempty"`
+	// Embedded mode: the newest base backup's size.
+	LastBaseBackupBytes int64 `protobuf:"varint,10,opt,name=last_base_backup_bytes,json=lastBaseBackupBytes,proto3" json:"last_base_backup_bytes,omitempty"`
+	// Why the archiver could not be read, when it could not.
+	Error         string `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupStatus) Reset() {
+	*x = BackupStatus{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupStatus) ProtoMessage() {}
+
+func (x *BackupStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupStatus.ProtoReflect.Descriptor instead.
+func (*BackupStatus) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BackupStatus) GetArchiving() bool {
+	if x != nil {
+		return x.Archiving
+	}
+	return false
+}
+
+func (x *BackupStatus) GetArchivedCount() int64 {
+	if x != nil {
+		return x.ArchivedCount
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetLastArchivedWal() string {
+	if x != nil {
+		return x.LastArchivedWal
+	}
+	return ""
+}
+
+func (x *BackupStatus) GetLastArchivedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastArchivedTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetArchiveAge() *durationpb.Duration {
+	if x != nil {
+		return x.ArchiveAge
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetFailedCount() int64 {
+	if x != nil {
+		return x.FailedCount
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetLastFailedWal() string {
+	if x != nil {
+		return x.LastFailedWal
+	}
+	return ""
+}
+
+func (x *BackupStatus) GetLastFailedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastFailedTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetLastBaseBackupTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastBaseBackupTime
+	}
+	return nil
+}
+
+func (x *BackupStatus) GetLastBaseBackupBytes() int64 {
+	if x != nil {
+		return x.LastBaseBackupBytes
+	}
+	return 0
+}
+
+func (x *BackupStatus) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // Request for GetTopology.
 type GetTopologyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -590,7 +738,7 @@ type GetTopologyRequest struct {
 
 func (x *GetTopologyRequest) Reset() {
 	*x = GetTopologyRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	mi := &file_datagw_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -602,7 +750,7 @@ func (x *GetTopologyRequest) String() string {
 func (*GetTopologyRequest) ProtoMessage() {}
 
 func (x *GetTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[1]
+	mi := &file_datagw_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -615,7 +763,7 @@ func (x *GetTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopologyRequest.ProtoReflect.Descriptor instead.
 func (*GetTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 // Response for GetTopology.
@@ -636,7 +784,7 @@ type GetTopologyResponse struct {
 
 func (x *GetTopologyResponse) Reset() {
 	*x = GetTopologyResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[2]
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +796,7 @@ func (x *GetTopologyResponse) String() string {
 func (*GetTopologyResponse) ProtoMessage() {}
 
 func (x *GetTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[2]
+	mi := &file_datagw_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +809,7 @@ func (x *GetTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTopologyResponse.ProtoReflect.Descriptor instead.
 func (*GetTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetTopologyResponse) GetBackends() []*Backend {
@@ -705,7 +853,7 @@ type RangeMapEntry struct {
 
 func (x *RangeMapEntry) Reset() {
 	*x = RangeMapEntry{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +865,7 @@ func (x *RangeMapEntry) String() string {
 func (*RangeMapEntry) ProtoMessage() {}
 
 func (x *RangeMapEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[3]
+	mi := &file_datagw_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +878,7 @@ func (x *RangeMapEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeMapEntry.ProtoReflect.Descriptor instead.
 func (*RangeMapEntry) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RangeMapEntry) GetKeyRange() string {
@@ -769,7 +917,7 @@ type KeyspaceRangeMap struct {
 
 func (x *KeyspaceRangeMap) Reset() {
 	*x = KeyspaceRangeMap{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +929,7 @@ func (x *KeyspaceRangeMap) String() string {
 func (*KeyspaceRangeMap) ProtoMessage() {}
 
 func (x *KeyspaceRangeMap) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[4]
+	mi := &file_datagw_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +942,7 @@ func (x *KeyspaceRangeMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyspaceRangeMap.ProtoReflect.Descriptor instead.
 func (*KeyspaceRangeMap) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *KeyspaceRangeMap) GetKeyspace() string {
@@ -853,7 +1001,7 @@ type CachePolicy struct {
 
 func (x *CachePolicy) Reset() {
 	*x = CachePolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +1013,7 @@ func (x *CachePolicy) String() string {
 func (*CachePolicy) ProtoMessage() {}
 
 func (x *CachePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[5]
+	mi := &file_datagw_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +1026,7 @@ func (x *CachePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CachePolicy.ProtoReflect.Descriptor instead.
 func (*CachePolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CachePolicy) GetEnabled() bool {
@@ -938,7 +1086,7 @@ type SessionPolicy struct {
 
 func (x *SessionPolicy) Reset() {
 	*x = SessionPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1098,7 @@ func (x *SessionPolicy) String() string {
 func (*SessionPolicy) ProtoMessage() {}
 
 func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[6]
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1111,7 @@ func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionPolicy.ProtoReflect.Descriptor instead.
 func (*SessionPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SessionPolicy) GetTtl() *durationpb.Duration {
@@ -1020,7 +1168,7 @@ type DomainPolicy struct {
 
 func (x *DomainPolicy) Reset() {
 	*x = DomainPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1180,7 @@ func (x *DomainPolicy) String() string {
 func (*DomainPolicy) ProtoMessage() {}
 
 func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1193,7 @@ func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainPolicy.ProtoReflect.Descriptor instead.
 func (*DomainPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DomainPolicy) GetDomain() string {
@@ -1142,7 +1290,7 @@ type QueryPolicy struct {
 
 func (x *QueryPolicy) Reset() {
 	*x = QueryPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1302,7 @@ func (x *QueryPolicy) String() string {
 func (*QueryPolicy) ProtoMessage() {}
 
 func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1315,7 @@ func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryPolicy.ProtoReflect.Descriptor instead.
 func (*QueryPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *QueryPolicy) GetMaxRows() int32 {
@@ -1207,7 +1355,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1367,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1380,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 // Response for GetPolicies.
@@ -1250,7 +1398,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1410,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1423,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1308,7 +1456,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1468,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1481,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 // Response for ReloadPolicies.
@@ -1349,7 +1497,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1509,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1522,7 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReloadPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1402,7 +1550,7 @@ type FlushCacheRequest struct {
 
 func (x *FlushCacheRequest) Reset() {
 	*x = FlushCacheRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1562,7 @@ func (x *FlushCacheRequest) String() string {
 func (*FlushCacheRequest) ProtoMessage() {}
 
 func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1575,7 @@ func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheRequest.ProtoReflect.Descriptor instead.
 func (*FlushCacheRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FlushCacheRequest) GetDomain() string {
@@ -1448,7 +1596,7 @@ type FlushCacheResponse struct {
 
 func (x *FlushCacheResponse) Reset() {
 	*x = FlushCacheResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1608,7 @@ func (x *FlushCacheResponse) String() string {
 func (*FlushCacheResponse) ProtoMessage() {}
 
 func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1621,7 @@ func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheResponse.ProtoReflect.Descriptor instead.
 func (*FlushCacheResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FlushCacheResponse) GetDeletedCount() int64 {
@@ -1502,7 +1650,7 @@ type AdminServiceListOrdersRequest struct {
 
 func (x *AdminServiceListOrdersRequest) Reset() {
 	*x = AdminServiceListOrdersRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1662,7 @@ func (x *AdminServiceListOrdersRequest) String() string {
 func (*AdminServiceListOrdersRequest) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1675,7 @@ func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdminServiceListOrdersRequest) GetStatus() OrderStatus {
@@ -1580,7 +1728,7 @@ type AdminServiceListOrdersResponse struct {
 
 func (x *AdminServiceListOrdersResponse) Reset() {
 	*x = AdminServiceListOrdersResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1740,7 @@ func (x *AdminServiceListOrdersResponse) String() string {
 func (*AdminServiceListOrdersResponse) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1753,7 @@ func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AdminServiceListOrdersResponse) GetOrders() []*Order {
@@ -1646,7 +1794,7 @@ type SagaStep struct {
 
 func (x *SagaStep) Reset() {
 	*x = SagaStep{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +1806,7 @@ func (x *SagaStep) String() string {
 func (*SagaStep) ProtoMessage() {}
 
 func (x *SagaStep) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +1819,7 @@ func (x *SagaStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SagaStep.ProtoReflect.Descriptor instead.
 func (*SagaStep) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SagaStep) GetName() string {
@@ -1731,7 +1879,7 @@ type Saga struct {
 
 func (x *Saga) Reset() {
 	*x = Saga{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1891,7 @@ func (x *Saga) String() string {
 func (*Saga) ProtoMessage() {}
 
 func (x *Saga) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1904,7 @@ func (x *Saga) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Saga.ProtoReflect.Descriptor instead.
 func (*Saga) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Saga) GetSagaId() string {
@@ -1841,7 +1989,7 @@ type GetSagaRequest struct {
 
 func (x *GetSagaRequest) Reset() {
 	*x = GetSagaRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +2001,7 @@ func (x *GetSagaRequest) String() string {
 func (*GetSagaRequest) ProtoMessage() {}
 
 func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +2014,7 @@ func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaRequest.ProtoReflect.Descriptor instead.
 func (*GetSagaRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetSagaRequest) GetSagaId() string {
@@ -1887,7 +2035,7 @@ type GetSagaResponse struct {
 
 func (x *GetSagaResponse) Reset() {
 	*x = GetSagaResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2047,7 @@ func (x *GetSagaResponse) String() string {
 func (*GetSagaResponse) ProtoMessage() {}
 
 func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2060,7 @@ func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaResponse.ProtoReflect.Descriptor instead.
 func (*GetSagaResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetSagaResponse) GetSaga() *Saga {
@@ -1935,7 +2083,7 @@ type ListStuckSagasRequest struct {
 
 func (x *ListStuckSagasRequest) Reset() {
 	*x = ListStuckSagasRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1947,7 +2095,7 @@ func (x *ListStuckSagasRequest) String() string {
 func (*ListStuckSagasRequest) ProtoMessage() {}
 
 func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1960,7 +2108,7 @@ func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasRequest.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListStuckSagasRequest) GetOlderThan() *durationpb.Duration {
@@ -1990,7 +2138,7 @@ type ListStuckSagasResponse struct {
 
 func (x *ListStuckSagasResponse) Reset() {
 	*x = ListStuckSagasResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2150,7 @@ func (x *ListStuckSagasResponse) String() string {
 func (*ListStuckSagasResponse) ProtoMessage() {}
 
 func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2163,7 @@ func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasResponse.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListStuckSagasResponse) GetSagas() []*Saga {
@@ -2051,7 +2199,7 @@ type ShardProgress struct {
 
 func (x *ShardProgress) Reset() {
 	*x = ShardProgress{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2063,7 +2211,7 @@ func (x *ShardProgress) String() string {
 func (*ShardProgress) ProtoMessage() {}
 
 func (x *ShardProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2076,7 +2224,7 @@ func (x *ShardProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
 func (*ShardProgress) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ShardProgress) GetPosition() *ShardPosition {
@@ -2133,7 +2281,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2293,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2306,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Projection) GetName() string {
@@ -2205,7 +2353,7 @@ type ListProjectionsRequest struct {
 
 func (x *ListProjectionsRequest) Reset() {
 	*x = ListProjectionsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2217,7 +2365,7 @@ func (x *ListProjectionsRequest) String() string {
 func (*ListProjectionsRequest) ProtoMessage() {}
 
 func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2230,7 +2378,7 @@ func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 // Response for ListProjections.
@@ -2244,7 +2392,7 @@ type ListProjectionsResponse struct {
 
 func (x *ListProjectionsResponse) Reset() {
 	*x = ListProjectionsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2404,7 @@ func (x *ListProjectionsResponse) String() string {
 func (*ListProjectionsResponse) ProtoMessage() {}
 
 func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2417,7 @@ func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListProjectionsResponse) GetProjections() []*Projection {
@@ -2290,7 +2438,7 @@ type RebuildProjectionRequest struct {
 
 func (x *RebuildProjectionRequest) Reset() {
 	*x = RebuildProjectionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2302,7 +2450,7 @@ func (x *RebuildProjectionRequest) String() string {
 func (*RebuildProjectionRequest) ProtoMessage() {}
 
 func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2315,7 +2463,7 @@ func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RebuildProjectionRequest) GetName() string {
@@ -2338,7 +2486,7 @@ type RebuildProjectionResponse struct {
 
 func (x *RebuildProjectionResponse) Reset() {
 	*x = RebuildProjectionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2350,7 +2498,7 @@ func (x *RebuildProjectionResponse) String() string {
 func (*RebuildProjectionResponse) ProtoMessage() {}
 
 func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2363,7 +2511,7 @@ func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RebuildProjectionResponse) GetProjection() *Projection {
@@ -2389,7 +2537,7 @@ type GetRelayStatusRequest struct {
 
 func (x *GetRelayStatusRequest) Reset() {
 	*x = GetRelayStatusRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2401,7 +2549,7 @@ func (x *GetRelayStatusRequest) String() string {
 func (*GetRelayStatusRequest) ProtoMessage() {}
 
 func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2414,7 +2562,7 @@ func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 // Response for GetRelayStatus.
@@ -2432,7 +2580,7 @@ type GetRelayStatusResponse struct {
 
 func (x *GetRelayStatusResponse) Reset() {
 	*x = GetRelayStatusResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2444,7 +2592,7 @@ func (x *GetRelayStatusResponse) String() string {
 func (*GetRelayStatusResponse) ProtoMessage() {}
 
 func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2457,7 +2605,7 @@ func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
@@ -2495,7 +2643,7 @@ type ExplainCallRequest struct {
 
 func (x *ExplainCallRequest) Reset() {
 	*x = ExplainCallRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +2655,7 @@ func (x *ExplainCallRequest) String() string {
 func (*ExplainCallRequest) ProtoMessage() {}
 
 func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +2668,7 @@ func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallRequest.ProtoReflect.Descriptor instead.
 func (*ExplainCallRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ExplainCallRequest) GetMethod() string {
@@ -2554,7 +2702,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2714,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2727,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -2639,7 +2787,7 @@ type ExplainCallResponse struct {
 
 func (x *ExplainCallResponse) Reset() {
 	*x = ExplainCallResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2651,7 +2799,7 @@ func (x *ExplainCallResponse) String() string {
 func (*ExplainCallResponse) ProtoMessage() {}
 
 func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2664,7 +2812,7 @@ func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallResponse.ProtoReflect.Descriptor instead.
 func (*ExplainCallResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ExplainCallResponse) GetMethod() string {
@@ -2758,7 +2906,7 @@ type ReshardTableCheck struct {
 
 func (x *ReshardTableCheck) Reset() {
 	*x = ReshardTableCheck{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2770,7 +2918,7 @@ func (x *ReshardTableCheck) String() string {
 func (*ReshardTableCheck) ProtoMessage() {}
 
 func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2783,7 +2931,7 @@ func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardTableCheck.ProtoReflect.Descriptor instead.
 func (*ReshardTableCheck) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReshardTableCheck) GetTable() string {
@@ -2848,7 +2996,7 @@ type ReshardVerifyReport struct {
 
 func (x *ReshardVerifyReport) Reset() {
 	*x = ReshardVerifyReport{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2860,7 +3008,7 @@ func (x *ReshardVerifyReport) String() string {
 func (*ReshardVerifyReport) ProtoMessage() {}
 
 func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2873,7 +3021,7 @@ func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardVerifyReport.ProtoReflect.Descriptor instead.
 func (*ReshardVerifyReport) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReshardVerifyReport) GetClean() bool {
@@ -2928,7 +3076,7 @@ type ReshardCutover struct {
 
 func (x *ReshardCutover) Reset() {
 	*x = ReshardCutover{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2940,7 +3088,7 @@ func (x *ReshardCutover) String() string {
 func (*ReshardCutover) ProtoMessage() {}
 
 func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2953,7 +3101,7 @@ func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardCutover.ProtoReflect.Descriptor instead.
 func (*ReshardCutover) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReshardCutover) GetFromShard() int32 {
@@ -3029,7 +3177,7 @@ type ReshardWorkflow struct {
 
 func (x *ReshardWorkflow) Reset() {
 	*x = ReshardWorkflow{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3189,7 @@ func (x *ReshardWorkflow) String() string {
 func (*ReshardWorkflow) ProtoMessage() {}
 
 func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3202,7 @@ func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflow.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflow) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReshardWorkflow) GetWorkflow() string {
@@ -3195,7 +3343,7 @@ type CreateReshardWorkflowRequest struct {
 
 func (x *CreateReshardWorkflowRequest) Reset() {
 	*x = CreateReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3207,7 +3355,7 @@ func (x *CreateReshardWorkflowRequest) String() string {
 func (*CreateReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3220,7 +3368,7 @@ func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateReshardWorkflowRequest) GetKeyspace() string {
@@ -3262,7 +3410,7 @@ type CreateReshardWorkflowResponse struct {
 
 func (x *CreateReshardWorkflowResponse) Reset() {
 	*x = CreateReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3422,7 @@ func (x *CreateReshardWorkflowResponse) String() string {
 func (*CreateReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3435,7 @@ func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3308,7 +3456,7 @@ type GetReshardWorkflowRequest struct {
 
 func (x *GetReshardWorkflowRequest) Reset() {
 	*x = GetReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +3468,7 @@ func (x *GetReshardWorkflowRequest) String() string {
 func (*GetReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +3481,7 @@ func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetReshardWorkflowRequest) GetWorkflow() string {
@@ -3354,7 +3502,7 @@ type GetReshardWorkflowResponse struct {
 
 func (x *GetReshardWorkflowResponse) Reset() {
 	*x = GetReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3366,7 +3514,7 @@ func (x *GetReshardWorkflowResponse) String() string {
 func (*GetReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3379,7 +3527,7 @@ func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3400,7 +3548,7 @@ type ListReshardWorkflowsRequest struct {
 
 func (x *ListReshardWorkflowsRequest) Reset() {
 	*x = ListReshardWorkflowsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3412,7 +3560,7 @@ func (x *ListReshardWorkflowsRequest) String() string {
 func (*ListReshardWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3425,7 +3573,7 @@ func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListReshardWorkflowsRequest) GetKeyspace() string {
@@ -3446,7 +3594,7 @@ type ListReshardWorkflowsResponse struct {
 
 func (x *ListReshardWorkflowsResponse) Reset() {
 	*x = ListReshardWorkflowsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3458,7 +3606,7 @@ func (x *ListReshardWorkflowsResponse) String() string {
 func (*ListReshardWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3471,7 +3619,7 @@ func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListReshardWorkflowsResponse) GetWorkflows() []*ReshardWorkflow {
@@ -3494,7 +3642,7 @@ type ReshardWorkflowActionRequest struct {
 
 func (x *ReshardWorkflowActionRequest) Reset() {
 	*x = ReshardWorkflowActionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3654,7 @@ func (x *ReshardWorkflowActionRequest) String() string {
 func (*ReshardWorkflowActionRequest) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3667,7 @@ func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionRequest.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ReshardWorkflowActionRequest) GetWorkflow() string {
@@ -3547,7 +3695,7 @@ type ReshardWorkflowActionResponse struct {
 
 func (x *ReshardWorkflowActionResponse) Reset() {
 	*x = ReshardWorkflowActionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3559,7 +3707,7 @@ func (x *ReshardWorkflowActionResponse) String() string {
 func (*ReshardWorkflowActionResponse) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3572,7 +3720,7 @@ func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionResponse.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ReshardWorkflowActionResponse) GetWorkflow() *ReshardWorkflow {
@@ -3593,7 +3741,7 @@ type AddShardServerRequest struct {
 
 func (x *AddShardServerRequest) Reset() {
 	*x = AddShardServerRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3605,7 +3753,7 @@ func (x *AddShardServerRequest) String() string {
 func (*AddShardServerRequest) ProtoMessage() {}
 
 func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3618,7 +3766,7 @@ func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerRequest.ProtoReflect.Descriptor instead.
 func (*AddShardServerRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AddShardServerRequest) GetKeyspace() string {
@@ -3640,7 +3788,7 @@ type AddShardServerResponse struct {
 
 func (x *AddShardServerResponse) Reset() {
 	*x = AddShardServerResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3652,7 +3800,7 @@ func (x *AddShardServerResponse) String() string {
 func (*AddShardServerResponse) ProtoMessage() {}
 
 func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3665,7 +3813,7 @@ func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerResponse.ProtoReflect.Descriptor instead.
 func (*AddShardServerResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AddShardServerResponse) GetShard() int32 {
@@ -3692,7 +3840,7 @@ type VerifyStoresRequest struct {
 
 func (x *VerifyStoresRequest) Reset() {
 	*x = VerifyStoresRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3704,7 +3852,7 @@ func (x *VerifyStoresRequest) String() string {
 func (*VerifyStoresRequest) ProtoMessage() {}
 
 func (x *VerifyStoresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3717,7 +3865,7 @@ func (x *VerifyStoresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyStoresRequest.ProtoReflect.Descriptor instead.
 func (*VerifyStoresRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *VerifyStoresRequest) GetChecks() []string {
@@ -3770,7 +3918,7 @@ type VerifyFinding struct {
 
 func (x *VerifyFinding) Reset() {
 	*x = VerifyFinding{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3782,7 +3930,7 @@ func (x *VerifyFinding) String() string {
 func (*VerifyFinding) ProtoMessage() {}
 
 func (x *VerifyFinding) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3795,7 +3943,7 @@ func (x *VerifyFinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyFinding.ProtoReflect.Descriptor instead.
 func (*VerifyFinding) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *VerifyFinding) GetCheck() string {
@@ -3886,7 +4034,7 @@ type VerifyCheck struct {
 
 func (x *VerifyCheck) Reset() {
 	*x = VerifyCheck{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3898,7 +4046,7 @@ func (x *VerifyCheck) String() string {
 func (*VerifyCheck) ProtoMessage() {}
 
 func (x *VerifyCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3911,7 +4059,7 @@ func (x *VerifyCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyCheck.ProtoReflect.Descriptor instead.
 func (*VerifyCheck) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *VerifyCheck) GetName() string {
@@ -3961,7 +4109,7 @@ type VerifyStoresResponse struct {
 
 func (x *VerifyStoresResponse) Reset() {
 	*x = VerifyStoresResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	mi := &file_datagw_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3973,7 +4121,7 @@ func (x *VerifyStoresResponse) String() string {
 func (*VerifyStoresResponse) ProtoMessage() {}
 
 func (x *VerifyStoresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	mi := &file_datagw_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3986,7 +4134,7 @@ func (x *VerifyStoresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyStoresResponse.ProtoReflect.Descriptor instead.
 func (*VerifyStoresResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *VerifyStoresResponse) GetFindings() []*VerifyFinding {
@@ -4028,7 +4176,7 @@ var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x03\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x04\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -4047,7 +4195,22 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"replay_lsn\x18\r \x01(\tR\treplayLsn\x12B\n" +
 	"\x0freplication_lag\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\x0ereplicationLag\x12\x1a\n" +
-	"\btimeline\x18\x0f \x01(\rR\btimeline\"\x14\n" +
+	"\btimeline\x18\x0f \x01(\rR\btimeline\x12/\n" +
+	"\x06backup\x18\x10 \x01(\v2\x17.datagw.v1.BackupStatusR\x06backup\"\xb0\x04\n" +
+	"\fBackupStatus\x12\x1c\n" +
+	"\tarchiving\x18\x01 \x01(\bR\tarchiving\x12%\n" +
+	"\x0earchived_count\x18\x02 \x01(\x03R\rarchivedCount\x12*\n" +
+	"\x11last_archived_wal\x18\x03 \x01(\tR\x0flastArchivedWal\x12H\n" +
+	"\x12last_archived_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastArchivedTime\x12:\n" +
+	"\varchive_age\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"archiveAge\x12!\n" +
+	"\ffailed_count\x18\x06 \x01(\x03R\vfailedCount\x12&\n" +
+	"\x0flast_failed_wal\x18\a \x01(\tR\rlastFailedWal\x12D\n" +
+	"\x10last_failed_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0elastFailedTime\x12M\n" +
+	"\x15last_base_backup_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x12lastBaseBackupTime\x123\n" +
+	"\x16last_base_backup_bytes\x18\n" +
+	" \x01(\x03R\x13lastBaseBackupBytes\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\"\x14\n" +
 	"\x12GetTopologyRequest\"\xc6\x02\n" +
 	"\x13GetTopologyResponse\x12.\n" +
 	"\bbackends\x18\x01 \x03(\v2\x12.datagw.v1.BackendR\bbackends\x12\x1a\n" +
@@ -4398,7 +4561,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -4407,178 +4570,184 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(ReshardAction)(0),                     // 4: datagw.v1.ReshardAction
 	(VerifySeverity)(0),                    // 5: datagw.v1.VerifySeverity
 	(*Backend)(nil),                        // 6: datagw.v1.Backend
-	(*GetTopologyRequest)(nil),             // 7: datagw.v1.GetTopologyRequest
-	(*GetTopologyResponse)(nil),            // 8: datagw.v1.GetTopologyResponse
-	(*RangeMapEntry)(nil),                  // 9: datagw.v1.RangeMapEntry
-	(*KeyspaceRangeMap)(nil),               // 10: datagw.v1.KeyspaceRangeMap
-	(*CachePolicy)(nil),                    // 11: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 12: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 13: datagw.v1.DomainPolicy
-	(*QueryPolicy)(nil),                    // 14: datagw.v1.QueryPolicy
-	(*GetPoliciesRequest)(nil),             // 15: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 16: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 17: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 18: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 19: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 20: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 21: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 22: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 23: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 24: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 25: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 26: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 27: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 28: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 29: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 30: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 31: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 32: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 33: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 34: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 35: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 36: datagw.v1.GetRelayStatusResponse
-	(*ExplainCallRequest)(nil),             // 37: datagw.v1.ExplainCallRequest
-	(*ShardRoute)(nil),                     // 38: datagw.v1.ShardRoute
-	(*ExplainCallResponse)(nil),            // 39: datagw.v1.ExplainCallResponse
-	(*ReshardTableCheck)(nil),              // 40: datagw.v1.ReshardTableCheck
-	(*ReshardVerifyReport)(nil),            // 41: datagw.v1.ReshardVerifyReport
-	(*ReshardCutover)(nil),                 // 42: datagw.v1.ReshardCutover
-	(*ReshardWorkflow)(nil),                // 43: datagw.v1.ReshardWorkflow
-	(*CreateReshardWorkflowRequest)(nil),   // 44: datagw.v1.CreateReshardWorkflowRequest
-	(*CreateReshardWorkflowResponse)(nil),  // 45: datagw.v1.CreateReshardWorkflowResponse
-	(*GetReshardWorkflowRequest)(nil),      // 46: datagw.v1.GetReshardWorkflowRequest
-	(*GetReshardWorkflowResponse)(nil),     // 47: datagw.v1.GetReshardWorkflowResponse
-	(*ListReshardWorkflowsRequest)(nil),    // 48: datagw.v1.ListReshardWorkflowsRequest
-	(*ListReshardWorkflowsResponse)(nil),   // 49: datagw.v1.ListReshardWorkflowsResponse
-	(*ReshardWorkflowActionRequest)(nil),   // 50: datagw.v1.ReshardWorkflowActionRequest
-	(*ReshardWorkflowActionResponse)(nil),  // 51: datagw.v1.ReshardWorkflowActionResponse
-	(*AddShardServerRequest)(nil),          // 52: datagw.v1.AddShardServerRequest
-	(*AddShardServerResponse)(nil),         // 53: datagw.v1.AddShardServerResponse
-	(*VerifyStoresRequest)(nil),            // 54: datagw.v1.VerifyStoresRequest
-	(*VerifyFinding)(nil),                  // 55: datagw.v1.VerifyFinding
-	(*VerifyCheck)(nil),                    // 56: datagw.v1.VerifyCheck
-	(*VerifyStoresResponse)(nil),           // 57: datagw.v1.VerifyStoresResponse
-	nil,                                    // 58: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 59: datagw.v1.DomainPolicy.RetentionEntry
-	nil,                                    // 60: datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	nil,                                    // 61: datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	nil,                                    // 62: datagw.v1.VerifyCheck.CountsEntry
-	(*durationpb.Duration)(nil),            // 63: google.protobuf.Duration
-	(ConsistencyLevel)(0),                  // 64: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 65: datagw.v1.OrderStatus
-	(*timestamppb.Timestamp)(nil),          // 66: google.protobuf.Timestamp
-	(*Order)(nil),                          // 67: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 68: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 69: google.protobuf.Any
+	(*BackupStatus)(nil),                   // 7: datagw.v1.BackupStatus
+	(*GetTopologyRequest)(nil),             // 8: datagw.v1.GetTopologyRequest
+	(*GetTopologyResponse)(nil),            // 9: datagw.v1.GetTopologyResponse
+	(*RangeMapEntry)(nil),                  // 10: datagw.v1.RangeMapEntry
+	(*KeyspaceRangeMap)(nil),               // 11: datagw.v1.KeyspaceRangeMap
+	(*CachePolicy)(nil),                    // 12: datagw.v1.CachePolicy
+	(*SessionPolicy)(nil),                  // 13: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 14: datagw.v1.DomainPolicy
+	(*QueryPolicy)(nil),                    // 15: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 16: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 17: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 18: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 19: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 20: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 21: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 22: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 23: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 24: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 25: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 26: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 27: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 28: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 29: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 30: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 31: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 32: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 33: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 34: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 35: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 36: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 37: datagw.v1.GetRelayStatusResponse
+	(*ExplainCallRequest)(nil),             // 38: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 39: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 40: datagw.v1.ExplainCallResponse
+	(*ReshardTableCheck)(nil),              // 41: datagw.v1.ReshardTableCheck
+	(*ReshardVerifyReport)(nil),            // 42: datagw.v1.ReshardVerifyReport
+	(*ReshardCutover)(nil),                 // 43: datagw.v1.ReshardCutover
+	(*ReshardWorkflow)(nil),                // 44: datagw.v1.ReshardWorkflow
+	(*CreateReshardWorkflowRequest)(nil),   // 45: datagw.v1.CreateReshardWorkflowRequest
+	(*CreateReshardWorkflowResponse)(nil),  // 46: datagw.v1.CreateReshardWorkflowResponse
+	(*GetReshardWorkflowRequest)(nil),      // 47: datagw.v1.GetReshardWorkflowRequest
+	(*GetReshardWorkflowResponse)(nil),     // 48: datagw.v1.GetReshardWorkflowResponse
+	(*ListReshardWorkflowsRequest)(nil),    // 49: datagw.v1.ListReshardWorkflowsRequest
+	(*ListReshardWorkflowsResponse)(nil),   // 50: datagw.v1.ListReshardWorkflowsResponse
+	(*ReshardWorkflowActionRequest)(nil),   // 51: datagw.v1.ReshardWorkflowActionRequest
+	(*ReshardWorkflowActionResponse)(nil),  // 52: datagw.v1.ReshardWorkflowActionResponse
+	(*AddShardServerRequest)(nil),          // 53: datagw.v1.AddShardServerRequest
+	(*AddShardServerResponse)(nil),         // 54: datagw.v1.AddShardServerResponse
+	(*VerifyStoresRequest)(nil),            // 55: datagw.v1.VerifyStoresRequest
+	(*VerifyFinding)(nil),                  // 56: datagw.v1.VerifyFinding
+	(*VerifyCheck)(nil),                    // 57: datagw.v1.VerifyCheck
+	(*VerifyStoresResponse)(nil),           // 58: datagw.v1.VerifyStoresResponse
+	nil,                                    // 59: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 60: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 61: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 62: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	nil,                                    // 63: datagw.v1.VerifyCheck.CountsEntry
+	(*durationpb.Duration)(nil),            // 64: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),          // 65: google.protobuf.Timestamp
+	(ConsistencyLevel)(0),                  // 66: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 67: datagw.v1.OrderStatus
+	(*Order)(nil),                          // 68: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 69: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 70: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	63, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
-	6,  // 2: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	58, // 3: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	10, // 4: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
-	9,  // 5: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
-	43, // 6: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
-	63, // 7: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	63, // 8: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	63, // 9: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	63, // 10: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	63, // 11: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	64, // 12: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	64, // 13: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	63, // 14: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	11, // 15: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	12, // 16: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	59, // 17: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
-	14, // 18: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	63, // 19: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
-	13, // 20: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	13, // 21: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	65, // 22: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	66, // 23: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	66, // 24: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	67, // 25: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	66, // 26: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 27: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	23, // 28: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	66, // 29: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	66, // 30: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	24, // 31: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	63, // 32: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	24, // 33: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	68, // 34: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	63, // 35: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	66, // 36: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
-	2,  // 37: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	29, // 38: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	30, // 39: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	30, // 40: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	29, // 41: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	69, // 42: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	64, // 43: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	63, // 44: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
-	38, // 45: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	63, // 46: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
-	40, // 47: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
-	63, // 48: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
-	3,  // 49: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
-	60, // 50: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	63, // 51: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
-	41, // 52: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
-	42, // 53: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
-	61, // 54: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	66, // 55: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
-	66, // 56: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
-	43, // 57: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	43, // 58: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	43, // 59: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
-	4,  // 60: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
-	43, // 61: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	5,  // 62: datagw.v1.VerifyFinding.severity:type_name -> datagw.v1.VerifySeverity
-	62, // 63: datagw.v1.VerifyCheck.counts:type_name -> datagw.v1.VerifyCheck.CountsEntry
-	55, // 64: datagw.v1.VerifyStoresResponse.findings:type_name -> datagw.v1.VerifyFinding
-	56, // 65: datagw.v1.VerifyStoresResponse.checks:type_name -> datagw.v1.VerifyCheck
-	63, // 66: datagw.v1.VerifyStoresResponse.duration:type_name -> google.protobuf.Duration
-	63, // 67: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	7,  // 68: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	15, // 69: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	17, // 70: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	19, // 71: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	21, // 72: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	25, // 73: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	27, // 74: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	31, // 75: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	33, // 76: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	35, // 77: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	37, // 78: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
-	44, // 79: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
-	46, // 80: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
-	48, // 81: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
-	50, // 82: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
-	52, // 83: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
-	54, // 84: datagw.v1.AdminService.VerifyStores:input_type -> datagw.v1.VerifyStoresRequest
-	8,  // 85: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	16, // 86: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	18, // 87: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	20, // 88: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	22, // 89: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	26, // 90: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	28, // 91: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	32, // 92: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	34, // 93: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	36, // 94: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	39, // 95: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	45, // 96: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
-	47, // 97: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
-	49, // 98: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
-	51, // 99: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
-	53, // 100: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
-	57, // 101: datagw.v1.AdminService.VerifyStores:output_type -> datagw.v1.VerifyStoresResponse
-	85, // [85:102] is the sub-list for method output_type
-	68, // [68:85] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	64, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	7,  // 2: datagw.v1.Backend.backup:type_name -> datagw.v1.BackupStatus
+	65, // 3: datagw.v1.BackupStatus.last_archived_time:type_name -> google.protobuf.Timestamp
+	64, // 4: datagw.v1.BackupStatus.archive_age:type_name -> google.protobuf.Duration
+	65, // 5: datagw.v1.BackupStatus.last_failed_time:type_name -> google.protobuf.Timestamp
+	65, // 6: datagw.v1.BackupStatus.last_base_backup_time:type_name -> google.protobuf.Timestamp
+	6,  // 7: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
+	59, // 8: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	11, // 9: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
+	10, // 10: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
+	44, // 11: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
+	64, // 12: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	64, // 13: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	64, // 14: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	64, // 15: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	64, // 16: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	66, // 17: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	66, // 18: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	64, // 19: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	12, // 20: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	13, // 21: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	60, // 22: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	15, // 23: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	64, // 24: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	14, // 25: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	14, // 26: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	67, // 27: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	65, // 28: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	65, // 29: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	68, // 30: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	65, // 31: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 32: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
+	24, // 33: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	65, // 34: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	65, // 35: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	25, // 36: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	64, // 37: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	25, // 38: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	69, // 39: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	64, // 40: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	65, // 41: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 42: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	30, // 43: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	31, // 44: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	31, // 45: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	30, // 46: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	70, // 47: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	66, // 48: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	64, // 49: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	39, // 50: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	64, // 51: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	41, // 52: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
+	64, // 53: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	3,  // 54: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
+	61, // 55: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	64, // 56: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	42, // 57: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
+	43, // 58: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
+	62, // 59: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	65, // 60: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	65, // 61: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	44, // 62: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	44, // 63: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	44, // 64: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
+	4,  // 65: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
+	44, // 66: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	5,  // 67: datagw.v1.VerifyFinding.severity:type_name -> datagw.v1.VerifySeverity
+	63, // 68: datagw.v1.VerifyCheck.counts:type_name -> datagw.v1.VerifyCheck.CountsEntry
+	56, // 69: datagw.v1.VerifyStoresResponse.findings:type_name -> datagw.v1.VerifyFinding
+	57, // 70: datagw.v1.VerifyStoresResponse.checks:type_name -> datagw.v1.VerifyCheck
+	64, // 71: datagw.v1.VerifyStoresResponse.duration:type_name -> google.protobuf.Duration
+	64, // 72: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	8,  // 73: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	16, // 74: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	18, // 75: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	20, // 76: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	22, // 77: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	26, // 78: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	28, // 79: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	32, // 80: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	34, // 81: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	36, // 82: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	38, // 83: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	45, // 84: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
+	47, // 85: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
+	49, // 86: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
+	51, // 87: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
+	53, // 88: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
+	55, // 89: datagw.v1.AdminService.VerifyStores:input_type -> datagw.v1.VerifyStoresRequest
+	9,  // 90: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	17, // 91: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	19, // 92: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	21, // 93: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	23, // 94: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	27, // 95: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	29, // 96: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	33, // 97: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	35, // 98: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	37, // 99: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	40, // 100: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	46, // 101: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	48, // 102: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	50, // 103: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	52, // 104: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	54, // 105: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
+	58, // 106: datagw.v1.AdminService.VerifyStores:output_type -> datagw.v1.VerifyStoresResponse
+	90, // [90:107] is the sub-list for method output_type
+	73, // [73:90] is the sub-list for method input_type
+	73, // [73:73] is the sub-list for extension type_name
+	73, // [73:73] is the sub-list for extension extendee
+	0,  // [0:73] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -4589,14 +4758,14 @@ func file_datagw_v1_admin_proto_init() {
 	file_datagw_v1_common_proto_init()
 	file_datagw_v1_eventstore_proto_init()
 	file_datagw_v1_order_proto_init()
-	file_datagw_v1_admin_proto_msgTypes[49].OneofWrappers = []any{}
+	file_datagw_v1_admin_proto_msgTypes[50].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   57,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

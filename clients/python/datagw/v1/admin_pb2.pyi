@@ -272,6 +272,7 @@ class Backend(_message.Message):
     REPLAY_LSN_FIELD_NUMBER: _builtins.int
     REPLICATION_LAG_FIELD_NUMBER: _builtins.int
     TIMELINE_FIELD_NUMBER: _builtins.int
+    BACKUP_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name from the topology, e.g. "postgres/catalog/0/primary"."""
     kind: Global___BackendKind.ValueType
@@ -306,6 +307,10 @@ class Backend(_message.Message):
     def replication_lag(self) -> _duration_pb2.Duration:
         """Replicas: an upper bound of how far behind the primary it is."""
 
+    @_builtins.property
+    def backup(self) -> Global___BackupStatus:
+        """PostgreSQL primaries: WAL archiving and base backups (docs/backup.md)."""
+
     def __init__(
         self,
         *,
@@ -324,14 +329,90 @@ class Backend(_message.Message):
         replay_lsn: _builtins.str = ...,
         replication_lag: _duration_pb2.Duration | None = ...,
         timeline: _builtins.int = ...,
+        backup: Global___BackupStatus | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["replication_lag", b"replication_lag"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["backup", b"backup", "replication_lag", b"replication_lag"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "healthy", b"healthy", "key_range", b"key_range", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "replay_lsn", b"replay_lsn", "replication_lag", b"replication_lag", "role", b"role", "shard", b"shard", "timeline", b"timeline"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "backup", b"backup", "healthy", b"healthy", "key_range", b"key_range", "keyspace", b"keyspace", "kind", b"kind", "last_error", b"last_error", "name", b"name", "pool_in_use", b"pool_in_use", "pool_max_size", b"pool_max_size", "pool_size", b"pool_size", "replay_lsn", b"replay_lsn", "replication_lag", b"replication_lag", "role", b"role", "shard", b"shard", "timeline", b"timeline"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Backend: _TypeAlias = Backend  # noqa: Y015
+
+@_typing.final
+class BackupStatus(_message.Message):
+    """A PostgreSQL primary's backups: its WAL archiver, read from
+    pg_stat_archiver (any PostgreSQL), and in embedded mode its newest base
+    backup.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARCHIVING_FIELD_NUMBER: _builtins.int
+    ARCHIVED_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_ARCHIVED_WAL_FIELD_NUMBER: _builtins.int
+    LAST_ARCHIVED_TIME_FIELD_NUMBER: _builtins.int
+    ARCHIVE_AGE_FIELD_NUMBER: _builtins.int
+    FAILED_COUNT_FIELD_NUMBER: _builtins.int
+    LAST_FAILED_WAL_FIELD_NUMBER: _builtins.int
+    LAST_FAILED_TIME_FIELD_NUMBER: _builtins.int
+    LAST_BASE_BACKUP_TIME_FIELD_NUMBER: _builtins.int
+    LAST_BASE_BACKUP_BYTES_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    archiving: _builtins.bool
+    """archive_mode is on: finished WAL segments are archived."""
+    archived_count: _builtins.int
+    """Segments archived since the server's statistics were reset."""
+    last_archived_wal: _builtins.str
+    """The last segment archived, e.g. "000000010000000000000003"."""
+    failed_count: _builtins.int
+    """Failed archive attempts."""
+    last_failed_wal: _builtins.str
+    """The segment of the last failed attempt."""
+    last_base_backup_bytes: _builtins.int
+    """Embedded mode: the newest base backup's size."""
+    error: _builtins.str
+    """Why the archiver could not be read, when it could not."""
+    @_builtins.property
+    def last_archived_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was archived (unset: none yet)."""
+
+    @_builtins.property
+    def archive_age(self) -> _duration_pb2.Duration:
+        """Since then (since the server started when none was): what losing the
+        server now would lose at most, the current RPO.
+        """
+
+    @_builtins.property
+    def last_failed_time(self) -> _timestamp_pb2.Timestamp:
+        """When it failed (unset: never)."""
+
+    @_builtins.property
+    def last_base_backup_time(self) -> _timestamp_pb2.Timestamp:
+        """Embedded mode: when the newest base backup ended (unset: none)."""
+
+    def __init__(
+        self,
+        *,
+        archiving: _builtins.bool = ...,
+        archived_count: _builtins.int = ...,
+        last_archived_wal: _builtins.str = ...,
+        last_archived_time: _timestamp_pb2.Timestamp | None = ...,
+        archive_age: _duration_pb2.Duration | None = ...,
+        failed_count: _builtins.int = ...,
+        last_failed_wal: _builtins.str = ...,
+        last_failed_time: _timestamp_pb2.Timestamp | None = ...,
+        last_base_backup_time: _timestamp_pb2.Timestamp | None = ...,
+        last_base_backup_bytes: _builtins.int = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archive_age", b"archive_age", "last_archived_time", b"last_archived_time", "last_base_backup_time", b"last_base_backup_time", "last_failed_time", b"last_failed_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archive_age", b"archive_age", "archived_count", b"archived_count", "archiving", b"archiving", "error", b"error", "failed_count", b"failed_count", "last_archived_time", b"last_archived_time", "last_archived_wal", b"last_archived_wal", "last_base_backup_bytes", b"last_base_backup_bytes", "last_base_backup_time", b"last_base_backup_time", "last_failed_time", b"last_failed_time", "last_failed_wal", b"last_failed_wal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BackupStatus: _TypeAlias = BackupStatus  # noqa: Y015
 
 @_typing.final
 class GetTopologyRequest(_message.Message):

@@ -32,6 +32,11 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_Backend_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_BackupStatus_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_BackupStatus_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_datagw_v1_GetTopologyRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -325,7 +330,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       ".proto\032\025datagw/v1/order.proto\032\031google/pr" +
       "otobuf/any.proto\032\036google/protobuf/durati" +
       "on.proto\032\037google/protobuf/timestamp.prot" +
-      "o\"\316\002\n\007Backend\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(" +
+      "o\"\367\002\n\007Backend\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(" +
       "\0162\026.datagw.v1.BackendKind\022\017\n\007address\030\003 \001" +
       "(\t\022\014\n\004role\030\004 \001(\t\022\020\n\010keyspace\030\005 \001(\t\022\r\n\005sh" +
       "ard\030\006 \001(\005\022\017\n\007healthy\030\007 \001(\010\022\022\n\nlast_error" +
@@ -333,234 +338,245 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "ze\030\n \001(\005\022\023\n\013pool_in_use\030\013 \001(\005\022\021\n\tkey_ran" +
       "ge\030\014 \001(\t\022\022\n\nreplay_lsn\030\r \001(\t\0222\n\017replicat" +
       "ion_lag\030\016 \001(\0132\031.google.protobuf.Duration" +
-      "\022\020\n\010timeline\030\017 \001(\r\"\024\n\022GetTopologyRequest" +
-      "\"\211\002\n\023GetTopologyResponse\022$\n\010backends\030\001 \003" +
-      "(\0132\022.datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010" +
-      "\022P\n\022range_map_versions\030\003 \003(\01324.datagw.v1" +
-      ".GetTopologyResponse.RangeMapVersionsEnt" +
-      "ry\022/\n\nrange_maps\030\004 \003(\0132\033.datagw.v1.Keysp" +
-      "aceRangeMap\0327\n\025RangeMapVersionsEntry\022\013\n\003" +
-      "key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMap" +
-      "Entry\022\021\n\tkey_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"" +
-      "\264\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017" +
-      "\n\007version\030\002 \001(\003\022)\n\007entries\030\003 \003(\0132\030.datag" +
-      "w.v1.RangeMapEntry\0223\n\017active_workflow\030\004 " +
-      "\001(\0132\032.datagw.v1.ReshardWorkflow\022\035\n\025activ" +
-      "e_workflow_error\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017" +
-      "\n\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.pr" +
-      "otobuf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022" +
-      "/\n\014negative_ttl\030\004 \001(\0132\031.google.protobuf." +
-      "Duration\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.pr" +
-      "otobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.goog" +
-      "le.protobuf.Duration\"^\n\rSessionPolicy\022&\n" +
-      "\003ttl\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n" +
-      "\007sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n" +
-      "\014DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_" +
-      "file\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 " +
-      "\001(\t\0228\n\023default_consistency\030\005 \001(\0162\033.datag" +
-      "w.v1.ConsistencyLevel\0228\n\023allowed_consist" +
-      "ency\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\022" +
-      "0\n\rmax_staleness\030\007 \001(\0132\031.google.protobuf" +
-      ".Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.Cac" +
-      "hePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Se" +
-      "ssionPolicy\0229\n\tretention\030\n \003(\0132&.datagw." +
-      "v1.DomainPolicy.RetentionEntry\022%\n\005query\030" +
-      "\013 \001(\0132\026.datagw.v1.QueryPolicy\032K\n\016Retenti" +
-      "onEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.go" +
-      "ogle.protobuf.Duration:\0028\001\"\200\001\n\013QueryPoli" +
-      "cy\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_ti" +
-      "me\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006t" +
-      "ables\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n" +
-      "\022GetPoliciesRequest\"g\n\023GetPoliciesRespon" +
-      "se\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainP" +
-      "olicy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003" +
-      " \001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadP" +
-      "oliciesResponse\022)\n\010policies\030\001 \003(\0132\027.data" +
-      "gw.v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#" +
-      "\n\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022F" +
-      "lushCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003" +
-      "\"\314\001\n\035AdminServiceListOrdersRequest\022&\n\006st" +
-      "atus\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nst" +
-      "art_time\030\002 \001(\0132\032.google.protobuf.Timesta" +
-      "mp\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.T" +
-      "imestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_toke" +
-      "n\030\005 \001(\t\"s\n\036AdminServiceListOrdersRespons" +
-      "e\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017n" +
-      "ext_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003" +
-      " \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcom" +
-      "e\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032." +
-      "google.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sa" +
-      "ga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\016" +
-      "2\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t" +
-      "\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datag" +
-      "w.v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n" +
-      "\021recovery_attempts\030\010 \001(\005\022/\n\013create_time\030" +
-      "\t \001(\0132\032.google.protobuf.Timestamp\022/\n\013upd" +
-      "ate_time\030\n \001(\0132\032.google.protobuf.Timesta" +
-      "mp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n" +
-      "\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw." +
-      "v1.Saga\"U\n\025ListStuckSagasRequest\022-\n\nolde" +
-      "r_than\030\001 \001(\0132\031.google.protobuf.Duration\022" +
-      "\r\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse" +
-      "\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unav" +
-      "ailable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*" +
-      "\n\010position\030\001 \001(\0132\030.datagw.v1.ShardPositi" +
-      "on\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.go" +
-      "ogle.protobuf.Duration\022\022\n\nlast_error\030\004 \001" +
-      "(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001" +
-      " \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\016" +
-      "2\032.datagw.v1.ProjectionState\022(\n\006shards\030\004" +
-      " \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenera" +
-      "tion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027" +
-      "ListProjectionsResponse\022*\n\013projections\030\001" +
-      " \003(\0132\025.datagw.v1.Projection\"(\n\030RebuildPr" +
-      "ojectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031Rebuild" +
-      "ProjectionResponse\022)\n\nprojection\030\001 \001(\0132\025" +
-      ".datagw.v1.Projection\022\027\n\017events_replayed" +
-      "\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRe" +
-      "layStatusResponse\022(\n\006shards\030\001 \003(\0132\030.data" +
-      "gw.v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016e" +
-      "vents_relayed\030\003 \001(\003\"K\n\022ExplainCallReques" +
-      "t\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.goo" +
-      "gle.protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030" +
-      "\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016" +
-      "\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016" +
-      "\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspa" +
-      "ce\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v" +
-      "1.ConsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n" +
-      "\rmax_cache_age\030\006 \001(\0132\031.google.protobuf.D" +
-      "uration\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scat" +
-      "ter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Sh" +
-      "ardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTable" +
-      "Check\022\r\n\005table\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(" +
-      "\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001" +
-      "(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001" +
-      "\n\023ReshardVerifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004" +
-      "took\030\002 \001(\0132\031.google.protobuf.Duration\022\024\n" +
-      "\014source_shard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(" +
-      "\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.ReshardTab" +
-      "leCheck\"u\n\016ReshardCutover\022\022\n\nfrom_shard\030" +
-      "\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_version\030\003" +
-      " \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.protobuf.Du" +
-      "ration\"\321\005\n\017ReshardWorkflow\022\020\n\010workflow\030\001" +
-      " \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(" +
-      "\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014target_shard\030" +
-      "\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1.Reshard" +
-      "Phase\022\021\n\trequested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022" +
-      "?\n\013copied_rows\030\t \003(\0132*.datagw.v1.Reshard" +
-      "Workflow.CopiedRowsEntry\0220\n\rcopy_duratio" +
-      "n\030\n \001(\0132\031.google.protobuf.Duration\022\027\n\017pe" +
-      "nding_changes\030\013 \001(\003\022\027\n\017applied_changes\030\014" +
-      " \001(\003\0223\n\013last_verify\030\r \001(\0132\036.datagw.v1.Re" +
-      "shardVerifyReport\022+\n\010cutovers\030\016 \003(\0132\031.da" +
-      "tagw.v1.ReshardCutover\022A\n\014deleted_rows\030\017" +
-      " \003(\0132+.datagw.v1.ReshardWorkflow.Deleted" +
-      "RowsEntry\022/\n\013create_time\030\020 \001(\0132\032.google." +
-      "protobuf.Timestamp\022/\n\013update_time\030\021 \001(\0132" +
-      "\032.google.protobuf.Timestamp\0321\n\017CopiedRow" +
-      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322" +
-      "\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value" +
-      "\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkflowReque" +
-      "st\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022" +
-      "\024\n\014target_shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"" +
-      "M\n\035CreateReshardWorkflowResponse\022,\n\010work" +
-      "flow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow\"-" +
-      "\n\031GetReshardWorkflowRequest\022\020\n\010workflow\030" +
-      "\001 \001(\t\"J\n\032GetReshardWorkflowResponse\022,\n\010w" +
-      "orkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflo" +
-      "w\"/\n\033ListReshardWorkflowsRequest\022\020\n\010keys" +
-      "pace\030\001 \001(\t\"M\n\034ListReshardWorkflowsRespon" +
-      "se\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v1.Reshar" +
-      "dWorkflow\"Z\n\034ReshardWorkflowActionReques" +
-      "t\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.da" +
-      "tagw.v1.ReshardAction\"M\n\035ReshardWorkflow" +
-      "ActionResponse\022,\n\010workflow\030\001 \001(\0132\032.datag" +
-      "w.v1.ReshardWorkflow\")\n\025AddShardServerRe" +
-      "quest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddShardServe" +
-      "rResponse\022\r\n\005shard\030\001 \001(\005\"I\n\023VerifyStores" +
-      "Request\022\016\n\006checks\030\001 \003(\t\022\016\n\006sample\030\002 \001(\001\022" +
-      "\022\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFinding\022\r\n" +
-      "\005check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010severity\030\003" +
-      " \001(\0162\031.datagw.v1.VerifySeverity\022\020\n\010keysp" +
-      "ace\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n\005table\030\006" +
-      " \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 \001(\t\022\r\n\005f" +
-      "ound\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_shard\"\240\001\n" +
-      "\013VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006counts\030\002 \003" +
-      "(\0132\".datagw.v1.VerifyCheck.CountsEntry\022\016" +
-      "\n\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005\032-\n\013Coun" +
-      "tsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"" +
-      "\266\001\n\024VerifyStoresResponse\022*\n\010findings\030\001 \003" +
-      "(\0132\030.datagw.v1.VerifyFinding\022&\n\006checks\030\002" +
-      " \003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005clean\030\003 " +
-      "\001(\010\022+\n\010duration\030\004 \001(\0132\031.google.protobuf." +
-      "Duration\022\016\n\006sample\030\005 \001(\001*{\n\013BackendKind\022" +
-      "\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND" +
-      "_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002" +
-      "\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSt" +
-      "ate\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_" +
-      "STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATI" +
-      "NG\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_S" +
-      "TATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 " +
-      "\n\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJ" +
-      "ECTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STA" +
-      "TE_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAIL" +
-      "ING\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_" +
-      "UNSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001" +
-      "\022\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHA" +
-      "RD_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SW" +
-      "ITCHED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n" +
-      "\026RESHARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHA" +
-      "SE_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022" +
-      "\033\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshard" +
-      "Action\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031" +
-      "\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACT" +
-      "ION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003" +
-      "\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_" +
-      "ACTION_CANCEL\020\005*\203\001\n\016VerifySeverity\022\037\n\033VE" +
-      "RIFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025VERIFY_SE" +
-      "VERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERITY_WARNIN" +
-      "G\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013\n\014AdminS" +
-      "ervice\022L\n\013GetTopology\022\035.datagw.v1.GetTop" +
-      "ologyRequest\032\036.datagw.v1.GetTopologyResp" +
-      "onse\022L\n\013GetPolicies\022\035.datagw.v1.GetPolic" +
-      "iesRequest\032\036.datagw.v1.GetPoliciesRespon" +
-      "se\022U\n\016ReloadPolicies\022 .datagw.v1.ReloadP" +
-      "oliciesRequest\032!.datagw.v1.ReloadPolicie" +
-      "sResponse\022I\n\nFlushCache\022\034.datagw.v1.Flus" +
-      "hCacheRequest\032\035.datagw.v1.FlushCacheResp" +
-      "onse\022a\n\nListOrders\022(.datagw.v1.AdminServ" +
-      "iceListOrdersRequest\032).datagw.v1.AdminSe" +
-      "rviceListOrdersResponse\022@\n\007GetSaga\022\031.dat" +
-      "agw.v1.GetSagaRequest\032\032.datagw.v1.GetSag" +
-      "aResponse\022U\n\016ListStuckSagas\022 .datagw.v1." +
-      "ListStuckSagasRequest\032!.datagw.v1.ListSt" +
-      "uckSagasResponse\022X\n\017ListProjections\022!.da" +
-      "tagw.v1.ListProjectionsRequest\032\".datagw." +
-      "v1.ListProjectionsResponse\022^\n\021RebuildPro" +
-      "jection\022#.datagw.v1.RebuildProjectionReq" +
-      "uest\032$.datagw.v1.RebuildProjectionRespon" +
-      "se\022U\n\016GetRelayStatus\022 .datagw.v1.GetRela" +
-      "yStatusRequest\032!.datagw.v1.GetRelayStatu" +
-      "sResponse\022L\n\013ExplainCall\022\035.datagw.v1.Exp" +
-      "lainCallRequest\032\036.datagw.v1.ExplainCallR" +
-      "esponse\022j\n\025CreateReshardWorkflow\022\'.datag" +
-      "w.v1.CreateReshardWorkflowRequest\032(.data" +
-      "gw.v1.CreateReshardWorkflowResponse\022a\n\022G" +
-      "etReshardWorkflow\022$.datagw.v1.GetReshard" +
-      "WorkflowRequest\032%.datagw.v1.GetReshardWo" +
-      "rkflowResponse\022g\n\024ListReshardWorkflows\022&" +
-      ".datagw.v1.ListReshardWorkflowsRequest\032\'" +
-      ".datagw.v1.ListReshardWorkflowsResponse\022" +
-      "j\n\025ReshardWorkflowAction\022\'.datagw.v1.Res" +
-      "hardWorkflowActionRequest\032(.datagw.v1.Re" +
-      "shardWorkflowActionResponse\022U\n\016AddShardS" +
-      "erver\022 .datagw.v1.AddShardServerRequest\032" +
-      "!.datagw.v1.AddShardServerResponse\022O\n\014Ve" +
-      "rifyStores\022\036.datagw.v1.VerifyStoresReque" +
-      "st\032\037.datagw.v1.VerifyStoresResponseBH\n\014i" +
-      "o.datagw.v1P\001Z6github.com/datagw/datagw/" +
-      "clients/go/datagw/v1;datagwv1b\006proto3"
+      "\022\020\n\010timeline\030\017 \001(\r\022\'\n\006backup\030\020 \001(\0132\027.dat" +
+      "agw.v1.BackupStatus\"\213\003\n\014BackupStatus\022\021\n\t" +
+      "archiving\030\001 \001(\010\022\026\n\016archived_count\030\002 \001(\003\022" +
+      "\031\n\021last_archived_wal\030\003 \001(\t\0226\n\022last_archi" +
+      "ved_time\030\004 \001(\0132\032.google.protobuf.Timesta" +
+      "mp\022.\n\013archive_age\030\005 \001(\0132\031.google.protobu" +
+      "f.Duration\022\024\n\014failed_count\030\006 \001(\003\022\027\n\017last" +
+      "_failed_wal\030\007 \001(\t\0224\n\020last_failed_time\030\010 " +
+      "\001(\0132\032.google.protobuf.Timestamp\0229\n\025last_" +
+      "base_backup_time\030\t \001(\0132\032.google.protobuf" +
+      ".Timestamp\022\036\n\026last_base_backup_bytes\030\n \001" +
+      "(\003\022\r\n\005error\030\013 \001(\t\"\024\n\022GetTopologyRequest\"" +
+      "\211\002\n\023GetTopologyResponse\022$\n\010backends\030\001 \003(" +
+      "\0132\022.datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010\022" +
+      "P\n\022range_map_versions\030\003 \003(\01324.datagw.v1." +
+      "GetTopologyResponse.RangeMapVersionsEntr" +
+      "y\022/\n\nrange_maps\030\004 \003(\0132\033.datagw.v1.Keyspa" +
+      "ceRangeMap\0327\n\025RangeMapVersionsEntry\022\013\n\003k" +
+      "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMapE" +
+      "ntry\022\021\n\tkey_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"\264" +
+      "\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017\n" +
+      "\007version\030\002 \001(\003\022)\n\007entries\030\003 \003(\0132\030.datagw" +
+      ".v1.RangeMapEntry\0223\n\017active_workflow\030\004 \001" +
+      "(\0132\032.datagw.v1.ReshardWorkflow\022\035\n\025active" +
+      "_workflow_error\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017\n" +
+      "\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.pro" +
+      "tobuf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022/" +
+      "\n\014negative_ttl\030\004 \001(\0132\031.google.protobuf.D" +
+      "uration\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.pro" +
+      "tobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.googl" +
+      "e.protobuf.Duration\"^\n\rSessionPolicy\022&\n\003" +
+      "ttl\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n\007" +
+      "sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014" +
+      "DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_f" +
+      "ile\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001" +
+      "(\t\0228\n\023default_consistency\030\005 \001(\0162\033.datagw" +
+      ".v1.ConsistencyLevel\0228\n\023allowed_consiste" +
+      "ncy\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\0220" +
+      "\n\rmax_staleness\030\007 \001(\0132\031.google.protobuf." +
+      "Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.Cach" +
+      "ePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Ses" +
+      "sionPolicy\0229\n\tretention\030\n \003(\0132&.datagw.v" +
+      "1.DomainPolicy.RetentionEntry\022%\n\005query\030\013" +
+      " \001(\0132\026.datagw.v1.QueryPolicy\032K\n\016Retentio" +
+      "nEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.goo" +
+      "gle.protobuf.Duration:\0028\001\"\200\001\n\013QueryPolic" +
+      "y\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_tim" +
+      "e\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006ta" +
+      "bles\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022" +
+      "GetPoliciesRequest\"g\n\023GetPoliciesRespons" +
+      "e\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainPo" +
+      "licy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003 " +
+      "\001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadPo" +
+      "liciesResponse\022)\n\010policies\030\001 \003(\0132\027.datag" +
+      "w.v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#\n" +
+      "\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022Fl" +
+      "ushCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003\"" +
+      "\314\001\n\035AdminServiceListOrdersRequest\022&\n\006sta" +
+      "tus\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nsta" +
+      "rt_time\030\002 \001(\0132\032.google.protobuf.Timestam" +
+      "p\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_token" +
+      "\030\005 \001(\t\"s\n\036AdminServiceListOrdersResponse" +
+      "\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017ne" +
+      "xt_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003 " +
+      "\001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome" +
+      "\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.g" +
+      "oogle.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sag" +
+      "a_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162" +
+      "\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t\022" +
+      "\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw" +
+      ".v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021" +
+      "recovery_attempts\030\010 \001(\005\022/\n\013create_time\030\t" +
+      " \001(\0132\032.google.protobuf.Timestamp\022/\n\013upda" +
+      "te_time\030\n \001(\0132\032.google.protobuf.Timestam" +
+      "p\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017" +
+      "GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v" +
+      "1.Saga\"U\n\025ListStuckSagasRequest\022-\n\nolder" +
+      "_than\030\001 \001(\0132\031.google.protobuf.Duration\022\r" +
+      "\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse\022" +
+      "\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unava" +
+      "ilable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*\n" +
+      "\010position\030\001 \001(\0132\030.datagw.v1.ShardPositio" +
+      "n\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.goo" +
+      "gle.protobuf.Duration\022\022\n\nlast_error\030\004 \001(" +
+      "\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.prot" +
+      "obuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001 " +
+      "\001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\0162" +
+      "\032.datagw.v1.ProjectionState\022(\n\006shards\030\004 " +
+      "\003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenerat" +
+      "ion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027L" +
+      "istProjectionsResponse\022*\n\013projections\030\001 " +
+      "\003(\0132\025.datagw.v1.Projection\"(\n\030RebuildPro" +
+      "jectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031RebuildP" +
+      "rojectionResponse\022)\n\nprojection\030\001 \001(\0132\025." +
+      "datagw.v1.Projection\022\027\n\017events_replayed\030" +
+      "\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRel" +
+      "ayStatusResponse\022(\n\006shards\030\001 \003(\0132\030.datag" +
+      "w.v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016ev" +
+      "ents_relayed\030\003 \001(\003\"K\n\022ExplainCallRequest" +
+      "\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.goog" +
+      "le.protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030\001" +
+      " \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n" +
+      "\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016\n" +
+      "\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspac" +
+      "e\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v1" +
+      ".ConsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n\r" +
+      "max_cache_age\030\006 \001(\0132\031.google.protobuf.Du" +
+      "ration\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scatt" +
+      "er\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Sha" +
+      "rdRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTableC" +
+      "heck\022\r\n\005table\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(\003" +
+      "\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001(" +
+      "\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001\n" +
+      "\023ReshardVerifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004t" +
+      "ook\030\002 \001(\0132\031.google.protobuf.Duration\022\024\n\014" +
+      "source_shard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(\005" +
+      "\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.ReshardTabl" +
+      "eCheck\"u\n\016ReshardCutover\022\022\n\nfrom_shard\030\001" +
+      " \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_version\030\003 " +
+      "\001(\003\022(\n\005pause\030\004 \001(\0132\031.google.protobuf.Dur" +
+      "ation\"\321\005\n\017ReshardWorkflow\022\020\n\010workflow\030\001 " +
+      "\001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(\t" +
+      "\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014target_shard\030\005" +
+      " \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1.ReshardP" +
+      "hase\022\021\n\trequested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022?" +
+      "\n\013copied_rows\030\t \003(\0132*.datagw.v1.ReshardW" +
+      "orkflow.CopiedRowsEntry\0220\n\rcopy_duration" +
+      "\030\n \001(\0132\031.google.protobuf.Duration\022\027\n\017pen" +
+      "ding_changes\030\013 \001(\003\022\027\n\017applied_changes\030\014 " +
+      "\001(\003\0223\n\013last_verify\030\r \001(\0132\036.datagw.v1.Res" +
+      "hardVerifyReport\022+\n\010cutovers\030\016 \003(\0132\031.dat" +
+      "agw.v1.ReshardCutover\022A\n\014deleted_rows\030\017 " +
+      "\003(\0132+.datagw.v1.ReshardWorkflow.DeletedR" +
+      "owsEntry\022/\n\013create_time\030\020 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\022/\n\013update_time\030\021 \001(\0132\032" +
+      ".google.protobuf.Timestamp\0321\n\017CopiedRows" +
+      "Entry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322\n" +
+      "\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030" +
+      "\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkflowReques" +
+      "t\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022\024" +
+      "\n\014target_shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"M" +
+      "\n\035CreateReshardWorkflowResponse\022,\n\010workf" +
+      "low\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow\"-\n" +
+      "\031GetReshardWorkflowRequest\022\020\n\010workflow\030\001" +
+      " \001(\t\"J\n\032GetReshardWorkflowResponse\022,\n\010wo" +
+      "rkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow" +
+      "\"/\n\033ListReshardWorkflowsRequest\022\020\n\010keysp" +
+      "ace\030\001 \001(\t\"M\n\034ListReshardWorkflowsRespons" +
+      "e\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v1.Reshard" +
+      "Workflow\"Z\n\034ReshardWorkflowActionRequest" +
+      "\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.dat" +
+      "agw.v1.ReshardAction\"M\n\035ReshardWorkflowA" +
+      "ctionResponse\022,\n\010workflow\030\001 \001(\0132\032.datagw" +
+      ".v1.ReshardWorkflow\")\n\025AddShardServerReq" +
+      "uest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddShardServer" +
+      "Response\022\r\n\005shard\030\001 \001(\005\"I\n\023VerifyStoresR" +
+      "equest\022\016\n\006checks\030\001 \003(\t\022\016\n\006sample\030\002 \001(\001\022\022" +
+      "\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFinding\022\r\n\005" +
+      "check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010severity\030\003 " +
+      "\001(\0162\031.datagw.v1.VerifySeverity\022\020\n\010keyspa" +
+      "ce\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n\005table\030\006 " +
+      "\001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 \001(\t\022\r\n\005fo" +
+      "und\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_shard\"\240\001\n\013" +
+      "VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006counts\030\002 \003(" +
+      "\0132\".datagw.v1.VerifyCheck.CountsEntry\022\016\n" +
+      "\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005\032-\n\013Count" +
+      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"\266" +
+      "\001\n\024VerifyStoresResponse\022*\n\010findings\030\001 \003(" +
+      "\0132\030.datagw.v1.VerifyFinding\022&\n\006checks\030\002 " +
+      "\003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005clean\030\003 \001" +
+      "(\010\022+\n\010duration\030\004 \001(\0132\031.google.protobuf.D" +
+      "uration\022\016\n\006sample\030\005 \001(\001*{\n\013BackendKind\022\034" +
+      "\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_" +
+      "KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022" +
+      "\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSta" +
+      "te\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_S" +
+      "TATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATIN" +
+      "G\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_ST" +
+      "ATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 \n" +
+      "\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJE" +
+      "CTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STAT" +
+      "E_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILI" +
+      "NG\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_U" +
+      "NSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022" +
+      "\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHAR" +
+      "D_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SWI" +
+      "TCHED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026" +
+      "RESHARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHAS" +
+      "E_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033" +
+      "\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshardA" +
+      "ction\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n" +
+      "\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTI" +
+      "ON_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022" +
+      "\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_A" +
+      "CTION_CANCEL\020\005*\203\001\n\016VerifySeverity\022\037\n\033VER" +
+      "IFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025VERIFY_SEV" +
+      "ERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERITY_WARNING" +
+      "\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013\n\014AdminSe" +
+      "rvice\022L\n\013GetTopology\022\035.datagw.v1.GetTopo" +
+      "logyRequest\032\036.datagw.v1.GetTopologyRespo" +
+      "nse\022L\n\013GetPolicies\022\035.datagw.v1.GetPolici" +
+      "esRequest\032\036.datagw.v1.GetPoliciesRespons" +
+      "e\022U\n\016ReloadPolicies\022 .datagw.v1.ReloadPo" +
+      "liciesRequest\032!.datagw.v1.ReloadPolicies" +
+      "Response\022I\n\nFlushCache\022\034.datagw.v1.Flush" +
+      "CacheRequest\032\035.datagw.v1.FlushCacheRespo" +
+      "nse\022a\n\nListOrders\022(.datagw.v1.AdminServi" +
+      "ceListOrdersRequest\032).datagw.v1.AdminSer" +
+      "viceListOrdersResponse\022@\n\007GetSaga\022\031.data" +
+      "gw.v1.GetSagaRequest\032\032.datagw.v1.GetSaga" +
+      "Response\022U\n\016ListStuckSagas\022 .datagw.v1.L" +
+      "istStuckSagasRequest\032!.datagw.v1.ListStu" +
+      "ckSagasResponse\022X\n\017ListProjections\022!.dat" +
+      "agw.v1.ListProjectionsRequest\032\".datagw.v" +
+      "1.ListProjectionsResponse\022^\n\021RebuildProj" +
+      "ection\022#.datagw.v1.RebuildProjectionRequ" +
+      "est\032$.datagw.v1.RebuildProjectionRespons" +
+      "e\022U\n\016GetRelayStatus\022 .datagw.v1.GetRelay" +
+      "StatusRequest\032!.datagw.v1.GetRelayStatus" +
+      "Response\022L\n\013ExplainCall\022\035.datagw.v1.Expl" +
+      "ainCallRequest\032\036.datagw.v1.ExplainCallRe" +
+      "sponse\022j\n\025CreateReshardWorkflow\022\'.datagw" +
+      ".v1.CreateReshardWorkflowRequest\032(.datag" +
+      "w.v1.CreateReshardWorkflowResponse\022a\n\022Ge" +
+      "tReshardWorkflow\022$.datagw.v1.GetReshardW" +
+      "orkflowRequest\032%.datagw.v1.GetReshardWor" +
+      "kflowResponse\022g\n\024ListReshardWorkflows\022&." +
+      "datagw.v1.ListReshardWorkflowsRequest\032\'." +
+      "datagw.v1.ListReshardWorkflowsResponse\022j" +
+      "\n\025ReshardWorkflowAction\022\'.datagw.v1.Resh" +
+      "ardWorkflowActionRequest\032(.datagw.v1.Res" +
+      "hardWorkflowActionResponse\022U\n\016AddShardSe" +
+      "rver\022 .datagw.v1.AddShardServerRequest\032!" +
+      ".datagw.v1.AddShardServerResponse\022O\n\014Ver" +
+      "ifyStores\022\036.datagw.v1.VerifyStoresReques" +
+      "t\032\037.datagw.v1.VerifyStoresResponseBH\n\014io" +
+      ".datagw.v1P\001Z6github.com/datagw/datagw/c" +
+      "lients/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -577,15 +593,21 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_Backend_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Backend_descriptor,
-        new java.lang.String[] { "Name", "Kind", "Address", "Role", "Keyspace", "Shard", "Healthy", "LastError", "PoolMaxSize", "PoolSize", "PoolInUse", "KeyRange", "ReplayLsn", "ReplicationLag", "Timeline", });
-    internal_static_datagw_v1_GetTopologyRequest_descriptor =
+        new java.lang.String[] { "Name", "Kind", "Address", "Role", "Keyspace", "Shard", "Healthy", "LastError", "PoolMaxSize", "PoolSize", "PoolInUse", "KeyRange", "ReplayLsn", "ReplicationLag", "Timeline", "Backup", });
+    internal_static_datagw_v1_BackupStatus_descriptor =
       getDescriptor().getMessageType(1);
+    internal_static_datagw_v1_BackupStatus_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_BackupStatus_descriptor,
+        new java.lang.String[] { "Archiving", "ArchivedCount", "LastArchivedWal", "LastArchivedTime", "ArchiveAge", "FailedCount", "LastFailedWal", "LastFailedTime", "LastBaseBackupTime", "LastBaseBackupBytes", "Error", });
+    internal_static_datagw_v1_GetTopologyRequest_descriptor =
+      getDescriptor().getMessageType(2);
     internal_static_datagw_v1_GetTopologyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetTopologyRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetTopologyResponse_descriptor =
-      getDescriptor().getMessageType(2);
+      getDescriptor().getMessageType(3);
     internal_static_datagw_v1_GetTopologyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetTopologyResponse_descriptor,
@@ -597,31 +619,31 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_GetTopologyResponse_RangeMapVersionsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_RangeMapEntry_descriptor =
-      getDescriptor().getMessageType(3);
+      getDescriptor().getMessageType(4);
     internal_static_datagw_v1_RangeMapEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RangeMapEntry_descriptor,
         new java.lang.String[] { "KeyRange", "Shard", });
     internal_static_datagw_v1_KeyspaceRangeMap_descriptor =
-      getDescriptor().getMessageType(4);
+      getDescriptor().getMessageType(5);
     internal_static_datagw_v1_KeyspaceRangeMap_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_KeyspaceRangeMap_descriptor,
         new java.lang.String[] { "Keyspace", "Version", "Entries", "ActiveWorkflow", "ActiveWorkflowError", });
     internal_static_datagw_v1_CachePolicy_descriptor =
-      getDescriptor().getMessageType(5);
+      getDescriptor().getMessageType(6);
     internal_static_datagw_v1_CachePolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CachePolicy_descriptor,
         new java.lang.String[] { "Enabled", "Ttl", "JitterPercent", "NegativeTtl", "SearchTtl", "NearTtl", });
     internal_static_datagw_v1_SessionPolicy_descriptor =
-      getDescriptor().getMessageType(6);
+      getDescriptor().getMessageType(7);
     internal_static_datagw_v1_SessionPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SessionPolicy_descriptor,
         new java.lang.String[] { "Ttl", "Sliding", "MaxPerUser", });
     internal_static_datagw_v1_DomainPolicy_descriptor =
-      getDescriptor().getMessageType(7);
+      getDescriptor().getMessageType(8);
     internal_static_datagw_v1_DomainPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_DomainPolicy_descriptor,
@@ -633,181 +655,181 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_QueryPolicy_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(9);
     internal_static_datagw_v1_QueryPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_QueryPolicy_descriptor,
         new java.lang.String[] { "MaxRows", "MaxExecutionTime", "Tables", "MaxMemoryBytes", });
     internal_static_datagw_v1_GetPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(10);
     internal_static_datagw_v1_GetPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(11);
     internal_static_datagw_v1_GetPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Directory", "Generation", });
     internal_static_datagw_v1_ReloadPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(12);
     internal_static_datagw_v1_ReloadPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ReloadPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(13);
     internal_static_datagw_v1_ReloadPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Generation", });
     internal_static_datagw_v1_FlushCacheRequest_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(14);
     internal_static_datagw_v1_FlushCacheRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheRequest_descriptor,
         new java.lang.String[] { "Domain", });
     internal_static_datagw_v1_FlushCacheResponse_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(15);
     internal_static_datagw_v1_FlushCacheResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(16);
     internal_static_datagw_v1_AdminServiceListOrdersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor,
         new java.lang.String[] { "Status", "StartTime", "EndTime", "PageSize", "PageToken", });
     internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(17);
     internal_static_datagw_v1_AdminServiceListOrdersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor,
         new java.lang.String[] { "Orders", "NextPageToken", "ShardsQueried", });
     internal_static_datagw_v1_SagaStep_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(18);
     internal_static_datagw_v1_SagaStep_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SagaStep_descriptor,
         new java.lang.String[] { "Name", "Outcome", "Detail", "Time", });
     internal_static_datagw_v1_Saga_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(19);
     internal_static_datagw_v1_Saga_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Saga_descriptor,
         new java.lang.String[] { "SagaId", "Kind", "State", "OrderId", "UserId", "Steps", "FailureReason", "RecoveryAttempts", "CreateTime", "UpdateTime", });
     internal_static_datagw_v1_GetSagaRequest_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(20);
     internal_static_datagw_v1_GetSagaRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaRequest_descriptor,
         new java.lang.String[] { "SagaId", });
     internal_static_datagw_v1_GetSagaResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(21);
     internal_static_datagw_v1_GetSagaResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaResponse_descriptor,
         new java.lang.String[] { "Saga", });
     internal_static_datagw_v1_ListStuckSagasRequest_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(22);
     internal_static_datagw_v1_ListStuckSagasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasRequest_descriptor,
         new java.lang.String[] { "OlderThan", "Limit", });
     internal_static_datagw_v1_ListStuckSagasResponse_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(23);
     internal_static_datagw_v1_ListStuckSagasResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasResponse_descriptor,
         new java.lang.String[] { "Sagas", "UnavailableShards", });
     internal_static_datagw_v1_ShardProgress_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(24);
     internal_static_datagw_v1_ShardProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardProgress_descriptor,
         new java.lang.String[] { "Position", "LagEvents", "Lag", "LastError", "LastBatchTime", });
     internal_static_datagw_v1_Projection_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(25);
     internal_static_datagw_v1_Projection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Projection_descriptor,
         new java.lang.String[] { "Name", "Description", "State", "Shards", "Generation", });
     internal_static_datagw_v1_ListProjectionsRequest_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(26);
     internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ListProjectionsResponse_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(27);
     internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsResponse_descriptor,
         new java.lang.String[] { "Projections", });
     internal_static_datagw_v1_RebuildProjectionRequest_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(28);
     internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_datagw_v1_RebuildProjectionResponse_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(29);
     internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionResponse_descriptor,
         new java.lang.String[] { "Projection", "EventsReplayed", });
     internal_static_datagw_v1_GetRelayStatusRequest_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(30);
     internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetRelayStatusResponse_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(31);
     internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusResponse_descriptor,
         new java.lang.String[] { "Shards", "Target", "EventsRelayed", });
     internal_static_datagw_v1_ExplainCallRequest_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(32);
     internal_static_datagw_v1_ExplainCallRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallRequest_descriptor,
         new java.lang.String[] { "Method", "Request", });
     internal_static_datagw_v1_ShardRoute_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(33);
     internal_static_datagw_v1_ShardRoute_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardRoute_descriptor,
         new java.lang.String[] { "Shard", "KeyRange", "Node", "Reason", });
     internal_static_datagw_v1_ExplainCallResponse_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(34);
     internal_static_datagw_v1_ExplainCallResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallResponse_descriptor,
         new java.lang.String[] { "Method", "Domain", "Keyspace", "Consistency", "UseCache", "MaxCacheAge", "ReplicaAllowed", "Scatter", "Shards", "Steps", });
     internal_static_datagw_v1_ReshardTableCheck_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(35);
     internal_static_datagw_v1_ReshardTableCheck_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardTableCheck_descriptor,
         new java.lang.String[] { "Table", "SourceRows", "TargetRows", "SourceSum", "TargetSum", "Equal", });
     internal_static_datagw_v1_ReshardVerifyReport_descriptor =
-      getDescriptor().getMessageType(35);
+      getDescriptor().getMessageType(36);
     internal_static_datagw_v1_ReshardVerifyReport_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardVerifyReport_descriptor,
         new java.lang.String[] { "Clean", "Took", "SourceShard", "TargetShard", "Tables", });
     internal_static_datagw_v1_ReshardCutover_descriptor =
-      getDescriptor().getMessageType(36);
+      getDescriptor().getMessageType(37);
     internal_static_datagw_v1_ReshardCutover_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardCutover_descriptor,
         new java.lang.String[] { "FromShard", "ToShard", "MapVersion", "Pause", });
     internal_static_datagw_v1_ReshardWorkflow_descriptor =
-      getDescriptor().getMessageType(37);
+      getDescriptor().getMessageType(38);
     internal_static_datagw_v1_ReshardWorkflow_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflow_descriptor,
@@ -825,79 +847,79 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor =
-      getDescriptor().getMessageType(38);
+      getDescriptor().getMessageType(39);
     internal_static_datagw_v1_CreateReshardWorkflowRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor,
         new java.lang.String[] { "Keyspace", "KeyRange", "TargetShard", "Workflow", });
     internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor =
-      getDescriptor().getMessageType(39);
+      getDescriptor().getMessageType(40);
     internal_static_datagw_v1_CreateReshardWorkflowResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor =
-      getDescriptor().getMessageType(40);
+      getDescriptor().getMessageType(41);
     internal_static_datagw_v1_GetReshardWorkflowRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor =
-      getDescriptor().getMessageType(41);
+      getDescriptor().getMessageType(42);
     internal_static_datagw_v1_GetReshardWorkflowResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor =
-      getDescriptor().getMessageType(42);
+      getDescriptor().getMessageType(43);
     internal_static_datagw_v1_ListReshardWorkflowsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor,
         new java.lang.String[] { "Keyspace", });
     internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor =
-      getDescriptor().getMessageType(43);
+      getDescriptor().getMessageType(44);
     internal_static_datagw_v1_ListReshardWorkflowsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor,
         new java.lang.String[] { "Workflows", });
     internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor =
-      getDescriptor().getMessageType(44);
+      getDescriptor().getMessageType(45);
     internal_static_datagw_v1_ReshardWorkflowActionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor,
         new java.lang.String[] { "Workflow", "Action", });
     internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor =
-      getDescriptor().getMessageType(45);
+      getDescriptor().getMessageType(46);
     internal_static_datagw_v1_ReshardWorkflowActionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_AddShardServerRequest_descriptor =
-      getDescriptor().getMessageType(46);
+      getDescriptor().getMessageType(47);
     internal_static_datagw_v1_AddShardServerRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AddShardServerRequest_descriptor,
         new java.lang.String[] { "Keyspace", });
     internal_static_datagw_v1_AddShardServerResponse_descriptor =
-      getDescriptor().getMessageType(47);
+      getDescriptor().getMessageType(48);
     internal_static_datagw_v1_AddShardServerResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AddShardServerResponse_descriptor,
         new java.lang.String[] { "Shard", });
     internal_static_datagw_v1_VerifyStoresRequest_descriptor =
-      getDescriptor().getMessageType(48);
+      getDescriptor().getMessageType(49);
     internal_static_datagw_v1_VerifyStoresRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyStoresRequest_descriptor,
         new java.lang.String[] { "Checks", "Sample", "Exhaustive", });
     internal_static_datagw_v1_VerifyFinding_descriptor =
-      getDescriptor().getMessageType(49);
+      getDescriptor().getMessageType(50);
     internal_static_datagw_v1_VerifyFinding_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyFinding_descriptor,
         new java.lang.String[] { "Check", "Kind", "Severity", "Keyspace", "Shard", "Table", "Key", "Expected", "Found", "Detail", });
     internal_static_datagw_v1_VerifyCheck_descriptor =
-      getDescriptor().getMessageType(50);
+      getDescriptor().getMessageType(51);
     internal_static_datagw_v1_VerifyCheck_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyCheck_descriptor,
@@ -909,7 +931,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_VerifyCheck_CountsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_VerifyStoresResponse_descriptor =
-      getDescriptor().getMessageType(51);
+      getDescriptor().getMessageType(52);
     internal_static_datagw_v1_VerifyStoresResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyStoresResponse_descriptor,

@@ -545,6 +545,44 @@ private static final long serialVersionUID = 0L;
     return timeline_;
   }
 
+  public static final int BACKUP_FIELD_NUMBER = 16;
+  private io.datagw.v1.BackupStatus backup_;
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   * @return Whether the backup field is set.
+   */
+  @java.lang.Override
+  public boolean hasBackup() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   * @return The backup.
+   */
+  @java.lang.Override
+  public io.datagw.v1.BackupStatus getBackup() {
+    return backup_ == null ? io.datagw.v1.BackupStatus.getDefaultInstance() : backup_;
+  }
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.BackupStatusOrBuilder getBackupOrBuilder() {
+    return backup_ == null ? io.datagw.v1.BackupStatus.getDefaultInstance() : backup_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -604,6 +642,9 @@ private static final long serialVersionUID = 0L;
     if (timeline_ != 0) {
       output.writeUInt32(15, timeline_);
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(16, getBackup());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -661,6 +702,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(15, timeline_);
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(16, getBackup());
+    }
     return size;
   }
   @java.lang.Override
@@ -717,6 +762,11 @@ private static final long serialVersionUID = 0L;
     }
     if (getTimeline()
         != other.getTimeline()) return false;
+    if (hasBackup() != other.hasBackup()) return false;
+    if (hasBackup()) {
+      if (!getBackup()
+          .equals(other.getBackup())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -761,6 +811,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + TIMELINE_FIELD_NUMBER;
     hash = (53 * hash) + getTimeline();
+    if (hasBackup()) {
+      hash = (37 * hash) + BACKUP_FIELD_NUMBER;
+      hash = (53 * hash) + getBackup().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -896,6 +950,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetReplicationLagFieldBuilder();
+        internalGetBackupFieldBuilder();
       }
     }
     @java.lang.Override
@@ -921,6 +976,11 @@ private static final long serialVersionUID = 0L;
         replicationLagBuilder_ = null;
       }
       timeline_ = 0;
+      backup_ = null;
+      if (backupBuilder_ != null) {
+        backupBuilder_.dispose();
+        backupBuilder_ = null;
+      }
       return this;
     }
 
@@ -1003,6 +1063,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00004000) != 0)) {
         result.timeline_ = timeline_;
       }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.backup_ = backupBuilder_ == null
+            ? backup_
+            : backupBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1076,6 +1142,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getTimeline() != 0) {
         setTimeline(other.getTimeline());
+      }
+      if (other.hasBackup()) {
+        mergeBackup(other.getBackup());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1178,6 +1247,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00004000;
               break;
             } // case 120
+            case 130: {
+              input.readMessage(
+                  internalGetBackupFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2331,6 +2407,161 @@ private static final long serialVersionUID = 0L;
       timeline_ = 0;
       onChanged();
       return this;
+    }
+
+    private io.datagw.v1.BackupStatus backup_;
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.BackupStatus, io.datagw.v1.BackupStatus.Builder, io.datagw.v1.BackupStatusOrBuilder> backupBuilder_;
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     * @return Whether the backup field is set.
+     */
+    public boolean hasBackup() {
+      return ((bitField0_ & 0x00008000) != 0);
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     * @return The backup.
+     */
+    public io.datagw.v1.BackupStatus getBackup() {
+      if (backupBuilder_ == null) {
+        return backup_ == null ? io.datagw.v1.BackupStatus.getDefaultInstance() : backup_;
+      } else {
+        return backupBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public Builder setBackup(io.datagw.v1.BackupStatus value) {
+      if (backupBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        backup_ = value;
+      } else {
+        backupBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public Builder setBackup(
+        io.datagw.v1.BackupStatus.Builder builderForValue) {
+      if (backupBuilder_ == null) {
+        backup_ = builderForValue.build();
+      } else {
+        backupBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public Builder mergeBackup(io.datagw.v1.BackupStatus value) {
+      if (backupBuilder_ == null) {
+        if (((bitField0_ & 0x00008000) != 0) &&
+          backup_ != null &&
+          backup_ != io.datagw.v1.BackupStatus.getDefaultInstance()) {
+          getBackupBuilder().mergeFrom(value);
+        } else {
+          backup_ = value;
+        }
+      } else {
+        backupBuilder_.mergeFrom(value);
+      }
+      if (backup_ != null) {
+        bitField0_ |= 0x00008000;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public Builder clearBackup() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      backup_ = null;
+      if (backupBuilder_ != null) {
+        backupBuilder_.dispose();
+        backupBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public io.datagw.v1.BackupStatus.Builder getBackupBuilder() {
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return internalGetBackupFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    public io.datagw.v1.BackupStatusOrBuilder getBackupOrBuilder() {
+      if (backupBuilder_ != null) {
+        return backupBuilder_.getMessageOrBuilder();
+      } else {
+        return backup_ == null ?
+            io.datagw.v1.BackupStatus.getDefaultInstance() : backup_;
+      }
+    }
+    /**
+     * <pre>
+     * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+     * </pre>
+     *
+     * <code>.datagw.v1.BackupStatus backup = 16;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.BackupStatus, io.datagw.v1.BackupStatus.Builder, io.datagw.v1.BackupStatusOrBuilder> 
+        internalGetBackupFieldBuilder() {
+      if (backupBuilder_ == null) {
+        backupBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            io.datagw.v1.BackupStatus, io.datagw.v1.BackupStatus.Builder, io.datagw.v1.BackupStatusOrBuilder>(
+                getBackup(),
+                getParentForChildren(),
+                isClean());
+        backup_ = null;
+      }
+      return backupBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.Backend)

@@ -256,4 +256,31 @@ public interface BackendOrBuilder extends
    * @return The timeline.
    */
   int getTimeline();
+
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   * @return Whether the backup field is set.
+   */
+  boolean hasBackup();
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   * @return The backup.
+   */
+  io.datagw.v1.BackupStatus getBackup();
+  /**
+   * <pre>
+   * PostgreSQL primaries: WAL archiving and base backups (docs/backup.md).
+   * </pre>
+   *
+   * <code>.datagw.v1.BackupStatus backup = 16;</code>
+   */
+  io.datagw.v1.BackupStatusOrBuilder getBackupOrBuilder();
 }
