@@ -160,8 +160,7 @@ class Reconciler:
                 "analytics: removed the rows beyond the restored relay checkpoint ("
                 + ", ".join(f"{t} {n}" for t, n in sorted(removed.items()))
                 + "); the relay copies its events again from there")
-        for name in self._s.projections.touching(keyspace, index):
-            self._s.projections.start_rebuild(name)
+        for name in await self._s.projections.source_rewound(keyspace, index):
             actions.append(f"projection {name}: rebuilding")
         for cache in self._s.caches.get(keyspace, ()):
             try:

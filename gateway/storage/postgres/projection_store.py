@@ -416,3 +416,17 @@ async def source_checkpoints(conn: asyncpg.Connection, keyspace: str,
            JOIN projection_generations USING (projection, generation)
            WHERE source_keyspace = $1 AND shard = $2""", keyspace, shard)
     return [(r["projection"], Cursor(r["commit"], r["position"])) for r in rows]
+
+
+async def reread_source(conn: asyncpg.Connection, projection: str, keyspace: str,
+                        shard: int) -> None:
+    """Every generation of `projection` reads that source shard from its first
+    event again: the shard was restored to an earlier point, so the
+    checkpoints kept here may lie beyond anything it has now, and its new
+    events may come at cursors below them. Applying is idempotent (each
+    projection records the orders it counted), so reading again repeats
+    nothing."""
+    await conn.execute(
+        """UPDATE projection_checkpoints SET commit = 0, position = 0, updated_at = now()
+           WHERE projection = $1 AND source_keyspace = $2 AND shard = $3""",
+        projection, keyspace, shard)
