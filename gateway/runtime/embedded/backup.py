@@ -24,14 +24,13 @@ from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import EmbeddedBackendError
 from gateway.runtime.embedded.requests import answer, take
 from gateway.runtime.embedded.valkey import EmbeddedValkey
-from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S, backups_root
+from gateway.runtime.embedded.wal_archive import ARCHIVE_TIMEOUT_S, backups_root, utc_stamp
 from gateway.telemetry import BACKUP_LAST_BASE_BACKUP
 
 __all__ = ["BackupReport", "BackupScheduler", "BackupSettings", "back_up", "newest_base_backup"]
 
 log = logging.getLogger(__name__)
 
-_STAMP = "%Y%m%dT%H%M%SZ"
 # How often the scheduler looks for a request or a backup that is due.
 _ROUND_S = 1.0
 
@@ -71,7 +70,7 @@ def _valkey_snapshot(valkey: EmbeddedValkey, data_dir: Path, keep: int) -> Path:
     target_dir = backups_root(data_dir) / "valkey"
     target_dir.mkdir(parents=True, exist_ok=True)
     target_dir.chmod(0o700)  # the data itself, like the server's own dir
-    target = target_dir / f"dump-{datetime.now(UTC).strftime(_STAMP)}.rdb"
+    target = target_dir / f"dump-{utc_stamp(datetime.now(UTC))}.rdb"
     shutil.copy2(valkey.snapshot(), target)
     _keep_newest(target_dir.glob("dump-*.rdb"), keep)
     return target
@@ -92,7 +91,7 @@ def _analytics_copy(clickhouse: Path | None, data_dir: Path, keep: int) -> str:
                 "BACKUP without a server config); docs/backup.md says what a restore does")
     if not clickhouse.is_dir():
         return "no chdb directory yet"
-    target = backups_root(data_dir) / "analytics" / datetime.now(UTC).strftime(_STAMP)
+    target = backups_root(data_dir) / "analytics" / utc_stamp(datetime.now(UTC))
     shutil.copytree(clickhouse, target)
     _keep_newest(target.parent.iterdir(), keep)
     return f"copied to {target}"

@@ -24,7 +24,12 @@ from pathlib import Path
 
 from gateway.runtime.embedded.postgres import SUPERUSER, EmbeddedPostgres, pg_binary
 from gateway.runtime.embedded.process import LOCALHOST, EmbeddedBackendError, run
-from gateway.runtime.embedded.wal_archive import COMPRESSED, archive_dir, backups_root
+from gateway.runtime.embedded.wal_archive import (
+    COMPRESSED,
+    archive_dir,
+    backups_root,
+    utc_stamp,
+)
 from gateway.storage.postgres.pool import parse_lsn
 
 __all__ = ["MANIFEST", "BaseBackup", "base_dir", "choose", "listed", "on_history", "prune",
@@ -33,7 +38,6 @@ __all__ = ["MANIFEST", "BaseBackup", "base_dir", "choose", "listed", "on_history
 log = logging.getLogger(__name__)
 
 MANIFEST = "backup.json"
-_STAMP = "%Y%m%dT%H%M%S.%fZ"
 _LABEL_START = re.compile(r"^START WAL LOCATION: (?P<lsn>\S+) \(file (?P<file>[0-9A-F]{24})\)$",
                           re.MULTILINE)
 _LABEL_TIMELINE = re.compile(r"^START TIMELINE: (\d+)$", re.MULTILINE)
@@ -94,7 +98,7 @@ def _tree_size(path: Path) -> int:
 def take(server: EmbeddedPostgres, data_dir: Path, name: str) -> BaseBackup:
     """A base backup of the running `server` under `data_dir`'s backups, as `name`."""
     began, started_at = time.monotonic(), datetime.now(UTC)
-    target = base_dir(data_dir, name) / started_at.strftime(_STAMP)
+    target = base_dir(data_dir, name) / utc_stamp(started_at)
     pgdata = target / "pgdata"
     # The server's user writes the copy (it owns the data it copies).
     server.prepare_owned_dir(base_dir(data_dir, name))

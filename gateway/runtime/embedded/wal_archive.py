@@ -15,6 +15,7 @@ import gzip
 import re
 import shlex
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.runtime.embedded.process import EmbeddedBackendError
@@ -32,6 +33,7 @@ __all__ = [
     "newest_timeline",
     "restore_command",
     "server_name",
+    "utc_stamp",
 ]
 
 ARCHIVE_TIMEOUT_S = 60
@@ -46,6 +48,12 @@ _WAL_FILE = re.compile(r"^[0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup)?$|^[0-9A
 
 COMPRESSED = ".gz"
 """What an archived WAL file's name has beyond its name in pg_wal."""
+
+
+def utc_stamp(moment: datetime) -> str:
+    """A backup's name: its UTC time, to the microsecond (two never share
+    one; names sort as times do)."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def backups_root(data_dir: Path) -> Path:
