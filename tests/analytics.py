@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.store import AnalyticsStore
+from gateway.storage.postgres import relay_store
+from gateway.storage.postgres.pool import Shard
+from tests.helpers import eventually
 
 ORDER_COLUMNS = ("order_id", "user_id", "occurred_at", "currency", "total_minor", "items",
                  "sign", "keyspace", "shard", "position")
@@ -150,3 +154,27 @@ def quiet_days_ago(days: int) -> datetime:
     far from the rows other tests write now."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=days)
+
+
+def event_sources(gateway: Gateway) -> list[Shard]:
+    """Every shard holding events: what the relay copies from."""
+    return [s for k in gateway.opened.event_keyspaces for s in gateway.backends.keyspaces[k].shards]
+
+
+async def relayed_past_now(gateway: Gateway, shards: list[Shard] | None = None) -> None:
+    """Until every committed event (as of now) of `shards` (default: all) is relayed."""
+    for shard in shards or event_sources(gateway):
+        async with shard.connection("test") as conn:
+            last = await conn.fetchrow(
+                "SELECT tx_id::text::bigint AS c, position FROM events "
+                "ORDER BY tx_id DESC, position DESC LIMIT 1")
+        if last is None:
+            continue
+        target = Cursor(last["c"], last["position"])
+
+        async def passed(shard: Shard = shard, target: Cursor = target) -> bool:
+            async with shard.connection("test") as conn:
+                cp = await relay_store.load(conn)
+            return cp.pending is None and cp.at >= target
+
+        await eventually(passed, f"relay of {shard.name} reaches {target}", within_s=30)

@@ -98,10 +98,12 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
     projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
     event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
     resharding = Resharding(catalog_keyspace.single, keyspaces, relay is not None)
+    verifier = Verifier(policies, Stores(commerce, inventory_keyspace, catalog_keyspace,
+                                         event_keyspaces, backends.clickhouse), config.verify)
     rewind = Reconciler(Reach(
         catalog_keyspace.single, keyspaces, backends.redis, relay, projections,
         {catalog_keyspace.name: [catalog_cache]}, commerce, inventory, inventory_keyspace.name,
-        frozenset(opened.event_keyspaces)))
+        frozenset(opened.event_keyspaces), verifier))
     backups = BackupMonitor(list(keyspaces.values()), _newest_base_backup(opened))
     return Wiring(
         catalog=catalog_domain,
@@ -129,9 +131,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         relay=relay,
         resharding=resharding,
         rewind=rewind,
-        verifier=Verifier(policies, Stores(commerce, inventory_keyspace, catalog_keyspace,
-                                           event_keyspaces, backends.clickhouse),
-                          config.verify),
+        verifier=verifier,
         backups=backups,
     )
 

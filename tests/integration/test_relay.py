@@ -29,6 +29,7 @@ from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
 from gateway.storage.postgres.pool import Shard
+from tests.analytics import event_sources, relayed_past_now
 from tests.commerce import Shop, user_on_shard
 from tests.conftest import SPANS
 from tests.helpers import eventually, metric, money, product, upsert
@@ -46,13 +47,9 @@ def _store(gateway: Gateway) -> AnalyticsStore:
     return gateway.backends.clickhouse
 
 
-def _sources(gateway: Gateway) -> list[Shard]:
-    return [s for k in gateway.opened.event_keyspaces for s in gateway.backends.keyspaces[k].shards]
-
-
 async def _mark(gateway: Gateway) -> Mark:
     out = {}
-    for shard in _sources(gateway):
+    for shard in event_sources(gateway):
         async with shard.connection("test") as conn:
             out[(shard.keyspace, shard.index)] = int(
                 await conn.fetchval("SELECT coalesce(max(position), 0) FROM events"))
@@ -62,24 +59,6 @@ async def _mark(gateway: Gateway) -> Mark:
 async def _checkpoint(shard: Shard) -> relay_store.Checkpoint:
     async with shard.connection("test") as conn:
         return await relay_store.load(conn)
-
-
-async def _relayed_past_now(gateway: Gateway, shards: Sequence[Shard] | None = None) -> None:
-    """Until every committed event (as of now) of `shards` is relayed."""
-    for shard in shards or _sources(gateway):
-        async with shard.connection("test") as conn:
-            last = await conn.fetchrow(
-                "SELECT tx_id::text::bigint AS c, position FROM events "
-                "ORDER BY tx_id DESC, position DESC LIMIT 1")
-        if last is None:
-            continue
-        target = Cursor(last["c"], last["position"])
-
-        async def passed(shard: Shard = shard, target: Cursor = target) -> bool:
-            cp = await _checkpoint(shard)
-            return cp.pending is None and cp.at >= target
-
-        await eventually(passed, f"relay of {shard.name} reaches {target}", within_s=30)
 
 
 async def _pg_side(shard: Shard, since: int, upto: Cursor) -> tuple[int, int]:
@@ -107,10 +86,10 @@ async def _ch_side(store: AnalyticsStore, shard: Shard, since: int, upto: Cursor
 async def _assert_exact(gateway: Gateway, mark: Mark) -> int:
     """Every source shard: ClickHouse holds exactly PostgreSQL's events since
     the mark (count and sum of positions), none twice; returns how many."""
-    await _relayed_past_now(gateway)
+    await relayed_past_now(gateway)
     store = _store(gateway)
     total = 0
-    for shard in _sources(gateway):
+    for shard in event_sources(gateway):
         since = mark.positions[(shard.keyspace, shard.index)]
         upto = (await _checkpoint(shard)).at
         pg = await _pg_side(shard, since, upto)
@@ -214,7 +193,7 @@ async def test_every_event_reaches_clickhouse_once_with_its_order_facts(
     status = await _status(shop)
     assert status.target == _store(gateway).kind
     assert {(s.position.keyspace, s.position.shard) for s in status.shards} == {
-        (s.keyspace, s.index) for s in _sources(gateway)}
+        (s.keyspace, s.index) for s in event_sources(gateway)}
     for progress in status.shards:
         assert progress.last_error == ""
         assert progress.last_batch_time.seconds > 0
@@ -233,7 +212,7 @@ async def test_clickhouse_refusing_inserts_delays_but_loses_and_doubles_nothing(
     users = [user_on_shard(gateway, f"{uid}-u{i}", i) for i in range(2)]
     for user in users:
         await shop.user(user)
-    await _relayed_past_now(gateway)
+    await relayed_past_now(gateway)
     failures = metric("datagw_relay_failures_total", keyspace="commerce", shard="0",
                       cause="target")
     store = _store(gateway)
@@ -350,7 +329,7 @@ async def test_other_rows_at_a_pending_batchs_positions_do_not_pass_for_its_rows
     user = user_on_shard(gateway, f"{uid}-u", 0)
     await shop.user(user)
     shard = gateway.backends.keyspaces["commerce"].shards[0]
-    await _relayed_past_now(gateway, [shard])
+    await relayed_past_now(gateway, [shard])
     notifier = gateway.notifiers.of("commerce", 0)
     settings = RelaySettings(window_s=0.05)
     store = _store(gateway)
@@ -402,7 +381,7 @@ async def test_a_source_shard_down_stalls_only_its_own_relay(
     await asyncio.to_thread(server.stop)
     try:
         placed = await shop.place(alive, {a: 1}, f"{uid}-o1")
-        await _relayed_past_now(gateway, [shards[0]])
+        await relayed_past_now(gateway, [shards[0]])
         found = await _query(gateway, "SELECT count() FROM orders WHERE order_id = {o:String}",
                              o=placed.order.order_id)
         assert found.rows == [(1,)]
@@ -449,7 +428,7 @@ async def test_user_erased_events_anonymise_the_users_analytics_rows(
             await recorder.append(conn, [NewEvent(f"user-{who}", "UserErased",
                                                   {"user_id": who})],
                                   EventMeta("test-erase"), ksid_bytes(keyspace_id(who)))
-    await _relayed_past_now(gateway)
+    await relayed_past_now(gateway)
 
     for who in (victim, second):
         for table in ("domain_events", "orders", "order_lines", "clickstream"):

@@ -11,13 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from datagw.v1 import admin_pb2, order_pb2
 
 from gateway.domain.verify import Stores, Verifier, VerifySettings
-from gateway.records.events import Cursor
 from gateway.records.verify import (
     EVENTS_VS_ANALYTICS,
     INFO,
@@ -31,6 +29,7 @@ from gateway.storage.clickhouse.schema import DOMAIN_EVENTS, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.postgres import relay_store
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes
+from tests.analytics import relayed_past_now
 from tests.commerce import Shop, shard_index, shard_rows, user_on_shard
 from tests.helpers import eventually, metric, sql
 
@@ -68,22 +67,7 @@ def _new(report: VerifyReport, placed: Placed) -> list[Finding]:
 async def _caught_up(gateway: Gateway, shop: Shop) -> None:
     """Until the relay has every event committed now, and the projections
     have applied them."""
-    for ks in gateway.opened.event_keyspaces:
-        for shard in gateway.backends.keyspaces[ks].shards:
-            async with shard.connection("test") as conn:
-                last = await conn.fetchrow(
-                    "SELECT tx_id::text::bigint AS c, position FROM events "
-                    "ORDER BY tx_id DESC, position DESC LIMIT 1")
-            if last is None:
-                continue
-            target = Cursor(last["c"], last["position"])
-
-            async def relayed(shard: Any = shard, target: Cursor = target) -> bool:
-                async with shard.connection("test") as conn:
-                    cp = await relay_store.load(conn)
-                return cp.pending is None and cp.at >= target
-
-            await eventually(relayed, f"relay of {shard.name} reaches {target}", within_s=30)
+    await relayed_past_now(gateway)
 
     async def applied() -> bool:
         response = await shop.admin.ListProjections(admin_pb2.ListProjectionsRequest())
