@@ -576,19 +576,15 @@ def main(argv: list[str] | None = None) -> int:
                                        source_version))
         write_results(fence.render(result), result, args.results_dir)
         return 0
-    if args.scenario == "reshard":
-        sized = reshard.QUICK if args.quick else reshard.FULL
+    # The scenarios sized by --orders: a module with FULL and QUICK plans.
+    by_orders: dict[str, Any] = {"reshard": reshard, "restore": restore}
+    if args.scenario in by_orders:
+        module = by_orders[args.scenario]
+        sized = module.QUICK if args.quick else module.FULL
         if args.orders:
             sized = replace(sized, orders=args.orders)
-        result = asyncio.run(reshard.run(sized, source_version))
-        write_results(reshard.render(result), result, args.results_dir)
-        return 0
-    if args.scenario == "restore":
-        sized_restore = restore.QUICK if args.quick else restore.FULL
-        if args.orders:
-            sized_restore = replace(sized_restore, orders=args.orders)
-        result = asyncio.run(restore.run(sized_restore, source_version))
-        write_results(restore.render(result), result, args.results_dir)
+        result = asyncio.run(module.run(sized, source_version))
+        write_results(module.render(result), result, args.results_dir)
         return 0
     if args.scenario == "projections":
         result = asyncio.run(projections.run(
