@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from tests.chdb_http_front import running_front
 from tests.commerce import Shop, user_on_shard
 from tests.embedded_stack import keyspaces_on
-from tests.helpers import eventually
+from tests.helpers import eventually, metric
 from tests.reshard_stack import gateway_on
 
 pytestmark = pytest.mark.integration
@@ -187,3 +188,28 @@ async def test_a_catalog_database_behind_its_redis_watermark_flushes_the_cache(
 async def _cache_entries(valkey: aioredis.Redis) -> list[bytes]:
     return [k async for k in valkey.scan_iter(match="*catalog*")
             if not k.endswith(b":gen") and b"watermarks" not in k]
+
+
+async def test_a_database_behind_while_serving_is_flagged_and_left_for_the_next_start(
+        stack: EmbeddedBackends, clickhouse: str, tmp_path: Path) -> None:
+    keyspaces = await keyspaces_on(stack)
+    ch = ClickHouseConfig(clickhouse, DATABASE)
+    catalog = await _catalog(stack)
+    try:
+        async with gateway_on(stack, keyspaces, tmp_path, clickhouse=ch) as (gw, _shop):
+            rewind = gw.wiring.rewind
+            await rewind.record_once()
+            recorded = await catalog.fetchval(
+                "SELECT lsn FROM store_watermarks WHERE keyspace = 'commerce' AND shard = 1")
+            # What this gateway saw of shard 1 is further than the shard is now.
+            seen = rewind._seen[("commerce", 1)]
+            rewind._seen[("commerce", 1)] = replace(seen, lsn=seen.lsn + 16777216)
+            await rewind.record_once()
+            assert metric("datagw_store_rewound", keyspace="commerce", shard="1") == 1
+            # Not recorded over: the next start still finds it behind.
+            assert await catalog.fetchval(
+                "SELECT lsn FROM store_watermarks WHERE keyspace = 'commerce' AND shard = 1"
+            ) == recorded
+            assert metric("datagw_store_rewound", keyspace="commerce", shard="0") == 0
+    finally:
+        await catalog.close()

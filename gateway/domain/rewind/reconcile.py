@@ -96,6 +96,8 @@ class Reconciler:
         # What this gateway last recorded (the loop compares with it).
         self._seen: dict[Key, WalPosition] = {}
         self._task: asyncio.Task[None] | None = None
+        # Databases found behind while serving, logged once each.
+        self._flagged: set[Key] = set()
         # The Redis copy's name (storage/redis/watermarks.py), read once.
         self._scope = ""
         self.last: list[Reconciliation] = []
@@ -264,7 +266,9 @@ class Reconciler:
             STORE_REWOUND.labels(key[0], str(key[1])).set(0 if why is None else 1)
             if why is None:
                 ahead[key] = position
-            else:
+                self._flagged.discard(key)
+            elif key not in self._flagged:
+                self._flagged.add(key)
                 log.error("keyspace %s shard %d went back in time while this gateway runs: "
                           "%s; restart the gateway to reconcile the other stores with it",
                           key[0], key[1], why)
