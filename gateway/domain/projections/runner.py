@@ -396,12 +396,14 @@ class ProjectionRunner:
             task.add_done_callback(lambda t: self._rebuild_done(name, t))
         return task
 
-    async def source_rewound(self, keyspace: str, index: int) -> list[str]:
+    async def reread_source(self, keyspace: str, index: int) -> list[str]:
         """That database was restored to an earlier point (before the feeds
         start): the read models kept elsewhere read it again from its first
-        event (a checkpoint of theirs may lie beyond it), and every
-        projection that reads it or lives in it is rebuilt, so what it no
-        longer has is no longer counted. The projections, by name."""
+        event (a checkpoint of theirs may lie beyond it). Returns every
+        projection that reads it or lives in it: each must be rebuilt, so
+        that what it no longer has is no longer counted; start the rebuilds
+        once every restored source is reread (a reread retires a running
+        rebuild's progress)."""
         here = (keyspace, index)
         names = self.touching(keyspace, index)
         for name in names:
@@ -410,7 +412,6 @@ class ProjectionRunner:
                 if (feed.source.keyspace, feed.source.index) == here and target != here:
                     async with feed.target.connection("UPDATE projection_checkpoints") as conn:
                         await store.reread_source(conn, name, keyspace, index)
-            self.start_rebuild(name)
         return names
 
     def touching(self, keyspace: str, index: int) -> list[str]:

@@ -96,6 +96,8 @@ class Reconciler:
         # What this gateway last recorded (the loop compares with it).
         self._seen: dict[Key, WalPosition] = {}
         self._task: asyncio.Task[None] | None = None
+        # Projections to rebuild once every restored database is reconciled.
+        self._rebuild: set[str] = set()
         # Databases found behind while serving, logged once each.
         self._flagged: set[Key] = set()
         # The Redis copy's name (storage/redis/watermarks.py), read once.
@@ -150,6 +152,8 @@ class Reconciler:
                             done.append(await self._reconcile(key, why))
                             break
                 await self._record(now)
+        for name in sorted(self._rebuild):
+            self._s.projections.start_rebuild(name)
         self.last = done
         return done
 
@@ -167,7 +171,8 @@ class Reconciler:
                 "analytics: removed the rows beyond the restored relay checkpoint ("
                 + ", ".join(f"{t} {n}" for t, n in sorted(removed.items()))
                 + "); the relay copies its events again from there")
-        for name in await self._s.projections.source_rewound(keyspace, index):
+        for name in await self._s.projections.reread_source(keyspace, index):
+            self._rebuild.add(name)
             actions.append(f"projection {name}: rebuilding")
         for cache in self._s.caches.get(keyspace, ()):
             try:
