@@ -149,9 +149,28 @@ SELECT md5(o.order_id)::uuid, 'order-' || o.order_id, 0, 'OrderPlaced',
 FROM orders o ORDER BY o.created_at
 """
 
+# A cancelled order's stream has its OrderCancelled after the OrderPlaced, as
+# CancelOrder writes it: the read models (and verify's recomputation of them
+# from the orders table) then agree with the orders loaded.
+CANCELLED_SQL = """
+INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
+                    keyspace_id, created_at)
+SELECT md5('cancel/' || o.order_id)::uuid, 'order-' || o.order_id, 1, 'OrderCancelled',
+       jsonb_build_object(
+           'order_id', o.order_id, 'reason', 'bench', 'user_id', o.user_id,
+           'currency', o.currency, 'total_minor', o.total_minor, 'placed_at', o.created_at,
+           'items', (SELECT jsonb_agg(jsonb_build_object(
+                         'sku', i.sku, 'title', i.title, 'quantity', i.quantity,
+                         'unit_price_minor', i.unit_price_minor, 'category', i.category)
+                         ORDER BY i.line)
+                     FROM order_items i WHERE i.order_id = o.order_id)),
+       '{"request_id": "bench", "actor": "bench"}'::jsonb, o.keyspace_id, o.updated_at
+FROM orders o WHERE o.status = 'cancelled' ORDER BY o.created_at
+"""
 STREAMS_SQL = """
 INSERT INTO streams (stream_id, revision, keyspace_id, created_at, updated_at)
-SELECT stream_id, stream_revision, keyspace_id, created_at, created_at FROM events
+SELECT stream_id, max(stream_revision), min(keyspace_id), min(created_at), max(created_at)
+FROM events GROUP BY stream_id
 """
 
 
@@ -194,6 +213,7 @@ async def bulk_load(stack: EmbeddedBackends, orders: int) -> dict[str, Any]:
             await conn.execute(ITEMS_SQL)
             await conn.execute(PAYMENTS_SQL)
             await conn.execute(EVENTS_SQL)
+            await conn.execute(CANCELLED_SQL)
             await conn.execute(STREAMS_SQL)
             timings[f"shard {shard} load"] = time.perf_counter() - started
             started = time.perf_counter()

@@ -218,12 +218,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def commands() -> frozenset[str]:
-    """The subcommands this datagw has (the benchmarks time the ones there are)."""
-    return frozenset(next(a.choices for a in _parser()._actions
-                          if isinstance(a, argparse._SubParsersAction)))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:

@@ -40,3 +40,7 @@ def test_quick_restore_benchmark_restores_a_shard_and_everything(tmp_path: Path)
         assert any("recovery stopping before commit" in line
                    for line in run["output"]), run["output"]
     assert "| every server |" in proc.stdout
+    # Once the start reconciled the stores and the relay and projections
+    # settled, verify finds nothing, sampled or exhaustive.
+    assert {mode: v["exit_code"] for mode, v in result["verify"].items()} == {
+        "sample": 0, "exhaustive": 0}, result["verify"]
