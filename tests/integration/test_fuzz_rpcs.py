@@ -109,8 +109,10 @@ UINT64 = (0, 2**64 - 1)
 TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)
 DURATION_SECONDS = 315_576_000_000
 
-# Read models and checkpoints that background jobs (projections, relay) move.
-BACKGROUND_TABLES = re.compile(r"^(projection_|relay_|product_sales|user_order_summary)")
+# Read models and checkpoints that background jobs (projections, relay) move,
+# and where the gateway records each database's WAL position (domain/rewind/).
+BACKGROUND_TABLES = re.compile(
+    r"^(projection_|relay_|product_sales|user_order_summary|store_watermarks|reconciliations)")
 MIGRATIONS = Path(gateway_package.__file__).parent / "storage" / "postgres" / "migrations"
 
 

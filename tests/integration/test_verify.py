@@ -155,14 +155,21 @@ async def test_a_deleted_order_row_is_found(gateway: Gateway, placed: Placed) ->
         f"SELECT * FROM {ORDERS.name} WHERE order_id = {{id:String}} AND sign = -1",
         {"id": order_id})
     assert len(kept.rows) == 1
+    # Compared with a run just before: the window holding this module's
+    # orders may hold other modules' events too, and a difference they left.
+    baseline = {_about(f): f for f in (await _verify(gateway, EVENTS_VS_ANALYTICS)).findings}
     await store.command(f"ALTER TABLE {ORDERS.name} DELETE WHERE order_id = {{id:String}} "
                         "AND sign = -1", {"id": order_id}, _SYNC)
     try:
         report = await _verify(gateway, EVENTS_VS_ANALYTICS)
-        [off] = [f for f in _new(report, placed) if f.kind == "order_rows_mismatch"]
+        [off] = [f for f in report.findings if f.kind == "order_rows_mismatch"
+                 and (_about(f) not in baseline or baseline[_about(f)].found != f.found)]
         assert (off.shard, off.table) == (shard_index(gateway, user), ORDERS.name)
-        want, got = (int(t.split()[0]) for t in (off.expected, off.found))
-        assert want - got == 1
+        # One row fewer than before the deletion: as many as the events give,
+        # or what the baseline found in a window that differed already.
+        prior = baseline.get(_about(off))
+        rows_before = int((prior.found if prior else off.expected).split()[0])
+        assert rows_before - int(off.found.split()[0]) == 1
     finally:
         await store.insert(ORDERS.name, ORDERS.column_names, kept.rows)
     assert _new(await _verify(gateway, EVENTS_VS_ANALYTICS), placed) == []
