@@ -213,3 +213,42 @@ async def test_a_database_behind_while_serving_is_flagged_and_left_for_the_next_
             assert metric("datagw_store_rewound", keyspace="commerce", shard="0") == 0
     finally:
         await catalog.close()
+
+
+async def test_an_inventory_behind_its_orders_takes_their_units_again(
+        stack: EmbeddedBackends, clickhouse: str, tmp_path: Path) -> None:
+    """The inventory restored to before an order: its reservation is gone and
+    its units back on hand, while the order stands on its shard. The start
+    takes the units again under the same reservation id."""
+    keyspaces = await keyspaces_on(stack)
+    ch = ClickHouseConfig(clickhouse, DATABASE)
+    sku = f"rwi-{uuid.uuid4().hex[:8]}"
+    async with gateway_on(stack, keyspaces, tmp_path, clickhouse=ch) as (gw, shop):
+        user = user_on_shard(gw, "rwi", 1)
+        await shop.user(user)
+        await shop.stocked(sku, 10)
+        await shop.place(user, {sku: 3}, "rwi-1")
+        assert (await shop.stock(sku)).on_hand == 7
+    inventory = await asyncpg.connect(stack.postgres.cluster_dsn("inventory"))
+    catalog = await _catalog(stack)
+    try:
+        [rid] = [r["reservation_id"] for r in await inventory.fetch(
+            "SELECT reservation_id FROM reservations WHERE items @> $1::jsonb",
+            json.dumps([{"sku": sku}]))]
+        # What the inventory looked like before the order.
+        await inventory.execute("DELETE FROM reservations WHERE reservation_id = $1", rid)
+        await inventory.execute("UPDATE stock SET on_hand = 10 WHERE sku = $1", sku)
+        await catalog.execute(
+            "UPDATE store_watermarks SET lsn = lsn + 16777216 WHERE keyspace = 'inventory'")
+        async with gateway_on(stack, keyspaces, tmp_path, clickhouse=ch) as (_gw, shop):
+            [row] = await catalog.fetch(
+                "SELECT actions, unreconciled FROM reconciliations WHERE keyspace = 'inventory'")
+            assert "its stock taken again" in " ".join(json.loads(row["actions"]))
+            assert json.loads(row["unreconciled"]) == []
+            stock = await shop.stock(sku)
+            assert (stock.on_hand, stock.reserved) == (7, 0)
+            assert await inventory.fetchval(
+                "SELECT state FROM reservations WHERE reservation_id = $1", rid) == "committed"
+    finally:
+        await inventory.close()
+        await catalog.close()

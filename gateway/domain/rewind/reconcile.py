@@ -102,7 +102,6 @@ class Reconciler:
         self._flagged: set[Key] = set()
         # The Redis copy's name (storage/redis/watermarks.py), read once.
         self._scope = ""
-        self.last: list[Reconciliation] = []
 
     def _databases(self) -> list[tuple[Key, Shard]]:
         return [((ks.name, s.index), s) for ks in self._s.keyspaces.values() for s in ks.shards]
@@ -154,7 +153,6 @@ class Reconciler:
                 await self._record(now)
         for name in sorted(self._rebuild):
             self._s.projections.start_rebuild(name)
-        self.last = done
         return done
 
     async def _reconcile(self, key: Key, reason: str) -> Reconciliation:

@@ -75,12 +75,15 @@ async def restore_lost_reservations(commerce: Keyspace, inventory: InventoryDoma
         async with shard.connection("SELECT sagas") as conn:
             finished = await saga_store.completed_since(conn, since,
                                                         routing.ranges_of(shard.index))
+        # One look at the inventory for the shard's placements, not one each.
+        held = await inventory.existing_reservations(
+            [s.placing.reservation_id for s in finished if s.kind == CREATE_ORDER])
         for saga in finished:
             meta = EventMeta(actor=ACTOR, saga_id=saga.saga_id)
             try:
                 if saga.kind == CREATE_ORDER:
                     d = saga.placing
-                    if await inventory.existing_reservations([d.reservation_id]):
+                    if d.reservation_id in held:
                         continue
                     await inventory.reserve(
                         d.reservation_id, [(i.sku, i.quantity) for i in d.items], _TTL_S,
