@@ -6,12 +6,24 @@ into the same series; the runtime decides where spans and metrics are exported.
 
 from __future__ import annotations
 
+import os
+
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 tracer = trace.get_tracer("datagw")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# Set (by `serve --workers N`) before this module is imported, or not at all.
+MULTIPROCESS_METRICS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+# With `serve --workers N` every worker writes its series to files that the
+# /metrics endpoint adds up (prometheus_client's multiprocess mode, see
+# runtime/observability.py); each gauge says how its workers' values combine:
+# livesum for what each worker holds (calls in flight, connections),
+# livemin/livemax for the worst view of a shared backend, livemostrecent for
+# what only the worker running the background jobs sets. In one process the
+# mode is not used.
 
 RPC_REQUESTS = Counter(
     "datagw_rpc_requests_total", "RPCs handled, by method and status code",
@@ -22,7 +34,8 @@ RPC_LATENCY = Histogram(
     ["method"], registry=REGISTRY,
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-RPC_IN_FLIGHT = Gauge("datagw_rpc_in_flight", "RPCs being handled now", registry=REGISTRY)
+RPC_IN_FLIGHT = Gauge("datagw_rpc_in_flight", "RPCs being handled now", registry=REGISTRY,
+                      multiprocess_mode="livesum")
 RPC_REJECTED = Counter(
     "datagw_rpc_rejected_total", "RPCs refused by the concurrency cap", registry=REGISTRY
 )
@@ -60,12 +73,10 @@ DB_LOADS = Counter(
 )
 POOL_SIZE = Gauge(
     "datagw_pool_connections", "Pool connections by backend and state (open, in_use, max)",
-    ["backend", "state"], registry=REGISTRY,
-)
+    ["backend", "state"], registry=REGISTRY, multiprocess_mode="livesum")
 BACKEND_UP = Gauge(
     "datagw_backend_up", "1 when the backend answered its last health check",
-    ["backend"], registry=REGISTRY,
-)
+    ["backend"], registry=REGISTRY, multiprocess_mode="livemin")
 CIRCUIT_TRIPS = Counter(
     "datagw_backend_circuit_trips_total",
     "Times a PostgreSQL server's circuit opened (its probe failed), by how it failed",
@@ -74,12 +85,10 @@ CIRCUIT_TRIPS = Counter(
 PRIMARY_TIMELINE = Gauge(
     "datagw_primary_timeline",
     "The timeline of the PostgreSQL primary the gateway reaches (it grows at each failover)",
-    ["backend"], registry=REGISTRY,
-)
+    ["backend"], registry=REGISTRY, multiprocess_mode="livemax")
 RANGE_MAP_VERSION = Gauge(
     "datagw_range_map_version", "The range map version this gateway routes by, per keyspace",
-    ["keyspace"], registry=REGISTRY,
-)
+    ["keyspace"], registry=REGISTRY, multiprocess_mode="livemin")
 FENCED_WRITES = Counter(
     "datagw_fenced_writes_total",
     "Writes a shard refused for a range it does not own (moved) or is cutting over (frozen), "
@@ -94,8 +103,7 @@ RESHARD_PHASE_SECONDS = Histogram(
 REPLICA_LAG = Gauge(
     "datagw_replica_staleness_seconds",
     "Upper bound of how far a replica is behind its primary (60 when unknown or beyond)",
-    ["backend"], registry=REGISTRY,
-)
+    ["backend"], registry=REGISTRY, multiprocess_mode="livemax")
 READ_ROUTES = Counter(
     "datagw_read_routes_total", "Database reads by domain, consistency level and target",
     ["domain", "level", "target"], registry=REGISTRY,
@@ -104,8 +112,7 @@ VERIFY_FINDINGS = Gauge(
     "datagw_verify_findings",
     "Findings of severity error or warning in the last verification run, by check "
     "(docs/operations.md, Verifying the stores)",
-    ["check"], registry=REGISTRY,
-)
+    ["check"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 SAGAS = Counter(
     "datagw_sagas_total", "Sagas finished, by kind and outcome (completed, compensated)",
     ["kind", "outcome"], registry=REGISTRY,
@@ -124,18 +131,15 @@ SAGA_OLDEST_UNFINISHED = Gauge(
     "datagw_saga_oldest_unfinished_seconds",
     "Age of a shard's oldest running or compensating saga (0: none), as of the recovery "
     "loop's last round",
-    ["keyspace", "shard"], registry=REGISTRY,
-)
+    ["keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 RELAY_LAG_EVENTS = Gauge(
     "datagw_relay_lag_events",
     "Committed events of a source shard not yet relayed to ClickHouse",
-    ["keyspace", "shard"], registry=REGISTRY,
-)
+    ["keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 RELAY_LAG_SECONDS = Gauge(
     "datagw_relay_lag_seconds",
     "Age of the oldest event of a source shard not yet relayed to ClickHouse (0: caught up)",
-    ["keyspace", "shard"], registry=REGISTRY,
-)
+    ["keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 RELAY_EVENTS = Counter(
     "datagw_relay_events_total", "Events relayed to ClickHouse, by source shard",
     ["keyspace", "shard"], registry=REGISTRY,
@@ -150,8 +154,7 @@ SUBSCRIPTION_LAG = Gauge(
     "datagw_subscription_lag_seconds",
     "Event store subscriptions: how far the furthest-behind one of each kind (all, stream) "
     "is, as the age of the last event it delivered while more were waiting (0 when caught up)",
-    ["kind"], registry=REGISTRY,
-)
+    ["kind"], registry=REGISTRY, multiprocess_mode="livemax")
 RETENTION_DELETED = Counter(
     "datagw_retention_events_deleted_total",
     "Events removed by the retention job, by keyspace, shard and rule (stream: the stream's "
@@ -162,8 +165,7 @@ STORE_REWOUND = Gauge(
     "datagw_store_rewound",
     "1 while a database is found behind what the gateway saw of it (restored to an earlier "
     "point while this gateway ran; a start reconciles it)",
-    ["keyspace", "shard"], registry=REGISTRY,
-)
+    ["keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 RECONCILIATIONS = Counter(
     "datagw_reconciliations_total",
     "Reconciliations of the other stores with a database restored to an earlier point, by "
@@ -181,8 +183,7 @@ BACKUP_WAL_ARCHIVE_AGE = Gauge(
     "datagw_backup_wal_archive_age_seconds",
     "Age of the last WAL segment a PostgreSQL primary archived (since it started when none "
     "was): the data a loss of the server now would lose at most, its RPO",
-    ["keyspace", "shard"], registry=REGISTRY,
-)
+    ["keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 BACKUP_WAL_ARCHIVE_FAILURES = Counter(
     "datagw_backup_wal_archive_failures_total",
     "Failed WAL archive attempts of a PostgreSQL primary (pg_stat_archiver.failed_count) "
@@ -192,5 +193,9 @@ BACKUP_WAL_ARCHIVE_FAILURES = Counter(
 BACKUP_LAST_BASE_BACKUP = Gauge(
     "datagw_backup_last_base_backup_timestamp_seconds",
     "Embedded mode: when the newest base backup of each PostgreSQL server ended (Unix time)",
-    ["server"], registry=REGISTRY,
-)
+    ["server"], registry=REGISTRY, multiprocess_mode="livemostrecent")
+BACKGROUND_JOBS = Gauge(
+    "datagw_background_jobs",
+    "1 in the worker running the background jobs (relay, projections, retention, saga "
+    "recovery, ...); summed over the workers of one `serve --workers N`, always 1",
+    registry=REGISTRY, multiprocess_mode="livesum")

@@ -22,6 +22,14 @@ from gateway.runtime.embedded.requests import ask
 from gateway.runtime.observability import setup_logging, setup_tracing, start_metrics_server
 from gateway.runtime.server import Gateway
 from gateway.runtime.services import POLICY_CATALOG
+from gateway.runtime.worker_group import (
+    WorkerGroup,
+    is_group_leader,
+    reexec_as_group_leader,
+    remove_metrics_dir,
+    worker_config,
+    worker_index,
+)
 from gateway.secrets import redact_url
 
 # Beyond the drain grace: closing pools and stopping embedded servers.
@@ -54,35 +62,55 @@ def _config(args: argparse.Namespace) -> Config:
         cfg.embedded_shards = args.shards
     if getattr(args, "replicas", None) is not None:
         cfg.embedded_replicas = args.replicas
+    if getattr(args, "workers", None) is not None:
+        cfg.workers = args.workers
     return cfg
 
 
-async def _serve(cfg: Config) -> int:
+async def serve(cfg: Config) -> int:
+    """`datagw serve` in this process: one gateway, the first worker of
+    several (which starts the others), or one of the others."""
     setup_logging(cfg)
     provider = setup_tracing(cfg)
     gateway = Gateway(cfg)
+    index = worker_index()
+    group: WorkerGroup | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         await gateway.start()
-        lines = gateway.describe()
-        if cfg.metrics_listen:
-            host, port = start_metrics_server(cfg.metrics_listen)
-            lines.insert(1, f"metrics (Prometheus) on http://{host}:{port}/metrics")
-        print("datagw serving:", flush=True)
-        for line in lines:
-            # No line carries a password; redacted all the same, should one ever.
-            print(f"  {redact_url(line)}", flush=True)
+        if index:
+            print(f"datagw worker {index} serving (pid {os.getpid()})", flush=True)
+        else:
+            lines = gateway.describe()
+            if cfg.workers > 1:
+                group = WorkerGroup(worker_config(cfg, gateway.opened, gateway.port))
+                group.start()
+                lines.insert(1, f"{cfg.workers} workers (this one pid {os.getpid()})")
+            if cfg.metrics_listen:
+                host, port = start_metrics_server(cfg.metrics_listen)
+                lines.insert(1, f"metrics (Prometheus) on http://{host}:{port}/metrics")
+            print("datagw serving:", flush=True)
+            for line in lines:
+                # No line carries a password; redacted all the same, should one ever.
+                print(f"  {redact_url(line)}", flush=True)
         await stop.wait()
-        print("datagw: draining (grace "
-              f"{cfg.shutdown_grace_s:g}s)", flush=True)
+        if not index:
+            print("datagw: draining (grace "
+                  f"{cfg.shutdown_grace_s:g}s)", flush=True)
     finally:
+        if group is not None:
+            # First: they use the backends (embedded servers) this one stops.
+            await group.stop(cfg.shutdown_grace_s + STOP_MARGIN_S)
         stopped = await _stop_within(gateway, cfg.shutdown_grace_s + STOP_MARGIN_S)
         if provider is not None:
             provider.shutdown()
-    print("datagw: stopped" if stopped else "datagw: stopped late (see the log)", flush=True)
+        remove_metrics_dir()
+    if not index:
+        print("datagw: stopped" if stopped else "datagw: stopped late (see the log)",
+              flush=True)
     return 0 if stopped else 1
 
 
@@ -180,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="embedded mode: commerce shards, one PostgreSQL each (default 2)")
     serve.add_argument("--replicas", type=_count(0, 3),
                        help="embedded mode: streaming replicas per commerce shard (default 0)")
+    serve.add_argument("--workers", type=_count(1, 64),
+                       help="serving processes on the one port (default 1; server.workers)")
     migrate = sub.add_parser("migrate", help="apply schema migrations and exit")
     migrate.add_argument("--config")
     migrate.add_argument("--data-dir")
@@ -236,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             return backup_cli.backup(cfg)
         if args.command == "restore":
             return backup_cli.restore_to(cfg, args.to, args.shard, args.keyspace)
-        return asyncio.run(_serve(cfg))
+        if cfg.workers > 1 and not is_group_leader():
+            reexec_as_group_leader()
+        return asyncio.run(serve(cfg))
     except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
         if args.command in ("failover", "backup", "restore"):
             print(f"datagw {args.command}: {redact_url(str(exc))}", file=sys.stderr)

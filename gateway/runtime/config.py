@@ -45,7 +45,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
          "embedded", "sagas", "payments", "clickhouse", "retention", "verify",
          "backup"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
-               "max_concurrent_rpcs", "shutdown_grace", "tls", "auth"),
+               "max_concurrent_rpcs", "shutdown_grace", "workers", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
     "server.auth": ("tcp", "unix_socket", "allow_anonymous", "local_name", "jwt"),
     "server.auth.jwt": ("issuer", "audience", "jwks_file", "jwks_url", "refresh", "clock_skew",
@@ -140,6 +140,8 @@ class Config:
     default_deadline_s: float = 30.0
     max_concurrent_rpcs: int = 1000
     shutdown_grace_s: float = 10.0
+    # Serving processes sharing the port (runtime/worker_group.py).
+    workers: int = 1
     tls: TLSConfig | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     metrics_listen: str | None = "127.0.0.1:9464"
@@ -273,6 +275,8 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     if "max_concurrent_rpcs" in server:
         cfg.max_concurrent_rpcs = r.integer(
             "server.max_concurrent_rpcs", server["max_concurrent_rpcs"], 1, 1_000_000)
+    if "workers" in server:
+        cfg.workers = r.integer("server.workers", server["workers"], 1, 64)
     if "shutdown_grace" in server:
         cfg.shutdown_grace_s = r.duration("server.shutdown_grace", server["shutdown_grace"],
                                           positive=False)

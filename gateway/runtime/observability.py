@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
@@ -16,7 +17,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
-from prometheus_client import start_http_server
+from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 
 from gateway.runtime.config import Config
 from gateway.secrets import redact_url
@@ -96,8 +97,14 @@ def setup_logging(cfg: Config) -> None:
 
 
 def start_metrics_server(listen: str) -> tuple[str, int]:
-    """Serve Prometheus text format on its own port; returns the bound address."""
+    """Serve Prometheus text format on its own port; returns the bound address.
+    With several workers (PROMETHEUS_MULTIPROC_DIR set, worker_group.py) it
+    serves every worker's series added up."""
     host, _, port = listen.rpartition(":")
-    server, _thread = start_http_server(int(port), addr=host or "0.0.0.0", registry=REGISTRY)
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    server, _thread = start_http_server(int(port), addr=host or "0.0.0.0", registry=registry)
     bound_host, bound_port = server.server_address[:2]
     return str(bound_host), int(bound_port)

@@ -32,9 +32,12 @@ from gateway.runtime.growth import add_embedded_shard
 from gateway.runtime.services import POLICY_CATALOG, SERVICE_NAMES, SERVICES, planned_reads
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
+from gateway.runtime.worker_group import worker_group_lock, worker_index
 from gateway.storage.eventstore.notify import EventNotifiers
+from gateway.storage.postgres.election import Election
 from gateway.storage.topology import Backends
 from gateway.tasks import stop_tasks
+from gateway.telemetry import BACKGROUND_JOBS
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ class Gateway:
             max_concurrent=config.max_concurrent_rpcs,
             default_deadline_s=config.default_deadline_s, gate=self.gate)
         self._tasks: list[asyncio.Task[None]] = []
+        # The background jobs (below): running in this process now or not.
+        self._jobs: list[asyncio.Task[None]] = []
+        self._jobs_running = False
 
     # -- what tests, benchmarks and the CLI look at ----------------------------
 
@@ -113,8 +119,9 @@ class Gateway:
                 raise ConfigError(f"server.auth.jwt: {exc}") from exc
         opened = await self.open_backends()
         self._wiring = wiring = wire(self.config, opened, planned_reads())
-        if opened.embedded is not None and opened.maps is not None:
-            # Embedded mode starts shard servers itself, also while serving.
+        if opened.embedded is not None and opened.maps is not None and self.config.workers == 1:
+            # Embedded mode starts shard servers itself, also while serving
+            # (not with more workers: the others would not know the new server).
             wiring.resharding.allow_growth(functools.partial(add_embedded_shard, opened, wiring))
         # Before anything reads or copies: stores behind a restored database
         # are brought in line with it first.
@@ -125,8 +132,26 @@ class Gateway:
         await self._update_health()
         await self._server.start()
         self.gate.start()
-        self._tasks = [asyncio.create_task(self._health_loop()),
-                       asyncio.create_task(self._recovery_loop())]
+        self._tasks = [asyncio.create_task(self._health_loop())]
+        if self.config.workers == 1:
+            await self._start_jobs()
+        else:
+            # One worker of the group runs them: whoever holds the lock.
+            if opened.control_dsn is None:
+                raise ConfigError(
+                    "server.workers: more than one worker elects the one running the background "
+                    "jobs with a session lock in the control database, which a transaction "
+                    "pooler cannot hold: give the catalog keyspace's shard a direct DSN")
+            election = Election(opened.control_dsn, worker_group_lock(),
+                                self._start_jobs, self._stop_jobs)
+            self._tasks.append(asyncio.create_task(election.run()))
+
+    async def _start_jobs(self) -> None:
+        """The background jobs: saga recovery, the relay, projections,
+        retention, the resharding driver, the store watermarks, sampled
+        verification, the backup monitor."""
+        wiring = self.wiring
+        self._jobs = [asyncio.create_task(self._recovery_loop())]
         if wiring.relay is not None:
             wiring.relay.start()
         wiring.projections.start()
@@ -135,13 +160,33 @@ class Gateway:
         wiring.rewind.start()
         wiring.verifier.start()
         wiring.backups.start()
+        self._jobs_running = True
+        BACKGROUND_JOBS.set(1)
+
+    async def _stop_jobs(self) -> None:
+        if not self._jobs_running or self._wiring is None:
+            return
+        self._jobs_running = False
+        BACKGROUND_JOBS.set(0)
+        wiring = self._wiring
+        await stop_tasks(*self._jobs, what="saga recovery")
+        if wiring.relay is not None:
+            await wiring.relay.stop()
+        await wiring.projections.stop()
+        await wiring.retention.stop()
+        await wiring.resharding.stop()
+        await wiring.rewind.stop()
+        await wiring.verifier.stop()
+        await wiring.backups.stop()
 
     def _build_server(self, wiring: Wiring) -> grpc.aio.Server:
         cfg = self.config
         options: list[tuple[str, Any]] = [
             ("grpc.max_receive_message_length", cfg.max_message_bytes),
             ("grpc.max_send_message_length", cfg.max_message_bytes),
-            ("grpc.so_reuseport", 0),
+            # More workers share the port; one alone must not (a second
+            # gateway on the same port would silently take half its calls).
+            ("grpc.so_reuseport", int(cfg.workers > 1)),
         ]
         server = grpc.aio.server(interceptors=[self.interceptor], options=options)
         for entry in SERVICES:
@@ -161,7 +206,7 @@ class Gateway:
             self.port = server.add_insecure_port(cfg.listen)
         if self.port == 0:
             raise ConfigError(f"server.listen: cannot listen on {cfg.listen!r}")
-        if cfg.unix_socket:
+        if cfg.unix_socket and not worker_index():
             # The socket is for same-pod callers; the pod boundary is the trust boundary.
             server.add_insecure_port(f"unix:{cfg.unix_socket}")
         return server
@@ -206,7 +251,7 @@ class Gateway:
         cfg = self.config
         where = [f"grpc {'tls' if cfg.tls else 'plaintext'} on {cfg.listen.rsplit(':', 1)[0]}:"
                  f"{self.port}"]
-        if cfg.unix_socket:
+        if cfg.unix_socket and not worker_index():
             where.append(f"grpc on unix:{cfg.unix_socket}")
         return where + (self._opened.startup_lines if self._opened else [])
 
@@ -221,17 +266,9 @@ class Gateway:
         await self._health.enter_graceful_shutdown()
         self.interceptor.drain()
         await stop_tasks(*self._tasks, what="gateway loops")
+        await self._stop_jobs()
         await self.gate.stop()
         wiring, self._wiring = self._wiring, None
-        if wiring is not None:
-            if wiring.relay is not None:
-                await wiring.relay.stop()
-            await wiring.projections.stop()
-            await wiring.retention.stop()
-            await wiring.resharding.stop()
-            await wiring.rewind.stop()
-            await wiring.verifier.stop()
-            await wiring.backups.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(grace_ends):
                 await self.interceptor.wait_idle()

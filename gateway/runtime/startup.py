@@ -12,7 +12,7 @@ import asyncpg
 
 from gateway.policy.model import PolicyCatalog, Store
 from gateway.policy.registry import PolicyRegistry
-from gateway.runtime.config import Config, ConfigError, KeyspaceConfig
+from gateway.runtime.config import ClickHouseConfig, Config, ConfigError, KeyspaceConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.storage.clickhouse.chdb_backend import ChdbStore
 from gateway.storage.clickhouse.schema import ensure_schema
@@ -51,6 +51,15 @@ class OpenBackends:
     # The sharded keyspaces' range maps, followed in the control table (None:
     # no sharded keyspace).
     maps: MapWatch | None
+    # How another process reaches the same backends (`serve --workers N`):
+    # the keyspaces (embedded servers included), Redis, and the analytics
+    # store when it can be reached from elsewhere.
+    keyspace_configs: dict[str, KeyspaceConfig]
+    redis_url: str
+    analytics: ClickHouseConfig | None
+    # The control database without a transaction pooler (None: only through
+    # one), for session locks.
+    control_dsn: str | None
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = field(default_factory=list)
     # Retries the analytics schema while ClickHouse is down at start.
@@ -119,11 +128,13 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         event_keyspaces = sorted({policies.get(d).keyspace or "" for d in EVENT_DOMAINS})
         schema_retry = (await _ensure_analytics_schema(policies, clickhouse)
                         if clickhouse is not None else None)
+        control = policies.get(CONTROL_DOMAIN).keyspace
+        assert control is not None
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
             EventNotifiers([keyspaces[k] for k in event_keyspaces], _listen_dsns(keyspace_configs)),
-            event_keyspaces, maps,
-            embedded, startup_lines, schema_retry)
+            event_keyspaces, maps, keyspace_configs, redis_url, config.clickhouse,
+            keyspace_configs[control].listen_dsn(0), embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
         if embedded is not None:

@@ -61,7 +61,7 @@ from gateway.errors import Unavailable, Violations
 from gateway.records.events import Cursor, EventFilter
 from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
-from gateway.telemetry import SUBSCRIPTION_LAG, tracer
+from gateway.telemetry import MULTIPROCESS_METRICS, SUBSCRIPTION_LAG, tracer
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ HOLD_S = 0.05
 # The soonest a checkpoint follows another when only skipped events moved
 # the position (so a busy filtered subscription is not all checkpoints).
 MIN_CHECKPOINT_GAP_S = 0.1
+# With several workers: how often the lag gauge is written (see _Lag).
+LAG_TICK_S = 1.0
 DEFAULT_CHECKPOINT_S = 1.0
 MIN_CHECKPOINT_S = 0.01
 MAX_CHECKPOINT_S = 3600.0
@@ -115,15 +117,36 @@ class _Lag:
 
     def __init__(self, kind: str) -> None:
         self.live: weakref.WeakSet[_Tracked] = weakref.WeakSet()
-        SUBSCRIPTION_LAG.labels(kind).set_function(
-            lambda: max((t.lag_s() for t in list(self.live)), default=0.0))
+        self._gauge = SUBSCRIPTION_LAG.labels(kind)
+        self._ticking = False
+        if not MULTIPROCESS_METRICS:
+            self._gauge.set_function(self.furthest_s)
+
+    def furthest_s(self) -> float:
+        return max((t.lag_s() for t in list(self.live)), default=0.0)
+
+    def track(self, tracked: _Tracked) -> None:
+        self.live.add(tracked)
+        if MULTIPROCESS_METRICS and not self._ticking:
+            # Workers' metrics are files another process reads: a value
+            # computed at scrape time cannot reach them, so it is written
+            # every second while subscriptions live (nothing when none do).
+            self._ticking = True
+            asyncio.get_running_loop().call_later(LAG_TICK_S, self._tick)
+
+    def _tick(self) -> None:
+        self._gauge.set(self.furthest_s())
+        if self.live:
+            asyncio.get_running_loop().call_later(LAG_TICK_S, self._tick)
+        else:
+            self._ticking = False
 
 
 class _Tracked:
     def __init__(self, lag: _Lag) -> None:
         self._last: datetime | None = None
         self._pending = False
-        lag.live.add(self)
+        lag.track(self)
 
     def delivered(self, created_at: datetime, more: bool) -> None:
         self._last, self._pending = created_at, more

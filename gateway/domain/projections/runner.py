@@ -56,11 +56,11 @@ PROJECTION_EVENTS = Counter(
 PROJECTION_LAG_EVENTS = Gauge(
     "datagw_projection_lag_events",
     "Committed events a projection has not applied yet, by source shard",
-    ["projection", "keyspace", "shard"], registry=REGISTRY)
+    ["projection", "keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 PROJECTION_LAG_SECONDS = Gauge(
     "datagw_projection_lag_seconds",
     "Age of the oldest event a projection has not applied yet (0 when caught up)",
-    ["projection", "keyspace", "shard"], registry=REGISTRY)
+    ["projection", "keyspace", "shard"], registry=REGISTRY, multiprocess_mode="livemostrecent")
 
 
 class Projection(Protocol):
