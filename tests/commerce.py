@@ -144,8 +144,8 @@ async def reconciled(shards: list[asyncpg.Connection], inventory: asyncpg.Connec
         finally:
             await conn.close()
     try:
-        assert await inventory.fetchval(
-            "SELECT count(*) FROM reservations WHERE state = 'held'") == 0
+        held = await inventory.fetch("SELECT * FROM reservations WHERE state = 'held'")
+        assert not held, [dict(r) for r in held]
         for sku, initial in skus.items():
             row = await inventory.fetchrow(
                 "SELECT on_hand, reserved FROM stock WHERE sku = $1", sku)

@@ -45,9 +45,10 @@ from gateway.runtime.startup import OpenBackends
 
 log = logging.getLogger(__name__)
 
-GROUP_ENV = "DATAGW_WORKER_GROUP"
-INDEX_ENV = "DATAGW_WORKER"
-PARENT_ENV = "DATAGW_WORKER_PARENT"
+# Internal: DATAGW_* variables are configuration keys.
+GROUP_ENV = "_DATAGW_WORKER_GROUP"
+INDEX_ENV = "_DATAGW_WORKER"
+PARENT_ENV = "_DATAGW_WORKER_PARENT"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # A worker that dies is started again after this (doubling while it keeps
 # dying within RESTART_CALM_S of its start, up to RESTART_MAX_S).

@@ -25,12 +25,15 @@ USERS = [f"crash-user-{n}" for n in range(16)]
 ORDERS = 80
 
 
-async def _place_until_killed(address: str, kill: asyncio.Event
-                              ) -> dict[int, tuple[dict[str, int], str, str]]:
-    """Orders in flight from many callers; returns, for each order a caller was
-    told of, its items, card and order id."""
-    async with grpc.aio.insecure_channel(address) as channel:
-        shop = Shop.on(channel)
+async def place_until_killed(address: str, kill: asyncio.Event, channels: int = 1
+                             ) -> dict[int, tuple[dict[str, int], str, str]]:
+    """Orders in flight from many callers over `channels` connections (each
+    its own, so with several workers they land on several); returns, for
+    each order a caller was told of, its items, card and order id."""
+    opened = [grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+              for _ in range(channels)]
+    try:
+        shop = Shop.on(opened[0])
         for sku, stock in SKUS.items():
             await shop.stocked(sku, stock, price_minor=250)
         for user in USERS:
@@ -42,7 +45,8 @@ async def _place_until_killed(address: str, kill: asyncio.Event
             items = {sku: rng.randint(1, 3) for sku in rng.sample(sorted(SKUS), 2)}
             card = "tok_decline" if n % 5 == 0 else "tok_visa"
             try:
-                placed = await shop.place(USERS[n % len(USERS)], items, f"crash-{n}", card)
+                placed = await Shop.on(opened[n % channels]).place(
+                    USERS[n % len(USERS)], items, f"crash-{n}", card)
                 confirmed[n] = (items, card, placed.order.order_id)
             except grpc.aio.AioRpcError:
                 pass  # declined, or the gateway died under it
@@ -53,6 +57,30 @@ async def _place_until_killed(address: str, kill: asyncio.Event
 
         await asyncio.gather(*(one(n) for n in range(ORDERS)))
         return confirmed
+    finally:
+        for channel in opened:
+            await channel.close()
+
+
+async def settled_and_reconciled(address: str, data_dir: Path) -> tuple[set[str], int]:
+    """Wait until no saga is left running, then reconcile orders, payments
+    and stock on the shards (tests.commerce.reconciled)."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+
+        async def settled() -> bool:
+            stuck = await admin.ListStuckSagas(
+                admin_pb2.ListStuckSagasRequest(older_than=Duration(seconds=0)))
+            return not stuck.sagas and not stuck.unavailable_shards
+
+        await eventually(settled, "every saga completed or compensated", within_s=60)
+        topology = await admin.GetTopology(admin_pb2.GetTopologyRequest())
+    shards = [b for b in topology.backends if b.keyspace == "commerce"]
+    inventory = next(b for b in topology.backends if b.keyspace == "inventory")
+    order_ids, recovered = await reconciled(
+        [await _connect(b, "commerce", data_dir) for b in shards],
+        await _connect(inventory, "inventory", data_dir), SKUS)
+    return order_ids, recovered
 
 
 async def _connect(backend: admin_pb2.Backend, database: str, data_dir: Path
@@ -72,32 +100,18 @@ async def test_sagas_reconcile_after_a_sigkill(tmp_path: Path,
             await kill.wait()
             gw.process.kill()
 
-        confirmed, _ = await asyncio.gather(_place_until_killed(gw.address, kill), killer())
+        confirmed, _ = await asyncio.gather(place_until_killed(gw.address, kill), killer())
         gw.process.wait(timeout=30)
 
     with gateway_process(tmp_path, ephemeral=False) as gw:
         async with grpc.aio.insecure_channel(gw.address) as channel:
-            admin = admin_pb2_grpc.AdminServiceStub(channel)
             # A request confirmed before the crash, sent again after the
             # restart, returns the same order and places nothing new.
             n, (items, card, order_id) = sorted(confirmed.items())[0]
             again = await Shop.on(channel).place(USERS[n % len(USERS)], items, f"crash-{n}",
                                                  card)
             assert again.order.order_id == order_id
-
-            async def settled() -> bool:
-                stuck = await admin.ListStuckSagas(
-                    admin_pb2.ListStuckSagasRequest(older_than=Duration(seconds=0)))
-                return not stuck.sagas and not stuck.unavailable_shards
-
-            await eventually(settled, "every saga completed or compensated", within_s=60)
-            topology = await admin.GetTopology(admin_pb2.GetTopologyRequest())
-
-        shards = [b for b in topology.backends if b.keyspace == "commerce"]
-        inventory = next(b for b in topology.backends if b.keyspace == "inventory")
-        order_ids, recovered = await reconciled(
-            [await _connect(b, "commerce", tmp_path) for b in shards],
-            await _connect(inventory, "inventory", tmp_path), SKUS)
+        order_ids, recovered = await settled_and_reconciled(gw.address, tmp_path)
     # What callers were told was placed exists, and the kill caught sagas in
     # flight that only the recovery loop settled.
     assert {order_id for _, _, order_id in confirmed.values()} <= order_ids

@@ -208,6 +208,8 @@ failureThreshold: {{ $probe.failureThreshold | int }}
   value: {{ .Values.server.defaultDeadline | quote }}
 - name: DATAGW_SERVER__MAX_CONCURRENT_RPCS
   value: {{ .Values.server.maxConcurrentRpcs | int | quote }}
+- name: DATAGW_SERVER__WORKERS
+  value: {{ .Values.server.workers | int | quote }}
 - name: DATAGW_SERVER__SHUTDOWN_GRACE
   value: {{ printf "%ds" (.Values.server.shutdownGraceSeconds | int) | quote }}
 {{- if .Values.server.tls.enabled }}
