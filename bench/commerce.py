@@ -122,12 +122,14 @@ class OrdersRow(PhaseResult):
 # -- processes and measurements -----------------------------------------------
 
 
-def start_gateway(data_dir: Path, shards: int, replicas: int) -> procs.ServerProcess:
+def start_gateway(data_dir: Path, shards: int, replicas: int, workers: int = 1
+                  ) -> procs.ServerProcess:
     return procs.start(
         "gateway",
         [sys.executable, "-m", "gateway.runtime.cli", "serve", "--ephemeral",
          "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-         "--data-dir", str(data_dir), "--shards", str(shards), "--replicas", str(replicas)],
+         "--data-dir", str(data_dir), "--shards", str(shards), "--replicas", str(replicas),
+         "--workers", str(workers)],
         ready="datagw serving", port_pattern=r"grpc plaintext on [\d.]+:(\d+)",
         env={"DATAGW_LOGGING__LEVEL": "warning"},
     )
@@ -205,9 +207,10 @@ class Bench:
         return row
 
     def gateway_phase(self, scenario: str, method: str, requests: list[Any], concurrency: int,
-                      total: int, target: str = "gateway") -> OrdersRow:
+                      total: int, target: str = "gateway", connections: int = 1) -> OrdersRow:
         before = self._cpu()
-        run = self.client.run(self.gateway.address, method, requests, concurrency, total)
+        run = self.client.run(self.gateway.address, method, requests, concurrency, total,
+                              connections=connections)
         return self._row(scenario, target, concurrency, run, before, direct=False)
 
     async def direct_phase(self, scenario: str, op: Callable[[int], Awaitable[Any]],
@@ -284,14 +287,15 @@ async def shard_counts(backends: list[Backend], sql: str) -> list[int]:
 class Gateway:
     """A gateway subprocess with a channel to it, stopped and cleaned up on exit."""
 
-    def __init__(self, shards: int, replicas: int) -> None:
-        self.shards, self.replicas = shards, replicas
+    def __init__(self, shards: int, replicas: int, workers: int = 1) -> None:
+        self.shards, self.replicas, self.workers = shards, replicas, workers
         self.tmp = Path(tempfile.mkdtemp(prefix="datagw-bench-orders-"))
 
     async def __aenter__(self) -> Gateway:
         log(f"starting datagw serve --ephemeral --shards {self.shards} "
-            f"--replicas {self.replicas}")
-        self.process = start_gateway(self.tmp / "gateway", self.shards, self.replicas)
+            f"--replicas {self.replicas} --workers {self.workers}")
+        self.process = start_gateway(self.tmp / "gateway", self.shards, self.replicas,
+                                     self.workers)
         m = re.search(r"metrics \(Prometheus\) on (http://\S+/metrics)", self.process.output())
         self.metrics_url = m.group(1) if m else ""
         self.channel = grpc.aio.insecure_channel(

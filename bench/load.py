@@ -51,7 +51,10 @@ class LoadClient(Protocol):
     name: str
 
     def run(self, address: str, method: str, requests: Sequence[Message],
-            concurrency: int, total: int) -> PhaseRun: ...
+            concurrency: int, total: int, *, connections: int = 1) -> PhaseRun:
+        """`connections`: HTTP/2 connections to spread the calls over (a
+        gateway with several workers serves each connection in one)."""
+        ...
 
 
 # -- ghz ----------------------------------------------------------------------
@@ -67,8 +70,8 @@ class GhzClient:
         self.name = f"ghz {GHZ_VERSION if version in ('', 'dev') else version}"
 
     def run(self, address: str, method: str, requests: Sequence[Message],
-            concurrency: int, total: int, *, tls: ClientTls | None = None,
-            metadata: dict[str, str] | None = None) -> PhaseRun:
+            concurrency: int, total: int, *, connections: int = 1,
+            tls: ClientTls | None = None, metadata: dict[str, str] | None = None) -> PhaseRun:
         """`tls`: connect with TLS and this client certificate (else
         plaintext); `metadata`: headers sent with every call."""
         service, name = method.rsplit("/", 1)
@@ -87,7 +90,7 @@ class GhzClient:
                 "--data-file", str(data),
                 "--disable-template-functions", "--disable-template-data",
                 "--total", str(max(total, concurrency)), "--concurrency", str(concurrency),
-                "--connections", "1", "--timeout", f"{CALL_TIMEOUT_S:g}s",
+                "--connections", str(connections), "--timeout", f"{CALL_TIMEOUT_S:g}s",
                 "--format", "json", "--output", str(report), address,
             ]
             proc = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -145,10 +148,11 @@ class PythonClient:
         self.name = f"python grpc.aio {grpc.__version__} (up to {max_workers} processes)"
 
     def run(self, address: str, method: str, requests: Sequence[Message],
-            concurrency: int, total: int) -> PhaseRun:
+            concurrency: int, total: int, *, connections: int = 1) -> PhaseRun:
         total = max(total, concurrency)
         payloads = [r.SerializeToString() for r in requests]
         workers = max(1, min(self.max_workers, concurrency))
+        channels = max(1, -(-connections // workers))
         ctx = multiprocessing.get_context("spawn")  # grpc does not survive fork
         start = ctx.Event()
         ready = ctx.Queue()
@@ -158,7 +162,8 @@ class PythonClient:
             mine = [(i, payloads[i % len(payloads)]) for i in range(w, total, workers)]
             callers = concurrency // workers + (1 if w < concurrency % workers else 0)
             p = ctx.Process(target=_worker_main,
-                            args=(address, "/" + method, mine, callers, start, ready, results))
+                            args=(address, "/" + method, mine, callers, channels, start, ready,
+                                  results))
             p.start()
             procs.append(p)
         try:
@@ -181,25 +186,30 @@ class PythonClient:
 
 
 def _worker_main(address: str, method: str, items: list[tuple[int, bytes]], callers: int,
-                 start: Any, ready: Any, results: Any) -> None:
-    results.put(asyncio.run(_worker(address, method, items, callers, start, ready)))
+                 channels: int, start: Any, ready: Any, results: Any) -> None:
+    results.put(asyncio.run(_worker(address, method, items, callers, channels, start, ready)))
 
 
 async def _worker(address: str, method: str, items: list[tuple[int, bytes]], callers: int,
-                  start: Any, ready: Any) -> tuple[list[tuple[int, int]], dict[str, int], int,
-                                                   int]:
+                  channels: int, start: Any, ready: Any
+                  ) -> tuple[list[tuple[int, int]], dict[str, int], int, int]:
     import grpc
 
     latencies: list[tuple[int, int]] = []
     errors: Counter[str] = Counter()
-    async with grpc.aio.insecure_channel(address) as channel:
-        await channel.channel_ready()
-        call = channel.unary_unary(method)  # bytes in, bytes out: no client-side parsing
+    # Each channel its own connection (grpc would otherwise share one).
+    opened = [grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+              for _ in range(channels)]
+    try:
+        for channel in opened:
+            await channel.channel_ready()
+        # bytes in, bytes out: no client-side parsing
+        calls = [channel.unary_unary(method) for channel in opened]
         ready.put(os.getpid())
         await asyncio.to_thread(start.wait)
         position = 0
 
-        async def caller() -> None:
+        async def caller(call: Any) -> None:
             nonlocal position
             while position < len(items):
                 index, payload = items[position]
@@ -213,6 +223,9 @@ async def _worker(address: str, method: str, items: list[tuple[int, bytes]], cal
                 latencies.append((index, time.perf_counter_ns() - t0))
 
         began = time.monotonic_ns()
-        await asyncio.gather(*(caller() for _ in range(callers)))
+        await asyncio.gather(*(caller(calls[i % len(calls)]) for i in range(callers)))
         ended = time.monotonic_ns()
+    finally:
+        for channel in opened:
+            await channel.close(None)
     return latencies, dict(errors), began, ended

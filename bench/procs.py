@@ -34,12 +34,21 @@ class ServerProcess:
         return self.process.pid
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU of the server process itself (not of its backends)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        """User + system CPU of the server process itself and, with
+        `--workers N`, of its other workers (not of its backends)."""
+        own = _cpu_of(self.process.pid)
+        if own is None:
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return own + sum(_cpu_of(pid) or 0.0 for pid in self.worker_pids())
+
+    def worker_pids(self) -> list[int]:
+        """The gateway's other workers (`serve --workers N`), now."""
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(c) for c in children if b"gateway.runtime.worker_group" in _cmdline(int(c))]
 
     def output(self) -> str:
         return "".join(self._output)
@@ -52,6 +61,21 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def start(name: str, argv: list[str], ready: str, port_pattern: str,

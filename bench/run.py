@@ -22,6 +22,8 @@ under CreateOrder load: copy rate next to a plain COPY, catch-up, cutover
 pauses; --orders sets the bulk-loaded size).
 `--scenario fence` runs bench/fence.py (what the resharding fence costs an
 order's worth of rows, next to the same writes with the fence off).
+`--scenario workers` runs bench/workers.py (GetProduct, GetOrder and CreateOrder
+at concurrency 32 with 1 and 2 gateway workers).
 `--scenario restore` runs bench/restore.py (base backup time, point-in-time
 restore of one shard and of every server, the RTO until the gateway serves;
 --orders sets the bulk-loaded size).
@@ -63,6 +65,7 @@ from bench import (
     relay,
     reshard,
     restore,
+    workers,
 )
 from bench.explain import explain
 from bench.load import (
@@ -519,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
-                                 "failover", "reshard", "fence", "restore"),
+                                 "failover", "reshard", "fence", "restore", "workers"),
                         default="all",
                         help="catalog: all, get or search; commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
@@ -527,7 +530,8 @@ def main(argv: list[str] | None = None) -> int:
                              "analytics (bench/analytics.py); "
                              "projections (bench/projections.py); authz (bench/authz.py); "
                              "failover (bench/failover.py); reshard (bench/reshard.py); "
-                             "fence (bench/fence.py); restore (bench/restore.py)")
+                             "fence (bench/fence.py); restore (bench/restore.py); "
+                             "workers (bench/workers.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get)")
@@ -545,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scenario in ORDERS_SCENARIOS:
         return run_orders(args)
+    if args.scenario == "workers":
+        return run_workers(args)
     if args.scenario == "relay":
         result = asyncio.run(relay.run(relay.QUICK if args.quick else relay.FULL,
                                        source_version))
@@ -603,6 +609,15 @@ def main(argv: list[str] | None = None) -> int:
     log(f"load client: {client.name}")
     result = asyncio.run(run(plan, client))
     write_results(render(result), result, args.results_dir)
+    return 0
+
+
+def run_workers(args: argparse.Namespace) -> int:
+    client = pick_client(args.client, args.quick)
+    log(f"load client: {client.name}")
+    result = asyncio.run(workers.run(workers.QUICK if args.quick else workers.FULL, client,
+                                     source_version))
+    write_results(workers.render(result), result, args.results_dir)
     return 0
 
 
