@@ -86,7 +86,8 @@ class EventStoreServicer(eventstore_pb2_grpc.EventStoreServiceServicer):
                     caught_up=pb.CaughtUp(position=conv.position_out(item.position)))
             elif isinstance(item, CheckpointItem):
                 yield pb.SubscribeToAllResponse(
-                    checkpoint=pb.Checkpoint(position=conv.position_out(item.position)))
+                    checkpoint=pb.Checkpoint(position=conv.position_out(item.position),
+                                             lag=duration(item.lag_s)))
 
     async def GetStreamMetadata(
         self, request: pb.GetStreamMetadataRequest, context: Context

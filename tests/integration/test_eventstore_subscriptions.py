@@ -42,8 +42,10 @@ class Received:
         self.events: list[pb.RecordedEvent] = []
         self.checkpoints: list[pb.AllPosition] = []
         self.caught_up: pb.AllPosition | None = None
-        # How many events had arrived when each checkpoint came.
+        # How many events had arrived when each checkpoint came, and the lag
+        # it reported (seconds).
         self.events_at_checkpoint: list[int] = []
+        self.lags: list[float] = []
 
     def ids(self) -> list[str]:
         return [e.event_id for e in self.events]
@@ -62,6 +64,7 @@ async def subscribe(es: Stub, request: pb.SubscribeToAllRequest, into: Received,
                 elif kind == "checkpoint":
                     into.checkpoints.append(msg.checkpoint.position)
                     into.events_at_checkpoint.append(len(into.events))
+                    into.lags.append(msg.checkpoint.lag.ToTimedelta().total_seconds())
                 elif kind == "caught_up":
                     into.caught_up = msg.caught_up.position
                 if done(into):
@@ -201,6 +204,22 @@ async def test_a_filtered_subscriber_gets_checkpoints_past_skipped_events(
     assert got.caught_up is not None and vector_covers(got.caught_up, written)
     assert {(p.keyspace, p.shard) for p in got.checkpoints[-1].shards} == {
         ("commerce", 0), ("commerce", 1), ("inventory", 0)}
+
+
+async def test_checkpoints_say_how_far_behind_the_subscriber_is(es: Stub, uid: str) -> None:
+    """Events a second old when delivered while more wait: the checkpoints
+    sent meanwhile report at least that lag; once caught up, none."""
+    kind = f"Backlog{uid}"
+    for n in range(10):
+        await es.AppendToStream(append(f"backlog{uid}-{n}", [event(kind) for _ in range(200)]))
+    await asyncio.sleep(1.0)
+    got = Received()
+    await subscribe(es, pb.SubscribeToAllRequest(
+        filter=pb.EventFilter(event_types=[kind]), checkpoint_interval=Duration(nanos=10_000_000)),
+        got, lambda r: len(r.events) == 2000 and r.caught_up is not None
+        and r.events_at_checkpoint[-1:] == [2000] and r.lags[-1] == 0)
+    behind = [lag for lag, n in zip(got.lags, got.events_at_checkpoint, strict=True) if n < 2000]
+    assert behind and max(behind) >= 1.0, got.lags
 
 
 async def test_a_live_subscriber_is_woken_by_a_new_commit(

@@ -93,6 +93,8 @@ class CaughtUpItem:
 @dataclass(frozen=True)
 class CheckpointItem:
     position: Position
+    # The subscription's lag when the checkpoint was sent (_Tracked.lag_s).
+    lag_s: float = 0.0
 
 
 Item = EventItem | CaughtUpItem | CheckpointItem
@@ -231,7 +233,7 @@ class Subscriptions:
                         and now >= last_checkpoint + MIN_CHECKPOINT_GAP_S):
                     known = dict(position)
                     last_checkpoint = now
-                    yield CheckpointItem(dict(position))
+                    yield CheckpointItem(dict(position), tracked.lag_s())
         finally:
             for task in tasks:
                 task.cancel()

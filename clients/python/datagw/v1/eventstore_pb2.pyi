@@ -665,18 +665,28 @@ class Checkpoint(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     POSITION_FIELD_NUMBER: _builtins.int
+    LAG_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def position(self) -> Global___AllPosition:
         """Where the subscription stands."""
+
+    @_builtins.property
+    def lag(self) -> _duration_pb2.Duration:
+        """How far behind the appends the subscription is: the age of the last
+        event it delivered while more were waiting (zero when caught up). A lag
+        that keeps growing means delivery does not keep up with the appends;
+        datagw_subscription_lag_seconds says the same per gateway.
+        """
 
     def __init__(
         self,
         *,
         position: Global___AllPosition | None = ...,
+        lag: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lag", b"lag", "position", b"position"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lag", b"lag", "position", b"position"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
