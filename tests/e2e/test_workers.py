@@ -9,17 +9,27 @@ import asyncio
 import os
 import signal
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
-from datagw.v1 import catalog_pb2, catalog_pb2_grpc
+from datagw.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    eventstore_pb2_grpc,
+)
+from datagw.v1 import eventstore_pb2 as es_pb
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.gateway_process import GatewayProcess, free_port, gateway_process
 from tests.e2e.test_saga_crash import place_until_killed, settled_and_reconciled
+from tests.eventstore import append, event
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +144,71 @@ async def test_a_worker_killed_mid_saga_is_replaced_and_its_sagas_settled(
         assert {order_id for _, _, order_id in confirmed.values()} <= order_ids
         # The kill caught sagas in flight that only the recovery loop settled.
         assert recovered >= 1
+
+
+async def _channel_on(gw: GatewayProcess, pid: int, opened: list[grpc.aio.Channel]
+                      ) -> grpc.aio.Channel:
+    """A new channel whose connection the worker `pid` accepted (channels
+    that landed elsewhere are kept open in `opened`, to be closed later)."""
+    for _ in range(64):
+        before = _sockets_of(pid) & _accepted_on(gw.port)
+        channel = grpc.aio.insecure_channel(gw.address,
+                                            options=[("grpc.use_local_subchannel_pool", 1)])
+        await channel.channel_ready()
+        opened.append(channel)
+        if _sockets_of(pid) & _accepted_on(gw.port) - before:
+            return channel
+    raise AssertionError(f"no connection reached worker pid {pid}")
+
+
+async def test_subscriptions_and_the_relay_work_across_workers(tmp_path: Path) -> None:
+    """Appends served by one worker reach a subscriber served by the other,
+    each once and in order, and ClickHouse (relayed by whichever worker runs
+    the background jobs) gets every one of them once, whichever worker is
+    asked."""
+    kind = "CrossWorker"
+    with gateway_process(tmp_path, workers=2) as gw:
+        opened: list[grpc.aio.Channel] = []
+        try:
+            first = await _channel_on(gw, gw.process.pid, opened)
+            other = await _channel_on(gw, gw.worker_pids[1], opened)
+            writer = eventstore_pb2_grpc.EventStoreServiceStub(other)
+            call = eventstore_pb2_grpc.EventStoreServiceStub(first).SubscribeToAll(
+                es_pb.SubscribeToAllRequest(filter=es_pb.EventFilter(event_types=[kind])))
+            ids = [str(uuid.uuid4()) for _ in range(60)]
+            for n in range(0, len(ids), 3):
+                await writer.AppendToStream(append(
+                    f"cross-{n % 4}", [event(kind, event_id=i) for i in ids[n:n + 3]]))
+            got: list[str] = []
+            async with asyncio.timeout(60):
+                async for msg in call:
+                    if msg.WhichOneof("content") == "event":
+                        got.append(msg.event.event_id)
+                    if len(got) == len(ids):
+                        break
+            call.cancel()
+            # Every event once; each stream's in its order (streams on
+            # different shards interleave as they commit).
+            assert sorted(got) == sorted(ids)
+            for stream in range(4):
+                mine = [i for n in range(0, len(ids), 3) if n % 4 == stream
+                        for i in ids[n:n + 3]]
+                assert [i for i in got if i in mine] == mine
+
+            for channel in (first, other):
+                analytics = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+
+                async def relayed(analytics: Any = analytics) -> bool:
+                    response = await analytics.RunQuery(analytics_pb2.RunQueryRequest(
+                        sql="SELECT count(), uniqExact(event_id) FROM domain_events "
+                            "WHERE event_type = {kind:String}", parameters={"kind": kind}))
+                    count, distinct = (int(v.number_value or v.string_value)
+                                       for v in response.rows[0].values)
+                    assert count == distinct, (count, distinct)
+                    return count == len(ids)
+
+                await eventually(relayed, "every appended event in ClickHouse once",
+                                 within_s=60)
+        finally:
+            for channel in opened:
+                await channel.close()
