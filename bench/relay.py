@@ -48,7 +48,6 @@ from gateway.domain.analytics.relay_rows import TABLES, rows_of
 from gateway.records.events import Cursor, StoredEvent
 from gateway.runtime.config import Config
 from gateway.runtime.server import Gateway
-from gateway.storage.clickhouse.chdb_backend import ChdbStore
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.eventstore import log as event_log
@@ -193,7 +192,8 @@ async def catch_up(gw: Gateway, store: AnalyticsStore, shards: list[Shard],
     relayed = await verify(store, shards)
 
     log("catch-up: baseline (the same inserts, directly)")
-    baseline = ChdbStore(gw.embedded.clickhouse_path, database="bench_relay_baseline")  # type: ignore[union-attr]
+    # Through the same engine process as the relay's inserts.
+    baseline = gw.embedded.analytics.store("bench_relay_baseline")  # type: ignore[union-attr]
     await ensure_schema(baseline, dict(gw.policies.get("analytics").retention))
     batches: list[tuple[Shard, Cursor, Cursor, list[StoredEvent]]] = []
     for shard in shards:
