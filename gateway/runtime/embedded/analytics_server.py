@@ -62,7 +62,13 @@ _TRANSPORT = {
     "wait_end_of_query", "client_protocol_version", "user", "password", "role",
     "send_progress_in_http_headers", "http_headers_progress_interval_ms",
     "enable_http_compression", "http_zlib_compression_level",
+    "cancel_http_readonly_queries_on_client_close",
 }
+# Settings clickhouse-connect sends with every request of a client (how it
+# parses input): SET on the engine's connection when they change, not put in
+# the statement, where an EXPLAIN AST would show them as the statement's own
+# SETTINGS (RunQuery refuses a statement with SETTINGS).
+_CLIENT_WIDE = {"date_time_input_format", "cast_string_to_dynamic_use_inference"}
 _TRAILING_FORMAT = re.compile(r"\s+FORMAT\s+(\w+)\s*;?\s*$", re.IGNORECASE)
 _INSERT_DATA = re.compile(rb"^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)[ \t]*(?:\n|$)",
                           re.IGNORECASE | re.DOTALL)
@@ -86,6 +92,7 @@ class Engine:
 
         self._conn: Any = chdb.connect(str(path))  # type: ignore[no-untyped-call]
         self._lock = threading.Lock()
+        self._client_wide: dict[str, str] = {}
         self.timezone = str(self._conn.query("SELECT timezone()", "TabSeparated")).strip()
 
     def run(self, args: dict[str, str], body: bytes) -> tuple[bytes, str | None]:
@@ -105,8 +112,12 @@ class Engine:
             self._conn.close()
 
     def _run(self, args: dict[str, str], body: bytes) -> tuple[bytes, str | None]:
-        settings = {k: v for k, v in args.items()
-                    if k not in _TRANSPORT and not k.startswith("param_")}
+        for name in _CLIENT_WIDE & args.keys():
+            if self._client_wide.get(name) != args[name]:
+                self._conn.query(f"SET {name} = {_literal(args[name])}", "TabSeparated")
+                self._client_wide[name] = args[name]
+        settings = {k: v for k, v in args.items() if k not in _TRANSPORT
+                    and k not in _CLIENT_WIDE and not k.startswith("param_")}
         params = {k[len("param_"):]: v for k, v in args.items() if k.startswith("param_")}
         # chdb has no per-request settings: a SETTINGS clause scopes them to
         # the statement, as the server's URL settings are (a SET would stay
