@@ -51,7 +51,7 @@ from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.store import AnalyticsStore
 from gateway.storage.eventstore import log as event_log
-from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
+from gateway.storage.postgres.keyspace_id import even_ranges, keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Shard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +102,12 @@ def _order_placed(rng: random.Random, n: int, now: datetime) -> tuple[str, str, 
 _META = json.dumps({"request_id": "bench", "actor": "bench"})
 
 
+def _owner(shards: list[Shard], ksid: int) -> Shard:
+    """The shard owning `ksid` in the fresh stack's even split."""
+    ranges = even_ranges(len(shards))
+    return shards[next(i for i, r in enumerate(ranges) if r.contains(ksid))]
+
+
 async def copy_backlog(shards: list[Shard], n: int) -> float:
     """COPY n OrderPlaced events into the shards owning their users; seconds."""
     rng = random.Random(20261125)
@@ -110,7 +116,7 @@ async def copy_backlog(shards: list[Shard], n: int) -> float:
     for i in range(n):
         user, order_id, payload = _order_placed(rng, i, now)
         ksid = keyspace_id(user)
-        shard = next(s for s in shards if s.key_range.contains(ksid))
+        shard = _owner(shards, ksid)
         per_shard[shard.index].append((uuid.UUID(int=rng.getrandbits(128)), f"order-{order_id}",
                                        0, "OrderPlaced", json.dumps(payload), _META,
                                        ksid_bytes(ksid)))
@@ -234,7 +240,7 @@ async def _write_orders(shards: list[Shard], rate: int, seconds: float) -> int:
     async def one(n: int) -> None:
         user, order_id, payload = _order_placed(rng, 1_000_000 + n, datetime.now(UTC))
         ksid = keyspace_id(user)
-        shard = next(s for s in shards if s.key_range.contains(ksid))
+        shard = _owner(shards, ksid)
         authorized = {"payment_id": payload["payment_id"], "order_id": order_id,
                       "user_id": user, "amount_minor": payload["total_minor"],
                       "currency": "EUR"}
