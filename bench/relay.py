@@ -1,7 +1,7 @@
 """The relay benchmark: python -m bench.run --scenario relay [--quick].
 
 Runs in this process on the embedded stack (2 commerce shards, the inventory
-database, chdb), with the gateway's backends opened but no gRPC server: the
+database, the chdb engine's process), with the gateway's backends opened but no gRPC server: the
 relay is a background loop and gRPC plays no part in it.
 
 - catch-up: a backlog of OrderPlaced events (the gateway's payload: three
@@ -337,7 +337,8 @@ async def run(plan: RelayPlan, source: Any) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     c, s = result["catch_up"], result["steady"]
     return "\n".join([
-        *machine_section(result, "in-process: embedded PostgreSQL shards, chdb"),
+        *machine_section(result, "in-process: the gateway's backends on embedded PostgreSQL "
+                                 "shards and the chdb engine process"),
         "## Relay catch-up",
         "",
         "| backlog events | relay s | relay events/s | baseline s | baseline events/s "
