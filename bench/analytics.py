@@ -229,7 +229,8 @@ async def _direct_on(engine: EmbeddedAnalytics, plan: AnalyticsPlan, messages: l
     from gateway.storage.clickhouse.schema import ensure_schema
 
     policy = PolicyRegistry(ROOT / "policies", POLICY_CATALOG).get("analytics")
-    store = engine.store()
+    # Generating and merging 10 million orders takes minutes at full size.
+    store = engine.store(statement_timeout_s=3600)
     await ensure_schema(store, dict(policy.retention))
     placed = plan.orders * 10 // 11
     params = {"start_ms": now_ms - YEAR_MS, "span_ms": YEAR_MS - DAY_MS, "placed": placed,

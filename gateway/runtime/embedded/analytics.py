@@ -90,10 +90,14 @@ class EmbeddedAnalytics(ChildServer, PasswordProtected):
     def url(self) -> str:
         return f"http://{LOCALHOST}:{self.port}"
 
-    def store(self, database: str = "datagw") -> ClickHouseServerStore:
+    def store(self, database: str = "datagw", *,
+              statement_timeout_s: float = 30.0) -> ClickHouseServerStore:
         """An analytics store on this engine, as embedded mode opens it (the
-        topology entry "clickhouse/embedded", the relay's target "chdb")."""
+        topology entry "clickhouse/embedded", the relay's target "chdb");
+        `statement_timeout_s`: how long a statement may take, queueing
+        behind others included (the engine runs one at a time)."""
         return ClickHouseServerStore(self.url, database, USER, self.password,
+                                     send_receive_timeout_s=statement_timeout_s,
                                      name="clickhouse/embedded", kind="chdb")
 
     def start(self) -> None:
