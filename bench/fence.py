@@ -114,7 +114,7 @@ async def _set_fence(conn: asyncpg.Connection, on: bool) -> None:
 async def run(plan: FencePlan, source: Callable[[], str]) -> dict[str, Any]:
     at_start, load_at_start = source(), [round(x, 2) for x in os.getloadavg()]
     root = Path(tempfile.mkdtemp(prefix="datagw-bench-fence-"))
-    stack = EmbeddedBackends(root, ephemeral=True, shards=1, supervise=False)
+    stack = EmbeddedBackends(root, ephemeral=True, shards=1, supervise=False, analytics=False)
     await asyncio.to_thread(stack.start)
     try:
         server = stack.shards[0]

@@ -1,7 +1,7 @@
 """A gateway on an embedded stack the test starts itself (supervision and
-failover tests), not in embedded mode: the session's gateway holds the one
-chdb path a process may have, and the test must own the stack's servers. It
-gets the stack's DSNs as embedded mode lays them out, and no analytics store.
+failover tests), not in embedded mode: the test must own the stack's
+servers. It gets the stack's DSNs as embedded mode lays them out, and no
+analytics store.
 """
 
 from __future__ import annotations

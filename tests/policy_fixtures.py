@@ -45,9 +45,8 @@ async def running_gateway(
 ) -> AsyncIterator[tuple[Gateway, grpc.aio.Channel, EmbeddedValkey]]:
     """A second in-process gateway on `policies_dir`, with a Valkey of its own.
 
-    It cannot run in embedded mode: chdb allows one embedded ClickHouse path
-    per process and the session gateway holds it. So it borrows the shared
-    PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
+    Not in embedded mode, which would start servers of its own: it borrows
+    the shared PostgreSQL (rows are keyed by the test's uid) and gets a private Valkey, so
     flushing or capping there never touches what other tests cached.
     `replicas` adds replica DSNs per keyspace (one tuple per shard);
     `keyspaces` replaces the shared ones (the same databases by another way,

@@ -35,7 +35,7 @@ async def reshard_keyspaces(stack: EmbeddedBackends) -> dict[str, KeyspaceConfig
 
 
 def start_stack(root: Path) -> EmbeddedBackends:
-    stack = EmbeddedBackends(root, ephemeral=True, shards=4, supervise=False)
+    stack = EmbeddedBackends(root, ephemeral=True, shards=4, supervise=False, analytics=False)
     stack.start()
     return stack
 

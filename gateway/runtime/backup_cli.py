@@ -40,9 +40,10 @@ def backup(cfg: Config) -> int:
                                     shards=shard_count(cfg.data_dir),
                                     replicas=cfg.embedded_replicas,
                                     synchronous=cfg.embedded_synchronous, supervise=False,
-                                    backup=cfg.backup)
+                                    backup=cfg.backup, analytics=False)
         with backends:
-            # Nothing else has this data dir's chdb open: its files are copied too.
+            # No gateway and no engine process has this data dir's chdb
+            # directory open: its files are copied too.
             lines = backends.back_up(clickhouse=True).lines()
     for line in lines:
         print(f"datagw backup: {line}")

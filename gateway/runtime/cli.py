@@ -169,7 +169,8 @@ def _failover(cfg: Config, shard: int, keyspace: str) -> int:
     else:
         backends = EmbeddedBackends(cfg.data_dir, ephemeral=False, shards=cfg.embedded_shards,
                                     replicas=cfg.embedded_replicas,
-                                    synchronous=cfg.embedded_synchronous, supervise=False)
+                                    synchronous=cfg.embedded_synchronous, supervise=False,
+                                    analytics=False)
         with backends:
             backends.failover(shard)
             done = backends.roles(shard)

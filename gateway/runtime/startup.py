@@ -14,7 +14,6 @@ from gateway.policy.model import PolicyCatalog, Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import ClickHouseConfig, Config, ConfigError, KeyspaceConfig
 from gateway.runtime.embedded.backends import EmbeddedBackends
-from gateway.storage.clickhouse.chdb_backend import ChdbStore
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
@@ -103,7 +102,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         embedded = EmbeddedBackends(
             config.data_dir, ephemeral=config.ephemeral,
             shards=config.embedded_shards if sharded else 0, replicas=config.embedded_replicas,
-            synchronous=config.embedded_synchronous, backup=config.backup)
+            synchronous=config.embedded_synchronous, backup=config.backup,
+            analytics=clickhouse is None)
         await asyncio.to_thread(embedded.start)
     try:
         # Whatever fails from here on, embedded servers started above stop.
@@ -112,7 +112,9 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
             keyspace_configs = await _embedded_keyspaces(policies, embedded, sharded)
             redis_url = embedded.valkey.url
             if clickhouse is None:
-                clickhouse = ChdbStore(embedded.clickhouse_path)
+                # The engine's own process (every gateway process of this
+                # data dir reaches the same one).
+                clickhouse = embedded.analytics.store()
         assert redis_url is not None
         _check_keyspaces(policies, keyspace_configs)
         keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}

@@ -2,12 +2,13 @@
 same on each.
 
 Backends:
-- chdb: ClickHouse's engine in-process (always).
-- http-front: the server backend (clickhouse-connect over HTTP) against
-  tests/chdb_http_front.py, a test-only HTTP front for chdb in a subprocess.
-  It is not a ClickHouse server: it proves the HTTP code path (requests,
-  URL settings and parameters, compressed Native bodies, errors from the
-  response) against ClickHouse's engine; settings scoping is chdb's.
+- embedded: the server backend (clickhouse-connect over HTTP) against
+  embedded mode's analytics engine process (gateway/runtime/embedded/
+  analytics_server.py, chdb behind a subset of the HTTP interface), with its
+  password, as embedded mode runs it (always). It is not a ClickHouse
+  server: it proves the HTTP code path (requests, URL settings and
+  parameters, compressed Native bodies, errors from the response) against
+  ClickHouse's engine; settings scoping is chdb's.
 - server: the server backend against the ClickHouse server at
   DATAGW_TEST_CLICKHOUSE_URL (optional DATAGW_TEST_CLICKHOUSE_USER and
   DATAGW_TEST_CLICKHOUSE_PASSWORD); skipped when it is not set.
@@ -19,6 +20,8 @@ import dataclasses
 import os
 import socket
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,8 +31,8 @@ import pytest
 
 from gateway.policy.model import DomainPolicy
 from gateway.policy.registry import PolicyRegistry
+from gateway.runtime.embedded.analytics import EmbeddedAnalytics
 from gateway.runtime.services import POLICY_CATALOG
-from gateway.storage.clickhouse.chdb_backend import ChdbStore, EmbeddedClickHouseError, engine_path
 from gateway.storage.clickhouse.client import ClientStore
 from gateway.storage.clickhouse.reports import top_params, top_sql
 from gateway.storage.clickhouse.schema import PRODUCT_DAYS, TABLES, ensure_schema
@@ -41,7 +44,6 @@ from gateway.storage.clickhouse.store import (
     ParamText,
     Settings,
 )
-from tests.chdb_http_front import running_front
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "datagw_conformance"
@@ -56,28 +58,26 @@ def policy() -> DomainPolicy:
 
 
 @pytest.fixture(scope="module")
-def http_front() -> Iterator[str]:
-    with running_front() as port:
-        yield f"http://127.0.0.1:{port}"
+def engine() -> Iterator[EmbeddedAnalytics]:
+    with tempfile.TemporaryDirectory(prefix="datagw-conformance-") as data:
+        with EmbeddedAnalytics(Path(data) / "clickhouse") as running:
+            yield running
 
 
 def _open(kind: str, request: pytest.FixtureRequest) -> ClientStore:
-    if kind == "chdb":
-        # One chdb engine per process: share the gateway's when it is open.
-        path = engine_path() or Path(tempfile.mkdtemp(prefix="datagw-chdb-"))
-        return ChdbStore(path, DATABASE)
-    if kind == "http-front":
-        return ClickHouseServerStore(request.getfixturevalue("http_front"), DATABASE)
+    if kind == "embedded":
+        engine: EmbeddedAnalytics = request.getfixturevalue("engine")
+        return engine.store(DATABASE)
     if SERVER_URL is None:
         pytest.skip("no ClickHouse server: set DATAGW_TEST_CLICKHOUSE_URL=http://host:8123 "
-                    "(the http-front case runs the same code path against chdb)")
+                    "(the embedded case runs the same code path against chdb)")
     return ClickHouseServerStore(
         SERVER_URL, f"{DATABASE}_{uuid.uuid4().hex[:8]}",
         os.environ.get("DATAGW_TEST_CLICKHOUSE_USER", "default"),
         os.environ.get("DATAGW_TEST_CLICKHOUSE_PASSWORD", ""))
 
 
-@pytest.fixture(scope="module", params=["chdb", "http-front", "server"])
+@pytest.fixture(scope="module", params=["embedded", "server"])
 async def store(request: pytest.FixtureRequest,
                 policy: DomainPolicy) -> AsyncIterator[AnalyticsStore]:
     s = _open(request.param, request)
@@ -450,19 +450,31 @@ async def test_an_unreachable_server_is_unavailable() -> None:
     store.close()
 
 
-async def test_chdb_stores_share_the_process_engine() -> None:
-    path = engine_path() or Path(tempfile.mkdtemp(prefix="datagw-chdb-"))
-    first, second = ChdbStore(path, DATABASE + "_a"), ChdbStore(path, DATABASE + "_b")
+async def test_the_embedded_engine_refuses_a_request_without_its_password(
+    engine: EmbeddedAnalytics,
+) -> None:
+    wrong = ClickHouseServerStore(engine.url, DATABASE, password="not-the-password")
     try:
-        assert await first.check() and await second.check()
-        other = ChdbStore(Path(tempfile.mkdtemp(prefix="datagw-chdb-other-")))
-        with pytest.raises(EmbeddedClickHouseError, match="already open"):
-            await other.check()
-        await first.command(f"DROP DATABASE {DATABASE}_a")
-        first.close()
-        # The engine stays open for the other store.
-        assert await second.check()
-        await second.command(f"DROP DATABASE {DATABASE}_b")
+        with pytest.raises(AnalyticsStoreError) as refused:
+            await wrong.query("SELECT 1")
+        assert refused.value.code == 516  # AUTHENTICATION_FAILED
     finally:
-        first.close()
-        second.close()
+        wrong.close()
+    right = engine.store(DATABASE + "_auth")
+    try:
+        assert await right.check(), right.last_error
+        await right.command(f"DROP DATABASE {DATABASE}_auth")
+    finally:
+        right.close()
+
+
+def test_the_embedded_engine_refuses_a_request_without_credentials(
+    engine: EmbeddedAnalytics,
+) -> None:
+    # curl, a browser: refused; /ping (a liveness probe) answers.
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(f"{engine.url}/?query=SELECT+1", timeout=10)
+    assert plain.value.code == 403
+    with urllib.request.urlopen(f"{engine.url}/ping", timeout=10) as ping:
+        assert ping.read() == b"Ok.\n"
+

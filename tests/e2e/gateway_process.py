@@ -73,7 +73,7 @@ def gateway_process(
             if not line:
                 raise RuntimeError("datagw exited during start-up:\n" + "".join(banner))
             banner.append(line)
-            if line.startswith("  chdb"):  # the last backend line of the start-up banner
+            if line.startswith("  clickhouse"):  # the last backend line of the start-up banner
                 break
         else:
             raise RuntimeError("datagw did not start in time:\n" + "".join(banner))

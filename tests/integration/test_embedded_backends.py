@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import socket
 import stat
@@ -30,33 +32,60 @@ def _port_closed(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _analytics(stack: EmbeddedBackends, sql: str) -> list[tuple[object, ...]]:
+    """`sql` on the stack's analytics engine; a SELECT's rows."""
+    async def call() -> list[tuple[object, ...]]:
+        store = stack.analytics.store("survives")
+        try:
+            if sql.startswith("SELECT"):
+                return (await store.query(sql)).rows
+            await store.command(sql)
+            return []
+        finally:
+            store.close()
+
+    return asyncio.run(call())
+
+
 def test_persistent_data_survives_restart(tmp_path: Path) -> None:
     root = tmp_path / "data"
     first = EmbeddedBackends(root, ephemeral=False)
     with first:
         assert first.startup_seconds is not None and first.startup_seconds < 15
         pg_port, vk_port = first.postgres.port, first.valkey.port
+        ch_port = first.analytics.port
         lines = first.describe()
         assert lines[0].startswith("postgres 18.") and f"127.0.0.1:{pg_port}" in lines[0]
         assert lines[1].startswith("valkey ") and f"127.0.0.1:{vk_port}" in lines[1]
         assert lines[2] == (f"passwords (0600) in {root / 'secrets'}: postgres.password "
-                            "(user postgres, every PostgreSQL server), valkey.password")
-        assert lines[3].startswith("chdb (ClickHouse engine, in-process) at ")
+                            "(user postgres, every PostgreSQL server), valkey.password, "
+                            "clickhouse.password")
+        assert lines[3].startswith("clickhouse (chdb engine, its own process, niceness 10) "
+                                   f"at http://127.0.0.1:{ch_port} ")
         assert first.clickhouse_path == root / "clickhouse" and first.clickhouse_path.is_dir()
+        assert first.analytics.data_dir == first.clickhouse_path
+        # Below the gateway and PostgreSQL when the cores are busy.
+        assert os.getpriority(os.PRIO_PROCESS, first.analytics.pid or 0) == 10
         secrets = EmbeddedSecrets(root)
         pg_password, vk_password = secrets.postgres_password(), secrets.valkey_password()
+        ch_password = first.analytics.password
+        assert ch_password == (root / "secrets" / "clickhouse.password").read_text().strip()
         assert first.postgres.dsn == (
             f"postgresql://postgres:{pg_password}@127.0.0.1:{pg_port}/postgres")
         assert first.valkey.url == f"redis://:{vk_password}@127.0.0.1:{vk_port}/0"
         assert pg_password not in "\n".join(lines) and vk_password not in "\n".join(lines)
+        assert ch_password not in "\n".join(lines)
 
         query_sync(first.postgres.dsn, "CREATE TABLE t (id int PRIMARY KEY, v text)")
         query_sync(first.postgres.dsn, "INSERT INTO t VALUES ($1, $2)", 1, "persisted")
         with redis.Redis.from_url(first.valkey.url) as client:
             client.set("k", "persisted")
-        pg, vk = first.postgres, first.valkey
-    assert not pg.is_running() and not vk.is_running()
-    assert _port_closed(pg_port) and _port_closed(vk_port)
+        _analytics(first, "CREATE TABLE persisted (v String) ENGINE = MergeTree "
+                                      "ORDER BY v")
+        _analytics(first, "INSERT INTO persisted VALUES ('persisted')")
+        pg, vk, ch = first.postgres, first.valkey, first.analytics
+    assert not pg.is_running() and not vk.is_running() and not ch.is_running()
+    assert _port_closed(pg_port) and _port_closed(vk_port) and _port_closed(ch_port)
 
     with EmbeddedBackends(root, ephemeral=False) as second:
         # The passwords made on the first start are the ones used again.
@@ -66,6 +95,8 @@ def test_persistent_data_survives_restart(tmp_path: Path) -> None:
         assert [r["v"] for r in rows] == ["persisted"]
         with redis.Redis.from_url(second.valkey.url) as client:
             assert client.get("k") == b"persisted"
+        assert second.analytics.password == ch_password
+        assert _analytics(second, "SELECT v FROM persisted") == [("persisted",)]
 
 
 def test_ephemeral_dir_is_deleted_on_stop(tmp_path: Path) -> None:

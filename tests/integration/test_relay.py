@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
 import pytest
-from datagw.v1 import admin_pb2, order_pb2
+from datagw.v1 import admin_pb2, analytics_pb2, analytics_pb2_grpc, order_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway.domain.analytics.relay import RelaySettings, ShardRelay
 from gateway.records.events import Cursor
+from gateway.runtime.embedded.analytics import EmbeddedAnalytics
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.schema import ORDER_LINES, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
@@ -446,3 +452,77 @@ async def test_user_erased_events_anonymise_the_users_analytics_rows(
     others = await _query(gateway, "SELECT count() FROM clickstream WHERE user_id = {u:String}",
                           u=bystander)
     assert others.rows == [(1,)]
+
+
+def _engine(gateway: Gateway) -> EmbeddedAnalytics:
+    assert gateway.embedded is not None
+    return gateway.embedded.analytics
+
+
+async def _sales(channel: grpc.aio.Channel) -> analytics_pb2.SalesSummaryResponse:
+    now = datetime.now(UTC)
+    start, end = Timestamp(), Timestamp()
+    start.FromDatetime(now - timedelta(days=1))
+    end.FromDatetime(now + timedelta(days=1))
+    response: analytics_pb2.SalesSummaryResponse = await analytics_pb2_grpc.AnalyticsServiceStub(
+        channel).SalesSummary(analytics_pb2.SalesSummaryRequest(
+            range=analytics_pb2.TimeRange(start_time=start, end_time=end), currency_code="EUR",
+            granularity=analytics_pb2.TIME_GRANULARITY_DAY))
+    return response
+
+
+async def test_with_the_analytics_engine_down_analytics_calls_are_unavailable_and_events_wait(
+    gateway: Gateway, shop: Shop, channel: grpc.aio.Channel, uid: str
+) -> None:
+    mark = await _mark(gateway)
+    a, b = await _products(shop, uid)
+    user = user_on_shard(gateway, f"{uid}-u", 0)
+    await shop.user(user)
+    engine = _engine(gateway)
+    port = engine.port
+    # Stopped on purpose, so the supervisor leaves it down for the test.
+    await asyncio.to_thread(engine.kill)
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as down:
+            await _sales(channel)
+        assert down.value.code() == grpc.StatusCode.UNAVAILABLE, down.value.details()
+        await shop.place(user, {a: 2, b: 1}, f"{uid}-o-down")
+
+        async def waiting() -> bool:
+            return metric("datagw_relay_lag_events", keyspace="commerce", shard="0") > 0
+
+        await eventually(waiting, "the order's events wait in PostgreSQL", within_s=30)
+    finally:
+        await asyncio.to_thread(engine.start)
+    assert engine.port == port  # the gateway's store URL is still right
+    await _assert_exact(gateway, mark)
+    assert await _order_sums(gateway, f"{uid}-") == await _pg_order_sums(gateway, f"{uid}-")
+    await _sales(channel)
+
+
+async def test_a_killed_analytics_engine_is_restarted_and_the_relay_loses_and_doubles_nothing(
+    gateway: Gateway, shop: Shop, uid: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.runtime.embedded.supervisor")
+    mark = await _mark(gateway)
+    a, b = await _products(shop, uid)
+    users = [user_on_shard(gateway, f"{uid}-u{i}", i) for i in range(2)]
+    for user in users:
+        await shop.user(user)
+    engine = _engine(gateway)
+    killed = engine.pid
+    assert killed is not None
+    for n in range(3):
+        for user in users:
+            await shop.place(user, {a: 1, b: n + 1}, f"{uid}-o{n}-{user}")
+        if n == 0:
+            # A crash, mid-relay most likely: the supervisor's to restart.
+            os.kill(killed, signal.SIGKILL)
+
+    async def restarted() -> bool:
+        return "embedded analytics engine restarted" in caplog.text
+
+    await eventually(restarted, "the supervisor restarts the analytics engine", within_s=30)
+    assert engine.pid not in (None, killed)
+    await _assert_exact(gateway, mark)
+    assert await _order_sums(gateway, f"{uid}-") == await _pg_order_sums(gateway, f"{uid}-")

@@ -48,7 +48,7 @@ def clickhouse() -> Iterator[str]:
 @pytest.fixture
 async def stack() -> AsyncIterator[EmbeddedBackends]:
     root = Path(tempfile.mkdtemp(prefix="datagw-rewind-"))
-    backends = EmbeddedBackends(root, ephemeral=True, shards=2, supervise=False)
+    backends = EmbeddedBackends(root, ephemeral=True, shards=2, supervise=False, analytics=False)
     backends.start()
     try:
         yield backends

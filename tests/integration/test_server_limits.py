@@ -68,7 +68,7 @@ async def own_backends() -> AsyncIterator[EmbeddedBackends]:
     # tree private again (0700), locking out postgres, which runs as its own
     # user when the tests run as root.
     with tempfile.TemporaryDirectory(prefix="datagw-test-") as tmp:
-        backends = EmbeddedBackends(Path(tmp), ephemeral=True)
+        backends = EmbeddedBackends(Path(tmp), ephemeral=True, analytics=False)
         await asyncio.to_thread(backends.start)
         try:
             conn = await asyncpg.connect(backends.postgres.dsn)
@@ -86,9 +86,8 @@ async def running_gateway(embedded: EmbeddedBackends, **overrides: object
                           ) -> AsyncIterator[Gateway]:
     """A gateway with `embedded`'s servers configured as its backends.
 
-    Configured backends rather than embedded mode: chdb allows one engine per
-    process, which the session gateway holds, so a second gateway in embedded
-    mode cannot start next to it.
+    Configured backends rather than embedded mode, which would start servers
+    of its own: the test owns `embedded`'s.
     """
     if embedded.shards:
         # The session stack: a gateway that shares its catalog database (and

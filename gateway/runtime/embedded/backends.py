@@ -1,7 +1,8 @@
 """All embedded backends together: ``EmbeddedBackends`` starts PostgreSQL
-(plus commerce shards and their replicas), Valkey and a chdb directory under
-one data dir, supervises them (``supervisor``), fails a shard over to its
-standby on request, and stops them again.
+(plus commerce shards and their replicas), Valkey and the analytics engine
+(chdb in its own process, analytics.py) under one data dir, supervises them
+(``supervisor``), fails a shard over to its standby on request, and stops
+them again.
 
 Which data dir of a shard is its primary is recorded in ROLES_FILE under the
 data dir once a failover has changed it (``shard-<i>`` until then); its
@@ -23,6 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gateway.runtime.embedded.analytics import EmbeddedAnalytics
+from gateway.runtime.embedded.analytics_server import NICE
 from gateway.runtime.embedded.backup import BackupReport, BackupScheduler, BackupSettings, back_up
 from gateway.runtime.embedded.postgres import EmbeddedPostgres
 from gateway.runtime.embedded.process import (
@@ -82,7 +85,7 @@ def _shard_dirs(index: int, replicas: int) -> list[str]:
 
 
 class EmbeddedBackends(StartStop):
-    """Postgres + Valkey servers and a chdb directory under one data dir.
+    """Postgres + Valkey servers and the analytics engine under one data dir.
 
     With ``ephemeral=True`` each ``start()`` uses a fresh temporary directory
     (created inside ``data_dir`` when given, else in the system temp dir)
@@ -91,18 +94,21 @@ class EmbeddedBackends(StartStop):
 
     The servers' passwords are generated into ``secrets/`` under the data
     dir on first start and reused afterwards (``secrets``; the servers'
-    ``dsn`` and ``url`` carry them).
+    ``dsn`` and ``url`` carry them, the analytics engine's is its
+    ``password``).
     """
 
     def __init__(self, data_dir: Path | None = None, *, ephemeral: bool, shards: int = 0,
                  replicas: int = 0, synchronous: bool = False, supervise: bool = True,
-                 backup: BackupSettings | None = None) -> None:
+                 backup: BackupSettings | None = None, analytics: bool = True) -> None:
         """`synchronous`: each shard primary's commits wait for one of its
         replicas (needs `replicas`); `supervise`: crashed servers are restarted;
         `backup`: its archive_timeout and keep, and (supervised, a kept data
         dir) base backups on its schedule and on request, WAL segments closed
         every archive_timeout (backup.py). Every PostgreSQL server archives
-        its WAL (wal_archive.py)."""
+        its WAL (wal_archive.py). `analytics`: start the analytics engine
+        (False: its directory stays closed, for a gateway configured with a
+        ClickHouse server, or to copy the directory)."""
         if data_dir is None and not ephemeral:
             raise ValueError("a persistent EmbeddedBackends needs a data_dir")
         if synchronous and shards and not replicas:
@@ -130,6 +136,8 @@ class EmbeddedBackends(StartStop):
         self._postgres: EmbeddedPostgres | None = None
         self._shards: list[EmbeddedPostgres] = []
         self._valkey: EmbeddedValkey | None = None
+        self._with_analytics = analytics
+        self._analytics: EmbeddedAnalytics | None = None
         self.startup_seconds: float | None = None
         """Wall time of the last successful start()."""
 
@@ -152,6 +160,13 @@ class EmbeddedBackends(StartStop):
     @property
     def clickhouse_path(self) -> Path:
         return self.data_dir / "clickhouse"
+
+    @property
+    def analytics(self) -> EmbeddedAnalytics:
+        """The analytics engine's process (started unless `analytics=False`)."""
+        if self._analytics is None:
+            raise EmbeddedBackendError("the embedded analytics engine is not started")
+        return self._analytics
 
     @property
     def postgres(self) -> EmbeddedPostgres:
@@ -179,7 +194,8 @@ class EmbeddedBackends(StartStop):
         )
 
     def start(self) -> None:
-        if self._postgres is not None or self._valkey is not None or self._shards:
+        if (self._postgres is not None or self._valkey is not None or self._shards
+                or self._analytics is not None):
             raise EmbeddedBackendError("embedded backends are already started")
         began = time.monotonic()
         if self._ephemeral:
@@ -194,28 +210,14 @@ class EmbeddedBackends(StartStop):
             self._root.mkdir(parents=True, exist_ok=True)
             self._active_dir = self._root
         try:
-            # chdb runs in this process: only we need to read its tables.
+            # Only the engine reads its tables.
             self.clickhouse_path.mkdir(mode=0o700, exist_ok=True)
             self.clickhouse_path.chmod(0o700)
-            secrets = self.secrets
-            postgres = EmbeddedPostgres(self._active_dir / "postgres",
-                                        password_file=secrets.postgres_file)
-            self._archive(postgres, None)
-            self._postgres = postgres
-            # The first start makes the password file; the shards find it.
-            postgres.start()
-            self._check_shard_count(self._active_dir / "shards.txt")
-            primaries = shard_primaries(self._active_dir)
-            self._shards = [self._server(primaries.get(i, f"shard-{i}"), i)
-                            for i in range(self._shard_count)]
-            # initdb and start-up are mostly waiting: shards start side by side.
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                for done in [pool.submit(self._start_shard, i) for i in range(self._shard_count)]:
-                    done.result()
-            valkey = EmbeddedValkey(self._active_dir / "valkey",
-                                    password_file=secrets.valkey_file)
-            self._valkey = valkey
-            valkey.start()
+            # The engine starts side by side with the servers (mostly waiting).
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                analytics = beside.submit(self._start_analytics)
+                self._start_servers()
+                analytics.result()
         except BaseException:
             self._shutdown(raise_errors=False)
             raise
@@ -228,6 +230,34 @@ class EmbeddedBackends(StartStop):
 
     def stop(self) -> None:
         self._shutdown(raise_errors=True)
+
+    def _start_servers(self) -> None:
+        secrets = self.secrets
+        postgres = EmbeddedPostgres(self.data_dir / "postgres",
+                                    password_file=secrets.postgres_file)
+        self._archive(postgres, None)
+        self._postgres = postgres
+        # The first start makes the password file; the shards find it.
+        postgres.start()
+        self._check_shard_count(self.data_dir / "shards.txt")
+        primaries = shard_primaries(self.data_dir)
+        self._shards = [self._server(primaries.get(i, f"shard-{i}"), i)
+                        for i in range(self._shard_count)]
+        # initdb and start-up are mostly waiting: shards start side by side.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for done in [pool.submit(self._start_shard, i) for i in range(self._shard_count)]:
+                done.result()
+        valkey = EmbeddedValkey(self.data_dir / "valkey", password_file=secrets.valkey_file)
+        self._valkey = valkey
+        valkey.start()
+
+    def _start_analytics(self) -> None:
+        if not self._with_analytics:
+            return
+        analytics = EmbeddedAnalytics(self.clickhouse_path,
+                                      password_file=self.secrets.clickhouse_file)
+        self._analytics = analytics
+        analytics.start()
 
     def _server(self, name: str, index: int) -> EmbeddedPostgres:
         server = EmbeddedPostgres(self.data_dir / name, password_file=self.secrets.postgres_file)
@@ -247,7 +277,11 @@ class EmbeddedBackends(StartStop):
 
     def back_up(self, *, clickhouse: bool = False) -> BackupReport:
         """Back up every server (backup.py); `clickhouse`: copy the chdb dir too
-        (only when no process has it open)."""
+        (only when no process has it open: started with `analytics=False`)."""
+        if clickhouse and self._analytics is not None:
+            raise EmbeddedBackendError(
+                "the analytics engine holds the chdb directory open: a copy of it would not "
+                "be consistent (start the backends with analytics=False to copy it)")
         servers = [(server_name(None), self.postgres),
                    *((server_name(i), shard) for i, shard in enumerate(self.shards))]
         return back_up(self.data_dir, servers, self.valkey, keep=self._backup.keep,
@@ -376,6 +410,8 @@ class EmbeddedBackends(StartStop):
                            for j, replica in enumerate(shard.replicas))
         if self._valkey is not None:
             members.append(("valkey", self._valkey))
+        if self._analytics is not None:
+            members.append(("analytics engine", self._analytics))
         return members
 
     def add_shard(self) -> EmbeddedPostgres:
@@ -439,8 +475,14 @@ class EmbeddedBackends(StartStop):
                          "replica)")
         # Where the passwords are, never what they are.
         lines.append(f"passwords (0600) in {self.secrets.directory}: postgres.password "
-                     f"(user postgres, every PostgreSQL server), valkey.password")
-        lines.append(f"chdb (ClickHouse engine, in-process) at {self.clickhouse_path}")
+                     f"(user postgres, every PostgreSQL server), valkey.password, "
+                     f"clickhouse.password")
+        if self._analytics is not None:
+            ch = self._analytics
+            lines.append(f"clickhouse (chdb engine, its own process, niceness {NICE}) at "
+                         f"{ch.url} (data: {ch.data_dir}, log: {ch.log_path})")
+        else:
+            lines.append(f"clickhouse (chdb engine): not started (data: {self.clickhouse_path})")
         if self._ephemeral:
             lines.append(f"ephemeral: {self.data_dir} is deleted on stop")
         return lines
@@ -455,9 +497,11 @@ class EmbeddedBackends(StartStop):
         if self._supervisor is not None:
             # First: what is stopped from here on must stay down.
             self._supervisor.stop()
-        if self._valkey is not None:
+        for child in (self._analytics, self._valkey):
+            if child is None:
+                continue
             try:
-                self._valkey.stop()
+                child.stop()
             except _STOP_ERRORS as exc:
                 errors.append(exc)
         for server in [*reversed(self._shards), self._postgres]:
@@ -470,6 +514,7 @@ class EmbeddedBackends(StartStop):
         if self._scheduler is not None:
             self._scheduler.stop()
         self._valkey = None
+        self._analytics = None
         self._postgres = None
         self._shards = []
         if self._ephemeral and self._active_dir is not None:

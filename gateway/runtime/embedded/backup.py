@@ -87,7 +87,7 @@ def _keep_newest(found: Iterable[Path], keep: int) -> None:
 
 def _analytics_copy(clickhouse: Path | None, data_dir: Path, keep: int) -> str:
     if clickhouse is None:
-        return ("not copied: the running gateway holds the chdb engine open (chdb cannot "
+        return ("not copied: the running engine process holds the chdb directory (chdb cannot "
                 "BACKUP without a server config); docs/backup.md says what a restore does")
     if not clickhouse.is_dir():
         return "no chdb directory yet"

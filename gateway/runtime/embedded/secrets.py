@@ -9,6 +9,8 @@ server's own directory)::
                                    PostgreSQL server (catalog, inventory,
                                    commerce shards and their replicas)
       valkey.password        0600  Valkey's ``requirepass``
+      clickhouse.password    0600  the analytics engine's (analytics_server.py),
+                                   for any user name
 
 One PostgreSQL password for all servers, not one each: a streaming replica is
 a physical copy of its primary, pg_authid included, so it has the primary's
@@ -20,8 +22,9 @@ The files hold the password and nothing else (a trailing newline is allowed
 when an operator writes one by hand). They are only ever read by this
 process: initdb gets a private copy, replicas get theirs in
 postgresql.auto.conf (readable by the server user only), Valkey in its
-valkey.conf (0600). Nothing here ever puts a password on a command line,
-where any local user could read it in ``ps``.
+valkey.conf (0600); the analytics engine reads its file itself. Nothing here
+ever puts a password on a command line, where any local user could read it
+in ``ps``.
 """
 
 from __future__ import annotations
@@ -148,6 +151,10 @@ class EmbeddedSecrets:
     @property
     def valkey_file(self) -> Path:
         return self.directory / "valkey.password"
+
+    @property
+    def clickhouse_file(self) -> Path:
+        return self.directory / "clickhouse.password"
 
     def postgres_password(self) -> str:
         return read_secret(self.postgres_file)

@@ -1,11 +1,5 @@
-"""The AnalyticsStore over a clickhouse-connect client, for both backends.
-
-clickhouse-connect reaches a ClickHouse server over HTTP and, since 1.12, the
-chdb engine in-process through the same client surface. Both backends are
-this one class with a different client underneath, so parameters are bound,
-rows encoded (Native format) and results decoded by the same code whichever
-engine answers: the backends differ only in how a client is opened and how
-per-query settings reach the engine (see ChdbStore).
+"""The AnalyticsStore over a clickhouse-connect client (server_backend.py
+opens it: a ClickHouse server, or embedded mode's engine process).
 
 Parameters are bound by ClickHouse only (server side), see server_side().
 
@@ -17,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from clickhouse_connect.driver.binding import quote_identifier
@@ -89,8 +83,6 @@ class ClientStore:
     """One AnalyticsStore implementation; subclasses open the client."""
 
     kind = ""
-    # Held around every call when the engine takes one statement at a time.
-    _call_lock: threading.Lock | None = None
 
     def __init__(self, name: str, address: str, database: str) -> None:
         self.name = name          # topology entry, e.g. "clickhouse/embedded"
@@ -110,31 +102,19 @@ class ClientStore:
         """A client on the engine's default database (blocking)."""
         raise NotImplementedError
 
-    def _release_client(self, client: Client) -> None:
-        client.close()
-
-    def _after_error(self, client: Client) -> None:
-        """Called (under the call lock) after the engine refused a statement."""
-
-    def _statement(self, sql: str, settings: Settings | None) -> tuple[str, dict[str, Any]]:
-        """The SQL and the settings to hand to clickhouse-connect."""
-        return sql, dict(settings or {})
-
     # -- the AnalyticsStore protocol -------------------------------------
 
     async def command(self, sql: str, params: Params | None = None,
                       settings: Settings | None = None) -> None:
-        text, options = self._statement(sql, settings)
-        bound = server_side(sql, params)
-        await self._call(lambda c: c.command(text, parameters=bound, settings=options))
+        bound, options = server_side(sql, params), dict(settings or {})
+        await self._call(lambda c: c.command(sql, parameters=bound, settings=options))
 
     async def query(self, sql: str, params: Params | None = None,
                     settings: Settings | None = None) -> QueryResult:
-        text, options = self._statement(sql, settings)
-        bound = server_side(sql, params)
+        bound, options = server_side(sql, params), dict(settings or {})
 
         def run(client: Client) -> QueryResult:
-            result = client.query(text, parameters=bound, settings=options)
+            result = client.query(sql, parameters=bound, settings=options)
             return QueryResult(tuple(result.column_names),
                                tuple(t.name for t in result.column_types),
                                [tuple(row) for row in result.result_rows])
@@ -178,7 +158,7 @@ class ClientStore:
         with self._connect_lock:
             client, self._client = self._client, None
         if client is not None:
-            self._release_client(client)
+            client.close()
 
     # -- plumbing ----------------------------------------------------------
 
@@ -198,7 +178,7 @@ class ClientStore:
                 try:
                     self._use_database(client)
                 except BaseException:
-                    self._release_client(client)
+                    client.close()
                     raise
                 self._client = client
             return self._client
@@ -213,36 +193,11 @@ class ClientStore:
         client.database = self.database
 
     async def _call(self, fn: Callable[[Client], T]) -> T:
-        def attempt() -> T:
-            client = self._connected()
-            try:
-                return fn(client)
-            except ClickHouseError:
-                self._after_error(client)
-                raise
-
         def run() -> T:
             try:
-                if self._call_lock is None:
-                    return attempt()
-                with self._call_lock:
-                    return attempt()
+                return fn(self._connected())
             except ClickHouseError as exc:
                 raise store_error(exc) from exc
 
         return await asyncio.to_thread(run)
 
-
-def settings_clause(settings: Mapping[str, str | int | float]) -> str:
-    """`SETTINGS a = 1, b = 'x'` for the chdb backend (names checked by the
-    caller's SQL parser: ClickHouse rejects an unknown or malformed name)."""
-    parts = []
-    for name, value in settings.items():
-        if not name.isidentifier():
-            raise AnalyticsStoreError(f"invalid setting name {name!r}", 115)  # UNKNOWN_SETTING
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-            parts.append(f"{name} = '{text}'")
-        else:
-            parts.append(f"{name} = {value}")
-    return "SETTINGS " + ", ".join(parts)

@@ -1,4 +1,6 @@
-"""A ClickHouse server over HTTP(S) through clickhouse-connect (production).
+"""A ClickHouse server over HTTP(S) through clickhouse-connect: a configured
+server (`clickhouse.url`), or embedded mode's engine process
+(gateway/runtime/embedded/analytics_server.py), which speaks the same HTTP.
 
 The client is opened on first use, not at start: clickhouse-connect asks the
 server for its version and settings when it connects, and a gateway must
@@ -17,19 +19,20 @@ from gateway.storage.clickhouse.client import ClientStore
 
 
 class ClickHouseServerStore(ClientStore):
-    kind = "clickhouse-server"
-
     def __init__(self, url: str, database: str = "datagw", username: str = "default",
                  password: str = "", connect_timeout_s: float = 5.0,
                  send_receive_timeout_s: float = 30.0, *, ca_file: str | None = None,
                  client_cert_file: str | None = None,
-                 client_key_file: str | None = None) -> None:
+                 client_key_file: str | None = None, name: str = "clickhouse",
+                 kind: str = "clickhouse-server") -> None:
         """`ca_file`, `client_*_file`: for an https URL, the CA bundle the
         server's certificate is verified against (None: the system's) and a
-        client certificate and key (mutual TLS)."""
+        client certificate and key (mutual TLS). `name` and `kind`: the
+        topology entry and what the relay status calls the target (embedded
+        mode's: "clickhouse/embedded", "chdb")."""
         parts = urlsplit(url)
-        super().__init__("clickhouse", f"{parts.scheme}://{parts.hostname}:{parts.port}",
-                         database)
+        super().__init__(name, f"{parts.scheme}://{parts.hostname}:{parts.port}", database)
+        self.kind = kind
         self._url = url
         self._username = username
         self._password = password
