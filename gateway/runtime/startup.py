@@ -13,6 +13,7 @@ import asyncpg
 from gateway.policy.model import PolicyCatalog, Store
 from gateway.policy.registry import PolicyRegistry
 from gateway.runtime.config import ClickHouseConfig, Config, ConfigError, KeyspaceConfig
+from gateway.runtime.embedded.analytics import USER as ANALYTICS_USER
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.storage.clickhouse.schema import ensure_schema
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
@@ -97,6 +98,7 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
             client_cert_file=ch.client_cert_file, client_key_file=ch.client_key_file)
     embedded: EmbeddedBackends | None = None
     startup_lines: list[str] = []
+    analytics = config.clickhouse
     sharded = _sharded_keyspaces(policies)
     if config.embedded:
         embedded = EmbeddedBackends(
@@ -115,6 +117,8 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
                 # The engine's own process (every gateway process of this
                 # data dir reaches the same one).
                 clickhouse = embedded.analytics.store()
+                analytics = ClickHouseConfig(embedded.analytics.url, username=ANALYTICS_USER,
+                                             password=embedded.analytics.password)
         assert redis_url is not None
         _check_keyspaces(policies, keyspace_configs)
         keyspaces = {name: _keyspace(ks) for name, ks in keyspace_configs.items()}
@@ -135,7 +139,7 @@ async def open_backends(config: Config, catalog: PolicyCatalog) -> OpenBackends:
         opened = OpenBackends(
             policies, backends, ReplicationTracker(list(keyspaces.values())),
             EventNotifiers([keyspaces[k] for k in event_keyspaces], _listen_dsns(keyspace_configs)),
-            event_keyspaces, maps, keyspace_configs, redis_url, config.clickhouse,
+            event_keyspaces, maps, keyspace_configs, redis_url, analytics,
             keyspace_configs[control].listen_dsn(0), embedded, startup_lines, schema_retry)
         await backends.check()
     except BaseException:
