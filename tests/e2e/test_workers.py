@@ -202,7 +202,7 @@ async def test_subscriptions_and_the_relay_work_across_workers(tmp_path: Path) -
                     response = await analytics.RunQuery(analytics_pb2.RunQueryRequest(
                         sql="SELECT count(), uniqExact(event_id) FROM domain_events "
                             "WHERE event_type = {kind:String}", parameters={"kind": kind}))
-                    count, distinct = (int(v.number_value or v.string_value)
+                    count, distinct = (int(getattr(v, v.WhichOneof("kind")))
                                        for v in response.rows[0].values)
                     assert count == distinct, (count, distinct)
                     return count == len(ids)
