@@ -129,6 +129,42 @@ def product_out(p: ProductRecord) -> catalog_pb2.Product:
     )
 
 
+def product_record(msg: catalog_pb2.Product) -> ProductRecord:
+    """A whole Product message (product_out's) back to its record."""
+    return ProductRecord(
+        sku=msg.sku,
+        title=msg.title,
+        description=msg.description,
+        category=msg.category,
+        brand=msg.brand,
+        price_minor=msg.price.amount_minor,
+        currency=msg.price.currency_code,
+        attributes=dict(msg.attributes),
+        active=msg.active,
+        version=msg.version,
+        # product_out writes an empty Timestamp for a missing time.
+        created_at=_moment(msg.create_time),
+        updated_at=_moment(msg.update_time),
+    )
+
+
+def _moment(ts: Timestamp) -> datetime | None:
+    return ts.ToDatetime(UTC) if ts.seconds or ts.nanos else None
+
+
+class ProductProto:
+    """The catalog cache's product encoding (domain.catalog ProductCodec):
+    the serialized Product message, what GetProduct answers with."""
+
+    @staticmethod
+    def encode(product: ProductRecord) -> bytes:
+        return product_out(product).SerializeToString()
+
+    @staticmethod
+    def decode(raw: bytes) -> ProductRecord:
+        return product_record(catalog_pb2.Product.FromString(raw))
+
+
 def session_out(s: SessionRecord) -> session_pb2.Session:
     return session_pb2.Session(
         session_id=s.session_id,
