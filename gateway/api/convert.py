@@ -52,11 +52,20 @@ def timestamp_in(msg: Timestamp, field: str) -> datetime:
     return msg.ToDatetime(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(moment: datetime | None) -> Timestamp:
-    ts = Timestamp()
-    if moment is not None:
-        ts.FromDatetime(moment.astimezone(UTC))
-    return ts
+    """A Timestamp built from its seconds and nanos: Timestamp.FromDatetime is
+    Python code, about 5 times slower, and every product and order answered
+    converts two of them."""
+    if moment is None:
+        return Timestamp()
+    if moment.tzinfo is None:
+        moment = moment.astimezone(UTC)  # a naive time is local time
+    since = moment - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds,
+                     nanos=since.microseconds * 1000)
 
 
 def timestamp_ms(ms: int) -> Timestamp:
