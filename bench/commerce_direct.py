@@ -224,7 +224,7 @@ class DirectShop:
     # -- GetOrder -------------------------------------------------------------
 
     async def get_order(self, order_id: str, replica: bool = False) -> OrderRecord:
-        """The order and its items (commerce_store.get_order: two SELECTs)."""
+        """The order and its items (commerce_store.get_order)."""
         shard = self.shard_for(int(order_id[1:17], 16))
         pool = shard.replicas[0] if replica else shard.primary
         async with borrow(pool) as conn:

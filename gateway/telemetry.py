@@ -6,12 +6,39 @@ into the same series; the runtime decides where spans and metrics are exported.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 
 from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.util.types import AttributeValue
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 tracer = trace.get_tracer("datagw")
+
+# What start_span gives when no span would be recorded: entering it costs
+# nothing, and the current span stays what it was.
+_NO_SPAN = contextlib.nullcontext(trace.INVALID_SPAN)
+
+
+def start_span(
+    name: str, *, kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+    attributes: Mapping[str, AttributeValue] | None = None, context: Context | None = None,
+) -> AbstractContextManager[trace.Span]:
+    """tracer.start_as_current_span for the per-call spans, free when tracing
+    is off (no tracer provider installed: telemetry.exporter none).
+
+    The API's no-op span still costs tens of microseconds (a context manager,
+    a context attached and detached), on every call and for every backend
+    call in it. A caller's trace context (`context`) still gets the no-op
+    span, which carries its trace id into the log lines of the call.
+    """
+    if context is None and isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return _NO_SPAN
+    return tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
+
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 # Set (by `serve --workers N`) before this module is imported, or not at all.

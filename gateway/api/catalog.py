@@ -50,8 +50,12 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: catalog_pb2.GetProductRequest, context: Context
     ) -> catalog_pb2.GetProductResponse:
         level, staleness = read_options(request.read_options, request.HasField("read_options"))
-        product = await self._domain.get(request.sku, level, staleness)
-        return catalog_pb2.GetProductResponse(product=product_out(product))
+        # The cache holds the Product message serialized (api.convert.ProductProto):
+        # parsed as it is, not rebuilt field by field.
+        response = catalog_pb2.GetProductResponse()
+        response.product.MergeFromString(
+            await self._domain.get_encoded(request.sku, level, staleness))
+        return response
 
     async def BatchGetProducts(
         self, request: catalog_pb2.BatchGetProductsRequest, context: Context

@@ -52,11 +52,20 @@ def timestamp_in(msg: Timestamp, field: str) -> datetime:
     return msg.ToDatetime(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(moment: datetime | None) -> Timestamp:
-    ts = Timestamp()
-    if moment is not None:
-        ts.FromDatetime(moment.astimezone(UTC))
-    return ts
+    """A Timestamp built from its seconds and nanos: Timestamp.FromDatetime is
+    Python code, about 5 times slower, and every product and order answered
+    converts two of them."""
+    if moment is None:
+        return Timestamp()
+    if moment.tzinfo is None:
+        moment = moment.astimezone(UTC)  # a naive time is local time
+    since = moment - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds,
+                     nanos=since.microseconds * 1000)
 
 
 def timestamp_ms(ms: int) -> Timestamp:
@@ -127,6 +136,42 @@ def product_out(p: ProductRecord) -> catalog_pb2.Product:
         create_time=timestamp(p.created_at),
         update_time=timestamp(p.updated_at),
     )
+
+
+def product_record(msg: catalog_pb2.Product) -> ProductRecord:
+    """A whole Product message (product_out's) back to its record."""
+    return ProductRecord(
+        sku=msg.sku,
+        title=msg.title,
+        description=msg.description,
+        category=msg.category,
+        brand=msg.brand,
+        price_minor=msg.price.amount_minor,
+        currency=msg.price.currency_code,
+        attributes=dict(msg.attributes),
+        active=msg.active,
+        version=msg.version,
+        # product_out writes an empty Timestamp for a missing time.
+        created_at=_moment(msg.create_time),
+        updated_at=_moment(msg.update_time),
+    )
+
+
+def _moment(ts: Timestamp) -> datetime | None:
+    return ts.ToDatetime(UTC) if ts.seconds or ts.nanos else None
+
+
+class ProductProto:
+    """The catalog cache's product encoding (domain.catalog ProductCodec):
+    the serialized Product message, what GetProduct answers with."""
+
+    @staticmethod
+    def encode(product: ProductRecord) -> bytes:
+        return product_out(product).SerializeToString()
+
+    @staticmethod
+    def decode(raw: bytes) -> ProductRecord:
+        return product_record(catalog_pb2.Product.FromString(raw))
 
 
 def session_out(s: SessionRecord) -> session_pb2.Session:

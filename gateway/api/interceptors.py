@@ -30,7 +30,7 @@ from gateway import request_context
 from gateway.api.auth.gate import AccessGate, Admitted
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
-from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, tracer
+from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, start_span
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -227,7 +227,7 @@ class GatewayInterceptor(_Interceptor):
         code = grpc.StatusCode.OK
         span_name, attributes = _span_shape(method)
         metadata = context.invocation_metadata() or ()
-        with tracer.start_as_current_span(
+        with start_span(
             span_name, context=self._caller(metadata), kind=SpanKind.SERVER,
             attributes=attributes,
         ) as span:
@@ -279,7 +279,7 @@ class GatewayInterceptor(_Interceptor):
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         span_name, attributes = _span_shape(method)
-        with tracer.start_as_current_span(
+        with start_span(
             span_name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
         ) as span:
             admitted, error = self._enter(method, context, metadata, request, finite=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
-from gateway.runtime import backup_cli, reshard_cli, verify_cli
+from gateway.runtime import backup_cli, event_loop, reshard_cli, verify_cli
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
 from gateway.runtime.embedded.process import EmbeddedBackendError
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             return backup_cli.restore_to(cfg, args.to, args.shard, args.keyspace)
         if cfg.workers > 1 and not is_group_leader():
             reexec_as_group_leader()
-        return asyncio.run(serve(cfg))
+        return event_loop.run(serve(cfg))
     except (ConfigError, PolicyError, EmbeddedBackendError) as exc:
         if args.command in ("failover", "backup", "restore"):
             print(f"datagw {args.command}: {redact_url(str(exc))}", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gateway.api.convert import ProductProto
 from gateway.domain.admin import AdminDomain
 from gateway.domain.analytics.relay import Relay
 from gateway.domain.analytics.reports import AnalyticsDomain
@@ -87,7 +88,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         backends.redis, catalog.DOMAIN, catalog.CACHE_SCHEMA_VERSION,
         shared_kinds=frozenset({"search"}),
         near_ttl=lambda: policies.get(catalog.DOMAIN).cache.near_ttl_s)
-    catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache)
+    catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache,
+                                           ProductProto())
     inventory_keyspace = keyspaces[opened.keyspace_of("inventory")]
     inventory = InventoryDomain(policies, inventory_keyspace)
     payments = PaymentsDomain(policies, commerce, config.payments)

@@ -185,9 +185,10 @@ def main() -> int:
     """Another worker: its config from stdin, then serve as `datagw serve` does."""
     _die_with_parent()
     cfg: Config = pickle.loads(sys.stdin.buffer.read())
+    from gateway.runtime import event_loop
     from gateway.runtime.cli import serve
 
-    return asyncio.run(serve(cfg))
+    return event_loop.run(serve(cfg))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from datagw.v1 import catalog_pb2, common_pb2
 
+from gateway.api.convert import ProductProto
 from gateway.domain.catalog.service import CatalogDomain, Loaded
 from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
@@ -201,7 +202,7 @@ def _record(sku: str, title: str) -> ProductRecord:
 
 
 def _domain(gateway: Any, cache: Cache, cls: type[CatalogDomain] = CatalogDomain) -> Any:
-    return cls(gateway.policies, gateway.backends.keyspaces["catalog"], cache)
+    return cls(gateway.policies, gateway.backends.keyspaces["catalog"], cache, ProductProto())
 
 
 async def _write(domain: CatalogDomain, sku: str, title: str) -> ProductRecord:

@@ -3,13 +3,13 @@ well-known types' ranges."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.api.convert import duration_in, timestamp_in
+from gateway.api.convert import duration_in, timestamp, timestamp_in
 from gateway.errors import InvalidArgument
 
 MAX_S = 315_576_000_000
@@ -48,3 +48,20 @@ def test_timestamps_out_of_range_name_the_field(seconds: int, nanos: int) -> Non
     with pytest.raises(InvalidArgument) as caught:
         timestamp_in(Timestamp(seconds=seconds, nanos=nanos), "start_time")
     assert [v.field for v in caught.value.field_violations] == ["start_time"]
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=UTC),
+    datetime(1900, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=-3))),
+    datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(2026, 12, 7, 1, 2, 3),  # naive: local time
+])
+def test_timestamps_out_match_the_protobuf_conversion(moment: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(moment.astimezone(UTC))
+    assert timestamp(moment) == expected
+
+
+def test_no_time_is_the_empty_timestamp() -> None:
+    assert timestamp(None) == Timestamp()

@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from opentelemetry import trace
@@ -40,7 +40,8 @@ T = TypeVar("T")
 DOMAIN = "catalog"
 # Bump when the cached encoding of a product or a search page changes, so a
 # rolling upgrade never reads entries written by another version.
-CACHE_SCHEMA_VERSION = 1
+# 2: a product entry is its ProductCodec encoding (the API's Product message).
+CACHE_SCHEMA_VERSION = 2
 IMPORT_BATCH = 5000
 MAX_IMPORT_ERRORS = 1000
 
@@ -78,19 +79,24 @@ class ImportReport:
             self.errors.append((index, sku, violation))
 
 
-def _encode(product: ProductRecord) -> bytes:
-    return json.dumps(product.to_json(), separators=(",", ":")).encode()
+class ProductCodec(Protocol):
+    """How a product entry is stored in the cache. The API supplies its
+    response encoding (api/convert.py ProductProto), so a cache hit is
+    answered with the stored bytes as they are: no decoding of the entry and
+    no message built field by field on the hottest read."""
 
+    def encode(self, product: ProductRecord) -> bytes: ...
 
-def _decode(raw: bytes) -> ProductRecord:
-    return ProductRecord.from_json(json.loads(raw))
+    def decode(self, raw: bytes) -> ProductRecord: ...
 
 
 class CatalogDomain:
-    def __init__(self, policies: PolicyRegistry, keyspace: Keyspace, cache: Cache) -> None:
+    def __init__(self, policies: PolicyRegistry, keyspace: Keyspace, cache: Cache,
+                 codec: ProductCodec) -> None:
         self._policies = policies
         self._keyspace = keyspace
         self._cache = cache
+        self._codec = codec
         # Invalidations that outlive a cancelled caller; kept so they finish.
         self._invalidating: set[asyncio.Task[None]] = set()
 
@@ -116,7 +122,7 @@ class CatalogDomain:
     async def _load_product(self, plan: ReadPlan, sku: str) -> Loaded[bytes | None]:
         loaded = await self._read(plan, "SELECT products", lambda c: store.get_product(c, sku))
         product = loaded.value
-        return Loaded(_encode(product) if product else None, loaded.replica_age_s)
+        return Loaded(self._codec.encode(product) if product else None, loaded.replica_age_s)
 
     def _fill_ttl(self, plan: ReadPlan, ttl: TTL, replica_age_s: float | None) -> TTL:
         """An entry read from a replica may predate a write that already
@@ -153,6 +159,12 @@ class CatalogDomain:
     async def get(
         self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
     ) -> ProductRecord:
+        return self._codec.decode(await self.get_encoded(sku, level, max_staleness_s))
+
+    async def get_encoded(
+        self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
+    ) -> bytes:
+        """The product in the codec's encoding: a cache hit's stored bytes as they are."""
         v = Violations()
         rules.check_sku(v, "sku", sku)
         v.raise_if_any()
@@ -164,7 +176,7 @@ class CatalogDomain:
             raw = (await self._load_product(plan, sku)).value
         if raw is None:
             raise NotFound("product", sku)
-        return _decode(raw)
+        return raw
 
     async def batch_get(
         self, skus: list[str], level: Consistency | None = None,
@@ -192,7 +204,7 @@ class CatalogDomain:
             to_load = []
             for s, e in entries.items():
                 if e.state is Lookup.HIT and e.value is not None:
-                    found[s] = _decode(e.value)
+                    found[s] = self._codec.decode(e.value)
                 elif e.state is not Lookup.NEGATIVE_HIT:
                     to_load.append(s)
         if to_load:
@@ -207,8 +219,8 @@ class CatalogDomain:
                 if miss is not None and miss.state is Lookup.MISS:
                     product = loaded.get(s)
                     fills.append(self._cache.fill(
-                        "product", s, _encode(product) if product else None, miss.generation, ttl,
-                        batch.replica_age_s or 0.0))
+                        "product", s, self._codec.encode(product) if product else None,
+                        miss.generation, ttl, batch.replica_age_s or 0.0))
             await asyncio.gather(*fills)
         return [found[s] for s in wanted if s in found], [s for s in wanted if s not in found]
 

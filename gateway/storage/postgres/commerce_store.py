@@ -137,14 +137,23 @@ async def orders_with_items(conn: asyncpg.Connection, rows: list[asyncpg.Record]
     return await with_items(conn, [_order(r) for r in rows])
 
 
+# One order and its items in one statement (one round trip, not two): the
+# items as an array of anonymous records, in line order.
+_ORDER_WITH_ITEMS = f"""SELECT {ORDER_COLUMNS}, ARRAY(
+    SELECT ROW(i.sku, i.title, i.quantity, i.unit_price_minor, i.category)
+      FROM order_items i WHERE i.order_id = orders.order_id ORDER BY i.line) AS items
+  FROM orders WHERE order_id = $1"""
+
+
 async def get_order(conn: asyncpg.Connection, order_id: str, *, lock: bool = False
                     ) -> OrderRecord | None:
-    row = await conn.fetchrow(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = $1{' FOR UPDATE' if lock else ''}",
-        order_id)
+    row = await conn.fetchrow(_ORDER_WITH_ITEMS + (" FOR UPDATE" if lock else ""), order_id)
     if row is None:
         return None
-    return (await orders_with_items(conn, [row]))[0]
+    data = dict(row)
+    data["shipping"] = _json(data["shipping"])
+    data["items"] = tuple(OrderItemRecord(*item) for item in data["items"])
+    return OrderRecord(**data)
 
 
 async def list_user_orders(conn: asyncpg.Connection, user_id: str, after: tuple[datetime, str]

@@ -21,6 +21,7 @@ server is found within about a probe's bound, not the next round.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -38,7 +39,7 @@ from gateway.storage.postgres.fence import fenced_error
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.storage.postgres.range_map import RangeMap
 from gateway.tasks import stop_tasks
-from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, tracer
+from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, start_span
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,11 @@ class Shard:
     def is_replica(self) -> bool:
         return self.role != "primary"
 
+    @functools.cached_property
+    def address(self) -> str:
+        """redact(dsn), worked out once: every connection's span names it."""
+        return redact(self.dsn)
+
     @property
     def name(self) -> str:
         return self._labels
@@ -312,13 +318,13 @@ class Shard:
                 raise self.unavailable(cause=self.last_error or "not connected")
             pool = self.pool
             assert pool is not None
-        with tracer.start_as_current_span(
+        with start_span(
             f"postgres {operation}",
             kind=SpanKind.CLIENT,
             attributes={
                 "db.system": "postgresql",
                 "db.operation.name": operation,
-                "server.address": redact(self.dsn),
+                "server.address": self.address,
                 "datagw.keyspace": self.keyspace,
                 "datagw.shard": self.index,
                 "datagw.target": "replica" if self.is_replica else "primary",

@@ -29,7 +29,7 @@ from redis.backoff import NoBackoff
 from gateway.errors import Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.redis import cluster as rc
-from gateway.telemetry import tracer
+from gateway.telemetry import start_span
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,7 +91,7 @@ class RedisBackend:
         nodes = self._nodes
         if time.monotonic() < self._down_until or (nodes is not None and nodes.is_open(key)):
             raise RedisDown(self.last_error or "circuit open")
-        with tracer.start_as_current_span(
+        with start_span(
             f"redis {operation}",
             kind=SpanKind.CLIENT,
             attributes={"db.system": "redis", "db.operation.name": operation,
