@@ -297,6 +297,19 @@ async def test_every_column_type_round_trips(store: AnalyticsStore) -> None:
     assert net.rows == [(0, 0, text)]
 
 
+async def test_an_insert_of_many_blocks_lands_whole(store: AnalyticsStore) -> None:
+    # About 8 MB of rows: clickhouse-connect sends them as several blocks
+    # (about 2 MB each), each compressed on its own; every one must land.
+    user, rows = tag(), 20_000
+    now = datetime.now(UTC)
+    await store.insert("clickstream", CLICK_COLUMNS, [
+        (uuid.uuid4(), "page_view", now, user, "s1", f"sku-{n}", "", f"/p/{n}", n,
+         {"filler": uuid.uuid4().hex * 8}, now) for n in range(rows)])
+    result = await store.query(
+        "SELECT count(), sum(quantity) FROM clickstream WHERE user_id = {u:String}", {"u": user})
+    assert result.rows == [(rows, rows * (rows - 1) // 2)]
+
+
 async def test_parameters_bind_typed_values(store: AnalyticsStore) -> None:
     when = at_ms(datetime(2024, 2, 29, 23, 59, 58, 123000, tzinfo=UTC))
     some_id = uuid.uuid4()

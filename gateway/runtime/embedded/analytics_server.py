@@ -75,8 +75,20 @@ _INSERT_DATA = re.compile(rb"^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)[ \t]*(?:
 _CODE = re.compile(r"Code: (\d+)")
 _AUTHENTICATION_FAILED = 516
 
+def _lz4_frames(data: bytes) -> bytes:
+    """Every frame of an lz4 body: clickhouse-connect compresses an insert a
+    block (about 2 MB) at a time, one frame each, and lz4.frame.decompress
+    would return the first frame's rows only."""
+    out = []
+    while data:
+        frame = lz4.frame.LZ4FrameDecompressor()
+        out.append(frame.decompress(data))
+        data = frame.unused_data
+    return b"".join(out)
+
+
 _DECODERS: dict[str, Callable[[bytes], bytes]] = {
-    "lz4": lz4.frame.decompress, "gzip": gzip.decompress, "deflate": zlib.decompress,
+    "lz4": _lz4_frames, "gzip": gzip.decompress, "deflate": zlib.decompress,
 }
 
 
