@@ -108,6 +108,9 @@ class Plan:
     search_c32_reps: int
     explain: int
     scenarios: set[str] = field(default_factory=lambda: {"get", "search"})
+    # Products per ImportProductsRequest (its repeated `products`); 1: one
+    # message per product in `product`, the only form before `products`.
+    import_message_rows: int = 500
 
 
 FULL = Plan(products=1_000_000, get_requests={1: 5000, 32: 20000}, warmup=500,
@@ -134,29 +137,46 @@ def generate(n: int) -> tuple[list[bytes], float]:
     return payloads, time.perf_counter() - started
 
 
+def _as_messages(payloads: list[bytes], per_message: int) -> list[bytes]:
+    """Single-product ImportProductsRequest bytes regrouped `per_message` to
+    a message. A single-product message is `product`'s tag (field 1, length
+    delimited: 0x0a) and the product; with the tag of `products` (field 2:
+    0x12) the same bytes are a one-element `products`, and concatenated
+    messages merge their repeated fields."""
+    if per_message == 1:
+        return payloads
+    assert all(p[:1] == b"\x0a" for p in payloads)
+    return [b"".join(b"\x12" + p[1:] for p in payloads[i:i + per_message])
+            for i in range(0, len(payloads), per_message)]
+
+
 async def import_products(channel: grpc.aio.Channel, payloads: list[bytes],
-                          gateway: procs.ServerProcess) -> dict[str, Any]:
-    """Stream the pre-serialized rows in calls of IMPORT_CALL_ROWS; time the whole load."""
+                          gateway: procs.ServerProcess, per_message: int) -> dict[str, Any]:
+    """Stream the pre-serialized rows in calls of IMPORT_CALL_ROWS, `per_message`
+    products to a message (regrouped before the clock starts); time the whole load."""
     call = channel.stream_unary("/datagw.v1.CatalogService/ImportProducts",
                                 response_deserializer=catalog_pb2.ImportProductsResponse.FromString)
     imported = failed = 0
+    calls = [_as_messages(payloads[start:start + IMPORT_CALL_ROWS], per_message)
+             for start in range(0, len(payloads), IMPORT_CALL_ROWS)]
     cpu_started = gateway.cpu_seconds()
     started = time.perf_counter()
-    for start in range(0, len(payloads), IMPORT_CALL_ROWS):
-        part = payloads[start:start + IMPORT_CALL_ROWS]
+    for number, part in enumerate(calls):
         response = await call(iter(part), timeout=900)
         imported += response.imported_count
         failed += response.failed_count
         if response.errors:
             raise RuntimeError(f"import rejected rows: {response.errors[:3]}")
-        if len(payloads) > IMPORT_CALL_ROWS:
-            log(f"  imported {start + len(part)} / {len(payloads)}")
+        if len(calls) > 1:
+            log(f"  imported {min((number + 1) * IMPORT_CALL_ROWS, len(payloads))} "
+                f"/ {len(payloads)}")
     seconds = time.perf_counter() - started
     cpu_ended = gateway.cpu_seconds()
     cpu_us = (round((cpu_ended - cpu_started) / len(payloads) * 1e6, 1)
               if cpu_started is not None and cpu_ended is not None else None)
     return {"rows": len(payloads), "imported": imported, "failed": failed,
-            "seconds": round(seconds, 1), "rows_per_s": round(len(payloads) / seconds),
+            "rows_per_message": per_message, "seconds": round(seconds, 1),
+            "rows_per_s": round(len(payloads) / seconds),
             "gateway_cpu_us_per_row": cpu_us}
 
 
@@ -462,7 +482,8 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
             log(f"generating {plan.products} products")
             payloads, gen_s = generate(plan.products)
             log(f"importing {plan.products} products with ImportProducts")
-            result["import"] = await import_products(channel, payloads, gw)
+            result["import"] = await import_products(channel, payloads, gw,
+                                                     plan.import_message_rows)
             result["import"]["generate_s"] = round(gen_s, 1)
             log(f"import: {result['import']}; COPY baseline of the same rows")
             result["import"]["copy_baseline"] = await copy_baseline(catalog_dsn, payloads)
@@ -527,7 +548,8 @@ def render(result: dict[str, Any]) -> str:
     ]
     imp, st = result["import"], result["settle"]
     base = imp["copy_baseline"]
-    out.append(f"- ImportProducts: {imp['rows']} products in {imp['seconds']} s = "
+    out.append(f"- ImportProducts: {imp['rows']} products, {imp['rows_per_message']} per "
+               f"message, in {imp['seconds']} s = "
                f"{imp['rows_per_s']} rows/s, gateway CPU {imp['gateway_cpu_us_per_row']} "
                f"us/row (generating them took {imp['generate_s']} s, not included)")
     out.append(f"- direct COPY of the same rows into an empty table of the same schema: "
@@ -580,6 +602,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get or import)")
+    parser.add_argument("--import-message-rows", type=int,
+                        help="catalog: products per ImportProductsRequest message (default "
+                             "500; 1: one per message, in `product`)")
     parser.add_argument("--orders", type=int,
                         help="reshard, restore: orders bulk-loaded first (default 1,000,000; "
                              "--quick 20,000)")
@@ -650,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
         plan.products = args.products
     elif plan.scenarios in ({"get"}, {"import"}) and not args.quick:
         plan.products = 50_000
+    if args.import_message_rows:
+        plan.import_message_rows = args.import_message_rows
     if args.requests:
         plan.get_requests = {1: args.requests, 32: 4 * args.requests}
     client = pick_client(args.client, args.quick)
