@@ -304,7 +304,8 @@ async def _ingest(channel: grpc.aio.Channel, messages: list[bytes], streams: int
     share = [messages[i::streams] for i in range(streams)]
 
     async def one(part: list[bytes]) -> int:
-        response = await call(iter(part))
+        # Well beyond the 30 s default deadline: a loaded machine takes longer.
+        response = await call(iter(part), timeout=900)
         assert response.rejected == 0, response.rejections[:3]
         return int(response.accepted)
 
