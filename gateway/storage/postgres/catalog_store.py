@@ -207,8 +207,12 @@ async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord
     Callers pass unique SKUs (ON CONFLICT cannot touch the same row twice in
     one statement).
     """
+    # A join, not `sku = ANY($1)`: on a freshly loaded table without
+    # statistics the planner may scan it and compare each row with the
+    # whole array, which grows with every batch.
     row = await conn.fetchrow(
-        "SELECT clock_timestamp(), EXISTS (SELECT 1 FROM products WHERE sku = ANY($1::text[]))",
+        "SELECT clock_timestamp(), EXISTS (SELECT 1 FROM unnest($1::text[]) AS batch (sku) "
+        "JOIN products USING (sku))",
         [r.sku for r in rows])
     assert row is not None
     now, existing = row
