@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from gateway.records.events import Cursor
 from gateway.runtime.server import Gateway
 from gateway.storage.clickhouse.schema import ORDER_LINES, ORDERS
 from gateway.storage.clickhouse.store import AnalyticsStore, QueryResult
-from gateway.storage.eventstore import log as event_log
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import relay_store
@@ -310,47 +308,6 @@ async def test_a_crash_between_insert_and_checkpoint_doubles_nothing(
         assert late is not None and not late.recovered
     await _assert_exact(gateway, mark)
     assert await _order_sums(gateway, f"{uid}-") == await _pg_order_sums(gateway, f"{uid}-")
-
-
-async def test_batches_read_ahead_while_catching_up_are_the_batches_read_afresh(
-    gateway: Gateway, shop: Shop, uid: str
-) -> None:
-    """A full batch reads the next one while it is inserted; each batch is
-    still exactly the events after the previous one, and a relay whose
-    checkpoint another moved meanwhile does not use what it read ahead."""
-    mark = await _mark(gateway)
-    a, b = await _products(shop, uid)
-    user = user_on_shard(gateway, f"{uid}-u", 0)
-    await shop.user(user)
-    shard = gateway.backends.keyspaces["commerce"].shards[0]
-    notifier = gateway.notifiers.of("commerce", 0)
-    settings = RelaySettings(batch_events=2, window_s=0.05)
-    async with _relay_paused(gateway):
-        for n in range(5):
-            await shop.place(user, {a: n + 1, b: 1}, f"{uid}-o{n}")
-        relay = ShardRelay("commerce", shard, notifier, _store(gateway), settings)
-        other = ShardRelay("commerce", shard, notifier, _store(gateway), settings)
-        first = await relay.step()
-        assert first is not None and len(first.events) == 2
-        moved = await other.step()  # the checkpoint moves under `relay`
-        assert moved is not None and moved.after == first.to
-        batches = [first, moved]
-        while (await _checkpoint(shard)).at < await _last(shard):
-            batch = await relay.step()
-            if batch is not None:
-                batches.append(batch)
-        for before, batch in itertools.pairwise(batches):
-            assert batch.after == before.to
-            async with shard.connection("test") as conn:
-                fresh = await event_log.read_after(conn, batch.after, len(batch.events))
-            assert [e.event_id for e in batch.events] == [e.event_id for e in fresh.events]
-    await _assert_exact(gateway, mark)
-
-
-async def _last(shard: Shard) -> Cursor:
-    async with shard.connection("test") as conn:
-        page = await event_log.read_after(conn, (await _checkpoint(shard)).at, 100_000)
-    return page.events[-1].cursor if page.events else (await _checkpoint(shard)).at
 
 
 class _CrashBeforeInsert(ShardRelay):

@@ -143,11 +143,6 @@ class ShardRelay:
         self._lag_sampled = 0.0
         self._labels = (keyspace, str(shard.index))
         self._waiter = HorizonWaiter(notifier)
-        # While catching up: the next batch's events and rows, read and built
-        # while the current batch is inserted (the engine's work and the
-        # wait for it leave the interpreter free). Keyed by the cursor it
-        # reads after; used only if the checkpoint is still there.
-        self._ahead: tuple[Cursor, asyncio.Task[tuple[list[StoredEvent], BatchRows]]] | None = None
 
     async def run(self) -> None:
         """Relay forever; every failure is kept, backed off and retried."""
@@ -170,7 +165,6 @@ class ShardRelay:
         """Keep the error; the next step re-reads the checkpoint row."""
         self.last_error = _describe(exc)
         self.checkpoint = None
-        self.drop_ahead()
         cause = ("source" if isinstance(exc, Unavailable)
                  else "target" if isinstance(exc, AnalyticsStoreError) else "internal")
         RELAY_FAILURES.labels(*self._labels, cause).inc()
@@ -187,15 +181,11 @@ class ShardRelay:
             async with self.shard.connection("SELECT relay_checkpoint") as conn:
                 cp = self.checkpoint = self.known = await relay_store.load(conn)
         recovered = cp.pending is not None
-        rows: BatchRows | None = None
         if cp.pending is not None:
-            self.drop_ahead()
             to = cp.pending
             events = await self._read_range(cp.at, to)
         else:
-            events, rows = await self._take_ahead(cp.at)
-            if not events:
-                events = await self._gather(cp.at)
+            events = await self._gather(cp.at)
             if not events:
                 return None
             to = events[-1].cursor
@@ -204,58 +194,15 @@ class ShardRelay:
             if not claimed:
                 self.checkpoint = None  # another relay moved it: start over from the row
                 return None
-            if len(events) >= self.settings.batch_events:
-                self._read_ahead(to)
-        try:
-            batch = await self._relay(cp, to, events, recovered, rows)
-        except BaseException:
-            self.drop_ahead()
-            raise
+        batch = await self._relay(cp, to, events, recovered)
         self.last_error = ""
         await self._sample_lag(force=False)
         return batch
 
-    def _read_ahead(self, after: Cursor) -> None:
-        """Start reading (and building the rows of) the batch after `after`:
-        a full batch is what _gather would return for it, so its rows and
-        tokens are the same."""
-        async def read() -> tuple[list[StoredEvent], BatchRows]:
-            async with self.shard.connection("SELECT events relay") as conn:
-                page = await event_log.read_after(conn, after, self.settings.batch_events)
-            return page.events, rows_of(self.keyspace, self.shard.index, page.events)
-
-        self.drop_ahead()
-        self._ahead = (after, asyncio.create_task(read(), name=f"relay read {self.shard.name}"))
-
-    async def _take_ahead(self, after: Cursor) -> tuple[list[StoredEvent], BatchRows | None]:
-        """The batch read ahead after `after` if it is a full one; else none
-        (a partial page goes through _gather and its batching window)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            return [], None
-        cursor, task = ahead
-        if cursor != after:
-            task.cancel()
-            return [], None
-        events, rows = await task
-        if len(events) < self.settings.batch_events:
-            return [], None
-        return events, rows
-
-    def drop_ahead(self) -> None:
-        """Forget a read ahead (the checkpoint moved elsewhere, or stopping)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            ahead[1].cancel()
-            # Its outcome no longer matters; retrieve it so none is logged.
-            ahead[1].add_done_callback(
-                lambda task: None if task.cancelled() else task.exception())
-
     async def _relay(self, cp: Checkpoint, to: Cursor, events: list[StoredEvent],
-                     recovered: bool, rows: BatchRows | None = None) -> Batch:
+                     recovered: bool) -> Batch:
         after = cp.at
-        if rows is None:
-            rows = rows_of(self.keyspace, self.shard.index, events)
+        rows = rows_of(self.keyspace, self.shard.index, events)
         with tracer.start_as_current_span("relay batch", attributes={
                 "datagw.keyspace": self.keyspace, "datagw.shard": self.shard.index,
                 "datagw.relay.events": len(events), "datagw.relay.rows": rows.count(),
@@ -370,7 +317,6 @@ class ShardRelay:
         and those gone stay gone. Rows removed, per table."""
         async with self.shard.connection("SELECT relay_checkpoint") as conn:
             cp = await relay_store.load(conn)
-        self.drop_ahead()
         removed = await rewind.drop_beyond(self.store, self.keyspace, self.shard.index, cp.at)
         async with self.shard.connection("UPDATE relay_checkpoint") as conn:
             self.known = await relay_store.new_epoch(conn, uuid.uuid4().hex[:12])
@@ -437,7 +383,6 @@ class Relay:
         await stop_tasks(*tasks, what="relay")
         for r in self.shards:
             r.checkpoint = None  # whoever runs next reads the row
-            r.drop_ahead()
 
     @property
     def events_relayed(self) -> int:
