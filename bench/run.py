@@ -1,4 +1,5 @@
-"""The catalog benchmarks: python -m bench.run [--quick] [--scenario get|search] [--products N].
+"""The catalog benchmarks: python -m bench.run [--quick] [--scenario get|search|import]
+[--products N].
 
 Starts `datagw serve --ephemeral` and the echo baseline (bench/echo.py) as
 subprocesses, loads a synthetic catalog with ImportProducts, then measures each
@@ -110,6 +111,9 @@ class Plan:
     search_c32_reps: int
     explain: int
     scenarios: set[str] = field(default_factory=lambda: {"get", "search"})
+    # Products per ImportProductsRequest (its repeated `products`); 1: one
+    # message per product in `product`, the only form before `products`.
+    import_message_rows: int = 500
 
 
 FULL = Plan(products=1_000_000, get_requests={1: 5000, 32: 20000}, warmup=500,
@@ -136,24 +140,78 @@ def generate(n: int) -> tuple[list[bytes], float]:
     return payloads, time.perf_counter() - started
 
 
-async def import_products(channel: grpc.aio.Channel, payloads: list[bytes]) -> dict[str, Any]:
-    """Stream the pre-serialized rows in calls of IMPORT_CALL_ROWS; time the whole load."""
+def _as_messages(payloads: list[bytes], per_message: int) -> list[bytes]:
+    """Single-product ImportProductsRequest bytes regrouped `per_message` to
+    a message. A single-product message is `product`'s tag (field 1, length
+    delimited: 0x0a) and the product; with the tag of `products` (field 2:
+    0x12) the same bytes are a one-element `products`, and concatenated
+    messages merge their repeated fields."""
+    if per_message == 1:
+        return payloads
+    assert all(p[:1] == b"\x0a" for p in payloads)
+    return [b"".join(b"\x12" + p[1:] for p in payloads[i:i + per_message])
+            for i in range(0, len(payloads), per_message)]
+
+
+async def import_products(channel: grpc.aio.Channel, payloads: list[bytes],
+                          gateway: procs.ServerProcess, per_message: int) -> dict[str, Any]:
+    """Stream the pre-serialized rows in calls of IMPORT_CALL_ROWS, `per_message`
+    products to a message (regrouped before the clock starts); time the whole load."""
     call = channel.stream_unary("/datagw.v1.CatalogService/ImportProducts",
                                 response_deserializer=catalog_pb2.ImportProductsResponse.FromString)
     imported = failed = 0
+    calls = [_as_messages(payloads[start:start + IMPORT_CALL_ROWS], per_message)
+             for start in range(0, len(payloads), IMPORT_CALL_ROWS)]
+    cpu_started = gateway.cpu_seconds()
     started = time.perf_counter()
-    for start in range(0, len(payloads), IMPORT_CALL_ROWS):
-        part = payloads[start:start + IMPORT_CALL_ROWS]
+    for number, part in enumerate(calls):
         response = await call(iter(part), timeout=900)
         imported += response.imported_count
         failed += response.failed_count
         if response.errors:
             raise RuntimeError(f"import rejected rows: {response.errors[:3]}")
-        if len(payloads) > IMPORT_CALL_ROWS:
-            log(f"  imported {start + len(part)} / {len(payloads)}")
+        if len(calls) > 1:
+            log(f"  imported {min((number + 1) * IMPORT_CALL_ROWS, len(payloads))} "
+                f"/ {len(payloads)}")
     seconds = time.perf_counter() - started
+    cpu_ended = gateway.cpu_seconds()
+    cpu_us = (round((cpu_ended - cpu_started) / len(payloads) * 1e6, 1)
+              if cpu_started is not None and cpu_ended is not None else None)
     return {"rows": len(payloads), "imported": imported, "failed": failed,
-            "seconds": round(seconds, 1), "rows_per_s": round(len(payloads) / seconds)}
+            "rows_per_message": per_message, "seconds": round(seconds, 1),
+            "rows_per_s": round(len(payloads) / seconds),
+            "gateway_cpu_us_per_row": cpu_us}
+
+
+def _copy_record(payload: bytes) -> tuple[Any, ...]:
+    p = catalog_pb2.ImportProductsRequest.FromString(payload).product
+    return (p.sku, p.title, p.description, p.category, p.brand, p.price.amount_minor,
+            p.price.currency_code, json.dumps(dict(p.attributes)),
+            p.active if p.HasField("active") else True)
+
+
+async def copy_baseline(dsn: str, payloads: list[bytes]) -> dict[str, Any]:
+    """The same rows COPYed straight into an empty table of the products
+    schema (its generated search vector, indexes and constraints: LIKE ...
+    INCLUDING ALL), IMPORT_CALL_ROWS per COPY, each its own transaction as
+    each ImportProducts call is. The records are built before the clock
+    starts; the table is dropped after."""
+    records = [_copy_record(p) for p in payloads]
+    columns = ["sku", "title", "description", "category", "brand", "price_minor", "currency",
+               "attributes", "active"]
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS bench_copy_baseline")
+        await conn.execute("CREATE TABLE bench_copy_baseline (LIKE products INCLUDING ALL)")
+        started = time.perf_counter()
+        for start in range(0, len(records), IMPORT_CALL_ROWS):
+            await conn.copy_records_to_table("bench_copy_baseline", columns=columns,
+                                             records=records[start:start + IMPORT_CALL_ROWS])
+        seconds = time.perf_counter() - started
+        await conn.execute("DROP TABLE bench_copy_baseline")
+    finally:
+        await conn.close()
+    return {"seconds": round(seconds, 1), "rows_per_s": round(len(records) / seconds)}
 
 
 async def settle(dsn: str) -> dict[str, Any]:
@@ -427,39 +485,44 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
             log(f"generating {plan.products} products")
             payloads, gen_s = generate(plan.products)
             log(f"importing {plan.products} products with ImportProducts")
-            result["import"] = await import_products(channel, payloads)
+            result["import"] = await import_products(channel, payloads, gw,
+                                                     plan.import_message_rows)
             result["import"]["generate_s"] = round(gen_s, 1)
+            log(f"import: {result['import']}; COPY baseline of the same rows")
+            result["import"]["copy_baseline"] = await copy_baseline(catalog_dsn, payloads)
             del payloads
             result["settle"] = await settle(catalog_dsn)
             log(f"import: {result['import']}; {result['settle']}")
 
-            model = data.Catalog.build()
-            get_response = await catalog.GetProduct(catalog_pb2.GetProductRequest(
-                sku=data.sku(1)))
-            search_response = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
-                category=model.categories[0], sort=data.NEWEST, page_size=20))
-            (tmp / "get.bin").write_bytes(get_response.SerializeToString())
-            (tmp / "search.bin").write_bytes(search_response.SerializeToString())
-            result["response_bytes"] = {"GetProduct": get_response.ByteSize(),
-                                        "SearchProducts": search_response.ByteSize()}
-            echo = procs.start_echo(tmp / "get.bin", tmp / "search.bin")
-            echo_interceptor = procs.start_echo(tmp / "get.bin", tmp / "search.bin",
-                                                interceptor=True)
-            echo_redis = procs.start_echo(tmp / "get.bin", tmp / "search.bin",
-                                          redis_url=redis_url)
-            targets = Targets(client, gw, echo, echo_interceptor, echo_redis)
+            # --scenario import: the import and its baseline only.
+            if plan.scenarios != {"import"}:
+                model = data.Catalog.build()
+                get_response = await catalog.GetProduct(catalog_pb2.GetProductRequest(
+                    sku=data.sku(1)))
+                search_response = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+                    category=model.categories[0], sort=data.NEWEST, page_size=20))
+                (tmp / "get.bin").write_bytes(get_response.SerializeToString())
+                (tmp / "search.bin").write_bytes(search_response.SerializeToString())
+                result["response_bytes"] = {"GetProduct": get_response.ByteSize(),
+                                            "SearchProducts": search_response.ByteSize()}
+                echo = procs.start_echo(tmp / "get.bin", tmp / "search.bin")
+                echo_interceptor = procs.start_echo(tmp / "get.bin", tmp / "search.bin",
+                                                    interceptor=True)
+                echo_redis = procs.start_echo(tmp / "get.bin", tmp / "search.bin",
+                                              redis_url=redis_url)
+                targets = Targets(client, gw, echo, echo_interceptor, echo_redis)
 
-            if "get" in plan.scenarios:
-                rows += await get_scenarios(plan, targets, catalog, admin)
-            if "search" in plan.scenarios:
-                outcome = await search_scenarios(plan, targets, catalog, model)
-                rows += outcome.rows
-                result["search"] = outcome.meta
-                result["search_by_kind"] = outcome.kinds
-                result["slowest_uncached"] = []
-                for slow in outcome.slowest:
-                    plan_info = await explain(catalog_dsn, slow.pop("request"))
-                    result["slowest_uncached"].append({**slow, **plan_info})
+                if "get" in plan.scenarios:
+                    rows += await get_scenarios(plan, targets, catalog, admin)
+                if "search" in plan.scenarios:
+                    outcome = await search_scenarios(plan, targets, catalog, model)
+                    rows += outcome.rows
+                    result["search"] = outcome.meta
+                    result["search_by_kind"] = outcome.kinds
+                    result["slowest_uncached"] = []
+                    for slow in outcome.slowest:
+                        plan_info = await explain(catalog_dsn, slow.pop("request"))
+                        result["slowest_uncached"].append({**slow, **plan_info})
         versions = {
             "load_client": client.name,
             "backends": "; ".join(b.split(" (")[0] for b in result["backends"]),
@@ -487,14 +550,21 @@ def render(result: dict[str, Any]) -> str:
         "",
     ]
     imp, st = result["import"], result["settle"]
-    out.append(f"- ImportProducts: {imp['rows']} products in {imp['seconds']} s = "
-               f"{imp['rows_per_s']} rows/s (generating them took {imp['generate_s']} s, "
-               "not included)")
+    base = imp["copy_baseline"]
+    out.append(f"- ImportProducts: {imp['rows']} products, {imp['rows_per_message']} per "
+               f"message, in {imp['seconds']} s = "
+               f"{imp['rows_per_s']} rows/s, gateway CPU {imp['gateway_cpu_us_per_row']} "
+               f"us/row (generating them took {imp['generate_s']} s, not included)")
+    out.append(f"- direct COPY of the same rows into an empty table of the same schema: "
+               f"{base['seconds']} s = {base['rows_per_s']} rows/s; ImportProducts / COPY "
+               f"throughput: {imp['rows_per_s'] / base['rows_per_s']:.2f}")
     out.append(f"- then VACUUM (ANALYZE) {st['vacuum_analyze_s']} s, CHECKPOINT "
                f"{st['checkpoint_s']} s; products table with indexes: "
                f"{st['products_table_size']}")
-    out.append(f"- response sizes: {result['response_bytes']}")
-    out += ["", "## Results", "", markdown_table(result["phases"])]
+    if "response_bytes" in result:
+        out.append(f"- response sizes: {result['response_bytes']}")
+    if result["phases"]:
+        out += ["", "## Results", "", markdown_table(result["phases"])]
     if result.get("search"):
         out += ["", f"Search: {result['search']}"]
     if result.get("search_by_kind"):
@@ -520,11 +590,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="a few hundred products and requests (well under a minute)")
     parser.add_argument("--scenario",
-                        choices=("all", "get", "search", *ORDERS_SCENARIOS, "relay",
+                        choices=("all", "get", "search", "import", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
                                  "failover", "reshard", "fence", "restore", "workers"),
                         default="all",
-                        help="catalog: all, get or search; commerce (bench/commerce.py): "
+                        help="catalog: all, get, search or import (the import and its "
+                             "COPY baseline only); commerce (bench/commerce.py): "
                              "orders (all three), orders-create, orders-get, orders-scatter; "
                              "relay (bench/relay.py); eventstore (bench/eventstore.py); "
                              "analytics (bench/analytics.py); "
@@ -534,7 +605,10 @@ def main(argv: list[str] | None = None) -> int:
                              "workers (bench/workers.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
-                             "50,000 for --scenario get)")
+                             "50,000 for --scenario get or import)")
+    parser.add_argument("--import-message-rows", type=int,
+                        help="catalog: products per ImportProductsRequest message (default "
+                             "500; 1: one per message, in `product`)")
     parser.add_argument("--orders", type=int,
                         help="reshard, restore: orders bulk-loaded first (default 1,000,000; "
                              "--quick 20,000)")
@@ -546,6 +620,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="load client (auto: ghz if it is or can be installed)")
     parser.add_argument("--reports-only", action="store_true",
                         help="analytics: only the reports at full size (no IngestEvents phases)")
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="analytics: the full IngestEvents phases over the --quick order "
+                             "data (a few minutes less)")
     args = parser.parse_args(argv)
     if args.scenario in ORDERS_SCENARIOS:
         return run_orders(args)
@@ -563,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scenario == "analytics":
         sized = (analytics.QUICK if args.quick else
-                 analytics.REPORTS_ONLY if args.reports_only else analytics.FULL)
+                 analytics.REPORTS_ONLY if args.reports_only else
+                 analytics.INGEST_ONLY if args.ingest_only else analytics.FULL)
         result = asyncio.run(analytics.run(sized, source_version))
         write_results(analytics.render(result), result, args.results_dir)
         return 0
@@ -601,8 +679,10 @@ def main(argv: list[str] | None = None) -> int:
                    scenarios={"get", "search"} if args.scenario == "all" else {args.scenario})
     if args.products:
         plan.products = args.products
-    elif plan.scenarios == {"get"} and not args.quick:
+    elif plan.scenarios in ({"get"}, {"import"}) and not args.quick:
         plan.products = 50_000
+    if args.import_message_rows:
+        plan.import_message_rows = args.import_message_rows
     if args.requests:
         plan.get_requests = {1: args.requests, 32: 4 * args.requests}
     client = pick_client(args.client, args.quick)

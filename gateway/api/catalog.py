@@ -25,6 +25,17 @@ _SORTS = {
 }
 
 
+def import_rows(message: catalog_pb2.ImportProductsRequest) -> list[tuple[ProductRecord, bool]]:
+    """The rows of one streamed message: `product`, then `products`; a
+    message without `products` is one row, `product` set or not (so an
+    empty message is a row the domain rejects, as it always was)."""
+    if not message.products:
+        return [product_in(message.product)]
+    rows = [product_in(message.product)] if message.HasField("product") else []
+    rows += [product_in(p) for p in message.products]
+    return rows
+
+
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, domain: CatalogDomain) -> None:
         self._domain = domain
@@ -100,11 +111,11 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def ImportProducts(
         self, request_iterator: AsyncIterator[catalog_pb2.ImportProductsRequest], context: Context
     ) -> catalog_pb2.ImportProductsResponse:
-        async def rows() -> AsyncIterator[tuple[ProductRecord, bool]]:
+        async def messages() -> AsyncIterator[list[tuple[ProductRecord, bool]]]:
             async for message in request_iterator:
-                yield product_in(message.product)
+                yield import_rows(message)
 
-        report = await self._domain.import_products(rows())
+        report = await self._domain.import_products(messages())
         return catalog_pb2.ImportProductsResponse(
             received_count=report.received,
             imported_count=report.imported,

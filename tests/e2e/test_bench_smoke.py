@@ -55,7 +55,7 @@ def test_quick_benchmark_prints_every_scenario_next_to_the_echo_baseline(
             assert cells[8] == "-"
         else:
             assert re.fullmatch(r"\d+\.\d\d", cells[8]), f"{name}: no ratio to the echo baseline"
-    assert "ImportProducts:" in out and "rows/s" in out
+    assert "ImportProducts:" in out and "rows/s" in out and "direct COPY" in out
     for word in ("CPUs:", "grpcio", "Python"):
         assert word in out
 
@@ -66,3 +66,4 @@ def test_quick_benchmark_prints_every_scenario_next_to_the_echo_baseline(
     assert {p["scenario"] for p in result["phases"]} == set(SCENARIOS)
     assert all(p["errors"] == 0 for p in result["phases"])
     assert result["machine"]["grpcio"]
+    assert result["import"]["copy_baseline"]["rows_per_s"] > 0

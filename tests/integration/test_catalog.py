@@ -12,6 +12,7 @@ import grpc
 import pytest
 from datagw.v1 import catalog_pb2
 
+from gateway.domain.catalog import service as catalog_service
 from gateway.storage.postgres.catalog_store import RELEVANCE_WINDOW
 from tests.helpers import EVENTUAL, STRONG, fails, get, money, product, same_answer, upsert
 
@@ -407,6 +408,59 @@ async def test_import_reports_bad_rows_and_stores_good_ones(catalog: Any, uid: s
         _same_content(stored, next(r for r in rows if r.sku == stored.sku))
         assert stored.version == 1
     assert list(batch.missing_skus) == [f"i1-{uid}", f"i3-{uid}", f"i5-{uid}"]
+
+
+async def test_import_takes_many_products_per_message(catalog: Any, uid: str) -> None:
+    """`products` carries rows after `product`; rows are numbered across
+    messages; a message with neither is one rejected row, as before."""
+    rows = [
+        product(f"m0-{uid}", title="good zero"),
+        product(f"m1-{uid}", title=""),
+        product(f"m2-{uid}", title="good two"),
+        product(f"m3-{uid}", price=money(100, "usd")),
+        product(f"m4-{uid}", title="good four"),
+        product(f"m5-{uid}", title="good five"),
+    ]
+
+    async def stream() -> AsyncIterator[catalog_pb2.ImportProductsRequest]:
+        yield catalog_pb2.ImportProductsRequest(product=rows[0], products=rows[1:3])
+        yield catalog_pb2.ImportProductsRequest(products=rows[3:5])
+        yield catalog_pb2.ImportProductsRequest()
+        yield catalog_pb2.ImportProductsRequest(product=rows[5])
+
+    report = await catalog.ImportProducts(stream())
+    assert (report.received_count, report.imported_count, report.failed_count) == (7, 4, 3)
+    assert [(e.index, e.sku, e.field) for e in report.errors] == [
+        (1, f"m1-{uid}", "product.title"),
+        (3, f"m3-{uid}", "product.price.currency_code"),
+        (5, "", "product.sku"),
+    ]
+    batch = await catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+        skus=[r.sku for r in rows], read_options=STRONG))
+    assert [p.sku for p in batch.products] == [rows[i].sku for i in (0, 2, 4, 5)]
+
+
+async def test_import_of_several_batches_reports_rows_in_order(
+        catalog: Any, uid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches are written while the next is checked: every row still lands
+    or is reported, errors in row order, and cached products of every batch
+    are invalidated by the time the call returns."""
+    monkeypatch.setattr(catalog_service, "IMPORT_BATCH", 3)
+    skus = [f"b{i}-{uid}" for i in range(11)]
+    await upsert(catalog, product(skus[1], title="old one"))
+    await upsert(catalog, product(skus[9], title="old nine"))
+    for sku in (skus[1], skus[9]):
+        await get(catalog, sku)  # cached: the import must invalidate it
+    rows = [product(sku, title=f"new {i}") for i, sku in enumerate(skus)]
+    rows[4] = product(skus[4], title="")
+    rows[7] = product(skus[7], price=None)
+    report = await catalog.ImportProducts(_stream(rows))
+    assert (report.received_count, report.imported_count, report.failed_count) == (11, 9, 2)
+    assert [(e.index, e.field) for e in report.errors] == [
+        (4, "product.title"), (7, "product.price")]
+    for i in (1, 9):
+        for options in (STRONG, EVENTUAL):
+            assert (await get(catalog, skus[i], options)).title == f"new {i}"
 
 
 async def test_reimport_updates_existing_products(catalog: Any, uid: str) -> None:

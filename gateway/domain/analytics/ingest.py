@@ -13,7 +13,6 @@ written.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import time
@@ -25,6 +24,7 @@ from opentelemetry.trace import SpanKind
 
 from gateway.domain.analytics.query import unavailable
 from gateway.domain.catalog.rules import SKU_PATTERN
+from gateway.domain.one_in_flight import OneInFlight
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
@@ -162,41 +162,17 @@ def dedup_token(event_ids: Sequence[str]) -> str:
     return f"{CLICKSTREAM.name}:{len(event_ids)}:{digest}"
 
 
-class _Writer:
-    """Inserts batches in order with at most one insert in flight."""
-
-    def __init__(self, store: AnalyticsStore) -> None:
-        self._store = store
-        self._pending: asyncio.Task[None] | None = None
-
-    async def submit(self, rows: list[tuple[Any, ...]]) -> None:
-        await self.wait()
-        self._pending = asyncio.create_task(self._insert(rows))
-
-    async def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await pending
-
-    def cancel(self) -> None:
-        """The call failed: stop waiting for the insert in flight (its thread
-        may still finish it) and do not report its outcome twice."""
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending.add_done_callback(
-                lambda task: None if task.cancelled() else task.exception())
-
-    async def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        table = CLICKSTREAM.name
-        with tracer.start_as_current_span(f"clickhouse INSERT {table}", kind=SpanKind.CLIENT,
-                                          attributes={"db.system": "clickhouse",
-                                                      "db.collection.name": table,
-                                                      "datagw.rows": len(rows)}):
-            try:
-                await self._store.insert(table, CLICKSTREAM.column_names, rows,
-                                         dedup_token=dedup_token([r[0] for r in rows]))
-            except AnalyticsUnavailable as exc:
-                raise unavailable() from exc
+async def _insert(store: AnalyticsStore, rows: list[tuple[Any, ...]]) -> None:
+    table = CLICKSTREAM.name
+    with tracer.start_as_current_span(f"clickhouse INSERT {table}", kind=SpanKind.CLIENT,
+                                      attributes={"db.system": "clickhouse",
+                                                  "db.collection.name": table,
+                                                  "datagw.rows": len(rows)}):
+        try:
+            await store.insert(table, CLICKSTREAM.column_names, rows,
+                               dedup_token=dedup_token([r[0] for r in rows]))
+        except AnalyticsUnavailable as exc:
+            raise unavailable() from exc
 
 
 async def ingest(store: AnalyticsStore, retention_s: float | None,
@@ -204,7 +180,7 @@ async def ingest(store: AnalyticsStore, retention_s: float | None,
     """Check, batch and write every message's events; the result counts them."""
     result = IngestResult()
     rows: list[tuple[Any, ...]] = []
-    writer = _Writer(store)
+    writer = OneInFlight()
     index = 0
     try:
         async for events in messages:
@@ -229,10 +205,10 @@ async def ingest(store: AnalyticsStore, retention_s: float | None,
                         result.rejections.append(Rejection(index, e.event_id, *problem))
                 index += 1
             while len(rows) >= BATCH_ROWS:
-                await writer.submit(rows[:BATCH_ROWS])
+                await writer.submit(_insert(store, rows[:BATCH_ROWS]))
                 del rows[:BATCH_ROWS]
         if rows:
-            await writer.submit(rows)
+            await writer.submit(_insert(store, rows))
         await writer.wait()
     except BaseException:
         writer.cancel()

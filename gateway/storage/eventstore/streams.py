@@ -56,7 +56,7 @@ from gateway.records.events import (
     StreamState,
 )
 from gateway.storage.eventstore import pii, recorder
-from gateway.storage.eventstore.log import EVENT_COLUMNS, event_from_row
+from gateway.storage.eventstore.log import EVENT_COLUMNS, events_from_rows
 from gateway.storage.eventstore.recorder import tombstoned
 
 
@@ -238,7 +238,7 @@ async def read_visible(conn: asyncpg.Connection, stream: str, state: StreamState
               AND ($4::float8 IS NULL OR created_at >= now() - make_interval(secs => $4))
             ORDER BY stream_revision {'ASC' if forward else 'DESC'} LIMIT $5""",
         stream, low, high, state.metadata.max_age_s, limit)
-    events = [event_from_row(r) for r in rows]
+    events = events_from_rows(rows)
     bound = high if forward else low
     end = len(events) < limit or events[-1].stream_revision == bound
     return StreamPage(events, state, end)

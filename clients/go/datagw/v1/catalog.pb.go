@@ -858,11 +858,17 @@ func (x *SearchProductsResponse) GetNextPageToken() string {
 	return ""
 }
 
-// One streamed message of ImportProducts.
+// One streamed message of ImportProducts: one row (`product`), or many
+// (`products`, after `product` when that is set too). Rows are numbered in
+// stream order across messages; a message with neither is one (rejected)
+// row. Sending hundreds of rows per message costs the gateway and the client
+// far less per row than one message each.
 type ImportProductsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The product to store (created or replaced).
-	Product       *Product `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	Product *Product `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
+	// More products to store, in order.
+	Products      []*Product `protobuf:"bytes,2,rep,name=products,proto3" json:"products,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -900,6 +906,13 @@ func (*ImportProductsRequest) Descriptor() ([]byte, []int) {
 func (x *ImportProductsRequest) GetProduct() *Product {
 	if x != nil {
 		return x.Product
+	}
+	return nil
+}
+
+func (x *ImportProductsRequest) GetProducts() []*Product {
+	if x != nil {
+		return x.Products
 	}
 	return nil
 }
@@ -1122,9 +1135,10 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x10_max_price_minor\"p\n" +
 	"\x16SearchProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"E\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"u\n" +
 	"\x15ImportProductsRequest\x12,\n" +
-	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\"p\n" +
+	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12.\n" +
+	"\bproducts\x18\x02 \x03(\v2\x12.datagw.v1.ProductR\bproducts\"p\n" +
 	"\x0eImportRowError\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x14\n" +
@@ -1202,24 +1216,25 @@ var file_datagw_v1_catalog_proto_depIdxs = []int32{
 	18, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 12: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
 	1,  // 13: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
-	13, // 14: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
-	2,  // 15: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
-	4,  // 16: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
-	6,  // 17: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
-	8,  // 18: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
-	10, // 19: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
-	12, // 20: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
-	3,  // 21: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
-	5,  // 22: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
-	7,  // 23: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
-	9,  // 24: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
-	11, // 25: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
-	14, // 26: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	1,  // 14: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
+	13, // 15: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
+	2,  // 16: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
+	4,  // 17: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
+	6,  // 18: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
+	8,  // 19: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
+	10, // 20: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
+	12, // 21: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
+	3,  // 22: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
+	5,  // 23: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
+	7,  // 24: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
+	9,  // 25: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
+	11, // 26: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
+	14, // 27: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_catalog_proto_init() }

@@ -488,23 +488,34 @@ Global___SearchProductsResponse: _TypeAlias = SearchProductsResponse  # noqa: Y0
 
 @_typing.final
 class ImportProductsRequest(_message.Message):
-    """One streamed message of ImportProducts."""
+    """One streamed message of ImportProducts: one row (`product`), or many
+    (`products`, after `product` when that is set too). Rows are numbered in
+    stream order across messages; a message with neither is one (rejected)
+    row. Sending hundreds of rows per message costs the gateway and the client
+    far less per row than one message each.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     PRODUCT_FIELD_NUMBER: _builtins.int
+    PRODUCTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def product(self) -> Global___Product:
         """The product to store (created or replaced)."""
+
+    @_builtins.property
+    def products(self) -> _containers.RepeatedCompositeFieldContainer[Global___Product]:
+        """More products to store, in order."""
 
     def __init__(
         self,
         *,
         product: Global___Product | None = ...,
+        products: _abc.Iterable[Global___Product] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["product", b"product"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["product", b"product"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["product", b"product", "products", b"products"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

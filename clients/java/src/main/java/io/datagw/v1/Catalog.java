@@ -150,33 +150,34 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
       "_price_minorB\022\n\020_max_price_minor\"W\n\026Sear" +
       "chProductsResponse\022$\n\010products\030\001 \003(\0132\022.d" +
       "atagw.v1.Product\022\027\n\017next_page_token\030\002 \001(" +
-      "\t\"<\n\025ImportProductsRequest\022#\n\007product\030\001 " +
-      "\001(\0132\022.datagw.v1.Product\"P\n\016ImportRowErro" +
-      "r\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n\005field\030\003" +
-      " \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026ImportProd" +
-      "uctsResponse\022\026\n\016received_count\030\001 \001(\003\022\026\n\016" +
-      "imported_count\030\002 \001(\003\022\024\n\014failed_count\030\003 \001" +
-      "(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.ImportRow" +
-      "Error*\263\001\n\013ProductSort\022\034\n\030PRODUCT_SORT_UN" +
-      "SPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELEVANCE\020\001\022" +
-      "\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027PRODUCT_S" +
-      "ORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT_NEWEST\020" +
-      "\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016CatalogS" +
-      "ervice\022R\n\rUpsertProduct\022\037.datagw.v1.Upse" +
-      "rtProductRequest\032 .datagw.v1.UpsertProdu" +
-      "ctResponse\022I\n\nGetProduct\022\034.datagw.v1.Get" +
-      "ProductRequest\032\035.datagw.v1.GetProductRes" +
-      "ponse\022[\n\020BatchGetProducts\022\".datagw.v1.Ba" +
-      "tchGetProductsRequest\032#.datagw.v1.BatchG" +
-      "etProductsResponse\022R\n\rDeleteProduct\022\037.da" +
-      "tagw.v1.DeleteProductRequest\032 .datagw.v1" +
-      ".DeleteProductResponse\022U\n\016SearchProducts" +
-      "\022 .datagw.v1.SearchProductsRequest\032!.dat" +
-      "agw.v1.SearchProductsResponse\022W\n\016ImportP" +
-      "roducts\022 .datagw.v1.ImportProductsReques" +
-      "t\032!.datagw.v1.ImportProductsResponse(\001BH" +
-      "\n\014io.datagw.v1P\001Z6github.com/datagw/data" +
-      "gw/clients/go/datagw/v1;datagwv1b\006proto3"
+      "\t\"b\n\025ImportProductsRequest\022#\n\007product\030\001 " +
+      "\001(\0132\022.datagw.v1.Product\022$\n\010products\030\002 \003(" +
+      "\0132\022.datagw.v1.Product\"P\n\016ImportRowError\022" +
+      "\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n\005field\030\003 \001" +
+      "(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026ImportProduc" +
+      "tsResponse\022\026\n\016received_count\030\001 \001(\003\022\026\n\016im" +
+      "ported_count\030\002 \001(\003\022\024\n\014failed_count\030\003 \001(\003" +
+      "\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.ImportRowEr" +
+      "ror*\263\001\n\013ProductSort\022\034\n\030PRODUCT_SORT_UNSP" +
+      "ECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELEVANCE\020\001\022\032\n" +
+      "\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027PRODUCT_SOR" +
+      "T_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT_NEWEST\020\004\022" +
+      "\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016CatalogSer" +
+      "vice\022R\n\rUpsertProduct\022\037.datagw.v1.Upsert" +
+      "ProductRequest\032 .datagw.v1.UpsertProduct" +
+      "Response\022I\n\nGetProduct\022\034.datagw.v1.GetPr" +
+      "oductRequest\032\035.datagw.v1.GetProductRespo" +
+      "nse\022[\n\020BatchGetProducts\022\".datagw.v1.Batc" +
+      "hGetProductsRequest\032#.datagw.v1.BatchGet" +
+      "ProductsResponse\022R\n\rDeleteProduct\022\037.data" +
+      "gw.v1.DeleteProductRequest\032 .datagw.v1.D" +
+      "eleteProductResponse\022U\n\016SearchProducts\022 " +
+      ".datagw.v1.SearchProductsRequest\032!.datag" +
+      "w.v1.SearchProductsResponse\022W\n\016ImportPro" +
+      "ducts\022 .datagw.v1.ImportProductsRequest\032" +
+      "!.datagw.v1.ImportProductsResponse(\001BH\n\014" +
+      "io.datagw.v1P\001Z6github.com/datagw/datagw" +
+      "/clients/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -261,7 +262,7 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_ImportProductsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ImportProductsRequest_descriptor,
-        new java.lang.String[] { "Product", });
+        new java.lang.String[] { "Product", "Products", });
     internal_static_datagw_v1_ImportRowError_descriptor =
       getDescriptor().getMessageType(12);
     internal_static_datagw_v1_ImportRowError_fieldAccessorTable = new

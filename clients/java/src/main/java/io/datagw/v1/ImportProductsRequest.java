@@ -7,7 +7,11 @@ package io.datagw.v1;
 
 /**
  * <pre>
- * One streamed message of ImportProducts.
+ * One streamed message of ImportProducts: one row (`product`), or many
+ * (`products`, after `product` when that is set too). Rows are numbered in
+ * stream order across messages; a message with neither is one (rejected)
+ * row. Sending hundreds of rows per message costs the gateway and the client
+ * far less per row than one message each.
  * </pre>
  *
  * Protobuf type {@code datagw.v1.ImportProductsRequest}
@@ -32,6 +36,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private ImportProductsRequest() {
+    products_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -91,6 +96,67 @@ private static final long serialVersionUID = 0L;
     return product_ == null ? io.datagw.v1.Product.getDefaultInstance() : product_;
   }
 
+  public static final int PRODUCTS_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private java.util.List<io.datagw.v1.Product> products_;
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  @java.lang.Override
+  public java.util.List<io.datagw.v1.Product> getProductsList() {
+    return products_;
+  }
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends io.datagw.v1.ProductOrBuilder> 
+      getProductsOrBuilderList() {
+    return products_;
+  }
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  @java.lang.Override
+  public int getProductsCount() {
+    return products_.size();
+  }
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.Product getProducts(int index) {
+    return products_.get(index);
+  }
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.ProductOrBuilder getProductsOrBuilder(
+      int index) {
+    return products_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -108,6 +174,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(1, getProduct());
     }
+    for (int i = 0; i < products_.size(); i++) {
+      output.writeMessage(2, products_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -116,6 +185,15 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, getProduct());
     }
+
+        {
+          final int count = products_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(products_.get(i));
+          }
+          size += 1 * count;
+        }
     return size;
   }
   @java.lang.Override
@@ -145,6 +223,8 @@ private static final long serialVersionUID = 0L;
       if (!getProduct()
           .equals(other.getProduct())) return false;
     }
+    if (!getProductsList()
+        .equals(other.getProductsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -159,6 +239,10 @@ private static final long serialVersionUID = 0L;
     if (hasProduct()) {
       hash = (37 * hash) + PRODUCT_FIELD_NUMBER;
       hash = (53 * hash) + getProduct().hashCode();
+    }
+    if (getProductsCount() > 0) {
+      hash = (37 * hash) + PRODUCTS_FIELD_NUMBER;
+      hash = (53 * hash) + getProductsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -259,7 +343,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * One streamed message of ImportProducts.
+   * One streamed message of ImportProducts: one row (`product`), or many
+   * (`products`, after `product` when that is set too). Rows are numbered in
+   * stream order across messages; a message with neither is one (rejected)
+   * row. Sending hundreds of rows per message costs the gateway and the client
+   * far less per row than one message each.
    * </pre>
    *
    * Protobuf type {@code datagw.v1.ImportProductsRequest}
@@ -295,6 +383,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetProductFieldBuilder();
+        internalGetProductsFieldBuilder();
       }
     }
     @java.lang.Override
@@ -306,6 +395,13 @@ private static final long serialVersionUID = 0L;
         productBuilder_.dispose();
         productBuilder_ = null;
       }
+      if (productsBuilder_ == null) {
+        products_ = java.util.Collections.emptyList();
+      } else {
+        products_ = null;
+        productsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000002);
       return this;
     }
 
@@ -332,9 +428,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public io.datagw.v1.ImportProductsRequest buildPartial() {
       io.datagw.v1.ImportProductsRequest result = new io.datagw.v1.ImportProductsRequest(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(io.datagw.v1.ImportProductsRequest result) {
+      if (productsBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0)) {
+          products_ = java.util.Collections.unmodifiableList(products_);
+          bitField0_ = (bitField0_ & ~0x00000002);
+        }
+        result.products_ = products_;
+      } else {
+        result.products_ = productsBuilder_.build();
+      }
     }
 
     private void buildPartial0(io.datagw.v1.ImportProductsRequest result) {
@@ -363,6 +472,32 @@ private static final long serialVersionUID = 0L;
       if (other == io.datagw.v1.ImportProductsRequest.getDefaultInstance()) return this;
       if (other.hasProduct()) {
         mergeProduct(other.getProduct());
+      }
+      if (productsBuilder_ == null) {
+        if (!other.products_.isEmpty()) {
+          if (products_.isEmpty()) {
+            products_ = other.products_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+          } else {
+            ensureProductsIsMutable();
+            products_.addAll(other.products_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.products_.isEmpty()) {
+          if (productsBuilder_.isEmpty()) {
+            productsBuilder_.dispose();
+            productsBuilder_ = null;
+            products_ = other.products_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+            productsBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetProductsFieldBuilder() : null;
+          } else {
+            productsBuilder_.addAllMessages(other.products_);
+          }
+        }
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -395,6 +530,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              io.datagw.v1.Product m =
+                  input.readMessage(
+                      io.datagw.v1.Product.parser(),
+                      extensionRegistry);
+              if (productsBuilder_ == null) {
+                ensureProductsIsMutable();
+                products_.add(m);
+              } else {
+                productsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -565,6 +713,312 @@ private static final long serialVersionUID = 0L;
         product_ = null;
       }
       return productBuilder_;
+    }
+
+    private java.util.List<io.datagw.v1.Product> products_ =
+      java.util.Collections.emptyList();
+    private void ensureProductsIsMutable() {
+      if (!((bitField0_ & 0x00000002) != 0)) {
+        products_ = new java.util.ArrayList<io.datagw.v1.Product>(products_);
+        bitField0_ |= 0x00000002;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.Product, io.datagw.v1.Product.Builder, io.datagw.v1.ProductOrBuilder> productsBuilder_;
+
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public java.util.List<io.datagw.v1.Product> getProductsList() {
+      if (productsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(products_);
+      } else {
+        return productsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public int getProductsCount() {
+      if (productsBuilder_ == null) {
+        return products_.size();
+      } else {
+        return productsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public io.datagw.v1.Product getProducts(int index) {
+      if (productsBuilder_ == null) {
+        return products_.get(index);
+      } else {
+        return productsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder setProducts(
+        int index, io.datagw.v1.Product value) {
+      if (productsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureProductsIsMutable();
+        products_.set(index, value);
+        onChanged();
+      } else {
+        productsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder setProducts(
+        int index, io.datagw.v1.Product.Builder builderForValue) {
+      if (productsBuilder_ == null) {
+        ensureProductsIsMutable();
+        products_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        productsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder addProducts(io.datagw.v1.Product value) {
+      if (productsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureProductsIsMutable();
+        products_.add(value);
+        onChanged();
+      } else {
+        productsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder addProducts(
+        int index, io.datagw.v1.Product value) {
+      if (productsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureProductsIsMutable();
+        products_.add(index, value);
+        onChanged();
+      } else {
+        productsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder addProducts(
+        io.datagw.v1.Product.Builder builderForValue) {
+      if (productsBuilder_ == null) {
+        ensureProductsIsMutable();
+        products_.add(builderForValue.build());
+        onChanged();
+      } else {
+        productsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder addProducts(
+        int index, io.datagw.v1.Product.Builder builderForValue) {
+      if (productsBuilder_ == null) {
+        ensureProductsIsMutable();
+        products_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        productsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder addAllProducts(
+        java.lang.Iterable<? extends io.datagw.v1.Product> values) {
+      if (productsBuilder_ == null) {
+        ensureProductsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, products_);
+        onChanged();
+      } else {
+        productsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder clearProducts() {
+      if (productsBuilder_ == null) {
+        products_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+      } else {
+        productsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public Builder removeProducts(int index) {
+      if (productsBuilder_ == null) {
+        ensureProductsIsMutable();
+        products_.remove(index);
+        onChanged();
+      } else {
+        productsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public io.datagw.v1.Product.Builder getProductsBuilder(
+        int index) {
+      return internalGetProductsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public io.datagw.v1.ProductOrBuilder getProductsOrBuilder(
+        int index) {
+      if (productsBuilder_ == null) {
+        return products_.get(index);  } else {
+        return productsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public java.util.List<? extends io.datagw.v1.ProductOrBuilder> 
+         getProductsOrBuilderList() {
+      if (productsBuilder_ != null) {
+        return productsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(products_);
+      }
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public io.datagw.v1.Product.Builder addProductsBuilder() {
+      return internalGetProductsFieldBuilder().addBuilder(
+          io.datagw.v1.Product.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public io.datagw.v1.Product.Builder addProductsBuilder(
+        int index) {
+      return internalGetProductsFieldBuilder().addBuilder(
+          index, io.datagw.v1.Product.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * More products to store, in order.
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.Product products = 2;</code>
+     */
+    public java.util.List<io.datagw.v1.Product.Builder> 
+         getProductsBuilderList() {
+      return internalGetProductsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.Product, io.datagw.v1.Product.Builder, io.datagw.v1.ProductOrBuilder> 
+        internalGetProductsFieldBuilder() {
+      if (productsBuilder_ == null) {
+        productsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            io.datagw.v1.Product, io.datagw.v1.Product.Builder, io.datagw.v1.ProductOrBuilder>(
+                products_,
+                ((bitField0_ & 0x00000002) != 0),
+                getParentForChildren(),
+                isClean());
+        products_ = null;
+      }
+      return productsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.ImportProductsRequest)

@@ -36,4 +36,48 @@ public interface ImportProductsRequestOrBuilder extends
    * <code>.datagw.v1.Product product = 1;</code>
    */
   io.datagw.v1.ProductOrBuilder getProductOrBuilder();
+
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  java.util.List<io.datagw.v1.Product> 
+      getProductsList();
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  io.datagw.v1.Product getProducts(int index);
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  int getProductsCount();
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  java.util.List<? extends io.datagw.v1.ProductOrBuilder> 
+      getProductsOrBuilderList();
+  /**
+   * <pre>
+   * More products to store, in order.
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.Product products = 2;</code>
+   */
+  io.datagw.v1.ProductOrBuilder getProductsOrBuilder(
+      int index);
 }
