@@ -162,24 +162,21 @@ class DirectShop:
         reservation_id = draft.reservation_id
         # InventoryDomain.reserve
         async with borrow(self.inventory) as conn, conn.transaction():
-            held = await inventory.claim_reservation(conn, reservation_id, lines,
-                                                     SETTINGS.reservation_ttl_s, saga_id, user_id)
-            assert held is not None
-            await inventory.hold(conn, lines)
-            await recorder.append(conn, [NewEvent(
-                f"reservation-{reservation_id}", "StockReserved",
-                {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
+            _, made = await inventory.reserve(
+                conn, reservation_id, lines, SETTINGS.reservation_ttl_s, saga_id, user_id,
+                NewEvent(f"reservation-{reservation_id}", "StockReserved",
+                         {"reservation_id": reservation_id}), meta)
+            assert made
         reference = await self.provider.authorize(draft.payment_id, draft.total_minor,
                                                   currency, card_token)
         await self._write_order(pool, saga_id, user_id, ksid, draft, reference, meta)
-        # _finish_create: commit the reservation, complete the saga.
+        # _finish_create: commit the reservation (InventoryDomain._move), complete the saga.
         async with borrow(self.inventory) as conn, conn.transaction():
-            current = await inventory.get_reservation(conn, reservation_id, lock=True)
-            assert current is not None
-            moved = await inventory.transition(conn, current, "committed")
-            await recorder.append(conn, [NewEvent(
-                f"reservation-{reservation_id}", "StockCommitted",
-                {"reservation_id": reservation_id, "items": moved.item_json()})], meta, None)
+            _, moved = await inventory.move(
+                conn, reservation_id, "committed", NewEvent(
+                    f"reservation-{reservation_id}", "StockCommitted",
+                    {"reservation_id": reservation_id}), meta)
+            assert moved
         await self._log_step(pool, saga_id, "commit_stock", state="completed")
         return draft.order_id
 
