@@ -152,11 +152,11 @@ class InventoryDomain(KeyspaceDomain):
         ttl = ttl_s if ttl_s is not None else DEFAULT_RESERVATION_TTL_S
         event = NewEvent(f"reservation-{reservation_id}", "StockReserved",
                          {"reservation_id": reservation_id})
+        # One statement, all lines or none: no transaction around it.
         async with self._keyspace.single.connection("RESERVE stock") as conn:
-            async with conn.transaction():
-                held, made = await store.reserve(conn, reservation_id, items, ttl, saga_id,
-                                                 saga_shard_key, event,
-                                                 meta or EventMeta(actor="inventory"))
+            held, made = await store.reserve(conn, reservation_id, items, ttl, saga_id,
+                                             saga_shard_key, event,
+                                             meta or EventMeta(actor="inventory"))
         if not made and sorted(held.items) != sorted(items):
             raise AlreadyExists(
                 f"reservation {reservation_id!r} exists with other items",
@@ -186,9 +186,8 @@ class InventoryDomain(KeyspaceDomain):
         event = NewEvent(f"reservation-{reservation_id}", event_type,
                          {"reservation_id": reservation_id})
         async with self._keyspace.single.connection(f"{to.upper()} reservation") as conn:
-            async with conn.transaction():
-                current, moved = await store.move(conn, reservation_id, to, event,
-                                                  meta or EventMeta(actor="inventory"))
+            current, moved = await store.move(conn, reservation_id, to, event,
+                                              meta or EventMeta(actor="inventory"))
         if current is None:
             raise NotFound("reservation", reservation_id)
         if not moved and current.state != to:

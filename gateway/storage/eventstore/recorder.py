@@ -124,6 +124,7 @@ FROM existing""")
 
 # Parameters of a step recorded with its events (`append_after`) start here.
 STEP_PARAMS = 7
+_TOMBSTONED = "datagw:STREAM_TOMBSTONED"  # raised by datagw_refuse in append_after
 
 
 def _json(value: Mapping[str, Any]) -> str:
@@ -152,11 +153,14 @@ async def append(
 
 
 @functools.cache
-def _after(step: str) -> str:
-    return _statement(ctes=f"step AS MATERIALIZED ({step}),",
+def _after(before: str, step: str) -> str:
+    return _statement(ctes=f"{before} step AS MATERIALIZED ({step}),",
                       only_if="WHERE (SELECT changed FROM step)",
                       payload="e.payload::jsonb || (SELECT event_fields FROM step)",
-                      result="SELECT step.*, (SELECT revision FROM stream) AS recorded FROM step")
+                      result="""SELECT step.*, stream.revision AS recorded,
+       CASE WHEN step.changed AND stream.revision IS NULL
+            THEN datagw_refuse('STREAM_TOMBSTONED', $1) END AS refused
+FROM step LEFT JOIN stream ON true""")
 
 
 async def append_after(
@@ -166,6 +170,8 @@ async def append_after(
     events: Sequence[NewEvent],
     meta: EventMeta,
     keyspace_id: bytes | None,
+    *,
+    before: str = "",
 ) -> asyncpg.Record:
     """Run the caller's `step` and record `events` (all of one stream) in the
     same statement: one round trip for a change and the events that record it.
@@ -175,19 +181,27 @@ async def append_after(
     the events are appended only when `changed` is true (an idempotent
     repeat of the change records nothing), each with `event_fields` added to
     its payload (what only the step knows, such as a row it locked). Its
-    parameters are numbered from STEP_PARAMS. Returns the step's row. A
-    tombstoned stream raises STREAM_TOMBSTONED, as `append` does, which must
-    roll the caller's transaction back (the step's change with it)."""
+    parameters are numbered from STEP_PARAMS; `before`, CTEs ending in a
+    comma, comes ahead of it (a data-modifying CTE there runs whether the
+    step reads it or not). Returns the step's row.
+
+    A tombstoned stream fails the statement itself (datagw_refuse, commerce
+    and inventory migrations 0012 and 0009), so the step's change never
+    outlives its refused events: the caller needs no transaction of its own
+    for that, and gets STREAM_TOMBSTONED as from `append`."""
     stream = events[0].stream_id
     assert all(e.stream_id == stream for e in events)
     metadata = _json(meta.to_json())
-    row = await conn.fetchrow(
-        _after(step), stream, keyspace_id, [uuid.uuid4() for _ in events],
-        [e.event_type for e in events], [_json(e.payload) for e in events],
-        [metadata] * len(events), *step_args)
+    try:
+        row = await conn.fetchrow(
+            _after(before, step), stream, keyspace_id, [uuid.uuid4() for _ in events],
+            [e.event_type for e in events], [_json(e.payload) for e in events],
+            [metadata] * len(events), *step_args)
+    except asyncpg.RaiseError as exc:
+        if exc.message == _TOMBSTONED:
+            raise tombstoned(stream) from None
+        raise
     assert row is not None
-    if row["changed"] and row["recorded"] is None:
-        raise tombstoned(stream)
     return row
 
 

@@ -1,11 +1,13 @@
 """SQL of the inventory keyspace: stock rows and reservations.
 
-Every function runs inside the caller's transaction. Stock moves only through
-conditional UPDATEs (`... WHERE on_hand - reserved >= $n`), so a concurrent
-reservation either fits or changes nothing; the table's CHECKs are the
-last line that makes a negative or oversold row impossible. A reservation's
+Every function runs inside the caller's transaction, or is one statement,
+atomic by itself. Stock moves only through conditional UPDATEs (`... WHERE
+on_hand - reserved >= $n`), so a concurrent reservation either fits or
+changes nothing; the table's CHECKs are the last line that makes a
+negative or oversold row impossible. A reservation's
 steps run in the database (the functions of inventory migration 0008), each
-with the event that records it, one statement per step.
+with the event that records it, one statement per step: all of it or, on
+any refusal (out of stock, a tombstoned stream), none.
 """
 
 from __future__ import annotations
