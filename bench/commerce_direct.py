@@ -38,7 +38,7 @@ from gateway.records.commerce import (
     PaymentRecord,
 )
 from gateway.runtime.embedded.secrets import postgres_dsn
-from gateway.storage.eventstore import pii, recorder
+from gateway.storage.eventstore import pii
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.payments.provider import RulesProvider
 from gateway.storage.postgres import catalog_store
@@ -161,25 +161,22 @@ class DirectShop:
         meta = EventMeta(request_id, saga_id=saga_id)
         reservation_id = draft.reservation_id
         # InventoryDomain.reserve
-        async with borrow(self.inventory) as conn, conn.transaction():
-            held = await inventory.claim_reservation(conn, reservation_id, lines,
-                                                     SETTINGS.reservation_ttl_s, saga_id, user_id)
-            assert held is not None
-            await inventory.hold(conn, lines)
-            await recorder.append(conn, [NewEvent(
-                f"reservation-{reservation_id}", "StockReserved",
-                {"reservation_id": reservation_id, "items": held.item_json()})], meta, None)
+        async with borrow(self.inventory) as conn:
+            _, made = await inventory.reserve(
+                conn, reservation_id, lines, SETTINGS.reservation_ttl_s, saga_id, user_id,
+                NewEvent(f"reservation-{reservation_id}", "StockReserved",
+                         {"reservation_id": reservation_id}), meta)
+            assert made
         reference = await self.provider.authorize(draft.payment_id, draft.total_minor,
                                                   currency, card_token)
         await self._write_order(pool, saga_id, user_id, ksid, draft, reference, meta)
-        # _finish_create: commit the reservation, complete the saga.
-        async with borrow(self.inventory) as conn, conn.transaction():
-            current = await inventory.get_reservation(conn, reservation_id, lock=True)
-            assert current is not None
-            moved = await inventory.transition(conn, current, "committed")
-            await recorder.append(conn, [NewEvent(
-                f"reservation-{reservation_id}", "StockCommitted",
-                {"reservation_id": reservation_id, "items": moved.item_json()})], meta, None)
+        # _finish_create: commit the reservation (InventoryDomain._move), complete the saga.
+        async with borrow(self.inventory) as conn:
+            _, moved = await inventory.move(
+                conn, reservation_id, "committed", NewEvent(
+                    f"reservation-{reservation_id}", "StockCommitted",
+                    {"reservation_id": reservation_id}), meta)
+            assert moved
         await self._log_step(pool, saga_id, "commit_stock", state="completed")
         return draft.order_id
 
@@ -201,21 +198,18 @@ class DirectShop:
             async with conn.transaction():
                 current, erased = await sagas.get_locked_with_user(conn, saga_id, user_id)
                 assert current is not None and current.state == "running" and erased is None
-                await store.insert_order(conn, order, ksid)
                 placed = order_json(order)
                 placed[pii.ENVELOPE] = await pii.seal(conn, user_id, ksid,
                                                       {"shipping": placed.pop("shipping")})
-                await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                      placed)], meta, ksid)
+                await store.insert_order(conn, order, ksid, NewEvent(
+                    f"order-{order.order_id}", "OrderPlaced", placed), meta)
                 payment = PaymentRecord(d.payment_id, order.order_id, user_id, "authorized",
                                         order.currency, order.total_minor, 0, 0, reference, 1,
                                         now, now)
-                await store.insert_payment(conn, payment, ksid)
-                await recorder.append(conn, [NewEvent(
+                await store.insert_payment(conn, payment, ksid, NewEvent(
                     f"payment-{payment.payment_id}", "PaymentAuthorized", {
                         "payment_id": payment.payment_id, "order_id": order.order_id,
-                        "amount_minor": order.total_minor, "currency": order.currency})],
-                    meta, ksid)
+                        "amount_minor": order.total_minor, "currency": order.currency}), meta)
                 await sagas.log_step(conn, saga_id, "write_order", "done",
                                      done_before=("reserve_stock", "authorize_payment"),
                                      forget=CARD_DATA)

@@ -611,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
                              "500; 1: one per message, in `product`)")
     parser.add_argument("--orders", type=int,
                         help="reshard, restore: orders bulk-loaded first (default 1,000,000; "
-                             "--quick 20,000)")
+                             "--quick 20,000); orders-create: orders per measured phase "
+                             "(default 10,000; the warm-up is a tenth of it)")
     parser.add_argument("--requests", type=int,
                         help="requests per GetProduct phase at concurrency 1 (x4 at 32)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
@@ -706,6 +707,8 @@ def run_orders(args: argparse.Namespace) -> int:
     part = args.scenario.removeprefix("orders").removeprefix("-")
     plan = replace(commerce.QUICK if args.quick else commerce.FULL,
                    parts={part} if part else set(commerce.PARTS))
+    if args.orders and part == "create":
+        plan = replace(plan, create_orders=args.orders, create_warmup=max(args.orders // 10, 1))
     client = pick_client(args.client, args.quick)
     log(f"load client: {client.name}")
     result = asyncio.run(commerce.run(plan, client, source_version))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from datagw.v1 import eventstore_pb2 as pb
-from google.protobuf import json_format
-from google.protobuf.struct_pb2 import Struct
+from google.protobuf.struct_pb2 import Struct, Value
 
 from gateway.api.convert import timestamp
 from gateway.domain.events.store import (
@@ -54,14 +54,42 @@ def entity_in(kind: int) -> str:
     return _ENTITIES.get(kind, "")
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _fields(msg: Struct) -> dict[str, Any]:
+    return {key: _value(value) for key, value in msg.fields.items()}
+
+
+def _value(msg: Value) -> Any:
+    kind = msg.WhichOneof("kind")
+    if kind == "string_value":
+        return msg.string_value
+    if kind == "number_value":
+        number = msg.number_value
+        if not math.isfinite(number):
+            raise _NotFinite
+        return number
+    if kind == "bool_value":
+        return msg.bool_value
+    if kind == "struct_value":
+        return _fields(msg.struct_value)
+    if kind == "list_value":
+        return [_value(item) for item in msg.list_value.values]
+    return None  # null_value
+
+
 def _dict(msg: Struct, field: str) -> dict[str, Any]:
+    """The Struct as plain JSON values, the ones json_format.MessageToDict
+    gives (numbers as floats), read field by field at about half its cost:
+    every event of an append goes through here."""
     try:
-        out: dict[str, Any] = json_format.MessageToDict(msg)
-    except ValueError as exc:
+        return _fields(msg)
+    except _NotFinite:
         # A number_value of NaN or ±Infinity: JSON (and jsonb) has no such number.
         raise InvalidArgument([FieldViolation(
-            field, "numbers must be finite: JSON has no NaN or Infinity")]) from exc
-    return out
+            field, "numbers must be finite: JSON has no NaN or Infinity")]) from None
 
 
 def struct(value: dict[str, Any]) -> Struct:

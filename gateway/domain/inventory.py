@@ -150,24 +150,18 @@ class InventoryDomain(KeyspaceDomain):
             v.add("ttl", f"must be more than 0s and at most {MAX_RESERVATION_TTL_S:g}s")
         v.raise_if_any()
         ttl = ttl_s if ttl_s is not None else DEFAULT_RESERVATION_TTL_S
+        event = NewEvent(f"reservation-{reservation_id}", "StockReserved",
+                         {"reservation_id": reservation_id})
+        # One statement, all lines or none: no transaction around it.
         async with self._keyspace.single.connection("RESERVE stock") as conn:
-            async with conn.transaction():
-                held = await store.claim_reservation(conn, reservation_id, items, ttl, saga_id,
-                                                     saga_shard_key)
-                if held is None:
-                    existing = await store.get_reservation(conn, reservation_id)
-                    assert existing is not None
-                    if sorted(existing.items) != sorted(items):
-                        raise AlreadyExists(
-                            f"reservation {reservation_id!r} exists with other items",
-                            reason="RESERVATION_ID_REUSED",
-                            metadata={"reservation_id": reservation_id})
-                    return existing
-                await store.hold(conn, items)
-                await self._event(conn, f"reservation-{reservation_id}", "StockReserved",
-                                  {"reservation_id": reservation_id, "items": held.item_json()},
-                                  meta or EventMeta(actor="inventory"))
-                return held
+            held, made = await store.reserve(conn, reservation_id, items, ttl, saga_id,
+                                             saga_shard_key, event,
+                                             meta or EventMeta(actor="inventory"))
+        if not made and sorted(held.items) != sorted(items):
+            raise AlreadyExists(
+                f"reservation {reservation_id!r} exists with other items",
+                reason="RESERVATION_ID_REUSED", metadata={"reservation_id": reservation_id})
+        return held
 
     async def commit(self, reservation_id: str, meta: EventMeta | None = None
                      ) -> ReservationRecord:
@@ -189,23 +183,19 @@ class InventoryDomain(KeyspaceDomain):
         v = Violations()
         rules.check_text(v, "reservation_id", reservation_id, MAX_REQUEST_ID, required=True)
         v.raise_if_any()
+        event = NewEvent(f"reservation-{reservation_id}", event_type,
+                         {"reservation_id": reservation_id})
         async with self._keyspace.single.connection(f"{to.upper()} reservation") as conn:
-            async with conn.transaction():
-                current = await store.get_reservation(conn, reservation_id, lock=True)
-                if current is None:
-                    raise NotFound("reservation", reservation_id)
-                if current.state == to:
-                    return current
-                if (current.state, to) not in store.MOVES:
-                    raise FailedPrecondition(
-                        f"reservation {reservation_id!r} is {current.state}; it cannot become {to}",
-                        reason="RESERVATION_STATE",
-                        metadata={"reservation_id": reservation_id, "state": current.state})
-                moved = await store.transition(conn, current, to)
-                await self._event(conn, f"reservation-{reservation_id}", event_type,
-                                  {"reservation_id": reservation_id, "items": moved.item_json()},
-                                  meta or EventMeta(actor="inventory"))
-                return moved
+            current, moved = await store.move(conn, reservation_id, to, event,
+                                              meta or EventMeta(actor="inventory"))
+        if current is None:
+            raise NotFound("reservation", reservation_id)
+        if not moved and current.state != to:
+            raise FailedPrecondition(
+                f"reservation {reservation_id!r} is {current.state}; it cannot become {to}",
+                reason="RESERVATION_STATE",
+                metadata={"reservation_id": reservation_id, "state": current.state})
+        return current
 
     async def get_reservation(self, reservation_id: str) -> ReservationRecord | None:
         async with self._keyspace.single.connection("SELECT reservations") as conn:

@@ -248,10 +248,10 @@ class PaymentsDomain(KeyspaceDomain):
         now = datetime.now(UTC)
         payment = PaymentRecord(payment_id, order.order_id, order.user_id, "authorized",
                                 order.currency, order.total_minor, 0, 0, reference, 1, now, now)
-        await store.insert_payment(conn, payment, ksid)
-        await recorder.append(conn, [NewEvent(f"payment-{payment_id}", "PaymentAuthorized", {
-            "payment_id": payment_id, "order_id": order.order_id,
-            "amount_minor": order.total_minor, "currency": order.currency})], meta, ksid)
+        await store.insert_payment(conn, payment, ksid, NewEvent(
+            f"payment-{payment_id}", "PaymentAuthorized", {
+                "payment_id": payment_id, "order_id": order.order_id,
+                "amount_minor": order.total_minor, "currency": order.currency}), meta)
         return payment
 
     @staticmethod

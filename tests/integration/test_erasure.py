@@ -269,10 +269,12 @@ async def test_an_order_written_while_the_erasure_waits_is_anonymised_too(
 
         await eventually(erasure_waits, "the erasure waiting for the pivot's lock")
         now = datetime.now(UTC)
+        order_id = f"o{ksid.hex()}{uid:0<16}"[:33]
         await commerce_store.insert_order(pivot, OrderRecord(
-            f"o{ksid.hex()}{uid:0<16}"[:33], user_id, "placed", "EUR", 500,
+            order_id, user_id, "placed", "EUR", 500,
             {"name": "Racer", "line1": f"{uid} Race Street", "city": "Berlin",
-             "country_code": "DE"}, "p-none", "s-none", 1, now, now), ksid)
+             "country_code": "DE"}, "p-none", "s-none", 1, now, now), ksid,
+            NewEvent(f"order-{order_id}", "OrderPlaced", {}), EventMeta())
         await tx.commit()
         erased = await erasure
     finally:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import grpc
 from datagw.v1 import inventory_pb2
 
+from gateway.runtime.server import Gateway
 from tests.commerce import Shop
 from tests.helpers import fails, invalid
 
@@ -95,3 +97,48 @@ async def test_invalid_inventory_requests(shop: Shop, uid: str) -> None:
         "reservation_id", "items[0].quantity", "items[1].sku")
     await fails(shop.inventory.GetStock(inventory_pb2.GetStockRequest(sku=f"{uid}-z")),
                 grpc.StatusCode.NOT_FOUND)
+
+
+async def test_a_tombstoned_stream_refuses_the_step_it_would_record(
+    gateway: Gateway, shop: Shop, uid: str
+) -> None:
+    """A reservation's step and its event are one statement without a
+    transaction around it: when the event's stream is tombstoned, the step
+    must not happen either (no reservation, no units held, no state moved)."""
+    sku = f"{uid}-t"
+    await shop.inventory.SetStock(inventory_pb2.SetStockRequest(
+        sku=sku, on_hand=5, request_id=f"set-{sku}"))
+    items = [inventory_pb2.ReservationItem(sku=sku, quantity=2)]
+    conn = await asyncpg.connect(gateway.backends.keyspaces["inventory"].single.dsn,
+                                 statement_cache_size=0)
+    try:
+        async def tombstone(reservation_id: str) -> None:
+            await conn.execute(
+                """INSERT INTO streams (stream_id, revision, metadata)
+                   VALUES ($1, -1, '{"tombstoned": true}')
+                   ON CONFLICT (stream_id) DO UPDATE SET metadata = EXCLUDED.metadata""",
+                f"reservation-{reservation_id}")
+
+        await tombstone(f"{uid}-r1")
+        refused = await fails(shop.inventory.ReserveStock(inventory_pb2.ReserveStockRequest(
+            reservation_id=f"{uid}-r1", items=items)), grpc.StatusCode.FAILED_PRECONDITION)
+        assert refused.error_info is not None
+        assert refused.error_info.reason == "STREAM_TOMBSTONED"
+        assert (await shop.stock(sku)).reserved == 0
+        assert await conn.fetchval("SELECT count(*) FROM reservations WHERE reservation_id = $1",
+                                   f"{uid}-r1") == 0
+
+        await shop.inventory.ReserveStock(inventory_pb2.ReserveStockRequest(
+            reservation_id=f"{uid}-r2", items=items))
+        await tombstone(f"{uid}-r2")
+        refused = await fails(shop.inventory.CommitReservation(
+            inventory_pb2.CommitReservationRequest(reservation_id=f"{uid}-r2")),
+            grpc.StatusCode.FAILED_PRECONDITION)
+        assert refused.error_info is not None
+        assert refused.error_info.reason == "STREAM_TOMBSTONED"
+        stock = await shop.stock(sku)
+        assert (stock.on_hand, stock.reserved) == (5, 2)
+        assert await conn.fetchval("SELECT state FROM reservations WHERE reservation_id = $1",
+                                   f"{uid}-r2") == "held"
+    finally:
+        await conn.close()

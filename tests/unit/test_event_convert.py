@@ -3,10 +3,12 @@ cannot hold (NaN, ±Infinity) is INVALID_ARGUMENT naming the field."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 from datagw.v1 import eventstore_pb2 as pb
+from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 from gateway.api.eventstore_convert import event_in
@@ -35,3 +37,13 @@ def test_finite_numbers_convert() -> None:
     converted = event_in(msg, "events[0]")
     assert converted.payload == {"x": 1.5, "y": [2]}
     assert converted.pii == {"z": -0.0}
+
+
+def test_payloads_convert_as_json_format_does() -> None:
+    value = {"s": "x", "n": 2.0, "f": -0.5, "big": 2.0**60, "t": True, "no": None, "empty": {},
+             "list": [1, "a", None, False, {"deep": [[], {"k": "v"}]}], "unicode": "\u00e9\u4e2d"}
+    msg = pb.EventData(event_id="e", event_type="T", payload=_struct(value))
+    converted = event_in(msg, "events[0]").payload
+    assert converted == json_format.MessageToDict(msg.payload)
+    assert json.dumps(converted, sort_keys=True) == json.dumps(
+        json_format.MessageToDict(msg.payload), sort_keys=True)

@@ -299,13 +299,12 @@ class OrderSagas(KeyspaceDomain):
                               reason="SAGA_ABANDONED", metadata={"saga_id": saga.saga_id})
             if erased is not None:
                 raise user_erased(saga.user_id, erased)
-            await store.insert_order(conn, order, ksid)
             # The address is personal data: in the event only sealed.
             placed = order_json(order)
             placed[ENVELOPE] = await pii.seal(conn, saga.user_id, ksid,
                                               {"shipping": placed.pop("shipping")})
-            await recorder.append(conn, [NewEvent(f"order-{order.order_id}", "OrderPlaced",
-                                                  placed)], meta, ksid)
+            await store.insert_order(conn, order, ksid, NewEvent(
+                f"order-{order.order_id}", "OrderPlaced", placed), meta)
             assert d.card_token is not None  # the draft _run_create just authorized
             payment = await self._payments.record_authorization(
                 conn, order, d.payment_id, d.card_token, ksid, meta, reference)

@@ -14,13 +14,16 @@ insert. The stream rules (streams.py) hold in that statement, whoever writes:
 - revisions continue from the row's last one (0 for a new stream).
 
 The domains call `append` inside the transaction of the change the event
-records, one round trip per event. The event store calls `append_new` with
-the stream locked and its expected revision checked: the same statement,
-behind a lookup of the events' ids (idempotency by event id).
+records, one round trip per event, or `append_after` to make the change
+itself (a caller's query) and record its events in one statement. The event
+store calls `append_new` with the stream locked and its expected revision
+checked: the same statement, behind a lookup of the events' ids (idempotency
+by event id).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -69,9 +72,11 @@ def tombstoned(stream: str) -> FailedPrecondition:
         reason="STREAM_TOMBSTONED", metadata={"stream": stream})
 
 
-def _statement(*, ctes: str = "", only_if: str = "", result: str) -> str:
+def _statement(*, ctes: str = "", only_if: str = "", payload: str = "e.payload::jsonb",
+               result: str) -> str:
     """The recording statement with the caller's CTEs before it, a condition
-    on writing at all, and its final SELECT.
+    on writing at all, each event's payload (from `e.payload`) and its final
+    SELECT.
 
     $1 stream, $2 keyspace id, $3-$6 the events' ids, types, payloads and
     metadata (JSON text), in order. `stream` returns the row's new last
@@ -94,7 +99,7 @@ stream AS (
 inserted AS (
     INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
                         keyspace_id)
-    SELECT e.id, $1, stream.revision - cardinality($3::uuid[]) + e.n, e.type, e.payload::jsonb,
+    SELECT e.id, $1, stream.revision - cardinality($3::uuid[]) + e.n, e.type, {payload},
            e.metadata::jsonb, $2
     FROM stream, unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
          WITH ORDINALITY AS e(id, type, payload, metadata, n))
@@ -115,6 +120,11 @@ _APPEND_NEW = _statement(
        array_agg(event_id) AS ids, array_agg(stream_id) AS streams,
        array_agg(stream_revision) AS revisions
 FROM existing""")
+
+
+# Parameters of a step recorded with its events (`append_after`) start here.
+STEP_PARAMS = 7
+_TOMBSTONED = "datagw:STREAM_TOMBSTONED"  # raised by datagw_refuse in append_after
 
 
 def _json(value: Mapping[str, Any]) -> str:
@@ -140,6 +150,59 @@ async def append(
             raise tombstoned(event.stream_id)
         revisions.append(int(revision))
     return revisions
+
+
+@functools.cache
+def _after(before: str, step: str) -> str:
+    return _statement(ctes=f"{before} step AS MATERIALIZED ({step}),",
+                      only_if="WHERE (SELECT changed FROM step)",
+                      payload="e.payload::jsonb || (SELECT event_fields FROM step)",
+                      result="""SELECT step.*, stream.revision AS recorded,
+       CASE WHEN step.changed AND stream.revision IS NULL
+            THEN datagw_refuse('STREAM_TOMBSTONED', $1) END AS refused
+FROM step LEFT JOIN stream ON true""")
+
+
+async def append_after(
+    conn: asyncpg.Connection,
+    step: str,
+    step_args: Sequence[Any],
+    events: Sequence[NewEvent],
+    meta: EventMeta,
+    keyspace_id: bytes | None,
+    *,
+    before: str = "",
+) -> asyncpg.Record:
+    """Run the caller's `step` and record `events` (all of one stream) in the
+    same statement: one round trip for a change and the events that record it.
+
+    `step` is a query yielding exactly one row with a boolean column
+    `changed` and a jsonb object `event_fields`; it runs first and once, and
+    the events are appended only when `changed` is true (an idempotent
+    repeat of the change records nothing), each with `event_fields` added to
+    its payload (what only the step knows, such as a row it locked). Its
+    parameters are numbered from STEP_PARAMS; `before`, CTEs ending in a
+    comma, comes ahead of it (a data-modifying CTE there runs whether the
+    step reads it or not). Returns the step's row.
+
+    A tombstoned stream fails the statement itself (datagw_refuse, commerce
+    and inventory migrations 0012 and 0009), so the step's change never
+    outlives its refused events: the caller needs no transaction of its own
+    for that, and gets STREAM_TOMBSTONED as from `append`."""
+    stream = events[0].stream_id
+    assert all(e.stream_id == stream for e in events)
+    metadata = _json(meta.to_json())
+    try:
+        row = await conn.fetchrow(
+            _after(before, step), stream, keyspace_id, [uuid.uuid4() for _ in events],
+            [e.event_type for e in events], [_json(e.payload) for e in events],
+            [metadata] * len(events), *step_args)
+    except asyncpg.RaiseError as exc:
+        if exc.message == _TOMBSTONED:
+            raise tombstoned(stream) from None
+        raise
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True)

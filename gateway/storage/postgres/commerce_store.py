@@ -14,6 +14,8 @@ from typing import Any
 import asyncpg
 
 from gateway.records.commerce import OrderItemRecord, OrderRecord, PaymentRecord, UserRecord
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres.keyspace_id import KeyRange
 from gateway.storage.postgres.pool import one
 from gateway.storage.postgres.range_map import served
@@ -104,19 +106,33 @@ async def drop_email(conn: asyncpg.Connection, email: str, user_id: str) -> None
 # -- orders -------------------------------------------------------------------
 
 
-async def insert_order(conn: asyncpg.Connection, order: OrderRecord, ksid: bytes) -> None:
-    await conn.execute(
-        """INSERT INTO orders (order_id, keyspace_id, user_id, status, currency, total_minor,
-                               shipping, payment_id, saga_id, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $10)""",
-        order.order_id, ksid, order.user_id, order.status, order.currency, order.total_minor,
-        json.dumps(order.shipping), order.payment_id, order.saga_id, order.created_at)
-    await conn.executemany(
-        """INSERT INTO order_items (order_id, line, keyspace_id, sku, title, quantity,
-                                    unit_price_minor, category)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        [(order.order_id, i, ksid, it.sku, it.title, it.quantity, it.unit_price_minor,
-          it.category) for i, it in enumerate(order.items)])
+_INSERT_ORDER = """o AS (
+    INSERT INTO orders (order_id, keyspace_id, user_id, status, currency, total_minor, shipping,
+                        payment_id, saga_id, created_at, updated_at)
+    VALUES ($7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $16)),
+items AS (
+    INSERT INTO order_items (order_id, line, keyspace_id, sku, title, quantity, unit_price_minor,
+                             category)
+    SELECT $7, i.n - 1, $8, i.sku, i.title, i.quantity, i.price, i.category
+    FROM unnest($17::text[], $18::text[], $19::bigint[], $20::bigint[], $21::text[])
+         WITH ORDINALITY AS i(sku, title, quantity, price, category, n)),"""
+# What a plain insert gives recorder.append_after: changed, nothing to add.
+_INSERTED = "SELECT true AS changed, '{}'::jsonb AS event_fields"
+
+
+async def insert_order(conn: asyncpg.Connection, order: OrderRecord, ksid: bytes,
+                       placed: NewEvent, meta: EventMeta) -> None:
+    """The order, its items and the event `placed`, in one statement (the
+    items' foreign key is checked at its end, when the order row is there)."""
+    items = order.items
+    await recorder.append_after(
+        conn, _INSERTED, (
+            order.order_id, ksid, order.user_id, order.status, order.currency,
+            order.total_minor, json.dumps(order.shipping), order.payment_id, order.saga_id,
+            order.created_at, [it.sku for it in items], [it.title for it in items],
+            [it.quantity for it in items], [it.unit_price_minor for it in items],
+            [it.category for it in items]),
+        [placed], meta, ksid, before=_INSERT_ORDER)
 
 
 async def _items(conn: asyncpg.Connection, order_ids: list[str]
@@ -227,13 +243,16 @@ async def set_order_status(conn: asyncpg.Connection, order_id: str, status: str,
 # -- payments -----------------------------------------------------------------
 
 
-async def insert_payment(conn: asyncpg.Connection, p: PaymentRecord, ksid: bytes) -> None:
-    await conn.execute(
-        """INSERT INTO payments (payment_id, keyspace_id, order_id, user_id, status, currency,
-                                 amount_minor, provider_ref, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""",
-        p.payment_id, ksid, p.order_id, p.user_id, p.status, p.currency, p.amount_minor,
-        p.provider_ref, p.created_at)
+async def insert_payment(conn: asyncpg.Connection, p: PaymentRecord, ksid: bytes,
+                         event: NewEvent, meta: EventMeta) -> None:
+    """The payment and the event that records it, in one statement."""
+    await recorder.append_after(
+        conn, _INSERTED, (p.payment_id, ksid, p.order_id, p.user_id, p.status, p.currency,
+                          p.amount_minor, p.provider_ref, p.created_at),
+        [event], meta, ksid, before="""payment AS (
+    INSERT INTO payments (payment_id, keyspace_id, order_id, user_id, status, currency,
+                          amount_minor, provider_ref, created_at, updated_at)
+    VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15, $15)),""")
 
 
 async def get_payment(conn: asyncpg.Connection, payment_id: str, *, lock: bool = False

@@ -1,9 +1,13 @@
 """SQL of the inventory keyspace: stock rows and reservations.
 
-Every function runs inside the caller's transaction. Stock moves only through
-conditional UPDATEs (`... WHERE on_hand - reserved >= $n`), so a concurrent
-reservation either fits or changes nothing; the table's CHECKs are the
-last line that makes a negative or oversold row impossible.
+Every function runs inside the caller's transaction, or is one statement,
+atomic by itself. Stock moves only through conditional UPDATEs (`... WHERE
+on_hand - reserved >= $n`), so a concurrent reservation either fits or
+changes nothing; the table's CHECKs are the last line that makes a
+negative or oversold row impossible. A reservation's
+steps run in the database (the functions of inventory migration 0008), each
+with the event that records it, one statement per step: all of it or, on
+any refusal (out of stock, a tombstoned stream), none.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import asyncpg
 
 from gateway.errors import FailedPrecondition, PreconditionViolation
 from gateway.records.commerce import ReservationRecord, StockRecord
-from gateway.storage.postgres.pool import one
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 
 STOCK_COLUMNS = "sku, on_hand, reserved, version, updated_at"
 RESERVATION_COLUMNS = "reservation_id, state, items, saga_id, saga_shard_key, expires_at, " \
@@ -101,70 +106,65 @@ async def get_reservation(
     return _reservation(row) if row else None
 
 
-async def claim_reservation(
+_OUT_OF_STOCK = "datagw:OUT_OF_STOCK"  # raised by reserve_stock (inventory migration 0008)
+
+# The reservation columns of a function's row `r.<out>`, its `changed`, and
+# the items for the event that records the step (recorder.append_after).
+_STEP = ", ".join(f"(r.{{out}}).{c}" for c in RESERVATION_COLUMNS.split(", ")) + \
+    ", r.changed, jsonb_build_object('items', (r.{out}).items) AS event_fields"
+_RESERVE = f"""SELECT {_STEP.format(out="held")}
+    FROM reserve_stock($7, $8::text[], $9::bigint[], $10, $11, $12) AS r"""
+_MOVE = f"""SELECT {_STEP.format(out="moved")}
+    FROM move_reservation($7, $8, $9, $10, $11) AS r"""
+
+
+async def reserve(
     conn: asyncpg.Connection, reservation_id: str, items: list[tuple[str, int]],
-    ttl_s: float, saga_id: str, saga_shard_key: str,
-) -> ReservationRecord | None:
-    """Insert the held reservation; None when the id exists already.
+    ttl_s: float, saga_id: str, saga_shard_key: str, event: NewEvent, meta: EventMeta,
+) -> tuple[ReservationRecord, bool]:
+    """Claim the id and hold every line, or none (OUT_OF_STOCK), and record
+    `event` (its payload gets the reservation's items): one statement.
+    (reservation, True) when made now; (the reservation as it is, False)
+    when the id exists already, recording nothing.
 
     A concurrent first attempt with the same id makes this wait on the
     primary key until it commits or rolls back, so one id is one reservation.
     """
-    row = await conn.fetchrow(
-        f"""INSERT INTO reservations (reservation_id, state, items, saga_id, saga_shard_key,
-                                      expires_at)
-            VALUES ($1, 'held', $2::jsonb, $3, $4, now() + make_interval(secs => $5))
-            ON CONFLICT (reservation_id) DO NOTHING
-            RETURNING {RESERVATION_COLUMNS}""",
-        reservation_id, json.dumps([{"sku": s, "quantity": q} for s, q in items]),
-        saga_id, saga_shard_key, ttl_s,
-    )
-    return _reservation(row) if row else None
+    try:
+        row = await recorder.append_after(
+            conn, _RESERVE, (reservation_id, [s for s, _ in items], [q for _, q in items], ttl_s,
+                             saga_id, saga_shard_key), [event], meta, None)
+    except asyncpg.RaiseError as exc:
+        if exc.message != _OUT_OF_STOCK:
+            raise
+        line = json.loads(exc.detail or "{}")
+        raise insufficient(line["sku"], int(line["wanted"]), int(line["available"]),
+                           "OUT_OF_STOCK") from None
+    return _reservation(row), bool(row["changed"])
 
 
-async def hold(conn: asyncpg.Connection, items: list[tuple[str, int]]) -> None:
-    """Reserve every line or raise OUT_OF_STOCK (the caller's transaction rolls back).
-
-    Lines are taken in sku order so two reservations of the same skus lock
-    rows in the same order and cannot deadlock.
-    """
-    for sku, qty in sorted(items):
-        row = await conn.fetchrow(
-            """UPDATE stock SET reserved = reserved + $2, version = version + 1,
-                                updated_at = now()
-               WHERE sku = $1 AND on_hand - reserved >= $2
-               RETURNING sku""",
-            sku, qty,
-        )
-        if row is None:
-            current = await get_stock(conn, sku)
-            raise insufficient(sku, qty, current.available if current else 0, "OUT_OF_STOCK")
-
-
-# How each transition moves the stock of every line.
+# Each move: the state it leaves, and how it changes every line's on_hand
+# and reserved (times the line's quantity).
 MOVES = {
-    ("held", "committed"): "on_hand = on_hand - $2, reserved = reserved - $2",
-    ("held", "released"): "reserved = reserved - $2",
-    ("committed", "returned"): "on_hand = on_hand + $2",
+    "committed": ("held", -1, -1),
+    "released": ("held", 0, -1),
+    "returned": ("committed", 1, 0),
 }
 
 
-async def transition(
-    conn: asyncpg.Connection, reservation: ReservationRecord, to: str
-) -> ReservationRecord:
-    """Move a locked reservation from its state to `to`, moving its stock."""
-    move = MOVES[(reservation.state, to)]
-    for sku, qty in sorted(reservation.items):
-        await conn.execute(
-            f"UPDATE stock SET {move}, version = version + 1, updated_at = now() WHERE sku = $1",
-            sku, qty,
-        )
-    row = await conn.fetchrow(
-        f"""UPDATE reservations SET state = $2, updated_at = now() WHERE reservation_id = $1
-            RETURNING {RESERVATION_COLUMNS}""",
-        reservation.reservation_id, to,
-    )
-    return _reservation(one(row))
+async def move(
+    conn: asyncpg.Connection, reservation_id: str, to: str, event: NewEvent, meta: EventMeta,
+) -> tuple[ReservationRecord | None, bool]:
+    """Move the reservation to `to` (locking it, then its stock rows in sku
+    order) and record `event` (its payload gets the items): one statement.
+    (reservation, True) when moved now; (the reservation as it is, False)
+    when it is not in the state `to` moves from; (None, False): no such id."""
+    source, on_hand, reserved = MOVES[to]
+    row = await recorder.append_after(conn, _MOVE, (reservation_id, source, to, on_hand, reserved),
+                                      [event], meta, None)
+    if row["reservation_id"] is None:
+        return None, False
+    return _reservation(row), bool(row["changed"])
 
 
 async def expired_reservations(conn: asyncpg.Connection, limit: int) -> list[ReservationRecord]:
