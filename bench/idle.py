@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2, eventstore_pb2_grpc
 from datagw.v1 import eventstore_pb2 as es_pb2
-from datagw.v1 import eventstore_pb2_grpc
 
 from bench import data, procs
 from bench.report import machine_info, machine_section
@@ -168,11 +167,11 @@ async def external_env(stack: EmbeddedBackends) -> dict[str, str]:
             "DATAGW_REDIS__URL": stack.valkey.url}
 
 
-def idle_window(gw: procs.ServerProcess, backends: Callable[[], float],
-                window_s: float) -> dict[str, Any]:
+async def idle_window(gw: procs.ServerProcess, backends: Callable[[], float],
+                      window_s: float) -> dict[str, Any]:
     per_min = 60.0 / window_s
     threads0, cpu0, back0 = thread_cpu_s(gw.pid), process_cpu_s(gw.pid), backends()
-    time.sleep(window_s)
+    await asyncio.sleep(window_s)
     threads1, cpu1, back1 = thread_cpu_s(gw.pid), process_cpu_s(gw.pid), backends()
     cpu_min = (cpu1 - cpu0) * per_min
     threads = {name: round((t - threads0.get(name, 0.0)) * per_min, 3)
@@ -249,9 +248,9 @@ async def measure_embedded(plan: IdlePlan, tmp: Path) -> dict[str, Any]:
     log("embedded: starting datagw serve --ephemeral")
     gw = _serve("gateway (embedded)", tmp / "embedded", "--ephemeral")
     try:
-        time.sleep(plan.settle_s)
+        await asyncio.sleep(plan.settle_s)
         log(f"embedded: idle window of {plan.window_s:g} s")
-        result = idle_window(gw, lambda: tree_cpu_s([gw.pid]) - process_cpu_s(gw.pid),
+        result = await idle_window(gw, lambda: tree_cpu_s([gw.pid]) - process_cpu_s(gw.pid),
                              plan.window_s)
     finally:
         gw.stop()
@@ -268,13 +267,13 @@ async def measure_external(plan: IdlePlan, tmp: Path) -> dict[str, Any]:
         log("external: starting datagw serve on them")
         gw = _serve("gateway (external)", tmp / "external", env=env)
         try:
-            time.sleep(plan.settle_s)
+            await asyncio.sleep(plan.settle_s)
             log(f"external: idle window of {plan.window_s:g} s")
 
             def backends() -> float:
                 return tree_cpu_s([mine]) - tree_cpu_s([gw.pid]) - process_cpu_s(mine)
 
-            result = idle_window(gw, backends, plan.window_s)
+            result = await idle_window(gw, backends, plan.window_s)
             log(f"external: load for {plan.load_s:g} s")
             result["load"] = await load(gw, plan)
         finally:
@@ -298,8 +297,9 @@ async def run(plan: IdlePlan, source: Callable[[], str]) -> dict[str, Any]:
             "load_average_at_start": load_at_start}
 
 
-def with_duration(plan: IdlePlan, duration_s: float | None) -> IdlePlan:
-    return plan if duration_s is None else replace(plan, load_s=duration_s)
+def sized(plan: IdlePlan, window_s: float | None, load_s: float | None) -> IdlePlan:
+    """`plan` with the idle window and the load phase given on the command line."""
+    return replace(plan, window_s=window_s or plan.window_s, load_s=load_s or plan.load_s)
 
 
 def render(result: dict[str, Any]) -> str:

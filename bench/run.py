@@ -544,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float,
                         help="idle: seconds of load with RSS sampled every 10 s (default 60; "
                              "--quick 3); 600 shows growth over 10 minutes")
+    parser.add_argument("--window", type=float,
+                        help="idle: seconds of the idle window (default 60; --quick 6)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
                         help="where the JSON goes (default bench/results)")
     parser.add_argument("--client", choices=("auto", "ghz", "python"), default="auto",
@@ -580,8 +582,9 @@ def main(argv: list[str] | None = None) -> int:
         write_results(failover.render(result), result, args.results_dir)
         return 0
     if args.scenario == "idle":
-        result = asyncio.run(idle.run(idle.with_duration(
-            idle.QUICK if args.quick else idle.FULL, args.duration), source_version))
+        result = asyncio.run(idle.run(idle.sized(
+            idle.QUICK if args.quick else idle.FULL, args.window, args.duration),
+            source_version))
         write_results(idle.render(result), result, args.results_dir)
         return 0
     if args.scenario == "fence":
