@@ -77,6 +77,9 @@ class GatewayInterceptor(_Interceptor):
         self._idle.set()
         self._draining = False
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+        # Set by every call, health checks included; the health rounds clear
+        # it and probe seldom while it stays clear (runtime/server.py).
+        self.activity = asyncio.Event()
 
     @property
     def in_flight(self) -> int:
@@ -151,6 +154,7 @@ class GatewayInterceptor(_Interceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         method: str = details.method
+        self.activity.set()
         # Handlers are fixed once the server starts: wrap each method once,
         # not on every call (this runs on the hot path of every RPC).
         wrapped = self._wrapped.get(method)

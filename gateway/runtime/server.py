@@ -38,8 +38,12 @@ from gateway.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
-# Health rounds: a hung backend is found within this plus a probe's bound.
+# Health rounds while calls arrive: a hung backend is found within this plus
+# a probe's bound.
 HEALTH_INTERVAL_S = 0.5
+# With no call since the last round, the next comes after this (an idle
+# sidecar pays a probe per backend per round), or at the next call.
+HEALTH_IDLE_INTERVAL_S = 5.0
 
 
 class NotStarted(RuntimeError):
@@ -171,8 +175,17 @@ class Gateway:
             await self._health.set(name, status)
 
     async def _health_loop(self) -> None:
+        called = self.interceptor.activity
         while True:
-            await asyncio.sleep(HEALTH_INTERVAL_S)
+            if called.is_set():
+                await asyncio.sleep(HEALTH_INTERVAL_S)
+            else:
+                # The first call after a quiet spell starts a round at once:
+                # a call on a hung backend is cut as fast as under traffic.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(HEALTH_IDLE_INTERVAL_S):
+                        await called.wait()
+            called.clear()
             try:
                 await self.backends.check()
                 await self._update_health()
