@@ -31,8 +31,13 @@ CHANNEL = "datagw_events"
 RECONNECT_S = 1.0
 # Longest wait without a wake-up: a lost notification delays, never skips.
 FALLBACK_S = 1.0
+# The same while the notifier is listening: a notification is lost only
+# with its connection, and a new connection wakes every reader (`_listen`),
+# so this is a safety net, not a pace; long, because every reader of every
+# shard reads once per wait even when nothing happens.
+LISTENING_FALLBACK_S = 30.0
 # After a wake-up whose read found nothing new, read again this soon,
-# doubling up to FALLBACK_S while reads stay empty.
+# doubling up to the fallback while reads stay empty.
 REPOLL_MIN_S = 0.02
 # Without a connection to LISTEN on: how often readers are woken to read
 # again. Each wake-up is one read per reader, so this is the latency bought
@@ -53,6 +58,11 @@ class ShardNotifier:
     def ticket(self) -> asyncio.Event:
         """The event the next commit sets; take it before reading."""
         return self._fired
+
+    @property
+    def fallback_s(self) -> float:
+        """How long a reader waits for a wake-up before it reads anyway."""
+        return LISTENING_FALLBACK_S if self.listening else FALLBACK_S
 
     async def wait(self, ticket: asyncio.Event, within_s: float) -> bool:
         """Until a commit after `ticket` was taken, or `within_s`; True when woken."""
@@ -95,7 +105,11 @@ class ShardNotifier:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.debug("%s listener on %s: %s", self.channel, self.shard.name, exc)
             finally:
-                self.listening = False
+                if self.listening:
+                    # Readers in a long wait (fallback_s) read again and
+                    # wait the short one until the listener is back.
+                    self.listening = False
+                    self._fire()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await asyncio.shield(conn.close())
@@ -109,8 +123,12 @@ class HorizonWaiter:
     On a wake-up the reader reads again. If that read finds nothing new, the
     commit that woke it sits above the horizon behind an older transaction
     still open, which may never notify (it need not write events): re-poll
-    soon, backing off while reads stay empty, instead of waiting for the
-    fallback. Without wake-ups, read every FALLBACK_S anyway.
+    soon, doubling the pause while reads stay empty, instead of waiting for
+    the fallback: a commit hidden behind a transaction open for t seconds is
+    read within about t more (1 s while t < 1 s). The doubling stops at the
+    fallback, the wait without wake-ups: LISTENING_FALLBACK_S while
+    listening, FALLBACK_S otherwise. (A wake-up that finds nothing is common:
+    a commit read by the wake-up before its own.)
     """
 
     def __init__(self, notifier: ShardNotifier) -> None:
@@ -134,9 +152,9 @@ class HorizonWaiter:
             self._stuck = True
         if self._stuck:
             within = self._repoll
-            self._repoll = min(self._repoll * 2, FALLBACK_S)
+            self._repoll = min(self._repoll * 2, self._notifier.fallback_s)
         else:
-            within = FALLBACK_S
+            within = self._notifier.fallback_s
         if at_most_s is not None:
             within = min(within, at_most_s)
         self._woken = await self._notifier.wait(ticket, within)
