@@ -30,6 +30,7 @@ from gateway import request_context
 from gateway.api.auth.gate import AccessGate, Admitted
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
+from gateway.tasks import Activity
 from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, tracer
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,9 @@ class GatewayInterceptor(_Interceptor):
         self._idle.set()
         self._draining = False
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
-        # Set by every call, health checks included; the health rounds clear
-        # it and probe seldom while it stays clear (runtime/server.py).
-        self.activity = asyncio.Event()
+        # Every call, health checks included: background loops rest while
+        # none arrive (runtime/server.py).
+        self.activity = Activity()
 
     @property
     def in_flight(self) -> int:
@@ -154,7 +155,7 @@ class GatewayInterceptor(_Interceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         method: str = details.method
-        self.activity.set()
+        self.activity.note()
         # Handlers are fixed once the server starts: wrap each method once,
         # not on every call (this runs on the hot path of every RPC).
         wrapped = self._wrapped.get(method)

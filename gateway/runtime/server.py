@@ -44,6 +44,10 @@ HEALTH_INTERVAL_S = 0.5
 # With no call since the last round, the next comes after this (an idle
 # sidecar pays a probe per backend per round), or at the next call.
 HEALTH_IDLE_INTERVAL_S = 5.0
+# Saga recovery with no call since its last round: abandoned sagas and
+# expired holds are settled this late at most (the gateways that take
+# calls settle them at sagas.recovery_interval).
+RECOVERY_IDLE_INTERVAL_S = 30.0
 
 
 class NotStarted(RuntimeError):
@@ -136,7 +140,7 @@ class Gateway:
         wiring.projections.start()
         wiring.retention.start()
         wiring.resharding.start()
-        wiring.rewind.start()
+        wiring.rewind.start(self.interceptor.activity)
         wiring.verifier.start()
         wiring.backups.start()
 
@@ -175,17 +179,12 @@ class Gateway:
             await self._health.set(name, status)
 
     async def _health_loop(self) -> None:
-        called = self.interceptor.activity
+        activity = self.interceptor.activity
+        seen = activity.calls
         while True:
-            if called.is_set():
-                await asyncio.sleep(HEALTH_INTERVAL_S)
-            else:
-                # The first call after a quiet spell starts a round at once:
-                # a call on a hung backend is cut as fast as under traffic.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(HEALTH_IDLE_INTERVAL_S):
-                        await called.wait()
-            called.clear()
+            # The first call after a quiet spell starts a round at once: a
+            # call on a hung backend is cut as fast as under traffic.
+            seen = await activity.pause(seen, HEALTH_INTERVAL_S, HEALTH_IDLE_INTERVAL_S)
             try:
                 await self.backends.check()
                 await self._update_health()
@@ -195,10 +194,13 @@ class Gateway:
     async def _recovery_loop(self) -> None:
         """Finish or compensate abandoned sagas, settle expired reservations.
 
-        Runs at start-up, then every recovery_interval; a shard that is down
-        is skipped this round and retried the next.
+        Runs at start-up, then every recovery_interval while calls arrive
+        (RECOVERY_IDLE_INTERVAL_S when none did); a shard that is down is
+        skipped this round and retried the next.
         """
         sagas = self.wiring.sagas
+        activity = self.interceptor.activity
+        seen = activity.calls
         while True:
             for shard in sagas.keyspace.shards:
                 try:
@@ -213,7 +215,9 @@ class Gateway:
                 pass
             except Exception:
                 log.exception("reservation expiry sweep failed")
-            await asyncio.sleep(self.config.sagas.recovery_interval_s)
+            seen = await activity.pause(seen, self.config.sagas.recovery_interval_s,
+                                        max(RECOVERY_IDLE_INTERVAL_S,
+                                            self.config.sagas.recovery_interval_s))
 
     def describe(self) -> list[str]:
         cfg = self.config

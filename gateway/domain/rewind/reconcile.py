@@ -44,7 +44,7 @@ from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.redis import watermarks as mirror
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.client import RedisBackend, RedisDown
-from gateway.tasks import stop_tasks
+from gateway.tasks import Activity, stop_tasks
 from gateway.telemetry import RECONCILIATIONS, STORE_REWOUND
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ Key = tuple[str, int]
 # before the gateway last ran may go unnoticed by them (verify finds its
 # traces; docs/backup.md).
 RECORD_EVERY_S = 5.0
+# The same while the gateway takes no calls: what is written then (its own
+# background jobs', other clients') is recorded this late at most.
+RECORD_IDLE_S = 60.0
 # Clocks of gateways and databases differ: what changed after a restored
 # point is searched from this much before it.
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -247,9 +250,9 @@ class Reconciler:
 
     # -- while serving ---------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, activity: Activity) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="store watermarks")
+            self._task = asyncio.create_task(self._run(activity), name="store watermarks")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -258,9 +261,10 @@ class Reconciler:
             with contextlib.suppress(Unavailable):
                 await self.record_once()
 
-    async def _run(self) -> None:
+    async def _run(self, activity: Activity) -> None:
+        seen = activity.calls
         while True:
-            await asyncio.sleep(RECORD_EVERY_S)
+            seen = await activity.pause(seen, RECORD_EVERY_S, RECORD_IDLE_S)
             try:
                 await self.record_once()
             except Unavailable as exc:
