@@ -12,7 +12,6 @@ every layer that runs a background loop uses it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -49,7 +48,10 @@ class Activity:
     """The calls the gateway serves, counted; loops that only matter while
     calls arrive (health rounds, saga recovery, watermarks) run at their
     short interval while they do, at a long one otherwise, and the first
-    call after a quiet spell wakes them at once.
+    call after a quiet spell brings their next round within the short
+    interval, as if calls had never stopped. (Not at once: a round would
+    then meet every burst of calls at its very start, e.g. a probe queued
+    behind the burst in a pooler.)
 
     `note` is on every call's path: one increment, and a wake-up only when a
     loop is waiting for a call."""
@@ -66,15 +68,16 @@ class Activity:
 
     async def pause(self, seen: int, busy_s: float, idle_s: float) -> int:
         """After a round that began at call count `seen`: `busy_s` if a call
-        came since, else until the next call or `idle_s`. The count for the
-        next round."""
-        if self.calls != seen:
-            await asyncio.sleep(busy_s)
-        else:
+        came since, else `idle_s`, or `busy_s` after the next call if one
+        comes first. The count for the next round."""
+        if self.calls == seen:
             if self._arrived is None:
                 self._arrived = asyncio.Event()
             arrived = self._arrived
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(idle_s):
                     await arrived.wait()
+            except TimeoutError:
+                return self.calls
+        await asyncio.sleep(busy_s)
         return self.calls

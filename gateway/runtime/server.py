@@ -182,8 +182,9 @@ class Gateway:
         activity = self.interceptor.activity
         seen = activity.calls
         while True:
-            # The first call after a quiet spell starts a round at once: a
-            # call on a hung backend is cut as fast as under traffic.
+            # The first call after a quiet spell brings a round within
+            # HEALTH_INTERVAL_S: a call on a hung backend is cut as fast as
+            # under traffic.
             seen = await activity.pause(seen, HEALTH_INTERVAL_S, HEALTH_IDLE_INTERVAL_S)
             try:
                 await self.backends.check()

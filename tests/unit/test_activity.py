@@ -22,6 +22,7 @@ async def test_a_pause_after_calls_is_the_short_one() -> None:
 
 async def test_an_idle_pause_ends_at_the_next_call_for_every_loop_waiting() -> None:
     activity = Activity()
+    # After the call, the short pause (0 here) before the next round.
     waiting = [asyncio.create_task(activity.pause(activity.calls, 0.0, FOREVER_S))
                for _ in range(3)]
     await asyncio.sleep(0)
