@@ -44,10 +44,11 @@ HEALTH_INTERVAL_S = 0.5
 # With no call since the last round, the next comes after this (an idle
 # sidecar pays a probe per backend per round), or at the next call.
 HEALTH_IDLE_INTERVAL_S = 5.0
-# Saga recovery with no call since its last round: abandoned sagas and
-# expired holds are settled this late at most (the gateways that take
-# calls settle them at sagas.recovery_interval).
-RECOVERY_IDLE_INTERVAL_S = 30.0
+# Saga recovery with no call since its last round runs this many times
+# less often (30 s for the default 5 s): abandoned sagas and expired holds
+# are settled that late at most (gateways that take calls settle them at
+# sagas.recovery_interval).
+RECOVERY_IDLE_FACTOR = 6
 
 
 class NotStarted(RuntimeError):
@@ -196,8 +197,8 @@ class Gateway:
         """Finish or compensate abandoned sagas, settle expired reservations.
 
         Runs at start-up, then every recovery_interval while calls arrive
-        (RECOVERY_IDLE_INTERVAL_S when none did); a shard that is down is
-        skipped this round and retried the next.
+        (RECOVERY_IDLE_FACTOR times that when none did); a shard that is
+        down is skipped this round and retried the next.
         """
         sagas = self.wiring.sagas
         activity = self.interceptor.activity
@@ -216,9 +217,8 @@ class Gateway:
                 pass
             except Exception:
                 log.exception("reservation expiry sweep failed")
-            seen = await activity.pause(seen, self.config.sagas.recovery_interval_s,
-                                        max(RECOVERY_IDLE_INTERVAL_S,
-                                            self.config.sagas.recovery_interval_s))
+            interval = self.config.sagas.recovery_interval_s
+            seen = await activity.pause(seen, interval, interval * RECOVERY_IDLE_FACTOR)
 
     def describe(self) -> list[str]:
         cfg = self.config
