@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 # Health rounds while calls arrive: a hung backend is found within this plus
 # a probe's bound.
 HEALTH_INTERVAL_S = 0.5
-# With no call since the last round, the next comes after this (an idle
-# sidecar pays a probe per backend per round), or at the next call.
+# With no call since the last round began, the next comes after this (an
+# idle sidecar pays a probe per backend per round), or HEALTH_INTERVAL_S
+# after the next call.
 HEALTH_IDLE_INTERVAL_S = 5.0
 # Saga recovery with no call since its last round runs this many times
 # less often (30 s for the default 5 s): abandoned sagas and expired holds
