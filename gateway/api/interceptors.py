@@ -78,8 +78,9 @@ class GatewayInterceptor(_Interceptor):
         self._idle.set()
         self._draining = False
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
-        # Every call, health checks included: background loops rest while
-        # none arrive (runtime/server.py).
+        # The calls served, health checks and reflection aside (a kubelet's
+        # probe every few seconds is not traffic): background loops rest
+        # while none arrive (runtime/server.py).
         self.activity = Activity()
 
     @property
@@ -155,15 +156,16 @@ class GatewayInterceptor(_Interceptor):
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         method: str = details.method
-        self.activity.note()
         # Handlers are fixed once the server starts: wrap each method once,
         # not on every call (this runs on the hot path of every RPC).
         wrapped = self._wrapped.get(method)
         if wrapped is not None:
+            self.activity.note()
             return wrapped
         handler = await continuation(details)
         if handler is None or method.startswith(_PASS_THROUGH):
             return handler
+        self.activity.note()
         wrapped = self._wrap(method, handler)
         self._wrapped[method] = wrapped
         return wrapped
