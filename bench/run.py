@@ -28,6 +28,9 @@ at concurrency 32 with 1 and 2 gateway workers).
 `--scenario restore` runs bench/restore.py (base backup time, point-in-time
 restore of one shard and of every server, the RTO until the gateway serves;
 --orders sets the bulk-loaded size).
+`--scenario idle` runs bench/idle.py (an idle gateway's CPU, embedded and with
+external backends, and its RSS idle and under load; --duration sets the load
+phase, e.g. 600 for the 10-minute growth check).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from bench import (
     eventstore,
     failover,
     fence,
+    idle,
     procs,
     projections,
     relay,
@@ -592,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario",
                         choices=("all", "get", "search", "import", *ORDERS_SCENARIOS, "relay",
                                  "eventstore", "analytics", "projections", "authz",
-                                 "failover", "reshard", "fence", "restore", "workers"),
+                                 "failover", "reshard", "fence", "restore", "workers", "idle"),
                         default="all",
                         help="catalog: all, get, search or import (the import and its "
                              "COPY baseline only); commerce (bench/commerce.py): "
@@ -602,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
                              "projections (bench/projections.py); authz (bench/authz.py); "
                              "failover (bench/failover.py); reshard (bench/reshard.py); "
                              "fence (bench/fence.py); restore (bench/restore.py); "
-                             "workers (bench/workers.py)")
+                             "workers (bench/workers.py); idle (bench/idle.py)")
     parser.add_argument("--products", type=int,
                         help="products to import (default 1,000,000; --quick 400; "
                              "50,000 for --scenario get or import)")
@@ -615,6 +619,11 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 10,000; the warm-up is a tenth of it)")
     parser.add_argument("--requests", type=int,
                         help="requests per GetProduct phase at concurrency 1 (x4 at 32)")
+    parser.add_argument("--duration", type=float,
+                        help="idle: seconds of load with RSS sampled every 10 s (default 60; "
+                             "--quick 3); 600 shows growth over 10 minutes")
+    parser.add_argument("--window", type=float,
+                        help="idle: seconds of the idle window (default 60; --quick 6)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS,
                         help="where the JSON goes (default bench/results)")
     parser.add_argument("--client", choices=("auto", "ghz", "python"), default="auto",
@@ -655,6 +664,12 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(failover.run(failover.QUICK if args.quick else failover.FULL,
                                           source_version))
         write_results(failover.render(result), result, args.results_dir)
+        return 0
+    if args.scenario == "idle":
+        result = asyncio.run(idle.run(idle.sized(
+            idle.QUICK if args.quick else idle.FULL, args.window, args.duration),
+            source_version))
+        write_results(idle.render(result), result, args.results_dir)
         return 0
     if args.scenario == "fence":
         result = asyncio.run(fence.run(fence.QUICK if args.quick else fence.FULL,

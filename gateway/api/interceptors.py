@@ -30,6 +30,7 @@ from gateway import request_context
 from gateway.api.auth.gate import AccessGate, Admitted
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
+from gateway.tasks import Activity
 from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, start_span
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ class GatewayInterceptor(_Interceptor):
         self._idle.set()
         self._draining = False
         self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+        # The calls served, health checks and reflection aside (a kubelet's
+        # probe every few seconds is not traffic): background loops rest
+        # while none arrive (runtime/server.py).
+        self.activity = Activity()
 
     @property
     def in_flight(self) -> int:
@@ -155,10 +160,12 @@ class GatewayInterceptor(_Interceptor):
         # not on every call (this runs on the hot path of every RPC).
         wrapped = self._wrapped.get(method)
         if wrapped is not None:
+            self.activity.note()
             return wrapped
         handler = await continuation(details)
         if handler is None or method.startswith(_PASS_THROUGH):
             return handler
+        self.activity.note()
         wrapped = self._wrap(method, handler)
         self._wrapped[method] = wrapped
         return wrapped

@@ -41,8 +41,18 @@ from gateway.telemetry import BACKGROUND_JOBS
 
 log = logging.getLogger(__name__)
 
-# Health rounds: a hung backend is found within this plus a probe's bound.
+# Health rounds while calls arrive: a hung backend is found within this plus
+# a probe's bound.
 HEALTH_INTERVAL_S = 0.5
+# With no call since the last round began, the next comes after this (an
+# idle sidecar pays a probe per backend per round), or HEALTH_INTERVAL_S
+# after the next call.
+HEALTH_IDLE_INTERVAL_S = 5.0
+# Saga recovery with no call since its last round runs this many times
+# less often (30 s for the default 5 s): abandoned sagas and expired holds
+# are settled that late at most (gateways that take calls settle them at
+# sagas.recovery_interval).
+RECOVERY_IDLE_FACTOR = 6
 
 
 class NotStarted(RuntimeError):
@@ -157,7 +167,7 @@ class Gateway:
         wiring.projections.start()
         wiring.retention.start()
         wiring.resharding.start()
-        wiring.rewind.start()
+        wiring.rewind.start(self.interceptor.activity)
         wiring.verifier.start()
         wiring.backups.start()
         self._jobs_running = True
@@ -216,8 +226,13 @@ class Gateway:
             await self._health.set(name, status)
 
     async def _health_loop(self) -> None:
+        activity = self.interceptor.activity
+        seen = activity.calls
         while True:
-            await asyncio.sleep(HEALTH_INTERVAL_S)
+            # The first call after a quiet spell brings a round within
+            # HEALTH_INTERVAL_S: a call on a hung backend is cut as fast as
+            # under traffic.
+            seen = await activity.pause(seen, HEALTH_INTERVAL_S, HEALTH_IDLE_INTERVAL_S)
             try:
                 await self.backends.check()
                 await self._update_health()
@@ -227,10 +242,13 @@ class Gateway:
     async def _recovery_loop(self) -> None:
         """Finish or compensate abandoned sagas, settle expired reservations.
 
-        Runs at start-up, then every recovery_interval; a shard that is down
-        is skipped this round and retried the next.
+        Runs at start-up, then every recovery_interval while calls arrive
+        (RECOVERY_IDLE_FACTOR times that when none did); a shard that is
+        down is skipped this round and retried the next.
         """
         sagas = self.wiring.sagas
+        activity = self.interceptor.activity
+        seen = activity.calls
         while True:
             for shard in sagas.keyspace.shards:
                 try:
@@ -245,7 +263,8 @@ class Gateway:
                 pass
             except Exception:
                 log.exception("reservation expiry sweep failed")
-            await asyncio.sleep(self.config.sagas.recovery_interval_s)
+            interval = self.config.sagas.recovery_interval_s
+            seen = await activity.pause(seen, interval, interval * RECOVERY_IDLE_FACTOR)
 
     def describe(self) -> list[str]:
         cfg = self.config

@@ -128,7 +128,7 @@ async def test_a_crash_loop_backs_off_and_a_deliberate_stop_stays_down(
 
     shard = supervised.stack.shards[0]
     await asyncio.to_thread(shard.stop)
-    # Several supervisor rounds (POLL_S 0.2 s, first backoff 0.5 s) pass.
+    # Several supervisor rounds (ROUND_S 1 s, first backoff 0.5 s) pass.
     await asyncio.sleep(2)
     assert not shard.is_running()
     assert "postgres shard 0" not in caplog.text

@@ -39,6 +39,7 @@ runs the cutover again from the start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -76,10 +77,14 @@ from gateway.telemetry import RESHARD_PHASE_SECONDS
 
 log = logging.getLogger(__name__)
 
-# How often the driver looks for work, and how long its lease on a workflow
-# lasts: a gateway that dies mid-phase is replaced within LEASE_S.
+# How often the driver looks for work while it drives a workflow, and how
+# long its lease on a workflow lasts: a gateway that dies mid-phase is
+# replaced within LEASE_S plus another gateway's IDLE_TICK_S.
 TICK_S = 0.2
 LEASE_S = 5.0
+# With no unfinished workflow the driver looks this seldom (an idle gateway
+# pays a query per look); a workflow created or asked of here wakes it.
+IDLE_TICK_S = 5.0
 # Changes applied per batch, and how long one catch-up turn may run before
 # the driver looks at the operator's requests again.
 APPLY_BATCH = 500
@@ -95,6 +100,8 @@ class Resharding:
         self._relay = relay
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._task: asyncio.Task[None] | None = None
+        # Set by what gives the driver work: an idle driver wakes at once.
+        self._work = asyncio.Event()
         # Starts one more shard server for a keyspace and returns its number;
         # only embedded mode can (runtime/growth.py sets it).
         self._grow: Callable[[str], Awaitable[int]] | None = None
@@ -166,6 +173,7 @@ class Resharding:
                     metadata={"workflow": active[0].workflow if active else wf.workflow})
         log.info("resharding %s: moving %s range %s from shard %d to shard %d", wf.workflow,
                  keyspace, rng, source, target)
+        self._work.set()
         return created
 
     async def get(self, workflow: str) -> Workflow:
@@ -186,6 +194,7 @@ class Resharding:
             updated = await control_store.request(conn, workflow, action.value,
                                                   [p.value for p in phases])
         if updated is not None:
+            self._work.set()
             return updated
         current = await self.get(workflow)
         raise FailedPrecondition(
@@ -221,6 +230,8 @@ class Resharding:
 
     async def _drive(self) -> None:
         while True:
+            self._work.clear()
+            claimed: list[Workflow] | None = None
             try:
                 async with self._control.connection("CLAIM reshard_workflows") as conn:
                     claimed = await control_store.claim(conn, self.owner, LEASE_S)
@@ -230,7 +241,12 @@ class Resharding:
                 raise
             except Exception as exc:
                 log.warning("resharding driver: %s", _describe(exc))
-            await asyncio.sleep(TICK_S)
+            if claimed == []:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_TICK_S):
+                        await self._work.wait()
+            else:
+                await asyncio.sleep(TICK_S)
 
     async def _save(self, wf: Workflow, consumed: str = "") -> Workflow:
         async with self._control.connection("UPDATE reshard_workflows") as conn:

@@ -44,7 +44,7 @@ from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.redis import watermarks as mirror
 from gateway.storage.redis.cache import Cache
 from gateway.storage.redis.client import RedisBackend, RedisDown
-from gateway.tasks import stop_tasks
+from gateway.tasks import Activity, stop_tasks
 from gateway.telemetry import RECONCILIATIONS, STORE_REWOUND
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ Key = tuple[str, int]
 # before the gateway last ran may go unnoticed by them (verify finds its
 # traces; docs/backup.md).
 RECORD_EVERY_S = 5.0
+# The same while the gateway takes no calls: what is written then (its own
+# background jobs', other clients') is recorded this late at most.
+RECORD_IDLE_S = 60.0
 # Clocks of gateways and databases differ: what changed after a restored
 # point is searched from this much before it.
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -102,20 +105,27 @@ class Reconciler:
         self._flagged: set[Key] = set()
         # The Redis copy's name (storage/redis/watermarks.py), read once.
         self._scope = ""
+        # Per database, its server's transaction snapshot as of the last
+        # record (after it, for the control server's databases: the record
+        # itself wrote there): while it stays the same nothing was written,
+        # and the loop writes nothing either.
+        self._quiet: dict[Key, str] = {}
 
     def _databases(self) -> list[tuple[Key, Shard]]:
         return [((ks.name, s.index), s) for ks in self._s.keyspaces.values() for s in ks.shards]
 
-    async def _positions(self) -> dict[Key, WalPosition]:
+    async def _positions(self) -> tuple[dict[Key, WalPosition], dict[Key, str]]:
+        """Where each database stands, and its server's snapshot."""
         out: dict[Key, WalPosition] = {}
+        snapshots: dict[Key, str] = {}
         for key, shard in self._databases():
             try:
                 async with shard.connection("SELECT WAL position") as conn:
-                    out[key] = await table.position(conn)
+                    out[key], snapshots[key] = await table.position(conn)
             except Unavailable as exc:
                 log.warning("%s: cannot tell where it stands (%s); checked at the next start",
                             shard.name, exc.message)
-        return out
+        return out, snapshots
 
     async def _recorded(self) -> list[dict[Key, WalPosition]]:
         async with self._s.control.connection("SELECT store_watermarks") as conn:
@@ -140,7 +150,7 @@ class Reconciler:
         async with self._s.control.connection("LOCK reconciliation") as conn:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_ID)
-                now = await self._positions()
+                now, _ = await self._positions()
                 copies = await self._recorded()
                 done: list[Reconciliation] = []
                 for key, position in sorted(now.items()):
@@ -221,24 +231,28 @@ class Reconciler:
             return datetime(1970, 1, 1, tzinfo=UTC)
         return newest - CLOCK_MARGIN
 
-    async def _record(self, now: Mapping[Key, WalPosition]) -> None:
+    async def _record(self, now: Mapping[Key, WalPosition]) -> tuple[str, str] | None:
+        """Record `now`; the control server's system identifier and snapshot
+        right after, or None when the Redis copy missed it (record again)."""
         if not now:
-            return
+            return None
         async with self._s.control.connection("UPDATE store_watermarks") as conn:
-            await table.save(conn, now.items())
+            after = await table.save(conn, now.items())
             if not self._scope:
                 self._scope = await table.scope(conn)
+        self._seen.update(now)
         try:
             await mirror.save(self._s.redis, self._scope, now.items())
         except RedisDown as exc:
             log.warning("redis unreachable, the watermarks' copy there is behind: %s", exc)
-        self._seen.update(now)
+            return None
+        return after
 
     # -- while serving ---------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, activity: Activity) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="store watermarks")
+            self._task = asyncio.create_task(self._run(activity), name="store watermarks")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -247,9 +261,10 @@ class Reconciler:
             with contextlib.suppress(Unavailable):
                 await self.record_once()
 
-    async def _run(self) -> None:
+    async def _run(self, activity: Activity) -> None:
+        seen = activity.calls
         while True:
-            await asyncio.sleep(RECORD_EVERY_S)
+            seen = await activity.pause(seen, RECORD_EVERY_S, RECORD_IDLE_S)
             try:
                 await self.record_once()
             except Unavailable as exc:
@@ -261,18 +276,43 @@ class Reconciler:
         """Record where every database stands; one found behind what this
         gateway saw is flagged (metric, log) and not recorded, so the next
         start reconciles it."""
-        now = await self._positions()
+        now, snapshots = await self._positions()
         ahead: dict[Key, WalPosition] = {}
         for key, position in now.items():
             seen = self._seen.get(key)
             why = None if seen is None else await self._behind(key, position, seen)
             STORE_REWOUND.labels(key[0], str(key[1])).set(0 if why is None else 1)
             if why is None:
-                ahead[key] = position
                 self._flagged.discard(key)
+                if not self._quiet_since(key, seen, position, snapshots[key]):
+                    ahead[key] = position
             elif key not in self._flagged:
                 self._flagged.add(key)
                 log.error("keyspace %s shard %d went back in time while this gateway runs: "
                           "%s; restart the gateway to reconcile the other stores with it",
                           key[0], key[1], why)
-        await self._record(ahead)
+        if not ahead:
+            return
+        recorded = await self._record(ahead)
+        for key in ahead:
+            self._quiet.pop(key, None)
+        if recorded is None:
+            return
+        control, after = recorded
+        for key, position in now.items():
+            # On the control server the record moved the snapshot: what it
+            # is after the record counts as quiet. (A write by another
+            # client between this round's read and the record counts as
+            # quiet too: unrecorded until the next write there, as a write
+            # within RECORD_EVERY_S of a stop is.)
+            if position.system_identifier == control:
+                self._quiet[key] = after
+            elif key in ahead:
+                self._quiet[key] = snapshots[key]
+
+    def _quiet_since(self, key: Key, seen: WalPosition | None, now: WalPosition,
+                     snapshot: str) -> bool:
+        """Nothing written to `key`'s server since its last record."""
+        return (seen is not None and self._quiet.get(key) == snapshot
+                and (seen.system_identifier, seen.timeline)
+                == (now.system_identifier, now.timeline))

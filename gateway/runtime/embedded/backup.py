@@ -139,6 +139,10 @@ class BackupScheduler:
         # After a failed scheduled backup: not again at once (a full disk
         # would be hit every round), requests still are taken.
         self._not_before = 0.0
+        # When the next scheduled backup is due (monotonic), for the servers
+        # it was worked out for: read from the backups' manifests once, not
+        # every round; None after each backup (there are new manifests).
+        self._due_at: tuple[tuple[str, ...], float] | None = None
 
     def start(self) -> None:
         if self._thread is None:
@@ -159,13 +163,18 @@ class BackupScheduler:
             thread.join()
 
     def due(self) -> bool:
-        if self._settings.base_interval_s <= 0 or time.monotonic() < self._not_before:
+        now = time.monotonic()
+        if self._settings.base_interval_s <= 0 or now < self._not_before:
             return False
-        newest = [newest_base_backup(self._data_dir, name) for name in self._servers()]
-        if not newest or any(b is None for b in newest):
-            return True
-        oldest = min(b.ended_at for b in newest if b is not None)
-        return (datetime.now(UTC) - oldest).total_seconds() >= self._settings.base_interval_s
+        servers = tuple(self._servers())
+        if self._due_at is None or self._due_at[0] != servers:
+            newest = [newest_base_backup(self._data_dir, name) for name in servers]
+            if not newest or any(b is None for b in newest):
+                return True
+            oldest = min(b.ended_at for b in newest if b is not None)
+            age = (datetime.now(UTC) - oldest).total_seconds()
+            self._due_at = (servers, now + self._settings.base_interval_s - age)
+        return now >= self._due_at[1]
 
     def export(self) -> None:
         """Each server's newest base backup as the metric says it."""
@@ -183,6 +192,7 @@ class BackupScheduler:
             request = take(self._data_dir, "backup")
             if request is None and not self.due():
                 continue
+            self._due_at = None
             try:
                 report = self._run()
             except (EmbeddedBackendError, OSError) as exc:

@@ -31,6 +31,11 @@ CHANNEL = "datagw_events"
 RECONNECT_S = 1.0
 # Longest wait without a wake-up: a lost notification delays, never skips.
 FALLBACK_S = 1.0
+# The same while the notifier is listening: a notification is lost only
+# with its connection, and a new connection wakes every reader (`_listen`),
+# so this is a safety net, not a pace; long, because every reader of every
+# shard reads once per wait even when nothing happens.
+LISTENING_FALLBACK_S = 30.0
 # After a wake-up whose read found nothing new, read again this soon,
 # doubling up to FALLBACK_S while reads stay empty.
 REPOLL_MIN_S = 0.02
@@ -40,31 +45,49 @@ REPOLL_MIN_S = 0.02
 POLL_S = 0.2
 
 
+class Ticket(asyncio.Event):
+    """Set by the next wake-up after it was taken; `by_commit`: that wake-up
+    may be a commit (a notification, or a poll), not the listener's own
+    (re)connection or loss."""
+
+    by_commit = False
+
+
 class ShardNotifier:
     def __init__(self, shard: Shard, listen_dsn: str | None, channel: str = CHANNEL) -> None:
         """`listen_dsn`: the shard's database reached directly; None: poll."""
         self.shard = shard
         self.listen_dsn = listen_dsn
         self.channel = channel
-        self._fired = asyncio.Event()
+        self._fired = Ticket()
         self._task: asyncio.Task[None] | None = None
         self.listening = False
 
-    def ticket(self) -> asyncio.Event:
+    def ticket(self) -> Ticket:
         """The event the next commit sets; take it before reading."""
         return self._fired
 
-    async def wait(self, ticket: asyncio.Event, within_s: float) -> bool:
-        """Until a commit after `ticket` was taken, or `within_s`; True when woken."""
+    @property
+    def fallback_s(self) -> float:
+        """How long a reader waits for a wake-up before it reads anyway."""
+        return LISTENING_FALLBACK_S if self.listening else FALLBACK_S
+
+    async def wait(self, ticket: Ticket, within_s: float) -> bool:
+        """Until a wake-up after `ticket` was taken, or `within_s`; True when
+        a commit (may have) woke it."""
         try:
             await asyncio.wait_for(ticket.wait(), within_s)
-            return True
         except TimeoutError:
             return False
+        return ticket.by_commit
 
-    def _fire(self, *_: object) -> None:
-        fired, self._fired = self._fired, asyncio.Event()
+    def _fire(self, by_commit: bool = False) -> None:
+        fired, self._fired = self._fired, Ticket()
+        fired.by_commit = by_commit
         fired.set()
+
+    def _notified(self, *_: object) -> None:
+        self._fire(by_commit=True)
 
     def start(self) -> None:
         self._task = asyncio.create_task(
@@ -76,7 +99,7 @@ class ShardNotifier:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_S)
-            self._fire()
+            self._fire(by_commit=True)
 
     async def _listen(self, dsn: str) -> None:
         while True:
@@ -85,7 +108,7 @@ class ShardNotifier:
                 conn = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(self.channel, self._fire)
+                await conn.add_listener(self.channel, self._notified)
                 self.listening = True
                 # Anything committed while we were not listening.
                 self._fire()
@@ -95,7 +118,11 @@ class ShardNotifier:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.debug("%s listener on %s: %s", self.channel, self.shard.name, exc)
             finally:
-                self.listening = False
+                if self.listening:
+                    # Readers in a long wait (fallback_s) read again and
+                    # wait the short one until the listener is back.
+                    self.listening = False
+                    self._fire()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await asyncio.shield(conn.close())
@@ -109,8 +136,11 @@ class HorizonWaiter:
     On a wake-up the reader reads again. If that read finds nothing new, the
     commit that woke it sits above the horizon behind an older transaction
     still open, which may never notify (it need not write events): re-poll
-    soon, backing off while reads stay empty, instead of waiting for the
-    fallback. Without wake-ups, read every FALLBACK_S anyway.
+    soon, backing off while reads stay empty up to FALLBACK_S, instead of
+    waiting for the fallback. Without wake-ups, read every
+    LISTENING_FALLBACK_S anyway while listening (FALLBACK_S otherwise).
+    The listener's own (re)connection wakes readers too, but not as a
+    commit: it does not start the re-polls.
     """
 
     def __init__(self, notifier: ShardNotifier) -> None:
@@ -119,11 +149,11 @@ class HorizonWaiter:
         self._stuck = False
         self._repoll = REPOLL_MIN_S
 
-    def ticket(self) -> asyncio.Event:
+    def ticket(self) -> Ticket:
         """Take it before reading (see ShardNotifier.ticket)."""
         return self._notifier.ticket()
 
-    async def wait(self, ticket: asyncio.Event, moved: bool,
+    async def wait(self, ticket: Ticket, moved: bool,
                    at_most_s: float | None = None) -> None:
         """After a read that reached the horizon; `moved`: that read got
         further than the one before. `at_most_s` caps the wait (a caller's
@@ -136,7 +166,7 @@ class HorizonWaiter:
             within = self._repoll
             self._repoll = min(self._repoll * 2, FALLBACK_S)
         else:
-            within = FALLBACK_S
+            within = self._notifier.fallback_s
         if at_most_s is not None:
             within = min(within, at_most_s)
         self._woken = await self._notifier.wait(ticket, within)

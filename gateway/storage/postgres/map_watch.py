@@ -7,9 +7,12 @@ keyspace and shard it is and the ranges it owns (fence.identify): a config
 that names a server as another shard is refused.
 
 Afterwards a new version reaches every gateway within a second: the
-control table notifies on change (channel datagw_range_map) and the
-watcher also polls every POLL_S, so a lost notification, or a catalog behind
-a transaction pooler where nothing can LISTEN, delays it by at most that.
+control table notifies on change (channel datagw_range_map). Without a
+listening connection (a catalog behind a transaction pooler where nothing
+can LISTEN, or while it reconnects) and while a shard server is still to be
+identified, the watcher polls every POLL_S; while listening, every
+LISTENING_FALLBACK_S only (a notification is lost only with its connection,
+and a new one reads the table at once).
 A write that a shard's fence refused as moved reads the table at once
 (Keyspace.refresh_map).
 """
@@ -21,7 +24,7 @@ import functools
 import logging
 
 from gateway.errors import DatagwError
-from gateway.storage.eventstore.notify import ShardNotifier
+from gateway.storage.eventstore.notify import LISTENING_FALLBACK_S, ShardNotifier
 from gateway.storage.postgres import control_store, fence
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.range_map import RangeMap
@@ -140,4 +143,5 @@ class MapWatch:
                     # server stays unused, loudly.
                     log.error("%s", exc)
                     self._unidentified.remove((ks, shard))
-            await self._notifier.wait(ticket, POLL_S)
+            listening = self._notifier.listening and not self._unidentified
+            await self._notifier.wait(ticket, LISTENING_FALLBACK_S if listening else POLL_S)

@@ -22,7 +22,8 @@ from gateway.storage.postgres.timelines import HISTORY_SQL, parse_history
 POSITION_SQL = """
 SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
        ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline,
-       pg_current_wal_lsn()::text AS lsn
+       pg_current_wal_lsn()::text AS lsn,
+       pg_current_snapshot()::text AS snapshot
 """
 
 
@@ -30,10 +31,15 @@ def lsn_text(lsn: int) -> str:
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
 
-async def position(conn: asyncpg.Connection) -> WalPosition:
+async def position(conn: asyncpg.Connection) -> tuple[WalPosition, str]:
+    """Where the server's WAL stands, and its transaction snapshot
+    (xmin:xmax:running): the snapshot changes only when a transaction that
+    wrote ends or starts writing, not on a WAL switch, a checkpoint or
+    reads, so an unchanged one says nothing was written since."""
     row = await conn.fetchrow(POSITION_SQL)
     assert row is not None
-    return WalPosition(row["system_identifier"], int(row["timeline"]), parse_lsn(row["lsn"]))
+    return (WalPosition(row["system_identifier"], int(row["timeline"]), parse_lsn(row["lsn"])),
+            row["snapshot"])
 
 
 async def scope(conn: asyncpg.Connection) -> str:
@@ -66,14 +72,24 @@ async def load(conn: asyncpg.Connection) -> dict[tuple[str, int], WalPosition]:
 
 
 async def save(conn: asyncpg.Connection,
-               seen: Iterable[tuple[tuple[str, int], WalPosition]]) -> None:
-    await conn.executemany(
-        """INSERT INTO store_watermarks AS w (keyspace, shard, system_identifier, timeline, lsn)
-           VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (keyspace, shard) DO UPDATE
-               SET system_identifier = $3, timeline = $4, lsn = $5, seen_at = now()""",
-        [(ks, shard, p.system_identifier, p.timeline, p.lsn)
-         for (ks, shard), p in seen])
+               seen: Iterable[tuple[tuple[str, int], WalPosition]]) -> tuple[str, str]:
+    """Record `seen` in one transaction; the server's system identifier and
+    its snapshot right after (what `position` then gives of every database
+    of that server while nothing else writes there)."""
+    async with conn.transaction():
+        await conn.executemany(
+            """INSERT INTO store_watermarks AS w (keyspace, shard, system_identifier, timeline,
+                   lsn)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (keyspace, shard) DO UPDATE
+                   SET system_identifier = $3, timeline = $4, lsn = $5, seen_at = now()""",
+            [(ks, shard, p.system_identifier, p.timeline, p.lsn)
+             for (ks, shard), p in seen])
+    row = await conn.fetchrow(
+        "SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier, "
+        "pg_current_snapshot()::text AS snapshot")
+    assert row is not None
+    return row["system_identifier"], row["snapshot"]
 
 
 async def record_reconciliation(conn: asyncpg.Connection, keyspace: str, shard: int,

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 V = TypeVar("V")
 
 CHANNEL = "__redis__:invalidate"
+# A tracking connection quiet this long is PINGed even while the near cache
+# holds nothing (with entries: after `ping_after_s`), so a dead socket is
+# found before entries depend on it again.
+IDLE_PING_S = 30.0
 
 
 class NearCache(Generic[V]):
@@ -56,6 +60,8 @@ class NearCache(Generic[V]):
         self._dropped: OrderedDict[str, int] = OrderedDict()
         self._remembered = remembered
         self._horizon = 0
+        # When the last entry put expires: none is served after it.
+        self._holds_until = 0.0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -76,6 +82,10 @@ class NearCache(Generic[V]):
         self._entries.move_to_end(key)
         return value
 
+    def holds_entries(self) -> bool:
+        """Whether an entry may still be served (one put has not expired)."""
+        return self.active and time.monotonic() < self._holds_until
+
     def invalidated_since(self, key: str, token: int) -> bool:
         """Whether `key` may have been invalidated after `token` (a past `seq`) was taken."""
         return token < self._horizon or self._dropped.get(key, 0) > token
@@ -84,7 +94,9 @@ class NearCache(Generic[V]):
         """Keep `value` unless `key` was invalidated after `token` was taken."""
         if not self.active or self.invalidated_since(key, token):
             return False
-        self._entries[key] = (time.monotonic() + ttl_s, value)
+        expires = time.monotonic() + ttl_s
+        self._entries[key] = (expires, value)
+        self._holds_until = max(self._holds_until, expires)
         self._entries.move_to_end(key)
         if len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
@@ -291,16 +303,21 @@ class Tracker:
 
     async def _listen(self, conn: Any) -> None:
         pinged = False
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
         while not self._stopped:
             message = await conn.read_response(timeout=self._ping_after_s)
             if message is None:
                 # Quiet for a while: a PING tells a quiet Redis from a dead socket.
                 if pinged:
                     raise redis.exceptions.ConnectionError("no answer to PING")
-                await conn.send_command("PING")
-                pinged = True
+                # Only while an entry may be served does a dead socket matter
+                # within a second; an idle gateway asks every IDLE_PING_S.
+                if self._near.holds_entries() or loop.time() - heard >= IDLE_PING_S:
+                    await conn.send_command("PING")
+                    pinged = True
                 continue
-            pinged = False
+            pinged, heard = False, loop.time()
             if isinstance(message, list) and message[:1] == [b"message"]:
                 self.apply(message[2])
 
