@@ -1176,7 +1176,12 @@ func (x *CaughtUp) GetPosition() *AllPosition {
 type Checkpoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Where the subscription stands.
-	Position      *AllPosition `protobuf:"bytes,1,opt,name=position,proto3" json:"position,omitempty"`
+	Position *AllPosition `protobuf:"bytes,1,opt,name=position,proto3" json:"position,omitempty"`
+	// How far behind the appends the subscription is: the age of the last
+	// event it delivered while more were waiting (zero when caught up). A lag
+	// that keeps growing means delivery does not keep up with the appends;
+	// datagw_subscription_lag_seconds says the same per gateway.
+	Lag           *durationpb.Duration `protobuf:"bytes,2,opt,name=lag,proto3" json:"lag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1214,6 +1219,13 @@ func (*Checkpoint) Descriptor() ([]byte, []int) {
 func (x *Checkpoint) GetPosition() *AllPosition {
 	if x != nil {
 		return x.Position
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetLag() *durationpb.Duration {
+	if x != nil {
+		return x.Lag
 	}
 	return nil
 }
@@ -2300,10 +2312,11 @@ const file_datagw_v1_eventstore_proto_rawDesc = "" +
 	"\x0eafter_revision\x18\x02 \x01(\x03H\x00R\rafterRevision\x88\x01\x01B\x11\n" +
 	"\x0f_after_revision\">\n" +
 	"\bCaughtUp\x122\n" +
-	"\bposition\x18\x01 \x01(\v2\x16.datagw.v1.AllPositionR\bposition\"@\n" +
+	"\bposition\x18\x01 \x01(\v2\x16.datagw.v1.AllPositionR\bposition\"m\n" +
 	"\n" +
 	"Checkpoint\x122\n" +
-	"\bposition\x18\x01 \x01(\v2\x16.datagw.v1.AllPositionR\bposition\"\x8c\x01\n" +
+	"\bposition\x18\x01 \x01(\v2\x16.datagw.v1.AllPositionR\bposition\x12+\n" +
+	"\x03lag\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03lag\"\x8c\x01\n" +
 	"\x19SubscribeToStreamResponse\x120\n" +
 	"\x05event\x18\x01 \x01(\v2\x18.datagw.v1.RecordedEventH\x00R\x05event\x122\n" +
 	"\tcaught_up\x18\x02 \x01(\v2\x13.datagw.v1.CaughtUpH\x00R\bcaughtUpB\t\n" +
@@ -2479,52 +2492,53 @@ var file_datagw_v1_eventstore_proto_depIdxs = []int32{
 	3,  // 19: datagw.v1.SubscribeToStreamRequest.stream:type_name -> datagw.v1.StreamRef
 	6,  // 20: datagw.v1.CaughtUp.position:type_name -> datagw.v1.AllPosition
 	6,  // 21: datagw.v1.Checkpoint.position:type_name -> datagw.v1.AllPosition
-	7,  // 22: datagw.v1.SubscribeToStreamResponse.event:type_name -> datagw.v1.RecordedEvent
-	16, // 23: datagw.v1.SubscribeToStreamResponse.caught_up:type_name -> datagw.v1.CaughtUp
-	6,  // 24: datagw.v1.SubscribeToAllRequest.after:type_name -> datagw.v1.AllPosition
-	12, // 25: datagw.v1.SubscribeToAllRequest.filter:type_name -> datagw.v1.EventFilter
-	37, // 26: datagw.v1.SubscribeToAllRequest.checkpoint_interval:type_name -> google.protobuf.Duration
-	7,  // 27: datagw.v1.SubscribeToAllResponse.event:type_name -> datagw.v1.RecordedEvent
-	16, // 28: datagw.v1.SubscribeToAllResponse.caught_up:type_name -> datagw.v1.CaughtUp
-	17, // 29: datagw.v1.SubscribeToAllResponse.checkpoint:type_name -> datagw.v1.Checkpoint
-	37, // 30: datagw.v1.StreamRetention.max_age:type_name -> google.protobuf.Duration
-	3,  // 31: datagw.v1.GetStreamMetadataRequest.stream:type_name -> datagw.v1.StreamRef
-	21, // 32: datagw.v1.GetStreamMetadataResponse.retention:type_name -> datagw.v1.StreamRetention
-	3,  // 33: datagw.v1.SetStreamMetadataRequest.stream:type_name -> datagw.v1.StreamRef
-	21, // 34: datagw.v1.SetStreamMetadataRequest.retention:type_name -> datagw.v1.StreamRetention
-	3,  // 35: datagw.v1.DeleteStreamRequest.stream:type_name -> datagw.v1.StreamRef
-	0,  // 36: datagw.v1.DeleteStreamRequest.expected_revision_kind:type_name -> datagw.v1.ExpectedRevisionKind
-	3,  // 37: datagw.v1.TombstoneStreamRequest.stream:type_name -> datagw.v1.StreamRef
-	0,  // 38: datagw.v1.TombstoneStreamRequest.expected_revision_kind:type_name -> datagw.v1.ExpectedRevisionKind
-	2,  // 39: datagw.v1.GetAuditTrailRequest.entity_type:type_name -> datagw.v1.AuditEntityType
-	36, // 40: datagw.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	35, // 41: datagw.v1.AuditEntry.change:type_name -> google.protobuf.Struct
-	31, // 42: datagw.v1.GetAuditTrailResponse.entries:type_name -> datagw.v1.AuditEntry
-	8,  // 43: datagw.v1.EventStoreService.AppendToStream:input_type -> datagw.v1.AppendToStreamRequest
-	10, // 44: datagw.v1.EventStoreService.ReadStream:input_type -> datagw.v1.ReadStreamRequest
-	13, // 45: datagw.v1.EventStoreService.ReadAll:input_type -> datagw.v1.ReadAllRequest
-	15, // 46: datagw.v1.EventStoreService.SubscribeToStream:input_type -> datagw.v1.SubscribeToStreamRequest
-	19, // 47: datagw.v1.EventStoreService.SubscribeToAll:input_type -> datagw.v1.SubscribeToAllRequest
-	22, // 48: datagw.v1.EventStoreService.GetStreamMetadata:input_type -> datagw.v1.GetStreamMetadataRequest
-	24, // 49: datagw.v1.EventStoreService.SetStreamMetadata:input_type -> datagw.v1.SetStreamMetadataRequest
-	26, // 50: datagw.v1.EventStoreService.DeleteStream:input_type -> datagw.v1.DeleteStreamRequest
-	28, // 51: datagw.v1.EventStoreService.TombstoneStream:input_type -> datagw.v1.TombstoneStreamRequest
-	30, // 52: datagw.v1.EventStoreService.GetAuditTrail:input_type -> datagw.v1.GetAuditTrailRequest
-	9,  // 53: datagw.v1.EventStoreService.AppendToStream:output_type -> datagw.v1.AppendToStreamResponse
-	11, // 54: datagw.v1.EventStoreService.ReadStream:output_type -> datagw.v1.ReadStreamResponse
-	14, // 55: datagw.v1.EventStoreService.ReadAll:output_type -> datagw.v1.ReadAllResponse
-	18, // 56: datagw.v1.EventStoreService.SubscribeToStream:output_type -> datagw.v1.SubscribeToStreamResponse
-	20, // 57: datagw.v1.EventStoreService.SubscribeToAll:output_type -> datagw.v1.SubscribeToAllResponse
-	23, // 58: datagw.v1.EventStoreService.GetStreamMetadata:output_type -> datagw.v1.GetStreamMetadataResponse
-	25, // 59: datagw.v1.EventStoreService.SetStreamMetadata:output_type -> datagw.v1.SetStreamMetadataResponse
-	27, // 60: datagw.v1.EventStoreService.DeleteStream:output_type -> datagw.v1.DeleteStreamResponse
-	29, // 61: datagw.v1.EventStoreService.TombstoneStream:output_type -> datagw.v1.TombstoneStreamResponse
-	32, // 62: datagw.v1.EventStoreService.GetAuditTrail:output_type -> datagw.v1.GetAuditTrailResponse
-	53, // [53:63] is the sub-list for method output_type
-	43, // [43:53] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	37, // 22: datagw.v1.Checkpoint.lag:type_name -> google.protobuf.Duration
+	7,  // 23: datagw.v1.SubscribeToStreamResponse.event:type_name -> datagw.v1.RecordedEvent
+	16, // 24: datagw.v1.SubscribeToStreamResponse.caught_up:type_name -> datagw.v1.CaughtUp
+	6,  // 25: datagw.v1.SubscribeToAllRequest.after:type_name -> datagw.v1.AllPosition
+	12, // 26: datagw.v1.SubscribeToAllRequest.filter:type_name -> datagw.v1.EventFilter
+	37, // 27: datagw.v1.SubscribeToAllRequest.checkpoint_interval:type_name -> google.protobuf.Duration
+	7,  // 28: datagw.v1.SubscribeToAllResponse.event:type_name -> datagw.v1.RecordedEvent
+	16, // 29: datagw.v1.SubscribeToAllResponse.caught_up:type_name -> datagw.v1.CaughtUp
+	17, // 30: datagw.v1.SubscribeToAllResponse.checkpoint:type_name -> datagw.v1.Checkpoint
+	37, // 31: datagw.v1.StreamRetention.max_age:type_name -> google.protobuf.Duration
+	3,  // 32: datagw.v1.GetStreamMetadataRequest.stream:type_name -> datagw.v1.StreamRef
+	21, // 33: datagw.v1.GetStreamMetadataResponse.retention:type_name -> datagw.v1.StreamRetention
+	3,  // 34: datagw.v1.SetStreamMetadataRequest.stream:type_name -> datagw.v1.StreamRef
+	21, // 35: datagw.v1.SetStreamMetadataRequest.retention:type_name -> datagw.v1.StreamRetention
+	3,  // 36: datagw.v1.DeleteStreamRequest.stream:type_name -> datagw.v1.StreamRef
+	0,  // 37: datagw.v1.DeleteStreamRequest.expected_revision_kind:type_name -> datagw.v1.ExpectedRevisionKind
+	3,  // 38: datagw.v1.TombstoneStreamRequest.stream:type_name -> datagw.v1.StreamRef
+	0,  // 39: datagw.v1.TombstoneStreamRequest.expected_revision_kind:type_name -> datagw.v1.ExpectedRevisionKind
+	2,  // 40: datagw.v1.GetAuditTrailRequest.entity_type:type_name -> datagw.v1.AuditEntityType
+	36, // 41: datagw.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	35, // 42: datagw.v1.AuditEntry.change:type_name -> google.protobuf.Struct
+	31, // 43: datagw.v1.GetAuditTrailResponse.entries:type_name -> datagw.v1.AuditEntry
+	8,  // 44: datagw.v1.EventStoreService.AppendToStream:input_type -> datagw.v1.AppendToStreamRequest
+	10, // 45: datagw.v1.EventStoreService.ReadStream:input_type -> datagw.v1.ReadStreamRequest
+	13, // 46: datagw.v1.EventStoreService.ReadAll:input_type -> datagw.v1.ReadAllRequest
+	15, // 47: datagw.v1.EventStoreService.SubscribeToStream:input_type -> datagw.v1.SubscribeToStreamRequest
+	19, // 48: datagw.v1.EventStoreService.SubscribeToAll:input_type -> datagw.v1.SubscribeToAllRequest
+	22, // 49: datagw.v1.EventStoreService.GetStreamMetadata:input_type -> datagw.v1.GetStreamMetadataRequest
+	24, // 50: datagw.v1.EventStoreService.SetStreamMetadata:input_type -> datagw.v1.SetStreamMetadataRequest
+	26, // 51: datagw.v1.EventStoreService.DeleteStream:input_type -> datagw.v1.DeleteStreamRequest
+	28, // 52: datagw.v1.EventStoreService.TombstoneStream:input_type -> datagw.v1.TombstoneStreamRequest
+	30, // 53: datagw.v1.EventStoreService.GetAuditTrail:input_type -> datagw.v1.GetAuditTrailRequest
+	9,  // 54: datagw.v1.EventStoreService.AppendToStream:output_type -> datagw.v1.AppendToStreamResponse
+	11, // 55: datagw.v1.EventStoreService.ReadStream:output_type -> datagw.v1.ReadStreamResponse
+	14, // 56: datagw.v1.EventStoreService.ReadAll:output_type -> datagw.v1.ReadAllResponse
+	18, // 57: datagw.v1.EventStoreService.SubscribeToStream:output_type -> datagw.v1.SubscribeToStreamResponse
+	20, // 58: datagw.v1.EventStoreService.SubscribeToAll:output_type -> datagw.v1.SubscribeToAllResponse
+	23, // 59: datagw.v1.EventStoreService.GetStreamMetadata:output_type -> datagw.v1.GetStreamMetadataResponse
+	25, // 60: datagw.v1.EventStoreService.SetStreamMetadata:output_type -> datagw.v1.SetStreamMetadataResponse
+	27, // 61: datagw.v1.EventStoreService.DeleteStream:output_type -> datagw.v1.DeleteStreamResponse
+	29, // 62: datagw.v1.EventStoreService.TombstoneStream:output_type -> datagw.v1.TombstoneStreamResponse
+	32, // 63: datagw.v1.EventStoreService.GetAuditTrail:output_type -> datagw.v1.GetAuditTrailResponse
+	54, // [54:64] is the sub-list for method output_type
+	44, // [44:54] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_eventstore_proto_init() }

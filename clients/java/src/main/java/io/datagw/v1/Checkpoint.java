@@ -91,6 +91,53 @@ private static final long serialVersionUID = 0L;
     return position_ == null ? io.datagw.v1.AllPosition.getDefaultInstance() : position_;
   }
 
+  public static final int LAG_FIELD_NUMBER = 2;
+  private com.google.protobuf.Duration lag_;
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   * @return Whether the lag field is set.
+   */
+  @java.lang.Override
+  public boolean hasLag() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   * @return The lag.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getLag() {
+    return lag_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lag_;
+  }
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getLagOrBuilder() {
+    return lag_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lag_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -108,6 +155,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(1, getPosition());
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(2, getLag());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -115,6 +165,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, getPosition());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(2, getLag());
     }
     return size;
   }
@@ -145,6 +199,11 @@ private static final long serialVersionUID = 0L;
       if (!getPosition()
           .equals(other.getPosition())) return false;
     }
+    if (hasLag() != other.hasLag()) return false;
+    if (hasLag()) {
+      if (!getLag()
+          .equals(other.getLag())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -159,6 +218,10 @@ private static final long serialVersionUID = 0L;
     if (hasPosition()) {
       hash = (37 * hash) + POSITION_FIELD_NUMBER;
       hash = (53 * hash) + getPosition().hashCode();
+    }
+    if (hasLag()) {
+      hash = (37 * hash) + LAG_FIELD_NUMBER;
+      hash = (53 * hash) + getLag().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -295,6 +358,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetPositionFieldBuilder();
+        internalGetLagFieldBuilder();
       }
     }
     @java.lang.Override
@@ -305,6 +369,11 @@ private static final long serialVersionUID = 0L;
       if (positionBuilder_ != null) {
         positionBuilder_.dispose();
         positionBuilder_ = null;
+      }
+      lag_ = null;
+      if (lagBuilder_ != null) {
+        lagBuilder_.dispose();
+        lagBuilder_ = null;
       }
       return this;
     }
@@ -346,6 +415,12 @@ private static final long serialVersionUID = 0L;
             : positionBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.lag_ = lagBuilder_ == null
+            ? lag_
+            : lagBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -363,6 +438,9 @@ private static final long serialVersionUID = 0L;
       if (other == io.datagw.v1.Checkpoint.getDefaultInstance()) return this;
       if (other.hasPosition()) {
         mergePosition(other.getPosition());
+      }
+      if (other.hasLag()) {
+        mergeLag(other.getLag());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -395,6 +473,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              input.readMessage(
+                  internalGetLagFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -565,6 +650,188 @@ private static final long serialVersionUID = 0L;
         position_ = null;
       }
       return positionBuilder_;
+    }
+
+    private com.google.protobuf.Duration lag_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> lagBuilder_;
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     * @return Whether the lag field is set.
+     */
+    public boolean hasLag() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     * @return The lag.
+     */
+    public com.google.protobuf.Duration getLag() {
+      if (lagBuilder_ == null) {
+        return lag_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lag_;
+      } else {
+        return lagBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public Builder setLag(com.google.protobuf.Duration value) {
+      if (lagBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        lag_ = value;
+      } else {
+        lagBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public Builder setLag(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (lagBuilder_ == null) {
+        lag_ = builderForValue.build();
+      } else {
+        lagBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public Builder mergeLag(com.google.protobuf.Duration value) {
+      if (lagBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0) &&
+          lag_ != null &&
+          lag_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getLagBuilder().mergeFrom(value);
+        } else {
+          lag_ = value;
+        }
+      } else {
+        lagBuilder_.mergeFrom(value);
+      }
+      if (lag_ != null) {
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public Builder clearLag() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      lag_ = null;
+      if (lagBuilder_ != null) {
+        lagBuilder_.dispose();
+        lagBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public com.google.protobuf.Duration.Builder getLagBuilder() {
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return internalGetLagFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getLagOrBuilder() {
+      if (lagBuilder_ != null) {
+        return lagBuilder_.getMessageOrBuilder();
+      } else {
+        return lag_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : lag_;
+      }
+    }
+    /**
+     * <pre>
+     * How far behind the appends the subscription is: the age of the last
+     * event it delivered while more were waiting (zero when caught up). A lag
+     * that keeps growing means delivery does not keep up with the appends;
+     * datagw_subscription_lag_seconds says the same per gateway.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lag = 2;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetLagFieldBuilder() {
+      if (lagBuilder_ == null) {
+        lagBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getLag(),
+                getParentForChildren(),
+                isClean());
+        lag_ = null;
+      }
+      return lagBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.Checkpoint)

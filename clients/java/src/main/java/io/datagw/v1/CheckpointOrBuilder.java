@@ -36,4 +36,40 @@ public interface CheckpointOrBuilder extends
    * <code>.datagw.v1.AllPosition position = 1;</code>
    */
   io.datagw.v1.AllPositionOrBuilder getPositionOrBuilder();
+
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   * @return Whether the lag field is set.
+   */
+  boolean hasLag();
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   * @return The lag.
+   */
+  com.google.protobuf.Duration getLag();
+  /**
+   * <pre>
+   * How far behind the appends the subscription is: the age of the last
+   * event it delivered while more were waiting (zero when caught up). A lag
+   * that keeps growing means delivery does not keep up with the appends;
+   * datagw_subscription_lag_seconds says the same per gateway.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lag = 2;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getLagOrBuilder();
 }

@@ -246,8 +246,9 @@ public final class Eventstore extends com.google.protobuf.GeneratedFile {
       "equest\022$\n\006stream\030\001 \001(\0132\024.datagw.v1.Strea" +
       "mRef\022\033\n\016after_revision\030\002 \001(\003H\000\210\001\001B\021\n\017_af" +
       "ter_revision\"4\n\010CaughtUp\022(\n\010position\030\001 \001" +
-      "(\0132\026.datagw.v1.AllPosition\"6\n\nCheckpoint" +
+      "(\0132\026.datagw.v1.AllPosition\"^\n\nCheckpoint" +
       "\022(\n\010position\030\001 \001(\0132\026.datagw.v1.AllPositi" +
+      "on\022&\n\003lag\030\002 \001(\0132\031.google.protobuf.Durati" +
       "on\"{\n\031SubscribeToStreamResponse\022)\n\005event" +
       "\030\001 \001(\0132\030.datagw.v1.RecordedEventH\000\022(\n\tca" +
       "ught_up\030\002 \001(\0132\023.datagw.v1.CaughtUpH\000B\t\n\007" +
@@ -437,7 +438,7 @@ public final class Eventstore extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_Checkpoint_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Checkpoint_descriptor,
-        new java.lang.String[] { "Position", });
+        new java.lang.String[] { "Position", "Lag", });
     internal_static_datagw_v1_SubscribeToStreamResponse_descriptor =
       getDescriptor().getMessageType(15);
     internal_static_datagw_v1_SubscribeToStreamResponse_fieldAccessorTable = new
