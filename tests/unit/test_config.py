@@ -111,7 +111,8 @@ def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
         "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention, verify, "
         "backup",
         f"{path}: server.lisen: unknown key; allowed keys: listen, unix_socket, "
-        "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, tls, auth",
+        "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, workers, tls, "
+        "auth",
     ]
 
 

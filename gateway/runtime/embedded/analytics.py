@@ -15,24 +15,15 @@ import base64
 import http.client
 import logging
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from gateway.runtime.embedded.process import (
-    ADDR_IN_USE,
     LOCALHOST,
     ChildServer,
     EmbeddedBackendError,
-    PortInUse,
     file_size,
-    kill_process_group,
-    log_tail,
-    pid_alive,
-    runs_in_dir,
-    wait_until,
 )
 from gateway.runtime.embedded.secrets import EmbeddedSecrets, PasswordProtected, ensure_secret
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
@@ -108,7 +99,9 @@ class EmbeddedAnalytics(ChildServer, PasswordProtected):
         # Only the engine reads its tables.
         self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._data_dir.chmod(0o700)
-        self._stop_stale_server()
+        # An engine left running by a gateway that died holds the chdb
+        # directory (one engine per path).
+        self._stop_stale(self.pidfile, _MODULE)
         self._spawn_on_a_port(lambda port: self._spawn(port, password))
 
     def stop(self) -> None:
@@ -154,40 +147,6 @@ class EmbeddedAnalytics(ChildServer, PasswordProtected):
             except OSError as exc:
                 raise EmbeddedBackendError(f"cannot run the analytics engine: {exc}") from exc
         self.pidfile.write_text(f"{proc.pid}\n")
-        deadline = time.monotonic() + self._timeout
-        while True:
-            if proc.poll() is not None:
-                tail = log_tail(self.log_path, offset)
-                msg = (f"the analytics engine exited with code {proc.returncode} during "
-                       f"startup\n{tail}")
-                if ADDR_IN_USE in tail:
-                    raise PortInUse(msg)
-                raise EmbeddedBackendError(msg)
-            if _answers(port, password):
-                self._proc = proc
-                return
-            if time.monotonic() >= deadline:
-                proc.kill()
-                proc.wait(timeout=10)
-                raise EmbeddedBackendError(
-                    f"the analytics engine did not answer on port {port} within "
-                    f"{self._timeout:.0f}s\n{log_tail(self.log_path, offset)}")
-            time.sleep(0.05)
+        self._await_answer(proc, port, offset, "the analytics engine",
+                           lambda: _answers(port, password), 0.05)
 
-    def _stop_stale_server(self) -> None:
-        """An engine left running by a gateway that died holds the chdb
-        directory (one engine per path): it goes first."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return
-        if not runs_in_dir(pid, self._data_dir, _MODULE):
-            return
-        log.warning("stopping the analytics engine (pid %d) left running on %s", pid,
-                    self._data_dir)
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        if not wait_until(lambda: not pid_alive(pid), self._timeout):
-            kill_process_group(pid)

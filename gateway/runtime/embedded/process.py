@@ -478,6 +478,48 @@ class ChildServer(StartStop):
         log.info("%s started at %s:%d (data: %s)", self.name, LOCALHOST, self.port,
                  self._data_dir)
 
+    def _await_answer(self, proc: subprocess.Popen[bytes], port: int, log_offset: int,
+                      what: str, answers: Callable[[], bool], interval_s: float) -> None:
+        """Until the spawned `proc` answers (then it is ours), exits (its log's
+        tail in the error; PortInUse when its port was taken) or overstays
+        the start-up timeout (killed). `what`: how the errors name it."""
+        deadline = time.monotonic() + self._timeout
+        while True:
+            if proc.poll() is not None:
+                tail = log_tail(self.log_path, log_offset)
+                msg = f"{what} exited with code {proc.returncode} during startup\n{tail}"
+                if ADDR_IN_USE in tail:
+                    raise PortInUse(msg)
+                raise EmbeddedBackendError(msg)
+            if answers():
+                self._proc = proc
+                return
+            if time.monotonic() >= deadline:
+                proc.kill()
+                proc.wait(timeout=10)
+                raise EmbeddedBackendError(
+                    f"{what} did not answer on port {port} within {self._timeout:.0f}s\n"
+                    f"{log_tail(self.log_path, log_offset)}")
+            time.sleep(interval_s)
+
+    def _stop_stale(self, pidfile: Path, command: str) -> None:
+        """A server left running on our data dir by a gateway that died (its
+        pid in `pidfile`, running `command` there) holds the data dir: it
+        goes first, asked to stop, then killed."""
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        if not runs_in_dir(pid, self._data_dir, command):
+            return
+        log.warning("stopping %s (pid %d) left running on %s", self.name, pid, self._data_dir)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        if not wait_until(lambda: not pid_alive(pid), self._timeout):
+            kill_process_group(pid)
+
     def _atexit_stop(self) -> None:
         try:
             self.stop()

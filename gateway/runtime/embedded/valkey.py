@@ -17,28 +17,20 @@ import importlib
 import logging
 import os
 import platform
-import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import redis
 
 from gateway.runtime.embedded.process import (
-    ADDR_IN_USE,
     EXTRA_HINT,
     LOCALHOST,
     ChildServer,
     EmbeddedBackendError,
-    PortInUse,
     binary_version,
     file_size,
-    kill_process_group,
-    log_tail,
     package_dirs,
-    pid_alive,
-    runs_in_dir,
     wait_until,
 )
 from gateway.runtime.embedded.secrets import (
@@ -147,7 +139,7 @@ class EmbeddedValkey(ChildServer, PasswordProtected):
         # The AOF is the data itself: no other local user may read it.
         self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._data_dir.chmod(0o700)
-        self._stop_stale_server()
+        self._stop_stale(self.pidfile, "valkey-server")
         self._spawn_on_a_port(lambda port: self._spawn(binary, port, password))
 
     def stop(self) -> None:
@@ -234,37 +226,6 @@ class EmbeddedValkey(ChildServer, PasswordProtected):
                 )
             except OSError as exc:
                 raise EmbeddedBackendError(f"cannot run {binary}: {exc}") from exc
-        deadline = time.monotonic() + self._timeout
-        while True:
-            if proc.poll() is not None:
-                tail = log_tail(self.log_path, offset)
-                msg = f"valkey-server exited with code {proc.returncode} during startup\n{tail}"
-                if ADDR_IN_USE in tail:
-                    raise PortInUse(msg)
-                raise EmbeddedBackendError(msg)
-            if _valkey_ping(port, password):
-                self._proc = proc
-                return
-            if time.monotonic() >= deadline:
-                proc.kill()
-                proc.wait(timeout=10)
-                raise EmbeddedBackendError(
-                    f"valkey-server did not answer PING on port {port} within "
-                    f"{self._timeout:.0f}s\n{log_tail(self.log_path, offset)}"
-                )
-            time.sleep(0.02)
+        self._await_answer(proc, port, offset, "valkey-server",
+                           lambda: _valkey_ping(port, password), 0.02)
 
-    def _stop_stale_server(self) -> None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return
-        if not runs_in_dir(pid, self._data_dir, "valkey-server"):
-            return
-        log.warning("stopping valkey (pid %d) left running on %s", pid, self._data_dir)
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        if not wait_until(lambda: not pid_alive(pid), self._timeout):
-            kill_process_group(pid)
