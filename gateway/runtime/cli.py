@@ -1,5 +1,6 @@
 """The `datagw` command: serve, policy check, migrate, failover, reshard, verify,
-backup, restore."""
+backup, restore, health (runtime/command.py, the console script, answers
+`datagw health` without importing this module)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from gateway.errors import Unavailable
 from gateway.policy.loader import PolicyError, load_policies
-from gateway.runtime import backup_cli, event_loop, reshard_cli, verify_cli
+from gateway.runtime import backup_cli, event_loop, health_cli, reshard_cli, verify_cli
 from gateway.runtime.config import Config, ConfigError, load_config
 from gateway.runtime.embedded.backends import EmbeddedBackends, running_servers
 from gateway.runtime.embedded.process import EmbeddedBackendError
@@ -231,6 +232,8 @@ def _parser() -> argparse.ArgumentParser:
     failover.add_argument("--policies")
     reshard_cli.add_parser(sub)
     verify_cli.add_parser(sub)
+    health_cli.configure(sub.add_parser(
+        "health", help="a running gateway's grpc.health.v1 status (exit 0 SERVING)"))
     backup = sub.add_parser(
         "backup", help="embedded mode: a base backup of every PostgreSQL server, a Valkey "
                        "snapshot (a running datagw takes them; docs/backup.md)")
@@ -258,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             return reshard_cli.run(args)
         if args.command == "verify":
             return verify_cli.run(args)
+        if args.command == "health":
+            return health_cli.run(args)
         cfg = _config(args)
         if args.command == "migrate":
             return asyncio.run(_migrate(cfg))
