@@ -15,7 +15,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from gateway.api.auth.settings import IdentityKind
 from gateway.policy.access_loader import ACCESS_FILE, parse_access
 from gateway.policy.loader import load_policies
+from gateway.runtime.cli import _parser
 from gateway.runtime.config import TLSConfig, load_config
 from gateway.runtime.services import POLICY_CATALOG
 from tests.conftest import ROOT, need_tool
@@ -43,6 +46,8 @@ HELM = ROOT / ".tools" / "helm" / "bin" / "helm"
 # The cluster version everything is validated for (Chart.yaml allows >=1.30).
 KUBE_VERSION = "1.34.0"
 DATAGW_CHART = ROOT / "deploy" / "helm" / "datagw"
+# Inside the chart: where scripts/dist_chart.sh copies policies/ (gitignored).
+CHART_POLICIES = Path("files") / "policies"
 APP_CHART = Path("examples") / "app-with-sidecar"
 # The standalone example values: mTLS and an access policy.
 STANDALONE_EXAMPLE = ROOT / "deploy" / "helm" / "examples" / "standalone-mtls.yaml"
@@ -69,6 +74,9 @@ MTLS_ARGS = [*MTLS_ONLY, *ACCESS_ARGS]
 JWT_ARGS = ["--set", "server.auth.jwt.issuer=https://idp.example.com/",
             "--set", "server.auth.jwt.audience=datagw"]
 LOCAL = (IdentityKind.LOCAL,)
+SPREAD_ARG = ('topologySpreadConstraints=[{"topologyKey":"topology.kubernetes.io/zone",'
+              '"maxSkew":1,"whenUnsatisfiable":"DoNotSchedule","minDomains":2,'
+              '"labelSelector":{"matchLabels":{"tier":"gateway"}}}]')
 ALERTS_ARGS = ["--set", "metrics.prometheusRule.enabled=true"]
 # A PrometheusRule is a Prometheus Operator CRD, which kubernetes-validate
 # does not know: this schema (written from the CRD's) holds it to the CRD's
@@ -150,6 +158,9 @@ VALUE_SETS = {
         STANDALONE_KINDS | {"ServiceMonitor"}, "grpc",
         {"exporter": "otlp", "otlp_endpoint": "http://otel-collector:4317",
          "log_level": "debug"}),
+    # One rule of its own: a zone per replica or none scheduled.
+    "standalone-spread": ValueSet(
+        "datagw", [*INSECURE_ARGS, "--set-json", SPREAD_ARG], STANDALONE_KINDS, "grpc"),
     "standalone-alerts": ValueSet(
         "datagw", [*INSECURE_ARGS, *ALERTS_ARGS], STANDALONE_KINDS | {"PrometheusRule"}, "grpc"),
     # The rule is about the gateway's metrics, whoever scrapes them: a
@@ -216,8 +227,7 @@ class Helm:
                               text=True, timeout=120, check=False)
 
     def chart(self, name: str) -> Path:
-        # The datagw chart renders in place, through its policies symlink.
-        return DATAGW_CHART if name == "datagw" else self.charts / APP_CHART
+        return self.charts / ("datagw" if name == "datagw" else APP_CHART)
 
     def template(self, chart: str, *args: str) -> subprocess.CompletedProcess[str]:
         return self.run("template", "shop", str(self.chart(chart)),
@@ -232,10 +242,13 @@ def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
     # machine leak in, and nothing is written outside.
     env = dict(os.environ, **{f"HELM_{kind}_HOME": str(work / kind.lower())
                               for kind in ("CACHE", "CONFIG", "DATA")})
-    # Copying follows the policies symlink, as `helm package` does, and keeps
-    # the charts/ that `dependency update` writes out of the work tree.
+    # A copy, with the repository's policies where scripts/dist_chart.sh puts
+    # them (files/policies); it also keeps the charts/ that `dependency
+    # update` writes out of the work tree.
     charts = work / "charts"
-    shutil.copytree(ROOT / "deploy" / "helm", charts)
+    shutil.copytree(ROOT / "deploy" / "helm", charts,
+                    ignore=shutil.ignore_patterns("files", "charts", "Chart.lock"))
+    shutil.copytree(ROOT / "policies", charts / "datagw" / CHART_POLICIES)
     h = Helm(binary, env, charts)
     # A file:// dependency: packaged from ../../datagw with no network.
     built = h.run("dependency", "update", "--skip-refresh", str(h.chart("app")))
@@ -398,8 +411,11 @@ def test_probes_check_grpc_health(render: Callable[[str], Docs], name: str) -> N
             assert probe["grpc"] == {"port": 50051, "service": ""}
         else:
             command = probe["exec"]["command"]
-            assert command[:2] == ["python", "-c"]
-            assert command[3:] == [expected, "", str(probe["timeoutSeconds"])]
+            assert command == ["datagw", "health", "--target", expected, "--service", "",
+                               "--timeout", str(probe["timeoutSeconds"])]
+            args = _parser().parse_args(command[1:])
+            assert (args.command, args.target, args.timeout) == (
+                "health", expected, probe["timeoutSeconds"])
 
 
 @pytest.mark.parametrize("name", ["standalone", "sidecar", "sidecar-native",
@@ -433,7 +449,9 @@ def test_security_context_and_drain(render: Callable[[str], Docs], name: str) ->
 def test_exec_probe_reports_the_health_status(render: Callable[[str], Docs]) -> None:
     """The rendered exec command, run against a real grpc.health.v1 server."""
     command = datagw_container(pod_spec(render("sidecar")))["readinessProbe"]["exec"]["command"]
-    script = command[1:3]  # ["-c", the health check]
+    assert command[0] == "datagw"  # the console script: runtime/command.py
+    target_at = command.index("--target") + 1
+    service_at = command.index("--service") + 1
     # Short: a unix socket path must fit in about 100 bytes.
     with tempfile.TemporaryDirectory(prefix="dgw-") as directory:
         target = f"unix://{directory}/datagw.sock"
@@ -444,16 +462,19 @@ def test_exec_probe_reports_the_health_status(render: Callable[[str], Docs]) -> 
         server.start()
         try:
             def probe(service: str = "") -> subprocess.CompletedProcess[str]:
-                return subprocess.run([sys.executable, *script, target, service, "5"],
-                                      capture_output=True, text=True, timeout=60, check=False)
+                argv = list(command)
+                argv[target_at], argv[service_at] = target, service
+                return subprocess.run([sys.executable, "-m", "gateway.runtime.command",
+                                       *argv[1:]], cwd=ROOT, capture_output=True, text=True,
+                                      timeout=60, check=False)
 
             servicer.set("", health_pb2.HealthCheckResponse.SERVING)
             assert probe().returncode == 0
             servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
             failed = probe()
-            assert failed.returncode == 1 and "NOT_SERVING" in failed.stderr
+            assert failed.returncode == 1 and failed.stdout.endswith(": NOT_SERVING\n")
             unknown = probe("datagw.v1.NoSuchService")
-            assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
+            assert unknown.returncode == 1 and unknown.stdout.endswith(": SERVICE_UNKNOWN\n")
         finally:
             server.stop(None)
 
@@ -733,3 +754,71 @@ def test_every_alert_expression_parses(render: Callable[[str], Docs]) -> None:
         promql_parser.parse(rule["expr"])
     with pytest.raises(ValueError):
         promql_parser.parse("sum(rate(datagw_rpc_requests_total[5m]) by")
+
+
+def test_standalone_replicas_spread_over_zones_and_nodes(
+        render: Callable[[str], Docs]) -> None:
+    """By default a preference (ScheduleAnyway), per zone then per node, over
+    this release's pods of the current rollout; only standalone pods."""
+    docs = render("standalone")
+    selector = of_kind(docs, "Deployment")["spec"]["selector"]
+    assert pod_spec(docs)["topologySpreadConstraints"] == [
+        {"topologyKey": key, "maxSkew": 1, "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": selector, "matchLabelKeys": ["pod-template-hash"]}
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")]
+    # An entry's own selector is kept; only what it leaves out is filled in.
+    assert pod_spec(render("standalone-spread"))["topologySpreadConstraints"] == [
+        {"topologyKey": "topology.kubernetes.io/zone", "maxSkew": 1, "minDomains": 2,
+         "whenUnsatisfiable": "DoNotSchedule",
+         "labelSelector": {"matchLabels": {"tier": "gateway"}},
+         "matchLabelKeys": ["pod-template-hash"]}]
+    # A sidecar lives in the application's pods, which spread as it decides.
+    assert "topologySpreadConstraints" not in pod_spec(render("sidecar"))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--set-json", 'topologySpreadConstraints=[{"topologyKey":"kubernetes.io/hostname",'
+      '"maxSkew":1,"whenUnsatisfiable":"Sometimes"}]'],
+     "/topologySpreadConstraints/0/whenUnsatisfiable"),
+    (["--set-json", 'topologySpreadConstraints=[{"topologyKey":"kubernetes.io/hostname",'
+      '"whenUnsatisfiable":"ScheduleAnyway"}]'], "maxSkew"),
+])
+def test_bad_spread_constraints_are_rejected(helm: Helm, args: list[str], message: str) -> None:
+    result = helm.template("datagw", *INSECURE_ARGS, *args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+def test_the_chart_renders_without_warnings(helm: Helm) -> None:
+    """No symlink (helm warns about one) and nothing else helm complains of."""
+    assert not [p for p in DATAGW_CHART.rglob("*") if p.is_symlink()]
+    result = helm.template("datagw", *INSECURE_ARGS)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_dist_chart_packages_a_lint_clean_chart(helm: Helm, tmp_path: Path) -> None:
+    """scripts/dist_chart.sh (make dist): the package holds the repository's
+    policies as files, its appVersion is the gateway's version, and
+    `helm lint --strict` of it passes with no warning."""
+    env = dict(helm.env, HELM=helm.binary, DIST_DIR=str(tmp_path))
+    done = subprocess.run([str(ROOT / "scripts" / "dist_chart.sh")], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[WARNING]" not in done.stdout + done.stderr
+    chart = yaml.safe_load((DATAGW_CHART / "Chart.yaml").read_text("utf-8"))
+    (package,) = tmp_path.glob("*.tgz")
+    assert package.name == f"datagw-{chart['version']}.tgz"
+    with tarfile.open(package) as archive:
+        members = {m.name: m for m in archive.getmembers()}
+        packaged = yaml.safe_load(archive.extractfile(members["datagw/Chart.yaml"]).read())
+        policies = {Path(name).name: archive.extractfile(m).read().decode()
+                    for name, m in members.items()
+                    if name.startswith(f"datagw/{CHART_POLICIES}/")}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    assert packaged["appVersion"] == project["version"]
+    assert policies == {p.name: p.read_text("utf-8") for p in (ROOT / "policies").glob("*.yaml")}
+    assert not any(m.issym() or m.islnk() for m in members.values())
+    # The packaged chart installs as a standalone release too.
+    lint = helm.run("lint", "--strict", str(package), "--kube-version", KUBE_VERSION,
+                    *INSECURE_ARGS)
+    assert lint.returncode == 0 and "[WARNING]" not in lint.stdout, lint.stdout + lint.stderr

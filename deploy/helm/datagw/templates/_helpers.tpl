@@ -151,23 +151,6 @@ and some way for a caller through the Service to be let in.
 {{- end }}
 {{- end }}
 
-{{/* grpc.health.v1 check for exec probes; argv: target, service, timeout. */}}
-{{- define "datagw.healthScript" -}}
-import sys
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-target, service, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
-what = f"{service or 'server'} at {target}"
-try:
-    with grpc.insecure_channel(target) as channel:
-        reply = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=service), timeout=timeout)
-except grpc.RpcError as exc:
-    sys.exit(f"{what}: {exc.code().name}")
-if reply.status != health_pb2.HealthCheckResponse.SERVING:
-    sys.exit(f"{what}: {health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)}")
-{{- end }}
-
 {{/* A probe; argument: (list <context> <probe values>). */}}
 {{- define "datagw.probe" -}}
 {{- $ctx := index . 0 }}
@@ -177,14 +160,16 @@ grpc:
   port: {{ $ctx.Values.server.port | int }}
   service: {{ $probe.service | quote }}
 {{- else -}}
+{{- /* `datagw health` (docs/deploy.md, Probes): exit 0 only when SERVING. */}}
 exec:
   command:
-    - python
-    - -c
-    - |
-{{- include "datagw.healthScript" $ctx | nindent 6 }}
+    - datagw
+    - health
+    - --target
     - {{ include "datagw.localAddress" $ctx | quote }}
+    - --service
     - {{ $probe.service | quote }}
+    - --timeout
     - {{ $probe.timeoutSeconds | int | quote }}
 {{- end }}
 periodSeconds: {{ $probe.periodSeconds | int }}
@@ -415,7 +400,7 @@ values: the bundled access.yaml is written for a sidecar (it trusts local:*).
 {{- $_ := set $files (base $path) (toString $content) }}
 {{- end }}
 {{- if not $files }}
-{{- fail "no policies: set policies in values, or package the chart with files/policies" }}
+{{- fail "no policies: set policies in values, or run scripts/dist_chart.sh first (it copies the repository's policies/ into the chart's files/policies)" }}
 {{- end }}
 {{- end }}
 {{- $fromValues := hasKey .Values.policies "access.yaml" }}
