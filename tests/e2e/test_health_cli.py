@@ -111,6 +111,20 @@ def test_the_default_target_follows_the_listen_address() -> None:
     assert done.stderr.startswith(f"datagw health: server at 127.0.0.1:{port}: UNAVAILABLE")
 
 
+def test_health_does_not_import_the_gateway() -> None:
+    """What keeps a probe cheap: the console script answers `health` without
+    importing cli.py (the server, the domains, the backends' drivers)."""
+    code = ("import sys\n"
+            "from gateway.runtime import command\n"
+            "status = command.main(['health', '--target', 'unix:/nonexistent.sock'])\n"
+            "print(status, sorted(m for m in sys.modules if m.startswith('gateway')))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.split(" ", 1) == [
+        "3", "['gateway', 'gateway.runtime', 'gateway.runtime.command', "
+             "'gateway.runtime.health_cli']\n"], done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--timeout", "0"], "--timeout"),
     (["--tls-cert", "client.crt"], "--tls-cert and --tls-key go together"),
