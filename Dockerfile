@@ -7,7 +7,9 @@
 #     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" .
 
 # A tag moves; the digest is the one image every build gets. To refresh it
-# (a new patch release of Python or Debian): docs/deploy.md, "The image".
+# (a new patch release of Python or Debian), or to confirm it (it was taken
+# from public pins of the tag, not re-checked against the registry):
+# docs/deploy.md, "The image".
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
 
 # ---- build: the venv, third-party packages as locked, then our two wheels ----
