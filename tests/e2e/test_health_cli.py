@@ -38,10 +38,12 @@ def socket_dir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def tls_gateway(tmp_path_factory: pytest.TempPathFactory, certs: Certs,
                 socket_dir: Path) -> Iterator[GatewayProcess]:
-    """TLS on the TCP port (server certificate for 127.0.0.1), plaintext on
-    the unix socket: the chart's standalone-with-TLS layout."""
+    """mTLS on the TCP port (server certificate for 127.0.0.1, client
+    certificates required), plaintext on the unix socket: the chart's
+    standalone-with-mTLS layout."""
     env = {"DATAGW_SERVER__TLS__CERT_FILE": str(certs.server_cert),
            "DATAGW_SERVER__TLS__KEY_FILE": str(certs.server_key),
+           "DATAGW_SERVER__TLS__CLIENT_CA_FILE": str(certs.ca),
            "DATAGW_SERVER__UNIX_SOCKET": str(socket_dir / "datagw.sock")}
     # Only the gateway's environment: the other tests' gateways and commands
     # start without them.
@@ -56,14 +58,31 @@ def tls_gateway(tmp_path_factory: pytest.TempPathFactory, certs: Certs,
         patch.undo()
 
 
-def test_serving_over_tls_is_exit_0(tls_gateway: GatewayProcess, certs: Certs) -> None:
-    done = health("--target", tls_gateway.address, "--tls-ca", str(certs.ca))
+def test_serving_over_mtls_is_exit_0(tls_gateway: GatewayProcess, certs: Certs) -> None:
+    tls = ["--tls-ca", str(certs.ca), "--tls-cert", str(certs.client_cert),
+           "--tls-key", str(certs.client_key)]
+    done = health("--target", tls_gateway.address, *tls)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == f"server at {tls_gateway.address}: SERVING\n"
-    service = health("--target", tls_gateway.address, "--tls-ca", str(certs.ca),
+    service = health("--target", tls_gateway.address, *tls,
                      "--service", "datagw.v1.OrderService")
     assert service.returncode == 0, service.stdout + service.stderr
     assert service.stdout.endswith(": SERVING\n")
+    # The name in the certificate, when the target's host is not it.
+    named = health("--target", f"127.0.0.1:{tls_gateway.port}", *tls,
+                   "--tls-server-name", "localhost")
+    assert named.returncode == 0, named.stdout + named.stderr
+    wrong = health("--target", tls_gateway.address, *tls, "--tls-server-name", "other.test",
+                   "--timeout", "3")
+    assert wrong.returncode == 3, wrong.stdout + wrong.stderr
+
+
+def test_without_a_client_certificate_the_handshake_fails(
+        tls_gateway: GatewayProcess, certs: Certs) -> None:
+    done = health("--target", tls_gateway.address, "--tls-ca", str(certs.ca),
+                  "--timeout", "3")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stderr.startswith(f"datagw health: server at {tls_gateway.address}: ")
 
 
 def test_the_default_target_is_the_configured_unix_socket(
