@@ -8,11 +8,14 @@
 # `pip install --require-hashes` refuses anything else. Run it after changing a
 # dependency in pyproject.toml or clients/python/pyproject.toml (or to pick up a
 # newer release of something left unpinned there); tests/deploy/test_deploy_files.py
-# fails until the lock matches. Needs uv (UV=/path/to/uv; `pip install uv` in a
-# scratch venv) and the network to PyPI.
+# fails until the lock matches. Needs uv (the dev extra's, in .venv; else
+# UV=/path/to/uv or uv on the PATH) and the network to PyPI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-uv=${UV:-uv}
+uv=${UV:-}
+if [ -z "$uv" ]; then
+  if [ -x "$here/.venv/bin/uv" ]; then uv=$here/.venv/bin/uv; else uv=uv; fi
+fi
 python=${PYTHON:-python3}
 out=$here/deploy/docker
 work=$(mktemp -d)
