@@ -1,5 +1,6 @@
 """One gateway for the client examples' authenticated runs: TLS that requires a
-client certificate, and bearer tokens (JWT) checked against a JWKS file.
+client certificate, and bearer tokens (JWT) checked against a JWKS file. And
+the client packages as users get them: the artifacts of `make dist` in dist/.
 
 Every language's example connects to it with a client certificate and a token
 given in the DGW_* variables the examples share; the plaintext runs keep their
@@ -14,12 +15,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.auth_fixtures import AUDIENCE, ISSUER, Certs, Issuer
-from tests.conftest import ROOT
+from tests.conftest import IN_CI, ROOT
 from tests.e2e.gateway_process import gateway_process
 
 # The subject of the token the examples send: the call's principal is jwt:<it>.
@@ -31,9 +33,27 @@ ACCESS = {"default": "deny",
                      "allow": ["*"]}]}
 
 
+DIST = ROOT / "dist"
+
+
+def dist_artifact(pattern: str) -> Path:
+    """The one file of dist/ that `pattern` matches: skip without it on a
+    laptop (run `make dist`), fail under CI, where `make test` builds it."""
+    found = sorted(DIST.glob(pattern))
+    if len(found) != 1:
+        message = f"dist/{pattern}: found {[f.name for f in found]}, want one (run make dist)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[0]
+
+
 def client_env(**variables: str) -> dict[str, str]:
-    """This environment without DGW_* (a developer's own), plus `variables`."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("DGW_")} | variables
+    """This environment without DGW_* (a developer's own) and without the
+    checkout's PYTHONPATH or NODE_PATH (the examples run as a user's code, on
+    the packages installed from dist/), plus `variables`."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("DGW_") and k not in ("PYTHONPATH", "NODE_PATH")} | variables
 
 
 @dataclass(frozen=True)
