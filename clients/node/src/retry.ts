@@ -7,7 +7,8 @@
 // - retryPolicy: a call that failed with a retryable code (UNAVAILABLE,
 //   RESOURCE_EXHAUSTED) is sent again, up to maxAttempts in all, after a random
 //   delay below the exponential backoff (initialBackoff * multiplier^n, at most
-//   maxBackoff), and never past the call's deadline.
+//   maxBackoff). A deadline that passes while waiting ends the call with
+//   DEADLINE_EXCEEDED.
 // - retryThrottling: failures take a token, successes give back tokenRatio;
 //   below half of maxTokens the transport stops retrying until calls succeed
 //   again, so a struggling gateway is not flooded with retries.
@@ -139,9 +140,7 @@ export function retryInterceptor(
         }
         const delayMs = Math.random() * Math.min(backoffMs, retry.maxBackoffMs);
         backoffMs *= retry.backoffMultiplier;
-        if (deadline !== undefined && Date.now() + delayMs >= deadline) {
-          throw err;
-        }
+        // Past the deadline this rejects with DEADLINE_EXCEEDED, as grpc does.
         await sleep(delayMs, req.signal);
         if (deadline !== undefined) {
           // The gateway gets the time that is left, not the whole timeout again.

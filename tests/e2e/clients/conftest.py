@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from datagw.channel import insecure_channel
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 from tests.auth_fixtures import AUDIENCE, ISSUER, Certs, Issuer
 from tests.conftest import IN_CI, ROOT
@@ -94,3 +97,50 @@ def secured_gateway(
         assert any("tls" in line for line in gw.banner[:3]), "".join(gw.banner)
         yield SecuredGateway(gw.address, certs, issuer)
 
+
+
+@dataclass(frozen=True)
+class StoppedGateway:
+    """A gateway with a data dir that served on `port`, stored a product
+    (`sku`, `title`) and stopped: a client's call to it now has to wait."""
+
+    port: int
+    data_dir: Path
+    sku: str
+    title: str
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def restart_during(self, client: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        """Run `client`, which prints "calling" and then calls the gateway;
+        restart the gateway on its port once the client is calling. The
+        client's exit status and output (stdout and stderr)."""
+        process = subprocess.Popen(client, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, env=client_env(), cwd=cwd)
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first == "calling\n", first + process.stdout.read()
+            # The call goes out with nothing listening; the gateway comes back.
+            with gateway_process(self.data_dir, ephemeral=False, port=self.port):
+                out, _ = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        return subprocess.CompletedProcess(client, process.returncode, out)
+
+
+@pytest.fixture
+def stopped_gateway(tmp_path: Path) -> StoppedGateway:
+    data_dir, sku, title = tmp_path / "gateway-data", "RESTART-1", "Restart mug"
+    with gateway_process(data_dir, ephemeral=False) as gw, \
+            insecure_channel(gw.address) as channel:
+        catalog_pb2_grpc.CatalogServiceStub(channel).UpsertProduct(
+            catalog_pb2.UpsertProductRequest(product={
+                "sku": sku, "title": title, "brand": "Acme", "category": "kitchen",
+                "active": True, "price": {"amount_minor": 100, "currency_code": "EUR"}}),
+            timeout=30)
+    return StoppedGateway(gw.port, data_dir, sku, title)

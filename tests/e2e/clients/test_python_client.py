@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-from datagw.channel import insecure_channel
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 from tests.auth_fixtures import Issuer, bearer, credentials
@@ -26,6 +24,7 @@ from tests.conftest import ROOT
 from tests.e2e.clients.conftest import (
     TOKEN_SUBJECT,
     SecuredGateway,
+    StoppedGateway,
     client_env,
     dist_artifact,
 )
@@ -43,7 +42,6 @@ STEPS = ["upsert product", "get product", "create order", "retry create order",
 # package's channel, with a deadline long enough for the gateway to come back.
 WAIT_FOR_GATEWAY = """
 import sys
-from datagw.channel import insecure_channel
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 address, sku = sys.argv[1:]
@@ -126,43 +124,15 @@ def test_the_example_fails_at_its_deadline_when_nothing_listens(venv: Path) -> N
     assert result.stdout.splitlines()[-1].startswith("FAIL DEADLINE_EXCEEDED: "), result.stdout
 
 
-@pytest.fixture
-def restarted_gateway_port(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    """A port where a gateway with a data dir served and stopped, and a SKU
-    it stored; the gateway is down when this yields."""
-    sku = "PY-RESTART-1"
-    with gateway_process(tmp_path / "data", ephemeral=False) as gw:
-        with insecure_channel(gw.address) as channel:
-            catalog_pb2_grpc.CatalogServiceStub(channel).UpsertProduct(
-                catalog_pb2.UpsertProductRequest(product={
-                    "sku": sku, "title": "Restart mug", "brand": "Acme",
-                    "category": "kitchen", "active": True,
-                    "price": {"amount_minor": 100, "currency_code": "EUR"}}), timeout=30)
-        port = gw.port
-    yield port, sku
-
-
 def test_a_call_waits_for_the_gateway_through_a_restart(
-    venv: Path, tmp_path: Path, restarted_gateway_port: tuple[int, str]
+    venv: Path, tmp_path: Path, stopped_gateway: StoppedGateway
 ) -> None:
-    port, sku = restarted_gateway_port
     script = tmp_path / "wait_for_gateway.py"
     script.write_text(WAIT_FOR_GATEWAY)
-    client = subprocess.Popen(
-        [str(venv), str(script), f"127.0.0.1:{port}", sku], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, env=client_env(), cwd=tmp_path)
-    try:
-        assert client.stdout is not None
-        assert client.stdout.readline() == "calling\n"
-        # The call is made with nothing listening; the gateway comes back on its port.
-        with gateway_process(tmp_path / "data", ephemeral=False, port=port):
-            out, _ = client.communicate(timeout=120)
-    finally:
-        if client.poll() is None:
-            client.kill()
-            client.wait()
-    assert client.returncode == 0, out
-    assert out == "Restart mug\n"
+    result = stopped_gateway.restart_during(
+        [str(venv), str(script), stopped_gateway.address, stopped_gateway.sku], tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == f"{stopped_gateway.title}\n"
 
 
 def _get(channel: grpc.Channel, metadata: tuple[tuple[str, str], ...] = ()) -> None:
