@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from datagw.channel import insecure_channel
-from datagw.v1 import catalog_pb2, catalog_pb2_grpc
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 
 from tests.auth_fixtures import AUDIENCE, ISSUER, Certs, Issuer
 from tests.conftest import IN_CI, ROOT
@@ -139,8 +139,8 @@ def stopped_gateway(tmp_path: Path) -> StoppedGateway:
     with gateway_process(data_dir, ephemeral=False) as gw, \
             insecure_channel(gw.address) as channel:
         catalog_pb2_grpc.CatalogServiceStub(channel).UpsertProduct(
-            catalog_pb2.UpsertProductRequest(product={
-                "sku": sku, "title": title, "brand": "Acme", "category": "kitchen",
-                "active": True, "price": {"amount_minor": 100, "currency_code": "EUR"}}),
+            catalog_pb2.UpsertProductRequest(product=catalog_pb2.Product(
+                sku=sku, title=title, brand="Acme", category="kitchen", active=True,
+                price=common_pb2.Money(amount_minor=100, currency_code="EUR"))),
             timeout=30)
     return StoppedGateway(gw.port, data_dir, sku, title)
