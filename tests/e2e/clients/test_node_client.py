@@ -60,6 +60,61 @@ catalog
   });
 """
 
+# The retry policy, call by call: the gateway cannot be made to answer
+# UNAVAILABLE or RESOURCE_EXHAUSTED on cue, so a Connect server in the script
+# does, from a list per SKU. Prints which code each call ended with and how many
+# times the server saw it.
+RETRY_POLICY = """
+const http2 = require("node:http2");
+const { Code, ConnectError, createClient } = require("@connectrpc/connect");
+const { connectNodeAdapter } = require("@connectrpc/connect-node");
+const { createDatagwTransport } = require("@datagw/client/transport");
+const { CatalogService } = require("@datagw/client/gen/datagw/v1/catalog_pb");
+
+// What the server answers to GetProduct, per SKU, call after call.
+const answers = {
+  down: Array(10).fill(Code.Unavailable),
+  flaky: [Code.ResourceExhausted, Code.Unavailable, "ok"],
+  "still-down": Array(10).fill(Code.Unavailable),
+  "flaky-again": [Code.ResourceExhausted, "ok"],
+  invalid: [Code.InvalidArgument, "ok"],
+};
+// Which transport makes each call, in order: a fresh one for "down" alone.
+const plan = [
+  ["a", "down"], ["b", "flaky"], ["b", "still-down"], ["b", "flaky-again"], ["b", "invalid"],
+];
+const calls = {};
+const server = http2.createServer(connectNodeAdapter({
+  routes(router) {
+    router.service(CatalogService, {
+      async getProduct(req) {
+        calls[req.sku] = (calls[req.sku] ?? 0) + 1;
+        const answer = answers[req.sku][calls[req.sku] - 1];
+        if (answer !== "ok") throw new ConnectError("as scripted", answer);
+        return { product: { sku: req.sku } };
+      },
+    });
+  },
+}));
+server.listen(0, "127.0.0.1", async () => {
+  const baseUrl = `http://127.0.0.1:${server.address().port}`;
+  const clients = {};
+  const results = {};
+  for (const [name, sku] of plan) {
+    clients[name] ??= createClient(CatalogService, createDatagwTransport({ baseUrl }));
+    try {
+      await clients[name].getProduct({ sku });
+      results[sku] = "ok";
+    } catch (e) {
+      results[sku] = Code[ConnectError.from(e).code];
+    }
+  }
+  console.log(JSON.stringify({ results, calls }));
+  server.close();
+  process.exit(0);
+});
+"""
+
 
 def _tsconfig() -> dict[str, object]:
     return {"compilerOptions": {
@@ -170,3 +225,21 @@ def test_a_call_waits_for_the_gateway_through_a_restart(
         ["node", str(script), stopped_gateway.address, stopped_gateway.sku], project)
     assert result.returncode == 0, result.stdout
     assert result.stdout == f"{stopped_gateway.title}\n"
+
+
+def test_the_transport_retries_as_the_service_config_says(project: Path) -> None:
+    script = project / "retry_policy.cjs"
+    script.write_text(RETRY_POLICY)
+    result = run(script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["results"] == {
+        "down": "Unavailable", "flaky": "ok", "still-down": "Unavailable",
+        "flaky-again": "ResourceExhausted", "invalid": "InvalidArgument"}
+    assert report["calls"] == {
+        "down": 5,         # maxAttempts, on a transport of its own
+        "flaky": 3,        # RESOURCE_EXHAUSTED and UNAVAILABLE retried, then the answer
+        "still-down": 4,   # throttled: 10 tokens - 2 + 0.1 - 4 failures <= half
+        "flaky-again": 1,  # still throttled: no retry until calls succeed again
+        "invalid": 1,      # INVALID_ARGUMENT is not retried
+    }
