@@ -42,6 +42,7 @@ STEPS = ["upsert product", "get product", "create order", "retry create order",
 # package's channel, with a deadline long enough for the gateway to come back.
 WAIT_FOR_GATEWAY = """
 import sys
+from datagw.channel import insecure_channel
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 address, sku = sys.argv[1:]
