@@ -10,16 +10,17 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import grpc
 import pytest
+from datagw.errors import decode as decode_call
+from datagw.errors import details
 from datagw.v1 import admin_pb2, catalog_pb2, common_pb2
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from gateway.domain import tokens
 from gateway.runtime.server import Gateway
@@ -76,21 +77,19 @@ class RpcFailure:
         return [v.field for v in self.bad_request.field_violations] if self.bad_request else []
 
 
+M = TypeVar("M", bound=Message)
+
+
 def decode(err: grpc.aio.AioRpcError) -> RpcFailure:
-    status = rpc_status.from_call(err)
-    found: dict[str, Any] = {}
-    for any_detail in status.details if status is not None else ():
-        for name, kind in (("error_info", error_details_pb2.ErrorInfo),
-                           ("bad_request", error_details_pb2.BadRequest),
-                           ("resource_info", error_details_pb2.ResourceInfo),
-                           ("retry_info", error_details_pb2.RetryInfo)):
-            if any_detail.Is(kind.DESCRIPTOR):
-                message = kind()
-                any_detail.Unpack(message)
-                found[name] = message
-    return RpcFailure(err.code(), err.details() or "", found.get("error_info"),
-                      found.get("bad_request"), found.get("resource_info"),
-                      found.get("retry_info"))
+    # The client package's decoding, so the whole suite exercises it.
+    status = decode_call(err).status
+
+    def first(kind: type[M]) -> M | None:
+        return next(iter(details(status, kind)), None)
+
+    return RpcFailure(err.code(), err.details() or "", first(error_details_pb2.ErrorInfo),
+                      first(error_details_pb2.BadRequest), first(error_details_pb2.ResourceInfo),
+                      first(error_details_pb2.RetryInfo))
 
 
 async def fails(call: Awaitable[Any], code: grpc.StatusCode) -> RpcFailure:

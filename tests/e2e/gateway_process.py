@@ -52,10 +52,12 @@ class GatewayProcess:
 
 @contextmanager
 def gateway_process(
-    data_dir: Path, *extra: str, ephemeral: bool = True, workers: int = 1
+    data_dir: Path, *extra: str, ephemeral: bool = True, workers: int = 1,
+    port: int | None = None,
 ) -> Iterator[GatewayProcess]:
-    """`workers`: with more than one, waits until every worker serves."""
-    port = free_port()
+    """`workers`: with more than one, waits until every worker serves.
+    `port`: a given one (to restart a gateway where its clients dial), else a free one."""
+    port = port or free_port()
     env = dict(os.environ, DATAGW_LOGGING__LEVEL="warning")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.runtime.cli", "serve",

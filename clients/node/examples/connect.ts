@@ -14,16 +14,8 @@
 // as its own config overrides and refuses to start on names it does not know.)
 import { readFileSync } from "node:fs";
 import type { SecureClientSessionOptions } from "node:http2";
-import type { Interceptor, Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-
-/** Adds "authorization: Bearer <token>" to every request. */
-export function bearerToken(token: string): Interceptor {
-  return (next) => async (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return await next(req);
-  };
-}
+import type { Transport } from "@connectrpc/connect";
+import { bearerToken, createDatagwTransport } from "@datagw/client/transport";
 
 export function transportFromEnv(address: string, env = process.env): Transport {
   const { DGW_TLS_CA: ca, DGW_TLS_CERT: cert, DGW_TLS_KEY: key, DGW_TOKEN: token } = env;
@@ -38,11 +30,11 @@ export function transportFromEnv(address: string, env = process.env): Transport 
     nodeOptions.cert = readFileSync(cert);
     nodeOptions.key = readFileSync(key);
   }
-  return createGrpcTransport({
+  // The package's transport: Connect's gRPC transport with the retry policy of
+  // the shared service config, and a 10 s deadline for calls that pass no timeoutMs.
+  return createDatagwTransport({
     baseUrl: `${tls ? "https" : "http"}://${address}`,
-    // Every call gets a 10 s deadline unless it passes its own timeoutMs.
-    defaultTimeoutMs: 10_000,
     nodeOptions,
-    interceptors: token ? [bearerToken(token)] : [],
+    interceptors: token ? [bearerToken(() => token)] : [],
   });
 }

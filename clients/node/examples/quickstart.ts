@@ -2,7 +2,11 @@
 // named steps that each check what the gateway answers. Adding a step is one
 // function and one line in STEPS.
 //
-//   npm run build && node dist/examples/quickstart.js [ADDRESS]   (default $DGW_ADDR, else localhost:50051)
+//   npm run build && npm run build:examples
+//   node examples/dist/quickstart.js [ADDRESS]   (default $DGW_ADDR, else localhost:50051)
+//
+// It imports the package by its name, as your code does, and runs as ESM or,
+// compiled with module CommonJS, through require().
 //
 // TLS, a client certificate and a bearer token come from DGW_TLS_CA,
 // DGW_TLS_CERT, DGW_TLS_KEY and DGW_TOKEN (see connect.ts).
@@ -10,15 +14,15 @@
 // Exits 1 at the first failed check.
 import { randomBytes } from "node:crypto";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
-import { CatalogService } from "../src/gen/datagw/v1/catalog_pb.js";
-import { ConsistencyLevel } from "../src/gen/datagw/v1/common_pb.js";
-import { InventoryService } from "../src/gen/datagw/v1/inventory_pb.js";
-import { OrderService, OrderStatus } from "../src/gen/datagw/v1/order_pb.js";
-import { PaymentStatus } from "../src/gen/datagw/v1/payment_pb.js";
-import { SessionService } from "../src/gen/datagw/v1/session_pb.js";
-import { UserService } from "../src/gen/datagw/v1/user_pb.js";
-import { BadRequestSchema, ErrorInfoSchema } from "../src/gen/google/rpc/error_details_pb.js";
-import { grpcStatus, statusDetails } from "../src/errors.js";
+import { CatalogService } from "@datagw/client/gen/datagw/v1/catalog_pb";
+import { ConsistencyLevel } from "@datagw/client/gen/datagw/v1/common_pb";
+import { InventoryService } from "@datagw/client/gen/datagw/v1/inventory_pb";
+import { OrderService, OrderStatus } from "@datagw/client/gen/datagw/v1/order_pb";
+import { PaymentStatus } from "@datagw/client/gen/datagw/v1/payment_pb";
+import { SessionService } from "@datagw/client/gen/datagw/v1/session_pb";
+import { UserService } from "@datagw/client/gen/datagw/v1/user_pb";
+import { BadRequestSchema, ErrorInfoSchema } from "@datagw/client/gen/google/rpc/error_details_pb";
+import { grpcStatus, statusDetails } from "@datagw/client/errors";
 import { transportFromEnv } from "./connect.js";
 
 /** What the steps share: the clients, and the names this run writes under. */
@@ -160,16 +164,21 @@ async function createUser(ctx: Context): Promise<void> {
   say(`user ${user.userId} created (${user.email})`);
 }
 
-async function createOrder(ctx: Context): Promise<void> {
-  // Reserves the stock, authorizes the payment and writes the order, all or
-  // nothing; the lines are priced from the catalog.
-  const res = await ctx.orders.createOrder({
+/** The order this run places; a retry sends exactly this again. */
+function orderRequest(ctx: Context) {
+  return {
     userId: ctx.buyerId,
     items: [{ sku: ctx.sku, quantity: QUANTITY }],
     shipping: { name: "Ada Lovelace", line1: "Unter den Linden 1", city: "Berlin", countryCode: "DE" },
     paymentMethod: { cardToken: "tok_visa" }, // a test token the built-in provider accepts
     requestId: requestId(ctx, "create-order"),
-  });
+  };
+}
+
+async function createOrder(ctx: Context): Promise<void> {
+  // Reserves the stock, authorizes the payment and writes the order, all or
+  // nothing; the lines are priced from the catalog.
+  const res = await ctx.orders.createOrder(orderRequest(ctx));
   const { order, payment } = res;
   check(order?.status === OrderStatus.PLACED, `order status ${OrderStatus[order?.status ?? 0]}, want PLACED`);
   const total = order.total;
@@ -187,6 +196,16 @@ async function createOrder(ctx: Context): Promise<void> {
     `order ${order.orderId} ${OrderStatus[order.status]}, total ${total.amountMinor} ${total.currencyCode}, ` +
       `payment ${PaymentStatus[payment.status]}`,
   );
+}
+
+async function retryCreateOrder(ctx: Context): Promise<void> {
+  check(ctx.order !== undefined, "no order to retry: create-order did not run");
+  // Your retry of a write whose outcome you do not know (a deadline passed,
+  // the connection dropped) sends the same request id: the gateway answers
+  // with the first result and writes nothing twice.
+  const res = await ctx.orders.createOrder(orderRequest(ctx));
+  check(res.order?.orderId === ctx.order.id, `retry placed order ${res.order?.orderId}, want ${ctx.order.id}`);
+  say(`create-order again with request id ${requestId(ctx, "create-order")}: the same order ${ctx.order.id}`);
 }
 
 async function getOrder(ctx: Context): Promise<void> {
@@ -255,6 +274,7 @@ const STEPS: Step[] = [
   { name: "set-stock", run: setStock },
   { name: "create-user", run: createUser },
   { name: "create-order", run: createOrder },
+  { name: "retry-create-order", run: retryCreateOrder },
   { name: "get-order", run: getOrder },
   { name: "get-stock", run: getStock },
   { name: "invalid-argument-details", run: invalidArgumentDetails },
@@ -295,4 +315,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+// No top-level await: the same file runs as CommonJS too.
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);
