@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint tools generate check-generated bench bench-quick clean api-baseline
+.PHONY: run test lint tools generate check-generated dist bench bench-quick clean api-baseline
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,8 +50,16 @@ lint: $(STAMP) $(NPM_STAMP)
 api-baseline: $(NPM_STAMP)
 	cd proto && ../node_modules/.bin/buf build --exclude-path breaking-baseline.binpb -o breaking-baseline.binpb
 
-## make test: lint, type checks, buf lint, then every test against real backends
-test: lint tools
+## make dist: every client as its ecosystem's package and the packaged Helm
+## chart, into dist/ (RELEASING.md says how each is published)
+dist: tools
+	scripts/dist_python.sh
+	scripts/dist_node.sh
+	scripts/dist_chart.sh
+
+## make test: lint, type checks, buf lint, the packages (the e2e tests install
+## them from dist/), then every test against real backends
+test: lint tools dist
 	$(BIN)/python -m pytest -q
 
 ## make bench: the benchmarks in bench/ (see docs/BENCHMARKS.md)
@@ -62,4 +70,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) node_modules dist
