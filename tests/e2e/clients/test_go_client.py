@@ -21,7 +21,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
-from tests.e2e.clients.conftest import SecuredGateway, client_env
+from tests.e2e.clients.conftest import (
+    SecuredGateway,
+    StoppedGateway,
+    client_env,
+    dist_artifact,
+)
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +36,45 @@ VERSION = "v" + (ROOT / "clients" / "VERSION").read_text().strip()
 PROXY = ROOT / "dist" / "go"
 VERSION_DIR = PROXY / MODULE / "@v"  # the path has no upper-case letters to escape
 EXAMPLE = ROOT / "clients" / "go" / "examples" / "quickstart"
+
+# Built in the fresh module and run during a gateway restart: one read through
+# datagwclient.NewClient, with a deadline long enough for the gateway to come back.
+WAIT_FOR_GATEWAY = """package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	datagwv1 "github.com/datagw/datagw/clients/go/datagw/v1"
+	"github.com/datagw/datagw/clients/go/datagwclient"
+)
+
+func main() {
+	conn, err := datagwclient.NewClient(os.Args[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	defer conn.Close()
+	fmt.Println("calling")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	resp, err := datagwv1.NewCatalogServiceClient(conn).GetProduct(ctx, &datagwv1.GetProductRequest{
+		Sku:         os.Args[2],
+		ReadOptions: &datagwv1.ReadOptions{Consistency: datagwv1.ConsistencyLevel_CONSISTENCY_LEVEL_STRONG},
+	})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println(resp.GetProduct().GetTitle())
+}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +100,7 @@ def go_env(go: str, cache: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(go: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh module holding the quickstart, with the client added by `go get`."""
-    need_tool(f"{VERSION_DIR}/{VERSION}.zip (make dist)", str(VERSION_DIR / f"{VERSION}.zip"))
+    dist_artifact(f"go/{MODULE}/@v/{VERSION}.zip")
     root = tmp_path_factory.mktemp("go-user")
     env = go_env(go, root / "modcache")
     project = root / "try"
@@ -73,6 +117,9 @@ def project(go: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     step("get", f"{MODULE}@{VERSION}")
     step("mod", "tidy")
     step("build", "-o", "quickstart", ".")
+    (project / "waitforgateway").mkdir()
+    (project / "waitforgateway" / "main.go").write_text(WAIT_FOR_GATEWAY)
+    step("build", "-o", "wait-for-gateway", "./waitforgateway")
     return project
 
 
@@ -89,7 +136,7 @@ def test_the_project_requires_the_released_module_and_no_checkout(project: Path)
 
 
 def test_the_module_zip_is_the_client_without_the_examples() -> None:
-    need_tool(f"{VERSION_DIR} (make dist)", str(VERSION_DIR / f"{VERSION}.zip"))
+    dist_artifact(f"go/{MODULE}/@v/{VERSION}.zip")
     assert (VERSION_DIR / "list").read_text().split() == [VERSION]
     assert (VERSION_DIR / f"{VERSION}.mod").read_bytes() == \
         (ROOT / "clients" / "go" / "go.mod").read_bytes()
@@ -191,3 +238,13 @@ def test_quickstart_exits_non_zero_when_a_step_fails(quickstart: Path) -> None:
     assert result.stdout.splitlines()[-1].startswith(
         "FAIL upsert product: rpc error: code = DeadlineExceeded"), result.stdout
     assert "ok   " not in result.stdout
+
+
+def test_a_call_waits_for_the_gateway_through_a_restart(
+    project: Path, stopped_gateway: StoppedGateway
+) -> None:
+    result = stopped_gateway.restart_during(
+        [str(project / "wait-for-gateway"), stopped_gateway.address, stopped_gateway.sku],
+        project)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == f"{stopped_gateway.title}\n"

@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, need_tool
-from tests.e2e.clients.conftest import SecuredGateway, client_env
+from tests.e2e.clients.conftest import (
+    SecuredGateway,
+    StoppedGateway,
+    client_env,
+    dist_artifact,
+)
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +40,42 @@ JAR = ARTIFACT / f"datagw-client-{VERSION}.jar"
 EXAMPLES = ROOT / "clients" / "java" / "examples"
 MAIN = "io.datagw.examples.Quickstart"
 
+# Compiled against the project's class path and run during a gateway restart:
+# one read through Channels.forTarget, with a deadline long enough for the
+# gateway to come back.
+WAIT_FOR_GATEWAY = """
+import io.datagw.client.Channels;
+import io.datagw.v1.CatalogServiceGrpc;
+import io.datagw.v1.ConsistencyLevel;
+import io.datagw.v1.GetProductRequest;
+import io.datagw.v1.ReadOptions;
+import io.grpc.ManagedChannel;
+import java.util.concurrent.TimeUnit;
+
+public final class WaitForGateway {
+  public static void main(String[] args) throws InterruptedException {
+    ManagedChannel channel = Channels.forTarget(args[0]).build();
+    try {
+      System.out.println("calling");
+      System.out.println(CatalogServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .getProduct(GetProductRequest.newBuilder()
+              .setSku(args[1])
+              .setReadOptions(ReadOptions.newBuilder()
+                  .setConsistency(ConsistencyLevel.CONSISTENCY_LEVEL_STRONG))
+              .build())
+          .getProduct()
+          .getTitle());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+}
+"""
+
 
 def need_artifact() -> None:
-    need_tool(f"{JAR} (make dist)", str(JAR))
+    dist_artifact(f"maven/io/datagw/datagw-client/{VERSION}/{JAR.name}")
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +208,21 @@ def test_quickstart_exits_non_zero_when_a_step_fails(java_command: list[str]) ->
     assert len(failed) == 1, result.stdout
     assert failed[0].startswith("FAILED upsert product: DEADLINE_EXCEEDED: "), result.stdout
     assert "==> get product" not in result.stdout
+
+
+def test_a_call_waits_for_the_gateway_through_a_restart(
+    java_command: list[str], tmp_path: Path, stopped_gateway: StoppedGateway
+) -> None:
+    java, classpath = java_command[0], java_command[2]
+    source = tmp_path / "WaitForGateway.java"
+    source.write_text(WAIT_FOR_GATEWAY)
+    javac = subprocess.run([str(Path(java).resolve().parent / "javac"), "-cp", classpath, "-d",
+                            str(tmp_path), str(source)], capture_output=True, text=True,
+                           timeout=120)
+    assert javac.returncode == 0, javac.stdout + javac.stderr
+    result = stopped_gateway.restart_during(
+        [java, "-cp", f"{tmp_path}:{classpath}", "WaitForGateway",
+         stopped_gateway.address, stopped_gateway.sku], tmp_path)
+    assert result.returncode == 0, result.stdout
+    # grpc-java may log to stderr, which comes along: the answer is the last line.
+    assert result.stdout.splitlines()[-1] == stopped_gateway.title, result.stdout
