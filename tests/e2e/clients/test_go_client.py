@@ -55,7 +55,8 @@ import (
 )
 
 func main() {
-	conn, err := datagwclient.NewClient(os.Args[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := datagwclient.NewClient(os.Args[1],
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(2)
@@ -64,10 +65,11 @@ func main() {
 	fmt.Println("calling")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	resp, err := datagwv1.NewCatalogServiceClient(conn).GetProduct(ctx, &datagwv1.GetProductRequest{
-		Sku:         os.Args[2],
-		ReadOptions: &datagwv1.ReadOptions{Consistency: datagwv1.ConsistencyLevel_CONSISTENCY_LEVEL_STRONG},
-	})
+	strong := &datagwv1.ReadOptions{
+		Consistency: datagwv1.ConsistencyLevel_CONSISTENCY_LEVEL_STRONG,
+	}
+	resp, err := datagwv1.NewCatalogServiceClient(conn).GetProduct(ctx,
+		&datagwv1.GetProductRequest{Sku: os.Args[2], ReadOptions: strong})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -161,7 +163,7 @@ def test_the_go_directive_is_the_oldest_go_the_dependencies_allow(go: str) -> No
     listed = subprocess.run(
         [go, "list", "-m", "-f", "{{.Main}} {{.GoVersion}}", "all"],
         cwd=ROOT / "clients" / "go", capture_output=True, text=True, timeout=120,
-        env=client_env(GOFLAGS="-mod=mod", GOWORK="off"),
+        env=client_env(GOFLAGS="-mod=readonly", GOWORK="off"),  # never edits the checkout
     )
     assert listed.returncode == 0, listed.stderr
     own, needed = None, []
