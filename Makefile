@@ -44,6 +44,8 @@ lint: $(STAMP) $(NPM_STAMP)
 	cd proto && ../node_modules/.bin/buf lint
 	cd proto && ../node_modules/.bin/buf breaking --against breaking-baseline.binpb
 	cd clients/go && go vet ./...
+	cd clients/go/examples && go vet ./...
+	cd scripts/goproxy && go vet ./...
 
 ## make api-baseline: accept the current API as the one clients rely on (a
 ## deliberate step: it moves what `buf breaking` compares against)
@@ -55,6 +57,8 @@ api-baseline: $(NPM_STAMP)
 dist: tools
 	scripts/dist_python.sh
 	scripts/dist_node.sh
+	scripts/dist_go.sh
+	scripts/dist_java.sh
 	scripts/dist_chart.sh
 
 ## make test: lint, type checks, buf lint, the packages (the e2e tests install

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the Go stubs from proto/ into OUT_DIR/datagw (default OUT_DIR:
-# clients/go). The stale-stub test calls it with a temp dir and compares.
+# clients/go), and copies clients/service_config.json into
+# OUT_DIR/datagwclient, which embeds it (go:embed cannot reach outside the
+# module). The stale-stub test calls it with a temp dir and compares.
 # Needs the plugins from scripts/install_go_tools.sh and buf from `npm ci`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,3 +20,5 @@ cd "$here"
 # buf builds every file of the proto/ module, so new .proto files need no change here.
 PATH=$tools:$PATH "$buf" generate proto \
   --template clients/go/buf.gen.yaml --output "$out"
+mkdir -p "$out/datagwclient"
+cp clients/service_config.json "$out/datagwclient/service_config.json"

@@ -1,4 +1,6 @@
-"""The committed Go stubs must be exactly what scripts/generate_go.sh produces from proto/."""
+"""The committed Go stubs must be exactly what scripts/generate_go.sh produces
+from proto/, and the service config the Go client embeds a copy of
+clients/service_config.json."""
 
 from __future__ import annotations
 
@@ -30,3 +32,6 @@ def test_committed_go_stubs_are_current(tmp_path: Path) -> None:
     assert sorted(generated) == sorted(committed), "run `make generate` and commit the result"
     stale = sorted(f for f in generated if generated[f] != committed[f])
     assert not stale, f"stale generated Go stubs {stale}: run `make generate` and commit"
+    config = Path("datagwclient") / "service_config.json"
+    assert (tmp_path / config).read_bytes() == (ROOT / "clients" / "go" / config).read_bytes(), \
+        "clients/go/datagwclient/service_config.json is stale: run `make generate` and commit"

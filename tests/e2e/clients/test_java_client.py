@@ -1,42 +1,136 @@
-"""The Java quickstart (clients/java, io.datagw.examples.Quickstart) against
-`datagw serve --ephemeral`, plaintext, and against a gateway that wants a client
-certificate and takes a token (conftest.py), with both.
+"""The Java client as a user gets it: io.datagw:datagw-client from the file
+Maven repository dist/maven (scripts/dist_java.sh), resolved by a copy of the
+examples project (clients/java/examples) outside the checkout whose pom lists
+that repository. The example runs against `datagw serve --ephemeral`,
+plaintext, and against a gateway that wants a client certificate and takes a
+token (conftest.py), with both.
 
-Maven compiles the committed stubs and the example once per module and writes
-the runtime class path to target/classpath.txt, so the example runs with plain
-`java -cp` as a client author would run it.
+Maven's local repository (~/.m2) is shared and keeps a release once it has it,
+so the fixture first purges this version of the client from it: the jar the
+example runs with is the one in dist/maven (checked), never one an earlier
+build left behind.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, need_tool
-from tests.e2e.clients.conftest import SecuredGateway, client_env
+from tests.e2e.clients.conftest import (
+    SecuredGateway,
+    StoppedGateway,
+    client_env,
+    dist_artifact,
+)
 from tests.e2e.gateway_process import free_port, gateway_process
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = ROOT / "clients" / "java"
+VERSION = (ROOT / "clients" / "VERSION").read_text().strip()
+REPOSITORY = ROOT / "dist" / "maven"
+ARTIFACT = REPOSITORY / "io" / "datagw" / "datagw-client" / VERSION
+JAR = ARTIFACT / f"datagw-client-{VERSION}.jar"
+EXAMPLES = ROOT / "clients" / "java" / "examples"
 MAIN = "io.datagw.examples.Quickstart"
+
+# Compiled against the project's class path and run during a gateway restart:
+# one read through Channels.forTarget, with a deadline long enough for the
+# gateway to come back.
+WAIT_FOR_GATEWAY = """
+import io.datagw.client.Channels;
+import io.datagw.v1.CatalogServiceGrpc;
+import io.datagw.v1.ConsistencyLevel;
+import io.datagw.v1.GetProductRequest;
+import io.datagw.v1.ReadOptions;
+import io.grpc.ManagedChannel;
+import java.util.concurrent.TimeUnit;
+
+public final class WaitForGateway {
+  public static void main(String[] args) throws InterruptedException {
+    ManagedChannel channel = Channels.forTarget(args[0]).build();
+    try {
+      System.out.println("calling");
+      System.out.println(CatalogServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(60, TimeUnit.SECONDS)
+          .getProduct(GetProductRequest.newBuilder()
+              .setSku(args[1])
+              .setReadOptions(ReadOptions.newBuilder()
+                  .setConsistency(ConsistencyLevel.CONSISTENCY_LEVEL_STRONG))
+              .build())
+          .getProduct()
+          .getTitle());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+}
+"""
+
+
+def need_artifact() -> None:
+    dist_artifact(f"maven/io/datagw/datagw-client/{VERSION}/{JAR.name}")
 
 
 @pytest.fixture(scope="module")
-def java_command() -> list[str]:
+def java_command(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     mvn = need_tool("mvn", shutil.which("mvn"))
     java = need_tool("java", shutil.which("java"))
-    build = subprocess.run(
-        [mvn, "-q", "-B", "-Dstyle.color=never", "package"],
-        cwd=PROJECT, capture_output=True, text=True, timeout=480,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    target = PROJECT / "target"
-    classpath = f"{target / 'classes'}:{(target / 'classpath.txt').read_text().strip()}"
-    return [java, "-cp", classpath, MAIN]
+    need_artifact()
+    project = tmp_path_factory.mktemp("java-user") / "examples"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("target"))
+
+    def maven(*goals: str) -> None:
+        done = subprocess.run(
+            [mvn, "-q", "-B", "-Dstyle.color=never",
+             f"-Ddatagw.repository={REPOSITORY.as_uri()}", *goals],
+            cwd=project, capture_output=True, text=True, timeout=480, env=client_env(),
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    maven("dependency:purge-local-repository", "-Dinclude=io.datagw:datagw-client",
+          "-DreResolve=false")
+    maven("package")
+    classpath = (project / "target" / "classpath.txt").read_text().strip()
+    client = [p for p in classpath.split(":") if Path(p).name == JAR.name]
+    assert len(client) == 1, classpath
+    assert _sha1(Path(client[0])) == _sha1(JAR), "the example did not get dist/maven's jar"
+    return [java, "-cp", f"{project / 'target' / 'classes'}:{classpath}", MAIN]
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def test_the_artifact_has_sources_javadoc_and_no_examples() -> None:
+    need_artifact()
+    for suffix in ("-sources.jar", "-javadoc.jar", ".pom"):
+        assert (ARTIFACT / f"datagw-client-{VERSION}{suffix}").is_file(), suffix
+    with zipfile.ZipFile(JAR) as z:
+        names = set(z.namelist())
+        config = z.read("io/datagw/service_config.json")
+    assert {"io/datagw/v1/CatalogServiceGrpc.class", "io/datagw/client/Channels.class",
+            "io/datagw/client/Errors.class"} <= names
+    assert not [n for n in names if n.startswith("io/datagw/examples/")]
+    assert config == (ROOT / "clients" / "service_config.json").read_bytes()
+    with zipfile.ZipFile(ARTIFACT / f"datagw-client-{VERSION}-sources.jar") as z:
+        assert "io/datagw/client/Channels.java" in z.namelist()
+
+
+def test_the_poms_carry_the_clients_version() -> None:
+    # The client's own version, and the one the examples depend on.
+    client = (ROOT / "clients" / "java" / "pom.xml").read_text()
+    own = re.search(r"<artifactId>datagw-client</artifactId>\s*<version>([^<]+)</version>",
+                    client)
+    assert own is not None and own[1] == VERSION
+    examples = (EXAMPLES / "pom.xml").read_text()
+    assert f"<datagw-client.version>{VERSION}</datagw-client.version>" in examples
 
 
 def run(java_command: list[str], *address: str,
@@ -105,9 +199,30 @@ def check_every_step(result: subprocess.CompletedProcess[str], address: str) -> 
 
 
 def test_quickstart_exits_non_zero_when_a_step_fails(java_command: list[str]) -> None:
-    # Nothing listens on the port: the first call fails and the run stops there.
+    # Nothing listens on the port. The service config waits for the connection
+    # to be ready, so the first call waits out its deadline and the run stops there.
     result = run(java_command, f"127.0.0.1:{free_port()}")
     assert result.returncode == 1, result.stdout + result.stderr
-    last = result.stdout.splitlines()[-1]
-    assert last.startswith("FAILED upsert product: UNAVAILABLE: "), last
+    # The status description goes on over several lines (what the channel waited for).
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAILED ")]
+    assert len(failed) == 1, result.stdout
+    assert failed[0].startswith("FAILED upsert product: DEADLINE_EXCEEDED: "), result.stdout
     assert "==> get product" not in result.stdout
+
+
+def test_a_call_waits_for_the_gateway_through_a_restart(
+    java_command: list[str], tmp_path: Path, stopped_gateway: StoppedGateway
+) -> None:
+    java, classpath = java_command[0], java_command[2]
+    source = tmp_path / "WaitForGateway.java"
+    source.write_text(WAIT_FOR_GATEWAY)
+    javac = subprocess.run([str(Path(java).resolve().parent / "javac"), "-cp", classpath, "-d",
+                            str(tmp_path), str(source)], capture_output=True, text=True,
+                           timeout=120)
+    assert javac.returncode == 0, javac.stdout + javac.stderr
+    result = stopped_gateway.restart_during(
+        [java, "-cp", f"{tmp_path}:{classpath}", "WaitForGateway",
+         stopped_gateway.address, stopped_gateway.sku], tmp_path)
+    assert result.returncode == 0, result.stdout
+    # grpc-java may log to stderr, which comes along: the answer is the last line.
+    assert result.stdout.splitlines()[-1] == stopped_gateway.title, result.stdout

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/datagw/datagw/clients/go/datagwclient"
 )
 
 // How the example reaches the gateway, from the environment; the Python, Node
@@ -57,19 +58,7 @@ func dialOptions() ([]grpc.DialOption, error) {
 	}
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(config))}
 	if token != "" {
-		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken(token)))
+		opts = append(opts, grpc.WithPerRPCCredentials(datagwclient.BearerToken(token)))
 	}
 	return opts, nil
 }
-
-// bearerToken puts a JWT in the authorization header of every call. It asks
-// for transport security, so grpc-go refuses to send it over plaintext.
-// A token that expires needs a fresh one per call: return it from
-// GetRequestMetadata (or use credentials/oauth with an oauth2.TokenSource).
-type bearerToken string
-
-func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
-}
-
-func (bearerToken) RequireTransportSecurity() bool { return true }

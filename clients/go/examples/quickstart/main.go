@@ -3,12 +3,12 @@
 // product and place an order for it, and decode the details of a rejected
 // request. Each check that fails makes it exit 1.
 //
-//	go run ./examples/quickstart -addr localhost:50051
+//	cd clients/go/examples && go run ./quickstart -addr localhost:50051
 //
 // With TLS, a client certificate and a token (connect.go has the variables):
 //
 //	DGW_TLS_CA=ca.crt DGW_TLS_CERT=client.crt DGW_TLS_KEY=client.key DGW_TOKEN=$JWT \
-//	  go run ./examples/quickstart -addr gateway.example:50051
+//	  go run ./quickstart -addr gateway.example:50051
 package main
 
 import (
@@ -22,13 +22,11 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	datagwv1 "github.com/datagw/datagw/clients/go/datagw/v1"
+	"github.com/datagw/datagw/clients/go/datagwclient"
 )
 
 // quickstart holds the clients and what one step hands to the next.
@@ -271,34 +269,23 @@ func (q *quickstart) getStock(ctx context.Context) (string, error) {
 }
 
 // invalidSku shows how to read the gateway's error details: the status in the
-// grpc-status-details-bin trailer, decoded into google.rpc types.
+// grpc-status-details-bin trailer, decoded into google.rpc types by
+// datagwclient.DecodeError.
 func (q *quickstart) invalidSku(ctx context.Context) (string, error) {
 	_, err := q.catalog.GetProduct(ctx, &datagwv1.GetProductRequest{Sku: "bad sku!"})
-	st, ok := status.FromError(err)
-	if err == nil || !ok || st.Code() != codes.InvalidArgument {
+	e := datagwclient.DecodeError(err)
+	if e == nil || e.Code != codes.InvalidArgument {
 		return "", fmt.Errorf("want INVALID_ARGUMENT, got %v", err)
 	}
-	var info *errdetails.ErrorInfo
-	var violations []*errdetails.BadRequest_FieldViolation
-	for _, detail := range st.Details() {
-		switch d := detail.(type) {
-		case *errdetails.ErrorInfo:
-			info = d
-		case *errdetails.BadRequest:
-			violations = append(violations, d.GetFieldViolations()...)
-		case error: // a detail whose type is not linked into this binary
-			return "", fmt.Errorf("undecodable detail: %w", d)
-		}
+	if e.Info.GetDomain() != "datagw" || e.Reason() != "INVALID_ARGUMENT" {
+		return "", fmt.Errorf("want ErrorInfo datagw/INVALID_ARGUMENT, got %v", e.Info)
 	}
-	if info.GetDomain() != "datagw" || info.GetReason() != "INVALID_ARGUMENT" {
-		return "", fmt.Errorf("want ErrorInfo datagw/INVALID_ARGUMENT, got %v", info)
+	violation, ok := e.Violation("sku")
+	if !ok {
+		return "", fmt.Errorf("no BadRequest field violation for sku in %v", e.FieldViolations)
 	}
-	i := slices.IndexFunc(violations, func(v *errdetails.BadRequest_FieldViolation) bool { return v.GetField() == "sku" })
-	if i < 0 {
-		return "", fmt.Errorf("no BadRequest field violation for sku in %v", violations)
-	}
-	return fmt.Sprintf("%s; ErrorInfo %s/%s; BadRequest %s: %s",
-		st.Code(), info.GetDomain(), info.GetReason(), violations[i].GetField(), violations[i].GetDescription()), nil
+	return fmt.Sprintf("%s; ErrorInfo %s/%s; BadRequest sku: %s",
+		e.Code, e.Info.GetDomain(), e.Reason(), violation), nil
 }
 
 func main() {
@@ -311,8 +298,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "quickstart: %v\n", err)
 		os.Exit(2)
 	}
-	// NewClient does not connect yet: the first call does, within its deadline.
-	conn, err := grpc.NewClient(*addr, opts...)
+	// NewClient applies the service config that retries UNAVAILABLE and
+	// RESOURCE_EXHAUSTED; it does not connect yet: the first call does,
+	// within its deadline.
+	conn, err := datagwclient.NewClient(*addr, opts...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "dial %s: %v\n", *addr, err)
 		os.Exit(2)

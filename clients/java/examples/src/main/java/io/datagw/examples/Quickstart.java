@@ -1,10 +1,10 @@
 package io.datagw.examples;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import io.datagw.client.BearerToken;
+import io.datagw.client.Channels;
+import io.datagw.client.Errors;
 import io.datagw.v1.Address;
 import io.datagw.v1.CatalogServiceGrpc;
 import io.datagw.v1.ConsistencyLevel;
@@ -36,26 +36,19 @@ import io.datagw.v1.UpsertProductRequest;
 import io.datagw.v1.UpsertProductResponse;
 import io.datagw.v1.User;
 import io.datagw.v1.UserServiceGrpc;
-import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.CompositeChannelCredentials;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.SecurityLevel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.protobuf.StatusProto;
 import java.io.File;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,6 +60,7 @@ import java.util.concurrent.TimeUnit;
  * that finds the gateway answering wrongly throws, and the program exits 1.
  *
  * <pre>
+ * mvn -q package   # in clients/java/examples, after make dist
  * java -cp "target/classes:$(cat target/classpath.txt)" io.datagw.examples.Quickstart [host:port]
  * </pre>
  *
@@ -373,46 +367,34 @@ public final class Quickstart {
     System.out.printf("stock of %s: %d available after the order%n", sku, stock.getAvailable());
   }
 
-  void invalidSkuIsRejected() throws CheckFailed, InvalidProtocolBufferException {
+  void invalidSkuIsRejected() throws CheckFailed {
     try {
       catalog().getProduct(GetProductRequest.newBuilder().setSku("bad sku!").build());
     } catch (StatusRuntimeException e) {
-      Status.Code code = e.getStatus().getCode();
-      check(code == Status.Code.INVALID_ARGUMENT, "expected INVALID_ARGUMENT, got %s", code);
-      // The google.rpc.Status from the grpc-status-details-bin trailer.
-      com.google.rpc.Status status = StatusProto.fromThrowable(e);
-      check(status != null, "INVALID_ARGUMENT came without details");
-      ErrorInfo info =
-          detail(status, ErrorInfo.class).orElseThrow(() -> new CheckFailed("no ErrorInfo"));
+      // The status and the google.rpc details from the grpc-status-details-bin trailer.
+      Errors.Details details = Errors.decode(e);
       check(
-          "datagw".equals(info.getDomain()) && "INVALID_ARGUMENT".equals(info.getReason()),
+          details.code() == Status.Code.INVALID_ARGUMENT,
+          "expected INVALID_ARGUMENT, got %s",
+          details.code());
+      ErrorInfo info = details.errorInfo().orElseThrow(() -> new CheckFailed("no ErrorInfo"));
+      check(
+          "datagw".equals(info.getDomain()) && "INVALID_ARGUMENT".equals(details.reason()),
           "ErrorInfo %s/%s",
           info.getDomain(),
-          info.getReason());
-      BadRequest bad =
-          detail(status, BadRequest.class).orElseThrow(() -> new CheckFailed("no BadRequest"));
-      List<String> fields =
-          bad.getFieldViolationsList().stream().map(BadRequest.FieldViolation::getField).toList();
-      check(fields.contains("sku"), "BadRequest names fields %s, not sku", fields);
-      System.out.printf("rejected: %s %s%n", code, status.getMessage());
-      System.out.printf("ErrorInfo: domain=%s reason=%s%n", info.getDomain(), info.getReason());
-      for (BadRequest.FieldViolation v : bad.getFieldViolationsList()) {
+          details.reason());
+      check(
+          details.violation("sku").isPresent(),
+          "BadRequest names fields %s, not sku",
+          details.fieldViolations());
+      System.out.printf("rejected: %s %s%n", details.code(), details.message());
+      System.out.printf("ErrorInfo: domain=%s reason=%s%n", info.getDomain(), details.reason());
+      for (BadRequest.FieldViolation v : details.fieldViolations()) {
         System.out.printf("BadRequest: %s: %s%n", v.getField(), v.getDescription());
       }
       return;
     }
     throw new CheckFailed("GetProduct(\"bad sku!\") succeeded");
-  }
-
-  /** The first detail of the given google.rpc type, if the status carries one. */
-  static <T extends Message> Optional<T> detail(com.google.rpc.Status status, Class<T> type)
-      throws InvalidProtocolBufferException {
-    for (Any any : status.getDetailsList()) {
-      if (any.is(type)) {
-        return Optional.of(any.unpack(type));
-      }
-    }
-    return Optional.empty();
   }
 
   static void check(boolean ok, String format, Object... args) throws CheckFailed {
@@ -486,36 +468,13 @@ public final class Quickstart {
     return value == null || value.isEmpty();
   }
 
-  /** Puts a JWT in the authorization header of every call; never over plaintext. */
-  static final class BearerToken extends CallCredentials {
-    private static final Metadata.Key<String> AUTHORIZATION =
-        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private final String token;
-
-    BearerToken(String token) {
-      this.token = token;
-    }
-
-    @Override
-    public void applyRequestMetadata(
-        RequestInfo requestInfo, Executor appExecutor, MetadataApplier applier) {
-      if (requestInfo.getSecurityLevel() != SecurityLevel.PRIVACY_AND_INTEGRITY) {
-        applier.fail(
-            Status.UNAUTHENTICATED.withDescription("a bearer token is only sent over TLS"));
-        return;
-      }
-      // A token that expires: fetch a fresh one here (on appExecutor if it blocks).
-      Metadata headers = new Metadata();
-      headers.put(AUTHORIZATION, "Bearer " + token);
-      applier.apply(headers);
-    }
-  }
-
   public static void main(String[] args) throws InterruptedException, IOException {
     String fromEnv = System.getenv("DGW_ADDR");
     String target =
         args.length > 0 ? args[0] : isEmpty(fromEnv) ? "localhost:50051" : fromEnv;
-    ManagedChannel channel = Grpc.newChannelBuilder(target, credentialsFromEnv()).build();
+    // The service config of every datagw client: retries of UNAVAILABLE and RESOURCE_EXHAUSTED
+    // (a write keeps its request_id, so a retry never writes twice) and wait for ready.
+    ManagedChannel channel = Channels.forTarget(target, credentialsFromEnv()).build();
     boolean passed;
     try {
       System.out.printf("datagw at %s%n", target);
