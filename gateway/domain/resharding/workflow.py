@@ -302,7 +302,8 @@ class Resharding:
                     "and the shard disagree", reason="RANGE_NOT_OWNED",
                     metadata={"shard": str(wf.source), "key_range": str(rng)})
             await fence.change(conn, rng, capture=wf.workflow)
-        async with source.connection("COPY range") as src, target.connection("COPY range") as dst:
+        async with source.connection("COPY key range") as src, \
+                target.connection("COPY key range") as dst:
             async with src.transaction(isolation="repeatable_read", readonly=True):
                 # The snapshot's first statement: the changes it sees are in the copy.
                 covered = await range_copy.change_ids(src, wf.workflow)
@@ -540,7 +541,7 @@ class Resharding:
         async with target.connection("END capture") as conn:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
-        async with source.connection("DELETE range") as conn:
+        async with source.connection("DELETE key range") as conn:
             async with conn.transaction():
                 deleted = await range_copy.delete_range(conn, rng)
         RESHARD_PHASE_SECONDS.labels("cleanup").observe(
@@ -552,7 +553,7 @@ class Resharding:
         async with source.connection("END capture") as conn:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
-        async with target.connection("DELETE range") as conn:
+        async with target.connection("DELETE key range") as conn:
             # A cutover undone while the target was down left it owning the
             # range (and capturing what the catch-up wrote there since).
             await fence.disown(conn, rng)

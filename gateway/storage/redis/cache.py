@@ -31,9 +31,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from opentelemetry import trace
 from prometheus_client import Counter
 
+from gateway import telemetry
 from gateway.storage.redis.client import RedisBackend, RedisDown
 from gateway.storage.redis.near_cache import NearCache, Tracker
 from gateway.telemetry import CACHE_BYPASS, CACHE_FILL_REJECTED, CACHE_LOOKUPS, DB_LOADS
@@ -167,8 +167,7 @@ class Cache:
             counter = CACHE_LOOKUPS.labels(self.domain, kind, result)
             self._lookup_counters[(kind, result)] = counter
         counter.inc()
-        span = trace.get_current_span()
-        span.set_attribute("datagw.cache", result)
+        telemetry.annotate(self.domain, {"datagw.cache": result})
 
     def _bypass(self, kind: str) -> Entry:
         CACHE_BYPASS.labels(self.domain, "lookup").inc()
