@@ -53,7 +53,7 @@ def setup_tracing(cfg: Config, env: Mapping[str, str] | None = None) -> TracerPr
     if exporter_name == "console":
         exporter = ConsoleSpanExporter(out=sys.stderr)
     elif exporter_name == "otlp":
-        exporter = _otlp_exporter(cfg, env)
+        exporter = otlp_exporter(cfg, env)
     else:
         raise ConfigError(f"OTEL_TRACES_EXPORTER: {exporter_name!r} is not one of: "
                           f"{', '.join(EXPORTERS)}")
@@ -73,7 +73,9 @@ def _first_of(env: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def _otlp_exporter(cfg: Config, env: Mapping[str, str]) -> SpanExporter:
+def otlp_exporter(cfg: Config, env: Mapping[str, str]) -> SpanExporter:
+    """The OTLP exporter of the configured protocol (telemetry.otlp_protocol,
+    else the OTEL_* variables, else grpc)."""
     protocol = cfg.otlp_protocol or _first_of(
         env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL") or "grpc"
     # Without telemetry.otlp_endpoint each exporter reads the OTEL_*
