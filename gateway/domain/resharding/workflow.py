@@ -73,7 +73,7 @@ from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.range_map import Handoff, RangeMap
 from gateway.tasks import stop_tasks
-from gateway.telemetry import RESHARD_PHASE_SECONDS
+from gateway.telemetry import RESHARD_PHASE_SECONDS, work_span
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,11 @@ class Resharding:
                 async with self._control.connection("CLAIM reshard_workflows") as conn:
                     claimed = await control_store.claim(conn, self.owner, LEASE_S)
                 for wf in claimed:
-                    await self._advance(wf)
+                    # A claimed workflow is work; a claim of none is a poll (no span).
+                    with work_span("reshard step", {
+                            "datagw.keyspace": wf.keyspace, "datagw.reshard.workflow": wf.workflow,
+                            "datagw.reshard.phase": wf.phase.value}):
+                        await self._advance(wf)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
