@@ -44,9 +44,13 @@ def setup_tracing(cfg: Config, env: Mapping[str, str] | None = None) -> TracerPr
     OTEL_EXPORTER_OTLP_ENDPOINT), service name (OTEL_SERVICE_NAME,
     OTEL_RESOURCE_ATTRIBUTES; datagw). The sampler has no datagw setting:
     the SDK reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG itself.
+    OTEL_SDK_DISABLED=true is OTEL_TRACES_EXPORTER=none.
     """
     env = os.environ if env is None else env
-    exporter_name = cfg.exporter or _first_of(env, "OTEL_TRACES_EXPORTER") or "none"
+    # OTEL_SDK_DISABLED=true turns tracing off like OTEL_TRACES_EXPORTER=none.
+    disabled = _first_of(env, "OTEL_SDK_DISABLED") == "true"
+    exporter_name = cfg.exporter or ("none" if disabled else None) or _first_of(
+        env, "OTEL_TRACES_EXPORTER") or "none"
     if exporter_name == "none":
         return None
     exporter: SpanExporter

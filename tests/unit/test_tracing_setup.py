@@ -39,6 +39,8 @@ def test_the_configuration_wins_over_the_otel_variables() -> None:
 def test_otel_traces_exporter_none_or_unset_installs_nothing() -> None:
     assert setup_tracing(Config(), {}) is None
     assert setup_tracing(Config(), {"OTEL_TRACES_EXPORTER": "none"}) is None
+    assert setup_tracing(Config(), {"OTEL_TRACES_EXPORTER": "otlp",
+                                    "OTEL_SDK_DISABLED": "true"}) is None
 
 
 def test_an_unknown_exporter_or_protocol_in_the_environment_is_refused() -> None:
