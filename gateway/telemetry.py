@@ -12,7 +12,7 @@ import os
 import platform
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -110,14 +110,26 @@ def record_work(
 _call: ContextVar[tuple[trace.Span, str | None] | None] = ContextVar("datagw_call", default=None)
 
 
-@contextlib.contextmanager
-def serving(span: trace.Span, domain: str | None) -> Iterator[None]:
-    """Inside it, `span` is the call's server span, labelled for `domain`."""
-    token = _call.set((span, domain))
-    try:
-        yield
-    finally:
-        _call.reset(token)
+_NOTHING = contextlib.nullcontext()
+
+
+def serving(span: trace.Span, domain: str | None) -> AbstractContextManager[None]:
+    """Inside it, `span` is the call's server span, labelled for `domain`;
+    nothing to keep when the span is not recorded (tracing off)."""
+    return _Serving(span, domain) if span.is_recording() else _NOTHING
+
+
+class _Serving(AbstractContextManager[None]):
+    def __init__(self, span: trace.Span, domain: str | None) -> None:
+        self._call = (span, domain)
+        self._token: Token[tuple[trace.Span, str | None] | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _call.set(self._call)
+
+    def __exit__(self, *_: object) -> None:
+        assert self._token is not None
+        _call.reset(self._token)
 
 
 def annotate(domain: str, attributes: Mapping[str, AttributeValue]) -> None:
