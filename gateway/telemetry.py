@@ -194,8 +194,9 @@ def gateway_version() -> str:
 REGISTRY = CollectorRegistry(auto_describe=True)
 # Set (by `serve --workers N`) before this module is imported, or not at all.
 MULTIPROCESS_METRICS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-# A counter's or histogram's time of creation as its own series doubles the
-# series for little use (Prometheus 2.50+ knows a reset without it).
+# No `_created` series: a counter's or histogram's creation time as a series
+# of its own would double what is scraped; Prometheus tells a reset from the
+# value dropping.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 if not MULTIPROCESS_METRICS:
     # With more workers, runtime/observability.py reports every worker's.
