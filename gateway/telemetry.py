@@ -272,6 +272,16 @@ POOL_MAX = Gauge(
     "datagw_pool_connections_max", "The most connections a backend's pool may open: the "
     "limit of datagw_pool_connections", ["backend"], registry=REGISTRY,
     multiprocess_mode="livesum")
+
+
+def export_pool(backend: str, stats: tuple[int, int, int]) -> None:
+    """A pool's (max, open, in use) connections: its limit and its usage."""
+    max_size, size, in_use = stats
+    POOL_MAX.labels(backend).set(max_size)
+    POOL_SIZE.labels(backend, "open").set(size)
+    POOL_SIZE.labels(backend, "in_use").set(in_use)
+
+
 BACKEND_UP = Gauge(
     "datagw_backend_up", "1 when the backend answered its last health check",
     ["backend"], registry=REGISTRY, multiprocess_mode="livemin")

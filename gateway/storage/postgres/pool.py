@@ -42,10 +42,9 @@ from gateway.storage.postgres.range_map import RangeMap
 from gateway.tasks import stop_tasks
 from gateway.telemetry import (
     CIRCUIT_TRIPS,
-    POOL_MAX,
-    POOL_SIZE,
     PRIMARY_TIMELINE,
     db_attributes,
+    export_pool,
     start_span,
 )
 
@@ -570,10 +569,7 @@ class Shard:
         return self.pool.get_max_size(), size, size - self.pool.get_idle_size()
 
     def export_pool_metrics(self) -> None:
-        max_size, size, in_use = self.pool_stats()
-        POOL_MAX.labels(self.name).set(max_size)
-        POOL_SIZE.labels(self.name, "open").set(size)
-        POOL_SIZE.labels(self.name, "in_use").set(in_use)
+        export_pool(self.name, self.pool_stats())
 
 
 async def _no_refresh() -> None:

@@ -30,7 +30,7 @@ from redis.backoff import NoBackoff
 from gateway.errors import Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.redis import cluster as rc
-from gateway.telemetry import db_attributes, start_span
+from gateway.telemetry import db_attributes, export_pool, start_span
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,6 +153,9 @@ class RedisBackend:
                 await self.call("PING", lambda r: r.ping())
         except RedisDown:
             return False
+        finally:
+            # Each health round, as the PostgreSQL pools' (Shard.check).
+            export_pool("redis", self.pool_stats())
         return True
 
     async def primaries(self) -> list[str]:
