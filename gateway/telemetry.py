@@ -252,6 +252,12 @@ CACHE_LOOKUPS = Counter(
     "near_negative_hit when served from process memory without a Redis call)",
     ["domain", "kind", "result"], registry=REGISTRY,
 )
+NEAR_CACHE_ENTRIES = Gauge(
+    "datagw_near_cache_entries", "Entries a domain's near cache holds, as of the last health "
+    "round", ["domain"], registry=REGISTRY, multiprocess_mode="livesum")
+NEAR_CACHE_CAPACITY = Gauge(
+    "datagw_near_cache_capacity", "The most entries a domain's near cache holds: the limit of "
+    "datagw_near_cache_entries", ["domain"], registry=REGISTRY, multiprocess_mode="livesum")
 CACHE_BYPASS = Counter(
     "datagw_cache_bypass_total", "Cache operations skipped because Redis was unreachable",
     ["domain", "operation"], registry=REGISTRY,

@@ -247,6 +247,8 @@ class Gateway:
             try:
                 await self.backends.check()
                 await self._update_health()
+                for cache in self.wiring.caches:
+                    cache.export_near_metrics()
             except Exception:
                 log.exception("health check failed")
 

@@ -325,6 +325,8 @@ async def test_metrics_follow_the_prometheus_conventions(
     # Limits apart from usage.
     assert samples[("datagw_rpc_max_concurrent", frozenset())] >= 1
     assert "datagw_pool_connections_max" in names
+    # The catalog's near cache is on (policies/catalog.yaml, cache.near_ttl).
+    assert {"datagw_near_cache_entries", "datagw_near_cache_capacity"} <= names
     assert "max" not in {labelled_state for (name, labels) in samples
                          if name == "datagw_pool_connections"
                          for key, labelled_state in labels if key == "state"}

@@ -36,7 +36,14 @@ from prometheus_client import Counter
 from gateway import telemetry
 from gateway.storage.redis.client import RedisBackend, RedisDown
 from gateway.storage.redis.near_cache import NearCache, Tracker
-from gateway.telemetry import CACHE_BYPASS, CACHE_FILL_REJECTED, CACHE_LOOKUPS, DB_LOADS
+from gateway.telemetry import (
+    CACHE_BYPASS,
+    CACHE_FILL_REJECTED,
+    CACHE_LOOKUPS,
+    DB_LOADS,
+    NEAR_CACHE_CAPACITY,
+    NEAR_CACHE_ENTRIES,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +137,12 @@ class Cache:
         if near_ttl is not None:
             self.near = NearCache(near_capacity)
             self.tracker = Tracker(redis, self.prefix, self.near, self._near_key)
+
+    def export_near_metrics(self) -> None:
+        """The near cache's size and its capacity (nothing when it is off)."""
+        if self.near is not None:
+            NEAR_CACHE_ENTRIES.labels(self.domain).set(len(self.near))
+            NEAR_CACHE_CAPACITY.labels(self.domain).set(self.near.capacity)
 
     def start(self) -> None:
         """Start the near cache's tracker if the near cache is on (else the first lookup will)."""
