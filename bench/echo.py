@@ -61,7 +61,7 @@ async def serve(listen: str, get: bytes, search: bytes, interceptor: bool,
         from gateway.api.interceptors import GatewayInterceptor
         from gateway.policy.loader import load_policies
         from gateway.runtime.config import Config
-        from gateway.runtime.services import POLICY_CATALOG
+        from gateway.runtime.services import METHOD_DOMAINS, POLICY_CATALOG
 
         defaults = Config()
         # The gateway's access gate too, on the shipped access policy: a
@@ -70,7 +70,7 @@ async def serve(listen: str, get: bytes, search: bytes, interceptor: bool,
         gate = AccessGate(defaults.auth, POLICY_CATALOG.methods, lambda: access)
         interceptors.append(GatewayInterceptor(max_concurrent=defaults.max_concurrent_rpcs,
                                                default_deadline_s=defaults.default_deadline_s,
-                                               gate=gate))
+                                               gate=gate, method_domains=METHOD_DOMAINS))
     # The same channel options as the gateway's server, nothing else.
     server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(

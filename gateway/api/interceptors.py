@@ -19,19 +19,33 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 from opentelemetry import propagate, trace
+from opentelemetry.semconv._incubating.attributes.rpc_attributes import (
+    RPC_GRPC_STATUS_CODE,
+    RPC_RESPONSE_STATUS_CODE,
+)
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway import request_context
 from gateway.api.auth.gate import AccessGate, Admitted
+from gateway.api.rpc_spans import SpanShapes
 from gateway.api.status import to_status
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
 from gateway.tasks import Activity
-from gateway.telemetry import RPC_IN_FLIGHT, RPC_LATENCY, RPC_REJECTED, RPC_REQUESTS, start_span
+from gateway.telemetry import (
+    RPC_IN_FLIGHT,
+    RPC_LATENCY,
+    RPC_MAX_CONCURRENT,
+    RPC_REJECTED,
+    RPC_REQUESTS,
+    serving,
+    start_span,
+)
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -40,16 +54,19 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _TRACE_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
 
 
-@functools.cache
-def _span_shape(method: str) -> tuple[str, dict[str, str]]:
-    service, _, name = method.lstrip("/").rpartition("/")
-    return method.lstrip("/"), {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+# The codes that make a server span an error (the gRPC semantic conventions):
+# the server's faults. The caller's mistakes (INVALID_ARGUMENT, NOT_FOUND,
+# FAILED_PRECONDITION, ...) leave the status unset; the code is on the span.
+_SERVER_FAULTS = frozenset({
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS,
+})
 
 
 @functools.cache
 def _series(method: str, code: grpc.StatusCode) -> tuple[Any, Any]:
     """The metric children of one method and code, looked up once, not per call."""
-    return RPC_REQUESTS.labels(method, code.name), RPC_LATENCY.labels(method)
+    return RPC_REQUESTS.labels(method, code.name), RPC_LATENCY.labels(method, code.name)
 
 
 # Infrastructure services: probes must stay cheap and never count against the cap.
@@ -65,8 +82,12 @@ else:
 
 class GatewayInterceptor(_Interceptor):
     def __init__(self, *, max_concurrent: int, default_deadline_s: float,
-                 gate: AccessGate) -> None:
+                 gate: AccessGate, method_domains: Mapping[str, str | None]) -> None:
+        """`method_domains`: each method's policy domain ("/pkg.Service/Method"
+        -> "catalog"; None for the admin API), labelled on its server span."""
         self._max_concurrent = max_concurrent
+        RPC_MAX_CONCURRENT.set(max_concurrent)
+        self._spans = SpanShapes(method_domains)
         self.gate = gate
         self._default_deadline_s = default_deadline_s
         # Every call holding a slot of the cap, streams included.
@@ -82,6 +103,10 @@ class GatewayInterceptor(_Interceptor):
         # probe every few seconds is not traffic): background loops rest
         # while none arrive (runtime/server.py).
         self.activity = Activity()
+
+    def set_keyspaces(self, keyspaces: Mapping[str, str]) -> None:
+        """The keyspace of each policy domain, labelled on its methods' spans."""
+        self._spans.set_keyspaces(keyspaces)
 
     @property
     def in_flight(self) -> int:
@@ -232,12 +257,12 @@ class GatewayInterceptor(_Interceptor):
         """
         started = time.perf_counter()
         code = grpc.StatusCode.OK
-        span_name, attributes = _span_shape(method)
+        shape = self._spans.of(method)
         metadata = context.invocation_metadata() or ()
         with start_span(
-            span_name, context=self._caller(metadata), kind=SpanKind.SERVER,
-            attributes=attributes,
-        ) as span:
+            shape.name, context=self._caller(metadata), kind=SpanKind.SERVER,
+            attributes=shape.attributes,
+        ) as span, serving(span, shape.domain):
             admitted, error = self._enter(method, context, metadata, request, finite=False)
             if admitted is None:
                 assert error is not None
@@ -274,7 +299,6 @@ class GatewayInterceptor(_Interceptor):
                 return
             if error.code is not grpc.StatusCode.INTERNAL:
                 span.set_attribute("datagw.error.reason", error.reason)
-            span.set_status(Status(StatusCode.ERROR, error.reason))
         status = to_status(error)
         await context.abort(status.code, status.details, status.trailing_metadata)
 
@@ -285,10 +309,10 @@ class GatewayInterceptor(_Interceptor):
         parent = self._caller(metadata)
         started = time.perf_counter()
         code = grpc.StatusCode.OK
-        span_name, attributes = _span_shape(method)
+        shape = self._spans.of(method)
         with start_span(
-            span_name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
-        ) as span:
+            shape.name, context=parent, kind=SpanKind.SERVER, attributes=shape.attributes,
+        ) as span, serving(span, shape.domain):
             admitted, error = self._enter(method, context, metadata, request, finite=True)
             if admitted is None:
                 assert error is not None
@@ -324,7 +348,6 @@ class GatewayInterceptor(_Interceptor):
             assert error is not None
             if error.code is not grpc.StatusCode.INTERNAL:
                 span.set_attribute("datagw.error.reason", error.reason)
-            span.set_status(Status(StatusCode.ERROR, error.reason))
         status = to_status(error)
         await context.abort(status.code, status.details, status.trailing_metadata)
 
@@ -333,7 +356,12 @@ class GatewayInterceptor(_Interceptor):
         requests, latency = _series(method, code)
         requests.inc()
         latency.observe(time.perf_counter() - started)
-        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if span.is_recording():
+            span.set_attribute(RPC_GRPC_STATUS_CODE, code.value[0])
+            span.set_attribute(RPC_RESPONSE_STATUS_CODE, code.name)
+            if code in _SERVER_FAULTS:
+                span.set_attribute(ERROR_TYPE, code.name)
+                span.set_status(Status(StatusCode.ERROR, code.name))
 
     @staticmethod
     def _deadline(budget: float) -> DeadlineExceeded:

@@ -19,9 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
-from opentelemetry import trace
 
-from gateway import request_context
+from gateway import request_context, telemetry
 from gateway.domain import tokens
 from gateway.errors import DeadlineExceeded, FailedPrecondition, Unavailable
 from gateway.policy.decisions import ReadPlan, ReplicaView, choose_replica
@@ -38,15 +37,12 @@ log = logging.getLogger(__name__)
 
 
 def annotate(plan: ReadPlan, keyspace: str) -> None:
-    """The plan on the current span: what an operator filters traces by."""
-    span = trace.get_current_span()
-    span.set_attribute("datagw.domain", plan.domain)
-    span.set_attribute("datagw.keyspace", keyspace)
-    span.set_attribute("datagw.consistency", plan.level.value)
-    if plan.scatter:
-        span.set_attribute("datagw.scatter", True)
-    else:
-        span.set_attribute("datagw.shard", plan.shards[0])
+    """The plan on the current span: what an operator filters traces by (not
+    on the server span of another domain's method: telemetry.annotate)."""
+    telemetry.annotate(plan.domain, {
+        "datagw.keyspace": keyspace, "datagw.consistency": plan.level.value,
+        **({"datagw.scatter": True} if plan.scatter else {"datagw.shard": plan.shards[0]}),
+    })
 
 
 def replica_budget(now: float) -> float:

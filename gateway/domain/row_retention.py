@@ -29,6 +29,7 @@ an orphan (which reads ignore anyway) goes within one sweep of its age.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
@@ -39,7 +40,7 @@ from gateway.policy.registry import PolicyRegistry
 from gateway.storage.postgres import retention_store as store
 from gateway.storage.postgres.keyspace_id import keyspace_id
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.telemetry import RETENTION_ROWS_DELETED
+from gateway.telemetry import RETENTION_ROWS_DELETED, record_work
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class RowRetention:
                           run: Callable[[Shard], Awaitable[int]]) -> int:
         total = 0
         for shard in ks.shards:
+            started = time.time_ns()
             try:
                 n = await run(shard)
             except Unavailable as exc:
@@ -87,6 +89,9 @@ class RowRetention:
                 continue
             if n:
                 RETENTION_ROWS_DELETED.labels(shard.keyspace, str(shard.index), rule).inc(n)
+                record_work("retention", started, {
+                    "datagw.keyspace": shard.keyspace, "datagw.shard": shard.index,
+                    "datagw.retention.rule": rule, "datagw.retention.deleted": n})
             total += n
         return total
 

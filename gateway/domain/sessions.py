@@ -6,8 +6,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from opentelemetry import trace
-
 from gateway.errors import NotFound, Violations
 from gateway.policy.model import SessionPolicy
 from gateway.policy.registry import PolicyRegistry
@@ -58,7 +56,6 @@ class SessionsDomain:
         return policy
 
     async def _run(self, op: Callable[[], Awaitable[T]]) -> T:
-        trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
         try:
             return await op()
         except RedisDown as exc:

@@ -34,6 +34,8 @@ from gateway.yaml_fields import FieldReader
 
 ENV_PREFIX = "DATAGW_"
 EXPORTERS = ("none", "console", "otlp")
+# OTLP's transports, as OTEL_EXPORTER_OTLP_PROTOCOL names them.
+OTLP_PROTOCOLS = ("grpc", "http/protobuf")
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # What stands between the gateway and a keyspace's servers. A session-mode
@@ -51,7 +53,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "server.auth.jwt": ("issuer", "audience", "jwks_file", "jwks_url", "refresh", "clock_skew",
                         "identity_claim", "algorithms"),
     "metrics": ("listen",),
-    "telemetry": ("exporter", "otlp_endpoint", "service_name"),
+    "telemetry": ("exporter", "otlp_endpoint", "otlp_protocol", "service_name"),
     "logging": ("level", "format"),
     "postgres": ("keyspaces",),
     "redis": ("url", "password_file", "timeout", "cluster", "seeds"),
@@ -145,9 +147,12 @@ class Config:
     tls: TLSConfig | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
     metrics_listen: str | None = "127.0.0.1:9464"
-    exporter: str = "none"
+    # The telemetry keys: None when the configuration leaves them unset, and
+    # the standard OTEL_* variables decide (runtime/observability.py).
+    exporter: str | None = None
     otlp_endpoint: str | None = None
-    service_name: str = "datagw"
+    otlp_protocol: str | None = None
+    service_name: str | None = None
     log_level: str = "info"
     log_format: str = "json"
     policies_dir: Path = Path("policies")
@@ -292,10 +297,13 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     if "listen" in metrics:
         cfg.metrics_listen = r.text("metrics.listen", metrics["listen"], optional=True)
     tel = _section(r, top, "telemetry")
-    cfg.exporter = r.choice("telemetry.exporter", tel.get("exporter", "none"),
-                            EXPORTERS) or cfg.exporter
+    if tel.get("exporter"):
+        cfg.exporter = r.choice("telemetry.exporter", tel["exporter"], EXPORTERS)
     cfg.otlp_endpoint = tel.get("otlp_endpoint") or None
-    cfg.service_name = str(tel.get("service_name", "datagw"))
+    if tel.get("otlp_protocol"):
+        cfg.otlp_protocol = r.choice("telemetry.otlp_protocol", tel["otlp_protocol"],
+                                     OTLP_PROTOCOLS)
+    cfg.service_name = str(tel["service_name"]) if tel.get("service_name") else None
     logging_ = _section(r, top, "logging")
     cfg.log_level = r.choice("logging.level", logging_.get("level", "info"),
                              LOG_LEVELS) or cfg.log_level

@@ -29,7 +29,14 @@ from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.growth import add_embedded_shard
-from gateway.runtime.services import POLICY_CATALOG, SERVICE_NAMES, SERVICES, planned_reads
+from gateway.runtime.services import (
+    METHOD_DOMAINS,
+    POLICY_CATALOG,
+    POLICY_DOMAINS,
+    SERVICE_NAMES,
+    SERVICES,
+    planned_reads,
+)
 from gateway.runtime.startup import OpenBackends, open_backends
 from gateway.runtime.wiring import Wiring, wire
 from gateway.runtime.worker_group import worker_group_lock, worker_index
@@ -75,7 +82,8 @@ class Gateway:
                                lambda: self.policies.access)
         self.interceptor = GatewayInterceptor(
             max_concurrent=config.max_concurrent_rpcs,
-            default_deadline_s=config.default_deadline_s, gate=self.gate)
+            default_deadline_s=config.default_deadline_s, gate=self.gate,
+            method_domains=METHOD_DOMAINS)
         self._tasks: list[asyncio.Task[None]] = []
         # The background jobs (below): running in this process now or not.
         self._jobs: list[asyncio.Task[None]] = []
@@ -128,6 +136,9 @@ class Gateway:
             except KeySetError as exc:
                 raise ConfigError(f"server.auth.jwt: {exc}") from exc
         opened = await self.open_backends()
+        self.interceptor.set_keyspaces({
+            domain: keyspace for domain in POLICY_DOMAINS
+            if (keyspace := opened.policies.get(domain).keyspace) is not None})
         self._wiring = wiring = wire(self.config, opened, planned_reads())
         if opened.embedded is not None and opened.maps is not None and self.config.workers == 1:
             # Embedded mode starts shard servers itself, also while serving
@@ -236,6 +247,8 @@ class Gateway:
             try:
                 await self.backends.check()
                 await self._update_health()
+                for cache in self.wiring.caches:
+                    cache.export_near_metrics()
             except Exception:
                 log.exception("health check failed")
 

@@ -195,6 +195,10 @@ SERVICES: tuple[ServiceEntry, ...] = (
 # The policy domains the gateway loads and requires, one per domain service.
 POLICY_DOMAINS: tuple[str, ...] = tuple(e.domain for e in SERVICES if e.domain is not None)
 SERVICE_NAMES: tuple[str, ...] = tuple(e.name for e in SERVICES)
+# The policy domain of each method, "/pkg.Service/Method" as gRPC names it
+# (None: the admin API): its server span's datagw.domain.
+METHOD_DOMAINS: dict[str, str | None] = {
+    f"/{e.name}/{method}": e.domain for e in SERVICES for method in e.methods}
 
 
 def _method_entry(service: ServiceEntry, method: MethodDescriptor) -> MethodEntry:

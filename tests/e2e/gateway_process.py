@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +53,13 @@ class GatewayProcess:
 @contextmanager
 def gateway_process(
     data_dir: Path, *extra: str, ephemeral: bool = True, workers: int = 1,
-    port: int | None = None,
+    port: int | None = None, env: Mapping[str, str] | None = None,
 ) -> Iterator[GatewayProcess]:
     """`workers`: with more than one, waits until every worker serves.
-    `port`: a given one (to restart a gateway where its clients dial), else a free one."""
+    `port`: a given one (to restart a gateway where its clients dial), else a free one.
+    `env`: the process's environment (default: this one's)."""
     port = port or free_port()
-    env = dict(os.environ, DATAGW_LOGGING__LEVEL="warning")
+    env = dict(os.environ if env is None else env, DATAGW_LOGGING__LEVEL="warning")
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.runtime.cli", "serve",
          *(["--ephemeral"] if ephemeral else []),

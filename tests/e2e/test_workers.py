@@ -26,7 +26,9 @@ from datagw.v1 import (
 )
 from datagw.v1 import eventstore_pb2 as es_pb
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
+from gateway.runtime.config import Config
 from tests.e2e.gateway_process import GatewayProcess, free_port, gateway_process
 from tests.e2e.test_saga_crash import place_until_killed, settled_and_reconciled
 from tests.eventstore import append, event
@@ -68,13 +70,18 @@ def connections_per_worker(gw: GatewayProcess) -> dict[int, int]:
     return {pid: len(_sockets_of(pid) & accepted) for pid in pids}
 
 
+def samples(port: int) -> list[Sample]:
+    """Every sample of /metrics."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return [sample for family in text_string_to_metric_families(text)
+            for sample in family.samples]
+
+
 def scrape(port: int) -> dict[str, float]:
     """Every sample of /metrics, summed over labels by name."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    for sample in samples(port):
+        totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
     return totals
 
 
@@ -120,6 +127,15 @@ async def test_two_workers_share_the_port_and_their_metrics(tmp_path: Path) -> N
             return scrape(metrics_port).get("datagw_background_jobs") == 1
 
         await eventually(one_runs_the_jobs, "exactly one worker running the background jobs")
+
+        # Process metrics of each worker, not only of the one serving /metrics.
+        found = samples(metrics_port)
+        memory = {s.labels["pid"] for s in found if s.name == "process_resident_memory_bytes"}
+        assert memory == {str(pid) for pid in [gw.process.pid, *gw.worker_pids.values()]}
+        assert [s.value for s in found if s.name == "datagw_build_info"] == [1.0]
+        assert [s.value for s in found if s.name == "datagw_rpc_max_concurrent"] == [
+            2.0 * Config().max_concurrent_rpcs]
+        assert not [s.name for s in found if s.name.endswith("_created")]
 
 
 async def test_a_worker_killed_mid_saga_is_replaced_and_its_sagas_settled(

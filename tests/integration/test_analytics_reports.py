@@ -277,7 +277,7 @@ async def test_reports_are_traced_with_their_row_count(
     response = await analytics.ConversionFunnel(analytics_pb2.ConversionFunnelRequest(
         range=time_range(data.start, data.end)))
     spans = [s for s in SPANS.get_finished_spans()
-             if s.name == "clickhouse SELECT ConversionFunnel"]
+             if s.name == "report ConversionFunnel"]
     assert len(spans) == 1 and spans[0].attributes is not None
     assert spans[0].attributes["datagw.rows"] == len(response.days)
     assert spans[0].parent is not None  # inside the RPC's server span

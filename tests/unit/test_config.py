@@ -37,8 +37,10 @@ def problems(path: Path | None, env: dict[str, str] | None = None) -> list[str]:
 def test_defaults_are_embedded_mode() -> None:
     cfg = load_config(None, {})
     assert cfg.embedded
+    # Telemetry keys left unset: the OTEL_* variables decide (observability.py).
     assert (cfg.listen, cfg.exporter, cfg.log_level, cfg.ephemeral) == (
-        "127.0.0.1:50051", "none", "info", False)
+        "127.0.0.1:50051", None, "info", False)
+    assert (cfg.otlp_protocol, cfg.service_name) == (None, None)
     assert cfg.keyspaces == {} and cfg.redis_url is None
 
 
@@ -49,7 +51,8 @@ server:
   default_deadline: 2s
   max_concurrent_rpcs: 50
   shutdown_grace: 0s
-telemetry: {exporter: otlp, otlp_endpoint: "http://collector:4317"}
+telemetry: {exporter: otlp, otlp_endpoint: "http://collector:4317", otlp_protocol: grpc,
+            service_name: orders-gateway}
 logging: {level: debug, format: text}
 metrics: {listen: ""}
 policies_dir: /etc/datagw/policies
@@ -58,6 +61,7 @@ policies_dir: /etc/datagw/policies
     assert cfg.listen == "0.0.0.0:6000"
     assert (cfg.default_deadline_s, cfg.max_concurrent_rpcs, cfg.shutdown_grace_s) == (2, 50, 0)
     assert (cfg.exporter, cfg.otlp_endpoint) == ("otlp", "http://collector:4317")
+    assert (cfg.otlp_protocol, cfg.service_name) == ("grpc", "orders-gateway")
     assert (cfg.log_level, cfg.log_format) == ("debug", "text")
     assert cfg.metrics_listen is None
     assert cfg.policies_dir == Path("/etc/datagw/policies")

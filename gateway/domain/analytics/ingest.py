@@ -28,7 +28,7 @@ from gateway.domain.one_in_flight import OneInFlight
 from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
-from gateway.telemetry import tracer
+from gateway.telemetry import db_attributes, tracer
 
 BATCH_ROWS = 10_000
 MAX_EVENTS_PER_MESSAGE = 10_000
@@ -164,10 +164,9 @@ def dedup_token(event_ids: Sequence[str]) -> str:
 
 async def _insert(store: AnalyticsStore, rows: list[tuple[Any, ...]]) -> None:
     table = CLICKSTREAM.name
-    with tracer.start_as_current_span(f"clickhouse INSERT {table}", kind=SpanKind.CLIENT,
-                                      attributes={"db.system": "clickhouse",
-                                                  "db.collection.name": table,
-                                                  "datagw.rows": len(rows)}):
+    summary = f"INSERT {table}"
+    with tracer.start_as_current_span(summary, kind=SpanKind.CLIENT, attributes={
+            **db_attributes("clickhouse", summary, "", None), "datagw.rows": len(rows)}):
         try:
             await store.insert(table, CLICKSTREAM.column_names, rows,
                                dedup_token=dedup_token([r[0] for r in rows]))

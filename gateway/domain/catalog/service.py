@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
-from opentelemetry import trace
 
 from gateway.domain import reads, tokens
 from gateway.domain.catalog import rules
@@ -331,7 +330,6 @@ class CatalogDomain:
         rules.check_expected_version(v, expected_version)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
         body = {"p": product.to_json(), "ev": expected_version}
         return await self._write_then_invalidate([product.sku], self._write(
             "UpsertProduct", request_id, body,
@@ -370,7 +368,6 @@ class CatalogDomain:
         rules.check_expected_version(v, expected_version)
         rules.check_request_id(v, request_id)
         v.raise_if_any()
-        trace.get_current_span().set_attribute("datagw.domain", DOMAIN)
 
         async def tx(conn: asyncpg.Connection) -> WriteResult:
             current = await store.current_version(conn, sku)

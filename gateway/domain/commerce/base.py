@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
-from opentelemetry import trace
 
+from gateway import telemetry
 from gateway.domain import reads, tokens
 from gateway.domain.commerce import rules
 from gateway.errors import Violations
@@ -97,12 +97,9 @@ class KeyspaceDomain:
     ) -> tuple[T, str]:
         """An idempotent transaction on the primary of `at` (a shard, or the
         owner of a routed keyspace id); (result, consistency token)."""
-        span = trace.get_current_span()
-        span.set_attribute("datagw.domain", self.domain)
-        span.set_attribute("datagw.keyspace", self._keyspace.name)
         result, lsn = await idempotency.run_idempotent(
             at, method, request_id, body, tx, encode, decode)
         shard = at.used if isinstance(at, idempotency.Route) else at
         assert shard is not None
-        span.set_attribute("datagw.shard", shard.index)
+        telemetry.annotate(self.domain, {"datagw.shard": shard.index})
         return result, self.token(shard, lsn)

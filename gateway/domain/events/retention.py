@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -38,7 +39,7 @@ from gateway.records.events import Cursor
 from gateway.storage.postgres import retention_store as store
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.tasks import stop_tasks
-from gateway.telemetry import RETENTION_DELETED
+from gateway.telemetry import RETENTION_DELETED, record_work
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +138,14 @@ class RetentionJob:
         return deleted
 
     async def _drain(self, shard: Shard, rule: str, delete: Callable[[], Awaitable[int]]) -> int:
+        started = time.time_ns()
         total = await drain(self.settings.batch_size, delete)
         if total:
             RETENTION_DELETED.labels(shard.keyspace, str(shard.index), rule).inc(total)
+            # A span only for a pass that deleted something (an empty one is a poll).
+            record_work("retention", started, {
+                "datagw.keyspace": shard.keyspace, "datagw.shard": shard.index,
+                "datagw.retention.rule": rule, "datagw.retention.deleted": total})
         return total
 
     # -- the loop --------------------------------------------------------------

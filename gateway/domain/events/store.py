@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from opentelemetry import trace
 
+from gateway import telemetry
 from gateway.domain import tokens
 from gateway.domain.commerce import rules as commerce_rules
 from gateway.domain.paging import decode_token, encode_token, fingerprint
@@ -299,7 +299,7 @@ class EventStoreDomain:
         if v.items:
             return None
         shard = keyspace.shard_for(ksid)
-        trace.get_current_span().set_attribute("datagw.shard", shard.index)
+        telemetry.annotate(DOMAIN, {"datagw.shard": shard.index})
         return Located(ref.stream, keyspace, shard, ksid_bytes(ksid))
 
     @staticmethod

@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -61,11 +62,13 @@ from gateway.errors import Unavailable, Violations
 from gateway.records.events import Cursor, EventFilter
 from gateway.storage.eventstore.notify import FALLBACK_S, EventNotifiers, HorizonWaiter
 from gateway.storage.postgres.pool import Shard
-from gateway.telemetry import MULTIPROCESS_METRICS, SUBSCRIPTION_LAG, tracer
+from gateway.telemetry import MULTIPROCESS_METRICS, SUBSCRIPTION_LAG, record_work, untraced
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# The span of a page a subscription read that had events.
+BATCH_SPAN = "eventstore subscription batch"
 QUEUE_ITEMS = 1000
 RETRY_S = 1.0
 # A shard held back behind a range move's old shard: how soon it looks again.
@@ -253,15 +256,17 @@ class Subscriptions:
         try:
             while True:
                 ticket = wakeups.ticket()
+                started = time.time_ns()
                 try:
-                    with tracer.start_as_current_span("eventstore subscription batch",
-                                                      attributes={
-                                                          "datagw.keyspace": keyspace,
-                                                          "datagw.shard": shard.index,
-                                                          "datagw.subscription": "all"}) as span:
+                    # A span only for a page with events: a caught-up
+                    # subscription reads an empty one at every wake-up.
+                    with untraced():
                         page, recorded = await self._store.read_shard(
                             keyspace, shard, cursor, BATCH, flt, "subscription read")
-                        span.set_attribute("datagw.events", len(recorded))
+                    if recorded:
+                        record_work(BATCH_SPAN, started, {
+                            "datagw.keyspace": keyspace, "datagw.shard": shard.index,
+                            "datagw.subscription": "all", "datagw.events": len(recorded)})
                 except Unavailable as exc:
                     if not down:
                         log.warning("subscription: %s shard %s is down, retrying every %.0f s: %s",
@@ -308,13 +313,15 @@ class Subscriptions:
         caught_up = False
         while True:
             ticket = notifier.ticket()
+            started = time.time_ns()
             try:
-                with tracer.start_as_current_span("eventstore subscription batch", attributes={
+                with untraced():
+                    page = await self._store.read_stream_after(where, next_revision, BATCH)
+                if page.events:
+                    record_work(BATCH_SPAN, started, {
                         "datagw.keyspace": where.keyspace.name,
                         "datagw.shard": where.shard.index, "datagw.stream": where.stream,
-                        "datagw.subscription": "stream"}) as span:
-                    page = await self._store.read_stream_after(where, next_revision, BATCH)
-                    span.set_attribute("datagw.events", len(page.events))
+                        "datagw.subscription": "stream", "datagw.events": len(page.events)})
             except Unavailable:
                 # As for SubscribeToAll: wait for the shard rather than end.
                 await asyncio.sleep(RETRY_S)

@@ -74,7 +74,7 @@ from gateway.storage.postgres import saga_store as sagas
 from gateway.storage.postgres.idempotency import request_hash, run_transaction, wal_position
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_bytes, ksid_hex
 from gateway.storage.postgres.pool import Keyspace, Shard
-from gateway.telemetry import SAGA_OLDEST_UNFINISHED, SAGA_RECOVERIES, SAGAS
+from gateway.telemetry import SAGA_OLDEST_UNFINISHED, SAGA_RECOVERIES, SAGAS, start_span, work_span
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +203,11 @@ class OrderSagas(KeyspaceDomain):
                      card_token: str, digest: str, saga_id: str, attempt: int
                      ) -> OrderSagaState:
         """The order to place, with prices read from the catalog now."""
-        found, missing = await self._catalog.batch_get(
-            [x.sku for x in lines], Consistency.STRONG, None)
+        # A child span of its own: the catalog's read labels it, not the
+        # order's server span.
+        with start_span("catalog prices"):
+            found, missing = await self._catalog.batch_get(
+                [x.sku for x in lines], Consistency.STRONG, None)
         products = {p.sku: p for p in found}
         problems = [PreconditionViolation("PRODUCT", f"products/{s}", "not in the catalog")
                     for s in missing]
@@ -464,18 +467,24 @@ class OrderSagas(KeyspaceDomain):
         for saga in claimed:
             SAGA_RECOVERIES.labels(saga.kind).inc()
             log.info("recovering saga %s (%s, %s)", saga.saga_id, saga.kind, saga.state)
-            try:
-                if saga.kind == CANCEL_ORDER:
-                    await self.run_cancel(shard, saga.saga_id)
-                else:
-                    failure = saga.placing.failure or _failure(Unavailable(
-                        "the gateway placing the order stopped before it finished",
-                        reason="SAGA_ABANDONED"))
-                    await self._compensate_or_finish(shard, saga.saga_id, failure,
-                                                     retryable=True, leased=True)
-            except Unavailable as exc:
-                log.warning("saga %s not recovered yet: %s", saga.saga_id, exc.message)
+            with work_span("saga recovery", {
+                    "datagw.saga_id": saga.saga_id, "datagw.saga.kind": saga.kind,
+                    "datagw.keyspace": shard.keyspace, "datagw.shard": shard.index}):
+                await self._recover(shard, saga)
         return len(claimed)
+
+    async def _recover(self, shard: Shard, saga: SagaRecord) -> None:
+        try:
+            if saga.kind == CANCEL_ORDER:
+                await self.run_cancel(shard, saga.saga_id)
+            else:
+                failure = saga.placing.failure or _failure(Unavailable(
+                    "the gateway placing the order stopped before it finished",
+                    reason="SAGA_ABANDONED"))
+                await self._compensate_or_finish(shard, saga.saga_id, failure,
+                                                 retryable=True, leased=True)
+        except Unavailable as exc:
+            log.warning("saga %s not recovered yet: %s", saga.saga_id, exc.message)
 
     async def sweep_reservations(self, limit: int = 100) -> int:
         """Settle held reservations past their expiry by asking their saga."""

@@ -73,7 +73,7 @@ from gateway.storage.postgres.migrations import migrate
 from gateway.storage.postgres.pool import Keyspace, Shard
 from gateway.storage.postgres.range_map import Handoff, RangeMap
 from gateway.tasks import stop_tasks
-from gateway.telemetry import RESHARD_PHASE_SECONDS
+from gateway.telemetry import RESHARD_PHASE_SECONDS, work_span
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,11 @@ class Resharding:
                 async with self._control.connection("CLAIM reshard_workflows") as conn:
                     claimed = await control_store.claim(conn, self.owner, LEASE_S)
                 for wf in claimed:
-                    await self._advance(wf)
+                    # A claimed workflow is work; a claim of none is a poll (no span).
+                    with work_span("reshard step", {
+                            "datagw.keyspace": wf.keyspace, "datagw.reshard.workflow": wf.workflow,
+                            "datagw.reshard.phase": wf.phase.value}):
+                        await self._advance(wf)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -302,7 +306,8 @@ class Resharding:
                     "and the shard disagree", reason="RANGE_NOT_OWNED",
                     metadata={"shard": str(wf.source), "key_range": str(rng)})
             await fence.change(conn, rng, capture=wf.workflow)
-        async with source.connection("COPY range") as src, target.connection("COPY range") as dst:
+        async with source.connection("COPY key range") as src, \
+                target.connection("COPY key range") as dst:
             async with src.transaction(isolation="repeatable_read", readonly=True):
                 # The snapshot's first statement: the changes it sees are in the copy.
                 covered = await range_copy.change_ids(src, wf.workflow)
@@ -540,7 +545,7 @@ class Resharding:
         async with target.connection("END capture") as conn:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
-        async with source.connection("DELETE range") as conn:
+        async with source.connection("DELETE key range") as conn:
             async with conn.transaction():
                 deleted = await range_copy.delete_range(conn, rng)
         RESHARD_PHASE_SECONDS.labels("cleanup").observe(
@@ -552,7 +557,7 @@ class Resharding:
         async with source.connection("END capture") as conn:
             await fence.change(conn, rng, capture=None)
             await range_copy.drop_changes(conn, wf.workflow)
-        async with target.connection("DELETE range") as conn:
+        async with target.connection("DELETE key range") as conn:
             # A cutover undone while the target was down left it owning the
             # range (and capturing what the catch-up wrote there since).
             await fence.disown(conn, rng)

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
 
 from gateway import request_context
 from gateway.errors import DeadlineExceeded, Unavailable
@@ -39,7 +40,13 @@ from gateway.storage.postgres.fence import fenced_error
 from gateway.storage.postgres.keyspace_id import SPACE, KeyRange
 from gateway.storage.postgres.range_map import RangeMap
 from gateway.tasks import stop_tasks
-from gateway.telemetry import CIRCUIT_TRIPS, POOL_SIZE, PRIMARY_TIMELINE, start_span
+from gateway.telemetry import (
+    CIRCUIT_TRIPS,
+    PRIMARY_TIMELINE,
+    db_attributes,
+    export_pool,
+    start_span,
+)
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +224,7 @@ class Shard:
     replay_lsn: int = 0
     staleness_s: float = float("inf")
     _labels: str = field(init=False, default="")
+    _attributes: dict[str, dict[str, AttributeValue]] = field(init=False, default_factory=dict)
     # The bounds of the calls in flight, so a failed probe can cut them.
     _watches: set[_Watch] = field(init=False, default_factory=set)
     _probe_conn: asyncpg.Connection | None = field(init=False, default=None)
@@ -236,6 +244,20 @@ class Shard:
     def address(self) -> str:
         """redact(dsn), worked out once: every connection's span names it."""
         return redact(self.dsn)
+
+    def _span_attributes(self, operation: str) -> dict[str, AttributeValue]:
+        """A connection span's attributes, worked out once per operation."""
+        attributes = self._attributes.get(operation)
+        if attributes is None:
+            attributes = {
+                **db_attributes("postgresql", operation, self.address,
+                                urlsplit(self.dsn).path.lstrip("/")),
+                "datagw.keyspace": self.keyspace,
+                "datagw.shard": self.index,
+                "datagw.target": "replica" if self.is_replica else "primary",
+            }
+            self._attributes[operation] = attributes
+        return attributes
 
     @property
     def name(self) -> str:
@@ -319,16 +341,9 @@ class Shard:
             pool = self.pool
             assert pool is not None
         with start_span(
-            f"postgres {operation}",
+            operation,
             kind=SpanKind.CLIENT,
-            attributes={
-                "db.system": "postgresql",
-                "db.operation.name": operation,
-                "server.address": self.address,
-                "datagw.keyspace": self.keyspace,
-                "datagw.shard": self.index,
-                "datagw.target": "replica" if self.is_replica else "primary",
-            },
+            attributes=self._span_attributes(operation),
         ):
             watch = _Watch(request_context.backend_deadline.get())
             self._watches.add(watch)
@@ -554,10 +569,7 @@ class Shard:
         return self.pool.get_max_size(), size, size - self.pool.get_idle_size()
 
     def export_pool_metrics(self) -> None:
-        max_size, size, in_use = self.pool_stats()
-        POOL_SIZE.labels(self.name, "max").set(max_size)
-        POOL_SIZE.labels(self.name, "open").set(size)
-        POOL_SIZE.labels(self.name, "in_use").set(in_use)
+        export_pool(self.name, self.pool_stats())
 
 
 async def _no_refresh() -> None:

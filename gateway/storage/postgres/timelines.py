@@ -60,6 +60,6 @@ async def timeline_end(shard: Shard, timeline: int) -> int | None:
 async def transaction_committed(shard: Shard, xid: int) -> bool:
     """Whether transaction `xid` is committed on the shard's primary; an id
     too old to tell (its status truncated away) committed long ago."""
-    async with shard.connection("SELECT pg_xact_status") as conn:
+    async with shard.connection("SELECT transaction status") as conn:
         status = await conn.fetchval("SELECT pg_xact_status($1::text::xid8)", str(xid))
     return status is None or status == "committed"

@@ -31,12 +31,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from opentelemetry import trace
 from prometheus_client import Counter
 
+from gateway import telemetry
 from gateway.storage.redis.client import RedisBackend, RedisDown
 from gateway.storage.redis.near_cache import NearCache, Tracker
-from gateway.telemetry import CACHE_BYPASS, CACHE_FILL_REJECTED, CACHE_LOOKUPS, DB_LOADS
+from gateway.telemetry import (
+    CACHE_BYPASS,
+    CACHE_FILL_REJECTED,
+    CACHE_LOOKUPS,
+    DB_LOADS,
+    NEAR_CACHE_CAPACITY,
+    NEAR_CACHE_ENTRIES,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +138,12 @@ class Cache:
             self.near = NearCache(near_capacity)
             self.tracker = Tracker(redis, self.prefix, self.near, self._near_key)
 
+    def export_near_metrics(self) -> None:
+        """The near cache's size and its capacity (nothing when it is off)."""
+        if self.near is not None:
+            NEAR_CACHE_ENTRIES.labels(self.domain).set(len(self.near))
+            NEAR_CACHE_CAPACITY.labels(self.domain).set(self.near.capacity)
+
     def start(self) -> None:
         """Start the near cache's tracker if the near cache is on (else the first lookup will)."""
         if self.tracker is not None and self._near_ttl is not None and self._near_ttl() > 0:
@@ -167,8 +180,7 @@ class Cache:
             counter = CACHE_LOOKUPS.labels(self.domain, kind, result)
             self._lookup_counters[(kind, result)] = counter
         counter.inc()
-        span = trace.get_current_span()
-        span.set_attribute("datagw.cache", result)
+        telemetry.annotate(self.domain, {"datagw.cache": result})
 
     def _bypass(self, kind: str) -> Entry:
         CACHE_BYPASS.labels(self.domain, "lookup").inc()

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import redis.asyncio as aioredis
 import redis.exceptions
 from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -29,7 +30,7 @@ from redis.backoff import NoBackoff
 from gateway.errors import Unavailable
 from gateway.secrets import redact_url
 from gateway.storage.redis import cluster as rc
-from gateway.telemetry import start_span
+from gateway.telemetry import db_attributes, export_pool, start_span
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +79,10 @@ class RedisBackend:
             )
         if isinstance(self.client, RedisCluster):
             self._nodes = rc.NodeBreaker(self.client, retry_after_s)
+        # Each operation's span attributes, worked out once.
+        self._attributes: dict[str, dict[str, AttributeValue]] = {}
+        # The database index (db.namespace); a cluster has only 0.
+        self._database = parts.path.lstrip("/") or "0"
         # Called once after Redis answers again, e.g. to replay invalidations.
         self.on_recovery: list[Callable[[], Awaitable[None]]] = []
 
@@ -91,12 +96,8 @@ class RedisBackend:
         nodes = self._nodes
         if time.monotonic() < self._down_until or (nodes is not None and nodes.is_open(key)):
             raise RedisDown(self.last_error or "circuit open")
-        with start_span(
-            f"redis {operation}",
-            kind=SpanKind.CLIENT,
-            attributes={"db.system": "redis", "db.operation.name": operation,
-                        "server.address": self.address},
-        ):
+        with start_span(operation, kind=SpanKind.CLIENT,
+                        attributes=self._span_attributes(operation)):
             try:
                 if isinstance(self.client, RedisCluster):
                     result = await rc.call(self.client, fn)
@@ -108,6 +109,13 @@ class RedisBackend:
         if not self.healthy and (nodes is None or nodes.answered(key)):
             await self._recovered()
         return result
+
+    def _span_attributes(self, operation: str) -> dict[str, AttributeValue]:
+        attributes = self._attributes.get(operation)
+        if attributes is None:
+            attributes = db_attributes("redis", operation, self.address, self._database)
+            self._attributes[operation] = attributes
+        return attributes
 
     def _mark_down(self, exc: BaseException, key: str | None) -> None:
         if self.healthy:
@@ -145,6 +153,9 @@ class RedisBackend:
                 await self.call("PING", lambda r: r.ping())
         except RedisDown:
             return False
+        finally:
+            # Each health round, as the PostgreSQL pools' (Shard.check).
+            export_pool("redis", self.pool_stats())
         return True
 
     async def primaries(self) -> list[str]:

@@ -256,8 +256,15 @@ failureThreshold: {{ $probe.failureThreshold | int }}
 - name: DATAGW_TELEMETRY__OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.telemetry.otlpProtocol }}
+- name: DATAGW_TELEMETRY__OTLP_PROTOCOL
+  value: {{ . | quote }}
+{{- end }}
+{{- /* Unset, the standard OTEL_SERVICE_NAME of extraEnv names the service. */}}
+{{- with .Values.telemetry.serviceName }}
 - name: DATAGW_TELEMETRY__SERVICE_NAME
-  value: {{ .Values.telemetry.serviceName | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: DATAGW_LOGGING__LEVEL
   value: {{ .Values.logging.level | quote }}
 - name: DATAGW_LOGGING__FORMAT
