@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Regenerates the Python stubs from proto/ into the directory given (default:
 # clients/python). The stale-stub test calls it with a temp dir and compares.
+# Also written there: buf/validate/validate_pb2 (the stubs import it for the
+# buf.validate field rules; validate.proto comes from .tools/proto, see
+# scripts/install_proto_deps.sh) and datagw/v1/descriptor_set.binpb, the API's
+# descriptors with their comments (source info), which the gateway's server
+# reflection serves.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/clients/python}
 py=${PYTHON:-$here/.venv/bin/python}
 plugins=$(dirname "$py")
-rm -rf "$out/datagw"
+deps=$here/.tools/proto
+[ -f "$deps/buf/validate/validate.proto" ] \
+  || { echo "$deps/buf/validate/validate.proto missing: run scripts/install_proto_deps.sh" >&2; exit 1; }
+rm -rf "$out/datagw" "$out/buf"
 mkdir -p "$out/datagw/v1"
 cd "$here/proto"
-"$py" -m grpc_tools.protoc -I . \
+"$py" -m grpc_tools.protoc -I . -I "$deps" \
   --python_out="$out" --grpc_python_out="$out" \
   --plugin=protoc-gen-mypy="$plugins/protoc-gen-mypy" --mypy_out="$out" \
   --plugin=protoc-gen-mypy_grpc="$plugins/protoc-gen-mypy_grpc" --mypy_grpc_out="$out" \
+  --include_source_info --descriptor_set_out="$out/datagw/v1/descriptor_set.binpb" \
   datagw/v1/*.proto
-touch "$out/datagw/__init__.py" "$out/datagw/v1/__init__.py" "$out/datagw/py.typed"
+"$py" -m grpc_tools.protoc -I "$deps" \
+  --python_out="$out" --plugin=protoc-gen-mypy="$plugins/protoc-gen-mypy" --mypy_out="$out" \
+  buf/validate/validate.proto
+touch "$out/datagw/__init__.py" "$out/datagw/v1/__init__.py" "$out/datagw/py.typed" \
+  "$out/buf/__init__.py" "$out/buf/validate/__init__.py" "$out/buf/py.typed"

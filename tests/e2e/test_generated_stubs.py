@@ -16,8 +16,10 @@ pytestmark = pytest.mark.e2e
 
 
 def _files(root: Path) -> set[str]:
+    """The generated files: the stubs, the descriptor set with comments that
+    reflection serves (datagw/v1/descriptor_set.binpb) and buf/validate."""
     return {
-        str(p.relative_to(root)) for p in (root / "datagw").rglob("*")
+        str(p.relative_to(root)) for top in ("datagw", "buf") for p in (root / top).rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
 
