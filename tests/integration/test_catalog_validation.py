@@ -119,11 +119,15 @@ async def test_a_proto_rule_fails_in_the_shape_of_every_field_error(catalog: Any
     assert (failure.error_info.domain, failure.error_info.reason) == ("datagw", "INVALID_ARGUMENT")
     assert failure.bad_request is not None
     (violation,) = failure.bad_request.field_violations
-    assert violation.description == "does not match regex pattern `^[A-Za-z0-9._-]{1,64}$`"
+    # datagw.v1.sku, the API's own rule (proto/datagw/v1/rules.proto).
+    assert violation.description == "must be 1-64 characters of A-Z a-z 0-9 . _ -"
     assert failure.message == f"invalid request: skus[1]: {violation.description}"
-    required = await invalid(catalog.GetProduct(catalog_pb2.GetProductRequest()), "sku")
-    assert required.bad_request is not None
-    assert required.bad_request.field_violations[0].description == "value is required"
+    # A standard rule: protovalidate's message.
+    search = await invalid(catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+        page_size=101)), "page_size")
+    assert search.bad_request is not None
+    assert search.bad_request.field_violations[0].description == (
+        "must be greater than or equal to 0 and less than or equal to 100")
 
 
 async def test_sku_of_64_characters_is_accepted(catalog: Any, uid: str) -> None:

@@ -1068,7 +1068,7 @@ var File_datagw_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x17datagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x03\n" +
+	"\x17datagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x03\n" +
 	"\aProduct\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -1089,45 +1089,40 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\a_active\"\xc7\x01\n" +
+	"\a_active\"\xbf\x01\n" +
 	"\x14UpsertProductRequest\x12,\n" +
 	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x127\n" +
-	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x123\n" +
+	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x12+\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x14\xbaH\x11r\x0f\x18\x80\x012\n" +
-	"^[^\\x00]*$R\trequestIdB\x13\n" +
+	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"\x8c\x01\n" +
 	"\x15UpsertProductResponse\x12,\n" +
 	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\x12+\n" +
-	"\x11consistency_token\x18\x03 \x01(\tR\x10consistencyToken\"\x82\x01\n" +
-	"\x11GetProductRequest\x122\n" +
-	"\x03sku\x18\x01 \x01(\tB \xbaH\x1d\xc8\x01\x01r\x182\x16^[A-Za-z0-9._-]{1,64}$R\x03sku\x129\n" +
+	"\x11consistency_token\x18\x03 \x01(\tR\x10consistencyToken\"k\n" +
+	"\x11GetProductRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"B\n" +
 	"\x12GetProductResponse\x12,\n" +
-	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\"\x90\x01\n" +
-	"\x17BatchGetProductsRequest\x12:\n" +
-	"\x04skus\x18\x01 \x03(\tB&\xbaH#\x92\x01 \b\x01\x10d\"\x1ar\x182\x16^[A-Za-z0-9._-]{1,64}$R\x04skus\x129\n" +
+	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\"|\n" +
+	"\x17BatchGetProductsRequest\x12&\n" +
+	"\x04skus\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\f\b\x01\x10d\"\x06r\x04\xc8\xf3\x18\x01R\x04skus\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"m\n" +
 	"\x18BatchGetProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12!\n" +
-	"\fmissing_skus\x18\x02 \x03(\tR\vmissingSkus\"\xcd\x01\n" +
-	"\x14DeleteProductRequest\x122\n" +
-	"\x03sku\x18\x01 \x01(\tB \xbaH\x1d\xc8\x01\x01r\x182\x16^[A-Za-z0-9._-]{1,64}$R\x03sku\x127\n" +
-	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x123\n" +
+	"\fmissing_skus\x18\x02 \x03(\tR\vmissingSkus\"\xae\x01\n" +
+	"\x14DeleteProductRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x127\n" +
+	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x12+\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x14\xbaH\x11r\x0f\x18\x80\x012\n" +
-	"^[^\\x00]*$R\trequestIdB\x13\n" +
+	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"D\n" +
 	"\x15DeleteProductResponse\x12+\n" +
-	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\x8c\x04\n" +
-	"\x15SearchProductsRequest\x12*\n" +
-	"\x05query\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f\x18\xf4\x032\n" +
-	"^[^\\x00]*$R\x05query\x12/\n" +
-	"\bcategory\x18\x02 \x01(\tB\x13\xbaH\x10r\x0e\x18d2\n" +
-	"^[^\\x00]*$R\bcategory\x12)\n" +
-	"\x05brand\x18\x03 \x01(\tB\x13\xbaH\x10r\x0e\x18d2\n" +
-	"^[^\\x00]*$R\x05brand\x124\n" +
+	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\xf4\x03\n" +
+	"\x15SearchProductsRequest\x12\"\n" +
+	"\x05query\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x05query\x12'\n" +
+	"\bcategory\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12!\n" +
+	"\x05brand\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\x05brand\x124\n" +
 	"\x0fmin_price_minor\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rminPriceMinor\x88\x01\x01\x124\n" +
 	"\x0fmax_price_minor\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x01R\rmaxPriceMinor\x88\x01\x01\x12*\n" +
 	"\x04sort\x18\x06 \x01(\x0e2\x16.datagw.v1.ProductSortR\x04sort\x12&\n" +
@@ -1249,6 +1244,7 @@ func file_datagw_v1_catalog_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_catalog_proto_msgTypes[0].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[1].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[7].OneofWrappers = []any{}

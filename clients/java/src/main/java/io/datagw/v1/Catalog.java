@@ -112,86 +112,85 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
     java.lang.String[] descriptorData = {
       "\n\027datagw/v1/catalog.proto\022\tdatagw.v1\032\033bu" +
       "f/validate/validate.proto\032\026datagw/v1/com" +
-      "mon.proto\032\037google/protobuf/timestamp.pro" +
-      "to\"\372\002\n\007Product\022\013\n\003sku\030\001 \001(\t\022\r\n\005title\030\002 \001" +
-      "(\t\022\023\n\013description\030\003 \001(\t\022\020\n\010category\030\004 \001(" +
-      "\t\022\r\n\005brand\030\005 \001(\t\022\037\n\005price\030\006 \001(\0132\020.datagw" +
-      ".v1.Money\0226\n\nattributes\030\007 \003(\0132\".datagw.v" +
-      "1.Product.AttributesEntry\022\023\n\006active\030\010 \001(" +
-      "\010H\000\210\001\001\022\017\n\007version\030\t \001(\003\022/\n\013create_time\030\n" +
-      " \001(\0132\032.google.protobuf.Timestamp\022/\n\013upda" +
-      "te_time\030\013 \001(\0132\032.google.protobuf.Timestam" +
-      "p\0321\n\017AttributesEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005val" +
-      "ue\030\002 \001(\t:\0028\001B\t\n\007_active\"\242\001\n\024UpsertProduc" +
-      "tRequest\022#\n\007product\030\001 \001(\0132\022.datagw.v1.Pr" +
-      "oduct\022&\n\020expected_version\030\002 \001(\003B\007\272H\004\"\002(\000" +
-      "H\000\210\001\001\022(\n\nrequest_id\030\003 \001(\tB\024\272H\021r\017\030\200\0012\n^[^" +
-      "\\x00]*$B\023\n\021_expected_version\"h\n\025UpsertPr" +
-      "oductResponse\022#\n\007product\030\001 \001(\0132\022.datagw." +
-      "v1.Product\022\017\n\007created\030\002 \001(\010\022\031\n\021consisten" +
-      "cy_token\030\003 \001(\t\"p\n\021GetProductRequest\022-\n\003s" +
-      "ku\030\001 \001(\tB \272H\035r\0302\026^[A-Za-z0-9._-]{1,64}$\310" +
-      "\001\001\022,\n\014read_options\030\002 \001(\0132\026.datagw.v1.Rea" +
-      "dOptions\"9\n\022GetProductResponse\022#\n\007produc" +
-      "t\030\001 \001(\0132\022.datagw.v1.Product\"}\n\027BatchGetP" +
-      "roductsRequest\0224\n\004skus\030\001 \003(\tB&\272H#\222\001 \010\001\020d" +
-      "\"\032r\0302\026^[A-Za-z0-9._-]{1,64}$\022,\n\014read_opt" +
-      "ions\030\002 \001(\0132\026.datagw.v1.ReadOptions\"V\n\030Ba" +
-      "tchGetProductsResponse\022$\n\010products\030\001 \003(\013" +
-      "2\022.datagw.v1.Product\022\024\n\014missing_skus\030\002 \003" +
-      "(\t\"\254\001\n\024DeleteProductRequest\022-\n\003sku\030\001 \001(\t" +
-      "B \272H\035r\0302\026^[A-Za-z0-9._-]{1,64}$\310\001\001\022&\n\020ex" +
-      "pected_version\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022(\n\nre" +
-      "quest_id\030\003 \001(\tB\024\272H\021r\017\030\200\0012\n^[^\\x00]*$B\023\n\021" +
-      "_expected_version\"2\n\025DeleteProductRespon" +
-      "se\022\031\n\021consistency_token\030\001 \001(\t\"\235\003\n\025Search" +
-      "ProductsRequest\022#\n\005query\030\001 \001(\tB\024\272H\021r\017\030\364\003" +
-      "2\n^[^\\x00]*$\022%\n\010category\030\002 \001(\tB\023\272H\020r\016\030d2" +
-      "\n^[^\\x00]*$\022\"\n\005brand\030\003 \001(\tB\023\272H\020r\016\030d2\n^[^" +
-      "\\x00]*$\022%\n\017min_price_minor\030\004 \001(\003B\007\272H\004\"\002(" +
-      "\000H\000\210\001\001\022%\n\017max_price_minor\030\005 \001(\003B\007\272H\004\"\002(\000" +
-      "H\001\210\001\001\022$\n\004sort\030\006 \001(\0162\026.datagw.v1.ProductS" +
-      "ort\022\034\n\tpage_size\030\007 \001(\005B\t\272H\006\032\004\030d(\000\022\022\n\npag" +
-      "e_token\030\010 \001(\t\022\030\n\020include_inactive\030\t \001(\010\022" +
-      ",\n\014read_options\030\n \001(\0132\026.datagw.v1.ReadOp" +
-      "tionsB\022\n\020_min_price_minorB\022\n\020_max_price_" +
-      "minor\"W\n\026SearchProductsResponse\022$\n\010produ" +
-      "cts\030\001 \003(\0132\022.datagw.v1.Product\022\027\n\017next_pa" +
-      "ge_token\030\002 \001(\t\"b\n\025ImportProductsRequest\022" +
-      "#\n\007product\030\001 \001(\0132\022.datagw.v1.Product\022$\n\010" +
-      "products\030\002 \003(\0132\022.datagw.v1.Product\"P\n\016Im" +
-      "portRowError\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t" +
-      "\022\r\n\005field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n" +
-      "\026ImportProductsResponse\022\026\n\016received_coun" +
-      "t\030\001 \001(\003\022\026\n\016imported_count\030\002 \001(\003\022\024\n\014faile" +
-      "d_count\030\003 \001(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v" +
-      "1.ImportRowError*\263\001\n\013ProductSort\022\034\n\030PROD" +
-      "UCT_SORT_UNSPECIFIED\020\000\022\032\n\026PRODUCT_SORT_R" +
-      "ELEVANCE\020\001\022\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033" +
-      "\n\027PRODUCT_SORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_S" +
-      "ORT_NEWEST\020\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\220" +
-      "\004\n\016CatalogService\022R\n\rUpsertProduct\022\037.dat" +
-      "agw.v1.UpsertProductRequest\032 .datagw.v1." +
-      "UpsertProductResponse\022I\n\nGetProduct\022\034.da" +
-      "tagw.v1.GetProductRequest\032\035.datagw.v1.Ge" +
-      "tProductResponse\022[\n\020BatchGetProducts\022\".d" +
-      "atagw.v1.BatchGetProductsRequest\032#.datag" +
-      "w.v1.BatchGetProductsResponse\022R\n\rDeleteP" +
-      "roduct\022\037.datagw.v1.DeleteProductRequest\032" +
-      " .datagw.v1.DeleteProductResponse\022U\n\016Sea" +
-      "rchProducts\022 .datagw.v1.SearchProductsRe" +
-      "quest\032!.datagw.v1.SearchProductsResponse" +
-      "\022W\n\016ImportProducts\022 .datagw.v1.ImportPro" +
-      "ductsRequest\032!.datagw.v1.ImportProductsR" +
-      "esponse(\001BH\n\014io.datagw.v1P\001Z6github.com/" +
-      "datagw/datagw/clients/go/datagw/v1;datag" +
-      "wv1b\006proto3"
+      "mon.proto\032\025datagw/v1/rules.proto\032\037google" +
+      "/protobuf/timestamp.proto\"\372\002\n\007Product\022\013\n" +
+      "\003sku\030\001 \001(\t\022\r\n\005title\030\002 \001(\t\022\023\n\013description" +
+      "\030\003 \001(\t\022\020\n\010category\030\004 \001(\t\022\r\n\005brand\030\005 \001(\t\022" +
+      "\037\n\005price\030\006 \001(\0132\020.datagw.v1.Money\0226\n\nattr" +
+      "ibutes\030\007 \003(\0132\".datagw.v1.Product.Attribu" +
+      "tesEntry\022\023\n\006active\030\010 \001(\010H\000\210\001\001\022\017\n\007version" +
+      "\030\t \001(\003\022/\n\013create_time\030\n \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022/\n\013update_time\030\013 \001(\0132\032.g" +
+      "oogle.protobuf.Timestamp\0321\n\017AttributesEn" +
+      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\t\n\007_" +
+      "active\"\232\001\n\024UpsertProductRequest\022#\n\007produ" +
+      "ct\030\001 \001(\0132\022.datagw.v1.Product\022&\n\020expected" +
+      "_version\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022 \n\nrequest_" +
+      "id\030\003 \001(\tB\014\272H\tr\007\030\200\001\320\363\030\001B\023\n\021_expected_vers" +
+      "ion\"h\n\025UpsertProductResponse\022#\n\007product\030" +
+      "\001 \001(\0132\022.datagw.v1.Product\022\017\n\007created\030\002 \001" +
+      "(\010\022\031\n\021consistency_token\030\003 \001(\t\"Y\n\021GetProd" +
+      "uctRequest\022\026\n\003sku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022,\n\014re" +
+      "ad_options\030\002 \001(\0132\026.datagw.v1.ReadOptions" +
+      "\"9\n\022GetProductResponse\022#\n\007product\030\001 \001(\0132" +
+      "\022.datagw.v1.Product\"i\n\027BatchGetProductsR" +
+      "equest\022 \n\004skus\030\001 \003(\tB\022\272H\017\222\001\014\010\001\020d\"\006r\004\310\363\030\001" +
+      "\022,\n\014read_options\030\002 \001(\0132\026.datagw.v1.ReadO" +
+      "ptions\"V\n\030BatchGetProductsResponse\022$\n\010pr" +
+      "oducts\030\001 \003(\0132\022.datagw.v1.Product\022\024\n\014miss" +
+      "ing_skus\030\002 \003(\t\"\215\001\n\024DeleteProductRequest\022" +
+      "\026\n\003sku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022&\n\020expected_vers" +
+      "ion\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022 \n\nrequest_id\030\003 " +
+      "\001(\tB\014\272H\tr\007\030\200\001\320\363\030\001B\023\n\021_expected_version\"2" +
+      "\n\025DeleteProductResponse\022\031\n\021consistency_t" +
+      "oken\030\001 \001(\t\"\205\003\n\025SearchProductsRequest\022\033\n\005" +
+      "query\030\001 \001(\tB\014\272H\tr\007\030\364\003\320\363\030\001\022\035\n\010category\030\002 " +
+      "\001(\tB\013\272H\010r\006\030d\320\363\030\001\022\032\n\005brand\030\003 \001(\tB\013\272H\010r\006\030d" +
+      "\320\363\030\001\022%\n\017min_price_minor\030\004 \001(\003B\007\272H\004\"\002(\000H\000" +
+      "\210\001\001\022%\n\017max_price_minor\030\005 \001(\003B\007\272H\004\"\002(\000H\001\210" +
+      "\001\001\022$\n\004sort\030\006 \001(\0162\026.datagw.v1.ProductSort" +
+      "\022\034\n\tpage_size\030\007 \001(\005B\t\272H\006\032\004\030d(\000\022\022\n\npage_t" +
+      "oken\030\010 \001(\t\022\030\n\020include_inactive\030\t \001(\010\022,\n\014" +
+      "read_options\030\n \001(\0132\026.datagw.v1.ReadOptio" +
+      "nsB\022\n\020_min_price_minorB\022\n\020_max_price_min" +
+      "or\"W\n\026SearchProductsResponse\022$\n\010products" +
+      "\030\001 \003(\0132\022.datagw.v1.Product\022\027\n\017next_page_" +
+      "token\030\002 \001(\t\"b\n\025ImportProductsRequest\022#\n\007" +
+      "product\030\001 \001(\0132\022.datagw.v1.Product\022$\n\010pro" +
+      "ducts\030\002 \003(\0132\022.datagw.v1.Product\"P\n\016Impor" +
+      "tRowError\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n" +
+      "\005field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026Im" +
+      "portProductsResponse\022\026\n\016received_count\030\001" +
+      " \001(\003\022\026\n\016imported_count\030\002 \001(\003\022\024\n\014failed_c" +
+      "ount\030\003 \001(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.I" +
+      "mportRowError*\263\001\n\013ProductSort\022\034\n\030PRODUCT" +
+      "_SORT_UNSPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELE" +
+      "VANCE\020\001\022\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027P" +
+      "RODUCT_SORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT" +
+      "_NEWEST\020\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016" +
+      "CatalogService\022R\n\rUpsertProduct\022\037.datagw" +
+      ".v1.UpsertProductRequest\032 .datagw.v1.Ups" +
+      "ertProductResponse\022I\n\nGetProduct\022\034.datag" +
+      "w.v1.GetProductRequest\032\035.datagw.v1.GetPr" +
+      "oductResponse\022[\n\020BatchGetProducts\022\".data" +
+      "gw.v1.BatchGetProductsRequest\032#.datagw.v" +
+      "1.BatchGetProductsResponse\022R\n\rDeleteProd" +
+      "uct\022\037.datagw.v1.DeleteProductRequest\032 .d" +
+      "atagw.v1.DeleteProductResponse\022U\n\016Search" +
+      "Products\022 .datagw.v1.SearchProductsReque" +
+      "st\032!.datagw.v1.SearchProductsResponse\022W\n" +
+      "\016ImportProducts\022 .datagw.v1.ImportProduc" +
+      "tsRequest\032!.datagw.v1.ImportProductsResp" +
+      "onse(\001BH\n\014io.datagw.v1P\001Z6github.com/dat" +
+      "agw/datagw/clients/go/datagw/v1;datagwv1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_datagw_v1_Product_descriptor =
@@ -287,10 +286,13 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.sku);
     com.google.protobuf.Descriptors.FileDescriptor
         .internalUpdateFileDescriptor(descriptor, registry);
   }
