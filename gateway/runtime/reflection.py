@@ -27,7 +27,21 @@ def documented_files() -> dict[str, bytes]:
     package, name = DESCRIPTOR_SET
     fds = descriptor_pb2.FileDescriptorSet.FromString(
         resources.files(package).joinpath(name).read_bytes())
+    for file in fds.file:
+        _drop_json_names(file.message_type)
     return {f.name: f.SerializeToString() for f in fds.file}
+
+
+def _drop_json_names(messages: Iterable[descriptor_pb2.DescriptorProto]) -> None:
+    """protoc fills in every field's json_name (the lowerCamelCase default,
+    we set none); the generated modules' copies have none. grpcurl prints
+    JSON with json_name where there is one, so keeping them would turn its
+    output from the .proto names (`order_id`, as the docs show and scripts
+    parse) into camelCase. Dropped: the comments are what is added."""
+    for message in messages:
+        for f in message.field:
+            f.ClearField("json_name")
+        _drop_json_names(message.nested_type)
 
 
 class DocumentedReflectionServicer(reflection_aio.ReflectionServicer):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need_tool
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +25,9 @@ def _files(root: Path) -> set[str]:
 
 
 def test_committed_python_stubs_are_current(tmp_path: Path) -> None:
+    # The imported buf.validate rules file (make tools: scripts/install_proto_deps.sh).
+    need_tool("buf/validate/validate.proto",
+              str(ROOT / ".tools" / "proto" / "buf" / "validate" / "validate.proto"))
     env = dict(os.environ, PYTHON=sys.executable)
     subprocess.run([str(ROOT / "scripts" / "generate_python.sh"), str(tmp_path)],
                    check=True, env=env, capture_output=True, timeout=120)

@@ -38,7 +38,7 @@ def test_grpcurl_describe_prints_the_protos_comments(tmp_path: Path) -> None:
     assert "// Reads one product. NOT_FOUND if there is none." in method
     assert "// The product's SKU." in request
     assert "(.buf.validate.field)" in request
-    assert "^[A-Za-z0-9._-]{1,64}$" in request
+    assert "[datagw.v1.sku]:true" in request
     assert "The product catalog: keyed by SKU" in described["datagw.v1.CatalogService"]
     for name, text in described.items():
         assert f"{name} is a service" in text, text
