@@ -23,8 +23,10 @@ run: $(STAMP)
 	$(BIN)/datagw serve
 
 ## make tools: pinned toolchains into .tools/ (idempotent, a no-op once
-## installed): protoc plugins for Go, Node and Java stubs, helm for the chart
+## installed): protoc plugins for Go, Node and Java stubs, the imported
+## buf/validate/validate.proto, helm for the chart
 tools: $(STAMP) $(NPM_STAMP)
+	scripts/install_proto_deps.sh
 	scripts/install_go_tools.sh
 	scripts/install_node_tools.sh
 	scripts/install_java_tools.sh
@@ -38,6 +40,7 @@ generate: tools
 	scripts/generate_java.sh
 
 lint: $(STAMP) $(NPM_STAMP)
+	scripts/install_proto_deps.sh
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo --no-cache
@@ -50,6 +53,7 @@ lint: $(STAMP) $(NPM_STAMP)
 ## make api-baseline: accept the current API as the one clients rely on (a
 ## deliberate step: it moves what `buf breaking` compares against)
 api-baseline: $(NPM_STAMP)
+	scripts/install_proto_deps.sh
 	cd proto && ../node_modules/.bin/buf build --exclude-path breaking-baseline.binpb -o breaking-baseline.binpb
 
 ## make dist: every client as its ecosystem's package and the packaged Helm

@@ -2,9 +2,11 @@
 # Regenerates the TypeScript stubs (protoc-gen-es v2: messages + service
 # descriptors that Connect uses) from proto/ into OUT_DIR (default:
 # clients/node/src/gen), plus google.rpc.Status and the error detail types so
-# clients can decode grpc-status-details-bin, and service_config.ts: the shared
-# clients/service_config.json as a typed constant (the retry interceptor's
-# policy). The stale-stub test calls it with
+# clients can decode grpc-status-details-bin, buf/validate/validate_pb
+# (the stubs import it for their buf.validate field rules; validate.proto is
+# the pinned one in .tools/proto, see scripts/install_proto_deps.sh), and
+# service_config.ts: the shared clients/service_config.json as a typed
+# constant (the retry interceptor's policy). The stale-stub test calls it with
 # a temp dir and compares. Needs scripts/install_node_tools.sh and buf from the
 # root `npm ci`.
 set -euo pipefail
@@ -16,9 +18,11 @@ py=${PYTHON:-$here/.venv/bin/python}
 [ -x "$pkg/node_modules/.bin/protoc-gen-es" ] \
   || { echo "protoc-gen-es missing: run scripts/install_node_tools.sh" >&2; exit 1; }
 [ -x "$buf" ] || { echo "$buf missing: run npm ci in $here" >&2; exit 1; }
+[ -f "$here/.tools/proto/buf/validate/validate.proto" ] \
+  || { echo "validate.proto missing: run scripts/install_proto_deps.sh" >&2; exit 1; }
 mkdir -p "$out"
 out=$(cd "$out" && pwd)  # a relative OUT_DIR means the caller's directory
-rm -rf "$out/datagw" "$out/google" "$out/service_config.ts"
+rm -rf "$out/datagw" "$out/google" "$out/buf" "$out/service_config.ts"
 
 # The google/rpc sources are those of googleapis-common-protos, pinned in
 # pyproject.toml, so every client decodes the same version the gateway encodes.
@@ -34,6 +38,7 @@ cd "$pkg"
 # buf builds every file of the proto/ module, so new .proto files need no change here.
 "$buf" generate "$here/proto" --template buf.gen.yaml --output "$out"
 "$buf" generate "$rpc" --template buf.gen.yaml --output "$out"
+"$buf" generate "$here/.tools/proto" --template buf.gen.yaml --output "$out"
 
 # A TypeScript module rather than a JSON import: it compiles to both the ESM
 # and the CommonJS build without import attributes or resolveJsonModule.

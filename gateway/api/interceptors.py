@@ -35,6 +35,7 @@ from gateway import request_context
 from gateway.api.auth.gate import AccessGate, Admitted
 from gateway.api.rpc_spans import SpanShapes
 from gateway.api.status import to_status
+from gateway.api.validation import check_request
 from gateway.errors import DatagwError, DeadlineExceeded, ResourceExhausted, Unavailable
 from gateway.tasks import Activity
 from gateway.telemetry import (
@@ -203,8 +204,13 @@ class GatewayInterceptor(_Interceptor):
             inner_uu: Any = handler.unary_unary
 
             async def unary_unary(request: Any, context: Context) -> Any:
-                return await self._run(method, context, request,
-                                       lambda: inner_uu(request, context))
+                def call() -> Any:
+                    # After the access gate: a caller it refuses learns
+                    # nothing about the request's validity.
+                    check_request(request)
+                    return inner_uu(request, context)
+
+                return await self._run(method, context, request, call)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary_unary, handler.request_deserializer, handler.response_serializer
@@ -216,7 +222,7 @@ class GatewayInterceptor(_Interceptor):
                 # No one request to scope: access rules with `where` cannot
                 # name a client-streaming method (the loader refuses it).
                 return await self._run(method, context, None,
-                                       lambda: inner_su(requests, context))
+                                       lambda: inner_su(_checked(requests), context))
 
             return grpc.stream_unary_rpc_method_handler(
                 stream_unary, handler.request_deserializer, handler.response_serializer
@@ -226,7 +232,8 @@ class GatewayInterceptor(_Interceptor):
 
             async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
                 async for response in self._run_stream(method, context, request,
-                                                       inner_us(request, context)):
+                                                       _checked_stream(request, inner_us,
+                                                                       context)):
                     yield response
 
             return grpc.unary_stream_rpc_method_handler(
@@ -380,6 +387,23 @@ class GatewayInterceptor(_Interceptor):
             f"internal error (id {error_id}); the gateway log has the details",
             reason="INTERNAL", metadata={"error_id": error_id},
         )
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """A client stream's messages, each checked against its rules as it arrives."""
+    async for request in requests:
+        check_request(request)
+        yield request
+
+
+async def _checked_stream(
+    request: Any, handler: Callable[[Any, Context], AsyncIterator[Any]], context: Context
+) -> AsyncIterator[Any]:
+    """A server stream's responses, its request checked first (inside the
+    stream, so the refusal goes through the stream's error mapping)."""
+    check_request(request)
+    async for response in handler(request, context):
+        yield response
 
 
 def current_trace_id() -> str:

@@ -129,8 +129,7 @@ class AdminDomain:
         v = Violations()
         if not 0 <= older_than_s <= MAX_OLDER_THAN_S:
             v.add("older_than", "must not be negative nor more than 100 years")
-        if not 0 <= limit <= 1000:
-            v.add("limit", "must be between 1 and 1000 (0: 100)")
+        # limit (0-1000): ListStuckSagasRequest's rules in proto/.
         v.raise_if_any()
         return await self.sagas.stuck(older_than_s, limit or 100)
 
@@ -153,9 +152,6 @@ class AdminDomain:
         return await self._runner().statuses()
 
     async def rebuild_projection(self, name: str) -> tuple[ProjectionStatus, int]:
-        """Rebuild from the first event and swap; waits for the swap."""
-        v = Violations()
-        if not name:
-            v.add("name", "required: a projection's name, as ListProjections shows it")
-        v.raise_if_any()
+        """Rebuild from the first event and swap; waits for the swap. The name
+        is required: RebuildProjectionRequest's rules in proto/."""
         return await self._runner().rebuild(name)

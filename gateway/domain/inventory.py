@@ -63,13 +63,7 @@ class InventoryDomain(KeyspaceDomain):
     async def set_stock(
         self, sku: str, on_hand: int, expected_version: int | None, request_id: str
     ) -> StockWrite:
-        v = Violations()
-        check_sku(v, "sku", sku)
-        if not 0 <= on_hand <= rules.MAX_STOCK:
-            v.add("on_hand", f"must be between 0 and {rules.MAX_STOCK}")
-        rules.check_expected_version(v, expected_version)
-        rules.check_request_id(v, request_id)
-        v.raise_if_any()
+        # Each argument's limits: SetStockRequest's rules in proto/.
 
         async def tx(conn: asyncpg.Connection) -> StockRecord:
             if expected_version is not None:
@@ -89,13 +83,7 @@ class InventoryDomain(KeyspaceDomain):
                                        {"sku": sku, "on_hand": on_hand, "ev": expected_version}, tx)
 
     async def adjust_stock(self, sku: str, delta: int, reason: str, request_id: str) -> StockWrite:
-        v = Violations()
-        check_sku(v, "sku", sku)
-        if delta == 0 or abs(delta) > rules.MAX_STOCK:
-            v.add("delta", f"must be non-zero and at most {rules.MAX_STOCK} either way")
-        rules.check_text(v, "reason", reason, rules.MAX_REASON)
-        rules.check_request_id(v, request_id)
-        v.raise_if_any()
+        # Each argument's limits: AdjustStockRequest's rules in proto/.
 
         async def tx(conn: asyncpg.Connection) -> StockRecord:
             stock = await store.adjust_stock(conn, sku, delta)
@@ -112,9 +100,7 @@ class InventoryDomain(KeyspaceDomain):
     async def get_stock(
         self, sku: str, level: Consistency | None, max_staleness_s: float | None, token: str
     ) -> StockRecord:
-        v = Violations()
-        check_sku(v, "sku", sku)
-        v.raise_if_any()
+        # The sku: GetStockRequest's rules in proto/.
         stock = await self.read(self._keyspace.single, level, max_staleness_s, token,
                                 "SELECT stock", lambda conn: store.get_stock(conn, sku))
         if stock is None:

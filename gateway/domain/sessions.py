@@ -14,7 +14,6 @@ from gateway.storage.redis.client import RedisBackend, RedisDown
 from gateway.storage.redis.sessions_store import MalformedSessionId, SessionStore, new_session_id
 
 DOMAIN = "sessions"
-MAX_USER_ID = 128
 MAX_ENTRIES = 100
 MAX_KEY = 128
 MAX_DATA_BYTES = 64 * 1024
@@ -23,13 +22,6 @@ T = TypeVar("T")
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _check_user(v: Violations, user_id: str) -> None:
-    if not user_id:
-        v.add("user_id", "required")
-    elif len(user_id) > MAX_USER_ID:
-        v.add("user_id", f"must be at most {MAX_USER_ID} characters")
 
 
 def _check_data(v: Violations, data: dict[str, str], field: str = "data") -> None:
@@ -76,7 +68,7 @@ class SessionsDomain:
     ) -> SessionRecord:
         policy = self._policy()
         v = Violations()
-        _check_user(v, user_id)
+        # user_id: CreateSessionRequest's rules in proto/.
         _check_data(v, data)
         if ttl_s is not None and not 0 < ttl_s <= policy.ttl_s:
             v.add("ttl", f"must be greater than 0s and at most the policy's {policy.ttl_s:g}s")
@@ -155,13 +147,9 @@ class SessionsDomain:
         await self._run(op)
 
     async def list_for_user(self, user_id: str) -> list[SessionRecord]:
-        v = Violations()
-        _check_user(v, user_id)
-        v.raise_if_any()
+        # user_id: ListUserSessionsRequest's rules in proto/.
         return await self._run(lambda: self._store.list_for_user(user_id, _now_ms()))
 
     async def delete_for_user(self, user_id: str) -> int:
-        v = Violations()
-        _check_user(v, user_id)
-        v.raise_if_any()
+        # user_id: DeleteUserSessionsRequest's rules in proto/.
         return await self._run(lambda: self._store.delete_for_user(user_id))

@@ -29,6 +29,7 @@ from gateway.runtime import health as health_status
 from gateway.runtime.config import Config, ConfigError
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.runtime.growth import add_embedded_shard
+from gateway.runtime.reflection import enable_reflection
 from gateway.runtime.services import (
     METHOD_DOMAINS,
     POLICY_CATALOG,
@@ -213,8 +214,7 @@ class Gateway:
         for entry in SERVICES:
             entry.register(wiring, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         if cfg.tls is not None:
             creds = grpc.ssl_server_credentials(
                 [(Path(cfg.tls.key_file).read_bytes(), Path(cfg.tls.cert_file).read_bytes())],

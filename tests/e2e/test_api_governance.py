@@ -30,8 +30,11 @@ def test_the_current_api_is_compatible_with_the_baseline() -> None:
 
 def test_removing_a_field_clients_use_is_caught(tmp_path: Path) -> None:
     need_tool("buf", str(BUF))
+    # The whole buf workspace: buf.yaml and the imported protos beside proto/.
     proto = tmp_path / "proto"
     shutil.copytree(ROOT / "proto", proto)
+    shutil.copy(ROOT / "buf.yaml", tmp_path / "buf.yaml")
+    shutil.copytree(ROOT / ".tools" / "proto", tmp_path / ".tools" / "proto")
     order = proto / "datagw" / "v1" / "order.proto"
     text = order.read_text()
     assert "  string payment_id = 7;\n" in text

@@ -21,6 +21,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_committed_go_stubs_are_current(tmp_path: Path) -> None:
+    # The imported buf.validate rules file (make tools: scripts/install_proto_deps.sh).
+    need_tool("buf/validate/validate.proto",
+              str(ROOT / ".tools" / "proto" / "buf" / "validate" / "validate.proto"))
     need_tool("buf", str(ROOT / "node_modules" / ".bin" / "buf"))
     for plugin in ("protoc-gen-go", "protoc-gen-go-grpc"):
         need_tool(plugin, str(TOOLS / plugin))

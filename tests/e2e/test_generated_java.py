@@ -20,6 +20,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_committed_java_stubs_are_current(tmp_path: Path) -> None:
+    # The imported buf.validate rules file (make tools: scripts/install_proto_deps.sh).
+    need_tool("buf/validate/validate.proto",
+              str(ROOT / ".tools" / "proto" / "buf" / "validate" / "validate.proto"))
     for tool in ("protoc", "protoc-gen-grpc-java"):
         need_tool(tool, str(TOOLS / tool))
     subprocess.run([str(ROOT / "scripts" / "generate_java.sh"), str(tmp_path)],

@@ -21,6 +21,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def test_committed_node_stubs_are_current(tmp_path: Path) -> None:
+    # The imported buf.validate rules file (make tools: scripts/install_proto_deps.sh).
+    need_tool("buf/validate/validate.proto",
+              str(ROOT / ".tools" / "proto" / "buf" / "validate" / "validate.proto"))
     need_tool("buf", str(ROOT / "node_modules" / ".bin" / "buf"))
     need_tool("protoc-gen-es",
               str(ROOT / "clients" / "node" / "node_modules" / ".bin" / "protoc-gen-es"))

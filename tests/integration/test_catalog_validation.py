@@ -101,12 +101,33 @@ async def test_upsert_rejects_bad_sku_and_stores_nothing(
     assert await sql(gateway, "catalog", "SELECT count(*) FROM products WHERE sku = $1", sku) == 0
 
 
-@pytest.mark.parametrize("sku", ["", "s" * 65, "bad sku", "tab\tsku"])
+@pytest.mark.parametrize("sku", ["", "s" * 65, "bad sku", "tab\tsku", "newline\n"])
 async def test_get_and_delete_reject_bad_sku(catalog: Any, sku: str) -> None:
     await invalid(catalog.GetProduct(catalog_pb2.GetProductRequest(sku=sku)), "sku")
     await invalid(catalog.GetProduct(catalog_pb2.GetProductRequest(sku=sku, read_options=STRONG)),
                   "sku")
     await invalid(catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=sku)), "sku")
+
+
+async def test_a_proto_rule_fails_in_the_shape_of_every_field_error(catalog: Any) -> None:
+    """The buf.validate rules of proto/ (checked on entry, before any handler)
+    answer as the hand-written checks do: ErrorInfo INVALID_ARGUMENT, one
+    BadRequest violation per broken rule, its description the rule's message."""
+    failure = await invalid(catalog.BatchGetProducts(catalog_pb2.BatchGetProductsRequest(
+        skus=["ok", "bad sku"])), "skus[1]")
+    assert failure.error_info is not None
+    assert (failure.error_info.domain, failure.error_info.reason) == ("datagw", "INVALID_ARGUMENT")
+    assert failure.bad_request is not None
+    (violation,) = failure.bad_request.field_violations
+    # datagw.v1.sku, the API's own rule (proto/datagw/v1/rules.proto).
+    assert violation.description == "must be 1-64 characters of A-Z a-z 0-9 . _ -"
+    assert failure.message == f"invalid request: skus[1]: {violation.description}"
+    # A standard rule: protovalidate's message.
+    search = await invalid(catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
+        page_size=101)), "page_size")
+    assert search.bad_request is not None
+    assert search.bad_request.field_violations[0].description == (
+        "must be greater than or equal to 0 and less than or equal to 100")
 
 
 async def test_sku_of_64_characters_is_accepted(catalog: Any, uid: str) -> None:

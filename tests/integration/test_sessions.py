@@ -292,9 +292,13 @@ async def test_invalid_create_stores_nothing(
 
 
 async def test_several_violations_are_reported_together(sessions: Stub) -> None:
+    too_much = {f"k{i}": "v" for i in range(101)}
+    # The gateway's own checks (data's limits, the policy's ttl) report together...
     await invalid(sessions.CreateSession(session_pb2.CreateSessionRequest(
-        user_id="", data={f"k{i}": "v" for i in range(101)}, ttl=ttl(POLICY_TTL_S * 2))),
-        "user_id", "data", "ttl")
+        user_id="u", data=too_much, ttl=ttl(POLICY_TTL_S * 2))), "data", "ttl")
+    # ...once the request passes the proto's rules (user_id), checked on entry.
+    await invalid(sessions.CreateSession(session_pb2.CreateSessionRequest(
+        user_id="", data=too_much, ttl=ttl(POLICY_TTL_S * 2))), "user_id")
 
 
 async def test_a_users_keys_share_one_cluster_slot(

@@ -1,4 +1,5 @@
-"""What a valid product and a valid catalog request look like."""
+"""What a valid product looks like (the requests' own field rules are
+buf.validate annotations in proto/datagw/v1/catalog.proto)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,8 @@ MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_KEY = 64
 MAX_ATTRIBUTE_VALUE = 1000
 MAX_PRICE_MINOR = 10**15
-MAX_BATCH_GET = 100
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-MAX_QUERY = 500
 MAX_REQUEST_ID = 128
 
 
@@ -30,15 +29,6 @@ def check_sku(v: Violations, field: str, sku: str) -> None:
         v.add(field, "required")
     elif not SKU_PATTERN.match(sku):
         v.add(field, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
-
-
-def check_request_id(v: Violations, request_id: str) -> None:
-    check_text(v, "request_id", request_id, MAX_REQUEST_ID)
-
-
-def check_expected_version(v: Violations, expected: int | None) -> None:
-    if expected is not None and expected < 0:
-        v.add("expected_version", "must be 0 (must not exist) or a positive version")
 
 
 def check_text(

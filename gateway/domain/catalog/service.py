@@ -169,10 +169,8 @@ class CatalogDomain:
     async def get_encoded(
         self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
     ) -> bytes:
-        """The product in the codec's encoding: a cache hit's stored bytes as they are."""
-        v = Violations()
-        rules.check_sku(v, "sku", sku)
-        v.raise_if_any()
+        """The product in the codec's encoding: a cache hit's stored bytes as they are.
+        The sku is the caller's to check (GetProductRequest's rules in proto/)."""
         plan = self._plan(level, max_staleness_s)
         if plan.use_cache:
             raw = await self._cached("product", sku, plan,
@@ -187,14 +185,8 @@ class CatalogDomain:
         self, skus: list[str], level: Consistency | None = None,
         max_staleness_s: float | None = None,
     ) -> tuple[list[ProductRecord], list[str]]:
-        v = Violations()
-        if not skus:
-            v.add("skus", "at least one SKU is required")
-        elif len(skus) > rules.MAX_BATCH_GET:
-            v.add("skus", f"at most {rules.MAX_BATCH_GET} SKUs per call (got {len(skus)})")
-        for i, sku in enumerate(skus):
-            rules.check_sku(v, f"skus[{i}]", sku)
-        v.raise_if_any()
+        # 1-100 well-formed SKUs: the caller's to check (BatchGetProductsRequest's
+        # rules in proto/; the order saga passes an order's checked lines).
         plan = self._plan(level, max_staleness_s)
         wanted = list(dict.fromkeys(skus))
         found: dict[str, ProductRecord] = {}
@@ -233,19 +225,12 @@ class CatalogDomain:
         self, q: SearchQuery, page_token: str, level: Consistency | None = None,
         max_staleness_s: float | None = None,
     ) -> SearchPage:
-        v = Violations()
-        rules.check_text(v, "query", q.text, rules.MAX_QUERY)
-        rules.check_text(v, "category", q.category, rules.MAX_NAME)
-        rules.check_text(v, "brand", q.brand, rules.MAX_NAME)
-        if q.min_price is not None and q.min_price < 0:
-            v.add("min_price_minor", "must be at least 0")
-        if q.max_price is not None and q.max_price < 0:
-            v.add("max_price_minor", "must be at least 0")
+        # Each field's own limits are SearchProductsRequest's rules in proto/;
+        # only the rule between two fields is checked here.
         if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
+            v = Violations()
             v.add("max_price_minor", "must be at least min_price_minor")
-        if not 1 <= q.limit <= rules.MAX_PAGE_SIZE:
-            v.add("page_size", f"must be between 1 and {rules.MAX_PAGE_SIZE}")
-        v.raise_if_any()
+            v.raise_if_any()
         plan = self._plan(level, max_staleness_s)
         shape = {"t": q.text, "c": q.category, "b": q.brand, "lo": q.min_price,
                  "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive}
@@ -326,9 +311,8 @@ class CatalogDomain:
         request_id: str,
     ) -> WriteResult:
         v = Violations()
+        # expected_version and request_id: UpsertProductRequest's rules in proto/.
         rules.check_product(v, product, "product", has_price=has_price)
-        rules.check_expected_version(v, expected_version)
-        rules.check_request_id(v, request_id)
         v.raise_if_any()
         body = {"p": product.to_json(), "ev": expected_version}
         return await self._write_then_invalidate([product.sku], self._write(
@@ -363,11 +347,7 @@ class CatalogDomain:
             )
 
     async def delete(self, sku: str, *, expected_version: int | None, request_id: str) -> str:
-        v = Violations()
-        rules.check_sku(v, "sku", sku)
-        rules.check_expected_version(v, expected_version)
-        rules.check_request_id(v, request_id)
-        v.raise_if_any()
+        # sku, expected_version and request_id: DeleteProductRequest's rules in proto/.
 
         async def tx(conn: asyncpg.Connection) -> WriteResult:
             current = await store.current_version(conn, sku)

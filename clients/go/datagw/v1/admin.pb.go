@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	anypb "google.golang.org/protobuf/types/known/anypb"
@@ -2430,7 +2431,7 @@ func (x *ListProjectionsResponse) GetProjections() []*Projection {
 // Request for RebuildProjection.
 type RebuildProjectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The projection's name.
+	// The projection's name, as ListProjections shows it.
 	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4176,7 +4177,7 @@ var File_datagw_v1_admin_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x04\n" +
+	"\x15datagw/v1/admin.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x1adatagw/v1/eventstore.proto\x1a\x15datagw/v1/order.proto\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x90\x04\n" +
 	"\aBackend\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.datagw.v1.BackendKindR\x04kind\x12\x18\n" +
@@ -4316,11 +4317,12 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x0eGetSagaRequest\x12\x17\n" +
 	"\asaga_id\x18\x01 \x01(\tR\x06sagaId\"6\n" +
 	"\x0fGetSagaResponse\x12#\n" +
-	"\x04saga\x18\x01 \x01(\v2\x0f.datagw.v1.SagaR\x04saga\"g\n" +
+	"\x04saga\x18\x01 \x01(\v2\x0f.datagw.v1.SagaR\x04saga\"s\n" +
 	"\x15ListStuckSagasRequest\x128\n" +
 	"\n" +
-	"older_than\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\tolderThan\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"n\n" +
+	"older_than\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\tolderThan\x12 \n" +
+	"\x05limit\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x05limit\"n\n" +
 	"\x16ListStuckSagasResponse\x12%\n" +
 	"\x05sagas\x18\x01 \x03(\v2\x0f.datagw.v1.SagaR\x05sagas\x12-\n" +
 	"\x12unavailable_shards\x18\x02 \x03(\x05R\x11unavailableShards\"\xf4\x01\n" +
@@ -4343,9 +4345,9 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"generation\"\x18\n" +
 	"\x16ListProjectionsRequest\"R\n" +
 	"\x17ListProjectionsResponse\x127\n" +
-	"\vprojections\x18\x01 \x03(\v2\x15.datagw.v1.ProjectionR\vprojections\".\n" +
-	"\x18RebuildProjectionRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"{\n" +
+	"\vprojections\x18\x01 \x03(\v2\x15.datagw.v1.ProjectionR\vprojections\"6\n" +
+	"\x18RebuildProjectionRequest\x12\x1a\n" +
+	"\x04name\x18\x01 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x04name\"{\n" +
 	"\x19RebuildProjectionResponse\x125\n" +
 	"\n" +
 	"projection\x18\x01 \x01(\v2\x15.datagw.v1.ProjectionR\n" +

@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -691,7 +692,7 @@ type SearchProductsRequest struct {
 	MaxPriceMinor *int64 `protobuf:"varint,5,opt,name=max_price_minor,json=maxPriceMinor,proto3,oneof" json:"max_price_minor,omitempty"`
 	// Sort order.
 	Sort ProductSort `protobuf:"varint,6,opt,name=sort,proto3,enum=datagw.v1.ProductSort" json:"sort,omitempty"`
-	// 1-100, default 20.
+	// 1-100, default 20 (0).
 	PageSize int32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response; the other fields must be unchanged.
 	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -1067,7 +1068,7 @@ var File_datagw_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x17datagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x03\n" +
+	"\x17datagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x03\n" +
 	"\aProduct\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -1088,44 +1089,44 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
-	"\a_active\"\xa8\x01\n" +
+	"\a_active\"\xbf\x01\n" +
 	"\x14UpsertProductRequest\x12,\n" +
-	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12.\n" +
-	"\x10expected_version\x18\x02 \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01\x12\x1d\n" +
+	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x127\n" +
+	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x12+\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestIdB\x13\n" +
+	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"\x8c\x01\n" +
 	"\x15UpsertProductResponse\x12,\n" +
 	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\bR\acreated\x12+\n" +
-	"\x11consistency_token\x18\x03 \x01(\tR\x10consistencyToken\"`\n" +
-	"\x11GetProductRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x129\n" +
+	"\x11consistency_token\x18\x03 \x01(\tR\x10consistencyToken\"k\n" +
+	"\x11GetProductRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"B\n" +
 	"\x12GetProductResponse\x12,\n" +
-	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\"h\n" +
-	"\x17BatchGetProductsRequest\x12\x12\n" +
-	"\x04skus\x18\x01 \x03(\tR\x04skus\x129\n" +
+	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\"|\n" +
+	"\x17BatchGetProductsRequest\x12&\n" +
+	"\x04skus\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\f\b\x01\x10d\"\x06r\x04\xc8\xf3\x18\x01R\x04skus\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"m\n" +
 	"\x18BatchGetProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12!\n" +
-	"\fmissing_skus\x18\x02 \x03(\tR\vmissingSkus\"\x8c\x01\n" +
-	"\x14DeleteProductRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x12.\n" +
-	"\x10expected_version\x18\x02 \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01\x12\x1d\n" +
+	"\fmissing_skus\x18\x02 \x03(\tR\vmissingSkus\"\xae\x01\n" +
+	"\x14DeleteProductRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x127\n" +
+	"\x10expected_version\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\x0fexpectedVersion\x88\x01\x01\x12+\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestIdB\x13\n" +
+	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"D\n" +
 	"\x15DeleteProductResponse\x12+\n" +
-	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\xaf\x03\n" +
-	"\x15SearchProductsRequest\x12\x14\n" +
-	"\x05query\x18\x01 \x01(\tR\x05query\x12\x1a\n" +
-	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x14\n" +
-	"\x05brand\x18\x03 \x01(\tR\x05brand\x12+\n" +
-	"\x0fmin_price_minor\x18\x04 \x01(\x03H\x00R\rminPriceMinor\x88\x01\x01\x12+\n" +
-	"\x0fmax_price_minor\x18\x05 \x01(\x03H\x01R\rmaxPriceMinor\x88\x01\x01\x12*\n" +
-	"\x04sort\x18\x06 \x01(\x0e2\x16.datagw.v1.ProductSortR\x04sort\x12\x1b\n" +
-	"\tpage_size\x18\a \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\xf4\x03\n" +
+	"\x15SearchProductsRequest\x12\"\n" +
+	"\x05query\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x05query\x12'\n" +
+	"\bcategory\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12!\n" +
+	"\x05brand\x18\x03 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\x05brand\x124\n" +
+	"\x0fmin_price_minor\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rminPriceMinor\x88\x01\x01\x124\n" +
+	"\x0fmax_price_minor\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x01R\rmaxPriceMinor\x88\x01\x01\x12*\n" +
+	"\x04sort\x18\x06 \x01(\x0e2\x16.datagw.v1.ProductSortR\x04sort\x12&\n" +
+	"\tpage_size\x18\a \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\b \x01(\tR\tpageToken\x12)\n" +
 	"\x10include_inactive\x18\t \x01(\bR\x0fincludeInactive\x129\n" +
@@ -1243,6 +1244,7 @@ func file_datagw_v1_catalog_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_catalog_proto_msgTypes[0].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[1].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[7].OneofWrappers = []any{}

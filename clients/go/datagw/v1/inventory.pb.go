@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -967,7 +968,7 @@ var File_datagw_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"\x19datagw/v1/inventory.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x01\n" +
+	"\x19datagw/v1/inventory.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x01\n" +
 	"\x05Stock\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n" +
 	"\aon_hand\x18\x02 \x01(\x03R\x06onHand\x12\x1a\n" +
@@ -975,28 +976,28 @@ const file_datagw_v1_inventory_proto_rawDesc = "" +
 	"\tavailable\x18\x04 \x01(\x03R\tavailable\x12\x18\n" +
 	"\aversion\x18\x05 \x01(\x03R\aversion\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa0\x01\n" +
-	"\x0fSetStockRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x17\n" +
-	"\aon_hand\x18\x02 \x01(\x03R\x06onHand\x12.\n" +
-	"\x10expected_version\x18\x03 \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01\x12\x1d\n" +
+	"updateTime\"\xd5\x01\n" +
+	"\x0fSetStockRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x12'\n" +
+	"\aon_hand\x18\x02 \x01(\x03B\x0e\xbaH\v\"\t\x18\x80\xa0\x94\xa5\x8d\x1d(\x00R\x06onHand\x127\n" +
+	"\x10expected_version\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x01H\x00R\x0fexpectedVersion\x88\x01\x01\x12.\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestIdB\x13\n" +
+	"request_id\x18\x04 \x01(\tB\x0f\xbaH\f\xc8\x01\x01r\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"g\n" +
 	"\x10SetStockResponse\x12&\n" +
 	"\x05stock\x18\x01 \x01(\v2\x10.datagw.v1.StockR\x05stock\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"s\n" +
-	"\x12AdjustStockRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x14\n" +
-	"\x05delta\x18\x02 \x01(\x03R\x05delta\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\xb8\x01\n" +
+	"\x12AdjustStockRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x12/\n" +
+	"\x05delta\x18\x02 \x01(\x03B\x19\xbaH\x16\"\x148\x00\x18\x80\xa0\x94\xa5\x8d\x1d(\x80\xe0\xeb\xda\xf2\xe2\xff\xff\xff\x01R\x05delta\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"j\n" +
+	"request_id\x18\x04 \x01(\tB\x0f\xbaH\f\xc8\x01\x01r\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestId\"j\n" +
 	"\x13AdjustStockResponse\x12&\n" +
 	"\x05stock\x18\x01 \x01(\v2\x10.datagw.v1.StockR\x05stock\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"^\n" +
-	"\x0fGetStockRequest\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x129\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"i\n" +
+	"\x0fGetStockRequest\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\":\n" +
 	"\x10GetStockResponse\x12&\n" +
 	"\x05stock\x18\x01 \x01(\v2\x10.datagw.v1.StockR\x05stock\"?\n" +
@@ -1115,6 +1116,7 @@ func file_datagw_v1_inventory_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_inventory_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -604,7 +605,7 @@ func (*DeleteSessionResponse) Descriptor() ([]byte, []int) {
 // Request for ListUserSessions.
 type ListUserSessionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user.
+	// The user: 1-128 characters.
 	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -696,7 +697,7 @@ func (x *ListUserSessionsResponse) GetSessions() []*Session {
 // Request for DeleteUserSessions.
 type DeleteUserSessionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user.
+	// The user: 1-128 characters.
 	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -789,7 +790,7 @@ var File_datagw_v1_session_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_session_proto_rawDesc = "" +
 	"\n" +
-	"\x17datagw/v1/session.proto\x12\tdatagw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x02\n" +
+	"\x17datagw/v1/session.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x02\n" +
 	"\aSession\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x17\n" +
@@ -802,9 +803,9 @@ const file_datagw_v1_session_proto_rawDesc = "" +
 	"\x10last_access_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastAccessTime\x1a7\n" +
 	"\tDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd4\x01\n" +
-	"\x14CreateSessionRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12=\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe1\x01\n" +
+	"\x14CreateSessionRequest\x12$\n" +
+	"\auser_id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\x06userId\x12=\n" +
 	"\x04data\x18\x02 \x03(\v2).datagw.v1.CreateSessionRequest.DataEntryR\x04data\x12+\n" +
 	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x1a7\n" +
 	"\tDataEntry\x12\x10\n" +
@@ -837,13 +838,13 @@ const file_datagw_v1_session_proto_rawDesc = "" +
 	"\x14DeleteSessionRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\"\x17\n" +
-	"\x15DeleteSessionResponse\"2\n" +
-	"\x17ListUserSessionsRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\"J\n" +
+	"\x15DeleteSessionResponse\"?\n" +
+	"\x17ListUserSessionsRequest\x12$\n" +
+	"\auser_id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\x06userId\"J\n" +
 	"\x18ListUserSessionsResponse\x12.\n" +
-	"\bsessions\x18\x01 \x03(\v2\x12.datagw.v1.SessionR\bsessions\"4\n" +
-	"\x19DeleteUserSessionsRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\"A\n" +
+	"\bsessions\x18\x01 \x03(\v2\x12.datagw.v1.SessionR\bsessions\"A\n" +
+	"\x19DeleteUserSessionsRequest\x12$\n" +
+	"\auser_id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\x06userId\"A\n" +
 	"\x1aDeleteUserSessionsResponse\x12#\n" +
 	"\rdeleted_count\x18\x01 \x01(\x03R\fdeletedCount2\xe8\x04\n" +
 	"\x0eSessionService\x12R\n" +

@@ -1335,7 +1335,7 @@ class RebuildProjectionRequest(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """The projection's name."""
+    """The projection's name, as ListProjections shows it."""
     def __init__(
         self,
         *,

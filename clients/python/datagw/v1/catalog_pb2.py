@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x02\n\x07Product\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\r\n\x05\x62rand\x18\x05 \x01(\t\x12\x1f\n\x05price\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x36\n\nattributes\x18\x07 \x03(\x0b\x32\".datagw.v1.Product.AttributesEntry\x12\x13\n\x06\x61\x63tive\x18\x08 \x01(\x08H\x00\x88\x01\x01\x12\x0f\n\x07version\x18\t \x01(\x03\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_active\"\x83\x01\n\x14UpsertProductRequest\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12\x1d\n\x10\x65xpected_version\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x03 \x01(\tB\x13\n\x11_expected_version\"h\n\x15UpsertProductResponse\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"N\n\x11GetProductRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"9\n\x12GetProductResponse\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\"U\n\x17\x42\x61tchGetProductsRequest\x12\x0c\n\x04skus\x18\x01 \x03(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"V\n\x18\x42\x61tchGetProductsResponse\x12$\n\x08products\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Product\x12\x14\n\x0cmissing_skus\x18\x02 \x03(\t\"k\n\x14\x44\x65leteProductRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x1d\n\x10\x65xpected_version\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x03 \x01(\tB\x13\n\x11_expected_version\"2\n\x15\x44\x65leteProductResponse\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"\xc0\x02\n\x15SearchProductsRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12\x1c\n\x0fmin_price_minor\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x1c\n\x0fmax_price_minor\x18\x05 \x01(\x03H\x01\x88\x01\x01\x12$\n\x04sort\x18\x06 \x01(\x0e\x32\x16.datagw.v1.ProductSort\x12\x11\n\tpage_size\x18\x07 \x01(\x05\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x18\n\x10include_inactive\x18\t \x01(\x08\x12,\n\x0cread_options\x18\n \x01(\x0b\x32\x16.datagw.v1.ReadOptionsB\x12\n\x10_min_price_minorB\x12\n\x10_max_price_minor\"W\n\x16SearchProductsResponse\x12$\n\x08products\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x15ImportProductsRequest\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12$\n\x08products\x18\x02 \x03(\x0b\x32\x12.datagw.v1.Product\"P\n\x0eImportRowError\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\x89\x01\n\x16ImportProductsResponse\x12\x16\n\x0ereceived_count\x18\x01 \x01(\x03\x12\x16\n\x0eimported_count\x18\x02 \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\x03 \x01(\x03\x12)\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x19.datagw.v1.ImportRowError*\xb3\x01\n\x0bProductSort\x12\x1c\n\x18PRODUCT_SORT_UNSPECIFIED\x10\x00\x12\x1a\n\x16PRODUCT_SORT_RELEVANCE\x10\x01\x12\x1a\n\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x17\n\x13PRODUCT_SORT_NEWEST\x10\x04\x12\x18\n\x14PRODUCT_SORT_POPULAR\x10\x05\x32\x90\x04\n\x0e\x43\x61talogService\x12R\n\rUpsertProduct\x12\x1f.datagw.v1.UpsertProductRequest\x1a .datagw.v1.UpsertProductResponse\x12I\n\nGetProduct\x12\x1c.datagw.v1.GetProductRequest\x1a\x1d.datagw.v1.GetProductResponse\x12[\n\x10\x42\x61tchGetProducts\x12\".datagw.v1.BatchGetProductsRequest\x1a#.datagw.v1.BatchGetProductsResponse\x12R\n\rDeleteProduct\x12\x1f.datagw.v1.DeleteProductRequest\x1a .datagw.v1.DeleteProductResponse\x12U\n\x0eSearchProducts\x12 .datagw.v1.SearchProductsRequest\x1a!.datagw.v1.SearchProductsResponse\x12W\n\x0eImportProducts\x12 .datagw.v1.ImportProductsRequest\x1a!.datagw.v1.ImportProductsResponse(\x01\x42H\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/catalog.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x02\n\x07Product\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\r\n\x05\x62rand\x18\x05 \x01(\t\x12\x1f\n\x05price\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x36\n\nattributes\x18\x07 \x03(\x0b\x32\".datagw.v1.Product.AttributesEntry\x12\x13\n\x06\x61\x63tive\x18\x08 \x01(\x08H\x00\x88\x01\x01\x12\x0f\n\x07version\x18\t \x01(\x03\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\t\n\x07_active\"\x9a\x01\n\x14UpsertProductRequest\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12&\n\x10\x65xpected_version\x18\x02 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00H\x00\x88\x01\x01\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\x80\x01\xd0\xf3\x18\x01\x42\x13\n\x11_expected_version\"h\n\x15UpsertProductResponse\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"Y\n\x11GetProductRequest\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"9\n\x12GetProductResponse\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\"i\n\x17\x42\x61tchGetProductsRequest\x12 \n\x04skus\x18\x01 \x03(\tB\x12\xbaH\x0f\x92\x01\x0c\x08\x01\x10\x64\"\x06r\x04\xc8\xf3\x18\x01\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"V\n\x18\x42\x61tchGetProductsResponse\x12$\n\x08products\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Product\x12\x14\n\x0cmissing_skus\x18\x02 \x03(\t\"\x8d\x01\n\x14\x44\x65leteProductRequest\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12&\n\x10\x65xpected_version\x18\x02 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00H\x00\x88\x01\x01\x12 \n\nrequest_id\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\x80\x01\xd0\xf3\x18\x01\x42\x13\n\x11_expected_version\"2\n\x15\x44\x65leteProductResponse\x12\x19\n\x11\x63onsistency_token\x18\x01 \x01(\t\"\x85\x03\n\x15SearchProductsRequest\x12\x1b\n\x05query\x18\x01 \x01(\tB\x0c\xbaH\tr\x07\x18\xf4\x03\xd0\xf3\x18\x01\x12\x1d\n\x08\x63\x61tegory\x18\x02 \x01(\tB\x0b\xbaH\x08r\x06\x18\x64\xd0\xf3\x18\x01\x12\x1a\n\x05\x62rand\x18\x03 \x01(\tB\x0b\xbaH\x08r\x06\x18\x64\xd0\xf3\x18\x01\x12%\n\x0fmin_price_minor\x18\x04 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00H\x00\x88\x01\x01\x12%\n\x0fmax_price_minor\x18\x05 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x00H\x01\x88\x01\x01\x12$\n\x04sort\x18\x06 \x01(\x0e\x32\x16.datagw.v1.ProductSort\x12\x1c\n\tpage_size\x18\x07 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x18\n\x10include_inactive\x18\t \x01(\x08\x12,\n\x0cread_options\x18\n \x01(\x0b\x32\x16.datagw.v1.ReadOptionsB\x12\n\x10_min_price_minorB\x12\n\x10_max_price_minor\"W\n\x16SearchProductsResponse\x12$\n\x08products\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Product\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x15ImportProductsRequest\x12#\n\x07product\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Product\x12$\n\x08products\x18\x02 \x03(\x0b\x32\x12.datagw.v1.Product\"P\n\x0eImportRowError\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"\x89\x01\n\x16ImportProductsResponse\x12\x16\n\x0ereceived_count\x18\x01 \x01(\x03\x12\x16\n\x0eimported_count\x18\x02 \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\x03 \x01(\x03\x12)\n\x06\x65rrors\x18\x04 \x03(\x0b\x32\x19.datagw.v1.ImportRowError*\xb3\x01\n\x0bProductSort\x12\x1c\n\x18PRODUCT_SORT_UNSPECIFIED\x10\x00\x12\x1a\n\x16PRODUCT_SORT_RELEVANCE\x10\x01\x12\x1a\n\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x17\n\x13PRODUCT_SORT_NEWEST\x10\x04\x12\x18\n\x14PRODUCT_SORT_POPULAR\x10\x05\x32\x90\x04\n\x0e\x43\x61talogService\x12R\n\rUpsertProduct\x12\x1f.datagw.v1.UpsertProductRequest\x1a .datagw.v1.UpsertProductResponse\x12I\n\nGetProduct\x12\x1c.datagw.v1.GetProductRequest\x1a\x1d.datagw.v1.GetProductResponse\x12[\n\x10\x42\x61tchGetProducts\x12\".datagw.v1.BatchGetProductsRequest\x1a#.datagw.v1.BatchGetProductsResponse\x12R\n\rDeleteProduct\x12\x1f.datagw.v1.DeleteProductRequest\x1a .datagw.v1.DeleteProductResponse\x12U\n\x0eSearchProducts\x12 .datagw.v1.SearchProductsRequest\x1a!.datagw.v1.SearchProductsResponse\x12W\n\x0eImportProducts\x12 .datagw.v1.ImportProductsRequest\x1a!.datagw.v1.ImportProductsResponse(\x01\x42H\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,38 +38,64 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
   _globals['_PRODUCT_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_PRODUCT_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_PRODUCTSORT']._serialized_start=1926
-  _globals['_PRODUCTSORT']._serialized_end=2105
-  _globals['_PRODUCT']._serialized_start=96
-  _globals['_PRODUCT']._serialized_end=474
-  _globals['_PRODUCT_ATTRIBUTESENTRY']._serialized_start=414
-  _globals['_PRODUCT_ATTRIBUTESENTRY']._serialized_end=463
-  _globals['_UPSERTPRODUCTREQUEST']._serialized_start=477
-  _globals['_UPSERTPRODUCTREQUEST']._serialized_end=608
-  _globals['_UPSERTPRODUCTRESPONSE']._serialized_start=610
-  _globals['_UPSERTPRODUCTRESPONSE']._serialized_end=714
-  _globals['_GETPRODUCTREQUEST']._serialized_start=716
-  _globals['_GETPRODUCTREQUEST']._serialized_end=794
-  _globals['_GETPRODUCTRESPONSE']._serialized_start=796
-  _globals['_GETPRODUCTRESPONSE']._serialized_end=853
-  _globals['_BATCHGETPRODUCTSREQUEST']._serialized_start=855
-  _globals['_BATCHGETPRODUCTSREQUEST']._serialized_end=940
-  _globals['_BATCHGETPRODUCTSRESPONSE']._serialized_start=942
-  _globals['_BATCHGETPRODUCTSRESPONSE']._serialized_end=1028
-  _globals['_DELETEPRODUCTREQUEST']._serialized_start=1030
-  _globals['_DELETEPRODUCTREQUEST']._serialized_end=1137
-  _globals['_DELETEPRODUCTRESPONSE']._serialized_start=1139
-  _globals['_DELETEPRODUCTRESPONSE']._serialized_end=1189
-  _globals['_SEARCHPRODUCTSREQUEST']._serialized_start=1192
-  _globals['_SEARCHPRODUCTSREQUEST']._serialized_end=1512
-  _globals['_SEARCHPRODUCTSRESPONSE']._serialized_start=1514
-  _globals['_SEARCHPRODUCTSRESPONSE']._serialized_end=1601
-  _globals['_IMPORTPRODUCTSREQUEST']._serialized_start=1603
-  _globals['_IMPORTPRODUCTSREQUEST']._serialized_end=1701
-  _globals['_IMPORTROWERROR']._serialized_start=1703
-  _globals['_IMPORTROWERROR']._serialized_end=1783
-  _globals['_IMPORTPRODUCTSRESPONSE']._serialized_start=1786
-  _globals['_IMPORTPRODUCTSRESPONSE']._serialized_end=1923
-  _globals['_CATALOGSERVICE']._serialized_start=2108
-  _globals['_CATALOGSERVICE']._serialized_end=2636
+  _globals['_UPSERTPRODUCTREQUEST'].fields_by_name['expected_version']._loaded_options = None
+  _globals['_UPSERTPRODUCTREQUEST'].fields_by_name['expected_version']._serialized_options = b'\272H\004\"\002(\000'
+  _globals['_UPSERTPRODUCTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_UPSERTPRODUCTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\tr\007\030\200\001\320\363\030\001'
+  _globals['_GETPRODUCTREQUEST'].fields_by_name['sku']._loaded_options = None
+  _globals['_GETPRODUCTREQUEST'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_BATCHGETPRODUCTSREQUEST'].fields_by_name['skus']._loaded_options = None
+  _globals['_BATCHGETPRODUCTSREQUEST'].fields_by_name['skus']._serialized_options = b'\272H\017\222\001\014\010\001\020d\"\006r\004\310\363\030\001'
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['sku']._loaded_options = None
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['expected_version']._loaded_options = None
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['expected_version']._serialized_options = b'\272H\004\"\002(\000'
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_DELETEPRODUCTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\tr\007\030\200\001\320\363\030\001'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['query']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['query']._serialized_options = b'\272H\tr\007\030\364\003\320\363\030\001'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['category']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['category']._serialized_options = b'\272H\010r\006\030d\320\363\030\001'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['brand']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['brand']._serialized_options = b'\272H\010r\006\030d\320\363\030\001'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['min_price_minor']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['min_price_minor']._serialized_options = b'\272H\004\"\002(\000'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['max_price_minor']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['max_price_minor']._serialized_options = b'\272H\004\"\002(\000'
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_SEARCHPRODUCTSREQUEST'].fields_by_name['page_size']._serialized_options = b'\272H\006\032\004\030d(\000'
+  _globals['_PRODUCTSORT']._serialized_start=2136
+  _globals['_PRODUCTSORT']._serialized_end=2315
+  _globals['_PRODUCT']._serialized_start=148
+  _globals['_PRODUCT']._serialized_end=526
+  _globals['_PRODUCT_ATTRIBUTESENTRY']._serialized_start=466
+  _globals['_PRODUCT_ATTRIBUTESENTRY']._serialized_end=515
+  _globals['_UPSERTPRODUCTREQUEST']._serialized_start=529
+  _globals['_UPSERTPRODUCTREQUEST']._serialized_end=683
+  _globals['_UPSERTPRODUCTRESPONSE']._serialized_start=685
+  _globals['_UPSERTPRODUCTRESPONSE']._serialized_end=789
+  _globals['_GETPRODUCTREQUEST']._serialized_start=791
+  _globals['_GETPRODUCTREQUEST']._serialized_end=880
+  _globals['_GETPRODUCTRESPONSE']._serialized_start=882
+  _globals['_GETPRODUCTRESPONSE']._serialized_end=939
+  _globals['_BATCHGETPRODUCTSREQUEST']._serialized_start=941
+  _globals['_BATCHGETPRODUCTSREQUEST']._serialized_end=1046
+  _globals['_BATCHGETPRODUCTSRESPONSE']._serialized_start=1048
+  _globals['_BATCHGETPRODUCTSRESPONSE']._serialized_end=1134
+  _globals['_DELETEPRODUCTREQUEST']._serialized_start=1137
+  _globals['_DELETEPRODUCTREQUEST']._serialized_end=1278
+  _globals['_DELETEPRODUCTRESPONSE']._serialized_start=1280
+  _globals['_DELETEPRODUCTRESPONSE']._serialized_end=1330
+  _globals['_SEARCHPRODUCTSREQUEST']._serialized_start=1333
+  _globals['_SEARCHPRODUCTSREQUEST']._serialized_end=1722
+  _globals['_SEARCHPRODUCTSRESPONSE']._serialized_start=1724
+  _globals['_SEARCHPRODUCTSRESPONSE']._serialized_end=1811
+  _globals['_IMPORTPRODUCTSREQUEST']._serialized_start=1813
+  _globals['_IMPORTPRODUCTSREQUEST']._serialized_end=1911
+  _globals['_IMPORTROWERROR']._serialized_start=1913
+  _globals['_IMPORTROWERROR']._serialized_end=1993
+  _globals['_IMPORTPRODUCTSRESPONSE']._serialized_start=1996
+  _globals['_IMPORTPRODUCTSRESPONSE']._serialized_end=2133
+  _globals['_CATALOGSERVICE']._serialized_start=2318
+  _globals['_CATALOGSERVICE']._serialized_end=2846
 # @@protoc_insertion_point(module_scope)

@@ -420,7 +420,7 @@ class SearchProductsRequest(_message.Message):
     sort: Global___ProductSort.ValueType
     """Sort order."""
     page_size: _builtins.int
-    """1-100, default 20."""
+    """1-100, default 20 (0)."""
     page_token: _builtins.str
     """From a previous response; the other fields must be unchanged."""
     include_inactive: _builtins.bool

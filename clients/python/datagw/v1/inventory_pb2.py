@@ -22,12 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61tagw/v1/inventory.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n\x05Stock\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07on_hand\x18\x02 \x01(\x03\x12\x10\n\x08reserved\x18\x03 \x01(\x03\x12\x11\n\tavailable\x18\x04 \x01(\x03\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x0fSetStockRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07on_hand\x18\x02 \x01(\x03\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x13\n\x11_expected_version\"N\n\x10SetStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"T\n\x12\x41\x64justStockRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"Q\n\x13\x41\x64justStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"L\n\x0fGetStockRequest\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"3\n\x10GetStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\"0\n\x0fReservationItem\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"\xde\x01\n\x0bReservation\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.datagw.v1.ReservationState\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.datagw.v1.ReservationItem\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x13ReserveStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12)\n\x05items\x18\x02 \x03(\x0b\x32\x1a.datagw.v1.ReservationItem\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"C\n\x14ReserveStockResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation\"2\n\x18\x43ommitReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"H\n\x19\x43ommitReservationResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation\"3\n\x19ReleaseReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"I\n\x1aReleaseReservationResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation*\xb2\x01\n\x10ReservationState\x12!\n\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESERVATION_STATE_HELD\x10\x01\x12\x1f\n\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1e\n\x1aRESERVATION_STATE_RELEASED\x10\x03\x12\x1e\n\x1aRESERVATION_STATE_RETURNED\x10\x04\x32\xfe\x03\n\x10InventoryService\x12\x43\n\x08SetStock\x12\x1a.datagw.v1.SetStockRequest\x1a\x1b.datagw.v1.SetStockResponse\x12L\n\x0b\x41\x64justStock\x12\x1d.datagw.v1.AdjustStockRequest\x1a\x1e.datagw.v1.AdjustStockResponse\x12\x43\n\x08GetStock\x12\x1a.datagw.v1.GetStockRequest\x1a\x1b.datagw.v1.GetStockResponse\x12O\n\x0cReserveStock\x12\x1e.datagw.v1.ReserveStockRequest\x1a\x1f.datagw.v1.ReserveStockResponse\x12^\n\x11\x43ommitReservation\x12#.datagw.v1.CommitReservationRequest\x1a$.datagw.v1.CommitReservationResponse\x12\x61\n\x12ReleaseReservation\x12$.datagw.v1.ReleaseReservationRequest\x1a%.datagw.v1.ReleaseReservationResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61tagw/v1/inventory.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n\x05Stock\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0f\n\x07on_hand\x18\x02 \x01(\x03\x12\x10\n\x08reserved\x18\x03 \x01(\x03\x12\x11\n\tavailable\x18\x04 \x01(\x03\x12\x0f\n\x07version\x18\x05 \x01(\x03\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xac\x01\n\x0fSetStockRequest\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12\x1f\n\x07on_hand\x18\x02 \x01(\x03\x42\x0e\xbaH\x0b\"\t\x18\x80\xa0\x94\xa5\x8d\x1d(\x00\x12&\n\x10\x65xpected_version\x18\x03 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x01H\x00\x88\x01\x01\x12#\n\nrequest_id\x18\x04 \x01(\tB\x0f\xbaH\x0cr\x07\x18\x80\x01\xd0\xf3\x18\x01\xc8\x01\x01\x42\x13\n\x11_expected_version\"N\n\x10SetStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"\x99\x01\n\x12\x41\x64justStockRequest\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12(\n\x05\x64\x65lta\x18\x02 \x01(\x03\x42\x19\xbaH\x16\"\x14\x18\x80\xa0\x94\xa5\x8d\x1d(\x80\xe0\xeb\xda\xf2\xe2\xff\xff\xff\x01\x38\x00\x12\x1c\n\x06reason\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\xf4\x03\xd0\xf3\x18\x01\x12#\n\nrequest_id\x18\x04 \x01(\tB\x0f\xbaH\x0cr\x07\x18\x80\x01\xd0\xf3\x18\x01\xc8\x01\x01\"Q\n\x13\x41\x64justStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"W\n\x0fGetStockRequest\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"3\n\x10GetStockResponse\x12\x1f\n\x05stock\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Stock\"0\n\x0fReservationItem\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"\xde\x01\n\x0bReservation\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.datagw.v1.ReservationState\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.datagw.v1.ReservationItem\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x13ReserveStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12)\n\x05items\x18\x02 \x03(\x0b\x32\x1a.datagw.v1.ReservationItem\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"C\n\x14ReserveStockResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation\"2\n\x18\x43ommitReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"H\n\x19\x43ommitReservationResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation\"3\n\x19ReleaseReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"I\n\x1aReleaseReservationResponse\x12+\n\x0breservation\x18\x01 \x01(\x0b\x32\x16.datagw.v1.Reservation*\xb2\x01\n\x10ReservationState\x12!\n\x1dRESERVATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESERVATION_STATE_HELD\x10\x01\x12\x1f\n\x1bRESERVATION_STATE_COMMITTED\x10\x02\x12\x1e\n\x1aRESERVATION_STATE_RELEASED\x10\x03\x12\x1e\n\x1aRESERVATION_STATE_RETURNED\x10\x04\x32\xfe\x03\n\x10InventoryService\x12\x43\n\x08SetStock\x12\x1a.datagw.v1.SetStockRequest\x1a\x1b.datagw.v1.SetStockResponse\x12L\n\x0b\x41\x64justStock\x12\x1d.datagw.v1.AdjustStockRequest\x1a\x1e.datagw.v1.AdjustStockResponse\x12\x43\n\x08GetStock\x12\x1a.datagw.v1.GetStockRequest\x1a\x1b.datagw.v1.GetStockResponse\x12O\n\x0cReserveStock\x12\x1e.datagw.v1.ReserveStockRequest\x1a\x1f.datagw.v1.ReserveStockResponse\x12^\n\x11\x43ommitReservation\x12#.datagw.v1.CommitReservationRequest\x1a$.datagw.v1.CommitReservationResponse\x12\x61\n\x12ReleaseReservation\x12$.datagw.v1.ReleaseReservationRequest\x1a%.datagw.v1.ReleaseReservationResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,38 +37,56 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datagw.v1.inventory_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
-  _globals['_RESERVATIONSTATE']._serialized_start=1503
-  _globals['_RESERVATIONSTATE']._serialized_end=1681
-  _globals['_STOCK']._serialized_start=130
-  _globals['_STOCK']._serialized_end=270
-  _globals['_SETSTOCKREQUEST']._serialized_start=272
-  _globals['_SETSTOCKREQUEST']._serialized_end=391
-  _globals['_SETSTOCKRESPONSE']._serialized_start=393
-  _globals['_SETSTOCKRESPONSE']._serialized_end=471
-  _globals['_ADJUSTSTOCKREQUEST']._serialized_start=473
-  _globals['_ADJUSTSTOCKREQUEST']._serialized_end=557
-  _globals['_ADJUSTSTOCKRESPONSE']._serialized_start=559
-  _globals['_ADJUSTSTOCKRESPONSE']._serialized_end=640
-  _globals['_GETSTOCKREQUEST']._serialized_start=642
-  _globals['_GETSTOCKREQUEST']._serialized_end=718
-  _globals['_GETSTOCKRESPONSE']._serialized_start=720
-  _globals['_GETSTOCKRESPONSE']._serialized_end=771
-  _globals['_RESERVATIONITEM']._serialized_start=773
-  _globals['_RESERVATIONITEM']._serialized_end=821
-  _globals['_RESERVATION']._serialized_start=824
-  _globals['_RESERVATION']._serialized_end=1046
-  _globals['_RESERVESTOCKREQUEST']._serialized_start=1049
-  _globals['_RESERVESTOCKREQUEST']._serialized_end=1177
-  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1179
-  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1246
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1248
-  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1298
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1300
-  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=1372
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=1374
-  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=1425
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=1427
-  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=1500
-  _globals['_INVENTORYSERVICE']._serialized_start=1684
-  _globals['_INVENTORYSERVICE']._serialized_end=2194
+  _globals['_SETSTOCKREQUEST'].fields_by_name['sku']._loaded_options = None
+  _globals['_SETSTOCKREQUEST'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_SETSTOCKREQUEST'].fields_by_name['on_hand']._loaded_options = None
+  _globals['_SETSTOCKREQUEST'].fields_by_name['on_hand']._serialized_options = b'\272H\013\"\t\030\200\240\224\245\215\035(\000'
+  _globals['_SETSTOCKREQUEST'].fields_by_name['expected_version']._loaded_options = None
+  _globals['_SETSTOCKREQUEST'].fields_by_name['expected_version']._serialized_options = b'\272H\004\"\002(\001'
+  _globals['_SETSTOCKREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_SETSTOCKREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\014r\007\030\200\001\320\363\030\001\310\001\001'
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['sku']._loaded_options = None
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['delta']._loaded_options = None
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['delta']._serialized_options = b'\272H\026\"\024\030\200\240\224\245\215\035(\200\340\353\332\362\342\377\377\377\0018\000'
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['reason']._serialized_options = b'\272H\tr\007\030\364\003\320\363\030\001'
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ADJUSTSTOCKREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\014r\007\030\200\001\320\363\030\001\310\001\001'
+  _globals['_GETSTOCKREQUEST'].fields_by_name['sku']._loaded_options = None
+  _globals['_GETSTOCKREQUEST'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_RESERVATIONSTATE']._serialized_start=1690
+  _globals['_RESERVATIONSTATE']._serialized_end=1868
+  _globals['_STOCK']._serialized_start=182
+  _globals['_STOCK']._serialized_end=322
+  _globals['_SETSTOCKREQUEST']._serialized_start=325
+  _globals['_SETSTOCKREQUEST']._serialized_end=497
+  _globals['_SETSTOCKRESPONSE']._serialized_start=499
+  _globals['_SETSTOCKRESPONSE']._serialized_end=577
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_start=580
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_end=733
+  _globals['_ADJUSTSTOCKRESPONSE']._serialized_start=735
+  _globals['_ADJUSTSTOCKRESPONSE']._serialized_end=816
+  _globals['_GETSTOCKREQUEST']._serialized_start=818
+  _globals['_GETSTOCKREQUEST']._serialized_end=905
+  _globals['_GETSTOCKRESPONSE']._serialized_start=907
+  _globals['_GETSTOCKRESPONSE']._serialized_end=958
+  _globals['_RESERVATIONITEM']._serialized_start=960
+  _globals['_RESERVATIONITEM']._serialized_end=1008
+  _globals['_RESERVATION']._serialized_start=1011
+  _globals['_RESERVATION']._serialized_end=1233
+  _globals['_RESERVESTOCKREQUEST']._serialized_start=1236
+  _globals['_RESERVESTOCKREQUEST']._serialized_end=1364
+  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1366
+  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1433
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_start=1435
+  _globals['_COMMITRESERVATIONREQUEST']._serialized_end=1485
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_start=1487
+  _globals['_COMMITRESERVATIONRESPONSE']._serialized_end=1559
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_start=1561
+  _globals['_RELEASERESERVATIONREQUEST']._serialized_end=1612
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_start=1614
+  _globals['_RELEASERESERVATIONRESPONSE']._serialized_end=1687
+  _globals['_INVENTORYSERVICE']._serialized_start=1871
+  _globals['_INVENTORYSERVICE']._serialized_end=2381
 # @@protoc_insertion_point(module_scope)

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/session.proto\x12\tdatagw.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12*\n\x04\x64\x61ta\x18\x03 \x03(\x0b\x32\x1c.datagw.v1.Session.DataEntry\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_access_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb5\x01\n\x14\x43reateSessionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).datagw.v1.CreateSessionRequest.DataEntry\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x15\x43reateSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"9\n\x12GetSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\"\xa5\x01\n\x14UpdateSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).datagw.v1.UpdateSessionRequest.DataEntry\x12\x13\n\x0bremove_keys\x18\x03 \x03(\t\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x15UpdateSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\")\n\x13TouchSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"G\n\x14TouchSessionResponse\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x14\x44\x65leteSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteSessionResponse\"*\n\x17ListUserSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"@\n\x18ListUserSessionsResponse\x12$\n\x08sessions\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Session\",\n\x19\x44\x65leteUserSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"3\n\x1a\x44\x65leteUserSessionsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\x32\xe8\x04\n\x0eSessionService\x12R\n\rCreateSession\x12\x1f.datagw.v1.CreateSessionRequest\x1a .datagw.v1.CreateSessionResponse\x12I\n\nGetSession\x12\x1c.datagw.v1.GetSessionRequest\x1a\x1d.datagw.v1.GetSessionResponse\x12R\n\rUpdateSession\x12\x1f.datagw.v1.UpdateSessionRequest\x1a .datagw.v1.UpdateSessionResponse\x12O\n\x0cTouchSession\x12\x1e.datagw.v1.TouchSessionRequest\x1a\x1f.datagw.v1.TouchSessionResponse\x12R\n\rDeleteSession\x12\x1f.datagw.v1.DeleteSessionRequest\x1a .datagw.v1.DeleteSessionResponse\x12[\n\x10ListUserSessions\x12\".datagw.v1.ListUserSessionsRequest\x1a#.datagw.v1.ListUserSessionsResponse\x12\x61\n\x12\x44\x65leteUserSessions\x12$.datagw.v1.DeleteUserSessionsRequest\x1a%.datagw.v1.DeleteUserSessionsResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/session.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12*\n\x04\x64\x61ta\x18\x03 \x03(\x0b\x32\x1c.datagw.v1.Session.DataEntry\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_access_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc2\x01\n\x14\x43reateSessionRequest\x12\x1c\n\x07user_id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).datagw.v1.CreateSessionRequest.DataEntry\x12&\n\x03ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x15\x43reateSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"9\n\x12GetSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\"\xa5\x01\n\x14UpdateSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x37\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32).datagw.v1.UpdateSessionRequest.DataEntry\x12\x13\n\x0bremove_keys\x18\x03 \x03(\t\x1a+\n\tDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x15UpdateSessionResponse\x12#\n\x07session\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Session\")\n\x13TouchSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"G\n\x14TouchSessionResponse\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x14\x44\x65leteSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteSessionResponse\"7\n\x17ListUserSessionsRequest\x12\x1c\n\x07user_id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01\"@\n\x18ListUserSessionsResponse\x12$\n\x08sessions\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Session\"9\n\x19\x44\x65leteUserSessionsRequest\x12\x1c\n\x07user_id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01\"3\n\x1a\x44\x65leteUserSessionsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x03\x32\xe8\x04\n\x0eSessionService\x12R\n\rCreateSession\x12\x1f.datagw.v1.CreateSessionRequest\x1a .datagw.v1.CreateSessionResponse\x12I\n\nGetSession\x12\x1c.datagw.v1.GetSessionRequest\x1a\x1d.datagw.v1.GetSessionResponse\x12R\n\rUpdateSession\x12\x1f.datagw.v1.UpdateSessionRequest\x1a .datagw.v1.UpdateSessionResponse\x12O\n\x0cTouchSession\x12\x1e.datagw.v1.TouchSessionRequest\x1a\x1f.datagw.v1.TouchSessionResponse\x12R\n\rDeleteSession\x12\x1f.datagw.v1.DeleteSessionRequest\x1a .datagw.v1.DeleteSessionResponse\x12[\n\x10ListUserSessions\x12\".datagw.v1.ListUserSessionsRequest\x1a#.datagw.v1.ListUserSessionsResponse\x12\x61\n\x12\x44\x65leteUserSessions\x12$.datagw.v1.DeleteUserSessionsRequest\x1a%.datagw.v1.DeleteUserSessionsResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,44 +39,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSION_DATAENTRY']._serialized_options = b'8\001'
   _globals['_CREATESESSIONREQUEST_DATAENTRY']._loaded_options = None
   _globals['_CREATESESSIONREQUEST_DATAENTRY']._serialized_options = b'8\001'
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_CREATESESSIONREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\010r\003\030\200\001\310\001\001'
   _globals['_UPDATESESSIONREQUEST_DATAENTRY']._loaded_options = None
   _globals['_UPDATESESSIONREQUEST_DATAENTRY']._serialized_options = b'8\001'
-  _globals['_SESSION']._serialized_start=104
-  _globals['_SESSION']._serialized_end=391
-  _globals['_SESSION_DATAENTRY']._serialized_start=348
-  _globals['_SESSION_DATAENTRY']._serialized_end=391
-  _globals['_CREATESESSIONREQUEST']._serialized_start=394
-  _globals['_CREATESESSIONREQUEST']._serialized_end=575
-  _globals['_CREATESESSIONREQUEST_DATAENTRY']._serialized_start=348
-  _globals['_CREATESESSIONREQUEST_DATAENTRY']._serialized_end=391
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=577
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=637
-  _globals['_GETSESSIONREQUEST']._serialized_start=639
-  _globals['_GETSESSIONREQUEST']._serialized_end=678
-  _globals['_GETSESSIONRESPONSE']._serialized_start=680
-  _globals['_GETSESSIONRESPONSE']._serialized_end=737
-  _globals['_UPDATESESSIONREQUEST']._serialized_start=740
-  _globals['_UPDATESESSIONREQUEST']._serialized_end=905
-  _globals['_UPDATESESSIONREQUEST_DATAENTRY']._serialized_start=348
-  _globals['_UPDATESESSIONREQUEST_DATAENTRY']._serialized_end=391
-  _globals['_UPDATESESSIONRESPONSE']._serialized_start=907
-  _globals['_UPDATESESSIONRESPONSE']._serialized_end=967
-  _globals['_TOUCHSESSIONREQUEST']._serialized_start=969
-  _globals['_TOUCHSESSIONREQUEST']._serialized_end=1010
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=1012
-  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=1083
-  _globals['_DELETESESSIONREQUEST']._serialized_start=1085
-  _globals['_DELETESESSIONREQUEST']._serialized_end=1127
-  _globals['_DELETESESSIONRESPONSE']._serialized_start=1129
-  _globals['_DELETESESSIONRESPONSE']._serialized_end=1152
-  _globals['_LISTUSERSESSIONSREQUEST']._serialized_start=1154
-  _globals['_LISTUSERSESSIONSREQUEST']._serialized_end=1196
-  _globals['_LISTUSERSESSIONSRESPONSE']._serialized_start=1198
-  _globals['_LISTUSERSESSIONSRESPONSE']._serialized_end=1262
-  _globals['_DELETEUSERSESSIONSREQUEST']._serialized_start=1264
-  _globals['_DELETEUSERSESSIONSREQUEST']._serialized_end=1308
-  _globals['_DELETEUSERSESSIONSRESPONSE']._serialized_start=1310
-  _globals['_DELETEUSERSESSIONSRESPONSE']._serialized_end=1361
-  _globals['_SESSIONSERVICE']._serialized_start=1364
-  _globals['_SESSIONSERVICE']._serialized_end=1980
+  _globals['_LISTUSERSESSIONSREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_LISTUSERSESSIONSREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\010r\003\030\200\001\310\001\001'
+  _globals['_DELETEUSERSESSIONSREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_DELETEUSERSESSIONSREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\010r\003\030\200\001\310\001\001'
+  _globals['_SESSION']._serialized_start=133
+  _globals['_SESSION']._serialized_end=420
+  _globals['_SESSION_DATAENTRY']._serialized_start=377
+  _globals['_SESSION_DATAENTRY']._serialized_end=420
+  _globals['_CREATESESSIONREQUEST']._serialized_start=423
+  _globals['_CREATESESSIONREQUEST']._serialized_end=617
+  _globals['_CREATESESSIONREQUEST_DATAENTRY']._serialized_start=377
+  _globals['_CREATESESSIONREQUEST_DATAENTRY']._serialized_end=420
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=619
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=679
+  _globals['_GETSESSIONREQUEST']._serialized_start=681
+  _globals['_GETSESSIONREQUEST']._serialized_end=720
+  _globals['_GETSESSIONRESPONSE']._serialized_start=722
+  _globals['_GETSESSIONRESPONSE']._serialized_end=779
+  _globals['_UPDATESESSIONREQUEST']._serialized_start=782
+  _globals['_UPDATESESSIONREQUEST']._serialized_end=947
+  _globals['_UPDATESESSIONREQUEST_DATAENTRY']._serialized_start=377
+  _globals['_UPDATESESSIONREQUEST_DATAENTRY']._serialized_end=420
+  _globals['_UPDATESESSIONRESPONSE']._serialized_start=949
+  _globals['_UPDATESESSIONRESPONSE']._serialized_end=1009
+  _globals['_TOUCHSESSIONREQUEST']._serialized_start=1011
+  _globals['_TOUCHSESSIONREQUEST']._serialized_end=1052
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_start=1054
+  _globals['_TOUCHSESSIONRESPONSE']._serialized_end=1125
+  _globals['_DELETESESSIONREQUEST']._serialized_start=1127
+  _globals['_DELETESESSIONREQUEST']._serialized_end=1169
+  _globals['_DELETESESSIONRESPONSE']._serialized_start=1171
+  _globals['_DELETESESSIONRESPONSE']._serialized_end=1194
+  _globals['_LISTUSERSESSIONSREQUEST']._serialized_start=1196
+  _globals['_LISTUSERSESSIONSREQUEST']._serialized_end=1251
+  _globals['_LISTUSERSESSIONSRESPONSE']._serialized_start=1253
+  _globals['_LISTUSERSESSIONSRESPONSE']._serialized_end=1317
+  _globals['_DELETEUSERSESSIONSREQUEST']._serialized_start=1319
+  _globals['_DELETEUSERSESSIONSREQUEST']._serialized_end=1376
+  _globals['_DELETEUSERSESSIONSRESPONSE']._serialized_start=1378
+  _globals['_DELETEUSERSESSIONSRESPONSE']._serialized_end=1429
+  _globals['_SESSIONSERVICE']._serialized_start=1432
+  _globals['_SESSIONSERVICE']._serialized_end=2048
 # @@protoc_insertion_point(module_scope)

@@ -385,7 +385,7 @@ class ListUserSessionsRequest(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
-    """The user."""
+    """The user: 1-128 characters."""
     def __init__(
         self,
         *,
@@ -431,7 +431,7 @@ class DeleteUserSessionsRequest(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
-    """The user."""
+    """The user: 1-128 characters."""
     def __init__(
         self,
         *,

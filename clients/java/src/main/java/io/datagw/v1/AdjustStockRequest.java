@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * Units to add (positive) or remove (negative); not zero.
    * </pre>
    *
-   * <code>int64 delta = 2;</code>
+   * <code>int64 delta = 2 [(.buf.validate.field) = { ... }</code>
    * @return The delta.
    */
   @java.lang.Override
@@ -125,7 +125,7 @@ private static final long serialVersionUID = 0L;
    * Why, recorded in the event (e.g. "restock", "damaged").
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -146,7 +146,7 @@ private static final long serialVersionUID = 0L;
    * Why, recorded in the event (e.g. "restock", "damaged").
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -172,7 +172,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -193,7 +193,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -589,7 +589,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sku.
      */
     public java.lang.String getSku() {
@@ -609,7 +609,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sku.
      */
     public com.google.protobuf.ByteString
@@ -630,7 +630,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sku to set.
      * @return This builder for chaining.
      */
@@ -647,7 +647,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSku() {
@@ -661,7 +661,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sku to set.
      * @return This builder for chaining.
      */
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * Units to add (positive) or remove (negative); not zero.
      * </pre>
      *
-     * <code>int64 delta = 2;</code>
+     * <code>int64 delta = 2 [(.buf.validate.field) = { ... }</code>
      * @return The delta.
      */
     @java.lang.Override
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * Units to add (positive) or remove (negative); not zero.
      * </pre>
      *
-     * <code>int64 delta = 2;</code>
+     * <code>int64 delta = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The delta to set.
      * @return This builder for chaining.
      */
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * Units to add (positive) or remove (negative); not zero.
      * </pre>
      *
-     * <code>int64 delta = 2;</code>
+     * <code>int64 delta = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearDelta() {
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * Why, recorded in the event (e.g. "restock", "damaged").
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -745,7 +745,7 @@ private static final long serialVersionUID = 0L;
      * Why, recorded in the event (e.g. "restock", "damaged").
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -766,7 +766,7 @@ private static final long serialVersionUID = 0L;
      * Why, recorded in the event (e.g. "restock", "damaged").
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -783,7 +783,7 @@ private static final long serialVersionUID = 0L;
      * Why, recorded in the event (e.g. "restock", "damaged").
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -797,7 +797,7 @@ private static final long serialVersionUID = 0L;
      * Why, recorded in the event (e.g. "restock", "damaged").
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -817,7 +817,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -837,7 +837,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -858,7 +858,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -875,7 +875,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -889,7 +889,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface AdjustStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   java.lang.String getSku();
@@ -24,7 +24,7 @@ public interface AdjustStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface AdjustStockRequestOrBuilder extends
    * Units to add (positive) or remove (negative); not zero.
    * </pre>
    *
-   * <code>int64 delta = 2;</code>
+   * <code>int64 delta = 2 [(.buf.validate.field) = { ... }</code>
    * @return The delta.
    */
   long getDelta();
@@ -45,7 +45,7 @@ public interface AdjustStockRequestOrBuilder extends
    * Why, recorded in the event (e.g. "restock", "damaged").
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   java.lang.String getReason();
@@ -54,7 +54,7 @@ public interface AdjustStockRequestOrBuilder extends
    * Why, recorded in the event (e.g. "restock", "damaged").
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -65,7 +65,7 @@ public interface AdjustStockRequestOrBuilder extends
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -74,7 +74,7 @@ public interface AdjustStockRequestOrBuilder extends
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

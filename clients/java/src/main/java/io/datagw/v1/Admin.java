@@ -325,262 +325,265 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\025datagw/v1/admin.proto\022\tdatagw.v1\032\026data" +
-      "gw/v1/common.proto\032\032datagw/v1/eventstore" +
-      ".proto\032\025datagw/v1/order.proto\032\031google/pr" +
-      "otobuf/any.proto\032\036google/protobuf/durati" +
-      "on.proto\032\037google/protobuf/timestamp.prot" +
-      "o\"\367\002\n\007Backend\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(" +
-      "\0162\026.datagw.v1.BackendKind\022\017\n\007address\030\003 \001" +
-      "(\t\022\014\n\004role\030\004 \001(\t\022\020\n\010keyspace\030\005 \001(\t\022\r\n\005sh" +
-      "ard\030\006 \001(\005\022\017\n\007healthy\030\007 \001(\010\022\022\n\nlast_error" +
-      "\030\010 \001(\t\022\025\n\rpool_max_size\030\t \001(\005\022\021\n\tpool_si" +
-      "ze\030\n \001(\005\022\023\n\013pool_in_use\030\013 \001(\005\022\021\n\tkey_ran" +
-      "ge\030\014 \001(\t\022\022\n\nreplay_lsn\030\r \001(\t\0222\n\017replicat" +
-      "ion_lag\030\016 \001(\0132\031.google.protobuf.Duration" +
-      "\022\020\n\010timeline\030\017 \001(\r\022\'\n\006backup\030\020 \001(\0132\027.dat" +
-      "agw.v1.BackupStatus\"\213\003\n\014BackupStatus\022\021\n\t" +
-      "archiving\030\001 \001(\010\022\026\n\016archived_count\030\002 \001(\003\022" +
-      "\031\n\021last_archived_wal\030\003 \001(\t\0226\n\022last_archi" +
-      "ved_time\030\004 \001(\0132\032.google.protobuf.Timesta" +
-      "mp\022.\n\013archive_age\030\005 \001(\0132\031.google.protobu" +
-      "f.Duration\022\024\n\014failed_count\030\006 \001(\003\022\027\n\017last" +
-      "_failed_wal\030\007 \001(\t\0224\n\020last_failed_time\030\010 " +
-      "\001(\0132\032.google.protobuf.Timestamp\0229\n\025last_" +
-      "base_backup_time\030\t \001(\0132\032.google.protobuf" +
-      ".Timestamp\022\036\n\026last_base_backup_bytes\030\n \001" +
-      "(\003\022\r\n\005error\030\013 \001(\t\"\024\n\022GetTopologyRequest\"" +
-      "\211\002\n\023GetTopologyResponse\022$\n\010backends\030\001 \003(" +
-      "\0132\022.datagw.v1.Backend\022\020\n\010embedded\030\002 \001(\010\022" +
-      "P\n\022range_map_versions\030\003 \003(\01324.datagw.v1." +
-      "GetTopologyResponse.RangeMapVersionsEntr" +
-      "y\022/\n\nrange_maps\030\004 \003(\0132\033.datagw.v1.Keyspa" +
-      "ceRangeMap\0327\n\025RangeMapVersionsEntry\022\013\n\003k" +
-      "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMapE" +
-      "ntry\022\021\n\tkey_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"\264" +
-      "\001\n\020KeyspaceRangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017\n" +
-      "\007version\030\002 \001(\003\022)\n\007entries\030\003 \003(\0132\030.datagw" +
-      ".v1.RangeMapEntry\0223\n\017active_workflow\030\004 \001" +
-      "(\0132\032.datagw.v1.ReshardWorkflow\022\035\n\025active" +
-      "_workflow_error\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017\n" +
-      "\007enabled\030\001 \001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.pro" +
-      "tobuf.Duration\022\026\n\016jitter_percent\030\003 \001(\005\022/" +
-      "\n\014negative_ttl\030\004 \001(\0132\031.google.protobuf.D" +
-      "uration\022-\n\nsearch_ttl\030\005 \001(\0132\031.google.pro" +
-      "tobuf.Duration\022+\n\010near_ttl\030\006 \001(\0132\031.googl" +
-      "e.protobuf.Duration\"^\n\rSessionPolicy\022&\n\003" +
-      "ttl\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n\007" +
-      "sliding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014" +
-      "DomainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_f" +
-      "ile\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001" +
-      "(\t\0228\n\023default_consistency\030\005 \001(\0162\033.datagw" +
-      ".v1.ConsistencyLevel\0228\n\023allowed_consiste" +
-      "ncy\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\0220" +
-      "\n\rmax_staleness\030\007 \001(\0132\031.google.protobuf." +
-      "Duration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.Cach" +
-      "ePolicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Ses" +
-      "sionPolicy\0229\n\tretention\030\n \003(\0132&.datagw.v" +
-      "1.DomainPolicy.RetentionEntry\022%\n\005query\030\013" +
-      " \001(\0132\026.datagw.v1.QueryPolicy\032K\n\016Retentio" +
-      "nEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.goo" +
-      "gle.protobuf.Duration:\0028\001\"\200\001\n\013QueryPolic" +
-      "y\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_tim" +
-      "e\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006ta" +
-      "bles\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022" +
-      "GetPoliciesRequest\"g\n\023GetPoliciesRespons" +
-      "e\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainPo" +
-      "licy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003 " +
-      "\001(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadPo" +
-      "liciesResponse\022)\n\010policies\030\001 \003(\0132\027.datag" +
-      "w.v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#\n" +
-      "\021FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022Fl" +
-      "ushCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003\"" +
-      "\314\001\n\035AdminServiceListOrdersRequest\022&\n\006sta" +
-      "tus\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nsta" +
-      "rt_time\030\002 \001(\0132\032.google.protobuf.Timestam" +
-      "p\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022\021\n\tpage_size\030\004 \001(\005\022\022\n\npage_token" +
-      "\030\005 \001(\t\"s\n\036AdminServiceListOrdersResponse" +
-      "\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017ne" +
-      "xt_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003 " +
-      "\001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome" +
-      "\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.g" +
-      "oogle.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sag" +
-      "a_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162" +
-      "\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t\022" +
-      "\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw" +
-      ".v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021" +
-      "recovery_attempts\030\010 \001(\005\022/\n\013create_time\030\t" +
-      " \001(\0132\032.google.protobuf.Timestamp\022/\n\013upda" +
-      "te_time\030\n \001(\0132\032.google.protobuf.Timestam" +
-      "p\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017" +
-      "GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v" +
-      "1.Saga\"U\n\025ListStuckSagasRequest\022-\n\nolder" +
-      "_than\030\001 \001(\0132\031.google.protobuf.Duration\022\r" +
-      "\n\005limit\030\002 \001(\005\"T\n\026ListStuckSagasResponse\022" +
-      "\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unava" +
-      "ilable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*\n" +
-      "\010position\030\001 \001(\0132\030.datagw.v1.ShardPositio" +
-      "n\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.goo" +
-      "gle.protobuf.Duration\022\022\n\nlast_error\030\004 \001(" +
-      "\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.prot" +
-      "obuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001 " +
-      "\001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\0162" +
-      "\032.datagw.v1.ProjectionState\022(\n\006shards\030\004 " +
-      "\003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenerat" +
-      "ion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027L" +
-      "istProjectionsResponse\022*\n\013projections\030\001 " +
-      "\003(\0132\025.datagw.v1.Projection\"(\n\030RebuildPro" +
-      "jectionRequest\022\014\n\004name\030\001 \001(\t\"_\n\031RebuildP" +
-      "rojectionResponse\022)\n\nprojection\030\001 \001(\0132\025." +
-      "datagw.v1.Projection\022\027\n\017events_replayed\030" +
-      "\002 \001(\003\"\027\n\025GetRelayStatusRequest\"j\n\026GetRel" +
-      "ayStatusResponse\022(\n\006shards\030\001 \003(\0132\030.datag" +
-      "w.v1.ShardProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016ev" +
-      "ents_relayed\030\003 \001(\003\"K\n\022ExplainCallRequest" +
-      "\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.goog" +
-      "le.protobuf.Any\"L\n\nShardRoute\022\r\n\005shard\030\001" +
-      " \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n" +
-      "\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallResponse\022\016\n" +
-      "\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspac" +
-      "e\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033.datagw.v1" +
-      ".ConsistencyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n\r" +
-      "max_cache_age\030\006 \001(\0132\031.google.protobuf.Du" +
-      "ration\022\027\n\017replica_allowed\030\007 \001(\010\022\017\n\007scatt" +
-      "er\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.datagw.v1.Sha" +
-      "rdRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTableC" +
-      "heck\022\r\n\005table\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(\003" +
-      "\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001(" +
-      "\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001\n" +
-      "\023ReshardVerifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004t" +
-      "ook\030\002 \001(\0132\031.google.protobuf.Duration\022\024\n\014" +
-      "source_shard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(\005" +
-      "\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.ReshardTabl" +
-      "eCheck\"u\n\016ReshardCutover\022\022\n\nfrom_shard\030\001" +
-      " \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_version\030\003 " +
-      "\001(\003\022(\n\005pause\030\004 \001(\0132\031.google.protobuf.Dur" +
-      "ation\"\321\005\n\017ReshardWorkflow\022\020\n\010workflow\030\001 " +
-      "\001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(\t" +
-      "\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014target_shard\030\005" +
-      " \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1.ReshardP" +
-      "hase\022\021\n\trequested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022?" +
-      "\n\013copied_rows\030\t \003(\0132*.datagw.v1.ReshardW" +
-      "orkflow.CopiedRowsEntry\0220\n\rcopy_duration" +
-      "\030\n \001(\0132\031.google.protobuf.Duration\022\027\n\017pen" +
-      "ding_changes\030\013 \001(\003\022\027\n\017applied_changes\030\014 " +
-      "\001(\003\0223\n\013last_verify\030\r \001(\0132\036.datagw.v1.Res" +
-      "hardVerifyReport\022+\n\010cutovers\030\016 \003(\0132\031.dat" +
-      "agw.v1.ReshardCutover\022A\n\014deleted_rows\030\017 " +
-      "\003(\0132+.datagw.v1.ReshardWorkflow.DeletedR" +
-      "owsEntry\022/\n\013create_time\030\020 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022/\n\013update_time\030\021 \001(\0132\032" +
-      ".google.protobuf.Timestamp\0321\n\017CopiedRows" +
-      "Entry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322\n" +
-      "\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030" +
-      "\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkflowReques" +
-      "t\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022\024" +
-      "\n\014target_shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"M" +
-      "\n\035CreateReshardWorkflowResponse\022,\n\010workf" +
-      "low\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow\"-\n" +
-      "\031GetReshardWorkflowRequest\022\020\n\010workflow\030\001" +
-      " \001(\t\"J\n\032GetReshardWorkflowResponse\022,\n\010wo" +
-      "rkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow" +
-      "\"/\n\033ListReshardWorkflowsRequest\022\020\n\010keysp" +
-      "ace\030\001 \001(\t\"M\n\034ListReshardWorkflowsRespons" +
-      "e\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v1.Reshard" +
-      "Workflow\"Z\n\034ReshardWorkflowActionRequest" +
-      "\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.dat" +
-      "agw.v1.ReshardAction\"M\n\035ReshardWorkflowA" +
-      "ctionResponse\022,\n\010workflow\030\001 \001(\0132\032.datagw" +
-      ".v1.ReshardWorkflow\")\n\025AddShardServerReq" +
-      "uest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddShardServer" +
-      "Response\022\r\n\005shard\030\001 \001(\005\"I\n\023VerifyStoresR" +
-      "equest\022\016\n\006checks\030\001 \003(\t\022\016\n\006sample\030\002 \001(\001\022\022" +
-      "\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFinding\022\r\n\005" +
-      "check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010severity\030\003 " +
-      "\001(\0162\031.datagw.v1.VerifySeverity\022\020\n\010keyspa" +
-      "ce\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n\005table\030\006 " +
-      "\001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 \001(\t\022\r\n\005fo" +
-      "und\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_shard\"\240\001\n\013" +
-      "VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006counts\030\002 \003(" +
-      "\0132\".datagw.v1.VerifyCheck.CountsEntry\022\016\n" +
-      "\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005\032-\n\013Count" +
-      "sEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"\266" +
-      "\001\n\024VerifyStoresResponse\022*\n\010findings\030\001 \003(" +
-      "\0132\030.datagw.v1.VerifyFinding\022&\n\006checks\030\002 " +
-      "\003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005clean\030\003 \001" +
-      "(\010\022+\n\010duration\030\004 \001(\0132\031.google.protobuf.D" +
-      "uration\022\016\n\006sample\030\005 \001(\001*{\n\013BackendKind\022\034" +
-      "\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_" +
-      "KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022" +
-      "\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaSta" +
-      "te\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_S" +
-      "TATE_RUNNING\020\001\022\033\n\027SAGA_STATE_COMPENSATIN" +
-      "G\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032\n\026SAGA_ST" +
-      "ATE_COMPENSATED\020\004*\220\001\n\017ProjectionState\022 \n" +
-      "\034PROJECTION_STATE_UNSPECIFIED\020\000\022\034\n\030PROJE" +
-      "CTION_STATE_RUNNING\020\001\022\037\n\033PROJECTION_STAT" +
-      "E_REBUILDING\020\002\022\034\n\030PROJECTION_STATE_FAILI" +
-      "NG\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHARD_PHASE_U" +
-      "NSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022" +
-      "\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022\033\n\027RESHAR" +
-      "D_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_PHASE_SWI" +
-      "TCHED\020\004\022\033\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026" +
-      "RESHARD_PHASE_CLEANING\020\006\022\026\n\022RESHARD_PHAS" +
-      "E_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033" +
-      "\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n\rReshardA" +
-      "ction\022\036\n\032RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n" +
-      "\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTI" +
-      "ON_SWITCH\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022" +
-      "\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_A" +
-      "CTION_CANCEL\020\005*\203\001\n\016VerifySeverity\022\037\n\033VER" +
-      "IFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025VERIFY_SEV" +
-      "ERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERITY_WARNING" +
-      "\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013\n\014AdminSe" +
-      "rvice\022L\n\013GetTopology\022\035.datagw.v1.GetTopo" +
-      "logyRequest\032\036.datagw.v1.GetTopologyRespo" +
-      "nse\022L\n\013GetPolicies\022\035.datagw.v1.GetPolici" +
-      "esRequest\032\036.datagw.v1.GetPoliciesRespons" +
-      "e\022U\n\016ReloadPolicies\022 .datagw.v1.ReloadPo" +
-      "liciesRequest\032!.datagw.v1.ReloadPolicies" +
-      "Response\022I\n\nFlushCache\022\034.datagw.v1.Flush" +
-      "CacheRequest\032\035.datagw.v1.FlushCacheRespo" +
-      "nse\022a\n\nListOrders\022(.datagw.v1.AdminServi" +
-      "ceListOrdersRequest\032).datagw.v1.AdminSer" +
-      "viceListOrdersResponse\022@\n\007GetSaga\022\031.data" +
-      "gw.v1.GetSagaRequest\032\032.datagw.v1.GetSaga" +
-      "Response\022U\n\016ListStuckSagas\022 .datagw.v1.L" +
-      "istStuckSagasRequest\032!.datagw.v1.ListStu" +
-      "ckSagasResponse\022X\n\017ListProjections\022!.dat" +
-      "agw.v1.ListProjectionsRequest\032\".datagw.v" +
-      "1.ListProjectionsResponse\022^\n\021RebuildProj" +
-      "ection\022#.datagw.v1.RebuildProjectionRequ" +
-      "est\032$.datagw.v1.RebuildProjectionRespons" +
-      "e\022U\n\016GetRelayStatus\022 .datagw.v1.GetRelay" +
-      "StatusRequest\032!.datagw.v1.GetRelayStatus" +
-      "Response\022L\n\013ExplainCall\022\035.datagw.v1.Expl" +
-      "ainCallRequest\032\036.datagw.v1.ExplainCallRe" +
-      "sponse\022j\n\025CreateReshardWorkflow\022\'.datagw" +
-      ".v1.CreateReshardWorkflowRequest\032(.datag" +
-      "w.v1.CreateReshardWorkflowResponse\022a\n\022Ge" +
-      "tReshardWorkflow\022$.datagw.v1.GetReshardW" +
-      "orkflowRequest\032%.datagw.v1.GetReshardWor" +
-      "kflowResponse\022g\n\024ListReshardWorkflows\022&." +
-      "datagw.v1.ListReshardWorkflowsRequest\032\'." +
-      "datagw.v1.ListReshardWorkflowsResponse\022j" +
-      "\n\025ReshardWorkflowAction\022\'.datagw.v1.Resh" +
-      "ardWorkflowActionRequest\032(.datagw.v1.Res" +
-      "hardWorkflowActionResponse\022U\n\016AddShardSe" +
-      "rver\022 .datagw.v1.AddShardServerRequest\032!" +
-      ".datagw.v1.AddShardServerResponse\022O\n\014Ver" +
-      "ifyStores\022\036.datagw.v1.VerifyStoresReques" +
-      "t\032\037.datagw.v1.VerifyStoresResponseBH\n\014io" +
-      ".datagw.v1P\001Z6github.com/datagw/datagw/c" +
-      "lients/go/datagw/v1;datagwv1b\006proto3"
+      "\n\025datagw/v1/admin.proto\022\tdatagw.v1\032\033buf/" +
+      "validate/validate.proto\032\026datagw/v1/commo" +
+      "n.proto\032\032datagw/v1/eventstore.proto\032\025dat" +
+      "agw/v1/order.proto\032\031google/protobuf/any." +
+      "proto\032\036google/protobuf/duration.proto\032\037g" +
+      "oogle/protobuf/timestamp.proto\"\367\002\n\007Backe" +
+      "nd\022\014\n\004name\030\001 \001(\t\022$\n\004kind\030\002 \001(\0162\026.datagw." +
+      "v1.BackendKind\022\017\n\007address\030\003 \001(\t\022\014\n\004role\030" +
+      "\004 \001(\t\022\020\n\010keyspace\030\005 \001(\t\022\r\n\005shard\030\006 \001(\005\022\017" +
+      "\n\007healthy\030\007 \001(\010\022\022\n\nlast_error\030\010 \001(\t\022\025\n\rp" +
+      "ool_max_size\030\t \001(\005\022\021\n\tpool_size\030\n \001(\005\022\023\n" +
+      "\013pool_in_use\030\013 \001(\005\022\021\n\tkey_range\030\014 \001(\t\022\022\n" +
+      "\nreplay_lsn\030\r \001(\t\0222\n\017replication_lag\030\016 \001" +
+      "(\0132\031.google.protobuf.Duration\022\020\n\010timelin" +
+      "e\030\017 \001(\r\022\'\n\006backup\030\020 \001(\0132\027.datagw.v1.Back" +
+      "upStatus\"\213\003\n\014BackupStatus\022\021\n\tarchiving\030\001" +
+      " \001(\010\022\026\n\016archived_count\030\002 \001(\003\022\031\n\021last_arc" +
+      "hived_wal\030\003 \001(\t\0226\n\022last_archived_time\030\004 " +
+      "\001(\0132\032.google.protobuf.Timestamp\022.\n\013archi" +
+      "ve_age\030\005 \001(\0132\031.google.protobuf.Duration\022" +
+      "\024\n\014failed_count\030\006 \001(\003\022\027\n\017last_failed_wal" +
+      "\030\007 \001(\t\0224\n\020last_failed_time\030\010 \001(\0132\032.googl" +
+      "e.protobuf.Timestamp\0229\n\025last_base_backup" +
+      "_time\030\t \001(\0132\032.google.protobuf.Timestamp\022" +
+      "\036\n\026last_base_backup_bytes\030\n \001(\003\022\r\n\005error" +
+      "\030\013 \001(\t\"\024\n\022GetTopologyRequest\"\211\002\n\023GetTopo" +
+      "logyResponse\022$\n\010backends\030\001 \003(\0132\022.datagw." +
+      "v1.Backend\022\020\n\010embedded\030\002 \001(\010\022P\n\022range_ma" +
+      "p_versions\030\003 \003(\01324.datagw.v1.GetTopology" +
+      "Response.RangeMapVersionsEntry\022/\n\nrange_" +
+      "maps\030\004 \003(\0132\033.datagw.v1.KeyspaceRangeMap\032" +
+      "7\n\025RangeMapVersionsEntry\022\013\n\003key\030\001 \001(\t\022\r\n" +
+      "\005value\030\002 \001(\003:\0028\001\"1\n\rRangeMapEntry\022\021\n\tkey" +
+      "_range\030\001 \001(\t\022\r\n\005shard\030\002 \001(\005\"\264\001\n\020Keyspace" +
+      "RangeMap\022\020\n\010keyspace\030\001 \001(\t\022\017\n\007version\030\002 " +
+      "\001(\003\022)\n\007entries\030\003 \003(\0132\030.datagw.v1.RangeMa" +
+      "pEntry\0223\n\017active_workflow\030\004 \001(\0132\032.datagw" +
+      ".v1.ReshardWorkflow\022\035\n\025active_workflow_e" +
+      "rror\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017\n\007enabled\030\001 " +
+      "\001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.protobuf.Durat" +
+      "ion\022\026\n\016jitter_percent\030\003 \001(\005\022/\n\014negative_" +
+      "ttl\030\004 \001(\0132\031.google.protobuf.Duration\022-\n\n" +
+      "search_ttl\030\005 \001(\0132\031.google.protobuf.Durat" +
+      "ion\022+\n\010near_ttl\030\006 \001(\0132\031.google.protobuf." +
+      "Duration\"^\n\rSessionPolicy\022&\n\003ttl\030\001 \001(\0132\031" +
+      ".google.protobuf.Duration\022\017\n\007sliding\030\002 \001" +
+      "(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014DomainPolic" +
+      "y\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_file\030\002 \001(\t\022\r" +
+      "\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t\0228\n\023defau" +
+      "lt_consistency\030\005 \001(\0162\033.datagw.v1.Consist" +
+      "encyLevel\0228\n\023allowed_consistency\030\006 \003(\0162\033" +
+      ".datagw.v1.ConsistencyLevel\0220\n\rmax_stale" +
+      "ness\030\007 \001(\0132\031.google.protobuf.Duration\022%\n" +
+      "\005cache\030\010 \001(\0132\026.datagw.v1.CachePolicy\022)\n\007" +
+      "session\030\t \001(\0132\030.datagw.v1.SessionPolicy\022" +
+      "9\n\tretention\030\n \003(\0132&.datagw.v1.DomainPol" +
+      "icy.RetentionEntry\022%\n\005query\030\013 \001(\0132\026.data" +
+      "gw.v1.QueryPolicy\032K\n\016RetentionEntry\022\013\n\003k" +
+      "ey\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.google.protobu" +
+      "f.Duration:\0028\001\"\200\001\n\013QueryPolicy\022\020\n\010max_ro" +
+      "ws\030\001 \001(\005\0225\n\022max_execution_time\030\002 \001(\0132\031.g" +
+      "oogle.protobuf.Duration\022\016\n\006tables\030\003 \003(\t\022" +
+      "\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022GetPolicies" +
+      "Request\"g\n\023GetPoliciesResponse\022)\n\010polici" +
+      "es\030\001 \003(\0132\027.datagw.v1.DomainPolicy\022\021\n\tdir" +
+      "ectory\030\002 \001(\t\022\022\n\ngeneration\030\003 \001(\003\"\027\n\025Relo" +
+      "adPoliciesRequest\"W\n\026ReloadPoliciesRespo" +
+      "nse\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.Domain" +
+      "Policy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021FlushCache" +
+      "Request\022\016\n\006domain\030\001 \001(\t\"+\n\022FlushCacheRes" +
+      "ponse\022\025\n\rdeleted_count\030\001 \001(\003\"\314\001\n\035AdminSe" +
+      "rviceListOrdersRequest\022&\n\006status\030\001 \001(\0162\026" +
+      ".datagw.v1.OrderStatus\022.\n\nstart_time\030\002 \001" +
+      "(\0132\032.google.protobuf.Timestamp\022,\n\010end_ti" +
+      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022\021\n\t" +
+      "page_size\030\004 \001(\005\022\022\n\npage_token\030\005 \001(\t\"s\n\036A" +
+      "dminServiceListOrdersResponse\022 \n\006orders\030" +
+      "\001 \003(\0132\020.datagw.v1.Order\022\027\n\017next_page_tok" +
+      "en\030\002 \001(\t\022\026\n\016shards_queried\030\003 \001(\005\"c\n\010Saga" +
+      "Step\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome\030\002 \001(\t\022\016\n\006d" +
+      "etail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.google.proto" +
+      "buf.Timestamp\"\246\002\n\004Saga\022\017\n\007saga_id\030\001 \001(\t\022" +
+      "\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162\024.datagw.v1" +
+      ".SagaState\022\020\n\010order_id\030\004 \001(\t\022\017\n\007user_id\030" +
+      "\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw.v1.SagaSte" +
+      "p\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021recovery_at" +
+      "tempts\030\010 \001(\005\022/\n\013create_time\030\t \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\022/\n\013update_time\030\n \001" +
+      "(\0132\032.google.protobuf.Timestamp\"!\n\016GetSag" +
+      "aRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017GetSagaResp" +
+      "onse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v1.Saga\"a\n\025L" +
+      "istStuckSagasRequest\022-\n\nolder_than\030\001 \001(\013" +
+      "2\031.google.protobuf.Duration\022\031\n\005limit\030\002 \001" +
+      "(\005B\n\272H\007\032\005\030\350\007(\000\"T\n\026ListStuckSagasResponse" +
+      "\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unav" +
+      "ailable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*" +
+      "\n\010position\030\001 \001(\0132\030.datagw.v1.ShardPositi" +
+      "on\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.go" +
+      "ogle.protobuf.Duration\022\022\n\nlast_error\030\004 \001" +
+      "(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001" +
+      " \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\016" +
+      "2\032.datagw.v1.ProjectionState\022(\n\006shards\030\004" +
+      " \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenera" +
+      "tion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027" +
+      "ListProjectionsResponse\022*\n\013projections\030\001" +
+      " \003(\0132\025.datagw.v1.Projection\"0\n\030RebuildPr" +
+      "ojectionRequest\022\024\n\004name\030\001 \001(\tB\006\272H\003\310\001\001\"_\n" +
+      "\031RebuildProjectionResponse\022)\n\nprojection" +
+      "\030\001 \001(\0132\025.datagw.v1.Projection\022\027\n\017events_" +
+      "replayed\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"" +
+      "j\n\026GetRelayStatusResponse\022(\n\006shards\030\001 \003(" +
+      "\0132\030.datagw.v1.ShardProgress\022\016\n\006target\030\002 " +
+      "\001(\t\022\026\n\016events_relayed\030\003 \001(\003\"K\n\022ExplainCa" +
+      "llRequest\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001" +
+      "(\0132\024.google.protobuf.Any\"L\n\nShardRoute\022\r" +
+      "\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node" +
+      "\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallRe" +
+      "sponse\022\016\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020" +
+      "\n\010keyspace\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033." +
+      "datagw.v1.ConsistencyLevel\022\021\n\tuse_cache\030" +
+      "\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\0132\031.google.pr" +
+      "otobuf.Duration\022\027\n\017replica_allowed\030\007 \001(\010" +
+      "\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.data" +
+      "gw.v1.ShardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021Resh" +
+      "ardTableCheck\022\r\n\005table\030\001 \001(\t\022\023\n\013source_r" +
+      "ows\030\002 \001(\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource" +
+      "_sum\030\004 \001(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030" +
+      "\006 \001(\010\"\247\001\n\023ReshardVerifyReport\022\r\n\005clean\030\001" +
+      " \001(\010\022\'\n\004took\030\002 \001(\0132\031.google.protobuf.Dur" +
+      "ation\022\024\n\014source_shard\030\003 \001(\005\022\024\n\014target_sh" +
+      "ard\030\004 \001(\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.Re" +
+      "shardTableCheck\"u\n\016ReshardCutover\022\022\n\nfro" +
+      "m_shard\030\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_v" +
+      "ersion\030\003 \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.pro" +
+      "tobuf.Duration\"\321\005\n\017ReshardWorkflow\022\020\n\010wo" +
+      "rkflow\030\001 \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_ra" +
+      "nge\030\003 \001(\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014targe" +
+      "t_shard\030\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1" +
+      ".ReshardPhase\022\021\n\trequested\030\007 \001(\t\022\r\n\005erro" +
+      "r\030\010 \001(\t\022?\n\013copied_rows\030\t \003(\0132*.datagw.v1" +
+      ".ReshardWorkflow.CopiedRowsEntry\0220\n\rcopy" +
+      "_duration\030\n \001(\0132\031.google.protobuf.Durati" +
+      "on\022\027\n\017pending_changes\030\013 \001(\003\022\027\n\017applied_c" +
+      "hanges\030\014 \001(\003\0223\n\013last_verify\030\r \001(\0132\036.data" +
+      "gw.v1.ReshardVerifyReport\022+\n\010cutovers\030\016 " +
+      "\003(\0132\031.datagw.v1.ReshardCutover\022A\n\014delete" +
+      "d_rows\030\017 \003(\0132+.datagw.v1.ReshardWorkflow" +
+      ".DeletedRowsEntry\022/\n\013create_time\030\020 \001(\0132\032" +
+      ".google.protobuf.Timestamp\022/\n\013update_tim" +
+      "e\030\021 \001(\0132\032.google.protobuf.Timestamp\0321\n\017C" +
+      "opiedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
+      "(\003:\0028\001\0322\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022" +
+      "\r\n\005value\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkf" +
+      "lowRequest\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_rang" +
+      "e\030\002 \001(\t\022\024\n\014target_shard\030\003 \001(\005\022\020\n\010workflo" +
+      "w\030\004 \001(\t\"M\n\035CreateReshardWorkflowResponse" +
+      "\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.ReshardWo" +
+      "rkflow\"-\n\031GetReshardWorkflowRequest\022\020\n\010w" +
+      "orkflow\030\001 \001(\t\"J\n\032GetReshardWorkflowRespo" +
+      "nse\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.Reshar" +
+      "dWorkflow\"/\n\033ListReshardWorkflowsRequest" +
+      "\022\020\n\010keyspace\030\001 \001(\t\"M\n\034ListReshardWorkflo" +
+      "wsResponse\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v" +
+      "1.ReshardWorkflow\"Z\n\034ReshardWorkflowActi" +
+      "onRequest\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 " +
+      "\001(\0162\030.datagw.v1.ReshardAction\"M\n\035Reshard" +
+      "WorkflowActionResponse\022,\n\010workflow\030\001 \001(\013" +
+      "2\032.datagw.v1.ReshardWorkflow\")\n\025AddShard" +
+      "ServerRequest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddSh" +
+      "ardServerResponse\022\r\n\005shard\030\001 \001(\005\"I\n\023Veri" +
+      "fyStoresRequest\022\016\n\006checks\030\001 \003(\t\022\016\n\006sampl" +
+      "e\030\002 \001(\001\022\022\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFi" +
+      "nding\022\r\n\005check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010se" +
+      "verity\030\003 \001(\0162\031.datagw.v1.VerifySeverity\022" +
+      "\020\n\010keyspace\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n" +
+      "\005table\030\006 \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 " +
+      "\001(\t\022\r\n\005found\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_s" +
+      "hard\"\240\001\n\013VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006co" +
+      "unts\030\002 \003(\0132\".datagw.v1.VerifyCheck.Count" +
+      "sEntry\022\016\n\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005" +
+      "\032-\n\013CountsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 " +
+      "\001(\003:\0028\001\"\266\001\n\024VerifyStoresResponse\022*\n\010find" +
+      "ings\030\001 \003(\0132\030.datagw.v1.VerifyFinding\022&\n\006" +
+      "checks\030\002 \003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005" +
+      "clean\030\003 \001(\010\022+\n\010duration\030\004 \001(\0132\031.google.p" +
+      "rotobuf.Duration\022\016\n\006sample\030\005 \001(\001*{\n\013Back" +
+      "endKind\022\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n" +
+      "\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND" +
+      "_REDIS\020\002\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001" +
+      "\n\tSagaState\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022" +
+      "\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_CO" +
+      "MPENSATING\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032" +
+      "\n\026SAGA_STATE_COMPENSATED\020\004*\220\001\n\017Projectio" +
+      "nState\022 \n\034PROJECTION_STATE_UNSPECIFIED\020\000" +
+      "\022\034\n\030PROJECTION_STATE_RUNNING\020\001\022\037\n\033PROJEC" +
+      "TION_STATE_REBUILDING\020\002\022\034\n\030PROJECTION_ST" +
+      "ATE_FAILING\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHAR" +
+      "D_PHASE_UNSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_C" +
+      "OPYING\020\001\022\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022" +
+      "\033\n\027RESHARD_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_" +
+      "PHASE_SWITCHED\020\004\022\033\n\027RESHARD_PHASE_REVERS" +
+      "ING\020\005\022\032\n\026RESHARD_PHASE_CLEANING\020\006\022\026\n\022RES" +
+      "HARD_PHASE_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCE" +
+      "LLING\020\010\022\033\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n" +
+      "\rReshardAction\022\036\n\032RESHARD_ACTION_UNSPECI" +
+      "FIED\020\000\022\031\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RES" +
+      "HARD_ACTION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_R" +
+      "EVERSE\020\003\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025" +
+      "RESHARD_ACTION_CANCEL\020\005*\203\001\n\016VerifySeveri" +
+      "ty\022\037\n\033VERIFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025V" +
+      "ERIFY_SEVERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERIT" +
+      "Y_WARNING\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013" +
+      "\n\014AdminService\022L\n\013GetTopology\022\035.datagw.v" +
+      "1.GetTopologyRequest\032\036.datagw.v1.GetTopo" +
+      "logyResponse\022L\n\013GetPolicies\022\035.datagw.v1." +
+      "GetPoliciesRequest\032\036.datagw.v1.GetPolici" +
+      "esResponse\022U\n\016ReloadPolicies\022 .datagw.v1" +
+      ".ReloadPoliciesRequest\032!.datagw.v1.Reloa" +
+      "dPoliciesResponse\022I\n\nFlushCache\022\034.datagw" +
+      ".v1.FlushCacheRequest\032\035.datagw.v1.FlushC" +
+      "acheResponse\022a\n\nListOrders\022(.datagw.v1.A" +
+      "dminServiceListOrdersRequest\032).datagw.v1" +
+      ".AdminServiceListOrdersResponse\022@\n\007GetSa" +
+      "ga\022\031.datagw.v1.GetSagaRequest\032\032.datagw.v" +
+      "1.GetSagaResponse\022U\n\016ListStuckSagas\022 .da" +
+      "tagw.v1.ListStuckSagasRequest\032!.datagw.v" +
+      "1.ListStuckSagasResponse\022X\n\017ListProjecti" +
+      "ons\022!.datagw.v1.ListProjectionsRequest\032\"" +
+      ".datagw.v1.ListProjectionsResponse\022^\n\021Re" +
+      "buildProjection\022#.datagw.v1.RebuildProje" +
+      "ctionRequest\032$.datagw.v1.RebuildProjecti" +
+      "onResponse\022U\n\016GetRelayStatus\022 .datagw.v1" +
+      ".GetRelayStatusRequest\032!.datagw.v1.GetRe" +
+      "layStatusResponse\022L\n\013ExplainCall\022\035.datag" +
+      "w.v1.ExplainCallRequest\032\036.datagw.v1.Expl" +
+      "ainCallResponse\022j\n\025CreateReshardWorkflow" +
+      "\022\'.datagw.v1.CreateReshardWorkflowReques" +
+      "t\032(.datagw.v1.CreateReshardWorkflowRespo" +
+      "nse\022a\n\022GetReshardWorkflow\022$.datagw.v1.Ge" +
+      "tReshardWorkflowRequest\032%.datagw.v1.GetR" +
+      "eshardWorkflowResponse\022g\n\024ListReshardWor" +
+      "kflows\022&.datagw.v1.ListReshardWorkflowsR" +
+      "equest\032\'.datagw.v1.ListReshardWorkflowsR" +
+      "esponse\022j\n\025ReshardWorkflowAction\022\'.datag" +
+      "w.v1.ReshardWorkflowActionRequest\032(.data" +
+      "gw.v1.ReshardWorkflowActionResponse\022U\n\016A" +
+      "ddShardServer\022 .datagw.v1.AddShardServer" +
+      "Request\032!.datagw.v1.AddShardServerRespon" +
+      "se\022O\n\014VerifyStores\022\036.datagw.v1.VerifySto" +
+      "resRequest\032\037.datagw.v1.VerifyStoresRespo" +
+      "nseBH\n\014io.datagw.v1P\001Z6github.com/datagw" +
+      "/datagw/clients/go/datagw/v1;datagwv1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
           io.datagw.v1.Eventstore.getDescriptor(),
           io.datagw.v1.OrderOuterClass.getDescriptor(),
@@ -937,12 +940,18 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_VerifyStoresResponse_descriptor,
         new java.lang.String[] { "Findings", "Checks", "Clean", "Duration", "Sample", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
     io.datagw.v1.Eventstore.getDescriptor();
     io.datagw.v1.OrderOuterClass.getDescriptor();
     com.google.protobuf.AnyProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @return A list containing the skus.
    */
   public com.google.protobuf.ProtocolStringList
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @return The count of skus.
    */
   public int getSkusCount() {
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The skus at the given index.
    */
@@ -99,7 +99,7 @@ private static final long serialVersionUID = 0L;
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the skus at the given index.
    */
@@ -518,7 +518,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @return A list containing the skus.
      */
     public com.google.protobuf.ProtocolStringList
@@ -531,7 +531,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @return The count of skus.
      */
     public int getSkusCount() {
@@ -542,7 +542,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param index The index of the element to return.
      * @return The skus at the given index.
      */
@@ -554,7 +554,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param index The index of the value to return.
      * @return The bytes of the skus at the given index.
      */
@@ -567,7 +567,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param index The index to set the value at.
      * @param value The skus to set.
      * @return This builder for chaining.
@@ -586,7 +586,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The skus to add.
      * @return This builder for chaining.
      */
@@ -604,7 +604,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param values The skus to add.
      * @return This builder for chaining.
      */
@@ -622,7 +622,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSkus() {
@@ -637,7 +637,7 @@ private static final long serialVersionUID = 0L;
      * 1-100 SKUs; duplicates are read once.
      * </pre>
      *
-     * <code>repeated string skus = 1;</code>
+     * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes of the skus to add.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface BatchGetProductsRequestOrBuilder extends
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @return A list containing the skus.
    */
   java.util.List<java.lang.String>
@@ -25,7 +25,7 @@ public interface BatchGetProductsRequestOrBuilder extends
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @return The count of skus.
    */
   int getSkusCount();
@@ -34,7 +34,7 @@ public interface BatchGetProductsRequestOrBuilder extends
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @param index The index of the element to return.
    * @return The skus at the given index.
    */
@@ -44,7 +44,7 @@ public interface BatchGetProductsRequestOrBuilder extends
    * 1-100 SKUs; duplicates are read once.
    * </pre>
    *
-   * <code>repeated string skus = 1;</code>
+   * <code>repeated string skus = 1 [(.buf.validate.field) = { ... }</code>
    * @param index The index of the value to return.
    * @return The bytes of the skus at the given index.
    */

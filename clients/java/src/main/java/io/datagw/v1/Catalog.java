@@ -110,79 +110,87 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\027datagw/v1/catalog.proto\022\tdatagw.v1\032\026da" +
-      "tagw/v1/common.proto\032\037google/protobuf/ti" +
-      "mestamp.proto\"\372\002\n\007Product\022\013\n\003sku\030\001 \001(\t\022\r" +
-      "\n\005title\030\002 \001(\t\022\023\n\013description\030\003 \001(\t\022\020\n\010ca" +
-      "tegory\030\004 \001(\t\022\r\n\005brand\030\005 \001(\t\022\037\n\005price\030\006 \001" +
-      "(\0132\020.datagw.v1.Money\0226\n\nattributes\030\007 \003(\013" +
-      "2\".datagw.v1.Product.AttributesEntry\022\023\n\006" +
-      "active\030\010 \001(\010H\000\210\001\001\022\017\n\007version\030\t \001(\003\022/\n\013cr" +
-      "eate_time\030\n \001(\0132\032.google.protobuf.Timest" +
-      "amp\022/\n\013update_time\030\013 \001(\0132\032.google.protob" +
-      "uf.Timestamp\0321\n\017AttributesEntry\022\013\n\003key\030\001" +
-      " \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\t\n\007_active\"\203\001\n\024U" +
-      "psertProductRequest\022#\n\007product\030\001 \001(\0132\022.d" +
-      "atagw.v1.Product\022\035\n\020expected_version\030\002 \001" +
-      "(\003H\000\210\001\001\022\022\n\nrequest_id\030\003 \001(\tB\023\n\021_expected" +
-      "_version\"h\n\025UpsertProductResponse\022#\n\007pro" +
-      "duct\030\001 \001(\0132\022.datagw.v1.Product\022\017\n\007create" +
-      "d\030\002 \001(\010\022\031\n\021consistency_token\030\003 \001(\t\"N\n\021Ge" +
-      "tProductRequest\022\013\n\003sku\030\001 \001(\t\022,\n\014read_opt" +
-      "ions\030\002 \001(\0132\026.datagw.v1.ReadOptions\"9\n\022Ge" +
-      "tProductResponse\022#\n\007product\030\001 \001(\0132\022.data" +
-      "gw.v1.Product\"U\n\027BatchGetProductsRequest" +
-      "\022\014\n\004skus\030\001 \003(\t\022,\n\014read_options\030\002 \001(\0132\026.d" +
-      "atagw.v1.ReadOptions\"V\n\030BatchGetProducts" +
-      "Response\022$\n\010products\030\001 \003(\0132\022.datagw.v1.P" +
-      "roduct\022\024\n\014missing_skus\030\002 \003(\t\"k\n\024DeletePr" +
-      "oductRequest\022\013\n\003sku\030\001 \001(\t\022\035\n\020expected_ve" +
-      "rsion\030\002 \001(\003H\000\210\001\001\022\022\n\nrequest_id\030\003 \001(\tB\023\n\021" +
-      "_expected_version\"2\n\025DeleteProductRespon" +
-      "se\022\031\n\021consistency_token\030\001 \001(\t\"\300\002\n\025Search" +
-      "ProductsRequest\022\r\n\005query\030\001 \001(\t\022\020\n\010catego" +
-      "ry\030\002 \001(\t\022\r\n\005brand\030\003 \001(\t\022\034\n\017min_price_min" +
-      "or\030\004 \001(\003H\000\210\001\001\022\034\n\017max_price_minor\030\005 \001(\003H\001" +
-      "\210\001\001\022$\n\004sort\030\006 \001(\0162\026.datagw.v1.ProductSor" +
-      "t\022\021\n\tpage_size\030\007 \001(\005\022\022\n\npage_token\030\010 \001(\t" +
-      "\022\030\n\020include_inactive\030\t \001(\010\022,\n\014read_optio" +
-      "ns\030\n \001(\0132\026.datagw.v1.ReadOptionsB\022\n\020_min" +
-      "_price_minorB\022\n\020_max_price_minor\"W\n\026Sear" +
-      "chProductsResponse\022$\n\010products\030\001 \003(\0132\022.d" +
-      "atagw.v1.Product\022\027\n\017next_page_token\030\002 \001(" +
-      "\t\"b\n\025ImportProductsRequest\022#\n\007product\030\001 " +
-      "\001(\0132\022.datagw.v1.Product\022$\n\010products\030\002 \003(" +
-      "\0132\022.datagw.v1.Product\"P\n\016ImportRowError\022" +
-      "\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n\005field\030\003 \001" +
-      "(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026ImportProduc" +
-      "tsResponse\022\026\n\016received_count\030\001 \001(\003\022\026\n\016im" +
-      "ported_count\030\002 \001(\003\022\024\n\014failed_count\030\003 \001(\003" +
-      "\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.ImportRowEr" +
-      "ror*\263\001\n\013ProductSort\022\034\n\030PRODUCT_SORT_UNSP" +
-      "ECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELEVANCE\020\001\022\032\n" +
-      "\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027PRODUCT_SOR" +
-      "T_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT_NEWEST\020\004\022" +
-      "\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016CatalogSer" +
-      "vice\022R\n\rUpsertProduct\022\037.datagw.v1.Upsert" +
-      "ProductRequest\032 .datagw.v1.UpsertProduct" +
-      "Response\022I\n\nGetProduct\022\034.datagw.v1.GetPr" +
-      "oductRequest\032\035.datagw.v1.GetProductRespo" +
-      "nse\022[\n\020BatchGetProducts\022\".datagw.v1.Batc" +
-      "hGetProductsRequest\032#.datagw.v1.BatchGet" +
-      "ProductsResponse\022R\n\rDeleteProduct\022\037.data" +
-      "gw.v1.DeleteProductRequest\032 .datagw.v1.D" +
-      "eleteProductResponse\022U\n\016SearchProducts\022 " +
-      ".datagw.v1.SearchProductsRequest\032!.datag" +
-      "w.v1.SearchProductsResponse\022W\n\016ImportPro" +
-      "ducts\022 .datagw.v1.ImportProductsRequest\032" +
-      "!.datagw.v1.ImportProductsResponse(\001BH\n\014" +
-      "io.datagw.v1P\001Z6github.com/datagw/datagw" +
-      "/clients/go/datagw/v1;datagwv1b\006proto3"
+      "\n\027datagw/v1/catalog.proto\022\tdatagw.v1\032\033bu" +
+      "f/validate/validate.proto\032\026datagw/v1/com" +
+      "mon.proto\032\025datagw/v1/rules.proto\032\037google" +
+      "/protobuf/timestamp.proto\"\372\002\n\007Product\022\013\n" +
+      "\003sku\030\001 \001(\t\022\r\n\005title\030\002 \001(\t\022\023\n\013description" +
+      "\030\003 \001(\t\022\020\n\010category\030\004 \001(\t\022\r\n\005brand\030\005 \001(\t\022" +
+      "\037\n\005price\030\006 \001(\0132\020.datagw.v1.Money\0226\n\nattr" +
+      "ibutes\030\007 \003(\0132\".datagw.v1.Product.Attribu" +
+      "tesEntry\022\023\n\006active\030\010 \001(\010H\000\210\001\001\022\017\n\007version" +
+      "\030\t \001(\003\022/\n\013create_time\030\n \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022/\n\013update_time\030\013 \001(\0132\032.g" +
+      "oogle.protobuf.Timestamp\0321\n\017AttributesEn" +
+      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001B\t\n\007_" +
+      "active\"\232\001\n\024UpsertProductRequest\022#\n\007produ" +
+      "ct\030\001 \001(\0132\022.datagw.v1.Product\022&\n\020expected" +
+      "_version\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022 \n\nrequest_" +
+      "id\030\003 \001(\tB\014\272H\tr\007\030\200\001\320\363\030\001B\023\n\021_expected_vers" +
+      "ion\"h\n\025UpsertProductResponse\022#\n\007product\030" +
+      "\001 \001(\0132\022.datagw.v1.Product\022\017\n\007created\030\002 \001" +
+      "(\010\022\031\n\021consistency_token\030\003 \001(\t\"Y\n\021GetProd" +
+      "uctRequest\022\026\n\003sku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022,\n\014re" +
+      "ad_options\030\002 \001(\0132\026.datagw.v1.ReadOptions" +
+      "\"9\n\022GetProductResponse\022#\n\007product\030\001 \001(\0132" +
+      "\022.datagw.v1.Product\"i\n\027BatchGetProductsR" +
+      "equest\022 \n\004skus\030\001 \003(\tB\022\272H\017\222\001\014\010\001\020d\"\006r\004\310\363\030\001" +
+      "\022,\n\014read_options\030\002 \001(\0132\026.datagw.v1.ReadO" +
+      "ptions\"V\n\030BatchGetProductsResponse\022$\n\010pr" +
+      "oducts\030\001 \003(\0132\022.datagw.v1.Product\022\024\n\014miss" +
+      "ing_skus\030\002 \003(\t\"\215\001\n\024DeleteProductRequest\022" +
+      "\026\n\003sku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022&\n\020expected_vers" +
+      "ion\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022 \n\nrequest_id\030\003 " +
+      "\001(\tB\014\272H\tr\007\030\200\001\320\363\030\001B\023\n\021_expected_version\"2" +
+      "\n\025DeleteProductResponse\022\031\n\021consistency_t" +
+      "oken\030\001 \001(\t\"\205\003\n\025SearchProductsRequest\022\033\n\005" +
+      "query\030\001 \001(\tB\014\272H\tr\007\030\364\003\320\363\030\001\022\035\n\010category\030\002 " +
+      "\001(\tB\013\272H\010r\006\030d\320\363\030\001\022\032\n\005brand\030\003 \001(\tB\013\272H\010r\006\030d" +
+      "\320\363\030\001\022%\n\017min_price_minor\030\004 \001(\003B\007\272H\004\"\002(\000H\000" +
+      "\210\001\001\022%\n\017max_price_minor\030\005 \001(\003B\007\272H\004\"\002(\000H\001\210" +
+      "\001\001\022$\n\004sort\030\006 \001(\0162\026.datagw.v1.ProductSort" +
+      "\022\034\n\tpage_size\030\007 \001(\005B\t\272H\006\032\004\030d(\000\022\022\n\npage_t" +
+      "oken\030\010 \001(\t\022\030\n\020include_inactive\030\t \001(\010\022,\n\014" +
+      "read_options\030\n \001(\0132\026.datagw.v1.ReadOptio" +
+      "nsB\022\n\020_min_price_minorB\022\n\020_max_price_min" +
+      "or\"W\n\026SearchProductsResponse\022$\n\010products" +
+      "\030\001 \003(\0132\022.datagw.v1.Product\022\027\n\017next_page_" +
+      "token\030\002 \001(\t\"b\n\025ImportProductsRequest\022#\n\007" +
+      "product\030\001 \001(\0132\022.datagw.v1.Product\022$\n\010pro" +
+      "ducts\030\002 \003(\0132\022.datagw.v1.Product\"P\n\016Impor" +
+      "tRowError\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n" +
+      "\005field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026Im" +
+      "portProductsResponse\022\026\n\016received_count\030\001" +
+      " \001(\003\022\026\n\016imported_count\030\002 \001(\003\022\024\n\014failed_c" +
+      "ount\030\003 \001(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.I" +
+      "mportRowError*\263\001\n\013ProductSort\022\034\n\030PRODUCT" +
+      "_SORT_UNSPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELE" +
+      "VANCE\020\001\022\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027P" +
+      "RODUCT_SORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT" +
+      "_NEWEST\020\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\220\004\n\016" +
+      "CatalogService\022R\n\rUpsertProduct\022\037.datagw" +
+      ".v1.UpsertProductRequest\032 .datagw.v1.Ups" +
+      "ertProductResponse\022I\n\nGetProduct\022\034.datag" +
+      "w.v1.GetProductRequest\032\035.datagw.v1.GetPr" +
+      "oductResponse\022[\n\020BatchGetProducts\022\".data" +
+      "gw.v1.BatchGetProductsRequest\032#.datagw.v" +
+      "1.BatchGetProductsResponse\022R\n\rDeleteProd" +
+      "uct\022\037.datagw.v1.DeleteProductRequest\032 .d" +
+      "atagw.v1.DeleteProductResponse\022U\n\016Search" +
+      "Products\022 .datagw.v1.SearchProductsReque" +
+      "st\032!.datagw.v1.SearchProductsResponse\022W\n" +
+      "\016ImportProducts\022 .datagw.v1.ImportProduc" +
+      "tsRequest\032!.datagw.v1.ImportProductsResp" +
+      "onse(\001BH\n\014io.datagw.v1P\001Z6github.com/dat" +
+      "agw/datagw/clients/go/datagw/v1;datagwv1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_datagw_v1_Product_descriptor =
@@ -276,8 +284,17 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_ImportProductsResponse_descriptor,
         new java.lang.String[] { "ReceivedCount", "ImportedCount", "FailedCount", "Errors", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.sku);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * Optimistic concurrency; unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
    * Optimistic concurrency; unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -137,7 +137,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key chosen by the caller.
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -158,7 +158,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key chosen by the caller.
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -538,7 +538,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sku.
      */
     public java.lang.String getSku() {
@@ -558,7 +558,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sku.
      */
     public com.google.protobuf.ByteString
@@ -579,7 +579,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sku to set.
      * @return This builder for chaining.
      */
@@ -596,7 +596,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSku() {
@@ -610,7 +610,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sku to set.
      * @return This builder for chaining.
      */
@@ -630,7 +630,7 @@ private static final long serialVersionUID = 0L;
      * Optimistic concurrency; unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -642,7 +642,7 @@ private static final long serialVersionUID = 0L;
      * Optimistic concurrency; unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -654,7 +654,7 @@ private static final long serialVersionUID = 0L;
      * Optimistic concurrency; unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -670,7 +670,7 @@ private static final long serialVersionUID = 0L;
      * Optimistic concurrency; unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -686,7 +686,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller.
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -706,7 +706,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller.
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -727,7 +727,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller.
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -744,7 +744,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller.
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -758,7 +758,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller.
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface DeleteProductRequestOrBuilder extends
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   java.lang.String getSku();
@@ -24,7 +24,7 @@ public interface DeleteProductRequestOrBuilder extends
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface DeleteProductRequestOrBuilder extends
    * Optimistic concurrency; unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
@@ -44,7 +44,7 @@ public interface DeleteProductRequestOrBuilder extends
    * Optimistic concurrency; unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
@@ -54,7 +54,7 @@ public interface DeleteProductRequestOrBuilder extends
    * Idempotency key chosen by the caller.
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -63,7 +63,7 @@ public interface DeleteProductRequestOrBuilder extends
    * Idempotency key chosen by the caller.
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

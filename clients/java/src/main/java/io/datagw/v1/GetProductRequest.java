@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The product's SKU.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   @java.lang.Override
@@ -490,7 +490,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sku.
      */
     public java.lang.String getSku() {
@@ -510,7 +510,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sku.
      */
     public com.google.protobuf.ByteString
@@ -531,7 +531,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sku to set.
      * @return This builder for chaining.
      */
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSku() {
@@ -562,7 +562,7 @@ private static final long serialVersionUID = 0L;
      * The product's SKU.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sku to set.
      * @return This builder for chaining.
      */

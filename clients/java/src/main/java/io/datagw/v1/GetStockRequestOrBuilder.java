@@ -15,7 +15,7 @@ public interface GetStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   java.lang.String getSku();
@@ -24,7 +24,7 @@ public interface GetStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   com.google.protobuf.ByteString

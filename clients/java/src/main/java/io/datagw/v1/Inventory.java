@@ -110,68 +110,75 @@ public final class Inventory extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\031datagw/v1/inventory.proto\022\tdatagw.v1\032\026" +
-      "datagw/v1/common.proto\032\036google/protobuf/" +
-      "duration.proto\032\037google/protobuf/timestam" +
-      "p.proto\"\214\001\n\005Stock\022\013\n\003sku\030\001 \001(\t\022\017\n\007on_han" +
-      "d\030\002 \001(\003\022\020\n\010reserved\030\003 \001(\003\022\021\n\tavailable\030\004" +
-      " \001(\003\022\017\n\007version\030\005 \001(\003\022/\n\013update_time\030\006 \001" +
-      "(\0132\032.google.protobuf.Timestamp\"w\n\017SetSto" +
-      "ckRequest\022\013\n\003sku\030\001 \001(\t\022\017\n\007on_hand\030\002 \001(\003\022" +
-      "\035\n\020expected_version\030\003 \001(\003H\000\210\001\001\022\022\n\nreques" +
-      "t_id\030\004 \001(\tB\023\n\021_expected_version\"N\n\020SetSt" +
-      "ockResponse\022\037\n\005stock\030\001 \001(\0132\020.datagw.v1.S" +
-      "tock\022\031\n\021consistency_token\030\002 \001(\t\"T\n\022Adjus" +
-      "tStockRequest\022\013\n\003sku\030\001 \001(\t\022\r\n\005delta\030\002 \001(" +
-      "\003\022\016\n\006reason\030\003 \001(\t\022\022\n\nrequest_id\030\004 \001(\t\"Q\n" +
-      "\023AdjustStockResponse\022\037\n\005stock\030\001 \001(\0132\020.da" +
-      "tagw.v1.Stock\022\031\n\021consistency_token\030\002 \001(\t" +
-      "\"L\n\017GetStockRequest\022\013\n\003sku\030\001 \001(\t\022,\n\014read" +
-      "_options\030\002 \001(\0132\026.datagw.v1.ReadOptions\"3" +
-      "\n\020GetStockResponse\022\037\n\005stock\030\001 \001(\0132\020.data" +
-      "gw.v1.Stock\"0\n\017ReservationItem\022\013\n\003sku\030\001 " +
-      "\001(\t\022\020\n\010quantity\030\002 \001(\003\"\336\001\n\013Reservation\022\026\n" +
-      "\016reservation_id\030\001 \001(\t\022*\n\005state\030\002 \001(\0162\033.d" +
-      "atagw.v1.ReservationState\022)\n\005items\030\003 \003(\013" +
-      "2\032.datagw.v1.ReservationItem\022/\n\013expire_t" +
-      "ime\030\004 \001(\0132\032.google.protobuf.Timestamp\022/\n" +
-      "\013create_time\030\005 \001(\0132\032.google.protobuf.Tim" +
-      "estamp\"\200\001\n\023ReserveStockRequest\022\026\n\016reserv" +
-      "ation_id\030\001 \001(\t\022)\n\005items\030\002 \003(\0132\032.datagw.v" +
-      "1.ReservationItem\022&\n\003ttl\030\003 \001(\0132\031.google." +
-      "protobuf.Duration\"C\n\024ReserveStockRespons" +
-      "e\022+\n\013reservation\030\001 \001(\0132\026.datagw.v1.Reser" +
-      "vation\"2\n\030CommitReservationRequest\022\026\n\016re" +
-      "servation_id\030\001 \001(\t\"H\n\031CommitReservationR" +
-      "esponse\022+\n\013reservation\030\001 \001(\0132\026.datagw.v1" +
-      ".Reservation\"3\n\031ReleaseReservationReques" +
-      "t\022\026\n\016reservation_id\030\001 \001(\t\"I\n\032ReleaseRese" +
-      "rvationResponse\022+\n\013reservation\030\001 \001(\0132\026.d" +
-      "atagw.v1.Reservation*\262\001\n\020ReservationStat" +
-      "e\022!\n\035RESERVATION_STATE_UNSPECIFIED\020\000\022\032\n\026" +
-      "RESERVATION_STATE_HELD\020\001\022\037\n\033RESERVATION_" +
-      "STATE_COMMITTED\020\002\022\036\n\032RESERVATION_STATE_R" +
-      "ELEASED\020\003\022\036\n\032RESERVATION_STATE_RETURNED\020" +
-      "\0042\376\003\n\020InventoryService\022C\n\010SetStock\022\032.dat" +
-      "agw.v1.SetStockRequest\032\033.datagw.v1.SetSt" +
-      "ockResponse\022L\n\013AdjustStock\022\035.datagw.v1.A" +
-      "djustStockRequest\032\036.datagw.v1.AdjustStoc" +
-      "kResponse\022C\n\010GetStock\022\032.datagw.v1.GetSto" +
-      "ckRequest\032\033.datagw.v1.GetStockResponse\022O" +
-      "\n\014ReserveStock\022\036.datagw.v1.ReserveStockR" +
-      "equest\032\037.datagw.v1.ReserveStockResponse\022" +
-      "^\n\021CommitReservation\022#.datagw.v1.CommitR" +
-      "eservationRequest\032$.datagw.v1.CommitRese" +
-      "rvationResponse\022a\n\022ReleaseReservation\022$." +
-      "datagw.v1.ReleaseReservationRequest\032%.da" +
-      "tagw.v1.ReleaseReservationResponseBH\n\014io" +
-      ".datagw.v1P\001Z6github.com/datagw/datagw/c" +
-      "lients/go/datagw/v1;datagwv1b\006proto3"
+      "\n\031datagw/v1/inventory.proto\022\tdatagw.v1\032\033" +
+      "buf/validate/validate.proto\032\026datagw/v1/c" +
+      "ommon.proto\032\025datagw/v1/rules.proto\032\036goog" +
+      "le/protobuf/duration.proto\032\037google/proto" +
+      "buf/timestamp.proto\"\214\001\n\005Stock\022\013\n\003sku\030\001 \001" +
+      "(\t\022\017\n\007on_hand\030\002 \001(\003\022\020\n\010reserved\030\003 \001(\003\022\021\n" +
+      "\tavailable\030\004 \001(\003\022\017\n\007version\030\005 \001(\003\022/\n\013upd" +
+      "ate_time\030\006 \001(\0132\032.google.protobuf.Timesta" +
+      "mp\"\254\001\n\017SetStockRequest\022\026\n\003sku\030\001 \001(\tB\t\272H\006" +
+      "r\004\310\363\030\001\022\037\n\007on_hand\030\002 \001(\003B\016\272H\013\"\t\030\200\240\224\245\215\035(\000\022" +
+      "&\n\020expected_version\030\003 \001(\003B\007\272H\004\"\002(\001H\000\210\001\001\022" +
+      "#\n\nrequest_id\030\004 \001(\tB\017\272H\014r\007\030\200\001\320\363\030\001\310\001\001B\023\n\021" +
+      "_expected_version\"N\n\020SetStockResponse\022\037\n" +
+      "\005stock\030\001 \001(\0132\020.datagw.v1.Stock\022\031\n\021consis" +
+      "tency_token\030\002 \001(\t\"\231\001\n\022AdjustStockRequest" +
+      "\022\026\n\003sku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022(\n\005delta\030\002 \001(\003B" +
+      "\031\272H\026\"\024\030\200\240\224\245\215\035(\200\340\353\332\362\342\377\377\377\0018\000\022\034\n\006reason\030\003 \001" +
+      "(\tB\014\272H\tr\007\030\364\003\320\363\030\001\022#\n\nrequest_id\030\004 \001(\tB\017\272H" +
+      "\014r\007\030\200\001\320\363\030\001\310\001\001\"Q\n\023AdjustStockResponse\022\037\n\005" +
+      "stock\030\001 \001(\0132\020.datagw.v1.Stock\022\031\n\021consist" +
+      "ency_token\030\002 \001(\t\"W\n\017GetStockRequest\022\026\n\003s" +
+      "ku\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022,\n\014read_options\030\002 \001(" +
+      "\0132\026.datagw.v1.ReadOptions\"3\n\020GetStockRes" +
+      "ponse\022\037\n\005stock\030\001 \001(\0132\020.datagw.v1.Stock\"0" +
+      "\n\017ReservationItem\022\013\n\003sku\030\001 \001(\t\022\020\n\010quanti" +
+      "ty\030\002 \001(\003\"\336\001\n\013Reservation\022\026\n\016reservation_" +
+      "id\030\001 \001(\t\022*\n\005state\030\002 \001(\0162\033.datagw.v1.Rese" +
+      "rvationState\022)\n\005items\030\003 \003(\0132\032.datagw.v1." +
+      "ReservationItem\022/\n\013expire_time\030\004 \001(\0132\032.g" +
+      "oogle.protobuf.Timestamp\022/\n\013create_time\030" +
+      "\005 \001(\0132\032.google.protobuf.Timestamp\"\200\001\n\023Re" +
+      "serveStockRequest\022\026\n\016reservation_id\030\001 \001(" +
+      "\t\022)\n\005items\030\002 \003(\0132\032.datagw.v1.Reservation" +
+      "Item\022&\n\003ttl\030\003 \001(\0132\031.google.protobuf.Dura" +
+      "tion\"C\n\024ReserveStockResponse\022+\n\013reservat" +
+      "ion\030\001 \001(\0132\026.datagw.v1.Reservation\"2\n\030Com" +
+      "mitReservationRequest\022\026\n\016reservation_id\030" +
+      "\001 \001(\t\"H\n\031CommitReservationResponse\022+\n\013re" +
+      "servation\030\001 \001(\0132\026.datagw.v1.Reservation\"" +
+      "3\n\031ReleaseReservationRequest\022\026\n\016reservat" +
+      "ion_id\030\001 \001(\t\"I\n\032ReleaseReservationRespon" +
+      "se\022+\n\013reservation\030\001 \001(\0132\026.datagw.v1.Rese" +
+      "rvation*\262\001\n\020ReservationState\022!\n\035RESERVAT" +
+      "ION_STATE_UNSPECIFIED\020\000\022\032\n\026RESERVATION_S" +
+      "TATE_HELD\020\001\022\037\n\033RESERVATION_STATE_COMMITT" +
+      "ED\020\002\022\036\n\032RESERVATION_STATE_RELEASED\020\003\022\036\n\032" +
+      "RESERVATION_STATE_RETURNED\020\0042\376\003\n\020Invento" +
+      "ryService\022C\n\010SetStock\022\032.datagw.v1.SetSto" +
+      "ckRequest\032\033.datagw.v1.SetStockResponse\022L" +
+      "\n\013AdjustStock\022\035.datagw.v1.AdjustStockReq" +
+      "uest\032\036.datagw.v1.AdjustStockResponse\022C\n\010" +
+      "GetStock\022\032.datagw.v1.GetStockRequest\032\033.d" +
+      "atagw.v1.GetStockResponse\022O\n\014ReserveStoc" +
+      "k\022\036.datagw.v1.ReserveStockRequest\032\037.data" +
+      "gw.v1.ReserveStockResponse\022^\n\021CommitRese" +
+      "rvation\022#.datagw.v1.CommitReservationReq" +
+      "uest\032$.datagw.v1.CommitReservationRespon" +
+      "se\022a\n\022ReleaseReservation\022$.datagw.v1.Rel" +
+      "easeReservationRequest\032%.datagw.v1.Relea" +
+      "seReservationResponseBH\n\014io.datagw.v1P\001Z" +
+      "6github.com/datagw/datagw/clients/go/dat" +
+      "agw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -266,9 +273,18 @@ public final class Inventory extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_ReleaseReservationResponse_descriptor,
         new java.lang.String[] { "Reservation", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.sku);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
    * 1-1000; unset: 100.
    * </pre>
    *
-   * <code>int32 limit = 2;</code>
+   * <code>int32 limit = 2 [(.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   @java.lang.Override
@@ -611,7 +611,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 limit = 2;</code>
+     * <code>int32 limit = 2 [(.buf.validate.field) = { ... }</code>
      * @return The limit.
      */
     @java.lang.Override
@@ -623,7 +623,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 limit = 2;</code>
+     * <code>int32 limit = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The limit to set.
      * @return This builder for chaining.
      */
@@ -639,7 +639,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 limit = 2;</code>
+     * <code>int32 limit = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLimit() {

@@ -42,7 +42,7 @@ public interface ListStuckSagasRequestOrBuilder extends
    * 1-1000; unset: 100.
    * </pre>
    *
-   * <code>int32 limit = 2;</code>
+   * <code>int32 limit = 2 [(.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   int getLimit();

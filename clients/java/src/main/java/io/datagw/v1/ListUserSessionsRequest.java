@@ -58,10 +58,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object userId_ = "";
   /**
    * <pre>
-   * The user.
+   * The user: 1-128 characters.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -79,10 +79,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The user.
+   * The user: 1-128 characters.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -403,10 +403,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object userId_ = "";
     /**
      * <pre>
-     * The user.
+     * The user: 1-128 characters.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -423,10 +423,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The user.
+     * The user: 1-128 characters.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -444,10 +444,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The user.
+     * The user: 1-128 characters.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -461,10 +461,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The user.
+     * The user: 1-128 characters.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -475,10 +475,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The user.
+     * The user: 1-128 characters.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */

@@ -12,19 +12,19 @@ public interface ListUserSessionsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The user.
+   * The user: 1-128 characters.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
   /**
    * <pre>
-   * The user.
+   * The user: 1-128 characters.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString

@@ -58,10 +58,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object name_ = "";
   /**
    * <pre>
-   * The projection's name.
+   * The projection's name, as ListProjections shows it.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -79,10 +79,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The projection's name.
+   * The projection's name, as ListProjections shows it.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -403,10 +403,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object name_ = "";
     /**
      * <pre>
-     * The projection's name.
+     * The projection's name, as ListProjections shows it.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -423,10 +423,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The projection's name.
+     * The projection's name, as ListProjections shows it.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -444,10 +444,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The projection's name.
+     * The projection's name, as ListProjections shows it.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -461,10 +461,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The projection's name.
+     * The projection's name, as ListProjections shows it.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -475,10 +475,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The projection's name.
+     * The projection's name, as ListProjections shows it.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */

@@ -12,19 +12,19 @@ public interface RebuildProjectionRequestOrBuilder extends
 
   /**
    * <pre>
-   * The projection's name.
+   * The projection's name, as ListProjections shows it.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
   /**
    * <pre>
-   * The projection's name.
+   * The projection's name, as ListProjections shows it.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString

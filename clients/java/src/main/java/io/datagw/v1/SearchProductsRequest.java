@@ -67,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
    * </pre>
    *
-   * <code>string query = 1;</code>
+   * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
    * @return The query.
    */
   @java.lang.Override
@@ -89,7 +89,7 @@ private static final long serialVersionUID = 0L;
    * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
    * </pre>
    *
-   * <code>string query = 1;</code>
+   * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for query.
    */
   @java.lang.Override
@@ -115,7 +115,7 @@ private static final long serialVersionUID = 0L;
    * Exact category filter.
    * </pre>
    *
-   * <code>string category = 2;</code>
+   * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   @java.lang.Override
@@ -136,7 +136,7 @@ private static final long serialVersionUID = 0L;
    * Exact category filter.
    * </pre>
    *
-   * <code>string category = 2;</code>
+   * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   @java.lang.Override
@@ -162,7 +162,7 @@ private static final long serialVersionUID = 0L;
    * Exact brand filter.
    * </pre>
    *
-   * <code>string brand = 3;</code>
+   * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
    * @return The brand.
    */
   @java.lang.Override
@@ -183,7 +183,7 @@ private static final long serialVersionUID = 0L;
    * Exact brand filter.
    * </pre>
    *
-   * <code>string brand = 3;</code>
+   * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for brand.
    */
   @java.lang.Override
@@ -208,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * Inclusive lower price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 min_price_minor = 4;</code>
+   * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the minPriceMinor field is set.
    */
   @java.lang.Override
@@ -220,7 +220,7 @@ private static final long serialVersionUID = 0L;
    * Inclusive lower price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 min_price_minor = 4;</code>
+   * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
    * @return The minPriceMinor.
    */
   @java.lang.Override
@@ -235,7 +235,7 @@ private static final long serialVersionUID = 0L;
    * Inclusive upper price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 max_price_minor = 5;</code>
+   * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
    * @return Whether the maxPriceMinor field is set.
    */
   @java.lang.Override
@@ -247,7 +247,7 @@ private static final long serialVersionUID = 0L;
    * Inclusive upper price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 max_price_minor = 5;</code>
+   * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
    * @return The maxPriceMinor.
    */
   @java.lang.Override
@@ -285,10 +285,10 @@ private static final long serialVersionUID = 0L;
   private int pageSize_ = 0;
   /**
    * <pre>
-   * 1-100, default 20.
+   * 1-100, default 20 (0).
    * </pre>
    *
-   * <code>int32 page_size = 7;</code>
+   * <code>int32 page_size = 7 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -949,7 +949,7 @@ private static final long serialVersionUID = 0L;
      * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
      * </pre>
      *
-     * <code>string query = 1;</code>
+     * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
      * @return The query.
      */
     public java.lang.String getQuery() {
@@ -970,7 +970,7 @@ private static final long serialVersionUID = 0L;
      * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
      * </pre>
      *
-     * <code>string query = 1;</code>
+     * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for query.
      */
     public com.google.protobuf.ByteString
@@ -992,7 +992,7 @@ private static final long serialVersionUID = 0L;
      * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
      * </pre>
      *
-     * <code>string query = 1;</code>
+     * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The query to set.
      * @return This builder for chaining.
      */
@@ -1010,7 +1010,7 @@ private static final long serialVersionUID = 0L;
      * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
      * </pre>
      *
-     * <code>string query = 1;</code>
+     * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearQuery() {
@@ -1025,7 +1025,7 @@ private static final long serialVersionUID = 0L;
      * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
      * </pre>
      *
-     * <code>string query = 1;</code>
+     * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for query to set.
      * @return This builder for chaining.
      */
@@ -1045,7 +1045,7 @@ private static final long serialVersionUID = 0L;
      * Exact category filter.
      * </pre>
      *
-     * <code>string category = 2;</code>
+     * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
      * @return The category.
      */
     public java.lang.String getCategory() {
@@ -1065,7 +1065,7 @@ private static final long serialVersionUID = 0L;
      * Exact category filter.
      * </pre>
      *
-     * <code>string category = 2;</code>
+     * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for category.
      */
     public com.google.protobuf.ByteString
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * Exact category filter.
      * </pre>
      *
-     * <code>string category = 2;</code>
+     * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The category to set.
      * @return This builder for chaining.
      */
@@ -1103,7 +1103,7 @@ private static final long serialVersionUID = 0L;
      * Exact category filter.
      * </pre>
      *
-     * <code>string category = 2;</code>
+     * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCategory() {
@@ -1117,7 +1117,7 @@ private static final long serialVersionUID = 0L;
      * Exact category filter.
      * </pre>
      *
-     * <code>string category = 2;</code>
+     * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for category to set.
      * @return This builder for chaining.
      */
@@ -1137,7 +1137,7 @@ private static final long serialVersionUID = 0L;
      * Exact brand filter.
      * </pre>
      *
-     * <code>string brand = 3;</code>
+     * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
      * @return The brand.
      */
     public java.lang.String getBrand() {
@@ -1157,7 +1157,7 @@ private static final long serialVersionUID = 0L;
      * Exact brand filter.
      * </pre>
      *
-     * <code>string brand = 3;</code>
+     * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for brand.
      */
     public com.google.protobuf.ByteString
@@ -1178,7 +1178,7 @@ private static final long serialVersionUID = 0L;
      * Exact brand filter.
      * </pre>
      *
-     * <code>string brand = 3;</code>
+     * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The brand to set.
      * @return This builder for chaining.
      */
@@ -1195,7 +1195,7 @@ private static final long serialVersionUID = 0L;
      * Exact brand filter.
      * </pre>
      *
-     * <code>string brand = 3;</code>
+     * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearBrand() {
@@ -1209,7 +1209,7 @@ private static final long serialVersionUID = 0L;
      * Exact brand filter.
      * </pre>
      *
-     * <code>string brand = 3;</code>
+     * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for brand to set.
      * @return This builder for chaining.
      */
@@ -1229,7 +1229,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive lower price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 min_price_minor = 4;</code>
+     * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
      * @return Whether the minPriceMinor field is set.
      */
     @java.lang.Override
@@ -1241,7 +1241,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive lower price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 min_price_minor = 4;</code>
+     * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
      * @return The minPriceMinor.
      */
     @java.lang.Override
@@ -1253,7 +1253,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive lower price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 min_price_minor = 4;</code>
+     * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The minPriceMinor to set.
      * @return This builder for chaining.
      */
@@ -1269,7 +1269,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive lower price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 min_price_minor = 4;</code>
+     * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearMinPriceMinor() {
@@ -1285,7 +1285,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive upper price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 max_price_minor = 5;</code>
+     * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
      * @return Whether the maxPriceMinor field is set.
      */
     @java.lang.Override
@@ -1297,7 +1297,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive upper price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 max_price_minor = 5;</code>
+     * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
      * @return The maxPriceMinor.
      */
     @java.lang.Override
@@ -1309,7 +1309,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive upper price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 max_price_minor = 5;</code>
+     * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The maxPriceMinor to set.
      * @return This builder for chaining.
      */
@@ -1325,7 +1325,7 @@ private static final long serialVersionUID = 0L;
      * Inclusive upper price bound in minor units.
      * </pre>
      *
-     * <code>optional int64 max_price_minor = 5;</code>
+     * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearMaxPriceMinor() {
@@ -1410,10 +1410,10 @@ private static final long serialVersionUID = 0L;
     private int pageSize_ ;
     /**
      * <pre>
-     * 1-100, default 20.
+     * 1-100, default 20 (0).
      * </pre>
      *
-     * <code>int32 page_size = 7;</code>
+     * <code>int32 page_size = 7 [(.buf.validate.field) = { ... }</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -1422,10 +1422,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 1-100, default 20.
+     * 1-100, default 20 (0).
      * </pre>
      *
-     * <code>int32 page_size = 7;</code>
+     * <code>int32 page_size = 7 [(.buf.validate.field) = { ... }</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -1438,10 +1438,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * 1-100, default 20.
+     * 1-100, default 20 (0).
      * </pre>
      *
-     * <code>int32 page_size = 7;</code>
+     * <code>int32 page_size = 7 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {

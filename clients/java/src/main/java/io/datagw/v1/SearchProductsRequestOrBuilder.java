@@ -16,7 +16,7 @@ public interface SearchProductsRequestOrBuilder extends
    * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
    * </pre>
    *
-   * <code>string query = 1;</code>
+   * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
    * @return The query.
    */
   java.lang.String getQuery();
@@ -26,7 +26,7 @@ public interface SearchProductsRequestOrBuilder extends
    * "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
    * </pre>
    *
-   * <code>string query = 1;</code>
+   * <code>string query = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for query.
    */
   com.google.protobuf.ByteString
@@ -37,7 +37,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Exact category filter.
    * </pre>
    *
-   * <code>string category = 2;</code>
+   * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   java.lang.String getCategory();
@@ -46,7 +46,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Exact category filter.
    * </pre>
    *
-   * <code>string category = 2;</code>
+   * <code>string category = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   com.google.protobuf.ByteString
@@ -57,7 +57,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Exact brand filter.
    * </pre>
    *
-   * <code>string brand = 3;</code>
+   * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
    * @return The brand.
    */
   java.lang.String getBrand();
@@ -66,7 +66,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Exact brand filter.
    * </pre>
    *
-   * <code>string brand = 3;</code>
+   * <code>string brand = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for brand.
    */
   com.google.protobuf.ByteString
@@ -77,7 +77,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Inclusive lower price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 min_price_minor = 4;</code>
+   * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the minPriceMinor field is set.
    */
   boolean hasMinPriceMinor();
@@ -86,7 +86,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Inclusive lower price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 min_price_minor = 4;</code>
+   * <code>optional int64 min_price_minor = 4 [(.buf.validate.field) = { ... }</code>
    * @return The minPriceMinor.
    */
   long getMinPriceMinor();
@@ -96,7 +96,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Inclusive upper price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 max_price_minor = 5;</code>
+   * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
    * @return Whether the maxPriceMinor field is set.
    */
   boolean hasMaxPriceMinor();
@@ -105,7 +105,7 @@ public interface SearchProductsRequestOrBuilder extends
    * Inclusive upper price bound in minor units.
    * </pre>
    *
-   * <code>optional int64 max_price_minor = 5;</code>
+   * <code>optional int64 max_price_minor = 5 [(.buf.validate.field) = { ... }</code>
    * @return The maxPriceMinor.
    */
   long getMaxPriceMinor();
@@ -131,10 +131,10 @@ public interface SearchProductsRequestOrBuilder extends
 
   /**
    * <pre>
-   * 1-100, default 20.
+   * 1-100, default 20 (0).
    * </pre>
    *
-   * <code>int32 page_size = 7;</code>
+   * <code>int32 page_size = 7 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   int getPageSize();

@@ -125,62 +125,65 @@ public final class SessionOuterClass extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\027datagw/v1/session.proto\022\tdatagw.v1\032\036go" +
-      "ogle/protobuf/duration.proto\032\037google/pro" +
-      "tobuf/timestamp.proto\"\237\002\n\007Session\022\022\n\nses" +
-      "sion_id\030\001 \001(\t\022\017\n\007user_id\030\002 \001(\t\022*\n\004data\030\003" +
-      " \003(\0132\034.datagw.v1.Session.DataEntry\022/\n\013cr" +
-      "eate_time\030\004 \001(\0132\032.google.protobuf.Timest" +
-      "amp\022/\n\013expire_time\030\005 \001(\0132\032.google.protob" +
-      "uf.Timestamp\0224\n\020last_access_time\030\006 \001(\0132\032" +
-      ".google.protobuf.Timestamp\032+\n\tDataEntry\022" +
-      "\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\265\001\n\024Crea" +
-      "teSessionRequest\022\017\n\007user_id\030\001 \001(\t\0227\n\004dat" +
-      "a\030\002 \003(\0132).datagw.v1.CreateSessionRequest" +
-      ".DataEntry\022&\n\003ttl\030\003 \001(\0132\031.google.protobu" +
-      "f.Duration\032+\n\tDataEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005" +
-      "value\030\002 \001(\t:\0028\001\"<\n\025CreateSessionResponse" +
-      "\022#\n\007session\030\001 \001(\0132\022.datagw.v1.Session\"\'\n" +
-      "\021GetSessionRequest\022\022\n\nsession_id\030\001 \001(\t\"9" +
-      "\n\022GetSessionResponse\022#\n\007session\030\001 \001(\0132\022." +
-      "datagw.v1.Session\"\245\001\n\024UpdateSessionReque" +
-      "st\022\022\n\nsession_id\030\001 \001(\t\0227\n\004data\030\002 \003(\0132).d" +
-      "atagw.v1.UpdateSessionRequest.DataEntry\022" +
-      "\023\n\013remove_keys\030\003 \003(\t\032+\n\tDataEntry\022\013\n\003key" +
-      "\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"<\n\025UpdateSessi" +
-      "onResponse\022#\n\007session\030\001 \001(\0132\022.datagw.v1." +
-      "Session\")\n\023TouchSessionRequest\022\022\n\nsessio" +
-      "n_id\030\001 \001(\t\"G\n\024TouchSessionResponse\022/\n\013ex" +
-      "pire_time\030\001 \001(\0132\032.google.protobuf.Timest" +
-      "amp\"*\n\024DeleteSessionRequest\022\022\n\nsession_i" +
-      "d\030\001 \001(\t\"\027\n\025DeleteSessionResponse\"*\n\027List" +
-      "UserSessionsRequest\022\017\n\007user_id\030\001 \001(\t\"@\n\030" +
-      "ListUserSessionsResponse\022$\n\010sessions\030\001 \003" +
-      "(\0132\022.datagw.v1.Session\",\n\031DeleteUserSess" +
-      "ionsRequest\022\017\n\007user_id\030\001 \001(\t\"3\n\032DeleteUs" +
-      "erSessionsResponse\022\025\n\rdeleted_count\030\001 \001(" +
-      "\0032\350\004\n\016SessionService\022R\n\rCreateSession\022\037." +
-      "datagw.v1.CreateSessionRequest\032 .datagw." +
-      "v1.CreateSessionResponse\022I\n\nGetSession\022\034" +
-      ".datagw.v1.GetSessionRequest\032\035.datagw.v1" +
-      ".GetSessionResponse\022R\n\rUpdateSession\022\037.d" +
-      "atagw.v1.UpdateSessionRequest\032 .datagw.v" +
-      "1.UpdateSessionResponse\022O\n\014TouchSession\022" +
-      "\036.datagw.v1.TouchSessionRequest\032\037.datagw" +
-      ".v1.TouchSessionResponse\022R\n\rDeleteSessio" +
-      "n\022\037.datagw.v1.DeleteSessionRequest\032 .dat" +
-      "agw.v1.DeleteSessionResponse\022[\n\020ListUser" +
-      "Sessions\022\".datagw.v1.ListUserSessionsReq" +
-      "uest\032#.datagw.v1.ListUserSessionsRespons" +
-      "e\022a\n\022DeleteUserSessions\022$.datagw.v1.Dele" +
-      "teUserSessionsRequest\032%.datagw.v1.Delete" +
-      "UserSessionsResponseBH\n\014io.datagw.v1P\001Z6" +
-      "github.com/datagw/datagw/clients/go/data" +
-      "gw/v1;datagwv1b\006proto3"
+      "\n\027datagw/v1/session.proto\022\tdatagw.v1\032\033bu" +
+      "f/validate/validate.proto\032\036google/protob" +
+      "uf/duration.proto\032\037google/protobuf/times" +
+      "tamp.proto\"\237\002\n\007Session\022\022\n\nsession_id\030\001 \001" +
+      "(\t\022\017\n\007user_id\030\002 \001(\t\022*\n\004data\030\003 \003(\0132\034.data" +
+      "gw.v1.Session.DataEntry\022/\n\013create_time\030\004" +
+      " \001(\0132\032.google.protobuf.Timestamp\022/\n\013expi" +
+      "re_time\030\005 \001(\0132\032.google.protobuf.Timestam" +
+      "p\0224\n\020last_access_time\030\006 \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\032+\n\tDataEntry\022\013\n\003key\030\001 \001(" +
+      "\t\022\r\n\005value\030\002 \001(\t:\0028\001\"\302\001\n\024CreateSessionRe" +
+      "quest\022\034\n\007user_id\030\001 \001(\tB\013\272H\010r\003\030\200\001\310\001\001\0227\n\004d" +
+      "ata\030\002 \003(\0132).datagw.v1.CreateSessionReque" +
+      "st.DataEntry\022&\n\003ttl\030\003 \001(\0132\031.google.proto" +
+      "buf.Duration\032+\n\tDataEntry\022\013\n\003key\030\001 \001(\t\022\r" +
+      "\n\005value\030\002 \001(\t:\0028\001\"<\n\025CreateSessionRespon" +
+      "se\022#\n\007session\030\001 \001(\0132\022.datagw.v1.Session\"" +
+      "\'\n\021GetSessionRequest\022\022\n\nsession_id\030\001 \001(\t" +
+      "\"9\n\022GetSessionResponse\022#\n\007session\030\001 \001(\0132" +
+      "\022.datagw.v1.Session\"\245\001\n\024UpdateSessionReq" +
+      "uest\022\022\n\nsession_id\030\001 \001(\t\0227\n\004data\030\002 \003(\0132)" +
+      ".datagw.v1.UpdateSessionRequest.DataEntr" +
+      "y\022\023\n\013remove_keys\030\003 \003(\t\032+\n\tDataEntry\022\013\n\003k" +
+      "ey\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"<\n\025UpdateSes" +
+      "sionResponse\022#\n\007session\030\001 \001(\0132\022.datagw.v" +
+      "1.Session\")\n\023TouchSessionRequest\022\022\n\nsess" +
+      "ion_id\030\001 \001(\t\"G\n\024TouchSessionResponse\022/\n\013" +
+      "expire_time\030\001 \001(\0132\032.google.protobuf.Time" +
+      "stamp\"*\n\024DeleteSessionRequest\022\022\n\nsession" +
+      "_id\030\001 \001(\t\"\027\n\025DeleteSessionResponse\"7\n\027Li" +
+      "stUserSessionsRequest\022\034\n\007user_id\030\001 \001(\tB\013" +
+      "\272H\010r\003\030\200\001\310\001\001\"@\n\030ListUserSessionsResponse\022" +
+      "$\n\010sessions\030\001 \003(\0132\022.datagw.v1.Session\"9\n" +
+      "\031DeleteUserSessionsRequest\022\034\n\007user_id\030\001 " +
+      "\001(\tB\013\272H\010r\003\030\200\001\310\001\001\"3\n\032DeleteUserSessionsRe" +
+      "sponse\022\025\n\rdeleted_count\030\001 \001(\0032\350\004\n\016Sessio" +
+      "nService\022R\n\rCreateSession\022\037.datagw.v1.Cr" +
+      "eateSessionRequest\032 .datagw.v1.CreateSes" +
+      "sionResponse\022I\n\nGetSession\022\034.datagw.v1.G" +
+      "etSessionRequest\032\035.datagw.v1.GetSessionR" +
+      "esponse\022R\n\rUpdateSession\022\037.datagw.v1.Upd" +
+      "ateSessionRequest\032 .datagw.v1.UpdateSess" +
+      "ionResponse\022O\n\014TouchSession\022\036.datagw.v1." +
+      "TouchSessionRequest\032\037.datagw.v1.TouchSes" +
+      "sionResponse\022R\n\rDeleteSession\022\037.datagw.v" +
+      "1.DeleteSessionRequest\032 .datagw.v1.Delet" +
+      "eSessionResponse\022[\n\020ListUserSessions\022\".d" +
+      "atagw.v1.ListUserSessionsRequest\032#.datag" +
+      "w.v1.ListUserSessionsResponse\022a\n\022DeleteU" +
+      "serSessions\022$.datagw.v1.DeleteUserSessio" +
+      "nsRequest\032%.datagw.v1.DeleteUserSessions" +
+      "ResponseBH\n\014io.datagw.v1P\001Z6github.com/d" +
+      "atagw/datagw/clients/go/datagw/v1;datagw" +
+      "v1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
@@ -293,8 +296,14 @@ public final class SessionOuterClass extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_DeleteUserSessionsResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * New on-hand quantity; may not be below what is reserved.
    * </pre>
    *
-   * <code>int64 on_hand = 2;</code>
+   * <code>int64 on_hand = 2 [(.buf.validate.field) = { ... }</code>
    * @return The onHand.
    */
   @java.lang.Override
@@ -124,7 +124,7 @@ private static final long serialVersionUID = 0L;
    * The version the caller read; unset: no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -136,7 +136,7 @@ private static final long serialVersionUID = 0L;
    * The version the caller read; unset: no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -152,7 +152,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -173,7 +173,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -577,7 +577,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sku.
      */
     public java.lang.String getSku() {
@@ -597,7 +597,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sku.
      */
     public com.google.protobuf.ByteString
@@ -618,7 +618,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sku to set.
      * @return This builder for chaining.
      */
@@ -635,7 +635,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSku() {
@@ -649,7 +649,7 @@ private static final long serialVersionUID = 0L;
      * The sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sku to set.
      * @return This builder for chaining.
      */
@@ -669,7 +669,7 @@ private static final long serialVersionUID = 0L;
      * New on-hand quantity; may not be below what is reserved.
      * </pre>
      *
-     * <code>int64 on_hand = 2;</code>
+     * <code>int64 on_hand = 2 [(.buf.validate.field) = { ... }</code>
      * @return The onHand.
      */
     @java.lang.Override
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * New on-hand quantity; may not be below what is reserved.
      * </pre>
      *
-     * <code>int64 on_hand = 2;</code>
+     * <code>int64 on_hand = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The onHand to set.
      * @return This builder for chaining.
      */
@@ -697,7 +697,7 @@ private static final long serialVersionUID = 0L;
      * New on-hand quantity; may not be below what is reserved.
      * </pre>
      *
-     * <code>int64 on_hand = 2;</code>
+     * <code>int64 on_hand = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearOnHand() {
@@ -713,7 +713,7 @@ private static final long serialVersionUID = 0L;
      * The version the caller read; unset: no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -725,7 +725,7 @@ private static final long serialVersionUID = 0L;
      * The version the caller read; unset: no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -737,7 +737,7 @@ private static final long serialVersionUID = 0L;
      * The version the caller read; unset: no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -753,7 +753,7 @@ private static final long serialVersionUID = 0L;
      * The version the caller read; unset: no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -769,7 +769,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -789,7 +789,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -810,7 +810,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -827,7 +827,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -841,7 +841,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface SetStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   java.lang.String getSku();
@@ -24,7 +24,7 @@ public interface SetStockRequestOrBuilder extends
    * The sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface SetStockRequestOrBuilder extends
    * New on-hand quantity; may not be below what is reserved.
    * </pre>
    *
-   * <code>int64 on_hand = 2;</code>
+   * <code>int64 on_hand = 2 [(.buf.validate.field) = { ... }</code>
    * @return The onHand.
    */
   long getOnHand();
@@ -45,7 +45,7 @@ public interface SetStockRequestOrBuilder extends
    * The version the caller read; unset: no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
@@ -54,7 +54,7 @@ public interface SetStockRequestOrBuilder extends
    * The version the caller read; unset: no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
@@ -64,7 +64,7 @@ public interface SetStockRequestOrBuilder extends
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -73,7 +73,7 @@ public interface SetStockRequestOrBuilder extends
    * Idempotency key (required).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

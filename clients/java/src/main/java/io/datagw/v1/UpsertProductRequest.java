@@ -100,7 +100,7 @@ private static final long serialVersionUID = 0L;
    * product must not exist yet. Unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -113,7 +113,7 @@ private static final long serialVersionUID = 0L;
    * product must not exist yet. Unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key chosen by the caller (up to 128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -150,7 +150,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key chosen by the caller (up to 128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * product must not exist yet. Unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -718,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * product must not exist yet. Unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -731,7 +731,7 @@ private static final long serialVersionUID = 0L;
      * product must not exist yet. Unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -748,7 +748,7 @@ private static final long serialVersionUID = 0L;
      * product must not exist yet. Unset means no check.
      * </pre>
      *
-     * <code>optional int64 expected_version = 2;</code>
+     * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -764,7 +764,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller (up to 128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -784,7 +784,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller (up to 128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -805,7 +805,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller (up to 128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -822,7 +822,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller (up to 128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key chosen by the caller (up to 128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

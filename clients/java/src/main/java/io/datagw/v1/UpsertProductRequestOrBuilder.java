@@ -43,7 +43,7 @@ public interface UpsertProductRequestOrBuilder extends
    * product must not exist yet. Unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
@@ -53,7 +53,7 @@ public interface UpsertProductRequestOrBuilder extends
    * product must not exist yet. Unset means no check.
    * </pre>
    *
-   * <code>optional int64 expected_version = 2;</code>
+   * <code>optional int64 expected_version = 2 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
@@ -63,7 +63,7 @@ public interface UpsertProductRequestOrBuilder extends
    * Idempotency key chosen by the caller (up to 128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -72,7 +72,7 @@ public interface UpsertProductRequestOrBuilder extends
    * Idempotency key chosen by the caller (up to 128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString
