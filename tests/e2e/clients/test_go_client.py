@@ -13,6 +13,7 @@ when it holds them.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import zipfile
@@ -102,9 +103,13 @@ def go_env(go: str, cache: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(go: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh module holding the quickstart, with the client added by `go get`."""
-    dist_artifact(f"go/{MODULE}/@v/{VERSION}.zip")
+    archive = dist_artifact(f"go/{MODULE}/@v/{VERSION}.zip")
     root = tmp_path_factory.mktemp("go-user")
-    env = go_env(go, root / "modcache")
+    # The go command indexes a module cache's packages in the shared build cache by
+    # their directory, trusting the cache never to change; a path named by the zip's
+    # hash keeps a rebuilt zip from being read through an earlier run's index.
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    env = go_env(go, root / f"modcache-{digest}")
     project = root / "try"
     project.mkdir()
     for source in EXAMPLE.glob("*.go"):
