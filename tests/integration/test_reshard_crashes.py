@@ -34,6 +34,7 @@ import asyncpg
 import grpc
 import pytest
 import pytest_asyncio
+from datagw.v1 import admin_pb2
 
 from gateway.domain.resharding.workflow import Resharding
 from gateway.records.resharding import ALLOWED, FINISHED, Action, Phase, Workflow
@@ -331,16 +332,15 @@ class Move:
             placed = await shop.place(user, {self.sku: 1}, f"{self.name}-{when}-{user}")
             self.orders.append(placed.order.order_id)
 
-    async def create(self, stack: Stack) -> None:
-        """The workflow, written straight into the control table: whichever
-        gateway's driver claims it first runs it."""
-        conn = await asyncpg.connect(stack.dsn(None))
-        try:
-            created = await control_store.insert_workflow(conn, Workflow(
-                self.name, "commerce", str(self.rng), self.source, self.target, Phase.COPYING))
-        finally:
-            await conn.close()
-        assert created is not None
+    async def create(self, shop: Shop) -> None:
+        """The workflow, created through the doomed gateway's API, which
+        wakes its driver: it claims the workflow at once (one written
+        straight into the control table waits for an idle driver's next
+        look, IDLE_TICK_S)."""
+        created = await shop.admin.CreateReshardWorkflow(admin_pb2.CreateReshardWorkflowRequest(
+            keyspace="commerce", key_range=str(self.rng), target_shard=self.target,
+            workflow=self.name))
+        assert created.workflow.source_shard == self.source, created
 
     async def ask(self, stack: Stack, action: Action) -> None:
         conn = await asyncpg.connect(stack.dsn(None))
@@ -373,7 +373,7 @@ def _asking(action: Action) -> Step:
 
 
 async def _creating(stack: Stack, move: Move, shop: Shop) -> None:
-    await move.create(stack)
+    await move.create(shop)
 
 
 async def _placing(stack: Stack, move: Move, shop: Shop) -> None:
@@ -454,7 +454,7 @@ async def test_the_driving_gateway_is_killed(kill: Kill, stack: Stack, tmp_path:
         await move.open_shop(shop)
         await move.place(shop, "before")
         if kill.sets_off is not _creating:
-            await move.create(stack)
+            await move.create(shop)
             await move.reaches(stack, Phase.CATCHING_UP)
         for action, phase in kill.before:
             await move.ask(stack, action)
@@ -529,10 +529,10 @@ async def test_the_driving_gateway_is_killed_before_recording_what_it_did(
         await move.open_shop(shop)
         await move.place(shop, "before")
         if phase == "switching":
-            await move.create(stack)
+            await move.create(shop)
             await move.reaches(stack, Phase.CATCHING_UP)
         async with _holding(paused_on, first) as paused:
-            await (move.create(stack) if phase == "copying" else move.ask(stack, Action.SWITCH))
+            await (move.create(shop) if phase == "copying" else move.ask(stack, Action.SWITCH))
             await _until_waits(paused_on, waits, f"the {phase} step waits for the test's lock")
             async with _holding(stack.dsn(None), record):
                 paused.terminate()

@@ -30,6 +30,8 @@ import pytest
 import pytest_asyncio
 import yaml
 from datagw.v1 import (
+    admin_pb2,
+    admin_pb2_grpc,
     catalog_pb2,
     common_pb2,
     eventstore_pb2,
@@ -40,7 +42,7 @@ from datagw.v1 import (
 from google.protobuf import duration_pb2, struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.records.resharding import Action, Phase, Workflow
+from gateway.records.resharding import Action, Phase
 from gateway.runtime.embedded.backends import EmbeddedBackends
 from gateway.storage.clickhouse.server_backend import ClickHouseServerStore
 from gateway.storage.postgres import control_store
@@ -210,25 +212,31 @@ async def _subscribe(stub: eventstore_pb2_grpc.EventStoreServiceStub,
             return
 
 
-async def _move(control: asyncpg.Connection, rng: str, target: int) -> dict[str, Any]:
-    """One workflow through copy, switch and cleanup, driven through the
-    control table the way the AdminService methods drive it."""
-    wf = await control_store.insert_workflow(control, Workflow(
-        f"load-{rng.replace('-', '_')}-{target}", "commerce", rng, await _owner(control, rng),
-        target, Phase.COPYING))
-    assert wf is not None
+async def _move(control: asyncpg.Connection, admin: admin_pb2_grpc.AdminServiceStub, rng: str,
+                target: int) -> dict[str, Any]:
+    """One workflow through copy, switch and cleanup: created through a
+    gateway's AdminService (which wakes that gateway's driver at once; a row
+    written into the control table waits for an idle driver's next look),
+    then driven through the control table the way the AdminService methods
+    drive it."""
+    source = await _owner(control, rng)
+    created = await admin.CreateReshardWorkflow(admin_pb2.CreateReshardWorkflowRequest(
+        keyspace="commerce", key_range=rng, target_shard=target,
+        workflow=f"load-{rng.replace('-', '_')}-{target}"))
+    assert created.workflow.source_shard == source, created
+    name = created.workflow.workflow
     for want, action in ((Phase.CATCHING_UP, Action.SWITCH), (Phase.SWITCHED, Action.CLEANUP),
                          (Phase.DONE, None)):
         deadline = time.monotonic() + 120
         while True:
-            current = await control_store.get_workflow(control, wf.workflow)
+            current = await control_store.get_workflow(control, name)
             assert current is not None
             if current.phase is want:
                 break
             assert time.monotonic() < deadline, current
             await asyncio.sleep(0.2)
         if action is not None:
-            assert await control_store.request(control, wf.workflow, action.value,
+            assert await control_store.request(control, name, action.value,
                                                [want.value]) is not None
     return current.detail
 
@@ -265,8 +273,8 @@ async def test_two_gateways_serve_through_a_split_and_a_merge(
             details = []
             try:
                 await asyncio.sleep(1.0)
-                for rng, target in MOVES:
-                    details.append(await _move(control, rng, target))
+                for n, (rng, target) in enumerate(MOVES):
+                    details.append(await _move(control, shops[n % 2].admin, rng, target))
                 await asyncio.sleep(1.0)
             finally:
                 load.stop.set()

@@ -79,11 +79,12 @@ log = logging.getLogger(__name__)
 
 # How often the driver looks for work while it drives a workflow, and how
 # long its lease on a workflow lasts: a gateway that dies mid-phase is
-# replaced within LEASE_S plus another gateway's IDLE_TICK_S.
+# replaced within LEASE_S (plus TICK_S).
 TICK_S = 0.2
 LEASE_S = 5.0
-# With no unfinished workflow the driver looks this seldom (an idle gateway
-# pays a query per look); a workflow created or asked of here wakes it.
+# With no workflow to drive the driver looks this seldom (an idle gateway
+# pays a query per look), or once the lease of another driver's workflow
+# runs out if that is sooner; a workflow created or asked of here wakes it.
 IDLE_TICK_S = 5.0
 # Changes applied per batch, and how long one catch-up turn may run before
 # the driver looks at the operator's requests again.
@@ -231,11 +232,11 @@ class Resharding:
     async def _drive(self) -> None:
         while True:
             self._work.clear()
-            claimed: list[Workflow] | None = None
+            claimed: control_store.Claimed | None = None
             try:
                 async with self._control.connection("CLAIM reshard_workflows") as conn:
                     claimed = await control_store.claim(conn, self.owner, LEASE_S)
-                for wf in claimed:
+                for wf in claimed.workflows:
                     # A claimed workflow is work; a claim of none is a poll (no span).
                     with work_span("reshard step", {
                             "datagw.keyspace": wf.keyspace, "datagw.reshard.workflow": wf.workflow,
@@ -245,9 +246,13 @@ class Resharding:
                 raise
             except Exception as exc:
                 log.warning("resharding driver: %s", _describe(exc))
-            if claimed == []:
+            if claimed is not None and not claimed.workflows:
+                idle_s = IDLE_TICK_S
+                if claimed.lease_left_s is not None:
+                    # A dead driver's workflow is taken as its lease runs out.
+                    idle_s = min(idle_s, claimed.lease_left_s + TICK_S)
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(IDLE_TICK_S):
+                    async with asyncio.timeout(idle_s):
                         await self._work.wait()
             else:
                 await asyncio.sleep(TICK_S)

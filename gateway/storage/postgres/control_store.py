@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -83,16 +84,39 @@ async def request(conn: asyncpg.Connection, workflow: str, action: str,
     return None if row is None else _workflow(row)
 
 
-async def claim(conn: asyncpg.Connection, owner: str, lease_s: float) -> list[Workflow]:
+@dataclass(frozen=True)
+class Claimed:
+    """What one claim took: `workflows` this gateway now drives, and (when
+    it took none) `lease_left_s`: how long until the first live lease of
+    another driver on an unfinished workflow runs out (None: there is none)."""
+
+    workflows: list[Workflow]
+    lease_left_s: float | None
+
+
+async def claim(conn: asyncpg.Connection, owner: str, lease_s: float) -> Claimed:
     """The unfinished workflows this gateway now drives: its own, and those
-    whose driver's lease ran out (it crashed, or stopped)."""
+    whose driver's lease ran out (it crashed, or stopped). One statement:
+    the driver of an idle gateway runs it every few seconds."""
+    # `held` reads the table as it was before the UPDATE: with no row
+    # claimed that is the table as it is. The outer join keeps its one row
+    # when nothing was claimed.
     rows = await conn.fetch(
-        f"""UPDATE reshard_workflows
-            SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
-            WHERE phase NOT IN ('done', 'cancelled')
-              AND (lease_owner = $1 OR lease_until < now())
-            RETURNING {_WORKFLOW_COLUMNS}""", owner, lease_s)
-    return [_workflow(r) for r in rows]
+        f"""WITH claimed AS (
+                UPDATE reshard_workflows
+                SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+                WHERE phase NOT IN ('done', 'cancelled')
+                  AND (lease_owner = $1 OR lease_until < now())
+                RETURNING {_WORKFLOW_COLUMNS}),
+            held AS (
+                SELECT extract(epoch FROM min(lease_until) - now())::float8 AS lease_left_s
+                FROM reshard_workflows
+                WHERE phase NOT IN ('done', 'cancelled') AND lease_owner <> $1
+                  AND lease_until >= now())
+            SELECT claimed.*, held.lease_left_s FROM held LEFT JOIN claimed ON true""",
+        owner, lease_s)
+    workflows = [_workflow(r) for r in rows if r["workflow"] is not None]
+    return Claimed(workflows, None if workflows else rows[0]["lease_left_s"])
 
 
 async def save(conn: asyncpg.Connection, workflow: str, owner: str, phase: Phase,
