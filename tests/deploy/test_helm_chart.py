@@ -104,7 +104,7 @@ VALUE_SETS = {
     "standalone": ValueSet(
         "datagw", INSECURE_ARGS, STANDALONE_KINDS, "grpc",
         {"listen": "0.0.0.0:50051", "unix_socket": SOCKET, "tls": None,
-         "metrics_listen": "0.0.0.0:9464", "exporter": "none", "log_level": "info",
+         "metrics_listen": "0.0.0.0:9464", "exporter": None, "log_level": "info",
          "auth.tcp": (), "auth.unix_socket": LOCAL, "auth.allow_anonymous": True,
          "auth.local_name": None, "auth.jwt": None}),
     "standalone-tls": ValueSet(
@@ -158,6 +158,13 @@ VALUE_SETS = {
         STANDALONE_KINDS | {"ServiceMonitor"}, "grpc",
         {"exporter": "otlp", "otlp_endpoint": "http://otel-collector:4317",
          "log_level": "debug"}),
+    # Telemetry left to the standard OTEL_* variables: no datagw setting overrides them.
+    "standalone-otel-env": ValueSet(
+        "datagw",
+        [*INSECURE_ARGS, "--set-json", 'extraEnv=[{"name":"OTEL_TRACES_EXPORTER","value":"otlp"},'
+         '{"name":"OTEL_EXPORTER_OTLP_ENDPOINT","value":"http://otel-collector:4318"}]'],
+        STANDALONE_KINDS, "grpc",
+        {"exporter": None, "otlp_endpoint": None, "otlp_protocol": None, "service_name": None}),
     # One rule of its own: a zone per replica or none scheduled.
     "standalone-spread": ValueSet(
         "datagw", [*INSECURE_ARGS, "--set-json", SPREAD_ARG], STANDALONE_KINDS, "grpc"),
@@ -549,7 +556,7 @@ def test_policies_from_values_replace_the_bundled_set(
     ("datagw", ["--set", "server.port=abc"], "/server/port"),
     ("datagw", ["--set", "server.listenPort=1"], "'listenPort' not allowed"),
     ("datagw", ["--set", "server.tls.enabled=true"], "/server/tls/secretName"),
-    ("datagw", ["--set", "telemetry.exporter=otlp"], "/telemetry/otlpEndpoint"),
+    ("datagw", ["--set", "telemetry.exporter=zipkin"], "/telemetry/exporter"),
     ("datagw", ["--set", "topology.existingSecret="], "/topology/existingSecret"),
     ("datagw", ["--set", "server.defaultDeadline=0s"], "/server/defaultDeadline"),
     ("datagw", ["--set", "probes.readiness.periodSeconds=0"],

@@ -250,8 +250,12 @@ failureThreshold: {{ $probe.failureThreshold | int }}
 {{- /* An empty metrics.listen turns the metrics port off. */}}
 - name: DATAGW_METRICS__LISTEN
   value: {{ ternary (printf "0.0.0.0:%d" (.Values.metrics.port | int)) "" .Values.metrics.enabled | quote }}
+{{- /* Unset, the standard OTEL_* variables of extraEnv choose the exporter
+     and its endpoint (docs/configuration.md, "Telemetry"). */}}
+{{- with .Values.telemetry.exporter }}
 - name: DATAGW_TELEMETRY__EXPORTER
-  value: {{ .Values.telemetry.exporter | quote }}
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.telemetry.otlpEndpoint }}
 - name: DATAGW_TELEMETRY__OTLP_ENDPOINT
   value: {{ . | quote }}
