@@ -18,7 +18,6 @@ from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
 
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\Z")
 MAX_EMAIL = 254
-MAX_DISPLAY_NAME = 200
 MAX_ORDER_ITEMS = 50
 MAX_QUANTITY = 1000
 MAX_RESERVATION_ITEMS = 100
