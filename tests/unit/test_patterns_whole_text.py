@@ -17,7 +17,6 @@ from gateway.policy import access_loader
 @pytest.mark.parametrize(("pattern", "valid"), [
     (catalog_rules.CURRENCY_PATTERN, "EUR"),
     (reports.CURRENCY, "EUR"),
-    (commerce_rules.COUNTRY_PATTERN, "DE"),
     (commerce_rules.EMAIL_PATTERN, "lin@example.com"),
     (query.PARAMETER_NAME, "sku"),
     (query._WHOLE_NUMBER, "300"),
