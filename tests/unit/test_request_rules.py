@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from datagw.v1 import catalog_pb2, inventory_pb2, order_pb2, payment_pb2, user_pb2
+from datagw.v1 import analytics_pb2, catalog_pb2, inventory_pb2, order_pb2, payment_pb2, user_pb2
 from google.protobuf.message import Message
 
 from gateway.api.interceptors import _checked
@@ -68,6 +68,12 @@ def test_a_country_code_is_two_capitals_and_nothing_more(country: str) -> None:
         payment_method=payment_pb2.PaymentMethod(card_token="tok"), request_id="r")) == (
         FieldViolation("shipping.country_code",
                        "must be an ISO 3166-1 alpha-2 code such as DE"),)
+
+
+@pytest.mark.parametrize("currency", ["", "eur", "EURO", "EUR\n"])
+def test_a_currency_code_is_three_capitals_and_nothing_more(currency: str) -> None:
+    assert violations(analytics_pb2.TopProductsRequest(currency_code=currency)) == (
+        FieldViolation("currency_code", "required: an ISO 4217 code, three upper-case letters"),)
 
 
 async def test_a_client_streams_messages_are_checked_as_they_arrive() -> None:

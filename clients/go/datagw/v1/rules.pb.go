@@ -56,6 +56,14 @@ var file_datagw_v1_rules_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51004,opt,name=not_blank",
 		Filename:      "datagw/v1/rules.proto",
 	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51005,
+		Name:          "datagw.v1.currency_code",
+		Tag:           "varint,51005,opt,name=currency_code",
+		Filename:      "datagw/v1/rules.proto",
+	},
 }
 
 // Extension fields to validate.StringRules.
@@ -78,6 +86,10 @@ var (
 	//
 	// optional bool not_blank = 51004;
 	E_NotBlank = &file_datagw_v1_rules_proto_extTypes[3]
+	// An ISO 4217 currency code: three upper-case letters; empty is refused too.
+	//
+	// optional bool currency_code = 51005;
+	E_CurrencyCode = &file_datagw_v1_rules_proto_extTypes[4]
 )
 
 var File_datagw_v1_rules_proto protoreflect.FileDescriptor
@@ -98,7 +110,10 @@ const file_datagw_v1_rules_proto_rawDesc = "" +
 	"\x11string.request_id\x120required: every write carries an idempotency key\x1a\x13!rule || this != ''R\trequestId:y\n" +
 	"\tnot_blank\x12\x19.buf.validate.StringRules\x18\xbc\x8e\x03 \x01(\bB?\xc2H<\n" +
 	":\n" +
-	"\x10string.not_blank\x12\brequired\x1a\x1c!rule || this.matches('\\\\S')R\bnotBlankBH\n" +
+	"\x10string.not_blank\x12\brequired\x1a\x1c!rule || this.matches('\\\\S')R\bnotBlank:\xb8\x01\n" +
+	"\rcurrency_code\x12\x19.buf.validate.StringRules\x18\xbd\x8e\x03 \x01(\bBv\xc2Hs\n" +
+	"q\n" +
+	"\x14string.currency_code\x124required: an ISO 4217 code, three upper-case letters\x1a#!rule || this.matches('^[A-Z]{3}$')R\fcurrencyCodeBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1"
 
 var file_datagw_v1_rules_proto_goTypes = []any{
@@ -109,10 +124,11 @@ var file_datagw_v1_rules_proto_depIdxs = []int32{
 	0, // 1: datagw.v1.no_nul:extendee -> buf.validate.StringRules
 	0, // 2: datagw.v1.request_id:extendee -> buf.validate.StringRules
 	0, // 3: datagw.v1.not_blank:extendee -> buf.validate.StringRules
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	0, // [0:4] is the sub-list for extension extendee
+	0, // 4: datagw.v1.currency_code:extendee -> buf.validate.StringRules
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	0, // [0:5] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -128,7 +144,7 @@ func file_datagw_v1_rules_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_rules_proto_rawDesc), len(file_datagw_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 4,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_datagw_v1_rules_proto_goTypes,

@@ -23,6 +23,7 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
     registry.add(io.datagw.v1.Rules.noNul);
     registry.add(io.datagw.v1.Rules.requestId);
     registry.add(io.datagw.v1.Rules.notBlank);
+    registry.add(io.datagw.v1.Rules.currencyCode);
   }
 
   public static void registerAllExtensions(
@@ -92,6 +93,21 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
           .newFileScopedGeneratedExtension(
         java.lang.Boolean.class,
         null);
+  public static final int CURRENCY_CODE_FIELD_NUMBER = 51005;
+  /**
+   * <pre>
+   * An ISO 4217 currency code: three upper-case letters; empty is refused too.
+   * </pre>
+   *
+   * <code>extend .buf.validate.StringRules { ... }</code>
+   */
+  public static final
+    com.google.protobuf.GeneratedMessage.GeneratedExtension<
+      build.buf.validate.StringRules,
+      java.lang.Boolean> currencyCode = com.google.protobuf.GeneratedMessage
+          .newFileScopedGeneratedExtension(
+        java.lang.Boolean.class,
+        null);
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -116,9 +132,13 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
       "\032\023!rule || this != \'\':o\n\tnot_blank\022\031.buf" +
       ".validate.StringRules\030\274\216\003 \001(\010B?\302H<\n:\n\020st" +
       "ring.not_blank\022\010required\032\034!rule || this." +
-      "matches(\'\\\\S\')BH\n\014io.datagw.v1P\001Z6github" +
-      ".com/datagw/datagw/clients/go/datagw/v1;" +
-      "datagwv1"
+      "matches(\'\\\\S\'):\252\001\n\rcurrency_code\022\031.buf.v" +
+      "alidate.StringRules\030\275\216\003 \001(\010Bv\302Hs\nq\n\024stri" +
+      "ng.currency_code\0224required: an ISO 4217 " +
+      "code, three upper-case letters\032#!rule ||" +
+      " this.matches(\'^[A-Z]{3}$\')BH\n\014io.datagw" +
+      ".v1P\001Z6github.com/datagw/datagw/clients/" +
+      "go/datagw/v1;datagwv1"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -129,6 +149,7 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
     noNul.internalInit(descriptor.getExtension(1));
     requestId.internalInit(descriptor.getExtension(2));
     notBlank.internalInit(descriptor.getExtension(3));
+    currencyCode.internalInit(descriptor.getExtension(4));
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =
