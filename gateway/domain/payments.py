@@ -91,10 +91,10 @@ class PaymentsDomain(KeyspaceDomain):
         self, method: str, payment_id: str, request_id: str, body: dict[str, object],
         change: Callable[[asyncpg.Connection, PaymentRecord, bytes], Awaitable[PaymentRecord]],
     ) -> tuple[PaymentRecord, str]:
-        """Apply `change` to the locked payment, idempotent by request_id."""
+        """Apply `change` to the locked payment, idempotent by request_id (the
+        request's other fields: their rules in proto/)."""
         v = Violations()
         ksid = rules.id_keyspace_id(v, "payment_id", "p", payment_id)
-        rules.check_request_id(v, request_id)
         v.raise_if_any()
 
         async def tx(conn: asyncpg.Connection) -> PaymentRecord:
@@ -109,11 +109,6 @@ class PaymentsDomain(KeyspaceDomain):
 
     async def capture(self, payment_id: str, amount: int | None, request_id: str
                       ) -> tuple[PaymentRecord, str]:
-        if amount is not None and amount < 1:
-            v = Violations()
-            v.add("amount_minor", "must be at least 1 (or unset for all that was authorized)")
-            v.raise_if_any()
-
         async def change(conn: asyncpg.Connection, p: PaymentRecord, ksid: bytes
                          ) -> PaymentRecord:
             if p.status != "authorized":
@@ -145,12 +140,6 @@ class PaymentsDomain(KeyspaceDomain):
 
     async def refund(self, payment_id: str, amount: int, reason: str, request_id: str
                      ) -> tuple[PaymentRecord, str]:
-        v = Violations()
-        if amount < 1:
-            v.add("amount_minor", "must be at least 1")
-        rules.check_text(v, "reason", reason, rules.MAX_REASON)
-        v.raise_if_any()
-
         async def change(conn: asyncpg.Connection, p: PaymentRecord, ksid: bytes
                          ) -> PaymentRecord:
             return await self.refund_locked(conn, p, amount, reason, request_id, ksid,
@@ -206,8 +195,6 @@ class PaymentsDomain(KeyspaceDomain):
                         ) -> tuple[PaymentRecord, str]:
         v = Violations()
         ksid = rules.id_keyspace_id(v, "order_id", "o", order_id)
-        rules.check_text(v, "payment_method.card_token", card_token, 200, required=True)
-        rules.check_request_id(v, request_id)
         v.raise_if_any()
 
         async def tx(conn: asyncpg.Connection) -> PaymentRecord:

@@ -259,11 +259,18 @@ async def test_report_requests_are_checked(
     now = datetime(2026, 3, 1, tzinfo=UTC)
     await invalid(analytics.SalesSummary(analytics_pb2.SalesSummaryRequest(
         currency_code="EUR")), "range.start_time", "range.end_time")
+    # The proto's rules, checked on entry...
     await invalid(analytics.SalesSummary(analytics_pb2.SalesSummaryRequest(
-        range=time_range(now, now), currency_code="eur")), "range.end_time", "currency_code")
+        range=time_range(now, now), currency_code="eur", category="x" * 101)),
+        "currency_code", "category")
     await invalid(analytics.TopProducts(analytics_pb2.TopProductsRequest(
         range=time_range(now - timedelta(days=401), now), limit=1001)),
-        "range", "currency_code", "limit")
+        "currency_code", "limit")
+    # ...then the range, whose two ends the gateway compares.
+    await invalid(analytics.SalesSummary(analytics_pb2.SalesSummaryRequest(
+        range=time_range(now, now), currency_code="EUR")), "range.end_time")
+    await invalid(analytics.TopProducts(analytics_pb2.TopProductsRequest(
+        range=time_range(now - timedelta(days=401), now), currency_code="EUR")), "range")
     await invalid(analytics.ConversionFunnel(analytics_pb2.ConversionFunnelRequest(
         range=analytics_pb2.TimeRange(end_time=ts(now)))), "range.start_time")
     await invalid(analytics.ActiveUsers(analytics_pb2.ActiveUsersRequest(

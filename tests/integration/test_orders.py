@@ -309,8 +309,13 @@ async def test_scatter_can_be_forbidden_by_policy(tmp_path: object, gateway: Gat
 async def test_invalid_order_requests_name_their_fields(shop: Shop, uid: str) -> None:
     await invalid(shop.orders.CreateOrder(order_pb2.CreateOrderRequest(
         user_id="", items=[order_pb2.OrderItemInput(sku="bad sku", quantity=0)])),
-        "user_id", "items[0].sku", "items[0].quantity", "shipping.name", "shipping.line1",
-        "shipping.city", "shipping.country_code", "payment_method.card_token", "request_id")
+        "user_id", "items[0].sku", "items[0].quantity", "shipping", "payment_method",
+        "request_id")
+    await invalid(shop.orders.CreateOrder(order_pb2.CreateOrderRequest(
+        user_id=f"{uid}-u", shipping=order_pb2.Address(line2="x" * 201),
+        payment_method=payment_pb2.PaymentMethod(card_token=" "), request_id="r")),
+        "items", "shipping.name", "shipping.line1", "shipping.line2", "shipping.city",
+        "shipping.country_code", "payment_method.card_token")
     await invalid(shop.orders.CreateOrder(order_request(
         f"{uid}-u", {f"{uid}-a": 1}, "r", shipping=order_pb2.Address(
             name="A", line1="B", city="C", country_code="Germany"))), "shipping.country_code")

@@ -101,10 +101,12 @@ async def test_the_provider_timing_out_places_no_order(shop: Shop, uid: str) -> 
 
 
 async def test_invalid_payment_requests(shop: Shop, uid: str) -> None:
+    # The proto's rules, checked on entry...
     await invalid(shop.payments.CapturePayment(payment_pb2.CapturePaymentRequest(
-        payment_id="x", amount_minor=0)), "amount_minor")
+        payment_id="x", amount_minor=0)), "amount_minor", "request_id")
+    # ...then the payment id, whose shape routes the call.
     await invalid(shop.payments.CapturePayment(payment_pb2.CapturePaymentRequest(
-        payment_id="x")), "payment_id", "request_id")
+        payment_id="x", request_id="r")), "payment_id")
     await invalid(shop.payments.RefundPayment(payment_pb2.RefundPaymentRequest(
         payment_id="p" + "0" * 32, amount_minor=-5, request_id="r")), "amount_minor")
     await fails(shop.payments.VoidPayment(payment_pb2.VoidPaymentRequest(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from datagw.v1 import catalog_pb2, inventory_pb2
+from datagw.v1 import analytics_pb2, catalog_pb2, inventory_pb2, order_pb2, payment_pb2, user_pb2
 from google.protobuf.message import Message
 
 from gateway.api.interceptors import _checked
@@ -48,6 +48,32 @@ def test_a_sku_with_a_trailing_newline_is_refused() -> None:
     # The pattern matches the whole text: "$" must not allow a final "\n".
     assert violations(catalog_pb2.GetProductRequest(sku="sku\n")) == (
         FieldViolation("sku", SKU_RULE),)
+
+
+def test_commerce_writes_keep_their_messages() -> None:
+    assert violations(user_pb2.EraseUserRequest(user_id="u", reason=" \t")) == (
+        FieldViolation("reason", "required"),
+        FieldViolation("request_id", "required: every write carries an idempotency key"))
+    assert violations(order_pb2.UpdateOrderStatusRequest(
+        order_id="o", status=order_pb2.ORDER_STATUS_PAID, request_id="r")) == (
+        FieldViolation("status", "must be SHIPPED or DELIVERED; PAID comes from "
+                                 "CapturePayment and CANCELLED from CancelOrder"),)
+
+
+@pytest.mark.parametrize("country", ["Germany", "de", "DE\n"])
+def test_a_country_code_is_two_capitals_and_nothing_more(country: str) -> None:
+    address = order_pb2.Address(name="A", line1="B", city="C", country_code=country)
+    assert violations(order_pb2.CreateOrderRequest(
+        user_id="u", items=[order_pb2.OrderItemInput(sku="s", quantity=1)], shipping=address,
+        payment_method=payment_pb2.PaymentMethod(card_token="tok"), request_id="r")) == (
+        FieldViolation("shipping.country_code",
+                       "must be an ISO 3166-1 alpha-2 code such as DE"),)
+
+
+@pytest.mark.parametrize("currency", ["", "eur", "EURO", "EUR\n"])
+def test_a_currency_code_is_three_capitals_and_nothing_more(currency: str) -> None:
+    assert violations(analytics_pb2.TopProductsRequest(currency_code=currency)) == (
+        FieldViolation("currency_code", "required: an ISO 4217 code, three upper-case letters"),)
 
 
 async def test_a_client_streams_messages_are_checked_as_they_arrive() -> None:

@@ -25,13 +25,11 @@ from opentelemetry.trace import SpanKind
 from gateway.domain.analytics.query import unavailable
 from gateway.domain.catalog.rules import SKU_PATTERN
 from gateway.domain.one_in_flight import OneInFlight
-from gateway.errors import FieldViolation, InvalidArgument
 from gateway.storage.clickhouse.schema import CLICKSTREAM
 from gateway.storage.clickhouse.store import AnalyticsStore, AnalyticsUnavailable
 from gateway.telemetry import db_attributes, tracer
 
 BATCH_ROWS = 10_000
-MAX_EVENTS_PER_MESSAGE = 10_000
 MAX_REJECTIONS = 100
 MAX_FUTURE_MS = 5 * 60 * 1000
 MAX_SESSION_ID = 128
@@ -183,10 +181,6 @@ async def ingest(store: AnalyticsStore, retention_s: float | None,
     index = 0
     try:
         async for events in messages:
-            if len(events) > MAX_EVENTS_PER_MESSAGE:
-                raise InvalidArgument([FieldViolation(
-                    "events", f"at most {MAX_EVENTS_PER_MESSAGE} events per message "
-                    f"(got {len(events)})")])
             # Times as epoch milliseconds: the DateTime64(3) columns take
             # them as they are, with no datetime object per row.
             now_ms = time.time_ns() // 1_000_000

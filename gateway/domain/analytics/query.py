@@ -52,7 +52,6 @@ from gateway.storage.clickhouse.store import (
     placeholder_names,
 )
 
-MAX_SQL_CHARS = 65_536
 MAX_PARAMETERS = 100
 MAX_PARAMETER_CHARS = 65_536
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
@@ -327,11 +326,8 @@ def unavailable() -> Unavailable:
 
 def check_request(request: QueryRequest, policy: QueryPolicy) -> tuple[int, float]:
     """The request's own limits, within the policy's: (max_rows, timeout_s)."""
+    # sql (required, at most 65536 characters): RunQueryRequest's rules in proto/.
     v = Violations()
-    if not request.sql.strip():
-        v.add("sql", "required")
-    elif len(request.sql) > MAX_SQL_CHARS:
-        v.add("sql", f"must be at most {MAX_SQL_CHARS} characters (got {len(request.sql)})")
     if request.max_rows < 0 or request.max_rows > policy.max_rows:
         v.add("max_rows", f"must be 1-{policy.max_rows} (0: {policy.max_rows})")
     if request.timeout_s is not None and not 0 <= request.timeout_s <= policy.max_execution_s:

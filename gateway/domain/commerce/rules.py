@@ -11,20 +11,15 @@ from __future__ import annotations
 import re
 import secrets
 
-from gateway.domain.catalog.rules import MAX_REQUEST_ID, check_sku
+from gateway.domain.catalog.rules import check_sku
 from gateway.domain.catalog.rules import check_text as catalog_check_text
 from gateway.errors import NotFound, Violations
 from gateway.storage.postgres.keyspace_id import keyspace_id, ksid_hex
 
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\Z")
 MAX_EMAIL = 254
-MAX_DISPLAY_NAME = 200
-MAX_ORDER_ITEMS = 50
-MAX_QUANTITY = 1000
 MAX_RESERVATION_ITEMS = 100
 MAX_STOCK = 10**12
-MAX_REASON = 500
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}\Z")
 _ID_PATTERN = {kind: re.compile(rf"^{kind}([0-9a-f]{{16}})[0-9a-f]{{16}}\Z") for kind in "ops"}
 _KINDS = {"o": "order", "p": "payment", "s": "saga"}
 
@@ -35,24 +30,11 @@ check_user_id = check_sku
 check_text = catalog_check_text
 
 
-def check_request_id(v: Violations, request_id: str) -> None:
-    """Commerce writes must be retryable, so the idempotency key is required."""
-    if not request_id:
-        v.add("request_id", "required: every write carries an idempotency key")
-    else:
-        check_text(v, "request_id", request_id, MAX_REQUEST_ID)
-
-
 def check_email(v: Violations, field: str, email: str) -> None:
     if not email:
         v.add(field, "required")
     elif len(email) > MAX_EMAIL or not EMAIL_PATTERN.match(email):
         v.add(field, "must be an email address like name@example.com")
-
-
-def check_expected_version(v: Violations, expected: int | None) -> None:
-    if expected is not None and expected < 1:
-        v.add("expected_version", "must be a version returned by a read (1 or more)")
 
 
 def new_id(kind: str, shard_key: str) -> str:

@@ -28,9 +28,8 @@ from typing import Any
 
 import asyncpg
 
-from gateway.domain.commerce import rules
 from gateway.domain.commerce.base import KeyspaceDomain
-from gateway.errors import DatagwError, FailedPrecondition, NotFound, Unavailable, Violations
+from gateway.errors import DatagwError, FailedPrecondition, NotFound, Unavailable
 from gateway.storage.eventstore import pii, recorder
 from gateway.storage.eventstore.recorder import EventMeta, NewEvent
 from gateway.storage.postgres import erasure_store as store
@@ -98,12 +97,8 @@ class ErasureDomain(KeyspaceDomain):
         """Idempotent twice over: the same request id returns the stored result,
         and erasing an erased user repeats the clean-up (nothing left to do
         unless a write raced the first erasure) and returns the first erase
-        time, without a second event."""
-        v = Violations()
-        rules.check_user_id(v, "user_id", user_id)
-        rules.check_text(v, "reason", reason, rules.MAX_REASON, required=True)
-        rules.check_request_id(v, request_id)
-        v.raise_if_any()
+        time, without a second event. The request's fields: EraseUserRequest's
+        rules in proto/."""
         _, ksid = self.route(user_id)
         email = anonymised_email(user_id)
 

@@ -95,9 +95,7 @@ class UsersDomain(KeyspaceDomain):
 
     async def get(self, user_id: str, level: Consistency | None, max_staleness_s: float | None,
                   token: str) -> UserRecord:
-        v = Violations()
-        rules.check_user_id(v, "user_id", user_id)
-        v.raise_if_any()
+        # user_id: GetUserRequest's rules in proto/.
         user = await self.read(self.routed_key(user_id), level, max_staleness_s, token,
                                "SELECT users", lambda conn: store.get_user(conn, user_id))
         if user is None:
@@ -124,10 +122,8 @@ class UsersDomain(KeyspaceDomain):
     async def summary(self, user_id: str) -> UserSummary:
         """The user's orders as the user_order_summary projection has them
         (eventually consistent: read on the primary, as far as the projection
-        has applied the shard's events)."""
-        v = Violations()
-        rules.check_user_id(v, "user_id", user_id)
-        v.raise_if_any()
+        has applied the shard's events). user_id: GetUserSummaryRequest's
+        rules in proto/."""
         shard, _ = self.route(user_id)
         async with shard.connection("SELECT user_order_summary") as conn:
             found = await projection_store.user_summary(conn, user_id)
@@ -239,12 +235,10 @@ class UsersDomain(KeyspaceDomain):
     async def create(self, user_id: str, email: str, display_name: str, request_id: str
                      ) -> tuple[UserRecord, str]:
         email = normalize_email(email)
+        # user_id, display_name, request_id: CreateUserRequest's rules in
+        # proto/; the email is checked as it is stored (normalized).
         v = Violations()
-        if user_id:
-            rules.check_user_id(v, "user_id", user_id)
         rules.check_email(v, "email", email)
-        rules.check_text(v, "display_name", display_name, rules.MAX_DISPLAY_NAME)
-        rules.check_request_id(v, request_id)
         v.raise_if_any()
         # A generated id is derived from the request id, so a retry of the
         # same request lands on the same user (and shard).
@@ -270,16 +264,13 @@ class UsersDomain(KeyspaceDomain):
     async def update(self, user_id: str, email: str | None, display_name: str | None,
                      expected_version: int | None, request_id: str) -> tuple[UserRecord, str]:
         email = normalize_email(email) if email is not None else None
+        # user_id, display_name, expected_version, request_id:
+        # UpdateUserRequest's rules in proto/.
         v = Violations()
-        rules.check_user_id(v, "user_id", user_id)
         if email is not None:
             rules.check_email(v, "email", email)
-        if display_name is not None:
-            rules.check_text(v, "display_name", display_name, rules.MAX_DISPLAY_NAME)
         if email is None and display_name is None:
             v.add("email", "set email and/or display_name; nothing to change")
-        rules.check_expected_version(v, expected_version)
-        rules.check_request_id(v, request_id)
         v.raise_if_any()
         _, ksid = self.route(user_id)
         previous: list[str] = []

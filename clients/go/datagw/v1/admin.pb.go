@@ -4282,13 +4282,14 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\x11FlushCacheRequest\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\"9\n" +
 	"\x12FlushCacheResponse\x12#\n" +
-	"\rdeleted_count\x18\x01 \x01(\x03R\fdeletedCount\"\xfd\x01\n" +
+	"\rdeleted_count\x18\x01 \x01(\x03R\fdeletedCount\"\x89\x02\n" +
 	"\x1dAdminServiceListOrdersRequest\x12.\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x16.datagw.v1.OrderStatusR\x06status\x129\n" +
 	"\n" +
 	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x1b\n" +
-	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x99\x01\n" +
 	"\x1eAdminServiceListOrdersResponse\x12(\n" +

@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -387,7 +388,8 @@ func (x *BehaviourEvent) GetProperties() map[string]string {
 // One message of IngestEvents: a batch of 1-10000 events.
 type IngestEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The events.
+	// The events (at most 10000; each event's own problems reject only that
+	// event, see RejectedEvent).
 	Events        []*BehaviourEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -633,7 +635,7 @@ type SalesSummaryRequest struct {
 	// Only orders in this ISO 4217 currency (required: amounts in different
 	// currencies are never added up).
 	CurrencyCode string `protobuf:"bytes,3,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
-	// Only lines of this category; empty: all.
+	// Only lines of this category (at most 100 characters); empty: all.
 	Category string `protobuf:"bytes,4,opt,name=category,proto3" json:"category,omitempty"`
 	// One row per bucket and category instead of per bucket.
 	ByCategory    bool `protobuf:"varint,5,opt,name=by_category,json=byCategory,proto3" json:"by_category,omitempty"`
@@ -859,9 +861,9 @@ type TopProductsRequest struct {
 	Range *TimeRange `protobuf:"bytes,1,opt,name=range,proto3" json:"range,omitempty"`
 	// Ranking.
 	Ranking ProductRanking `protobuf:"varint,2,opt,name=ranking,proto3,enum=datagw.v1.ProductRanking" json:"ranking,omitempty"`
-	// Currency (required).
+	// ISO 4217 currency (required).
 	CurrencyCode string `protobuf:"bytes,3,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
-	// Only this category; empty: all.
+	// Only this category (at most 100 characters); empty: all.
 	Category string `protobuf:"bytes,4,opt,name=category,proto3" json:"category,omitempty"`
 	// 1-1000; unset: 10.
 	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
@@ -1415,7 +1417,8 @@ func (x *ActiveUsersResponse) GetPoints() []*ActiveUsersPoint {
 type RunQueryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One SELECT (or WITH ... SELECT) over the tables the analytics policy
-	// allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+	// allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+	// at most 65536 characters.
 	Sql string `protobuf:"bytes,1,opt,name=sql,proto3" json:"sql,omitempty"`
 	// Values of the query's parameters, as text.
 	Parameters map[string]string `protobuf:"bytes,2,rep,name=parameters,proto3" json:"parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -1646,7 +1649,7 @@ var File_datagw_v1_analytics_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_analytics_proto_rawDesc = "" +
 	"\n" +
-	"\x19datagw/v1/analytics.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x03\n" +
+	"\x19datagw/v1/analytics.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x03\n" +
 	"\x0eBehaviourEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x121\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1d.datagw.v1.BehaviourEventTypeR\x04type\x129\n" +
@@ -1665,9 +1668,9 @@ const file_datagw_v1_analytics_proto_rawDesc = "" +
 	"properties\x1a=\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
-	"\x13IngestEventsRequest\x121\n" +
-	"\x06events\x18\x01 \x03(\v2\x19.datagw.v1.BehaviourEventR\x06events\"x\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"S\n" +
+	"\x13IngestEventsRequest\x12<\n" +
+	"\x06events\x18\x01 \x03(\v2\x19.datagw.v1.BehaviourEventB\t\xbaH\x06\x92\x01\x03\x10\x90NR\x06events\"x\n" +
 	"\rRejectedEvent\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x03R\x05index\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12\x14\n" +
@@ -1682,12 +1685,12 @@ const file_datagw_v1_analytics_proto_rawDesc = "" +
 	"\tTimeRange\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xe1\x01\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xf9\x01\n" +
 	"\x13SalesSummaryRequest\x12*\n" +
 	"\x05range\x18\x01 \x01(\v2\x14.datagw.v1.TimeRangeR\x05range\x12<\n" +
-	"\vgranularity\x18\x02 \x01(\x0e2\x1a.datagw.v1.TimeGranularityR\vgranularity\x12#\n" +
-	"\rcurrency_code\x18\x03 \x01(\tR\fcurrencyCode\x12\x1a\n" +
-	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x1f\n" +
+	"\vgranularity\x18\x02 \x01(\x0e2\x1a.datagw.v1.TimeGranularityR\vgranularity\x12.\n" +
+	"\rcurrency_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xe8\xf3\x18\x01R\fcurrencyCode\x12'\n" +
+	"\bcategory\x18\x04 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12\x1f\n" +
 	"\vby_category\x18\x05 \x01(\bR\n" +
 	"byCategory\"\x84\x02\n" +
 	"\vSalesBucket\x12=\n" +
@@ -1699,13 +1702,14 @@ const file_datagw_v1_analytics_proto_rawDesc = "" +
 	"\x13average_order_value\x18\x06 \x01(\v2\x10.datagw.v1.MoneyR\x11averageOrderValue\"v\n" +
 	"\x14SalesSummaryResponse\x120\n" +
 	"\abuckets\x18\x01 \x03(\v2\x16.datagw.v1.SalesBucketR\abuckets\x12,\n" +
-	"\x05total\x18\x02 \x01(\v2\x16.datagw.v1.SalesBucketR\x05total\"\xcc\x01\n" +
+	"\x05total\x18\x02 \x01(\v2\x16.datagw.v1.SalesBucketR\x05total\"\xf0\x01\n" +
 	"\x12TopProductsRequest\x12*\n" +
 	"\x05range\x18\x01 \x01(\v2\x14.datagw.v1.TimeRangeR\x05range\x123\n" +
-	"\aranking\x18\x02 \x01(\x0e2\x19.datagw.v1.ProductRankingR\aranking\x12#\n" +
-	"\rcurrency_code\x18\x03 \x01(\tR\fcurrencyCode\x12\x1a\n" +
-	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x14\n" +
-	"\x05limit\x18\x05 \x01(\x05R\x05limit\"\xac\x01\n" +
+	"\aranking\x18\x02 \x01(\x0e2\x19.datagw.v1.ProductRankingR\aranking\x12.\n" +
+	"\rcurrency_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xe8\xf3\x18\x01R\fcurrencyCode\x12'\n" +
+	"\bcategory\x18\x04 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12 \n" +
+	"\x05limit\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x05limit\"\xac\x01\n" +
 	"\fProductSales\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -1733,9 +1737,10 @@ const file_datagw_v1_analytics_proto_rawDesc = "" +
 	"\fwindow_start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x12!\n" +
 	"\factive_users\x18\x02 \x01(\x03R\vactiveUsers\"J\n" +
 	"\x13ActiveUsersResponse\x123\n" +
-	"\x06points\x18\x01 \x03(\v2\x1b.datagw.v1.ActiveUsersPointR\x06points\"\xfe\x01\n" +
-	"\x0fRunQueryRequest\x12\x10\n" +
-	"\x03sql\x18\x01 \x01(\tR\x03sql\x12J\n" +
+	"\x06points\x18\x01 \x03(\v2\x1b.datagw.v1.ActiveUsersPointR\x06points\"\x8d\x02\n" +
+	"\x0fRunQueryRequest\x12\x1f\n" +
+	"\x03sql\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xe0\xf3\x18\x01\x18\x80\x80\x04R\x03sql\x12J\n" +
 	"\n" +
 	"parameters\x18\x02 \x03(\v2*.datagw.v1.RunQueryRequest.ParametersEntryR\n" +
 	"parameters\x12\x19\n" +
@@ -1885,6 +1890,7 @@ func file_datagw_v1_analytics_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -226,7 +227,8 @@ func (x *OrderItem) GetLineTotal() *Money {
 	return nil
 }
 
-// A postal address.
+// A postal address: name, line1, city and country_code required, each
+// field at most 200 characters.
 type Address struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Recipient.
@@ -451,11 +453,11 @@ type CreateOrderRequest struct {
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// 1-50 lines, each sku at most once, all in one currency.
 	Items []*OrderItemInput `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
-	// Shipping address (name, line1, city, country_code required).
+	// Shipping address (required; name, line1, city, country_code required).
 	Shipping *Address `protobuf:"bytes,3,opt,name=shipping,proto3" json:"shipping,omitempty"`
-	// How to pay.
+	// How to pay (required).
 	PaymentMethod *PaymentMethod `protobuf:"bytes,4,opt,name=payment_method,json=paymentMethod,proto3" json:"payment_method,omitempty"`
-	// Idempotency key (required): a retry returns the first result.
+	// Idempotency key (required, 1-128 characters): a retry returns the first result.
 	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -826,9 +828,9 @@ type UpdateOrderStatusRequest struct {
 	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
 	// SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
 	Status OrderStatus `protobuf:"varint,2,opt,name=status,proto3,enum=datagw.v1.OrderStatus" json:"status,omitempty"`
-	// The version the caller read; a different current version is ABORTED.
+	// The version the caller read (1 or more); a different current version is ABORTED.
 	ExpectedVersion *int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -952,9 +954,9 @@ type CancelOrderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The order.
 	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	// Why, recorded in the event.
+	// Why, recorded in the event (at most 500 characters).
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1070,10 +1072,11 @@ var File_datagw_v1_order_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_order_proto_rawDesc = "" +
 	"\n" +
-	"\x15datagw/v1/order.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x17datagw/v1/payment.proto\x1a\x1fgoogle/protobuf/timestamp.proto\">\n" +
-	"\x0eOrderItemInput\x12\x10\n" +
-	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x03R\bquantity\"\xb1\x01\n" +
+	"\x15datagw/v1/order.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x17datagw/v1/payment.proto\x1a\x15datagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n" +
+	"\x0eOrderItemInput\x12\x1b\n" +
+	"\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x03sku\x12&\n" +
+	"\bquantity\x18\x02 \x01(\x03B\n" +
+	"\xbaH\a\"\x05\x18\xe8\a(\x01R\bquantity\"\xb1\x01\n" +
 	"\tOrderItem\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -1081,15 +1084,16 @@ const file_datagw_v1_order_proto_rawDesc = "" +
 	"\n" +
 	"unit_price\x18\x04 \x01(\v2\x10.datagw.v1.MoneyR\tunitPrice\x12/\n" +
 	"\n" +
-	"line_total\x18\x05 \x01(\v2\x10.datagw.v1.MoneyR\tlineTotal\"\xa1\x01\n" +
-	"\aAddress\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05line1\x18\x02 \x01(\tR\x05line1\x12\x14\n" +
-	"\x05line2\x18\x03 \x01(\tR\x05line2\x12\x12\n" +
-	"\x04city\x18\x04 \x01(\tR\x04city\x12\x1f\n" +
-	"\vpostal_code\x18\x05 \x01(\tR\n" +
-	"postalCode\x12!\n" +
-	"\fcountry_code\x18\x06 \x01(\tR\vcountryCode\"\xa2\x03\n" +
+	"line_total\x18\x05 \x01(\v2\x10.datagw.v1.MoneyR\tlineTotal\"\xf0\x02\n" +
+	"\aAddress\x12$\n" +
+	"\x04name\x18\x01 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x18\xc8\x01R\x04name\x12&\n" +
+	"\x05line1\x18\x02 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x18\xc8\x01R\x05line1\x12\"\n" +
+	"\x05line2\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05line2\x12$\n" +
+	"\x04city\x18\x04 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x18\xc8\x01R\x04city\x12-\n" +
+	"\vpostal_code\x18\x05 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\n" +
+	"postalCode\x12\x9d\x01\n" +
+	"\fcountry_code\x18\x06 \x01(\tBz\xbaHw\xba\x01n\n" +
+	"\x13string.country_code\x12-must be an ISO 3166-1 alpha-2 code such as DE\x1a(this == '' || this.matches('^[A-Z]{2}$')r\x04\xe0\xf3\x18\x01R\vcountryCode\"\xa2\x03\n" +
 	"\x05Order\x12\x19\n" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12.\n" +
@@ -1104,14 +1108,15 @@ const file_datagw_v1_order_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xee\x01\n" +
-	"\x12CreateOrderRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
-	"\x05items\x18\x02 \x03(\v2\x19.datagw.v1.OrderItemInputR\x05items\x12.\n" +
-	"\bshipping\x18\x03 \x01(\v2\x12.datagw.v1.AddressR\bshipping\x12?\n" +
-	"\x0epayment_method\x18\x04 \x01(\v2\x18.datagw.v1.PaymentMethodR\rpaymentMethod\x12\x1d\n" +
+	"updateTime\"\xa7\x02\n" +
+	"\x12CreateOrderRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\x12;\n" +
+	"\x05items\x18\x02 \x03(\v2\x19.datagw.v1.OrderItemInputB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x102R\x05items\x126\n" +
+	"\bshipping\x18\x03 \x01(\v2\x12.datagw.v1.AddressB\x06\xbaH\x03\xc8\x01\x01R\bshipping\x12G\n" +
+	"\x0epayment_method\x18\x04 \x01(\v2\x18.datagw.v1.PaymentMethodB\x06\xbaH\x03\xc8\x01\x01R\rpaymentMethod\x12/\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"\x98\x01\n" +
+	"request_id\x18\x05 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"\x98\x01\n" +
 	"\x13CreateOrderResponse\x12&\n" +
 	"\x05order\x18\x01 \x01(\v2\x10.datagw.v1.OrderR\x05order\x12,\n" +
 	"\apayment\x18\x02 \x01(\v2\x12.datagw.v1.PaymentR\apayment\x12+\n" +
@@ -1120,31 +1125,32 @@ const file_datagw_v1_order_proto_rawDesc = "" +
 	"\border_id\x18\x01 \x01(\tR\aorderId\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\":\n" +
 	"\x10GetOrderResponse\x12&\n" +
-	"\x05order\x18\x01 \x01(\v2\x10.datagw.v1.OrderR\x05order\"\xa3\x01\n" +
-	"\x11ListOrdersRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x05order\x18\x01 \x01(\v2\x10.datagw.v1.OrderR\x05order\"\xb9\x01\n" +
+	"\x11ListOrdersRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\x12&\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x129\n" +
 	"\fread_options\x18\x04 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"f\n" +
 	"\x12ListOrdersResponse\x12(\n" +
 	"\x06orders\x18\x01 \x03(\v2\x10.datagw.v1.OrderR\x06orders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc9\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfe\x02\n" +
 	"\x18UpdateOrderStatusRequest\x12\x19\n" +
-	"\border_id\x18\x01 \x01(\tR\aorderId\x12.\n" +
-	"\x06status\x18\x02 \x01(\x0e2\x16.datagw.v1.OrderStatusR\x06status\x12.\n" +
-	"\x10expected_version\x18\x03 \x01(\x03H\x00R\x0fexpectedVersion\x88\x01\x01\x12\x1d\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12\xc7\x01\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x16.datagw.v1.OrderStatusB\x96\x01\xbaH\x92\x01\xba\x01\x8e\x01\n" +
+	"\x17order_status.fulfilment\x12[must be SHIPPED or DELIVERED; PAID comes from CapturePayment and CANCELLED from CancelOrder\x1a\x16this == 3 || this == 4R\x06status\x127\n" +
+	"\x10expected_version\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x01H\x00R\x0fexpectedVersion\x88\x01\x01\x12/\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestIdB\x13\n" +
+	"request_id\x18\x04 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"p\n" +
 	"\x19UpdateOrderStatusResponse\x12&\n" +
 	"\x05order\x18\x01 \x01(\v2\x10.datagw.v1.OrderR\x05order\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"f\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\x86\x01\n" +
 	"\x12CancelOrderRequest\x12\x19\n" +
-	"\border_id\x18\x01 \x01(\tR\aorderId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12$\n" +
+	"\x06reason\x18\x02 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12/\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"j\n" +
+	"request_id\x18\x03 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"j\n" +
 	"\x13CancelOrderResponse\x12&\n" +
 	"\x05order\x18\x01 \x01(\v2\x10.datagw.v1.OrderR\x05order\x12+\n" +
 	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken*\xad\x01\n" +
@@ -1245,6 +1251,7 @@ func file_datagw_v1_order_proto_init() {
 	}
 	file_datagw_v1_common_proto_init()
 	file_datagw_v1_payment_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_order_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

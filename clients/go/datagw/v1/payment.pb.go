@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -91,7 +92,8 @@ func (PaymentStatus) EnumDescriptor() ([]byte, []int) {
 // decides by rules (see docs/commerce.md).
 type PaymentMethod struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// A card token from the client-side tokenizer, e.g. "tok_visa".
+	// A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+	// at most 200 characters).
 	CardToken     string `protobuf:"bytes,1,opt,name=card_token,json=cardToken,proto3" json:"card_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -275,9 +277,9 @@ type AuthorizePaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The order.
 	OrderId string `protobuf:"bytes,1,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	// How to pay.
+	// How to pay (required).
 	PaymentMethod *PaymentMethod `protobuf:"bytes,2,opt,name=payment_method,json=paymentMethod,proto3" json:"payment_method,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -394,9 +396,9 @@ type CapturePaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The payment.
 	PaymentId string `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
-	// Amount in the payment's currency; unset: all that was authorized.
+	// Amount in the payment's currency, at least 1; unset: all that was authorized.
 	AmountMinor *int64 `protobuf:"varint,2,opt,name=amount_minor,json=amountMinor,proto3,oneof" json:"amount_minor,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -515,9 +517,9 @@ type RefundPaymentRequest struct {
 	PaymentId string `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
 	// Amount to give back, at least 1 and at most captured - refunded.
 	AmountMinor int64 `protobuf:"varint,2,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
-	// Why, recorded in the event.
+	// Why, recorded in the event (at most 500 characters).
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -641,7 +643,7 @@ type VoidPaymentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The payment.
 	PaymentId string `protobuf:"bytes,1,opt,name=payment_id,json=paymentId,proto3" json:"payment_id,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -952,10 +954,10 @@ var File_datagw_v1_payment_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_payment_proto_rawDesc = "" +
 	"\n" +
-	"\x17datagw/v1/payment.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\".\n" +
-	"\rPaymentMethod\x12\x1d\n" +
+	"\x17datagw/v1/payment.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n" +
+	"\rPaymentMethod\x12/\n" +
 	"\n" +
-	"card_token\x18\x01 \x01(\tR\tcardToken\"\xd7\x03\n" +
+	"card_token\x18\x01 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x18\xc8\x01R\tcardToken\"\xd7\x03\n" +
 	"\aPayment\x12\x1d\n" +
 	"\n" +
 	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12\x19\n" +
@@ -971,40 +973,40 @@ const file_datagw_v1_payment_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x94\x01\n" +
+	"updateTime\"\xae\x01\n" +
 	"\x17AuthorizePaymentRequest\x12\x19\n" +
-	"\border_id\x18\x01 \x01(\tR\aorderId\x12?\n" +
-	"\x0epayment_method\x18\x02 \x01(\v2\x18.datagw.v1.PaymentMethodR\rpaymentMethod\x12\x1d\n" +
+	"\border_id\x18\x01 \x01(\tR\aorderId\x12G\n" +
+	"\x0epayment_method\x18\x02 \x01(\v2\x18.datagw.v1.PaymentMethodB\x06\xbaH\x03\xc8\x01\x01R\rpaymentMethod\x12/\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"u\n" +
+	"request_id\x18\x03 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"u\n" +
 	"\x18AuthorizePaymentResponse\x12,\n" +
 	"\apayment\x18\x01 \x01(\v2\x12.datagw.v1.PaymentR\apayment\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\x8e\x01\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\xa9\x01\n" +
 	"\x15CapturePaymentRequest\x12\x1d\n" +
 	"\n" +
-	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12&\n" +
-	"\famount_minor\x18\x02 \x01(\x03H\x00R\vamountMinor\x88\x01\x01\x12\x1d\n" +
+	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12/\n" +
+	"\famount_minor\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x01H\x00R\vamountMinor\x88\x01\x01\x12/\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestIdB\x0f\n" +
+	"request_id\x18\x03 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestIdB\x0f\n" +
 	"\r_amount_minor\"s\n" +
 	"\x16CapturePaymentResponse\x12,\n" +
 	"\apayment\x18\x01 \x01(\v2\x12.datagw.v1.PaymentR\apayment\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\x8f\x01\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"\xb8\x01\n" +
 	"\x14RefundPaymentRequest\x12\x1d\n" +
 	"\n" +
-	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12!\n" +
-	"\famount_minor\x18\x02 \x01(\x03R\vamountMinor\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12*\n" +
+	"\famount_minor\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x01R\vamountMinor\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12/\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"r\n" +
+	"request_id\x18\x04 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"r\n" +
 	"\x15RefundPaymentResponse\x12,\n" +
 	"\apayment\x18\x01 \x01(\v2\x12.datagw.v1.PaymentR\apayment\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"R\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"d\n" +
 	"\x12VoidPaymentRequest\x12\x1d\n" +
 	"\n" +
-	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12\x1d\n" +
+	"payment_id\x18\x01 \x01(\tR\tpaymentId\x12/\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"p\n" +
+	"request_id\x18\x02 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"p\n" +
 	"\x13VoidPaymentResponse\x12,\n" +
 	"\apayment\x18\x01 \x01(\v2\x12.datagw.v1.PaymentR\apayment\x12+\n" +
 	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"m\n" +
@@ -1111,6 +1113,7 @@ func file_datagw_v1_payment_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_payment_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -40,6 +40,30 @@ var file_datagw_v1_rules_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51002,opt,name=no_nul",
 		Filename:      "datagw/v1/rules.proto",
 	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51003,
+		Name:          "datagw.v1.request_id",
+		Tag:           "varint,51003,opt,name=request_id",
+		Filename:      "datagw/v1/rules.proto",
+	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51004,
+		Name:          "datagw.v1.not_blank",
+		Tag:           "varint,51004,opt,name=not_blank",
+		Filename:      "datagw/v1/rules.proto",
+	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51005,
+		Name:          "datagw.v1.currency_code",
+		Tag:           "varint,51005,opt,name=currency_code",
+		Filename:      "datagw/v1/rules.proto",
+	},
 }
 
 // Extension fields to validate.StringRules.
@@ -53,6 +77,19 @@ var (
 	//
 	// optional bool no_nul = 51002;
 	E_NoNul = &file_datagw_v1_rules_proto_extTypes[1]
+	// An idempotency key that every write of its request must carry (with
+	// max_len and no_nul for its shape).
+	//
+	// optional bool request_id = 51003;
+	E_RequestId = &file_datagw_v1_rules_proto_extTypes[2]
+	// Text that must say something: not empty, not only blanks.
+	//
+	// optional bool not_blank = 51004;
+	E_NotBlank = &file_datagw_v1_rules_proto_extTypes[3]
+	// An ISO 4217 currency code: three upper-case letters; empty is refused too.
+	//
+	// optional bool currency_code = 51005;
+	E_CurrencyCode = &file_datagw_v1_rules_proto_extTypes[4]
 )
 
 var File_datagw_v1_rules_proto protoreflect.FileDescriptor
@@ -66,7 +103,17 @@ const file_datagw_v1_rules_proto_rawDesc = "" +
 	"string.sku\x12,must be 1-64 characters of A-Z a-z 0-9 . _ -\x1a/!rule || this.matches('^[A-Za-z0-9._-]{1,64}$')R\x03sku:\x8a\x01\n" +
 	"\x06no_nul\x12\x19.buf.validate.StringRules\x18\xba\x8e\x03 \x01(\bBV\xc2HS\n" +
 	"Q\n" +
-	"\rstring.no_nul\x12\x1fmust not contain NUL characters\x1a\x1f!rule || !this.contains('\\x00')R\x05noNulBH\n" +
+	"\rstring.no_nul\x12\x1fmust not contain NUL characters\x1a\x1f!rule || !this.contains('\\x00')R\x05noNul:\x9b\x01\n" +
+	"\n" +
+	"request_id\x12\x19.buf.validate.StringRules\x18\xbb\x8e\x03 \x01(\bB_\xc2H\\\n" +
+	"Z\n" +
+	"\x11string.request_id\x120required: every write carries an idempotency key\x1a\x13!rule || this != ''R\trequestId:y\n" +
+	"\tnot_blank\x12\x19.buf.validate.StringRules\x18\xbc\x8e\x03 \x01(\bB?\xc2H<\n" +
+	":\n" +
+	"\x10string.not_blank\x12\brequired\x1a\x1c!rule || this.matches('\\\\S')R\bnotBlank:\xb8\x01\n" +
+	"\rcurrency_code\x12\x19.buf.validate.StringRules\x18\xbd\x8e\x03 \x01(\bBv\xc2Hs\n" +
+	"q\n" +
+	"\x14string.currency_code\x124required: an ISO 4217 code, three upper-case letters\x1a#!rule || this.matches('^[A-Z]{3}$')R\fcurrencyCodeBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1"
 
 var file_datagw_v1_rules_proto_goTypes = []any{
@@ -75,10 +122,13 @@ var file_datagw_v1_rules_proto_goTypes = []any{
 var file_datagw_v1_rules_proto_depIdxs = []int32{
 	0, // 0: datagw.v1.sku:extendee -> buf.validate.StringRules
 	0, // 1: datagw.v1.no_nul:extendee -> buf.validate.StringRules
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	0, // [0:2] is the sub-list for extension extendee
+	0, // 2: datagw.v1.request_id:extendee -> buf.validate.StringRules
+	0, // 3: datagw.v1.not_blank:extendee -> buf.validate.StringRules
+	0, // 4: datagw.v1.currency_code:extendee -> buf.validate.StringRules
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	0, // [0:5] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -94,7 +144,7 @@ func file_datagw_v1_rules_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_rules_proto_rawDesc), len(file_datagw_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 2,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_datagw_v1_rules_proto_goTypes,

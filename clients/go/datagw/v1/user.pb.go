@@ -7,6 +7,7 @@
 package datagwv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -125,7 +126,8 @@ func (x *User) GetShard() int32 {
 // Request for CreateUser.
 type CreateUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Leave empty to let the gateway assign one ("u" + 24 hex digits).
+	// Leave empty to let the gateway assign one ("u" + 24 hex digits);
+	// otherwise 1-64 characters of A-Z a-z 0-9 . _ -
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Required; must be unused.
 	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
@@ -457,13 +459,13 @@ type UpdateUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The user.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// New email; unset keeps the current one.
+	// New email; unset keeps the current one. Set email and/or display_name.
 	Email *string `protobuf:"bytes,2,opt,name=email,proto3,oneof" json:"email,omitempty"`
-	// New display name; unset keeps the current one.
+	// New display name (at most 200 characters); unset keeps the current one.
 	DisplayName *string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
-	// The version the caller read; a different current version is ABORTED.
+	// The version the caller read (1 or more); a different current version is ABORTED.
 	ExpectedVersion *int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -787,8 +789,9 @@ type EraseUserRequest struct {
 	// The user.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+	// Required, at most 500 characters.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Idempotency key (required).
+	// Idempotency key (required, 1-128 characters).
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -913,7 +916,7 @@ var File_datagw_v1_user_proto protoreflect.FileDescriptor
 
 const file_datagw_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x14datagw/v1/user.proto\x12\tdatagw.v1\x1a\x16datagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x02\n" +
+	"\x14datagw/v1/user.proto\x12\tdatagw.v1\x1a\x1bbuf/validate/validate.proto\x1a\x16datagw/v1/common.proto\x1a\x15datagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x02\n" +
 	"\x04User\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12!\n" +
@@ -923,18 +926,18 @@ const file_datagw_v1_user_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x14\n" +
-	"\x05shard\x18\a \x01(\x05R\x05shard\"\x84\x01\n" +
-	"\x11CreateUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
-	"\x05email\x18\x02 \x01(\tR\x05email\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1d\n" +
+	"\x05shard\x18\a \x01(\x05R\x05shard\"\xb2\x01\n" +
+	"\x11CreateUserRequest\x12%\n" +
+	"\auser_id\x18\x01 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\x06userId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12/\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x12/\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"f\n" +
+	"request_id\x18\x04 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"f\n" +
 	"\x12CreateUserResponse\x12#\n" +
 	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"d\n" +
-	"\x0eGetUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x129\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"o\n" +
+	"\x0eGetUserRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"6\n" +
 	"\x0fGetUserResponse\x12#\n" +
 	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\"h\n" +
@@ -942,22 +945,22 @@ const file_datagw_v1_user_proto_rawDesc = "" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x129\n" +
 	"\fread_options\x18\x02 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"=\n" +
 	"\x16GetUserByEmailResponse\x12#\n" +
-	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\"\xee\x01\n" +
-	"\x11UpdateUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
-	"\x05email\x18\x02 \x01(\tH\x00R\x05email\x88\x01\x01\x12&\n" +
-	"\fdisplay_name\x18\x03 \x01(\tH\x01R\vdisplayName\x88\x01\x01\x12.\n" +
-	"\x10expected_version\x18\x04 \x01(\x03H\x02R\x0fexpectedVersion\x88\x01\x01\x12\x1d\n" +
+	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\"\xa2\x02\n" +
+	"\x11UpdateUserRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\x12\x19\n" +
+	"\x05email\x18\x02 \x01(\tH\x00R\x05email\x88\x01\x01\x124\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01H\x01R\vdisplayName\x88\x01\x01\x127\n" +
+	"\x10expected_version\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x01H\x02R\x0fexpectedVersion\x88\x01\x01\x12/\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestIdB\b\n" +
+	"request_id\x18\x05 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestIdB\b\n" +
 	"\x06_emailB\x0f\n" +
 	"\r_display_nameB\x13\n" +
 	"\x11_expected_version\"f\n" +
 	"\x12UpdateUserResponse\x12#\n" +
 	"\x04user\x18\x01 \x01(\v2\x0f.datagw.v1.UserR\x04user\x12+\n" +
-	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\"0\n" +
-	"\x15GetUserSummaryRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x8b\x02\n" +
+	"\x11consistency_token\x18\x02 \x01(\tR\x10consistencyToken\";\n" +
+	"\x15GetUserSummaryRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\"\x8b\x02\n" +
 	"\vUserSummary\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1f\n" +
 	"\vorder_count\x18\x02 \x01(\x03R\n" +
@@ -969,12 +972,12 @@ const file_datagw_v1_user_proto_rawDesc = "" +
 	"\x0fcancelled_count\x18\x06 \x01(\x03R\x0ecancelledCount\"\x93\x01\n" +
 	"\x16GetUserSummaryResponse\x120\n" +
 	"\asummary\x18\x01 \x01(\v2\x16.datagw.v1.UserSummaryR\asummary\x12G\n" +
-	"\x11projected_through\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10projectedThrough\"b\n" +
-	"\x10EraseUserRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\x11projected_through\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10projectedThrough\"\x91\x01\n" +
+	"\x10EraseUserRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01R\x06userId\x12(\n" +
+	"\x06reason\x18\x02 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12/\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\xa8\x01\n" +
+	"request_id\x18\x03 \x01(\tB\x10\xbaH\rr\v\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x18\x80\x01R\trequestId\"\xa8\x01\n" +
 	"\x11EraseUserResponse\x129\n" +
 	"\n" +
 	"erase_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\x12+\n" +
@@ -1062,6 +1065,7 @@ func file_datagw_v1_user_proto_init() {
 		return
 	}
 	file_datagw_v1_common_proto_init()
+	file_datagw_v1_rules_proto_init()
 	file_datagw_v1_user_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -22,13 +22,15 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61tagw/v1/analytics.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x02\n\x0e\x42\x65haviourEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.datagw.v1.BehaviourEventType\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12\x0b\n\x03sku\x18\x06 \x01(\t\x12\r\n\x05query\x18\x07 \x01(\t\x12\x0c\n\x04page\x18\x08 \x01(\t\x12\x10\n\x08quantity\x18\t \x01(\x03\x12=\n\nproperties\x18\n \x03(\x0b\x32).datagw.v1.BehaviourEvent.PropertiesEntry\x1a\x31\n\x0fPropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"@\n\x13IngestEventsRequest\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.datagw.v1.BehaviourEvent\"T\n\rRejectedEvent\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"h\n\x14IngestEventsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x10\n\x08rejected\x18\x02 \x01(\x03\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.datagw.v1.RejectedEvent\"i\n\tTimeRange\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x13SalesSummaryRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12/\n\x0bgranularity\x18\x02 \x01(\x0e\x32\x1a.datagw.v1.TimeGranularity\x12\x15\n\rcurrency_code\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\x13\n\x0b\x62y_category\x18\x05 \x01(\x08\"\xc2\x01\n\x0bSalesBucket\x12\x30\n\x0c\x62ucket_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x03\x12\r\n\x05units\x18\x04 \x01(\x03\x12!\n\x07revenue\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12-\n\x13\x61verage_order_value\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\"f\n\x14SalesSummaryResponse\x12\'\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x16.datagw.v1.SalesBucket\x12%\n\x05total\x18\x02 \x01(\x0b\x32\x16.datagw.v1.SalesBucket\"\x9d\x01\n\x12TopProductsRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12*\n\x07ranking\x18\x02 \x01(\x0e\x32\x19.datagw.v1.ProductRanking\x12\x15\n\rcurrency_code\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x04 \x01(\t\x12\r\n\x05limit\x18\x05 \x01(\x05\"~\n\x0cProductSales\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\r\n\x05units\x18\x04 \x01(\x03\x12!\n\x07revenue\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x0e\n\x06orders\x18\x06 \x01(\x03\"@\n\x13TopProductsResponse\x12)\n\x08products\x18\x01 \x03(\x0b\x32\x17.datagw.v1.ProductSales\">\n\x17\x43onversionFunnelRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\"\xa4\x01\n\tFunnelDay\x12\'\n\x03\x64\x61y\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07viewers\x18\x02 \x01(\x03\x12\x15\n\radded_to_cart\x18\x03 \x01(\x03\x12\x0f\n\x07ordered\x18\x04 \x01(\x03\x12\x19\n\x11view_to_cart_rate\x18\x05 \x01(\x01\x12\x1a\n\x12\x63\x61rt_to_order_rate\x18\x06 \x01(\x01\">\n\x18\x43onversionFunnelResponse\x12\"\n\x04\x64\x61ys\x18\x01 \x03(\x0b\x32\x14.datagw.v1.FunnelDay\"d\n\x12\x41\x63tiveUsersRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12)\n\x06window\x18\x02 \x01(\x0e\x32\x19.datagw.v1.ActivityWindow\"Z\n\x10\x41\x63tiveUsersPoint\x12\x30\n\x0cwindow_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61\x63tive_users\x18\x02 \x01(\x03\"B\n\x13\x41\x63tiveUsersResponse\x12+\n\x06points\x18\x01 \x03(\x0b\x32\x1b.datagw.v1.ActiveUsersPoint\"\xcf\x01\n\x0fRunQueryRequest\x12\x0b\n\x03sql\x18\x01 \x01(\t\x12>\n\nparameters\x18\x02 \x03(\x0b\x32*.datagw.v1.RunQueryRequest.ParametersEntry\x12\x10\n\x08max_rows\x18\x03 \x01(\x05\x12*\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x0bQueryColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"2\n\x08QueryRow\x12&\n\x06values\x18\x01 \x03(\x0b\x32\x16.google.protobuf.Value\"^\n\x10RunQueryResponse\x12\'\n\x07\x63olumns\x18\x01 \x03(\x0b\x32\x16.datagw.v1.QueryColumn\x12!\n\x04rows\x18\x02 \x03(\x0b\x32\x13.datagw.v1.QueryRow*\xa0\x02\n\x12\x42\x65haviourEventType\x12$\n BEHAVIOUR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x42\x45HAVIOUR_EVENT_TYPE_PAGE_VIEW\x10\x01\x12%\n!BEHAVIOUR_EVENT_TYPE_PRODUCT_VIEW\x10\x02\x12\x1f\n\x1b\x42\x45HAVIOUR_EVENT_TYPE_SEARCH\x10\x03\x12$\n BEHAVIOUR_EVENT_TYPE_ADD_TO_CART\x10\x04\x12)\n%BEHAVIOUR_EVENT_TYPE_REMOVE_FROM_CART\x10\x05\x12\'\n#BEHAVIOUR_EVENT_TYPE_CHECKOUT_START\x10\x06*h\n\x0fTimeGranularity\x12 \n\x1cTIME_GRANULARITY_UNSPECIFIED\x10\x00\x12\x19\n\x15TIME_GRANULARITY_HOUR\x10\x01\x12\x18\n\x14TIME_GRANULARITY_DAY\x10\x02*i\n\x0eProductRanking\x12\x1f\n\x1bPRODUCT_RANKING_UNSPECIFIED\x10\x00\x12\x1b\n\x17PRODUCT_RANKING_REVENUE\x10\x01\x12\x19\n\x15PRODUCT_RANKING_UNITS\x10\x02*\x7f\n\x0e\x41\x63tivityWindow\x12\x1f\n\x1b\x41\x43TIVITY_WINDOW_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41\x43TIVITY_WINDOW_DAY\x10\x01\x12\x18\n\x14\x41\x43TIVITY_WINDOW_WEEK\x10\x02\x12\x19\n\x15\x41\x43TIVITY_WINDOW_MONTH\x10\x03\x32\xf4\x03\n\x10\x41nalyticsService\x12Q\n\x0cIngestEvents\x12\x1e.datagw.v1.IngestEventsRequest\x1a\x1f.datagw.v1.IngestEventsResponse(\x01\x12O\n\x0cSalesSummary\x12\x1e.datagw.v1.SalesSummaryRequest\x1a\x1f.datagw.v1.SalesSummaryResponse\x12L\n\x0bTopProducts\x12\x1d.datagw.v1.TopProductsRequest\x1a\x1e.datagw.v1.TopProductsResponse\x12[\n\x10\x43onversionFunnel\x12\".datagw.v1.ConversionFunnelRequest\x1a#.datagw.v1.ConversionFunnelResponse\x12L\n\x0b\x41\x63tiveUsers\x12\x1d.datagw.v1.ActiveUsersRequest\x1a\x1e.datagw.v1.ActiveUsersResponse\x12\x43\n\x08RunQuery\x12\x1a.datagw.v1.RunQueryRequest\x1a\x1b.datagw.v1.RunQueryResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61tagw/v1/analytics.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd2\x02\n\x0e\x42\x65haviourEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.datagw.v1.BehaviourEventType\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\nsession_id\x18\x05 \x01(\t\x12\x0b\n\x03sku\x18\x06 \x01(\t\x12\r\n\x05query\x18\x07 \x01(\t\x12\x0c\n\x04page\x18\x08 \x01(\t\x12\x10\n\x08quantity\x18\t \x01(\x03\x12=\n\nproperties\x18\n \x03(\x0b\x32).datagw.v1.BehaviourEvent.PropertiesEntry\x1a\x31\n\x0fPropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"K\n\x13IngestEventsRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x19.datagw.v1.BehaviourEventB\t\xbaH\x06\x92\x01\x03\x10\x90N\"T\n\rRejectedEvent\x12\r\n\x05index\x18\x01 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\"h\n\x14IngestEventsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x03\x12\x10\n\x08rejected\x18\x02 \x01(\x03\x12,\n\nrejections\x18\x03 \x03(\x0b\x32\x18.datagw.v1.RejectedEvent\"i\n\tTimeRange\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc1\x01\n\x13SalesSummaryRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12/\n\x0bgranularity\x18\x02 \x01(\x0e\x32\x1a.datagw.v1.TimeGranularity\x12 \n\rcurrency_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xe8\xf3\x18\x01\x12\x1d\n\x08\x63\x61tegory\x18\x04 \x01(\tB\x0b\xbaH\x08r\x06\x18\x64\xd0\xf3\x18\x01\x12\x13\n\x0b\x62y_category\x18\x05 \x01(\x08\"\xc2\x01\n\x0bSalesBucket\x12\x30\n\x0c\x62ucket_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x0e\n\x06orders\x18\x03 \x01(\x03\x12\r\n\x05units\x18\x04 \x01(\x03\x12!\n\x07revenue\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12-\n\x13\x61verage_order_value\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\"f\n\x14SalesSummaryResponse\x12\'\n\x07\x62uckets\x18\x01 \x03(\x0b\x32\x16.datagw.v1.SalesBucket\x12%\n\x05total\x18\x02 \x01(\x0b\x32\x16.datagw.v1.SalesBucket\"\xc1\x01\n\x12TopProductsRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12*\n\x07ranking\x18\x02 \x01(\x0e\x32\x19.datagw.v1.ProductRanking\x12 \n\rcurrency_code\x18\x03 \x01(\tB\t\xbaH\x06r\x04\xe8\xf3\x18\x01\x12\x1d\n\x08\x63\x61tegory\x18\x04 \x01(\tB\x0b\xbaH\x08r\x06\x18\x64\xd0\xf3\x18\x01\x12\x19\n\x05limit\x18\x05 \x01(\x05\x42\n\xbaH\x07\x1a\x05\x18\xe8\x07(\x00\"~\n\x0cProductSales\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\r\n\x05units\x18\x04 \x01(\x03\x12!\n\x07revenue\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x0e\n\x06orders\x18\x06 \x01(\x03\"@\n\x13TopProductsResponse\x12)\n\x08products\x18\x01 \x03(\x0b\x32\x17.datagw.v1.ProductSales\">\n\x17\x43onversionFunnelRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\"\xa4\x01\n\tFunnelDay\x12\'\n\x03\x64\x61y\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07viewers\x18\x02 \x01(\x03\x12\x15\n\radded_to_cart\x18\x03 \x01(\x03\x12\x0f\n\x07ordered\x18\x04 \x01(\x03\x12\x19\n\x11view_to_cart_rate\x18\x05 \x01(\x01\x12\x1a\n\x12\x63\x61rt_to_order_rate\x18\x06 \x01(\x01\">\n\x18\x43onversionFunnelResponse\x12\"\n\x04\x64\x61ys\x18\x01 \x03(\x0b\x32\x14.datagw.v1.FunnelDay\"d\n\x12\x41\x63tiveUsersRequest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.datagw.v1.TimeRange\x12)\n\x06window\x18\x02 \x01(\x0e\x32\x19.datagw.v1.ActivityWindow\"Z\n\x10\x41\x63tiveUsersPoint\x12\x30\n\x0cwindow_start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61\x63tive_users\x18\x02 \x01(\x03\"B\n\x13\x41\x63tiveUsersResponse\x12+\n\x06points\x18\x01 \x03(\x0b\x32\x1b.datagw.v1.ActiveUsersPoint\"\xde\x01\n\x0fRunQueryRequest\x12\x1a\n\x03sql\x18\x01 \x01(\tB\r\xbaH\nr\x08\x18\x80\x80\x04\xe0\xf3\x18\x01\x12>\n\nparameters\x18\x02 \x03(\x0b\x32*.datagw.v1.RunQueryRequest.ParametersEntry\x12\x10\n\x08max_rows\x18\x03 \x01(\x05\x12*\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\")\n\x0bQueryColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"2\n\x08QueryRow\x12&\n\x06values\x18\x01 \x03(\x0b\x32\x16.google.protobuf.Value\"^\n\x10RunQueryResponse\x12\'\n\x07\x63olumns\x18\x01 \x03(\x0b\x32\x16.datagw.v1.QueryColumn\x12!\n\x04rows\x18\x02 \x03(\x0b\x32\x13.datagw.v1.QueryRow*\xa0\x02\n\x12\x42\x65haviourEventType\x12$\n BEHAVIOUR_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x42\x45HAVIOUR_EVENT_TYPE_PAGE_VIEW\x10\x01\x12%\n!BEHAVIOUR_EVENT_TYPE_PRODUCT_VIEW\x10\x02\x12\x1f\n\x1b\x42\x45HAVIOUR_EVENT_TYPE_SEARCH\x10\x03\x12$\n BEHAVIOUR_EVENT_TYPE_ADD_TO_CART\x10\x04\x12)\n%BEHAVIOUR_EVENT_TYPE_REMOVE_FROM_CART\x10\x05\x12\'\n#BEHAVIOUR_EVENT_TYPE_CHECKOUT_START\x10\x06*h\n\x0fTimeGranularity\x12 \n\x1cTIME_GRANULARITY_UNSPECIFIED\x10\x00\x12\x19\n\x15TIME_GRANULARITY_HOUR\x10\x01\x12\x18\n\x14TIME_GRANULARITY_DAY\x10\x02*i\n\x0eProductRanking\x12\x1f\n\x1bPRODUCT_RANKING_UNSPECIFIED\x10\x00\x12\x1b\n\x17PRODUCT_RANKING_REVENUE\x10\x01\x12\x19\n\x15PRODUCT_RANKING_UNITS\x10\x02*\x7f\n\x0e\x41\x63tivityWindow\x12\x1f\n\x1b\x41\x43TIVITY_WINDOW_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41\x43TIVITY_WINDOW_DAY\x10\x01\x12\x18\n\x14\x41\x43TIVITY_WINDOW_WEEK\x10\x02\x12\x19\n\x15\x41\x43TIVITY_WINDOW_MONTH\x10\x03\x32\xf4\x03\n\x10\x41nalyticsService\x12Q\n\x0cIngestEvents\x12\x1e.datagw.v1.IngestEventsRequest\x1a\x1f.datagw.v1.IngestEventsResponse(\x01\x12O\n\x0cSalesSummary\x12\x1e.datagw.v1.SalesSummaryRequest\x1a\x1f.datagw.v1.SalesSummaryResponse\x12L\n\x0bTopProducts\x12\x1d.datagw.v1.TopProductsRequest\x1a\x1e.datagw.v1.TopProductsResponse\x12[\n\x10\x43onversionFunnel\x12\".datagw.v1.ConversionFunnelRequest\x1a#.datagw.v1.ConversionFunnelResponse\x12L\n\x0b\x41\x63tiveUsers\x12\x1d.datagw.v1.ActiveUsersRequest\x1a\x1e.datagw.v1.ActiveUsersResponse\x12\x43\n\x08RunQuery\x12\x1a.datagw.v1.RunQueryRequest\x1a\x1b.datagw.v1.RunQueryResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,62 +40,76 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
   _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._loaded_options = None
   _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._serialized_options = b'8\001'
+  _globals['_INGESTEVENTSREQUEST'].fields_by_name['events']._loaded_options = None
+  _globals['_INGESTEVENTSREQUEST'].fields_by_name['events']._serialized_options = b'\272H\006\222\001\003\020\220N'
+  _globals['_SALESSUMMARYREQUEST'].fields_by_name['currency_code']._loaded_options = None
+  _globals['_SALESSUMMARYREQUEST'].fields_by_name['currency_code']._serialized_options = b'\272H\006r\004\350\363\030\001'
+  _globals['_SALESSUMMARYREQUEST'].fields_by_name['category']._loaded_options = None
+  _globals['_SALESSUMMARYREQUEST'].fields_by_name['category']._serialized_options = b'\272H\010r\006\030d\320\363\030\001'
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['currency_code']._loaded_options = None
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['currency_code']._serialized_options = b'\272H\006r\004\350\363\030\001'
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['category']._loaded_options = None
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['category']._serialized_options = b'\272H\010r\006\030d\320\363\030\001'
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['limit']._loaded_options = None
+  _globals['_TOPPRODUCTSREQUEST'].fields_by_name['limit']._serialized_options = b'\272H\007\032\005\030\350\007(\000'
   _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._loaded_options = None
   _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_BEHAVIOUREVENTTYPE']._serialized_start=2651
-  _globals['_BEHAVIOUREVENTTYPE']._serialized_end=2939
-  _globals['_TIMEGRANULARITY']._serialized_start=2941
-  _globals['_TIMEGRANULARITY']._serialized_end=3045
-  _globals['_PRODUCTRANKING']._serialized_start=3047
-  _globals['_PRODUCTRANKING']._serialized_end=3152
-  _globals['_ACTIVITYWINDOW']._serialized_start=3154
-  _globals['_ACTIVITYWINDOW']._serialized_end=3281
-  _globals['_BEHAVIOUREVENT']._serialized_start=160
-  _globals['_BEHAVIOUREVENT']._serialized_end=498
-  _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._serialized_start=449
-  _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._serialized_end=498
-  _globals['_INGESTEVENTSREQUEST']._serialized_start=500
-  _globals['_INGESTEVENTSREQUEST']._serialized_end=564
-  _globals['_REJECTEDEVENT']._serialized_start=566
-  _globals['_REJECTEDEVENT']._serialized_end=650
-  _globals['_INGESTEVENTSRESPONSE']._serialized_start=652
-  _globals['_INGESTEVENTSRESPONSE']._serialized_end=756
-  _globals['_TIMERANGE']._serialized_start=758
-  _globals['_TIMERANGE']._serialized_end=863
-  _globals['_SALESSUMMARYREQUEST']._serialized_start=866
-  _globals['_SALESSUMMARYREQUEST']._serialized_end=1035
-  _globals['_SALESBUCKET']._serialized_start=1038
-  _globals['_SALESBUCKET']._serialized_end=1232
-  _globals['_SALESSUMMARYRESPONSE']._serialized_start=1234
-  _globals['_SALESSUMMARYRESPONSE']._serialized_end=1336
-  _globals['_TOPPRODUCTSREQUEST']._serialized_start=1339
-  _globals['_TOPPRODUCTSREQUEST']._serialized_end=1496
-  _globals['_PRODUCTSALES']._serialized_start=1498
-  _globals['_PRODUCTSALES']._serialized_end=1624
-  _globals['_TOPPRODUCTSRESPONSE']._serialized_start=1626
-  _globals['_TOPPRODUCTSRESPONSE']._serialized_end=1690
-  _globals['_CONVERSIONFUNNELREQUEST']._serialized_start=1692
-  _globals['_CONVERSIONFUNNELREQUEST']._serialized_end=1754
-  _globals['_FUNNELDAY']._serialized_start=1757
-  _globals['_FUNNELDAY']._serialized_end=1921
-  _globals['_CONVERSIONFUNNELRESPONSE']._serialized_start=1923
-  _globals['_CONVERSIONFUNNELRESPONSE']._serialized_end=1985
-  _globals['_ACTIVEUSERSREQUEST']._serialized_start=1987
-  _globals['_ACTIVEUSERSREQUEST']._serialized_end=2087
-  _globals['_ACTIVEUSERSPOINT']._serialized_start=2089
-  _globals['_ACTIVEUSERSPOINT']._serialized_end=2179
-  _globals['_ACTIVEUSERSRESPONSE']._serialized_start=2181
-  _globals['_ACTIVEUSERSRESPONSE']._serialized_end=2247
-  _globals['_RUNQUERYREQUEST']._serialized_start=2250
-  _globals['_RUNQUERYREQUEST']._serialized_end=2457
-  _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._serialized_start=2408
-  _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._serialized_end=2457
-  _globals['_QUERYCOLUMN']._serialized_start=2459
-  _globals['_QUERYCOLUMN']._serialized_end=2500
-  _globals['_QUERYROW']._serialized_start=2502
-  _globals['_QUERYROW']._serialized_end=2552
-  _globals['_RUNQUERYRESPONSE']._serialized_start=2554
-  _globals['_RUNQUERYRESPONSE']._serialized_end=2648
-  _globals['_ANALYTICSSERVICE']._serialized_start=3284
-  _globals['_ANALYTICSSERVICE']._serialized_end=3784
+  _globals['_RUNQUERYREQUEST'].fields_by_name['sql']._loaded_options = None
+  _globals['_RUNQUERYREQUEST'].fields_by_name['sql']._serialized_options = b'\272H\nr\010\030\200\200\004\340\363\030\001'
+  _globals['_BEHAVIOUREVENTTYPE']._serialized_start=2789
+  _globals['_BEHAVIOUREVENTTYPE']._serialized_end=3077
+  _globals['_TIMEGRANULARITY']._serialized_start=3079
+  _globals['_TIMEGRANULARITY']._serialized_end=3183
+  _globals['_PRODUCTRANKING']._serialized_start=3185
+  _globals['_PRODUCTRANKING']._serialized_end=3290
+  _globals['_ACTIVITYWINDOW']._serialized_start=3292
+  _globals['_ACTIVITYWINDOW']._serialized_end=3419
+  _globals['_BEHAVIOUREVENT']._serialized_start=212
+  _globals['_BEHAVIOUREVENT']._serialized_end=550
+  _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._serialized_start=501
+  _globals['_BEHAVIOUREVENT_PROPERTIESENTRY']._serialized_end=550
+  _globals['_INGESTEVENTSREQUEST']._serialized_start=552
+  _globals['_INGESTEVENTSREQUEST']._serialized_end=627
+  _globals['_REJECTEDEVENT']._serialized_start=629
+  _globals['_REJECTEDEVENT']._serialized_end=713
+  _globals['_INGESTEVENTSRESPONSE']._serialized_start=715
+  _globals['_INGESTEVENTSRESPONSE']._serialized_end=819
+  _globals['_TIMERANGE']._serialized_start=821
+  _globals['_TIMERANGE']._serialized_end=926
+  _globals['_SALESSUMMARYREQUEST']._serialized_start=929
+  _globals['_SALESSUMMARYREQUEST']._serialized_end=1122
+  _globals['_SALESBUCKET']._serialized_start=1125
+  _globals['_SALESBUCKET']._serialized_end=1319
+  _globals['_SALESSUMMARYRESPONSE']._serialized_start=1321
+  _globals['_SALESSUMMARYRESPONSE']._serialized_end=1423
+  _globals['_TOPPRODUCTSREQUEST']._serialized_start=1426
+  _globals['_TOPPRODUCTSREQUEST']._serialized_end=1619
+  _globals['_PRODUCTSALES']._serialized_start=1621
+  _globals['_PRODUCTSALES']._serialized_end=1747
+  _globals['_TOPPRODUCTSRESPONSE']._serialized_start=1749
+  _globals['_TOPPRODUCTSRESPONSE']._serialized_end=1813
+  _globals['_CONVERSIONFUNNELREQUEST']._serialized_start=1815
+  _globals['_CONVERSIONFUNNELREQUEST']._serialized_end=1877
+  _globals['_FUNNELDAY']._serialized_start=1880
+  _globals['_FUNNELDAY']._serialized_end=2044
+  _globals['_CONVERSIONFUNNELRESPONSE']._serialized_start=2046
+  _globals['_CONVERSIONFUNNELRESPONSE']._serialized_end=2108
+  _globals['_ACTIVEUSERSREQUEST']._serialized_start=2110
+  _globals['_ACTIVEUSERSREQUEST']._serialized_end=2210
+  _globals['_ACTIVEUSERSPOINT']._serialized_start=2212
+  _globals['_ACTIVEUSERSPOINT']._serialized_end=2302
+  _globals['_ACTIVEUSERSRESPONSE']._serialized_start=2304
+  _globals['_ACTIVEUSERSRESPONSE']._serialized_end=2370
+  _globals['_RUNQUERYREQUEST']._serialized_start=2373
+  _globals['_RUNQUERYREQUEST']._serialized_end=2595
+  _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._serialized_start=2546
+  _globals['_RUNQUERYREQUEST_PARAMETERSENTRY']._serialized_end=2595
+  _globals['_QUERYCOLUMN']._serialized_start=2597
+  _globals['_QUERYCOLUMN']._serialized_end=2638
+  _globals['_QUERYROW']._serialized_start=2640
+  _globals['_QUERYROW']._serialized_end=2690
+  _globals['_RUNQUERYRESPONSE']._serialized_start=2692
+  _globals['_RUNQUERYRESPONSE']._serialized_end=2786
+  _globals['_ANALYTICSSERVICE']._serialized_start=3422
+  _globals['_ANALYTICSSERVICE']._serialized_end=3922
 # @@protoc_insertion_point(module_scope)

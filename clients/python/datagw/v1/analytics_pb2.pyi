@@ -232,7 +232,9 @@ class IngestEventsRequest(_message.Message):
     EVENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___BehaviourEvent]:
-        """The events."""
+        """The events (at most 10000; each event's own problems reject only that
+        event, see RejectedEvent).
+        """
 
     def __init__(
         self,
@@ -363,7 +365,7 @@ class SalesSummaryRequest(_message.Message):
     currencies are never added up).
     """
     category: _builtins.str
-    """Only lines of this category; empty: all."""
+    """Only lines of this category (at most 100 characters); empty: all."""
     by_category: _builtins.bool
     """One row per bucket and category instead of per bucket."""
     @_builtins.property
@@ -479,9 +481,9 @@ class TopProductsRequest(_message.Message):
     ranking: Global___ProductRanking.ValueType
     """Ranking."""
     currency_code: _builtins.str
-    """Currency (required)."""
+    """ISO 4217 currency (required)."""
     category: _builtins.str
-    """Only this category; empty: all."""
+    """Only this category (at most 100 characters); empty: all."""
     limit: _builtins.int
     """1-1000; unset: 10."""
     @_builtins.property
@@ -779,7 +781,8 @@ class RunQueryRequest(_message.Message):
     TIMEOUT_FIELD_NUMBER: _builtins.int
     sql: _builtins.str
     """One SELECT (or WITH ... SELECT) over the tables the analytics policy
-    allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+    allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+    at most 65536 characters.
     """
     max_rows: _builtins.int
     """1..policy's max_rows; unset: the policy's. More rows is

@@ -22,12 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
 from datagw.v1 import payment_pb2 as datagw_dot_v1_dot_payment__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/order.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x17\x64\x61tagw/v1/payment.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\x0eOrderItemInput\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"\x85\x01\n\tOrderItem\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12$\n\nunit_price\x18\x04 \x01(\x0b\x32\x10.datagw.v1.Money\x12$\n\nline_total\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\"n\n\x07\x41\x64\x64ress\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05line1\x18\x02 \x01(\t\x12\r\n\x05line2\x18\x03 \x01(\t\x12\x0c\n\x04\x63ity\x18\x04 \x01(\t\x12\x13\n\x0bpostal_code\x18\x05 \x01(\t\x12\x14\n\x0c\x63ountry_code\x18\x06 \x01(\t\"\xc5\x02\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.datagw.v1.OrderStatus\x12#\n\x05items\x18\x04 \x03(\x0b\x32\x14.datagw.v1.OrderItem\x12\x1f\n\x05total\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12$\n\x08shipping\x18\x06 \x01(\x0b\x32\x12.datagw.v1.Address\x12\x12\n\npayment_id\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x12\x43reateOrderRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12(\n\x05items\x18\x02 \x03(\x0b\x32\x19.datagw.v1.OrderItemInput\x12$\n\x08shipping\x18\x03 \x01(\x0b\x32\x12.datagw.v1.Address\x12\x30\n\x0epayment_method\x18\x04 \x01(\x0b\x32\x18.datagw.v1.PaymentMethod\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"v\n\x13\x43reateOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12#\n\x07payment\x18\x02 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"Q\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"3\n\x10GetOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\"y\n\x11ListOrdersRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12,\n\x0cread_options\x18\x04 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"O\n\x12ListOrdersResponse\x12 \n\x06orders\x18\x01 \x03(\x0b\x32\x10.datagw.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9c\x01\n\x18UpdateOrderStatusRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12&\n\x06status\x18\x02 \x01(\x0e\x32\x16.datagw.v1.OrderStatus\x12\x1d\n\x10\x65xpected_version\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x04 \x01(\tB\x13\n\x11_expected_version\"W\n\x19UpdateOrderStatusResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"J\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Q\n\x13\x43\x61ncelOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t*\xad\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ORDER_STATUS_PLACED\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x03\x12\x1a\n\x16ORDER_STATUS_DELIVERED\x10\x04\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x05\x32\x9a\x03\n\x0cOrderService\x12L\n\x0b\x43reateOrder\x12\x1d.datagw.v1.CreateOrderRequest\x1a\x1e.datagw.v1.CreateOrderResponse\x12\x43\n\x08GetOrder\x12\x1a.datagw.v1.GetOrderRequest\x1a\x1b.datagw.v1.GetOrderResponse\x12I\n\nListOrders\x12\x1c.datagw.v1.ListOrdersRequest\x1a\x1d.datagw.v1.ListOrdersResponse\x12^\n\x11UpdateOrderStatus\x12#.datagw.v1.UpdateOrderStatusRequest\x1a$.datagw.v1.UpdateOrderStatusResponse\x12L\n\x0b\x43\x61ncelOrder\x12\x1d.datagw.v1.CancelOrderRequest\x1a\x1e.datagw.v1.CancelOrderResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/order.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x17\x64\x61tagw/v1/payment.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"F\n\x0eOrderItemInput\x12\x16\n\x03sku\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12\x1c\n\x08quantity\x18\x02 \x01(\x03\x42\n\xbaH\x07\"\x05\x18\xe8\x07(\x01\"\x85\x01\n\tOrderItem\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12$\n\nunit_price\x18\x04 \x01(\x0b\x32\x10.datagw.v1.Money\x12$\n\nline_total\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\"\xbd\x02\n\x07\x41\x64\x64ress\x12\x1e\n\x04name\x18\x01 \x01(\tB\x10\xbaH\rr\x0b\x18\xc8\x01\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x12\x1f\n\x05line1\x18\x02 \x01(\tB\x10\xbaH\rr\x0b\x18\xc8\x01\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x12\x1b\n\x05line2\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\xc8\x01\xd0\xf3\x18\x01\x12\x1e\n\x04\x63ity\x18\x04 \x01(\tB\x10\xbaH\rr\x0b\x18\xc8\x01\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x12!\n\x0bpostal_code\x18\x05 \x01(\tB\x0c\xbaH\tr\x07\x18\xc8\x01\xd0\xf3\x18\x01\x12\x90\x01\n\x0c\x63ountry_code\x18\x06 \x01(\tBz\xbaHwr\x04\xe0\xf3\x18\x01\xba\x01n\n\x13string.country_code\x12-must be an ISO 3166-1 alpha-2 code such as DE\x1a(this == \'\' || this.matches(\'^[A-Z]{2}$\')\"\xc5\x02\n\x05Order\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12&\n\x06status\x18\x03 \x01(\x0e\x32\x16.datagw.v1.OrderStatus\x12#\n\x05items\x18\x04 \x03(\x0b\x32\x14.datagw.v1.OrderItem\x12\x1f\n\x05total\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12$\n\x08shipping\x18\x06 \x01(\x0b\x32\x12.datagw.v1.Address\x12\x12\n\npayment_id\x18\x07 \x01(\t\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf4\x01\n\x12\x43reateOrderRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12\x34\n\x05items\x18\x02 \x03(\x0b\x32\x19.datagw.v1.OrderItemInputB\n\xbaH\x07\x92\x01\x04\x08\x01\x10\x32\x12,\n\x08shipping\x18\x03 \x01(\x0b\x32\x12.datagw.v1.AddressB\x06\xbaH\x03\xc8\x01\x01\x12\x38\n\x0epayment_method\x18\x04 \x01(\x0b\x32\x18.datagw.v1.PaymentMethodB\x06\xbaH\x03\xc8\x01\x01\x12$\n\nrequest_id\x18\x05 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"v\n\x13\x43reateOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12#\n\x07payment\x18\x02 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t\"Q\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"3\n\x10GetOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\"\x8f\x01\n\x11ListOrdersRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12\x1c\n\tpage_size\x18\x02 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00\x12\x12\n\npage_token\x18\x03 \x01(\t\x12,\n\x0cread_options\x18\x04 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"O\n\x12ListOrdersResponse\x12 \n\x06orders\x18\x01 \x03(\x0b\x32\x10.datagw.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd1\x02\n\x18UpdateOrderStatusRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\xbf\x01\n\x06status\x18\x02 \x01(\x0e\x32\x16.datagw.v1.OrderStatusB\x96\x01\xbaH\x92\x01\xba\x01\x8e\x01\n\x17order_status.fulfilment\x12[must be SHIPPED or DELIVERED; PAID comes from CapturePayment and CANCELLED from CancelOrder\x1a\x16this == 3 || this == 4\x12&\n\x10\x65xpected_version\x18\x03 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x01H\x00\x88\x01\x01\x12$\n\nrequest_id\x18\x04 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x42\x13\n\x11_expected_version\"W\n\x19UpdateOrderStatusResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"j\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x1c\n\x06reason\x18\x02 \x01(\tB\x0c\xbaH\tr\x07\x18\xf4\x03\xd0\xf3\x18\x01\x12$\n\nrequest_id\x18\x03 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"Q\n\x13\x43\x61ncelOrderResponse\x12\x1f\n\x05order\x18\x01 \x01(\x0b\x32\x10.datagw.v1.Order\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t*\xad\x01\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ORDER_STATUS_PLACED\x10\x01\x12\x15\n\x11ORDER_STATUS_PAID\x10\x02\x12\x18\n\x14ORDER_STATUS_SHIPPED\x10\x03\x12\x1a\n\x16ORDER_STATUS_DELIVERED\x10\x04\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x05\x32\x9a\x03\n\x0cOrderService\x12L\n\x0b\x43reateOrder\x12\x1d.datagw.v1.CreateOrderRequest\x1a\x1e.datagw.v1.CreateOrderResponse\x12\x43\n\x08GetOrder\x12\x1a.datagw.v1.GetOrderRequest\x1a\x1b.datagw.v1.GetOrderResponse\x12I\n\nListOrders\x12\x1c.datagw.v1.ListOrdersRequest\x1a\x1d.datagw.v1.ListOrdersResponse\x12^\n\x11UpdateOrderStatus\x12#.datagw.v1.UpdateOrderStatusRequest\x1a$.datagw.v1.UpdateOrderStatusResponse\x12L\n\x0b\x43\x61ncelOrder\x12\x1d.datagw.v1.CancelOrderRequest\x1a\x1e.datagw.v1.CancelOrderResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +37,76 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datagw.v1.order_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
-  _globals['_ORDERSTATUS']._serialized_start=1801
-  _globals['_ORDERSTATUS']._serialized_end=1974
-  _globals['_ORDERITEMINPUT']._serialized_start=118
-  _globals['_ORDERITEMINPUT']._serialized_end=165
-  _globals['_ORDERITEM']._serialized_start=168
-  _globals['_ORDERITEM']._serialized_end=301
-  _globals['_ADDRESS']._serialized_start=303
-  _globals['_ADDRESS']._serialized_end=413
-  _globals['_ORDER']._serialized_start=416
-  _globals['_ORDER']._serialized_end=741
-  _globals['_CREATEORDERREQUEST']._serialized_start=744
-  _globals['_CREATEORDERREQUEST']._serialized_end=931
-  _globals['_CREATEORDERRESPONSE']._serialized_start=933
-  _globals['_CREATEORDERRESPONSE']._serialized_end=1051
-  _globals['_GETORDERREQUEST']._serialized_start=1053
-  _globals['_GETORDERREQUEST']._serialized_end=1134
-  _globals['_GETORDERRESPONSE']._serialized_start=1136
-  _globals['_GETORDERRESPONSE']._serialized_end=1187
-  _globals['_LISTORDERSREQUEST']._serialized_start=1189
-  _globals['_LISTORDERSREQUEST']._serialized_end=1310
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1312
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1391
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1394
-  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=1550
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=1552
-  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=1639
-  _globals['_CANCELORDERREQUEST']._serialized_start=1641
-  _globals['_CANCELORDERREQUEST']._serialized_end=1715
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1717
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1798
-  _globals['_ORDERSERVICE']._serialized_start=1977
-  _globals['_ORDERSERVICE']._serialized_end=2387
+  _globals['_ORDERITEMINPUT'].fields_by_name['sku']._loaded_options = None
+  _globals['_ORDERITEMINPUT'].fields_by_name['sku']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_ORDERITEMINPUT'].fields_by_name['quantity']._loaded_options = None
+  _globals['_ORDERITEMINPUT'].fields_by_name['quantity']._serialized_options = b'\272H\007\"\005\030\350\007(\001'
+  _globals['_ADDRESS'].fields_by_name['name']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['name']._serialized_options = b'\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001'
+  _globals['_ADDRESS'].fields_by_name['line1']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['line1']._serialized_options = b'\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001'
+  _globals['_ADDRESS'].fields_by_name['line2']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['line2']._serialized_options = b'\272H\tr\007\030\310\001\320\363\030\001'
+  _globals['_ADDRESS'].fields_by_name['city']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['city']._serialized_options = b'\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001'
+  _globals['_ADDRESS'].fields_by_name['postal_code']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['postal_code']._serialized_options = b'\272H\tr\007\030\310\001\320\363\030\001'
+  _globals['_ADDRESS'].fields_by_name['country_code']._loaded_options = None
+  _globals['_ADDRESS'].fields_by_name['country_code']._serialized_options = b'\272Hwr\004\340\363\030\001\272\001n\n\023string.country_code\022-must be an ISO 3166-1 alpha-2 code such as DE\032(this == \'\' || this.matches(\'^[A-Z]{2}$\')'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['items']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['items']._serialized_options = b'\272H\007\222\001\004\010\001\0202'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['shipping']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['shipping']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['payment_method']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['payment_method']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_CREATEORDERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATEORDERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_LISTORDERSREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_LISTORDERSREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_LISTORDERSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTORDERSREQUEST'].fields_by_name['page_size']._serialized_options = b'\272H\006\032\004\030d(\000'
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['status']._loaded_options = None
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['status']._serialized_options = b'\272H\222\001\272\001\216\001\n\027order_status.fulfilment\022[must be SHIPPED or DELIVERED; PAID comes from CapturePayment and CANCELLED from CancelOrder\032\026this == 3 || this == 4'
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['expected_version']._loaded_options = None
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['expected_version']._serialized_options = b'\272H\004\"\002(\001'
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_UPDATEORDERSTATUSREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_CANCELORDERREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_CANCELORDERREQUEST'].fields_by_name['reason']._serialized_options = b'\272H\tr\007\030\364\003\320\363\030\001'
+  _globals['_CANCELORDERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CANCELORDERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_ORDERSTATUS']._serialized_start=2377
+  _globals['_ORDERSTATUS']._serialized_end=2550
+  _globals['_ORDERITEMINPUT']._serialized_start=170
+  _globals['_ORDERITEMINPUT']._serialized_end=240
+  _globals['_ORDERITEM']._serialized_start=243
+  _globals['_ORDERITEM']._serialized_end=376
+  _globals['_ADDRESS']._serialized_start=379
+  _globals['_ADDRESS']._serialized_end=696
+  _globals['_ORDER']._serialized_start=699
+  _globals['_ORDER']._serialized_end=1024
+  _globals['_CREATEORDERREQUEST']._serialized_start=1027
+  _globals['_CREATEORDERREQUEST']._serialized_end=1271
+  _globals['_CREATEORDERRESPONSE']._serialized_start=1273
+  _globals['_CREATEORDERRESPONSE']._serialized_end=1391
+  _globals['_GETORDERREQUEST']._serialized_start=1393
+  _globals['_GETORDERREQUEST']._serialized_end=1474
+  _globals['_GETORDERRESPONSE']._serialized_start=1476
+  _globals['_GETORDERRESPONSE']._serialized_end=1527
+  _globals['_LISTORDERSREQUEST']._serialized_start=1530
+  _globals['_LISTORDERSREQUEST']._serialized_end=1673
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1675
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1754
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_start=1757
+  _globals['_UPDATEORDERSTATUSREQUEST']._serialized_end=2094
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_start=2096
+  _globals['_UPDATEORDERSTATUSRESPONSE']._serialized_end=2183
+  _globals['_CANCELORDERREQUEST']._serialized_start=2185
+  _globals['_CANCELORDERREQUEST']._serialized_end=2291
+  _globals['_CANCELORDERRESPONSE']._serialized_start=2293
+  _globals['_CANCELORDERRESPONSE']._serialized_end=2374
+  _globals['_ORDERSERVICE']._serialized_start=2553
+  _globals['_ORDERSERVICE']._serialized_end=2963
 # @@protoc_insertion_point(module_scope)

@@ -131,7 +131,9 @@ Global___OrderItem: _TypeAlias = OrderItem  # noqa: Y015
 
 @_typing.final
 class Address(_message.Message):
-    """A postal address."""
+    """A postal address: name, line1, city and country_code required, each
+    field at most 200 characters.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -253,18 +255,18 @@ class CreateOrderRequest(_message.Message):
     user_id: _builtins.str
     """The buyer; must exist."""
     request_id: _builtins.str
-    """Idempotency key (required): a retry returns the first result."""
+    """Idempotency key (required, 1-128 characters): a retry returns the first result."""
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrderItemInput]:
         """1-50 lines, each sku at most once, all in one currency."""
 
     @_builtins.property
     def shipping(self) -> Global___Address:
-        """Shipping address (name, line1, city, country_code required)."""
+        """Shipping address (required; name, line1, city, country_code required)."""
 
     @_builtins.property
     def payment_method(self) -> _payment_pb2.PaymentMethod:
-        """How to pay."""
+        """How to pay (required)."""
 
     def __init__(
         self,
@@ -448,9 +450,9 @@ class UpdateOrderStatusRequest(_message.Message):
     status: Global___OrderStatus.ValueType
     """SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder)."""
     expected_version: _builtins.int
-    """The version the caller read; a different current version is ABORTED."""
+    """The version the caller read (1 or more); a different current version is ABORTED."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,
@@ -509,9 +511,9 @@ class CancelOrderRequest(_message.Message):
     order_id: _builtins.str
     """The order."""
     reason: _builtins.str
-    """Why, recorded in the event."""
+    """Why, recorded in the event (at most 500 characters)."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,

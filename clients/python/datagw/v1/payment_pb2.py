@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/payment.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"#\n\rPaymentMethod\x12\x12\n\ncard_token\x18\x01 \x01(\t\"\xe3\x02\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.datagw.v1.PaymentStatus\x12 \n\x06\x61mount\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12\"\n\x08\x63\x61ptured\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\x12\"\n\x08refunded\x18\x07 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x1a\n\x12provider_reference\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x17\x41uthorizePaymentRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x30\n\x0epayment_method\x18\x02 \x01(\x0b\x32\x18.datagw.v1.PaymentMethod\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Z\n\x18\x41uthorizePaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"k\n\x15\x43\x61pturePaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x19\n\x0c\x61mount_minor\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x03 \x01(\tB\x0f\n\r_amount_minor\"X\n\x16\x43\x61pturePaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"d\n\x14RefundPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"W\n\x15RefundPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"<\n\x12VoidPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"U\n\x13VoidPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"U\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"9\n\x12GetPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\"U\n\x13ListPaymentsRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"<\n\x14ListPaymentsResponse\x12$\n\x08payments\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Payment*\xca\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PAYMENT_STATUS_AUTHORIZED\x10\x01\x12\x1b\n\x17PAYMENT_STATUS_CAPTURED\x10\x02\x12%\n!PAYMENT_STATUS_PARTIALLY_REFUNDED\x10\x03\x12\x1b\n\x17PAYMENT_STATUS_REFUNDED\x10\x04\x12\x19\n\x15PAYMENT_STATUS_VOIDED\x10\x05\x32\x82\x04\n\x0ePaymentService\x12[\n\x10\x41uthorizePayment\x12\".datagw.v1.AuthorizePaymentRequest\x1a#.datagw.v1.AuthorizePaymentResponse\x12U\n\x0e\x43\x61pturePayment\x12 .datagw.v1.CapturePaymentRequest\x1a!.datagw.v1.CapturePaymentResponse\x12R\n\rRefundPayment\x12\x1f.datagw.v1.RefundPaymentRequest\x1a .datagw.v1.RefundPaymentResponse\x12L\n\x0bVoidPayment\x12\x1d.datagw.v1.VoidPaymentRequest\x1a\x1e.datagw.v1.VoidPaymentResponse\x12I\n\nGetPayment\x12\x1c.datagw.v1.GetPaymentRequest\x1a\x1d.datagw.v1.GetPaymentResponse\x12O\n\x0cListPayments\x12\x1e.datagw.v1.ListPaymentsRequest\x1a\x1f.datagw.v1.ListPaymentsResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64\x61tagw/v1/payment.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\rPaymentMethod\x12$\n\ncard_token\x18\x01 \x01(\tB\x10\xbaH\rr\x0b\x18\xc8\x01\xd0\xf3\x18\x01\xe0\xf3\x18\x01\"\xe3\x02\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12(\n\x06status\x18\x04 \x01(\x0e\x32\x18.datagw.v1.PaymentStatus\x12 \n\x06\x61mount\x18\x05 \x01(\x0b\x32\x10.datagw.v1.Money\x12\"\n\x08\x63\x61ptured\x18\x06 \x01(\x0b\x32\x10.datagw.v1.Money\x12\"\n\x08refunded\x18\x07 \x01(\x0b\x32\x10.datagw.v1.Money\x12\x1a\n\x12provider_reference\x18\x08 \x01(\t\x12\x0f\n\x07version\x18\t \x01(\x03\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8b\x01\n\x17\x41uthorizePaymentRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x38\n\x0epayment_method\x18\x02 \x01(\x0b\x32\x18.datagw.v1.PaymentMethodB\x06\xbaH\x03\xc8\x01\x01\x12$\n\nrequest_id\x18\x03 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"Z\n\x18\x41uthorizePaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"\x86\x01\n\x15\x43\x61pturePaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\"\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x01H\x00\x88\x01\x01\x12$\n\nrequest_id\x18\x03 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x42\x0f\n\r_amount_minor\"X\n\x16\x43\x61pturePaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"\x8d\x01\n\x14RefundPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x1d\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x01\x12\x1c\n\x06reason\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\xf4\x03\xd0\xf3\x18\x01\x12$\n\nrequest_id\x18\x04 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"W\n\x15RefundPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"N\n\x12VoidPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12$\n\nrequest_id\x18\x02 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"U\n\x13VoidPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"U\n\x11GetPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"9\n\x12GetPaymentResponse\x12#\n\x07payment\x18\x01 \x01(\x0b\x32\x12.datagw.v1.Payment\"U\n\x13ListPaymentsRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"<\n\x14ListPaymentsResponse\x12$\n\x08payments\x18\x01 \x03(\x0b\x32\x12.datagw.v1.Payment*\xca\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19PAYMENT_STATUS_AUTHORIZED\x10\x01\x12\x1b\n\x17PAYMENT_STATUS_CAPTURED\x10\x02\x12%\n!PAYMENT_STATUS_PARTIALLY_REFUNDED\x10\x03\x12\x1b\n\x17PAYMENT_STATUS_REFUNDED\x10\x04\x12\x19\n\x15PAYMENT_STATUS_VOIDED\x10\x05\x32\x82\x04\n\x0ePaymentService\x12[\n\x10\x41uthorizePayment\x12\".datagw.v1.AuthorizePaymentRequest\x1a#.datagw.v1.AuthorizePaymentResponse\x12U\n\x0e\x43\x61pturePayment\x12 .datagw.v1.CapturePaymentRequest\x1a!.datagw.v1.CapturePaymentResponse\x12R\n\rRefundPayment\x12\x1f.datagw.v1.RefundPaymentRequest\x1a .datagw.v1.RefundPaymentResponse\x12L\n\x0bVoidPayment\x12\x1d.datagw.v1.VoidPaymentRequest\x1a\x1e.datagw.v1.VoidPaymentResponse\x12I\n\nGetPayment\x12\x1c.datagw.v1.GetPaymentRequest\x1a\x1d.datagw.v1.GetPaymentResponse\x12O\n\x0cListPayments\x12\x1e.datagw.v1.ListPaymentsRequest\x1a\x1f.datagw.v1.ListPaymentsResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,36 +36,54 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datagw.v1.payment_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
-  _globals['_PAYMENTSTATUS']._serialized_start=1532
-  _globals['_PAYMENTSTATUS']._serialized_end=1734
-  _globals['_PAYMENTMETHOD']._serialized_start=95
-  _globals['_PAYMENTMETHOD']._serialized_end=130
-  _globals['_PAYMENT']._serialized_start=133
-  _globals['_PAYMENT']._serialized_end=488
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=490
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=603
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=605
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=695
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=697
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=804
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=806
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=894
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=896
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=996
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=998
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1085
-  _globals['_VOIDPAYMENTREQUEST']._serialized_start=1087
-  _globals['_VOIDPAYMENTREQUEST']._serialized_end=1147
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=1149
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1234
-  _globals['_GETPAYMENTREQUEST']._serialized_start=1236
-  _globals['_GETPAYMENTREQUEST']._serialized_end=1321
-  _globals['_GETPAYMENTRESPONSE']._serialized_start=1323
-  _globals['_GETPAYMENTRESPONSE']._serialized_end=1380
-  _globals['_LISTPAYMENTSREQUEST']._serialized_start=1382
-  _globals['_LISTPAYMENTSREQUEST']._serialized_end=1467
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=1469
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=1529
-  _globals['_PAYMENTSERVICE']._serialized_start=1737
-  _globals['_PAYMENTSERVICE']._serialized_end=2251
+  _globals['_PAYMENTMETHOD'].fields_by_name['card_token']._loaded_options = None
+  _globals['_PAYMENTMETHOD'].fields_by_name['card_token']._serialized_options = b'\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001'
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['payment_method']._loaded_options = None
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['payment_method']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['amount_minor']._loaded_options = None
+  _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['amount_minor']._serialized_options = b'\272H\004\"\002(\001'
+  _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['amount_minor']._loaded_options = None
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['amount_minor']._serialized_options = b'\272H\004\"\002(\001'
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['reason']._serialized_options = b'\272H\tr\007\030\364\003\320\363\030\001'
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_REFUNDPAYMENTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_VOIDPAYMENTREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_VOIDPAYMENTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_PAYMENTSTATUS']._serialized_start=1717
+  _globals['_PAYMENTSTATUS']._serialized_end=1919
+  _globals['_PAYMENTMETHOD']._serialized_start=147
+  _globals['_PAYMENTMETHOD']._serialized_end=200
+  _globals['_PAYMENT']._serialized_start=203
+  _globals['_PAYMENT']._serialized_end=558
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=561
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=700
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=702
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=792
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=795
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=929
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=931
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=1019
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=1022
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1163
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=1165
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1252
+  _globals['_VOIDPAYMENTREQUEST']._serialized_start=1254
+  _globals['_VOIDPAYMENTREQUEST']._serialized_end=1332
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=1334
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1419
+  _globals['_GETPAYMENTREQUEST']._serialized_start=1421
+  _globals['_GETPAYMENTREQUEST']._serialized_end=1506
+  _globals['_GETPAYMENTRESPONSE']._serialized_start=1508
+  _globals['_GETPAYMENTRESPONSE']._serialized_end=1565
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=1567
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=1652
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=1654
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=1714
+  _globals['_PAYMENTSERVICE']._serialized_start=1922
+  _globals['_PAYMENTSERVICE']._serialized_end=2436
 # @@protoc_insertion_point(module_scope)

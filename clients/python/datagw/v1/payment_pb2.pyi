@@ -67,7 +67,9 @@ class PaymentMethod(_message.Message):
 
     CARD_TOKEN_FIELD_NUMBER: _builtins.int
     card_token: _builtins.str
-    """A card token from the client-side tokenizer, e.g. "tok_visa"."""
+    """A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+    at most 200 characters).
+    """
     def __init__(
         self,
         *,
@@ -165,10 +167,10 @@ class AuthorizePaymentRequest(_message.Message):
     order_id: _builtins.str
     """The order."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     @_builtins.property
     def payment_method(self) -> Global___PaymentMethod:
-        """How to pay."""
+        """How to pay (required)."""
 
     def __init__(
         self,
@@ -225,9 +227,9 @@ class CapturePaymentRequest(_message.Message):
     payment_id: _builtins.str
     """The payment."""
     amount_minor: _builtins.int
-    """Amount in the payment's currency; unset: all that was authorized."""
+    """Amount in the payment's currency, at least 1; unset: all that was authorized."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,
@@ -288,9 +290,9 @@ class RefundPaymentRequest(_message.Message):
     amount_minor: _builtins.int
     """Amount to give back, at least 1 and at most captured - refunded."""
     reason: _builtins.str
-    """Why, recorded in the event."""
+    """Why, recorded in the event (at most 500 characters)."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,
@@ -346,7 +348,7 @@ class VoidPaymentRequest(_message.Message):
     payment_id: _builtins.str
     """The payment."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/rules.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto:\x9a\x01\n\x03sku\x12\x19.buf.validate.StringRules\x18\xb9\x8e\x03 \x01(\x08\x42p\xc2Hm\nk\n\nstring.sku\x12,must be 1-64 characters of A-Z a-z 0-9 . _ -\x1a/!rule || this.matches(\'^[A-Za-z0-9._-]{1,64}$\'):\x83\x01\n\x06no_nul\x12\x19.buf.validate.StringRules\x18\xba\x8e\x03 \x01(\x08\x42V\xc2HS\nQ\n\rstring.no_nul\x12\x1fmust not contain NUL characters\x1a\x1f!rule || !this.contains(\'\\x00\')BH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x64\x61tagw/v1/rules.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto:\x9a\x01\n\x03sku\x12\x19.buf.validate.StringRules\x18\xb9\x8e\x03 \x01(\x08\x42p\xc2Hm\nk\n\nstring.sku\x12,must be 1-64 characters of A-Z a-z 0-9 . _ -\x1a/!rule || this.matches(\'^[A-Za-z0-9._-]{1,64}$\'):\x83\x01\n\x06no_nul\x12\x19.buf.validate.StringRules\x18\xba\x8e\x03 \x01(\x08\x42V\xc2HS\nQ\n\rstring.no_nul\x12\x1fmust not contain NUL characters\x1a\x1f!rule || !this.contains(\'\\x00\'):\x90\x01\n\nrequest_id\x12\x19.buf.validate.StringRules\x18\xbb\x8e\x03 \x01(\x08\x42_\xc2H\\\nZ\n\x11string.request_id\x12\x30required: every write carries an idempotency key\x1a\x13!rule || this != \'\':o\n\tnot_blank\x12\x19.buf.validate.StringRules\x18\xbc\x8e\x03 \x01(\x08\x42?\xc2H<\n:\n\x10string.not_blank\x12\x08required\x1a\x1c!rule || this.matches(\'\\\\S\'):\xaa\x01\n\rcurrency_code\x12\x19.buf.validate.StringRules\x18\xbd\x8e\x03 \x01(\x08\x42v\xc2Hs\nq\n\x14string.currency_code\x12\x34required: an ISO 4217 code, three upper-case letters\x1a#!rule || this.matches(\'^[A-Z]{3}$\')BH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,4 +37,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['sku']._serialized_options = b'\302Hm\nk\n\nstring.sku\022,must be 1-64 characters of A-Z a-z 0-9 . _ -\032/!rule || this.matches(\'^[A-Za-z0-9._-]{1,64}$\')'
   _globals['no_nul']._loaded_options = None
   _globals['no_nul']._serialized_options = b'\302HS\nQ\n\rstring.no_nul\022\037must not contain NUL characters\032\037!rule || !this.contains(\'\\x00\')'
+  _globals['request_id']._loaded_options = None
+  _globals['request_id']._serialized_options = b'\302H\\\nZ\n\021string.request_id\0220required: every write carries an idempotency key\032\023!rule || this != \'\''
+  _globals['not_blank']._loaded_options = None
+  _globals['not_blank']._serialized_options = b'\302H<\n:\n\020string.not_blank\022\010required\032\034!rule || this.matches(\'\\\\S\')'
+  _globals['currency_code']._loaded_options = None
+  _globals['currency_code']._serialized_options = b'\302Hs\nq\n\024string.currency_code\0224required: an ISO 4217 code, three upper-case letters\032#!rule || this.matches(\'^[A-Z]{3}$\')'
 # @@protoc_insertion_point(module_scope)

@@ -12,9 +12,20 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 SKU_FIELD_NUMBER: _builtins.int
 NO_NUL_FIELD_NUMBER: _builtins.int
+REQUEST_ID_FIELD_NUMBER: _builtins.int
+NOT_BLANK_FIELD_NUMBER: _builtins.int
+CURRENCY_CODE_FIELD_NUMBER: _builtins.int
 sku: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
 """An id of the SKU alphabet (SKUs, user ids): 1-64 characters of
 A-Z a-z 0-9 . _ -; empty is refused too.
 """
 no_nul: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
 """Text the gateway stores in PostgreSQL, which refuses NUL in text."""
+request_id: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
+"""An idempotency key that every write of its request must carry (with
+max_len and no_nul for its shape).
+"""
+not_blank: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
+"""Text that must say something: not empty, not only blanks."""
+currency_code: _extension_dict._ExtensionFieldDescriptor[_validate_pb2.StringRules, _builtins.bool]
+"""An ISO 4217 currency code: three upper-case letters; empty is refused too."""

@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from datagw.v1 import common_pb2 as datagw_dot_v1_dot_common__pb2
+from datagw.v1 import rules_pb2 as datagw_dot_v1_dot_rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x64\x61tagw/v1/user.proto\x12\tdatagw.v1\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x01\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05shard\x18\x07 \x01(\x05\"]\n\x11\x43reateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"N\n\x12\x43reateUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"O\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"0\n\x0fGetUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\"T\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"7\n\x16GetUserByEmailResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\"\xb6\x01\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x19\n\x0c\x64isplay_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10\x65xpected_version\x18\x04 \x01(\x03H\x02\x88\x01\x01\x12\x12\n\nrequest_id\x18\x05 \x01(\tB\x08\n\x06_emailB\x0f\n\r_display_nameB\x13\n\x11_expected_version\"N\n\x12UpdateUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"(\n\x15GetUserSummaryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\xbf\x01\n\x0bUserSummary\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0border_count\x18\x02 \x01(\x03\x12%\n\x0btotal_spent\x18\x03 \x03(\x0b\x32\x10.datagw.v1.Money\x12\x15\n\rlast_order_id\x18\x04 \x01(\t\x12\x33\n\x0flast_order_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63\x61ncelled_count\x18\x06 \x01(\x03\"x\n\x16GetUserSummaryResponse\x12\'\n\x07summary\x18\x01 \x01(\x0b\x32\x16.datagw.v1.UserSummary\x12\x35\n\x11projected_through\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x10\x45raseUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"y\n\x11\x45raseUserResponse\x12.\n\nerase_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11orders_anonymised\x18\x02 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t2\xdb\x03\n\x0bUserService\x12I\n\nCreateUser\x12\x1c.datagw.v1.CreateUserRequest\x1a\x1d.datagw.v1.CreateUserResponse\x12@\n\x07GetUser\x12\x19.datagw.v1.GetUserRequest\x1a\x1a.datagw.v1.GetUserResponse\x12U\n\x0eGetUserByEmail\x12 .datagw.v1.GetUserByEmailRequest\x1a!.datagw.v1.GetUserByEmailResponse\x12I\n\nUpdateUser\x12\x1c.datagw.v1.UpdateUserRequest\x1a\x1d.datagw.v1.UpdateUserResponse\x12U\n\x0eGetUserSummary\x12 .datagw.v1.GetUserSummaryRequest\x1a!.datagw.v1.GetUserSummaryResponse\x12\x46\n\tEraseUser\x12\x1b.datagw.v1.EraseUserRequest\x1a\x1c.datagw.v1.EraseUserResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x64\x61tagw/v1/user.proto\x12\tdatagw.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x16\x64\x61tagw/v1/common.proto\x1a\x15\x64\x61tagw/v1/rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x01\n\x04User\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05shard\x18\x07 \x01(\x05\"\x8b\x01\n\x11\x43reateUserRequest\x12\x1d\n\x07user_id\x18\x01 \x01(\tB\x0c\xbaH\tr\x04\xc8\xf3\x18\x01\xd8\x01\x01\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\"\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\xc8\x01\xd0\xf3\x18\x01\x12$\n\nrequest_id\x18\x04 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"N\n\x12\x43reateUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"Z\n\x0eGetUserRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"0\n\x0fGetUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\"T\n\x15GetUserByEmailRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12,\n\x0cread_options\x18\x02 \x01(\x0b\x32\x16.datagw.v1.ReadOptions\"7\n\x16GetUserByEmailResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\"\xea\x01\n\x11UpdateUserRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\'\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x0c\xbaH\tr\x07\x18\xc8\x01\xd0\xf3\x18\x01H\x01\x88\x01\x01\x12&\n\x10\x65xpected_version\x18\x04 \x01(\x03\x42\x07\xbaH\x04\"\x02(\x01H\x02\x88\x01\x01\x12$\n\nrequest_id\x18\x05 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\x42\x08\n\x06_emailB\x0f\n\r_display_nameB\x13\n\x11_expected_version\"N\n\x12UpdateUserResponse\x12\x1d\n\x04user\x18\x01 \x01(\x0b\x32\x0f.datagw.v1.User\x12\x19\n\x11\x63onsistency_token\x18\x02 \x01(\t\"3\n\x15GetUserSummaryRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\"\xbf\x01\n\x0bUserSummary\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0border_count\x18\x02 \x01(\x03\x12%\n\x0btotal_spent\x18\x03 \x03(\x0b\x32\x10.datagw.v1.Money\x12\x15\n\rlast_order_id\x18\x04 \x01(\t\x12\x33\n\x0flast_order_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63\x61ncelled_count\x18\x06 \x01(\x03\"x\n\x16GetUserSummaryResponse\x12\'\n\x07summary\x18\x01 \x01(\x0b\x32\x16.datagw.v1.UserSummary\x12\x35\n\x11projected_through\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x10\x45raseUserRequest\x12\x1a\n\x07user_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\xc8\xf3\x18\x01\x12 \n\x06reason\x18\x02 \x01(\tB\x10\xbaH\rr\x0b\x18\xf4\x03\xd0\xf3\x18\x01\xe0\xf3\x18\x01\x12$\n\nrequest_id\x18\x03 \x01(\tB\x10\xbaH\rr\x0b\x18\x80\x01\xd0\xf3\x18\x01\xd8\xf3\x18\x01\"y\n\x11\x45raseUserResponse\x12.\n\nerase_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11orders_anonymised\x18\x02 \x01(\x03\x12\x19\n\x11\x63onsistency_token\x18\x03 \x01(\t2\xdb\x03\n\x0bUserService\x12I\n\nCreateUser\x12\x1c.datagw.v1.CreateUserRequest\x1a\x1d.datagw.v1.CreateUserResponse\x12@\n\x07GetUser\x12\x19.datagw.v1.GetUserRequest\x1a\x1a.datagw.v1.GetUserResponse\x12U\n\x0eGetUserByEmail\x12 .datagw.v1.GetUserByEmailRequest\x1a!.datagw.v1.GetUserByEmailResponse\x12I\n\nUpdateUser\x12\x1c.datagw.v1.UpdateUserRequest\x1a\x1d.datagw.v1.UpdateUserResponse\x12U\n\x0eGetUserSummary\x12 .datagw.v1.GetUserSummaryRequest\x1a!.datagw.v1.GetUserSummaryResponse\x12\x46\n\tEraseUser\x12\x1b.datagw.v1.EraseUserRequest\x1a\x1c.datagw.v1.EraseUserResponseBH\n\x0cio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,34 +36,58 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datagw.v1.user_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014io.datagw.v1P\001Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1'
-  _globals['_USER']._serialized_start=93
-  _globals['_USER']._serialized_end=283
-  _globals['_CREATEUSERREQUEST']._serialized_start=285
-  _globals['_CREATEUSERREQUEST']._serialized_end=378
-  _globals['_CREATEUSERRESPONSE']._serialized_start=380
-  _globals['_CREATEUSERRESPONSE']._serialized_end=458
-  _globals['_GETUSERREQUEST']._serialized_start=460
-  _globals['_GETUSERREQUEST']._serialized_end=539
-  _globals['_GETUSERRESPONSE']._serialized_start=541
-  _globals['_GETUSERRESPONSE']._serialized_end=589
-  _globals['_GETUSERBYEMAILREQUEST']._serialized_start=591
-  _globals['_GETUSERBYEMAILREQUEST']._serialized_end=675
-  _globals['_GETUSERBYEMAILRESPONSE']._serialized_start=677
-  _globals['_GETUSERBYEMAILRESPONSE']._serialized_end=732
-  _globals['_UPDATEUSERREQUEST']._serialized_start=735
-  _globals['_UPDATEUSERREQUEST']._serialized_end=917
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=919
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=997
-  _globals['_GETUSERSUMMARYREQUEST']._serialized_start=999
-  _globals['_GETUSERSUMMARYREQUEST']._serialized_end=1039
-  _globals['_USERSUMMARY']._serialized_start=1042
-  _globals['_USERSUMMARY']._serialized_end=1233
-  _globals['_GETUSERSUMMARYRESPONSE']._serialized_start=1235
-  _globals['_GETUSERSUMMARYRESPONSE']._serialized_end=1355
-  _globals['_ERASEUSERREQUEST']._serialized_start=1357
-  _globals['_ERASEUSERREQUEST']._serialized_end=1428
-  _globals['_ERASEUSERRESPONSE']._serialized_start=1430
-  _globals['_ERASEUSERRESPONSE']._serialized_end=1551
-  _globals['_USERSERVICE']._serialized_start=1554
-  _globals['_USERSERVICE']._serialized_end=2029
+  _globals['_CREATEUSERREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\tr\004\310\363\030\001\330\001\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['display_name']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['display_name']._serialized_options = b'\272H\tr\007\030\310\001\320\363\030\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_GETUSERREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_GETUSERREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['display_name']._loaded_options = None
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['display_name']._serialized_options = b'\272H\tr\007\030\310\001\320\363\030\001'
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['expected_version']._loaded_options = None
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['expected_version']._serialized_options = b'\272H\004\"\002(\001'
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_GETUSERSUMMARYREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_GETUSERSUMMARYREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_ERASEUSERREQUEST'].fields_by_name['user_id']._loaded_options = None
+  _globals['_ERASEUSERREQUEST'].fields_by_name['user_id']._serialized_options = b'\272H\006r\004\310\363\030\001'
+  _globals['_ERASEUSERREQUEST'].fields_by_name['reason']._loaded_options = None
+  _globals['_ERASEUSERREQUEST'].fields_by_name['reason']._serialized_options = b'\272H\rr\013\030\364\003\320\363\030\001\340\363\030\001'
+  _globals['_ERASEUSERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ERASEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001'
+  _globals['_USER']._serialized_start=145
+  _globals['_USER']._serialized_end=335
+  _globals['_CREATEUSERREQUEST']._serialized_start=338
+  _globals['_CREATEUSERREQUEST']._serialized_end=477
+  _globals['_CREATEUSERRESPONSE']._serialized_start=479
+  _globals['_CREATEUSERRESPONSE']._serialized_end=557
+  _globals['_GETUSERREQUEST']._serialized_start=559
+  _globals['_GETUSERREQUEST']._serialized_end=649
+  _globals['_GETUSERRESPONSE']._serialized_start=651
+  _globals['_GETUSERRESPONSE']._serialized_end=699
+  _globals['_GETUSERBYEMAILREQUEST']._serialized_start=701
+  _globals['_GETUSERBYEMAILREQUEST']._serialized_end=785
+  _globals['_GETUSERBYEMAILRESPONSE']._serialized_start=787
+  _globals['_GETUSERBYEMAILRESPONSE']._serialized_end=842
+  _globals['_UPDATEUSERREQUEST']._serialized_start=845
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1079
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=1081
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=1159
+  _globals['_GETUSERSUMMARYREQUEST']._serialized_start=1161
+  _globals['_GETUSERSUMMARYREQUEST']._serialized_end=1212
+  _globals['_USERSUMMARY']._serialized_start=1215
+  _globals['_USERSUMMARY']._serialized_end=1406
+  _globals['_GETUSERSUMMARYRESPONSE']._serialized_start=1408
+  _globals['_GETUSERSUMMARYRESPONSE']._serialized_end=1528
+  _globals['_ERASEUSERREQUEST']._serialized_start=1530
+  _globals['_ERASEUSERREQUEST']._serialized_end=1648
+  _globals['_ERASEUSERRESPONSE']._serialized_start=1650
+  _globals['_ERASEUSERRESPONSE']._serialized_end=1771
+  _globals['_USERSERVICE']._serialized_start=1774
+  _globals['_USERSERVICE']._serialized_end=2249
 # @@protoc_insertion_point(module_scope)

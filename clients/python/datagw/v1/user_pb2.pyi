@@ -81,7 +81,9 @@ class CreateUserRequest(_message.Message):
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
-    """Leave empty to let the gateway assign one ("u" + 24 hex digits)."""
+    """Leave empty to let the gateway assign one ("u" + 24 hex digits);
+    otherwise 1-64 characters of A-Z a-z 0-9 . _ -
+    """
     email: _builtins.str
     """Required; must be unused."""
     display_name: _builtins.str
@@ -250,13 +252,13 @@ class UpdateUserRequest(_message.Message):
     user_id: _builtins.str
     """The user."""
     email: _builtins.str
-    """New email; unset keeps the current one."""
+    """New email; unset keeps the current one. Set email and/or display_name."""
     display_name: _builtins.str
-    """New display name; unset keeps the current one."""
+    """New display name (at most 200 characters); unset keeps the current one."""
     expected_version: _builtins.int
-    """The version the caller read; a different current version is ABORTED."""
+    """The version the caller read (1 or more); a different current version is ABORTED."""
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,
@@ -423,9 +425,11 @@ class EraseUserRequest(_message.Message):
     user_id: _builtins.str
     """The user."""
     reason: _builtins.str
-    """Why (recorded in the erasure's audit event), e.g. "gdpr-request-123"."""
+    """Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+    Required, at most 500 characters.
+    """
     request_id: _builtins.str
-    """Idempotency key (required)."""
+    """Idempotency key (required, 1-128 characters)."""
     def __init__(
         self,
         *,

@@ -4,10 +4,12 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Money, ReadOptions } from "./common_pb.js";
 import { file_datagw_v1_common } from "./common_pb.js";
 import type { Payment, PaymentMethod } from "./payment_pb.js";
 import { file_datagw_v1_payment } from "./payment_pb.js";
+import { file_datagw_v1_rules } from "./rules_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/order.proto.
  */
 export const file_datagw_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvb3JkZXIucHJvdG8SCWRhdGFndy52MSIvCg5PcmRlckl0ZW1JbnB1dBILCgNza3UYASABKAkSEAoIcXVhbnRpdHkYAiABKAMihQEKCU9yZGVySXRlbRILCgNza3UYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIcXVhbnRpdHkYAyABKAMSJAoKdW5pdF9wcmljZRgEIAEoCzIQLmRhdGFndy52MS5Nb25leRIkCgpsaW5lX3RvdGFsGAUgASgLMhAuZGF0YWd3LnYxLk1vbmV5Im4KB0FkZHJlc3MSDAoEbmFtZRgBIAEoCRINCgVsaW5lMRgCIAEoCRINCgVsaW5lMhgDIAEoCRIMCgRjaXR5GAQgASgJEhMKC3Bvc3RhbF9jb2RlGAUgASgJEhQKDGNvdW50cnlfY29kZRgGIAEoCSLFAgoFT3JkZXISEAoIb3JkZXJfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRImCgZzdGF0dXMYAyABKA4yFi5kYXRhZ3cudjEuT3JkZXJTdGF0dXMSIwoFaXRlbXMYBCADKAsyFC5kYXRhZ3cudjEuT3JkZXJJdGVtEh8KBXRvdGFsGAUgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiQKCHNoaXBwaW5nGAYgASgLMhIuZGF0YWd3LnYxLkFkZHJlc3MSEgoKcGF5bWVudF9pZBgHIAEoCRIPCgd2ZXJzaW9uGAggASgDEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiuwEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEigKBWl0ZW1zGAIgAygLMhkuZGF0YWd3LnYxLk9yZGVySXRlbUlucHV0EiQKCHNoaXBwaW5nGAMgASgLMhIuZGF0YWd3LnYxLkFkZHJlc3MSMAoOcGF5bWVudF9tZXRob2QYBCABKAsyGC5kYXRhZ3cudjEuUGF5bWVudE1ldGhvZBISCgpyZXF1ZXN0X2lkGAUgASgJInYKE0NyZWF0ZU9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5kYXRhZ3cudjEuT3JkZXISIwoHcGF5bWVudBgCIAEoCzISLmRhdGFndy52MS5QYXltZW50EhkKEWNvbnNpc3RlbmN5X3Rva2VuGAMgASgJIlEKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiMwoQR2V0T3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLmRhdGFndy52MS5PcmRlciJ5ChFMaXN0T3JkZXJzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEiwKDHJlYWRfb3B0aW9ucxgEIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJPChJMaXN0T3JkZXJzUmVzcG9uc2USIAoGb3JkZXJzGAEgAygLMhAuZGF0YWd3LnYxLk9yZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKcAQoYVXBkYXRlT3JkZXJTdGF0dXNSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJEiYKBnN0YXR1cxgCIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1cxIdChBleHBlY3RlZF92ZXJzaW9uGAMgASgDSACIAQESEgoKcmVxdWVzdF9pZBgEIAEoCUITChFfZXhwZWN0ZWRfdmVyc2lvbiJXChlVcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAuZGF0YWd3LnYxLk9yZGVyEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJIkoKEkNhbmNlbE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCSJRChNDYW5jZWxPcmRlclJlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAuZGF0YWd3LnYxLk9yZGVyEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJKq0BCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNPUkRFUl9TVEFUVVNfUExBQ0VEEAESFQoRT1JERVJfU1RBVFVTX1BBSUQQAhIYChRPUkRFUl9TVEFUVVNfU0hJUFBFRBADEhoKFk9SREVSX1NUQVRVU19ERUxJVkVSRUQQBBIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAUymgMKDE9yZGVyU2VydmljZRJMCgtDcmVhdGVPcmRlchIdLmRhdGFndy52MS5DcmVhdGVPcmRlclJlcXVlc3QaHi5kYXRhZ3cudjEuQ3JlYXRlT3JkZXJSZXNwb25zZRJDCghHZXRPcmRlchIaLmRhdGFndy52MS5HZXRPcmRlclJlcXVlc3QaGy5kYXRhZ3cudjEuR2V0T3JkZXJSZXNwb25zZRJJCgpMaXN0T3JkZXJzEhwuZGF0YWd3LnYxLkxpc3RPcmRlcnNSZXF1ZXN0Gh0uZGF0YWd3LnYxLkxpc3RPcmRlcnNSZXNwb25zZRJeChFVcGRhdGVPcmRlclN0YXR1cxIjLmRhdGFndy52MS5VcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QaJC5kYXRhZ3cudjEuVXBkYXRlT3JkZXJTdGF0dXNSZXNwb25zZRJMCgtDYW5jZWxPcmRlchIdLmRhdGFndy52MS5DYW5jZWxPcmRlclJlcXVlc3QaHi5kYXRhZ3cudjEuQ2FuY2VsT3JkZXJSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_datagw_v1_payment, file_google_protobuf_timestamp]);
+  fileDesc("ChVkYXRhZ3cvdjEvb3JkZXIucHJvdG8SCWRhdGFndy52MSJGCg5PcmRlckl0ZW1JbnB1dBIWCgNza3UYASABKAlCCbpIBnIEyPMYARIcCghxdWFudGl0eRgCIAEoA0IKukgHIgUY6AcoASKFAQoJT3JkZXJJdGVtEgsKA3NrdRgBIAEoCRINCgV0aXRsZRgCIAEoCRIQCghxdWFudGl0eRgDIAEoAxIkCgp1bml0X3ByaWNlGAQgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiQKCmxpbmVfdG90YWwYBSABKAsyEC5kYXRhZ3cudjEuTW9uZXkivQIKB0FkZHJlc3MSHgoEbmFtZRgBIAEoCUIQukgNcgvQ8xgB4PMYARjIARIfCgVsaW5lMRgCIAEoCUIQukgNcgvQ8xgB4PMYARjIARIbCgVsaW5lMhgDIAEoCUIMukgJcgfQ8xgBGMgBEh4KBGNpdHkYBCABKAlCELpIDXIL0PMYAeDzGAEYyAESIQoLcG9zdGFsX2NvZGUYBSABKAlCDLpICXIH0PMYARjIARKQAQoMY291bnRyeV9jb2RlGAYgASgJQnq6SHe6AW4KE3N0cmluZy5jb3VudHJ5X2NvZGUSLW11c3QgYmUgYW4gSVNPIDMxNjYtMSBhbHBoYS0yIGNvZGUgc3VjaCBhcyBERRoodGhpcyA9PSAnJyB8fCB0aGlzLm1hdGNoZXMoJ15bQS1aXXsyfSQnKXIE4PMYASLFAgoFT3JkZXISEAoIb3JkZXJfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRImCgZzdGF0dXMYAyABKA4yFi5kYXRhZ3cudjEuT3JkZXJTdGF0dXMSIwoFaXRlbXMYBCADKAsyFC5kYXRhZ3cudjEuT3JkZXJJdGVtEh8KBXRvdGFsGAUgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiQKCHNoaXBwaW5nGAYgASgLMhIuZGF0YWd3LnYxLkFkZHJlc3MSEgoKcGF5bWVudF9pZBgHIAEoCRIPCgd2ZXJzaW9uGAggASgDEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi9AEKEkNyZWF0ZU9yZGVyUmVxdWVzdBIaCgd1c2VyX2lkGAEgASgJQgm6SAZyBMjzGAESNAoFaXRlbXMYAiADKAsyGS5kYXRhZ3cudjEuT3JkZXJJdGVtSW5wdXRCCrpIB5IBBAgBEDISLAoIc2hpcHBpbmcYAyABKAsyEi5kYXRhZ3cudjEuQWRkcmVzc0IGukgDyAEBEjgKDnBheW1lbnRfbWV0aG9kGAQgASgLMhguZGF0YWd3LnYxLlBheW1lbnRNZXRob2RCBrpIA8gBARIkCgpyZXF1ZXN0X2lkGAUgASgJQhC6SA1yC9DzGAHY8xgBGIABInYKE0NyZWF0ZU9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5kYXRhZ3cudjEuT3JkZXISIwoHcGF5bWVudBgCIAEoCzISLmRhdGFndy52MS5QYXltZW50EhkKEWNvbnNpc3RlbmN5X3Rva2VuGAMgASgJIlEKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiMwoQR2V0T3JkZXJSZXNwb25zZRIfCgVvcmRlchgBIAEoCzIQLmRhdGFndy52MS5PcmRlciKPAQoRTGlzdE9yZGVyc1JlcXVlc3QSGgoHdXNlcl9pZBgBIAEoCUIJukgGcgTI8xgBEhwKCXBhZ2Vfc2l6ZRgCIAEoBUIJukgGGgQYZCgAEhIKCnBhZ2VfdG9rZW4YAyABKAkSLAoMcmVhZF9vcHRpb25zGAQgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIk8KEkxpc3RPcmRlcnNSZXNwb25zZRIgCgZvcmRlcnMYASADKAsyEC5kYXRhZ3cudjEuT3JkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItECChhVcGRhdGVPcmRlclN0YXR1c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSvwEKBnN0YXR1cxgCIAEoDjIWLmRhdGFndy52MS5PcmRlclN0YXR1c0KWAbpIkgG6AY4BChdvcmRlcl9zdGF0dXMuZnVsZmlsbWVudBJbbXVzdCBiZSBTSElQUEVEIG9yIERFTElWRVJFRDsgUEFJRCBjb21lcyBmcm9tIENhcHR1cmVQYXltZW50IGFuZCBDQU5DRUxMRUQgZnJvbSBDYW5jZWxPcmRlchoWdGhpcyA9PSAzIHx8IHRoaXMgPT0gNBImChBleHBlY3RlZF92ZXJzaW9uGAMgASgDQge6SAQiAigBSACIAQESJAoKcmVxdWVzdF9pZBgEIAEoCUIQukgNcgvQ8xgB2PMYARiAAUITChFfZXhwZWN0ZWRfdmVyc2lvbiJXChlVcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEh8KBW9yZGVyGAEgASgLMhAuZGF0YWd3LnYxLk9yZGVyEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJImoKEkNhbmNlbE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIcCgZyZWFzb24YAiABKAlCDLpICXIH0PMYARj0AxIkCgpyZXF1ZXN0X2lkGAMgASgJQhC6SA1yC9DzGAHY8xgBGIABIlEKE0NhbmNlbE9yZGVyUmVzcG9uc2USHwoFb3JkZXIYASABKAsyEC5kYXRhZ3cudjEuT3JkZXISGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkqrQEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE09SREVSX1NUQVRVU19QTEFDRUQQARIVChFPUkRFUl9TVEFUVVNfUEFJRBACEhgKFE9SREVSX1NUQVRVU19TSElQUEVEEAMSGgoWT1JERVJfU1RBVFVTX0RFTElWRVJFRBAEEhoKFk9SREVSX1NUQVRVU19DQU5DRUxMRUQQBTKaAwoMT3JkZXJTZXJ2aWNlEkwKC0NyZWF0ZU9yZGVyEh0uZGF0YWd3LnYxLkNyZWF0ZU9yZGVyUmVxdWVzdBoeLmRhdGFndy52MS5DcmVhdGVPcmRlclJlc3BvbnNlEkMKCEdldE9yZGVyEhouZGF0YWd3LnYxLkdldE9yZGVyUmVxdWVzdBobLmRhdGFndy52MS5HZXRPcmRlclJlc3BvbnNlEkkKCkxpc3RPcmRlcnMSHC5kYXRhZ3cudjEuTGlzdE9yZGVyc1JlcXVlc3QaHS5kYXRhZ3cudjEuTGlzdE9yZGVyc1Jlc3BvbnNlEl4KEVVwZGF0ZU9yZGVyU3RhdHVzEiMuZGF0YWd3LnYxLlVwZGF0ZU9yZGVyU3RhdHVzUmVxdWVzdBokLmRhdGFndy52MS5VcGRhdGVPcmRlclN0YXR1c1Jlc3BvbnNlEkwKC0NhbmNlbE9yZGVyEh0uZGF0YWd3LnYxLkNhbmNlbE9yZGVyUmVxdWVzdBoeLmRhdGFndy52MS5DYW5jZWxPcmRlclJlc3BvbnNlQkgKDGlvLmRhdGFndy52MVABWjZnaXRodWIuY29tL2RhdGFndy9kYXRhZ3cvY2xpZW50cy9nby9kYXRhZ3cvdjE7ZGF0YWd3djFiBnByb3RvMw", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_payment, file_datagw_v1_rules, file_google_protobuf_timestamp]);
 
 /**
  * One line of an order request.
@@ -96,7 +98,8 @@ export const OrderItemSchema: GenMessage<OrderItem> = /*@__PURE__*/
   messageDesc(file_datagw_v1_order, 1);
 
 /**
- * A postal address.
+ * A postal address: name, line1, city and country_code required, each
+ * field at most 200 characters.
  *
  * @generated from message datagw.v1.Address
  */
@@ -256,21 +259,21 @@ export type CreateOrderRequest = Message<"datagw.v1.CreateOrderRequest"> & {
   items: OrderItemInput[];
 
   /**
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    *
    * @generated from field: datagw.v1.Address shipping = 3;
    */
   shipping?: Address | undefined;
 
   /**
-   * How to pay.
+   * How to pay (required).
    *
    * @generated from field: datagw.v1.PaymentMethod payment_method = 4;
    */
   paymentMethod?: PaymentMethod | undefined;
 
   /**
-   * Idempotency key (required): a retry returns the first result.
+   * Idempotency key (required, 1-128 characters): a retry returns the first result.
    *
    * @generated from field: string request_id = 5;
    */
@@ -459,14 +462,14 @@ export type UpdateOrderStatusRequest = Message<"datagw.v1.UpdateOrderStatusReque
   status: OrderStatus;
 
   /**
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    *
    * @generated from field: optional int64 expected_version = 3;
    */
   expectedVersion?: bigint | undefined;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 4;
    */
@@ -522,14 +525,14 @@ export type CancelOrderRequest = Message<"datagw.v1.CancelOrderRequest"> & {
   orderId: string;
 
   /**
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    *
    * @generated from field: string reason = 2;
    */
   reason: string;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 3;
    */

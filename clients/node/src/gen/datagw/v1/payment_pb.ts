@@ -4,8 +4,10 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Money, ReadOptions } from "./common_pb.js";
 import { file_datagw_v1_common } from "./common_pb.js";
+import { file_datagw_v1_rules } from "./rules_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/payment.proto.
  */
 export const file_datagw_v1_payment: GenFile = /*@__PURE__*/
-  fileDesc("ChdkYXRhZ3cvdjEvcGF5bWVudC5wcm90bxIJZGF0YWd3LnYxIiMKDVBheW1lbnRNZXRob2QSEgoKY2FyZF90b2tlbhgBIAEoCSLjAgoHUGF5bWVudBISCgpwYXltZW50X2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSKAoGc3RhdHVzGAQgASgOMhguZGF0YWd3LnYxLlBheW1lbnRTdGF0dXMSIAoGYW1vdW50GAUgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiIKCGNhcHR1cmVkGAYgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiIKCHJlZnVuZGVkGAcgASgLMhAuZGF0YWd3LnYxLk1vbmV5EhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgIIAEoCRIPCgd2ZXJzaW9uGAkgASgDEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicQoXQXV0aG9yaXplUGF5bWVudFJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSMAoOcGF5bWVudF9tZXRob2QYAiABKAsyGC5kYXRhZ3cudjEuUGF5bWVudE1ldGhvZBISCgpyZXF1ZXN0X2lkGAMgASgJIloKGEF1dGhvcml6ZVBheW1lbnRSZXNwb25zZRIjCgdwYXltZW50GAEgASgLMhIuZGF0YWd3LnYxLlBheW1lbnQSGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiawoVQ2FwdHVyZVBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSGQoMYW1vdW50X21pbm9yGAIgASgDSACIAQESEgoKcmVxdWVzdF9pZBgDIAEoCUIPCg1fYW1vdW50X21pbm9yIlgKFkNhcHR1cmVQYXltZW50UmVzcG9uc2USIwoHcGF5bWVudBgBIAEoCzISLmRhdGFndy52MS5QYXltZW50EhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJImQKFFJlZnVuZFBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSFAoMYW1vdW50X21pbm9yGAIgASgDEg4KBnJlYXNvbhgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIlcKFVJlZnVuZFBheW1lbnRSZXNwb25zZRIjCgdwYXltZW50GAEgASgLMhIuZGF0YWd3LnYxLlBheW1lbnQSGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiPAoSVm9pZFBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCSJVChNWb2lkUGF5bWVudFJlc3BvbnNlEiMKB3BheW1lbnQYASABKAsyEi5kYXRhZ3cudjEuUGF5bWVudBIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCSJVChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyI5ChJHZXRQYXltZW50UmVzcG9uc2USIwoHcGF5bWVudBgBIAEoCzISLmRhdGFndy52MS5QYXltZW50IlUKE0xpc3RQYXltZW50c1JlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjwKFExpc3RQYXltZW50c1Jlc3BvbnNlEiQKCHBheW1lbnRzGAEgAygLMhIuZGF0YWd3LnYxLlBheW1lbnQqygEKDVBheW1lbnRTdGF0dXMSHgoaUEFZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlQQVlNRU5UX1NUQVRVU19BVVRIT1JJWkVEEAESGwoXUEFZTUVOVF9TVEFUVVNfQ0FQVFVSRUQQAhIlCiFQQVlNRU5UX1NUQVRVU19QQVJUSUFMTFlfUkVGVU5ERUQQAxIbChdQQVlNRU5UX1NUQVRVU19SRUZVTkRFRBAEEhkKFVBBWU1FTlRfU1RBVFVTX1ZPSURFRBAFMoIECg5QYXltZW50U2VydmljZRJbChBBdXRob3JpemVQYXltZW50EiIuZGF0YWd3LnYxLkF1dGhvcml6ZVBheW1lbnRSZXF1ZXN0GiMuZGF0YWd3LnYxLkF1dGhvcml6ZVBheW1lbnRSZXNwb25zZRJVCg5DYXB0dXJlUGF5bWVudBIgLmRhdGFndy52MS5DYXB0dXJlUGF5bWVudFJlcXVlc3QaIS5kYXRhZ3cudjEuQ2FwdHVyZVBheW1lbnRSZXNwb25zZRJSCg1SZWZ1bmRQYXltZW50Eh8uZGF0YWd3LnYxLlJlZnVuZFBheW1lbnRSZXF1ZXN0GiAuZGF0YWd3LnYxLlJlZnVuZFBheW1lbnRSZXNwb25zZRJMCgtWb2lkUGF5bWVudBIdLmRhdGFndy52MS5Wb2lkUGF5bWVudFJlcXVlc3QaHi5kYXRhZ3cudjEuVm9pZFBheW1lbnRSZXNwb25zZRJJCgpHZXRQYXltZW50EhwuZGF0YWd3LnYxLkdldFBheW1lbnRSZXF1ZXN0Gh0uZGF0YWd3LnYxLkdldFBheW1lbnRSZXNwb25zZRJPCgxMaXN0UGF5bWVudHMSHi5kYXRhZ3cudjEuTGlzdFBheW1lbnRzUmVxdWVzdBofLmRhdGFndy52MS5MaXN0UGF5bWVudHNSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChdkYXRhZ3cvdjEvcGF5bWVudC5wcm90bxIJZGF0YWd3LnYxIjUKDVBheW1lbnRNZXRob2QSJAoKY2FyZF90b2tlbhgBIAEoCUIQukgNcgvQ8xgB4PMYARjIASLjAgoHUGF5bWVudBISCgpwYXltZW50X2lkGAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSKAoGc3RhdHVzGAQgASgOMhguZGF0YWd3LnYxLlBheW1lbnRTdGF0dXMSIAoGYW1vdW50GAUgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiIKCGNhcHR1cmVkGAYgASgLMhAuZGF0YWd3LnYxLk1vbmV5EiIKCHJlZnVuZGVkGAcgASgLMhAuZGF0YWd3LnYxLk1vbmV5EhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgIIAEoCRIPCgd2ZXJzaW9uGAkgASgDEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiiwEKF0F1dGhvcml6ZVBheW1lbnRSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJEjgKDnBheW1lbnRfbWV0aG9kGAIgASgLMhguZGF0YWd3LnYxLlBheW1lbnRNZXRob2RCBrpIA8gBARIkCgpyZXF1ZXN0X2lkGAMgASgJQhC6SA1yC9DzGAHY8xgBGIABIloKGEF1dGhvcml6ZVBheW1lbnRSZXNwb25zZRIjCgdwYXltZW50GAEgASgLMhIuZGF0YWd3LnYxLlBheW1lbnQSGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkihgEKFUNhcHR1cmVQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEiIKDGFtb3VudF9taW5vchgCIAEoA0IHukgEIgIoAUgAiAEBEiQKCnJlcXVlc3RfaWQYAyABKAlCELpIDXIL0PMYAdjzGAEYgAFCDwoNX2Ftb3VudF9taW5vciJYChZDYXB0dXJlUGF5bWVudFJlc3BvbnNlEiMKB3BheW1lbnQYASABKAsyEi5kYXRhZ3cudjEuUGF5bWVudBIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCSKNAQoUUmVmdW5kUGF5bWVudFJlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCRIdCgxhbW91bnRfbWlub3IYAiABKANCB7pIBCICKAESHAoGcmVhc29uGAMgASgJQgy6SAlyB9DzGAEY9AMSJAoKcmVxdWVzdF9pZBgEIAEoCUIQukgNcgvQ8xgB2PMYARiAASJXChVSZWZ1bmRQYXltZW50UmVzcG9uc2USIwoHcGF5bWVudBgBIAEoCzISLmRhdGFndy52MS5QYXltZW50EhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJIk4KElZvaWRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEiQKCnJlcXVlc3RfaWQYAiABKAlCELpIDXIL0PMYAdjzGAEYgAEiVQoTVm9pZFBheW1lbnRSZXNwb25zZRIjCgdwYXltZW50GAEgASgLMhIuZGF0YWd3LnYxLlBheW1lbnQSGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiVQoRR2V0UGF5bWVudFJlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiOQoSR2V0UGF5bWVudFJlc3BvbnNlEiMKB3BheW1lbnQYASABKAsyEi5kYXRhZ3cudjEuUGF5bWVudCJVChNMaXN0UGF5bWVudHNSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyI8ChRMaXN0UGF5bWVudHNSZXNwb25zZRIkCghwYXltZW50cxgBIAMoCzISLmRhdGFndy52MS5QYXltZW50KsoBCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZUEFZTUVOVF9TVEFUVVNfQVVUSE9SSVpFRBABEhsKF1BBWU1FTlRfU1RBVFVTX0NBUFRVUkVEEAISJQohUEFZTUVOVF9TVEFUVVNfUEFSVElBTExZX1JFRlVOREVEEAMSGwoXUEFZTUVOVF9TVEFUVVNfUkVGVU5ERUQQBBIZChVQQVlNRU5UX1NUQVRVU19WT0lERUQQBTKCBAoOUGF5bWVudFNlcnZpY2USWwoQQXV0aG9yaXplUGF5bWVudBIiLmRhdGFndy52MS5BdXRob3JpemVQYXltZW50UmVxdWVzdBojLmRhdGFndy52MS5BdXRob3JpemVQYXltZW50UmVzcG9uc2USVQoOQ2FwdHVyZVBheW1lbnQSIC5kYXRhZ3cudjEuQ2FwdHVyZVBheW1lbnRSZXF1ZXN0GiEuZGF0YWd3LnYxLkNhcHR1cmVQYXltZW50UmVzcG9uc2USUgoNUmVmdW5kUGF5bWVudBIfLmRhdGFndy52MS5SZWZ1bmRQYXltZW50UmVxdWVzdBogLmRhdGFndy52MS5SZWZ1bmRQYXltZW50UmVzcG9uc2USTAoLVm9pZFBheW1lbnQSHS5kYXRhZ3cudjEuVm9pZFBheW1lbnRSZXF1ZXN0Gh4uZGF0YWd3LnYxLlZvaWRQYXltZW50UmVzcG9uc2USSQoKR2V0UGF5bWVudBIcLmRhdGFndy52MS5HZXRQYXltZW50UmVxdWVzdBodLmRhdGFndy52MS5HZXRQYXltZW50UmVzcG9uc2USTwoMTGlzdFBheW1lbnRzEh4uZGF0YWd3LnYxLkxpc3RQYXltZW50c1JlcXVlc3QaHy5kYXRhZ3cudjEuTGlzdFBheW1lbnRzUmVzcG9uc2VCSAoMaW8uZGF0YWd3LnYxUAFaNmdpdGh1Yi5jb20vZGF0YWd3L2RhdGFndy9jbGllbnRzL2dvL2RhdGFndy92MTtkYXRhZ3d2MWIGcHJvdG8z", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
 
 /**
  * How a payment is made. No real provider is called: the built-in provider
@@ -24,7 +26,8 @@ export const file_datagw_v1_payment: GenFile = /*@__PURE__*/
  */
 export type PaymentMethod = Message<"datagw.v1.PaymentMethod"> & {
   /**
-   * A card token from the client-side tokenizer, e.g. "tok_visa".
+   * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+   * at most 200 characters).
    *
    * @generated from field: string card_token = 1;
    */
@@ -143,14 +146,14 @@ export type AuthorizePaymentRequest = Message<"datagw.v1.AuthorizePaymentRequest
   orderId: string;
 
   /**
-   * How to pay.
+   * How to pay (required).
    *
    * @generated from field: datagw.v1.PaymentMethod payment_method = 2;
    */
   paymentMethod?: PaymentMethod | undefined;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 3;
    */
@@ -206,14 +209,14 @@ export type CapturePaymentRequest = Message<"datagw.v1.CapturePaymentRequest"> &
   paymentId: string;
 
   /**
-   * Amount in the payment's currency; unset: all that was authorized.
+   * Amount in the payment's currency, at least 1; unset: all that was authorized.
    *
    * @generated from field: optional int64 amount_minor = 2;
    */
   amountMinor?: bigint | undefined;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 3;
    */
@@ -276,14 +279,14 @@ export type RefundPaymentRequest = Message<"datagw.v1.RefundPaymentRequest"> & {
   amountMinor: bigint;
 
   /**
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    *
    * @generated from field: string reason = 3;
    */
   reason: string;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 4;
    */
@@ -339,7 +342,7 @@ export type VoidPaymentRequest = Message<"datagw.v1.VoidPaymentRequest"> & {
   paymentId: string;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 2;
    */

@@ -13,7 +13,7 @@ import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
  * Describes the file datagw/v1/rules.proto.
  */
 export const file_datagw_v1_rules: GenFile = /*@__PURE__*/
-  fileDesc("ChVkYXRhZ3cvdjEvcnVsZXMucHJvdG8SCWRhdGFndy52MTqfAQoDc2t1EhkuYnVmLnZhbGlkYXRlLlN0cmluZ1J1bGVzGLmOAyABKAhCcMJIbQprCgpzdHJpbmcuc2t1EixtdXN0IGJlIDEtNjQgY2hhcmFjdGVycyBvZiBBLVogYS16IDAtOSAuIF8gLRovIXJ1bGUgfHwgdGhpcy5tYXRjaGVzKCdeW0EtWmEtejAtOS5fLV17MSw2NH0kJylSA3NrdTqKAQoGbm9fbnVsEhkuYnVmLnZhbGlkYXRlLlN0cmluZ1J1bGVzGLqOAyABKAhCVsJIUwpRCg1zdHJpbmcubm9fbnVsEh9tdXN0IG5vdCBjb250YWluIE5VTCBjaGFyYWN0ZXJzGh8hcnVsZSB8fCAhdGhpcy5jb250YWlucygnXHgwMCcpUgVub051bEJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3Yx", [file_buf_validate_validate]);
+  fileDesc("ChVkYXRhZ3cvdjEvcnVsZXMucHJvdG8SCWRhdGFndy52MTqfAQoDc2t1EhkuYnVmLnZhbGlkYXRlLlN0cmluZ1J1bGVzGLmOAyABKAhCcMJIbQprCgpzdHJpbmcuc2t1EixtdXN0IGJlIDEtNjQgY2hhcmFjdGVycyBvZiBBLVogYS16IDAtOSAuIF8gLRovIXJ1bGUgfHwgdGhpcy5tYXRjaGVzKCdeW0EtWmEtejAtOS5fLV17MSw2NH0kJylSA3NrdTqKAQoGbm9fbnVsEhkuYnVmLnZhbGlkYXRlLlN0cmluZ1J1bGVzGLqOAyABKAhCVsJIUwpRCg1zdHJpbmcubm9fbnVsEh9tdXN0IG5vdCBjb250YWluIE5VTCBjaGFyYWN0ZXJzGh8hcnVsZSB8fCAhdGhpcy5jb250YWlucygnXHgwMCcpUgVub051bDqbAQoKcmVxdWVzdF9pZBIZLmJ1Zi52YWxpZGF0ZS5TdHJpbmdSdWxlcxi7jgMgASgIQl/CSFwKWgoRc3RyaW5nLnJlcXVlc3RfaWQSMHJlcXVpcmVkOiBldmVyeSB3cml0ZSBjYXJyaWVzIGFuIGlkZW1wb3RlbmN5IGtleRoTIXJ1bGUgfHwgdGhpcyAhPSAnJ1IJcmVxdWVzdElkOnkKCW5vdF9ibGFuaxIZLmJ1Zi52YWxpZGF0ZS5TdHJpbmdSdWxlcxi8jgMgASgIQj/CSDwKOgoQc3RyaW5nLm5vdF9ibGFuaxIIcmVxdWlyZWQaHCFydWxlIHx8IHRoaXMubWF0Y2hlcygnXFxTJylSCG5vdEJsYW5rOrgBCg1jdXJyZW5jeV9jb2RlEhkuYnVmLnZhbGlkYXRlLlN0cmluZ1J1bGVzGL2OAyABKAhCdsJIcwpxChRzdHJpbmcuY3VycmVuY3lfY29kZRI0cmVxdWlyZWQ6IGFuIElTTyA0MjE3IGNvZGUsIHRocmVlIHVwcGVyLWNhc2UgbGV0dGVycxojIXJ1bGUgfHwgdGhpcy5tYXRjaGVzKCdeW0EtWl17M30kJylSDGN1cnJlbmN5Q29kZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3Yx", [file_buf_validate_validate]);
 
 /**
  * An id of the SKU alphabet (SKUs, user ids): 1-64 characters of
@@ -31,4 +31,29 @@ export const sku: GenExtension<StringRules, boolean> = /*@__PURE__*/
  */
 export const no_nul: GenExtension<StringRules, boolean> = /*@__PURE__*/
   extDesc(file_datagw_v1_rules, 1);
+
+/**
+ * An idempotency key that every write of its request must carry (with
+ * max_len and no_nul for its shape).
+ *
+ * @generated from extension: optional bool request_id = 51003;
+ */
+export const request_id: GenExtension<StringRules, boolean> = /*@__PURE__*/
+  extDesc(file_datagw_v1_rules, 2);
+
+/**
+ * Text that must say something: not empty, not only blanks.
+ *
+ * @generated from extension: optional bool not_blank = 51004;
+ */
+export const not_blank: GenExtension<StringRules, boolean> = /*@__PURE__*/
+  extDesc(file_datagw_v1_rules, 3);
+
+/**
+ * An ISO 4217 currency code: three upper-case letters; empty is refused too.
+ *
+ * @generated from extension: optional bool currency_code = 51005;
+ */
+export const currency_code: GenExtension<StringRules, boolean> = /*@__PURE__*/
+  extDesc(file_datagw_v1_rules, 4);
 

@@ -4,8 +4,10 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Money, ReadOptions } from "./common_pb.js";
 import { file_datagw_v1_common } from "./common_pb.js";
+import { file_datagw_v1_rules } from "./rules_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/user.proto.
  */
 export const file_datagw_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChRkYXRhZ3cvdjEvdXNlci5wcm90bxIJZGF0YWd3LnYxIr4BCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEg8KB3ZlcnNpb24YBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzaGFyZBgHIAEoBSJdChFDcmVhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIk4KEkNyZWF0ZVVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8uZGF0YWd3LnYxLlVzZXISGQoRY29uc2lzdGVuY3lfdG9rZW4YAiABKAkiTwoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIsCgxyZWFkX29wdGlvbnMYAiABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiMAoPR2V0VXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlciJUChVHZXRVc2VyQnlFbWFpbFJlcXVlc3QSDQoFZW1haWwYASABKAkSLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjcKFkdldFVzZXJCeUVtYWlsUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLmRhdGFndy52MS5Vc2VyIrYBChFVcGRhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESGQoMZGlzcGxheV9uYW1lGAMgASgJSAGIAQESHQoQZXhwZWN0ZWRfdmVyc2lvbhgEIAEoA0gCiAEBEhIKCnJlcXVlc3RfaWQYBSABKAlCCAoGX2VtYWlsQg8KDV9kaXNwbGF5X25hbWVCEwoRX2V4cGVjdGVkX3ZlcnNpb24iTgoSVXBkYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlchIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCSIoChVHZXRVc2VyU3VtbWFyeVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSK/AQoLVXNlclN1bW1hcnkSDwoHdXNlcl9pZBgBIAEoCRITCgtvcmRlcl9jb3VudBgCIAEoAxIlCgt0b3RhbF9zcGVudBgDIAMoCzIQLmRhdGFndy52MS5Nb25leRIVCg1sYXN0X29yZGVyX2lkGAQgASgJEjMKD2xhc3Rfb3JkZXJfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPY2FuY2VsbGVkX2NvdW50GAYgASgDIngKFkdldFVzZXJTdW1tYXJ5UmVzcG9uc2USJwoHc3VtbWFyeRgBIAEoCzIWLmRhdGFndy52MS5Vc2VyU3VtbWFyeRI1ChFwcm9qZWN0ZWRfdGhyb3VnaBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRwoQRXJhc2VVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJInkKEUVyYXNlVXNlclJlc3BvbnNlEi4KCmVyYXNlX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEW9yZGVyc19hbm9ueW1pc2VkGAIgASgDEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAMgASgJMtsDCgtVc2VyU2VydmljZRJJCgpDcmVhdGVVc2VyEhwuZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJACgdHZXRVc2VyEhkuZGF0YWd3LnYxLkdldFVzZXJSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFVzZXJSZXNwb25zZRJVCg5HZXRVc2VyQnlFbWFpbBIgLmRhdGFndy52MS5HZXRVc2VyQnlFbWFpbFJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlckJ5RW1haWxSZXNwb25zZRJJCgpVcGRhdGVVc2VyEhwuZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXNwb25zZRJVCg5HZXRVc2VyU3VtbWFyeRIgLmRhdGFndy52MS5HZXRVc2VyU3VtbWFyeVJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlclN1bW1hcnlSZXNwb25zZRJGCglFcmFzZVVzZXISGy5kYXRhZ3cudjEuRXJhc2VVc2VyUmVxdWVzdBocLmRhdGFndy52MS5FcmFzZVVzZXJSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_datagw_v1_common, file_google_protobuf_timestamp]);
+  fileDesc("ChRkYXRhZ3cvdjEvdXNlci5wcm90bxIJZGF0YWd3LnYxIr4BCgRVc2VyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEg8KB3ZlcnNpb24YBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVzaGFyZBgHIAEoBSKLAQoRQ3JlYXRlVXNlclJlcXVlc3QSHQoHdXNlcl9pZBgBIAEoCUIMukgJ2AEBcgTI8xgBEg0KBWVtYWlsGAIgASgJEiIKDGRpc3BsYXlfbmFtZRgDIAEoCUIMukgJcgfQ8xgBGMgBEiQKCnJlcXVlc3RfaWQYBCABKAlCELpIDXIL0PMYAdjzGAEYgAEiTgoSQ3JlYXRlVXNlclJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlchIZChFjb25zaXN0ZW5jeV90b2tlbhgCIAEoCSJaCg5HZXRVc2VyUmVxdWVzdBIaCgd1c2VyX2lkGAEgASgJQgm6SAZyBMjzGAESLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjAKD0dldFVzZXJSZXNwb25zZRIdCgR1c2VyGAEgASgLMg8uZGF0YWd3LnYxLlVzZXIiVAoVR2V0VXNlckJ5RW1haWxSZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyI3ChZHZXRVc2VyQnlFbWFpbFJlc3BvbnNlEh0KBHVzZXIYASABKAsyDy5kYXRhZ3cudjEuVXNlciLqAQoRVXBkYXRlVXNlclJlcXVlc3QSGgoHdXNlcl9pZBgBIAEoCUIJukgGcgTI8xgBEhIKBWVtYWlsGAIgASgJSACIAQESJwoMZGlzcGxheV9uYW1lGAMgASgJQgy6SAlyB9DzGAEYyAFIAYgBARImChBleHBlY3RlZF92ZXJzaW9uGAQgASgDQge6SAQiAigBSAKIAQESJAoKcmVxdWVzdF9pZBgFIAEoCUIQukgNcgvQ8xgB2PMYARiAAUIICgZfZW1haWxCDwoNX2Rpc3BsYXlfbmFtZUITChFfZXhwZWN0ZWRfdmVyc2lvbiJOChJVcGRhdGVVc2VyUmVzcG9uc2USHQoEdXNlchgBIAEoCzIPLmRhdGFndy52MS5Vc2VyEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAIgASgJIjMKFUdldFVzZXJTdW1tYXJ5UmVxdWVzdBIaCgd1c2VyX2lkGAEgASgJQgm6SAZyBMjzGAEivwEKC1VzZXJTdW1tYXJ5Eg8KB3VzZXJfaWQYASABKAkSEwoLb3JkZXJfY291bnQYAiABKAMSJQoLdG90YWxfc3BlbnQYAyADKAsyEC5kYXRhZ3cudjEuTW9uZXkSFQoNbGFzdF9vcmRlcl9pZBgEIAEoCRIzCg9sYXN0X29yZGVyX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhcKD2NhbmNlbGxlZF9jb3VudBgGIAEoAyJ4ChZHZXRVc2VyU3VtbWFyeVJlc3BvbnNlEicKB3N1bW1hcnkYASABKAsyFi5kYXRhZ3cudjEuVXNlclN1bW1hcnkSNQoRcHJvamVjdGVkX3Rocm91Z2gYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInYKEEVyYXNlVXNlclJlcXVlc3QSGgoHdXNlcl9pZBgBIAEoCUIJukgGcgTI8xgBEiAKBnJlYXNvbhgCIAEoCUIQukgNcgvQ8xgB4PMYARj0AxIkCgpyZXF1ZXN0X2lkGAMgASgJQhC6SA1yC9DzGAHY8xgBGIABInkKEUVyYXNlVXNlclJlc3BvbnNlEi4KCmVyYXNlX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhkKEW9yZGVyc19hbm9ueW1pc2VkGAIgASgDEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAMgASgJMtsDCgtVc2VyU2VydmljZRJJCgpDcmVhdGVVc2VyEhwuZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJACgdHZXRVc2VyEhkuZGF0YWd3LnYxLkdldFVzZXJSZXF1ZXN0GhouZGF0YWd3LnYxLkdldFVzZXJSZXNwb25zZRJVCg5HZXRVc2VyQnlFbWFpbBIgLmRhdGFndy52MS5HZXRVc2VyQnlFbWFpbFJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlckJ5RW1haWxSZXNwb25zZRJJCgpVcGRhdGVVc2VyEhwuZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXF1ZXN0Gh0uZGF0YWd3LnYxLlVwZGF0ZVVzZXJSZXNwb25zZRJVCg5HZXRVc2VyU3VtbWFyeRIgLmRhdGFndy52MS5HZXRVc2VyU3VtbWFyeVJlcXVlc3QaIS5kYXRhZ3cudjEuR2V0VXNlclN1bW1hcnlSZXNwb25zZRJGCglFcmFzZVVzZXISGy5kYXRhZ3cudjEuRXJhc2VVc2VyUmVxdWVzdBocLmRhdGFndy52MS5FcmFzZVVzZXJSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
 
 /**
  * A user.
@@ -86,7 +88,8 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
  */
 export type CreateUserRequest = Message<"datagw.v1.CreateUserRequest"> & {
   /**
-   * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+   * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+   * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
    *
    * @generated from field: string user_id = 1;
    */
@@ -261,28 +264,28 @@ export type UpdateUserRequest = Message<"datagw.v1.UpdateUserRequest"> & {
   userId: string;
 
   /**
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    *
    * @generated from field: optional string email = 2;
    */
   email?: string | undefined;
 
   /**
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    *
    * @generated from field: optional string display_name = 3;
    */
   displayName?: string | undefined;
 
   /**
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    *
    * @generated from field: optional int64 expected_version = 4;
    */
   expectedVersion?: bigint | undefined;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 5;
    */
@@ -444,13 +447,14 @@ export type EraseUserRequest = Message<"datagw.v1.EraseUserRequest"> & {
 
   /**
    * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   * Required, at most 500 characters.
    *
    * @generated from field: string reason = 2;
    */
   reason: string;
 
   /**
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    *
    * @generated from field: string request_id = 3;
    */

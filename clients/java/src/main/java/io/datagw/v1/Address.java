@@ -7,7 +7,8 @@ package io.datagw.v1;
 
 /**
  * <pre>
- * A postal address.
+ * A postal address: name, line1, city and country_code required, each
+ * field at most 200 characters.
  * </pre>
  *
  * Protobuf type {@code datagw.v1.Address}
@@ -66,7 +67,7 @@ private static final long serialVersionUID = 0L;
    * Recipient.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The name.
    */
   @java.lang.Override
@@ -87,7 +88,7 @@ private static final long serialVersionUID = 0L;
    * Recipient.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for name.
    */
   @java.lang.Override
@@ -113,7 +114,7 @@ private static final long serialVersionUID = 0L;
    * Street and number.
    * </pre>
    *
-   * <code>string line1 = 2;</code>
+   * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
    * @return The line1.
    */
   @java.lang.Override
@@ -134,7 +135,7 @@ private static final long serialVersionUID = 0L;
    * Street and number.
    * </pre>
    *
-   * <code>string line1 = 2;</code>
+   * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for line1.
    */
   @java.lang.Override
@@ -160,7 +161,7 @@ private static final long serialVersionUID = 0L;
    * More address.
    * </pre>
    *
-   * <code>string line2 = 3;</code>
+   * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
    * @return The line2.
    */
   @java.lang.Override
@@ -181,7 +182,7 @@ private static final long serialVersionUID = 0L;
    * More address.
    * </pre>
    *
-   * <code>string line2 = 3;</code>
+   * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for line2.
    */
   @java.lang.Override
@@ -207,7 +208,7 @@ private static final long serialVersionUID = 0L;
    * City.
    * </pre>
    *
-   * <code>string city = 4;</code>
+   * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
    * @return The city.
    */
   @java.lang.Override
@@ -228,7 +229,7 @@ private static final long serialVersionUID = 0L;
    * City.
    * </pre>
    *
-   * <code>string city = 4;</code>
+   * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for city.
    */
   @java.lang.Override
@@ -254,7 +255,7 @@ private static final long serialVersionUID = 0L;
    * Postal code.
    * </pre>
    *
-   * <code>string postal_code = 5;</code>
+   * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
    * @return The postalCode.
    */
   @java.lang.Override
@@ -275,7 +276,7 @@ private static final long serialVersionUID = 0L;
    * Postal code.
    * </pre>
    *
-   * <code>string postal_code = 5;</code>
+   * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for postalCode.
    */
   @java.lang.Override
@@ -301,7 +302,7 @@ private static final long serialVersionUID = 0L;
    * ISO 3166-1 alpha-2 code, e.g. "DE".
    * </pre>
    *
-   * <code>string country_code = 6;</code>
+   * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
    * @return The countryCode.
    */
   @java.lang.Override
@@ -322,7 +323,7 @@ private static final long serialVersionUID = 0L;
    * ISO 3166-1 alpha-2 code, e.g. "DE".
    * </pre>
    *
-   * <code>string country_code = 6;</code>
+   * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for countryCode.
    */
   @java.lang.Override
@@ -552,7 +553,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A postal address.
+   * A postal address: name, line1, city and country_code required, each
+   * field at most 200 characters.
    * </pre>
    *
    * Protobuf type {@code datagw.v1.Address}
@@ -766,7 +768,7 @@ private static final long serialVersionUID = 0L;
      * Recipient.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return The name.
      */
     public java.lang.String getName() {
@@ -786,7 +788,7 @@ private static final long serialVersionUID = 0L;
      * Recipient.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for name.
      */
     public com.google.protobuf.ByteString
@@ -807,7 +809,7 @@ private static final long serialVersionUID = 0L;
      * Recipient.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The name to set.
      * @return This builder for chaining.
      */
@@ -824,7 +826,7 @@ private static final long serialVersionUID = 0L;
      * Recipient.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearName() {
@@ -838,7 +840,7 @@ private static final long serialVersionUID = 0L;
      * Recipient.
      * </pre>
      *
-     * <code>string name = 1;</code>
+     * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for name to set.
      * @return This builder for chaining.
      */
@@ -858,7 +860,7 @@ private static final long serialVersionUID = 0L;
      * Street and number.
      * </pre>
      *
-     * <code>string line1 = 2;</code>
+     * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
      * @return The line1.
      */
     public java.lang.String getLine1() {
@@ -878,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * Street and number.
      * </pre>
      *
-     * <code>string line1 = 2;</code>
+     * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for line1.
      */
     public com.google.protobuf.ByteString
@@ -899,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * Street and number.
      * </pre>
      *
-     * <code>string line1 = 2;</code>
+     * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The line1 to set.
      * @return This builder for chaining.
      */
@@ -916,7 +918,7 @@ private static final long serialVersionUID = 0L;
      * Street and number.
      * </pre>
      *
-     * <code>string line1 = 2;</code>
+     * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLine1() {
@@ -930,7 +932,7 @@ private static final long serialVersionUID = 0L;
      * Street and number.
      * </pre>
      *
-     * <code>string line1 = 2;</code>
+     * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for line1 to set.
      * @return This builder for chaining.
      */
@@ -950,7 +952,7 @@ private static final long serialVersionUID = 0L;
      * More address.
      * </pre>
      *
-     * <code>string line2 = 3;</code>
+     * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
      * @return The line2.
      */
     public java.lang.String getLine2() {
@@ -970,7 +972,7 @@ private static final long serialVersionUID = 0L;
      * More address.
      * </pre>
      *
-     * <code>string line2 = 3;</code>
+     * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for line2.
      */
     public com.google.protobuf.ByteString
@@ -991,7 +993,7 @@ private static final long serialVersionUID = 0L;
      * More address.
      * </pre>
      *
-     * <code>string line2 = 3;</code>
+     * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The line2 to set.
      * @return This builder for chaining.
      */
@@ -1008,7 +1010,7 @@ private static final long serialVersionUID = 0L;
      * More address.
      * </pre>
      *
-     * <code>string line2 = 3;</code>
+     * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLine2() {
@@ -1022,7 +1024,7 @@ private static final long serialVersionUID = 0L;
      * More address.
      * </pre>
      *
-     * <code>string line2 = 3;</code>
+     * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for line2 to set.
      * @return This builder for chaining.
      */
@@ -1042,7 +1044,7 @@ private static final long serialVersionUID = 0L;
      * City.
      * </pre>
      *
-     * <code>string city = 4;</code>
+     * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
      * @return The city.
      */
     public java.lang.String getCity() {
@@ -1062,7 +1064,7 @@ private static final long serialVersionUID = 0L;
      * City.
      * </pre>
      *
-     * <code>string city = 4;</code>
+     * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for city.
      */
     public com.google.protobuf.ByteString
@@ -1083,7 +1085,7 @@ private static final long serialVersionUID = 0L;
      * City.
      * </pre>
      *
-     * <code>string city = 4;</code>
+     * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The city to set.
      * @return This builder for chaining.
      */
@@ -1100,7 +1102,7 @@ private static final long serialVersionUID = 0L;
      * City.
      * </pre>
      *
-     * <code>string city = 4;</code>
+     * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCity() {
@@ -1114,7 +1116,7 @@ private static final long serialVersionUID = 0L;
      * City.
      * </pre>
      *
-     * <code>string city = 4;</code>
+     * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for city to set.
      * @return This builder for chaining.
      */
@@ -1134,7 +1136,7 @@ private static final long serialVersionUID = 0L;
      * Postal code.
      * </pre>
      *
-     * <code>string postal_code = 5;</code>
+     * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
      * @return The postalCode.
      */
     public java.lang.String getPostalCode() {
@@ -1154,7 +1156,7 @@ private static final long serialVersionUID = 0L;
      * Postal code.
      * </pre>
      *
-     * <code>string postal_code = 5;</code>
+     * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for postalCode.
      */
     public com.google.protobuf.ByteString
@@ -1175,7 +1177,7 @@ private static final long serialVersionUID = 0L;
      * Postal code.
      * </pre>
      *
-     * <code>string postal_code = 5;</code>
+     * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The postalCode to set.
      * @return This builder for chaining.
      */
@@ -1192,7 +1194,7 @@ private static final long serialVersionUID = 0L;
      * Postal code.
      * </pre>
      *
-     * <code>string postal_code = 5;</code>
+     * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPostalCode() {
@@ -1206,7 +1208,7 @@ private static final long serialVersionUID = 0L;
      * Postal code.
      * </pre>
      *
-     * <code>string postal_code = 5;</code>
+     * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for postalCode to set.
      * @return This builder for chaining.
      */
@@ -1226,7 +1228,7 @@ private static final long serialVersionUID = 0L;
      * ISO 3166-1 alpha-2 code, e.g. "DE".
      * </pre>
      *
-     * <code>string country_code = 6;</code>
+     * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
      * @return The countryCode.
      */
     public java.lang.String getCountryCode() {
@@ -1246,7 +1248,7 @@ private static final long serialVersionUID = 0L;
      * ISO 3166-1 alpha-2 code, e.g. "DE".
      * </pre>
      *
-     * <code>string country_code = 6;</code>
+     * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for countryCode.
      */
     public com.google.protobuf.ByteString
@@ -1267,7 +1269,7 @@ private static final long serialVersionUID = 0L;
      * ISO 3166-1 alpha-2 code, e.g. "DE".
      * </pre>
      *
-     * <code>string country_code = 6;</code>
+     * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
      * @param value The countryCode to set.
      * @return This builder for chaining.
      */
@@ -1284,7 +1286,7 @@ private static final long serialVersionUID = 0L;
      * ISO 3166-1 alpha-2 code, e.g. "DE".
      * </pre>
      *
-     * <code>string country_code = 6;</code>
+     * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCountryCode() {
@@ -1298,7 +1300,7 @@ private static final long serialVersionUID = 0L;
      * ISO 3166-1 alpha-2 code, e.g. "DE".
      * </pre>
      *
-     * <code>string country_code = 6;</code>
+     * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for countryCode to set.
      * @return This builder for chaining.
      */

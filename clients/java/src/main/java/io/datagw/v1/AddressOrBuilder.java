@@ -15,7 +15,7 @@ public interface AddressOrBuilder extends
    * Recipient.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The name.
    */
   java.lang.String getName();
@@ -24,7 +24,7 @@ public interface AddressOrBuilder extends
    * Recipient.
    * </pre>
    *
-   * <code>string name = 1;</code>
+   * <code>string name = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for name.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface AddressOrBuilder extends
    * Street and number.
    * </pre>
    *
-   * <code>string line1 = 2;</code>
+   * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
    * @return The line1.
    */
   java.lang.String getLine1();
@@ -44,7 +44,7 @@ public interface AddressOrBuilder extends
    * Street and number.
    * </pre>
    *
-   * <code>string line1 = 2;</code>
+   * <code>string line1 = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for line1.
    */
   com.google.protobuf.ByteString
@@ -55,7 +55,7 @@ public interface AddressOrBuilder extends
    * More address.
    * </pre>
    *
-   * <code>string line2 = 3;</code>
+   * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
    * @return The line2.
    */
   java.lang.String getLine2();
@@ -64,7 +64,7 @@ public interface AddressOrBuilder extends
    * More address.
    * </pre>
    *
-   * <code>string line2 = 3;</code>
+   * <code>string line2 = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for line2.
    */
   com.google.protobuf.ByteString
@@ -75,7 +75,7 @@ public interface AddressOrBuilder extends
    * City.
    * </pre>
    *
-   * <code>string city = 4;</code>
+   * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
    * @return The city.
    */
   java.lang.String getCity();
@@ -84,7 +84,7 @@ public interface AddressOrBuilder extends
    * City.
    * </pre>
    *
-   * <code>string city = 4;</code>
+   * <code>string city = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for city.
    */
   com.google.protobuf.ByteString
@@ -95,7 +95,7 @@ public interface AddressOrBuilder extends
    * Postal code.
    * </pre>
    *
-   * <code>string postal_code = 5;</code>
+   * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
    * @return The postalCode.
    */
   java.lang.String getPostalCode();
@@ -104,7 +104,7 @@ public interface AddressOrBuilder extends
    * Postal code.
    * </pre>
    *
-   * <code>string postal_code = 5;</code>
+   * <code>string postal_code = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for postalCode.
    */
   com.google.protobuf.ByteString
@@ -115,7 +115,7 @@ public interface AddressOrBuilder extends
    * ISO 3166-1 alpha-2 code, e.g. "DE".
    * </pre>
    *
-   * <code>string country_code = 6;</code>
+   * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
    * @return The countryCode.
    */
   java.lang.String getCountryCode();
@@ -124,7 +124,7 @@ public interface AddressOrBuilder extends
    * ISO 3166-1 alpha-2 code, e.g. "DE".
    * </pre>
    *
-   * <code>string country_code = 6;</code>
+   * <code>string country_code = 6 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for countryCode.
    */
   com.google.protobuf.ByteString

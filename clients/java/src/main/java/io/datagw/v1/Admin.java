@@ -395,190 +395,190 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "nse\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.Domain" +
       "Policy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021FlushCache" +
       "Request\022\016\n\006domain\030\001 \001(\t\"+\n\022FlushCacheRes" +
-      "ponse\022\025\n\rdeleted_count\030\001 \001(\003\"\314\001\n\035AdminSe" +
+      "ponse\022\025\n\rdeleted_count\030\001 \001(\003\"\330\001\n\035AdminSe" +
       "rviceListOrdersRequest\022&\n\006status\030\001 \001(\0162\026" +
       ".datagw.v1.OrderStatus\022.\n\nstart_time\030\002 \001" +
       "(\0132\032.google.protobuf.Timestamp\022,\n\010end_ti" +
-      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022\021\n\t" +
-      "page_size\030\004 \001(\005\022\022\n\npage_token\030\005 \001(\t\"s\n\036A" +
-      "dminServiceListOrdersResponse\022 \n\006orders\030" +
-      "\001 \003(\0132\020.datagw.v1.Order\022\027\n\017next_page_tok" +
-      "en\030\002 \001(\t\022\026\n\016shards_queried\030\003 \001(\005\"c\n\010Saga" +
-      "Step\022\014\n\004name\030\001 \001(\t\022\017\n\007outcome\030\002 \001(\t\022\016\n\006d" +
-      "etail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032.google.proto" +
-      "buf.Timestamp\"\246\002\n\004Saga\022\017\n\007saga_id\030\001 \001(\t\022" +
-      "\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\0162\024.datagw.v1" +
-      ".SagaState\022\020\n\010order_id\030\004 \001(\t\022\017\n\007user_id\030" +
-      "\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datagw.v1.SagaSte" +
-      "p\022\026\n\016failure_reason\030\007 \001(\t\022\031\n\021recovery_at" +
-      "tempts\030\010 \001(\005\022/\n\013create_time\030\t \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022/\n\013update_time\030\n \001" +
-      "(\0132\032.google.protobuf.Timestamp\"!\n\016GetSag" +
-      "aRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n\017GetSagaResp" +
-      "onse\022\035\n\004saga\030\001 \001(\0132\017.datagw.v1.Saga\"a\n\025L" +
-      "istStuckSagasRequest\022-\n\nolder_than\030\001 \001(\013" +
-      "2\031.google.protobuf.Duration\022\031\n\005limit\030\002 \001" +
-      "(\005B\n\272H\007\032\005\030\350\007(\000\"T\n\026ListStuckSagasResponse" +
-      "\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1.Saga\022\032\n\022unav" +
-      "ailable_shards\030\002 \003(\005\"\300\001\n\rShardProgress\022*" +
-      "\n\010position\030\001 \001(\0132\030.datagw.v1.ShardPositi" +
-      "on\022\022\n\nlag_events\030\002 \001(\003\022&\n\003lag\030\003 \001(\0132\031.go" +
-      "ogle.protobuf.Duration\022\022\n\nlast_error\030\004 \001" +
-      "(\t\0223\n\017last_batch_time\030\005 \001(\0132\032.google.pro" +
-      "tobuf.Timestamp\"\230\001\n\nProjection\022\014\n\004name\030\001" +
-      " \001(\t\022\023\n\013description\030\002 \001(\t\022)\n\005state\030\003 \001(\016" +
-      "2\032.datagw.v1.ProjectionState\022(\n\006shards\030\004" +
-      " \003(\0132\030.datagw.v1.ShardProgress\022\022\n\ngenera" +
-      "tion\030\005 \001(\003\"\030\n\026ListProjectionsRequest\"E\n\027" +
-      "ListProjectionsResponse\022*\n\013projections\030\001" +
-      " \003(\0132\025.datagw.v1.Projection\"0\n\030RebuildPr" +
-      "ojectionRequest\022\024\n\004name\030\001 \001(\tB\006\272H\003\310\001\001\"_\n" +
-      "\031RebuildProjectionResponse\022)\n\nprojection" +
-      "\030\001 \001(\0132\025.datagw.v1.Projection\022\027\n\017events_" +
-      "replayed\030\002 \001(\003\"\027\n\025GetRelayStatusRequest\"" +
-      "j\n\026GetRelayStatusResponse\022(\n\006shards\030\001 \003(" +
-      "\0132\030.datagw.v1.ShardProgress\022\016\n\006target\030\002 " +
-      "\001(\t\022\026\n\016events_relayed\030\003 \001(\003\"K\n\022ExplainCa" +
-      "llRequest\022\016\n\006method\030\001 \001(\t\022%\n\007request\030\002 \001" +
-      "(\0132\024.google.protobuf.Any\"L\n\nShardRoute\022\r" +
-      "\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002 \001(\t\022\014\n\004node" +
-      "\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023ExplainCallRe" +
-      "sponse\022\016\n\006method\030\001 \001(\t\022\016\n\006domain\030\002 \001(\t\022\020" +
-      "\n\010keyspace\030\003 \001(\t\0220\n\013consistency\030\004 \001(\0162\033." +
-      "datagw.v1.ConsistencyLevel\022\021\n\tuse_cache\030" +
-      "\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\0132\031.google.pr" +
-      "otobuf.Duration\022\027\n\017replica_allowed\030\007 \001(\010" +
-      "\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030\t \003(\0132\025.data" +
-      "gw.v1.ShardRoute\022\r\n\005steps\030\n \003(\t\"\203\001\n\021Resh" +
-      "ardTableCheck\022\r\n\005table\030\001 \001(\t\022\023\n\013source_r" +
-      "ows\030\002 \001(\003\022\023\n\013target_rows\030\003 \001(\003\022\022\n\nsource" +
-      "_sum\030\004 \001(\t\022\022\n\ntarget_sum\030\005 \001(\t\022\r\n\005equal\030" +
-      "\006 \001(\010\"\247\001\n\023ReshardVerifyReport\022\r\n\005clean\030\001" +
-      " \001(\010\022\'\n\004took\030\002 \001(\0132\031.google.protobuf.Dur" +
-      "ation\022\024\n\014source_shard\030\003 \001(\005\022\024\n\014target_sh" +
-      "ard\030\004 \001(\005\022,\n\006tables\030\005 \003(\0132\034.datagw.v1.Re" +
-      "shardTableCheck\"u\n\016ReshardCutover\022\022\n\nfro" +
-      "m_shard\030\001 \001(\005\022\020\n\010to_shard\030\002 \001(\005\022\023\n\013map_v" +
-      "ersion\030\003 \001(\003\022(\n\005pause\030\004 \001(\0132\031.google.pro" +
-      "tobuf.Duration\"\321\005\n\017ReshardWorkflow\022\020\n\010wo" +
-      "rkflow\030\001 \001(\t\022\020\n\010keyspace\030\002 \001(\t\022\021\n\tkey_ra" +
-      "nge\030\003 \001(\t\022\024\n\014source_shard\030\004 \001(\005\022\024\n\014targe" +
-      "t_shard\030\005 \001(\005\022&\n\005phase\030\006 \001(\0162\027.datagw.v1" +
-      ".ReshardPhase\022\021\n\trequested\030\007 \001(\t\022\r\n\005erro" +
-      "r\030\010 \001(\t\022?\n\013copied_rows\030\t \003(\0132*.datagw.v1" +
-      ".ReshardWorkflow.CopiedRowsEntry\0220\n\rcopy" +
-      "_duration\030\n \001(\0132\031.google.protobuf.Durati" +
-      "on\022\027\n\017pending_changes\030\013 \001(\003\022\027\n\017applied_c" +
-      "hanges\030\014 \001(\003\0223\n\013last_verify\030\r \001(\0132\036.data" +
-      "gw.v1.ReshardVerifyReport\022+\n\010cutovers\030\016 " +
-      "\003(\0132\031.datagw.v1.ReshardCutover\022A\n\014delete" +
-      "d_rows\030\017 \003(\0132+.datagw.v1.ReshardWorkflow" +
-      ".DeletedRowsEntry\022/\n\013create_time\030\020 \001(\0132\032" +
-      ".google.protobuf.Timestamp\022/\n\013update_tim" +
-      "e\030\021 \001(\0132\032.google.protobuf.Timestamp\0321\n\017C" +
-      "opiedRowsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001" +
-      "(\003:\0028\001\0322\n\020DeletedRowsEntry\022\013\n\003key\030\001 \001(\t\022" +
-      "\r\n\005value\030\002 \001(\003:\0028\001\"k\n\034CreateReshardWorkf" +
-      "lowRequest\022\020\n\010keyspace\030\001 \001(\t\022\021\n\tkey_rang" +
-      "e\030\002 \001(\t\022\024\n\014target_shard\030\003 \001(\005\022\020\n\010workflo" +
-      "w\030\004 \001(\t\"M\n\035CreateReshardWorkflowResponse" +
-      "\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.ReshardWo" +
-      "rkflow\"-\n\031GetReshardWorkflowRequest\022\020\n\010w" +
-      "orkflow\030\001 \001(\t\"J\n\032GetReshardWorkflowRespo" +
-      "nse\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.Reshar" +
-      "dWorkflow\"/\n\033ListReshardWorkflowsRequest" +
-      "\022\020\n\010keyspace\030\001 \001(\t\"M\n\034ListReshardWorkflo" +
-      "wsResponse\022-\n\tworkflows\030\001 \003(\0132\032.datagw.v" +
-      "1.ReshardWorkflow\"Z\n\034ReshardWorkflowActi" +
-      "onRequest\022\020\n\010workflow\030\001 \001(\t\022(\n\006action\030\002 " +
-      "\001(\0162\030.datagw.v1.ReshardAction\"M\n\035Reshard" +
-      "WorkflowActionResponse\022,\n\010workflow\030\001 \001(\013" +
-      "2\032.datagw.v1.ReshardWorkflow\")\n\025AddShard" +
-      "ServerRequest\022\020\n\010keyspace\030\001 \001(\t\"\'\n\026AddSh" +
-      "ardServerResponse\022\r\n\005shard\030\001 \001(\005\"I\n\023Veri" +
-      "fyStoresRequest\022\016\n\006checks\030\001 \003(\t\022\016\n\006sampl" +
-      "e\030\002 \001(\001\022\022\n\nexhaustive\030\003 \001(\010\"\326\001\n\rVerifyFi" +
-      "nding\022\r\n\005check\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010se" +
-      "verity\030\003 \001(\0162\031.datagw.v1.VerifySeverity\022" +
-      "\020\n\010keyspace\030\004 \001(\t\022\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n" +
-      "\005table\030\006 \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n\010expected\030\010 " +
-      "\001(\t\022\r\n\005found\030\t \001(\t\022\016\n\006detail\030\n \001(\tB\010\n\006_s" +
-      "hard\"\240\001\n\013VerifyCheck\022\014\n\004name\030\001 \001(\t\0222\n\006co" +
-      "unts\030\002 \003(\0132\".datagw.v1.VerifyCheck.Count" +
-      "sEntry\022\016\n\006errors\030\003 \003(\t\022\020\n\010findings\030\004 \001(\005" +
-      "\032-\n\013CountsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 " +
-      "\001(\003:\0028\001\"\266\001\n\024VerifyStoresResponse\022*\n\010find" +
-      "ings\030\001 \003(\0132\030.datagw.v1.VerifyFinding\022&\n\006" +
-      "checks\030\002 \003(\0132\026.datagw.v1.VerifyCheck\022\r\n\005" +
-      "clean\030\003 \001(\010\022+\n\010duration\030\004 \001(\0132\031.google.p" +
-      "rotobuf.Duration\022\016\n\006sample\030\005 \001(\001*{\n\013Back" +
-      "endKind\022\034\n\030BACKEND_KIND_UNSPECIFIED\020\000\022\031\n" +
-      "\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022BACKEND_KIND" +
-      "_REDIS\020\002\022\033\n\027BACKEND_KIND_CLICKHOUSE\020\003*\222\001" +
-      "\n\tSagaState\022\032\n\026SAGA_STATE_UNSPECIFIED\020\000\022" +
-      "\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027SAGA_STATE_CO" +
-      "MPENSATING\020\002\022\030\n\024SAGA_STATE_COMPLETED\020\003\022\032" +
-      "\n\026SAGA_STATE_COMPENSATED\020\004*\220\001\n\017Projectio" +
-      "nState\022 \n\034PROJECTION_STATE_UNSPECIFIED\020\000" +
-      "\022\034\n\030PROJECTION_STATE_RUNNING\020\001\022\037\n\033PROJEC" +
-      "TION_STATE_REBUILDING\020\002\022\034\n\030PROJECTION_ST" +
-      "ATE_FAILING\020\003*\254\002\n\014ReshardPhase\022\035\n\031RESHAR" +
-      "D_PHASE_UNSPECIFIED\020\000\022\031\n\025RESHARD_PHASE_C" +
-      "OPYING\020\001\022\035\n\031RESHARD_PHASE_CATCHING_UP\020\002\022" +
-      "\033\n\027RESHARD_PHASE_SWITCHING\020\003\022\032\n\026RESHARD_" +
-      "PHASE_SWITCHED\020\004\022\033\n\027RESHARD_PHASE_REVERS" +
-      "ING\020\005\022\032\n\026RESHARD_PHASE_CLEANING\020\006\022\026\n\022RES" +
-      "HARD_PHASE_DONE\020\007\022\034\n\030RESHARD_PHASE_CANCE" +
-      "LLING\020\010\022\033\n\027RESHARD_PHASE_CANCELLED\020\t*\270\001\n" +
-      "\rReshardAction\022\036\n\032RESHARD_ACTION_UNSPECI" +
-      "FIED\020\000\022\031\n\025RESHARD_ACTION_VERIFY\020\001\022\031\n\025RES" +
-      "HARD_ACTION_SWITCH\020\002\022\032\n\026RESHARD_ACTION_R" +
-      "EVERSE\020\003\022\032\n\026RESHARD_ACTION_CLEANUP\020\004\022\031\n\025" +
-      "RESHARD_ACTION_CANCEL\020\005*\203\001\n\016VerifySeveri" +
-      "ty\022\037\n\033VERIFY_SEVERITY_UNSPECIFIED\020\000\022\031\n\025V" +
-      "ERIFY_SEVERITY_ERROR\020\001\022\033\n\027VERIFY_SEVERIT" +
-      "Y_WARNING\020\002\022\030\n\024VERIFY_SEVERITY_INFO\020\0032\363\013" +
-      "\n\014AdminService\022L\n\013GetTopology\022\035.datagw.v" +
-      "1.GetTopologyRequest\032\036.datagw.v1.GetTopo" +
-      "logyResponse\022L\n\013GetPolicies\022\035.datagw.v1." +
-      "GetPoliciesRequest\032\036.datagw.v1.GetPolici" +
-      "esResponse\022U\n\016ReloadPolicies\022 .datagw.v1" +
-      ".ReloadPoliciesRequest\032!.datagw.v1.Reloa" +
-      "dPoliciesResponse\022I\n\nFlushCache\022\034.datagw" +
-      ".v1.FlushCacheRequest\032\035.datagw.v1.FlushC" +
-      "acheResponse\022a\n\nListOrders\022(.datagw.v1.A" +
-      "dminServiceListOrdersRequest\032).datagw.v1" +
-      ".AdminServiceListOrdersResponse\022@\n\007GetSa" +
-      "ga\022\031.datagw.v1.GetSagaRequest\032\032.datagw.v" +
-      "1.GetSagaResponse\022U\n\016ListStuckSagas\022 .da" +
-      "tagw.v1.ListStuckSagasRequest\032!.datagw.v" +
-      "1.ListStuckSagasResponse\022X\n\017ListProjecti" +
-      "ons\022!.datagw.v1.ListProjectionsRequest\032\"" +
-      ".datagw.v1.ListProjectionsResponse\022^\n\021Re" +
-      "buildProjection\022#.datagw.v1.RebuildProje" +
-      "ctionRequest\032$.datagw.v1.RebuildProjecti" +
-      "onResponse\022U\n\016GetRelayStatus\022 .datagw.v1" +
-      ".GetRelayStatusRequest\032!.datagw.v1.GetRe" +
-      "layStatusResponse\022L\n\013ExplainCall\022\035.datag" +
-      "w.v1.ExplainCallRequest\032\036.datagw.v1.Expl" +
-      "ainCallResponse\022j\n\025CreateReshardWorkflow" +
-      "\022\'.datagw.v1.CreateReshardWorkflowReques" +
-      "t\032(.datagw.v1.CreateReshardWorkflowRespo" +
-      "nse\022a\n\022GetReshardWorkflow\022$.datagw.v1.Ge" +
-      "tReshardWorkflowRequest\032%.datagw.v1.GetR" +
-      "eshardWorkflowResponse\022g\n\024ListReshardWor" +
-      "kflows\022&.datagw.v1.ListReshardWorkflowsR" +
-      "equest\032\'.datagw.v1.ListReshardWorkflowsR" +
-      "esponse\022j\n\025ReshardWorkflowAction\022\'.datag" +
-      "w.v1.ReshardWorkflowActionRequest\032(.data" +
-      "gw.v1.ReshardWorkflowActionResponse\022U\n\016A" +
-      "ddShardServer\022 .datagw.v1.AddShardServer" +
-      "Request\032!.datagw.v1.AddShardServerRespon" +
-      "se\022O\n\014VerifyStores\022\036.datagw.v1.VerifySto" +
-      "resRequest\032\037.datagw.v1.VerifyStoresRespo" +
-      "nseBH\n\014io.datagw.v1P\001Z6github.com/datagw" +
-      "/datagw/clients/go/datagw/v1;datagwv1b\006p" +
-      "roto3"
+      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022\035\n\t" +
+      "page_size\030\004 \001(\005B\n\272H\007\032\005\030\350\007(\000\022\022\n\npage_toke" +
+      "n\030\005 \001(\t\"s\n\036AdminServiceListOrdersRespons" +
+      "e\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017n" +
+      "ext_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003" +
+      " \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcom" +
+      "e\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032." +
+      "google.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sa" +
+      "ga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\016" +
+      "2\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t" +
+      "\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datag" +
+      "w.v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n" +
+      "\021recovery_attempts\030\010 \001(\005\022/\n\013create_time\030" +
+      "\t \001(\0132\032.google.protobuf.Timestamp\022/\n\013upd" +
+      "ate_time\030\n \001(\0132\032.google.protobuf.Timesta" +
+      "mp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n" +
+      "\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw." +
+      "v1.Saga\"a\n\025ListStuckSagasRequest\022-\n\nolde" +
+      "r_than\030\001 \001(\0132\031.google.protobuf.Duration\022" +
+      "\031\n\005limit\030\002 \001(\005B\n\272H\007\032\005\030\350\007(\000\"T\n\026ListStuckS" +
+      "agasResponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1." +
+      "Saga\022\032\n\022unavailable_shards\030\002 \003(\005\"\300\001\n\rSha" +
+      "rdProgress\022*\n\010position\030\001 \001(\0132\030.datagw.v1" +
+      ".ShardPosition\022\022\n\nlag_events\030\002 \001(\003\022&\n\003la" +
+      "g\030\003 \001(\0132\031.google.protobuf.Duration\022\022\n\nla" +
+      "st_error\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132" +
+      "\032.google.protobuf.Timestamp\"\230\001\n\nProjecti" +
+      "on\022\014\n\004name\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n" +
+      "\005state\030\003 \001(\0162\032.datagw.v1.ProjectionState" +
+      "\022(\n\006shards\030\004 \003(\0132\030.datagw.v1.ShardProgre" +
+      "ss\022\022\n\ngeneration\030\005 \001(\003\"\030\n\026ListProjection" +
+      "sRequest\"E\n\027ListProjectionsResponse\022*\n\013p" +
+      "rojections\030\001 \003(\0132\025.datagw.v1.Projection\"" +
+      "0\n\030RebuildProjectionRequest\022\024\n\004name\030\001 \001(" +
+      "\tB\006\272H\003\310\001\001\"_\n\031RebuildProjectionResponse\022)" +
+      "\n\nprojection\030\001 \001(\0132\025.datagw.v1.Projectio" +
+      "n\022\027\n\017events_replayed\030\002 \001(\003\"\027\n\025GetRelaySt" +
+      "atusRequest\"j\n\026GetRelayStatusResponse\022(\n" +
+      "\006shards\030\001 \003(\0132\030.datagw.v1.ShardProgress\022" +
+      "\016\n\006target\030\002 \001(\t\022\026\n\016events_relayed\030\003 \001(\003\"" +
+      "K\n\022ExplainCallRequest\022\016\n\006method\030\001 \001(\t\022%\n" +
+      "\007request\030\002 \001(\0132\024.google.protobuf.Any\"L\n\n" +
+      "ShardRoute\022\r\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002" +
+      " \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023E" +
+      "xplainCallResponse\022\016\n\006method\030\001 \001(\t\022\016\n\006do" +
+      "main\030\002 \001(\t\022\020\n\010keyspace\030\003 \001(\t\0220\n\013consiste" +
+      "ncy\030\004 \001(\0162\033.datagw.v1.ConsistencyLevel\022\021" +
+      "\n\tuse_cache\030\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\013" +
+      "2\031.google.protobuf.Duration\022\027\n\017replica_a" +
+      "llowed\030\007 \001(\010\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030" +
+      "\t \003(\0132\025.datagw.v1.ShardRoute\022\r\n\005steps\030\n " +
+      "\003(\t\"\203\001\n\021ReshardTableCheck\022\r\n\005table\030\001 \001(\t" +
+      "\022\023\n\013source_rows\030\002 \001(\003\022\023\n\013target_rows\030\003 \001" +
+      "(\003\022\022\n\nsource_sum\030\004 \001(\t\022\022\n\ntarget_sum\030\005 \001" +
+      "(\t\022\r\n\005equal\030\006 \001(\010\"\247\001\n\023ReshardVerifyRepor" +
+      "t\022\r\n\005clean\030\001 \001(\010\022\'\n\004took\030\002 \001(\0132\031.google." +
+      "protobuf.Duration\022\024\n\014source_shard\030\003 \001(\005\022" +
+      "\024\n\014target_shard\030\004 \001(\005\022,\n\006tables\030\005 \003(\0132\034." +
+      "datagw.v1.ReshardTableCheck\"u\n\016ReshardCu" +
+      "tover\022\022\n\nfrom_shard\030\001 \001(\005\022\020\n\010to_shard\030\002 " +
+      "\001(\005\022\023\n\013map_version\030\003 \001(\003\022(\n\005pause\030\004 \001(\0132" +
+      "\031.google.protobuf.Duration\"\321\005\n\017ReshardWo" +
+      "rkflow\022\020\n\010workflow\030\001 \001(\t\022\020\n\010keyspace\030\002 \001" +
+      "(\t\022\021\n\tkey_range\030\003 \001(\t\022\024\n\014source_shard\030\004 " +
+      "\001(\005\022\024\n\014target_shard\030\005 \001(\005\022&\n\005phase\030\006 \001(\016" +
+      "2\027.datagw.v1.ReshardPhase\022\021\n\trequested\030\007" +
+      " \001(\t\022\r\n\005error\030\010 \001(\t\022?\n\013copied_rows\030\t \003(\013" +
+      "2*.datagw.v1.ReshardWorkflow.CopiedRowsE" +
+      "ntry\0220\n\rcopy_duration\030\n \001(\0132\031.google.pro" +
+      "tobuf.Duration\022\027\n\017pending_changes\030\013 \001(\003\022" +
+      "\027\n\017applied_changes\030\014 \001(\003\0223\n\013last_verify\030" +
+      "\r \001(\0132\036.datagw.v1.ReshardVerifyReport\022+\n" +
+      "\010cutovers\030\016 \003(\0132\031.datagw.v1.ReshardCutov" +
+      "er\022A\n\014deleted_rows\030\017 \003(\0132+.datagw.v1.Res" +
+      "hardWorkflow.DeletedRowsEntry\022/\n\013create_" +
+      "time\030\020 \001(\0132\032.google.protobuf.Timestamp\022/" +
+      "\n\013update_time\030\021 \001(\0132\032.google.protobuf.Ti" +
+      "mestamp\0321\n\017CopiedRowsEntry\022\013\n\003key\030\001 \001(\t\022" +
+      "\r\n\005value\030\002 \001(\003:\0028\001\0322\n\020DeletedRowsEntry\022\013" +
+      "\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"k\n\034Create" +
+      "ReshardWorkflowRequest\022\020\n\010keyspace\030\001 \001(\t" +
+      "\022\021\n\tkey_range\030\002 \001(\t\022\024\n\014target_shard\030\003 \001(" +
+      "\005\022\020\n\010workflow\030\004 \001(\t\"M\n\035CreateReshardWork" +
+      "flowResponse\022,\n\010workflow\030\001 \001(\0132\032.datagw." +
+      "v1.ReshardWorkflow\"-\n\031GetReshardWorkflow" +
+      "Request\022\020\n\010workflow\030\001 \001(\t\"J\n\032GetReshardW" +
+      "orkflowResponse\022,\n\010workflow\030\001 \001(\0132\032.data" +
+      "gw.v1.ReshardWorkflow\"/\n\033ListReshardWork" +
+      "flowsRequest\022\020\n\010keyspace\030\001 \001(\t\"M\n\034ListRe" +
+      "shardWorkflowsResponse\022-\n\tworkflows\030\001 \003(" +
+      "\0132\032.datagw.v1.ReshardWorkflow\"Z\n\034Reshard" +
+      "WorkflowActionRequest\022\020\n\010workflow\030\001 \001(\t\022" +
+      "(\n\006action\030\002 \001(\0162\030.datagw.v1.ReshardActio" +
+      "n\"M\n\035ReshardWorkflowActionResponse\022,\n\010wo" +
+      "rkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow" +
+      "\")\n\025AddShardServerRequest\022\020\n\010keyspace\030\001 " +
+      "\001(\t\"\'\n\026AddShardServerResponse\022\r\n\005shard\030\001" +
+      " \001(\005\"I\n\023VerifyStoresRequest\022\016\n\006checks\030\001 " +
+      "\003(\t\022\016\n\006sample\030\002 \001(\001\022\022\n\nexhaustive\030\003 \001(\010\"" +
+      "\326\001\n\rVerifyFinding\022\r\n\005check\030\001 \001(\t\022\014\n\004kind" +
+      "\030\002 \001(\t\022+\n\010severity\030\003 \001(\0162\031.datagw.v1.Ver" +
+      "ifySeverity\022\020\n\010keyspace\030\004 \001(\t\022\022\n\005shard\030\005" +
+      " \001(\005H\000\210\001\001\022\r\n\005table\030\006 \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n" +
+      "\010expected\030\010 \001(\t\022\r\n\005found\030\t \001(\t\022\016\n\006detail" +
+      "\030\n \001(\tB\010\n\006_shard\"\240\001\n\013VerifyCheck\022\014\n\004name" +
+      "\030\001 \001(\t\0222\n\006counts\030\002 \003(\0132\".datagw.v1.Verif" +
+      "yCheck.CountsEntry\022\016\n\006errors\030\003 \003(\t\022\020\n\010fi" +
+      "ndings\030\004 \001(\005\032-\n\013CountsEntry\022\013\n\003key\030\001 \001(\t" +
+      "\022\r\n\005value\030\002 \001(\003:\0028\001\"\266\001\n\024VerifyStoresResp" +
+      "onse\022*\n\010findings\030\001 \003(\0132\030.datagw.v1.Verif" +
+      "yFinding\022&\n\006checks\030\002 \003(\0132\026.datagw.v1.Ver" +
+      "ifyCheck\022\r\n\005clean\030\003 \001(\010\022+\n\010duration\030\004 \001(" +
+      "\0132\031.google.protobuf.Duration\022\016\n\006sample\030\005" +
+      " \001(\001*{\n\013BackendKind\022\034\n\030BACKEND_KIND_UNSP" +
+      "ECIFIED\020\000\022\031\n\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022" +
+      "BACKEND_KIND_REDIS\020\002\022\033\n\027BACKEND_KIND_CLI" +
+      "CKHOUSE\020\003*\222\001\n\tSagaState\022\032\n\026SAGA_STATE_UN" +
+      "SPECIFIED\020\000\022\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027S" +
+      "AGA_STATE_COMPENSATING\020\002\022\030\n\024SAGA_STATE_C" +
+      "OMPLETED\020\003\022\032\n\026SAGA_STATE_COMPENSATED\020\004*\220" +
+      "\001\n\017ProjectionState\022 \n\034PROJECTION_STATE_U" +
+      "NSPECIFIED\020\000\022\034\n\030PROJECTION_STATE_RUNNING" +
+      "\020\001\022\037\n\033PROJECTION_STATE_REBUILDING\020\002\022\034\n\030P" +
+      "ROJECTION_STATE_FAILING\020\003*\254\002\n\014ReshardPha" +
+      "se\022\035\n\031RESHARD_PHASE_UNSPECIFIED\020\000\022\031\n\025RES" +
+      "HARD_PHASE_COPYING\020\001\022\035\n\031RESHARD_PHASE_CA" +
+      "TCHING_UP\020\002\022\033\n\027RESHARD_PHASE_SWITCHING\020\003" +
+      "\022\032\n\026RESHARD_PHASE_SWITCHED\020\004\022\033\n\027RESHARD_" +
+      "PHASE_REVERSING\020\005\022\032\n\026RESHARD_PHASE_CLEAN" +
+      "ING\020\006\022\026\n\022RESHARD_PHASE_DONE\020\007\022\034\n\030RESHARD" +
+      "_PHASE_CANCELLING\020\010\022\033\n\027RESHARD_PHASE_CAN" +
+      "CELLED\020\t*\270\001\n\rReshardAction\022\036\n\032RESHARD_AC" +
+      "TION_UNSPECIFIED\020\000\022\031\n\025RESHARD_ACTION_VER" +
+      "IFY\020\001\022\031\n\025RESHARD_ACTION_SWITCH\020\002\022\032\n\026RESH" +
+      "ARD_ACTION_REVERSE\020\003\022\032\n\026RESHARD_ACTION_C" +
+      "LEANUP\020\004\022\031\n\025RESHARD_ACTION_CANCEL\020\005*\203\001\n\016" +
+      "VerifySeverity\022\037\n\033VERIFY_SEVERITY_UNSPEC" +
+      "IFIED\020\000\022\031\n\025VERIFY_SEVERITY_ERROR\020\001\022\033\n\027VE" +
+      "RIFY_SEVERITY_WARNING\020\002\022\030\n\024VERIFY_SEVERI" +
+      "TY_INFO\020\0032\363\013\n\014AdminService\022L\n\013GetTopolog" +
+      "y\022\035.datagw.v1.GetTopologyRequest\032\036.datag" +
+      "w.v1.GetTopologyResponse\022L\n\013GetPolicies\022" +
+      "\035.datagw.v1.GetPoliciesRequest\032\036.datagw." +
+      "v1.GetPoliciesResponse\022U\n\016ReloadPolicies" +
+      "\022 .datagw.v1.ReloadPoliciesRequest\032!.dat" +
+      "agw.v1.ReloadPoliciesResponse\022I\n\nFlushCa" +
+      "che\022\034.datagw.v1.FlushCacheRequest\032\035.data" +
+      "gw.v1.FlushCacheResponse\022a\n\nListOrders\022(" +
+      ".datagw.v1.AdminServiceListOrdersRequest" +
+      "\032).datagw.v1.AdminServiceListOrdersRespo" +
+      "nse\022@\n\007GetSaga\022\031.datagw.v1.GetSagaReques" +
+      "t\032\032.datagw.v1.GetSagaResponse\022U\n\016ListStu" +
+      "ckSagas\022 .datagw.v1.ListStuckSagasReques" +
+      "t\032!.datagw.v1.ListStuckSagasResponse\022X\n\017" +
+      "ListProjections\022!.datagw.v1.ListProjecti" +
+      "onsRequest\032\".datagw.v1.ListProjectionsRe" +
+      "sponse\022^\n\021RebuildProjection\022#.datagw.v1." +
+      "RebuildProjectionRequest\032$.datagw.v1.Reb" +
+      "uildProjectionResponse\022U\n\016GetRelayStatus" +
+      "\022 .datagw.v1.GetRelayStatusRequest\032!.dat" +
+      "agw.v1.GetRelayStatusResponse\022L\n\013Explain" +
+      "Call\022\035.datagw.v1.ExplainCallRequest\032\036.da" +
+      "tagw.v1.ExplainCallResponse\022j\n\025CreateRes" +
+      "hardWorkflow\022\'.datagw.v1.CreateReshardWo" +
+      "rkflowRequest\032(.datagw.v1.CreateReshardW" +
+      "orkflowResponse\022a\n\022GetReshardWorkflow\022$." +
+      "datagw.v1.GetReshardWorkflowRequest\032%.da" +
+      "tagw.v1.GetReshardWorkflowResponse\022g\n\024Li" +
+      "stReshardWorkflows\022&.datagw.v1.ListResha" +
+      "rdWorkflowsRequest\032\'.datagw.v1.ListResha" +
+      "rdWorkflowsResponse\022j\n\025ReshardWorkflowAc" +
+      "tion\022\'.datagw.v1.ReshardWorkflowActionRe" +
+      "quest\032(.datagw.v1.ReshardWorkflowActionR" +
+      "esponse\022U\n\016AddShardServer\022 .datagw.v1.Ad" +
+      "dShardServerRequest\032!.datagw.v1.AddShard" +
+      "ServerResponse\022O\n\014VerifyStores\022\036.datagw." +
+      "v1.VerifyStoresRequest\032\037.datagw.v1.Verif" +
+      "yStoresResponseBH\n\014io.datagw.v1P\001Z6githu" +
+      "b.com/datagw/datagw/clients/go/datagw/v1" +
+      ";datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

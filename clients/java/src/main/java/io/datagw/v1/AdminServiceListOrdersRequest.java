@@ -164,7 +164,7 @@ private static final long serialVersionUID = 0L;
    * 1-1000; unset: 100.
    * </pre>
    *
-   * <code>int32 page_size = 4;</code>
+   * <code>int32 page_size = 4 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -1035,7 +1035,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 page_size = 4;</code>
+     * <code>int32 page_size = 4 [(.buf.validate.field) = { ... }</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -1047,7 +1047,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 page_size = 4;</code>
+     * <code>int32 page_size = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -1063,7 +1063,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 100.
      * </pre>
      *
-     * <code>int32 page_size = 4;</code>
+     * <code>int32 page_size = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {

@@ -88,7 +88,7 @@ public interface AdminServiceListOrdersRequestOrBuilder extends
    * 1-1000; unset: 100.
    * </pre>
    *
-   * <code>int32 page_size = 4;</code>
+   * <code>int32 page_size = 4 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   int getPageSize();

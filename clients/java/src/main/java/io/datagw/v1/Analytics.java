@@ -150,108 +150,114 @@ public final class Analytics extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\031datagw/v1/analytics.proto\022\tdatagw.v1\032\026" +
-      "datagw/v1/common.proto\032\036google/protobuf/" +
-      "duration.proto\032\034google/protobuf/struct.p" +
-      "roto\032\037google/protobuf/timestamp.proto\"\322\002" +
-      "\n\016BehaviourEvent\022\020\n\010event_id\030\001 \001(\t\022+\n\004ty" +
-      "pe\030\002 \001(\0162\035.datagw.v1.BehaviourEventType\022" +
-      ".\n\noccur_time\030\003 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\022\017\n\007user_id\030\004 \001(\t\022\022\n\nsession_id\030\005" +
-      " \001(\t\022\013\n\003sku\030\006 \001(\t\022\r\n\005query\030\007 \001(\t\022\014\n\004page" +
-      "\030\010 \001(\t\022\020\n\010quantity\030\t \001(\003\022=\n\nproperties\030\n" +
-      " \003(\0132).datagw.v1.BehaviourEvent.Properti" +
-      "esEntry\0321\n\017PropertiesEntry\022\013\n\003key\030\001 \001(\t\022" +
-      "\r\n\005value\030\002 \001(\t:\0028\001\"@\n\023IngestEventsReques" +
-      "t\022)\n\006events\030\001 \003(\0132\031.datagw.v1.BehaviourE" +
-      "vent\"T\n\rRejectedEvent\022\r\n\005index\030\001 \001(\003\022\020\n\010" +
-      "event_id\030\002 \001(\t\022\r\n\005field\030\003 \001(\t\022\023\n\013descrip" +
-      "tion\030\004 \001(\t\"h\n\024IngestEventsResponse\022\020\n\010ac" +
-      "cepted\030\001 \001(\003\022\020\n\010rejected\030\002 \001(\003\022,\n\nreject" +
-      "ions\030\003 \003(\0132\030.datagw.v1.RejectedEvent\"i\n\t" +
-      "TimeRange\022.\n\nstart_time\030\001 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022,\n\010end_time\030\002 \001(\0132\032.go" +
-      "ogle.protobuf.Timestamp\"\251\001\n\023SalesSummary" +
-      "Request\022#\n\005range\030\001 \001(\0132\024.datagw.v1.TimeR" +
-      "ange\022/\n\013granularity\030\002 \001(\0162\032.datagw.v1.Ti" +
-      "meGranularity\022\025\n\rcurrency_code\030\003 \001(\t\022\020\n\010" +
-      "category\030\004 \001(\t\022\023\n\013by_category\030\005 \001(\010\"\302\001\n\013" +
-      "SalesBucket\0220\n\014bucket_start\030\001 \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\022\020\n\010category\030\002 \001(\t\022" +
-      "\016\n\006orders\030\003 \001(\003\022\r\n\005units\030\004 \001(\003\022!\n\007revenu" +
-      "e\030\005 \001(\0132\020.datagw.v1.Money\022-\n\023average_ord" +
-      "er_value\030\006 \001(\0132\020.datagw.v1.Money\"f\n\024Sale" +
-      "sSummaryResponse\022\'\n\007buckets\030\001 \003(\0132\026.data" +
-      "gw.v1.SalesBucket\022%\n\005total\030\002 \001(\0132\026.datag" +
-      "w.v1.SalesBucket\"\235\001\n\022TopProductsRequest\022" +
-      "#\n\005range\030\001 \001(\0132\024.datagw.v1.TimeRange\022*\n\007" +
-      "ranking\030\002 \001(\0162\031.datagw.v1.ProductRanking" +
-      "\022\025\n\rcurrency_code\030\003 \001(\t\022\020\n\010category\030\004 \001(" +
-      "\t\022\r\n\005limit\030\005 \001(\005\"~\n\014ProductSales\022\013\n\003sku\030" +
-      "\001 \001(\t\022\r\n\005title\030\002 \001(\t\022\020\n\010category\030\003 \001(\t\022\r" +
-      "\n\005units\030\004 \001(\003\022!\n\007revenue\030\005 \001(\0132\020.datagw." +
-      "v1.Money\022\016\n\006orders\030\006 \001(\003\"@\n\023TopProductsR" +
-      "esponse\022)\n\010products\030\001 \003(\0132\027.datagw.v1.Pr" +
-      "oductSales\">\n\027ConversionFunnelRequest\022#\n" +
-      "\005range\030\001 \001(\0132\024.datagw.v1.TimeRange\"\244\001\n\tF" +
-      "unnelDay\022\'\n\003day\030\001 \001(\0132\032.google.protobuf." +
-      "Timestamp\022\017\n\007viewers\030\002 \001(\003\022\025\n\radded_to_c" +
-      "art\030\003 \001(\003\022\017\n\007ordered\030\004 \001(\003\022\031\n\021view_to_ca" +
-      "rt_rate\030\005 \001(\001\022\032\n\022cart_to_order_rate\030\006 \001(" +
-      "\001\">\n\030ConversionFunnelResponse\022\"\n\004days\030\001 " +
-      "\003(\0132\024.datagw.v1.FunnelDay\"d\n\022ActiveUsers" +
-      "Request\022#\n\005range\030\001 \001(\0132\024.datagw.v1.TimeR" +
-      "ange\022)\n\006window\030\002 \001(\0162\031.datagw.v1.Activit" +
-      "yWindow\"Z\n\020ActiveUsersPoint\0220\n\014window_st" +
-      "art\030\001 \001(\0132\032.google.protobuf.Timestamp\022\024\n" +
-      "\014active_users\030\002 \001(\003\"B\n\023ActiveUsersRespon" +
-      "se\022+\n\006points\030\001 \003(\0132\033.datagw.v1.ActiveUse" +
-      "rsPoint\"\317\001\n\017RunQueryRequest\022\013\n\003sql\030\001 \001(\t" +
-      "\022>\n\nparameters\030\002 \003(\0132*.datagw.v1.RunQuer" +
-      "yRequest.ParametersEntry\022\020\n\010max_rows\030\003 \001" +
-      "(\005\022*\n\007timeout\030\004 \001(\0132\031.google.protobuf.Du" +
-      "ration\0321\n\017ParametersEntry\022\013\n\003key\030\001 \001(\t\022\r" +
-      "\n\005value\030\002 \001(\t:\0028\001\")\n\013QueryColumn\022\014\n\004name" +
-      "\030\001 \001(\t\022\014\n\004type\030\002 \001(\t\"2\n\010QueryRow\022&\n\006valu" +
-      "es\030\001 \003(\0132\026.google.protobuf.Value\"^\n\020RunQ" +
-      "ueryResponse\022\'\n\007columns\030\001 \003(\0132\026.datagw.v" +
-      "1.QueryColumn\022!\n\004rows\030\002 \003(\0132\023.datagw.v1." +
-      "QueryRow*\240\002\n\022BehaviourEventType\022$\n BEHAV" +
-      "IOUR_EVENT_TYPE_UNSPECIFIED\020\000\022\"\n\036BEHAVIO" +
-      "UR_EVENT_TYPE_PAGE_VIEW\020\001\022%\n!BEHAVIOUR_E" +
-      "VENT_TYPE_PRODUCT_VIEW\020\002\022\037\n\033BEHAVIOUR_EV" +
-      "ENT_TYPE_SEARCH\020\003\022$\n BEHAVIOUR_EVENT_TYP" +
-      "E_ADD_TO_CART\020\004\022)\n%BEHAVIOUR_EVENT_TYPE_" +
-      "REMOVE_FROM_CART\020\005\022\'\n#BEHAVIOUR_EVENT_TY" +
-      "PE_CHECKOUT_START\020\006*h\n\017TimeGranularity\022 " +
-      "\n\034TIME_GRANULARITY_UNSPECIFIED\020\000\022\031\n\025TIME" +
-      "_GRANULARITY_HOUR\020\001\022\030\n\024TIME_GRANULARITY_" +
-      "DAY\020\002*i\n\016ProductRanking\022\037\n\033PRODUCT_RANKI" +
-      "NG_UNSPECIFIED\020\000\022\033\n\027PRODUCT_RANKING_REVE" +
-      "NUE\020\001\022\031\n\025PRODUCT_RANKING_UNITS\020\002*\177\n\016Acti" +
-      "vityWindow\022\037\n\033ACTIVITY_WINDOW_UNSPECIFIE" +
-      "D\020\000\022\027\n\023ACTIVITY_WINDOW_DAY\020\001\022\030\n\024ACTIVITY" +
-      "_WINDOW_WEEK\020\002\022\031\n\025ACTIVITY_WINDOW_MONTH\020" +
-      "\0032\364\003\n\020AnalyticsService\022Q\n\014IngestEvents\022\036" +
-      ".datagw.v1.IngestEventsRequest\032\037.datagw." +
-      "v1.IngestEventsResponse(\001\022O\n\014SalesSummar" +
-      "y\022\036.datagw.v1.SalesSummaryRequest\032\037.data" +
-      "gw.v1.SalesSummaryResponse\022L\n\013TopProduct" +
-      "s\022\035.datagw.v1.TopProductsRequest\032\036.datag" +
-      "w.v1.TopProductsResponse\022[\n\020ConversionFu" +
-      "nnel\022\".datagw.v1.ConversionFunnelRequest" +
-      "\032#.datagw.v1.ConversionFunnelResponse\022L\n" +
-      "\013ActiveUsers\022\035.datagw.v1.ActiveUsersRequ" +
-      "est\032\036.datagw.v1.ActiveUsersResponse\022C\n\010R" +
-      "unQuery\022\032.datagw.v1.RunQueryRequest\032\033.da" +
-      "tagw.v1.RunQueryResponseBH\n\014io.datagw.v1" +
-      "P\001Z6github.com/datagw/datagw/clients/go/" +
-      "datagw/v1;datagwv1b\006proto3"
+      "\n\031datagw/v1/analytics.proto\022\tdatagw.v1\032\033" +
+      "buf/validate/validate.proto\032\026datagw/v1/c" +
+      "ommon.proto\032\025datagw/v1/rules.proto\032\036goog" +
+      "le/protobuf/duration.proto\032\034google/proto" +
+      "buf/struct.proto\032\037google/protobuf/timest" +
+      "amp.proto\"\322\002\n\016BehaviourEvent\022\020\n\010event_id" +
+      "\030\001 \001(\t\022+\n\004type\030\002 \001(\0162\035.datagw.v1.Behavio" +
+      "urEventType\022.\n\noccur_time\030\003 \001(\0132\032.google" +
+      ".protobuf.Timestamp\022\017\n\007user_id\030\004 \001(\t\022\022\n\n" +
+      "session_id\030\005 \001(\t\022\013\n\003sku\030\006 \001(\t\022\r\n\005query\030\007" +
+      " \001(\t\022\014\n\004page\030\010 \001(\t\022\020\n\010quantity\030\t \001(\003\022=\n\n" +
+      "properties\030\n \003(\0132).datagw.v1.BehaviourEv" +
+      "ent.PropertiesEntry\0321\n\017PropertiesEntry\022\013" +
+      "\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\"K\n\023Ingest" +
+      "EventsRequest\0224\n\006events\030\001 \003(\0132\031.datagw.v" +
+      "1.BehaviourEventB\t\272H\006\222\001\003\020\220N\"T\n\rRejectedE" +
+      "vent\022\r\n\005index\030\001 \001(\003\022\020\n\010event_id\030\002 \001(\t\022\r\n" +
+      "\005field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"h\n\024Ing" +
+      "estEventsResponse\022\020\n\010accepted\030\001 \001(\003\022\020\n\010r" +
+      "ejected\030\002 \001(\003\022,\n\nrejections\030\003 \003(\0132\030.data" +
+      "gw.v1.RejectedEvent\"i\n\tTimeRange\022.\n\nstar" +
+      "t_time\030\001 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022,\n\010end_time\030\002 \001(\0132\032.google.protobuf.Tim" +
+      "estamp\"\301\001\n\023SalesSummaryRequest\022#\n\005range\030" +
+      "\001 \001(\0132\024.datagw.v1.TimeRange\022/\n\013granulari" +
+      "ty\030\002 \001(\0162\032.datagw.v1.TimeGranularity\022 \n\r" +
+      "currency_code\030\003 \001(\tB\t\272H\006r\004\350\363\030\001\022\035\n\010catego" +
+      "ry\030\004 \001(\tB\013\272H\010r\006\030d\320\363\030\001\022\023\n\013by_category\030\005 \001" +
+      "(\010\"\302\001\n\013SalesBucket\0220\n\014bucket_start\030\001 \001(\013" +
+      "2\032.google.protobuf.Timestamp\022\020\n\010category" +
+      "\030\002 \001(\t\022\016\n\006orders\030\003 \001(\003\022\r\n\005units\030\004 \001(\003\022!\n" +
+      "\007revenue\030\005 \001(\0132\020.datagw.v1.Money\022-\n\023aver" +
+      "age_order_value\030\006 \001(\0132\020.datagw.v1.Money\"" +
+      "f\n\024SalesSummaryResponse\022\'\n\007buckets\030\001 \003(\013" +
+      "2\026.datagw.v1.SalesBucket\022%\n\005total\030\002 \001(\0132" +
+      "\026.datagw.v1.SalesBucket\"\301\001\n\022TopProductsR" +
+      "equest\022#\n\005range\030\001 \001(\0132\024.datagw.v1.TimeRa" +
+      "nge\022*\n\007ranking\030\002 \001(\0162\031.datagw.v1.Product" +
+      "Ranking\022 \n\rcurrency_code\030\003 \001(\tB\t\272H\006r\004\350\363\030" +
+      "\001\022\035\n\010category\030\004 \001(\tB\013\272H\010r\006\030d\320\363\030\001\022\031\n\005limi" +
+      "t\030\005 \001(\005B\n\272H\007\032\005\030\350\007(\000\"~\n\014ProductSales\022\013\n\003s" +
+      "ku\030\001 \001(\t\022\r\n\005title\030\002 \001(\t\022\020\n\010category\030\003 \001(" +
+      "\t\022\r\n\005units\030\004 \001(\003\022!\n\007revenue\030\005 \001(\0132\020.data" +
+      "gw.v1.Money\022\016\n\006orders\030\006 \001(\003\"@\n\023TopProduc" +
+      "tsResponse\022)\n\010products\030\001 \003(\0132\027.datagw.v1" +
+      ".ProductSales\">\n\027ConversionFunnelRequest" +
+      "\022#\n\005range\030\001 \001(\0132\024.datagw.v1.TimeRange\"\244\001" +
+      "\n\tFunnelDay\022\'\n\003day\030\001 \001(\0132\032.google.protob" +
+      "uf.Timestamp\022\017\n\007viewers\030\002 \001(\003\022\025\n\radded_t" +
+      "o_cart\030\003 \001(\003\022\017\n\007ordered\030\004 \001(\003\022\031\n\021view_to" +
+      "_cart_rate\030\005 \001(\001\022\032\n\022cart_to_order_rate\030\006" +
+      " \001(\001\">\n\030ConversionFunnelResponse\022\"\n\004days" +
+      "\030\001 \003(\0132\024.datagw.v1.FunnelDay\"d\n\022ActiveUs" +
+      "ersRequest\022#\n\005range\030\001 \001(\0132\024.datagw.v1.Ti" +
+      "meRange\022)\n\006window\030\002 \001(\0162\031.datagw.v1.Acti" +
+      "vityWindow\"Z\n\020ActiveUsersPoint\0220\n\014window" +
+      "_start\030\001 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022\024\n\014active_users\030\002 \001(\003\"B\n\023ActiveUsersRes" +
+      "ponse\022+\n\006points\030\001 \003(\0132\033.datagw.v1.Active" +
+      "UsersPoint\"\336\001\n\017RunQueryRequest\022\032\n\003sql\030\001 " +
+      "\001(\tB\r\272H\nr\010\030\200\200\004\340\363\030\001\022>\n\nparameters\030\002 \003(\0132*" +
+      ".datagw.v1.RunQueryRequest.ParametersEnt" +
+      "ry\022\020\n\010max_rows\030\003 \001(\005\022*\n\007timeout\030\004 \001(\0132\031." +
+      "google.protobuf.Duration\0321\n\017ParametersEn" +
+      "try\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\t:\0028\001\")\n\013Q" +
+      "ueryColumn\022\014\n\004name\030\001 \001(\t\022\014\n\004type\030\002 \001(\t\"2" +
+      "\n\010QueryRow\022&\n\006values\030\001 \003(\0132\026.google.prot" +
+      "obuf.Value\"^\n\020RunQueryResponse\022\'\n\007column" +
+      "s\030\001 \003(\0132\026.datagw.v1.QueryColumn\022!\n\004rows\030" +
+      "\002 \003(\0132\023.datagw.v1.QueryRow*\240\002\n\022Behaviour" +
+      "EventType\022$\n BEHAVIOUR_EVENT_TYPE_UNSPEC" +
+      "IFIED\020\000\022\"\n\036BEHAVIOUR_EVENT_TYPE_PAGE_VIE" +
+      "W\020\001\022%\n!BEHAVIOUR_EVENT_TYPE_PRODUCT_VIEW" +
+      "\020\002\022\037\n\033BEHAVIOUR_EVENT_TYPE_SEARCH\020\003\022$\n B" +
+      "EHAVIOUR_EVENT_TYPE_ADD_TO_CART\020\004\022)\n%BEH" +
+      "AVIOUR_EVENT_TYPE_REMOVE_FROM_CART\020\005\022\'\n#" +
+      "BEHAVIOUR_EVENT_TYPE_CHECKOUT_START\020\006*h\n" +
+      "\017TimeGranularity\022 \n\034TIME_GRANULARITY_UNS" +
+      "PECIFIED\020\000\022\031\n\025TIME_GRANULARITY_HOUR\020\001\022\030\n" +
+      "\024TIME_GRANULARITY_DAY\020\002*i\n\016ProductRankin" +
+      "g\022\037\n\033PRODUCT_RANKING_UNSPECIFIED\020\000\022\033\n\027PR" +
+      "ODUCT_RANKING_REVENUE\020\001\022\031\n\025PRODUCT_RANKI" +
+      "NG_UNITS\020\002*\177\n\016ActivityWindow\022\037\n\033ACTIVITY" +
+      "_WINDOW_UNSPECIFIED\020\000\022\027\n\023ACTIVITY_WINDOW" +
+      "_DAY\020\001\022\030\n\024ACTIVITY_WINDOW_WEEK\020\002\022\031\n\025ACTI" +
+      "VITY_WINDOW_MONTH\020\0032\364\003\n\020AnalyticsService" +
+      "\022Q\n\014IngestEvents\022\036.datagw.v1.IngestEvent" +
+      "sRequest\032\037.datagw.v1.IngestEventsRespons" +
+      "e(\001\022O\n\014SalesSummary\022\036.datagw.v1.SalesSum" +
+      "maryRequest\032\037.datagw.v1.SalesSummaryResp" +
+      "onse\022L\n\013TopProducts\022\035.datagw.v1.TopProdu" +
+      "ctsRequest\032\036.datagw.v1.TopProductsRespon" +
+      "se\022[\n\020ConversionFunnel\022\".datagw.v1.Conve" +
+      "rsionFunnelRequest\032#.datagw.v1.Conversio" +
+      "nFunnelResponse\022L\n\013ActiveUsers\022\035.datagw." +
+      "v1.ActiveUsersRequest\032\036.datagw.v1.Active" +
+      "UsersResponse\022C\n\010RunQuery\022\032.datagw.v1.Ru" +
+      "nQueryRequest\032\033.datagw.v1.RunQueryRespon" +
+      "seBH\n\014io.datagw.v1P\001Z6github.com/datagw/" +
+      "datagw/clients/go/datagw/v1;datagwv1b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.StructProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
@@ -395,10 +401,20 @@ public final class Analytics extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_RunQueryResponse_descriptor,
         new java.lang.String[] { "Columns", "Rows", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.StructProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.currencyCode);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.notBlank);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -106,10 +106,10 @@ private static final long serialVersionUID = 0L;
   private io.datagw.v1.PaymentMethod paymentMethod_;
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the paymentMethod field is set.
    */
   @java.lang.Override
@@ -118,10 +118,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    * @return The paymentMethod.
    */
   @java.lang.Override
@@ -130,10 +130,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder() {
@@ -145,10 +145,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -166,10 +166,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -653,10 +653,10 @@ private static final long serialVersionUID = 0L;
         io.datagw.v1.PaymentMethod, io.datagw.v1.PaymentMethod.Builder, io.datagw.v1.PaymentMethodOrBuilder> paymentMethodBuilder_;
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      * @return Whether the paymentMethod field is set.
      */
     public boolean hasPaymentMethod() {
@@ -664,10 +664,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      * @return The paymentMethod.
      */
     public io.datagw.v1.PaymentMethod getPaymentMethod() {
@@ -679,10 +679,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setPaymentMethod(io.datagw.v1.PaymentMethod value) {
       if (paymentMethodBuilder_ == null) {
@@ -697,10 +697,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setPaymentMethod(
         io.datagw.v1.PaymentMethod.Builder builderForValue) {
@@ -715,10 +715,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder mergePaymentMethod(io.datagw.v1.PaymentMethod value) {
       if (paymentMethodBuilder_ == null) {
@@ -740,10 +740,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder clearPaymentMethod() {
       bitField0_ = (bitField0_ & ~0x00000002);
@@ -757,10 +757,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.PaymentMethod.Builder getPaymentMethodBuilder() {
       bitField0_ |= 0x00000002;
@@ -769,10 +769,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder() {
       if (paymentMethodBuilder_ != null) {
@@ -784,10 +784,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         io.datagw.v1.PaymentMethod, io.datagw.v1.PaymentMethod.Builder, io.datagw.v1.PaymentMethodOrBuilder> 
@@ -806,10 +806,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -826,10 +826,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -847,10 +847,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -864,10 +864,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -878,10 +878,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

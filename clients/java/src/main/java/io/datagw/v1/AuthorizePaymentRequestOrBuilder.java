@@ -32,46 +32,46 @@ public interface AuthorizePaymentRequestOrBuilder extends
 
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the paymentMethod field is set.
    */
   boolean hasPaymentMethod();
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    * @return The paymentMethod.
    */
   io.datagw.v1.PaymentMethod getPaymentMethod();
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 2;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 2 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder();
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -107,10 +107,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object reason_ = "";
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -128,10 +128,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -154,10 +154,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -175,10 +175,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -639,10 +639,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object reason_ = "";
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -659,10 +659,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -680,10 +680,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -697,10 +697,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -711,10 +711,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -731,10 +731,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -751,10 +751,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -772,10 +772,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -789,10 +789,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -803,10 +803,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

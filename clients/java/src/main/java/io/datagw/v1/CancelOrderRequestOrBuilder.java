@@ -32,19 +32,19 @@ public interface CancelOrderRequestOrBuilder extends
 
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   java.lang.String getReason();
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -52,19 +52,19 @@ public interface CancelOrderRequestOrBuilder extends
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

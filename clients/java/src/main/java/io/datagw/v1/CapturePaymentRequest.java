@@ -106,10 +106,10 @@ private static final long serialVersionUID = 0L;
   private long amountMinor_ = 0L;
   /**
    * <pre>
-   * Amount in the payment's currency; unset: all that was authorized.
+   * Amount in the payment's currency, at least 1; unset: all that was authorized.
    * </pre>
    *
-   * <code>optional int64 amount_minor = 2;</code>
+   * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the amountMinor field is set.
    */
   @java.lang.Override
@@ -118,10 +118,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Amount in the payment's currency; unset: all that was authorized.
+   * Amount in the payment's currency, at least 1; unset: all that was authorized.
    * </pre>
    *
-   * <code>optional int64 amount_minor = 2;</code>
+   * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return The amountMinor.
    */
   @java.lang.Override
@@ -134,10 +134,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -155,10 +155,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -627,10 +627,10 @@ private static final long serialVersionUID = 0L;
     private long amountMinor_ ;
     /**
      * <pre>
-     * Amount in the payment's currency; unset: all that was authorized.
+     * Amount in the payment's currency, at least 1; unset: all that was authorized.
      * </pre>
      *
-     * <code>optional int64 amount_minor = 2;</code>
+     * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @return Whether the amountMinor field is set.
      */
     @java.lang.Override
@@ -639,10 +639,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Amount in the payment's currency; unset: all that was authorized.
+     * Amount in the payment's currency, at least 1; unset: all that was authorized.
      * </pre>
      *
-     * <code>optional int64 amount_minor = 2;</code>
+     * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @return The amountMinor.
      */
     @java.lang.Override
@@ -651,10 +651,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Amount in the payment's currency; unset: all that was authorized.
+     * Amount in the payment's currency, at least 1; unset: all that was authorized.
      * </pre>
      *
-     * <code>optional int64 amount_minor = 2;</code>
+     * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The amountMinor to set.
      * @return This builder for chaining.
      */
@@ -667,10 +667,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Amount in the payment's currency; unset: all that was authorized.
+     * Amount in the payment's currency, at least 1; unset: all that was authorized.
      * </pre>
      *
-     * <code>optional int64 amount_minor = 2;</code>
+     * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearAmountMinor() {
@@ -683,10 +683,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -703,10 +703,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -724,10 +724,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -741,10 +741,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -755,10 +755,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

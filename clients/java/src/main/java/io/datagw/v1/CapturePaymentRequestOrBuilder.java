@@ -32,38 +32,38 @@ public interface CapturePaymentRequestOrBuilder extends
 
   /**
    * <pre>
-   * Amount in the payment's currency; unset: all that was authorized.
+   * Amount in the payment's currency, at least 1; unset: all that was authorized.
    * </pre>
    *
-   * <code>optional int64 amount_minor = 2;</code>
+   * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return Whether the amountMinor field is set.
    */
   boolean hasAmountMinor();
   /**
    * <pre>
-   * Amount in the payment's currency; unset: all that was authorized.
+   * Amount in the payment's currency, at least 1; unset: all that was authorized.
    * </pre>
    *
-   * <code>optional int64 amount_minor = 2;</code>
+   * <code>optional int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return The amountMinor.
    */
   long getAmountMinor();
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

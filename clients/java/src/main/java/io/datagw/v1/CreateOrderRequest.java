@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
    * The buyer; must exist.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -85,7 +85,7 @@ private static final long serialVersionUID = 0L;
    * The buyer; must exist.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -111,7 +111,7 @@ private static final long serialVersionUID = 0L;
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<io.datagw.v1.OrderItemInput> getItemsList() {
@@ -122,7 +122,7 @@ private static final long serialVersionUID = 0L;
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.datagw.v1.OrderItemInputOrBuilder> 
@@ -134,7 +134,7 @@ private static final long serialVersionUID = 0L;
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public int getItemsCount() {
@@ -145,7 +145,7 @@ private static final long serialVersionUID = 0L;
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.OrderItemInput getItems(int index) {
@@ -156,7 +156,7 @@ private static final long serialVersionUID = 0L;
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.OrderItemInputOrBuilder getItemsOrBuilder(
@@ -168,10 +168,10 @@ private static final long serialVersionUID = 0L;
   private io.datagw.v1.Address shipping_;
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the shipping field is set.
    */
   @java.lang.Override
@@ -180,10 +180,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    * @return The shipping.
    */
   @java.lang.Override
@@ -192,10 +192,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.AddressOrBuilder getShippingOrBuilder() {
@@ -206,10 +206,10 @@ private static final long serialVersionUID = 0L;
   private io.datagw.v1.PaymentMethod paymentMethod_;
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the paymentMethod field is set.
    */
   @java.lang.Override
@@ -218,10 +218,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    * @return The paymentMethod.
    */
   @java.lang.Override
@@ -230,10 +230,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder() {
@@ -245,10 +245,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required): a retry returns the first result.
+   * Idempotency key (required, 1-128 characters): a retry returns the first result.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -266,10 +266,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required): a retry returns the first result.
+   * Idempotency key (required, 1-128 characters): a retry returns the first result.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -778,7 +778,7 @@ private static final long serialVersionUID = 0L;
      * The buyer; must exist.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -798,7 +798,7 @@ private static final long serialVersionUID = 0L;
      * The buyer; must exist.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -819,7 +819,7 @@ private static final long serialVersionUID = 0L;
      * The buyer; must exist.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -836,7 +836,7 @@ private static final long serialVersionUID = 0L;
      * The buyer; must exist.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -850,7 +850,7 @@ private static final long serialVersionUID = 0L;
      * The buyer; must exist.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -881,7 +881,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<io.datagw.v1.OrderItemInput> getItemsList() {
       if (itemsBuilder_ == null) {
@@ -895,7 +895,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public int getItemsCount() {
       if (itemsBuilder_ == null) {
@@ -909,7 +909,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.OrderItemInput getItems(int index) {
       if (itemsBuilder_ == null) {
@@ -923,7 +923,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setItems(
         int index, io.datagw.v1.OrderItemInput value) {
@@ -942,7 +942,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setItems(
         int index, io.datagw.v1.OrderItemInput.Builder builderForValue) {
@@ -960,7 +960,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addItems(io.datagw.v1.OrderItemInput value) {
       if (itemsBuilder_ == null) {
@@ -978,7 +978,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addItems(
         int index, io.datagw.v1.OrderItemInput value) {
@@ -997,7 +997,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addItems(
         io.datagw.v1.OrderItemInput.Builder builderForValue) {
@@ -1015,7 +1015,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addItems(
         int index, io.datagw.v1.OrderItemInput.Builder builderForValue) {
@@ -1033,7 +1033,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addAllItems(
         java.lang.Iterable<? extends io.datagw.v1.OrderItemInput> values) {
@@ -1052,7 +1052,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder clearItems() {
       if (itemsBuilder_ == null) {
@@ -1069,7 +1069,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public Builder removeItems(int index) {
       if (itemsBuilder_ == null) {
@@ -1086,7 +1086,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.OrderItemInput.Builder getItemsBuilder(
         int index) {
@@ -1097,7 +1097,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.OrderItemInputOrBuilder getItemsOrBuilder(
         int index) {
@@ -1111,7 +1111,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<? extends io.datagw.v1.OrderItemInputOrBuilder> 
          getItemsOrBuilderList() {
@@ -1126,7 +1126,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.OrderItemInput.Builder addItemsBuilder() {
       return internalGetItemsFieldBuilder().addBuilder(
@@ -1137,7 +1137,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.OrderItemInput.Builder addItemsBuilder(
         int index) {
@@ -1149,7 +1149,7 @@ private static final long serialVersionUID = 0L;
      * 1-50 lines, each sku at most once, all in one currency.
      * </pre>
      *
-     * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+     * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<io.datagw.v1.OrderItemInput.Builder> 
          getItemsBuilderList() {
@@ -1175,10 +1175,10 @@ private static final long serialVersionUID = 0L;
         io.datagw.v1.Address, io.datagw.v1.Address.Builder, io.datagw.v1.AddressOrBuilder> shippingBuilder_;
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      * @return Whether the shipping field is set.
      */
     public boolean hasShipping() {
@@ -1186,10 +1186,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      * @return The shipping.
      */
     public io.datagw.v1.Address getShipping() {
@@ -1201,10 +1201,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setShipping(io.datagw.v1.Address value) {
       if (shippingBuilder_ == null) {
@@ -1219,10 +1219,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setShipping(
         io.datagw.v1.Address.Builder builderForValue) {
@@ -1237,10 +1237,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public Builder mergeShipping(io.datagw.v1.Address value) {
       if (shippingBuilder_ == null) {
@@ -1262,10 +1262,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public Builder clearShipping() {
       bitField0_ = (bitField0_ & ~0x00000004);
@@ -1279,10 +1279,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.Address.Builder getShippingBuilder() {
       bitField0_ |= 0x00000004;
@@ -1291,10 +1291,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.AddressOrBuilder getShippingOrBuilder() {
       if (shippingBuilder_ != null) {
@@ -1306,10 +1306,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Shipping address (name, line1, city, country_code required).
+     * Shipping address (required; name, line1, city, country_code required).
      * </pre>
      *
-     * <code>.datagw.v1.Address shipping = 3;</code>
+     * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         io.datagw.v1.Address, io.datagw.v1.Address.Builder, io.datagw.v1.AddressOrBuilder> 
@@ -1330,10 +1330,10 @@ private static final long serialVersionUID = 0L;
         io.datagw.v1.PaymentMethod, io.datagw.v1.PaymentMethod.Builder, io.datagw.v1.PaymentMethodOrBuilder> paymentMethodBuilder_;
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      * @return Whether the paymentMethod field is set.
      */
     public boolean hasPaymentMethod() {
@@ -1341,10 +1341,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      * @return The paymentMethod.
      */
     public io.datagw.v1.PaymentMethod getPaymentMethod() {
@@ -1356,10 +1356,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setPaymentMethod(io.datagw.v1.PaymentMethod value) {
       if (paymentMethodBuilder_ == null) {
@@ -1374,10 +1374,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setPaymentMethod(
         io.datagw.v1.PaymentMethod.Builder builderForValue) {
@@ -1392,10 +1392,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public Builder mergePaymentMethod(io.datagw.v1.PaymentMethod value) {
       if (paymentMethodBuilder_ == null) {
@@ -1417,10 +1417,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public Builder clearPaymentMethod() {
       bitField0_ = (bitField0_ & ~0x00000008);
@@ -1434,10 +1434,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.PaymentMethod.Builder getPaymentMethodBuilder() {
       bitField0_ |= 0x00000008;
@@ -1446,10 +1446,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder() {
       if (paymentMethodBuilder_ != null) {
@@ -1461,10 +1461,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * How to pay.
+     * How to pay (required).
      * </pre>
      *
-     * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+     * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
      */
     private com.google.protobuf.SingleFieldBuilder<
         io.datagw.v1.PaymentMethod, io.datagw.v1.PaymentMethod.Builder, io.datagw.v1.PaymentMethodOrBuilder> 
@@ -1483,10 +1483,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required): a retry returns the first result.
+     * Idempotency key (required, 1-128 characters): a retry returns the first result.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1503,10 +1503,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required): a retry returns the first result.
+     * Idempotency key (required, 1-128 characters): a retry returns the first result.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1524,10 +1524,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required): a retry returns the first result.
+     * Idempotency key (required, 1-128 characters): a retry returns the first result.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1541,10 +1541,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required): a retry returns the first result.
+     * Idempotency key (required, 1-128 characters): a retry returns the first result.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1555,10 +1555,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required): a retry returns the first result.
+     * Idempotency key (required, 1-128 characters): a retry returns the first result.
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

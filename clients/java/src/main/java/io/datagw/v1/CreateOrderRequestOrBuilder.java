@@ -15,7 +15,7 @@ public interface CreateOrderRequestOrBuilder extends
    * The buyer; must exist.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -24,7 +24,7 @@ public interface CreateOrderRequestOrBuilder extends
    * The buyer; must exist.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface CreateOrderRequestOrBuilder extends
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   java.util.List<io.datagw.v1.OrderItemInput> 
       getItemsList();
@@ -44,7 +44,7 @@ public interface CreateOrderRequestOrBuilder extends
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.OrderItemInput getItems(int index);
   /**
@@ -52,7 +52,7 @@ public interface CreateOrderRequestOrBuilder extends
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   int getItemsCount();
   /**
@@ -60,7 +60,7 @@ public interface CreateOrderRequestOrBuilder extends
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   java.util.List<? extends io.datagw.v1.OrderItemInputOrBuilder> 
       getItemsOrBuilderList();
@@ -69,80 +69,80 @@ public interface CreateOrderRequestOrBuilder extends
    * 1-50 lines, each sku at most once, all in one currency.
    * </pre>
    *
-   * <code>repeated .datagw.v1.OrderItemInput items = 2;</code>
+   * <code>repeated .datagw.v1.OrderItemInput items = 2 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.OrderItemInputOrBuilder getItemsOrBuilder(
       int index);
 
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the shipping field is set.
    */
   boolean hasShipping();
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    * @return The shipping.
    */
   io.datagw.v1.Address getShipping();
   /**
    * <pre>
-   * Shipping address (name, line1, city, country_code required).
+   * Shipping address (required; name, line1, city, country_code required).
    * </pre>
    *
-   * <code>.datagw.v1.Address shipping = 3;</code>
+   * <code>.datagw.v1.Address shipping = 3 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.AddressOrBuilder getShippingOrBuilder();
 
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the paymentMethod field is set.
    */
   boolean hasPaymentMethod();
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    * @return The paymentMethod.
    */
   io.datagw.v1.PaymentMethod getPaymentMethod();
   /**
    * <pre>
-   * How to pay.
+   * How to pay (required).
    * </pre>
    *
-   * <code>.datagw.v1.PaymentMethod payment_method = 4;</code>
+   * <code>.datagw.v1.PaymentMethod payment_method = 4 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.PaymentMethodOrBuilder getPaymentMethodOrBuilder();
 
   /**
    * <pre>
-   * Idempotency key (required): a retry returns the first result.
+   * Idempotency key (required, 1-128 characters): a retry returns the first result.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required): a retry returns the first result.
+   * Idempotency key (required, 1-128 characters): a retry returns the first result.
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

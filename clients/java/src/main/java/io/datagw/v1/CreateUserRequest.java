@@ -61,10 +61,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object userId_ = "";
   /**
    * <pre>
-   * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+   * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+   * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -82,10 +83,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+   * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+   * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -158,7 +160,7 @@ private static final long serialVersionUID = 0L;
    * Optional, at most 200 characters.
    * </pre>
    *
-   * <code>string display_name = 3;</code>
+   * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The displayName.
    */
   @java.lang.Override
@@ -179,7 +181,7 @@ private static final long serialVersionUID = 0L;
    * Optional, at most 200 characters.
    * </pre>
    *
-   * <code>string display_name = 3;</code>
+   * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for displayName.
    */
   @java.lang.Override
@@ -205,7 +207,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -226,7 +228,7 @@ private static final long serialVersionUID = 0L;
    * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -619,10 +621,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object userId_ = "";
     /**
      * <pre>
-     * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+     * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+     * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -639,10 +642,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+     * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+     * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -660,10 +664,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+     * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+     * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -677,10 +682,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+     * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+     * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -691,10 +697,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+     * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+     * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -806,7 +813,7 @@ private static final long serialVersionUID = 0L;
      * Optional, at most 200 characters.
      * </pre>
      *
-     * <code>string display_name = 3;</code>
+     * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return The displayName.
      */
     public java.lang.String getDisplayName() {
@@ -826,7 +833,7 @@ private static final long serialVersionUID = 0L;
      * Optional, at most 200 characters.
      * </pre>
      *
-     * <code>string display_name = 3;</code>
+     * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for displayName.
      */
     public com.google.protobuf.ByteString
@@ -847,7 +854,7 @@ private static final long serialVersionUID = 0L;
      * Optional, at most 200 characters.
      * </pre>
      *
-     * <code>string display_name = 3;</code>
+     * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The displayName to set.
      * @return This builder for chaining.
      */
@@ -864,7 +871,7 @@ private static final long serialVersionUID = 0L;
      * Optional, at most 200 characters.
      * </pre>
      *
-     * <code>string display_name = 3;</code>
+     * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearDisplayName() {
@@ -878,7 +885,7 @@ private static final long serialVersionUID = 0L;
      * Optional, at most 200 characters.
      * </pre>
      *
-     * <code>string display_name = 3;</code>
+     * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for displayName to set.
      * @return This builder for chaining.
      */
@@ -898,7 +905,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -918,7 +925,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -939,7 +946,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -956,7 +963,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -970,7 +977,7 @@ private static final long serialVersionUID = 0L;
      * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

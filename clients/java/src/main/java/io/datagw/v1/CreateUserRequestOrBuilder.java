@@ -12,19 +12,21 @@ public interface CreateUserRequestOrBuilder extends
 
   /**
    * <pre>
-   * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+   * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+   * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
   /**
    * <pre>
-   * Leave empty to let the gateway assign one ("u" + 24 hex digits).
+   * Leave empty to let the gateway assign one ("u" + 24 hex digits);
+   * otherwise 1-64 characters of A-Z a-z 0-9 . _ -
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -55,7 +57,7 @@ public interface CreateUserRequestOrBuilder extends
    * Optional, at most 200 characters.
    * </pre>
    *
-   * <code>string display_name = 3;</code>
+   * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The displayName.
    */
   java.lang.String getDisplayName();
@@ -64,7 +66,7 @@ public interface CreateUserRequestOrBuilder extends
    * Optional, at most 200 characters.
    * </pre>
    *
-   * <code>string display_name = 3;</code>
+   * <code>string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for displayName.
    */
   com.google.protobuf.ByteString
@@ -75,7 +77,7 @@ public interface CreateUserRequestOrBuilder extends
    * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
@@ -84,7 +86,7 @@ public interface CreateUserRequestOrBuilder extends
    * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

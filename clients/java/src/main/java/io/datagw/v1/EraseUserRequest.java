@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -108,9 +108,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   * Required, at most 500 characters.
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -129,9 +130,10 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   * Required, at most 500 characters.
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -154,10 +156,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -175,10 +177,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -550,7 +552,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -570,7 +572,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -591,7 +593,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -608,7 +610,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -622,7 +624,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -640,9 +642,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+     * Required, at most 500 characters.
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -660,9 +663,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+     * Required, at most 500 characters.
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -681,9 +685,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+     * Required, at most 500 characters.
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -698,9 +703,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+     * Required, at most 500 characters.
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -712,9 +718,10 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+     * Required, at most 500 characters.
      * </pre>
      *
-     * <code>string reason = 2;</code>
+     * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -731,10 +738,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -751,10 +758,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -772,10 +779,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -789,10 +796,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -803,10 +810,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 3;</code>
+     * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

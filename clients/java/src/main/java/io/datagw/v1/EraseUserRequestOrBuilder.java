@@ -15,7 +15,7 @@ public interface EraseUserRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -24,7 +24,7 @@ public interface EraseUserRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -33,18 +33,20 @@ public interface EraseUserRequestOrBuilder extends
   /**
    * <pre>
    * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   * Required, at most 500 characters.
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   java.lang.String getReason();
   /**
    * <pre>
    * Why (recorded in the erasure's audit event), e.g. "gdpr-request-123".
+   * Required, at most 500 characters.
    * </pre>
    *
-   * <code>string reason = 2;</code>
+   * <code>string reason = 2 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -52,19 +54,19 @@ public interface EraseUserRequestOrBuilder extends
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 3;</code>
+   * <code>string request_id = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -62,7 +62,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -83,7 +83,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -490,7 +490,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -510,7 +510,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -531,7 +531,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -548,7 +548,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -562,7 +562,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */

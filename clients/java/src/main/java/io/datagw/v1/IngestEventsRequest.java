@@ -58,10 +58,11 @@ private static final long serialVersionUID = 0L;
   private java.util.List<io.datagw.v1.BehaviourEvent> events_;
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<io.datagw.v1.BehaviourEvent> getEventsList() {
@@ -69,10 +70,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public java.util.List<? extends io.datagw.v1.BehaviourEventOrBuilder> 
@@ -81,10 +83,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public int getEventsCount() {
@@ -92,10 +95,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.BehaviourEvent getEvents(int index) {
@@ -103,10 +107,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   @java.lang.Override
   public io.datagw.v1.BehaviourEventOrBuilder getEventsOrBuilder(
@@ -481,10 +486,11 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<io.datagw.v1.BehaviourEvent> getEventsList() {
       if (eventsBuilder_ == null) {
@@ -495,10 +501,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public int getEventsCount() {
       if (eventsBuilder_ == null) {
@@ -509,10 +516,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.BehaviourEvent getEvents(int index) {
       if (eventsBuilder_ == null) {
@@ -523,10 +531,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setEvents(
         int index, io.datagw.v1.BehaviourEvent value) {
@@ -542,10 +551,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder setEvents(
         int index, io.datagw.v1.BehaviourEvent.Builder builderForValue) {
@@ -560,10 +570,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addEvents(io.datagw.v1.BehaviourEvent value) {
       if (eventsBuilder_ == null) {
@@ -578,10 +589,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addEvents(
         int index, io.datagw.v1.BehaviourEvent value) {
@@ -597,10 +609,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addEvents(
         io.datagw.v1.BehaviourEvent.Builder builderForValue) {
@@ -615,10 +628,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addEvents(
         int index, io.datagw.v1.BehaviourEvent.Builder builderForValue) {
@@ -633,10 +647,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder addAllEvents(
         java.lang.Iterable<? extends io.datagw.v1.BehaviourEvent> values) {
@@ -652,10 +667,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder clearEvents() {
       if (eventsBuilder_ == null) {
@@ -669,10 +685,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public Builder removeEvents(int index) {
       if (eventsBuilder_ == null) {
@@ -686,10 +703,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.BehaviourEvent.Builder getEventsBuilder(
         int index) {
@@ -697,10 +715,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.BehaviourEventOrBuilder getEventsOrBuilder(
         int index) {
@@ -711,10 +730,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<? extends io.datagw.v1.BehaviourEventOrBuilder> 
          getEventsOrBuilderList() {
@@ -726,10 +746,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.BehaviourEvent.Builder addEventsBuilder() {
       return internalGetEventsFieldBuilder().addBuilder(
@@ -737,10 +758,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public io.datagw.v1.BehaviourEvent.Builder addEventsBuilder(
         int index) {
@@ -749,10 +771,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The events.
+     * The events (at most 10000; each event's own problems reject only that
+     * event, see RejectedEvent).
      * </pre>
      *
-     * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+     * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
      */
     public java.util.List<io.datagw.v1.BehaviourEvent.Builder> 
          getEventsBuilderList() {

@@ -12,44 +12,49 @@ public interface IngestEventsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   java.util.List<io.datagw.v1.BehaviourEvent> 
       getEventsList();
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.BehaviourEvent getEvents(int index);
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   int getEventsCount();
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   java.util.List<? extends io.datagw.v1.BehaviourEventOrBuilder> 
       getEventsOrBuilderList();
   /**
    * <pre>
-   * The events.
+   * The events (at most 10000; each event's own problems reject only that
+   * event, see RejectedEvent).
    * </pre>
    *
-   * <code>repeated .datagw.v1.BehaviourEvent events = 1;</code>
+   * <code>repeated .datagw.v1.BehaviourEvent events = 1 [(.buf.validate.field) = { ... }</code>
    */
   io.datagw.v1.BehaviourEventOrBuilder getEventsOrBuilder(
       int index);

@@ -63,7 +63,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -84,7 +84,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * 1-100; unset: 20.
    * </pre>
    *
-   * <code>int32 page_size = 2;</code>
+   * <code>int32 page_size = 2 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   @java.lang.Override
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -620,7 +620,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -641,7 +641,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -658,7 +658,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -672,7 +672,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -692,7 +692,7 @@ private static final long serialVersionUID = 0L;
      * 1-100; unset: 20.
      * </pre>
      *
-     * <code>int32 page_size = 2;</code>
+     * <code>int32 page_size = 2 [(.buf.validate.field) = { ... }</code>
      * @return The pageSize.
      */
     @java.lang.Override
@@ -704,7 +704,7 @@ private static final long serialVersionUID = 0L;
      * 1-100; unset: 20.
      * </pre>
      *
-     * <code>int32 page_size = 2;</code>
+     * <code>int32 page_size = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The pageSize to set.
      * @return This builder for chaining.
      */
@@ -720,7 +720,7 @@ private static final long serialVersionUID = 0L;
      * 1-100; unset: 20.
      * </pre>
      *
-     * <code>int32 page_size = 2;</code>
+     * <code>int32 page_size = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearPageSize() {

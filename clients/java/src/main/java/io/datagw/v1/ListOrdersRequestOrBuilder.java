@@ -15,7 +15,7 @@ public interface ListOrdersRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -24,7 +24,7 @@ public interface ListOrdersRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface ListOrdersRequestOrBuilder extends
    * 1-100; unset: 20.
    * </pre>
    *
-   * <code>int32 page_size = 2;</code>
+   * <code>int32 page_size = 2 [(.buf.validate.field) = { ... }</code>
    * @return The pageSize.
    */
   int getPageSize();

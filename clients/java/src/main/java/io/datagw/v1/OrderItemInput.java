@@ -61,7 +61,7 @@ private static final long serialVersionUID = 0L;
    * A catalog sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   @java.lang.Override
@@ -82,7 +82,7 @@ private static final long serialVersionUID = 0L;
    * A catalog sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   @java.lang.Override
@@ -107,7 +107,7 @@ private static final long serialVersionUID = 0L;
    * Units, 1-1000.
    * </pre>
    *
-   * <code>int64 quantity = 2;</code>
+   * <code>int64 quantity = 2 [(.buf.validate.field) = { ... }</code>
    * @return The quantity.
    */
   @java.lang.Override
@@ -445,7 +445,7 @@ private static final long serialVersionUID = 0L;
      * A catalog sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sku.
      */
     public java.lang.String getSku() {
@@ -465,7 +465,7 @@ private static final long serialVersionUID = 0L;
      * A catalog sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sku.
      */
     public com.google.protobuf.ByteString
@@ -486,7 +486,7 @@ private static final long serialVersionUID = 0L;
      * A catalog sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sku to set.
      * @return This builder for chaining.
      */
@@ -503,7 +503,7 @@ private static final long serialVersionUID = 0L;
      * A catalog sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSku() {
@@ -517,7 +517,7 @@ private static final long serialVersionUID = 0L;
      * A catalog sku.
      * </pre>
      *
-     * <code>string sku = 1;</code>
+     * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sku to set.
      * @return This builder for chaining.
      */
@@ -537,7 +537,7 @@ private static final long serialVersionUID = 0L;
      * Units, 1-1000.
      * </pre>
      *
-     * <code>int64 quantity = 2;</code>
+     * <code>int64 quantity = 2 [(.buf.validate.field) = { ... }</code>
      * @return The quantity.
      */
     @java.lang.Override
@@ -549,7 +549,7 @@ private static final long serialVersionUID = 0L;
      * Units, 1-1000.
      * </pre>
      *
-     * <code>int64 quantity = 2;</code>
+     * <code>int64 quantity = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The quantity to set.
      * @return This builder for chaining.
      */
@@ -565,7 +565,7 @@ private static final long serialVersionUID = 0L;
      * Units, 1-1000.
      * </pre>
      *
-     * <code>int64 quantity = 2;</code>
+     * <code>int64 quantity = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearQuantity() {

@@ -15,7 +15,7 @@ public interface OrderItemInputOrBuilder extends
    * A catalog sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sku.
    */
   java.lang.String getSku();
@@ -24,7 +24,7 @@ public interface OrderItemInputOrBuilder extends
    * A catalog sku.
    * </pre>
    *
-   * <code>string sku = 1;</code>
+   * <code>string sku = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sku.
    */
   com.google.protobuf.ByteString
@@ -35,7 +35,7 @@ public interface OrderItemInputOrBuilder extends
    * Units, 1-1000.
    * </pre>
    *
-   * <code>int64 quantity = 2;</code>
+   * <code>int64 quantity = 2 [(.buf.validate.field) = { ... }</code>
    * @return The quantity.
    */
   long getQuantity();

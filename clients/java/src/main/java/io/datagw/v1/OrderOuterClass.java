@@ -105,74 +105,91 @@ public final class OrderOuterClass extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\025datagw/v1/order.proto\022\tdatagw.v1\032\026data" +
-      "gw/v1/common.proto\032\027datagw/v1/payment.pr" +
-      "oto\032\037google/protobuf/timestamp.proto\"/\n\016" +
-      "OrderItemInput\022\013\n\003sku\030\001 \001(\t\022\020\n\010quantity\030" +
-      "\002 \001(\003\"\205\001\n\tOrderItem\022\013\n\003sku\030\001 \001(\t\022\r\n\005titl" +
-      "e\030\002 \001(\t\022\020\n\010quantity\030\003 \001(\003\022$\n\nunit_price\030" +
-      "\004 \001(\0132\020.datagw.v1.Money\022$\n\nline_total\030\005 " +
-      "\001(\0132\020.datagw.v1.Money\"n\n\007Address\022\014\n\004name" +
-      "\030\001 \001(\t\022\r\n\005line1\030\002 \001(\t\022\r\n\005line2\030\003 \001(\t\022\014\n\004" +
-      "city\030\004 \001(\t\022\023\n\013postal_code\030\005 \001(\t\022\024\n\014count" +
-      "ry_code\030\006 \001(\t\"\305\002\n\005Order\022\020\n\010order_id\030\001 \001(" +
-      "\t\022\017\n\007user_id\030\002 \001(\t\022&\n\006status\030\003 \001(\0162\026.dat" +
-      "agw.v1.OrderStatus\022#\n\005items\030\004 \003(\0132\024.data" +
-      "gw.v1.OrderItem\022\037\n\005total\030\005 \001(\0132\020.datagw." +
-      "v1.Money\022$\n\010shipping\030\006 \001(\0132\022.datagw.v1.A" +
-      "ddress\022\022\n\npayment_id\030\007 \001(\t\022\017\n\007version\030\010 " +
-      "\001(\003\022/\n\013create_time\030\t \001(\0132\032.google.protob" +
-      "uf.Timestamp\022/\n\013update_time\030\n \001(\0132\032.goog" +
-      "le.protobuf.Timestamp\"\273\001\n\022CreateOrderReq" +
-      "uest\022\017\n\007user_id\030\001 \001(\t\022(\n\005items\030\002 \003(\0132\031.d" +
-      "atagw.v1.OrderItemInput\022$\n\010shipping\030\003 \001(" +
-      "\0132\022.datagw.v1.Address\0220\n\016payment_method\030" +
-      "\004 \001(\0132\030.datagw.v1.PaymentMethod\022\022\n\nreque" +
-      "st_id\030\005 \001(\t\"v\n\023CreateOrderResponse\022\037\n\005or" +
-      "der\030\001 \001(\0132\020.datagw.v1.Order\022#\n\007payment\030\002" +
-      " \001(\0132\022.datagw.v1.Payment\022\031\n\021consistency_" +
-      "token\030\003 \001(\t\"Q\n\017GetOrderRequest\022\020\n\010order_" +
-      "id\030\001 \001(\t\022,\n\014read_options\030\002 \001(\0132\026.datagw." +
-      "v1.ReadOptions\"3\n\020GetOrderResponse\022\037\n\005or" +
-      "der\030\001 \001(\0132\020.datagw.v1.Order\"y\n\021ListOrder" +
-      "sRequest\022\017\n\007user_id\030\001 \001(\t\022\021\n\tpage_size\030\002" +
-      " \001(\005\022\022\n\npage_token\030\003 \001(\t\022,\n\014read_options" +
-      "\030\004 \001(\0132\026.datagw.v1.ReadOptions\"O\n\022ListOr" +
-      "dersResponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1" +
-      ".Order\022\027\n\017next_page_token\030\002 \001(\t\"\234\001\n\030Upda" +
-      "teOrderStatusRequest\022\020\n\010order_id\030\001 \001(\t\022&" +
-      "\n\006status\030\002 \001(\0162\026.datagw.v1.OrderStatus\022\035" +
-      "\n\020expected_version\030\003 \001(\003H\000\210\001\001\022\022\n\nrequest" +
-      "_id\030\004 \001(\tB\023\n\021_expected_version\"W\n\031Update" +
-      "OrderStatusResponse\022\037\n\005order\030\001 \001(\0132\020.dat" +
-      "agw.v1.Order\022\031\n\021consistency_token\030\002 \001(\t\"" +
-      "J\n\022CancelOrderRequest\022\020\n\010order_id\030\001 \001(\t\022" +
-      "\016\n\006reason\030\002 \001(\t\022\022\n\nrequest_id\030\003 \001(\t\"Q\n\023C" +
-      "ancelOrderResponse\022\037\n\005order\030\001 \001(\0132\020.data" +
-      "gw.v1.Order\022\031\n\021consistency_token\030\002 \001(\t*\255" +
-      "\001\n\013OrderStatus\022\034\n\030ORDER_STATUS_UNSPECIFI" +
-      "ED\020\000\022\027\n\023ORDER_STATUS_PLACED\020\001\022\025\n\021ORDER_S" +
-      "TATUS_PAID\020\002\022\030\n\024ORDER_STATUS_SHIPPED\020\003\022\032" +
-      "\n\026ORDER_STATUS_DELIVERED\020\004\022\032\n\026ORDER_STAT" +
-      "US_CANCELLED\020\0052\232\003\n\014OrderService\022L\n\013Creat" +
-      "eOrder\022\035.datagw.v1.CreateOrderRequest\032\036." +
-      "datagw.v1.CreateOrderResponse\022C\n\010GetOrde" +
-      "r\022\032.datagw.v1.GetOrderRequest\032\033.datagw.v" +
-      "1.GetOrderResponse\022I\n\nListOrders\022\034.datag" +
-      "w.v1.ListOrdersRequest\032\035.datagw.v1.ListO" +
-      "rdersResponse\022^\n\021UpdateOrderStatus\022#.dat" +
-      "agw.v1.UpdateOrderStatusRequest\032$.datagw" +
-      ".v1.UpdateOrderStatusResponse\022L\n\013CancelO" +
-      "rder\022\035.datagw.v1.CancelOrderRequest\032\036.da" +
-      "tagw.v1.CancelOrderResponseBH\n\014io.datagw" +
-      ".v1P\001Z6github.com/datagw/datagw/clients/" +
-      "go/datagw/v1;datagwv1b\006proto3"
+      "\n\025datagw/v1/order.proto\022\tdatagw.v1\032\033buf/" +
+      "validate/validate.proto\032\026datagw/v1/commo" +
+      "n.proto\032\027datagw/v1/payment.proto\032\025datagw" +
+      "/v1/rules.proto\032\037google/protobuf/timesta" +
+      "mp.proto\"F\n\016OrderItemInput\022\026\n\003sku\030\001 \001(\tB" +
+      "\t\272H\006r\004\310\363\030\001\022\034\n\010quantity\030\002 \001(\003B\n\272H\007\"\005\030\350\007(\001" +
+      "\"\205\001\n\tOrderItem\022\013\n\003sku\030\001 \001(\t\022\r\n\005title\030\002 \001" +
+      "(\t\022\020\n\010quantity\030\003 \001(\003\022$\n\nunit_price\030\004 \001(\013" +
+      "2\020.datagw.v1.Money\022$\n\nline_total\030\005 \001(\0132\020" +
+      ".datagw.v1.Money\"\275\002\n\007Address\022\036\n\004name\030\001 \001" +
+      "(\tB\020\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001\022\037\n\005line1\030\002 \001(\tB\020\272H\r" +
+      "r\013\030\310\001\320\363\030\001\340\363\030\001\022\033\n\005line2\030\003 \001(\tB\014\272H\tr\007\030\310\001\320\363" +
+      "\030\001\022\036\n\004city\030\004 \001(\tB\020\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001\022!\n\013po" +
+      "stal_code\030\005 \001(\tB\014\272H\tr\007\030\310\001\320\363\030\001\022\220\001\n\014countr" +
+      "y_code\030\006 \001(\tBz\272Hwr\004\340\363\030\001\272\001n\n\023string.count" +
+      "ry_code\022-must be an ISO 3166-1 alpha-2 c" +
+      "ode such as DE\032(this == \'\' || this.match" +
+      "es(\'^[A-Z]{2}$\')\"\305\002\n\005Order\022\020\n\010order_id\030\001" +
+      " \001(\t\022\017\n\007user_id\030\002 \001(\t\022&\n\006status\030\003 \001(\0162\026." +
+      "datagw.v1.OrderStatus\022#\n\005items\030\004 \003(\0132\024.d" +
+      "atagw.v1.OrderItem\022\037\n\005total\030\005 \001(\0132\020.data" +
+      "gw.v1.Money\022$\n\010shipping\030\006 \001(\0132\022.datagw.v" +
+      "1.Address\022\022\n\npayment_id\030\007 \001(\t\022\017\n\007version" +
+      "\030\010 \001(\003\022/\n\013create_time\030\t \001(\0132\032.google.pro" +
+      "tobuf.Timestamp\022/\n\013update_time\030\n \001(\0132\032.g" +
+      "oogle.protobuf.Timestamp\"\364\001\n\022CreateOrder" +
+      "Request\022\032\n\007user_id\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\0224\n\005i" +
+      "tems\030\002 \003(\0132\031.datagw.v1.OrderItemInputB\n\272" +
+      "H\007\222\001\004\010\001\0202\022,\n\010shipping\030\003 \001(\0132\022.datagw.v1." +
+      "AddressB\006\272H\003\310\001\001\0228\n\016payment_method\030\004 \001(\0132" +
+      "\030.datagw.v1.PaymentMethodB\006\272H\003\310\001\001\022$\n\nreq" +
+      "uest_id\030\005 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001\"v\n\023Creat" +
+      "eOrderResponse\022\037\n\005order\030\001 \001(\0132\020.datagw.v" +
+      "1.Order\022#\n\007payment\030\002 \001(\0132\022.datagw.v1.Pay" +
+      "ment\022\031\n\021consistency_token\030\003 \001(\t\"Q\n\017GetOr" +
+      "derRequest\022\020\n\010order_id\030\001 \001(\t\022,\n\014read_opt" +
+      "ions\030\002 \001(\0132\026.datagw.v1.ReadOptions\"3\n\020Ge" +
+      "tOrderResponse\022\037\n\005order\030\001 \001(\0132\020.datagw.v" +
+      "1.Order\"\217\001\n\021ListOrdersRequest\022\032\n\007user_id" +
+      "\030\001 \001(\tB\t\272H\006r\004\310\363\030\001\022\034\n\tpage_size\030\002 \001(\005B\t\272H" +
+      "\006\032\004\030d(\000\022\022\n\npage_token\030\003 \001(\t\022,\n\014read_opti" +
+      "ons\030\004 \001(\0132\026.datagw.v1.ReadOptions\"O\n\022Lis" +
+      "tOrdersResponse\022 \n\006orders\030\001 \003(\0132\020.datagw" +
+      ".v1.Order\022\027\n\017next_page_token\030\002 \001(\t\"\321\002\n\030U" +
+      "pdateOrderStatusRequest\022\020\n\010order_id\030\001 \001(" +
+      "\t\022\277\001\n\006status\030\002 \001(\0162\026.datagw.v1.OrderStat" +
+      "usB\226\001\272H\222\001\272\001\216\001\n\027order_status.fulfilment\022[" +
+      "must be SHIPPED or DELIVERED; PAID comes" +
+      " from CapturePayment and CANCELLED from " +
+      "CancelOrder\032\026this == 3 || this == 4\022&\n\020e" +
+      "xpected_version\030\003 \001(\003B\007\272H\004\"\002(\001H\000\210\001\001\022$\n\nr" +
+      "equest_id\030\004 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001B\023\n\021_ex" +
+      "pected_version\"W\n\031UpdateOrderStatusRespo" +
+      "nse\022\037\n\005order\030\001 \001(\0132\020.datagw.v1.Order\022\031\n\021" +
+      "consistency_token\030\002 \001(\t\"j\n\022CancelOrderRe" +
+      "quest\022\020\n\010order_id\030\001 \001(\t\022\034\n\006reason\030\002 \001(\tB" +
+      "\014\272H\tr\007\030\364\003\320\363\030\001\022$\n\nrequest_id\030\003 \001(\tB\020\272H\rr\013" +
+      "\030\200\001\320\363\030\001\330\363\030\001\"Q\n\023CancelOrderResponse\022\037\n\005or" +
+      "der\030\001 \001(\0132\020.datagw.v1.Order\022\031\n\021consisten" +
+      "cy_token\030\002 \001(\t*\255\001\n\013OrderStatus\022\034\n\030ORDER_" +
+      "STATUS_UNSPECIFIED\020\000\022\027\n\023ORDER_STATUS_PLA" +
+      "CED\020\001\022\025\n\021ORDER_STATUS_PAID\020\002\022\030\n\024ORDER_ST" +
+      "ATUS_SHIPPED\020\003\022\032\n\026ORDER_STATUS_DELIVERED" +
+      "\020\004\022\032\n\026ORDER_STATUS_CANCELLED\020\0052\232\003\n\014Order" +
+      "Service\022L\n\013CreateOrder\022\035.datagw.v1.Creat" +
+      "eOrderRequest\032\036.datagw.v1.CreateOrderRes" +
+      "ponse\022C\n\010GetOrder\022\032.datagw.v1.GetOrderRe" +
+      "quest\032\033.datagw.v1.GetOrderResponse\022I\n\nLi" +
+      "stOrders\022\034.datagw.v1.ListOrdersRequest\032\035" +
+      ".datagw.v1.ListOrdersResponse\022^\n\021UpdateO" +
+      "rderStatus\022#.datagw.v1.UpdateOrderStatus" +
+      "Request\032$.datagw.v1.UpdateOrderStatusRes" +
+      "ponse\022L\n\013CancelOrder\022\035.datagw.v1.CancelO" +
+      "rderRequest\032\036.datagw.v1.CancelOrderRespo" +
+      "nseBH\n\014io.datagw.v1P\001Z6github.com/datagw" +
+      "/datagw/clients/go/datagw/v1;datagwv1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
           io.datagw.v1.PaymentOuterClass.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_datagw_v1_OrderItemInput_descriptor =
@@ -260,9 +277,20 @@ public final class OrderOuterClass extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_CancelOrderResponse_descriptor,
         new java.lang.String[] { "Order", "ConsistencyToken", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
     io.datagw.v1.PaymentOuterClass.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.notBlank);
+    registry.add(io.datagw.v1.Rules.requestId);
+    registry.add(io.datagw.v1.Rules.sku);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -59,10 +59,11 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object cardToken_ = "";
   /**
    * <pre>
-   * A card token from the client-side tokenizer, e.g. "tok_visa".
+   * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+   * at most 200 characters).
    * </pre>
    *
-   * <code>string card_token = 1;</code>
+   * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
    * @return The cardToken.
    */
   @java.lang.Override
@@ -80,10 +81,11 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * A card token from the client-side tokenizer, e.g. "tok_visa".
+   * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+   * at most 200 characters).
    * </pre>
    *
-   * <code>string card_token = 1;</code>
+   * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for cardToken.
    */
   @java.lang.Override
@@ -405,10 +407,11 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object cardToken_ = "";
     /**
      * <pre>
-     * A card token from the client-side tokenizer, e.g. "tok_visa".
+     * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+     * at most 200 characters).
      * </pre>
      *
-     * <code>string card_token = 1;</code>
+     * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
      * @return The cardToken.
      */
     public java.lang.String getCardToken() {
@@ -425,10 +428,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A card token from the client-side tokenizer, e.g. "tok_visa".
+     * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+     * at most 200 characters).
      * </pre>
      *
-     * <code>string card_token = 1;</code>
+     * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for cardToken.
      */
     public com.google.protobuf.ByteString
@@ -446,10 +450,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A card token from the client-side tokenizer, e.g. "tok_visa".
+     * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+     * at most 200 characters).
      * </pre>
      *
-     * <code>string card_token = 1;</code>
+     * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The cardToken to set.
      * @return This builder for chaining.
      */
@@ -463,10 +468,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A card token from the client-side tokenizer, e.g. "tok_visa".
+     * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+     * at most 200 characters).
      * </pre>
      *
-     * <code>string card_token = 1;</code>
+     * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCardToken() {
@@ -477,10 +483,11 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * A card token from the client-side tokenizer, e.g. "tok_visa".
+     * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+     * at most 200 characters).
      * </pre>
      *
-     * <code>string card_token = 1;</code>
+     * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for cardToken to set.
      * @return This builder for chaining.
      */

@@ -12,19 +12,21 @@ public interface PaymentMethodOrBuilder extends
 
   /**
    * <pre>
-   * A card token from the client-side tokenizer, e.g. "tok_visa".
+   * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+   * at most 200 characters).
    * </pre>
    *
-   * <code>string card_token = 1;</code>
+   * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
    * @return The cardToken.
    */
   java.lang.String getCardToken();
   /**
    * <pre>
-   * A card token from the client-side tokenizer, e.g. "tok_visa".
+   * A card token from the client-side tokenizer, e.g. "tok_visa" (required,
+   * at most 200 characters).
    * </pre>
    *
-   * <code>string card_token = 1;</code>
+   * <code>string card_token = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for cardToken.
    */
   com.google.protobuf.ByteString

@@ -105,70 +105,76 @@ public final class PaymentOuterClass extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\027datagw/v1/payment.proto\022\tdatagw.v1\032\026da" +
-      "tagw/v1/common.proto\032\037google/protobuf/ti" +
-      "mestamp.proto\"#\n\rPaymentMethod\022\022\n\ncard_t" +
-      "oken\030\001 \001(\t\"\343\002\n\007Payment\022\022\n\npayment_id\030\001 \001" +
-      "(\t\022\020\n\010order_id\030\002 \001(\t\022\017\n\007user_id\030\003 \001(\t\022(\n" +
-      "\006status\030\004 \001(\0162\030.datagw.v1.PaymentStatus\022" +
-      " \n\006amount\030\005 \001(\0132\020.datagw.v1.Money\022\"\n\010cap" +
-      "tured\030\006 \001(\0132\020.datagw.v1.Money\022\"\n\010refunde" +
-      "d\030\007 \001(\0132\020.datagw.v1.Money\022\032\n\022provider_re" +
-      "ference\030\010 \001(\t\022\017\n\007version\030\t \001(\003\022/\n\013create" +
-      "_time\030\n \001(\0132\032.google.protobuf.Timestamp\022" +
-      "/\n\013update_time\030\013 \001(\0132\032.google.protobuf.T" +
-      "imestamp\"q\n\027AuthorizePaymentRequest\022\020\n\010o" +
-      "rder_id\030\001 \001(\t\0220\n\016payment_method\030\002 \001(\0132\030." +
-      "datagw.v1.PaymentMethod\022\022\n\nrequest_id\030\003 " +
-      "\001(\t\"Z\n\030AuthorizePaymentResponse\022#\n\007payme" +
-      "nt\030\001 \001(\0132\022.datagw.v1.Payment\022\031\n\021consiste" +
-      "ncy_token\030\002 \001(\t\"k\n\025CapturePaymentRequest" +
-      "\022\022\n\npayment_id\030\001 \001(\t\022\031\n\014amount_minor\030\002 \001" +
-      "(\003H\000\210\001\001\022\022\n\nrequest_id\030\003 \001(\tB\017\n\r_amount_m" +
-      "inor\"X\n\026CapturePaymentResponse\022#\n\007paymen" +
-      "t\030\001 \001(\0132\022.datagw.v1.Payment\022\031\n\021consisten" +
-      "cy_token\030\002 \001(\t\"d\n\024RefundPaymentRequest\022\022" +
-      "\n\npayment_id\030\001 \001(\t\022\024\n\014amount_minor\030\002 \001(\003" +
-      "\022\016\n\006reason\030\003 \001(\t\022\022\n\nrequest_id\030\004 \001(\t\"W\n\025" +
-      "RefundPaymentResponse\022#\n\007payment\030\001 \001(\0132\022" +
-      ".datagw.v1.Payment\022\031\n\021consistency_token\030" +
-      "\002 \001(\t\"<\n\022VoidPaymentRequest\022\022\n\npayment_i" +
-      "d\030\001 \001(\t\022\022\n\nrequest_id\030\002 \001(\t\"U\n\023VoidPayme" +
-      "ntResponse\022#\n\007payment\030\001 \001(\0132\022.datagw.v1." +
-      "Payment\022\031\n\021consistency_token\030\002 \001(\t\"U\n\021Ge" +
-      "tPaymentRequest\022\022\n\npayment_id\030\001 \001(\t\022,\n\014r" +
-      "ead_options\030\002 \001(\0132\026.datagw.v1.ReadOption" +
-      "s\"9\n\022GetPaymentResponse\022#\n\007payment\030\001 \001(\013" +
-      "2\022.datagw.v1.Payment\"U\n\023ListPaymentsRequ" +
-      "est\022\020\n\010order_id\030\001 \001(\t\022,\n\014read_options\030\002 " +
-      "\001(\0132\026.datagw.v1.ReadOptions\"<\n\024ListPayme" +
-      "ntsResponse\022$\n\010payments\030\001 \003(\0132\022.datagw.v" +
-      "1.Payment*\312\001\n\rPaymentStatus\022\036\n\032PAYMENT_S" +
-      "TATUS_UNSPECIFIED\020\000\022\035\n\031PAYMENT_STATUS_AU" +
-      "THORIZED\020\001\022\033\n\027PAYMENT_STATUS_CAPTURED\020\002\022" +
-      "%\n!PAYMENT_STATUS_PARTIALLY_REFUNDED\020\003\022\033" +
-      "\n\027PAYMENT_STATUS_REFUNDED\020\004\022\031\n\025PAYMENT_S" +
-      "TATUS_VOIDED\020\0052\202\004\n\016PaymentService\022[\n\020Aut" +
-      "horizePayment\022\".datagw.v1.AuthorizePayme" +
-      "ntRequest\032#.datagw.v1.AuthorizePaymentRe" +
-      "sponse\022U\n\016CapturePayment\022 .datagw.v1.Cap" +
-      "turePaymentRequest\032!.datagw.v1.CapturePa" +
-      "ymentResponse\022R\n\rRefundPayment\022\037.datagw." +
-      "v1.RefundPaymentRequest\032 .datagw.v1.Refu" +
-      "ndPaymentResponse\022L\n\013VoidPayment\022\035.datag" +
-      "w.v1.VoidPaymentRequest\032\036.datagw.v1.Void" +
-      "PaymentResponse\022I\n\nGetPayment\022\034.datagw.v" +
-      "1.GetPaymentRequest\032\035.datagw.v1.GetPayme" +
-      "ntResponse\022O\n\014ListPayments\022\036.datagw.v1.L" +
-      "istPaymentsRequest\032\037.datagw.v1.ListPayme" +
-      "ntsResponseBH\n\014io.datagw.v1P\001Z6github.co" +
-      "m/datagw/datagw/clients/go/datagw/v1;dat" +
-      "agwv1b\006proto3"
+      "\n\027datagw/v1/payment.proto\022\tdatagw.v1\032\033bu" +
+      "f/validate/validate.proto\032\026datagw/v1/com" +
+      "mon.proto\032\025datagw/v1/rules.proto\032\037google" +
+      "/protobuf/timestamp.proto\"5\n\rPaymentMeth" +
+      "od\022$\n\ncard_token\030\001 \001(\tB\020\272H\rr\013\030\310\001\320\363\030\001\340\363\030\001" +
+      "\"\343\002\n\007Payment\022\022\n\npayment_id\030\001 \001(\t\022\020\n\010orde" +
+      "r_id\030\002 \001(\t\022\017\n\007user_id\030\003 \001(\t\022(\n\006status\030\004 " +
+      "\001(\0162\030.datagw.v1.PaymentStatus\022 \n\006amount\030" +
+      "\005 \001(\0132\020.datagw.v1.Money\022\"\n\010captured\030\006 \001(" +
+      "\0132\020.datagw.v1.Money\022\"\n\010refunded\030\007 \001(\0132\020." +
+      "datagw.v1.Money\022\032\n\022provider_reference\030\010 " +
+      "\001(\t\022\017\n\007version\030\t \001(\003\022/\n\013create_time\030\n \001(" +
+      "\0132\032.google.protobuf.Timestamp\022/\n\013update_" +
+      "time\030\013 \001(\0132\032.google.protobuf.Timestamp\"\213" +
+      "\001\n\027AuthorizePaymentRequest\022\020\n\010order_id\030\001" +
+      " \001(\t\0228\n\016payment_method\030\002 \001(\0132\030.datagw.v1" +
+      ".PaymentMethodB\006\272H\003\310\001\001\022$\n\nrequest_id\030\003 \001" +
+      "(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001\"Z\n\030AuthorizePayment" +
+      "Response\022#\n\007payment\030\001 \001(\0132\022.datagw.v1.Pa" +
+      "yment\022\031\n\021consistency_token\030\002 \001(\t\"\206\001\n\025Cap" +
+      "turePaymentRequest\022\022\n\npayment_id\030\001 \001(\t\022\"" +
+      "\n\014amount_minor\030\002 \001(\003B\007\272H\004\"\002(\001H\000\210\001\001\022$\n\nre" +
+      "quest_id\030\003 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001B\017\n\r_amo" +
+      "unt_minor\"X\n\026CapturePaymentResponse\022#\n\007p" +
+      "ayment\030\001 \001(\0132\022.datagw.v1.Payment\022\031\n\021cons" +
+      "istency_token\030\002 \001(\t\"\215\001\n\024RefundPaymentReq" +
+      "uest\022\022\n\npayment_id\030\001 \001(\t\022\035\n\014amount_minor" +
+      "\030\002 \001(\003B\007\272H\004\"\002(\001\022\034\n\006reason\030\003 \001(\tB\014\272H\tr\007\030\364" +
+      "\003\320\363\030\001\022$\n\nrequest_id\030\004 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330" +
+      "\363\030\001\"W\n\025RefundPaymentResponse\022#\n\007payment\030" +
+      "\001 \001(\0132\022.datagw.v1.Payment\022\031\n\021consistency" +
+      "_token\030\002 \001(\t\"N\n\022VoidPaymentRequest\022\022\n\npa" +
+      "yment_id\030\001 \001(\t\022$\n\nrequest_id\030\002 \001(\tB\020\272H\rr" +
+      "\013\030\200\001\320\363\030\001\330\363\030\001\"U\n\023VoidPaymentResponse\022#\n\007p" +
+      "ayment\030\001 \001(\0132\022.datagw.v1.Payment\022\031\n\021cons" +
+      "istency_token\030\002 \001(\t\"U\n\021GetPaymentRequest" +
+      "\022\022\n\npayment_id\030\001 \001(\t\022,\n\014read_options\030\002 \001" +
+      "(\0132\026.datagw.v1.ReadOptions\"9\n\022GetPayment" +
+      "Response\022#\n\007payment\030\001 \001(\0132\022.datagw.v1.Pa" +
+      "yment\"U\n\023ListPaymentsRequest\022\020\n\010order_id" +
+      "\030\001 \001(\t\022,\n\014read_options\030\002 \001(\0132\026.datagw.v1" +
+      ".ReadOptions\"<\n\024ListPaymentsResponse\022$\n\010" +
+      "payments\030\001 \003(\0132\022.datagw.v1.Payment*\312\001\n\rP" +
+      "aymentStatus\022\036\n\032PAYMENT_STATUS_UNSPECIFI" +
+      "ED\020\000\022\035\n\031PAYMENT_STATUS_AUTHORIZED\020\001\022\033\n\027P" +
+      "AYMENT_STATUS_CAPTURED\020\002\022%\n!PAYMENT_STAT" +
+      "US_PARTIALLY_REFUNDED\020\003\022\033\n\027PAYMENT_STATU" +
+      "S_REFUNDED\020\004\022\031\n\025PAYMENT_STATUS_VOIDED\020\0052" +
+      "\202\004\n\016PaymentService\022[\n\020AuthorizePayment\022\"" +
+      ".datagw.v1.AuthorizePaymentRequest\032#.dat" +
+      "agw.v1.AuthorizePaymentResponse\022U\n\016Captu" +
+      "rePayment\022 .datagw.v1.CapturePaymentRequ" +
+      "est\032!.datagw.v1.CapturePaymentResponse\022R" +
+      "\n\rRefundPayment\022\037.datagw.v1.RefundPaymen" +
+      "tRequest\032 .datagw.v1.RefundPaymentRespon" +
+      "se\022L\n\013VoidPayment\022\035.datagw.v1.VoidPaymen" +
+      "tRequest\032\036.datagw.v1.VoidPaymentResponse" +
+      "\022I\n\nGetPayment\022\034.datagw.v1.GetPaymentReq" +
+      "uest\032\035.datagw.v1.GetPaymentResponse\022O\n\014L" +
+      "istPayments\022\036.datagw.v1.ListPaymentsRequ" +
+      "est\032\037.datagw.v1.ListPaymentsResponseBH\n\014" +
+      "io.datagw.v1P\001Z6github.com/datagw/datagw" +
+      "/clients/go/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_datagw_v1_PaymentMethod_descriptor =
@@ -256,8 +262,18 @@ public final class PaymentOuterClass extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_ListPaymentsResponse_descriptor,
         new java.lang.String[] { "Payments", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.notBlank);
+    registry.add(io.datagw.v1.Rules.requestId);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

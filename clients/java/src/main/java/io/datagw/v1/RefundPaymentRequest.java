@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
    * Amount to give back, at least 1 and at most captured - refunded.
    * </pre>
    *
-   * <code>int64 amount_minor = 2;</code>
+   * <code>int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return The amountMinor.
    */
   @java.lang.Override
@@ -122,10 +122,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object reason_ = "";
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   @java.lang.Override
@@ -143,10 +143,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   @java.lang.Override
@@ -169,10 +169,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -190,10 +190,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -681,7 +681,7 @@ private static final long serialVersionUID = 0L;
      * Amount to give back, at least 1 and at most captured - refunded.
      * </pre>
      *
-     * <code>int64 amount_minor = 2;</code>
+     * <code>int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @return The amountMinor.
      */
     @java.lang.Override
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
      * Amount to give back, at least 1 and at most captured - refunded.
      * </pre>
      *
-     * <code>int64 amount_minor = 2;</code>
+     * <code>int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The amountMinor to set.
      * @return This builder for chaining.
      */
@@ -709,7 +709,7 @@ private static final long serialVersionUID = 0L;
      * Amount to give back, at least 1 and at most captured - refunded.
      * </pre>
      *
-     * <code>int64 amount_minor = 2;</code>
+     * <code>int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearAmountMinor() {
@@ -722,10 +722,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object reason_ = "";
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return The reason.
      */
     public java.lang.String getReason() {
@@ -742,10 +742,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for reason.
      */
     public com.google.protobuf.ByteString
@@ -763,10 +763,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The reason to set.
      * @return This builder for chaining.
      */
@@ -780,10 +780,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearReason() {
@@ -794,10 +794,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Why, recorded in the event.
+     * Why, recorded in the event (at most 500 characters).
      * </pre>
      *
-     * <code>string reason = 3;</code>
+     * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for reason to set.
      * @return This builder for chaining.
      */
@@ -814,10 +814,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -834,10 +834,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -855,10 +855,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -872,10 +872,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -886,10 +886,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

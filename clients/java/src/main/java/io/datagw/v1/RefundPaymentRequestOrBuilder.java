@@ -35,26 +35,26 @@ public interface RefundPaymentRequestOrBuilder extends
    * Amount to give back, at least 1 and at most captured - refunded.
    * </pre>
    *
-   * <code>int64 amount_minor = 2;</code>
+   * <code>int64 amount_minor = 2 [(.buf.validate.field) = { ... }</code>
    * @return The amountMinor.
    */
   long getAmountMinor();
 
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The reason.
    */
   java.lang.String getReason();
   /**
    * <pre>
-   * Why, recorded in the event.
+   * Why, recorded in the event (at most 500 characters).
    * </pre>
    *
-   * <code>string reason = 3;</code>
+   * <code>string reason = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for reason.
    */
   com.google.protobuf.ByteString
@@ -62,19 +62,19 @@ public interface RefundPaymentRequestOrBuilder extends
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -21,6 +21,9 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
       com.google.protobuf.ExtensionRegistryLite registry) {
     registry.add(io.datagw.v1.Rules.sku);
     registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.requestId);
+    registry.add(io.datagw.v1.Rules.notBlank);
+    registry.add(io.datagw.v1.Rules.currencyCode);
   }
 
   public static void registerAllExtensions(
@@ -59,6 +62,52 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
           .newFileScopedGeneratedExtension(
         java.lang.Boolean.class,
         null);
+  public static final int REQUEST_ID_FIELD_NUMBER = 51003;
+  /**
+   * <pre>
+   * An idempotency key that every write of its request must carry (with
+   * max_len and no_nul for its shape).
+   * </pre>
+   *
+   * <code>extend .buf.validate.StringRules { ... }</code>
+   */
+  public static final
+    com.google.protobuf.GeneratedMessage.GeneratedExtension<
+      build.buf.validate.StringRules,
+      java.lang.Boolean> requestId = com.google.protobuf.GeneratedMessage
+          .newFileScopedGeneratedExtension(
+        java.lang.Boolean.class,
+        null);
+  public static final int NOT_BLANK_FIELD_NUMBER = 51004;
+  /**
+   * <pre>
+   * Text that must say something: not empty, not only blanks.
+   * </pre>
+   *
+   * <code>extend .buf.validate.StringRules { ... }</code>
+   */
+  public static final
+    com.google.protobuf.GeneratedMessage.GeneratedExtension<
+      build.buf.validate.StringRules,
+      java.lang.Boolean> notBlank = com.google.protobuf.GeneratedMessage
+          .newFileScopedGeneratedExtension(
+        java.lang.Boolean.class,
+        null);
+  public static final int CURRENCY_CODE_FIELD_NUMBER = 51005;
+  /**
+   * <pre>
+   * An ISO 4217 currency code: three upper-case letters; empty is refused too.
+   * </pre>
+   *
+   * <code>extend .buf.validate.StringRules { ... }</code>
+   */
+  public static final
+    com.google.protobuf.GeneratedMessage.GeneratedExtension<
+      build.buf.validate.StringRules,
+      java.lang.Boolean> currencyCode = com.google.protobuf.GeneratedMessage
+          .newFileScopedGeneratedExtension(
+        java.lang.Boolean.class,
+        null);
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -76,9 +125,20 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
       "Za-z0-9._-]{1,64}$\'):\203\001\n\006no_nul\022\031.buf.va" +
       "lidate.StringRules\030\272\216\003 \001(\010BV\302HS\nQ\n\rstrin" +
       "g.no_nul\022\037must not contain NUL character" +
-      "s\032\037!rule || !this.contains(\'\\x00\')BH\n\014io" +
-      ".datagw.v1P\001Z6github.com/datagw/datagw/c" +
-      "lients/go/datagw/v1;datagwv1"
+      "s\032\037!rule || !this.contains(\'\\x00\'):\220\001\n\nr" +
+      "equest_id\022\031.buf.validate.StringRules\030\273\216\003" +
+      " \001(\010B_\302H\\\nZ\n\021string.request_id\0220required" +
+      ": every write carries an idempotency key" +
+      "\032\023!rule || this != \'\':o\n\tnot_blank\022\031.buf" +
+      ".validate.StringRules\030\274\216\003 \001(\010B?\302H<\n:\n\020st" +
+      "ring.not_blank\022\010required\032\034!rule || this." +
+      "matches(\'\\\\S\'):\252\001\n\rcurrency_code\022\031.buf.v" +
+      "alidate.StringRules\030\275\216\003 \001(\010Bv\302Hs\nq\n\024stri" +
+      "ng.currency_code\0224required: an ISO 4217 " +
+      "code, three upper-case letters\032#!rule ||" +
+      " this.matches(\'^[A-Z]{3}$\')BH\n\014io.datagw" +
+      ".v1P\001Z6github.com/datagw/datagw/clients/" +
+      "go/datagw/v1;datagwv1"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -87,6 +147,9 @@ public final class Rules extends com.google.protobuf.GeneratedFile {
         });
     sku.internalInit(descriptor.getExtension(0));
     noNul.internalInit(descriptor.getExtension(1));
+    requestId.internalInit(descriptor.getExtension(2));
+    notBlank.internalInit(descriptor.getExtension(3));
+    currencyCode.internalInit(descriptor.getExtension(4));
     descriptor.resolveAllFeaturesImmutable();
     build.buf.validate.ValidateProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =

@@ -72,10 +72,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+   * at most 65536 characters.
    * </pre>
    *
-   * <code>string sql = 1;</code>
+   * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sql.
    */
   @java.lang.Override
@@ -94,10 +95,11 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+   * at most 65536 characters.
    * </pre>
    *
-   * <code>string sql = 1;</code>
+   * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sql.
    */
   @java.lang.Override
@@ -697,10 +699,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+     * at most 65536 characters.
      * </pre>
      *
-     * <code>string sql = 1;</code>
+     * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
      * @return The sql.
      */
     public java.lang.String getSql() {
@@ -718,10 +721,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+     * at most 65536 characters.
      * </pre>
      *
-     * <code>string sql = 1;</code>
+     * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for sql.
      */
     public com.google.protobuf.ByteString
@@ -740,10 +744,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+     * at most 65536 characters.
      * </pre>
      *
-     * <code>string sql = 1;</code>
+     * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The sql to set.
      * @return This builder for chaining.
      */
@@ -758,10 +763,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+     * at most 65536 characters.
      * </pre>
      *
-     * <code>string sql = 1;</code>
+     * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearSql() {
@@ -773,10 +779,11 @@ java.lang.String defaultValue) {
     /**
      * <pre>
      * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+     * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+     * at most 65536 characters.
      * </pre>
      *
-     * <code>string sql = 1;</code>
+     * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for sql to set.
      * @return This builder for chaining.
      */

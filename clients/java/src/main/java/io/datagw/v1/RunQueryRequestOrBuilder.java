@@ -13,20 +13,22 @@ public interface RunQueryRequestOrBuilder extends
   /**
    * <pre>
    * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+   * at most 65536 characters.
    * </pre>
    *
-   * <code>string sql = 1;</code>
+   * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
    * @return The sql.
    */
   java.lang.String getSql();
   /**
    * <pre>
    * One SELECT (or WITH ... SELECT) over the tables the analytics policy
-   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}.
+   * allows; parameters as {name:Type}, e.g. {since:DateTime64(3)}. Required,
+   * at most 65536 characters.
    * </pre>
    *
-   * <code>string sql = 1;</code>
+   * <code>string sql = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for sql.
    */
   com.google.protobuf.ByteString

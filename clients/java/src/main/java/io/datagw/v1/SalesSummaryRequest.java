@@ -129,7 +129,7 @@ private static final long serialVersionUID = 0L;
    * currencies are never added up).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The currencyCode.
    */
   @java.lang.Override
@@ -151,7 +151,7 @@ private static final long serialVersionUID = 0L;
    * currencies are never added up).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for currencyCode.
    */
   @java.lang.Override
@@ -174,10 +174,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object category_ = "";
   /**
    * <pre>
-   * Only lines of this category; empty: all.
+   * Only lines of this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   @java.lang.Override
@@ -195,10 +195,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Only lines of this category; empty: all.
+   * Only lines of this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   @java.lang.Override
@@ -880,7 +880,7 @@ private static final long serialVersionUID = 0L;
      * currencies are never added up).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return The currencyCode.
      */
     public java.lang.String getCurrencyCode() {
@@ -901,7 +901,7 @@ private static final long serialVersionUID = 0L;
      * currencies are never added up).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for currencyCode.
      */
     public com.google.protobuf.ByteString
@@ -923,7 +923,7 @@ private static final long serialVersionUID = 0L;
      * currencies are never added up).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The currencyCode to set.
      * @return This builder for chaining.
      */
@@ -941,7 +941,7 @@ private static final long serialVersionUID = 0L;
      * currencies are never added up).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCurrencyCode() {
@@ -956,7 +956,7 @@ private static final long serialVersionUID = 0L;
      * currencies are never added up).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for currencyCode to set.
      * @return This builder for chaining.
      */
@@ -973,10 +973,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object category_ = "";
     /**
      * <pre>
-     * Only lines of this category; empty: all.
+     * Only lines of this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return The category.
      */
     public java.lang.String getCategory() {
@@ -993,10 +993,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only lines of this category; empty: all.
+     * Only lines of this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for category.
      */
     public com.google.protobuf.ByteString
@@ -1014,10 +1014,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only lines of this category; empty: all.
+     * Only lines of this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The category to set.
      * @return This builder for chaining.
      */
@@ -1031,10 +1031,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only lines of this category; empty: all.
+     * Only lines of this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCategory() {
@@ -1045,10 +1045,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only lines of this category; empty: all.
+     * Only lines of this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for category to set.
      * @return This builder for chaining.
      */

@@ -62,7 +62,7 @@ public interface SalesSummaryRequestOrBuilder extends
    * currencies are never added up).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The currencyCode.
    */
   java.lang.String getCurrencyCode();
@@ -72,7 +72,7 @@ public interface SalesSummaryRequestOrBuilder extends
    * currencies are never added up).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for currencyCode.
    */
   com.google.protobuf.ByteString
@@ -80,19 +80,19 @@ public interface SalesSummaryRequestOrBuilder extends
 
   /**
    * <pre>
-   * Only lines of this category; empty: all.
+   * Only lines of this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   java.lang.String getCategory();
   /**
    * <pre>
-   * Only lines of this category; empty: all.
+   * Only lines of this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   com.google.protobuf.ByteString

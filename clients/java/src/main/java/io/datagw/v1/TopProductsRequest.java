@@ -125,10 +125,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object currencyCode_ = "";
   /**
    * <pre>
-   * Currency (required).
+   * ISO 4217 currency (required).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The currencyCode.
    */
   @java.lang.Override
@@ -146,10 +146,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Currency (required).
+   * ISO 4217 currency (required).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for currencyCode.
    */
   @java.lang.Override
@@ -172,10 +172,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object category_ = "";
   /**
    * <pre>
-   * Only this category; empty: all.
+   * Only this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   @java.lang.Override
@@ -193,10 +193,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Only this category; empty: all.
+   * Only this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   @java.lang.Override
@@ -221,7 +221,7 @@ private static final long serialVersionUID = 0L;
    * 1-1000; unset: 10.
    * </pre>
    *
-   * <code>int32 limit = 5;</code>
+   * <code>int32 limit = 5 [(.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   @java.lang.Override
@@ -873,10 +873,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object currencyCode_ = "";
     /**
      * <pre>
-     * Currency (required).
+     * ISO 4217 currency (required).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return The currencyCode.
      */
     public java.lang.String getCurrencyCode() {
@@ -893,10 +893,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Currency (required).
+     * ISO 4217 currency (required).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for currencyCode.
      */
     public com.google.protobuf.ByteString
@@ -914,10 +914,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Currency (required).
+     * ISO 4217 currency (required).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The currencyCode to set.
      * @return This builder for chaining.
      */
@@ -931,10 +931,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Currency (required).
+     * ISO 4217 currency (required).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCurrencyCode() {
@@ -945,10 +945,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Currency (required).
+     * ISO 4217 currency (required).
      * </pre>
      *
-     * <code>string currency_code = 3;</code>
+     * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for currencyCode to set.
      * @return This builder for chaining.
      */
@@ -965,10 +965,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object category_ = "";
     /**
      * <pre>
-     * Only this category; empty: all.
+     * Only this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return The category.
      */
     public java.lang.String getCategory() {
@@ -985,10 +985,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only this category; empty: all.
+     * Only this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for category.
      */
     public com.google.protobuf.ByteString
@@ -1006,10 +1006,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only this category; empty: all.
+     * Only this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The category to set.
      * @return This builder for chaining.
      */
@@ -1023,10 +1023,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only this category; empty: all.
+     * Only this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearCategory() {
@@ -1037,10 +1037,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Only this category; empty: all.
+     * Only this category (at most 100 characters); empty: all.
      * </pre>
      *
-     * <code>string category = 4;</code>
+     * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for category to set.
      * @return This builder for chaining.
      */
@@ -1060,7 +1060,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 10.
      * </pre>
      *
-     * <code>int32 limit = 5;</code>
+     * <code>int32 limit = 5 [(.buf.validate.field) = { ... }</code>
      * @return The limit.
      */
     @java.lang.Override
@@ -1072,7 +1072,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 10.
      * </pre>
      *
-     * <code>int32 limit = 5;</code>
+     * <code>int32 limit = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The limit to set.
      * @return This builder for chaining.
      */
@@ -1088,7 +1088,7 @@ private static final long serialVersionUID = 0L;
      * 1-1000; unset: 10.
      * </pre>
      *
-     * <code>int32 limit = 5;</code>
+     * <code>int32 limit = 5 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearLimit() {

@@ -58,19 +58,19 @@ public interface TopProductsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Currency (required).
+   * ISO 4217 currency (required).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The currencyCode.
    */
   java.lang.String getCurrencyCode();
   /**
    * <pre>
-   * Currency (required).
+   * ISO 4217 currency (required).
    * </pre>
    *
-   * <code>string currency_code = 3;</code>
+   * <code>string currency_code = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for currencyCode.
    */
   com.google.protobuf.ByteString
@@ -78,19 +78,19 @@ public interface TopProductsRequestOrBuilder extends
 
   /**
    * <pre>
-   * Only this category; empty: all.
+   * Only this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The category.
    */
   java.lang.String getCategory();
   /**
    * <pre>
-   * Only this category; empty: all.
+   * Only this category (at most 100 characters); empty: all.
    * </pre>
    *
-   * <code>string category = 4;</code>
+   * <code>string category = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for category.
    */
   com.google.protobuf.ByteString
@@ -101,7 +101,7 @@ public interface TopProductsRequestOrBuilder extends
    * 1-1000; unset: 10.
    * </pre>
    *
-   * <code>int32 limit = 5;</code>
+   * <code>int32 limit = 5 [(.buf.validate.field) = { ... }</code>
    * @return The limit.
    */
   int getLimit();

@@ -110,7 +110,7 @@ private static final long serialVersionUID = 0L;
    * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
    * </pre>
    *
-   * <code>.datagw.v1.OrderStatus status = 2;</code>
+   * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for status.
    */
   @java.lang.Override public int getStatusValue() {
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
    * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
    * </pre>
    *
-   * <code>.datagw.v1.OrderStatus status = 2;</code>
+   * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
    * @return The status.
    */
   @java.lang.Override public io.datagw.v1.OrderStatus getStatus() {
@@ -133,10 +133,10 @@ private static final long serialVersionUID = 0L;
   private long expectedVersion_ = 0L;
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -145,10 +145,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -161,10 +161,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -182,10 +182,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -679,7 +679,7 @@ private static final long serialVersionUID = 0L;
      * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
      * </pre>
      *
-     * <code>.datagw.v1.OrderStatus status = 2;</code>
+     * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
      * @return The enum numeric value on the wire for status.
      */
     @java.lang.Override public int getStatusValue() {
@@ -690,7 +690,7 @@ private static final long serialVersionUID = 0L;
      * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
      * </pre>
      *
-     * <code>.datagw.v1.OrderStatus status = 2;</code>
+     * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The enum numeric value on the wire for status to set.
      * @return This builder for chaining.
      */
@@ -705,7 +705,7 @@ private static final long serialVersionUID = 0L;
      * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
      * </pre>
      *
-     * <code>.datagw.v1.OrderStatus status = 2;</code>
+     * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
      * @return The status.
      */
     @java.lang.Override
@@ -718,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
      * </pre>
      *
-     * <code>.datagw.v1.OrderStatus status = 2;</code>
+     * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
      * @param value The status to set.
      * @throws IllegalArgumentException if UNRECOGNIZED is provided.
      * @return This builder for chaining.
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
      * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
      * </pre>
      *
-     * <code>.datagw.v1.OrderStatus status = 2;</code>
+     * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearStatus() {
@@ -748,10 +748,10 @@ private static final long serialVersionUID = 0L;
     private long expectedVersion_ ;
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -760,10 +760,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -772,10 +772,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -788,10 +788,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 3;</code>
+     * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -804,10 +804,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -824,10 +824,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -845,10 +845,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -862,10 +862,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -876,10 +876,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 4;</code>
+     * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -35,7 +35,7 @@ public interface UpdateOrderStatusRequestOrBuilder extends
    * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
    * </pre>
    *
-   * <code>.datagw.v1.OrderStatus status = 2;</code>
+   * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
    * @return The enum numeric value on the wire for status.
    */
   int getStatusValue();
@@ -44,45 +44,45 @@ public interface UpdateOrderStatusRequestOrBuilder extends
    * SHIPPED or DELIVERED (PAID comes from CapturePayment, CANCELLED from CancelOrder).
    * </pre>
    *
-   * <code>.datagw.v1.OrderStatus status = 2;</code>
+   * <code>.datagw.v1.OrderStatus status = 2 [(.buf.validate.field) = { ... }</code>
    * @return The status.
    */
   io.datagw.v1.OrderStatus getStatus();
 
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 3;</code>
+   * <code>optional int64 expected_version = 3 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 4;</code>
+   * <code>string request_id = 4 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -65,7 +65,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   @java.lang.Override
@@ -86,7 +86,7 @@ private static final long serialVersionUID = 0L;
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   @java.lang.Override
@@ -109,7 +109,7 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object email_ = "";
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -121,7 +121,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -142,7 +142,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -168,10 +168,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object displayName_ = "";
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the displayName field is set.
    */
   @java.lang.Override
@@ -180,10 +180,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The displayName.
    */
   @java.lang.Override
@@ -201,10 +201,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for displayName.
    */
   @java.lang.Override
@@ -226,10 +226,10 @@ private static final long serialVersionUID = 0L;
   private long expectedVersion_ = 0L;
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 4;</code>
+   * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   @java.lang.Override
@@ -238,10 +238,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 4;</code>
+   * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   @java.lang.Override
@@ -254,10 +254,10 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object requestId_ = "";
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   @java.lang.Override
@@ -275,10 +275,10 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   @java.lang.Override
@@ -718,7 +718,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The userId.
      */
     public java.lang.String getUserId() {
@@ -738,7 +738,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for userId.
      */
     public com.google.protobuf.ByteString
@@ -759,7 +759,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The userId to set.
      * @return This builder for chaining.
      */
@@ -776,7 +776,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearUserId() {
@@ -790,7 +790,7 @@ private static final long serialVersionUID = 0L;
      * The user.
      * </pre>
      *
-     * <code>string user_id = 1;</code>
+     * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for userId to set.
      * @return This builder for chaining.
      */
@@ -807,7 +807,7 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object email_ = "";
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -818,7 +818,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -838,7 +838,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -859,7 +859,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -876,7 +876,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -890,7 +890,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New email; unset keeps the current one.
+     * New email; unset keeps the current one. Set email and/or display_name.
      * </pre>
      *
      * <code>optional string email = 2;</code>
@@ -910,10 +910,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object displayName_ = "";
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return Whether the displayName field is set.
      */
     public boolean hasDisplayName() {
@@ -921,10 +921,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return The displayName.
      */
     public java.lang.String getDisplayName() {
@@ -941,10 +941,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for displayName.
      */
     public com.google.protobuf.ByteString
@@ -962,10 +962,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The displayName to set.
      * @return This builder for chaining.
      */
@@ -979,10 +979,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearDisplayName() {
@@ -993,10 +993,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New display name; unset keeps the current one.
+     * New display name (at most 200 characters); unset keeps the current one.
      * </pre>
      *
-     * <code>optional string display_name = 3;</code>
+     * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for displayName to set.
      * @return This builder for chaining.
      */
@@ -1013,10 +1013,10 @@ private static final long serialVersionUID = 0L;
     private long expectedVersion_ ;
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 4;</code>
+     * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
      * @return Whether the expectedVersion field is set.
      */
     @java.lang.Override
@@ -1025,10 +1025,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 4;</code>
+     * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
      * @return The expectedVersion.
      */
     @java.lang.Override
@@ -1037,10 +1037,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 4;</code>
+     * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
      * @param value The expectedVersion to set.
      * @return This builder for chaining.
      */
@@ -1053,10 +1053,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The version the caller read; a different current version is ABORTED.
+     * The version the caller read (1 or more); a different current version is ABORTED.
      * </pre>
      *
-     * <code>optional int64 expected_version = 4;</code>
+     * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearExpectedVersion() {
@@ -1069,10 +1069,10 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object requestId_ = "";
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return The requestId.
      */
     public java.lang.String getRequestId() {
@@ -1089,10 +1089,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return The bytes for requestId.
      */
     public com.google.protobuf.ByteString
@@ -1110,10 +1110,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The requestId to set.
      * @return This builder for chaining.
      */
@@ -1127,10 +1127,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @return This builder for chaining.
      */
     public Builder clearRequestId() {
@@ -1141,10 +1141,10 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Idempotency key (required).
+     * Idempotency key (required, 1-128 characters).
      * </pre>
      *
-     * <code>string request_id = 5;</code>
+     * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
      * @param value The bytes for requestId to set.
      * @return This builder for chaining.
      */

@@ -15,7 +15,7 @@ public interface UpdateUserRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The userId.
    */
   java.lang.String getUserId();
@@ -24,7 +24,7 @@ public interface UpdateUserRequestOrBuilder extends
    * The user.
    * </pre>
    *
-   * <code>string user_id = 1;</code>
+   * <code>string user_id = 1 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for userId.
    */
   com.google.protobuf.ByteString
@@ -32,7 +32,7 @@ public interface UpdateUserRequestOrBuilder extends
 
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -41,7 +41,7 @@ public interface UpdateUserRequestOrBuilder extends
   boolean hasEmail();
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -50,7 +50,7 @@ public interface UpdateUserRequestOrBuilder extends
   java.lang.String getEmail();
   /**
    * <pre>
-   * New email; unset keeps the current one.
+   * New email; unset keeps the current one. Set email and/or display_name.
    * </pre>
    *
    * <code>optional string email = 2;</code>
@@ -61,28 +61,28 @@ public interface UpdateUserRequestOrBuilder extends
 
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return Whether the displayName field is set.
    */
   boolean hasDisplayName();
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The displayName.
    */
   java.lang.String getDisplayName();
   /**
    * <pre>
-   * New display name; unset keeps the current one.
+   * New display name (at most 200 characters); unset keeps the current one.
    * </pre>
    *
-   * <code>optional string display_name = 3;</code>
+   * <code>optional string display_name = 3 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for displayName.
    */
   com.google.protobuf.ByteString
@@ -90,38 +90,38 @@ public interface UpdateUserRequestOrBuilder extends
 
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 4;</code>
+   * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
    * @return Whether the expectedVersion field is set.
    */
   boolean hasExpectedVersion();
   /**
    * <pre>
-   * The version the caller read; a different current version is ABORTED.
+   * The version the caller read (1 or more); a different current version is ABORTED.
    * </pre>
    *
-   * <code>optional int64 expected_version = 4;</code>
+   * <code>optional int64 expected_version = 4 [(.buf.validate.field) = { ... }</code>
    * @return The expectedVersion.
    */
   long getExpectedVersion();
 
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The requestId.
    */
   java.lang.String getRequestId();
   /**
    * <pre>
-   * Idempotency key (required).
+   * Idempotency key (required, 1-128 characters).
    * </pre>
    *
-   * <code>string request_id = 5;</code>
+   * <code>string request_id = 5 [(.buf.validate.field) = { ... }</code>
    * @return The bytes for requestId.
    */
   com.google.protobuf.ByteString

@@ -105,64 +105,72 @@ public final class UserOuterClass extends com.google.protobuf.GeneratedFile {
       descriptor;
   static {
     java.lang.String[] descriptorData = {
-      "\n\024datagw/v1/user.proto\022\tdatagw.v1\032\026datag" +
-      "w/v1/common.proto\032\037google/protobuf/times" +
-      "tamp.proto\"\276\001\n\004User\022\017\n\007user_id\030\001 \001(\t\022\r\n\005" +
-      "email\030\002 \001(\t\022\024\n\014display_name\030\003 \001(\t\022\017\n\007ver" +
-      "sion\030\004 \001(\003\022/\n\013create_time\030\005 \001(\0132\032.google" +
-      ".protobuf.Timestamp\022/\n\013update_time\030\006 \001(\013" +
-      "2\032.google.protobuf.Timestamp\022\r\n\005shard\030\007 " +
-      "\001(\005\"]\n\021CreateUserRequest\022\017\n\007user_id\030\001 \001(" +
-      "\t\022\r\n\005email\030\002 \001(\t\022\024\n\014display_name\030\003 \001(\t\022\022" +
-      "\n\nrequest_id\030\004 \001(\t\"N\n\022CreateUserResponse" +
-      "\022\035\n\004user\030\001 \001(\0132\017.datagw.v1.User\022\031\n\021consi" +
-      "stency_token\030\002 \001(\t\"O\n\016GetUserRequest\022\017\n\007" +
-      "user_id\030\001 \001(\t\022,\n\014read_options\030\002 \001(\0132\026.da" +
-      "tagw.v1.ReadOptions\"0\n\017GetUserResponse\022\035" +
-      "\n\004user\030\001 \001(\0132\017.datagw.v1.User\"T\n\025GetUser" +
-      "ByEmailRequest\022\r\n\005email\030\001 \001(\t\022,\n\014read_op" +
-      "tions\030\002 \001(\0132\026.datagw.v1.ReadOptions\"7\n\026G" +
-      "etUserByEmailResponse\022\035\n\004user\030\001 \001(\0132\017.da" +
-      "tagw.v1.User\"\266\001\n\021UpdateUserRequest\022\017\n\007us" +
-      "er_id\030\001 \001(\t\022\022\n\005email\030\002 \001(\tH\000\210\001\001\022\031\n\014displ" +
-      "ay_name\030\003 \001(\tH\001\210\001\001\022\035\n\020expected_version\030\004" +
-      " \001(\003H\002\210\001\001\022\022\n\nrequest_id\030\005 \001(\tB\010\n\006_emailB" +
-      "\017\n\r_display_nameB\023\n\021_expected_version\"N\n" +
-      "\022UpdateUserResponse\022\035\n\004user\030\001 \001(\0132\017.data" +
-      "gw.v1.User\022\031\n\021consistency_token\030\002 \001(\t\"(\n" +
-      "\025GetUserSummaryRequest\022\017\n\007user_id\030\001 \001(\t\"" +
-      "\277\001\n\013UserSummary\022\017\n\007user_id\030\001 \001(\t\022\023\n\013orde" +
-      "r_count\030\002 \001(\003\022%\n\013total_spent\030\003 \003(\0132\020.dat" +
-      "agw.v1.Money\022\025\n\rlast_order_id\030\004 \001(\t\0223\n\017l" +
-      "ast_order_time\030\005 \001(\0132\032.google.protobuf.T" +
-      "imestamp\022\027\n\017cancelled_count\030\006 \001(\003\"x\n\026Get" +
-      "UserSummaryResponse\022\'\n\007summary\030\001 \001(\0132\026.d" +
-      "atagw.v1.UserSummary\0225\n\021projected_throug" +
-      "h\030\002 \001(\0132\032.google.protobuf.Timestamp\"G\n\020E" +
-      "raseUserRequest\022\017\n\007user_id\030\001 \001(\t\022\016\n\006reas" +
-      "on\030\002 \001(\t\022\022\n\nrequest_id\030\003 \001(\t\"y\n\021EraseUse" +
-      "rResponse\022.\n\nerase_time\030\001 \001(\0132\032.google.p" +
-      "rotobuf.Timestamp\022\031\n\021orders_anonymised\030\002" +
-      " \001(\003\022\031\n\021consistency_token\030\003 \001(\t2\333\003\n\013User" +
-      "Service\022I\n\nCreateUser\022\034.datagw.v1.Create" +
-      "UserRequest\032\035.datagw.v1.CreateUserRespon" +
-      "se\022@\n\007GetUser\022\031.datagw.v1.GetUserRequest" +
-      "\032\032.datagw.v1.GetUserResponse\022U\n\016GetUserB" +
-      "yEmail\022 .datagw.v1.GetUserByEmailRequest" +
-      "\032!.datagw.v1.GetUserByEmailResponse\022I\n\nU" +
-      "pdateUser\022\034.datagw.v1.UpdateUserRequest\032" +
-      "\035.datagw.v1.UpdateUserResponse\022U\n\016GetUse" +
-      "rSummary\022 .datagw.v1.GetUserSummaryReque" +
-      "st\032!.datagw.v1.GetUserSummaryResponse\022F\n" +
-      "\tEraseUser\022\033.datagw.v1.EraseUserRequest\032" +
-      "\034.datagw.v1.EraseUserResponseBH\n\014io.data" +
-      "gw.v1P\001Z6github.com/datagw/datagw/client" +
-      "s/go/datagw/v1;datagwv1b\006proto3"
+      "\n\024datagw/v1/user.proto\022\tdatagw.v1\032\033buf/v" +
+      "alidate/validate.proto\032\026datagw/v1/common" +
+      ".proto\032\025datagw/v1/rules.proto\032\037google/pr" +
+      "otobuf/timestamp.proto\"\276\001\n\004User\022\017\n\007user_" +
+      "id\030\001 \001(\t\022\r\n\005email\030\002 \001(\t\022\024\n\014display_name\030" +
+      "\003 \001(\t\022\017\n\007version\030\004 \001(\003\022/\n\013create_time\030\005 " +
+      "\001(\0132\032.google.protobuf.Timestamp\022/\n\013updat" +
+      "e_time\030\006 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022\r\n\005shard\030\007 \001(\005\"\213\001\n\021CreateUserRequest\022\035\n" +
+      "\007user_id\030\001 \001(\tB\014\272H\tr\004\310\363\030\001\330\001\001\022\r\n\005email\030\002 " +
+      "\001(\t\022\"\n\014display_name\030\003 \001(\tB\014\272H\tr\007\030\310\001\320\363\030\001\022" +
+      "$\n\nrequest_id\030\004 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001\"N\n" +
+      "\022CreateUserResponse\022\035\n\004user\030\001 \001(\0132\017.data" +
+      "gw.v1.User\022\031\n\021consistency_token\030\002 \001(\t\"Z\n" +
+      "\016GetUserRequest\022\032\n\007user_id\030\001 \001(\tB\t\272H\006r\004\310" +
+      "\363\030\001\022,\n\014read_options\030\002 \001(\0132\026.datagw.v1.Re" +
+      "adOptions\"0\n\017GetUserResponse\022\035\n\004user\030\001 \001" +
+      "(\0132\017.datagw.v1.User\"T\n\025GetUserByEmailReq" +
+      "uest\022\r\n\005email\030\001 \001(\t\022,\n\014read_options\030\002 \001(" +
+      "\0132\026.datagw.v1.ReadOptions\"7\n\026GetUserByEm" +
+      "ailResponse\022\035\n\004user\030\001 \001(\0132\017.datagw.v1.Us" +
+      "er\"\352\001\n\021UpdateUserRequest\022\032\n\007user_id\030\001 \001(" +
+      "\tB\t\272H\006r\004\310\363\030\001\022\022\n\005email\030\002 \001(\tH\000\210\001\001\022\'\n\014disp" +
+      "lay_name\030\003 \001(\tB\014\272H\tr\007\030\310\001\320\363\030\001H\001\210\001\001\022&\n\020exp" +
+      "ected_version\030\004 \001(\003B\007\272H\004\"\002(\001H\002\210\001\001\022$\n\nreq" +
+      "uest_id\030\005 \001(\tB\020\272H\rr\013\030\200\001\320\363\030\001\330\363\030\001B\010\n\006_emai" +
+      "lB\017\n\r_display_nameB\023\n\021_expected_version\"" +
+      "N\n\022UpdateUserResponse\022\035\n\004user\030\001 \001(\0132\017.da" +
+      "tagw.v1.User\022\031\n\021consistency_token\030\002 \001(\t\"" +
+      "3\n\025GetUserSummaryRequest\022\032\n\007user_id\030\001 \001(" +
+      "\tB\t\272H\006r\004\310\363\030\001\"\277\001\n\013UserSummary\022\017\n\007user_id\030" +
+      "\001 \001(\t\022\023\n\013order_count\030\002 \001(\003\022%\n\013total_spen" +
+      "t\030\003 \003(\0132\020.datagw.v1.Money\022\025\n\rlast_order_" +
+      "id\030\004 \001(\t\0223\n\017last_order_time\030\005 \001(\0132\032.goog" +
+      "le.protobuf.Timestamp\022\027\n\017cancelled_count" +
+      "\030\006 \001(\003\"x\n\026GetUserSummaryResponse\022\'\n\007summ" +
+      "ary\030\001 \001(\0132\026.datagw.v1.UserSummary\0225\n\021pro" +
+      "jected_through\030\002 \001(\0132\032.google.protobuf.T" +
+      "imestamp\"v\n\020EraseUserRequest\022\032\n\007user_id\030" +
+      "\001 \001(\tB\t\272H\006r\004\310\363\030\001\022 \n\006reason\030\002 \001(\tB\020\272H\rr\013\030" +
+      "\364\003\320\363\030\001\340\363\030\001\022$\n\nrequest_id\030\003 \001(\tB\020\272H\rr\013\030\200\001" +
+      "\320\363\030\001\330\363\030\001\"y\n\021EraseUserResponse\022.\n\nerase_t" +
+      "ime\030\001 \001(\0132\032.google.protobuf.Timestamp\022\031\n" +
+      "\021orders_anonymised\030\002 \001(\003\022\031\n\021consistency_" +
+      "token\030\003 \001(\t2\333\003\n\013UserService\022I\n\nCreateUse" +
+      "r\022\034.datagw.v1.CreateUserRequest\032\035.datagw" +
+      ".v1.CreateUserResponse\022@\n\007GetUser\022\031.data" +
+      "gw.v1.GetUserRequest\032\032.datagw.v1.GetUser" +
+      "Response\022U\n\016GetUserByEmail\022 .datagw.v1.G" +
+      "etUserByEmailRequest\032!.datagw.v1.GetUser" +
+      "ByEmailResponse\022I\n\nUpdateUser\022\034.datagw.v" +
+      "1.UpdateUserRequest\032\035.datagw.v1.UpdateUs" +
+      "erResponse\022U\n\016GetUserSummary\022 .datagw.v1" +
+      ".GetUserSummaryRequest\032!.datagw.v1.GetUs" +
+      "erSummaryResponse\022F\n\tEraseUser\022\033.datagw." +
+      "v1.EraseUserRequest\032\034.datagw.v1.EraseUse" +
+      "rResponseBH\n\014io.datagw.v1P\001Z6github.com/" +
+      "datagw/datagw/clients/go/datagw/v1;datag" +
+      "wv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          build.buf.validate.ValidateProto.getDescriptor(),
           io.datagw.v1.Common.getDescriptor(),
+          io.datagw.v1.Rules.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_datagw_v1_User_descriptor =
@@ -250,8 +258,19 @@ public final class UserOuterClass extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_EraseUserResponse_descriptor,
         new java.lang.String[] { "EraseTime", "OrdersAnonymised", "ConsistencyToken", });
     descriptor.resolveAllFeaturesImmutable();
+    build.buf.validate.ValidateProto.getDescriptor();
     io.datagw.v1.Common.getDescriptor();
+    io.datagw.v1.Rules.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(build.buf.validate.ValidateProto.field);
+    registry.add(io.datagw.v1.Rules.noNul);
+    registry.add(io.datagw.v1.Rules.notBlank);
+    registry.add(io.datagw.v1.Rules.requestId);
+    registry.add(io.datagw.v1.Rules.sku);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)
