@@ -85,7 +85,9 @@ class GhzClient:
                 str(self.binary), *transport,
                 *(["--metadata", json.dumps(metadata)] if metadata else []),
                 "--proto", str(ROOT / "proto" / "datagw" / "v1" / f"{_proto_of(service)}.proto"),
-                "--import-paths", str(ROOT / "proto"),
+                # .tools/proto holds buf/validate/validate.proto, which the API's
+                # files import for their field rules (scripts/install_proto_deps.sh).
+                "--import-paths", f"{ROOT / 'proto'},{ROOT / '.tools' / 'proto'}",
                 "--call", f"{service}.{name}",
                 "--data-file", str(data),
                 "--disable-template-functions", "--disable-template-data",
