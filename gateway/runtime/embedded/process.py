@@ -438,14 +438,18 @@ class ChildServer(StartStop):
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def crash_status(self) -> int | None:
+    def crash_status(self, wait: float = 0.0) -> int | None:
         """The exit status (negative: the signal) of our child if it exited
-        without stop() or kill(), else None; waits for a stop in progress."""
+        without stop() or kill(), else None; waits for a stop in progress,
+        and up to `wait` seconds for an exit already under way."""
         with self.lifecycle:
             proc = self._proc
-            if proc is None or proc.poll() is None:
+            if proc is None:
                 return None
-            return proc.returncode
+            try:
+                return proc.wait(wait) if wait > 0 else proc.poll()
+            except subprocess.TimeoutExpired:
+                return None
 
     @serialised
     def recover(self) -> None:

@@ -50,6 +50,9 @@ MAIN_KEYSPACES = ("catalog", "inventory")
 """The keyspaces of the main server (a restore of one is a restore of both)."""
 # Replaying a day of WAL takes a while: start and stop may take this long.
 _RECOVERY_TIMEOUT_S = 3600.0
+_EXIT_WAIT_S = 10.0
+"""How long a server whose query failed may take to exit before the failure
+is taken for the cause."""
 _RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_action",
                       "recovery_target_timeline")
 _STOPPED_AT = re.compile(r"recovery stopping (?:before|after) .*", re.MULTILINE)
@@ -171,7 +174,10 @@ def _in_recovery(server: EmbeddedPostgres) -> bool:
     try:
         return server.sql("SELECT pg_is_in_recovery()") != "f"
     except EmbeddedBackendError:
-        if server.crash_status() is None:
+        # A recovery that fails (a gap, a target not reached) ends the
+        # postmaster; a query sent while it shuts down fails before it has
+        # exited, so give the exit a moment before calling psql's error the cause.
+        if server.crash_status(wait=_EXIT_WAIT_S) is None:
             raise
     raise EmbeddedBackendError(f"recovery of {server.data_dir.name} failed\n"
                                f"{log_tail(server.log_path, lines=20)}")
