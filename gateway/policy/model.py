@@ -81,7 +81,7 @@ ORPHANED_EMAILS_GRACE_S = 3600.0
 # append no events.
 EVENT_STREAM_PREFIXES: dict[str, tuple[str, ...]] = {
     "users": ("user-",), "orders": ("order-",), "payments": ("payment-",),
-    "inventory": ("stock-", "reservation-"), "events": ()}
+    "inventory": ("stock-", "reservation-"), "catalog": ("product-",), "events": ()}
 
 
 def retention_keys(store: str, domain: str | None) -> tuple[str, ...]:

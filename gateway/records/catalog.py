@@ -38,6 +38,16 @@ class ProductRecord:
         )
 
 
+@dataclass(frozen=True)
+class ProductWrite:
+    """A product as a write stored it, and the row it replaced (None: the
+    write created it, or, in a bulk import racing a creator, is not known)."""
+
+    product: ProductRecord
+    created: bool
+    before: ProductRecord | None = None
+
+
 _FIELDS = (
     "sku", "title", "description", "category", "brand", "price_minor", "currency",
     "attributes", "active", "version",

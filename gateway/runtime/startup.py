@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 ANALYTICS_SCHEMA_RETRY_S = 5.0
 # The policy domains whose keyspaces hold events (ReadAll and its consumers
 # visit those keyspaces in name order).
-EVENT_DOMAINS = ("events", "orders", "inventory")
+EVENT_DOMAINS = ("events", "orders", "inventory", "catalog")
 # The domain whose (unsharded) keyspace holds the control tables: the range
 # maps and resharding workflows (catalog migration 0005).
 CONTROL_DOMAIN = "catalog"

@@ -1,4 +1,5 @@
-"""Catalog operations: products with cache-aside reads and delete-after-commit writes."""
+"""Catalog operations: products with cache-aside reads and delete-after-commit writes,
+each write recording its domain events (events.py) in its own transaction."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 
 from gateway.domain import reads, tokens
-from gateway.domain.catalog import rules
+from gateway.domain.catalog import events, rules
 from gateway.domain.one_in_flight import OneInFlight
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
@@ -29,7 +30,9 @@ from gateway.errors import (
 from gateway.policy.decisions import ReadPlan, plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
-from gateway.records.catalog import ProductRecord, SearchQuery
+from gateway.records.catalog import ProductRecord, ProductWrite, SearchQuery
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import catalog_store as store
 from gateway.storage.postgres import idempotency
 from gateway.storage.postgres.pool import Keyspace
@@ -317,24 +320,35 @@ class CatalogDomain:
         body = {"p": product.to_json(), "ev": expected_version}
         return await self._write_then_invalidate([product.sku], self._write(
             "UpsertProduct", request_id, body,
-            lambda conn: self._upsert_tx(conn, product, expected_version),
+            lambda conn: self._upsert_tx(conn, product, expected_version, EventMeta(request_id)),
         ))
 
     async def _upsert_tx(
-        self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None
+        self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None,
+        meta: EventMeta,
     ) -> WriteResult:
-        if expected == 0:
-            # FOR UPDATE cannot lock a row that does not exist yet, so "must not
-            # exist" is a plain INSERT: an upsert would overwrite a concurrent
-            # creator's row once it committed.
+        write = await self._store_product(conn, product, expected)
+        await recorder.append(conn, events.recorded(write), meta, None)
+        return WriteResult(write.product, write.created, "")
+
+    async def _store_product(
+        self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None
+    ) -> ProductWrite:
+        """Create or replace the product, its row locked first: the version
+        check and the events see the row the write replaces."""
+        while True:
+            before = await store.lock_product(conn, product.sku)
+            if expected is not None:
+                self._check_version(product.sku, expected, before.version if before else 0)
+            if before is not None:
+                return ProductWrite(await store.upsert_product(conn, product), False, before)
+            # FOR UPDATE cannot lock a row that does not exist yet, so creating
+            # is a plain INSERT: an upsert would overwrite a concurrent
+            # creator's row once it committed. If one did, lock its row and
+            # decide again.
             inserted = await store.insert_product(conn, product)
             if inserted is not None:
-                return WriteResult(inserted, True, "")
-        if expected is not None:
-            current = await store.current_version(conn, product.sku)
-            self._check_version(product.sku, expected, current)
-        stored, created = await store.upsert_product(conn, product)
-        return WriteResult(stored, created, "")
+                return ProductWrite(inserted, True)
 
     @staticmethod
     def _check_version(sku: str, expected: int, current: int) -> None:
@@ -350,12 +364,13 @@ class CatalogDomain:
         # sku, expected_version and request_id: DeleteProductRequest's rules in proto/.
 
         async def tx(conn: asyncpg.Connection) -> WriteResult:
-            current = await store.current_version(conn, sku)
-            if current == 0:
+            before = await store.lock_product(conn, sku)
+            if before is None:
                 raise NotFound("product", sku)
             if expected_version is not None:
-                self._check_version(sku, expected_version, current)
+                self._check_version(sku, expected_version, before.version)
             await store.delete_product(conn, sku)
+            await recorder.append(conn, [events.deleted(before)], EventMeta(request_id), None)
             return WriteResult(None, False, "")
 
         result = await self._write_then_invalidate([sku], self._write(
@@ -439,7 +454,10 @@ class CatalogDomain:
         try:
             async with self._keyspace.single.connection("COPY products") as conn:
                 async with conn.transaction():
-                    report.imported += await store.import_products(conn, products)
+                    written = await store.import_products(conn, products)
+                    await recorder.append_each(
+                        conn, [e for w in written for e in events.recorded(w)], EventMeta())
+                report.imported += len(written)
         except asyncpg.PostgresError as exc:
             # One bad row fails the whole COPY; redo the batch row by row so
             # the good rows still land and the bad one is named.
@@ -456,7 +474,7 @@ class CatalogDomain:
             for index, product in batch.values():
                 try:
                     async with conn.transaction():
-                        await store.upsert_product(conn, product)
+                        await self._upsert_tx(conn, product, None, EventMeta())
                     report.imported += 1
                 except asyncpg.PostgresError as exc:
                     report.reject(index, product.sku, FieldViolation(

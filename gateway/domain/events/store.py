@@ -1,7 +1,7 @@
 """The event store's operations: routing streams, appends, reads, metadata, audit trails.
 
 Streams live in an event keyspace: "commerce" (sharded; a stream goes to the
-shard owning its routing key) or "inventory" (one shard). Writes go to the
+shard owning its routing key), "inventory" or "catalog" (one shard each). Writes go to the
 stream's shard primary in one transaction (gateway/storage/eventstore/
 streams.py); ReadAll reads every shard of every event keyspace through the
 commit-safe reader (log.read_after). Semantics for callers: docs/events.md.
@@ -51,6 +51,7 @@ from gateway.telemetry import tracer
 DOMAIN = "events"
 COMMERCE = "commerce"
 INVENTORY = "inventory"
+CATALOG = "catalog"
 
 # A stream name: 1-200 of A-Z a-z 0-9 . _ - :, the first a letter or digit.
 # Without "/" or a backslash, and with no leading ".", a name is one plain
@@ -86,7 +87,7 @@ GATEWAY_METADATA = frozenset({"actor", "on_behalf_of", "trace_id", "span_id"})
 # are the system's own record, read by projections and audit trails, so the
 # API reads them but never writes, deletes or re-configures them.
 DOMAIN_STREAM_PREFIXES = {COMMERCE: ("user-", "order-", "payment-"),
-                          INVENTORY: ("stock-", "reservation-")}
+                          INVENTORY: ("stock-", "reservation-"), CATALOG: ("product-",)}
 # Streams whose name carries the routing key (the rest route by the name).
 _ID_STREAMS = {"order-": "o", "payment-": "p"}
 

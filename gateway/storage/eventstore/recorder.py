@@ -15,10 +15,11 @@ insert. The stream rules (streams.py) hold in that statement, whoever writes:
 
 The domains call `append` inside the transaction of the change the event
 records, one round trip per event, or `append_after` to make the change
-itself (a caller's query) and record its events in one statement. The event
-store calls `append_new` with the stream locked and its expected revision
-checked: the same statement, behind a lookup of the events' ids (idempotency
-by event id).
+itself (a caller's query) and record its events in one statement; bulk
+writes (a catalog import) call `append_each`: events on many streams in one
+statement. The event store calls `append_new` with the stream locked and its
+expected revision checked: the same statement, behind a lookup of the
+events' ids (idempotency by event id).
 """
 
 from __future__ import annotations
@@ -72,6 +73,18 @@ def tombstoned(stream: str) -> FailedPrecondition:
         reason="STREAM_TOMBSTONED", metadata={"stream": stream})
 
 
+def _next_revisions(count: str) -> str:
+    """The streams row's conflict arm: take `count` more revisions, bring a
+    soft-deleted stream back, and skip (return no row for) a tombstoned one."""
+    return f"""ON CONFLICT (stream_id) DO UPDATE
+        SET revision = s.revision + {count},
+            metadata = CASE WHEN (s.metadata ->> 'deleted')::boolean
+                            THEN s.metadata || jsonb_build_object('deleted', false)
+                            ELSE s.metadata END,
+            updated_at = now()
+        WHERE (s.metadata ->> 'tombstoned')::boolean IS NOT TRUE"""
+
+
 def _statement(*, ctes: str = "", only_if: str = "", payload: str = "e.payload::jsonb",
                result: str) -> str:
     """The recording statement with the caller's CTEs before it, a condition
@@ -88,13 +101,7 @@ WITH {ctes}
 stream AS (
     INSERT INTO streams AS s (stream_id, revision, keyspace_id)
     SELECT $1::text, cardinality($3::uuid[]) - 1, $2::bytea {only_if}
-    ON CONFLICT (stream_id) DO UPDATE
-        SET revision = s.revision + cardinality($3::uuid[]),
-            metadata = CASE WHEN (s.metadata ->> 'deleted')::boolean
-                            THEN s.metadata || jsonb_build_object('deleted', false)
-                            ELSE s.metadata END,
-            updated_at = now()
-        WHERE (s.metadata ->> 'tombstoned')::boolean IS NOT TRUE
+    {_next_revisions("cardinality($3::uuid[])")}
     RETURNING revision),
 inserted AS (
     INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata,
@@ -150,6 +157,47 @@ async def append(
             raise tombstoned(event.stream_id)
         revisions.append(int(revision))
     return revisions
+
+
+# Events on many streams ($1 each event's stream, $2-$4 their ids, types and
+# payloads; $5 the metadata of all), each stream's in the given order:
+# returns the streams written, so a tombstoned one is one missing.
+_APPEND_EACH = f"""
+WITH e AS (
+    SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])
+                  WITH ORDINALITY AS e(stream, id, type, payload, n)),
+counts AS (SELECT stream, count(*) AS k FROM e GROUP BY stream),
+stream AS (
+    INSERT INTO streams AS s (stream_id, revision)
+    SELECT stream, k - 1 FROM counts
+    {_next_revisions("EXCLUDED.revision + 1")}
+    RETURNING stream_id, revision),
+inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata)
+    SELECT e.id, e.stream,
+           stream.revision - counts.k + row_number() OVER (PARTITION BY e.stream ORDER BY e.n),
+           e.type, e.payload::jsonb, $5::jsonb
+    FROM e JOIN counts USING (stream) JOIN stream ON stream.stream_id = e.stream
+    ORDER BY e.n)
+SELECT array_agg(stream_id) FROM stream"""
+
+
+async def append_each(conn: asyncpg.Connection, events: Sequence[NewEvent],
+                      meta: EventMeta) -> None:
+    """Append events to many streams inside the caller's transaction, in one
+    round trip: a bulk write's events (a catalog import's thousands of
+    products), each stream's in the given order. For unsharded keyspaces
+    (no keyspace id). A tombstoned stream raises STREAM_TOMBSTONED, which
+    must roll the caller's transaction back."""
+    if not events:
+        return
+    streams = [e.stream_id for e in events]
+    written = await conn.fetchval(
+        _APPEND_EACH, streams, [uuid.uuid4() for _ in events], [e.event_type for e in events],
+        [_json(e.payload) for e in events], _json(meta.to_json()))
+    missing = set(streams).difference(written or ())
+    if missing:
+        raise tombstoned(min(missing))
 
 
 @functools.cache

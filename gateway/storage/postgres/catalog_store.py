@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
-from gateway.records.catalog import ProductRecord, SearchHit, SearchQuery
+from gateway.records.catalog import ProductRecord, ProductWrite, SearchHit, SearchQuery
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -50,10 +51,10 @@ async def get_products(conn: asyncpg.Connection, skus: Sequence[str]) -> list[Pr
     return [_record(r) for r in rows]
 
 
-async def current_version(conn: asyncpg.Connection, sku: str) -> int:
-    """The stored version, locking the row for the rest of the transaction; 0 if absent."""
-    version = await conn.fetchval("SELECT version FROM products WHERE sku = $1 FOR UPDATE", sku)
-    return int(version) if version is not None else 0
+async def lock_product(conn: asyncpg.Connection, sku: str) -> ProductRecord | None:
+    """The stored product, locking its row for the rest of the transaction; None if absent."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM products WHERE sku = $1 FOR UPDATE", sku)
+    return _record(row) if row else None
 
 
 # One clock reading for both columns, so a new product's update_time equals
@@ -76,12 +77,11 @@ def _args(p: ProductRecord) -> tuple[Any, ...]:
             json.dumps(p.attributes), p.active)
 
 
-async def upsert_product(conn: asyncpg.Connection, p: ProductRecord) -> tuple[ProductRecord, bool]:
-    """Insert or replace; returns the stored row and whether it was created."""
-    row = await conn.fetchrow(
-        f"{_INSERT_ONE} {_REPLACE} RETURNING {_COLUMNS}, (xmax = 0) AS created", *_args(p))
+async def upsert_product(conn: asyncpg.Connection, p: ProductRecord) -> ProductRecord:
+    """Insert or replace; returns the stored row."""
+    row = await conn.fetchrow(f"{_INSERT_ONE} {_REPLACE} RETURNING {_COLUMNS}", *_args(p))
     assert row is not None
-    return _record(row), bool(row["created"])
+    return _record(row)
 
 
 async def insert_product(conn: asyncpg.Connection, p: ProductRecord) -> ProductRecord | None:
@@ -195,10 +195,12 @@ _IMPORT_COLUMNS = (
 )
 
 
-async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord]) -> int:
+async def import_products(conn: asyncpg.Connection,
+                          rows: Sequence[ProductRecord]) -> list[ProductWrite]:
     """Store a batch (inside the caller's transaction): COPY it straight into
     `products` when none of its SKUs exists yet, else COPY it into a staging
-    table and upsert from there in one statement.
+    table and upsert from there in one statement. Returns each row as stored,
+    with the row it replaced (for the events that record the import).
 
     COPY inserts rows in bulk, several times cheaper for PostgreSQL than an
     INSERT ... ON CONFLICT row by row; the staging table lets that one
@@ -222,7 +224,9 @@ async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord
         try:
             async with conn.transaction():  # a savepoint
                 await conn.copy_records_to_table("products", columns=columns, records=records)
-            return len(records)
+            # As stored: the columns' defaults give version 1.
+            return [ProductWrite(replace(r, version=1, created_at=now, updated_at=now), True)
+                    for r in rows]
         except asyncpg.UniqueViolationError:
             pass  # a concurrent write created one of them since the check: upsert
     await conn.execute(
@@ -230,7 +234,14 @@ async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord
         "(LIKE products INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
     await conn.copy_records_to_table("import_staging", columns=columns, records=records)
+    # The rows to be replaced, locked first so that what is read is what the
+    # upsert replaces (a row a concurrent writer creates in between is
+    # replaced without its earlier state being known).
+    before = {r["sku"]: _record(r) for r in await conn.fetch(
+        f"SELECT {_COLUMNS} FROM products WHERE sku IN (SELECT sku FROM import_staging) "
+        "ORDER BY sku FOR UPDATE")}
     cols = ", ".join(columns)
-    status = await conn.execute(
-        f"INSERT INTO products ({cols}) SELECT {cols} FROM import_staging {_REPLACE}")
-    return int(status.split()[-1])
+    stored = await conn.fetch(
+        f"INSERT INTO products ({cols}) SELECT {cols} FROM import_staging {_REPLACE} "
+        f"RETURNING {_COLUMNS}, (xmax = 0) AS created")
+    return [ProductWrite(_record(r), bool(r["created"]), before.get(r["sku"])) for r in stored]

@@ -1,0 +1,1 @@
+../shared/event_notify.sql
