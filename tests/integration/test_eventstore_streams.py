@@ -142,7 +142,7 @@ async def test_bad_appends_name_their_fields_and_write_nothing(es: Stub, uid: st
     newline_key = pb.EventData(event_id=str(uuid.uuid4()), event_type="T", metadata={"k\n": "v"})
     await invalid(es.AppendToStream(append(s, [newline_key])), "events[0].metadata")
     await invalid(es.AppendToStream(append("bad name!", [event()])), "stream.stream")
-    await invalid(es.AppendToStream(append(ref(s, keyspace="catalog"), [event()])),
+    await invalid(es.AppendToStream(append(ref(s, keyspace="analytics"), [event()])),
                   "stream.keyspace")
     await invalid(es.AppendToStream(append(s, [event()], EXACT, -1)), "expected_revision")
     await invalid(es.AppendToStream(append(f"user-{uid}", [event()])), "stream.stream")
@@ -528,7 +528,7 @@ async def test_read_all_pages_resume_from_the_position_vector(
         mine = [p[2:] for p in positions(seen) if p[:2] == ("commerce", shard)]
         assert mine == sorted(mine) and len(set(mine)) == len(mine)
     assert {(p.keyspace, p.shard) for p in after.shards} == {
-        ("commerce", 0), ("commerce", 1), ("inventory", 0)}
+        ("catalog", 0), ("commerce", 0), ("commerce", 1), ("inventory", 0)}
     again = await es.ReadAll(pb.ReadAllRequest(after=after, filter=flt))
     assert list(again.events) == []
     await invalid(es.ReadAll(pb.ReadAllRequest(after=pb.AllPosition(shards=[

@@ -153,10 +153,18 @@ async def test_events_the_relay_has_not_copied_are_kept(
 
 
 async def test_a_database_without_a_relay_checkpoint_keeps_everything(gateway: Gateway) -> None:
-    # The catalog keyspace holds no events and no relay checkpoint: to the
-    # job that reads as "nothing relayed yet".
+    # A database without the relay's table (every event keyspace has one
+    # now; an empty schema first on the search path stands in): to the job
+    # that reads as "nothing relayed yet".
     async with gateway.backends.keyspaces["catalog"].single.connection("test") as conn:
-        assert await retention_store.relayed_through(conn) is None
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            await conn.execute("CREATE SCHEMA no_relay")
+            await conn.execute("SET LOCAL search_path = no_relay")
+            assert await retention_store.relayed_through(conn) is None
+        finally:
+            await tx.rollback()
 
 
 async def test_the_inventory_policy_removes_only_old_stock_events(
