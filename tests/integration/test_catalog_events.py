@@ -3,6 +3,7 @@ in the write's own transaction; refused and replayed writes record nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from datagw.v1 import catalog_pb2, eventstore_pb2_grpc
 from datagw.v1 import eventstore_pb2 as pb
 from google.protobuf import json_format
 
+from tests.analytics import relayed_past_now
 from tests.eventstore import event, ref
 from tests.helpers import fails, money, product, upsert
 
@@ -150,3 +152,22 @@ async def test_a_tombstoned_product_stream_refuses_the_write(
                           grpc.StatusCode.FAILED_PRECONDITION)
     assert failure.error_info is not None
     assert failure.error_info.reason == "STREAM_TOMBSTONED"
+
+
+async def test_the_relay_delivers_catalog_events_to_clickhouse_once(
+        catalog: Any, uid: str, gateway: Any) -> None:
+    sku = f"EV-C-{uid}"
+    await upsert(catalog, product(sku, price=money(500)))
+    await upsert(catalog, product(sku, price=money(700)))
+    await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=sku))
+    await relayed_past_now(gateway, list(gateway.backends.keyspaces["catalog"].shards))
+    assert gateway.backends.clickhouse is not None
+    result = await gateway.backends.clickhouse.query(
+        """SELECT event_type, stream_revision, payload FROM domain_events
+           WHERE keyspace = 'catalog' AND stream_id = {s:String} ORDER BY stream_revision""",
+        {"s": f"product-{sku}"})
+    rows = [(t, int(r), json.loads(p)) for t, r, p in result.rows]
+    assert [(t, r) for t, r, _ in rows] == [
+        ("ProductCreated", 0), ("ProductUpdated", 1), ("ProductPriceChanged", 2),
+        ("ProductDeleted", 3)]
+    assert (rows[2][2]["previous_price_minor"], rows[2][2]["price_minor"]) == (500, 700)
