@@ -171,3 +171,17 @@ async def test_the_relay_delivers_catalog_events_to_clickhouse_once(
         ("ProductCreated", 0), ("ProductUpdated", 1), ("ProductPriceChanged", 2),
         ("ProductDeleted", 3)]
     assert (rows[2][2]["previous_price_minor"], rows[2][2]["price_minor"]) == (500, 700)
+
+
+async def test_an_import_of_a_deleted_product_continues_its_stream(
+        catalog: Any, es: Stub, uid: str) -> None:
+    # All rows are new products (the COPY path), but one stream exists: the
+    # events' COPY falls back to the statement, which continues it.
+    gone = f"EV-G-{uid}"
+    await upsert(catalog, product(gone))
+    await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=gone))
+    report = await _import(catalog, [product(gone), product(f"EV-G-{uid}-fresh")])
+    assert report.imported_count == 2
+    assert _types(await _events(es, gone)) == ["ProductCreated", "ProductDeleted",
+                                               "ProductCreated"]
+    assert _types(await _events(es, f"EV-G-{uid}-fresh")) == ["ProductCreated"]

@@ -456,7 +456,8 @@ class CatalogDomain:
                 async with conn.transaction():
                     written = await store.import_products(conn, products)
                     await recorder.append_each(
-                        conn, [e for w in written for e in events.recorded(w)], EventMeta())
+                        conn, [e for w in written for e in events.recorded(w)], EventMeta(),
+                        new_streams=all(w.created for w in written))
                 report.imported += len(written)
         except asyncpg.PostgresError as exc:
             # One bad row fails the whole COPY; redo the batch row by row so
