@@ -15,7 +15,7 @@ from google.protobuf import json_format
 
 from tests.analytics import relayed_past_now
 from tests.eventstore import event, ref
-from tests.helpers import fails, money, product, upsert
+from tests.helpers import STRONG, fails, get, money, product, upsert
 
 pytestmark = pytest.mark.integration
 Stub = eventstore_pb2_grpc.EventStoreServiceStub
@@ -139,19 +139,37 @@ async def test_product_streams_are_the_catalogs_own(es: Stub, uid: str) -> None:
     assert "stream.stream" in failure.fields
 
 
-async def test_a_tombstoned_product_stream_refuses_the_write(
-        catalog: Any, es: Stub, uid: str, gateway: Any) -> None:
-    sku = f"EV-T-{uid}"
-    await upsert(catalog, product(sku, title="Before"))
-    # Tombstoned behind the API's back, as docs/events.md describes.
+async def _tombstone(gateway: Any, sku: str) -> None:
+    """Behind the API's back, as docs/events.md describes."""
     async with gateway.backends.keyspaces["catalog"].single.connection("test") as conn:
         await conn.execute(
             "UPDATE streams SET metadata = metadata || '{\"tombstoned\": true}' "
             "WHERE stream_id = $1", f"product-{sku}")
+
+
+async def test_a_tombstoned_product_stream_refuses_the_write(
+        catalog: Any, uid: str, gateway: Any) -> None:
+    sku = f"EV-T-{uid}"
+    await upsert(catalog, product(sku, title="Before"))
+    await _tombstone(gateway, sku)
     failure = await fails(upsert(catalog, product(sku, title="After")),
                           grpc.StatusCode.FAILED_PRECONDITION)
     assert failure.error_info is not None
     assert failure.error_info.reason == "STREAM_TOMBSTONED"
+    assert (await get(catalog, sku, STRONG)).title == "Before"
+
+
+async def test_an_import_rejects_only_the_row_whose_stream_is_tombstoned(
+        catalog: Any, es: Stub, uid: str, gateway: Any) -> None:
+    sku = f"EV-TI-{uid}"
+    await upsert(catalog, product(sku, title="Before"))
+    await _tombstone(gateway, sku)
+    report = await _import(catalog, [product(sku, title="After"),
+                                     product(f"{sku}-ok", title="Fine")])
+    assert (report.imported_count, report.failed_count) == (1, 1)
+    assert [e.sku for e in report.errors] == [sku]
+    assert (await get(catalog, sku, STRONG)).title == "Before"
+    assert _types(await _events(es, f"{sku}-ok")) == ["ProductCreated"]
 
 
 async def test_the_relay_delivers_catalog_events_to_clickhouse_once(

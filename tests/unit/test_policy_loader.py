@@ -102,6 +102,13 @@ def test_each_catalog_mistake_is_named(old: str, new: str, key: str, says: str) 
     assert says in problem.message
 
 
+def test_the_catalog_may_expire_its_product_events() -> None:
+    text = CATALOG.replace("idempotency_keys: 7d", "idempotency_keys: 7d\n  events: 30d")
+    policy, problems = parse_policy("catalog.yaml", text, POLICY_DOMAINS)
+    assert problems == [] and policy is not None
+    assert dict(policy.retention)["events"] == 30 * 86_400
+
+
 @pytest.mark.parametrize(("old", "new", "key", "says"), [
     ("session:\n  ttl: 30m\n  sliding: true\n  max_per_user: 50\n", "", "session",
      "required for the sessions domain"),
@@ -133,8 +140,8 @@ def test_each_sessions_mistake_is_named(old: str, new: str, key: str, says: str)
      "retention", "expected a mapping with keys events, idempotency_keys"),
     (INVENTORY, "cache: off", "cache: off\nquery: {max_rows: 10, tables: [stock]}", "query",
      "only a clickhouse domain"),
-    (CATALOG, "idempotency_keys: 7d", "events: 30d", "retention.events",
-     "the catalog domain appends no events to expire; allowed keys: idempotency_keys"),
+    (CATALOG, "idempotency_keys: 7d", "idempotency_keys: 7d\n  clickstream: 30d",
+     "retention.clickstream", "unknown key; allowed keys: events, idempotency_keys"),
     # Rows kept for a while: each key only in the policy of the domain owning them.
     (INVENTORY, "events: 400d", "events: 400d\n  finished_sagas: 30d",
      "retention.finished_sagas", "the inventory domain keeps no finished_sagas (set it in the "

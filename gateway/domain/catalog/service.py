@@ -22,6 +22,7 @@ from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
     Aborted,
     AlreadyExists,
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
@@ -459,9 +460,10 @@ class CatalogDomain:
                         conn, [e for w in written for e in events.recorded(w)], EventMeta(),
                         new_streams=all(w.created for w in written))
                 report.imported += len(written)
-        except asyncpg.PostgresError as exc:
-            # One bad row fails the whole COPY; redo the batch row by row so
-            # the good rows still land and the bad one is named.
+        except (asyncpg.PostgresError, FailedPrecondition) as exc:
+            # One bad row fails the whole COPY (or one tombstoned stream the
+            # batch's events); redo the batch row by row so the good rows
+            # still land and the bad one is named.
             log.info("import batch failed (%s); retrying row by row", type(exc).__name__)
             await self._import_rows(batch, report)
         finally:
@@ -480,3 +482,5 @@ class CatalogDomain:
                 except asyncpg.PostgresError as exc:
                     report.reject(index, product.sku, FieldViolation(
                         "product", f"rejected by the database ({type(exc).__name__})"))
+                except FailedPrecondition as exc:  # its event stream is tombstoned
+                    report.reject(index, product.sku, FieldViolation("product", exc.message))
