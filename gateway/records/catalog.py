@@ -41,7 +41,7 @@ class ProductRecord:
 @dataclass(frozen=True)
 class ProductWrite:
     """A product as a write stored it, and the row it replaced (None: the
-    write created it, or, in a bulk import racing a creator, is not known)."""
+    write created it)."""
 
     product: ProductRecord
     created: bool

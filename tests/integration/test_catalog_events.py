@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -203,3 +204,38 @@ async def test_an_import_of_a_deleted_product_continues_its_stream(
     assert _types(await _events(es, gone)) == ["ProductCreated", "ProductDeleted",
                                                "ProductCreated"]
     assert _types(await _events(es, f"EV-G-{uid}-fresh")) == ["ProductCreated"]
+
+
+def _same_but_sku(payload: dict[str, Any], sku: str) -> dict[str, Any]:
+    """The payload with its SKU and times left out, and the times' format checked
+    to be what Python's isoformat writes (the import builds them in SQL)."""
+    for key in ("created_at", "updated_at"):
+        if key in payload:
+            assert datetime.fromisoformat(payload[key]).isoformat() == payload[key], payload
+    assert payload["sku"] == sku
+    return {k: v for k, v in payload.items() if k not in ("sku", "created_at", "updated_at")}
+
+
+async def test_an_import_records_what_a_single_write_records(
+        catalog: Any, es: Stub, uid: str) -> None:
+    # The import builds its events in SQL, a single write in Python: the
+    # same types and payloads, on the COPY path (new SKUs) and the upsert's.
+    fields = {"title": "Jug", "description": "A jug", "category": "kitchen", "brand": "Acme",
+              "attributes": {"colour": "blue", "size": "1l"}, "price": money(1999, "USD")}
+    one, bulk = f"EV-P-{uid}-one", f"EV-P-{uid}-bulk"
+    await upsert(catalog, product(one, **fields))
+    await _import(catalog, [product(bulk, **fields)])
+    moved = {**fields, "title": "Renamed", "active": False, "price": money(2500, "EUR")}
+    await upsert(catalog, product(one, **moved))
+    await _import(catalog, [product(bulk, **moved)])
+
+    single, imported = await _events(es, one), await _events(es, bulk)
+    assert _types(imported) == _types(single) == [
+        "ProductCreated", "ProductUpdated", "ProductPriceChanged"]
+    for (_, a, _), (_, b, _) in zip(single, imported, strict=True):
+        assert _same_but_sku(b, bulk) == _same_but_sku(a, one)
+    stored = await get(catalog, bulk, STRONG)
+    assert (datetime.fromisoformat(imported[0][1]["created_at"])
+            == stored.create_time.ToDatetime(tzinfo=UTC))
+    assert (datetime.fromisoformat(imported[1][1]["updated_at"])
+            == stored.update_time.ToDatetime(tzinfo=UTC))

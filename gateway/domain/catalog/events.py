@@ -4,15 +4,22 @@ Each write appends in its own transaction (docs/events.md, "Catalog events"):
 ProductCreated or ProductUpdated with the product as stored, followed by
 ProductPriceChanged when the price or its currency moved, and ProductDeleted
 with the product as it was. The stream is `product-<sku>` in the catalog
-keyspace, next to the products table.
+keyspace, next to the products table. An import records the same events
+built in SQL (gateway/storage/postgres/product_events.py, which names the
+stream and the types for both).
 """
 
 from __future__ import annotations
 
 from gateway.records.catalog import ProductRecord, ProductWrite
 from gateway.storage.eventstore.recorder import NewEvent
-
-STREAM_PREFIX = "product-"
+from gateway.storage.postgres.product_events import (
+    CREATED,
+    DELETED,
+    PRICE_CHANGED,
+    STREAM_PREFIX,
+    UPDATED,
+)
 
 
 def stream(sku: str) -> str:
@@ -22,12 +29,12 @@ def stream(sku: str) -> str:
 def recorded(write: ProductWrite) -> list[NewEvent]:
     """The events of a create or a replace, in order."""
     p = write.product
-    events = [NewEvent(stream(p.sku), "ProductCreated" if write.created else "ProductUpdated",
+    events = [NewEvent(stream(p.sku), CREATED if write.created else UPDATED,
                        p.to_json())]
     before = write.before
     if before is not None and (before.price_minor, before.currency) != (p.price_minor,
                                                                          p.currency):
-        events.append(NewEvent(stream(p.sku), "ProductPriceChanged", {
+        events.append(NewEvent(stream(p.sku), PRICE_CHANGED, {
             "sku": p.sku, "version": p.version,
             "previous_price_minor": before.price_minor, "previous_currency": before.currency,
             "price_minor": p.price_minor, "currency": p.currency}))
@@ -35,4 +42,4 @@ def recorded(write: ProductWrite) -> list[NewEvent]:
 
 
 def deleted(before: ProductRecord) -> NewEvent:
-    return NewEvent(stream(before.sku), "ProductDeleted", before.to_json())
+    return NewEvent(stream(before.sku), DELETED, before.to_json())

@@ -455,11 +455,8 @@ class CatalogDomain:
         try:
             async with self._keyspace.single.connection("COPY products") as conn:
                 async with conn.transaction():
-                    written = await store.import_products(conn, products)
-                    await recorder.append_each(
-                        conn, [e for w in written for e in events.recorded(w)], EventMeta(),
-                        new_streams=all(w.created for w in written))
-                report.imported += len(written)
+                    await store.import_products(conn, products, EventMeta())
+                report.imported += len(products)
         except (asyncpg.PostgresError, FailedPrecondition) as exc:
             # One bad row fails the whole COPY (or one tombstoned stream the
             # batch's events); redo the batch row by row so the good rows

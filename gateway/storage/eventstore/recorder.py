@@ -16,10 +16,11 @@ insert. The stream rules (streams.py) hold in that statement, whoever writes:
 The domains call `append` inside the transaction of the change the event
 records, one round trip per event, or `append_after` to make the change
 itself (a caller's query) and record its events in one statement; bulk
-writes (a catalog import) call `append_each`: events on many streams in one
-statement. The event store calls `append_new` with the stream locked and its
-expected revision checked: the same statement, behind a lookup of the
-events' ids (idempotency by event id).
+writes (a catalog import) call `append_selected`: events on many streams,
+built by the caller's SQL, in one statement. The event store calls
+`append_new` with the stream locked and its expected revision checked: the
+same statement, behind a lookup of the events' ids (idempotency by event
+id).
 """
 
 from __future__ import annotations
@@ -159,77 +160,48 @@ async def append(
     return revisions
 
 
-# Events on many streams ($1 each event's stream, $2-$4 their ids, types and
-# payloads; $5 the metadata of all), each stream's in the given order:
-# returns the streams written, so a tombstoned one is one missing.
-_APPEND_EACH = f"""
-WITH e AS (
-    SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])
-                  WITH ORDINALITY AS e(stream, id, type, payload, n)),
-counts AS (SELECT stream, count(*) AS k FROM e GROUP BY stream),
+@functools.cache
+def _selected(source: str) -> str:
+    """The recording statement for events a caller's query selects: `source`
+    is CTEs ending in one named `ev` (stream_id text, n int, event_type text,
+    payload jsonb), n ordering each stream's events. $1 is the metadata of
+    all; the caller's parameters follow. Streams are taken in name order (so
+    two bulk writes lock them in one order); returns the streams refused,
+    each a tombstoned one."""
+    return f"""
+WITH {source},
+counts AS (SELECT stream_id, count(*) AS k FROM ev GROUP BY stream_id),
 stream AS (
     INSERT INTO streams AS s (stream_id, revision)
-    SELECT stream, k - 1 FROM counts
+    SELECT stream_id, k - 1 FROM counts ORDER BY stream_id
     {_next_revisions("EXCLUDED.revision + 1")}
     RETURNING stream_id, revision),
 inserted AS (
     INSERT INTO events (event_id, stream_id, stream_revision, event_type, payload, metadata)
-    SELECT e.id, e.stream,
-           stream.revision - counts.k + row_number() OVER (PARTITION BY e.stream ORDER BY e.n),
-           e.type, e.payload::jsonb, $5::jsonb
-    FROM e JOIN counts USING (stream) JOIN stream ON stream.stream_id = e.stream
-    ORDER BY e.n)
-SELECT array_agg(stream_id) FROM stream"""
+    SELECT gen_random_uuid(), ev.stream_id,
+           stream.revision - counts.k
+               + row_number() OVER (PARTITION BY ev.stream_id ORDER BY ev.n),
+           ev.event_type, ev.payload, $1::jsonb
+    FROM ev JOIN counts USING (stream_id) JOIN stream USING (stream_id)
+    ORDER BY ev.stream_id, ev.n)
+SELECT array_agg(stream_id) FROM counts
+WHERE stream_id NOT IN (SELECT stream_id FROM stream)"""
 
 
-_EVENT_COLUMNS = ["event_id", "stream_id", "stream_revision", "event_type", "payload",
-                  "metadata"]
+async def append_selected(conn: asyncpg.Connection, source: str, args: Sequence[Any],
+                          meta: EventMeta) -> None:
+    """Append the events a caller's query selects, on many streams, inside
+    the caller's transaction, in one statement: a bulk write's events (a
+    catalog import's thousands of products) built in SQL from the rows it
+    writes, with no per-event work in Python. `source` (see `_selected`) may
+    itself make the change (a data-modifying CTE); its parameters are
+    numbered from 2. For unsharded keyspaces (no keyspace id).
 
-
-async def append_each(conn: asyncpg.Connection, events: Sequence[NewEvent],
-                      meta: EventMeta, *, new_streams: bool = False) -> None:
-    """Append events to many streams inside the caller's transaction: a bulk
-    write's events (a catalog import's thousands of products), each stream's
-    in the given order. For unsharded keyspaces (no keyspace id).
-
-    One statement; or, when the caller expects `new_streams` (the entities
-    were just created), COPY into both tables, as fast as the COPY of the
-    entities themselves, falling back to the statement if a stream exists
-    after all. A tombstoned stream raises STREAM_TOMBSTONED, which must roll
-    the caller's transaction back."""
-    if not events:
-        return
-    if new_streams and await _copy_new(conn, events, meta):
-        return
-    streams = [e.stream_id for e in events]
-    written = await conn.fetchval(
-        _APPEND_EACH, streams, [uuid.uuid4() for _ in events], [e.event_type for e in events],
-        [_json(e.payload) for e in events], _json(meta.to_json()))
-    missing = set(streams).difference(written or ())
-    if missing:
-        raise tombstoned(min(missing))
-
-
-async def _copy_new(conn: asyncpg.Connection, events: Sequence[NewEvent],
-                    meta: EventMeta) -> bool:
-    """COPY the events of streams that do not exist yet (revisions from 0),
-    in a savepoint; False, with nothing written, when one of them exists."""
-    last: dict[str, int] = {}
-    metadata = _json(meta.to_json())
-    records = []
-    for e in events:
-        revision = last[e.stream_id] = last.get(e.stream_id, -1) + 1
-        records.append((uuid.uuid4(), e.stream_id, revision, e.event_type, _json(e.payload),
-                        metadata))
-    try:
-        async with conn.transaction():
-            await conn.copy_records_to_table("streams", columns=["stream_id", "revision"],
-                                             records=list(last.items()))
-            await conn.copy_records_to_table("events", columns=_EVENT_COLUMNS,
-                                             records=records)
-    except asyncpg.UniqueViolationError:
-        return False
-    return True
+    A tombstoned stream raises STREAM_TOMBSTONED, which must roll the
+    caller's transaction back."""
+    refused = await conn.fetchval(_selected(source), _json(meta.to_json()), *args)
+    if refused:
+        raise tombstoned(min(refused))
 
 
 @functools.cache

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
-from gateway.records.catalog import ProductRecord, ProductWrite, SearchHit, SearchQuery
+from gateway.records.catalog import ProductRecord, SearchHit, SearchQuery
+from gateway.storage.eventstore import recorder
+from gateway.storage.eventstore.recorder import EventMeta
+from gateway.storage.postgres import product_events
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -194,13 +196,37 @@ _IMPORT_COLUMNS = (
     "attributes", "active",
 )
 
+# What a batch's COPY writes: the rest are the columns' defaults.
+_COPY_COLUMNS = [*_IMPORT_COLUMNS, "created_at", "updated_at"]
 
-async def import_products(conn: asyncpg.Connection,
-                          rows: Sequence[ProductRecord]) -> list[ProductWrite]:
-    """Store a batch (inside the caller's transaction): COPY it straight into
-    `products` when none of its SKUs exists yet, else COPY it into a staging
-    table and upsert from there in one statement. Returns each row as stored,
-    with the row it replaced (for the events that record the import).
+# The events of a batch just COPYed: each product created, version 1.
+# $2: the batch's SKUs.
+_CREATED_EVENTS = f"""stored AS (
+    SELECT {_COLUMNS}, true AS created
+    FROM unnest($2::text[]) AS batch (sku) JOIN products USING (sku)),
+{product_events.events("stored", None)}"""
+
+_STAGED = ", ".join(_COPY_COLUMNS)
+# The staged batch upserted, with its events, in one statement. Every part
+# of a statement reads one snapshot, so `before` sees the rows as they were
+# before the upsert in `stored` replaced them.
+_UPSERT_WITH_EVENTS = f"""before AS (
+    SELECT sku, price_minor, currency FROM products
+    WHERE sku IN (SELECT sku FROM import_staging)),
+stored AS (
+    INSERT INTO products ({_STAGED}) SELECT {_STAGED} FROM import_staging {_REPLACE}
+    RETURNING {_COLUMNS}, (xmax = 0) AS created),
+{product_events.events("stored", "before")}"""
+
+
+async def import_products(conn: asyncpg.Connection, rows: Sequence[ProductRecord],
+                          meta: EventMeta) -> None:
+    """Store a batch and record its product events (inside the caller's
+    transaction): COPY it straight into `products` when none of its SKUs
+    exists yet, else COPY it into a staging table and upsert from there;
+    either way the events are built in SQL from the rows as stored
+    (product_events.py). A tombstoned product stream raises
+    STREAM_TOMBSTONED, which must roll the caller's transaction back.
 
     COPY inserts rows in bulk, several times cheaper for PostgreSQL than an
     INSERT ... ON CONFLICT row by row; the staging table lets that one
@@ -209,39 +235,36 @@ async def import_products(conn: asyncpg.Connection,
     Callers pass unique SKUs (ON CONFLICT cannot touch the same row twice in
     one statement).
     """
+    skus = [r.sku for r in rows]
     # A join, not `sku = ANY($1)`: on a freshly loaded table without
     # statistics the planner may scan it and compare each row with the
     # whole array, which grows with every batch.
     row = await conn.fetchrow(
         "SELECT clock_timestamp(), EXISTS (SELECT 1 FROM unnest($1::text[]) AS batch (sku) "
-        "JOIN products USING (sku))",
-        [r.sku for r in rows])
+        "JOIN products USING (sku))", skus)
     assert row is not None
     now, existing = row
     records = [(*_args(r), now, now) for r in rows]
-    columns = [*_IMPORT_COLUMNS, "created_at", "updated_at"]
     if not existing:
         try:
             async with conn.transaction():  # a savepoint
-                await conn.copy_records_to_table("products", columns=columns, records=records)
-            # As stored: the columns' defaults give version 1.
-            return [ProductWrite(replace(r, version=1, created_at=now, updated_at=now), True)
-                    for r in rows]
+                await conn.copy_records_to_table("products", columns=_COPY_COLUMNS, records=records)
         except asyncpg.UniqueViolationError:
             pass  # a concurrent write created one of them since the check: upsert
+        else:
+            await recorder.append_selected(conn, _CREATED_EVENTS, [skus], meta)
+            return
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS import_staging "
         "(LIKE products INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
-    await conn.copy_records_to_table("import_staging", columns=columns, records=records)
-    # The rows to be replaced, locked first so that what is read is what the
-    # upsert replaces (a row a concurrent writer creates in between is
-    # replaced without its earlier state being known).
-    before = {r["sku"]: _record(r) for r in await conn.fetch(
-        f"SELECT {_COLUMNS} FROM products WHERE sku IN (SELECT sku FROM import_staging) "
-        "ORDER BY sku FOR UPDATE")}
-    cols = ", ".join(columns)
-    stored = await conn.fetch(
-        f"INSERT INTO products ({cols}) SELECT {cols} FROM import_staging {_REPLACE} "
-        f"RETURNING {_COLUMNS}, (xmax = 0) AS created")
-    return [ProductWrite(_record(r), bool(r["created"]), before.get(r["sku"])) for r in stored]
+    await conn.copy_records_to_table("import_staging", columns=_COPY_COLUMNS, records=records)
+    # The rows to be replaced, locked first (in one order, as concurrent
+    # imports do), so the upsert's statement reads, as `before`, the rows
+    # it replaces. A row a concurrent writer creates in between is replaced
+    # without its earlier state being known (no ProductPriceChanged).
+    await conn.execute(
+        "SELECT count(*) FROM (SELECT FROM products WHERE sku IN "
+        "(SELECT sku FROM import_staging) ORDER BY sku FOR UPDATE) AS locked")
+    await recorder.append_selected(conn, _UPSERT_WITH_EVENTS, [], meta)
+
