@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from clickhouse_connect.driver import options as driver_options
 from clickhouse_connect.driver.binding import quote_identifier
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
@@ -29,6 +30,17 @@ from gateway.storage.clickhouse.store import (
 )
 
 T = TypeVar("T")
+
+# The gateway hands clickhouse-connect lists of rows and reads rows back,
+# never DataFrames or arrays, yet its insert checks every batch against
+# pandas.DataFrame and numpy.ndarray, importing both on the first insert
+# (they are installed: chdb needs them): about 0.5 s of CPU, holding the GIL
+# in the serving process, and 75 MB more memory, at the relay's first insert
+# (a fifth of the gateway's profile samples during an ImportProducts of
+# 60,000 rows right after start, docs/BENCHMARKS.md). Its lazy options
+# module records a missing package as None; recording them so keeps them out.
+for _name in ("pd", "pd_time_test", "np"):
+    setattr(driver_options, _name, None)
 
 # ClickHouse's codes for "the table's columns are not what we cached".
 _SCHEMA_CHANGED = {16, 47, 60}  # NO_SUCH_COLUMN_IN_TABLE, UNKNOWN_IDENTIFIER, UNKNOWN_TABLE
