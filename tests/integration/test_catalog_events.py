@@ -173,6 +173,21 @@ async def test_an_import_rejects_only_the_row_whose_stream_is_tombstoned(
     assert _types(await _events(es, f"{sku}-ok")) == ["ProductCreated"]
 
 
+async def test_an_import_of_new_products_rejects_a_tombstoned_stream(
+        catalog: Any, es: Stub, uid: str, gateway: Any) -> None:
+    # Deleted, so the batch is all new SKUs (the COPY path), but its stream
+    # is tombstoned: that row is refused, the rest land with their events.
+    sku = f"EV-TN-{uid}"
+    await upsert(catalog, product(sku))
+    await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=sku))
+    await _tombstone(gateway, sku)
+    report = await _import(catalog, [product(sku), product(f"{sku}-ok")])
+    assert (report.imported_count, report.failed_count) == (1, 1)
+    assert [e.sku for e in report.errors] == [sku]
+    await fails(get(catalog, sku, STRONG), grpc.StatusCode.NOT_FOUND)
+    assert _types(await _events(es, f"{sku}-ok")) == ["ProductCreated"]
+
+
 async def test_the_relay_delivers_catalog_events_to_clickhouse_once(
         catalog: Any, uid: str, gateway: Any) -> None:
     sku = f"EV-C-{uid}"

@@ -200,10 +200,14 @@ _IMPORT_COLUMNS = (
 _COPY_COLUMNS = [*_IMPORT_COLUMNS, "created_at", "updated_at"]
 
 # The events of a batch just COPYed: each product created, version 1.
-# $2: the batch's SKUs.
+# $2: the batch's SKUs, each looked up by the primary key (the LIMIT keeps
+# the planner from turning the lookups into a scan of the whole table, which
+# it may choose while a bulk load outgrows the table's statistics).
 _CREATED_EVENTS = f"""stored AS (
-    SELECT {_COLUMNS}, true AS created
-    FROM unnest($2::text[]) AS batch (sku) JOIN products USING (sku)),
+    SELECT p.*, true AS created
+    FROM unnest($2::text[]) AS batch (sku),
+         LATERAL (SELECT {_COLUMNS} FROM products
+                  WHERE products.sku = batch.sku LIMIT 1) AS p),
 {product_events.events("stored", None)}"""
 
 _STAGED = ", ".join(_COPY_COLUMNS)
