@@ -3,8 +3,9 @@
 One write records its events from Python values (gateway/domain/catalog/
 events.py). An import of thousands of products records the same events, with
 the same payloads, from the rows it stores, in the statement that stores
-them (or the one right after a COPY): no event passes through Python, which
-would cost more than the COPY of the products itself (docs/BENCHMARKS.md).
+them (or the one right after a COPY): no event passes through the gateway's
+Python, where building and encoding them cost about as much CPU as the rest
+of the import (docs/BENCHMARKS.md).
 The two must agree; tests/integration/test_catalog_events.py compares them.
 
 `events(...)` is the `ev` CTE of recorder.append_selected: per product,
