@@ -198,6 +198,23 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         low = rng.choice((500, 1000, 2000, 5000, 10000))
         return low, low * rng.choice((2, 3, 5))
 
+    def misspelt(word: str) -> str:
+        """`word` with one letter dropped, doubled or swapped with the next,
+        not the first (shoppers rarely get that wrong)."""
+        i = rng.randint(1, len(word) - 2)
+        edit = rng.choice(("drop", "double", "swap"))
+        if edit == "drop":
+            return word[:i] + word[i + 1:]
+        if edit == "double":
+            return word[:i] + word[i] + word[i:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+    def long(pick: Callable[[], str]) -> str:
+        """A word of five letters or more (shorter ones are not corrected)."""
+        while len(word := pick()) < 5:
+            pass
+        return word
+
     def req(**kw: Any) -> catalog_pb2.SearchProductsRequest:
         return catalog_pb2.SearchProductsRequest(page_size=20, **kw)
 
@@ -224,6 +241,11 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         ("deep: category, newest", 2, 0, lambda: req(category=category(), sort=NEWEST)),
         ("deep: price range", 2, 0, lambda: _priced(req(sort=PRICE_ASC), price_range())),
         ("deep: word, price desc", 2, 0, lambda: req(query=medium(), sort=PRICE_DESC)),
+        # Last, so the kinds above draw the same queries as before these existed.
+        ("typo: medium word", 6, 1, lambda: req(query=misspelt(long(medium)), sort=RELEVANCE)),
+        ("typo: rare word", 6, 1, lambda: req(query=misspelt(long(rare)), sort=RELEVANCE)),
+        ("typo: word + common word", 4, 1,
+         lambda: req(query=f"{common()} {misspelt(long(medium))}", sort=RELEVANCE)),
     ]
     sessions: list[SearchSession] = []
     for kind, count, pages, build in builders:

@@ -101,7 +101,9 @@ IMPORT_CALL_ROWS = 50_000
 # phases must finish within this of the warm-up pass, or some pages expired.
 SEARCH_CACHE_WINDOW_S = 27.0
 HIT_GOAL_RATIO = 1.4
-SEARCH_GOALS_MS = {"uncached p95": 50.0, "uncached p99": 200.0, "cached p95": 5.0}
+# Every query kind, uncached, not only the mix: a kind that is slow stays
+# slow however rare it is in the mix (issue 17's goals).
+SEARCH_GOALS_MS = {"uncached p95": 50.0, "uncached p99": 100.0, "cached p95": 5.0}
 ORDERS_SCENARIOS = ("orders", *(f"orders-{part}" for part in commerce.PARTS))
 
 
@@ -391,6 +393,7 @@ async def search_scenarios(plan: Plan, t: Targets, catalog: Any,
             lats.sort()
             kinds.append({"kind": kind, "requests": len(lats),
                           "p50_ms": percentile(lats, 50), "p95_ms": percentile(lats, 95),
+                          "p99_ms": percentile(lats, 99),
                           "max_ms": lats[-1] / 1e6})
         kinds.sort(key=lambda k: -k["p95_ms"])
         # The slowest request of each kind, slowest kinds first: one plan per shape.
@@ -442,8 +445,14 @@ def pick_client(choice: str, quick: bool) -> LoadClient:
     return PythonClient()
 
 
-def goals(rows: list[PhaseResult]) -> list[dict[str, Any]]:
+def goals(rows: list[PhaseResult], kinds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
+    for kind in kinds:
+        for p in ("p95", "p99"):
+            limit = SEARCH_GOALS_MS[f"uncached {p}"]
+            value = kind[f"{p}_ms"]
+            out.append({"goal": f"uncached search {p} < {limit:g} ms: {kind['kind']}",
+                        "measured": f"{value:.1f} ms", "met": value < limit})
     for r in rows:
         if r.scenario == "GetProduct cache hit" and r.ratio_p50 is not None:
             out.append({"goal": f"cache hit p50 <= {HIT_GOAL_RATIO}x echo (concurrency "
@@ -542,7 +551,7 @@ async def run(plan: Plan, client: LoadClient) -> dict[str, Any]:
                 server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     result["phases"] = rows
-    result["goals"] = goals(rows)
+    result["goals"] = goals(rows, result.get("search_by_kind", []))
     return result
 
 
