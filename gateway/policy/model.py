@@ -31,6 +31,9 @@ class CachePolicy:
     search_ttl_s: float = 0.0
     # How long this process may serve an entry from its own memory (0: never).
     near_ttl_s: float = 0.0
+    # How long past its TTL an entry may still be served while one gateway
+    # refreshes it (0: never); eventual and bounded-staleness reads only.
+    stale_while_revalidate_s: float = 0.0
 
 
 CACHE_OFF = CachePolicy(enabled=False)

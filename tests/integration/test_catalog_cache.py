@@ -258,11 +258,11 @@ class _PausingInvalidation(Cache):
                                                      asyncio.Event())
         self.pausing = False
 
-    async def invalidate(self, kind: str, idents: list[str]) -> None:
+    async def invalidate(self, kind: str, idents: list[str], write: str | None = None) -> None:
         if self.pausing and kind == "product":
             self.entered.set()
             await self.release.wait()
-        await super().invalidate(kind, idents)
+        await super().invalidate(kind, idents, write)
         if self.pausing and kind == "product":
             self.finished.set()
 

@@ -1,0 +1,199 @@
+"""The durable path of the catalog cache's invalidations: the catalog's events.
+
+Every product write appends its events in its own transaction (events.py),
+so the event log holds every write that ever committed, whether or not its
+gateway lived to invalidate the cache after it. Each gateway process runs
+one follower: it reads the catalog shard's events in commit order (the
+commit-safe reader, storage.eventstore.log), invalidates the product entry
+and the search pages (search_scopes) each event can change, and then moves
+the position stored in Redis forward (compare-and-set: it never moves back,
+and a follower that finds it already past a page skips that page's work, so
+the gateways share it instead of repeating it).
+
+The direct invalidation after each commit stays the fast path; this one is
+the guarantee. While the follower has not applied every event below the
+database's transaction horizon since it started or since its last failure
+(Redis or the database unreachable), the cache serves no entry
+(Cache.follow_with): a gateway killed during a Redis outage, its queued
+invalidations lost with it, leaves nothing stale for the others once Redis
+is back, because their followers replay its writes' events from the stored
+position first.
+
+The bound: a write through a gateway that dies before invalidating is
+applied by the other gateways' followers when they next read, which a
+commit's NOTIFY triggers at once (storage.eventstore.notify; 1 s apart at
+most without LISTEN, 30 s as a safety net with it), and while Redis is
+unreachable within RETRY_MAX_S of its return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from gateway.domain.catalog import events as catalog_events
+from gateway.domain.catalog.search_scopes import KIND as SEARCH
+from gateway.domain.catalog.search_scopes import touched_scopes
+from gateway.errors import Unavailable
+from gateway.records.events import Cursor, EventFilter, StoredEvent
+from gateway.storage.eventstore import log as event_log
+from gateway.storage.eventstore.notify import HorizonWaiter, ShardNotifier
+from gateway.storage.postgres import catalog_history
+from gateway.storage.postgres.pool import Shard
+from gateway.storage.redis.cache import Cache, Invalidation
+from gateway.storage.redis.client import RedisDown
+from gateway.tasks import stop_tasks
+from gateway.telemetry import CACHE_FOLLOWER_CAUGHT_UP, CACHE_INVALIDATION_EVENTS
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+# The name of the position in Redis (one per followed log).
+POSITION = "catalog-events"
+# After a failure: retry after this, doubling up to the maximum.
+RETRY_MIN_S = 0.05
+RETRY_MAX_S = 1.0
+_FILTER = EventFilter(stream_prefixes=(catalog_events.STREAM_PREFIX,))
+_WIDTH = 20  # digits of each part of a stored position (2**63 has 19)
+
+
+def encode_position(cursor: Cursor) -> str:
+    """Fixed-width, so positions compare as strings (Cache.advance_position)."""
+    return f"{cursor.commit:0{_WIDTH}d}:{cursor.position:0{_WIDTH}d}"
+
+
+def decode_position(stored: str) -> Cursor:
+    commit, position = stored.split(":")
+    return Cursor(int(commit), int(position))
+
+
+class InvalidationFollower:
+    def __init__(self, cache: Cache, shard: Shard, notifier: ShardNotifier) -> None:
+        self._cache = cache
+        self._shard = shard
+        self._notifier = notifier
+        # Where this process last read to: the start when Redis holds no
+        # position (it lost its data, and the entries with it).
+        self._cursor: Cursor | None = None
+        self._caught_up = False
+        self._task: asyncio.Task[None] | None = None
+        cache.follow_with(self.caught_up)
+        self._export()
+
+    def caught_up(self) -> bool:
+        return self._caught_up
+
+    def _set_caught_up(self, value: bool) -> None:
+        if value != self._caught_up:
+            self._caught_up = value
+            self._export()
+
+    def _export(self) -> None:
+        CACHE_FOLLOWER_CAUGHT_UP.labels(self._cache.domain).set(1 if self._caught_up else 0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        await stop_tasks(self._task, what="cache invalidation follower")
+
+    async def _run(self) -> None:
+        waiter = HorizonWaiter(self._notifier)
+        retry = RETRY_MIN_S
+        while True:
+            ticket = waiter.ticket()
+            try:
+                moved, reached = await self.step()
+            except (RedisDown, Unavailable, asyncpg.PostgresError, OSError) as exc:
+                if self._caught_up:
+                    log.warning("cache %s: invalidation follower stopped (%s); entries are "
+                                "not served until it caught up", self._cache.domain,
+                                type(exc).__name__)
+                self._set_caught_up(False)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, RETRY_MAX_S)
+                continue
+            except Exception:
+                log.exception("cache %s: invalidation follower failed", self._cache.domain)
+                self._set_caught_up(False)
+                await asyncio.sleep(RETRY_MAX_S)
+                continue
+            retry = RETRY_MIN_S
+            if reached:
+                self._set_caught_up(True)
+                await waiter.wait(ticket, moved)
+
+    async def step(self) -> tuple[bool, bool]:
+        """Apply one page of events after the stored position: (whether the
+        position moved, whether the page reached the horizon)."""
+        stored = await self._cache.position(POSITION)
+        async with self._shard.connection("READ events (cache follower)") as conn:
+            if stored is not None:
+                start = decode_position(stored)
+            elif self._cursor is not None:
+                start = self._cursor
+            else:
+                # Nothing stored and nothing read: Redis holds no entry from
+                # before now that a lost invalidation could have left.
+                start = Cursor.below(await event_log.horizon_of(conn))
+            page = await event_log.read_after(conn, start, BATCH_SIZE, _FILTER)
+            units = await self._units(conn, page.events)
+        await self._cache.send(units)
+        CACHE_INVALIDATION_EVENTS.labels(self._cache.domain).inc(len(page.events))
+        await self._cache.advance_position(POSITION, encode_position(page.next))
+        self._cursor = page.next
+        return page.next != start, page.reached_horizon
+
+    async def _units(
+        self, conn: asyncpg.Connection, stored: Sequence[StoredEvent]
+    ) -> list[Invalidation]:
+        """The invalidations a page of product events calls for: per write
+        (a transaction's events on one stream), its product entry and the
+        search pages it can change, each marked with the write's identity so
+        that a write its gateway invalidated already is skipped in Redis."""
+        if not stored:
+            return []
+        writes: dict[tuple[int, str], list[StoredEvent]] = {}
+        for e in stored:
+            writes.setdefault((e.commit, e.stream_id), []).append(e)
+        updates = [(e.stream_id, e.stream_revision) for e in stored
+                   if e.event_type == "ProductUpdated"]
+        before = await catalog_history.previous_categories(conn, updates)
+        cache = self._cache
+        units: list[Invalidation] = []
+        for (_, stream), group in writes.items():
+            sku = stream[len(catalog_events.STREAM_PREFIX):]
+            state = next((e for e in group if e.event_type in _STATES), None)
+            write = (write_identity(state.event_type == "ProductDeleted", state.payload)
+                     if state is not None else None)
+            units += cache.entry_units("product", [sku], write)
+            categories: list[str] = []
+            known = True
+            for e in group:
+                if e.event_type in _STATES:
+                    categories.append(str(e.payload.get("category") or ""))
+                if e.event_type == "ProductUpdated":
+                    previous = (e.stream_id, e.stream_revision)
+                    known = known and previous in before
+                    categories.append(before.get(previous) or "")
+            if not known:
+                # An update whose earlier state is gone: its old category is not known.
+                units += cache.epoch_units(SEARCH)
+            else:
+                units += cache.scope_units(SEARCH, touched_scopes(categories), write)
+        return units
+
+
+_STATES = ("ProductCreated", "ProductUpdated", "ProductDeleted")
+
+
+def write_identity(deleted: bool, product: Mapping[str, Any]) -> str:
+    """One product write, as its event payload (the product as stored, or as
+    it was when deleted) names it: a product's version starts again after a
+    delete, its update time does not repeat."""
+    return (f"{'delete' if deleted else 'upsert'}:{product['sku']}:{product['version']}:"
+            f"{product.get('updated_at') or ''}")
