@@ -20,11 +20,12 @@ from gateway.api.convert import ProductProto
 from gateway.domain.catalog.service import CatalogDomain, Loaded
 from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
-from gateway.storage.redis.cache import TTL, Cache, Lookup
+from gateway.storage.redis.cache import TTL, Cache, Fill, Lookup
 from gateway.storage.redis.client import RedisBackend
 from tests.helpers import (
     EVENTUAL,
     STRONG,
+    eventually,
     fails,
     get,
     invalid,
@@ -480,3 +481,167 @@ async def test_no_entry_is_served_before_queued_invalidations_land(
             pytest.fail("the cache did not recover within 5 s")
     finally:
         await restart_valkey(gateway)
+
+
+# -- one load across gateways, stale-while-revalidate, search pages by category ------
+
+
+def lease_waits(outcome: str, domain: str) -> float:
+    return metric("datagw_cache_lease_waits_total", domain=domain, outcome=outcome)
+
+
+@pytest.fixture
+async def two_caches(gateway: Any, uid: str) -> AsyncIterator[tuple[Cache, Cache]]:
+    """Two Caches of one domain, each with its own Redis client: two gateways' view."""
+    backends = [RedisBackend(gateway.embedded.valkey.url, retry_after_s=0.05) for _ in range(2)]
+    try:
+        first, second = (Cache(b, f"t{uid}", 1, shared_kinds=frozenset({"search"}))
+                         for b in backends)
+        yield first, second
+    finally:
+        for b in backends:
+            await b.close()
+
+
+async def test_a_miss_in_two_gateways_loads_once(two_caches: tuple[Cache, Cache]) -> None:
+    first, second = two_caches
+    loads, release = 0, asyncio.Event()
+
+    async def load() -> Fill:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return Fill(b"the row", TEN_MINUTES)
+
+    async def read(cache: Cache) -> bytes | None:
+        return await cache.read_through("product", "hot", load, max_age_s=None,
+                                        serve_stale=False, lease_s=60)
+
+    readers = [asyncio.create_task(read(c)) for c in (first, second) for _ in range(5)]
+    async def both_missed() -> bool:
+        return loads > 0 and all(c._flights for c in (first, second))
+
+    # Both have missed and one holds the lease: the other waits for its fill.
+    await eventually(both_missed, "both caches are loading the key")
+    release.set()
+    assert await asyncio.gather(*readers) == [b"the row"] * 10
+    assert loads == 1
+
+
+async def test_a_dead_lease_holder_delays_the_others_only_until_its_lease_ends(
+    two_caches: tuple[Cache, Cache], uid: str
+) -> None:
+    first, _ = two_caches
+    waited = lease_waits("loaded", f"t{uid}")
+    # A gateway took the lease and died before filling: its lease ends by itself.
+    lease = f"dgw:t{uid}:v1:product:{{orphan}}:lease"
+    await first._redis.call("SET", lambda r: r.set(lease, b"dead", px=300))
+
+    async def load() -> Fill:
+        return Fill(b"loaded here", TEN_MINUTES)
+
+    assert await first.read_through("product", "orphan", load, max_age_s=None,
+                                    serve_stale=False, lease_s=60) == b"loaded here"
+    assert lease_waits("loaded", f"t{uid}") - waited == 1
+
+
+async def _until_stale(cache: Cache, kind: str, ident: str, scope: str = "") -> None:
+    async def stale() -> bool:
+        return (await cache.lookup(kind, ident, scope=scope)).state is Lookup.STALE
+
+    await eventually(stale, f"{kind} {ident} is stale")
+
+
+async def test_stale_entries_are_served_while_one_refresh_runs(private_cache: Cache) -> None:
+    cache = private_cache
+    seen = await cache.lookup("product", "p")
+    assert await cache.fill("product", "p", b"old", seen.generation, TTL(0.02, 0, 0, 600))
+    await _until_stale(cache, "product", "p")
+    loads, release = 0, asyncio.Event()
+
+    async def load() -> Fill:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return Fill(b"new", TEN_MINUTES)
+
+    for _ in range(3):  # answered at once, with one refresh behind them
+        assert await cache.read_through("product", "p", load, max_age_s=None,
+                                        serve_stale=True, lease_s=60) == b"old"
+    # A reader that may not take stale entries waits for the refresh instead.
+    strict = asyncio.create_task(cache.read_through("product", "p", load, max_age_s=None,
+                                                    serve_stale=False, lease_s=60))
+    release.set()
+    assert await strict == b"new"
+    assert loads == 1
+    hit = await cache.lookup("product", "p")
+    assert (hit.state, hit.value) == (Lookup.HIT, b"new")
+    # Bounded staleness: a stale entry older than the bound is a miss, not stale.
+    assert (await cache.lookup("product", "p", max_age_s=0.0)).state is Lookup.MISS
+
+
+async def test_an_invalidated_entry_is_never_served_as_stale(private_cache: Cache) -> None:
+    cache = private_cache
+    seen = await cache.lookup("search", "page", scope="c:shoes")
+    assert await cache.fill("search", "page", b"old page", seen.generation,
+                            TTL(0.02, 0, 0, 600), scope="c:shoes")
+    await _until_stale(cache, "search", "page", "c:shoes")
+    await cache.invalidate_scopes("search", ["c:shoes"])
+    # The entry is still in Redis (a scope's bump deletes nothing), but invalid.
+    assert (await cache.lookup("search", "page", scope="c:shoes")).state is Lookup.MISS
+
+    async def load() -> Fill:
+        return Fill(b"new page", TEN_MINUTES)
+
+    assert await cache.read_through("search", "page", load, max_age_s=None, serve_stale=True,
+                                    lease_s=60, scope="c:shoes") == b"new page"
+
+
+async def test_search_scopes_and_the_epoch(private_cache: Cache) -> None:
+    cache = private_cache
+    for scope in ("c:shoes", "c:hats", "*"):
+        seen = await cache.lookup("search", scope, scope=scope)
+        assert await cache.fill("search", scope, scope.encode(), seen.generation, TEN_MINUTES,
+                                scope=scope)
+    await cache.invalidate_scopes("search", ["c:shoes", "*"])
+    states = {s: (await cache.lookup("search", s, scope=s)).state
+              for s in ("c:shoes", "c:hats", "*")}
+    assert states == {"c:shoes": Lookup.MISS, "c:hats": Lookup.HIT, "*": Lookup.MISS}
+    await cache.invalidate_kind("search")
+    assert (await cache.lookup("search", "c:hats", scope="c:hats")).state is Lookup.MISS
+
+
+async def test_a_write_drops_the_search_pages_of_its_categories_only(
+    catalog: Any, gateway: Any, uid: str
+) -> None:
+    word = f"zc{uid}"
+    shoes, hats, bags = f"shoes-{uid}", f"hats-{uid}", f"bags-{uid}"
+
+    def request(category: str = "") -> catalog_pb2.SearchProductsRequest:
+        return catalog_pb2.SearchProductsRequest(query=word, category=category,
+                                                 read_options=EVENTUAL)
+
+    async def found(category: str = "") -> list[str]:
+        return sorted(p.sku for p in (await catalog.SearchProducts(request(category))).products)
+
+    await upsert(catalog, product(f"a-{uid}", title=f"Boot {word}", category=shoes))
+    await upsert(catalog, product(f"b-{uid}", title=f"Cap {word}", category=hats))
+    assert await found(shoes) == [f"a-{uid}"]
+    assert await found(hats) == [f"b-{uid}"]
+    assert await found() == [f"a-{uid}", f"b-{uid}"]
+    # Behind the gateway: the cached pages keep showing the hat.
+    await sql(gateway, "catalog", "UPDATE products SET active = false WHERE sku = $1",
+              f"b-{uid}")
+
+    await upsert(catalog, product(f"c-{uid}", title=f"Sandal {word}", category=shoes))
+    assert await found(shoes) == [f"a-{uid}", f"c-{uid}"]  # its category: dropped
+    assert await found(hats) == [f"b-{uid}"]  # another category: still cached
+    assert await found() == [f"a-{uid}", f"c-{uid}"]  # unfiltered: dropped
+
+    # Moving a product drops the pages of the category it left and the one it joined.
+    await upsert(catalog, product(f"d-{uid}", title=f"Bag {word}", category=bags))
+    assert await found(bags) == [f"d-{uid}"]
+    await upsert(catalog, product(f"a-{uid}", title=f"Boot {word}", category=bags))
+    assert await found(shoes) == [f"c-{uid}"]
+    assert await found(bags) == [f"a-{uid}", f"d-{uid}"]
+    assert await found(hats) == [f"b-{uid}"]

@@ -170,7 +170,7 @@ class CatalogDomain:
 
         return await self._cache.read_through(
             kind, ident, load, max_age_s=plan.max_cache_age_s, serve_stale=ttl.stale_s > 0,
-            scope=scope)
+            lease_s=self._policies.get(DOMAIN).cache.lease_s, scope=scope)
 
     async def get(
         self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None

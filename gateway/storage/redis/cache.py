@@ -67,9 +67,6 @@ _GEN_TTL_MS = 86_400_000
 # loaded-at, fresh-until (unix seconds), flags, length of the generation that follows
 _HEADER = struct.Struct(">ddBH")
 _NEGATIVE = 1
-# How long a loader holds a key's lease: the longest the others wait for its
-# fill before loading themselves (a load that takes longer is simply repeated).
-LEASE_MS = 1000
 # The waiters' polls for the fill: from the first to the longest gap between two.
 _POLL_FIRST_S = 0.002
 _POLL_MAX_S = 0.025
@@ -396,11 +393,13 @@ class Cache:
 
     async def read_through(
         self, kind: str, ident: str, load: Callable[[], Awaitable[Fill]], *,
-        max_age_s: float | None, serve_stale: bool, scope: str = "",
+        max_age_s: float | None, serve_stale: bool, lease_s: float, scope: str = "",
     ) -> bytes | None:
         """The entry's value (None: not found), loaded and filled on a miss by
         one caller across gateways. `serve_stale`: a STALE entry is answered at
-        once while one gateway refreshes it in the background."""
+        once while one gateway refreshes it in the background. `lease_s`: how
+        long a loader holds the key's lease, the longest the others wait for
+        its fill before loading themselves (a slower load is repeated)."""
         entry = await self.lookup(kind, ident, max_age_s, scope)
         if entry.state is Lookup.HIT:
             return entry.value
@@ -411,13 +410,13 @@ class Cache:
         flight = f"{kind}:{scope}:{ident}:{entry.generation.decode()}"
         if entry.state is Lookup.STALE and serve_stale:
             if flight not in self._flights:
-                refresh = asyncio.ensure_future(self.load_once(
-                    flight, lambda: self._load_shared(kind, ident, scope, entry, load, None)))
+                refresh = asyncio.ensure_future(self.load_once(flight, lambda: self._load_shared(
+                    kind, ident, scope, entry, load, max_age_s, lease_s, background=True)))
                 self._refreshing.add(refresh)
                 refresh.add_done_callback(self._refreshed)
             return None if entry.negative else entry.value
         return await self.load_once(
-            flight, lambda: self._load_shared(kind, ident, scope, entry, load, max_age_s))
+            flight, lambda: self._load_shared(kind, ident, scope, entry, load, max_age_s, lease_s))
 
     def _refreshed(self, task: asyncio.Task[bytes | None]) -> None:
         self._refreshing.discard(task)
@@ -427,23 +426,25 @@ class Cache:
 
     async def _load_shared(
         self, kind: str, ident: str, scope: str, entry: Entry,
-        load: Callable[[], Awaitable[Fill]], max_age_s: float | None,
+        load: Callable[[], Awaitable[Fill]], max_age_s: float | None, lease_s: float,
+        background: bool = False,
     ) -> bytes | None:
-        """Load under the key's lease. `max_age_s` None with a STALE entry: a
-        background refresh, which leaves the key to whoever holds the lease."""
+        """Load under the key's lease. `background`: a refresh of a STALE
+        entry, which leaves the key to whoever holds the lease already."""
         if entry.state is Lookup.BYPASS:
             return await self._load(load)
         keys = self._keys(kind, ident, scope)
-        lease = await self._take_lease(keys)
+        lease_ms = max(1, int(lease_s * 1000))
+        lease = await self._take_lease(keys, lease_ms)
         if lease is None:
-            if entry.state is Lookup.STALE and max_age_s is None:
+            if background:
                 return None  # another gateway refreshes it
-            served = await self._wait_for_fill(kind, keys, max_age_s)
+            served = await self._wait_for_fill(kind, keys, max_age_s, lease_s)
             if served is not None:
                 CACHE_LEASE_WAITS.labels(self.domain, "served").inc()
                 return None if served.state is Lookup.NEGATIVE_HIT else served.value
             CACHE_LEASE_WAITS.labels(self.domain, "loaded").inc()
-            lease = await self._take_lease(keys)
+            lease = await self._take_lease(keys, lease_ms)
         try:
             if lease is not None:
                 # The holder before us may have filled it between our lookup and our lease.
@@ -470,13 +471,13 @@ class Cache:
         DB_LOADS.labels(self.domain).inc()
         return (await load()).value
 
-    async def _take_lease(self, keys: _Keys) -> bytes | None:
+    async def _take_lease(self, keys: _Keys, lease_ms: int) -> bytes | None:
         """The lease's token if this caller took it; None if another holds it.
         Redis down: load without one (the token is then never released)."""
         token = secrets.token_bytes(12)
         try:
             taken = await self._redis.call(
-                "SET lease", lambda r: r.set(keys.lease, token, nx=True, px=LEASE_MS),
+                "SET lease", lambda r: r.set(keys.lease, token, nx=True, px=lease_ms),
                 key=keys.entry)
         except RedisDown:
             return token
@@ -488,12 +489,12 @@ class Cache:
                 "EVAL release", lambda r: r.eval(_RELEASE, 1, keys.lease, token), key=keys.entry)
 
     async def _wait_for_fill(
-        self, kind: str, keys: _Keys, max_age_s: float | None,
+        self, kind: str, keys: _Keys, max_age_s: float | None, lease_s: float,
     ) -> Entry | None:
         """The entry the lease holder fills (HIT or NEGATIVE_HIT), or None
-        once the lease is gone without a usable fill (or after LEASE_MS)."""
+        once the lease is gone without a usable fill (or after `lease_s`)."""
         loop = asyncio.get_running_loop()
-        give_up = loop.time() + LEASE_MS / 1000
+        give_up = loop.time() + lease_s
         pause = _POLL_FIRST_S
         while loop.time() < give_up:
             await asyncio.sleep(pause)
