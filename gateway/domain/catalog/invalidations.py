@@ -134,12 +134,14 @@ class InvalidationFollower:
         async with self._shard.connection("READ events (cache follower)") as conn:
             if stored is not None:
                 start = decode_position(stored)
-            elif self._cursor is not None:
-                start = self._cursor
             else:
-                # Nothing stored and nothing read: Redis holds no entry from
-                # before now that a lost invalidation could have left.
+                # Nothing stored (Redis lost its data, or a flush dropped it
+                # with every entry): no entry from before now can be stale.
+                # Where this process had read to, if that is not ahead of the
+                # database (restored to an earlier point).
                 start = Cursor.below(await event_log.horizon_of(conn))
+                if self._cursor is not None:
+                    start = min(start, self._cursor)
             page = await event_log.read_after(conn, start, BATCH_SIZE, _FILTER)
             units = await self._units(conn, page.events)
         await self._cache.send(units)

@@ -270,7 +270,9 @@ class Cache:
         if kind in self._shared:
             base = f"{self.prefix}{kind}:{{{kind}}}"
             epoch = f"{base}{_GEN_SUFFIX}"
-            return _Keys(f"{base}:{ident}", (epoch, f"{epoch}:{scope}") if scope else (epoch,))
+            if not scope:
+                return _Keys(f"{base}:{ident}", (epoch,))
+            return _Keys(f"{base}:{ident}", (epoch, f"{base}:scope:{scope}{_GEN_SUFFIX}"))
         key = f"{self.prefix}{kind}:{{{ident}}}"
         return _Keys(key, (key + _GEN_SUFFIX,))
 
@@ -552,9 +554,10 @@ class Cache:
     ) -> list[Invalidation]:
         """The invalidation of the entries of a shared kind looked up with these scopes."""
         gens = tuple(self._keys(kind, "", s).generations[1] for s in sorted(set(scopes)))
-        base = self._keys(kind, "").generations[0]
-        return [Invalidation(gens, None, f"{base}:done:{write}" if write else None)] if gens \
-            else []
+        if not gens:
+            return []
+        return [Invalidation(gens, None, self._keys(kind, f"done:{write}").entry if write
+                             else None)]
 
     def epoch_units(self, kind: str) -> list[Invalidation]:
         """The invalidation of every entry of a shared kind."""
@@ -662,9 +665,9 @@ class Cache:
             client = self._redis.client
             deleted = 0
             async for key in client.scan_iter(match=pattern, count=1000):
-                # Generations stay, and the invalidation follower's position and markers.
-                if not key.endswith(b":gen") and not any(
-                        part in key for part in (b":gen:", b":follower:", b":done:")):
+                # Generations stay; the follower's position goes too, as it
+                # may be ahead of a restored database.
+                if not key.endswith(_GEN_SUFFIX.encode()):
                     deleted += int(await client.delete(key))
             return deleted
 
