@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 import redis.asyncio as aioredis
-from datagw.v1 import catalog_pb2, common_pb2
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 
 from gateway.api.convert import ProductProto
-from gateway.domain.catalog.service import CatalogDomain, Loaded
+from gateway.domain.catalog.service import CACHE_SCHEMA_VERSION, CatalogDomain, Loaded
 from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
 from gateway.storage.redis.cache import TTL, Cache, Fill, Lookup
@@ -35,6 +36,8 @@ from tests.helpers import (
     sql,
     upsert,
 )
+from tests.policy_fixtures import copy_policies, edit
+from tests.policy_fixtures import running_gateway as gateway_beside
 
 pytestmark = pytest.mark.integration
 
@@ -645,3 +648,64 @@ async def test_a_write_drops_the_search_pages_of_its_categories_only(
     assert await found(shoes) == [f"c-{uid}"]
     assert await found(bags) == [f"a-{uid}", f"d-{uid}"]
     assert await found(hats) == [f"b-{uid}"]
+
+
+async def test_expired_entries_are_served_stale_then_refreshed_but_never_once_invalidated(
+    gateway: Any, tmp_path: Path, uid: str
+) -> None:
+    policies = copy_policies(tmp_path)
+    for old, new in (("ttl: 5m", "ttl: 200ms"), ("jitter: 10%", "jitter: 0%"),
+                     ("search_ttl: 30s", "search_ttl: 200ms"), ("near_ttl: 2s", "near_ttl: 0s")):
+        edit(policies / "catalog.yaml", old, new)
+    sku, category, word = f"SWR-{uid}", f"swr-{uid}", f"zs{uid}"
+    async with gateway_beside(tmp_path, policies, gateway) as (_, channel, valkey):
+        catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+        await upsert(catalog, product(sku, title=f"first {word}", category=category))
+        assert (await get(catalog, sku)).title == f"first {word}"  # fills
+        await set_title_behind_the_gateway(gateway, sku, f"second {word}")
+
+        # Past its TTL the entry is answered at once, and refreshed behind the answer.
+        stale = lookups("stale")
+
+        async def served_stale() -> bool:
+            got = await get(catalog, sku)
+            assert got.title == f"first {word}"
+            return lookups("stale") > stale
+
+        await eventually(served_stale, "the expired entry is served stale")
+
+        async def refreshed() -> bool:
+            return (await get(catalog, sku)).title == f"second {word}"
+
+        await eventually(refreshed, "the refresh lands")
+
+        # A search page of the category, then past its TTL: stale, not invalid.
+        search = catalog_pb2.SearchProductsRequest(query=word, category=category,
+                                                   read_options=EVENTUAL)
+
+        async def page() -> list[str]:
+            return [p.title for p in (await catalog.SearchProducts(search)).products]
+
+        assert await page() == [f"second {word}"]
+        # Left alone past its TTL, the page is stale in Redis (seen by a
+        # Cache of the same prefix, as another gateway would see it)...
+        backend = RedisBackend(valkey.url)
+        probe = Cache(backend, "catalog", CACHE_SCHEMA_VERSION, shared_kinds=frozenset({"search"}))
+        raw = aioredis.Redis.from_url(valkey.url)
+        try:
+            prefix = f"dgw:catalog:v{CACHE_SCHEMA_VERSION}:search:{{search}}:"
+            pages = [k.decode()[len(prefix):] async for k in raw.scan_iter(match=prefix + "*")
+                     if k.decode()[len(prefix):].isalnum()]
+            assert len(pages) == 1
+
+            async def page_stale() -> bool:
+                entry = await probe.lookup("search", pages[0], scope=f"c:{category}")
+                return entry.state is Lookup.STALE
+
+            await eventually(page_stale, "the page is past its TTL")
+        finally:
+            await raw.aclose()
+            await backend.close()
+        # ...and a write in its category makes it invalid: never served, stale or not.
+        await upsert(catalog, product(f"{sku}-2", title=f"third {word}", category=category))
+        assert sorted(await page()) == [f"second {word}", f"third {word}"]
