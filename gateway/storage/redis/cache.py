@@ -658,17 +658,21 @@ class Cache:
         return bool(moved)
 
     async def flush(self) -> int:
-        """Delete every entry of this domain (generation keys stay, so no race opens)."""
+        """Delete every entry of this domain (generation keys stay, so no race
+        opens); the count is of entries. Leases, write markers and the
+        follower's position go too: the position may be ahead of a database
+        restored to an earlier point, and a marker only saves work."""
         pattern = self.prefix + "*"
+        bookkeeping = (_LEASE_SUFFIX.encode(), b":done:", b":follower:")
 
         async def scan_delete(r: object) -> int:
             client = self._redis.client
             deleted = 0
             async for key in client.scan_iter(match=pattern, count=1000):
-                # Generations stay; the follower's position goes too, as it
-                # may be ahead of a restored database.
                 if not key.endswith(_GEN_SUFFIX.encode()):
-                    deleted += int(await client.delete(key))
+                    gone = int(await client.delete(key))
+                    if not any(part in key for part in bookkeeping):
+                        deleted += gone
             return deleted
 
         if self.near is not None:
