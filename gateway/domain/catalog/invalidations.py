@@ -21,9 +21,9 @@ position first.
 
 The bound: a write through a gateway that dies before invalidating is
 applied by the other gateways' followers when they next read, which a
-commit's NOTIFY triggers at once (storage.eventstore.notify; 1 s apart at
-most without LISTEN, 30 s as a safety net with it), and while Redis is
-unreachable within RETRY_MAX_S of its return.
+commit's NOTIFY triggers at once (storage.eventstore.notify), and at least
+every IDLE_CHECK_S; while Redis is unreachable, within RETRY_MAX_S of its
+return.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ POSITION = "catalog-events"
 # After a failure: retry after this, doubling up to the maximum.
 RETRY_MIN_S = 0.05
 RETRY_MAX_S = 1.0
+# Without a commit to wake it, the follower still reads this often: it is how
+# a Redis that went back to an older position (a restart that lost its last
+# writes, a restored snapshot) is noticed without a failed call.
+IDLE_CHECK_S = 1.0
 _FILTER = EventFilter(stream_prefixes=(catalog_events.STREAM_PREFIX,))
 _WIDTH = 20  # digits of each part of a stored position (2**63 has 19)
 
@@ -125,7 +129,7 @@ class InvalidationFollower:
             retry = RETRY_MIN_S
             if reached:
                 self._set_caught_up(True)
-                await waiter.wait(ticket, moved)
+                await waiter.wait(ticket, moved, at_most_s=IDLE_CHECK_S)
 
     async def step(self) -> tuple[bool, bool]:
         """Apply one page of events after the stored position: (whether the
@@ -134,6 +138,11 @@ class InvalidationFollower:
         async with self._shard.connection("READ events (cache follower)") as conn:
             if stored is not None:
                 start = decode_position(stored)
+                if self._cursor is not None and start < self._cursor:
+                    # Redis went back (restored from a snapshot, or it lost
+                    # its last writes): its entries may predate the writes
+                    # since; none is served until they are replayed.
+                    self._set_caught_up(False)
             else:
                 # Nothing stored (Redis lost its data, or a flush dropped it
                 # with every entry): no entry from before now can be stale.
