@@ -50,6 +50,7 @@ from prometheus_client import Counter
 from gateway import telemetry
 from gateway.storage.redis.client import RedisBackend, RedisDown
 from gateway.storage.redis.near_cache import NearCache, Tracker
+from gateway.tasks import stop_tasks
 from gateway.telemetry import (
     CACHE_BYPASS,
     CACHE_FILL_REJECTED,
@@ -250,6 +251,7 @@ class Cache:
             self.tracker.start()
 
     async def close(self) -> None:
+        await stop_tasks(*self._refreshing, what=f"cache {self.domain} refreshes")
         if self.tracker is not None:
             await self.tracker.stop()
 
