@@ -12,12 +12,13 @@ the gateways share it instead of repeating it).
 
 The direct invalidation after each commit stays the fast path; this one is
 the guarantee. While the follower has not applied every event below the
-database's transaction horizon since it started or since its last failure
-(Redis or the database unreachable), the cache serves no entry
-(Cache.follow_with): a gateway killed during a Redis outage, its queued
-invalidations lost with it, leaves nothing stale for the others once Redis
-is back, because their followers replay its writes' events from the stored
-position first.
+database's transaction horizon since it started or since Redis last failed
+it, the cache serves no entry (Cache.follow_with): a gateway killed during a
+Redis outage, its queued invalidations lost with it, leaves nothing stale
+for the others once Redis is back, because their followers replay its
+writes' events from the stored position first. The catalog database being
+unreachable does not stop the cache: no write commits meanwhile, and cached
+reads are what still answers then.
 
 The bound: a write through a gateway that dies before invalidating is
 applied by the other gateways' followers when they next read, which a
@@ -112,12 +113,17 @@ class InvalidationFollower:
             ticket = waiter.ticket()
             try:
                 moved, reached = await self.step()
-            except (RedisDown, Unavailable, asyncpg.PostgresError, OSError) as exc:
+            except RedisDown as exc:
                 if self._caught_up:
                     log.warning("cache %s: invalidation follower stopped (%s); entries are "
-                                "not served until it caught up", self._cache.domain,
-                                type(exc).__name__)
+                                "not served until it caught up", self._cache.domain, exc)
                 self._set_caught_up(False)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, RETRY_MAX_S)
+                continue
+            except (Unavailable, asyncpg.PostgresError, OSError) as exc:
+                log.debug("cache %s: invalidation follower cannot read events: %s",
+                          self._cache.domain, exc)
                 await asyncio.sleep(retry)
                 retry = min(retry * 2, RETRY_MAX_S)
                 continue
