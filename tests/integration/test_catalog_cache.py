@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import redis.asyncio as aioredis
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 
 from gateway.api.convert import ProductProto
+from gateway.domain.catalog.invalidations import InvalidationFollower
 from gateway.domain.catalog.service import CACHE_SCHEMA_VERSION, CatalogDomain, Loaded
 from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
@@ -709,3 +711,56 @@ async def test_expired_entries_are_served_stale_then_refreshed_but_never_once_in
         # ...and a write in its category makes it invalid: never served, stale or not.
         await upsert(catalog, product(f"{sku}-2", title=f"third {word}", category=category))
         assert sorted(await page()) == [f"second {word}", f"third {word}"]
+
+
+# -- the invalidation follower -------------------------------------------------------
+
+
+async def _caught_up(follower: InvalidationFollower) -> None:
+    while not (await follower.step())[1]:
+        pass
+
+
+async def test_the_follower_invalidates_what_a_writer_did_not_and_skips_what_it_did(
+    gateway: Any, two_caches: tuple[Cache, Cache], uid: str
+) -> None:
+    """`here` is a gateway's cache with its follower, driven step by step;
+    `gone` the same cache through another gateway whose invalidations never
+    reach Redis as its own (it died): only the follower's do."""
+    here, _ = two_caches
+    keyspace = gateway.backends.keyspaces["catalog"]
+    follower = InvalidationFollower(here, keyspace.single,
+                                    gateway.notifiers.of("catalog", keyspace.single.index))
+    assert not follower.caught_up()  # until its first read reaches the horizon
+    await _caught_up(follower)
+    assert follower.caught_up()
+    writer_here = _domain(gateway, here)
+    gone_backend = RedisBackend(gateway.embedded.valkey.url)
+    writer_gone = _domain(gateway, Cache(gone_backend, f"gone{uid}", 1,
+                                         shared_kinds=frozenset({"search"})))
+    try:
+        sku, category = f"F-{uid}", f"cat-{uid}"
+        record = replace(_record(sku, "one"), category=category)
+        await writer_here.upsert(record, has_price=True, expected_version=None,
+                                 request_id=f"r1-{uid}")
+        assert (await writer_here.get(sku)).title == "one"  # fills
+        await _caught_up(follower)
+        # The writer invalidated its own write: the follower skips it, and the
+        # entry filled after the write stays.
+        assert (await here.lookup("product", sku)).state is Lookup.HIT
+
+        page = await here.lookup("search", "page", scope=f"c:{category}")
+        assert await here.fill("search", "page", b"cached page", page.generation, TEN_MINUTES,
+                               scope=f"c:{category}")
+        await writer_gone.upsert(replace(record, title="two"), has_price=True,
+                                 expected_version=None, request_id=f"r2-{uid}")
+        # Nothing told `here` yet: its entry is the old one...
+        assert (await here.lookup("product", sku)).state is Lookup.HIT
+        await _caught_up(follower)
+        # ...until the follower applied the write's events.
+        assert (await here.lookup("product", sku)).state is Lookup.MISS
+        assert (await here.lookup("search", "page", scope=f"c:{category}")).state \
+            is Lookup.MISS
+        assert (await writer_here.get(sku)).title == "two"
+    finally:
+        await gone_backend.close()

@@ -134,12 +134,12 @@ class InvalidationFollower:
                 continue
             retry = RETRY_MIN_S
             if reached:
-                self._set_caught_up(True)
                 await waiter.wait(ticket, moved, at_most_s=IDLE_CHECK_S)
 
     async def step(self) -> tuple[bool, bool]:
         """Apply one page of events after the stored position: (whether the
-        position moved, whether the page reached the horizon)."""
+        position moved, whether the page reached the horizon, which makes the
+        follower caught up)."""
         stored = await self._cache.position(POSITION)
         async with self._shard.connection("READ events (cache follower)") as conn:
             if stored is not None:
@@ -163,15 +163,18 @@ class InvalidationFollower:
         CACHE_INVALIDATION_EVENTS.labels(self._cache.domain).inc(len(page.events))
         await self._cache.advance_position(POSITION, encode_position(page.next))
         self._cursor = page.next
+        if page.reached_horizon:
+            self._set_caught_up(True)
         return page.next != start, page.reached_horizon
 
     async def _units(
         self, conn: asyncpg.Connection, stored: Sequence[StoredEvent]
     ) -> list[Invalidation]:
         """The invalidations a page of product events calls for: per write
-        (a transaction's events on one stream), its product entry and the
-        search pages it can change, each marked with the write's identity so
-        that a write its gateway invalidated already is skipped in Redis."""
+        (a transaction's events on one stream) its product entry, and for the
+        page the search pages its writes can change, marked with the writes'
+        identities so that what their gateways invalidated already is
+        skipped in Redis (the pages are bumped unless every write was)."""
         if not stored:
             return []
         writes: dict[tuple[int, str], list[StoredEvent]] = {}
@@ -182,27 +185,31 @@ class InvalidationFollower:
         before = await catalog_history.previous_categories(conn, updates)
         cache = self._cache
         units: list[Invalidation] = []
+        categories: list[str] = []
+        identities: list[str] = []
+        unmarked = unknown = False
         for (_, stream), group in writes.items():
             sku = stream[len(catalog_events.STREAM_PREFIX):]
             state = next((e for e in group if e.event_type in _STATES), None)
             write = (write_identity(state.event_type == "ProductDeleted", state.payload)
                      if state is not None else None)
             units += cache.entry_units("product", [sku], write)
-            categories: list[str] = []
-            known = True
+            if write is None:
+                unmarked = True
+            else:
+                identities.append(write)
             for e in group:
                 if e.event_type in _STATES:
                     categories.append(str(e.payload.get("category") or ""))
                 if e.event_type == "ProductUpdated":
                     previous = (e.stream_id, e.stream_revision)
-                    known = known and previous in before
+                    # An update whose earlier state is gone: its old category is not known.
+                    unknown = unknown or previous not in before
                     categories.append(before.get(previous) or "")
-            if not known:
-                # An update whose earlier state is gone: its old category is not known.
-                units += cache.epoch_units(SEARCH)
-            else:
-                units += cache.scope_units(SEARCH, touched_scopes(categories), write)
-        return units
+        if unknown:
+            return units + cache.epoch_units(SEARCH)
+        return units + cache.scope_units(SEARCH, touched_scopes(categories),
+                                         [] if unmarked else identities)
 
 
 _STATES = ("ProductCreated", "ProductUpdated", "ProductDeleted")

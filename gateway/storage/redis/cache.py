@@ -83,20 +83,24 @@ end
 return 0
 """
 # KEYS: ARGV[1] generations, then the entry they guard (if ARGV[2] is 1),
-# then the write's marker (if ARGV[3] is 1); ARGV[4], ARGV[5]: their PX.
+# then ARGV[3] markers of the writes it is for; ARGV[4], ARGV[5]: their PX.
+# Skipped when every marker is set already (each write was applied).
 _INVALIDATE = """
-local n = tonumber(ARGV[1])
-local i = n + 1
-local entry, marker
-if ARGV[2] == '1' then entry = KEYS[i]; i = i + 1 end
-if ARGV[3] == '1' then marker = KEYS[i] end
-if marker and redis.call('EXISTS', marker) == 1 then return 0 end
+local n, m = tonumber(ARGV[1]), tonumber(ARGV[3])
+local first = n + 1 + tonumber(ARGV[2])
+if m > 0 then
+  local unapplied = false
+  for j = first, first + m - 1 do
+    if redis.call('EXISTS', KEYS[j]) == 0 then unapplied = true; break end
+  end
+  if not unapplied then return 0 end
+end
 for j = 1, n do
   redis.call('INCR', KEYS[j])
   redis.call('PEXPIRE', KEYS[j], ARGV[4])
 end
-if entry then redis.call('DEL', entry) end
-if marker then redis.call('SET', marker, '1', 'PX', ARGV[5]) end
+if ARGV[2] == '1' then redis.call('DEL', KEYS[n + 1]) end
+for j = first, first + m - 1 do redis.call('SET', KEYS[j], '1', 'PX', ARGV[5]) end
 return 1
 """
 # How long a write's marker is kept: an invalidation path that comes later
@@ -171,18 +175,17 @@ _LEASE_SUFFIX = ":lease"
 class Invalidation:
     """Bump `generations` and delete `entry` (if any), in one hash slot.
 
-    `marker` names the write it is for: the first path to apply it (the
+    `markers` name the writes it is for: the first path to apply it (the
     writer's own call after its commit, or a follower replaying the write's
-    event) sets the marker, and the other finds it and skips, so one write
-    invalidates once however many paths report it."""
+    events) sets them, and a later one finds them all set and skips, so one
+    write invalidates once however many paths report it. None: always applied."""
 
     generations: tuple[str, ...]
     entry: str | None = None
-    marker: str | None = None
+    markers: tuple[str, ...] = ()
 
     def keys(self) -> list[str]:
-        return [*self.generations, *([self.entry] if self.entry else []),
-                *([self.marker] if self.marker else [])]
+        return [*self.generations, *([self.entry] if self.entry else []), *self.markers]
 
 
 @dataclass(frozen=True)
@@ -547,19 +550,21 @@ class Cache:
         write's identity, for its marker (None: always applied)."""
         if kind in self._shared:
             raise ValueError(f"{kind!r} is shared: use scope_units or epoch_units")
-        return [Invalidation(k.generations, k.entry,
-                             f"{k.entry}:done:{write}" if write else None)
+        return [Invalidation(k.generations, k.entry, (f"{k.entry}:done:{write}",) if write
+                             else ())
                 for k in (self._keys(kind, i) for i in idents)]
 
     def scope_units(
-        self, kind: str, scopes: Iterable[str], write: str | None = None,
+        self, kind: str, scopes: Iterable[str], writes: Iterable[str] = (),
     ) -> list[Invalidation]:
-        """The invalidation of the entries of a shared kind looked up with these scopes."""
+        """The invalidation of the entries of a shared kind looked up with
+        these scopes, for `writes` (their identities, for the markers; none:
+        always applied)."""
         gens = tuple(self._keys(kind, "", s).generations[1] for s in sorted(set(scopes)))
         if not gens:
             return []
-        return [Invalidation(gens, None, self._keys(kind, f"done:{write}").entry if write
-                             else None)]
+        return [Invalidation(gens, None, tuple(self._keys(kind, f"done:{w}").entry
+                                               for w in writes))]
 
     def epoch_units(self, kind: str) -> list[Invalidation]:
         """The invalidation of every entry of a shared kind."""
@@ -577,7 +582,7 @@ class Cache:
         self, kind: str, scopes: Iterable[str], write: str | None = None,
     ) -> None:
         """Invalidate the entries of a shared kind looked up with these scopes."""
-        await self._invalidate(self.scope_units(kind, scopes, write))
+        await self._invalidate(self.scope_units(kind, scopes, [write] if write else []))
 
     async def _invalidate(self, units: list[Invalidation]) -> None:
         """Send them now, or queue them for replay when Redis is back."""
@@ -614,7 +619,7 @@ class Cache:
                 for u in units:
                     keys = u.keys()
                     pipe.eval(_INVALIDATE, len(keys), *keys, len(u.generations),
-                              int(u.entry is not None), int(u.marker is not None),
+                              int(u.entry is not None), len(u.markers),
                               _GEN_TTL_MS, _MARKER_TTL_MS)
                 await pipe.execute()
 
