@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -62,6 +62,9 @@ RETRY_MAX_S = 1.0
 # a Redis that went back to an older position (a restart that lost its last
 # writes, a restored snapshot) is noticed without a failed call.
 IDLE_CHECK_S = 1.0
+# How long a read that finds the follower behind while Redis answers waits
+# for it (it reads at once for it) before going to PostgreSQL instead.
+CATCH_UP_WAIT_S = 0.2
 _FILTER = EventFilter(stream_prefixes=(catalog_events.STREAM_PREFIX,))
 _WIDTH = 20  # digits of each part of a stored position (2**63 has 19)
 
@@ -85,17 +88,44 @@ class InvalidationFollower:
         # position (it lost its data, and the entries with it).
         self._cursor: Cursor | None = None
         self._caught_up = False
+        self._reached = asyncio.Event()  # set while caught up
+        # Set to make the run loop read now instead of at its next wake-up.
+        self._wake = asyncio.Event()
+        # A read waited for a catch-up that took longer: the others do not
+        # wait until it is done (a long replay must not slow every read).
+        self._slow = False
         self._task: asyncio.Task[None] | None = None
-        cache.follow_with(self.caught_up)
+        cache.follow_with(self.caught_up, self.catch_up)
         self._export()
 
     def caught_up(self) -> bool:
         return self._caught_up
 
+    async def catch_up(self) -> bool:
+        """For a read that finds the follower behind while Redis answers
+        (just after an outage, at start-up): read now, and wait up to
+        CATCH_UP_WAIT_S for it to catch up. True if it did."""
+        if self._caught_up:
+            return True
+        if self._slow:
+            return False
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._reached.wait(), CATCH_UP_WAIT_S)
+        except TimeoutError:
+            self._slow = True
+            return False
+        return True
+
     def _set_caught_up(self, value: bool) -> None:
         if value != self._caught_up:
             self._caught_up = value
             self._export()
+        if value:
+            self._reached.set()
+            self._slow = False
+        else:
+            self._reached.clear()
 
     def _export(self) -> None:
         CACHE_FOLLOWER_CAUGHT_UP.labels(self._cache.domain).set(1 if self._caught_up else 0)
@@ -118,23 +148,37 @@ class InvalidationFollower:
                     log.warning("cache %s: invalidation follower stopped (%s); entries are "
                                 "not served until it caught up", self._cache.domain, exc)
                 self._set_caught_up(False)
-                await asyncio.sleep(retry)
+                await self._pause(asyncio.sleep(retry))
                 retry = min(retry * 2, RETRY_MAX_S)
                 continue
             except (Unavailable, asyncpg.PostgresError, OSError) as exc:
                 log.debug("cache %s: invalidation follower cannot read events: %s",
                           self._cache.domain, exc)
-                await asyncio.sleep(retry)
+                await self._pause(asyncio.sleep(retry))
                 retry = min(retry * 2, RETRY_MAX_S)
                 continue
             except Exception:
                 log.exception("cache %s: invalidation follower failed", self._cache.domain)
                 self._set_caught_up(False)
-                await asyncio.sleep(RETRY_MAX_S)
+                await self._pause(asyncio.sleep(RETRY_MAX_S))
                 continue
             retry = RETRY_MIN_S
             if reached:
-                await waiter.wait(ticket, moved, at_most_s=IDLE_CHECK_S)
+                await self._pause(waiter.wait(ticket, moved, at_most_s=IDLE_CHECK_S))
+
+    async def _pause(self, wait: Coroutine[Any, Any, None]) -> None:
+        """`wait`, cut short by a read that wants the follower to catch up now."""
+        if self._wake.is_set():
+            wait.close()
+        else:
+            waiting = asyncio.ensure_future(wait)
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({waiting, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiting.cancel()
+                woken.cancel()
+        self._wake.clear()
 
     async def step(self) -> tuple[bool, bool]:
         """Apply one page of events after the stored position: (whether the

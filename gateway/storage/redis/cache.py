@@ -228,6 +228,7 @@ class Cache:
         self._replaying = asyncio.Lock()
         redis.on_recovery.append(self._replay_invalidations)
         self._caught_up: Callable[[], bool] = lambda: True
+        self._catch_up: Callable[[], Awaitable[bool]] | None = None
         self._lookup_counters: dict[tuple[str, str], Counter] = {}
         self._near_ttl = near_ttl
         # A near entry is the Redis entry's loaded-at time and the lookup result.
@@ -237,10 +238,15 @@ class Cache:
             self.near = NearCache(near_capacity)
             self.tracker = Tracker(redis, self.prefix, self.near, self._near_key)
 
-    def follow_with(self, caught_up: Callable[[], bool]) -> None:
+    def follow_with(
+        self, caught_up: Callable[[], bool], catch_up: Callable[[], Awaitable[bool]],
+    ) -> None:
         """Serve no entry while `caught_up` says the invalidations recorded in
-        the database may not all have reached Redis (after an outage)."""
+        the database may not all have reached Redis (after an outage);
+        `catch_up`, called while Redis answers, hurries that along and says
+        whether it is done."""
         self._caught_up = caught_up
+        self._catch_up = catch_up
 
     def export_near_metrics(self) -> None:
         """The near cache's size and its capacity (nothing when it is off)."""
@@ -315,7 +321,8 @@ class Cache:
         unsettled = self._pending_invalidations or self._replaying.locked()
         if unsettled and not await self._invalidations_settled():
             return self._bypass(kind)
-        if not self._caught_up():
+        if not self._caught_up() and not (
+                self._redis.healthy and self._catch_up is not None and await self._catch_up()):
             return self._bypass(kind)
         near, token, near_ttl = None, 0, 0.0
         if self.near is not None and kind not in self._shared:
