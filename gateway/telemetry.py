@@ -268,8 +268,26 @@ CACHE_FILL_REJECTED = Counter(
     ["domain"], registry=REGISTRY,
 )
 DB_LOADS = Counter(
-    "datagw_cache_loads_total", "Database loads made on a cache miss (after single-flight)",
+    "datagw_cache_loads_total",
+    "Database loads made on a cache miss or refresh (after single-flight and the lease)",
     ["domain"], registry=REGISTRY,
+)
+CACHE_LEASE_WAITS = Counter(
+    "datagw_cache_lease_waits_total",
+    "Misses that found another gateway loading the key, by outcome: served (its fill) "
+    "or loaded (its lease ended without one)",
+    ["domain", "outcome"], registry=REGISTRY,
+)
+CACHE_INVALIDATION_EVENTS = Counter(
+    "datagw_cache_invalidation_events_total",
+    "Write events the cache's invalidation follower applied to Redis",
+    ["domain"], registry=REGISTRY,
+)
+CACHE_FOLLOWER_CAUGHT_UP = Gauge(
+    "datagw_cache_follower_caught_up",
+    "1 while the cache's invalidation follower has applied every write event (entries "
+    "are served), 0 while it catches up after an outage or start (the cache is bypassed)",
+    ["domain"], registry=REGISTRY, multiprocess_mode="livemin",
 )
 POOL_SIZE = Gauge(
     "datagw_pool_connections", "Pool connections by backend and state (open, in_use)",

@@ -34,7 +34,8 @@ _TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency
 _QUERY_KEYS = ("max_rows", "max_execution_time", "max_memory", "tables")
 _SCATTER = ("allowed", "forbidden")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
-_CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl")
+_CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl",
+               "stale_while_revalidate", "lease")
 _SESSION_KEYS = ("ttl", "sliding", "max_per_user")
 _LEVELS = tuple(c.value for c in Consistency)
 
@@ -96,13 +97,16 @@ def _cache(c: FieldReader, raw: Any) -> CachePolicy:
     search = c.duration("cache.search_ttl", body.get("search_ttl", "0s"), positive=False)
     jitter = c.percent("cache.jitter", body.get("jitter", "0%"))
     near = c.duration("cache.near_ttl", body.get("near_ttl", "0s"), positive=False)
+    swr = c.duration("cache.stale_while_revalidate", body.get("stale_while_revalidate", "0s"),
+                     positive=False)
+    lease = c.duration("cache.lease", body.get("lease", "1s"))
     # A bad or missing ttl is reported already (and parsed as 0 or 1s).
     if "ttl" in body and ttl > 0 and near > ttl:
         c.problem("cache.near_ttl",
                   f"{body['near_ttl']!r} is longer than cache.ttl ({body['ttl']!r})")
     return CachePolicy(
         enabled=True, ttl_s=ttl, jitter_percent=jitter, negative_ttl_s=negative,
-        search_ttl_s=search, near_ttl_s=near,
+        search_ttl_s=search, near_ttl_s=near, stale_while_revalidate_s=swr, lease_s=lease,
     )
 
 

@@ -31,6 +31,12 @@ class CachePolicy:
     search_ttl_s: float = 0.0
     # How long this process may serve an entry from its own memory (0: never).
     near_ttl_s: float = 0.0
+    # How long past its TTL an entry may still be served while one gateway
+    # refreshes it (0: never); eventual and bounded-staleness reads only.
+    stale_while_revalidate_s: float = 0.0
+    # How long one gateway's load of a missed key holds the others back
+    # (they wait for its fill this long at most).
+    lease_s: float = 1.0
 
 
 CACHE_OFF = CachePolicy(enabled=False)

@@ -151,6 +151,8 @@ class Gateway:
         self._server = self._build_server(wiring)
         for cache in wiring.caches:
             cache.start()
+        # In every worker: each one's reads wait for its own follower to catch up.
+        wiring.catalog_follower.start()
         await self._update_health()
         await self._server.start()
         self.gate.start()
@@ -309,6 +311,7 @@ class Gateway:
             if self._server is not None:
                 await self._server.stop(max(grace_ends - loop.time(), 0.0))
             if wiring is not None:
+                await wiring.catalog_follower.stop()
                 for cache in wiring.caches:
                     await cache.close()
         finally:

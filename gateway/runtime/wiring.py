@@ -16,6 +16,7 @@ from gateway.domain.analytics.relay import Relay
 from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.domain.backups import BackupMonitor, NewestBaseBackup
 from gateway.domain.catalog import service as catalog
+from gateway.domain.catalog.invalidations import InvalidationFollower
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import Subscriptions
@@ -46,6 +47,8 @@ from gateway.storage.redis.cache import Cache
 class Wiring:
     catalog: catalog.CatalogDomain
     catalog_cache: Cache
+    # Applies the catalog's write events to its cache: the durable invalidations.
+    catalog_follower: InvalidationFollower
     sessions: SessionsDomain
     users: UsersDomain
     erasure: ErasureDomain
@@ -90,6 +93,9 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
         near_ttl=lambda: policies.get(catalog.DOMAIN).cache.near_ttl_s)
     catalog_domain = catalog.CatalogDomain(policies, catalog_keyspace, catalog_cache,
                                            ProductProto())
+    catalog_follower = InvalidationFollower(
+        catalog_cache, catalog_keyspace.single,
+        opened.notifiers.of(catalog_keyspace.name, catalog_keyspace.single.index))
     inventory_keyspace = keyspaces[opened.keyspace_of("inventory")]
     inventory = InventoryDomain(policies, inventory_keyspace)
     payments = PaymentsDomain(policies, commerce, config.payments)
@@ -110,6 +116,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
     return Wiring(
         catalog=catalog_domain,
         catalog_cache=catalog_cache,
+        catalog_follower=catalog_follower,
         sessions=SessionsDomain(policies, backends.redis),
         users=UsersDomain(policies, commerce),
         erasure=ErasureDomain(policies, commerce),

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 import redis.asyncio as aioredis
-from datagw.v1 import catalog_pb2, common_pb2
+from datagw.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 
 from gateway.api.convert import ProductProto
-from gateway.domain.catalog.service import CatalogDomain, Loaded
+from gateway.domain.catalog.invalidations import InvalidationFollower
+from gateway.domain.catalog.service import CACHE_SCHEMA_VERSION, CatalogDomain, Loaded
 from gateway.policy.decisions import ReadPlan
 from gateway.records.catalog import ProductRecord
-from gateway.storage.redis.cache import TTL, Cache, Lookup
+from gateway.storage.redis.cache import TTL, Cache, Fill, Lookup
 from gateway.storage.redis.client import RedisBackend
 from tests.helpers import (
     EVENTUAL,
     STRONG,
+    eventually,
     fails,
     get,
     invalid,
@@ -34,6 +38,8 @@ from tests.helpers import (
     sql,
     upsert,
 )
+from tests.policy_fixtures import copy_policies, edit
+from tests.policy_fixtures import running_gateway as gateway_beside
 
 pytestmark = pytest.mark.integration
 
@@ -258,11 +264,11 @@ class _PausingInvalidation(Cache):
                                                      asyncio.Event())
         self.pausing = False
 
-    async def invalidate(self, kind: str, idents: list[str]) -> None:
+    async def invalidate(self, kind: str, idents: list[str], write: str | None = None) -> None:
         if self.pausing and kind == "product":
             self.entered.set()
             await self.release.wait()
-        await super().invalidate(kind, idents)
+        await super().invalidate(kind, idents, write)
         if self.pausing and kind == "product":
             self.finished.set()
 
@@ -480,3 +486,281 @@ async def test_no_entry_is_served_before_queued_invalidations_land(
             pytest.fail("the cache did not recover within 5 s")
     finally:
         await restart_valkey(gateway)
+
+
+# -- one load across gateways, stale-while-revalidate, search pages by category ------
+
+
+def lease_waits(outcome: str, domain: str) -> float:
+    return metric("datagw_cache_lease_waits_total", domain=domain, outcome=outcome)
+
+
+@pytest.fixture
+async def two_caches(gateway: Any, uid: str) -> AsyncIterator[tuple[Cache, Cache]]:
+    """Two Caches of one domain, each with its own Redis client: two gateways' view."""
+    backends = [RedisBackend(gateway.embedded.valkey.url, retry_after_s=0.05) for _ in range(2)]
+    try:
+        first, second = (Cache(b, f"t{uid}", 1, shared_kinds=frozenset({"search"}))
+                         for b in backends)
+        yield first, second
+    finally:
+        for b in backends:
+            await b.close()
+
+
+async def test_a_miss_in_two_gateways_loads_once(two_caches: tuple[Cache, Cache]) -> None:
+    first, second = two_caches
+    loads, release = 0, asyncio.Event()
+
+    async def load() -> Fill:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return Fill(b"the row", TEN_MINUTES)
+
+    async def read(cache: Cache) -> bytes | None:
+        return await cache.read_through("product", "hot", load, max_age_s=None,
+                                        serve_stale=False, lease_s=60)
+
+    readers = [asyncio.create_task(read(c)) for c in (first, second) for _ in range(5)]
+    async def both_missed() -> bool:
+        return loads > 0 and all(c._flights for c in (first, second))
+
+    # Both have missed and one holds the lease: the other waits for its fill.
+    await eventually(both_missed, "both caches are loading the key")
+    release.set()
+    assert await asyncio.gather(*readers) == [b"the row"] * 10
+    assert loads == 1
+
+
+async def test_a_dead_lease_holder_delays_the_others_only_until_its_lease_ends(
+    two_caches: tuple[Cache, Cache], uid: str
+) -> None:
+    first, _ = two_caches
+    waited = lease_waits("loaded", f"t{uid}")
+    # A gateway took the lease and died before filling: its lease ends by itself.
+    lease = f"dgw:t{uid}:v1:product:{{orphan}}:lease"
+    await first._redis.call("SET", lambda r: r.set(lease, b"dead", px=300))
+
+    async def load() -> Fill:
+        return Fill(b"loaded here", TEN_MINUTES)
+
+    assert await first.read_through("product", "orphan", load, max_age_s=None,
+                                    serve_stale=False, lease_s=60) == b"loaded here"
+    assert lease_waits("loaded", f"t{uid}") - waited == 1
+
+
+async def _until_stale(cache: Cache, kind: str, ident: str, scope: str = "") -> None:
+    async def stale() -> bool:
+        return (await cache.lookup(kind, ident, scope=scope)).state is Lookup.STALE
+
+    await eventually(stale, f"{kind} {ident} is stale")
+
+
+async def test_stale_entries_are_served_while_one_refresh_runs(private_cache: Cache) -> None:
+    cache = private_cache
+    seen = await cache.lookup("product", "p")
+    assert await cache.fill("product", "p", b"old", seen.generation, TTL(0.02, 0, 0, 600))
+    await _until_stale(cache, "product", "p")
+    loads, release = 0, asyncio.Event()
+
+    async def load() -> Fill:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return Fill(b"new", TEN_MINUTES)
+
+    for _ in range(3):  # answered at once, with one refresh behind them
+        assert await cache.read_through("product", "p", load, max_age_s=None,
+                                        serve_stale=True, lease_s=60) == b"old"
+    # A reader that may not take stale entries waits for the refresh instead.
+    strict = asyncio.create_task(cache.read_through("product", "p", load, max_age_s=None,
+                                                    serve_stale=False, lease_s=60))
+    release.set()
+    assert await strict == b"new"
+    assert loads == 1
+    hit = await cache.lookup("product", "p")
+    assert (hit.state, hit.value) == (Lookup.HIT, b"new")
+    # Bounded staleness: a stale entry older than the bound is a miss, not stale.
+    assert (await cache.lookup("product", "p", max_age_s=0.0)).state is Lookup.MISS
+
+
+async def test_an_invalidated_entry_is_never_served_as_stale(private_cache: Cache) -> None:
+    cache = private_cache
+    seen = await cache.lookup("search", "page", scope="c:shoes")
+    assert await cache.fill("search", "page", b"old page", seen.generation,
+                            TTL(0.02, 0, 0, 600), scope="c:shoes")
+    await _until_stale(cache, "search", "page", "c:shoes")
+    await cache.invalidate_scopes("search", ["c:shoes"])
+    # The entry is still in Redis (a scope's bump deletes nothing), but invalid.
+    assert (await cache.lookup("search", "page", scope="c:shoes")).state is Lookup.MISS
+
+    async def load() -> Fill:
+        return Fill(b"new page", TEN_MINUTES)
+
+    assert await cache.read_through("search", "page", load, max_age_s=None, serve_stale=True,
+                                    lease_s=60, scope="c:shoes") == b"new page"
+
+
+async def test_search_scopes_and_the_epoch(private_cache: Cache) -> None:
+    cache = private_cache
+    for scope in ("c:shoes", "c:hats", "*"):
+        seen = await cache.lookup("search", scope, scope=scope)
+        assert await cache.fill("search", scope, scope.encode(), seen.generation, TEN_MINUTES,
+                                scope=scope)
+    await cache.invalidate_scopes("search", ["c:shoes", "*"])
+    states = {s: (await cache.lookup("search", s, scope=s)).state
+              for s in ("c:shoes", "c:hats", "*")}
+    assert states == {"c:shoes": Lookup.MISS, "c:hats": Lookup.HIT, "*": Lookup.MISS}
+    await cache.invalidate_kind("search")
+    assert (await cache.lookup("search", "c:hats", scope="c:hats")).state is Lookup.MISS
+
+
+async def test_a_write_drops_the_search_pages_of_its_categories_only(
+    catalog: Any, gateway: Any, uid: str
+) -> None:
+    word = f"zc{uid}"
+    shoes, hats, bags = f"shoes-{uid}", f"hats-{uid}", f"bags-{uid}"
+
+    def request(category: str = "") -> catalog_pb2.SearchProductsRequest:
+        return catalog_pb2.SearchProductsRequest(query=word, category=category,
+                                                 read_options=EVENTUAL)
+
+    async def found(category: str = "") -> list[str]:
+        return sorted(p.sku for p in (await catalog.SearchProducts(request(category))).products)
+
+    await upsert(catalog, product(f"a-{uid}", title=f"Boot {word}", category=shoes))
+    await upsert(catalog, product(f"b-{uid}", title=f"Cap {word}", category=hats))
+    assert await found(shoes) == [f"a-{uid}"]
+    assert await found(hats) == [f"b-{uid}"]
+    assert await found() == [f"a-{uid}", f"b-{uid}"]
+    # Behind the gateway: the cached pages keep showing the hat.
+    await sql(gateway, "catalog", "UPDATE products SET active = false WHERE sku = $1",
+              f"b-{uid}")
+
+    await upsert(catalog, product(f"c-{uid}", title=f"Sandal {word}", category=shoes))
+    assert await found(shoes) == [f"a-{uid}", f"c-{uid}"]  # its category: dropped
+    assert await found(hats) == [f"b-{uid}"]  # another category: still cached
+    assert await found() == [f"a-{uid}", f"c-{uid}"]  # unfiltered: dropped
+
+    # Moving a product drops the pages of the category it left and the one it joined.
+    await upsert(catalog, product(f"d-{uid}", title=f"Bag {word}", category=bags))
+    assert await found(bags) == [f"d-{uid}"]
+    await upsert(catalog, product(f"a-{uid}", title=f"Boot {word}", category=bags))
+    assert await found(shoes) == [f"c-{uid}"]
+    assert await found(bags) == [f"a-{uid}", f"d-{uid}"]
+    assert await found(hats) == [f"b-{uid}"]
+
+
+async def test_expired_entries_are_served_stale_then_refreshed_but_never_once_invalidated(
+    gateway: Any, tmp_path: Path, uid: str
+) -> None:
+    policies = copy_policies(tmp_path)
+    for old, new in (("ttl: 5m", "ttl: 200ms"), ("jitter: 10%", "jitter: 0%"),
+                     ("search_ttl: 30s", "search_ttl: 200ms"), ("near_ttl: 2s", "near_ttl: 0s")):
+        edit(policies / "catalog.yaml", old, new)
+    sku, category, word = f"SWR-{uid}", f"swr-{uid}", f"zs{uid}"
+    async with gateway_beside(tmp_path, policies, gateway) as (_, channel, valkey):
+        catalog = catalog_pb2_grpc.CatalogServiceStub(channel)
+        await upsert(catalog, product(sku, title=f"first {word}", category=category))
+        assert (await get(catalog, sku)).title == f"first {word}"  # fills
+        await set_title_behind_the_gateway(gateway, sku, f"second {word}")
+
+        # Past its TTL the entry is answered at once, and refreshed behind the answer.
+        stale = lookups("stale")
+
+        async def served_stale() -> bool:
+            got = await get(catalog, sku)
+            assert got.title == f"first {word}"
+            return lookups("stale") > stale
+
+        await eventually(served_stale, "the expired entry is served stale")
+
+        async def refreshed() -> bool:
+            return (await get(catalog, sku)).title == f"second {word}"
+
+        await eventually(refreshed, "the refresh lands")
+
+        # A search page of the category, then past its TTL: stale, not invalid.
+        search = catalog_pb2.SearchProductsRequest(query=word, category=category,
+                                                   read_options=EVENTUAL)
+
+        async def page() -> list[str]:
+            return [p.title for p in (await catalog.SearchProducts(search)).products]
+
+        assert await page() == [f"second {word}"]
+        # Left alone past its TTL, the page is stale in Redis (seen by a
+        # Cache of the same prefix, as another gateway would see it)...
+        backend = RedisBackend(valkey.url)
+        probe = Cache(backend, "catalog", CACHE_SCHEMA_VERSION, shared_kinds=frozenset({"search"}))
+        raw = aioredis.Redis.from_url(valkey.url)
+        try:
+            prefix = f"dgw:catalog:v{CACHE_SCHEMA_VERSION}:search:{{search}}:"
+            pages = [k.decode()[len(prefix):] async for k in raw.scan_iter(match=prefix + "*")
+                     if k.decode()[len(prefix):].isalnum()]
+            assert len(pages) == 1
+
+            async def page_stale() -> bool:
+                entry = await probe.lookup("search", pages[0], scope=f"c:{category}")
+                return entry.state is Lookup.STALE
+
+            await eventually(page_stale, "the page is past its TTL")
+        finally:
+            await raw.aclose()
+            await backend.close()
+        # ...and a write in its category makes it invalid: never served, stale or not.
+        await upsert(catalog, product(f"{sku}-2", title=f"third {word}", category=category))
+        assert sorted(await page()) == [f"second {word}", f"third {word}"]
+
+
+# -- the invalidation follower -------------------------------------------------------
+
+
+async def _caught_up(follower: InvalidationFollower) -> None:
+    while not (await follower.step())[1]:
+        pass
+
+
+async def test_the_follower_invalidates_what_a_writer_did_not_and_skips_what_it_did(
+    gateway: Any, two_caches: tuple[Cache, Cache], uid: str
+) -> None:
+    """`here` is a gateway's cache with its follower, driven step by step;
+    `gone` the same cache through another gateway whose invalidations never
+    reach Redis as its own (it died): only the follower's do."""
+    here, _ = two_caches
+    keyspace = gateway.backends.keyspaces["catalog"]
+    follower = InvalidationFollower(here, keyspace.single,
+                                    gateway.notifiers.of("catalog", keyspace.single.index))
+    assert not follower.caught_up()  # until its first read reaches the horizon
+    await _caught_up(follower)
+    assert follower.caught_up()
+    writer_here = _domain(gateway, here)
+    gone_backend = RedisBackend(gateway.embedded.valkey.url)
+    writer_gone = _domain(gateway, Cache(gone_backend, f"gone{uid}", 1,
+                                         shared_kinds=frozenset({"search"})))
+    try:
+        sku, category = f"F-{uid}", f"cat-{uid}"
+        record = replace(_record(sku, "one"), category=category)
+        await writer_here.upsert(record, has_price=True, expected_version=None,
+                                 request_id=f"r1-{uid}")
+        assert (await writer_here.get(sku)).title == "one"  # fills
+        await _caught_up(follower)
+        # The writer invalidated its own write: the follower skips it, and the
+        # entry filled after the write stays.
+        assert (await here.lookup("product", sku)).state is Lookup.HIT
+
+        page = await here.lookup("search", "page", scope=f"c:{category}")
+        assert await here.fill("search", "page", b"cached page", page.generation, TEN_MINUTES,
+                               scope=f"c:{category}")
+        await writer_gone.upsert(replace(record, title="two"), has_price=True,
+                                 expected_version=None, request_id=f"r2-{uid}")
+        # Nothing told `here` yet: its entry is the old one...
+        assert (await here.lookup("product", sku)).state is Lookup.HIT
+        await _caught_up(follower)
+        # ...until the follower applied the write's events.
+        assert (await here.lookup("product", sku)).state is Lookup.MISS
+        assert (await here.lookup("search", "page", scope=f"c:{category}")).state \
+            is Lookup.MISS
+        assert (await writer_here.get(sku)).title == "two"
+    finally:
+        await gone_backend.close()

@@ -17,6 +17,9 @@ import asyncpg
 
 from gateway.domain import reads, tokens
 from gateway.domain.catalog import events, rules
+from gateway.domain.catalog.invalidations import write_identity
+from gateway.domain.catalog.search_scopes import KIND as SEARCH
+from gateway.domain.catalog.search_scopes import search_scope, touched_scopes
 from gateway.domain.one_in_flight import OneInFlight
 from gateway.domain.paging import decode_token, encode_token, fingerprint
 from gateway.errors import (
@@ -37,7 +40,7 @@ from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import catalog_store as store
 from gateway.storage.postgres import idempotency
 from gateway.storage.postgres.pool import Keyspace
-from gateway.storage.redis.cache import TTL, Cache, Entry, Lookup
+from gateway.storage.redis.cache import TTL, Cache, Entry, Fill, Lookup
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,7 +49,9 @@ DOMAIN = "catalog"
 # Bump when the cached encoding of a product or a search page changes, so a
 # rolling upgrade never reads entries written by another version.
 # 2: a product entry is its ProductCodec encoding (the API's Product message).
-CACHE_SCHEMA_VERSION = 2
+# 3: entries carry their fresh-until time and generations (stale-while-revalidate,
+#    search pages by category).
+CACHE_SCHEMA_VERSION = 3
 IMPORT_BATCH = 5000
 MAX_IMPORT_ERRORS = 1000
 
@@ -63,6 +68,12 @@ class WriteResult:
     product: ProductRecord | None
     created: bool
     consistency_token: str
+    # The categories the product had before and has after (None: not known,
+    # e.g. a retried request's first answer): the search pages it may change.
+    categories: tuple[str, ...] | None = None
+    # The write's identity (invalidations.write_identity): its invalidation
+    # and the invalidation follower's replay of its events apply once.
+    write: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,7 @@ class CatalogDomain:
     def _ttl(self, ttl_s: float | None = None) -> TTL:
         cache = self._policies.get(DOMAIN).cache
         return TTL(ttl_s if ttl_s is not None else cache.ttl_s, cache.jitter_percent,
-                   cache.negative_ttl_s)
+                   cache.negative_ttl_s, cache.stale_while_revalidate_s)
 
     async def _load_product(self, plan: ReadPlan, sku: str) -> Loaded[bytes | None]:
         loaded = await self._read(plan, "SELECT products", lambda c: store.get_product(c, sku))
@@ -135,7 +146,8 @@ class CatalogDomain:
 
     def _fill_ttl(self, plan: ReadPlan, ttl: TTL, replica_age_s: float | None) -> TTL:
         """An entry read from a replica may predate a write that already
-        invalidated its key: it lives no longer than the plan allows."""
+        invalidated its key: it lives no longer than the plan allows, and is
+        not served stale past that."""
         if replica_age_s is None:
             return ttl
         cap = plan.replica_fill_ttl_s
@@ -143,27 +155,22 @@ class CatalogDomain:
 
     async def _cached(
         self, kind: str, ident: str, plan: ReadPlan,
-        loader: Callable[[], Awaitable[Loaded[bytes | None]]], ttl: TTL,
+        loader: Callable[[], Awaitable[Loaded[bytes | None]]], ttl: TTL, scope: str = "",
     ) -> bytes | None:
-        """Cache-aside read of one entry; only the single-flight leader fills."""
-        entry = await self._cache.lookup(kind, ident, plan.max_cache_age_s)
-        if entry.state is Lookup.HIT:
-            return entry.value
-        if entry.state is Lookup.NEGATIVE_HIT:
-            return None
+        """Cache-aside read of one entry: one load across gateways on a miss
+        (storage.redis.cache read_through); an expired entry is served within
+        the policy's stale-while-revalidate window while it is reloaded.
+        Bounded-staleness reads take no entry older than their bound, stale
+        or not (strong reads never come here)."""
 
-        async def load_and_fill() -> bytes | None:
+        async def load() -> Fill:
             loaded = await loader()
-            if entry.state is Lookup.MISS:
-                await self._cache.fill(kind, ident, loaded.value, entry.generation,
-                                       self._fill_ttl(plan, ttl, loaded.replica_age_s),
-                                       loaded.replica_age_s or 0.0)
-            return loaded.value
+            return Fill(loaded.value, self._fill_ttl(plan, ttl, loaded.replica_age_s),
+                        loaded.replica_age_s or 0.0)
 
-        # The generation is part of the flight: a reader that arrives after a
-        # write must not share a load that may have read the row before it.
-        flight = f"{kind}:{ident}:{entry.generation.decode()}"
-        return await self._cache.load_once(flight, load_and_fill)
+        return await self._cache.read_through(
+            kind, ident, load, max_age_s=plan.max_cache_age_s, serve_stale=ttl.stale_s > 0,
+            lease_s=self._policies.get(DOMAIN).cache.lease_s, scope=scope)
 
     async def get(
         self, sku: str, level: Consistency | None = None, max_staleness_s: float | None = None
@@ -217,7 +224,7 @@ class CatalogDomain:
             fills = []
             for s in to_load:
                 miss = entries.get(s)
-                if miss is not None and miss.state is Lookup.MISS:
+                if miss is not None and miss.state in (Lookup.MISS, Lookup.STALE):
                     product = loaded.get(s)
                     fills.append(self._cache.fill(
                         "product", s, self._codec.encode(product) if product else None,
@@ -260,7 +267,8 @@ class CatalogDomain:
         search_ttl = self._policies.get(DOMAIN).cache.search_ttl_s
         if plan.use_cache and search_ttl > 0:
             ident = hashlib.sha256(f"{fp}|{page_token}".encode()).hexdigest()[:32]
-            raw = await self._cached("search", ident, plan, run, self._ttl(search_ttl))
+            raw = await self._cached(SEARCH, ident, plan, run, self._ttl(search_ttl),
+                                     search_scope(q.category))
         else:
             raw = (await run()).value
         assert raw is not None
@@ -290,15 +298,26 @@ class CatalogDomain:
 
     # -- writes --------------------------------------------------------------
 
-    async def _after_commit(self, skus: list[str]) -> None:
+    async def _after_commit(
+        self, skus: list[str], categories: tuple[str, ...] | None, write: str | None,
+    ) -> None:
         # Delete-after-commit: readers that loaded the old row cannot refill
-        # it (see storage.redis.cache), and every search page is invalidated.
-        await self._cache.invalidate("product", skus)
-        await self._cache.invalidate_kind("search")
+        # it (see storage.redis.cache), and the search pages the write can
+        # change are invalidated (search_scopes; all of them when the
+        # categories are not known). The invalidation follower
+        # (invalidations.py) does the same from the write's events, durably.
+        await self._cache.invalidate("product", skus, write)
+        if categories is None:
+            await self._cache.invalidate_kind(SEARCH)
+        else:
+            await self._cache.invalidate_scopes(SEARCH, touched_scopes(categories), write)
 
-    async def _after_commit_surely(self, skus: list[str]) -> None:
+    async def _after_commit_surely(
+        self, skus: list[str], categories: tuple[str, ...] | None = None,
+        write: str | None = None,
+    ) -> None:
         """_after_commit, run to its end even if the caller is cancelled meanwhile."""
-        task = asyncio.ensure_future(self._after_commit(skus))
+        task = asyncio.ensure_future(self._after_commit(skus, categories, write))
         self._invalidating.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
@@ -330,7 +349,9 @@ class CatalogDomain:
     ) -> WriteResult:
         write = await self._store_product(conn, product, expected)
         await recorder.append(conn, events.recorded(write), meta, None)
-        return WriteResult(write.product, write.created, "")
+        before = (write.before.category,) if write.before is not None else ()
+        return WriteResult(write.product, write.created, "", (*before, write.product.category),
+                           write_identity(False, write.product.to_json()))
 
     async def _store_product(
         self, conn: asyncpg.Connection, product: ProductRecord, expected: int | None
@@ -372,7 +393,8 @@ class CatalogDomain:
                 self._check_version(sku, expected_version, before.version)
             await store.delete_product(conn, sku)
             await recorder.append(conn, [events.deleted(before)], EventMeta(request_id), None)
-            return WriteResult(None, False, "")
+            return WriteResult(None, False, "", (before.category,),
+                               write_identity(True, before.to_json()))
 
         result = await self._write_then_invalidate([sku], self._write(
             "DeleteProduct", request_id, {"sku": sku, "ev": expected_version}, tx))
@@ -394,7 +416,7 @@ class CatalogDomain:
         except BaseException:
             await self._after_commit_surely(skus)
             raise
-        await self._after_commit_surely(skus)
+        await self._after_commit_surely(skus, result.categories, result.write)
         return result
 
     async def _write(
