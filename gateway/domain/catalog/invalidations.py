@@ -36,7 +36,6 @@ from typing import Any
 
 import asyncpg
 
-from gateway.domain.catalog import events as catalog_events
 from gateway.domain.catalog.search_scopes import KIND as SEARCH
 from gateway.domain.catalog.search_scopes import touched_scopes
 from gateway.errors import Unavailable
@@ -45,6 +44,7 @@ from gateway.storage.eventstore import log as event_log
 from gateway.storage.eventstore.notify import HorizonWaiter, ShardNotifier
 from gateway.storage.postgres import catalog_history
 from gateway.storage.postgres.pool import Shard
+from gateway.storage.postgres.product_events import STREAM_PREFIX
 from gateway.storage.redis.cache import Cache, Invalidation
 from gateway.storage.redis.client import RedisDown
 from gateway.tasks import stop_tasks
@@ -65,7 +65,7 @@ IDLE_CHECK_S = 1.0
 # How long a read that finds the follower behind while Redis answers waits
 # for it (it reads at once for it) before going to PostgreSQL instead.
 CATCH_UP_WAIT_S = 0.2
-_FILTER = EventFilter(stream_prefixes=(catalog_events.STREAM_PREFIX,))
+_FILTER = EventFilter(stream_prefixes=(STREAM_PREFIX,))
 _WIDTH = 20  # digits of each part of a stored position (2**63 has 19)
 
 
@@ -233,7 +233,7 @@ class InvalidationFollower:
         identities: list[str] = []
         unmarked = unknown = False
         for (_, stream), group in writes.items():
-            sku = stream[len(catalog_events.STREAM_PREFIX):]
+            sku = stream[len(STREAM_PREFIX):]
             state = next((e for e in group if e.event_type in _STATES), None)
             write = (write_identity(state.event_type == "ProductDeleted", state.payload)
                      if state is not None else None)
