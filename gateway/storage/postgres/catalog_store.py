@@ -102,6 +102,31 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
 # search engines cap their result windows). Other sorts page through all.
 RELEVANCE_WINDOW = 1000
 
+# Typo tolerance. A search whose words match fewer than FUZZY_BELOW products
+# (a misspelt word usually matches none) also finds, ranked below every full-
+# text match, products whose title and brand contain the query's words
+# approximately: pg_trgm's strict_word_similarity of at least FUZZY_THRESHOLD
+# between the query and a run of whole words of the title and brand, both
+# with accents folded (migration 0007). 0.45 lets one wrong, missing or extra
+# letter through in a word of five letters or more ("hedphones" scores 0.62,
+# "leathr chair" 0.48 against "Leather Office Chair") while unrelated titles
+# that merely share a few letters score below 0.2; shorter words have too few
+# trigrams to tell a typo from another word. The GIN trigram index finds the
+# candidates; like full-text matches, at most FUZZY_WINDOW of them are ranked
+# (the first found), which bounds the cost of a misspelt common word: each
+# candidate's similarity is computed from its row (8,600 near matches of
+# "hedphones" in 100,000 products took 135 ms to rank all, 36 ms to rank a
+# window of 1,000).
+FUZZY_BELOW = 10
+FUZZY_THRESHOLD = 0.45
+FUZZY_WINDOW = 1000
+FUZZY_MIN_CHARS = 4
+_FUZZY_TEXT = "search_fold(title || ' ' || brand)"
+# Full-text matches rank above every fuzzy one: their key is 2 plus ts_rank
+# normalised into [0, 1) (rank / (rank + 1), which keeps their order); a
+# fuzzy match's key is its similarity, in [0, 1].
+_EXACT_TIER = 2
+
 
 def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit: str) -> str:
     """The "popular" candidates: products with units sold, walked from the
@@ -127,6 +152,45 @@ def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit:
     return f"({' UNION ALL '.join(parts)}) AS popular"
 
 
+def _has_operators(text: str) -> bool:
+    """Whether the query uses web-search syntax ("phrase", -word): trigram
+    similarity cannot honour it, so such a query is matched exactly only."""
+    return '"' in text or any(word.startswith("-") for word in text.split())
+
+
+def _tsquery(text: str) -> str:
+    return f"websearch_to_tsquery('english'::regconfig, {text})"
+
+
+def _relevance_candidates(text: str, filters: list[str], fuzzy: bool) -> str:
+    """The products relevance ranks, each with its `score`: the newest
+    RELEVANCE_WINDOW full-text matches of `text` (the query's parameter),
+    found through the (created_at, sku) index for common words or the GIN
+    index for rare ones, and, when `fuzzy` and those are fewer than
+    FUZZY_BELOW, FUZZY_WINDOW trigram matches that full-text search did not
+    find, scored by similarity. Both parts apply `filters`."""
+    tsq = _tsquery(text)
+    exact = (
+        f"SELECT {_COLUMNS}, {_EXACT_TIER}::real + ts_rank(search, {tsq}, 32) AS score"
+        f" FROM products WHERE {' AND '.join([f'search @@ {tsq}', *filters])}"
+        f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
+    if not fuzzy:
+        return f"({exact}) AS candidates"
+    # PostgreSQL evaluates the count once, before the fuzzy part, and skips
+    # that part's index scan when full-text search found enough.
+    similarity = f"strict_word_similarity(search_fold({text}), {_FUZZY_TEXT})"
+    near = " AND ".join([
+        f"search_fold({text}) <<% {_FUZZY_TEXT}", f"NOT (search @@ {tsq})", *filters,
+        f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {FUZZY_BELOW}) AS few)"
+        f" < {FUZZY_BELOW}",
+    ])
+    fuzzy_part = (
+        f"SELECT {_COLUMNS}, {similarity}::real AS score FROM products WHERE {near}"
+        f" LIMIT {FUZZY_WINDOW}")
+    return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
+            f" UNION ALL ({fuzzy_part})) AS candidates")
+
+
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
     """One page; asks for limit+1 rows so the caller knows whether more exist."""
     params: list[Any] = []
@@ -135,37 +199,30 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         params.append(value)
         return f"${len(params)}"
 
-    where: list[str] = []
-    rank = "0::real"
-    if q.text:
-        tsq = f"websearch_to_tsquery('english'::regconfig, {arg(q.text)})"
-        where.append(f"search @@ {tsq}")
-        rank = f"ts_rank(search, {tsq})"
+    text = arg(q.text) if q.text else ""
+    filters: list[str] = []
     if not q.include_inactive:
-        where.append("active")
+        filters.append("active")
     if q.category:
-        where.append(f"category = {arg(q.category)}")
+        filters.append(f"category = {arg(q.category)}")
     if q.brand:
-        where.append(f"brand = {arg(q.brand)}")
+        filters.append(f"brand = {arg(q.brand)}")
     if q.min_price is not None:
-        where.append(f"price_minor >= {arg(q.min_price)}")
+        filters.append(f"price_minor >= {arg(q.min_price)}")
     if q.max_price is not None:
-        where.append(f"price_minor <= {arg(q.max_price)}")
+        filters.append(f"price_minor <= {arg(q.max_price)}")
+    where = [f"search @@ {_tsquery(text)}", *filters] if text else filters
     sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
     source = "products"
     if sort == "relevance":
-        # The window: the newest matches, found through the (created_at, sku)
-        # index for common words or the GIN index for rare ones.
-        source = (
-            f"(SELECT {_COLUMNS}, search FROM products WHERE {' AND '.join(where)}"
-            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}) AS candidates"
-        )
+        fuzzy = len(q.text.strip()) >= FUZZY_MIN_CHARS and not _has_operators(q.text)
+        source = _relevance_candidates(text, filters, fuzzy)
         where = []
     elif sort == "popular":
         source = _popular(where, q.after, arg, arg(q.limit + 1))
         where = []
     key_expr, direction, cast = {
-        "relevance": (rank, "DESC", "::real"),
+        "relevance": ("score", "DESC", "::real"),
         "price_asc": ("price_minor", "ASC", "::bigint"),
         "price_desc": ("price_minor", "DESC", "::bigint"),
         "newest": ("created_at", "DESC", "::timestamptz"),
@@ -184,7 +241,13 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         # may switch one to a generic plan that assumes every word matches
         # the same number of rows: 10x slower for common or rare words
         # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        # <<%, the trigram index's operator, compares with a setting, not a
+        # value. One process reads the fuzzy window: parallel workers would
+        # make "the first found" differ between the pages of one search.
+        await conn.execute(
+            "SET LOCAL plan_cache_mode = force_custom_plan;"
+            f" SET LOCAL pg_trgm.strict_word_similarity_threshold = {FUZZY_THRESHOLD};"
+            " SET LOCAL max_parallel_workers_per_gather = 0")
         rows = await conn.fetch(sql, *params)
     return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
 
