@@ -107,7 +107,7 @@ RELEVANCE_WINDOW = 1000
 # text match, products whose title and brand contain the query's words
 # approximately: pg_trgm's strict_word_similarity of at least FUZZY_THRESHOLD
 # between the query and a run of whole words of the title and brand, both
-# with accents folded (migration 0007). 0.45 lets one wrong, missing or extra
+# with accents folded (catalog migration 0012). 0.45 lets one wrong, missing or extra
 # letter through in a word of five letters or more ("hedphones" scores 0.62,
 # "leathr chair" 0.48 against "Leather Office Chair") while unrelated titles
 # that merely share a few letters score below 0.2; shorter words have too few
