@@ -7,13 +7,14 @@ touch the cache (the domain layer orders database and cache work).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from gateway.records.catalog import ProductRecord, ProductWrite, SearchHit, SearchQuery
+from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryWord, near_words
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -104,31 +105,19 @@ RELEVANCE_WINDOW = 1000
 
 # Typo tolerance. A search whose words match fewer than FUZZY_BELOW products
 # (a misspelt word usually matches none) also finds, ranked below every full-
-# text match, products whose title and brand contain the query's words
-# approximately: pg_trgm's strict_word_similarity of at least FUZZY_THRESHOLD
-# between the query and a run of whole words of the title and brand, both
-# with accents folded (catalog migration 0012). 0.45 lets one wrong, missing or extra
-# letter through in a word of five letters or more ("hedphones" scores 0.62,
-# "leathr chair" 0.48 against "Leather Office Chair") while unrelated titles
-# that merely share a few letters score below 0.2; shorter words have too few
-# trigrams to tell a typo from another word. The GIN trigram index finds the
-# candidates; like full-text matches, at most FUZZY_WINDOW of them are ranked
-# (the first found). The window bounds the rows ranked and returned, not the
-# rows PostgreSQL rechecks: the index yields every product that shares enough
-# of the query's trigrams, and each is rechecked (about 15 us a row) until the
-# window fills. In 100,000 synthetic products "hedphones" took 22-36 ms
-# (135 ms ranking all 8,600 near matches); "steel kettle model1234", whose
-# trigrams 17% of the products share, 260 ms. A vocabulary of words to correct
-# the query against would bound it (docs/api.md, typo tolerance).
+# text match, the products matching the query corrected through the search
+# vocabulary (search_words.py): each word of the query may also be any of its
+# nearest vocabulary words. Like full-text matches, at most
+# RELEVANCE_WINDOW of them are ranked (the newest). The cost is that of two
+# full-text searches and one lookup per word in the vocabulary, whatever the
+# catalog's size (docs/BENCHMARKS.md).
 FUZZY_BELOW = 10
-FUZZY_THRESHOLD = 0.45
-FUZZY_WINDOW = 1000
-FUZZY_MIN_CHARS = 4
-_FUZZY_TEXT = "search_fold(title || ' ' || brand)"
-# Full-text matches rank above every fuzzy one: their key is 2 plus ts_rank
-# normalised into [0, 1) (rank / (rank + 1), which keeps their order); a
-# fuzzy match's key is its similarity, in [0, 1].
+# Full-text matches rank above every corrected one: their key is 2 plus
+# ts_rank normalised into [0, 1) (rank / (rank + 1), which keeps their
+# order); a corrected match's key is 1 plus its rank against the corrected
+# query.
 _EXACT_TIER = 2
+_CORRECTED_TIER = 1
 
 
 def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit: str) -> str:
@@ -165,33 +154,46 @@ def _tsquery(text: str) -> str:
     return f"websearch_to_tsquery('english'::regconfig, {text})"
 
 
-def _relevance_candidates(text: str, filters: list[str], fuzzy: bool) -> str:
+def _relevance_candidates(text: str, filters: list[str], corrected: str | None) -> str:
     """The products relevance ranks, each with its `score`: the newest
     RELEVANCE_WINDOW full-text matches of `text` (the query's parameter),
     found through the (created_at, sku) index for common words or the GIN
-    index for rare ones, and, when `fuzzy` and those are fewer than
-    FUZZY_BELOW, FUZZY_WINDOW trigram matches that full-text search did not
-    find, scored by similarity. Both parts apply `filters`."""
+    index for rare ones, and, when `corrected` (a tsquery expression) is
+    given and those are fewer than FUZZY_BELOW, the newest RELEVANCE_WINDOW
+    matches of `corrected` that full-text search did not find. Both parts
+    apply `filters`."""
     tsq = _tsquery(text)
-    exact = (
-        f"SELECT {_COLUMNS}, {_EXACT_TIER}::real + ts_rank(search, {tsq}, 32) AS score"
-        f" FROM products WHERE {' AND '.join([f'search @@ {tsq}', *filters])}"
-        f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
-    if not fuzzy:
+    exact = _ranked(tsq, _EXACT_TIER, [f"search @@ {tsq}", *filters])
+    if corrected is None:
         return f"({exact}) AS candidates"
-    # PostgreSQL evaluates the count once, before the fuzzy part, and skips
-    # that part's index scan when full-text search found enough.
-    similarity = f"strict_word_similarity(search_fold({text}), {_FUZZY_TEXT})"
-    near = " AND ".join([
-        f"search_fold({text}) <<% {_FUZZY_TEXT}", f"NOT (search @@ {tsq})", *filters,
+    # PostgreSQL evaluates the count once, before the corrected part, and
+    # skips that part's scan when full-text search found enough.
+    near = _ranked(corrected, _CORRECTED_TIER, [
+        f"search @@ {corrected}", f"NOT (search @@ {tsq})", *filters,
         f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {FUZZY_BELOW}) AS few)"
-        f" < {FUZZY_BELOW}",
-    ])
-    fuzzy_part = (
-        f"SELECT {_COLUMNS}, {similarity}::real AS score FROM products WHERE {near}"
-        f" LIMIT {FUZZY_WINDOW}")
+        f" < {FUZZY_BELOW}"])
     return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
-            f" UNION ALL ({fuzzy_part})) AS candidates")
+            f" UNION ALL ({near})) AS candidates")
+
+
+def _ranked(tsq: str, tier: int, where: list[str]) -> str:
+    return (f"SELECT {_COLUMNS}, {tier}::real + ts_rank(search, {tsq}, 32) AS score"
+            f" FROM products WHERE {' AND '.join(where)}"
+            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
+
+
+def _corrected_tsquery(words: list[QueryWord], arg: Callable[[Any], str]) -> str | None:
+    """The query with each word that has near vocabulary words replaced by
+    the OR of itself and them, as a tsquery expression; None when no word
+    has one other than itself (nothing to correct)."""
+    if not any(set(w.near) - {w.word} for w in words):
+        return None
+    terms = []
+    for w in words:
+        alternatives = [w.word, *(n for n in w.near if n != w.word)]
+        terms.append("(" + " || ".join(
+            f"plainto_tsquery('english'::regconfig, {arg(a)})" for a in alternatives) + ")")
+    return "(" + " && ".join(terms) + ")"
 
 
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
@@ -218,8 +220,13 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
     sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
     source = "products"
     if sort == "relevance":
-        fuzzy = len(q.text.strip()) >= FUZZY_MIN_CHARS and not _has_operators(q.text)
-        source = _relevance_candidates(text, filters, fuzzy)
+        corrected = None
+        if not _has_operators(q.text):
+            async with conn.transaction(readonly=True):
+                await conn.execute(
+                    f"SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
+                corrected = _corrected_tsquery(await near_words(conn, q.text), arg)
+        source = _relevance_candidates(text, filters, corrected)
         where = []
     elif sort == "popular":
         source = _popular(where, q.after, arg, arg(q.limit + 1))
@@ -244,13 +251,7 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         # may switch one to a generic plan that assumes every word matches
         # the same number of rows: 10x slower for common or rare words
         # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
-        # <<%, the trigram index's operator, compares with a setting, not a
-        # value. One process reads the fuzzy window: parallel workers would
-        # make "the first found" differ between the pages of one search.
-        await conn.execute(
-            "SET LOCAL plan_cache_mode = force_custom_plan;"
-            f" SET LOCAL pg_trgm.strict_word_similarity_threshold = {FUZZY_THRESHOLD};"
-            " SET LOCAL max_parallel_workers_per_gather = 0")
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         rows = await conn.fetch(sql, *params)
     return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
 
