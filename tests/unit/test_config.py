@@ -113,7 +113,7 @@ def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
     assert sorted(found) == [
         f"{path}: colour: unknown key; allowed keys: server, metrics, telemetry, logging, "
         "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention, verify, "
-        "backup",
+        "backup, search",
         f"{path}: server.lisen: unknown key; allowed keys: listen, unix_socket, "
         "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, workers, tls, "
         "auth",

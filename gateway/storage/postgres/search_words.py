@@ -66,7 +66,7 @@ async def suggest(conn: asyncpg.Connection, prefix: str, limit: int) -> list[Sug
     # prefix up to the prefix followed by the highest character.
     rows = await conn.fetch(
         """SELECT word, products FROM search_words, search_fold(lower($1)) AS p (fixed)
-           WHERE search_fold(word) ~>=~ p.fixed AND search_fold(word) ~<~ p.fixed || chr(1114111)
+           WHERE search_fold(word) ~>=~ p.fixed AND search_fold(word) ~<~ (p.fixed || chr(1114111))
              AND products > 0
            ORDER BY products DESC, word LIMIT $2""",
         prefix, limit)
