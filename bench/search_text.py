@@ -4,7 +4,7 @@ python -m bench.search_text --dsn DSN [--products N] [--requests N].
 Applies the catalog migrations to the database at DSN, loads the synthetic
 catalog of bench/data.py by COPY (through the products triggers, which teach
 the vocabulary) unless it holds as many products already, recounts the
-vocabulary, then calls catalog_store.search_products and search_words.suggest
+vocabulary, then calls catalog_store.search_products and search_words.completions
 one at a time (no gateway, no cache: the SQL's cost alone) for each kind of
 query and prints their latencies. docs/BENCHMARKS.md (Search quality) has the
 numbers. The misspelt words are catalog words with one letter dropped,
@@ -126,7 +126,7 @@ async def main(args: argparse.Namespace) -> None:
                     for t in texts]
             print(row(kind, lats))
         for kind, typed in prefixes(model, args.requests).items():
-            lats = [await timed(lambda p=p: search_words.suggest(conn, p, 10)) for p in typed]
+            lats = [await timed(lambda p=p: search_words.completions(conn, p, 10)) for p in typed]
             print(row(kind, lats))
     finally:
         await conn.close()

@@ -73,3 +73,13 @@ class SearchHit:
     product: ProductRecord
     # The sort key of this row, for the next page's cursor.
     key: tuple[Any, str]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A completion of a typed prefix (SuggestProducts): the prefix's last
+    word completed from the search vocabulary."""
+
+    text: str
+    word: str
+    products: int

@@ -14,7 +14,7 @@ import pytest
 from datagw.v1 import catalog_pb2
 
 from gateway.storage.postgres.catalog_store import FUZZY_BELOW
-from tests.helpers import STRONG, product, upsert
+from tests.helpers import STRONG, invalid, product, upsert
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +144,50 @@ async def test_near_matches_keep_the_filters(catalog: Any, uid: str) -> None:
         f"on-{uid}"]
     assert sorted(await _walk(catalog, query="hedphones", category=category, brand="Acme",
                               include_inactive=True)) == sorted([f"off-{uid}", f"on-{uid}"])
+
+
+# -- suggestions as you type (SuggestProducts) --------------------------------
+
+
+async def _suggest(catalog: Any, prefix: str, limit: int = 0) -> list[tuple[str, str, int]]:
+    response = await catalog.SuggestProducts(catalog_pb2.SuggestProductsRequest(
+        prefix=prefix, limit=limit, read_options=STRONG))
+    return [(s.text, s.word, s.product_count) for s in response.suggestions]
+
+
+async def test_suggestions_complete_the_last_word_most_used_first(
+    gateway: Any, catalog: Any, uid: str
+) -> None:
+    # Words unique to this test: its uid, in letters, starts each one.
+    stem = "".join(chr(ord("a") + int(c, 16)) for c in uid)
+    for i in range(3):
+        await upsert(catalog, product(f"s{i}-{uid}", title=f"{stem}phones wireless {i}"))
+    await upsert(catalog, product(f"t-{uid}", title=f"{stem}phonic Crème"))
+    await upsert(catalog, product(f"u-{uid}", title=f"{stem}xyz"))
+    await gateway.wiring.vocabulary.run_once()
+
+    assert await _suggest(catalog, f"Wireless {stem.upper()}PHON") == [
+        (f"Wireless {stem}phones", f"{stem}phones", 3),
+        (f"Wireless {stem}phonic", f"{stem}phonic", 1)]
+    assert [w for _, w, _ in await _suggest(catalog, stem)] == [
+        f"{stem}phones", f"{stem}phonic", f"{stem}xyz"]
+    assert len(await _suggest(catalog, stem, limit=2)) == 2
+    assert await _suggest(catalog, f"{stem}phones ") == []
+    assert await _suggest(catalog, f"{stem}q") == []
+
+
+async def test_suggestions_ignore_accents_and_keep_them_in_the_word(
+    catalog: Any, uid: str
+) -> None:
+    stem = "".join(chr(ord("a") + int(c, 16)) for c in uid)
+    await upsert(catalog, product(f"acc-{uid}", title=f"{stem}é café"))
+    assert [w for _, w, _ in await _suggest(catalog, f"{stem}e")] == [f"{stem}é"]
+
+
+async def test_a_prefix_is_checked(catalog: Any) -> None:
+    await invalid(catalog.SuggestProducts(catalog_pb2.SuggestProductsRequest(prefix="")),
+                  "prefix")
+    await invalid(catalog.SuggestProducts(catalog_pb2.SuggestProductsRequest(
+        prefix="x" * 101)), "prefix")
+    await invalid(catalog.SuggestProducts(catalog_pb2.SuggestProductsRequest(
+        prefix="x", limit=21)), "limit")

@@ -51,16 +51,12 @@ async def near_words(conn: asyncpg.Connection, text: str) -> list[QueryWord]:
     return [QueryWord(r["word"], tuple(r["near"])) for r in rows]
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    word: str
-    products: int
-
-
-async def suggest(conn: asyncpg.Connection, prefix: str, limit: int) -> list[Suggestion]:
+async def completions(conn: asyncpg.Connection, prefix: str,
+                      limit: int) -> list[tuple[str, int]]:
     """The vocabulary's words starting with `prefix` (accents folded, any
-    case), the most used first. The prefix index finds them; the sort reads
-    every word with the prefix, a few thousand at most for one letter."""
+    case), the most used first, with their product counts. The prefix index
+    finds them; the sort reads every word with the prefix, a few thousand at
+    most for one letter."""
     # A range in the index's byte order rather than LIKE, whose pattern a
     # generic plan could not turn into an index range: every word from the
     # prefix up to the prefix followed by the highest character.
@@ -70,7 +66,7 @@ async def suggest(conn: asyncpg.Connection, prefix: str, limit: int) -> list[Sug
              AND products > 0
            ORDER BY products DESC, word LIMIT $2""",
         prefix, limit)
-    return [Suggestion(r["word"], r["products"]) for r in rows]
+    return [(r["word"], r["products"]) for r in rows]
 
 
 # The recount updates this many words per transaction, so a write learning
