@@ -83,6 +83,7 @@ def queries(model: data.Catalog, requests: int) -> dict[str, list[str]]:
         "rare word": rare,
         "misspelt common word": lambda: misspelt(rng, common()),
         "misspelt rare word": lambda: misspelt(rng, rare()),
+        "common + medium word": lambda: f"{common()} {medium()}",
         "common + misspelt medium word": lambda: f"{common()} {misspelt(rng, medium())}",
         "two misspelt words": lambda: f"{misspelt(rng, medium())} {misspelt(rng, rare())}",
         "unknown word": lambda: "".join(rng.choice("qxzjkv") for _ in range(7)),

@@ -66,6 +66,9 @@ class SearchQuery:
     include_inactive: bool = False
     # The sort key of the last row of the previous page: (value, sku).
     after: tuple[Any, str] | None = None
+    # Groups of words a query word may stand for (the catalog policy's
+    # search.synonyms), lower-cased.
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

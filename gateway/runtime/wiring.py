@@ -16,7 +16,7 @@ from gateway.domain.analytics.relay import Relay
 from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.domain.backups import BackupMonitor, NewestBaseBackup
 from gateway.domain.catalog import service as catalog
-from gateway.domain.catalog.vocabulary import VocabularyJob
+from gateway.domain.catalog.vocabulary import SearchMaintenance
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import Subscriptions
@@ -61,7 +61,7 @@ class Wiring:
     explainer: Explainer
     projections: ProjectionRunner
     retention: RetentionJob
-    vocabulary: VocabularyJob
+    search_maintenance: SearchMaintenance
     # Events to ClickHouse; None when no analytics store is configured (the
     # events then wait in PostgreSQL).
     relay: Relay | None
@@ -132,7 +132,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                    policies, {d: keyspaces[opened.keyspace_of(d)]
                                               for d in ROW_RETENTION_KEYS},
                                    config.retention.batch_size)),
-        vocabulary=VocabularyJob(catalog_keyspace.single, config.vocabulary),
+        search_maintenance=SearchMaintenance(catalog_keyspace.single, policies,
+                                             config.vocabulary),
         relay=relay,
         resharding=resharding,
         rewind=rewind,

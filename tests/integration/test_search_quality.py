@@ -164,7 +164,7 @@ async def test_suggestions_complete_the_last_word_most_used_first(
         await upsert(catalog, product(f"s{i}-{uid}", title=f"{stem}phones wireless {i}"))
     await upsert(catalog, product(f"t-{uid}", title=f"{stem}phonic Crème"))
     await upsert(catalog, product(f"u-{uid}", title=f"{stem}xyz"))
-    await gateway.wiring.vocabulary.run_once()
+    await gateway.wiring.search_maintenance.recount()
 
     assert await _suggest(catalog, f"Wireless {stem.upper()}PHON") == [
         (f"Wireless {stem}phones", f"{stem}phones", 3),

@@ -69,10 +69,10 @@ async def test_the_recount_sets_counts_and_drops_unused_words(
     await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=f"c-{uid}"))
     assert (await _count(db, word), await _count(db, gone)) == (1, 1)
 
-    await gateway.wiring.vocabulary.run_once()
+    await gateway.wiring.search_maintenance.recount()
     assert (await _count(db, word), await _count(db, gone)) == (1, None)
     await upsert(catalog, product(f"e-{uid}", title=word))
-    await gateway.wiring.vocabulary.run_once()
+    await gateway.wiring.search_maintenance.recount()
     assert await _count(db, word) == 2
 
 
@@ -96,8 +96,8 @@ async def test_near_words_are_the_nearest_vocabulary_words_folded(
     async with db.transaction():
         await db.execute(
             f"SET LOCAL pg_trgm.similarity_threshold = {search_words.CORRECTION_THRESHOLD}")
-        words = await search_words.near_words(db, f"cafe {uid}blendr xyzzyq ab")
-    near = {w.word: w.near for w in words}
+        terms = await search_words.query_terms(db, f"cafe {uid}blendr xyzzyq ab", True)
+    near = {w.word: w.near for w in terms.words}
     assert "café" in near["cafe"]
     assert near[f"{uid}blendr"][0] == f"{uid}blender"
     assert near["xyzzyq"] == ()

@@ -237,6 +237,10 @@ class CatalogDomain:
             v.add("max_price_minor", "must be at least min_price_minor")
             v.raise_if_any()
         plan = self._plan(level, max_staleness_s)
+        # Applied to the query alone: a policy change needs no re-index. Not
+        # in the shape, so a change reaches cached pages within search_ttl
+        # and leaves page tokens valid.
+        q = replace(q, synonyms=self._policies.get(DOMAIN).search.synonyms)
         shape = {"t": q.text, "c": q.category, "b": q.brand, "lo": q.min_price,
                  "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive}
         fp = fingerprint(shape)

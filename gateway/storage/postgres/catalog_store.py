@@ -7,14 +7,15 @@ touch the cache (the domain layer orders database and cache work).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
 from gateway.records.catalog import ProductRecord, ProductWrite, SearchHit, SearchQuery
-from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryWord, near_words
+from gateway.storage.postgres.search_query import Matchers, has_operators, matchers
+from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryTerms, query_terms
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -144,32 +145,21 @@ def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit:
     return f"({' UNION ALL '.join(parts)}) AS popular"
 
 
-def _has_operators(text: str) -> bool:
-    """Whether the query uses web-search syntax ("phrase", -word): trigram
-    similarity cannot honour it, so such a query is matched exactly only."""
-    return '"' in text or any(word.startswith("-") for word in text.split())
-
-
-def _tsquery(text: str) -> str:
-    return f"websearch_to_tsquery('english'::regconfig, {text})"
-
-
-def _relevance_candidates(text: str, filters: list[str], corrected: str | None) -> str:
+def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
     """The products relevance ranks, each with its `score`: the newest
-    RELEVANCE_WINDOW full-text matches of `text` (the query's parameter),
-    found through the (created_at, sku) index for common words or the GIN
-    index for rare ones, and, when `corrected` (a tsquery expression) is
-    given and those are fewer than FUZZY_BELOW, the newest RELEVANCE_WINDOW
-    matches of `corrected` that full-text search did not find. Both parts
-    apply `filters`."""
-    tsq = _tsquery(text)
+    RELEVANCE_WINDOW full-text matches of the query, found through the
+    (created_at, sku) index for common words or the GIN index for rare ones,
+    and, when the query has corrections and those are fewer than
+    FUZZY_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
+    that full-text search did not find. Both parts apply `filters`."""
+    tsq = match.exact
     exact = _ranked(tsq, _EXACT_TIER, [f"search @@ {tsq}", *filters])
-    if corrected is None:
+    if match.corrected is None:
         return f"({exact}) AS candidates"
     # PostgreSQL evaluates the count once, before the corrected part, and
     # skips that part's scan when full-text search found enough.
-    near = _ranked(corrected, _CORRECTED_TIER, [
-        f"search @@ {corrected}", f"NOT (search @@ {tsq})", *filters,
+    near = _ranked(match.corrected, _CORRECTED_TIER, [
+        f"search @@ {match.corrected}", f"NOT (search @@ {tsq})", *filters,
         f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {FUZZY_BELOW}) AS few)"
         f" < {FUZZY_BELOW}"])
     return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
@@ -182,29 +172,36 @@ def _ranked(tsq: str, tier: int, where: list[str]) -> str:
             f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
 
 
-def _corrected_tsquery(words: list[QueryWord], arg: Callable[[Any], str]) -> str | None:
-    """The query with each word that has near vocabulary words replaced by
-    the OR of itself and them, as a tsquery expression; None when no word
-    has one other than itself (nothing to correct)."""
-    if not any(set(w.near) - {w.word} for w in words):
-        return None
-    terms = []
-    for w in words:
-        alternatives = [w.word, *(n for n in w.near if n != w.word)]
-        terms.append("(" + " || ".join(
-            f"plainto_tsquery('english'::regconfig, {arg(a)})" for a in alternatives) + ")")
-    return "(" + " && ".join(terms) + ")"
-
-
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
     """One page; asks for limit+1 rows so the caller knows whether more exist."""
+    async with conn.transaction(readonly=True):
+        # asyncpg reuses prepared statements, and after five runs PostgreSQL
+        # may switch one to a generic plan that assumes every word matches
+        # the same number of rows: 10x slower for common or rare words
+        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
+        # The trigram index's % compares with a setting, not a value.
+        await conn.execute(
+            "SET LOCAL plan_cache_mode = force_custom_plan;"
+            f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
+        sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+        operators = has_operators(q.text)
+        terms = (await query_terms(conn, q.text, sort == "relevance" and not operators)
+                 if q.text else None)
+        sql, params = _search_sql(q, sort, terms, operators)
+        rows = await conn.fetch(sql, *params)
+    return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+
+
+def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
+                operators: bool) -> tuple[str, list[Any]]:
     params: list[Any] = []
 
     def arg(value: Any) -> str:
         params.append(value)
         return f"${len(params)}"
 
-    text = arg(q.text) if q.text else ""
+    match = (matchers(arg(q.text), terms, q.synonyms, operators, arg)
+             if terms is not None else None)
     filters: list[str] = []
     if not q.include_inactive:
         filters.append("active")
@@ -216,17 +213,11 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         filters.append(f"price_minor >= {arg(q.min_price)}")
     if q.max_price is not None:
         filters.append(f"price_minor <= {arg(q.max_price)}")
-    where = [f"search @@ {_tsquery(text)}", *filters] if text else filters
-    sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+    where = [f"search @@ {match.exact}", *filters] if match else filters
     source = "products"
     if sort == "relevance":
-        corrected = None
-        if not _has_operators(q.text):
-            async with conn.transaction(readonly=True):
-                await conn.execute(
-                    f"SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
-                corrected = _corrected_tsquery(await near_words(conn, q.text), arg)
-        source = _relevance_candidates(text, filters, corrected)
+        assert match is not None
+        source = _relevance_candidates(match, filters)
         where = []
     elif sort == "popular":
         source = _popular(where, q.after, arg, arg(q.limit + 1))
@@ -246,14 +237,7 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
-    async with conn.transaction(readonly=True):
-        # asyncpg reuses prepared statements, and after five runs PostgreSQL
-        # may switch one to a generic plan that assumes every word matches
-        # the same number of rows: 10x slower for common or rare words
-        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        rows = await conn.fetch(sql, *params)
-    return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+    return sql, params
 
 
 _IMPORT_COLUMNS = (

@@ -34,21 +34,36 @@ class QueryWord:
     near: tuple[str, ...]
 
 
-async def near_words(conn: asyncpg.Connection, text: str) -> list[QueryWord]:
-    """The query's words (split as the vocabulary splits titles), each with
-    its nearest vocabulary words; words too short to judge get none. The
-    caller sets pg_trgm.similarity_threshold (CORRECTION_THRESHOLD) for the
-    index's % operator."""
+@dataclass(frozen=True)
+class QueryTerms:
+    """What a search needs to know of its text before it is built: the
+    catalog's search language (search_settings, what products.search is
+    built with; its oid, which casts to regconfig without a lookup, so the
+    planner sees a constant) and the text's words."""
+
+    language: int
+    words: list[QueryWord]
+
+
+async def query_terms(conn: asyncpg.Connection, text: str, correct: bool) -> QueryTerms:
+    """The language and the query's words (split as the vocabulary splits
+    titles), each with its nearest vocabulary words when `correct`; words
+    too short to judge get none. One round trip. The caller sets
+    pg_trgm.similarity_threshold (CORRECTION_THRESHOLD) for the index's %
+    operator."""
     rows = await conn.fetch(
-        """SELECT q.w AS word, CASE WHEN length(q.w) < $2 THEN '{}'::text[] ELSE ARRAY(
-                SELECT s.word FROM search_words AS s
-                WHERE search_fold(s.word) % search_fold(q.w)
-                ORDER BY similarity(search_fold(s.word), search_fold(q.w)) DESC,
-                         s.products DESC, s.word
-                LIMIT $3) END AS near
-           FROM search_words_of($1) AS q (w)""",
-        text, CORRECT_MIN_CHARS, CORRECTIONS_PER_WORD)
-    return [QueryWord(r["word"], tuple(r["near"])) for r in rows]
+        """SELECT s.language::oid AS language, q.word, q.near
+           FROM search_settings AS s LEFT JOIN LATERAL (
+               SELECT w AS word, CASE WHEN NOT $4 OR length(w) < $2 THEN '{}'::text[] ELSE ARRAY(
+                   SELECT v.word FROM search_words AS v
+                   WHERE search_fold(v.word) % search_fold(w)
+                   ORDER BY similarity(search_fold(v.word), search_fold(w)) DESC,
+                            v.products DESC, v.word
+                   LIMIT $3) END AS near
+               FROM search_words_of($1) AS w) AS q ON true""",
+        text, CORRECT_MIN_CHARS, CORRECTIONS_PER_WORD, correct)
+    return QueryTerms(rows[0]["language"], [QueryWord(r["word"], tuple(r["near"]))
+                                            for r in rows if r["word"] is not None])
 
 
 async def completions(conn: asyncpg.Connection, prefix: str,
