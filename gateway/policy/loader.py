@@ -249,7 +249,7 @@ def _parse(
         c.problem("query", "required for a clickhouse domain (max_rows, max_execution_time, "
                   "tables)")
     search = _search(c, body["search"]) if "search" in body else SearchPolicy()
-    if "search" in body and domain != "catalog":
+    if "search" in body and domain not in (None, "catalog"):
         c.problem("search", f"only the catalog domain has a search section, not {domain!r}")
     if store is Store.CLICKHOUSE and keyspace is not None:
         c.problem("keyspace", "only postgres domains have a keyspace")

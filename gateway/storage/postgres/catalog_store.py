@@ -185,7 +185,9 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
             f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
         sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
         operators = has_operators(q.text)
-        terms = (await query_terms(conn, q.text, sort == "relevance" and not operators)
+        correct = sort == "relevance" and not operators
+        terms = (await query_terms(conn, q.text, correct,
+                                   [w for group in q.synonyms for w in group if " " not in w])
                  if q.text else None)
         sql, params = _search_sql(q, sort, terms, operators)
         rows = await conn.fetch(sql, *params)
@@ -200,7 +202,7 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
         params.append(value)
         return f"${len(params)}"
 
-    match = (matchers(arg(q.text), terms, q.synonyms, operators, arg)
+    match = (matchers(q.text, terms, q.synonyms, operators, arg)
              if terms is not None else None)
     filters: list[str] = []
     if not q.include_inactive:

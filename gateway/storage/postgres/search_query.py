@@ -40,23 +40,27 @@ def synonyms_of(word: str, groups: Sequence[Sequence[str]]) -> list[str]:
 
 def matchers(text: str, terms: QueryTerms, synonyms: Sequence[Sequence[str]],
              operators: bool, arg: Arg) -> Matchers:
-    """`text` is the query's parameter; with `operators` (web-search syntax)
-    the query is matched as written."""
+    """With `operators` (web-search syntax) the query is matched as written."""
     language = f"{arg(terms.language)}::oid"
 
     def tsquery(alternatives: list[str]) -> str:
         return "(" + " || ".join(
             f"plainto_tsquery({language}::regconfig, {arg(a)})" for a in alternatives) + ")"
 
-    written = f"websearch_to_tsquery({language}::regconfig, {text})"
+    def written() -> str:
+        return f"websearch_to_tsquery({language}::regconfig, {arg(text)})"
+
     if operators or not terms.words:
-        return Matchers(written, None)
+        return Matchers(written(), None)
     same = [[w.word, *synonyms_of(w.word, synonyms)] for w in terms.words]
     # Without synonyms the query as written: the same tsquery, so the same
     # plans as a search had before synonyms existed.
-    exact = (written if all(len(s) == 1 for s in same)
+    exact = (written() if all(len(s) == 1 for s in same)
              else "(" + " && ".join(tsquery(s) for s in same) + ")")
-    near = [[n for n in w.near if n not in s] for w, s in zip(terms.words, same, strict=True)]
+    # A correction stands for its synonyms too ("notebok" -> notebook -> laptop).
+    near = [list(dict.fromkeys(a for n in w.near for a in [n, *synonyms_of(n, synonyms)]
+                               if a not in s))
+            for w, s in zip(terms.words, same, strict=True)]
     if not any(near):
         return Matchers(exact, None)
     return Matchers(exact, "(" + " && ".join(

@@ -45,23 +45,29 @@ class QueryTerms:
     words: list[QueryWord]
 
 
-async def query_terms(conn: asyncpg.Connection, text: str, correct: bool) -> QueryTerms:
+async def query_terms(conn: asyncpg.Connection, text: str, correct: bool,
+                      also: Sequence[str] = ()) -> QueryTerms:
     """The language and the query's words (split as the vocabulary splits
-    titles), each with its nearest vocabulary words when `correct`; words
-    too short to judge get none. One round trip. The caller sets
+    titles), each with its nearest words of the vocabulary and of `also`
+    (the synonyms, which no product may hold) when `correct`; words too
+    short to judge get none. One round trip. The caller sets
     pg_trgm.similarity_threshold (CORRECTION_THRESHOLD) for the index's %
     operator."""
     rows = await conn.fetch(
         """SELECT s.language::oid AS language, q.word, q.near
            FROM search_settings AS s LEFT JOIN LATERAL (
                SELECT w AS word, CASE WHEN NOT $4 OR length(w) < $2 THEN '{}'::text[] ELSE ARRAY(
-                   SELECT v.word FROM search_words AS v
-                   WHERE search_fold(v.word) % search_fold(w)
-                   ORDER BY similarity(search_fold(v.word), search_fold(w)) DESC,
-                            v.products DESC, v.word
+                   SELECT c.word FROM (
+                       SELECT v.word, v.products FROM search_words AS v
+                       WHERE search_fold(v.word) % search_fold(w)
+                       UNION
+                       SELECT a, 0 FROM unnest($5::text[]) AS a
+                       WHERE search_fold(a) % search_fold(w)) AS c
+                   ORDER BY similarity(search_fold(c.word), search_fold(w)) DESC,
+                            c.products DESC, c.word
                    LIMIT $3) END AS near
                FROM search_words_of($1) AS w) AS q ON true""",
-        text, CORRECT_MIN_CHARS, CORRECTIONS_PER_WORD, correct)
+        text, CORRECT_MIN_CHARS, CORRECTIONS_PER_WORD, correct, list(also))
     return QueryTerms(rows[0]["language"], [QueryWord(r["word"], tuple(r["near"]))
                                             for r in rows if r["word"] is not None])
 
