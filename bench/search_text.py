@@ -8,7 +8,7 @@ vocabulary, then calls catalog_store.search_products and search_words.completion
 one at a time (no gateway, no cache: the SQL's cost alone) for each kind of
 query and prints their latencies. docs/BENCHMARKS.md (Search quality) has the
 numbers. The misspelt words are catalog words with one letter dropped,
-doubled or swapped with its neighbour.
+doubled or swapped with its neighbour (data.misspelt).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from bench import data
+from bench.data import misspelt
 from bench.report import percentile
 from bench.run import _copy_record, generate
 from gateway.records.catalog import SearchQuery
@@ -32,17 +33,6 @@ from gateway.storage.postgres.migrations import migrate
 COLUMNS = ["sku", "title", "description", "category", "brand", "price_minor", "currency",
            "attributes", "active"]
 COPY_ROWS = 50_000
-
-
-def misspelt(rng: random.Random, word: str) -> str:
-    """`word` with one typing slip: a letter dropped, doubled or swapped."""
-    i = rng.randrange(1, len(word) - 1)
-    slip = rng.choice(("drop", "double", "swap"))
-    if slip == "drop":
-        return word[:i] + word[i + 1:]
-    if slip == "double":
-        return word[:i] + word[i] + word[i:]
-    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
 
 
 async def load(conn: asyncpg.Connection, n: int) -> None:
