@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 import yaml
 
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
-from gateway.domain.catalog.vocabulary import VocabularySettings
+from gateway.domain.catalog.search_maintenance import SearchMaintenanceSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
 from gateway.domain.verify import Ages, VerifySettings
@@ -177,7 +177,7 @@ class Config:
     embedded_synchronous: bool = False
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
-    vocabulary: VocabularySettings = field(default_factory=VocabularySettings)
+    search: SearchMaintenanceSettings = field(default_factory=SearchMaintenanceSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     # Embedded mode: WAL archiving and base backups (docs/backup.md).
     backup: BackupSettings = field(default_factory=BackupSettings)
@@ -343,7 +343,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
     search = _section(r, top, "search")
-    cfg.vocabulary = VocabularySettings(recount_interval_s=r.duration(
+    cfg.search = SearchMaintenanceSettings(recount_interval_s=r.duration(
         "search.vocabulary_recount", search.get("vocabulary_recount", "10m")))
     cfg.verify = _verify(r, _section(r, top, "verify"))
     bk = _section(r, top, "backup")

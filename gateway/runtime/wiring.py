@@ -16,7 +16,7 @@ from gateway.domain.analytics.relay import Relay
 from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.domain.backups import BackupMonitor, NewestBaseBackup
 from gateway.domain.catalog import service as catalog
-from gateway.domain.catalog.vocabulary import SearchMaintenance
+from gateway.domain.catalog.search_maintenance import SearchMaintenance
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import Subscriptions
@@ -133,7 +133,7 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                               for d in ROW_RETENTION_KEYS},
                                    config.retention.batch_size)),
         search_maintenance=SearchMaintenance(catalog_keyspace.single, policies,
-                                             config.vocabulary),
+                                             config.search),
         relay=relay,
         resharding=resharding,
         rewind=rewind,

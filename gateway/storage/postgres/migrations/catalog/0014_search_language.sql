@@ -3,7 +3,7 @@
 -- products.search stops being a generated column (whose expression names
 -- 'english' and could change only by rewriting the table in a migration)
 -- and is set by a trigger with the language of search_settings. The search
--- maintenance job (gateway/domain/catalog/vocabulary.py) writes the policy's
+-- maintenance job (gateway/domain/catalog/search_maintenance.py) writes the policy's
 -- language there and re-indexes the products in batches from
 -- reindex_after (NULL: none pending) to the end. Searches read the language
 -- from here too, so they match what the index holds (during a re-index,

@@ -39,7 +39,7 @@ REINDEX_BATCH = 2000
 
 
 @dataclass(frozen=True)
-class VocabularySettings:
+class SearchMaintenanceSettings:
     # A recount reads every product's title, brand and category: about 9 s
     # of one core per million products (docs/BENCHMARKS.md).
     recount_interval_s: float = 600.0
@@ -47,7 +47,7 @@ class VocabularySettings:
 
 class SearchMaintenance:
     def __init__(self, catalog: Shard, policies: PolicyRegistry,
-                 settings: VocabularySettings) -> None:
+                 settings: SearchMaintenanceSettings) -> None:
         self._catalog = catalog
         self._policies = policies
         self.settings = settings
