@@ -19,7 +19,7 @@ import pytest
 from datagw.v1 import catalog_pb2
 
 from gateway.runtime.server import Gateway
-from gateway.storage.postgres.catalog_store import FUZZY_BELOW
+from gateway.storage.postgres.catalog_store import CORRECT_BELOW
 from tests.helpers import STRONG, invalid, product, upsert
 
 pytestmark = pytest.mark.integration
@@ -200,12 +200,12 @@ async def test_near_matches_only_when_full_text_finds_too_little(
     catalog: Any, uid: str
 ) -> None:
     category = f"hoses-{uid}"
-    for i in range(FUZZY_BELOW):
+    for i in range(CORRECT_BELOW):
         await upsert(catalog, product(f"hose{i}-{uid}", title=f"Garden hose {i}",
                                       category=category))
     # A product whose title has the typo: found only as a near match.
     await upsert(catalog, product(f"typo-{uid}", title="Gardenn hose", category=category))
-    exact = {f"hose{i}-{uid}" for i in range(FUZZY_BELOW)}
+    exact = {f"hose{i}-{uid}" for i in range(CORRECT_BELOW)}
     assert set(await _walk(catalog, query="garden hose", category=category)) == exact
 
     await catalog.DeleteProduct(catalog_pb2.DeleteProductRequest(sku=f"hose0-{uid}"))

@@ -104,7 +104,7 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
 # search engines cap their result windows). Other sorts page through all.
 RELEVANCE_WINDOW = 1000
 
-# Typo tolerance. A search whose words match fewer than FUZZY_BELOW products
+# Typo tolerance. A search whose words match fewer than CORRECT_BELOW products
 # (a misspelt word usually matches none) also finds, ranked below every full-
 # text match, the products matching the query corrected through the search
 # vocabulary (search_words.py): each word of the query may also be any of its
@@ -112,7 +112,7 @@ RELEVANCE_WINDOW = 1000
 # RELEVANCE_WINDOW of them are ranked (the newest). The cost is that of two
 # full-text searches and one lookup per word in the vocabulary, whatever the
 # catalog's size (docs/BENCHMARKS.md).
-FUZZY_BELOW = 10
+CORRECT_BELOW = 10
 # Full-text matches rank above every corrected one: their key is 2 plus
 # ts_rank normalised into [0, 1) (rank / (rank + 1), which keeps their
 # order); a corrected match's key is 1 plus its rank against the corrected
@@ -150,7 +150,7 @@ def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
     RELEVANCE_WINDOW full-text matches of the query, found through the
     (created_at, sku) index for common words or the GIN index for rare ones,
     and, when the query has corrections and those are fewer than
-    FUZZY_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
+    CORRECT_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
     that full-text search did not find. Both parts apply `filters`."""
     tsq = match.exact
     exact = _ranked(tsq, _EXACT_TIER, [f"search @@ {tsq}", *filters])
@@ -160,8 +160,8 @@ def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
     # skips that part's scan when full-text search found enough.
     near = _ranked(match.corrected, _CORRECTED_TIER, [
         f"search @@ {match.corrected}", f"NOT (search @@ {tsq})", *filters,
-        f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {FUZZY_BELOW}) AS few)"
-        f" < {FUZZY_BELOW}"])
+        f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {CORRECT_BELOW}) AS few)"
+        f" < {CORRECT_BELOW}"])
     return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
             f" UNION ALL ({near})) AS candidates")
 
