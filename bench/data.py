@@ -176,6 +176,18 @@ class SearchSession:
     pages: int
 
 
+def misspelt(rng: random.Random, word: str) -> str:
+    """`word` with one typing slip: a letter dropped, doubled or swapped with
+    the next (never the first letter: people rarely slip there)."""
+    i = rng.randrange(1, len(word) - 1)
+    slip = rng.choice(("drop", "double", "swap"))
+    if slip == "drop":
+        return word[:i] + word[i + 1:]
+    if slip == "double":
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
 def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[SearchSession]:
     """A realistic mix: common and rare words, two words, filters, sorts, deep pages.
 
@@ -230,6 +242,10 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         ("rare word", 8, 1, lambda: req(query=rare(), sort=RELEVANCE)),
         ("two words", 6, 1, lambda: req(query=f"{common()} {medium()}", sort=RELEVANCE)),
         ("two rare-ish words", 4, 1, lambda: req(query=f"{medium()} {rare()}")),
+        # Typo tolerance: corrected through the search vocabulary.
+        ("misspelt word", 6, 1, lambda: req(query=misspelt(rng, medium()), sort=RELEVANCE)),
+        ("word + misspelt word", 4, 1,
+         lambda: req(query=f"{common()} {misspelt(rng, medium())}", sort=RELEVANCE)),
         ("category, newest", 4, 1, lambda: req(category=category(), sort=NEWEST)),
         ("category + price, price asc", 4, 1, lambda: _priced(
             req(category=category(), sort=PRICE_ASC), price_range())),

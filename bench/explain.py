@@ -44,6 +44,11 @@ class _ExplainingConnection:
         return str(await self._conn.execute(sql, *params))
 
     async def fetch(self, sql: str, *params: Any) -> list[Any]:
+        if not sql.startswith("SELECT sku"):
+            # What the search reads first (its language and the query's
+            # words with their corrections, search_words.query_terms) runs
+            # as it is; the search itself is the statement reading products.
+            return list(await self._conn.fetch(sql, *params))
         self.sql, self.params = sql, params
         rows = await self._conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params)
         self.plan = [r[0] for r in rows]

@@ -9,7 +9,7 @@ import grpc
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 from gateway.api.convert import product_in, product_out, read_options
-from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE
+from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE, DEFAULT_SUGGESTIONS
 from gateway.domain.catalog.service import CatalogDomain
 from gateway.records.catalog import ProductRecord, SearchQuery
 
@@ -107,6 +107,16 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             products=[product_out(p) for p in page.products],
             next_page_token=page.next_page_token,
         )
+
+    async def SuggestProducts(
+        self, request: catalog_pb2.SuggestProductsRequest, context: Context
+    ) -> catalog_pb2.SuggestProductsResponse:
+        level, staleness = read_options(request.read_options, request.HasField("read_options"))
+        found = await self._domain.suggest(request.prefix, request.limit or DEFAULT_SUGGESTIONS,
+                                           level, staleness)
+        return catalog_pb2.SuggestProductsResponse(suggestions=[
+            catalog_pb2.ProductSuggestion(text=s.text, word=s.word, product_count=s.products)
+            for s in found])
 
     async def ImportProducts(
         self, request_iterator: AsyncIterator[catalog_pb2.ImportProductsRequest], context: Context

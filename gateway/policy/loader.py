@@ -6,6 +6,7 @@ value found and what is allowed, so an operator fixes a directory in one pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from gateway.policy.model import (
     PolicyCatalog,
     PolicySet,
     QueryPolicy,
+    SearchPolicy,
     SessionPolicy,
     Store,
     retention_keys,
@@ -30,13 +32,18 @@ from gateway.policy.model import (
 from gateway.yaml_fields import FieldReader, Problem
 
 _TOP_KEYS = ("domain", "store", "keyspace", "shard_key", "scatter", "consistency", "cache",
-             "session", "retention", "query")
+             "session", "retention", "query", "search")
 _QUERY_KEYS = ("max_rows", "max_execution_time", "max_memory", "tables")
 _SCATTER = ("allowed", "forbidden")
 _CONSISTENCY_KEYS = ("default", "allowed", "max_staleness")
 _CACHE_KEYS = ("ttl", "jitter", "negative_ttl", "search_ttl", "near_ttl",
                "stale_while_revalidate", "lease")
 _SESSION_KEYS = ("ttl", "sliding", "max_per_user")
+_SEARCH_KEYS = ("language", "synonyms")
+# A text search configuration's name, optionally schema-qualified: whether
+# the database has it is known only there (the search maintenance job logs a
+# name it lacks and keeps the language it had).
+_LANGUAGE = re.compile(r"^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$")
 _LEVELS = tuple(c.value for c in Consistency)
 
 # One problem of a policy directory: file, key path, what is wrong and allowed.
@@ -171,6 +178,26 @@ def _query(c: FieldReader, raw: Any) -> QueryPolicy:
     )
 
 
+def _search(c: FieldReader, raw: Any) -> SearchPolicy:
+    body = c.mapping("search", raw, _SEARCH_KEYS)
+    language = str(body.get("language", "english"))
+    if not _LANGUAGE.match(language):
+        c.problem("search.language", f"{language!r} is not a text search configuration name "
+                  "(e.g. english, simple, german)")
+    groups: list[tuple[str, ...]] = []
+    raw_groups = body.get("synonyms", [])
+    if not isinstance(raw_groups, list):
+        c.problem("search.synonyms", "expected a list of word lists, e.g. [[tv, television]]")
+        raw_groups = []
+    for i, group in enumerate(raw_groups):
+        words = c.strings(f"search.synonyms[{i}]", group, "words or phrases",
+                          each=lambda w: bool(w.strip()), non_empty=True)
+        if len(words) == 1:
+            c.problem(f"search.synonyms[{i}]", "a group needs two words or more")
+        groups.append(tuple(dict.fromkeys(" ".join(w.lower().split()) for w in words)))
+    return SearchPolicy(language=language, synonyms=tuple(groups))
+
+
 def parse_policy(
     file: str, text: str, domains: Sequence[str]
 ) -> tuple[DomainPolicy | None, list[PolicyProblem]]:
@@ -225,6 +252,9 @@ def _parse(
     if store is Store.CLICKHOUSE and query is None:
         c.problem("query", "required for a clickhouse domain (max_rows, max_execution_time, "
                   "tables)")
+    search = _search(c, body["search"]) if "search" in body else SearchPolicy()
+    if "search" in body and domain not in (None, "catalog"):
+        c.problem("search", f"only the catalog domain has a search section, not {domain!r}")
     if store is Store.CLICKHOUSE and keyspace is not None:
         c.problem("keyspace", "only postgres domains have a keyspace")
     if c.problems or domain is None or store is None:
@@ -244,6 +274,7 @@ def _parse(
             scatter_allowed=scatter != "forbidden",
             retention=retention,
             query=query,
+            search=search,
         ),
         [],
         domain,

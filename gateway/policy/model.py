@@ -62,6 +62,19 @@ class QueryPolicy:
     max_memory_bytes: int = 256 * 2**20
 
 
+@dataclass(frozen=True)
+class SearchPolicy:
+    """How the catalog's text is searched (docs/policies.md, search)."""
+
+    # A PostgreSQL text search configuration: how words are stemmed and
+    # which are stop words. A change re-indexes the products in the
+    # background (the search language migration's search_settings).
+    language: str = "english"
+    # Groups of words a query word may stand for (each word lower-cased);
+    # applied to queries only, so a change needs no re-index.
+    synonyms: tuple[tuple[str, ...], ...] = ()
+
+
 # How long data is kept, by what it is: for a postgres domain "events" (the
 # domain's event streams); for analytics "domain_events" and "clickstream"
 # (ClickHouse TTLs). A missing key keeps the data for ever.
@@ -117,6 +130,8 @@ class DomainPolicy:
     # Seconds to keep each kind of data (keys: RETENTION_KEYS[store]).
     retention: tuple[tuple[str, float], ...] = ()
     query: QueryPolicy | None = None
+    # The catalog's only.
+    search: SearchPolicy = field(default_factory=SearchPolicy)
 
     def retention_s(self, what: str) -> float | None:
         """Seconds to keep `what`, or None for ever."""

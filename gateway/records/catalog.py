@@ -66,6 +66,9 @@ class SearchQuery:
     include_inactive: bool = False
     # The sort key of the last row of the previous page: (value, sku).
     after: tuple[Any, str] | None = None
+    # Groups of words a query word may stand for (the catalog policy's
+    # search.synonyms), lower-cased.
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,3 +76,13 @@ class SearchHit:
     product: ProductRecord
     # The sort key of this row, for the next page's cursor.
     key: tuple[Any, str]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A completion of a typed prefix (SuggestProducts): the prefix's last
+    word completed from the search vocabulary."""
+
+    text: str
+    word: str
+    products: int

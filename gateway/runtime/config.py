@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 import yaml
 
 from gateway.api.auth.settings import AuthSettings, IdentityKind, JwtSettings
+from gateway.domain.catalog.search_maintenance import SearchMaintenanceSettings
 from gateway.domain.events.retention import RetentionSettings
 from gateway.domain.orders.saga import SagaSettings
 from gateway.domain.verify import Ages, VerifySettings
@@ -45,7 +46,7 @@ POOLERS = ("none", "transaction")
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "": ("server", "metrics", "telemetry", "logging", "policies_dir", "postgres", "redis",
          "embedded", "sagas", "payments", "clickhouse", "retention", "verify",
-         "backup"),
+         "backup", "search"),
     "server": ("listen", "unix_socket", "max_message_bytes", "default_deadline",
                "max_concurrent_rpcs", "shutdown_grace", "workers", "tls", "auth"),
     "server.tls": ("cert_file", "key_file", "client_ca_file"),
@@ -62,6 +63,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "embedded": ("data_dir", "ephemeral", "shards", "replicas", "synchronous"),
     "sagas": ("lease", "recovery_interval", "reservation_ttl"),
     "retention": ("interval", "batch_size"),
+    "search": ("vocabulary_recount",),
     "verify": ("interval", "sample", "stuck_saga_after"),
     "backup": ("base_interval", "keep", "archive_timeout"),
     "payments": ("decline_tokens", "decline_above_minor", "timeout_tokens", "timeout"),
@@ -175,6 +177,7 @@ class Config:
     embedded_synchronous: bool = False
     sagas: SagaSettings = field(default_factory=SagaSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    search: SearchMaintenanceSettings = field(default_factory=SearchMaintenanceSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     # Embedded mode: WAL archiving and base backups (docs/backup.md).
     backup: BackupSettings = field(default_factory=BackupSettings)
@@ -339,6 +342,9 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     cfg.retention = RetentionSettings(
         interval_s=r.duration("retention.interval", ret.get("interval", "1m")),
         batch_size=r.integer("retention.batch_size", ret.get("batch_size", 10_000), 1, 1_000_000))
+    search = _section(r, top, "search")
+    cfg.search = SearchMaintenanceSettings(recount_interval_s=r.duration(
+        "search.vocabulary_recount", search.get("vocabulary_recount", "10m")))
     cfg.verify = _verify(r, _section(r, top, "verify"))
     bk = _section(r, top, "backup")
     cfg.backup = BackupSettings(

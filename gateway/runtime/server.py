@@ -172,14 +172,16 @@ class Gateway:
 
     async def _start_jobs(self) -> None:
         """The background jobs: saga recovery, the relay, projections,
-        retention, the resharding driver, the store watermarks, sampled
-        verification, the backup monitor."""
+        retention, the search maintenance (vocabulary, language), the
+        resharding driver, the store watermarks, sampled verification, the
+        backup monitor."""
         wiring = self.wiring
         self._jobs = [asyncio.create_task(self._recovery_loop())]
         if wiring.relay is not None:
             wiring.relay.start()
         wiring.projections.start()
         wiring.retention.start()
+        wiring.search_maintenance.start()
         wiring.resharding.start()
         wiring.rewind.start(self.interceptor.activity)
         wiring.verifier.start()
@@ -198,6 +200,7 @@ class Gateway:
             await wiring.relay.stop()
         await wiring.projections.stop()
         await wiring.retention.stop()
+        await wiring.search_maintenance.stop()
         await wiring.resharding.stop()
         await wiring.rewind.stop()
         await wiring.verifier.stop()

@@ -113,7 +113,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
         _service(catalog_pb2, "CatalogService"), "catalog", Health.KEYSPACE,
         {"UpsertProduct": write(), "GetProduct": read(_UNSHARDED),
          "BatchGetProducts": read(_UNSHARDED), "DeleteProduct": write(),
-         "SearchProducts": read(_UNSHARDED), "ImportProducts": write(idempotent=False)},
+         "SearchProducts": read(_UNSHARDED), "ImportProducts": write(idempotent=False),
+         "SuggestProducts": read(_UNSHARDED)},
         lambda w: CatalogServicer(w.catalog),
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server),
     ServiceEntry(

@@ -17,6 +17,7 @@ from gateway.domain.analytics.reports import AnalyticsDomain
 from gateway.domain.backups import BackupMonitor, NewestBaseBackup
 from gateway.domain.catalog import service as catalog
 from gateway.domain.catalog.invalidations import InvalidationFollower
+from gateway.domain.catalog.search_maintenance import SearchMaintenance
 from gateway.domain.events.retention import RetentionJob
 from gateway.domain.events.store import EventStoreDomain
 from gateway.domain.events.subscriptions import Subscriptions
@@ -63,6 +64,7 @@ class Wiring:
     explainer: Explainer
     projections: ProjectionRunner
     retention: RetentionJob
+    search_maintenance: SearchMaintenance
     # Events to ClickHouse; None when no analytics store is configured (the
     # events then wait in PostgreSQL).
     relay: Relay | None
@@ -137,6 +139,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
                                    policies, {d: keyspaces[opened.keyspace_of(d)]
                                               for d in ROW_RETENTION_KEYS},
                                    config.retention.batch_size)),
+        search_maintenance=SearchMaintenance(catalog_keyspace.single, policies,
+                                             config.search),
         relay=relay,
         resharding=resharding,
         rewind=rewind,

@@ -54,6 +54,8 @@ def test_readme_grpcurl_session(tmp_path: Path) -> None:
     assert [r["product"]["title"] for r in reads] == ["Blue ceramic mug"] * 2
     found = json.loads(by_method["datagw.v1.CatalogService/SearchProducts"])
     assert [p["sku"] for p in found["products"]] == ["MUG-1"]
+    suggested = json.loads(by_method["datagw.v1.CatalogService/SuggestProducts"])
+    assert suggested["suggestions"][0]["text"] == "blue ceramic"
     session = json.loads(by_method["datagw.v1.SessionService/CreateSession"])["session"]
     listed_sessions = json.loads(by_method["datagw.v1.SessionService/ListUserSessions"])
     assert [s["session_id"] for s in listed_sessions["sessions"]] == [session["session_id"]]

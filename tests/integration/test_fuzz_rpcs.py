@@ -184,6 +184,8 @@ def _plausible(p: Pools) -> None:
     b["country_code"] = ["DE", "US", "GB", "ZZ", "de"]
     b["card_token"] = ["tok_visa", "tok_decline", "tok_insufficient_funds", "tok_mastercard"]
     b["keyspace"] = ["commerce", "inventory", "catalog", "nope"]
+    # SuggestProducts: prefixes that complete something, and edge shapes.
+    b["prefix"] = ["w", "wire", "blue cer", "café", "caf ", " ", "%", "_x", "a\\b"]
     b["domain"] = ["catalog", "sessions", "users", "orders", "payments", "inventory",
                    "events", "analytics", "nope"]
     # RebuildProjection: never a real projection's name. Rebuilding the real

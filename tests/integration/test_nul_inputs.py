@@ -116,6 +116,9 @@ CASES = {
     "SearchProducts.brand": Case(
         "brand", _nothing, lambda s, es, k: s.catalog.SearchProducts(
             catalog_pb2.SearchProductsRequest(query="x", brand=NUL)), _nothing),
+    "SuggestProducts.prefix": Case(
+        "prefix", _nothing, lambda s, es, k: s.catalog.SuggestProducts(
+            catalog_pb2.SuggestProductsRequest(prefix=NUL)), _nothing),
     "SetStock.request_id": Case(
         "request_id", _stock_5, lambda s, es, k: s.inventory.SetStock(
             inventory_pb2.SetStockRequest(sku=k, on_hand=9, request_id=NUL)), _still_5),

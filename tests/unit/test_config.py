@@ -113,7 +113,7 @@ def test_unknown_keys_are_named_with_what_is_allowed(tmp_path: Path) -> None:
     assert sorted(found) == [
         f"{path}: colour: unknown key; allowed keys: server, metrics, telemetry, logging, "
         "policies_dir, postgres, redis, embedded, sagas, payments, clickhouse, retention, verify, "
-        "backup",
+        "backup, search",
         f"{path}: server.lisen: unknown key; allowed keys: listen, unix_socket, "
         "max_message_bytes, default_deadline, max_concurrent_rpcs, shutdown_grace, workers, tls, "
         "auth",
@@ -230,3 +230,10 @@ def test_verify_settings_read_with_defaults(tmp_path: Path) -> None:
                                       "stuck_saga_after: 2d}\n"), {}).verify
     assert (cfg.interval_s, cfg.sample, cfg.ages.stuck_saga_s) == (21600, 0.2, 172800)
     assert problems(write(tmp_path, "verify: {sample: 0%}\n")) != []
+
+
+def test_search_settings_read_with_defaults(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "search: {}\n"), {}).search.recount_interval_s == 600
+    cfg = load_config(write(tmp_path, "search: {vocabulary_recount: 1h}\n"), {}).search
+    assert cfg.recount_interval_s == 3600
+    assert problems(write(tmp_path, "search: {vocabulary_recount: often}\n")) != []

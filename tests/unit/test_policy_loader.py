@@ -368,3 +368,30 @@ def test_registry_refuses_a_reload_that_moves_a_domain(tmp_path: Path) -> None:
     assert (problem.file, problem.key) == ("catalog.yaml", "keyspace")
     assert "'catalog' -> 'commerce' takes a restart" in problem.message
     assert registry.generation == 1 and registry.get("catalog").keyspace == "catalog"
+
+
+@pytest.mark.parametrize(("new", "key", "says"), [
+    ("search: {language: \"english; drop\"}", "search.language",
+     "not a text search configuration name"),
+    ("search: {synonyms: tv}", "search.synonyms", "a list of word lists"),
+    ("search: {synonyms: [[tv]]}", "search.synonyms[0]", "two words or more"),
+    ("search: {synonyms: [[tv, '']]}", "search.synonyms[0]", "list of words or phrases"),
+    ("search: {stemming: off}", "search.stemming", "allowed keys: language, synonyms"),
+])
+def test_each_search_mistake_is_named(new: str, key: str, says: str) -> None:
+    problem = only_problem(CATALOG.split("\nsearch:")[0] + "\n" + new + "\n")
+    assert problem.key == key
+    assert says in problem.message
+
+
+def test_search_settings_are_read_and_only_the_catalog_has_them() -> None:
+    text = CATALOG.split("\nsearch:")[0] + (
+        "\nsearch:\n  language: pg_catalog.german\n"
+        "  synonyms: [[Laptop, notebook, NoteBook], [tv, flat  screen]]\n")
+    catalog, problems = parse_policy("x.yaml", text, POLICY_DOMAINS)
+    assert problems == [] and catalog is not None
+    assert catalog.search.language == "pg_catalog.german"
+    assert catalog.search.synonyms == (("laptop", "notebook"), ("tv", "flat screen"))
+    default, _ = parse_policy("x.yaml", CATALOG, POLICY_DOMAINS)
+    assert default is not None and default.search.language == "english"
+    assert only_problem(INVENTORY + "search: {language: english}\n").key == "search"

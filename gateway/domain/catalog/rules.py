@@ -21,6 +21,8 @@ MAX_ATTRIBUTE_VALUE = 1000
 MAX_PRICE_MINOR = 10**15
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# SuggestProducts with no limit: completions a search box shows.
+DEFAULT_SUGGESTIONS = 8
 MAX_REQUEST_ID = 128
 
 

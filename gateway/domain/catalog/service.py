@@ -34,11 +34,12 @@ from gateway.errors import (
 from gateway.policy.decisions import ReadPlan, plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
-from gateway.records.catalog import ProductRecord, ProductWrite, SearchQuery
+from gateway.records.catalog import ProductRecord, ProductWrite, SearchQuery, Suggestion
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import catalog_store as store
 from gateway.storage.postgres import idempotency
+from gateway.storage.postgres import search_words as vocabulary_store
 from gateway.storage.postgres.pool import Keyspace
 from gateway.storage.redis.cache import TTL, Cache, Entry, Fill, Lookup
 
@@ -243,6 +244,10 @@ class CatalogDomain:
             v.add("max_price_minor", "must be at least min_price_minor")
             v.raise_if_any()
         plan = self._plan(level, max_staleness_s)
+        # Applied to the query alone: a policy change needs no re-index. Not
+        # in the shape, so a change reaches cached pages within search_ttl
+        # and leaves page tokens valid.
+        q = replace(q, synonyms=self._policies.get(DOMAIN).search.synonyms)
         shape = {"t": q.text, "c": q.category, "b": q.brand, "lo": q.min_price,
                  "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive}
         fp = fingerprint(shape)
@@ -274,6 +279,24 @@ class CatalogDomain:
         assert raw is not None
         page = json.loads(raw)
         return SearchPage([ProductRecord.from_json(p) for p in page["p"]], page["t"])
+
+    async def suggest(
+        self, prefix: str, limit: int, level: Consistency | None = None,
+        max_staleness_s: float | None = None,
+    ) -> list[Suggestion]:
+        """Completions of the last word of `prefix` from the search vocabulary,
+        the rest kept as typed. Not cached: one index range of the vocabulary
+        costs less than a cache round trip would save, and every write would
+        drop the entries. The fields' limits are SuggestProductsRequest's
+        rules in proto/."""
+        words = prefix.split()
+        if not words or prefix[-1].isspace():
+            return []
+        last = words[-1]
+        typed = prefix.rstrip()[:-len(last)]
+        found = await self._read(self._plan(level, max_staleness_s), "SUGGEST search_words",
+                                 lambda c: vocabulary_store.completions(c, last, limit))
+        return [Suggestion(typed + word, word, n) for word, n in found.value]
 
     @staticmethod
     def _cursor_key(q: SearchQuery, key: list[Any]) -> tuple[Any, str]:

@@ -16,6 +16,8 @@ from gateway.records.catalog import ProductRecord, SearchHit, SearchQuery
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import product_events
+from gateway.storage.postgres.search_query import Matchers, has_operators, matchers
+from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryTerms, query_terms
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -104,6 +106,22 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
 # search engines cap their result windows). Other sorts page through all.
 RELEVANCE_WINDOW = 1000
 
+# Typo tolerance. A search whose words match fewer than CORRECT_BELOW products
+# (a misspelt word usually matches none) also finds, ranked below every full-
+# text match, the products matching the query corrected through the search
+# vocabulary (search_words.py): each word of the query may also be any of its
+# nearest vocabulary words. Like full-text matches, at most
+# RELEVANCE_WINDOW of them are ranked (the newest). The cost is that of two
+# full-text searches and one lookup per word in the vocabulary, whatever the
+# catalog's size (docs/BENCHMARKS.md).
+CORRECT_BELOW = 10
+# Full-text matches rank above every corrected one: their key is 2 plus
+# ts_rank normalised into [0, 1) (rank / (rank + 1), which keeps their
+# order); a corrected match's key is 1 plus its rank against the corrected
+# query.
+_EXACT_TIER = 2
+_CORRECTED_TIER = 1
+
 
 def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit: str) -> str:
     """The "popular" candidates: products with units sold, walked from the
@@ -129,45 +147,87 @@ def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit:
     return f"({' UNION ALL '.join(parts)}) AS popular"
 
 
+def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
+    """The products relevance ranks, each with its `score`: the newest
+    RELEVANCE_WINDOW full-text matches of the query, found through the
+    (created_at, sku) index for common words or the GIN index for rare ones,
+    and, when the query has corrections and those are fewer than
+    CORRECT_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
+    that full-text search did not find. Both parts apply `filters`."""
+    tsq = match.exact
+    exact = _ranked(tsq, _EXACT_TIER, [f"search @@ {tsq}", *filters])
+    if match.corrected is None:
+        return f"({exact}) AS candidates"
+    # PostgreSQL evaluates the count once, before the corrected part, and
+    # skips that part's scan when full-text search found enough.
+    near = _ranked(match.corrected, _CORRECTED_TIER, [
+        f"search @@ {match.corrected}", f"NOT (search @@ {tsq})", *filters,
+        f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {CORRECT_BELOW}) AS few)"
+        f" < {CORRECT_BELOW}"])
+    return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
+            f" UNION ALL ({near})) AS candidates")
+
+
+def _ranked(tsq: str, tier: int, where: list[str]) -> str:
+    return (f"SELECT {_COLUMNS}, {tier}::real + ts_rank(search, {tsq}, 32) AS score"
+            f" FROM products WHERE {' AND '.join(where)}"
+            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
+
+
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
     """One page; asks for limit+1 rows so the caller knows whether more exist."""
+    async with conn.transaction(readonly=True):
+        # asyncpg reuses prepared statements, and after five runs PostgreSQL
+        # may switch one to a generic plan that assumes every word matches
+        # the same number of rows: 10x slower for common or rare words
+        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
+        # The trigram index's % compares with a setting, not a value.
+        await conn.execute(
+            "SET LOCAL plan_cache_mode = force_custom_plan;"
+            f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
+        sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+        operators = has_operators(q.text)
+        correct = sort == "relevance" and not operators
+        terms = (await query_terms(conn, q.text, correct,
+                                   [w for group in q.synonyms for w in group if " " not in w])
+                 if q.text else None)
+        sql, params = _search_sql(q, sort, terms, operators)
+        rows = await conn.fetch(sql, *params)
+    return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+
+
+def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
+                operators: bool) -> tuple[str, list[Any]]:
     params: list[Any] = []
 
     def arg(value: Any) -> str:
         params.append(value)
         return f"${len(params)}"
 
-    where: list[str] = []
-    rank = "0::real"
-    if q.text:
-        tsq = f"websearch_to_tsquery('english'::regconfig, {arg(q.text)})"
-        where.append(f"search @@ {tsq}")
-        rank = f"ts_rank(search, {tsq})"
+    match = (matchers(q.text, terms, q.synonyms, operators, arg)
+             if terms is not None else None)
+    filters: list[str] = []
     if not q.include_inactive:
-        where.append("active")
+        filters.append("active")
     if q.category:
-        where.append(f"category = {arg(q.category)}")
+        filters.append(f"category = {arg(q.category)}")
     if q.brand:
-        where.append(f"brand = {arg(q.brand)}")
+        filters.append(f"brand = {arg(q.brand)}")
     if q.min_price is not None:
-        where.append(f"price_minor >= {arg(q.min_price)}")
+        filters.append(f"price_minor >= {arg(q.min_price)}")
     if q.max_price is not None:
-        where.append(f"price_minor <= {arg(q.max_price)}")
-    sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
+        filters.append(f"price_minor <= {arg(q.max_price)}")
+    where = [f"search @@ {match.exact}", *filters] if match else filters
     source = "products"
     if sort == "relevance":
-        # The window: the newest matches, found through the (created_at, sku)
-        # index for common words or the GIN index for rare ones.
-        source = (
-            f"(SELECT {_COLUMNS}, search FROM products WHERE {' AND '.join(where)}"
-            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}) AS candidates"
-        )
+        assert match is not None
+        source = _relevance_candidates(match, filters)
         where = []
     elif sort == "popular":
         source = _popular(where, q.after, arg, arg(q.limit + 1))
         where = []
     key_expr, direction, cast = {
-        "relevance": (rank, "DESC", "::real"),
+        "relevance": ("score", "DESC", "::real"),
         "price_asc": ("price_minor", "ASC", "::bigint"),
         "price_desc": ("price_minor", "DESC", "::bigint"),
         "newest": ("created_at", "DESC", "::timestamptz"),
@@ -181,14 +241,7 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
-    async with conn.transaction(readonly=True):
-        # asyncpg reuses prepared statements, and after five runs PostgreSQL
-        # may switch one to a generic plan that assumes every word matches
-        # the same number of rows: 10x slower for common or rare words
-        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        rows = await conn.fetch(sql, *params)
-    return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+    return sql, params
 
 
 _IMPORT_COLUMNS = (

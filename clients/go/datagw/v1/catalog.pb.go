@@ -859,6 +859,184 @@ func (x *SearchProductsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for SuggestProducts.
+type SuggestProductsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What has been typed so far: its last word is completed, the words before
+	// it are kept as they are ("wireless hea" -> "wireless headphones").
+	Prefix string `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// 1-20 suggestions, default 8 (0).
+	Limit int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Consistency of this read.
+	ReadOptions   *ReadOptions `protobuf:"bytes,3,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestProductsRequest) Reset() {
+	*x = SuggestProductsRequest{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestProductsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestProductsRequest) ProtoMessage() {}
+
+func (x *SuggestProductsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestProductsRequest.ProtoReflect.Descriptor instead.
+func (*SuggestProductsRequest) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SuggestProductsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *SuggestProductsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SuggestProductsRequest) GetReadOptions() *ReadOptions {
+	if x != nil {
+		return x.ReadOptions
+	}
+	return nil
+}
+
+// One completion.
+type ProductSuggestion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The prefix with its last word completed.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// The completed word, lower-cased as the catalog writes it ("café").
+	Word string `protobuf:"bytes,2,opt,name=word,proto3" json:"word,omitempty"`
+	// About how many products hold the completed word (counted in the
+	// background: a word new since the last count shows the products of the
+	// write that brought it).
+	ProductCount  int64 `protobuf:"varint,3,opt,name=product_count,json=productCount,proto3" json:"product_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProductSuggestion) Reset() {
+	*x = ProductSuggestion{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProductSuggestion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProductSuggestion) ProtoMessage() {}
+
+func (x *ProductSuggestion) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProductSuggestion.ProtoReflect.Descriptor instead.
+func (*ProductSuggestion) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ProductSuggestion) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ProductSuggestion) GetWord() string {
+	if x != nil {
+		return x.Word
+	}
+	return ""
+}
+
+func (x *ProductSuggestion) GetProductCount() int64 {
+	if x != nil {
+		return x.ProductCount
+	}
+	return 0
+}
+
+// Response for SuggestProducts.
+type SuggestProductsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The completions, the words in most products first; empty when the last
+	// word matches none or `prefix` ends with a space.
+	Suggestions   []*ProductSuggestion `protobuf:"bytes,1,rep,name=suggestions,proto3" json:"suggestions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestProductsResponse) Reset() {
+	*x = SuggestProductsResponse{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestProductsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestProductsResponse) ProtoMessage() {}
+
+func (x *SuggestProductsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestProductsResponse.ProtoReflect.Descriptor instead.
+func (*SuggestProductsResponse) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SuggestProductsResponse) GetSuggestions() []*ProductSuggestion {
+	if x != nil {
+		return x.Suggestions
+	}
+	return nil
+}
+
 // One streamed message of ImportProducts: one row (`product`), or many
 // (`products`, after `product` when that is set too). Rows are numbered in
 // stream order across messages; a message with neither is one (rejected)
@@ -876,7 +1054,7 @@ type ImportProductsRequest struct {
 
 func (x *ImportProductsRequest) Reset() {
 	*x = ImportProductsRequest{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1066,7 @@ func (x *ImportProductsRequest) String() string {
 func (*ImportProductsRequest) ProtoMessage() {}
 
 func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1079,7 @@ func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsRequest.ProtoReflect.Descriptor instead.
 func (*ImportProductsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ImportProductsRequest) GetProduct() *Product {
@@ -935,7 +1113,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1125,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1138,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImportRowError) GetIndex() int64 {
@@ -1008,7 +1186,7 @@ type ImportProductsResponse struct {
 
 func (x *ImportProductsResponse) Reset() {
 	*x = ImportProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1198,7 @@ func (x *ImportProductsResponse) String() string {
 func (*ImportProductsResponse) ProtoMessage() {}
 
 func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1211,7 @@ func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsResponse.ProtoReflect.Descriptor instead.
 func (*ImportProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportProductsResponse) GetReceivedCount() int64 {
@@ -1136,7 +1314,18 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x10_max_price_minor\"p\n" +
 	"\x16SearchProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"u\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x16SuggestProductsRequest\x12%\n" +
+	"\x06prefix\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xd0\xf3\x18\x01\x10\x01\x18dR\x06prefix\x12\x1f\n" +
+	"\x05limit\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\x05limit\x129\n" +
+	"\fread_options\x18\x03 \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\"`\n" +
+	"\x11ProductSuggestion\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
+	"\x04word\x18\x02 \x01(\tR\x04word\x12#\n" +
+	"\rproduct_count\x18\x03 \x01(\x03R\fproductCount\"Y\n" +
+	"\x17SuggestProductsResponse\x12>\n" +
+	"\vsuggestions\x18\x01 \x03(\v2\x1c.datagw.v1.ProductSuggestionR\vsuggestions\"u\n" +
 	"\x15ImportProductsRequest\x12,\n" +
 	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12.\n" +
 	"\bproducts\x18\x02 \x03(\v2\x12.datagw.v1.ProductR\bproducts\"p\n" +
@@ -1156,7 +1345,7 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x16PRODUCT_SORT_PRICE_ASC\x10\x02\x12\x1b\n" +
 	"\x17PRODUCT_SORT_PRICE_DESC\x10\x03\x12\x17\n" +
 	"\x13PRODUCT_SORT_NEWEST\x10\x04\x12\x18\n" +
-	"\x14PRODUCT_SORT_POPULAR\x10\x052\x90\x04\n" +
+	"\x14PRODUCT_SORT_POPULAR\x10\x052\xea\x04\n" +
 	"\x0eCatalogService\x12R\n" +
 	"\rUpsertProduct\x12\x1f.datagw.v1.UpsertProductRequest\x1a .datagw.v1.UpsertProductResponse\x12I\n" +
 	"\n" +
@@ -1164,7 +1353,8 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"\x10BatchGetProducts\x12\".datagw.v1.BatchGetProductsRequest\x1a#.datagw.v1.BatchGetProductsResponse\x12R\n" +
 	"\rDeleteProduct\x12\x1f.datagw.v1.DeleteProductRequest\x1a .datagw.v1.DeleteProductResponse\x12U\n" +
 	"\x0eSearchProducts\x12 .datagw.v1.SearchProductsRequest\x1a!.datagw.v1.SearchProductsResponse\x12W\n" +
-	"\x0eImportProducts\x12 .datagw.v1.ImportProductsRequest\x1a!.datagw.v1.ImportProductsResponse(\x01BH\n" +
+	"\x0eImportProducts\x12 .datagw.v1.ImportProductsRequest\x1a!.datagw.v1.ImportProductsResponse(\x01\x12X\n" +
+	"\x0fSuggestProducts\x12!.datagw.v1.SuggestProductsRequest\x1a\".datagw.v1.SuggestProductsResponseBH\n" +
 	"\fio.datagw.v1P\x01Z6github.com/datagw/datagw/clients/go/datagw/v1;datagwv1b\x06proto3"
 
 var (
@@ -1180,7 +1370,7 @@ func file_datagw_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_datagw_v1_catalog_proto_goTypes = []any{
 	(ProductSort)(0),                 // 0: datagw.v1.ProductSort
 	(*Product)(nil),                  // 1: datagw.v1.Product
@@ -1194,48 +1384,55 @@ var file_datagw_v1_catalog_proto_goTypes = []any{
 	(*DeleteProductResponse)(nil),    // 9: datagw.v1.DeleteProductResponse
 	(*SearchProductsRequest)(nil),    // 10: datagw.v1.SearchProductsRequest
 	(*SearchProductsResponse)(nil),   // 11: datagw.v1.SearchProductsResponse
-	(*ImportProductsRequest)(nil),    // 12: datagw.v1.ImportProductsRequest
-	(*ImportRowError)(nil),           // 13: datagw.v1.ImportRowError
-	(*ImportProductsResponse)(nil),   // 14: datagw.v1.ImportProductsResponse
-	nil,                              // 15: datagw.v1.Product.AttributesEntry
-	(*Money)(nil),                    // 16: datagw.v1.Money
-	(*timestamppb.Timestamp)(nil),    // 17: google.protobuf.Timestamp
-	(*ReadOptions)(nil),              // 18: datagw.v1.ReadOptions
+	(*SuggestProductsRequest)(nil),   // 12: datagw.v1.SuggestProductsRequest
+	(*ProductSuggestion)(nil),        // 13: datagw.v1.ProductSuggestion
+	(*SuggestProductsResponse)(nil),  // 14: datagw.v1.SuggestProductsResponse
+	(*ImportProductsRequest)(nil),    // 15: datagw.v1.ImportProductsRequest
+	(*ImportRowError)(nil),           // 16: datagw.v1.ImportRowError
+	(*ImportProductsResponse)(nil),   // 17: datagw.v1.ImportProductsResponse
+	nil,                              // 18: datagw.v1.Product.AttributesEntry
+	(*Money)(nil),                    // 19: datagw.v1.Money
+	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
+	(*ReadOptions)(nil),              // 21: datagw.v1.ReadOptions
 }
 var file_datagw_v1_catalog_proto_depIdxs = []int32{
-	16, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
-	15, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
-	17, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	17, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	19, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
+	18, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
+	20, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	20, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: datagw.v1.UpsertProductRequest.product:type_name -> datagw.v1.Product
 	1,  // 5: datagw.v1.UpsertProductResponse.product:type_name -> datagw.v1.Product
-	18, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
+	21, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 7: datagw.v1.GetProductResponse.product:type_name -> datagw.v1.Product
-	18, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	21, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 9: datagw.v1.BatchGetProductsResponse.products:type_name -> datagw.v1.Product
 	0,  // 10: datagw.v1.SearchProductsRequest.sort:type_name -> datagw.v1.ProductSort
-	18, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	21, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 12: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
-	1,  // 13: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
-	1,  // 14: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
-	13, // 15: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
-	2,  // 16: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
-	4,  // 17: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
-	6,  // 18: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
-	8,  // 19: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
-	10, // 20: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
-	12, // 21: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
-	3,  // 22: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
-	5,  // 23: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
-	7,  // 24: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
-	9,  // 25: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
-	11, // 26: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
-	14, // 27: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	21, // 13: datagw.v1.SuggestProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	13, // 14: datagw.v1.SuggestProductsResponse.suggestions:type_name -> datagw.v1.ProductSuggestion
+	1,  // 15: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
+	1,  // 16: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
+	16, // 17: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
+	2,  // 18: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
+	4,  // 19: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
+	6,  // 20: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
+	8,  // 21: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
+	10, // 22: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
+	15, // 23: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
+	12, // 24: datagw.v1.CatalogService.SuggestProducts:input_type -> datagw.v1.SuggestProductsRequest
+	3,  // 25: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
+	5,  // 26: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
+	7,  // 27: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
+	9,  // 28: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
+	11, // 29: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
+	17, // 30: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
+	14, // 31: datagw.v1.CatalogService.SuggestProducts:output_type -> datagw.v1.SuggestProductsResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_catalog_proto_init() }
@@ -1255,7 +1452,7 @@ func file_datagw_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_catalog_proto_rawDesc), len(file_datagw_v1_catalog_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	CatalogService_DeleteProduct_FullMethodName    = "/datagw.v1.CatalogService/DeleteProduct"
 	CatalogService_SearchProducts_FullMethodName   = "/datagw.v1.CatalogService/SearchProducts"
 	CatalogService_ImportProducts_FullMethodName   = "/datagw.v1.CatalogService/ImportProducts"
+	CatalogService_SuggestProducts_FullMethodName  = "/datagw.v1.CatalogService/SuggestProducts"
 )
 
 // CatalogServiceClient is the client API for CatalogService service.
@@ -50,6 +51,11 @@ type CatalogServiceClient interface {
 	// Bulk load: stream products in, get counts and per-row errors back. Valid
 	// rows are stored even when others are rejected.
 	ImportProducts(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportProductsRequest, ImportProductsResponse], error)
+	// Completions of what a shopper is typing, for a search box: the last word
+	// of `prefix` completed from the words of the catalog's titles, brands and
+	// categories (accents and case ignored), the words in most products first.
+	// Fast enough to call on every keystroke.
+	SuggestProducts(ctx context.Context, in *SuggestProductsRequest, opts ...grpc.CallOption) (*SuggestProductsResponse, error)
 }
 
 type catalogServiceClient struct {
@@ -123,6 +129,16 @@ func (c *catalogServiceClient) ImportProducts(ctx context.Context, opts ...grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type CatalogService_ImportProductsClient = grpc.ClientStreamingClient[ImportProductsRequest, ImportProductsResponse]
 
+func (c *catalogServiceClient) SuggestProducts(ctx context.Context, in *SuggestProductsRequest, opts ...grpc.CallOption) (*SuggestProductsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuggestProductsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_SuggestProducts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogServiceServer is the server API for CatalogService service.
 // All implementations must embed UnimplementedCatalogServiceServer
 // for forward compatibility.
@@ -146,6 +162,11 @@ type CatalogServiceServer interface {
 	// Bulk load: stream products in, get counts and per-row errors back. Valid
 	// rows are stored even when others are rejected.
 	ImportProducts(grpc.ClientStreamingServer[ImportProductsRequest, ImportProductsResponse]) error
+	// Completions of what a shopper is typing, for a search box: the last word
+	// of `prefix` completed from the words of the catalog's titles, brands and
+	// categories (accents and case ignored), the words in most products first.
+	// Fast enough to call on every keystroke.
+	SuggestProducts(context.Context, *SuggestProductsRequest) (*SuggestProductsResponse, error)
 	mustEmbedUnimplementedCatalogServiceServer()
 }
 
@@ -173,6 +194,9 @@ func (UnimplementedCatalogServiceServer) SearchProducts(context.Context, *Search
 }
 func (UnimplementedCatalogServiceServer) ImportProducts(grpc.ClientStreamingServer[ImportProductsRequest, ImportProductsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportProducts not implemented")
+}
+func (UnimplementedCatalogServiceServer) SuggestProducts(context.Context, *SuggestProductsRequest) (*SuggestProductsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuggestProducts not implemented")
 }
 func (UnimplementedCatalogServiceServer) mustEmbedUnimplementedCatalogServiceServer() {}
 func (UnimplementedCatalogServiceServer) testEmbeddedByValue()                        {}
@@ -292,6 +316,24 @@ func _CatalogService_ImportProducts_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type CatalogService_ImportProductsServer = grpc.ClientStreamingServer[ImportProductsRequest, ImportProductsResponse]
 
+func _CatalogService_SuggestProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuggestProductsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).SuggestProducts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_SuggestProducts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).SuggestProducts(ctx, req.(*SuggestProductsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogService_ServiceDesc is the grpc.ServiceDesc for CatalogService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -318,6 +360,10 @@ var CatalogService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchProducts",
 			Handler:    _CatalogService_SearchProducts_Handler,
+		},
+		{
+			MethodName: "SuggestProducts",
+			Handler:    _CatalogService_SuggestProducts_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

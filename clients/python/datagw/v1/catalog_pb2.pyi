@@ -487,6 +487,99 @@ class SearchProductsResponse(_message.Message):
 Global___SearchProductsResponse: _TypeAlias = SearchProductsResponse  # noqa: Y015
 
 @_typing.final
+class SuggestProductsRequest(_message.Message):
+    """Request for SuggestProducts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PREFIX_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    READ_OPTIONS_FIELD_NUMBER: _builtins.int
+    prefix: _builtins.str
+    """What has been typed so far: its last word is completed, the words before
+    it are kept as they are ("wireless hea" -> "wireless headphones").
+    """
+    limit: _builtins.int
+    """1-20 suggestions, default 8 (0)."""
+    @_builtins.property
+    def read_options(self) -> _common_pb2.ReadOptions:
+        """Consistency of this read."""
+
+    def __init__(
+        self,
+        *,
+        prefix: _builtins.str = ...,
+        limit: _builtins.int = ...,
+        read_options: _common_pb2.ReadOptions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["read_options", b"read_options"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "prefix", b"prefix", "read_options", b"read_options"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestProductsRequest: _TypeAlias = SuggestProductsRequest  # noqa: Y015
+
+@_typing.final
+class ProductSuggestion(_message.Message):
+    """One completion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    WORD_FIELD_NUMBER: _builtins.int
+    PRODUCT_COUNT_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    """The prefix with its last word completed."""
+    word: _builtins.str
+    """The completed word, lower-cased as the catalog writes it ("café")."""
+    product_count: _builtins.int
+    """About how many products hold the completed word (counted in the
+    background: a word new since the last count shows the products of the
+    write that brought it).
+    """
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        word: _builtins.str = ...,
+        product_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["product_count", b"product_count", "text", b"text", "word", b"word"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProductSuggestion: _TypeAlias = ProductSuggestion  # noqa: Y015
+
+@_typing.final
+class SuggestProductsResponse(_message.Message):
+    """Response for SuggestProducts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUGGESTIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProductSuggestion]:
+        """The completions, the words in most products first; empty when the last
+        word matches none or `prefix` ends with a space.
+        """
+
+    def __init__(
+        self,
+        *,
+        suggestions: _abc.Iterable[Global___ProductSuggestion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["suggestions", b"suggestions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SuggestProductsResponse: _TypeAlias = SuggestProductsResponse  # noqa: Y015
+
+@_typing.final
 class ImportProductsRequest(_message.Message):
     """One streamed message of ImportProducts: one row (`product`), or many
     (`products`, after `product` when that is set too). Rows are numbered in

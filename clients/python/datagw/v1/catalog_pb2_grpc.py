@@ -66,6 +66,11 @@ class CatalogServiceStub:
                 request_serializer=datagw_dot_v1_dot_catalog__pb2.ImportProductsRequest.SerializeToString,
                 response_deserializer=datagw_dot_v1_dot_catalog__pb2.ImportProductsResponse.FromString,
                 _registered_method=True)
+        self.SuggestProducts = channel.unary_unary(
+                '/datagw.v1.CatalogService/SuggestProducts',
+                request_serializer=datagw_dot_v1_dot_catalog__pb2.SuggestProductsRequest.SerializeToString,
+                response_deserializer=datagw_dot_v1_dot_catalog__pb2.SuggestProductsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -119,6 +124,16 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuggestProducts(self, request, context):
+        """Completions of what a shopper is typing, for a search box: the last word
+        of `prefix` completed from the words of the catalog's titles, brands and
+        categories (accents and case ignored), the words in most products first.
+        Fast enough to call on every keystroke.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +166,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ImportProducts,
                     request_deserializer=datagw_dot_v1_dot_catalog__pb2.ImportProductsRequest.FromString,
                     response_serializer=datagw_dot_v1_dot_catalog__pb2.ImportProductsResponse.SerializeToString,
+            ),
+            'SuggestProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuggestProducts,
+                    request_deserializer=datagw_dot_v1_dot_catalog__pb2.SuggestProductsRequest.FromString,
+                    response_serializer=datagw_dot_v1_dot_catalog__pb2.SuggestProductsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +337,33 @@ class CatalogService:
             '/datagw.v1.CatalogService/ImportProducts',
             datagw_dot_v1_dot_catalog__pb2.ImportProductsRequest.SerializeToString,
             datagw_dot_v1_dot_catalog__pb2.ImportProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuggestProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datagw.v1.CatalogService/SuggestProducts',
+            datagw_dot_v1_dot_catalog__pb2.SuggestProductsRequest.SerializeToString,
+            datagw_dot_v1_dot_catalog__pb2.SuggestProductsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,12 @@ class CatalogServiceStub:
     """Bulk load: stream products in, get counts and per-row errors back. Valid
     rows are stored even when others are rejected.
     """
+    SuggestProducts: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.SuggestProductsRequest, _catalog_pb2.SuggestProductsResponse]
+    """Completions of what a shopper is typing, for a search box: the last word
+    of `prefix` completed from the words of the catalog's titles, brands and
+    categories (accents and case ignored), the words in most products first.
+    Fast enough to call on every keystroke.
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -80,6 +86,12 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ImportProducts: _aio.StreamUnaryMultiCallable[_catalog_pb2.ImportProductsRequest, _catalog_pb2.ImportProductsResponse]  # type: ignore[assignment]
     """Bulk load: stream products in, get counts and per-row errors back. Valid
     rows are stored even when others are rejected.
+    """
+    SuggestProducts: _aio.UnaryUnaryMultiCallable[_catalog_pb2.SuggestProductsRequest, _catalog_pb2.SuggestProductsResponse]  # type: ignore[assignment]
+    """Completions of what a shopper is typing, for a search box: the last word
+    of `prefix` completed from the words of the catalog's titles, brands and
+    categories (accents and case ignored), the words in most products first.
+    Fast enough to call on every keystroke.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -140,6 +152,18 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_catalog_pb2.ImportProductsResponse, _abc.Awaitable[_catalog_pb2.ImportProductsResponse]]:
         """Bulk load: stream products in, get counts and per-row errors back. Valid
         rows are stored even when others are rejected.
+        """
+
+    @_abc_1.abstractmethod
+    def SuggestProducts(
+        self,
+        request: _catalog_pb2.SuggestProductsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.SuggestProductsResponse, _abc.Awaitable[_catalog_pb2.SuggestProductsResponse]]:
+        """Completions of what a shopper is typing, for a search box: the last word
+        of `prefix` completed from the words of the catalog's titles, brands and
+        categories (accents and case ignored), the words in most products first.
+        Fast enough to call on every keystroke.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

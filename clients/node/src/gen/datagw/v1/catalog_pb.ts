@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/catalog.proto.
  */
 export const file_datagw_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("ChdkYXRhZ3cvdjEvY2F0YWxvZy5wcm90bxIJZGF0YWd3LnYxIvoCCgdQcm9kdWN0EgsKA3NrdRgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRINCgVicmFuZBgFIAEoCRIfCgVwcmljZRgGIAEoCzIQLmRhdGFndy52MS5Nb25leRI2CgphdHRyaWJ1dGVzGAcgAygLMiIuZGF0YWd3LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EhMKBmFjdGl2ZRgIIAEoCEgAiAEBEg8KB3ZlcnNpb24YCSABKAMSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdfYWN0aXZlIpoBChRVcHNlcnRQcm9kdWN0UmVxdWVzdBIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QSJgoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoAEgAiAEBEiAKCnJlcXVlc3RfaWQYAyABKAlCDLpICXIH0PMYARiAAUITChFfZXhwZWN0ZWRfdmVyc2lvbiJoChVVcHNlcnRQcm9kdWN0UmVzcG9uc2USIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0Eg8KB2NyZWF0ZWQYAiABKAgSGQoRY29uc2lzdGVuY3lfdG9rZW4YAyABKAkiWQoRR2V0UHJvZHVjdFJlcXVlc3QSFgoDc2t1GAEgASgJQgm6SAZyBMjzGAESLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjkKEkdldFByb2R1Y3RSZXNwb25zZRIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QiaQoXQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QSIAoEc2t1cxgBIAMoCUISukgPkgEMCAEQZCIGcgTI8xgBEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJWChhCYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USJAoIcHJvZHVjdHMYASADKAsyEi5kYXRhZ3cudjEuUHJvZHVjdBIUCgxtaXNzaW5nX3NrdXMYAiADKAkijQEKFERlbGV0ZVByb2R1Y3RSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgTI8xgBEiYKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKABIAIgBARIgCgpyZXF1ZXN0X2lkGAMgASgJQgy6SAlyB9DzGAEYgAFCEwoRX2V4cGVjdGVkX3ZlcnNpb24iMgoVRGVsZXRlUHJvZHVjdFJlc3BvbnNlEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAEgASgJIoUDChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGwoFcXVlcnkYASABKAlCDLpICXIH0PMYARj0AxIdCghjYXRlZ29yeRgCIAEoCUILukgIcgbQ8xgBGGQSGgoFYnJhbmQYAyABKAlCC7pICHIG0PMYARhkEiUKD21pbl9wcmljZV9taW5vchgEIAEoA0IHukgEIgIoAEgAiAEBEiUKD21heF9wcmljZV9taW5vchgFIAEoA0IHukgEIgIoAEgBiAEBEiQKBHNvcnQYBiABKA4yFi5kYXRhZ3cudjEuUHJvZHVjdFNvcnQSHAoJcGFnZV9zaXplGAcgASgFQgm6SAYaBBhkKAASEgoKcGFnZV90b2tlbhgIIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAkgASgIEiwKDHJlYWRfb3B0aW9ucxgKIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9uc0ISChBfbWluX3ByaWNlX21pbm9yQhIKEF9tYXhfcHJpY2VfbWlub3IiVwoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIkCghwcm9kdWN0cxgBIAMoCzISLmRhdGFndy52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJiChVJbXBvcnRQcm9kdWN0c1JlcXVlc3QSIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0EiQKCHByb2R1Y3RzGAIgAygLMhIuZGF0YWd3LnYxLlByb2R1Y3QiUAoOSW1wb3J0Um93RXJyb3ISDQoFaW5kZXgYASABKAMSCwoDc2t1GAIgASgJEg0KBWZpZWxkGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJIokBChZJbXBvcnRQcm9kdWN0c1Jlc3BvbnNlEhYKDnJlY2VpdmVkX2NvdW50GAEgASgDEhYKDmltcG9ydGVkX2NvdW50GAIgASgDEhQKDGZhaWxlZF9jb3VudBgDIAEoAxIpCgZlcnJvcnMYBCADKAsyGS5kYXRhZ3cudjEuSW1wb3J0Um93RXJyb3IqswEKC1Byb2R1Y3RTb3J0EhwKGFBST0RVQ1RfU09SVF9VTlNQRUNJRklFRBAAEhoKFlBST0RVQ1RfU09SVF9SRUxFVkFOQ0UQARIaChZQUk9EVUNUX1NPUlRfUFJJQ0VfQVNDEAISGwoXUFJPRFVDVF9TT1JUX1BSSUNFX0RFU0MQAxIXChNQUk9EVUNUX1NPUlRfTkVXRVNUEAQSGAoUUFJPRFVDVF9TT1JUX1BPUFVMQVIQBTKQBAoOQ2F0YWxvZ1NlcnZpY2USUgoNVXBzZXJ0UHJvZHVjdBIfLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVzcG9uc2USSQoKR2V0UHJvZHVjdBIcLmRhdGFndy52MS5HZXRQcm9kdWN0UmVxdWVzdBodLmRhdGFndy52MS5HZXRQcm9kdWN0UmVzcG9uc2USWwoQQmF0Y2hHZXRQcm9kdWN0cxIiLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVxdWVzdBojLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USUgoNRGVsZXRlUHJvZHVjdBIfLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVzcG9uc2USVQoOU2VhcmNoUHJvZHVjdHMSIC5kYXRhZ3cudjEuU2VhcmNoUHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2USVwoOSW1wb3J0UHJvZHVjdHMSIC5kYXRhZ3cudjEuSW1wb3J0UHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLkltcG9ydFByb2R1Y3RzUmVzcG9uc2UoAUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
+  fileDesc("ChdkYXRhZ3cvdjEvY2F0YWxvZy5wcm90bxIJZGF0YWd3LnYxIvoCCgdQcm9kdWN0EgsKA3NrdRgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRINCgVicmFuZBgFIAEoCRIfCgVwcmljZRgGIAEoCzIQLmRhdGFndy52MS5Nb25leRI2CgphdHRyaWJ1dGVzGAcgAygLMiIuZGF0YWd3LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EhMKBmFjdGl2ZRgIIAEoCEgAiAEBEg8KB3ZlcnNpb24YCSABKAMSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdfYWN0aXZlIpoBChRVcHNlcnRQcm9kdWN0UmVxdWVzdBIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QSJgoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoAEgAiAEBEiAKCnJlcXVlc3RfaWQYAyABKAlCDLpICXIH0PMYARiAAUITChFfZXhwZWN0ZWRfdmVyc2lvbiJoChVVcHNlcnRQcm9kdWN0UmVzcG9uc2USIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0Eg8KB2NyZWF0ZWQYAiABKAgSGQoRY29uc2lzdGVuY3lfdG9rZW4YAyABKAkiWQoRR2V0UHJvZHVjdFJlcXVlc3QSFgoDc2t1GAEgASgJQgm6SAZyBMjzGAESLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjkKEkdldFByb2R1Y3RSZXNwb25zZRIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QiaQoXQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QSIAoEc2t1cxgBIAMoCUISukgPkgEMCAEQZCIGcgTI8xgBEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJWChhCYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USJAoIcHJvZHVjdHMYASADKAsyEi5kYXRhZ3cudjEuUHJvZHVjdBIUCgxtaXNzaW5nX3NrdXMYAiADKAkijQEKFERlbGV0ZVByb2R1Y3RSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgTI8xgBEiYKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKABIAIgBARIgCgpyZXF1ZXN0X2lkGAMgASgJQgy6SAlyB9DzGAEYgAFCEwoRX2V4cGVjdGVkX3ZlcnNpb24iMgoVRGVsZXRlUHJvZHVjdFJlc3BvbnNlEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAEgASgJIoUDChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGwoFcXVlcnkYASABKAlCDLpICXIH0PMYARj0AxIdCghjYXRlZ29yeRgCIAEoCUILukgIcgbQ8xgBGGQSGgoFYnJhbmQYAyABKAlCC7pICHIG0PMYARhkEiUKD21pbl9wcmljZV9taW5vchgEIAEoA0IHukgEIgIoAEgAiAEBEiUKD21heF9wcmljZV9taW5vchgFIAEoA0IHukgEIgIoAEgBiAEBEiQKBHNvcnQYBiABKA4yFi5kYXRhZ3cudjEuUHJvZHVjdFNvcnQSHAoJcGFnZV9zaXplGAcgASgFQgm6SAYaBBhkKAASEgoKcGFnZV90b2tlbhgIIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAkgASgIEiwKDHJlYWRfb3B0aW9ucxgKIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9uc0ISChBfbWluX3ByaWNlX21pbm9yQhIKEF9tYXhfcHJpY2VfbWlub3IiVwoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIkCghwcm9kdWN0cxgBIAMoCzISLmRhdGFndy52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ/ChZTdWdnZXN0UHJvZHVjdHNSZXF1ZXN0Eh0KBnByZWZpeBgBIAEoCUINukgKcgjQ8xgBEAEYZBIYCgVsaW1pdBgCIAEoBUIJukgGGgQYFCgAEiwKDHJlYWRfb3B0aW9ucxgDIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJGChFQcm9kdWN0U3VnZ2VzdGlvbhIMCgR0ZXh0GAEgASgJEgwKBHdvcmQYAiABKAkSFQoNcHJvZHVjdF9jb3VudBgDIAEoAyJMChdTdWdnZXN0UHJvZHVjdHNSZXNwb25zZRIxCgtzdWdnZXN0aW9ucxgBIAMoCzIcLmRhdGFndy52MS5Qcm9kdWN0U3VnZ2VzdGlvbiJiChVJbXBvcnRQcm9kdWN0c1JlcXVlc3QSIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0EiQKCHByb2R1Y3RzGAIgAygLMhIuZGF0YWd3LnYxLlByb2R1Y3QiUAoOSW1wb3J0Um93RXJyb3ISDQoFaW5kZXgYASABKAMSCwoDc2t1GAIgASgJEg0KBWZpZWxkGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJIokBChZJbXBvcnRQcm9kdWN0c1Jlc3BvbnNlEhYKDnJlY2VpdmVkX2NvdW50GAEgASgDEhYKDmltcG9ydGVkX2NvdW50GAIgASgDEhQKDGZhaWxlZF9jb3VudBgDIAEoAxIpCgZlcnJvcnMYBCADKAsyGS5kYXRhZ3cudjEuSW1wb3J0Um93RXJyb3IqswEKC1Byb2R1Y3RTb3J0EhwKGFBST0RVQ1RfU09SVF9VTlNQRUNJRklFRBAAEhoKFlBST0RVQ1RfU09SVF9SRUxFVkFOQ0UQARIaChZQUk9EVUNUX1NPUlRfUFJJQ0VfQVNDEAISGwoXUFJPRFVDVF9TT1JUX1BSSUNFX0RFU0MQAxIXChNQUk9EVUNUX1NPUlRfTkVXRVNUEAQSGAoUUFJPRFVDVF9TT1JUX1BPUFVMQVIQBTLqBAoOQ2F0YWxvZ1NlcnZpY2USUgoNVXBzZXJ0UHJvZHVjdBIfLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVzcG9uc2USSQoKR2V0UHJvZHVjdBIcLmRhdGFndy52MS5HZXRQcm9kdWN0UmVxdWVzdBodLmRhdGFndy52MS5HZXRQcm9kdWN0UmVzcG9uc2USWwoQQmF0Y2hHZXRQcm9kdWN0cxIiLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVxdWVzdBojLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USUgoNRGVsZXRlUHJvZHVjdBIfLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVzcG9uc2USVQoOU2VhcmNoUHJvZHVjdHMSIC5kYXRhZ3cudjEuU2VhcmNoUHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2USVwoOSW1wb3J0UHJvZHVjdHMSIC5kYXRhZ3cudjEuSW1wb3J0UHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLkltcG9ydFByb2R1Y3RzUmVzcG9uc2UoARJYCg9TdWdnZXN0UHJvZHVjdHMSIS5kYXRhZ3cudjEuU3VnZ2VzdFByb2R1Y3RzUmVxdWVzdBoiLmRhdGFndy52MS5TdWdnZXN0UHJvZHVjdHNSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
 
 /**
  * A product of the catalog.
@@ -456,6 +456,101 @@ export const SearchProductsResponseSchema: GenMessage<SearchProductsResponse> = 
   messageDesc(file_datagw_v1_catalog, 10);
 
 /**
+ * Request for SuggestProducts.
+ *
+ * @generated from message datagw.v1.SuggestProductsRequest
+ */
+export type SuggestProductsRequest = Message<"datagw.v1.SuggestProductsRequest"> & {
+  /**
+   * What has been typed so far: its last word is completed, the words before
+   * it are kept as they are ("wireless hea" -> "wireless headphones").
+   *
+   * @generated from field: string prefix = 1;
+   */
+  prefix: string;
+
+  /**
+   * 1-20 suggestions, default 8 (0).
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * Consistency of this read.
+   *
+   * @generated from field: datagw.v1.ReadOptions read_options = 3;
+   */
+  readOptions?: ReadOptions | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.SuggestProductsRequest.
+ * Use `create(SuggestProductsRequestSchema)` to create a new message.
+ */
+export const SuggestProductsRequestSchema: GenMessage<SuggestProductsRequest> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 11);
+
+/**
+ * One completion.
+ *
+ * @generated from message datagw.v1.ProductSuggestion
+ */
+export type ProductSuggestion = Message<"datagw.v1.ProductSuggestion"> & {
+  /**
+   * The prefix with its last word completed.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * The completed word, lower-cased as the catalog writes it ("café").
+   *
+   * @generated from field: string word = 2;
+   */
+  word: string;
+
+  /**
+   * About how many products hold the completed word (counted in the
+   * background: a word new since the last count shows the products of the
+   * write that brought it).
+   *
+   * @generated from field: int64 product_count = 3;
+   */
+  productCount: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.ProductSuggestion.
+ * Use `create(ProductSuggestionSchema)` to create a new message.
+ */
+export const ProductSuggestionSchema: GenMessage<ProductSuggestion> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 12);
+
+/**
+ * Response for SuggestProducts.
+ *
+ * @generated from message datagw.v1.SuggestProductsResponse
+ */
+export type SuggestProductsResponse = Message<"datagw.v1.SuggestProductsResponse"> & {
+  /**
+   * The completions, the words in most products first; empty when the last
+   * word matches none or `prefix` ends with a space.
+   *
+   * @generated from field: repeated datagw.v1.ProductSuggestion suggestions = 1;
+   */
+  suggestions: ProductSuggestion[];
+};
+
+/**
+ * Describes the message datagw.v1.SuggestProductsResponse.
+ * Use `create(SuggestProductsResponseSchema)` to create a new message.
+ */
+export const SuggestProductsResponseSchema: GenMessage<SuggestProductsResponse> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 13);
+
+/**
  * One streamed message of ImportProducts: one row (`product`), or many
  * (`products`, after `product` when that is set too). Rows are numbered in
  * stream order across messages; a message with neither is one (rejected)
@@ -485,7 +580,7 @@ export type ImportProductsRequest = Message<"datagw.v1.ImportProductsRequest"> &
  * Use `create(ImportProductsRequestSchema)` to create a new message.
  */
 export const ImportProductsRequestSchema: GenMessage<ImportProductsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 11);
+  messageDesc(file_datagw_v1_catalog, 14);
 
 /**
  * A rejected row of an import.
@@ -527,7 +622,7 @@ export type ImportRowError = Message<"datagw.v1.ImportRowError"> & {
  * Use `create(ImportRowErrorSchema)` to create a new message.
  */
 export const ImportRowErrorSchema: GenMessage<ImportRowError> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 12);
+  messageDesc(file_datagw_v1_catalog, 15);
 
 /**
  * Response for ImportProducts.
@@ -569,7 +664,7 @@ export type ImportProductsResponse = Message<"datagw.v1.ImportProductsResponse">
  * Use `create(ImportProductsResponseSchema)` to create a new message.
  */
 export const ImportProductsResponseSchema: GenMessage<ImportProductsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 13);
+  messageDesc(file_datagw_v1_catalog, 16);
 
 /**
  * Sort order of search results.
@@ -697,6 +792,19 @@ export const CatalogService: GenService<{
     methodKind: "client_streaming";
     input: typeof ImportProductsRequestSchema;
     output: typeof ImportProductsResponseSchema;
+  },
+  /**
+   * Completions of what a shopper is typing, for a search box: the last word
+   * of `prefix` completed from the words of the catalog's titles, brands and
+   * categories (accents and case ignored), the words in most products first.
+   * Fast enough to call on every keystroke.
+   *
+   * @generated from rpc datagw.v1.CatalogService.SuggestProducts
+   */
+  suggestProducts: {
+    methodKind: "unary";
+    input: typeof SuggestProductsRequestSchema;
+    output: typeof SuggestProductsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_datagw_v1_catalog, 0);

@@ -202,6 +202,37 @@ public final class CatalogServiceGrpc {
     return getImportProductsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<io.datagw.v1.SuggestProductsRequest,
+      io.datagw.v1.SuggestProductsResponse> getSuggestProductsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SuggestProducts",
+      requestType = io.datagw.v1.SuggestProductsRequest.class,
+      responseType = io.datagw.v1.SuggestProductsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<io.datagw.v1.SuggestProductsRequest,
+      io.datagw.v1.SuggestProductsResponse> getSuggestProductsMethod() {
+    io.grpc.MethodDescriptor<io.datagw.v1.SuggestProductsRequest, io.datagw.v1.SuggestProductsResponse> getSuggestProductsMethod;
+    if ((getSuggestProductsMethod = CatalogServiceGrpc.getSuggestProductsMethod) == null) {
+      synchronized (CatalogServiceGrpc.class) {
+        if ((getSuggestProductsMethod = CatalogServiceGrpc.getSuggestProductsMethod) == null) {
+          CatalogServiceGrpc.getSuggestProductsMethod = getSuggestProductsMethod =
+              io.grpc.MethodDescriptor.<io.datagw.v1.SuggestProductsRequest, io.datagw.v1.SuggestProductsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SuggestProducts"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.SuggestProductsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  io.datagw.v1.SuggestProductsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new CatalogServiceMethodDescriptorSupplier("SuggestProducts"))
+              .build();
+        }
+      }
+    }
+    return getSuggestProductsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -332,6 +363,19 @@ public final class CatalogServiceGrpc {
         io.grpc.stub.StreamObserver<io.datagw.v1.ImportProductsResponse> responseObserver) {
       return io.grpc.stub.ServerCalls.asyncUnimplementedStreamingCall(getImportProductsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Completions of what a shopper is typing, for a search box: the last word
+     * of `prefix` completed from the words of the catalog's titles, brands and
+     * categories (accents and case ignored), the words in most products first.
+     * Fast enough to call on every keystroke.
+     * </pre>
+     */
+    default void suggestProducts(io.datagw.v1.SuggestProductsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.SuggestProductsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSuggestProductsMethod(), responseObserver);
+    }
   }
 
   /**
@@ -438,6 +482,20 @@ public final class CatalogServiceGrpc {
       return io.grpc.stub.ClientCalls.asyncClientStreamingCall(
           getChannel().newCall(getImportProductsMethod(), getCallOptions()), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Completions of what a shopper is typing, for a search box: the last word
+     * of `prefix` completed from the words of the catalog's titles, brands and
+     * categories (accents and case ignored), the words in most products first.
+     * Fast enough to call on every keystroke.
+     * </pre>
+     */
+    public void suggestProducts(io.datagw.v1.SuggestProductsRequest request,
+        io.grpc.stub.StreamObserver<io.datagw.v1.SuggestProductsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSuggestProductsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -525,6 +583,19 @@ public final class CatalogServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingClientStreamingCall(
           getChannel(), getImportProductsMethod(), getCallOptions());
     }
+
+    /**
+     * <pre>
+     * Completions of what a shopper is typing, for a search box: the last word
+     * of `prefix` completed from the words of the catalog's titles, brands and
+     * categories (accents and case ignored), the words in most products first.
+     * Fast enough to call on every keystroke.
+     * </pre>
+     */
+    public io.datagw.v1.SuggestProductsResponse suggestProducts(io.datagw.v1.SuggestProductsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSuggestProductsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -598,6 +669,19 @@ public final class CatalogServiceGrpc {
     public io.datagw.v1.SearchProductsResponse searchProducts(io.datagw.v1.SearchProductsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getSearchProductsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Completions of what a shopper is typing, for a search box: the last word
+     * of `prefix` completed from the words of the catalog's titles, brands and
+     * categories (accents and case ignored), the words in most products first.
+     * Fast enough to call on every keystroke.
+     * </pre>
+     */
+    public io.datagw.v1.SuggestProductsResponse suggestProducts(io.datagw.v1.SuggestProductsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSuggestProductsMethod(), getCallOptions(), request);
     }
   }
 
@@ -678,6 +762,20 @@ public final class CatalogServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getSearchProductsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Completions of what a shopper is typing, for a search box: the last word
+     * of `prefix` completed from the words of the catalog's titles, brands and
+     * categories (accents and case ignored), the words in most products first.
+     * Fast enough to call on every keystroke.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<io.datagw.v1.SuggestProductsResponse> suggestProducts(
+        io.datagw.v1.SuggestProductsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSuggestProductsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_UPSERT_PRODUCT = 0;
@@ -685,7 +783,8 @@ public final class CatalogServiceGrpc {
   private static final int METHODID_BATCH_GET_PRODUCTS = 2;
   private static final int METHODID_DELETE_PRODUCT = 3;
   private static final int METHODID_SEARCH_PRODUCTS = 4;
-  private static final int METHODID_IMPORT_PRODUCTS = 5;
+  private static final int METHODID_SUGGEST_PRODUCTS = 5;
+  private static final int METHODID_IMPORT_PRODUCTS = 6;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -723,6 +822,10 @@ public final class CatalogServiceGrpc {
         case METHODID_SEARCH_PRODUCTS:
           serviceImpl.searchProducts((io.datagw.v1.SearchProductsRequest) request,
               (io.grpc.stub.StreamObserver<io.datagw.v1.SearchProductsResponse>) responseObserver);
+          break;
+        case METHODID_SUGGEST_PRODUCTS:
+          serviceImpl.suggestProducts((io.datagw.v1.SuggestProductsRequest) request,
+              (io.grpc.stub.StreamObserver<io.datagw.v1.SuggestProductsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -787,6 +890,13 @@ public final class CatalogServiceGrpc {
               io.datagw.v1.ImportProductsRequest,
               io.datagw.v1.ImportProductsResponse>(
                 service, METHODID_IMPORT_PRODUCTS)))
+        .addMethod(
+          getSuggestProductsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              io.datagw.v1.SuggestProductsRequest,
+              io.datagw.v1.SuggestProductsResponse>(
+                service, METHODID_SUGGEST_PRODUCTS)))
         .build();
   }
 
@@ -841,6 +951,7 @@ public final class CatalogServiceGrpc {
               .addMethod(getDeleteProductMethod())
               .addMethod(getSearchProductsMethod())
               .addMethod(getImportProductsMethod())
+              .addMethod(getSuggestProductsMethod())
               .build();
         }
       }

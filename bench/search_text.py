@@ -1,0 +1,131 @@
+"""Typo correction and suggestions over a large catalog, at the storage layer:
+python -m bench.search_text --dsn DSN [--products N] [--requests N].
+
+Applies the catalog migrations to the database at DSN, loads the synthetic
+catalog of bench/data.py by COPY (through the products triggers, which teach
+the vocabulary) unless it holds as many products already, recounts the
+vocabulary, then calls catalog_store.search_products and search_words.completions
+one at a time (no gateway, no cache: the SQL's cost alone) for each kind of
+query and prints their latencies. docs/BENCHMARKS.md (Search quality) has the
+numbers. The misspelt words are catalog words with one letter dropped,
+doubled or swapped with its neighbour (data.misspelt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from bench import data
+from bench.data import misspelt
+from bench.report import percentile
+from bench.run import _copy_record, generate
+from gateway.records.catalog import SearchQuery
+from gateway.storage.postgres import search_words
+from gateway.storage.postgres.catalog_store import search_products
+from gateway.storage.postgres.migrations import migrate
+
+COLUMNS = ["sku", "title", "description", "category", "brand", "price_minor", "currency",
+           "attributes", "active"]
+COPY_ROWS = 50_000
+
+
+async def load(conn: asyncpg.Connection, n: int) -> None:
+    have = await conn.fetchval("SELECT count(*) FROM products")
+    if have >= n:
+        print(f"products: {have} already loaded")
+        return
+    payloads, gen_s = generate(n)
+    print(f"generated {n} products in {gen_s:.0f} s")
+    records = [_copy_record(p) for p in payloads]
+    started = time.perf_counter()
+    for start in range(0, n, COPY_ROWS):
+        await conn.copy_records_to_table("products", columns=COLUMNS,
+                                         records=records[start:start + COPY_ROWS])
+    print(f"COPY of {n} products (vocabulary triggers included): "
+          f"{time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    await conn.execute("VACUUM (ANALYZE) products")
+    await conn.execute("VACUUM (ANALYZE) search_words")
+    print(f"vacuum analyze: {time.perf_counter() - started:.0f} s")
+
+
+def queries(model: data.Catalog, requests: int) -> dict[str, list[str]]:
+    rng = random.Random(data.SEED + 17)
+    words = [w for w in model.words if len(w) >= 5]
+
+    def common() -> str:
+        return words[rng.randint(3, 30)]
+
+    def medium() -> str:
+        return words[rng.randint(100, 600)]
+
+    def rare() -> str:
+        return words[rng.randint(3000, min(15000, len(words) - 1))]
+
+    kinds: dict[str, Callable[[], str]] = {
+        "common word": common,
+        "rare word": rare,
+        "misspelt common word": lambda: misspelt(rng, common()),
+        "misspelt rare word": lambda: misspelt(rng, rare()),
+        "common + medium word": lambda: f"{common()} {medium()}",
+        "common + misspelt medium word": lambda: f"{common()} {misspelt(rng, medium())}",
+        "two misspelt words": lambda: f"{misspelt(rng, medium())} {misspelt(rng, rare())}",
+        "unknown word": lambda: "".join(rng.choice("qxzjkv") for _ in range(7)),
+    }
+    return {kind: [make() for _ in range(requests)] for kind, make in kinds.items()}
+
+
+def prefixes(model: data.Catalog, requests: int) -> dict[str, list[str]]:
+    rng = random.Random(data.SEED + 19)
+    return {f"suggest, {n} letters": [rng.choice(model.words)[:n] for _ in range(requests)]
+            for n in (1, 2, 3, 5)}
+
+
+async def timed(call: Callable[[], Awaitable[object]]) -> int:
+    started = time.perf_counter_ns()
+    await call()
+    return time.perf_counter_ns() - started
+
+
+def row(kind: str, lats: list[int]) -> str:
+    lats.sort()
+    return (f"| {kind} | {len(lats)} | {percentile(lats, 50):.1f} | {percentile(lats, 95):.1f}"
+            f" | {percentile(lats, 99):.1f} | {lats[-1] / 1e6:.1f} |")
+
+
+async def main(args: argparse.Namespace) -> None:
+    conn = await asyncpg.connect(args.dsn)
+    try:
+        await migrate(conn, "catalog")
+        await load(conn, args.products)
+        started = time.perf_counter()
+        updated, dropped = await search_words.recount(conn)
+        words = await conn.fetchval("SELECT count(*) FROM search_words")
+        print(f"recount: {time.perf_counter() - started:.1f} s ({updated} counts set, "
+              f"{dropped} words dropped); vocabulary: {words} words")
+        model = data.Catalog.build()
+        print("| kind | requests | p50 ms | p95 ms | p99 ms | max ms |")
+        print("|---|---|---|---|---|---|")
+        for kind, texts in queries(model, args.requests).items():
+            lats = [await timed(lambda t=t: search_products(conn, SearchQuery(text=t)))
+                    for t in texts]
+            print(row(kind, lats))
+        for kind, typed in prefixes(model, args.requests).items():
+            lats = [await timed(lambda p=p: search_words.completions(conn, p, 10)) for p in typed]
+            print(row(kind, lats))
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.search_text", description=__doc__)
+    parser.add_argument("--dsn", required=True)
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    asyncio.run(main(parser.parse_args()))
