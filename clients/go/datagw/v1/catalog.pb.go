@@ -699,7 +699,23 @@ type SearchProductsRequest struct {
 	// Include inactive products.
 	IncludeInactive bool `protobuf:"varint,9,opt,name=include_inactive,json=includeInactive,proto3" json:"include_inactive,omitempty"`
 	// Consistency of this read.
-	ReadOptions   *ReadOptions `protobuf:"bytes,10,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
+	ReadOptions *ReadOptions `protobuf:"bytes,10,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
+	// Return facet counts with this page (SearchProductsResponse.facets): ask
+	// on the first page; the counts do not depend on the page.
+	IncludeFacets bool `protobuf:"varint,11,opt,name=include_facets,json=includeFacets,proto3" json:"include_facets,omitempty"`
+	// Values per facet (brands, categories), most matches first: 1-100,
+	// default 10 (0).
+	FacetSize int32 `protobuf:"varint,12,opt,name=facet_size,json=facetSize,proto3" json:"facet_size,omitempty"`
+	// Any of these categories (with `category`, if set): a facet filter.
+	Categories []string `protobuf:"bytes,13,rep,name=categories,proto3" json:"categories,omitempty"`
+	// Any of these brands (with `brand`, if set): a facet filter.
+	Brands []string `protobuf:"bytes,14,rep,name=brands,proto3" json:"brands,omitempty"`
+	// A price in any of these bands: a facet filter (the bands of
+	// SearchFacets.price_bands; any band may be given).
+	PriceBands []*PriceBand `protobuf:"bytes,15,rep,name=price_bands,json=priceBands,proto3" json:"price_bands,omitempty"`
+	// Only products in stock (the "product_stock" projection of the inventory
+	// events; eventually consistent): a facet filter.
+	InStock       bool `protobuf:"varint,16,opt,name=in_stock,json=inStock,proto3" json:"in_stock,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -804,6 +820,327 @@ func (x *SearchProductsRequest) GetReadOptions() *ReadOptions {
 	return nil
 }
 
+func (x *SearchProductsRequest) GetIncludeFacets() bool {
+	if x != nil {
+		return x.IncludeFacets
+	}
+	return false
+}
+
+func (x *SearchProductsRequest) GetFacetSize() int32 {
+	if x != nil {
+		return x.FacetSize
+	}
+	return 0
+}
+
+func (x *SearchProductsRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetBrands() []string {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetPriceBands() []*PriceBand {
+	if x != nil {
+		return x.PriceBands
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetInStock() bool {
+	if x != nil {
+		return x.InStock
+	}
+	return false
+}
+
+// A price band: min_price_minor <= price < max_price_minor (no upper bound
+// when max_price_minor is unset).
+type PriceBand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Inclusive lower bound in minor units.
+	MinPriceMinor int64 `protobuf:"varint,1,opt,name=min_price_minor,json=minPriceMinor,proto3" json:"min_price_minor,omitempty"`
+	// Exclusive upper bound in minor units; unset: none.
+	MaxPriceMinor *int64 `protobuf:"varint,2,opt,name=max_price_minor,json=maxPriceMinor,proto3,oneof" json:"max_price_minor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriceBand) Reset() {
+	*x = PriceBand{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriceBand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriceBand) ProtoMessage() {}
+
+func (x *PriceBand) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriceBand.ProtoReflect.Descriptor instead.
+func (*PriceBand) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PriceBand) GetMinPriceMinor() int64 {
+	if x != nil {
+		return x.MinPriceMinor
+	}
+	return 0
+}
+
+func (x *PriceBand) GetMaxPriceMinor() int64 {
+	if x != nil && x.MaxPriceMinor != nil {
+		return *x.MaxPriceMinor
+	}
+	return 0
+}
+
+// One value of a facet and how many matches have it.
+type FacetCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The brand or category.
+	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// Matches with this value.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetCount) Reset() {
+	*x = FacetCount{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetCount) ProtoMessage() {}
+
+func (x *FacetCount) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetCount.ProtoReflect.Descriptor instead.
+func (*FacetCount) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FacetCount) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FacetCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// One price band and how many matches are priced in it.
+type PriceBandCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The band.
+	Band *PriceBand `protobuf:"bytes,1,opt,name=band,proto3" json:"band,omitempty"`
+	// Matches priced in the band.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriceBandCount) Reset() {
+	*x = PriceBandCount{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriceBandCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriceBandCount) ProtoMessage() {}
+
+func (x *PriceBandCount) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriceBandCount.ProtoReflect.Descriptor instead.
+func (*PriceBandCount) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PriceBandCount) GetBand() *PriceBand {
+	if x != nil {
+		return x.Band
+	}
+	return nil
+}
+
+func (x *PriceBandCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// Counts over all matches of the query and the filters, not only the page.
+// Each facet is counted with every filter applied except its own (a shopper
+// who picked one brand still sees the other brands' counts).
+type SearchFacets struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The top brands by count (facet_size of them), most first.
+	Brands []*FacetCount `protobuf:"bytes,1,rep,name=brands,proto3" json:"brands,omitempty"`
+	// The top categories by count, most first.
+	Categories []*FacetCount `protobuf:"bytes,2,rep,name=categories,proto3" json:"categories,omitempty"`
+	// Every price band, cheapest first, with its count (zero included).
+	PriceBands []*PriceBandCount `protobuf:"bytes,3,rep,name=price_bands,json=priceBands,proto3" json:"price_bands,omitempty"`
+	// Matches in stock (some stock not reserved).
+	InStockCount int64 `protobuf:"varint,4,opt,name=in_stock_count,json=inStockCount,proto3" json:"in_stock_count,omitempty"`
+	// Matches not in stock (no stock, or all of it reserved).
+	OutOfStockCount int64 `protobuf:"varint,5,opt,name=out_of_stock_count,json=outOfStockCount,proto3" json:"out_of_stock_count,omitempty"`
+	// Matches of the query and every filter.
+	TotalCount int64 `protobuf:"varint,6,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	// True when the query matched more products than the gateway counts
+	// (docs/api.md, facets): the counts are then those of the first
+	// `counted` matches found, a lower bound of the true counts.
+	Approximate bool `protobuf:"varint,7,opt,name=approximate,proto3" json:"approximate,omitempty"`
+	// The matches counted (before each facet's own filter).
+	Counted       int64 `protobuf:"varint,8,opt,name=counted,proto3" json:"counted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchFacets) Reset() {
+	*x = SearchFacets{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchFacets) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchFacets) ProtoMessage() {}
+
+func (x *SearchFacets) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchFacets.ProtoReflect.Descriptor instead.
+func (*SearchFacets) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SearchFacets) GetBrands() []*FacetCount {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetCategories() []*FacetCount {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetPriceBands() []*PriceBandCount {
+	if x != nil {
+		return x.PriceBands
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetInStockCount() int64 {
+	if x != nil {
+		return x.InStockCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetOutOfStockCount() int64 {
+	if x != nil {
+		return x.OutOfStockCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetTotalCount() int64 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetApproximate() bool {
+	if x != nil {
+		return x.Approximate
+	}
+	return false
+}
+
+func (x *SearchFacets) GetCounted() int64 {
+	if x != nil {
+		return x.Counted
+	}
+	return 0
+}
+
 // Response for SearchProducts.
 type SearchProductsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -811,13 +1148,15 @@ type SearchProductsResponse struct {
 	Products []*Product `protobuf:"bytes,1,rep,name=products,proto3" json:"products,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Facet counts, when include_facets was set.
+	Facets        *SearchFacets `protobuf:"bytes,3,opt,name=facets,proto3" json:"facets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SearchProductsResponse) Reset() {
 	*x = SearchProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +1168,7 @@ func (x *SearchProductsResponse) String() string {
 func (*SearchProductsResponse) ProtoMessage() {}
 
 func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +1181,7 @@ func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchProductsResponse.ProtoReflect.Descriptor instead.
 func (*SearchProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SearchProductsResponse) GetProducts() []*Product {
@@ -857,6 +1196,13 @@ func (x *SearchProductsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *SearchProductsResponse) GetFacets() *SearchFacets {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
 }
 
 // One streamed message of ImportProducts: one row (`product`), or many
@@ -876,7 +1222,7 @@ type ImportProductsRequest struct {
 
 func (x *ImportProductsRequest) Reset() {
 	*x = ImportProductsRequest{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1234,7 @@ func (x *ImportProductsRequest) String() string {
 func (*ImportProductsRequest) ProtoMessage() {}
 
 func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1247,7 @@ func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsRequest.ProtoReflect.Descriptor instead.
 func (*ImportProductsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ImportProductsRequest) GetProduct() *Product {
@@ -935,7 +1281,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1293,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1306,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ImportRowError) GetIndex() int64 {
@@ -1008,7 +1354,7 @@ type ImportProductsResponse struct {
 
 func (x *ImportProductsResponse) Reset() {
 	*x = ImportProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1366,7 @@ func (x *ImportProductsResponse) String() string {
 func (*ImportProductsResponse) ProtoMessage() {}
 
 func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1379,7 @@ func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsResponse.ProtoReflect.Descriptor instead.
 func (*ImportProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ImportProductsResponse) GetReceivedCount() int64 {
@@ -1118,7 +1464,7 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"D\n" +
 	"\x15DeleteProductResponse\x12+\n" +
-	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\xf4\x03\n" +
+	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\x81\x06\n" +
 	"\x15SearchProductsRequest\x12\"\n" +
 	"\x05query\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x05query\x12'\n" +
 	"\bcategory\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12!\n" +
@@ -1131,12 +1477,47 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\x12)\n" +
 	"\x10include_inactive\x18\t \x01(\bR\x0fincludeInactive\x129\n" +
 	"\fread_options\x18\n" +
-	" \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptionsB\x12\n" +
+	" \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\x12%\n" +
+	"\x0einclude_facets\x18\v \x01(\bR\rincludeFacets\x12(\n" +
+	"\n" +
+	"facet_size\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\tfacetSize\x122\n" +
+	"\n" +
+	"categories\x18\r \x03(\tB\x12\xbaH\x0f\x92\x01\f\x102\"\br\x06\xd0\xf3\x18\x01\x18dR\n" +
+	"categories\x12*\n" +
+	"\x06brands\x18\x0e \x03(\tB\x12\xbaH\x0f\x92\x01\f\x102\"\br\x06\xd0\xf3\x18\x01\x18dR\x06brands\x12?\n" +
+	"\vprice_bands\x18\x0f \x03(\v2\x14.datagw.v1.PriceBandB\b\xbaH\x05\x92\x01\x02\x10\x14R\n" +
+	"priceBands\x12\x19\n" +
+	"\bin_stock\x18\x10 \x01(\bR\ainStockB\x12\n" +
 	"\x10_min_price_minorB\x12\n" +
-	"\x10_max_price_minor\"p\n" +
+	"\x10_max_price_minor\"\x86\x01\n" +
+	"\tPriceBand\x12/\n" +
+	"\x0fmin_price_minor\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rminPriceMinor\x124\n" +
+	"\x0fmax_price_minor\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rmaxPriceMinor\x88\x01\x01B\x12\n" +
+	"\x10_max_price_minor\"8\n" +
+	"\n" +
+	"FacetCount\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"P\n" +
+	"\x0ePriceBandCount\x12(\n" +
+	"\x04band\x18\x01 \x01(\v2\x14.datagw.v1.PriceBandR\x04band\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xe0\x02\n" +
+	"\fSearchFacets\x12-\n" +
+	"\x06brands\x18\x01 \x03(\v2\x15.datagw.v1.FacetCountR\x06brands\x125\n" +
+	"\n" +
+	"categories\x18\x02 \x03(\v2\x15.datagw.v1.FacetCountR\n" +
+	"categories\x12:\n" +
+	"\vprice_bands\x18\x03 \x03(\v2\x19.datagw.v1.PriceBandCountR\n" +
+	"priceBands\x12$\n" +
+	"\x0ein_stock_count\x18\x04 \x01(\x03R\finStockCount\x12+\n" +
+	"\x12out_of_stock_count\x18\x05 \x01(\x03R\x0foutOfStockCount\x12\x1f\n" +
+	"\vtotal_count\x18\x06 \x01(\x03R\n" +
+	"totalCount\x12 \n" +
+	"\vapproximate\x18\a \x01(\bR\vapproximate\x12\x18\n" +
+	"\acounted\x18\b \x01(\x03R\acounted\"\xa1\x01\n" +
 	"\x16SearchProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"u\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12/\n" +
+	"\x06facets\x18\x03 \x01(\v2\x17.datagw.v1.SearchFacetsR\x06facets\"u\n" +
 	"\x15ImportProductsRequest\x12,\n" +
 	"\aproduct\x18\x01 \x01(\v2\x12.datagw.v1.ProductR\aproduct\x12.\n" +
 	"\bproducts\x18\x02 \x03(\v2\x12.datagw.v1.ProductR\bproducts\"p\n" +
@@ -1180,7 +1561,7 @@ func file_datagw_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_datagw_v1_catalog_proto_goTypes = []any{
 	(ProductSort)(0),                 // 0: datagw.v1.ProductSort
 	(*Product)(nil),                  // 1: datagw.v1.Product
@@ -1193,49 +1574,59 @@ var file_datagw_v1_catalog_proto_goTypes = []any{
 	(*DeleteProductRequest)(nil),     // 8: datagw.v1.DeleteProductRequest
 	(*DeleteProductResponse)(nil),    // 9: datagw.v1.DeleteProductResponse
 	(*SearchProductsRequest)(nil),    // 10: datagw.v1.SearchProductsRequest
-	(*SearchProductsResponse)(nil),   // 11: datagw.v1.SearchProductsResponse
-	(*ImportProductsRequest)(nil),    // 12: datagw.v1.ImportProductsRequest
-	(*ImportRowError)(nil),           // 13: datagw.v1.ImportRowError
-	(*ImportProductsResponse)(nil),   // 14: datagw.v1.ImportProductsResponse
-	nil,                              // 15: datagw.v1.Product.AttributesEntry
-	(*Money)(nil),                    // 16: datagw.v1.Money
-	(*timestamppb.Timestamp)(nil),    // 17: google.protobuf.Timestamp
-	(*ReadOptions)(nil),              // 18: datagw.v1.ReadOptions
+	(*PriceBand)(nil),                // 11: datagw.v1.PriceBand
+	(*FacetCount)(nil),               // 12: datagw.v1.FacetCount
+	(*PriceBandCount)(nil),           // 13: datagw.v1.PriceBandCount
+	(*SearchFacets)(nil),             // 14: datagw.v1.SearchFacets
+	(*SearchProductsResponse)(nil),   // 15: datagw.v1.SearchProductsResponse
+	(*ImportProductsRequest)(nil),    // 16: datagw.v1.ImportProductsRequest
+	(*ImportRowError)(nil),           // 17: datagw.v1.ImportRowError
+	(*ImportProductsResponse)(nil),   // 18: datagw.v1.ImportProductsResponse
+	nil,                              // 19: datagw.v1.Product.AttributesEntry
+	(*Money)(nil),                    // 20: datagw.v1.Money
+	(*timestamppb.Timestamp)(nil),    // 21: google.protobuf.Timestamp
+	(*ReadOptions)(nil),              // 22: datagw.v1.ReadOptions
 }
 var file_datagw_v1_catalog_proto_depIdxs = []int32{
-	16, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
-	15, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
-	17, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	17, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	20, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
+	19, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
+	21, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	21, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: datagw.v1.UpsertProductRequest.product:type_name -> datagw.v1.Product
 	1,  // 5: datagw.v1.UpsertProductResponse.product:type_name -> datagw.v1.Product
-	18, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
+	22, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 7: datagw.v1.GetProductResponse.product:type_name -> datagw.v1.Product
-	18, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	22, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 9: datagw.v1.BatchGetProductsResponse.products:type_name -> datagw.v1.Product
 	0,  // 10: datagw.v1.SearchProductsRequest.sort:type_name -> datagw.v1.ProductSort
-	18, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
-	1,  // 12: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
-	1,  // 13: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
-	1,  // 14: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
-	13, // 15: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
-	2,  // 16: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
-	4,  // 17: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
-	6,  // 18: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
-	8,  // 19: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
-	10, // 20: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
-	12, // 21: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
-	3,  // 22: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
-	5,  // 23: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
-	7,  // 24: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
-	9,  // 25: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
-	11, // 26: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
-	14, // 27: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	22, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	11, // 12: datagw.v1.SearchProductsRequest.price_bands:type_name -> datagw.v1.PriceBand
+	11, // 13: datagw.v1.PriceBandCount.band:type_name -> datagw.v1.PriceBand
+	12, // 14: datagw.v1.SearchFacets.brands:type_name -> datagw.v1.FacetCount
+	12, // 15: datagw.v1.SearchFacets.categories:type_name -> datagw.v1.FacetCount
+	13, // 16: datagw.v1.SearchFacets.price_bands:type_name -> datagw.v1.PriceBandCount
+	1,  // 17: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
+	14, // 18: datagw.v1.SearchProductsResponse.facets:type_name -> datagw.v1.SearchFacets
+	1,  // 19: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
+	1,  // 20: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
+	17, // 21: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
+	2,  // 22: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
+	4,  // 23: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
+	6,  // 24: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
+	8,  // 25: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
+	10, // 26: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
+	16, // 27: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
+	3,  // 28: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
+	5,  // 29: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
+	7,  // 30: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
+	9,  // 31: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
+	15, // 32: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
+	18, // 33: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
+	28, // [28:34] is the sub-list for method output_type
+	22, // [22:28] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_catalog_proto_init() }
@@ -1249,13 +1640,14 @@ func file_datagw_v1_catalog_proto_init() {
 	file_datagw_v1_catalog_proto_msgTypes[1].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[7].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[9].OneofWrappers = []any{}
+	file_datagw_v1_catalog_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_catalog_proto_rawDesc), len(file_datagw_v1_catalog_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
