@@ -13,7 +13,15 @@ from typing import Any
 
 import asyncpg
 
-from gateway.records.catalog import ProductRecord, ProductWrite, SearchHit, SearchQuery
+from gateway.records.catalog import (
+    FacetCounts,
+    ProductRecord,
+    ProductWrite,
+    SearchHit,
+    SearchQuery,
+)
+from gateway.storage.postgres.search_facets import search_facets
+from gateway.storage.postgres.search_filters import search_filters
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -203,17 +211,7 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
         return f"${len(params)}"
 
     text = arg(q.text) if q.text else ""
-    filters: list[str] = []
-    if not q.include_inactive:
-        filters.append("active")
-    if q.category:
-        filters.append(f"category = {arg(q.category)}")
-    if q.brand:
-        filters.append(f"brand = {arg(q.brand)}")
-    if q.min_price is not None:
-        filters.append(f"price_minor >= {arg(q.min_price)}")
-    if q.max_price is not None:
-        filters.append(f"price_minor <= {arg(q.max_price)}")
+    filters = search_filters(q, arg).all()
     where = [f"search @@ {_tsquery(text)}", *filters] if text else filters
     sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
     source = "products"
@@ -253,6 +251,14 @@ async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[Sear
             " SET LOCAL max_parallel_workers_per_gather = 0")
         rows = await conn.fetch(sql, *params)
     return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
+
+
+async def search_facet_counts(conn: asyncpg.Connection, q: SearchQuery,
+                              band_bounds: Sequence[int], size: int,
+                              sample: int) -> FacetCounts:
+    """Facet counts of the products search_products finds (search_facets.py)."""
+    return await search_facets(conn, q, _tsquery("$1") if q.text else None, band_bounds,
+                               size, sample)
 
 
 _IMPORT_COLUMNS = (
