@@ -22,6 +22,7 @@ from gateway.records.catalog import (
 )
 from gateway.storage.postgres.search_facets import search_facets
 from gateway.storage.postgres.search_filters import search_filters
+from gateway.storage.postgres.search_relevance import ranked_matches
 
 _COLUMNS = (
     "sku, title, description, category, brand, price_minor, currency, attributes, active, "
@@ -104,12 +105,6 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
     return bool(status == "DELETE 1")
 
 
-# Relevance ranks at most this many matches: the newest ones. Ranking every
-# match of a common word means reading a large part of the table on every
-# page; ranking a bounded window keeps search fast at any catalog size (as
-# search engines cap their result windows). Other sorts page through all.
-RELEVANCE_WINDOW = 1000
-
 # Typo tolerance. A search whose words match fewer than FUZZY_BELOW products
 # (a misspelt word usually matches none) also finds, ranked below every full-
 # text match, products whose title and brand contain the query's words
@@ -174,17 +169,13 @@ def _tsquery(text: str) -> str:
 
 
 def _relevance_candidates(text: str, filters: list[str], fuzzy: bool) -> str:
-    """The products relevance ranks, each with its `score`: the newest
-    RELEVANCE_WINDOW full-text matches of `text` (the query's parameter),
-    found through the (created_at, sku) index for common words or the GIN
-    index for rare ones, and, when `fuzzy` and those are fewer than
-    FUZZY_BELOW, FUZZY_WINDOW trigram matches that full-text search did not
-    find, scored by similarity. Both parts apply `filters`."""
+    """The products relevance ranks, each with its `score`: the full-text
+    matches of `text` (the query's parameter) search_relevance.py picks,
+    and, when `fuzzy` and those are fewer than FUZZY_BELOW, FUZZY_WINDOW
+    trigram matches that full-text search did not find, scored by
+    similarity. Both parts apply `filters`."""
     tsq = _tsquery(text)
-    exact = (
-        f"SELECT {_COLUMNS}, {_EXACT_TIER}::real + ts_rank(search, {tsq}, 32) AS score"
-        f" FROM products WHERE {' AND '.join([f'search @@ {tsq}', *filters])}"
-        f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
+    exact = ranked_matches(_COLUMNS, tsq, filters, _EXACT_TIER)
     if not fuzzy:
         return f"({exact}) AS candidates"
     # PostgreSQL evaluates the count once, before the fuzzy part, and skips
