@@ -79,11 +79,14 @@ def _band_message(b: int) -> catalog_pb2.PriceBand:
 
 
 async def _all_skus(catalog: Any, **request: Any) -> set[str]:
+    """Every product the search finds, in newest order: full-text matches
+    only (relevance adds near matches of a query matching few products)."""
     skus: set[str] = set()
     token = ""
     while True:
         page = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
-            read_options=STRONG, page_token=token, page_size=100, **request))
+            read_options=STRONG, page_token=token, page_size=100,
+            sort=catalog_pb2.PRODUCT_SORT_NEWEST, **request))
         skus |= {p.sku for p in page.products}
         token = page.next_page_token
         if not token:
