@@ -14,7 +14,7 @@ PRICE_BAND_BOUNDS = (0, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
 DEFAULT_FACET_SIZE = 10
 # At most this many matches are counted per search (search_facets.py):
 # measured on 1,000,000 products in docs/BENCHMARKS.md (facets).
-FACET_SAMPLE = 20_000
+FACET_SAMPLE = 5_000
 
 
 def check_price_bands(v: Violations, q: SearchQuery) -> None:

@@ -75,8 +75,11 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery, tsquery: str |
     UNION ALL SELECT 'total', NULL, count(*) FILTER (WHERE {others('')}) FROM matches
     UNION ALL SELECT 'counted', NULL, count(*) FROM matches"""
     async with conn.transaction(readonly=True):
-        # Planned for its words, as search_products is (catalog_store).
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        # Planned for its words, as search_products is (catalog_store). One
+        # process reads the matches: with parallel workers, which ones make
+        # the sample would vary from run to run.
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan;"
+                           " SET LOCAL max_parallel_workers_per_gather = 0")
         rows = await conn.fetch(sql, *params)
     by: dict[str, list[tuple[str | None, int]]] = {}
     for facet, value, count in rows:

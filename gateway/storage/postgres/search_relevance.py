@@ -10,12 +10,13 @@ matches (found through a GIN index on the title's vector: the search
 migration "search_title_index"). Titles weigh most in the ranking (weight
 A), so the best matches of a common word are among its title matches,
 wherever they are in the catalog. Counting up to the bound reads at most
-RANK_ALL_UP_TO + 1 matches (docs/BENCHMARKS.md, relevance).
+RANK_ALL_UP_TO + 1 matches, no wide column (docs/BENCHMARKS.md, facets and
+relevance).
 """
 
 from __future__ import annotations
 
-RANK_ALL_UP_TO = 5000
+RANK_ALL_UP_TO = 2000
 RELEVANCE_WINDOW = 1000
 # The title's own vector, as the search_title_index migration indexes it.
 TITLE_VECTOR = "to_tsvector('english'::regconfig, title)"
@@ -27,19 +28,21 @@ def ranked_matches(columns: str, tsquery: str, filters: list[str], tier: int) ->
     relevance ranks, each passing `filters`."""
     where = " AND ".join([f"search @@ {tsquery}", *filters])
     titled = " AND ".join([f"{TITLE_VECTOR} @@ {tsquery}", *filters])
-    over = f"(SELECT count(*) FROM found) > {RANK_ALL_UP_TO}"
-    # PostgreSQL evaluates the count once and skips the parts its result
-    # rules out: `newest` and `titled` run only for a common query.
-    return f"""WITH found AS MATERIALIZED (
-            SELECT {columns}, search FROM products WHERE {where} LIMIT {RANK_ALL_UP_TO + 1}),
+    few = f"(SELECT n FROM counted) <= {RANK_ALL_UP_TO}"
+    # The count reads no more than it must, and no wide column. PostgreSQL
+    # evaluates it once, and skips the parts its result rules out: every
+    # match for a rare query, the two windows for a common one.
+    return f"""WITH counted AS (
+            SELECT count(*) AS n
+            FROM (SELECT 1 FROM products WHERE {where} LIMIT {RANK_ALL_UP_TO + 1}) AS m),
         newest AS MATERIALIZED (
             SELECT {columns}, search FROM products WHERE {where}
             ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}),
         titled AS MATERIALIZED (
             SELECT {columns}, search FROM products WHERE {titled} LIMIT {RELEVANCE_WINDOW}),
         ranked AS (
-            SELECT * FROM found WHERE NOT {over}
-            UNION ALL SELECT * FROM newest WHERE {over}
+            SELECT {columns}, search FROM products WHERE {where} AND {few}
+            UNION ALL SELECT * FROM newest WHERE NOT {few}
             UNION ALL SELECT * FROM titled
-                WHERE {over} AND sku NOT IN (SELECT sku FROM newest))
+                WHERE NOT {few} AND sku NOT IN (SELECT sku FROM newest))
         SELECT {columns}, {tier}::real + ts_rank(search, {tsquery}, 32) AS score FROM ranked"""
