@@ -22,6 +22,8 @@ from tests.helpers import STRONG, eventually, invalid, money, product, upsert
 
 pytestmark = pytest.mark.integration
 
+SORTS = [catalog_pb2.PRODUCT_SORT_NEWEST, catalog_pb2.PRODUCT_SORT_RELEVANCE,
+         catalog_pb2.PRODUCT_SORT_PRICE_ASC, catalog_pb2.PRODUCT_SORT_POPULAR]
 PRICES = [500, 999, 1000, 2400, 4999, 7500, 12_000, 30_000, 75_000, 250_000]
 
 
@@ -78,15 +80,15 @@ def _band_message(b: int) -> catalog_pb2.PriceBand:
     return catalog_pb2.PriceBand(min_price_minor=PRICE_BAND_BOUNDS[b], max_price_minor=high)
 
 
-async def _all_skus(catalog: Any, **request: Any) -> set[str]:
-    """Every product the search finds, in newest order: full-text matches
-    only (relevance adds near matches of a query matching few products)."""
+async def _all_skus(catalog: Any, sort: int = catalog_pb2.PRODUCT_SORT_NEWEST,
+                   **request: Any) -> set[str]:
+    """Every product the search finds, by default in newest order: full-text
+    matches only (relevance adds near matches of a query matching few)."""
     skus: set[str] = set()
     token = ""
     while True:
         page = await catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
-            read_options=STRONG, page_token=token, page_size=100,
-            sort=catalog_pb2.PRODUCT_SORT_NEWEST, **request))
+            read_options=STRONG, page_token=token, page_size=100, sort=sort, **request))
         skus |= {p.sku for p in page.products}
         token = page.next_page_token
         if not token:
@@ -187,7 +189,9 @@ async def test_in_stock_follows_stock_changes(shop: Shop, uid: str) -> None:
     await upsert(shop.catalog, product(sku, description=word))
 
     async def stocked(want: bool) -> bool:
-        return bool(await _all_skus(shop.catalog, query=word, in_stock=True)) == want
+        # Every sort applies the filter.
+        return all([bool(await _all_skus(shop.catalog, sort, query=word, in_stock=True)) == want
+                    for sort in SORTS])
 
     assert not await stocked(True)
     await shop.inventory.SetStock(inventory_pb2.SetStockRequest(
