@@ -6,13 +6,13 @@ sees how many matches the other brands have. One pass reads the matches
 once (each row with whether it passes each facet filter) and counts every
 facet from it.
 
-Cost is bounded by `sample`: at most that many matches are read. A product
-counts in some facet only if it fails at most one facet filter, so with two
-or more facet filters the rows read are restricted to those first. When the
-query and filters match more, the counts are those of the first `sample`
+Cost is bounded by `sample`: at most that many matches of the query and
+the plain filters (active, min and max price) are read, and the facet
+filters are applied to those, so selective facet filters cannot make it
+read more. When there are more, the counts are those of the first `sample`
 found (the index's order, not a random draw) and flagged approximate: a
 common word can match a third of a large catalog, and counting 300,000 rows
-takes far longer than a search may (docs/BENCHMARKS.md, facets).
+takes seconds (docs/BENCHMARKS.md, facets).
 """
 
 from __future__ import annotations
@@ -46,9 +46,6 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery, tsquery: str |
     facets = filters.facet_conditions("coalesce(st.in_stock, false)")
     passes = {name: f"({cond})" if cond else "true" for name, cond in facets.items()}
     where = [*([f"search @@ {tsquery}"] if tsquery else []), *filters.base]
-    used = [p for p in passes.values() if p != "true"]
-    if len(used) > 1:  # rows failing two facet filters count nowhere
-        where.append(f"({' + '.join(f'{p}::int' for p in used)}) >= {len(used) - 1}")
     bounds = arg(list(band_bounds))
     top = arg(size)
 
@@ -61,13 +58,14 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery, tsquery: str |
         return (f"(SELECT '{facet}', {column}::text, count(*) FROM matches"
                 f" WHERE {where} GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {limit})")
 
-    sql = f"""WITH matches AS MATERIALIZED (
+    sql = f"""WITH sampled AS MATERIALIZED (
+        SELECT sku, brand, category, price_minor FROM products
+        WHERE {' AND '.join(where) or 'true'} LIMIT {arg(sample)}),
+    matches AS MATERIALIZED (
         SELECT brand, category, width_bucket(price_minor, {bounds}::bigint[]) AS band,
                coalesce(st.in_stock, false) AS stocked,
                {', '.join(f'{p} AS p_{n}' for n, p in passes.items())}
-        FROM products LEFT JOIN product_stock AS st USING (sku)
-        WHERE {' AND '.join(where) or 'true'}
-        LIMIT {arg(sample)})
+        FROM sampled LEFT JOIN product_stock AS st USING (sku))
     {grouped('brand', 'brand', top, named=True)}
     UNION ALL {grouped('category', 'category', top, named=True)}
     UNION ALL {grouped('price', 'band', 'ALL')}

@@ -609,7 +609,9 @@ class SearchFacets(_message.Message):
     `counted` matches found, a lower bound of the true counts.
     """
     counted: _builtins.int
-    """The matches counted (before each facet's own filter)."""
+    """The matches of the query and the plain filters read (before any facet
+    filter).
+    """
     @_builtins.property
     def brands(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]:
         """The top brands by count (facet_size of them), most first."""

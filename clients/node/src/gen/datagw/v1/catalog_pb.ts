@@ -618,7 +618,8 @@ export type SearchFacets = Message<"datagw.v1.SearchFacets"> & {
   approximate: boolean;
 
   /**
-   * The matches counted (before each facet's own filter).
+   * The matches of the query and the plain filters read (before any facet
+   * filter).
    *
    * @generated from field: int64 counted = 8;
    */

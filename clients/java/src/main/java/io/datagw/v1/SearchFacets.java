@@ -306,7 +306,8 @@ private static final long serialVersionUID = 0L;
   private long counted_ = 0L;
   /**
    * <pre>
-   * The matches counted (before each facet's own filter).
+   * The matches of the query and the plain filters read (before any facet
+   * filter).
    * </pre>
    *
    * <code>int64 counted = 8;</code>
@@ -2041,7 +2042,8 @@ private static final long serialVersionUID = 0L;
     private long counted_ ;
     /**
      * <pre>
-     * The matches counted (before each facet's own filter).
+     * The matches of the query and the plain filters read (before any facet
+     * filter).
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2053,7 +2055,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches counted (before each facet's own filter).
+     * The matches of the query and the plain filters read (before any facet
+     * filter).
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2069,7 +2072,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches counted (before each facet's own filter).
+     * The matches of the query and the plain filters read (before any facet
+     * filter).
      * </pre>
      *
      * <code>int64 counted = 8;</code>

@@ -186,7 +186,8 @@ public interface SearchFacetsOrBuilder extends
 
   /**
    * <pre>
-   * The matches counted (before each facet's own filter).
+   * The matches of the query and the plain filters read (before any facet
+   * filter).
    * </pre>
    *
    * <code>int64 counted = 8;</code>
