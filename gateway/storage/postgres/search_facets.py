@@ -43,7 +43,7 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery, tsquery: str |
         return f"${len(params)}"
 
     filters = search_filters(q, arg)
-    facets = filters.facet_conditions("coalesce(st.in_stock, false)")
+    facets = filters.facet_conditions("stocked")
     passes = {name: f"({cond})" if cond else "true" for name, cond in facets.items()}
     where = [*([f"search @@ {tsquery}"] if tsquery else []), *filters.base]
     bounds = arg(list(band_bounds))
@@ -61,11 +61,15 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery, tsquery: str |
     sql = f"""WITH sampled AS MATERIALIZED (
         SELECT sku, brand, category, price_minor FROM products
         WHERE {' AND '.join(where) or 'true'} LIMIT {arg(sample)}),
+    stocked AS (
+        -- One index probe per sampled row: a join may hash the whole table.
+        SELECT sampled.*, coalesce((SELECT in_stock FROM product_stock AS st
+                                    WHERE st.sku = sampled.sku), false) AS stocked
+        FROM sampled),
     matches AS MATERIALIZED (
         SELECT brand, category, width_bucket(price_minor, {bounds}::bigint[]) AS band,
-               coalesce(st.in_stock, false) AS stocked,
-               {', '.join(f'{p} AS p_{n}' for n, p in passes.items())}
-        FROM sampled LEFT JOIN product_stock AS st USING (sku))
+               stocked, {', '.join(f'{p} AS p_{n}' for n, p in passes.items())}
+        FROM stocked)
     {grouped('brand', 'brand', top, named=True)}
     UNION ALL {grouped('category', 'category', top, named=True)}
     UNION ALL {grouped('price', 'band', 'ALL')}
