@@ -91,7 +91,11 @@ async def run(plan: ProjectionsPlan, source: Any) -> dict[str, Any]:
         commerce = gw.backends.keyspaces["commerce"]
         log(f"copying {plan.backlog} OrderPlaced events into the commerce shards")
         result["copy_s"] = round(await copy_backlog(commerce.shards, plan.backlog), 2)
-        projections = all_projections(commerce, gw.backends.keyspaces["catalog"])
+        keyspaces = gw.backends.keyspaces
+        # The backlog is order events: the projections of the commerce shards.
+        projections = [p for p in all_projections(commerce, keyspaces["inventory"],
+                                                  keyspaces["catalog"])
+                       if all(s in commerce.shards for s in p.sources())]
         runner = ProjectionRunner(projections, gw.notifiers)
         rows = []
         for projection in projections:

@@ -9,9 +9,10 @@ import grpc
 from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 from gateway.api.convert import product_in, product_out, read_options
+from gateway.domain.catalog.facets import DEFAULT_FACET_SIZE
 from gateway.domain.catalog.rules import DEFAULT_PAGE_SIZE, DEFAULT_SUGGESTIONS
 from gateway.domain.catalog.service import CatalogDomain
-from gateway.records.catalog import ProductRecord, SearchQuery
+from gateway.records.catalog import FacetCounts, PriceBand, ProductRecord, SearchQuery
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -34,6 +35,17 @@ def import_rows(message: catalog_pb2.ImportProductsRequest) -> list[tuple[Produc
     rows = [product_in(message.product)] if message.HasField("product") else []
     rows += [product_in(p) for p in message.products]
     return rows
+
+
+def facets_out(f: FacetCounts) -> catalog_pb2.SearchFacets:
+    return catalog_pb2.SearchFacets(
+        brands=[catalog_pb2.FacetCount(value=v, count=n) for v, n in f.brands],
+        categories=[catalog_pb2.FacetCount(value=v, count=n) for v, n in f.categories],
+        price_bands=[catalog_pb2.PriceBandCount(
+            band=catalog_pb2.PriceBand(min_price_minor=b.low, max_price_minor=b.high), count=n)
+            for b, n in f.price_bands],
+        in_stock_count=f.in_stock, out_of_stock_count=f.out_of_stock, total_count=f.total,
+        approximate=f.approximate, counted=f.counted)
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
@@ -101,11 +113,21 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             sort=_SORTS.get(request.sort, "relevance"),
             limit=request.page_size if request.page_size != 0 else DEFAULT_PAGE_SIZE,
             include_inactive=request.include_inactive,
+            categories=tuple(request.categories),
+            brands=tuple(request.brands),
+            price_bands=tuple(
+                PriceBand(b.min_price_minor,
+                          b.max_price_minor if b.HasField("max_price_minor") else None)
+                for b in request.price_bands),
+            in_stock=request.in_stock,
         )
-        page = await self._domain.search(query, request.page_token, level, staleness)
+        facet_size = (request.facet_size or DEFAULT_FACET_SIZE) if request.include_facets else 0
+        page = await self._domain.search(query, request.page_token, level, staleness,
+                                         facet_size)
         return catalog_pb2.SearchProductsResponse(
             products=[product_out(p) for p in page.products],
             next_page_token=page.next_page_token,
+            facets=facets_out(page.facets) if page.facets else None,
         )
 
     async def SuggestProducts(

@@ -69,6 +69,47 @@ class SearchQuery:
     # Groups of words a query word may stand for (the catalog policy's
     # search.synonyms), lower-cased.
     synonyms: tuple[tuple[str, ...], ...] = ()
+    # Facet filters, each "any of" (docs/api.md, facets): categories and
+    # brands add to `category` and `brand`; a price band is [low, high),
+    # high None for none; in_stock keeps products the product_stock
+    # projection holds as in stock.
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    price_bands: tuple[PriceBand, ...] = ()
+    in_stock: bool = False
+
+
+@dataclass(frozen=True)
+class PriceBand:
+    low: int
+    high: int | None
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    """Counts over the matches of a search (the first `counted` found when
+    `approximate`), each facet with every filter but its own applied."""
+
+    brands: list[tuple[str, int]]
+    categories: list[tuple[str, int]]
+    price_bands: list[tuple[PriceBand, int]]
+    in_stock: int
+    out_of_stock: int
+    total: int
+    approximate: bool
+    counted: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"b": self.brands, "c": self.categories,
+                "p": [[b.low, b.high, n] for b, n in self.price_bands],
+                "s": [self.in_stock, self.out_of_stock], "t": self.total,
+                "a": self.approximate, "n": self.counted}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> FacetCounts:
+        return FacetCounts([(v, n) for v, n in d["b"]], [(v, n) for v, n in d["c"]],
+                           [(PriceBand(lo, hi), n) for lo, hi, n in d["p"]],
+                           d["s"][0], d["s"][1], d["t"], d["a"], d["n"])
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,8 @@ def wire(config: Config, opened: OpenBackends, planned: Mapping[str, PlannedRead
     orders = OrdersDomain(policies, commerce, sagas)
     relay = (Relay.over(event_keyspaces, opened.notifiers, backends.clickhouse)
              if backends.clickhouse is not None else None)
-    projections = ProjectionRunner(all_projections(commerce, catalog_keyspace), opened.notifiers)
+    projections = ProjectionRunner(
+        all_projections(commerce, inventory_keyspace, catalog_keyspace), opened.notifiers)
     event_store = EventStoreDomain(keyspaces, opened.event_keyspaces)
     resharding = Resharding(catalog_keyspace.single, keyspaces, relay is not None)
     verifier = Verifier(policies, Stores(commerce, inventory_keyspace, catalog_keyspace,

@@ -13,7 +13,7 @@ import pytest
 from datagw.v1 import catalog_pb2
 
 from gateway.domain.catalog import service as catalog_service
-from gateway.storage.postgres.catalog_store import RELEVANCE_WINDOW
+from gateway.storage.postgres.search_relevance import RANK_ALL_UP_TO, RELEVANCE_WINDOW
 from tests.helpers import EVENTUAL, STRONG, fails, get, money, product, same_answer, upsert
 
 pytestmark = pytest.mark.integration
@@ -528,19 +528,43 @@ async def _walk(catalog: Any, **request: Any) -> list[str]:
             return skus
 
 
-async def test_relevance_ranks_a_window_of_the_newest_matches(catalog: Any, uid: str) -> None:
-    word = f"zqwin{uid}"
-    extra = 7
-    rows = [product(f"w{i:05d}-{uid}", title=f"{word} title" if i % 3 == 0 else "plain",
-                    description=f"about {word}")
-            for i in range(RELEVANCE_WINDOW + extra)]
+async def test_relevance_ranks_every_match_of_a_medium_word(catalog: Any, uid: str) -> None:
+    word = f"zqall{uid}"
+    # The newest 1,000 matches (the window relevance once ranked) miss it.
+    # The best match is the oldest: the word in its title and description.
+    # Every other has it once: in the title (weight A) or the description.
+    best = product(f"w-best-{uid}", title=word, description=f"the {word} itself")
+    rows = [product(f"w{i:05d}-{uid}", title=f"{word} title", description="other words")
+            if i % 3 == 0 else product(f"w{i:05d}-{uid}", title="plain",
+                                       description=f"about {word}")
+            for i in range(RELEVANCE_WINDOW + 200)]
+    await upsert(catalog, best)
     assert (await catalog.ImportProducts(_stream(rows))).imported_count == len(rows)
     newest = await _walk(catalog, query=word, sort=catalog_pb2.PRODUCT_SORT_NEWEST)
-    assert sorted(newest) == sorted(r.sku for r in rows)  # other sorts page through all
+    assert best.sku not in newest[:RELEVANCE_WINDOW]
     ranked = await _walk(catalog, query=word)
-    assert len(ranked) == len(set(ranked)) == RELEVANCE_WINDOW
-    assert set(ranked) == set(newest[:RELEVANCE_WINDOW])
-    # Within the window, title matches (weight A) outrank description-only ones.
-    titled = {r.sku for r in rows if r.title.startswith(word)}
+    assert ranked[0] == best.sku
+    assert sorted(ranked) == sorted([best.sku, *(r.sku for r in rows)])
+    # Title matches (weight A) outrank description-only ones.
+    titled = {r.sku for r in rows if r.title.startswith(word)} | {best.sku}
     first = [s in titled for s in ranked]
     assert first == sorted(first, reverse=True)
+
+
+async def test_relevance_of_a_common_word_ranks_title_matches_from_all_the_catalog(
+        catalog: Any, uid: str) -> None:
+    word = f"zqcom{uid}"
+    best = product(f"c-best-{uid}", title=word, description=f"the {word} itself")
+    rows = [product(f"c{i:05d}-{uid}", title=f"{word} title", description="other words")
+            if i % 500 == 0 else product(f"c{i:05d}-{uid}", title="plain",
+                                         description=f"about {word}")
+            for i in range(RANK_ALL_UP_TO + 1)]
+    await upsert(catalog, best)
+    assert (await catalog.ImportProducts(_stream(rows))).imported_count == len(rows)
+    ranked = await _walk(catalog, query=word)
+    # Too common to rank all: the newest window and the title matches.
+    titled = {r.sku for r in rows if r.title.startswith(word)} | {best.sku}
+    newest = sorted((r.sku for r in rows), reverse=True)[:RELEVANCE_WINDOW]
+    assert sorted(ranked) == sorted(titled | set(newest))
+    assert ranked[0] == best.sku
+    assert set(ranked[:len(titled)]) == titled

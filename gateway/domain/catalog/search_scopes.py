@@ -24,9 +24,13 @@ KIND = "search"
 UNFILTERED = "*"
 
 
-def search_scope(category: str) -> str:
-    """The scope of a page filtered by `category` ("" : none)."""
-    return f"c:{category}" if category else UNFILTERED
+def search_scope(category: str, categories: Iterable[str] = ()) -> str:
+    """The scope of a page filtered by `category` and any of `categories`
+    (none: no category filter). A page over several categories is in the
+    unfiltered scope: one scope per page keeps a lookup to one generation,
+    and a write to any of them bumps the unfiltered scope too."""
+    wanted = {category, *categories} - {""}
+    return f"c:{wanted.pop()}" if len(wanted) == 1 else UNFILTERED
 
 
 def touched_scopes(categories: Iterable[str]) -> set[str]:

@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 
 from gateway.domain import reads, tokens
-from gateway.domain.catalog import events, rules
+from gateway.domain.catalog import events, facets, rules
 from gateway.domain.catalog.invalidations import write_identity
 from gateway.domain.catalog.search_scopes import KIND as SEARCH
 from gateway.domain.catalog.search_scopes import search_scope, touched_scopes
@@ -34,7 +34,13 @@ from gateway.errors import (
 from gateway.policy.decisions import ReadPlan, plan_read
 from gateway.policy.model import Consistency
 from gateway.policy.registry import PolicyRegistry
-from gateway.records.catalog import ProductRecord, ProductWrite, SearchQuery, Suggestion
+from gateway.records.catalog import (
+    FacetCounts,
+    ProductRecord,
+    ProductWrite,
+    SearchQuery,
+    Suggestion,
+)
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import catalog_store as store
@@ -81,6 +87,8 @@ class WriteResult:
 class SearchPage:
     products: list[ProductRecord]
     next_page_token: str
+    # When asked for: counts over every match, not only this page.
+    facets: FacetCounts | None = None
 
 
 @dataclass
@@ -235,29 +243,45 @@ class CatalogDomain:
 
     async def search(
         self, q: SearchQuery, page_token: str, level: Consistency | None = None,
-        max_staleness_s: float | None = None,
+        max_staleness_s: float | None = None, facet_size: int = 0,
     ) -> SearchPage:
+        """One page of `q`'s results; with facet_size > 0, facet counts too
+        (that many brands and categories)."""
         # Each field's own limits are SearchProductsRequest's rules in proto/;
-        # only the rule between two fields is checked here.
+        # only the rules between two fields are checked here.
+        v = Violations()
         if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
-            v = Violations()
             v.add("max_price_minor", "must be at least min_price_minor")
-            v.raise_if_any()
+        facets.check_price_bands(v, q)
+        v.raise_if_any()
         plan = self._plan(level, max_staleness_s)
         # Applied to the query alone: a policy change needs no re-index. Not
         # in the shape, so a change reaches cached pages within search_ttl
         # and leaves page tokens valid.
         q = replace(q, synonyms=self._policies.get(DOMAIN).search.synonyms)
         shape = {"t": q.text, "c": q.category, "b": q.brand, "lo": q.min_price,
-                 "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive}
+                 "hi": q.max_price, "s": q.sort, "n": q.limit, "i": q.include_inactive,
+                 "cs": sorted(set(q.categories)), "bs": sorted(set(q.brands)),
+                 "pb": sorted({(b.low, b.high or -1) for b in q.price_bands}),
+                 "st": q.in_stock}
+        # Facets are not in the fingerprint: a client asks for them on the
+        # first page only, and the token must still fit the next pages.
         fp = fingerprint(shape)
         if page_token:
             key = decode_token(page_token, fp)
             q = replace(q, after=self._cursor_key(q, key))
 
+        async def count_facets() -> Loaded[FacetCounts] | None:
+            if not facet_size:
+                return None
+            return await self._read(plan, "FACETS products", lambda c: store.search_facet_counts(
+                c, q, facets.PRICE_BAND_BOUNDS, facet_size, facets.FACET_SAMPLE))
+
         async def run() -> Loaded[bytes | None]:
-            found = await self._read(plan, "SEARCH products",
-                                     lambda c: store.search_products(c, q))
+            # Two reads on two connections at once: the page and the counts.
+            found, counted = await asyncio.gather(
+                self._read(plan, "SEARCH products", lambda c: store.search_products(c, q)),
+                count_facets())
             hits = found.value
             more = len(hits) > q.limit
             hits = hits[: q.limit]
@@ -266,19 +290,25 @@ class CatalogDomain:
                 last = hits[-1].key
                 value = last[0].isoformat() if isinstance(last[0], datetime) else last[0]
                 token = encode_token(fp, [value, last[1]])
-            page = {"p": [h.product.to_json() for h in hits], "t": token}
-            return Loaded(json.dumps(page, separators=(",", ":")).encode(), found.replica_age_s)
+            page = {"p": [h.product.to_json() for h in hits], "t": token,
+                    "f": counted.value.to_json() if counted else None}
+            ages = [a for a in (found.replica_age_s,
+                                counted.replica_age_s if counted else None) if a is not None]
+            return Loaded(json.dumps(page, separators=(",", ":")).encode(),
+                          max(ages) if ages else None)
 
         search_ttl = self._policies.get(DOMAIN).cache.search_ttl_s
         if plan.use_cache and search_ttl > 0:
-            ident = hashlib.sha256(f"{fp}|{page_token}".encode()).hexdigest()[:32]
+            ident = hashlib.sha256(f"{fp}|{page_token}|{facet_size}".encode()).hexdigest()[:32]
             raw = await self._cached(SEARCH, ident, plan, run, self._ttl(search_ttl),
-                                     search_scope(q.category))
+                                     search_scope(q.category, q.categories))
         else:
             raw = (await run()).value
         assert raw is not None
         page = json.loads(raw)
-        return SearchPage([ProductRecord.from_json(p) for p in page["p"]], page["t"])
+        counts = page.get("f")
+        return SearchPage([ProductRecord.from_json(p) for p in page["p"]], page["t"],
+                          FacetCounts.from_json(counts) if counts else None)
 
     async def suggest(
         self, prefix: str, limit: int, level: Consistency | None = None,

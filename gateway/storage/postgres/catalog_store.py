@@ -12,11 +12,14 @@ from typing import Any
 
 import asyncpg
 
-from gateway.records.catalog import ProductRecord, SearchHit, SearchQuery
+from gateway.records.catalog import FacetCounts, ProductRecord, SearchHit, SearchQuery
 from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import product_events
-from gateway.storage.postgres.search_query import Matchers, has_operators, matchers
+from gateway.storage.postgres.search_facets import search_facets
+from gateway.storage.postgres.search_filters import search_filters
+from gateway.storage.postgres.search_query import Arg, Matchers, has_operators, matchers
+from gateway.storage.postgres.search_relevance import RELEVANCE_WINDOW, ranked_matches
 from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryTerms, query_terms
 
 _COLUMNS = (
@@ -100,12 +103,6 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
     return bool(status == "DELETE 1")
 
 
-# Relevance ranks at most this many matches: the newest ones. Ranking every
-# match of a common word means reading a large part of the table on every
-# page; ranking a bounded window keeps search fast at any catalog size (as
-# search engines cap their result windows). Other sorts page through all.
-RELEVANCE_WINDOW = 1000
-
 # Typo tolerance. A search whose words match fewer than CORRECT_BELOW products
 # (a misspelt word usually matches none) also finds, ranked below every full-
 # text match, the products matching the query corrected through the search
@@ -148,14 +145,13 @@ def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit:
 
 
 def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
-    """The products relevance ranks, each with its `score`: the newest
-    RELEVANCE_WINDOW full-text matches of the query, found through the
-    (created_at, sku) index for common words or the GIN index for rare ones,
-    and, when the query has corrections and those are fewer than
+    """The products relevance ranks, each with its `score`: the full-text
+    matches of the query search_relevance.py picks, and, when the query has
+    corrections and those are fewer than
     CORRECT_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
     that full-text search did not find. Both parts apply `filters`."""
     tsq = match.exact
-    exact = _ranked(tsq, _EXACT_TIER, [f"search @@ {tsq}", *filters])
+    exact = ranked_matches(_COLUMNS, tsq, filters, _EXACT_TIER)
     if match.corrected is None:
         return f"({exact}) AS candidates"
     # PostgreSQL evaluates the count once, before the corrected part, and
@@ -169,28 +165,42 @@ def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
 
 
 def _ranked(tsq: str, tier: int, where: list[str]) -> str:
+    """The newest RELEVANCE_WINDOW rows passing `where`, scored in `tier`
+    (corrected matches are few: a query whose words are all real finds
+    enough by full text)."""
     return (f"SELECT {_COLUMNS}, {tier}::real + ts_rank(search, {tsq}, 32) AS score"
             f" FROM products WHERE {' AND '.join(where)}"
             f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
 
 
+async def _search_settings(conn: asyncpg.Connection) -> None:
+    """Settings of a search's read-only transaction."""
+    # asyncpg reuses prepared statements, and after five runs PostgreSQL
+    # may switch one to a generic plan that assumes every word matches
+    # the same number of rows: 10x slower for common or rare words
+    # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
+    # The trigram index's % compares with a setting, not a value. One
+    # process reads a bounded window or sample: with parallel workers,
+    # which rows it holds would vary from run to run.
+    await conn.execute(
+        "SET LOCAL plan_cache_mode = force_custom_plan;"
+        f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD};"
+        " SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+async def _terms(conn: asyncpg.Connection, q: SearchQuery, correct: bool) -> QueryTerms:
+    return await query_terms(conn, q.text, correct,
+                             [w for group in q.synonyms for w in group if " " not in w])
+
+
 async def search_products(conn: asyncpg.Connection, q: SearchQuery) -> list[SearchHit]:
     """One page; asks for limit+1 rows so the caller knows whether more exist."""
     async with conn.transaction(readonly=True):
-        # asyncpg reuses prepared statements, and after five runs PostgreSQL
-        # may switch one to a generic plan that assumes every word matches
-        # the same number of rows: 10x slower for common or rare words
-        # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
-        # The trigram index's % compares with a setting, not a value.
-        await conn.execute(
-            "SET LOCAL plan_cache_mode = force_custom_plan;"
-            f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD}")
+        await _search_settings(conn)
         sort = q.sort if (q.sort != "relevance" or q.text) else "newest"
         operators = has_operators(q.text)
         correct = sort == "relevance" and not operators
-        terms = (await query_terms(conn, q.text, correct,
-                                   [w for group in q.synonyms for w in group if " " not in w])
-                 if q.text else None)
+        terms = await _terms(conn, q, correct) if q.text else None
         sql, params = _search_sql(q, sort, terms, operators)
         rows = await conn.fetch(sql, *params)
     return [SearchHit(_record(r), (r["sort_key"], r["sku"])) for r in rows]
@@ -206,17 +216,7 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
 
     match = (matchers(q.text, terms, q.synonyms, operators, arg)
              if terms is not None else None)
-    filters: list[str] = []
-    if not q.include_inactive:
-        filters.append("active")
-    if q.category:
-        filters.append(f"category = {arg(q.category)}")
-    if q.brand:
-        filters.append(f"brand = {arg(q.brand)}")
-    if q.min_price is not None:
-        filters.append(f"price_minor >= {arg(q.min_price)}")
-    if q.max_price is not None:
-        filters.append(f"price_minor <= {arg(q.max_price)}")
+    filters = search_filters(q, arg).all()
     where = [f"search @@ {match.exact}", *filters] if match else filters
     source = "products"
     if sort == "relevance":
@@ -242,6 +242,31 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
     return sql, params
+
+
+async def search_facet_counts(conn: asyncpg.Connection, q: SearchQuery,
+                              band_bounds: Sequence[int], size: int,
+                              sample: int) -> FacetCounts:
+    """Facet counts of the products a relevance search lists (search_facets.py):
+    the full-text matches, and the corrected ones when those are few."""
+    async with conn.transaction(readonly=True):
+        await _search_settings(conn)
+        operators = has_operators(q.text)
+        terms = await _terms(conn, q, not operators) if q.text else None
+
+        def matching(arg: Arg) -> str:
+            assert terms is not None
+            match = matchers(q.text, terms, q.synonyms, operators, arg)
+            exact = f"search @@ {match.exact}"
+            if match.corrected is None:
+                return exact
+            few = (f"(SELECT count(*) FROM (SELECT 1 FROM products WHERE "
+                   f"{' AND '.join([exact, *search_filters(q, arg).all()])}"
+                   f" LIMIT {CORRECT_BELOW}) AS few) < {CORRECT_BELOW}")
+            return f"({exact} OR ({few} AND search @@ {match.corrected}))"
+
+        return await search_facets(conn, q, matching if terms is not None else None,
+                                   band_bounds, size, sample)
 
 
 _IMPORT_COLUMNS = (

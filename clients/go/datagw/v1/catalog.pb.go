@@ -699,7 +699,23 @@ type SearchProductsRequest struct {
 	// Include inactive products.
 	IncludeInactive bool `protobuf:"varint,9,opt,name=include_inactive,json=includeInactive,proto3" json:"include_inactive,omitempty"`
 	// Consistency of this read.
-	ReadOptions   *ReadOptions `protobuf:"bytes,10,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
+	ReadOptions *ReadOptions `protobuf:"bytes,10,opt,name=read_options,json=readOptions,proto3" json:"read_options,omitempty"`
+	// Return facet counts with this page (SearchProductsResponse.facets): ask
+	// on the first page; the counts do not depend on the page.
+	IncludeFacets bool `protobuf:"varint,11,opt,name=include_facets,json=includeFacets,proto3" json:"include_facets,omitempty"`
+	// Values per facet (brands, categories), most matches first: 1-100,
+	// default 10 (0).
+	FacetSize int32 `protobuf:"varint,12,opt,name=facet_size,json=facetSize,proto3" json:"facet_size,omitempty"`
+	// Any of these categories (with `category`, if set): a facet filter.
+	Categories []string `protobuf:"bytes,13,rep,name=categories,proto3" json:"categories,omitempty"`
+	// Any of these brands (with `brand`, if set): a facet filter.
+	Brands []string `protobuf:"bytes,14,rep,name=brands,proto3" json:"brands,omitempty"`
+	// A price in any of these bands: a facet filter (the bands of
+	// SearchFacets.price_bands; any band may be given).
+	PriceBands []*PriceBand `protobuf:"bytes,15,rep,name=price_bands,json=priceBands,proto3" json:"price_bands,omitempty"`
+	// Only products in stock (the "product_stock" projection of the inventory
+	// events; eventually consistent): a facet filter.
+	InStock       bool `protobuf:"varint,16,opt,name=in_stock,json=inStock,proto3" json:"in_stock,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -804,6 +820,328 @@ func (x *SearchProductsRequest) GetReadOptions() *ReadOptions {
 	return nil
 }
 
+func (x *SearchProductsRequest) GetIncludeFacets() bool {
+	if x != nil {
+		return x.IncludeFacets
+	}
+	return false
+}
+
+func (x *SearchProductsRequest) GetFacetSize() int32 {
+	if x != nil {
+		return x.FacetSize
+	}
+	return 0
+}
+
+func (x *SearchProductsRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetBrands() []string {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetPriceBands() []*PriceBand {
+	if x != nil {
+		return x.PriceBands
+	}
+	return nil
+}
+
+func (x *SearchProductsRequest) GetInStock() bool {
+	if x != nil {
+		return x.InStock
+	}
+	return false
+}
+
+// A price band: min_price_minor <= price < max_price_minor (no upper bound
+// when max_price_minor is unset).
+type PriceBand struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Inclusive lower bound in minor units.
+	MinPriceMinor int64 `protobuf:"varint,1,opt,name=min_price_minor,json=minPriceMinor,proto3" json:"min_price_minor,omitempty"`
+	// Exclusive upper bound in minor units; unset: none.
+	MaxPriceMinor *int64 `protobuf:"varint,2,opt,name=max_price_minor,json=maxPriceMinor,proto3,oneof" json:"max_price_minor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriceBand) Reset() {
+	*x = PriceBand{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriceBand) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriceBand) ProtoMessage() {}
+
+func (x *PriceBand) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriceBand.ProtoReflect.Descriptor instead.
+func (*PriceBand) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PriceBand) GetMinPriceMinor() int64 {
+	if x != nil {
+		return x.MinPriceMinor
+	}
+	return 0
+}
+
+func (x *PriceBand) GetMaxPriceMinor() int64 {
+	if x != nil && x.MaxPriceMinor != nil {
+		return *x.MaxPriceMinor
+	}
+	return 0
+}
+
+// One value of a facet and how many matches have it.
+type FacetCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The brand or category.
+	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// Matches with this value.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetCount) Reset() {
+	*x = FacetCount{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetCount) ProtoMessage() {}
+
+func (x *FacetCount) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetCount.ProtoReflect.Descriptor instead.
+func (*FacetCount) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FacetCount) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FacetCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// One price band and how many matches are priced in it.
+type PriceBandCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The band.
+	Band *PriceBand `protobuf:"bytes,1,opt,name=band,proto3" json:"band,omitempty"`
+	// Matches priced in the band.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriceBandCount) Reset() {
+	*x = PriceBandCount{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriceBandCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriceBandCount) ProtoMessage() {}
+
+func (x *PriceBandCount) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriceBandCount.ProtoReflect.Descriptor instead.
+func (*PriceBandCount) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PriceBandCount) GetBand() *PriceBand {
+	if x != nil {
+		return x.Band
+	}
+	return nil
+}
+
+func (x *PriceBandCount) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// Counts over all matches of the query and the filters, not only the page.
+// Each facet is counted with every filter applied except its own (a shopper
+// who picked one brand still sees the other brands' counts).
+type SearchFacets struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The top brands by count (facet_size of them), most first.
+	Brands []*FacetCount `protobuf:"bytes,1,rep,name=brands,proto3" json:"brands,omitempty"`
+	// The top categories by count, most first.
+	Categories []*FacetCount `protobuf:"bytes,2,rep,name=categories,proto3" json:"categories,omitempty"`
+	// Every price band, cheapest first, with its count (zero included).
+	PriceBands []*PriceBandCount `protobuf:"bytes,3,rep,name=price_bands,json=priceBands,proto3" json:"price_bands,omitempty"`
+	// Matches in stock (some stock not reserved).
+	InStockCount int64 `protobuf:"varint,4,opt,name=in_stock_count,json=inStockCount,proto3" json:"in_stock_count,omitempty"`
+	// Matches not in stock (no stock, or all of it reserved).
+	OutOfStockCount int64 `protobuf:"varint,5,opt,name=out_of_stock_count,json=outOfStockCount,proto3" json:"out_of_stock_count,omitempty"`
+	// Matches of the query and every filter.
+	TotalCount int64 `protobuf:"varint,6,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	// True when the query matched more products than the gateway counts
+	// (docs/api.md, facets): the counts are then those of the first
+	// `counted` matches found, a lower bound of the true counts.
+	Approximate bool `protobuf:"varint,7,opt,name=approximate,proto3" json:"approximate,omitempty"`
+	// The matches of the query and the plain filters read (before any facet
+	// filter).
+	Counted       int64 `protobuf:"varint,8,opt,name=counted,proto3" json:"counted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchFacets) Reset() {
+	*x = SearchFacets{}
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchFacets) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchFacets) ProtoMessage() {}
+
+func (x *SearchFacets) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchFacets.ProtoReflect.Descriptor instead.
+func (*SearchFacets) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SearchFacets) GetBrands() []*FacetCount {
+	if x != nil {
+		return x.Brands
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetCategories() []*FacetCount {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetPriceBands() []*PriceBandCount {
+	if x != nil {
+		return x.PriceBands
+	}
+	return nil
+}
+
+func (x *SearchFacets) GetInStockCount() int64 {
+	if x != nil {
+		return x.InStockCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetOutOfStockCount() int64 {
+	if x != nil {
+		return x.OutOfStockCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetTotalCount() int64 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+func (x *SearchFacets) GetApproximate() bool {
+	if x != nil {
+		return x.Approximate
+	}
+	return false
+}
+
+func (x *SearchFacets) GetCounted() int64 {
+	if x != nil {
+		return x.Counted
+	}
+	return 0
+}
+
 // Response for SearchProducts.
 type SearchProductsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -811,13 +1149,15 @@ type SearchProductsResponse struct {
 	Products []*Product `protobuf:"bytes,1,rep,name=products,proto3" json:"products,omitempty"`
 	// Empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Facet counts, when include_facets was set.
+	Facets        *SearchFacets `protobuf:"bytes,3,opt,name=facets,proto3" json:"facets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SearchProductsResponse) Reset() {
 	*x = SearchProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +1169,7 @@ func (x *SearchProductsResponse) String() string {
 func (*SearchProductsResponse) ProtoMessage() {}
 
 func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[10]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +1182,7 @@ func (x *SearchProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchProductsResponse.ProtoReflect.Descriptor instead.
 func (*SearchProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SearchProductsResponse) GetProducts() []*Product {
@@ -857,6 +1197,13 @@ func (x *SearchProductsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *SearchProductsResponse) GetFacets() *SearchFacets {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
 }
 
 // Request for SuggestProducts.
@@ -875,7 +1222,7 @@ type SuggestProductsRequest struct {
 
 func (x *SuggestProductsRequest) Reset() {
 	*x = SuggestProductsRequest{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +1234,7 @@ func (x *SuggestProductsRequest) String() string {
 func (*SuggestProductsRequest) ProtoMessage() {}
 
 func (x *SuggestProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[11]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +1247,7 @@ func (x *SuggestProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestProductsRequest.ProtoReflect.Descriptor instead.
 func (*SuggestProductsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SuggestProductsRequest) GetPrefix() string {
@@ -941,7 +1288,7 @@ type ProductSuggestion struct {
 
 func (x *ProductSuggestion) Reset() {
 	*x = ProductSuggestion{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1300,7 @@ func (x *ProductSuggestion) String() string {
 func (*ProductSuggestion) ProtoMessage() {}
 
 func (x *ProductSuggestion) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[12]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1313,7 @@ func (x *ProductSuggestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProductSuggestion.ProtoReflect.Descriptor instead.
 func (*ProductSuggestion) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ProductSuggestion) GetText() string {
@@ -1002,7 +1349,7 @@ type SuggestProductsResponse struct {
 
 func (x *SuggestProductsResponse) Reset() {
 	*x = SuggestProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1361,7 @@ func (x *SuggestProductsResponse) String() string {
 func (*SuggestProductsResponse) ProtoMessage() {}
 
 func (x *SuggestProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[13]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1374,7 @@ func (x *SuggestProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuggestProductsResponse.ProtoReflect.Descriptor instead.
 func (*SuggestProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SuggestProductsResponse) GetSuggestions() []*ProductSuggestion {
@@ -1054,7 +1401,7 @@ type ImportProductsRequest struct {
 
 func (x *ImportProductsRequest) Reset() {
 	*x = ImportProductsRequest{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1413,7 @@ func (x *ImportProductsRequest) String() string {
 func (*ImportProductsRequest) ProtoMessage() {}
 
 func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[14]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +1426,7 @@ func (x *ImportProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsRequest.ProtoReflect.Descriptor instead.
 func (*ImportProductsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ImportProductsRequest) GetProduct() *Product {
@@ -1113,7 +1460,7 @@ type ImportRowError struct {
 
 func (x *ImportRowError) Reset() {
 	*x = ImportRowError{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1472,7 @@ func (x *ImportRowError) String() string {
 func (*ImportRowError) ProtoMessage() {}
 
 func (x *ImportRowError) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[15]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1485,7 @@ func (x *ImportRowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportRowError.ProtoReflect.Descriptor instead.
 func (*ImportRowError) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImportRowError) GetIndex() int64 {
@@ -1186,7 +1533,7 @@ type ImportProductsResponse struct {
 
 func (x *ImportProductsResponse) Reset() {
 	*x = ImportProductsResponse{}
-	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1545,7 @@ func (x *ImportProductsResponse) String() string {
 func (*ImportProductsResponse) ProtoMessage() {}
 
 func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_catalog_proto_msgTypes[16]
+	mi := &file_datagw_v1_catalog_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1558,7 @@ func (x *ImportProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportProductsResponse.ProtoReflect.Descriptor instead.
 func (*ImportProductsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_catalog_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ImportProductsResponse) GetReceivedCount() int64 {
@@ -1296,7 +1643,7 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\x80\x01R\trequestIdB\x13\n" +
 	"\x11_expected_version\"D\n" +
 	"\x15DeleteProductResponse\x12+\n" +
-	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\xf4\x03\n" +
+	"\x11consistency_token\x18\x01 \x01(\tR\x10consistencyToken\"\x81\x06\n" +
 	"\x15SearchProductsRequest\x12\"\n" +
 	"\x05query\x18\x01 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x05query\x12'\n" +
 	"\bcategory\x18\x02 \x01(\tB\v\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\bcategory\x12!\n" +
@@ -1309,12 +1656,47 @@ const file_datagw_v1_catalog_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\x12)\n" +
 	"\x10include_inactive\x18\t \x01(\bR\x0fincludeInactive\x129\n" +
 	"\fread_options\x18\n" +
-	" \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptionsB\x12\n" +
+	" \x01(\v2\x16.datagw.v1.ReadOptionsR\vreadOptions\x12%\n" +
+	"\x0einclude_facets\x18\v \x01(\bR\rincludeFacets\x12(\n" +
+	"\n" +
+	"facet_size\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\tfacetSize\x122\n" +
+	"\n" +
+	"categories\x18\r \x03(\tB\x12\xbaH\x0f\x92\x01\f\x102\"\br\x06\xd0\xf3\x18\x01\x18dR\n" +
+	"categories\x12*\n" +
+	"\x06brands\x18\x0e \x03(\tB\x12\xbaH\x0f\x92\x01\f\x102\"\br\x06\xd0\xf3\x18\x01\x18dR\x06brands\x12?\n" +
+	"\vprice_bands\x18\x0f \x03(\v2\x14.datagw.v1.PriceBandB\b\xbaH\x05\x92\x01\x02\x10\x14R\n" +
+	"priceBands\x12\x19\n" +
+	"\bin_stock\x18\x10 \x01(\bR\ainStockB\x12\n" +
 	"\x10_min_price_minorB\x12\n" +
-	"\x10_max_price_minor\"p\n" +
+	"\x10_max_price_minor\"\x86\x01\n" +
+	"\tPriceBand\x12/\n" +
+	"\x0fmin_price_minor\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rminPriceMinor\x124\n" +
+	"\x0fmax_price_minor\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rmaxPriceMinor\x88\x01\x01B\x12\n" +
+	"\x10_max_price_minor\"8\n" +
+	"\n" +
+	"FacetCount\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"P\n" +
+	"\x0ePriceBandCount\x12(\n" +
+	"\x04band\x18\x01 \x01(\v2\x14.datagw.v1.PriceBandR\x04band\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xe0\x02\n" +
+	"\fSearchFacets\x12-\n" +
+	"\x06brands\x18\x01 \x03(\v2\x15.datagw.v1.FacetCountR\x06brands\x125\n" +
+	"\n" +
+	"categories\x18\x02 \x03(\v2\x15.datagw.v1.FacetCountR\n" +
+	"categories\x12:\n" +
+	"\vprice_bands\x18\x03 \x03(\v2\x19.datagw.v1.PriceBandCountR\n" +
+	"priceBands\x12$\n" +
+	"\x0ein_stock_count\x18\x04 \x01(\x03R\finStockCount\x12+\n" +
+	"\x12out_of_stock_count\x18\x05 \x01(\x03R\x0foutOfStockCount\x12\x1f\n" +
+	"\vtotal_count\x18\x06 \x01(\x03R\n" +
+	"totalCount\x12 \n" +
+	"\vapproximate\x18\a \x01(\bR\vapproximate\x12\x18\n" +
+	"\acounted\x18\b \x01(\x03R\acounted\"\xa1\x01\n" +
 	"\x16SearchProductsResponse\x12.\n" +
 	"\bproducts\x18\x01 \x03(\v2\x12.datagw.v1.ProductR\bproducts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12/\n" +
+	"\x06facets\x18\x03 \x01(\v2\x17.datagw.v1.SearchFacetsR\x06facets\"\x9b\x01\n" +
 	"\x16SuggestProductsRequest\x12%\n" +
 	"\x06prefix\x18\x01 \x01(\tB\r\xbaH\n" +
 	"r\b\xd0\xf3\x18\x01\x10\x01\x18dR\x06prefix\x12\x1f\n" +
@@ -1370,7 +1752,7 @@ func file_datagw_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_datagw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_datagw_v1_catalog_proto_goTypes = []any{
 	(ProductSort)(0),                 // 0: datagw.v1.ProductSort
 	(*Product)(nil),                  // 1: datagw.v1.Product
@@ -1383,56 +1765,66 @@ var file_datagw_v1_catalog_proto_goTypes = []any{
 	(*DeleteProductRequest)(nil),     // 8: datagw.v1.DeleteProductRequest
 	(*DeleteProductResponse)(nil),    // 9: datagw.v1.DeleteProductResponse
 	(*SearchProductsRequest)(nil),    // 10: datagw.v1.SearchProductsRequest
-	(*SearchProductsResponse)(nil),   // 11: datagw.v1.SearchProductsResponse
-	(*SuggestProductsRequest)(nil),   // 12: datagw.v1.SuggestProductsRequest
-	(*ProductSuggestion)(nil),        // 13: datagw.v1.ProductSuggestion
-	(*SuggestProductsResponse)(nil),  // 14: datagw.v1.SuggestProductsResponse
-	(*ImportProductsRequest)(nil),    // 15: datagw.v1.ImportProductsRequest
-	(*ImportRowError)(nil),           // 16: datagw.v1.ImportRowError
-	(*ImportProductsResponse)(nil),   // 17: datagw.v1.ImportProductsResponse
-	nil,                              // 18: datagw.v1.Product.AttributesEntry
-	(*Money)(nil),                    // 19: datagw.v1.Money
-	(*timestamppb.Timestamp)(nil),    // 20: google.protobuf.Timestamp
-	(*ReadOptions)(nil),              // 21: datagw.v1.ReadOptions
+	(*PriceBand)(nil),                // 11: datagw.v1.PriceBand
+	(*FacetCount)(nil),               // 12: datagw.v1.FacetCount
+	(*PriceBandCount)(nil),           // 13: datagw.v1.PriceBandCount
+	(*SearchFacets)(nil),             // 14: datagw.v1.SearchFacets
+	(*SearchProductsResponse)(nil),   // 15: datagw.v1.SearchProductsResponse
+	(*SuggestProductsRequest)(nil),   // 16: datagw.v1.SuggestProductsRequest
+	(*ProductSuggestion)(nil),        // 17: datagw.v1.ProductSuggestion
+	(*SuggestProductsResponse)(nil),  // 18: datagw.v1.SuggestProductsResponse
+	(*ImportProductsRequest)(nil),    // 19: datagw.v1.ImportProductsRequest
+	(*ImportRowError)(nil),           // 20: datagw.v1.ImportRowError
+	(*ImportProductsResponse)(nil),   // 21: datagw.v1.ImportProductsResponse
+	nil,                              // 22: datagw.v1.Product.AttributesEntry
+	(*Money)(nil),                    // 23: datagw.v1.Money
+	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
+	(*ReadOptions)(nil),              // 25: datagw.v1.ReadOptions
 }
 var file_datagw_v1_catalog_proto_depIdxs = []int32{
-	19, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
-	18, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
-	20, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
-	20, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
+	23, // 0: datagw.v1.Product.price:type_name -> datagw.v1.Money
+	22, // 1: datagw.v1.Product.attributes:type_name -> datagw.v1.Product.AttributesEntry
+	24, // 2: datagw.v1.Product.create_time:type_name -> google.protobuf.Timestamp
+	24, // 3: datagw.v1.Product.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: datagw.v1.UpsertProductRequest.product:type_name -> datagw.v1.Product
 	1,  // 5: datagw.v1.UpsertProductResponse.product:type_name -> datagw.v1.Product
-	21, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
+	25, // 6: datagw.v1.GetProductRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 7: datagw.v1.GetProductResponse.product:type_name -> datagw.v1.Product
-	21, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	25, // 8: datagw.v1.BatchGetProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
 	1,  // 9: datagw.v1.BatchGetProductsResponse.products:type_name -> datagw.v1.Product
 	0,  // 10: datagw.v1.SearchProductsRequest.sort:type_name -> datagw.v1.ProductSort
-	21, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
-	1,  // 12: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
-	21, // 13: datagw.v1.SuggestProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
-	13, // 14: datagw.v1.SuggestProductsResponse.suggestions:type_name -> datagw.v1.ProductSuggestion
-	1,  // 15: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
-	1,  // 16: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
-	16, // 17: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
-	2,  // 18: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
-	4,  // 19: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
-	6,  // 20: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
-	8,  // 21: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
-	10, // 22: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
-	15, // 23: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
-	12, // 24: datagw.v1.CatalogService.SuggestProducts:input_type -> datagw.v1.SuggestProductsRequest
-	3,  // 25: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
-	5,  // 26: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
-	7,  // 27: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
-	9,  // 28: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
-	11, // 29: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
-	17, // 30: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
-	14, // 31: datagw.v1.CatalogService.SuggestProducts:output_type -> datagw.v1.SuggestProductsResponse
-	25, // [25:32] is the sub-list for method output_type
-	18, // [18:25] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	25, // 11: datagw.v1.SearchProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	11, // 12: datagw.v1.SearchProductsRequest.price_bands:type_name -> datagw.v1.PriceBand
+	11, // 13: datagw.v1.PriceBandCount.band:type_name -> datagw.v1.PriceBand
+	12, // 14: datagw.v1.SearchFacets.brands:type_name -> datagw.v1.FacetCount
+	12, // 15: datagw.v1.SearchFacets.categories:type_name -> datagw.v1.FacetCount
+	13, // 16: datagw.v1.SearchFacets.price_bands:type_name -> datagw.v1.PriceBandCount
+	1,  // 17: datagw.v1.SearchProductsResponse.products:type_name -> datagw.v1.Product
+	14, // 18: datagw.v1.SearchProductsResponse.facets:type_name -> datagw.v1.SearchFacets
+	25, // 19: datagw.v1.SuggestProductsRequest.read_options:type_name -> datagw.v1.ReadOptions
+	17, // 20: datagw.v1.SuggestProductsResponse.suggestions:type_name -> datagw.v1.ProductSuggestion
+	1,  // 21: datagw.v1.ImportProductsRequest.product:type_name -> datagw.v1.Product
+	1,  // 22: datagw.v1.ImportProductsRequest.products:type_name -> datagw.v1.Product
+	20, // 23: datagw.v1.ImportProductsResponse.errors:type_name -> datagw.v1.ImportRowError
+	2,  // 24: datagw.v1.CatalogService.UpsertProduct:input_type -> datagw.v1.UpsertProductRequest
+	4,  // 25: datagw.v1.CatalogService.GetProduct:input_type -> datagw.v1.GetProductRequest
+	6,  // 26: datagw.v1.CatalogService.BatchGetProducts:input_type -> datagw.v1.BatchGetProductsRequest
+	8,  // 27: datagw.v1.CatalogService.DeleteProduct:input_type -> datagw.v1.DeleteProductRequest
+	10, // 28: datagw.v1.CatalogService.SearchProducts:input_type -> datagw.v1.SearchProductsRequest
+	19, // 29: datagw.v1.CatalogService.ImportProducts:input_type -> datagw.v1.ImportProductsRequest
+	16, // 30: datagw.v1.CatalogService.SuggestProducts:input_type -> datagw.v1.SuggestProductsRequest
+	3,  // 31: datagw.v1.CatalogService.UpsertProduct:output_type -> datagw.v1.UpsertProductResponse
+	5,  // 32: datagw.v1.CatalogService.GetProduct:output_type -> datagw.v1.GetProductResponse
+	7,  // 33: datagw.v1.CatalogService.BatchGetProducts:output_type -> datagw.v1.BatchGetProductsResponse
+	9,  // 34: datagw.v1.CatalogService.DeleteProduct:output_type -> datagw.v1.DeleteProductResponse
+	15, // 35: datagw.v1.CatalogService.SearchProducts:output_type -> datagw.v1.SearchProductsResponse
+	21, // 36: datagw.v1.CatalogService.ImportProducts:output_type -> datagw.v1.ImportProductsResponse
+	18, // 37: datagw.v1.CatalogService.SuggestProducts:output_type -> datagw.v1.SuggestProductsResponse
+	31, // [31:38] is the sub-list for method output_type
+	24, // [24:31] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_catalog_proto_init() }
@@ -1446,13 +1838,14 @@ func file_datagw_v1_catalog_proto_init() {
 	file_datagw_v1_catalog_proto_msgTypes[1].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[7].OneofWrappers = []any{}
 	file_datagw_v1_catalog_proto_msgTypes[9].OneofWrappers = []any{}
+	file_datagw_v1_catalog_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_catalog_proto_rawDesc), len(file_datagw_v1_catalog_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

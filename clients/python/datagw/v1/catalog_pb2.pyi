@@ -405,6 +405,12 @@ class SearchProductsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     INCLUDE_INACTIVE_FIELD_NUMBER: _builtins.int
     READ_OPTIONS_FIELD_NUMBER: _builtins.int
+    INCLUDE_FACETS_FIELD_NUMBER: _builtins.int
+    FACET_SIZE_FIELD_NUMBER: _builtins.int
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    BRANDS_FIELD_NUMBER: _builtins.int
+    PRICE_BANDS_FIELD_NUMBER: _builtins.int
+    IN_STOCK_FIELD_NUMBER: _builtins.int
     query: _builtins.str
     """Words to match in title, description and brand (web-search syntax:
     "quoted phrases", -excluded, or). Empty lists everything that matches the filters.
@@ -425,9 +431,35 @@ class SearchProductsRequest(_message.Message):
     """From a previous response; the other fields must be unchanged."""
     include_inactive: _builtins.bool
     """Include inactive products."""
+    include_facets: _builtins.bool
+    """Return facet counts with this page (SearchProductsResponse.facets): ask
+    on the first page; the counts do not depend on the page.
+    """
+    facet_size: _builtins.int
+    """Values per facet (brands, categories), most matches first: 1-100,
+    default 10 (0).
+    """
+    in_stock: _builtins.bool
+    """Only products in stock (the "product_stock" projection of the inventory
+    events; eventually consistent): a facet filter.
+    """
     @_builtins.property
     def read_options(self) -> _common_pb2.ReadOptions:
         """Consistency of this read."""
+
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Any of these categories (with `category`, if set): a facet filter."""
+
+    @_builtins.property
+    def brands(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Any of these brands (with `brand`, if set): a facet filter."""
+
+    @_builtins.property
+    def price_bands(self) -> _containers.RepeatedCompositeFieldContainer[Global___PriceBand]:
+        """A price in any of these bands: a facet filter (the bands of
+        SearchFacets.price_bands; any band may be given).
+        """
 
     def __init__(
         self,
@@ -442,10 +474,16 @@ class SearchProductsRequest(_message.Message):
         page_token: _builtins.str = ...,
         include_inactive: _builtins.bool = ...,
         read_options: _common_pb2.ReadOptions | None = ...,
+        include_facets: _builtins.bool = ...,
+        facet_size: _builtins.int = ...,
+        categories: _abc.Iterable[_builtins.str] | None = ...,
+        brands: _abc.Iterable[_builtins.str] | None = ...,
+        price_bands: _abc.Iterable[Global___PriceBand] | None = ...,
+        in_stock: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "_min_price_minor", b"_min_price_minor", "max_price_minor", b"max_price_minor", "min_price_minor", b"min_price_minor", "read_options", b"read_options"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "_min_price_minor", b"_min_price_minor", "brand", b"brand", "category", b"category", "include_inactive", b"include_inactive", "max_price_minor", b"max_price_minor", "min_price_minor", b"min_price_minor", "page_size", b"page_size", "page_token", b"page_token", "query", b"query", "read_options", b"read_options", "sort", b"sort"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "_min_price_minor", b"_min_price_minor", "brand", b"brand", "brands", b"brands", "categories", b"categories", "category", b"category", "facet_size", b"facet_size", "in_stock", b"in_stock", "include_facets", b"include_facets", "include_inactive", b"include_inactive", "max_price_minor", b"max_price_minor", "min_price_minor", b"min_price_minor", "page_size", b"page_size", "page_token", b"page_token", "price_bands", b"price_bands", "query", b"query", "read_options", b"read_options", "sort", b"sort"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__max_price_minor: _TypeAlias = _typing.Literal["max_price_minor"]  # noqa: Y015
     _WhichOneofArgType__max_price_minor: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor"]  # noqa: Y015
@@ -459,6 +497,154 @@ class SearchProductsRequest(_message.Message):
 Global___SearchProductsRequest: _TypeAlias = SearchProductsRequest  # noqa: Y015
 
 @_typing.final
+class PriceBand(_message.Message):
+    """A price band: min_price_minor <= price < max_price_minor (no upper bound
+    when max_price_minor is unset).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MIN_PRICE_MINOR_FIELD_NUMBER: _builtins.int
+    MAX_PRICE_MINOR_FIELD_NUMBER: _builtins.int
+    min_price_minor: _builtins.int
+    """Inclusive lower bound in minor units."""
+    max_price_minor: _builtins.int
+    """Exclusive upper bound in minor units; unset: none."""
+    def __init__(
+        self,
+        *,
+        min_price_minor: _builtins.int = ...,
+        max_price_minor: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "max_price_minor", b"max_price_minor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor", "max_price_minor", b"max_price_minor", "min_price_minor", b"min_price_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__max_price_minor: _TypeAlias = _typing.Literal["max_price_minor"]  # noqa: Y015
+    _WhichOneofArgType__max_price_minor: _TypeAlias = _typing.Literal["_max_price_minor", b"_max_price_minor"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_price_minor) -> _WhichOneofReturnType__max_price_minor | None: ...
+
+Global___PriceBand: _TypeAlias = PriceBand  # noqa: Y015
+
+@_typing.final
+class FacetCount(_message.Message):
+    """One value of a facet and how many matches have it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    value: _builtins.str
+    """The brand or category."""
+    count: _builtins.int
+    """Matches with this value."""
+    def __init__(
+        self,
+        *,
+        value: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetCount: _TypeAlias = FacetCount  # noqa: Y015
+
+@_typing.final
+class PriceBandCount(_message.Message):
+    """One price band and how many matches are priced in it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BAND_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Matches priced in the band."""
+    @_builtins.property
+    def band(self) -> Global___PriceBand:
+        """The band."""
+
+    def __init__(
+        self,
+        *,
+        band: Global___PriceBand | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["band", b"band"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "count", b"count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PriceBandCount: _TypeAlias = PriceBandCount  # noqa: Y015
+
+@_typing.final
+class SearchFacets(_message.Message):
+    """Counts over all matches of the query and the filters, not only the page.
+    Each facet is counted with every filter applied except its own (a shopper
+    who picked one brand still sees the other brands' counts).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BRANDS_FIELD_NUMBER: _builtins.int
+    CATEGORIES_FIELD_NUMBER: _builtins.int
+    PRICE_BANDS_FIELD_NUMBER: _builtins.int
+    IN_STOCK_COUNT_FIELD_NUMBER: _builtins.int
+    OUT_OF_STOCK_COUNT_FIELD_NUMBER: _builtins.int
+    TOTAL_COUNT_FIELD_NUMBER: _builtins.int
+    APPROXIMATE_FIELD_NUMBER: _builtins.int
+    COUNTED_FIELD_NUMBER: _builtins.int
+    in_stock_count: _builtins.int
+    """Matches in stock (some stock not reserved)."""
+    out_of_stock_count: _builtins.int
+    """Matches not in stock (no stock, or all of it reserved)."""
+    total_count: _builtins.int
+    """Matches of the query and every filter."""
+    approximate: _builtins.bool
+    """True when the query matched more products than the gateway counts
+    (docs/api.md, facets): the counts are then those of the first
+    `counted` matches found, a lower bound of the true counts.
+    """
+    counted: _builtins.int
+    """The matches of the query and the plain filters read (before any facet
+    filter).
+    """
+    @_builtins.property
+    def brands(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]:
+        """The top brands by count (facet_size of them), most first."""
+
+    @_builtins.property
+    def categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]:
+        """The top categories by count, most first."""
+
+    @_builtins.property
+    def price_bands(self) -> _containers.RepeatedCompositeFieldContainer[Global___PriceBandCount]:
+        """Every price band, cheapest first, with its count (zero included)."""
+
+    def __init__(
+        self,
+        *,
+        brands: _abc.Iterable[Global___FacetCount] | None = ...,
+        categories: _abc.Iterable[Global___FacetCount] | None = ...,
+        price_bands: _abc.Iterable[Global___PriceBandCount] | None = ...,
+        in_stock_count: _builtins.int = ...,
+        out_of_stock_count: _builtins.int = ...,
+        total_count: _builtins.int = ...,
+        approximate: _builtins.bool = ...,
+        counted: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approximate", b"approximate", "brands", b"brands", "categories", b"categories", "counted", b"counted", "in_stock_count", b"in_stock_count", "out_of_stock_count", b"out_of_stock_count", "price_bands", b"price_bands", "total_count", b"total_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchFacets: _TypeAlias = SearchFacets  # noqa: Y015
+
+@_typing.final
 class SearchProductsResponse(_message.Message):
     """Response for SearchProducts."""
 
@@ -466,21 +652,27 @@ class SearchProductsResponse(_message.Message):
 
     PRODUCTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Empty on the last page."""
     @_builtins.property
     def products(self) -> _containers.RepeatedCompositeFieldContainer[Global___Product]:
         """One page of results."""
 
+    @_builtins.property
+    def facets(self) -> Global___SearchFacets:
+        """Facet counts, when include_facets was set."""
+
     def __init__(
         self,
         *,
         products: _abc.Iterable[Global___Product] | None = ...,
         next_page_token: _builtins.str = ...,
+        facets: Global___SearchFacets | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["facets", b"facets"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "products", b"products"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facets", b"facets", "next_page_token", b"next_page_token", "products", b"products"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

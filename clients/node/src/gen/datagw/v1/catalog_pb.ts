@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file datagw/v1/catalog.proto.
  */
 export const file_datagw_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("ChdkYXRhZ3cvdjEvY2F0YWxvZy5wcm90bxIJZGF0YWd3LnYxIvoCCgdQcm9kdWN0EgsKA3NrdRgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRINCgVicmFuZBgFIAEoCRIfCgVwcmljZRgGIAEoCzIQLmRhdGFndy52MS5Nb25leRI2CgphdHRyaWJ1dGVzGAcgAygLMiIuZGF0YWd3LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EhMKBmFjdGl2ZRgIIAEoCEgAiAEBEg8KB3ZlcnNpb24YCSABKAMSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdfYWN0aXZlIpoBChRVcHNlcnRQcm9kdWN0UmVxdWVzdBIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QSJgoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoAEgAiAEBEiAKCnJlcXVlc3RfaWQYAyABKAlCDLpICXIH0PMYARiAAUITChFfZXhwZWN0ZWRfdmVyc2lvbiJoChVVcHNlcnRQcm9kdWN0UmVzcG9uc2USIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0Eg8KB2NyZWF0ZWQYAiABKAgSGQoRY29uc2lzdGVuY3lfdG9rZW4YAyABKAkiWQoRR2V0UHJvZHVjdFJlcXVlc3QSFgoDc2t1GAEgASgJQgm6SAZyBMjzGAESLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjkKEkdldFByb2R1Y3RSZXNwb25zZRIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QiaQoXQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QSIAoEc2t1cxgBIAMoCUISukgPkgEMCAEQZCIGcgTI8xgBEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJWChhCYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USJAoIcHJvZHVjdHMYASADKAsyEi5kYXRhZ3cudjEuUHJvZHVjdBIUCgxtaXNzaW5nX3NrdXMYAiADKAkijQEKFERlbGV0ZVByb2R1Y3RSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgTI8xgBEiYKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKABIAIgBARIgCgpyZXF1ZXN0X2lkGAMgASgJQgy6SAlyB9DzGAEYgAFCEwoRX2V4cGVjdGVkX3ZlcnNpb24iMgoVRGVsZXRlUHJvZHVjdFJlc3BvbnNlEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAEgASgJIoUDChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGwoFcXVlcnkYASABKAlCDLpICXIH0PMYARj0AxIdCghjYXRlZ29yeRgCIAEoCUILukgIcgbQ8xgBGGQSGgoFYnJhbmQYAyABKAlCC7pICHIG0PMYARhkEiUKD21pbl9wcmljZV9taW5vchgEIAEoA0IHukgEIgIoAEgAiAEBEiUKD21heF9wcmljZV9taW5vchgFIAEoA0IHukgEIgIoAEgBiAEBEiQKBHNvcnQYBiABKA4yFi5kYXRhZ3cudjEuUHJvZHVjdFNvcnQSHAoJcGFnZV9zaXplGAcgASgFQgm6SAYaBBhkKAASEgoKcGFnZV90b2tlbhgIIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAkgASgIEiwKDHJlYWRfb3B0aW9ucxgKIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9uc0ISChBfbWluX3ByaWNlX21pbm9yQhIKEF9tYXhfcHJpY2VfbWlub3IiVwoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIkCghwcm9kdWN0cxgBIAMoCzISLmRhdGFndy52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ/ChZTdWdnZXN0UHJvZHVjdHNSZXF1ZXN0Eh0KBnByZWZpeBgBIAEoCUINukgKcgjQ8xgBEAEYZBIYCgVsaW1pdBgCIAEoBUIJukgGGgQYFCgAEiwKDHJlYWRfb3B0aW9ucxgDIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJGChFQcm9kdWN0U3VnZ2VzdGlvbhIMCgR0ZXh0GAEgASgJEgwKBHdvcmQYAiABKAkSFQoNcHJvZHVjdF9jb3VudBgDIAEoAyJMChdTdWdnZXN0UHJvZHVjdHNSZXNwb25zZRIxCgtzdWdnZXN0aW9ucxgBIAMoCzIcLmRhdGFndy52MS5Qcm9kdWN0U3VnZ2VzdGlvbiJiChVJbXBvcnRQcm9kdWN0c1JlcXVlc3QSIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0EiQKCHByb2R1Y3RzGAIgAygLMhIuZGF0YWd3LnYxLlByb2R1Y3QiUAoOSW1wb3J0Um93RXJyb3ISDQoFaW5kZXgYASABKAMSCwoDc2t1GAIgASgJEg0KBWZpZWxkGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJIokBChZJbXBvcnRQcm9kdWN0c1Jlc3BvbnNlEhYKDnJlY2VpdmVkX2NvdW50GAEgASgDEhYKDmltcG9ydGVkX2NvdW50GAIgASgDEhQKDGZhaWxlZF9jb3VudBgDIAEoAxIpCgZlcnJvcnMYBCADKAsyGS5kYXRhZ3cudjEuSW1wb3J0Um93RXJyb3IqswEKC1Byb2R1Y3RTb3J0EhwKGFBST0RVQ1RfU09SVF9VTlNQRUNJRklFRBAAEhoKFlBST0RVQ1RfU09SVF9SRUxFVkFOQ0UQARIaChZQUk9EVUNUX1NPUlRfUFJJQ0VfQVNDEAISGwoXUFJPRFVDVF9TT1JUX1BSSUNFX0RFU0MQAxIXChNQUk9EVUNUX1NPUlRfTkVXRVNUEAQSGAoUUFJPRFVDVF9TT1JUX1BPUFVMQVIQBTLqBAoOQ2F0YWxvZ1NlcnZpY2USUgoNVXBzZXJ0UHJvZHVjdBIfLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5VcHNlcnRQcm9kdWN0UmVzcG9uc2USSQoKR2V0UHJvZHVjdBIcLmRhdGFndy52MS5HZXRQcm9kdWN0UmVxdWVzdBodLmRhdGFndy52MS5HZXRQcm9kdWN0UmVzcG9uc2USWwoQQmF0Y2hHZXRQcm9kdWN0cxIiLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVxdWVzdBojLmRhdGFndy52MS5CYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USUgoNRGVsZXRlUHJvZHVjdBIfLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVxdWVzdBogLmRhdGFndy52MS5EZWxldGVQcm9kdWN0UmVzcG9uc2USVQoOU2VhcmNoUHJvZHVjdHMSIC5kYXRhZ3cudjEuU2VhcmNoUHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2USVwoOSW1wb3J0UHJvZHVjdHMSIC5kYXRhZ3cudjEuSW1wb3J0UHJvZHVjdHNSZXF1ZXN0GiEuZGF0YWd3LnYxLkltcG9ydFByb2R1Y3RzUmVzcG9uc2UoARJYCg9TdWdnZXN0UHJvZHVjdHMSIS5kYXRhZ3cudjEuU3VnZ2VzdFByb2R1Y3RzUmVxdWVzdBoiLmRhdGFndy52MS5TdWdnZXN0UHJvZHVjdHNSZXNwb25zZUJICgxpby5kYXRhZ3cudjFQAVo2Z2l0aHViLmNvbS9kYXRhZ3cvZGF0YWd3L2NsaWVudHMvZ28vZGF0YWd3L3YxO2RhdGFnd3YxYgZwcm90bzM", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
+  fileDesc("ChdkYXRhZ3cvdjEvY2F0YWxvZy5wcm90bxIJZGF0YWd3LnYxIvoCCgdQcm9kdWN0EgsKA3NrdRgBIAEoCRINCgV0aXRsZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCRINCgVicmFuZBgFIAEoCRIfCgVwcmljZRgGIAEoCzIQLmRhdGFndy52MS5Nb25leRI2CgphdHRyaWJ1dGVzGAcgAygLMiIuZGF0YWd3LnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EhMKBmFjdGl2ZRgIIAEoCEgAiAEBEg8KB3ZlcnNpb24YCSABKAMSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgdfYWN0aXZlIpoBChRVcHNlcnRQcm9kdWN0UmVxdWVzdBIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QSJgoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoA0IHukgEIgIoAEgAiAEBEiAKCnJlcXVlc3RfaWQYAyABKAlCDLpICXIH0PMYARiAAUITChFfZXhwZWN0ZWRfdmVyc2lvbiJoChVVcHNlcnRQcm9kdWN0UmVzcG9uc2USIwoHcHJvZHVjdBgBIAEoCzISLmRhdGFndy52MS5Qcm9kdWN0Eg8KB2NyZWF0ZWQYAiABKAgSGQoRY29uc2lzdGVuY3lfdG9rZW4YAyABKAkiWQoRR2V0UHJvZHVjdFJlcXVlc3QSFgoDc2t1GAEgASgJQgm6SAZyBMjzGAESLAoMcmVhZF9vcHRpb25zGAIgASgLMhYuZGF0YWd3LnYxLlJlYWRPcHRpb25zIjkKEkdldFByb2R1Y3RSZXNwb25zZRIjCgdwcm9kdWN0GAEgASgLMhIuZGF0YWd3LnYxLlByb2R1Y3QiaQoXQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QSIAoEc2t1cxgBIAMoCUISukgPkgEMCAEQZCIGcgTI8xgBEiwKDHJlYWRfb3B0aW9ucxgCIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucyJWChhCYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USJAoIcHJvZHVjdHMYASADKAsyEi5kYXRhZ3cudjEuUHJvZHVjdBIUCgxtaXNzaW5nX3NrdXMYAiADKAkijQEKFERlbGV0ZVByb2R1Y3RSZXF1ZXN0EhYKA3NrdRgBIAEoCUIJukgGcgTI8xgBEiYKEGV4cGVjdGVkX3ZlcnNpb24YAiABKANCB7pIBCICKABIAIgBARIgCgpyZXF1ZXN0X2lkGAMgASgJQgy6SAlyB9DzGAEYgAFCEwoRX2V4cGVjdGVkX3ZlcnNpb24iMgoVRGVsZXRlUHJvZHVjdFJlc3BvbnNlEhkKEWNvbnNpc3RlbmN5X3Rva2VuGAEgASgJIs8EChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSGwoFcXVlcnkYASABKAlCDLpICXIH0PMYARj0AxIdCghjYXRlZ29yeRgCIAEoCUILukgIcgbQ8xgBGGQSGgoFYnJhbmQYAyABKAlCC7pICHIG0PMYARhkEiUKD21pbl9wcmljZV9taW5vchgEIAEoA0IHukgEIgIoAEgAiAEBEiUKD21heF9wcmljZV9taW5vchgFIAEoA0IHukgEIgIoAEgBiAEBEiQKBHNvcnQYBiABKA4yFi5kYXRhZ3cudjEuUHJvZHVjdFNvcnQSHAoJcGFnZV9zaXplGAcgASgFQgm6SAYaBBhkKAASEgoKcGFnZV90b2tlbhgIIAEoCRIYChBpbmNsdWRlX2luYWN0aXZlGAkgASgIEiwKDHJlYWRfb3B0aW9ucxgKIAEoCzIWLmRhdGFndy52MS5SZWFkT3B0aW9ucxIWCg5pbmNsdWRlX2ZhY2V0cxgLIAEoCBIdCgpmYWNldF9zaXplGAwgASgFQgm6SAYaBBhkKAASJgoKY2F0ZWdvcmllcxgNIAMoCUISukgPkgEMEDIiCHIG0PMYARhkEiIKBmJyYW5kcxgOIAMoCUISukgPkgEMEDIiCHIG0PMYARhkEjMKC3ByaWNlX2JhbmRzGA8gAygLMhQuZGF0YWd3LnYxLlByaWNlQmFuZEIIukgFkgECEBQSEAoIaW5fc3RvY2sYECABKAhCEgoQX21pbl9wcmljZV9taW5vckISChBfbWF4X3ByaWNlX21pbm9yImgKCVByaWNlQmFuZBIgCg9taW5fcHJpY2VfbWlub3IYASABKANCB7pIBCICKAASJQoPbWF4X3ByaWNlX21pbm9yGAIgASgDQge6SAQiAigASACIAQFCEgoQX21heF9wcmljZV9taW5vciIqCgpGYWNldENvdW50Eg0KBXZhbHVlGAEgASgJEg0KBWNvdW50GAIgASgDIkMKDlByaWNlQmFuZENvdW50EiIKBGJhbmQYASABKAsyFC5kYXRhZ3cudjEuUHJpY2VCYW5kEg0KBWNvdW50GAIgASgDIv8BCgxTZWFyY2hGYWNldHMSJQoGYnJhbmRzGAEgAygLMhUuZGF0YWd3LnYxLkZhY2V0Q291bnQSKQoKY2F0ZWdvcmllcxgCIAMoCzIVLmRhdGFndy52MS5GYWNldENvdW50Ei4KC3ByaWNlX2JhbmRzGAMgAygLMhkuZGF0YWd3LnYxLlByaWNlQmFuZENvdW50EhYKDmluX3N0b2NrX2NvdW50GAQgASgDEhoKEm91dF9vZl9zdG9ja19jb3VudBgFIAEoAxITCgt0b3RhbF9jb3VudBgGIAEoAxITCgthcHByb3hpbWF0ZRgHIAEoCBIPCgdjb3VudGVkGAggASgDIoABChZTZWFyY2hQcm9kdWN0c1Jlc3BvbnNlEiQKCHByb2R1Y3RzGAEgAygLMhIuZGF0YWd3LnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEicKBmZhY2V0cxgDIAEoCzIXLmRhdGFndy52MS5TZWFyY2hGYWNldHMifwoWU3VnZ2VzdFByb2R1Y3RzUmVxdWVzdBIdCgZwcmVmaXgYASABKAlCDbpICnII0PMYARABGGQSGAoFbGltaXQYAiABKAVCCbpIBhoEGBQoABIsCgxyZWFkX29wdGlvbnMYAyABKAsyFi5kYXRhZ3cudjEuUmVhZE9wdGlvbnMiRgoRUHJvZHVjdFN1Z2dlc3Rpb24SDAoEdGV4dBgBIAEoCRIMCgR3b3JkGAIgASgJEhUKDXByb2R1Y3RfY291bnQYAyABKAMiTAoXU3VnZ2VzdFByb2R1Y3RzUmVzcG9uc2USMQoLc3VnZ2VzdGlvbnMYASADKAsyHC5kYXRhZ3cudjEuUHJvZHVjdFN1Z2dlc3Rpb24iYgoVSW1wb3J0UHJvZHVjdHNSZXF1ZXN0EiMKB3Byb2R1Y3QYASABKAsyEi5kYXRhZ3cudjEuUHJvZHVjdBIkCghwcm9kdWN0cxgCIAMoCzISLmRhdGFndy52MS5Qcm9kdWN0IlAKDkltcG9ydFJvd0Vycm9yEg0KBWluZGV4GAEgASgDEgsKA3NrdRgCIAEoCRINCgVmaWVsZBgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCSKJAQoWSW1wb3J0UHJvZHVjdHNSZXNwb25zZRIWCg5yZWNlaXZlZF9jb3VudBgBIAEoAxIWCg5pbXBvcnRlZF9jb3VudBgCIAEoAxIUCgxmYWlsZWRfY291bnQYAyABKAMSKQoGZXJyb3JzGAQgAygLMhkuZGF0YWd3LnYxLkltcG9ydFJvd0Vycm9yKrMBCgtQcm9kdWN0U29ydBIcChhQUk9EVUNUX1NPUlRfVU5TUEVDSUZJRUQQABIaChZQUk9EVUNUX1NPUlRfUkVMRVZBTkNFEAESGgoWUFJPRFVDVF9TT1JUX1BSSUNFX0FTQxACEhsKF1BST0RVQ1RfU09SVF9QUklDRV9ERVNDEAMSFwoTUFJPRFVDVF9TT1JUX05FV0VTVBAEEhgKFFBST0RVQ1RfU09SVF9QT1BVTEFSEAUy6gQKDkNhdGFsb2dTZXJ2aWNlElIKDVVwc2VydFByb2R1Y3QSHy5kYXRhZ3cudjEuVXBzZXJ0UHJvZHVjdFJlcXVlc3QaIC5kYXRhZ3cudjEuVXBzZXJ0UHJvZHVjdFJlc3BvbnNlEkkKCkdldFByb2R1Y3QSHC5kYXRhZ3cudjEuR2V0UHJvZHVjdFJlcXVlc3QaHS5kYXRhZ3cudjEuR2V0UHJvZHVjdFJlc3BvbnNlElsKEEJhdGNoR2V0UHJvZHVjdHMSIi5kYXRhZ3cudjEuQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QaIy5kYXRhZ3cudjEuQmF0Y2hHZXRQcm9kdWN0c1Jlc3BvbnNlElIKDURlbGV0ZVByb2R1Y3QSHy5kYXRhZ3cudjEuRGVsZXRlUHJvZHVjdFJlcXVlc3QaIC5kYXRhZ3cudjEuRGVsZXRlUHJvZHVjdFJlc3BvbnNlElUKDlNlYXJjaFByb2R1Y3RzEiAuZGF0YWd3LnYxLlNlYXJjaFByb2R1Y3RzUmVxdWVzdBohLmRhdGFndy52MS5TZWFyY2hQcm9kdWN0c1Jlc3BvbnNlElcKDkltcG9ydFByb2R1Y3RzEiAuZGF0YWd3LnYxLkltcG9ydFByb2R1Y3RzUmVxdWVzdBohLmRhdGFndy52MS5JbXBvcnRQcm9kdWN0c1Jlc3BvbnNlKAESWAoPU3VnZ2VzdFByb2R1Y3RzEiEuZGF0YWd3LnYxLlN1Z2dlc3RQcm9kdWN0c1JlcXVlc3QaIi5kYXRhZ3cudjEuU3VnZ2VzdFByb2R1Y3RzUmVzcG9uc2VCSAoMaW8uZGF0YWd3LnYxUAFaNmdpdGh1Yi5jb20vZGF0YWd3L2RhdGFndy9jbGllbnRzL2dvL2RhdGFndy92MTtkYXRhZ3d2MWIGcHJvdG8z", [file_buf_validate_validate, file_datagw_v1_common, file_datagw_v1_rules, file_google_protobuf_timestamp]);
 
 /**
  * A product of the catalog.
@@ -418,6 +418,52 @@ export type SearchProductsRequest = Message<"datagw.v1.SearchProductsRequest"> &
    * @generated from field: datagw.v1.ReadOptions read_options = 10;
    */
   readOptions?: ReadOptions | undefined;
+
+  /**
+   * Return facet counts with this page (SearchProductsResponse.facets): ask
+   * on the first page; the counts do not depend on the page.
+   *
+   * @generated from field: bool include_facets = 11;
+   */
+  includeFacets: boolean;
+
+  /**
+   * Values per facet (brands, categories), most matches first: 1-100,
+   * default 10 (0).
+   *
+   * @generated from field: int32 facet_size = 12;
+   */
+  facetSize: number;
+
+  /**
+   * Any of these categories (with `category`, if set): a facet filter.
+   *
+   * @generated from field: repeated string categories = 13;
+   */
+  categories: string[];
+
+  /**
+   * Any of these brands (with `brand`, if set): a facet filter.
+   *
+   * @generated from field: repeated string brands = 14;
+   */
+  brands: string[];
+
+  /**
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   *
+   * @generated from field: repeated datagw.v1.PriceBand price_bands = 15;
+   */
+  priceBands: PriceBand[];
+
+  /**
+   * Only products in stock (the "product_stock" projection of the inventory
+   * events; eventually consistent): a facet filter.
+   *
+   * @generated from field: bool in_stock = 16;
+   */
+  inStock: boolean;
 };
 
 /**
@@ -426,6 +472,166 @@ export type SearchProductsRequest = Message<"datagw.v1.SearchProductsRequest"> &
  */
 export const SearchProductsRequestSchema: GenMessage<SearchProductsRequest> = /*@__PURE__*/
   messageDesc(file_datagw_v1_catalog, 9);
+
+/**
+ * A price band: min_price_minor <= price < max_price_minor (no upper bound
+ * when max_price_minor is unset).
+ *
+ * @generated from message datagw.v1.PriceBand
+ */
+export type PriceBand = Message<"datagw.v1.PriceBand"> & {
+  /**
+   * Inclusive lower bound in minor units.
+   *
+   * @generated from field: int64 min_price_minor = 1;
+   */
+  minPriceMinor: bigint;
+
+  /**
+   * Exclusive upper bound in minor units; unset: none.
+   *
+   * @generated from field: optional int64 max_price_minor = 2;
+   */
+  maxPriceMinor?: bigint | undefined;
+};
+
+/**
+ * Describes the message datagw.v1.PriceBand.
+ * Use `create(PriceBandSchema)` to create a new message.
+ */
+export const PriceBandSchema: GenMessage<PriceBand> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 10);
+
+/**
+ * One value of a facet and how many matches have it.
+ *
+ * @generated from message datagw.v1.FacetCount
+ */
+export type FacetCount = Message<"datagw.v1.FacetCount"> & {
+  /**
+   * The brand or category.
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * Matches with this value.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.FacetCount.
+ * Use `create(FacetCountSchema)` to create a new message.
+ */
+export const FacetCountSchema: GenMessage<FacetCount> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 11);
+
+/**
+ * One price band and how many matches are priced in it.
+ *
+ * @generated from message datagw.v1.PriceBandCount
+ */
+export type PriceBandCount = Message<"datagw.v1.PriceBandCount"> & {
+  /**
+   * The band.
+   *
+   * @generated from field: datagw.v1.PriceBand band = 1;
+   */
+  band?: PriceBand | undefined;
+
+  /**
+   * Matches priced in the band.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.PriceBandCount.
+ * Use `create(PriceBandCountSchema)` to create a new message.
+ */
+export const PriceBandCountSchema: GenMessage<PriceBandCount> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 12);
+
+/**
+ * Counts over all matches of the query and the filters, not only the page.
+ * Each facet is counted with every filter applied except its own (a shopper
+ * who picked one brand still sees the other brands' counts).
+ *
+ * @generated from message datagw.v1.SearchFacets
+ */
+export type SearchFacets = Message<"datagw.v1.SearchFacets"> & {
+  /**
+   * The top brands by count (facet_size of them), most first.
+   *
+   * @generated from field: repeated datagw.v1.FacetCount brands = 1;
+   */
+  brands: FacetCount[];
+
+  /**
+   * The top categories by count, most first.
+   *
+   * @generated from field: repeated datagw.v1.FacetCount categories = 2;
+   */
+  categories: FacetCount[];
+
+  /**
+   * Every price band, cheapest first, with its count (zero included).
+   *
+   * @generated from field: repeated datagw.v1.PriceBandCount price_bands = 3;
+   */
+  priceBands: PriceBandCount[];
+
+  /**
+   * Matches in stock (some stock not reserved).
+   *
+   * @generated from field: int64 in_stock_count = 4;
+   */
+  inStockCount: bigint;
+
+  /**
+   * Matches not in stock (no stock, or all of it reserved).
+   *
+   * @generated from field: int64 out_of_stock_count = 5;
+   */
+  outOfStockCount: bigint;
+
+  /**
+   * Matches of the query and every filter.
+   *
+   * @generated from field: int64 total_count = 6;
+   */
+  totalCount: bigint;
+
+  /**
+   * True when the query matched more products than the gateway counts
+   * (docs/api.md, facets): the counts are then those of the first
+   * `counted` matches found, a lower bound of the true counts.
+   *
+   * @generated from field: bool approximate = 7;
+   */
+  approximate: boolean;
+
+  /**
+   * The matches of the query and the plain filters read (before any facet
+   * filter).
+   *
+   * @generated from field: int64 counted = 8;
+   */
+  counted: bigint;
+};
+
+/**
+ * Describes the message datagw.v1.SearchFacets.
+ * Use `create(SearchFacetsSchema)` to create a new message.
+ */
+export const SearchFacetsSchema: GenMessage<SearchFacets> = /*@__PURE__*/
+  messageDesc(file_datagw_v1_catalog, 13);
 
 /**
  * Response for SearchProducts.
@@ -446,6 +652,13 @@ export type SearchProductsResponse = Message<"datagw.v1.SearchProductsResponse">
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
+
+  /**
+   * Facet counts, when include_facets was set.
+   *
+   * @generated from field: datagw.v1.SearchFacets facets = 3;
+   */
+  facets?: SearchFacets | undefined;
 };
 
 /**
@@ -453,7 +666,7 @@ export type SearchProductsResponse = Message<"datagw.v1.SearchProductsResponse">
  * Use `create(SearchProductsResponseSchema)` to create a new message.
  */
 export const SearchProductsResponseSchema: GenMessage<SearchProductsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 10);
+  messageDesc(file_datagw_v1_catalog, 14);
 
 /**
  * Request for SuggestProducts.
@@ -489,7 +702,7 @@ export type SuggestProductsRequest = Message<"datagw.v1.SuggestProductsRequest">
  * Use `create(SuggestProductsRequestSchema)` to create a new message.
  */
 export const SuggestProductsRequestSchema: GenMessage<SuggestProductsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 11);
+  messageDesc(file_datagw_v1_catalog, 15);
 
 /**
  * One completion.
@@ -526,7 +739,7 @@ export type ProductSuggestion = Message<"datagw.v1.ProductSuggestion"> & {
  * Use `create(ProductSuggestionSchema)` to create a new message.
  */
 export const ProductSuggestionSchema: GenMessage<ProductSuggestion> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 12);
+  messageDesc(file_datagw_v1_catalog, 16);
 
 /**
  * Response for SuggestProducts.
@@ -548,7 +761,7 @@ export type SuggestProductsResponse = Message<"datagw.v1.SuggestProductsResponse
  * Use `create(SuggestProductsResponseSchema)` to create a new message.
  */
 export const SuggestProductsResponseSchema: GenMessage<SuggestProductsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 13);
+  messageDesc(file_datagw_v1_catalog, 17);
 
 /**
  * One streamed message of ImportProducts: one row (`product`), or many
@@ -580,7 +793,7 @@ export type ImportProductsRequest = Message<"datagw.v1.ImportProductsRequest"> &
  * Use `create(ImportProductsRequestSchema)` to create a new message.
  */
 export const ImportProductsRequestSchema: GenMessage<ImportProductsRequest> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 14);
+  messageDesc(file_datagw_v1_catalog, 18);
 
 /**
  * A rejected row of an import.
@@ -622,7 +835,7 @@ export type ImportRowError = Message<"datagw.v1.ImportRowError"> & {
  * Use `create(ImportRowErrorSchema)` to create a new message.
  */
 export const ImportRowErrorSchema: GenMessage<ImportRowError> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 15);
+  messageDesc(file_datagw_v1_catalog, 19);
 
 /**
  * Response for ImportProducts.
@@ -664,7 +877,7 @@ export type ImportProductsResponse = Message<"datagw.v1.ImportProductsResponse">
  * Use `create(ImportProductsResponseSchema)` to create a new message.
  */
 export const ImportProductsResponseSchema: GenMessage<ImportProductsResponse> = /*@__PURE__*/
-  messageDesc(file_datagw_v1_catalog, 16);
+  messageDesc(file_datagw_v1_catalog, 20);
 
 /**
  * Sort order of search results.

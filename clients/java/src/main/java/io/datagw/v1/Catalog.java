@@ -82,6 +82,26 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_SearchProductsRequest_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_PriceBand_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_PriceBand_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_FacetCount_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_FacetCount_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_PriceBandCount_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_PriceBandCount_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_SearchFacets_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_SearchFacets_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_datagw_v1_SearchProductsResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -158,7 +178,7 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
       "ion\030\002 \001(\003B\007\272H\004\"\002(\000H\000\210\001\001\022 \n\nrequest_id\030\003 " +
       "\001(\tB\014\272H\tr\007\030\200\001\320\363\030\001B\023\n\021_expected_version\"2" +
       "\n\025DeleteProductResponse\022\031\n\021consistency_t" +
-      "oken\030\001 \001(\t\"\205\003\n\025SearchProductsRequest\022\033\n\005" +
+      "oken\030\001 \001(\t\"\317\004\n\025SearchProductsRequest\022\033\n\005" +
       "query\030\001 \001(\tB\014\272H\tr\007\030\364\003\320\363\030\001\022\035\n\010category\030\002 " +
       "\001(\tB\013\272H\010r\006\030d\320\363\030\001\022\032\n\005brand\030\003 \001(\tB\013\272H\010r\006\030d" +
       "\320\363\030\001\022%\n\017min_price_minor\030\004 \001(\003B\007\272H\004\"\002(\000H\000" +
@@ -167,47 +187,65 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
       "\022\034\n\tpage_size\030\007 \001(\005B\t\272H\006\032\004\030d(\000\022\022\n\npage_t" +
       "oken\030\010 \001(\t\022\030\n\020include_inactive\030\t \001(\010\022,\n\014" +
       "read_options\030\n \001(\0132\026.datagw.v1.ReadOptio" +
-      "nsB\022\n\020_min_price_minorB\022\n\020_max_price_min" +
-      "or\"W\n\026SearchProductsResponse\022$\n\010products" +
+      "ns\022\026\n\016include_facets\030\013 \001(\010\022\035\n\nfacet_size" +
+      "\030\014 \001(\005B\t\272H\006\032\004\030d(\000\022&\n\ncategories\030\r \003(\tB\022\272" +
+      "H\017\222\001\014\0202\"\010r\006\030d\320\363\030\001\022\"\n\006brands\030\016 \003(\tB\022\272H\017\222\001" +
+      "\014\0202\"\010r\006\030d\320\363\030\001\0223\n\013price_bands\030\017 \003(\0132\024.dat" +
+      "agw.v1.PriceBandB\010\272H\005\222\001\002\020\024\022\020\n\010in_stock\030\020" +
+      " \001(\010B\022\n\020_min_price_minorB\022\n\020_max_price_m" +
+      "inor\"h\n\tPriceBand\022 \n\017min_price_minor\030\001 \001" +
+      "(\003B\007\272H\004\"\002(\000\022%\n\017max_price_minor\030\002 \001(\003B\007\272H" +
+      "\004\"\002(\000H\000\210\001\001B\022\n\020_max_price_minor\"*\n\nFacetC" +
+      "ount\022\r\n\005value\030\001 \001(\t\022\r\n\005count\030\002 \001(\003\"C\n\016Pr" +
+      "iceBandCount\022\"\n\004band\030\001 \001(\0132\024.datagw.v1.P" +
+      "riceBand\022\r\n\005count\030\002 \001(\003\"\377\001\n\014SearchFacets" +
+      "\022%\n\006brands\030\001 \003(\0132\025.datagw.v1.FacetCount\022" +
+      ")\n\ncategories\030\002 \003(\0132\025.datagw.v1.FacetCou" +
+      "nt\022.\n\013price_bands\030\003 \003(\0132\031.datagw.v1.Pric" +
+      "eBandCount\022\026\n\016in_stock_count\030\004 \001(\003\022\032\n\022ou" +
+      "t_of_stock_count\030\005 \001(\003\022\023\n\013total_count\030\006 " +
+      "\001(\003\022\023\n\013approximate\030\007 \001(\010\022\017\n\007counted\030\010 \001(" +
+      "\003\"\200\001\n\026SearchProductsResponse\022$\n\010products" +
       "\030\001 \003(\0132\022.datagw.v1.Product\022\027\n\017next_page_" +
-      "token\030\002 \001(\t\"\177\n\026SuggestProductsRequest\022\035\n" +
-      "\006prefix\030\001 \001(\tB\r\272H\nr\010\020\001\030d\320\363\030\001\022\030\n\005limit\030\002 " +
-      "\001(\005B\t\272H\006\032\004\030\024(\000\022,\n\014read_options\030\003 \001(\0132\026.d" +
-      "atagw.v1.ReadOptions\"F\n\021ProductSuggestio" +
-      "n\022\014\n\004text\030\001 \001(\t\022\014\n\004word\030\002 \001(\t\022\025\n\rproduct" +
-      "_count\030\003 \001(\003\"L\n\027SuggestProductsResponse\022" +
-      "1\n\013suggestions\030\001 \003(\0132\034.datagw.v1.Product" +
-      "Suggestion\"b\n\025ImportProductsRequest\022#\n\007p" +
-      "roduct\030\001 \001(\0132\022.datagw.v1.Product\022$\n\010prod" +
-      "ucts\030\002 \003(\0132\022.datagw.v1.Product\"P\n\016Import" +
-      "RowError\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n\005" +
-      "field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026Imp" +
-      "ortProductsResponse\022\026\n\016received_count\030\001 " +
-      "\001(\003\022\026\n\016imported_count\030\002 \001(\003\022\024\n\014failed_co" +
-      "unt\030\003 \001(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.Im" +
-      "portRowError*\263\001\n\013ProductSort\022\034\n\030PRODUCT_" +
-      "SORT_UNSPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELEV" +
-      "ANCE\020\001\022\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027PR" +
-      "ODUCT_SORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT_" +
-      "NEWEST\020\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\352\004\n\016C" +
-      "atalogService\022R\n\rUpsertProduct\022\037.datagw." +
-      "v1.UpsertProductRequest\032 .datagw.v1.Upse" +
-      "rtProductResponse\022I\n\nGetProduct\022\034.datagw" +
-      ".v1.GetProductRequest\032\035.datagw.v1.GetPro" +
-      "ductResponse\022[\n\020BatchGetProducts\022\".datag" +
-      "w.v1.BatchGetProductsRequest\032#.datagw.v1" +
-      ".BatchGetProductsResponse\022R\n\rDeleteProdu" +
-      "ct\022\037.datagw.v1.DeleteProductRequest\032 .da" +
-      "tagw.v1.DeleteProductResponse\022U\n\016SearchP" +
-      "roducts\022 .datagw.v1.SearchProductsReques" +
-      "t\032!.datagw.v1.SearchProductsResponse\022W\n\016" +
-      "ImportProducts\022 .datagw.v1.ImportProduct" +
-      "sRequest\032!.datagw.v1.ImportProductsRespo" +
-      "nse(\001\022X\n\017SuggestProducts\022!.datagw.v1.Sug" +
-      "gestProductsRequest\032\".datagw.v1.SuggestP" +
-      "roductsResponseBH\n\014io.datagw.v1P\001Z6githu" +
-      "b.com/datagw/datagw/clients/go/datagw/v1" +
-      ";datagwv1b\006proto3"
+      "token\030\002 \001(\t\022\'\n\006facets\030\003 \001(\0132\027.datagw.v1." +
+      "SearchFacets\"\177\n\026SuggestProductsRequest\022\035" +
+      "\n\006prefix\030\001 \001(\tB\r\272H\nr\010\020\001\030d\320\363\030\001\022\030\n\005limit\030\002" +
+      " \001(\005B\t\272H\006\032\004\030\024(\000\022,\n\014read_options\030\003 \001(\0132\026." +
+      "datagw.v1.ReadOptions\"F\n\021ProductSuggesti" +
+      "on\022\014\n\004text\030\001 \001(\t\022\014\n\004word\030\002 \001(\t\022\025\n\rproduc" +
+      "t_count\030\003 \001(\003\"L\n\027SuggestProductsResponse" +
+      "\0221\n\013suggestions\030\001 \003(\0132\034.datagw.v1.Produc" +
+      "tSuggestion\"b\n\025ImportProductsRequest\022#\n\007" +
+      "product\030\001 \001(\0132\022.datagw.v1.Product\022$\n\010pro" +
+      "ducts\030\002 \003(\0132\022.datagw.v1.Product\"P\n\016Impor" +
+      "tRowError\022\r\n\005index\030\001 \001(\003\022\013\n\003sku\030\002 \001(\t\022\r\n" +
+      "\005field\030\003 \001(\t\022\023\n\013description\030\004 \001(\t\"\211\001\n\026Im" +
+      "portProductsResponse\022\026\n\016received_count\030\001" +
+      " \001(\003\022\026\n\016imported_count\030\002 \001(\003\022\024\n\014failed_c" +
+      "ount\030\003 \001(\003\022)\n\006errors\030\004 \003(\0132\031.datagw.v1.I" +
+      "mportRowError*\263\001\n\013ProductSort\022\034\n\030PRODUCT" +
+      "_SORT_UNSPECIFIED\020\000\022\032\n\026PRODUCT_SORT_RELE" +
+      "VANCE\020\001\022\032\n\026PRODUCT_SORT_PRICE_ASC\020\002\022\033\n\027P" +
+      "RODUCT_SORT_PRICE_DESC\020\003\022\027\n\023PRODUCT_SORT" +
+      "_NEWEST\020\004\022\030\n\024PRODUCT_SORT_POPULAR\020\0052\352\004\n\016" +
+      "CatalogService\022R\n\rUpsertProduct\022\037.datagw" +
+      ".v1.UpsertProductRequest\032 .datagw.v1.Ups" +
+      "ertProductResponse\022I\n\nGetProduct\022\034.datag" +
+      "w.v1.GetProductRequest\032\035.datagw.v1.GetPr" +
+      "oductResponse\022[\n\020BatchGetProducts\022\".data" +
+      "gw.v1.BatchGetProductsRequest\032#.datagw.v" +
+      "1.BatchGetProductsResponse\022R\n\rDeleteProd" +
+      "uct\022\037.datagw.v1.DeleteProductRequest\032 .d" +
+      "atagw.v1.DeleteProductResponse\022U\n\016Search" +
+      "Products\022 .datagw.v1.SearchProductsReque" +
+      "st\032!.datagw.v1.SearchProductsResponse\022W\n" +
+      "\016ImportProducts\022 .datagw.v1.ImportProduc" +
+      "tsRequest\032!.datagw.v1.ImportProductsResp" +
+      "onse(\001\022X\n\017SuggestProducts\022!.datagw.v1.Su" +
+      "ggestProductsRequest\032\".datagw.v1.Suggest" +
+      "ProductsResponseBH\n\014io.datagw.v1P\001Z6gith" +
+      "ub.com/datagw/datagw/clients/go/datagw/v" +
+      "1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -282,45 +320,69 @@ public final class Catalog extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_SearchProductsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SearchProductsRequest_descriptor,
-        new java.lang.String[] { "Query", "Category", "Brand", "MinPriceMinor", "MaxPriceMinor", "Sort", "PageSize", "PageToken", "IncludeInactive", "ReadOptions", });
-    internal_static_datagw_v1_SearchProductsResponse_descriptor =
+        new java.lang.String[] { "Query", "Category", "Brand", "MinPriceMinor", "MaxPriceMinor", "Sort", "PageSize", "PageToken", "IncludeInactive", "ReadOptions", "IncludeFacets", "FacetSize", "Categories", "Brands", "PriceBands", "InStock", });
+    internal_static_datagw_v1_PriceBand_descriptor =
       getDescriptor().getMessageType(10);
+    internal_static_datagw_v1_PriceBand_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_PriceBand_descriptor,
+        new java.lang.String[] { "MinPriceMinor", "MaxPriceMinor", });
+    internal_static_datagw_v1_FacetCount_descriptor =
+      getDescriptor().getMessageType(11);
+    internal_static_datagw_v1_FacetCount_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_FacetCount_descriptor,
+        new java.lang.String[] { "Value", "Count", });
+    internal_static_datagw_v1_PriceBandCount_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_datagw_v1_PriceBandCount_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_PriceBandCount_descriptor,
+        new java.lang.String[] { "Band", "Count", });
+    internal_static_datagw_v1_SearchFacets_descriptor =
+      getDescriptor().getMessageType(13);
+    internal_static_datagw_v1_SearchFacets_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_SearchFacets_descriptor,
+        new java.lang.String[] { "Brands", "Categories", "PriceBands", "InStockCount", "OutOfStockCount", "TotalCount", "Approximate", "Counted", });
+    internal_static_datagw_v1_SearchProductsResponse_descriptor =
+      getDescriptor().getMessageType(14);
     internal_static_datagw_v1_SearchProductsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SearchProductsResponse_descriptor,
-        new java.lang.String[] { "Products", "NextPageToken", });
+        new java.lang.String[] { "Products", "NextPageToken", "Facets", });
     internal_static_datagw_v1_SuggestProductsRequest_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(15);
     internal_static_datagw_v1_SuggestProductsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SuggestProductsRequest_descriptor,
         new java.lang.String[] { "Prefix", "Limit", "ReadOptions", });
     internal_static_datagw_v1_ProductSuggestion_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(16);
     internal_static_datagw_v1_ProductSuggestion_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ProductSuggestion_descriptor,
         new java.lang.String[] { "Text", "Word", "ProductCount", });
     internal_static_datagw_v1_SuggestProductsResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(17);
     internal_static_datagw_v1_SuggestProductsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SuggestProductsResponse_descriptor,
         new java.lang.String[] { "Suggestions", });
     internal_static_datagw_v1_ImportProductsRequest_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(18);
     internal_static_datagw_v1_ImportProductsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ImportProductsRequest_descriptor,
         new java.lang.String[] { "Product", "Products", });
     internal_static_datagw_v1_ImportRowError_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(19);
     internal_static_datagw_v1_ImportRowError_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ImportRowError_descriptor,
         new java.lang.String[] { "Index", "Sku", "Field", "Description", });
     internal_static_datagw_v1_ImportProductsResponse_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(20);
     internal_static_datagw_v1_ImportProductsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ImportProductsResponse_descriptor,

@@ -37,6 +37,11 @@ private static final long serialVersionUID = 0L;
     brand_ = "";
     sort_ = 0;
     pageToken_ = "";
+    categories_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    brands_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    priceBands_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -396,6 +401,226 @@ private static final long serialVersionUID = 0L;
     return readOptions_ == null ? io.datagw.v1.ReadOptions.getDefaultInstance() : readOptions_;
   }
 
+  public static final int INCLUDE_FACETS_FIELD_NUMBER = 11;
+  private boolean includeFacets_ = false;
+  /**
+   * <pre>
+   * Return facet counts with this page (SearchProductsResponse.facets): ask
+   * on the first page; the counts do not depend on the page.
+   * </pre>
+   *
+   * <code>bool include_facets = 11;</code>
+   * @return The includeFacets.
+   */
+  @java.lang.Override
+  public boolean getIncludeFacets() {
+    return includeFacets_;
+  }
+
+  public static final int FACET_SIZE_FIELD_NUMBER = 12;
+  private int facetSize_ = 0;
+  /**
+   * <pre>
+   * Values per facet (brands, categories), most matches first: 1-100,
+   * default 10 (0).
+   * </pre>
+   *
+   * <code>int32 facet_size = 12 [(.buf.validate.field) = { ... }</code>
+   * @return The facetSize.
+   */
+  @java.lang.Override
+  public int getFacetSize() {
+    return facetSize_;
+  }
+
+  public static final int CATEGORIES_FIELD_NUMBER = 13;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList categories_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @return A list containing the categories.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getCategoriesList() {
+    return categories_;
+  }
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @return The count of categories.
+   */
+  public int getCategoriesCount() {
+    return categories_.size();
+  }
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The categories at the given index.
+   */
+  public java.lang.String getCategories(int index) {
+    return categories_.get(index);
+  }
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the categories at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getCategoriesBytes(int index) {
+    return categories_.getByteString(index);
+  }
+
+  public static final int BRANDS_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringArrayList brands_ =
+      com.google.protobuf.LazyStringArrayList.emptyList();
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @return A list containing the brands.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getBrandsList() {
+    return brands_;
+  }
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @return The count of brands.
+   */
+  public int getBrandsCount() {
+    return brands_.size();
+  }
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The brands at the given index.
+   */
+  public java.lang.String getBrands(int index) {
+    return brands_.get(index);
+  }
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the brands at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getBrandsBytes(int index) {
+    return brands_.getByteString(index);
+  }
+
+  public static final int PRICE_BANDS_FIELD_NUMBER = 15;
+  @SuppressWarnings("serial")
+  private java.util.List<io.datagw.v1.PriceBand> priceBands_;
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public java.util.List<io.datagw.v1.PriceBand> getPriceBandsList() {
+    return priceBands_;
+  }
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends io.datagw.v1.PriceBandOrBuilder> 
+      getPriceBandsOrBuilderList() {
+    return priceBands_;
+  }
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public int getPriceBandsCount() {
+    return priceBands_.size();
+  }
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.PriceBand getPriceBands(int index) {
+    return priceBands_.get(index);
+  }
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.PriceBandOrBuilder getPriceBandsOrBuilder(
+      int index) {
+    return priceBands_.get(index);
+  }
+
+  public static final int IN_STOCK_FIELD_NUMBER = 16;
+  private boolean inStock_ = false;
+  /**
+   * <pre>
+   * Only products in stock (the "product_stock" projection of the inventory
+   * events; eventually consistent): a facet filter.
+   * </pre>
+   *
+   * <code>bool in_stock = 16;</code>
+   * @return The inStock.
+   */
+  @java.lang.Override
+  public boolean getInStock() {
+    return inStock_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -440,6 +665,24 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       output.writeMessage(10, getReadOptions());
     }
+    if (includeFacets_ != false) {
+      output.writeBool(11, includeFacets_);
+    }
+    if (facetSize_ != 0) {
+      output.writeInt32(12, facetSize_);
+    }
+    for (int i = 0; i < categories_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 13, categories_.getRaw(i));
+    }
+    for (int i = 0; i < brands_.size(); i++) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 14, brands_.getRaw(i));
+    }
+    for (int i = 0; i < priceBands_.size(); i++) {
+      output.writeMessage(15, priceBands_.get(i));
+    }
+    if (inStock_ != false) {
+      output.writeBool(16, inStock_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -479,6 +722,43 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000004) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, getReadOptions());
+    }
+    if (includeFacets_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(11, includeFacets_);
+    }
+    if (facetSize_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt32Size(12, facetSize_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < categories_.size(); i++) {
+        dataSize += computeStringSizeNoTag(categories_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getCategoriesList().size();
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < brands_.size(); i++) {
+        dataSize += computeStringSizeNoTag(brands_.getRaw(i));
+      }
+      size += dataSize;
+      size += 1 * getBrandsList().size();
+    }
+
+        {
+          final int count = priceBands_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(priceBands_.get(i));
+          }
+          size += 1 * count;
+        }
+    if (inStock_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(16, inStock_);
     }
     return size;
   }
@@ -532,6 +812,18 @@ private static final long serialVersionUID = 0L;
       if (!getReadOptions()
           .equals(other.getReadOptions())) return false;
     }
+    if (getIncludeFacets()
+        != other.getIncludeFacets()) return false;
+    if (getFacetSize()
+        != other.getFacetSize()) return false;
+    if (!getCategoriesList()
+        .equals(other.getCategoriesList())) return false;
+    if (!getBrandsList()
+        .equals(other.getBrandsList())) return false;
+    if (!getPriceBandsList()
+        .equals(other.getPriceBandsList())) return false;
+    if (getInStock()
+        != other.getInStock()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -572,6 +864,26 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + READ_OPTIONS_FIELD_NUMBER;
       hash = (53 * hash) + getReadOptions().hashCode();
     }
+    hash = (37 * hash) + INCLUDE_FACETS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getIncludeFacets());
+    hash = (37 * hash) + FACET_SIZE_FIELD_NUMBER;
+    hash = (53 * hash) + getFacetSize();
+    if (getCategoriesCount() > 0) {
+      hash = (37 * hash) + CATEGORIES_FIELD_NUMBER;
+      hash = (53 * hash) + getCategoriesList().hashCode();
+    }
+    if (getBrandsCount() > 0) {
+      hash = (37 * hash) + BRANDS_FIELD_NUMBER;
+      hash = (53 * hash) + getBrandsList().hashCode();
+    }
+    if (getPriceBandsCount() > 0) {
+      hash = (37 * hash) + PRICE_BANDS_FIELD_NUMBER;
+      hash = (53 * hash) + getPriceBandsList().hashCode();
+    }
+    hash = (37 * hash) + IN_STOCK_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getInStock());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -707,6 +1019,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetReadOptionsFieldBuilder();
+        internalGetPriceBandsFieldBuilder();
       }
     }
     @java.lang.Override
@@ -727,6 +1040,20 @@ private static final long serialVersionUID = 0L;
         readOptionsBuilder_.dispose();
         readOptionsBuilder_ = null;
       }
+      includeFacets_ = false;
+      facetSize_ = 0;
+      categories_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      brands_ =
+          com.google.protobuf.LazyStringArrayList.emptyList();
+      if (priceBandsBuilder_ == null) {
+        priceBands_ = java.util.Collections.emptyList();
+      } else {
+        priceBands_ = null;
+        priceBandsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00004000);
+      inStock_ = false;
       return this;
     }
 
@@ -753,9 +1080,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public io.datagw.v1.SearchProductsRequest buildPartial() {
       io.datagw.v1.SearchProductsRequest result = new io.datagw.v1.SearchProductsRequest(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(io.datagw.v1.SearchProductsRequest result) {
+      if (priceBandsBuilder_ == null) {
+        if (((bitField0_ & 0x00004000) != 0)) {
+          priceBands_ = java.util.Collections.unmodifiableList(priceBands_);
+          bitField0_ = (bitField0_ & ~0x00004000);
+        }
+        result.priceBands_ = priceBands_;
+      } else {
+        result.priceBands_ = priceBandsBuilder_.build();
+      }
     }
 
     private void buildPartial0(io.datagw.v1.SearchProductsRequest result) {
@@ -795,6 +1135,23 @@ private static final long serialVersionUID = 0L;
             ? readOptions_
             : readOptionsBuilder_.build();
         to_bitField0_ |= 0x00000004;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.includeFacets_ = includeFacets_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.facetSize_ = facetSize_;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        categories_.makeImmutable();
+        result.categories_ = categories_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        brands_.makeImmutable();
+        result.brands_ = brands_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.inStock_ = inStock_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -848,6 +1205,61 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasReadOptions()) {
         mergeReadOptions(other.getReadOptions());
+      }
+      if (other.getIncludeFacets() != false) {
+        setIncludeFacets(other.getIncludeFacets());
+      }
+      if (other.getFacetSize() != 0) {
+        setFacetSize(other.getFacetSize());
+      }
+      if (!other.categories_.isEmpty()) {
+        if (categories_.isEmpty()) {
+          categories_ = other.categories_;
+          bitField0_ |= 0x00001000;
+        } else {
+          ensureCategoriesIsMutable();
+          categories_.addAll(other.categories_);
+        }
+        onChanged();
+      }
+      if (!other.brands_.isEmpty()) {
+        if (brands_.isEmpty()) {
+          brands_ = other.brands_;
+          bitField0_ |= 0x00002000;
+        } else {
+          ensureBrandsIsMutable();
+          brands_.addAll(other.brands_);
+        }
+        onChanged();
+      }
+      if (priceBandsBuilder_ == null) {
+        if (!other.priceBands_.isEmpty()) {
+          if (priceBands_.isEmpty()) {
+            priceBands_ = other.priceBands_;
+            bitField0_ = (bitField0_ & ~0x00004000);
+          } else {
+            ensurePriceBandsIsMutable();
+            priceBands_.addAll(other.priceBands_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.priceBands_.isEmpty()) {
+          if (priceBandsBuilder_.isEmpty()) {
+            priceBandsBuilder_.dispose();
+            priceBandsBuilder_ = null;
+            priceBands_ = other.priceBands_;
+            bitField0_ = (bitField0_ & ~0x00004000);
+            priceBandsBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetPriceBandsFieldBuilder() : null;
+          } else {
+            priceBandsBuilder_.addAllMessages(other.priceBands_);
+          }
+        }
+      }
+      if (other.getInStock() != false) {
+        setInStock(other.getInStock());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -925,6 +1337,44 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 82
+            case 88: {
+              includeFacets_ = input.readBool();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
+            case 96: {
+              facetSize_ = input.readInt32();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 96
+            case 106: {
+              ensureCategoriesIsMutable();
+              categories_.add(input.readStringRequireUtf8());
+              break;
+            } // case 106
+            case 114: {
+              ensureBrandsIsMutable();
+              brands_.add(input.readStringRequireUtf8());
+              break;
+            } // case 114
+            case 122: {
+              io.datagw.v1.PriceBand m =
+                  input.readMessage(
+                      io.datagw.v1.PriceBand.parser(),
+                      extensionRegistry);
+              if (priceBandsBuilder_ == null) {
+                ensurePriceBandsIsMutable();
+                priceBands_.add(m);
+              } else {
+                priceBandsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 122
+            case 128: {
+              inStock_ = input.readBool();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 128
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1740,6 +2190,765 @@ private static final long serialVersionUID = 0L;
         readOptions_ = null;
       }
       return readOptionsBuilder_;
+    }
+
+    private boolean includeFacets_ ;
+    /**
+     * <pre>
+     * Return facet counts with this page (SearchProductsResponse.facets): ask
+     * on the first page; the counts do not depend on the page.
+     * </pre>
+     *
+     * <code>bool include_facets = 11;</code>
+     * @return The includeFacets.
+     */
+    @java.lang.Override
+    public boolean getIncludeFacets() {
+      return includeFacets_;
+    }
+    /**
+     * <pre>
+     * Return facet counts with this page (SearchProductsResponse.facets): ask
+     * on the first page; the counts do not depend on the page.
+     * </pre>
+     *
+     * <code>bool include_facets = 11;</code>
+     * @param value The includeFacets to set.
+     * @return This builder for chaining.
+     */
+    public Builder setIncludeFacets(boolean value) {
+
+      includeFacets_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Return facet counts with this page (SearchProductsResponse.facets): ask
+     * on the first page; the counts do not depend on the page.
+     * </pre>
+     *
+     * <code>bool include_facets = 11;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearIncludeFacets() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      includeFacets_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int facetSize_ ;
+    /**
+     * <pre>
+     * Values per facet (brands, categories), most matches first: 1-100,
+     * default 10 (0).
+     * </pre>
+     *
+     * <code>int32 facet_size = 12 [(.buf.validate.field) = { ... }</code>
+     * @return The facetSize.
+     */
+    @java.lang.Override
+    public int getFacetSize() {
+      return facetSize_;
+    }
+    /**
+     * <pre>
+     * Values per facet (brands, categories), most matches first: 1-100,
+     * default 10 (0).
+     * </pre>
+     *
+     * <code>int32 facet_size = 12 [(.buf.validate.field) = { ... }</code>
+     * @param value The facetSize to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFacetSize(int value) {
+
+      facetSize_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Values per facet (brands, categories), most matches first: 1-100,
+     * default 10 (0).
+     * </pre>
+     *
+     * <code>int32 facet_size = 12 [(.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFacetSize() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      facetSize_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList categories_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureCategoriesIsMutable() {
+      if (!categories_.isModifiable()) {
+        categories_ = new com.google.protobuf.LazyStringArrayList(categories_);
+      }
+      bitField0_ |= 0x00001000;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @return A list containing the categories.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getCategoriesList() {
+      categories_.makeImmutable();
+      return categories_;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @return The count of categories.
+     */
+    public int getCategoriesCount() {
+      return categories_.size();
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param index The index of the element to return.
+     * @return The categories at the given index.
+     */
+    public java.lang.String getCategories(int index) {
+      return categories_.get(index);
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the categories at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getCategoriesBytes(int index) {
+      return categories_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param index The index to set the value at.
+     * @param value The categories to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCategories(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureCategoriesIsMutable();
+      categories_.set(index, value);
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param value The categories to add.
+     * @return This builder for chaining.
+     */
+    public Builder addCategories(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureCategoriesIsMutable();
+      categories_.add(value);
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param values The categories to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllCategories(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureCategoriesIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, categories_);
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCategories() {
+      categories_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00001000);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these categories (with `category`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+     * @param value The bytes of the categories to add.
+     * @return This builder for chaining.
+     */
+    public Builder addCategoriesBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureCategoriesIsMutable();
+      categories_.add(value);
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringArrayList brands_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+    private void ensureBrandsIsMutable() {
+      if (!brands_.isModifiable()) {
+        brands_ = new com.google.protobuf.LazyStringArrayList(brands_);
+      }
+      bitField0_ |= 0x00002000;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @return A list containing the brands.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getBrandsList() {
+      brands_.makeImmutable();
+      return brands_;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @return The count of brands.
+     */
+    public int getBrandsCount() {
+      return brands_.size();
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param index The index of the element to return.
+     * @return The brands at the given index.
+     */
+    public java.lang.String getBrands(int index) {
+      return brands_.get(index);
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the brands at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getBrandsBytes(int index) {
+      return brands_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param index The index to set the value at.
+     * @param value The brands to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBrands(
+        int index, java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureBrandsIsMutable();
+      brands_.set(index, value);
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param value The brands to add.
+     * @return This builder for chaining.
+     */
+    public Builder addBrands(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      ensureBrandsIsMutable();
+      brands_.add(value);
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param values The brands to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllBrands(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureBrandsIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, brands_);
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBrands() {
+      brands_ =
+        com.google.protobuf.LazyStringArrayList.emptyList();
+      bitField0_ = (bitField0_ & ~0x00002000);;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Any of these brands (with `brand`, if set): a facet filter.
+     * </pre>
+     *
+     * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+     * @param value The bytes of the brands to add.
+     * @return This builder for chaining.
+     */
+    public Builder addBrandsBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      ensureBrandsIsMutable();
+      brands_.add(value);
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<io.datagw.v1.PriceBand> priceBands_ =
+      java.util.Collections.emptyList();
+    private void ensurePriceBandsIsMutable() {
+      if (!((bitField0_ & 0x00004000) != 0)) {
+        priceBands_ = new java.util.ArrayList<io.datagw.v1.PriceBand>(priceBands_);
+        bitField0_ |= 0x00004000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.PriceBand, io.datagw.v1.PriceBand.Builder, io.datagw.v1.PriceBandOrBuilder> priceBandsBuilder_;
+
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public java.util.List<io.datagw.v1.PriceBand> getPriceBandsList() {
+      if (priceBandsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(priceBands_);
+      } else {
+        return priceBandsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public int getPriceBandsCount() {
+      if (priceBandsBuilder_ == null) {
+        return priceBands_.size();
+      } else {
+        return priceBandsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public io.datagw.v1.PriceBand getPriceBands(int index) {
+      if (priceBandsBuilder_ == null) {
+        return priceBands_.get(index);
+      } else {
+        return priceBandsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder setPriceBands(
+        int index, io.datagw.v1.PriceBand value) {
+      if (priceBandsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensurePriceBandsIsMutable();
+        priceBands_.set(index, value);
+        onChanged();
+      } else {
+        priceBandsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder setPriceBands(
+        int index, io.datagw.v1.PriceBand.Builder builderForValue) {
+      if (priceBandsBuilder_ == null) {
+        ensurePriceBandsIsMutable();
+        priceBands_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        priceBandsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder addPriceBands(io.datagw.v1.PriceBand value) {
+      if (priceBandsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensurePriceBandsIsMutable();
+        priceBands_.add(value);
+        onChanged();
+      } else {
+        priceBandsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder addPriceBands(
+        int index, io.datagw.v1.PriceBand value) {
+      if (priceBandsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensurePriceBandsIsMutable();
+        priceBands_.add(index, value);
+        onChanged();
+      } else {
+        priceBandsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder addPriceBands(
+        io.datagw.v1.PriceBand.Builder builderForValue) {
+      if (priceBandsBuilder_ == null) {
+        ensurePriceBandsIsMutable();
+        priceBands_.add(builderForValue.build());
+        onChanged();
+      } else {
+        priceBandsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder addPriceBands(
+        int index, io.datagw.v1.PriceBand.Builder builderForValue) {
+      if (priceBandsBuilder_ == null) {
+        ensurePriceBandsIsMutable();
+        priceBands_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        priceBandsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder addAllPriceBands(
+        java.lang.Iterable<? extends io.datagw.v1.PriceBand> values) {
+      if (priceBandsBuilder_ == null) {
+        ensurePriceBandsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, priceBands_);
+        onChanged();
+      } else {
+        priceBandsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder clearPriceBands() {
+      if (priceBandsBuilder_ == null) {
+        priceBands_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00004000);
+        onChanged();
+      } else {
+        priceBandsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public Builder removePriceBands(int index) {
+      if (priceBandsBuilder_ == null) {
+        ensurePriceBandsIsMutable();
+        priceBands_.remove(index);
+        onChanged();
+      } else {
+        priceBandsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public io.datagw.v1.PriceBand.Builder getPriceBandsBuilder(
+        int index) {
+      return internalGetPriceBandsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public io.datagw.v1.PriceBandOrBuilder getPriceBandsOrBuilder(
+        int index) {
+      if (priceBandsBuilder_ == null) {
+        return priceBands_.get(index);  } else {
+        return priceBandsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public java.util.List<? extends io.datagw.v1.PriceBandOrBuilder> 
+         getPriceBandsOrBuilderList() {
+      if (priceBandsBuilder_ != null) {
+        return priceBandsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(priceBands_);
+      }
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public io.datagw.v1.PriceBand.Builder addPriceBandsBuilder() {
+      return internalGetPriceBandsFieldBuilder().addBuilder(
+          io.datagw.v1.PriceBand.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public io.datagw.v1.PriceBand.Builder addPriceBandsBuilder(
+        int index) {
+      return internalGetPriceBandsFieldBuilder().addBuilder(
+          index, io.datagw.v1.PriceBand.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * A price in any of these bands: a facet filter (the bands of
+     * SearchFacets.price_bands; any band may be given).
+     * </pre>
+     *
+     * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+     */
+    public java.util.List<io.datagw.v1.PriceBand.Builder> 
+         getPriceBandsBuilderList() {
+      return internalGetPriceBandsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        io.datagw.v1.PriceBand, io.datagw.v1.PriceBand.Builder, io.datagw.v1.PriceBandOrBuilder> 
+        internalGetPriceBandsFieldBuilder() {
+      if (priceBandsBuilder_ == null) {
+        priceBandsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            io.datagw.v1.PriceBand, io.datagw.v1.PriceBand.Builder, io.datagw.v1.PriceBandOrBuilder>(
+                priceBands_,
+                ((bitField0_ & 0x00004000) != 0),
+                getParentForChildren(),
+                isClean());
+        priceBands_ = null;
+      }
+      return priceBandsBuilder_;
+    }
+
+    private boolean inStock_ ;
+    /**
+     * <pre>
+     * Only products in stock (the "product_stock" projection of the inventory
+     * events; eventually consistent): a facet filter.
+     * </pre>
+     *
+     * <code>bool in_stock = 16;</code>
+     * @return The inStock.
+     */
+    @java.lang.Override
+    public boolean getInStock() {
+      return inStock_;
+    }
+    /**
+     * <pre>
+     * Only products in stock (the "product_stock" projection of the inventory
+     * events; eventually consistent): a facet filter.
+     * </pre>
+     *
+     * <code>bool in_stock = 16;</code>
+     * @param value The inStock to set.
+     * @return This builder for chaining.
+     */
+    public Builder setInStock(boolean value) {
+
+      inStock_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only products in stock (the "product_stock" projection of the inventory
+     * events; eventually consistent): a facet filter.
+     * </pre>
+     *
+     * <code>bool in_stock = 16;</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearInStock() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      inStock_ = false;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.SearchProductsRequest)

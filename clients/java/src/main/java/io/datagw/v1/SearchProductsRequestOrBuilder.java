@@ -195,4 +195,168 @@ public interface SearchProductsRequestOrBuilder extends
    * <code>.datagw.v1.ReadOptions read_options = 10;</code>
    */
   io.datagw.v1.ReadOptionsOrBuilder getReadOptionsOrBuilder();
+
+  /**
+   * <pre>
+   * Return facet counts with this page (SearchProductsResponse.facets): ask
+   * on the first page; the counts do not depend on the page.
+   * </pre>
+   *
+   * <code>bool include_facets = 11;</code>
+   * @return The includeFacets.
+   */
+  boolean getIncludeFacets();
+
+  /**
+   * <pre>
+   * Values per facet (brands, categories), most matches first: 1-100,
+   * default 10 (0).
+   * </pre>
+   *
+   * <code>int32 facet_size = 12 [(.buf.validate.field) = { ... }</code>
+   * @return The facetSize.
+   */
+  int getFacetSize();
+
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @return A list containing the categories.
+   */
+  java.util.List<java.lang.String>
+      getCategoriesList();
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @return The count of categories.
+   */
+  int getCategoriesCount();
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The categories at the given index.
+   */
+  java.lang.String getCategories(int index);
+  /**
+   * <pre>
+   * Any of these categories (with `category`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string categories = 13 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the categories at the given index.
+   */
+  com.google.protobuf.ByteString
+      getCategoriesBytes(int index);
+
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @return A list containing the brands.
+   */
+  java.util.List<java.lang.String>
+      getBrandsList();
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @return The count of brands.
+   */
+  int getBrandsCount();
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the element to return.
+   * @return The brands at the given index.
+   */
+  java.lang.String getBrands(int index);
+  /**
+   * <pre>
+   * Any of these brands (with `brand`, if set): a facet filter.
+   * </pre>
+   *
+   * <code>repeated string brands = 14 [(.buf.validate.field) = { ... }</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the brands at the given index.
+   */
+  com.google.protobuf.ByteString
+      getBrandsBytes(int index);
+
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  java.util.List<io.datagw.v1.PriceBand> 
+      getPriceBandsList();
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  io.datagw.v1.PriceBand getPriceBands(int index);
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  int getPriceBandsCount();
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  java.util.List<? extends io.datagw.v1.PriceBandOrBuilder> 
+      getPriceBandsOrBuilderList();
+  /**
+   * <pre>
+   * A price in any of these bands: a facet filter (the bands of
+   * SearchFacets.price_bands; any band may be given).
+   * </pre>
+   *
+   * <code>repeated .datagw.v1.PriceBand price_bands = 15 [(.buf.validate.field) = { ... }</code>
+   */
+  io.datagw.v1.PriceBandOrBuilder getPriceBandsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * Only products in stock (the "product_stock" projection of the inventory
+   * events; eventually consistent): a facet filter.
+   * </pre>
+   *
+   * <code>bool in_stock = 16;</code>
+   * @return The inStock.
+   */
+  boolean getInStock();
 }

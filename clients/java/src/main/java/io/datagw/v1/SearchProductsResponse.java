@@ -54,6 +54,7 @@ private static final long serialVersionUID = 0L;
             io.datagw.v1.SearchProductsResponse.class, io.datagw.v1.SearchProductsResponse.Builder.class);
   }
 
+  private int bitField0_;
   public static final int PRODUCTS_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private java.util.List<io.datagw.v1.Product> products_;
@@ -162,6 +163,44 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int FACETS_FIELD_NUMBER = 3;
+  private io.datagw.v1.SearchFacets facets_;
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   * @return Whether the facets field is set.
+   */
+  @java.lang.Override
+  public boolean hasFacets() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   * @return The facets.
+   */
+  @java.lang.Override
+  public io.datagw.v1.SearchFacets getFacets() {
+    return facets_ == null ? io.datagw.v1.SearchFacets.getDefaultInstance() : facets_;
+  }
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.SearchFacetsOrBuilder getFacetsOrBuilder() {
+    return facets_ == null ? io.datagw.v1.SearchFacets.getDefaultInstance() : facets_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -182,6 +221,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(nextPageToken_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 2, nextPageToken_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(3, getFacets());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -197,6 +239,10 @@ private static final long serialVersionUID = 0L;
         }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(nextPageToken_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(2, nextPageToken_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(3, getFacets());
     }
     return size;
   }
@@ -226,6 +272,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getProductsList())) return false;
     if (!getNextPageToken()
         .equals(other.getNextPageToken())) return false;
+    if (hasFacets() != other.hasFacets()) return false;
+    if (hasFacets()) {
+      if (!getFacets()
+          .equals(other.getFacets())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -243,6 +294,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + NEXT_PAGE_TOKEN_FIELD_NUMBER;
     hash = (53 * hash) + getNextPageToken().hashCode();
+    if (hasFacets()) {
+      hash = (37 * hash) + FACETS_FIELD_NUMBER;
+      hash = (53 * hash) + getFacets().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -366,13 +421,20 @@ private static final long serialVersionUID = 0L;
 
     // Construct using io.datagw.v1.SearchProductsResponse.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetProductsFieldBuilder();
+        internalGetFacetsFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -386,6 +448,11 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000001);
       nextPageToken_ = "";
+      facets_ = null;
+      if (facetsBuilder_ != null) {
+        facetsBuilder_.dispose();
+        facetsBuilder_ = null;
+      }
       return this;
     }
 
@@ -435,6 +502,14 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.nextPageToken_ = nextPageToken_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.facets_ = facetsBuilder_ == null
+            ? facets_
+            : facetsBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -480,6 +555,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
+      if (other.hasFacets()) {
+        mergeFacets(other.getFacets());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -522,6 +600,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 26: {
+              input.readMessage(
+                  internalGetFacetsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 26
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -935,6 +1020,161 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000002;
       onChanged();
       return this;
+    }
+
+    private io.datagw.v1.SearchFacets facets_;
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.SearchFacets, io.datagw.v1.SearchFacets.Builder, io.datagw.v1.SearchFacetsOrBuilder> facetsBuilder_;
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     * @return Whether the facets field is set.
+     */
+    public boolean hasFacets() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     * @return The facets.
+     */
+    public io.datagw.v1.SearchFacets getFacets() {
+      if (facetsBuilder_ == null) {
+        return facets_ == null ? io.datagw.v1.SearchFacets.getDefaultInstance() : facets_;
+      } else {
+        return facetsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public Builder setFacets(io.datagw.v1.SearchFacets value) {
+      if (facetsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        facets_ = value;
+      } else {
+        facetsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public Builder setFacets(
+        io.datagw.v1.SearchFacets.Builder builderForValue) {
+      if (facetsBuilder_ == null) {
+        facets_ = builderForValue.build();
+      } else {
+        facetsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public Builder mergeFacets(io.datagw.v1.SearchFacets value) {
+      if (facetsBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          facets_ != null &&
+          facets_ != io.datagw.v1.SearchFacets.getDefaultInstance()) {
+          getFacetsBuilder().mergeFrom(value);
+        } else {
+          facets_ = value;
+        }
+      } else {
+        facetsBuilder_.mergeFrom(value);
+      }
+      if (facets_ != null) {
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public Builder clearFacets() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      facets_ = null;
+      if (facetsBuilder_ != null) {
+        facetsBuilder_.dispose();
+        facetsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public io.datagw.v1.SearchFacets.Builder getFacetsBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return internalGetFacetsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    public io.datagw.v1.SearchFacetsOrBuilder getFacetsOrBuilder() {
+      if (facetsBuilder_ != null) {
+        return facetsBuilder_.getMessageOrBuilder();
+      } else {
+        return facets_ == null ?
+            io.datagw.v1.SearchFacets.getDefaultInstance() : facets_;
+      }
+    }
+    /**
+     * <pre>
+     * Facet counts, when include_facets was set.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchFacets facets = 3;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.SearchFacets, io.datagw.v1.SearchFacets.Builder, io.datagw.v1.SearchFacetsOrBuilder> 
+        internalGetFacetsFieldBuilder() {
+      if (facetsBuilder_ == null) {
+        facetsBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            io.datagw.v1.SearchFacets, io.datagw.v1.SearchFacets.Builder, io.datagw.v1.SearchFacetsOrBuilder>(
+                getFacets(),
+                getParentForChildren(),
+                isClean());
+        facets_ = null;
+      }
+      return facetsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.SearchProductsResponse)

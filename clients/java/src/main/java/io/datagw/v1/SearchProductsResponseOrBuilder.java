@@ -73,4 +73,31 @@ public interface SearchProductsResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNextPageTokenBytes();
+
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   * @return Whether the facets field is set.
+   */
+  boolean hasFacets();
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   * @return The facets.
+   */
+  io.datagw.v1.SearchFacets getFacets();
+  /**
+   * <pre>
+   * Facet counts, when include_facets was set.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchFacets facets = 3;</code>
+   */
+  io.datagw.v1.SearchFacetsOrBuilder getFacetsOrBuilder();
 }
