@@ -210,17 +210,6 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         low = rng.choice((500, 1000, 2000, 5000, 10000))
         return low, low * rng.choice((2, 3, 5))
 
-    def misspelt(word: str) -> str:
-        """`word` with one letter dropped, doubled or swapped with the next,
-        not the first (shoppers rarely get that wrong)."""
-        i = rng.randint(1, len(word) - 2)
-        edit = rng.choice(("drop", "double", "swap"))
-        if edit == "drop":
-            return word[:i] + word[i + 1:]
-        if edit == "double":
-            return word[:i] + word[i] + word[i:]
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-
     def long(pick: Callable[[], str]) -> str:
         """A word of five letters or more (shorter ones are not corrected)."""
         while len(word := pick()) < 5:
@@ -242,10 +231,6 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         ("rare word", 8, 1, lambda: req(query=rare(), sort=RELEVANCE)),
         ("two words", 6, 1, lambda: req(query=f"{common()} {medium()}", sort=RELEVANCE)),
         ("two rare-ish words", 4, 1, lambda: req(query=f"{medium()} {rare()}")),
-        # Typo tolerance: corrected through the search vocabulary.
-        ("misspelt word", 6, 1, lambda: req(query=misspelt(rng, medium()), sort=RELEVANCE)),
-        ("word + misspelt word", 4, 1,
-         lambda: req(query=f"{common()} {misspelt(rng, medium())}", sort=RELEVANCE)),
         ("category, newest", 4, 1, lambda: req(category=category(), sort=NEWEST)),
         ("category + price, price asc", 4, 1, lambda: _priced(
             req(category=category(), sort=PRICE_ASC), price_range())),
@@ -258,10 +243,25 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
         ("deep: price range", 2, 0, lambda: _priced(req(sort=PRICE_ASC), price_range())),
         ("deep: word, price desc", 2, 0, lambda: req(query=medium(), sort=PRICE_DESC)),
         # Last, so the kinds above draw the same queries as before these existed.
-        ("typo: medium word", 6, 1, lambda: req(query=misspelt(long(medium)), sort=RELEVANCE)),
-        ("typo: rare word", 6, 1, lambda: req(query=misspelt(long(rare)), sort=RELEVANCE)),
+        # Typo tolerance: corrected through the search vocabulary.
+        ("typo: medium word", 6, 1,
+         lambda: req(query=misspelt(rng, long(medium)), sort=RELEVANCE)),
+        ("typo: rare word", 6, 1, lambda: req(query=misspelt(rng, long(rare)), sort=RELEVANCE)),
         ("typo: word + common word", 4, 1,
-         lambda: req(query=f"{common()} {misspelt(long(medium))}", sort=RELEVANCE)),
+         lambda: req(query=f"{common()} {misspelt(rng, long(medium))}", sort=RELEVANCE)),
+        # Facet counts with the first page, and facet filters.
+        ("facets: common word", 4, 1,
+         lambda: req(query=common(), sort=RELEVANCE, include_facets=True)),
+        ("facets: rare word", 4, 1,
+         lambda: req(query=rare(), sort=RELEVANCE, include_facets=True)),
+        ("facets: category, newest", 4, 1,
+         lambda: req(category=category(), sort=NEWEST, include_facets=True)),
+        ("facets: word + two brands + in stock", 4, 1,
+         lambda: req(query=medium(), brands=[brand(), brand()], in_stock=True,
+                     include_facets=True)),
+        ("facets: common word + price band", 4, 1,
+         lambda: req(query=common(), include_facets=True, price_bands=[
+             catalog_pb2.PriceBand(min_price_minor=2500, max_price_minor=5000)])),
     ]
     sessions: list[SearchSession] = []
     for kind, count, pages, build in builders:
@@ -270,6 +270,23 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
             request = build()
             sessions.append(SearchSession(kind, request, pages or rng.randint(5, 10)))
     return sessions
+
+
+def suggest_prefixes(catalog: Catalog, seed: int = SEED,
+                     scale: float = 1.0) -> list[catalog_pb2.SuggestProductsRequest]:
+    """What a search box sends while a shopper types: the first 1-6 letters
+    of common, medium and rare words, alone and after a whole word."""
+    rng = random.Random(seed + 11)
+    words = catalog.words
+    out = []
+    for _ in range(max(1, round(40 * scale))):
+        rank = rng.choice((rng.randint(0, 30), rng.randint(100, 600),
+                           rng.randint(3000, min(15000, len(words) - 1))))
+        typed = words[rank][:rng.randint(1, 6)]
+        if rng.random() < 0.3:
+            typed = f"{words[rng.randint(0, 30)]} {typed}"
+        out.append(catalog_pb2.SuggestProductsRequest(prefix=typed, read_options=STRONG))
+    return out
 
 
 def _priced(

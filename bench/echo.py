@@ -4,10 +4,11 @@ No interceptors, no backends, no conversion: what is left is the cost of one
 gRPC call in this stack (HTTP/2, protobuf parse of the request, serialization
 of a response of the same size as the gateway's). Run as its own process:
 
-    python -m bench.echo --listen 127.0.0.1:0 --get FILE --search FILE [--interceptor]
+    python -m bench.echo --listen 127.0.0.1:0 --get FILE --search FILE [--suggest FILE]
+        [--interceptor]
 
-FILE holds a serialized GetProductResponse / SearchProductsResponse captured
-from the gateway. Prints "echo serving on HOST:PORT" when ready.
+FILE holds a serialized GetProductResponse / SearchProductsResponse /
+SuggestProductsResponse captured from the gateway. Prints "echo serving on HOST:PORT" when ready.
 
 --interceptor wraps the echo in the gateway's own server interceptor (span,
 concurrency cap, deadline, metrics), and --redis-mget makes GetProduct
@@ -32,9 +33,11 @@ from datagw.v1 import catalog_pb2, catalog_pb2_grpc
 
 class EchoCatalog(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, get: catalog_pb2.GetProductResponse,
-                 search: catalog_pb2.SearchProductsResponse, redis_url: str | None) -> None:
+                 search: catalog_pb2.SearchProductsResponse,
+                 suggest: catalog_pb2.SuggestProductsResponse, redis_url: str | None) -> None:
         self._get = get
         self._search = search
+        self._suggest = suggest
         self._redis = None
         if redis_url:
             import redis.asyncio as aioredis
@@ -52,8 +55,13 @@ class EchoCatalog(catalog_pb2_grpc.CatalogServiceServicer):
     ) -> catalog_pb2.SearchProductsResponse:
         return self._search
 
+    async def SuggestProducts(
+        self, request: Any, context: Any
+    ) -> catalog_pb2.SuggestProductsResponse:
+        return self._suggest
 
-async def serve(listen: str, get: bytes, search: bytes, interceptor: bool,
+
+async def serve(listen: str, get: bytes, search: bytes, suggest: bytes, interceptor: bool,
                 redis_url: str | None) -> None:
     interceptors = []
     if interceptor:
@@ -75,7 +83,8 @@ async def serve(listen: str, get: bytes, search: bytes, interceptor: bool,
     server = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         EchoCatalog(catalog_pb2.GetProductResponse.FromString(get),
-                    catalog_pb2.SearchProductsResponse.FromString(search), redis_url),
+                    catalog_pb2.SearchProductsResponse.FromString(search),
+                    catalog_pb2.SuggestProductsResponse.FromString(suggest), redis_url),
         server,
     )
     port = server.add_insecure_port(listen)
@@ -94,6 +103,7 @@ def main() -> None:
     parser.add_argument("--listen", default="127.0.0.1:0")
     parser.add_argument("--get", required=True, help="serialized GetProductResponse")
     parser.add_argument("--search", required=True, help="serialized SearchProductsResponse")
+    parser.add_argument("--suggest", help="serialized SuggestProductsResponse (default: empty)")
     parser.add_argument("--interceptor", action="store_true",
                         help="wrap the echo in the gateway's server interceptor")
     parser.add_argument("--redis-mget", action="store_true",
@@ -101,8 +111,9 @@ def main() -> None:
                              "$BENCH_REDIS_URL")
     args = parser.parse_args()
     redis_url = os.environ["BENCH_REDIS_URL"] if args.redis_mget else None
+    suggest = Path(args.suggest).read_bytes() if args.suggest else b""
     asyncio.run(serve(args.listen, Path(args.get).read_bytes(), Path(args.search).read_bytes(),
-                      args.interceptor, redis_url))
+                      suggest, args.interceptor, redis_url))
 
 
 if __name__ == "__main__":

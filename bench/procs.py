@@ -131,13 +131,14 @@ def start_gateway(data_dir: Path) -> ServerProcess:
     )
 
 
-def start_echo(get_file: Path, search_file: Path, *, interceptor: bool = False,
-               redis_url: str | None = None) -> ServerProcess:
+def start_echo(get_file: Path, search_file: Path, *, suggest_file: Path | None = None,
+               interceptor: bool = False, redis_url: str | None = None) -> ServerProcess:
     name = "echo + interceptor" if interceptor else "echo + Redis MGET" if redis_url else "echo"
     return start(
         name,
         [sys.executable, "-m", "bench.echo", "--listen", "127.0.0.1:0",
          "--get", str(get_file), "--search", str(search_file),
+         *(["--suggest", str(suggest_file)] if suggest_file else []),
          *(["--interceptor"] if interceptor else []),
          *(["--redis-mget"] if redis_url else [])],
         ready="echo serving", port_pattern=r"echo serving on [\d.]+:(\d+)",
