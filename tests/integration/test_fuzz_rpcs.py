@@ -112,7 +112,7 @@ DURATION_SECONDS = 315_576_000_000
 # Read models and checkpoints that background jobs (projections, relay) move,
 # and where the gateway records each database's WAL position (domain/rewind/).
 BACKGROUND_TABLES = re.compile(
-    r"^(projection_|relay_|product_sales|user_order_summary|store_watermarks|reconciliations)")
+    r"^(projection_|relay_|product_sales|product_stock|user_order_summary|store_watermarks|reconciliations)")
 MIGRATIONS = Path(gateway_package.__file__).parent / "storage" / "postgres" / "migrations"
 
 

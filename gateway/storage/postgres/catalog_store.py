@@ -247,23 +247,19 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
 async def search_facet_counts(conn: asyncpg.Connection, q: SearchQuery,
                               band_bounds: Sequence[int], size: int,
                               sample: int) -> FacetCounts:
-    """Facet counts of the products a relevance search lists (search_facets.py):
-    the full-text matches, and the corrected ones when those are few."""
+    """Facet counts of the products search_products finds by full text (in
+    the catalog's language, with its synonyms), whatever the sort
+    (search_facets.py). Corrected matches are left out: they are only listed
+    after a relevance search's few full-text matches, and counts that moved
+    with the sort would not add up."""
     async with conn.transaction(readonly=True):
         await _search_settings(conn)
         operators = has_operators(q.text)
-        terms = await _terms(conn, q, not operators) if q.text else None
+        terms = await _terms(conn, q, False) if q.text else None
 
         def matching(arg: Arg) -> str:
             assert terms is not None
-            match = matchers(q.text, terms, q.synonyms, operators, arg)
-            exact = f"search @@ {match.exact}"
-            if match.corrected is None:
-                return exact
-            few = (f"(SELECT count(*) FROM (SELECT 1 FROM products WHERE "
-                   f"{' AND '.join([exact, *search_filters(q, arg).all()])}"
-                   f" LIMIT {CORRECT_BELOW}) AS few) < {CORRECT_BELOW}")
-            return f"({exact} OR ({few} AND search @@ {match.corrected}))"
+            return f"search @@ {matchers(q.text, terms, q.synonyms, operators, arg).exact}"
 
         return await search_facets(conn, q, matching if terms is not None else None,
                                    band_bounds, size, sample)
