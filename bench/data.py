@@ -188,6 +188,25 @@ def misspelt(rng: random.Random, word: str) -> str:
     return word[:i] + word[i + 1] + word[i] + word[i + 2:]
 
 
+@dataclass(frozen=True)
+class WordBands:
+    """Words drawn by how many products hold them: common = ranks 3-30 (a
+    large share of the products), medium = 100-600, rare = 3000-15000 (a
+    few hundred products in a million)."""
+
+    rng: random.Random
+    words: list[str]
+
+    def common(self) -> str:
+        return self.words[self.rng.randint(3, 30)]
+
+    def medium(self) -> str:
+        return self.words[self.rng.randint(100, 600)]
+
+    def rare(self) -> str:
+        return self.words[self.rng.randint(3000, min(15000, len(self.words) - 1))]
+
+
 def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[SearchSession]:
     """A realistic mix: common and rare words, two words, filters, sorts, deep pages.
 
@@ -195,16 +214,8 @@ def query_mix(catalog: Catalog, seed: int = SEED, scale: float = 1.0) -> list[Se
     rare = 3000-15000 (a few hundred products in a million).
     """
     rng = random.Random(seed + 7)
-    words = catalog.words
-
-    def common() -> str:
-        return words[rng.randint(3, 30)]
-
-    def medium() -> str:
-        return words[rng.randint(100, 600)]
-
-    def rare() -> str:
-        return words[rng.randint(3000, min(15000, len(words) - 1))]
+    bands = WordBands(rng, catalog.words)
+    common, medium, rare = bands.common, bands.medium, bands.rare
 
     def price_range() -> tuple[int, int]:
         low = rng.choice((500, 1000, 2000, 5000, 10000))

@@ -57,16 +57,8 @@ async def load(conn: asyncpg.Connection, n: int) -> None:
 
 def queries(model: data.Catalog, requests: int) -> dict[str, list[str]]:
     rng = random.Random(data.SEED + 17)
-    words = [w for w in model.words if len(w) >= 5]
-
-    def common() -> str:
-        return words[rng.randint(3, 30)]
-
-    def medium() -> str:
-        return words[rng.randint(100, 600)]
-
-    def rare() -> str:
-        return words[rng.randint(3000, min(15000, len(words) - 1))]
+    bands = data.WordBands(rng, [w for w in model.words if len(w) >= 5])
+    common, medium, rare = bands.common, bands.medium, bands.rare
 
     kinds: dict[str, Callable[[], str]] = {
         "common word": common,
