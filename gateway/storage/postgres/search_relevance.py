@@ -27,9 +27,7 @@ def ranked_matches(columns: str, tsquery: str, filters: list[str], tier: int) ->
     into [0, 1)) over the matches of `tsquery` (an SQL expression) that
     relevance ranks, each passing `filters`."""
     where = " AND ".join([f"search @@ {tsquery}", *filters])
-    # The title's vector is in English whatever the catalog's language
-    # (search.language): `search` rechecks, so a title window holds matches only.
-    titled = " AND ".join([f"{TITLE_VECTOR} @@ {tsquery}", f"search @@ {tsquery}", *filters])
+    titled = " AND ".join([f"{TITLE_VECTOR} @@ {tsquery}", *filters])
     few = f"(SELECT n FROM counted) <= {RANK_ALL_UP_TO}"
     # The count reads no more than it must, and no wide column. PostgreSQL
     # evaluates it once, and skips the parts its result rules out: every
@@ -46,5 +44,11 @@ def ranked_matches(columns: str, tsquery: str, filters: list[str], tier: int) ->
             SELECT {columns}, search FROM products WHERE {where} AND {few}
             UNION ALL SELECT * FROM newest WHERE NOT {few}
             UNION ALL SELECT * FROM titled
-                WHERE NOT {few} AND sku NOT IN (SELECT sku FROM newest))
+                WHERE NOT {few} AND sku NOT IN (SELECT sku FROM newest)
+                -- The title's vector is in English whatever the catalog's
+                -- language (search.language): only matches of `search` count.
+                -- Checked here, on the window, not in it: there PostgreSQL
+                -- would AND both GIN indexes, reading every match of a common
+                -- word twice (60 ms on 1,000,000 products).
+                AND search @@ {tsquery})
         SELECT {columns}, {tier}::real + ts_rank(search, {tsquery}, 32) AS score FROM ranked"""
