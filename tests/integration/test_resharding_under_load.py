@@ -291,6 +291,8 @@ async def _settled(stack: EmbeddedBackends, load: Load, seen: list[tuple[str, st
     assert all(d["verify"]["clean"] for d in details), [d["verify"] for d in details]
     shards = [await asyncpg.connect(_db(stack, i, "commerce")) for i in range(4)]
     inventory = await asyncpg.connect(_db(stack, None, "inventory"))
+    # The products the load orders record events too (catalog events).
+    catalog = await asyncpg.connect(_db(stack, None, "catalog"))
     try:
         # Every acknowledged order exists exactly once, on the shard serving it.
         found: Counter[str] = Counter()
@@ -312,7 +314,7 @@ async def _settled(stack: EmbeddedBackends, load: Load, seen: list[tuple[str, st
         # Every event there is: after the cleanups each lives on one shard
         # only (as appended there, or as a copy a move brought).
         stored: Counter[str] = Counter()
-        for conn in [*shards, inventory]:
+        for conn in [*shards, inventory, catalog]:
             stored.update(r["id"] for r in await conn.fetch(
                 "SELECT event_id::text AS id FROM events"))
         assert max(stored.values()) == 1, "an event on two shards after the cleanups"
@@ -358,6 +360,6 @@ async def _settled(stack: EmbeddedBackends, load: Load, seen: list[tuple[str, st
         assert not unfinished, unfinished
         await reconciled([shards[0], shards[1]], inventory, SKUS)
     finally:
-        for conn in shards[2:]:
+        for conn in [*shards[2:], catalog]:
             await conn.close()
     print(json.dumps([d.get("cutovers") for d in details]))

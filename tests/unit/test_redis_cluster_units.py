@@ -1,13 +1,16 @@
 """Redis Cluster helpers without a cluster: which nodes the near cache must
-track, and which errors are redis-py's connection races."""
+track, which errors are redis-py's connection races, and which failures skip
+a node."""
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 import pytest
 import redis.exceptions
 from redis.asyncio.connection import Connection
 
-from gateway.storage.redis.cluster import _races_as_connection_errors, primaries_in
+from gateway.storage.redis.cluster import NodeBreaker, _races_as_connection_errors, primaries_in
 
 # Valkey's format: id addr flags primary ping pong epoch link [slots...]
 REPLY = """\
@@ -52,3 +55,30 @@ async def test_our_own_attribute_error_stays_a_bug() -> None:
 
     with pytest.raises(AttributeError, match="a typo of ours"):
         await _races_as_connection_errors(buggy())
+
+
+def _breaker() -> NodeBreaker:
+    # No call here needs the client: keyless failures name their node.
+    return NodeBreaker(cast(Any, None), retry_after_s=5.0)
+
+
+def _from(node: str, exc: Exception) -> Exception:
+    exc.last_failed_node_name = node  # type: ignore[attr-defined]
+    return exc
+
+
+def test_a_failed_node_is_skipped() -> None:
+    breaker = _breaker()
+    breaker.failed(_from("127.0.0.1:7000", redis.exceptions.ConnectionError("refused")), None)
+    assert breaker.is_open(None)
+
+
+def test_a_slot_still_moving_when_the_retries_ran_out_skips_nothing() -> None:
+    breaker = _breaker()
+    breaker.failed(_from("127.0.0.1:7000", redis.exceptions.ClusterError("TTL exhausted.")),
+                   None)
+    breaker.failed(_from("127.0.0.1:7000", redis.exceptions.TryAgainError("TRYAGAIN")), None)
+    assert not breaker.is_open(None)
+    # Any other cluster error is the node's.
+    breaker.failed(_from("127.0.0.1:7000", redis.exceptions.ClusterError("boom")), None)
+    assert breaker.is_open(None)

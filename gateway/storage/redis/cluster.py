@@ -129,6 +129,12 @@ class NodeBreaker:
         return self._down.get(self._target(key), 0.0) > now
 
     def failed(self, exc: BaseException, key: str | None) -> None:
+        if _slot_moving(exc):
+            # The node answered, with redirects: the call's slot was still
+            # moving when its retries ran out. Skipping the node would fail
+            # every other call it serves (the slot's sessions, say) though
+            # single-key commands follow the migration's ASK redirects.
+            return
         # redis-py names the node a connection error or timeout came from.
         node = getattr(exc, "last_failed_node_name", None) or self._target(key)
         self._down[node] = time.monotonic() + self._retry_after_s
@@ -141,6 +147,15 @@ class NodeBreaker:
     def clear(self) -> None:
         """Every node is probed (the health check): none is skipped."""
         self._down.clear()
+
+
+def _slot_moving(exc: BaseException) -> bool:
+    """Whether `exc` is a slot migration outlasting a call's retries: TRYAGAIN
+    (a multi-key command whose keys the migration split), or redis-py giving
+    up after MOVED/ASK/TRYAGAIN redirects ("TTL exhausted"; a connection error
+    or a cluster down is raised as itself)."""
+    return isinstance(exc, redis.exceptions.TryAgainError) or (
+        type(exc) is redis.exceptions.ClusterError and "TTL exhausted" in str(exc))
 
 
 def parse_seed(seed: str) -> tuple[str, int]:
