@@ -13,7 +13,7 @@ import pytest
 from datagw.v1 import catalog_pb2
 
 from gateway.domain.catalog import service as catalog_service
-from gateway.storage.postgres.search_relevance import RANK_ALL_UP_TO, RELEVANCE_WINDOW
+from gateway.storage.postgres.search_relevance import RANK_ALL_UP_TO
 from tests.helpers import EVENTUAL, STRONG, fails, get, money, product, same_answer, upsert
 
 pytestmark = pytest.mark.integration
@@ -537,11 +537,11 @@ async def test_relevance_ranks_every_match_of_a_medium_word(catalog: Any, uid: s
     rows = [product(f"w{i:05d}-{uid}", title=f"{word} title", description="other words")
             if i % 3 == 0 else product(f"w{i:05d}-{uid}", title="plain",
                                        description=f"about {word}")
-            for i in range(RELEVANCE_WINDOW + 200)]
+            for i in range(1200)]
     await upsert(catalog, best)
     assert (await catalog.ImportProducts(_stream(rows))).imported_count == len(rows)
     newest = await _walk(catalog, query=word, sort=catalog_pb2.PRODUCT_SORT_NEWEST)
-    assert best.sku not in newest[:RELEVANCE_WINDOW]
+    assert best.sku not in newest[:1000]
     ranked = await _walk(catalog, query=word)
     assert ranked[0] == best.sku
     assert sorted(ranked) == sorted([best.sku, *(r.sku for r in rows)])
@@ -558,13 +558,14 @@ async def test_relevance_of_a_common_word_ranks_title_matches_from_all_the_catal
     rows = [product(f"c{i:05d}-{uid}", title=f"{word} title", description="other words")
             if i % 500 == 0 else product(f"c{i:05d}-{uid}", title="plain",
                                          description=f"about {word}")
-            for i in range(RANK_ALL_UP_TO + 1)]
-    await upsert(catalog, best)
+            for i in range(2 * RANK_ALL_UP_TO)]
     assert (await catalog.ImportProducts(_stream(rows))).imported_count == len(rows)
+    await upsert(catalog, best)
     ranked = await _walk(catalog, query=word)
-    # Too common to rank all: the newest window and the title matches.
+    # Too common to rank all: the first matches read (2,001 of 4,001) and
+    # every title match, though half of them and the best come after those.
     titled = {r.sku for r in rows if r.title.startswith(word)} | {best.sku}
-    newest = sorted((r.sku for r in rows), reverse=True)[:RELEVANCE_WINDOW]
-    assert sorted(ranked) == sorted(titled | set(newest))
+    assert RANK_ALL_UP_TO < len(ranked) <= RANK_ALL_UP_TO + 1 + len(titled) < len(rows)
+    assert len(set(ranked)) == len(ranked)
     assert ranked[0] == best.sku
     assert set(ranked[:len(titled)]) == titled

@@ -17,9 +17,9 @@ from gateway.storage.eventstore import recorder
 from gateway.storage.eventstore.recorder import EventMeta
 from gateway.storage.postgres import product_events
 from gateway.storage.postgres.search_facets import search_facets
-from gateway.storage.postgres.search_filters import search_filters
+from gateway.storage.postgres.search_filters import SearchFilters, search_filters
 from gateway.storage.postgres.search_query import Arg, Matchers, has_operators, matchers
-from gateway.storage.postgres.search_relevance import RELEVANCE_WINDOW, ranked_matches
+from gateway.storage.postgres.search_relevance import ranked_matches
 from gateway.storage.postgres.search_words import CORRECTION_THRESHOLD, QueryTerms, query_terms
 
 _COLUMNS = (
@@ -107,8 +107,8 @@ async def delete_product(conn: asyncpg.Connection, sku: str) -> bool:
 # (a misspelt word usually matches none) also finds, ranked below every full-
 # text match, the products matching the query corrected through the search
 # vocabulary (search_words.py): each word of the query may also be any of its
-# nearest vocabulary words. Like full-text matches, at most
-# RELEVANCE_WINDOW of them are ranked (the newest). The cost is that of two
+# nearest vocabulary words. They are picked for ranking like full-text
+# matches (search_relevance.py). The cost is that of two
 # full-text searches and one lookup per word in the vocabulary, whatever the
 # catalog's size (docs/BENCHMARKS.md).
 CORRECT_BELOW = 10
@@ -144,33 +144,25 @@ def _popular(filters: list[str], after: tuple[Any, str] | None, arg: Any, limit:
     return f"({' UNION ALL '.join(parts)}) AS popular"
 
 
-def _relevance_candidates(match: Matchers, filters: list[str]) -> str:
-    """The products relevance ranks, each with its `score`: the full-text
-    matches of the query search_relevance.py picks, and, when the query has
-    corrections and those are fewer than
-    CORRECT_BELOW, the newest RELEVANCE_WINDOW matches of the corrected query
-    that full-text search did not find. Both parts apply `filters`."""
+def _relevance_candidates(match: Matchers, filters: SearchFilters) -> str:
+    """The products relevance ranks, each `sku` with its `score`: the
+    full-text matches of the query search_relevance.py picks, and, when the
+    query has corrections and those are fewer than CORRECT_BELOW, the
+    matches of the corrected query that full-text search did not find,
+    picked the same way. Both parts apply `filters`."""
     tsq = match.exact
-    exact = ranked_matches(_COLUMNS, tsq, filters, _EXACT_TIER)
+    held, checked = filters.for_text()
+    exact = ranked_matches(tsq, held, checked, _EXACT_TIER)
     if match.corrected is None:
         return f"({exact}) AS candidates"
     # PostgreSQL evaluates the count once, before the corrected part, and
-    # skips that part's scan when full-text search found enough.
-    near = _ranked(match.corrected, _CORRECTED_TIER, [
-        f"search @@ {match.corrected}", f"NOT (search @@ {tsq})", *filters,
+    # skips that part's scans when full-text search found enough.
+    near = ranked_matches(match.corrected, held, [
+        f"NOT (search @@ {tsq})", *checked,
         f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {CORRECT_BELOW}) AS few)"
-        f" < {CORRECT_BELOW}"])
+        f" < {CORRECT_BELOW}"], _CORRECTED_TIER)
     return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
             f" UNION ALL ({near})) AS candidates")
-
-
-def _ranked(tsq: str, tier: int, where: list[str]) -> str:
-    """The newest RELEVANCE_WINDOW rows passing `where`, scored in `tier`
-    (corrected matches are few: a query whose words are all real finds
-    enough by full text)."""
-    return (f"SELECT {_COLUMNS}, {tier}::real + ts_rank(search, {tsq}, 32) AS score"
-            f" FROM products WHERE {' AND '.join(where)}"
-            f" ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}")
 
 
 async def _search_settings(conn: asyncpg.Connection) -> None:
@@ -181,11 +173,14 @@ async def _search_settings(conn: asyncpg.Connection) -> None:
     # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
     # The trigram index's % compares with a setting, not a value. One
     # process reads a bounded window or sample: with parallel workers,
-    # which rows it holds would vary from run to run.
+    # which rows it holds would vary from run to run. A common word's
+    # bitmap (180,000 products of 1,000,000) outgrows the default 4MB and
+    # turns lossy: every row of its pages is checked again (30 ms -> 22 ms
+    # for a word in a category with 16MB).
     await conn.execute(
         "SET LOCAL plan_cache_mode = force_custom_plan;"
         f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD};"
-        " SET LOCAL max_parallel_workers_per_gather = 0")
+        " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '16MB'")
 
 
 async def _terms(conn: asyncpg.Connection, q: SearchQuery, correct: bool) -> QueryTerms:
@@ -216,8 +211,8 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
 
     match = (matchers(q.text, terms, q.synonyms, operators, arg)
              if terms is not None else None)
-    filters = search_filters(q, arg).all()
-    where = [f"search @@ {match.exact}", *filters] if match else filters
+    filters = search_filters(q, arg)
+    where = [f"search @@ {match.exact}", *filters.all()] if match else filters.all()
     source = "products"
     if sort == "relevance":
         assert match is not None
@@ -236,11 +231,16 @@ def _search_sql(q: SearchQuery, sort: str, terms: QueryTerms | None,
     if q.after is not None and sort != "popular":  # popular's parts apply it themselves
         op = ">" if direction == "ASC" else "<"
         where.append(f"({key_expr}, sku) {op} ({arg(q.after[0])}{cast}, {arg(q.after[1])})")
+    columns = "sku, score" if sort == "relevance" else _COLUMNS
     sql = (
-        f"SELECT {_COLUMNS}, {key_expr} AS sort_key FROM {source}"
+        f"SELECT {columns}, {key_expr} AS sort_key FROM {source}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + f" ORDER BY {key_expr} {direction}, sku {direction} LIMIT {arg(q.limit + 1)}"
     )
+    if sort == "relevance":
+        # Candidates are narrow: only the page's products are read whole.
+        sql = (f"SELECT {_COLUMNS}, page.sort_key FROM ({sql}) AS page"
+               " JOIN products USING (sku) ORDER BY page.sort_key DESC, sku DESC")
     return sql, params
 
 

@@ -38,6 +38,12 @@ class SearchFilters:
         return {"category": self.category, "brand": self.brand, "price": self.price,
                 "in_stock": in_stock if self.in_stock else None}
 
+    def for_text(self) -> tuple[list[str], list[str]]:
+        """Every condition, for a text search's pages: those the text index
+        holds next to the words (category, brand), and the others."""
+        held = [c for c in (self.category, self.brand) if c]
+        return held, [c for c in self.all() if c not in held]
+
     def all(self) -> list[str]:
         """Every condition, for the result pages."""
         return [*self.base, *(c for c in self.facet_conditions(IN_STOCK).values() if c)]

@@ -4,51 +4,60 @@ A query matching at most RANK_ALL_UP_TO products (rare and medium words,
 and most multi-word queries) has every match ranked by ts_rank, so the best
 match comes first however old it is. A common word can match a third of a
 large catalog; ranking every match would read all of them on every page, so
-above that count the ranked candidates are bounded: the RELEVANCE_WINDOW
-newest matches, and the first RELEVANCE_WINDOW products whose title itself
-matches (found through a GIN index on the title's vector: the search
-migration "search_title_index"). Titles weigh most in the ranking (weight
-A), so the best matches of a common word are among its title matches,
-wherever they are in the catalog. Counting up to the bound reads at most
-RANK_ALL_UP_TO + 1 matches, no wide column (docs/BENCHMARKS.md, facets and
-relevance).
+above that count the ranked candidates are bounded: the first
+RANK_ALL_UP_TO + 1 matches found (in the table's order, which is no order
+a shopper sees), and, unless those hold TITLE_WINDOW title matches
+already, the first TITLE_WINDOW products whose title itself matches
+(products.title_search, the title's vector in the catalog's language,
+which the search_title_vector migration stores and indexes). Titles weigh
+most in the ranking (weight A), so the best matches of a common word are
+among its title matches, wherever they are in the catalog.
+
+The matches are read once, narrow (sku and the search vector), and the
+reading stops at RANK_ALL_UP_TO + 1: a query with 13,000 matches reads
+2,001 rows, not 13,000 (a window of the newest matches had to read them
+all to sort them). Only the page's products are then read whole
+(docs/BENCHMARKS.md, search quality).
 """
 
 from __future__ import annotations
 
 RANK_ALL_UP_TO = 2000
-RELEVANCE_WINDOW = 1000
-# The title's own vector, as the search_title_index migration indexes it.
-TITLE_VECTOR = "to_tsvector('english'::regconfig, title)"
+TITLE_WINDOW = 1000
 
 
-def ranked_matches(columns: str, tsquery: str, filters: list[str], tier: int) -> str:
-    """A SELECT of `columns` and `score` (`tier` plus ts_rank normalised
-    into [0, 1)) over the matches of `tsquery` (an SQL expression) that
-    relevance ranks, each passing `filters`."""
-    where = " AND ".join([f"search @@ {tsquery}", *filters])
-    titled = " AND ".join([f"{TITLE_VECTOR} @@ {tsquery}", *filters])
-    few = f"(SELECT n FROM counted) <= {RANK_ALL_UP_TO}"
-    # The count reads no more than it must, and no wide column. PostgreSQL
-    # evaluates it once, and skips the parts its result rules out: every
-    # match for a rare query, the two windows for a common one.
-    return f"""WITH counted AS (
-            SELECT count(*) AS n
-            FROM (SELECT 1 FROM products WHERE {where} LIMIT {RANK_ALL_UP_TO + 1}) AS m),
-        newest AS MATERIALIZED (
-            SELECT {columns}, search FROM products WHERE {where}
-            ORDER BY created_at DESC, sku DESC LIMIT {RELEVANCE_WINDOW}),
-        titled AS MATERIALIZED (
-            SELECT {columns}, search FROM products WHERE {titled} LIMIT {RELEVANCE_WINDOW}),
+def ranked_matches(tsquery: str, held: list[str], checked: list[str], tier: int) -> str:
+    """A SELECT of `sku` and `score` (`tier` plus ts_rank normalised into
+    [0, 1)) over the matches of `tsquery` (an SQL expression) that
+    relevance ranks. `held` are conditions the text index holds next to
+    the words (category, brand: the search_title_vector migration), found
+    with them; `checked` are applied to the rows found (price, stock)."""
+
+    def found(vector: str) -> str:
+        # The fence (OFFSET 0) keeps `checked` out of the scan: PostgreSQL
+        # would AND the price index's bitmap into it, 16 ms for a price
+        # band's 225,000 rows on 1,000,000 products, twice per search.
+        inner = " AND ".join([f"{vector} @@ {tsquery}", *held])
+        return (f"(SELECT * FROM products WHERE {inner} OFFSET 0) AS products"
+                + (f" WHERE {' AND '.join(checked)}" if checked else ""))
+
+    # PostgreSQL evaluates this once (an uncorrelated subquery) and skips
+    # the title window's scan unless the matches read are too many to be
+    # every match and hold fewer title matches than the window would add.
+    wanted = (f"(SELECT count(*) > {RANK_ALL_UP_TO} AND count(*) FILTER (WHERE in_title)"
+              f" < {TITLE_WINDOW} FROM matched)")
+    return f"""WITH matched AS MATERIALIZED (
+            SELECT sku, search, title_search @@ {tsquery} AS in_title
+            FROM {found("search")} LIMIT {RANK_ALL_UP_TO + 1}),
         ranked AS (
-            SELECT {columns}, search FROM products WHERE {where} AND {few}
-            UNION ALL SELECT * FROM newest WHERE NOT {few}
-            UNION ALL SELECT * FROM titled
-                WHERE NOT {few} AND sku NOT IN (SELECT sku FROM newest)
-                -- The title's vector is in English whatever the catalog's
-                -- language (search.language): only matches of `search` count.
-                -- Checked here, on the window, not in it: there PostgreSQL
-                -- would AND both GIN indexes, reading every match of a common
-                -- word twice (60 ms on 1,000,000 products).
-                AND search @@ {tsquery})
-        SELECT {columns}, {tier}::real + ts_rank(search, {tsquery}, 32) AS score FROM ranked"""
+            SELECT sku, search FROM matched
+            UNION ALL SELECT * FROM (
+                SELECT sku, search FROM {found("title_search")}
+                {"AND" if checked else "WHERE"} {wanted} AND sku NOT IN (SELECT sku FROM matched)
+                LIMIT {TITLE_WINDOW}) AS titled
+            -- A title match of a query with an exclusion (-word) can hold
+            -- the excluded word in its description. Checked on the window,
+            -- not in it: there PostgreSQL would AND both GIN indexes,
+            -- reading every match of a common word.
+            WHERE search @@ {tsquery})
+        SELECT sku, {tier}::real + ts_rank(search, {tsquery}, 32) AS score FROM ranked"""
