@@ -1,5 +1,5 @@
 """Typo correction and suggestions over a large catalog, at the storage layer:
-python -m bench.search_text --dsn DSN [--products N] [--requests N].
+python -m bench.search_text --dsn DSN [--products N] [--requests N] [--mix].
 
 Applies the catalog migrations to the database at DSN, loads the synthetic
 catalog of bench/data.py by COPY (through the products triggers, which teach
@@ -9,6 +9,11 @@ one at a time (no gateway, no cache: the SQL's cost alone) for each kind of
 query and prints their latencies. docs/BENCHMARKS.md (Search quality) has the
 numbers. The misspelt words are catalog words with one letter dropped,
 doubled or swapped with its neighbour (data.misspelt).
+
+With --mix it runs bench.run's search mix instead (data.query_mix: every
+kind of the end-to-end scenario, first pages, each query three times after
+a first pass), the page and the facet counts on two connections at once as
+the gateway does: the SQL's share of `bench.run --scenario search`.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from bench import data
 from bench.data import misspelt
 from bench.report import percentile
 from bench.run import _copy_record, generate
+from gateway.api.catalog import search_query_in
+from gateway.domain.catalog import facets
 from gateway.records.catalog import SearchQuery
 from gateway.storage.postgres import search_words
-from gateway.storage.postgres.catalog_store import search_products
+from gateway.storage.postgres.catalog_store import search_facet_counts, search_products
 from gateway.storage.postgres.migrations import migrate
 
 COLUMNS = ["sku", "title", "description", "category", "brand", "price_minor", "currency",
@@ -91,6 +98,30 @@ def row(kind: str, lats: list[int]) -> str:
             f" | {percentile(lats, 99):.1f} | {lats[-1] / 1e6:.1f} |")
 
 
+async def mix(dsn: str, model: data.Catalog) -> None:
+    """Each kind of bench.run's search mix; every query once unmeasured."""
+    page_conn, facet_conn = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        by_kind: dict[str, list[int]] = {}
+        for rep in range(4):
+            for session in data.query_mix(model):
+                query, facet_size = search_query_in(session.request)
+
+                async def both(q: SearchQuery = query, size: int = facet_size) -> None:
+                    await asyncio.gather(search_products(page_conn, q), *(
+                        [search_facet_counts(facet_conn, q, facets.PRICE_BAND_BOUNDS, size,
+                                             facets.FACET_SAMPLE)] if size else []))
+
+                took = await timed(both)
+                if rep:
+                    by_kind.setdefault(session.kind, []).append(took)
+        for kind, lats in sorted(by_kind.items(), key=lambda kv: -percentile(sorted(kv[1]), 95)):
+            print(row(kind, lats))
+    finally:
+        await page_conn.close()
+        await facet_conn.close()
+
+
 async def main(args: argparse.Namespace) -> None:
     conn = await asyncpg.connect(args.dsn)
     try:
@@ -104,6 +135,9 @@ async def main(args: argparse.Namespace) -> None:
         model = data.Catalog.build()
         print("| kind | requests | p50 ms | p95 ms | p99 ms | max ms |")
         print("|---|---|---|---|---|---|")
+        if args.mix:
+            await mix(args.dsn, model)
+            return
         for kind, texts in queries(model, args.requests).items():
             lats = [await timed(lambda t=t: search_products(conn, SearchQuery(text=t)))
                     for t in texts]
@@ -120,4 +154,6 @@ if __name__ == "__main__":
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--mix", action="store_true",
+                        help="bench.run's search mix, page and facets (see above)")
     asyncio.run(main(parser.parse_args()))

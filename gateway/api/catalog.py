@@ -26,6 +26,29 @@ _SORTS = {
 }
 
 
+def search_query_in(request: catalog_pb2.SearchProductsRequest) -> tuple[SearchQuery, int]:
+    """The query a SearchProducts request asks for, and its facet size
+    (0: no facets)."""
+    query = SearchQuery(
+        text=request.query.strip(),
+        category=request.category,
+        brand=request.brand,
+        min_price=request.min_price_minor if request.HasField("min_price_minor") else None,
+        max_price=request.max_price_minor if request.HasField("max_price_minor") else None,
+        sort=_SORTS.get(request.sort, "relevance"),
+        limit=request.page_size if request.page_size != 0 else DEFAULT_PAGE_SIZE,
+        include_inactive=request.include_inactive,
+        categories=tuple(request.categories),
+        brands=tuple(request.brands),
+        price_bands=tuple(
+            PriceBand(b.min_price_minor,
+                      b.max_price_minor if b.HasField("max_price_minor") else None)
+            for b in request.price_bands),
+        in_stock=request.in_stock,
+    )
+    return query, (request.facet_size or DEFAULT_FACET_SIZE) if request.include_facets else 0
+
+
 def import_rows(message: catalog_pb2.ImportProductsRequest) -> list[tuple[ProductRecord, bool]]:
     """The rows of one streamed message: `product`, then `products`; a
     message without `products` is one row, `product` set or not (so an
@@ -104,24 +127,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: catalog_pb2.SearchProductsRequest, context: Context
     ) -> catalog_pb2.SearchProductsResponse:
         level, staleness = read_options(request.read_options, request.HasField("read_options"))
-        query = SearchQuery(
-            text=request.query.strip(),
-            category=request.category,
-            brand=request.brand,
-            min_price=request.min_price_minor if request.HasField("min_price_minor") else None,
-            max_price=request.max_price_minor if request.HasField("max_price_minor") else None,
-            sort=_SORTS.get(request.sort, "relevance"),
-            limit=request.page_size if request.page_size != 0 else DEFAULT_PAGE_SIZE,
-            include_inactive=request.include_inactive,
-            categories=tuple(request.categories),
-            brands=tuple(request.brands),
-            price_bands=tuple(
-                PriceBand(b.min_price_minor,
-                          b.max_price_minor if b.HasField("max_price_minor") else None)
-                for b in request.price_bands),
-            in_stock=request.in_stock,
-        )
-        facet_size = (request.facet_size or DEFAULT_FACET_SIZE) if request.include_facets else 0
+        query, facet_size = search_query_in(request)
         page = await self._domain.search(query, request.page_token, level, staleness,
                                          facet_size)
         return catalog_pb2.SearchProductsResponse(

@@ -201,6 +201,8 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
             negative_ttl=duration(p.cache.negative_ttl_s),
             search_ttl=duration(p.cache.search_ttl_s),
             near_ttl=duration(p.cache.near_ttl_s),
+            stale_while_revalidate=duration(p.cache.stale_while_revalidate_s),
+            lease=duration(p.cache.lease_s),
         ),
     )
     if p.session is not None:
@@ -214,5 +216,10 @@ def policy_out(p: DomainPolicy) -> admin_pb2.DomainPolicy:
         out.query.CopyFrom(admin_pb2.QueryPolicy(
             max_rows=p.query.max_rows, max_execution_time=duration(p.query.max_execution_s),
             tables=list(p.query.tables), max_memory_bytes=p.query.max_memory_bytes,
+        ))
+    if p.domain == "catalog":  # the only domain with a search section
+        out.search.CopyFrom(admin_pb2.SearchPolicy(
+            language=p.search.language,
+            synonyms=[admin_pb2.SynonymGroup(words=list(g)) for g in p.search.synonyms],
         ))
     return out

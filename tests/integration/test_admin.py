@@ -141,6 +141,8 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
     assert (catalog.cache.ttl.seconds, catalog.cache.jitter_percent,
             catalog.cache.negative_ttl.seconds, catalog.cache.search_ttl.seconds) == (
         300, 10, 30, 30)
+    assert (catalog.cache.stale_while_revalidate.seconds, catalog.cache.lease.seconds) == (30, 1)
+    assert (catalog.search.language, list(catalog.search.synonyms)) == ("english", [])
     assert not catalog.HasField("session")
 
     sessions = policies["sessions"]
@@ -148,6 +150,7 @@ async def test_policies_are_the_yaml_files(admin: admin_pb2_grpc.AdminServiceStu
         "sessions.yaml", "redis", "")
     assert list(sessions.allowed_consistency) == [common_pb2.CONSISTENCY_LEVEL_STRONG]
     assert not sessions.cache.enabled
+    assert not sessions.HasField("search")
     assert (sessions.session.ttl.seconds, sessions.session.sliding,
             sessions.session.max_per_user) == (1800, True, 50)
 

@@ -13,12 +13,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 from datagw.v1 import catalog_pb2, inventory_pb2
 
-from gateway.domain.catalog.facets import FACET_SAMPLE, PRICE_BAND_BOUNDS
+from gateway.domain.catalog.facets import PRICE_BAND_BOUNDS
+from gateway.records.catalog import SearchQuery
+from gateway.runtime.server import Gateway
+from gateway.storage.postgres import catalog_store
 from tests.commerce import Shop
-from tests.helpers import STRONG, eventually, invalid, money, product, upsert
+from tests.helpers import STRONG, eventually, invalid, keyspace_dsn, money, product, upsert
 
 pytestmark = pytest.mark.integration
 
@@ -177,18 +181,17 @@ async def test_single_and_repeated_filters_add_up_and_facets_need_no_text(
     both = await _all_skus(shop.catalog, query=word, brand=a, brands=[b])
     assert both == {i.sku for i in items if i.brand in (a, b)}
     # Without a query: every product of the filters, the non-matching ones
-    # too. Exact while the catalog's active products fit the sample; in the
-    # shared test catalog they may not, and then the counts are those of the
-    # first FACET_SAMPLE products read, which can only be fewer.
+    # too. The brand filter applies while the products are read, so its
+    # total is exact however many other products the shared test catalog
+    # holds (the brand facet's own counts, over every active product, may
+    # be approximate there).
     page = await shop.catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
         brands=[a], include_facets=True, read_options=STRONG))
     others = sum(1 for n in range(5) if items[n].brand == a)
     expected = sum(i.brand == a for i in items) + others
-    if page.facets.approximate:
-        assert page.facets.counted == FACET_SAMPLE
-        assert page.facets.total_count <= expected
-    else:
-        assert page.facets.total_count == expected
+    assert page.facets.total_count == page.facets.counted == expected
+    # Stock has no filter here: counted over the same read as the total.
+    assert page.facets.in_stock_count + page.facets.out_of_stock_count == expected
 
 
 async def test_in_stock_follows_stock_changes(shop: Shop, uid: str) -> None:
@@ -221,3 +224,27 @@ async def test_bad_price_bands_are_refused(shop: Shop) -> None:
     await invalid(shop.catalog.SearchProducts(catalog_pb2.SearchProductsRequest(
         price_bands=[catalog_pb2.PriceBand(min_price_minor=500, max_price_minor=500)])),
         "price_bands[0].max_price_minor")
+
+
+async def test_each_read_stops_at_the_sample_and_flags_the_counts_approximate(
+        gateway: Gateway, faceted: tuple[str, list[Item]]) -> None:
+    """The bound itself, at the storage layer with a sample of 10: the
+    matches of every filter and each filtered facet's own read stop there."""
+    word, items = faceted
+    brand = Counter(i.brand for i in items).most_common(1)[0][0]
+    chosen = [i for i in items if i.brand == brand]
+    conn = await asyncpg.connect(keyspace_dsn(gateway, "catalog"))
+    try:
+        counts = await catalog_store.search_facet_counts(
+            conn, SearchQuery(text=word), PRICE_BAND_BOUNDS, 10, sample=10)
+        assert counts.approximate and counts.total == counts.counted == 10
+        # Fewer than 10 of one brand: its total is exact; the brand facet,
+        # counted without the brand filter, reads 10 of the 60 and says so.
+        assert len(chosen) < 10
+        counts = await catalog_store.search_facet_counts(
+            conn, SearchQuery(text=word, brands=(brand,)), PRICE_BAND_BOUNDS, 10, sample=10)
+        assert counts.total == counts.counted == len(chosen)
+        assert counts.in_stock + counts.out_of_stock == len(chosen)
+        assert counts.approximate and sum(n for _, n in counts.brands) == 10
+    finally:
+        await conn.close()

@@ -2,17 +2,18 @@
 
 Disjunctive faceting: each facet is counted over the matches of the query
 and every filter except its own, so a shopper who picked one brand still
-sees how many matches the other brands have. One pass reads the matches
-once (each row with whether it passes each facet filter) and counts every
-facet from it.
+sees how many matches the other brands have. The matches of the query and
+every filter are read once and count the facets without a filter and the
+total; each facet with a filter is counted over its own read, the matches
+of every other filter.
 
-Cost is bounded by `sample`: at most that many matches of the query and
-the plain filters (active, min and max price) are read, and the facet
-filters are applied to those, so selective facet filters cannot make it
-read more. When there are more, the counts are those of the first `sample`
-found (the index's order, not a random draw) and flagged approximate: a
-common word can match a third of a large catalog, and counting 300,000 rows
-takes seconds (docs/BENCHMARKS.md, facets).
+Cost is bounded by `sample`: each read stops at that many matches. When a
+read finds more, the counts are those of the first `sample` found (the
+index's order, not a random draw) and flagged approximate: a common word
+can match a third of a large catalog, and counting 300,000 rows takes
+seconds (docs/BENCHMARKS.md, facets). A read applies its filters while it
+reads, so a selective filter (one brand of a thousand) is counted over
+the products it selects, not over the few of them among 2,000 others.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 import asyncpg
 
 from gateway.records.catalog import FacetCounts, PriceBand, SearchQuery
-from gateway.storage.postgres.search_filters import Arg, search_filters
+from gateway.storage.postgres.search_filters import FACETS, Arg, matching_rows, search_filters
 
 
 def _bands(bounds: Sequence[int]) -> list[PriceBand]:
@@ -45,39 +46,37 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery,
         return f"${len(params)}"
 
     filters = search_filters(q, arg)
-    facets = filters.facet_conditions("stocked")
-    passes = {name: f"({cond})" if cond else "true" for name, cond in facets.items()}
-    where = [*([matching(arg)] if matching else []), *filters.base]
+    text = matching(arg) if matching else None
+    limit = arg(sample)
     bounds = arg(list(band_bounds))
     top = arg(size)
+    # A read per facet with a filter (without it), and one with every filter.
+    reads = {name: filters.for_text(without=name) for name in FACETS if filters.has(name)}
+    reads["all"] = filters.for_text()
 
-    def others(name: str) -> str:
-        return " AND ".join(f"p_{n}" for n in passes if n != name)
+    def read(name: str) -> str:
+        held, checked = reads[name]
+        return f"""read_{name} AS MATERIALIZED (
+            SELECT brand, category, width_bucket(price_minor, {bounds}::bigint[]) AS band,
+                   -- One index probe per row read: a join may hash the whole table.
+                   coalesce((SELECT in_stock FROM product_stock AS st
+                             WHERE st.sku = products.sku), false) AS stocked
+            FROM {matching_rows(text, held, checked)} LIMIT {limit})"""
 
     def grouped(facet: str, column: str, limit: str, named: bool = False) -> str:
+        source = f"read_{facet}" if facet in reads else "read_all"
         # A product without a brand or category is no value of that facet.
-        where = " AND ".join([others(facet), *([f"{column} <> ''"] if named else [])])
-        return (f"(SELECT '{facet}', {column}::text, count(*) FROM matches"
-                f" WHERE {where} GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {limit})")
+        where = f" WHERE {column} <> ''" if named else ""
+        return (f"(SELECT '{facet}', {column}::text, count(*) FROM {source}{where}"
+                f" GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {limit})")
 
-    sql = f"""WITH sampled AS MATERIALIZED (
-        SELECT sku, brand, category, price_minor FROM products
-        WHERE {' AND '.join(where) or 'true'} LIMIT {arg(sample)}),
-    stocked AS (
-        -- One index probe per sampled row: a join may hash the whole table.
-        SELECT sampled.*, coalesce((SELECT in_stock FROM product_stock AS st
-                                    WHERE st.sku = sampled.sku), false) AS stocked
-        FROM sampled),
-    matches AS MATERIALIZED (
-        SELECT brand, category, width_bucket(price_minor, {bounds}::bigint[]) AS band,
-               stocked, {', '.join(f'{p} AS p_{n}' for n, p in passes.items())}
-        FROM stocked)
+    sql = f"""WITH {', '.join(read(name) for name in reads)}
     {grouped('brand', 'brand', top, named=True)}
     UNION ALL {grouped('category', 'category', top, named=True)}
     UNION ALL {grouped('price', 'band', 'ALL')}
     UNION ALL {grouped('in_stock', 'stocked', 'ALL')}
-    UNION ALL SELECT 'total', NULL, count(*) FILTER (WHERE {others('')}) FROM matches
-    UNION ALL SELECT 'counted', NULL, count(*) FROM matches"""
+    UNION ALL SELECT 'total', NULL, count(*) FROM read_all
+    {''.join(f" UNION ALL SELECT 'read', NULL, count(*) FROM read_{name}" for name in reads)}"""
     rows = await conn.fetch(sql, *params)
     by: dict[str, list[tuple[str | None, int]]] = {}
     for facet, value, count in rows:
@@ -85,11 +84,11 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery,
     bands = _bands(band_bounds)
     band_counts = dict(by.get("price", []))
     stock = dict(by.get("in_stock", []))
-    counted = by["counted"][0][1]
+    total = by["total"][0][1]
     return FacetCounts(
         brands=[(v or "", n) for v, n in by.get("brand", [])],
         categories=[(v or "", n) for v, n in by.get("category", [])],
         # width_bucket numbers the bands from 1 (0: below the first bound, 0).
         price_bands=[(b, band_counts.get(str(i + 1), 0)) for i, b in enumerate(bands)],
         in_stock=stock.get("true", 0), out_of_stock=stock.get("false", 0),
-        total=by["total"][0][1], approximate=counted >= sample, counted=counted)
+        total=total, approximate=any(n >= sample for _, n in by["read"]), counted=total)

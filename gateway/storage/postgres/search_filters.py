@@ -3,6 +3,7 @@
 Facet counts need each facet's own filter apart (a facet is counted with
 every filter but its own: search_facets.py); the result pages apply them all
 (catalog_store.search_products). Each "any of" filter is one condition.
+A text search reads through matching_rows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ IN_STOCK = ("EXISTS (SELECT 1 FROM product_stock AS st"
             " WHERE st.sku = products.sku AND st.in_stock)")
 
 
+# The facets a search may filter by; category and brand are held by the
+# text search indexes next to the words (the search_title_vector migration).
+FACETS = ("category", "brand", "price", "in_stock")
+_HELD = ("category", "brand")
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """`base` applies to every count; each facet's condition is None when
@@ -32,21 +39,38 @@ class SearchFilters:
     price: str | None
     in_stock: bool
 
-    def facet_conditions(self, in_stock: str) -> dict[str, str | None]:
-        """The facet filters by facet name; `in_stock` is the stock condition
-        in the caller's FROM (a join or IN_STOCK)."""
+    def _facets(self) -> dict[str, str | None]:
         return {"category": self.category, "brand": self.brand, "price": self.price,
-                "in_stock": in_stock if self.in_stock else None}
+                "in_stock": IN_STOCK if self.in_stock else None}
 
-    def for_text(self) -> tuple[list[str], list[str]]:
-        """Every condition, for a text search's pages: those the text index
-        holds next to the words (category, brand), and the others."""
-        held = [c for c in (self.category, self.brand) if c]
-        return held, [c for c in self.all() if c not in held]
+    def has(self, facet: str) -> bool:
+        return self._facets()[facet] is not None
+
+    def for_text(self, without: str | None = None) -> tuple[list[str], list[str]]:
+        """The conditions, less facet `without`'s (a facet is counted with
+        every filter but its own), split for matching_rows: those the text
+        index holds next to the words (category, brand), and the others."""
+        facets = {n: c for n, c in self._facets().items() if c and n != without}
+        return ([c for n, c in facets.items() if n in _HELD],
+                [*self.base, *(c for n, c in facets.items() if n not in _HELD)])
 
     def all(self) -> list[str]:
         """Every condition, for the result pages."""
-        return [*self.base, *(c for c in self.facet_conditions(IN_STOCK).values() if c)]
+        return [*self.base, *(c for c in self._facets().values() if c)]
+
+
+def matching_rows(text: str | None, held: list[str], checked: list[str]) -> str:
+    """A FROM item named `products`: the products matching the text
+    condition `text` (a vector @@ query; None: every product) and the
+    conditions `held`, those of them passing `checked`. A scan stops as soon
+    as its LIMIT has enough rows."""
+    if text is None:
+        return f"products WHERE {' AND '.join([*held, *checked]) or 'true'}"
+    # The fence (OFFSET 0) keeps `checked` out of the scan: PostgreSQL
+    # would AND the price index's bitmap into it, 16 ms for a price band's
+    # 225,000 rows on 1,000,000 products.
+    return (f"(SELECT * FROM products WHERE {' AND '.join([text, *held])} OFFSET 0)"
+            " AS products" + (f" WHERE {' AND '.join(checked)}" if checked else ""))
 
 
 def price_condition(bands: tuple[PriceBand, ...], arg: Arg) -> str | None:

@@ -22,6 +22,8 @@ all to sort them). Only the page's products are then read whole
 
 from __future__ import annotations
 
+from gateway.storage.postgres.search_filters import matching_rows
+
 RANK_ALL_UP_TO = 2000
 TITLE_WINDOW = 1000
 
@@ -29,31 +31,21 @@ TITLE_WINDOW = 1000
 def ranked_matches(tsquery: str, held: list[str], checked: list[str], tier: int) -> str:
     """A SELECT of `sku` and `score` (`tier` plus ts_rank normalised into
     [0, 1)) over the matches of `tsquery` (an SQL expression) that
-    relevance ranks. `held` are conditions the text index holds next to
-    the words (category, brand: the search_title_vector migration), found
-    with them; `checked` are applied to the rows found (price, stock)."""
-
-    def found(vector: str) -> str:
-        # The fence (OFFSET 0) keeps `checked` out of the scan: PostgreSQL
-        # would AND the price index's bitmap into it, 16 ms for a price
-        # band's 225,000 rows on 1,000,000 products, twice per search.
-        inner = " AND ".join([f"{vector} @@ {tsquery}", *held])
-        return (f"(SELECT * FROM products WHERE {inner} OFFSET 0) AS products"
-                + (f" WHERE {' AND '.join(checked)}" if checked else ""))
-
+    relevance ranks, passing the conditions `held` and `checked`
+    (search_filters.SearchFilters.for_text)."""
     # PostgreSQL evaluates this once (an uncorrelated subquery) and skips
     # the title window's scan unless the matches read are too many to be
     # every match and hold fewer title matches than the window would add.
-    wanted = (f"(SELECT count(*) > {RANK_ALL_UP_TO} AND count(*) FILTER (WHERE in_title)"
-              f" < {TITLE_WINDOW} FROM matched)")
+    titled = (f"(SELECT count(*) > {RANK_ALL_UP_TO} AND count(*) FILTER (WHERE in_title)"
+              f" < {TITLE_WINDOW} FROM matched) AND sku NOT IN (SELECT sku FROM matched)")
     return f"""WITH matched AS MATERIALIZED (
             SELECT sku, search, title_search @@ {tsquery} AS in_title
-            FROM {found("search")} LIMIT {RANK_ALL_UP_TO + 1}),
+            FROM {matching_rows(f"search @@ {tsquery}", held, checked)} LIMIT {RANK_ALL_UP_TO + 1}),
         ranked AS (
             SELECT sku, search FROM matched
             UNION ALL SELECT * FROM (
-                SELECT sku, search FROM {found("title_search")}
-                {"AND" if checked else "WHERE"} {wanted} AND sku NOT IN (SELECT sku FROM matched)
+                SELECT sku, search
+                FROM {matching_rows(f"title_search @@ {tsquery}", held, [*checked, titled])}
                 LIMIT {TITLE_WINDOW}) AS titled
             -- A title match of a query with an exclusion (-word) can hold
             -- the excluded word in its description. Checked on the window,

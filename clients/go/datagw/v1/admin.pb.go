@@ -995,7 +995,12 @@ type CachePolicy struct {
 	// Lifetime of a cached search result page.
 	SearchTtl *durationpb.Duration `protobuf:"bytes,5,opt,name=search_ttl,json=searchTtl,proto3" json:"search_ttl,omitempty"`
 	// How long a gateway may serve an entry from its own memory; zero: never.
-	NearTtl       *durationpb.Duration `protobuf:"bytes,6,opt,name=near_ttl,json=nearTtl,proto3" json:"near_ttl,omitempty"`
+	NearTtl *durationpb.Duration `protobuf:"bytes,6,opt,name=near_ttl,json=nearTtl,proto3" json:"near_ttl,omitempty"`
+	// How long past its ttl an entry may still be served while one caller
+	// reloads it; zero: never.
+	StaleWhileRevalidate *durationpb.Duration `protobuf:"bytes,7,opt,name=stale_while_revalidate,json=staleWhileRevalidate,proto3" json:"stale_while_revalidate,omitempty"`
+	// How long other gateways wait for the one loading a missed key.
+	Lease         *durationpb.Duration `protobuf:"bytes,8,opt,name=lease,proto3" json:"lease,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1072,6 +1077,121 @@ func (x *CachePolicy) GetNearTtl() *durationpb.Duration {
 	return nil
 }
 
+func (x *CachePolicy) GetStaleWhileRevalidate() *durationpb.Duration {
+	if x != nil {
+		return x.StaleWhileRevalidate
+	}
+	return nil
+}
+
+func (x *CachePolicy) GetLease() *durationpb.Duration {
+	if x != nil {
+		return x.Lease
+	}
+	return nil
+}
+
+// How a domain's text is searched (the catalog's policy key `search`).
+type SearchPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The PostgreSQL text search configuration, e.g. "english".
+	Language string `protobuf:"bytes,1,opt,name=language,proto3" json:"language,omitempty"`
+	// Groups of words a query word may stand for.
+	Synonyms      []*SynonymGroup `protobuf:"bytes,2,rep,name=synonyms,proto3" json:"synonyms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchPolicy) Reset() {
+	*x = SearchPolicy{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchPolicy) ProtoMessage() {}
+
+func (x *SearchPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchPolicy.ProtoReflect.Descriptor instead.
+func (*SearchPolicy) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SearchPolicy) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *SearchPolicy) GetSynonyms() []*SynonymGroup {
+	if x != nil {
+		return x.Synonyms
+	}
+	return nil
+}
+
+// Words that stand for each other in a search query.
+type SynonymGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lower-cased words or phrases.
+	Words         []string `protobuf:"bytes,1,rep,name=words,proto3" json:"words,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SynonymGroup) Reset() {
+	*x = SynonymGroup{}
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SynonymGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SynonymGroup) ProtoMessage() {}
+
+func (x *SynonymGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SynonymGroup.ProtoReflect.Descriptor instead.
+func (*SynonymGroup) Descriptor() ([]byte, []int) {
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SynonymGroup) GetWords() []string {
+	if x != nil {
+		return x.Words
+	}
+	return nil
+}
+
 // Session settings of a domain.
 type SessionPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1087,7 +1207,7 @@ type SessionPolicy struct {
 
 func (x *SessionPolicy) Reset() {
 	*x = SessionPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1099,7 +1219,7 @@ func (x *SessionPolicy) String() string {
 func (*SessionPolicy) ProtoMessage() {}
 
 func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[7]
+	mi := &file_datagw_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1112,7 +1232,7 @@ func (x *SessionPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionPolicy.ProtoReflect.Descriptor instead.
 func (*SessionPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SessionPolicy) GetTtl() *durationpb.Duration {
@@ -1162,14 +1282,16 @@ type DomainPolicy struct {
 	// analytics. A kind not listed is kept for ever.
 	Retention map[string]*durationpb.Duration `protobuf:"bytes,10,rep,name=retention,proto3" json:"retention,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// RunQuery limits, for the analytics domain.
-	Query         *QueryPolicy `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
+	Query *QueryPolicy `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
+	// Search settings, for the catalog domain.
+	Search        *SearchPolicy `protobuf:"bytes,12,opt,name=search,proto3" json:"search,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DomainPolicy) Reset() {
 	*x = DomainPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1303,7 @@ func (x *DomainPolicy) String() string {
 func (*DomainPolicy) ProtoMessage() {}
 
 func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[8]
+	mi := &file_datagw_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1316,7 @@ func (x *DomainPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DomainPolicy.ProtoReflect.Descriptor instead.
 func (*DomainPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DomainPolicy) GetDomain() string {
@@ -1274,6 +1396,13 @@ func (x *DomainPolicy) GetQuery() *QueryPolicy {
 	return nil
 }
 
+func (x *DomainPolicy) GetSearch() *SearchPolicy {
+	if x != nil {
+		return x.Search
+	}
+	return nil
+}
+
 // Limits of AnalyticsService.RunQuery.
 type QueryPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1291,7 +1420,7 @@ type QueryPolicy struct {
 
 func (x *QueryPolicy) Reset() {
 	*x = QueryPolicy{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1432,7 @@ func (x *QueryPolicy) String() string {
 func (*QueryPolicy) ProtoMessage() {}
 
 func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[9]
+	mi := &file_datagw_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1445,7 @@ func (x *QueryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryPolicy.ProtoReflect.Descriptor instead.
 func (*QueryPolicy) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueryPolicy) GetMaxRows() int32 {
@@ -1356,7 +1485,7 @@ type GetPoliciesRequest struct {
 
 func (x *GetPoliciesRequest) Reset() {
 	*x = GetPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1497,7 @@ func (x *GetPoliciesRequest) String() string {
 func (*GetPoliciesRequest) ProtoMessage() {}
 
 func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[10]
+	mi := &file_datagw_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1510,7 @@ func (x *GetPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*GetPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 // Response for GetPolicies.
@@ -1399,7 +1528,7 @@ type GetPoliciesResponse struct {
 
 func (x *GetPoliciesResponse) Reset() {
 	*x = GetPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1540,7 @@ func (x *GetPoliciesResponse) String() string {
 func (*GetPoliciesResponse) ProtoMessage() {}
 
 func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[11]
+	mi := &file_datagw_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1553,7 @@ func (x *GetPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*GetPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1457,7 +1586,7 @@ type ReloadPoliciesRequest struct {
 
 func (x *ReloadPoliciesRequest) Reset() {
 	*x = ReloadPoliciesRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1598,7 @@ func (x *ReloadPoliciesRequest) String() string {
 func (*ReloadPoliciesRequest) ProtoMessage() {}
 
 func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[12]
+	mi := &file_datagw_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1611,7 @@ func (x *ReloadPoliciesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesRequest.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 // Response for ReloadPolicies.
@@ -1498,7 +1627,7 @@ type ReloadPoliciesResponse struct {
 
 func (x *ReloadPoliciesResponse) Reset() {
 	*x = ReloadPoliciesResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1639,7 @@ func (x *ReloadPoliciesResponse) String() string {
 func (*ReloadPoliciesResponse) ProtoMessage() {}
 
 func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[13]
+	mi := &file_datagw_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1652,7 @@ func (x *ReloadPoliciesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadPoliciesResponse.ProtoReflect.Descriptor instead.
 func (*ReloadPoliciesResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReloadPoliciesResponse) GetPolicies() []*DomainPolicy {
@@ -1551,7 +1680,7 @@ type FlushCacheRequest struct {
 
 func (x *FlushCacheRequest) Reset() {
 	*x = FlushCacheRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1563,7 +1692,7 @@ func (x *FlushCacheRequest) String() string {
 func (*FlushCacheRequest) ProtoMessage() {}
 
 func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[14]
+	mi := &file_datagw_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1576,7 +1705,7 @@ func (x *FlushCacheRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheRequest.ProtoReflect.Descriptor instead.
 func (*FlushCacheRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FlushCacheRequest) GetDomain() string {
@@ -1597,7 +1726,7 @@ type FlushCacheResponse struct {
 
 func (x *FlushCacheResponse) Reset() {
 	*x = FlushCacheResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1609,7 +1738,7 @@ func (x *FlushCacheResponse) String() string {
 func (*FlushCacheResponse) ProtoMessage() {}
 
 func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[15]
+	mi := &file_datagw_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1622,7 +1751,7 @@ func (x *FlushCacheResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlushCacheResponse.ProtoReflect.Descriptor instead.
 func (*FlushCacheResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FlushCacheResponse) GetDeletedCount() int64 {
@@ -1651,7 +1780,7 @@ type AdminServiceListOrdersRequest struct {
 
 func (x *AdminServiceListOrdersRequest) Reset() {
 	*x = AdminServiceListOrdersRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1792,7 @@ func (x *AdminServiceListOrdersRequest) String() string {
 func (*AdminServiceListOrdersRequest) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[16]
+	mi := &file_datagw_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1805,7 @@ func (x *AdminServiceListOrdersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersRequest.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AdminServiceListOrdersRequest) GetStatus() OrderStatus {
@@ -1729,7 +1858,7 @@ type AdminServiceListOrdersResponse struct {
 
 func (x *AdminServiceListOrdersResponse) Reset() {
 	*x = AdminServiceListOrdersResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1870,7 @@ func (x *AdminServiceListOrdersResponse) String() string {
 func (*AdminServiceListOrdersResponse) ProtoMessage() {}
 
 func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[17]
+	mi := &file_datagw_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1883,7 @@ func (x *AdminServiceListOrdersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminServiceListOrdersResponse.ProtoReflect.Descriptor instead.
 func (*AdminServiceListOrdersResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AdminServiceListOrdersResponse) GetOrders() []*Order {
@@ -1795,7 +1924,7 @@ type SagaStep struct {
 
 func (x *SagaStep) Reset() {
 	*x = SagaStep{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +1936,7 @@ func (x *SagaStep) String() string {
 func (*SagaStep) ProtoMessage() {}
 
 func (x *SagaStep) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[18]
+	mi := &file_datagw_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +1949,7 @@ func (x *SagaStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SagaStep.ProtoReflect.Descriptor instead.
 func (*SagaStep) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SagaStep) GetName() string {
@@ -1880,7 +2009,7 @@ type Saga struct {
 
 func (x *Saga) Reset() {
 	*x = Saga{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +2021,7 @@ func (x *Saga) String() string {
 func (*Saga) ProtoMessage() {}
 
 func (x *Saga) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[19]
+	mi := &file_datagw_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2034,7 @@ func (x *Saga) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Saga.ProtoReflect.Descriptor instead.
 func (*Saga) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Saga) GetSagaId() string {
@@ -1990,7 +2119,7 @@ type GetSagaRequest struct {
 
 func (x *GetSagaRequest) Reset() {
 	*x = GetSagaRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2131,7 @@ func (x *GetSagaRequest) String() string {
 func (*GetSagaRequest) ProtoMessage() {}
 
 func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[20]
+	mi := &file_datagw_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2144,7 @@ func (x *GetSagaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaRequest.ProtoReflect.Descriptor instead.
 func (*GetSagaRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetSagaRequest) GetSagaId() string {
@@ -2036,7 +2165,7 @@ type GetSagaResponse struct {
 
 func (x *GetSagaResponse) Reset() {
 	*x = GetSagaResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2177,7 @@ func (x *GetSagaResponse) String() string {
 func (*GetSagaResponse) ProtoMessage() {}
 
 func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[21]
+	mi := &file_datagw_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2190,7 @@ func (x *GetSagaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSagaResponse.ProtoReflect.Descriptor instead.
 func (*GetSagaResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetSagaResponse) GetSaga() *Saga {
@@ -2084,7 +2213,7 @@ type ListStuckSagasRequest struct {
 
 func (x *ListStuckSagasRequest) Reset() {
 	*x = ListStuckSagasRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2096,7 +2225,7 @@ func (x *ListStuckSagasRequest) String() string {
 func (*ListStuckSagasRequest) ProtoMessage() {}
 
 func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[22]
+	mi := &file_datagw_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2109,7 +2238,7 @@ func (x *ListStuckSagasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasRequest.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListStuckSagasRequest) GetOlderThan() *durationpb.Duration {
@@ -2139,7 +2268,7 @@ type ListStuckSagasResponse struct {
 
 func (x *ListStuckSagasResponse) Reset() {
 	*x = ListStuckSagasResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2280,7 @@ func (x *ListStuckSagasResponse) String() string {
 func (*ListStuckSagasResponse) ProtoMessage() {}
 
 func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[23]
+	mi := &file_datagw_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2293,7 @@ func (x *ListStuckSagasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStuckSagasResponse.ProtoReflect.Descriptor instead.
 func (*ListStuckSagasResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListStuckSagasResponse) GetSagas() []*Saga {
@@ -2200,7 +2329,7 @@ type ShardProgress struct {
 
 func (x *ShardProgress) Reset() {
 	*x = ShardProgress{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2341,7 @@ func (x *ShardProgress) String() string {
 func (*ShardProgress) ProtoMessage() {}
 
 func (x *ShardProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[24]
+	mi := &file_datagw_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2354,7 @@ func (x *ShardProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardProgress.ProtoReflect.Descriptor instead.
 func (*ShardProgress) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ShardProgress) GetPosition() *ShardPosition {
@@ -2282,7 +2411,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +2423,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[25]
+	mi := &file_datagw_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +2436,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Projection) GetName() string {
@@ -2354,7 +2483,7 @@ type ListProjectionsRequest struct {
 
 func (x *ListProjectionsRequest) Reset() {
 	*x = ListProjectionsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +2495,7 @@ func (x *ListProjectionsRequest) String() string {
 func (*ListProjectionsRequest) ProtoMessage() {}
 
 func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[26]
+	mi := &file_datagw_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2508,7 @@ func (x *ListProjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 // Response for ListProjections.
@@ -2393,7 +2522,7 @@ type ListProjectionsResponse struct {
 
 func (x *ListProjectionsResponse) Reset() {
 	*x = ListProjectionsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2405,7 +2534,7 @@ func (x *ListProjectionsResponse) String() string {
 func (*ListProjectionsResponse) ProtoMessage() {}
 
 func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[27]
+	mi := &file_datagw_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2418,7 +2547,7 @@ func (x *ListProjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListProjectionsResponse) GetProjections() []*Projection {
@@ -2439,7 +2568,7 @@ type RebuildProjectionRequest struct {
 
 func (x *RebuildProjectionRequest) Reset() {
 	*x = RebuildProjectionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2451,7 +2580,7 @@ func (x *RebuildProjectionRequest) String() string {
 func (*RebuildProjectionRequest) ProtoMessage() {}
 
 func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[28]
+	mi := &file_datagw_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2464,7 +2593,7 @@ func (x *RebuildProjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionRequest.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RebuildProjectionRequest) GetName() string {
@@ -2487,7 +2616,7 @@ type RebuildProjectionResponse struct {
 
 func (x *RebuildProjectionResponse) Reset() {
 	*x = RebuildProjectionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2628,7 @@ func (x *RebuildProjectionResponse) String() string {
 func (*RebuildProjectionResponse) ProtoMessage() {}
 
 func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[29]
+	mi := &file_datagw_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +2641,7 @@ func (x *RebuildProjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildProjectionResponse.ProtoReflect.Descriptor instead.
 func (*RebuildProjectionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RebuildProjectionResponse) GetProjection() *Projection {
@@ -2538,7 +2667,7 @@ type GetRelayStatusRequest struct {
 
 func (x *GetRelayStatusRequest) Reset() {
 	*x = GetRelayStatusRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2679,7 @@ func (x *GetRelayStatusRequest) String() string {
 func (*GetRelayStatusRequest) ProtoMessage() {}
 
 func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[30]
+	mi := &file_datagw_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2563,7 +2692,7 @@ func (x *GetRelayStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 // Response for GetRelayStatus.
@@ -2581,7 +2710,7 @@ type GetRelayStatusResponse struct {
 
 func (x *GetRelayStatusResponse) Reset() {
 	*x = GetRelayStatusResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2593,7 +2722,7 @@ func (x *GetRelayStatusResponse) String() string {
 func (*GetRelayStatusResponse) ProtoMessage() {}
 
 func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[31]
+	mi := &file_datagw_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2606,7 +2735,7 @@ func (x *GetRelayStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRelayStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRelayStatusResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetRelayStatusResponse) GetShards() []*ShardProgress {
@@ -2644,7 +2773,7 @@ type ExplainCallRequest struct {
 
 func (x *ExplainCallRequest) Reset() {
 	*x = ExplainCallRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2656,7 +2785,7 @@ func (x *ExplainCallRequest) String() string {
 func (*ExplainCallRequest) ProtoMessage() {}
 
 func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[32]
+	mi := &file_datagw_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2669,7 +2798,7 @@ func (x *ExplainCallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallRequest.ProtoReflect.Descriptor instead.
 func (*ExplainCallRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ExplainCallRequest) GetMethod() string {
@@ -2703,7 +2832,7 @@ type ShardRoute struct {
 
 func (x *ShardRoute) Reset() {
 	*x = ShardRoute{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2715,7 +2844,7 @@ func (x *ShardRoute) String() string {
 func (*ShardRoute) ProtoMessage() {}
 
 func (x *ShardRoute) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[33]
+	mi := &file_datagw_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2728,7 +2857,7 @@ func (x *ShardRoute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardRoute.ProtoReflect.Descriptor instead.
 func (*ShardRoute) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ShardRoute) GetShard() uint32 {
@@ -2788,7 +2917,7 @@ type ExplainCallResponse struct {
 
 func (x *ExplainCallResponse) Reset() {
 	*x = ExplainCallResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2800,7 +2929,7 @@ func (x *ExplainCallResponse) String() string {
 func (*ExplainCallResponse) ProtoMessage() {}
 
 func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[34]
+	mi := &file_datagw_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2813,7 +2942,7 @@ func (x *ExplainCallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainCallResponse.ProtoReflect.Descriptor instead.
 func (*ExplainCallResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ExplainCallResponse) GetMethod() string {
@@ -2907,7 +3036,7 @@ type ReshardTableCheck struct {
 
 func (x *ReshardTableCheck) Reset() {
 	*x = ReshardTableCheck{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3048,7 @@ func (x *ReshardTableCheck) String() string {
 func (*ReshardTableCheck) ProtoMessage() {}
 
 func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[35]
+	mi := &file_datagw_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3061,7 @@ func (x *ReshardTableCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardTableCheck.ProtoReflect.Descriptor instead.
 func (*ReshardTableCheck) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReshardTableCheck) GetTable() string {
@@ -2997,7 +3126,7 @@ type ReshardVerifyReport struct {
 
 func (x *ReshardVerifyReport) Reset() {
 	*x = ReshardVerifyReport{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3009,7 +3138,7 @@ func (x *ReshardVerifyReport) String() string {
 func (*ReshardVerifyReport) ProtoMessage() {}
 
 func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[36]
+	mi := &file_datagw_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3022,7 +3151,7 @@ func (x *ReshardVerifyReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardVerifyReport.ProtoReflect.Descriptor instead.
 func (*ReshardVerifyReport) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReshardVerifyReport) GetClean() bool {
@@ -3077,7 +3206,7 @@ type ReshardCutover struct {
 
 func (x *ReshardCutover) Reset() {
 	*x = ReshardCutover{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3218,7 @@ func (x *ReshardCutover) String() string {
 func (*ReshardCutover) ProtoMessage() {}
 
 func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[37]
+	mi := &file_datagw_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3231,7 @@ func (x *ReshardCutover) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardCutover.ProtoReflect.Descriptor instead.
 func (*ReshardCutover) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReshardCutover) GetFromShard() int32 {
@@ -3178,7 +3307,7 @@ type ReshardWorkflow struct {
 
 func (x *ReshardWorkflow) Reset() {
 	*x = ReshardWorkflow{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3319,7 @@ func (x *ReshardWorkflow) String() string {
 func (*ReshardWorkflow) ProtoMessage() {}
 
 func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[38]
+	mi := &file_datagw_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3332,7 @@ func (x *ReshardWorkflow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflow.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflow) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReshardWorkflow) GetWorkflow() string {
@@ -3344,7 +3473,7 @@ type CreateReshardWorkflowRequest struct {
 
 func (x *CreateReshardWorkflowRequest) Reset() {
 	*x = CreateReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3356,7 +3485,7 @@ func (x *CreateReshardWorkflowRequest) String() string {
 func (*CreateReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[39]
+	mi := &file_datagw_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3369,7 +3498,7 @@ func (x *CreateReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateReshardWorkflowRequest) GetKeyspace() string {
@@ -3411,7 +3540,7 @@ type CreateReshardWorkflowResponse struct {
 
 func (x *CreateReshardWorkflowResponse) Reset() {
 	*x = CreateReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3552,7 @@ func (x *CreateReshardWorkflowResponse) String() string {
 func (*CreateReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[40]
+	mi := &file_datagw_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3565,7 @@ func (x *CreateReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*CreateReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3457,7 +3586,7 @@ type GetReshardWorkflowRequest struct {
 
 func (x *GetReshardWorkflowRequest) Reset() {
 	*x = GetReshardWorkflowRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3469,7 +3598,7 @@ func (x *GetReshardWorkflowRequest) String() string {
 func (*GetReshardWorkflowRequest) ProtoMessage() {}
 
 func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[41]
+	mi := &file_datagw_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3482,7 +3611,7 @@ func (x *GetReshardWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetReshardWorkflowRequest) GetWorkflow() string {
@@ -3503,7 +3632,7 @@ type GetReshardWorkflowResponse struct {
 
 func (x *GetReshardWorkflowResponse) Reset() {
 	*x = GetReshardWorkflowResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3515,7 +3644,7 @@ func (x *GetReshardWorkflowResponse) String() string {
 func (*GetReshardWorkflowResponse) ProtoMessage() {}
 
 func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[42]
+	mi := &file_datagw_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3528,7 +3657,7 @@ func (x *GetReshardWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReshardWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetReshardWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetReshardWorkflowResponse) GetWorkflow() *ReshardWorkflow {
@@ -3549,7 +3678,7 @@ type ListReshardWorkflowsRequest struct {
 
 func (x *ListReshardWorkflowsRequest) Reset() {
 	*x = ListReshardWorkflowsRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3561,7 +3690,7 @@ func (x *ListReshardWorkflowsRequest) String() string {
 func (*ListReshardWorkflowsRequest) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[43]
+	mi := &file_datagw_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3574,7 +3703,7 @@ func (x *ListReshardWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListReshardWorkflowsRequest) GetKeyspace() string {
@@ -3595,7 +3724,7 @@ type ListReshardWorkflowsResponse struct {
 
 func (x *ListReshardWorkflowsResponse) Reset() {
 	*x = ListReshardWorkflowsResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3607,7 +3736,7 @@ func (x *ListReshardWorkflowsResponse) String() string {
 func (*ListReshardWorkflowsResponse) ProtoMessage() {}
 
 func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[44]
+	mi := &file_datagw_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3620,7 +3749,7 @@ func (x *ListReshardWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReshardWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*ListReshardWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListReshardWorkflowsResponse) GetWorkflows() []*ReshardWorkflow {
@@ -3643,7 +3772,7 @@ type ReshardWorkflowActionRequest struct {
 
 func (x *ReshardWorkflowActionRequest) Reset() {
 	*x = ReshardWorkflowActionRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3655,7 +3784,7 @@ func (x *ReshardWorkflowActionRequest) String() string {
 func (*ReshardWorkflowActionRequest) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[45]
+	mi := &file_datagw_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3668,7 +3797,7 @@ func (x *ReshardWorkflowActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionRequest.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReshardWorkflowActionRequest) GetWorkflow() string {
@@ -3696,7 +3825,7 @@ type ReshardWorkflowActionResponse struct {
 
 func (x *ReshardWorkflowActionResponse) Reset() {
 	*x = ReshardWorkflowActionResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3708,7 +3837,7 @@ func (x *ReshardWorkflowActionResponse) String() string {
 func (*ReshardWorkflowActionResponse) ProtoMessage() {}
 
 func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[46]
+	mi := &file_datagw_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3721,7 +3850,7 @@ func (x *ReshardWorkflowActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReshardWorkflowActionResponse.ProtoReflect.Descriptor instead.
 func (*ReshardWorkflowActionResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReshardWorkflowActionResponse) GetWorkflow() *ReshardWorkflow {
@@ -3742,7 +3871,7 @@ type AddShardServerRequest struct {
 
 func (x *AddShardServerRequest) Reset() {
 	*x = AddShardServerRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3754,7 +3883,7 @@ func (x *AddShardServerRequest) String() string {
 func (*AddShardServerRequest) ProtoMessage() {}
 
 func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[47]
+	mi := &file_datagw_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3767,7 +3896,7 @@ func (x *AddShardServerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerRequest.ProtoReflect.Descriptor instead.
 func (*AddShardServerRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AddShardServerRequest) GetKeyspace() string {
@@ -3789,7 +3918,7 @@ type AddShardServerResponse struct {
 
 func (x *AddShardServerResponse) Reset() {
 	*x = AddShardServerResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3801,7 +3930,7 @@ func (x *AddShardServerResponse) String() string {
 func (*AddShardServerResponse) ProtoMessage() {}
 
 func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[48]
+	mi := &file_datagw_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3814,7 +3943,7 @@ func (x *AddShardServerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddShardServerResponse.ProtoReflect.Descriptor instead.
 func (*AddShardServerResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AddShardServerResponse) GetShard() int32 {
@@ -3841,7 +3970,7 @@ type VerifyStoresRequest struct {
 
 func (x *VerifyStoresRequest) Reset() {
 	*x = VerifyStoresRequest{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3853,7 +3982,7 @@ func (x *VerifyStoresRequest) String() string {
 func (*VerifyStoresRequest) ProtoMessage() {}
 
 func (x *VerifyStoresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[49]
+	mi := &file_datagw_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3866,7 +3995,7 @@ func (x *VerifyStoresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyStoresRequest.ProtoReflect.Descriptor instead.
 func (*VerifyStoresRequest) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *VerifyStoresRequest) GetChecks() []string {
@@ -3919,7 +4048,7 @@ type VerifyFinding struct {
 
 func (x *VerifyFinding) Reset() {
 	*x = VerifyFinding{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	mi := &file_datagw_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3931,7 +4060,7 @@ func (x *VerifyFinding) String() string {
 func (*VerifyFinding) ProtoMessage() {}
 
 func (x *VerifyFinding) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[50]
+	mi := &file_datagw_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3944,7 +4073,7 @@ func (x *VerifyFinding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyFinding.ProtoReflect.Descriptor instead.
 func (*VerifyFinding) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *VerifyFinding) GetCheck() string {
@@ -4035,7 +4164,7 @@ type VerifyCheck struct {
 
 func (x *VerifyCheck) Reset() {
 	*x = VerifyCheck{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	mi := &file_datagw_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4047,7 +4176,7 @@ func (x *VerifyCheck) String() string {
 func (*VerifyCheck) ProtoMessage() {}
 
 func (x *VerifyCheck) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[51]
+	mi := &file_datagw_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4060,7 +4189,7 @@ func (x *VerifyCheck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyCheck.ProtoReflect.Descriptor instead.
 func (*VerifyCheck) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *VerifyCheck) GetName() string {
@@ -4110,7 +4239,7 @@ type VerifyStoresResponse struct {
 
 func (x *VerifyStoresResponse) Reset() {
 	*x = VerifyStoresResponse{}
-	mi := &file_datagw_v1_admin_proto_msgTypes[52]
+	mi := &file_datagw_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4122,7 +4251,7 @@ func (x *VerifyStoresResponse) String() string {
 func (*VerifyStoresResponse) ProtoMessage() {}
 
 func (x *VerifyStoresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_datagw_v1_admin_proto_msgTypes[52]
+	mi := &file_datagw_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4135,7 +4264,7 @@ func (x *VerifyStoresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyStoresResponse.ProtoReflect.Descriptor instead.
 func (*VerifyStoresResponse) Descriptor() ([]byte, []int) {
-	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_datagw_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *VerifyStoresResponse) GetFindings() []*VerifyFinding {
@@ -4230,7 +4359,7 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x122\n" +
 	"\aentries\x18\x03 \x03(\v2\x18.datagw.v1.RangeMapEntryR\aentries\x12C\n" +
 	"\x0factive_workflow\x18\x04 \x01(\v2\x1a.datagw.v1.ReshardWorkflowR\x0eactiveWorkflow\x122\n" +
-	"\x15active_workflow_error\x18\x05 \x01(\tR\x13activeWorkflowError\"\xa9\x02\n" +
+	"\x15active_workflow_error\x18\x05 \x01(\tR\x13activeWorkflowError\"\xab\x03\n" +
 	"\vCachePolicy\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12+\n" +
 	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12%\n" +
@@ -4238,12 +4367,19 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\fnegative_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\vnegativeTtl\x128\n" +
 	"\n" +
 	"search_ttl\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\tsearchTtl\x124\n" +
-	"\bnear_ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\anearTtl\"x\n" +
+	"\bnear_ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\anearTtl\x12O\n" +
+	"\x16stale_while_revalidate\x18\a \x01(\v2\x19.google.protobuf.DurationR\x14staleWhileRevalidate\x12/\n" +
+	"\x05lease\x18\b \x01(\v2\x19.google.protobuf.DurationR\x05lease\"_\n" +
+	"\fSearchPolicy\x12\x1a\n" +
+	"\blanguage\x18\x01 \x01(\tR\blanguage\x123\n" +
+	"\bsynonyms\x18\x02 \x03(\v2\x17.datagw.v1.SynonymGroupR\bsynonyms\"$\n" +
+	"\fSynonymGroup\x12\x14\n" +
+	"\x05words\x18\x01 \x03(\tR\x05words\"x\n" +
 	"\rSessionPolicy\x12+\n" +
 	"\x03ttl\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12\x18\n" +
 	"\asliding\x18\x02 \x01(\bR\asliding\x12 \n" +
 	"\fmax_per_user\x18\x03 \x01(\x05R\n" +
-	"maxPerUser\"\x84\x05\n" +
+	"maxPerUser\"\xb5\x05\n" +
 	"\fDomainPolicy\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x1f\n" +
 	"\vsource_file\x18\x02 \x01(\tR\n" +
@@ -4257,7 +4393,8 @@ const file_datagw_v1_admin_proto_rawDesc = "" +
 	"\asession\x18\t \x01(\v2\x18.datagw.v1.SessionPolicyR\asession\x12D\n" +
 	"\tretention\x18\n" +
 	" \x03(\v2&.datagw.v1.DomainPolicy.RetentionEntryR\tretention\x12,\n" +
-	"\x05query\x18\v \x01(\v2\x16.datagw.v1.QueryPolicyR\x05query\x1aW\n" +
+	"\x05query\x18\v \x01(\v2\x16.datagw.v1.QueryPolicyR\x05query\x12/\n" +
+	"\x06search\x18\f \x01(\v2\x17.datagw.v1.SearchPolicyR\x06search\x1aW\n" +
 	"\x0eRetentionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
 	"\x05value\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05value:\x028\x01\"\xb3\x01\n" +
@@ -4564,7 +4701,7 @@ func file_datagw_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_datagw_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_datagw_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_datagw_v1_admin_proto_goTypes = []any{
 	(BackendKind)(0),                       // 0: datagw.v1.BackendKind
 	(SagaState)(0),                         // 1: datagw.v1.SagaState
@@ -4579,178 +4716,184 @@ var file_datagw_v1_admin_proto_goTypes = []any{
 	(*RangeMapEntry)(nil),                  // 10: datagw.v1.RangeMapEntry
 	(*KeyspaceRangeMap)(nil),               // 11: datagw.v1.KeyspaceRangeMap
 	(*CachePolicy)(nil),                    // 12: datagw.v1.CachePolicy
-	(*SessionPolicy)(nil),                  // 13: datagw.v1.SessionPolicy
-	(*DomainPolicy)(nil),                   // 14: datagw.v1.DomainPolicy
-	(*QueryPolicy)(nil),                    // 15: datagw.v1.QueryPolicy
-	(*GetPoliciesRequest)(nil),             // 16: datagw.v1.GetPoliciesRequest
-	(*GetPoliciesResponse)(nil),            // 17: datagw.v1.GetPoliciesResponse
-	(*ReloadPoliciesRequest)(nil),          // 18: datagw.v1.ReloadPoliciesRequest
-	(*ReloadPoliciesResponse)(nil),         // 19: datagw.v1.ReloadPoliciesResponse
-	(*FlushCacheRequest)(nil),              // 20: datagw.v1.FlushCacheRequest
-	(*FlushCacheResponse)(nil),             // 21: datagw.v1.FlushCacheResponse
-	(*AdminServiceListOrdersRequest)(nil),  // 22: datagw.v1.AdminServiceListOrdersRequest
-	(*AdminServiceListOrdersResponse)(nil), // 23: datagw.v1.AdminServiceListOrdersResponse
-	(*SagaStep)(nil),                       // 24: datagw.v1.SagaStep
-	(*Saga)(nil),                           // 25: datagw.v1.Saga
-	(*GetSagaRequest)(nil),                 // 26: datagw.v1.GetSagaRequest
-	(*GetSagaResponse)(nil),                // 27: datagw.v1.GetSagaResponse
-	(*ListStuckSagasRequest)(nil),          // 28: datagw.v1.ListStuckSagasRequest
-	(*ListStuckSagasResponse)(nil),         // 29: datagw.v1.ListStuckSagasResponse
-	(*ShardProgress)(nil),                  // 30: datagw.v1.ShardProgress
-	(*Projection)(nil),                     // 31: datagw.v1.Projection
-	(*ListProjectionsRequest)(nil),         // 32: datagw.v1.ListProjectionsRequest
-	(*ListProjectionsResponse)(nil),        // 33: datagw.v1.ListProjectionsResponse
-	(*RebuildProjectionRequest)(nil),       // 34: datagw.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),      // 35: datagw.v1.RebuildProjectionResponse
-	(*GetRelayStatusRequest)(nil),          // 36: datagw.v1.GetRelayStatusRequest
-	(*GetRelayStatusResponse)(nil),         // 37: datagw.v1.GetRelayStatusResponse
-	(*ExplainCallRequest)(nil),             // 38: datagw.v1.ExplainCallRequest
-	(*ShardRoute)(nil),                     // 39: datagw.v1.ShardRoute
-	(*ExplainCallResponse)(nil),            // 40: datagw.v1.ExplainCallResponse
-	(*ReshardTableCheck)(nil),              // 41: datagw.v1.ReshardTableCheck
-	(*ReshardVerifyReport)(nil),            // 42: datagw.v1.ReshardVerifyReport
-	(*ReshardCutover)(nil),                 // 43: datagw.v1.ReshardCutover
-	(*ReshardWorkflow)(nil),                // 44: datagw.v1.ReshardWorkflow
-	(*CreateReshardWorkflowRequest)(nil),   // 45: datagw.v1.CreateReshardWorkflowRequest
-	(*CreateReshardWorkflowResponse)(nil),  // 46: datagw.v1.CreateReshardWorkflowResponse
-	(*GetReshardWorkflowRequest)(nil),      // 47: datagw.v1.GetReshardWorkflowRequest
-	(*GetReshardWorkflowResponse)(nil),     // 48: datagw.v1.GetReshardWorkflowResponse
-	(*ListReshardWorkflowsRequest)(nil),    // 49: datagw.v1.ListReshardWorkflowsRequest
-	(*ListReshardWorkflowsResponse)(nil),   // 50: datagw.v1.ListReshardWorkflowsResponse
-	(*ReshardWorkflowActionRequest)(nil),   // 51: datagw.v1.ReshardWorkflowActionRequest
-	(*ReshardWorkflowActionResponse)(nil),  // 52: datagw.v1.ReshardWorkflowActionResponse
-	(*AddShardServerRequest)(nil),          // 53: datagw.v1.AddShardServerRequest
-	(*AddShardServerResponse)(nil),         // 54: datagw.v1.AddShardServerResponse
-	(*VerifyStoresRequest)(nil),            // 55: datagw.v1.VerifyStoresRequest
-	(*VerifyFinding)(nil),                  // 56: datagw.v1.VerifyFinding
-	(*VerifyCheck)(nil),                    // 57: datagw.v1.VerifyCheck
-	(*VerifyStoresResponse)(nil),           // 58: datagw.v1.VerifyStoresResponse
-	nil,                                    // 59: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
-	nil,                                    // 60: datagw.v1.DomainPolicy.RetentionEntry
-	nil,                                    // 61: datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	nil,                                    // 62: datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	nil,                                    // 63: datagw.v1.VerifyCheck.CountsEntry
-	(*durationpb.Duration)(nil),            // 64: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),          // 65: google.protobuf.Timestamp
-	(ConsistencyLevel)(0),                  // 66: datagw.v1.ConsistencyLevel
-	(OrderStatus)(0),                       // 67: datagw.v1.OrderStatus
-	(*Order)(nil),                          // 68: datagw.v1.Order
-	(*ShardPosition)(nil),                  // 69: datagw.v1.ShardPosition
-	(*anypb.Any)(nil),                      // 70: google.protobuf.Any
+	(*SearchPolicy)(nil),                   // 13: datagw.v1.SearchPolicy
+	(*SynonymGroup)(nil),                   // 14: datagw.v1.SynonymGroup
+	(*SessionPolicy)(nil),                  // 15: datagw.v1.SessionPolicy
+	(*DomainPolicy)(nil),                   // 16: datagw.v1.DomainPolicy
+	(*QueryPolicy)(nil),                    // 17: datagw.v1.QueryPolicy
+	(*GetPoliciesRequest)(nil),             // 18: datagw.v1.GetPoliciesRequest
+	(*GetPoliciesResponse)(nil),            // 19: datagw.v1.GetPoliciesResponse
+	(*ReloadPoliciesRequest)(nil),          // 20: datagw.v1.ReloadPoliciesRequest
+	(*ReloadPoliciesResponse)(nil),         // 21: datagw.v1.ReloadPoliciesResponse
+	(*FlushCacheRequest)(nil),              // 22: datagw.v1.FlushCacheRequest
+	(*FlushCacheResponse)(nil),             // 23: datagw.v1.FlushCacheResponse
+	(*AdminServiceListOrdersRequest)(nil),  // 24: datagw.v1.AdminServiceListOrdersRequest
+	(*AdminServiceListOrdersResponse)(nil), // 25: datagw.v1.AdminServiceListOrdersResponse
+	(*SagaStep)(nil),                       // 26: datagw.v1.SagaStep
+	(*Saga)(nil),                           // 27: datagw.v1.Saga
+	(*GetSagaRequest)(nil),                 // 28: datagw.v1.GetSagaRequest
+	(*GetSagaResponse)(nil),                // 29: datagw.v1.GetSagaResponse
+	(*ListStuckSagasRequest)(nil),          // 30: datagw.v1.ListStuckSagasRequest
+	(*ListStuckSagasResponse)(nil),         // 31: datagw.v1.ListStuckSagasResponse
+	(*ShardProgress)(nil),                  // 32: datagw.v1.ShardProgress
+	(*Projection)(nil),                     // 33: datagw.v1.Projection
+	(*ListProjectionsRequest)(nil),         // 34: datagw.v1.ListProjectionsRequest
+	(*ListProjectionsResponse)(nil),        // 35: datagw.v1.ListProjectionsResponse
+	(*RebuildProjectionRequest)(nil),       // 36: datagw.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),      // 37: datagw.v1.RebuildProjectionResponse
+	(*GetRelayStatusRequest)(nil),          // 38: datagw.v1.GetRelayStatusRequest
+	(*GetRelayStatusResponse)(nil),         // 39: datagw.v1.GetRelayStatusResponse
+	(*ExplainCallRequest)(nil),             // 40: datagw.v1.ExplainCallRequest
+	(*ShardRoute)(nil),                     // 41: datagw.v1.ShardRoute
+	(*ExplainCallResponse)(nil),            // 42: datagw.v1.ExplainCallResponse
+	(*ReshardTableCheck)(nil),              // 43: datagw.v1.ReshardTableCheck
+	(*ReshardVerifyReport)(nil),            // 44: datagw.v1.ReshardVerifyReport
+	(*ReshardCutover)(nil),                 // 45: datagw.v1.ReshardCutover
+	(*ReshardWorkflow)(nil),                // 46: datagw.v1.ReshardWorkflow
+	(*CreateReshardWorkflowRequest)(nil),   // 47: datagw.v1.CreateReshardWorkflowRequest
+	(*CreateReshardWorkflowResponse)(nil),  // 48: datagw.v1.CreateReshardWorkflowResponse
+	(*GetReshardWorkflowRequest)(nil),      // 49: datagw.v1.GetReshardWorkflowRequest
+	(*GetReshardWorkflowResponse)(nil),     // 50: datagw.v1.GetReshardWorkflowResponse
+	(*ListReshardWorkflowsRequest)(nil),    // 51: datagw.v1.ListReshardWorkflowsRequest
+	(*ListReshardWorkflowsResponse)(nil),   // 52: datagw.v1.ListReshardWorkflowsResponse
+	(*ReshardWorkflowActionRequest)(nil),   // 53: datagw.v1.ReshardWorkflowActionRequest
+	(*ReshardWorkflowActionResponse)(nil),  // 54: datagw.v1.ReshardWorkflowActionResponse
+	(*AddShardServerRequest)(nil),          // 55: datagw.v1.AddShardServerRequest
+	(*AddShardServerResponse)(nil),         // 56: datagw.v1.AddShardServerResponse
+	(*VerifyStoresRequest)(nil),            // 57: datagw.v1.VerifyStoresRequest
+	(*VerifyFinding)(nil),                  // 58: datagw.v1.VerifyFinding
+	(*VerifyCheck)(nil),                    // 59: datagw.v1.VerifyCheck
+	(*VerifyStoresResponse)(nil),           // 60: datagw.v1.VerifyStoresResponse
+	nil,                                    // 61: datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	nil,                                    // 62: datagw.v1.DomainPolicy.RetentionEntry
+	nil,                                    // 63: datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	nil,                                    // 64: datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	nil,                                    // 65: datagw.v1.VerifyCheck.CountsEntry
+	(*durationpb.Duration)(nil),            // 66: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),          // 67: google.protobuf.Timestamp
+	(ConsistencyLevel)(0),                  // 68: datagw.v1.ConsistencyLevel
+	(OrderStatus)(0),                       // 69: datagw.v1.OrderStatus
+	(*Order)(nil),                          // 70: datagw.v1.Order
+	(*ShardPosition)(nil),                  // 71: datagw.v1.ShardPosition
+	(*anypb.Any)(nil),                      // 72: google.protobuf.Any
 }
 var file_datagw_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: datagw.v1.Backend.kind:type_name -> datagw.v1.BackendKind
-	64, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
+	66, // 1: datagw.v1.Backend.replication_lag:type_name -> google.protobuf.Duration
 	7,  // 2: datagw.v1.Backend.backup:type_name -> datagw.v1.BackupStatus
-	65, // 3: datagw.v1.BackupStatus.last_archived_time:type_name -> google.protobuf.Timestamp
-	64, // 4: datagw.v1.BackupStatus.archive_age:type_name -> google.protobuf.Duration
-	65, // 5: datagw.v1.BackupStatus.last_failed_time:type_name -> google.protobuf.Timestamp
-	65, // 6: datagw.v1.BackupStatus.last_base_backup_time:type_name -> google.protobuf.Timestamp
+	67, // 3: datagw.v1.BackupStatus.last_archived_time:type_name -> google.protobuf.Timestamp
+	66, // 4: datagw.v1.BackupStatus.archive_age:type_name -> google.protobuf.Duration
+	67, // 5: datagw.v1.BackupStatus.last_failed_time:type_name -> google.protobuf.Timestamp
+	67, // 6: datagw.v1.BackupStatus.last_base_backup_time:type_name -> google.protobuf.Timestamp
 	6,  // 7: datagw.v1.GetTopologyResponse.backends:type_name -> datagw.v1.Backend
-	59, // 8: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
+	61, // 8: datagw.v1.GetTopologyResponse.range_map_versions:type_name -> datagw.v1.GetTopologyResponse.RangeMapVersionsEntry
 	11, // 9: datagw.v1.GetTopologyResponse.range_maps:type_name -> datagw.v1.KeyspaceRangeMap
 	10, // 10: datagw.v1.KeyspaceRangeMap.entries:type_name -> datagw.v1.RangeMapEntry
-	44, // 11: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
-	64, // 12: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
-	64, // 13: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
-	64, // 14: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
-	64, // 15: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
-	64, // 16: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
-	66, // 17: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
-	66, // 18: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
-	64, // 19: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
-	12, // 20: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
-	13, // 21: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
-	60, // 22: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
-	15, // 23: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
-	64, // 24: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
-	14, // 25: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	14, // 26: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
-	67, // 27: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
-	65, // 28: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
-	65, // 29: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
-	68, // 30: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
-	65, // 31: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
-	1,  // 32: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
-	24, // 33: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
-	65, // 34: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
-	65, // 35: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
-	25, // 36: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
-	64, // 37: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
-	25, // 38: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
-	69, // 39: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
-	64, // 40: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
-	65, // 41: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
-	2,  // 42: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
-	30, // 43: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
-	31, // 44: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
-	31, // 45: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
-	30, // 46: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
-	70, // 47: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
-	66, // 48: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
-	64, // 49: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
-	39, // 50: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
-	64, // 51: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
-	41, // 52: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
-	64, // 53: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
-	3,  // 54: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
-	61, // 55: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
-	64, // 56: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
-	42, // 57: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
-	43, // 58: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
-	62, // 59: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
-	65, // 60: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
-	65, // 61: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
-	44, // 62: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	44, // 63: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	44, // 64: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
-	4,  // 65: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
-	44, // 66: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
-	5,  // 67: datagw.v1.VerifyFinding.severity:type_name -> datagw.v1.VerifySeverity
-	63, // 68: datagw.v1.VerifyCheck.counts:type_name -> datagw.v1.VerifyCheck.CountsEntry
-	56, // 69: datagw.v1.VerifyStoresResponse.findings:type_name -> datagw.v1.VerifyFinding
-	57, // 70: datagw.v1.VerifyStoresResponse.checks:type_name -> datagw.v1.VerifyCheck
-	64, // 71: datagw.v1.VerifyStoresResponse.duration:type_name -> google.protobuf.Duration
-	64, // 72: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
-	8,  // 73: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
-	16, // 74: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
-	18, // 75: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
-	20, // 76: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
-	22, // 77: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
-	26, // 78: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
-	28, // 79: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
-	32, // 80: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
-	34, // 81: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
-	36, // 82: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
-	38, // 83: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
-	45, // 84: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
-	47, // 85: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
-	49, // 86: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
-	51, // 87: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
-	53, // 88: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
-	55, // 89: datagw.v1.AdminService.VerifyStores:input_type -> datagw.v1.VerifyStoresRequest
-	9,  // 90: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
-	17, // 91: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
-	19, // 92: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
-	21, // 93: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
-	23, // 94: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
-	27, // 95: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
-	29, // 96: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
-	33, // 97: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
-	35, // 98: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
-	37, // 99: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
-	40, // 100: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
-	46, // 101: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
-	48, // 102: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
-	50, // 103: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
-	52, // 104: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
-	54, // 105: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
-	58, // 106: datagw.v1.AdminService.VerifyStores:output_type -> datagw.v1.VerifyStoresResponse
-	90, // [90:107] is the sub-list for method output_type
-	73, // [73:90] is the sub-list for method input_type
-	73, // [73:73] is the sub-list for extension type_name
-	73, // [73:73] is the sub-list for extension extendee
-	0,  // [0:73] is the sub-list for field type_name
+	46, // 11: datagw.v1.KeyspaceRangeMap.active_workflow:type_name -> datagw.v1.ReshardWorkflow
+	66, // 12: datagw.v1.CachePolicy.ttl:type_name -> google.protobuf.Duration
+	66, // 13: datagw.v1.CachePolicy.negative_ttl:type_name -> google.protobuf.Duration
+	66, // 14: datagw.v1.CachePolicy.search_ttl:type_name -> google.protobuf.Duration
+	66, // 15: datagw.v1.CachePolicy.near_ttl:type_name -> google.protobuf.Duration
+	66, // 16: datagw.v1.CachePolicy.stale_while_revalidate:type_name -> google.protobuf.Duration
+	66, // 17: datagw.v1.CachePolicy.lease:type_name -> google.protobuf.Duration
+	14, // 18: datagw.v1.SearchPolicy.synonyms:type_name -> datagw.v1.SynonymGroup
+	66, // 19: datagw.v1.SessionPolicy.ttl:type_name -> google.protobuf.Duration
+	68, // 20: datagw.v1.DomainPolicy.default_consistency:type_name -> datagw.v1.ConsistencyLevel
+	68, // 21: datagw.v1.DomainPolicy.allowed_consistency:type_name -> datagw.v1.ConsistencyLevel
+	66, // 22: datagw.v1.DomainPolicy.max_staleness:type_name -> google.protobuf.Duration
+	12, // 23: datagw.v1.DomainPolicy.cache:type_name -> datagw.v1.CachePolicy
+	15, // 24: datagw.v1.DomainPolicy.session:type_name -> datagw.v1.SessionPolicy
+	62, // 25: datagw.v1.DomainPolicy.retention:type_name -> datagw.v1.DomainPolicy.RetentionEntry
+	17, // 26: datagw.v1.DomainPolicy.query:type_name -> datagw.v1.QueryPolicy
+	13, // 27: datagw.v1.DomainPolicy.search:type_name -> datagw.v1.SearchPolicy
+	66, // 28: datagw.v1.QueryPolicy.max_execution_time:type_name -> google.protobuf.Duration
+	16, // 29: datagw.v1.GetPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	16, // 30: datagw.v1.ReloadPoliciesResponse.policies:type_name -> datagw.v1.DomainPolicy
+	69, // 31: datagw.v1.AdminServiceListOrdersRequest.status:type_name -> datagw.v1.OrderStatus
+	67, // 32: datagw.v1.AdminServiceListOrdersRequest.start_time:type_name -> google.protobuf.Timestamp
+	67, // 33: datagw.v1.AdminServiceListOrdersRequest.end_time:type_name -> google.protobuf.Timestamp
+	70, // 34: datagw.v1.AdminServiceListOrdersResponse.orders:type_name -> datagw.v1.Order
+	67, // 35: datagw.v1.SagaStep.time:type_name -> google.protobuf.Timestamp
+	1,  // 36: datagw.v1.Saga.state:type_name -> datagw.v1.SagaState
+	26, // 37: datagw.v1.Saga.steps:type_name -> datagw.v1.SagaStep
+	67, // 38: datagw.v1.Saga.create_time:type_name -> google.protobuf.Timestamp
+	67, // 39: datagw.v1.Saga.update_time:type_name -> google.protobuf.Timestamp
+	27, // 40: datagw.v1.GetSagaResponse.saga:type_name -> datagw.v1.Saga
+	66, // 41: datagw.v1.ListStuckSagasRequest.older_than:type_name -> google.protobuf.Duration
+	27, // 42: datagw.v1.ListStuckSagasResponse.sagas:type_name -> datagw.v1.Saga
+	71, // 43: datagw.v1.ShardProgress.position:type_name -> datagw.v1.ShardPosition
+	66, // 44: datagw.v1.ShardProgress.lag:type_name -> google.protobuf.Duration
+	67, // 45: datagw.v1.ShardProgress.last_batch_time:type_name -> google.protobuf.Timestamp
+	2,  // 46: datagw.v1.Projection.state:type_name -> datagw.v1.ProjectionState
+	32, // 47: datagw.v1.Projection.shards:type_name -> datagw.v1.ShardProgress
+	33, // 48: datagw.v1.ListProjectionsResponse.projections:type_name -> datagw.v1.Projection
+	33, // 49: datagw.v1.RebuildProjectionResponse.projection:type_name -> datagw.v1.Projection
+	32, // 50: datagw.v1.GetRelayStatusResponse.shards:type_name -> datagw.v1.ShardProgress
+	72, // 51: datagw.v1.ExplainCallRequest.request:type_name -> google.protobuf.Any
+	68, // 52: datagw.v1.ExplainCallResponse.consistency:type_name -> datagw.v1.ConsistencyLevel
+	66, // 53: datagw.v1.ExplainCallResponse.max_cache_age:type_name -> google.protobuf.Duration
+	41, // 54: datagw.v1.ExplainCallResponse.shards:type_name -> datagw.v1.ShardRoute
+	66, // 55: datagw.v1.ReshardVerifyReport.took:type_name -> google.protobuf.Duration
+	43, // 56: datagw.v1.ReshardVerifyReport.tables:type_name -> datagw.v1.ReshardTableCheck
+	66, // 57: datagw.v1.ReshardCutover.pause:type_name -> google.protobuf.Duration
+	3,  // 58: datagw.v1.ReshardWorkflow.phase:type_name -> datagw.v1.ReshardPhase
+	63, // 59: datagw.v1.ReshardWorkflow.copied_rows:type_name -> datagw.v1.ReshardWorkflow.CopiedRowsEntry
+	66, // 60: datagw.v1.ReshardWorkflow.copy_duration:type_name -> google.protobuf.Duration
+	44, // 61: datagw.v1.ReshardWorkflow.last_verify:type_name -> datagw.v1.ReshardVerifyReport
+	45, // 62: datagw.v1.ReshardWorkflow.cutovers:type_name -> datagw.v1.ReshardCutover
+	64, // 63: datagw.v1.ReshardWorkflow.deleted_rows:type_name -> datagw.v1.ReshardWorkflow.DeletedRowsEntry
+	67, // 64: datagw.v1.ReshardWorkflow.create_time:type_name -> google.protobuf.Timestamp
+	67, // 65: datagw.v1.ReshardWorkflow.update_time:type_name -> google.protobuf.Timestamp
+	46, // 66: datagw.v1.CreateReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	46, // 67: datagw.v1.GetReshardWorkflowResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	46, // 68: datagw.v1.ListReshardWorkflowsResponse.workflows:type_name -> datagw.v1.ReshardWorkflow
+	4,  // 69: datagw.v1.ReshardWorkflowActionRequest.action:type_name -> datagw.v1.ReshardAction
+	46, // 70: datagw.v1.ReshardWorkflowActionResponse.workflow:type_name -> datagw.v1.ReshardWorkflow
+	5,  // 71: datagw.v1.VerifyFinding.severity:type_name -> datagw.v1.VerifySeverity
+	65, // 72: datagw.v1.VerifyCheck.counts:type_name -> datagw.v1.VerifyCheck.CountsEntry
+	58, // 73: datagw.v1.VerifyStoresResponse.findings:type_name -> datagw.v1.VerifyFinding
+	59, // 74: datagw.v1.VerifyStoresResponse.checks:type_name -> datagw.v1.VerifyCheck
+	66, // 75: datagw.v1.VerifyStoresResponse.duration:type_name -> google.protobuf.Duration
+	66, // 76: datagw.v1.DomainPolicy.RetentionEntry.value:type_name -> google.protobuf.Duration
+	8,  // 77: datagw.v1.AdminService.GetTopology:input_type -> datagw.v1.GetTopologyRequest
+	18, // 78: datagw.v1.AdminService.GetPolicies:input_type -> datagw.v1.GetPoliciesRequest
+	20, // 79: datagw.v1.AdminService.ReloadPolicies:input_type -> datagw.v1.ReloadPoliciesRequest
+	22, // 80: datagw.v1.AdminService.FlushCache:input_type -> datagw.v1.FlushCacheRequest
+	24, // 81: datagw.v1.AdminService.ListOrders:input_type -> datagw.v1.AdminServiceListOrdersRequest
+	28, // 82: datagw.v1.AdminService.GetSaga:input_type -> datagw.v1.GetSagaRequest
+	30, // 83: datagw.v1.AdminService.ListStuckSagas:input_type -> datagw.v1.ListStuckSagasRequest
+	34, // 84: datagw.v1.AdminService.ListProjections:input_type -> datagw.v1.ListProjectionsRequest
+	36, // 85: datagw.v1.AdminService.RebuildProjection:input_type -> datagw.v1.RebuildProjectionRequest
+	38, // 86: datagw.v1.AdminService.GetRelayStatus:input_type -> datagw.v1.GetRelayStatusRequest
+	40, // 87: datagw.v1.AdminService.ExplainCall:input_type -> datagw.v1.ExplainCallRequest
+	47, // 88: datagw.v1.AdminService.CreateReshardWorkflow:input_type -> datagw.v1.CreateReshardWorkflowRequest
+	49, // 89: datagw.v1.AdminService.GetReshardWorkflow:input_type -> datagw.v1.GetReshardWorkflowRequest
+	51, // 90: datagw.v1.AdminService.ListReshardWorkflows:input_type -> datagw.v1.ListReshardWorkflowsRequest
+	53, // 91: datagw.v1.AdminService.ReshardWorkflowAction:input_type -> datagw.v1.ReshardWorkflowActionRequest
+	55, // 92: datagw.v1.AdminService.AddShardServer:input_type -> datagw.v1.AddShardServerRequest
+	57, // 93: datagw.v1.AdminService.VerifyStores:input_type -> datagw.v1.VerifyStoresRequest
+	9,  // 94: datagw.v1.AdminService.GetTopology:output_type -> datagw.v1.GetTopologyResponse
+	19, // 95: datagw.v1.AdminService.GetPolicies:output_type -> datagw.v1.GetPoliciesResponse
+	21, // 96: datagw.v1.AdminService.ReloadPolicies:output_type -> datagw.v1.ReloadPoliciesResponse
+	23, // 97: datagw.v1.AdminService.FlushCache:output_type -> datagw.v1.FlushCacheResponse
+	25, // 98: datagw.v1.AdminService.ListOrders:output_type -> datagw.v1.AdminServiceListOrdersResponse
+	29, // 99: datagw.v1.AdminService.GetSaga:output_type -> datagw.v1.GetSagaResponse
+	31, // 100: datagw.v1.AdminService.ListStuckSagas:output_type -> datagw.v1.ListStuckSagasResponse
+	35, // 101: datagw.v1.AdminService.ListProjections:output_type -> datagw.v1.ListProjectionsResponse
+	37, // 102: datagw.v1.AdminService.RebuildProjection:output_type -> datagw.v1.RebuildProjectionResponse
+	39, // 103: datagw.v1.AdminService.GetRelayStatus:output_type -> datagw.v1.GetRelayStatusResponse
+	42, // 104: datagw.v1.AdminService.ExplainCall:output_type -> datagw.v1.ExplainCallResponse
+	48, // 105: datagw.v1.AdminService.CreateReshardWorkflow:output_type -> datagw.v1.CreateReshardWorkflowResponse
+	50, // 106: datagw.v1.AdminService.GetReshardWorkflow:output_type -> datagw.v1.GetReshardWorkflowResponse
+	52, // 107: datagw.v1.AdminService.ListReshardWorkflows:output_type -> datagw.v1.ListReshardWorkflowsResponse
+	54, // 108: datagw.v1.AdminService.ReshardWorkflowAction:output_type -> datagw.v1.ReshardWorkflowActionResponse
+	56, // 109: datagw.v1.AdminService.AddShardServer:output_type -> datagw.v1.AddShardServerResponse
+	60, // 110: datagw.v1.AdminService.VerifyStores:output_type -> datagw.v1.VerifyStoresResponse
+	94, // [94:111] is the sub-list for method output_type
+	77, // [77:94] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_datagw_v1_admin_proto_init() }
@@ -4761,14 +4904,14 @@ func file_datagw_v1_admin_proto_init() {
 	file_datagw_v1_common_proto_init()
 	file_datagw_v1_eventstore_proto_init()
 	file_datagw_v1_order_proto_init()
-	file_datagw_v1_admin_proto_msgTypes[50].OneofWrappers = []any{}
+	file_datagw_v1_admin_proto_msgTypes[52].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_datagw_v1_admin_proto_rawDesc), len(file_datagw_v1_admin_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   58,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

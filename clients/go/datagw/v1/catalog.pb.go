@@ -1049,8 +1049,8 @@ type SearchFacets struct {
 	// (docs/api.md, facets): the counts are then those of the first
 	// `counted` matches found, a lower bound of the true counts.
 	Approximate bool `protobuf:"varint,7,opt,name=approximate,proto3" json:"approximate,omitempty"`
-	// The matches of the query and the plain filters read (before any facet
-	// filter).
+	// The matches of the query and every filter read (at most the gateway's
+	// bound; a facet with a filter is counted over a read of its own).
 	Counted       int64 `protobuf:"varint,8,opt,name=counted,proto3" json:"counted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

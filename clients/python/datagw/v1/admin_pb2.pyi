@@ -578,6 +578,8 @@ class CachePolicy(_message.Message):
     NEGATIVE_TTL_FIELD_NUMBER: _builtins.int
     SEARCH_TTL_FIELD_NUMBER: _builtins.int
     NEAR_TTL_FIELD_NUMBER: _builtins.int
+    STALE_WHILE_REVALIDATE_FIELD_NUMBER: _builtins.int
+    LEASE_FIELD_NUMBER: _builtins.int
     enabled: _builtins.bool
     """False when the policy says cache: off."""
     jitter_percent: _builtins.int
@@ -598,6 +600,16 @@ class CachePolicy(_message.Message):
     def near_ttl(self) -> _duration_pb2.Duration:
         """How long a gateway may serve an entry from its own memory; zero: never."""
 
+    @_builtins.property
+    def stale_while_revalidate(self) -> _duration_pb2.Duration:
+        """How long past its ttl an entry may still be served while one caller
+        reloads it; zero: never.
+        """
+
+    @_builtins.property
+    def lease(self) -> _duration_pb2.Duration:
+        """How long other gateways wait for the one loading a missed key."""
+
     def __init__(
         self,
         *,
@@ -607,14 +619,68 @@ class CachePolicy(_message.Message):
         negative_ttl: _duration_pb2.Duration | None = ...,
         search_ttl: _duration_pb2.Duration | None = ...,
         near_ttl: _duration_pb2.Duration | None = ...,
+        stale_while_revalidate: _duration_pb2.Duration | None = ...,
+        lease: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lease", b"lease", "near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "stale_while_revalidate", b"stale_while_revalidate", "ttl", b"ttl"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "jitter_percent", b"jitter_percent", "near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "ttl", b"ttl"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "jitter_percent", b"jitter_percent", "lease", b"lease", "near_ttl", b"near_ttl", "negative_ttl", b"negative_ttl", "search_ttl", b"search_ttl", "stale_while_revalidate", b"stale_while_revalidate", "ttl", b"ttl"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CachePolicy: _TypeAlias = CachePolicy  # noqa: Y015
+
+@_typing.final
+class SearchPolicy(_message.Message):
+    """How a domain's text is searched (the catalog's policy key `search`)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    SYNONYMS_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    """The PostgreSQL text search configuration, e.g. "english"."""
+    @_builtins.property
+    def synonyms(self) -> _containers.RepeatedCompositeFieldContainer[Global___SynonymGroup]:
+        """Groups of words a query word may stand for."""
+
+    def __init__(
+        self,
+        *,
+        language: _builtins.str = ...,
+        synonyms: _abc.Iterable[Global___SynonymGroup] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language", "synonyms", b"synonyms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchPolicy: _TypeAlias = SearchPolicy  # noqa: Y015
+
+@_typing.final
+class SynonymGroup(_message.Message):
+    """Words that stand for each other in a search query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def words(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Lower-cased words or phrases."""
+
+    def __init__(
+        self,
+        *,
+        words: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["words", b"words"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SynonymGroup: _TypeAlias = SynonymGroup  # noqa: Y015
 
 @_typing.final
 class SessionPolicy(_message.Message):
@@ -686,6 +752,7 @@ class DomainPolicy(_message.Message):
     SESSION_FIELD_NUMBER: _builtins.int
     RETENTION_FIELD_NUMBER: _builtins.int
     QUERY_FIELD_NUMBER: _builtins.int
+    SEARCH_FIELD_NUMBER: _builtins.int
     domain: _builtins.str
     """The domain, e.g. "catalog"."""
     source_file: _builtins.str
@@ -723,6 +790,10 @@ class DomainPolicy(_message.Message):
     def query(self) -> Global___QueryPolicy:
         """RunQuery limits, for the analytics domain."""
 
+    @_builtins.property
+    def search(self) -> Global___SearchPolicy:
+        """Search settings, for the catalog domain."""
+
     def __init__(
         self,
         *,
@@ -737,10 +808,11 @@ class DomainPolicy(_message.Message):
         session: Global___SessionPolicy | None = ...,
         retention: _abc.Mapping[_builtins.str, _duration_pb2.Duration] | None = ...,
         query: Global___QueryPolicy | None = ...,
+        search: Global___SearchPolicy | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cache", b"cache", "max_staleness", b"max_staleness", "query", b"query", "session", b"session"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache", b"cache", "max_staleness", b"max_staleness", "query", b"query", "search", b"search", "session", b"session"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_consistency", b"allowed_consistency", "cache", b"cache", "default_consistency", b"default_consistency", "domain", b"domain", "keyspace", b"keyspace", "max_staleness", b"max_staleness", "query", b"query", "retention", b"retention", "session", b"session", "source_file", b"source_file", "store", b"store"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_consistency", b"allowed_consistency", "cache", b"cache", "default_consistency", b"default_consistency", "domain", b"domain", "keyspace", b"keyspace", "max_staleness", b"max_staleness", "query", b"query", "retention", b"retention", "search", b"search", "session", b"session", "source_file", b"source_file", "store", b"store"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -609,8 +609,8 @@ class SearchFacets(_message.Message):
     `counted` matches found, a lower bound of the true counts.
     """
     counted: _builtins.int
-    """The matches of the query and the plain filters read (before any facet
-    filter).
+    """The matches of the query and every filter read (at most the gateway's
+    bound; a facet with a filter is counted over a read of its own).
     """
     @_builtins.property
     def brands(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]:

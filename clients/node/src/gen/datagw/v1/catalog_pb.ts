@@ -618,8 +618,8 @@ export type SearchFacets = Message<"datagw.v1.SearchFacets"> & {
   approximate: boolean;
 
   /**
-   * The matches of the query and the plain filters read (before any facet
-   * filter).
+   * The matches of the query and every filter read (at most the gateway's
+   * bound; a facet with a filter is counted over a read of its own).
    *
    * @generated from field: int64 counted = 8;
    */

@@ -67,6 +67,16 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_datagw_v1_CachePolicy_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_SearchPolicy_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_SearchPolicy_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_datagw_v1_SynonymGroup_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_datagw_v1_SynonymGroup_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_datagw_v1_SessionPolicy_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -363,222 +373,228 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
       "\001(\003\022)\n\007entries\030\003 \003(\0132\030.datagw.v1.RangeMa" +
       "pEntry\0223\n\017active_workflow\030\004 \001(\0132\032.datagw" +
       ".v1.ReshardWorkflow\022\035\n\025active_workflow_e" +
-      "rror\030\005 \001(\t\"\353\001\n\013CachePolicy\022\017\n\007enabled\030\001 " +
+      "rror\030\005 \001(\t\"\320\002\n\013CachePolicy\022\017\n\007enabled\030\001 " +
       "\001(\010\022&\n\003ttl\030\002 \001(\0132\031.google.protobuf.Durat" +
       "ion\022\026\n\016jitter_percent\030\003 \001(\005\022/\n\014negative_" +
       "ttl\030\004 \001(\0132\031.google.protobuf.Duration\022-\n\n" +
       "search_ttl\030\005 \001(\0132\031.google.protobuf.Durat" +
       "ion\022+\n\010near_ttl\030\006 \001(\0132\031.google.protobuf." +
-      "Duration\"^\n\rSessionPolicy\022&\n\003ttl\030\001 \001(\0132\031" +
-      ".google.protobuf.Duration\022\017\n\007sliding\030\002 \001" +
-      "(\010\022\024\n\014max_per_user\030\003 \001(\005\"\373\003\n\014DomainPolic" +
-      "y\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_file\030\002 \001(\t\022\r" +
-      "\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t\0228\n\023defau" +
-      "lt_consistency\030\005 \001(\0162\033.datagw.v1.Consist" +
-      "encyLevel\0228\n\023allowed_consistency\030\006 \003(\0162\033" +
-      ".datagw.v1.ConsistencyLevel\0220\n\rmax_stale" +
-      "ness\030\007 \001(\0132\031.google.protobuf.Duration\022%\n" +
-      "\005cache\030\010 \001(\0132\026.datagw.v1.CachePolicy\022)\n\007" +
-      "session\030\t \001(\0132\030.datagw.v1.SessionPolicy\022" +
-      "9\n\tretention\030\n \003(\0132&.datagw.v1.DomainPol" +
-      "icy.RetentionEntry\022%\n\005query\030\013 \001(\0132\026.data" +
-      "gw.v1.QueryPolicy\032K\n\016RetentionEntry\022\013\n\003k" +
-      "ey\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.google.protobu" +
-      "f.Duration:\0028\001\"\200\001\n\013QueryPolicy\022\020\n\010max_ro" +
-      "ws\030\001 \001(\005\0225\n\022max_execution_time\030\002 \001(\0132\031.g" +
-      "oogle.protobuf.Duration\022\016\n\006tables\030\003 \003(\t\022" +
-      "\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022GetPolicies" +
-      "Request\"g\n\023GetPoliciesResponse\022)\n\010polici" +
-      "es\030\001 \003(\0132\027.datagw.v1.DomainPolicy\022\021\n\tdir" +
-      "ectory\030\002 \001(\t\022\022\n\ngeneration\030\003 \001(\003\"\027\n\025Relo" +
-      "adPoliciesRequest\"W\n\026ReloadPoliciesRespo" +
-      "nse\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.Domain" +
-      "Policy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021FlushCache" +
-      "Request\022\016\n\006domain\030\001 \001(\t\"+\n\022FlushCacheRes" +
-      "ponse\022\025\n\rdeleted_count\030\001 \001(\003\"\330\001\n\035AdminSe" +
-      "rviceListOrdersRequest\022&\n\006status\030\001 \001(\0162\026" +
-      ".datagw.v1.OrderStatus\022.\n\nstart_time\030\002 \001" +
-      "(\0132\032.google.protobuf.Timestamp\022,\n\010end_ti" +
-      "me\030\003 \001(\0132\032.google.protobuf.Timestamp\022\035\n\t" +
-      "page_size\030\004 \001(\005B\n\272H\007\032\005\030\350\007(\000\022\022\n\npage_toke" +
-      "n\030\005 \001(\t\"s\n\036AdminServiceListOrdersRespons" +
-      "e\022 \n\006orders\030\001 \003(\0132\020.datagw.v1.Order\022\027\n\017n" +
-      "ext_page_token\030\002 \001(\t\022\026\n\016shards_queried\030\003" +
-      " \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t\022\017\n\007outcom" +
-      "e\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004time\030\004 \001(\0132\032." +
-      "google.protobuf.Timestamp\"\246\002\n\004Saga\022\017\n\007sa" +
-      "ga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005state\030\003 \001(\016" +
-      "2\024.datagw.v1.SagaState\022\020\n\010order_id\030\004 \001(\t" +
-      "\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003(\0132\023.datag" +
-      "w.v1.SagaStep\022\026\n\016failure_reason\030\007 \001(\t\022\031\n" +
-      "\021recovery_attempts\030\010 \001(\005\022/\n\013create_time\030" +
-      "\t \001(\0132\032.google.protobuf.Timestamp\022/\n\013upd" +
-      "ate_time\030\n \001(\0132\032.google.protobuf.Timesta" +
-      "mp\"!\n\016GetSagaRequest\022\017\n\007saga_id\030\001 \001(\t\"0\n" +
-      "\017GetSagaResponse\022\035\n\004saga\030\001 \001(\0132\017.datagw." +
-      "v1.Saga\"a\n\025ListStuckSagasRequest\022-\n\nolde" +
-      "r_than\030\001 \001(\0132\031.google.protobuf.Duration\022" +
-      "\031\n\005limit\030\002 \001(\005B\n\272H\007\032\005\030\350\007(\000\"T\n\026ListStuckS" +
-      "agasResponse\022\036\n\005sagas\030\001 \003(\0132\017.datagw.v1." +
-      "Saga\022\032\n\022unavailable_shards\030\002 \003(\005\"\300\001\n\rSha" +
-      "rdProgress\022*\n\010position\030\001 \001(\0132\030.datagw.v1" +
-      ".ShardPosition\022\022\n\nlag_events\030\002 \001(\003\022&\n\003la" +
-      "g\030\003 \001(\0132\031.google.protobuf.Duration\022\022\n\nla" +
-      "st_error\030\004 \001(\t\0223\n\017last_batch_time\030\005 \001(\0132" +
-      "\032.google.protobuf.Timestamp\"\230\001\n\nProjecti" +
-      "on\022\014\n\004name\030\001 \001(\t\022\023\n\013description\030\002 \001(\t\022)\n" +
-      "\005state\030\003 \001(\0162\032.datagw.v1.ProjectionState" +
-      "\022(\n\006shards\030\004 \003(\0132\030.datagw.v1.ShardProgre" +
-      "ss\022\022\n\ngeneration\030\005 \001(\003\"\030\n\026ListProjection" +
-      "sRequest\"E\n\027ListProjectionsResponse\022*\n\013p" +
-      "rojections\030\001 \003(\0132\025.datagw.v1.Projection\"" +
-      "0\n\030RebuildProjectionRequest\022\024\n\004name\030\001 \001(" +
-      "\tB\006\272H\003\310\001\001\"_\n\031RebuildProjectionResponse\022)" +
-      "\n\nprojection\030\001 \001(\0132\025.datagw.v1.Projectio" +
-      "n\022\027\n\017events_replayed\030\002 \001(\003\"\027\n\025GetRelaySt" +
-      "atusRequest\"j\n\026GetRelayStatusResponse\022(\n" +
-      "\006shards\030\001 \003(\0132\030.datagw.v1.ShardProgress\022" +
-      "\016\n\006target\030\002 \001(\t\022\026\n\016events_relayed\030\003 \001(\003\"" +
-      "K\n\022ExplainCallRequest\022\016\n\006method\030\001 \001(\t\022%\n" +
-      "\007request\030\002 \001(\0132\024.google.protobuf.Any\"L\n\n" +
-      "ShardRoute\022\r\n\005shard\030\001 \001(\r\022\021\n\tkey_range\030\002" +
-      " \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006reason\030\004 \001(\t\"\236\002\n\023E" +
-      "xplainCallResponse\022\016\n\006method\030\001 \001(\t\022\016\n\006do" +
-      "main\030\002 \001(\t\022\020\n\010keyspace\030\003 \001(\t\0220\n\013consiste" +
-      "ncy\030\004 \001(\0162\033.datagw.v1.ConsistencyLevel\022\021" +
-      "\n\tuse_cache\030\005 \001(\010\0220\n\rmax_cache_age\030\006 \001(\013" +
-      "2\031.google.protobuf.Duration\022\027\n\017replica_a" +
-      "llowed\030\007 \001(\010\022\017\n\007scatter\030\010 \001(\010\022%\n\006shards\030" +
-      "\t \003(\0132\025.datagw.v1.ShardRoute\022\r\n\005steps\030\n " +
-      "\003(\t\"\203\001\n\021ReshardTableCheck\022\r\n\005table\030\001 \001(\t" +
-      "\022\023\n\013source_rows\030\002 \001(\003\022\023\n\013target_rows\030\003 \001" +
-      "(\003\022\022\n\nsource_sum\030\004 \001(\t\022\022\n\ntarget_sum\030\005 \001" +
-      "(\t\022\r\n\005equal\030\006 \001(\010\"\247\001\n\023ReshardVerifyRepor" +
-      "t\022\r\n\005clean\030\001 \001(\010\022\'\n\004took\030\002 \001(\0132\031.google." +
-      "protobuf.Duration\022\024\n\014source_shard\030\003 \001(\005\022" +
-      "\024\n\014target_shard\030\004 \001(\005\022,\n\006tables\030\005 \003(\0132\034." +
-      "datagw.v1.ReshardTableCheck\"u\n\016ReshardCu" +
-      "tover\022\022\n\nfrom_shard\030\001 \001(\005\022\020\n\010to_shard\030\002 " +
-      "\001(\005\022\023\n\013map_version\030\003 \001(\003\022(\n\005pause\030\004 \001(\0132" +
-      "\031.google.protobuf.Duration\"\321\005\n\017ReshardWo" +
-      "rkflow\022\020\n\010workflow\030\001 \001(\t\022\020\n\010keyspace\030\002 \001" +
-      "(\t\022\021\n\tkey_range\030\003 \001(\t\022\024\n\014source_shard\030\004 " +
-      "\001(\005\022\024\n\014target_shard\030\005 \001(\005\022&\n\005phase\030\006 \001(\016" +
-      "2\027.datagw.v1.ReshardPhase\022\021\n\trequested\030\007" +
-      " \001(\t\022\r\n\005error\030\010 \001(\t\022?\n\013copied_rows\030\t \003(\013" +
-      "2*.datagw.v1.ReshardWorkflow.CopiedRowsE" +
-      "ntry\0220\n\rcopy_duration\030\n \001(\0132\031.google.pro" +
-      "tobuf.Duration\022\027\n\017pending_changes\030\013 \001(\003\022" +
-      "\027\n\017applied_changes\030\014 \001(\003\0223\n\013last_verify\030" +
-      "\r \001(\0132\036.datagw.v1.ReshardVerifyReport\022+\n" +
-      "\010cutovers\030\016 \003(\0132\031.datagw.v1.ReshardCutov" +
-      "er\022A\n\014deleted_rows\030\017 \003(\0132+.datagw.v1.Res" +
-      "hardWorkflow.DeletedRowsEntry\022/\n\013create_" +
-      "time\030\020 \001(\0132\032.google.protobuf.Timestamp\022/" +
-      "\n\013update_time\030\021 \001(\0132\032.google.protobuf.Ti" +
-      "mestamp\0321\n\017CopiedRowsEntry\022\013\n\003key\030\001 \001(\t\022" +
-      "\r\n\005value\030\002 \001(\003:\0028\001\0322\n\020DeletedRowsEntry\022\013" +
-      "\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"k\n\034Create" +
-      "ReshardWorkflowRequest\022\020\n\010keyspace\030\001 \001(\t" +
-      "\022\021\n\tkey_range\030\002 \001(\t\022\024\n\014target_shard\030\003 \001(" +
-      "\005\022\020\n\010workflow\030\004 \001(\t\"M\n\035CreateReshardWork" +
-      "flowResponse\022,\n\010workflow\030\001 \001(\0132\032.datagw." +
-      "v1.ReshardWorkflow\"-\n\031GetReshardWorkflow" +
-      "Request\022\020\n\010workflow\030\001 \001(\t\"J\n\032GetReshardW" +
-      "orkflowResponse\022,\n\010workflow\030\001 \001(\0132\032.data" +
-      "gw.v1.ReshardWorkflow\"/\n\033ListReshardWork" +
-      "flowsRequest\022\020\n\010keyspace\030\001 \001(\t\"M\n\034ListRe" +
-      "shardWorkflowsResponse\022-\n\tworkflows\030\001 \003(" +
-      "\0132\032.datagw.v1.ReshardWorkflow\"Z\n\034Reshard" +
-      "WorkflowActionRequest\022\020\n\010workflow\030\001 \001(\t\022" +
-      "(\n\006action\030\002 \001(\0162\030.datagw.v1.ReshardActio" +
-      "n\"M\n\035ReshardWorkflowActionResponse\022,\n\010wo" +
-      "rkflow\030\001 \001(\0132\032.datagw.v1.ReshardWorkflow" +
-      "\")\n\025AddShardServerRequest\022\020\n\010keyspace\030\001 " +
-      "\001(\t\"\'\n\026AddShardServerResponse\022\r\n\005shard\030\001" +
-      " \001(\005\"I\n\023VerifyStoresRequest\022\016\n\006checks\030\001 " +
-      "\003(\t\022\016\n\006sample\030\002 \001(\001\022\022\n\nexhaustive\030\003 \001(\010\"" +
-      "\326\001\n\rVerifyFinding\022\r\n\005check\030\001 \001(\t\022\014\n\004kind" +
-      "\030\002 \001(\t\022+\n\010severity\030\003 \001(\0162\031.datagw.v1.Ver" +
-      "ifySeverity\022\020\n\010keyspace\030\004 \001(\t\022\022\n\005shard\030\005" +
-      " \001(\005H\000\210\001\001\022\r\n\005table\030\006 \001(\t\022\013\n\003key\030\007 \001(\t\022\020\n" +
-      "\010expected\030\010 \001(\t\022\r\n\005found\030\t \001(\t\022\016\n\006detail" +
-      "\030\n \001(\tB\010\n\006_shard\"\240\001\n\013VerifyCheck\022\014\n\004name" +
-      "\030\001 \001(\t\0222\n\006counts\030\002 \003(\0132\".datagw.v1.Verif" +
-      "yCheck.CountsEntry\022\016\n\006errors\030\003 \003(\t\022\020\n\010fi" +
-      "ndings\030\004 \001(\005\032-\n\013CountsEntry\022\013\n\003key\030\001 \001(\t" +
-      "\022\r\n\005value\030\002 \001(\003:\0028\001\"\266\001\n\024VerifyStoresResp" +
-      "onse\022*\n\010findings\030\001 \003(\0132\030.datagw.v1.Verif" +
-      "yFinding\022&\n\006checks\030\002 \003(\0132\026.datagw.v1.Ver" +
-      "ifyCheck\022\r\n\005clean\030\003 \001(\010\022+\n\010duration\030\004 \001(" +
-      "\0132\031.google.protobuf.Duration\022\016\n\006sample\030\005" +
-      " \001(\001*{\n\013BackendKind\022\034\n\030BACKEND_KIND_UNSP" +
-      "ECIFIED\020\000\022\031\n\025BACKEND_KIND_POSTGRES\020\001\022\026\n\022" +
-      "BACKEND_KIND_REDIS\020\002\022\033\n\027BACKEND_KIND_CLI" +
-      "CKHOUSE\020\003*\222\001\n\tSagaState\022\032\n\026SAGA_STATE_UN" +
-      "SPECIFIED\020\000\022\026\n\022SAGA_STATE_RUNNING\020\001\022\033\n\027S" +
-      "AGA_STATE_COMPENSATING\020\002\022\030\n\024SAGA_STATE_C" +
-      "OMPLETED\020\003\022\032\n\026SAGA_STATE_COMPENSATED\020\004*\220" +
-      "\001\n\017ProjectionState\022 \n\034PROJECTION_STATE_U" +
-      "NSPECIFIED\020\000\022\034\n\030PROJECTION_STATE_RUNNING" +
-      "\020\001\022\037\n\033PROJECTION_STATE_REBUILDING\020\002\022\034\n\030P" +
-      "ROJECTION_STATE_FAILING\020\003*\254\002\n\014ReshardPha" +
-      "se\022\035\n\031RESHARD_PHASE_UNSPECIFIED\020\000\022\031\n\025RES" +
-      "HARD_PHASE_COPYING\020\001\022\035\n\031RESHARD_PHASE_CA" +
-      "TCHING_UP\020\002\022\033\n\027RESHARD_PHASE_SWITCHING\020\003" +
-      "\022\032\n\026RESHARD_PHASE_SWITCHED\020\004\022\033\n\027RESHARD_" +
-      "PHASE_REVERSING\020\005\022\032\n\026RESHARD_PHASE_CLEAN" +
-      "ING\020\006\022\026\n\022RESHARD_PHASE_DONE\020\007\022\034\n\030RESHARD" +
-      "_PHASE_CANCELLING\020\010\022\033\n\027RESHARD_PHASE_CAN" +
-      "CELLED\020\t*\270\001\n\rReshardAction\022\036\n\032RESHARD_AC" +
-      "TION_UNSPECIFIED\020\000\022\031\n\025RESHARD_ACTION_VER" +
-      "IFY\020\001\022\031\n\025RESHARD_ACTION_SWITCH\020\002\022\032\n\026RESH" +
-      "ARD_ACTION_REVERSE\020\003\022\032\n\026RESHARD_ACTION_C" +
-      "LEANUP\020\004\022\031\n\025RESHARD_ACTION_CANCEL\020\005*\203\001\n\016" +
-      "VerifySeverity\022\037\n\033VERIFY_SEVERITY_UNSPEC" +
-      "IFIED\020\000\022\031\n\025VERIFY_SEVERITY_ERROR\020\001\022\033\n\027VE" +
-      "RIFY_SEVERITY_WARNING\020\002\022\030\n\024VERIFY_SEVERI" +
-      "TY_INFO\020\0032\363\013\n\014AdminService\022L\n\013GetTopolog" +
-      "y\022\035.datagw.v1.GetTopologyRequest\032\036.datag" +
-      "w.v1.GetTopologyResponse\022L\n\013GetPolicies\022" +
-      "\035.datagw.v1.GetPoliciesRequest\032\036.datagw." +
-      "v1.GetPoliciesResponse\022U\n\016ReloadPolicies" +
-      "\022 .datagw.v1.ReloadPoliciesRequest\032!.dat" +
-      "agw.v1.ReloadPoliciesResponse\022I\n\nFlushCa" +
-      "che\022\034.datagw.v1.FlushCacheRequest\032\035.data" +
-      "gw.v1.FlushCacheResponse\022a\n\nListOrders\022(" +
-      ".datagw.v1.AdminServiceListOrdersRequest" +
-      "\032).datagw.v1.AdminServiceListOrdersRespo" +
-      "nse\022@\n\007GetSaga\022\031.datagw.v1.GetSagaReques" +
-      "t\032\032.datagw.v1.GetSagaResponse\022U\n\016ListStu" +
-      "ckSagas\022 .datagw.v1.ListStuckSagasReques" +
-      "t\032!.datagw.v1.ListStuckSagasResponse\022X\n\017" +
-      "ListProjections\022!.datagw.v1.ListProjecti" +
-      "onsRequest\032\".datagw.v1.ListProjectionsRe" +
-      "sponse\022^\n\021RebuildProjection\022#.datagw.v1." +
-      "RebuildProjectionRequest\032$.datagw.v1.Reb" +
-      "uildProjectionResponse\022U\n\016GetRelayStatus" +
-      "\022 .datagw.v1.GetRelayStatusRequest\032!.dat" +
-      "agw.v1.GetRelayStatusResponse\022L\n\013Explain" +
-      "Call\022\035.datagw.v1.ExplainCallRequest\032\036.da" +
-      "tagw.v1.ExplainCallResponse\022j\n\025CreateRes" +
-      "hardWorkflow\022\'.datagw.v1.CreateReshardWo" +
-      "rkflowRequest\032(.datagw.v1.CreateReshardW" +
-      "orkflowResponse\022a\n\022GetReshardWorkflow\022$." +
-      "datagw.v1.GetReshardWorkflowRequest\032%.da" +
-      "tagw.v1.GetReshardWorkflowResponse\022g\n\024Li" +
-      "stReshardWorkflows\022&.datagw.v1.ListResha" +
-      "rdWorkflowsRequest\032\'.datagw.v1.ListResha" +
-      "rdWorkflowsResponse\022j\n\025ReshardWorkflowAc" +
-      "tion\022\'.datagw.v1.ReshardWorkflowActionRe" +
-      "quest\032(.datagw.v1.ReshardWorkflowActionR" +
-      "esponse\022U\n\016AddShardServer\022 .datagw.v1.Ad" +
-      "dShardServerRequest\032!.datagw.v1.AddShard" +
-      "ServerResponse\022O\n\014VerifyStores\022\036.datagw." +
-      "v1.VerifyStoresRequest\032\037.datagw.v1.Verif" +
-      "yStoresResponseBH\n\014io.datagw.v1P\001Z6githu" +
-      "b.com/datagw/datagw/clients/go/datagw/v1" +
-      ";datagwv1b\006proto3"
+      "Duration\0229\n\026stale_while_revalidate\030\007 \001(\013" +
+      "2\031.google.protobuf.Duration\022(\n\005lease\030\010 \001" +
+      "(\0132\031.google.protobuf.Duration\"K\n\014SearchP" +
+      "olicy\022\020\n\010language\030\001 \001(\t\022)\n\010synonyms\030\002 \003(" +
+      "\0132\027.datagw.v1.SynonymGroup\"\035\n\014SynonymGro" +
+      "up\022\r\n\005words\030\001 \003(\t\"^\n\rSessionPolicy\022&\n\003tt" +
+      "l\030\001 \001(\0132\031.google.protobuf.Duration\022\017\n\007sl" +
+      "iding\030\002 \001(\010\022\024\n\014max_per_user\030\003 \001(\005\"\244\004\n\014Do" +
+      "mainPolicy\022\016\n\006domain\030\001 \001(\t\022\023\n\013source_fil" +
+      "e\030\002 \001(\t\022\r\n\005store\030\003 \001(\t\022\020\n\010keyspace\030\004 \001(\t" +
+      "\0228\n\023default_consistency\030\005 \001(\0162\033.datagw.v" +
+      "1.ConsistencyLevel\0228\n\023allowed_consistenc" +
+      "y\030\006 \003(\0162\033.datagw.v1.ConsistencyLevel\0220\n\r" +
+      "max_staleness\030\007 \001(\0132\031.google.protobuf.Du" +
+      "ration\022%\n\005cache\030\010 \001(\0132\026.datagw.v1.CacheP" +
+      "olicy\022)\n\007session\030\t \001(\0132\030.datagw.v1.Sessi" +
+      "onPolicy\0229\n\tretention\030\n \003(\0132&.datagw.v1." +
+      "DomainPolicy.RetentionEntry\022%\n\005query\030\013 \001" +
+      "(\0132\026.datagw.v1.QueryPolicy\022\'\n\006search\030\014 \001" +
+      "(\0132\027.datagw.v1.SearchPolicy\032K\n\016Retention" +
+      "Entry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.goog" +
+      "le.protobuf.Duration:\0028\001\"\200\001\n\013QueryPolicy" +
+      "\022\020\n\010max_rows\030\001 \001(\005\0225\n\022max_execution_time" +
+      "\030\002 \001(\0132\031.google.protobuf.Duration\022\016\n\006tab" +
+      "les\030\003 \003(\t\022\030\n\020max_memory_bytes\030\004 \001(\003\"\024\n\022G" +
+      "etPoliciesRequest\"g\n\023GetPoliciesResponse" +
+      "\022)\n\010policies\030\001 \003(\0132\027.datagw.v1.DomainPol" +
+      "icy\022\021\n\tdirectory\030\002 \001(\t\022\022\n\ngeneration\030\003 \001" +
+      "(\003\"\027\n\025ReloadPoliciesRequest\"W\n\026ReloadPol" +
+      "iciesResponse\022)\n\010policies\030\001 \003(\0132\027.datagw" +
+      ".v1.DomainPolicy\022\022\n\ngeneration\030\002 \001(\003\"#\n\021" +
+      "FlushCacheRequest\022\016\n\006domain\030\001 \001(\t\"+\n\022Flu" +
+      "shCacheResponse\022\025\n\rdeleted_count\030\001 \001(\003\"\330" +
+      "\001\n\035AdminServiceListOrdersRequest\022&\n\006stat" +
+      "us\030\001 \001(\0162\026.datagw.v1.OrderStatus\022.\n\nstar" +
+      "t_time\030\002 \001(\0132\032.google.protobuf.Timestamp" +
+      "\022,\n\010end_time\030\003 \001(\0132\032.google.protobuf.Tim" +
+      "estamp\022\035\n\tpage_size\030\004 \001(\005B\n\272H\007\032\005\030\350\007(\000\022\022\n" +
+      "\npage_token\030\005 \001(\t\"s\n\036AdminServiceListOrd" +
+      "ersResponse\022 \n\006orders\030\001 \003(\0132\020.datagw.v1." +
+      "Order\022\027\n\017next_page_token\030\002 \001(\t\022\026\n\016shards" +
+      "_queried\030\003 \001(\005\"c\n\010SagaStep\022\014\n\004name\030\001 \001(\t" +
+      "\022\017\n\007outcome\030\002 \001(\t\022\016\n\006detail\030\003 \001(\t\022(\n\004tim" +
+      "e\030\004 \001(\0132\032.google.protobuf.Timestamp\"\246\002\n\004" +
+      "Saga\022\017\n\007saga_id\030\001 \001(\t\022\014\n\004kind\030\002 \001(\t\022#\n\005s" +
+      "tate\030\003 \001(\0162\024.datagw.v1.SagaState\022\020\n\010orde" +
+      "r_id\030\004 \001(\t\022\017\n\007user_id\030\005 \001(\t\022\"\n\005steps\030\006 \003" +
+      "(\0132\023.datagw.v1.SagaStep\022\026\n\016failure_reaso" +
+      "n\030\007 \001(\t\022\031\n\021recovery_attempts\030\010 \001(\005\022/\n\013cr" +
+      "eate_time\030\t \001(\0132\032.google.protobuf.Timest" +
+      "amp\022/\n\013update_time\030\n \001(\0132\032.google.protob" +
+      "uf.Timestamp\"!\n\016GetSagaRequest\022\017\n\007saga_i" +
+      "d\030\001 \001(\t\"0\n\017GetSagaResponse\022\035\n\004saga\030\001 \001(\013" +
+      "2\017.datagw.v1.Saga\"a\n\025ListStuckSagasReque" +
+      "st\022-\n\nolder_than\030\001 \001(\0132\031.google.protobuf" +
+      ".Duration\022\031\n\005limit\030\002 \001(\005B\n\272H\007\032\005\030\350\007(\000\"T\n\026" +
+      "ListStuckSagasResponse\022\036\n\005sagas\030\001 \003(\0132\017." +
+      "datagw.v1.Saga\022\032\n\022unavailable_shards\030\002 \003" +
+      "(\005\"\300\001\n\rShardProgress\022*\n\010position\030\001 \001(\0132\030" +
+      ".datagw.v1.ShardPosition\022\022\n\nlag_events\030\002" +
+      " \001(\003\022&\n\003lag\030\003 \001(\0132\031.google.protobuf.Dura" +
+      "tion\022\022\n\nlast_error\030\004 \001(\t\0223\n\017last_batch_t" +
+      "ime\030\005 \001(\0132\032.google.protobuf.Timestamp\"\230\001" +
+      "\n\nProjection\022\014\n\004name\030\001 \001(\t\022\023\n\013descriptio" +
+      "n\030\002 \001(\t\022)\n\005state\030\003 \001(\0162\032.datagw.v1.Proje" +
+      "ctionState\022(\n\006shards\030\004 \003(\0132\030.datagw.v1.S" +
+      "hardProgress\022\022\n\ngeneration\030\005 \001(\003\"\030\n\026List" +
+      "ProjectionsRequest\"E\n\027ListProjectionsRes" +
+      "ponse\022*\n\013projections\030\001 \003(\0132\025.datagw.v1.P" +
+      "rojection\"0\n\030RebuildProjectionRequest\022\024\n" +
+      "\004name\030\001 \001(\tB\006\272H\003\310\001\001\"_\n\031RebuildProjection" +
+      "Response\022)\n\nprojection\030\001 \001(\0132\025.datagw.v1" +
+      ".Projection\022\027\n\017events_replayed\030\002 \001(\003\"\027\n\025" +
+      "GetRelayStatusRequest\"j\n\026GetRelayStatusR" +
+      "esponse\022(\n\006shards\030\001 \003(\0132\030.datagw.v1.Shar" +
+      "dProgress\022\016\n\006target\030\002 \001(\t\022\026\n\016events_rela" +
+      "yed\030\003 \001(\003\"K\n\022ExplainCallRequest\022\016\n\006metho" +
+      "d\030\001 \001(\t\022%\n\007request\030\002 \001(\0132\024.google.protob" +
+      "uf.Any\"L\n\nShardRoute\022\r\n\005shard\030\001 \001(\r\022\021\n\tk" +
+      "ey_range\030\002 \001(\t\022\014\n\004node\030\003 \001(\t\022\016\n\006reason\030\004" +
+      " \001(\t\"\236\002\n\023ExplainCallResponse\022\016\n\006method\030\001" +
+      " \001(\t\022\016\n\006domain\030\002 \001(\t\022\020\n\010keyspace\030\003 \001(\t\0220" +
+      "\n\013consistency\030\004 \001(\0162\033.datagw.v1.Consiste" +
+      "ncyLevel\022\021\n\tuse_cache\030\005 \001(\010\0220\n\rmax_cache" +
+      "_age\030\006 \001(\0132\031.google.protobuf.Duration\022\027\n" +
+      "\017replica_allowed\030\007 \001(\010\022\017\n\007scatter\030\010 \001(\010\022" +
+      "%\n\006shards\030\t \003(\0132\025.datagw.v1.ShardRoute\022\r" +
+      "\n\005steps\030\n \003(\t\"\203\001\n\021ReshardTableCheck\022\r\n\005t" +
+      "able\030\001 \001(\t\022\023\n\013source_rows\030\002 \001(\003\022\023\n\013targe" +
+      "t_rows\030\003 \001(\003\022\022\n\nsource_sum\030\004 \001(\t\022\022\n\ntarg" +
+      "et_sum\030\005 \001(\t\022\r\n\005equal\030\006 \001(\010\"\247\001\n\023ReshardV" +
+      "erifyReport\022\r\n\005clean\030\001 \001(\010\022\'\n\004took\030\002 \001(\013" +
+      "2\031.google.protobuf.Duration\022\024\n\014source_sh" +
+      "ard\030\003 \001(\005\022\024\n\014target_shard\030\004 \001(\005\022,\n\006table" +
+      "s\030\005 \003(\0132\034.datagw.v1.ReshardTableCheck\"u\n" +
+      "\016ReshardCutover\022\022\n\nfrom_shard\030\001 \001(\005\022\020\n\010t" +
+      "o_shard\030\002 \001(\005\022\023\n\013map_version\030\003 \001(\003\022(\n\005pa" +
+      "use\030\004 \001(\0132\031.google.protobuf.Duration\"\321\005\n" +
+      "\017ReshardWorkflow\022\020\n\010workflow\030\001 \001(\t\022\020\n\010ke" +
+      "yspace\030\002 \001(\t\022\021\n\tkey_range\030\003 \001(\t\022\024\n\014sourc" +
+      "e_shard\030\004 \001(\005\022\024\n\014target_shard\030\005 \001(\005\022&\n\005p" +
+      "hase\030\006 \001(\0162\027.datagw.v1.ReshardPhase\022\021\n\tr" +
+      "equested\030\007 \001(\t\022\r\n\005error\030\010 \001(\t\022?\n\013copied_" +
+      "rows\030\t \003(\0132*.datagw.v1.ReshardWorkflow.C" +
+      "opiedRowsEntry\0220\n\rcopy_duration\030\n \001(\0132\031." +
+      "google.protobuf.Duration\022\027\n\017pending_chan" +
+      "ges\030\013 \001(\003\022\027\n\017applied_changes\030\014 \001(\003\0223\n\013la" +
+      "st_verify\030\r \001(\0132\036.datagw.v1.ReshardVerif" +
+      "yReport\022+\n\010cutovers\030\016 \003(\0132\031.datagw.v1.Re" +
+      "shardCutover\022A\n\014deleted_rows\030\017 \003(\0132+.dat" +
+      "agw.v1.ReshardWorkflow.DeletedRowsEntry\022" +
+      "/\n\013create_time\030\020 \001(\0132\032.google.protobuf.T" +
+      "imestamp\022/\n\013update_time\030\021 \001(\0132\032.google.p" +
+      "rotobuf.Timestamp\0321\n\017CopiedRowsEntry\022\013\n\003" +
+      "key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\0322\n\020DeletedR" +
+      "owsEntry\022\013\n\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001" +
+      "\"k\n\034CreateReshardWorkflowRequest\022\020\n\010keys" +
+      "pace\030\001 \001(\t\022\021\n\tkey_range\030\002 \001(\t\022\024\n\014target_" +
+      "shard\030\003 \001(\005\022\020\n\010workflow\030\004 \001(\t\"M\n\035CreateR" +
+      "eshardWorkflowResponse\022,\n\010workflow\030\001 \001(\013" +
+      "2\032.datagw.v1.ReshardWorkflow\"-\n\031GetResha" +
+      "rdWorkflowRequest\022\020\n\010workflow\030\001 \001(\t\"J\n\032G" +
+      "etReshardWorkflowResponse\022,\n\010workflow\030\001 " +
+      "\001(\0132\032.datagw.v1.ReshardWorkflow\"/\n\033ListR" +
+      "eshardWorkflowsRequest\022\020\n\010keyspace\030\001 \001(\t" +
+      "\"M\n\034ListReshardWorkflowsResponse\022-\n\twork" +
+      "flows\030\001 \003(\0132\032.datagw.v1.ReshardWorkflow\"" +
+      "Z\n\034ReshardWorkflowActionRequest\022\020\n\010workf" +
+      "low\030\001 \001(\t\022(\n\006action\030\002 \001(\0162\030.datagw.v1.Re" +
+      "shardAction\"M\n\035ReshardWorkflowActionResp" +
+      "onse\022,\n\010workflow\030\001 \001(\0132\032.datagw.v1.Resha" +
+      "rdWorkflow\")\n\025AddShardServerRequest\022\020\n\010k" +
+      "eyspace\030\001 \001(\t\"\'\n\026AddShardServerResponse\022" +
+      "\r\n\005shard\030\001 \001(\005\"I\n\023VerifyStoresRequest\022\016\n" +
+      "\006checks\030\001 \003(\t\022\016\n\006sample\030\002 \001(\001\022\022\n\nexhaust" +
+      "ive\030\003 \001(\010\"\326\001\n\rVerifyFinding\022\r\n\005check\030\001 \001" +
+      "(\t\022\014\n\004kind\030\002 \001(\t\022+\n\010severity\030\003 \001(\0162\031.dat" +
+      "agw.v1.VerifySeverity\022\020\n\010keyspace\030\004 \001(\t\022" +
+      "\022\n\005shard\030\005 \001(\005H\000\210\001\001\022\r\n\005table\030\006 \001(\t\022\013\n\003ke" +
+      "y\030\007 \001(\t\022\020\n\010expected\030\010 \001(\t\022\r\n\005found\030\t \001(\t" +
+      "\022\016\n\006detail\030\n \001(\tB\010\n\006_shard\"\240\001\n\013VerifyChe" +
+      "ck\022\014\n\004name\030\001 \001(\t\0222\n\006counts\030\002 \003(\0132\".datag" +
+      "w.v1.VerifyCheck.CountsEntry\022\016\n\006errors\030\003" +
+      " \003(\t\022\020\n\010findings\030\004 \001(\005\032-\n\013CountsEntry\022\013\n" +
+      "\003key\030\001 \001(\t\022\r\n\005value\030\002 \001(\003:\0028\001\"\266\001\n\024Verify" +
+      "StoresResponse\022*\n\010findings\030\001 \003(\0132\030.datag" +
+      "w.v1.VerifyFinding\022&\n\006checks\030\002 \003(\0132\026.dat" +
+      "agw.v1.VerifyCheck\022\r\n\005clean\030\003 \001(\010\022+\n\010dur" +
+      "ation\030\004 \001(\0132\031.google.protobuf.Duration\022\016" +
+      "\n\006sample\030\005 \001(\001*{\n\013BackendKind\022\034\n\030BACKEND" +
+      "_KIND_UNSPECIFIED\020\000\022\031\n\025BACKEND_KIND_POST" +
+      "GRES\020\001\022\026\n\022BACKEND_KIND_REDIS\020\002\022\033\n\027BACKEN" +
+      "D_KIND_CLICKHOUSE\020\003*\222\001\n\tSagaState\022\032\n\026SAG" +
+      "A_STATE_UNSPECIFIED\020\000\022\026\n\022SAGA_STATE_RUNN" +
+      "ING\020\001\022\033\n\027SAGA_STATE_COMPENSATING\020\002\022\030\n\024SA" +
+      "GA_STATE_COMPLETED\020\003\022\032\n\026SAGA_STATE_COMPE" +
+      "NSATED\020\004*\220\001\n\017ProjectionState\022 \n\034PROJECTI" +
+      "ON_STATE_UNSPECIFIED\020\000\022\034\n\030PROJECTION_STA" +
+      "TE_RUNNING\020\001\022\037\n\033PROJECTION_STATE_REBUILD" +
+      "ING\020\002\022\034\n\030PROJECTION_STATE_FAILING\020\003*\254\002\n\014" +
+      "ReshardPhase\022\035\n\031RESHARD_PHASE_UNSPECIFIE" +
+      "D\020\000\022\031\n\025RESHARD_PHASE_COPYING\020\001\022\035\n\031RESHAR" +
+      "D_PHASE_CATCHING_UP\020\002\022\033\n\027RESHARD_PHASE_S" +
+      "WITCHING\020\003\022\032\n\026RESHARD_PHASE_SWITCHED\020\004\022\033" +
+      "\n\027RESHARD_PHASE_REVERSING\020\005\022\032\n\026RESHARD_P" +
+      "HASE_CLEANING\020\006\022\026\n\022RESHARD_PHASE_DONE\020\007\022" +
+      "\034\n\030RESHARD_PHASE_CANCELLING\020\010\022\033\n\027RESHARD" +
+      "_PHASE_CANCELLED\020\t*\270\001\n\rReshardAction\022\036\n\032" +
+      "RESHARD_ACTION_UNSPECIFIED\020\000\022\031\n\025RESHARD_" +
+      "ACTION_VERIFY\020\001\022\031\n\025RESHARD_ACTION_SWITCH" +
+      "\020\002\022\032\n\026RESHARD_ACTION_REVERSE\020\003\022\032\n\026RESHAR" +
+      "D_ACTION_CLEANUP\020\004\022\031\n\025RESHARD_ACTION_CAN" +
+      "CEL\020\005*\203\001\n\016VerifySeverity\022\037\n\033VERIFY_SEVER" +
+      "ITY_UNSPECIFIED\020\000\022\031\n\025VERIFY_SEVERITY_ERR" +
+      "OR\020\001\022\033\n\027VERIFY_SEVERITY_WARNING\020\002\022\030\n\024VER" +
+      "IFY_SEVERITY_INFO\020\0032\363\013\n\014AdminService\022L\n\013" +
+      "GetTopology\022\035.datagw.v1.GetTopologyReque" +
+      "st\032\036.datagw.v1.GetTopologyResponse\022L\n\013Ge" +
+      "tPolicies\022\035.datagw.v1.GetPoliciesRequest" +
+      "\032\036.datagw.v1.GetPoliciesResponse\022U\n\016Relo" +
+      "adPolicies\022 .datagw.v1.ReloadPoliciesReq" +
+      "uest\032!.datagw.v1.ReloadPoliciesResponse\022" +
+      "I\n\nFlushCache\022\034.datagw.v1.FlushCacheRequ" +
+      "est\032\035.datagw.v1.FlushCacheResponse\022a\n\nLi" +
+      "stOrders\022(.datagw.v1.AdminServiceListOrd" +
+      "ersRequest\032).datagw.v1.AdminServiceListO" +
+      "rdersResponse\022@\n\007GetSaga\022\031.datagw.v1.Get" +
+      "SagaRequest\032\032.datagw.v1.GetSagaResponse\022" +
+      "U\n\016ListStuckSagas\022 .datagw.v1.ListStuckS" +
+      "agasRequest\032!.datagw.v1.ListStuckSagasRe" +
+      "sponse\022X\n\017ListProjections\022!.datagw.v1.Li" +
+      "stProjectionsRequest\032\".datagw.v1.ListPro" +
+      "jectionsResponse\022^\n\021RebuildProjection\022#." +
+      "datagw.v1.RebuildProjectionRequest\032$.dat" +
+      "agw.v1.RebuildProjectionResponse\022U\n\016GetR" +
+      "elayStatus\022 .datagw.v1.GetRelayStatusReq" +
+      "uest\032!.datagw.v1.GetRelayStatusResponse\022" +
+      "L\n\013ExplainCall\022\035.datagw.v1.ExplainCallRe" +
+      "quest\032\036.datagw.v1.ExplainCallResponse\022j\n" +
+      "\025CreateReshardWorkflow\022\'.datagw.v1.Creat" +
+      "eReshardWorkflowRequest\032(.datagw.v1.Crea" +
+      "teReshardWorkflowResponse\022a\n\022GetReshardW" +
+      "orkflow\022$.datagw.v1.GetReshardWorkflowRe" +
+      "quest\032%.datagw.v1.GetReshardWorkflowResp" +
+      "onse\022g\n\024ListReshardWorkflows\022&.datagw.v1" +
+      ".ListReshardWorkflowsRequest\032\'.datagw.v1" +
+      ".ListReshardWorkflowsResponse\022j\n\025Reshard" +
+      "WorkflowAction\022\'.datagw.v1.ReshardWorkfl" +
+      "owActionRequest\032(.datagw.v1.ReshardWorkf" +
+      "lowActionResponse\022U\n\016AddShardServer\022 .da" +
+      "tagw.v1.AddShardServerRequest\032!.datagw.v" +
+      "1.AddShardServerResponse\022O\n\014VerifyStores" +
+      "\022\036.datagw.v1.VerifyStoresRequest\032\037.datag" +
+      "w.v1.VerifyStoresResponseBH\n\014io.datagw.v" +
+      "1P\001Z6github.com/datagw/datagw/clients/go" +
+      "/datagw/v1;datagwv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -638,19 +654,31 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
     internal_static_datagw_v1_CachePolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CachePolicy_descriptor,
-        new java.lang.String[] { "Enabled", "Ttl", "JitterPercent", "NegativeTtl", "SearchTtl", "NearTtl", });
-    internal_static_datagw_v1_SessionPolicy_descriptor =
+        new java.lang.String[] { "Enabled", "Ttl", "JitterPercent", "NegativeTtl", "SearchTtl", "NearTtl", "StaleWhileRevalidate", "Lease", });
+    internal_static_datagw_v1_SearchPolicy_descriptor =
       getDescriptor().getMessageType(7);
+    internal_static_datagw_v1_SearchPolicy_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_SearchPolicy_descriptor,
+        new java.lang.String[] { "Language", "Synonyms", });
+    internal_static_datagw_v1_SynonymGroup_descriptor =
+      getDescriptor().getMessageType(8);
+    internal_static_datagw_v1_SynonymGroup_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_datagw_v1_SynonymGroup_descriptor,
+        new java.lang.String[] { "Words", });
+    internal_static_datagw_v1_SessionPolicy_descriptor =
+      getDescriptor().getMessageType(9);
     internal_static_datagw_v1_SessionPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SessionPolicy_descriptor,
         new java.lang.String[] { "Ttl", "Sliding", "MaxPerUser", });
     internal_static_datagw_v1_DomainPolicy_descriptor =
-      getDescriptor().getMessageType(8);
+      getDescriptor().getMessageType(10);
     internal_static_datagw_v1_DomainPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_DomainPolicy_descriptor,
-        new java.lang.String[] { "Domain", "SourceFile", "Store", "Keyspace", "DefaultConsistency", "AllowedConsistency", "MaxStaleness", "Cache", "Session", "Retention", "Query", });
+        new java.lang.String[] { "Domain", "SourceFile", "Store", "Keyspace", "DefaultConsistency", "AllowedConsistency", "MaxStaleness", "Cache", "Session", "Retention", "Query", "Search", });
     internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor =
       internal_static_datagw_v1_DomainPolicy_descriptor.getNestedType(0);
     internal_static_datagw_v1_DomainPolicy_RetentionEntry_fieldAccessorTable = new
@@ -658,181 +686,181 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_DomainPolicy_RetentionEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_QueryPolicy_descriptor =
-      getDescriptor().getMessageType(9);
+      getDescriptor().getMessageType(11);
     internal_static_datagw_v1_QueryPolicy_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_QueryPolicy_descriptor,
         new java.lang.String[] { "MaxRows", "MaxExecutionTime", "Tables", "MaxMemoryBytes", });
     internal_static_datagw_v1_GetPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(10);
+      getDescriptor().getMessageType(12);
     internal_static_datagw_v1_GetPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(11);
+      getDescriptor().getMessageType(13);
     internal_static_datagw_v1_GetPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Directory", "Generation", });
     internal_static_datagw_v1_ReloadPoliciesRequest_descriptor =
-      getDescriptor().getMessageType(12);
+      getDescriptor().getMessageType(14);
     internal_static_datagw_v1_ReloadPoliciesRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ReloadPoliciesResponse_descriptor =
-      getDescriptor().getMessageType(13);
+      getDescriptor().getMessageType(15);
     internal_static_datagw_v1_ReloadPoliciesResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReloadPoliciesResponse_descriptor,
         new java.lang.String[] { "Policies", "Generation", });
     internal_static_datagw_v1_FlushCacheRequest_descriptor =
-      getDescriptor().getMessageType(14);
+      getDescriptor().getMessageType(16);
     internal_static_datagw_v1_FlushCacheRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheRequest_descriptor,
         new java.lang.String[] { "Domain", });
     internal_static_datagw_v1_FlushCacheResponse_descriptor =
-      getDescriptor().getMessageType(15);
+      getDescriptor().getMessageType(17);
     internal_static_datagw_v1_FlushCacheResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_FlushCacheResponse_descriptor,
         new java.lang.String[] { "DeletedCount", });
     internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor =
-      getDescriptor().getMessageType(16);
+      getDescriptor().getMessageType(18);
     internal_static_datagw_v1_AdminServiceListOrdersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersRequest_descriptor,
         new java.lang.String[] { "Status", "StartTime", "EndTime", "PageSize", "PageToken", });
     internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor =
-      getDescriptor().getMessageType(17);
+      getDescriptor().getMessageType(19);
     internal_static_datagw_v1_AdminServiceListOrdersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AdminServiceListOrdersResponse_descriptor,
         new java.lang.String[] { "Orders", "NextPageToken", "ShardsQueried", });
     internal_static_datagw_v1_SagaStep_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(20);
     internal_static_datagw_v1_SagaStep_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_SagaStep_descriptor,
         new java.lang.String[] { "Name", "Outcome", "Detail", "Time", });
     internal_static_datagw_v1_Saga_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(21);
     internal_static_datagw_v1_Saga_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Saga_descriptor,
         new java.lang.String[] { "SagaId", "Kind", "State", "OrderId", "UserId", "Steps", "FailureReason", "RecoveryAttempts", "CreateTime", "UpdateTime", });
     internal_static_datagw_v1_GetSagaRequest_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(22);
     internal_static_datagw_v1_GetSagaRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaRequest_descriptor,
         new java.lang.String[] { "SagaId", });
     internal_static_datagw_v1_GetSagaResponse_descriptor =
-      getDescriptor().getMessageType(21);
+      getDescriptor().getMessageType(23);
     internal_static_datagw_v1_GetSagaResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetSagaResponse_descriptor,
         new java.lang.String[] { "Saga", });
     internal_static_datagw_v1_ListStuckSagasRequest_descriptor =
-      getDescriptor().getMessageType(22);
+      getDescriptor().getMessageType(24);
     internal_static_datagw_v1_ListStuckSagasRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasRequest_descriptor,
         new java.lang.String[] { "OlderThan", "Limit", });
     internal_static_datagw_v1_ListStuckSagasResponse_descriptor =
-      getDescriptor().getMessageType(23);
+      getDescriptor().getMessageType(25);
     internal_static_datagw_v1_ListStuckSagasResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListStuckSagasResponse_descriptor,
         new java.lang.String[] { "Sagas", "UnavailableShards", });
     internal_static_datagw_v1_ShardProgress_descriptor =
-      getDescriptor().getMessageType(24);
+      getDescriptor().getMessageType(26);
     internal_static_datagw_v1_ShardProgress_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardProgress_descriptor,
         new java.lang.String[] { "Position", "LagEvents", "Lag", "LastError", "LastBatchTime", });
     internal_static_datagw_v1_Projection_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(27);
     internal_static_datagw_v1_Projection_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_Projection_descriptor,
         new java.lang.String[] { "Name", "Description", "State", "Shards", "Generation", });
     internal_static_datagw_v1_ListProjectionsRequest_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(28);
     internal_static_datagw_v1_ListProjectionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_ListProjectionsResponse_descriptor =
-      getDescriptor().getMessageType(27);
+      getDescriptor().getMessageType(29);
     internal_static_datagw_v1_ListProjectionsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListProjectionsResponse_descriptor,
         new java.lang.String[] { "Projections", });
     internal_static_datagw_v1_RebuildProjectionRequest_descriptor =
-      getDescriptor().getMessageType(28);
+      getDescriptor().getMessageType(30);
     internal_static_datagw_v1_RebuildProjectionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionRequest_descriptor,
         new java.lang.String[] { "Name", });
     internal_static_datagw_v1_RebuildProjectionResponse_descriptor =
-      getDescriptor().getMessageType(29);
+      getDescriptor().getMessageType(31);
     internal_static_datagw_v1_RebuildProjectionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_RebuildProjectionResponse_descriptor,
         new java.lang.String[] { "Projection", "EventsReplayed", });
     internal_static_datagw_v1_GetRelayStatusRequest_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(32);
     internal_static_datagw_v1_GetRelayStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusRequest_descriptor,
         new java.lang.String[] { });
     internal_static_datagw_v1_GetRelayStatusResponse_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(33);
     internal_static_datagw_v1_GetRelayStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetRelayStatusResponse_descriptor,
         new java.lang.String[] { "Shards", "Target", "EventsRelayed", });
     internal_static_datagw_v1_ExplainCallRequest_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(34);
     internal_static_datagw_v1_ExplainCallRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallRequest_descriptor,
         new java.lang.String[] { "Method", "Request", });
     internal_static_datagw_v1_ShardRoute_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(35);
     internal_static_datagw_v1_ShardRoute_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ShardRoute_descriptor,
         new java.lang.String[] { "Shard", "KeyRange", "Node", "Reason", });
     internal_static_datagw_v1_ExplainCallResponse_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(36);
     internal_static_datagw_v1_ExplainCallResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ExplainCallResponse_descriptor,
         new java.lang.String[] { "Method", "Domain", "Keyspace", "Consistency", "UseCache", "MaxCacheAge", "ReplicaAllowed", "Scatter", "Shards", "Steps", });
     internal_static_datagw_v1_ReshardTableCheck_descriptor =
-      getDescriptor().getMessageType(35);
+      getDescriptor().getMessageType(37);
     internal_static_datagw_v1_ReshardTableCheck_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardTableCheck_descriptor,
         new java.lang.String[] { "Table", "SourceRows", "TargetRows", "SourceSum", "TargetSum", "Equal", });
     internal_static_datagw_v1_ReshardVerifyReport_descriptor =
-      getDescriptor().getMessageType(36);
+      getDescriptor().getMessageType(38);
     internal_static_datagw_v1_ReshardVerifyReport_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardVerifyReport_descriptor,
         new java.lang.String[] { "Clean", "Took", "SourceShard", "TargetShard", "Tables", });
     internal_static_datagw_v1_ReshardCutover_descriptor =
-      getDescriptor().getMessageType(37);
+      getDescriptor().getMessageType(39);
     internal_static_datagw_v1_ReshardCutover_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardCutover_descriptor,
         new java.lang.String[] { "FromShard", "ToShard", "MapVersion", "Pause", });
     internal_static_datagw_v1_ReshardWorkflow_descriptor =
-      getDescriptor().getMessageType(38);
+      getDescriptor().getMessageType(40);
     internal_static_datagw_v1_ReshardWorkflow_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflow_descriptor,
@@ -850,79 +878,79 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_ReshardWorkflow_DeletedRowsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor =
-      getDescriptor().getMessageType(39);
+      getDescriptor().getMessageType(41);
     internal_static_datagw_v1_CreateReshardWorkflowRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CreateReshardWorkflowRequest_descriptor,
         new java.lang.String[] { "Keyspace", "KeyRange", "TargetShard", "Workflow", });
     internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor =
-      getDescriptor().getMessageType(40);
+      getDescriptor().getMessageType(42);
     internal_static_datagw_v1_CreateReshardWorkflowResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_CreateReshardWorkflowResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor =
-      getDescriptor().getMessageType(41);
+      getDescriptor().getMessageType(43);
     internal_static_datagw_v1_GetReshardWorkflowRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetReshardWorkflowRequest_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor =
-      getDescriptor().getMessageType(42);
+      getDescriptor().getMessageType(44);
     internal_static_datagw_v1_GetReshardWorkflowResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_GetReshardWorkflowResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor =
-      getDescriptor().getMessageType(43);
+      getDescriptor().getMessageType(45);
     internal_static_datagw_v1_ListReshardWorkflowsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListReshardWorkflowsRequest_descriptor,
         new java.lang.String[] { "Keyspace", });
     internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor =
-      getDescriptor().getMessageType(44);
+      getDescriptor().getMessageType(46);
     internal_static_datagw_v1_ListReshardWorkflowsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ListReshardWorkflowsResponse_descriptor,
         new java.lang.String[] { "Workflows", });
     internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor =
-      getDescriptor().getMessageType(45);
+      getDescriptor().getMessageType(47);
     internal_static_datagw_v1_ReshardWorkflowActionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflowActionRequest_descriptor,
         new java.lang.String[] { "Workflow", "Action", });
     internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor =
-      getDescriptor().getMessageType(46);
+      getDescriptor().getMessageType(48);
     internal_static_datagw_v1_ReshardWorkflowActionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_ReshardWorkflowActionResponse_descriptor,
         new java.lang.String[] { "Workflow", });
     internal_static_datagw_v1_AddShardServerRequest_descriptor =
-      getDescriptor().getMessageType(47);
+      getDescriptor().getMessageType(49);
     internal_static_datagw_v1_AddShardServerRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AddShardServerRequest_descriptor,
         new java.lang.String[] { "Keyspace", });
     internal_static_datagw_v1_AddShardServerResponse_descriptor =
-      getDescriptor().getMessageType(48);
+      getDescriptor().getMessageType(50);
     internal_static_datagw_v1_AddShardServerResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_AddShardServerResponse_descriptor,
         new java.lang.String[] { "Shard", });
     internal_static_datagw_v1_VerifyStoresRequest_descriptor =
-      getDescriptor().getMessageType(49);
+      getDescriptor().getMessageType(51);
     internal_static_datagw_v1_VerifyStoresRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyStoresRequest_descriptor,
         new java.lang.String[] { "Checks", "Sample", "Exhaustive", });
     internal_static_datagw_v1_VerifyFinding_descriptor =
-      getDescriptor().getMessageType(50);
+      getDescriptor().getMessageType(52);
     internal_static_datagw_v1_VerifyFinding_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyFinding_descriptor,
         new java.lang.String[] { "Check", "Kind", "Severity", "Keyspace", "Shard", "Table", "Key", "Expected", "Found", "Detail", });
     internal_static_datagw_v1_VerifyCheck_descriptor =
-      getDescriptor().getMessageType(51);
+      getDescriptor().getMessageType(53);
     internal_static_datagw_v1_VerifyCheck_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyCheck_descriptor,
@@ -934,7 +962,7 @@ public final class Admin extends com.google.protobuf.GeneratedFile {
         internal_static_datagw_v1_VerifyCheck_CountsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_datagw_v1_VerifyStoresResponse_descriptor =
-      getDescriptor().getMessageType(52);
+      getDescriptor().getMessageType(54);
     internal_static_datagw_v1_VerifyStoresResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_datagw_v1_VerifyStoresResponse_descriptor,

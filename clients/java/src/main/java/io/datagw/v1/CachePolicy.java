@@ -235,6 +235,85 @@ private static final long serialVersionUID = 0L;
     return nearTtl_ == null ? com.google.protobuf.Duration.getDefaultInstance() : nearTtl_;
   }
 
+  public static final int STALE_WHILE_REVALIDATE_FIELD_NUMBER = 7;
+  private com.google.protobuf.Duration staleWhileRevalidate_;
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   * @return Whether the staleWhileRevalidate field is set.
+   */
+  @java.lang.Override
+  public boolean hasStaleWhileRevalidate() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   * @return The staleWhileRevalidate.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStaleWhileRevalidate() {
+    return staleWhileRevalidate_ == null ? com.google.protobuf.Duration.getDefaultInstance() : staleWhileRevalidate_;
+  }
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStaleWhileRevalidateOrBuilder() {
+    return staleWhileRevalidate_ == null ? com.google.protobuf.Duration.getDefaultInstance() : staleWhileRevalidate_;
+  }
+
+  public static final int LEASE_FIELD_NUMBER = 8;
+  private com.google.protobuf.Duration lease_;
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   * @return Whether the lease field is set.
+   */
+  @java.lang.Override
+  public boolean hasLease() {
+    return ((bitField0_ & 0x00000020) != 0);
+  }
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   * @return The lease.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getLease() {
+    return lease_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lease_;
+  }
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getLeaseOrBuilder() {
+    return lease_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lease_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -267,6 +346,12 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(6, getNearTtl());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(7, getStaleWhileRevalidate());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      output.writeMessage(8, getLease());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -294,6 +379,14 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getNearTtl());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getStaleWhileRevalidate());
+    }
+    if (((bitField0_ & 0x00000020) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(8, getLease());
     }
     return size;
   }
@@ -343,6 +436,16 @@ private static final long serialVersionUID = 0L;
       if (!getNearTtl()
           .equals(other.getNearTtl())) return false;
     }
+    if (hasStaleWhileRevalidate() != other.hasStaleWhileRevalidate()) return false;
+    if (hasStaleWhileRevalidate()) {
+      if (!getStaleWhileRevalidate()
+          .equals(other.getStaleWhileRevalidate())) return false;
+    }
+    if (hasLease() != other.hasLease()) return false;
+    if (hasLease()) {
+      if (!getLease()
+          .equals(other.getLease())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -374,6 +477,14 @@ private static final long serialVersionUID = 0L;
     if (hasNearTtl()) {
       hash = (37 * hash) + NEAR_TTL_FIELD_NUMBER;
       hash = (53 * hash) + getNearTtl().hashCode();
+    }
+    if (hasStaleWhileRevalidate()) {
+      hash = (37 * hash) + STALE_WHILE_REVALIDATE_FIELD_NUMBER;
+      hash = (53 * hash) + getStaleWhileRevalidate().hashCode();
+    }
+    if (hasLease()) {
+      hash = (37 * hash) + LEASE_FIELD_NUMBER;
+      hash = (53 * hash) + getLease().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -513,6 +624,8 @@ private static final long serialVersionUID = 0L;
         internalGetNegativeTtlFieldBuilder();
         internalGetSearchTtlFieldBuilder();
         internalGetNearTtlFieldBuilder();
+        internalGetStaleWhileRevalidateFieldBuilder();
+        internalGetLeaseFieldBuilder();
       }
     }
     @java.lang.Override
@@ -540,6 +653,16 @@ private static final long serialVersionUID = 0L;
       if (nearTtlBuilder_ != null) {
         nearTtlBuilder_.dispose();
         nearTtlBuilder_ = null;
+      }
+      staleWhileRevalidate_ = null;
+      if (staleWhileRevalidateBuilder_ != null) {
+        staleWhileRevalidateBuilder_.dispose();
+        staleWhileRevalidateBuilder_ = null;
+      }
+      lease_ = null;
+      if (leaseBuilder_ != null) {
+        leaseBuilder_.dispose();
+        leaseBuilder_ = null;
       }
       return this;
     }
@@ -605,6 +728,18 @@ private static final long serialVersionUID = 0L;
             : nearTtlBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.staleWhileRevalidate_ = staleWhileRevalidateBuilder_ == null
+            ? staleWhileRevalidate_
+            : staleWhileRevalidateBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.lease_ = leaseBuilder_ == null
+            ? lease_
+            : leaseBuilder_.build();
+        to_bitField0_ |= 0x00000020;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -637,6 +772,12 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasNearTtl()) {
         mergeNearTtl(other.getNearTtl());
+      }
+      if (other.hasStaleWhileRevalidate()) {
+        mergeStaleWhileRevalidate(other.getStaleWhileRevalidate());
+      }
+      if (other.hasLease()) {
+        mergeLease(other.getLease());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -700,6 +841,20 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  internalGetStaleWhileRevalidateFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
+            case 66: {
+              input.readMessage(
+                  internalGetLeaseFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 66
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1423,6 +1578,325 @@ private static final long serialVersionUID = 0L;
         nearTtl_ = null;
       }
       return nearTtlBuilder_;
+    }
+
+    private com.google.protobuf.Duration staleWhileRevalidate_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> staleWhileRevalidateBuilder_;
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     * @return Whether the staleWhileRevalidate field is set.
+     */
+    public boolean hasStaleWhileRevalidate() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     * @return The staleWhileRevalidate.
+     */
+    public com.google.protobuf.Duration getStaleWhileRevalidate() {
+      if (staleWhileRevalidateBuilder_ == null) {
+        return staleWhileRevalidate_ == null ? com.google.protobuf.Duration.getDefaultInstance() : staleWhileRevalidate_;
+      } else {
+        return staleWhileRevalidateBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public Builder setStaleWhileRevalidate(com.google.protobuf.Duration value) {
+      if (staleWhileRevalidateBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        staleWhileRevalidate_ = value;
+      } else {
+        staleWhileRevalidateBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public Builder setStaleWhileRevalidate(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (staleWhileRevalidateBuilder_ == null) {
+        staleWhileRevalidate_ = builderForValue.build();
+      } else {
+        staleWhileRevalidateBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public Builder mergeStaleWhileRevalidate(com.google.protobuf.Duration value) {
+      if (staleWhileRevalidateBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          staleWhileRevalidate_ != null &&
+          staleWhileRevalidate_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStaleWhileRevalidateBuilder().mergeFrom(value);
+        } else {
+          staleWhileRevalidate_ = value;
+        }
+      } else {
+        staleWhileRevalidateBuilder_.mergeFrom(value);
+      }
+      if (staleWhileRevalidate_ != null) {
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public Builder clearStaleWhileRevalidate() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      staleWhileRevalidate_ = null;
+      if (staleWhileRevalidateBuilder_ != null) {
+        staleWhileRevalidateBuilder_.dispose();
+        staleWhileRevalidateBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public com.google.protobuf.Duration.Builder getStaleWhileRevalidateBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return internalGetStaleWhileRevalidateFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStaleWhileRevalidateOrBuilder() {
+      if (staleWhileRevalidateBuilder_ != null) {
+        return staleWhileRevalidateBuilder_.getMessageOrBuilder();
+      } else {
+        return staleWhileRevalidate_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : staleWhileRevalidate_;
+      }
+    }
+    /**
+     * <pre>
+     * How long past its ttl an entry may still be served while one caller
+     * reloads it; zero: never.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetStaleWhileRevalidateFieldBuilder() {
+      if (staleWhileRevalidateBuilder_ == null) {
+        staleWhileRevalidateBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStaleWhileRevalidate(),
+                getParentForChildren(),
+                isClean());
+        staleWhileRevalidate_ = null;
+      }
+      return staleWhileRevalidateBuilder_;
+    }
+
+    private com.google.protobuf.Duration lease_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> leaseBuilder_;
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     * @return Whether the lease field is set.
+     */
+    public boolean hasLease() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     * @return The lease.
+     */
+    public com.google.protobuf.Duration getLease() {
+      if (leaseBuilder_ == null) {
+        return lease_ == null ? com.google.protobuf.Duration.getDefaultInstance() : lease_;
+      } else {
+        return leaseBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public Builder setLease(com.google.protobuf.Duration value) {
+      if (leaseBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        lease_ = value;
+      } else {
+        leaseBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public Builder setLease(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (leaseBuilder_ == null) {
+        lease_ = builderForValue.build();
+      } else {
+        leaseBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public Builder mergeLease(com.google.protobuf.Duration value) {
+      if (leaseBuilder_ == null) {
+        if (((bitField0_ & 0x00000080) != 0) &&
+          lease_ != null &&
+          lease_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getLeaseBuilder().mergeFrom(value);
+        } else {
+          lease_ = value;
+        }
+      } else {
+        leaseBuilder_.mergeFrom(value);
+      }
+      if (lease_ != null) {
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public Builder clearLease() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      lease_ = null;
+      if (leaseBuilder_ != null) {
+        leaseBuilder_.dispose();
+        leaseBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public com.google.protobuf.Duration.Builder getLeaseBuilder() {
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return internalGetLeaseFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getLeaseOrBuilder() {
+      if (leaseBuilder_ != null) {
+        return leaseBuilder_.getMessageOrBuilder();
+      } else {
+        return lease_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : lease_;
+      }
+    }
+    /**
+     * <pre>
+     * How long other gateways wait for the one loading a missed key.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration lease = 8;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        internalGetLeaseFieldBuilder() {
+      if (leaseBuilder_ == null) {
+        leaseBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getLease(),
+                getParentForChildren(),
+                isClean());
+        lease_ = null;
+      }
+      return leaseBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.CachePolicy)

@@ -137,4 +137,61 @@ public interface CachePolicyOrBuilder extends
    * <code>.google.protobuf.Duration near_ttl = 6;</code>
    */
   com.google.protobuf.DurationOrBuilder getNearTtlOrBuilder();
+
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   * @return Whether the staleWhileRevalidate field is set.
+   */
+  boolean hasStaleWhileRevalidate();
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   * @return The staleWhileRevalidate.
+   */
+  com.google.protobuf.Duration getStaleWhileRevalidate();
+  /**
+   * <pre>
+   * How long past its ttl an entry may still be served while one caller
+   * reloads it; zero: never.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration stale_while_revalidate = 7;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStaleWhileRevalidateOrBuilder();
+
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   * @return Whether the lease field is set.
+   */
+  boolean hasLease();
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   * @return The lease.
+   */
+  com.google.protobuf.Duration getLease();
+  /**
+   * <pre>
+   * How long other gateways wait for the one loading a missed key.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration lease = 8;</code>
+   */
+  com.google.protobuf.DurationOrBuilder getLeaseOrBuilder();
 }

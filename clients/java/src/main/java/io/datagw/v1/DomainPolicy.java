@@ -619,6 +619,44 @@ com.google.protobuf.Duration defaultValue) {
     return query_ == null ? io.datagw.v1.QueryPolicy.getDefaultInstance() : query_;
   }
 
+  public static final int SEARCH_FIELD_NUMBER = 12;
+  private io.datagw.v1.SearchPolicy search_;
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   * @return Whether the search field is set.
+   */
+  @java.lang.Override
+  public boolean hasSearch() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   * @return The search.
+   */
+  @java.lang.Override
+  public io.datagw.v1.SearchPolicy getSearch() {
+    return search_ == null ? io.datagw.v1.SearchPolicy.getDefaultInstance() : search_;
+  }
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   */
+  @java.lang.Override
+  public io.datagw.v1.SearchPolicyOrBuilder getSearchOrBuilder() {
+    return search_ == null ? io.datagw.v1.SearchPolicy.getDefaultInstance() : search_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -673,6 +711,9 @@ com.google.protobuf.Duration defaultValue) {
         10);
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeMessage(11, getQuery());
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeMessage(12, getSearch());
     }
     getUnknownFields().writeTo(output);
   }
@@ -732,6 +773,10 @@ com.google.protobuf.Duration defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(11, getQuery());
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(12, getSearch());
+    }
     return size;
   }
   @java.lang.Override
@@ -788,6 +833,11 @@ com.google.protobuf.Duration defaultValue) {
       if (!getQuery()
           .equals(other.getQuery())) return false;
     }
+    if (hasSearch() != other.hasSearch()) return false;
+    if (hasSearch()) {
+      if (!getSearch()
+          .equals(other.getSearch())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -832,6 +882,10 @@ com.google.protobuf.Duration defaultValue) {
     if (hasQuery()) {
       hash = (37 * hash) + QUERY_FIELD_NUMBER;
       hash = (53 * hash) + getQuery().hashCode();
+    }
+    if (hasSearch()) {
+      hash = (37 * hash) + SEARCH_FIELD_NUMBER;
+      hash = (53 * hash) + getSearch().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -993,6 +1047,7 @@ com.google.protobuf.Duration defaultValue) {
         internalGetCacheFieldBuilder();
         internalGetSessionFieldBuilder();
         internalGetQueryFieldBuilder();
+        internalGetSearchFieldBuilder();
       }
     }
     @java.lang.Override
@@ -1025,6 +1080,11 @@ com.google.protobuf.Duration defaultValue) {
       if (queryBuilder_ != null) {
         queryBuilder_.dispose();
         queryBuilder_ = null;
+      }
+      search_ = null;
+      if (searchBuilder_ != null) {
+        searchBuilder_.dispose();
+        searchBuilder_ = null;
       }
       return this;
     }
@@ -1106,6 +1166,12 @@ com.google.protobuf.Duration defaultValue) {
             : queryBuilder_.build();
         to_bitField0_ |= 0x00000008;
       }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.search_ = searchBuilder_ == null
+            ? search_
+            : searchBuilder_.build();
+        to_bitField0_ |= 0x00000010;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -1169,6 +1235,9 @@ com.google.protobuf.Duration defaultValue) {
       bitField0_ |= 0x00000200;
       if (other.hasQuery()) {
         mergeQuery(other.getQuery());
+      }
+      if (other.hasSearch()) {
+        mergeSearch(other.getSearch());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1272,6 +1341,13 @@ com.google.protobuf.Duration defaultValue) {
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 98: {
+              input.readMessage(
+                  internalGetSearchFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 98
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2735,6 +2811,161 @@ com.google.protobuf.Duration defaultValue) {
         query_ = null;
       }
       return queryBuilder_;
+    }
+
+    private io.datagw.v1.SearchPolicy search_;
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.SearchPolicy, io.datagw.v1.SearchPolicy.Builder, io.datagw.v1.SearchPolicyOrBuilder> searchBuilder_;
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     * @return Whether the search field is set.
+     */
+    public boolean hasSearch() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     * @return The search.
+     */
+    public io.datagw.v1.SearchPolicy getSearch() {
+      if (searchBuilder_ == null) {
+        return search_ == null ? io.datagw.v1.SearchPolicy.getDefaultInstance() : search_;
+      } else {
+        return searchBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public Builder setSearch(io.datagw.v1.SearchPolicy value) {
+      if (searchBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        search_ = value;
+      } else {
+        searchBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public Builder setSearch(
+        io.datagw.v1.SearchPolicy.Builder builderForValue) {
+      if (searchBuilder_ == null) {
+        search_ = builderForValue.build();
+      } else {
+        searchBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public Builder mergeSearch(io.datagw.v1.SearchPolicy value) {
+      if (searchBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          search_ != null &&
+          search_ != io.datagw.v1.SearchPolicy.getDefaultInstance()) {
+          getSearchBuilder().mergeFrom(value);
+        } else {
+          search_ = value;
+        }
+      } else {
+        searchBuilder_.mergeFrom(value);
+      }
+      if (search_ != null) {
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public Builder clearSearch() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      search_ = null;
+      if (searchBuilder_ != null) {
+        searchBuilder_.dispose();
+        searchBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public io.datagw.v1.SearchPolicy.Builder getSearchBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return internalGetSearchFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    public io.datagw.v1.SearchPolicyOrBuilder getSearchOrBuilder() {
+      if (searchBuilder_ != null) {
+        return searchBuilder_.getMessageOrBuilder();
+      } else {
+        return search_ == null ?
+            io.datagw.v1.SearchPolicy.getDefaultInstance() : search_;
+      }
+    }
+    /**
+     * <pre>
+     * Search settings, for the catalog domain.
+     * </pre>
+     *
+     * <code>.datagw.v1.SearchPolicy search = 12;</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        io.datagw.v1.SearchPolicy, io.datagw.v1.SearchPolicy.Builder, io.datagw.v1.SearchPolicyOrBuilder> 
+        internalGetSearchFieldBuilder() {
+      if (searchBuilder_ == null) {
+        searchBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            io.datagw.v1.SearchPolicy, io.datagw.v1.SearchPolicy.Builder, io.datagw.v1.SearchPolicyOrBuilder>(
+                getSearch(),
+                getParentForChildren(),
+                isClean());
+        search_ = null;
+      }
+      return searchBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:datagw.v1.DomainPolicy)

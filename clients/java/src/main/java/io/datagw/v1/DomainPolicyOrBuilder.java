@@ -329,4 +329,31 @@ com.google.protobuf.Duration defaultValue);
    * <code>.datagw.v1.QueryPolicy query = 11;</code>
    */
   io.datagw.v1.QueryPolicyOrBuilder getQueryOrBuilder();
+
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   * @return Whether the search field is set.
+   */
+  boolean hasSearch();
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   * @return The search.
+   */
+  io.datagw.v1.SearchPolicy getSearch();
+  /**
+   * <pre>
+   * Search settings, for the catalog domain.
+   * </pre>
+   *
+   * <code>.datagw.v1.SearchPolicy search = 12;</code>
+   */
+  io.datagw.v1.SearchPolicyOrBuilder getSearchOrBuilder();
 }

@@ -306,8 +306,8 @@ private static final long serialVersionUID = 0L;
   private long counted_ = 0L;
   /**
    * <pre>
-   * The matches of the query and the plain filters read (before any facet
-   * filter).
+   * The matches of the query and every filter read (at most the gateway's
+   * bound; a facet with a filter is counted over a read of its own).
    * </pre>
    *
    * <code>int64 counted = 8;</code>
@@ -2042,8 +2042,8 @@ private static final long serialVersionUID = 0L;
     private long counted_ ;
     /**
      * <pre>
-     * The matches of the query and the plain filters read (before any facet
-     * filter).
+     * The matches of the query and every filter read (at most the gateway's
+     * bound; a facet with a filter is counted over a read of its own).
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2055,8 +2055,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches of the query and the plain filters read (before any facet
-     * filter).
+     * The matches of the query and every filter read (at most the gateway's
+     * bound; a facet with a filter is counted over a read of its own).
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2072,8 +2072,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches of the query and the plain filters read (before any facet
-     * filter).
+     * The matches of the query and every filter read (at most the gateway's
+     * bound; a facet with a filter is counted over a read of its own).
      * </pre>
      *
      * <code>int64 counted = 8;</code>

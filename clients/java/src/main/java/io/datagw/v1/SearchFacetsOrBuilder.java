@@ -186,8 +186,8 @@ public interface SearchFacetsOrBuilder extends
 
   /**
    * <pre>
-   * The matches of the query and the plain filters read (before any facet
-   * filter).
+   * The matches of the query and every filter read (at most the gateway's
+   * bound; a facet with a filter is counted over a read of its own).
    * </pre>
    *
    * <code>int64 counted = 8;</code>
