@@ -102,3 +102,12 @@ async def test_near_words_are_the_nearest_vocabulary_words_folded(
     assert near[f"{uid}blendr"][0] == f"{uid}blender"
     assert near["xyzzyq"] == ()
     assert near["ab"] == ()  # too short to judge
+
+
+async def test_one_gateway_recounts_per_interval(db: asyncpg.Connection) -> None:
+    """Every gateway runs the maintenance job; the first to claim a recount
+    does it, the others skip theirs until the interval has passed again."""
+    await db.execute("UPDATE search_settings SET recounted_at = NULL")
+    assert await search_words.claim_recount(db, 600)
+    assert not await search_words.claim_recount(db, 600)
+    assert await search_words.claim_recount(db, 0)

@@ -6,8 +6,9 @@ Writes teach the vocabulary new words in their own transaction but never
 touch a known word's product count: counting there would make every write of
 a common word update one hot row, serialising concurrent imports. The counts
 (which rank suggestions and break ties between corrections) are set here
-instead, from the products, every `recount_interval_s`; so is a word no
-product holds any more dropped.
+instead, from the products, every `recount_interval_s` by one of the
+gateways (the first to claim it); so is a word no product holds any more
+dropped.
 
 The catalog policy's search.language is written to the database here, and a
 change re-indexes the products in batches; no migration, no downtime.
@@ -64,6 +65,13 @@ class SearchMaintenance:
                  time.monotonic() - started, updated, dropped)
         return updated, dropped
 
+    async def recount_in_turn(self) -> tuple[int, int] | None:
+        """A recount unless another gateway did one within the interval
+        (search_words.claim_recount); None when it was skipped."""
+        async with self._catalog.connection("CLAIM search_words recount") as conn:
+            claimed = await search_words.claim_recount(conn, self.settings.recount_interval_s)
+        return await self.recount() if claimed else None
+
     async def follow_language(self) -> int:
         """Write the policy's language to the database if it differs, then
         run any pending re-index to its end; how many products were
@@ -103,7 +111,7 @@ class SearchMaintenance:
                 await self.follow_language()
                 if time.monotonic() >= next_recount:
                     next_recount = time.monotonic() + self.settings.recount_interval_s
-                    await self.recount()
+                    await self.recount_in_turn()
             except Unavailable as exc:
                 log.warning("search maintenance skipped: %s", exc.message)
             except Exception:

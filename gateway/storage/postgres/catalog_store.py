@@ -172,15 +172,18 @@ async def _search_settings(conn: asyncpg.Connection) -> None:
     # the same number of rows: 10x slower for common or rare words
     # (docs/BENCHMARKS.md). Planning each search for its words costs ~1 ms.
     # The trigram index's % compares with a setting, not a value. One
-    # process reads a bounded window or sample: with parallel workers,
-    # which rows it holds would vary from run to run. A common word's
+    # process reads a bounded window or sample, from the table's start: with
+    # parallel workers, or a scan joining another scan of the table midway
+    # (synchronize_seqscans), which rows it holds would vary from run to
+    # run, and a relevance search's pages with it. A common word's
     # bitmap (180,000 products of 1,000,000) outgrows the default 4MB and
     # turns lossy: every row of its pages is checked again (30 ms -> 22 ms
     # for a word in a category with 16MB).
     await conn.execute(
         "SET LOCAL plan_cache_mode = force_custom_plan;"
         f" SET LOCAL pg_trgm.similarity_threshold = {CORRECTION_THRESHOLD};"
-        " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '16MB'")
+        " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL synchronize_seqscans = off;"
+        " SET LOCAL work_mem = '16MB'")
 
 
 async def _terms(conn: asyncpg.Connection, q: SearchQuery, correct: bool) -> QueryTerms:

@@ -2,18 +2,19 @@
 
 Disjunctive faceting: each facet is counted over the matches of the query
 and every filter except its own, so a shopper who picked one brand still
-sees how many matches the other brands have. The matches of the query and
-every filter are read once and count the facets without a filter and the
-total; each facet with a filter is counted over its own read, the matches
-of every other filter.
+sees how many matches the other brands have. A read of the matches with
+every filter counts the facets without a filter and the total; each facet
+with a filter is counted over its own read, with every other filter.
 
-Cost is bounded by `sample`: each read stops at that many matches. When a
-read finds more, the counts are those of the first `sample` found (the
-index's order, not a random draw) and flagged approximate: a common word
-can match a third of a large catalog, and counting 300,000 rows takes
-seconds (docs/BENCHMARKS.md, facets). A read applies its filters while it
-reads, so a selective filter (one brand of a thousand) is counted over
-the products it selects, not over the few of them among 2,000 others.
+Cost is bounded by `sample`: each read examines at most that many matches
+of the text and the category and brand filters (which the text index
+holds with the words), and checks the price and stock filters on those
+(search_filters.examined). When a read examines that many, the counts are
+those of the first `sample` found (the index's order, not a random draw)
+and flagged approximate: a common word can match a third of a large
+catalog, and counting 300,000 rows takes seconds (docs/BENCHMARKS.md,
+facets). A category or brand filter, however selective, is counted over
+the products it selects.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 import asyncpg
 
 from gateway.records.catalog import FacetCounts, PriceBand, SearchQuery
-from gateway.storage.postgres.search_filters import FACETS, Arg, matching_rows, search_filters
+from gateway.storage.postgres.search_filters import FACETS, Arg, examined, search_filters
 
 
 def _bands(bounds: Sequence[int]) -> list[PriceBand]:
@@ -50,33 +51,43 @@ async def search_facets(conn: asyncpg.Connection, q: SearchQuery,
     limit = arg(sample)
     bounds = arg(list(band_bounds))
     top = arg(size)
-    # A read per facet with a filter (without it), and one with every filter.
-    reads = {name: filters.for_text(without=name) for name in FACETS if filters.has(name)}
-    reads["all"] = filters.for_text()
+    # The conditions of each count: every filter for the total and the
+    # facets without a filter ("all"), every other filter for a facet with one.
+    counts = {"all": filters.for_text(),
+              **{name: filters.for_text(without=name) for name in FACETS if filters.has(name)}}
+    found = {name: examined(text, held, checked, limit)
+             for name, (held, checked) in counts.items()}
+    # Counts that examine the same rows (they differ in a price or stock
+    # filter only, which is checked on the rows) share one read.
+    reads: dict[str, str] = {}
+    for f in found.values():
+        reads.setdefault(f.rows, f"read_{len(reads)}")
 
-    def read(name: str) -> str:
-        held, checked = reads[name]
-        return f"""read_{name} AS MATERIALIZED (
+    def read(rows: str, name: str) -> str:
+        passes = ", ".join(f"{f.passes} AS passes_{count}"
+                           for count, f in found.items() if f.rows == rows)
+        return f"""{name} AS MATERIALIZED (
             SELECT brand, category, width_bucket(price_minor, {bounds}::bigint[]) AS band,
                    -- One index probe per row read: a join may hash the whole table.
                    coalesce((SELECT in_stock FROM product_stock AS st
-                             WHERE st.sku = products.sku), false) AS stocked
-            FROM {matching_rows(text, held, checked)} LIMIT {limit})"""
+                             WHERE st.sku = products.sku), false) AS stocked,
+                   {passes}
+            FROM {rows})"""
 
     def grouped(facet: str, column: str, limit: str, named: bool = False) -> str:
-        source = f"read_{facet}" if facet in reads else "read_all"
+        count = facet if facet in counts else "all"
         # A product without a brand or category is no value of that facet.
-        where = f" WHERE {column} <> ''" if named else ""
-        return (f"(SELECT '{facet}', {column}::text, count(*) FROM {source}{where}"
-                f" GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {limit})")
+        where = " AND ".join([f"passes_{count}", *([f"{column} <> ''"] if named else [])])
+        return (f"(SELECT '{facet}', {column}::text, count(*) FROM {reads[found[count].rows]}"
+                f" WHERE {where} GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {limit})")
 
-    sql = f"""WITH {', '.join(read(name) for name in reads)}
+    sql = f"""WITH {', '.join(read(rows, name) for rows, name in reads.items())}
     {grouped('brand', 'brand', top, named=True)}
     UNION ALL {grouped('category', 'category', top, named=True)}
     UNION ALL {grouped('price', 'band', 'ALL')}
     UNION ALL {grouped('in_stock', 'stocked', 'ALL')}
-    UNION ALL SELECT 'total', NULL, count(*) FROM read_all
-    {''.join(f" UNION ALL SELECT 'read', NULL, count(*) FROM read_{name}" for name in reads)}"""
+    UNION ALL SELECT 'total', NULL, count(*) FROM {reads[found['all'].rows]} WHERE passes_all
+    {''.join(f" UNION ALL SELECT 'read', NULL, count(*) FROM {name}" for name in reads.values())}"""
     rows = await conn.fetch(sql, *params)
     by: dict[str, list[tuple[str | None, int]]] = {}
     for facet, value, count in rows:

@@ -3,7 +3,7 @@
 Facet counts need each facet's own filter apart (a facet is counted with
 every filter but its own: search_facets.py); the result pages apply them all
 (catalog_store.search_products). Each "any of" filter is one condition.
-A text search reads through matching_rows.
+A text search's bounded reads (relevance, facets) go through `examined`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class SearchFilters:
 
     def for_text(self, without: str | None = None) -> tuple[list[str], list[str]]:
         """The conditions, less facet `without`'s (a facet is counted with
-        every filter but its own), split for matching_rows: those the text
+        every filter but its own), split for `examined`: those the text
         index holds next to the words (category, brand), and the others."""
         facets = {n: c for n, c in self._facets().items() if c and n != without}
         return ([c for n, c in facets.items() if n in _HELD],
@@ -59,18 +59,34 @@ class SearchFilters:
         return [*self.base, *(c for c in self._facets().values() if c)]
 
 
-def matching_rows(text: str | None, held: list[str], checked: list[str]) -> str:
-    """A FROM item named `products`: the products matching the text
-    condition `text` (a vector @@ query; None: every product) and the
-    conditions `held`, those of them passing `checked`. A scan stops as soon
-    as its LIMIT has enough rows."""
+@dataclass(frozen=True)
+class Examined:
+    """What a bounded read of a search examines: `rows`, a FROM item named
+    `products` holding at most its cap of products, and `passes`, the
+    condition those of them that are results pass."""
+
+    rows: str
+    passes: str
+
+
+def examined(text: str | None, held: list[str], checked: list[str], cap: str) -> Examined:
+    """The first `cap` products matching the text condition `text` (a
+    vector @@ query) and the conditions `held`; of those, the ones passing
+    `checked` are the results. So a read's cost is bounded by `cap` however
+    selective `checked` is: a price band or the in-stock flag, checked on
+    every match of a common word, could read 100,000 of them to find a page.
+    Without text every condition applies while reading (the category's,
+    the brand's or the price's index finds the rows)."""
     if text is None:
-        return f"products WHERE {' AND '.join([*held, *checked]) or 'true'}"
-    # The fence (OFFSET 0) keeps `checked` out of the scan: PostgreSQL
-    # would AND the price index's bitmap into it, 16 ms for a price band's
-    # 225,000 rows on 1,000,000 products.
-    return (f"(SELECT * FROM products WHERE {' AND '.join([text, *held])} OFFSET 0)"
-            " AS products" + (f" WHERE {' AND '.join(checked)}" if checked else ""))
+        where = " AND ".join([*held, *checked]) or "true"
+        return Examined(f"(SELECT * FROM products WHERE {where} LIMIT {cap}) AS products",
+                        "true")
+    # The LIMIT also keeps `checked` out of the scan: PostgreSQL would AND
+    # the price index's bitmap into it, 16 ms for a price band's 225,000
+    # rows on 1,000,000 products.
+    return Examined(
+        f"(SELECT * FROM products WHERE {' AND '.join([text, *held])} LIMIT {cap}) AS products",
+        " AND ".join(checked) or "true")
 
 
 def price_condition(bands: tuple[PriceBand, ...], arg: Arg) -> str | None:

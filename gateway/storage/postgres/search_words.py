@@ -95,6 +95,17 @@ async def completions(conn: asyncpg.Connection, prefix: str,
 RECOUNT_BATCH = 1000
 
 
+async def claim_recount(conn: asyncpg.Connection, interval_s: float) -> bool:
+    """Whether this caller should recount now: no recount was claimed in
+    the last `interval_s` (by any gateway). Claiming records the time, so
+    of gateways asking at once one is told yes."""
+    status = await conn.execute(
+        """UPDATE search_settings SET recounted_at = now()
+           WHERE recounted_at IS NULL
+              OR recounted_at <= now() - make_interval(secs => $1)""", interval_s)
+    return bool(status == "UPDATE 1")
+
+
 async def recount(conn: asyncpg.Connection) -> tuple[int, int]:
     """Set every word's product count from the products (one read of the
     catalog's titles, brands and categories: seconds for a million

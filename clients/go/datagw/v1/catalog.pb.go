@@ -1045,12 +1045,12 @@ type SearchFacets struct {
 	OutOfStockCount int64 `protobuf:"varint,5,opt,name=out_of_stock_count,json=outOfStockCount,proto3" json:"out_of_stock_count,omitempty"`
 	// Matches of the query and every filter.
 	TotalCount int64 `protobuf:"varint,6,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
-	// True when the query matched more products than the gateway counts
-	// (docs/api.md, facets): the counts are then those of the first
-	// `counted` matches found, a lower bound of the true counts.
+	// True when a read examined as many matches as the gateway counts
+	// (docs/api.md, facets): the counts are then those of the first matches
+	// found, a lower bound of the true counts.
 	Approximate bool `protobuf:"varint,7,opt,name=approximate,proto3" json:"approximate,omitempty"`
-	// The matches of the query and every filter read (at most the gateway's
-	// bound; a facet with a filter is counted over a read of its own).
+	// The results (matches passing every filter) among the matches read;
+	// equal to total_count.
 	Counted       int64 `protobuf:"varint,8,opt,name=counted,proto3" json:"counted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -604,13 +604,13 @@ class SearchFacets(_message.Message):
     total_count: _builtins.int
     """Matches of the query and every filter."""
     approximate: _builtins.bool
-    """True when the query matched more products than the gateway counts
-    (docs/api.md, facets): the counts are then those of the first
-    `counted` matches found, a lower bound of the true counts.
+    """True when a read examined as many matches as the gateway counts
+    (docs/api.md, facets): the counts are then those of the first matches
+    found, a lower bound of the true counts.
     """
     counted: _builtins.int
-    """The matches of the query and every filter read (at most the gateway's
-    bound; a facet with a filter is counted over a read of its own).
+    """The results (matches passing every filter) among the matches read;
+    equal to total_count.
     """
     @_builtins.property
     def brands(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]:

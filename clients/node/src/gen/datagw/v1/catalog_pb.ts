@@ -609,17 +609,17 @@ export type SearchFacets = Message<"datagw.v1.SearchFacets"> & {
   totalCount: bigint;
 
   /**
-   * True when the query matched more products than the gateway counts
-   * (docs/api.md, facets): the counts are then those of the first
-   * `counted` matches found, a lower bound of the true counts.
+   * True when a read examined as many matches as the gateway counts
+   * (docs/api.md, facets): the counts are then those of the first matches
+   * found, a lower bound of the true counts.
    *
    * @generated from field: bool approximate = 7;
    */
   approximate: boolean;
 
   /**
-   * The matches of the query and every filter read (at most the gateway's
-   * bound; a facet with a filter is counted over a read of its own).
+   * The results (matches passing every filter) among the matches read;
+   * equal to total_count.
    *
    * @generated from field: int64 counted = 8;
    */

@@ -289,9 +289,9 @@ private static final long serialVersionUID = 0L;
   private boolean approximate_ = false;
   /**
    * <pre>
-   * True when the query matched more products than the gateway counts
-   * (docs/api.md, facets): the counts are then those of the first
-   * `counted` matches found, a lower bound of the true counts.
+   * True when a read examined as many matches as the gateway counts
+   * (docs/api.md, facets): the counts are then those of the first matches
+   * found, a lower bound of the true counts.
    * </pre>
    *
    * <code>bool approximate = 7;</code>
@@ -306,8 +306,8 @@ private static final long serialVersionUID = 0L;
   private long counted_ = 0L;
   /**
    * <pre>
-   * The matches of the query and every filter read (at most the gateway's
-   * bound; a facet with a filter is counted over a read of its own).
+   * The results (matches passing every filter) among the matches read;
+   * equal to total_count.
    * </pre>
    *
    * <code>int64 counted = 8;</code>
@@ -1992,9 +1992,9 @@ private static final long serialVersionUID = 0L;
     private boolean approximate_ ;
     /**
      * <pre>
-     * True when the query matched more products than the gateway counts
-     * (docs/api.md, facets): the counts are then those of the first
-     * `counted` matches found, a lower bound of the true counts.
+     * True when a read examined as many matches as the gateway counts
+     * (docs/api.md, facets): the counts are then those of the first matches
+     * found, a lower bound of the true counts.
      * </pre>
      *
      * <code>bool approximate = 7;</code>
@@ -2006,9 +2006,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when the query matched more products than the gateway counts
-     * (docs/api.md, facets): the counts are then those of the first
-     * `counted` matches found, a lower bound of the true counts.
+     * True when a read examined as many matches as the gateway counts
+     * (docs/api.md, facets): the counts are then those of the first matches
+     * found, a lower bound of the true counts.
      * </pre>
      *
      * <code>bool approximate = 7;</code>
@@ -2024,9 +2024,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when the query matched more products than the gateway counts
-     * (docs/api.md, facets): the counts are then those of the first
-     * `counted` matches found, a lower bound of the true counts.
+     * True when a read examined as many matches as the gateway counts
+     * (docs/api.md, facets): the counts are then those of the first matches
+     * found, a lower bound of the true counts.
      * </pre>
      *
      * <code>bool approximate = 7;</code>
@@ -2042,8 +2042,8 @@ private static final long serialVersionUID = 0L;
     private long counted_ ;
     /**
      * <pre>
-     * The matches of the query and every filter read (at most the gateway's
-     * bound; a facet with a filter is counted over a read of its own).
+     * The results (matches passing every filter) among the matches read;
+     * equal to total_count.
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2055,8 +2055,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches of the query and every filter read (at most the gateway's
-     * bound; a facet with a filter is counted over a read of its own).
+     * The results (matches passing every filter) among the matches read;
+     * equal to total_count.
      * </pre>
      *
      * <code>int64 counted = 8;</code>
@@ -2072,8 +2072,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The matches of the query and every filter read (at most the gateway's
-     * bound; a facet with a filter is counted over a read of its own).
+     * The results (matches passing every filter) among the matches read;
+     * equal to total_count.
      * </pre>
      *
      * <code>int64 counted = 8;</code>
