@@ -231,7 +231,7 @@ async def test_each_read_stops_at_the_sample_and_flags_the_counts_approximate(
     """The bound itself, at the storage layer with a sample of 10: the
     matches of every filter and each filtered facet's own read stop there."""
     word, items = faceted
-    brand = Counter(i.brand for i in items).most_common(1)[0][0]
+    brand = Counter(i.brand for i in items).most_common()[-1][0]  # 1-5 of the 60
     chosen = [i for i in items if i.brand == brand]
     conn = await asyncpg.connect(keyspace_dsn(gateway, "catalog"))
     try:
