@@ -11,8 +11,8 @@ can match a third of a large catalog; ranking every match would read all
 of them on every page, so above that count the ranked candidates are
 bounded: those of the first RANK_ALL_UP_TO + 1 matches found (in the
 table's order, which is no order a shopper sees) that pass the filters,
-and, unless those hold TITLE_WINDOW title matches already, those of the
-first TITLE_WINDOW products whose title itself matches
+and, unless those hold TITLE_MATCHES_ENOUGH title matches already, those
+of the first TITLE_WINDOW products whose title itself matches
 (products.title_search, the title's vector in the catalog's language,
 which the search_title_vector migration stores and indexes). Titles weigh
 most in the ranking (weight A), so the best matches of a common word are
@@ -33,6 +33,10 @@ from gateway.storage.postgres.search_filters import examined
 
 RANK_ALL_UP_TO = 2000
 TITLE_WINDOW = 1000
+# Title matches among the matches read that make the title window needless:
+# ten pages of 20, the best of which come first already. Reading the window
+# costs a common word 6 ms of 19 in PostgreSQL (docs/BENCHMARKS.md).
+TITLE_MATCHES_ENOUGH = 200
 
 
 def ranked_matches(tsquery: str, held: list[str], checked: list[str], tier: int) -> str:
@@ -43,9 +47,10 @@ def ranked_matches(tsquery: str, held: list[str], checked: list[str], tier: int)
     read = examined(f"search @@ {tsquery}", held, checked, str(RANK_ALL_UP_TO + 1))
     # PostgreSQL evaluates this once (an uncorrelated subquery) and skips
     # the title window's scan unless the matches read are too many to be
-    # every match and hold fewer title matches than the window would add.
+    # every match and hold few title matches.
     wanted = (f"(SELECT count(*) > {RANK_ALL_UP_TO}"
-              f" AND count(*) FILTER (WHERE passes AND in_title) < {TITLE_WINDOW} FROM matched)")
+              f" AND count(*) FILTER (WHERE passes AND in_title) < {TITLE_MATCHES_ENOUGH}"
+              " FROM matched)")
     titles = examined(f"title_search @@ {tsquery}", [*held, wanted], checked, str(TITLE_WINDOW))
     return f"""WITH matched AS MATERIALIZED (
             SELECT sku, search, title_search @@ {tsquery} AS in_title, {read.passes} AS passes
