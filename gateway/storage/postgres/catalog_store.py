@@ -156,11 +156,12 @@ def _relevance_candidates(match: Matchers, filters: SearchFilters) -> str:
     if match.corrected is None:
         return f"({exact}) AS candidates"
     # PostgreSQL evaluates the count once, before the corrected part, and
-    # skips that part's scans when full-text search found enough.
-    near = ranked_matches(match.corrected, held, [
-        f"NOT (search @@ {tsq})", *checked,
-        f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {CORRECT_BELOW}) AS few)"
-        f" < {CORRECT_BELOW}"], _CORRECTED_TIER)
+    # skips that part's scans when full-text search found enough: it is
+    # held with the words, in the scans' own conditions (search_filters.examined).
+    few = (f"(SELECT count(*) FROM (SELECT 1 FROM exact LIMIT {CORRECT_BELOW}) AS few)"
+           f" < {CORRECT_BELOW}")
+    near = ranked_matches(match.corrected, [*held, few],
+                          [f"NOT (search @@ {tsq})", *checked], _CORRECTED_TIER)
     return (f"(WITH exact AS ({exact}) SELECT * FROM exact"
             f" UNION ALL ({near})) AS candidates")
 
