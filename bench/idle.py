@@ -93,16 +93,31 @@ def _children() -> dict[int, list[int]]:
     return out
 
 
-def tree_cpu_s(roots: list[int]) -> float:
-    """CPU of `roots` and every descendant, reaped children included (their
-    time moved to the parent's cutime/cstime), so none is counted twice."""
-    children, total, todo = _children(), 0, list(roots)
+def _tree_ticks(roots: list[int]) -> tuple[int, frozenset[int]]:
+    children, total, todo, seen = _children(), 0, list(roots), set()
     while todo:
         pid = todo.pop()
         fields = _stat(Path(f"/proc/{pid}/stat"))
         if fields is not None:
+            seen.add(pid)
             total += sum(int(f) for f in fields[11:15])
         todo += children.get(pid, [])
+    return total, frozenset(seen)
+
+
+def tree_cpu_s(roots: list[int]) -> float:
+    """CPU of `roots` and every descendant, reaped children included (their
+    time moved to the parent's cutime/cstime), so none is counted twice.
+    A child that ends while the tree is read (PostgreSQL's autovacuum
+    workers come and go) can be missed: read after its parent, before it
+    was reaped, it is in neither. So the tree is read until two reads in a
+    row see the same processes."""
+    total, seen = _tree_ticks(roots)
+    for _ in range(10):
+        again, now = _tree_ticks(roots)
+        if now == seen:
+            return again / TICK_S
+        total, seen = again, now
     return total / TICK_S
 
 

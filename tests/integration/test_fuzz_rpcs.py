@@ -110,9 +110,12 @@ TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)
 DURATION_SECONDS = 315_576_000_000
 
 # Read models and checkpoints that background jobs (projections, relay) move,
-# and where the gateway records each database's WAL position (domain/rewind/).
+# where the gateway records each database's WAL position (domain/rewind/),
+# and the search maintenance job's settings (its recount claims, re-index
+# progress) and vocabulary counts.
 BACKGROUND_TABLES = re.compile(
-    r"^(projection_|relay_|product_sales|product_stock|user_order_summary|store_watermarks|reconciliations)")
+    r"^(projection_|relay_|product_sales|product_stock|user_order_summary|store_watermarks"
+    r"|reconciliations|search_settings|search_words)")
 MIGRATIONS = Path(gateway_package.__file__).parent / "storage" / "postgres" / "migrations"
 
 
